@@ -1,0 +1,78 @@
+# openwinrm: one Makefile. `make` builds release binaries into build/,
+# `make check` builds with AddressSanitizer and UndefinedBehaviorSanitizer
+# into build/san/ and runs the whole suite, `make fuzz` builds the libFuzzer
+# harnesses. Sources are picked up by folder, so adding a file needs no edit.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+PKGS    := libxml-2.0 openssl libevent_core libevent_openssl
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Isrc \
+           $(shell pkg-config --cflags $(PKGS))
+LDFLAGS ?=
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam
+
+# Library sources: every module folder except the program mains.
+LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
+             src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
+             src/shell/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+
+PROGS := $(BUILD)/winrmd $(BUILD)/winrm
+
+all: $(PROGS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libopenwinrm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/libopenwinrm.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libopenwinrm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Sanitizer build used by the test suite.
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+san:
+	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+
+check: san
+	/usr/bin/python3 tests/run.py --build build/san
+
+# libFuzzer harnesses (clang only), each linked with the library built for fuzzing.
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+fuzz:
+	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="$(FUZZ_FLAGS)" build/fuzz/libopenwinrm.a
+	@mkdir -p build/fuzz/bin
+	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang $(ALL_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build/fuzz/bin/$$n $$f \
+	    build/fuzz/libopenwinrm.a $(LIBS) || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/winrmd $(DESTDIR)$(PREFIX)/sbin/winrmd
+	install -m 0755 $(BUILD)/winrm $(DESTDIR)$(PREFIX)/bin/winrm
+	install -m 0644 man/winrmd.8 $(DESTDIR)$(PREFIX)/share/man/man8/winrmd.8
+
+clean:
+	rm -rf build
+
+.PHONY: all san check fuzz install clean
+-include $(LIB_OBJ:.o=.d) $(UNIT_BIN:%=%.d)

@@ -1,0 +1,65 @@
+/* auth: the authentication layer of the network process. Keeps state per
+ * connection (Negotiate/NTLM, next issues, are connection-bound) and
+ * decides per request. The identity a request runs as starts invalid and
+ * becomes valid only through a successful verification (a PAM check in the
+ * privileged part, or a hit in the cache of such checks); there is no
+ * default identity (OMI ran unauthenticated requests as root, CVE-2021-38647).
+ * Basic is per request: a later request without credentials on the same
+ * connection is anonymous again. */
+#ifndef OPENWINRM_AUTH_H
+#define OPENWINRM_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "ipc/ipc_priv.h"
+
+/* Successful verifications are remembered for this long, keyed by a salted
+ * SHA-256 of user and password (never the password itself). */
+#define AUTH_CACHE_TTL_MS 120000
+#define AUTH_CACHE_SIZE 1024
+
+struct auth_identity {
+	int valid;   /* 0 until a verification succeeded */
+	char user[IPC_MAX_USER + 1];
+	uid_t uid;
+	int is_admin;
+	uint8_t token[IPC_TOKEN_LEN]; /* for IPC_HOST_OPEN */
+	const char *scheme;           /* "Basic" */
+};
+
+struct auth_settings {
+	int basic;
+	int negotiate;
+	int kerberos;
+	int allow_unencrypted;
+};
+
+enum auth_verdict {
+	AUTH_ANONYMOUS,     /* no Authorization: 401 with the challenge */
+	AUTH_REFUSED,       /* refused without asking PAM (scheme off, Basic over HTTP, Digest, malformed) */
+	AUTH_ACCEPTED,      /* identity is valid (cache hit) */
+	AUTH_VERIFY,        /* ask the privileged part: *verify is filled */
+};
+
+/* Decides what an Authorization header means. over_tls: the listener is
+ * HTTPS. On AUTH_VERIFY the caller sends verify to the privileged part and
+ * later calls auth_complete with the result. */
+enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
+				const char *authorization, const char *peer,
+				struct auth_identity *id, struct ipc_auth_password *verify);
+/* Records a privileged verdict: fills id when OK and caches the success. */
+void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
+		   struct auth_identity *id);
+/* The WWW-Authenticate values for a 401, exactly the enabled schemes, in
+ * Windows' order (Negotiate, Kerberos, Basic realm="WSMAN"). */
+size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *out[4]);
+/* Forgets every cached verification (on reload: settings may have changed). */
+void auth_cache_flush(void);
+/* The user name as sent with ".\" or "HOST\" stripped. */
+const char *auth_strip_domain(const char *user);
+
+#endif

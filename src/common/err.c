@@ -1,0 +1,62 @@
+/* err: classes and log strings for the error enum. */
+#include "common/err.h"
+
+static const struct {
+	enum err_class cls;
+	const char *str;
+} err_table[ERR_COUNT] = {
+	[ERR_OK] = {ERRC_OK, "ok"},
+	[ERR_INCOMPLETE] = {ERRC_BLOCKED, "incomplete input"},
+	[ERR_FORMAT] = {ERRC_PROTO, "invalid format"},
+	[ERR_LIMIT] = {ERRC_PROTO, "limit exceeded"},
+	[ERR_NOMEM] = {ERRC_INTERNAL, "out of memory"},
+	[ERR_IO] = {ERRC_IO, "input/output error"},
+	[ERR_INTERNAL] = {ERRC_INTERNAL, "internal error"},
+	[ERR_USAGE] = {ERRC_USAGE, "invalid argument"},
+	[ERR_CONFIG] = {ERRC_USAGE, "invalid configuration"},
+	[ERR_EXISTS] = {ERRC_USAGE, "already exists"},
+	[ERR_HTTP_BAD_REQUEST] = {ERRC_PROTO, "malformed HTTP request"},
+	[ERR_HTTP_HEADER_TOO_BIG] = {ERRC_PROTO, "HTTP header too large"},
+	[ERR_HTTP_NOT_FOUND] = {ERRC_PROTO, "unknown path"},
+	[ERR_HTTP_METHOD] = {ERRC_PROTO, "method not allowed"},
+	[ERR_HTTP_TOO_LARGE] = {ERRC_PROTO, "request body too large"},
+	[ERR_HTTP_MEDIA_TYPE] = {ERRC_PROTO, "unsupported content type"},
+	[ERR_HTTP_UNAUTHORIZED] = {ERRC_DENIED, "authentication required or failed"},
+	[ERR_HTTP_BUSY] = {ERRC_INTERNAL, "service busy"},
+	[ERR_WSMAN_INVALID_XML] = {ERRC_PROTO, "invalid XML"},
+	[ERR_WSMAN_SCHEMA] = {ERRC_PROTO, "schema validation error"},
+	[ERR_WSMAN_HEADER_REQUIRED] = {ERRC_PROTO, "required SOAP header missing"},
+	[ERR_WSMAN_INVALID_HEADER] = {ERRC_PROTO, "invalid SOAP header"},
+	[ERR_WSMAN_MUST_UNDERSTAND] = {ERRC_PROTO, "mustUnderstand header not understood"},
+	[ERR_WSMAN_ACTION_NOT_SUPPORTED] = {ERRC_PROTO, "action not supported"},
+	[ERR_WSMAN_UNKNOWN_RESOURCE] = {ERRC_PROTO, "unknown resource URI"},
+	[ERR_WSMAN_UNKNOWN_SHELL] = {ERRC_PROTO, "unknown shell"},
+	[ERR_WSMAN_UNKNOWN_COMMAND] = {ERRC_PROTO, "unknown command"},
+	[ERR_WSMAN_INVALID_PARAMETER] = {ERRC_PROTO, "invalid parameter"},
+	[ERR_WSMAN_IDLETIMEOUT_BOUNDS] = {ERRC_PROTO, "IdleTimeOut out of bounds"},
+	[ERR_WSMAN_TIMED_OUT] = {ERRC_BLOCKED, "operation timed out"},
+	[ERR_WSMAN_ENCODING_LIMIT] = {ERRC_PROTO, "encoding limit"},
+	[ERR_WSMAN_MAX_ENVELOPE] = {ERRC_PROTO, "MaxEnvelopeSize too small"},
+	[ERR_WSMAN_ACCESS_DENIED] = {ERRC_DENIED, "access denied"},
+	[ERR_WSMAN_SHELL_ACCESS_OFF] = {ERRC_DENIED, "remote shell access disabled"},
+	[ERR_WSMAN_QUOTA_SHELLS] = {ERRC_PROTO, "MaxShellsPerUser reached"},
+	[ERR_WSMAN_QUOTA_PROCESSES] = {ERRC_PROTO, "MaxProcessesPerShell reached"},
+	[ERR_WSMAN_QUOTA_USERS] = {ERRC_PROTO, "MaxConcurrentUsers reached"},
+	[ERR_WSMAN_FILE_NOT_FOUND] = {ERRC_PROTO, "executable not found"},
+	[ERR_WSMAN_HOST_GONE] = {ERRC_IO, "user host process ended"},
+	[ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
+};
+
+enum err_class err_class(enum err e)
+{
+	if ((unsigned)e >= ERR_COUNT)
+		return ERRC_INTERNAL;
+	return err_table[e].cls;
+}
+
+const char *err_str(enum err e)
+{
+	if ((unsigned)e >= ERR_COUNT || !err_table[e].str)
+		return "unknown error";
+	return err_table[e].str;
+}

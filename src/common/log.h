@@ -1,0 +1,25 @@
+/* log: one small logging API for every process (after OpenBSD's log.c).
+ * Lines go to stderr in the foreground and to syslog otherwise, tagged with
+ * the process role. log_warn appends strerror(errno); fatal* exit and are
+ * only for start-up and broken invariants, never for network input. */
+#ifndef OPENWINRM_LOG_H
+#define OPENWINRM_LOG_H
+
+#include <stddef.h>
+
+void log_init(const char *role, int foreground, int debug);
+void log_set_role(const char *role);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Copies attacker-controlled bytes into dst for a log line: at most
+ * dstlen-1 bytes, non-printable bytes and quotes escaped as \xNN, cut
+ * with "..." when too long. Returns dst. */
+const char *log_quote(char *dst, size_t dstlen, const void *src, size_t n);
+#define LOG_QUOTE_MAX 256
+
+#endif

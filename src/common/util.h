@@ -1,0 +1,46 @@
+/* util: small shared helpers: clocks, unguessable ids, xs:duration,
+ * base64 (through OpenSSL) and constant-time comparison. */
+#ifndef OPENWINRM_UTIL_H
+#define OPENWINRM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/* Milliseconds on the monotonic clock. */
+uint64_t util_now_ms(void);
+
+/* An upper-case GUID without braces (36 chars + NUL) from 122 random bits
+ * of the OS CSPRNG: ShellIds and CommandIds must be unguessable. */
+#define UTIL_GUID_LEN 36
+enum err util_guid(char out[UTIL_GUID_LEN + 1]);
+/* 1 if s is a GUID in the form util_guid produces (either case). */
+int util_is_guid(const char *s);
+
+/* xs:duration as WS-Man uses it (PT20S, PT60.000S, P0DT0H0M9S, PT1M):
+ * to milliseconds. ERR_FORMAT for anything else, including negatives. */
+enum err util_duration_parse(const char *s, uint64_t *ms);
+/* Milliseconds as Windows writes IdleTimeOut: PT7200.000S. */
+enum err util_duration_put_ms(struct buf *out, uint64_t ms);
+
+/* Base64 (standard alphabet with padding). Decoding skips ASCII whitespace
+ * (WinRb wraps lines every 60 characters). */
+enum err util_b64_encode(struct buf *out, const void *p, size_t n);
+enum err util_b64_decode(struct buf *out, const char *s, size_t n);
+static inline size_t util_b64_encoded_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+/* Parses a decimal unsigned number, the whole string, at most max. */
+enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+int util_ct_equal(const void *a, const void *b, size_t n);
+
+/* Sets O_NONBLOCK / FD_CLOEXEC. */
+int util_set_nonblock(int fd);
+int util_set_cloexec(int fd);
+
+#endif

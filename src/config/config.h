@@ -1,0 +1,119 @@
+/* config: the winrm/config tree (Windows' setting names and defaults),
+ * stored in DIR/winrm.conf, one "Path/Name = value" line per setting,
+ * e.g. "Service/Auth/Basic = true" or
+ * "Listener?Address=*+Transport=HTTPS/Port = 5986". Names compare
+ * case-insensitively, as on Windows. Saving is atomic (temporary file,
+ * fsync, rename, fsync of the directory), so a crash mid-write leaves the
+ * old file or the new one, never a broken one. The winrm CLI, winrmd's
+ * privileged part and its network process all read it through here. */
+#ifndef OPENWINRM_CONFIG_H
+#define OPENWINRM_CONFIG_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+#define CONFIG_FILE "winrm.conf"
+#define CONFIG_MAX_FILE (64 * 1024)
+#define CONFIG_MAX_LISTENERS 16
+#define CONFIG_MAX_VALUE 4096
+
+enum config_cbt { CONFIG_CBT_NONE, CONFIG_CBT_RELAXED, CONFIG_CBT_STRICT };
+
+struct config_auth_service {
+	int basic, kerberos, negotiate, certificate, credssp;
+	enum config_cbt cbt_hardening_level;
+};
+struct config_auth_client {
+	int basic, digest, kerberos, negotiate, certificate, credssp;
+};
+struct config_ports {
+	uint32_t http, https;
+};
+
+struct config_listener {
+	char *address;     /* "*", "IP:127.0.0.1", "IP:::1" (the selector, as on Windows) */
+	int https;         /* Transport=HTTPS */
+	uint32_t port;
+	char *hostname;
+	int enabled;
+	char *url_prefix;  /* "wsman" */
+	char *certificate_thumbprint; /* SHA-1 hex of the certificate (shown, as on Windows) */
+	char *certificate_file;       /* PEM paths (ours: Linux has no certificate store) */
+	char *key_file;
+};
+
+struct config {
+	uint32_t max_envelope_size_kb;  /* MaxEnvelopeSizekb, 500 */
+	uint32_t max_timeout_ms;        /* MaxTimeoutms, 60000 */
+	uint32_t max_batch_items;       /* 32000 */
+	uint32_t max_provider_requests; /* 4294967295 */
+	struct {
+		uint32_t network_delay_ms;
+		char *url_prefix;
+		int allow_unencrypted;
+		struct config_auth_client auth;
+		struct config_ports default_ports;
+		char *trusted_hosts;
+	} client;
+	struct {
+		char *root_sddl;
+		uint32_t max_concurrent_operations;
+		uint32_t max_concurrent_operations_per_user;
+		uint32_t enumeration_timeout_ms;
+		uint32_t max_connections;           /* 300: simultaneous active requests */
+		uint32_t max_packet_retrieval_time_s;
+		int allow_unencrypted;              /* false */
+		struct config_auth_service auth;
+		struct config_ports default_ports;
+		char *ipv4_filter;                  /* "*", "" or ranges "a-b,c" */
+		char *ipv6_filter;
+		int enable_compatibility_http_listener;
+		int enable_compatibility_https_listener;
+		char *certificate_thumbprint;
+		int allow_remote_access;
+		/* openwinrm's own, with WinRM-style names: who may connect */
+		char *admin_groups;       /* AdminGroups: comma list, default the ones of sudo,wheel that exist */
+		char *remote_users_group; /* RemoteUsersGroup: "winrm-users" */
+	} service;
+	struct {
+		int allow_remote_shell_access;   /* true */
+		uint32_t idle_timeout_ms;        /* IdleTimeout, 7200000 */
+		uint32_t max_concurrent_users;
+		uint32_t max_shell_run_time_ms;  /* MaxShellRunTime */
+		uint32_t max_processes_per_shell;
+		uint32_t max_memory_per_shell_mb;
+		uint32_t max_shells_per_user;    /* 30 */
+	} winrs;
+	uint32_t nlisteners;
+	struct config_listener listeners[CONFIG_MAX_LISTENERS];
+};
+
+/* Windows' defaults, and no listener. */
+enum err config_defaults(struct config *c);
+void config_free(struct config *c);
+
+/* Parses the stored format over defaults. On error *errmsg says which line
+ * and why, and c is left freed. */
+enum err config_parse(struct config *c, const char *text, size_t len, struct buf *errmsg);
+/* Reads DIR/winrm.conf; a missing file means the defaults. */
+enum err config_load(struct config *c, const char *dir, struct buf *errmsg);
+enum err config_serialize(const struct config *c, struct buf *out);
+enum err config_save(const struct config *c, const char *dir);
+
+/* Resource paths are relative to winrm/config and case-insensitive:
+ * "" (the root), "service", "service/auth", "winrs", "client/auth",
+ * "listener?Address=*+Transport=HTTP". */
+enum err config_set(struct config *c, const char *resource, const char *name,
+		    const char *value, struct buf *errmsg);
+enum err config_listener_create(struct config *c, const char *selectors, struct buf *errmsg);
+enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg);
+/* Windows' text format (WsmTxt.xsl): four spaces per level, "Name = value". */
+enum err config_print_text(const struct config *c, const char *resource, struct buf *out,
+			   struct buf *errmsg);
+
+/* The listeners to open: enabled ones, in order. */
+const struct config_listener *config_listener_at(const struct config *c, uint32_t i);
+
+#endif

@@ -1,0 +1,123 @@
+/* winrmd: entry point. One binary, three roles: started by a person (or
+ * systemd) it is the privileged part; it re-executes itself with --role=net
+ * and --role=host for the other processes, so each starts from a clean
+ * address space with nothing of the privileged part's memory. */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "config/config.h"
+#include "host/host.h"
+#include "net/net.h"
+#include "priv/priv.h"
+
+#define DEFAULT_CONFIG_DIR "/etc/winrm"
+#define DEFAULT_SERVICE_ACCOUNT "winrmd"
+#define ROLE_FD 3 /* the IPC channel of a re-executed role */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT] [-n]\n"
+		   "  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR or " DEFAULT_CONFIG_DIR ")\n"
+		   "  --foreground      stay in the foreground and log to stderr\n"
+		   "  --debug           log debug lines too\n"
+		   "  --user ACCOUNT    service account of the network process (default " DEFAULT_SERVICE_ACCOUNT ")\n"
+		   "  -n                check the configuration and exit\n");
+}
+
+static int check_config(const char *dir)
+{
+	struct config c;
+	struct buf msg;
+
+	buf_init(&msg, 4096);
+	if (config_load(&c, dir, &msg) != ERR_OK) {
+		buf_terminate(&msg);
+		fprintf(stderr, "winrmd: %s\n", (const char *)buf_ptr(&msg));
+		buf_clear(&msg);
+		return 1;
+	}
+	config_free(&c);
+	buf_clear(&msg);
+	printf("configuration OK\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config-dir", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"user", required_argument, NULL, 'u'},
+		{"role", required_argument, NULL, 'r'},
+		{"peer-uid", required_argument, NULL, 'U'},
+		{"peer-pid", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct winrmd_opts o = {0};
+	const char *role = NULL;
+	int check = 0, ch;
+	uint64_t peer_uid = UINT32_MAX, peer_pid = 0;
+
+	o.config_dir = getenv("WINRM_CONFIG_DIR");
+	if (!o.config_dir || !*o.config_dir)
+		o.config_dir = DEFAULT_CONFIG_DIR;
+	o.service_account = DEFAULT_SERVICE_ACCOUNT;
+	while ((ch = getopt_long(argc, argv, "c:fdu:nh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o.config_dir = optarg; break;
+		case 'f': o.foreground = 1; break;
+		case 'd': o.debug = 1; break;
+		case 'u': o.service_account = optarg; break;
+		case 'r': role = optarg; break;
+		case 'U':
+			if (util_parse_u64(optarg, UINT32_MAX - 1, &peer_uid) != ERR_OK)
+				fatalx("bad --peer-uid");
+			break;
+		case 'P':
+			if (util_parse_u64(optarg, INT32_MAX, &peer_pid) != ERR_OK)
+				fatalx("bad --peer-pid");
+			break;
+		case 'n': check = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return check_config(o.config_dir);
+	/* The re-executed roles learn who may talk to them from the privileged
+	 * part, which started them: it passes the uid and pid of their peer. */
+	if (role && peer_uid == UINT32_MAX)
+		fatalx("--role needs --peer-uid");
+	if (role && strcmp(role, "net") == 0) {
+		log_init("net", o.foreground, o.debug);
+		return net_main(ROLE_FD, (uid_t)peer_uid, (pid_t)peer_pid, o.foreground, o.debug);
+	}
+	if (role && strcmp(role, "host") == 0) {
+		log_init("host", o.foreground, o.debug);
+		return host_main(ROLE_FD, (uid_t)peer_uid, (pid_t)peer_pid, o.foreground, o.debug);
+	}
+	if (role) {
+		fprintf(stderr, "winrmd: unknown role\n");
+		return 2;
+	}
+	log_init("priv", o.foreground, o.debug);
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		fatal("readlink /proc/self/exe");
+	exe[n] = 0;
+	o.self_exe = exe;
+	return priv_main(&o);
+}

@@ -1,0 +1,14 @@
+/* host: a per-user host process. It runs with exactly one user's uid, gid
+ * and supplementary groups inside a PAM session, holds that user's shells,
+ * and runs their commands (shell/). It takes the typed requests of
+ * ipc_shell.h from the network process and nothing else; when the channel
+ * closes it ends every command and exits. */
+#ifndef OPENWINRM_HOST_H
+#define OPENWINRM_HOST_H
+
+#include <sys/types.h>
+
+/* Runs the host on the channel to the network process. Returns the exit status. */
+int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debug);
+
+#endif

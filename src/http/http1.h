@@ -1,0 +1,64 @@
+/* http1: HTTP/1.1 request parsing (over Debian's libhttp-parser) and
+ * response writing. No I/O: the network process feeds bytes in and writes
+ * the bytes out. One request at a time: the parser pauses after each
+ * complete message, so pipelined requests wait their turn. Limits are
+ * checked where bytes pile up: the header block against
+ * HTTP1_MAX_HEADER_BYTES, the body (Content-Length or chunked) against the
+ * max_body given at init (MaxEnvelopeSizekb). */
+#ifndef OPENWINRM_HTTP1_H
+#define OPENWINRM_HTTP1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+#define HTTP1_MAX_HEADER_BYTES 16384 /* HTTP.sys MaxRequestBytes default */
+#define HTTP1_MAX_HEADERS 64
+#define HTTP1_MAX_PATH 1024
+
+struct http1_request {
+	int method_post;             /* 1 for POST */
+	char method[16];
+	char path[HTTP1_MAX_PATH];   /* the request target as sent, without the query */
+	/* The headers WinRM needs, values trimmed, NUL-terminated, empty if absent. */
+	char content_type[256];
+	char authorization[8192];
+	char host[256];
+	int wsmanidentify_unauthenticated; /* WSMANIDENTIFY: unauthenticated */
+	int keep_alive;                    /* HTTP/1.1 without Connection: close, or 1.0 keep-alive */
+	int http_minor;
+	int has_authorization;
+	struct buf body;
+};
+
+struct http1_parser; /* opaque; wraps http_parser */
+
+struct http1_parser *http1_parser_new(size_t max_body);
+void http1_parser_free(struct http1_parser *p);
+/* Feeds bytes. Returns ERR_OK and sets *req when a whole request has been
+ * read (it stays valid until http1_parser_next); ERR_INCOMPLETE when more
+ * bytes are needed; ERR_HTTP_BAD_REQUEST, ERR_HTTP_HEADER_TOO_BIG or
+ * ERR_HTTP_TOO_LARGE otherwise. *consumed says how many bytes were used:
+ * the rest belong to the next request. */
+enum err http1_parse(struct http1_parser *p, const uint8_t *data, size_t len, size_t *consumed,
+		     struct http1_request **req);
+/* Readies the parser for the next request on the same connection. */
+void http1_parser_next(struct http1_parser *p);
+/* 1 once any byte of a request has been fed since the last request ended. */
+int http1_parser_started(const struct http1_parser *p);
+
+struct http1_header {
+	const char *name;
+	const char *value;
+};
+
+/* Appends a whole response: status line, Date/Server, the extra headers,
+ * Content-Type (if given), Content-Length, Connection: close when
+ * !keep_alive, then the body. */
+enum err http1_response(struct buf *out, int status, const struct http1_header *extra,
+			size_t nextra, const char *content_type, const void *body, size_t body_len,
+			int keep_alive);
+
+#endif

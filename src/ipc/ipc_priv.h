@@ -1,0 +1,100 @@
+/* ipc_priv: typed messages between the network process and the privileged
+ * part. Encoders append a body to a struct buf; decoders read a received
+ * body, copy what must outlive it, and reject trailing bytes. */
+#ifndef OPENWINRM_IPC_PRIV_H
+#define OPENWINRM_IPC_PRIV_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "ipc/ipc.h"
+
+#define IPC_TOKEN_LEN 16
+#define IPC_MAX_USER 256     /* user names, as typed by the client */
+#define IPC_MAX_PASSWORD 1024
+#define IPC_MAX_PEER 64      /* textual peer address */
+#define IPC_MAX_PEM (64 * 1024)
+#define IPC_MAX_CONFIG_TEXT (96 * 1024)
+#define IPC_MAX_LISTENERS 16
+
+/* IPC_AUTH_PASSWORD, net -> priv: verify a password with PAM (service
+ * "winrm") and check that the account may use WinRM. */
+struct ipc_auth_password {
+	char *user;     /* as sent, after stripping ".\" or "HOST\" */
+	char *password; /* wiped by ipc_auth_password_free */
+	char *peer;     /* client address, for the log line */
+	char *scheme;   /* "Basic" (later: others), for the log line */
+};
+
+enum ipc_auth_status {
+	IPC_AUTH_OK = 0,
+	IPC_AUTH_BAD_CREDENTIALS = 1, /* unknown user and wrong password look the same */
+	IPC_AUTH_NOT_ALLOWED = 2,     /* authenticated, but in no allowed group */
+	IPC_AUTH_BUSY = 3,            /* too many verifications waiting */
+};
+
+/* IPC_AUTH_RESULT, priv -> net. */
+struct ipc_auth_result {
+	uint32_t status;               /* enum ipc_auth_status */
+	char *user;                    /* canonical account name (when OK or NOT_ALLOWED) */
+	uint32_t uid;
+	uint32_t is_admin;             /* root or a member of AdminGroups */
+	uint8_t token[IPC_TOKEN_LEN];  /* opaque handle for IPC_HOST_OPEN (when OK) */
+};
+
+/* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a
+ * token names. The token stays valid for IPC_TOKEN_LIFETIME_MS after the
+ * password check that issued it (longer than the network process's cache). */
+#define IPC_TOKEN_LIFETIME_MS 150000
+struct ipc_host_open {
+	uint8_t token[IPC_TOKEN_LEN];
+};
+
+/* IPC_HOST_OPENED, priv -> net, with one descriptor: the network process's
+ * end of the host's channel. */
+struct ipc_host_opened {
+	uint32_t uid;
+	uint32_t pid; /* the host process: every message on the channel must come from it */
+};
+
+/* IPC_CONFIG, priv -> net: the configuration text (the stored winrm/config
+ * file, which the network process parses with config_parse), one entry per
+ * enabled listener, and one descriptor per listening socket. */
+struct ipc_listener_info {
+	char *name;       /* "Address=*+Transport=HTTPS", for logs */
+	uint32_t https;
+	char *url_prefix; /* "wsman" */
+	char *cert_pem;   /* HTTPS only: certificate chain and key, PEM */
+	char *key_pem;    /* wiped by ipc_config_free */
+};
+struct ipc_config {
+	char *config_text;
+	uint32_t nlisteners;
+	struct ipc_listener_info listeners[IPC_MAX_LISTENERS];
+	uint32_t nsockets;
+	uint32_t socket_listener[IPC_MAX_FDS]; /* listener index of each descriptor, in order */
+};
+
+enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m);
+enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m);
+void ipc_auth_password_free(struct ipc_auth_password *m);
+
+enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m);
+enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m);
+void ipc_auth_result_free(struct ipc_auth_result *m);
+
+enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
+enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
+
+enum err ipc_host_opened_encode(struct buf *out, const struct ipc_host_opened *m);
+enum err ipc_host_opened_decode(struct buf *in, struct ipc_host_opened *m);
+
+enum err ipc_host_failed_encode(struct buf *out, enum err reason);
+enum err ipc_host_failed_decode(struct buf *in, enum err *reason);
+
+enum err ipc_config_encode(struct buf *out, const struct ipc_config *m);
+enum err ipc_config_decode(struct buf *in, struct ipc_config *m);
+void ipc_config_free(struct ipc_config *m);
+
+#endif

@@ -1,0 +1,146 @@
+/* net_int: internals shared by the network process's files (net role only).
+ * net.c owns the event loop, listeners, TLS, connections, HTTP and the
+ * authentication step; net_wsman.c owns WS-Man dispatch and the per-user
+ * host channels. */
+#ifndef OPENWINRM_NET_INT_H
+#define OPENWINRM_NET_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+
+#include "auth/auth.h"
+#include "common/buf.h"
+#include "config/config.h"
+#include "http/http1.h"
+#include "ipc/ipc.h"
+#include "ipc/ipc_priv.h"
+#include "shell/shell_ops.h"
+#include "wsman/wsman.h"
+
+#define NET_MAX_OPEN_CONNECTIONS 20000 /* sockets; MaxConnections bounds active requests */
+#define NET_REQUEST_TIMEOUT_MS 30000   /* a whole request (headers and body) must arrive in this */
+#define NET_IDLE_TIMEOUT_MS 120000     /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
+#define NET_HOST_LINGER_MS 60000       /* a host with no shells is closed after this */
+#define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
+
+struct net;
+struct conn;
+struct user_host;
+
+/* What a connection is waiting for; one comment per state. */
+enum conn_state {
+	CONN_READING,    /* reading a request (or idle between requests) */
+	CONN_WAIT_PRIV,  /* the privileged part is verifying a password */
+	CONN_WAIT_HOST,  /* a host (or its start) owes us a reply */
+	CONN_WRITING,    /* the reply is being written; reading is paused */
+};
+
+/* A request sent to another process, matched to its reply by id. The
+ * connection may go away meanwhile: then conn is NULL and the reply is
+ * dropped. */
+struct pending {
+	struct pending *next;
+	uint32_t id;
+	uint32_t type;       /* the IPC type of the request */
+	struct conn *conn;
+	struct user_host *host; /* IPC_HOST_OPEN: the host being started */
+};
+
+enum shell_op { OP_NONE, OP_CREATE, OP_COMMAND, OP_SEND, OP_RECEIVE, OP_SIGNAL, OP_DELETE };
+
+struct conn {
+	struct net *net;
+	struct conn *prev, *next;
+	struct bufferevent *bev;
+	int https;
+	char url_path[80];      /* "/wsman" */
+	char peer[64];          /* textual address */
+	enum conn_state state;
+	struct http1_parser *parser;
+	struct http1_request *req;
+	int request_counted;    /* counts towards MaxConnections active requests */
+	int close_after_reply;
+	uint64_t started_ms;
+	struct event *timer;
+	struct pending *waiting; /* the one outstanding IPC request, if any */
+	struct auth_identity id;
+	struct ipc_auth_password verify;
+	struct wsman_request ws;
+	int ws_parsed;
+	enum shell_op op;
+	union {
+		struct shell_create_req create;
+		struct shell_command_req command;
+		struct shell_send_req send;
+		struct shell_receive_req receive;
+		struct shell_signal_req signal;
+		struct shell_delete_req del;
+	} u;
+	struct user_host *host_waited; /* waiting for this host to start */
+	struct conn *host_next;        /* in that host's list of waiting connections */
+};
+
+struct user_host {
+	struct net *net;
+	struct user_host *next;
+	uid_t uid;
+	char user[IPC_MAX_USER + 1];
+	int ready;                /* the channel is open */
+	struct ipc_peer peer;
+	struct event *ev;
+	struct pending *pending;
+	struct conn *waiting;     /* connections waiting for the start */
+	uint32_t shells;          /* shells this host holds, as far as we know */
+	struct event *linger;
+};
+
+struct net_listener {
+	struct net *net;
+	struct evconnlistener *lev;
+	int https;
+	char url_path[80];
+	char name[128];
+	void *ssl_ctx; /* SSL_CTX *, shared by the listener's sockets */
+};
+
+struct net {
+	struct event_base *base;
+	struct ipc_peer priv;
+	struct event *priv_ev;
+	struct pending *priv_pending;
+	int configured;
+	struct config cfg;
+	struct auth_settings auth;
+	struct net_listener listeners[IPC_MAX_FDS];
+	uint32_t nlisteners;
+	void *ssl_ctxs[IPC_MAX_LISTENERS];
+	uint32_t nssl_ctxs;
+	struct conn *conns;
+	uint32_t nconns;
+	uint32_t active_requests;
+	struct user_host *hosts;
+	uint32_t next_id;
+	char hostname[256];
+};
+
+/* net.c */
+void net_reply(struct conn *c, int status, const struct buf *body);
+void net_reply_fault(struct conn *c, enum err e);
+const char *net_machine(const struct conn *c);
+struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
+struct pending *net_pending_take(struct pending **list, uint32_t id);
+void net_watch_peer(struct event *ev, const struct ipc_peer *p);
+
+/* net_wsman.c */
+void net_wsman_dispatch(struct conn *c);
+void net_wsman_host_opened(struct net *n, struct user_host *h, struct ipc_msg *m);
+void net_wsman_host_failed(struct net *n, struct user_host *h, enum err e);
+void net_wsman_push_settings(struct net *n);
+/* Drops c from a host's waiting list (the connection is going away). */
+void net_wsman_forget(struct conn *c);
+void net_wsman_shutdown(struct net *n);
+
+#endif

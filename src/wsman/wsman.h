@@ -1,0 +1,125 @@
+/* wsman: the SOAP 1.2 / WS-Addressing / WS-Management codec. No I/O.
+ * Requests are parsed with libxml2 with network access, DTD loading and
+ * entity expansion off, and any DTD refused; elements are matched by
+ * namespace URI and local name, never by prefix (every client picks its
+ * own). Replies are written as Windows writes them (single line, Windows'
+ * prefixes). faults: one table (wsman/fault.c) maps each enum err to the
+ * HTTP status, SOAP code, subcode, WSManFault code and reason. */
+#ifndef OPENWINRM_WSMAN_H
+#define OPENWINRM_WSMAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "shell/shell_ops.h"
+
+#define NS_SOAP "http://www.w3.org/2003/05/soap-envelope"
+#define NS_WSA "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+#define NS_WSMAN "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+#define NS_WSMV "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
+#define NS_SHELL "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+#define NS_TRANSFER "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+#define NS_IDENTITY "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
+#define NS_WSMANFAULT "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+
+#define URI_SHELL_CMD "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+#define ACTION_CREATE NS_TRANSFER "/Create"
+#define ACTION_DELETE NS_TRANSFER "/Delete"
+#define ACTION_COMMAND NS_SHELL "/Command"
+#define ACTION_SEND NS_SHELL "/Send"
+#define ACTION_RECEIVE NS_SHELL "/Receive"
+#define ACTION_SIGNAL NS_SHELL "/Signal"
+
+#define WSMAN_MAX_SELECTORS 8
+#define WSMAN_MAX_OPTIONS 32
+#define WSMAN_MAX_HEADER_VALUE 2048
+
+struct wsman_pair {
+	char *name;
+	char *value;
+	int must_comply;
+};
+
+/* What the SOAP header said. Absent elements are NULL / 0. */
+struct wsman_header {
+	char *action;
+	char *message_id;
+	char *resource_uri;
+	char *to;
+	uint64_t operation_timeout_ms; /* 0: absent */
+	uint64_t max_envelope_size;    /* bytes; 0: absent */
+	char *locale;                  /* xml:lang of w:Locale */
+	uint32_t nselectors;
+	struct wsman_pair selectors[WSMAN_MAX_SELECTORS];
+	uint32_t noptions;
+	struct wsman_pair options[WSMAN_MAX_OPTIONS];
+};
+
+struct wsman_request {
+	void *doc;       /* xmlDocPtr, kept for the body decoders */
+	void *body;      /* xmlNodePtr: first element child of s:Body, or NULL */
+	int is_identify; /* body is wsmid:Identify */
+	struct wsman_header hdr;
+};
+
+/* Parses an envelope. ERR_WSMAN_INVALID_XML (not XML, a DTD, not a SOAP
+ * 1.2 envelope), ERR_WSMAN_INVALID_HEADER (e.g. a bad OperationTimeout or
+ * MaxEnvelopeSize), ERR_WSMAN_HEADER_REQUIRED (no Action/MessageID on a
+ * non-Identify request), ERR_WSMAN_MUST_UNDERSTAND. On error req is freed
+ * but any MessageID found is left in req->hdr.message_id for the fault's
+ * RelatesTo (free it with wsman_request_free). */
+enum err wsman_parse(const uint8_t *data, size_t len, struct wsman_request *req);
+void wsman_request_free(struct wsman_request *req);
+
+const char *wsman_selector(const struct wsman_request *req, const char *name);
+const char *wsman_option(const struct wsman_request *req, const char *name);
+/* TRUE/True/true/1 -> 1, FALSE/False/false/0 -> 0, absent -> dflt, else -1. */
+int wsman_option_bool(const struct wsman_request *req, const char *name, int dflt);
+
+/* Body decoders for the shell resource. ShellId comes from the selector;
+ * ERR_WSMAN_UNKNOWN_SHELL when it is missing or not a GUID (Windows
+ * answers the same for both), ERR_WSMAN_SCHEMA for a malformed body. */
+enum err wsman_shell_create_parse(const struct wsman_request *req, struct shell_create_req *out);
+enum err wsman_shell_command_parse(const struct wsman_request *req, struct shell_command_req *out);
+enum err wsman_shell_send_parse(const struct wsman_request *req, struct shell_send_req *out);
+enum err wsman_shell_receive_parse(const struct wsman_request *req, struct shell_receive_req *out);
+enum err wsman_shell_signal_parse(const struct wsman_request *req, struct shell_signal_req *out);
+enum err wsman_shell_delete_parse(const struct wsman_request *req, struct shell_delete_req *out);
+
+/* Replies. `machine` is the host name the client addressed (Host header
+ * without port) for x:ResourceCreated and faults. */
+struct wsman_shell_info {
+	const char *shell_id;
+	const char *owner;
+	const char *client_ip;
+	const char *working_dir;   /* echoed when the client gave one */
+	uint32_t nenv;             /* echoed when the client gave them */
+	char *const *env_names;
+	char *const *env_values;
+	uint64_t idle_timeout_ms;
+};
+enum err wsman_reply_identify(struct buf *out, int authenticated);
+enum err wsman_reply_shell_created(struct buf *out, const struct wsman_request *req,
+				   const char *machine_url, const struct wsman_shell_info *info);
+enum err wsman_reply_command(struct buf *out, const struct wsman_request *req,
+			     const char *command_id);
+enum err wsman_reply_send(struct buf *out, const struct wsman_request *req);
+enum err wsman_reply_receive(struct buf *out, const struct wsman_request *req,
+			     const char *command_id, const struct shell_receive_reply *r);
+enum err wsman_reply_signal(struct buf *out, const struct wsman_request *req);
+enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req);
+
+/* The bytes a ReceiveResponse may carry so that the whole envelope fits
+ * max_envelope_size (base64 growth and per-chunk markup included). */
+uint32_t wsman_receive_budget(uint64_t max_envelope_size);
+
+/* Faults: writes the whole SOAP fault envelope for e (RelatesTo = the
+ * request's MessageID when known) and returns the HTTP status to send
+ * (500 for faults; 400/401/404/405/413/415/503 for the HTTP-level codes,
+ * whose body is empty). */
+int wsman_fault(struct buf *out, enum err e, const char *relates_to, const char *machine);
+int wsman_http_status(enum err e);
+
+#endif
