@@ -217,9 +217,10 @@ enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	for (; *s; s++) {
 		if (!isdigit((unsigned char)*s))
 			return ERR_FORMAT;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+		if (d > max || v > (max - d) / 10)
 			return ERR_LIMIT;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return ERR_OK;

@@ -1,0 +1,148 @@
+/* Unit tests for src/common: bounded buffer, base64, durations, ids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/util.h"
+
+static int passed, failed;
+#define CHECK(name, cond)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+			printf("ok - %s\n", name);                                                 \
+		} else {                                                                           \
+			failed++;                                                                  \
+			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
+		}                                                                                  \
+	} while (0)
+
+static void test_buf(void)
+{
+	struct buf b;
+	uint32_t v32;
+	uint64_t v64;
+	const uint8_t *p;
+	size_t n;
+	char *s;
+
+	buf_init(&b, 16);
+	CHECK("buf: put within max", buf_put(&b, "0123456789", 10) == ERR_OK);
+	CHECK("buf: put over max refused", buf_put(&b, "0123456789", 10) == ERR_LIMIT);
+	CHECK("buf: length unchanged after refusal", buf_len(&b) == 10);
+	CHECK("buf: consume", buf_consume(&b, 4) == ERR_OK && buf_len(&b) == 6);
+	CHECK("buf: consumed space is reused", buf_put(&b, "abcdefghij", 10) == ERR_OK);
+	CHECK("buf: consume past end", buf_consume(&b, 17) == ERR_INCOMPLETE);
+	buf_clear(&b);
+
+	buf_init(&b, 1024);
+	buf_put_u32(&b, 0xdeadbeef);
+	buf_put_u64(&b, 0x0102030405060708ULL);
+	buf_put_cstring(&b, "hello");
+	CHECK("buf: u32 big-endian bytes", memcmp(buf_ptr(&b), "\xde\xad\xbe\xef", 4) == 0);
+	CHECK("buf: get u32", buf_get_u32(&b, &v32) == ERR_OK && v32 == 0xdeadbeef);
+	CHECK("buf: get u64", buf_get_u64(&b, &v64) == ERR_OK && v64 == 0x0102030405060708ULL);
+	CHECK("buf: get cstring", buf_get_cstring(&b, &s, 100) == ERR_OK && strcmp(s, "hello") == 0);
+	free(s);
+	CHECK("buf: empty after gets", buf_len(&b) == 0);
+	CHECK("buf: get from empty is incomplete", buf_get_u32(&b, &v32) == ERR_INCOMPLETE);
+
+	buf_reset(&b);
+	buf_put_u32(&b, 100); /* announces 100 bytes, has 3 */
+	buf_put(&b, "abc", 3);
+	CHECK("buf: string longer than data", buf_get_string_view(&b, &p, &n) == ERR_INCOMPLETE);
+	buf_reset(&b);
+	buf_put_string(&b, "a\0b", 3);
+	CHECK("buf: NUL inside cstring refused", buf_get_cstring(&b, &s, 100) == ERR_FORMAT);
+	CHECK("buf: refusal does not consume", buf_len(&b) == 7);
+	buf_reset(&b);
+	buf_put_cstring(&b, "toolong");
+	CHECK("buf: cstring over maxlen refused", buf_get_cstring(&b, &s, 3) == ERR_FORMAT);
+	buf_reset(&b);
+	CHECK("buf: putf", buf_putf(&b, "%s=%d", "x", 42) == ERR_OK && buf_len(&b) == 4 &&
+				   memcmp(buf_ptr(&b), "x=42", 4) == 0);
+	char big[600];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	CHECK("buf: putf longer than its stack buffer", buf_putf(&b, "%s", big) == ERR_OK &&
+							    buf_len(&b) == 4 + 599);
+	buf_clear(&b);
+}
+
+static void test_b64(void)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	util_b64_encode(&b, "hello world", 11);
+	CHECK("b64: encode", buf_len(&b) == 16 && memcmp(buf_ptr(&b), "aGVsbG8gd29ybGQ=", 16) == 0);
+	buf_reset(&b);
+	CHECK("b64: decode with WinRb newlines",
+	      util_b64_decode(&b, "aGVs\nbG8g\nd29y bGQ=\n", 20) == ERR_OK && buf_len(&b) == 11 &&
+		      memcmp(buf_ptr(&b), "hello world", 11) == 0);
+	buf_reset(&b);
+	CHECK("b64: empty", util_b64_decode(&b, "", 0) == ERR_OK && buf_len(&b) == 0);
+	CHECK("b64: bad character", util_b64_decode(&b, "aGV$", 4) == ERR_FORMAT);
+	CHECK("b64: data after padding", util_b64_decode(&b, "aA==aGVs", 8) == ERR_FORMAT);
+	CHECK("b64: not a multiple of four", util_b64_decode(&b, "aGVsb", 5) == ERR_FORMAT);
+	CHECK("b64: non-zero padding bits", util_b64_decode(&b, "aB==", 4) == ERR_FORMAT);
+	buf_clear(&b);
+}
+
+static void test_duration(void)
+{
+	uint64_t ms;
+
+	CHECK("duration: PT20S", util_duration_parse("PT20S", &ms) == ERR_OK && ms == 20000);
+	CHECK("duration: PT60.000S", util_duration_parse("PT60.000S", &ms) == ERR_OK && ms == 60000);
+	CHECK("duration: PT0.5S", util_duration_parse("PT0.5S", &ms) == ERR_OK && ms == 500);
+	CHECK("duration: P0DT0H0M9S", util_duration_parse("P0DT0H0M9S", &ms) == ERR_OK && ms == 9000);
+	CHECK("duration: PT1M", util_duration_parse("PT1M", &ms) == ERR_OK && ms == 60000);
+	CHECK("duration: P1D", util_duration_parse("P1D", &ms) == ERR_OK && ms == 86400000);
+	CHECK("duration: negative refused", util_duration_parse("PT-1S", &ms) == ERR_FORMAT);
+	CHECK("duration: empty refused", util_duration_parse("PT", &ms) == ERR_FORMAT);
+	CHECK("duration: bare number refused", util_duration_parse("60", &ms) == ERR_FORMAT);
+	CHECK("duration: hours before T refused", util_duration_parse("P1H", &ms) == ERR_FORMAT);
+	CHECK("duration: overflow refused",
+	      util_duration_parse("PT99999999999999999999S", &ms) == ERR_FORMAT);
+	struct buf b;
+	buf_init(&b, 64);
+	util_duration_put_ms(&b, 7200000);
+	CHECK("duration: Windows' IdleTimeOut form",
+	      buf_len(&b) == 11 && memcmp(buf_ptr(&b), "PT7200.000S", 11) == 0);
+	buf_clear(&b);
+}
+
+static void test_ids(void)
+{
+	char a[UTIL_GUID_LEN + 1], b[UTIL_GUID_LEN + 1];
+	uint64_t v;
+
+	CHECK("guid: made", util_guid(a) == ERR_OK && util_guid(b) == ERR_OK);
+	CHECK("guid: well-formed", util_is_guid(a) && a[14] == '4');
+	CHECK("guid: two differ", strcmp(a, b) != 0);
+	CHECK("guid: lower case accepted", util_is_guid("0d6fca9d-2d40-44c3-b691-e665be7aa687"));
+	CHECK("guid: braces refused", !util_is_guid("{0D6FCA9D-2D40-44C3-B691-E665BE7AA68}"));
+	CHECK("guid: short refused", !util_is_guid("0D6FCA9D"));
+	CHECK("u64: parse", util_parse_u64("4294967295", UINT32_MAX, &v) == ERR_OK && v == UINT32_MAX);
+	CHECK("u64: over max", util_parse_u64("4294967296", UINT32_MAX, &v) == ERR_LIMIT);
+	CHECK("u64: sign refused", util_parse_u64("-1", UINT32_MAX, &v) == ERR_FORMAT);
+	CHECK("u64: small max", util_parse_u64("7", 5, &v) == ERR_LIMIT);
+	char q[16];
+	CHECK("log_quote: escapes and cuts",
+	      strcmp(log_quote(q, sizeof(q), "a\"b\n", 4), "a\\x22b\\x0a") == 0);
+	log_quote(q, sizeof(q), "0123456789abcdefghij", 20);
+	CHECK("log_quote: long input cut with ...", strlen(q) < sizeof(q) && strstr(q, "...") != NULL);
+}
+
+int main(void)
+{
+	test_buf();
+	test_b64();
+	test_duration();
+	test_ids();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
