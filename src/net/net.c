@@ -426,8 +426,11 @@ static void conn_feed(struct conn *c)
 		evbuffer_drain(in, used);
 		if (!was_started && http1_parser_started(c->parser))
 			conn_arm_timer(c, NET_REQUEST_TIMEOUT_MS);
-		if (e == ERR_INCOMPLETE)
+		if (e == ERR_INCOMPLETE) {
+			if (used == 0)
+				break; /* nothing consumable: wait for more bytes */
 			continue;
+		}
 		if (e != ERR_OK) {
 			log_info("bad HTTP request from %s: %s", c->peer, err_str(e));
 			c->close_after_reply = 1;
