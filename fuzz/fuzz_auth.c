@@ -1,0 +1,69 @@
+/* Fuzzes auth_evaluate and auth_complete. The first input byte picks the
+ * settings, the transport and what the privileged part answers; the rest
+ * is the Authorization value. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/auth.h"
+
+static void verify_free(struct ipc_auth_password *v)
+{
+	free(v->user);
+	if (v->password)
+		OPENSSL_cleanse(v->password, strlen(v->password));
+	free(v->password);
+	free(v->peer);
+	free(v->scheme);
+	memset(v, 0, sizeof(*v));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char value[8192];
+	struct auth_identity id;
+	struct ipc_auth_password v;
+
+	if (size == 0)
+		return 0;
+	uint8_t f = data[0];
+	size_t n = size - 1 < sizeof(value) - 1 ? size - 1 : sizeof(value) - 1;
+	memcpy(value, data + 1, n);
+	value[n] = 0;
+	struct auth_settings s = {f & 1, f >> 1 & 1, f >> 2 & 1, f >> 3 & 1};
+	int tls = f >> 4 & 1;
+
+	const char *stripped = auth_strip_domain(value);
+	if (stripped < value || stripped > value + n)
+		abort();
+	const char *ch[4];
+	if (auth_challenges(&s, tls, ch) > 3)
+		abort();
+
+	enum auth_verdict r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);
+	if (r != AUTH_VERIFY) {
+		if (v.user || v.password || (id.valid != (r == AUTH_ACCEPTED)))
+			abort();
+		return 0;
+	}
+	if (!s.basic || (!tls && !s.allow_unencrypted) || id.valid || !v.user || !*v.user ||
+	    strlen(v.user) > IPC_MAX_USER || !v.password || strlen(v.password) > IPC_MAX_PASSWORD)
+		abort();
+	/* The privileged part says yes (then the same header is a hit) or no
+	 * (then it must be asked again). */
+	struct ipc_auth_result res = {.status = f & 0x20 ? IPC_AUTH_OK : IPC_AUTH_BAD_CREDENTIALS,
+				      .user = v.user, .uid = 1000};
+	auth_complete(&v, &res, &id);
+	verify_free(&v);
+	r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);
+	if ((f & 0x20) ? r != AUTH_ACCEPTED || !id.valid : r != AUTH_VERIFY)
+		abort();
+	verify_free(&v);
+	if (f & 0x40)
+		auth_cache_flush();
+	return 0;
+}

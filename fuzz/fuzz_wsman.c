@@ -1,0 +1,71 @@
+/* fuzz_wsman: wsman_parse, then every shell decoder on whatever parsed,
+ * then the replies and the fault built from the decoded (attacker-chosen)
+ * strings, which must always be well-formed XML. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <libxml/parser.h>
+
+#include "wsman/wsman.h"
+
+static void well_formed(struct buf *b)
+{
+	xmlDocPtr d = xmlReadMemory((const char *)buf_ptr(b), (int)buf_len(b), NULL, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!d)
+		abort();
+	xmlFreeDoc(d);
+	buf_reset(b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct wsman_request req;
+	struct shell_create_req cr;
+	struct shell_command_req cm;
+	struct shell_send_req sd;
+	struct shell_receive_req rc;
+	struct shell_signal_req sg;
+	struct shell_delete_req dl;
+	struct buf out;
+	enum err e = wsman_parse(data, size, &req);
+
+	buf_init(&out, 1 << 22);
+	wsman_fault(&out, e == ERR_OK ? ERR_WSMAN_TIMED_OUT : e, req.hdr.message_id, req.hdr.to);
+	if (buf_len(&out) > 0)
+		well_formed(&out);
+	if (e == ERR_OK) {
+		if (wsman_shell_create_parse(&req, &cr) == ERR_OK) {
+			struct wsman_shell_info info = {
+				.shell_id = req.hdr.resource_uri, .owner = req.hdr.locale,
+				.client_ip = req.hdr.action, .working_dir = cr.working_dir, .nenv = cr.nenv,
+				.env_names = cr.env_names, .env_values = cr.env_values,
+				.idle_timeout_ms = cr.idle_timeout_ms};
+			if (wsman_reply_shell_created(&out, &req, req.hdr.to, &info) == ERR_OK)
+				well_formed(&out);
+			shell_create_req_free(&cr);
+		}
+		if (wsman_shell_command_parse(&req, &cm) == ERR_OK) {
+			if (wsman_reply_command(&out, &req, cm.argv[cm.argc - 1]) == ERR_OK)
+				well_formed(&out);
+			shell_command_req_free(&cm);
+		}
+		if (wsman_shell_send_parse(&req, &sd) == ERR_OK) {
+			struct shell_receive_reply r = {.nchunks = 1, .chunks = {{SHELL_STDERR, sd.data, sd.len}},
+							.done = sd.end, .exit_code = (uint32_t)sd.len};
+			if (wsman_reply_receive(&out, &req, sd.command_id, &r) == ERR_OK)
+				well_formed(&out);
+			shell_send_req_free(&sd);
+		}
+		wsman_shell_receive_parse(&req, &rc);
+		wsman_shell_signal_parse(&req, &sg);
+		wsman_shell_delete_parse(&req, &dl);
+		if (wsman_reply_delete(&out, &req) == ERR_OK)
+			well_formed(&out);
+	}
+	buf_clear(&out);
+	wsman_request_free(&req);
+	return 0;
+}

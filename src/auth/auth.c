@@ -1,0 +1,320 @@
+/* auth: what an Authorization header means, for the network process.
+ * Passwords are only ever checked by the privileged part; this file keeps
+ * salted hashes of the ones it said yes to, so clients that send Basic on
+ * every request (masterzen, python-requests) cost one PAM conversation per
+ * AUTH_CACHE_TTL_MS instead of one per request. */
+#include "auth/auth.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define AUTH_KEY_LEN 32 /* SHA-256 */
+#define AUTH_SALT_LEN 32
+/* Each key may live in one set of this many slots, so two busy accounts
+ * rarely evict each other; the oldest entry of the set goes first. */
+#define AUTH_CACHE_WAYS 4
+_Static_assert(AUTH_CACHE_SIZE % AUTH_CACHE_WAYS == 0, "cache sets must divide the cache");
+
+struct cache_entry {
+	uint8_t key[AUTH_KEY_LEN]; /* SHA-256(salt || user || 0 || password) */
+	uint64_t expires_ms;       /* 0: empty; at or before now: expired */
+	struct auth_identity id;
+};
+
+/* The network process is single-threaded; these belong to it alone. The
+ * salt makes the keys useless to anyone who reads this memory without it
+ * (and it is random per process, so it never reaches a disk). */
+static struct cache_entry cache[AUTH_CACHE_SIZE];
+static uint8_t salt[AUTH_SALT_LEN];
+static EVP_MD *sha256;
+static uint64_t (*auth_clock)(void) = util_now_ms;
+
+/* Not in auth.h: only the unit test moves the clock, to check expiry
+ * without waiting AUTH_CACHE_TTL_MS. NULL restores the monotonic clock. */
+void auth_set_clock(uint64_t (*now_ms)(void));
+void auth_set_clock(uint64_t (*now_ms)(void))
+{
+	auth_clock = now_ms ? now_ms : util_now_ms;
+}
+
+enum scheme {
+	SCHEME_BASIC,
+	SCHEME_NEGOTIATE,
+	SCHEME_KERBEROS,
+	SCHEME_NTLM,
+	SCHEME_CREDSSP,
+	SCHEME_DIGEST,
+	SCHEME_UNKNOWN,
+};
+
+static enum scheme scheme_of(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum scheme scheme;
+	} schemes[] = {
+		{"Basic", SCHEME_BASIC},     {"Negotiate", SCHEME_NEGOTIATE},
+		{"Kerberos", SCHEME_KERBEROS}, {"NTLM", SCHEME_NTLM},
+		{"CredSSP", SCHEME_CREDSSP}, {"Digest", SCHEME_DIGEST},
+	};
+
+	/* RFC 7235 2.1: the scheme is a case-insensitive token. */
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strlen(schemes[i].name) == n && strncasecmp(s, schemes[i].name, n) == 0)
+			return schemes[i].scheme;
+	return SCHEME_UNKNOWN;
+}
+
+/* 0 on success; on failure the caller goes without the cache. */
+static int cache_key(const char *user, const char *password, uint8_t key[AUTH_KEY_LEN])
+{
+	static int salted;
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (!salted) {
+		if (RAND_bytes(salt, sizeof(salt)) != 1)
+			return -1;
+		salted = 1;
+	}
+	/* Fetched once: an implicit fetch per digest costs a lock and a lookup. */
+	if (!sha256 && !(sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
+		return -1;
+	if (!(ctx = EVP_MD_CTX_new()))
+		return -1;
+	/* The NUL keeps ("ab", "c") and ("a", "bc") apart. */
+	ok = EVP_DigestInit_ex(ctx, sha256, NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, salt, sizeof(salt)) == 1 &&
+	     EVP_DigestUpdate(ctx, user, strlen(user) + 1) == 1 &&
+	     EVP_DigestUpdate(ctx, password, strlen(password)) == 1 &&
+	     EVP_DigestFinal_ex(ctx, key, NULL) == 1;
+	EVP_MD_CTX_free(ctx); /* wipes the digest state */
+	return ok ? 0 : -1;
+}
+
+/* The slot holding key (*match = 1), or else the one to overwrite: the
+ * empty, expired or oldest of its set. */
+static struct cache_entry *cache_slot(const uint8_t key[AUTH_KEY_LEN], int *match)
+{
+	uint32_t h = (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16 |
+		     (uint32_t)key[3] << 24;
+	struct cache_entry *set = &cache[h % (AUTH_CACHE_SIZE / AUTH_CACHE_WAYS) * AUTH_CACHE_WAYS];
+	struct cache_entry *victim = &set[0];
+
+	for (int i = 0; i < AUTH_CACHE_WAYS; i++) {
+		if (set[i].expires_ms != 0 && util_ct_equal(set[i].key, key, AUTH_KEY_LEN)) {
+			*match = 1;
+			return &set[i];
+		}
+		if (set[i].expires_ms < victim->expires_ms)
+			victim = &set[i];
+	}
+	*match = 0;
+	return victim;
+}
+
+static void cache_entry_wipe(struct cache_entry *e)
+{
+	OPENSSL_cleanse(e, sizeof(*e));
+}
+
+/* Splits decoded "user:password" into NUL-terminated copies; 0 if usable.
+ * The password may hold ':' (only the first one splits). */
+static int basic_split(const char *b64, char user[IPC_MAX_USER + 1],
+		       char password[IPC_MAX_PASSWORD + 1])
+{
+	struct buf dec;
+	int ok = 0;
+
+	buf_init(&dec, IPC_MAX_USER + 1 + IPC_MAX_PASSWORD);
+	if (util_b64_decode(&dec, b64, strlen(b64)) == ERR_OK) {
+		const uint8_t *d = buf_ptr(&dec);
+		size_t n = buf_len(&dec);
+		const uint8_t *colon = memchr(d, ':', n);
+		size_t ulen = colon ? (size_t)(colon - d) : 0;
+		/* A NUL would end the C string early: PAM would see another name. */
+		if (colon && ulen > 0 && ulen <= IPC_MAX_USER && n - ulen - 1 <= IPC_MAX_PASSWORD &&
+		    !memchr(d, 0, n)) {
+			memcpy(user, d, ulen);
+			user[ulen] = 0;
+			memcpy(password, colon + 1, n - ulen - 1);
+			password[n - ulen - 1] = 0;
+			ok = 1;
+		}
+	}
+	buf_clear(&dec);
+	return ok;
+}
+
+/* The password leaves this file only here, in the request to the
+ * privileged part (which the caller frees with ipc_auth_password_free). */
+static enum auth_verdict basic_verify(const char *user, const char *password, const char *peer,
+				      struct ipc_auth_password *verify)
+{
+	verify->user = strdup(user);
+	verify->peer = strndup(peer ? peer : "", IPC_MAX_PEER);
+	verify->scheme = strdup("Basic");
+	if (verify->user && verify->peer && verify->scheme)
+		verify->password = strdup(password);
+	if (!verify->password) {
+		log_warnx("out of memory for a password check");
+		free(verify->user);
+		free(verify->peer);
+		free(verify->scheme);
+		memset(verify, 0, sizeof(*verify));
+		return AUTH_REFUSED;
+	}
+	return AUTH_VERIFY;
+}
+
+static enum auth_verdict basic_evaluate(const char *b64, const char *peer,
+					struct auth_identity *id,
+					struct ipc_auth_password *verify)
+{
+	char user[IPC_MAX_USER + 1], password[IPC_MAX_PASSWORD + 1];
+	uint8_t key[AUTH_KEY_LEN];
+	enum auth_verdict v = AUTH_REFUSED;
+
+	if (basic_split(b64, user, password)) {
+		/* ".\bob" and "bob" are one account, and one cache entry. */
+		const char *name = auth_strip_domain(user);
+		int match = 0;
+		struct cache_entry *e = NULL;
+
+		if (*name && cache_key(name, password, key) == 0)
+			e = cache_slot(key, &match);
+		if (match && e->expires_ms > auth_clock()) {
+			*id = e->id;
+			v = AUTH_ACCEPTED;
+		} else if (*name) {
+			if (match)
+				cache_entry_wipe(e);
+			v = basic_verify(name, password, peer, verify);
+		}
+	}
+	OPENSSL_cleanse(user, sizeof(user));
+	OPENSSL_cleanse(password, sizeof(password));
+	OPENSSL_cleanse(key, sizeof(key));
+	return v;
+}
+
+enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
+				const char *authorization, const char *peer,
+				struct auth_identity *id, struct ipc_auth_password *verify)
+{
+	const char *a = authorization ? authorization : "";
+	size_t scheme_len;
+
+	/* Every request starts without an identity. */
+	memset(id, 0, sizeof(*id));
+	memset(verify, 0, sizeof(*verify));
+	a += strspn(a, " \t");
+	if (!*a)
+		return AUTH_ANONYMOUS;
+	scheme_len = strcspn(a, " \t");
+	const char *param = a + scheme_len + strspn(a + scheme_len, " \t");
+
+	switch (scheme_of(a, scheme_len)) {
+	case SCHEME_BASIC:
+		/* §1.6/§8.1: Windows never accepts Basic on plain HTTP while
+		 * AllowUnencrypted is false: the password would cross in clear. */
+		if (!s->basic || (!over_tls && !s->allow_unencrypted))
+			return AUTH_REFUSED;
+		return basic_evaluate(param, peer, id, verify);
+	case SCHEME_NEGOTIATE:
+	case SCHEME_KERBEROS:
+	case SCHEME_NTLM:
+	case SCHEME_CREDSSP:
+		/* Connection-bound schemes (issue 4): each gets its case here.
+		 * Until then they are refused like a disabled scheme. */
+		return AUTH_REFUSED;
+	case SCHEME_DIGEST:
+		/* §8.7: the Windows service never offers nor accepts Digest. */
+	default:
+		return AUTH_REFUSED;
+	}
+}
+
+void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
+		   struct auth_identity *id)
+{
+	uint8_t key[AUTH_KEY_LEN];
+	int have_key = verify->user && verify->password &&
+		       cache_key(verify->user, verify->password, key) == 0;
+	int match = 0;
+	struct cache_entry *e = have_key ? cache_slot(key, &match) : NULL;
+
+	memset(id, 0, sizeof(*id));
+	if (r->status == IPC_AUTH_OK && r->user && strlen(r->user) <= IPC_MAX_USER) {
+		id->valid = 1;
+		memcpy(id->user, r->user, strlen(r->user) + 1);
+		id->uid = (uid_t)r->uid;
+		id->is_admin = r->is_admin != 0;
+		memcpy(id->token, r->token, sizeof(id->token));
+		id->scheme = "Basic";
+		if (e) {
+			memcpy(e->key, key, sizeof(key));
+			e->id = *id;
+			e->expires_ms = auth_clock() + AUTH_CACHE_TTL_MS;
+		}
+	} else {
+		if (r->status == IPC_AUTH_OK)
+			log_warnx("password check passed without a usable account name: refused");
+		/* A refused password (or a changed one, or an account removed
+		 * from the allowed groups) must not live on in the cache. */
+		if (match)
+			cache_entry_wipe(e);
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+}
+
+size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *out[4])
+{
+	size_t n = 0;
+
+	if (s->negotiate)
+		out[n++] = "Negotiate";
+	if (s->kerberos)
+		out[n++] = "Kerberos";
+	/* Offering Basic where auth_evaluate refuses it would only invite a
+	 * password in clear. */
+	if (s->basic && (over_tls || s->allow_unencrypted))
+		out[n++] = "Basic realm=\"WSMAN\"";
+	return n;
+}
+
+void auth_cache_flush(void)
+{
+	OPENSSL_cleanse(cache, sizeof(cache));
+}
+
+const char *auth_strip_domain(const char *user)
+{
+	char host[HOST_NAME_MAX + 1];
+	const char *bs = strchr(user, '\\');
+	size_t plen, hlen;
+
+	if (!bs)
+		return user;
+	plen = (size_t)(bs - user);
+	if (plen == 1 && user[0] == '.')
+		return bs + 1;
+	if (gethostname(host, sizeof(host)) != 0)
+		return user;
+	host[sizeof(host) - 1] = 0;
+	/* Any other domain stays: PAM knows no such account and says no. */
+	hlen = strcspn(host, ".");
+	if (hlen > 0 && plen == hlen && strncasecmp(user, host, hlen) == 0)
+		return bs + 1;
+	return user;
+}

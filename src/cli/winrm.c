@@ -1,0 +1,471 @@
+/* winrm: the command-line tool, after Windows' winrm.vbs. This version
+ * manages the local configuration only: get, set, create, delete and
+ * enumerate on winrm/config resources, read from and written to
+ * DIR/winrm.conf through config.c (the remote -r: form comes later).
+ * A command applies all its changes to an in-memory copy and saves once,
+ * so on any error the file is left as it was; after a change it asks a
+ * running winrmd to reload with SIGHUP. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "config/config.h"
+
+#define DEFAULT_CONFIG_DIR "/etc/winrm"
+#define PID_FILE "winrmd.pid"
+#define MAX_INPUT_PAIRS 64    /* KEY="VALUE" pairs in one @{...} */
+#define MAX_MSG 4096          /* an error message from config.c */
+#define MAX_OUTPUT (1 << 20)  /* printed configuration */
+
+enum verb { V_HELP, V_GET, V_SET, V_CREATE, V_DELETE, V_ENUMERATE };
+
+static const struct {
+	const char *name;
+	enum verb verb;
+} verbs[] = {
+	{"get", V_GET},       {"g", V_GET},         {"set", V_SET},          {"s", V_SET},
+	{"put", V_SET},       {"p", V_SET},         {"create", V_CREATE},    {"c", V_CREATE},
+	{"delete", V_DELETE}, {"d", V_DELETE},      {"enumerate", V_ENUMERATE},
+	{"e", V_ENUMERATE},   {"enum", V_ENUMERATE}, {"help", V_HELP},
+};
+
+/* The @{KEY="VALUE";...} argument (section 10.3), split in place. */
+struct input {
+	char *text;
+	size_t n;
+	struct {
+		const char *key;
+		const char *value; /* NULL for $null */
+	} pairs[MAX_INPUT_PAIRS];
+};
+
+struct cmd {
+	enum verb verb;
+	const char *dir;
+	const char *resource; /* under winrm/config: "", "service/auth", "listener?..." */
+	const char *input;    /* the @{...} argument, if any */
+};
+
+__attribute__((format(printf, 1, 2)))
+static int complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("winrm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* config.c says what went wrong in msg; only running out of memory leaves it empty. */
+static int config_error(const struct buf *msg)
+{
+	if (buf_len(msg) == 0)
+		return complain("out of memory");
+	return complain("%.*s", (int)buf_len(msg), (const char *)buf_ptr(msg));
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Windows Remote Management command line tool (openwinrm, local configuration)\n"
+		"\n"
+		"Usage:\n"
+		"  winrm OPERATION RESOURCE_URI [@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}] [--config-dir DIR]\n"
+		"\n"
+		"Operations:\n"
+		"  winrm g[et] winrm/config[/PATH]            show settings\n"
+		"  winrm s[et] winrm/config/PATH @{KEY=\"VALUE\";...}\n"
+		"                                             change settings\n"
+		"  winrm c[reate] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS [@{...}]\n"
+		"                                             add a listener\n"
+		"  winrm d[elete] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS\n"
+		"                                             remove a listener\n"
+		"  winrm e[numerate] winrm/config/listener    list the listeners\n"
+		"\n"
+		"PATH is client, client/auth, client/defaultports, service, service/auth,\n"
+		"service/defaultports, winrs or Listener?Address=...+Transport=...; ADDR is *,\n"
+		"IP:<IPv4 address> or IP:<IPv6 address>. Quote the @{...} argument for the shell:\n"
+		"  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
+		"\n"
+		"The configuration is DIR/" CONFIG_FILE ", DIR from --config-dir, else\n"
+		"$WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR ". See winrm(1).\n");
+}
+
+/* ---- arguments ---- */
+
+static int is_help_switch(const char *a)
+{
+	return strcmp(a, "-?") == 0 || strcmp(a, "/?") == 0 || strcasecmp(a, "--help") == 0 ||
+	       strcasecmp(a, "-help") == 0;
+}
+
+/* -r:HOST, -remote:HOST, -machine:HOST (any case, '-' or '/'). */
+static int is_remote_switch(const char *a)
+{
+	static const char *const names[] = {"r", "remote", "machine"};
+	size_t n = strcspn(a + 1, ":");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n == strlen(names[i]) && strncasecmp(a + 1, names[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The part of a resource URI below winrm/config, or NULL for any other. */
+static const char *config_resource(const char *uri)
+{
+	static const char *const prefixes[] = {
+		"winrm/config",
+		"wsman/config",
+		"http://schemas.microsoft.com/wbem/wsman/1/config",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncasecmp(uri, prefixes[i], n) != 0)
+			continue;
+		if (uri[n] == 0)
+			return "";
+		if (uri[n] == '/')
+			return uri + n + 1;
+	}
+	return NULL;
+}
+
+static int is_listener(const char *resource)
+{
+	return strncasecmp(resource, "listener", 8) == 0 && (resource[8] == 0 || resource[8] == '?');
+}
+
+static void skip_space(char **p)
+{
+	while (isspace((unsigned char)**p))
+		(*p)++;
+}
+
+static int input_error(const struct input *in, const char *p, const char *expected)
+{
+	return complain("malformed @{...} input at character %zu: expected %s\n"
+			"  the form is @{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}, values double-quoted "
+			"(quote the whole argument for the shell: '@{Basic=\"true\"}')",
+			(size_t)(p - in->text) + 1, expected);
+}
+
+/* winrm.vbs: "{" then \s*([\w:]+)\s*=\s*($null|"([^"]*)")\s* separated by
+ * ";", then "}" ending the argument; "{}" is empty. A key may come once. */
+static int input_parse(const char *arg, struct input *in)
+{
+	char *p;
+
+	if (!(in->text = strdup(arg)))
+		return complain("out of memory");
+	p = in->text;
+	if (*p++ != '@' || *p++ != '{')
+		return input_error(in, in->text, "@{");
+	if (strcmp(p, "}") == 0)
+		return 0;
+	for (;;) {
+		char *key, *key_end;
+		const char *value;
+
+		skip_space(&p);
+		key = p;
+		while (isalnum((unsigned char)*p) || *p == '_' || *p == ':')
+			p++;
+		if (p == key)
+			return input_error(in, p, "a setting name");
+		key_end = p;
+		skip_space(&p);
+		if (*p != '=')
+			return input_error(in, p, "'=' after the setting name");
+		p++;
+		*key_end = 0;
+		skip_space(&p);
+		if (strncasecmp(p, "$null", 5) == 0) {
+			value = NULL;
+			p += 5;
+		} else if (*p == '"') {
+			char *close = strchr(p + 1, '"');
+			if (!close)
+				return input_error(in, in->text + strlen(arg), "the closing '\"'");
+			*close = 0;
+			value = p + 1;
+			p = close + 1;
+		} else {
+			return input_error(in, p, "a double-quoted value or $null");
+		}
+		skip_space(&p);
+		for (size_t i = 0; i < in->n; i++)
+			if (strcasecmp(in->pairs[i].key, key) == 0)
+				return complain("Multiple matching parameter names not allowed in "
+						"@{...}: %s",
+						key);
+		if (in->n == MAX_INPUT_PAIRS)
+			return complain("more than %d settings in @{...}", MAX_INPUT_PAIRS);
+		in->pairs[in->n].key = key;
+		in->pairs[in->n].value = value;
+		in->n++;
+		if (*p == ';') {
+			p++;
+			continue;
+		}
+		if (p[0] == '}' && p[1] == 0)
+			return 0;
+		return input_error(in, p, *p == '}' ? "nothing after '}'" : "';' or '}'");
+	}
+}
+
+/* ---- the running service ---- */
+
+static ssize_t read_small(const char *path, char *out, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, out, size - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n >= 0)
+		out[n] = 0;
+	return n;
+}
+
+/* SIGHUP to the winrmd named by DIR/winrmd.pid, so that it reloads. The
+ * process must still be a winrmd: a stale pid file may name a pid that
+ * another program has since been given. */
+static void notify_service(const char *dir)
+{
+	char path[PATH_MAX], text[32], comm[32];
+	uint64_t pid;
+	size_t n;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, PID_FILE) >= sizeof(path) ||
+	    read_small(path, text, sizeof(text)) < 0)
+		return;
+	n = strlen(text);
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		text[--n] = 0;
+	if (util_parse_u64(text, INT32_MAX, &pid) != ERR_OK || pid < 2) {
+		complain("warning: %s does not hold a process id", path);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%lu/comm", (unsigned long)pid);
+	if (read_small(path, comm, sizeof(comm)) < 0 || strcmp(comm, "winrmd\n") != 0)
+		return;
+	if (kill((pid_t)pid, SIGHUP) < 0)
+		complain("warning: cannot signal winrmd (pid %lu): %s; restart it to apply the "
+			 "change",
+			 (unsigned long)pid, strerror(errno));
+}
+
+/* ---- operations ---- */
+
+/* HTTPS listeners that are enabled but lack a certificate or key, one bit
+ * per listener index. */
+static uint32_t https_incomplete(const struct config *c)
+{
+	uint32_t bits = 0;
+
+	for (uint32_t i = 0; i < c->nlisteners; i++) {
+		const struct config_listener *l = &c->listeners[i];
+		if (l->https && l->enabled && (!*l->certificate_file || !*l->key_file))
+			bits |= 1u << i;
+	}
+	return bits;
+}
+
+static int save(const struct config *c, const char *dir)
+{
+	enum err e = config_save(c, dir);
+
+	if (e == ERR_LIMIT)
+		return complain("the configuration would exceed %d bytes", CONFIG_MAX_FILE);
+	if (e != ERR_OK)
+		return complain("cannot write %s/%s: %s", dir, CONFIG_FILE,
+				e == ERR_IO ? strerror(errno) : err_str(e));
+	notify_service(dir);
+	return 0;
+}
+
+static int print_resource(const struct config *c, const char *resource, struct buf *out,
+			  struct buf *msg)
+{
+	if (config_print_text(c, resource, out, msg) != ERR_OK)
+		return config_error(msg);
+	fwrite(buf_ptr(out), 1, buf_len(out), stdout);
+	return fflush(stdout) == 0 ? 0 : complain("cannot write the output: %s", strerror(errno));
+}
+
+/* Windows prints the EPR of the new instance. */
+static void print_created(const char *selectors)
+{
+	printf("ResourceCreated\n"
+	       "    Address = http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous\n"
+	       "    ReferenceParameters\n"
+	       "        ResourceURI = http://schemas.microsoft.com/wbem/wsman/1/config/listener\n"
+	       "        SelectorSet\n"
+	       "            Selector: ");
+	for (const char *p = selectors; *p;) {
+		size_t n = strcspn(p, "+");
+		size_t k = strcspn(p, "=");
+		if (k < n)
+			printf("%.*s = %.*s", (int)k, p, (int)(n - k - 1), p + k + 1);
+		else
+			printf("%.*s", (int)n, p);
+		p += n;
+		if (*p == '+') {
+			fputs(", ", stdout);
+			p++;
+		}
+	}
+	fputc('\n', stdout);
+}
+
+static int run(const struct cmd *cmd, struct config *c, struct input *in, struct buf *msg,
+	       struct buf *out)
+{
+	const char *r = cmd->resource;
+	uint32_t incomplete;
+
+	if (cmd->input && (cmd->verb == V_GET || cmd->verb == V_DELETE ||
+			   cmd->verb == V_ENUMERATE))
+		return complain("input was supplied to an operation that does not accept input");
+	if (cmd->verb == V_SET && !cmd->input)
+		return complain("no input provided: winrm set URI '@{KEY=\"VALUE\"}'");
+	if (cmd->input && input_parse(cmd->input, in) != 0)
+		return 1;
+	if (cmd->verb == V_SET && in->n == 0)
+		return complain("parameter set is empty");
+	if ((cmd->verb == V_CREATE || cmd->verb == V_DELETE) && !(is_listener(r) && r[8] == '?'))
+		return complain("%s works on winrm/config/Listener?Address=...+Transport=... only",
+				cmd->verb == V_CREATE ? "create" : "delete");
+	if (cmd->verb == V_ENUMERATE && !(is_listener(r) && r[8] == 0))
+		return complain("enumerate works on winrm/config/listener only");
+	if (config_load(c, cmd->dir, msg) != ERR_OK)
+		return config_error(msg);
+
+	switch (cmd->verb) {
+	case V_GET:
+	case V_ENUMERATE:
+		return print_resource(c, r, out, msg);
+	case V_DELETE:
+		if (config_listener_delete(c, r + 9, msg) != ERR_OK)
+			return config_error(msg);
+		return save(c, cmd->dir);
+	case V_CREATE:
+	case V_SET:
+		incomplete = https_incomplete(c);
+		if (cmd->verb == V_CREATE && config_listener_create(c, r + 9, msg) != ERR_OK)
+			return config_error(msg);
+		for (size_t i = 0; i < in->n; i++)
+			if (config_set(c, r, in->pairs[i].key, in->pairs[i].value, msg) != ERR_OK)
+				return config_error(msg);
+		/* Refuse only what this command broke, not older problems. */
+		if (https_incomplete(c) & ~incomplete)
+			return complain("an enabled HTTPS listener needs CertificateFile and KeyFile "
+					"(PEM files; relative paths are relative to %s)",
+					cmd->dir);
+		if (save(c, cmd->dir) != 0)
+			return 1;
+		if (cmd->verb == V_CREATE) {
+			print_created(r + 9);
+			return 0;
+		}
+		return print_resource(c, r, out, msg);
+	case V_HELP:
+		break;
+	}
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd cmd = {0};
+	struct input in = {0};
+	struct config c = {0};
+	struct buf msg, out;
+	const char *pos[3];
+	size_t npos = 0;
+	int help = 0, found = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--config-dir") == 0) {
+			if (++i == argc)
+				return complain("--config-dir needs a directory");
+			cmd.dir = argv[i];
+		} else if (strncmp(a, "--config-dir=", 13) == 0) {
+			cmd.dir = a + 13;
+		} else if (is_help_switch(a)) {
+			help = 1;
+		} else if (a[0] == '-') {
+			if (is_remote_switch(a))
+				return complain("-r: is not supported yet");
+			return complain("unknown switch: %s (type \"winrm -?\" for help)", a);
+		} else if (npos == sizeof(pos) / sizeof(pos[0])) {
+			return complain("unexpected argument: %s (type \"winrm -?\" for help)", a);
+		} else {
+			pos[npos++] = a;
+		}
+	}
+	if (help || npos == 0) {
+		usage(help ? stdout : stderr);
+		return help ? 0 : 1;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !found; i++) {
+		if (strcasecmp(pos[0], verbs[i].name) == 0) {
+			cmd.verb = verbs[i].verb;
+			found = 1;
+		}
+	}
+	if (!found)
+		return complain("unknown operation name: %s (type \"winrm -?\" for help)", pos[0]);
+	if (cmd.verb == V_HELP) {
+		usage(stdout);
+		return 0;
+	}
+	if (npos < 2)
+		return complain("the resource URI is missing (e.g. winrm/config)");
+	if (!(cmd.resource = config_resource(pos[1])))
+		return complain("unsupported resource URI %s: only winrm/config resources are "
+				"managed locally",
+				pos[1]);
+	if (npos == 3) {
+		if (strncmp(pos[2], "@{", 2) != 0)
+			return complain("unexpected argument: %s (input is @{KEY=\"VALUE\";...})",
+					pos[2]);
+		cmd.input = pos[2];
+	}
+	if (!cmd.dir) {
+		cmd.dir = getenv("WINRM_CONFIG_DIR");
+		if (!cmd.dir || !*cmd.dir)
+			cmd.dir = DEFAULT_CONFIG_DIR;
+	}
+
+	buf_init(&msg, MAX_MSG);
+	buf_init(&out, MAX_OUTPUT);
+	rc = run(&cmd, &c, &in, &msg, &out);
+	config_free(&c);
+	buf_clear(&msg);
+	buf_clear(&out);
+	free(in.text);
+	return rc;
+}

@@ -1,0 +1,310 @@
+/* ipc_priv: codecs of the messages between the network process and the
+ * privileged part. Both directions are hostile input to someone: the
+ * privileged part must survive a compromised network process, so every
+ * decoder checks each length against its limit before allocating, refuses
+ * NUL bytes inside strings (a C string would silently end there) and
+ * trailing bytes. A whole datagram is one message, so a short body is
+ * malformed (ERR_FORMAT), never "incomplete". Encoders refuse what the
+ * decoder would refuse, so a sender learns of a bad value at its own end. */
+#include "ipc/ipc_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "config/config.h"
+
+/* Fields the header leaves unbounded. The scheme is a short token; a
+ * listener's name and URL prefix come from configuration values, which are
+ * at most CONFIG_MAX_VALUE bytes ("Address=" and "+Transport=HTTPS" add 24). */
+#define MAX_SCHEME 64
+#define MAX_LISTENER_NAME (CONFIG_MAX_VALUE + 32)
+#define MAX_URL_PREFIX CONFIG_MAX_VALUE
+
+/* A datagram cannot end early on purpose: a short read is a bad message. */
+static enum err body_err(enum err e)
+{
+	return e == ERR_INCOMPLETE ? ERR_FORMAT : e;
+}
+
+static enum err put_str(struct buf *out, const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > max)
+		return ERR_LIMIT;
+	return buf_put_string(out, s ? s : "", n);
+}
+
+static enum err get_str(struct buf *in, char **out, size_t max)
+{
+	return body_err(buf_get_cstring(in, out, max));
+}
+
+static enum err get_u32(struct buf *in, uint32_t *v)
+{
+	return body_err(buf_get_u32(in, v));
+}
+
+static enum err get_bytes(struct buf *in, void *out, size_t n)
+{
+	return body_err(buf_get(in, out, n));
+}
+
+static enum err get_bool(struct buf *in, uint32_t *v)
+{
+	enum err e = get_u32(in, v);
+
+	if (e == ERR_OK && *v > 1)
+		return ERR_FORMAT;
+	return e;
+}
+
+static enum err finish(const struct buf *in)
+{
+	return buf_len(in) == 0 ? ERR_OK : ERR_FORMAT;
+}
+
+static void free_secret(char **s)
+{
+	if (*s) {
+		OPENSSL_cleanse(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m)
+{
+	enum err e;
+
+	if ((e = put_str(out, m->user, IPC_MAX_USER)) != ERR_OK ||
+	    (e = put_str(out, m->password, IPC_MAX_PASSWORD)) != ERR_OK ||
+	    (e = put_str(out, m->peer, IPC_MAX_PEER)) != ERR_OK ||
+	    (e = put_str(out, m->scheme, MAX_SCHEME)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = get_str(in, &m->user, IPC_MAX_USER)) != ERR_OK ||
+	    (e = get_str(in, &m->password, IPC_MAX_PASSWORD)) != ERR_OK ||
+	    (e = get_str(in, &m->peer, IPC_MAX_PEER)) != ERR_OK ||
+	    (e = get_str(in, &m->scheme, MAX_SCHEME)) != ERR_OK ||
+	    (e = finish(in)) != ERR_OK) {
+		ipc_auth_password_free(m);
+		return e;
+	}
+	return ERR_OK;
+}
+
+void ipc_auth_password_free(struct ipc_auth_password *m)
+{
+	free(m->user);
+	free_secret(&m->password);
+	free(m->peer);
+	free(m->scheme);
+	memset(m, 0, sizeof(*m));
+}
+
+enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m)
+{
+	enum err e;
+
+	if (m->status > IPC_AUTH_BUSY || m->is_admin > 1)
+		return ERR_USAGE;
+	if ((e = buf_put_u32(out, m->status)) != ERR_OK ||
+	    (e = put_str(out, m->user, IPC_MAX_USER)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->uid)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->is_admin)) != ERR_OK ||
+	    (e = buf_put(out, m->token, IPC_TOKEN_LEN)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = get_u32(in, &m->status)) != ERR_OK)
+		return e;
+	if (m->status > IPC_AUTH_BUSY)
+		return ERR_FORMAT;
+	if ((e = get_str(in, &m->user, IPC_MAX_USER)) != ERR_OK ||
+	    (e = get_u32(in, &m->uid)) != ERR_OK ||
+	    (e = get_bool(in, &m->is_admin)) != ERR_OK ||
+	    (e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK ||
+	    (e = finish(in)) != ERR_OK) {
+		ipc_auth_result_free(m);
+		return e;
+	}
+	return ERR_OK;
+}
+
+void ipc_auth_result_free(struct ipc_auth_result *m)
+{
+	free(m->user);
+	/* The token is a capability to start the user's host. */
+	OPENSSL_cleanse(m, sizeof(*m));
+}
+
+enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m)
+{
+	return buf_put(out, m->token, IPC_TOKEN_LEN);
+}
+
+enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m)
+{
+	enum err e = get_bytes(in, m->token, IPC_TOKEN_LEN);
+
+	if (e == ERR_OK)
+		e = finish(in);
+	if (e != ERR_OK)
+		OPENSSL_cleanse(m, sizeof(*m));
+	return e;
+}
+
+/* The receiver trusts the channel's messages only from this pid, and
+ * ipc_peer_init reads pid 0 as "any": a host pid must be a real one. */
+static int valid_host(uint32_t uid, uint32_t pid)
+{
+	return uid != UINT32_MAX && pid != 0 && pid <= INT32_MAX;
+}
+
+enum err ipc_host_opened_encode(struct buf *out, const struct ipc_host_opened *m)
+{
+	enum err e;
+
+	if (!valid_host(m->uid, m->pid))
+		return ERR_USAGE;
+	if ((e = buf_put_u32(out, m->uid)) != ERR_OK)
+		return e;
+	return buf_put_u32(out, m->pid);
+}
+
+enum err ipc_host_opened_decode(struct buf *in, struct ipc_host_opened *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = get_u32(in, &m->uid)) != ERR_OK || (e = get_u32(in, &m->pid)) != ERR_OK ||
+	    (e = finish(in)) != ERR_OK)
+		return e;
+	return valid_host(m->uid, m->pid) ? ERR_OK : ERR_FORMAT;
+}
+
+enum err ipc_host_failed_encode(struct buf *out, enum err reason)
+{
+	if (reason == ERR_OK || reason >= ERR_COUNT)
+		return ERR_USAGE;
+	return buf_put_u32(out, (uint32_t)reason);
+}
+
+enum err ipc_host_failed_decode(struct buf *in, enum err *reason)
+{
+	uint32_t v;
+	enum err e;
+
+	if ((e = get_u32(in, &v)) != ERR_OK || (e = finish(in)) != ERR_OK)
+		return e;
+	if (v == ERR_OK || v >= ERR_COUNT)
+		return ERR_FORMAT;
+	*reason = (enum err)v;
+	return ERR_OK;
+}
+
+enum err ipc_config_encode(struct buf *out, const struct ipc_config *m)
+{
+	enum err e;
+
+	if (m->nlisteners > IPC_MAX_LISTENERS || m->nsockets > IPC_MAX_FDS)
+		return ERR_LIMIT;
+	if ((e = put_str(out, m->config_text, IPC_MAX_CONFIG_TEXT)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->nlisteners)) != ERR_OK)
+		return e;
+	for (uint32_t i = 0; i < m->nlisteners; i++) {
+		const struct ipc_listener_info *l = &m->listeners[i];
+
+		if (l->https > 1)
+			return ERR_USAGE;
+		if ((e = put_str(out, l->name, MAX_LISTENER_NAME)) != ERR_OK ||
+		    (e = buf_put_u32(out, l->https)) != ERR_OK ||
+		    (e = put_str(out, l->url_prefix, MAX_URL_PREFIX)) != ERR_OK ||
+		    (e = put_str(out, l->cert_pem, IPC_MAX_PEM)) != ERR_OK ||
+		    (e = put_str(out, l->key_pem, IPC_MAX_PEM)) != ERR_OK)
+			return e;
+	}
+	if ((e = buf_put_u32(out, m->nsockets)) != ERR_OK)
+		return e;
+	for (uint32_t i = 0; i < m->nsockets; i++) {
+		if (m->socket_listener[i] >= m->nlisteners)
+			return ERR_USAGE;
+		if ((e = buf_put_u32(out, m->socket_listener[i])) != ERR_OK)
+			return e;
+	}
+	return ERR_OK;
+}
+
+static enum err config_decode_body(struct buf *in, struct ipc_config *m)
+{
+	uint32_t n;
+	enum err e;
+
+	if ((e = get_str(in, &m->config_text, IPC_MAX_CONFIG_TEXT)) != ERR_OK ||
+	    (e = get_u32(in, &n)) != ERR_OK)
+		return e;
+	if (n > IPC_MAX_LISTENERS)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ipc_listener_info *l = &m->listeners[i];
+
+		/* Counted before its fields so ipc_config_free sees a half-read entry. */
+		m->nlisteners = i + 1;
+		if ((e = get_str(in, &l->name, MAX_LISTENER_NAME)) != ERR_OK ||
+		    (e = get_bool(in, &l->https)) != ERR_OK ||
+		    (e = get_str(in, &l->url_prefix, MAX_URL_PREFIX)) != ERR_OK ||
+		    (e = get_str(in, &l->cert_pem, IPC_MAX_PEM)) != ERR_OK ||
+		    (e = get_str(in, &l->key_pem, IPC_MAX_PEM)) != ERR_OK)
+			return e;
+	}
+	if ((e = get_u32(in, &n)) != ERR_OK)
+		return e;
+	if (n > IPC_MAX_FDS)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((e = get_u32(in, &m->socket_listener[i])) != ERR_OK)
+			return e;
+		if (m->socket_listener[i] >= m->nlisteners)
+			return ERR_FORMAT;
+	}
+	m->nsockets = n;
+	return finish(in);
+}
+
+enum err ipc_config_decode(struct buf *in, struct ipc_config *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = config_decode_body(in, m)) != ERR_OK)
+		ipc_config_free(m);
+	return e;
+}
+
+void ipc_config_free(struct ipc_config *m)
+{
+	free(m->config_text);
+	for (uint32_t i = 0; i < m->nlisteners && i < IPC_MAX_LISTENERS; i++) {
+		free(m->listeners[i].name);
+		free(m->listeners[i].url_prefix);
+		free(m->listeners[i].cert_pem);
+		free_secret(&m->listeners[i].key_pem);
+	}
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,594 @@
+/* priv: privileged part. Start-up (configuration, mode, listeners,
+ * daemon), the network process, the event loop and its signals, and the
+ * dispatch of what the network process asks. The network process is
+ * treated as the attacker's foothold: it may only send the two requests of
+ * ipc_priv.h, each checked by ipc_recv's table and the decoders, and a
+ * message that breaks the rules ends the service rather than guessing what
+ * was meant (the service manager restarts it). */
+#include "priv/priv_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define PID_FILE "winrmd.pid"
+#define ROLE_FD 3 /* the IPC channel of a re-executed role, as winrmd.c expects */
+/* On shutdown the network process gets this long to close its sockets, so
+ * the ports are free when we exit; then it is killed. */
+#define NET_STOP_WAIT_MS 3000
+
+/* ---- children ---- */
+
+pid_t priv_fork(void)
+{
+	static const int handled[] = {SIGHUP, SIGINT, SIGTERM, SIGCHLD};
+	sigset_t all, old;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0)
+		for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+			signal(handled[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+int priv_child_fds(const int *keep, int n)
+{
+	int sorted[4], k = 0;
+	unsigned lo = 3;
+
+	if (n > (int)(sizeof(sorted) / sizeof(sorted[0])))
+		return -1;
+	/* syslog's socket goes with the rest: closing it through closelog
+	 * makes the next line reopen it, instead of writing into whatever
+	 * later reuses its number. */
+	closelog();
+	for (int i = 0; i < n; i++) {
+		if (keep[i] < 0)
+			continue;
+		int j = k++;
+		for (; j > 0 && sorted[j - 1] > keep[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = keep[i];
+	}
+	for (int i = 0; i < k; i++) {
+		unsigned fd = (unsigned)sorted[i];
+		if (fd < lo)
+			continue;
+		if (fd > lo && close_range(lo, fd - 1, 0) < 0)
+			return -1;
+		lo = fd + 1;
+	}
+	return close_range(lo, ~0U, 0);
+}
+
+int priv_setids(uid_t uid, gid_t gid)
+{
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -1;
+	/* As OpenSSH's permanently_set_uid: if root can be regained, the
+	 * change did not take, whatever the calls said. */
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+void priv_child_fail(int errfd, const char *what)
+{
+	int e = errno;
+
+	log_warn("%s", what);
+	if (errfd >= 0) {
+		ssize_t w = write(errfd, &e, sizeof(e));
+		(void)w;
+	}
+	_exit(127);
+}
+
+void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_t peer_pid,
+		    int chan, int errfd)
+{
+	char rolearg[32], uidarg[48], pidarg[48];
+	const char *argv[8];
+	int n = 0;
+
+	snprintf(rolearg, sizeof(rolearg), "--role=%s", role);
+	snprintf(uidarg, sizeof(uidarg), "--peer-uid=%u", (unsigned)peer_uid);
+	snprintf(pidarg, sizeof(pidarg), "--peer-pid=%d", (int)peer_pid);
+	argv[n++] = "winrmd";
+	argv[n++] = rolearg;
+	argv[n++] = uidarg;
+	argv[n++] = pidarg;
+	if (p->opts->foreground)
+		argv[n++] = "--foreground";
+	if (p->opts->debug)
+		argv[n++] = "--debug";
+	argv[n] = NULL;
+
+	/* The channel becomes fd 3: move the error pipe out of its way. */
+	if (errfd == ROLE_FD && (errfd = fcntl(errfd, F_DUPFD_CLOEXEC, ROLE_FD + 1)) < 0)
+		_exit(127);
+	if (chan != ROLE_FD && dup2(chan, ROLE_FD) < 0)
+		priv_child_fail(errfd, "dup2");
+	if (fcntl(ROLE_FD, F_SETFD, 0) < 0)
+		priv_child_fail(errfd, "fcntl");
+	int keep[2] = {ROLE_FD, errfd};
+	if (priv_child_fds(keep, 2) < 0)
+		priv_child_fail(errfd, "close_range");
+	execv(p->opts->self_exe, (char *const *)argv);
+	priv_child_fail(errfd, p->opts->self_exe);
+}
+
+const char *priv_wait_status(int status, char *out, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, len, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(out, len, "ended (wait status %#x)", (unsigned)status);
+	return out;
+}
+
+/* ---- the network process ---- */
+
+void priv_stop(struct priv *p, int status)
+{
+	if (!p->stopping) {
+		p->stopping = 1;
+		p->exit_status = status;
+	}
+	event_base_loopbreak(p->base);
+}
+
+static void net_watch_writes(struct priv *p)
+{
+	if (ipc_pending(&p->net))
+		event_add(p->net_wev, NULL);
+	else
+		event_del(p->net_wev);
+}
+
+void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf *body,
+		   const int *fds, int nfds)
+{
+	enum err e = ipc_send(&p->net, type, id, body, fds, nfds);
+
+	if (e == ERR_IO) {
+		log_warnx("network process gone");
+		priv_stop(p, 1);
+		return;
+	}
+	if (e != ERR_OK)
+		log_warnx("cannot send %s to the network process: %s", ipc_type_name(type), err_str(e));
+	net_watch_writes(p);
+}
+
+static enum err dispatch(struct priv *p, struct ipc_msg *msg)
+{
+	enum err e;
+
+	switch (msg->type) {
+	case IPC_AUTH_PASSWORD: {
+		struct ipc_auth_password m;
+		if ((e = ipc_auth_password_decode(&msg->body, &m)) != ERR_OK)
+			return e;
+		priv_auth_request(p, msg->id, &m);
+		return ERR_OK;
+	}
+	case IPC_HOST_OPEN: {
+		struct ipc_host_open m;
+		if ((e = ipc_host_open_decode(&msg->body, &m)) != ERR_OK)
+			return e;
+		priv_host_open(p, msg->id, &m);
+		OPENSSL_cleanse(&m, sizeof(m));
+		return ERR_OK;
+	}
+	default:
+		return ERR_FORMAT;
+	}
+}
+
+static void net_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct priv *p = arg;
+	(void)fd;
+	(void)what;
+
+	while (!p->stopping) {
+		struct ipc_msg msg;
+		enum err e = ipc_recv(&p->net, &msg);
+		if (e == ERR_INCOMPLETE)
+			return;
+		if (e == ERR_IO) {
+			log_warnx("network process closed its channel");
+			priv_stop(p, 1);
+			return;
+		}
+		if (e != ERR_OK) {
+			log_warnx("network process broke the protocol (%s): stopping", err_str(e));
+			priv_stop(p, 1);
+			return;
+		}
+		e = dispatch(p, &msg);
+		if (e != ERR_OK) {
+			log_warnx("network process sent a malformed %s (%s): stopping",
+				  ipc_type_name(msg.type), err_str(e));
+			priv_stop(p, 1);
+		}
+		ipc_msg_clear(&msg);
+	}
+}
+
+static void net_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct priv *p = arg;
+	(void)fd;
+	(void)what;
+
+	if (ipc_flush(&p->net) != ERR_OK) {
+		log_warnx("network process gone");
+		priv_stop(p, 1);
+		return;
+	}
+	net_watch_writes(p);
+}
+
+static void net_start(struct priv *p)
+{
+	int sv[2];
+
+	if (ipc_socketpair(sv) < 0)
+		fatal("socketpair");
+	pid_t pid = priv_fork();
+	if (pid < 0)
+		fatal("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		if (p->privsep && (setgroups(1, &p->net_gid) < 0 || priv_setids(p->net_uid, p->net_gid) < 0))
+			priv_child_fail(-1, "cannot become the service account");
+		priv_exec_role(p, "net", p->self_uid, p->self_pid, sv[1], -1);
+	}
+	close(sv[1]);
+	ipc_peer_init(&p->net, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, p->net_uid, pid);
+	p->net_pid = pid;
+	p->net_rev = event_new(p->base, p->net.fd, EV_READ | EV_PERSIST, net_read_cb, p);
+	p->net_wev = event_new(p->base, p->net.fd, EV_WRITE | EV_PERSIST, net_write_cb, p);
+	if (!p->net_rev || !p->net_wev || event_add(p->net_rev, NULL) < 0)
+		fatalx("libevent: cannot watch the network process");
+	log_info("network process started: pid %d", (int)pid);
+}
+
+/* IPC_CONFIG for c and l: the body and the descriptors to send with it. */
+static enum err config_message(const struct config *c, const struct priv_listeners *l,
+			       struct buf *body, int fds[IPC_MAX_FDS], int *nfds)
+{
+	struct ipc_config m;
+	struct buf text;
+	enum err e;
+
+	memset(&m, 0, sizeof(m));
+	buf_init(&text, IPC_MAX_CONFIG_TEXT + 1);
+	if ((e = config_serialize(c, &text)) != ERR_OK || (e = buf_terminate(&text)) != ERR_OK) {
+		buf_clear(&text);
+		return e;
+	}
+	m.config_text = (char *)text.data;
+	m.nlisteners = l->nlisteners;
+	for (uint32_t i = 0; i < l->nlisteners; i++) {
+		m.listeners[i].name = l->name[i];
+		m.listeners[i].https = l->https[i];
+		m.listeners[i].url_prefix = l->url_prefix[i];
+		m.listeners[i].cert_pem = l->cert_pem[i];
+		m.listeners[i].key_pem = l->key_pem[i];
+	}
+	m.nsockets = l->nsockets;
+	for (uint32_t i = 0; i < l->nsockets; i++) {
+		m.socket_listener[i] = l->sockets[i].listener;
+		fds[i] = l->sockets[i].fd;
+	}
+	*nfds = (int)l->nsockets;
+	e = ipc_config_encode(body, &m);
+	buf_clear(&text);
+	return e;
+}
+
+/* ---- signals ---- */
+
+static void reload(struct priv *p)
+{
+	struct config c;
+	struct priv_listeners next;
+	struct buf msg, body;
+	int fds[IPC_MAX_FDS], nfds = 0;
+
+	log_info("reloading the configuration");
+	buf_init(&msg, 4096);
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if (config_load(&c, p->config_dir, &msg) != ERR_OK) {
+		buf_terminate(&msg);
+		log_warnx("%s; keeping the previous configuration", (const char *)buf_ptr(&msg));
+		goto out;
+	}
+	if (priv_listen_prepare(&c, p->config_dir, &p->listen, &next, &msg) != ERR_OK) {
+		buf_terminate(&msg);
+		log_warnx("%s; keeping the previous configuration", (const char *)buf_ptr(&msg));
+		config_free(&c);
+		goto out;
+	}
+	enum err e = config_message(&c, &next, &body, fds, &nfds);
+	if (e != ERR_OK) {
+		log_warnx("configuration too large for the network process (%s); keeping the previous one",
+			  err_str(e));
+		priv_listen_abort(&next);
+		config_free(&c);
+		goto out;
+	}
+	priv_listen_commit(&p->listen, &next);
+	config_free(&p->cfg);
+	p->cfg = c;
+	priv_net_send(p, IPC_CONFIG, 0, &body, fds, nfds);
+out:
+	buf_clear(&msg);
+	buf_clear(&body);
+}
+
+static void reap(struct priv *p)
+{
+	char desc[64];
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == p->net_pid) {
+			p->net_pid = 0;
+			log_warnx("network process %s", priv_wait_status(status, desc, sizeof(desc)));
+			priv_stop(p, 1);
+		} else if (!priv_host_reaped(p, pid, status)) {
+			priv_auth_reaped(p, pid);
+		}
+	}
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct priv *p = arg;
+	(void)what;
+
+	switch (sig) {
+	case SIGHUP:
+		reload(p);
+		break;
+	case SIGCHLD:
+		reap(p);
+		break;
+	default:
+		log_info("stopping on signal %d", (int)sig);
+		priv_stop(p, 0);
+		break;
+	}
+}
+
+/* ---- start-up ---- */
+
+static void absolute_dir(const char *dir, char out[PATH_MAX])
+{
+	char cwd[PATH_MAX];
+
+	if (dir[0] == '/') {
+		if ((size_t)snprintf(out, PATH_MAX, "%s", dir) >= PATH_MAX)
+			fatalx("configuration directory path too long");
+		return;
+	}
+	/* We chdir to / when we become a daemon; a reload must still find it. */
+	if (!getcwd(cwd, sizeof(cwd)))
+		fatal("getcwd");
+	if ((size_t)snprintf(out, PATH_MAX, "%s/%s", cwd, dir) >= PATH_MAX)
+		fatalx("configuration directory path too long");
+}
+
+static void choose_mode(struct priv *p)
+{
+	struct passwd *pw;
+
+	p->self_uid = getuid();
+	p->privsep = geteuid() == 0;
+	if (p->privsep) {
+		pw = getpwnam(p->opts->service_account);
+		if (!pw)
+			fatalx("no account \"%s\" for the network process: create it with "
+			       "`useradd --system %s` (or name another with --user)",
+			       p->opts->service_account, p->opts->service_account);
+		if (pw->pw_uid == 0)
+			fatalx("the network process's account \"%s\" must not be root",
+			       p->opts->service_account);
+		p->net_uid = pw->pw_uid;
+		p->net_gid = pw->pw_gid;
+		return;
+	}
+	pw = getpwuid(p->self_uid);
+	if (!pw || !(p->self_name = strdup(pw->pw_name)))
+		fatalx("no passwd entry for uid %u", (unsigned)p->self_uid);
+	p->net_uid = p->self_uid;
+	p->net_gid = getgid();
+	log_info("not started as root: single-user mode, only \"%s\" may log in", p->self_name);
+}
+
+static void daemonize(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		fatal("setsid");
+	if (chdir("/") < 0)
+		fatal("chdir /");
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fatal("/dev/null");
+	for (int i = 0; i <= 2; i++)
+		if (dup2(fd, i) < 0)
+			fatal("dup2");
+	close(fd);
+}
+
+static void pid_file_write(struct priv *p)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	int fd;
+
+	if ((size_t)snprintf(p->pid_file, sizeof(p->pid_file), "%s/%s", p->config_dir, PID_FILE) >=
+	    sizeof(p->pid_file)) {
+		log_warnx("pid file path too long");
+		return;
+	}
+	fd = open(p->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_warn("cannot write %s", p->pid_file);
+		return;
+	}
+	if (write(fd, line, (size_t)n) != n)
+		log_warn("cannot write %s", p->pid_file);
+	else
+		p->pid_file_written = 1;
+	close(fd);
+}
+
+static struct event *add_signal(struct priv *p, int sig)
+{
+	struct event *ev = evsignal_new(p->base, sig, signal_cb, p);
+
+	if (!ev || event_add(ev, NULL) < 0)
+		fatalx("libevent: cannot watch signal %d", sig);
+	return ev;
+}
+
+/* Gives the network process a moment to exit, so its sockets are closed
+ * when we are. */
+static void net_reap(struct priv *p)
+{
+	struct timespec ms = {0, 10 * 1000 * 1000};
+
+	if (p->net_pid <= 0)
+		return;
+	kill(p->net_pid, SIGTERM);
+	for (int waited = 0; waited < NET_STOP_WAIT_MS; waited += 10) {
+		pid_t r = waitpid(p->net_pid, NULL, WNOHANG);
+		if (r == p->net_pid || (r < 0 && errno == ECHILD))
+			return;
+		nanosleep(&ms, NULL);
+	}
+	log_warnx("network process did not stop: killing it");
+	kill(p->net_pid, SIGKILL);
+	waitpid(p->net_pid, NULL, 0);
+}
+
+static void shutdown_all(struct priv *p)
+{
+	net_reap(p);
+	priv_host_stop(p);
+	priv_auth_stop(p);
+	if (p->net_rev)
+		event_free(p->net_rev);
+	if (p->net_wev)
+		event_free(p->net_wev);
+	ipc_peer_close(&p->net);
+	event_free(p->sig_hup);
+	event_free(p->sig_term);
+	event_free(p->sig_int);
+	event_free(p->sig_chld);
+	event_base_free(p->base);
+	priv_listen_free(&p->listen);
+	config_free(&p->cfg);
+	if (p->pid_file_written && unlink(p->pid_file) < 0)
+		log_warn("cannot remove %s", p->pid_file);
+	free(p->self_name);
+}
+
+int priv_main(const struct winrmd_opts *opts)
+{
+	struct priv_listeners next;
+	struct buf msg, body;
+	int fds[IPC_MAX_FDS], nfds = 0, status;
+	struct priv *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		fatalx("out of memory");
+	signal(SIGPIPE, SIG_IGN);
+	p->opts = opts;
+	p->net.fd = -1;
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		p->workers[i].fd = -1;
+	/* Until we are a daemon, start-up errors go to the terminal. */
+	if (!opts->foreground)
+		log_init("priv", 1, opts->debug);
+
+	absolute_dir(opts->config_dir, p->config_dir);
+	buf_init(&msg, 4096);
+	if (config_load(&p->cfg, p->config_dir, &msg) != ERR_OK) {
+		buf_terminate(&msg);
+		fatalx("%s", (const char *)buf_ptr(&msg));
+	}
+	choose_mode(p);
+	if (priv_listen_prepare(&p->cfg, p->config_dir, &p->listen, &next, &msg) != ERR_OK) {
+		buf_terminate(&msg);
+		fatalx("%s", (const char *)buf_ptr(&msg));
+	}
+	priv_listen_commit(&p->listen, &next);
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	enum err e = config_message(&p->cfg, &p->listen, &body, fds, &nfds);
+	if (e != ERR_OK)
+		fatalx("configuration too large to pass to the network process (%s): certificates?",
+		       err_str(e));
+
+	if (!opts->foreground) {
+		daemonize();
+		log_init("priv", 0, opts->debug);
+	}
+	p->self_pid = getpid();
+	pid_file_write(p);
+
+	if (!(p->base = event_base_new()))
+		fatalx("libevent: no event base");
+	/* Signals are watched before any child exists, so none is missed. */
+	p->sig_hup = add_signal(p, SIGHUP);
+	p->sig_term = add_signal(p, SIGTERM);
+	p->sig_int = add_signal(p, SIGINT);
+	p->sig_chld = add_signal(p, SIGCHLD);
+	net_start(p);
+	priv_net_send(p, IPC_CONFIG, 0, &body, fds, nfds);
+	buf_clear(&body);
+	buf_clear(&msg);
+
+	log_info("winrmd started (%s mode, %u listening sockets)",
+		 p->privsep ? "privilege-separated" : "single-user", p->listen.nsockets);
+	if (!p->stopping)
+		event_base_dispatch(p->base);
+	shutdown_all(p);
+	status = p->exit_status;
+	log_info("winrmd stopped");
+	free(p);
+	return status;
+}

@@ -1,0 +1,381 @@
+/* priv_host: privileged part. Starts a per-user host for an account that
+ * passed a password check. Each host lives under a session process that
+ * stays root: it opens the PAM session (limits, loginuid, systemd-logind,
+ * home directory creation), forks the host, which becomes the user for good
+ * and execs winrmd --role=host, then waits for it and closes the session,
+ * as OpenSSH's monitor does for a login. The session process reports the
+ * host's pid through a pipe only once the exec succeeded, and the event
+ * loop reads that pipe, so a slow PAM session module stalls nobody. */
+#include "priv/priv_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define USER_PATH "/usr/local/bin:/usr/bin:/bin"
+#define ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct priv_session {
+	struct priv_session *next;
+	struct priv *p;
+	pid_t pid;        /* the session process; 0 once reaped */
+	pid_t host_pid;   /* 0 until the session process reports it */
+	uid_t uid;
+	char *name;
+	uint32_t id;      /* the IPC_HOST_OPEN being answered */
+	int report_fd;    /* -1 once the request is answered */
+	int net_end;      /* the network process's end of the host channel, until sent */
+	struct event *ev;
+	uint8_t report[4];
+	size_t nreport;
+};
+
+static void host_failed(struct priv *p, uint32_t id, enum err reason)
+{
+	struct buf body;
+
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if (ipc_host_failed_encode(&body, reason) == ERR_OK)
+		priv_net_send(p, IPC_HOST_FAILED, id, &body, NULL, 0);
+	buf_clear(&body);
+}
+
+/* The host's environment: what login(1) sets, then what PAM modules
+ * (pam_env, pam_systemd) added. */
+static int host_env(const struct priv_account *a, char **pam_env)
+{
+	if (clearenv() != 0 || setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
+	    setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||
+	    setenv("PATH", a->uid == 0 ? ROOT_PATH : USER_PATH, 1) < 0)
+		return -1;
+	for (size_t i = 0; pam_env && pam_env[i]; i++)
+		if (strchr(pam_env[i], '=') && putenv(pam_env[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* The host process: become the user for good, then exec. */
+static void __attribute__((noreturn)) host_run(const struct priv *p, const struct priv_account *a,
+					       char **pam_env, int chan, int errfd)
+{
+	if (p->privsep) {
+		if (initgroups(a->name, a->gid) < 0)
+			priv_child_fail(errfd, "initgroups");
+		if (priv_setids(a->uid, a->gid) < 0)
+			priv_child_fail(errfd, "cannot become the user");
+	}
+	if (host_env(a, pam_env) < 0)
+		priv_child_fail(errfd, "environment");
+	if (chdir(a->home) < 0 && chdir("/") < 0)
+		priv_child_fail(errfd, "chdir");
+	priv_exec_role(p, "host", p->net_uid, p->net_pid, chan, errfd);
+}
+
+/* The session process's host, for the SIGTERM handler. */
+static volatile sig_atomic_t session_host;
+static volatile sig_atomic_t session_term;
+
+static void session_on_term(int sig)
+{
+	(void)sig;
+	session_term = 1;
+	if (session_host > 0)
+		kill((pid_t)session_host, SIGTERM);
+}
+
+static void session_pam_end(pam_handle_t *h, int opened, int cred, int rc)
+{
+	if (!h)
+		return;
+	if (opened && (rc = pam_close_session(h, PAM_SILENT)) != PAM_SUCCESS)
+		log_warnx("PAM close session: %s", pam_strerror(h, rc));
+	if (cred)
+		pam_setcred(h, PAM_DELETE_CRED | PAM_SILENT);
+	pam_end(h, rc);
+}
+
+/* Forks the host and waits for exec; the host's pid, or -1. */
+static pid_t session_fork_host(const struct priv *p, const struct priv_account *a, char **pam_env,
+			       int chan)
+{
+	int ep[2], err = 0;
+	sigset_t term, old;
+
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		log_warn("pipe");
+		return -1;
+	}
+	/* SIGTERM waits until session_host names the child. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	pid_t pid = session_term ? -1 : fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(ep[0]);
+		host_run(p, a, pam_env, chan, ep[1]);
+	}
+	session_host = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(ep[1]);
+	if (pid < 0) {
+		close(ep[0]);
+		return -1;
+	}
+	/* The exec closes ep[1]: EOF with no errno means the host runs. */
+	ssize_t n;
+	do
+		n = read(ep[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(ep[0]);
+	if (n == 0)
+		return pid;
+	if (n == (ssize_t)sizeof(err)) {
+		errno = err;
+		log_warn("host for %s did not start", a->name);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	session_host = 0;
+	return -1;
+}
+
+static void __attribute__((noreturn)) session_run(const struct priv *p, const struct priv_account *a,
+						  int chan, int report)
+{
+	struct sigaction sa;
+	struct pam_conv conv = {priv_pam_conv, NULL};
+	pam_handle_t *h = NULL;
+	char **pam_env = NULL;
+	int keep[2] = {chan, report}, rc = PAM_SUCCESS, cred = 0, opened = 0, status = 0;
+	char desc[64];
+
+	if (priv_child_fds(keep, 2) < 0)
+		_exit(1);
+	log_set_role("session");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = session_on_term;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (p->privsep) {
+		rc = pam_start(PRIV_PAM_SERVICE, a->name, &conv, &h);
+		if (rc == PAM_SUCCESS && (rc = pam_setcred(h, PAM_ESTABLISH_CRED | PAM_SILENT)) == PAM_SUCCESS)
+			cred = 1;
+		if (rc == PAM_SUCCESS && (rc = pam_open_session(h, PAM_SILENT)) == PAM_SUCCESS)
+			opened = 1;
+		if (rc != PAM_SUCCESS) {
+			log_warnx("PAM session for %s: %s", a->name, h ? pam_strerror(h, rc) : "pam_start failed");
+			session_pam_end(h, opened, cred, rc);
+			_exit(1);
+		}
+		pam_env = pam_getenvlist(h);
+	}
+	pid_t host = session_fork_host(p, a, pam_env, chan);
+	close(chan);
+	if (host > 0) {
+		uint8_t b[4] = {(uint8_t)(host >> 24), (uint8_t)(host >> 16), (uint8_t)(host >> 8),
+				(uint8_t)host};
+		if (write(report, b, sizeof(b)) != (ssize_t)sizeof(b))
+			kill(host, SIGTERM); /* nobody will talk to it */
+		close(report);
+		log_info("host of %s started: pid %d", a->name, (int)host);
+		while (waitpid(host, &status, 0) < 0 && errno == EINTR)
+			;
+		log_info("host of %s (pid %d) %s", a->name, (int)host,
+			 priv_wait_status(status, desc, sizeof(desc)));
+	}
+	session_pam_end(h, opened, cred, PAM_SUCCESS);
+	_exit(host > 0 ? 0 : 1);
+}
+
+static void session_free(struct priv_session *s)
+{
+	if (s->ev)
+		event_free(s->ev);
+	if (s->report_fd >= 0)
+		close(s->report_fd);
+	if (s->net_end >= 0)
+		close(s->net_end);
+	free(s->name);
+	free(s);
+}
+
+static void session_unlink(struct priv *p, struct priv_session *s)
+{
+	for (struct priv_session **pp = &p->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			p->nsessions--;
+			break;
+		}
+	}
+	session_free(s);
+}
+
+/* Answers the request once the session process has spoken (or died). */
+static void session_answer(struct priv_session *s, int started)
+{
+	struct priv *p = s->p;
+
+	if (started) {
+		struct ipc_host_opened m = {.uid = (uint32_t)s->uid, .pid = (uint32_t)s->host_pid};
+		struct buf body;
+
+		buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+		if (ipc_host_opened_encode(&body, &m) == ERR_OK)
+			priv_net_send(p, IPC_HOST_OPENED, s->id, &body, &s->net_end, 1);
+		buf_clear(&body);
+	} else {
+		log_warnx("could not start a host for %s", s->name);
+		host_failed(p, s->id, ERR_WSMAN_INTERNAL);
+	}
+	event_free(s->ev);
+	s->ev = NULL;
+	close(s->report_fd);
+	s->report_fd = -1;
+	close(s->net_end);
+	s->net_end = -1;
+	if (s->pid == 0)
+		session_unlink(p, s);
+}
+
+static void session_report_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct priv_session *s = arg;
+
+	if (what & EV_TIMEOUT) {
+		log_warnx("host of %s did not start within %d s", s->name,
+			  PRIV_HOST_START_TIMEOUT_MS / 1000);
+		if (s->pid > 0)
+			kill(s->pid, SIGKILL);
+		session_answer(s, 0);
+		return;
+	}
+	ssize_t n = read(fd, s->report + s->nreport, sizeof(s->report) - s->nreport);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		s->nreport += (size_t)n;
+		if (s->nreport < sizeof(s->report))
+			return;
+		uint32_t pid = (uint32_t)s->report[0] << 24 | (uint32_t)s->report[1] << 16 |
+			       (uint32_t)s->report[2] << 8 | s->report[3];
+		s->host_pid = pid > 0 && pid <= INT32_MAX ? (pid_t)pid : 0;
+	}
+	session_answer(s, s->host_pid > 0);
+}
+
+void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
+{
+	struct timeval tv = {PRIV_HOST_START_TIMEOUT_MS / 1000, 0};
+	const struct priv_account *a = priv_token_find(p, m->token);
+	struct priv_session *s;
+	int sv[2], rp[2];
+
+	if (!a) {
+		log_warnx("host requested with an unknown or expired token");
+		host_failed(p, id, ERR_WSMAN_ACCESS_DENIED);
+		return;
+	}
+	if (p->nsessions >= p->cfg.winrs.max_concurrent_users || p->nsessions >= PRIV_MAX_HOSTS) {
+		log_warnx("host for %s refused: %u hosts running (Winrs/MaxConcurrentUsers)", a->name,
+			  p->nsessions);
+		host_failed(p, id, ERR_WSMAN_QUOTA_USERS);
+		return;
+	}
+	if (!(s = calloc(1, sizeof(*s))) || !(s->name = strdup(a->name))) {
+		free(s);
+		host_failed(p, id, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	if (ipc_socketpair(sv) < 0) {
+		log_warn("socketpair for a host");
+		free(s->name);
+		free(s);
+		host_failed(p, id, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		log_warn("pipe for a host");
+		close(sv[0]);
+		close(sv[1]);
+		free(s->name);
+		free(s);
+		host_failed(p, id, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	pid_t pid = priv_fork();
+	if (pid == 0) {
+		close(sv[0]);
+		close(rp[0]);
+		session_run(p, a, sv[1], rp[1]);
+	}
+	close(sv[1]);
+	close(rp[1]);
+	s->p = p;
+	s->id = id;
+	s->uid = a->uid;
+	s->net_end = sv[0];
+	s->report_fd = rp[0];
+	if (pid < 0) {
+		log_warn("fork for a host");
+		s->pid = 0;
+		s->ev = NULL;
+		session_free(s);
+		host_failed(p, id, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	s->pid = pid;
+	util_set_nonblock(s->report_fd);
+	s->ev = event_new(p->base, s->report_fd, EV_READ | EV_PERSIST, session_report_cb, s);
+	if (!s->ev || event_add(s->ev, &tv) < 0)
+		fatalx("libevent: cannot watch a host start");
+	s->next = p->sessions;
+	p->sessions = s;
+	p->nsessions++;
+}
+
+int priv_host_reaped(struct priv *p, pid_t pid, int status)
+{
+	char desc[64];
+
+	for (struct priv_session *s = p->sessions; s; s = s->next) {
+		if (s->pid != pid)
+			continue;
+		s->pid = 0;
+		if (!WIFEXITED(status) || (s->host_pid > 0 && WEXITSTATUS(status) != 0))
+			log_warnx("session process of %s %s", s->name,
+				  priv_wait_status(status, desc, sizeof(desc)));
+		if (s->report_fd < 0)
+			session_unlink(p, s);
+		return 1;
+	}
+	return 0;
+}
+
+void priv_host_stop(struct priv *p)
+{
+	while (p->sessions) {
+		struct priv_session *s = p->sessions;
+		/* The session process ends its host and closes the PAM session. */
+		if (s->pid > 0)
+			kill(s->pid, SIGTERM);
+		p->sessions = s->next;
+		session_free(s);
+	}
+	p->nsessions = 0;
+}

@@ -1,0 +1,171 @@
+/* priv_int.h: privileged part. The state and internal calls shared by the
+ * files of src/priv/: priv.c (start-up, event loop, the network process,
+ * signals), priv_pam.c (password verification, authorisation, tokens),
+ * priv_host.c (PAM sessions and per-user hosts), priv_listen.c (listening
+ * sockets and certificates). */
+#ifndef OPENWINRM_PRIV_INT_H
+#define OPENWINRM_PRIV_INT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <security/pam_appl.h>
+
+#include "common/buf.h"
+#include "config/config.h"
+#include "ipc/ipc.h"
+#include "ipc/ipc_priv.h"
+#include "priv/priv.h"
+
+#define PRIV_PAM_SERVICE "winrm" /* /etc/pam.d/winrm */
+#define PRIV_MAX_PAM_WORKERS 8   /* PAM conversations running at once */
+#define PRIV_MAX_PAM_QUEUE 256   /* verifications waiting for a worker; more get IPC_AUTH_BUSY */
+/* A verification or a host start-up stuck this long (a hung directory
+ * server, a PAM module waiting on something) is killed and answered as a
+ * failure, so it cannot hold a slot for ever. */
+#define PRIV_PAM_TIMEOUT_MS 60000
+#define PRIV_HOST_START_TIMEOUT_MS 60000
+#define PRIV_MAX_TOKENS 4096     /* accounts remembered for IPC_HOST_OPEN; oldest evicted */
+/* Winrs/MaxConcurrentUsers defaults to 2147483647: this caps the root
+ * session processes whatever the setting says. */
+#define PRIV_MAX_HOSTS 1024
+#define PRIV_MAX_GROUPS 65536    /* NGROUPS_MAX on Linux */
+#define PRIV_LISTEN_BACKLOG 511
+
+/* One account that passed a password check, named by an unguessable token. */
+struct priv_account {
+	uint8_t token[IPC_TOKEN_LEN];
+	uint64_t expires_ms; /* util_now_ms clock */
+	char *name;          /* canonical, from the passwd entry; NULL if the slot is free */
+	uid_t uid;
+	gid_t gid;
+	char *home;
+	char *shell;
+};
+
+struct priv_auth_req {
+	struct priv_auth_req *next;
+	uint32_t id;
+	struct ipc_auth_password m;
+};
+
+/* A slot for one PAM verification process. */
+struct priv_worker {
+	struct priv *p;
+	int fd;            /* read end of the verdict pipe; -1 when the slot is free */
+	pid_t pid;         /* 0 once reaped */
+	struct event *ev;
+	struct priv_auth_req *req; /* its password already wiped */
+};
+
+struct priv_session;
+
+struct priv_socket {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int fd;
+	uint32_t listener; /* index among the enabled listeners */
+	int fresh;         /* bound by the pending reload, not yet committed */
+};
+
+/* Everything IPC_CONFIG says about listeners, plus the sockets. */
+struct priv_listeners {
+	uint32_t nlisteners;
+	char *name[IPC_MAX_LISTENERS];       /* "Address=*+Transport=HTTPS" */
+	uint32_t https[IPC_MAX_LISTENERS];
+	char *url_prefix[IPC_MAX_LISTENERS];
+	char *cert_pem[IPC_MAX_LISTENERS];
+	char *key_pem[IPC_MAX_LISTENERS];
+	size_t key_len[IPC_MAX_LISTENERS];
+	uint32_t nsockets;
+	struct priv_socket sockets[IPC_MAX_FDS];
+};
+
+struct priv {
+	const struct winrmd_opts *opts;
+	char config_dir[PATH_MAX];
+	char pid_file[PATH_MAX];
+	int pid_file_written;
+	struct config cfg;
+	struct priv_listeners listen;
+
+	int privsep;         /* started as root: the network process runs as svc_uid */
+	uid_t self_uid;
+	pid_t self_pid;
+	char *self_name;     /* single-user mode: the only account that may log in */
+	uid_t net_uid;
+	gid_t net_gid;
+
+	struct event_base *base;
+	struct event *sig_hup, *sig_term, *sig_int, *sig_chld;
+	struct ipc_peer net;
+	pid_t net_pid;       /* 0 once reaped */
+	struct event *net_rev, *net_wev;
+
+	struct priv_worker workers[PRIV_MAX_PAM_WORKERS];
+	struct priv_auth_req *queue_head, *queue_tail;
+	uint32_t queue_len;
+	struct priv_account tokens[PRIV_MAX_TOKENS];
+	uint32_t token_next; /* the oldest entry, overwritten next */
+
+	struct priv_session *sessions;
+	uint32_t nsessions;
+
+	int stopping;
+	int exit_status;
+};
+
+/* priv.c */
+void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf *body,
+		   const int *fds, int nfds);
+void priv_stop(struct priv *p, int status);
+/* fork() that leaves the child with default signal handlers: libevent's
+ * would otherwise forward the child's signals into the parent's loop. */
+pid_t priv_fork(void);
+/* Closes every descriptor from 3 up except those in keep (-1 entries are
+ * ignored). For children that run on after fork. */
+int priv_child_fds(const int *keep, int n);
+/* Sets all three gids and uids and checks root cannot be regained. */
+int priv_setids(uid_t uid, gid_t gid);
+/* Execs winrmd in another role with chan as fd 3; on failure writes errno
+ * to errfd (if >= 0) and exits 127. */
+void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_t peer_pid,
+		    int chan, int errfd) __attribute__((noreturn));
+/* Reports errno through errfd (if >= 0) and exits 127: for a child between
+ * fork and exec. */
+void priv_child_fail(int errfd, const char *what) __attribute__((noreturn));
+const char *priv_wait_status(int status, char *out, size_t len);
+
+/* priv_pam.c */
+/* The PAM conversation of every handle: answers password prompts with
+ * appdata (a password, or NULL for none) and nothing else. */
+int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata);
+/* Takes m (the password is wiped whatever happens). */
+void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m);
+const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN]);
+void priv_auth_reaped(struct priv *p, pid_t pid);
+void priv_auth_stop(struct priv *p);
+
+/* priv_host.c */
+void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m);
+/* 1 if pid was a session process. */
+int priv_host_reaped(struct priv *p, pid_t pid, int status);
+void priv_host_stop(struct priv *p);
+
+/* priv_listen.c */
+/* Computes the sockets and certificates for c into next, reusing the open
+ * sockets of cur whose address is unchanged and binding the others. cur is
+ * untouched; on error next holds nothing and errmsg says why. */
+enum err priv_listen_prepare(const struct config *c, const char *config_dir,
+			     const struct priv_listeners *cur, struct priv_listeners *next,
+			     struct buf *errmsg);
+/* Undoes a prepare that will not be used: closes only what it bound. */
+void priv_listen_abort(struct priv_listeners *next);
+/* Makes next current: closes the sockets of cur that next does not reuse. */
+void priv_listen_commit(struct priv_listeners *cur, struct priv_listeners *next);
+void priv_listen_free(struct priv_listeners *l);
+
+#endif

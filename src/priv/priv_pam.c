@@ -1,0 +1,452 @@
+/* priv_pam: privileged part. Verifies passwords with PAM, decides whether
+ * an account may use WinRM, and remembers the accounts that passed under
+ * unguessable tokens. A PAM conversation can take seconds (pam_unix delays
+ * every failure on purpose, a directory server may be slow), so each runs
+ * in a forked worker that reports one byte through a pipe; the event loop
+ * never waits for PAM, and a bounded queue holds what exceeds the workers. */
+#include "priv/priv_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define VERDICT_OK 0
+#define VERDICT_FAILED 1
+#define MAX_GROUP_NAME 256
+
+int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata)
+{
+	const char *password = appdata;
+	struct pam_response *r;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	r = calloc((size_t)n, sizeof(*r));
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			if (!password || !(r[i].resp = strdup(password)))
+				goto fail;
+			break;
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			break;
+		default:
+			/* A visible prompt (a user name, a one-time code): nobody
+			 * is there to answer it. */
+			goto fail;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+fail:
+	for (int i = 0; i < n; i++) {
+		if (r[i].resp) {
+			OPENSSL_cleanse(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	}
+	free(r);
+	return PAM_CONV_ERR;
+}
+
+static void wipe_password(struct ipc_auth_password *m)
+{
+	if (m->password) {
+		OPENSSL_cleanse(m->password, strlen(m->password));
+		free(m->password);
+		m->password = NULL;
+	}
+}
+
+static void req_free(struct priv_auth_req *r)
+{
+	if (r) {
+		ipc_auth_password_free(&r->m);
+		free(r);
+	}
+}
+
+/* The worker: one PAM transaction, one verdict byte. */
+static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd)
+{
+	struct pam_conv conv = {priv_pam_conv, r->m.password};
+	pam_handle_t *h = NULL;
+	uint8_t verdict = VERDICT_FAILED;
+	int keep[1] = {fd};
+	int rc;
+
+	if (priv_child_fds(keep, 1) < 0)
+		_exit(1);
+	log_set_role("pam");
+	rc = pam_start(PRIV_PAM_SERVICE, r->m.user, &conv, &h);
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(h, PAM_RHOST, r->m.peer);
+	if (rc == PAM_SUCCESS)
+		rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
+	/* An expired password or account, or an access.conf refusal. */
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc == PAM_SUCCESS)
+		verdict = VERDICT_OK;
+	else
+		log_debug("PAM: %s", pam_strerror(h, rc));
+	if (h)
+		pam_end(h, rc);
+	wipe_password(&r->m);
+	ssize_t w = write(fd, &verdict, 1);
+	_exit(w == 1 ? 0 : 1);
+}
+
+static void worker_done(evutil_socket_t fd, short what, void *arg);
+
+/* Starts r in the free slot w; 0 on success. */
+static int worker_start(struct priv *p, struct priv_worker *w, struct priv_auth_req *r)
+{
+	struct timeval tv = {PRIV_PAM_TIMEOUT_MS / 1000, 0};
+	int pfd[2];
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		log_warn("pipe for PAM");
+		return -1;
+	}
+	pid_t pid = priv_fork();
+	if (pid < 0) {
+		log_warn("fork for PAM");
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0)
+		worker_run(r, pfd[1]);
+	close(pfd[1]);
+	/* The worker has its own copy: ours is no longer needed. */
+	wipe_password(&r->m);
+	w->p = p;
+	w->fd = pfd[0];
+	w->pid = pid;
+	w->req = r;
+	util_set_nonblock(w->fd);
+	w->ev = event_new(p->base, w->fd, EV_READ | EV_PERSIST, worker_done, w);
+	if (!w->ev || event_add(w->ev, &tv) < 0)
+		fatalx("libevent: cannot watch a PAM worker");
+	return 0;
+}
+
+static void reply(struct priv *p, uint32_t id, const struct ipc_auth_result *r)
+{
+	struct buf body;
+
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if (ipc_auth_result_encode(&body, r) == ERR_OK)
+		priv_net_send(p, IPC_AUTH_RESULT, id, &body, NULL, 0);
+	else
+		log_warnx("cannot encode an authentication result");
+	buf_clear(&body);
+}
+
+static void log_verdict(const struct ipc_auth_password *m, const char *verdict)
+{
+	char quser[LOG_QUOTE_MAX], qpeer[LOG_QUOTE_MAX], qscheme[LOG_QUOTE_MAX];
+
+	log_info("authentication %s: user \"%s\" from %s, scheme %s", verdict,
+		 log_quote(quser, sizeof(quser), m->user, strlen(m->user)),
+		 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)),
+		 log_quote(qscheme, sizeof(qscheme), m->scheme, strlen(m->scheme)));
+}
+
+static void refuse(struct priv *p, struct priv_auth_req *r, enum ipc_auth_status status,
+		   const char *verdict)
+{
+	struct ipc_auth_result res = {.status = status};
+
+	log_verdict(&r->m, verdict);
+	reply(p, r->id, &res);
+	req_free(r);
+}
+
+/* Is the account in one of the groups of a comma list? */
+static int in_groups(const char *list, const gid_t *groups, int ngroups)
+{
+	const char *s = list ? list : "";
+
+	while (*s) {
+		size_t skip = strspn(s, " \t,");
+		s += skip;
+		size_t n = strcspn(s, ",");
+		size_t end = n;
+		while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		if (end > 0 && end < MAX_GROUP_NAME) {
+			char name[MAX_GROUP_NAME];
+			memcpy(name, s, end);
+			name[end] = 0;
+			struct group *g = getgrnam(name);
+			for (int i = 0; g && i < ngroups; i++)
+				if (groups[i] == g->gr_gid)
+					return 1;
+		}
+		s += n;
+	}
+	return 0;
+}
+
+/* Who may use WinRM: root and the members of Service/AdminGroups (as
+ * administrators), the members of Service/RemoteUsersGroup. In single-user
+ * mode the service is the invoking user's own, so that user may. */
+static int authorise(const struct priv *p, const struct priv_account *a, int *is_admin)
+{
+	int n = 64, allowed = 0;
+	gid_t *groups = NULL;
+
+	*is_admin = a->uid == 0;
+	if (*is_admin)
+		return 1;
+	for (;;) {
+		gid_t *g = realloc(groups, sizeof(gid_t) * (size_t)n);
+		if (!g) {
+			free(groups);
+			return 0;
+		}
+		groups = g;
+		int want = n;
+		if (getgrouplist(a->name, a->gid, groups, &want) >= 0) {
+			n = want;
+			break;
+		}
+		if (want <= n || want > PRIV_MAX_GROUPS) {
+			free(groups);
+			return 0;
+		}
+		n = want;
+	}
+	*is_admin = in_groups(p->cfg.service.admin_groups, groups, n);
+	allowed = *is_admin || in_groups(p->cfg.service.remote_users_group, groups, n) ||
+		  !p->privsep;
+	free(groups);
+	return allowed;
+}
+
+static void account_clear(struct priv_account *a)
+{
+	free(a->name);
+	free(a->home);
+	free(a->shell);
+	OPENSSL_cleanse(a, sizeof(*a));
+}
+
+/* The account as the passwd database has it, or 0. */
+static int account_lookup(const char *user, struct priv_account *a)
+{
+	struct passwd *pw = getpwnam(user);
+
+	memset(a, 0, sizeof(*a));
+	if (!pw)
+		return 0;
+	a->name = strdup(pw->pw_name);
+	a->home = strdup(pw->pw_dir ? pw->pw_dir : "/");
+	a->shell = strdup(pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
+	a->uid = pw->pw_uid;
+	a->gid = pw->pw_gid;
+	if (!a->name || !a->home || !a->shell) {
+		account_clear(a);
+		return 0;
+	}
+	return 1;
+}
+
+/* Files a (moved in) under a fresh token, evicting the oldest entry. */
+static int token_issue(struct priv *p, struct priv_account *a, uint8_t token[IPC_TOKEN_LEN])
+{
+	struct priv_account *slot = &p->tokens[p->token_next];
+
+	if (RAND_bytes(a->token, IPC_TOKEN_LEN) != 1)
+		return 0;
+	a->expires_ms = util_now_ms() + IPC_TOKEN_LIFETIME_MS;
+	account_clear(slot);
+	*slot = *a;
+	memset(a, 0, sizeof(*a));
+	memcpy(token, slot->token, IPC_TOKEN_LEN);
+	p->token_next = (p->token_next + 1) % PRIV_MAX_TOKENS;
+	return 1;
+}
+
+const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN])
+{
+	const struct priv_account *hit = NULL;
+
+	/* Every slot is compared, in constant time, so timing tells nothing
+	 * about how much of a guessed token was right or where it lives. */
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++) {
+		const struct priv_account *a = &p->tokens[i];
+		if (util_ct_equal(a->token, token, IPC_TOKEN_LEN) && a->name)
+			hit = a;
+	}
+	if (hit && hit->expires_ms <= util_now_ms())
+		return NULL;
+	return hit;
+}
+
+/* PAM said yes: decide, remember and answer. */
+static void verified(struct priv *p, struct priv_auth_req *r)
+{
+	struct ipc_auth_result res = {.status = IPC_AUTH_BAD_CREDENTIALS};
+	struct priv_account a;
+	const char *verdict = "failure (no passwd entry after PAM success)";
+	char name[IPC_MAX_USER + 1] = "";
+	int admin;
+
+	if (account_lookup(r->m.user, &a)) {
+		snprintf(name, sizeof(name), "%s", a.name);
+		res.user = name;
+		res.uid = (uint32_t)a.uid;
+		if (!authorise(p, &a, &admin)) {
+			res.status = IPC_AUTH_NOT_ALLOWED;
+			verdict = "not allowed (in no allowed group)";
+		} else if (!token_issue(p, &a, res.token)) {
+			res.status = IPC_AUTH_BUSY;
+			verdict = "failure (no random token)";
+		} else {
+			res.status = IPC_AUTH_OK;
+			res.is_admin = (uint32_t)admin;
+			verdict = admin ? "success (administrator)" : "success";
+		}
+		account_clear(&a);
+	}
+	log_verdict(&r->m, verdict);
+	reply(p, r->id, &res);
+	OPENSSL_cleanse(res.token, sizeof(res.token));
+	req_free(r);
+}
+
+static void start_queued(struct priv *p, struct priv_worker *w)
+{
+	while (w->fd < 0 && p->queue_head) {
+		struct priv_auth_req *r = p->queue_head;
+		p->queue_head = r->next;
+		if (!p->queue_head)
+			p->queue_tail = NULL;
+		p->queue_len--;
+		r->next = NULL;
+		if (worker_start(p, w, r) < 0)
+			refuse(p, r, IPC_AUTH_BUSY, "refused (cannot start a PAM worker)");
+	}
+}
+
+static void worker_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct priv_worker *w = arg;
+	struct priv *p = w->p;
+	uint8_t verdict = VERDICT_FAILED;
+
+	if (what & EV_TIMEOUT) {
+		log_warnx("PAM took longer than %d s: stopping worker %d", PRIV_PAM_TIMEOUT_MS / 1000,
+			  (int)w->pid);
+		if (w->pid > 0)
+			kill(w->pid, SIGKILL);
+	} else {
+		ssize_t n = read(fd, &verdict, 1);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n != 1)
+			verdict = VERDICT_FAILED; /* the worker died without a word */
+	}
+	struct priv_auth_req *r = w->req;
+	event_free(w->ev);
+	close(w->fd);
+	w->ev = NULL;
+	w->fd = -1;
+	w->req = NULL;
+	/* Unreaped workers are left to SIGCHLD; the slot is free now. */
+	w->pid = 0;
+	if (verdict == VERDICT_OK)
+		verified(p, r);
+	else
+		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, "failure");
+	start_queued(p, w);
+}
+
+void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
+{
+	struct priv_auth_req *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		log_warnx("out of memory for an authentication request");
+		struct ipc_auth_result res = {.status = IPC_AUTH_BUSY};
+		reply(p, id, &res);
+		ipc_auth_password_free(m);
+		return;
+	}
+	r->id = id;
+	r->m = *m;
+	memset(m, 0, sizeof(*m));
+	/* Single-user mode serves one account; no one else is asked about. */
+	if (!p->privsep && strcmp(r->m.user, p->self_name) != 0) {
+		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, "failure (not the account winrmd runs as)");
+		return;
+	}
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++) {
+		if (p->workers[i].fd < 0) {
+			if (worker_start(p, &p->workers[i], r) < 0)
+				refuse(p, r, IPC_AUTH_BUSY, "refused (cannot start a PAM worker)");
+			return;
+		}
+	}
+	if (p->queue_len >= PRIV_MAX_PAM_QUEUE) {
+		refuse(p, r, IPC_AUTH_BUSY, "refused (too many verifications waiting)");
+		return;
+	}
+	if (p->queue_tail)
+		p->queue_tail->next = r;
+	else
+		p->queue_head = r;
+	p->queue_tail = r;
+	p->queue_len++;
+}
+
+void priv_auth_reaped(struct priv *p, pid_t pid)
+{
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		if (p->workers[i].pid == pid)
+			p->workers[i].pid = 0;
+}
+
+void priv_auth_stop(struct priv *p)
+{
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++) {
+		struct priv_worker *w = &p->workers[i];
+		if (w->fd < 0)
+			continue;
+		if (w->pid > 0)
+			kill(w->pid, SIGTERM);
+		event_free(w->ev);
+		close(w->fd);
+		req_free(w->req);
+		w->ev = NULL;
+		w->fd = -1;
+		w->req = NULL;
+		w->pid = 0;
+	}
+	while (p->queue_head) {
+		struct priv_auth_req *r = p->queue_head;
+		p->queue_head = r->next;
+		req_free(r);
+	}
+	p->queue_tail = NULL;
+	p->queue_len = 0;
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
+		account_clear(&p->tokens[i]);
+}

@@ -1,0 +1,1029 @@
+/* shell: shells, commands and their processes (host role). See shell.h. */
+#include "shell/shell.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/* Output buffered per command. Above it both pipes stay unread, so the
+ * child blocks on a full pipe: Windows' BufferMode Block, nothing lost. */
+#define SHELL_MAX_OUTPUT (1024 * 1024)
+#define SHELL_READ_SIZE (64 * 1024)
+/* Stdin bytes of Sends waiting for the pipe, per command. Clients wait
+ * for each SendResponse, so only a misbehaving one gets near it. */
+#define SHELL_MAX_STDIN (4 * 1024 * 1024)
+/* The joined command line: every argument and a separator. */
+#define SHELL_MAX_CMDLINE ((size_t)(SHELL_MAX_ARGS + 1) * (SHELL_MAX_STRING + 1))
+/* Timers beyond this are as good as never and stay clear of time_t overflow. */
+#define SHELL_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
+
+/* Winrs defaults of a Windows host (winrm-protocol.md 10.1). */
+static const struct shell_limits shell_default_limits = {
+	.max_shells_per_user = 30,
+	.max_processes_per_shell = 2147483647,
+	.idle_timeout_ms = 7200000,
+	.max_shell_run_time_ms = 2147483647,
+};
+
+/* A run of output bytes of one stream. Adjacent chunks always differ in
+ * stream (reads of the same stream append to the tail), so one chunk is
+ * one rsp:Stream element of a reply. */
+struct out_chunk {
+	struct out_chunk *next;
+	uint8_t stream;
+	struct buf data;
+};
+
+/* The bytes of one Send, answered once they are all in the pipe. */
+struct stdin_send {
+	struct stdin_send *next;
+	uint32_t req_id;
+	int end;
+	uint8_t *data;
+	size_t len, off;
+};
+
+struct command {
+	struct command *next;
+	struct shell *shell;
+	char id[SHELL_ID_LEN + 1];
+	pid_t pid;
+	int reaped;         /* waitpid returned it: pid and process group are no longer ours */
+	uint32_t exit_code; /* valid once reaped */
+	int in_fd;          /* -1 once stdin is closed */
+	struct event *ev_in;
+	struct stdin_send *in_head, *in_tail;
+	size_t in_queued;
+	int out_fd[2];      /* indexed by enum shell_stream; -1 at EOF */
+	struct event *ev_out[2];
+	struct out_chunk *head, *tail;
+	size_t buffered;
+	int parked;         /* a Receive waits for output or the end */
+	uint32_t recv_id;
+	uint32_t recv_max;
+	struct event *ev_recv;
+};
+
+struct shell {
+	struct shell *next;
+	struct shell_engine *eng;
+	char id[SHELL_ID_LEN + 1];
+	char *working_dir;  /* absolute, checked at Create */
+	char **env;         /* "NAME=value", one per distinct name */
+	uint32_t nenv;
+	char *client_ip;
+	uint64_t idle_ms;   /* 0: never idle */
+	uint64_t created_ms;
+	struct event *ev_idle, *ev_runtime;
+	struct command *commands;
+};
+
+struct shell_engine {
+	struct event_base *base;
+	struct event *ev_chld;
+	struct shell_limits limits;
+	struct shell *shells;
+	uint32_t nshells;
+	shell_answer_fn *answer; /* NULL while the engine is torn down */
+	void *arg;
+	char user[64];
+};
+
+static void answer(struct shell_engine *e, uint32_t id, enum err status,
+		   const struct shell_receive_reply *r)
+{
+	if (e->answer)
+		e->answer(e->arg, id, status, r);
+}
+
+static void timer_arm(struct event *ev, uint64_t ms)
+{
+	if (ms > SHELL_MAX_TIMER_MS)
+		ms = SHELL_MAX_TIMER_MS;
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	evtimer_add(ev, &tv);
+}
+
+static void ev_free(struct event **ev)
+{
+	if (*ev)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+static const char *quote(char dst[LOG_QUOTE_MAX], const char *s)
+{
+	return log_quote(dst, LOG_QUOTE_MAX, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* --- lookups --- */
+
+static struct shell *shell_find(struct shell_engine *e, const char *id)
+{
+	if (!*id)
+		return NULL;
+	for (struct shell *s = e->shells; s; s = s->next)
+		if (strcasecmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
+
+static struct command *command_find(struct shell *s, const char *id)
+{
+	if (!*id)
+		return NULL;
+	for (struct command *c = s->commands; c; c = c->next)
+		if (strcasecmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+static enum err lookup(struct shell_engine *e, const char *shell_id, const char *command_id,
+		       struct command **out)
+{
+	struct shell *s = shell_find(e, shell_id);
+
+	if (!s)
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	/* MS-WSMV 3.1.4.1.31: any operation on the shell resets its idle timer. */
+	if (s->idle_ms)
+		timer_arm(s->ev_idle, s->idle_ms);
+	*out = command_find(s, command_id);
+	return *out ? ERR_OK : ERR_WSMAN_UNKNOWN_COMMAND;
+}
+
+/* --- output --- */
+
+static int command_finished(const struct command *c)
+{
+	return c->reaped && c->out_fd[SHELL_STDOUT] < 0 && c->out_fd[SHELL_STDERR] < 0;
+}
+
+/* Reads while the buffer has room, pauses both pipes when it is full. */
+static void command_flow(struct command *c)
+{
+	for (int s = 0; s < 2; s++) {
+		if (!c->ev_out[s])
+			continue;
+		if (c->buffered < SHELL_MAX_OUTPUT)
+			event_add(c->ev_out[s], NULL);
+		else
+			event_del(c->ev_out[s]);
+	}
+}
+
+static void chunk_free(struct out_chunk *k)
+{
+	buf_clear(&k->data);
+	free(k);
+}
+
+static void receive_fail(struct command *c, enum err status)
+{
+	c->parked = 0;
+	evtimer_del(c->ev_recv);
+	answer(c->shell->eng, c->recv_id, status, NULL);
+}
+
+/* Answers the parked Receive with up to recv_max bytes in production
+ * order, then drops what it carried. */
+static void receive_answer(struct command *c)
+{
+	struct shell_receive_reply r;
+	size_t budget = c->recv_max, taken = 0, left[2] = {0, 0};
+
+	memset(&r, 0, sizeof(r));
+	for (struct out_chunk *k = c->head; k; k = k->next) {
+		size_t n = 0;
+		if (budget > 0 && r.nchunks < SHELL_MAX_CHUNKS) {
+			n = buf_len(&k->data) < budget ? buf_len(&k->data) : budget;
+			r.chunks[r.nchunks++] = (struct shell_chunk){k->stream, buf_ptr(&k->data), n};
+			budget -= n;
+			taken += n;
+		}
+		left[k->stream] += buf_len(&k->data) - n;
+	}
+	r.stdout_end = c->out_fd[SHELL_STDOUT] < 0 && left[SHELL_STDOUT] == 0;
+	r.stderr_end = c->out_fd[SHELL_STDERR] < 0 && left[SHELL_STDERR] == 0;
+	r.done = command_finished(c) && r.stdout_end && r.stderr_end;
+	r.exit_code = r.done ? c->exit_code : 0;
+
+	c->parked = 0;
+	evtimer_del(c->ev_recv);
+	answer(c->shell->eng, c->recv_id, ERR_OK, &r);
+
+	for (uint32_t i = 0; i < r.nchunks; i++) {
+		struct out_chunk *k = c->head;
+		buf_consume(&k->data, r.chunks[i].len);
+		if (buf_len(&k->data) == 0) {
+			c->head = k->next;
+			if (!c->head)
+				c->tail = NULL;
+			chunk_free(k);
+		}
+	}
+	c->buffered -= taken;
+	command_flow(c);
+}
+
+/* A parked Receive returns as soon as there is something to say. */
+static void command_wake(struct command *c)
+{
+	if (c->parked && (c->head || command_finished(c)))
+		receive_answer(c);
+}
+
+static void output_eof(struct command *c, int s)
+{
+	ev_free(&c->ev_out[s]);
+	close(c->out_fd[s]);
+	c->out_fd[s] = -1;
+}
+
+static void output_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct command *c = arg;
+	int s = fd == c->out_fd[SHELL_STDOUT] ? SHELL_STDOUT : SHELL_STDERR;
+	size_t want = SHELL_MAX_OUTPUT - c->buffered;
+	struct out_chunk *prev = c->tail, *k = prev;
+	uint8_t *space;
+	ssize_t n;
+
+	(void)what;
+	if (want == 0)
+		return;
+	if (want > SHELL_READ_SIZE)
+		want = SHELL_READ_SIZE;
+	if (!k || k->stream != s) {
+		if (!(k = calloc(1, sizeof(*k)))) {
+			log_warnx("shell: out of memory for output");
+			return;
+		}
+		k->stream = (uint8_t)s;
+		buf_init(&k->data, SHELL_MAX_OUTPUT);
+		if (c->tail)
+			c->tail->next = k;
+		else
+			c->head = k;
+		c->tail = k;
+	}
+	if (buf_reserve(&k->data, want, &space) != ERR_OK) {
+		log_warnx("shell: out of memory for output");
+		n = -1;
+		errno = EAGAIN;
+	} else {
+		n = read(fd, space, want);
+	}
+	if (n > 0) {
+		buf_commit(&k->data, (size_t)n);
+		c->buffered += (size_t)n;
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		output_eof(c, s);
+	}
+	if (buf_len(&k->data) == 0) {
+		/* Only a fresh chunk can be empty: drop it from the tail. */
+		if (prev)
+			prev->next = NULL;
+		else
+			c->head = NULL;
+		c->tail = prev;
+		chunk_free(k);
+	}
+	command_flow(c);
+	command_wake(c);
+}
+
+static void receive_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	/* The network process turns this into w:TimedOut; clients poll again. */
+	receive_fail(arg, ERR_WSMAN_TIMED_OUT);
+}
+
+/* --- stdin --- */
+
+static void stdin_close(struct command *c)
+{
+	if (c->in_fd < 0)
+		return;
+	ev_free(&c->ev_in);
+	close(c->in_fd);
+	c->in_fd = -1;
+}
+
+static void stdin_send_free(struct stdin_send *s)
+{
+	if (s->data) {
+		/* stdin may carry passwords typed into the remote command */
+		OPENSSL_cleanse(s->data, s->len);
+		free(s->data);
+	}
+	free(s);
+}
+
+static struct stdin_send *stdin_pop(struct command *c)
+{
+	struct stdin_send *s = c->in_head;
+
+	c->in_head = s->next;
+	if (!c->in_head)
+		c->in_tail = NULL;
+	c->in_queued -= s->len;
+	return s;
+}
+
+/* Answers every queued Send without writing it. */
+static void stdin_drop(struct command *c, enum err status)
+{
+	while (c->in_head) {
+		struct stdin_send *s = stdin_pop(c);
+		answer(c->shell->eng, s->req_id, status, NULL);
+		stdin_send_free(s);
+	}
+}
+
+/* Writes queued Sends as far as the pipe takes them; a Send is answered
+ * when its last byte is in the pipe, which is the backpressure clients
+ * wait for. */
+static void stdin_write(struct command *c)
+{
+	while (c->in_head) {
+		struct stdin_send *s = c->in_head;
+		if (s->off < s->len) {
+			ssize_t n = write(c->in_fd, s->data + s->off, s->len - s->off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN) {
+				event_add(c->ev_in, NULL);
+				return;
+			}
+			if (n < 0) {
+				/* EPIPE: the command closed its stdin; its input is moot. */
+				stdin_close(c);
+				stdin_drop(c, ERR_OK);
+				return;
+			}
+			s->off += (size_t)n;
+			continue;
+		}
+		stdin_pop(c);
+		answer(c->shell->eng, s->req_id, ERR_OK, NULL);
+		int end = s->end;
+		stdin_send_free(s);
+		if (end) {
+			stdin_close(c);
+			stdin_drop(c, ERR_OK);
+			return;
+		}
+	}
+	if (c->ev_in)
+		event_del(c->ev_in);
+}
+
+static void stdin_writable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	stdin_write(arg);
+}
+
+/* --- commands --- */
+
+/* Ends a command: kills its process group unless it was reaped (after
+ * that the id may belong to someone else), answers whatever still waits
+ * on it with status, and frees it. */
+static void command_release(struct command *c, enum err status)
+{
+	struct command **pp = &c->shell->commands;
+
+	if (!c->reaped) {
+		killpg(c->pid, SIGKILL);
+		log_info("command %s in shell %s killed", c->id, c->shell->id);
+	}
+	if (c->parked)
+		receive_fail(c, status);
+	stdin_drop(c, status);
+	stdin_close(c);
+	for (int s = 0; s < 2; s++)
+		if (c->out_fd[s] >= 0)
+			output_eof(c, s);
+	while (c->head) {
+		struct out_chunk *k = c->head;
+		c->head = k->next;
+		chunk_free(k);
+	}
+	ev_free(&c->ev_recv);
+	while (*pp != c)
+		pp = &(*pp)->next;
+	*pp = c->next;
+	free(c);
+}
+
+static void command_exited(struct command *c, int status)
+{
+	c->reaped = 1;
+	c->exit_code = WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status)
+					 : 128 + (uint32_t)WTERMSIG(status);
+	log_info("command %s in shell %s exited with %u", c->id, c->shell->id, c->exit_code);
+	/* Its input has no reader left that we answer for. */
+	stdin_close(c);
+	stdin_drop(c, ERR_OK);
+	command_wake(c);
+}
+
+static void sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct shell_engine *e = arg;
+	pid_t pid;
+	int status;
+
+	(void)sig, (void)what;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/* Commands released by terminate or Delete are reaped here too. */
+		for (struct shell *s = e->shells; s; s = s->next)
+			for (struct command *c = s->commands; c; c = c->next)
+				if (c->pid == pid && !c->reaped)
+					command_exited(c, status);
+	}
+}
+
+/* What the child needs, prepared before fork: after it only
+ * async-signal-safe calls are allowed. */
+struct spawn {
+	pid_t parent;
+	const char *dir;
+	const char *file;
+	char **argv;
+	char **envp;
+	int path_search;
+	int in[2], out[2], err[2], status[2];
+};
+
+enum spawn_stage { SPAWN_SETUP = 1, SPAWN_CHDIR = 2, SPAWN_EXEC = 3 };
+#define SPAWN_STATUS_FD 3
+
+/* Tells the parent which step failed and why, on the status pipe. */
+static void __attribute__((noreturn)) child_fail(int fd, int stage)
+{
+	int msg[2] = {stage, errno};
+	ssize_t n = write(fd, msg, sizeof(msg));
+
+	(void)n;
+	_exit(127);
+}
+
+static void __attribute__((noreturn)) child_exec(const struct spawn *sp)
+{
+	extern char **environ;
+	struct sigaction sa;
+	sigset_t none;
+	int fd[4] = {sp->in[0], sp->out[1], sp->err[1], sp->status[1]};
+
+	/* Exec keeps ignored signals ignored (the host ignores SIGPIPE) and
+	 * keeps the mask: give the command a clean slate. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int i = 1; i < NSIG; i++)
+		(void)sigaction(i, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Move all four above 2 first, so that placing 0, 1, 2 and then the
+	 * status descriptor never overwrites one still needed. */
+	for (int i = 0; i < 4; i++)
+		if ((fd[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, SPAWN_STATUS_FD)) < 0)
+			child_fail(sp->status[1], SPAWN_SETUP);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd[i], i) < 0)
+			child_fail(fd[3], SPAWN_SETUP);
+	if (fd[3] != SPAWN_STATUS_FD && dup3(fd[3], SPAWN_STATUS_FD, O_CLOEXEC) < 0)
+		child_fail(fd[3], SPAWN_SETUP);
+	close_range(SPAWN_STATUS_FD + 1, ~0U, 0);
+	/* Its own session and process group, so signals reach the whole job. */
+	if (setsid() < 0)
+		child_fail(SPAWN_STATUS_FD, SPAWN_SETUP);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != sp->parent)
+		child_fail(SPAWN_STATUS_FD, SPAWN_SETUP);
+	if (chdir(sp->dir) < 0)
+		child_fail(SPAWN_STATUS_FD, SPAWN_CHDIR);
+	/* execvp searches the PATH of environ, which must be the command's own. */
+	environ = sp->envp;
+	if (sp->path_search)
+		execvp(sp->file, sp->argv);
+	else
+		execve(sp->file, sp->argv, sp->envp);
+	child_fail(SPAWN_STATUS_FD, SPAWN_EXEC);
+}
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+	p[0] = p[1] = -1;
+}
+
+/* The host's environment with the shell's variables replacing any of the
+ * same name. The strings are borrowed. */
+static char **env_merge(const struct shell *sh)
+{
+	extern char **environ;
+	size_t n = 0, k = 0;
+	char **v;
+
+	for (char **p = environ; *p; p++)
+		n++;
+	if (!(v = calloc(n + sh->nenv + 1, sizeof(*v))))
+		return NULL;
+	for (char **p = environ; *p; p++) {
+		size_t len = strcspn(*p, "=");
+		uint32_t i;
+		for (i = 0; i < sh->nenv; i++)
+			if (strncmp(sh->env[i], *p, len + 1) == 0)
+				break;
+		if (i == sh->nenv)
+			v[k++] = *p;
+	}
+	for (uint32_t i = 0; i < sh->nenv; i++)
+		v[k++] = sh->env[i];
+	return v;
+}
+
+/* Starts the process. Its pipes are created close-on-exec; the child gets
+ * dups of its ends, and the parent's ends are nonblocking. */
+static enum err command_spawn(struct shell *sh, struct command *c,
+			      const struct shell_command_req *req, const char *cmdline)
+{
+	struct spawn sp = {.in = {-1, -1}, .out = {-1, -1}, .err = {-1, -1}, .status = {-1, -1}};
+	const char *shell_path = getenv("SHELL");
+	char *shell_argv[] = {NULL, "-c", (char *)cmdline, NULL};
+	enum err e = ERR_WSMAN_INTERNAL;
+	int msg[2];
+	ssize_t n;
+	pid_t pid;
+
+	sp.parent = getpid();
+	sp.dir = sh->working_dir;
+	if (req->skip_cmd_shell) {
+		/* argv must end with NULL, which the request's does not. */
+		if (!(sp.argv = calloc((size_t)req->argc + 1, sizeof(char *))))
+			return ERR_NOMEM;
+		memcpy(sp.argv, req->argv, req->argc * sizeof(char *));
+		sp.file = req->argv[0];
+		sp.path_search = 1;
+	} else {
+		if (!shell_path || shell_path[0] != '/')
+			shell_path = "/bin/sh";
+		shell_argv[0] = (char *)shell_path;
+		sp.file = shell_path;
+		sp.argv = shell_argv;
+	}
+	if (!(sp.envp = env_merge(sh))) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if (pipe2(sp.in, O_CLOEXEC) < 0 || pipe2(sp.out, O_CLOEXEC) < 0 ||
+	    pipe2(sp.err, O_CLOEXEC) < 0 || pipe2(sp.status, O_CLOEXEC) < 0) {
+		log_warn("shell: pipe");
+		goto out;
+	}
+	if ((pid = fork()) < 0) {
+		log_warn("shell: fork");
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(&sp);
+	close(sp.in[0]), sp.in[0] = -1;
+	close(sp.out[1]), sp.out[1] = -1;
+	close(sp.err[1]), sp.err[1] = -1;
+	close(sp.status[1]), sp.status[1] = -1;
+	/* Blocks only until the exec: the status pipe closes on success. */
+	do
+		n = read(sp.status[0], msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	if (n != 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (n == (ssize_t)sizeof(msg)) {
+			char q[LOG_QUOTE_MAX];
+			log_warnx("shell: cannot start %s (step %d): %s", quote(q, sp.file), msg[0],
+				  strerror(msg[1]));
+			if (msg[0] == SPAWN_EXEC && req->skip_cmd_shell &&
+			    (msg[1] == ENOENT || msg[1] == ENOTDIR || msg[1] == EACCES))
+				e = ERR_WSMAN_FILE_NOT_FOUND;
+		}
+		goto out;
+	}
+	c->pid = pid;
+	c->in_fd = sp.in[1], sp.in[1] = -1;
+	c->out_fd[SHELL_STDOUT] = sp.out[0], sp.out[0] = -1;
+	c->out_fd[SHELL_STDERR] = sp.err[0], sp.err[0] = -1;
+	util_set_nonblock(c->in_fd);
+	util_set_nonblock(c->out_fd[SHELL_STDOUT]);
+	util_set_nonblock(c->out_fd[SHELL_STDERR]);
+	e = ERR_OK;
+out:
+	close_pair(sp.in);
+	close_pair(sp.out);
+	close_pair(sp.err);
+	close_pair(sp.status);
+	if (sp.argv != shell_argv)
+		free(sp.argv);
+	free(sp.envp);
+	return e;
+}
+
+static enum err command_events(struct shell_engine *e, struct command *c)
+{
+	c->ev_recv = evtimer_new(e->base, receive_timeout, c);
+	c->ev_in = event_new(e->base, c->in_fd, EV_WRITE | EV_PERSIST, stdin_writable, c);
+	for (int s = 0; s < 2; s++)
+		c->ev_out[s] = event_new(e->base, c->out_fd[s], EV_READ | EV_PERSIST,
+					 output_readable, c);
+	if (!c->ev_recv || !c->ev_in || !c->ev_out[0] || !c->ev_out[1])
+		return ERR_NOMEM;
+	command_flow(c);
+	return ERR_OK;
+}
+
+static uint32_t commands_running(const struct shell *s)
+{
+	uint32_t n = 0;
+
+	for (const struct command *c = s->commands; c; c = c->next)
+		n += !c->reaped;
+	return n;
+}
+
+/* Windows joins Command and each Arguments value with single spaces. */
+static enum err cmdline_join(struct buf *b, const struct shell_command_req *req)
+{
+	for (uint32_t i = 0; i < req->argc; i++) {
+		enum err e;
+		if (i > 0 && (e = buf_put_u8(b, ' ')) != ERR_OK)
+			return e;
+		if ((e = buf_put(b, req->argv[i], strlen(req->argv[i]))) != ERR_OK)
+			return e;
+	}
+	return buf_terminate(b);
+}
+
+enum err shell_command(struct shell_engine *e, const struct shell_command_req *req,
+		       struct shell_command_reply *reply)
+{
+	struct command *c = NULL;
+	struct shell *sh;
+	enum err err = lookup(e, req->shell_id, req->command_id, &c);
+	struct buf line;
+	char q[LOG_QUOTE_MAX];
+
+	if (err == ERR_WSMAN_UNKNOWN_SHELL)
+		return err;
+	if (c || req->argc == 0)
+		return ERR_WSMAN_INVALID_PARAMETER; /* c: a client-chosen CommandId in use */
+	sh = shell_find(e, req->shell_id);
+	if (e->limits.max_processes_per_shell &&
+	    commands_running(sh) >= e->limits.max_processes_per_shell)
+		return ERR_WSMAN_QUOTA_PROCESSES;
+	if (!(c = calloc(1, sizeof(*c))))
+		return ERR_NOMEM;
+	c->shell = sh;
+	c->in_fd = c->out_fd[0] = c->out_fd[1] = -1;
+	err = ERR_OK;
+	if (req->command_id[0])
+		memcpy(c->id, req->command_id, sizeof(c->id));
+	else
+		err = util_guid(c->id);
+	buf_init(&line, SHELL_MAX_CMDLINE);
+	if (err == ERR_OK)
+		err = cmdline_join(&line, req);
+	if (err == ERR_OK)
+		err = command_spawn(sh, c, req, (const char *)buf_ptr(&line));
+	if (err == ERR_OK)
+		log_info("command %s started in shell %s for %s: %s", c->id, sh->id, e->user,
+			 log_quote(q, sizeof(q), buf_ptr(&line), buf_len(&line)));
+	buf_clear(&line);
+	if (err != ERR_OK) {
+		free(c);
+		return err;
+	}
+	c->next = sh->commands;
+	sh->commands = c;
+	if ((err = command_events(e, c)) != ERR_OK) {
+		command_release(c, ERR_WSMAN_INTERNAL);
+		return err;
+	}
+	memcpy(reply->command_id, c->id, sizeof(reply->command_id));
+	return ERR_OK;
+}
+
+void shell_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req)
+{
+	struct command *c;
+	struct stdin_send *s;
+	enum err err = lookup(e, req->shell_id, req->command_id, &c);
+
+	if (err != ERR_OK) {
+		answer(e, req_id, err, NULL);
+		return;
+	}
+	if (c->in_fd < 0) {
+		/* Closed by End, by the command, or by its exit: nobody reads. */
+		answer(e, req_id, ERR_OK, NULL);
+		return;
+	}
+	if (req->len > SHELL_MAX_STDIN - c->in_queued) {
+		answer(e, req_id, ERR_LIMIT, NULL);
+		return;
+	}
+	if (!(s = calloc(1, sizeof(*s)))) {
+		answer(e, req_id, ERR_NOMEM, NULL);
+		return;
+	}
+	s->req_id = req_id;
+	s->end = req->end != 0;
+	s->data = req->data;
+	s->len = req->len;
+	req->data = NULL;
+	req->len = 0;
+	if (c->in_tail)
+		c->in_tail->next = s;
+	else
+		c->in_head = s;
+	c->in_tail = s;
+	c->in_queued += s->len;
+	stdin_write(c);
+}
+
+void shell_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req)
+{
+	struct command *c;
+	enum err err = lookup(e, req->shell_id, req->command_id, &c);
+
+	if (err == ERR_OK && req->max_bytes == 0)
+		err = ERR_WSMAN_MAX_ENVELOPE; /* no room for any output: it could never finish */
+	if (err != ERR_OK) {
+		answer(e, req_id, err, NULL);
+		return;
+	}
+	/* One long poll per command: the newer one takes over. */
+	if (c->parked)
+		receive_fail(c, ERR_WSMAN_TIMED_OUT);
+	c->parked = 1;
+	c->recv_id = req_id;
+	c->recv_max = req->max_bytes;
+	if (c->head || command_finished(c))
+		receive_answer(c);
+	else
+		timer_arm(c->ev_recv, req->timeout_ms);
+}
+
+enum err shell_signal(struct shell_engine *e, const struct shell_signal_req *req)
+{
+	struct command *c;
+	enum err err = lookup(e, req->shell_id, req->command_id, &c);
+
+	if (err != ERR_OK)
+		return err;
+	switch (req->signal) {
+	case SHELL_SIGNAL_TERMINATE:
+		if (c->parked) {
+			if (command_finished(c))
+				receive_answer(c);
+			else
+				receive_fail(c, ERR_WSMAN_TIMED_OUT);
+		}
+		command_release(c, ERR_OK);
+		return ERR_OK;
+	case SHELL_SIGNAL_CTRL_C:
+		if (!c->reaped)
+			killpg(c->pid, SIGINT);
+		return ERR_OK;
+	case SHELL_SIGNAL_CTRL_BREAK:
+		if (!c->reaped)
+			killpg(c->pid, SIGQUIT);
+		return ERR_OK;
+	default:
+		return ERR_WSMAN_INVALID_PARAMETER;
+	}
+}
+
+/* --- shells --- */
+
+static void shell_free(struct shell *sh)
+{
+	ev_free(&sh->ev_idle);
+	ev_free(&sh->ev_runtime);
+	for (uint32_t i = 0; i < sh->nenv; i++)
+		free(sh->env[i]);
+	free(sh->env);
+	free(sh->working_dir);
+	free(sh->client_ip);
+	free(sh);
+}
+
+static void shell_destroy(struct shell *sh, const char *reason, enum err status)
+{
+	struct shell_engine *e = sh->eng;
+	struct shell **pp = &e->shells;
+
+	while (sh->commands)
+		command_release(sh->commands, status);
+	while (*pp != sh)
+		pp = &(*pp)->next;
+	*pp = sh->next;
+	e->nshells--;
+	log_info("shell %s of %s deleted: %s", sh->id, e->user, reason);
+	shell_free(sh);
+}
+
+static void shell_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct shell *sh = arg;
+
+	(void)fd, (void)what;
+	/* A pending long poll is activity (WSMAN_CMDSHELL_OPTION_KEEPALIVE). */
+	for (struct command *c = sh->commands; c; c = c->next) {
+		if (c->parked) {
+			timer_arm(sh->ev_idle, sh->idle_ms);
+			return;
+		}
+	}
+	shell_destroy(sh, "idle", ERR_WSMAN_UNKNOWN_SHELL);
+}
+
+static void shell_runtime(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	shell_destroy(arg, "run time", ERR_WSMAN_UNKNOWN_SHELL);
+}
+
+static void shell_arm_runtime(struct shell *sh)
+{
+	uint64_t max = sh->eng->limits.max_shell_run_time_ms;
+	uint64_t age = util_now_ms() - sh->created_ms;
+
+	if (max == 0)
+		evtimer_del(sh->ev_runtime);
+	else
+		timer_arm(sh->ev_runtime, max > age ? max - age : 0);
+}
+
+/* The variables as "NAME=value", a later duplicate replacing the earlier. */
+static enum err shell_set_env(struct shell *sh, const struct shell_create_req *req)
+{
+	if (!(sh->env = calloc(req->nenv ? req->nenv : 1, sizeof(char *))))
+		return ERR_NOMEM;
+	for (uint32_t i = 0; i < req->nenv; i++) {
+		const char *name = req->env_names[i], *value = req->env_values[i];
+		size_t nlen = strlen(name), len = nlen + strlen(value) + 2;
+		uint32_t j;
+		char *v;
+
+		if (nlen == 0 || strchr(name, '='))
+			return ERR_WSMAN_INVALID_PARAMETER;
+		if (!(v = malloc(len)))
+			return ERR_NOMEM;
+		snprintf(v, len, "%s=%s", name, value);
+		for (j = 0; j < sh->nenv; j++)
+			if (strncmp(sh->env[j], v, nlen + 1) == 0)
+				break;
+		if (j < sh->nenv)
+			free(sh->env[j]);
+		else
+			sh->nenv++;
+		sh->env[j] = v;
+	}
+	return ERR_OK;
+}
+
+static enum err shell_set_dir(struct shell *sh, const char *dir)
+{
+	struct stat st;
+
+	if (!dir) {
+		dir = getenv("HOME");
+		if (!dir || !*dir)
+			dir = "/";
+	}
+	/* Windows checks that the directory exists; so do we, and keep it
+	 * absolute so the commands do not depend on the host's own cwd. */
+	if (!(sh->working_dir = realpath(dir, NULL)))
+		return errno == ENOMEM ? ERR_NOMEM : ERR_WSMAN_INVALID_PARAMETER;
+	if (stat(sh->working_dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    access(sh->working_dir, X_OK) < 0)
+		return ERR_WSMAN_INVALID_PARAMETER;
+	return ERR_OK;
+}
+
+enum err shell_create(struct shell_engine *e, const struct shell_create_req *req,
+		      struct shell_create_reply *reply)
+{
+	uint64_t idle = req->idle_timeout_ms, max_idle = e->limits.idle_timeout_ms;
+	struct shell *sh;
+	enum err err;
+	char q[LOG_QUOTE_MAX];
+
+	if (e->limits.max_shells_per_user && e->nshells >= e->limits.max_shells_per_user)
+		return ERR_WSMAN_QUOTA_SHELLS;
+	if (!(sh = calloc(1, sizeof(*sh))))
+		return ERR_NOMEM;
+	sh->eng = e;
+	sh->created_ms = util_now_ms();
+	/* Winrs/IdleTimeout is both the default and the most a client gets. */
+	if (max_idle && (idle == 0 || idle > max_idle))
+		idle = max_idle;
+	sh->idle_ms = idle;
+	if ((err = util_guid(sh->id)) != ERR_OK || (err = shell_set_dir(sh, req->working_dir)) != ERR_OK ||
+	    (err = shell_set_env(sh, req)) != ERR_OK)
+		goto fail;
+	sh->ev_idle = evtimer_new(e->base, shell_idle, sh);
+	sh->ev_runtime = evtimer_new(e->base, shell_runtime, sh);
+	if ((req->client_ip && !(sh->client_ip = strdup(req->client_ip))) || !sh->ev_idle ||
+	    !sh->ev_runtime) {
+		err = ERR_NOMEM;
+		goto fail;
+	}
+	sh->next = e->shells;
+	e->shells = sh;
+	e->nshells++;
+	if (sh->idle_ms)
+		timer_arm(sh->ev_idle, sh->idle_ms);
+	shell_arm_runtime(sh);
+	log_info("shell %s created for %s from %s", sh->id, e->user, quote(q, sh->client_ip));
+	memcpy(reply->shell_id, sh->id, sizeof(reply->shell_id));
+	reply->idle_timeout_ms = sh->idle_ms;
+	return ERR_OK;
+fail:
+	shell_free(sh);
+	return err;
+}
+
+enum err shell_delete(struct shell_engine *e, const struct shell_delete_req *req)
+{
+	struct shell *sh = shell_find(e, req->shell_id);
+
+	if (!sh)
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	shell_destroy(sh, "client", ERR_WSMAN_UNKNOWN_SHELL);
+	return ERR_OK;
+}
+
+/* --- engine --- */
+
+struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *fn, void *arg)
+{
+	struct shell_engine *e = calloc(1, sizeof(*e));
+	struct passwd *pw;
+
+	if (!e)
+		return NULL;
+	e->base = base;
+	e->answer = fn;
+	e->arg = arg;
+	e->limits = shell_default_limits;
+	if ((pw = getpwuid(getuid())))
+		snprintf(e->user, sizeof(e->user), "%s", pw->pw_name);
+	else
+		snprintf(e->user, sizeof(e->user), "uid %u", (unsigned)getuid());
+	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) || evsignal_add(e->ev_chld, NULL) < 0) {
+		if (e->ev_chld)
+			event_free(e->ev_chld);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void shell_engine_free(struct shell_engine *e)
+{
+	if (!e)
+		return;
+	e->answer = NULL;
+	while (e->shells)
+		shell_destroy(e->shells, "channel closed", ERR_WSMAN_HOST_GONE);
+	event_free(e->ev_chld);
+	free(e);
+}
+
+void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *l)
+{
+	e->limits = *l;
+	for (struct shell *sh = e->shells; sh; sh = sh->next)
+		shell_arm_runtime(sh);
+}

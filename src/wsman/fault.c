@@ -1,0 +1,228 @@
+/* fault: the one table from enum err to the wire (winrm-protocol.md
+ * sections 1.4 and 7): HTTP status, SOAP code, subcode, fault detail,
+ * WSManFault code and Windows' own wording. Nothing else builds faults. */
+#include "wsman/wsman.h"
+
+#include <inttypes.h>
+
+#include "common/log.h"
+#include "wsman/wsman_internal.h"
+
+#define FAULT_NS                                                                          \
+	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER              \
+	"\" xmlns:e=\"http://schemas.xmlsoap.org/ws/2004/08/eventing\" xmlns:n=\""           \
+	"http://schemas.xmlsoap.org/ws/2004/09/enumeration\" xmlns:w=\"" NS_WSMAN           \
+	"\" xmlns:p=\"" NS_WSMV "\""
+#define ACTION_WSMAN_FAULT "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+#define ACTION_WSA_FAULT NS_WSA "/fault"
+#define DETAIL_PREFIX "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
+
+/* The texts are Windows' (winerror.h ERROR_WSMAN_* messages and the traces
+ * of section 4.4), trailing spaces included: clients match on them. */
+#define TEXT_INVALID_SELECTORS                                                            \
+	"The WS-Management service cannot process the request because the request "      \
+	"contained invalid selectors for the resource. "
+#define TEXT_PARAMETER "The parameter is incorrect. "
+
+struct fault_def {
+	int status;          /* 0: no entry, treated as ERR_WSMAN_INTERNAL */
+	int receiver;        /* s:Receiver, else s:Sender */
+	const char *subcode; /* w:... or a:...; NULL with status 500: s:MustUnderstand */
+	const char *detail;  /* w:FaultDetail after DETAIL_PREFIX, or NULL */
+	uint32_t code;       /* f:WSManFault Code */
+	int provider;        /* f:Message wraps the text in f:ProviderFault */
+	const char *reason;  /* s:Reason/s:Text */
+	const char *message; /* f:Message when it differs from reason */
+};
+
+/* HTTP-level refusals have only a status: their body is empty. */
+static const struct fault_def faults[ERR_COUNT] = {
+	[ERR_HTTP_BAD_REQUEST] = {.status = 400},
+	[ERR_HTTP_HEADER_TOO_BIG] = {.status = 400},
+	[ERR_HTTP_NOT_FOUND] = {.status = 404},
+	[ERR_HTTP_METHOD] = {.status = 405},
+	[ERR_HTTP_TOO_LARGE] = {.status = 413},
+	[ERR_HTTP_MEDIA_TYPE] = {.status = 415},
+	[ERR_HTTP_UNAUTHORIZED] = {.status = 401},
+	[ERR_HTTP_BUSY] = {.status = 503},
+
+	/* Section 1.4: Windows answers an unparsable envelope at the HTTP
+	 * layer with 400. The SchemaValidationError body with
+	 * ERROR_WSMAN_INVALID_XML is our choice (unverified against
+	 * Windows, which may send no body at all). */
+	[ERR_WSMAN_INVALID_XML] = {400, 0, "w:SchemaValidationError", NULL, 2150858819u, 0,
+				   "The WS-Management service cannot process the request because the XML is invalid. ",
+				   NULL},
+	[ERR_WSMAN_SCHEMA] = {500, 0, "w:SchemaValidationError", NULL, 2150858817u, 0,
+			      "The SOAP XML in the message does not match the corresponding XML schema "
+			      "definition. Change the XML and retry. ",
+			      NULL},
+	[ERR_WSMAN_HEADER_REQUIRED] = {500, 0, "a:MessageInformationHeaderRequired", NULL, 2150858769u, 0,
+				       "The WS-Management service cannot process the request. The request "
+				       "does not have all the expected SOAP headers. ",
+				       NULL},
+	[ERR_WSMAN_INVALID_HEADER] = {500, 0, "a:InvalidMessageInformationHeader", NULL, 2150858767u, 0,
+				      "The WS-Management service cannot process the request. The request "
+				      "contains one or more invalid SOAP headers. ",
+				      NULL},
+	/* SOAP 1.2 part 1, 5.4.8: a top-level code without subcode. */
+	[ERR_WSMAN_MUST_UNDERSTAND] = {500, 0, NULL, NULL, 2150858768u, 0,
+				       "The WS-Management service cannot process a SOAP header in the request "
+				       "that is marked as mustUnderstand by the client. This could be caused by "
+				       "the use of a version of the protocol which is not supported, or may be "
+				       "an incompatibility between the client and server implementations. ",
+				       NULL},
+	[ERR_WSMAN_ACTION_NOT_SUPPORTED] = {500, 0, "a:ActionNotSupported", NULL, 2150858771u, 0,
+					    "The WS-Management service does not support the action specified "
+					    "in the request. ",
+					    NULL},
+	/* Generic on purpose: the URI is the client's own and goes to the log. */
+	[ERR_WSMAN_UNKNOWN_RESOURCE] = {500, 0, "a:DestinationUnreachable", "InvalidResourceURI", 2150858811u, 0,
+					"The WS-Management service cannot process the request. The service "
+					"cannot find the resource identified by the resource URI and selectors. ",
+					"The WS-Management service cannot process the request. The resource URI "
+					"is missing or it has an incorrect format. Check the documentation or use "
+					"the following command for information on how to construct a resource "
+					"URI: \"winrm help uris\". "},
+	[ERR_WSMAN_UNKNOWN_SHELL] = {500, 0, "w:InvalidSelectors", "UnexpectedSelectors", 2150858843u, 0,
+				     TEXT_INVALID_SELECTORS,
+				     "The request for the Windows Remote Shell failed because the shell was "
+				     "not found on the server. Possible causes are: the specified ShellId is "
+				     "incorrect or the shell no longer exists on the server. Provide the "
+				     "correct ShellId or create a new shell and retry the operation. "},
+	[ERR_WSMAN_UNKNOWN_COMMAND] = {500, 0, "w:InvalidSelectors", "UnexpectedSelectors", 2150858843u, 0,
+				       TEXT_INVALID_SELECTORS,
+				       "The Windows Remote Shell received a request to perform an operation on "
+				       "a command identifier that does not exist. Either the command has "
+				       "completed execution or the client specified an invalid command "
+				       "identifier. "},
+	[ERR_WSMAN_INVALID_PARAMETER] = {500, 0, "w:InvalidParameter", "InvalidValue", 87, 1, TEXT_PARAMETER,
+					 NULL},
+	[ERR_WSMAN_IDLETIMEOUT_BOUNDS] = {500, 0, "w:InvalidParameter", NULL, 2150859250u, 0,
+					  "The WS-Management service cannot process the request. The "
+					  "requested IdleTimeout is outside the allowed range. ",
+					  NULL},
+	/* masterzen retries a Receive when the text contains
+	 * "OperationTimeout"; pywinrm when Code is 2150858793. */
+	[ERR_WSMAN_TIMED_OUT] = {500, 1, "w:TimedOut", NULL, 2150858793u, 0,
+				 "The WS-Management service cannot complete the operation within the time "
+				 "specified in OperationTimeout.  ",
+				 NULL},
+	[ERR_WSMAN_ENCODING_LIMIT] = {500, 0, "w:EncodingLimit", NULL, 2150858805u, 0,
+				      "The WS-Management service cannot process the request because the "
+				      "encoding of the request exceeds an internal encoding limit. Reconfigure "
+				      "the client to send messages which fit the encoding limits of the "
+				      "service. ",
+				      NULL},
+	[ERR_WSMAN_MAX_ENVELOPE] = {500, 0, "w:EncodingLimit", "MaxEnvelopeSize", 2150858824u, 0,
+				    "The response that the WS-Management service computed exceeds the maximum "
+				    "envelope size in the request. ",
+				    NULL},
+	[ERR_WSMAN_ACCESS_DENIED] = {500, 0, "w:AccessDenied", NULL, 5, 0, "Access is denied. ", NULL},
+	[ERR_WSMAN_SHELL_ACCESS_OFF] = {500, 1, "w:InternalError", NULL, 2150859180u, 0,
+					"The WS-Management service cannot process the request. The service is "
+					"configured to not accept any remote shell requests. ",
+					NULL},
+	[ERR_WSMAN_QUOTA_SHELLS] = {500, 0, "w:QuotaLimit", NULL, 2150859173u, 0,
+				    "The WS-Management service cannot process the request. The maximum number "
+				    "of concurrent shells for this user has been exceeded. Close existing "
+				    "shells or raise the quota for this user. ",
+				    NULL},
+	[ERR_WSMAN_QUOTA_PROCESSES] = {500, 0, "w:QuotaLimit", NULL, 2150859174u, 0,
+				       "The WS-Management service cannot process the request. The maximum "
+				       "number of concurrent operations for this user has been exceeded. Close "
+				       "existing operations for this user, or raise the quota for this user. ",
+				       NULL},
+	[ERR_WSMAN_QUOTA_USERS] = {500, 0, "w:QuotaLimit", NULL, 2150859179u, 0,
+				   "The WS-Management service cannot process the request. The maximum number "
+				   "of users executing shell operations has been exceeded. Retry after some "
+				   "time or raise the quota for concurrent shell users. ",
+				   NULL},
+	/* HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as the shell plug-in
+	 * reports it (section 4.2). */
+	[ERR_WSMAN_FILE_NOT_FOUND] = {500, 1, "w:InternalError", NULL, 2147942402u, 1,
+				      "The system cannot find the file specified. ", NULL},
+	/* ERROR_OPERATION_ABORTED: WinRb treats it as "the shell is gone". */
+	[ERR_WSMAN_HOST_GONE] = {500, 1, "w:InternalError", NULL, 995, 0,
+				 "The I/O operation has been aborted because of either a thread exit or an "
+				 "application request. ",
+				 NULL},
+	[ERR_WSMAN_INTERNAL] = {500, 1, "w:InternalError", NULL, 2150858755u, 0,
+				"An error was encountered inside the plugin. ", NULL},
+};
+
+static const struct fault_def *fault_def(enum err e)
+{
+	if ((unsigned)e < ERR_COUNT && faults[e].status)
+		return &faults[e];
+	return &faults[ERR_WSMAN_INTERNAL];
+}
+
+int wsman_http_status(enum err e)
+{
+	return fault_def(e)->status;
+}
+
+static enum err put_code(struct buf *out, const struct fault_def *f)
+{
+	if (!f->subcode)
+		return buf_putf(out, "<s:Code><s:Value>s:MustUnderstand</s:Value></s:Code>");
+	return buf_putf(out,
+			"<s:Code><s:Value>%s</s:Value><s:Subcode><s:Value>%s</s:Value></s:Subcode></s:Code>",
+			f->receiver ? "s:Receiver" : "s:Sender", f->subcode);
+}
+
+static enum err put_detail(struct buf *out, const struct fault_def *f, const char *machine)
+{
+	enum err e;
+
+	if (f->detail && (e = buf_putf(out, "<w:FaultDetail>" DETAIL_PREFIX "%s</w:FaultDetail>",
+				       f->detail)) != ERR_OK)
+		return e;
+	if ((e = buf_putf(out, "<f:WSManFault xmlns:f=\"" NS_WSMANFAULT "\" Code=\"%" PRIu32 "\"",
+			  f->code)) != ERR_OK)
+		return e;
+	if (machine && ((e = buf_putf(out, " Machine=\"")) != ERR_OK ||
+			(e = wsman_put_escaped(out, machine)) != ERR_OK ||
+			(e = buf_putf(out, "\"")) != ERR_OK))
+		return e;
+	/* The shell plug-in's own errors come wrapped (sections 4.2, 4.4). */
+	if ((e = buf_putf(out, f->provider ? "><f:Message><f:ProviderFault provider=\"Shell cmd plugin\" "
+					     "path=\"%%systemroot%%\\system32\\winrscmd.dll\">"
+					   : "><f:Message>")) != ERR_OK ||
+	    (e = wsman_put_escaped(out, f->message ? f->message : f->reason)) != ERR_OK)
+		return e;
+	return buf_putf(out, "%s</f:Message></f:WSManFault>", f->provider ? "</f:ProviderFault>" : "");
+}
+
+static enum err put_fault(struct buf *out, const struct fault_def *f, const char *relates_to,
+			  const char *machine)
+{
+	const char *action = f->subcode && f->subcode[0] == 'a' ? ACTION_WSA_FAULT : ACTION_WSMAN_FAULT;
+	enum err e;
+
+	if ((e = wsman_put_head(out, FAULT_NS, action, relates_to)) != ERR_OK ||
+	    (e = buf_putf(out, "<s:Fault>")) != ERR_OK || (e = put_code(out, f)) != ERR_OK ||
+	    (e = buf_putf(out, "<s:Reason><s:Text xml:lang=\"en-US\">")) != ERR_OK ||
+	    (e = wsman_put_escaped(out, f->reason)) != ERR_OK ||
+	    (e = buf_putf(out, "</s:Text></s:Reason><s:Detail>")) != ERR_OK ||
+	    (e = put_detail(out, f, machine)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</s:Detail></s:Fault></s:Body></s:Envelope>");
+}
+
+int wsman_fault(struct buf *out, enum err e, const char *relates_to, const char *machine)
+{
+	const struct fault_def *f = fault_def(e);
+	enum err we;
+
+	if (!f->reason)
+		return f->status;
+	if ((we = put_fault(out, f, relates_to, machine)) != ERR_OK) {
+		/* The client still learns the request failed; the body is
+		 * cut short and the operator told why. */
+		log_warnx("wsman: cannot write fault for %s: %s", err_str(e), err_str(we));
+		return 500;
+	}
+	return f->status;
+}

@@ -1,0 +1,59 @@
+// goclient: drives openwinrm with the Go client masterzen/winrm (as Packer
+// and Terraform do). The end-to-end tests run it and compare what it prints
+// and its exit status with what the remote command did.
+//
+//	goclient -host 127.0.0.1 -port 5986 -user NAME [-stdin] COMMAND
+//
+// The password comes from $GOCLIENT_PASSWORD so that it stays out of ps(1).
+// With -stdin, this program's own standard input becomes the command's.
+// Exit status: the remote command's exit code, or 254 when the client itself
+// failed (the error goes to stderr after "goclient: ").
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/masterzen/winrm"
+)
+
+const clientFailed = 254
+
+func main() {
+	host := flag.String("host", "127.0.0.1", "server address")
+	port := flag.Int("port", 5986, "server port")
+	useHTTPS := flag.Bool("https", true, "use HTTPS (the certificate is not verified)")
+	user := flag.String("user", "", "user name (Basic authentication)")
+	withStdin := flag.Bool("stdin", false, "send this program's standard input to the command")
+	timeout := flag.Duration("timeout", 120*time.Second, "HTTP response timeout")
+	flag.Parse()
+	if flag.NArg() != 1 || *user == "" {
+		fmt.Fprintln(os.Stderr, "usage: goclient -host H -port P -user U [-stdin] COMMAND")
+		os.Exit(2)
+	}
+
+	endpoint := winrm.NewEndpoint(*host, *port, *useHTTPS, true, nil, nil, nil, *timeout)
+	client, err := winrm.NewClient(endpoint, *user, os.Getenv("GOCLIENT_PASSWORD"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goclient:", err)
+		os.Exit(clientFailed)
+	}
+
+	var code int
+	if *withStdin {
+		// RunWithInput sends the input in envelope-sized pieces and closes
+		// the remote stdin (an empty Send with End="true") at end of input.
+		// RunWithString would close it only after the command ended, which
+		// never happens for a command that reads to end of input.
+		code, err = client.RunWithInput(flag.Arg(0), os.Stdout, os.Stderr, os.Stdin)
+	} else {
+		code, err = client.Run(flag.Arg(0), os.Stdout, os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goclient:", err)
+		os.Exit(clientFailed)
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,65 @@
+"""Winrs limits, settings and reloading them on SIGHUP."""
+import os
+import time
+
+import harness as h
+
+
+def test_max_shells_per_user():
+    svc = h.service({"Winrs/MaxShellsPerUser": "2"})
+    ra, rb = h.Raw(svc, h.user("a")), h.Raw(svc, h.user("b"))
+    s1, s2 = ra.create(), ra.create()
+    r = ra.post(h.create_env())
+    h.eq(r.status, 500, "third Create status (%s)" % h._short(r.body, 300))
+    f = r.fault()
+    h.eq((f.subcode_local, f.code), ("QuotaLimit", h.CODE_QUOTA_MAX_SHELLS), "third Create fault")
+    # The quota is per user.
+    sb = rb.create()
+    rb.delete(sb)
+    # Deleting a shell makes room again.
+    ra.delete(s1)
+    s3 = ra.create()
+    ra.delete(s2)
+    ra.delete(s3)
+
+
+def test_allow_remote_shell_access_false():
+    svc = h.service({"Winrs/AllowRemoteShellAccess": "false"})
+    r = h.Raw(svc, h.user("a")).post(h.create_env())
+    h.eq(r.status, 500, "Create with AllowRemoteShellAccess=false (%s)" % h._short(r.body, 300))
+    h.eq(r.fault().code, h.CODE_REMOTESHELLS_NOT_ALLOWED, "WSManFault Code")
+
+
+def test_sighup_reload_turns_basic_off_and_on():
+    svc = h.service()
+    a = h.user("a")
+    h.assert_serving(svc, a)
+    svc.update({"Service/Auth/Basic": "false"})
+    svc.reload()
+    deadline = time.monotonic() + 10
+    while True:
+        r = h.request(svc, h.create_env(), auth=a)
+        if r.status == 401:
+            break
+        if r.status == 200:
+            h.Raw(svc, a).delete(h.shell_id_of(r))
+        h.check(time.monotonic() < deadline, "Basic still accepted 10 s after SIGHUP (status %d)" % r.status)
+        time.sleep(0.5)
+    svc.update({"Service/Auth/Basic": "true"})
+    svc.reload()
+    deadline = time.monotonic() + 10
+    while h.request(svc, h.IDENTIFY_ENV, auth=a).status != 200:
+        h.check(time.monotonic() < deadline, "Basic not accepted again 10 s after the second SIGHUP")
+        time.sleep(0.5)
+    h.assert_serving(svc, a)
+
+
+def test_pid_file():
+    svc = h.service()
+    path = os.path.join(svc.conf_dir, "winrmd.pid")
+    deadline = time.monotonic() + 5
+    while not os.path.exists(path):
+        h.check(time.monotonic() < deadline, "no %s" % path)
+        time.sleep(0.1)
+    with open(path) as f:
+        h.eq(f.read().strip(), str(svc.pid), "pid in winrmd.pid")

@@ -1,0 +1,356 @@
+#!/usr/bin/python3
+"""openwinrm test runner (standard library only).
+
+    /usr/bin/python3 tests/run.py [--build build/san] [-k SUBSTRING] [-v]
+
+1. Runs every unit-test binary BUILD/tests/test_*. Each prints TAP-like
+   "ok - ..." / "not ok - ..." lines and, last, "N passed, N failed"; their
+   counts are added. A binary that crashes, exits non-zero while reporting no
+   failure, or prints no final line counts as 1 failed.
+2. Runs every function test_* of tests/e2e/test_*.py, in file and definition
+   order, each in its own process (its own session, so a hung test is killed
+   with everything it started) with a hard timeout. Before the first one it
+   makes the run's test accounts and certificate (tests/e2e/harness.py) and
+   removes them at the end, even on failure or interruption.
+
+-k keeps the unit binaries and e2e tests whose name contains SUBSTRING.
+The last line is exactly "N passed, N failed"; the exit status is 0 iff no
+test failed. Sanitizers: ASAN_OPTIONS keeps leak detection on (LeakSanitizer
+works here) with abort_on_error=1; a service log with a sanitizer report
+fails the test that produced it.
+"""
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+E2E_DIR = os.path.join(HERE, "e2e")
+UNIT_TIMEOUT = 300
+E2E_TIMEOUT = int(os.environ.get("OWT_E2E_TIMEOUT", "180"))
+SKIP_STATUS = 3
+CURRENT = None  # the e2e child running now, killed if the runner is interrupted
+FINAL_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
+
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "abort_on_error=1:detect_leaks=1:disable_coredump=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:abort_on_error=1",
+    "LSAN_OPTIONS": "exitcode=23",
+}
+
+
+def out(line=""):
+    print(line, flush=True)
+
+
+def diag(text, limit=200):
+    """Diagnostics as '#' lines, so nothing in them looks like a result."""
+    lines = text.rstrip("\n").splitlines()
+    if len(lines) > limit:
+        lines = lines[:20] + ["... (%d lines cut) ..." % (len(lines) - limit)] + lines[-(limit - 20):]
+    for line in lines:
+        out("#   " + line)
+
+
+# ---------------------------------------------------------------------------
+# Unit tests.
+
+def unit_binaries(build):
+    d = os.path.join(build, "tests")
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, n) for n in os.listdir(d)
+                  if n.startswith("test_") and "." not in n
+                  and os.path.isfile(os.path.join(d, n)) and os.access(os.path.join(d, n), os.X_OK))
+
+
+def run_unit(path, verbose):
+    """Runs one binary. Returns (passed, failed)."""
+    name = "unit/" + os.path.basename(path)
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run([path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=UNIT_TIMEOUT, cwd=REPO)
+        text, status = r.stdout.decode("utf-8", "replace"), r.returncode
+    except subprocess.TimeoutExpired as e:
+        text = (e.stdout or b"").decode("utf-8", "replace") + "\n(killed after %ds)" % UNIT_TIMEOUT
+        status = None
+    secs = time.monotonic() - t0
+    lines = text.splitlines()
+    final = None
+    for line in reversed(lines):
+        if line.strip():
+            final = FINAL_RE.match(line)
+            break
+    passed, failed = (int(final.group(1)), int(final.group(2))) if final else (0, 0)
+    trouble = None
+    if status is None:
+        trouble = "timed out"
+    elif status < 0:
+        trouble = "killed by signal %d" % -status
+    elif not final:
+        trouble = "no final 'N passed, N failed' line (exit status %d)" % status
+    elif status != 0 and failed == 0:
+        trouble = "exit status %d with no failure reported" % status
+    elif any(p in text for p in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")):
+        trouble = "sanitizer report"
+    if trouble:
+        failed += 1
+    if failed:
+        out("not ok - %s (%d passed, %d failed%s) (%.1fs)" % (name, passed, failed,
+                                                            ", " + trouble if trouble else "", secs))
+        shown = [l for l in lines if l.startswith("not ok")]
+        diag("\n".join(shown) if shown and not trouble else text, limit=80)
+    else:
+        out("ok - %s (%d passed) (%.1fs)" % (name, passed, secs))
+        if verbose:
+            diag(text)
+    return passed, failed
+
+
+# ---------------------------------------------------------------------------
+# End-to-end tests.
+
+def load_module(path):
+    if E2E_DIR not in sys.path:
+        sys.path.insert(0, E2E_DIR)
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def e2e_tests():
+    """[(module name, function name, path)] in file and definition order."""
+    tests = []
+    for fn in sorted(os.listdir(E2E_DIR)):
+        if not (fn.startswith("test_") and fn.endswith(".py")):
+            continue
+        path = os.path.join(E2E_DIR, fn)
+        mod = load_module(path)
+        for name, obj in vars(mod).items():
+            if name.startswith("test_") and callable(obj) and getattr(obj, "__module__", None) == mod.__name__:
+                tests.append((mod.__name__, name, path))
+    return tests
+
+
+def child_main(path, func):
+    """Runs one e2e test in this process (run.py --child). Exit 0 ok, 1 failed,
+    SKIP_STATUS skipped (reason on the last line)."""
+    import faulthandler
+    import harness
+    # Show where a hung test hangs, shortly before the runner kills it.
+    faulthandler.dump_traceback_later(E2E_TIMEOUT - 5, exit=False)
+    status = 0
+    try:
+        getattr(load_module(path), func)()
+    except harness.Skip as e:
+        print("SKIP: %s" % e, flush=True)
+        status = SKIP_STATUS
+    except BaseException:
+        traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        print("\n" + harness.log_tails(), flush=True)
+        status = 1
+    problems = harness.finish()
+    if problems:
+        print("service problems:\n" + problems, flush=True)
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def kill_leftovers(run_dir, first=None):
+    """Kills what the services a test started left running. The process trees
+    are taken before anything is killed (first(), e.g. killing the test), as
+    a killed parent's children are reparented and no longer found under it.
+    Returns the service log paths."""
+    import harness
+    path = os.path.join(run_dir, "services.txt")
+    entries = []
+    if os.path.exists(path):
+        with open(path) as f:
+            entries = [l.split(None, 2) for l in f if l.strip()]
+        os.unlink(path)
+    trees = []
+    for pid, start, log in entries:
+        pid, start = int(pid), int(start)
+        alive = harness._proc_stat(pid) is not None
+        trees.append((pid, start, harness.descendants(pid) if alive else [], log.strip()))
+    if first:
+        first()
+    for pid, start, tree, _ in trees:
+        harness.kill_exact(pid, start, signal.SIGKILL)
+        for p, s in tree:
+            harness.kill_exact(p, s, signal.SIGKILL)
+    return [log for _, _, _, log in trees]
+
+
+def killpg(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def tail(path, n=60):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    return "--- %s (last %d lines) ---\n%s" % (path, n, "\n".join(lines[-n:]))
+
+
+def run_e2e(path, mod, func, run_dir, env, verbose):
+    name = "%s.%s" % (mod, func)
+    t0 = time.monotonic()
+    logf = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", path, func],
+                            stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env=env, cwd=REPO, start_new_session=True)
+    global CURRENT
+    CURRENT = proc
+    timed_out = False
+    try:
+        status = proc.wait(E2E_TIMEOUT)
+        leftover_logs = kill_leftovers(run_dir)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        leftover_logs = kill_leftovers(run_dir, first=lambda: killpg(proc.pid))
+        status = proc.wait()
+    CURRENT = None
+    secs = time.monotonic() - t0
+    logf.seek(0)
+    text = logf.read().decode("utf-8", "replace")
+    logf.close()
+    if status == 0:
+        out("ok - %s (%.1fs)" % (name, secs))
+        if verbose:
+            diag(text)
+        return True
+    if status == SKIP_STATUS:
+        reason = text.strip().splitlines()[-1] if text.strip() else "SKIP"
+        out("ok - %s # SKIP %s (%.1fs)" % (name, reason.replace("SKIP: ", "", 1), secs))
+        return True
+    if timed_out:
+        out("not ok - %s (timed out after %ds)" % (name, E2E_TIMEOUT))
+        text += "\n" + "\n".join(tail(l) for l in leftover_logs)
+    else:
+        out("not ok - %s (%.1fs)" % (name, secs))
+    diag(text, limit=400)
+    return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build", "san"))
+    ap.add_argument("-k", dest="filter", default=None, help="only tests whose name contains this")
+    ap.add_argument("-v", dest="verbose", action="store_true", help="show output of passing tests")
+    ap.add_argument("--no-unit", action="store_true")
+    ap.add_argument("--no-e2e", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=("PATH", "FUNC"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build)
+    for k, v in SANITIZER_ENV.items():
+        os.environ.setdefault(k, v)
+    if not args.child:  # a child inherits its parent's OWT_BUILD
+        os.environ["OWT_BUILD"] = build
+
+    if args.child:
+        sys.path.insert(0, E2E_DIR)
+        child_main(*args.child)
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+    passed = failed = 0
+    try:
+        if not args.no_unit:
+            bins = [b for b in unit_binaries(build)
+                    if not args.filter or args.filter in os.path.basename(b)]
+            if not bins and not args.filter:
+                out("# no unit-test binaries in %s/tests" % build)
+            for b in bins:
+                p, f = run_unit(b, args.verbose)
+                passed += p
+                failed += f
+        if not args.no_e2e:
+            p, f = e2e_phase(build, args)
+            passed += p
+            failed += f
+    except KeyboardInterrupt:
+        out("not ok - interrupted")
+        failed += 1
+    except SystemExit as e:
+        out("not ok - terminated (%s)" % e.code)
+        failed += 1
+    out("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+def e2e_phase(build, args):
+    try:
+        tests = [t for t in e2e_tests() if not args.filter or args.filter in "%s.%s" % (t[0], t[1])]
+    except Exception:
+        out("not ok - e2e: could not load the tests")
+        diag(traceback.format_exc())
+        return 0, 1
+    if not tests:
+        return 0, 0
+    if os.geteuid() != 0:
+        out("not ok - e2e: the end-to-end tests need root (they start winrmd and make test accounts)")
+        return 0, 1
+    winrmd = os.path.join(build, "winrmd")
+    if not os.access(winrmd, os.X_OK):
+        out("not ok - e2e: %s is missing (make san); %d tests not run" % (winrmd, len(tests)))
+        return 0, 1
+    sys.path.insert(0, E2E_DIR)
+    import harness
+    for e in harness.remove_stale_accounts():
+        out("# stale test account: " + e)
+    run_dir = tempfile.mkdtemp(prefix="owt-run-")
+    env = dict(os.environ, OWT_RUN_DIR=run_dir, PYTHONDONTWRITEBYTECODE="1")
+    fx = None
+    passed = failed = 0
+    try:
+        try:
+            fx = harness.Fixture.create(run_dir)
+        except Exception:
+            out("not ok - e2e: could not create the test accounts")
+            diag(traceback.format_exc())
+            return 0, 1
+        for mod, func, path in tests:
+            if run_e2e(path, mod, func, run_dir, env, args.verbose):
+                passed += 1
+            else:
+                failed += 1
+    finally:
+        child = CURRENT
+        kill_leftovers(run_dir, first=(lambda: killpg(child.pid)) if child else None)
+        errors = fx.destroy() if fx else []
+        for e in errors:
+            out("# cleanup: " + e)
+        if not os.environ.get("OWT_KEEP"):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            out("# kept %s" % run_dir)
+    return passed, failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

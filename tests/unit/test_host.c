@@ -1,0 +1,712 @@
+/* Unit tests for host: a forked child runs host_main on one end of an IPC
+ * socketpair and this process plays the network process. Every wait is
+ * bounded in time, every loop in count. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "host/host.h"
+#include "ipc/ipc.h"
+#include "ipc/ipc_shell.h"
+
+static int passed, failed;
+
+#define CHECK(name, cond)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+			printf("ok - %s\n", name);                                                 \
+		} else {                                                                           \
+			failed++;                                                                  \
+			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
+		}                                                                                  \
+		fflush(stdout);                                                                    \
+	} while (0)
+
+#define WAIT_MS 10000     /* the longest any single reply may take */
+#define MAX_STASH 16      /* replies that arrived while waiting for another */
+#define UNKNOWN_ID "11111111-2222-4333-8444-555555555555"
+
+struct net {
+	struct ipc_peer peer;
+	pid_t host;
+	uint32_t next_id;
+	struct ipc_msg stash[MAX_STASH];
+	int nstash;
+};
+
+static struct net net;
+
+static void start_host(void)
+{
+	int sv[2];
+	pid_t me = getpid();
+
+	if (ipc_socketpair(sv) < 0) {
+		perror("socketpair");
+		exit(2);
+	}
+	/* Commands run under $SHELL; make it the same everywhere. */
+	setenv("SHELL", "/bin/sh", 1);
+	fflush(stdout);
+	net.host = fork();
+	if (net.host < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (net.host == 0) {
+		close(sv[0]);
+		exit(host_main(sv[1], getuid(), me, 1, 0)); /* exit: LeakSanitizer checks the host */
+	}
+	close(sv[1]);
+	ipc_peer_init(&net.peer, sv[0], IPC_ROLE_NET, IPC_ROLE_HOST, getuid(), net.host);
+	net.next_id = 1;
+}
+
+static uint32_t request(uint32_t type, const struct buf *body)
+{
+	uint32_t id = net.next_id++;
+
+	if (ipc_send(&net.peer, type, id, body, NULL, 0) != ERR_OK) {
+		printf("# cannot send %s\n", ipc_type_name(type));
+		return 0;
+	}
+	return id;
+}
+
+/* The reply to id, or ERR_IO after timeout_ms; the caller clears *m. */
+static enum err wait_reply(uint32_t id, int timeout_ms, struct ipc_msg *m)
+{
+	uint64_t deadline = util_now_ms() + (uint64_t)timeout_ms;
+
+	for (int i = 0; i < net.nstash; i++) {
+		if (net.stash[i].id == id) {
+			*m = net.stash[i];
+			net.stash[i] = net.stash[--net.nstash];
+			return ERR_OK;
+		}
+	}
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		struct pollfd pfd = {.fd = net.peer.fd, .events = POLLIN};
+		uint64_t now = util_now_ms();
+		enum err e;
+
+		if (ipc_pending(&net.peer)) {
+			pfd.events |= POLLOUT;
+			ipc_flush(&net.peer);
+		}
+		e = ipc_recv(&net.peer, m);
+		if (e == ERR_OK) {
+			if (m->type == IPC_SHELL_REPLY && m->id == id)
+				return ERR_OK;
+			if (net.nstash < MAX_STASH)
+				net.stash[net.nstash++] = *m;
+			else
+				ipc_msg_clear(m);
+			continue;
+		}
+		if (e != ERR_INCOMPLETE)
+			return e;
+		if (now >= deadline)
+			return ERR_IO;
+		poll(&pfd, 1, (int)(deadline - now));
+	}
+	return ERR_IO;
+}
+
+/* The status of the reply to id (ERR_IO if none came); the typed reply
+ * stays in *m for the caller, who clears it. */
+static enum err status_of(uint32_t id, int timeout_ms, struct ipc_msg *m)
+{
+	enum err st;
+
+	if (wait_reply(id, timeout_ms, m) != ERR_OK) {
+		memset(m, 0, sizeof(*m));
+		return ERR_IO;
+	}
+	if (ipc_shell_status_decode(&m->body, &st) != ERR_OK)
+		return ERR_INTERNAL;
+	return st;
+}
+
+static enum err simple_reply(uint32_t id)
+{
+	struct ipc_msg m;
+	enum err st = status_of(id, WAIT_MS, &m);
+
+	if (st == ERR_OK && ipc_msg_done(&m) != ERR_OK)
+		st = ERR_INTERNAL;
+	ipc_msg_clear(&m);
+	return st;
+}
+
+static void settings(uint32_t shells, uint32_t procs, uint64_t idle, uint64_t runtime)
+{
+	struct shell_limits l = {shells, procs, idle, runtime};
+	struct buf b;
+
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_limits_encode(&b, &l);
+	request(IPC_HOST_SETTINGS, &b);
+	buf_clear(&b);
+}
+
+static enum err create_shell(const char *dir, uint64_t idle, const char *env_name, const char *env_value,
+			     struct shell_create_reply *rep)
+{
+	char *names[1] = {(char *)env_name}, *values[1] = {(char *)env_value};
+	struct shell_create_req req = {.working_dir = (char *)dir, .idle_timeout_ms = idle,
+				       .codepage = 437, .client_ip = "192.0.2.7",
+				       .nenv = env_name ? 1 : 0, .env_names = names, .env_values = values};
+	struct ipc_msg m;
+	struct buf b;
+	enum err st;
+
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_create_encode(&b, &req);
+	st = status_of(request(IPC_SHELL_CREATE, &b), WAIT_MS, &m);
+	buf_clear(&b);
+	if (st == ERR_OK && ipc_shell_create_reply_decode(&m.body, rep) != ERR_OK)
+		st = ERR_INTERNAL;
+	ipc_msg_clear(&m);
+	return st;
+}
+
+static enum err run(const char *sid, const char *want_cid, int skip, uint32_t argc, char **argv,
+		    char cid[SHELL_ID_LEN + 1])
+{
+	struct shell_command_req req = {.skip_cmd_shell = (uint32_t)skip, .argc = argc, .argv = argv};
+	struct shell_command_reply rep;
+	struct ipc_msg m;
+	struct buf b;
+	enum err st;
+
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", want_cid ? want_cid : "");
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_command_encode(&b, &req);
+	st = status_of(request(IPC_SHELL_COMMAND, &b), WAIT_MS, &m);
+	buf_clear(&b);
+	if (st == ERR_OK && ipc_shell_command_reply_decode(&m.body, &rep) != ERR_OK)
+		st = ERR_INTERNAL;
+	if (st == ERR_OK)
+		memcpy(cid, rep.command_id, SHELL_ID_LEN + 1);
+	ipc_msg_clear(&m);
+	return st;
+}
+
+static enum err run_sh(const char *sid, const char *line, char cid[SHELL_ID_LEN + 1])
+{
+	char *argv[1] = {(char *)line};
+	return run(sid, NULL, 0, 1, argv, cid);
+}
+
+static uint32_t send_receive(const char *sid, const char *cid, uint64_t timeout_ms, uint32_t max_bytes)
+{
+	struct shell_receive_req req = {.timeout_ms = timeout_ms, .max_bytes = max_bytes};
+	struct buf b;
+	uint32_t id;
+
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", cid);
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_receive_encode(&b, &req);
+	id = request(IPC_SHELL_RECEIVE, &b);
+	buf_clear(&b);
+	return id;
+}
+
+static uint32_t send_stdin(const char *sid, const char *cid, const void *data, size_t len, int end)
+{
+	struct shell_send_req req = {.end = (uint32_t)end, .data = (uint8_t *)data, .len = len};
+	struct buf b;
+	uint32_t id;
+
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", cid);
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_send_encode(&b, &req);
+	id = request(IPC_SHELL_SEND, &b);
+	buf_clear(&b);
+	return id;
+}
+
+static enum err sig(const char *sid, const char *cid, uint32_t signal)
+{
+	struct shell_signal_req req = {.signal = signal};
+	struct buf b;
+	uint32_t id;
+
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", cid);
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_signal_encode(&b, &req);
+	id = request(IPC_SHELL_SIGNAL, &b);
+	buf_clear(&b);
+	return simple_reply(id);
+}
+
+static uint32_t send_delete(const char *sid)
+{
+	struct shell_delete_req req;
+	struct buf b;
+	uint32_t id;
+
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
+	buf_init(&b, IPC_MAX_MSG);
+	ipc_shell_delete_encode(&b, &req);
+	id = request(IPC_SHELL_DELETE, &b);
+	buf_clear(&b);
+	return id;
+}
+
+/* What a series of Receives gathered. */
+struct output {
+	struct buf out, err;
+	int done;
+	uint32_t exit_code;
+	int replies;
+	size_t largest;     /* most data bytes in one reply */
+	int ends_ok;        /* stdout_end and stderr_end were set with done */
+	enum err last;      /* status of the last reply */
+};
+
+static void output_init(struct output *o)
+{
+	memset(o, 0, sizeof(*o));
+	buf_init(&o->out, 16 * 1024 * 1024);
+	buf_init(&o->err, 16 * 1024 * 1024);
+}
+
+static void output_clear(struct output *o)
+{
+	buf_clear(&o->out);
+	buf_clear(&o->err);
+}
+
+/* Adds one Receive reply to o; returns its status. */
+static enum err take_reply(uint32_t id, int timeout_ms, struct output *o)
+{
+	struct shell_receive_reply r;
+	struct ipc_msg m;
+	enum err st = status_of(id, timeout_ms, &m);
+
+	o->last = st;
+	if (st == ERR_OK) {
+		size_t total = 0;
+		if (ipc_shell_receive_reply_decode(&m.body, &r) != ERR_OK) {
+			ipc_msg_clear(&m);
+			return o->last = ERR_INTERNAL;
+		}
+		for (uint32_t i = 0; i < r.nchunks; i++) {
+			buf_put(r.chunks[i].stream == SHELL_STDOUT ? &o->out : &o->err, r.chunks[i].data,
+				r.chunks[i].len);
+			total += r.chunks[i].len;
+		}
+		if (total > o->largest)
+			o->largest = total;
+		o->replies++;
+		if (r.done) {
+			o->done = 1;
+			o->exit_code = r.exit_code;
+			o->ends_ok = r.stdout_end && r.stderr_end;
+		}
+	}
+	ipc_msg_clear(&m);
+	return st;
+}
+
+/* Receives until Done, polling through time-outs; at most 2000 replies
+ * and 30 seconds. */
+static void collect(const char *sid, const char *cid, uint32_t max_bytes, struct output *o)
+{
+	uint64_t deadline = util_now_ms() + 30000;
+
+	for (int i = 0; i < 2000 && !o->done && util_now_ms() < deadline; i++) {
+		enum err st = take_reply(send_receive(sid, cid, 5000, max_bytes), WAIT_MS, o);
+		if (st != ERR_OK && st != ERR_WSMAN_TIMED_OUT)
+			return;
+	}
+}
+
+static int out_is(const struct buf *b, const char *s)
+{
+	return buf_len(b) == strlen(s) && memcmp(buf_ptr(b), s, strlen(s)) == 0;
+}
+
+/* Reads the first line of stdout (the command prints its pid there). */
+static pid_t read_pid(const char *sid, const char *cid)
+{
+	struct output o;
+	uint64_t v = 0;
+	pid_t pid = -1;
+
+	output_init(&o);
+	for (int i = 0; i < 20 && !memchr(buf_ptr(&o.out), '\n', buf_len(&o.out)); i++)
+		if (take_reply(send_receive(sid, cid, 5000, 60000), WAIT_MS, &o) != ERR_OK)
+			break;
+	const char *nl = memchr(buf_ptr(&o.out), '\n', buf_len(&o.out));
+	if (nl) {
+		char tmp[32];
+		size_t n = (size_t)(nl - (const char *)buf_ptr(&o.out));
+		if (n < sizeof(tmp)) {
+			memcpy(tmp, buf_ptr(&o.out), n);
+			tmp[n] = 0;
+			if (util_parse_u64(tmp, INT32_MAX, &v) == ERR_OK)
+				pid = (pid_t)v;
+		}
+	}
+	output_clear(&o);
+	return pid;
+}
+
+/* 1 once pid no longer exists or is a zombie nobody reaps, within 5 s. */
+static int process_gone(pid_t pid)
+{
+	for (int i = 0; i < 500; i++) {
+		char path[64], state[256];
+		FILE *f;
+
+		if (kill(pid, 0) < 0 && errno == ESRCH)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r"))) {
+			size_t n = fread(state, 1, sizeof(state) - 1, f);
+			fclose(f);
+			state[n] = 0;
+			const char *p = strrchr(state, ')');
+			if (p && p[1] == ' ' && p[2] == 'Z')
+				return 2;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void test_basic(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+
+	output_init(&o);
+	CHECK("command: started", run_sh(sid, "echo hello; echo err >&2; exit 3", cid) == ERR_OK);
+	CHECK("command: id is a GUID", util_is_guid(cid));
+	collect(sid, cid, 60000, &o);
+	CHECK("command: done", o.done);
+	CHECK("command: stdout", out_is(&o.out, "hello\n"));
+	CHECK("command: stderr", out_is(&o.err, "err\n"));
+	CHECK("command: exit code 3", o.exit_code == 3);
+	CHECK("command: both streams ended with done", o.ends_ok);
+	output_clear(&o);
+
+	/* After Done the command stays until terminate, answering Done again. */
+	output_init(&o);
+	CHECK("receive after done: ok", take_reply(send_receive(sid, cid, 1000, 60000), WAIT_MS, &o) == ERR_OK);
+	CHECK("receive after done: done again, no output",
+	      o.done && o.exit_code == 3 && buf_len(&o.out) == 0 && buf_len(&o.err) == 0);
+	output_clear(&o);
+	CHECK("terminate after done: ok", sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
+	output_init(&o);
+	CHECK("receive after terminate: unknown command",
+	      take_reply(send_receive(sid, cid, 1000, 60000), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
+	output_clear(&o);
+	CHECK("terminate again: unknown command", sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_COMMAND);
+}
+
+static void test_stdin(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+
+	output_init(&o);
+	CHECK("stdin: cat started", run_sh(sid, "cat", cid) == ERR_OK);
+	CHECK("stdin: first send", simple_reply(send_stdin(sid, cid, "line 1\n", 7, 0)) == ERR_OK);
+	CHECK("stdin: second send with end", simple_reply(send_stdin(sid, cid, "line 2\n", 7, 1)) == ERR_OK);
+	CHECK("stdin: send after end is dropped", simple_reply(send_stdin(sid, cid, "x", 1, 0)) == ERR_OK);
+	collect(sid, cid, 60000, &o);
+	CHECK("stdin: cat echoed it", out_is(&o.out, "line 1\nline 2\n"));
+	CHECK("stdin: cat exited 0", o.done && o.exit_code == 0);
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+
+	/* A Send is answered only once its bytes are in the pipe: the reader
+	 * sleeps first, and the pipe holds less than this. */
+	static uint8_t big[150000];
+	memset(big, 'z', sizeof(big));
+	output_init(&o);
+	CHECK("stdin backpressure: started", run_sh(sid, "sleep 1; wc -c", cid) == ERR_OK);
+	uint64_t t0 = util_now_ms();
+	uint32_t id = send_stdin(sid, cid, big, sizeof(big), 1);
+	struct ipc_msg m;
+	enum err early = wait_reply(id, 300, &m);
+	if (early == ERR_OK)
+		ipc_msg_clear(&m);
+	CHECK("stdin backpressure: no reply while the pipe is full", early == ERR_IO);
+	CHECK("stdin backpressure: reply once read", simple_reply(id) == ERR_OK && util_now_ms() - t0 >= 500);
+	collect(sid, cid, 60000, &o);
+	CHECK("stdin backpressure: every byte arrived", out_is(&o.out, "150000\n"));
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+}
+
+static void test_big_output(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+	int zeros = 1;
+
+	output_init(&o);
+	CHECK("5 MB: started", run_sh(sid, "head -c 5000000 /dev/zero", cid) == ERR_OK);
+	collect(sid, cid, 60000, &o);
+	for (size_t i = 0; i < buf_len(&o.out); i++)
+		zeros &= buf_ptr(&o.out)[i] == 0;
+	CHECK("5 MB: arrives whole", buf_len(&o.out) == 5000000 && zeros);
+	CHECK("5 MB: no reply above max_bytes", o.largest <= 60000 && o.replies >= 5000000 / 60000);
+	CHECK("5 MB: done, exit 0", o.done && o.exit_code == 0);
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+}
+
+static void test_timeout_and_signals(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+	uint64_t t0;
+
+	output_init(&o);
+	CHECK("timeout: sleep started", run_sh(sid, "sleep 5", cid) == ERR_OK);
+	t0 = util_now_ms();
+	CHECK("timeout: receive times out",
+	      take_reply(send_receive(sid, cid, 300, 60000), WAIT_MS, &o) == ERR_WSMAN_TIMED_OUT);
+	CHECK("timeout: after about 300 ms", util_now_ms() - t0 >= 250 && util_now_ms() - t0 < 3000);
+
+	/* A second long poll on the command ends the first one. */
+	uint32_t first = send_receive(sid, cid, 20000, 60000);
+	uint32_t second = send_receive(sid, cid, 20000, 60000);
+	CHECK("two receives: the older times out", take_reply(first, 3000, &o) == ERR_WSMAN_TIMED_OUT);
+	/* terminate answers the parked one before releasing the command. */
+	CHECK("terminate running: ok", sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
+	CHECK("terminate running: parked receive answered", take_reply(second, 3000, &o) == ERR_WSMAN_TIMED_OUT);
+	output_clear(&o);
+
+	/* Run sleep itself: a shell started with -c may catch a SIGINT that
+	 * comes before it forked the job, and then wait the job out. */
+	char *sleep_argv[] = {"sleep", "30"};
+	output_init(&o);
+	CHECK("ctrl_c: sleep 30 started", run(sid, NULL, 1, 2, sleep_argv, cid) == ERR_OK);
+	CHECK("ctrl_c: signal ok", sig(sid, cid, SHELL_SIGNAL_CTRL_C) == ERR_OK);
+	t0 = util_now_ms();
+	collect(sid, cid, 60000, &o);
+	CHECK("ctrl_c: exit code 130", o.done && o.exit_code == 130);
+	CHECK("ctrl_c: promptly", util_now_ms() - t0 < 5000);
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+
+	output_init(&o);
+	CHECK("ctrl_break: sleep 30 started", run(sid, NULL, 1, 2, sleep_argv, cid) == ERR_OK);
+	CHECK("ctrl_break: signal ok", sig(sid, cid, SHELL_SIGNAL_CTRL_BREAK) == ERR_OK);
+	collect(sid, cid, 60000, &o);
+	CHECK("ctrl_break: exit code 131 (SIGQUIT)", o.done && o.exit_code == 131);
+	output_clear(&o);
+	CHECK("unknown signal code: invalid parameter", sig(sid, cid, 99) == ERR_WSMAN_INVALID_PARAMETER);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+}
+
+static void test_skip_cmd_shell(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	char *missing[] = {"/nonexistent"};
+	char *printf_argv[] = {"printf", "%s|", "a b", "$HOME"};
+	struct output o;
+
+	CHECK("skip_cmd_shell: missing file", run(sid, NULL, 1, 1, missing, cid) == ERR_WSMAN_FILE_NOT_FOUND);
+	output_init(&o);
+	CHECK("skip_cmd_shell: printf via PATH", run(sid, NULL, 1, 4, printf_argv, cid) == ERR_OK);
+	collect(sid, cid, 60000, &o);
+	CHECK("skip_cmd_shell: arguments are not re-split or expanded", out_is(&o.out, "a b|$HOME|"));
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+
+	/* Without it, Command and Arguments are joined with spaces for $SHELL -c. */
+	char *joined[] = {"echo", "one", "two"};
+	output_init(&o);
+	CHECK("cmd shell: joined arguments", run(sid, NULL, 0, 3, joined, cid) == ERR_OK);
+	collect(sid, cid, 60000, &o);
+	CHECK("cmd shell: output", out_is(&o.out, "one two\n"));
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+
+	char *nothere[] = {"/nonexistent"};
+	output_init(&o);
+	CHECK("cmd shell: missing command still starts the shell", run(sid, NULL, 0, 1, nothere, cid) == ERR_OK);
+	collect(sid, cid, 60000, &o);
+	CHECK("cmd shell: the shell reports 127", o.done && o.exit_code == 127 && buf_len(&o.err) > 0);
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+}
+
+static void test_unknown_ids(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+
+	output_init(&o);
+	CHECK("unknown shell: command", run_sh(UNKNOWN_ID, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: receive",
+	      take_reply(send_receive(UNKNOWN_ID, UNKNOWN_ID, 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: send", simple_reply(send_stdin(UNKNOWN_ID, UNKNOWN_ID, "x", 1, 0)) ==
+					     ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: signal", sig(UNKNOWN_ID, UNKNOWN_ID, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: delete", simple_reply(send_delete(UNKNOWN_ID)) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("empty shell id: delete", simple_reply(send_delete("")) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown command: receive",
+	      take_reply(send_receive(sid, UNKNOWN_ID, 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("empty command id: receive",
+	      take_reply(send_receive(sid, "", 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("unknown command: send",
+	      simple_reply(send_stdin(sid, UNKNOWN_ID, "x", 1, 0)) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("unknown command: signal", sig(sid, UNKNOWN_ID, SHELL_SIGNAL_CTRL_C) == ERR_WSMAN_UNKNOWN_COMMAND);
+	output_clear(&o);
+
+	/* A client-chosen CommandId (WinRb) is used, once. */
+	char mine[] = "E7DA5A4C-1B2C-4D3E-8F90-A1B2C3D4E5F6";
+	char *argv[] = {"true"};
+	CHECK("client command id: accepted", run(sid, mine, 0, 1, argv, cid) == ERR_OK && strcmp(cid, mine) == 0);
+	CHECK("client command id: reuse refused",
+	      run(sid, mine, 0, 1, argv, cid) == ERR_WSMAN_INVALID_PARAMETER);
+	sig(sid, mine, SHELL_SIGNAL_TERMINATE);
+}
+
+static void test_create_options(void)
+{
+	struct shell_create_reply rep;
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+
+	CHECK("working dir: missing directory refused",
+	      create_shell("/nonexistent/dir", 0, NULL, NULL, &rep) == ERR_WSMAN_INVALID_PARAMETER);
+	CHECK("working dir: a file refused",
+	      create_shell("/etc/passwd", 0, NULL, NULL, &rep) == ERR_WSMAN_INVALID_PARAMETER);
+	CHECK("env: a name with '=' refused",
+	      create_shell(NULL, 0, "A=B", "1", &rep) == ERR_WSMAN_INVALID_PARAMETER);
+	CHECK("idle: above the limit is capped",
+	      create_shell(NULL, 99999999999ULL, NULL, NULL, &rep) == ERR_OK && rep.idle_timeout_ms == 7200000);
+	simple_reply(send_delete(rep.shell_id));
+
+	CHECK("working dir and env: shell created", create_shell("/tmp", 0, "OPENWINRM_T", "v a=l", &rep) == ERR_OK);
+	CHECK("idle: default", rep.idle_timeout_ms == 7200000);
+	output_init(&o);
+	CHECK("working dir and env: command", run_sh(rep.shell_id, "pwd; echo \"$OPENWINRM_T\"", cid) == ERR_OK);
+	collect(rep.shell_id, cid, 60000, &o);
+	CHECK("working dir and env: output", out_is(&o.out, "/tmp\nv a=l\n"));
+	output_clear(&o);
+	CHECK("delete: ok", simple_reply(send_delete(rep.shell_id)) == ERR_OK);
+	CHECK("delete: twice -> unknown shell", simple_reply(send_delete(rep.shell_id)) == ERR_WSMAN_UNKNOWN_SHELL);
+
+	/* The idle timer deletes a shell nobody talks to. */
+	CHECK("idle: short timeout", create_shell(NULL, 400, NULL, NULL, &rep) == ERR_OK && rep.idle_timeout_ms == 400);
+	usleep(900 * 1000);
+	CHECK("idle: shell gone after it", run_sh(rep.shell_id, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+}
+
+static void test_limits(const char *sid)
+{
+	struct shell_create_reply r1, r2;
+	char cid[SHELL_ID_LEN + 1], cid2[SHELL_ID_LEN + 1];
+
+	/* One shell (sid) exists: two allowed means one more. */
+	settings(2, 1, 7200000, 2147483647);
+	CHECK("MaxShellsPerUser: second shell", create_shell(NULL, 0, NULL, NULL, &r1) == ERR_OK);
+	CHECK("MaxShellsPerUser: third refused", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_WSMAN_QUOTA_SHELLS);
+	simple_reply(send_delete(r1.shell_id));
+	CHECK("MaxShellsPerUser: room again after delete", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK);
+	simple_reply(send_delete(r2.shell_id));
+
+	CHECK("MaxProcessesPerShell: first", run_sh(sid, "sleep 30", cid) == ERR_OK);
+	CHECK("MaxProcessesPerShell: second refused", run_sh(sid, "true", cid2) == ERR_WSMAN_QUOTA_PROCESSES);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+
+	/* MaxShellRunTime applies to shells already open. */
+	settings(0, 0, 7200000, 2147483647);
+	CHECK("MaxShellRunTime: shell", create_shell(NULL, 0, NULL, NULL, &r1) == ERR_OK);
+	settings(0, 0, 7200000, 300);
+	usleep(800 * 1000);
+	CHECK("MaxShellRunTime: shell deleted", run_sh(r1.shell_id, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("MaxShellRunTime: so is the older one", run_sh(sid, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+	settings(30, 2147483647, 7200000, 2147483647);
+}
+
+static void test_delete_kills(void)
+{
+	struct shell_create_reply rep;
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+	pid_t pid;
+
+	CHECK("delete kills: shell", create_shell(NULL, 0, NULL, NULL, &rep) == ERR_OK);
+	CHECK("delete kills: command", run_sh(rep.shell_id, "echo $$; exec sleep 30", cid) == ERR_OK);
+	pid = read_pid(rep.shell_id, cid);
+	CHECK("delete kills: pid read", pid > 0 && kill(pid, 0) == 0);
+	uint32_t parked = send_receive(rep.shell_id, cid, 20000, 60000);
+	usleep(50 * 1000);
+	CHECK("delete kills: delete ok", simple_reply(send_delete(rep.shell_id)) == ERR_OK);
+	output_init(&o);
+	CHECK("delete kills: parked receive -> unknown shell",
+	      take_reply(parked, 3000, &o) == ERR_WSMAN_UNKNOWN_SHELL);
+	output_clear(&o);
+	/* The host reaps it, so it vanishes rather than lingering as a zombie. */
+	CHECK("delete kills: process gone and reaped", pid > 0 && process_gone(pid) == 1);
+}
+
+static void test_channel_close(void)
+{
+	struct shell_create_reply rep;
+	char cid[SHELL_ID_LEN + 1];
+	pid_t pid;
+	int status = -1;
+
+	CHECK("close: shell", create_shell(NULL, 0, NULL, NULL, &rep) == ERR_OK);
+	CHECK("close: command", run_sh(rep.shell_id, "echo $$; exec sleep 30", cid) == ERR_OK);
+	pid = read_pid(rep.shell_id, cid);
+	CHECK("close: pid read", pid > 0);
+	ipc_peer_close(&net.peer);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(net.host, &status, WNOHANG) == net.host)
+			break;
+		usleep(10000);
+	}
+	CHECK("close: host exited 0", WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Its commands die with it (reaped by whoever inherits them). */
+	CHECK("close: command killed", pid > 0 && process_gone(pid) != 0);
+}
+
+int main(void)
+{
+	struct shell_create_reply rep;
+
+	signal(SIGPIPE, SIG_IGN);
+	start_host();
+	CHECK("create: ok", create_shell(NULL, 0, NULL, NULL, &rep) == ERR_OK);
+	CHECK("create: shell id is a GUID", util_is_guid(rep.shell_id));
+	test_basic(rep.shell_id);
+	test_stdin(rep.shell_id);
+	test_big_output(rep.shell_id);
+	test_timeout_and_signals(rep.shell_id);
+	test_skip_cmd_shell(rep.shell_id);
+	test_unknown_ids(rep.shell_id);
+	test_create_options();
+	test_delete_kills();
+	test_limits(rep.shell_id);
+	test_channel_close();
+	for (int i = 0; i < net.nstash; i++)
+		ipc_msg_clear(&net.stash[i]);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}

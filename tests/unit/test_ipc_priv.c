@@ -1,0 +1,478 @@
+/* Unit tests for ipc_priv: the net <-> priv message codecs. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "ipc/ipc.h"
+#include "ipc/ipc_priv.h"
+
+static int passed, failed;
+
+#define CHECK(name, cond)                                  \
+	do {                                               \
+		if (cond) {                                \
+			passed++;                          \
+			printf("ok - %s\n", name);         \
+		} else {                                   \
+			failed++;                          \
+			printf("not ok - %s (line %d)\n", name, __LINE__); \
+		}                                          \
+	} while (0)
+
+#define BODY_MAX (IPC_MAX_MSG - IPC_HEADER_LEN)
+
+static int streq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* A buffer holding a copy of the first n bytes of src, as a received body. */
+static void body_of(struct buf *dst, const struct buf *src, size_t n)
+{
+	buf_init(dst, BODY_MAX);
+	if (buf_put(dst, buf_ptr(src), n) != ERR_OK)
+		abort();
+}
+
+typedef enum err (*decode_fn)(struct buf *in, void *out);
+typedef void (*free_fn)(void *m);
+
+/* Every proper prefix of a valid body, and the body plus one byte, must be
+ * refused with ERR_FORMAT; ASan's leak check sees any partial allocation
+ * that survives. Returns 1 if all were refused. */
+static int refuses_prefixes_and_trailer(const struct buf *good, decode_fn dec, free_fn fr,
+					void *scratch)
+{
+	int ok = 1;
+
+	for (size_t n = 0; n < buf_len(good); n++) {
+		struct buf b;
+		body_of(&b, good, n);
+		if (dec(&b, scratch) != ERR_FORMAT) {
+			ok = 0;
+			if (fr)
+				fr(scratch);
+		}
+		buf_clear(&b);
+	}
+	struct buf b;
+	body_of(&b, good, buf_len(good));
+	buf_put_u8(&b, 0);
+	if (dec(&b, scratch) != ERR_FORMAT) {
+		ok = 0;
+		if (fr)
+			fr(scratch);
+	}
+	buf_clear(&b);
+	return ok;
+}
+
+static enum err dec_auth_password(struct buf *in, void *m)
+{
+	return ipc_auth_password_decode(in, m);
+}
+static void free_auth_password(void *m)
+{
+	ipc_auth_password_free(m);
+}
+static enum err dec_auth_result(struct buf *in, void *m)
+{
+	return ipc_auth_result_decode(in, m);
+}
+static void free_auth_result(void *m)
+{
+	ipc_auth_result_free(m);
+}
+static enum err dec_host_open(struct buf *in, void *m)
+{
+	return ipc_host_open_decode(in, m);
+}
+static enum err dec_host_opened(struct buf *in, void *m)
+{
+	return ipc_host_opened_decode(in, m);
+}
+static enum err dec_host_failed(struct buf *in, void *m)
+{
+	return ipc_host_failed_decode(in, m);
+}
+static enum err dec_config(struct buf *in, void *m)
+{
+	return ipc_config_decode(in, m);
+}
+static void free_config(void *m)
+{
+	ipc_config_free(m);
+}
+
+static void test_auth_password(void)
+{
+	struct ipc_auth_password m = {.user = "alice", .password = "s3cret", .peer = "::1",
+				      .scheme = "Basic"};
+	struct ipc_auth_password d;
+	struct buf b;
+	static const uint8_t want[] = {
+		0, 0, 0, 5, 'a', 'l', 'i', 'c', 'e',
+		0, 0, 0, 6, 's', '3', 'c', 'r', 'e', 't',
+		0, 0, 0, 3, ':', ':', '1',
+		0, 0, 0, 5, 'B', 'a', 's', 'i', 'c',
+	};
+
+	buf_init(&b, BODY_MAX);
+	CHECK("auth_password encodes", ipc_auth_password_encode(&b, &m) == ERR_OK);
+	CHECK("auth_password exact bytes",
+	      buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
+	CHECK("auth_password prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_auth_password, free_auth_password, &d));
+	CHECK("auth_password decodes", ipc_auth_password_decode(&b, &d) == ERR_OK);
+	CHECK("auth_password round trip", streq(d.user, "alice") && streq(d.password, "s3cret") &&
+						   streq(d.peer, "::1") && streq(d.scheme, "Basic"));
+	ipc_auth_password_free(&d);
+	CHECK("auth_password free clears", d.user == NULL && d.password == NULL);
+	buf_clear(&b);
+
+	/* Empty (NULL) fields encode as empty strings. */
+	struct ipc_auth_password empty = {0};
+	buf_init(&b, BODY_MAX);
+	CHECK("auth_password empty encodes", ipc_auth_password_encode(&b, &empty) == ERR_OK &&
+						     buf_len(&b) == 16);
+	CHECK("auth_password empty decodes", ipc_auth_password_decode(&b, &d) == ERR_OK &&
+						     streq(d.user, "") && streq(d.password, ""));
+	ipc_auth_password_free(&d);
+	buf_clear(&b);
+
+	/* Oversize fields: the encoder refuses them, and so does the decoder. */
+	char *longpw = malloc(IPC_MAX_PASSWORD + 2);
+	memset(longpw, 'x', IPC_MAX_PASSWORD + 1);
+	longpw[IPC_MAX_PASSWORD + 1] = 0;
+	struct ipc_auth_password big = m;
+	big.password = longpw;
+	buf_init(&b, BODY_MAX);
+	CHECK("auth_password oversize password not encoded",
+	      ipc_auth_password_encode(&b, &big) == ERR_LIMIT);
+	buf_reset(&b);
+	buf_put_cstring(&b, "alice");
+	buf_put_cstring(&b, longpw);
+	buf_put_cstring(&b, "::1");
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password oversize password not decoded",
+	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
+	buf_reset(&b);
+	longpw[IPC_MAX_PASSWORD] = 0;
+	buf_put_cstring(&b, "alice");
+	buf_put_cstring(&b, longpw);
+	buf_put_cstring(&b, "::1");
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password password at the limit decoded",
+	      ipc_auth_password_decode(&b, &d) == ERR_OK && strlen(d.password) == IPC_MAX_PASSWORD);
+	ipc_auth_password_free(&d);
+	free(longpw);
+
+	char longuser[IPC_MAX_USER + 2];
+	memset(longuser, 'u', sizeof(longuser) - 1);
+	longuser[sizeof(longuser) - 1] = 0;
+	big = m;
+	big.user = longuser;
+	buf_reset(&b);
+	CHECK("auth_password oversize user not encoded",
+	      ipc_auth_password_encode(&b, &big) == ERR_LIMIT);
+	char longpeer[IPC_MAX_PEER + 2];
+	memset(longpeer, '1', sizeof(longpeer) - 1);
+	longpeer[sizeof(longpeer) - 1] = 0;
+	buf_reset(&b);
+	buf_put_cstring(&b, "alice");
+	buf_put_cstring(&b, "pw");
+	buf_put_cstring(&b, longpeer);
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password oversize peer not decoded",
+	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
+
+	/* A NUL inside a string would cut the user name short in C. */
+	buf_reset(&b);
+	buf_put_string(&b, "root\0x", 6);
+	buf_put_cstring(&b, "pw");
+	buf_put_cstring(&b, "::1");
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password NUL in user refused", ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_cstring(&b, "alice");
+	buf_put_string(&b, "pw\0", 3);
+	buf_put_cstring(&b, "::1");
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password NUL in password refused",
+	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
+	/* A length field larger than the body. */
+	buf_reset(&b);
+	buf_put_u32(&b, 0xffffffffu);
+	CHECK("auth_password huge length refused", ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
+	buf_clear(&b);
+}
+
+static void test_auth_result(void)
+{
+	struct ipc_auth_result m = {.status = IPC_AUTH_OK, .user = "bob", .uid = 1001, .is_admin = 1};
+	struct ipc_auth_result d;
+	struct buf b;
+
+	for (int i = 0; i < IPC_TOKEN_LEN; i++)
+		m.token[i] = (uint8_t)(0xa0 + i);
+	static const uint8_t want[] = {
+		0, 0, 0, 0,
+		0, 0, 0, 3, 'b', 'o', 'b',
+		0, 0, 0x03, 0xe9,
+		0, 0, 0, 1,
+		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	};
+	buf_init(&b, BODY_MAX);
+	CHECK("auth_result encodes", ipc_auth_result_encode(&b, &m) == ERR_OK);
+	CHECK("auth_result exact bytes",
+	      buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
+	CHECK("auth_result prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_auth_result, free_auth_result, &d));
+	CHECK("auth_result decodes", ipc_auth_result_decode(&b, &d) == ERR_OK);
+	CHECK("auth_result round trip", d.status == IPC_AUTH_OK && streq(d.user, "bob") &&
+						d.uid == 1001 && d.is_admin == 1 &&
+						memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+	ipc_auth_result_free(&d);
+	CHECK("auth_result free wipes token", d.user == NULL && d.token[0] == 0);
+
+	struct ipc_auth_result busy = {.status = IPC_AUTH_BUSY};
+	buf_reset(&b);
+	CHECK("auth_result busy round trip",
+	      ipc_auth_result_encode(&b, &busy) == ERR_OK &&
+		      ipc_auth_result_decode(&b, &d) == ERR_OK && d.status == IPC_AUTH_BUSY &&
+		      streq(d.user, ""));
+	ipc_auth_result_free(&d);
+
+	/* Values no sender may produce. */
+	struct ipc_auth_result bad = m;
+	bad.status = 4;
+	buf_reset(&b);
+	CHECK("auth_result unknown status not encoded", ipc_auth_result_encode(&b, &bad) == ERR_USAGE);
+	buf_reset(&b);
+	buf_put(&b, want, sizeof(want));
+	b.data[3] = 4;
+	CHECK("auth_result unknown status refused", ipc_auth_result_decode(&b, &d) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put(&b, want, sizeof(want));
+	b.data[18] = 2;
+	CHECK("auth_result is_admin 2 refused",
+	      ipc_auth_result_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
+	buf_clear(&b);
+}
+
+static void test_host_open(void)
+{
+	struct ipc_host_open m, d;
+	struct buf b;
+
+	for (int i = 0; i < IPC_TOKEN_LEN; i++)
+		m.token[i] = (uint8_t)(i * 7);
+	buf_init(&b, BODY_MAX);
+	CHECK("host_open encodes", ipc_host_open_encode(&b, &m) == ERR_OK);
+	CHECK("host_open exact bytes", buf_len(&b) == IPC_TOKEN_LEN &&
+					       memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
+	CHECK("host_open prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_host_open, NULL, &d));
+	CHECK("host_open round trip", ipc_host_open_decode(&b, &d) == ERR_OK &&
+					      memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+	buf_clear(&b);
+}
+
+static void test_host_opened(void)
+{
+	struct ipc_host_opened m = {.uid = 1000, .pid = 0x12345}, d;
+	struct buf b;
+	static const uint8_t want[] = {0, 0, 0x03, 0xe8, 0, 0x01, 0x23, 0x45};
+
+	buf_init(&b, BODY_MAX);
+	CHECK("host_opened encodes", ipc_host_opened_encode(&b, &m) == ERR_OK);
+	CHECK("host_opened exact bytes",
+	      buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
+	CHECK("host_opened prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_host_opened, NULL, &d));
+	CHECK("host_opened round trip",
+	      ipc_host_opened_decode(&b, &d) == ERR_OK && d.uid == 1000 && d.pid == 0x12345);
+
+	struct ipc_host_opened zero = {.uid = 0, .pid = 0};
+	buf_reset(&b);
+	CHECK("host_opened pid 0 not encoded", ipc_host_opened_encode(&b, &zero) == ERR_USAGE);
+	buf_reset(&b);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0);
+	CHECK("host_opened pid 0 refused", ipc_host_opened_decode(&b, &d) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0x80000000u);
+	CHECK("host_opened negative pid refused", ipc_host_opened_decode(&b, &d) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_u32(&b, 0xffffffffu);
+	buf_put_u32(&b, 5);
+	CHECK("host_opened uid -1 refused", ipc_host_opened_decode(&b, &d) == ERR_FORMAT);
+	buf_clear(&b);
+}
+
+static void test_host_failed(void)
+{
+	struct buf b;
+	enum err r = ERR_OK;
+	static const uint8_t want[] = {0, 0, 0, ERR_WSMAN_QUOTA_USERS};
+
+	buf_init(&b, BODY_MAX);
+	CHECK("host_failed encodes", ipc_host_failed_encode(&b, ERR_WSMAN_QUOTA_USERS) == ERR_OK);
+	CHECK("host_failed exact bytes",
+	      buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
+	CHECK("host_failed prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_host_failed, NULL, &r));
+	CHECK("host_failed round trip",
+	      ipc_host_failed_decode(&b, &r) == ERR_OK && r == ERR_WSMAN_QUOTA_USERS);
+	buf_reset(&b);
+	CHECK("host_failed ERR_OK not encoded", ipc_host_failed_encode(&b, ERR_OK) == ERR_USAGE);
+	CHECK("host_failed ERR_COUNT not encoded", ipc_host_failed_encode(&b, ERR_COUNT) == ERR_USAGE);
+	buf_put_u32(&b, ERR_OK);
+	CHECK("host_failed ERR_OK refused", ipc_host_failed_decode(&b, &r) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_u32(&b, ERR_COUNT);
+	CHECK("host_failed unknown code refused", ipc_host_failed_decode(&b, &r) == ERR_FORMAT);
+	buf_clear(&b);
+}
+
+static void test_config(void)
+{
+	struct ipc_config m;
+	struct ipc_config d;
+	struct buf b;
+
+	memset(&m, 0, sizeof(m));
+	m.config_text = "Service/Auth/Basic = true\n";
+	m.nlisteners = 2;
+	m.listeners[0] = (struct ipc_listener_info){.name = "Address=*+Transport=HTTP",
+						    .https = 0, .url_prefix = "wsman"};
+	m.listeners[1] = (struct ipc_listener_info){
+		.name = "Address=IP:127.0.0.1+Transport=HTTPS", .https = 1, .url_prefix = "wsman",
+		.cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+		.key_pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"};
+	m.nsockets = 3;
+	m.socket_listener[0] = 0;
+	m.socket_listener[1] = 0;
+	m.socket_listener[2] = 1;
+
+	buf_init(&b, BODY_MAX);
+	CHECK("config encodes", ipc_config_encode(&b, &m) == ERR_OK);
+	/* config_text, count, listener 0, head of listener 1 */
+	static const uint8_t head[] = {
+		0, 0, 0, 26, 'S', 'e', 'r', 'v', 'i', 'c', 'e', '/', 'A', 'u', 't', 'h', '/',
+		'B', 'a', 's', 'i', 'c', ' ', '=', ' ', 't', 'r', 'u', 'e', '\n',
+		0, 0, 0, 2,
+		0, 0, 0, 24, 'A', 'd', 'd', 'r', 'e', 's', 's', '=', '*', '+', 'T', 'r', 'a', 'n',
+		's', 'p', 'o', 'r', 't', '=', 'H', 'T', 'T', 'P',
+		0, 0, 0, 0,
+		0, 0, 0, 5, 'w', 's', 'm', 'a', 'n',
+		0, 0, 0, 0,
+		0, 0, 0, 0,
+	};
+	static const uint8_t tail[] = {0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	CHECK("config exact head bytes",
+	      buf_len(&b) > sizeof(head) && memcmp(buf_ptr(&b), head, sizeof(head)) == 0);
+	CHECK("config exact tail bytes",
+	      memcmp(buf_ptr(&b) + buf_len(&b) - sizeof(tail), tail, sizeof(tail)) == 0);
+	CHECK("config prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_config, free_config, &d));
+	CHECK("config decodes", ipc_config_decode(&b, &d) == ERR_OK);
+	CHECK("config round trip text", streq(d.config_text, m.config_text));
+	CHECK("config round trip listeners",
+	      d.nlisteners == 2 && streq(d.listeners[0].name, m.listeners[0].name) &&
+		      d.listeners[0].https == 0 && streq(d.listeners[0].cert_pem, "") &&
+		      streq(d.listeners[1].name, m.listeners[1].name) && d.listeners[1].https == 1 &&
+		      streq(d.listeners[1].url_prefix, "wsman") &&
+		      streq(d.listeners[1].cert_pem, m.listeners[1].cert_pem) &&
+		      streq(d.listeners[1].key_pem, m.listeners[1].key_pem));
+	CHECK("config round trip sockets",
+	      d.nsockets == 3 && d.socket_listener[0] == 0 && d.socket_listener[1] == 0 &&
+		      d.socket_listener[2] == 1);
+	ipc_config_free(&d);
+	CHECK("config free clears", d.config_text == NULL && d.nlisteners == 0);
+
+	/* A socket naming a listener that does not exist. */
+	struct ipc_config bad = m;
+	bad.socket_listener[2] = 2;
+	buf_reset(&b);
+	CHECK("config bad socket index not encoded", ipc_config_encode(&b, &bad) == ERR_USAGE);
+	buf_reset(&b);
+	CHECK("config encodes again", ipc_config_encode(&b, &m) == ERR_OK);
+	b.data[b.size - 1] = 2;
+	CHECK("config bad socket index refused", ipc_config_decode(&b, &d) == ERR_FORMAT);
+
+	/* Counts over the limits. */
+	buf_reset(&b);
+	buf_put_cstring(&b, "");
+	buf_put_u32(&b, IPC_MAX_LISTENERS + 1);
+	CHECK("config too many listeners refused", ipc_config_decode(&b, &d) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_cstring(&b, "");
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, IPC_MAX_FDS + 1);
+	CHECK("config too many sockets refused", ipc_config_decode(&b, &d) == ERR_FORMAT);
+	bad = m;
+	bad.nsockets = IPC_MAX_FDS + 1;
+	buf_reset(&b);
+	CHECK("config too many sockets not encoded", ipc_config_encode(&b, &bad) == ERR_LIMIT);
+	bad = m;
+	bad.listeners[0].https = 2;
+	buf_reset(&b);
+	CHECK("config https 2 not encoded", ipc_config_encode(&b, &bad) == ERR_USAGE);
+
+	/* An oversize PEM, and a NUL in the key: refused after earlier fields
+	 * were allocated, so ASan checks they are freed. */
+	char *pem = malloc(IPC_MAX_PEM + 2);
+	memset(pem, 'A', IPC_MAX_PEM + 1);
+	pem[IPC_MAX_PEM + 1] = 0;
+	bad = m;
+	bad.listeners[1].key_pem = pem;
+	buf_reset(&b);
+	CHECK("config oversize key not encoded", ipc_config_encode(&b, &bad) == ERR_LIMIT);
+	buf_reset(&b);
+	buf_put_cstring(&b, "text");
+	buf_put_u32(&b, 1);
+	buf_put_cstring(&b, "Address=*+Transport=HTTPS");
+	buf_put_u32(&b, 1);
+	buf_put_cstring(&b, "wsman");
+	buf_put_cstring(&b, "cert");
+	buf_put_cstring(&b, pem);
+	buf_put_u32(&b, 0);
+	CHECK("config oversize key refused", ipc_config_decode(&b, &d) == ERR_FORMAT &&
+						     d.config_text == NULL);
+	free(pem);
+	buf_reset(&b);
+	buf_put_cstring(&b, "text");
+	buf_put_u32(&b, 1);
+	buf_put_cstring(&b, "Address=*+Transport=HTTPS");
+	buf_put_u32(&b, 1);
+	buf_put_cstring(&b, "wsman");
+	buf_put_cstring(&b, "cert");
+	buf_put_string(&b, "key\0more", 8);
+	buf_put_u32(&b, 0);
+	CHECK("config NUL in key refused", ipc_config_decode(&b, &d) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_cstring(&b, "text");
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0);
+	CHECK("config with no listener decodes",
+	      ipc_config_decode(&b, &d) == ERR_OK && d.nlisteners == 0 && d.nsockets == 0);
+	ipc_config_free(&d);
+	buf_clear(&b);
+}
+
+int main(void)
+{
+	test_auth_password();
+	test_auth_result();
+	test_host_open();
+	test_host_opened();
+	test_host_failed();
+	test_config();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
