@@ -66,13 +66,16 @@ fuzz:
 	    build/fuzz/libopenwinrm.a $(LIBS) || exit 1; done
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/winrmd $(DESTDIR)$(PREFIX)/sbin/winrmd
 	install -m 0755 $(BUILD)/winrm $(DESTDIR)$(PREFIX)/bin/winrm
 	install -m 0644 man/winrmd.8 $(DESTDIR)$(PREFIX)/share/man/man8/winrmd.8
+	install -m 0644 man/winrm.1 $(DESTDIR)$(PREFIX)/share/man/man1/winrm.1
 
 clean:
 	rm -rf build
 
 .PHONY: all san check fuzz install clean
+.SECONDARY:
 -include $(LIB_OBJ:.o=.d) $(UNIT_BIN:%=%.d)
