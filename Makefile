@@ -15,7 +15,9 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Isrc \
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS ?=
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam
+# libcrypt is linked although we never call it: ASan intercepts crypt() at
+# start-up and must find it then, not when PAM later loads pam_unix.so.
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt
 
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \

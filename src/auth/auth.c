@@ -27,13 +27,14 @@ _Static_assert(AUTH_CACHE_SIZE % AUTH_CACHE_WAYS == 0, "cache sets must divide t
 
 struct cache_entry {
 	uint8_t key[AUTH_KEY_LEN]; /* SHA-256(salt || user || 0 || password) */
-	uint64_t expires_ms;       /* 0: empty; at or before now: expired */
+	uint64_t expires_ms;	   /* 0: empty; at or before now: expired */
 	struct auth_identity id;
 };
 
 /* The network process is single-threaded; these belong to it alone. The
- * salt makes the keys useless to anyone who reads this memory without it
- * (and it is random per process, so it never reaches a disk). */
+ * salt, random per process, rules out precomputed tables against a memory
+ * dump; guessing one entry's password offline stays possible, which is why
+ * entries expire and nothing here outlives the process. */
 static struct cache_entry cache[AUTH_CACHE_SIZE];
 static uint8_t salt[AUTH_SALT_LEN];
 static EVP_MD *sha256;
@@ -63,9 +64,8 @@ static enum scheme scheme_of(const char *s, size_t n)
 		const char *name;
 		enum scheme scheme;
 	} schemes[] = {
-		{"Basic", SCHEME_BASIC},     {"Negotiate", SCHEME_NEGOTIATE},
-		{"Kerberos", SCHEME_KERBEROS}, {"NTLM", SCHEME_NTLM},
-		{"CredSSP", SCHEME_CREDSSP}, {"Digest", SCHEME_DIGEST},
+	    {"Basic", SCHEME_BASIC}, {"Negotiate", SCHEME_NEGOTIATE}, {"Kerberos", SCHEME_KERBEROS},
+	    {"NTLM", SCHEME_NTLM},   {"CredSSP", SCHEME_CREDSSP},     {"Digest", SCHEME_DIGEST},
 	};
 
 	/* RFC 7235 2.1: the scheme is a case-insensitive token. */
@@ -177,8 +177,7 @@ static enum auth_verdict basic_verify(const char *user, const char *password, co
 	return AUTH_VERIFY;
 }
 
-static enum auth_verdict basic_evaluate(const char *b64, const char *peer,
-					struct auth_identity *id,
+static enum auth_verdict basic_evaluate(const char *b64, const char *peer, struct auth_identity *id,
 					struct ipc_auth_password *verify)
 {
 	char user[IPC_MAX_USER + 1], password[IPC_MAX_PASSWORD + 1];
@@ -249,8 +248,8 @@ void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth
 		   struct auth_identity *id)
 {
 	uint8_t key[AUTH_KEY_LEN];
-	int have_key = verify->user && verify->password &&
-		       cache_key(verify->user, verify->password, key) == 0;
+	int have_key =
+	    verify->user && verify->password && cache_key(verify->user, verify->password, key) == 0;
 	int match = 0;
 	struct cache_entry *e = have_key ? cache_slot(key, &match) : NULL;
 

@@ -23,9 +23,9 @@
 
 #define DEFAULT_CONFIG_DIR "/etc/winrm"
 #define PID_FILE "winrmd.pid"
-#define MAX_INPUT_PAIRS 64    /* KEY="VALUE" pairs in one @{...} */
-#define MAX_MSG 4096          /* an error message from config.c */
-#define MAX_OUTPUT (1 << 20)  /* printed configuration */
+#define MAX_INPUT_PAIRS 64   /* KEY="VALUE" pairs in one @{...} */
+#define MAX_MSG 4096	     /* an error message from config.c */
+#define MAX_OUTPUT (1 << 20) /* printed configuration */
 
 enum verb { V_HELP, V_GET, V_SET, V_CREATE, V_DELETE, V_ENUMERATE };
 
@@ -33,10 +33,20 @@ static const struct {
 	const char *name;
 	enum verb verb;
 } verbs[] = {
-	{"get", V_GET},       {"g", V_GET},         {"set", V_SET},          {"s", V_SET},
-	{"put", V_SET},       {"p", V_SET},         {"create", V_CREATE},    {"c", V_CREATE},
-	{"delete", V_DELETE}, {"d", V_DELETE},      {"enumerate", V_ENUMERATE},
-	{"e", V_ENUMERATE},   {"enum", V_ENUMERATE}, {"help", V_HELP},
+    {"get", V_GET},
+    {"g", V_GET},
+    {"set", V_SET},
+    {"s", V_SET},
+    {"put", V_SET},
+    {"p", V_SET},
+    {"create", V_CREATE},
+    {"c", V_CREATE},
+    {"delete", V_DELETE},
+    {"d", V_DELETE},
+    {"enumerate", V_ENUMERATE},
+    {"e", V_ENUMERATE},
+    {"enum", V_ENUMERATE},
+    {"help", V_HELP},
 };
 
 /* The @{KEY="VALUE";...} argument (section 10.3), split in place. */
@@ -56,8 +66,7 @@ struct cmd {
 	const char *input;    /* the @{...} argument, if any */
 };
 
-__attribute__((format(printf, 1, 2)))
-static int complain(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int complain(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,29 +88,30 @@ static int config_error(const struct buf *msg)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Windows Remote Management command line tool (openwinrm, local configuration)\n"
-		"\n"
-		"Usage:\n"
-		"  winrm OPERATION RESOURCE_URI [@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}] [--config-dir DIR]\n"
-		"\n"
-		"Operations:\n"
-		"  winrm g[et] winrm/config[/PATH]            show settings\n"
-		"  winrm s[et] winrm/config/PATH @{KEY=\"VALUE\";...}\n"
-		"                                             change settings\n"
-		"  winrm c[reate] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS [@{...}]\n"
-		"                                             add a listener\n"
-		"  winrm d[elete] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS\n"
-		"                                             remove a listener\n"
-		"  winrm e[numerate] winrm/config/listener    list the listeners\n"
-		"\n"
-		"PATH is client, client/auth, client/defaultports, service, service/auth,\n"
-		"service/defaultports, winrs or Listener?Address=...+Transport=...; ADDR is *,\n"
-		"IP:<IPv4 address> or IP:<IPv6 address>. Quote the @{...} argument for the shell:\n"
-		"  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
-		"\n"
-		"The configuration is DIR/" CONFIG_FILE ", DIR from --config-dir, else\n"
-		"$WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR ". See winrm(1).\n");
+	fprintf(
+	    f, "Windows Remote Management command line tool (openwinrm, local configuration)\n"
+	       "\n"
+	       "Usage:\n"
+	       "  winrm OPERATION RESOURCE_URI [@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}] [--config-dir "
+	       "DIR]\n"
+	       "\n"
+	       "Operations:\n"
+	       "  winrm g[et] winrm/config[/PATH]            show settings\n"
+	       "  winrm s[et] winrm/config/PATH @{KEY=\"VALUE\";...}\n"
+	       "                                             change settings\n"
+	       "  winrm c[reate] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS [@{...}]\n"
+	       "                                             add a listener\n"
+	       "  winrm d[elete] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS\n"
+	       "                                             remove a listener\n"
+	       "  winrm e[numerate] winrm/config/listener    list the listeners\n"
+	       "\n"
+	       "PATH is client, client/auth, client/defaultports, service, service/auth,\n"
+	       "service/defaultports, winrs or Listener?Address=...+Transport=...; ADDR is *,\n"
+	       "IP:<IPv4 address> or IP:<IPv6 address>. Quote the @{...} argument for the shell:\n"
+	       "  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
+	       "\n"
+	       "The configuration is DIR/" CONFIG_FILE ", DIR from --config-dir, else\n"
+	       "$WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR ". See winrm(1).\n");
 }
 
 /* ---- arguments ---- */
@@ -128,9 +138,9 @@ static int is_remote_switch(const char *a)
 static const char *config_resource(const char *uri)
 {
 	static const char *const prefixes[] = {
-		"winrm/config",
-		"wsman/config",
-		"http://schemas.microsoft.com/wbem/wsman/1/config",
+	    "winrm/config",
+	    "wsman/config",
+	    "http://schemas.microsoft.com/wbem/wsman/1/config",
 	};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -147,7 +157,8 @@ static const char *config_resource(const char *uri)
 
 static int is_listener(const char *resource)
 {
-	return strncasecmp(resource, "listener", 8) == 0 && (resource[8] == 0 || resource[8] == '?');
+	return strncasecmp(resource, "listener", 8) == 0 &&
+	       (resource[8] == 0 || resource[8] == '?');
 }
 
 static void skip_space(char **p)
@@ -343,8 +354,7 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 	const char *r = cmd->resource;
 	uint32_t incomplete;
 
-	if (cmd->input && (cmd->verb == V_GET || cmd->verb == V_DELETE ||
-			   cmd->verb == V_ENUMERATE))
+	if (cmd->input && (cmd->verb == V_GET || cmd->verb == V_DELETE || cmd->verb == V_ENUMERATE))
 		return complain("input was supplied to an operation that does not accept input");
 	if (cmd->verb == V_SET && !cmd->input)
 		return complain("no input provided: winrm set URI '@{KEY=\"VALUE\"}'");
@@ -378,9 +388,10 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 				return config_error(msg);
 		/* Refuse only what this command broke, not older problems. */
 		if (https_incomplete(c) & ~incomplete)
-			return complain("an enabled HTTPS listener needs CertificateFile and KeyFile "
-					"(PEM files; relative paths are relative to %s)",
-					cmd->dir);
+			return complain(
+			    "an enabled HTTPS listener needs CertificateFile and KeyFile "
+			    "(PEM files; relative paths are relative to %s)",
+			    cmd->dir);
 		if (save(c, cmd->dir) != 0)
 			return 1;
 		if (cmd->verb == V_CREATE) {

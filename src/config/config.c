@@ -70,24 +70,24 @@
 
 enum stype {
 	T_FLAG, /* int 0/1, spelled names[0]/names[1] */
-	T_CBT,  /* enum config_cbt, spelled names[] */
-	T_U32,  /* uint32_t in [min, max] */
-	T_STR,  /* char *, never NULL once initialised */
+	T_CBT,	/* enum config_cbt, spelled names[] */
+	T_U32,	/* uint32_t in [min, max] */
+	T_STR,	/* char *, never NULL once initialised */
 	T_NONE, /* computed by the service, not stored (ListeningOn) */
 };
 
-#define F_RO 1u            /* read-only: printed but never stored or set */
-#define F_KEY 2u           /* a listener selector: fixed by create */
-#define F_DEFPORT 4u       /* default: Service/DefaultPorts for the transport */
-#define F_DEF_EXISTING 8u  /* default: the groups of def that exist here */
+#define F_RO 1u		  /* read-only: printed but never stored or set */
+#define F_KEY 2u	  /* a listener selector: fixed by create */
+#define F_DEFPORT 4u	  /* default: Service/DefaultPorts for the transport */
+#define F_DEF_EXISTING 8u /* default: the groups of def that exist here */
 
 struct setting {
 	const char *path; /* under winrm/config, Windows' capitalisation */
 	const char *name;
 	enum stype type;
 	unsigned flags;
-	size_t off;       /* in struct config, or struct config_listener */
-	const char *def;  /* default, in text */
+	size_t off;	 /* in struct config, or struct config_listener */
+	const char *def; /* default, in text */
 	uint32_t min, max;
 	const char *const *names;
 	unsigned nnames;
@@ -107,6 +107,8 @@ static const char *const cbt_names[] = {"None", "Relaxed", "Strict"};
 _Static_assert(CONFIG_CBT_NONE == 0 && CONFIG_CBT_RELAXED == 1 && CONFIG_CBT_STRICT == 2,
 	       "cbt_names follows enum config_cbt");
 
+/* The tables read best as one row per setting. */
+/* clang-format off */
 #define C(f) offsetof(struct config, f)
 #define L(f) offsetof(struct config_listener, f)
 #define BOOL(p, n, off, d, fl) {p, n, T_FLAG, fl, off, d, 0, 0, bool_names, 2, NULL}
@@ -192,6 +194,7 @@ static const struct setting listener_settings[] = {
 	STR("", "CertificateFile", L(certificate_file), "", 0, NULL),
 	STR("", "KeyFile", L(key_file), "", 0, NULL),
 };
+/* clang-format on */
 #define NLISTENER_SETTINGS (sizeof(listener_settings) / sizeof(listener_settings[0]))
 _Static_assert(NLISTENER_SETTINGS <= 32, "config_parse tracks listener lines in a uint32_t");
 
@@ -207,8 +210,8 @@ struct selector {
 	int https;
 };
 
-__attribute__((format(printf, 3, 4)))
-static enum err fail(struct buf *errmsg, unsigned line, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static enum err fail(struct buf *errmsg, unsigned line,
+							   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -288,9 +291,10 @@ static int filter_address(const char *s, size_t n, int family, unsigned char out
  * spaces around entries are allowed, the network process trims them. */
 static const char *check_filter(const char *v, int family)
 {
-	const char *bad = family == AF_INET
-				  ? "must be *, empty, or a comma list of IPv4 addresses and ranges a-b"
-				  : "must be *, empty, or a comma list of IPv6 addresses and ranges a-b";
+	const char *bad =
+	    family == AF_INET
+		? "must be *, empty, or a comma list of IPv4 addresses and ranges a-b"
+		: "must be *, empty, or a comma list of IPv6 addresses and ranges a-b";
 	size_t alen = family == AF_INET ? 4 : 16;
 	const char *p = v;
 
@@ -377,7 +381,7 @@ static const char *check_group_list(const char *v)
 static enum err value_parse(const struct setting *s, const char *v, union value *out,
 			    struct buf *errmsg, unsigned line)
 {
-	char q[MAX_QUOTE], list[64];
+	char q[MAX_QUOTE], list[64] = "";
 	size_t n = strlen(v);
 	uint64_t x;
 	const char *why;
@@ -388,8 +392,8 @@ static enum err value_parse(const struct setting *s, const char *v, union value 
 			    CONFIG_MAX_VALUE);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return fail(errmsg, line, "%s: control character in value \"%s\"",
-				    s->name, quote(q, v, n));
+			return fail(errmsg, line, "%s: control character in value \"%s\"", s->name,
+				    quote(q, v, n));
 	switch (s->type) {
 	case T_FLAG:
 	case T_CBT:
@@ -401,7 +405,9 @@ static enum err value_parse(const struct setting *s, const char *v, union value 
 		}
 		for (unsigned i = 0, o = 0; i < s->nnames && o < sizeof(list); i++)
 			o += (unsigned)snprintf(list + o, sizeof(list) - o, "%s%s",
-						i == 0 ? "" : i + 1 < s->nnames ? ", " : " or ",
+						i == 0		    ? ""
+						: i + 1 < s->nnames ? ", "
+								    : " or ",
 						s->names[i]);
 		return fail(errmsg, line, "%s: \"%s\" must be %s", s->name, quote(q, v, n), list);
 	case T_U32:
@@ -526,14 +532,20 @@ static void existing_groups(const char *list, char *out, size_t outlen)
 			memcpy(name, p, n);
 			name[n] = 0;
 			if (getgrnam(name) && o + n + 2 <= outlen)
-				o += (size_t)snprintf(out + o, outlen - o, "%s%s", o ? "," : "", name);
+				o += (size_t)snprintf(out + o, outlen - o, "%s%s", o ? "," : "",
+						      name);
 		}
 		p += n + (p[n] == ',');
 	}
 }
 
-static enum err set_defaults(const struct setting *t, size_t n, void *base,
-			     const struct config *c)
+/* A listener's Port when it has no Port line: the service's DefaultPorts. */
+static uint32_t default_port(const struct config *c, int https)
+{
+	return https ? c->service.default_ports.https : c->service.default_ports.http;
+}
+
+static enum err set_defaults(const struct setting *t, size_t n, void *base, const struct config *c)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct setting *s = &t[i];
@@ -544,7 +556,7 @@ static enum err set_defaults(const struct setting *t, size_t n, void *base,
 		enum err e;
 
 		if (s->flags & F_DEFPORT) {
-			v.u32 = l->https ? c->service.default_ports.https : c->service.default_ports.http;
+			v.u32 = default_port(c, l->https);
 			value_store(s, base, &v);
 			continue;
 		}
@@ -648,7 +660,8 @@ static enum err selectors_parse(const char *sel, struct selector *out, struct bu
 		p += n + 1;
 	}
 	if (!have_address || !have_transport)
-		return fail(errmsg, line, "a listener needs both selectors: Address=...+Transport=...");
+		return fail(errmsg, line,
+			    "a listener needs both selectors: Address=...+Transport=...");
 	return ERR_OK;
 }
 
@@ -783,8 +796,8 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 	for (k++; k < n && is_blank(line[k]); k++)
 		;
 	if (n - k > CONFIG_MAX_VALUE)
-		return fail(errmsg, lineno, "%s: value longer than %d bytes", quote(q, key, strlen(key)),
-			    CONFIG_MAX_VALUE);
+		return fail(errmsg, lineno, "%s: value longer than %d bytes",
+			    quote(q, key, strlen(key)), CONFIG_MAX_VALUE);
 	memcpy(value, line + k, n - k);
 	value[n - k] = 0;
 
@@ -800,7 +813,8 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 		int found;
 
 		if (path[8] != '?')
-			return fail(errmsg, lineno, "a listener line starts Listener?Address=...+Transport=.../");
+			return fail(errmsg, lineno,
+				    "a listener line starts Listener?Address=...+Transport=.../");
 		if ((e = selectors_parse(path + 9, &sel, errmsg, lineno)) != ERR_OK)
 			return e;
 		if ((found = listener_find(c, &sel)) >= 0)
@@ -812,7 +826,8 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 				    quote(q, name, strlen(name)));
 		bit = (uint32_t)1 << (s - listener_settings);
 		if (seen->listener[idx] & bit)
-			return fail(errmsg, lineno, "duplicate setting %s for the listener", s->name);
+			return fail(errmsg, lineno, "duplicate setting %s for the listener",
+				    s->name);
 		if ((e = assign(s, &c->listeners[idx], value, errmsg, lineno)) != ERR_OK)
 			return e;
 		seen->listener[idx] |= (uint32_t)bit;
@@ -863,16 +878,14 @@ enum err config_parse(struct config *c, const char *text, size_t len, struct buf
 			if (!(listener_settings[k].flags & F_DEFPORT) ||
 			    (seen.listener[i] & (1u << k)))
 				continue;
-			v.u32 = c->listeners[i].https ? c->service.default_ports.https
-						      : c->service.default_ports.http;
+			v.u32 = default_port(c, c->listeners[i].https);
 			value_store(&listener_settings[k], &c->listeners[i], &v);
 		}
 	}
 	return ERR_OK;
 }
 
-static enum err put_setting(struct buf *out, const char *prefix, const char *name,
-			    const char *v)
+static enum err put_setting(struct buf *out, const char *prefix, const char *name, const char *v)
 {
 	return buf_putf(out, "%s%s =%s%s\n", prefix, name, *v ? " " : "", v);
 }
@@ -902,7 +915,8 @@ enum err config_serialize(const struct config *c, struct buf *out)
 			const struct setting *s = &listener_settings[k];
 			if (s->flags & (F_RO | F_KEY) || s->type == T_NONE)
 				continue;
-			if ((e = put_setting(out, prefix, s->name, value_text(s, l, num))) != ERR_OK)
+			if ((e = put_setting(out, prefix, s->name, value_text(s, l, num))) !=
+			    ERR_OK)
 				return e;
 		}
 	}
@@ -1044,7 +1058,8 @@ enum err config_set(struct config *c, const char *resource, const char *name, co
 		int i;
 
 		if (resource[8] != '?')
-			return fail(errmsg, 0, "which listener? Use listener?Address=...+Transport=...");
+			return fail(errmsg, 0,
+				    "which listener? Use listener?Address=...+Transport=...");
 		if ((e = selectors_parse(resource + 9, &sel, errmsg, 0)) != ERR_OK)
 			return e;
 		if ((i = listener_find(c, &sel)) < 0)
@@ -1063,7 +1078,8 @@ enum err config_set(struct config *c, const char *resource, const char *name, co
 			    quote(q, name, strlen(name)), *resource ? "/" : "", resource);
 	if (!value) {
 		if (s->type != T_STR)
-			return fail(errmsg, 0, "%s: $null is allowed only for text settings", s->name);
+			return fail(errmsg, 0, "%s: $null is allowed only for text settings",
+				    s->name);
 		value = "";
 	}
 	/* Leading and trailing blanks would not survive the stored format. */
@@ -1124,9 +1140,8 @@ static enum err put_line(struct buf *out, unsigned level, const char *name, size
 /* Prints the rows of t under prefix (its first plen bytes, depth d0) as
  * WsmTxt.xsl does: the resource's element name, then each setting one
  * level deeper, opening a nested element whenever the rows enter one. */
-static enum err print_block(const struct setting *t, size_t n, const void *base,
-			    const char *prefix, size_t plen, const char *header, size_t hlen,
-			    struct buf *out)
+static enum err print_block(const struct setting *t, size_t n, const void *base, const char *prefix,
+			    size_t plen, const char *header, size_t hlen, struct buf *out)
 {
 	unsigned d0 = plen ? 1 : 0;
 	const char *prev = NULL;

@@ -44,20 +44,20 @@ struct http1_parser {
 	http_parser hp;
 	struct http1_request req;
 	char name[HTTP1_MAX_NAME];
-	size_t name_len;     /* may pass HTTP1_MAX_NAME: then the name is not ours */
-	enum hdr cur;        /* the header whose value is arriving, or HDR_OTHER */
+	size_t name_len; /* may pass HTTP1_MAX_NAME: then the name is not ours */
+	enum hdr cur;	 /* the header whose value is arriving, or HDR_OTHER */
 	size_t vlen[HDR_COUNT];
-	unsigned seen;       /* one bit per enum hdr */
-	char identify[32];   /* the WSMANIDENTIFY value */
+	unsigned seen;	   /* one bit per enum hdr */
+	char identify[32]; /* the WSMANIDENTIFY value */
 	size_t path_len;
-	int in_query;        /* the rest of the URL is query or fragment */
+	int in_query; /* the rest of the URL is query or fragment */
 	enum piece last;
 	size_t nheaders;
 	size_t header_bytes; /* request line and headers read so far */
 	int headers_done;
-	int complete;        /* a whole request was read; the parser is paused */
+	int complete; /* a whole request was read; the parser is paused */
 	int started;
-	enum err err;        /* sticky: why parsing stopped */
+	enum err err; /* sticky: why parsing stopped */
 };
 
 #define SLOT(f) offsetof(struct http1_parser, f), sizeof(((struct http1_parser *)0)->f)
@@ -66,10 +66,10 @@ static const struct {
 	size_t name_len;
 	size_t off, cap; /* where the value goes, and its room including the NUL */
 } slots[HDR_COUNT] = {
-	[HDR_AUTHORIZATION] = {"Authorization", 13, SLOT(req.authorization)},
-	[HDR_CONTENT_TYPE] = {"Content-Type", 12, SLOT(req.content_type)},
-	[HDR_HOST] = {"Host", 4, SLOT(req.host)},
-	[HDR_WSMANIDENTIFY] = {"WSMANIDENTIFY", 13, SLOT(identify)},
+    [HDR_AUTHORIZATION] = {"Authorization", 13, SLOT(req.authorization)},
+    [HDR_CONTENT_TYPE] = {"Content-Type", 12, SLOT(req.content_type)},
+    [HDR_HOST] = {"Host", 4, SLOT(req.host)},
+    [HDR_WSMANIDENTIFY] = {"WSMANIDENTIFY", 13, SLOT(identify)},
 };
 
 static int fail(struct http1_parser *p, enum err e)
@@ -124,6 +124,12 @@ static int on_header_field(http_parser *hp, const char *at, size_t n)
 	 * bounds them by its own HTTP_MAX_HEADER_SIZE. */
 	if (p->headers_done)
 		return 0;
+	/* RFC 7230 3.2.4: "A server MUST reject any received request message
+	 * that contains whitespace between a header field-name and colon";
+	 * Debian builds http_parser non-strict, which lets a space (not a
+	 * tab) through, and "Content-Length :" would not count as one. */
+	if (memchr(at, ' ', n))
+		return fail(p, ERR_HTTP_BAD_REQUEST);
 	if (p->last != PIECE_NAME) {
 		if (p->last == PIECE_VALUE)
 			finish_header(p);
@@ -202,7 +208,7 @@ static int on_headers_complete(http_parser *hp)
 	r->keep_alive = http_should_keep_alive(hp);
 	r->has_authorization = (p->seen >> HDR_AUTHORIZATION) & 1;
 	r->wsmanidentify_unauthenticated =
-		((p->seen >> HDR_WSMANIDENTIFY) & 1) && strcasecmp(p->identify, "unauthenticated") == 0;
+	    ((p->seen >> HDR_WSMANIDENTIFY) & 1) && strcasecmp(p->identify, "unauthenticated") == 0;
 	/* One allocation for the whole announced body instead of doublings. */
 	if (hp->content_length != ULLONG_MAX && hp->content_length > 0) {
 		uint8_t *space;
@@ -245,13 +251,13 @@ static int on_message_complete(http_parser *hp)
 }
 
 static const http_parser_settings settings = {
-	.on_url = on_url,
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
-	.on_chunk_header = on_chunk_header,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+    .on_chunk_header = on_chunk_header,
 };
 
 /* Empties the request and the per-message state; the body's storage is
@@ -304,8 +310,9 @@ void http1_parser_free(struct http1_parser *p)
 void http1_parser_next(struct http1_parser *p)
 {
 	/* After a complete request http_parser is paused at the start of the
-	 * next one (or dead after Connection: close, which stays so). After
-	 * an error or a request abandoned half-way it must start over. */
+	 * next one; after an error or a request abandoned half-way it must
+	 * start over. (Debian's non-strict build accepts more requests even
+	 * after Connection: close: closing is the caller's part.) */
 	if (p->complete)
 		http_parser_pause(&p->hp, 0);
 	else
@@ -346,7 +353,7 @@ enum err http1_parse(struct http1_parser *p, const uint8_t *data, size_t len, si
 	while (off < len) {
 		size_t n = len - off;
 		/* Until the headers end, feed no more than the header block may
-		 * still hold: the limit is then exact, and checked in one place. */
+		 * still hold, so the limit is exact whatever the feed sizes. */
 		if (!p->headers_done && n > HTTP1_MAX_HEADER_BYTES - p->header_bytes)
 			n = HTTP1_MAX_HEADER_BYTES - p->header_bytes;
 		size_t used = http_parser_execute(&p->hp, &settings, (const char *)data + off, n);
@@ -373,17 +380,27 @@ enum err http1_parse(struct http1_parser *p, const uint8_t *data, size_t len, si
 static const char *reason_phrase(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Request Entity Too Large";
-	case 415: return "Unsupported Media Type";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Request Entity Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
 	/* HTTP.sys itself sends no reason phrase, and clients ignore it. */
-	default: return "";
+	default:
+		return "";
 	}
 }
 
@@ -401,9 +418,9 @@ static const char *http_date(void)
 	struct tm tm;
 
 	if (now != cached && gmtime_r(&now, &tm)) {
-		snprintf(text, sizeof(text), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-			 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec);
+		snprintf(text, sizeof(text), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+			 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
 		cached = now;
 	}
 	return text;

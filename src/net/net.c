@@ -26,6 +26,8 @@
 #include "net/net_int.h"
 
 static void conn_free(struct conn *c);
+static void conn_reply_written(struct conn *c);
+static void conn_arm_timer(struct conn *c, uint64_t ms);
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_process(struct conn *c);
 
@@ -172,9 +174,22 @@ static void conn_write_reply(struct conn *c, int status, const struct http1_head
 	c->close_after_reply = !keep;
 	conn_finish_request(c);
 	c->state = CONN_WRITING;
-	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_write(c->bev, buf_ptr(&out), buf_len(&out));
+	/* Plain HTTP: write the reply now, in one call; handing it to the
+	 * bufferevent would cost an epoll_ctl to add and one to remove the
+	 * write event for every request. Only a remainder goes through it. */
+	size_t done = 0;
+	if (!c->https) {
+		ssize_t w;
+		do
+			w = write(bufferevent_getfd(c->bev), buf_ptr(&out), buf_len(&out));
+		while (w < 0 && errno == EINTR);
+		done = w > 0 ? (size_t)w : 0;
+	}
+	if (done < buf_len(&out))
+		bufferevent_write(c->bev, buf_ptr(&out) + done, buf_len(&out) - done);
 	buf_clear(&out);
+	if (done > 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_reply_written(c);
 }
 
 void net_reply(struct conn *c, int status, const struct buf *body)
@@ -186,6 +201,16 @@ void net_reply_fault(struct conn *c, enum err e)
 {
 	struct buf body;
 	int status;
+
+	/* Every refusal is logged here, once; TimedOut is the normal end of a
+	 * Receive long poll, not a refusal. */
+	if (e != ERR_WSMAN_TIMED_OUT) {
+		char action[LOG_QUOTE_MAX];
+		const char *a = c->ws_parsed && c->ws.hdr.action ? c->ws.hdr.action : "-";
+		log_info("request from %s user %s action \"%s\" refused: %s", c->peer,
+			 c->id.valid ? c->id.user : "-", log_quote(action, sizeof(action), a, strlen(a)),
+			 err_str(e));
+	}
 
 	buf_init(&body, 64 * 1024);
 	status = wsman_fault(&body, e, c->ws_parsed ? c->ws.hdr.message_id : NULL, net_machine(c));
@@ -226,7 +251,6 @@ static void conn_dispatch_authenticated(struct conn *c)
 		e = wsman_parse(buf_ptr(&c->req->body), buf_len(&c->req->body), &c->ws);
 		c->ws_parsed = 1;
 		if (e != ERR_OK) {
-			log_info("request from %s user %s refused: %s", c->peer, c->id.user, err_str(e));
 			net_reply_fault(c, e);
 			return;
 		}
@@ -432,7 +456,6 @@ static void conn_feed(struct conn *c)
 			continue;
 		}
 		if (e != ERR_OK) {
-			log_info("bad HTTP request from %s: %s", c->peer, err_str(e));
 			c->close_after_reply = 1;
 			c->req = NULL;
 			net_reply_fault(c, e);
@@ -450,12 +473,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	conn_feed(arg);
 }
 
-static void conn_write_cb(struct bufferevent *bev, void *arg)
+/* The whole reply is out: close, or get ready for the next request. */
+static void conn_reply_written(struct conn *c)
 {
-	struct conn *c = arg;
-
-	if (c->state != CONN_WRITING || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		return;
 	if (c->close_after_reply) {
 		conn_free(c);
 		return;
@@ -464,8 +484,18 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	c->req = NULL;
 	http1_parser_next(c->parser);
 	conn_arm_timer(c, NET_IDLE_TIMEOUT_MS);
-	bufferevent_enable(c->bev, EV_READ);
-	conn_feed(c); /* a pipelined request may already be buffered */
+	/* A pipelined request may already be buffered: parse it from the
+	 * loop, not from here, so a long pipeline cannot recurse. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_WRITING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_reply_written(c);
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)

@@ -138,9 +138,6 @@ static void host_reply(struct user_host *h, struct conn *c, struct ipc_msg *m)
 	if ((e = ipc_shell_status_decode(&m->body, &status)) != ERR_OK)
 		goto bad;
 	if (status != ERR_OK) {
-		if (status != ERR_WSMAN_TIMED_OUT)
-			log_info("%s from %s user %s: %s", c->ws.hdr.action, c->peer, c->id.user,
-				 err_str(status));
 		net_reply_fault(c, status);
 		goto out;
 	}
@@ -439,8 +436,6 @@ void net_wsman_dispatch(struct conn *c)
 	struct user_host *h = host_find(n, c->id.uid);
 	if (op == OP_CREATE) {
 		if (!n->cfg.winrs.allow_remote_shell_access) {
-			log_info("shell refused for %s from %s: Winrs/AllowRemoteShellAccess is false",
-				 c->id.user, c->peer);
 			net_reply_fault(c, ERR_WSMAN_SHELL_ACCESS_OFF);
 			return;
 		}

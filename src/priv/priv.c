@@ -48,7 +48,7 @@ pid_t priv_fork(void)
 	return pid;
 }
 
-int priv_child_fds(const int *keep, int n)
+int priv_closefrom(const int *keep, int n)
 {
 	int sorted[4], k = 0;
 	unsigned lo = 3;
@@ -131,7 +131,7 @@ void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_
 	if (fcntl(ROLE_FD, F_SETFD, 0) < 0)
 		priv_child_fail(errfd, "fcntl");
 	int keep[2] = {ROLE_FD, errfd};
-	if (priv_child_fds(keep, 2) < 0)
+	if (priv_closefrom(keep, 2) < 0)
 		priv_child_fail(errfd, "close_range");
 	execv(p->opts->self_exe, (char *const *)argv);
 	priv_child_fail(errfd, p->opts->self_exe);
@@ -432,6 +432,21 @@ static void choose_mode(struct priv *p)
 	log_info("not started as root: single-user mode, only \"%s\" may log in", p->self_name);
 }
 
+/* With a standard descriptor closed, the next socket would take its number
+ * and a stray printf or a child's stderr would write into it. */
+static void sanitise_stdfd(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", O_RDWR);
+		if (null < 0)
+			fatal("/dev/null");
+		if (null != fd)
+			fatalx("cannot reopen descriptor %d", fd);
+	}
+}
+
 static void daemonize(void)
 {
 	pid_t pid = fork();
@@ -495,7 +510,12 @@ static void net_reap(struct priv *p)
 		return;
 	kill(p->net_pid, SIGTERM);
 	for (int waited = 0; waited < NET_STOP_WAIT_MS; waited += 10) {
-		pid_t r = waitpid(p->net_pid, NULL, WNOHANG);
+		int status;
+		pid_t r = waitpid(p->net_pid, &status, WNOHANG);
+		if (r == p->net_pid && p->exit_status != 0) {
+			char desc[64];
+			log_warnx("network process %s", priv_wait_status(status, desc, sizeof(desc)));
+		}
 		if (r == p->net_pid || (r < 0 && errno == ECHILD))
 			return;
 		nanosleep(&ms, NULL);
@@ -537,6 +557,9 @@ int priv_main(const struct winrmd_opts *opts)
 	if (!p)
 		fatalx("out of memory");
 	signal(SIGPIPE, SIG_IGN);
+	sanitise_stdfd();
+	if (priv_closefrom(NULL, 0) < 0)
+		fatal("close_range");
 	p->opts = opts;
 	p->net.fd = -1;
 	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)

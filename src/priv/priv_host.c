@@ -162,7 +162,7 @@ static void __attribute__((noreturn)) session_run(const struct priv *p, const st
 	int keep[2] = {chan, report}, rc = PAM_SUCCESS, cred = 0, opened = 0, status = 0;
 	char desc[64];
 
-	if (priv_child_fds(keep, 2) < 0)
+	if (priv_closefrom(keep, 2) < 0)
 		_exit(1);
 	log_set_role("session");
 	memset(&sa, 0, sizeof(sa));

@@ -126,8 +126,9 @@ void priv_stop(struct priv *p, int status);
  * would otherwise forward the child's signals into the parent's loop. */
 pid_t priv_fork(void);
 /* Closes every descriptor from 3 up except those in keep (-1 entries are
- * ignored). For children that run on after fork. */
-int priv_child_fds(const int *keep, int n);
+ * ignored): for children that run on after fork, and for ourselves at
+ * start-up against descriptors leaked by whoever started us. */
+int priv_closefrom(const int *keep, int n);
 /* Sets all three gids and uids and checks root cannot be regained. */
 int priv_setids(uid_t uid, gid_t gid);
 /* Execs winrmd in another role with chan as fd 3; on failure writes errno

@@ -89,7 +89,7 @@ static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd
 	int keep[1] = {fd};
 	int rc;
 
-	if (priv_child_fds(keep, 1) < 0)
+	if (priv_closefrom(keep, 1) < 0)
 		_exit(1);
 	log_set_role("pam");
 	rc = pam_start(PRIV_PAM_SERVICE, r->m.user, &conv, &h);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +30,10 @@
 #define SHELL_MAX_STDIN (4 * 1024 * 1024)
 /* The joined command line: every argument and a separator. */
 #define SHELL_MAX_CMDLINE ((size_t)(SHELL_MAX_ARGS + 1) * (SHELL_MAX_STRING + 1))
+/* Hard caps under the Winrs quotas, which may say 0 (unlimited) and do
+ * not count finished commands, each of which may still hold output. */
+#define SHELL_MAX_SHELLS 1024
+#define SHELL_MAX_COMMANDS 1024 /* per shell, running or finished */
 /* Timers beyond this are as good as never and stay clear of time_t overflow. */
 #define SHELL_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
 
@@ -267,6 +270,8 @@ static void output_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	(void)what;
+	/* command_flow unregisters a full command's pipes; a read of 0 bytes
+	 * would look like EOF, so never issue one. */
 	if (want == 0)
 		return;
 	if (want > SHELL_READ_SIZE)
@@ -285,9 +290,8 @@ static void output_readable(evutil_socket_t fd, short what, void *arg)
 		c->tail = k;
 	}
 	if (buf_reserve(&k->data, want, &space) != ERR_OK) {
-		log_warnx("shell: out of memory for output");
+		errno = ENOMEM;
 		n = -1;
-		errno = EAGAIN;
 	} else {
 		n = read(fd, space, want);
 	}
@@ -295,6 +299,9 @@ static void output_readable(evutil_socket_t fd, short what, void *arg)
 		buf_commit(&k->data, (size_t)n);
 		c->buffered += (size_t)n;
 	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* An error ends the stream as EOF would: retrying could spin. */
+		if (n < 0)
+			log_warn("shell: output of command %s", c->id);
 		output_eof(c, s);
 	}
 	if (buf_len(&k->data) == 0) {
@@ -490,7 +497,6 @@ static void __attribute__((noreturn)) child_fail(int fd, int stage)
 
 static void __attribute__((noreturn)) child_exec(const struct spawn *sp)
 {
-	extern char **environ;
 	struct sigaction sa;
 	sigset_t none;
 	int fd[4] = {sp->in[0], sp->out[1], sp->err[1], sp->status[1]};
@@ -542,7 +548,6 @@ static void close_pair(int p[2])
  * same name. The strings are borrowed. */
 static char **env_merge(const struct shell *sh)
 {
-	extern char **environ;
 	size_t n = 0, k = 0;
 	char **v;
 
@@ -661,13 +666,17 @@ static enum err command_events(struct shell_engine *e, struct command *c)
 	return ERR_OK;
 }
 
-static uint32_t commands_running(const struct shell *s)
+/* Whether one more command would break MaxProcessesPerShell (running
+ * ones) or SHELL_MAX_COMMANDS (all held ones). */
+static int commands_full(const struct shell *s, uint32_t max_running)
 {
-	uint32_t n = 0;
+	uint32_t running = 0, held = 0;
 
-	for (const struct command *c = s->commands; c; c = c->next)
-		n += !c->reaped;
-	return n;
+	for (const struct command *c = s->commands; c; c = c->next) {
+		running += !c->reaped;
+		held++;
+	}
+	return (max_running && running >= max_running) || held >= SHELL_MAX_COMMANDS;
 }
 
 /* Windows joins Command and each Arguments value with single spaces. */
@@ -697,8 +706,7 @@ enum err shell_command(struct shell_engine *e, const struct shell_command_req *r
 	if (c || req->argc == 0)
 		return ERR_WSMAN_INVALID_PARAMETER; /* c: a client-chosen CommandId in use */
 	sh = shell_find(e, req->shell_id);
-	if (e->limits.max_processes_per_shell &&
-	    commands_running(sh) >= e->limits.max_processes_per_shell)
+	if (commands_full(sh, e->limits.max_processes_per_shell))
 		return ERR_WSMAN_QUOTA_PROCESSES;
 	if (!(c = calloc(1, sizeof(*c))))
 		return ERR_NOMEM;
@@ -939,7 +947,8 @@ enum err shell_create(struct shell_engine *e, const struct shell_create_req *req
 	enum err err;
 	char q[LOG_QUOTE_MAX];
 
-	if (e->limits.max_shells_per_user && e->nshells >= e->limits.max_shells_per_user)
+	if ((e->limits.max_shells_per_user && e->nshells >= e->limits.max_shells_per_user) ||
+	    e->nshells >= SHELL_MAX_SHELLS)
 		return ERR_WSMAN_QUOTA_SHELLS;
 	if (!(sh = calloc(1, sizeof(*sh))))
 		return ERR_NOMEM;

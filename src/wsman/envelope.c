@@ -76,6 +76,7 @@ static enum err read_doc(const uint8_t *data, size_t len, xmlDocPtr *out)
 	xmlFreeParserCtxt(ctxt);
 	if (!doc)
 		return ERR_WSMAN_INVALID_XML;
+	/* A second fence behind refuse_dtd: no subset may survive. */
 	if (doc->intSubset || doc->extSubset) {
 		xmlFreeDoc(doc);
 		return ERR_WSMAN_INVALID_XML;

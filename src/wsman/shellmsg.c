@@ -73,6 +73,16 @@ static enum err body_is(const struct wsman_request *req, const char *name, xmlNo
 	return ERR_OK;
 }
 
+/* The first child {NS_SHELL}name of parent, or NULL. */
+static xmlNode *shell_child(const xmlNode *parent, const char *name)
+{
+	xmlNode *c = wsman_xml_first(parent);
+
+	while (c && !wsman_xml_is(c, NS_SHELL, name))
+		c = wsman_xml_next(c);
+	return c;
+}
+
 /* The CommandId attribute of Send/Receive/Signal: absent is an invalid
  * parameter (Windows: code 87 for a Receive without it); anything but a
  * GUID cannot name one of our commands. */
@@ -104,12 +114,12 @@ static enum err idle_timeout(const xmlNode *n, uint64_t *ms)
 
 	if ((e = wsman_xml_text(n, SHELL_MAX_STRING, 1, &v)) != ERR_OK)
 		return e;
-	if (util_duration_parse(v, ms) == ERR_OK)
-		e = ERR_OK;
-	else if (util_parse_u64(v, UINT64_MAX / 1000, &secs) == ERR_OK)
-		*ms = secs * 1000;
-	else
-		e = ERR_WSMAN_INVALID_PARAMETER;
+	if (util_duration_parse(v, ms) != ERR_OK) {
+		if (util_parse_u64(v, UINT64_MAX / 1000, &secs) == ERR_OK)
+			*ms = secs * 1000;
+		else
+			e = ERR_WSMAN_INVALID_PARAMETER;
+	}
 	free(v);
 	return e;
 }
@@ -184,6 +194,7 @@ static enum err create_body(const struct wsman_request *req, struct shell_create
 				return ERR_WSMAN_SCHEMA;
 			if ((e = wsman_xml_text(c, SHELL_MAX_STRING, 0, &out->working_dir)) != ERR_OK)
 				return e;
+			/* Empty means the default, like no element at all. */
 			if (!*out->working_dir) {
 				free(out->working_dir);
 				out->working_dir = NULL;
@@ -376,10 +387,7 @@ enum err wsman_shell_receive_parse(const struct wsman_request *req, struct shell
 		return e;
 	/* The stream list ("stdout stderr") is not consulted: a cmd shell has
 	 * exactly those two, and every client asks for both. */
-	for (ds = wsman_xml_first(recv); ds && !wsman_xml_is(ds, NS_SHELL, "DesiredStream");
-	     ds = wsman_xml_next(ds))
-		;
-	if (!ds)
+	if (!(ds = shell_child(recv, "DesiredStream")))
 		return ERR_WSMAN_SCHEMA;
 	if ((e = command_id_attr(ds, out->command_id)) != ERR_OK)
 		return e;
@@ -423,10 +431,7 @@ enum err wsman_shell_signal_parse(const struct wsman_request *req, struct shell_
 	if ((e = shell_id(req, out->shell_id)) != ERR_OK || (e = body_is(req, "Signal", &sig)) != ERR_OK ||
 	    (e = command_id_attr(sig, out->command_id)) != ERR_OK)
 		return e;
-	for (code = wsman_xml_first(sig); code && !wsman_xml_is(code, NS_SHELL, "Code");
-	     code = wsman_xml_next(code))
-		;
-	if (!code)
+	if (!(code = shell_child(sig, "Code")))
 		return ERR_WSMAN_SCHEMA;
 	if ((e = wsman_xml_text(code, SHELL_MAX_STRING, 1, &uri)) != ERR_OK)
 		return e;
