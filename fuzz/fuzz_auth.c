@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The privileged part says yes (then the same header is a hit) or no
 	 * (then it must be asked again). */
 	struct ipc_auth_result res = {.status = f & 0x20 ? IPC_AUTH_OK : IPC_AUTH_BAD_CREDENTIALS,
-				      .user = v.user, .uid = 1000};
+				      .user = v.user,
+				      .uid = 1000};
 	auth_complete(&v, &res, &id);
 	verify_free(&v);
 	r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);

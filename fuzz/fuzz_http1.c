@@ -53,7 +53,8 @@ static uint64_t run(const uint8_t *data, size_t size, uint64_t seed, size_t max_
 				n = seed % 64 + 1;
 		}
 		e = http1_parse(p, data + off, n, &used, &req);
-		if (used > n || (e == ERR_INCOMPLETE && used != n) || (e == ERR_OK && (!req || !used)))
+		if (used > n || (e == ERR_INCOMPLETE && used != n) ||
+		    (e == ERR_OK && (!req || !used)))
 			abort();
 		off += used;
 		if (e == ERR_OK) {

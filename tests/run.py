@@ -158,14 +158,17 @@ def child_main(path, func):
         status = SKIP_STATUS
     except BaseException:
         traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        print("\n" + harness.log_tails(), flush=True)
         status = 1
-    problems = harness.finish()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    problems, reported = harness.finish()
     if problems:
         print("service problems:\n" + problems, flush=True)
         status = 1
+    if status == 1:
+        tails = harness.log_tails(exclude=reported)
+        if tails:
+            print("\n" + tails, flush=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

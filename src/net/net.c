@@ -425,6 +425,10 @@ static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	(void)fd, (void)what;
 
+	if (c->state == CONN_DRAINING) {
+		conn_free(c);
+		return;
+	}
 	if (c->state != CONN_READING)
 		return;
 	if (http1_parser_started(c->parser))
@@ -457,6 +461,7 @@ static void conn_feed(struct conn *c)
 		}
 		if (e != ERR_OK) {
 			c->close_after_reply = 1;
+			c->drain_before_close = 1;
 			c->req = NULL;
 			net_reply_fault(c, e);
 			return;
@@ -469,13 +474,29 @@ static void conn_feed(struct conn *c)
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	conn_feed(arg);
+	struct conn *c = arg;
+
+	if (c->state == CONN_DRAINING) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+		c->drained += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (c->drained > NET_DRAIN_MAX_BYTES)
+			conn_free(c);
+		return;
+	}
+	conn_feed(c);
 }
 
 /* The whole reply is out: close, or get ready for the next request. */
 static void conn_reply_written(struct conn *c)
 {
+	if (c->close_after_reply && c->drain_before_close) {
+		c->state = CONN_DRAINING;
+		evbuffer_drain(bufferevent_get_input(c->bev),
+			       evbuffer_get_length(bufferevent_get_input(c->bev)));
+		conn_arm_timer(c, NET_DRAIN_TIMEOUT_MS);
+		return;
+	}
 	if (c->close_after_reply) {
 		conn_free(c);
 		return;

@@ -25,6 +25,8 @@
 #define NET_IDLE_TIMEOUT_MS 120000     /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
 #define NET_HOST_LINGER_MS 60000       /* a host with no shells is closed after this */
 #define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
+#define NET_DRAIN_TIMEOUT_MS 5000      /* lingering close after an error reply */
+#define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
 
 struct net;
 struct conn;
@@ -35,7 +37,10 @@ enum conn_state {
 	CONN_READING,    /* reading a request (or idle between requests) */
 	CONN_WAIT_PRIV,  /* the privileged part is verifying a password */
 	CONN_WAIT_HOST,  /* a host (or its start) owes us a reply */
-	CONN_WRITING,    /* the reply is being written; reading is paused */
+	CONN_WRITING,    /* the reply is being written */
+	CONN_DRAINING,   /* an error reply went out before the request was read:
+	                    discard what the client still sends, so it sees the
+	                    reply rather than a reset, then close */
 };
 
 /* A request sent to another process, matched to its reply by id. The
@@ -63,6 +68,8 @@ struct conn {
 	struct http1_request *req;
 	int request_counted;    /* counts towards MaxConnections active requests */
 	int close_after_reply;
+	int drain_before_close; /* the request was refused before it was fully read */
+	size_t drained;
 	uint64_t started_ms;
 	struct event *timer;
 	struct pending *waiting; /* the one outstanding IPC request, if any */

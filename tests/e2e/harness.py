@@ -635,9 +635,10 @@ def service(settings=None, **kw):
 
 
 def finish():
-    """Stops every service this process started. Returns the problems
-    (sanitizer reports, crashes) as one message, or None."""
-    msgs = []
+    """Stops every service this process started. Returns (the problems —
+    sanitizer reports, crashes — as one message or None, the services that
+    message covers)."""
+    msgs, reported = [], []
     for svc in _SERVICES:
         problems = list(svc.stop())
         reports = svc.sanitizer_reports()
@@ -645,11 +646,12 @@ def finish():
             problems.append("sanitizer report in the log: %s" % ", ".join(reports))
         if problems:
             msgs.append("%s: %s\n%s" % (svc.dir, "; ".join(problems), svc.log_tail(80)))
-    return "\n".join(msgs) or None
+            reported.append(svc)
+    return ("\n".join(msgs) or None), reported
 
 
-def log_tails(n=60):
-    return "\n".join(svc.log_tail(n) for svc in _SERVICES)
+def log_tails(n=60, exclude=()):
+    return "\n".join(svc.log_tail(n) for svc in _SERVICES if svc not in exclude)
 
 
 # ---------------------------------------------------------------------------

@@ -22,8 +22,8 @@ def test_arguments_joined_and_session_api():
     u = h.user("a")
     s = winrm.Session(svc.url(), auth=(u.name, u.password), transport="ssl",
                       server_cert_validation="ignore")
-    r = s.run_cmd("printf", ["%s-%s\\n", "one", "two"])
-    h.eq((r.std_out, r.std_err, r.status_code), (b"one-two\n", b"", 0), "run_cmd result")
+    r = s.run_cmd("echo", ["one", "two"])
+    h.eq((r.std_out, r.std_err, r.status_code), (b"one two\n", b"", 0), "run_cmd result")
 
 
 def test_stdin_with_send():

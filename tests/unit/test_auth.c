@@ -85,11 +85,13 @@ static void test_basic_parse(void)
 
 	auth_cache_flush();
 	r = auth_evaluate(&basic_only, 1, "Basic Ym9iOnNlY3JldA==", "192.0.2.7", &id, &v);
-	CHECK("Basic over TLS asks PAM", r == AUTH_VERIFY && verify_is(&v, "bob", "secret") && !id.valid);
+	CHECK("Basic over TLS asks PAM",
+	      r == AUTH_VERIFY && verify_is(&v, "bob", "secret") && !id.valid);
 	verify_free(&v);
 
 	r = eval_cred(&basic_only, 1, "bob:pa:ss word", &id, &v);
-	CHECK("password keeps its ':' and blanks", r == AUTH_VERIFY && verify_is(&v, "bob", "pa:ss word"));
+	CHECK("password keeps its ':' and blanks",
+	      r == AUTH_VERIFY && verify_is(&v, "bob", "pa:ss word"));
 	verify_free(&v);
 
 	r = eval_cred(&basic_only, 1, "bob:", &id, &v);
@@ -97,7 +99,8 @@ static void test_basic_parse(void)
 	verify_free(&v);
 
 	/* The real pywinrm header from the HTTP test: .\vagrant / pa:ss word */
-	r = auth_evaluate(&basic_only, 1, "Basic Llx2YWdyYW50OnBhOnNzIHdvcmQ=", "192.0.2.7", &id, &v);
+	r = auth_evaluate(&basic_only, 1, "Basic Llx2YWdyYW50OnBhOnNzIHdvcmQ=", "192.0.2.7", &id,
+			  &v);
 	CHECK(".\\user is stripped", r == AUTH_VERIFY && verify_is(&v, "vagrant", "pa:ss word"));
 	verify_free(&v);
 
@@ -115,15 +118,16 @@ static void test_basic_parse(void)
 	CHECK("HOST\\user is stripped", r == AUTH_VERIFY && verify_is(&v, "bob", "pw"));
 	verify_free(&v);
 	for (char *c = host; *c; c++)
-		*c = (char)(islower((unsigned char)*c) ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+		*c = (char)(islower((unsigned char)*c) ? toupper((unsigned char)*c)
+						       : tolower((unsigned char)*c));
 	snprintf(cred, sizeof(cred), "%s\\bob:pw", host);
 	r = eval_cred(&basic_only, 1, cred, &id, &v);
 	CHECK("HOST\\user is stripped in any case", r == AUTH_VERIFY && verify_is(&v, "bob", "pw"));
 	verify_free(&v);
 
 	r = eval_cred(&basic_only, 1, "CORP-no-such-host\\bob:pw", &id, &v);
-	CHECK("other DOMAIN\\user is kept", r == AUTH_VERIFY &&
-						    verify_is(&v, "CORP-no-such-host\\bob", "pw"));
+	CHECK("other DOMAIN\\user is kept",
+	      r == AUTH_VERIFY && verify_is(&v, "CORP-no-such-host\\bob", "pw"));
 	verify_free(&v);
 
 	CHECK("strip: plain name", strcmp(auth_strip_domain("alice"), "alice") == 0);
@@ -133,18 +137,18 @@ static void test_basic_parse(void)
 
 	/* Malformed credentials: refused without asking PAM. */
 	static const char *const bad[] = {
-		"Basic",
-		"Basic ",
-		"Basic !!!!",
-		"Basic Ym9iOnNlY3JldA",     /* no padding */
-		"Basic Ym9iOnNlY3JldA===",  /* too much padding */
-		"Basic bm9jb2xvbg==",       /* "nocolon" */
-		"Basic OnB3",               /* ":pw": empty user */
-		"Basic Llw6cHc=",           /* ".\:pw": empty after stripping */
-		"Basic Ym9iAHg6cHc=",       /* "bob\0x:pw" */
-		"Basic Ym9iOnAAdw==",       /* "bob:p\0w" */
-		"Basicx Ym9iOnNlY3JldA==",
-		"Bearer abc",
+	    "Basic",
+	    "Basic ",
+	    "Basic !!!!",
+	    "Basic Ym9iOnNlY3JldA",    /* no padding */
+	    "Basic Ym9iOnNlY3JldA===", /* too much padding */
+	    "Basic bm9jb2xvbg==",      /* "nocolon" */
+	    "Basic OnB3",	       /* ":pw": empty user */
+	    "Basic Llw6cHc=",	       /* ".\:pw": empty after stripping */
+	    "Basic Ym9iAHg6cHc=",      /* "bob\0x:pw" */
+	    "Basic Ym9iOnAAdw==",      /* "bob:p\0w" */
+	    "Basicx Ym9iOnNlY3JldA==",
+	    "Bearer abc",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char name[80];
@@ -162,7 +166,7 @@ static void test_basic_parse(void)
 	r = eval_cred(&basic_only, 1, big, &id, &v);
 	CHECK("longest user and password accepted",
 	      r == AUTH_VERIFY && v.user && strlen(v.user) == IPC_MAX_USER && v.password &&
-		      strlen(v.password) == IPC_MAX_PASSWORD);
+		  strlen(v.password) == IPC_MAX_PASSWORD);
 	verify_free(&v);
 	big[IPC_MAX_USER + 1 + IPC_MAX_PASSWORD] = 'p';
 	big[IPC_MAX_USER + 2 + IPC_MAX_PASSWORD] = 0;
@@ -183,21 +187,25 @@ static void test_policy(void)
 	enum auth_verdict r;
 
 	r = eval_cred(&basic_only, 0, "bob:secret", &id, &v);
-	CHECK("Basic over HTTP refused when AllowUnencrypted=false", r == AUTH_REFUSED && !v.password);
+	CHECK("Basic over HTTP refused when AllowUnencrypted=false",
+	      r == AUTH_REFUSED && !v.password);
 	r = eval_cred(&basic_http, 0, "bob:secret", &id, &v);
-	CHECK("Basic over HTTP with AllowUnencrypted=true", r == AUTH_VERIFY && verify_is(&v, "bob", "secret"));
+	CHECK("Basic over HTTP with AllowUnencrypted=true",
+	      r == AUTH_VERIFY && verify_is(&v, "bob", "secret"));
 	verify_free(&v);
 	struct auth_settings off = {.basic = 0, .negotiate = 1, .allow_unencrypted = 1};
 	r = eval_cred(&off, 1, "bob:secret", &id, &v);
 	CHECK("Basic refused when disabled", r == AUTH_REFUSED && !v.password);
 
-	struct auth_settings all = {.basic = 1, .negotiate = 1, .kerberos = 1, .allow_unencrypted = 1};
+	struct auth_settings all = {
+	    .basic = 1, .negotiate = 1, .kerberos = 1, .allow_unencrypted = 1};
 	static const char *const refused[] = {
-		"Digest username=\"bob\", realm=\"WSMAN\", nonce=\"abc\", uri=\"/wsman\", response=\"0\"",
-		"Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
-		"Kerberos YIIB",
-		"NTLM TlRMTVNTUAABAAAA",
-		"CredSSP FgMBAA==",
+	    "Digest username=\"bob\", realm=\"WSMAN\", nonce=\"abc\", uri=\"/wsman\", "
+	    "response=\"0\"",
+	    "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
+	    "Kerberos YIIB",
+	    "NTLM TlRMTVNTUAABAAAA",
+	    "CredSSP FgMBAA==",
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		char name[80];
@@ -246,13 +254,13 @@ static void test_cache(void)
 	verify_free(&v);
 	CHECK("cache: complete OK fills the identity",
 	      id.valid == 1 && strcmp(id.user, "bob") == 0 && id.uid == 1001 && id.is_admin == 1 &&
-		      memcmp(id.token, tok, sizeof(tok)) == 0 && id.scheme &&
-		      strcmp(id.scheme, "Basic") == 0);
+		  memcmp(id.token, tok, sizeof(tok)) == 0 && id.scheme &&
+		  strcmp(id.scheme, "Basic") == 0);
 
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
-	CHECK("cache: hit after OK", r == AUTH_ACCEPTED && id.valid && strcmp(id.user, "bob") == 0 &&
-					     id.uid == 1001 && memcmp(id.token, tok, sizeof(tok)) == 0 &&
-					     !v.user && !v.password);
+	CHECK("cache: hit after OK",
+	      r == AUTH_ACCEPTED && id.valid && strcmp(id.user, "bob") == 0 && id.uid == 1001 &&
+		  memcmp(id.token, tok, sizeof(tok)) == 0 && !v.user && !v.password);
 	r = eval_cred(&basic_only, 1, ".\\bob:secret", &id, &v);
 	CHECK("cache: .\\bob is the same entry", r == AUTH_ACCEPTED && id.valid);
 	r = eval_cred(&basic_only, 0, "bob:secret", &id, &v);
@@ -286,7 +294,8 @@ static void test_cache(void)
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
 	CHECK("cache: miss after a failed check", r == AUTH_VERIFY);
 
-	struct ipc_auth_result not_allowed = {.status = IPC_AUTH_NOT_ALLOWED, .user = (char *)"bob"};
+	struct ipc_auth_result not_allowed = {.status = IPC_AUTH_NOT_ALLOWED,
+					      .user = (char *)"bob"};
 	auth_complete(&v, &not_allowed, &id);
 	verify_free(&v);
 	CHECK("cache: NOT_ALLOWED leaves the identity invalid", !id.valid);
@@ -348,7 +357,7 @@ static void test_challenges(void)
 	n = auth_challenges(&all, 1, out);
 	CHECK("challenges: all over TLS in Windows' order",
 	      n == 3 && strcmp(out[0], "Negotiate") == 0 && strcmp(out[1], "Kerberos") == 0 &&
-		      strcmp(out[2], "Basic realm=\"WSMAN\"") == 0);
+		  strcmp(out[2], "Basic realm=\"WSMAN\"") == 0);
 	n = auth_challenges(&all, 0, out);
 	CHECK("challenges: no Basic over HTTP without AllowUnencrypted",
 	      n == 2 && strcmp(out[0], "Negotiate") == 0 && strcmp(out[1], "Kerberos") == 0);

@@ -12,15 +12,15 @@
 
 static int passed, failed;
 
-#define CHECK(name, cond)                                   \
-	do {                                                \
-		if (cond) {                                 \
-			passed++;                           \
-			printf("ok - %s\n", name);          \
-		} else {                                    \
-			failed++;                           \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__); \
-		}                                           \
+#define CHECK(name, cond)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+			printf("ok - %s\n", name);                                                 \
+		} else {                                                                           \
+			failed++;                                                                  \
+			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
+		}                                                                                  \
 	} while (0)
 
 /* The text of a buffer as a C string (buffers here are never full). */
@@ -127,7 +127,8 @@ static void test_defaults(void)
 		 "            HTTPS = 5986\n"
 		 "        TrustedHosts\n"
 		 "    Service\n"
-		 "        RootSDDL = O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)\n"
+		 "        RootSDDL = "
+		 "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)\n"
 		 "        MaxConcurrentOperations = 4294967295\n"
 		 "        MaxConcurrentOperationsPerUser = 1500\n"
 		 "        EnumerationTimeoutms = 240000\n"
@@ -187,28 +188,28 @@ static void test_defaults(void)
 	CHECK("print no listeners", print_is(&c, "listener", ""));
 	CHECK("fields: envelope", c.max_envelope_size_kb == 500 && c.max_timeout_ms == 60000);
 	CHECK("fields: winrs", c.winrs.max_shells_per_user == 30 &&
-				       c.winrs.idle_timeout_ms == 7200000 &&
-				       c.winrs.max_processes_per_shell == 2147483647 &&
-				       c.winrs.allow_remote_shell_access == 1);
+				   c.winrs.idle_timeout_ms == 7200000 &&
+				   c.winrs.max_processes_per_shell == 2147483647 &&
+				   c.winrs.allow_remote_shell_access == 1);
 	CHECK("fields: service", c.service.max_connections == 300 && !c.service.auth.basic &&
-					 c.service.auth.negotiate &&
-					 c.service.auth.cbt_hardening_level == CONFIG_CBT_RELAXED &&
-					 strcmp(c.service.ipv4_filter, "*") == 0 &&
-					 strcmp(c.service.remote_users_group, "winrm-users") == 0 &&
-					 strcmp(c.service.admin_groups, groups) == 0 &&
-					 c.service.default_ports.https == 5986);
+				     c.service.auth.negotiate &&
+				     c.service.auth.cbt_hardening_level == CONFIG_CBT_RELAXED &&
+				     strcmp(c.service.ipv4_filter, "*") == 0 &&
+				     strcmp(c.service.remote_users_group, "winrm-users") == 0 &&
+				     strcmp(c.service.admin_groups, groups) == 0 &&
+				     c.service.default_ports.https == 5986);
 	CHECK("fields: client", strcmp(c.client.trusted_hosts, "") == 0 &&
-					strcmp(c.client.url_prefix, "wsman") == 0 &&
-					c.client.auth.digest == 1);
+				    strcmp(c.client.url_prefix, "wsman") == 0 &&
+				    c.client.auth.digest == 1);
 	CHECK("no listener", c.nlisteners == 0 && config_listener_at(&c, 0) == NULL);
 
 	struct buf msg;
 	buf_init(&msg, 4096);
 	struct buf out;
 	buf_init(&out, 4096);
-	CHECK("print unknown resource", config_print_text(&c, "service/nothing", &out, &msg) ==
-						ERR_CONFIG &&
-					strstr(str(&msg), "unknown resource"));
+	CHECK("print unknown resource",
+	      config_print_text(&c, "service/nothing", &out, &msg) == ERR_CONFIG &&
+		  strstr(str(&msg), "unknown resource"));
 	CHECK("print partial segment is unknown",
 	      config_print_text(&c, "serv", &out, &msg) == ERR_CONFIG);
 	buf_clear(&out);
@@ -270,64 +271,80 @@ static void test_set(void)
 					       "    CredSSP = true\n"
 					       "    CbtHardeningLevel = Strict\n"));
 	CHECK("set fields", c.service.auth.basic == 1 && c.service.auth.credssp == 1 &&
-				    c.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT);
-	CHECK("set root", set_ok(&c, "", "MaxEnvelopeSizekb", "8192") &&
-				  c.max_envelope_size_kb == 8192);
+				c.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT);
+	CHECK("set root",
+	      set_ok(&c, "", "MaxEnvelopeSizekb", "8192") && c.max_envelope_size_kb == 8192);
 	CHECK("set range ends", set_ok(&c, "", "MaxEnvelopeSizekb", "32") &&
-					set_ok(&c, "", "MaxEnvelopeSizekb", "1039440") &&
-					c.max_envelope_size_kb == 1039440);
+				    set_ok(&c, "", "MaxEnvelopeSizekb", "1039440") &&
+				    c.max_envelope_size_kb == 1039440);
 	CHECK("set trims blanks", set_ok(&c, "client", "TrustedHosts", "  *.corp,10.0.0.1 ") &&
-					  strcmp(c.client.trusted_hosts, "*.corp,10.0.0.1") == 0);
+				      strcmp(c.client.trusted_hosts, "*.corp,10.0.0.1") == 0);
 	CHECK("set $null string", set_ok(&c, "client", "TrustedHosts", NULL) &&
-					  strcmp(c.client.trusted_hosts, "") == 0);
-	CHECK("set filters", set_ok(&c, "service", "IPv4Filter", "10.0.0.1-10.0.0.255, 192.168.1.7") &&
-				     set_ok(&c, "service", "IPv6Filter", "[::1],fe80::1-fe80::ff") &&
-				     set_ok(&c, "service", "IPv4Filter", "") &&
-				     strcmp(c.service.ipv6_filter, "[::1],fe80::1-fe80::ff") == 0);
-	CHECK("set thumbprint",
-	      set_ok(&c, "service", "CertificateThumbprint", "0123456789abcdef0123456789ABCDEF01234567"));
+				      strcmp(c.client.trusted_hosts, "") == 0);
+	CHECK("set filters",
+	      set_ok(&c, "service", "IPv4Filter", "10.0.0.1-10.0.0.255, 192.168.1.7") &&
+		  set_ok(&c, "service", "IPv6Filter", "[::1],fe80::1-fe80::ff") &&
+		  set_ok(&c, "service", "IPv4Filter", "") &&
+		  strcmp(c.service.ipv6_filter, "[::1],fe80::1-fe80::ff") == 0);
+	CHECK("set thumbprint", set_ok(&c, "service", "CertificateThumbprint",
+				       "0123456789abcdef0123456789ABCDEF01234567"));
 	CHECK("set groups", set_ok(&c, "service", "AdminGroups", "wheel,adm,ops-team") &&
-				    set_ok(&c, "service", "RemoteUsersGroup", "") &&
-				    strcmp(c.service.admin_groups, "wheel,adm,ops-team") == 0);
+				set_ok(&c, "service", "RemoteUsersGroup", "") &&
+				strcmp(c.service.admin_groups, "wheel,adm,ops-team") == 0);
 	CHECK("set winrs", set_ok(&c, "winrs", "MaxShellsPerUser", "0") &&
-				   set_ok(&c, "winrs", "IdleTimeout", "60000") &&
-				   c.winrs.idle_timeout_ms == 60000 && c.winrs.max_shells_per_user == 0);
+			       set_ok(&c, "winrs", "IdleTimeout", "60000") &&
+			       c.winrs.idle_timeout_ms == 60000 &&
+			       c.winrs.max_shells_per_user == 0);
 
-	CHECK("refuse envelope too small", set_refused(&c, "", "MaxEnvelopeSizekb", "31", "out of range"));
+	CHECK("refuse envelope too small",
+	      set_refused(&c, "", "MaxEnvelopeSizekb", "31", "out of range"));
 	CHECK("refuse envelope too big",
 	      set_refused(&c, "", "MaxEnvelopeSizekb", "1039441", "out of range"));
 	CHECK("refuse timeout < 500", set_refused(&c, "", "MaxTimeoutms", "499", "out of range"));
-	CHECK("refuse idle < 60000", set_refused(&c, "winrs", "IdleTimeout", "59999", "out of range"));
+	CHECK("refuse idle < 60000",
+	      set_refused(&c, "winrs", "IdleTimeout", "59999", "out of range"));
 	CHECK("refuse u32 overflow",
 	      set_refused(&c, "winrs", "MaxShellsPerUser", "4294967296", "out of range"));
-	CHECK("refuse not a number", set_refused(&c, "winrs", "MaxShellsPerUser", "12x", "not a number"));
-	CHECK("refuse negative", set_refused(&c, "winrs", "MaxShellsPerUser", "-1", "not a number"));
-	CHECK("refuse empty number", set_refused(&c, "winrs", "MaxShellsPerUser", "", "not a number"));
-	CHECK("refuse port 0", set_refused(&c, "service/defaultports", "HTTP", "0", "out of range"));
+	CHECK("refuse not a number",
+	      set_refused(&c, "winrs", "MaxShellsPerUser", "12x", "not a number"));
+	CHECK("refuse negative",
+	      set_refused(&c, "winrs", "MaxShellsPerUser", "-1", "not a number"));
+	CHECK("refuse empty number",
+	      set_refused(&c, "winrs", "MaxShellsPerUser", "", "not a number"));
+	CHECK("refuse port 0",
+	      set_refused(&c, "service/defaultports", "HTTP", "0", "out of range"));
 	CHECK("refuse port 65536",
 	      set_refused(&c, "service/defaultports", "HTTPS", "65536", "out of range"));
-	CHECK("refuse bad bool", set_refused(&c, "service", "AllowUnencrypted", "yes", "false or true"));
+	CHECK("refuse bad bool",
+	      set_refused(&c, "service", "AllowUnencrypted", "yes", "false or true"));
 	CHECK("refuse bad cbt", set_refused(&c, "service/auth", "CbtHardeningLevel", "Loose",
 					    "None, Relaxed or Strict"));
 	CHECK("refuse url prefix /", set_refused(&c, "client", "URLPrefix", "/wsman", "'/'"));
-	CHECK("refuse url prefix trailing /", set_refused(&c, "client", "URLPrefix", "wsman/", "'/'"));
-	CHECK("refuse url prefix chars", set_refused(&c, "client", "URLPrefix", "ws-man", "letters"));
+	CHECK("refuse url prefix trailing /",
+	      set_refused(&c, "client", "URLPrefix", "wsman/", "'/'"));
+	CHECK("refuse url prefix chars",
+	      set_refused(&c, "client", "URLPrefix", "ws-man", "letters"));
 	CHECK("refuse url prefix empty", set_refused(&c, "client", "URLPrefix", "", "empty"));
 	CHECK("refuse ipv4 filter", set_refused(&c, "service", "IPv4Filter", "10.0.0.256", "IPv4"));
 	CHECK("refuse ipv4 filter v6", set_refused(&c, "service", "IPv4Filter", "::1", "IPv4"));
-	CHECK("refuse ipv6 filter v4", set_refused(&c, "service", "IPv6Filter", "10.0.0.1", "IPv6"));
+	CHECK("refuse ipv6 filter v4",
+	      set_refused(&c, "service", "IPv6Filter", "10.0.0.1", "IPv6"));
 	CHECK("refuse filter reversed",
 	      set_refused(&c, "service", "IPv4Filter", "10.0.0.9-10.0.0.1", "above"));
-	CHECK("refuse filter empty entry", set_refused(&c, "service", "IPv4Filter", "10.0.0.1,", "empty"));
-	CHECK("refuse filter * in list", set_refused(&c, "service", "IPv4Filter", "*,10.0.0.1", "IPv4"));
-	CHECK("refuse thumbprint", set_refused(&c, "service", "CertificateThumbprint", "abc", "40"));
+	CHECK("refuse filter empty entry",
+	      set_refused(&c, "service", "IPv4Filter", "10.0.0.1,", "empty"));
+	CHECK("refuse filter * in list",
+	      set_refused(&c, "service", "IPv4Filter", "*,10.0.0.1", "IPv4"));
+	CHECK("refuse thumbprint",
+	      set_refused(&c, "service", "CertificateThumbprint", "abc", "40"));
 	CHECK("refuse group list spaces",
 	      set_refused(&c, "service", "AdminGroups", "sudo, wheel", "group names"));
 	CHECK("refuse group list trailing comma",
 	      set_refused(&c, "service", "AdminGroups", "sudo,", "empty group"));
 	CHECK("refuse two remote groups",
 	      set_refused(&c, "service", "RemoteUsersGroup", "a,b", "one group"));
-	CHECK("refuse MaxProviderRequests", set_refused(&c, "", "MaxProviderRequests", "5", "read-only"));
+	CHECK("refuse MaxProviderRequests",
+	      set_refused(&c, "", "MaxProviderRequests", "5", "read-only"));
 	CHECK("refuse MaxConcurrentOperations",
 	      set_refused(&c, "service", "MaxConcurrentOperations", "5", "read-only"));
 	CHECK("refuse AllowRemoteAccess",
@@ -335,10 +352,11 @@ static void test_set(void)
 	CHECK("refuse unknown setting", set_refused(&c, "service", "Foo", "1", "unknown setting"));
 	CHECK("refuse setting of another resource",
 	      set_refused(&c, "service", "Basic", "true", "unknown setting"));
-	CHECK("refuse unknown resource", set_refused(&c, "bogus", "Basic", "true", "unknown resource"));
-	CHECK("refuse $null for a number",
-	      set_refused(&c, "winrs", "IdleTimeout", NULL, "$null"));
-	CHECK("refuse control character", set_refused(&c, "client", "TrustedHosts", "a\nb", "control"));
+	CHECK("refuse unknown resource",
+	      set_refused(&c, "bogus", "Basic", "true", "unknown resource"));
+	CHECK("refuse $null for a number", set_refused(&c, "winrs", "IdleTimeout", NULL, "$null"));
+	CHECK("refuse control character",
+	      set_refused(&c, "client", "TrustedHosts", "a\nb", "control"));
 	memset(long_value, 'a', sizeof(long_value) - 1);
 	long_value[sizeof(long_value) - 1] = 0;
 	CHECK("refuse overlong value",
@@ -376,56 +394,57 @@ static void test_parse(void)
 	struct buf msg;
 	char *s1, *s2;
 	static const char text[] =
-		"# a comment\r\n"
-		"\n"
-		"   \t\n"
-		"maxenvelopesizekb = 8192\r\n"
-		"Service/Auth/Basic = TRUE\n"
-		"  service/auth/cbthardeninglevel=none\n"
-		"Client/TrustedHosts =\n"
-		"Winrs/MaxShellsPerUser   =   7   \n"
-		"listener?transport=https+address=IP:0:0::1/CertificateFile = /etc/winrm/c d.pem\n"
-		"Listener?Address=IP:::1+Transport=HTTPS/KeyFile = key.pem\n"
-		"Listener?Address=*+Transport=HTTP/Enabled = false\n"
-		"Listener?Address=*+Transport=HTTP/URLPrefix=api/wsman\n"
-		"Service/DefaultPorts/HTTP = 8080\n"
-		"Service/DefaultPorts/HTTPS = 8443";
+	    "# a comment\r\n"
+	    "\n"
+	    "   \t\n"
+	    "maxenvelopesizekb = 8192\r\n"
+	    "Service/Auth/Basic = TRUE\n"
+	    "  service/auth/cbthardeninglevel=none\n"
+	    "Client/TrustedHosts =\n"
+	    "Winrs/MaxShellsPerUser   =   7   \n"
+	    "listener?transport=https+address=IP:0:0::1/CertificateFile = /etc/winrm/c d.pem\n"
+	    "Listener?Address=IP:::1+Transport=HTTPS/KeyFile = key.pem\n"
+	    "Listener?Address=*+Transport=HTTP/Enabled = false\n"
+	    "Listener?Address=*+Transport=HTTP/URLPrefix=api/wsman\n"
+	    "Service/DefaultPorts/HTTP = 8080\n"
+	    "Service/DefaultPorts/HTTPS = 8443";
 
 	buf_init(&msg, 4096);
 	CHECK("parse", config_parse(&c, text, strlen(text), &msg) == ERR_OK);
 	CHECK("parse values", c.max_envelope_size_kb == 8192 && c.service.auth.basic == 1 &&
-				      c.service.auth.cbt_hardening_level == CONFIG_CBT_NONE &&
-				      c.winrs.max_shells_per_user == 7 &&
-				      strcmp(c.client.trusted_hosts, "") == 0);
-	CHECK("parse listeners", c.nlisteners == 2 &&
-					 strcmp(c.listeners[0].address, "IP:::1") == 0 &&
-					 c.listeners[0].https == 1 &&
-					 strcmp(c.listeners[0].certificate_file, "/etc/winrm/c d.pem") == 0 &&
-					 strcmp(c.listeners[0].key_file, "key.pem") == 0 &&
-					 strcmp(c.listeners[1].address, "*") == 0 &&
-					 c.listeners[1].https == 0 && c.listeners[1].enabled == 0 &&
-					 strcmp(c.listeners[1].url_prefix, "api/wsman") == 0);
+				  c.service.auth.cbt_hardening_level == CONFIG_CBT_NONE &&
+				  c.winrs.max_shells_per_user == 7 &&
+				  strcmp(c.client.trusted_hosts, "") == 0);
+	CHECK("parse listeners",
+	      c.nlisteners == 2 && strcmp(c.listeners[0].address, "IP:::1") == 0 &&
+		  c.listeners[0].https == 1 &&
+		  strcmp(c.listeners[0].certificate_file, "/etc/winrm/c d.pem") == 0 &&
+		  strcmp(c.listeners[0].key_file, "key.pem") == 0 &&
+		  strcmp(c.listeners[1].address, "*") == 0 && c.listeners[1].https == 0 &&
+		  c.listeners[1].enabled == 0 &&
+		  strcmp(c.listeners[1].url_prefix, "api/wsman") == 0);
 	CHECK("listener port defaults to the file's DefaultPorts",
 	      c.listeners[0].port == 8443 && c.listeners[1].port == 8080);
 	CHECK("listener defaults", c.listeners[0].enabled == 1 &&
-					   strcmp(c.listeners[0].url_prefix, "wsman") == 0 &&
-					   strcmp(c.listeners[0].hostname, "") == 0);
-	CHECK("listener_at skips disabled", config_listener_at(&c, 0) == &c.listeners[0] &&
-						    config_listener_at(&c, 1) == NULL);
+				       strcmp(c.listeners[0].url_prefix, "wsman") == 0 &&
+				       strcmp(c.listeners[0].hostname, "") == 0);
+	CHECK("listener_at skips disabled",
+	      config_listener_at(&c, 0) == &c.listeners[0] && config_listener_at(&c, 1) == NULL);
 
 	s1 = serialize(&c);
 	CHECK("serialize", s1 != NULL);
 	CHECK("serialize has a root line", s1 && strstr(s1, "\nMaxEnvelopeSizekb = 8192\n"));
 	CHECK("serialize has a listener line",
 	      s1 && strstr(s1, "\nListener?Address=IP:::1+Transport=HTTPS/Port = 8443\n"));
-	CHECK("serialize omits read-only", s1 && !strstr(s1, "MaxProviderRequests") &&
-						   !strstr(s1, "AllowRemoteAccess"));
+	CHECK("serialize omits read-only",
+	      s1 && !strstr(s1, "MaxProviderRequests") && !strstr(s1, "AllowRemoteAccess"));
 	CHECK("parse(serialize(c))", s1 && config_parse(&d, s1, strlen(s1), &msg) == ERR_OK);
 	s2 = serialize(&d);
 	CHECK("serialize round trip", s1 && s2 && strcmp(s1, s2) == 0);
-	CHECK("round trip fields", d.nlisteners == 2 && d.listeners[0].port == 8443 &&
-					   d.service.auth.cbt_hardening_level == CONFIG_CBT_NONE &&
-					   strcmp(d.listeners[0].certificate_file, "/etc/winrm/c d.pem") == 0);
+	CHECK("round trip fields",
+	      d.nlisteners == 2 && d.listeners[0].port == 8443 &&
+		  d.service.auth.cbt_hardening_level == CONFIG_CBT_NONE &&
+		  strcmp(d.listeners[0].certificate_file, "/etc/winrm/c d.pem") == 0);
 	char *p1 = print(&c, ""), *p2 = print(&d, "");
 	CHECK("round trip print", p1 && p2 && strcmp(p1, p2) == 0);
 	free(p1);
@@ -443,35 +462,46 @@ static void test_parse(void)
 	CHECK("parse empty", config_parse(&c, "", 0, &msg) == ERR_OK && c.max_timeout_ms == 60000);
 	config_free(&c);
 
-	CHECK("refuse unknown name", parse_refused("# x\n\nService/Nope = 1\n", "line 3: unknown setting"));
-	CHECK("refuse name at wrong path", parse_refused("Basic = true\n", "line 1: unknown setting"));
+	CHECK("refuse unknown name",
+	      parse_refused("# x\n\nService/Nope = 1\n", "line 3: unknown setting"));
+	CHECK("refuse name at wrong path",
+	      parse_refused("Basic = true\n", "line 1: unknown setting"));
 	CHECK("refuse bad number", parse_refused("MaxTimeoutms = 5s\n", "line 1: MaxTimeoutms"));
-	CHECK("refuse out of range", parse_refused("\nMaxEnvelopeSizekb = 31\n", "line 2: MaxEnvelopeSizekb: 31 is out of range"));
+	CHECK("refuse out of range",
+	      parse_refused("\nMaxEnvelopeSizekb = 31\n",
+			    "line 2: MaxEnvelopeSizekb: 31 is out of range"));
 	CHECK("refuse bad bool", parse_refused("Service/AllowUnencrypted = 1\n", "line 1:"));
-	CHECK("refuse bad enum", parse_refused("Service/Auth/CbtHardeningLevel = Hard\n", "None, Relaxed or Strict"));
-	CHECK("refuse duplicate", parse_refused("MaxTimeoutms = 600\nmaxtimeoutms = 600\n", "line 2: duplicate"));
+	CHECK("refuse bad enum",
+	      parse_refused("Service/Auth/CbtHardeningLevel = Hard\n", "None, Relaxed or Strict"));
+	CHECK("refuse duplicate",
+	      parse_refused("MaxTimeoutms = 600\nmaxtimeoutms = 600\n", "line 2: duplicate"));
 	CHECK("refuse duplicate listener line",
 	      parse_refused("Listener?Address=*+Transport=HTTP/Port = 1\n"
 			    "Listener?Transport=http+Address=*/port = 2\n",
 			    "line 2: duplicate"));
-	CHECK("refuse read-only line", parse_refused("MaxProviderRequests = 4294967295\n", "read-only"));
+	CHECK("refuse read-only line",
+	      parse_refused("MaxProviderRequests = 4294967295\n", "read-only"));
 	CHECK("refuse ListeningOn line",
-	      parse_refused("Listener?Address=*+Transport=HTTP/ListeningOn = 1.2.3.4\n", "read-only"));
+	      parse_refused("Listener?Address=*+Transport=HTTP/ListeningOn = 1.2.3.4\n",
+			    "read-only"));
 	CHECK("refuse selector line",
 	      parse_refused("Listener?Address=*+Transport=HTTP/Address = *\n", "selector"));
 	CHECK("refuse missing =", parse_refused("MaxTimeoutms 600\n", "line 1: expected"));
-	CHECK("refuse name with a blank", parse_refused("Client/Trusted Hosts = a\n", "line 1: expected"));
+	CHECK("refuse name with a blank",
+	      parse_refused("Client/Trusted Hosts = a\n", "line 1: expected"));
 	CHECK("refuse listener name with a blank",
 	      parse_refused("Listener?Address=* +Transport=HTTP/Port = 1\n", "line 1: expected"));
 	{
 		static const char nul[] = "MaxTimeoutms = 600\nMaxBatchItems = 1\0002\n";
 		struct config e;
 		buf_reset(&msg);
-		CHECK("refuse NUL byte", config_parse(&e, nul, sizeof(nul) - 1, &msg) == ERR_CONFIG &&
-						 strstr(str(&msg), "line 2: NUL"));
+		CHECK("refuse NUL byte",
+		      config_parse(&e, nul, sizeof(nul) - 1, &msg) == ERR_CONFIG &&
+			  strstr(str(&msg), "line 2: NUL"));
 		config_free(&e);
 	}
-	CHECK("refuse listener without selectors", parse_refused("Listener/Port = 5\n", "Listener?Address"));
+	CHECK("refuse listener without selectors",
+	      parse_refused("Listener/Port = 5\n", "Listener?Address"));
 	CHECK("refuse listener bad address",
 	      parse_refused("Listener?Address=MAC:00-11+Transport=HTTP/Port = 5\n", "Address"));
 	CHECK("refuse listener bad transport",
@@ -481,7 +511,8 @@ static void test_parse(void)
 	CHECK("refuse listener repeated selector",
 	      parse_refused("Listener?Address=*+Address=*+Transport=HTTP/Port = 5\n", "repeated"));
 	CHECK("refuse unknown listener setting",
-	      parse_refused("Listener?Address=*+Transport=HTTP/Colour = red\n", "unknown listener setting"));
+	      parse_refused("Listener?Address=*+Transport=HTTP/Colour = red\n",
+			    "unknown listener setting"));
 	CHECK("refuse listener bad port",
 	      parse_refused("Listener?Address=*+Transport=HTTP/Port = 0\n", "out of range"));
 	CHECK("refuse listener bad url prefix",
@@ -493,7 +524,8 @@ static void test_parse(void)
 	for (int i = 0; i <= CONFIG_MAX_VALUE; i++)
 		buf_put_u8(&big, 'h');
 	buf_putf(&big, "\n");
-	CHECK("refuse overlong value line", parse_refused(str(&big), "line 1: Client/TrustedHosts: value longer"));
+	CHECK("refuse overlong value line",
+	      parse_refused(str(&big), "line 1: Client/TrustedHosts: value longer"));
 	buf_reset(&big);
 	buf_putf(&big, "MaxTimeoutms = 600\n");
 	while (buf_len(&big) <= CONFIG_MAX_FILE)
@@ -514,15 +546,17 @@ static void test_listeners(void)
 
 	config_defaults(&c);
 	buf_init(&msg, 4096);
-	CHECK("create http", config_listener_create(&c, "Address=*+Transport=HTTP", &msg) == ERR_OK);
-	CHECK("create https", config_listener_create(&c, "transport=HTTPS+address=ip:127.0.0.1", &msg) == ERR_OK);
-	CHECK("create v6", config_listener_create(&c, "Address=IP:0:0::1+Transport=HTTP", &msg) == ERR_OK);
-	CHECK("listener defaults", c.nlisteners == 3 && c.listeners[0].port == 5985 &&
-					   c.listeners[1].port == 5986 && c.listeners[1].https &&
-					   strcmp(c.listeners[1].address, "IP:127.0.0.1") == 0 &&
-					   strcmp(c.listeners[2].address, "IP:::1") == 0 &&
-					   c.listeners[0].enabled &&
-					   strcmp(c.listeners[0].url_prefix, "wsman") == 0);
+	CHECK("create http",
+	      config_listener_create(&c, "Address=*+Transport=HTTP", &msg) == ERR_OK);
+	CHECK("create https",
+	      config_listener_create(&c, "transport=HTTPS+address=ip:127.0.0.1", &msg) == ERR_OK);
+	CHECK("create v6",
+	      config_listener_create(&c, "Address=IP:0:0::1+Transport=HTTP", &msg) == ERR_OK);
+	CHECK("listener defaults",
+	      c.nlisteners == 3 && c.listeners[0].port == 5985 && c.listeners[1].port == 5986 &&
+		  c.listeners[1].https && strcmp(c.listeners[1].address, "IP:127.0.0.1") == 0 &&
+		  strcmp(c.listeners[2].address, "IP:::1") == 0 && c.listeners[0].enabled &&
+		  strcmp(c.listeners[0].url_prefix, "wsman") == 0);
 	CHECK("print one listener", print_is(&c, "Listener?Address=*+Transport=HTTP",
 					     "Listener\n"
 					     "    Address = *\n"
@@ -535,43 +569,52 @@ static void test_listeners(void)
 					     "    CertificateFile\n"
 					     "    KeyFile\n"));
 	buf_reset(&msg);
-	CHECK("refuse duplicate", config_listener_create(&c, "Address=*+Transport=HTTP", &msg) == ERR_EXISTS &&
-					  strstr(str(&msg), "already exists"));
+	CHECK("refuse duplicate",
+	      config_listener_create(&c, "Address=*+Transport=HTTP", &msg) == ERR_EXISTS &&
+		  strstr(str(&msg), "already exists"));
 	buf_reset(&msg);
 	CHECK("refuse duplicate in another spelling",
 	      config_listener_create(&c, "Address=IP:::0001+Transport=http", &msg) == ERR_EXISTS);
 	CHECK("same address, other transport",
-	      config_listener_create(&c, "Address=*+Transport=HTTPS", &msg) == ERR_OK && c.nlisteners == 4);
-	CHECK("set listener", set_ok(&c, "listener?Address=*+Transport=HTTPS", "CertificateFile", "cert.pem") &&
-				      set_ok(&c, "LISTENER?transport=https+address=*", "Port", "443") &&
-				      set_ok(&c, "listener?Address=*+Transport=HTTPS", "Hostname", "host.example") &&
-				      c.listeners[3].port == 443 &&
-				      strcmp(c.listeners[3].certificate_file, "cert.pem") == 0);
-	CHECK("refuse set selector",
-	      set_refused(&c, "listener?Address=*+Transport=HTTPS", "Transport", "HTTP", "selector"));
-	CHECK("refuse set ListeningOn",
-	      set_refused(&c, "listener?Address=*+Transport=HTTPS", "ListeningOn", "x", "read-only"));
+	      config_listener_create(&c, "Address=*+Transport=HTTPS", &msg) == ERR_OK &&
+		  c.nlisteners == 4);
+	CHECK("set listener",
+	      set_ok(&c, "listener?Address=*+Transport=HTTPS", "CertificateFile", "cert.pem") &&
+		  set_ok(&c, "LISTENER?transport=https+address=*", "Port", "443") &&
+		  set_ok(&c, "listener?Address=*+Transport=HTTPS", "Hostname", "host.example") &&
+		  c.listeners[3].port == 443 &&
+		  strcmp(c.listeners[3].certificate_file, "cert.pem") == 0);
+	CHECK("refuse set selector", set_refused(&c, "listener?Address=*+Transport=HTTPS",
+						 "Transport", "HTTP", "selector"));
+	CHECK("refuse set ListeningOn", set_refused(&c, "listener?Address=*+Transport=HTTPS",
+						    "ListeningOn", "x", "read-only"));
 	CHECK("set enabled", set_ok(&c, "listener?Address=*+Transport=HTTP", "Enabled", "false"));
 	CHECK("listener_at", config_listener_at(&c, 0) == &c.listeners[1] &&
-				     config_listener_at(&c, 2) == &c.listeners[3] &&
-				     config_listener_at(&c, 3) == NULL);
+				 config_listener_at(&c, 2) == &c.listeners[3] &&
+				 config_listener_at(&c, 3) == NULL);
 	char *all = print(&c, "listener");
 	CHECK("enumerate separates with a blank line",
 	      all && strstr(all, "    KeyFile\n\nListener\n    Address = IP:127.0.0.1\n"));
 	free(all);
 
 	buf_reset(&msg);
-	CHECK("delete", config_listener_delete(&c, "Address=IP:127.0.0.1+Transport=HTTPS", &msg) == ERR_OK &&
-				c.nlisteners == 3 && strcmp(c.listeners[1].address, "IP:::1") == 0 &&
-				c.listeners[2].port == 443);
+	CHECK("delete",
+	      config_listener_delete(&c, "Address=IP:127.0.0.1+Transport=HTTPS", &msg) == ERR_OK &&
+		  c.nlisteners == 3 && strcmp(c.listeners[1].address, "IP:::1") == 0 &&
+		  c.listeners[2].port == 443);
 	buf_reset(&msg);
-	CHECK("delete missing", config_listener_delete(&c, "Address=IP:127.0.0.1+Transport=HTTPS", &msg) == ERR_CONFIG &&
-					strstr(str(&msg), "no listener"));
+	CHECK("delete missing", config_listener_delete(&c, "Address=IP:127.0.0.1+Transport=HTTPS",
+						       &msg) == ERR_CONFIG &&
+				    strstr(str(&msg), "no listener"));
 	buf_reset(&msg);
-	CHECK("refuse bad address", config_listener_create(&c, "Address=IP:1.2.3+Transport=HTTP", &msg) == ERR_CONFIG);
-	CHECK("refuse range address", config_listener_create(&c, "Address=IP:1.2.3.4-1.2.3.9+Transport=HTTP", &msg) == ERR_CONFIG);
+	CHECK("refuse bad address",
+	      config_listener_create(&c, "Address=IP:1.2.3+Transport=HTTP", &msg) == ERR_CONFIG);
+	CHECK("refuse range address",
+	      config_listener_create(&c, "Address=IP:1.2.3.4-1.2.3.9+Transport=HTTP", &msg) ==
+		  ERR_CONFIG);
 	CHECK("refuse no selectors", config_listener_create(&c, "", &msg) == ERR_CONFIG);
-	CHECK("refuse junk selectors", config_listener_create(&c, "Address+Transport", &msg) == ERR_CONFIG);
+	CHECK("refuse junk selectors",
+	      config_listener_create(&c, "Address+Transport", &msg) == ERR_CONFIG);
 
 	char sel[64];
 	enum err e = ERR_OK;
@@ -583,7 +626,7 @@ static void test_listeners(void)
 	char *s = serialize(&c);
 	struct config d;
 	CHECK("16 listeners round trip", s && config_parse(&d, s, strlen(s), &msg) == ERR_OK &&
-						 d.nlisteners == CONFIG_MAX_LISTENERS);
+					     d.nlisteners == CONFIG_MAX_LISTENERS);
 	free(s);
 	config_free(&d);
 	buf_clear(&msg);
@@ -628,15 +671,16 @@ static void test_save_load(void)
 	CHECK("no temporary file left", dir_entries(dir) == 1);
 	CHECK("save again", config_save(&c, dir) == ERR_OK && dir_entries(dir) == 1);
 	CHECK("load", config_load(&d, dir, &msg) == ERR_OK && d.service.allow_unencrypted == 1 &&
-			      d.nlisteners == 1 && d.listeners[0].port == 5985);
+			  d.nlisteners == 1 && d.listeners[0].port == 5985);
 	config_free(&d);
 
 	f = fopen(path, "w");
 	fputs("MaxTimeoutms = 600\nWinrs/Bogus = 1\n", f);
 	fclose(f);
 	buf_reset(&msg);
-	CHECK("load names file and line", config_load(&d, dir, &msg) == ERR_CONFIG &&
-						  strstr(str(&msg), "winrm.conf: line 2: unknown setting"));
+	CHECK("load names file and line",
+	      config_load(&d, dir, &msg) == ERR_CONFIG &&
+		  strstr(str(&msg), "winrm.conf: line 2: unknown setting"));
 	config_free(&d);
 	CHECK("save to a missing directory fails", config_save(&c, "/nonexistent/dir") == ERR_IO);
 	unlink(path);

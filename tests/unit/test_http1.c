@@ -25,26 +25,26 @@ static int passed, failed;
 /* pywinrm 0.3.0 open_shell() as captured on the wire (transport "basic",
  * user ".\vagrant", password "pa:ss word"); only the Host port differs. */
 static const char pywinrm_body[] =
-	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<env:Envelope xmlns:xsd=\"http://www.w3.org/20"
-	"01/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:env=\"http://"
-	"www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/address"
-	"ing\" xmlns:b=\"http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd\" xmlns:n=\"http://sch"
-	"emas.xmlsoap.org/ws/2004/09/enumeration\" xmlns:x=\"http://schemas.xmlsoap.org/ws/2004/09/"
-	"transfer\" xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" xmlns:p=\"http://sch"
-	"emas.microsoft.com/wbem/wsman/1/wsman.xsd\" xmlns:rsp=\"http://schemas.microsoft.com/wbem/"
-	"wsman/1/windows/shell\" xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config\"><en"
-	"v:Header><a:To>http://windows-host:5985/wsman</a:To><a:ReplyTo><a:Address mustUnderstand=\""
-	"true\">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:Repl"
-	"yTo><w:MaxEnvelopeSize mustUnderstand=\"true\">153600</w:MaxEnvelopeSize><a:MessageID>uuid"
-	":2c7b93c6-b53d-463e-91fb-79148cd6e543</a:MessageID><w:Locale mustUnderstand=\"false\" xml:"
-	"lang=\"en-US\"></w:Locale><p:DataLocale mustUnderstand=\"false\" xml:lang=\"en-US\"></p:Da"
-	"taLocale><w:OperationTimeout>PT20S</w:OperationTimeout><w:ResourceURI mustUnderstand=\"tru"
-	"e\">http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</w:ResourceURI><a:Action m"
-	"ustUnderstand=\"true\">http://schemas.xmlsoap.org/ws/2004/09/transfer/Create</a:Action><w:"
-	"OptionSet><w:Option Name=\"WINRS_NOPROFILE\">FALSE</w:Option><w:Option Name=\"WINRS_CODEPA"
-	"GE\">437</w:Option></w:OptionSet></env:Header><env:Body><rsp:Shell><rsp:InputStreams>stdin"
-	"</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell></env:B"
-	"ody></env:Envelope>";
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<env:Envelope xmlns:xsd=\"http://www.w3.org/20"
+    "01/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:env=\"http://"
+    "www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/address"
+    "ing\" xmlns:b=\"http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd\" xmlns:n=\"http://sch"
+    "emas.xmlsoap.org/ws/2004/09/enumeration\" xmlns:x=\"http://schemas.xmlsoap.org/ws/2004/09/"
+    "transfer\" xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" xmlns:p=\"http://sch"
+    "emas.microsoft.com/wbem/wsman/1/wsman.xsd\" xmlns:rsp=\"http://schemas.microsoft.com/wbem/"
+    "wsman/1/windows/shell\" xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config\"><en"
+    "v:Header><a:To>http://windows-host:5985/wsman</a:To><a:ReplyTo><a:Address mustUnderstand=\""
+    "true\">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:Repl"
+    "yTo><w:MaxEnvelopeSize mustUnderstand=\"true\">153600</w:MaxEnvelopeSize><a:MessageID>uuid"
+    ":2c7b93c6-b53d-463e-91fb-79148cd6e543</a:MessageID><w:Locale mustUnderstand=\"false\" xml:"
+    "lang=\"en-US\"></w:Locale><p:DataLocale mustUnderstand=\"false\" xml:lang=\"en-US\"></p:Da"
+    "taLocale><w:OperationTimeout>PT20S</w:OperationTimeout><w:ResourceURI mustUnderstand=\"tru"
+    "e\">http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</w:ResourceURI><a:Action m"
+    "ustUnderstand=\"true\">http://schemas.xmlsoap.org/ws/2004/09/transfer/Create</a:Action><w:"
+    "OptionSet><w:Option Name=\"WINRS_NOPROFILE\">FALSE</w:Option><w:Option Name=\"WINRS_CODEPA"
+    "GE\">437</w:Option></w:OptionSet></env:Header><env:Body><rsp:Shell><rsp:InputStreams>stdin"
+    "</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell></env:B"
+    "ody></env:Envelope>";
 
 static const char pywinrm_head[] = "POST /wsman HTTP/1.1\r\n"
 				   "Host: 127.0.0.1:5985\r\n"
@@ -59,9 +59,9 @@ static const char pywinrm_head[] = "POST /wsman HTTP/1.1\r\n"
 
 /* Windows "winrm id -a:none": Identify without credentials. */
 static const char identify_body[] =
-	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
-	"xmlns:wsmid=\"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd\">"
-	"<s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>";
+    "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+    "xmlns:wsmid=\"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd\">"
+    "<s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>";
 
 static void build_pywinrm(struct buf *b)
 {
@@ -114,7 +114,7 @@ static void check_pywinrm(const char *what, const struct http1_request *r)
 	      strcmp(r->content_type, "application/soap+xml;charset=UTF-8") == 0);
 	CHECK(SUB("authorization"),
 	      strcmp(r->authorization, "Basic Llx2YWdyYW50OnBhOnNzIHdvcmQ=") == 0 &&
-		      r->has_authorization == 1);
+		  r->has_authorization == 1);
 	CHECK(SUB("host"), strcmp(r->host, "127.0.0.1:5985") == 0);
 	CHECK(SUB("keep-alive HTTP/1.1"), r->keep_alive == 1 && r->http_minor == 1);
 	CHECK(SUB("not identify"), r->wsmanidentify_unauthenticated == 0);
@@ -142,9 +142,8 @@ static void test_pywinrm(void)
 	CHECK("parse before next returns the same request", e == ERR_OK && used == 0 && r2 == r);
 	http1_parser_next(p);
 	CHECK("not started after next", http1_parser_started(p) == 0);
-	CHECK("next empties the request",
-	      r->path[0] == 0 && r->authorization[0] == 0 && buf_len(&r->body) == 0 &&
-		      r->has_authorization == 0);
+	CHECK("next empties the request", r->path[0] == 0 && r->authorization[0] == 0 &&
+					      buf_len(&r->body) == 0 && r->has_authorization == 0);
 	/* The same connection carries the next request. */
 	e = http1_parse(p, buf_ptr(&b), buf_len(&b), &used, &r);
 	CHECK("second request on the connection", e == ERR_OK && used == buf_len(&b));
@@ -172,7 +171,7 @@ static void test_pipelined(void)
 	CHECK("pipelined: second request", e == ERR_OK && used == buf_len(&b));
 	CHECK("pipelined: identify flag and no authorization",
 	      r && r->wsmanidentify_unauthenticated == 1 && r->has_authorization == 0 &&
-		      r->authorization[0] == 0);
+		  r->authorization[0] == 0);
 	CHECK("pipelined: identify host and body",
 	      r && strcmp(r->host, "server:5985") == 0 && body_is(r, identify_body));
 	buf_clear(&a);
@@ -227,7 +226,8 @@ static void test_chunked(void)
 
 	/* Over the limit: refused when the chunk announces it. */
 	p = http1_parser_new(10);
-	e = feed_str(p, "POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nb\r\n", &r);
+	e = feed_str(
+	    p, "POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nb\r\n", &r);
 	CHECK("chunked: a chunk over the limit is 413", e == ERR_HTTP_TOO_LARGE);
 	http1_parser_free(p);
 
@@ -240,10 +240,11 @@ static void test_chunked(void)
 	http1_parser_free(p);
 
 	p = http1_parser_new(MAX_BODY);
-	e = feed_str(p,
-		     "POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
-		     "5\r\nhello\r\n0\r\n\r\n",
-		     &r);
+	e = feed_str(
+	    p,
+	    "POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+	    "5\r\nhello\r\n0\r\n\r\n",
+	    &r);
 	CHECK("chunked with Content-Length is 400", e == ERR_HTTP_BAD_REQUEST);
 	http1_parser_free(p);
 
@@ -266,7 +267,8 @@ static void test_body_limit(void)
 	CHECK("errors are sticky", e == ERR_HTTP_TOO_LARGE);
 	http1_parser_next(p);
 	e = feed_str(p, "POST /wsman HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n", &r);
-	CHECK("huge Content-Length is refused", e == ERR_HTTP_TOO_LARGE || e == ERR_HTTP_BAD_REQUEST);
+	CHECK("huge Content-Length is refused",
+	      e == ERR_HTTP_TOO_LARGE || e == ERR_HTTP_BAD_REQUEST);
 	http1_parser_free(p);
 
 	p = http1_parser_new(100);
@@ -368,8 +370,9 @@ static void test_header_values(void)
 		     "\r\n",
 		     &r);
 	CHECK("names case-insensitive, values trimmed",
-	      e == ERR_OK && r && strcmp(r->content_type, "application/soap+xml;charset=UTF-8") == 0 &&
-		      strcmp(r->authorization, "Basic eA==") == 0);
+	      e == ERR_OK && r &&
+		  strcmp(r->content_type, "application/soap+xml;charset=UTF-8") == 0 &&
+		  strcmp(r->authorization, "Basic eA==") == 0);
 	CHECK("query stripped from the path", r && strcmp(r->path, "/wsman") == 0);
 	CHECK("WSMANIDENTIFY value case-insensitive", r && r->wsmanidentify_unauthenticated == 1);
 	CHECK("missing Host is fine", r && r->host[0] == 0);
@@ -385,12 +388,16 @@ static void test_header_values(void)
 	/* The fold's line break goes, its blank stays. */
 	CHECK("folded header concatenates",
 	      e == ERR_OK && r &&
-		      strcmp(r->authorization,
-			     "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==") == 0);
+		  strcmp(r->authorization,
+			 "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==") ==
+		      0);
 	http1_parser_free(p);
 
 	p = http1_parser_new(MAX_BODY);
-	e = feed_str(p, "POST /wsman HTTP/1.1\r\nAuthorization: Basic eA==\r\nAuthorization: Basic eQ==\r\n\r\n", &r);
+	e = feed_str(p,
+		     "POST /wsman HTTP/1.1\r\nAuthorization: Basic eA==\r\nAuthorization: Basic "
+		     "eQ==\r\n\r\n",
+		     &r);
 	CHECK("duplicate Authorization is 400", e == ERR_HTTP_BAD_REQUEST);
 	http1_parser_free(p);
 	p = http1_parser_new(MAX_BODY);
@@ -460,18 +467,20 @@ static void test_methods_and_garbage(void)
 	enum err e;
 
 	e = feed_str(p, "GET /wsman HTTP/1.1\r\nHost: h\r\n\r\n", &r);
-	CHECK("GET parsed", e == ERR_OK && r && r->method_post == 0 && strcmp(r->method, "GET") == 0 &&
-				    strcmp(r->path, "/wsman") == 0);
+	CHECK("GET parsed", e == ERR_OK && r && r->method_post == 0 &&
+				strcmp(r->method, "GET") == 0 && strcmp(r->path, "/wsman") == 0);
 	http1_parser_free(p);
 
 	static const char *const bad[] = {
-		"\x00\x01\x02garbage\r\n\r\n",
-		"HELLO WORLD\r\n\r\n",
-		"POST /wsman HTTP/1.1\r\nBad Header\r\n\r\n",
-		"POST /wsman HTTP/9.x\r\n\r\n",
-		"POST /wsman HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-		"POST /wsman HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-		"POST /wsman HTTP/1.1\r\nX: a\x01b\r\n\r\n",
+	    "\x00\x01\x02garbage\r\n\r\n",
+	    "HELLO WORLD\r\n\r\n",
+	    "POST /wsman HTTP/1.1\r\nBad Header\r\n\r\n",
+	    "POST /wsman HTTP/9.x\r\n\r\n",
+	    "POST /wsman HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+	    "POST /wsman HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+	    "POST /wsman HTTP/1.1\r\nX: a\x01b\r\n\r\n",
+	    "POST /wsman HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello",
+	    "POST /wsman HTTP/1.1\r\nAuthorization\t: Basic eA==\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char name[64];
@@ -491,7 +500,8 @@ static void test_methods_and_garbage(void)
 	http1_parser_free(p);
 
 	p = http1_parser_new(MAX_BODY);
-	e = feed_str(p, "GET /wsman HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", &r);
+	e = feed_str(p, "GET /wsman HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+		     &r);
 	CHECK("upgrade is 400", e == ERR_HTTP_BAD_REQUEST);
 	http1_parser_free(p);
 
@@ -515,11 +525,11 @@ static void test_keep_alive(void)
 		const char *req;
 		int keep_alive, minor;
 	} cases[] = {
-		{"POST /wsman HTTP/1.0\r\n\r\n", 0, 0},
-		{"POST /wsman HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 1, 0},
-		{"POST /wsman HTTP/1.1\r\n\r\n", 1, 1},
-		{"POST /wsman HTTP/1.1\r\nConnection: Keep-Alive\r\n\r\n", 1, 1},
-		{"POST /wsman HTTP/1.1\r\nConnection: close\r\n\r\n", 0, 1},
+	    {"POST /wsman HTTP/1.0\r\n\r\n", 0, 0},
+	    {"POST /wsman HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 1, 0},
+	    {"POST /wsman HTTP/1.1\r\n\r\n", 1, 1},
+	    {"POST /wsman HTTP/1.1\r\nConnection: Keep-Alive\r\n\r\n", 1, 1},
+	    {"POST /wsman HTTP/1.1\r\nConnection: close\r\n\r\n", 0, 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct http1_parser *p = http1_parser_new(MAX_BODY);
@@ -528,7 +538,7 @@ static void test_keep_alive(void)
 		enum err e = feed_str(p, cases[i].req, &r);
 		snprintf(name, sizeof(name), "keep-alive case %zu", i);
 		CHECK(name, e == ERR_OK && r && r->keep_alive == cases[i].keep_alive &&
-				    r->http_minor == cases[i].minor);
+				r->http_minor == cases[i].minor);
 		http1_parser_free(p);
 	}
 }
@@ -584,14 +594,15 @@ static void test_response(void)
 	buf_init(&out, 1 << 20);
 	e = http1_response(&out, 200, NULL, 0, "application/soap+xml;charset=UTF-8", soap,
 			   strlen(soap), 1);
-	CHECK("200 with a body", e == ERR_OK && response_is(&out,
-							       "HTTP/1.1 200 OK\r\n"
-							       "Server: Microsoft-HTTPAPI/2.0\r\n"
-							       "Date: Tue, 01 Jan 2019 00:00:00 GMT\r\n"
-							       "Content-Type: application/soap+xml;charset=UTF-8\r\n"
-							       "Content-Length: 13\r\n"
-							       "\r\n"
-							       "<s:Envelope/>"));
+	CHECK("200 with a body",
+	      e == ERR_OK &&
+		  response_is(&out, "HTTP/1.1 200 OK\r\n"
+				    "Server: Microsoft-HTTPAPI/2.0\r\n"
+				    "Date: Tue, 01 Jan 2019 00:00:00 GMT\r\n"
+				    "Content-Type: application/soap+xml;charset=UTF-8\r\n"
+				    "Content-Length: 13\r\n"
+				    "\r\n"
+				    "<s:Envelope/>"));
 
 	buf_reset(&out);
 	struct http1_header www[] = {{"WWW-Authenticate", "Negotiate"},
@@ -610,32 +621,34 @@ static void test_response(void)
 	buf_reset(&out);
 	struct http1_header allow = {"Allow", "POST"};
 	e = http1_response(&out, 405, &allow, 1, NULL, NULL, 0, 1);
-	CHECK("405 with Allow", e == ERR_OK && response_is(&out, "HTTP/1.1 405 Method Not Allowed\r\n"
-								 "Server: Microsoft-HTTPAPI/2.0\r\n"
-								 "Date: Tue, 01 Jan 2019 00:00:00 GMT\r\n"
-								 "Allow: POST\r\n"
-								 "Content-Length: 0\r\n"
-								 "\r\n"));
+	CHECK("405 with Allow",
+	      e == ERR_OK && response_is(&out, "HTTP/1.1 405 Method Not Allowed\r\n"
+					       "Server: Microsoft-HTTPAPI/2.0\r\n"
+					       "Date: Tue, 01 Jan 2019 00:00:00 GMT\r\n"
+					       "Allow: POST\r\n"
+					       "Content-Length: 0\r\n"
+					       "\r\n"));
 
 	static const struct {
 		int status;
 		const char *line;
 	} reasons[] = {
-		{400, "HTTP/1.1 400 Bad Request\r\n"},
-		{404, "HTTP/1.1 404 Not Found\r\n"},
-		{413, "HTTP/1.1 413 Request Entity Too Large\r\n"},
-		{415, "HTTP/1.1 415 Unsupported Media Type\r\n"},
-		{500, "HTTP/1.1 500 Internal Server Error\r\n"},
-		{503, "HTTP/1.1 503 Service Unavailable\r\n"},
-		{299, "HTTP/1.1 299 \r\n"},
+	    {400, "HTTP/1.1 400 Bad Request\r\n"},
+	    {404, "HTTP/1.1 404 Not Found\r\n"},
+	    {413, "HTTP/1.1 413 Request Entity Too Large\r\n"},
+	    {415, "HTTP/1.1 415 Unsupported Media Type\r\n"},
+	    {500, "HTTP/1.1 500 Internal Server Error\r\n"},
+	    {503, "HTTP/1.1 503 Service Unavailable\r\n"},
+	    {299, "HTTP/1.1 299 \r\n"},
 	};
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 		char name[64];
 		buf_reset(&out);
 		e = http1_response(&out, reasons[i].status, NULL, 0, NULL, NULL, 0, 1);
 		snprintf(name, sizeof(name), "status line %d", reasons[i].status);
-		CHECK(name, e == ERR_OK && buf_len(&out) > strlen(reasons[i].line) &&
-				    memcmp(buf_ptr(&out), reasons[i].line, strlen(reasons[i].line)) == 0);
+		CHECK(name,
+		      e == ERR_OK && buf_len(&out) > strlen(reasons[i].line) &&
+			  memcmp(buf_ptr(&out), reasons[i].line, strlen(reasons[i].line)) == 0);
 	}
 
 	/* Appends after what the buffer holds. */
@@ -643,8 +656,8 @@ static void test_response(void)
 	buf_put(&out, "prefix", 6);
 	e = http1_response(&out, 200, NULL, 0, NULL, "x", 1, 1);
 	CHECK("appends to the buffer", e == ERR_OK && buf_len(&out) > 18 &&
-					       memcmp(out.data, "prefixHTTP/1.1 200", 18) == 0 &&
-					       out.data[out.size - 1] == 'x');
+					   memcmp(out.data, "prefixHTTP/1.1 200", 18) == 0 &&
+					   out.data[out.size - 1] == 'x');
 
 	buf_reset(&out);
 	struct http1_header evil = {"X-Evil", "a\r\nSet-Cookie: b"};
