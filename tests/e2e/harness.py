@@ -124,8 +124,24 @@ def build_dir():
     return os.path.abspath(os.environ.get("OWT_BUILD") or os.path.join(REPO, "build", "san"))
 
 
+_WINRMD_COPY = None
+
+
 def winrmd_path():
-    return os.path.join(build_dir(), "winrmd")
+    """A copy of the built winrmd in a world-traversable directory: the
+    service account and the test users must be able to execute it (the
+    network process and the hosts re-execute it), and a checkout may sit
+    under a private directory (a fresh clone in a 0700 mktemp, a home)."""
+    global _WINRMD_COPY
+    if _WINRMD_COPY is None:
+        import atexit
+        d = tempfile.mkdtemp(prefix="owt-bin-")
+        os.chmod(d, 0o755)
+        _WINRMD_COPY = os.path.join(d, "winrmd")
+        shutil.copy2(os.path.join(build_dir(), "winrmd"), _WINRMD_COPY)
+        os.chmod(_WINRMD_COPY, 0o755)
+        atexit.register(lambda: shutil.rmtree(d, True))
+    return _WINRMD_COPY
 
 
 # ---------------------------------------------------------------------------
