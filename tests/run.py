@@ -13,11 +13,18 @@
    makes the run's test accounts and certificate (tests/e2e/harness.py) and
    removes them at the end, even on failure or interruption.
 
--k keeps the unit binaries and e2e tests whose name contains SUBSTRING.
-The last line is exactly "N passed, N failed"; the exit status is 0 iff no
-test failed. Sanitizers: ASAN_OPTIONS keeps leak detection on (LeakSanitizer
-works here) with abort_on_error=1; a service log with a sanitizer report
-fails the test that produced it.
+-k keeps the unit binaries and e2e tests whose name contains SUBSTRING;
+-v shows the output of passing tests too. The last line is exactly
+"N passed, N failed"; the exit status is 0 iff no test failed. A skipped e2e
+test (harness.Skip) prints "ok - name # SKIP reason" and counts as passed.
+
+Sanitizers: ASAN_OPTIONS keeps leak detection on (LeakSanitizer works in
+this sandbox and on CI's Debian 12) with abort_on_error=1; a service log
+with a sanitizer report fails the test that produced it.
+
+Environment: OWT_KEEP=1 keeps the run directory (configurations, service
+logs) in /tmp; OWT_DEBUG=1 starts winrmd with --debug; OWT_E2E_TIMEOUT
+changes the per-test limit (seconds, default 180).
 """
 import argparse
 import importlib.util
@@ -40,10 +47,10 @@ SKIP_STATUS = 3
 CURRENT = None  # the e2e child running now, killed if the runner is interrupted
 FINAL_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
 
+# Prepended to what the environment already says (later options win).
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "abort_on_error=1:detect_leaks=1:disable_coredump=1",
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:abort_on_error=1",
-    "LSAN_OPTIONS": "exitcode=23",
 }
 
 
@@ -267,8 +274,9 @@ def main():
     args = ap.parse_args()
 
     build = os.path.abspath(args.build)
-    for k, v in SANITIZER_ENV.items():
-        os.environ.setdefault(k, v)
+    if not args.child:
+        for k, v in SANITIZER_ENV.items():
+            os.environ[k] = ":".join(x for x in (v, os.environ.get(k)) if x)
     if not args.child:  # a child inherits its parent's OWT_BUILD
         os.environ["OWT_BUILD"] = build
 
@@ -281,7 +289,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
 
-    passed = failed = 0
+    tally = Tally()
     try:
         if not args.no_unit:
             bins = [b for b in unit_binaries(build)
@@ -289,60 +297,78 @@ def main():
             if not bins and not args.filter:
                 out("# no unit-test binaries in %s/tests" % build)
             for b in bins:
-                p, f = run_unit(b, args.verbose)
-                passed += p
-                failed += f
+                tally.add(*run_unit(b, args.verbose))
         if not args.no_e2e:
-            p, f = e2e_phase(build, args)
-            passed += p
-            failed += f
+            e2e_phase(build, args, tally)
     except KeyboardInterrupt:
         out("not ok - interrupted")
-        failed += 1
+        tally.add(0, 1)
     except SystemExit as e:
         out("not ok - terminated (%s)" % e.code)
-        failed += 1
-    out("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+        tally.add(0, 1)
+    out("%d passed, %d failed" % (tally.passed, tally.failed))
+    return 0 if tally.failed == 0 else 1
 
 
-def e2e_phase(build, args):
+class Tally:
+    """The totals so far, kept when a phase is interrupted."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def add(self, passed, failed):
+        self.passed += passed
+        self.failed += failed
+
+
+def ignore_signals():
+    """For the cleanup: a second SIGTERM (timeout(1) signals the whole
+    process group, make passes on another) must not cut it short."""
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def e2e_phase(build, args, tally):
     try:
         tests = [t for t in e2e_tests() if not args.filter or args.filter in "%s.%s" % (t[0], t[1])]
     except Exception:
         out("not ok - e2e: could not load the tests")
         diag(traceback.format_exc())
-        return 0, 1
+        tally.add(0, 1)
+        return
     if not tests:
-        return 0, 0
+        return
     if os.geteuid() != 0:
         out("not ok - e2e: the end-to-end tests need root (they start winrmd and make test accounts)")
-        return 0, 1
+        tally.add(0, 1)
+        return
     winrmd = os.path.join(build, "winrmd")
     if not os.access(winrmd, os.X_OK):
         out("not ok - e2e: %s is missing (make san); %d tests not run" % (winrmd, len(tests)))
-        return 0, 1
+        tally.add(0, 1)
+        return
     sys.path.insert(0, E2E_DIR)
     import harness
     for e in harness.remove_stale_accounts():
         out("# stale test account: " + e)
-    run_dir = tempfile.mkdtemp(prefix="owt-run-")
+    # Under /tmp, not $TMPDIR: the service account and the test users must
+    # be able to reach the configuration and the copy of winrmd in it.
+    run_dir = tempfile.mkdtemp(prefix="owt-run-", dir="/tmp")
     env = dict(os.environ, OWT_RUN_DIR=run_dir, PYTHONDONTWRITEBYTECODE="1")
     fx = None
-    passed = failed = 0
     try:
         try:
             fx = harness.Fixture.create(run_dir)
         except Exception:
             out("not ok - e2e: could not create the test accounts")
             diag(traceback.format_exc())
-            return 0, 1
+            tally.add(0, 1)
+            return
         for mod, func, path in tests:
-            if run_e2e(path, mod, func, run_dir, env, args.verbose):
-                passed += 1
-            else:
-                failed += 1
+            ok = run_e2e(path, mod, func, run_dir, env, args.verbose)
+            tally.add(int(ok), int(not ok))
     finally:
+        ignore_signals()
         child = CURRENT
         kill_leftovers(run_dir, first=(lambda: killpg(child.pid)) if child else None)
         errors = fx.destroy() if fx else []
@@ -352,7 +378,6 @@ def e2e_phase(build, args):
             shutil.rmtree(run_dir, ignore_errors=True)
         else:
             out("# kept %s" % run_dir)
-    return passed, failed
 
 
 if __name__ == "__main__":

@@ -60,13 +60,11 @@ SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 A_CREATE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
 A_DELETE = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
-A_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
 A_COMMAND = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command"
 A_SEND = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send"
 A_RECEIVE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive"
 A_SIGNAL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Signal"
 SIGNAL_TERMINATE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate"
-STATE_DONE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
 PROTOCOL_VERSION = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
 
 CODE_TIMED_OUT = 2150858793
@@ -124,24 +122,29 @@ def build_dir():
     return os.path.abspath(os.environ.get("OWT_BUILD") or os.path.join(REPO, "build", "san"))
 
 
-_WINRMD_COPY = None
-
-
 def winrmd_path():
-    """A copy of the built winrmd in a world-traversable directory: the
-    service account and the test users must be able to execute it (the
-    network process and the hosts re-execute it), and a checkout may sit
-    under a private directory (a fresh clone in a 0700 mktemp, a home)."""
-    global _WINRMD_COPY
-    if _WINRMD_COPY is None:
-        import atexit
-        d = tempfile.mkdtemp(prefix="owt-bin-")
-        os.chmod(d, 0o755)
-        _WINRMD_COPY = os.path.join(d, "winrmd")
-        shutil.copy2(os.path.join(build_dir(), "winrmd"), _WINRMD_COPY)
-        os.chmod(_WINRMD_COPY, 0o755)
-        atexit.register(lambda: shutil.rmtree(d, True))
-    return _WINRMD_COPY
+    """The built winrmd, copied once per run into the run directory (0755):
+    the service account and the test users must be able to execute it (the
+    network process and the hosts re-execute /proc/self/exe), and a
+    checkout may sit under a private directory (a fresh clone in a 0700
+    mktemp, a home). The copy goes away with the run directory."""
+    src = os.path.join(build_dir(), "winrmd")
+    check(os.access(src, os.X_OK), "%s is missing: build with `make san`" % src)
+    bin_dir = os.path.join(fixture().run_dir, "bin")
+    exe = os.path.join(bin_dir, "winrmd")
+    st = os.stat(src)
+    try:
+        cp = os.stat(exe)
+        if (cp.st_size, int(cp.st_mtime)) == (st.st_size, int(st.st_mtime)):
+            return exe
+    except FileNotFoundError:
+        pass
+    os.makedirs(bin_dir, mode=0o755, exist_ok=True)
+    os.chmod(bin_dir, 0o755)
+    shutil.copy2(src, exe + ".tmp")
+    os.chmod(exe + ".tmp", 0o755)
+    os.replace(exe + ".tmp", exe)  # never overwrite a binary a service may be re-executing
+    return exe
 
 
 # ---------------------------------------------------------------------------
@@ -229,11 +232,10 @@ class User:
 
 
 class Fixture:
-    def __init__(self, run_dir, suffix, users, users_group, admins_group, owner_pid):
+    def __init__(self, run_dir, suffix, users, users_group, admins_group):
         self.run_dir, self.suffix = run_dir, suffix
         self.users = users
         self.users_group, self.admins_group = users_group, admins_group
-        self.owner_pid = owner_pid
 
     @property
     def cert(self):
@@ -264,7 +266,7 @@ class Fixture:
             suffix = secrets.token_hex(3)[:5]
             if not _name_taken("%s%s_a" % (USER_PREFIX, suffix)):
                 break
-        fx = cls(run_dir, suffix, {}, "owt_users_" + suffix, "owt_admins_" + suffix, os.getpid())
+        fx = cls(run_dir, suffix, {}, "owt_users_" + suffix, "owt_admins_" + suffix)
         try:
             for g in (fx.users_group, fx.admins_group):
                 _run(["groupadd", g])
@@ -288,7 +290,7 @@ class Fixture:
         return fx
 
     def save(self):
-        data = {"run_dir": self.run_dir, "suffix": self.suffix, "owner_pid": self.owner_pid,
+        data = {"run_dir": self.run_dir, "suffix": self.suffix,
                 "users_group": self.users_group, "admins_group": self.admins_group,
                 "users": {r: [u.name, u.password] for r, u in self.users.items()}}
         path = os.path.join(self.run_dir, "fixture.json")
@@ -301,8 +303,7 @@ class Fixture:
         with open(os.path.join(run_dir, "fixture.json")) as f:
             d = json.load(f)
         users = {r: User(r, n, p) for r, (n, p) in d["users"].items()}
-        return cls(d["run_dir"], d["suffix"], users, d["users_group"], d["admins_group"],
-                   d["owner_pid"])
+        return cls(d["run_dir"], d["suffix"], users, d["users_group"], d["admins_group"])
 
     def destroy(self):
         """Removes the accounts and groups (killing what still runs as them)."""
@@ -399,7 +400,7 @@ def fixture():
             _FIXTURE = Fixture.load(run_dir)
         else:
             import atexit
-            run_dir = tempfile.mkdtemp(prefix="owt-run-")
+            run_dir = tempfile.mkdtemp(prefix="owt-run-", dir="/tmp")  # reachable by all
             _FIXTURE = Fixture.create(run_dir)
             atexit.register(lambda: (finish(), _FIXTURE.destroy(), shutil.rmtree(run_dir, True)))
     return _FIXTURE
@@ -523,9 +524,7 @@ class Service:
 
     # -- lifecycle
     def start(self):
-        exe = winrmd_path()
-        check(os.access(exe, os.X_OK), "%s is missing: build with `make san`" % exe)
-        argv = [exe, "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
+        argv = [winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
         if os.environ.get("OWT_DEBUG"):
             argv.append("--debug")
         log = open(self.log_path, "ab")

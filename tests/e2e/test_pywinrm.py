@@ -75,8 +75,7 @@ def test_command_longer_than_operation_timeout():
     secs = time.monotonic() - t0
     h.eq((out, err, code), (b"done\n", b"", 0), "result")
     h.check(secs >= 5.5, "the command took %.1fs, less than its sleep" % secs)
-    h.check(len(timeouts) >= 2, "expected at least 2 TimedOut faults in 6 s with PT2S, got %d"
-            % len(timeouts))
+    h.check(len(timeouts) >= 1, "no TimedOut fault in 6 s with OperationTimeout PT2S")
 
 
 def test_admin_group_member_runs_as_self():
