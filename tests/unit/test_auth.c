@@ -10,22 +10,11 @@
 
 #include "auth/auth.h"
 #include "common/util.h"
+#include "check.h"
 
 /* auth.c's test-only clock hook (deliberately not in auth.h). */
 extern void auth_set_clock(uint64_t (*now_ms)(void));
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-	} while (0)
 
 static uint64_t fake_now = 1000000;
 static uint64_t fake_clock(void)

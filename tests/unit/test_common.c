@@ -6,18 +6,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-	} while (0)
 
 static void test_buf(void)
 {

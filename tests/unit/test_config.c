@@ -9,19 +9,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-	} while (0)
 
 /* The text of a buffer as a C string (buffers here are never full). */
 static const char *str(struct buf *b)

@@ -15,20 +15,8 @@
 #include "host/host.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_shell.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-		fflush(stdout);                                                                    \
-	} while (0)
 
 #define WAIT_MS 10000     /* the longest any single reply may take */
 #define MAX_STASH 16      /* replies that arrived while waiting for another */

@@ -6,19 +6,8 @@
 #include <time.h>
 
 #include "http/http1.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-	} while (0)
 
 #define MAX_BODY (500 * 1024)
 

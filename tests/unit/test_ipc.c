@@ -10,18 +10,8 @@
 
 #include "common/log.h"
 #include "ipc/ipc.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-	} while (0)
 
 static enum err recv_wait(struct ipc_peer *p, struct ipc_msg *m)
 {

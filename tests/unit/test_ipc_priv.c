@@ -7,19 +7,8 @@
 #include "common/buf.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_priv.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                  \
-	do {                                               \
-		if (cond) {                                \
-			passed++;                          \
-			printf("ok - %s\n", name);         \
-		} else {                                   \
-			failed++;                          \
-			printf("not ok - %s (line %d)\n", name, __LINE__); \
-		}                                          \
-	} while (0)
 
 #define BODY_MAX (IPC_MAX_MSG - IPC_HEADER_LEN)
 

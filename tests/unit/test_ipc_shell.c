@@ -8,19 +8,8 @@
 #include "common/buf.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_shell.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-			printf("ok - %s\n", name);                                                 \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
-		}                                                                                  \
-	} while (0)
 
 #define SID "0D6FCA9D-2D40-44C3-B691-E665BE7AA687"
 #define CID "b0973e54-434e-4d99-b4be-ade584ce3bfb"

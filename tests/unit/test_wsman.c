@@ -13,19 +13,8 @@
 #include "common/err.h"
 #include "shell/shell_ops.h"
 #include "wsman/wsman.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(name, cond)                                                            \
-	do {                                                                         \
-		if (cond) {                                                          \
-			passed++;                                                    \
-			printf("ok - %s\n", name);                                   \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);   \
-		}                                                                    \
-	} while (0)
 
 #define STREQ(a, b) ((a) && (b) && strcmp((a), (b)) == 0)
 
