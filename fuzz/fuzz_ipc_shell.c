@@ -30,6 +30,12 @@ static void same(const uint8_t *data, size_t size, struct buf *out, enum err e)
 		buf_clear(&in);                                                                    \
 	} while (0)
 
+/* ROUND_TRIP passes the decoded message by address. */
+static enum err shells_left_encode(struct buf *out, const uint32_t *shells)
+{
+	return ipc_shells_left_encode(out, *shells);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   ipc_shell_receive_reply_encode, (void)0);
 	ROUND_TRIP(struct shell_signal_req, ipc_shell_signal_decode, ipc_shell_signal_encode, (void)0);
 	ROUND_TRIP(struct shell_delete_req, ipc_shell_delete_decode, ipc_shell_delete_encode, (void)0);
+	ROUND_TRIP(uint32_t, ipc_shells_left_decode, shells_left_encode, (void)0);
 
 	/* A reply: the status, then (on ERR_OK) what follows it. */
 	buf_init(&reply, IPC_MAX_MSG);

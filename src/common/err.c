@@ -33,7 +33,6 @@ static const struct {
 	[ERR_WSMAN_UNKNOWN_SHELL] = {ERRC_PROTO, "unknown shell"},
 	[ERR_WSMAN_UNKNOWN_COMMAND] = {ERRC_PROTO, "unknown command"},
 	[ERR_WSMAN_INVALID_PARAMETER] = {ERRC_PROTO, "invalid parameter"},
-	[ERR_WSMAN_IDLETIMEOUT_BOUNDS] = {ERRC_PROTO, "IdleTimeOut out of bounds"},
 	[ERR_WSMAN_TIMED_OUT] = {ERRC_BLOCKED, "operation timed out"},
 	[ERR_WSMAN_ENCODING_LIMIT] = {ERRC_PROTO, "encoding limit"},
 	[ERR_WSMAN_MAX_ENVELOPE] = {ERRC_PROTO, "MaxEnvelopeSize too small"},

@@ -49,7 +49,6 @@ enum err {
 	ERR_WSMAN_UNKNOWN_SHELL,      /* w:InvalidSelectors: no such shell for this user */
 	ERR_WSMAN_UNKNOWN_COMMAND,    /* w:InvalidSelectors: no such command in the shell */
 	ERR_WSMAN_INVALID_PARAMETER,  /* w:InvalidParameter, code 87 */
-	ERR_WSMAN_IDLETIMEOUT_BOUNDS, /* IdleTimeOut outside what the service allows */
 	ERR_WSMAN_TIMED_OUT,          /* w:TimedOut: Receive long poll expired ("poll again") */
 	ERR_WSMAN_ENCODING_LIMIT,     /* w:EncodingLimit: envelope over the limit after parsing */
 	ERR_WSMAN_MAX_ENVELOPE,       /* client's MaxEnvelopeSize too small for any reply */

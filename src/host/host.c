@@ -92,6 +92,23 @@ static void host_answer(void *arg, uint32_t id, enum err status, const struct sh
 	buf_clear(&out);
 }
 
+/* The engine ended a shell on its own: the network process counts them
+ * to know when this host may close. */
+static void host_shell_ended(void *arg, uint32_t shells_left)
+{
+	struct host *h = arg;
+	struct buf out;
+
+	buf_init(&out, IPC_MAX_MSG);
+	if (ipc_shells_left_encode(&out, shells_left) != ERR_OK)
+		host_stop(h, "cannot encode a message");
+	else if (ipc_send(&h->peer, IPC_SHELLS_LEFT, 0, &out, NULL, 0) != ERR_OK)
+		host_stop(h, "cannot send a message");
+	else
+		host_write_interest(h);
+	buf_clear(&out);
+}
+
 /* A whole datagram that ends early is as malformed as one with junk. */
 static enum err decoded(enum err e)
 {
@@ -264,7 +281,7 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	}
 	h.ev_read = event_new(h.base, net_fd, EV_READ | EV_PERSIST, host_readable, &h);
 	h.ev_write = event_new(h.base, net_fd, EV_WRITE | EV_PERSIST, host_writable, &h);
-	h.eng = shell_engine_new(h.base, host_answer, &h);
+	h.eng = shell_engine_new(h.base, host_answer, host_shell_ended, &h);
 	if (!h.ev_read || !h.ev_write || !h.eng || event_add(h.ev_read, NULL) < 0) {
 		log_warnx("host: cannot set up the event loop");
 		goto out;

@@ -44,6 +44,7 @@ enum ipc_type {
 	IPC_SHELL_DELETE = 13, /* struct shell_delete_req */
 	/* host -> net */
 	IPC_SHELL_REPLY = 14, /* u32 enum err, then the reply of the request with the same id */
+	IPC_SHELLS_LEFT = 15, /* u32 shells the host holds, after it ended one on its own; id 0 */
 	IPC_TYPE_COUNT
 };
 

@@ -360,3 +360,14 @@ enum err ipc_shell_status_decode(struct buf *in, enum err *status)
 	*status = (enum err)v;
 	return ERR_OK;
 }
+
+enum err ipc_shells_left_encode(struct buf *out, uint32_t shells)
+{
+	return buf_put_u32(out, shells);
+}
+
+enum err ipc_shells_left_decode(struct buf *in, uint32_t *shells)
+{
+	TRY(buf_get_u32(in, shells));
+	return end_of_body(in);
+}

@@ -43,4 +43,8 @@ enum err ipc_shell_delete_decode(struct buf *in, struct shell_delete_req *m);
 enum err ipc_shell_status_encode(struct buf *out, enum err status);
 enum err ipc_shell_status_decode(struct buf *in, enum err *status);
 
+/* IPC_SHELLS_LEFT: the host's count of shells; no trailing bytes. */
+enum err ipc_shells_left_encode(struct buf *out, uint32_t shells);
+enum err ipc_shells_left_decode(struct buf *in, uint32_t *shells);
+
 #endif

@@ -202,6 +202,18 @@ bad:
 	buf_clear(&body);
 }
 
+/* Messages on the channel keep their order, so the host's count is
+ * current with every reply already handled. */
+static void host_shells_left(struct user_host *h, struct ipc_msg *m)
+{
+	uint32_t shells;
+
+	if (ipc_shells_left_decode(&m->body, &shells) == ERR_OK)
+		h->shells = shells;
+	else
+		log_warnx("malformed shell count from the host of %s", h->user);
+}
+
 static void host_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct user_host *h = arg;
@@ -222,6 +234,11 @@ static void host_cb(evutil_socket_t fd, short what, void *arg)
 					  e == ERR_FORMAT ? " (sent a forbidden message)" : "");
 				host_fail_all(h, ERR_WSMAN_HOST_GONE);
 				return;
+			}
+			if (m.type == IPC_SHELLS_LEFT) {
+				host_shells_left(h, &m);
+				ipc_msg_clear(&m);
+				continue;
 			}
 			struct pending *p = net_pending_take(&h->pending, m.id);
 			if (p && p->conn)

@@ -34,6 +34,7 @@
  * not count finished commands, each of which may still hold output. */
 #define SHELL_MAX_SHELLS 1024
 #define SHELL_MAX_COMMANDS 1024 /* per shell, running or finished */
+#define SHELL_MAX_KILLED 256
 /* Timers beyond this are as good as never and stay clear of time_t overflow. */
 #define SHELL_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
 
@@ -68,8 +69,11 @@ struct command {
 	struct shell *shell;
 	char id[SHELL_ID_LEN + 1];
 	pid_t pid;
-	int reaped;         /* waitpid returned it: pid and process group are no longer ours */
-	uint32_t exit_code; /* valid once reaped */
+	/* The leader has exited. It stays a zombie, unreaped, until the
+	 * command is released, so that its pid and process group cannot be
+	 * reused and the release can still kill jobs it left running. */
+	int exited;
+	uint32_t exit_code; /* valid once exited */
 	int in_fd;          /* -1 once stdin is closed */
 	struct event *ev_in;
 	struct stdin_send *in_head, *in_tail;
@@ -104,7 +108,11 @@ struct shell_engine {
 	struct shell_limits limits;
 	struct shell *shells;
 	uint32_t nshells;
+	/* Released leaders that were still dying when killed; sigchld reaps them. */
+	pid_t killed[SHELL_MAX_KILLED];
+	uint32_t nkilled;
 	shell_answer_fn *answer; /* NULL while the engine is torn down */
+	shell_ended_fn *ended;
 	void *arg;
 	char user[64];
 };
@@ -176,7 +184,7 @@ static enum err lookup(struct shell_engine *e, const char *shell_id, const char 
 
 static int command_finished(const struct command *c)
 {
-	return c->reaped && c->out_fd[SHELL_STDOUT] < 0 && c->out_fd[SHELL_STDERR] < 0;
+	return c->exited && c->out_fd[SHELL_STDOUT] < 0 && c->out_fd[SHELL_STDERR] < 0;
 }
 
 /* Reads while the buffer has room, pauses both pipes when it is full. */
@@ -412,17 +420,32 @@ static void stdin_writable(evutil_socket_t fd, short what, void *arg)
 
 /* --- commands --- */
 
-/* Ends a command: kills its process group unless it was reaped (after
- * that the id may belong to someone else), answers whatever still waits
- * on it with status, and frees it. */
+/* Reaps a released leader, or remembers it if SIGKILL has not landed yet.
+ * When the list is full it waits: the process was sent SIGKILL and cannot
+ * stop that from landing. */
+static void reap_or_defer(struct shell_engine *e, pid_t pid)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, NULL, e->nkilled < SHELL_MAX_KILLED ? WNOHANG : 0)) < 0 &&
+	       errno == EINTR)
+		;
+	if (r == 0)
+		e->killed[e->nkilled++] = pid;
+}
+
+/* Ends a command: kills whatever still runs in its process group (the
+ * leader, or jobs it left in the background, as Windows ends a shell's job
+ * object), answers whatever still waits on it with status, and frees it. */
 static void command_release(struct command *c, enum err status)
 {
+	struct shell_engine *e = c->shell->eng;
 	struct command **pp = &c->shell->commands;
 
-	if (!c->reaped) {
-		killpg(c->pid, SIGKILL);
+	killpg(c->pid, SIGKILL);
+	if (!c->exited)
 		log_info("command %s in shell %s killed", c->id, c->shell->id);
-	}
+	reap_or_defer(e, c->pid);
 	if (c->parked)
 		receive_fail(c, status);
 	stdin_drop(c, status);
@@ -442,11 +465,11 @@ static void command_release(struct command *c, enum err status)
 	free(c);
 }
 
-static void command_exited(struct command *c, int status)
+static void command_exited(struct command *c, const siginfo_t *si)
 {
-	c->reaped = 1;
-	c->exit_code = WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status)
-					 : 128 + (uint32_t)WTERMSIG(status);
+	c->exited = 1;
+	c->exit_code = si->si_code == CLD_EXITED ? (uint32_t)si->si_status
+						  : 128 + (uint32_t)si->si_status;
 	log_info("command %s in shell %s exited with %u", c->id, c->shell->id, c->exit_code);
 	/* Its input has no reader left that we answer for. */
 	stdin_close(c);
@@ -457,17 +480,22 @@ static void command_exited(struct command *c, int status)
 static void sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct shell_engine *e = arg;
-	pid_t pid;
-	int status;
 
 	(void)sig, (void)what;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		/* Commands released by terminate or Delete are reaped here too. */
-		for (struct shell *s = e->shells; s; s = s->next)
-			for (struct command *c = s->commands; c; c = c->next)
-				if (c->pid == pid && !c->reaped)
-					command_exited(c, status);
+	/* Looks without reaping (WNOWAIT): see struct command. */
+	for (struct shell *s = e->shells; s; s = s->next) {
+		for (struct command *c = s->commands; c; c = c->next) {
+			siginfo_t si = {0};
+			if (!c->exited && waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == c->pid)
+				command_exited(c, &si);
+		}
 	}
+	for (uint32_t i = 0; i < e->nkilled;)
+		if (waitpid(e->killed[i], NULL, WNOHANG) != 0)
+			e->killed[i] = e->killed[--e->nkilled];
+		else
+			i++;
 }
 
 /* What the child needs, prepared before fork: after it only
@@ -673,7 +701,7 @@ static int commands_full(const struct shell *s, uint32_t max_running)
 	uint32_t running = 0, held = 0;
 
 	for (const struct command *c = s->commands; c; c = c->next) {
-		running += !c->reaped;
+		running += !c->exited;
 		held++;
 	}
 	return (max_running && running >= max_running) || held >= SHELL_MAX_COMMANDS;
@@ -819,11 +847,11 @@ enum err shell_signal(struct shell_engine *e, const struct shell_signal_req *req
 		command_release(c, ERR_OK);
 		return ERR_OK;
 	case SHELL_SIGNAL_CTRL_C:
-		if (!c->reaped)
+		if (!c->exited)
 			killpg(c->pid, SIGINT);
 		return ERR_OK;
 	case SHELL_SIGNAL_CTRL_BREAK:
-		if (!c->reaped)
+		if (!c->exited)
 			killpg(c->pid, SIGQUIT);
 		return ERR_OK;
 	default:
@@ -863,6 +891,7 @@ static void shell_destroy(struct shell *sh, const char *reason, enum err status)
 static void shell_idle(evutil_socket_t fd, short what, void *arg)
 {
 	struct shell *sh = arg;
+	struct shell_engine *e = sh->eng;
 
 	(void)fd, (void)what;
 	/* A pending long poll is activity (WSMAN_CMDSHELL_OPTION_KEEPALIVE). */
@@ -873,12 +902,17 @@ static void shell_idle(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	shell_destroy(sh, "idle", ERR_WSMAN_UNKNOWN_SHELL);
+	e->ended(e->arg, e->nshells);
 }
 
 static void shell_runtime(evutil_socket_t fd, short what, void *arg)
 {
+	struct shell *sh = arg;
+	struct shell_engine *e = sh->eng;
+
 	(void)fd, (void)what;
-	shell_destroy(arg, "run time", ERR_WSMAN_UNKNOWN_SHELL);
+	shell_destroy(sh, "run time", ERR_WSMAN_UNKNOWN_SHELL);
+	e->ended(e->arg, e->nshells);
 }
 
 static void shell_arm_runtime(struct shell *sh)
@@ -995,7 +1029,8 @@ enum err shell_delete(struct shell_engine *e, const struct shell_delete_req *req
 
 /* --- engine --- */
 
-struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *fn, void *arg)
+struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *fn,
+				      shell_ended_fn *ended, void *arg)
 {
 	struct shell_engine *e = calloc(1, sizeof(*e));
 	struct passwd *pw;
@@ -1004,6 +1039,7 @@ struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *
 		return NULL;
 	e->base = base;
 	e->answer = fn;
+	e->ended = ended;
 	e->arg = arg;
 	e->limits = shell_default_limits;
 	if ((pw = getpwuid(getuid())))

@@ -25,8 +25,13 @@ struct shell_engine;
 typedef void shell_answer_fn(void *arg, uint32_t req_id, enum err status,
 			     const struct shell_receive_reply *reply);
 
+/* Tells of a shell the engine ended on its own (IdleTimeout,
+ * MaxShellRunTime), with the number of shells left. */
+typedef void shell_ended_fn(void *arg, uint32_t shells_left);
+
 /* Starts with Windows' Winrs defaults until shell_engine_set_limits. */
-struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *answer, void *arg);
+struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *answer,
+				      shell_ended_fn *ended, void *arg);
 /* Kills every command's process group and frees every shell, answering
  * nothing (the channel is gone). */
 void shell_engine_free(struct shell_engine *e);

@@ -98,10 +98,6 @@ static const struct fault_def faults[ERR_COUNT] = {
 				       "identifier. "},
 	[ERR_WSMAN_INVALID_PARAMETER] = {500, 0, "w:InvalidParameter", "InvalidValue", 87, 1, TEXT_PARAMETER,
 					 NULL},
-	[ERR_WSMAN_IDLETIMEOUT_BOUNDS] = {500, 0, "w:InvalidParameter", NULL, 2150859250u, 0,
-					  "The WS-Management service cannot process the request. The "
-					  "requested IdleTimeout is outside the allowed range. ",
-					  NULL},
 	/* masterzen retries a Receive when the text contains
 	 * "OperationTimeout"; pywinrm when Code is 2150858793. */
 	[ERR_WSMAN_TIMED_OUT] = {500, 1, "w:TimedOut", NULL, 2150858793u, 0,

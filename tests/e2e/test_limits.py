@@ -63,3 +63,22 @@ def test_pid_file():
         time.sleep(0.1)
     with open(path) as f:
         h.eq(f.read().strip(), str(svc.pid), "pid in winrmd.pid")
+
+
+def test_idle_shell_reaped():
+    """A shell nobody talks to for its IdleTimeOut (pywinrm's idle_timeout,
+    in seconds) is deleted, which frees its place under MaxShellsPerUser."""
+    from winrm.exceptions import WinRMError
+    svc = h.service({"Winrs/MaxShellsPerUser": "1"})
+    a = h.user("a")
+    p = h.protocol(svc, a)
+    mark = svc.log_mark()
+    shell_id = p.open_shell(idle_timeout=1)
+    svc.wait_for_log(r"shell %s of %s deleted: idle" % (shell_id, a.name), timeout=10, since=mark)
+    try:
+        p.run_command(shell_id, "true")
+        raise h.TestFailure("a command ran in a shell deleted as idle")
+    except WinRMError as exc:
+        h.eq(h.wsman_error_code(exc), h.CODE_INVALID_SELECTORS, "WSManFault Code for the deleted shell")
+    out, _, code = h.run_cmd(p, "echo room")
+    h.eq((out, code), (b"room\n", 0), "a new shell within MaxShellsPerUser=1")

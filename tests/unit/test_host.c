@@ -703,6 +703,87 @@ static void test_delete_kills(void)
 	CHECK("delete kills: process gone and reaped", pid > 0 && process_gone(pid, 0));
 }
 
+/* A job the command left in the background dies with the command's
+ * release (terminate, or Delete of its shell), as a Windows shell's job
+ * object ends every process in it; the leader exited long before. */
+static void test_background_jobs(void)
+{
+	struct shell_create_reply rep;
+	char cid[SHELL_ID_LEN + 1];
+	struct output o;
+	pid_t job;
+	const char *line = "sleep 30 >/dev/null 2>&1 & echo $!";
+
+	CHECK("background: shell", create_shell(NULL, 0, NULL, NULL, &rep) == ERR_OK);
+	for (int round = 0; round < 2; round++) {
+		CHECK("background: command", run_sh(rep.shell_id, line, cid) == ERR_OK);
+		job = read_pid(rep.shell_id, cid);
+		output_init(&o);
+		collect(rep.shell_id, cid, 60000, &o);
+		CHECK("background: leader done, job alive", o.done && o.exit_code == 0 && job > 0 &&
+			  kill(job, 0) == 0);
+		output_clear(&o);
+		if (round == 0)
+			CHECK("background: terminate ok", sig(rep.shell_id, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
+		else
+			CHECK("background: delete ok", simple_reply(send_delete(rep.shell_id)) == ERR_OK);
+		/* The job is not the host's child: whoever inherited it reaps it. */
+		CHECK(round == 0 ? "background: terminate killed the job" : "background: delete killed the job",
+		      job > 0 && process_gone(job, 1));
+	}
+}
+
+/* The count in the next IPC_SHELLS_LEFT message, or -1 if none came. */
+static long shells_left(int timeout_ms)
+{
+	uint64_t deadline = util_now_ms() + (uint64_t)timeout_ms;
+	struct ipc_msg m;
+	uint32_t n;
+	long r = -1;
+
+	for (int rounds = 0; rounds < 1000 && r < 0 && util_now_ms() < deadline; rounds++) {
+		for (int i = 0; i < net.nstash && r < 0; i++) {
+			if (net.stash[i].type != IPC_SHELLS_LEFT)
+				continue;
+			m = net.stash[i];
+			net.stash[i] = net.stash[--net.nstash];
+			if (ipc_shells_left_decode(&m.body, &n) == ERR_OK)
+				r = n;
+			ipc_msg_clear(&m);
+		}
+		if (r < 0) {
+			/* Waiting for a reply that never comes stashes what arrives. */
+			if (wait_reply(UINT32_MAX, 50, &m) == ERR_OK)
+				ipc_msg_clear(&m);
+		}
+	}
+	return r;
+}
+
+static void test_shells_left(void)
+{
+	struct shell_create_reply r1, r2;
+	long n;
+	int counted = 1;
+
+	/* Earlier tests' idle and run time deletions were told too. */
+	for (int i = 0; i < MAX_STASH && shells_left(300) >= 0; i++)
+		;
+	CHECK("shells left: idle shell", create_shell(NULL, 300, NULL, NULL, &r1) == ERR_OK);
+	CHECK("shells left: other shell", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK);
+	n = shells_left(5000);
+	CHECK("shells left: idle deletion told, the other shell left", n >= 1);
+	/* Run time ends every shell, each one told with the count after it. */
+	settings(30, 2147483647, 7200000, 200);
+	for (long want = n - 1; want >= 0 && counted; want--)
+		counted = shells_left(5000) == want;
+	CHECK("shells left: run time deletions told down to none", n >= 1 && counted);
+	settings(30, 2147483647, 7200000, 2147483647);
+	CHECK("shells left: a client's Delete is answered, not told",
+	      create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK &&
+		      simple_reply(send_delete(r2.shell_id)) == ERR_OK && shells_left(300) == -1);
+}
+
 static void test_channel_close(void)
 {
 	struct shell_create_reply rep;
@@ -742,7 +823,9 @@ int main(void)
 	test_unknown_ids(rep.shell_id);
 	test_create_options();
 	test_delete_kills();
+	test_background_jobs();
 	test_limits(rep.shell_id);
+	test_shells_left();
 	test_channel_close();
 	for (int i = 0; i < net.nstash; i++)
 		ipc_msg_clear(&net.stash[i]);

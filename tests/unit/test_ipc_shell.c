@@ -413,6 +413,24 @@ static void test_signal_delete_status(void)
 	buf_clear(&b);
 }
 
+static void test_shells_left(void)
+{
+	struct buf b;
+	uint32_t n = 0;
+
+	buf_init(&b, 64);
+	CHECK("shells left: round trip", ipc_shells_left_encode(&b, 29) == ERR_OK &&
+						 ipc_shells_left_decode(&b, &n) == ERR_OK && n == 29);
+	buf_reset(&b);
+	buf_put_u32(&b, 1);
+	buf_put_u8(&b, 0);
+	CHECK("shells left: trailing byte -> ERR_FORMAT", ipc_shells_left_decode(&b, &n) == ERR_FORMAT);
+	buf_reset(&b);
+	buf_put_u8(&b, 0);
+	CHECK("shells left: short -> ERR_INCOMPLETE", ipc_shells_left_decode(&b, &n) == ERR_INCOMPLETE);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_limits();
@@ -423,6 +441,7 @@ int main(void)
 	test_receive();
 	test_receive_reply();
 	test_signal_delete_status();
+	test_shells_left();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
