@@ -6,7 +6,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
-PKGS    := libxml-2.0 openssl libevent_core libevent_openssl
+PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -22,13 +22,13 @@ LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
              src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
-             src/shell/*.c)
+             src/shell/*.c src/client/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-PROGS := $(BUILD)/winrmd $(BUILD)/winrm
+PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs
 
 all: $(PROGS) $(UNIT_BIN)
 
@@ -45,6 +45,9 @@ $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
 
 $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/libopenwinrm.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libopenwinrm.a
 	@mkdir -p $(dir $@)

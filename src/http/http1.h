@@ -1,5 +1,6 @@
 /* http1: HTTP/1.1 request parsing (over Debian's libhttp-parser) and
- * response writing. No I/O: the network process feeds bytes in and writes
+ * response writing for the service; request writing and response parsing
+ * for the client library. No I/O: the network process feeds bytes in and writes
  * the bytes out. One request at a time: the parser pauses after each
  * complete message, so pipelined requests wait their turn. Limits are
  * checked where bytes pile up: the header block against
@@ -60,5 +61,41 @@ struct http1_header {
 enum err http1_response(struct buf *out, int status, const struct http1_header *extra,
 			size_t nextra, const char *content_type, const void *body, size_t body_len,
 			int keep_alive);
+
+/* ---- the client's half ---- */
+
+#define HTTP1_MAX_CHALLENGE_BYTES 16384
+
+struct http1_response {
+	int status;
+	int keep_alive;
+	char content_type[256];
+	/* Every WWW-Authenticate value, each ended by a NUL, in order. */
+	char challenges[HTTP1_MAX_CHALLENGE_BYTES];
+	size_t challenges_len;
+	struct buf body;
+};
+
+struct http1_response_parser;
+
+struct http1_response_parser *http1_response_parser_new(size_t max_body);
+void http1_response_parser_free(struct http1_response_parser *p);
+/* Feeds bytes of a response. ERR_OK with *resp once it is whole (valid
+ * until http1_response_parser_next), ERR_INCOMPLETE for more, ERR_FORMAT
+ * for a malformed response, ERR_LIMIT for one over the limits. */
+enum err http1_response_parse(struct http1_response_parser *p, const uint8_t *data, size_t len,
+			      size_t *consumed, struct http1_response **resp);
+/* The server closed the connection: a body that runs to the close ends
+ * here; anything else unfinished is ERR_FORMAT (nothing read: ERR_IO). */
+enum err http1_response_eof(struct http1_response_parser *p, struct http1_response **resp);
+void http1_response_parser_next(struct http1_response_parser *p);
+/* The next WWW-Authenticate value after prev (NULL: the first), or NULL. */
+const char *http1_response_challenge(const struct http1_response *r, const char *prev);
+
+/* Appends a whole request with Host, the extra headers, Content-Type (if
+ * given) and Content-Length. */
+enum err http1_request_write(struct buf *out, const char *method, const char *path, const char *host,
+			     const struct http1_header *extra, size_t nextra, const char *content_type,
+			     const void *body, size_t body_len);
 
 #endif

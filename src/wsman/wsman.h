@@ -122,4 +122,43 @@ uint32_t wsman_receive_budget(uint64_t max_envelope_size);
 int wsman_fault(struct buf *out, enum err e, const char *relates_to, const char *machine);
 int wsman_http_status(enum err e);
 
+/* ---- the client side (wsman/client.c) ----
+ * Requests in the shape Windows' client sends them; replies are parsed
+ * with wsman_parse and read with the wsman_client_* readers below. */
+struct wsman_client_header {
+	const char *to;                /* the endpoint URL */
+	uint64_t operation_timeout_ms; /* w:OperationTimeout */
+	uint32_t max_envelope_size;    /* w:MaxEnvelopeSize: the most the reply may be */
+};
+
+enum err wsman_client_identify(struct buf *out);
+enum err wsman_client_shell_create(struct buf *out, const struct wsman_client_header *h,
+				   const struct shell_create_req *r);
+enum err wsman_client_shell_command(struct buf *out, const struct wsman_client_header *h,
+				    const struct shell_command_req *r);
+enum err wsman_client_shell_send(struct buf *out, const struct wsman_client_header *h,
+				 const struct shell_send_req *r);
+enum err wsman_client_shell_receive(struct buf *out, const struct wsman_client_header *h,
+				    const char *shell_id, const char *command_id);
+enum err wsman_client_shell_signal(struct buf *out, const struct wsman_client_header *h,
+				   const struct shell_signal_req *r);
+enum err wsman_client_shell_delete(struct buf *out, const struct wsman_client_header *h,
+				   const char *shell_id);
+
+struct wsman_client_fault {
+	char subcode[64];  /* local name of the subcode, e.g. "TimedOut" */
+	uint32_t code;     /* f:WSManFault Code, 0 if absent */
+	char message[1024]; /* f:Message (else s:Reason), whitespace folded */
+};
+/* ERR_FORMAT unless the body is an s:Fault. */
+enum err wsman_client_fault(const struct wsman_request *resp, struct wsman_client_fault *f);
+enum err wsman_client_shell_created(const struct wsman_request *resp, char shell_id[SHELL_ID_LEN + 1]);
+enum err wsman_client_command_started(const struct wsman_request *resp,
+				      char command_id[SHELL_ID_LEN + 1]);
+/* Hands each rsp:Stream's decoded bytes to fn in order; *done and
+ * *exit_code from rsp:CommandState. */
+typedef void wsman_client_output_fn(void *arg, enum shell_stream stream, const uint8_t *data, size_t len);
+enum err wsman_client_received(const struct wsman_request *resp, wsman_client_output_fn *fn, void *arg,
+			       int *done, uint32_t *exit_code);
+
 #endif

@@ -1,0 +1,82 @@
+/* client_int: what the files of libwinrm share. Private to src/client/;
+ * the library's door is winrm.h. */
+#ifndef OPENWINRM_CLIENT_INT_H
+#define OPENWINRM_CLIENT_INT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "client/winrm.h"
+#include "common/buf.h"
+#include "config/config.h"
+#include "http/http1.h"
+#include "wsman/wsman.h"
+
+#define CLIENT_MAX_ENVELOPE 153600    /* w:MaxEnvelopeSize we ask for, as Windows' client */
+#define CLIENT_MAX_RESPONSE (8u << 20) /* the largest reply body we read */
+#define CLIENT_CONNECT_TIMEOUT_MS 21000 /* Windows' TCP connect gives up after about 21 s */
+#define CLIENT_REPLY_SLACK_MS 30000    /* beyond the OperationTimeout, for the reply to come */
+
+struct digest_state {
+	char *realm, *nonce, *opaque;
+	int sha256;     /* algorithm=SHA-256 (else MD5) */
+	int qop_auth;   /* the server offered qop="auth" */
+	uint32_t nc;    /* nonce count */
+};
+
+struct winrm_session {
+	/* the endpoint */
+	char url[1100];
+	char host[256];      /* without brackets */
+	char host_header[280];
+	char path[512];
+	char port[8];
+	int https;
+	int host_is_ip, host_is_local;
+	/* who and how */
+	char *user, *password;
+	enum winrm_auth auth;
+	unsigned flags;
+	uint32_t timeout_ms;
+	/* the connection */
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	char tls_problem[512]; /* why the certificate was not trusted */
+	struct http1_response_parser *parser;
+	struct buf req;
+	uint8_t rbuf[65536];
+	struct digest_state digest;
+	/* the last error */
+	char err[1200];
+	uint32_t fault_code;
+};
+
+/* Sets the session's error text; returns r. */
+enum winrm_result client_fail(struct winrm_session *s, enum winrm_result r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* POSTs an envelope and reads the reply. On WINRM_OK *resp is the parsed
+ * envelope of a 200 reply (free it with wsman_request_free). Faults become
+ * WINRM_E_FAULT / WINRM_E_TIMEOUT with the fault's text; refusals of the
+ * credentials become WINRM_E_AUTH with what the server offers. */
+enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope,
+			      struct wsman_request *resp);
+/* The raw body of a 200 reply to an unauthenticated or authenticated
+ * request (Identify, whose reply has no WS-Addressing header). */
+enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,
+				  struct buf *body);
+void client_disconnect(struct winrm_session *s);
+
+/* Digest (RFC 7616) from a WWW-Authenticate value. */
+enum err digest_challenge(struct digest_state *d, const char *challenge, int *stale);
+enum err digest_authorization(struct digest_state *d, const char *user, const char *password,
+			      const char *method, const char *uri, struct buf *out);
+void digest_clear(struct digest_state *d);
+
+/* The header every request starts with. */
+void client_header(const struct winrm_session *s, struct wsman_client_header *h);
+
+#endif

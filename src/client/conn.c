@@ -1,0 +1,543 @@
+/* conn: the session's keep-alive connection (TCP, TLS through OpenSSL),
+ * one HTTP exchange at a time, credentials on each request, and the
+ * translation of what went wrong into something a person can act on. */
+#include "client/client_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "common/util.h"
+
+#define CONTENT_TYPE_SOAP "application/soap+xml;charset=UTF-8"
+#define WSMAN_CODE_TIMED_OUT 2150858793u
+#define USER_AGENT "Microsoft WinRM Client"
+
+void client_disconnect(struct winrm_session *s)
+{
+	if (s->ssl) {
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* ---- TCP ---- */
+
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	for (int rounds = 0; rounds < 1000000; rounds++) {
+		uint64_t now = util_now_ms();
+		struct pollfd p = {.fd = fd, .events = events};
+		if (now >= deadline)
+			return 0;
+		int n = poll(&p, 1, (int)(deadline - now));
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+static enum winrm_result tcp_connect(struct winrm_session *s)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *ai = NULL;
+	uint64_t deadline = util_now_ms() + CLIENT_CONNECT_TIMEOUT_MS;
+	int rc, err = 0, timed_out = 0, one = 1;
+
+	if ((rc = getaddrinfo(s->host, s->port, &hints, &ai)) != 0)
+		return client_fail(s, WINRM_E_CONNECT, "cannot resolve %s: %s", s->host, gai_strerror(rc));
+	for (struct addrinfo *a = ai; a; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
+			int w = wait_fd(fd, POLLOUT, deadline);
+			socklen_t len = sizeof(err);
+			if (w > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				s->fd = fd;
+				break;
+			}
+			if (w == 0)
+				timed_out = 1;
+			else if (w < 0)
+				err = errno;
+		} else {
+			err = errno;
+		}
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	if (s->fd >= 0)
+		return WINRM_OK;
+	if (timed_out)
+		return client_fail(s, WINRM_E_CONNECT,
+				   "cannot connect to %s port %s: the connection timed out. Check that the "
+				   "host is up, that winrmd listens there and that no firewall drops the "
+				   "traffic",
+				   s->host, s->port);
+	if (err == ECONNREFUSED)
+		return client_fail(s, WINRM_E_CONNECT,
+				   "cannot connect to %s port %s: connection refused. No WinRM service "
+				   "listens there: check the port (HTTP 5985, HTTPS 5986), -usessl, and that "
+				   "the service runs (winrm quickconfig sets one up)",
+				   s->host, s->port);
+	return client_fail(s, WINRM_E_CONNECT, "cannot connect to %s port %s: %s", s->host, s->port,
+			   strerror(err ? err : EHOSTUNREACH));
+}
+
+/* ---- TLS ---- */
+
+static int chain_error(int e)
+{
+	switch (e) {
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_INVALID_CA:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Accepts what the flags say to skip, and remembers the first thing that
+ * was not accepted, for the message. */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct winrm_session *s = ssl ? SSL_get_app_data(ssl) : NULL;
+	int e = X509_STORE_CTX_get_error(x);
+
+	if (ok || !s)
+		return ok;
+	if (chain_error(e) && (s->flags & WINRM_FLAG_SKIP_CA_CHECK))
+		return 1;
+	if ((e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH) &&
+	    (s->flags & WINRM_FLAG_SKIP_CN_CHECK))
+		return 1;
+	if (!s->tls_problem[0]) {
+		if (chain_error(e))
+			snprintf(s->tls_problem, sizeof(s->tls_problem),
+				 "the server certificate is not trusted (%s). Install its CA in the "
+				 "system's trust store, or skip the check with -skipCAcheck",
+				 X509_verify_cert_error_string(e));
+		else if (e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH)
+			snprintf(s->tls_problem, sizeof(s->tls_problem),
+				 "the server certificate is not for %s (its subject and alternative names "
+				 "differ). Use the name in the certificate, or skip the check with "
+				 "-skipCNcheck",
+				 s->host);
+		else
+			snprintf(s->tls_problem, sizeof(s->tls_problem), "the server certificate was refused: %s",
+				 X509_verify_cert_error_string(e));
+	}
+	return 0;
+}
+
+static enum winrm_result tls_start(struct winrm_session *s)
+{
+	uint64_t deadline = util_now_ms() + CLIENT_CONNECT_TIMEOUT_MS;
+
+	if (!s->ctx) {
+		if (!(s->ctx = SSL_CTX_new(TLS_client_method())))
+			return client_fail(s, WINRM_E_TLS, "cannot set up TLS");
+		SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
+		SSL_CTX_set_default_verify_paths(s->ctx);
+		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_cb);
+	}
+	s->tls_problem[0] = 0;
+	if (!(s->ssl = SSL_new(s->ctx)) || !SSL_set_fd(s->ssl, s->fd))
+		return client_fail(s, WINRM_E_TLS, "cannot set up TLS");
+	SSL_set_app_data(s->ssl, s);
+	if (!s->host_is_ip)
+		SSL_set_tlsext_host_name(s->ssl, s->host);
+	X509_VERIFY_PARAM *param = SSL_get0_param(s->ssl);
+	if (s->host_is_ip)
+		X509_VERIFY_PARAM_set1_ip_asc(param, s->host);
+	else
+		X509_VERIFY_PARAM_set1_host(param, s->host, 0);
+	SSL_set_connect_state(s->ssl);
+	for (int rounds = 0; rounds < 10000; rounds++) {
+		ERR_clear_error();
+		int rc = SSL_do_handshake(s->ssl), w = 1;
+		if (rc == 1)
+			return WINRM_OK;
+		switch (SSL_get_error(s->ssl, rc)) {
+		case SSL_ERROR_WANT_READ: w = wait_fd(s->fd, POLLIN, deadline); break;
+		case SSL_ERROR_WANT_WRITE: w = wait_fd(s->fd, POLLOUT, deadline); break;
+		default:
+			if (s->tls_problem[0])
+				return client_fail(s, WINRM_E_TLS, "TLS with %s:%s failed: %s", s->host, s->port,
+						   s->tls_problem);
+			return client_fail(s, WINRM_E_TLS,
+					   "TLS with %s:%s failed (%s). Is it an HTTPS listener? For HTTP "
+					   "use http:// or leave out -usessl",
+					   s->host, s->port, ERR_reason_error_string(ERR_peek_last_error()) ?: "the connection closed");
+		}
+		if (w <= 0)
+			return client_fail(s, WINRM_E_TLS, "TLS with %s:%s timed out", s->host, s->port);
+	}
+	return client_fail(s, WINRM_E_TLS, "TLS with %s:%s did not finish", s->host, s->port);
+}
+
+static enum winrm_result connect_session(struct winrm_session *s)
+{
+	enum winrm_result r;
+
+	if (s->fd >= 0)
+		return WINRM_OK;
+	if ((r = tcp_connect(s)) != WINRM_OK)
+		return r;
+	if (s->https && (r = tls_start(s)) != WINRM_OK) {
+		client_disconnect(s);
+		return r;
+	}
+	return WINRM_OK;
+}
+
+/* ---- bytes ---- */
+
+/* 1 written, 0 the peer is gone, -1 timed out or failed. */
+static int write_all(struct winrm_session *s, const uint8_t *p, size_t n, uint64_t deadline)
+{
+	while (n > 0) {
+		ssize_t w;
+		if (s->ssl) {
+			size_t done = 0;
+			ERR_clear_error();
+			int rc = SSL_write_ex(s->ssl, p, n, &done);
+			if (rc == 1) {
+				w = (ssize_t)done;
+			} else {
+				int e = SSL_get_error(s->ssl, rc);
+				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+					if (wait_fd(s->fd, e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, deadline) <= 0)
+						return -1;
+					continue;
+				}
+				return 0;
+			}
+		} else {
+			w = send(s->fd, p, n, MSG_NOSIGNAL);
+			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+				if (wait_fd(s->fd, POLLOUT, deadline) <= 0)
+					return -1;
+				continue;
+			}
+			if (w < 0)
+				return 0;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
+
+/* >0 bytes read, 0 end of stream, -1 timed out or failed. */
+static ssize_t read_some(struct winrm_session *s, uint8_t *p, size_t n, uint64_t deadline)
+{
+	for (int rounds = 0; rounds < 1000000; rounds++) {
+		if (s->ssl) {
+			size_t got = 0;
+			ERR_clear_error();
+			int rc = SSL_read_ex(s->ssl, p, n, &got);
+			if (rc == 1)
+				return (ssize_t)got;
+			int e = SSL_get_error(s->ssl, rc);
+			if (e == SSL_ERROR_ZERO_RETURN)
+				return 0;
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+				return 0; /* a reset or an unclean close: the same to us */
+			if (wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) <= 0)
+				return -1;
+		} else {
+			ssize_t r = recv(s->fd, p, n, 0);
+			if (r >= 0)
+				return r;
+			if (errno == ECONNRESET)
+				return 0;
+			if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			if (wait_fd(s->fd, POLLIN, deadline) <= 0)
+				return -1;
+		}
+	}
+	return -1;
+}
+
+enum exchange { EX_OK, EX_RETRY, EX_FAILED };
+
+/* One request and its response on the current connection. EX_RETRY: the
+ * kept-alive connection turned out closed before any byte of a reply. */
+static enum exchange exchange(struct winrm_session *s, const struct buf *request,
+			      struct http1_response **resp, enum winrm_result *r)
+{
+	uint64_t deadline = util_now_ms() + s->timeout_ms + CLIENT_REPLY_SLACK_MS;
+	uint8_t *chunk = s->rbuf;
+	int w;
+
+	http1_response_parser_next(s->parser);
+	if ((w = write_all(s, buf_ptr(request), buf_len(request), deadline)) <= 0) {
+		client_disconnect(s);
+		if (w == 0)
+			return EX_RETRY;
+		*r = client_fail(s, WINRM_E_CONNECT, "sending the request to %s timed out", s->host_header);
+		return EX_FAILED;
+	}
+	for (int rounds = 0; rounds < 1000000; rounds++) {
+		ssize_t n = read_some(s, chunk, sizeof(s->rbuf), deadline);
+		enum err e;
+		size_t used;
+		if (n < 0) {
+			client_disconnect(s);
+			*r = client_fail(s, WINRM_E_CONNECT, "no reply from %s within %u ms", s->host_header,
+					 s->timeout_ms + CLIENT_REPLY_SLACK_MS);
+			return EX_FAILED;
+		}
+		e = n == 0 ? http1_response_eof(s->parser, resp)
+			   : http1_response_parse(s->parser, chunk, (size_t)n, &used, resp);
+		if (e == ERR_OK) {
+			if (!(*resp)->keep_alive)
+				client_disconnect(s);
+			return EX_OK;
+		}
+		if (e == ERR_INCOMPLETE)
+			continue;
+		client_disconnect(s);
+		if (e == ERR_IO)
+			return EX_RETRY;
+		*r = client_fail(s, WINRM_E_PROTOCOL, "%s sent a reply that is not valid HTTP%s", s->host_header,
+				 e == ERR_LIMIT ? " (or one over the size limits)" : "");
+		return EX_FAILED;
+	}
+	*r = client_fail(s, WINRM_E_PROTOCOL, "the reply from %s never ended", s->host_header);
+	return EX_FAILED;
+}
+
+/* ---- authentication ---- */
+
+static enum winrm_result authorization(struct winrm_session *s, int identify, struct buf *out)
+{
+	if (identify && !s->user)
+		return WINRM_OK;
+	if (s->auth == WINRM_AUTH_BASIC) {
+		struct buf plain;
+		enum err e;
+		buf_init(&plain, 4096);
+		e = buf_putf(&plain, "%s:%s", s->user, s->password);
+		if (e == ERR_OK && (e = buf_putf(out, "Basic ")) == ERR_OK)
+			e = util_b64_encode(out, buf_ptr(&plain), buf_len(&plain));
+		buf_clear(&plain);
+		return e == ERR_OK ? WINRM_OK : client_fail(s, WINRM_E_USAGE, "the user name or password is too long");
+	}
+	if (s->auth == WINRM_AUTH_DIGEST && s->digest.nonce &&
+	    digest_authorization(&s->digest, s->user, s->password, "POST", s->path, out) != ERR_OK)
+		return client_fail(s, WINRM_E_USAGE, "cannot compute the Digest response");
+	return WINRM_OK;
+}
+
+/* "Negotiate, Kerberos" from the challenges, for messages. */
+static void offered(const struct http1_response *resp, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = 0;
+	for (const char *c = http1_response_challenge(resp, NULL); c; c = http1_response_challenge(resp, c)) {
+		size_t len = strcspn(c, " \t,");
+		if (n + len + 3 >= cap)
+			break;
+		if (n)
+			out[n++] = ',', out[n++] = ' ';
+		memcpy(out + n, c, len);
+		n += len;
+		out[n] = 0;
+	}
+}
+
+static const char *challenge_for(const struct http1_response *resp, const char *scheme)
+{
+	size_t len = strlen(scheme);
+
+	for (const char *c = http1_response_challenge(resp, NULL); c; c = http1_response_challenge(resp, c))
+		if (strncasecmp(c, scheme, len) == 0 && (c[len] == 0 || c[len] == ' ' || c[len] == '\t'))
+			return c;
+	return NULL;
+}
+
+static enum winrm_result refused(struct winrm_session *s, const struct http1_response *resp)
+{
+	const char *name = winrm_auth_name(s->auth);
+	char schemes[256];
+
+	offered(resp, schemes, sizeof(schemes));
+	if (!challenge_for(resp, name))
+		return client_fail(s, WINRM_E_AUTH,
+				   "%s does not accept %s authentication%s: it offers %s. %s",
+				   s->host_header, name, s->https ? "" : " over HTTP",
+				   schemes[0] ? schemes : "no scheme at all",
+				   s->auth == WINRM_AUTH_DIGEST
+					   ? "A WinRM service never offers Digest; use -a:Basic or -a:Negotiate"
+				   : s->https
+					   ? "Use one of those with -a:, or on the server: winrm set "
+					     "winrm/config/service/auth @{Basic=\"true\"}"
+					   : "Use HTTPS (-usessl), one of those schemes with -a:, or on the server: "
+					     "winrm set winrm/config/service @{AllowUnencrypted=\"true\"} and "
+					     "winrm set winrm/config/service/auth @{Basic=\"true\"}");
+	return client_fail(s, WINRM_E_AUTH,
+			   "%s rejected the credentials of %s (%s): check the user name and password, and "
+			   "that the account may connect remotely (root, a member of an administrators' "
+			   "group, or of the remote users' group)",
+			   s->host_header, s->user ? s->user : "(none)", name);
+}
+
+static enum winrm_result http_status(struct winrm_session *s, int status)
+{
+	switch (status) {
+	case 400:
+		return client_fail(s, WINRM_E_HTTP, "%s answered 400 Bad Request: it could not read the request",
+				   s->host_header);
+	case 404:
+		return client_fail(s, WINRM_E_HTTP,
+				   "%s has no WS-Management endpoint at %s (404): check the URL prefix "
+				   "(winrm/config/client URLPrefix, /wsman by default)",
+				   s->host_header, s->path);
+	case 413:
+		return client_fail(s, WINRM_E_HTTP,
+				   "the request was larger than %s accepts (413): see MaxEnvelopeSizekb in "
+				   "winrm/config on the server",
+				   s->host_header);
+	case 503:
+		return client_fail(s, WINRM_E_HTTP, "%s is busy (503): try again later", s->host_header);
+	default:
+		return client_fail(s, WINRM_E_HTTP, "%s answered with HTTP status %d", s->host_header, status);
+	}
+}
+
+/* Sends the envelope, answering a Digest challenge once and retrying once
+ * on a kept-alive connection the server had closed. */
+static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify,
+			      struct http1_response **resp)
+{
+	int digest_tries = 0, reconnects = 0;
+
+	for (int attempt = 0; attempt < 4; attempt++) {
+		struct buf authz;
+		struct http1_header hdrs[3];
+		size_t nh = 0;
+		enum winrm_result r;
+		int fresh = s->fd < 0;
+
+		if ((r = connect_session(s)) != WINRM_OK)
+			return r;
+		buf_init(&authz, 8192);
+		if ((r = authorization(s, identify, &authz)) != WINRM_OK) {
+			buf_clear(&authz);
+			return r;
+		}
+		buf_terminate(&authz);
+		hdrs[nh++] = (struct http1_header){"User-Agent", USER_AGENT};
+		if (buf_len(&authz))
+			hdrs[nh++] = (struct http1_header){"Authorization", (const char *)buf_ptr(&authz)};
+		if (identify && !s->user)
+			hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
+		buf_reset(&s->req);
+		enum err e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
+						 CONTENT_TYPE_SOAP, buf_ptr(envelope), buf_len(envelope));
+		buf_clear(&authz);
+		if (e != ERR_OK)
+			return client_fail(s, WINRM_E_USAGE, "the request is too large to send");
+		switch (exchange(s, &s->req, resp, &r)) {
+		case EX_FAILED:
+			return r;
+		case EX_RETRY:
+			/* A fresh connection that closes at once is a refusal. */
+			if (fresh || reconnects++ > 0)
+				return client_fail(s, WINRM_E_CONNECT, "%s closed the connection without a reply",
+						   s->host_header);
+			continue;
+		case EX_OK:
+			break;
+		}
+		if ((*resp)->status != 401)
+			return WINRM_OK;
+		const char *ch;
+		int stale = 0;
+		if (s->auth == WINRM_AUTH_DIGEST && (ch = challenge_for(*resp, "Digest")) &&
+		    digest_challenge(&s->digest, ch, &stale) == ERR_OK && (digest_tries++ == 0 || stale))
+			continue;
+		return refused(s, *resp);
+	}
+	return client_fail(s, WINRM_E_AUTH, "%s kept asking for authentication", s->host_header);
+}
+
+enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,
+				  struct buf *body)
+{
+	struct http1_response *resp;
+	enum winrm_result r = post(s, envelope, identify, &resp);
+
+	if (r != WINRM_OK)
+		return r;
+	if (resp->status != 200)
+		return http_status(s, resp->status);
+	return buf_put(body, buf_ptr(&resp->body), buf_len(&resp->body)) == ERR_OK
+		       ? WINRM_OK
+		       : client_fail(s, WINRM_E_NOMEM, "out of memory");
+}
+
+enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope, struct wsman_request *out)
+{
+	struct http1_response *resp;
+	struct wsman_client_fault f;
+	enum winrm_result r = post(s, envelope, 0, &resp);
+
+	s->fault_code = 0;
+	memset(out, 0, sizeof(*out));
+	if (r != WINRM_OK)
+		return r;
+	if (resp->status != 200 && resp->status != 500 && resp->status != 400)
+		return http_status(s, resp->status);
+	if (wsman_parse(buf_ptr(&resp->body), buf_len(&resp->body), out) != ERR_OK) {
+		wsman_request_free(out);
+		return resp->status == 200 ? client_fail(s, WINRM_E_PROTOCOL, "%s sent a reply that is not a SOAP envelope",
+							 s->host_header)
+					   : http_status(s, resp->status);
+	}
+	if (resp->status == 200)
+		return WINRM_OK;
+	r = WINRM_E_PROTOCOL;
+	if (wsman_client_fault(out, &f) == ERR_OK) {
+		s->fault_code = f.code;
+		r = f.code == WSMAN_CODE_TIMED_OUT || strcmp(f.subcode, "TimedOut") == 0 ? WINRM_E_TIMEOUT
+											 : WINRM_E_FAULT;
+		client_fail(s, r, "%s%s(WSManFault %s, code %u)", f.message, f.message[0] ? " " : "",
+			    f.subcode[0] ? f.subcode : "fault", f.code);
+	} else {
+		http_status(s, resp->status);
+		r = WINRM_E_HTTP;
+	}
+	wsman_request_free(out);
+	return r;
+}

@@ -1,0 +1,253 @@
+/* shell: the remote shell (windows/shell/cmd) over a session. */
+#include "client/client_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Raw stdin bytes per Send, so that the base64 text and the envelope
+ * around it stay within the MaxEnvelopeSize every service accepts. */
+#define SEND_PIECE ((CLIENT_MAX_ENVELOPE - 4096) / 4 * 3)
+
+static int id_ok(const char *id)
+{
+	return id && *id && strlen(id) <= WINRM_ID_LEN;
+}
+
+static enum winrm_result built(struct winrm_session *s, enum err e)
+{
+	if (e == ERR_OK)
+		return WINRM_OK;
+	return client_fail(s, e == ERR_LIMIT ? WINRM_E_USAGE : WINRM_E_NOMEM,
+			   e == ERR_LIMIT ? "the request is larger than an envelope may be" : "out of memory");
+}
+
+/* Posts a built envelope and frees it; on WINRM_OK the caller frees resp. */
+static enum winrm_result call(struct winrm_session *s, struct buf *env, struct wsman_request *resp)
+{
+	enum winrm_result r = client_post(s, env, resp);
+
+	buf_clear(env);
+	return r;
+}
+
+enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm_shell_options *o,
+				     char shell_id[WINRM_ID_LEN + 1])
+{
+	static const struct winrm_shell_options none;
+	struct shell_create_req req = {0};
+	struct wsman_client_header h;
+	struct wsman_request resp;
+	struct buf env;
+	enum winrm_result r = WINRM_OK;
+	char **names = NULL, **values = NULL;
+
+	o = o ? o : &none;
+	if (o->nenv > SHELL_MAX_ENV)
+		return client_fail(s, WINRM_E_USAGE, "more than %d environment variables", SHELL_MAX_ENV);
+	if (o->nenv && (!(names = calloc(o->nenv, sizeof(char *))) || !(values = calloc(o->nenv, sizeof(char *))))) {
+		r = client_fail(s, WINRM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o->nenv; i++) {
+		const char *eq = strchr(o->env[i], '=');
+		if (!eq || eq == o->env[i]) {
+			r = client_fail(s, WINRM_E_USAGE, "environment variable '%s' is not NAME=VALUE", o->env[i]);
+			goto out;
+		}
+		if (!(names[i] = strndup(o->env[i], (size_t)(eq - o->env[i]))) || !(values[i] = strdup(eq + 1))) {
+			r = client_fail(s, WINRM_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	req.working_dir = (char *)o->working_dir;
+	req.idle_timeout_ms = o->idle_timeout_ms;
+	req.noprofile = o->noprofile != 0;
+	req.codepage = o->codepage;
+	req.nenv = (uint32_t)o->nenv;
+	req.env_names = names;
+	req.env_values = values;
+	client_header(s, &h);
+	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
+	if ((r = built(s, wsman_client_shell_create(&env, &h, &req))) != WINRM_OK) {
+		buf_clear(&env);
+		goto out;
+	}
+	if ((r = call(s, &env, &resp)) == WINRM_OK) {
+		if (wsman_client_shell_created(&resp, shell_id) != ERR_OK)
+			r = client_fail(s, WINRM_E_PROTOCOL, "the Create reply of %s has no ShellId", s->host_header);
+		wsman_request_free(&resp);
+	}
+out:
+	for (size_t i = 0; i < o->nenv; i++) {
+		free(names ? names[i] : NULL);
+		free(values ? values[i] : NULL);
+	}
+	free(names);
+	free(values);
+	return r;
+}
+
+enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell_id,
+				      const char *const *argv, size_t argc, int skip_cmd_shell,
+				      char command_id[WINRM_ID_LEN + 1])
+{
+	struct shell_command_req req = {0};
+	struct wsman_client_header h;
+	struct wsman_request resp;
+	struct buf env;
+	enum winrm_result r;
+
+	if (!id_ok(shell_id) || argc < 1 || argc > SHELL_MAX_ARGS)
+		return client_fail(s, WINRM_E_USAGE, "a command needs a shell and a command line");
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	req.skip_cmd_shell = skip_cmd_shell != 0;
+	req.argc = (uint32_t)argc;
+	req.argv = (char **)argv;
+	client_header(s, &h);
+	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
+	if ((r = built(s, wsman_client_shell_command(&env, &h, &req))) != WINRM_OK) {
+		buf_clear(&env);
+		return r;
+	}
+	if ((r = call(s, &env, &resp)) != WINRM_OK)
+		return r;
+	if (wsman_client_command_started(&resp, command_id) != ERR_OK)
+		r = client_fail(s, WINRM_E_PROTOCOL, "the Command reply of %s has no CommandId", s->host_header);
+	wsman_request_free(&resp);
+	return r;
+}
+
+enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id, const char *command_id,
+				   const void *data, size_t len, int end)
+{
+	struct wsman_client_header h;
+	const uint8_t *p = data;
+
+	if (!id_ok(shell_id) || !id_ok(command_id) || (len && !data))
+		return client_fail(s, WINRM_E_USAGE, "Send needs a shell and a command");
+	client_header(s, &h);
+	for (int first = 1; first || len > 0; first = 0) {
+		struct shell_send_req req = {0};
+		struct wsman_request resp;
+		struct buf env;
+		enum winrm_result r;
+		size_t n = len > SEND_PIECE ? SEND_PIECE : len;
+
+		snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+		snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
+		req.data = (uint8_t *)p;
+		req.len = n;
+		req.end = end && n == len;
+		buf_init(&env, CLIENT_MAX_ENVELOPE * 2);
+		if ((r = built(s, wsman_client_shell_send(&env, &h, &req))) != WINRM_OK) {
+			buf_clear(&env);
+			return r;
+		}
+		if ((r = call(s, &env, &resp)) != WINRM_OK)
+			return r;
+		wsman_request_free(&resp);
+		p += n;
+		len -= n;
+	}
+	return WINRM_OK;
+}
+
+struct output_to {
+	winrm_output_fn *fn;
+	void *arg;
+};
+
+static void output_adapter(void *arg, enum shell_stream stream, const uint8_t *data, size_t len)
+{
+	struct output_to *o = arg;
+
+	o->fn(o->arg, stream == SHELL_STDERR ? WINRM_STDERR : WINRM_STDOUT, data, len);
+}
+
+enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell_id, const char *command_id,
+				      winrm_output_fn *fn, void *arg, int *done, uint32_t *exit_code)
+{
+	struct wsman_client_header h;
+	struct wsman_request resp;
+	struct output_to to = {fn, arg};
+	struct buf env;
+	enum winrm_result r;
+
+	*done = 0;
+	if (!id_ok(shell_id) || !id_ok(command_id) || !fn)
+		return client_fail(s, WINRM_E_USAGE, "Receive needs a shell, a command and an output function");
+	client_header(s, &h);
+	buf_init(&env, CLIENT_MAX_ENVELOPE);
+	if ((r = built(s, wsman_client_shell_receive(&env, &h, shell_id, command_id))) != WINRM_OK) {
+		buf_clear(&env);
+		return r;
+	}
+	if ((r = call(s, &env, &resp)) != WINRM_OK)
+		return r;
+	if (wsman_client_received(&resp, output_adapter, &to, done, exit_code) != ERR_OK)
+		r = client_fail(s, WINRM_E_PROTOCOL, "the Receive reply of %s could not be read", s->host_header);
+	wsman_request_free(&resp);
+	return r;
+}
+
+enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_id, const char *command_id,
+				     enum winrm_signal sig)
+{
+	struct shell_signal_req req = {.signal = (uint32_t)sig};
+	struct wsman_client_header h;
+	struct wsman_request resp;
+	struct buf env;
+	enum winrm_result r;
+
+	if (!id_ok(shell_id) || !id_ok(command_id))
+		return client_fail(s, WINRM_E_USAGE, "Signal needs a shell and a command");
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
+	client_header(s, &h);
+	buf_init(&env, CLIENT_MAX_ENVELOPE);
+	if ((r = built(s, wsman_client_shell_signal(&env, &h, &req))) != WINRM_OK) {
+		buf_clear(&env);
+		return r;
+	}
+	if ((r = call(s, &env, &resp)) == WINRM_OK)
+		wsman_request_free(&resp);
+	return r;
+}
+
+enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_id)
+{
+	struct wsman_client_header h;
+	struct wsman_request resp;
+	struct buf env;
+	enum winrm_result r;
+
+	if (!id_ok(shell_id))
+		return client_fail(s, WINRM_E_USAGE, "Delete needs a shell");
+	client_header(s, &h);
+	buf_init(&env, CLIENT_MAX_ENVELOPE);
+	if ((r = built(s, wsman_client_shell_delete(&env, &h, shell_id))) != WINRM_OK) {
+		buf_clear(&env);
+		return r;
+	}
+	if ((r = call(s, &env, &resp)) == WINRM_OK)
+		wsman_request_free(&resp);
+	return r;
+}
+
+enum winrm_result winrm_identify(struct winrm_session *s, char **xml)
+{
+	struct buf env, body;
+	enum winrm_result r;
+
+	*xml = NULL;
+	buf_init(&env, 4096);
+	buf_init(&body, CLIENT_MAX_RESPONSE);
+	if ((r = built(s, wsman_client_identify(&env))) == WINRM_OK &&
+	    (r = client_post_raw(s, &env, 1, &body)) == WINRM_OK) {
+		if (buf_terminate(&body) != ERR_OK || !(*xml = strndup((const char *)buf_ptr(&body), buf_len(&body))))
+			r = client_fail(s, WINRM_E_NOMEM, "out of memory");
+	}
+	buf_clear(&env);
+	buf_clear(&body);
+	return r;
+}

@@ -1,0 +1,139 @@
+/* libwinrm: the WinRM client library under winrm and winrs.
+ *
+ * A session is one endpoint, one set of credentials and flags (as
+ * WSMan.CreateSession takes them) and one keep-alive connection, opened
+ * on first use and reopened when the server closed it. A session is not
+ * thread-safe: use one per thread (winrs receives on one session while it
+ * sends stdin on another).
+ *
+ * The client-side rules of Windows are enforced here, so every tool gets
+ * them: explicit credentials for Basic, Digest and Negotiate; TrustedHosts
+ * for targets reached without HTTPS (Kerberos excepted); Basic and Digest
+ * over HTTP only with WINRM_FLAG_NO_ENCRYPTION and the client's
+ * AllowUnencrypted; the client's Auth settings. The client settings come
+ * from the winrm/config tree in the configuration directory.
+ *
+ * Every call returns WINRM_OK or an error; winrm_error() then says what
+ * went wrong in words a person can act on. */
+#ifndef LIBWINRM_WINRM_H
+#define LIBWINRM_WINRM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum winrm_result {
+	WINRM_OK = 0,
+	WINRM_E_USAGE,         /* a bad argument or option */
+	WINRM_E_POLICY,        /* a client-side rule refused the request */
+	WINRM_E_NOT_SUPPORTED, /* an authentication scheme not built in */
+	WINRM_E_CONNECT,       /* connection refused, unreachable, timed out */
+	WINRM_E_TLS,           /* handshake failed or certificate not trusted */
+	WINRM_E_AUTH,          /* the server refused the credentials or the scheme */
+	WINRM_E_HTTP,          /* another HTTP status */
+	WINRM_E_FAULT,         /* a WS-Management fault; see winrm_fault_code() */
+	WINRM_E_TIMEOUT,       /* the operation timed out (Receive: poll again) */
+	WINRM_E_PROTOCOL,      /* a reply we could not read */
+	WINRM_E_NOMEM,
+};
+
+enum winrm_auth {
+	WINRM_AUTH_DEFAULT = 0, /* Windows' choice: see winrm_session_new */
+	WINRM_AUTH_BASIC,
+	WINRM_AUTH_DIGEST,
+	WINRM_AUTH_NEGOTIATE,
+	WINRM_AUTH_KERBEROS,
+	WINRM_AUTH_CERTIFICATE,
+	WINRM_AUTH_CREDSSP,
+};
+
+/* WSMan.CreateSession's flags that concern the connection. */
+#define WINRM_FLAG_NO_ENCRYPTION 0x1 /* -unencrypted */
+#define WINRM_FLAG_SKIP_CA_CHECK 0x2 /* -skipCAcheck */
+#define WINRM_FLAG_SKIP_CN_CHECK 0x4 /* -skipCNcheck */
+#define WINRM_FLAG_USE_SSL 0x8       /* -usessl: a bare host name means HTTPS on 5986 */
+
+struct winrm_options {
+	/* "host", "host:port", "http://host:port/wsman", "https://...";
+	 * IPv6 literals in brackets. A bare host gets the client's
+	 * DefaultPorts and URLPrefix. */
+	const char *target;
+	const char *user;      /* NULL: no explicit credentials */
+	const char *password;
+	enum winrm_auth auth;
+	unsigned flags;
+	uint32_t timeout_ms;   /* OperationTimeout; 0: 60000 */
+	const char *config_dir; /* NULL: $WINRM_CONFIG_DIR, else /etc/winrm */
+};
+
+struct winrm_session;
+
+/* Checks the options against the client rules and resolves the default
+ * scheme (Kerberos when this host is in a Kerberos realm and the target is
+ * neither localhost nor an IP address, else Negotiate; Negotiate whenever
+ * explicit credentials are given). Connects nothing yet. On error *out is
+ * NULL and, when errbuf is given, the reason is written there. */
+enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_session **out,
+				    char *errbuf, size_t errlen);
+void winrm_session_free(struct winrm_session *s);
+
+/* The last error of this session, as a sentence (never NULL). */
+const char *winrm_error(const struct winrm_session *s);
+/* The WSManFault Code of the last WINRM_E_FAULT or WINRM_E_TIMEOUT, else 0. */
+uint32_t winrm_fault_code(const struct winrm_session *s);
+/* The URL the session talks to. */
+const char *winrm_endpoint(const struct winrm_session *s);
+const char *winrm_auth_name(enum winrm_auth a);
+/* "basic", "Digest", ... to the enum (case-insensitive); -1 if unknown. */
+int winrm_auth_parse(const char *name);
+
+/* Identify (unauthenticated when the session has no credentials and the
+ * scheme allows it); the reply's XML in *xml (free it). */
+enum winrm_result winrm_identify(struct winrm_session *s, char **xml);
+
+/* ---- the remote shell ---- */
+
+#define WINRM_ID_LEN 36
+
+enum winrm_stream { WINRM_STDOUT = 0, WINRM_STDERR = 1 };
+enum winrm_signal { WINRM_SIGNAL_TERMINATE = 1, WINRM_SIGNAL_CTRL_C = 2, WINRM_SIGNAL_CTRL_BREAK = 3 };
+
+struct winrm_shell_options {
+	const char *working_dir;     /* NULL: the user's home */
+	const char *const *env;      /* "NAME=VALUE" */
+	size_t nenv;
+	int noprofile;               /* WINRS_NOPROFILE */
+	uint32_t codepage;           /* WINRS_CODEPAGE; 0: 65001 (UTF-8) */
+	uint64_t idle_timeout_ms;    /* 0: the service's default */
+};
+
+enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm_shell_options *o,
+				     char shell_id[WINRM_ID_LEN + 1]);
+/* Starts argv[0] with the arguments argv[1..], through the remote shell's
+ * command interpreter unless skip_cmd_shell. */
+enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell_id,
+				      const char *const *argv, size_t argc, int skip_cmd_shell,
+				      char command_id[WINRM_ID_LEN + 1]);
+/* Sends stdin bytes (cut into pieces that fit the envelope); end closes it. */
+enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id,
+				   const char *command_id, const void *data, size_t len, int end);
+
+typedef void winrm_output_fn(void *arg, enum winrm_stream stream, const void *data, size_t len);
+/* One Receive: output is handed to fn as it is read; *done once the
+ * command ended, with *exit_code. WINRM_E_TIMEOUT when nothing came within
+ * the OperationTimeout: call again. */
+enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell_id,
+				      const char *command_id, winrm_output_fn *fn, void *arg,
+				      int *done, uint32_t *exit_code);
+enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_id,
+				     const char *command_id, enum winrm_signal sig);
+enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
