@@ -1024,3 +1024,41 @@ def host_pids(u):
         if len(parts) == 2 and re.search(r"--role[= ]host\b", parts[1]):
             out.append(int(parts[0]))
     return out
+
+
+# ---------------------------------------------------------------------------
+# The project's own clients (winrs, winrm).
+
+def client_path(name):
+    exe = os.path.join(build_dir(), name)
+    check(os.access(exe, os.X_OK), "%s is missing: build with `make san`" % exe)
+    return exe
+
+
+def client_config(settings=None):
+    """A client configuration directory: winrm.conf with these
+    "Path/Name": value settings over Windows' defaults."""
+    d = tempfile.mkdtemp(prefix="client-", dir=fixture().run_dir)
+    os.chmod(d, 0o755)
+    with open(os.path.join(d, "winrm.conf"), "w") as f:
+        for k, v in (settings or {}).items():
+            f.write("%s = %s\n" % (k, v))
+    return d
+
+
+def winrs(args, config_dir=None, input=b"", timeout=120):
+    """Runs build/winrs with --config-dir (a fresh default one if None);
+    returns the CompletedProcess (stdout and stderr as bytes)."""
+    argv = [client_path("winrs"), "--config-dir", config_dir or client_config()] + list(args)
+    r = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    for pat in SANITIZER_PATTERNS:
+        check(pat.encode() not in r.stderr, "winrs: sanitizer report:\n%s" % r.stderr.decode(errors="replace"))
+    return r
+
+
+def winrs_basic(svc, u=None, https=True):
+    """The switches that reach svc with Basic as u (HTTPS, certificate check off)."""
+    u = u or user("a")
+    li = svc.listener("HTTPS" if https else "HTTP")
+    sw = ["-r:%s" % li.url(), "-u:%s" % u.name, "-p:%s" % u.password, "-a:Basic"]
+    return sw + (["-skipCAcheck"] if https else ["-unencrypted"])
