@@ -9,7 +9,7 @@ BUILD   ?= build
 PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
-HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Isrc \
            $(shell pkg-config --cflags $(PKGS))
@@ -28,7 +28,15 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs
+# libwinrm, the client library for other programs: the modules a client
+# needs, with only the winrm_* functions of client/winrm.h exported.
+CLIENT_SRC := $(wildcard src/common/*.c src/config/*.c src/http/*.c src/wsman/*.c \
+             src/client/*.c) src/shell/shell_ops.c
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+CLIENT_PKGS := libxml-2.0 openssl krb5
+LIBWINRM_VERSION := 0.3.0
+
+PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs $(BUILD)/libwinrm.so $(BUILD)/libwinrm.pc
 
 all: $(PROGS) $(UNIT_BIN)
 
@@ -48,6 +56,13 @@ $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/libopenwinrm.a
 
 $(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+$(BUILD)/libwinrm.so: $(CLIENT_OBJ) src/client/libwinrm.map
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libwinrm.so.0 -Wl,--version-script=src/client/libwinrm.map \
+	  -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) -lhttp_parser
+
+$(BUILD)/libwinrm.pc: data/libwinrm.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIBWINRM_VERSION)|g' $< > $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libopenwinrm.a
 	@mkdir -p $(dir $@)
@@ -77,10 +92,17 @@ install: all
 	install -m 0755 $(BUILD)/winrm $(DESTDIR)$(PREFIX)/bin/winrm
 	install -m 0644 man/winrmd.8 $(DESTDIR)$(PREFIX)/share/man/man8/winrmd.8
 	install -m 0644 man/winrm.1 $(DESTDIR)$(PREFIX)/share/man/man1/winrm.1
+	install -m 0755 $(BUILD)/winrs $(DESTDIR)$(PREFIX)/bin/winrs
+	install -m 0644 man/winrs.1 $(DESTDIR)$(PREFIX)/share/man/man1/winrs.1
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(BUILD)/libwinrm.so $(DESTDIR)$(PREFIX)/lib/libwinrm.so.0
+	ln -sf libwinrm.so.0 $(DESTDIR)$(PREFIX)/lib/libwinrm.so
+	install -m 0644 src/client/winrm.h $(DESTDIR)$(PREFIX)/include/winrm.h
+	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libwinrm.pc
 
 clean:
 	rm -rf build
 
 .PHONY: all san check fuzz install clean
 .SECONDARY:
--include $(LIB_OBJ:.o=.d) $(UNIT_BIN:%=%.d)
+-include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/tests/unit/*.d)

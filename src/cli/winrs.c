@@ -7,6 +7,7 @@
  * output; a stdin thread sends what it reads; a signal thread turns the
  * first Ctrl-C into ctrl_c and the second into terminate. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -236,6 +237,9 @@ int main(int argc, char **argv)
 	sigset_t set;
 	pthread_t tid;
 
+	/* Output arrives in replies of a few hundred kilobytes each. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	opts.target = "localhost";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];

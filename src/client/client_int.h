@@ -45,6 +45,8 @@ struct winrm_session {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	char tls_problem[512]; /* why the certificate was not trusted */
+	int ahead;             /* a request was sent ahead; its reply is unread */
+	char ahead_shell[WINRM_ID_LEN + 1], ahead_command[WINRM_ID_LEN + 1];
 	struct http1_response_parser *parser;
 	struct buf req;
 	uint8_t rbuf[65536];
@@ -64,6 +66,18 @@ enum winrm_result client_fail(struct winrm_session *s, enum winrm_result r, cons
  * credentials become WINRM_E_AUTH with what the server offers. */
 enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope,
 			      struct wsman_request *resp);
+/* Looks at the raw body of a 200 reply before it is parsed. */
+typedef void client_body_fn(struct winrm_session *s, const struct buf *body, void *arg);
+/* client_post, with the reply to a request already sent by
+ * client_send_ahead (ahead set; envelope is sent only if that failed),
+ * and then() called on the raw body of a 200 reply before it is parsed:
+ * the moment to send the next request ahead. */
+enum winrm_result client_post_then(struct winrm_session *s, const struct buf *envelope, int ahead,
+				   client_body_fn *then, void *arg, struct wsman_request *resp);
+/* Writes a request whose reply will be read by client_post_then, so the
+ * server works on it while we handle the last reply. 0 if not sent (no
+ * open connection, or one already ahead). */
+int client_send_ahead(struct winrm_session *s, const struct buf *envelope);
 /* The raw body of a 200 reply to an unauthenticated or authenticated
  * request (Identify, whose reply has no WS-Addressing header). */
 enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,
@@ -74,6 +88,11 @@ void client_disconnect(struct winrm_session *s);
 enum err digest_challenge(struct digest_state *d, const char *challenge, int *stale);
 enum err digest_authorization(struct digest_state *d, const char *user, const char *password,
 			      const char *method, const char *uri, struct buf *out);
+/* digest_authorization with the client nonce given rather than drawn from
+ * the CSPRNG: for the test vectors of RFC 7616 3.9.1, never for the wire. */
+enum err digest_authorization_cnonce(struct digest_state *d, const char *user, const char *password,
+				     const char *method, const char *uri, const char *cnonce,
+				     struct buf *out);
 void digest_clear(struct digest_state *d);
 
 /* The header every request starts with. */

@@ -164,7 +164,16 @@ static enum winrm_result tls_start(struct winrm_session *s)
 		if (!(s->ctx = SSL_CTX_new(TLS_client_method())))
 			return client_fail(s, WINRM_E_TLS, "cannot set up TLS");
 		SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
-		SSL_CTX_set_default_verify_paths(s->ctx);
+		/* The hashed directory is searched on demand; reading the whole
+		 * bundle file would cost more than the rest of a winrs run. An
+		 * SSL_CERT_FILE the user names is read as OpenSSL always does. */
+		if (s->flags & WINRM_FLAG_SKIP_CA_CHECK)
+			; /* nothing to trust: every chain is accepted */
+		else if (getenv(X509_get_default_cert_file_env()))
+			SSL_CTX_set_default_verify_paths(s->ctx);
+		else
+			SSL_CTX_load_verify_dir(s->ctx, getenv(X509_get_default_cert_dir_env())
+							    ?: X509_get_default_cert_dir());
 		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_cb);
 	}
 	s->tls_problem[0] = 0;
@@ -289,25 +298,31 @@ static ssize_t read_some(struct winrm_session *s, uint8_t *p, size_t n, uint64_t
 
 enum exchange { EX_OK, EX_RETRY, EX_FAILED };
 
-/* One request and its response on the current connection. EX_RETRY: the
- * kept-alive connection turned out closed before any byte of a reply. */
-static enum exchange exchange(struct winrm_session *s, const struct buf *request,
-			      struct http1_response **resp, enum winrm_result *r)
+/* Writes a request on the current connection. EX_RETRY: the kept-alive
+ * connection turned out closed. */
+static enum exchange write_request(struct winrm_session *s, const struct buf *request, enum winrm_result *r)
 {
 	uint64_t deadline = util_now_ms() + s->timeout_ms + CLIENT_REPLY_SLACK_MS;
-	uint8_t *chunk = s->rbuf;
-	int w;
+	int w = write_all(s, buf_ptr(request), buf_len(request), deadline);
+
+	if (w > 0)
+		return EX_OK;
+	client_disconnect(s);
+	if (w == 0)
+		return EX_RETRY;
+	*r = client_fail(s, WINRM_E_CONNECT, "sending the request to %s timed out", s->host_header);
+	return EX_FAILED;
+}
+
+/* Reads the response to the oldest request written. EX_RETRY: the
+ * connection closed before any byte of it. */
+static enum exchange read_response(struct winrm_session *s, struct http1_response **resp, enum winrm_result *r)
+{
+	uint64_t deadline = util_now_ms() + s->timeout_ms + CLIENT_REPLY_SLACK_MS;
 
 	http1_response_parser_next(s->parser);
-	if ((w = write_all(s, buf_ptr(request), buf_len(request), deadline)) <= 0) {
-		client_disconnect(s);
-		if (w == 0)
-			return EX_RETRY;
-		*r = client_fail(s, WINRM_E_CONNECT, "sending the request to %s timed out", s->host_header);
-		return EX_FAILED;
-	}
 	for (int rounds = 0; rounds < 1000000; rounds++) {
-		ssize_t n = read_some(s, chunk, sizeof(s->rbuf), deadline);
+		ssize_t n = read_some(s, s->rbuf, sizeof(s->rbuf), deadline);
 		enum err e;
 		size_t used;
 		if (n < 0) {
@@ -317,7 +332,7 @@ static enum exchange exchange(struct winrm_session *s, const struct buf *request
 			return EX_FAILED;
 		}
 		e = n == 0 ? http1_response_eof(s->parser, resp)
-			   : http1_response_parse(s->parser, chunk, (size_t)n, &used, resp);
+			   : http1_response_parse(s->parser, s->rbuf, (size_t)n, &used, resp);
 		if (e == ERR_OK) {
 			if (!(*resp)->keep_alive)
 				client_disconnect(s);
@@ -435,40 +450,73 @@ static enum winrm_result http_status(struct winrm_session *s, int status)
 	}
 }
 
+/* The whole request for envelope, with the credentials, in s->req. */
+static enum winrm_result build_request(struct winrm_session *s, const struct buf *envelope, int identify)
+{
+	struct buf authz;
+	struct http1_header hdrs[3];
+	size_t nh = 0;
+	enum winrm_result r;
+	enum err e;
+
+	buf_init(&authz, 8192);
+	if ((r = authorization(s, identify, &authz)) != WINRM_OK) {
+		buf_clear(&authz);
+		return r;
+	}
+	buf_terminate(&authz);
+	hdrs[nh++] = (struct http1_header){"User-Agent", USER_AGENT};
+	if (buf_len(&authz))
+		hdrs[nh++] = (struct http1_header){"Authorization", (const char *)buf_ptr(&authz)};
+	if (identify && !s->user)
+		hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
+	buf_reset(&s->req);
+	e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh, CONTENT_TYPE_SOAP,
+				buf_ptr(envelope), buf_len(envelope));
+	buf_clear(&authz);
+	return e == ERR_OK ? WINRM_OK : client_fail(s, WINRM_E_USAGE, "the request is too large to send");
+}
+
+/* A request sent ahead whose reply nobody asked for: read and dropped
+ * before the connection carries anything else. */
+static void drop_ahead(struct winrm_session *s)
+{
+	struct http1_response *resp;
+	enum winrm_result r;
+
+	if (s->ahead) {
+		s->ahead = 0;
+		if (read_response(s, &resp, &r) != EX_OK)
+			client_disconnect(s);
+	}
+}
+
 /* Sends the envelope, answering a Digest challenge once and retrying once
- * on a kept-alive connection the server had closed. */
-static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify,
+ * on a kept-alive connection the server had closed. With ahead set, the
+ * request was already written by client_send_ahead: its reply is read
+ * first, and the envelope sent again only if that went wrong. */
+static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify, int ahead,
 			      struct http1_response **resp)
 {
 	int digest_tries = 0, reconnects = 0;
 
-	for (int attempt = 0; attempt < 4; attempt++) {
-		struct buf authz;
-		struct http1_header hdrs[3];
-		size_t nh = 0;
+	for (int attempt = 0; attempt < 5; attempt++) {
 		enum winrm_result r;
+		enum exchange x;
 		int fresh = s->fd < 0;
 
-		if ((r = connect_session(s)) != WINRM_OK)
-			return r;
-		buf_init(&authz, 8192);
-		if ((r = authorization(s, identify, &authz)) != WINRM_OK) {
-			buf_clear(&authz);
-			return r;
+		if (ahead) {
+			fresh = 0;
+			ahead = 0;
+			x = read_response(s, resp, &r);
+		} else {
+			if ((r = connect_session(s)) != WINRM_OK || (r = build_request(s, envelope, identify)) != WINRM_OK)
+				return r;
+			x = write_request(s, &s->req, &r);
+			if (x == EX_OK)
+				x = read_response(s, resp, &r);
 		}
-		buf_terminate(&authz);
-		hdrs[nh++] = (struct http1_header){"User-Agent", USER_AGENT};
-		if (buf_len(&authz))
-			hdrs[nh++] = (struct http1_header){"Authorization", (const char *)buf_ptr(&authz)};
-		if (identify && !s->user)
-			hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
-		buf_reset(&s->req);
-		enum err e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
-						 CONTENT_TYPE_SOAP, buf_ptr(envelope), buf_len(envelope));
-		buf_clear(&authz);
-		if (e != ERR_OK)
-			return client_fail(s, WINRM_E_USAGE, "the request is too large to send");
-		switch (exchange(s, &s->req, resp, &r)) {
+		switch (x) {
 		case EX_FAILED:
 			return r;
 		case EX_RETRY:
@@ -492,13 +540,26 @@ static enum winrm_result post(struct winrm_session *s, const struct buf *envelop
 	return client_fail(s, WINRM_E_AUTH, "%s kept asking for authentication", s->host_header);
 }
 
+int client_send_ahead(struct winrm_session *s, const struct buf *envelope)
+{
+	enum winrm_result r;
+
+	if (s->fd < 0 || s->ahead || build_request(s, envelope, 0) != WINRM_OK)
+		return 0;
+	if (write_request(s, &s->req, &r) != EX_OK)
+		return 0;
+	s->ahead = 1;
+	return 1;
+}
+
 enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,
 				  struct buf *body)
 {
 	struct http1_response *resp;
-	enum winrm_result r = post(s, envelope, identify, &resp);
+	enum winrm_result r;
 
-	if (r != WINRM_OK)
+	drop_ahead(s);
+	if ((r = post(s, envelope, identify, 0, &resp)) != WINRM_OK)
 		return r;
 	if (resp->status != 200)
 		return http_status(s, resp->status);
@@ -509,14 +570,27 @@ enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *env
 
 enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope, struct wsman_request *out)
 {
+	return client_post_then(s, envelope, 0, NULL, NULL, out);
+}
+
+enum winrm_result client_post_then(struct winrm_session *s, const struct buf *envelope, int ahead,
+				   client_body_fn *then, void *arg, struct wsman_request *out)
+{
 	struct http1_response *resp;
 	struct wsman_client_fault f;
-	enum winrm_result r = post(s, envelope, 0, &resp);
+	enum winrm_result r;
 
+	if (!ahead)
+		drop_ahead(s);
+	ahead = ahead && s->ahead;
+	s->ahead = 0;
+	r = post(s, envelope, 0, ahead, &resp);
 	s->fault_code = 0;
 	memset(out, 0, sizeof(*out));
 	if (r != WINRM_OK)
 		return r;
+	if (resp->status == 200 && then)
+		then(s, &resp->body, arg);
 	if (resp->status != 200 && resp->status != 500 && resp->status != 400)
 		return http_status(s, resp->status);
 	if (wsman_parse(buf_ptr(&resp->body), buf_len(&resp->body), out) != ERR_OK) {

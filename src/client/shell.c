@@ -164,25 +164,55 @@ static void output_adapter(void *arg, enum shell_stream stream, const uint8_t *d
 	o->fn(o->arg, stream == SHELL_STDERR ? WINRM_STDERR : WINRM_STDOUT, data, len);
 }
 
+static enum err receive_envelope(struct winrm_session *s, struct buf *env, const char *shell_id,
+				 const char *command_id)
+{
+	struct wsman_client_header h;
+
+	client_header(s, &h);
+	buf_init(env, CLIENT_MAX_ENVELOPE);
+	return wsman_client_shell_receive(env, &h, shell_id, command_id);
+}
+
+/* Output streams in a chain of Receives: the next one goes out as soon as
+ * a reply is in, so the service gathers and encodes more output while
+ * this one is decoded and written. Not after Done: nothing more comes. */
+static void receive_ahead(struct winrm_session *s, const struct buf *body, void *arg)
+{
+	const char *const *ids = arg;
+	static const char done[] = "CommandState/Done";
+	struct buf env;
+
+	if (memmem(buf_ptr(body), buf_len(body), done, sizeof(done) - 1))
+		return;
+	if (receive_envelope(s, &env, ids[0], ids[1]) == ERR_OK && client_send_ahead(s, &env)) {
+		snprintf(s->ahead_shell, sizeof(s->ahead_shell), "%s", ids[0]);
+		snprintf(s->ahead_command, sizeof(s->ahead_command), "%s", ids[1]);
+	}
+	buf_clear(&env);
+}
+
 enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell_id, const char *command_id,
 				      winrm_output_fn *fn, void *arg, int *done, uint32_t *exit_code)
 {
-	struct wsman_client_header h;
 	struct wsman_request resp;
 	struct output_to to = {fn, arg};
+	const char *ids[2] = {shell_id, command_id};
 	struct buf env;
 	enum winrm_result r;
+	int ahead;
 
 	*done = 0;
 	if (!id_ok(shell_id) || !id_ok(command_id) || !fn)
 		return client_fail(s, WINRM_E_USAGE, "Receive needs a shell, a command and an output function");
-	client_header(s, &h);
-	buf_init(&env, CLIENT_MAX_ENVELOPE);
-	if ((r = built(s, wsman_client_shell_receive(&env, &h, shell_id, command_id))) != WINRM_OK) {
+	if ((r = built(s, receive_envelope(s, &env, shell_id, command_id))) != WINRM_OK) {
 		buf_clear(&env);
 		return r;
 	}
-	if ((r = call(s, &env, &resp)) != WINRM_OK)
+	ahead = s->ahead && strcmp(s->ahead_shell, shell_id) == 0 && strcmp(s->ahead_command, command_id) == 0;
+	r = client_post_then(s, &env, ahead, receive_ahead, ids, &resp);
+	buf_clear(&env);
+	if (r != WINRM_OK)
 		return r;
 	if (wsman_client_received(&resp, output_adapter, &to, done, exit_code) != ERR_OK)
 		r = client_fail(s, WINRM_E_PROTOCOL, "the Receive reply of %s could not be read", s->host_header);

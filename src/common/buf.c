@@ -16,7 +16,7 @@ void buf_init(struct buf *b, size_t max)
 void buf_clear(struct buf *b)
 {
 	if (b->data) {
-		OPENSSL_cleanse(b->data, b->alloc);
+		OPENSSL_cleanse(b->data, b->dirty);
 		free(b->data);
 	}
 	buf_init(b, b->max);
@@ -25,6 +25,15 @@ void buf_clear(struct buf *b)
 void buf_reset(struct buf *b)
 {
 	b->off = b->size = 0;
+}
+
+enum err buf_grow(struct buf *b, size_t n)
+{
+	uint8_t *space;
+
+	if (n > b->max - buf_len(b))
+		n = b->max - buf_len(b);
+	return buf_reserve(b, n, &space);
 }
 
 enum err buf_reserve(struct buf *b, size_t n, uint8_t **space)
@@ -48,12 +57,15 @@ enum err buf_reserve(struct buf *b, size_t n, uint8_t **space)
 			return ERR_NOMEM;
 		if (b->data) {
 			memcpy(p, b->data, b->size);
-			OPENSSL_cleanse(b->data, b->alloc);
+			OPENSSL_cleanse(b->data, b->dirty);
 			free(b->data);
 		}
 		b->data = p;
 		b->alloc = want;
+		b->dirty = b->size;
 	}
+	if (b->size + n > b->dirty)
+		b->dirty = b->size + n;
 	*space = b->data + b->size;
 	return ERR_OK;
 }

@@ -17,6 +17,7 @@ struct buf {
 	size_t off;   /* bytes before off have been consumed */
 	size_t size;  /* end of the valid bytes */
 	size_t alloc; /* bytes allocated at data */
+	size_t dirty; /* bytes at data ever handed out for writing: the ones to wipe */
 	size_t max;   /* the most bytes this buffer may ever hold */
 };
 
@@ -35,6 +36,9 @@ static inline const uint8_t *buf_ptr(const struct buf *b)
 	return b->data ? b->data + b->off : (const uint8_t *)"";
 }
 
+/* Makes room for n more bytes at once (within max), so a buffer about to
+ * be filled piece by piece is allocated once instead of doubling. */
+enum err buf_grow(struct buf *b, size_t n);
 /* Space for n more bytes at the end; commit it with buf_commit. */
 enum err buf_reserve(struct buf *b, size_t n, uint8_t **space);
 void buf_commit(struct buf *b, size_t n);

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 
@@ -152,52 +153,74 @@ enum err util_b64_encode(struct buf *out, const void *p, size_t n)
 	return ERR_OK;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* Decoding table: 1 + the value of each character of the standard
+ * alphabet, B64_PAD for '=', B64_SKIP for the whitespace that is skipped,
+ * 0 for anything else. */
+#define B64_PAD 65
+#define B64_SKIP 66
+static const uint8_t b64_table[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+	['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+	['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+	['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+	['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	['='] = B64_PAD, [' '] = B64_SKIP, ['\t'] = B64_SKIP, ['\r'] = B64_SKIP, ['\n'] = B64_SKIP,
+};
 
 /* A strict decoder kept here rather than EVP_DecodeUpdate because that one
  * silently accepts data after padding and needs a context per call; this is
- * a single straight pass that skips whitespace and checks padding. */
+ * a single straight pass that skips whitespace and checks padding, writing
+ * into space reserved once (output and stdin run to megabytes). */
 enum err util_b64_decode(struct buf *out, const char *s, size_t n)
 {
 	uint32_t acc = 0;
 	int bits = 0, pad = 0;
-	size_t quads = 0;
+	size_t quads = 0, o = 0, room = n / 4 * 3 + 3;
+	uint8_t *space;
 	enum err e;
 
+	/* Whitespace makes the estimate high: never ask for more than the
+	 * buffer may hold, and check the room as bytes come. */
+	if (room > out->max - buf_len(out))
+		room = out->max - buf_len(out);
+	if ((e = buf_reserve(out, room, &space)) != ERR_OK)
+		return e;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (c == '=') {
-			pad++;
-			quads++;
-			if (pad > 2)
-				return ERR_FORMAT;
-			continue;
+		/* Whole quads of plain characters, the bulk of any input, go
+		 * four at a time; anything else takes the careful path below. */
+		while (bits == 0 && !pad && i + 4 <= n && o + 3 <= room) {
+			uint32_t a = b64_table[(unsigned char)s[i]] - 1u, b = b64_table[(unsigned char)s[i + 1]] - 1u,
+				 c = b64_table[(unsigned char)s[i + 2]] - 1u, d = b64_table[(unsigned char)s[i + 3]] - 1u;
+			if ((a | b | c | d) >= 64)
+				break;
+			uint32_t q = a << 18 | b << 12 | c << 6 | d;
+			space[o] = (uint8_t)(q >> 16);
+			space[o + 1] = (uint8_t)(q >> 8);
+			space[o + 2] = (uint8_t)q;
+			o += 3;
+			quads += 4;
+			i += 4;
 		}
-		int v = b64_value(c);
-		if (v < 0 || pad)
+		if (i >= n)
+			break;
+		uint8_t v = b64_table[(unsigned char)s[i]];
+		if (v >= 1 && v <= 64 && !pad) {
+			quads++;
+			acc = acc << 6 | (uint32_t)(v - 1);
+			bits += 6;
+			if (bits >= 8) {
+				if (o == room)
+					return ERR_LIMIT;
+				bits -= 8;
+				space[o++] = (uint8_t)(acc >> bits);
+			}
+		} else if (v == B64_PAD && ++pad <= 2) {
+			quads++;
+		} else if (v != B64_SKIP) {
 			return ERR_FORMAT;
-		quads++;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if ((e = buf_put_u8(out, (uint8_t)(acc >> bits))) != ERR_OK)
-				return e;
 		}
 	}
 	if (quads % 4 != 0)
@@ -205,7 +228,14 @@ enum err util_b64_decode(struct buf *out, const char *s, size_t n)
 	/* Leftover bits must be zero padding. */
 	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
 		return ERR_FORMAT;
+	buf_commit(out, o);
 	return ERR_OK;
+}
+
+void util_tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
 enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out)

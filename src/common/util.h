@@ -39,6 +39,11 @@ enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 int util_ct_equal(const void *a, const void *b, size_t n);
 
+/* Keeps large allocations (HTTP bodies, shell output) on the heap and
+ * the heap's pages mapped: a fresh mmap per reply costs a page fault per
+ * page, more than building the reply. For the bulk-data processes only. */
+void util_tune_malloc(void);
+
 /* Sets O_NONBLOCK / FD_CLOEXEC. */
 int util_set_nonblock(int fd);
 int util_set_cloexec(int fd);

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	int check = 0, ch;
 	uint64_t peer_uid = UINT32_MAX, peer_pid = 0;
 
+	util_tune_malloc();
 	o.config_dir = getenv("WINRM_CONFIG_DIR");
 	if (!o.config_dir || !*o.config_dir)
 		o.config_dir = DEFAULT_CONFIG_DIR;

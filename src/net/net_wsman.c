@@ -135,6 +135,8 @@ static void host_reply(struct user_host *h, struct conn *c, struct ipc_msg *m)
 	struct buf body;
 
 	buf_init(&body, IPC_MAX_MSG * 2);
+	/* Output grows by a third in base64; the markup fits the rest. */
+	buf_grow(&body, buf_len(&m->body) / 3 * 4 + 4096);
 	if ((e = ipc_shell_status_decode(&m->body, &status)) != ERR_OK)
 		goto bad;
 	if (status != ERR_OK) {

@@ -131,6 +131,23 @@ enum err wsman_xml_text(const xmlNode *n, size_t max, int trim, char **out)
 	char *s;
 
 	*out = NULL;
+	/* The common case, one text node (a Stream's base64 may be megabytes). */
+	if (n->children && !n->children->next && is_chardata(n->children)) {
+		const char *p = (const char *)n->children->content;
+		len = strlen(p);
+		while (trim && len > 0 && xml_space(*p))
+			p++, len--;
+		while (trim && len > 0 && xml_space(p[len - 1]))
+			len--;
+		if (len > max)
+			return ERR_WSMAN_ENCODING_LIMIT;
+		if (!(s = malloc(len + 1)))
+			return ERR_NOMEM;
+		memcpy(s, p, len);
+		s[len] = 0;
+		*out = s;
+		return ERR_OK;
+	}
 	for (c = n->children; c; c = c->next) {
 		if (!is_chardata(c))
 			continue;

@@ -36,11 +36,11 @@
 /* wsman_receive_budget's model of a ReceiveResponse: everything but the
  * rsp:Stream chunks (envelope, header with RelatesTo, End streams,
  * CommandState) fits FIXED; each chunk element costs at most CHUNK in
- * markup and base64 padding; the host never sends more than the IPC
- * message limit in one reply. */
+ * markup and base64 padding. The host sends no more than one IPC message
+ * holds, whatever the budget; the cap only keeps the arithmetic small. */
 #define RECEIVE_FIXED_MARKUP 2048
 #define RECEIVE_CHUNK_MARKUP 200
-#define RECEIVE_MAX_BYTES 60000
+#define RECEIVE_MAX_BYTES (16u << 20)
 
 /* ---- decoders ---- */
 

@@ -1031,7 +1031,7 @@ static void test_budget(void)
 	struct wsman_request req;
 	struct buf b;
 
-	CHECK("budget default envelope", wsman_receive_budget(153600) == 60000);
+	CHECK("budget default envelope", wsman_receive_budget(153600) > 100000 && wsman_receive_budget(153600) < 115200);
 	CHECK("budget minimum envelope not zero", wsman_receive_budget(8192) > 0);
 	CHECK("budget monotonic", wsman_receive_budget(20000) <= wsman_receive_budget(30000));
 	CHECK("budget tiny", wsman_receive_budget(100) == 0);
@@ -1041,7 +1041,7 @@ static void test_budget(void)
 	 * typical client MessageID. */
 	parse(pypsrp_receive, &req);
 	buf_init(&b, 1 << 20);
-	static uint8_t data[60000];
+	static uint8_t data[200000]; /* more than any budget below */
 	int ok = 1;
 	for (uint64_t max = 8192; max <= 200000 && ok; max += 997) {
 		uint32_t budget = wsman_receive_budget(max);
