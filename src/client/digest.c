@@ -30,32 +30,48 @@ static const char *skip_space(const char *p)
 	return p;
 }
 
-/* Reads name=value (token or quoted-string) at *pp into name and value. */
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Reads name=value (token or quoted-string; RFC 7235 2.1 allows blanks
+ * around '=') at *pp into name and value. 1: read; 0: no parameter
+ * starts here (the end, or the next scheme of a list); -1: a value that
+ * is unterminated or longer than DIGEST_MAX_PARAM, which refuses the
+ * challenge rather than cutting the value or reading its tail as a
+ * parameter of its own. */
 static int next_param(const char **pp, char name[64], char value[DIGEST_MAX_PARAM])
 {
 	const char *p = skip_space(*pp);
 	size_t n = 0, v = 0;
 
-	while (*p && *p != '=' && *p != ' ' && *p != ',' && n < 63)
+	while (*p && *p != '=' && *p != ' ' && *p != '\t' && *p != ',' && n < 63)
 		name[n++] = *p++;
 	name[n] = 0;
+	p = skip_blanks(p);
 	if (n == 0 || *p != '=')
 		return 0;
-	p++;
+	p = skip_blanks(p + 1);
 	if (*p == '"') {
 		for (p++; *p && *p != '"'; p++) {
 			if (*p == '\\' && p[1])
 				p++;
 			if (v >= DIGEST_MAX_PARAM - 1)
-				return 0;
+				return -1;
 			value[v++] = *p;
 		}
 		if (*p != '"')
-			return 0;
+			return -1;
 		p++;
 	} else {
-		while (*p && *p != ',' && *p != ' ' && v < DIGEST_MAX_PARAM - 1)
-			value[v++] = *p++;
+		for (; *p && *p != ',' && *p != ' ' && *p != '\t'; p++) {
+			if (v >= DIGEST_MAX_PARAM - 1)
+				return -1;
+			value[v++] = *p;
+		}
 	}
 	value[v] = 0;
 	*pp = p;
@@ -82,12 +98,13 @@ enum err digest_challenge(struct digest_state *d, const char *challenge, int *st
 	char name[64], value[DIGEST_MAX_PARAM];
 	const char *p = challenge;
 	struct digest_state nd = {0};
+	int r;
 
 	*stale = 0;
 	if (strncasecmp(p, "Digest", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
 		return ERR_FORMAT;
 	p += 6;
-	while (next_param(&p, name, value)) {
+	while ((r = next_param(&p, name, value)) > 0) {
 		char **slot = strcasecmp(name, "realm") == 0   ? &nd.realm
 			      : strcasecmp(name, "nonce") == 0  ? &nd.nonce
 			      : strcasecmp(name, "opaque") == 0 ? &nd.opaque
@@ -113,7 +130,7 @@ enum err digest_challenge(struct digest_state *d, const char *challenge, int *st
 			*stale = strcasecmp(value, "true") == 0;
 		}
 	}
-	if (!nd.realm || !nd.nonce) {
+	if (r < 0 || !nd.realm || !nd.nonce) {
 		digest_clear(&nd);
 		return ERR_FORMAT;
 	}
@@ -164,9 +181,8 @@ static enum err put_quoted(struct buf *out, const char *sep, const char *name, c
 enum err digest_authorization(struct digest_state *d, const char *user, const char *password,
 			      const char *method, const char *uri, struct buf *out)
 {
-	char ha1[65], ha2[65], resp[65], nc[9], cnonce[33];
+	char cnonce[33];
 	unsigned char rnd[16];
-	enum err e;
 
 	if (!d->nonce)
 		return ERR_USAGE;
@@ -174,6 +190,18 @@ enum err digest_authorization(struct digest_state *d, const char *user, const ch
 		return ERR_INTERNAL;
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(cnonce + 2 * i, 3, "%02x", rnd[i]);
+	return digest_authorization_cnonce(d, user, password, method, uri, cnonce, out);
+}
+
+enum err digest_authorization_cnonce(struct digest_state *d, const char *user, const char *password,
+				     const char *method, const char *uri, const char *cnonce,
+				     struct buf *out)
+{
+	char ha1[65], ha2[65], resp[65], nc[9];
+	enum err e;
+
+	if (!d->nonce)
+		return ERR_USAGE;
 	snprintf(nc, sizeof(nc), "%08x", ++d->nc);
 	if ((e = hash_hex(d->sha256, ha1, 3, user, d->realm, password)) != ERR_OK ||
 	    (e = hash_hex(d->sha256, ha2, 2, method, uri)) != ERR_OK)

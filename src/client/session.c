@@ -90,6 +90,7 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 {
 	const char *p = target, *host, *host_end, *port = NULL, *path;
 	size_t hlen;
+	int explicit_scheme = 1;
 
 	if (strncasecmp(p, "https://", 8) == 0) {
 		s->https = 1;
@@ -97,6 +98,7 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 	} else if (strncasecmp(p, "http://", 7) == 0) {
 		p += 7;
 	} else {
+		explicit_scheme = 0;
 		s->https = (s->flags & WINRM_FLAG_USE_SSL) != 0;
 	}
 	path = p + strcspn(p, "/");
@@ -135,6 +137,9 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 		if (util_parse_u64(tmp, 65535, &v) != ERR_OK || v == 0)
 			return client_fail(s, WINRM_E_USAGE, "%s: the port is not a number from 1 to 65535", target);
 		snprintf(s->port, sizeof(s->port), "%u", (unsigned)v);
+	} else if (explicit_scheme) {
+		/* As Windows' client: a URL without a port means the scheme's. */
+		snprintf(s->port, sizeof(s->port), "%s", s->https ? "443" : "80");
 	} else {
 		snprintf(s->port, sizeof(s->port), "%u",
 			 s->https ? c->client.default_ports.https : c->client.default_ports.http);

@@ -64,8 +64,6 @@ enum err buf_reserve(struct buf *b, size_t n, uint8_t **space)
 		b->alloc = want;
 		b->dirty = b->size;
 	}
-	if (b->size + n > b->dirty)
-		b->dirty = b->size + n;
 	*space = b->data + b->size;
 	return ERR_OK;
 }
@@ -73,6 +71,8 @@ enum err buf_reserve(struct buf *b, size_t n, uint8_t **space)
 void buf_commit(struct buf *b, size_t n)
 {
 	b->size += n;
+	if (b->size > b->dirty)
+		b->dirty = b->size;
 }
 
 enum err buf_put(struct buf *b, const void *p, size_t n)

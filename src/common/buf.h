@@ -17,7 +17,7 @@ struct buf {
 	size_t off;   /* bytes before off have been consumed */
 	size_t size;  /* end of the valid bytes */
 	size_t alloc; /* bytes allocated at data */
-	size_t dirty; /* bytes at data ever handed out for writing: the ones to wipe */
+	size_t dirty; /* bytes at data ever committed: the ones to wipe */
 	size_t max;   /* the most bytes this buffer may ever hold */
 };
 
@@ -39,7 +39,8 @@ static inline const uint8_t *buf_ptr(const struct buf *b)
 /* Makes room for n more bytes at once (within max), so a buffer about to
  * be filled piece by piece is allocated once instead of doubling. */
 enum err buf_grow(struct buf *b, size_t n);
-/* Space for n more bytes at the end; commit it with buf_commit. */
+/* Space for n more bytes at the end; commit it with buf_commit. Bytes
+ * written there and not committed are the writer's to wipe. */
 enum err buf_reserve(struct buf *b, size_t n, uint8_t **space);
 void buf_commit(struct buf *b, size_t n);
 

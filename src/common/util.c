@@ -212,24 +212,29 @@ enum err util_b64_decode(struct buf *out, const char *s, size_t n)
 			acc = acc << 6 | (uint32_t)(v - 1);
 			bits += 6;
 			if (bits >= 8) {
-				if (o == room)
+				if (o == room) {
+					OPENSSL_cleanse(space, o);
 					return ERR_LIMIT;
+				}
 				bits -= 8;
 				space[o++] = (uint8_t)(acc >> bits);
 			}
 		} else if (v == B64_PAD && ++pad <= 2) {
 			quads++;
 		} else if (v != B64_SKIP) {
-			return ERR_FORMAT;
+			goto bad;
 		}
 	}
 	if (quads % 4 != 0)
-		return ERR_FORMAT;
+		goto bad;
 	/* Leftover bits must be zero padding. */
 	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
-		return ERR_FORMAT;
+		goto bad;
 	buf_commit(out, o);
 	return ERR_OK;
+bad:
+	OPENSSL_cleanse(space, o);
+	return ERR_FORMAT;
 }
 
 void util_tune_malloc(void)

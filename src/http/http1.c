@@ -485,9 +485,8 @@ static int header_text_ok(const char *s)
 	return s && s[strcspn(s, "\r\n")] == 0;
 }
 
-enum err http1_response(struct buf *out, int status, const struct http1_header *extra,
-			size_t nextra, const char *content_type, const void *body, size_t body_len,
-			int keep_alive)
+enum err http1_response_head(struct buf *out, int status, const struct http1_header *extra, size_t nextra,
+			     const char *content_type, size_t body_len, int keep_alive)
 {
 	struct head h = {.reason = reason_phrase(status),
 			 .extra = extra,
@@ -498,8 +497,7 @@ enum err http1_response(struct buf *out, int status, const struct http1_header *
 	uint8_t *space;
 	enum err e;
 
-	if (status < 100 || status > 999 || (body_len > 0 && !body) ||
-	    (content_type && !header_text_ok(content_type)))
+	if (status < 100 || status > 999 || (content_type && !header_text_ok(content_type)))
 		return ERR_USAGE;
 	for (size_t i = 0; i < nextra; i++)
 		if (!header_text_ok(extra[i].name) || !header_text_ok(extra[i].value))
@@ -509,15 +507,30 @@ enum err http1_response(struct buf *out, int status, const struct http1_header *
 	h.date = http_date();
 
 	write_head(&w, &h);
-	if (body_len > SIZE_MAX - w.n)
-		return ERR_LIMIT;
-	if ((e = buf_reserve(out, w.n + body_len, &space)) != ERR_OK)
+	if ((e = buf_reserve(out, w.n, &space)) != ERR_OK)
 		return e;
 	w.dst = space;
 	w.n = 0;
 	write_head(&w, &h);
-	if (body_len > 0)
-		memcpy(space + w.n, body, body_len);
-	buf_commit(out, w.n + body_len);
+	buf_commit(out, w.n);
+	return ERR_OK;
+}
+
+enum err http1_response(struct buf *out, int status, const struct http1_header *extra,
+			size_t nextra, const char *content_type, const void *body, size_t body_len,
+			int keep_alive)
+{
+	size_t before = buf_len(out);
+	enum err e;
+
+	if (body_len > 0 && !body)
+		return ERR_USAGE;
+	if ((e = http1_response_head(out, status, extra, nextra, content_type, body_len, keep_alive)) != ERR_OK)
+		return e;
+	if (body_len > 0 && (e = buf_put(out, body, body_len)) != ERR_OK) {
+		/* All or nothing: drop the head written above. */
+		out->size = out->off + before;
+		return e;
+	}
 	return ERR_OK;
 }

@@ -55,6 +55,10 @@ struct http1_header {
 	const char *value;
 };
 
+/* Appends the head of a response whose body_len bytes of body the caller
+ * sends after it (so a large body is not copied behind the head). */
+enum err http1_response_head(struct buf *out, int status, const struct http1_header *extra, size_t nextra,
+			     const char *content_type, size_t body_len, int keep_alive);
 /* Appends a whole response: status line, Date/Server, the extra headers,
  * Content-Type (if given), Content-Length, Connection: close when
  * !keep_alive, then the body. */

@@ -114,7 +114,8 @@ static int on_headers_complete(http_parser *hp)
 	if (p->in_value && finish_value(p) < 0)
 		return -1;
 	p->headers_done = 1;
-	if (hp->http_major != 1)
+	/* RFC 7230 3.1.2: status-code = 3DIGIT; libhttp-parser takes fewer. */
+	if (hp->http_major != 1 || hp->status_code < 100)
 		return fail(p, ERR_FORMAT);
 	if (hp->content_length != ULLONG_MAX && hp->content_length > p->resp.body.max)
 		return fail(p, ERR_LIMIT);
@@ -130,10 +131,33 @@ static int on_body(http_parser *hp, const char *at, size_t n)
 	return e == ERR_OK ? 0 : fail(p, e == ERR_LIMIT ? ERR_LIMIT : e);
 }
 
+/* Forgets what a response said: before each response, and after an
+ * interim (1xx) one. */
+static void fields_reset(struct http1_response_parser *p)
+{
+	struct http1_response *r = &p->resp;
+
+	r->status = r->keep_alive = 0;
+	r->content_type[0] = 0;
+	r->challenges_len = 0;
+	buf_reset(&r->body);
+	p->name_len = p->ct_len = p->nheaders = 0;
+	p->in_value = p->headers_done = 0;
+	p->kept = KEPT_NONE;
+}
+
 static int on_message_complete(http_parser *hp)
 {
 	struct http1_response_parser *p = hp->data;
 
+	/* RFC 7231 6.2: "A client MUST be able to parse one or more 1xx
+	 * responses received prior to a final response, even if the client
+	 * does not expect one." Forgotten, and parsing goes on to the final
+	 * one; 101 (an upgrade, never asked for) stays final. */
+	if (hp->status_code / 100 == 1 && hp->status_code != 101) {
+		fields_reset(p);
+		return 0;
+	}
 	p->complete = 1;
 	p->resp.keep_alive = http_should_keep_alive(hp);
 	http_parser_pause(hp, 1);
@@ -150,15 +174,8 @@ static const http_parser_settings settings = {
 
 static void response_reset(struct http1_response_parser *p)
 {
-	struct http1_response *r = &p->resp;
-
-	r->status = r->keep_alive = 0;
-	r->content_type[0] = 0;
-	r->challenges_len = 0;
-	buf_reset(&r->body);
-	p->name_len = p->ct_len = p->nheaders = 0;
-	p->in_value = p->headers_done = p->complete = p->started = 0;
-	p->kept = KEPT_NONE;
+	fields_reset(p);
+	p->complete = p->started = 0;
 	p->err = ERR_OK;
 	http_parser_init(&p->hp, HTTP_RESPONSE);
 	p->hp.data = p;

@@ -238,31 +238,38 @@ static void close_fds(const int *fds, int n)
 		close(fds[i]);
 }
 
-/* Datagrams land here first (each process is single-threaded) and are then
- * copied into an allocation of their own size, so a small reply does not
- * cost a maximum-sized buffer. */
-static uint8_t ipc_scratch[IPC_MAX_MSG];
-
+/* The header lands on the stack and the body straight in the message's
+ * buffer: replies carry shell output by the hundred kilobytes. */
 enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 {
-	uint8_t *data = ipc_scratch;
+	uint8_t data[IPC_HEADER_LEN], *body;
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * IPC_MAX_FDS)];
 	} control;
-	struct iovec iov = {.iov_base = data, .iov_len = IPC_MAX_MSG};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct iovec iov[2] = {{.iov_base = data, .iov_len = IPC_HEADER_LEN},
+			       {.iov_len = IPC_MAX_MSG - IPC_HEADER_LEN}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
 	struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
 	int have_cred = 0, nfds = 0, fds[IPC_MAX_FDS];
 	ssize_t n;
 
 	memset(msg, 0, sizeof(*msg));
+	buf_init(&msg->body, IPC_MAX_MSG);
+	if (buf_reserve(&msg->body, IPC_MAX_MSG - IPC_HEADER_LEN, &body) != ERR_OK)
+		return ERR_NOMEM;
+	iov[1].iov_base = body;
 	do
 		n = recvmsg(p->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
+		buf_clear(&msg->body);
 		return errno == EAGAIN || errno == EWOULDBLOCK ? ERR_INCOMPLETE : ERR_IO;
+	}
+	/* Committed now so that every path wipes what arrived (a password, say). */
+	if ((size_t)n > IPC_HEADER_LEN)
+		buf_commit(&msg->body, (size_t)n - IPC_HEADER_LEN);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
@@ -281,8 +288,10 @@ enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 			}
 		}
 	}
-	if (n == 0 && nfds == 0)
+	if (n == 0 && nfds == 0) {
+		buf_clear(&msg->body);
 		return ERR_IO; /* orderly shutdown of the peer */
+	}
 
 	uint32_t type = 0, id = 0;
 	const char *why = NULL;
@@ -304,7 +313,8 @@ enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 		log_warnx("ipc: rejected message %s from pid %d uid %d: %s", ipc_type_name(type),
 			  (int)cred.pid, (int)cred.uid, why);
 		close_fds(fds, nfds);
-		OPENSSL_cleanse(data, (size_t)n);
+		OPENSSL_cleanse(data, sizeof(data));
+		buf_clear(&msg->body);
 		return ERR_FORMAT;
 	}
 
@@ -314,14 +324,6 @@ enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 	msg->uid = cred.uid;
 	memcpy(msg->fds, fds, sizeof(int) * (size_t)nfds);
 	msg->nfds = nfds;
-	buf_init(&msg->body, IPC_MAX_MSG);
-	enum err e = buf_put(&msg->body, data + IPC_HEADER_LEN, (size_t)n - IPC_HEADER_LEN);
-	/* The scratch may have held a password: wipe it now. */
-	OPENSSL_cleanse(data, (size_t)n);
-	if (e != ERR_OK) {
-		ipc_msg_clear(msg);
-		return e;
-	}
 	return ERR_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -158,36 +159,42 @@ static void conn_finish_request(struct conn *c)
 static void conn_write_reply(struct conn *c, int status, const struct http1_header *hdrs, size_t nh,
 			     const struct buf *body, const char *ctype)
 {
-	struct buf out;
+	struct buf head;
 	int keep = !c->close_after_reply && c->req && c->req->keep_alive;
+	size_t blen = body ? buf_len(body) : 0;
 
-	buf_init(&out, IPC_MAX_MSG * 8);
-	if (http1_response(&out, status, hdrs, nh, body && buf_len(body) ? ctype : NULL,
-			   body ? buf_ptr(body) : NULL, body ? buf_len(body) : 0, keep) != ERR_OK) {
-		buf_clear(&out);
+	buf_init(&head, HTTP1_MAX_HEADER_BYTES);
+	if (http1_response_head(&head, status, hdrs, nh, blen ? ctype : NULL, blen, keep) != ERR_OK) {
+		buf_clear(&head);
 		conn_free(c);
 		return;
 	}
 	log_debug("%s %s status %d bytes %zu ms %llu", c->peer,
-		  c->ws_parsed && c->ws.hdr.action ? c->ws.hdr.action : "-", status,
-		  body ? buf_len(body) : 0, (unsigned long long)(util_now_ms() - c->started_ms));
+		  c->ws_parsed && c->ws.hdr.action ? c->ws.hdr.action : "-", status, blen,
+		  (unsigned long long)(util_now_ms() - c->started_ms));
 	c->close_after_reply = !keep;
 	conn_finish_request(c);
 	c->state = CONN_WRITING;
-	/* Plain HTTP: write the reply now, in one call; handing it to the
-	 * bufferevent would cost an epoll_ctl to add and one to remove the
-	 * write event for every request. Only a remainder goes through it. */
-	size_t done = 0;
+	/* Plain HTTP: write the reply now, head and body in one call; handing
+	 * it to the bufferevent would cost an epoll_ctl to add and one to
+	 * remove the write event for every request. Only a remainder goes
+	 * through it. The body is never copied behind the head. */
+	size_t done = 0, hlen = buf_len(&head);
 	if (!c->https) {
+		struct iovec iov[2] = {{(void *)buf_ptr(&head), hlen}, {(void *)(body ? buf_ptr(body) : NULL), blen}};
 		ssize_t w;
 		do
-			w = write(bufferevent_getfd(c->bev), buf_ptr(&out), buf_len(&out));
+			w = writev(bufferevent_getfd(c->bev), iov, blen ? 2 : 1);
 		while (w < 0 && errno == EINTR);
 		done = w > 0 ? (size_t)w : 0;
 	}
-	if (done < buf_len(&out))
-		bufferevent_write(c->bev, buf_ptr(&out) + done, buf_len(&out) - done);
-	buf_clear(&out);
+	if (done < hlen)
+		bufferevent_write(c->bev, buf_ptr(&head) + done, hlen - done);
+	if (blen && done < hlen + blen) {
+		size_t from = done > hlen ? done - hlen : 0;
+		bufferevent_write(c->bev, buf_ptr(body) + from, blen - from);
+	}
+	buf_clear(&head);
 	if (done > 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_reply_written(c);
 }

@@ -317,6 +317,7 @@ enum err wsman_client_received(const struct wsman_request *resp, wsman_client_ou
 	enum err e = ERR_OK;
 
 	*done = 0;
+	*exit_code = 0;
 	if (!rr || !wsman_xml_is(rr, NS_SHELL, "ReceiveResponse"))
 		return ERR_FORMAT;
 	buf_init(&data, CLIENT_MAX_TEXT);
@@ -347,7 +348,6 @@ enum err wsman_client_received(const struct wsman_request *resp, wsman_client_ou
 		xmlNode *code = child(state, NS_SHELL, "ExitCode");
 		char num[24];
 		uint64_t v;
-		*exit_code = 0;
 		/* Windows writes exit codes unsigned; a minus sign is tolerated. */
 		if (code && text_into(code, num, sizeof(num)) == ERR_OK) {
 			if (num[0] == '-' && util_parse_u64(num + 1, (uint64_t)INT32_MAX + 1, &v) == ERR_OK)

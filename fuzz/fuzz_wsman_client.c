@@ -1,0 +1,106 @@
+/* fuzz_wsman_client: wsman_parse on a reply, then every wsman_client_*
+ * reader on it, whatever the parse said. What the readers return must
+ * keep within its bounds; the output callback reads every byte it is
+ * handed; and the ids a reply hands over, sent back in the next requests,
+ * must give envelopes the service's own parser reads. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wsman/wsman.h"
+
+struct touched {
+	uint64_t sum;
+	size_t bytes;
+};
+
+static void touch(void *arg, enum shell_stream stream, const uint8_t *data, size_t len)
+{
+	struct touched *t = arg;
+
+	if ((stream != SHELL_STDOUT && stream != SHELL_STDERR) || len == 0)
+		abort();
+	for (size_t i = 0; i < len; i++)
+		t->sum = t->sum * 31 + data[i];
+	t->bytes += len;
+}
+
+static void check_fault(const struct wsman_client_fault *f)
+{
+	size_t n = strnlen(f->message, sizeof(f->message));
+
+	if (strnlen(f->subcode, sizeof(f->subcode)) == sizeof(f->subcode) ||
+	    n == sizeof(f->message))
+		abort();
+	/* Folded: no leading, trailing or doubled blank, no other space. */
+	if (n && (f->message[0] == ' ' || f->message[n - 1] == ' '))
+		abort();
+	if (strstr(f->message, "  ") || strpbrk(f->message, "\t\r\n"))
+		abort();
+}
+
+static void check_id(const char *id)
+{
+	size_t n = strnlen(id, SHELL_ID_LEN + 1);
+
+	if (n == 0 || n > SHELL_ID_LEN)
+		abort();
+}
+
+/* The next requests of a session, built with ids from the reply. */
+static void send_back(const char *shell_id, const char *command_id)
+{
+	static const struct wsman_client_header h = {.to = "http://192.168.56.11:5985/wsman",
+						     .operation_timeout_ms = 60000,
+						     .max_envelope_size = 153600};
+	char *argv[] = {"cmd"};
+	struct shell_command_req cm = {.argc = 1, .argv = argv};
+	struct shell_signal_req sg = {.signal = SHELL_SIGNAL_TERMINATE};
+	struct wsman_request req;
+	struct buf out;
+
+	memcpy(cm.shell_id, shell_id, strlen(shell_id) + 1);
+	memcpy(sg.shell_id, shell_id, strlen(shell_id) + 1);
+	memcpy(sg.command_id, command_id, strlen(command_id) + 1);
+	buf_init(&out, 1 << 20);
+	for (int i = 0; i < 4; i++) {
+		enum err e = i == 0   ? wsman_client_shell_command(&out, &h, &cm)
+			     : i == 1 ? wsman_client_shell_receive(&out, &h, shell_id, command_id)
+			     : i == 2 ? wsman_client_shell_signal(&out, &h, &sg)
+				      : wsman_client_shell_delete(&out, &h, shell_id);
+		if (e != ERR_OK || wsman_parse(buf_ptr(&out), buf_len(&out), &req) != ERR_OK)
+			abort();
+		wsman_request_free(&req);
+		buf_reset(&out);
+	}
+	buf_clear(&out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct wsman_request resp;
+	struct wsman_client_fault f;
+	struct touched t = {0, 0};
+	char shell_id[SHELL_ID_LEN + 1] = "", command_id[SHELL_ID_LEN + 1] = "";
+	int done = -1;
+	uint32_t exit_code = 1;
+
+	wsman_parse(data, size, &resp);
+	if (wsman_client_fault(&resp, &f) == ERR_OK)
+		check_fault(&f);
+	if (wsman_client_shell_created(&resp, shell_id) == ERR_OK)
+		check_id(shell_id);
+	if (wsman_client_command_started(&resp, command_id) == ERR_OK)
+		check_id(command_id);
+	if (wsman_client_received(&resp, touch, &t, &done, &exit_code) == ERR_OK) {
+		if (done != 0 && done != 1)
+			abort();
+	}
+	if (shell_id[0] || command_id[0])
+		send_back(shell_id[0] ? shell_id : command_id,
+			  command_id[0] ? command_id : shell_id);
+	wsman_request_free(&resp);
+	return 0;
+}
