@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -170,6 +171,20 @@ static const uint8_t b64_table[256] = {
 	['='] = B64_PAD, [' '] = B64_SKIP, ['\t'] = B64_SKIP, ['\r'] = B64_SKIP, ['\n'] = B64_SKIP,
 };
 
+/* b64_table's digits shifted into place for each position of a quad,
+ * filled once. */
+static uint32_t b64_shifted[4][256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void b64_fill(void)
+{
+	for (int pos = 0; pos < 4; pos++)
+		for (int c = 0; c < 256; c++)
+			b64_shifted[pos][c] = b64_table[c] >= 1 && b64_table[c] <= 64
+						      ? (uint32_t)(b64_table[c] - 1) << (18 - 6 * pos)
+						      : 0x80000000u;
+}
+
 /* A strict decoder kept here rather than EVP_DecodeUpdate because that one
  * silently accepts data after padding and needs a context per call; this is
  * a single straight pass that skips whitespace and checks padding, writing
@@ -188,15 +203,17 @@ enum err util_b64_decode(struct buf *out, const char *s, size_t n)
 		room = out->max - buf_len(out);
 	if ((e = buf_reserve(out, room, &space)) != ERR_OK)
 		return e;
+	pthread_once(&b64_once, b64_fill);
 	for (size_t i = 0; i < n; i++) {
 		/* Whole quads of plain characters, the bulk of any input, go
-		 * four at a time; anything else takes the careful path below. */
+		 * four at a time through tables of pre-shifted values (bit 31:
+		 * not a digit); anything else takes the careful path below. */
 		while (bits == 0 && !pad && i + 4 <= n && o + 3 <= room) {
-			uint32_t a = b64_table[(unsigned char)s[i]] - 1u, b = b64_table[(unsigned char)s[i + 1]] - 1u,
-				 c = b64_table[(unsigned char)s[i + 2]] - 1u, d = b64_table[(unsigned char)s[i + 3]] - 1u;
-			if ((a | b | c | d) >= 64)
+			const unsigned char *q4 = (const unsigned char *)s + i;
+			uint32_t q = b64_shifted[0][q4[0]] | b64_shifted[1][q4[1]] | b64_shifted[2][q4[2]] |
+				     b64_shifted[3][q4[3]];
+			if (q & 0x80000000u)
 				break;
-			uint32_t q = a << 18 | b << 12 | c << 6 | d;
 			space[o] = (uint8_t)(q >> 16);
 			space[o + 1] = (uint8_t)(q >> 8);
 			space[o + 2] = (uint8_t)q;

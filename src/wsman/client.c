@@ -325,10 +325,15 @@ enum err wsman_client_received(const struct wsman_request *resp, wsman_client_ou
 		char *name = NULL, *text = NULL;
 		if (!wsman_xml_is(c, NS_SHELL, "Stream"))
 			continue;
+		/* One text node, the usual shape, is decoded where it lies (the
+		 * decoder skips the whitespace a trim would remove). */
+		const xmlNode *t = c->children;
+		int direct = t && !t->next && t->type == XML_TEXT_NODE && t->content;
 		if ((e = wsman_xml_attr(c, NULL, "Name", 64, &name)) == ERR_OK &&
-		    (e = wsman_xml_text(c, CLIENT_MAX_TEXT, 1, &text)) == ERR_OK) {
+		    (direct || (e = wsman_xml_text(c, CLIENT_MAX_TEXT, 1, &text)) == ERR_OK)) {
+			const char *b64 = direct ? (const char *)t->content : text;
 			buf_reset(&data);
-			if ((e = util_b64_decode(&data, text, strlen(text))) == ERR_OK && buf_len(&data))
+			if ((e = util_b64_decode(&data, b64, strlen(b64))) == ERR_OK && buf_len(&data))
 				fn(arg, name && strcasecmp(name, "stderr") == 0 ? SHELL_STDERR : SHELL_STDOUT,
 				   buf_ptr(&data), buf_len(&data));
 		}
