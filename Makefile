@@ -51,10 +51,11 @@ $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/libopenwinrm.a
+$(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD)/src/cli/cli.o \
+		$(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/libopenwinrm.a
+$(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/src/cli/cli.o $(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 $(BUILD)/libwinrm.so: $(CLIENT_OBJ) src/client/libwinrm.map

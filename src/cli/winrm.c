@@ -18,45 +18,25 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+#include "cli/winrm_cli.h"
 #include "common/util.h"
 #include "config/config.h"
 
 #define DEFAULT_CONFIG_DIR "/etc/winrm"
 #define PID_FILE "winrmd.pid"
-#define MAX_INPUT_PAIRS 64   /* KEY="VALUE" pairs in one @{...} */
 #define MAX_MSG 4096	     /* an error message from config.c */
 #define MAX_OUTPUT (1 << 20) /* printed configuration */
-
-enum verb { V_HELP, V_GET, V_SET, V_CREATE, V_DELETE, V_ENUMERATE };
 
 static const struct {
 	const char *name;
 	enum verb verb;
 } verbs[] = {
-    {"get", V_GET},
-    {"g", V_GET},
-    {"set", V_SET},
-    {"s", V_SET},
-    {"put", V_SET},
-    {"p", V_SET},
-    {"create", V_CREATE},
-    {"c", V_CREATE},
-    {"delete", V_DELETE},
-    {"d", V_DELETE},
-    {"enumerate", V_ENUMERATE},
-    {"e", V_ENUMERATE},
-    {"enum", V_ENUMERATE},
-    {"help", V_HELP},
-};
-
-/* The @{KEY="VALUE";...} argument (section 10.3), split in place. */
-struct input {
-	char *text;
-	size_t n;
-	struct {
-		const char *key;
-		const char *value; /* NULL for $null */
-	} pairs[MAX_INPUT_PAIRS];
+	{"get", V_GET},       {"g", V_GET},           {"set", V_SET},         {"s", V_SET},
+	{"put", V_SET},       {"p", V_SET},           {"create", V_CREATE},   {"c", V_CREATE},
+	{"delete", V_DELETE}, {"d", V_DELETE},        {"enumerate", V_ENUMERATE}, {"e", V_ENUMERATE},
+	{"enum", V_ENUMERATE}, {"invoke", V_INVOKE},  {"i", V_INVOKE},        {"identify", V_IDENTIFY},
+	{"id", V_IDENTIFY},   {"quickconfig", V_QUICKCONFIG}, {"qc", V_QUICKCONFIG}, {"help", V_HELP},
 };
 
 struct cmd {
@@ -66,7 +46,7 @@ struct cmd {
 	const char *input;    /* the @{...} argument, if any */
 };
 
-__attribute__((format(printf, 1, 2))) static int complain(const char *fmt, ...)
+int complain(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -122,18 +102,6 @@ static int is_help_switch(const char *a)
 	       strcasecmp(a, "-help") == 0;
 }
 
-/* -r:HOST, -remote:HOST, -machine:HOST (any case, '-' or '/'). */
-static int is_remote_switch(const char *a)
-{
-	static const char *const names[] = {"r", "remote", "machine"};
-	size_t n = strcspn(a + 1, ":");
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (n == strlen(names[i]) && strncasecmp(a + 1, names[i], n) == 0)
-			return 1;
-	return 0;
-}
-
 /* The part of a resource URI below winrm/config, or NULL for any other. */
 static const char *config_resource(const char *uri)
 {
@@ -177,7 +145,7 @@ static int input_error(const struct input *in, const char *p, const char *expect
 
 /* winrm.vbs: "{" then \s*([\w:]+)\s*=\s*($null|"([^"]*)")\s* separated by
  * ";", then "}" ending the argument; "{}" is empty. A key may come once. */
-static int input_parse(const char *arg, struct input *in)
+int input_parse(const char *arg, struct input *in)
 {
 	char *p;
 
@@ -400,10 +368,109 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 		}
 		return print_resource(c, r, out, msg);
 	case V_HELP:
+	case V_INVOKE:   /* remote_main's */
+	case V_IDENTIFY:
+	case V_QUICKCONFIG:
 		break;
 	}
 	usage(stdout);
 	return 0;
+}
+
+/* winrm OPERATION [ACTION] URI [@{...}] against a service. */
+static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npos, struct remote *r)
+{
+	struct input in = {0};
+	const char *action = NULL, *uri = NULL, *input = NULL;
+	size_t at = 1;
+	int rc;
+
+	if (cmd->verb == V_INVOKE && npos > at)
+		action = pos[at++];
+	if (cmd->verb != V_IDENTIFY && npos > at)
+		uri = pos[at++];
+	if (npos > at && strncmp(pos[at], "@{", 2) == 0)
+		input = pos[at++];
+	if (npos > at)
+		return complain("unexpected argument: %s (type \"winrm -?\" for help)", pos[at]);
+	if (cmd->verb == V_INVOKE && (!action || !uri))
+		return complain("invoke needs an action and a resource URI: winrm invoke ACTION URI @{...}");
+	if (cmd->verb != V_IDENTIFY && !uri)
+		return complain("the resource URI is missing (e.g. winrm/config)");
+	if (input && (cmd->verb == V_GET || cmd->verb == V_DELETE || cmd->verb == V_ENUMERATE ||
+		      cmd->verb == V_IDENTIFY))
+		return complain("input was supplied to an operation that does not accept input");
+	if (cmd->verb == V_SET && !input)
+		return complain("no input provided: winrm set URI -r:HOST '@{KEY=\"VALUE\"}'");
+	if (input && input_parse(input, &in) != 0) {
+		free(in.text);
+		return 1;
+	}
+	if (!r->session.target)
+		r->session.target = "localhost";
+	r->session.config_dir = cmd->dir;
+	/* Identify without credentials is anonymous, as `winrm id -a:none`. */
+	if (cmd->verb == V_IDENTIFY && !r->session.user && r->session.auth == WINRM_AUTH_DEFAULT)
+		r->session.auth = WINRM_AUTH_NONE;
+	if (r->session.user && !r->session.password && r->session.auth != WINRM_AUTH_NONE &&
+	    isatty(STDIN_FILENO) && !(r->session.password = cli_prompt_password(r->session.user)))
+		rc = complain("no password read");
+	else
+		rc = remote_run(cmd->verb, action, uri, &in, r);
+	free(in.text);
+	return rc;
+}
+
+/* The remote switches; 1 if arg was one of them, -1 on a bad value. */
+static int remote_switch(const char *a, struct remote *r, int *remote)
+{
+	const char *v;
+
+	if (cli_switch(a, "r", "remote", &v) || cli_switch(a, "machine", "machine", &v)) {
+		if (!v || !*v)
+			return complain("-r: needs a host or URL"), -1;
+		r->session.target = v;
+		*remote = 1;
+	} else if (cli_switch(a, "u", "username", &v) && v) {
+		r->session.user = v;
+	} else if (cli_switch(a, "p", "password", &v) && v) {
+		r->session.password = v;
+	} else if ((cli_switch(a, "a", "authentication", &v) || cli_switch(a, "auth", "auth", &v)) && v) {
+		int scheme = winrm_auth_parse(v);
+		if (scheme <= 0)
+			return complain("unknown authentication scheme '%s' (None, Basic, Digest, Negotiate, "
+					"Kerberos, Certificate, CredSSP)",
+					v),
+			       -1;
+		r->session.auth = (enum winrm_auth)scheme;
+	} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
+		r->session.flags |= WINRM_FLAG_NO_ENCRYPTION;
+	} else if ((cli_switch(a, "usessl", "usessl", &v) || cli_switch(a, "ssl", "ssl", &v)) && !v) {
+		r->session.flags |= WINRM_FLAG_USE_SSL;
+	} else if (cli_switch(a, "skipCAcheck", "skipCAcheck", &v) && !v) {
+		r->session.flags |= WINRM_FLAG_SKIP_CA_CHECK;
+	} else if (cli_switch(a, "skipCNcheck", "skipCNcheck", &v) && !v) {
+		r->session.flags |= WINRM_FLAG_SKIP_CN_CHECK;
+	} else if (cli_switch(a, "timeout", "timeout", &v) && v) {
+		uint64_t ms;
+		if (util_parse_u64(v, UINT32_MAX, &ms) != ERR_OK || ms == 0)
+			return complain("-timeout: takes milliseconds, e.g. -timeout:60000"), -1;
+		r->session.timeout_ms = (uint32_t)ms;
+	} else if ((cli_switch(a, "f", "format", &v)) && v) {
+		if (strcasecmp(v, "xml") == 0)
+			r->format = WSMAN_TEXT_XML;
+		else if (strcasecmp(v, "pretty") == 0)
+			r->format = WSMAN_TEXT_PRETTY;
+		else if (strcasecmp(v, "#text") == 0 || strcasecmp(v, "text") == 0)
+			r->format = WSMAN_TEXT_PLAIN;
+		else
+			return complain("-format: is #text, xml or pretty"), -1;
+	} else if (cli_switch(a, "file", "file", &v) && v) {
+		r->file = v;
+	} else {
+		return 0;
+	}
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -411,13 +478,15 @@ int main(int argc, char **argv)
 	struct cmd cmd = {0};
 	struct input in = {0};
 	struct config c = {0};
+	struct remote remote = {.format = WSMAN_TEXT_PLAIN};
 	struct buf msg, out;
-	const char *pos[3];
+	const char *pos[4];
 	size_t npos = 0;
-	int help = 0, found = 0, rc;
+	int help = 0, found = 0, is_remote = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int sw;
 
 		if (strcmp(a, "--config-dir") == 0) {
 			if (++i == argc)
@@ -427,9 +496,10 @@ int main(int argc, char **argv)
 			cmd.dir = a + 13;
 		} else if (is_help_switch(a)) {
 			help = 1;
+		} else if (a[0] == '-' && (sw = remote_switch(a, &remote, &is_remote)) != 0) {
+			if (sw < 0)
+				return 1;
 		} else if (a[0] == '-') {
-			if (is_remote_switch(a))
-				return complain("-r: is not supported yet");
 			return complain("unknown switch: %s (type \"winrm -?\" for help)", a);
 		} else if (npos == sizeof(pos) / sizeof(pos[0])) {
 			return complain("unexpected argument: %s (type \"winrm -?\" for help)", a);
@@ -453,22 +523,27 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!cmd.dir) {
+		cmd.dir = getenv("WINRM_CONFIG_DIR");
+		if (!cmd.dir || !*cmd.dir)
+			cmd.dir = DEFAULT_CONFIG_DIR;
+	}
+	/* Identify and invoke talk to a service, the local one by default. */
+	if (is_remote || cmd.verb == V_IDENTIFY || cmd.verb == V_INVOKE)
+		return remote_main(&cmd, pos, npos, &remote);
 	if (npos < 2)
 		return complain("the resource URI is missing (e.g. winrm/config)");
 	if (!(cmd.resource = config_resource(pos[1])))
 		return complain("unsupported resource URI %s: only winrm/config resources are "
-				"managed locally",
+				"managed locally (use -r: for others)",
 				pos[1]);
+	if (npos > 3)
+		return complain("unexpected argument: %s (type \"winrm -?\" for help)", pos[3]);
 	if (npos == 3) {
 		if (strncmp(pos[2], "@{", 2) != 0)
 			return complain("unexpected argument: %s (input is @{KEY=\"VALUE\";...})",
 					pos[2]);
 		cmd.input = pos[2];
-	}
-	if (!cmd.dir) {
-		cmd.dir = getenv("WINRM_CONFIG_DIR");
-		if (!cmd.dir || !*cmd.dir)
-			cmd.dir = DEFAULT_CONFIG_DIR;
 	}
 
 	buf_init(&msg, MAX_MSG);

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "client/winrm.h"
 
 #define EXIT_WINRS_ERROR 255 /* as ssh: winrs itself failed, the command's code is unknown */
@@ -182,48 +182,6 @@ static void *signal_thread(void *arg)
 
 /* ---- switches ---- */
 
-/* -name[:value] or /name[:value], matched against a short and a long
- * spelling (Windows accepts any prefix from the short one up). */
-static int is_switch(const char *arg, const char *shortest, const char *longest, const char **value)
-{
-	size_t n, s = strlen(shortest);
-	const char *colon;
-
-	if (arg[0] != '-' && arg[0] != '/')
-		return 0;
-	arg++;
-	colon = strchr(arg, ':');
-	n = colon ? (size_t)(colon - arg) : strlen(arg);
-	if (n < s || n > strlen(longest) || strncasecmp(arg, longest, n) != 0)
-		return 0;
-	*value = colon ? colon + 1 : NULL;
-	return 1;
-}
-
-static char *prompt_password(const char *user)
-{
-	static char pw[1024];
-	struct termios old, quiet;
-	FILE *tty = fopen("/dev/tty", "r+");
-
-	if (!tty)
-		return NULL;
-	fprintf(tty, "Password for %s: ", user);
-	fflush(tty);
-	tcgetattr(fileno(tty), &old);
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	char *r = fgets(pw, sizeof(pw), tty);
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	if (!r)
-		return NULL;
-	pw[strcspn(pw, "\r\n")] = 0;
-	return pw;
-}
-
 int main(int argc, char **argv)
 {
 	const char *env[MAX_ENV], *v;
@@ -249,13 +207,13 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--config-dir") == 0 && i + 1 < argc) {
 			opts.config_dir = argv[++i];
-		} else if (is_switch(a, "r", "remote", &v) && v) {
+		} else if (cli_switch(a, "r", "remote", &v) && v) {
 			opts.target = v;
-		} else if (is_switch(a, "u", "username", &v) && v) {
+		} else if (cli_switch(a, "u", "username", &v) && v) {
 			opts.user = v;
-		} else if (is_switch(a, "p", "password", &v) && v) {
+		} else if (cli_switch(a, "p", "password", &v) && v) {
 			opts.password = v;
-		} else if ((is_switch(a, "a", "authentication", &v) || is_switch(a, "auth", "auth", &v)) && v) {
+		} else if ((cli_switch(a, "a", "authentication", &v) || cli_switch(a, "auth", "auth", &v)) && v) {
 			int scheme = winrm_auth_parse(v);
 			if (scheme <= 0) {
 				say("unknown authentication scheme '%s' (Basic, Digest, Negotiate, Kerberos, "
@@ -264,25 +222,25 @@ int main(int argc, char **argv)
 				return EXIT_WINRS_ERROR;
 			}
 			opts.auth = (enum winrm_auth)scheme;
-		} else if (is_switch(a, "un", "unencrypted", &v) && !v) {
+		} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
 			opts.flags |= WINRM_FLAG_NO_ENCRYPTION;
-		} else if ((is_switch(a, "ssl", "ssl", &v) || is_switch(a, "usessl", "usessl", &v)) && !v) {
+		} else if ((cli_switch(a, "ssl", "ssl", &v) || cli_switch(a, "usessl", "usessl", &v)) && !v) {
 			opts.flags |= WINRM_FLAG_USE_SSL;
-		} else if (is_switch(a, "skipCAcheck", "skipCAcheck", &v) && !v) {
+		} else if (cli_switch(a, "skipCAcheck", "skipCAcheck", &v) && !v) {
 			opts.flags |= WINRM_FLAG_SKIP_CA_CHECK;
-		} else if (is_switch(a, "skipCNcheck", "skipCNcheck", &v) && !v) {
+		} else if (cli_switch(a, "skipCNcheck", "skipCNcheck", &v) && !v) {
 			opts.flags |= WINRM_FLAG_SKIP_CN_CHECK;
-		} else if (is_switch(a, "d", "directory", &v) && v) {
+		} else if (cli_switch(a, "d", "directory", &v) && v) {
 			so.working_dir = v;
-		} else if (is_switch(a, "env", "environment", &v) && v) {
+		} else if (cli_switch(a, "env", "environment", &v) && v) {
 			if (so.nenv >= MAX_ENV) {
 				say("more than %d -env switches", MAX_ENV);
 				return EXIT_WINRS_ERROR;
 			}
 			env[so.nenv++] = v;
-		} else if (is_switch(a, "nop", "noprofile", &v) && !v) {
+		} else if (cli_switch(a, "nop", "noprofile", &v) && !v) {
 			so.noprofile = 1;
-		} else if (is_switch(a, "t", "timeout", &v) && v) {
+		} else if (cli_switch(a, "t", "timeout", &v) && v) {
 			/* deprecated and ignored, as on Windows */
 		} else if (strcmp(a, "--") == 0) {
 			i++;
@@ -311,7 +269,7 @@ int main(int argc, char **argv)
 		len += n;
 	}
 	line[len] = 0;
-	if (opts.user && !opts.password && isatty(STDIN_FILENO) && !(opts.password = prompt_password(opts.user))) {
+	if (opts.user && !opts.password && isatty(STDIN_FILENO) && !(opts.password = cli_prompt_password(opts.user))) {
 		say("no password read");
 		return EXIT_WINRS_ERROR;
 	}

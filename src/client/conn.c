@@ -359,7 +359,9 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 
 static enum winrm_result authorization(struct winrm_session *s, int identify, struct buf *out)
 {
-	if (identify && !s->user)
+	if (s->auth == WINRM_AUTH_NONE && !identify)
+		return client_fail(s, WINRM_E_USAGE, "only Identify works without authentication (-a:None)");
+	if (identify && (!s->user || s->auth == WINRM_AUTH_NONE))
 		return WINRM_OK;
 	if (s->auth == WINRM_AUTH_BASIC) {
 		struct buf plain;
@@ -472,7 +474,7 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	hdrs[nh++] = (struct http1_header){"User-Agent", USER_AGENT};
 	if (buf_len(&authz))
 		hdrs[nh++] = (struct http1_header){"Authorization", (const char *)buf_ptr(&authz)};
-	if (identify && !s->user)
+	if (identify && (!s->user || s->auth == WINRM_AUTH_NONE))
 		hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
 	buf_reset(&s->req);
 	e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh, CONTENT_TYPE_SOAP,

@@ -48,6 +48,7 @@ enum winrm_auth {
 	WINRM_AUTH_KERBEROS,
 	WINRM_AUTH_CERTIFICATE,
 	WINRM_AUTH_CREDSSP,
+	WINRM_AUTH_NONE, /* no authentication: Identify only (WSMANIDENTIFY: unauthenticated) */
 };
 
 /* WSMan.CreateSession's flags that concern the connection. */
@@ -93,6 +94,35 @@ int winrm_auth_parse(const char *name);
 /* Identify (unauthenticated when the session has no credentials and the
  * scheme allows it); the reply's XML in *xml (free it). */
 enum winrm_result winrm_identify(struct winrm_session *s, char **xml);
+
+/* ---- WS-Management operations on any resource ---- */
+
+struct winrm_selector {
+	const char *name;
+	const char *value;
+};
+
+/* The XML of an instance or of a reply body, as one standalone element. */
+typedef void winrm_item_fn(void *arg, const char *xml);
+
+/* Transfer Get: the resource's XML in *xml (free it). */
+enum winrm_result winrm_get(struct winrm_session *s, const char *resource_uri,
+			    const struct winrm_selector *sel, size_t nsel, char **xml);
+/* Transfer Put of body_xml (the whole resource); the updated resource in
+ * *xml when the service returns it (else NULL). */
+enum winrm_result winrm_put(struct winrm_session *s, const char *resource_uri,
+			    const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml);
+/* Transfer Create; the reply body (x:ResourceCreated) in *xml. */
+enum winrm_result winrm_create(struct winrm_session *s, const char *resource_uri,
+			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml);
+enum winrm_result winrm_delete(struct winrm_session *s, const char *resource_uri,
+			       const struct winrm_selector *sel, size_t nsel);
+/* Enumerate and Pull until the end of the sequence, each item to fn. */
+enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
+				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn, void *arg);
+/* A custom action (resource_uri/action); the output in *xml. */
+enum winrm_result winrm_invoke(struct winrm_session *s, const char *action, const char *resource_uri,
+			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml);
 
 /* ---- the remote shell ---- */
 

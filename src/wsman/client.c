@@ -13,8 +13,10 @@
 
 #define CLIENT_NS                                                                         \
 	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:w=\"" NS_WSMAN "\" xmlns:p=\"" NS_WSMV \
-	"\" xmlns:rsp=\"" NS_SHELL "\""
+	"\" xmlns:rsp=\"" NS_SHELL "\" xmlns:x=\"" NS_TRANSFER "\" xmlns:n=\"" NS_ENUMERATION "\""
 #define CLIENT_MAX_TEXT (1024 * 1024)
+/* The selector set of a shell request: ShellId alone. */
+#define SHELL_SELECTOR(id) (&(struct wsman_pair){.name = "ShellId", .value = (char *)(id)}), 1
 
 static enum err put_text(struct buf *out, const char *open, const char *s, const char *close)
 {
@@ -27,8 +29,8 @@ static enum err put_text(struct buf *out, const char *open, const char *s, const
 
 /* Everything up to and including <s:Body>. */
 static enum err client_head(struct buf *out, const struct wsman_client_header *h, const char *resource,
-			    const char *action, const char *shell_id, const struct wsman_pair *options,
-			    size_t noptions)
+			    const char *action, const struct wsman_pair *selectors, size_t nselectors,
+			    const struct wsman_pair *options, size_t noptions)
 {
 	char id[UTIL_GUID_LEN + 1];
 	enum err e;
@@ -50,9 +52,16 @@ static enum err client_head(struct buf *out, const struct wsman_client_header *h
 	    (e = util_duration_put_ms(out, h->operation_timeout_ms)) != ERR_OK ||
 	    (e = buf_putf(out, "</w:OperationTimeout>")) != ERR_OK)
 		return e;
-	if (shell_id && (e = put_text(out, "<w:SelectorSet><w:Selector Name=\"ShellId\">", shell_id,
-				      "</w:Selector></w:SelectorSet>")) != ERR_OK)
-		return e;
+	if (nselectors) {
+		if ((e = buf_putf(out, "<w:SelectorSet>")) != ERR_OK)
+			return e;
+		for (size_t i = 0; i < nselectors; i++)
+			if ((e = put_text(out, "<w:Selector Name=\"", selectors[i].name, "\">")) != ERR_OK ||
+			    (e = put_text(out, "", selectors[i].value, "</w:Selector>")) != ERR_OK)
+				return e;
+		if ((e = buf_putf(out, "</w:SelectorSet>")) != ERR_OK)
+			return e;
+	}
 	if (noptions) {
 		if ((e = buf_putf(out, "<w:OptionSet>")) != ERR_OK)
 			return e;
@@ -88,7 +97,7 @@ enum err wsman_client_shell_create(struct buf *out, const struct wsman_client_he
 	enum err e;
 
 	snprintf(codepage, sizeof(codepage), "%u", r->codepage ? r->codepage : 65001);
-	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_CREATE, NULL, opts, 2)) != ERR_OK ||
+	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_CREATE, NULL, 0, opts, 2)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Shell>")) != ERR_OK)
 		return e;
 	if (r->working_dir &&
@@ -126,7 +135,7 @@ enum err wsman_client_shell_command(struct buf *out, const struct wsman_client_h
 
 	if (r->argc < 1)
 		return ERR_USAGE;
-	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_COMMAND, r->shell_id, opts, 2)) != ERR_OK ||
+	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_COMMAND, SHELL_SELECTOR(r->shell_id), opts, 2)) != ERR_OK ||
 	    (e = put_text(out, "<rsp:CommandLine><rsp:Command>", r->argv[0], "</rsp:Command>")) != ERR_OK)
 		return e;
 	for (uint32_t i = 1; i < r->argc; i++)
@@ -142,7 +151,7 @@ enum err wsman_client_shell_send(struct buf *out, const struct wsman_client_head
 {
 	enum err e;
 
-	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_SEND, r->shell_id, NULL, 0)) != ERR_OK ||
+	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_SEND, SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
 	    (e = put_text(out, "<rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"", r->command_id,
 			  r->end ? "\" End=\"true\">" : "\">")) != ERR_OK ||
 	    (e = util_b64_encode(out, r->data, r->len)) != ERR_OK ||
@@ -157,7 +166,7 @@ enum err wsman_client_shell_receive(struct buf *out, const struct wsman_client_h
 	struct wsman_pair opt = {.name = "WSMAN_CMDSHELL_OPTION_KEEPALIVE", .value = "TRUE"};
 	enum err e;
 
-	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_RECEIVE, shell_id, &opt, 1)) != ERR_OK ||
+	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_RECEIVE, SHELL_SELECTOR(shell_id), &opt, 1)) != ERR_OK ||
 	    (e = put_text(out, "<rsp:Receive><rsp:DesiredStream CommandId=\"", command_id,
 			  "\">stdout stderr</rsp:DesiredStream></rsp:Receive>")) != ERR_OK)
 		return e;
@@ -176,7 +185,7 @@ enum err wsman_client_shell_signal(struct buf *out, const struct wsman_client_he
 
 	if (r->signal < SHELL_SIGNAL_TERMINATE || r->signal > SHELL_SIGNAL_CTRL_BREAK)
 		return ERR_USAGE;
-	if ((e = client_head(out, h, URI_SHELL_CMD, NS_SHELL "/Signal", r->shell_id, NULL, 0)) != ERR_OK ||
+	if ((e = client_head(out, h, URI_SHELL_CMD, NS_SHELL "/Signal", SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
 	    (e = put_text(out, "<rsp:Signal CommandId=\"", r->command_id, "\">")) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Code>" NS_SHELL "/signal/%s</rsp:Code></rsp:Signal>",
 			  codes[r->signal])) != ERR_OK)
@@ -189,7 +198,19 @@ enum err wsman_client_shell_delete(struct buf *out, const struct wsman_client_he
 {
 	enum err e;
 
-	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_DELETE, shell_id, NULL, 0)) != ERR_OK)
+	if ((e = client_head(out, h, URI_SHELL_CMD, ACTION_DELETE, SHELL_SELECTOR(shell_id), NULL, 0)) != ERR_OK)
+		return e;
+	return client_tail(out);
+}
+
+enum err wsman_client_request(struct buf *out, const struct wsman_client_header *h, const char *resource,
+			      const char *action, const struct wsman_pair *selectors, size_t nselectors,
+			      const char *body_xml)
+{
+	enum err e;
+
+	if ((e = client_head(out, h, resource, action, selectors, nselectors, NULL, 0)) != ERR_OK ||
+	    (body_xml && (e = buf_putf(out, "%s", body_xml)) != ERR_OK))
 		return e;
 	return client_tail(out);
 }
@@ -362,4 +383,59 @@ enum err wsman_client_received(const struct wsman_request *resp, wsman_client_ou
 		}
 	}
 	return ERR_OK;
+}
+
+/* An element as standalone XML text in a new string. */
+static enum err element_xml(const xmlNode *n, char **out)
+{
+	struct buf b;
+	enum err e;
+
+	*out = NULL;
+	buf_init(&b, CLIENT_MAX_TEXT * 8);
+	if ((e = wsman_xml_dump(n, 0, &b)) == ERR_OK && (e = buf_terminate(&b)) == ERR_OK &&
+	    !(*out = strdup((const char *)buf_ptr(&b))))
+		e = ERR_NOMEM;
+	buf_clear(&b);
+	return e;
+}
+
+enum err wsman_client_body_xml(const struct wsman_request *resp, char **xml)
+{
+	*xml = NULL;
+	return resp->body ? element_xml(resp->body, xml) : ERR_OK;
+}
+
+enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_item_fn *fn, void *arg,
+				 char *context, size_t cap, int *end)
+{
+	xmlNode *r = resp->body, *items = NULL, *ctx;
+	enum err e = ERR_OK;
+
+	*end = 0;
+	context[0] = 0;
+	if (!r || (!wsman_xml_is(r, NS_ENUMERATION, "EnumerateResponse") &&
+		   !wsman_xml_is(r, NS_ENUMERATION, "PullResponse")))
+		return ERR_FORMAT;
+	/* Optimized enumeration answers in w:Items / w:EndOfSequence, Pull in
+	 * the n: ones (winrm-protocol.md 6.7). */
+	for (xmlNode *c = wsman_xml_first(r); c; c = wsman_xml_next(c)) {
+		if (wsman_xml_is(c, NS_WSMAN, "Items") || wsman_xml_is(c, NS_ENUMERATION, "Items"))
+			items = c;
+		else if (wsman_xml_is(c, NS_WSMAN, "EndOfSequence") || wsman_xml_is(c, NS_ENUMERATION, "EndOfSequence"))
+			*end = 1;
+	}
+	if ((ctx = child(r, NS_ENUMERATION, "EnumerationContext")) && ctx->children &&
+	    text_into(ctx, context, cap) != ERR_OK)
+		return ERR_FORMAT;
+	for (xmlNode *c = items ? wsman_xml_first(items) : NULL; c && e == ERR_OK; c = wsman_xml_next(c)) {
+		char *xml;
+		if ((e = element_xml(c, &xml)) == ERR_OK) {
+			e = fn(arg, xml);
+			free(xml);
+		}
+	}
+	if (!context[0])
+		*end = 1;
+	return e;
 }

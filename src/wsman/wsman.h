@@ -22,6 +22,7 @@
 #define NS_SHELL "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 #define NS_TRANSFER "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 #define NS_IDENTITY "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
+#define NS_ENUMERATION "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 #define NS_WSMANFAULT "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 
 #define URI_SHELL_CMD "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
@@ -145,6 +146,30 @@ enum err wsman_client_shell_signal(struct buf *out, const struct wsman_client_he
 enum err wsman_client_shell_delete(struct buf *out, const struct wsman_client_header *h,
 				   const char *shell_id);
 
+/* A request on any resource (Get, Put, Create, Delete, Enumerate, Pull,
+ * Release or a custom action): body_xml, well-formed XML or NULL, goes
+ * into s:Body as it is; the prefixes s, a, w, p, x (transfer) and n
+ * (enumeration) are declared on the envelope. */
+enum err wsman_client_request(struct buf *out, const struct wsman_client_header *h, const char *resource,
+			      const char *action, const struct wsman_pair *selectors, size_t nselectors,
+			      const char *body_xml);
+
+/* ---- resources as the winrm tool shows and edits them (wsman/text.c) ---- */
+enum wsman_text_format {
+	WSMAN_TEXT_PLAIN,  /* Windows' WsmTxt.xsl: indented "Name = value" */
+	WSMAN_TEXT_XML,    /* the element as it came */
+	WSMAN_TEXT_PRETTY, /* the element, indented */
+};
+/* Renders a resource (an element, or an envelope: the first element of
+ * its body) in format. ERR_FORMAT for what is not XML or has a DTD. */
+enum err wsman_text_render(const char *xml, size_t len, enum wsman_text_format format, struct buf *out);
+/* `winrm set`: gives each named direct child of the resource's root
+ * element the value (NULL: xsi:nil="true") and writes the whole resource
+ * to out. ERR_CONFIG, with errmsg, when a name matches no child or
+ * several, or a group of settings. */
+enum err wsman_text_set(const char *xml, size_t len, const struct wsman_pair *pairs, size_t npairs,
+			struct buf *out, struct buf *errmsg);
+
 struct wsman_client_fault {
 	char subcode[64];  /* local name of the subcode, e.g. "TimedOut" */
 	uint32_t code;     /* f:WSManFault Code, 0 if absent */
@@ -160,5 +185,14 @@ enum err wsman_client_command_started(const struct wsman_request *resp,
 typedef void wsman_client_output_fn(void *arg, enum shell_stream stream, const uint8_t *data, size_t len);
 enum err wsman_client_received(const struct wsman_request *resp, wsman_client_output_fn *fn, void *arg,
 			       int *done, uint32_t *exit_code);
+/* The first element of s:Body as standalone XML text (NULL for an empty
+ * body); the caller frees it. */
+enum err wsman_client_body_xml(const struct wsman_request *resp, char **xml);
+/* Each item of an EnumerateResponse or PullResponse, as standalone XML,
+ * to fn in order; context gets the EnumerationContext for the next Pull
+ * and *end is set at the end of the sequence. */
+typedef enum err wsman_client_item_fn(void *arg, const char *item_xml);
+enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_item_fn *fn, void *arg,
+				 char *context, size_t cap, int *end);
 
 #endif

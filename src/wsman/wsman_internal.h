@@ -33,6 +33,10 @@ enum err wsman_xml_text(const xmlNode *n, size_t max, int trim, char **out);
 enum err wsman_xml_attr(const xmlNode *n, const char *ns, const char *name, size_t max,
 			char **out);
 
+/* n and its subtree as standalone XML text (namespaces declared on its
+ * ancestors declared again on it), appended to out. */
+enum err wsman_xml_dump(const xmlNode *n, int pretty, struct buf *out);
+
 /* xs:boolean as WinRM clients spell it: true/True/TRUE/1 -> 1,
  * false/False/FALSE/0 -> 0, anything else -> -1. */
 int wsman_bool_parse(const char *s);

@@ -1,0 +1,42 @@
+/* winrm_cli: what the files of the winrm command share: the operations,
+ * the @{KEY="VALUE"} input, and the remote half (winrm_remote.c), which
+ * works over libwinrm where the local half works on DIR/winrm.conf. */
+#ifndef OPENWINRM_WINRM_CLI_H
+#define OPENWINRM_WINRM_CLI_H
+
+#include <stddef.h>
+
+#include "client/winrm.h"
+#include "wsman/wsman.h"
+
+#define MAX_INPUT_PAIRS 64 /* KEY="VALUE" pairs in one @{...} */
+
+enum verb { V_HELP, V_GET, V_SET, V_CREATE, V_DELETE, V_ENUMERATE, V_INVOKE, V_IDENTIFY, V_QUICKCONFIG };
+
+/* The @{KEY="VALUE";...} argument (winrm-protocol.md 10.3), split in place. */
+struct input {
+	char *text;
+	size_t n;
+	struct {
+		const char *key;
+		const char *value; /* NULL for $null */
+	} pairs[MAX_INPUT_PAIRS];
+};
+
+/* "winrm: " and the message on stderr; returns 1 (the exit status). */
+int complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses arg into in (in->text is a copy the caller frees); 0 or 1. */
+int input_parse(const char *arg, struct input *in);
+
+struct remote {
+	struct winrm_options session;
+	enum wsman_text_format format;
+	const char *file; /* -file: the request body instead of @{...} */
+};
+
+/* Runs one operation on a remote host (or, for identify, the local
+ * service); action is the custom action of invoke. Returns the exit status. */
+int remote_run(enum verb verb, const char *action, const char *uri, const struct input *in,
+	       const struct remote *r);
+
+#endif

@@ -1,0 +1,150 @@
+/* resource: WS-Management operations on any resource (Transfer,
+ * Enumeration, custom actions) over a session, for winrm and others. */
+#include "client/client_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTION_GET NS_TRANSFER "/Get"
+#define ACTION_PUT NS_TRANSFER "/Put"
+#define ACTION_ENUMERATE NS_ENUMERATION "/Enumerate"
+#define ACTION_PULL NS_ENUMERATION "/Pull"
+#define MAX_SELECTORS 16
+#define MAX_CONTEXT 256
+/* Enumerate and Pull rounds before giving up on a service that never ends. */
+#define MAX_PULLS 100000
+
+/* Builds, posts and (with xml) returns the reply body as XML text. */
+static enum winrm_result request(struct winrm_session *s, const char *resource_uri, const char *action,
+				 const struct winrm_selector *sel, size_t nsel, const char *body_xml,
+				 struct wsman_request *resp)
+{
+	struct wsman_pair pairs[MAX_SELECTORS];
+	struct wsman_client_header h;
+	struct buf env;
+	enum winrm_result r;
+
+	if (!resource_uri || !*resource_uri || nsel > MAX_SELECTORS || (nsel && !sel))
+		return client_fail(s, WINRM_E_USAGE, "a resource URI and at most %d selectors are needed",
+				   MAX_SELECTORS);
+	for (size_t i = 0; i < nsel; i++) {
+		if (!sel[i].name || !sel[i].value)
+			return client_fail(s, WINRM_E_USAGE, "a selector without a name or value");
+		pairs[i] = (struct wsman_pair){.name = (char *)sel[i].name, .value = (char *)sel[i].value};
+	}
+	client_header(s, &h);
+	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
+	enum err e = wsman_client_request(&env, &h, resource_uri, action, pairs, nsel, body_xml);
+	if (e != ERR_OK) {
+		buf_clear(&env);
+		return client_fail(s, e == ERR_LIMIT ? WINRM_E_USAGE : WINRM_E_NOMEM,
+				   e == ERR_LIMIT ? "the request is larger than an envelope may be" : "out of memory");
+	}
+	r = client_post(s, &env, resp);
+	buf_clear(&env);
+	return r;
+}
+
+static enum winrm_result with_body(struct winrm_session *s, const char *resource_uri, const char *action,
+				   const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml)
+{
+	struct wsman_request resp;
+	enum winrm_result r;
+
+	if (xml)
+		*xml = NULL;
+	if ((r = request(s, resource_uri, action, sel, nsel, body_xml, &resp)) != WINRM_OK)
+		return r;
+	if (xml && wsman_client_body_xml(&resp, xml) != ERR_OK)
+		r = client_fail(s, WINRM_E_NOMEM, "out of memory");
+	wsman_request_free(&resp);
+	return r;
+}
+
+enum winrm_result winrm_get(struct winrm_session *s, const char *resource_uri, const struct winrm_selector *sel,
+			    size_t nsel, char **xml)
+{
+	enum winrm_result r = with_body(s, resource_uri, ACTION_GET, sel, nsel, NULL, xml);
+
+	if (r == WINRM_OK && !*xml)
+		r = client_fail(s, WINRM_E_PROTOCOL, "the Get reply of %s has an empty body", s->host_header);
+	return r;
+}
+
+enum winrm_result winrm_put(struct winrm_session *s, const char *resource_uri, const struct winrm_selector *sel,
+			    size_t nsel, const char *body_xml, char **xml)
+{
+	return with_body(s, resource_uri, ACTION_PUT, sel, nsel, body_xml, xml);
+}
+
+enum winrm_result winrm_create(struct winrm_session *s, const char *resource_uri,
+			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml)
+{
+	return with_body(s, resource_uri, ACTION_CREATE, sel, nsel, body_xml, xml);
+}
+
+enum winrm_result winrm_delete(struct winrm_session *s, const char *resource_uri,
+			       const struct winrm_selector *sel, size_t nsel)
+{
+	return with_body(s, resource_uri, ACTION_DELETE, sel, nsel, NULL, NULL);
+}
+
+enum winrm_result winrm_invoke(struct winrm_session *s, const char *action, const char *resource_uri,
+			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml)
+{
+	char uri[2048];
+
+	if (!action || !*action || !resource_uri ||
+	    (size_t)snprintf(uri, sizeof(uri), "%s/%s", resource_uri, action) >= sizeof(uri))
+		return client_fail(s, WINRM_E_USAGE, "an action and a resource URI are needed");
+	return with_body(s, resource_uri, uri, sel, nsel, body_xml, xml);
+}
+
+struct items {
+	winrm_item_fn *fn;
+	void *arg;
+};
+
+static enum err item(void *arg, const char *xml)
+{
+	struct items *it = arg;
+
+	it->fn(it->arg, xml);
+	return ERR_OK;
+}
+
+enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
+				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn, void *arg)
+{
+	struct items it = {fn, arg};
+	char context[MAX_CONTEXT], body[MAX_CONTEXT + 256];
+	const char *action = ACTION_ENUMERATE;
+	int end = 0;
+
+	if (!fn)
+		return client_fail(s, WINRM_E_USAGE, "Enumerate needs an item function");
+	/* Optimized: the first items come with the EnumerateResponse. */
+	snprintf(body, sizeof(body), "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
+				     "</n:Enumerate>");
+	for (int round = 0; round < MAX_PULLS && !end; round++) {
+		struct wsman_request resp;
+		enum winrm_result r = request(s, resource_uri, action, sel, nsel, body, &resp);
+		if (r != WINRM_OK)
+			return r;
+		enum err e = wsman_client_enumerated(&resp, item, &it, context, sizeof(context), &end);
+		wsman_request_free(&resp);
+		if (e != ERR_OK)
+			return client_fail(s, WINRM_E_PROTOCOL, "the enumeration reply of %s could not be read",
+					   s->host_header);
+		if (strpbrk(context, "<&"))
+			return client_fail(s, WINRM_E_PROTOCOL, "%s sent an unusable enumeration context",
+					   s->host_header);
+		action = ACTION_PULL;
+		snprintf(body, sizeof(body),
+			 "<n:Pull><n:EnumerationContext>%s</n:EnumerationContext><n:MaxElements>32000"
+			 "</n:MaxElements></n:Pull>",
+			 context);
+	}
+	return end ? WINRM_OK : client_fail(s, WINRM_E_PROTOCOL, "the enumeration of %s never ended", resource_uri);
+}
