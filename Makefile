@@ -52,6 +52,7 @@ $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD)/src/cli/cli.o \
+		$(BUILD)/src/cli/quickconfig.o \
 		$(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -41,6 +41,7 @@ static const struct {
 
 struct cmd {
 	enum verb verb;
+	int https, quiet; /* quickconfig: -transport:https, -quiet */
 	const char *dir;
 	const char *resource; /* under winrm/config: "", "service/auth", "listener?..." */
 	const char *input;    /* the @{...} argument, if any */
@@ -473,6 +474,25 @@ static int remote_switch(const char *a, struct remote *r, int *remote)
 	return 1;
 }
 
+/* quickconfig's switches, as remote_switch. */
+static int quickconfig_switch(const char *a, struct cmd *cmd)
+{
+	const char *v;
+
+	if (cli_switch(a, "transport", "transport", &v) && v) {
+		if (strcasecmp(v, "https") != 0 && strcasecmp(v, "http") != 0)
+			return complain("-transport: is http or https"), -1;
+		cmd->https = strcasecmp(v, "https") == 0;
+	} else if (cli_switch(a, "q", "quiet", &v) && !v) {
+		cmd->quiet = 1;
+	} else if (cli_switch(a, "force", "force", &v) && !v) {
+		/* Windows' -force skips the network-profile check: none here. */
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmd cmd = {0};
@@ -496,7 +516,8 @@ int main(int argc, char **argv)
 			cmd.dir = a + 13;
 		} else if (is_help_switch(a)) {
 			help = 1;
-		} else if (a[0] == '-' && (sw = remote_switch(a, &remote, &is_remote)) != 0) {
+		} else if (a[0] == '-' && ((sw = remote_switch(a, &remote, &is_remote)) != 0 ||
+					   (sw = quickconfig_switch(a, &cmd)) != 0)) {
 			if (sw < 0)
 				return 1;
 		} else if (a[0] == '-') {
@@ -528,6 +549,9 @@ int main(int argc, char **argv)
 		if (!cmd.dir || !*cmd.dir)
 			cmd.dir = DEFAULT_CONFIG_DIR;
 	}
+	if (cmd.verb == V_QUICKCONFIG)
+		return is_remote ? complain("quickconfig works on this machine only (no -r:)")
+				 : quickconfig(cmd.dir, cmd.https, cmd.quiet);
 	/* Identify and invoke talk to a service, the local one by default. */
 	if (is_remote || cmd.verb == V_IDENTIFY || cmd.verb == V_INVOKE)
 		return remote_main(&cmd, pos, npos, &remote);

@@ -39,4 +39,7 @@ struct remote {
 int remote_run(enum verb verb, const char *action, const char *uri, const struct input *in,
 	       const struct remote *r);
 
+/* winrm quickconfig (quickconfig.c) on DIR; the exit status. */
+int quickconfig(const char *dir, int https, int quiet);
+
 #endif

@@ -118,16 +118,18 @@ static enum err text_of(struct buf *out, const xmlNode *n, int depth)
 				if (xmlStrcmp(r->name, c->name) != 0 || has_element_children(r))
 					break;
 				char *v = NULL;
+				int shown = 1;
 				if (is_nil(r))
 					e = buf_putf(out, "%snull", sep);
 				else if ((e = wsman_xml_text(r, TEXT_MAX_VALUE, 1, &v)) == ERR_OK && *v)
 					e = buf_putf(out, "%s%s", sep, v);
-				else if (e == ERR_OK)
-					continue;
+				else
+					shown = 0; /* an empty value: the bare name */
 				free(v);
 				if (e != ERR_OK)
 					return e;
-				sep = ", ";
+				if (shown)
+					sep = ", ";
 			}
 			if ((e = attributes(out, c)) != ERR_OK || (e = buf_putf(out, "\n")) != ERR_OK)
 				return e;
