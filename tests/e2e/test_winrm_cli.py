@@ -1,0 +1,185 @@
+"""The winrm command: the local configuration (Windows' defaults, changes
+a running service picks up, bad input that changes nothing), Identify
+against a service, and quickconfig."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import harness as h
+
+
+def winrm(args, config_dir, env=None, input=None, timeout=60):
+    argv = [h.client_path("winrm")] + list(args) + ["--config-dir", config_dir]
+    r = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       env=dict(os.environ, **(env or {})))
+    for pat in h.SANITIZER_PATTERNS:
+        h.check(pat.encode() not in r.stderr, "winrm: sanitizer report:\n%s" % r.stderr.decode(errors="replace"))
+    return r
+
+
+def _out(r):
+    return r.stdout.decode(errors="replace")
+
+
+def _err(r):
+    return r.stderr.decode(errors="replace")
+
+
+def test_get_shows_windows_defaults():
+    d = h.client_config()
+    r = winrm(["get", "winrm/config"], d)
+    h.eq(r.returncode, 0, "winrm get winrm/config (%s)" % _err(r))
+    lines = _out(r).splitlines()
+    for want in ("Config", "    MaxEnvelopeSizekb = 500", "    MaxTimeoutms = 60000", "    Client",
+                 "        AllowUnencrypted = false", "        TrustedHosts", "            Digest = true",
+                 "    Service", "            Basic = false", "            Kerberos = true",
+                 "            CbtHardeningLevel = Relaxed", "            HTTP = 5985", "            HTTPS = 5986",
+                 "    Winrs", "        AllowRemoteShellAccess = true", "        IdleTimeout = 7200000",
+                 "        MaxShellsPerUser = 30"):
+        h.check(want in lines, "no line %r in:\n%s" % (want, _out(r)))
+
+
+def test_set_reaches_the_running_service():
+    svc = h.service()
+    a = h.user("a")
+    raw = h.Raw(svc, a)
+    first = raw.create()
+    r = winrm(["set", "winrm/config/winrs", '@{MaxShellsPerUser="1"}'], svc.conf_dir)
+    h.eq(r.returncode, 0, "winrm set (%s)" % _err(r))
+    h.check("MaxShellsPerUser = 1" in _out(r), "set prints the resource: %s" % _out(r))
+    deadline = time.monotonic() + 10
+    while True:
+        resp = raw.post(h.create_env())
+        if resp.status == 500 and resp.fault().code == h.CODE_QUOTA_MAX_SHELLS:
+            break
+        if resp.status == 200:
+            raw.delete(h.shell_id_of(resp))
+        h.check(time.monotonic() < deadline, "MaxShellsPerUser=1 not applied 10 s after winrm set")
+        time.sleep(0.3)
+    raw.delete(first)
+
+
+def test_bad_input_changes_nothing():
+    d = h.client_config()
+    ok = winrm(["create", "winrm/config/Listener?Address=*+Transport=HTTP", '@{Port="15985"}'], d)
+    h.eq(ok.returncode, 0, "create a listener (%s)" % _err(ok))
+    path = os.path.join(d, "winrm.conf")
+    before = open(path, "rb").read()
+    cases = [
+        (["set", "winrm/config/service", '@{NoSuchSetting="1"}'], "NoSuchSetting"),
+        (["set", "winrm/config/service", '@{AllowUnencrypted="maybe"}'], "AllowUnencrypted"),
+        (["set", "winrm/config", '@{MaxEnvelopeSizekb="lots"}'], "MaxEnvelopeSizekb"),
+        (["set", "winrm/config/service", '@{AllowUnencrypted=true}'], "double-quoted"),
+        (["set", "winrm/config/service", '@{AllowUnencrypted="true"'], "'}'"),
+        (["create", "winrm/config/Listener?Address=*+Transport=HTTP", '@{Port="15986"}'], "exist"),
+        (["delete", "winrm/config/Listener?Address=IP:10.9.9.9+Transport=HTTP"], "Listener"),
+    ]
+    for args, word in cases:
+        r = winrm(args, d)
+        h.check(r.returncode != 0, "%s succeeded" % args)
+        h.check(word.lower() in _err(r).lower(), "%s: message %r lacks %r" % (args, _err(r), word))
+        h.check(open(path, "rb").read() == before, "%s changed %s" % (args, path))
+
+
+def test_listener_create_enumerate_delete():
+    d = h.client_config()
+    r = winrm(["create", "winrm/config/Listener?Address=IP:127.0.0.1+Transport=HTTP", '@{Port="15985"}'], d)
+    h.eq(r.returncode, 0, "create (%s)" % _err(r))
+    h.check("ResourceCreated" in _out(r), "create prints the new resource: %s" % _out(r))
+    r = winrm(["enumerate", "winrm/config/listener"], d)
+    h.check("Address = IP:127.0.0.1" in _out(r) and "Port = 15985" in _out(r), "enumerate: %s" % _out(r))
+    r = winrm(["delete", "winrm/config/Listener?Address=IP:127.0.0.1+Transport=HTTP"], d)
+    h.eq(r.returncode, 0, "delete (%s)" % _err(r))
+    h.check("15985" not in _out(winrm(["enumerate", "winrm/config/listener"], d)), "listener still there")
+
+
+def test_identify_anonymous_and_authenticated():
+    svc = h.service()
+    a = h.user("a")
+    url = svc.url()
+    r = winrm(["identify", "-r:" + url, "-skipCAcheck"], h.client_config())
+    h.eq(r.returncode, 0, "winrm id (%s)" % _err(r))
+    lines = _out(r).splitlines()
+    h.eq(lines[0], "IdentifyResponse", "first line")
+    h.check("    ProtocolVersion = http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" in lines, _out(r))
+    h.check("    ProductVersion = OS: 0.0.0 SP: 0.0 Stack: 3.0" in lines, "anonymous Identify hides the OS")
+    r = winrm(["id", "-r:" + url, "-skipCAcheck", "-u:" + a.name, "-p:" + a.password, "-a:Basic"],
+              h.client_config())
+    h.eq(r.returncode, 0, "authenticated winrm id (%s)" % _err(r))
+    h.check("OS: 0.0.0" not in _out(r), "authenticated Identify shows the OS version: %s" % _out(r))
+    r = winrm(["id", "-r:" + url, "-skipCAcheck", "-format:xml"], h.client_config())
+    h.check(_out(r).startswith("<wsmid:IdentifyResponse xmlns:wsmid="), "-format:xml: %s" % _out(r))
+    # Failures say what to do.
+    r = winrm(["id", "-r:" + url], h.client_config())
+    h.check(r.returncode != 0 and "-skipCAcheck" in _err(r), "untrusted certificate: %s" % _err(r))
+
+
+def _wait_gone(pid, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_quickconfig_sets_up_and_is_idempotent():
+    fx = h.fixture()
+    d = tempfile.mkdtemp(prefix="qc-", dir=fx.run_dir)
+    os.chmod(d, 0o755)
+    http_port, https_port = h.free_port(), h.free_port()
+    with open(os.path.join(d, "winrm.conf"), "w") as f:
+        f.write("Service/DefaultPorts/HTTP = %d\nService/DefaultPorts/HTTPS = %d\n"
+                "Service/RemoteUsersGroup = %s\nService/AdminGroups = %s\n"
+                % (http_port, https_port, fx.users_group, fx.admins_group))
+    env = {"WINRMD": h.winrmd_path()}
+    pid = None
+    try:
+        r = winrm(["quickconfig", "-transport:https", "-quiet"], d, env=env)
+        h.eq(r.returncode, 0, "quickconfig (%s%s)" % (_out(r), _err(r)))
+        out = _out(r)
+        h.check("Create a WinRM listener on HTTP://*" in out and "HTTPS://*" in out, out)
+        thumb = [l.split(" = ")[1] for l in out.splitlines() if l.startswith("CertificateThumbprint = ")]
+        h.check(len(thumb) == 1 and len(thumb[0]) == 40, "the SHA-1 thumbprint is shown: %s" % out)
+        pid = int(open(os.path.join(d, "winrmd.pid")).read())
+        # The service answers on both new listeners.
+        for url in ("http://127.0.0.1:%d/wsman" % http_port, "https://localhost:%d/wsman" % https_port):
+            r = winrm(["id", "-r:" + url, "-skipCAcheck", "-skipCNcheck"], h.client_config())
+            h.eq(r.returncode, 0, "identify %s (%s)" % (url, _err(r)))
+        cert = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha1", "-in",
+                               os.path.join(d, "quickconfig-cert.pem")], stdout=subprocess.PIPE, check=True)
+        h.eq(cert.stdout.decode().strip().split("=", 1)[1].replace(":", ""), thumb[0], "thumbprint")
+        key = os.stat(os.path.join(d, "quickconfig-key.pem"))
+        h.eq(oct(key.st_mode & 0o777), "0o640", "key file mode")
+        before = open(os.path.join(d, "winrm.conf"), "rb").read()
+        r = winrm(["qc", "-transport:https", "-q"], d, env=env)
+        h.eq(r.returncode, 0, "second quickconfig")
+        h.check("already" in _out(r) and "Create" not in _out(r), "second run changes nothing: %s" % _out(r))
+        h.check(open(os.path.join(d, "winrm.conf"), "rb").read() == before, "second run rewrote the file")
+        h.eq(int(open(os.path.join(d, "winrmd.pid")).read()), pid, "the same service still runs")
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            h.check(_wait_gone(pid), "winrmd %d did not stop" % pid)
+
+
+def test_quickconfig_asks_first():
+    fx = h.fixture()
+    d = tempfile.mkdtemp(prefix="qc-", dir=fx.run_dir)
+    os.chmod(d, 0o755)
+    with open(os.path.join(d, "winrm.conf"), "w") as f:
+        f.write("Service/DefaultPorts/HTTP = %d\nService/RemoteUsersGroup = %s\n" % (h.free_port(), fx.users_group))
+    before = open(os.path.join(d, "winrm.conf"), "rb").read()
+    # No terminal: the answer comes from stdin.
+    r = subprocess.run(["setsid", h.client_path("winrm"), "qc", "--config-dir", d], input=b"n\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    h.check("Make these changes [y/n]?" in r.stdout.decode(), "quickconfig did not ask: %s" % r.stdout)
+    h.check("No changes were made" in r.stdout.decode(), r.stdout.decode())
+    h.check(open(os.path.join(d, "winrm.conf"), "rb").read() == before, "declined quickconfig changed the file")
+    h.check(not os.path.exists(os.path.join(d, "winrmd.pid")), "declined quickconfig started winrmd")
