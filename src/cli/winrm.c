@@ -1,7 +1,8 @@
-/* winrm: the command-line tool, after Windows' winrm.vbs. This version
- * manages the local configuration only: get, set, create, delete and
- * enumerate on winrm/config resources, read from and written to
- * DIR/winrm.conf through config.c (the remote -r: form comes later).
+/* winrm: the command-line tool, after Windows' winrm.vbs. Without -r:
+ * get, set, create, delete and enumerate work on the local configuration,
+ * DIR/winrm.conf, through config.c; with -r: (and for identify and
+ * invoke) winrm_remote.c sends them to a service; quickconfig.c sets this
+ * machine up.
  * A command applies all its changes to an in-memory copy and saves once,
  * so on any error the file is left as it was; after a change it asks a
  * running winrmd to reload with SIGHUP. */
@@ -70,29 +71,41 @@ static int config_error(const struct buf *msg)
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "Windows Remote Management command line tool (openwinrm, local configuration)\n"
+	    f, "Windows Remote Management command line tool (openwinrm)\n"
 	       "\n"
 	       "Usage:\n"
-	       "  winrm OPERATION RESOURCE_URI [@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}] [--config-dir "
-	       "DIR]\n"
+	       "  winrm OPERATION RESOURCE_URI [-SWITCH:VALUE ...] [@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}]\n"
 	       "\n"
 	       "Operations:\n"
-	       "  winrm g[et] winrm/config[/PATH]            show settings\n"
-	       "  winrm s[et] winrm/config/PATH @{KEY=\"VALUE\";...}\n"
-	       "                                             change settings\n"
-	       "  winrm c[reate] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS [@{...}]\n"
-	       "                                             add a listener\n"
-	       "  winrm d[elete] winrm/config/Listener?Address=ADDR+Transport=HTTP|HTTPS\n"
-	       "                                             remove a listener\n"
-	       "  winrm e[numerate] winrm/config/listener    list the listeners\n"
+	       "  g[et] URI                     show a resource\n"
+	       "  s[et] URI @{KEY=\"VALUE\";...}  change settings of a resource\n"
+	       "  c[reate] URI [@{...}]         create an instance (e.g. a listener)\n"
+	       "  d[elete] URI                  delete an instance\n"
+	       "  e[numerate] URI               list the instances\n"
+	       "  i[nvoke] ACTION URI [@{...}]  run a custom action (remote)\n"
+	       "  id[entify]                    ask a service who it is (-r:, default localhost)\n"
+	       "  quickconfig [-transport:https] [-quiet]\n"
+	       "                                set this machine up for remote management\n"
 	       "\n"
-	       "PATH is client, client/auth, client/defaultports, service, service/auth,\n"
-	       "service/defaultports, winrs or Listener?Address=...+Transport=...; ADDR is *,\n"
-	       "IP:<IPv4 address> or IP:<IPv6 address>. Quote the @{...} argument for the shell:\n"
+	       "Without -r: get, set, create, delete and enumerate work on the local\n"
+	       "configuration (winrm/config...), DIR/" CONFIG_FILE ", DIR from --config-dir,\n"
+	       "else $WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR "; a running winrmd picks changes up.\n"
+	       "With -r: they are WS-Management requests to the host.\n"
+	       "\n"
+	       "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
+	       "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS]; ADDR is *,\n"
+	       "IP:<address>. Other URIs: full URIs or winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
+	       "aliases, selectors as URI?Key=Value+Key=Value.\n"
+	       "\n"
+	       "Switches:\n"
+	       "  -r[emote]:HOST|URL  -u[sername]:USER  -p[assword]:PASS (prompted when omitted)\n"
+	       "  -a[uthentication]:None|Basic|Digest|Negotiate|Kerberos|Certificate|CredSSP\n"
+	       "  -un[encrypted]  -[use]ssl  -skipCAcheck  -skipCNcheck  -timeout:MS\n"
+	       "  -f[ormat]:#text|xml|pretty  -file:PATH (the request body for create/invoke)\n"
+	       "\n"
+	       "Quote the @{...} argument for the shell:\n"
 	       "  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
-	       "\n"
-	       "The configuration is DIR/" CONFIG_FILE ", DIR from --config-dir, else\n"
-	       "$WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR ". See winrm(1).\n");
+	       "See winrm(1).\n");
 }
 
 /* ---- arguments ---- */
