@@ -59,9 +59,12 @@ $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD
 $(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/src/cli/cli.o $(BUILD)/libopenwinrm.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
-$(BUILD)/libwinrm.so: $(CLIENT_OBJ) src/client/libwinrm.map
+$(BUILD)/libwinrm.so.0: $(CLIENT_OBJ) src/client/libwinrm.map
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libwinrm.so.0 -Wl,--version-script=src/client/libwinrm.map \
 	  -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) -lhttp_parser
+
+$(BUILD)/libwinrm.so: $(BUILD)/libwinrm.so.0
+	ln -sf libwinrm.so.0 $@
 
 $(BUILD)/libwinrm.pc: data/libwinrm.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIBWINRM_VERSION)|g' $< > $@
@@ -97,7 +100,7 @@ install: all
 	install -m 0755 $(BUILD)/winrs $(DESTDIR)$(PREFIX)/bin/winrs
 	install -m 0644 man/winrs.1 $(DESTDIR)$(PREFIX)/share/man/man1/winrs.1
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(BUILD)/libwinrm.so $(DESTDIR)$(PREFIX)/lib/libwinrm.so.0
+	install -m 0755 $(BUILD)/libwinrm.so.0 $(DESTDIR)$(PREFIX)/lib/libwinrm.so.0
 	ln -sf libwinrm.so.0 $(DESTDIR)$(PREFIX)/lib/libwinrm.so
 	install -m 0644 src/client/winrm.h $(DESTDIR)$(PREFIX)/include/winrm.h
 	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libwinrm.pc
