@@ -81,6 +81,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case IPC_CONFIG_CHANGE: {
+		struct ipc_config_change m;
+		if (ipc_config_change_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_config_change_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_config_change_free(&m);
+		}
+		break;
+	}
+	case IPC_CONFIG_RESULT: {
+		struct ipc_config_result m;
+		if (ipc_config_result_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_config_result_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_config_result_free(&m);
+		}
+		break;
+	}
 	default:
 		goto done;
 	}

@@ -1,6 +1,7 @@
-/* fuzz_wsman: wsman_parse, then every shell decoder on whatever parsed,
- * then the replies and the fault built from the decoded (attacker-chosen)
- * strings, which must always be well-formed XML. */
+/* fuzz_wsman: wsman_parse, then every shell decoder and the Put/Create
+ * and enumeration decoders on whatever parsed, then the replies and the
+ * fault built from the decoded (attacker-chosen) strings, which must
+ * always be well-formed XML. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,6 +17,38 @@ static void well_formed(struct buf *b)
 		abort();
 	xmlFreeDoc(d);
 	buf_reset(b);
+}
+
+/* The configuration resources' decoders; the names and values they
+ * return go back out in replies. */
+static void config_bodies(const struct wsman_request *req, struct buf *out)
+{
+	struct wsman_properties props;
+	struct wsman_enumerate_req en;
+	struct wsman_pull_req pl;
+	const char *items[2] = {"<i/>", "<j/>"};
+
+	if (req->body && wsman_properties_parse(req, (const char *)((xmlNode *)req->body)->name,
+						&props) == ERR_OK) {
+		const char *names[2] = {"", ""}, *values[2] = {"", ""};
+		for (uint32_t i = 0; i < props.n && i < 2; i++) {
+			names[i] = props.p[i].name;
+			values[i] = props.p[i].value ? props.p[i].value : "";
+		}
+		if (wsman_reply_resource_created(out, req, req->hdr.to, req->hdr.resource_uri, names, values,
+						 2) == ERR_OK)
+			well_formed(out);
+		wsman_properties_free(&props);
+	}
+	if (wsman_enumerate_parse(req, &en) == ERR_OK &&
+	    wsman_reply_enumerate(out, req, req->hdr.message_id, en.optimize, items, 2, en.max_elements == 2) ==
+		ERR_OK)
+		well_formed(out);
+	if (wsman_pull_parse(req, &pl) == ERR_OK &&
+	    wsman_reply_pull(out, req, pl.context, items, 1, pl.max_elements == 1) == ERR_OK)
+		well_formed(out);
+	if (wsman_release_parse(req, &pl) == ERR_OK && wsman_reply_release(out, req) == ERR_OK)
+		well_formed(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wsman_shell_delete_parse(&req, &dl);
 		if (wsman_reply_delete(&out, &req) == ERR_OK)
 			well_formed(&out);
+		config_bodies(&req, &out);
 	}
 	buf_clear(&out);
 	wsman_request_free(&req);

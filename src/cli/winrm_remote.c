@@ -10,6 +10,7 @@
 
 #include "cli/winrm_cli.h"
 #include "common/buf.h"
+#include "common/util.h"
 
 #define MAX_SELECTORS 16
 #define MAX_URI 2048
@@ -85,34 +86,17 @@ static const char *root_name(const char *uri)
 	return slash ? slash + 1 : uri;
 }
 
-static int escape_into(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		enum err e;
-		switch (*s) {
-		case '&': e = buf_putf(b, "&amp;"); break;
-		case '<': e = buf_putf(b, "&lt;"); break;
-		case '>': e = buf_putf(b, "&gt;"); break;
-		case '"': e = buf_putf(b, "&quot;"); break;
-		default: e = buf_put_u8(b, (uint8_t)*s);
-		}
-		if (e != ERR_OK)
-			return -1;
-	}
-	return 0;
-}
-
 /* winrm.vbs: <p:ROOT xmlns:p="URI"><p:KEY>VALUE</p:KEY>...</p:ROOT>, $null
  * as xsi:nil; ROOT is the last URI segment (create) or ACTION_INPUT. */
 static int build_body(const char *uri, const char *root, const struct input *in, struct buf *body)
 {
-	int bad = buf_putf(body, "<p:%s xmlns:p=\"", root) != ERR_OK || escape_into(body, uri) < 0 ||
+	int bad = buf_putf(body, "<p:%s xmlns:p=\"", root) != ERR_OK || util_xml_escape(body, uri) != ERR_OK ||
 		  buf_putf(body, "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">") != ERR_OK;
 
 	for (size_t i = 0; in && i < in->n && !bad; i++) {
 		if (in->pairs[i].value)
 			bad = buf_putf(body, "<p:%s>", in->pairs[i].key) != ERR_OK ||
-			      escape_into(body, in->pairs[i].value) < 0 ||
+			      util_xml_escape(body, in->pairs[i].value) != ERR_OK ||
 			      buf_putf(body, "</p:%s>", in->pairs[i].key) != ERR_OK;
 		else
 			bad = buf_putf(body, "<p:%s xsi:nil=\"true\"/>", in->pairs[i].key) != ERR_OK;

@@ -289,11 +289,13 @@ int main(int argc, char **argv)
 	}
 	if (pthread_create(&tid, NULL, signal_thread, &set) != 0) {
 		say("cannot start a thread");
+		winrm_session_free(s);
 		return EXIT_WINRS_ERROR;
 	}
 	const char *cmd[] = {line};
 	if ((r = winrm_shell_create(s, &so, shell_id)) != WINRM_OK) {
 		say("%s", winrm_error(s));
+		winrm_session_free(s);
 		return EXIT_WINRS_ERROR;
 	}
 	if ((r = winrm_shell_command(s, shell_id, cmd, 1, 0, command_id)) != WINRM_OK) {

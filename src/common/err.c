@@ -15,6 +15,7 @@ static const struct {
 	[ERR_USAGE] = {ERRC_USAGE, "invalid argument"},
 	[ERR_CONFIG] = {ERRC_USAGE, "invalid configuration"},
 	[ERR_EXISTS] = {ERRC_USAGE, "already exists"},
+	[ERR_NOT_FOUND] = {ERRC_USAGE, "no such item"},
 	[ERR_HTTP_BAD_REQUEST] = {ERRC_PROTO, "malformed HTTP request"},
 	[ERR_HTTP_HEADER_TOO_BIG] = {ERRC_PROTO, "HTTP header too large"},
 	[ERR_HTTP_NOT_FOUND] = {ERRC_PROTO, "unknown path"},
@@ -43,6 +44,13 @@ static const struct {
 	[ERR_WSMAN_QUOTA_USERS] = {ERRC_PROTO, "MaxConcurrentUsers reached"},
 	[ERR_WSMAN_FILE_NOT_FOUND] = {ERRC_PROTO, "executable not found"},
 	[ERR_WSMAN_HOST_GONE] = {ERRC_IO, "user host process ended"},
+	[ERR_WSMAN_CONFIG_INVALID] = {ERRC_PROTO, "invalid configuration setting or value"},
+	[ERR_WSMAN_ALREADY_EXISTS] = {ERRC_PROTO, "resource already exists"},
+	[ERR_WSMAN_NO_INSTANCE] = {ERRC_PROTO, "no such resource instance"},
+	[ERR_WSMAN_INVALID_SELECTORS] = {ERRC_PROTO, "invalid selectors"},
+	[ERR_WSMAN_INVALID_CONTEXT] = {ERRC_PROTO, "unknown or expired enumeration context"},
+	[ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {ERRC_PROTO, "enumeration filter not supported"},
+	[ERR_WSMAN_ENUMERATION_MODE] = {ERRC_PROTO, "unsupported enumeration mode"},
 	[ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

@@ -27,6 +27,7 @@ enum err {
 	ERR_USAGE,      /* USAGE: bad argument to an API */
 	ERR_CONFIG,     /* USAGE: unknown setting or invalid value */
 	ERR_EXISTS,     /* USAGE: the item already exists (e.g. a listener) */
+	ERR_NOT_FOUND,  /* USAGE: no such item (e.g. a listener) */
 
 	/* HTTP-level refusals (no SOAP body, or a fixed one). */
 	ERR_HTTP_BAD_REQUEST,   /* 400: malformed HTTP */
@@ -59,6 +60,13 @@ enum err {
 	ERR_WSMAN_QUOTA_USERS,        /* MaxConcurrentUsers */
 	ERR_WSMAN_FILE_NOT_FOUND,     /* WINRS_SKIP_CMD_SHELL and no such executable */
 	ERR_WSMAN_HOST_GONE,          /* the user's host process died under the request */
+	ERR_WSMAN_CONFIG_INVALID,     /* w:InvalidParameter: a Put/Create names an unknown setting or a bad value */
+	ERR_WSMAN_ALREADY_EXISTS,     /* w:AlreadyExists: Create of an existing listener */
+	ERR_WSMAN_NO_INSTANCE,        /* the selectors name no instance (no such listener) */
+	ERR_WSMAN_INVALID_SELECTORS,  /* selectors missing, unexpected or malformed for the resource */
+	ERR_WSMAN_INVALID_CONTEXT,    /* n:InvalidEnumerationContext: unknown or expired */
+	ERR_WSMAN_FILTERING_NOT_SUPPORTED, /* n:FilteringNotSupported: Enumerate with a filter */
+	ERR_WSMAN_ENUMERATION_MODE,   /* w:UnsupportedFeature (EnumerationMode): only objects are enumerated */
 	ERR_WSMAN_INTERNAL,           /* w:InternalError, anything else on our side */
 
 	ERR_COUNT

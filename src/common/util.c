@@ -260,6 +260,26 @@ void util_tune_malloc(void)
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
+enum err util_xml_escape(struct buf *out, const char *s)
+{
+	enum err e = ERR_OK;
+
+	for (; s && *s && e == ERR_OK; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&': e = buf_put(out, "&amp;", 5); break;
+		case '<': e = buf_put(out, "&lt;", 4); break;
+		case '>': e = buf_put(out, "&gt;", 4); break;
+		case '"': e = buf_put(out, "&quot;", 6); break;
+		case '\t': e = buf_put(out, "&#9;", 4); break;
+		case '\n': e = buf_put(out, "&#10;", 5); break;
+		case '\r': e = buf_put(out, "&#13;", 5); break;
+		default: e = buf_put_u8(out, c < 0x20 ? '?' : c);
+		}
+	}
+	return e;
+}
+
 enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;

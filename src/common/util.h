@@ -34,6 +34,13 @@ static inline size_t util_b64_encoded_len(size_t n)
 	return (n + 2) / 3 * 4;
 }
 
+/* Appends s (NULL: nothing) escaped for both XML element text and
+ * attribute values: the XML-special characters as entities, TAB, LF and CR
+ * as character references (they survive attribute-value normalisation and
+ * line-end folding), other C0 controls, which XML 1.0 cannot carry even as
+ * references, as '?'. */
+enum err util_xml_escape(struct buf *out, const char *s);
+
 /* Parses a decimal unsigned number, the whole string, at most max. */
 enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out);
 

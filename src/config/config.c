@@ -1,10 +1,11 @@
-/* config: the winrm/config tree, its stored form (DIR/winrm.conf) and
- * Windows' text form, all driven by two tables: settings[] (the singleton
+/* config: the winrm/config tree, its stored form (DIR/winrm.conf),
+ * Windows' text form and the XML of WS-Management Get, all driven by two
+ * tables: settings[] (the singleton
  * resources: the root, Client, Service, Winrs and their Auth and
  * DefaultPorts) and listener_settings[] (one listener). Each row names a
  * setting as Windows does, says where it lives in struct config, its type,
- * default and limits; defaults, parsing, saving, `winrm set` and printing
- * all walk the rows, so adding a setting is adding a row. Rows are in
+ * default and limits; defaults, parsing, saving, `winrm set`, Put and
+ * printing all walk the rows, so adding a setting is adding a row. Rows are in
  * Windows' print order (section 10.2 of the protocol reference).
  *
  * Stored format: '#' comment lines, blank lines, and "Path/Name = value"
@@ -20,8 +21,13 @@
  * AllowRemoteAccess) are Windows' constants: printed, never stored, and a
  * line or `winrm set` naming them is refused, so an edited file cannot
  * claim a value the service does not have. ListeningOn is known (so that
- * setting it says "read-only" rather than "unknown") but computed by the
- * network process and not printed here.
+ * setting it says "read-only" rather than "unknown") and computed where
+ * the service runs: only the XML of Get shows it (config_print_xml).
+ *
+ * Text and XML are printed by one walk over the rows (print_block) with two
+ * printers, so both show the same settings in the same order and nesting;
+ * `winrm set` (config_set) and WS-Transfer Put (config_put) share the
+ * lookup and the checks of a value.
  *
  * Settings openwinrm adds, with WinRM-style names:
  *   Service/AdminGroups       comma list of groups whose members are
@@ -47,7 +53,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -717,7 +726,10 @@ enum err config_listener_create(struct config *c, const char *selectors, struct 
 	return listener_add(c, &sel, &idx, errmsg, 0);
 }
 
-enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg)
+/* The listener that "Address=...+Transport=..." names: its index in *idx;
+ * ERR_CONFIG for malformed selectors, ERR_NOT_FOUND when there is none. */
+static enum err listener_named(const struct config *c, const char *selectors, uint32_t *idx,
+			       struct buf *errmsg)
 {
 	struct selector sel;
 	enum err e;
@@ -725,12 +737,25 @@ enum err config_listener_delete(struct config *c, const char *selectors, struct 
 
 	if ((e = selectors_parse(selectors, &sel, errmsg, 0)) != ERR_OK)
 		return e;
-	if ((i = listener_find(c, &sel)) < 0)
-		return fail(errmsg, 0, "there is no listener Address=%s+Transport=%s", sel.address,
-			    transport_names[sel.https]);
+	if ((i = listener_find(c, &sel)) < 0) {
+		fail(errmsg, 0, "there is no listener Address=%s+Transport=%s", sel.address,
+		     transport_names[sel.https]);
+		return ERR_NOT_FOUND;
+	}
+	*idx = (uint32_t)i;
+	return ERR_OK;
+}
+
+enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg)
+{
+	uint32_t i;
+	enum err e;
+
+	if ((e = listener_named(c, selectors, &i, errmsg)) != ERR_OK)
+		return e;
 	strings_free(listener_settings, NLISTENER_SETTINGS, &c->listeners[i]);
 	memmove(&c->listeners[i], &c->listeners[i + 1],
-		(c->nlisteners - (uint32_t)i - 1) * sizeof(c->listeners[0]));
+		(c->nlisteners - i - 1) * sizeof(c->listeners[0]));
 	c->nlisteners--;
 	memset(&c->listeners[c->nlisteners], 0, sizeof(c->listeners[0]));
 	return ERR_OK;
@@ -1030,7 +1055,7 @@ fail:
 	return ERR_IO;
 }
 
-/* ---- `winrm set` ---- */
+/* ---- `winrm set` and Put ---- */
 
 /* The first row under resource ("" is the root), or NULL. */
 static const struct setting *section_first(const char *resource)
@@ -1044,45 +1069,78 @@ static const struct setting *section_first(const char *resource)
 	return NULL;
 }
 
-enum err config_set(struct config *c, const char *resource, const char *name, const char *value,
-		    struct buf *errmsg)
+/* The element name of a resource plen bytes long whose first row is s:
+ * its last segment, spelled as Windows does ("Config" for the root). */
+static const char *section_name(const struct setting *s, size_t plen, size_t *len)
 {
-	char q[MAX_QUOTE], v[CONFIG_MAX_VALUE + 1];
+	const char *h = s->path + plen;
+
+	if (plen == 0) {
+		*len = 6;
+		return "Config";
+	}
+	while (h > s->path && h[-1] != '/')
+		h--;
+	*len = (size_t)(s->path + plen - h);
+	return h;
+}
+
+enum config_resource config_resource_of(const char *resource, char name[CONFIG_MAX_ELEMENT])
+{
 	const struct setting *s;
-	void *base = c;
+	const char *h;
 	size_t n;
 
 	if (is_listener_resource(resource)) {
-		struct selector sel;
-		enum err e;
-		int i;
+		if (resource[8])
+			return CONFIG_RES_UNKNOWN;
+		snprintf(name, CONFIG_MAX_ELEMENT, "Listener");
+		return CONFIG_RES_LISTENER;
+	}
+	if (!(s = section_first(resource)))
+		return CONFIG_RES_UNKNOWN;
+	h = section_name(s, strlen(resource), &n);
+	snprintf(name, CONFIG_MAX_ELEMENT, "%.*s", (int)n, h);
+	return CONFIG_RES_SINGLETON;
+}
 
+/* The row of setting `name` of resource, and the struct its value lives in. */
+static enum err resolve(struct config *c, const char *resource, const char *name,
+			const struct setting **s, void **base, struct buf *errmsg)
+{
+	char q[MAX_QUOTE], qr[MAX_QUOTE];
+	uint32_t i;
+	enum err e;
+
+	if (is_listener_resource(resource)) {
 		if (resource[8] != '?')
 			return fail(errmsg, 0,
 				    "which listener? Use listener?Address=...+Transport=...");
-		if ((e = selectors_parse(resource + 9, &sel, errmsg, 0)) != ERR_OK)
+		if ((e = listener_named(c, resource + 9, &i, errmsg)) != ERR_OK)
 			return e;
-		if ((i = listener_find(c, &sel)) < 0)
-			return fail(errmsg, 0, "there is no listener Address=%s+Transport=%s",
-				    sel.address, transport_names[sel.https]);
-		base = &c->listeners[i];
-		s = lookup(listener_settings, NLISTENER_SETTINGS, "", name);
+		*base = &c->listeners[i];
+		*s = lookup(listener_settings, NLISTENER_SETTINGS, "", name);
 	} else {
 		if (!section_first(resource))
 			return fail(errmsg, 0, "unknown resource winrm/config/%s",
-				    quote(q, resource, strlen(resource)));
-		s = lookup(settings, NSETTINGS, resource, name);
+				    quote(qr, resource, strlen(resource)));
+		*base = c;
+		*s = lookup(settings, NSETTINGS, resource, name);
 	}
-	if (!s)
+	if (!*s)
 		return fail(errmsg, 0, "unknown setting %s in winrm/config%s%s",
-			    quote(q, name, strlen(name)), *resource ? "/" : "", resource);
-	if (!value) {
-		if (s->type != T_STR)
-			return fail(errmsg, 0, "%s: $null is allowed only for text settings",
-				    s->name);
-		value = "";
-	}
-	/* Leading and trailing blanks would not survive the stored format. */
+			    quote(q, name, strlen(name)), *resource ? "/" : "",
+			    quote(qr, resource, strlen(resource)));
+	return ERR_OK;
+}
+
+/* value without the blanks around it, which would not survive the stored
+ * format, into v. */
+static enum err trim_value(const struct setting *s, const char *value, char v[CONFIG_MAX_VALUE + 1],
+			   struct buf *errmsg)
+{
+	size_t n;
+
 	while (*value == ' ' || *value == '\t')
 		value++;
 	n = strlen(value);
@@ -1092,10 +1150,124 @@ enum err config_set(struct config *c, const char *resource, const char *name, co
 		return fail(errmsg, 0, "%s: value longer than %d bytes", s->name, CONFIG_MAX_VALUE);
 	memcpy(v, value, n);
 	v[n] = 0;
+	return ERR_OK;
+}
+
+/* Sets s at base from text, NULL being winrm's $null. */
+static enum err set_resolved(const struct setting *s, void *base, const char *value,
+			     struct buf *errmsg)
+{
+	char v[CONFIG_MAX_VALUE + 1];
+	enum err e;
+
+	if (!value) {
+		if (s->type != T_STR)
+			return fail(errmsg, 0, "%s: $null is allowed only for text settings",
+				    s->name);
+		value = "";
+	}
+	if ((e = trim_value(s, value, v, errmsg)) != ERR_OK)
+		return e;
 	return assign(s, base, v, errmsg, 0);
 }
 
-/* ---- Windows' text format ---- */
+enum err config_set(struct config *c, const char *resource, const char *name, const char *value,
+		    struct buf *errmsg)
+{
+	const struct setting *s;
+	void *base;
+	enum err e;
+
+	if ((e = resolve(c, resource, name, &s, &base, errmsg)) != ERR_OK)
+		return e;
+	return set_resolved(s, base, value, errmsg);
+}
+
+/* 1 if text v means the value s has at base. */
+static int same_value(const struct setting *s, const void *base, const char *v)
+{
+	char addr[MAX_ADDRESS], num[16];
+	const void *p = cfield(base, s);
+	union value val;
+
+	switch (s->type) {
+	case T_STR:
+		/* A listener's Address: any spelling of the same address. */
+		if (s->flags & F_KEY)
+			return address_parse(v, strlen(v), addr) == ERR_OK &&
+			       strcmp(addr, *(char *const *)p) == 0;
+		return strcmp(v, value_text(s, base, num)) == 0;
+	case T_FLAG:
+		return value_parse(s, v, &val, NULL, 0) == ERR_OK &&
+		       val.choice == (*(const int *)p ? 1 : 0);
+	case T_CBT:
+		return value_parse(s, v, &val, NULL, 0) == ERR_OK &&
+		       val.choice == (int)*(const enum config_cbt *)p;
+	case T_U32:
+		return value_parse(s, v, &val, NULL, 0) == ERR_OK &&
+		       val.u32 == *(const uint32_t *)p;
+	case T_NONE:
+		break;
+	}
+	return 1;
+}
+
+enum err config_put(struct config *c, const char *resource, const struct config_pair *pairs,
+		    size_t n, struct buf *errmsg)
+{
+	char sub[MAX_KEY + 1], v[CONFIG_MAX_VALUE + 1], q[MAX_QUOTE], qr[MAX_QUOTE];
+	int listener = is_listener_resource(resource);
+	uint64_t seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *full = pairs[i].name, *slash = strrchr(full, '/');
+		const char *res = resource;
+		const struct setting *s;
+		void *base;
+		uint64_t bit;
+		enum err e;
+
+		/* A nested element's setting belongs to the sub-resource its
+		 * path names; a listener has no nested elements. */
+		if (slash) {
+			if (listener || (size_t)snprintf(sub, sizeof(sub), "%s%s%.*s", resource,
+							 *resource ? "/" : "", (int)(slash - full),
+							 full) >= sizeof(sub))
+				return fail(errmsg, 0, "unknown setting %s in winrm/config%s%s",
+					    quote(q, full, strlen(full)), *resource ? "/" : "",
+					    quote(qr, resource, strlen(resource)));
+			res = sub;
+		}
+		if ((e = resolve(c, res, slash ? slash + 1 : full, &s, &base, errmsg)) != ERR_OK)
+			return e;
+		if (s->type == T_NONE)
+			continue;
+		bit = (uint64_t)1 << (listener ? s - listener_settings : s - settings);
+		if (seen & bit)
+			return fail(errmsg, 0, "%s is given twice", s->name);
+		seen |= bit;
+		if ((s->flags & (F_RO | F_KEY)) && pairs[i].value &&
+		    trim_value(s, pairs[i].value, v, NULL) == ERR_OK && same_value(s, base, v))
+			continue;
+		if ((e = set_resolved(s, base, pairs[i].value, errmsg)) != ERR_OK)
+			return e;
+	}
+	return ERR_OK;
+}
+
+/* ---- Windows' text form and the XML of Get: one walk, two printers ---- */
+
+/* What the walk over the rows emits. The two forms differ only here, so
+ * they cannot list settings in different orders or nest them differently. */
+struct printer {
+	struct buf *out;
+	char ns[128];	       /* XML: the outermost element's namespace */
+	const char *separator; /* between the listeners of "listener" */
+	enum err (*open)(struct printer *pr, unsigned level, const char *name, size_t len);
+	enum err (*close)(struct printer *pr, const char *name, size_t len);
+	enum err (*value)(struct printer *pr, unsigned level, const struct setting *s,
+			  const void *base);
+};
 
 static unsigned path_depth(const char *path)
 {
@@ -1130,6 +1302,102 @@ static unsigned common_depth(const char *a, const char *b)
 	return d;
 }
 
+/* Closes the nested elements of path deeper than depth `to`. */
+static enum err close_to(struct printer *pr, const char *path, unsigned to)
+{
+	enum err e;
+
+	for (unsigned k = path_depth(path); k > to; k--) {
+		size_t len;
+		const char *seg = path_segment(path, k, &len);
+		if ((e = pr->close(pr, seg, len)) != ERR_OK)
+			return e;
+	}
+	return ERR_OK;
+}
+
+/* Prints the rows of t under prefix (its first plen bytes) as the element
+ * header: each setting one level deeper, a nested element opened whenever
+ * the rows enter one and closed when they leave it. */
+static enum err print_block(const struct setting *t, size_t n, const void *base, const char *prefix,
+			    size_t plen, const char *header, size_t hlen, struct printer *pr)
+{
+	unsigned d0 = plen ? 1 : 0;
+	const char *prev = NULL;
+	enum err e;
+
+	for (size_t i = 0; i < plen; i++)
+		d0 += prefix[i] == '/';
+	if ((e = pr->open(pr, 0, header, hlen)) != ERR_OK)
+		return e;
+	for (size_t i = 0; i < n; i++) {
+		const struct setting *s = &t[i];
+		unsigned d = path_depth(s->path), c;
+
+		if (plen && (strncasecmp(s->path, prefix, plen) != 0 ||
+			     (s->path[plen] && s->path[plen] != '/')))
+			continue;
+		c = prev ? common_depth(prev, s->path) : d0;
+		if (prev && (e = close_to(pr, prev, c)) != ERR_OK)
+			return e;
+		for (unsigned k = c + 1; k <= d; k++) {
+			size_t len;
+			const char *seg = path_segment(s->path, k, &len);
+			if ((e = pr->open(pr, k - d0, seg, len)) != ERR_OK)
+				return e;
+		}
+		if ((e = pr->value(pr, d - d0 + 1, s, base)) != ERR_OK)
+			return e;
+		prev = s->path;
+	}
+	if (prev && (e = close_to(pr, prev, d0)) != ERR_OK)
+		return e;
+	return pr->close(pr, header, hlen);
+}
+
+static enum err print_listener(const struct config_listener *l, struct printer *pr)
+{
+	return print_block(listener_settings, NLISTENER_SETTINGS, l, "", 0, "Listener", 8, pr);
+}
+
+static enum err print_resource(const struct config *c, const char *resource, struct printer *pr,
+			       struct buf *errmsg)
+{
+	char q[MAX_QUOTE];
+	const struct setting *s;
+	size_t plen = strlen(resource), hlen, o;
+	const char *header;
+	uint32_t i;
+	enum err e;
+
+	if (is_listener_resource(resource)) {
+		snprintf(pr->ns, sizeof(pr->ns), "%s/listener", CONFIG_URI);
+		if (resource[8] == '?') {
+			if ((e = listener_named(c, resource + 9, &i, errmsg)) != ERR_OK)
+				return e;
+			return print_listener(&c->listeners[i], pr);
+		}
+		for (i = 0; i < c->nlisteners; i++)
+			if ((i && (e = buf_put(pr->out, pr->separator, strlen(pr->separator))) !=
+				      ERR_OK) ||
+			    (e = print_listener(&c->listeners[i], pr)) != ERR_OK)
+				return e;
+		return ERR_OK;
+	}
+	if (!(s = section_first(resource)))
+		return fail(errmsg, 0, "unknown resource winrm/config/%s",
+			    quote(q, resource, plen));
+	/* A sub-resource's namespace is its URI, as Windows spells it. */
+	o = (size_t)snprintf(pr->ns, sizeof(pr->ns), "%s%s", CONFIG_URI, plen ? "/" : "");
+	for (size_t k = 0; k < plen && o + 1 < sizeof(pr->ns); k++)
+		pr->ns[o++] = (char)tolower((unsigned char)s->path[k]);
+	pr->ns[o] = 0;
+	header = section_name(s, plen, &hlen);
+	return print_block(settings, NSETTINGS, c, s->path, plen, header, hlen, pr);
+}
+
+/* -- the text form -- */
+
 static enum err put_line(struct buf *out, unsigned level, const char *name, size_t nlen,
 			 const char *value)
 {
@@ -1137,87 +1405,146 @@ static enum err put_line(struct buf *out, unsigned level, const char *name, size
 			value && *value ? " = " : "", value ? value : "");
 }
 
-/* Prints the rows of t under prefix (its first plen bytes, depth d0) as
- * WsmTxt.xsl does: the resource's element name, then each setting one
- * level deeper, opening a nested element whenever the rows enter one. */
-static enum err print_block(const struct setting *t, size_t n, const void *base, const char *prefix,
-			    size_t plen, const char *header, size_t hlen, struct buf *out)
+static enum err text_open(struct printer *pr, unsigned level, const char *name, size_t len)
 {
-	unsigned d0 = plen ? 1 : 0;
-	const char *prev = NULL;
-	char num[16];
-	enum err e;
+	return put_line(pr->out, level, name, len, NULL);
+}
 
-	for (size_t i = 0; i < plen; i++)
-		d0 += prefix[i] == '/';
-	if ((e = put_line(out, 0, header, hlen, NULL)) != ERR_OK)
-		return e;
-	for (size_t i = 0; i < n; i++) {
-		const struct setting *s = &t[i];
-		unsigned d = path_depth(s->path);
-
-		if (s->type == T_NONE || (plen && (strncasecmp(s->path, prefix, plen) != 0 ||
-						   (s->path[plen] && s->path[plen] != '/'))))
-			continue;
-		for (unsigned k = (prev ? common_depth(prev, s->path) : d0) + 1; k <= d; k++) {
-			size_t len;
-			const char *seg = path_segment(s->path, k, &len);
-			if ((e = put_line(out, k - d0, seg, len, NULL)) != ERR_OK)
-				return e;
-		}
-		if ((e = put_line(out, d - d0 + 1, s->name, strlen(s->name),
-				  value_text(s, base, num))) != ERR_OK)
-			return e;
-		prev = s->path;
-	}
+static enum err text_close(struct printer *pr, const char *name, size_t len)
+{
+	(void)pr, (void)name, (void)len;
 	return ERR_OK;
 }
 
-static enum err print_listener(const struct config_listener *l, struct buf *out)
+static enum err text_value(struct printer *pr, unsigned level, const struct setting *s,
+			   const void *base)
 {
-	return print_block(listener_settings, NLISTENER_SETTINGS, l, "", 0, "Listener", 8, out);
+	char num[16];
+
+	/* ListeningOn is computed where the listener runs: XML only. */
+	if (s->type == T_NONE)
+		return ERR_OK;
+	return put_line(pr->out, level, s->name, strlen(s->name), value_text(s, base, num));
 }
 
 enum err config_print_text(const struct config *c, const char *resource, struct buf *out,
 			   struct buf *errmsg)
 {
-	char q[MAX_QUOTE];
-	const struct setting *s;
-	size_t plen = strlen(resource), hlen;
-	const char *header;
+	/* As `winrm enumerate winrm/config/listener`: a blank line between items. */
+	struct printer pr = {.out = out,
+			     .separator = "\n",
+			     .open = text_open,
+			     .close = text_close,
+			     .value = text_value};
+
+	return print_resource(c, resource, &pr, errmsg);
+}
+
+/* -- the XML form -- */
+
+#define MAX_LISTENING_ON 64
+
+static enum err xml_element(struct buf *out, const char *name, const char *value)
+{
 	enum err e;
 
-	if (is_listener_resource(resource) && resource[8] == 0) {
-		/* As `winrm enumerate winrm/config/listener`: a blank line
-		 * between items. */
-		for (uint32_t i = 0; i < c->nlisteners; i++)
-			if ((i && (e = buf_put(out, "\n", 1)) != ERR_OK) ||
-			    (e = print_listener(&c->listeners[i], out)) != ERR_OK)
-				return e;
-		return ERR_OK;
-	}
-	if (is_listener_resource(resource)) {
-		struct selector sel;
-		int i;
+	if ((e = buf_putf(out, "<cfg:%s>", name)) != ERR_OK ||
+	    (e = util_xml_escape(out, value)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</cfg:%s>", name);
+}
 
-		if ((e = selectors_parse(resource + 9, &sel, errmsg, 0)) != ERR_OK)
-			return e;
-		if ((i = listener_find(c, &sel)) < 0)
-			return fail(errmsg, 0, "there is no listener Address=%s+Transport=%s",
-				    sel.address, transport_names[sel.https]);
-		return print_listener(&c->listeners[i], out);
+static enum err xml_open(struct printer *pr, unsigned level, const char *name, size_t len)
+{
+	enum err e;
+
+	if ((e = buf_putf(pr->out, "<cfg:%.*s", (int)len, name)) != ERR_OK ||
+	    (level == 0 && (e = buf_putf(pr->out, " xmlns:cfg=\"%s\"", pr->ns)) != ERR_OK))
+		return e;
+	return buf_put(pr->out, ">", 1);
+}
+
+static enum err xml_close(struct printer *pr, const char *name, size_t len)
+{
+	return buf_putf(pr->out, "</cfg:%.*s>", (int)len, name);
+}
+
+struct if_addr {
+	unsigned char v6; /* IPv4 sorts first */
+	unsigned char a[16];
+};
+
+static int if_addr_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct if_addr));
+}
+
+/* ListeningOn: the addresses an enabled listener accepts connections on,
+ * its own for IP:a, those of the interfaces that are up for "*": IPv4 then
+ * IPv6, each ascending, as Windows lists them. IPv6 link-local addresses
+ * are left out: without their zone they cannot be used. */
+static enum err listening_on(const struct config_listener *l, const char *name, struct buf *out)
+{
+	struct if_addr addrs[MAX_LISTENING_ON];
+	struct ifaddrs *ifs, *ifa;
+	char text[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	enum err e = ERR_OK;
+
+	if (!l->enabled)
+		return ERR_OK;
+	if (strcmp(l->address, "*") != 0)
+		return xml_element(out, name, l->address + 3); /* after "IP:" */
+	/* A Get is not worth failing for the list: without it, it is empty. */
+	if (getifaddrs(&ifs) < 0)
+		return ERR_OK;
+	for (ifa = ifs; ifa && n < MAX_LISTENING_ON; ifa = ifa->ifa_next) {
+		const struct sockaddr *sa = ifa->ifa_addr;
+		if (!sa || !(ifa->ifa_flags & IFF_UP))
+			continue;
+		memset(&addrs[n], 0, sizeof(addrs[n]));
+		if (sa->sa_family == AF_INET) {
+			memcpy(addrs[n].a,
+			       &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		} else if (sa->sa_family == AF_INET6) {
+			const struct in6_addr *a6 =
+			    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			addrs[n].v6 = 1;
+			memcpy(addrs[n].a, a6, 16);
+		} else {
+			continue;
+		}
+		n++;
 	}
-	if (!(s = section_first(resource)))
-		return fail(errmsg, 0, "unknown resource winrm/config/%s",
-			    quote(q, resource, plen));
-	/* The element name is the last segment, spelled as Windows does. */
-	header = "Config";
-	hlen = 6;
-	if (plen) {
-		header = s->path + plen;
-		while (header > s->path && header[-1] != '/')
-			header--;
-		hlen = (size_t)(s->path + plen - header);
+	freeifaddrs(ifs);
+	qsort(addrs, n, sizeof(addrs[0]), if_addr_cmp);
+	for (size_t i = 0; i < n && e == ERR_OK; i++) {
+		if (i && if_addr_cmp(&addrs[i], &addrs[i - 1]) == 0)
+			continue;
+		if (inet_ntop(addrs[i].v6 ? AF_INET6 : AF_INET, addrs[i].a, text, sizeof(text)))
+			e = xml_element(out, name, text);
 	}
-	return print_block(settings, NSETTINGS, c, s->path, plen, header, hlen, out);
+	return e;
+}
+
+static enum err xml_value(struct printer *pr, unsigned level, const struct setting *s,
+			  const void *base)
+{
+	char num[16];
+
+	(void)level;
+	if (s->type == T_NONE) /* ListeningOn, the only computed row */
+		return listening_on(base, s->name, pr->out);
+	return xml_element(pr->out, s->name, value_text(s, base, num));
+}
+
+enum err config_print_xml(const struct config *c, const char *resource, struct buf *out,
+			  struct buf *errmsg)
+{
+	struct printer pr = {
+	    .out = out, .separator = "", .open = xml_open, .close = xml_close, .value = xml_value};
+
+	return print_resource(c, resource, &pr, errmsg);
 }

@@ -18,6 +18,9 @@
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_LISTENERS 16
 #define CONFIG_MAX_VALUE 4096
+/* The resource URI of winrm/config; sub-resources append "/service" etc.,
+ * and their XML is in that namespace (winrm-protocol.md section 6.2). */
+#define CONFIG_URI "http://schemas.microsoft.com/wbem/wsman/1/config"
 
 enum config_cbt { CONFIG_CBT_NONE, CONFIG_CBT_RELAXED, CONFIG_CBT_STRICT };
 
@@ -108,10 +111,44 @@ enum err config_save(const struct config *c, const char *dir);
 enum err config_set(struct config *c, const char *resource, const char *name,
 		    const char *value, struct buf *errmsg);
 enum err config_listener_create(struct config *c, const char *selectors, struct buf *errmsg);
+/* config_set, config_listener_delete and the printers answer ERR_NOT_FOUND
+ * for a listener that does not exist (config_listener_create ERR_EXISTS for
+ * one that does), ERR_CONFIG for anything else they refuse. */
 enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg);
+
+/* WS-Transfer Put (what `winrm set` sends: the whole resource as a Get
+ * returned it, edited): each pair names a setting by its path below the
+ * resource ("Basic" under "service/auth", "Auth/Basic" under "service",
+ * "Client/Auth/Basic" under ""), value NULL for xsi:nil ($null). A
+ * read-only setting or a listener selector given the value it has is
+ * accepted and left alone; ListeningOn, computed, is ignored; anything else
+ * is config_set. A setting named twice is refused. On error c may be partly
+ * changed: put into a copy and keep it only on success. */
+struct config_pair {
+	const char *name;
+	const char *value;
+};
+enum err config_put(struct config *c, const char *resource, const struct config_pair *pairs,
+		    size_t n, struct buf *errmsg);
+
+/* What a resource path without selectors names, and its element's local
+ * name as Windows spells it ("Config", "Service", "Auth", "Listener"). */
+enum config_resource { CONFIG_RES_UNKNOWN, CONFIG_RES_SINGLETON, CONFIG_RES_LISTENER };
+#define CONFIG_MAX_ELEMENT 32
+enum config_resource config_resource_of(const char *resource, char name[CONFIG_MAX_ELEMENT]);
+
 /* Windows' text format (WsmTxt.xsl): four spaces per level, "Name = value". */
 enum err config_print_text(const struct config *c, const char *resource, struct buf *out,
 			   struct buf *errmsg);
+/* The XML a WS-Management Get returns (section 6.2): the resource's
+ * element in the namespace CONFIG_URI[/sub-resource], one child element per
+ * setting in the order config_print_text prints them, nested elements for
+ * Client, Auth, ..., empty values as empty elements. A listener carries
+ * ListeningOn, the addresses it listens on (computed here: this is the
+ * only form that shows it). "listener" alone gives every listener's
+ * document, one after another. */
+enum err config_print_xml(const struct config *c, const char *resource, struct buf *out,
+			  struct buf *errmsg);
 
 /* The listeners to open: enabled ones, in order. */
 const struct config_listener *config_listener_at(const struct config *c, uint32_t i);

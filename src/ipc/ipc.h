@@ -45,6 +45,10 @@ enum ipc_type {
 	/* host -> net */
 	IPC_SHELL_REPLY = 14, /* u32 enum err, then the reply of the request with the same id */
 	IPC_SHELLS_LEFT = 15, /* u32 shells the host holds, after it ended one on its own; id 0 */
+	/* net -> priv */
+	IPC_CONFIG_CHANGE = 16, /* struct ipc_config_change; answered by IPC_CONFIG_RESULT */
+	/* priv -> net */
+	IPC_CONFIG_RESULT = 17, /* struct ipc_config_result, after the IPC_CONFIG of a change */
 	IPC_TYPE_COUNT
 };
 

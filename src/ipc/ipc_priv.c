@@ -308,3 +308,130 @@ void ipc_config_free(struct ipc_config *m)
 	}
 	memset(m, 0, sizeof(*m));
 }
+
+/* A pair's value: u32 1 and the string, or u32 0 for NULL ($null). */
+static enum err put_opt_str(struct buf *out, const char *s, size_t max)
+{
+	enum err e;
+
+	if ((e = buf_put_u32(out, s != NULL)) != ERR_OK || !s)
+		return e;
+	return put_str(out, s, max);
+}
+
+static enum err get_opt_str(struct buf *in, char **out, size_t max)
+{
+	uint32_t present;
+	enum err e;
+
+	*out = NULL;
+	if ((e = get_bool(in, &present)) != ERR_OK || !present)
+		return e;
+	return get_str(in, out, max);
+}
+
+static int valid_config_op(uint32_t op)
+{
+	return op >= IPC_CONFIG_PUT && op <= IPC_CONFIG_DELETE;
+}
+
+enum err ipc_config_change_encode(struct buf *out, const struct ipc_config_change *m)
+{
+	enum err e;
+
+	if (!valid_config_op(m->op))
+		return ERR_USAGE;
+	if (m->npairs > IPC_MAX_CONFIG_PAIRS)
+		return ERR_LIMIT;
+	if ((e = buf_put(out, m->token, IPC_TOKEN_LEN)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->op)) != ERR_OK ||
+	    (e = put_str(out, m->resource, IPC_MAX_CONFIG_RESOURCE)) != ERR_OK ||
+	    (e = put_str(out, m->selectors, IPC_MAX_CONFIG_SELECTORS)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->npairs)) != ERR_OK)
+		return e;
+	for (uint32_t i = 0; i < m->npairs; i++)
+		if ((e = put_str(out, m->pairs[i].name, IPC_MAX_CONFIG_NAME)) != ERR_OK ||
+		    (e = put_opt_str(out, m->pairs[i].value, CONFIG_MAX_VALUE)) != ERR_OK)
+			return e;
+	return ERR_OK;
+}
+
+static enum err config_change_body(struct buf *in, struct ipc_config_change *m)
+{
+	uint32_t n;
+	enum err e;
+
+	if ((e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK ||
+	    (e = get_u32(in, &m->op)) != ERR_OK)
+		return e;
+	if (!valid_config_op(m->op))
+		return ERR_FORMAT;
+	if ((e = get_str(in, &m->resource, IPC_MAX_CONFIG_RESOURCE)) != ERR_OK ||
+	    (e = get_str(in, &m->selectors, IPC_MAX_CONFIG_SELECTORS)) != ERR_OK ||
+	    (e = get_u32(in, &n)) != ERR_OK)
+		return e;
+	if (n > IPC_MAX_CONFIG_PAIRS)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < n; i++) {
+		/* Counted before its fields so ipc_config_change_free sees a half-read pair. */
+		m->npairs = i + 1;
+		if ((e = get_str(in, &m->pairs[i].name, IPC_MAX_CONFIG_NAME)) != ERR_OK ||
+		    (e = get_opt_str(in, &m->pairs[i].value, CONFIG_MAX_VALUE)) != ERR_OK)
+			return e;
+	}
+	return finish(in);
+}
+
+enum err ipc_config_change_decode(struct buf *in, struct ipc_config_change *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = config_change_body(in, m)) != ERR_OK)
+		ipc_config_change_free(m);
+	return e;
+}
+
+void ipc_config_change_free(struct ipc_config_change *m)
+{
+	free(m->resource);
+	free(m->selectors);
+	for (uint32_t i = 0; i < m->npairs && i < IPC_MAX_CONFIG_PAIRS; i++) {
+		free(m->pairs[i].name);
+		free(m->pairs[i].value);
+	}
+	/* The token is a capability to act as an administrator. */
+	OPENSSL_cleanse(m, sizeof(*m));
+}
+
+enum err ipc_config_result_encode(struct buf *out, const struct ipc_config_result *m)
+{
+	enum err e;
+
+	if (m->status >= ERR_COUNT)
+		return ERR_USAGE;
+	if ((e = buf_put_u32(out, m->status)) != ERR_OK)
+		return e;
+	return put_str(out, m->message, IPC_MAX_CONFIG_MESSAGE);
+}
+
+enum err ipc_config_result_decode(struct buf *in, struct ipc_config_result *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = get_u32(in, &m->status)) != ERR_OK)
+		return e;
+	if (m->status >= ERR_COUNT)
+		return ERR_FORMAT;
+	if ((e = get_str(in, &m->message, IPC_MAX_CONFIG_MESSAGE)) != ERR_OK ||
+	    (e = finish(in)) != ERR_OK)
+		ipc_config_result_free(m);
+	return e;
+}
+
+void ipc_config_result_free(struct ipc_config_result *m)
+{
+	free(m->message);
+	memset(m, 0, sizeof(*m));
+}

@@ -76,6 +76,37 @@ struct ipc_config {
 	uint32_t socket_listener[IPC_MAX_FDS]; /* listener index of each descriptor, in order */
 };
 
+/* IPC_CONFIG_CHANGE, net -> priv: change winrm/config (WS-Transfer Put,
+ * Create or Delete) for the account a token names. The privileged part
+ * acts only if the token is live and its account is an administrator by
+ * the configuration in force: the network process is not asked. It
+ * applies the change to the stored file, saves it, reloads as on SIGHUP
+ * (IPC_CONFIG) and then answers IPC_CONFIG_RESULT. */
+enum ipc_config_op { IPC_CONFIG_PUT = 1, IPC_CONFIG_CREATE = 2, IPC_CONFIG_DELETE = 3 };
+#define IPC_MAX_CONFIG_RESOURCE 64   /* "service/defaultports" */
+#define IPC_MAX_CONFIG_SELECTORS 256 /* "Address=IP:<IPv6>+Transport=HTTPS" */
+#define IPC_MAX_CONFIG_PAIRS 128
+#define IPC_MAX_CONFIG_NAME 256      /* "Client/DefaultPorts/HTTPS" */
+#define IPC_MAX_CONFIG_MESSAGE 1024
+struct ipc_config_pair {
+	char *name;  /* the setting's path below the resource: "Auth/Basic" */
+	char *value; /* NULL: xsi:nil, winrm's $null */
+};
+struct ipc_config_change {
+	uint8_t token[IPC_TOKEN_LEN];
+	uint32_t op;     /* enum ipc_config_op */
+	char *resource;  /* under winrm/config: "", "service/auth", "listener" */
+	char *selectors; /* a listener's "Address=...+Transport=...", else "" */
+	uint32_t npairs; /* the settings of a Put or Create; none for Delete */
+	struct ipc_config_pair pairs[IPC_MAX_CONFIG_PAIRS];
+};
+
+/* IPC_CONFIG_RESULT, priv -> net. */
+struct ipc_config_result {
+	uint32_t status; /* ERR_OK, or the enum err whose fault answers the request */
+	char *message;   /* why, for the network process's log; "" on success */
+};
+
 enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m);
 enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m);
 void ipc_auth_password_free(struct ipc_auth_password *m);
@@ -96,5 +127,13 @@ enum err ipc_host_failed_decode(struct buf *in, enum err *reason);
 enum err ipc_config_encode(struct buf *out, const struct ipc_config *m);
 enum err ipc_config_decode(struct buf *in, struct ipc_config *m);
 void ipc_config_free(struct ipc_config *m);
+
+enum err ipc_config_change_encode(struct buf *out, const struct ipc_config_change *m);
+enum err ipc_config_change_decode(struct buf *in, struct ipc_config_change *m);
+void ipc_config_change_free(struct ipc_config_change *m);
+
+enum err ipc_config_result_encode(struct buf *out, const struct ipc_config_result *m);
+enum err ipc_config_result_decode(struct buf *in, struct ipc_config_result *m);
+void ipc_config_result_free(struct ipc_config_result *m);
 
 #endif

@@ -135,6 +135,12 @@ const char *net_machine(const struct conn *c)
 	return machine;
 }
 
+void net_url(const struct conn *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s://%s%s", c->https ? "https" : "http",
+		 c->req && c->req->host[0] ? c->req->host : c->net->hostname, c->url_path);
+}
+
 static void conn_finish_request(struct conn *c)
 {
 	if (c->request_counted) {
@@ -784,8 +790,10 @@ static void priv_cb(evutil_socket_t fd, short what, void *arg)
 					else
 						net_wsman_host_failed(n, p->host, ERR_WSMAN_INTERNAL);
 				} else if (p->conn) {
-					if (m.type == IPC_AUTH_RESULT)
+					if (m.type == IPC_AUTH_RESULT && p->type == IPC_AUTH_PASSWORD)
 						conn_auth_result(p->conn, &m);
+					else if (m.type == IPC_CONFIG_RESULT && p->type == IPC_CONFIG_CHANGE)
+						net_config_result(p->conn, &m);
 					else
 						net_reply_fault(p->conn, ERR_WSMAN_INTERNAL);
 				}
@@ -844,6 +852,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	while (n.conns)
 		conn_free(n.conns);
 	net_wsman_shutdown(&n);
+	net_config_shutdown(&n);
 	net_close_listeners(&n);
 	while (n.priv_pending) {
 		struct pending *p = n.priv_pending;

@@ -1,7 +1,7 @@
 /* net_int: internals shared by the network process's files (net role only).
  * net.c owns the event loop, listeners, TLS, connections, HTTP and the
  * authentication step; net_wsman.c owns WS-Man dispatch and the per-user
- * host channels. */
+ * host channels; net_config.c owns the winrm/config resources. */
 #ifndef OPENWINRM_NET_INT_H
 #define OPENWINRM_NET_INT_H
 
@@ -27,6 +27,10 @@
 #define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
 #define NET_DRAIN_TIMEOUT_MS 5000      /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
+/* Enumerations of winrm/config/listener that clients may still Pull; the
+ * least recently used goes when a new one needs its place. Each expires
+ * after Service/EnumerationTimeoutms without a Pull. */
+#define NET_MAX_ENUMERATIONS 64
 
 struct net;
 struct conn;
@@ -113,6 +117,16 @@ struct net_listener {
 	void *ssl_ctx; /* SSL_CTX *, shared by the listener's sockets */
 };
 
+/* An enumeration a client pulls from: the items as they were when it
+ * started (a snapshot, as the listeners may change meanwhile). */
+struct net_enumeration {
+	char context[WSMAN_MAX_CONTEXT + 1]; /* "uuid:<GUID>"; "" while the slot is free */
+	uid_t uid;                           /* only who started it may pull */
+	uint64_t expires_ms;
+	uint32_t n, next;
+	char *items[CONFIG_MAX_LISTENERS];
+};
+
 struct net {
 	struct event_base *base;
 	struct ipc_peer priv;
@@ -131,12 +145,15 @@ struct net {
 	struct user_host *hosts;
 	uint32_t next_id;
 	char hostname[256];
+	struct net_enumeration enums[NET_MAX_ENUMERATIONS];
 };
 
 /* net.c */
 void net_reply(struct conn *c, int status, const struct buf *body);
 void net_reply_fault(struct conn *c, enum err e);
 const char *net_machine(const struct conn *c);
+/* The URL the client addressed: "https://host:5986/wsman". */
+void net_url(const struct conn *c, char *out, size_t len);
 struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
 struct pending *net_pending_take(struct pending **list, uint32_t id);
 void net_watch_peer(struct event *ev, const struct ipc_peer *p);
@@ -149,5 +166,13 @@ void net_wsman_push_settings(struct net *n);
 /* Drops c from a host's waiting list (the connection is going away). */
 void net_wsman_forget(struct conn *c);
 void net_wsman_shutdown(struct net *n);
+
+/* net_config.c */
+/* 1 if uri names winrm/config or one of its sub-resources. */
+int net_config_uri(const char *uri);
+void net_config_dispatch(struct conn *c);
+/* The privileged part answered c's IPC_CONFIG_CHANGE. */
+void net_config_result(struct conn *c, struct ipc_msg *m);
+void net_config_shutdown(struct net *n);
 
 #endif

@@ -1,5 +1,6 @@
 /* net_wsman: network process. WS-Management dispatch of authenticated
- * requests to the user's host, and the channels to per-user hosts. Each
+ * requests (the shell's to the user's host, winrm/config's to
+ * net_config.c), and the channels to per-user hosts. Each
  * user has at most one host; a request can only reach the host of the user
  * it authenticated as, so another user's ShellId is simply unknown there. */
 #include <stdlib.h>
@@ -149,8 +150,7 @@ static void host_reply(struct user_host *h, struct conn *c, struct ipc_msg *m)
 		char url[400];
 		if ((e = ipc_shell_create_reply_decode(&m->body, &r)) != ERR_OK)
 			goto bad;
-		snprintf(url, sizeof(url), "%s://%s%s", c->https ? "https" : "http",
-			 c->req && c->req->host[0] ? c->req->host : c->net->hostname, c->url_path);
+		net_url(c, url, sizeof(url));
 		struct wsman_shell_info info = {
 			.shell_id = r.shell_id,
 			.owner = c->id.user,
@@ -417,13 +417,19 @@ void net_wsman_dispatch(struct conn *c)
 	const struct wsman_header *hdr = &c->ws.hdr;
 	enum err e;
 
-	if (!hdr->resource_uri || strcasecmp(hdr->resource_uri, URI_SHELL_CMD) != 0) {
+	int config = hdr->resource_uri && net_config_uri(hdr->resource_uri);
+
+	if (!config && (!hdr->resource_uri || strcasecmp(hdr->resource_uri, URI_SHELL_CMD) != 0)) {
 		net_reply_fault(c, ERR_WSMAN_UNKNOWN_RESOURCE);
 		return;
 	}
 	/* MaxTimeoutms bounds the OperationTimeout a client may ask for. */
 	if (hdr->operation_timeout_ms > n->cfg.max_timeout_ms) {
 		net_reply_fault(c, ERR_WSMAN_INVALID_HEADER);
+		return;
+	}
+	if (config) {
+		net_config_dispatch(c);
 		return;
 	}
 	enum shell_op op = shell_op_of(hdr->action);

@@ -1,7 +1,7 @@
 /* priv: privileged part. Start-up (configuration, mode, listeners,
  * daemon), the network process, the event loop and its signals, and the
  * dispatch of what the network process asks. The network process is
- * treated as the attacker's foothold: it may only send the two requests of
+ * treated as the attacker's foothold: it may only send the three requests of
  * ipc_priv.h, each checked by ipc_recv's table and the decoders, and a
  * message that breaks the rules ends the service rather than guessing what
  * was meant (the service manager restarts it). */
@@ -202,6 +202,14 @@ static enum err dispatch(struct priv *p, struct ipc_msg *msg)
 		OPENSSL_cleanse(&m, sizeof(m));
 		return ERR_OK;
 	}
+	case IPC_CONFIG_CHANGE: {
+		struct ipc_config_change m;
+		if ((e = ipc_config_change_decode(&msg->body, &m)) != ERR_OK)
+			return e;
+		priv_config_change(p, msg->id, &m);
+		ipc_config_change_free(&m);
+		return ERR_OK;
+	}
 	default:
 		return ERR_FORMAT;
 	}
@@ -311,44 +319,63 @@ static enum err config_message(const struct config *c, const struct priv_listene
 	return e;
 }
 
+enum err priv_stage(struct priv *p, struct config *c, struct priv_staged *st, struct buf *errmsg)
+{
+	enum err e;
+
+	memset(st, 0, sizeof(*st));
+	buf_init(&st->body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if ((e = priv_listen_prepare(c, p->config_dir, &p->listen, &st->next, errmsg)) != ERR_OK)
+		goto fail;
+	if ((e = config_message(c, &st->next, &st->body, st->fds, &st->nfds)) != ERR_OK) {
+		buf_putf(errmsg, "configuration too large for the network process (%s): certificates?",
+			 err_str(e));
+		priv_listen_abort(&st->next);
+		goto fail;
+	}
+	st->cfg = *c;
+	memset(c, 0, sizeof(*c));
+	return ERR_OK;
+fail:
+	config_free(c);
+	buf_clear(&st->body);
+	return e;
+}
+
+void priv_stage_abort(struct priv_staged *st)
+{
+	priv_listen_abort(&st->next);
+	config_free(&st->cfg);
+	buf_clear(&st->body);
+}
+
+void priv_stage_commit(struct priv *p, struct priv_staged *st)
+{
+	priv_listen_commit(&p->listen, &st->next);
+	config_free(&p->cfg);
+	p->cfg = st->cfg;
+	memset(&st->cfg, 0, sizeof(st->cfg));
+	priv_net_send(p, IPC_CONFIG, 0, &st->body, st->fds, st->nfds);
+	buf_clear(&st->body);
+}
+
 /* ---- signals ---- */
 
 static void reload(struct priv *p)
 {
+	struct priv_staged st;
 	struct config c;
-	struct priv_listeners next;
-	struct buf msg, body;
-	int fds[IPC_MAX_FDS], nfds = 0;
+	struct buf msg;
 
 	log_info("reloading the configuration");
 	buf_init(&msg, 4096);
-	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
-	if (config_load(&c, p->config_dir, &msg) != ERR_OK) {
+	if (config_load(&c, p->config_dir, &msg) != ERR_OK || priv_stage(p, &c, &st, &msg) != ERR_OK) {
 		buf_terminate(&msg);
 		log_warnx("%s; keeping the previous configuration", (const char *)buf_ptr(&msg));
-		goto out;
+	} else {
+		priv_stage_commit(p, &st);
 	}
-	if (priv_listen_prepare(&c, p->config_dir, &p->listen, &next, &msg) != ERR_OK) {
-		buf_terminate(&msg);
-		log_warnx("%s; keeping the previous configuration", (const char *)buf_ptr(&msg));
-		config_free(&c);
-		goto out;
-	}
-	enum err e = config_message(&c, &next, &body, fds, &nfds);
-	if (e != ERR_OK) {
-		log_warnx("configuration too large for the network process (%s); keeping the previous one",
-			  err_str(e));
-		priv_listen_abort(&next);
-		config_free(&c);
-		goto out;
-	}
-	priv_listen_commit(&p->listen, &next);
-	config_free(&p->cfg);
-	p->cfg = c;
-	priv_net_send(p, IPC_CONFIG, 0, &body, fds, nfds);
-out:
 	buf_clear(&msg);
-	buf_clear(&body);
 }
 
 static void reap(struct priv *p)
@@ -549,9 +576,10 @@ static void shutdown_all(struct priv *p)
 
 int priv_main(const struct winrmd_opts *opts)
 {
-	struct priv_listeners next;
-	struct buf msg, body;
-	int fds[IPC_MAX_FDS], nfds = 0, status;
+	struct priv_staged st;
+	struct config c;
+	struct buf msg;
+	int status;
 	struct priv *p = calloc(1, sizeof(*p));
 
 	if (!p)
@@ -570,21 +598,15 @@ int priv_main(const struct winrmd_opts *opts)
 
 	absolute_dir(opts->config_dir, p->config_dir);
 	buf_init(&msg, 4096);
-	if (config_load(&p->cfg, p->config_dir, &msg) != ERR_OK) {
+	if (config_load(&c, p->config_dir, &msg) != ERR_OK) {
 		buf_terminate(&msg);
 		fatalx("%s", (const char *)buf_ptr(&msg));
 	}
 	choose_mode(p);
-	if (priv_listen_prepare(&p->cfg, p->config_dir, &p->listen, &next, &msg) != ERR_OK) {
+	if (priv_stage(p, &c, &st, &msg) != ERR_OK) {
 		buf_terminate(&msg);
 		fatalx("%s", (const char *)buf_ptr(&msg));
 	}
-	priv_listen_commit(&p->listen, &next);
-	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
-	enum err e = config_message(&p->cfg, &p->listen, &body, fds, &nfds);
-	if (e != ERR_OK)
-		fatalx("configuration too large to pass to the network process (%s): certificates?",
-		       err_str(e));
 
 	if (!opts->foreground) {
 		daemonize();
@@ -601,8 +623,7 @@ int priv_main(const struct winrmd_opts *opts)
 	p->sig_int = add_signal(p, SIGINT);
 	p->sig_chld = add_signal(p, SIGCHLD);
 	net_start(p);
-	priv_net_send(p, IPC_CONFIG, 0, &body, fds, nfds);
-	buf_clear(&body);
+	priv_stage_commit(p, &st);
 	buf_clear(&msg);
 
 	log_info("winrmd started (%s mode, %u listening sockets)",

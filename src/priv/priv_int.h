@@ -2,7 +2,8 @@
  * files of src/priv/: priv.c (start-up, event loop, the network process,
  * signals), priv_pam.c (password verification, authorisation, tokens),
  * priv_host.c (PAM sessions and per-user hosts), priv_listen.c (listening
- * sockets and certificates). */
+ * sockets and certificates), priv_config.c (configuration changes asked
+ * over the network). */
 #ifndef OPENWINRM_PRIV_INT_H
 #define OPENWINRM_PRIV_INT_H
 
@@ -118,7 +119,25 @@ struct priv {
 	int exit_status;
 };
 
+/* A configuration made ready to run: its listeners' sockets bound (or
+ * shared with the running configuration where the address is unchanged),
+ * certificates read, IPC_CONFIG built. Nothing runs it until commit. */
+struct priv_staged {
+	struct config cfg;
+	struct priv_listeners next;
+	struct buf body; /* IPC_CONFIG */
+	int fds[IPC_MAX_FDS];
+	int nfds;
+};
+
 /* priv.c */
+/* Stages c (taken: st owns it, or it is freed on error, with errmsg
+ * saying why). Start-up, SIGHUP and configuration changes all go through
+ * here and priv_stage_commit, so a change takes effect as a reload does. */
+enum err priv_stage(struct priv *p, struct config *c, struct priv_staged *st, struct buf *errmsg);
+void priv_stage_abort(struct priv_staged *st);
+/* Makes st the configuration in force and sends it to the network process. */
+void priv_stage_commit(struct priv *p, struct priv_staged *st);
 void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf *body,
 		   const int *fds, int nfds);
 void priv_stop(struct priv *p, int status);
@@ -147,6 +166,10 @@ int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **r
 /* Takes m (the password is wiped whatever happens). */
 void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m);
 const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN]);
+/* 1 if a is an administrator by the configuration in force (root, or a
+ * member of Service/AdminGroups): asked at each use, not when the token
+ * was issued, so removing someone from AdminGroups takes effect at once. */
+int priv_is_admin(struct priv *p, const struct priv_account *a);
 void priv_auth_reaped(struct priv *p, pid_t pid);
 void priv_auth_stop(struct priv *p);
 
@@ -155,6 +178,11 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m);
 /* 1 if pid was a session process. */
 int priv_host_reaped(struct priv *p, pid_t pid, int status);
 void priv_host_stop(struct priv *p);
+
+/* priv_config.c */
+/* IPC_CONFIG_CHANGE: applies m (still the caller's) and answers
+ * IPC_CONFIG_RESULT to request id. */
+void priv_config_change(struct priv *p, uint32_t id, const struct ipc_config_change *m);
 
 /* priv_listen.c */
 /* Computes the sockets and certificates for c into next, reusing the open

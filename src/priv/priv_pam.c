@@ -300,6 +300,13 @@ const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[I
 	return hit;
 }
 
+int priv_is_admin(struct priv *p, const struct priv_account *a)
+{
+	int admin = 0;
+
+	return authorise(p, a, &admin) && admin;
+}
+
 /* PAM said yes: decide, remember and answer. */
 static void verified(struct priv *p, struct priv_auth_req *r)
 {

@@ -212,27 +212,7 @@ int wsman_bool_parse(const char *s)
 
 enum err wsman_put_escaped(struct buf *out, const char *s)
 {
-	enum err e = ERR_OK;
-
-	for (; s && *s && e == ERR_OK; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&': e = buf_put(out, "&amp;", 5); break;
-		case '<': e = buf_put(out, "&lt;", 4); break;
-		case '>': e = buf_put(out, "&gt;", 4); break;
-		case '"': e = buf_put(out, "&quot;", 6); break;
-		/* As references they survive attribute-value normalisation
-		 * and CR/LF folding on the client side. */
-		case '\t': e = buf_put(out, "&#9;", 4); break;
-		case '\n': e = buf_put(out, "&#10;", 5); break;
-		case '\r': e = buf_put(out, "&#13;", 5); break;
-		default:
-			/* Other C0 controls are not XML 1.0 characters at all,
-			 * not even as references. */
-			e = buf_put_u8(out, c < 0x20 ? '?' : c);
-		}
-	}
-	return e;
+	return util_xml_escape(out, s);
 }
 
 enum err wsman_put_head(struct buf *out, const char *nsdecls, const char *action,
@@ -536,6 +516,15 @@ static const char *pair_value(const struct wsman_pair *p, uint32_t n, const char
 			return p[i].value;
 	}
 	return NULL;
+}
+
+/* Used when the client sent no MaxEnvelopeSize: what pywinrm, masterzen and
+ * WinRb send, and Windows' own client default. */
+#define DEFAULT_MAX_ENVELOPE_SIZE 153600
+
+uint64_t wsman_max_envelope(const struct wsman_request *req)
+{
+	return req->hdr.max_envelope_size ? req->hdr.max_envelope_size : DEFAULT_MAX_ENVELOPE_SIZE;
 }
 
 const char *wsman_selector(const struct wsman_request *req, const char *name)

@@ -15,6 +15,7 @@
 	"\" xmlns:p=\"" NS_WSMV "\""
 #define ACTION_WSMAN_FAULT "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
 #define ACTION_WSA_FAULT NS_WSA "/fault"
+#define ACTION_ENUMERATION_FAULT NS_ENUMERATION "/fault"
 #define DETAIL_PREFIX "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
 
 /* The texts are Windows' (winerror.h ERROR_WSMAN_* messages and the traces
@@ -143,6 +144,42 @@ static const struct fault_def faults[ERR_COUNT] = {
 				 "The I/O operation has been aborted because of either a thread exit or an "
 				 "application request. ",
 				 NULL},
+	/* The configuration resources (section 6). Texts are winerror.h's
+	 * (wsmerror.h) for the codes. A rejected Put or Create names the
+	 * setting and the reason in the log, not on the wire. */
+	[ERR_WSMAN_CONFIG_INVALID] = {500, 0, "w:InvalidParameter", "InvalidValue", 2150858810u, 0,
+				      "The WS-Management service cannot process the request because a "
+				      "parameter for the operation is not valid. ",
+				      NULL},
+	[ERR_WSMAN_ALREADY_EXISTS] = {500, 0, "w:AlreadyExists", NULL, 2150858803u, 0,
+				      "The WS-Management service cannot create the resource because it "
+				      "already exists. ",
+				      NULL},
+	/* A listener the selectors do not name: ERROR_WSMAN_RESOURCE_NOT_FOUND,
+	 * what `winrm get/delete` reports on Windows as far as we know; the
+	 * subcode is our choice (protocol-notes.md). */
+	[ERR_WSMAN_NO_INSTANCE] = {500, 0, "w:InvalidSelectors", NULL, 2150858752u, 0,
+				   "The WS-Management service cannot process the request. The service "
+				   "cannot find the resource identified by the resource URI and selectors. ",
+				   NULL},
+	[ERR_WSMAN_INVALID_SELECTORS] = {500, 0, "w:InvalidSelectors", NULL, 2150858813u, 0,
+					 "The WS-Management service cannot process the request because the "
+					 "selectors for the resource are not valid. ",
+					 NULL},
+	/* Section 6.7: s:Receiver, code 2150858779. */
+	[ERR_WSMAN_INVALID_CONTEXT] = {500, 1, "n:InvalidEnumerationContext", NULL, 2150858779u, 0,
+				       "The WS-Enumeration context in the enumeration is not valid. "
+				       "Enumeration may have been completed or canceled. You cannot use this "
+				       "enumeration context anymore. Start a new enumeration. ",
+				       NULL},
+	[ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {500, 0, "n:FilteringNotSupported", NULL, 2150858776u, 0,
+					       "The data source does not support filtering. Remove the filter "
+					       "from the request and try the request again. ",
+					       NULL},
+	[ERR_WSMAN_ENUMERATION_MODE] = {500, 0, "w:UnsupportedFeature", "EnumerationMode", 2150858818u, 0,
+					   "The WS-Management service does not support the specified feature. "
+					   "Remove the unsupported feature from the request and retry. ",
+					   NULL},
 	[ERR_WSMAN_INTERNAL] = {500, 1, "w:InternalError", NULL, 2150858755u, 0,
 				"An error was encountered inside the plugin. ", NULL},
 };
@@ -194,8 +231,14 @@ static enum err put_detail(struct buf *out, const struct fault_def *f, const cha
 static enum err put_fault(struct buf *out, const struct fault_def *f, const char *relates_to,
 			  const char *machine)
 {
-	const char *action = f->subcode && f->subcode[0] == 'a' ? ACTION_WSA_FAULT : ACTION_WSMAN_FAULT;
+	/* Section 7.1: the action follows the subcode's namespace. */
+	const char *action = ACTION_WSMAN_FAULT;
 	enum err e;
+
+	if (f->subcode && f->subcode[0] == 'a')
+		action = ACTION_WSA_FAULT;
+	else if (f->subcode && f->subcode[0] == 'n')
+		action = ACTION_ENUMERATION_FAULT;
 
 	if ((e = wsman_put_head(out, FAULT_NS, action, relates_to)) != ERR_OK ||
 	    (e = buf_putf(out, "<s:Fault>")) != ERR_OK || (e = put_code(out, f)) != ERR_OK ||

@@ -22,10 +22,6 @@
 #define STATE_DONE NS_SHELL "/CommandState/Done"
 #define STATE_RUNNING NS_SHELL "/CommandState/Running"
 
-/* Used when the client sent no MaxEnvelopeSize: what pywinrm, masterzen and
- * WinRb send, and Windows' own client default. */
-#define DEFAULT_MAX_ENVELOPE_SIZE 153600
-
 /* Decoded stdin of one Send. Clients cut their input to fit the envelope
  * (masterzen: MaxEnvelopeSize - 1000 raw bytes), so this is far above
  * anything a request within MaxEnvelopeSizekb can carry. */
@@ -392,8 +388,7 @@ enum err wsman_shell_receive_parse(const struct wsman_request *req, struct shell
 	if ((e = command_id_attr(ds, out->command_id)) != ERR_OK)
 		return e;
 	out->timeout_ms = req->hdr.operation_timeout_ms;
-	out->max_bytes = wsman_receive_budget(req->hdr.max_envelope_size ? req->hdr.max_envelope_size
-									  : DEFAULT_MAX_ENVELOPE_SIZE);
+	out->max_bytes = wsman_receive_budget(wsman_max_envelope(req));
 	return ERR_OK;
 }
 
@@ -470,15 +465,6 @@ uint32_t wsman_receive_budget(uint64_t max_envelope_size)
 
 /* ---- replies ---- */
 
-static enum err put_element(struct buf *out, const char *tag, const char *value)
-{
-	enum err e;
-
-	if ((e = buf_putf(out, "<%s>", tag)) != ERR_OK || (e = wsman_put_escaped(out, value)) != ERR_OK)
-		return e;
-	return buf_putf(out, "</%s>", tag);
-}
-
 /* A reply whose body is fixed markup. */
 static enum err reply_fixed(struct buf *out, const struct wsman_request *req, const char *action,
 			    const char *body)
@@ -539,21 +525,18 @@ static enum err put_environment(struct buf *out, const struct wsman_shell_info *
 enum err wsman_reply_shell_created(struct buf *out, const struct wsman_request *req,
 				   const char *machine_url, const struct wsman_shell_info *info)
 {
+	const char *selector = "ShellId";
 	enum err e;
 
 	if ((e = wsman_put_head(out, REPLY_NS, NS_TRANSFER "/CreateResponse", req->hdr.message_id)) != ERR_OK ||
-	    (e = buf_putf(out, "<x:ResourceCreated>")) != ERR_OK ||
-	    (e = put_element(out, "a:Address", machine_url)) != ERR_OK ||
-	    (e = buf_putf(out, "<a:ReferenceParameters><w:ResourceURI>" URI_SHELL_CMD "</w:ResourceURI>"
-			       "<w:SelectorSet><w:Selector Name=\"ShellId\">")) != ERR_OK ||
-	    (e = wsman_put_escaped(out, info->shell_id)) != ERR_OK ||
-	    (e = buf_putf(out, "</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>"
-			       "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
-	    (e = put_element(out, "rsp:ShellId", info->shell_id)) != ERR_OK ||
+	    (e = wsman_put_resource_created(out, machine_url, URI_SHELL_CMD, &selector, &info->shell_id, 1)) !=
+		ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ShellId", info->shell_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ResourceUri>" URI_SHELL_CMD "</rsp:ResourceUri>")) != ERR_OK ||
-	    (e = put_element(out, "rsp:Owner", info->owner)) != ERR_OK ||
-	    (e = put_element(out, "rsp:ClientIP", info->client_ip)) != ERR_OK ||
-	    (info->working_dir && (e = put_element(out, "rsp:WorkingDirectory", info->working_dir)) != ERR_OK) ||
+	    (e = wsman_put_element(out, "rsp:Owner", info->owner)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ClientIP", info->client_ip)) != ERR_OK ||
+	    (info->working_dir && (e = wsman_put_element(out, "rsp:WorkingDirectory", info->working_dir)) != ERR_OK) ||
 	    (e = put_environment(out, info)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
 	    (e = util_duration_put_ms(out, info->idle_timeout_ms)) != ERR_OK)
@@ -570,7 +553,7 @@ enum err wsman_reply_command(struct buf *out, const struct wsman_request *req, c
 
 	if ((e = wsman_put_head(out, REPLY_NS, NS_SHELL "/CommandResponse", req->hdr.message_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:CommandResponse>")) != ERR_OK ||
-	    (e = put_element(out, "rsp:CommandId", command_id)) != ERR_OK)
+	    (e = wsman_put_element(out, "rsp:CommandId", command_id)) != ERR_OK)
 		return e;
 	return buf_putf(out, "</rsp:CommandResponse>" REPLY_TAIL);
 }

@@ -78,6 +78,9 @@ const char *wsman_selector(const struct wsman_request *req, const char *name);
 const char *wsman_option(const struct wsman_request *req, const char *name);
 /* TRUE/True/true/1 -> 1, FALSE/False/false/0 -> 0, absent -> dflt, else -1. */
 int wsman_option_bool(const struct wsman_request *req, const char *name, int dflt);
+/* The most bytes the reply may have: the client's w:MaxEnvelopeSize, or
+ * what clients send when they send none. */
+uint64_t wsman_max_envelope(const struct wsman_request *req);
 
 /* Body decoders for the shell resource. ShellId comes from the selector;
  * ERR_WSMAN_UNKNOWN_SHELL when it is missing or not a GUID (Windows
@@ -115,6 +118,76 @@ enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req);
 /* The bytes a ReceiveResponse may carry so that the whole envelope fits
  * max_envelope_size (base64 growth and per-chunk markup included). */
 uint32_t wsman_receive_budget(uint64_t max_envelope_size);
+
+/* ---- WS-Transfer and WS-Enumeration on resources such as winrm/config
+ * (configmsg.c; winrm-protocol.md section 6) ---- */
+#define ACTION_GET NS_TRANSFER "/Get"
+#define ACTION_PUT NS_TRANSFER "/Put"
+#define ACTION_ENUMERATE NS_ENUMERATION "/Enumerate"
+#define ACTION_PULL NS_ENUMERATION "/Pull"
+#define ACTION_RELEASE NS_ENUMERATION "/Release"
+
+#define WSMAN_MAX_PROPERTIES 128       /* leaf elements of one Put or Create body */
+#define WSMAN_MAX_PROPERTY_NAME 256    /* a leaf's path below the root element */
+#define WSMAN_MAX_PROPERTY_VALUE 4096  /* a leaf's text */
+#define WSMAN_MAX_PROPERTY_DEPTH 3     /* Config/Client/Auth/Basic */
+#define WSMAN_MAX_CONTEXT 64           /* an EnumerationContext: "uuid:" and a GUID */
+
+/* A Put or Create body, flattened: one property per leaf element (one
+ * without element children), named by its path below the root element
+ * ("Auth/Basic" in cfg:Service) with its text, trimmed; NULL for
+ * xsi:nil="true" (winrm's $null). Attributes such as Source are ignored. */
+struct wsman_property {
+	char *name;
+	char *value;
+};
+struct wsman_properties {
+	uint32_t n;
+	struct wsman_property p[WSMAN_MAX_PROPERTIES];
+};
+/* The body must be the element {ResourceURI}root, the namespace and the
+ * name compared case-insensitively (Windows matches resource URIs so, and
+ * `winrm create` names the namespace after the URI as typed), every
+ * descendant in the root's namespace. ERR_WSMAN_SCHEMA otherwise, or for
+ * nesting deeper than WSMAN_MAX_PROPERTY_DEPTH; ERR_WSMAN_ENCODING_LIMIT
+ * beyond the other limits. On error out holds nothing. */
+enum err wsman_properties_parse(const struct wsman_request *req, const char *root,
+				struct wsman_properties *out);
+void wsman_properties_free(struct wsman_properties *p);
+
+struct wsman_enumerate_req {
+	int optimize;          /* w:OptimizeEnumeration: the first batch in the reply */
+	uint32_t max_elements; /* w:MaxElements; 0 when absent */
+};
+/* n:Enumerate. ERR_WSMAN_FILTERING_NOT_SUPPORTED for a filter,
+ * ERR_WSMAN_ENUMERATION_MODE for w:EnumerationMode (EPRs are not served). */
+enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enumerate_req *out);
+struct wsman_pull_req {
+	char context[WSMAN_MAX_CONTEXT + 1];
+	uint32_t max_elements; /* n:MaxElements; 0 when absent (WS-Enumeration: one) */
+};
+/* n:Pull and n:Release. A missing, empty or overlong EnumerationContext
+ * cannot name one of ours: ERR_WSMAN_INVALID_CONTEXT. */
+enum err wsman_pull_parse(const struct wsman_request *req, struct wsman_pull_req *out);
+enum err wsman_release_parse(const struct wsman_request *req, struct wsman_pull_req *out);
+
+/* GetResponse or PutResponse (action): xml, the resource's element, as the body. */
+enum err wsman_reply_resource(struct buf *out, const struct wsman_request *req, const char *action,
+			      const char *xml, size_t len);
+/* CreateResponse: x:ResourceCreated, the EPR of the new instance (as the
+ * shell's, section 6.4). */
+enum err wsman_reply_resource_created(struct buf *out, const struct wsman_request *req,
+				      const char *machine_url, const char *resource_uri,
+				      const char *const *selector_names,
+				      const char *const *selector_values, uint32_t nselectors);
+/* EnumerateResponse (optimized: the items in w:Items, w:EndOfSequence at
+ * the end, the context empty then) and PullResponse (n:Items,
+ * n:EndOfSequence, no context at the end). Items are standalone XML. */
+enum err wsman_reply_enumerate(struct buf *out, const struct wsman_request *req, const char *context,
+			       int optimized, const char *const *items, uint32_t n, int end);
+enum err wsman_reply_pull(struct buf *out, const struct wsman_request *req, const char *context,
+			  const char *const *items, uint32_t n, int end);
+enum err wsman_reply_release(struct buf *out, const struct wsman_request *req);
 
 /* Faults: writes the whole SOAP fault envelope for e (RelatesTo = the
  * request's MessageID when known) and returns the HTTP status to send

@@ -44,6 +44,13 @@ int wsman_bool_parse(const char *s);
 /* Writes s (NULL: nothing) escaped for both element text and attribute
  * values. */
 enum err wsman_put_escaped(struct buf *out, const char *s);
+/* <tag>value, escaped</tag>. */
+enum err wsman_put_element(struct buf *out, const char *tag, const char *value);
+/* x:ResourceCreated, the EPR of a created instance (sections 4.1, 6.4):
+ * a:Address, then a:ReferenceParameters with w:ResourceURI and a
+ * w:SelectorSet of the n name/value pairs. */
+enum err wsman_put_resource_created(struct buf *out, const char *machine_url, const char *resource_uri,
+				    const char *const *names, const char *const *values, uint32_t n);
 /* Writes `<s:Envelope xml:lang="en-US" NSDECLS><s:Header>` with a:Action,
  * a fresh a:MessageID, the anonymous a:To and, when relates_to is not
  * NULL, a:RelatesTo, then `</s:Header><s:Body>`. */

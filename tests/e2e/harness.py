@@ -782,11 +782,14 @@ def request(target, body=b"", auth=None, method="POST", path="/wsman", headers=N
 # SOAP envelopes in pywinrm's shape (doc section 4).
 
 def envelope(action, body="", shell_id=None, options=None, resource=SHELL_URI,
-             message_id=None, timeout="PT20S", max_envelope=153600):
+             message_id=None, timeout="PT20S", max_envelope=153600, selectors=None):
+    """selectors: [(name, value)] for the w:SelectorSet (shell_id adds ShellId)."""
     message_id = message_id or "uuid:%s" % uuid.uuid4()
     sel = ""
-    if shell_id:
-        sel = '<w:SelectorSet><w:Selector Name="ShellId">%s</w:Selector></w:SelectorSet>' % _esc(shell_id)
+    pairs = ([("ShellId", shell_id)] if shell_id else []) + list(selectors or [])
+    if pairs:
+        sel = "<w:SelectorSet>%s</w:SelectorSet>" % "".join(
+            '<w:Selector Name="%s">%s</w:Selector>' % (_esc(k), _esc(v)) for k, v in pairs)
     opts = ""
     if options:
         opts = "<w:OptionSet>%s</w:OptionSet>" % "".join(

@@ -183,3 +183,47 @@ def test_quickconfig_asks_first():
     h.check("No changes were made" in r.stdout.decode(), r.stdout.decode())
     h.check(open(os.path.join(d, "winrm.conf"), "rb").read() == before, "declined quickconfig changed the file")
     h.check(not os.path.exists(os.path.join(d, "winrmd.pid")), "declined quickconfig started winrmd")
+
+
+def _remote(svc, u):
+    return ["-r:" + svc.url(), "-u:" + u.name, "-p:" + u.password, "-a:Basic", "-skipCAcheck"]
+
+
+def test_remote_get_set_create_enumerate_delete():
+    svc = h.service()
+    adm = h.user("adm")
+    client = h.client_config()
+    conf = os.path.join(svc.conf_dir, "winrm.conf")
+    r = winrm(["get", "winrm/config"] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote get (%s)" % _err(r))
+    for want in ("Config", "    MaxEnvelopeSizekb = 500", "        Auth", "            Basic = true"):
+        h.check(want in _out(r).splitlines(), "no %r in:\n%s" % (want, _out(r)))
+    r = winrm(["set", "winrm/config/winrs", '@{MaxShellsPerUser="7"}'] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote set (%s)" % _err(r))
+    h.check("    MaxShellsPerUser = 7" in _out(r).splitlines(), "set shows the new value: %s" % _out(r))
+    h.check("Winrs/MaxShellsPerUser = 7" in open(conf).read(), "the service's file has the change")
+    before = open(conf, "rb").read()
+    r = winrm(["set", "winrm/config/winrs", '@{NoSuchSetting="1"}'] + _remote(svc, adm), client)
+    h.check(r.returncode != 0 and "NoSuchSetting" in _err(r), "unknown setting: %s" % _err(r))
+    r = winrm(["set", "winrm/config/winrs", '@{MaxShellsPerUser="many"}'] + _remote(svc, adm), client)
+    h.check(r.returncode != 0, "a bad value was accepted")
+    h.check(open(conf, "rb").read() == before, "a refused set changed the file")
+    port = h.free_port()
+    sel = "winrm/config/Listener?Address=IP:127.0.0.1+Transport=HTTP"
+    r = winrm(["create", sel, '@{Port="%d"}' % port] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote create (%s)" % _err(r))
+    h.check("ResourceCreated" in _out(r), _out(r))
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    r = winrm(["enumerate", "winrm/config/listener"] + _remote(svc, adm), client)
+    h.check("    Port = %d" % port in _out(r).splitlines(), "enumerate lists it: %s" % _out(r))
+    r = winrm(["delete", sel] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote delete (%s)" % _err(r))
+    r = winrm(["delete", sel] + _remote(svc, adm), client)
+    h.check(r.returncode != 0, "deleting it twice succeeded")
+
+
+def test_remote_configuration_is_for_administrators():
+    svc = h.service()
+    r = winrm(["get", "winrm/config"] + _remote(svc, h.user("a")), h.client_config())
+    h.check(r.returncode != 0 and "Access is denied" in _err(r), "a plain user read the configuration: %s%s"
+            % (_out(r), _err(r)))

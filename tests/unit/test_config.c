@@ -206,9 +206,9 @@ static void test_defaults(void)
 	config_free(&c);
 }
 
-/* config_set: refused, with errmsg holding needle, and c unchanged. */
-static int set_refused(struct config *c, const char *res, const char *name, const char *value,
-		       const char *needle)
+/* config_set: refused with want, errmsg holding needle, and c unchanged. */
+static int set_refused_with(struct config *c, const char *res, const char *name, const char *value,
+			    const char *needle, enum err want)
 {
 	struct buf msg;
 	char *before = serialize(c), *after;
@@ -218,7 +218,7 @@ static int set_refused(struct config *c, const char *res, const char *name, cons
 	buf_init(&msg, 4096);
 	e = config_set(c, res, name, value, &msg);
 	after = serialize(c);
-	ok = e == ERR_CONFIG && strstr(str(&msg), needle) && before && after &&
+	ok = e == want && strstr(str(&msg), needle) && before && after &&
 	     strcmp(before, after) == 0;
 	if (!ok)
 		fprintf(stderr, "set %s/%s=%s: err %d msg \"%s\"\n", res, name,
@@ -227,6 +227,12 @@ static int set_refused(struct config *c, const char *res, const char *name, cons
 	free(before);
 	free(after);
 	return ok;
+}
+
+static int set_refused(struct config *c, const char *res, const char *name, const char *value,
+		       const char *needle)
+{
+	return set_refused_with(c, res, name, value, needle, ERR_CONFIG);
 }
 
 static int set_ok(struct config *c, const char *res, const char *name, const char *value)
@@ -354,8 +360,9 @@ static void test_set(void)
 	CHECK("accept longest value", set_ok(&c, "client", "TrustedHosts", long_value));
 	CHECK("refuse listener without selectors",
 	      set_refused(&c, "listener", "Port", "1", "Address"));
-	CHECK("refuse missing listener",
-	      set_refused(&c, "listener?Address=*+Transport=HTTP", "Port", "1", "no listener"));
+	CHECK("refuse missing listener: not found",
+	      set_refused_with(&c, "listener?Address=*+Transport=HTTP", "Port", "1", "no listener",
+			       ERR_NOT_FOUND));
 	config_free(&c);
 }
 
@@ -592,9 +599,10 @@ static void test_listeners(void)
 		  c.nlisteners == 3 && strcmp(c.listeners[1].address, "IP:::1") == 0 &&
 		  c.listeners[2].port == 443);
 	buf_reset(&msg);
-	CHECK("delete missing", config_listener_delete(&c, "Address=IP:127.0.0.1+Transport=HTTPS",
-						       &msg) == ERR_CONFIG &&
-				    strstr(str(&msg), "no listener"));
+	CHECK("delete missing: not found",
+	      config_listener_delete(&c, "Address=IP:127.0.0.1+Transport=HTTPS", &msg) ==
+		      ERR_NOT_FOUND &&
+		  strstr(str(&msg), "no listener"));
 	buf_reset(&msg);
 	CHECK("refuse bad address",
 	      config_listener_create(&c, "Address=IP:1.2.3+Transport=HTTP", &msg) == ERR_CONFIG);
@@ -621,6 +629,347 @@ static void test_listeners(void)
 	buf_clear(&msg);
 	config_free(&c);
 	config_free(&c); /* freeing twice is harmless */
+}
+
+/* ---- the XML of Get, and Put ---- */
+
+static char *print_xml(const struct config *c, const char *resource, enum err *e)
+{
+	struct buf out, msg;
+	char *s = NULL;
+
+	buf_init(&out, 1 << 20);
+	buf_init(&msg, 4096);
+	*e = config_print_xml(c, resource, &out, &msg);
+	if (*e == ERR_OK)
+		s = strdup(str(&out));
+	buf_clear(&out);
+	buf_clear(&msg);
+	return s;
+}
+
+static int xml_is(const struct config *c, const char *resource, const char *want)
+{
+	enum err e;
+	char *got = print_xml(c, resource, &e);
+	int ok = want && got && strcmp(got, want) == 0;
+
+	if (!ok)
+		fprintf(stderr, "--- want\n%s\n--- got\n%s\n", want ? want : "(none)",
+			got ? got : "(error)");
+	free(got);
+	return ok;
+}
+
+/* s with the first `from` replaced by `to` (s is freed). */
+static char *replace(char *s, const char *from, const char *to)
+{
+	char *at = s ? strstr(s, from) : NULL, *r;
+	size_t n;
+
+	if (!at) {
+		free(s);
+		return NULL;
+	}
+	n = strlen(s) - strlen(from) + strlen(to);
+	if ((r = malloc(n + 1)))
+		snprintf(r, n + 1, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+	free(s);
+	return r;
+}
+
+/* Section 6.2's GetResponse body, verbatim but for its line breaks (Windows
+ * writes none). */
+static const char windows_config[] =
+    "<cfg:Config xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config\">"
+    "<cfg:MaxEnvelopeSizekb>150</cfg:MaxEnvelopeSizekb><cfg:MaxTimeoutms>60000</cfg:MaxTimeoutms>"
+    "<cfg:MaxBatchItems>32000</cfg:MaxBatchItems>"
+    "<cfg:MaxProviderRequests>4294967295</cfg:MaxProviderRequests>"
+    "<cfg:Client><cfg:NetworkDelayms>5000</cfg:NetworkDelayms><cfg:URLPrefix>wsman</cfg:URLPrefix>"
+    "<cfg:AllowUnencrypted>false</cfg:AllowUnencrypted><cfg:Auth><cfg:Basic>true</cfg:Basic>"
+    "<cfg:Digest>true</cfg:Digest><cfg:Kerberos>true</cfg:Kerberos>"
+    "<cfg:Negotiate>true</cfg:Negotiate><cfg:Certificate>true</cfg:Certificate>"
+    "<cfg:CredSSP>false</cfg:CredSSP></cfg:Auth><cfg:DefaultPorts><cfg:HTTP>5985</cfg:HTTP>"
+    "<cfg:HTTPS>5986</cfg:HTTPS></cfg:DefaultPorts><cfg:TrustedHosts></cfg:TrustedHosts>"
+    "</cfg:Client><cfg:Service>"
+    "<cfg:RootSDDL>O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)"
+    "</cfg:RootSDDL><cfg:MaxConcurrentOperations>4294967295</cfg:MaxConcurrentOperations>"
+    "<cfg:MaxConcurrentOperationsPerUser>1500</cfg:MaxConcurrentOperationsPerUser>"
+    "<cfg:EnumerationTimeoutms>240000</cfg:EnumerationTimeoutms>"
+    "<cfg:MaxConnections>300</cfg:MaxConnections>"
+    "<cfg:MaxPacketRetrievalTimeSeconds>120</cfg:MaxPacketRetrievalTimeSeconds>"
+    "<cfg:AllowUnencrypted>false</cfg:AllowUnencrypted><cfg:Auth><cfg:Basic>true</cfg:Basic>"
+    "<cfg:Kerberos>true</cfg:Kerberos><cfg:Negotiate>true</cfg:Negotiate>"
+    "<cfg:Certificate>false</cfg:Certificate><cfg:CredSSP>true</cfg:CredSSP>"
+    "<cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel></cfg:Auth><cfg:DefaultPorts>"
+    "<cfg:HTTP>5985</cfg:HTTP><cfg:HTTPS>5986</cfg:HTTPS></cfg:DefaultPorts>"
+    "<cfg:IPv4Filter>*</cfg:IPv4Filter><cfg:IPv6Filter>*</cfg:IPv6Filter>"
+    "<cfg:EnableCompatibilityHttpListener>false</cfg:EnableCompatibilityHttpListener>"
+    "<cfg:EnableCompatibilityHttpsListener>false</cfg:EnableCompatibilityHttpsListener>"
+    "<cfg:CertificateThumbprint></cfg:CertificateThumbprint>"
+    "<cfg:AllowRemoteAccess>true</cfg:AllowRemoteAccess></cfg:Service><cfg:Winrs>"
+    "<cfg:AllowRemoteShellAccess>true</cfg:AllowRemoteShellAccess>"
+    "<cfg:IdleTimeout>7200000</cfg:IdleTimeout>"
+    "<cfg:MaxConcurrentUsers>2147483647</cfg:MaxConcurrentUsers>"
+    "<cfg:MaxShellRunTime>2147483647</cfg:MaxShellRunTime>"
+    "<cfg:MaxProcessesPerShell>2147483647</cfg:MaxProcessesPerShell>"
+    "<cfg:MaxMemoryPerShellMB>2147483647</cfg:MaxMemoryPerShellMB>"
+    "<cfg:MaxShellsPerUser>2147483647</cfg:MaxShellsPerUser></cfg:Winrs></cfg:Config>";
+
+/* The element names of an XML document in order (opening tags only), or
+ * the setting and section names of the text form, one per line. */
+static char *names_of(const char *doc, int xml)
+{
+	size_t n = strlen(doc), o = 0;
+	char *out = malloc(n + 1);
+	const char *p = doc;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t len;
+		if (xml) {
+			if (!(p = strstr(p, "<cfg:")))
+				break;
+			p += 5;
+			len = strcspn(p, " >");
+		} else {
+			p += strspn(p, " ");
+			len = strcspn(p, " \n");
+		}
+		memcpy(out + o, p, len);
+		o += len;
+		out[o++] = '\n';
+		p += len;
+		if (!xml)
+			p += strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Text and XML name the same settings and sections in the same order. */
+static int same_names(const struct config *c, const char *resource)
+{
+	enum err e;
+	char *t = print(c, resource), *x = print_xml(c, resource, &e);
+	char *tn = t ? names_of(t, 0) : NULL, *xn = x ? names_of(x, 1) : NULL;
+	int ok = tn && xn && strcmp(tn, xn) == 0;
+
+	if (!ok)
+		fprintf(stderr, "--- text names\n%s--- XML names\n%s---\n", tn ? tn : "(error)",
+			xn ? xn : "(error)");
+	free(t);
+	free(x);
+	free(tn);
+	free(xn);
+	return ok;
+}
+
+static void test_xml(void)
+{
+	struct config c;
+	struct buf msg;
+	char groups[64], line[256], name[CONFIG_MAX_ELEMENT];
+	char *want, *got;
+	enum err e;
+
+	config_defaults(&c);
+	buf_init(&msg, 4096);
+	admin_groups(groups, sizeof(groups));
+	/* What differs from that Windows host: it had MaxEnvelopeSizekb set
+	 * to 150 and the service's Basic and CredSSP on; our MaxShellsPerUser
+	 * default is 30; our own settings end cfg:Service. */
+	want = strdup(windows_config);
+	want = replace(want, ">150<", ">500<");
+	want = replace(want, "<cfg:Auth><cfg:Basic>true</cfg:Basic><cfg:Kerberos>",
+		       "<cfg:Auth><cfg:Basic>false</cfg:Basic><cfg:Kerberos>");
+	want = replace(want, "<cfg:CredSSP>true<", "<cfg:CredSSP>false<");
+	want = replace(want, "<cfg:MaxShellsPerUser>2147483647<", "<cfg:MaxShellsPerUser>30<");
+	snprintf(line, sizeof(line),
+		 "<cfg:AdminGroups>%s</cfg:AdminGroups>"
+		 "<cfg:RemoteUsersGroup>winrm-users</cfg:RemoteUsersGroup></cfg:Service>",
+		 groups);
+	want = replace(want, "</cfg:Service>", line);
+	CHECK("xml root: section 6.2's document with our defaults", xml_is(&c, "", want));
+	free(want);
+	CHECK("xml sub-resource: own root element, namespace = its URI",
+	      xml_is(&c, "Service/AUTH",
+		     "<cfg:Auth xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config/service/"
+		     "auth\"><cfg:Basic>false</cfg:Basic><cfg:Kerberos>true</cfg:Kerberos>"
+		     "<cfg:Negotiate>true</cfg:Negotiate><cfg:Certificate>false</cfg:Certificate>"
+		     "<cfg:CredSSP>false</cfg:CredSSP><cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel>"
+		     "</cfg:Auth>"));
+	got = print_xml(&c, "client", &e);
+	CHECK("xml client: nested Auth and DefaultPorts, then TrustedHosts",
+	      got && strstr(got, "<cfg:Client xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/"
+				 "config/client\"><cfg:NetworkDelayms>") == got &&
+		  strstr(got, "</cfg:DefaultPorts><cfg:TrustedHosts></cfg:TrustedHosts>"
+			      "</cfg:Client>"));
+	free(got);
+	CHECK("text and XML list the same names: root", same_names(&c, ""));
+	CHECK("text and XML list the same names: service", same_names(&c, "service"));
+
+	CHECK("set text with markup", set_ok(&c, "client", "TrustedHosts", "a<b&\"c\">"));
+	got = print_xml(&c, "client", &e);
+	CHECK("xml escapes values",
+	      got && strstr(got, "<cfg:TrustedHosts>a&lt;b&amp;&quot;c&quot;&gt;</cfg:TrustedHosts>"));
+	free(got);
+
+	config_listener_create(&c, "Address=IP:127.0.0.1+Transport=HTTP", &msg);
+	config_listener_create(&c, "Address=*+Transport=HTTPS", &msg);
+	config_listener_create(&c, "Address=IP:::1+Transport=HTTP", &msg);
+	set_ok(&c, "listener?Address=IP:::1+Transport=HTTP", "Enabled", "false");
+	CHECK("xml listener: section 6.7's shape, ListeningOn its address",
+	      xml_is(&c, "Listener?Address=IP:127.0.0.1+Transport=HTTP",
+		     "<cfg:Listener xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config/"
+		     "listener\"><cfg:Address>IP:127.0.0.1</cfg:Address><cfg:Transport>HTTP"
+		     "</cfg:Transport><cfg:Port>5985</cfg:Port><cfg:Hostname></cfg:Hostname>"
+		     "<cfg:Enabled>true</cfg:Enabled><cfg:URLPrefix>wsman</cfg:URLPrefix>"
+		     "<cfg:CertificateThumbprint></cfg:CertificateThumbprint>"
+		     "<cfg:ListeningOn>127.0.0.1</cfg:ListeningOn><cfg:CertificateFile>"
+		     "</cfg:CertificateFile><cfg:KeyFile></cfg:KeyFile></cfg:Listener>"));
+	got = print_xml(&c, "listener?Address=*+Transport=HTTPS", &e);
+	CHECK("xml listener *: every address, loopback included",
+	      got && strstr(got, "<cfg:ListeningOn>127.0.0.1</cfg:ListeningOn>"));
+	free(got);
+	got = print_xml(&c, "listener?Address=IP:::1+Transport=HTTP", &e);
+	CHECK("xml disabled listener: listening on nothing", got && !strstr(got, "ListeningOn"));
+	free(got);
+	CHECK("text and XML list the same names: a disabled listener",
+	      same_names(&c, "listener?Address=IP:::1+Transport=HTTP"));
+	got = print_xml(&c, "listener", &e);
+	CHECK("xml all listeners: one document after another",
+	      got && strstr(got, "</cfg:Listener><cfg:Listener xmlns:cfg="));
+	free(got);
+	got = print_xml(&c, "listener?Address=IP:10.0.0.1+Transport=HTTP", &e);
+	CHECK("xml missing listener: not found", !got && e == ERR_NOT_FOUND);
+	got = print_xml(&c, "service/nothing", &e);
+	CHECK("xml unknown resource", !got && e == ERR_CONFIG);
+
+	CHECK("resource: root", config_resource_of("", name) == CONFIG_RES_SINGLETON &&
+				    strcmp(name, "Config") == 0);
+	CHECK("resource: service/defaultports",
+	      config_resource_of("service/DEFAULTPORTS", name) == CONFIG_RES_SINGLETON &&
+		  strcmp(name, "DefaultPorts") == 0);
+	CHECK("resource: winrs",
+	      config_resource_of("winrs", name) == CONFIG_RES_SINGLETON && strcmp(name, "Winrs") == 0);
+	CHECK("resource: listener", config_resource_of("Listener", name) == CONFIG_RES_LISTENER &&
+					strcmp(name, "Listener") == 0);
+	CHECK("resource: unknown", config_resource_of("service/certmapping", name) ==
+					   CONFIG_RES_UNKNOWN &&
+				       config_resource_of("listener?Address=*", name) ==
+					   CONFIG_RES_UNKNOWN &&
+				       config_resource_of("servic", name) == CONFIG_RES_UNKNOWN);
+	buf_clear(&msg);
+	config_free(&c);
+}
+
+/* config_put on a copy of c: the error, errmsg holding needle (when the
+ * put fails), and the copy kept in c only on success. */
+static enum err put(struct config *c, const char *resource, const struct config_pair *pairs,
+		    size_t n, const char *needle)
+{
+	struct config d;
+	struct buf msg;
+	char *text = serialize(c);
+	enum err e;
+
+	buf_init(&msg, 4096);
+	config_parse(&d, text, strlen(text), &msg);
+	e = config_put(&d, resource, pairs, n, &msg);
+	if (e == ERR_OK) {
+		config_free(c);
+		*c = d;
+	} else {
+		if (!needle || !strstr(str(&msg), needle)) {
+			fprintf(stderr, "put %s: \"%s\", wanted \"%s\"\n", resource, str(&msg),
+				needle ? needle : "(success)");
+			e = ERR_INTERNAL;
+		}
+		config_free(&d);
+	}
+	free(text);
+	buf_clear(&msg);
+	return e;
+}
+
+#define NPAIRS(a) (sizeof(a) / sizeof(a[0]))
+
+static void test_put(void)
+{
+	struct config c;
+	struct buf msg;
+
+	config_defaults(&c);
+	buf_init(&msg, 4096);
+	/* The root as `winrm set winrm/config` sends it: everything, read-only
+	 * settings included, nested sections by path. */
+	const struct config_pair root[] = {
+	    {"MaxEnvelopeSizekb", "500"},
+	    {"MaxProviderRequests", "4294967295"},
+	    {"Client/Auth/Basic", "false"},
+	    {"Client/TrustedHosts", NULL},
+	    {"Service/MaxConcurrentOperations", " 4294967295 "},
+	    {"Service/AllowRemoteAccess", "TRUE"},
+	    {"Service/Auth/CbtHardeningLevel", "strict"},
+	    {"Winrs/MaxShellsPerUser", "5"},
+	};
+	CHECK("put root", put(&c, "", root, NPAIRS(root), NULL) == ERR_OK &&
+			      c.client.auth.basic == 0 && c.winrs.max_shells_per_user == 5 &&
+			      c.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT &&
+			      strcmp(c.client.trusted_hosts, "") == 0);
+	const struct config_pair auth[] = {{"Basic", "true"}, {"Kerberos", "false"}};
+	CHECK("put a sub-resource", put(&c, "service/AUTH", auth, NPAIRS(auth), NULL) == ERR_OK &&
+					c.service.auth.basic && !c.service.auth.kerberos);
+	const struct config_pair service[] = {{"Auth/Negotiate", "false"}, {"AllowUnencrypted", "true"}};
+	CHECK("put nested under a sub-resource",
+	      put(&c, "service", service, NPAIRS(service), NULL) == ERR_OK &&
+		  !c.service.auth.negotiate && c.service.allow_unencrypted);
+
+	const struct config_pair unknown[] = {{"MaxShellsPerUser", "3"}, {"Bogus", "1"}};
+	CHECK("put unknown setting: refused, nothing kept",
+	      put(&c, "winrs", unknown, NPAIRS(unknown), "unknown setting Bogus in winrm/config/winrs") ==
+		      ERR_CONFIG &&
+		  c.winrs.max_shells_per_user == 5);
+	const struct config_pair bad[] = {{"MaxShellsPerUser", "x"}};
+	CHECK("put bad value", put(&c, "winrs", bad, 1, "MaxShellsPerUser: \"x\" is not a number") ==
+				   ERR_CONFIG);
+	const struct config_pair ro[] = {{"MaxConcurrentOperations", "5"}};
+	CHECK("put read-only changed", put(&c, "service", ro, 1, "read-only") == ERR_CONFIG);
+	const struct config_pair ro_null[] = {{"AllowRemoteAccess", NULL}};
+	CHECK("put read-only $null", put(&c, "service", ro_null, 1, "$null") == ERR_CONFIG);
+	const struct config_pair twice[] = {{"Basic", "true"}, {"BASIC", "true"}};
+	CHECK("put a setting twice", put(&c, "service/auth", twice, 2, "given twice") == ERR_CONFIG);
+	const struct config_pair section[] = {{"Auth", ""}};
+	CHECK("put a section as a value", put(&c, "service", section, 1, "unknown setting Auth") ==
+					      ERR_CONFIG);
+	const struct config_pair nowhere[] = {{"Nothing/X", "1"}};
+	CHECK("put into an unknown sub-resource",
+	      put(&c, "", nowhere, 1, "unknown resource winrm/config/Nothing") == ERR_CONFIG);
+	CHECK("put to an unknown resource", put(&c, "service/x", auth, 1, "unknown resource") ==
+						ERR_CONFIG);
+
+	config_listener_create(&c, "Address=IP:::1+Transport=HTTP", &msg);
+	const struct config_pair listener[] = {
+	    {"Address", "IP:0:0::1"}, {"Transport", "http"}, {"Port", "6000"},
+	    {"ListeningOn", "::1"},   {"ListeningOn", "x"},  {"Hostname", NULL},
+	};
+	CHECK("put listener: selectors and ListeningOn sent back unchanged",
+	      put(&c, "listener?Address=IP:::1+Transport=HTTP", listener, NPAIRS(listener), NULL) ==
+		      ERR_OK &&
+		  c.listeners[0].port == 6000);
+	const struct config_pair rename[] = {{"Transport", "HTTPS"}};
+	CHECK("put listener: a selector changed",
+	      put(&c, "listener?Address=IP:::1+Transport=HTTP", rename, 1, "selector") == ERR_CONFIG);
+	const struct config_pair nested[] = {{"Auth/Basic", "true"}};
+	CHECK("put listener: nothing nested",
+	      put(&c, "listener?Address=IP:::1+Transport=HTTP", nested, 1, "unknown setting") ==
+		  ERR_CONFIG);
+	CHECK("put missing listener",
+	      put(&c, "listener?Address=*+Transport=HTTP", rename, 1, "no listener") == ERR_NOT_FOUND);
+	buf_clear(&msg);
+	config_free(&c);
 }
 
 static int dir_entries(const char *dir)
@@ -684,6 +1033,8 @@ int main(void)
 	test_set();
 	test_parse();
 	test_listeners();
+	test_xml();
+	test_put();
 	test_save_load();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -49,6 +49,18 @@ int main(void)
 	      ipc_send(&net, IPC_AUTH_RESULT, 1, &body, NULL, 0) == ERR_USAGE);
 	CHECK("descriptors on a type that declares none refused",
 	      ipc_send(&net, IPC_HOST_OPEN, 1, &body, &sv[0], 1) == ERR_USAGE);
+	CHECK("a configuration change goes only from net to priv",
+	      ipc_send(&priv, IPC_CONFIG_CHANGE, 1, &body, NULL, 0) == ERR_USAGE &&
+		  ipc_send(&net, IPC_CONFIG_RESULT, 1, &body, NULL, 0) == ERR_USAGE);
+	CHECK("configuration change and its result pass",
+	      ipc_send(&net, IPC_CONFIG_CHANGE, 5, &body, NULL, 0) == ERR_OK &&
+		  recv_wait(&priv, &m) == ERR_OK && m.type == IPC_CONFIG_CHANGE && m.id == 5);
+	ipc_msg_clear(&m);
+	CHECK("configuration result passes",
+	      ipc_send(&priv, IPC_CONFIG_RESULT, 5, &body, NULL, 0) == ERR_OK &&
+		  recv_wait(&net, &m) == ERR_OK && m.type == IPC_CONFIG_RESULT &&
+		  strcmp(ipc_type_name(m.type), "CONFIG_RESULT") == 0);
+	ipc_msg_clear(&m);
 
 	int pipefd[2];
 	if (pipe(pipefd) != 0)

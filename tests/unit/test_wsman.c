@@ -1181,6 +1181,329 @@ static void test_faults(void)
 	buf_clear(&b);
 }
 
+/* ---- WS-Transfer and WS-Enumeration on configuration resources ---- */
+
+#define URI_CONFIG "http://schemas.microsoft.com/wbem/wsman/1/config"
+
+/* Section 6.2's real Get (pypsrp to Windows), verbatim. */
+static const char config_get[] =
+	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+	"xmlns:wsa=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+	"xmlns:wsman=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" "
+	"xmlns:wsmv=\"http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd\">\n<s:Header>\n"
+	"<wsa:Action s:mustUnderstand=\"true\">http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</wsa:Action>\n"
+	"<wsmv:DataLocale s:mustUnderstand=\"false\" xml:lang=\"en-US\" />\n"
+	"<wsman:Locale s:mustUnderstand=\"false\" xml:lang=\"en-US\" />\n"
+	"<wsman:MaxEnvelopeSize s:mustUnderstand=\"true\">153600</wsman:MaxEnvelopeSize>\n"
+	"<wsa:MessageID>uuid:452E314E-4267-4F1D-AE4F-5E3483848E3B</wsa:MessageID>\n"
+	"<wsman:OperationTimeout>PT20S</wsman:OperationTimeout>\n<wsa:ReplyTo>\n"
+	"<wsa:Address s:mustUnderstand=\"true\">" ANON "</wsa:Address>\n</wsa:ReplyTo>\n"
+	"<wsman:ResourceURI s:mustUnderstand=\"true\">" URI_CONFIG "</wsman:ResourceURI>\n"
+	"<wsmv:SessionId s:mustUnderstand=\"false\">uuid:972FD2C1-AE4A-4396-BDF9-67DF699A009B</wsmv:SessionId>\n"
+	"<wsa:To>https://127.0.0.1:55986/wsman</wsa:To>\n</s:Header>\n<s:Body />\n</s:Envelope>";
+
+/* A request in pywinrm's shape on a configuration resource. */
+static enum err parse_config(const char *action, const char *uri, const char *selectors,
+			     const char *body, struct wsman_request *req)
+{
+	char doc[65536];
+	int n = snprintf(doc, sizeof(doc),
+			 "<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" "
+			 "xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+			 "xmlns:n=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\" "
+			 "xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" "
+			 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><env:Header>"
+			 "<a:To>http://h:5985/wsman</a:To><a:MessageID>uuid:C0C0C0C0-0000-4000-8000-000000000001</a:MessageID>"
+			 "<w:ResourceURI>%s</w:ResourceURI><a:Action>%s</a:Action>%s</env:Header>"
+			 "<env:Body>%s</env:Body></env:Envelope>",
+			 uri, action, selectors, body);
+	if (n < 0 || (size_t)n >= sizeof(doc))
+		abort();
+	return wsman_parse((const uint8_t *)doc, (size_t)n, req);
+}
+
+/* wsman_properties_parse of a Put/Create body: the error. */
+static enum err properties(const char *uri, const char *root, const char *body,
+			   struct wsman_properties *out)
+{
+	struct wsman_request req;
+	enum err e = parse_config(ACTION_PUT, uri, "", body, &req);
+
+	out->n = 0;
+	if (e == ERR_OK)
+		e = wsman_properties_parse(&req, root, out);
+	wsman_request_free(&req);
+	return e;
+}
+
+static int property_is(const struct wsman_properties *p, uint32_t i, const char *name,
+		       const char *value)
+{
+	return i < p->n && STREQ(p->p[i].name, name) &&
+	       (value ? STREQ(p->p[i].value, value) : p->p[i].value == NULL);
+}
+
+static void test_config_bodies(void)
+{
+	struct wsman_properties p;
+	struct wsman_request req;
+	char body[32768];
+	enum err e;
+
+	CHECK("section 6.2 Get parses",
+	      parse(config_get, &req) == ERR_OK && STREQ(req.hdr.action, ACTION_GET) &&
+		  STREQ(req.hdr.resource_uri, URI_CONFIG) && req.body == NULL);
+	wsman_request_free(&req);
+
+	/* What winrm set sends: the Get result of the sub-resource, edited. */
+	e = properties(URI_CONFIG "/Service", "Service",
+		       "<cfg:Service xmlns:cfg=\"" URI_CONFIG "/service\">"
+		       "<cfg:RootSDDL>O:NSG</cfg:RootSDDL>\n  <cfg:Auth><cfg:Basic> true </cfg:Basic>"
+		       "<cfg:CbtHardeningLevel Source=\"GPO\">Strict</cfg:CbtHardeningLevel></cfg:Auth>"
+		       "<cfg:CertificateThumbprint xsi:nil=\"true\"/><cfg:IPv4Filter></cfg:IPv4Filter>"
+		       "</cfg:Service>",
+		       &p);
+	CHECK("put body flattened: paths, trimmed text, nil, empty",
+	      e == ERR_OK && p.n == 5 && property_is(&p, 0, "RootSDDL", "O:NSG") &&
+		  property_is(&p, 1, "Auth/Basic", "true") &&
+		  property_is(&p, 2, "Auth/CbtHardeningLevel", "Strict") &&
+		  property_is(&p, 3, "CertificateThumbprint", NULL) && property_is(&p, 4, "IPv4Filter", ""));
+	wsman_properties_free(&p);
+	/* Section 6.4's Create body, verbatim. */
+	e = properties(URI_CONFIG "/Listener", "Listener",
+		       "<p:Listener xmlns:p=\"http://schemas.microsoft.com/wbem/wsman/1/config/Listener\">"
+		       "<p:Hostname>HOST</p:Hostname><p:CertificateThumbprint>XXXXXXXXXX</p:CertificateThumbprint>"
+		       "</p:Listener>",
+		       &p);
+	CHECK("section 6.4 create body", e == ERR_OK && p.n == 2 && property_is(&p, 0, "Hostname", "HOST") &&
+						 property_is(&p, 1, "CertificateThumbprint", "XXXXXXXXXX"));
+	wsman_properties_free(&p);
+	e = properties(URI_CONFIG, "Config",
+		       "<cfg:Config xmlns:cfg=\"" URI_CONFIG "\"><cfg:Client><cfg:Auth><cfg:Basic>false"
+		       "</cfg:Basic></cfg:Auth></cfg:Client></cfg:Config>",
+		       &p);
+	CHECK("put root: three levels deep", e == ERR_OK && p.n == 1 &&
+						     property_is(&p, 0, "Client/Auth/Basic", "false"));
+	wsman_properties_free(&p);
+
+	CHECK("put: another root element",
+	      properties(URI_CONFIG "/service", "Service",
+			 "<cfg:Winrs xmlns:cfg=\"" URI_CONFIG "/service\"/>", &p) == ERR_WSMAN_SCHEMA);
+	CHECK("put: a namespace other than the resource URI",
+	      properties(URI_CONFIG "/service", "Service",
+			 "<cfg:Service xmlns:cfg=\"" URI_CONFIG "\"/>", &p) == ERR_WSMAN_SCHEMA);
+	CHECK("put: a child in another namespace",
+	      properties(URI_CONFIG "/winrs", "Winrs",
+			 "<cfg:Winrs xmlns:cfg=\"" URI_CONFIG "/winrs\"><x:IdleTimeout xmlns:x=\"urn:x\">1"
+			 "</x:IdleTimeout></cfg:Winrs>",
+			 &p) == ERR_WSMAN_SCHEMA);
+	CHECK("put: nested four deep",
+	      properties(URI_CONFIG, "Config",
+			 "<c:Config xmlns:c=\"" URI_CONFIG "\"><c:A><c:B><c:C><c:D>1</c:D></c:C></c:B></c:A>"
+			 "</c:Config>",
+			 &p) == ERR_WSMAN_SCHEMA);
+	CHECK("put: no body", properties(URI_CONFIG, "Config", "", &p) == ERR_WSMAN_SCHEMA);
+	int o = snprintf(body, sizeof(body), "<c:Winrs xmlns:c=\"" URI_CONFIG "/winrs\">");
+	for (int i = 0; i <= WSMAN_MAX_PROPERTIES; i++)
+		o += snprintf(body + o, sizeof(body) - (size_t)o, "<c:S%d>1</c:S%d>", i, i);
+	snprintf(body + o, sizeof(body) - (size_t)o, "</c:Winrs>");
+	CHECK("put: too many settings",
+	      properties(URI_CONFIG "/winrs", "Winrs", body, &p) == ERR_WSMAN_ENCODING_LIMIT && p.n == 0);
+	o = snprintf(body, sizeof(body), "<c:Winrs xmlns:c=\"" URI_CONFIG "/winrs\"><c:");
+	memset(body + o, 'N', WSMAN_MAX_PROPERTY_NAME + 1);
+	o += WSMAN_MAX_PROPERTY_NAME + 1;
+	snprintf(body + o, sizeof(body) - (size_t)o, "/></c:Winrs>");
+	CHECK("put: overlong name",
+	      properties(URI_CONFIG "/winrs", "Winrs", body, &p) == ERR_WSMAN_ENCODING_LIMIT);
+}
+
+/* The body decoders of section 6.7 on a listener request: which = 'E'
+ * (Enumerate), 'P' (Pull) or 'R' (Release). */
+static enum err enumeration_of(int which, const char *body, struct wsman_enumerate_req *en,
+			       struct wsman_pull_req *pl)
+{
+	const char *action = which == 'E' ? ACTION_ENUMERATE : which == 'P' ? ACTION_PULL : ACTION_RELEASE;
+	struct wsman_request req;
+	enum err e = parse_config(action, URI_CONFIG "/listener", "", body, &req);
+
+	if (e == ERR_OK)
+		e = which == 'E'   ? wsman_enumerate_parse(&req, en)
+		    : which == 'P' ? wsman_pull_parse(&req, pl)
+				   : wsman_release_parse(&req, pl);
+	wsman_request_free(&req);
+	return e;
+}
+
+static void test_enumeration(void)
+{
+	struct wsman_enumerate_req en;
+	struct wsman_pull_req pl;
+
+	/* WinRb's Enumerate (section 6.7), with and without its filter. */
+	CHECK("enumerate: optimized, 32000",
+	      enumeration_of('E',
+			     "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
+			     "<p:SessionId xmlns:p=\"urn:p\">uuid:1</p:SessionId></n:Enumerate>",
+			     &en, &pl) == ERR_OK &&
+		  en.optimize && en.max_elements == 32000);
+	CHECK("enumerate: a filter is refused",
+	      enumeration_of('E',
+			     "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
+			     "<w:Filter Dialect=\"http://schemas.microsoft.com/wbem/wsman/1/WQL\">select * "
+			     "from x</w:Filter></n:Enumerate>",
+			     &en, &pl) == ERR_WSMAN_FILTERING_NOT_SUPPORTED);
+	CHECK("enumerate: EPR mode is refused",
+	      enumeration_of('E', "<n:Enumerate><w:EnumerationMode>EnumerateEPR</w:EnumerationMode></n:Enumerate>",
+			     &en, &pl) == ERR_WSMAN_ENUMERATION_MODE);
+	CHECK("enumerate: plain", enumeration_of('E', "<n:Enumerate/>", &en, &pl) == ERR_OK && !en.optimize &&
+					 en.max_elements == 0);
+	CHECK("enumerate: MaxElements 0",
+	      enumeration_of('E', "<n:Enumerate><w:MaxElements>0</w:MaxElements></n:Enumerate>", &en, &pl) ==
+		  ERR_WSMAN_SCHEMA);
+	CHECK("enumerate: another body", enumeration_of('E', "<n:Pull/>", &en, &pl) == ERR_WSMAN_SCHEMA);
+
+	/* WinRb's Pull, oddity included. */
+	static const char winrb_pull[] =
+		"<n:Pull><n:EnumerationContext>uuid:CD02E6BD-C6F3-47F5-9AF5-6DCBE89A448E</n:EnumerationContext>"
+		"<w:OptimizeEnumeration/><n:MaxElements>32000</n:MaxElements></n:Pull>";
+	CHECK("pull: context and MaxElements",
+	      enumeration_of('P', winrb_pull, &en, &pl) == ERR_OK &&
+		  STREQ(pl.context, "uuid:CD02E6BD-C6F3-47F5-9AF5-6DCBE89A448E") && pl.max_elements == 32000);
+	CHECK("release of a Pull body", enumeration_of('R', winrb_pull, &en, &pl) == ERR_WSMAN_SCHEMA);
+	CHECK("pull: no context", enumeration_of('P', "<n:Pull><n:MaxElements>1</n:MaxElements></n:Pull>", &en,
+						 &pl) == ERR_WSMAN_INVALID_CONTEXT);
+	CHECK("pull: overlong context",
+	      enumeration_of('P',
+			     "<n:Pull><n:EnumerationContext>uuid:01234567890123456789012345678901234567890123"
+			     "45678901234567890</n:EnumerationContext></n:Pull>",
+			     &en, &pl) == ERR_WSMAN_INVALID_CONTEXT);
+	CHECK("release", enumeration_of('R', "<n:Release><n:EnumerationContext> uuid:1 </n:EnumerationContext>"
+					     "</n:Release>",
+					&en, &pl) == ERR_OK &&
+			     STREQ(pl.context, "uuid:1") && pl.max_elements == 0);
+}
+
+static void test_config_replies(void)
+{
+	static const char *const items[] = {"<cfg:Listener xmlns:cfg=\"urn:l\">A</cfg:Listener>",
+					    "<cfg:Listener xmlns:cfg=\"urn:l\">B</cfg:Listener>"};
+	static const char *const names[] = {"Address", "Transport"}, *const values[] = {"*", "HT<TP"};
+	struct wsman_request req;
+	struct buf b;
+	xmlDocPtr d;
+	char *s;
+
+	buf_init(&b, 1 << 20);
+	parse(config_get, &req);
+	static const char config_xml[] = "<cfg:Config xmlns:cfg=\"" URI_CONFIG "\"/>";
+	CHECK("get response", wsman_reply_resource(&b, &req, NS_TRANSFER "/GetResponse", config_xml,
+						   sizeof(config_xml) - 1) == ERR_OK);
+	s = masked(&b);
+	CHECK("get response bytes: section 6.2's envelope",
+	      STREQ(s, "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+		       "xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+		       "xmlns:x=\"http://schemas.xmlsoap.org/ws/2004/09/transfer\" "
+		       "xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" "
+		       "xmlns:p=\"http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd\"><s:Header>"
+		       "<a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</a:Action>"
+		       "<a:MessageID>uuid:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX</a:MessageID>"
+		       "<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
+		       "<a:RelatesTo>uuid:452E314E-4267-4F1D-AE4F-5E3483848E3B</a:RelatesTo></s:Header>"
+		       "<s:Body><cfg:Config xmlns:cfg=\"" URI_CONFIG "\"/></s:Body></s:Envelope>"));
+	free(s);
+
+	buf_reset(&b);
+	CHECK("create response", wsman_reply_resource_created(&b, &req, "http://h:5985/wsman",
+							      URI_CONFIG "/Listener", names, values, 2) == ERR_OK);
+	d = reparse(&b);
+	s = masked(&b);
+	CHECK("create response: the new listener's EPR",
+	      d && strstr(s, "<a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse</a:Action>") &&
+		  strstr(s, "<s:Body><x:ResourceCreated><a:Address>http://h:5985/wsman</a:Address>"
+			    "<a:ReferenceParameters><w:ResourceURI>" URI_CONFIG "/Listener</w:ResourceURI>"
+			    "<w:SelectorSet><w:Selector Name=\"Address\">*</w:Selector>"
+			    "<w:Selector Name=\"Transport\">HT&lt;TP</w:Selector></w:SelectorSet>"
+			    "</a:ReferenceParameters></x:ResourceCreated></s:Body>"));
+	free(s);
+	xmlFreeDoc(d);
+
+	buf_reset(&b);
+	wsman_reply_enumerate(&b, &req, "uuid:E", 1, items, 2, 1);
+	d = reparse(&b);
+	s = masked(&b);
+	CHECK("optimized enumerate response, all items",
+	      d && strstr(s, "<a:Action>http://schemas.xmlsoap.org/ws/2004/09/enumeration/EnumerateResponse</a:Action>") &&
+		  strstr(s, "xmlns:n=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"") &&
+		  strstr(s, "<s:Body><n:EnumerateResponse><n:EnumerationContext></n:EnumerationContext>"
+			    "<w:Items><cfg:Listener xmlns:cfg=\"urn:l\">A</cfg:Listener>"
+			    "<cfg:Listener xmlns:cfg=\"urn:l\">B</cfg:Listener></w:Items><w:EndOfSequence/>"
+			    "</n:EnumerateResponse></s:Body>"));
+	free(s);
+	xmlFreeDoc(d);
+	buf_reset(&b);
+	wsman_reply_enumerate(&b, &req, "uuid:E", 1, items, 1, 0);
+	s = masked(&b);
+	CHECK("optimized enumerate response, more to pull",
+	      strstr(s, "<n:EnumerationContext>uuid:E</n:EnumerationContext><w:Items>") &&
+		  !strstr(s, "EndOfSequence"));
+	free(s);
+	buf_reset(&b);
+	wsman_reply_enumerate(&b, &req, "uuid:E", 0, items, 0, 0);
+	s = masked(&b);
+	CHECK("enumerate response: the context alone",
+	      strstr(s, "<n:EnumerateResponse><n:EnumerationContext>uuid:E</n:EnumerationContext>"
+			"</n:EnumerateResponse>"));
+	free(s);
+	buf_reset(&b);
+	wsman_reply_pull(&b, &req, "uuid:E", items, 1, 0);
+	s = masked(&b);
+	CHECK("pull response, more to come",
+	      strstr(s, "<n:PullResponse><n:EnumerationContext>uuid:E</n:EnumerationContext><n:Items>"
+			"<cfg:Listener xmlns:cfg=\"urn:l\">A</cfg:Listener></n:Items></n:PullResponse>"));
+	free(s);
+	buf_reset(&b);
+	wsman_reply_pull(&b, &req, "uuid:E", items + 1, 1, 1);
+	d = reparse(&b);
+	s = masked(&b);
+	CHECK("pull response, the last",
+	      d && strstr(s, "<n:PullResponse><n:Items><cfg:Listener xmlns:cfg=\"urn:l\">B</cfg:Listener>"
+			     "</n:Items><n:EndOfSequence/></n:PullResponse>"));
+	free(s);
+	xmlFreeDoc(d);
+	buf_reset(&b);
+	wsman_reply_release(&b, &req);
+	s = masked(&b);
+	CHECK("release response: empty body",
+	      strstr(s, "<a:Action>http://schemas.xmlsoap.org/ws/2004/09/enumeration/ReleaseResponse"
+			"</a:Action>") &&
+		  strstr(s, "<s:Body></s:Body>"));
+	free(s);
+	wsman_request_free(&req);
+
+	buf_reset(&b);
+	wsman_fault(&b, ERR_WSMAN_INVALID_CONTEXT, "uuid:q", "h");
+	s = masked(&b);
+	CHECK("invalid enumeration context fault",
+	      strstr(s, "<a:Action>http://schemas.xmlsoap.org/ws/2004/09/enumeration/fault</a:Action>") &&
+		  strstr(s, "<s:Value>s:Receiver</s:Value><s:Subcode><s:Value>n:InvalidEnumerationContext") &&
+		  strstr(s, "Code=\"2150858779\""));
+	free(s);
+	buf_reset(&b);
+	wsman_fault(&b, ERR_WSMAN_ALREADY_EXISTS, "uuid:q", "h");
+	s = masked(&b);
+	CHECK("already exists fault", strstr(s, "<s:Value>w:AlreadyExists</s:Value>") &&
+					      strstr(s, "Code=\"2150858803\"") &&
+					      strstr(s, "because it already exists. </f:Message>"));
+	free(s);
+	buf_reset(&b);
+	wsman_fault(&b, ERR_WSMAN_CONFIG_INVALID, "uuid:q", "h");
+	s = masked(&b);
+	CHECK("invalid setting fault", strstr(s, "<s:Value>w:InvalidParameter</s:Value>") &&
+					       strstr(s, "Code=\"2150858810\"") && !strstr(s, "ProviderFault"));
+	free(s);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_identify();
@@ -1193,6 +1516,9 @@ int main(void)
 	test_replies();
 	test_budget();
 	test_faults();
+	test_config_bodies();
+	test_enumeration();
+	test_config_replies();
 	xmlCleanupParser();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

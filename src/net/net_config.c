@@ -1,0 +1,463 @@
+/* net_config: network process. WS-Management operations on winrm/config
+ * (winrm-protocol.md section 6), as `winrm get/set/create/delete/enumerate
+ * -r:` sends them. Get, Enumerate, Pull and Release are answered here
+ * from the configuration the privileged part sent (IPC_CONFIG). Put,
+ * Create and Delete are relayed to the privileged part as
+ * IPC_CONFIG_CHANGE with the user's token: this process runs as the
+ * service account and may not write the configuration, nor does the
+ * privileged part take its word on who is an administrator. The reply
+ * comes after the privileged part has put the change in force (the new
+ * IPC_CONFIG arrives first), so a PutResponse shows the new values.
+ * Only administrators may read or change the configuration, as on Windows,
+ * where the configuration's security descriptor grants only
+ * BUILTIN\Administrators. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "net/net_int.h"
+
+_Static_assert(WSMAN_MAX_PROPERTIES <= IPC_MAX_CONFIG_PAIRS &&
+		   WSMAN_MAX_PROPERTY_NAME <= IPC_MAX_CONFIG_NAME &&
+		   WSMAN_MAX_PROPERTY_VALUE <= CONFIG_MAX_VALUE,
+	       "a parsed Put body fits IPC_CONFIG_CHANGE");
+
+/* Resource documents are a few KiB; a reply body has room for them all. */
+#define MAX_REPLY (1024 * 1024)
+
+/* What a request addresses. */
+struct target {
+	char resource[IPC_MAX_CONFIG_RESOURCE +
+		      1]; /* under winrm/config: "", "service/auth", "listener" */
+	enum config_resource kind;
+	char element[CONFIG_MAX_ELEMENT]; /* the body's root element: "Service" */
+	char selectors[IPC_MAX_CONFIG_SELECTORS +
+		       1];		  /* a listener's "Address=...+Transport=...", else "" */
+	const char *names[2], *values[2]; /* the selectors, for the CreateResponse EPR */
+};
+
+int net_config_uri(const char *uri)
+{
+	size_t n = strlen(CONFIG_URI);
+
+	/* Windows matches resource URIs case-insensitively (section 6.4). */
+	return strncasecmp(uri, CONFIG_URI, n) == 0 && (uri[n] == 0 || uri[n] == '/');
+}
+
+/* The resource and selectors of the request. A listener is named by
+ * exactly Address and Transport; other resources take no selectors. */
+static enum err target_of(const struct wsman_request *req, struct target *t)
+{
+	const struct wsman_header *h = &req->hdr;
+	const char *rest = h->resource_uri + strlen(CONFIG_URI);
+	const char *address = NULL, *transport = NULL;
+
+	memset(t, 0, sizeof(*t));
+	if (*rest == '/')
+		rest++;
+	if (strlen(rest) > IPC_MAX_CONFIG_RESOURCE)
+		return ERR_WSMAN_UNKNOWN_RESOURCE;
+	memcpy(t->resource, rest, strlen(rest) + 1);
+	if ((t->kind = config_resource_of(t->resource, t->element)) == CONFIG_RES_UNKNOWN)
+		return ERR_WSMAN_UNKNOWN_RESOURCE;
+	if (h->nselectors == 0)
+		return ERR_OK;
+	if (t->kind != CONFIG_RES_LISTENER)
+		return ERR_WSMAN_INVALID_SELECTORS;
+	for (uint32_t i = 0; i < h->nselectors; i++) {
+		const struct wsman_pair *s = &h->selectors[i];
+		if (strcasecmp(s->name, "Address") == 0 && !address)
+			address = s->value;
+		else if (strcasecmp(s->name, "Transport") == 0 && !transport)
+			transport = s->value;
+		else
+			return ERR_WSMAN_INVALID_SELECTORS;
+	}
+	/* '+', '/' and '=' are config.c's separators: no address or
+	 * transport holds one, and none may smuggle in another selector. */
+	if (!address || !transport || strpbrk(address, "+/=") || strpbrk(transport, "+/=") ||
+	    (size_t)snprintf(t->selectors, sizeof(t->selectors), "Address=%s+Transport=%s", address,
+			     transport) >= sizeof(t->selectors))
+		return ERR_WSMAN_INVALID_SELECTORS;
+	t->names[0] = "Address";
+	t->names[1] = "Transport";
+	t->values[0] = address;
+	t->values[1] = transport;
+	return ERR_OK;
+}
+
+/* The XML of a resource (a listener: "listener?<selectors>") in force. */
+static enum err resource_xml(const struct net *n, const char *resource, struct buf *xml)
+{
+	struct buf msg;
+	enum err e;
+
+	buf_init(&msg, 1024);
+	e = config_print_xml(&n->cfg, resource, xml, &msg);
+	if (e != ERR_OK) {
+		buf_terminate(&msg);
+		log_info("winrm/config: %s", (const char *)buf_ptr(&msg));
+	}
+	buf_clear(&msg);
+	switch (e) {
+	case ERR_OK:
+		return ERR_OK;
+	case ERR_NOT_FOUND:
+		return ERR_WSMAN_NO_INSTANCE;
+	case ERR_CONFIG: /* the resource was checked: the selectors are bad */
+		return ERR_WSMAN_INVALID_SELECTORS;
+	default:
+		return ERR_WSMAN_INTERNAL;
+	}
+}
+
+/* The XML of what t names: a singleton, or one listener. */
+static enum err target_xml(const struct net *n, const struct target *t, struct buf *xml)
+{
+	char resource[sizeof(t->resource) + sizeof(t->selectors) + 1];
+
+	if (t->kind == CONFIG_RES_LISTENER && !t->selectors[0])
+		return ERR_WSMAN_INVALID_SELECTORS;
+	snprintf(resource, sizeof(resource), "%s%s%s", t->resource, t->selectors[0] ? "?" : "",
+		 t->selectors);
+	return resource_xml(n, resource, xml);
+}
+
+/* Sends body (e == ERR_OK) if it fits the client's MaxEnvelopeSize, else the fault. */
+static void reply(struct conn *c, enum err e, const struct buf *body)
+{
+	if (e == ERR_OK && buf_len(body) > wsman_max_envelope(&c->ws))
+		e = ERR_WSMAN_MAX_ENVELOPE;
+	if (e == ERR_OK)
+		net_reply(c, 200, body);
+	else
+		net_reply_fault(c, e);
+}
+
+/* GetResponse or PutResponse: the resource as it is now. */
+static void reply_resource(struct conn *c, const struct target *t, const char *action)
+{
+	struct buf xml, body;
+	enum err e;
+
+	buf_init(&xml, MAX_REPLY);
+	buf_init(&body, MAX_REPLY);
+	if ((e = target_xml(c->net, t, &xml)) == ERR_OK)
+		e = wsman_reply_resource(&body, &c->ws, action, (const char *)buf_ptr(&xml),
+					 buf_len(&xml));
+	reply(c, e, &body);
+	buf_clear(&xml);
+	buf_clear(&body);
+}
+
+/* ---- Put, Create, Delete: through the privileged part ---- */
+
+static void change(struct conn *c, const struct target *t, uint32_t op)
+{
+	struct net *n = c->net;
+	struct ipc_config_change m;
+	struct wsman_properties props;
+	struct buf body;
+	uint32_t id;
+	enum err e = ERR_OK;
+
+	memset(&m, 0, sizeof(m));
+	props.n = 0;
+	/* A listener is named by its selectors; the singletons are only Put. */
+	if (t->kind == CONFIG_RES_LISTENER && !t->selectors[0])
+		e = ERR_WSMAN_INVALID_SELECTORS;
+	else if (t->kind != CONFIG_RES_LISTENER && op != IPC_CONFIG_PUT)
+		e = ERR_WSMAN_ACTION_NOT_SUPPORTED;
+	/* Put sends the whole resource; Create may send no settings at all. */
+	else if (op == IPC_CONFIG_PUT || (op == IPC_CONFIG_CREATE && c->ws.body))
+		e = wsman_properties_parse(&c->ws, t->element, &props);
+	if (e != ERR_OK) {
+		net_reply_fault(c, e);
+		return;
+	}
+	memcpy(m.token, c->id.token, sizeof(m.token));
+	m.op = op;
+	m.resource = (char *)t->resource;
+	m.selectors = (char *)t->selectors;
+	m.npairs = props.n;
+	for (uint32_t i = 0; i < props.n; i++) {
+		m.pairs[i].name = props.p[i].name;
+		m.pairs[i].value = props.p[i].value;
+	}
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	e = ipc_config_change_encode(&body, &m);
+	if (e == ERR_OK && !net_pending_add(&n->priv_pending, IPC_CONFIG_CHANGE, c, &id))
+		e = ERR_NOMEM;
+	if (e == ERR_OK &&
+	    (e = ipc_send(&n->priv, IPC_CONFIG_CHANGE, id, &body, NULL, 0)) != ERR_OK)
+		free(net_pending_take(&n->priv_pending, id));
+	OPENSSL_cleanse(m.token, sizeof(m.token));
+	buf_clear(&body);
+	wsman_properties_free(&props);
+	if (e != ERR_OK) {
+		net_reply_fault(c, e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL);
+		return;
+	}
+	c->state = CONN_WAIT_PRIV;
+	net_watch_peer(n->priv_ev, &n->priv);
+}
+
+void net_config_result(struct conn *c, struct ipc_msg *m)
+{
+	const char *action = c->ws.hdr.action;
+	struct ipc_config_result r;
+	struct target t;
+	struct buf body;
+	char url[400], q[LOG_QUOTE_MAX];
+	enum err e;
+
+	if (ipc_config_result_decode(&m->body, &r) != ERR_OK || ipc_msg_done(m) != ERR_OK) {
+		log_warnx("bad CONFIG_RESULT from the privileged part");
+		ipc_config_result_free(&r);
+		net_reply_fault(c, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	if (r.status != ERR_OK) {
+		/* The privileged part logged why; net_reply_fault logs the refusal. */
+		log_debug("configuration change by %s refused: %s", c->id.user,
+			  log_quote(q, sizeof(q), r.message, strlen(r.message)));
+		net_reply_fault(c, (enum err)r.status);
+		ipc_config_result_free(&r);
+		return;
+	}
+	ipc_config_result_free(&r);
+	/* It passed before the request went out; the request is unchanged. */
+	if ((e = target_of(&c->ws, &t)) != ERR_OK) {
+		net_reply_fault(c, e);
+		return;
+	}
+	if (strcmp(action, ACTION_PUT) == 0) {
+		reply_resource(c, &t, NS_TRANSFER "/PutResponse");
+		return;
+	}
+	buf_init(&body, MAX_REPLY);
+	if (strcmp(action, ACTION_CREATE) == 0) {
+		net_url(c, url, sizeof(url));
+		e = wsman_reply_resource_created(&body, &c->ws, url, c->ws.hdr.resource_uri,
+						 t.names, t.values, 2);
+	} else {
+		e = wsman_reply_delete(&body, &c->ws);
+	}
+	reply(c, e, &body);
+	buf_clear(&body);
+}
+
+/* ---- Enumerate, Pull, Release ---- */
+
+static void enumeration_free(struct net_enumeration *en)
+{
+	for (uint32_t i = 0; i < en->n; i++)
+		free(en->items[i]);
+	memset(en, 0, sizeof(*en));
+}
+
+/* A slot for a new enumeration: a free one, else the least recently used
+ * (whose client then gets n:InvalidEnumerationContext). Expired ones go first. */
+static struct net_enumeration *enumeration_slot(struct net *n)
+{
+	struct net_enumeration *oldest = &n->enums[0];
+	uint64_t now = util_now_ms();
+
+	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++)
+		if (n->enums[i].context[0] && n->enums[i].expires_ms <= now)
+			enumeration_free(&n->enums[i]);
+	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++) {
+		if (!n->enums[i].context[0])
+			return &n->enums[i];
+		if (n->enums[i].expires_ms < oldest->expires_ms)
+			oldest = &n->enums[i];
+	}
+	log_info("enumeration %s dropped: %d are open", oldest->context, NET_MAX_ENUMERATIONS);
+	enumeration_free(oldest);
+	return oldest;
+}
+
+/* The live enumeration context names for this user, or NULL. */
+static struct net_enumeration *enumeration_find(struct net *n, const char *context, uid_t uid)
+{
+	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++) {
+		struct net_enumeration *en = &n->enums[i];
+		if (!en->context[0] || strcmp(en->context, context) != 0 || en->uid != uid)
+			continue;
+		if (en->expires_ms <= util_now_ms()) {
+			enumeration_free(en);
+			return NULL;
+		}
+		return en;
+	}
+	return NULL;
+}
+
+/* Every listener's document, as things are now. */
+static enum err enumeration_fill(struct net *n, struct net_enumeration *en)
+{
+	char resource[IPC_MAX_CONFIG_SELECTORS + 16];
+	struct buf xml;
+	enum err e = ERR_OK;
+
+	buf_init(&xml, MAX_REPLY);
+	for (uint32_t i = 0; i < n->cfg.nlisteners && e == ERR_OK; i++) {
+		const struct config_listener *l = &n->cfg.listeners[i];
+		snprintf(resource, sizeof(resource), "listener?Address=%s+Transport=%s", l->address,
+			 l->https ? "HTTPS" : "HTTP");
+		buf_reset(&xml);
+		if ((e = resource_xml(n, resource, &xml)) == ERR_OK &&
+		    (e = buf_terminate(&xml)) == ERR_OK &&
+		    !(en->items[en->n++] = strdup((const char *)buf_ptr(&xml))))
+			e = ERR_WSMAN_INTERNAL;
+	}
+	buf_clear(&xml);
+	return e;
+}
+
+/* Replies with en's next items, at most max (0: one, as WS-Enumeration
+ * says) and MaxBatchItems, fewer if they would not fit the client's
+ * MaxEnvelopeSize. Non-optimized Enumerate gives the context alone. The
+ * enumeration ends (and is freed) with its last item. */
+static void enumeration_serve(struct conn *c, struct net_enumeration *en, int enumerate,
+			      int optimized, uint32_t max)
+{
+	struct net *n = c->net;
+	int context_only = enumerate && !optimized;
+	uint32_t left = en->n - en->next, count;
+	struct buf body;
+	int ok, keep;
+	enum err e;
+
+	if (max == 0)
+		max = 1;
+	if (max > n->cfg.max_batch_items)
+		max = n->cfg.max_batch_items;
+	count = context_only ? 0 : left < max ? left : max;
+	buf_init(&body, MAX_REPLY);
+	for (;;) {
+		const char *const *items = (const char *const *)&en->items[en->next];
+		int end = !context_only && count == left;
+		buf_reset(&body);
+		e = enumerate ? wsman_reply_enumerate(&body, &c->ws, en->context, optimized, items,
+						      count, end)
+			      : wsman_reply_pull(&body, &c->ws, en->context, items, count, end);
+		if (e != ERR_OK || buf_len(&body) <= wsman_max_envelope(&c->ws) || count <= 1)
+			break;
+		count--;
+	}
+	ok = e == ERR_OK && buf_len(&body) <= wsman_max_envelope(&c->ws);
+	if (ok)
+		en->next += count;
+	/* A failed Enumerate leaves the client no context to pull with; a
+	 * failed Pull may be retried with a larger envelope. */
+	keep = ok ? en->next < en->n || context_only : !enumerate;
+	reply(c, e, &body); /* c may be gone from here on */
+	buf_clear(&body);
+	if (keep)
+		en->expires_ms = util_now_ms() + n->cfg.service.enumeration_timeout_ms;
+	else
+		enumeration_free(en);
+}
+
+static void enumerate(struct conn *c, const struct target *t)
+{
+	struct net *n = c->net;
+	struct wsman_enumerate_req req;
+	struct net_enumeration *en;
+	char guid[UTIL_GUID_LEN + 1];
+	enum err e;
+
+	/* Only the listeners are many; the other resources are got. */
+	if (t->kind != CONFIG_RES_LISTENER) {
+		net_reply_fault(c, ERR_WSMAN_ACTION_NOT_SUPPORTED);
+		return;
+	}
+	if (t->selectors[0]) {
+		net_reply_fault(c, ERR_WSMAN_INVALID_SELECTORS);
+		return;
+	}
+	if ((e = wsman_enumerate_parse(&c->ws, &req)) != ERR_OK ||
+	    (e = util_guid(guid)) != ERR_OK) {
+		net_reply_fault(c, e);
+		return;
+	}
+	en = enumeration_slot(n);
+	if ((e = enumeration_fill(n, en)) != ERR_OK) {
+		enumeration_free(en);
+		net_reply_fault(c, e);
+		return;
+	}
+	snprintf(en->context, sizeof(en->context), "uuid:%s", guid);
+	en->uid = c->id.uid;
+	enumeration_serve(c, en, 1, req.optimize, req.max_elements);
+}
+
+static void pull(struct conn *c, int release)
+{
+	struct wsman_pull_req req;
+	struct net_enumeration *en = NULL;
+	struct buf body;
+	enum err e;
+
+	e = release ? wsman_release_parse(&c->ws, &req) : wsman_pull_parse(&c->ws, &req);
+	if (e == ERR_OK && !(en = enumeration_find(c->net, req.context, c->id.uid)))
+		e = ERR_WSMAN_INVALID_CONTEXT;
+	if (e != ERR_OK) {
+		net_reply_fault(c, e);
+		return;
+	}
+	if (!release) {
+		enumeration_serve(c, en, 0, 0, req.max_elements);
+		return;
+	}
+	enumeration_free(en);
+	buf_init(&body, 8192);
+	reply(c, wsman_reply_release(&body, &c->ws), &body);
+	buf_clear(&body);
+}
+
+void net_config_shutdown(struct net *n)
+{
+	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++)
+		enumeration_free(&n->enums[i]);
+}
+
+/* ---- dispatch ---- */
+
+void net_config_dispatch(struct conn *c)
+{
+	const char *action = c->ws.hdr.action;
+	struct target t;
+	enum err e;
+
+	/* net_reply_fault logs the refusal with the user and the action. */
+	if (!c->id.is_admin) {
+		net_reply_fault(c, ERR_WSMAN_ACCESS_DENIED);
+		return;
+	}
+	if ((e = target_of(&c->ws, &t)) != ERR_OK) {
+		net_reply_fault(c, e);
+		return;
+	}
+	if (strcmp(action, ACTION_GET) == 0)
+		reply_resource(c, &t, NS_TRANSFER "/GetResponse");
+	else if (strcmp(action, ACTION_PUT) == 0)
+		change(c, &t, IPC_CONFIG_PUT);
+	else if (strcmp(action, ACTION_CREATE) == 0)
+		change(c, &t, IPC_CONFIG_CREATE);
+	else if (strcmp(action, ACTION_DELETE) == 0)
+		change(c, &t, IPC_CONFIG_DELETE);
+	else if (strcmp(action, ACTION_ENUMERATE) == 0)
+		enumerate(c, &t);
+	else if (strcmp(action, ACTION_PULL) == 0)
+		pull(c, 0);
+	else if (strcmp(action, ACTION_RELEASE) == 0)
+		pull(c, 1);
+	else
+		net_reply_fault(c, ERR_WSMAN_ACTION_NOT_SUPPORTED);
+}
