@@ -168,6 +168,34 @@ def test_rule_client_auth_settings():
              "Basic authentication is disabled")
 
 
+def test_rule_default_scheme_in_a_kerberos_realm():
+    """Windows: Kerberos by default when this host is in a realm and the
+    target is a name other than localhost; Negotiate otherwise, and whenever
+    explicit credentials are given."""
+    import tempfile
+    krb5 = tempfile.NamedTemporaryFile("w", suffix=".conf", dir=h.fixture().run_dir, delete=False)
+    krb5.write("[libdefaults]\n    default_realm = OWT.EXAMPLE\n")
+    krb5.close()
+    env = dict(os.environ, KRB5_CONFIG=krb5.name)
+    cfg = h.client_config({"Client/TrustedHosts": "*"})
+
+    def run(target, *extra):
+        return subprocess.run([h.client_path("winrs"), "--config-dir", cfg, "-r:" + target] + list(extra) + ["true"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env)
+    r = run("https://somehost.owt.example:1/wsman")
+    h.check("Kerberos authentication is not supported" in _err(r), "a name in a realm: %s" % _err(r))
+    for target in ("https://localhost:1/wsman", "https://127.0.0.1:1/wsman"):
+        r = run(target)
+        h.check("Negotiate authentication needs explicit credentials" in _err(r), "%s: %s" % (target, _err(r)))
+    r = run("https://somehost.owt.example:1/wsman", "-u:x", "-p:y")
+    h.check("Negotiate authentication is not supported" in _err(r), "explicit credentials: %s" % _err(r))
+    # Without a realm, Negotiate.
+    r = subprocess.run([h.client_path("winrs"), "--config-dir", cfg, "-r:https://somehost:1/wsman", "true"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                       env=dict(os.environ, KRB5_CONFIG="/nonexistent"))
+    h.check("Negotiate authentication needs explicit credentials" in _err(r), "no realm: %s" % _err(r))
+
+
 def test_rule_kerberos_and_default_scheme():
     cfg = h.client_config({"Client/TrustedHosts": "*"})
     _refused(["-r:http://127.0.0.1:1/wsman", "-a:Kerberos"], cfg, "Kerberos cannot be used with an IP address")
