@@ -7,7 +7,6 @@
  * output; a stdin thread sends what it reads; a signal thread turns the
  * first Ctrl-C into ctrl_c and the second into terminate. */
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -21,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "client/winrm.h"
+#include "common/util.h"
 
 #define EXIT_WINRS_ERROR 255 /* as ssh: winrs itself failed, the command's code is unknown */
 #define EXIT_INTERRUPTED 130
@@ -195,9 +195,8 @@ int main(int argc, char **argv)
 	sigset_t set;
 	pthread_t tid;
 
-	/* Output arrives in replies of a few hundred kilobytes each. */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 128 << 20);
+	/* Output arrives in replies of a hundred kilobytes and more. */
+	util_tune_malloc();
 	opts.target = "localhost";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];

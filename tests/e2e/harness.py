@@ -1065,3 +1065,15 @@ def winrs_basic(svc, u=None, https=True):
     li = svc.listener("HTTPS" if https else "HTTP")
     sw = ["-r:%s" % li.url(), "-u:%s" % u.name, "-p:%s" % u.password, "-a:Basic"]
     return sw + (["-skipCAcheck"] if https else ["-unencrypted"])
+
+
+def wait_gone(pid, seconds=5.0):
+    """True once pid no longer exists (bounded by seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False

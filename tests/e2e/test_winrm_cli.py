@@ -118,17 +118,6 @@ def test_identify_anonymous_and_authenticated():
     h.check(r.returncode != 0 and "-skipCAcheck" in _err(r), "untrusted certificate: %s" % _err(r))
 
 
-def _wait_gone(pid, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_quickconfig_sets_up_and_is_idempotent():
     fx = h.fixture()
     d = tempfile.mkdtemp(prefix="qc-", dir=fx.run_dir)
@@ -166,7 +155,7 @@ def test_quickconfig_sets_up_and_is_idempotent():
     finally:
         if pid:
             os.kill(pid, signal.SIGTERM)
-            h.check(_wait_gone(pid), "winrmd %d did not stop" % pid)
+            h.check(h.wait_gone(pid, 10), "winrmd %d did not stop" % pid)
 
 
 def test_quickconfig_asks_first():

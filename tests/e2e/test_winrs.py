@@ -92,29 +92,18 @@ def _run_and_interrupt(svc, command, interrupts):
     return code, pid, p.stderr.read().decode(errors="replace")
 
 
-def _gone(pid, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_ctrl_c_reaches_the_command():
     svc = h.service()
     code, pid, err = _run_and_interrupt(svc, "echo $$; exec sleep 30", 1)
     h.eq(code, 130, "exit code after ctrl_c (the remote sleep died of SIGINT) (%s)" % err)
-    h.check(_gone(pid), "remote command %d still runs" % pid)
+    h.check(h.wait_gone(pid), "remote command %d still runs" % pid)
 
 
 def test_second_ctrl_c_terminates():
     svc = h.service()
     code, pid, err = _run_and_interrupt(svc, "trap '' INT; echo $$; sleep 30", 2)
     h.eq(code, 130, "winrs exit code after a second Ctrl-C")
-    h.check(_gone(pid), "remote command %d survived terminate" % pid)
+    h.check(h.wait_gone(pid), "remote command %d survived terminate" % pid)
     h.check("error" not in err.lower(), "terminating printed an error: %s" % err)
 
 
