@@ -216,3 +216,55 @@ def test_remote_configuration_is_for_administrators():
     r = winrm(["get", "winrm/config"] + _remote(svc, h.user("a")), h.client_config())
     h.check(r.returncode != 0 and "Access is denied" in _err(r), "a plain user read the configuration: %s%s"
             % (_out(r), _err(r)))
+
+
+def test_password_prompted_without_echo():
+    """-u: without -p: on a terminal: the password is asked for, not echoed."""
+    import pty
+    svc = h.service()
+    a = h.user("a")
+    client = h.client_config()
+    for argv in ([h.client_path("winrs"), "--config-dir", client, "-r:" + svc.url(), "-u:" + a.name, "-a:Basic",
+                  "-skipCAcheck", "echo prompted-ok"],
+                 [h.client_path("winrm"), "id", "-r:" + svc.url(), "-u:" + a.name, "-a:Basic", "-skipCAcheck",
+                  "--config-dir", client]):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(argv[0], argv)
+        seen, sent = b"", False
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if not sent and b"Password for %s: " % a.name.encode() in seen:
+                os.write(fd, a.password.encode() + b"\n")
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        h.check(sent, "%s did not ask for the password: %r" % (argv[0], seen))
+        h.check(a.password.encode() not in seen, "the password was echoed: %r" % seen)
+        h.eq(os.waitstatus_to_exitcode(status), 0, "%s with a prompted password (%r)" % (os.path.basename(argv[0]), seen))
+        h.check(b"prompted-ok" in seen or b"IdentifyResponse" in seen, "no output: %r" % seen)
+
+
+def test_remote_create_from_file_and_invoke():
+    svc = h.service()
+    adm = h.user("adm")
+    client = h.client_config()
+    port = h.free_port()
+    body = os.path.join(svc.dir, "listener.xml")
+    with open(body, "w") as f:
+        f.write('<p:Listener xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/config/listener">'
+                '<p:Port>%d</p:Port></p:Listener>' % port)
+    sel = "winrm/config/Listener?Address=IP:127.0.0.1+Transport=HTTP"
+    r = winrm(["create", sel, "-file:" + body] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "create -file: (%s)" % _err(r))
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    # winrmd has no custom actions on its configuration: the fault says so.
+    r = winrm(["invoke", "Restart", "winrm/config/service", "@{}"] + _remote(svc, adm), client)
+    h.check(r.returncode != 0 and "ActionNotSupported" in _err(r), "invoke: %s" % _err(r))
