@@ -38,8 +38,10 @@ static enum winrm_result request(struct winrm_session *s, const char *resource_u
 	enum err e = wsman_client_request(&env, &h, resource_uri, action, pairs, nsel, body_xml);
 	if (e != ERR_OK) {
 		buf_clear(&env);
-		return client_fail(s, e == ERR_LIMIT ? WINRM_E_USAGE : WINRM_E_NOMEM,
-				   e == ERR_LIMIT ? "the request is larger than an envelope may be" : "out of memory");
+		return client_fail(s, e == ERR_NOMEM ? WINRM_E_NOMEM : WINRM_E_USAGE,
+				   e == ERR_FORMAT  ? "a resource URI or selector is not UTF-8 text"
+				   : e == ERR_LIMIT ? "the request is larger than an envelope may be"
+						    : "out of memory");
 	}
 	r = client_post(s, &env, resp);
 	buf_clear(&env);

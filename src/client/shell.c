@@ -17,6 +17,10 @@ static enum winrm_result built(struct winrm_session *s, enum err e)
 {
 	if (e == ERR_OK)
 		return WINRM_OK;
+	if (e == ERR_FORMAT)
+		return client_fail(s, WINRM_E_USAGE,
+				   "the command line, an environment variable or the directory is not UTF-8 "
+				   "text, which WinRM's XML cannot carry");
 	return client_fail(s, e == ERR_LIMIT ? WINRM_E_USAGE : WINRM_E_NOMEM,
 			   e == ERR_LIMIT ? "the request is larger than an envelope may be" : "out of memory");
 }

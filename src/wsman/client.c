@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/xmlstring.h>
+
 #include "common/util.h"
 #include "wsman/wsman_internal.h"
 
@@ -18,10 +20,15 @@
 /* The selector set of a shell request: ShellId alone. */
 #define SHELL_SELECTOR(id) (&(struct wsman_pair){.name = "ShellId", .value = (char *)(id)}), 1
 
+/* Text a client gives (command lines, variables, directories) must be
+ * UTF-8: an XML document cannot carry anything else, and the service
+ * would refuse the whole envelope. */
 static enum err put_text(struct buf *out, const char *open, const char *s, const char *close)
 {
 	enum err e;
 
+	if (s && !xmlCheckUTF8((const unsigned char *)s))
+		return ERR_FORMAT;
 	if ((e = buf_putf(out, "%s", open)) != ERR_OK || (e = wsman_put_escaped(out, s)) != ERR_OK)
 		return e;
 	return buf_putf(out, "%s", close);

@@ -219,6 +219,7 @@ enum err wsman_client_shell_signal(struct buf *out, const struct wsman_client_he
 enum err wsman_client_shell_delete(struct buf *out, const struct wsman_client_header *h,
 				   const char *shell_id);
 
+/* The builders fail with ERR_FORMAT for text that is not UTF-8. */
 /* A request on any resource (Get, Put, Create, Delete, Enumerate, Pull,
  * Release or a custom action): body_xml, well-formed XML or NULL, goes
  * into s:Body as it is; the prefixes s, a, w, p, x (transfer) and n

@@ -47,6 +47,13 @@ def test_binary_stdin_byte_identical():
             % (len(r.stdout), _err(r)[-300:]))
 
 
+def test_text_that_is_not_utf8_is_refused_with_the_reason():
+    svc = h.service()
+    r = h.winrs(h.winrs_basic(svc) + [b"echo caf\xe9".decode("utf-8", "surrogateescape")])
+    h.eq(r.returncode, 255, "exit code (%s)" % _err(r))
+    h.check("not UTF-8" in _err(r), "message: %s" % _err(r))
+
+
 def test_output_arrives_as_produced():
     svc = h.service()
     argv = [h.client_path("winrs"), "--config-dir", h.client_config()] + h.winrs_basic(svc) + \
