@@ -50,6 +50,7 @@ struct winrm_session {
 	struct http1_response_parser *parser;
 	struct buf req;
 	uint8_t rbuf[65536];
+	size_t rstart, rend; /* bytes of rbuf read but not yet parsed */
 	struct digest_state digest;
 	/* the last error */
 	char err[1200];

@@ -34,6 +34,7 @@ void client_disconnect(struct winrm_session *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	s->rstart = s->rend = 0;
 }
 
 /* ---- TCP ---- */
@@ -326,17 +327,24 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 
 	http1_response_parser_next(s->parser);
 	for (int rounds = 0; rounds < 1000000; rounds++) {
-		ssize_t n = read_some(s, s->rbuf, sizeof(s->rbuf), deadline);
 		enum err e;
-		size_t used;
-		if (n < 0) {
-			client_disconnect(s);
-			*r = client_fail(s, WINRM_E_CONNECT, "no reply from %s within %u ms", s->host_header,
-					 s->timeout_ms + CLIENT_REPLY_SLACK_MS);
-			return EX_FAILED;
+		size_t used = 0;
+		/* What the last read brought beyond the last response comes first. */
+		if (s->rstart == s->rend) {
+			ssize_t n = read_some(s, s->rbuf, sizeof(s->rbuf), deadline);
+			if (n < 0) {
+				client_disconnect(s);
+				*r = client_fail(s, WINRM_E_CONNECT, "no reply from %s within %u ms", s->host_header,
+						 s->timeout_ms + CLIENT_REPLY_SLACK_MS);
+				return EX_FAILED;
+			}
+			s->rstart = 0;
+			s->rend = (size_t)n;
 		}
-		e = n == 0 ? http1_response_eof(s->parser, resp)
-			   : http1_response_parse(s->parser, s->rbuf, (size_t)n, &used, resp);
+		e = s->rstart == s->rend ? http1_response_eof(s->parser, resp)
+					 : http1_response_parse(s->parser, s->rbuf + s->rstart, s->rend - s->rstart,
+								&used, resp);
+		s->rstart += used;
 		if (e == ERR_OK) {
 			if (!(*resp)->keep_alive)
 				client_disconnect(s);
