@@ -78,6 +78,20 @@ static void send_back(const char *shell_id, const char *command_id)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Every item of an enumeration must be standalone XML the winrm tool can
+ * show. */
+static enum err item(void *arg, const char *xml)
+{
+	struct buf out;
+
+	(void)arg;
+	buf_init(&out, 1 << 24);
+	if (wsman_text_render(xml, strlen(xml), WSMAN_TEXT_PLAIN, &out) != ERR_OK)
+		abort();
+	buf_clear(&out);
+	return ERR_OK;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wsman_request resp;
@@ -97,6 +111,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wsman_client_received(&resp, touch, &t, &done, &exit_code) == ERR_OK) {
 		if (done != 0 && done != 1)
 			abort();
+	}
+	char context[256], *body = NULL;
+	int end = -1;
+	if (wsman_client_enumerated(&resp, item, NULL, context, sizeof(context), &end) == ERR_OK &&
+	    ((end != 0 && end != 1) || strlen(context) >= sizeof(context)))
+		abort();
+	if (wsman_client_body_xml(&resp, &body) == ERR_OK && body) {
+		item(NULL, body);
+		free(body);
 	}
 	if (shell_id[0] || command_id[0])
 		send_back(shell_id[0] ? shell_id : command_id,
