@@ -63,18 +63,17 @@ wait_port "$wport"
 
 identify='<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>'
 auth=$(printf '%s:%s' "$user" "$pass" | base64 -w0)
-cat > "$work/anon.lua" <<LUA
+# A wrk script posting Identify with one more header: $1 name, $2 value.
+identify_lua() {
+	cat <<LUA
 wrk.method = "POST"
 wrk.body = '$identify'
 wrk.headers["Content-Type"] = "application/soap+xml;charset=UTF-8"
-wrk.headers["WSMANIDENTIFY"] = "unauthenticated"
+wrk.headers["$1"] = "$2"
 LUA
-cat > "$work/auth.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$identify'
-wrk.headers["Content-Type"] = "application/soap+xml;charset=UTF-8"
-wrk.headers["Authorization"] = "Basic $auth"
-LUA
+}
+identify_lua WSMANIDENTIFY unauthenticated > "$work/anon.lua"
+identify_lua Authorization "Basic $auth" > "$work/auth.lua"
 # Warm the verification cache and check each target answers 200.
 for h in "" "Authorization: Basic $auth"; do
 	code=$(/usr/bin/python3 - "$wport" "$identify" "$h" <<'PY'

@@ -79,6 +79,12 @@ enum winrm_result client_post_then(struct winrm_session *s, const struct buf *en
  * server works on it while we handle the last reply. 0 if not sent (no
  * open connection, or one already ahead). */
 int client_send_ahead(struct winrm_session *s, const struct buf *envelope);
+/* What an envelope builder's error means to the caller (WINRM_OK for ERR_OK). */
+enum winrm_result client_built(struct winrm_session *s, enum err built);
+/* client_post of an envelope a builder just wrote (built: its result);
+ * the envelope is freed either way. */
+enum winrm_result client_post_built(struct winrm_session *s, struct buf *envelope, enum err built,
+				    struct wsman_request *resp);
 /* The raw body of a 200 reply to an unauthenticated or authenticated
  * request (Identify, whose reply has no WS-Addressing header). */
 enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,

@@ -582,6 +582,33 @@ enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *env
 		       : client_fail(s, WINRM_E_NOMEM, "out of memory");
 }
 
+enum winrm_result client_built(struct winrm_session *s, enum err built)
+{
+	switch (built) {
+	case ERR_OK:
+		return WINRM_OK;
+	case ERR_FORMAT:
+		return client_fail(s, WINRM_E_USAGE,
+				   "text in the request (a command line, variable, directory, URI or selector) "
+				   "is not UTF-8, which WinRM's XML cannot carry");
+	case ERR_LIMIT:
+		return client_fail(s, WINRM_E_USAGE, "the request is larger than an envelope may be");
+	default:
+		return client_fail(s, WINRM_E_NOMEM, "out of memory");
+	}
+}
+
+enum winrm_result client_post_built(struct winrm_session *s, struct buf *envelope, enum err built,
+				    struct wsman_request *resp)
+{
+	enum winrm_result r = client_built(s, built);
+
+	if (r == WINRM_OK)
+		r = client_post(s, envelope, resp);
+	buf_clear(envelope);
+	return r;
+}
+
 enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope, struct wsman_request *out)
 {
 	return client_post_then(s, envelope, 0, NULL, NULL, out);

@@ -15,7 +15,7 @@
 /* Enumerate and Pull rounds before giving up on a service that never ends. */
 #define MAX_PULLS 100000
 
-/* Builds, posts and (with xml) returns the reply body as XML text. */
+/* Builds and posts a request on the resource; the caller frees resp. */
 static enum winrm_result request(struct winrm_session *s, const char *resource_uri, const char *action,
 				 const struct winrm_selector *sel, size_t nsel, const char *body_xml,
 				 struct wsman_request *resp)
@@ -23,7 +23,6 @@ static enum winrm_result request(struct winrm_session *s, const char *resource_u
 	struct wsman_pair pairs[MAX_SELECTORS];
 	struct wsman_client_header h;
 	struct buf env;
-	enum winrm_result r;
 
 	if (!resource_uri || !*resource_uri || nsel > MAX_SELECTORS || (nsel && !sel))
 		return client_fail(s, WINRM_E_USAGE, "a resource URI and at most %d selectors are needed",
@@ -35,17 +34,8 @@ static enum winrm_result request(struct winrm_session *s, const char *resource_u
 	}
 	client_header(s, &h);
 	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
-	enum err e = wsman_client_request(&env, &h, resource_uri, action, pairs, nsel, body_xml);
-	if (e != ERR_OK) {
-		buf_clear(&env);
-		return client_fail(s, e == ERR_NOMEM ? WINRM_E_NOMEM : WINRM_E_USAGE,
-				   e == ERR_FORMAT  ? "a resource URI or selector is not UTF-8 text"
-				   : e == ERR_LIMIT ? "the request is larger than an envelope may be"
-						    : "out of memory");
-	}
-	r = client_post(s, &env, resp);
-	buf_clear(&env);
-	return r;
+	return client_post_built(s, &env,
+				 wsman_client_request(&env, &h, resource_uri, action, pairs, nsel, body_xml), resp);
 }
 
 static enum winrm_result with_body(struct winrm_session *s, const char *resource_uri, const char *action,

@@ -13,27 +13,6 @@ static int id_ok(const char *id)
 	return id && *id && strlen(id) <= WINRM_ID_LEN;
 }
 
-static enum winrm_result built(struct winrm_session *s, enum err e)
-{
-	if (e == ERR_OK)
-		return WINRM_OK;
-	if (e == ERR_FORMAT)
-		return client_fail(s, WINRM_E_USAGE,
-				   "the command line, an environment variable or the directory is not UTF-8 "
-				   "text, which WinRM's XML cannot carry");
-	return client_fail(s, e == ERR_LIMIT ? WINRM_E_USAGE : WINRM_E_NOMEM,
-			   e == ERR_LIMIT ? "the request is larger than an envelope may be" : "out of memory");
-}
-
-/* Posts a built envelope and frees it; on WINRM_OK the caller frees resp. */
-static enum winrm_result call(struct winrm_session *s, struct buf *env, struct wsman_request *resp)
-{
-	enum winrm_result r = client_post(s, env, resp);
-
-	buf_clear(env);
-	return r;
-}
-
 enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm_shell_options *o,
 				     char shell_id[WINRM_ID_LEN + 1])
 {
@@ -72,11 +51,7 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 	req.env_values = values;
 	client_header(s, &h);
 	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
-	if ((r = built(s, wsman_client_shell_create(&env, &h, &req))) != WINRM_OK) {
-		buf_clear(&env);
-		goto out;
-	}
-	if ((r = call(s, &env, &resp)) == WINRM_OK) {
+	if ((r = client_post_built(s, &env, wsman_client_shell_create(&env, &h, &req), &resp)) == WINRM_OK) {
 		if (wsman_client_shell_created(&resp, shell_id) != ERR_OK)
 			r = client_fail(s, WINRM_E_PROTOCOL, "the Create reply of %s has no ShellId", s->host_header);
 		wsman_request_free(&resp);
@@ -109,11 +84,7 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 	req.argv = (char **)argv;
 	client_header(s, &h);
 	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
-	if ((r = built(s, wsman_client_shell_command(&env, &h, &req))) != WINRM_OK) {
-		buf_clear(&env);
-		return r;
-	}
-	if ((r = call(s, &env, &resp)) != WINRM_OK)
+	if ((r = client_post_built(s, &env, wsman_client_shell_command(&env, &h, &req), &resp)) != WINRM_OK)
 		return r;
 	if (wsman_client_command_started(&resp, command_id) != ERR_OK)
 		r = client_fail(s, WINRM_E_PROTOCOL, "the Command reply of %s has no CommandId", s->host_header);
@@ -143,11 +114,7 @@ enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id
 		req.len = n;
 		req.end = end && n == len;
 		buf_init(&env, CLIENT_MAX_ENVELOPE * 2);
-		if ((r = built(s, wsman_client_shell_send(&env, &h, &req))) != WINRM_OK) {
-			buf_clear(&env);
-			return r;
-		}
-		if ((r = call(s, &env, &resp)) != WINRM_OK)
+		if ((r = client_post_built(s, &env, wsman_client_shell_send(&env, &h, &req), &resp)) != WINRM_OK)
 			return r;
 		wsman_request_free(&resp);
 		p += n;
@@ -209,7 +176,7 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 	*done = 0;
 	if (!id_ok(shell_id) || !id_ok(command_id) || !fn)
 		return client_fail(s, WINRM_E_USAGE, "Receive needs a shell, a command and an output function");
-	if ((r = built(s, receive_envelope(s, &env, shell_id, command_id))) != WINRM_OK) {
+	if ((r = client_built(s, receive_envelope(s, &env, shell_id, command_id))) != WINRM_OK) {
 		buf_clear(&env);
 		return r;
 	}
@@ -239,11 +206,7 @@ enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_
 	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
 	client_header(s, &h);
 	buf_init(&env, CLIENT_MAX_ENVELOPE);
-	if ((r = built(s, wsman_client_shell_signal(&env, &h, &req))) != WINRM_OK) {
-		buf_clear(&env);
-		return r;
-	}
-	if ((r = call(s, &env, &resp)) == WINRM_OK)
+	if ((r = client_post_built(s, &env, wsman_client_shell_signal(&env, &h, &req), &resp)) == WINRM_OK)
 		wsman_request_free(&resp);
 	return r;
 }
@@ -259,11 +222,7 @@ enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_
 		return client_fail(s, WINRM_E_USAGE, "Delete needs a shell");
 	client_header(s, &h);
 	buf_init(&env, CLIENT_MAX_ENVELOPE);
-	if ((r = built(s, wsman_client_shell_delete(&env, &h, shell_id))) != WINRM_OK) {
-		buf_clear(&env);
-		return r;
-	}
-	if ((r = call(s, &env, &resp)) == WINRM_OK)
+	if ((r = client_post_built(s, &env, wsman_client_shell_delete(&env, &h, shell_id), &resp)) == WINRM_OK)
 		wsman_request_free(&resp);
 	return r;
 }
@@ -276,7 +235,7 @@ enum winrm_result winrm_identify(struct winrm_session *s, char **xml)
 	*xml = NULL;
 	buf_init(&env, 4096);
 	buf_init(&body, CLIENT_MAX_RESPONSE);
-	if ((r = built(s, wsman_client_identify(&env))) == WINRM_OK &&
+	if ((r = client_built(s, wsman_client_identify(&env))) == WINRM_OK &&
 	    (r = client_post_raw(s, &env, 1, &body)) == WINRM_OK) {
 		if (buf_terminate(&body) != ERR_OK || !(*xml = strndup((const char *)buf_ptr(&body), buf_len(&body))))
 			r = client_fail(s, WINRM_E_NOMEM, "out of memory");

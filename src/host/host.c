@@ -119,16 +119,28 @@ static enum err decoded(enum err e)
 	return e;
 }
 
-static void host_create(struct host *h, struct ipc_msg *m)
+/* Create and Command, the two requests answered with a typed reply. */
+static void host_typed(struct host *h, struct ipc_msg *m)
 {
-	struct shell_create_req req;
-	struct shell_create_reply rep;
-	enum err e = decoded(ipc_shell_create_decode(&m->body, &req));
+	int create = m->type == IPC_SHELL_CREATE;
+	union {
+		struct shell_create_req create;
+		struct shell_command_req command;
+	} req;
+	union {
+		struct shell_create_reply create;
+		struct shell_command_reply command;
+	} rep;
+	enum err e = decoded(create ? ipc_shell_create_decode(&m->body, &req.create)
+				    : ipc_shell_command_decode(&m->body, &req.command));
 	struct buf out;
 
-	if (e == ERR_OK) {
-		e = shell_create(h->eng, &req, &rep);
-		shell_create_req_free(&req);
+	if (e == ERR_OK && create) {
+		e = shell_create(h->eng, &req.create, &rep.create);
+		shell_create_req_free(&req.create);
+	} else if (e == ERR_OK) {
+		e = shell_command(h->eng, &req.command, &rep.command);
+		shell_command_req_free(&req.command);
 	}
 	if (e != ERR_OK) {
 		host_reply_status(h, m->id, e);
@@ -136,31 +148,8 @@ static void host_create(struct host *h, struct ipc_msg *m)
 	}
 	buf_init(&out, IPC_MAX_MSG);
 	if (ipc_shell_status_encode(&out, ERR_OK) == ERR_OK &&
-	    ipc_shell_create_reply_encode(&out, &rep) == ERR_OK)
-		host_reply(h, m->id, &out);
-	else
-		host_stop(h, "cannot encode a reply");
-	buf_clear(&out);
-}
-
-static void host_command(struct host *h, struct ipc_msg *m)
-{
-	struct shell_command_req req;
-	struct shell_command_reply rep;
-	enum err e = decoded(ipc_shell_command_decode(&m->body, &req));
-	struct buf out;
-
-	if (e == ERR_OK) {
-		e = shell_command(h->eng, &req, &rep);
-		shell_command_req_free(&req);
-	}
-	if (e != ERR_OK) {
-		host_reply_status(h, m->id, e);
-		return;
-	}
-	buf_init(&out, IPC_MAX_MSG);
-	if (ipc_shell_status_encode(&out, ERR_OK) == ERR_OK &&
-	    ipc_shell_command_reply_encode(&out, &rep) == ERR_OK)
+	    (create ? ipc_shell_create_reply_encode(&out, &rep.create)
+		    : ipc_shell_command_reply_encode(&out, &rep.command)) == ERR_OK)
 		host_reply(h, m->id, &out);
 	else
 		host_stop(h, "cannot encode a reply");
@@ -179,10 +168,8 @@ static void host_dispatch(struct host *h, struct ipc_msg *m)
 		return;
 	}
 	case IPC_SHELL_CREATE:
-		host_create(h, m);
-		return;
 	case IPC_SHELL_COMMAND:
-		host_command(h, m);
+		host_typed(h, m);
 		return;
 	case IPC_SHELL_SEND: {
 		struct shell_send_req req;

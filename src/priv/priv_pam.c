@@ -111,6 +111,21 @@ static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd
 	_exit(w == 1 ? 0 : 1);
 }
 
+/* Frees a worker's slot (an unreaped worker is left to SIGCHLD) and
+ * hands back the request it was serving. */
+static struct priv_auth_req *worker_release(struct priv_worker *w)
+{
+	struct priv_auth_req *r = w->req;
+
+	event_free(w->ev);
+	close(w->fd);
+	w->ev = NULL;
+	w->fd = -1;
+	w->req = NULL;
+	w->pid = 0;
+	return r;
+}
+
 static void worker_done(evutil_socket_t fd, short what, void *arg);
 
 /* Starts r in the free slot w; 0 on success. */
@@ -371,14 +386,7 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 		if (n != 1)
 			verdict = VERDICT_FAILED; /* the worker died without a word */
 	}
-	struct priv_auth_req *r = w->req;
-	event_free(w->ev);
-	close(w->fd);
-	w->ev = NULL;
-	w->fd = -1;
-	w->req = NULL;
-	/* Unreaped workers are left to SIGCHLD; the slot is free now. */
-	w->pid = 0;
+	struct priv_auth_req *r = worker_release(w);
 	if (verdict == VERDICT_OK)
 		verified(p, r);
 	else
@@ -439,13 +447,7 @@ void priv_auth_stop(struct priv *p)
 			continue;
 		if (w->pid > 0)
 			kill(w->pid, SIGTERM);
-		event_free(w->ev);
-		close(w->fd);
-		req_free(w->req);
-		w->ev = NULL;
-		w->fd = -1;
-		w->req = NULL;
-		w->pid = 0;
+		req_free(worker_release(w));
 	}
 	while (p->queue_head) {
 		struct priv_auth_req *r = p->queue_head;

@@ -34,6 +34,24 @@ static enum err put_text(struct buf *out, const char *open, const char *s, const
 	return buf_putf(out, "%s", close);
 }
 
+/* <set><item Name="name">value</item>...</set>; nothing for no pairs. */
+static enum err put_named(struct buf *out, const char *set, const char *item, const struct wsman_pair *p,
+			  size_t n)
+{
+	enum err e;
+
+	if (n == 0)
+		return ERR_OK;
+	if ((e = buf_putf(out, "<%s>", set)) != ERR_OK)
+		return e;
+	for (size_t i = 0; i < n; i++)
+		if ((e = buf_putf(out, "<%s", item)) != ERR_OK ||
+		    (e = put_text(out, " Name=\"", p[i].name, "\">")) != ERR_OK ||
+		    (e = put_text(out, "", p[i].value, "")) != ERR_OK || (e = buf_putf(out, "</%s>", item)) != ERR_OK)
+			return e;
+	return buf_putf(out, "</%s>", set);
+}
+
 /* Everything up to and including <s:Body>. */
 static enum err client_head(struct buf *out, const struct wsman_client_header *h, const char *resource,
 			    const char *action, const struct wsman_pair *selectors, size_t nselectors,
@@ -59,26 +77,9 @@ static enum err client_head(struct buf *out, const struct wsman_client_header *h
 	    (e = util_duration_put_ms(out, h->operation_timeout_ms)) != ERR_OK ||
 	    (e = buf_putf(out, "</w:OperationTimeout>")) != ERR_OK)
 		return e;
-	if (nselectors) {
-		if ((e = buf_putf(out, "<w:SelectorSet>")) != ERR_OK)
-			return e;
-		for (size_t i = 0; i < nselectors; i++)
-			if ((e = put_text(out, "<w:Selector Name=\"", selectors[i].name, "\">")) != ERR_OK ||
-			    (e = put_text(out, "", selectors[i].value, "</w:Selector>")) != ERR_OK)
-				return e;
-		if ((e = buf_putf(out, "</w:SelectorSet>")) != ERR_OK)
-			return e;
-	}
-	if (noptions) {
-		if ((e = buf_putf(out, "<w:OptionSet>")) != ERR_OK)
-			return e;
-		for (size_t i = 0; i < noptions; i++)
-			if ((e = put_text(out, "<w:Option Name=\"", options[i].name, "\">")) != ERR_OK ||
-			    (e = put_text(out, "", options[i].value, "</w:Option>")) != ERR_OK)
-				return e;
-		if ((e = buf_putf(out, "</w:OptionSet>")) != ERR_OK)
-			return e;
-	}
+	if ((e = put_named(out, "w:SelectorSet", "w:Selector", selectors, nselectors)) != ERR_OK ||
+	    (e = put_named(out, "w:OptionSet", "w:Option", options, noptions)) != ERR_OK)
+		return e;
 	return buf_putf(out, "</s:Header><s:Body>");
 }
 
@@ -110,16 +111,13 @@ enum err wsman_client_shell_create(struct buf *out, const struct wsman_client_he
 	if (r->working_dir &&
 	    (e = put_text(out, "<rsp:WorkingDirectory>", r->working_dir, "</rsp:WorkingDirectory>")) != ERR_OK)
 		return e;
-	if (r->nenv) {
-		if ((e = buf_putf(out, "<rsp:Environment>")) != ERR_OK)
-			return e;
-		for (uint32_t i = 0; i < r->nenv; i++)
-			if ((e = put_text(out, "<rsp:Variable Name=\"", r->env_names[i], "\">")) != ERR_OK ||
-			    (e = put_text(out, "", r->env_values[i], "</rsp:Variable>")) != ERR_OK)
-				return e;
-		if ((e = buf_putf(out, "</rsp:Environment>")) != ERR_OK)
-			return e;
-	}
+	struct wsman_pair env[SHELL_MAX_ENV];
+	if (r->nenv > SHELL_MAX_ENV)
+		return ERR_LIMIT;
+	for (uint32_t i = 0; i < r->nenv; i++)
+		env[i] = (struct wsman_pair){.name = r->env_names[i], .value = r->env_values[i]};
+	if ((e = put_named(out, "rsp:Environment", "rsp:Variable", env, r->nenv)) != ERR_OK)
+		return e;
 	if (r->idle_timeout_ms &&
 	    ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
 	     (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||

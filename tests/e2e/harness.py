@@ -128,10 +128,15 @@ def winrmd_path():
     network process and the hosts re-execute /proc/self/exe), and a
     checkout may sit under a private directory (a fresh clone in a 0700
     mktemp, a home). The copy goes away with the run directory."""
-    src = os.path.join(build_dir(), "winrmd")
+    return run_copy("winrmd")
+
+
+def run_copy(name):
+    """build/NAME copied into the run directory, executable by everyone."""
+    src = os.path.join(build_dir(), name)
     check(os.access(src, os.X_OK), "%s is missing: build with `make san`" % src)
     bin_dir = os.path.join(fixture().run_dir, "bin")
-    exe = os.path.join(bin_dir, "winrmd")
+    exe = os.path.join(bin_dir, name)
     st = os.stat(src)
     try:
         cp = os.stat(exe)

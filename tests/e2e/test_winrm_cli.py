@@ -268,3 +268,25 @@ def test_remote_create_from_file_and_invoke():
     # winrmd has no custom actions on its configuration: the fault says so.
     r = winrm(["invoke", "Restart", "winrm/config/service", "@{}"] + _remote(svc, adm), client)
     h.check(r.returncode != 0 and "ActionNotSupported" in _err(r), "invoke: %s" % _err(r))
+
+
+def test_usage_refusals():
+    """Bad command lines are refused with a message naming the problem."""
+    client = h.client_config()
+    cases = [
+        ([h.client_path("winrs"), "--config-dir", client, "-nosuch", "true"], 255, "unknown switch"),
+        ([h.client_path("winrs"), "--config-dir", client, "-r:localhost"], 255, "no command"),
+        ([h.client_path("winrs"), "--config-dir", client, "-a:Telepathy", "true"], 255, "unknown authentication"),
+        ([h.client_path("winrm"), "frobnicate", "winrm/config", "--config-dir", client], 1, "unknown operation"),
+        ([h.client_path("winrm"), "id", "-format:html", "--config-dir", client], 1, "-format:"),
+        ([h.client_path("winrm"), "qc", "-r:otherhost", "--config-dir", client], 1, "this machine only"),
+        ([h.client_path("winrm"), "get", "wmicimv2/Win32_Service", "--config-dir", client], 1, "use -r:"),
+        ([h.client_path("winrm"), "get", "nosuchalias/x", "-r:https://127.0.0.1:1/wsman", "-u:x", "-p:y",
+          "-a:Basic", "--config-dir", client], 1, "unknown resource URI"),
+        (["setpriv", "--reuid=" + h.user("a").name, "--regid=" + h.user("a").name, "--clear-groups",
+          h.run_copy("winrm"), "quickconfig", "-q", "--config-dir", client], 1, "must run as root"),
+    ]
+    for argv, code, word in cases:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        h.eq(r.returncode, code, "exit code of %s (%s)" % (argv[-2:], _err(r)))
+        h.check(word.lower() in _err(r).lower(), "%s: message %r lacks %r" % (argv, _err(r), word))

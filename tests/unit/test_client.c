@@ -230,6 +230,20 @@ static void test_response_keep_alive(void)
 	http1_response_parser_free(p);
 }
 
+/* A 401 with n WWW-Authenticate: Negotiate headers of 1000-byte tokens,
+ * appended to b. */
+static void challenges_401(struct buf *b, int n)
+{
+	buf_putf(b, "HTTP/1.1 401 \r\n");
+	for (int i = 0; i < n; i++) {
+		buf_putf(b, "WWW-Authenticate: Negotiate ");
+		for (int k = 0; k < 1000; k++)
+			buf_put_u8(b, 'A');
+		buf_putf(b, "\r\n");
+	}
+	buf_putf(b, "Content-Length: 0\r\n\r\n");
+}
+
 static void test_response_challenges(void)
 {
 	struct http1_response_parser *p = http1_response_parser_new(1024);
@@ -289,27 +303,13 @@ static void test_response_challenges(void)
 	/* The challenges' room: 16384 bytes with their NULs. */
 	struct buf big;
 	buf_init(&big, 1 << 20);
-	buf_putf(&big, "HTTP/1.1 401 \r\n");
-	for (int i = 0; i < 16; i++) {
-		buf_putf(&big, "WWW-Authenticate: Negotiate ");
-		for (int k = 0; k < 1000; k++)
-			buf_put_u8(&big, 'A');
-		buf_putf(&big, "\r\n");
-	}
-	buf_putf(&big, "Content-Length: 0\r\n\r\n");
+	challenges_401(&big, 16);
 	http1_response_parser_next(p);
 	e = http1_response_parse(p, buf_ptr(&big), buf_len(&big), &used, &r);
 	CHECK("16 challenges of 1010 bytes fit",
 	      e == ERR_OK && r && r->challenges_len == 16 * 1011);
 	buf_reset(&big);
-	buf_putf(&big, "HTTP/1.1 401 \r\n");
-	for (int i = 0; i < 17; i++) {
-		buf_putf(&big, "WWW-Authenticate: Negotiate ");
-		for (int k = 0; k < 1000; k++)
-			buf_put_u8(&big, 'A');
-		buf_putf(&big, "\r\n");
-	}
-	buf_putf(&big, "Content-Length: 0\r\n\r\n");
+	challenges_401(&big, 17);
 	http1_response_parser_next(p);
 	e = http1_response_parse(p, buf_ptr(&big), buf_len(&big), &used, &r);
 	CHECK("challenges over 16384 bytes: ERR_LIMIT", e == ERR_LIMIT && !r);
@@ -725,6 +725,18 @@ static void test_digest_rfc7616(void)
 	buf_clear(&out);
 }
 
+/* head, then c n times, then tail, as a C string in b (reset first). */
+static const char *repeated(struct buf *b, const char *head, char c, int n, const char *tail)
+{
+	buf_reset(b);
+	buf_putf(b, "%s", head);
+	for (int i = 0; i < n; i++)
+		buf_put_u8(b, (uint8_t)c);
+	buf_putf(b, "%s", tail);
+	buf_terminate(b);
+	return (const char *)buf_ptr(b);
+}
+
 static void test_digest_challenges(void)
 {
 	struct digest_state d = {0};
@@ -871,36 +883,19 @@ static void test_digest_challenges(void)
 	 * than being cut (a cut token's tail must not become a parameter). */
 	struct buf big;
 	buf_init(&big, 1 << 16);
-	buf_putf(&big, "Digest realm=\"r\", nonce=\"");
-	for (int i = 0; i < 1023; i++)
-		buf_put_u8(&big, 'n');
-	buf_putf(&big, "\"");
-	buf_terminate(&big);
 	CHECK("a 1023-byte nonce",
-	      digest_challenge(&d, (const char *)buf_ptr(&big), &stale) == ERR_OK &&
+	      digest_challenge(&d, repeated(&big, "Digest realm=\"r\", nonce=\"", 'n', 1023, "\""), &stale) ==
+			  ERR_OK &&
 		  strlen(d.nonce) == 1023);
-	buf_reset(&big);
-	buf_putf(&big, "Digest realm=\"r\", nonce=\"");
-	for (int i = 0; i < 1024; i++)
-		buf_put_u8(&big, 'n');
-	buf_putf(&big, "\"");
-	buf_terminate(&big);
 	CHECK("a 1024-byte quoted nonce is refused",
-	      digest_challenge(&d, (const char *)buf_ptr(&big), &stale) != ERR_OK);
-	buf_reset(&big);
-	buf_putf(&big, "Digest realm=\"r\", nonce=\"n\", opaque=\"");
-	for (int i = 0; i < 2000; i++)
-		buf_put_u8(&big, 'o');
-	buf_putf(&big, "\", algorithm=SHA-256");
-	buf_terminate(&big);
+	      digest_challenge(&d, repeated(&big, "Digest realm=\"r\", nonce=\"", 'n', 1024, "\""), &stale) !=
+		  ERR_OK);
 	CHECK("an over-long opaque is refused, not dropped",
-	      digest_challenge(&d, (const char *)buf_ptr(&big), &stale) != ERR_OK);
-	buf_reset(&big);
-	buf_putf(&big, "Digest realm=\"r\", nonce=");
-	for (int i = 0; i < 1023; i++)
-		buf_put_u8(&big, 'n');
-	buf_putf(&big, "opaque=evil");
-	buf_terminate(&big);
+	      digest_challenge(&d,
+			       repeated(&big, "Digest realm=\"r\", nonce=\"n\", opaque=\"", 'o', 2000,
+					"\", algorithm=SHA-256"),
+			       &stale) != ERR_OK);
+	repeated(&big, "Digest realm=\"r\", nonce=", 'n', 1023, "opaque=evil");
 	digest_clear(&d);
 	CHECK("an over-long token is refused, its tail not read as a parameter",
 	      digest_challenge(&d, (const char *)buf_ptr(&big), &stale) != ERR_OK && !d.opaque);
