@@ -6,7 +6,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
-PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5
+PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5 krb5-gssapi
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
@@ -22,7 +22,7 @@ LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
              src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
-             src/shell/*.c src/client/*.c)
+             src/shell/*.c src/client/*.c src/msgenc/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -31,9 +31,9 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 # libwinrm, the client library for other programs: the modules a client
 # needs, with only the winrm_* functions of client/winrm.h exported.
 CLIENT_SRC := $(wildcard src/common/*.c src/config/*.c src/http/*.c src/wsman/*.c \
-             src/client/*.c) src/shell/shell_ops.c
+             src/client/*.c src/msgenc/*.c) src/shell/shell_ops.c
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
-CLIENT_PKGS := libxml-2.0 openssl krb5
+CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
 LIBWINRM_VERSION := 0.3.0
 
 PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs $(BUILD)/libwinrm.so $(BUILD)/libwinrm.pc

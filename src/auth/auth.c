@@ -231,17 +231,55 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 			return AUTH_REFUSED;
 		return basic_evaluate(param, peer, id, verify);
 	case SCHEME_NEGOTIATE:
+		return s->negotiate && *param ? AUTH_GSS : AUTH_REFUSED;
 	case SCHEME_KERBEROS:
+		return s->kerberos && *param ? AUTH_GSS : AUTH_REFUSED;
 	case SCHEME_NTLM:
+		/* Windows never offers the bare NTLM scheme; NTLM arrives
+		 * under Negotiate. CredSSP is not built. */
 	case SCHEME_CREDSSP:
-		/* Connection-bound schemes (issue 4): each gets its case here.
-		 * Until then they are refused like a disabled scheme. */
 		return AUTH_REFUSED;
 	case SCHEME_DIGEST:
 		/* §8.7: the Windows service never offers nor accepts Digest. */
 	default:
 		return AUTH_REFUSED;
 	}
+}
+
+enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg)
+{
+	const char *a = authorization + strspn(authorization, " \t");
+	size_t scheme_len = strcspn(a, " \t");
+	const char *param = a + scheme_len + strspn(a + scheme_len, " \t");
+	size_t plen = strcspn(param, " \t");
+	struct buf dec;
+
+	leg->kerberos_only = scheme_of(a, scheme_len) == SCHEME_KERBEROS;
+	if (plen == 0 || param[plen] != 0)
+		return ERR_FORMAT;
+	buf_init(&dec, IPC_MAX_GSS_TOKEN);
+	if (util_b64_decode(&dec, param, plen) != ERR_OK || buf_len(&dec) == 0 ||
+	    !(leg->token = malloc(buf_len(&dec)))) {
+		buf_clear(&dec);
+		return ERR_FORMAT;
+	}
+	memcpy(leg->token, buf_ptr(&dec), buf_len(&dec));
+	leg->token_len = buf_len(&dec);
+	buf_clear(&dec);
+	return ERR_OK;
+}
+
+void auth_identity_set(const struct ipc_auth_result *r, const char *scheme, struct auth_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	if (r->status != IPC_AUTH_OK || !r->user || strlen(r->user) > IPC_MAX_USER)
+		return;
+	id->valid = 1;
+	memcpy(id->user, r->user, strlen(r->user) + 1);
+	id->uid = (uid_t)r->uid;
+	id->is_admin = r->is_admin != 0;
+	memcpy(id->token, r->token, sizeof(id->token));
+	id->scheme = scheme;
 }
 
 void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
@@ -253,14 +291,8 @@ void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth
 	int match = 0;
 	struct cache_entry *e = have_key ? cache_slot(key, &match) : NULL;
 
-	memset(id, 0, sizeof(*id));
-	if (r->status == IPC_AUTH_OK && r->user && strlen(r->user) <= IPC_MAX_USER) {
-		id->valid = 1;
-		memcpy(id->user, r->user, strlen(r->user) + 1);
-		id->uid = (uid_t)r->uid;
-		id->is_admin = r->is_admin != 0;
-		memcpy(id->token, r->token, sizeof(id->token));
-		id->scheme = "Basic";
+	auth_identity_set(r, "Basic", id);
+	if (id->valid) {
 		if (e) {
 			memcpy(e->key, key, sizeof(key));
 			e->id = *id;

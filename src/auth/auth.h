@@ -28,7 +28,7 @@ struct auth_identity {
 	uid_t uid;
 	int is_admin;
 	uint8_t token[IPC_TOKEN_LEN]; /* for IPC_HOST_OPEN */
-	const char *scheme;           /* "Basic" */
+	const char *scheme;           /* "Basic", "Negotiate", "Kerberos" */
 };
 
 struct auth_settings {
@@ -43,6 +43,7 @@ enum auth_verdict {
 	AUTH_REFUSED,       /* refused without asking PAM (scheme off, Basic over HTTP, Digest, malformed) */
 	AUTH_ACCEPTED,      /* identity is valid (cache hit) */
 	AUTH_VERIFY,        /* ask the privileged part: *verify is filled */
+	AUTH_GSS,           /* a Negotiate or Kerberos leg: see auth_gss_leg */
 };
 
 /* Decides what an Authorization header means. over_tls: the listener is
@@ -51,6 +52,14 @@ enum auth_verdict {
 enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 				const char *authorization, const char *peer,
 				struct auth_identity *id, struct ipc_auth_password *verify);
+/* The token of a Negotiate or Kerberos Authorization header, decoded into
+ * leg->token (and leg->kerberos_only set); ERR_FORMAT if it is not base64
+ * or empty. */
+enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg);
+/* The identity of a finished Negotiate/Kerberos handshake; it lasts as long
+ * as the connection (the schemes authenticate the connection, not the
+ * request). */
+void auth_identity_set(const struct ipc_auth_result *r, const char *scheme, struct auth_identity *id);
 /* Records a privileged verdict: fills id when OK and caches the success. */
 void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
 		   struct auth_identity *id);

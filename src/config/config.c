@@ -35,6 +35,19 @@
  *                             those of "sudo,wheel" that exist here.
  *   Service/RemoteUsersGroup  group whose members may use the service
  *                             (besides administrators); "winrm-users".
+ *   Service/Auth/Keytab       absolute path of the Kerberos keytab the
+ *                             service accepts with; empty: the one
+ *                             KRB5_KTNAME names, else the system keytab.
+ *   Service/Auth/ServicePrincipalNames  acceptor names besides HTTP/<fqdn>,
+ *                             "SERVICE/HOST[@REALM]" separated by ',':
+ *                             "HTTP/localhost,HTTP/web.example.com".
+ *   Service/Auth/NtlmWinbind  true: verify NTLM through Samba's winbind (a
+ *                             domain member), not the local hash file
+ *                             (CONFIG_NTLM_USERS, `winrm user`).
+ *   These three are Linux-only (F_UNLESS_DEFAULT): printed, in text and
+ *   XML, only when they differ from their default, so that a fresh
+ *   configuration prints exactly Windows' document and clients that
+ *   know only Windows' settings never meet them.
  *   Listener CertificateFile, KeyFile: PEM paths of an HTTPS listener's
  *                             certificate chain and private key (Linux has
  *                             no certificate store to take a thumbprint
@@ -85,10 +98,11 @@ enum stype {
 	T_NONE, /* computed by the service, not stored (ListeningOn) */
 };
 
-#define F_RO 1u		  /* read-only: printed but never stored or set */
-#define F_KEY 2u	  /* a listener selector: fixed by create */
-#define F_DEFPORT 4u	  /* default: Service/DefaultPorts for the transport */
-#define F_DEF_EXISTING 8u /* default: the groups of def that exist here */
+#define F_RO 1u		     /* read-only: printed but never stored or set */
+#define F_KEY 2u	     /* a listener selector: fixed by create */
+#define F_DEFPORT 4u	     /* default: Service/DefaultPorts for the transport */
+#define F_DEF_EXISTING 8u    /* default: the groups of def that exist here */
+#define F_UNLESS_DEFAULT 16u /* printed only when not at def (Linux-only settings) */
 
 struct setting {
 	const char *path; /* under winrm/config, Windows' capitalisation */
@@ -109,6 +123,8 @@ static const char *check_ipv4_filter(const char *v);
 static const char *check_ipv6_filter(const char *v);
 static const char *check_group(const char *v);
 static const char *check_group_list(const char *v);
+static const char *check_absolute_path(const char *v);
+static const char *check_principal_list(const char *v);
 
 static const char *const bool_names[] = {"false", "true"};
 static const char *const transport_names[] = {"HTTP", "HTTPS"};
@@ -161,6 +177,11 @@ static const struct setting settings[] = {
 	BOOL("Service/Auth", "CredSSP", C(service.auth.credssp), "false", 0),
 	{"Service/Auth", "CbtHardeningLevel", T_CBT, 0, C(service.auth.cbt_hardening_level),
 	 "Relaxed", 0, 0, cbt_names, 3, NULL},
+	STR("Service/Auth", "Keytab", C(service.auth.keytab), "", F_UNLESS_DEFAULT,
+	    check_absolute_path),
+	STR("Service/Auth", "ServicePrincipalNames", C(service.auth.service_principal_names), "",
+	    F_UNLESS_DEFAULT, check_principal_list),
+	BOOL("Service/Auth", "NtlmWinbind", C(service.auth.ntlm_winbind), "false", F_UNLESS_DEFAULT),
 	PORT("Service/DefaultPorts", "HTTP", C(service.default_ports.http), "5985", 0),
 	PORT("Service/DefaultPorts", "HTTPS", C(service.default_ports.https), "5986", 0),
 	STR("Service", "IPv4Filter", C(service.ipv4_filter), "*", 0, check_ipv4_filter),
@@ -381,6 +402,53 @@ static const char *check_group(const char *v)
 static const char *check_group_list(const char *v)
 {
 	return check_groups(v, 1);
+}
+
+/* A file the privileged part opens whatever its working directory: an
+ * absolute path, or empty for "the default". */
+static const char *check_absolute_path(const char *v)
+{
+	if (*v && *v != '/')
+		return "must be an absolute path or empty";
+	return NULL;
+}
+
+/* [A-Za-z0-9] plus the punctuation in extra, at least one character. */
+static int is_name_part(const char *s, size_t n, const char *extra)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
+			return 0;
+	return 1;
+}
+
+/* Kerberos principals SERVICE/HOST[@REALM], comma-separated without
+ * spaces: the service imports each as written. */
+static const char *check_principal_list(const char *v)
+{
+	const char *bad = "must be SERVICE/HOST[@REALM] names separated by ',' (no spaces), "
+			  "e.g. HTTP/localhost,HTTP/web.example.com";
+	const char *p = v;
+
+	if (*v == 0)
+		return NULL;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		const char *slash = memchr(p, '/', n), *at, *end = p + n;
+
+		if (!slash)
+			return bad;
+		at = memchr(slash, '@', (size_t)(end - slash));
+		if (!is_name_part(p, (size_t)(slash - p), "-_") ||
+		    !is_name_part(slash + 1, (size_t)((at ? at : end) - slash - 1), ".-_") ||
+		    (at && !is_name_part(at + 1, (size_t)(end - at - 1), ".-_")))
+			return bad;
+		if (!p[n])
+			return NULL;
+		p += n + 1;
+	}
 }
 
 /* ---- values ---- */
@@ -993,31 +1061,26 @@ enum err config_load(struct config *c, const char *dir, struct buf *errmsg)
 	return e;
 }
 
-enum err config_save(const struct config *c, const char *dir)
+enum err config_write_file(const char *dir, const char *name, const void *data, size_t len,
+			   mode_t mode)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	struct buf out;
 	size_t off = 0;
-	enum err e;
 	int fd = -1, dfd, saved;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, CONFIG_FILE) >= sizeof(path) ||
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return ERR_IO;
 	}
-	buf_init(&out, CONFIG_MAX_FILE + 1024);
-	if ((e = config_serialize(c, &out)) != ERR_OK) {
-		buf_clear(&out);
-		return e;
-	}
 	/* A temporary file left by a crashed writer with our pid is stale. */
 	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) < 0)
+	/* fchmod: the umask must not narrow (or the creator widen) the mode. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) < 0)
 		goto fail;
-	while (off < buf_len(&out)) {
-		ssize_t w = write(fd, buf_ptr(&out) + off, buf_len(&out) - off);
+	while (off < len) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -1033,7 +1096,6 @@ enum err config_save(const struct config *c, const char *dir)
 	fd = -1;
 	if (rename(tmp, path) < 0)
 		goto fail;
-	buf_clear(&out);
 	/* The rename is durable only once the directory is. */
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return ERR_IO;
@@ -1050,9 +1112,23 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	(void)unlink(tmp);
-	buf_clear(&out);
 	errno = saved;
 	return ERR_IO;
+}
+
+enum err config_save(const struct config *c, const char *dir)
+{
+	struct buf out;
+	enum err e;
+	int saved;
+
+	buf_init(&out, CONFIG_MAX_FILE + 1024);
+	if ((e = config_serialize(c, &out)) == ERR_OK)
+		e = config_write_file(dir, CONFIG_FILE, buf_ptr(&out), buf_len(&out), 0644);
+	saved = errno;
+	buf_clear(&out);
+	errno = saved;
+	return e;
 }
 
 /* ---- `winrm set` and Put ---- */
@@ -1316,6 +1392,14 @@ static enum err close_to(struct printer *pr, const char *path, unsigned to)
 	return ERR_OK;
 }
 
+/* 1 for a Linux-only setting at its default, which is not printed. */
+static int at_hidden_default(const struct setting *s, const void *base)
+{
+	char num[16];
+
+	return (s->flags & F_UNLESS_DEFAULT) && strcmp(value_text(s, base, num), s->def) == 0;
+}
+
 /* Prints the rows of t under prefix (its first plen bytes) as the element
  * header: each setting one level deeper, a nested element opened whenever
  * the rows enter one and closed when they leave it. */
@@ -1336,6 +1420,8 @@ static enum err print_block(const struct setting *t, size_t n, const void *base,
 
 		if (plen && (strncasecmp(s->path, prefix, plen) != 0 ||
 			     (s->path[plen] && s->path[plen] != '/')))
+			continue;
+		if (at_hidden_default(s, base))
 			continue;
 		c = prev ? common_depth(prev, s->path) : d0;
 		if (prev && (e = close_to(pr, prev, c)) != ERR_OK)

@@ -10,6 +10,8 @@
 #define OPENWINRM_CONFIG_H
 
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -27,6 +29,14 @@ enum config_cbt { CONFIG_CBT_NONE, CONFIG_CBT_RELAXED, CONFIG_CBT_STRICT };
 struct config_auth_service {
 	int basic, kerberos, negotiate, certificate, credssp;
 	enum config_cbt cbt_hardening_level;
+	/* openwinrm's own, Linux-only (printed only when set). Keytab: an
+	 * absolute path, "" for $KRB5_KTNAME, else the system keytab. */
+	char *keytab;
+	/* ServicePrincipalNames: acceptor names besides HTTP/<fqdn>, e.g.
+	 * "HTTP/localhost,HTTP/web.example.com"; "" for none. */
+	char *service_principal_names;
+	/* NtlmWinbind: verify NTLM through Samba's winbind, not CONFIG_NTLM_USERS. */
+	int ntlm_winbind;
 };
 struct config_auth_client {
 	int basic, digest, kerberos, negotiate, certificate, credssp;
@@ -104,6 +114,11 @@ enum err config_parse(struct config *c, const char *text, size_t len, struct buf
 enum err config_load(struct config *c, const char *dir, struct buf *errmsg);
 enum err config_serialize(const struct config *c, struct buf *out);
 enum err config_save(const struct config *c, const char *dir);
+/* Replaces DIR/name with data atomically (as config_save: temporary file,
+ * fsync, rename, fsync of the directory), the file ending with mode and
+ * owned by the caller. ERR_IO with errno on failure, DIR/name untouched. */
+enum err config_write_file(const char *dir, const char *name, const void *data, size_t len,
+			   mode_t mode);
 
 /* Resource paths are relative to winrm/config and case-insensitive:
  * "" (the root), "service", "service/auth", "winrs", "client/auth",
@@ -152,5 +167,32 @@ enum err config_print_xml(const struct config *c, const char *resource, struct b
 
 /* The listeners to open: enabled ones, in order. */
 const struct config_listener *config_listener_at(const struct config *c, uint32_t i);
+
+/* ntlm_users.c: NTLM for local accounts. gss-ntlmssp verifies NTLM logins
+ * against the file NTLM_USER_FILE names, in Samba's smbpasswd format; ours
+ * is DIR/CONFIG_NTLM_USERS, root's, mode 0600, one line per account:
+ *   name:uid:<32 X: no LM hash>:<NT hash, 32 uppercase hex>:[U          ]:LCT-<8 hex>:
+ * It holds only NT hashes (MD4 of the UTF-16LE password), never passwords.
+ * Every change rewrites it with config_write_file, so a running service
+ * reads the old file or the new one. Lines that are not entries (comments)
+ * are kept as they are. Names are compared exactly, as getpwnam does. */
+#define CONFIG_NTLM_USERS "ntlm_users"
+#define NTLM_HASH_LEN 16
+#define NTLM_MAX_NAME 256		/* gss-ntlmssp reads lines into 1024 bytes */
+#define NTLM_MAX_FILE (4 * 1024 * 1024) /* ~40000 entries */
+
+/* hash = MD4(UTF-16LE(password)). ERR_FORMAT when password is not valid
+ * UTF-8, ERR_INTERNAL when OpenSSL has no MD4 (its legacy provider). */
+enum err ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_LEN]);
+/* Adds name's entry, or replaces it where it is, with the change time now.
+ * ERR_CONFIG for a name that cannot be stored (':' or a control character,
+ * empty, longer than NTLM_MAX_NAME); then, and on any error, the file is
+ * unchanged and errmsg says why. */
+enum err ntlm_users_set(const char *dir, const char *name, uint32_t uid,
+			const unsigned char hash[NTLM_HASH_LEN], time_t now, struct buf *errmsg);
+/* ERR_NOT_FOUND when name has no entry. */
+enum err ntlm_users_delete(const char *dir, const char *name, struct buf *errmsg);
+/* The names with an entry, in file order, one per line, into out. */
+enum err ntlm_users_list(const char *dir, struct buf *out, struct buf *errmsg);
 
 #endif

@@ -49,6 +49,10 @@ enum ipc_type {
 	IPC_CONFIG_CHANGE = 16, /* struct ipc_config_change; answered by IPC_CONFIG_RESULT */
 	/* priv -> net */
 	IPC_CONFIG_RESULT = 17, /* struct ipc_config_result, after the IPC_CONFIG of a change */
+	/* net -> priv */
+	IPC_AUTH_GSS = 18, /* struct ipc_auth_gss; answered by IPC_AUTH_GSS_RESULT */
+	/* priv -> net */
+	IPC_AUTH_GSS_RESULT = 19, /* struct ipc_auth_gss_result */
 	IPC_TYPE_COUNT
 };
 

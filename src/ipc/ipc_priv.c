@@ -116,7 +116,7 @@ enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m
 {
 	enum err e;
 
-	if (m->status > IPC_AUTH_BUSY || m->is_admin > 1)
+	if (m->status > IPC_AUTH_CONTINUE || m->is_admin > 1)
 		return ERR_USAGE;
 	if ((e = buf_put_u32(out, m->status)) != ERR_OK ||
 	    (e = put_str(out, m->user, IPC_MAX_USER)) != ERR_OK ||
@@ -127,20 +127,28 @@ enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m
 	return ERR_OK;
 }
 
-enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m)
+static enum err auth_result_fields(struct buf *in, struct ipc_auth_result *m)
 {
 	enum err e;
 
 	memset(m, 0, sizeof(*m));
 	if ((e = get_u32(in, &m->status)) != ERR_OK)
 		return e;
-	if (m->status > IPC_AUTH_BUSY)
+	if (m->status > IPC_AUTH_CONTINUE)
 		return ERR_FORMAT;
 	if ((e = get_str(in, &m->user, IPC_MAX_USER)) != ERR_OK ||
 	    (e = get_u32(in, &m->uid)) != ERR_OK ||
 	    (e = get_bool(in, &m->is_admin)) != ERR_OK ||
-	    (e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK ||
-	    (e = finish(in)) != ERR_OK) {
+	    (e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m)
+{
+	enum err e;
+
+	if ((e = auth_result_fields(in, m)) != ERR_OK || (e = finish(in)) != ERR_OK) {
 		ipc_auth_result_free(m);
 		return e;
 	}
@@ -152,6 +160,115 @@ void ipc_auth_result_free(struct ipc_auth_result *m)
 	free(m->user);
 	/* The token is a capability to start the user's host. */
 	OPENSSL_cleanse(m, sizeof(*m));
+}
+
+/* A byte string of at most max bytes, copied out (NULL when empty). */
+static enum err get_blob(struct buf *in, uint8_t **out, size_t *len, size_t max)
+{
+	const uint8_t *p;
+	enum err e = body_err(buf_get_string_view(in, &p, len));
+
+	*out = NULL;
+	if (e != ERR_OK)
+		return e;
+	if (*len > max)
+		return ERR_LIMIT;
+	if (*len && !(*out = malloc(*len)))
+		return ERR_NOMEM;
+	memcpy(*out, p, *len);
+	return ERR_OK;
+}
+
+static enum err put_blob(struct buf *out, const uint8_t *p, size_t len, size_t max)
+{
+	if (len > max)
+		return ERR_LIMIT;
+	return buf_put_string(out, p ? (const void *)p : "", len);
+}
+
+enum err ipc_auth_gss_encode(struct buf *out, const struct ipc_auth_gss *m)
+{
+	enum err e;
+
+	if (m->kerberos_only > 1 || m->token_len == 0)
+		return ERR_USAGE;
+	if ((e = buf_put_u64(out, m->conn)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->kerberos_only)) != ERR_OK ||
+	    (e = put_str(out, m->peer, IPC_MAX_PEER)) != ERR_OK ||
+	    (e = put_blob(out, m->token, m->token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
+	    (e = put_blob(out, m->binding, m->binding_len, IPC_MAX_CHANNEL_BINDING)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+enum err ipc_auth_gss_decode(struct buf *in, struct ipc_auth_gss *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = body_err(buf_get_u64(in, &m->conn))) != ERR_OK ||
+	    (e = get_bool(in, &m->kerberos_only)) != ERR_OK ||
+	    (e = get_str(in, &m->peer, IPC_MAX_PEER)) != ERR_OK ||
+	    (e = get_blob(in, &m->token, &m->token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
+	    (e = get_blob(in, &m->binding, &m->binding_len, IPC_MAX_CHANNEL_BINDING)) != ERR_OK ||
+	    (e = finish(in)) != ERR_OK) {
+		ipc_auth_gss_free(m);
+		return e;
+	}
+	if (m->token_len == 0) {
+		ipc_auth_gss_free(m);
+		return ERR_FORMAT;
+	}
+	return ERR_OK;
+}
+
+void ipc_auth_gss_free(struct ipc_auth_gss *m)
+{
+	free(m->peer);
+	free(m->token);
+	free(m->binding);
+	memset(m, 0, sizeof(*m));
+}
+
+enum err ipc_auth_gss_result_encode(struct buf *out, const struct ipc_auth_gss_result *m)
+{
+	enum err e;
+
+	if ((e = ipc_auth_result_encode(out, &m->result)) != ERR_OK ||
+	    (e = put_blob(out, m->out_token, m->out_token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
+	    (e = put_blob(out, m->context, m->context_len, IPC_MAX_GSS_CONTEXT)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+enum err ipc_auth_gss_result_decode(struct buf *in, struct ipc_auth_gss_result *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = auth_result_fields(in, &m->result)) != ERR_OK ||
+	    (e = get_blob(in, &m->out_token, &m->out_token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
+	    (e = get_blob(in, &m->context, &m->context_len, IPC_MAX_GSS_CONTEXT)) != ERR_OK ||
+	    (e = finish(in)) != ERR_OK) {
+		ipc_auth_gss_result_free(m);
+		return e;
+	}
+	/* A context belongs only to a success. */
+	if (m->context_len && m->result.status != IPC_AUTH_OK) {
+		ipc_auth_gss_result_free(m);
+		return ERR_FORMAT;
+	}
+	return ERR_OK;
+}
+
+void ipc_auth_gss_result_free(struct ipc_auth_gss_result *m)
+{
+	ipc_auth_result_free(&m->result);
+	free(m->out_token);
+	if (m->context)
+		OPENSSL_cleanse(m->context, m->context_len);
+	free(m->context);
+	memset(m, 0, sizeof(*m));
 }
 
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m)

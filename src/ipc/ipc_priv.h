@@ -32,6 +32,7 @@ enum ipc_auth_status {
 	IPC_AUTH_BAD_CREDENTIALS = 1, /* unknown user and wrong password look the same */
 	IPC_AUTH_NOT_ALLOWED = 2,     /* authenticated, but in no allowed group */
 	IPC_AUTH_BUSY = 3,            /* too many verifications waiting */
+	IPC_AUTH_CONTINUE = 4,        /* GSSAPI: send the output token, await the next leg */
 };
 
 /* IPC_AUTH_RESULT, priv -> net. */
@@ -41,6 +42,36 @@ struct ipc_auth_result {
 	uint32_t uid;
 	uint32_t is_admin;             /* root or a member of AdminGroups */
 	uint8_t token[IPC_TOKEN_LEN];  /* opaque handle for IPC_HOST_OPEN (when OK) */
+};
+
+/* IPC_AUTH_GSS, net -> priv: one leg of a Negotiate or Kerberos handshake.
+ * The privileged part holds the half-made security context (the keytab and
+ * the NTLM hashes never leave it), keyed by the connection's serial: a leg
+ * from another connection finds no context and starts afresh, so a token
+ * replayed on a new connection fails. */
+#define IPC_MAX_GSS_TOKEN (64 * 1024)
+#define IPC_MAX_GSS_CONTEXT (64 * 1024) /* an exported, established context */
+#define IPC_MAX_CHANNEL_BINDING 256     /* "tls-server-end-point:" + a digest */
+struct ipc_auth_gss {
+	uint64_t conn;          /* the network process's serial of the TCP connection */
+	uint32_t kerberos_only; /* the "Kerberos" scheme: no NTLM inside */
+	char *peer;             /* for the log line */
+	uint8_t *token;
+	size_t token_len;
+	uint8_t *binding;       /* TLS channel binding application data; NULL over HTTP */
+	size_t binding_len;
+};
+
+/* IPC_AUTH_GSS_RESULT, priv -> net. On CONTINUE only out_token matters; on
+ * OK the established context travels too (gss_export_sec_context), so the
+ * network process can seal and unseal messages without holding any
+ * long-term key. */
+struct ipc_auth_gss_result {
+	struct ipc_auth_result result;
+	uint8_t *out_token;
+	size_t out_token_len;
+	uint8_t *context;       /* wiped by ipc_auth_gss_result_free */
+	size_t context_len;
 };
 
 /* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a
@@ -114,6 +145,12 @@ void ipc_auth_password_free(struct ipc_auth_password *m);
 enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m);
 enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m);
 void ipc_auth_result_free(struct ipc_auth_result *m);
+enum err ipc_auth_gss_encode(struct buf *out, const struct ipc_auth_gss *m);
+enum err ipc_auth_gss_decode(struct buf *in, struct ipc_auth_gss *m);
+void ipc_auth_gss_free(struct ipc_auth_gss *m);
+enum err ipc_auth_gss_result_encode(struct buf *out, const struct ipc_auth_gss_result *m);
+enum err ipc_auth_gss_result_decode(struct buf *in, struct ipc_auth_gss_result *m);
+void ipc_auth_gss_result_free(struct ipc_auth_gss_result *m);
 
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);

@@ -158,6 +158,7 @@ static void conn_finish_request(struct conn *c)
 	default: break;
 	}
 	c->op = OP_NONE;
+	c->seal_reply = 0;
 	ipc_auth_password_free(&c->verify);
 	memset(&c->id, 0, sizeof(c->id)); /* Basic is per request */
 }
@@ -165,16 +166,39 @@ static void conn_finish_request(struct conn *c)
 static void conn_write_reply(struct conn *c, int status, const struct http1_header *hdrs, size_t nh,
 			     const struct buf *body, const char *ctype)
 {
-	struct buf head;
+	struct buf head, sealed;
 	int keep = !c->close_after_reply && c->req && c->req->keep_alive;
 	size_t blen = body ? buf_len(body) : 0;
+	struct http1_header all[8];
+	enum err e = ERR_OK;
 
+	/* The last leg's token rides on whatever reply comes next. */
+	if (nh > 6)
+		nh = 6;
+	if (nh)
+		memcpy(all, hdrs, nh * sizeof(*hdrs));
+	if (c->gss_reply_token) {
+		all[nh].name = "WWW-Authenticate";
+		all[nh++].value = c->gss_reply_token;
+	}
+	buf_init(&sealed, 0);
+	if (c->seal_reply && blen) {
+		e = net_gss_seal(c, body, &sealed, &ctype);
+		body = &sealed;
+		blen = buf_len(body);
+	}
 	buf_init(&head, HTTP1_MAX_HEADER_BYTES);
-	if (http1_response_head(&head, status, hdrs, nh, blen ? ctype : NULL, blen, keep) != ERR_OK) {
+	if (e != ERR_OK ||
+	    http1_response_head(&head, status, all, nh, blen ? ctype : NULL, blen, keep) != ERR_OK) {
+		if (e != ERR_OK)
+			log_warnx("cannot seal the reply to %s: %s", c->peer, err_str(e));
 		buf_clear(&head);
+		buf_clear(&sealed);
 		conn_free(c);
 		return;
 	}
+	free(c->gss_reply_token);
+	c->gss_reply_token = NULL;
 	log_debug("%s %s status %d bytes %zu ms %llu", c->peer,
 		  c->ws_parsed && c->ws.hdr.action ? c->ws.hdr.action : "-", status, blen,
 		  (unsigned long long)(util_now_ms() - c->started_ms));
@@ -201,6 +225,7 @@ static void conn_write_reply(struct conn *c, int status, const struct http1_head
 		bufferevent_write(c->bev, buf_ptr(body) + from, blen - from);
 	}
 	buf_clear(&head);
+	buf_clear(&sealed);
 	if (done > 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_reply_written(c);
 }
@@ -236,7 +261,12 @@ void net_reply_fault(struct conn *c, enum err e)
 	buf_clear(&body);
 }
 
-static void reply_unauthorized(struct conn *c)
+void net_reply_headers(struct conn *c, int status, const struct http1_header *hdrs, size_t nh)
+{
+	conn_write_reply(c, status, hdrs, nh, NULL, NULL);
+}
+
+void net_reply_unauthorized(struct conn *c)
 {
 	const char *schemes[4];
 	struct http1_header hdrs[4];
@@ -256,7 +286,7 @@ static int content_type_is_soap(const char *ct)
 	return strncasecmp(ct, "application/soap+xml", 20) == 0;
 }
 
-static void conn_dispatch_authenticated(struct conn *c)
+void net_dispatch_authenticated(struct conn *c)
 {
 	enum err e;
 
@@ -297,7 +327,7 @@ static void conn_auth_result(struct conn *c, struct ipc_msg *m)
 	c->state = CONN_READING;
 	switch (r.status) {
 	case IPC_AUTH_OK:
-		conn_dispatch_authenticated(c);
+		net_dispatch_authenticated(c);
 		break;
 	case IPC_AUTH_NOT_ALLOWED:
 		net_reply_fault(c, ERR_WSMAN_ACCESS_DENIED);
@@ -306,7 +336,7 @@ static void conn_auth_result(struct conn *c, struct ipc_msg *m)
 		net_reply_fault(c, ERR_HTTP_BUSY);
 		break;
 	default:
-		reply_unauthorized(c);
+		net_reply_unauthorized(c);
 		break;
 	}
 	ipc_auth_result_free(&r);
@@ -337,7 +367,9 @@ static void conn_process(struct conn *c)
 		net_reply_fault(c, ERR_HTTP_NOT_FOUND);
 		return;
 	}
-	if (buf_len(&req->body) > 0 && !content_type_is_soap(req->content_type)) {
+	enum msgenc_protocol sealed;
+	if (buf_len(&req->body) > 0 && !content_type_is_soap(req->content_type) &&
+	    !msgenc_is_encrypted(req->content_type, &sealed)) {
 		net_reply_fault(c, ERR_HTTP_MEDIA_TYPE);
 		return;
 	}
@@ -357,14 +389,24 @@ static void conn_process(struct conn *c)
 			buf_clear(&body);
 			return;
 		}
-		reply_unauthorized(c);
+		net_reply_unauthorized(c);
+		return;
+	}
+
+	/* Negotiate and Kerberos authenticate the connection: later requests
+	 * come without Authorization (winrm-protocol.md 1.7). */
+	if (!req->has_authorization && c->gss_id.valid) {
+		net_gss_serve(c);
 		return;
 	}
 
 	switch (auth_evaluate(&n->auth, c->https, req->authorization, c->peer, &c->id, &c->verify)) {
+	case AUTH_GSS:
+		net_gss_leg(c);
+		return;
 	case AUTH_ANONYMOUS:
 		log_info("unauthenticated request from %s: challenge sent", c->peer);
-		reply_unauthorized(c);
+		net_reply_unauthorized(c);
 		return;
 	case AUTH_REFUSED: {
 		char scheme[32], q[LOG_QUOTE_MAX];
@@ -373,11 +415,11 @@ static void conn_process(struct conn *c)
 		log_info("authentication refused: peer %s scheme \"%s\" (scheme disabled, not offered "
 			 "on this transport, or malformed)",
 			 c->peer, log_quote(q, sizeof(q), scheme, strlen(scheme)));
-		reply_unauthorized(c);
+		net_reply_unauthorized(c);
 		return;
 	}
 	case AUTH_ACCEPTED:
-		conn_dispatch_authenticated(c);
+		net_dispatch_authenticated(c);
 		return;
 	case AUTH_VERIFY: {
 		struct buf body;
@@ -418,6 +460,7 @@ static void conn_free(struct conn *c)
 		c->waiting = NULL;
 	}
 	net_wsman_forget(c);
+	net_gss_forget(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -588,6 +631,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->net = n;
+	c->serial = ++n->next_serial;
 	c->https = l->https;
 	snprintf(c->url_path, sizeof(c->url_path), "%s", l->url_path);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -792,6 +836,8 @@ static void priv_cb(evutil_socket_t fd, short what, void *arg)
 				} else if (p->conn) {
 					if (m.type == IPC_AUTH_RESULT && p->type == IPC_AUTH_PASSWORD)
 						conn_auth_result(p->conn, &m);
+					else if (m.type == IPC_AUTH_GSS_RESULT && p->type == IPC_AUTH_GSS)
+						net_gss_result(p->conn, &m);
 					else if (m.type == IPC_CONFIG_RESULT && p->type == IPC_CONFIG_CHANGE)
 						net_config_result(p->conn, &m);
 					else

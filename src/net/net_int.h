@@ -17,6 +17,7 @@
 #include "http/http1.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_priv.h"
+#include "msgenc/msgenc.h"
 #include "shell/shell_ops.h"
 #include "wsman/wsman.h"
 
@@ -90,6 +91,15 @@ struct conn {
 		struct shell_signal_req signal;
 		struct shell_delete_req del;
 	} u;
+	/* Negotiate/Kerberos: the connection, not the request, is authenticated. */
+	uint64_t serial;               /* names the connection to the privileged part */
+	gss_ctx_id_t gss;              /* the established context, or GSS_C_NO_CONTEXT */
+	int gss_kerberos;              /* the "Kerberos" scheme (else "Negotiate") */
+	struct auth_identity gss_id;   /* who the connection authenticated as */
+	char *gss_reply_token;         /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
+	int seal_reply;                /* the request was sealed: so is the reply */
+	enum msgenc_protocol seal_protocol;
+	enum msgenc_style seal_style;
 	struct user_host *host_waited; /* waiting for this host to start */
 	struct conn *host_next;        /* in that host's list of waiting connections */
 };
@@ -144,6 +154,7 @@ struct net {
 	uint32_t active_requests;
 	struct user_host *hosts;
 	uint32_t next_id;
+	uint64_t next_serial;     /* of connections */
 	char hostname[256];
 	struct net_enumeration enums[NET_MAX_ENUMERATIONS];
 };
@@ -151,12 +162,28 @@ struct net {
 /* net.c */
 void net_reply(struct conn *c, int status, const struct buf *body);
 void net_reply_fault(struct conn *c, enum err e);
+/* A reply without a body, with extra headers. */
+void net_reply_headers(struct conn *c, int status, const struct http1_header *hdrs, size_t nh);
+/* 401 with a WWW-Authenticate header per enabled scheme. */
+void net_reply_unauthorized(struct conn *c);
+/* An authenticated request: parse the envelope and answer it. */
+void net_dispatch_authenticated(struct conn *c);
 const char *net_machine(const struct conn *c);
 /* The URL the client addressed: "https://host:5986/wsman". */
 void net_url(const struct conn *c, char *out, size_t len);
 struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
 struct pending *net_pending_take(struct pending **list, uint32_t id);
 void net_watch_peer(struct event *ev, const struct ipc_peer *p);
+
+/* net_gss.c */
+/* A Negotiate/Kerberos Authorization header: send the leg to priv. */
+void net_gss_leg(struct conn *c);
+void net_gss_result(struct conn *c, struct ipc_msg *m);
+/* A request on a connection the handshake authenticated. */
+void net_gss_serve(struct conn *c);
+/* Seals a reply body with the connection's context. */
+enum err net_gss_seal(struct conn *c, const struct buf *body, struct buf *sealed, const char **ctype);
+void net_gss_forget(struct conn *c);
 
 /* net_wsman.c */
 void net_wsman_dispatch(struct conn *c);

@@ -202,6 +202,13 @@ static enum err dispatch(struct priv *p, struct ipc_msg *msg)
 		OPENSSL_cleanse(&m, sizeof(m));
 		return ERR_OK;
 	}
+	case IPC_AUTH_GSS: {
+		struct ipc_auth_gss m;
+		if ((e = ipc_auth_gss_decode(&msg->body, &m)) != ERR_OK)
+			return e;
+		priv_gss_request(p, msg->id, &m);
+		return ERR_OK;
+	}
 	case IPC_CONFIG_CHANGE: {
 		struct ipc_config_change m;
 		if ((e = ipc_config_change_decode(&msg->body, &m)) != ERR_OK)
@@ -355,6 +362,7 @@ void priv_stage_commit(struct priv *p, struct priv_staged *st)
 	config_free(&p->cfg);
 	p->cfg = st->cfg;
 	memset(&st->cfg, 0, sizeof(st->cfg));
+	priv_gss_configure(p);
 	priv_net_send(p, IPC_CONFIG, 0, &st->body, st->fds, st->nfds);
 	buf_clear(&st->body);
 }
@@ -557,6 +565,7 @@ static void shutdown_all(struct priv *p)
 	net_reap(p);
 	priv_host_stop(p);
 	priv_auth_stop(p);
+	priv_gss_stop(p);
 	if (p->net_rev)
 		event_free(p->net_rev);
 	if (p->net_wev)

@@ -53,8 +53,12 @@ static void host_failed(struct priv *p, uint32_t id, enum err reason)
 
 /* The host's environment: what login(1) sets, then what PAM modules
  * (pam_env, pam_systemd) added. */
-static int host_env(const struct priv_account *a, char **pam_env)
+static int host_env(const struct priv *p, const struct priv_account *a, char **pam_env)
 {
+	char ccache[PATH_MAX + 8];
+	/* Tickets the client forwarded (winrs -ad), for the second hop. */
+	const char *forwarded = priv_gss_ccache(p, a->uid, ccache, sizeof(ccache));
+
 	if (clearenv() != 0 || setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
 	    setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||
 	    setenv("PATH", a->uid == 0 ? ROOT_PATH : USER_PATH, 1) < 0)
@@ -62,6 +66,8 @@ static int host_env(const struct priv_account *a, char **pam_env)
 	for (size_t i = 0; pam_env && pam_env[i]; i++)
 		if (strchr(pam_env[i], '=') && putenv(pam_env[i]) != 0)
 			return -1;
+	if (forwarded && setenv("KRB5CCNAME", forwarded, 1) < 0)
+		return -1;
 	return 0;
 }
 
@@ -75,7 +81,7 @@ static void __attribute__((noreturn)) host_run(const struct priv *p, const struc
 		if (priv_setids(a->uid, a->gid) < 0)
 			priv_child_fail(errfd, "cannot become the user");
 	}
-	if (host_env(a, pam_env) < 0)
+	if (host_env(p, a, pam_env) < 0)
 		priv_child_fail(errfd, "environment");
 	if (chdir(a->home) < 0 && chdir("/") < 0)
 		priv_child_fail(errfd, "chdir");

@@ -35,6 +35,10 @@
 #define PRIV_MAX_HOSTS 1024
 #define PRIV_MAX_GROUPS 65536    /* NGROUPS_MAX on Linux */
 #define PRIV_LISTEN_BACKLOG 511
+/* Half-made GSSAPI contexts, one per connection in a handshake; the oldest
+ * goes when a new one needs room, and one idle this long is dropped. */
+#define PRIV_MAX_GSS_CONTEXTS 1024
+#define PRIV_GSS_CONTEXT_TTL_MS 60000
 
 /* One account that passed a password check, named by an unguessable token. */
 struct priv_account {
@@ -112,6 +116,8 @@ struct priv {
 	struct priv_account tokens[PRIV_MAX_TOKENS];
 	uint32_t token_next; /* the oldest entry, overwritten next */
 
+	struct priv_gss *gss; /* priv_gss.c's contexts */
+
 	struct priv_session *sessions;
 	uint32_t nsessions;
 
@@ -172,6 +178,20 @@ const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[I
 int priv_is_admin(struct priv *p, const struct priv_account *a);
 void priv_auth_reaped(struct priv *p, pid_t pid);
 void priv_auth_stop(struct priv *p);
+/* The account named user (already authenticated): looks it up, checks it
+ * may connect, issues a token. Fills res (res->user points at name) and
+ * returns the verdict for the log. */
+const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_result *res,
+			    char name[IPC_MAX_USER + 1]);
+
+/* priv_gss.c */
+/* Takes one Negotiate/Kerberos leg (m is freed) and answers IPC_AUTH_GSS_RESULT. */
+void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m);
+/* Points the GSSAPI mechanisms at the configured keytab and NTLM hashes. */
+void priv_gss_configure(struct priv *p);
+/* KRB5CCNAME for uid's hosts if forwarded tickets are stored, else NULL. */
+const char *priv_gss_ccache(const struct priv *p, uid_t uid, char *out, size_t len);
+void priv_gss_stop(struct priv *p);
 
 /* priv_host.c */
 void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m);

@@ -322,33 +322,42 @@ int priv_is_admin(struct priv *p, const struct priv_account *a)
 	return authorise(p, a, &admin) && admin;
 }
 
-/* PAM said yes: decide, remember and answer. */
-static void verified(struct priv *p, struct priv_auth_req *r)
+const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_result *res,
+			    char name[IPC_MAX_USER + 1])
 {
-	struct ipc_auth_result res = {.status = IPC_AUTH_BAD_CREDENTIALS};
 	struct priv_account a;
-	const char *verdict = "failure (no passwd entry after PAM success)";
-	char name[IPC_MAX_USER + 1] = "";
+	const char *verdict = "failure (no passwd entry for the account)";
 	int admin;
 
-	if (account_lookup(r->m.user, &a)) {
-		snprintf(name, sizeof(name), "%s", a.name);
-		res.user = name;
-		res.uid = (uint32_t)a.uid;
+	res->status = IPC_AUTH_BAD_CREDENTIALS;
+	name[0] = 0;
+	if (account_lookup(user, &a)) {
+		snprintf(name, IPC_MAX_USER + 1, "%s", a.name);
+		res->user = name;
+		res->uid = (uint32_t)a.uid;
 		if (!authorise(p, &a, &admin)) {
-			res.status = IPC_AUTH_NOT_ALLOWED;
+			res->status = IPC_AUTH_NOT_ALLOWED;
 			verdict = "not allowed (in no allowed group)";
-		} else if (!token_issue(p, &a, res.token)) {
-			res.status = IPC_AUTH_BUSY;
+		} else if (!token_issue(p, &a, res->token)) {
+			res->status = IPC_AUTH_BUSY;
 			verdict = "failure (no random token)";
 		} else {
-			res.status = IPC_AUTH_OK;
-			res.is_admin = (uint32_t)admin;
+			res->status = IPC_AUTH_OK;
+			res->is_admin = (uint32_t)admin;
 			verdict = admin ? "success (administrator)" : "success";
 		}
 		account_clear(&a);
 	}
-	log_verdict(&r->m, verdict);
+	return verdict;
+}
+
+/* PAM said yes: decide, remember and answer. */
+static void verified(struct priv *p, struct priv_auth_req *r)
+{
+	struct ipc_auth_result res = {.status = IPC_AUTH_BAD_CREDENTIALS};
+	char name[IPC_MAX_USER + 1];
+
+	log_verdict(&r->m, priv_auth_admit(p, r->m.user, &res, name));
 	reply(p, r->id, &res);
 	OPENSSL_cleanse(res.token, sizeof(res.token));
 	req_free(r);

@@ -1,0 +1,401 @@
+/* priv_gss: the acceptor side of Negotiate and Kerberos, in the privileged
+ * part because the keytab and the NTLM hash file are root's. MIT's GSSAPI
+ * does the work: gss_accept_sec_context recognises SPNEGO, a bare Kerberos
+ * AP-REQ and bare NTLMSSP (gss-ntlmssp, NTLMv2 only) by their first bytes,
+ * which is exactly the set of framings WinRM clients send under
+ * "Negotiate". A finished context is exported to the network process,
+ * which seals and unseals messages with it; the long-term keys stay here.
+ * Contexts in the making are keyed by the network process's connection
+ * serial, so a leg sent on another connection finds nothing to continue. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "priv/priv_int.h"
+
+#define GSS_MESSAGE_MAX 512 /* a GSSAPI error text, for the log */
+#define NTLM_USERS_FILE "ntlm_users"
+#define CCACHE_DIR "ccache"
+
+struct gss_slot {
+	uint64_t conn;
+	uint64_t last_ms; /* 0: free */
+	gss_ctx_id_t ctx;
+};
+
+struct priv_gss {
+	struct gss_slot slots[PRIV_MAX_GSS_CONTEXTS];
+};
+
+static void slot_free(struct gss_slot *s)
+{
+	OM_uint32 minor;
+
+	if (s->ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&minor, &s->ctx, GSS_C_NO_BUFFER);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The slot of conn's handshake, or a new one: free, expired or the oldest. */
+static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
+{
+	uint64_t now = util_now_ms();
+	struct gss_slot *victim = NULL;
+
+	if (!p->gss && !(p->gss = calloc(1, sizeof(*p->gss))))
+		return NULL;
+	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++) {
+		struct gss_slot *s = &p->gss->slots[i];
+		if (s->last_ms && now - s->last_ms > PRIV_GSS_CONTEXT_TTL_MS)
+			slot_free(s);
+		if (s->last_ms && s->conn == conn) {
+			s->last_ms = now;
+			return s;
+		}
+		if (!victim || s->last_ms < victim->last_ms)
+			victim = s;
+	}
+	slot_free(victim);
+	victim->conn = conn;
+	victim->last_ms = now;
+	return victim;
+}
+
+/* GSSAPI's own words for a failure, major then minor, for the log. */
+static const char *gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		OM_uint32 code = pass ? minor : major, ctx = 0, m;
+		int type = pass ? GSS_C_MECH_CODE : GSS_C_GSS_CODE;
+		if (pass && !minor)
+			break;
+		for (int i = 0; i < 4; i++) {
+			gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+			if (GSS_ERROR(gss_display_status(&m, code, type, mech, &ctx, &text)))
+				break;
+			int n = snprintf(out + used, len - used, "%s%.*s", used ? "; " : "",
+					 (int)text.length, (const char *)text.value);
+			gss_release_buffer(&m, &text);
+			if (n > 0)
+				used += (size_t)n < len - used ? (size_t)n : len - used - 1;
+			if (!ctx)
+				break;
+		}
+	}
+	return out;
+}
+
+static int oid_is(gss_const_OID a, gss_const_OID b)
+{
+	return a && b && a->length == b->length && memcmp(a->elements, b->elements, a->length) == 0;
+}
+
+static const char *display(gss_name_t name, char *out, size_t len)
+{
+	OM_uint32 minor;
+	gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+
+	snprintf(out, len, "?");
+	if (gss_display_name(&minor, name, &text, NULL) == GSS_S_COMPLETE) {
+		snprintf(out, len, "%.*s", (int)text.length, (const char *)text.value);
+		gss_release_buffer(&minor, &text);
+	}
+	return out;
+}
+
+/* Is a service name "HTTP/host" (realm removed) one this service answers
+ * to: HTTP/ with this machine's name, or one of ServicePrincipalNames? */
+static int acceptable_target(const struct priv *p, const char *spn)
+{
+	char host[256], want[300];
+	const char *list = p->cfg.service.auth.service_principal_names;
+	size_t n = strcspn(spn, "@");
+
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = 0;
+		snprintf(want, sizeof(want), "HTTP/%s", host);
+		if (strlen(want) == n && strncasecmp(spn, want, n) == 0)
+			return 1;
+	}
+	for (const char *s = list ? list : ""; *s;) {
+		s += strspn(s, " ,\t");
+		size_t k = strcspn(s, ",");
+		size_t end = k;
+		while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		size_t klen = strcspn(s, "@");
+		if (klen > end)
+			klen = end;
+		if (klen && klen == n && strncasecmp(spn, s, n) == 0)
+			return 1;
+		s += k;
+	}
+	return 0;
+}
+
+/* The local account a client principal maps to: krb5's auth_to_local rules
+ * for Kerberos (alice@DEFAULT.REALM is alice), the user name for NTLM when
+ * the domain is this machine, "." or empty. 0 if it maps to none. */
+static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, char *out, size_t len)
+{
+	OM_uint32 minor;
+	gss_buffer_desc lname = GSS_C_EMPTY_BUFFER;
+	char shown[IPC_MAX_USER + 64];
+
+	if (gss_localname(&minor, src, mech, &lname) == GSS_S_COMPLETE) {
+		/* gss-ntlmssp counts the terminating NUL in the length. */
+		if (lname.length && ((const char *)lname.value)[lname.length - 1] == 0)
+			lname.length--;
+		int ok = lname.length > 0 && lname.length < len && !memchr(lname.value, 0, lname.length);
+		if (ok)
+			snprintf(out, len, "%.*s", (int)lname.length, (const char *)lname.value);
+		gss_release_buffer(&minor, &lname);
+		return ok;
+	}
+	if (oid_is(mech, gss_mech_krb5))
+		return 0;
+	display(src, shown, sizeof(shown));
+	const char *bs = strchr(shown, '\\');
+	if (bs && !p->cfg.service.auth.ntlm_winbind) {
+		char host[256];
+		size_t dlen = (size_t)(bs - shown);
+		int ours = dlen == 0 || (dlen == 1 && shown[0] == '.');
+		if (!ours && gethostname(host, sizeof(host)) == 0) {
+			host[sizeof(host) - 1] = 0;
+			ours = strcspn(host, ".") == dlen && strncasecmp(host, shown, dlen) == 0;
+		}
+		if (!ours)
+			return 0;
+		if ((size_t)snprintf(out, len, "%s", bs + 1) >= len)
+			return 0;
+	} else if ((size_t)snprintf(out, len, "%s", shown) >= len) {
+		return 0;
+	}
+	return out[0] != 0 && strcmp(out, "?") != 0;
+}
+
+/* Forwarded tickets go to DIR/ccache/krb5cc_UID, owned by the user and
+ * readable only by them; the directory is root's (0711), so nobody can
+ * plant a link there. Hosts started afterwards get KRB5CCNAME. */
+static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid, gid_t gid)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], ccname[PATH_MAX + 40], why[GSS_MESSAGE_MAX];
+	OM_uint32 major, minor;
+	gss_key_value_element_desc el = {"ccache", ccname};
+	gss_key_value_set_desc store = {1, &el};
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", p->config_dir, CCACHE_DIR) >= sizeof(dir))
+		return;
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST) {
+		log_warn("cannot create %s for forwarded tickets", dir);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/krb5cc_%u", dir, (unsigned)uid);
+	snprintf(ccname, sizeof(ccname), "FILE:%s", path);
+	major = gss_store_cred_into(&minor, deleg, GSS_C_INITIATE, GSS_C_NO_OID, 1, 1, &store, NULL,
+				    NULL);
+	if (GSS_ERROR(major)) {
+		log_warnx("cannot store forwarded tickets in %s: %s", path,
+			  gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
+		return;
+	}
+	if (chown(path, uid, gid) < 0 || chmod(path, 0600) < 0) {
+		log_warn("cannot give %s to uid %u", path, (unsigned)uid);
+		unlink(path);
+		return;
+	}
+	log_info("forwarded Kerberos tickets stored in %s", path);
+}
+
+const char *priv_gss_ccache(const struct priv *p, uid_t uid, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/krb5cc_%u", p->config_dir, CCACHE_DIR,
+			     (unsigned)uid) >= sizeof(path))
+		return NULL;
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != uid)
+		return NULL;
+	if ((size_t)snprintf(out, len, "FILE:%s", path) >= len)
+		return NULL;
+	return out;
+}
+
+void priv_gss_configure(struct priv *p)
+{
+	char path[PATH_MAX];
+	const char *keytab = p->cfg.service.auth.keytab;
+
+	/* gss-ntlmssp reads these; LM_COMPAT_LEVEL 5: NTLMv2 only, LM and
+	 * NTLMv1 responses refused. */
+	setenv("LM_COMPAT_LEVEL", "5", 1);
+	if (p->cfg.service.auth.ntlm_winbind) {
+		unsetenv("NTLM_USER_FILE");
+	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", p->config_dir, NTLM_USERS_FILE) <
+		   sizeof(path)) {
+		setenv("NTLM_USER_FILE", path, 1);
+	}
+	if (keytab && *keytab)
+		setenv("KRB5_KTNAME", keytab, 1);
+}
+
+static void answer(struct priv *p, uint32_t id, const struct ipc_auth_gss_result *r)
+{
+	struct buf body;
+
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if (ipc_auth_gss_result_encode(&body, r) == ERR_OK)
+		priv_net_send(p, IPC_AUTH_GSS_RESULT, id, &body, NULL, 0);
+	else
+		log_warnx("cannot encode a GSSAPI authentication result");
+	buf_clear(&body);
+}
+
+static const char *mech_name(gss_OID mech)
+{
+	return oid_is(mech, gss_mech_krb5) ? "Kerberos" : "NTLM";
+}
+
+/* The context is complete: decide who it is and whether they may come in. */
+static const char *established(struct priv *p, const struct ipc_auth_gss *m, struct gss_slot *s,
+			       gss_name_t src, gss_OID mech, OM_uint32 flags, gss_cred_id_t deleg,
+			       struct ipc_auth_gss_result *r, char name[IPC_MAX_USER + 1],
+			       char *who, size_t wholen)
+{
+	OM_uint32 minor;
+	gss_name_t target = GSS_C_NO_NAME;
+	char account[IPC_MAX_USER + 1], spn[300];
+	gss_buffer_desc exported = GSS_C_EMPTY_BUFFER;
+	const char *verdict;
+
+	display(src, who, wholen);
+	r->result.status = IPC_AUTH_BAD_CREDENTIALS;
+	if (m->kerberos_only && !oid_is(mech, gss_mech_krb5))
+		return "failure (the Kerberos scheme carried another mechanism)";
+	if (oid_is(mech, gss_mech_krb5)) {
+		int ok = gss_inquire_context(&minor, s->ctx, NULL, &target, NULL, NULL, NULL, NULL,
+					     NULL) == GSS_S_COMPLETE &&
+			 acceptable_target(p, display(target, spn, sizeof(spn)));
+		gss_release_name(&minor, &target);
+		if (!ok)
+			return "failure (a ticket for another service principal)";
+	}
+	if (p->cfg.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT && m->binding_len &&
+	    !(flags & GSS_C_CHANNEL_BOUND_FLAG))
+		return "failure (no channel binding, CbtHardeningLevel is Strict)";
+	if (!local_account(p, src, mech, account, sizeof(account)))
+		return "failure (the principal maps to no local account)";
+	verdict = priv_auth_admit(p, account, &r->result, name);
+	if (r->result.status != IPC_AUTH_OK)
+		return verdict;
+	if (GSS_ERROR(gss_export_sec_context(&minor, &s->ctx, &exported)) ||
+	    exported.length > IPC_MAX_GSS_CONTEXT || !(r->context = malloc(exported.length ? exported.length : 1))) {
+		gss_release_buffer(&minor, &exported);
+		OPENSSL_cleanse(r->result.token, sizeof(r->result.token));
+		r->result.status = IPC_AUTH_BUSY;
+		return "failure (cannot hand the context over)";
+	}
+	memcpy(r->context, exported.value, exported.length);
+	r->context_len = exported.length;
+	OPENSSL_cleanse(exported.value, exported.length);
+	gss_release_buffer(&minor, &exported);
+	if (deleg != GSS_C_NO_CREDENTIAL)
+		store_delegated(p, deleg, (uid_t)r->result.uid, (gid_t)-1);
+	return verdict;
+}
+
+void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
+{
+	struct ipc_auth_gss_result r;
+	struct gss_slot *s = slot_for(p, m->conn);
+	OM_uint32 major, minor, flags = 0;
+	gss_buffer_desc in = {m->token_len, m->token}, out = GSS_C_EMPTY_BUFFER;
+	struct gss_channel_bindings_struct cbs;
+	gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
+	gss_name_t src = GSS_C_NO_NAME;
+	gss_OID mech = GSS_C_NO_OID;
+	gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
+	char why[GSS_MESSAGE_MAX], who[IPC_MAX_USER + 64] = "-", name[IPC_MAX_USER + 1] = "";
+	char qpeer[LOG_QUOTE_MAX], qwho[LOG_QUOTE_MAX];
+	const char *verdict = NULL, *scheme = m->kerberos_only ? "Kerberos" : "Negotiate";
+
+	memset(&r, 0, sizeof(r));
+	r.result.status = IPC_AUTH_BUSY;
+	if (!s) {
+		answer(p, id, &r);
+		ipc_auth_gss_free(m);
+		return;
+	}
+	/* Relaxed checks a binding the client sent and accepts none; the
+	 * mechanisms compare only when the client put one in its token. */
+	if (m->binding_len && p->cfg.service.auth.cbt_hardening_level != CONFIG_CBT_NONE) {
+		memset(&cbs, 0, sizeof(cbs));
+		cbs.application_data.length = m->binding_len;
+		cbs.application_data.value = m->binding;
+		cb = &cbs;
+	}
+	major = gss_accept_sec_context(&minor, &s->ctx, GSS_C_NO_CREDENTIAL, &in, cb, &src, &mech,
+				       &out, &flags, NULL, &deleg);
+	if (out.length <= IPC_MAX_GSS_TOKEN && out.length) {
+		r.out_token = malloc(out.length);
+		if (r.out_token) {
+			memcpy(r.out_token, out.value, out.length);
+			r.out_token_len = out.length;
+		}
+	}
+	gss_release_buffer(&minor, &out);
+	if (GSS_ERROR(major)) {
+		r.result.status = IPC_AUTH_BAD_CREDENTIALS;
+		verdict = gss_why(major, minor, mech, why, sizeof(why));
+		log_info("authentication failure: from %s, scheme %s: %s",
+			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme, verdict);
+		slot_free(s);
+	} else if (major & GSS_S_CONTINUE_NEEDED) {
+		r.result.status = IPC_AUTH_CONTINUE;
+	} else {
+		verdict = established(p, m, s, src, mech, flags, deleg, &r, name, who, sizeof(who));
+		log_info("authentication %s: principal \"%s\" as user \"%s\" from %s, scheme %s (%s)",
+			 verdict, log_quote(qwho, sizeof(qwho), who, strlen(who)), name,
+			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme,
+			 mech_name(mech));
+		slot_free(s);
+	}
+	if (r.result.status != IPC_AUTH_OK && r.result.status != IPC_AUTH_CONTINUE) {
+		free(r.out_token);
+		r.out_token = NULL;
+		r.out_token_len = 0;
+	}
+	answer(p, id, &r);
+	gss_release_name(&minor, &src);
+	if (deleg != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &deleg);
+	r.result.user = NULL; /* name is on the stack */
+	ipc_auth_gss_result_free(&r);
+	ipc_auth_gss_free(m);
+}
+
+void priv_gss_stop(struct priv *p)
+{
+	if (!p->gss)
+		return;
+	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++)
+		if (p->gss->slots[i].last_ms)
+			slot_free(&p->gss->slots[i]);
+	free(p->gss);
+	p->gss = NULL;
+}
