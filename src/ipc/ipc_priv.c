@@ -173,7 +173,9 @@ static enum err get_blob(struct buf *in, uint8_t **out, size_t *len, size_t max)
 		return e;
 	if (*len > max)
 		return ERR_LIMIT;
-	if (*len && !(*out = malloc(*len)))
+	if (*len == 0)
+		return ERR_OK;
+	if (!(*out = malloc(*len)))
 		return ERR_NOMEM;
 	memcpy(*out, p, *len);
 	return ERR_OK;

@@ -226,8 +226,14 @@ static void conn_write_reply(struct conn *c, int status, const struct http1_head
 	}
 	buf_clear(&head);
 	buf_clear(&sealed);
-	if (done > 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_reply_written(c);
+	if (done > 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		/* Closing frees c, which the caller may still be using (the
+		 * read loop in conn_feed): leave that to the next loop turn. */
+		if (c->close_after_reply)
+			conn_arm_timer(c, 0);
+		else
+			conn_reply_written(c);
+	}
 }
 
 void net_reply(struct conn *c, int status, const struct buf *body)
@@ -481,6 +487,11 @@ static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	(void)fd, (void)what;
 
+	if (c->state == CONN_WRITING &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_reply_written(c);
+		return;
+	}
 	if (c->state == CONN_DRAINING) {
 		conn_free(c);
 		return;

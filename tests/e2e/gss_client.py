@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Client side of the Negotiate tests, run as its own process so that
+OpenSSL can be given a configuration with the legacy provider: the NTLM
+libraries of Debian 12 (ntlm_auth under requests_ntlm) need MD4, which
+OpenSSL 3 keeps there. Prints one JSON object.
+
+    gss_client.py pywinrm URL USER PASSWORD ENCRYPTION TRANSPORT COMMAND [ARGS...]
+    gss_client.py raw URL USER PASSWORD SCENARIO
+"""
+import base64
+import http.client
+import json
+import ssl
+import struct
+import sys
+import urllib.parse
+
+IDENTIFY = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            b'xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd">'
+            b'<s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>')
+SOAP = "application/soap+xml;charset=UTF-8"
+PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+SEALED = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % PROTOCOL
+
+
+def pywinrm(url, user, password, encryption, transport, argv):
+    import winrm
+    s = winrm.Session(url, auth=(user, password), transport=transport,
+                      message_encryption=encryption, server_cert_validation="ignore")
+    r = s.run_cmd(argv[0], argv[1:])
+    return {"status": r.status_code, "stdout_len": len(r.std_out),
+            "stdout_head": r.std_out[:200].decode("utf-8", "replace"),
+            "stdout_zero": r.std_out.count(b"\0") == len(r.std_out),
+            "stderr": r.std_err.decode("utf-8", "replace")}
+
+
+class Conn:
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        if u.scheme == "https":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.c = http.client.HTTPSConnection(u.hostname, u.port, timeout=20, context=ctx)
+        else:
+            self.c = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+        self.path = u.path
+
+    def post(self, body=b"", headers=None, ctype=SOAP):
+        h = {"Content-Type": ctype, "Connection": "Keep-Alive"}
+        h.update(headers or {})
+        self.c.request("POST", self.path, body=body, headers=h)
+        r = self.c.getresponse()
+        return r.status, r.getheaders(), r.read()
+
+
+def challenge_of(headers):
+    for k, v in headers:
+        if k.lower() == "www-authenticate" and v.lower().startswith("negotiate "):
+            return base64.b64decode(v.split(None, 1)[1])
+    return None
+
+
+def seal(ctx, plain):
+    msg = ctx.wrap(plain)  # 16-byte signature, then the sealed bytes
+    return (b"--Encrypted Boundary\r\n"
+            b"\tContent-Type: " + PROTOCOL.encode() + b"\r\n"
+            b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n"
+            b"--Encrypted Boundary\r\n"
+            b"\tContent-Type: application/octet-stream\r\n" % len(plain)
+            + struct.pack("<I", 16) + msg + b"--Encrypted Boundary--\r\n")
+
+
+def unseal(ctx, body):
+    start = body.index(b"application/octet-stream\r\n") + len(b"application/octet-stream\r\n")
+    siglen = struct.unpack("<I", body[start:start + 4])[0]
+    end = body.rindex(b"--Encrypted Boundary--\r\n")
+    return ctx.unwrap(body[start + 4:start + 4 + siglen] + body[start + 4 + siglen:end])
+
+
+def handshake(conn, user, password, compat=3):
+    from ntlm_auth.ntlm import NtlmContext
+    ctx = NtlmContext(user, password, domain="", ntlm_compatibility=compat)
+    t1 = ctx.step()
+    st, hdrs, _ = conn.post(b"", {"Authorization": "Negotiate " + base64.b64encode(t1).decode()})
+    ch = challenge_of(hdrs)
+    if st != 401 or ch is None:
+        return ctx, None, st
+    t3 = ctx.step(ch)
+    st, _, _ = conn.post(b"", {"Authorization": "Negotiate " + base64.b64encode(t3).decode()})
+    return ctx, t3, st
+
+
+def raw(url, user, password, scenario):
+    out = {}
+    c = Conn(url)
+    if scenario == "v1":
+        _, _, out["final"] = handshake(c, user, password, compat=1)
+    elif scenario == "wrong":
+        _, _, out["final"] = handshake(c, user, password + "x")
+    elif scenario == "garbage":
+        out["final"] = c.post(b"", {"Authorization": "Negotiate Z2FyYmFnZSB0b2tlbg=="})[0]
+    elif scenario == "truncated":
+        from ntlm_auth.ntlm import NtlmContext
+        t1 = NtlmContext(user, password, domain="").step()
+        out["final"] = c.post(b"", {"Authorization": "Negotiate " + base64.b64encode(t1[:12]).decode()})[0]
+    elif scenario == "sealed":
+        ctx, _, out["final"] = handshake(c, user, password)
+        st, hdrs, body = c.post(seal(ctx, IDENTIFY), ctype=SEALED)
+        out["status"] = st
+        out["content_type"] = dict((k.lower(), v) for k, v in hdrs).get("content-type", "")
+        out["reply"] = unseal(ctx, body).decode("utf-8", "replace")
+        # A second message: the sequence numbers must advance on both sides.
+        st, _, body = c.post(seal(ctx, IDENTIFY), ctype=SEALED)
+        out["second"] = st
+        out["second_reply_ok"] = b"IdentifyResponse" in unseal(ctx, body)
+    elif scenario == "unencrypted":
+        _, _, out["final"] = handshake(c, user, password)
+        out["status"] = c.post(IDENTIFY)[0]
+    elif scenario in ("tamper", "replay"):
+        ctx, _, out["final"] = handshake(c, user, password)
+        body = seal(ctx, IDENTIFY)
+        if scenario == "tamper":
+            i = body.index(b"--Encrypted Boundary--") - 5
+            bad = body[:i] + bytes([body[i] ^ 1]) + body[i + 1:]
+            out["status"] = c.post(bad, ctype=SEALED)[0]
+        else:
+            out["first"] = c.post(body, ctype=SEALED)[0]
+            out["status"] = c.post(body, ctype=SEALED)[0]
+    elif scenario == "reuse":
+        _, t3, out["final"] = handshake(c, user, password)
+        c2 = Conn(url)
+        out["status"] = c2.post(b"", {"Authorization": "Negotiate " + base64.b64encode(t3).decode()})[0]
+    # Whatever happened above, a new connection must still be served.
+    _, _, out["after"] = handshake(Conn(url), user, password)
+    return out
+
+
+def main():
+    if sys.argv[1] == "pywinrm":
+        url, user, password, enc, transport = sys.argv[2:7]
+        res = pywinrm(url, user, password, enc, transport, sys.argv[7:])
+    else:
+        res = raw(*sys.argv[2:6])
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

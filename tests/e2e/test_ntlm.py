@@ -1,0 +1,139 @@
+"""NTLM under Negotiate with real clients: Debian's pywinrm (requests_ntlm,
+ntlm_auth) over HTTP with message encryption and over HTTPS with channel
+binding, and the refusals, driven through ntlm_auth by gss_client.py. The
+service verifies with gss-ntlmssp against DIR/ntlm_users, written by
+`winrm user set`. Every refusal is logged and the service goes on serving
+(each scenario ends with a fresh, successful handshake)."""
+import json
+import os
+import subprocess
+
+import harness as h
+
+CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gss_client.py")
+OPENSSL_LEGACY = """openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+default = default_sect
+legacy = legacy_sect
+[default_sect]
+activate = 1
+[legacy_sect]
+activate = 1
+"""
+
+
+def ntlm_service(**settings):
+    svc = h.Service(settings, https=True, http=True)
+    for role in ("a", "out"):
+        u = h.user(role)
+        r = subprocess.run([h.client_path("winrm"), "user", "set", u.name, "-p:" + u.password,
+                            "--config-dir", svc.conf_dir], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        h.eq(r.returncode, 0, "winrm user set %s: %s" % (u.name, r.stderr.decode(errors="replace")))
+    return svc.start()
+
+
+def client(*args):
+    """Runs gss_client.py with OpenSSL's legacy provider (ntlm_auth's MD4)."""
+    conf = os.path.join(h.fixture().run_dir, "openssl-legacy.cnf")
+    if not os.path.exists(conf):
+        with open(conf, "w") as f:
+            f.write(OPENSSL_LEGACY)
+    env = dict(os.environ, OPENSSL_CONF=conf)
+    r = subprocess.run(["/usr/bin/python3", CLIENT] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env, timeout=120)
+    h.check(r.returncode == 0, "gss_client %s failed:\n%s" % (args[:1] + args[4:],
+                                                              r.stderr.decode(errors="replace")[-3000:]))
+    return json.loads(r.stdout.decode().strip().splitlines()[-1])
+
+
+def pywinrm(transport_url, encryption, *argv):
+    u = h.user("a")
+    return client("pywinrm", transport_url, u.name, u.password, encryption, "ntlm", *argv)
+
+
+def raw(svc, scenario):
+    u = h.user("a")
+    return client("raw", svc.url("HTTP"), u.name, u.password, scenario)
+
+
+def test_pywinrm_http_encrypted_always_and_auto():
+    svc = ntlm_service()
+    for enc in ("always", "auto"):
+        r = pywinrm(svc.url("HTTP"), enc, "id", "-un")
+        h.eq((r["status"], r["stdout_head"]), (0, h.user("a").name + "\n"), "id -un, encryption " + enc)
+    svc.wait_for_log(r"authentication success: principal .* as user \"%s\".*Negotiate \(NTLM\)"
+                     % h.user("a").name)
+
+
+def test_pywinrm_http_encrypted_10mb_output():
+    svc = ntlm_service()
+    r = pywinrm(svc.url("HTTP"), "always", "head", "-c", "10485760", "/dev/zero")
+    h.eq((r["status"], r["stdout_len"], r["stdout_zero"]), (0, 10485760, True), "10 MB through sealing")
+
+
+def test_pywinrm_https_with_channel_binding():
+    """requests_ntlm puts the tls-server-end-point binding in its
+    AUTHENTICATE message over HTTPS; CbtHardeningLevel Relaxed and Strict
+    both accept it, because it matches our certificate."""
+    for level in ("Relaxed", "Strict"):
+        svc = ntlm_service(**{"Service/Auth/CbtHardeningLevel": level})
+        for enc in ("auto", "always"):
+            r = pywinrm(svc.url("HTTPS"), enc, "echo", "tls")
+            h.eq((r["status"], r["stdout_head"]), (0, "tls\n"), "HTTPS, %s, encryption %s" % (level, enc))
+        svc.stop()
+
+
+def test_sealed_messages_read_by_ntlm_auth():
+    """A reply sealed by the service opens with ntlm_auth's own unwrap, in
+    sequence, and carries the request's protocol string."""
+    svc = ntlm_service()
+    r = raw(svc, "sealed")
+    h.eq((r["final"], r["status"], r["second"]), (200, 200, 200), "statuses")
+    h.check('protocol="application/HTTP-SPNEGO-session-encrypted"' in r["content_type"],
+            "reply content type %r" % r["content_type"])
+    h.check("IdentifyResponse" in r["reply"], "reply %r" % r["reply"][:200])
+    h.check(r["second_reply_ok"], "second sealed reply")
+
+
+def _refused(svc, scenario, field, status, log_pattern):
+    mark = svc.log_mark()
+    r = raw(svc, scenario)
+    h.eq(r[field], status, scenario)
+    h.eq(r["after"], 200, "a new connection after %s" % scenario)
+    svc.wait_for_log(log_pattern, since=mark)
+    h.check(svc.alive(), "winrmd died after %s" % scenario)
+
+
+def test_refusals_are_logged_and_service_goes_on():
+    svc = ntlm_service()
+    _refused(svc, "wrong", "final", 401, r"authentication failure: from 127\.0\.0\.1, scheme Negotiate")
+    # ntlm_auth with compatibility level 1 answers with an NTLMv1 response.
+    _refused(svc, "v1", "final", 401, r"authentication failure: from 127\.0\.0\.1, scheme Negotiate")
+    _refused(svc, "garbage", "final", 401, r"authentication failure: .*scheme Negotiate")
+    _refused(svc, "truncated", "final", 401, r"authentication failure: .*scheme Negotiate")
+    _refused(svc, "unencrypted", "status", 401, r"refused: not encrypted on an HTTP connection")
+    _refused(svc, "tamper", "status", 400, r"refused: the encrypted message does not verify")
+    _refused(svc, "replay", "status", 400, r"refused: the encrypted message does not verify")
+    # The AUTHENTICATE message of one connection, sent on another.
+    _refused(svc, "reuse", "status", 401, r"authentication failure: .*scheme Negotiate")
+
+
+def test_unmapped_and_outsider_refused():
+    svc = ntlm_service()
+    # An account with a hash but in no allowed group: authenticated, then
+    # denied (a SOAP fault, as Windows answers after authentication).
+    out = h.user("out")
+    mark = svc.log_mark()
+    # Every scenario ends with a full handshake ("after"); v1's own fails.
+    r = client("raw", svc.url("HTTP"), out.name, out.password, "v1")
+    h.eq(r["after"], 500, "outsider's handshake ends in a fault")
+    svc.wait_for_log(r"authentication not allowed .*as user \"%s\"" % out.name, since=mark)
+    # A user with no entry in ntlm_users: gss-ntlmssp knows no such account.
+    b = h.user("b")
+    mark = svc.log_mark()
+    r = client("raw", svc.url("HTTP"), b.name, b.password, "wrong")
+    h.eq(r["after"], 401, "no hash entry")
+    svc.wait_for_log(r"authentication failure: .*scheme Negotiate", since=mark)
