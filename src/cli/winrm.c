@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -86,11 +88,17 @@ static void usage(FILE *f)
 	       "  id[entify]                    ask a service who it is (-r:, default localhost)\n"
 	       "  quickconfig [-transport:https] [-quiet]\n"
 	       "                                set this machine up for remote management\n"
+	       "  user set NAME [-p:PASSWORD]   let local account NAME log on with NTLM\n"
+	       "                                (password prompted when omitted)\n"
+	       "  user delete NAME              take NAME's NTLM password away\n"
+	       "  user list                     the accounts that have one\n"
 	       "\n"
 	       "Without -r: get, set, create, delete and enumerate work on the local\n"
 	       "configuration (winrm/config...), DIR/" CONFIG_FILE ", DIR from --config-dir,\n"
 	       "else $WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR "; a running winrmd picks changes up.\n"
 	       "With -r: they are WS-Management requests to the host.\n"
+	       "user keeps NT password hashes, never passwords, in DIR/" CONFIG_NTLM_USERS "\n"
+	       "(root only), where the service's NTLM reads them.\n"
 	       "\n"
 	       "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
 	       "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS]; ADDR is *,\n"
@@ -391,6 +399,82 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 	return 0;
 }
 
+/* ---- winrm user: the NTLM hashes of local accounts ---- */
+
+static int user_error(const struct buf *msg, const char *fallback)
+{
+	if (buf_len(msg) == 0)
+		return complain("%s", fallback);
+	return complain("%.*s", (int)buf_len(msg), (const char *)buf_ptr(msg));
+}
+
+static int user_set(const char *dir, const char *name, const char *password, struct buf *msg)
+{
+	unsigned char hash[NTLM_HASH_LEN];
+	const struct passwd *pw;
+	enum err e;
+
+	/* gss-ntlmssp maps a verified name to the local account of that name. */
+	errno = 0;
+	if (!(pw = getpwnam(name)))
+		return complain("%s is not a local account%s%s", name, errno ? ": " : "",
+				errno ? strerror(errno) : "");
+	if (!password) {
+		if (!isatty(STDIN_FILENO))
+			return complain("no password: give -p:PASSWORD or run on a terminal");
+		if (!(password = cli_prompt_password(name)))
+			return complain("no password read");
+	}
+	if (!*password)
+		return complain("the password is empty");
+	if ((e = ntlm_nt_hash(password, hash)) == ERR_FORMAT)
+		return complain("the password is not valid UTF-8");
+	if (e != ERR_OK)
+		return complain("cannot compute the NT hash: %s (is OpenSSL's legacy provider, "
+				"which has MD4, installed?)",
+				err_str(e));
+	e = ntlm_users_set(dir, name, (uint32_t)pw->pw_uid, hash, time(NULL), msg);
+	memset(hash, 0, sizeof(hash));
+	return e == ERR_OK ? 0 : user_error(msg, err_str(e));
+}
+
+/* winrm user set|delete|list: pos[0] is "user". */
+static int user_main(const char *dir, const char *const *pos, size_t npos, const char *password)
+{
+	static const char usage_line[] =
+	    "usage: winrm user set NAME [-p:PASSWORD] | winrm user delete NAME | winrm user list";
+	const char *sub = npos > 1 ? pos[1] : "";
+	int is_list = strcasecmp(sub, "list") == 0;
+	int takes_name = strcasecmp(sub, "set") == 0 || strcasecmp(sub, "delete") == 0;
+	struct buf msg, out;
+	int rc;
+
+	if (geteuid() != 0)
+		return complain("winrm user must run as root: %s/%s is readable by root only", dir,
+				CONFIG_NTLM_USERS);
+	if (!(is_list && npos == 2) && !(takes_name && npos == 3))
+		return complain("%s", usage_line);
+	if (password && strcasecmp(sub, "set") != 0)
+		return complain("-p: goes with winrm user set only");
+	buf_init(&msg, MAX_MSG);
+	buf_init(&out, NTLM_MAX_FILE);
+	if (strcasecmp(sub, "set") == 0) {
+		rc = user_set(dir, pos[2], password, &msg);
+	} else if (strcasecmp(sub, "delete") == 0) {
+		enum err e = ntlm_users_delete(dir, pos[2], &msg);
+		rc = e == ERR_OK ? 0 : user_error(&msg, err_str(e));
+	} else {
+		enum err e = ntlm_users_list(dir, &out, &msg);
+		rc = e == ERR_OK ? 0 : user_error(&msg, err_str(e));
+		if (rc == 0 && (fwrite(buf_ptr(&out), 1, buf_len(&out), stdout) != buf_len(&out) ||
+				fflush(stdout) != 0))
+			rc = complain("cannot write the output: %s", strerror(errno));
+	}
+	buf_clear(&msg);
+	buf_clear(&out);
+	return rc;
+}
+
 /* winrm OPERATION [ACTION] URI [@{...}] against a service. */
 static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npos, struct remote *r)
 {
@@ -545,6 +629,18 @@ int main(int argc, char **argv)
 		usage(help ? stdout : stderr);
 		return help ? 0 : 1;
 	}
+	if (!cmd.dir) {
+		cmd.dir = getenv("WINRM_CONFIG_DIR");
+		if (!cmd.dir || !*cmd.dir)
+			cmd.dir = DEFAULT_CONFIG_DIR;
+	}
+	/* Not a WS-Management operation: only -p: of the switches applies. */
+	if (strcasecmp(pos[0], "user") == 0) {
+		if (is_remote || remote.session.user || remote.session.auth || remote.session.flags ||
+		    remote.session.timeout_ms || remote.file || cmd.https || cmd.quiet)
+			return complain("winrm user works on this machine and takes only -p:PASSWORD");
+		return user_main(cmd.dir, pos, npos, remote.session.password);
+	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !found; i++) {
 		if (strcasecmp(pos[0], verbs[i].name) == 0) {
 			cmd.verb = verbs[i].verb;
@@ -556,11 +652,6 @@ int main(int argc, char **argv)
 	if (cmd.verb == V_HELP) {
 		usage(stdout);
 		return 0;
-	}
-	if (!cmd.dir) {
-		cmd.dir = getenv("WINRM_CONFIG_DIR");
-		if (!cmd.dir || !*cmd.dir)
-			cmd.dir = DEFAULT_CONFIG_DIR;
 	}
 	if (cmd.verb == V_QUICKCONFIG)
 		return is_remote ? complain("quickconfig works on this machine only (no -r:)")

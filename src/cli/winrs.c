@@ -40,7 +40,8 @@ static const char usage_text[] =
 	"  -u[sername]:USER      explicit user name\n"
 	"  -p[assword]:PASSWORD  password (prompted for without echo when -u is given alone)\n"
 	"  -a[uthentication]:SCHEME  Basic, Digest, Negotiate, Kerberos, Certificate or CredSSP\n"
-	"  -un[encrypted]        no message encryption (Basic or Digest over HTTP)\n"
+	"  -un[encrypted]        no message encryption over HTTP (needs AllowUnencrypted)\n"
+	"  -ad, -allowdelegation forward the Kerberos ticket-granting ticket (Kerberos, Negotiate)\n"
 	"  -[use]ssl             HTTPS, on the default HTTPS port when none is given\n"
 	"  -skipCAcheck          do not check that a trusted CA issued the server certificate\n"
 	"  -skipCNcheck          do not check the server certificate's name against the host\n"
@@ -223,6 +224,9 @@ int main(int argc, char **argv)
 			opts.auth = (enum winrm_auth)scheme;
 		} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
 			opts.flags |= WINRM_FLAG_NO_ENCRYPTION;
+		} else if ((cli_switch(a, "ad", "ad", &v) || cli_switch(a, "allowdelegation", "allowdelegation", &v)) &&
+			   !v) {
+			opts.flags |= WINRM_FLAG_ALLOW_DELEGATION;
 		} else if ((cli_switch(a, "ssl", "ssl", &v) || cli_switch(a, "usessl", "usessl", &v)) && !v) {
 			opts.flags |= WINRM_FLAG_USE_SSL;
 		} else if (cli_switch(a, "skipCAcheck", "skipCAcheck", &v) && !v) {

@@ -6,12 +6,14 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include <gssapi/gssapi.h>
 #include <openssl/ssl.h>
 
 #include "client/winrm.h"
 #include "common/buf.h"
 #include "config/config.h"
 #include "http/http1.h"
+#include "msgenc/msgenc.h"
 #include "wsman/wsman.h"
 
 #define CLIENT_MAX_ENVELOPE 153600    /* w:MaxEnvelopeSize we ask for, as Windows' client */
@@ -24,6 +26,13 @@ struct digest_state {
 	int sha256;     /* algorithm=SHA-256 (else MD5) */
 	int qop_auth;   /* the server offered qop="auth" */
 	uint32_t nc;    /* nonce count */
+};
+
+/* The GSSAPI mechanism behind Negotiate or Kerberos. */
+enum client_mech {
+	CLIENT_MECH_SPNEGO,      /* Negotiate: Kerberos if it can, else NTLM */
+	CLIENT_MECH_SPNEGO_NTLM, /* Negotiate with a password and no Kerberos to use it with */
+	CLIENT_MECH_KERBEROS,    /* the Kerberos scheme: krb5 alone */
 };
 
 struct winrm_session {
@@ -52,6 +61,12 @@ struct winrm_session {
 	uint8_t rbuf[65536];
 	size_t rstart, rend; /* bytes of rbuf read but not yet parsed */
 	struct digest_state digest;
+	/* Negotiate and Kerberos: the context authenticates the connection */
+	enum client_mech mech;
+	int seal;              /* messages are encrypted (HTTP without -unencrypted) */
+	gss_cred_id_t gss_cred;
+	gss_ctx_id_t gss_ctx;
+	int gss_ready;         /* this connection's context is complete */
 	/* the last error */
 	char err[1200];
 	uint32_t fault_code;
@@ -101,6 +116,26 @@ enum err digest_authorization_cnonce(struct digest_state *d, const char *user, c
 				     const char *method, const char *uri, const char *cnonce,
 				     struct buf *out);
 void digest_clear(struct digest_state *d);
+
+/* The token after scheme in one WWW-Authenticate value: NULL if the value
+ * is another scheme's, "" if it offers the scheme without a token. */
+const char *client_scheme_token(const char *challenge, const char *scheme);
+/* Windows' default scheme: Kerberos when Kerberos is possible (this host
+ * is in a realm, the target is a name other than localhost) and no
+ * explicit credentials are given, else Negotiate. */
+enum winrm_auth client_default_auth(int explicit_credentials, int kerberos_possible);
+enum client_mech client_gss_mech(enum winrm_auth auth, int explicit_credentials, int kerberos_possible);
+/* A new context: its first token as an Authorization value in authz. */
+enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz);
+/* The server's next token (base64); the answer, if any, into authz (else
+ * it is left empty); *complete once the context is established. */
+enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64, struct buf *authz,
+				  int *complete);
+/* A request body sealed for the wire, and a reply opened in place (a
+ * plaintext reply with a body is refused). */
+enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *plain, struct buf *out);
+enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response *resp);
+void client_gss_clear(struct winrm_session *s);
 
 /* The header every request starts with. */
 void client_header(const struct winrm_session *s, struct wsman_client_header *h);

@@ -35,6 +35,8 @@ void client_disconnect(struct winrm_session *s)
 		close(s->fd);
 	s->fd = -1;
 	s->rstart = s->rend = 0;
+	/* Negotiate and Kerberos authenticate the connection, not requests. */
+	s->gss_ready = 0;
 }
 
 /* ---- TCP ---- */
@@ -346,6 +348,12 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 								&used, resp);
 		s->rstart += used;
 		if (e == ERR_OK) {
+			/* Every reply on a sealed connection is opened here, so the
+			 * server-to-client sequence never skips one. */
+			if (s->gss_ready && s->seal && (*r = client_gss_open(s, *resp)) != WINRM_OK) {
+				client_disconnect(s);
+				return EX_FAILED;
+			}
 			if (!(*resp)->keep_alive)
 				client_disconnect(s);
 			return EX_OK;
@@ -464,18 +472,27 @@ static enum winrm_result http_status(struct winrm_session *s, int status)
 	}
 }
 
-/* The whole request for envelope, with the credentials, in s->req. */
+/* The whole request for envelope, with the credentials, in s->req; on a
+ * connection authenticated by Negotiate or Kerberos, without them and
+ * sealed (over HTTP). */
 static enum winrm_result build_request(struct winrm_session *s, const struct buf *envelope, int identify)
 {
-	struct buf authz;
+	struct buf authz, sealed;
 	struct http1_header hdrs[3];
 	size_t nh = 0;
-	enum winrm_result r;
+	enum winrm_result r = WINRM_OK;
 	enum err e;
+	int seal = s->gss_ready && s->seal;
 
 	buf_init(&authz, 8192);
-	if ((r = authorization(s, identify, &authz)) != WINRM_OK) {
+	buf_init(&sealed, CLIENT_MAX_ENVELOPE * 4);
+	if (!s->gss_ready)
+		r = authorization(s, identify, &authz);
+	if (r == WINRM_OK && seal)
+		r = client_gss_seal(s, envelope, &sealed);
+	if (r != WINRM_OK) {
 		buf_clear(&authz);
+		buf_clear(&sealed);
 		return r;
 	}
 	buf_terminate(&authz);
@@ -485,10 +502,108 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	if (identify && (!s->user || s->auth == WINRM_AUTH_NONE))
 		hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
 	buf_reset(&s->req);
-	e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh, CONTENT_TYPE_SOAP,
-				buf_ptr(envelope), buf_len(envelope));
+	if (seal)
+		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
+					msgenc_content_type(s->mech == CLIENT_MECH_KERBEROS ? MSGENC_KERBEROS
+											    : MSGENC_SPNEGO),
+					buf_ptr(&sealed), buf_len(&sealed));
+	else
+		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh, CONTENT_TYPE_SOAP,
+					buf_ptr(envelope), buf_len(envelope));
 	buf_clear(&authz);
+	buf_clear(&sealed);
 	return e == ERR_OK ? WINRM_OK : client_fail(s, WINRM_E_USAGE, "the request is too large to send");
+}
+
+static int uses_gss(const struct winrm_session *s, int identify)
+{
+	return (s->auth == WINRM_AUTH_NEGOTIATE || s->auth == WINRM_AUTH_KERBEROS) && !(identify && !s->user);
+}
+
+/* The most legs of a handshake: SPNEGO with NTLM takes three. */
+#define MAX_AUTH_LEGS 6
+
+/* Authenticates the open connection with Negotiate or Kerberos, as Windows
+ * does: the tokens travel on empty POSTs (so no message is sent, or sent
+ * twice, in the clear), 401 with a token means another leg on the same
+ * connection, and the final 200 carries the server's last token, which
+ * must complete the context (mutual authentication). */
+static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r)
+{
+	const char *scheme = s->auth == WINRM_AUTH_KERBEROS ? "Kerberos" : "Negotiate";
+	struct buf authz;
+	int complete = 0;
+	enum exchange x = EX_FAILED;
+
+	buf_init(&authz, HTTP1_MAX_CHALLENGE_BYTES);
+	if ((*r = client_gss_begin(s, &authz)) != WINRM_OK)
+		goto out;
+	for (int leg = 0; leg < MAX_AUTH_LEGS; leg++) {
+		struct http1_header hdrs[] = {{"User-Agent", USER_AGENT},
+					      {"Authorization", (const char *)buf_ptr(&authz)}};
+		struct http1_response *resp;
+		const char *token = NULL;
+
+		buf_reset(&s->req);
+		if (http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, 2, CONTENT_TYPE_SOAP, "",
+					0) != ERR_OK) {
+			*r = client_fail(s, WINRM_E_AUTH, "the %s token does not fit in a request", scheme);
+			goto out;
+		}
+		if ((x = write_request(s, &s->req, r)) != EX_OK || (x = read_response(s, &resp, r)) != EX_OK)
+			goto out;
+		x = EX_FAILED;
+		for (const char *c = http1_response_challenge(resp, NULL); c && !token;
+		     c = http1_response_challenge(resp, c))
+			if ((token = client_scheme_token(c, scheme)) && !*token)
+				token = NULL;
+		if (resp->status == 401 && (!token || complete)) {
+			*r = refused(s, resp);
+			goto out;
+		}
+		if (resp->status != 401 && (resp->status < 200 || resp->status > 299)) {
+			*r = http_status(s, resp->status);
+			goto out;
+		}
+		if (token && (*r = client_gss_step(s, token, &authz, &complete)) != WINRM_OK)
+			goto out;
+		if (resp->status == 401) {
+			if (buf_len(&authz) == 0) {
+				*r = client_fail(s, WINRM_E_AUTH, "%s asked for another %s leg, but GSSAPI has no token to send",
+						 s->host_header, scheme);
+				goto out;
+			}
+			if (s->fd < 0) {
+				*r = client_fail(s, WINRM_E_AUTH,
+						 "%s closed the connection in the middle of %s authentication",
+						 s->host_header, scheme);
+				goto out;
+			}
+			continue;
+		}
+		if (!complete) {
+			*r = client_fail(s, WINRM_E_AUTH,
+					 "%s accepted the %s authentication but did not prove its own identity "
+					 "(no final token): refused, as it could be an impostor",
+					 s->host_header, scheme);
+			goto out;
+		}
+		if (s->fd < 0) {
+			*r = client_fail(s, WINRM_E_AUTH,
+					 "%s closed the connection right after %s authentication, which binds to "
+					 "the connection",
+					 s->host_header, scheme);
+			goto out;
+		}
+		s->gss_ready = 1;
+		x = EX_OK;
+		goto out;
+	}
+	*r = client_fail(s, WINRM_E_AUTH, "%s did not finish %s authentication in %d legs", s->host_header, scheme,
+			 MAX_AUTH_LEGS);
+out:
+	buf_clear(&authz);
+	return x;
 }
 
 /* A request sent ahead whose reply nobody asked for: read and dropped
@@ -512,21 +627,29 @@ static void drop_ahead(struct winrm_session *s)
 static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify, int ahead,
 			      struct http1_response **resp)
 {
-	int digest_tries = 0, reconnects = 0;
+	int digest_tries = 0, reconnects = 0, reauthentications = 0, gss = uses_gss(s, identify);
 
+	/* An unauthenticated Identify does not go on a sealed connection. */
+	if (!gss && s->gss_ready && !ahead)
+		client_disconnect(s);
 	for (int attempt = 0; attempt < 5; attempt++) {
 		enum winrm_result r;
-		enum exchange x;
-		int fresh = s->fd < 0;
+		enum exchange x = EX_OK;
+		int fresh = s->fd < 0, was_ready = s->gss_ready;
 
 		if (ahead) {
 			fresh = 0;
 			ahead = 0;
 			x = read_response(s, resp, &r);
 		} else {
-			if ((r = connect_session(s)) != WINRM_OK || (r = build_request(s, envelope, identify)) != WINRM_OK)
+			if ((r = connect_session(s)) != WINRM_OK)
 				return r;
-			x = write_request(s, &s->req, &r);
+			if (gss && !s->gss_ready)
+				x = gss_handshake(s, &r);
+			if (x == EX_OK && (r = build_request(s, envelope, identify)) != WINRM_OK)
+				return r;
+			if (x == EX_OK)
+				x = write_request(s, &s->req, &r);
 			if (x == EX_OK)
 				x = read_response(s, resp, &r);
 		}
@@ -544,6 +667,12 @@ static enum winrm_result post(struct winrm_session *s, const struct buf *envelop
 		}
 		if ((*resp)->status != 401)
 			return WINRM_OK;
+		/* The server forgot the connection's context (it restarted, or
+		 * the connection was another's): once more from scratch. */
+		if (gss && was_ready && reauthentications++ == 0) {
+			client_disconnect(s);
+			continue;
+		}
 		const char *ch;
 		int stale = 0;
 		if (s->auth == WINRM_AUTH_DIGEST && (ch = challenge_for(*resp, "Digest")) &&
@@ -558,7 +687,7 @@ int client_send_ahead(struct winrm_session *s, const struct buf *envelope)
 {
 	enum winrm_result r;
 
-	if (s->fd < 0 || s->ahead || build_request(s, envelope, 0) != WINRM_OK)
+	if (s->fd < 0 || s->ahead || (uses_gss(s, 0) && !s->gss_ready) || build_request(s, envelope, 0) != WINRM_OK)
 		return 0;
 	if (write_request(s, &s->req, &r) != EX_OK)
 		return 0;

@@ -217,7 +217,7 @@ static int auth_enabled(const struct config_auth_client *a, enum winrm_auth sche
 	}
 }
 
-static enum winrm_result check_rules(struct winrm_session *s, const struct config *c)
+static enum winrm_result check_rules(struct winrm_session *s, const struct config *c, int kerberos_possible)
 {
 	const char *name = winrm_auth_name(s->auth);
 
@@ -231,8 +231,10 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 				   "client configuration and try again: winrm set winrm/config/client/auth "
 				   "@{%s=\"true\"}",
 				   name, name);
-	if ((s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST || s->auth == WINRM_AUTH_NEGOTIATE ||
-	     s->auth == WINRM_AUTH_CREDSSP) &&
+	/* Negotiate without a password is Kerberos from the credential cache,
+	 * which needs a realm and a name to ask a ticket for. */
+	if ((s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST || s->auth == WINRM_AUTH_CREDSSP ||
+	     (s->auth == WINRM_AUTH_NEGOTIATE && !kerberos_possible)) &&
 	    (!s->user || !*s->user || !s->password))
 		return client_fail(s, WINRM_E_POLICY,
 				   "%s authentication needs explicit credentials: give a user name and "
@@ -268,10 +270,21 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 				   "Kerberos cannot be used with an IP address (%s): give the host's name, "
 				   "or use another scheme (-a:Negotiate with explicit credentials)",
 				   s->host);
-	if (s->auth != WINRM_AUTH_BASIC && s->auth != WINRM_AUTH_DIGEST)
+	if (s->auth == WINRM_AUTH_KERBEROS && s->user && !s->password)
+		return client_fail(s, WINRM_E_POLICY,
+				   "Kerberos with a user name needs the password too (-p:PASSWORD), or leave "
+				   "out -u to use the ticket from kinit");
+	if ((s->flags & WINRM_FLAG_ALLOW_DELEGATION) && s->auth != WINRM_AUTH_KERBEROS &&
+	    s->auth != WINRM_AUTH_NEGOTIATE)
+		return client_fail(s, WINRM_E_USAGE,
+				   "-allowdelegation forwards a Kerberos ticket: it needs -a:Kerberos or "
+				   "-a:Negotiate, not %s",
+				   name);
+	if (s->auth != WINRM_AUTH_BASIC && s->auth != WINRM_AUTH_DIGEST && s->auth != WINRM_AUTH_NEGOTIATE &&
+	    s->auth != WINRM_AUTH_KERBEROS)
 		return client_fail(s, WINRM_E_NOT_SUPPORTED,
 				   "%s authentication is not supported by this version of libwinrm yet: "
-				   "use -a:Basic (over HTTPS, -usessl) or -a:Digest",
+				   "use -a:Negotiate, -a:Kerberos, -a:Basic (over HTTPS, -usessl) or -a:Digest",
 				   name);
 	return WINRM_OK;
 }
@@ -312,11 +325,14 @@ enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_
 	if ((r = parse_target(s, o->target, &c)) != WINRM_OK)
 		goto done;
 	s->auth = o->auth;
+	/* Negotiate picks Kerberos only for a name in a realm: an address or
+	 * localhost has no service principal to ask a ticket for. */
+	int kerberos_possible = !s->host_is_ip && !s->host_is_local && in_kerberos_realm();
 	if (s->auth == WINRM_AUTH_DEFAULT)
-		s->auth = !s->user && in_kerberos_realm() && !s->host_is_ip && !s->host_is_local
-				  ? WINRM_AUTH_KERBEROS
-				  : WINRM_AUTH_NEGOTIATE;
-	r = check_rules(s, &c);
+		s->auth = client_default_auth(s->user != NULL, kerberos_possible);
+	s->mech = client_gss_mech(s->auth, s->user != NULL, kerberos_possible);
+	s->seal = !s->https && !(s->flags & WINRM_FLAG_NO_ENCRYPTION);
+	r = check_rules(s, &c, kerberos_possible);
 done:
 	config_free(&c);
 out:
@@ -339,6 +355,7 @@ void winrm_session_free(struct winrm_session *s)
 	if (!s)
 		return;
 	client_disconnect(s);
+	client_gss_clear(s);
 	if (s->ctx)
 		SSL_CTX_free(s->ctx);
 	http1_response_parser_free(s->parser);

@@ -7,7 +7,8 @@
  * sends stdin on another).
  *
  * The client-side rules of Windows are enforced here, so every tool gets
- * them: explicit credentials for Basic, Digest and Negotiate; TrustedHosts
+ * them: explicit credentials for Basic and Digest, and for Negotiate
+ * unless Kerberos can serve (a realm, a host name); TrustedHosts
  * for targets reached without HTTPS (Kerberos excepted); Basic and Digest
  * over HTTP only with WINRM_FLAG_NO_ENCRYPTION and the client's
  * AllowUnencrypted; the client's Auth settings. The client settings come
@@ -56,6 +57,7 @@ enum winrm_auth {
 #define WINRM_FLAG_SKIP_CA_CHECK 0x2 /* -skipCAcheck */
 #define WINRM_FLAG_SKIP_CN_CHECK 0x4 /* -skipCNcheck */
 #define WINRM_FLAG_USE_SSL 0x8       /* -usessl: a bare host name means HTTPS on 5986 */
+#define WINRM_FLAG_ALLOW_DELEGATION 0x10 /* -ad: forward the Kerberos ticket-granting ticket */
 
 struct winrm_options {
 	/* "host", "host:port", "http://host:port/wsman", "https://...";
@@ -72,7 +74,12 @@ struct winrm_options {
 
 struct winrm_session;
 
-/* Checks the options against the client rules and resolves the default
+/* Negotiate and Kerberos go through GSSAPI: the caller's credential cache
+ * unless user and password are given; the connection is authenticated
+ * once (on an empty POST, with mutual authentication) and over HTTP every
+ * message is then encrypted (MS-WSMV 2.2.9.1).
+ *
+ * Checks the options against the client rules and resolves the default
  * scheme (Kerberos when this host is in a Kerberos realm and the target is
  * neither localhost nor an IP address, else Negotiate; Negotiate whenever
  * explicit credentials are given). Connects nothing yet. On error *out is

@@ -25,7 +25,6 @@
 #include "priv/priv_int.h"
 
 #define GSS_MESSAGE_MAX 512 /* a GSSAPI error text, for the log */
-#define NTLM_USERS_FILE "ntlm_users"
 #define CCACHE_DIR "ccache"
 
 struct gss_slot {
@@ -246,7 +245,7 @@ void priv_gss_configure(struct priv *p)
 	setenv("LM_COMPAT_LEVEL", "5", 1);
 	if (p->cfg.service.auth.ntlm_winbind) {
 		unsetenv("NTLM_USER_FILE");
-	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", p->config_dir, NTLM_USERS_FILE) <
+	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", p->config_dir, CONFIG_NTLM_USERS) <
 		   sizeof(path)) {
 		setenv("NTLM_USER_FILE", path, 1);
 	}

@@ -460,11 +460,14 @@ _SERVICES = []
 
 class Service:
     """One winrmd. settings: {"Path/Name": value} added to (or, with None,
-    removed from) the defaults: Basic on, the run's groups, and the listeners."""
+    removed from) the defaults: Basic on, the run's groups, and the listeners.
+    env: variables for the winrmd process over this one's environment
+    (KRB5_CONFIG, KRB5_KTNAME of a krb.Realm, say)."""
 
-    def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None):
+    def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None):
         fx = fixture()
         self.fx = fx
+        self.env = dict(env or {})
         self.dir = tempfile.mkdtemp(prefix=(name or "svc") + "-", dir=fx.run_dir)
         os.chmod(self.dir, 0o755)
         self.conf_dir = os.path.join(self.dir, "conf")
@@ -534,7 +537,7 @@ class Service:
             argv.append("--debug")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     cwd=self.dir)
+                                     cwd=self.dir, env=dict(os.environ, **self.env))
         log.close()
         _SERVICES.append(self)
         run_dir = self.fx.run_dir

@@ -191,8 +191,6 @@ static void test_policy(void)
 	static const char *const refused[] = {
 	    "Digest username=\"bob\", realm=\"WSMAN\", nonce=\"abc\", uri=\"/wsman\", "
 	    "response=\"0\"",
-	    "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
-	    "Kerberos YIIB",
 	    "NTLM TlRMTVNTUAABAAAA",
 	    "CredSSP FgMBAA==",
 	};
@@ -203,6 +201,17 @@ static void test_policy(void)
 			 refused[i]);
 		CHECK(name, r == AUTH_REFUSED && !id.valid && !v.user);
 	}
+
+	/* Negotiate and Kerberos legs go to the privileged part, when enabled. */
+	r = auth_evaluate(&all, 0, "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
+			  "192.0.2.7", &id, &v);
+	CHECK("Negotiate leg, also on HTTP", r == AUTH_GSS && !id.valid && !v.user);
+	r = auth_evaluate(&all, 1, "Kerberos YIIB", "192.0.2.7", &id, &v);
+	CHECK("Kerberos leg", r == AUTH_GSS);
+	r = auth_evaluate(&off, 1, "Kerberos YIIB", "192.0.2.7", &id, &v);
+	CHECK("Kerberos refused when disabled", r == AUTH_REFUSED);
+	r = auth_evaluate(&all, 1, "Negotiate", "192.0.2.7", &id, &v);
+	CHECK("Negotiate without a token refused", r == AUTH_REFUSED);
 
 	r = auth_evaluate(&all, 1, "", "192.0.2.7", &id, &v);
 	CHECK("empty Authorization is anonymous", r == AUTH_ANONYMOUS && !id.valid);

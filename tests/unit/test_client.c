@@ -1,6 +1,7 @@
 /* test_client: the client library's parsers of network input and its
  * request writers: the HTTP/1.1 response parser and request writer
- * (http/http1_client.c), Digest (client/digest.c, RFC 7616 3.9.1), and
+ * (http/http1_client.c), Digest (client/digest.c, RFC 7616 3.9.1), the
+ * choices and header parsing of Negotiate and Kerberos (client/gss.c), and
  * the WS-Man client (wsman/client.c), whose requests must read back
  * through the service's own decoders and whose reply readers must read
  * the service's own replies and Windows' (winrm-protocol.md 4 and 7). */
@@ -1611,6 +1612,70 @@ static void test_windows_replies(void)
 	wsman_request_free(&resp);
 }
 
+/* ---- Negotiate and Kerberos (client/gss.c) ---- */
+
+/* A Windows challenge leg and final 200 (winrm-protocol.md 8.2, 8.4). */
+static const char negotiate_401[] = "HTTP/1.1 401 \r\n"
+				    "WWW-Authenticate: Negotiate oYIBCTCCAQWgAwoBAaEMBgorBgEEAYI3AgIK\r\n"
+				    "Server: Microsoft-HTTPAPI/2.0\r\n"
+				    "Content-Length: 0\r\n"
+				    "\r\n";
+static const char kerberos_200[] = "HTTP/1.1 200 \r\n"
+				   "WWW-Authenticate: Kerberos  YIGZBgkqhkiG9xIBAgICAG+BiTCBhqADAgEF \r\n"
+				   "Content-Length: 0\r\n"
+				   "\r\n";
+
+static void test_gss_pure(void)
+{
+	struct http1_response_parser *p = http1_response_parser_new(1 << 16);
+	struct http1_response *resp = NULL;
+	size_t used;
+	const char *c;
+
+	CHECK("scheme token: the token after the scheme",
+	      STREQ(client_scheme_token("Negotiate oYIBCTCC", "Negotiate"), "oYIBCTCC"));
+	CHECK("scheme token: case-insensitive scheme",
+	      STREQ(client_scheme_token("negotiate TlRMTVNTUAACAAAA", "Negotiate"), "TlRMTVNTUAACAAAA"));
+	CHECK("scheme token: bare offer is empty", STREQ(client_scheme_token("Negotiate", "Negotiate"), ""));
+	CHECK("scheme token: bare offer with blanks is empty",
+	      STREQ(client_scheme_token("Kerberos \t", "Kerberos"), ""));
+	CHECK("scheme token: another scheme is NULL",
+	      client_scheme_token("Basic realm=\"WSMAN\"", "Negotiate") == NULL);
+	CHECK("scheme token: a longer scheme name is not ours",
+	      client_scheme_token("NegotiateX abc", "Negotiate") == NULL);
+	CHECK("scheme token: NTLM is not Negotiate", client_scheme_token("NTLM TlRMTVNT", "Negotiate") == NULL);
+	CHECK("scheme token: a folded list offers without a token",
+	      STREQ(client_scheme_token("Negotiate, Basic realm=\"WSMAN\"", "Negotiate"), ""));
+	CHECK("scheme token: NULL challenge", client_scheme_token(NULL, "Negotiate") == NULL);
+
+	CHECK("a 401 leg parses", p && feed(p, S(negotiate_401), &used, &resp) == ERR_OK && resp->status == 401);
+	c = resp ? http1_response_challenge(resp, NULL) : NULL;
+	CHECK("its challenge carries the SPNEGO token",
+	      STREQ(client_scheme_token(c, "Negotiate"), "oYIBCTCCAQWgAwoBAaEMBgorBgEEAYI3AgIK"));
+	http1_response_parser_next(p);
+	resp = NULL;
+	CHECK("a Kerberos 200 parses", p && feed(p, S(kerberos_200), &used, &resp) == ERR_OK && resp->status == 200);
+	c = resp ? http1_response_challenge(resp, NULL) : NULL;
+	CHECK("its AP-REP token, blanks around it dropped",
+	      c && strncmp(client_scheme_token(c, "Kerberos"), "YIGZBgkqhkiG9xIBAgICAG+BiTCBhqADAgEF", 36) == 0 &&
+		      client_scheme_token(c, "Negotiate") == NULL);
+	http1_response_parser_free(p);
+
+	CHECK("default scheme: Kerberos in a realm without credentials",
+	      client_default_auth(0, 1) == WINRM_AUTH_KERBEROS);
+	CHECK("default scheme: Negotiate with credentials", client_default_auth(1, 1) == WINRM_AUTH_NEGOTIATE);
+	CHECK("default scheme: Negotiate without Kerberos", client_default_auth(0, 0) == WINRM_AUTH_NEGOTIATE);
+	CHECK("mech: Kerberos scheme is krb5 alone",
+	      client_gss_mech(WINRM_AUTH_KERBEROS, 1, 0) == CLIENT_MECH_KERBEROS &&
+		      client_gss_mech(WINRM_AUTH_KERBEROS, 0, 1) == CLIENT_MECH_KERBEROS);
+	CHECK("mech: Negotiate from the credential cache is SPNEGO",
+	      client_gss_mech(WINRM_AUTH_NEGOTIATE, 0, 1) == CLIENT_MECH_SPNEGO);
+	CHECK("mech: Negotiate with a password in a realm is SPNEGO (Kerberos first)",
+	      client_gss_mech(WINRM_AUTH_NEGOTIATE, 1, 1) == CLIENT_MECH_SPNEGO);
+	CHECK("mech: Negotiate with a password and no Kerberos is NTLM in SPNEGO",
+	      client_gss_mech(WINRM_AUTH_NEGOTIATE, 1, 0) == CLIENT_MECH_SPNEGO_NTLM);
+}
+
 int main(void)
 {
 	test_response_bodies();
@@ -1627,6 +1692,7 @@ int main(void)
 	test_wsman_receive_signal_delete();
 	test_service_replies();
 	test_windows_replies();
+	test_gss_pure();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

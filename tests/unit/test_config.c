@@ -972,6 +972,125 @@ static void test_put(void)
 	config_free(&c);
 }
 
+/* Service/Auth's Linux-only settings: absent from the Windows-shaped
+ * output at their defaults, shown (text and XML alike) once set. */
+static void test_linux_auth(void)
+{
+	static const char windows_auth[] = "Auth\n"
+					   "    Basic = false\n"
+					   "    Kerberos = true\n"
+					   "    Negotiate = true\n"
+					   "    Certificate = false\n"
+					   "    CredSSP = false\n"
+					   "    CbtHardeningLevel = Relaxed\n";
+	struct config c, d;
+	struct buf msg;
+	char *text, *got;
+	enum err e;
+
+	buf_init(&msg, 4096);
+	config_defaults(&c);
+	CHECK("linux auth: defaults", strcmp(c.service.auth.keytab, "") == 0 &&
+					  strcmp(c.service.auth.service_principal_names, "") == 0 &&
+					  c.service.auth.ntlm_winbind == 0);
+	CHECK("linux auth: hidden at defaults", print_is(&c, "service/auth", windows_auth));
+	got = print_xml(&c, "service/auth", &e);
+	CHECK("linux auth: hidden from XML at defaults",
+	      got && !strstr(got, "Keytab") && !strstr(got, "Ntlm") && !strstr(got, "Principal"));
+	free(got);
+
+	CHECK("linux auth: set Keytab",
+	      set_ok(&c, "service/auth", "keytab", "/etc/winrm/http.keytab"));
+	CHECK("linux auth: set ServicePrincipalNames",
+	      set_ok(&c, "Service/Auth", "ServicePrincipalNames",
+		     "HTTP/localhost,HTTP/web.example.com@EXAMPLE.COM,host/10.0.0.1"));
+	CHECK("linux auth: set NtlmWinbind", set_ok(&c, "service/auth", "NtlmWinbind", "TRUE"));
+	CHECK("linux auth: fields",
+	      strcmp(c.service.auth.keytab, "/etc/winrm/http.keytab") == 0 &&
+		  strcmp(c.service.auth.service_principal_names,
+			 "HTTP/localhost,HTTP/web.example.com@EXAMPLE.COM,host/10.0.0.1") == 0 &&
+		  c.service.auth.ntlm_winbind == 1);
+	CHECK("linux auth: shown once set, after Windows' settings",
+	      print_is(&c, "service/auth",
+		       "Auth\n"
+		       "    Basic = false\n"
+		       "    Kerberos = true\n"
+		       "    Negotiate = true\n"
+		       "    Certificate = false\n"
+		       "    CredSSP = false\n"
+		       "    CbtHardeningLevel = Relaxed\n"
+		       "    Keytab = /etc/winrm/http.keytab\n"
+		       "    ServicePrincipalNames = "
+		       "HTTP/localhost,HTTP/web.example.com@EXAMPLE.COM,host/10.0.0.1\n"
+		       "    NtlmWinbind = true\n"));
+	CHECK("linux auth: text and XML list the same names", same_names(&c, "service"));
+	got = print_xml(&c, "service/auth", &e);
+	CHECK("linux auth: XML once set",
+	      got &&
+		  strstr(got, "<cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel>"
+			      "<cfg:Keytab>/etc/winrm/http.keytab</cfg:Keytab>"
+			      "<cfg:ServicePrincipalNames>HTTP/localhost,") &&
+		  strstr(got, "<cfg:NtlmWinbind>true</cfg:NtlmWinbind></cfg:Auth>"));
+	free(got);
+
+	text = serialize(&c);
+	CHECK("linux auth: stored",
+	      text && strstr(text, "Service/Auth/Keytab = /etc/winrm/http.keytab\n") &&
+		  strstr(text, "Service/Auth/NtlmWinbind = true\n"));
+	CHECK("linux auth: round trip",
+	      text && config_parse(&d, text, strlen(text), &msg) == ERR_OK &&
+		  strcmp(d.service.auth.keytab, c.service.auth.keytab) == 0 &&
+		  strcmp(d.service.auth.service_principal_names,
+			 c.service.auth.service_principal_names) == 0 &&
+		  d.service.auth.ntlm_winbind == 1);
+	config_free(&d);
+	free(text);
+
+	CHECK("linux auth: relative keytab refused",
+	      set_refused(&c, "service/auth", "Keytab", "http.keytab", "absolute path"));
+	CHECK("linux auth: bad boolean refused",
+	      set_refused(&c, "service/auth", "NtlmWinbind", "maybe", "false or true"));
+	static const char *const bad_names[] = {
+	    "HTTP",
+	    "HTTP/",
+	    "/localhost",
+	    "HTTP/localhost,",
+	    ",HTTP/localhost",
+	    "HTTP/a, HTTP/b",
+	    "HTTP/a b",
+	    "HTTP/a@",
+	    "HTTP/a@B@C",
+	    "HTTP/a/b",
+	    "HT TP/localhost",
+	    "HTTP/a;HTTP/b",
+	};
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		char label[96];
+		snprintf(label, sizeof(label), "linux auth: principal list \"%s\" refused",
+			 bad_names[i]);
+		CHECK(label, set_refused(&c, "service/auth", "ServicePrincipalNames", bad_names[i],
+					 "SERVICE/HOST[@REALM]"));
+	}
+	CHECK("linux auth: parse refuses a relative keytab",
+	      parse_refused("Service/Auth/Keytab = krb5.keytab\n", "absolute path"));
+	CHECK("linux auth: parse refuses a bad principal list",
+	      parse_refused("Service/Auth/ServicePrincipalNames = localhost\n", "SERVICE/HOST"));
+	CHECK("linux auth: parse refuses a bad boolean",
+	      parse_refused("Service/Auth/NtlmWinbind = yes\n", "false or true"));
+
+	CHECK("linux auth: $null empties",
+	      set_ok(&c, "service/auth", "Keytab", NULL) &&
+		  set_ok(&c, "service/auth", "ServicePrincipalNames", "") &&
+		  set_ok(&c, "service/auth", "NtlmWinbind", "false"));
+	CHECK("linux auth: hidden again at defaults", print_is(&c, "service/auth", windows_auth));
+	const struct config_pair pairs[] = {{"Auth/Keytab", "/k"}, {"Auth/NtlmWinbind", "true"}};
+	CHECK("linux auth: put", put(&c, "service", pairs, 2, NULL) == ERR_OK &&
+				     strcmp(c.service.auth.keytab, "/k") == 0 &&
+				     c.service.auth.ntlm_winbind == 1);
+	buf_clear(&msg);
+	config_free(&c);
+}
+
 static int dir_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -1027,6 +1146,118 @@ static void test_save_load(void)
 	buf_clear(&msg);
 }
 
+static int hash_is(const char *password, const char *want_hex)
+{
+	unsigned char hash[NTLM_HASH_LEN];
+	char hex[2 * NTLM_HASH_LEN + 1];
+
+	if (ntlm_nt_hash(password, hash) != ERR_OK)
+		return 0;
+	for (size_t i = 0; i < NTLM_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02X", hash[i]);
+	if (strcmp(hex, want_hex) != 0)
+		fprintf(stderr, "NT hash of \"%s\": %s, wanted %s\n", password, hex, want_hex);
+	return strcmp(hex, want_hex) == 0;
+}
+
+static char *read_text(const char *path)
+{
+	static char text[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	return text;
+}
+
+static void test_ntlm_users(void)
+{
+	static const char line_a[] =
+	    "alice:1001:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:A4F49C406510BDCAB6824EE7C30FD852:"
+	    "[U          ]:LCT-5F5E1000:\n";
+	char dir[] = "/tmp/test_ntlm.XXXXXX", path[256], *text;
+	unsigned char hash[NTLM_HASH_LEN];
+	struct buf msg, out;
+	struct stat st;
+	FILE *f;
+
+	/* MS-NLMP 4.2.1; the others from OpenSSL's MD4 over iconv's UTF-16LE. */
+	CHECK("nt hash: MS-NLMP vector", hash_is("Password", "A4F49C406510BDCAB6824EE7C30FD852"));
+	CHECK("nt hash: empty", hash_is("", "31D6CFE0D16AE931B73C59D7E0C089C0"));
+	CHECK(
+	    "nt hash: non-ASCII and beyond the BMP (a surrogate pair)",
+	    hash_is("p\xc3\xa4ssw\xc3\xb6rd\xf0\x9f\x98\x80", "A395E2E215E896A8EC4B1657B229F081"));
+	static const char *const bad_utf8[] = {
+	    "caf\xe9",		/* Latin-1 */
+	    "\xc0\xaf",		/* overlong '/' */
+	    "\xe0\x80\xaf",	/* overlong, three bytes */
+	    "\xed\xa0\x80",	/* a UTF-16 surrogate */
+	    "\xf4\x90\x80\x80", /* above U+10FFFF */
+	    "ab\xe2\x82",	/* truncated */
+	    "\x80",		/* a lone continuation byte */
+	    "\xf8\x88\x80\x80\x80",
+	};
+	for (size_t i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++)
+		CHECK("nt hash: invalid UTF-8 refused",
+		      ntlm_nt_hash(bad_utf8[i], hash) == ERR_FORMAT);
+
+	buf_init(&msg, 4096);
+	buf_init(&out, 4096);
+	CHECK("ntlm: mkdtemp", mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, CONFIG_NTLM_USERS);
+	CHECK("ntlm: list of no file is empty",
+	      ntlm_users_list(dir, &out, &msg) == ERR_OK && buf_len(&out) == 0);
+	CHECK("ntlm: delete from no file",
+	      ntlm_users_delete(dir, "alice", &msg) == ERR_NOT_FOUND && access(path, F_OK) != 0);
+	ntlm_nt_hash("Password", hash);
+	mode_t old = umask(0);
+	CHECK("ntlm: set", ntlm_users_set(dir, "alice", 1001, hash, 0x5F5E1000, &msg) == ERR_OK);
+	umask(old);
+	CHECK("ntlm: mode 0600", stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+	CHECK("ntlm: the smbpasswd line", (text = read_text(path)) && strcmp(text, line_a) == 0);
+
+	/* Foreign lines (a comment, a last line without '\n') are kept. */
+	f = fopen(path, "w");
+	fputs("# comment\nalice:1:old\nbob:1002:x", f);
+	fclose(f);
+	CHECK("ntlm: set replaces in place",
+	      ntlm_users_set(dir, "alice", 1001, hash, 0x5F5E1000, &msg) == ERR_OK &&
+		  (text = read_text(path)) && strncmp(text, "# comment\nalice:1001:", 21) == 0 &&
+		  strstr(text, ":LCT-5F5E1000:\nbob:1002:x\n") &&
+		  strlen(text) == 10 + strlen(line_a) + 11);
+	CHECK("ntlm: set appends", ntlm_users_set(dir, "carol", 7, hash, 1, &msg) == ERR_OK &&
+				       (text = read_text(path)) && strstr(text, "\ncarol:7:") &&
+				       strstr(text, ":LCT-00000001:\n"));
+	buf_reset(&out);
+	CHECK("ntlm: list", ntlm_users_list(dir, &out, &msg) == ERR_OK &&
+				buf_len(&out) == strlen("alice\nbob\ncarol\n") &&
+				memcmp(buf_ptr(&out), "alice\nbob\ncarol\n", buf_len(&out)) == 0);
+	CHECK("ntlm: delete", ntlm_users_delete(dir, "bob", &msg) == ERR_OK &&
+				  (text = read_text(path)) && !strstr(text, "bob"));
+	CHECK("ntlm: names compare exactly",
+	      ntlm_users_delete(dir, "Alice", &msg) == ERR_NOT_FOUND &&
+		  ntlm_users_delete(dir, "alic", &msg) == ERR_NOT_FOUND);
+	buf_reset(&msg);
+	CHECK("ntlm: a ':' in the name refused",
+	      ntlm_users_set(dir, "a:b", 1, hash, 1, &msg) == ERR_CONFIG &&
+		  strstr((const char *)buf_ptr(&msg), "':'"));
+	CHECK("ntlm: newline, empty, comment names refused",
+	      ntlm_users_set(dir, "a\nb", 1, hash, 1, &msg) == ERR_CONFIG &&
+		  ntlm_users_set(dir, "", 1, hash, 1, &msg) == ERR_CONFIG &&
+		  ntlm_users_set(dir, "#x", 1, hash, 1, &msg) == ERR_CONFIG);
+	CHECK("ntlm: no temporary file left", dir_entries(dir) == 1);
+	CHECK("ntlm: missing directory",
+	      ntlm_users_set("/nonexistent/dir", "alice", 1, hash, 1, &msg) == ERR_IO);
+	unlink(path);
+	rmdir(dir);
+	buf_clear(&msg);
+	buf_clear(&out);
+}
+
 int main(void)
 {
 	test_defaults();
@@ -1035,7 +1266,9 @@ int main(void)
 	test_listeners();
 	test_xml();
 	test_put();
+	test_linux_auth();
 	test_save_load();
+	test_ntlm_users();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

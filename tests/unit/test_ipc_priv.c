@@ -254,12 +254,12 @@ static void test_auth_result(void)
 
 	/* Values no sender may produce. */
 	struct ipc_auth_result bad = m;
-	bad.status = 4;
+	bad.status = IPC_AUTH_CONTINUE + 1;
 	buf_reset(&b);
 	CHECK("auth_result unknown status not encoded", ipc_auth_result_encode(&b, &bad) == ERR_USAGE);
 	buf_reset(&b);
 	buf_put(&b, want, sizeof(want));
-	b.data[3] = 4;
+	b.data[3] = IPC_AUTH_CONTINUE + 1;
 	CHECK("auth_result unknown status refused", ipc_auth_result_decode(&b, &d) == ERR_FORMAT);
 	buf_reset(&b);
 	buf_put(&b, want, sizeof(want));

@@ -1,0 +1,351 @@
+/* ntlm_users: DIR/ntlm_users, the smbpasswd-format file of NT hashes that
+ * gss-ntlmssp verifies local accounts' NTLM logins against (config.h).
+ * A change reads the whole file, edits it in memory and writes it back
+ * atomically; lines other than the edited entry are copied unchanged. */
+#include "config/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+
+/* ---- the NT hash ---- */
+
+/* One code point from the UTF-8 at *p (n bytes left), advancing *p; -1 for
+ * an invalid sequence: truncated, overlong, a surrogate, above U+10FFFF. */
+static long utf8_next(const unsigned char **p, size_t n)
+{
+	static const long min_of_length[] = {0, 0, 0x80, 0x800, 0x10000};
+	const unsigned char *s = *p;
+	size_t len;
+	long cp;
+
+	if (s[0] < 0x80)
+		len = 1, cp = s[0];
+	else if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return -1;
+	if (len > n)
+		return -1;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min_of_length[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*p = s + len;
+	return cp;
+}
+
+static void put_utf16le(unsigned char **o, long unit)
+{
+	*(*o)++ = (unsigned char)(unit & 0xff);
+	*(*o)++ = (unsigned char)(unit >> 8);
+}
+
+/* The UTF-16LE form of UTF-8 s (n bytes) into out (2 * n bytes suffice:
+ * every UTF-8 byte becomes at most two); its length in *outlen. */
+static enum err utf8_to_utf16le(const char *s, size_t n, unsigned char *out, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned char *o = out;
+
+	while (p < end) {
+		long cp = utf8_next(&p, (size_t)(end - p));
+		if (cp < 0)
+			return ERR_FORMAT;
+		if (cp >= 0x10000) {
+			put_utf16le(&o, 0xd800 + ((cp - 0x10000) >> 10));
+			put_utf16le(&o, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+		} else {
+			put_utf16le(&o, cp);
+		}
+	}
+	*outlen = (size_t)(o - out);
+	return ERR_OK;
+}
+
+/* MD4 lives in OpenSSL 3's legacy provider. Loading it into a context of
+ * our own leaves the process's default context (TLS, everything else)
+ * with the algorithms it had. */
+static enum err md4(const unsigned char *data, size_t len, unsigned char out[NTLM_HASH_LEN])
+{
+	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *legacy = NULL, *deflt = NULL;
+	EVP_MD *md = NULL;
+	unsigned int outlen = 0;
+	enum err e = ERR_INTERNAL;
+
+	if (ctx && (legacy = OSSL_PROVIDER_load(ctx, "legacy")) &&
+	    (deflt = OSSL_PROVIDER_load(ctx, "default")) && (md = EVP_MD_fetch(ctx, "MD4", NULL)) &&
+	    EVP_MD_get_size(md) == NTLM_HASH_LEN && EVP_Digest(data, len, out, &outlen, md, NULL) &&
+	    outlen == NTLM_HASH_LEN)
+		e = ERR_OK;
+	EVP_MD_free(md);
+	if (deflt)
+		OSSL_PROVIDER_unload(deflt);
+	if (legacy)
+		OSSL_PROVIDER_unload(legacy);
+	OSSL_LIB_CTX_free(ctx);
+	return e;
+}
+
+enum err ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_LEN])
+{
+	size_t n = strlen(password), len = 0;
+	unsigned char *utf16;
+	enum err e;
+
+	if (n > SIZE_MAX / 2 - 1)
+		return ERR_LIMIT;
+	if (!(utf16 = malloc(2 * n + 1)))
+		return ERR_NOMEM;
+	if ((e = utf8_to_utf16le(password, n, utf16, &len)) == ERR_OK)
+		e = md4(utf16, len, hash);
+	/* It is the password, re-encoded. */
+	OPENSSL_cleanse(utf16, 2 * n + 1);
+	free(utf16);
+	return e;
+}
+
+/* ---- the file ---- */
+
+__attribute__((format(printf, 2, 3))) static void say(struct buf *errmsg, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errmsg)
+		return;
+	va_start(ap, fmt);
+	(void)buf_vputf(errmsg, fmt, ap);
+	va_end(ap);
+}
+
+/* DIR/ntlm_users into text (a missing file is empty), NUL-terminated. */
+static enum err read_users(const char *dir, struct buf *text, struct buf *errmsg)
+{
+	char path[PATH_MAX];
+	uint8_t *space;
+	ssize_t r;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, CONFIG_NTLM_USERS) >= sizeof(path)) {
+		say(errmsg, "%s: configuration directory path too long", dir);
+		return ERR_IO;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT)
+			return buf_terminate(text);
+		say(errmsg, "%s: %s", path, strerror(errno));
+		return ERR_IO;
+	}
+	for (;;) {
+		if (buf_len(text) > NTLM_MAX_FILE) {
+			close(fd);
+			say(errmsg, "%s: larger than %d bytes", path, NTLM_MAX_FILE);
+			return ERR_LIMIT;
+		}
+		if (buf_reserve(text, 65536, &space) != ERR_OK) {
+			close(fd);
+			return ERR_NOMEM;
+		}
+		r = read(fd, space, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		buf_commit(text, (size_t)r);
+	}
+	if (r < 0) {
+		say(errmsg, "%s: %s", path, strerror(errno));
+		close(fd);
+		return ERR_IO;
+	}
+	close(fd);
+	if (memchr(buf_ptr(text), 0, buf_len(text))) {
+		say(errmsg, "%s: holds a NUL byte: not an smbpasswd file", path);
+		return ERR_FORMAT;
+	}
+	return buf_terminate(text);
+}
+
+/* The name field of an entry line (its length in *n), or NULL for lines
+ * that are not entries: comments and lines without a ':'. */
+static const char *entry_name(const char *line, size_t len, size_t *n)
+{
+	const char *colon = memchr(line, ':', len);
+
+	if (len == 0 || line[0] == '#' || !colon)
+		return NULL;
+	*n = (size_t)(colon - line);
+	return line;
+}
+
+static int is_entry_of(const char *line, size_t len, const char *name)
+{
+	size_t n;
+	const char *e = entry_name(line, len, &n);
+
+	return e && n == strlen(name) && memcmp(e, name, n) == 0;
+}
+
+static enum err check_name(const char *name, struct buf *errmsg)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > NTLM_MAX_NAME) {
+		say(errmsg, "an account name has 1 to %d bytes", NTLM_MAX_NAME);
+		return ERR_CONFIG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (ch < 0x20 || ch == 0x7f || ch == ':' || (i == 0 && ch == '#')) {
+			say(errmsg, "the account name may not hold ':', control characters or "
+				    "start with '#'");
+			return ERR_CONFIG;
+		}
+	}
+	return ERR_OK;
+}
+
+/* Copies text to out without name's entries, writing replacement (if not
+ * NULL) where the first one was, or at the end. The number of entries of
+ * name dropped in *found. */
+static enum err rewrite(const char *text, const char *name, const char *replacement,
+			struct buf *out, unsigned *found)
+{
+	const char *p = text;
+	int placed = 0;
+	enum err e;
+
+	*found = 0;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		int nl = p[len] == '\n';
+
+		if (is_entry_of(p, len, name)) {
+			(*found)++;
+			if (replacement && !placed &&
+			    (e = buf_put(out, replacement, strlen(replacement))) != ERR_OK)
+				return e;
+			placed = 1;
+		} else {
+			/* A last line without its '\n' gets one, so that an
+			 * entry appended after it starts a line of its own. */
+			if ((e = buf_put(out, p, len)) != ERR_OK ||
+			    (e = buf_put(out, "\n", 1)) != ERR_OK)
+				return e;
+		}
+		p += len + nl;
+	}
+	if (replacement && !placed)
+		return buf_put(out, replacement, strlen(replacement));
+	return ERR_OK;
+}
+
+static enum err write_users(const char *dir, const struct buf *out, struct buf *errmsg)
+{
+	if (buf_len(out) > NTLM_MAX_FILE) {
+		say(errmsg, "%s/%s would be larger than %d bytes", dir, CONFIG_NTLM_USERS,
+		    NTLM_MAX_FILE);
+		return ERR_LIMIT;
+	}
+	/* 0600: NT hashes are password equivalents (pass-the-hash). */
+	if (config_write_file(dir, CONFIG_NTLM_USERS, buf_ptr(out), buf_len(out), 0600) != ERR_OK) {
+		say(errmsg, "cannot write %s/%s: %s", dir, CONFIG_NTLM_USERS, strerror(errno));
+		return ERR_IO;
+	}
+	return ERR_OK;
+}
+
+/* Reads the file, drops name's entries (adding replacement), writes it. */
+static enum err edit(const char *dir, const char *name, const char *replacement, unsigned *found,
+		     struct buf *errmsg)
+{
+	struct buf text, out;
+	enum err e;
+
+	buf_init(&text, NTLM_MAX_FILE + 65536 + 1);
+	buf_init(&out, NTLM_MAX_FILE + 65536 + 1);
+	if ((e = read_users(dir, &text, errmsg)) == ERR_OK &&
+	    (e = rewrite((const char *)buf_ptr(&text), name, replacement, &out, found)) == ERR_OK &&
+	    (replacement || *found))
+		e = write_users(dir, &out, errmsg);
+	buf_clear(&text);
+	buf_clear(&out);
+	return e;
+}
+
+enum err ntlm_users_set(const char *dir, const char *name, uint32_t uid,
+			const unsigned char hash[NTLM_HASH_LEN], time_t now, struct buf *errmsg)
+{
+	char line[NTLM_MAX_NAME + 128], hex[2 * NTLM_HASH_LEN + 1];
+	unsigned found;
+	enum err e;
+
+	if ((e = check_name(name, errmsg)) != ERR_OK)
+		return e;
+	for (size_t i = 0; i < NTLM_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02X", hash[i]);
+	/* No LM hash (32 'X'); account flags: U, a normal user account. */
+	snprintf(line, sizeof(line),
+		 "%s:%lu:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:%s:[U          ]:LCT-%08lX:\n", name,
+		 (unsigned long)uid, hex, (unsigned long)(uint32_t)now);
+	e = edit(dir, name, line, &found, errmsg);
+	OPENSSL_cleanse(line, sizeof(line));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return e;
+}
+
+enum err ntlm_users_delete(const char *dir, const char *name, struct buf *errmsg)
+{
+	unsigned found = 0;
+	enum err e;
+
+	if ((e = check_name(name, errmsg)) != ERR_OK)
+		return e;
+	if ((e = edit(dir, name, NULL, &found, errmsg)) != ERR_OK)
+		return e;
+	if (!found) {
+		say(errmsg, "%s has no entry in %s/%s", name, dir, CONFIG_NTLM_USERS);
+		return ERR_NOT_FOUND;
+	}
+	return ERR_OK;
+}
+
+enum err ntlm_users_list(const char *dir, struct buf *out, struct buf *errmsg)
+{
+	struct buf text;
+	const char *p;
+	enum err e;
+
+	buf_init(&text, NTLM_MAX_FILE + 65536 + 1);
+	if ((e = read_users(dir, &text, errmsg)) != ERR_OK) {
+		buf_clear(&text);
+		return e;
+	}
+	for (p = (const char *)buf_ptr(&text); *p && e == ERR_OK;) {
+		size_t len = strcspn(p, "\n"), n;
+		const char *name = entry_name(p, len, &n);
+
+		if (name && (e = buf_put(out, name, n)) == ERR_OK)
+			e = buf_put(out, "\n", 1);
+		p += len + (p[len] == '\n');
+	}
+	buf_clear(&text);
+	return e;
+}
