@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "auth/auth.h"
+#include "common/util.h"
 
 static void verify_free(struct ipc_auth_password *v)
 {
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct auth_settings s = {f & 1, f >> 1 & 1, f >> 2 & 1, f >> 3 & 1};
 	int tls = f >> 4 & 1;
 
-	const char *stripped = auth_strip_domain(value);
+	const char *stripped = util_strip_local_domain(value);
 	if (stripped < value || stripped > value + n)
 		abort();
 	const char *ch[4];
@@ -45,6 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	enum auth_verdict r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);
+	if (r == AUTH_GSS) {
+		/* A Negotiate/Kerberos leg: its token, decoded, must fit an IPC
+		 * message, and only an enabled scheme gets here. */
+		struct ipc_auth_gss leg = {0};
+		enum err e = auth_gss_leg(value, &leg);
+		if ((e == ERR_OK) != (leg.token_len > 0) || leg.token_len > IPC_MAX_GSS_TOKEN ||
+		    (leg.kerberos_only ? !s.kerberos : !s.negotiate))
+			abort();
+		ipc_auth_gss_free(&leg);
+	}
 	if (r != AUTH_VERIFY) {
 		if (v.user || v.password || (id.valid != (r == AUTH_ACCEPTED)))
 			abort();

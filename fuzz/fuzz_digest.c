@@ -1,4 +1,4 @@
-/* Fuzzes digest_challenge on the input as a NUL-terminated
+/* Fuzzes client_scheme_token and digest_challenge on the input as a NUL-terminated
  * WWW-Authenticate value, then digest_authorization on whatever it
  * accepted. A refused challenge must leave the previous one in place; an
  * accepted one must answer, and the answer's quoting must read back: its
@@ -29,6 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = 0;
+	/* The Negotiate/Kerberos reader of the same header: a token, if any,
+	 * lies inside the value. */
+	for (int k = 0; k < 2; k++) {
+		const char *t = client_scheme_token(s, k ? "Kerberos" : "Negotiate");
+		if (t && (t < s || t > s + strlen(s)))
+			abort();
+	}
 	if (digest_challenge(&d, PREVIOUS, &stale) != ERR_OK)
 		abort();
 	if (digest_challenge(&d, s, &stale) != ERR_OK) {

@@ -101,6 +101,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case IPC_AUTH_GSS: {
+		struct ipc_auth_gss m;
+		if (ipc_auth_gss_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_auth_gss_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_auth_gss_free(&m);
+		}
+		break;
+	}
+	case IPC_AUTH_GSS_RESULT: {
+		struct ipc_auth_gss_result m;
+		if (ipc_auth_gss_result_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_auth_gss_result_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_auth_gss_result_free(&m);
+		}
+		break;
+	}
 	default:
 		goto done;
 	}

@@ -186,7 +186,7 @@ static enum auth_verdict basic_evaluate(const char *b64, const char *peer, struc
 
 	if (basic_split(b64, user, password)) {
 		/* ".\bob" and "bob" are one account, and one cache entry. */
-		const char *name = auth_strip_domain(user);
+		const char *name = util_strip_local_domain(user);
 		int match = 0;
 		struct cache_entry *e = NULL;
 
@@ -207,23 +207,30 @@ static enum auth_verdict basic_evaluate(const char *b64, const char *peer, struc
 	return v;
 }
 
+/* "Scheme param": the scheme and where its parameter starts. */
+static enum scheme split_authorization(const char *authorization, const char **param)
+{
+	const char *a = authorization + strspn(authorization, " \t");
+	size_t scheme_len = strcspn(a, " \t");
+
+	*param = a + scheme_len + strspn(a + scheme_len, " \t");
+	return scheme_of(a, scheme_len);
+}
+
 enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 				const char *authorization, const char *peer,
 				struct auth_identity *id, struct ipc_auth_password *verify)
 {
 	const char *a = authorization ? authorization : "";
-	size_t scheme_len;
+	const char *param;
 
 	/* Every request starts without an identity. */
 	memset(id, 0, sizeof(*id));
 	memset(verify, 0, sizeof(*verify));
-	a += strspn(a, " \t");
-	if (!*a)
+	if (!a[strspn(a, " \t")])
 		return AUTH_ANONYMOUS;
-	scheme_len = strcspn(a, " \t");
-	const char *param = a + scheme_len + strspn(a + scheme_len, " \t");
 
-	switch (scheme_of(a, scheme_len)) {
+	switch (split_authorization(a, &param)) {
 	case SCHEME_BASIC:
 		/* §1.6/§8.1: Windows never accepts Basic on plain HTTP while
 		 * AllowUnencrypted is false: the password would cross in clear. */
@@ -248,13 +255,11 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 
 enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg)
 {
-	const char *a = authorization + strspn(authorization, " \t");
-	size_t scheme_len = strcspn(a, " \t");
-	const char *param = a + scheme_len + strspn(a + scheme_len, " \t");
-	size_t plen = strcspn(param, " \t");
+	const char *param;
 	struct buf dec;
 
-	leg->kerberos_only = scheme_of(a, scheme_len) == SCHEME_KERBEROS;
+	leg->kerberos_only = split_authorization(authorization, &param) == SCHEME_KERBEROS;
+	size_t plen = strcspn(param, " \t");
 	if (plen == 0 || param[plen] != 0)
 		return ERR_FORMAT;
 	buf_init(&dec, IPC_MAX_GSS_TOKEN);
@@ -327,25 +332,4 @@ size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *
 void auth_cache_flush(void)
 {
 	OPENSSL_cleanse(cache, sizeof(cache));
-}
-
-const char *auth_strip_domain(const char *user)
-{
-	char host[HOST_NAME_MAX + 1];
-	const char *bs = strchr(user, '\\');
-	size_t plen, hlen;
-
-	if (!bs)
-		return user;
-	plen = (size_t)(bs - user);
-	if (plen == 1 && user[0] == '.')
-		return bs + 1;
-	if (gethostname(host, sizeof(host)) != 0)
-		return user;
-	host[sizeof(host) - 1] = 0;
-	/* Any other domain stays: PAM knows no such account and says no. */
-	hlen = strcspn(host, ".");
-	if (hlen > 0 && plen == hlen && strncasecmp(user, host, hlen) == 0)
-		return bs + 1;
-	return user;
 }

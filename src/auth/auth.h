@@ -68,7 +68,5 @@ void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth
 size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *out[4]);
 /* Forgets every cached verification (on reload: settings may have changed). */
 void auth_cache_flush(void);
-/* The user name as sent with ".\" or "HOST\" stripped. */
-const char *auth_strip_domain(const char *user);
 
 #endif

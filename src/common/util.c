@@ -3,10 +3,13 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -313,4 +316,39 @@ int util_set_cloexec(int fd)
 {
 	int fl = fcntl(fd, F_GETFD);
 	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+const char *util_strip_local_domain(const char *user)
+{
+	char host[HOST_NAME_MAX + 1];
+	const char *bs = strchr(user, '\\');
+	size_t plen, hlen;
+
+	if (!bs)
+		return user;
+	plen = (size_t)(bs - user);
+	if (plen == 1 && user[0] == '.')
+		return bs + 1;
+	if (gethostname(host, sizeof(host)) != 0)
+		return user;
+	host[sizeof(host) - 1] = 0;
+	/* Any other domain stays: PAM knows no such account and says no. */
+	hlen = strcspn(host, ".");
+	if (hlen > 0 && plen == hlen && strncasecmp(user, host, hlen) == 0)
+		return bs + 1;
+	return user;
+}
+
+const char *util_list_next(const char **cursor, size_t *len)
+{
+	const char *s = *cursor + strspn(*cursor, " \t,");
+	size_t n = strcspn(s, ",");
+
+	*cursor = s + n;
+	if (!*s)
+		return NULL;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	*len = n;
+	return s;
 }

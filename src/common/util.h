@@ -45,6 +45,12 @@ enum err util_xml_escape(struct buf *out, const char *s);
 enum err util_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 int util_ct_equal(const void *a, const void *b, size_t n);
+/* A user name as sent with ".\" or "HOST\" (this machine) stripped: the
+ * same local account. Any other domain stays, and names no local account. */
+const char *util_strip_local_domain(const char *user);
+/* The next item of a comma-separated list (blanks around items ignored)
+ * and its length; NULL when none is left. Advances *cursor. */
+const char *util_list_next(const char **cursor, size_t *len);
 
 /* Keeps large allocations (HTTP bodies, shell output) on the heap and
  * the heap's pages mapped: a fresh mmap per reply costs a page fault per

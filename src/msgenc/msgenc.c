@@ -27,16 +27,6 @@ const char *msgenc_content_type(enum msgenc_protocol proto)
 		   : "multipart/encrypted;protocol=\"" SPNEGO_PROTOCOL "\";boundary=\"Encrypted Boundary\"";
 }
 
-static const char *find_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return hay;
-	return NULL;
-}
-
 int msgenc_is_encrypted(const char *content_type, enum msgenc_protocol *proto)
 {
 	const char *ct = content_type ? content_type : "";
@@ -44,9 +34,9 @@ int msgenc_is_encrypted(const char *content_type, enum msgenc_protocol *proto)
 	ct += strspn(ct, " \t");
 	if (strncasecmp(ct, "multipart/encrypted", 19) != 0)
 		return 0;
-	if (find_ci(ct, SPNEGO_PROTOCOL))
+	if (strcasestr(ct, SPNEGO_PROTOCOL))
 		*proto = MSGENC_SPNEGO;
-	else if (find_ci(ct, KERBEROS_PROTOCOL))
+	else if (strcasestr(ct, KERBEROS_PROTOCOL))
 		*proto = MSGENC_KERBEROS;
 	else
 		return 0;

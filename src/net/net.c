@@ -169,12 +169,15 @@ static void conn_write_reply(struct conn *c, int status, const struct http1_head
 	struct buf head, sealed;
 	int keep = !c->close_after_reply && c->req && c->req->keep_alive;
 	size_t blen = body ? buf_len(body) : 0;
-	struct http1_header all[8];
+	/* The callers' headers (at most the 401's challenges) and the last
+	 * leg's token, which rides on whatever reply comes next. */
+	struct http1_header all[NET_MAX_REPLY_HEADERS + 1];
 	enum err e = ERR_OK;
 
-	/* The last leg's token rides on whatever reply comes next. */
-	if (nh > 6)
-		nh = 6;
+	if (nh > NET_MAX_REPLY_HEADERS) {
+		log_warnx("a reply with %zu headers: internal error", nh);
+		nh = NET_MAX_REPLY_HEADERS;
+	}
 	if (nh)
 		memcpy(all, hdrs, nh * sizeof(*hdrs));
 	if (c->gss_reply_token) {
@@ -272,6 +275,18 @@ void net_reply_headers(struct conn *c, int status, const struct http1_header *hd
 	conn_write_reply(c, status, hdrs, nh, NULL, NULL);
 }
 
+void net_reply_auth_refused(struct conn *c, uint32_t status)
+{
+	/* Authenticated but in no allowed group is a SOAP fault, as Windows
+	 * answers after authentication; everything else asks again. */
+	if (status == IPC_AUTH_NOT_ALLOWED)
+		net_reply_fault(c, ERR_WSMAN_ACCESS_DENIED);
+	else if (status == IPC_AUTH_BUSY)
+		net_reply_fault(c, ERR_HTTP_BUSY);
+	else
+		net_reply_unauthorized(c);
+}
+
 void net_reply_unauthorized(struct conn *c)
 {
 	const char *schemes[4];
@@ -331,20 +346,10 @@ static void conn_auth_result(struct conn *c, struct ipc_msg *m)
 	auth_complete(&c->verify, &r, &c->id);
 	ipc_auth_password_free(&c->verify);
 	c->state = CONN_READING;
-	switch (r.status) {
-	case IPC_AUTH_OK:
+	if (r.status == IPC_AUTH_OK)
 		net_dispatch_authenticated(c);
-		break;
-	case IPC_AUTH_NOT_ALLOWED:
-		net_reply_fault(c, ERR_WSMAN_ACCESS_DENIED);
-		break;
-	case IPC_AUTH_BUSY:
-		net_reply_fault(c, ERR_HTTP_BUSY);
-		break;
-	default:
-		net_reply_unauthorized(c);
-		break;
-	}
+	else
+		net_reply_auth_refused(c, r.status);
 	ipc_auth_result_free(&r);
 }
 

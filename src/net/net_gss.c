@@ -216,16 +216,8 @@ void net_gss_result(struct conn *c, struct ipc_msg *m)
 		net_gss_serve(c);
 		break;
 	}
-	case IPC_AUTH_NOT_ALLOWED:
-		free(c->gss_reply_token);
-		c->gss_reply_token = NULL;
-		net_reply_fault(c, ERR_WSMAN_ACCESS_DENIED);
-		break;
-	case IPC_AUTH_BUSY:
-		net_reply_fault(c, ERR_HTTP_BUSY);
-		break;
 	default:
-		net_reply_unauthorized(c);
+		net_reply_auth_refused(c, r.result.status);
 		break;
 	}
 	ipc_auth_gss_result_free(&r);

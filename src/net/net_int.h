@@ -28,6 +28,7 @@
 #define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
 #define NET_DRAIN_TIMEOUT_MS 5000      /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
+#define NET_MAX_REPLY_HEADERS 4        /* a 401's WWW-Authenticate lines, the most any reply sends */
 /* Enumerations of winrm/config/listener that clients may still Pull; the
  * least recently used goes when a new one needs its place. Each expires
  * after Service/EnumerationTimeoutms without a Pull. */
@@ -164,6 +165,8 @@ void net_reply(struct conn *c, int status, const struct buf *body);
 void net_reply_fault(struct conn *c, enum err e);
 /* A reply without a body, with extra headers. */
 void net_reply_headers(struct conn *c, int status, const struct http1_header *hdrs, size_t nh);
+/* The answer to a privileged verdict other than OK or CONTINUE. */
+void net_reply_auth_refused(struct conn *c, uint32_t status);
 /* 401 with a WWW-Authenticate header per enabled scheme. */
 void net_reply_unauthorized(struct conn *c);
 /* An authenticated request: parse the envelope and answer it. */

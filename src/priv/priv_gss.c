@@ -121,8 +121,8 @@ static const char *display(gss_name_t name, char *out, size_t len)
 static int acceptable_target(const struct priv *p, const char *spn)
 {
 	char host[256], want[300];
-	const char *list = p->cfg.service.auth.service_principal_names;
-	size_t n = strcspn(spn, "@");
+	const char *cursor = p->cfg.service.auth.service_principal_names, *item;
+	size_t n = strcspn(spn, "@"), len;
 
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = 0;
@@ -130,25 +130,21 @@ static int acceptable_target(const struct priv *p, const char *spn)
 		if (strlen(want) == n && strncasecmp(spn, want, n) == 0)
 			return 1;
 	}
-	for (const char *s = list ? list : ""; *s;) {
-		s += strspn(s, " ,\t");
-		size_t k = strcspn(s, ",");
-		size_t end = k;
-		while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-			end--;
-		size_t klen = strcspn(s, "@");
-		if (klen > end)
-			klen = end;
-		if (klen && klen == n && strncasecmp(spn, s, n) == 0)
+	if (!cursor)
+		return 0;
+	while ((item = util_list_next(&cursor, &len))) {
+		size_t name_len = strcspn(item, "@,");
+		if (name_len > len)
+			name_len = len;
+		if (name_len && name_len == n && strncasecmp(spn, item, n) == 0)
 			return 1;
-		s += k;
 	}
 	return 0;
 }
 
 /* The local account a client principal maps to: krb5's auth_to_local rules
  * for Kerberos (alice@DEFAULT.REALM is alice), the user name for NTLM when
- * the domain is this machine, "." or empty. 0 if it maps to none. */
+ * the domain is this machine or ".". 0 if it maps to none. */
 static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, char *out, size_t len)
 {
 	OM_uint32 minor;
@@ -167,30 +163,19 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 	}
 	if (oid_is(mech, gss_mech_krb5))
 		return 0;
+	/* NTLM: "HOST\user" and ".\user" are local; another domain names a
+	 * local account only through winbind, which spells it that way. */
 	display(src, shown, sizeof(shown));
-	const char *bs = strchr(shown, '\\');
-	if (bs && !p->cfg.service.auth.ntlm_winbind) {
-		char host[256];
-		size_t dlen = (size_t)(bs - shown);
-		int ours = dlen == 0 || (dlen == 1 && shown[0] == '.');
-		if (!ours && gethostname(host, sizeof(host)) == 0) {
-			host[sizeof(host) - 1] = 0;
-			ours = strcspn(host, ".") == dlen && strncasecmp(host, shown, dlen) == 0;
-		}
-		if (!ours)
-			return 0;
-		if ((size_t)snprintf(out, len, "%s", bs + 1) >= len)
-			return 0;
-	} else if ((size_t)snprintf(out, len, "%s", shown) >= len) {
+	const char *name = p->cfg.service.auth.ntlm_winbind ? shown : util_strip_local_domain(shown);
+	if ((size_t)snprintf(out, len, "%s", name) >= len)
 		return 0;
-	}
 	return out[0] != 0 && strcmp(out, "?") != 0;
 }
 
 /* Forwarded tickets go to DIR/ccache/krb5cc_UID, owned by the user and
  * readable only by them; the directory is root's (0711), so nobody can
  * plant a link there. Hosts started afterwards get KRB5CCNAME. */
-static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid, gid_t gid)
+static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], ccname[PATH_MAX + 40], why[GSS_MESSAGE_MAX];
 	OM_uint32 major, minor;
@@ -212,7 +197,7 @@ static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid, gid_
 			  gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
 		return;
 	}
-	if (chown(path, uid, gid) < 0 || chmod(path, 0600) < 0) {
+	if (chown(path, uid, (gid_t)-1) < 0 || chmod(path, 0600) < 0) {
 		log_warn("cannot give %s to uid %u", path, (unsigned)uid);
 		unlink(path);
 		return;
@@ -314,7 +299,7 @@ static const char *established(struct priv *p, const struct ipc_auth_gss *m, str
 	OPENSSL_cleanse(exported.value, exported.length);
 	gss_release_buffer(&minor, &exported);
 	if (deleg != GSS_C_NO_CREDENTIAL)
-		store_delegated(p, deleg, (uid_t)r->result.uid, (gid_t)-1);
+		store_delegated(p, deleg, (uid_t)r->result.uid);
 	return verdict;
 }
 

@@ -196,25 +196,19 @@ static void refuse(struct priv *p, struct priv_auth_req *r, enum ipc_auth_status
 /* Is the account in one of the groups of a comma list? */
 static int in_groups(const char *list, const gid_t *groups, int ngroups)
 {
-	const char *s = list ? list : "";
+	const char *cursor = list ? list : "", *item;
+	size_t n;
 
-	while (*s) {
-		size_t skip = strspn(s, " \t,");
-		s += skip;
-		size_t n = strcspn(s, ",");
-		size_t end = n;
-		while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-			end--;
-		if (end > 0 && end < MAX_GROUP_NAME) {
-			char name[MAX_GROUP_NAME];
-			memcpy(name, s, end);
-			name[end] = 0;
-			struct group *g = getgrnam(name);
-			for (int i = 0; g && i < ngroups; i++)
-				if (groups[i] == g->gr_gid)
-					return 1;
-		}
-		s += n;
+	while ((item = util_list_next(&cursor, &n))) {
+		if (n == 0 || n >= MAX_GROUP_NAME)
+			continue;
+		char name[MAX_GROUP_NAME];
+		memcpy(name, item, n);
+		name[n] = 0;
+		struct group *g = getgrnam(name);
+		for (int i = 0; g && i < ngroups; i++)
+			if (groups[i] == g->gr_gid)
+				return 1;
 	}
 	return 0;
 }

@@ -2,7 +2,8 @@
 (requests_kerberos, pykerberos) over HTTPS, the
 service accepting with its keytab (Service/Auth/Keytab) for HTTP/localhost
 (Service/Auth/ServicePrincipalNames), and the refusals: an expired ticket,
-a ticket for another service principal, an outsider, and over HTTP a
+a ticket for another service principal, a principal with no local account,
+an outsider, and over HTTP a
 request that is not sealed. Debian 12's pykerberos 1.1.14 has no
 authGSSWinRMEncryptMessage, so its pywinrm cannot seal Kerberos messages:
 message_encryption='always' is refused by pywinrm itself, and 'auto' over
@@ -70,7 +71,8 @@ def test_kerberos_refusals():
         realm.add_service("HTTP/elsewhere.test", keytab)
         realm.add_user(a.name, pw)
         realm.add_user(out.name, pw)
-        realm.add_user("owt_nobody_" + secrets.token_hex(3), pw)
+        nobody = "owt_nobody_" + secrets.token_hex(3)  # a principal with no local account
+        realm.add_user(nobody, pw)
         svc = h.Service({"Service/Auth/Keytab": keytab,
                          "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
                         https=True, http=True, env=realm.env()).start()
@@ -99,6 +101,13 @@ def test_kerberos_refusals():
         r = pywinrm(url, env, "true")
         h.check(r.returncode != 0, "an outsider ran a command")
         svc.wait_for_log(r"authentication not allowed .*as user \"%s\"" % out.name, since=mark)
+
+        # A principal that maps to no local account.
+        mark = svc.log_mark()
+        r = pywinrm(url, realm.kinit(nobody, pw, os.path.join(realm.dir, "cc-nobody")), "true")
+        h.check(r.returncode != 0, "a principal without an account ran a command")
+        svc.wait_for_log(r"failure \(no passwd entry for the account\): principal \"%s@" % nobody,
+                         since=mark)
 
         # An expired ticket (the realm's clock skew is 5 s).
         mark = svc.log_mark()

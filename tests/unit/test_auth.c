@@ -119,10 +119,10 @@ static void test_basic_parse(void)
 	      r == AUTH_VERIFY && verify_is(&v, "CORP-no-such-host\\bob", "pw"));
 	verify_free(&v);
 
-	CHECK("strip: plain name", strcmp(auth_strip_domain("alice"), "alice") == 0);
-	CHECK("strip: .\\", strcmp(auth_strip_domain(".\\alice"), "alice") == 0);
-	CHECK("strip: only the first separator", strcmp(auth_strip_domain(".\\a\\b"), "a\\b") == 0);
-	CHECK("strip: \\alice kept", strcmp(auth_strip_domain("\\alice"), "\\alice") == 0);
+	CHECK("strip: plain name", strcmp(util_strip_local_domain("alice"), "alice") == 0);
+	CHECK("strip: .\\", strcmp(util_strip_local_domain(".\\alice"), "alice") == 0);
+	CHECK("strip: only the first separator", strcmp(util_strip_local_domain(".\\a\\b"), "a\\b") == 0);
+	CHECK("strip: \\alice kept", strcmp(util_strip_local_domain("\\alice"), "\\alice") == 0);
 
 	/* Malformed credentials: refused without asking PAM. */
 	static const char *const bad[] = {
