@@ -31,14 +31,17 @@ char *cli_prompt_password(const char *user)
 
 	if (!tty)
 		return NULL;
-	fprintf(tty, "Password for %s: ", user);
-	fflush(tty);
+	/* Echo goes off before the prompt shows: TCSAFLUSH drops what was
+	 * typed earlier, and must not drop a password typed (or pasted) as
+	 * soon as the prompt appears. */
 	tcgetattr(fileno(tty), &old);
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	fprintf(tty, "Password for %s: ", user);
+	fflush(tty);
 	char *r = fgets(pw, sizeof(pw), tty);
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	tcsetattr(fileno(tty), TCSANOW, &old);
 	fputc('\n', tty);
 	fclose(tty);
 	if (!r)

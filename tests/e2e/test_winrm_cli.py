@@ -2,6 +2,7 @@
 a running service picks up, bad input that changes nothing), Identify
 against a service, and quickconfig."""
 import os
+import select
 import shutil
 import signal
 import socket
@@ -234,6 +235,9 @@ def test_password_prompted_without_echo():
         seen, sent = b"", False
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            # Bounded in time even if the child writes nothing more.
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break
             try:
                 chunk = os.read(fd, 4096)
             except OSError:
@@ -244,6 +248,8 @@ def test_password_prompted_without_echo():
             if not sent and b"Password for %s: " % a.name.encode() in seen:
                 os.write(fd, a.password.encode() + b"\n")
                 sent = True
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         os.close(fd)
         h.check(sent, "%s did not ask for the password: %r" % (argv[0], seen))
