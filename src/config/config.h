@@ -171,7 +171,13 @@ const struct config_listener *config_listener_at(const struct config *c, uint32_
 /* ntlm_users.c: NTLM for local accounts. gss-ntlmssp verifies NTLM logins
  * against the file NTLM_USER_FILE names, in Samba's smbpasswd format; ours
  * is DIR/CONFIG_NTLM_USERS, root's, mode 0600, one line per account:
- *   name:uid:<32 X: no LM hash>:<NT hash, 32 uppercase hex>:[U          ]:LCT-<8 hex>:
+ *   COMPUTER\name:uid:<32 X: no LM hash>:<NT hash, 32 uppercase hex>:[U          ]:LCT-<8 hex>:
+ * COMPUTER is ntlm_computer_name(), which the service also gives
+ * gss-ntlmssp (NETBIOS_COMPUTER_NAME) for its challenges: clients that
+ * compute the NTLMv2 response with the challenge's target name as the
+ * domain (Go's go-ntlmssp, as Windows' own clients do for a standalone
+ * host) need the entry to carry it, and gss-ntlmssp also tries an empty
+ * domain, for clients that send none (pywinrm, gss-ntlmssp's initiator).
  * It holds only NT hashes (MD4 of the UTF-16LE password), never passwords.
  * Every change rewrites it with config_write_file, so a running service
  * reads the old file or the new one. Lines that are not entries (comments)
@@ -180,6 +186,11 @@ const struct config_listener *config_listener_at(const struct config *c, uint32_
 #define NTLM_HASH_LEN 16
 #define NTLM_MAX_NAME 256		/* gss-ntlmssp reads lines into 1024 bytes */
 #define NTLM_MAX_FILE (4 * 1024 * 1024) /* ~40000 entries */
+#define NTLM_MAX_COMPUTER_NAME 15	/* NetBIOS */
+
+/* This host's NetBIOS name, as a standalone Windows host has one: the
+ * first label of the host name, upper case, at most 15 bytes. */
+void ntlm_computer_name(char out[NTLM_MAX_COMPUTER_NAME + 1]);
 
 /* hash = MD4(UTF-16LE(password)). ERR_FORMAT when password is not valid
  * UTF-8, ERR_INTERNAL when OpenSSL has no MD4 (its legacy provider). */
@@ -192,7 +203,8 @@ enum err ntlm_users_set(const char *dir, const char *name, uint32_t uid,
 			const unsigned char hash[NTLM_HASH_LEN], time_t now, struct buf *errmsg);
 /* ERR_NOT_FOUND when name has no entry. */
 enum err ntlm_users_delete(const char *dir, const char *name, struct buf *errmsg);
-/* The names with an entry, in file order, one per line, into out. */
+/* The account names with an entry (without COMPUTER\), in file order,
+ * one per line, into out. */
 enum err ntlm_users_list(const char *dir, struct buf *out, struct buf *errmsg);
 
 #endif

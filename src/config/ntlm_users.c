@@ -4,6 +4,7 @@
  * atomically; lines other than the edited entry are copied unchanged. */
 #include "config/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -183,14 +184,30 @@ static enum err read_users(const char *dir, struct buf *text, struct buf *errmsg
 	return buf_terminate(text);
 }
 
-/* The name field of an entry line (its length in *n), or NULL for lines
- * that are not entries: comments and lines without a ':'. */
+void ntlm_computer_name(char out[NTLM_MAX_COMPUTER_NAME + 1])
+{
+	char host[256];
+	size_t n = 0;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = 0;
+	host[sizeof(host) - 1] = 0;
+	for (; n < NTLM_MAX_COMPUTER_NAME && host[n] && host[n] != '.'; n++)
+		out[n] = (char)toupper((unsigned char)host[n]);
+	out[n] = 0;
+}
+
+/* The account name of an entry line, after any DOMAIN\ (its length in
+ * *n), or NULL for lines that are not entries: comments and lines without
+ * a ':'. */
 static const char *entry_name(const char *line, size_t len, size_t *n)
 {
-	const char *colon = memchr(line, ':', len);
+	const char *colon = memchr(line, ':', len), *slash;
 
 	if (len == 0 || line[0] == '#' || !colon)
 		return NULL;
+	if ((slash = memchr(line, '\\', (size_t)(colon - line))))
+		line = slash + 1;
 	*n = (size_t)(colon - line);
 	return line;
 }
@@ -213,9 +230,9 @@ static enum err check_name(const char *name, struct buf *errmsg)
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)name[i];
-		if (ch < 0x20 || ch == 0x7f || ch == ':' || (i == 0 && ch == '#')) {
-			say(errmsg, "the account name may not hold ':', control characters or "
-				    "start with '#'");
+		if (ch < 0x20 || ch == 0x7f || ch == ':' || ch == '\\' || (i == 0 && ch == '#')) {
+			say(errmsg, "the account name may not hold ':', '\\', control characters "
+				    "or start with '#'");
 			return ERR_CONFIG;
 		}
 	}
@@ -293,18 +310,20 @@ static enum err edit(const char *dir, const char *name, const char *replacement,
 enum err ntlm_users_set(const char *dir, const char *name, uint32_t uid,
 			const unsigned char hash[NTLM_HASH_LEN], time_t now, struct buf *errmsg)
 {
-	char line[NTLM_MAX_NAME + 128], hex[2 * NTLM_HASH_LEN + 1];
+	char line[NTLM_MAX_NAME + NTLM_MAX_COMPUTER_NAME + 128], hex[2 * NTLM_HASH_LEN + 1];
+	char computer[NTLM_MAX_COMPUTER_NAME + 1];
 	unsigned found;
 	enum err e;
 
 	if ((e = check_name(name, errmsg)) != ERR_OK)
 		return e;
+	ntlm_computer_name(computer);
 	for (size_t i = 0; i < NTLM_HASH_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02X", hash[i]);
 	/* No LM hash (32 'X'); account flags: U, a normal user account. */
 	snprintf(line, sizeof(line),
-		 "%s:%lu:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:%s:[U          ]:LCT-%08lX:\n", name,
-		 (unsigned long)uid, hex, (unsigned long)(uint32_t)now);
+		 "%s\\%s:%lu:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:%s:[U          ]:LCT-%08lX:\n",
+		 computer, name, (unsigned long)uid, hex, (unsigned long)(uint32_t)now);
 	e = edit(dir, name, line, &found, errmsg);
 	OPENSSL_cleanse(line, sizeof(line));
 	OPENSSL_cleanse(hex, sizeof(hex));

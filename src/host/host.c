@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -30,6 +32,7 @@ struct host {
 	struct ipc_peer peer;
 	struct event *ev_read, *ev_write;
 	struct shell_engine *eng;
+	char *forwarded_tickets; /* "FILE:path", or NULL */
 	int stopped;
 };
 
@@ -119,6 +122,19 @@ static enum err decoded(enum err e)
 	return e;
 }
 
+/* Tickets are used only from a regular file of this user's: the directory
+ * is root's, so nobody else can have put it there. */
+static void host_use_forwarded_tickets(const struct host *h)
+{
+	struct stat st;
+
+	if (!h->forwarded_tickets || getenv("KRB5CCNAME"))
+		return;
+	if (lstat(h->forwarded_tickets + strlen("FILE:"), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == getuid() && setenv("KRB5CCNAME", h->forwarded_tickets, 1) < 0)
+		log_warn("host: KRB5CCNAME");
+}
+
 /* Create and Command, the two requests answered with a typed reply. */
 static void host_typed(struct host *h, struct ipc_msg *m)
 {
@@ -136,6 +152,7 @@ static void host_typed(struct host *h, struct ipc_msg *m)
 	struct buf out;
 
 	if (e == ERR_OK && create) {
+		host_use_forwarded_tickets(h);
 		e = shell_create(h->eng, &req.create, &rep.create);
 		shell_create_req_free(&req.create);
 	} else if (e == ERR_OK) {
@@ -261,6 +278,10 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	}
 	/* A command that closes its stdin must not kill the host on write. */
 	signal(SIGPIPE, SIG_IGN);
+	const char *tickets = getenv(HOST_ENV_FORWARDED_TICKETS);
+	if (tickets && strncmp(tickets, "FILE:/", 6) == 0 && !(h.forwarded_tickets = strdup(tickets)))
+		goto out;
+	unsetenv(HOST_ENV_FORWARDED_TICKETS);
 	ipc_peer_init(&h.peer, net_fd, IPC_ROLE_HOST, IPC_ROLE_NET, net_uid, net_pid);
 	if (!(h.base = event_base_new())) {
 		log_warnx("host: cannot create the event loop");
@@ -285,5 +306,6 @@ out:
 	ipc_peer_close(&h.peer);
 	if (h.base)
 		event_base_free(h.base);
+	free(h.forwarded_tickets);
 	return rc;
 }

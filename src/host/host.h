@@ -8,6 +8,13 @@
 
 #include <sys/types.h>
 
+/* The privileged part names, in the host's environment, the file where
+ * tickets a client forwards (winrs -ad) for this user are stored. The
+ * host takes the variable out of its environment and, from the first
+ * shell created after tickets arrived, gives the shells' commands
+ * KRB5CCNAME: a host may outlive the connection that brought them. */
+#define HOST_ENV_FORWARDED_TICKETS "WINRMD_FORWARDED_TICKETS"
+
 /* Runs the host on the channel to the network process. Returns the exit status. */
 int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debug);
 

@@ -174,7 +174,7 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 
 /* Forwarded tickets go to DIR/ccache/krb5cc_UID, owned by the user and
  * readable only by them; the directory is root's (0711), so nobody can
- * plant a link there. Hosts started afterwards get KRB5CCNAME. */
+ * plant a link there. The user's host finds them there (host.h). */
 static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], ccname[PATH_MAX + 40], why[GSS_MESSAGE_MAX];
@@ -205,17 +205,10 @@ static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 	log_info("forwarded Kerberos tickets stored in %s", path);
 }
 
-const char *priv_gss_ccache(const struct priv *p, uid_t uid, char *out, size_t len)
+const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/krb5cc_%u", p->config_dir, CCACHE_DIR,
-			     (unsigned)uid) >= sizeof(path))
-		return NULL;
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != uid)
-		return NULL;
-	if ((size_t)snprintf(out, len, "FILE:%s", path) >= len)
+	if ((size_t)snprintf(out, len, "FILE:%s/%s/krb5cc_%u", p->config_dir, CCACHE_DIR,
+			     (unsigned)uid) >= len)
 		return NULL;
 	return out;
 }
@@ -229,9 +222,15 @@ void priv_gss_configure(struct priv *p)
 	 * NTLMv1 responses refused. */
 	setenv("LM_COMPAT_LEVEL", "5", 1);
 	if (p->cfg.service.auth.ntlm_winbind) {
+		/* winbind names this host and its domain. */
 		unsetenv("NTLM_USER_FILE");
+		unsetenv("NETBIOS_COMPUTER_NAME");
 	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", p->config_dir, CONFIG_NTLM_USERS) <
 		   sizeof(path)) {
+		/* The challenge's target name, the domain of the hash entries. */
+		char computer[NTLM_MAX_COMPUTER_NAME + 1];
+		ntlm_computer_name(computer);
+		setenv("NETBIOS_COMPUTER_NAME", computer, 1);
 		setenv("NTLM_USER_FILE", path, 1);
 	}
 	if (keytab && *keytab)

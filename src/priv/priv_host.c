@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "host/host.h"
 
 #define USER_PATH "/usr/local/bin:/usr/bin:/bin"
 #define ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -55,9 +56,9 @@ static void host_failed(struct priv *p, uint32_t id, enum err reason)
  * (pam_env, pam_systemd) added. */
 static int host_env(const struct priv *p, const struct priv_account *a, char **pam_env)
 {
-	char ccache[PATH_MAX + 8];
-	/* Tickets the client forwarded (winrs -ad), for the second hop. */
-	const char *forwarded = priv_gss_ccache(p, a->uid, ccache, sizeof(ccache));
+	char tickets[PATH_MAX + 8];
+	/* Where tickets clients forward (winrs -ad) arrive, for the second hop. */
+	const char *forwarded = priv_gss_forwarded_tickets(p, a->uid, tickets, sizeof(tickets));
 
 	if (clearenv() != 0 || setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
 	    setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||
@@ -66,7 +67,7 @@ static int host_env(const struct priv *p, const struct priv_account *a, char **p
 	for (size_t i = 0; pam_env && pam_env[i]; i++)
 		if (strchr(pam_env[i], '=') && putenv(pam_env[i]) != 0)
 			return -1;
-	if (forwarded && setenv("KRB5CCNAME", forwarded, 1) < 0)
+	if (forwarded && setenv(HOST_ENV_FORWARDED_TICKETS, forwarded, 1) < 0)
 		return -1;
 	return 0;
 }

@@ -189,8 +189,9 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m);
 /* Points the GSSAPI mechanisms at the configured keytab and NTLM hashes. */
 void priv_gss_configure(struct priv *p);
-/* KRB5CCNAME for uid's hosts if forwarded tickets are stored, else NULL. */
-const char *priv_gss_ccache(const struct priv *p, uid_t uid, char *out, size_t len);
+/* "FILE:path" of the store for tickets uid's clients forward, whether or
+ * not any arrived yet (the host checks; host.h), or NULL if too long. */
+const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len);
 void priv_gss_stop(struct priv *p);
 
 /* priv_host.c */

@@ -11,16 +11,10 @@ import base64
 import http.client
 import json
 import ssl
-import struct
 import sys
 import urllib.parse
 
-IDENTIFY = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
-            b'xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd">'
-            b'<s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>')
-SOAP = "application/soap+xml;charset=UTF-8"
-PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-SEALED = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % PROTOCOL
+from sealing import IDENTIFY, SEALED, SOAP, frame, parts
 
 
 def pywinrm(url, user, password, encryption, transport, argv):
@@ -63,19 +57,12 @@ def challenge_of(headers):
 
 def seal(ctx, plain):
     msg = ctx.wrap(plain)  # 16-byte signature, then the sealed bytes
-    return (b"--Encrypted Boundary\r\n"
-            b"\tContent-Type: " + PROTOCOL.encode() + b"\r\n"
-            b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n"
-            b"--Encrypted Boundary\r\n"
-            b"\tContent-Type: application/octet-stream\r\n" % len(plain)
-            + struct.pack("<I", 16) + msg + b"--Encrypted Boundary--\r\n")
+    return frame(msg[:16], msg[16:], len(plain))
 
 
 def unseal(ctx, body):
-    start = body.index(b"application/octet-stream\r\n") + len(b"application/octet-stream\r\n")
-    siglen = struct.unpack("<I", body[start:start + 4])[0]
-    end = body.rindex(b"--Encrypted Boundary--\r\n")
-    return ctx.unwrap(body[start + 4:start + 4 + siglen] + body[start + 4 + siglen:end])
+    signature, sealed = parts(body)
+    return ctx.unwrap(signature + sealed)
 
 
 def handshake(conn, user, password, compat=3):

@@ -1011,11 +1011,12 @@ def goclient():
     return exe
 
 
-def run_goclient(svc, u, command, stdin=None, listener=None, timeout=120):
-    """Runs the Go client: (stdout, stderr, exit status)."""
+def run_goclient(svc, u, command, stdin=None, listener=None, timeout=120, ntlm=False):
+    """Runs the Go client (Basic, or NTLM through go-ntlmssp): (stdout,
+    stderr, exit status)."""
     li = listener or svc.listener()
     argv = [goclient(), "-host", li.host, "-port", str(li.port), "-https=%s" % str(li.https).lower(),
-            "-user", u.name]
+            "-user", u.name, "-ntlm=%s" % str(ntlm).lower()]
     if stdin is not None:
         argv.append("-stdin")
     argv.append(command)
@@ -1057,11 +1058,13 @@ def client_config(settings=None):
     return d
 
 
-def winrs(args, config_dir=None, input=b"", timeout=120):
-    """Runs build/winrs with --config-dir (a fresh default one if None);
-    returns the CompletedProcess (stdout and stderr as bytes)."""
+def winrs(args, config_dir=None, input=b"", timeout=120, env=None):
+    """Runs build/winrs with --config-dir (a fresh default one if None) and
+    env over this environment; returns the CompletedProcess (stdout and
+    stderr as bytes)."""
     argv = [client_path("winrs"), "--config-dir", config_dir or client_config()] + list(args)
-    r = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    r = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       env=dict(os.environ, **(env or {})))
     for pat in SANITIZER_PATTERNS:
         check(pat.encode() not in r.stderr, "winrs: sanitizer report:\n%s" % r.stderr.decode(errors="replace"))
     return r

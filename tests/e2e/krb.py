@@ -5,6 +5,10 @@
         realm.add_service("HTTP/localhost", keytab)   # root-only keytab
         env = realm.kinit(a.name, a.password, ccache)  # {KRB5_CONFIG, KRB5CCNAME}
         svc = h.service({...}, env=dict(realm.env(), KRB5_KTNAME=keytab))
+    or, for the common case (the service answering as HTTP/localhost, a
+    user with a fresh ticket):
+        svc = realm.http_service(https=False, http=True)
+        env = realm.login(a.name)
 
 Everything lives in a temporary directory under the run directory: its own
 krb5.conf (a random realm OWT<5 letters>.TEST, KDC 127.0.0.1:<free port>,
@@ -33,6 +37,11 @@ TOOL_TIMEOUT = 30.0
 ENCTYPES = "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal"
 
 
+def localhost(url):
+    """url with localhost for 127.0.0.1: Kerberos cannot target an IP address."""
+    return url.replace("127.0.0.1", "localhost")
+
+
 class Realm:
     def __init__(self):
         fx = h.fixture()
@@ -48,6 +57,9 @@ class Realm:
         self.kdc_log = os.path.join(self.dir, "kdc.log")
         self.port = h.free_port()
         self.proc = None
+        self.http_keytab = os.path.join(self.dir, "http.keytab")
+        self._passwords = {}
+        self._logins = 0
         self._write_config()
         self._run(["kdb5_util", "create", "-r", self.realm, "-s", "-P", secrets.token_urlsafe(24)])
         self._start()
@@ -196,6 +208,27 @@ class Realm:
         os.chown(keytab_path, 0, 0)
         os.chmod(keytab_path, 0o600)
         return p
+
+    def http_service(self, https=False, http=True, **kw):
+        """winrmd started with self.http_keytab (Service/Auth/Keytab), made
+        with the key of HTTP/localhost on first use, and answering to that
+        name (ServicePrincipalNames). kw go to harness.Service."""
+        if not os.path.exists(self.http_keytab):
+            self.add_service("HTTP/localhost", self.http_keytab)
+        svc = h.Service({"Service/Auth/Keytab": self.http_keytab,
+                         "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
+                        https=https, http=http, env=self.env(), **kw).start()
+        return svc
+
+    def login(self, name, lifetime=None):
+        """A fresh ticket cache for name (a principal with a random password,
+        made on first use); the environment that uses it."""
+        if name not in self._passwords:
+            self._passwords[name] = "K" + secrets.token_urlsafe(12)
+            self.add_user(name, self._passwords[name])
+        self._logins += 1
+        return self.kinit(name, self._passwords[name],
+                          os.path.join(self.dir, "cc-%d-%s" % (self._logins, name)), lifetime=lifetime)
 
     def kinit(self, name, password, ccache_path, lifetime=None, forwardable=True):
         """Gets name's TGT into ccache_path; the environment that uses it.

@@ -1,20 +1,26 @@
-"""Kerberos with a real MIT KDC (krb.py) on loopback: Debian's pywinrm
-(requests_kerberos, pykerberos) over HTTPS, the
-service accepting with its keytab (Service/Auth/Keytab) for HTTP/localhost
-(Service/Auth/ServicePrincipalNames), and the refusals: an expired ticket,
-a ticket for another service principal, a principal with no local account,
-an outsider, and over HTTP a
-request that is not sealed. Debian 12's pykerberos 1.1.14 has no
-authGSSWinRMEncryptMessage, so its pywinrm cannot seal Kerberos messages:
-message_encryption='always' is refused by pywinrm itself, and 'auto' over
-HTTP sends plain SOAP, which the service refuses as Windows does."""
+"""Kerberos with a real MIT KDC (krb.py) on loopback. Debian's pywinrm
+(requests_kerberos, pykerberos) over HTTPS and our winrs -a:Kerberos over
+HTTP with every message sealed, the service accepting with its keytab
+(Service/Auth/Keytab) for HTTP/localhost (Service/Auth/ServicePrincipalNames);
+winrs -ad and the second hop; and the refusals: an expired ticket, a ticket
+for another service principal, a principal with no local account, an
+outsider, and over HTTP a request that is not sealed. Debian 12's
+pykerberos 1.1.14 has no authGSSWinRMEncryptMessage, so with it pywinrm
+cannot seal Kerberos messages: message_encryption='always' is refused by
+pywinrm itself, and 'auto' over HTTP sends plain SOAP, which the service
+refuses as Windows does. Sealed Kerberos over HTTP with pywinrm is tested
+in test_pywinrm_kerberos_sealed.py, with pykerberos_gssapi/kerberos.py
+(pykerberos' API plus 1.2.1's WinRM functions, on python3-gssapi) standing
+in for pykerberos."""
 import os
+import re
 import secrets
 import subprocess
 import time
 
 import harness as h
 import krb
+from krb import localhost
 
 
 def pywinrm(url, env, *argv, encryption="auto"):
@@ -30,21 +36,11 @@ def pywinrm(url, env, *argv, encryption="auto"):
                           env=dict(os.environ, **env), timeout=120)
 
 
-def localhost(url):
-    return url.replace("127.0.0.1", "localhost")
-
-
 def test_pywinrm_kerberos_https_and_unsealed_http_refused():
     a = h.user("a")
-    pw = "K" + secrets.token_urlsafe(12)
     with krb.Realm() as realm:
-        keytab = os.path.join(realm.dir, "http.keytab")
-        realm.add_service("HTTP/localhost", keytab)
-        realm.add_user(a.name, pw)
-        svc = h.Service({"Service/Auth/Keytab": keytab,
-                         "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
-                        https=True, http=True, env=realm.env()).start()
-        env = realm.kinit(a.name, pw, os.path.join(realm.dir, "cc-a"))
+        svc = realm.http_service(https=True)
+        env = realm.login(a.name)
         r = pywinrm(localhost(svc.url("HTTPS")), env, "id", "-un")
         h.eq(r.returncode, 0, "pywinrm kerberos: %s" % r.stderr.decode(errors="replace")[-2000:])
         h.check(('"out": "%s\\n"' % a.name) in r.stdout.decode(), r.stdout.decode())
@@ -62,24 +58,15 @@ def test_pywinrm_kerberos_https_and_unsealed_http_refused():
 
 def test_kerberos_refusals():
     a, out = h.user("a"), h.user("out")
-    pw = "K" + secrets.token_urlsafe(12)
     with krb.Realm() as realm:
-        keytab = os.path.join(realm.dir, "http.keytab")
-        realm.add_service("HTTP/localhost", keytab)
+        svc = realm.http_service(https=True)
         # Another service's key in the same keytab: its tickets decrypt,
         # but this service does not answer to that name.
-        realm.add_service("HTTP/elsewhere.test", keytab)
-        realm.add_user(a.name, pw)
-        realm.add_user(out.name, pw)
-        nobody = "owt_nobody_" + secrets.token_hex(3)  # a principal with no local account
-        realm.add_user(nobody, pw)
-        svc = h.Service({"Service/Auth/Keytab": keytab,
-                         "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
-                        https=True, http=True, env=realm.env()).start()
+        realm.add_service("HTTP/elsewhere.test", realm.http_keytab)
         url = localhost(svc.url("HTTPS"))
 
         mark = svc.log_mark()
-        env = realm.kinit(a.name, pw, os.path.join(realm.dir, "cc-other"))
+        env = realm.login(a.name)
         # A ticket for HTTP/elsewhere.test presented to this service.
         code = ("import base64,http.client,sys,kerberos\n"
                 "rc,ctx=kerberos.authGSSClientInit('HTTP@elsewhere.test')\n"
@@ -97,26 +84,97 @@ def test_kerberos_refusals():
 
         # An outsider: authenticated, then access denied.
         mark = svc.log_mark()
-        env = realm.kinit(out.name, pw, os.path.join(realm.dir, "cc-out"))
+        env = realm.login(out.name)
         r = pywinrm(url, env, "true")
         h.check(r.returncode != 0, "an outsider ran a command")
         svc.wait_for_log(r"authentication not allowed .*as user \"%s\"" % out.name, since=mark)
 
         # A principal that maps to no local account.
         mark = svc.log_mark()
-        r = pywinrm(url, realm.kinit(nobody, pw, os.path.join(realm.dir, "cc-nobody")), "true")
+        nobody = "owt_nobody_" + secrets.token_hex(3)  # a principal with no local account
+        r = pywinrm(url, realm.login(nobody), "true")
         h.check(r.returncode != 0, "a principal without an account ran a command")
         svc.wait_for_log(r"failure \(no passwd entry for the account\): principal \"%s@" % nobody,
                          since=mark)
 
         # An expired ticket (the realm's clock skew is 5 s).
         mark = svc.log_mark()
-        env = realm.kinit(a.name, pw, os.path.join(realm.dir, "cc-short"), lifetime="2s")
+        env = realm.login(a.name, lifetime="2s")
         subprocess.run(["kvno", "HTTP/localhost"], env=dict(os.environ, **env), timeout=30,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(9)
         r = pywinrm(url, env, "true")
         h.check(r.returncode != 0, "an expired ticket ran a command")
         h.check(svc.alive(), "winrmd died")
-        r = pywinrm(url, realm.kinit(a.name, pw, os.path.join(realm.dir, "cc-fresh")), "true")
+        r = pywinrm(url, realm.login(a.name), "true")
         h.eq(r.returncode, 0, "a fresh ticket after the refusals: %s" % r.stderr.decode(errors="replace")[-1500:])
+
+
+def test_winrs_kerberos_http_sealed_and_the_second_hop():
+    """winrs -a:Kerberos over HTTP (every message sealed: the service
+    refuses plain SOAP there); without -ad the remote command has no
+    ticket; with -ad klist shows the forwarded TGT and a winrs run inside
+    the remote command reaches a second winrmd with Kerberos."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        first = realm.http_service(name="first")
+        second = realm.http_service(name="second")
+        env = realm.login(a.name)
+        base = ["-r:" + localhost(first.url("HTTP")), "-a:Kerberos"]
+
+        r = h.winrs(base + ["id -un; head -c 5000000 /dev/zero | wc -c"], env=env)
+        h.eq((r.stdout.decode(), r.returncode), ("%s\n5000000\n" % a.name, 0),
+             "winrs -a:Kerberos: %s" % r.stderr.decode(errors="replace"))
+        first.wait_for_log(r"authentication success: principal \"%s@%s\" as user \"%s\".*\(Kerberos\)"
+                           % (a.name, realm.realm, a.name))
+
+        # The nested winrs runs as the user in the remote command, whose
+        # environment the service builds: it names the realm's krb5.conf
+        # itself, and a client configuration readable by the user.
+        hop = ("KRB5_CONFIG=%s %s --config-dir %s -r:%s -a:Kerberos 'echo second hop as $(id -un)'"
+               % (realm.krb5_conf, h.run_copy("winrs"), h.client_config(), localhost(second.url("HTTP"))))
+        r = h.winrs(base + ["klist; " + hop], env=env)
+        h.check(r.returncode != 0, "a second hop without delegated tickets: %s" % r.stdout.decode())
+        h.check("second hop as" not in r.stdout.decode(), r.stdout.decode())
+        h.check("found no usable Kerberos ticket" in r.stderr.decode(errors="replace"),
+                "the nested winrs says why: %s" % r.stderr.decode(errors="replace"))
+
+        r = h.winrs(base + ["-ad", "klist -f; " + hop], env=env)
+        out = r.stdout.decode(errors="replace")
+        h.eq(r.returncode, 0, "winrs -ad: %s%s" % (out, r.stderr.decode(errors="replace")))
+        h.check("Default principal: %s@%s" % (a.name, realm.realm) in out, out)
+        h.check("krbtgt/%s@%s" % (realm.realm, realm.realm) in out, out)
+        h.check(re.search(r"Flags: \S*f", out), "the TGT is marked forwarded: %s" % out)
+        h.check("second hop as %s\n" % a.name in out, out)
+        line = first.wait_for_log(r"forwarded Kerberos tickets stored in ")
+        st = os.stat(line.split("stored in ", 1)[1].strip())
+        h.eq((st.st_uid, st.st_mode & 0o777), (a.uid, 0o600), "the stored tickets: the user's alone")
+        second.wait_for_log(r"authentication success: principal \"%s@%s\" as user \"%s\".*\(Kerberos\)"
+                            % (a.name, realm.realm, a.name))
+
+
+def test_kerberos_scheme_plain_soap_over_http_refused():
+    """Under the "Kerberos" scheme (not "Negotiate") an authenticated HTTP
+    connection that then sends plain SOAP gets 500, as Windows answers;
+    the handshake itself (an empty body) succeeds."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        svc = realm.http_service()
+        env = realm.login(a.name)
+        code = ("import http.client,sys,kerberos\n"
+                "rc,ctx=kerberos.authGSSClientInit('HTTP@localhost')\n"
+                "kerberos.authGSSClientStep(ctx,'')\n"
+                "c=http.client.HTTPConnection('127.0.0.1',int(sys.argv[1]),timeout=20)\n"
+                "h={'Content-Type':'application/soap+xml;charset=UTF-8'}\n"
+                "c.request('POST','/wsman',body=b'',headers=dict(h,Authorization="
+                "'Kerberos '+kerberos.authGSSClientResponse(ctx)))\n"
+                "r=c.getresponse();r.read();print(r.status,r.getheader('WWW-Authenticate','')[:9])\n"
+                "c.request('POST','/wsman',body=sys.argv[2].encode(),headers=h)\n"
+                "r=c.getresponse();r.read();print(r.status)\n")
+        r = subprocess.run(["/usr/bin/python3", "-c", code, str(svc.listener("HTTP").port),
+                            h.create_env()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(os.environ, **env), timeout=60)
+        h.eq(r.stdout.decode().split("\n")[:2], ["200 Kerberos ", "500"],
+             "handshake, then plain SOAP: %s" % r.stderr.decode(errors="replace")[-1500:])
+        svc.wait_for_log(r"refused: not encrypted on an HTTP connection")
+        h.check(svc.alive(), "winrmd died")

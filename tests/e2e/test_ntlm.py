@@ -137,3 +137,25 @@ def test_unmapped_and_outsider_refused():
     r = client("raw", svc.url("HTTP"), b.name, b.password, "wrong")
     h.eq(r["after"], 401, "no hash entry")
     svc.wait_for_log(r"authentication failure: .*scheme Negotiate", since=mark)
+
+
+def test_winrs_negotiate_http_sealed_and_https():
+    """Our own client's NTLM (gss-ntlmssp with the password given): every
+    message sealed over HTTP (TrustedHosts names the target, as Windows'
+    client requires), plain over HTTPS where TLS encrypts."""
+    svc = ntlm_service()
+    u = h.user("a")
+    cred = ["-u:" + u.name, "-p:" + u.password, "-a:Negotiate"]
+    cfg = h.client_config({"Client/TrustedHosts": "127.0.0.1"})
+    r = h.winrs(["-r:" + svc.url("HTTP")] + cred + ["id -un; head -c 5000000 /dev/urandom | wc -c"],
+                config_dir=cfg)
+    h.eq((r.stdout.decode(), r.returncode), ("%s\n5000000\n" % u.name, 0),
+         "winrs -a:Negotiate over HTTP: %s" % r.stderr.decode(errors="replace"))
+    svc.wait_for_log(r"authentication success: .*as user \"%s\".*\(NTLM\)" % u.name)
+    r = h.winrs(["-r:" + svc.url("HTTPS"), "-skipCAcheck"] + cred + ["id -un"])
+    h.eq((r.stdout.decode(), r.returncode), ("%s\n" % u.name, 0),
+         "winrs -a:Negotiate over HTTPS: %s" % r.stderr.decode(errors="replace"))
+    # Without the target in TrustedHosts the client refuses NTLM over HTTP.
+    r = h.winrs(["-r:" + svc.url("HTTP")] + cred + ["true"])
+    h.check(r.returncode != 0 and "TrustedHosts" in r.stderr.decode(errors="replace"),
+            "NTLM over HTTP to an untrusted host: %s" % r.stderr.decode(errors="replace"))

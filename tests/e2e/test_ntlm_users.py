@@ -5,6 +5,7 @@ the hash (checked against MS-NLMP's vector), bad input changing nothing.
 The service's NTLM logins themselves are tested with the service."""
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -45,8 +46,10 @@ def _read(d):
 
 
 def _entry_re(u, nt_hash):
-    return re.compile(rb"^%s:%d:X{32}:%s:\[U {10}\]:LCT-([0-9A-F]{8}):\n$"
-                      % (re.escape(u.name.encode()), u.uid, nt_hash.encode()))
+    # COMPUTER\name: the NetBIOS name gss-ntlmssp's challenges carry.
+    computer = socket.gethostname().split(".")[0].upper()[:15]
+    return re.compile(rb"^%s\\%s:%d:X{32}:%s:\[U {10}\]:LCT-([0-9A-F]{8}):\n$"
+                      % (re.escape(computer.encode()), re.escape(u.name.encode()), u.uid, nt_hash.encode()))
 
 
 def test_set_writes_one_smbpasswd_line():

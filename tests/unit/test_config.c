@@ -1,5 +1,6 @@
 /* Unit tests for config: Windows' defaults and text format, the stored
  * format's round trip, every refusal, atomic saving, listeners. */
+#include <ctype.h>
 #include <dirent.h>
 #include <grp.h>
 #include <stdio.h>
@@ -1179,6 +1180,7 @@ static void test_ntlm_users(void)
 	static const char line_a[] =
 	    "alice:1001:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:A4F49C406510BDCAB6824EE7C30FD852:"
 	    "[U          ]:LCT-5F5E1000:\n";
+	char computer[NTLM_MAX_COMPUTER_NAME + 1], want[256], prefix[64];
 	char dir[] = "/tmp/test_ntlm.XXXXXX", path[256], *text;
 	unsigned char hash[NTLM_HASH_LEN];
 	struct buf msg, out;
@@ -1218,19 +1220,26 @@ static void test_ntlm_users(void)
 	CHECK("ntlm: set", ntlm_users_set(dir, "alice", 1001, hash, 0x5F5E1000, &msg) == ERR_OK);
 	umask(old);
 	CHECK("ntlm: mode 0600", stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
-	CHECK("ntlm: the smbpasswd line", (text = read_text(path)) && strcmp(text, line_a) == 0);
+	ntlm_computer_name(computer);
+	CHECK("ntlm: the computer name is a NetBIOS name",
+	      computer[0] && strlen(computer) <= 15 && !strchr(computer, '.'));
+	for (const char *c = computer; *c; c++)
+		CHECK("ntlm: the computer name is upper case", !islower((unsigned char)*c));
+	snprintf(want, sizeof(want), "%s\\%s", computer, line_a);
+	CHECK("ntlm: the smbpasswd line", (text = read_text(path)) && strcmp(text, want) == 0);
 
 	/* Foreign lines (a comment, a last line without '\n') are kept. */
 	f = fopen(path, "w");
-	fputs("# comment\nalice:1:old\nbob:1002:x", f);
+	fputs("# comment\nalice:1:old\nOTHER\\bob:1002:x", f);
 	fclose(f);
+	snprintf(prefix, sizeof(prefix), "# comment\n%s\\alice:1001:", computer);
 	CHECK("ntlm: set replaces in place",
 	      ntlm_users_set(dir, "alice", 1001, hash, 0x5F5E1000, &msg) == ERR_OK &&
-		  (text = read_text(path)) && strncmp(text, "# comment\nalice:1001:", 21) == 0 &&
-		  strstr(text, ":LCT-5F5E1000:\nbob:1002:x\n") &&
-		  strlen(text) == 10 + strlen(line_a) + 11);
+		  (text = read_text(path)) && strncmp(text, prefix, strlen(prefix)) == 0 &&
+		  strstr(text, ":LCT-5F5E1000:\nOTHER\\bob:1002:x\n") &&
+		  strlen(text) == 10 + strlen(want) + 17);
 	CHECK("ntlm: set appends", ntlm_users_set(dir, "carol", 7, hash, 1, &msg) == ERR_OK &&
-				       (text = read_text(path)) && strstr(text, "\ncarol:7:") &&
+				       (text = read_text(path)) && strstr(text, "\\carol:7:") &&
 				       strstr(text, ":LCT-00000001:\n"));
 	buf_reset(&out);
 	CHECK("ntlm: list", ntlm_users_list(dir, &out, &msg) == ERR_OK &&
@@ -1245,8 +1254,9 @@ static void test_ntlm_users(void)
 	CHECK("ntlm: a ':' in the name refused",
 	      ntlm_users_set(dir, "a:b", 1, hash, 1, &msg) == ERR_CONFIG &&
 		  strstr((const char *)buf_ptr(&msg), "':'"));
-	CHECK("ntlm: newline, empty, comment names refused",
+	CHECK("ntlm: newline, backslash, empty, comment names refused",
 	      ntlm_users_set(dir, "a\nb", 1, hash, 1, &msg) == ERR_CONFIG &&
+		  ntlm_users_set(dir, "D\\b", 1, hash, 1, &msg) == ERR_CONFIG &&
 		  ntlm_users_set(dir, "", 1, hash, 1, &msg) == ERR_CONFIG &&
 		  ntlm_users_set(dir, "#x", 1, hash, 1, &msg) == ERR_CONFIG);
 	CHECK("ntlm: no temporary file left", dir_entries(dir) == 1);

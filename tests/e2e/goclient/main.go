@@ -2,8 +2,11 @@
 // and Terraform do). The end-to-end tests run it and compare what it prints
 // and its exit status with what the remote command did.
 //
-//	goclient -host 127.0.0.1 -port 5986 -user NAME [-stdin] COMMAND
+//	goclient -host 127.0.0.1 -port 5986 -user NAME [-ntlm] [-stdin] COMMAND
 //
+// Basic authentication by default; with -ntlm, NTLM under Negotiate through
+// Azure/go-ntlmssp (winrm.ClientNTLM), as Packer's and Terraform's
+// "use_ntlm" do.
 // The password comes from $GOCLIENT_PASSWORD so that it stays out of ps(1).
 // With -stdin, this program's own standard input becomes the command's.
 // Exit status: the remote command's exit code, or 254 when the client itself
@@ -25,17 +28,22 @@ func main() {
 	host := flag.String("host", "127.0.0.1", "server address")
 	port := flag.Int("port", 5986, "server port")
 	useHTTPS := flag.Bool("https", true, "use HTTPS (the certificate is not verified)")
-	user := flag.String("user", "", "user name (Basic authentication)")
+	user := flag.String("user", "", "user name")
+	useNTLM := flag.Bool("ntlm", false, "authenticate with NTLM instead of Basic")
 	withStdin := flag.Bool("stdin", false, "send this program's standard input to the command")
 	timeout := flag.Duration("timeout", 120*time.Second, "HTTP response timeout")
 	flag.Parse()
 	if flag.NArg() != 1 || *user == "" {
-		fmt.Fprintln(os.Stderr, "usage: goclient -host H -port P -user U [-stdin] COMMAND")
+		fmt.Fprintln(os.Stderr, "usage: goclient -host H -port P -user U [-ntlm] [-stdin] COMMAND")
 		os.Exit(2)
 	}
 
 	endpoint := winrm.NewEndpoint(*host, *port, *useHTTPS, true, nil, nil, nil, *timeout)
-	client, err := winrm.NewClient(endpoint, *user, os.Getenv("GOCLIENT_PASSWORD"))
+	params := *winrm.DefaultParameters
+	if *useNTLM {
+		params.TransportDecorator = func() winrm.Transporter { return &winrm.ClientNTLM{} }
+	}
+	client, err := winrm.NewClientWithParameters(endpoint, *user, os.Getenv("GOCLIENT_PASSWORD"), &params)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "goclient:", err)
 		os.Exit(clientFailed)
