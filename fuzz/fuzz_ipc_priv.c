@@ -57,6 +57,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	case IPC_TOKEN_RENEW: {
+		struct ipc_token_renew m;
+		decoded = ipc_token_renew_decode(&in, &m) == ERR_OK;
+		if (decoded && ipc_token_renew_encode(&out, &m) != ERR_OK)
+			abort();
+		break;
+	}
+	case IPC_TOKEN_RENEWED: {
+		struct ipc_token_renewed m;
+		decoded = ipc_token_renewed_decode(&in, &m) == ERR_OK;
+		if (decoded && ipc_token_renewed_encode(&out, &m) != ERR_OK)
+			abort();
+		break;
+	}
 	case IPC_HOST_OPENED: {
 		struct ipc_host_opened m;
 		decoded = ipc_host_opened_decode(&in, &m) == ERR_OK;

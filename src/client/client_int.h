@@ -105,6 +105,11 @@ enum winrm_result client_post_built(struct winrm_session *s, struct buf *envelop
 enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,
 				  struct buf *body);
 void client_disconnect(struct winrm_session *s);
+/* The channel binding of the open HTTPS connection: RFC 5929
+ * tls-server-end-point of the certificate the server presented
+ * (tls_binding.h), into out (cap at least TLS_BINDING_MAX). Its length;
+ * 0 over HTTP, where there is nothing to bind to. */
+size_t client_tls_binding(const struct winrm_session *s, uint8_t *out, size_t cap);
 
 /* Digest (RFC 7616) from a WWW-Authenticate value. */
 enum err digest_challenge(struct digest_state *d, const char *challenge, int *stale);

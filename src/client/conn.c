@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "common/tls_binding.h"
 #include "common/util.h"
 
 #define CONTENT_TYPE_SOAP "application/soap+xml;charset=UTF-8"
@@ -218,6 +219,11 @@ static enum winrm_result tls_start(struct winrm_session *s)
 	return client_fail(s, WINRM_E_TLS, "TLS with %s:%s did not finish", s->host, s->port);
 }
 
+size_t client_tls_binding(const struct winrm_session *s, uint8_t *out, size_t cap)
+{
+	return s->ssl ? tls_binding_end_point(SSL_get0_peer_certificate(s->ssl), out, cap) : 0;
+}
+
 static enum winrm_result connect_session(struct winrm_session *s)
 {
 	enum winrm_result r;
@@ -373,11 +379,23 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 
 /* ---- authentication ---- */
 
+static int is_gss(enum winrm_auth a)
+{
+	return a == WINRM_AUTH_NEGOTIATE || a == WINRM_AUTH_KERBEROS;
+}
+
+/* An Identify goes unauthenticated under -a:None, and without a user name
+ * unless GSSAPI can authenticate from the credential cache. */
+static int anonymous_identify(const struct winrm_session *s, int identify)
+{
+	return identify && (s->auth == WINRM_AUTH_NONE || (!s->user && !is_gss(s->auth)));
+}
+
 static enum winrm_result authorization(struct winrm_session *s, int identify, struct buf *out)
 {
 	if (s->auth == WINRM_AUTH_NONE && !identify)
 		return client_fail(s, WINRM_E_USAGE, "only Identify works without authentication (-a:None)");
-	if (identify && (!s->user || s->auth == WINRM_AUTH_NONE))
+	if (anonymous_identify(s, identify))
 		return WINRM_OK;
 	if (s->auth == WINRM_AUTH_BASIC) {
 		struct buf plain;
@@ -499,7 +517,7 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	hdrs[nh++] = (struct http1_header){"User-Agent", USER_AGENT};
 	if (buf_len(&authz))
 		hdrs[nh++] = (struct http1_header){"Authorization", (const char *)buf_ptr(&authz)};
-	if (identify && (!s->user || s->auth == WINRM_AUTH_NONE))
+	if (anonymous_identify(s, identify))
 		hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
 	buf_reset(&s->req);
 	if (seal)
@@ -515,10 +533,6 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	return e == ERR_OK ? WINRM_OK : client_fail(s, WINRM_E_USAGE, "the request is too large to send");
 }
 
-static int uses_gss(const struct winrm_session *s, int identify)
-{
-	return (s->auth == WINRM_AUTH_NEGOTIATE || s->auth == WINRM_AUTH_KERBEROS) && !(identify && !s->user);
-}
 
 /* The most legs of a handshake: SPNEGO with NTLM takes three. */
 #define MAX_AUTH_LEGS 6
@@ -627,7 +641,7 @@ static void drop_ahead(struct winrm_session *s)
 static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify, int ahead,
 			      struct http1_response **resp)
 {
-	int digest_tries = 0, reconnects = 0, reauthentications = 0, gss = uses_gss(s, identify);
+	int digest_tries = 0, reconnects = 0, reauthentications = 0, gss = is_gss(s->auth);
 
 	/* An unauthenticated Identify does not go on a sealed connection. */
 	if (!gss && s->gss_ready && !ahead)
@@ -687,7 +701,7 @@ int client_send_ahead(struct winrm_session *s, const struct buf *envelope)
 {
 	enum winrm_result r;
 
-	if (s->fd < 0 || s->ahead || (uses_gss(s, 0) && !s->gss_ready) || build_request(s, envelope, 0) != WINRM_OK)
+	if (s->fd < 0 || s->ahead || (is_gss(s->auth) && !s->gss_ready) || build_request(s, envelope, 0) != WINRM_OK)
 		return 0;
 	if (write_request(s, &s->req, &r) != EX_OK)
 		return 0;

@@ -14,6 +14,7 @@
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
 
+#include "common/tls_binding.h"
 #include "common/util.h"
 
 /* 1.3.6.1.5.5.2 and 1.3.6.1.4.1.311.2.2.10 */
@@ -135,14 +136,26 @@ static void principal_text(const char *user, int kerberos, char *out, size_t cap
 		snprintf(out, cap, "%s", user);
 }
 
-static enum winrm_result acquire(struct winrm_session *s, int ntlm_only)
+/* The mechanism to start: Kerberos for -a:Kerberos; SPNEGO for Negotiate,
+ * or bare NTLM when Kerberos is out (an address, no realm, or Kerberos
+ * failed), the tokens Linux clients send under "Negotiate". SPNEGO with a
+ * password would hand it to Kerberos as well, which asks the default
+ * realm's KDC for a TGT in the user's name: a lookup that stalls, a failed
+ * logon counted at somebody's KDC. */
+static gss_OID mech_of(const struct winrm_session *s)
+{
+	if (s->mech == CLIENT_MECH_KERBEROS)
+		return (gss_OID)gss_mech_krb5;
+	return s->mech == CLIENT_MECH_SPNEGO_NTLM ? &ntlm_oid : &spnego_oid;
+}
+
+static enum winrm_result acquire(struct winrm_session *s)
 {
 	OM_uint32 major, minor;
 	char principal[512];
 	gss_buffer_desc name_buf, pw;
 	gss_name_t name = GSS_C_NO_NAME;
-	gss_OID_set_desc mechs = {1, s->mech == CLIENT_MECH_KERBEROS ? (gss_OID)gss_mech_krb5 : &spnego_oid};
-	gss_OID_set_desc only_ntlm = {1, &ntlm_oid};
+	gss_OID_set_desc mechs = {1, mech_of(s)};
 
 	if (!s->user)
 		return WINRM_OK; /* the caller's credential cache */
@@ -155,11 +168,11 @@ static enum winrm_result acquire(struct winrm_session *s, int ntlm_only)
 	major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE,
 					       &s->gss_cred, NULL, NULL);
 	gss_release_name(&minor, &name);
-	if (major != GSS_S_COMPLETE)
-		return gss_failed(s, "taking the password", major, minor);
-	if (ntlm_only && gss_set_neg_mechs(&minor, s->gss_cred, &only_ntlm) != GSS_S_COMPLETE)
+	if (s->mech == CLIENT_MECH_SPNEGO_NTLM && GSS_ROUTINE_ERROR(major) == GSS_S_BAD_MECH)
 		return client_fail(s, WINRM_E_AUTH,
 				   "Negotiate cannot use NTLM here: is gss-ntlmssp installed (/etc/gss/mech.d)?");
+	if (major != GSS_S_COMPLETE)
+		return gss_failed(s, "taking the password", major, minor);
 	return WINRM_OK;
 }
 
@@ -175,12 +188,23 @@ static enum winrm_result header_of(struct winrm_session *s, const gss_buffer_des
 }
 
 /* One call of gss_init_sec_context with the server's token (NULL at
- * first); its output, if any, into authz (else authz is left empty). */
+ * first); its output, if any, into authz (else authz is left empty).
+ * Over HTTPS every leg carries the connection's channel binding, as
+ * Windows' client does (Extended Protection): a service with
+ * CbtHardeningLevel=Strict refuses a logon without one, and the binding
+ * ties the logon to this TLS connection, so a server that relays our
+ * tokens through a TLS connection of its own (another certificate) cannot
+ * use them. NTLM puts its hash in the AUTHENTICATE message, Kerberos in
+ * the authenticator's checksum. When OpenSSL cannot hash the
+ * certificate, the legs go unbound, which Relaxed still accepts. */
 static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_desc *in, struct buf *authz,
 				   int *complete, OM_uint32 *major_out, OM_uint32 *minor_out)
 {
 	OM_uint32 major, minor, m;
 	char service[300];
+	uint8_t binding[TLS_BINDING_MAX];
+	struct gss_channel_bindings_struct cbs;
+	gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
 	gss_buffer_desc name_buf, out = GSS_C_EMPTY_BUFFER;
 	gss_name_t target = GSS_C_NO_NAME;
 	OM_uint32 flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG |
@@ -189,13 +213,17 @@ static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_des
 
 	if (s->flags & WINRM_FLAG_ALLOW_DELEGATION)
 		flags |= GSS_C_DELEG_FLAG;
+	memset(&cbs, 0, sizeof(cbs));
+	if ((cbs.application_data.length = client_tls_binding(s, binding, sizeof(binding))) != 0) {
+		cbs.application_data.value = binding;
+		cb = &cbs;
+	}
 	snprintf(service, sizeof(service), "HTTP@%s", s->host);
 	name_buf = (gss_buffer_desc){strlen(service), service};
 	major = gss_import_name(&minor, &name_buf, GSS_C_NT_HOSTBASED_SERVICE, &target);
 	if (major == GSS_S_COMPLETE)
 		major = gss_init_sec_context(&minor, s->gss_cred, &s->gss_ctx, target,
-					     s->mech == CLIENT_MECH_KERBEROS ? (gss_OID)gss_mech_krb5 : &spnego_oid,
-					     flags, GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, (gss_buffer_t)in,
+					     mech_of(s), flags, GSS_C_INDEFINITE, cb, (gss_buffer_t)in,
 					     NULL, &out, NULL, NULL);
 	gss_release_name(&m, &target);
 	*major_out = major;
@@ -214,18 +242,18 @@ enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz)
 {
 	OM_uint32 major = 0, minor = 0;
 	enum winrm_result r;
-	int complete, ntlm_only = s->mech == CLIENT_MECH_SPNEGO_NTLM;
+	int complete;
 
 	/* A password with SPNEGO and a realm: Kerberos first, and NTLM if
 	 * Kerberos cannot even start (no KDC, an unknown principal). */
 	for (int round = 0; round < 2; round++) {
 		client_gss_clear(s);
-		if ((r = acquire(s, ntlm_only)) != WINRM_OK)
+		if ((r = acquire(s)) != WINRM_OK)
 			return r;
 		r = init_step(s, NULL, authz, &complete, &major, &minor);
-		if (r != WINRM_E_AUTH || !s->user || s->mech != CLIENT_MECH_SPNEGO || ntlm_only)
+		if (r != WINRM_E_AUTH || !s->user || s->mech != CLIENT_MECH_SPNEGO)
 			break;
-		ntlm_only = 1;
+		s->mech = CLIENT_MECH_SPNEGO_NTLM;
 	}
 	if (r == WINRM_E_AUTH && GSS_ERROR(major))
 		return gss_failed(s, "starting", major, minor);

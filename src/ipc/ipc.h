@@ -53,6 +53,10 @@ enum ipc_type {
 	IPC_AUTH_GSS = 18, /* struct ipc_auth_gss; answered by IPC_AUTH_GSS_RESULT */
 	/* priv -> net */
 	IPC_AUTH_GSS_RESULT = 19, /* struct ipc_auth_gss_result */
+	/* net -> priv */
+	IPC_TOKEN_RENEW = 20, /* struct ipc_token_renew; answered by IPC_TOKEN_RENEWED */
+	/* priv -> net */
+	IPC_TOKEN_RENEWED = 21, /* struct ipc_token_renewed */
 	IPC_TYPE_COUNT
 };
 

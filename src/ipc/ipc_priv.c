@@ -273,6 +273,18 @@ void ipc_auth_gss_result_free(struct ipc_auth_gss_result *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* A body that is one token and nothing else (HOST_OPEN, TOKEN_RENEW). */
+static enum err get_token_body(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
+{
+	enum err e = get_bytes(in, token, IPC_TOKEN_LEN);
+
+	if (e == ERR_OK)
+		e = finish(in);
+	if (e != ERR_OK)
+		OPENSSL_cleanse(token, IPC_TOKEN_LEN);
+	return e;
+}
+
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m)
 {
 	return buf_put(out, m->token, IPC_TOKEN_LEN);
@@ -280,12 +292,69 @@ enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m)
 
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m)
 {
-	enum err e = get_bytes(in, m->token, IPC_TOKEN_LEN);
+	return get_token_body(in, m->token);
+}
 
-	if (e == ERR_OK)
-		e = finish(in);
-	if (e != ERR_OK)
-		OPENSSL_cleanse(m, sizeof(*m));
+enum err ipc_token_renew_encode(struct buf *out, const struct ipc_token_renew *m)
+{
+	return buf_put(out, m->token, IPC_TOKEN_LEN);
+}
+
+enum err ipc_token_renew_decode(struct buf *in, struct ipc_token_renew *m)
+{
+	return get_token_body(in, m->token);
+}
+
+/* A refusal carries nothing but its status: one representation per
+ * message, and no stale token by mistake. */
+static int valid_token_renewed(const struct ipc_token_renewed *m)
+{
+	static const uint8_t zero[IPC_TOKEN_LEN];
+
+	if (m->is_admin > 1)
+		return 0;
+	switch (m->status) {
+	case IPC_AUTH_OK:
+		return 1;
+	case IPC_AUTH_BAD_CREDENTIALS:
+	case IPC_AUTH_NOT_ALLOWED:
+	case IPC_AUTH_BUSY:
+		return m->uid == 0 && m->is_admin == 0 && memcmp(m->token, zero, IPC_TOKEN_LEN) == 0;
+	default:
+		return 0;
+	}
+}
+
+enum err ipc_token_renewed_encode(struct buf *out, const struct ipc_token_renewed *m)
+{
+	enum err e;
+
+	if (!valid_token_renewed(m))
+		return ERR_USAGE;
+	if ((e = buf_put_u32(out, m->status)) != ERR_OK || (e = buf_put_u32(out, m->uid)) != ERR_OK ||
+	    (e = buf_put_u32(out, m->is_admin)) != ERR_OK)
+		return e;
+	return buf_put(out, m->token, IPC_TOKEN_LEN);
+}
+
+static enum err token_renewed_fields(struct buf *in, struct ipc_token_renewed *m)
+{
+	enum err e;
+
+	if ((e = get_u32(in, &m->status)) != ERR_OK || (e = get_u32(in, &m->uid)) != ERR_OK ||
+	    (e = get_u32(in, &m->is_admin)) != ERR_OK ||
+	    (e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK || (e = finish(in)) != ERR_OK)
+		return e;
+	return valid_token_renewed(m) ? ERR_OK : ERR_FORMAT;
+}
+
+enum err ipc_token_renewed_decode(struct buf *in, struct ipc_token_renewed *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = token_renewed_fields(in, m)) != ERR_OK)
+		OPENSSL_cleanse(m, sizeof(*m)); /* a token is a capability */
 	return e;
 }
 

@@ -82,6 +82,29 @@ struct ipc_host_open {
 	uint8_t token[IPC_TOKEN_LEN];
 };
 
+/* IPC_TOKEN_RENEW, net -> priv: a live token for a new one naming the same
+ * account, with a fresh IPC_TOKEN_LIFETIME_MS. Negotiate and Kerberos
+ * authenticate the connection once, and it may outlive the token of its
+ * handshake by hours; the network process renews the token while the
+ * connection is in use (net_token.c). The privileged part renews a token
+ * once, and only while it is live and its account may still connect, so
+ * the network process never gains authority for an account that did not
+ * authenticate. */
+struct ipc_token_renew {
+	uint8_t token[IPC_TOKEN_LEN];
+};
+
+/* IPC_TOKEN_RENEWED, priv -> net. On anything but OK the other fields are
+ * zero: BAD_CREDENTIALS for a token unknown, expired or already renewed,
+ * NOT_ALLOWED for an account in no allowed group any more, BUSY when no
+ * token could be made. */
+struct ipc_token_renewed {
+	uint32_t status;              /* enum ipc_auth_status, never CONTINUE */
+	uint32_t uid;                 /* the account's, as a check on the reply's connection */
+	uint32_t is_admin;            /* by the configuration in force now */
+	uint8_t token[IPC_TOKEN_LEN];
+};
+
 /* IPC_HOST_OPENED, priv -> net, with one descriptor: the network process's
  * end of the host's channel. */
 struct ipc_host_opened {
@@ -154,6 +177,12 @@ void ipc_auth_gss_result_free(struct ipc_auth_gss_result *m);
 
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
+
+enum err ipc_token_renew_encode(struct buf *out, const struct ipc_token_renew *m);
+enum err ipc_token_renew_decode(struct buf *in, struct ipc_token_renew *m);
+
+enum err ipc_token_renewed_encode(struct buf *out, const struct ipc_token_renewed *m);
+enum err ipc_token_renewed_decode(struct buf *in, struct ipc_token_renewed *m);
 
 enum err ipc_host_opened_encode(struct buf *out, const struct ipc_host_opened *m);
 enum err ipc_host_opened_decode(struct buf *in, struct ipc_host_opened *m);

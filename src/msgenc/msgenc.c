@@ -157,16 +157,25 @@ enum err msgenc_parse(const uint8_t *body, size_t len, struct msgenc_parts *out)
 
 /* ---- sealing ---- */
 
-static int is_kerberos(gss_ctx_id_t ctx)
+static int oid_equal(gss_const_OID a, gss_const_OID b)
+{
+	return a && b && a->length == b->length && memcmp(a->elements, b->elements, a->length) == 0;
+}
+
+int msgenc_mech_is_kerberos(gss_const_OID mech)
+{
+	return oid_equal(mech, gss_mech_krb5) || oid_equal(mech, gss_mech_krb5_wrong) ||
+	       oid_equal(mech, gss_mech_krb5_old);
+}
+
+int msgenc_is_kerberos(gss_ctx_id_t ctx)
 {
 	OM_uint32 minor;
 	gss_OID mech = GSS_C_NO_OID;
 
-	if (gss_inquire_context(&minor, ctx, NULL, NULL, NULL, &mech, NULL, NULL, NULL) !=
-	    GSS_S_COMPLETE)
-		return 0;
-	return mech && mech->length == gss_mech_krb5->length &&
-	       memcmp(mech->elements, gss_mech_krb5->elements, mech->length) == 0;
+	return gss_inquire_context(&minor, ctx, NULL, NULL, NULL, &mech, NULL, NULL, NULL) ==
+		       GSS_S_COMPLETE &&
+	       msgenc_mech_is_kerberos(mech);
 }
 
 static enum err frame_head(struct buf *out, enum msgenc_protocol proto, enum msgenc_style style,
@@ -245,7 +254,7 @@ enum err msgenc_wrap(gss_ctx_id_t ctx, enum msgenc_protocol proto, enum msgenc_s
 {
 	if (ctx == GSS_C_NO_CONTEXT)
 		return ERR_USAGE;
-	if (is_kerberos(ctx))
+	if (msgenc_is_kerberos(ctx))
 		return wrap_kerberos(ctx, proto, style, plain, len, out);
 	return wrap_token(ctx, proto, style, plain, len, out);
 }
@@ -317,7 +326,7 @@ enum err msgenc_unwrap(gss_ctx_id_t ctx, const uint8_t *body, size_t len, struct
 	if ((e = msgenc_parse(body, len, &m)) != ERR_OK)
 		return e;
 	*style = m.style;
-	if (is_kerberos(ctx))
+	if (msgenc_is_kerberos(ctx))
 		return unwrap_kerberos(ctx, &m, plain);
 	return unwrap_token(ctx, &m, plain);
 }

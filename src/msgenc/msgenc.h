@@ -67,6 +67,13 @@ struct msgenc_parts {
  * exactly one header part, one data part and the closing boundary. */
 enum err msgenc_parse(const uint8_t *body, size_t len, struct msgenc_parts *out);
 
+/* Kerberos under any of its object identifiers: the standard one, and the
+ * one Windows' SSPI puts first in SPNEGO (1.2.840.48018.1.2.2), which MIT
+ * reports back as the negotiated mechanism. Anything else is NTLM here. */
+int msgenc_mech_is_kerberos(gss_const_OID mech);
+/* The mechanism of an established context is Kerberos. */
+int msgenc_is_kerberos(gss_ctx_id_t ctx);
+
 /* Seals plain with ctx and appends the framed body to out. */
 enum err msgenc_wrap(gss_ctx_id_t ctx, enum msgenc_protocol proto, enum msgenc_style style,
 		     const uint8_t *plain, size_t len, struct buf *out);

@@ -34,7 +34,7 @@ static void conn_process(struct conn *c);
 
 /* ---- pending IPC requests ---- */
 
-struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id)
+struct pending *net_pending_new(struct pending **list, uint32_t type, struct conn *c, uint32_t *id)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
@@ -45,8 +45,16 @@ struct pending *net_pending_add(struct pending **list, uint32_t type, struct con
 	p->conn = c;
 	p->next = *list;
 	*list = p;
-	c->waiting = p;
 	*id = p->id;
+	return p;
+}
+
+struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id)
+{
+	struct pending *p = net_pending_new(list, type, c, id);
+
+	if (p)
+		c->waiting = p;
 	return p;
 }
 
@@ -56,8 +64,10 @@ struct pending *net_pending_take(struct pending **list, uint32_t id)
 		if ((*pp)->id == id) {
 			struct pending *p = *pp;
 			*pp = p->next;
-			if (p->conn)
+			if (p->conn && p->conn->waiting == p)
 				p->conn->waiting = NULL;
+			if (p->conn && p->conn->gss_renewing == p)
+				p->conn->gss_renewing = NULL;
 			return p;
 		}
 	}
@@ -470,6 +480,7 @@ static void conn_free(struct conn *c)
 		c->waiting->conn = NULL;
 		c->waiting = NULL;
 	}
+	net_token_forget(c);
 	net_wsman_forget(c);
 	net_gss_forget(c);
 	if (c->prev)
@@ -524,8 +535,10 @@ static void conn_feed(struct conn *c)
 			break;
 		enum err e = http1_parse(c->parser, v.iov_base, v.iov_len, &used, &req);
 		evbuffer_drain(in, used);
-		if (!was_started && http1_parser_started(c->parser))
+		if (!was_started && http1_parser_started(c->parser)) {
 			conn_arm_timer(c, NET_REQUEST_TIMEOUT_MS);
+			net_token_touch(c);
+		}
 		if (e == ERR_INCOMPLETE) {
 			if (used == 0)
 				break; /* nothing consumable: wait for more bytes */
@@ -577,6 +590,7 @@ static void conn_reply_written(struct conn *c)
 	c->req = NULL;
 	http1_parser_next(c->parser);
 	conn_arm_timer(c, NET_IDLE_TIMEOUT_MS);
+	net_token_touch(c);
 	/* A pipelined request may already be buffered: parse it from the
 	 * loop, not from here, so a long pipeline cannot recurse. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
@@ -838,6 +852,9 @@ static void priv_cb(evutil_socket_t fd, short what, void *arg)
 				if (!p) {
 					log_warnx("reply %s with unknown id from the privileged part",
 						  ipc_type_name(m.type));
+				} else if (p->type == IPC_TOKEN_RENEW) {
+					/* The connection does not wait for it, and may be gone. */
+					net_token_renewed(p, &m);
 				} else if (p->type == IPC_HOST_OPEN) {
 					/* Handled even when the connection that asked is gone:
 					 * others may wait for the same host. */

@@ -9,42 +9,27 @@
 #include <string.h>
 
 #include <event2/bufferevent_ssl.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "common/log.h"
+#include "common/tls_binding.h"
 #include "common/util.h"
 #include "net/net_int.h"
-
-#define CHANNEL_BINDING_PREFIX "tls-server-end-point:"
 
 static const char *scheme_name(int kerberos)
 {
 	return kerberos ? "Kerberos" : "Negotiate";
 }
 
-/* RFC 5929 tls-server-end-point: the hash of our certificate, with the
- * certificate's signature digest, SHA-256 in place of MD5 and SHA-1. */
+_Static_assert(IPC_MAX_CHANNEL_BINDING >= TLS_BINDING_MAX, "a channel binding fits in AUTH_GSS");
+
+/* RFC 5929 tls-server-end-point of our certificate (tls_binding.h). */
 static size_t channel_binding(struct conn *c, uint8_t *out, size_t len)
 {
 	SSL *ssl = c->https ? bufferevent_openssl_get_ssl(c->bev) : NULL;
-	X509 *cert = ssl ? SSL_get_certificate(ssl) : NULL;
-	int md_nid = NID_undef;
-	const EVP_MD *md;
-	unsigned int n = 0;
-	size_t plen = strlen(CHANNEL_BINDING_PREFIX);
 
-	if (!cert || !X509_get_signature_info(cert, &md_nid, NULL, NULL, NULL))
-		return 0;
-	if (md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_undef)
-		md_nid = NID_sha256;
-	if (!(md = EVP_get_digestbynid(md_nid)) || len < plen + EVP_MAX_MD_SIZE)
-		return 0;
-	memcpy(out, CHANNEL_BINDING_PREFIX, plen);
-	if (!X509_digest(cert, md, out + plen, &n))
-		return 0;
-	return plen + n;
+	return tls_binding_end_point(ssl ? SSL_get_certificate(ssl) : NULL, out, len);
 }
 
 void net_gss_forget(struct conn *c)
@@ -56,6 +41,7 @@ void net_gss_forget(struct conn *c)
 	free(c->gss_reply_token);
 	c->gss_reply_token = NULL;
 	memset(&c->gss_id, 0, sizeof(c->gss_id));
+	net_token_forget(c);
 }
 
 void net_gss_leg(struct conn *c)
@@ -114,12 +100,14 @@ static char *token_header(int kerberos, const uint8_t *tok, size_t len)
 /* A plain SOAP body on an authenticated HTTP connection while
  * AllowUnencrypted is false: Windows answers 401 on Negotiate connections
  * and 500 with no body on Kerberos ones (winrm-protocol.md 1.6). */
+/* Windows answers by mechanism, not by scheme: 500 for Kerberos (pywinrm
+ * sends its AP-REQ under "Negotiate" and gets 500), 401 for NTLM. */
 static void refuse_unencrypted(struct conn *c)
 {
 	log_info("request from %s user %s refused: not encrypted on an HTTP connection "
 		 "(Service/AllowUnencrypted is false)",
 		 c->peer, c->gss_id.user);
-	if (c->gss_kerberos)
+	if (msgenc_is_kerberos(c->gss))
 		net_reply_headers(c, 500, NULL, 0);
 	else
 		net_reply_unauthorized(c);
@@ -213,6 +201,8 @@ void net_gss_result(struct conn *c, struct ipc_msg *m)
 			break;
 		}
 		auth_identity_set(&r.result, scheme_name(c->gss_kerberos), &c->gss_id);
+		/* Its token was made after this request arrived (net_token.c). */
+		c->gss_token_ms = c->started_ms;
 		net_gss_serve(c);
 		break;
 	}

@@ -29,6 +29,27 @@
 #define NET_DRAIN_TIMEOUT_MS 5000      /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
 #define NET_MAX_REPLY_HEADERS 4        /* a 401's WWW-Authenticate lines, the most any reply sends */
+/* A connection Negotiate or Kerberos authenticated keeps its identity as
+ * long as it stays open, which may be hours, but the host token of its
+ * handshake lasts IPC_TOKEN_LIFETIME_MS (150 s). So the token is renewed
+ * (IPC_TOKEN_RENEW, net_token.c) whenever the connection is in use, at
+ * two moments: when a reply has gone out (the connection goes idle) and
+ * when the first bytes of the next request arrive, if the token is older
+ * than NET_TOKEN_RENEW_AGE_MS then. After the first moment the token is at
+ * most that old (or a renewal is under way); the next request begins
+ * within NET_IDLE_TIMEOUT_MS or the connection is closed, so at the second
+ * moment the token is at most AGE + IDLE = LIFETIME - MARGIN old, and a
+ * request that arrives before the renewal's answer is served with a token
+ * still good for MARGIN. The margin is the time the privileged part has
+ * to answer (normally well under a millisecond; it is slow only while a
+ * GSSAPI leg waits on winbind). How long a request takes to arrive (up to
+ * NET_REQUEST_TIMEOUT_MS) or to be answered (a Receive long poll, a host
+ * start) does not matter: the clock restarts at both moments. A smaller
+ * age would renew more often for nothing: at most one renewal per
+ * connection per 10 s of use. */
+#define NET_TOKEN_RENEW_MARGIN_MS 20000
+#define NET_TOKEN_RENEW_AGE_MS (IPC_TOKEN_LIFETIME_MS - NET_IDLE_TIMEOUT_MS - NET_TOKEN_RENEW_MARGIN_MS)
+_Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-alive idle period");
 /* Enumerations of winrm/config/listener that clients may still Pull; the
  * least recently used goes when a new one needs its place. Each expires
  * after Service/EnumerationTimeoutms without a Pull. */
@@ -58,6 +79,7 @@ struct pending {
 	uint32_t type;       /* the IPC type of the request */
 	struct conn *conn;
 	struct user_host *host; /* IPC_HOST_OPEN: the host being started */
+	uint64_t asked_ms;   /* IPC_TOKEN_RENEW: when it was sent */
 };
 
 enum shell_op { OP_NONE, OP_CREATE, OP_COMMAND, OP_SEND, OP_RECEIVE, OP_SIGNAL, OP_DELETE };
@@ -97,6 +119,8 @@ struct conn {
 	gss_ctx_id_t gss;              /* the established context, or GSS_C_NO_CONTEXT */
 	int gss_kerberos;              /* the "Kerberos" scheme (else "Negotiate") */
 	struct auth_identity gss_id;   /* who the connection authenticated as */
+	uint64_t gss_token_ms;         /* when gss_id's token was asked for; 0: not renewable */
+	struct pending *gss_renewing;  /* the IPC_TOKEN_RENEW under way, which c->waiting is not */
 	char *gss_reply_token;         /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
 	int seal_reply;                /* the request was sealed: so is the reply */
 	enum msgenc_protocol seal_protocol;
@@ -174,7 +198,10 @@ void net_dispatch_authenticated(struct conn *c);
 const char *net_machine(const struct conn *c);
 /* The URL the client addressed: "https://host:5986/wsman". */
 void net_url(const struct conn *c, char *out, size_t len);
+/* A request c waits for (c->waiting). */
 struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
+/* A request on c's behalf that c does not wait for. */
+struct pending *net_pending_new(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
 struct pending *net_pending_take(struct pending **list, uint32_t id);
 void net_watch_peer(struct event *ev, const struct ipc_peer *p);
 
@@ -187,6 +214,17 @@ void net_gss_serve(struct conn *c);
 /* Seals a reply body with the connection's context. */
 enum err net_gss_seal(struct conn *c, const struct buf *body, struct buf *sealed, const char **ctype);
 void net_gss_forget(struct conn *c);
+
+/* net_token.c */
+/* The connection is in use (a reply went out, a request begins): renews
+ * the host token of its Negotiate/Kerberos identity if it is older than
+ * NET_TOKEN_RENEW_AGE_MS. */
+void net_token_touch(struct conn *c);
+/* The privileged part answered p (an IPC_TOKEN_RENEW; p->conn is NULL if
+ * the connection or its identity went away meanwhile). */
+void net_token_renewed(struct pending *p, struct ipc_msg *m);
+/* The connection's identity goes: an answer to a renewal is dropped. */
+void net_token_forget(struct conn *c);
 
 /* net_wsman.c */
 void net_wsman_dispatch(struct conn *c);

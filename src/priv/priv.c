@@ -182,6 +182,30 @@ void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf 
 	net_watch_writes(p);
 }
 
+/* IPC_TOKEN_RENEW, answered at once. A refusal is logged with its reason;
+ * a renewal, which a connection in use asks for every few seconds, only
+ * at debug level. */
+static void renew_token(struct priv *p, uint32_t id, const struct ipc_token_renew *m)
+{
+	struct ipc_token_renewed r;
+	char name[IPC_MAX_USER + 1], q[LOG_QUOTE_MAX];
+	const char *verdict = priv_token_renew(p, m->token, &r, name);
+	struct buf body;
+
+	log_quote(q, sizeof(q), name, strlen(name));
+	if (r.status == IPC_AUTH_OK)
+		log_debug("host token of user \"%s\" renewed", q);
+	else
+		log_info("host token renewal %s: user \"%s\"", verdict, q);
+	buf_init(&body, 256);
+	if (ipc_token_renewed_encode(&body, &r) == ERR_OK)
+		priv_net_send(p, IPC_TOKEN_RENEWED, id, &body, NULL, 0);
+	else
+		log_warnx("cannot encode a token renewal");
+	OPENSSL_cleanse(&r, sizeof(r));
+	buf_clear(&body);
+}
+
 static enum err dispatch(struct priv *p, struct ipc_msg *msg)
 {
 	enum err e;
@@ -207,6 +231,14 @@ static enum err dispatch(struct priv *p, struct ipc_msg *msg)
 		if ((e = ipc_auth_gss_decode(&msg->body, &m)) != ERR_OK)
 			return e;
 		priv_gss_request(p, msg->id, &m);
+		return ERR_OK;
+	}
+	case IPC_TOKEN_RENEW: {
+		struct ipc_token_renew m;
+		if ((e = ipc_token_renew_decode(&msg->body, &m)) != ERR_OK)
+			return e;
+		renew_token(p, msg->id, &m);
+		OPENSSL_cleanse(&m, sizeof(m));
 		return ERR_OK;
 	}
 	case IPC_CONFIG_CHANGE: {

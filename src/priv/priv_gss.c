@@ -9,6 +9,7 @@
  * serial, so a leg sent on another connection finds nothing to continue. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "msgenc/msgenc.h"
 #include "priv/priv_int.h"
 
 #define GSS_MESSAGE_MAX 512 /* a GSSAPI error text, for the log */
@@ -35,7 +37,20 @@ struct gss_slot {
 
 struct priv_gss {
 	struct gss_slot slots[PRIV_MAX_GSS_CONTEXTS];
+	/* This machine's names, looked up when the configuration is applied:
+	 * the host name and its canonical (fully qualified) form. */
+	char host[256], fqdn[256];
+	/* KRB5_KTNAME as winrmd found it, for when Keytab is cleared. */
+	char *ktname_env;
+	int ktname_saved;
 };
+
+static struct priv_gss *gss_state(struct priv *p)
+{
+	if (!p->gss)
+		p->gss = calloc(1, sizeof(*p->gss));
+	return p->gss;
+}
 
 static void slot_free(struct gss_slot *s)
 {
@@ -52,7 +67,7 @@ static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
 	uint64_t now = util_now_ms();
 	struct gss_slot *victim = NULL;
 
-	if (!p->gss && !(p->gss = calloc(1, sizeof(*p->gss))))
+	if (!gss_state(p))
 		return NULL;
 	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++) {
 		struct gss_slot *s = &p->gss->slots[i];
@@ -98,11 +113,6 @@ static const char *gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char 
 	return out;
 }
 
-static int oid_is(gss_const_OID a, gss_const_OID b)
-{
-	return a && b && a->length == b->length && memcmp(a->elements, b->elements, a->length) == 0;
-}
-
 static const char *display(gss_name_t name, char *out, size_t len)
 {
 	OM_uint32 minor;
@@ -117,17 +127,18 @@ static const char *display(gss_name_t name, char *out, size_t len)
 }
 
 /* Is a service name "HTTP/host" (realm removed) one this service answers
- * to: HTTP/ with this machine's name, or one of ServicePrincipalNames? */
+ * to: HTTP/ with this machine's name, short or fully qualified (Windows
+ * registers both), or one of ServicePrincipalNames? */
 static int acceptable_target(const struct priv *p, const char *spn)
 {
-	char host[256], want[300];
+	char want[300];
 	const char *cursor = p->cfg.service.auth.service_principal_names, *item;
+	const char *names[2] = {p->gss->host, p->gss->fqdn};
 	size_t n = strcspn(spn, "@"), len;
 
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = 0;
-		snprintf(want, sizeof(want), "HTTP/%s", host);
-		if (strlen(want) == n && strncasecmp(spn, want, n) == 0)
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want), "HTTP/%s", names[i]);
+		if (names[i][0] && strlen(want) == n && strncasecmp(spn, want, n) == 0)
 			return 1;
 	}
 	if (!cursor)
@@ -161,7 +172,7 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 		gss_release_buffer(&minor, &lname);
 		return ok;
 	}
-	if (oid_is(mech, gss_mech_krb5))
+	if (msgenc_mech_is_kerberos(mech))
 		return 0;
 	/* NTLM: "HOST\user" and ".\user" are local; another domain names a
 	 * local account only through winbind, which spells it that way. */
@@ -213,10 +224,40 @@ const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *ou
 	return out;
 }
 
+/* The host name and its canonical name, as Kerberos clients ask for
+ * HTTP/<fqdn>; a name that does not resolve keeps the host name only. */
+static void this_machine(struct priv_gss *g)
+{
+	struct addrinfo hints, *ai = NULL;
+
+	g->host[0] = g->fqdn[0] = 0;
+	if (gethostname(g->host, sizeof(g->host)) < 0)
+		g->host[0] = 0;
+	g->host[sizeof(g->host) - 1] = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	if (g->host[0] && getaddrinfo(g->host, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname)
+		snprintf(g->fqdn, sizeof(g->fqdn), "%s", ai->ai_canonname);
+	if (ai)
+		freeaddrinfo(ai);
+}
+
 void priv_gss_configure(struct priv *p)
 {
 	char path[PATH_MAX];
 	const char *keytab = p->cfg.service.auth.keytab;
+	struct priv_gss *g = gss_state(p);
+
+	if (!g) {
+		log_warnx("out of memory: Negotiate and Kerberos will refuse every logon");
+		return;
+	}
+	this_machine(g);
+	if (!g->ktname_saved) {
+		const char *env = getenv("KRB5_KTNAME");
+		g->ktname_env = env ? strdup(env) : NULL;
+		g->ktname_saved = 1;
+	}
 
 	/* gss-ntlmssp reads these; LM_COMPAT_LEVEL 5: NTLMv2 only, LM and
 	 * NTLMv1 responses refused. */
@@ -233,8 +274,14 @@ void priv_gss_configure(struct priv *p)
 		setenv("NETBIOS_COMPUTER_NAME", computer, 1);
 		setenv("NTLM_USER_FILE", path, 1);
 	}
+	/* Keytab, else what KRB5_KTNAME named when winrmd started, else the
+	 * system keytab: clearing Keytab on a reload goes back to that. */
 	if (keytab && *keytab)
 		setenv("KRB5_KTNAME", keytab, 1);
+	else if (g->ktname_env)
+		setenv("KRB5_KTNAME", g->ktname_env, 1);
+	else
+		unsetenv("KRB5_KTNAME");
 }
 
 static void answer(struct priv *p, uint32_t id, const struct ipc_auth_gss_result *r)
@@ -251,26 +298,24 @@ static void answer(struct priv *p, uint32_t id, const struct ipc_auth_gss_result
 
 static const char *mech_name(gss_OID mech)
 {
-	return oid_is(mech, gss_mech_krb5) ? "Kerberos" : "NTLM";
+	return msgenc_mech_is_kerberos(mech) ? "Kerberos" : "NTLM";
 }
 
-/* The context is complete: decide who it is and whether they may come in. */
+/* The context is complete: decide who it is. NULL when the principal maps
+ * to a local account (account), which PAM's account stack checks next
+ * (logon_start); else the verdict of a refusal. */
 static const char *established(struct priv *p, const struct ipc_auth_gss *m, struct gss_slot *s,
-			       gss_name_t src, gss_OID mech, OM_uint32 flags, gss_cred_id_t deleg,
-			       struct ipc_auth_gss_result *r, char name[IPC_MAX_USER + 1],
-			       char *who, size_t wholen)
+			       gss_name_t src, gss_OID mech, OM_uint32 flags,
+			       char account[IPC_MAX_USER + 1], char *who, size_t wholen)
 {
 	OM_uint32 minor;
 	gss_name_t target = GSS_C_NO_NAME;
-	char account[IPC_MAX_USER + 1], spn[300];
-	gss_buffer_desc exported = GSS_C_EMPTY_BUFFER;
-	const char *verdict;
+	char spn[300];
 
 	display(src, who, wholen);
-	r->result.status = IPC_AUTH_BAD_CREDENTIALS;
-	if (m->kerberos_only && !oid_is(mech, gss_mech_krb5))
+	if (m->kerberos_only && !msgenc_mech_is_kerberos(mech))
 		return "failure (the Kerberos scheme carried another mechanism)";
-	if (oid_is(mech, gss_mech_krb5)) {
+	if (msgenc_mech_is_kerberos(mech)) {
 		int ok = gss_inquire_context(&minor, s->ctx, NULL, &target, NULL, NULL, NULL, NULL,
 					     NULL) == GSS_S_COMPLETE &&
 			 acceptable_target(p, display(target, spn, sizeof(spn)));
@@ -281,12 +326,75 @@ static const char *established(struct priv *p, const struct ipc_auth_gss *m, str
 	if (p->cfg.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT && m->binding_len &&
 	    !(flags & GSS_C_CHANNEL_BOUND_FLAG))
 		return "failure (no channel binding, CbtHardeningLevel is Strict)";
-	if (!local_account(p, src, mech, account, sizeof(account)))
+	if (!local_account(p, src, mech, account, IPC_MAX_USER + 1))
 		return "failure (the principal maps to no local account)";
-	verdict = priv_auth_admit(p, account, &r->result, name);
+	return NULL;
+}
+
+/* A finished handshake, from the principal's checks to the answer, which
+ * waits for PAM's account stack (priv_account_check). */
+struct gss_logon {
+	uint32_t id;                    /* of the AUTH_GSS leg it answers */
+	gss_ctx_id_t ctx;               /* exported to the network process on success */
+	gss_cred_id_t deleg;            /* tickets the client forwarded, stored on success */
+	struct ipc_auth_gss_result r;   /* with the last leg's output token */
+	char account[IPC_MAX_USER + 1]; /* the local account the principal maps to */
+	char name[IPC_MAX_USER + 1];    /* as admitted; r.result.user points here */
+	char who[IPC_MAX_USER + 64];    /* the principal, for the log */
+	char peer[IPC_MAX_PEER + 1];
+	const char *scheme, *mech;
+};
+
+static void logon_free(struct gss_logon *l)
+{
+	OM_uint32 minor;
+
+	if (l->ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&minor, &l->ctx, GSS_C_NO_BUFFER);
+	if (l->deleg != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &l->deleg);
+	l->r.result.user = NULL;
+	ipc_auth_gss_result_free(&l->r);
+	free(l);
+}
+
+/* A refused handshake's last token goes nowhere: the client learns only
+ * of the 401 (or, for an account in no allowed group, the fault). */
+static void drop_out_token(struct ipc_auth_gss_result *r)
+{
+	free(r->out_token);
+	r->out_token = NULL;
+	r->out_token_len = 0;
+}
+
+/* Logs the verdict on a finished handshake, answers it, forgets it. */
+static void logon_end(struct priv *p, struct gss_logon *l, const char *verdict)
+{
+	char qpeer[LOG_QUOTE_MAX], qwho[LOG_QUOTE_MAX], quser[LOG_QUOTE_MAX];
+	const char *user = l->name[0] ? l->name : l->account;
+
+	log_info("authentication %s: principal \"%s\" as user \"%s\" from %s, scheme %s (%s)",
+		 verdict, log_quote(qwho, sizeof(qwho), l->who, strlen(l->who)),
+		 log_quote(quser, sizeof(quser), user, strlen(user)),
+		 log_quote(qpeer, sizeof(qpeer), l->peer, strlen(l->peer)), l->scheme, l->mech);
+	if (l->r.result.status != IPC_AUTH_OK)
+		drop_out_token(&l->r);
+	answer(p, l->id, &l->r);
+	logon_free(l);
+}
+
+/* PAM's account stack let the account in: admit it as a password check
+ * would (groups, token), hand the context over, keep forwarded tickets. */
+static const char *admit(struct priv *p, struct gss_logon *l)
+{
+	OM_uint32 minor;
+	gss_buffer_desc exported = GSS_C_EMPTY_BUFFER;
+	struct ipc_auth_gss_result *r = &l->r;
+	const char *verdict = priv_auth_admit(p, l->account, &r->result, l->name);
+
 	if (r->result.status != IPC_AUTH_OK)
 		return verdict;
-	if (GSS_ERROR(gss_export_sec_context(&minor, &s->ctx, &exported)) ||
+	if (GSS_ERROR(gss_export_sec_context(&minor, &l->ctx, &exported)) ||
 	    exported.length > IPC_MAX_GSS_CONTEXT || !(r->context = malloc(exported.length ? exported.length : 1))) {
 		gss_release_buffer(&minor, &exported);
 		OPENSSL_cleanse(r->result.token, sizeof(r->result.token));
@@ -297,9 +405,66 @@ static const char *established(struct priv *p, const struct ipc_auth_gss *m, str
 	r->context_len = exported.length;
 	OPENSSL_cleanse(exported.value, exported.length);
 	gss_release_buffer(&minor, &exported);
-	if (deleg != GSS_C_NO_CREDENTIAL)
-		store_delegated(p, deleg, (uid_t)r->result.uid);
+	if (l->deleg != GSS_C_NO_CREDENTIAL)
+		store_delegated(p, l->deleg, (uid_t)r->result.uid);
 	return verdict;
+}
+
+static void account_checked(struct priv *p, void *arg, enum ipc_auth_status status,
+			    const char *verdict)
+{
+	struct gss_logon *l = arg;
+
+	if (status == IPC_AUTH_OK)
+		verdict = admit(p, l);
+	else
+		l->r.result.status = status;
+	logon_end(p, l, verdict);
+}
+
+static void account_dropped(void *arg)
+{
+	logon_free(arg);
+}
+
+/* The handshake is complete: check the principal and, when it maps to a
+ * local account, have PAM's account stack check that account in a worker,
+ * as after a password (Windows refuses a disabled or expired account to
+ * Kerberos and NTLM logons alike); the answer goes out when it has. Takes
+ * the context out of s, the forwarded tickets out of *deleg and the
+ * output token out of r. */
+static void logon_start(struct priv *p, uint32_t id, const struct ipc_auth_gss *m,
+			struct gss_slot *s, gss_name_t src, gss_OID mech, OM_uint32 flags,
+			gss_cred_id_t *deleg, struct ipc_auth_gss_result *r)
+{
+	struct gss_logon *l = calloc(1, sizeof(*l));
+	const char *verdict;
+
+	if (!l) {
+		log_warnx("out of memory for a GSSAPI logon");
+		drop_out_token(r);
+		r->result.status = IPC_AUTH_BUSY;
+		answer(p, id, r);
+		return;
+	}
+	l->id = id;
+	l->r = *r;
+	memset(r, 0, sizeof(*r));
+	l->r.result.status = IPC_AUTH_BAD_CREDENTIALS;
+	l->deleg = *deleg;
+	*deleg = GSS_C_NO_CREDENTIAL;
+	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
+	l->scheme = m->kerberos_only ? "Kerberos" : "Negotiate";
+	l->mech = mech_name(mech);
+	verdict = established(p, m, s, src, mech, flags, l->account, l->who, sizeof(l->who));
+	l->ctx = s->ctx;
+	s->ctx = GSS_C_NO_CONTEXT;
+	if (verdict) {
+		logon_end(p, l, verdict);
+		return;
+	}
+	struct priv_check check = {account_checked, account_dropped, l};
+	priv_account_check(p, l->account, l->peer, l->scheme, &check);
 }
 
 void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
@@ -313,8 +478,7 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 	gss_name_t src = GSS_C_NO_NAME;
 	gss_OID mech = GSS_C_NO_OID;
 	gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
-	char why[GSS_MESSAGE_MAX], who[IPC_MAX_USER + 64] = "-", name[IPC_MAX_USER + 1] = "";
-	char qpeer[LOG_QUOTE_MAX], qwho[LOG_QUOTE_MAX];
+	char why[GSS_MESSAGE_MAX], qpeer[LOG_QUOTE_MAX];
 	const char *verdict = NULL, *scheme = m->kerberos_only ? "Kerberos" : "Negotiate";
 
 	memset(&r, 0, sizeof(r));
@@ -348,26 +512,19 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 		log_info("authentication failure: from %s, scheme %s: %s",
 			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme, verdict);
 		slot_free(s);
+		drop_out_token(&r);
+		answer(p, id, &r);
 	} else if (major & GSS_S_CONTINUE_NEEDED) {
 		r.result.status = IPC_AUTH_CONTINUE;
+		answer(p, id, &r);
 	} else {
-		verdict = established(p, m, s, src, mech, flags, deleg, &r, name, who, sizeof(who));
-		log_info("authentication %s: principal \"%s\" as user \"%s\" from %s, scheme %s (%s)",
-			 verdict, log_quote(qwho, sizeof(qwho), who, strlen(who)), name,
-			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme,
-			 mech_name(mech));
+		/* Answered once PAM's account stack has checked the account. */
+		logon_start(p, id, m, s, src, mech, flags, &deleg, &r);
 		slot_free(s);
 	}
-	if (r.result.status != IPC_AUTH_OK && r.result.status != IPC_AUTH_CONTINUE) {
-		free(r.out_token);
-		r.out_token = NULL;
-		r.out_token_len = 0;
-	}
-	answer(p, id, &r);
 	gss_release_name(&minor, &src);
 	if (deleg != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&minor, &deleg);
-	r.result.user = NULL; /* name is on the stack */
 	ipc_auth_gss_result_free(&r);
 	ipc_auth_gss_free(m);
 }
@@ -379,6 +536,7 @@ void priv_gss_stop(struct priv *p)
 	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++)
 		if (p->gss->slots[i].last_ms)
 			slot_free(&p->gss->slots[i]);
+	free(p->gss->ktname_env);
 	free(p->gss);
 	p->gss = NULL;
 }

@@ -30,6 +30,12 @@
 #define PRIV_PAM_TIMEOUT_MS 60000
 #define PRIV_HOST_START_TIMEOUT_MS 60000
 #define PRIV_MAX_TOKENS 4096     /* accounts remembered for IPC_HOST_OPEN; oldest evicted */
+/* A token replaced by IPC_TOKEN_RENEW stays good this much longer (or
+ * until it expires, if sooner): the network process may have sent it in
+ * requests before it saw the new one, and those are handled in order
+ * right after the renewal. It then leaves its slot to the next token
+ * (token_issue), so renewals do not crowd the ring. */
+#define PRIV_TOKEN_RENEW_GRACE_MS 30000
 /* Winrs/MaxConcurrentUsers defaults to 2147483647: this caps the root
  * session processes whatever the setting says. */
 #define PRIV_MAX_HOSTS 1024
@@ -44,6 +50,7 @@
 struct priv_account {
 	uint8_t token[IPC_TOKEN_LEN];
 	uint64_t expires_ms; /* util_now_ms clock */
+	int renewed;         /* IPC_TOKEN_RENEW replaced it: it cannot be renewed again */
 	char *name;          /* canonical, from the passwd entry; NULL if the slot is free */
 	uid_t uid;
 	gid_t gid;
@@ -51,10 +58,27 @@ struct priv_account {
 	char *shell;
 };
 
+struct priv;
+
+/* An account check that another part of the privileged part waits for: a
+ * GSSAPI logon, whose credential GSSAPI verified. done is called exactly
+ * once with what to answer (IPC_AUTH_OK, IPC_AUTH_BAD_CREDENTIALS,
+ * IPC_AUTH_BUSY) and, unless OK, the verdict for the log line, the same
+ * text a password check logs for the same refusal; at shutdown drop frees
+ * arg instead, and nothing is answered. */
+struct priv_check {
+	void (*done)(struct priv *p, void *arg, enum ipc_auth_status status, const char *verdict);
+	void (*drop)(void *arg);
+	void *arg;
+};
+
+/* A password check (Basic), or an account check (check.done set) that
+ * runs only PAM's account stack. */
 struct priv_auth_req {
 	struct priv_auth_req *next;
 	uint32_t id;
-	struct ipc_auth_password m;
+	struct ipc_auth_password m; /* an account check has no password */
+	struct priv_check check;
 };
 
 /* A slot for one PAM verification process. */
@@ -171,7 +195,21 @@ const char *priv_wait_status(int status, char *out, size_t len);
 int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata);
 /* Takes m (the password is wiped whatever happens). */
 void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m);
+/* Runs PAM's account management (pam_acct_mgmt: expiry, pam_access, ...)
+ * for user in a worker, as a password check does after pam_authenticate,
+ * and reports through check (copied). peer and scheme are for PAM_RHOST
+ * and the log. done may run before this returns (no passwd entry, queue
+ * full). */
+void priv_account_check(struct priv *p, const char *user, const char *peer, const char *scheme,
+			const struct priv_check *check);
 const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN]);
+/* IPC_TOKEN_RENEW: a new token for the account of a live one that was
+ * never renewed, if the account may still connect; the old one stays good
+ * for PRIV_TOKEN_RENEW_GRACE_MS at most. Fills r (zero but the status on a
+ * refusal) and name (the account, "" if the token is unknown) and returns
+ * the verdict for the log. */
+const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
+			     struct ipc_token_renewed *r, char name[IPC_MAX_USER + 1]);
 /* 1 if a is an administrator by the configuration in force (root, or a
  * member of Service/AdminGroups): asked at each use, not when the token
  * was issued, so removing someone from AdminGroups takes effect at once. */

@@ -1,9 +1,10 @@
-/* priv_pam: privileged part. Verifies passwords with PAM, decides whether
- * an account may use WinRM, and remembers the accounts that passed under
- * unguessable tokens. A PAM conversation can take seconds (pam_unix delays
- * every failure on purpose, a directory server may be slow), so each runs
- * in a forked worker that reports one byte through a pipe; the event loop
- * never waits for PAM, and a bounded queue holds what exceeds the workers. */
+/* priv_pam: privileged part. Verifies passwords with PAM, runs PAM's
+ * account stack for GSSAPI logons, decides whether an account may use
+ * WinRM, and remembers the accounts that passed under unguessable tokens.
+ * A PAM conversation can take seconds (pam_unix delays every failure on
+ * purpose, a directory server may be slow), so each runs in a forked
+ * worker that reports one byte through a pipe; the event loop never waits
+ * for PAM, and a bounded queue holds what exceeds the workers. */
 #include "priv/priv_int.h"
 
 #include <errno.h>
@@ -22,8 +23,17 @@
 #include "common/util.h"
 
 #define VERDICT_OK 0
-#define VERDICT_FAILED 1
+#define VERDICT_FAILED 1  /* authentication failed, or PAM could not answer */
+#define VERDICT_ACCOUNT 2 /* pam_acct_mgmt refused the account */
 #define MAX_GROUP_NAME 256
+
+/* The log's words for PAM's refusals, the same for a password check and
+ * for a GSSAPI logon. The client sees neither: every refusal is a 401. */
+#define TEXT_FAILED "failure"
+#define TEXT_ACCOUNT "failure (PAM's account management refused the account: expired or not permitted)"
+#define TEXT_QUEUE_FULL "refused (too many verifications waiting)"
+#define TEXT_NO_WORKER "refused (cannot start a PAM worker)"
+#define TEXT_NO_PASSWD "failure (no passwd entry for the account)"
 
 int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata)
 {
@@ -75,12 +85,17 @@ static void wipe_password(struct ipc_auth_password *m)
 static void req_free(struct priv_auth_req *r)
 {
 	if (r) {
+		/* An account check nobody answered: its caller's state goes too. */
+		if (r->check.drop)
+			r->check.drop(r->check.arg);
 		ipc_auth_password_free(&r->m);
 		free(r);
 	}
 }
 
-/* The worker: one PAM transaction, one verdict byte. */
+/* The worker: one PAM transaction, one verdict byte. An account check
+ * skips pam_authenticate: GSSAPI already verified the credential, and
+ * there is no password to give. */
 static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd)
 {
 	struct pam_conv conv = {priv_pam_conv, r->m.password};
@@ -95,14 +110,14 @@ static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd
 	rc = pam_start(PRIV_PAM_SERVICE, r->m.user, &conv, &h);
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_item(h, PAM_RHOST, r->m.peer);
-	if (rc == PAM_SUCCESS)
+	if (rc == PAM_SUCCESS && !r->check.done)
 		rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
 	/* An expired password or account, or an access.conf refusal. */
-	if (rc == PAM_SUCCESS)
+	if (rc == PAM_SUCCESS) {
 		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
-	if (rc == PAM_SUCCESS)
-		verdict = VERDICT_OK;
-	else
+		verdict = rc == PAM_SUCCESS ? VERDICT_OK : VERDICT_ACCOUNT;
+	}
+	if (rc != PAM_SUCCESS)
 		log_debug("PAM: %s", pam_strerror(h, rc));
 	if (h)
 		pam_end(h, rc);
@@ -183,11 +198,26 @@ static void log_verdict(const struct ipc_auth_password *m, const char *verdict)
 		 log_quote(qscheme, sizeof(qscheme), m->scheme, strlen(m->scheme)));
 }
 
+/* Hands an account check's outcome to whoever waits for it. */
+static void check_done(struct priv *p, struct priv_auth_req *r, enum ipc_auth_status status,
+		       const char *verdict)
+{
+	struct priv_check c = r->check;
+
+	memset(&r->check, 0, sizeof(r->check));
+	req_free(r);
+	c.done(p, c.arg, status, verdict);
+}
+
 static void refuse(struct priv *p, struct priv_auth_req *r, enum ipc_auth_status status,
 		   const char *verdict)
 {
 	struct ipc_auth_result res = {.status = status};
 
+	if (r->check.done) {
+		check_done(p, r, status, verdict);
+		return;
+	}
 	log_verdict(&r->m, verdict);
 	reply(p, r->id, &res);
 	req_free(r);
@@ -277,36 +307,108 @@ static int account_lookup(const char *user, struct priv_account *a)
 	return 1;
 }
 
-/* Files a (moved in) under a fresh token, evicting the oldest entry. */
+/* The slot for a new token: the ring's next, the oldest issued, unless it
+ * still holds a live token while a later slot is free or expired (tokens
+ * replaced by a renewal expire early). A live token is evicted only when
+ * every slot holds one. */
+static struct priv_account *token_slot(struct priv *p)
+{
+	uint64_t now = util_now_ms();
+	uint32_t k = p->token_next;
+
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++) {
+		uint32_t j = (p->token_next + i) % PRIV_MAX_TOKENS;
+		if (!p->tokens[j].name || p->tokens[j].expires_ms <= now) {
+			k = j;
+			break;
+		}
+	}
+	p->token_next = (k + 1) % PRIV_MAX_TOKENS;
+	return &p->tokens[k];
+}
+
+/* Files a (moved in) under a fresh token. */
 static int token_issue(struct priv *p, struct priv_account *a, uint8_t token[IPC_TOKEN_LEN])
 {
-	struct priv_account *slot = &p->tokens[p->token_next];
+	struct priv_account *slot;
 
 	if (RAND_bytes(a->token, IPC_TOKEN_LEN) != 1)
 		return 0;
 	a->expires_ms = util_now_ms() + IPC_TOKEN_LIFETIME_MS;
+	a->renewed = 0;
+	slot = token_slot(p);
 	account_clear(slot);
 	*slot = *a;
 	memset(a, 0, sizeof(*a));
 	memcpy(token, slot->token, IPC_TOKEN_LEN);
-	p->token_next = (p->token_next + 1) % PRIV_MAX_TOKENS;
 	return 1;
 }
 
-const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN])
+static struct priv_account *token_lookup(struct priv *p, const uint8_t token[IPC_TOKEN_LEN])
 {
-	const struct priv_account *hit = NULL;
+	struct priv_account *hit = NULL;
 
 	/* Every slot is compared, in constant time, so timing tells nothing
 	 * about how much of a guessed token was right or where it lives. */
 	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++) {
-		const struct priv_account *a = &p->tokens[i];
+		struct priv_account *a = &p->tokens[i];
 		if (util_ct_equal(a->token, token, IPC_TOKEN_LEN) && a->name)
 			hit = a;
 	}
 	if (hit && hit->expires_ms <= util_now_ms())
 		return NULL;
 	return hit;
+}
+
+const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN])
+{
+	return token_lookup(p, token);
+}
+
+const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
+			     struct ipc_token_renewed *r, char name[IPC_MAX_USER + 1])
+{
+	struct priv_account *old = token_lookup(p, token), a;
+	uint64_t now = util_now_ms();
+	int admin = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->status = IPC_AUTH_BAD_CREDENTIALS;
+	name[0] = 0;
+	if (!old)
+		return "refused (unknown or expired token)";
+	snprintf(name, IPC_MAX_USER + 1, "%s", old->name);
+	/* One successor per token: a renewal cannot multiply tokens. */
+	if (old->renewed)
+		return "refused (the token was already renewed)";
+	/* The account as it is now: deleted, or its name given to another
+	 * uid, it is not the one that authenticated. */
+	if (!account_lookup(old->name, &a))
+		return "refused (no passwd entry for the account)";
+	if (a.uid != old->uid) {
+		account_clear(&a);
+		return "refused (the account's uid changed)";
+	}
+	/* Renewal is no way around a removal from the allowed groups. */
+	if (!authorise(p, &a, &admin)) {
+		account_clear(&a);
+		r->status = IPC_AUTH_NOT_ALLOWED;
+		return "refused (in no allowed group)";
+	}
+	/* Before token_issue, which may take old's slot. */
+	old->renewed = 1;
+	if (old->expires_ms > now + PRIV_TOKEN_RENEW_GRACE_MS)
+		old->expires_ms = now + PRIV_TOKEN_RENEW_GRACE_MS;
+	r->uid = (uint32_t)a.uid;
+	if (!token_issue(p, &a, r->token)) {
+		account_clear(&a);
+		memset(r, 0, sizeof(*r));
+		r->status = IPC_AUTH_BUSY;
+		return "failure (no random token)";
+	}
+	r->status = IPC_AUTH_OK;
+	r->is_admin = (uint32_t)admin;
+	return "renewed";
 }
 
 int priv_is_admin(struct priv *p, const struct priv_account *a)
@@ -320,7 +422,7 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 			    char name[IPC_MAX_USER + 1])
 {
 	struct priv_account a;
-	const char *verdict = "failure (no passwd entry for the account)";
+	const char *verdict = TEXT_NO_PASSWD;
 	int admin;
 
 	res->status = IPC_AUTH_BAD_CREDENTIALS;
@@ -367,7 +469,7 @@ static void start_queued(struct priv *p, struct priv_worker *w)
 		p->queue_len--;
 		r->next = NULL;
 		if (worker_start(p, w, r) < 0)
-			refuse(p, r, IPC_AUTH_BUSY, "refused (cannot start a PAM worker)");
+			refuse(p, r, IPC_AUTH_BUSY, TEXT_NO_WORKER);
 	}
 }
 
@@ -390,11 +492,36 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 			verdict = VERDICT_FAILED; /* the worker died without a word */
 	}
 	struct priv_auth_req *r = worker_release(w);
-	if (verdict == VERDICT_OK)
+	if (verdict == VERDICT_OK && r->check.done)
+		check_done(p, r, IPC_AUTH_OK, NULL);
+	else if (verdict == VERDICT_OK)
 		verified(p, r);
 	else
-		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, "failure");
+		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS,
+		       verdict == VERDICT_ACCOUNT ? TEXT_ACCOUNT : TEXT_FAILED);
 	start_queued(p, w);
+}
+
+/* Runs r in a free worker, or queues it. */
+static void submit(struct priv *p, struct priv_auth_req *r)
+{
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++) {
+		if (p->workers[i].fd < 0) {
+			if (worker_start(p, &p->workers[i], r) < 0)
+				refuse(p, r, IPC_AUTH_BUSY, TEXT_NO_WORKER);
+			return;
+		}
+	}
+	if (p->queue_len >= PRIV_MAX_PAM_QUEUE) {
+		refuse(p, r, IPC_AUTH_BUSY, TEXT_QUEUE_FULL);
+		return;
+	}
+	if (p->queue_tail)
+		p->queue_tail->next = r;
+	else
+		p->queue_head = r;
+	p->queue_tail = r;
+	p->queue_len++;
 }
 
 void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
@@ -416,23 +543,33 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, "failure (not the account winrmd runs as)");
 		return;
 	}
-	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++) {
-		if (p->workers[i].fd < 0) {
-			if (worker_start(p, &p->workers[i], r) < 0)
-				refuse(p, r, IPC_AUTH_BUSY, "refused (cannot start a PAM worker)");
-			return;
-		}
-	}
-	if (p->queue_len >= PRIV_MAX_PAM_QUEUE) {
-		refuse(p, r, IPC_AUTH_BUSY, "refused (too many verifications waiting)");
+	submit(p, r);
+}
+
+void priv_account_check(struct priv *p, const char *user, const char *peer, const char *scheme,
+			const struct priv_check *check)
+{
+	struct priv_auth_req *r;
+
+	/* No worker for a name PAM would not know either. */
+	if (!getpwnam(user)) {
+		check->done(p, check->arg, IPC_AUTH_BAD_CREDENTIALS, TEXT_NO_PASSWD);
 		return;
 	}
-	if (p->queue_tail)
-		p->queue_tail->next = r;
-	else
-		p->queue_head = r;
-	p->queue_tail = r;
-	p->queue_len++;
+	r = calloc(1, sizeof(*r));
+	if (r) {
+		r->m.user = strdup(user);
+		r->m.peer = strdup(peer);
+		r->m.scheme = strdup(scheme);
+	}
+	if (!r || !r->m.user || !r->m.peer || !r->m.scheme) {
+		log_warnx("out of memory for an account check");
+		req_free(r);
+		check->done(p, check->arg, IPC_AUTH_BUSY, "refused (out of memory)");
+		return;
+	}
+	r->check = *check;
+	submit(p, r);
 }
 
 void priv_auth_reaped(struct priv *p, pid_t pid)

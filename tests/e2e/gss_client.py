@@ -5,13 +5,14 @@ libraries of Debian 12 (ntlm_auth under requests_ntlm) need MD4, which
 OpenSSL 3 keeps there. Prints one JSON object.
 
     gss_client.py pywinrm URL USER PASSWORD ENCRYPTION TRANSPORT COMMAND [ARGS...]
-    gss_client.py raw URL USER PASSWORD SCENARIO
+    gss_client.py raw URL USER PASSWORD SCENARIO [ARGS...]
 """
 import base64
 import http.client
 import json
 import ssl
 import sys
+import time
 import urllib.parse
 
 from sealing import IDENTIFY, SEALED, SOAP, frame, parts
@@ -78,10 +79,28 @@ def handshake(conn, user, password, compat=3):
     return ctx, t3, st
 
 
-def raw(url, user, password, scenario):
+def raw(url, user, password, scenario, *args):
     out = {}
     c = Conn(url)
-    if scenario == "v1":
+    if scenario == "logon":
+        _, _, out["final"] = handshake(c, user, password)
+    elif scenario == "renew":
+        # One connection kept in use past the age at which the service
+        # renews its host token (args: seconds to idle, a file holding a
+        # Create envelope); the Create must start the host with the token
+        # the renewal brought.
+        # Every reply is unsealed, in order: NTLM's sealing keeps state.
+        ctx, _, out["final"] = handshake(c, user, password)
+        st, _, body = c.post(seal(ctx, IDENTIFY), ctype=SEALED)
+        out["first"] = st if b"IdentifyResponse" in unseal(ctx, body) else -st
+        time.sleep(float(args[0]))
+        st, _, body = c.post(seal(ctx, IDENTIFY), ctype=SEALED)
+        out["second"] = st if b"IdentifyResponse" in unseal(ctx, body) else -st
+        with open(args[1], "rb") as f:
+            st, _, body = c.post(seal(ctx, f.read()), ctype=SEALED)
+        out["create"] = st
+        out["create_reply"] = unseal(ctx, body).decode("utf-8", "replace")
+    elif scenario == "v1":
         _, _, out["final"] = handshake(c, user, password, compat=1)
     elif scenario == "wrong":
         _, _, out["final"] = handshake(c, user, password + "x")
@@ -128,7 +147,7 @@ def main():
         url, user, password, enc, transport = sys.argv[2:7]
         res = pywinrm(url, user, password, enc, transport, sys.argv[7:])
     else:
-        res = raw(*sys.argv[2:6])
+        res = raw(*sys.argv[2:])
     print(json.dumps(res))
 
 

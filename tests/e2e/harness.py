@@ -462,12 +462,16 @@ class Service:
     """One winrmd. settings: {"Path/Name": value} added to (or, with None,
     removed from) the defaults: Basic on, the run's groups, and the listeners.
     env: variables for the winrmd process over this one's environment
-    (KRB5_CONFIG, KRB5_KTNAME of a krb.Realm, say)."""
+    (KRB5_CONFIG, KRB5_KTNAME of a krb.Realm, say). debug: start it with
+    --debug (as OWT_DEBUG=1 does every service), for a test that waits for
+    a debug line."""
 
-    def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None):
+    def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None,
+                 debug=False):
         fx = fixture()
         self.fx = fx
         self.env = dict(env or {})
+        self.debug = debug
         self.dir = tempfile.mkdtemp(prefix=(name or "svc") + "-", dir=fx.run_dir)
         os.chmod(self.dir, 0o755)
         self.conf_dir = os.path.join(self.dir, "conf")
@@ -533,7 +537,7 @@ class Service:
     # -- lifecycle
     def start(self):
         argv = [winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
-        if os.environ.get("OWT_DEBUG"):
+        if self.debug or os.environ.get("OWT_DEBUG"):
             argv.append("--debug")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -594,7 +598,7 @@ class Service:
                 self.proc.wait()
         # Helpers should follow the privileged part out; give them a moment.
         deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and any(_proc_stat(p) and _proc_stat(p)[1] == s for p, s in tree):
+        while time.monotonic() < deadline and any((_proc_stat(p) or (0, None))[1] == s for p, s in tree):
             time.sleep(0.1)
         for pid, start in tree:
             kill_exact(pid, start)

@@ -51,9 +51,42 @@ def test_pywinrm_kerberos_https_and_unsealed_http_refused():
         h.check('"len": 10485760' in r.stdout.decode(), r.stdout.decode())
         mark = svc.log_mark()
         r = pywinrm(localhost(svc.url("HTTP")), env, "true")
-        # pywinrm sends its raw krb5 token under "Negotiate": 401, as Windows.
+        # pywinrm sends its raw krb5 token under "Negotiate"; Windows answers
+        # plain SOAP on a Kerberos logon with 500 whatever the scheme
+        # (pywinrm #129), which pywinrm reports as a bad HTTP response.
         h.check(r.returncode != 0, "plain SOAP over HTTP ran a command")
+        h.check("Code 500" in r.stderr.decode(errors="replace"),
+                "500 for a Kerberos logon: %s" % r.stderr.decode(errors="replace")[-1500:])
         svc.wait_for_log(r"refused: not encrypted on an HTTP connection", since=mark)
+
+
+RAW_LOGON = r"""
+import http.client, sys, kerberos
+port, service, scheme, then = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+rc, ctx = kerberos.authGSSClientInit(service)
+kerberos.authGSSClientStep(ctx, "")
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+h = {"Content-Type": "application/soap+xml;charset=UTF-8"}
+c.request("POST", "/wsman", body=b"",
+          headers=dict(h, Authorization=scheme + " " + kerberos.authGSSClientResponse(ctx)))
+r = c.getresponse(); r.read()
+print(r.status, r.getheader("WWW-Authenticate", "").replace(",", " ").split(" ")[0])
+for body in then:
+    c.request("POST", "/wsman", body=body.encode(), headers=h)
+    r = c.getresponse(); r.read()
+    print(r.status)
+"""
+
+
+def raw_logon(svc, env, service, scheme="Negotiate", then=()):
+    """An empty POST with a ticket for service ("HTTP@host") under scheme on
+    the HTTP listener, then each body of then, plain, on that connection:
+    the statuses (the first with the scheme of the reply's token)."""
+    r = subprocess.run(["/usr/bin/python3", "-c", RAW_LOGON, str(svc.listener("HTTP").port), service,
+                        scheme] + list(then), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=dict(os.environ, **env), timeout=60)
+    h.eq(r.returncode, 0, "the raw client: %s" % r.stderr.decode(errors="replace")[-1500:])
+    return r.stdout.decode().splitlines()
 
 
 def test_kerberos_refusals():
@@ -68,18 +101,7 @@ def test_kerberos_refusals():
         mark = svc.log_mark()
         env = realm.login(a.name)
         # A ticket for HTTP/elsewhere.test presented to this service.
-        code = ("import base64,http.client,sys,kerberos\n"
-                "rc,ctx=kerberos.authGSSClientInit('HTTP@elsewhere.test')\n"
-                "kerberos.authGSSClientStep(ctx,'')\n"
-                "tok=kerberos.authGSSClientResponse(ctx)\n"
-                "c=http.client.HTTPConnection('127.0.0.1',int(sys.argv[1]),timeout=20)\n"
-                "c.request('POST','/wsman',body=b'',headers={'Authorization':'Negotiate '+tok,"
-                "'Content-Type':'application/soap+xml;charset=UTF-8'})\n"
-                "print(c.getresponse().status)\n")
-        port = svc.listener("HTTP").port
-        r = subprocess.run(["/usr/bin/python3", "-c", code, str(port)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=dict(os.environ, **env), timeout=60)
-        h.eq(r.stdout.decode().strip(), "401", "another SPN: %s" % r.stderr.decode(errors="replace")[-1500:])
+        h.eq(raw_logon(svc, env, "HTTP@elsewhere.test"), ["401 Negotiate"], "another SPN")
         svc.wait_for_log(r"a ticket for another service principal", since=mark)
 
         # An outsider: authenticated, then access denied.
@@ -127,6 +149,14 @@ def test_winrs_kerberos_http_sealed_and_the_second_hop():
              "winrs -a:Kerberos: %s" % r.stderr.decode(errors="replace"))
         first.wait_for_log(r"authentication success: principal \"%s@%s\" as user \"%s\".*\(Kerberos\)"
                            % (a.name, realm.realm, a.name))
+        # Identify with -a:Kerberos authenticates from the ticket cache
+        # (anonymous only without -a and credentials).
+        mark = first.log_mark()
+        r = subprocess.run([h.client_path("winrm"), "id", "--config-dir", h.client_config(),
+                            "-r:" + localhost(first.url("HTTP")), "-a:Kerberos"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=dict(os.environ, **env), timeout=60)
+        h.eq(r.returncode, 0, "winrm id -a:Kerberos: %s" % r.stderr.decode(errors="replace"))
+        first.wait_for_log(r"authentication success: principal \"%s@" % a.name, since=mark)
 
         # The nested winrs runs as the user in the remote command, whose
         # environment the service builds: it names the realm's krb5.conf
@@ -161,20 +191,50 @@ def test_kerberos_scheme_plain_soap_over_http_refused():
     with krb.Realm() as realm:
         svc = realm.http_service()
         env = realm.login(a.name)
-        code = ("import http.client,sys,kerberos\n"
-                "rc,ctx=kerberos.authGSSClientInit('HTTP@localhost')\n"
-                "kerberos.authGSSClientStep(ctx,'')\n"
-                "c=http.client.HTTPConnection('127.0.0.1',int(sys.argv[1]),timeout=20)\n"
-                "h={'Content-Type':'application/soap+xml;charset=UTF-8'}\n"
-                "c.request('POST','/wsman',body=b'',headers=dict(h,Authorization="
-                "'Kerberos '+kerberos.authGSSClientResponse(ctx)))\n"
-                "r=c.getresponse();r.read();print(r.status,r.getheader('WWW-Authenticate','')[:9])\n"
-                "c.request('POST','/wsman',body=sys.argv[2].encode(),headers=h)\n"
-                "r=c.getresponse();r.read();print(r.status)\n")
-        r = subprocess.run(["/usr/bin/python3", "-c", code, str(svc.listener("HTTP").port),
-                            h.create_env()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env=dict(os.environ, **env), timeout=60)
-        h.eq(r.stdout.decode().split("\n")[:2], ["200 Kerberos ", "500"],
-             "handshake, then plain SOAP: %s" % r.stderr.decode(errors="replace")[-1500:])
+        h.eq(raw_logon(svc, env, "HTTP@localhost", "Kerberos", [h.create_env()]), ["200 Kerberos", "500"],
+             "handshake, then plain SOAP")
         svc.wait_for_log(r"refused: not encrypted on an HTTP connection")
         h.check(svc.alive(), "winrmd died")
+
+
+def test_kerberos_this_machines_names():
+    """With no ServicePrincipalNames the service answers to HTTP/ with this
+    machine's name, short and fully qualified, as Windows registers both;
+    not to another name in its keytab (here HTTP/localhost)."""
+    import socket
+    short = socket.gethostname()
+    try:
+        fqdn = socket.getaddrinfo(short, None, flags=socket.AI_CANONNAME)[0][3] or short
+    except OSError:  # a host name that does not resolve: the service keeps the short one
+        fqdn = short
+    a = h.user("a")
+    with krb.Realm() as realm:
+        realm.add_service("HTTP/localhost", realm.http_keytab)
+        for name in sorted({short, fqdn}):
+            realm.add_service("HTTP/" + name, realm.http_keytab)
+        svc = h.Service({"Service/Auth/Keytab": realm.http_keytab}, https=False, http=True,
+                        env=realm.env()).start()
+        env = realm.login(a.name)
+        for name in sorted({short, fqdn}):
+            h.eq(raw_logon(svc, env, "HTTP@" + name), ["200 Negotiate"], "a ticket for HTTP/" + name)
+        h.eq(raw_logon(svc, env, "HTTP@localhost"), ["401 Negotiate"], "HTTP/localhost, not configured")
+        svc.wait_for_log(r"a ticket for another service principal")
+
+
+def test_winrs_kerberos_https_channel_binding_strict():
+    """winrs -a:Kerberos over HTTPS binds the logon to the TLS connection
+    (RFC 5929 tls-server-end-point, in the authenticator's checksum), as
+    Windows' client does, so CbtHardeningLevel Strict, which refuses a
+    logon without a binding, lets it in."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        svc = realm.http_service(https=True)
+        svc.update({"Service/Auth/CbtHardeningLevel": "Strict"})
+        svc.reload()
+        mark = svc.log_mark()
+        r = h.winrs(["-r:" + localhost(svc.url("HTTPS")), "-skipCAcheck", "-skipCNcheck", "-a:Kerberos",
+                     "id -un"], env=realm.login(a.name))
+        h.eq((r.stdout.decode(), r.returncode), ("%s\n" % a.name, 0),
+             "winrs -a:Kerberos over HTTPS under Strict: %s" % r.stderr.decode(errors="replace"))
+        svc.wait_for_log(r"authentication success: principal \"%s@%s\" as user \"%s\".*\(Kerberos\)"
+                         % (a.name, realm.realm, a.name), since=mark)

@@ -6,6 +6,7 @@ service verifies with gss-ntlmssp against DIR/ntlm_users, written by
 (each scenario ends with a fresh, successful handshake)."""
 import json
 import os
+import re
 import subprocess
 
 import harness as h
@@ -24,8 +25,8 @@ activate = 1
 """
 
 
-def ntlm_service(**settings):
-    svc = h.Service(settings, https=True, http=True)
+def ntlm_service(debug=False, **settings):
+    svc = h.Service(settings, https=True, http=True, debug=debug)
     for role in ("a", "out"):
         u = h.user(role)
         r = subprocess.run([h.client_path("winrm"), "user", "set", u.name, "-p:" + u.password,
@@ -159,3 +160,72 @@ def test_winrs_negotiate_http_sealed_and_https():
     r = h.winrs(["-r:" + svc.url("HTTP")] + cred + ["true"])
     h.check(r.returncode != 0 and "TrustedHosts" in r.stderr.decode(errors="replace"),
             "NTLM over HTTP to an untrusted host: %s" % r.stderr.decode(errors="replace"))
+
+
+def test_winrs_negotiate_https_channel_binding_strict():
+    """winrs binds its NTLM logon over HTTPS to the TLS connection (RFC 5929
+    tls-server-end-point of the certificate it was shown), as Windows'
+    client does, so a service with CbtHardeningLevel Strict, which refuses
+    a logon without a binding, lets it in."""
+    svc = ntlm_service(**{"Service/Auth/CbtHardeningLevel": "Strict"})
+    u = h.user("a")
+    mark = svc.log_mark()
+    r = h.winrs(["-r:" + svc.url("HTTPS"), "-skipCAcheck", "-u:" + u.name, "-p:" + u.password,
+                 "-a:Negotiate", "id -un"])
+    h.eq((r.stdout.decode(), r.returncode), ("%s\n" % u.name, 0),
+         "winrs -a:Negotiate over HTTPS under Strict: %s" % r.stderr.decode(errors="replace"))
+    svc.wait_for_log(r"authentication success: .*as user \"%s\".*\(NTLM\)" % u.name, since=mark)
+
+
+def test_host_token_renewed_on_a_connection_in_use():
+    """The host token of an NTLM logon lasts 150 s, the connection as long as
+    it is used. The service renews the token when the connection is used
+    and the token is older than 10 s (NET_TOKEN_RENEW_AGE_MS); the Create
+    after the renewal starts the user's host with the new token. (The
+    failure this prevents, a Create refused once the handshake is 150 s old
+    and the host gone, would take minutes to show.)"""
+    svc = ntlm_service(debug=True)
+    u = h.user("a")
+    create = os.path.join(svc.dir, "create.xml")
+    with open(create, "wb") as f:
+        f.write(h.create_env())
+    mark = svc.log_mark()
+    r = client("raw", svc.url("HTTP"), u.name, u.password, "renew", "11", create)
+    h.eq((r["final"], r["first"], r["second"], r["create"]), (200, 200, 200, 200),
+         "handshake, request, request after 11 s idle, Create: %s" % r["create_reply"][:300])
+    h.check("ResourceCreated" in r["create_reply"] or "Shell" in r["create_reply"],
+            "CreateResponse: %s" % r["create_reply"][:300])
+    renewed = [line for line in svc.log_since(mark).splitlines()
+               if re.search(r"host token renewed for connection \d+ from 127\.0\.0\.1 \(user %s\)"
+                            % re.escape(u.name), line)]
+    # Once: at the request after the idle time, not at the quick ones.
+    h.eq(len(renewed), 1, "renewal log lines:\n%s" % svc.log_tail(40))
+    svc.wait_for_log(r"host of %s ready" % re.escape(u.name), since=mark)
+
+
+def test_expired_account_refused_then_restored():
+    """PAM's account stack runs for an NTLM logon as after a password (only
+    pam_authenticate is skipped, GSSAPI verified the credential), so an
+    expired account is refused, as Windows refuses one, with the words a
+    Basic logon of the same account gets in the log; restored, it logs on.
+    The fixture's accounts are shared by the run: the expiry is undone
+    whatever happens."""
+    svc = ntlm_service()
+    u = h.user("a")
+    verdict = r"authentication failure \(PAM's account management refused the account: expired or not permitted\)"
+    subprocess.run(["chage", "-E", "0", u.name], check=True, timeout=30)
+    try:
+        mark = svc.log_mark()
+        r = raw(svc, "logon")
+        h.eq((r["final"], r["after"]), (401, 401), "NTLM logons of an expired account")
+        svc.wait_for_log(verdict + r": principal \".*\" as user \"%s\" from 127\.0\.0\.1, "
+                         r"scheme Negotiate \(NTLM\)" % re.escape(u.name), since=mark)
+        mark = svc.log_mark()
+        h.eq(h.request(svc, h.IDENTIFY_ENV, auth=h.basic(u)).status, 401, "Basic, expired account")
+        svc.wait_for_log(verdict + r": user \"%s\" from 127\.0\.0\.1, scheme Basic" % re.escape(u.name),
+                         since=mark)
+    finally:
+        subprocess.run(["chage", "-E", "-1", u.name], check=True, timeout=30)
+    r = raw(svc, "logon")
+    h.eq((r["final"], r["after"]), (200, 200), "NTLM logons once the account is restored")
+    h.check(svc.alive(), "winrmd died")

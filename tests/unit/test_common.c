@@ -1,10 +1,14 @@
-/* Unit tests for src/common: bounded buffer, base64, durations, ids. */
+/* Unit tests for src/common: bounded buffer, base64, durations, ids, the
+ * TLS channel binding. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/tls_binding.h"
 #include "common/util.h"
 #include "check.h"
 
@@ -127,12 +131,96 @@ static void test_ids(void)
 	CHECK("log_quote: long input cut with ...", strlen(q) < sizeof(q) && strstr(q, "...") != NULL);
 }
 
+/* Self-signed P-256 certificates made with `openssl req -new -x509
+ * -sha256` (then -sha384, -sha1), each with the digest that
+ * `openssl x509 -outform der | sha256sum` (sha384sum for the SHA-384 one)
+ * prints: the bytes any other implementation of RFC 5929 puts after the
+ * prefix. */
+static const char cert_sha256[] = "-----BEGIN CERTIFICATE-----\n"
+	"MIIBfzCCASSgAwIBAgIBATAKBggqhkjOPQQDAjAdMRswGQYDVQQDDBJ0bHMtYmlu\n"
+	"ZGluZy1zaGEyNTYwIBcNMjYxMTIxMjMxOTU2WhgPMjEyNjEwMjgyMzE5NTZaMB0x\n"
+	"GzAZBgNVBAMMEnRscy1iaW5kaW5nLXNoYTI1NjBZMBMGByqGSM49AgEGCCqGSM49\n"
+	"AwEHA0IABElUnDkCHsCzll3uuH+GfdKabydWXdhG8K8pUMnwiM+pnE7qrHVoieJe\n"
+	"MkBy3V4Ond7DaPDbIOc3SqydFlvMRQqjUzBRMB0GA1UdDgQWBBRdtCaT7yz52s7c\n"
+	"A4ZQt3YVDqXunjAfBgNVHSMEGDAWgBRdtCaT7yz52s7cA4ZQt3YVDqXunjAPBgNV\n"
+	"HRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDSjhKGrtNh/yxAelzPxUS8\n"
+	"4adV2PDGVT4Rp7BPppVxjQIhALM7FK0F8z8XL63jB4PpWFO/qZW9aWA+fKIpkYD3\n"
+	"p9rN\n"
+	"-----END CERTIFICATE-----\n";
+static const char digest_sha256[] = "8bf789fc248b1f53dc87fc8edf84e7b5142f07decc3fb5e176ac3c3fec27631a";
+
+static const char cert_sha384[] = "-----BEGIN CERTIFICATE-----\n"
+	"MIIBfjCCASSgAwIBAgIBATAKBggqhkjOPQQDAzAdMRswGQYDVQQDDBJ0bHMtYmlu\n"
+	"ZGluZy1zaGEzODQwIBcNMjYxMTIxMjMxOTU3WhgPMjEyNjEwMjgyMzE5NTdaMB0x\n"
+	"GzAZBgNVBAMMEnRscy1iaW5kaW5nLXNoYTM4NDBZMBMGByqGSM49AgEGCCqGSM49\n"
+	"AwEHA0IABElUnDkCHsCzll3uuH+GfdKabydWXdhG8K8pUMnwiM+pnE7qrHVoieJe\n"
+	"MkBy3V4Ond7DaPDbIOc3SqydFlvMRQqjUzBRMB0GA1UdDgQWBBRdtCaT7yz52s7c\n"
+	"A4ZQt3YVDqXunjAfBgNVHSMEGDAWgBRdtCaT7yz52s7cA4ZQt3YVDqXunjAPBgNV\n"
+	"HRMBAf8EBTADAQH/MAoGCCqGSM49BAMDA0gAMEUCIEPfb/rECz1S1lwq8sG7OEz1\n"
+	"8ziTXrVeyEtTfbe2xzFeAiEAzHH/D+DkjwrvpI0DdnUp4Q4wnPqmYjJC8rm8eqTH\n"
+	"P7s=\n"
+	"-----END CERTIFICATE-----\n";
+static const char digest_sha384[] = "3f8359d6b9b3fc90999cfdf7fdc93eef2ed2f79198448931"
+				    "b3597a12a026d6aa7f92a6807e7951cc40783ee0829cfc1c";
+
+static const char cert_sha1[] = "-----BEGIN CERTIFICATE-----\n"
+	"MIIBeDCCAR+gAwIBAgIBATAJBgcqhkjOPQQBMBsxGTAXBgNVBAMMEHRscy1iaW5k\n"
+	"aW5nLXNoYTEwIBcNMjYxMTIxMjMxOTU3WhgPMjEyNjEwMjgyMzE5NTdaMBsxGTAX\n"
+	"BgNVBAMMEHRscy1iaW5kaW5nLXNoYTEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
+	"AARJVJw5Ah7As5Zd7rh/hn3Smm8nVl3YRvCvKVDJ8IjPqZxO6qx1aIniXjJAct1e\n"
+	"Dp3ew2jw2yDnN0qsnRZbzEUKo1MwUTAdBgNVHQ4EFgQUXbQmk+8s+drO3AOGULd2\n"
+	"FQ6l7p4wHwYDVR0jBBgwFoAUXbQmk+8s+drO3AOGULd2FQ6l7p4wDwYDVR0TAQH/\n"
+	"BAUwAwEB/zAJBgcqhkjOPQQBA0gAMEUCIQDShPZrTu1MT9ZRnyWsJzgS9/6YkT0d\n"
+	"2tUugUmTG3glmQIgCAJwK+A/ObZFZ6OwlrUMqBIBVpQ7keS90qbPrG9197w=\n"
+	"-----END CERTIFICATE-----\n";
+static const char digest_sha1_as_sha256[] = "6678c91905124f6736429ccea92bf4544b024bccd39fee326e504ac9075e0ef2";
+
+static X509 *cert_of(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	return x;
+}
+
+/* 1 if the binding of pem is the prefix and then the digest in hex. */
+static int binding_is(const char *pem, const char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	X509 *x = cert_of(pem);
+	uint8_t out[TLS_BINDING_MAX];
+	size_t plen = strlen(TLS_BINDING_PREFIX), n = x ? tls_binding_end_point(x, out, sizeof(out)) : 0;
+	int ok = n == plen + strlen(hex) / 2 && memcmp(out, TLS_BINDING_PREFIX, plen) == 0;
+
+	for (size_t i = plen; ok && i < n; i++)
+		ok = digits[out[i] >> 4] == hex[2 * (i - plen)] && digits[out[i] & 15] == hex[2 * (i - plen) + 1];
+	X509_free(x);
+	return ok;
+}
+
+static void test_tls_binding(void)
+{
+	X509 *x = cert_of(cert_sha256);
+	uint8_t out[TLS_BINDING_MAX];
+
+	CHECK("tls_binding: ecdsa-with-SHA256 hashes with SHA-256", binding_is(cert_sha256, digest_sha256));
+	CHECK("tls_binding: ecdsa-with-SHA384 hashes with SHA-384", binding_is(cert_sha384, digest_sha384));
+	CHECK("tls_binding: ecdsa-with-SHA1 hashes with SHA-256 (RFC 5929 4.1)",
+	      binding_is(cert_sha1, digest_sha1_as_sha256));
+	CHECK("tls_binding: no certificate, no binding", tls_binding_end_point(NULL, out, sizeof(out)) == 0);
+	CHECK("tls_binding: a buffer below the maximum is refused",
+	      x && tls_binding_end_point(x, out, sizeof(out) - 1) == 0);
+	X509_free(x);
+}
+
 int main(void)
 {
 	test_buf();
 	test_b64();
 	test_duration();
 	test_ids();
+	test_tls_binding();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

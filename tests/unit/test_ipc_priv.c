@@ -78,6 +78,14 @@ static enum err dec_host_open(struct buf *in, void *m)
 {
 	return ipc_host_open_decode(in, m);
 }
+static enum err dec_token_renew(struct buf *in, void *m)
+{
+	return ipc_token_renew_decode(in, m);
+}
+static enum err dec_token_renewed(struct buf *in, void *m)
+{
+	return ipc_token_renewed_decode(in, m);
+}
 static enum err dec_host_opened(struct buf *in, void *m)
 {
 	return ipc_host_opened_decode(in, m);
@@ -596,11 +604,108 @@ static void test_config_result(void)
 	buf_clear(&b);
 }
 
+static void test_token_renew(void)
+{
+	struct ipc_token_renew m, d;
+	struct buf b;
+
+	for (int i = 0; i < IPC_TOKEN_LEN; i++)
+		m.token[i] = (uint8_t)(0xf0 - i);
+	buf_init(&b, BODY_MAX);
+	CHECK("token_renew encodes", ipc_token_renew_encode(&b, &m) == ERR_OK);
+	CHECK("token_renew exact bytes", buf_len(&b) == IPC_TOKEN_LEN &&
+						 memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
+	CHECK("token_renew prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_token_renew, NULL, &d));
+	CHECK("token_renew round trip", ipc_token_renew_decode(&b, &d) == ERR_OK &&
+						memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+	buf_reset(&b);
+	buf_put(&b, m.token, IPC_TOKEN_LEN - 1);
+	memset(&d, 0x55, sizeof(d));
+	CHECK("token_renew short body refused and wiped",
+	      ipc_token_renew_decode(&b, &d) == ERR_FORMAT && d.token[0] == 0);
+	buf_clear(&b);
+}
+
+static void test_token_renewed(void)
+{
+	struct ipc_token_renewed m = {.status = IPC_AUTH_OK, .uid = 1001, .is_admin = 1}, d;
+	struct buf b;
+
+	for (int i = 0; i < IPC_TOKEN_LEN; i++)
+		m.token[i] = (uint8_t)(0x10 + i);
+	static const uint8_t want[] = {
+		0, 0, 0, 0,
+		0, 0, 0x03, 0xe9,
+		0, 0, 0, 1,
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	};
+	buf_init(&b, BODY_MAX);
+	CHECK("token_renewed encodes", ipc_token_renewed_encode(&b, &m) == ERR_OK);
+	CHECK("token_renewed exact bytes",
+	      buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
+	CHECK("token_renewed prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_token_renewed, NULL, &d));
+	CHECK("token_renewed round trip",
+	      ipc_token_renewed_decode(&b, &d) == ERR_OK && d.status == IPC_AUTH_OK &&
+		      d.uid == 1001 && d.is_admin == 1 && memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+
+	/* A refusal is its status alone. */
+	static const uint32_t refusals[] = {IPC_AUTH_BAD_CREDENTIALS, IPC_AUTH_NOT_ALLOWED,
+					    IPC_AUTH_BUSY};
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		struct ipc_token_renewed no = {.status = refusals[i]};
+		buf_reset(&b);
+		CHECK("token_renewed refusal round trip",
+		      ipc_token_renewed_encode(&b, &no) == ERR_OK && buf_len(&b) == sizeof(want) &&
+			      ipc_token_renewed_decode(&b, &d) == ERR_OK && d.status == refusals[i]);
+		no.token[5] = 1;
+		buf_reset(&b);
+		CHECK("token_renewed refusal with a token not encoded",
+		      ipc_token_renewed_encode(&b, &no) == ERR_USAGE);
+		no.token[5] = 0;
+		no.uid = 7;
+		CHECK("token_renewed refusal with a uid not encoded",
+		      ipc_token_renewed_encode(&b, &no) == ERR_USAGE);
+	}
+	struct ipc_token_renewed bad = m;
+	bad.status = IPC_AUTH_CONTINUE;
+	buf_reset(&b);
+	CHECK("token_renewed CONTINUE not encoded", ipc_token_renewed_encode(&b, &bad) == ERR_USAGE);
+	bad = m;
+	bad.is_admin = 2;
+	CHECK("token_renewed is_admin 2 not encoded", ipc_token_renewed_encode(&b, &bad) == ERR_USAGE);
+
+	/* What the decoder refuses, each from the good bytes with one change;
+	 * a refused message leaves no token behind. */
+	static const struct {
+		const char *name;
+		size_t at;
+		uint8_t value;
+	} edits[] = {
+		{"token_renewed CONTINUE refused", 3, IPC_AUTH_CONTINUE},
+		{"token_renewed unknown status refused", 3, IPC_AUTH_CONTINUE + 1},
+		{"token_renewed is_admin 2 refused", 11, 2},
+		{"token_renewed refusal carrying a token refused", 3, IPC_AUTH_BAD_CREDENTIALS},
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		buf_reset(&b);
+		buf_put(&b, want, sizeof(want));
+		b.data[edits[i].at] = edits[i].value;
+		CHECK(edits[i].name, ipc_token_renewed_decode(&b, &d) == ERR_FORMAT &&
+					     d.token[0] == 0 && d.uid == 0);
+	}
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_auth_password();
 	test_auth_result();
 	test_host_open();
+	test_token_renew();
+	test_token_renewed();
 	test_host_opened();
 	test_host_failed();
 	test_config();

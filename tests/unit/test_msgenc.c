@@ -1,6 +1,7 @@
 /* test_msgenc: message encryption (msgenc/msgenc.c, winrm-protocol.md 9)
  * over a real NTLM context pair made in this process with gss-ntlmssp and
- * a temporary user file, and the framing on its own: the byte-exact
+ * a temporary user file, the TLS channel binding of that pair, and the
+ * framing on its own: the byte-exact
  * worked example 1 of 9.3 and bodies that must be refused. Kerberos
  * needs a KDC and is left to the end-to-end tests. */
 #include <stdint.h>
@@ -55,9 +56,14 @@ static int write_user_file(void)
 	return fclose(f) == 0 && setenv("NTLM_USER_FILE", user_file, 1) == 0;
 }
 
-static int establish(struct pair *p)
+/* A context pair over NTLM, the initiator and the acceptor each given
+ * its own channel binding (NULL: none), as libwinrm and the privileged
+ * part pass them over HTTPS; *flags (if given) gets the acceptor's. */
+static int establish_bound(struct pair *p, const char *client_cb, const char *server_cb, OM_uint32 *flags)
 {
 	OM_uint32 major, minor, cmaj = GSS_S_CONTINUE_NEEDED, smaj = GSS_S_CONTINUE_NEEDED;
+	struct gss_channel_bindings_struct ccbs, scbs;
+	gss_channel_bindings_t ccb = GSS_C_NO_CHANNEL_BINDINGS, scb = GSS_C_NO_CHANNEL_BINDINGS;
 	gss_buffer_desc name_buf = {4, (void *)"user"}, pw = {8, (void *)"Password"};
 	gss_buffer_desc to_server = GSS_C_EMPTY_BUFFER, to_client = GSS_C_EMPTY_BUFFER;
 	gss_buffer_desc service = {14, (void *)"HTTP@localhost"};
@@ -67,6 +73,16 @@ static int establish(struct pair *p)
 	int ok = 0;
 
 	p->client = p->server = GSS_C_NO_CONTEXT;
+	memset(&ccbs, 0, sizeof(ccbs));
+	memset(&scbs, 0, sizeof(scbs));
+	if (client_cb) {
+		ccbs.application_data = (gss_buffer_desc){strlen(client_cb), (void *)client_cb};
+		ccb = &ccbs;
+	}
+	if (server_cb) {
+		scbs.application_data = (gss_buffer_desc){strlen(server_cb), (void *)server_cb};
+		scb = &scbs;
+	}
 	major = gss_import_name(&minor, &name_buf, GSS_C_NT_USER_NAME, &name);
 	if (major == GSS_S_COMPLETE)
 		major = gss_import_name(&minor, &service, GSS_C_NT_HOSTBASED_SERVICE, &target);
@@ -85,7 +101,7 @@ static int establish(struct pair *p)
 			cmaj = gss_init_sec_context(&minor, cred, &p->client, target, &ntlm_mech,
 						    GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG |
 							    GSS_C_SEQUENCE_FLAG,
-						    0, GSS_C_NO_CHANNEL_BINDINGS, &to_client, NULL, &to_server,
+						    0, ccb, &to_client, NULL, &to_server,
 						    NULL, NULL);
 			if (GSS_ERROR(cmaj))
 				goto out;
@@ -93,9 +109,8 @@ static int establish(struct pair *p)
 		if (to_server.length == 0)
 			break;
 		gss_release_buffer(&minor, &to_client);
-		smaj = gss_accept_sec_context(&minor, &p->server, GSS_C_NO_CREDENTIAL, &to_server,
-					      GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &to_client, NULL, NULL,
-					      NULL);
+		smaj = gss_accept_sec_context(&minor, &p->server, GSS_C_NO_CREDENTIAL, &to_server, scb,
+					      NULL, NULL, &to_client, flags, NULL, NULL);
 		if (GSS_ERROR(smaj))
 			goto out;
 	}
@@ -107,6 +122,11 @@ out:
 	gss_release_name(&minor, &name);
 	gss_release_name(&minor, &target);
 	return ok;
+}
+
+static int establish(struct pair *p)
+{
+	return establish_bound(p, NULL, NULL, NULL);
 }
 
 static void release(struct pair *p)
@@ -297,6 +317,35 @@ static void test_export_import(void)
 	release(&p);
 }
 
+/* Over HTTPS both sides bind to the server's certificate (RFC 5929
+ * tls-server-end-point): the client to the one it was shown, the service
+ * to its own. A client that talked TLS to someone else (a relay with its
+ * own certificate) brings another binding, and the logon must fail. */
+static void test_channel_binding(void)
+{
+	static const char ours[] = "tls-server-end-point:0123456789abcdef0123456789abcdef";
+	static const char relay[] = "tls-server-end-point:fedcba9876543210fedcba9876543210";
+	struct pair p;
+	OM_uint32 flags = 0;
+	int ok;
+
+	ok = establish_bound(&p, ours, ours, &flags);
+	CHECK("binding: the same binding on both sides logs on", ok);
+	CHECK("binding: and the acceptor sees it channel-bound", ok && (flags & GSS_C_CHANNEL_BOUND_FLAG));
+	CHECK("binding: the bound context seals", ok && round_trip(p.client, p.server, MSGENC_TABS, "bound", 5));
+	release(&p);
+	ok = establish_bound(&p, relay, ours, NULL);
+	CHECK("binding: another binding than the acceptor's is refused", !ok);
+	release(&p);
+	/* Relaxed: no binding from the client passes, but unbound, which
+	 * is what Strict refuses (priv_gss.c). */
+	flags = 0;
+	ok = establish_bound(&p, NULL, ours, &flags);
+	CHECK("binding: none from the initiator passes unbound",
+	      ok && !(flags & GSS_C_CHANNEL_BOUND_FLAG));
+	release(&p);
+}
+
 /* ---- the framing alone ---- */
 
 /* 9.3 worked example 1: pywinrm's test_encryption.py, fake crypto. */
@@ -483,6 +532,7 @@ int main(void)
 		test_tampering();
 		test_replay();
 		test_export_import();
+		test_channel_binding();
 		unlink(user_file);
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,195 @@
+/* Unit tests for priv_pam: the privileged part's tokens (issue, find,
+ * renew, which slot a new one takes) and the hand-over of account checks
+ * to their caller when no PAM worker runs them. Needs only the passwd
+ * entries root and nobody; no PAM conversation happens here. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "priv/priv_int.h"
+#include "check.h"
+
+static struct priv *priv_new(void)
+{
+	struct priv *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		abort();
+	p->privsep = 1;
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		p->workers[i].fd = -1;
+	return p;
+}
+
+static void priv_free(struct priv *p)
+{
+	priv_auth_stop(p);
+	free(p);
+}
+
+/* A token for user, as after a password check. */
+static enum ipc_auth_status admit(struct priv *p, const char *user, uint8_t token[IPC_TOKEN_LEN])
+{
+	struct ipc_auth_result res = {0};
+	char name[IPC_MAX_USER + 1];
+
+	priv_auth_admit(p, user, &res, name);
+	memcpy(token, res.token, IPC_TOKEN_LEN);
+	return (enum ipc_auth_status)res.status;
+}
+
+static struct priv_account *slot_of(struct priv *p, const uint8_t token[IPC_TOKEN_LEN])
+{
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
+		if (p->tokens[i].name && memcmp(p->tokens[i].token, token, IPC_TOKEN_LEN) == 0)
+			return &p->tokens[i];
+	return NULL;
+}
+
+static void test_renew(void)
+{
+	struct priv *p = priv_new();
+	uint8_t t1[IPC_TOKEN_LEN], unknown[IPC_TOKEN_LEN];
+	struct ipc_token_renewed r, r2, r3;
+	char name[IPC_MAX_USER + 1];
+	const char *why;
+
+	CHECK("renew: root admitted", admit(p, "root", t1) == IPC_AUTH_OK);
+	uint64_t before = util_now_ms();
+	why = priv_token_renew(p, t1, &r, name);
+	CHECK("renew: a live token is renewed", r.status == IPC_AUTH_OK && r.uid == 0 &&
+						    r.is_admin == 1 && strcmp(name, "root") == 0 &&
+						    strcmp(why, "renewed") == 0);
+	CHECK("renew: the new token differs", memcmp(r.token, t1, IPC_TOKEN_LEN) != 0);
+	const struct priv_account *a = priv_token_find(p, r.token);
+	CHECK("renew: the new token names the account with a full lifetime",
+	      a && a->uid == 0 && strcmp(a->name, "root") == 0 &&
+		  a->expires_ms >= before + IPC_TOKEN_LIFETIME_MS);
+	a = priv_token_find(p, t1);
+	CHECK("renew: the old token stays good for the grace period only",
+	      a && a->expires_ms <= util_now_ms() + PRIV_TOKEN_RENEW_GRACE_MS);
+
+	why = priv_token_renew(p, t1, &r2, name);
+	CHECK("renew: a token is renewed once",
+	      r2.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "already renewed") &&
+		  r2.uid == 0 && r2.token[0] == 0 && r2.token[IPC_TOKEN_LEN - 1] == 0);
+	why = priv_token_renew(p, r.token, &r3, name);
+	CHECK("renew: the successor is renewed in turn", r3.status == IPC_AUTH_OK);
+
+	memset(unknown, 0x5a, sizeof(unknown));
+	why = priv_token_renew(p, unknown, &r2, name);
+	CHECK("renew: an unknown token is refused",
+	      r2.status == IPC_AUTH_BAD_CREDENTIALS && name[0] == 0 && strstr(why, "unknown"));
+
+	slot_of(p, r3.token)->expires_ms = util_now_ms() - 1;
+	why = priv_token_renew(p, r3.token, &r2, name);
+	CHECK("renew: an expired token is refused", r2.status == IPC_AUTH_BAD_CREDENTIALS);
+
+	/* An account that may no longer connect: admitted while the service
+	 * served its own account only (anyone was allowed), then not. */
+	uint8_t tn[IPC_TOKEN_LEN];
+	p->privsep = 0;
+	CHECK("renew: nobody admitted in single-user mode", admit(p, "nobody", tn) == IPC_AUTH_OK);
+	p->privsep = 1;
+	why = priv_token_renew(p, tn, &r2, name);
+	CHECK("renew: an account in no allowed group is refused",
+	      r2.status == IPC_AUTH_NOT_ALLOWED && strcmp(name, "nobody") == 0 && r2.token[0] == 0);
+	CHECK("renew: ... and its token is not replaced", priv_token_find(p, tn) != NULL);
+
+	/* An account whose name now names another uid is not the one that
+	 * authenticated. */
+	uint8_t tu[IPC_TOKEN_LEN];
+	CHECK("renew: root admitted again", admit(p, "root", tu) == IPC_AUTH_OK);
+	slot_of(p, tu)->uid = 4242;
+	why = priv_token_renew(p, tu, &r2, name);
+	CHECK("renew: a changed uid is refused",
+	      r2.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "uid"));
+	priv_free(p);
+}
+
+/* A new token takes a free or expired slot before evicting a live one, so
+ * the tokens renewals leave behind (expired early) do not push out others. */
+static void test_slots(void)
+{
+	struct priv *p = priv_new();
+	static uint8_t tokens[PRIV_MAX_TOKENS][IPC_TOKEN_LEN];
+	uint8_t t[IPC_TOKEN_LEN], t2[IPC_TOKEN_LEN];
+	int ok = 1;
+
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
+		ok &= admit(p, "root", tokens[i]) == IPC_AUTH_OK;
+	CHECK("slots: the ring filled", ok && priv_token_find(p, tokens[0]) != NULL);
+	slot_of(p, tokens[9])->expires_ms = util_now_ms() - 1;
+	CHECK("slots: one more token", admit(p, "root", t) == IPC_AUTH_OK);
+	CHECK("slots: it took the expired slot", slot_of(p, t) == &p->tokens[9]);
+	CHECK("slots: the oldest live token survived", priv_token_find(p, tokens[0]) != NULL);
+	CHECK("slots: with every slot live, one more", admit(p, "root", t2) == IPC_AUTH_OK);
+	CHECK("slots: evicts the oldest after the last slot taken",
+	      priv_token_find(p, tokens[10]) == NULL && priv_token_find(p, tokens[0]) != NULL &&
+		  priv_token_find(p, t2) != NULL && priv_token_find(p, t) != NULL);
+	priv_free(p);
+}
+
+struct outcome {
+	int done, dropped;
+	enum ipc_auth_status status;
+	const char *verdict;
+};
+
+static void check_done(struct priv *p, void *arg, enum ipc_auth_status status, const char *verdict)
+{
+	struct outcome *o = arg;
+	(void)p;
+	o->done++;
+	o->status = status;
+	o->verdict = verdict;
+}
+
+static void check_dropped(void *arg)
+{
+	((struct outcome *)arg)->dropped++;
+}
+
+/* Account checks wait in the same queue as password checks: a full queue
+ * answers BUSY at once, and a shutdown drops what still waits. */
+static void test_account_check_queue(void)
+{
+	struct priv *p = priv_new();
+	struct outcome o = {0};
+	struct priv_check check = {check_done, check_dropped, &o};
+
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		p->workers[i].fd = 1000 + i; /* busy */
+	p->queue_len = PRIV_MAX_PAM_QUEUE;
+	priv_account_check(p, "root", "192.0.2.1", "Negotiate", &check);
+	CHECK("account check: a full queue answers BUSY at once",
+	      o.done == 1 && o.dropped == 0 && o.status == IPC_AUTH_BUSY && o.verdict &&
+		  strstr(o.verdict, "too many"));
+	p->queue_len = 0;
+	memset(&o, 0, sizeof(o));
+	priv_account_check(p, "owt-no-such-account", "192.0.2.1", "Kerberos", &check);
+	CHECK("account check: no passwd entry is refused at once, without a worker",
+	      o.done == 1 && o.status == IPC_AUTH_BAD_CREDENTIALS && o.verdict &&
+		  strstr(o.verdict, "no passwd entry") && p->queue_len == 0);
+	memset(&o, 0, sizeof(o));
+	priv_account_check(p, "root", "192.0.2.1", "Kerberos", &check);
+	CHECK("account check: queued while the workers are busy",
+	      o.done == 0 && p->queue_len == 1 && p->queue_head && !p->queue_head->m.password &&
+		  strcmp(p->queue_head->m.user, "root") == 0);
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		p->workers[i].fd = -1;
+	priv_auth_stop(p);
+	CHECK("account check: dropped, not answered, at shutdown", o.done == 0 && o.dropped == 1);
+	free(p);
+}
+
+int main(void)
+{
+	test_renew();
+	test_slots();
+	test_account_check_queue();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
