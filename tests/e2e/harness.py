@@ -1062,6 +1062,15 @@ def client_config(settings=None):
     return d
 
 
+def ntlm_password(svc, u):
+    """An NTLM hash entry for u in svc's configuration (`winrm user set`),
+    before svc starts or while it runs (gss-ntlmssp reads the file anew)."""
+    r = subprocess.run([client_path("winrm"), "user", "set", u.name, "-p:" + u.password,
+                        "--config-dir", svc.conf_dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    eq(r.returncode, 0, "winrm user set %s: %s" % (u.name, r.stderr.decode(errors="replace")))
+
+
 def winrs(args, config_dir=None, input=b"", timeout=120, env=None):
     """Runs build/winrs with --config-dir (a fresh default one if None) and
     env over this environment; returns the CompletedProcess (stdout and

@@ -2,7 +2,6 @@
 with Basic and insecure TLS, as Packer and Terraform use it."""
 import hashlib
 import os
-import subprocess
 
 import harness as h
 
@@ -47,10 +46,7 @@ def test_go_ntlm_over_https():
     binding, which CbtHardeningLevel Strict refuses."""
     svc = h.Service()
     u = h.user("a")
-    r = subprocess.run([h.client_path("winrm"), "user", "set", u.name, "-p:" + u.password,
-                        "--config-dir", svc.conf_dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    h.eq(r.returncode, 0, "winrm user set: %s" % r.stderr.decode(errors="replace"))
+    h.ntlm_password(svc, u)
     svc.start()
     out, err, code = h.run_goclient(svc, u, "id -un; echo go-err >&2; exit 3", ntlm=True)
     h.eq((out, err, code), (u.name.encode() + b"\n", b"go-err\n", 3), "result")

@@ -28,11 +28,7 @@ activate = 1
 def ntlm_service(debug=False, **settings):
     svc = h.Service(settings, https=True, http=True, debug=debug)
     for role in ("a", "out"):
-        u = h.user(role)
-        r = subprocess.run([h.client_path("winrm"), "user", "set", u.name, "-p:" + u.password,
-                            "--config-dir", svc.conf_dir], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=60)
-        h.eq(r.returncode, 0, "winrm user set %s: %s" % (u.name, r.stderr.decode(errors="replace")))
+        h.ntlm_password(svc, h.user(role))
     return svc.start()
 
 
