@@ -31,7 +31,7 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 # libwinrm, the client library for other programs: the modules a client
 # needs, with only the winrm_* functions of client/winrm.h exported.
 CLIENT_SRC := $(wildcard src/common/*.c src/config/*.c src/http/*.c src/wsman/*.c \
-             src/client/*.c src/msgenc/*.c) src/shell/shell_ops.c
+             src/client/*.c src/msgenc/*.c src/shell/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
 LIBWINRM_VERSION := 0.3.0
@@ -61,7 +61,7 @@ $(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/src/cli/cli.o $(BUILD)/libopen
 
 $(BUILD)/libwinrm.so.0: $(CLIENT_OBJ) src/client/libwinrm.map
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libwinrm.so.0 -Wl,--version-script=src/client/libwinrm.map \
-	  -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) -lhttp_parser
+	  -Wl,-z,relro,-z,now -Wl,-z,defs $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) -lhttp_parser
 
 $(BUILD)/libwinrm.so: $(BUILD)/libwinrm.so.0
 	ln -sf libwinrm.so.0 $@

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((e == ERR_OK) != (leg.token_len > 0) || leg.token_len > IPC_MAX_GSS_TOKEN ||
 		    (leg.kerberos_only ? !s.kerberos : !s.negotiate))
 			abort();
-		ipc_auth_gss_free(&leg);
+		ipc_auth_gss_clear(&leg);
 	}
 	if (r != AUTH_VERIFY) {
 		if (v.user || v.password || (id.valid != (r == AUTH_ACCEPTED)))

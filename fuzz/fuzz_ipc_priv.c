@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_auth_password_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_auth_password_free(&m);
+			ipc_auth_password_clear(&m);
 		}
 		break;
 	}
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_auth_result_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_auth_result_free(&m);
+			ipc_auth_result_clear(&m);
 		}
 		break;
 	}
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_config_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_config_free(&m);
+			ipc_config_clear(&m);
 		}
 		break;
 	}
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_config_change_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_config_change_free(&m);
+			ipc_config_change_clear(&m);
 		}
 		break;
 	}
@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_config_result_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_config_result_free(&m);
+			ipc_config_result_clear(&m);
 		}
 		break;
 	}
@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_auth_gss_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_auth_gss_free(&m);
+			ipc_auth_gss_clear(&m);
 		}
 		break;
 	}
@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			decoded = 1;
 			if (ipc_auth_gss_result_encode(&out, &m) != ERR_OK)
 				abort();
-			ipc_auth_gss_result_free(&m);
+			ipc_auth_gss_result_clear(&m);
 		}
 		break;
 	}

@@ -1,12 +1,16 @@
-/* fuzz_wsman: wsman_parse, then every shell decoder and the Put/Create
+/* fuzz_wsman: wsman_parse, then every shell decoder (shell_soap.c) and the Put/Create
  * and enumeration decoders on whatever parsed, then the replies and the
  * fault built from the decoded (attacker-chosen) strings, which must
  * always be well-formed XML. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libxml/parser.h>
 
+#include "shell/shell_ops.h"
+#include "shell/shell_soap.h"
 #include "wsman/wsman.h"
 
 static void well_formed(struct buf *b)
@@ -38,7 +42,7 @@ static void config_bodies(const struct wsman_request *req, struct buf *out)
 		if (wsman_reply_resource_created(out, req, req->hdr.to, req->hdr.resource_uri, names, values,
 						 2) == ERR_OK)
 			well_formed(out);
-		wsman_properties_free(&props);
+		wsman_properties_clear(&props);
 	}
 	if (wsman_enumerate_parse(req, &en) == ERR_OK &&
 	    wsman_reply_enumerate(out, req, req->hdr.message_id, en.optimize, items, 2, en.max_elements == 2) ==
@@ -70,36 +74,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf_len(&out) > 0)
 		well_formed(&out);
 	if (e == ERR_OK) {
-		if (wsman_shell_create_parse(&req, &cr) == ERR_OK) {
-			struct wsman_shell_info info = {
-				.shell_id = req.hdr.resource_uri, .owner = req.hdr.locale,
-				.client_ip = req.hdr.action, .working_dir = cr.working_dir, .nenv = cr.nenv,
-				.env_names = cr.env_names, .env_values = cr.env_values,
-				.idle_timeout_ms = cr.idle_timeout_ms};
-			if (wsman_reply_shell_created(&out, &req, req.hdr.to, &info) == ERR_OK)
+		static const struct shell_service_ctx sctx = {.client_ip = "192.0.2.1", .max_timeout_ms = 60000};
+		if (shell_soap_create_parse(&req, &sctx, &cr) == ERR_OK) {
+			struct shell_reply_ctx ctx = {.machine_url = req.hdr.to, .owner = req.hdr.locale,
+						      .client_ip = req.hdr.action};
+			struct shell_create_reply created = {.idle_timeout_ms = cr.idle_timeout_ms};
+			snprintf(created.shell_id, sizeof(created.shell_id), "%s",
+				 req.hdr.resource_uri ? req.hdr.resource_uri : "");
+			if (shell_soap_create_reply(&out, &req, &ctx, &cr, &created) == ERR_OK)
 				well_formed(&out);
-			shell_create_req_free(&cr);
+			shell_create_req_clear(&cr);
 		}
-		if (wsman_shell_command_parse(&req, &cm) == ERR_OK) {
-			if (wsman_reply_command(&out, &req, cm.argv[cm.argc - 1]) == ERR_OK)
+		if (shell_soap_command_parse(&req, &sctx, &cm) == ERR_OK) {
+			struct shell_command_reply started;
+			snprintf(started.command_id, sizeof(started.command_id), "%s", cm.argv[cm.argc - 1]);
+			if (shell_soap_command_reply(&out, &req, NULL, &cm, &started) == ERR_OK)
 				well_formed(&out);
-			shell_command_req_free(&cm);
+			shell_command_req_clear(&cm);
 		}
-		if (wsman_shell_send_parse(&req, &sd) == ERR_OK) {
+		if (shell_soap_send_parse(&req, &sctx, &sd) == ERR_OK) {
 			struct shell_receive_reply r = {.nchunks = 1, .chunks = {{SHELL_STDERR, sd.data, sd.len}},
 							.done = sd.end, .exit_code = (uint32_t)sd.len};
-			if (wsman_reply_receive(&out, &req, sd.command_id, &r) == ERR_OK)
+			struct shell_receive_req rq;
+			memcpy(rq.command_id, sd.command_id, sizeof(rq.command_id));
+			if (shell_soap_receive_reply(&out, &req, NULL, &rq, &r) == ERR_OK)
 				well_formed(&out);
-			shell_send_req_free(&sd);
+			shell_send_req_clear(&sd);
 		}
-		wsman_shell_receive_parse(&req, &rc);
-		wsman_shell_signal_parse(&req, &sg);
-		wsman_shell_delete_parse(&req, &dl);
+		shell_soap_receive_parse(&req, &sctx, &rc);
+		shell_soap_signal_parse(&req, &sctx, &sg);
+		shell_soap_delete_parse(&req, &sctx, &dl);
 		if (wsman_reply_delete(&out, &req) == ERR_OK)
 			well_formed(&out);
 		config_bodies(&req, &out);
 	}
 	buf_clear(&out);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shell/shell_ops.h"
+#include "shell/shell_soap.h"
 #include "wsman/wsman.h"
 
 struct touched {
@@ -56,21 +58,26 @@ static void send_back(const char *shell_id, const char *command_id)
 	char *argv[] = {"cmd"};
 	struct shell_command_req cm = {.argc = 1, .argv = argv};
 	struct shell_signal_req sg = {.signal = SHELL_SIGNAL_TERMINATE};
+	struct shell_receive_req rc = {0};
+	struct shell_delete_req dl = {0};
 	struct wsman_request req;
 	struct buf out;
 
 	memcpy(cm.shell_id, shell_id, strlen(shell_id) + 1);
 	memcpy(sg.shell_id, shell_id, strlen(shell_id) + 1);
 	memcpy(sg.command_id, command_id, strlen(command_id) + 1);
+	memcpy(rc.shell_id, shell_id, strlen(shell_id) + 1);
+	memcpy(rc.command_id, command_id, strlen(command_id) + 1);
+	memcpy(dl.shell_id, shell_id, strlen(shell_id) + 1);
 	buf_init(&out, 1 << 20);
 	for (int i = 0; i < 4; i++) {
-		enum err e = i == 0   ? wsman_client_shell_command(&out, &h, &cm)
-			     : i == 1 ? wsman_client_shell_receive(&out, &h, shell_id, command_id)
-			     : i == 2 ? wsman_client_shell_signal(&out, &h, &sg)
-				      : wsman_client_shell_delete(&out, &h, shell_id);
+		enum err e = i == 0   ? shell_soap_command_build(&out, &h, &cm)
+			     : i == 1 ? shell_soap_receive_build(&out, &h, &rc)
+			     : i == 2 ? shell_soap_signal_build(&out, &h, &sg)
+				      : shell_soap_delete_build(&out, &h, &dl);
 		if (e != ERR_OK || wsman_parse(buf_ptr(&out), buf_len(&out), &req) != ERR_OK)
 			abort();
-		wsman_request_free(&req);
+		wsman_request_clear(&req);
 		buf_reset(&out);
 	}
 	buf_clear(&out);
@@ -98,18 +105,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wsman_client_fault f;
 	struct touched t = {0, 0};
 	char shell_id[SHELL_ID_LEN + 1] = "", command_id[SHELL_ID_LEN + 1] = "";
-	int done = -1;
-	uint32_t exit_code = 1;
 
 	wsman_parse(data, size, &resp);
 	if (wsman_client_fault(&resp, &f) == ERR_OK)
 		check_fault(&f);
-	if (wsman_client_shell_created(&resp, shell_id) == ERR_OK)
-		check_id(shell_id);
-	if (wsman_client_command_started(&resp, command_id) == ERR_OK)
-		check_id(command_id);
-	if (wsman_client_received(&resp, touch, &t, &done, &exit_code) == ERR_OK) {
-		if (done != 0 && done != 1)
+	struct shell_create_reply created;
+	struct shell_command_reply started;
+	struct shell_received got = {.output = touch, .arg = &t, .done = -1, .exit_code = 1};
+	if (shell_soap_create_read(&resp, &created) == ERR_OK) {
+		check_id(created.shell_id);
+		memcpy(shell_id, created.shell_id, sizeof(shell_id));
+	}
+	if (shell_soap_command_read(&resp, &started) == ERR_OK) {
+		check_id(started.command_id);
+		memcpy(command_id, started.command_id, sizeof(command_id));
+	}
+	if (shell_soap_receive_read(&resp, &got) == ERR_OK) {
+		if (got.done != 0 && got.done != 1)
 			abort();
 	}
 	char context[256], *body = NULL;
@@ -124,6 +136,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (shell_id[0] || command_id[0])
 		send_back(shell_id[0] ? shell_id : command_id,
 			  command_id[0] ? command_id : shell_id);
-	wsman_request_free(&resp);
+	wsman_request_clear(&resp);
 	return 0;
 }

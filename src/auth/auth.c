@@ -157,7 +157,7 @@ static int basic_split(const char *b64, char user[IPC_MAX_USER + 1],
 }
 
 /* The password leaves this file only here, in the request to the
- * privileged part (which the caller frees with ipc_auth_password_free). */
+ * privileged part (which the caller frees with ipc_auth_password_clear). */
 static enum auth_verdict basic_verify(const char *user, const char *password, const char *peer,
 				      struct ipc_auth_password *verify)
 {
@@ -332,4 +332,13 @@ size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *
 void auth_cache_flush(void)
 {
 	OPENSSL_cleanse(cache, sizeof(cache));
+}
+
+enum err auth_refusal(uint32_t status)
+{
+	if (status == IPC_AUTH_NOT_ALLOWED)
+		return ERR_WSMAN_ACCESS_DENIED;
+	if (status == IPC_AUTH_BUSY)
+		return ERR_HTTP_BUSY;
+	return ERR_HTTP_UNAUTHORIZED;
 }

@@ -1,6 +1,7 @@
-/* auth: the authentication layer of the network process. Keeps state per
- * connection (Negotiate/NTLM, next issues, are connection-bound) and
- * decides per request. The identity a request runs as starts invalid and
+/* auth: the authentication decisions of the network process, per request:
+ * which scheme a header names, Basic and its cache of verifications, the
+ * token of a Negotiate/Kerberos leg (those schemes authenticate the
+ * connection; net_gss.c keeps that state). The identity a request runs as starts invalid and
  * becomes valid only through a successful verification (a PAM check in the
  * privileged part, or a hit in the cache of such checks); there is no
  * default identity (OMI ran unauthenticated requests as root, CVE-2021-38647).
@@ -63,6 +64,11 @@ void auth_identity_set(const struct ipc_auth_result *r, const char *scheme, stru
 /* Records a privileged verdict: fills id when OK and caches the success. */
 void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
 		   struct auth_identity *id);
+/* The answer to a verdict of the privileged part other than OK or
+ * CONTINUE: authenticated but in no allowed group is the w:AccessDenied
+ * fault, as Windows answers after authentication; no capacity is 503;
+ * everything else asks again (ERR_HTTP_UNAUTHORIZED: a 401). */
+enum err auth_refusal(uint32_t status);
 /* The WWW-Authenticate values for a 401, exactly the enabled schemes, in
  * Windows' order (Negotiate, Kerberos, Basic realm="WSMAN"). */
 size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *out[4]);

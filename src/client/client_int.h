@@ -77,7 +77,7 @@ enum winrm_result client_fail(struct winrm_session *s, enum winrm_result r, cons
 	__attribute__((format(printf, 3, 4)));
 
 /* POSTs an envelope and reads the reply. On WINRM_OK *resp is the parsed
- * envelope of a 200 reply (free it with wsman_request_free). Faults become
+ * envelope of a 200 reply (free it with wsman_request_clear). Faults become
  * WINRM_E_FAULT / WINRM_E_TIMEOUT with the fault's text; refusals of the
  * credentials become WINRM_E_AUTH with what the server offers. */
 enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope,

@@ -778,7 +778,7 @@ enum winrm_result client_post_then(struct winrm_session *s, const struct buf *en
 	if (resp->status != 200 && resp->status != 500 && resp->status != 400)
 		return http_status(s, resp->status);
 	if (wsman_parse(buf_ptr(&resp->body), buf_len(&resp->body), out) != ERR_OK) {
-		wsman_request_free(out);
+		wsman_request_clear(out);
 		return resp->status == 200 ? client_fail(s, WINRM_E_PROTOCOL, "%s sent a reply that is not a SOAP envelope",
 							 s->host_header)
 					   : http_status(s, resp->status);
@@ -796,6 +796,6 @@ enum winrm_result client_post_then(struct winrm_session *s, const struct buf *en
 		http_status(s, resp->status);
 		r = WINRM_E_HTTP;
 	}
-	wsman_request_free(out);
+	wsman_request_clear(out);
 	return r;
 }

@@ -50,7 +50,7 @@ static enum winrm_result with_body(struct winrm_session *s, const char *resource
 		return r;
 	if (xml && wsman_client_body_xml(&resp, xml) != ERR_OK)
 		r = client_fail(s, WINRM_E_NOMEM, "out of memory");
-	wsman_request_free(&resp);
+	wsman_request_clear(&resp);
 	return r;
 }
 
@@ -125,7 +125,7 @@ enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_
 		if (r != WINRM_OK)
 			return r;
 		enum err e = wsman_client_enumerated(&resp, item, &it, context, sizeof(context), &end);
-		wsman_request_free(&resp);
+		wsman_request_clear(&resp);
 		if (e != ERR_OK)
 			return client_fail(s, WINRM_E_PROTOCOL, "the enumeration reply of %s could not be read",
 					   s->host_header);

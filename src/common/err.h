@@ -28,6 +28,7 @@ enum err {
 	ERR_CONFIG,     /* USAGE: unknown setting or invalid value */
 	ERR_EXISTS,     /* USAGE: the item already exists (e.g. a listener) */
 	ERR_NOT_FOUND,  /* USAGE: no such item (e.g. a listener) */
+	ERR_TIMEOUT,    /* IO: another process did not answer within the deadline */
 
 	/* HTTP-level refusals (no SOAP body, or a fixed one). */
 	ERR_HTTP_BAD_REQUEST,   /* 400: malformed HTTP */

@@ -16,12 +16,12 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "host/shell_engine.h"
 #include "ipc/ipc.h"
-#include "ipc/ipc_shell.h"
-#include "shell/shell.h"
+#include "ipc/ipc_endpoint.h"
+#include "shell/shell_ipc.h"
+#include "shell/shell_ops.h"
 
-/* Messages handled per wakeup, so a chatty peer cannot starve the pipes. */
-#define HOST_MAX_BATCH 64
 /* Output bytes one Receive reply may carry: what is left of a datagram
  * after the header, the status and the reply's own fields at their most. */
 #define HOST_MAX_RECEIVE_DATA                                                                      \
@@ -29,8 +29,7 @@
 
 struct host {
 	struct event_base *base;
-	struct ipc_peer peer;
-	struct event *ev_read, *ev_write;
+	struct ipc_endpoint *net;
 	struct shell_engine *eng;
 	char *forwarded_tickets; /* "FILE:path", or NULL */
 	int stopped;
@@ -45,86 +44,57 @@ static void host_stop(struct host *h, const char *why)
 	event_base_loopbreak(h->base);
 }
 
-static void host_write_interest(struct host *h)
+static void host_send(struct host *h, uint32_t type, uint32_t id, const struct buf *body)
 {
-	if (ipc_pending(&h->peer))
-		event_add(h->ev_write, NULL);
-	else
-		event_del(h->ev_write);
-}
-
-static void host_reply(struct host *h, uint32_t id, const struct buf *body)
-{
-	enum err e = ipc_send(&h->peer, IPC_SHELL_REPLY, id, body, NULL, 0);
+	enum err e = ipc_endpoint_send(h->net, type, id, body, NULL, 0);
 
 	if (e != ERR_OK)
 		host_stop(h, err_str(e));
-	else
-		host_write_interest(h);
 }
 
-/* A reply that is only a status (Send, Signal, Delete and every failure). */
-static void host_reply_status(struct host *h, uint32_t id, enum err status)
+/* IPC_SHELL_REPLY to request id: the status and, when it is ERR_OK, op's reply. */
+static void host_answer(struct host *h, uint32_t id, const struct shell_op *op, enum err status,
+			const void *reply)
 {
 	struct buf out;
 
 	buf_init(&out, IPC_MAX_MSG);
-	if (ipc_shell_status_encode(&out, status) == ERR_OK)
-		host_reply(h, id, &out);
-	else
-		host_stop(h, "cannot encode a reply");
-	buf_clear(&out);
-}
-
-/* The engine's answer to a Send or a Receive. */
-static void host_answer(void *arg, uint32_t id, enum err status, const struct shell_receive_reply *r)
-{
-	struct host *h = arg;
-	struct buf out;
-
-	if (status != ERR_OK || !r) {
-		host_reply_status(h, id, status);
-		return;
+	if (shell_op_reply_encode(&out, op, status, reply) != ERR_OK) {
+		buf_reset(&out);
+		if (shell_op_reply_encode(&out, op, ERR_WSMAN_INTERNAL, NULL) != ERR_OK)
+			host_stop(h, "cannot encode a reply");
 	}
-	buf_init(&out, IPC_MAX_MSG);
-	if (ipc_shell_status_encode(&out, ERR_OK) == ERR_OK &&
-	    ipc_shell_receive_reply_encode(&out, r) == ERR_OK)
-		host_reply(h, id, &out);
-	else
-		host_reply_status(h, id, ERR_WSMAN_INTERNAL);
+	if (!h->stopped)
+		host_send(h, IPC_SHELL_REPLY, id, &out);
 	buf_clear(&out);
+}
+
+/* The engine answers Send and Receive when their work is done: a Send
+ * with no reply, a Receive with the output. */
+static void engine_answered(void *arg, uint32_t id, enum err status,
+			    const struct shell_receive_reply *r)
+{
+	host_answer(arg, id, shell_op_at(r ? SHELL_CMD_RECEIVE : SHELL_CMD_SEND), status, r);
 }
 
 /* The engine ended a shell on its own: the network process counts them
  * to know when this host may close. */
-static void host_shell_ended(void *arg, uint32_t shells_left)
+static void engine_shell_ended(void *arg, uint32_t shells_left)
 {
 	struct host *h = arg;
 	struct buf out;
 
 	buf_init(&out, IPC_MAX_MSG);
-	if (ipc_shells_left_encode(&out, shells_left) != ERR_OK)
+	if (shell_ipc_shells_left_encode(&out, shells_left) != ERR_OK)
 		host_stop(h, "cannot encode a message");
-	else if (ipc_send(&h->peer, IPC_SHELLS_LEFT, 0, &out, NULL, 0) != ERR_OK)
-		host_stop(h, "cannot send a message");
 	else
-		host_write_interest(h);
+		host_send(h, IPC_SHELLS_LEFT, 0, &out);
 	buf_clear(&out);
-}
-
-/* A whole datagram that ends early is as malformed as one with junk. */
-static enum err decoded(enum err e)
-{
-	if (e == ERR_INCOMPLETE)
-		e = ERR_FORMAT;
-	if (e != ERR_OK)
-		log_warnx("host: malformed request from the network process: %s", err_str(e));
-	return e;
 }
 
 /* Tickets are used only from a regular file of this user's: the directory
  * is root's, so nobody else can have put it there. */
-static void host_use_forwarded_tickets(const struct host *h)
+static void use_forwarded_tickets(const struct host *h)
 {
 	struct stat st;
 
@@ -135,135 +105,126 @@ static void host_use_forwarded_tickets(const struct host *h)
 		log_warn("host: KRB5CCNAME");
 }
 
-/* Create and Command, the two requests answered with a typed reply. */
-static void host_typed(struct host *h, struct ipc_msg *m)
-{
-	int create = m->type == IPC_SHELL_CREATE;
-	union {
-		struct shell_create_req create;
-		struct shell_command_req command;
-	} req;
-	union {
-		struct shell_create_reply create;
-		struct shell_command_reply command;
-	} rep;
-	enum err e = decoded(create ? ipc_shell_create_decode(&m->body, &req.create)
-				    : ipc_shell_command_decode(&m->body, &req.command));
-	struct buf out;
+/* ---- the handlers: one per operation of shell_ops.h ----
+ * ERR_OK: reply holds the answer; RUNS_ON: the engine answers later
+ * (engine_answered); anything else is the answer, a status alone. */
+#define RUNS_ON ERR_INCOMPLETE
 
-	if (e == ERR_OK && create) {
-		host_use_forwarded_tickets(h);
-		e = shell_create(h->eng, &req.create, &rep.create);
-		shell_create_req_free(&req.create);
-	} else if (e == ERR_OK) {
-		e = shell_command(h->eng, &req.command, &rep.command);
-		shell_command_req_free(&req.command);
-	}
-	if (e != ERR_OK) {
-		host_reply_status(h, m->id, e);
-		return;
-	}
-	buf_init(&out, IPC_MAX_MSG);
-	if (ipc_shell_status_encode(&out, ERR_OK) == ERR_OK &&
-	    (create ? ipc_shell_create_reply_encode(&out, &rep.create)
-		    : ipc_shell_command_reply_encode(&out, &rep.command)) == ERR_OK)
-		host_reply(h, m->id, &out);
-	else
-		host_stop(h, "cannot encode a reply");
-	buf_clear(&out);
+typedef enum err host_handler_fn(struct host *h, uint32_t id, void *req, void *reply);
+
+static enum err run_create(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id;
+	use_forwarded_tickets(h);
+	return shell_engine_create(h->eng, req, reply);
 }
 
-static void host_dispatch(struct host *h, struct ipc_msg *m)
+static enum err run_command(struct host *h, uint32_t id, void *req, void *reply)
 {
+	(void)id;
+	return shell_engine_command(h->eng, req, reply);
+}
+
+static enum err run_send(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	shell_engine_send(h->eng, id, req);
+	return RUNS_ON;
+}
+
+static enum err run_receive(struct host *h, uint32_t id, void *req, void *reply)
+{
+	struct shell_receive_req *r = req;
+
+	(void)reply;
+	if (r->max_bytes > HOST_MAX_RECEIVE_DATA)
+		r->max_bytes = HOST_MAX_RECEIVE_DATA;
+	shell_engine_receive(h->eng, id, r);
+	return RUNS_ON;
+}
+
+static enum err run_signal(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id, (void)reply;
+	return shell_engine_signal(h->eng, req);
+}
+
+static enum err run_delete(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id, (void)reply;
+	return shell_engine_delete(h->eng, req);
+}
+
+static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
+	[SHELL_CMD_CREATE] = run_create, [SHELL_CMD_COMMAND] = run_command,
+	[SHELL_CMD_SEND] = run_send,     [SHELL_CMD_RECEIVE] = run_receive,
+	[SHELL_CMD_SIGNAL] = run_signal, [SHELL_CMD_DELETE] = run_delete,
+};
+
+/* IPC_SHELL_REQUEST: a malformed request is answered with its fault, as
+ * a bad SOAP body would be; only a request for no known operation ends
+ * the channel. */
+static enum err run_request(struct host *h, struct ipc_msg *m)
+{
+	const struct shell_op *op;
+	void *req = NULL, *reply = NULL;
 	enum err e;
 
-	switch (m->type) {
-	case IPC_HOST_SETTINGS: {
-		struct shell_limits l;
-		if (decoded(ipc_shell_limits_decode(&m->body, &l)) == ERR_OK)
-			shell_engine_set_limits(h->eng, &l);
-		return;
+	if (shell_op_request_decode(&m->body, &op) != ERR_OK || !handlers[shell_op_id(op)]) {
+		log_warnx("host: request for no known operation from the network process");
+		return ERR_FORMAT;
 	}
-	case IPC_SHELL_CREATE:
-	case IPC_SHELL_COMMAND:
-		host_typed(h, m);
-		return;
-	case IPC_SHELL_SEND: {
-		struct shell_send_req req;
-		if ((e = decoded(ipc_shell_send_decode(&m->body, &req))) != ERR_OK) {
-			host_reply_status(h, m->id, e);
-			return;
-		}
-		shell_send(h->eng, m->id, &req);
-		shell_send_req_free(&req);
-		return;
+	if (!(req = calloc(1, op->req_size)) || !(reply = calloc(1, op->reply_size ? op->reply_size : 1))) {
+		e = ERR_NOMEM;
+	} else if ((e = op->decode(&m->body, req)) != ERR_OK) {
+		log_warnx("host: malformed %s request from the network process: %s", op->name,
+			  err_str(e));
+		free(req);
+		req = NULL;
+	} else {
+		e = handlers[shell_op_id(op)](h, m->id, req, reply);
 	}
-	case IPC_SHELL_RECEIVE: {
-		struct shell_receive_req req;
-		if ((e = decoded(ipc_shell_receive_decode(&m->body, &req))) != ERR_OK) {
-			host_reply_status(h, m->id, e);
-			return;
-		}
-		if (req.max_bytes > HOST_MAX_RECEIVE_DATA)
-			req.max_bytes = HOST_MAX_RECEIVE_DATA;
-		shell_receive(h->eng, m->id, &req);
-		return;
-	}
-	case IPC_SHELL_SIGNAL: {
-		struct shell_signal_req req;
-		if ((e = decoded(ipc_shell_signal_decode(&m->body, &req))) == ERR_OK)
-			e = shell_signal(h->eng, &req);
-		host_reply_status(h, m->id, e);
-		return;
-	}
-	case IPC_SHELL_DELETE: {
-		struct shell_delete_req req;
-		if ((e = decoded(ipc_shell_delete_decode(&m->body, &req))) == ERR_OK)
-			e = shell_delete(h->eng, &req);
-		host_reply_status(h, m->id, e);
-		return;
-	}
-	default:
-		/* ipc_recv admits only the types the network process may send us. */
-		host_stop(h, "unexpected message type");
-		return;
-	}
+	if (e != RUNS_ON)
+		host_answer(h, m->id, op, e, reply);
+	if (req)
+		shell_op_clear(op, req);
+	free(req);
+	free(reply);
+	return ERR_OK;
 }
 
-static void host_readable(evutil_socket_t fd, short what, void *arg)
+static enum err host_settings(struct host *h, struct ipc_msg *m)
 {
-	struct host *h = arg;
-	struct ipc_msg m;
+	struct shell_limits l;
+	enum err e = shell_ipc_limits_decode(&m->body, &l);
 
-	(void)fd, (void)what;
-	for (int i = 0; i < HOST_MAX_BATCH && !h->stopped; i++) {
-		enum err e = ipc_recv(&h->peer, &m);
-		if (e == ERR_INCOMPLETE)
-			return;
-		if (e != ERR_OK) {
-			host_stop(h, err_str(e));
-			return;
-		}
-		log_debug("host: %s id %u", ipc_type_name(m.type), m.id);
-		host_dispatch(h, &m);
-		ipc_msg_clear(&m);
-	}
-}
-
-static void host_writable(evutil_socket_t fd, short what, void *arg)
-{
-	struct host *h = arg;
-	enum err e;
-
-	(void)fd, (void)what;
-	if ((e = ipc_flush(&h->peer)) != ERR_OK)
-		host_stop(h, err_str(e));
+	if (e != ERR_OK)
+		log_warnx("host: malformed settings from the network process: %s", err_str(e));
 	else
-		host_write_interest(h);
+		shell_engine_set_limits(h->eng, &l);
+	return ERR_OK;
+}
+
+static enum err from_net(void *arg, struct ipc_msg *m)
+{
+	struct host *h = arg;
+
+	log_debug("host: %s id %u", ipc_type_name(m->type), m->id);
+	if (m->type == IPC_HOST_SETTINGS)
+		return host_settings(h, m);
+	if (m->type == IPC_SHELL_REQUEST)
+		return run_request(h, m);
+	return ERR_FORMAT; /* ipc_recv admits only the types the network process may send us */
+}
+
+static void net_lost(void *arg, enum err why)
+{
+	host_stop(arg, err_str(why));
 }
 
 int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debug)
 {
+	static const struct ipc_endpoint_ops ops = {from_net, net_lost};
 	struct host h;
 	int rc = 1;
 
@@ -282,16 +243,16 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	if (tickets && strncmp(tickets, "FILE:/", 6) == 0 && !(h.forwarded_tickets = strdup(tickets)))
 		goto out;
 	unsetenv(HOST_ENV_FORWARDED_TICKETS);
-	ipc_peer_init(&h.peer, net_fd, IPC_ROLE_HOST, IPC_ROLE_NET, net_uid, net_pid);
 	if (!(h.base = event_base_new())) {
 		log_warnx("host: cannot create the event loop");
 		goto out;
 	}
-	h.ev_read = event_new(h.base, net_fd, EV_READ | EV_PERSIST, host_readable, &h);
-	h.ev_write = event_new(h.base, net_fd, EV_WRITE | EV_PERSIST, host_writable, &h);
-	h.eng = shell_engine_new(h.base, host_answer, host_shell_ended, &h);
-	if (!h.ev_read || !h.ev_write || !h.eng || event_add(h.ev_read, NULL) < 0) {
+	h.net = ipc_endpoint_new(h.base, net_fd, IPC_ROLE_HOST, IPC_ROLE_NET, net_uid, net_pid, &ops, &h);
+	h.eng = shell_engine_new(h.base, engine_answered, engine_shell_ended, &h);
+	if (!h.net || !h.eng) {
 		log_warnx("host: cannot set up the event loop");
+		if (!h.net)
+			close(net_fd);
 		goto out;
 	}
 	event_base_dispatch(h.base);
@@ -299,11 +260,7 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 out:
 	/* Every command dies with the channel (SIGKILL to each process group). */
 	shell_engine_free(h.eng);
-	if (h.ev_read)
-		event_free(h.ev_read);
-	if (h.ev_write)
-		event_free(h.ev_write);
-	ipc_peer_close(&h.peer);
+	ipc_endpoint_free(h.net);
 	if (h.base)
 		event_base_free(h.base);
 	free(h.forwarded_tickets);

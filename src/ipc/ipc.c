@@ -9,41 +9,35 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "common/log.h"
 
-/* Who may send what. A type missing here, or arriving from another role,
- * or with descriptors it does not declare, closes the channel: OMI's
- * privilege escalations came from an internal socket that took forged
- * replies. */
+/* Who may send what, and which request a reply answers. A type missing
+ * here, or arriving from another role, or with descriptors it does not
+ * declare, closes the channel: OMI's privilege escalations came from an
+ * internal socket that took forged replies. */
 static const struct {
 	const char *name;
 	enum ipc_role from;
 	enum ipc_role to;
 	int max_fds;
+	uint32_t answers; /* a reply: the request type it answers */
 } ipc_rules[IPC_TYPE_COUNT] = {
-	[IPC_AUTH_PASSWORD] = {"AUTH_PASSWORD", IPC_ROLE_NET, IPC_ROLE_PRIV, 0},
-	[IPC_HOST_OPEN] = {"HOST_OPEN", IPC_ROLE_NET, IPC_ROLE_PRIV, 0},
-	[IPC_AUTH_RESULT] = {"AUTH_RESULT", IPC_ROLE_PRIV, IPC_ROLE_NET, 0},
-	[IPC_HOST_OPENED] = {"HOST_OPENED", IPC_ROLE_PRIV, IPC_ROLE_NET, 1},
-	[IPC_HOST_FAILED] = {"HOST_FAILED", IPC_ROLE_PRIV, IPC_ROLE_NET, 0},
-	[IPC_CONFIG] = {"CONFIG", IPC_ROLE_PRIV, IPC_ROLE_NET, IPC_MAX_FDS},
-	[IPC_HOST_SETTINGS] = {"HOST_SETTINGS", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_CREATE] = {"SHELL_CREATE", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_COMMAND] = {"SHELL_COMMAND", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_SEND] = {"SHELL_SEND", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_RECEIVE] = {"SHELL_RECEIVE", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_SIGNAL] = {"SHELL_SIGNAL", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_DELETE] = {"SHELL_DELETE", IPC_ROLE_NET, IPC_ROLE_HOST, 0},
-	[IPC_SHELL_REPLY] = {"SHELL_REPLY", IPC_ROLE_HOST, IPC_ROLE_NET, 0},
-	[IPC_SHELLS_LEFT] = {"SHELLS_LEFT", IPC_ROLE_HOST, IPC_ROLE_NET, 0},
-	[IPC_CONFIG_CHANGE] = {"CONFIG_CHANGE", IPC_ROLE_NET, IPC_ROLE_PRIV, 0},
-	[IPC_CONFIG_RESULT] = {"CONFIG_RESULT", IPC_ROLE_PRIV, IPC_ROLE_NET, 0},
-	[IPC_AUTH_GSS] = {"AUTH_GSS", IPC_ROLE_NET, IPC_ROLE_PRIV, 0},
-	[IPC_AUTH_GSS_RESULT] = {"AUTH_GSS_RESULT", IPC_ROLE_PRIV, IPC_ROLE_NET, 0},
-	[IPC_TOKEN_RENEW] = {"TOKEN_RENEW", IPC_ROLE_NET, IPC_ROLE_PRIV, 0},
-	[IPC_TOKEN_RENEWED] = {"TOKEN_RENEWED", IPC_ROLE_PRIV, IPC_ROLE_NET, 0},
+	[IPC_AUTH_PASSWORD] = {"AUTH_PASSWORD", IPC_ROLE_NET, IPC_ROLE_PRIV, 0, IPC_NONE},
+	[IPC_HOST_OPEN] = {"HOST_OPEN", IPC_ROLE_NET, IPC_ROLE_PRIV, 0, IPC_NONE},
+	[IPC_AUTH_GSS] = {"AUTH_GSS", IPC_ROLE_NET, IPC_ROLE_PRIV, 0, IPC_NONE},
+	[IPC_TOKEN_RENEW] = {"TOKEN_RENEW", IPC_ROLE_NET, IPC_ROLE_PRIV, 0, IPC_NONE},
+	[IPC_CONFIG_CHANGE] = {"CONFIG_CHANGE", IPC_ROLE_NET, IPC_ROLE_PRIV, 0, IPC_NONE},
+	[IPC_AUTH_RESULT] = {"AUTH_RESULT", IPC_ROLE_PRIV, IPC_ROLE_NET, 0, IPC_AUTH_PASSWORD},
+	[IPC_HOST_OPENED] = {"HOST_OPENED", IPC_ROLE_PRIV, IPC_ROLE_NET, 1, IPC_HOST_OPEN},
+	[IPC_HOST_FAILED] = {"HOST_FAILED", IPC_ROLE_PRIV, IPC_ROLE_NET, 0, IPC_HOST_OPEN},
+	[IPC_AUTH_GSS_RESULT] = {"AUTH_GSS_RESULT", IPC_ROLE_PRIV, IPC_ROLE_NET, 0, IPC_AUTH_GSS},
+	[IPC_TOKEN_RENEWED] = {"TOKEN_RENEWED", IPC_ROLE_PRIV, IPC_ROLE_NET, 0, IPC_TOKEN_RENEW},
+	[IPC_CONFIG_RESULT] = {"CONFIG_RESULT", IPC_ROLE_PRIV, IPC_ROLE_NET, 0, IPC_CONFIG_CHANGE},
+	[IPC_CONFIG] = {"CONFIG", IPC_ROLE_PRIV, IPC_ROLE_NET, IPC_MAX_FDS, IPC_NONE},
+	[IPC_HOST_SETTINGS] = {"HOST_SETTINGS", IPC_ROLE_NET, IPC_ROLE_HOST, 0, IPC_NONE},
+	[IPC_SHELL_REQUEST] = {"SHELL_REQUEST", IPC_ROLE_NET, IPC_ROLE_HOST, 0, IPC_NONE},
+	[IPC_SHELL_REPLY] = {"SHELL_REPLY", IPC_ROLE_HOST, IPC_ROLE_NET, 0, IPC_SHELL_REQUEST},
+	[IPC_SHELLS_LEFT] = {"SHELLS_LEFT", IPC_ROLE_HOST, IPC_ROLE_NET, 0, IPC_NONE},
 };
 
 struct ipc_queued {
@@ -59,6 +53,11 @@ const char *ipc_type_name(uint32_t type)
 	if (type == 0 || type >= IPC_TYPE_COUNT || !ipc_rules[type].name)
 		return "UNKNOWN";
 	return ipc_rules[type].name;
+}
+
+uint32_t ipc_answers(uint32_t type)
+{
+	return type < IPC_TYPE_COUNT ? ipc_rules[type].answers : IPC_NONE;
 }
 
 static int ipc_allowed(uint32_t type, enum ipc_role from, enum ipc_role to, int nfds)
@@ -106,6 +105,25 @@ void ipc_peer_init(struct ipc_peer *p, int fd, enum ipc_role self, enum ipc_role
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+void ipc_peer_init_detached(struct ipc_peer *p, enum ipc_role self, enum ipc_role peer)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->self = self;
+	p->peer = peer;
+}
+
+void ipc_peer_attach(struct ipc_peer *p, int fd, uid_t peer_uid, pid_t peer_pid)
+{
+	struct ipc_queued *head = p->head, *tail = p->tail;
+	size_t queued = p->queued_bytes;
+
+	ipc_peer_init(p, fd, p->self, p->peer, peer_uid, peer_pid);
+	p->head = head;
+	p->tail = tail;
+	p->queued_bytes = queued;
+}
+
 static void ipc_queued_free(struct ipc_queued *q)
 {
 	for (int i = 0; i < q->nfds; i++)
@@ -124,6 +142,7 @@ void ipc_peer_close(struct ipc_peer *p)
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
+	p->closed = 1;
 	p->head = p->tail = NULL;
 	p->queued_bytes = 0;
 }
@@ -166,7 +185,7 @@ enum err ipc_send(struct ipc_peer *p, uint32_t type, uint32_t id, const struct b
 	size_t blen = body ? buf_len(body) : 0;
 	size_t len = IPC_HEADER_LEN + blen;
 
-	if (p->fd < 0)
+	if (p->closed)
 		return ERR_IO;
 	if (nfds < 0 || nfds > IPC_MAX_FDS || !ipc_allowed(type, p->self, p->peer, nfds)) {
 		log_warnx("ipc: refusing to send %s", ipc_type_name(type));
@@ -178,18 +197,24 @@ enum err ipc_send(struct ipc_peer *p, uint32_t type, uint32_t id, const struct b
 		return ERR_LIMIT;
 
 	struct ipc_queued *q = malloc(sizeof(*q) + len);
+	struct buf head;
 	if (!q)
 		return ERR_NOMEM;
 	q->next = NULL;
 	q->len = len;
 	q->nfds = 0;
-	uint8_t *h = q->data;
-	h[0] = (uint8_t)(type >> 24), h[1] = (uint8_t)(type >> 16), h[2] = (uint8_t)(type >> 8), h[3] = (uint8_t)type;
-	h[4] = (uint8_t)(id >> 24), h[5] = (uint8_t)(id >> 16), h[6] = (uint8_t)(id >> 8), h[7] = (uint8_t)id;
+	buf_init(&head, IPC_HEADER_LEN);
+	if (buf_put_u32(&head, type) != ERR_OK || buf_put_u32(&head, id) != ERR_OK) {
+		buf_clear(&head);
+		free(q);
+		return ERR_NOMEM;
+	}
+	memcpy(q->data, buf_ptr(&head), IPC_HEADER_LEN);
+	buf_clear(&head);
 	if (blen)
 		memcpy(q->data + IPC_HEADER_LEN, buf_ptr(body), blen);
 
-	if (!p->head) {
+	if (!p->head && p->fd >= 0) {
 		int r = ipc_sendmsg(p->fd, q->data, len, fds, nfds);
 		if (r != 0) {
 			free(q);
@@ -222,6 +247,8 @@ int ipc_pending(const struct ipc_peer *p)
 
 enum err ipc_flush(struct ipc_peer *p)
 {
+	if (p->fd < 0)
+		return p->closed ? ERR_IO : ERR_OK;
 	while (p->head) {
 		struct ipc_queued *q = p->head;
 		int r = ipc_sendmsg(p->fd, q->data, q->len, q->fds, q->nfds);
@@ -244,28 +271,30 @@ static void close_fds(const int *fds, int n)
 		close(fds[i]);
 }
 
-/* The header lands on the stack and the body straight in the message's
- * buffer: replies carry shell output by the hundred kilobytes. */
+/* The whole datagram lands in the message's buffer, which is then read
+ * past the header: replies carry shell output by the hundred kilobytes,
+ * and are not copied again. */
 enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 {
-	uint8_t data[IPC_HEADER_LEN], *body;
+	uint8_t *data;
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * IPC_MAX_FDS)];
 	} control;
-	struct iovec iov[2] = {{.iov_base = data, .iov_len = IPC_HEADER_LEN},
-			       {.iov_len = IPC_MAX_MSG - IPC_HEADER_LEN}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
+	struct iovec iov = {.iov_len = IPC_MAX_MSG};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
 	struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
 	int have_cred = 0, nfds = 0, fds[IPC_MAX_FDS];
 	ssize_t n;
 
 	memset(msg, 0, sizeof(*msg));
+	if (p->fd < 0)
+		return p->closed ? ERR_IO : ERR_INCOMPLETE;
 	buf_init(&msg->body, IPC_MAX_MSG);
-	if (buf_reserve(&msg->body, IPC_MAX_MSG - IPC_HEADER_LEN, &body) != ERR_OK)
+	if (buf_reserve(&msg->body, IPC_MAX_MSG, &data) != ERR_OK)
 		return ERR_NOMEM;
-	iov[1].iov_base = body;
+	iov.iov_base = data;
 	do
 		n = recvmsg(p->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -274,8 +303,7 @@ enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? ERR_INCOMPLETE : ERR_IO;
 	}
 	/* Committed now so that every path wipes what arrived (a password, say). */
-	if ((size_t)n > IPC_HEADER_LEN)
-		buf_commit(&msg->body, (size_t)n - IPC_HEADER_LEN);
+	buf_commit(&msg->body, (size_t)n);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
@@ -303,23 +331,18 @@ enum err ipc_recv(struct ipc_peer *p, struct ipc_msg *msg)
 	const char *why = NULL;
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		why = "truncated";
-	else if ((size_t)n < IPC_HEADER_LEN)
+	else if (buf_get_u32(&msg->body, &type) != ERR_OK || buf_get_u32(&msg->body, &id) != ERR_OK)
 		why = "short";
-	else {
-		type = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
-		id = (uint32_t)data[4] << 24 | (uint32_t)data[5] << 16 | (uint32_t)data[6] << 8 | data[7];
-		if (!have_cred)
-			why = "no credentials";
-		else if (cred.uid != p->peer_uid || (p->peer_pid != 0 && cred.pid != p->peer_pid))
-			why = "wrong sender";
-		else if (!ipc_allowed(type, p->peer, p->self, nfds))
-			why = "not permitted";
-	}
+	else if (!have_cred)
+		why = "no credentials";
+	else if (cred.uid != p->peer_uid || (p->peer_pid != 0 && cred.pid != p->peer_pid))
+		why = "wrong sender";
+	else if (!ipc_allowed(type, p->peer, p->self, nfds))
+		why = "not permitted";
 	if (why) {
 		log_warnx("ipc: rejected message %s from pid %d uid %d: %s", ipc_type_name(type),
 			  (int)cred.pid, (int)cred.uid, why);
 		close_fds(fds, nfds);
-		OPENSSL_cleanse(data, sizeof(data));
 		buf_clear(&msg->body);
 		return ERR_FORMAT;
 	}
@@ -352,5 +375,5 @@ int ipc_msg_take_fd(struct ipc_msg *msg)
 
 enum err ipc_msg_done(const struct ipc_msg *msg)
 {
-	return buf_len(&msg->body) == 0 ? ERR_OK : ERR_FORMAT;
+	return ipc_body_end(&msg->body);
 }

@@ -29,34 +29,23 @@ enum ipc_type {
 	/* net -> priv */
 	IPC_AUTH_PASSWORD = 1, /* struct ipc_auth_password; answered by IPC_AUTH_RESULT */
 	IPC_HOST_OPEN = 2,     /* struct ipc_host_open; answered by IPC_HOST_OPENED or IPC_HOST_FAILED */
+	IPC_AUTH_GSS = 3,      /* struct ipc_auth_gss; answered by IPC_AUTH_GSS_RESULT */
+	IPC_TOKEN_RENEW = 4,   /* struct ipc_token_renew; answered by IPC_TOKEN_RENEWED */
+	IPC_CONFIG_CHANGE = 5, /* struct ipc_config_change; answered by IPC_CONFIG_RESULT */
 	/* priv -> net */
-	IPC_AUTH_RESULT = 3, /* struct ipc_auth_result */
-	IPC_HOST_OPENED = 4, /* struct ipc_host_opened + 1 fd: the net end of the host's channel */
-	IPC_HOST_FAILED = 5, /* u32 enum err */
-	IPC_CONFIG = 6,      /* struct ipc_config + one fd per listening socket; id 0 */
+	IPC_AUTH_RESULT = 6,     /* struct ipc_auth_result */
+	IPC_HOST_OPENED = 7,     /* struct ipc_host_opened + 1 fd: the net end of the host's channel */
+	IPC_HOST_FAILED = 8,     /* u32 enum err */
+	IPC_AUTH_GSS_RESULT = 9, /* struct ipc_auth_gss_result */
+	IPC_TOKEN_RENEWED = 10,  /* struct ipc_token_renewed */
+	IPC_CONFIG_RESULT = 11,  /* struct ipc_config_result, after the IPC_CONFIG of a change */
+	IPC_CONFIG = 12,         /* struct ipc_config + one fd per listening socket; a notice (id 0) */
 	/* net -> host */
-	IPC_HOST_SETTINGS = 7, /* struct shell_limits; no reply */
-	IPC_SHELL_CREATE = 8,  /* struct shell_create_req */
-	IPC_SHELL_COMMAND = 9, /* struct shell_command_req */
-	IPC_SHELL_SEND = 10,   /* struct shell_send_req */
-	IPC_SHELL_RECEIVE = 11, /* struct shell_receive_req */
-	IPC_SHELL_SIGNAL = 12, /* struct shell_signal_req */
-	IPC_SHELL_DELETE = 13, /* struct shell_delete_req */
+	IPC_HOST_SETTINGS = 13, /* struct shell_limits; a notice */
+	IPC_SHELL_REQUEST = 14, /* an operation of shell/shell_ops.h: its id, then its request */
 	/* host -> net */
-	IPC_SHELL_REPLY = 14, /* u32 enum err, then the reply of the request with the same id */
-	IPC_SHELLS_LEFT = 15, /* u32 shells the host holds, after it ended one on its own; id 0 */
-	/* net -> priv */
-	IPC_CONFIG_CHANGE = 16, /* struct ipc_config_change; answered by IPC_CONFIG_RESULT */
-	/* priv -> net */
-	IPC_CONFIG_RESULT = 17, /* struct ipc_config_result, after the IPC_CONFIG of a change */
-	/* net -> priv */
-	IPC_AUTH_GSS = 18, /* struct ipc_auth_gss; answered by IPC_AUTH_GSS_RESULT */
-	/* priv -> net */
-	IPC_AUTH_GSS_RESULT = 19, /* struct ipc_auth_gss_result */
-	/* net -> priv */
-	IPC_TOKEN_RENEW = 20, /* struct ipc_token_renew; answered by IPC_TOKEN_RENEWED */
-	/* priv -> net */
-	IPC_TOKEN_RENEWED = 21, /* struct ipc_token_renewed */
+	IPC_SHELL_REPLY = 15,  /* the status, then the operation's reply (shell_op_reply_encode) */
+	IPC_SHELLS_LEFT = 16,  /* u32 shells the host holds, after it ended one on its own; a notice */
 	IPC_TYPE_COUNT
 };
 
@@ -73,7 +62,8 @@ struct ipc_msg {
 struct ipc_queued;
 
 struct ipc_peer {
-	int fd;
+	int fd;           /* -1 before ipc_peer_attach and after ipc_peer_close */
+	int closed;       /* ipc_peer_close ran: nothing more is sent */
 	enum ipc_role self;
 	enum ipc_role peer;
 	uid_t peer_uid;   /* every message must come from this uid */
@@ -87,6 +77,10 @@ int ipc_socketpair(int sv[2]);
 
 void ipc_peer_init(struct ipc_peer *p, int fd, enum ipc_role self, enum ipc_role peer,
 		   uid_t peer_uid, pid_t peer_pid);
+/* A peer whose process is still starting: messages sent to it queue
+ * (within IPC_MAX_QUEUE) until ipc_peer_attach gives it its socket. */
+void ipc_peer_init_detached(struct ipc_peer *p, enum ipc_role self, enum ipc_role peer);
+void ipc_peer_attach(struct ipc_peer *p, int fd, uid_t peer_uid, pid_t peer_pid);
 /* Closes the socket and drops queued messages. */
 void ipc_peer_close(struct ipc_peer *p);
 
@@ -114,5 +108,22 @@ int ipc_msg_take_fd(struct ipc_msg *msg);
 enum err ipc_msg_done(const struct ipc_msg *msg);
 
 const char *ipc_type_name(uint32_t type);
+/* The request type that a reply of this type answers (IPC_AUTH_RESULT
+ * answers IPC_AUTH_PASSWORD), or IPC_NONE for a request or a notice. */
+uint32_t ipc_answers(uint32_t type);
+
+/* The decoders' one idiom (ipc_priv.c, shell/shell_ipc.c). A datagram is
+ * a whole message, so a field that runs past its end is malformed
+ * (ERR_FORMAT), never "incomplete"; a body must be read to its last byte. */
+#define IPC_TRY(x)                                                                                 \
+	do {                                                                                       \
+		enum err e_ = (x);                                                                 \
+		if (e_ != ERR_OK)                                                                  \
+			return e_ == ERR_INCOMPLETE ? ERR_FORMAT : e_;                             \
+	} while (0)
+static inline enum err ipc_body_end(const struct buf *in)
+{
+	return buf_len(in) == 0 ? ERR_OK : ERR_FORMAT;
+}
 
 #endif

@@ -97,13 +97,13 @@ enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m)
 	    (e = get_str(in, &m->peer, IPC_MAX_PEER)) != ERR_OK ||
 	    (e = get_str(in, &m->scheme, MAX_SCHEME)) != ERR_OK ||
 	    (e = finish(in)) != ERR_OK) {
-		ipc_auth_password_free(m);
+		ipc_auth_password_clear(m);
 		return e;
 	}
 	return ERR_OK;
 }
 
-void ipc_auth_password_free(struct ipc_auth_password *m)
+void ipc_auth_password_clear(struct ipc_auth_password *m)
 {
 	free(m->user);
 	free_secret(&m->password);
@@ -149,13 +149,13 @@ enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m)
 	enum err e;
 
 	if ((e = auth_result_fields(in, m)) != ERR_OK || (e = finish(in)) != ERR_OK) {
-		ipc_auth_result_free(m);
+		ipc_auth_result_clear(m);
 		return e;
 	}
 	return ERR_OK;
 }
 
-void ipc_auth_result_free(struct ipc_auth_result *m)
+void ipc_auth_result_clear(struct ipc_auth_result *m)
 {
 	free(m->user);
 	/* The token is a capability to start the user's host. */
@@ -214,17 +214,17 @@ enum err ipc_auth_gss_decode(struct buf *in, struct ipc_auth_gss *m)
 	    (e = get_blob(in, &m->token, &m->token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
 	    (e = get_blob(in, &m->binding, &m->binding_len, IPC_MAX_CHANNEL_BINDING)) != ERR_OK ||
 	    (e = finish(in)) != ERR_OK) {
-		ipc_auth_gss_free(m);
+		ipc_auth_gss_clear(m);
 		return e;
 	}
 	if (m->token_len == 0) {
-		ipc_auth_gss_free(m);
+		ipc_auth_gss_clear(m);
 		return ERR_FORMAT;
 	}
 	return ERR_OK;
 }
 
-void ipc_auth_gss_free(struct ipc_auth_gss *m)
+void ipc_auth_gss_clear(struct ipc_auth_gss *m)
 {
 	free(m->peer);
 	free(m->token);
@@ -252,20 +252,20 @@ enum err ipc_auth_gss_result_decode(struct buf *in, struct ipc_auth_gss_result *
 	    (e = get_blob(in, &m->out_token, &m->out_token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
 	    (e = get_blob(in, &m->context, &m->context_len, IPC_MAX_GSS_CONTEXT)) != ERR_OK ||
 	    (e = finish(in)) != ERR_OK) {
-		ipc_auth_gss_result_free(m);
+		ipc_auth_gss_result_clear(m);
 		return e;
 	}
 	/* A context belongs only to a success. */
 	if (m->context_len && m->result.status != IPC_AUTH_OK) {
-		ipc_auth_gss_result_free(m);
+		ipc_auth_gss_result_clear(m);
 		return ERR_FORMAT;
 	}
 	return ERR_OK;
 }
 
-void ipc_auth_gss_result_free(struct ipc_auth_gss_result *m)
+void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m)
 {
-	ipc_auth_result_free(&m->result);
+	ipc_auth_result_clear(&m->result);
 	free(m->out_token);
 	if (m->context)
 		OPENSSL_cleanse(m->context, m->context_len);
@@ -452,7 +452,7 @@ static enum err config_decode_body(struct buf *in, struct ipc_config *m)
 	for (uint32_t i = 0; i < n; i++) {
 		struct ipc_listener_info *l = &m->listeners[i];
 
-		/* Counted before its fields so ipc_config_free sees a half-read entry. */
+		/* Counted before its fields so ipc_config_clear sees a half-read entry. */
 		m->nlisteners = i + 1;
 		if ((e = get_str(in, &l->name, MAX_LISTENER_NAME)) != ERR_OK ||
 		    (e = get_bool(in, &l->https)) != ERR_OK ||
@@ -481,11 +481,11 @@ enum err ipc_config_decode(struct buf *in, struct ipc_config *m)
 
 	memset(m, 0, sizeof(*m));
 	if ((e = config_decode_body(in, m)) != ERR_OK)
-		ipc_config_free(m);
+		ipc_config_clear(m);
 	return e;
 }
 
-void ipc_config_free(struct ipc_config *m)
+void ipc_config_clear(struct ipc_config *m)
 {
 	free(m->config_text);
 	for (uint32_t i = 0; i < m->nlisteners && i < IPC_MAX_LISTENERS; i++) {
@@ -561,7 +561,7 @@ static enum err config_change_body(struct buf *in, struct ipc_config_change *m)
 	if (n > IPC_MAX_CONFIG_PAIRS)
 		return ERR_FORMAT;
 	for (uint32_t i = 0; i < n; i++) {
-		/* Counted before its fields so ipc_config_change_free sees a half-read pair. */
+		/* Counted before its fields so ipc_config_change_clear sees a half-read pair. */
 		m->npairs = i + 1;
 		if ((e = get_str(in, &m->pairs[i].name, IPC_MAX_CONFIG_NAME)) != ERR_OK ||
 		    (e = get_opt_str(in, &m->pairs[i].value, CONFIG_MAX_VALUE)) != ERR_OK)
@@ -576,11 +576,11 @@ enum err ipc_config_change_decode(struct buf *in, struct ipc_config_change *m)
 
 	memset(m, 0, sizeof(*m));
 	if ((e = config_change_body(in, m)) != ERR_OK)
-		ipc_config_change_free(m);
+		ipc_config_change_clear(m);
 	return e;
 }
 
-void ipc_config_change_free(struct ipc_config_change *m)
+void ipc_config_change_clear(struct ipc_config_change *m)
 {
 	free(m->resource);
 	free(m->selectors);
@@ -614,11 +614,11 @@ enum err ipc_config_result_decode(struct buf *in, struct ipc_config_result *m)
 		return ERR_FORMAT;
 	if ((e = get_str(in, &m->message, IPC_MAX_CONFIG_MESSAGE)) != ERR_OK ||
 	    (e = finish(in)) != ERR_OK)
-		ipc_config_result_free(m);
+		ipc_config_result_clear(m);
 	return e;
 }
 
-void ipc_config_result_free(struct ipc_config_result *m)
+void ipc_config_result_clear(struct ipc_config_result *m)
 {
 	free(m->message);
 	memset(m, 0, sizeof(*m));

@@ -22,7 +22,7 @@
  * "winrm") and check that the account may use WinRM. */
 struct ipc_auth_password {
 	char *user;     /* as sent, after stripping ".\" or "HOST\" */
-	char *password; /* wiped by ipc_auth_password_free */
+	char *password; /* wiped by ipc_auth_password_clear */
 	char *peer;     /* client address, for the log line */
 	char *scheme;   /* "Basic" (later: others), for the log line */
 };
@@ -70,7 +70,7 @@ struct ipc_auth_gss_result {
 	struct ipc_auth_result result;
 	uint8_t *out_token;
 	size_t out_token_len;
-	uint8_t *context;       /* wiped by ipc_auth_gss_result_free */
+	uint8_t *context;       /* wiped by ipc_auth_gss_result_clear */
 	size_t context_len;
 };
 
@@ -120,7 +120,7 @@ struct ipc_listener_info {
 	uint32_t https;
 	char *url_prefix; /* "wsman" */
 	char *cert_pem;   /* HTTPS only: certificate chain and key, PEM */
-	char *key_pem;    /* wiped by ipc_config_free */
+	char *key_pem;    /* wiped by ipc_config_clear */
 };
 struct ipc_config {
 	char *config_text;
@@ -163,17 +163,17 @@ struct ipc_config_result {
 
 enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m);
 enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m);
-void ipc_auth_password_free(struct ipc_auth_password *m);
+void ipc_auth_password_clear(struct ipc_auth_password *m);
 
 enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m);
 enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m);
-void ipc_auth_result_free(struct ipc_auth_result *m);
+void ipc_auth_result_clear(struct ipc_auth_result *m);
 enum err ipc_auth_gss_encode(struct buf *out, const struct ipc_auth_gss *m);
 enum err ipc_auth_gss_decode(struct buf *in, struct ipc_auth_gss *m);
-void ipc_auth_gss_free(struct ipc_auth_gss *m);
+void ipc_auth_gss_clear(struct ipc_auth_gss *m);
 enum err ipc_auth_gss_result_encode(struct buf *out, const struct ipc_auth_gss_result *m);
 enum err ipc_auth_gss_result_decode(struct buf *in, struct ipc_auth_gss_result *m);
-void ipc_auth_gss_result_free(struct ipc_auth_gss_result *m);
+void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m);
 
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
@@ -192,14 +192,14 @@ enum err ipc_host_failed_decode(struct buf *in, enum err *reason);
 
 enum err ipc_config_encode(struct buf *out, const struct ipc_config *m);
 enum err ipc_config_decode(struct buf *in, struct ipc_config *m);
-void ipc_config_free(struct ipc_config *m);
+void ipc_config_clear(struct ipc_config *m);
 
 enum err ipc_config_change_encode(struct buf *out, const struct ipc_config_change *m);
 enum err ipc_config_change_decode(struct buf *in, struct ipc_config_change *m);
-void ipc_config_change_free(struct ipc_config_change *m);
+void ipc_config_change_clear(struct ipc_config_change *m);
 
 enum err ipc_config_result_encode(struct buf *out, const struct ipc_config_result *m);
 enum err ipc_config_result_decode(struct buf *in, struct ipc_config_result *m);
-void ipc_config_result_free(struct ipc_config_result *m);
+void ipc_config_result_clear(struct ipc_config_result *m);
 
 #endif

@@ -128,41 +128,40 @@ static enum err target_xml(const struct net *n, const struct target *t, struct b
 }
 
 /* Sends body (e == ERR_OK) if it fits the client's MaxEnvelopeSize, else the fault. */
-static void reply(struct conn *c, enum err e, const struct buf *body)
+static void reply(struct request *r, enum err e, const struct buf *body)
 {
-	if (e == ERR_OK && buf_len(body) > wsman_max_envelope(&c->ws))
+	if (e == ERR_OK && buf_len(body) > wsman_max_envelope(&r->ws))
 		e = ERR_WSMAN_MAX_ENVELOPE;
 	if (e == ERR_OK)
-		net_reply(c, 200, body);
+		net_reply(r, 200, body);
 	else
-		net_reply_fault(c, e);
+		net_reply_fault(r, e);
 }
 
 /* GetResponse or PutResponse: the resource as it is now. */
-static void reply_resource(struct conn *c, const struct target *t, const char *action)
+static void reply_resource(struct request *r, const struct target *t, const char *action)
 {
 	struct buf xml, body;
 	enum err e;
 
 	buf_init(&xml, MAX_REPLY);
 	buf_init(&body, MAX_REPLY);
-	if ((e = target_xml(c->net, t, &xml)) == ERR_OK)
-		e = wsman_reply_resource(&body, &c->ws, action, (const char *)buf_ptr(&xml),
+	if ((e = target_xml(r->conn->net, t, &xml)) == ERR_OK)
+		e = wsman_reply_resource(&body, &r->ws, action, (const char *)buf_ptr(&xml),
 					 buf_len(&xml));
-	reply(c, e, &body);
+	reply(r, e, &body);
 	buf_clear(&xml);
 	buf_clear(&body);
 }
 
 /* ---- Put, Create, Delete: through the privileged part ---- */
 
-static void change(struct conn *c, const struct target *t, uint32_t op)
+static void changed(void *arg, struct ipc_msg *m, enum err e);
+
+static void change(struct request *r, const struct target *t, uint32_t op)
 {
-	struct net *n = c->net;
 	struct ipc_config_change m;
 	struct wsman_properties props;
-	struct buf body;
-	uint32_t id;
 	enum err e = ERR_OK;
 
 	memset(&m, 0, sizeof(m));
@@ -173,13 +172,13 @@ static void change(struct conn *c, const struct target *t, uint32_t op)
 	else if (t->kind != CONFIG_RES_LISTENER && op != IPC_CONFIG_PUT)
 		e = ERR_WSMAN_ACTION_NOT_SUPPORTED;
 	/* Put sends the whole resource; Create may send no settings at all. */
-	else if (op == IPC_CONFIG_PUT || (op == IPC_CONFIG_CREATE && c->ws.body))
-		e = wsman_properties_parse(&c->ws, t->element, &props);
+	else if (op == IPC_CONFIG_PUT || (op == IPC_CONFIG_CREATE && r->ws.body))
+		e = wsman_properties_parse(&r->ws, t->element, &props);
 	if (e != ERR_OK) {
-		net_reply_fault(c, e);
+		net_reply_fault(r, e);
 		return;
 	}
-	memcpy(m.token, c->id.token, sizeof(m.token));
+	memcpy(m.token, r->id.token, sizeof(m.token));
 	m.op = op;
 	m.resource = (char *)t->resource;
 	m.selectors = (char *)t->selectors;
@@ -188,66 +187,57 @@ static void change(struct conn *c, const struct target *t, uint32_t op)
 		m.pairs[i].name = props.p[i].name;
 		m.pairs[i].value = props.p[i].value;
 	}
-	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
-	e = ipc_config_change_encode(&body, &m);
-	if (e == ERR_OK && !net_pending_add(&n->priv_pending, IPC_CONFIG_CHANGE, c, &id))
-		e = ERR_NOMEM;
-	if (e == ERR_OK &&
-	    (e = ipc_send(&n->priv, IPC_CONFIG_CHANGE, id, &body, NULL, 0)) != ERR_OK)
-		free(net_pending_take(&n->priv_pending, id));
+	e = net_priv_config_change(r, &m, changed);
 	OPENSSL_cleanse(m.token, sizeof(m.token));
-	buf_clear(&body);
-	wsman_properties_free(&props);
-	if (e != ERR_OK) {
-		net_reply_fault(c, e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL);
-		return;
-	}
-	c->state = CONN_WAIT_PRIV;
-	net_watch_peer(n->priv_ev, &n->priv);
+	wsman_properties_clear(&props);
+	if (e != ERR_OK)
+		net_reply_fault(r, e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL);
 }
 
-void net_config_result(struct conn *c, struct ipc_msg *m)
+/* The privileged part's answer: the change is in force (the new
+ * IPC_CONFIG came first), or refused. */
+static void changed(void *arg, struct ipc_msg *m, enum err e)
 {
-	const char *action = c->ws.hdr.action;
-	struct ipc_config_result r;
+	struct request *r = arg;
+	const char *action = r->ws.hdr.action;
+	struct ipc_config_result res;
 	struct target t;
 	struct buf body;
 	char url[400], q[LOG_QUOTE_MAX];
-	enum err e;
 
-	if (ipc_config_result_decode(&m->body, &r) != ERR_OK || ipc_msg_done(m) != ERR_OK) {
-		log_warnx("bad CONFIG_RESULT from the privileged part");
-		ipc_config_result_free(&r);
-		net_reply_fault(c, ERR_WSMAN_INTERNAL);
+	r->call = NULL;
+	if ((e = net_priv_config_result(m, e, &res)) != ERR_OK) {
+		ipc_config_result_clear(&res);
+		net_reply_fault(r, e == ERR_WSMAN_INTERNAL ? e : ERR_HTTP_BUSY);
 		return;
 	}
-	if (r.status != ERR_OK) {
+	if (res.status != ERR_OK) {
 		/* The privileged part logged why; net_reply_fault logs the refusal. */
-		log_debug("configuration change by %s refused: %s", c->id.user,
-			  log_quote(q, sizeof(q), r.message, strlen(r.message)));
-		net_reply_fault(c, (enum err)r.status);
-		ipc_config_result_free(&r);
+		log_debug("configuration change by %s refused: %s", r->id.user,
+			  log_quote(q, sizeof(q), res.message, strlen(res.message)));
+		net_reply_fault(r, (enum err)res.status);
+		ipc_config_result_clear(&res);
 		return;
 	}
-	ipc_config_result_free(&r);
+	ipc_config_result_clear(&res);
 	/* It passed before the request went out; the request is unchanged. */
-	if ((e = target_of(&c->ws, &t)) != ERR_OK) {
-		net_reply_fault(c, e);
+	if ((e = target_of(&r->ws, &t)) != ERR_OK) {
+		net_reply_fault(r, e);
 		return;
 	}
 	if (strcmp(action, ACTION_PUT) == 0) {
-		reply_resource(c, &t, NS_TRANSFER "/PutResponse");
+		reply_resource(r, &t, NS_TRANSFER "/PutResponse");
 		return;
 	}
 	buf_init(&body, MAX_REPLY);
 	if (strcmp(action, ACTION_CREATE) == 0) {
-		net_url(c, url, sizeof(url));
-		e = wsman_reply_resource_created(&body, &c->ws, url, c->ws.hdr.resource_uri,
+		net_url(r, url, sizeof(url));
+		e = wsman_reply_resource_created(&body, &r->ws, url, r->ws.hdr.resource_uri,
 						 t.names, t.values, 2);
 	} else {
-		e = wsman_reply_delete(&body, &c->ws);
+		e = wsman_reply_delete(&body, &r->ws);
 	}
-	reply(c, e, &body);
+	reply(r, e, &body);
 	buf_clear(&body);
 }
 
@@ -323,10 +313,10 @@ static enum err enumeration_fill(struct net *n, struct net_enumeration *en)
  * says) and MaxBatchItems, fewer if they would not fit the client's
  * MaxEnvelopeSize. Non-optimized Enumerate gives the context alone. The
  * enumeration ends (and is freed) with its last item. */
-static void enumeration_serve(struct conn *c, struct net_enumeration *en, int enumerate,
+static void enumeration_serve(struct request *r, struct net_enumeration *en, int enumerate,
 			      int optimized, uint32_t max)
 {
-	struct net *n = c->net;
+	struct net *n = r->conn->net;
 	int context_only = enumerate && !optimized;
 	uint32_t left = en->n - en->next, count;
 	struct buf body;
@@ -343,20 +333,20 @@ static void enumeration_serve(struct conn *c, struct net_enumeration *en, int en
 		const char *const *items = (const char *const *)&en->items[en->next];
 		int end = !context_only && count == left;
 		buf_reset(&body);
-		e = enumerate ? wsman_reply_enumerate(&body, &c->ws, en->context, optimized, items,
+		e = enumerate ? wsman_reply_enumerate(&body, &r->ws, en->context, optimized, items,
 						      count, end)
-			      : wsman_reply_pull(&body, &c->ws, en->context, items, count, end);
-		if (e != ERR_OK || buf_len(&body) <= wsman_max_envelope(&c->ws) || count <= 1)
+			      : wsman_reply_pull(&body, &r->ws, en->context, items, count, end);
+		if (e != ERR_OK || buf_len(&body) <= wsman_max_envelope(&r->ws) || count <= 1)
 			break;
 		count--;
 	}
-	ok = e == ERR_OK && buf_len(&body) <= wsman_max_envelope(&c->ws);
+	ok = e == ERR_OK && buf_len(&body) <= wsman_max_envelope(&r->ws);
 	if (ok)
 		en->next += count;
 	/* A failed Enumerate leaves the client no context to pull with; a
 	 * failed Pull may be retried with a larger envelope. */
 	keep = ok ? en->next < en->n || context_only : !enumerate;
-	reply(c, e, &body); /* c may be gone from here on */
+	reply(r, e, &body); /* c may be gone from here on */
 	buf_clear(&body);
 	if (keep)
 		en->expires_ms = util_now_ms() + n->cfg.service.enumeration_timeout_ms;
@@ -364,9 +354,9 @@ static void enumeration_serve(struct conn *c, struct net_enumeration *en, int en
 		enumeration_free(en);
 }
 
-static void enumerate(struct conn *c, const struct target *t)
+static void enumerate(struct request *r, const struct target *t)
 {
-	struct net *n = c->net;
+	struct net *n = r->conn->net;
 	struct wsman_enumerate_req req;
 	struct net_enumeration *en;
 	char guid[UTIL_GUID_LEN + 1];
@@ -374,50 +364,50 @@ static void enumerate(struct conn *c, const struct target *t)
 
 	/* Only the listeners are many; the other resources are got. */
 	if (t->kind != CONFIG_RES_LISTENER) {
-		net_reply_fault(c, ERR_WSMAN_ACTION_NOT_SUPPORTED);
+		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;
 	}
 	if (t->selectors[0]) {
-		net_reply_fault(c, ERR_WSMAN_INVALID_SELECTORS);
+		net_reply_fault(r, ERR_WSMAN_INVALID_SELECTORS);
 		return;
 	}
-	if ((e = wsman_enumerate_parse(&c->ws, &req)) != ERR_OK ||
+	if ((e = wsman_enumerate_parse(&r->ws, &req)) != ERR_OK ||
 	    (e = util_guid(guid)) != ERR_OK) {
-		net_reply_fault(c, e);
+		net_reply_fault(r, e);
 		return;
 	}
 	en = enumeration_slot(n);
 	if ((e = enumeration_fill(n, en)) != ERR_OK) {
 		enumeration_free(en);
-		net_reply_fault(c, e);
+		net_reply_fault(r, e);
 		return;
 	}
 	snprintf(en->context, sizeof(en->context), "uuid:%s", guid);
-	en->uid = c->id.uid;
-	enumeration_serve(c, en, 1, req.optimize, req.max_elements);
+	en->uid = r->id.uid;
+	enumeration_serve(r, en, 1, req.optimize, req.max_elements);
 }
 
-static void pull(struct conn *c, int release)
+static void pull(struct request *r, int release)
 {
 	struct wsman_pull_req req;
 	struct net_enumeration *en = NULL;
 	struct buf body;
 	enum err e;
 
-	e = release ? wsman_release_parse(&c->ws, &req) : wsman_pull_parse(&c->ws, &req);
-	if (e == ERR_OK && !(en = enumeration_find(c->net, req.context, c->id.uid)))
+	e = release ? wsman_release_parse(&r->ws, &req) : wsman_pull_parse(&r->ws, &req);
+	if (e == ERR_OK && !(en = enumeration_find(r->conn->net, req.context, r->id.uid)))
 		e = ERR_WSMAN_INVALID_CONTEXT;
 	if (e != ERR_OK) {
-		net_reply_fault(c, e);
+		net_reply_fault(r, e);
 		return;
 	}
 	if (!release) {
-		enumeration_serve(c, en, 0, 0, req.max_elements);
+		enumeration_serve(r, en, 0, 0, req.max_elements);
 		return;
 	}
 	enumeration_free(en);
 	buf_init(&body, 8192);
-	reply(c, wsman_reply_release(&body, &c->ws), &body);
+	reply(r, wsman_reply_release(&body, &r->ws), &body);
 	buf_clear(&body);
 }
 
@@ -429,35 +419,35 @@ void net_config_shutdown(struct net *n)
 
 /* ---- dispatch ---- */
 
-void net_config_dispatch(struct conn *c)
+void net_config_dispatch(struct request *r)
 {
-	const char *action = c->ws.hdr.action;
+	const char *action = r->ws.hdr.action;
 	struct target t;
 	enum err e;
 
 	/* net_reply_fault logs the refusal with the user and the action. */
-	if (!c->id.is_admin) {
-		net_reply_fault(c, ERR_WSMAN_ACCESS_DENIED);
+	if (!r->id.is_admin) {
+		net_reply_fault(r, ERR_WSMAN_ACCESS_DENIED);
 		return;
 	}
-	if ((e = target_of(&c->ws, &t)) != ERR_OK) {
-		net_reply_fault(c, e);
+	if ((e = target_of(&r->ws, &t)) != ERR_OK) {
+		net_reply_fault(r, e);
 		return;
 	}
 	if (strcmp(action, ACTION_GET) == 0)
-		reply_resource(c, &t, NS_TRANSFER "/GetResponse");
+		reply_resource(r, &t, NS_TRANSFER "/GetResponse");
 	else if (strcmp(action, ACTION_PUT) == 0)
-		change(c, &t, IPC_CONFIG_PUT);
+		change(r, &t, IPC_CONFIG_PUT);
 	else if (strcmp(action, ACTION_CREATE) == 0)
-		change(c, &t, IPC_CONFIG_CREATE);
+		change(r, &t, IPC_CONFIG_CREATE);
 	else if (strcmp(action, ACTION_DELETE) == 0)
-		change(c, &t, IPC_CONFIG_DELETE);
+		change(r, &t, IPC_CONFIG_DELETE);
 	else if (strcmp(action, ACTION_ENUMERATE) == 0)
-		enumerate(c, &t);
+		enumerate(r, &t);
 	else if (strcmp(action, ACTION_PULL) == 0)
-		pull(c, 0);
+		pull(r, 0);
 	else if (strcmp(action, ACTION_RELEASE) == 0)
-		pull(c, 1);
+		pull(r, 1);
 	else
-		net_reply_fault(c, ERR_WSMAN_ACTION_NOT_SUPPORTED);
+		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 }

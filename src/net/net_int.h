@@ -1,7 +1,18 @@
-/* net_int: internals shared by the network process's files (net role only).
- * net.c owns the event loop, listeners, TLS, connections, HTTP and the
- * authentication step; net_wsman.c owns WS-Man dispatch and the per-user
- * host channels; net_config.c owns the winrm/config resources. */
+/* net_int: internals shared by the network process's files (net role
+ * only). Each struct has one owner, the file that creates and frees it:
+ *   net.c          struct net: the event loop, the channel to the
+ *                  privileged part and what it sends unasked (IPC_CONFIG),
+ *                  listeners and TLS contexts;
+ *   net_conn.c     struct conn: a TCP/TLS connection, its bytes, timers
+ *                  and the state of its authentication (net_gss.c and
+ *                  net_token.c keep that part, struct conn_gss);
+ *   net_request.c  struct request: one request in flight, from parsed
+ *                  HTTP to the reply, with the IPC call it waits on;
+ *   net_host.c     struct user_host: a user's host and its channel;
+ *   net_config.c   the enumerations of winrm/config.
+ * net_priv.c holds the typed calls to the privileged part, net_shell.c
+ * the shell operations, which go to the user's host. A request goes down
+ * this list and its reply back up, each file entered once per direction. */
 #ifndef OPENWINRM_NET_INT_H
 #define OPENWINRM_NET_INT_H
 
@@ -16,6 +27,7 @@
 #include "config/config.h"
 #include "http/http1.h"
 #include "ipc/ipc.h"
+#include "ipc/ipc_endpoint.h"
 #include "ipc/ipc_priv.h"
 #include "msgenc/msgenc.h"
 #include "shell/shell_ops.h"
@@ -29,6 +41,16 @@
 #define NET_DRAIN_TIMEOUT_MS 5000      /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
 #define NET_MAX_REPLY_HEADERS 4        /* a 401's WWW-Authenticate lines, the most any reply sends */
+/* How long the network process waits for the privileged part: longer
+ * than the privileged part lets a PAM conversation or a host start run
+ * (PRIV_PAM_TIMEOUT_MS, PRIV_HOST_START_TIMEOUT_MS: 60 s), so its own
+ * answer, a refusal, normally comes first; after it the client gets 503. */
+#define NET_PRIV_DEADLINE_MS 90000
+/* A host's answer to a shell operation is due when the operation's
+ * OperationTimeout (else MaxTimeoutms) has passed, as a Receive long
+ * poll is; this margin on top covers a busy host. After it the client
+ * gets w:TimedOut, as from Windows for an operation over its time. */
+#define NET_HOST_DEADLINE_MARGIN_MS 10000
 /* A connection Negotiate or Kerberos authenticated keeps its identity as
  * long as it stays open, which may be hours, but the host token of its
  * handshake lasts IPC_TOKEN_LIFETIME_MS (150 s). So the token is renewed
@@ -57,76 +79,72 @@ _Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-a
 
 struct net;
 struct conn;
+struct request;
 struct user_host;
 
-/* What a connection is waiting for; one comment per state. */
+/* What a connection is doing; one comment per state. */
 enum conn_state {
-	CONN_READING,    /* reading a request (or idle between requests) */
-	CONN_WAIT_PRIV,  /* the privileged part is verifying a password */
-	CONN_WAIT_HOST,  /* a host (or its start) owes us a reply */
-	CONN_WRITING,    /* the reply is being written */
-	CONN_DRAINING,   /* an error reply went out before the request was read:
-	                    discard what the client still sends, so it sees the
-	                    reply rather than a reset, then close */
+	CONN_READING,   /* reading a request (or idle between requests) */
+	CONN_ANSWERING, /* a request is being answered: it may wait on another
+			   process (its IPC call has a deadline) */
+	CONN_WRITING,   /* the reply is being written */
+	CONN_DRAINING,  /* an error reply went out before the request was read:
+			   discard what the client still sends, so it sees the
+			   reply rather than a reset, then close */
 };
 
-/* A request sent to another process, matched to its reply by id. The
- * connection may go away meanwhile: then conn is NULL and the reply is
- * dropped. */
-struct pending {
-	struct pending *next;
-	uint32_t id;
-	uint32_t type;       /* the IPC type of the request */
-	struct conn *conn;
-	struct user_host *host; /* IPC_HOST_OPEN: the host being started */
-	uint64_t asked_ms;   /* IPC_TOKEN_RENEW: when it was sent */
+/* Negotiate/Kerberos: the connection, not the request, is authenticated
+ * (net_gss.c; its host token is renewed by net_token.c). */
+struct conn_gss {
+	gss_ctx_id_t ctx;           /* the established context, or GSS_C_NO_CONTEXT */
+	int kerberos;               /* the "Kerberos" scheme (else "Negotiate") */
+	struct auth_identity id;    /* who the connection authenticated as */
+	uint64_t token_ms;          /* when id's token was asked for; 0: not renewable */
+	struct ipc_call *renewing;  /* the IPC_TOKEN_RENEW under way */
+	uint64_t renew_asked_ms;
+	char *reply_token;          /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
 };
-
-enum shell_op { OP_NONE, OP_CREATE, OP_COMMAND, OP_SEND, OP_RECEIVE, OP_SIGNAL, OP_DELETE };
 
 struct conn {
 	struct net *net;
 	struct conn *prev, *next;
+	uint64_t serial;        /* names the connection to the privileged part */
 	struct bufferevent *bev;
 	int https;
 	char url_path[80];      /* "/wsman" */
 	char peer[64];          /* textual address */
 	enum conn_state state;
 	struct http1_parser *parser;
-	struct http1_request *req;
-	int request_counted;    /* counts towards MaxConnections active requests */
 	int close_after_reply;
 	int drain_before_close; /* the request was refused before it was fully read */
 	size_t drained;
-	uint64_t started_ms;
 	struct event *timer;
-	struct pending *waiting; /* the one outstanding IPC request, if any */
+	struct request *req;    /* being answered, or NULL */
+	struct conn_gss gss;
+};
+
+typedef void net_host_done_fn(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e);
+
+struct request {
+	struct conn *conn;
+	struct http1_request *http; /* the parser's; NULL for a request that did not parse */
+	struct buf plain;           /* the body, when it came sealed */
+	const struct buf *body;     /* the SOAP body: http->body or plain */
+	uint64_t started_ms;
+	int counted;                /* counts towards MaxConnections active requests */
 	struct auth_identity id;
-	struct ipc_auth_password verify;
+	struct ipc_auth_password verify; /* Basic: what the privileged part is asked to check */
 	struct wsman_request ws;
 	int ws_parsed;
-	enum shell_op op;
-	union {
-		struct shell_create_req create;
-		struct shell_command_req command;
-		struct shell_send_req send;
-		struct shell_receive_req receive;
-		struct shell_signal_req signal;
-		struct shell_delete_req del;
-	} u;
-	/* Negotiate/Kerberos: the connection, not the request, is authenticated. */
-	uint64_t serial;               /* names the connection to the privileged part */
-	gss_ctx_id_t gss;              /* the established context, or GSS_C_NO_CONTEXT */
-	int gss_kerberos;              /* the "Kerberos" scheme (else "Negotiate") */
-	struct auth_identity gss_id;   /* who the connection authenticated as */
-	uint64_t gss_token_ms;         /* when gss_id's token was asked for; 0: not renewable */
-	struct pending *gss_renewing;  /* the IPC_TOKEN_RENEW under way, which c->waiting is not */
-	char *gss_reply_token;         /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
-	int seal_reply;                /* the request was sealed: so is the reply */
+	/* A shell operation: its row and its request struct. */
+	const struct shell_op *op;
+	void *op_req;
+	struct ipc_call *call;      /* the IPC call it waits on, if any */
+	net_host_done_fn *host_done; /* a call to a host: what continues the request */
+	struct user_host *host;      /* and that host */
+	int seal_reply;             /* the request was sealed: so is the reply */
 	enum msgenc_protocol seal_protocol;
 	enum msgenc_style seal_style;
-	struct user_host *host_waited; /* waiting for this host to start */
-	struct conn *host_next;        /* in that host's list of waiting connections */
 };
 
 struct user_host {
@@ -134,12 +152,9 @@ struct user_host {
 	struct user_host *next;
 	uid_t uid;
 	char user[IPC_MAX_USER + 1];
-	int ready;                /* the channel is open */
-	struct ipc_peer peer;
-	struct event *ev;
-	struct pending *pending;
-	struct conn *waiting;     /* connections waiting for the start */
-	uint32_t shells;          /* shells this host holds, as far as we know */
+	struct ipc_endpoint *chan; /* messages queue on it until the host has started */
+	struct ipc_call *opening;  /* the IPC_HOST_OPEN under way */
+	uint32_t shells;           /* shells this host holds, as far as we know */
 	struct event *linger;
 };
 
@@ -164,9 +179,7 @@ struct net_enumeration {
 
 struct net {
 	struct event_base *base;
-	struct ipc_peer priv;
-	struct event *priv_ev;
-	struct pending *priv_pending;
+	struct ipc_endpoint *priv;
 	int configured;
 	struct config cfg;
 	struct auth_settings auth;
@@ -178,41 +191,66 @@ struct net {
 	uint32_t nconns;
 	uint32_t active_requests;
 	struct user_host *hosts;
-	uint32_t next_id;
-	uint64_t next_serial;     /* of connections */
+	uint64_t next_serial; /* of connections */
 	char hostname[256];
 	struct net_enumeration enums[NET_MAX_ENUMERATIONS];
 };
 
-/* net.c */
-void net_reply(struct conn *c, int status, const struct buf *body);
-void net_reply_fault(struct conn *c, enum err e);
-/* A reply without a body, with extra headers. */
-void net_reply_headers(struct conn *c, int status, const struct http1_header *hdrs, size_t nh);
-/* The answer to a privileged verdict other than OK or CONTINUE. */
-void net_reply_auth_refused(struct conn *c, uint32_t status);
-/* 401 with a WWW-Authenticate header per enabled scheme. */
-void net_reply_unauthorized(struct conn *c);
-/* An authenticated request: parse the envelope and answer it. */
-void net_dispatch_authenticated(struct conn *c);
-const char *net_machine(const struct conn *c);
-/* The URL the client addressed: "https://host:5986/wsman". */
-void net_url(const struct conn *c, char *out, size_t len);
-/* A request c waits for (c->waiting). */
-struct pending *net_pending_add(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
-/* A request on c's behalf that c does not wait for. */
-struct pending *net_pending_new(struct pending **list, uint32_t type, struct conn *c, uint32_t *id);
-struct pending *net_pending_take(struct pending **list, uint32_t id);
-void net_watch_peer(struct event *ev, const struct ipc_peer *p);
+/* net_conn.c */
+/* A new connection on fd, accepted by l from addr (the address filters
+ * are checked here). */
+void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *addr);
+/* Hands the reply's bytes to the connection (the request is over). */
+void net_conn_send(struct conn *c, const struct buf *head, const struct buf *body, int keep_alive);
+void net_conn_free(struct conn *c);
 
-/* net_gss.c */
-/* A Negotiate/Kerberos Authorization header: send the leg to priv. */
-void net_gss_leg(struct conn *c);
-void net_gss_result(struct conn *c, struct ipc_msg *m);
-/* A request on a connection the handshake authenticated. */
-void net_gss_serve(struct conn *c);
+/* net_request.c */
+/* A whole request arrived on c (http NULL: it did not parse, e says why). */
+void net_request_start(struct conn *c, struct http1_request *http, enum err e);
+void net_request_free(struct request *r);
+void net_reply(struct request *r, int status, const struct buf *body);
+/* A fault, or the refusal the error stands for (HTTP status, 401...). */
+void net_reply_fault(struct request *r, enum err e);
+/* The URL the client addressed: "https://host:5986/wsman". */
+void net_url(const struct request *r, char *out, size_t len);
+
+/* net_priv.c: the calls to the privileged part. A call sends its request
+ * and arranges for answer(arg, m, e) (ipc_endpoint.h), whose first step is
+ * the matching reader: it decodes the answer, or says why there is none
+ * (the privileged part gone, no answer within NET_PRIV_DEADLINE_MS,
+ * ERR_WSMAN_INTERNAL for a malformed one). Calls for a request take r as
+ * arg and r->call as the handle. */
+enum err net_priv_auth_password(struct request *r, ipc_answer_fn *answer);
+enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_result *res);
+enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg, ipc_answer_fn *answer);
+enum err net_priv_gss_result(struct ipc_msg *m, enum err e, struct ipc_auth_gss_result *res);
+enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
+				ipc_answer_fn *answer);
+enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
+/* HOST_FAILED's reason is the reader's failure; on success *fd is the
+ * host's channel, now the caller's. */
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
+			    void *arg, struct ipc_call **call);
+enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_opened *o, int *fd);
+enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
+			      void *arg, struct ipc_call **call);
+enum err net_priv_token_renewed(struct ipc_msg *m, enum err e, struct ipc_token_renewed *res);
+
+/* net_gss.c: the Negotiate/Kerberos state of a connection, called by the
+ * request pipeline, which does the replying. */
+/* Sends the leg of r's Authorization header to the privileged part;
+ * answer(r, ...) gets its answer. ERR_HTTP_UNAUTHORIZED for a header
+ * without a usable token, ERR_HTTP_BUSY when it cannot be sent. */
+enum err net_gss_leg(struct request *r, ipc_answer_fn *answer);
+/* Reads that answer: ERR_OK, the connection is authenticated now (serve
+ * r); ERR_INCOMPLETE, 401 with the next token; else the refusal to send. */
+enum err net_gss_result(struct request *r, struct ipc_msg *m, enum err e);
+/* A request on a connection the handshake authenticated: opens a sealed
+ * body into r->plain. 0: dispatch r; else the HTTP status of the refusal
+ * (401: with the challenges), sent without a body. */
+int net_gss_open(struct request *r);
 /* Seals a reply body with the connection's context. */
-enum err net_gss_seal(struct conn *c, const struct buf *body, struct buf *sealed, const char **ctype);
+enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sealed, const char **ctype);
 void net_gss_forget(struct conn *c);
 
 /* net_token.c */
@@ -220,27 +258,29 @@ void net_gss_forget(struct conn *c);
  * the host token of its Negotiate/Kerberos identity if it is older than
  * NET_TOKEN_RENEW_AGE_MS. */
 void net_token_touch(struct conn *c);
-/* The privileged part answered p (an IPC_TOKEN_RENEW; p->conn is NULL if
- * the connection or its identity went away meanwhile). */
-void net_token_renewed(struct pending *p, struct ipc_msg *m);
 /* The connection's identity goes: an answer to a renewal is dropped. */
 void net_token_forget(struct conn *c);
 
-/* net_wsman.c */
-void net_wsman_dispatch(struct conn *c);
-void net_wsman_host_opened(struct net *n, struct user_host *h, struct ipc_msg *m);
-void net_wsman_host_failed(struct net *n, struct user_host *h, enum err e);
-void net_wsman_push_settings(struct net *n);
-/* Drops c from a host's waiting list (the connection is going away). */
-void net_wsman_forget(struct conn *c);
-void net_wsman_shutdown(struct net *n);
+/* net_shell.c */
+/* A request for a shell kind's resource (shell_op_resource): its operation. */
+void net_shell_dispatch(struct request *r);
+
+/* net_host.c */
+/* A request for the host of r's user, started when asked to and not
+ * running; answered to done(r, ...) with the reply (NULL when e says
+ * why there is none). ERR_WSMAN_UNKNOWN_SHELL when the user has no host
+ * and start is 0. */
+enum err net_host_call(struct request *r, int start, const struct buf *body, uint64_t timeout_ms,
+		       net_host_done_fn *done);
+/* A shell was made or ended through h (its idle close depends on it). */
+void net_host_count(struct user_host *h, int delta);
+void net_host_push_settings(struct net *n);
+void net_host_shutdown(struct net *n);
 
 /* net_config.c */
 /* 1 if uri names winrm/config or one of its sub-resources. */
 int net_config_uri(const char *uri);
-void net_config_dispatch(struct conn *c);
-/* The privileged part answered c's IPC_CONFIG_CHANGE. */
-void net_config_result(struct conn *c, struct ipc_msg *m);
+void net_config_dispatch(struct request *r);
 void net_config_shutdown(struct net *n);
 
 #endif

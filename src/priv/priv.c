@@ -1,8 +1,8 @@
 /* priv: privileged part. Start-up (configuration, mode, listeners,
  * daemon), the network process, the event loop and its signals, and the
  * dispatch of what the network process asks. The network process is
- * treated as the attacker's foothold: it may only send the three requests of
- * ipc_priv.h, each checked by ipc_recv's table and the decoders, and a
+ * treated as the attacker's foothold: it may only send the requests of
+ * the table below, each checked by ipc_recv's table and the decoders, and a
  * message that breaks the rules ends the service rather than guessing what
  * was meant (the service manager restarts it). */
 #include "priv/priv_int.h"
@@ -159,39 +159,65 @@ void priv_stop(struct priv *p, int status)
 	event_base_loopbreak(p->base);
 }
 
-static void net_watch_writes(struct priv *p)
-{
-	if (ipc_pending(&p->net))
-		event_add(p->net_wev, NULL);
-	else
-		event_del(p->net_wev);
-}
-
 void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf *body,
 		   const int *fds, int nfds)
 {
-	enum err e = ipc_send(&p->net, type, id, body, fds, nfds);
+	enum err e = ipc_endpoint_send(p->net, type, id, body, fds, nfds);
 
 	if (e == ERR_IO) {
 		log_warnx("network process gone");
 		priv_stop(p, 1);
-		return;
-	}
-	if (e != ERR_OK)
+	} else if (e != ERR_OK) {
 		log_warnx("cannot send %s to the network process: %s", ipc_type_name(type), err_str(e));
-	net_watch_writes(p);
+	}
+}
+
+/* ---- what the network process may ask (OpenSSH's monitor table) ----
+ * Each handler decodes its request (a malformed one stops the service:
+ * the network process is not trusted to mean well) and answers with the
+ * same id, now or when the work is done. */
+
+static enum err answer_auth_password(struct priv *p, struct ipc_msg *msg)
+{
+	struct ipc_auth_password m;
+
+	IPC_TRY(ipc_auth_password_decode(&msg->body, &m));
+	priv_auth_request(p, msg->id, &m);
+	return ERR_OK;
+}
+
+static enum err answer_host_open(struct priv *p, struct ipc_msg *msg)
+{
+	struct ipc_host_open m;
+
+	IPC_TRY(ipc_host_open_decode(&msg->body, &m));
+	priv_host_open(p, msg->id, &m);
+	OPENSSL_cleanse(&m, sizeof(m));
+	return ERR_OK;
+}
+
+static enum err answer_auth_gss(struct priv *p, struct ipc_msg *msg)
+{
+	struct ipc_auth_gss m;
+
+	IPC_TRY(ipc_auth_gss_decode(&msg->body, &m));
+	priv_gss_request(p, msg->id, &m);
+	return ERR_OK;
 }
 
 /* IPC_TOKEN_RENEW, answered at once. A refusal is logged with its reason;
  * a renewal, which a connection in use asks for every few seconds, only
  * at debug level. */
-static void renew_token(struct priv *p, uint32_t id, const struct ipc_token_renew *m)
+static enum err answer_token_renew(struct priv *p, struct ipc_msg *msg)
 {
+	struct ipc_token_renew m;
 	struct ipc_token_renewed r;
 	char name[IPC_MAX_USER + 1], q[LOG_QUOTE_MAX];
-	const char *verdict = priv_token_renew(p, m->token, &r, name);
 	struct buf body;
 
+	IPC_TRY(ipc_token_renew_decode(&msg->body, &m));
+	const char *verdict = priv_token_renew(p, m.token, &r, name);
+	OPENSSL_cleanse(&m, sizeof(m));
 	log_quote(q, sizeof(q), name, strlen(name));
 	if (r.status == IPC_AUTH_OK)
 		log_debug("host token of user \"%s\" renewed", q);
@@ -199,108 +225,65 @@ static void renew_token(struct priv *p, uint32_t id, const struct ipc_token_rene
 		log_info("host token renewal %s: user \"%s\"", verdict, q);
 	buf_init(&body, 256);
 	if (ipc_token_renewed_encode(&body, &r) == ERR_OK)
-		priv_net_send(p, IPC_TOKEN_RENEWED, id, &body, NULL, 0);
+		priv_net_send(p, IPC_TOKEN_RENEWED, msg->id, &body, NULL, 0);
 	else
 		log_warnx("cannot encode a token renewal");
 	OPENSSL_cleanse(&r, sizeof(r));
 	buf_clear(&body);
+	return ERR_OK;
 }
 
-static enum err dispatch(struct priv *p, struct ipc_msg *msg)
+static enum err answer_config_change(struct priv *p, struct ipc_msg *msg)
 {
+	struct ipc_config_change m;
+
+	IPC_TRY(ipc_config_change_decode(&msg->body, &m));
+	priv_config_change(p, msg->id, &m);
+	ipc_config_change_clear(&m);
+	return ERR_OK;
+}
+
+static const struct {
+	uint32_t type;
+	enum err (*answer)(struct priv *p, struct ipc_msg *msg);
+} requests[] = {
+	{IPC_AUTH_PASSWORD, answer_auth_password}, {IPC_HOST_OPEN, answer_host_open},
+	{IPC_AUTH_GSS, answer_auth_gss},           {IPC_TOKEN_RENEW, answer_token_renew},
+	{IPC_CONFIG_CHANGE, answer_config_change},
+};
+
+static enum err answer_net(void *arg, struct ipc_msg *msg)
+{
+	struct priv *p = arg;
 	enum err e;
 
-	switch (msg->type) {
-	case IPC_AUTH_PASSWORD: {
-		struct ipc_auth_password m;
-		if ((e = ipc_auth_password_decode(&msg->body, &m)) != ERR_OK)
-			return e;
-		priv_auth_request(p, msg->id, &m);
+	if (p->stopping)
 		return ERR_OK;
-	}
-	case IPC_HOST_OPEN: {
-		struct ipc_host_open m;
-		if ((e = ipc_host_open_decode(&msg->body, &m)) != ERR_OK)
-			return e;
-		priv_host_open(p, msg->id, &m);
-		OPENSSL_cleanse(&m, sizeof(m));
-		return ERR_OK;
-	}
-	case IPC_AUTH_GSS: {
-		struct ipc_auth_gss m;
-		if ((e = ipc_auth_gss_decode(&msg->body, &m)) != ERR_OK)
-			return e;
-		priv_gss_request(p, msg->id, &m);
-		return ERR_OK;
-	}
-	case IPC_TOKEN_RENEW: {
-		struct ipc_token_renew m;
-		if ((e = ipc_token_renew_decode(&msg->body, &m)) != ERR_OK)
-			return e;
-		renew_token(p, msg->id, &m);
-		OPENSSL_cleanse(&m, sizeof(m));
-		return ERR_OK;
-	}
-	case IPC_CONFIG_CHANGE: {
-		struct ipc_config_change m;
-		if ((e = ipc_config_change_decode(&msg->body, &m)) != ERR_OK)
-			return e;
-		priv_config_change(p, msg->id, &m);
-		ipc_config_change_free(&m);
-		return ERR_OK;
-	}
-	default:
-		return ERR_FORMAT;
-	}
-}
-
-static void net_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct priv *p = arg;
-	(void)fd;
-	(void)what;
-
-	while (!p->stopping) {
-		struct ipc_msg msg;
-		enum err e = ipc_recv(&p->net, &msg);
-		if (e == ERR_INCOMPLETE)
-			return;
-		if (e == ERR_IO) {
-			log_warnx("network process closed its channel");
-			priv_stop(p, 1);
-			return;
-		}
-		if (e != ERR_OK) {
-			log_warnx("network process broke the protocol (%s): stopping", err_str(e));
-			priv_stop(p, 1);
-			return;
-		}
-		e = dispatch(p, &msg);
-		if (e != ERR_OK) {
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		if (requests[i].type != msg->type)
+			continue;
+		if ((e = requests[i].answer(p, msg)) != ERR_OK)
 			log_warnx("network process sent a malformed %s (%s): stopping",
-				  ipc_type_name(msg.type), err_str(e));
-			priv_stop(p, 1);
-		}
-		ipc_msg_clear(&msg);
+				  ipc_type_name(msg->type), err_str(e));
+		return e;
 	}
+	return ERR_FORMAT; /* ipc_recv admits only these types from the network process */
 }
 
-static void net_write_cb(evutil_socket_t fd, short what, void *arg)
+static void lost_net(void *arg, enum err why)
 {
 	struct priv *p = arg;
-	(void)fd;
-	(void)what;
 
-	if (ipc_flush(&p->net) != ERR_OK) {
-		log_warnx("network process gone");
-		priv_stop(p, 1);
-		return;
-	}
-	net_watch_writes(p);
+	if (why == ERR_IO)
+		log_warnx("network process closed its channel");
+	else
+		log_warnx("network process broke the protocol (%s): stopping", err_str(why));
+	priv_stop(p, 1);
 }
 
-static void net_start(struct priv *p)
+static void start_net(struct priv *p)
 {
+	static const struct ipc_endpoint_ops ops = {answer_net, lost_net};
 	int sv[2];
 
 	if (ipc_socketpair(sv) < 0)
@@ -315,11 +298,9 @@ static void net_start(struct priv *p)
 		priv_exec_role(p, "net", p->self_uid, p->self_pid, sv[1], -1);
 	}
 	close(sv[1]);
-	ipc_peer_init(&p->net, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, p->net_uid, pid);
 	p->net_pid = pid;
-	p->net_rev = event_new(p->base, p->net.fd, EV_READ | EV_PERSIST, net_read_cb, p);
-	p->net_wev = event_new(p->base, p->net.fd, EV_WRITE | EV_PERSIST, net_write_cb, p);
-	if (!p->net_rev || !p->net_wev || event_add(p->net_rev, NULL) < 0)
+	p->net = ipc_endpoint_new(p->base, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, p->net_uid, pid, &ops, p);
+	if (!p->net)
 		fatalx("libevent: cannot watch the network process");
 	log_info("network process started: pid %d", (int)pid);
 }
@@ -569,7 +550,7 @@ static struct event *add_signal(struct priv *p, int sig)
 
 /* Gives the network process a moment to exit, so its sockets are closed
  * when we are. */
-static void net_reap(struct priv *p)
+static void reap_net(struct priv *p)
 {
 	struct timespec ms = {0, 10 * 1000 * 1000};
 
@@ -594,21 +575,17 @@ static void net_reap(struct priv *p)
 
 static void shutdown_all(struct priv *p)
 {
-	net_reap(p);
+	reap_net(p);
 	priv_host_stop(p);
 	priv_auth_stop(p);
 	priv_gss_stop(p);
-	if (p->net_rev)
-		event_free(p->net_rev);
-	if (p->net_wev)
-		event_free(p->net_wev);
-	ipc_peer_close(&p->net);
+	ipc_endpoint_free(p->net);
 	event_free(p->sig_hup);
 	event_free(p->sig_term);
 	event_free(p->sig_int);
 	event_free(p->sig_chld);
 	event_base_free(p->base);
-	priv_listen_free(&p->listen);
+	priv_listen_clear(&p->listen);
 	config_free(&p->cfg);
 	if (p->pid_file_written && unlink(p->pid_file) < 0)
 		log_warn("cannot remove %s", p->pid_file);
@@ -630,7 +607,6 @@ int priv_main(const struct winrmd_opts *opts)
 	if (priv_closefrom(NULL, 0) < 0)
 		fatal("close_range");
 	p->opts = opts;
-	p->net.fd = -1;
 	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
 		p->workers[i].fd = -1;
 	/* Until we are a daemon, start-up errors go to the terminal. */
@@ -663,7 +639,7 @@ int priv_main(const struct winrmd_opts *opts)
 	p->sig_term = add_signal(p, SIGTERM);
 	p->sig_int = add_signal(p, SIGINT);
 	p->sig_chld = add_signal(p, SIGCHLD);
-	net_start(p);
+	start_net(p);
 	priv_stage_commit(p, &st);
 	buf_clear(&msg);
 

@@ -354,7 +354,7 @@ static void logon_free(struct gss_logon *l)
 	if (l->deleg != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&minor, &l->deleg);
 	l->r.result.user = NULL;
-	ipc_auth_gss_result_free(&l->r);
+	ipc_auth_gss_result_clear(&l->r);
 	free(l);
 }
 
@@ -485,7 +485,7 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 	r.result.status = IPC_AUTH_BUSY;
 	if (!s) {
 		answer(p, id, &r);
-		ipc_auth_gss_free(m);
+		ipc_auth_gss_clear(m);
 		return;
 	}
 	/* Relaxed checks a binding the client sent and accepts none; the
@@ -525,8 +525,8 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 	gss_release_name(&minor, &src);
 	if (deleg != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&minor, &deleg);
-	ipc_auth_gss_result_free(&r);
-	ipc_auth_gss_free(m);
+	ipc_auth_gss_result_clear(&r);
+	ipc_auth_gss_clear(m);
 }
 
 void priv_gss_stop(struct priv *p)

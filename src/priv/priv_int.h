@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "config/config.h"
 #include "ipc/ipc.h"
+#include "ipc/ipc_endpoint.h"
 #include "ipc/ipc_priv.h"
 #include "priv/priv.h"
 
@@ -130,9 +131,8 @@ struct priv {
 
 	struct event_base *base;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_chld;
-	struct ipc_peer net;
+	struct ipc_endpoint *net;
 	pid_t net_pid;       /* 0 once reaped */
-	struct event *net_rev, *net_wev;
 
 	struct priv_worker workers[PRIV_MAX_PAM_WORKERS];
 	struct priv_auth_req *queue_head, *queue_tail;
@@ -254,6 +254,6 @@ enum err priv_listen_prepare(const struct config *c, const char *config_dir,
 void priv_listen_abort(struct priv_listeners *next);
 /* Makes next current: closes the sockets of cur that next does not reuse. */
 void priv_listen_commit(struct priv_listeners *cur, struct priv_listeners *next);
-void priv_listen_free(struct priv_listeners *l);
+void priv_listen_clear(struct priv_listeners *l);
 
 #endif

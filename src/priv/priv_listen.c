@@ -355,7 +355,7 @@ void priv_listen_commit(struct priv_listeners *cur, struct priv_listeners *next)
 	memset(next, 0, sizeof(*next));
 }
 
-void priv_listen_free(struct priv_listeners *l)
+void priv_listen_clear(struct priv_listeners *l)
 {
 	for (uint32_t i = 0; i < l->nsockets; i++)
 		close(l->sockets[i].fd);

@@ -88,7 +88,7 @@ static void req_free(struct priv_auth_req *r)
 		/* An account check nobody answered: its caller's state goes too. */
 		if (r->check.drop)
 			r->check.drop(r->check.arg);
-		ipc_auth_password_free(&r->m);
+		ipc_auth_password_clear(&r->m);
 		free(r);
 	}
 }
@@ -532,7 +532,7 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 		log_warnx("out of memory for an authentication request");
 		struct ipc_auth_result res = {.status = IPC_AUTH_BUSY};
 		reply(p, id, &res);
-		ipc_auth_password_free(m);
+		ipc_auth_password_clear(m);
 		return;
 	}
 	r->id = id;

@@ -1,10 +1,171 @@
-/* shell_ops: freeing the request structs (shared by wsman/, ipc/ and host/). */
+/* shell_ops: the table of the shells' operations (one row each), the
+ * IPC framing around their requests and replies, and the freeing of
+ * request structs (shared by the network process, the host and libwinrm). */
 #include "shell/shell_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
+
+#include "ipc/ipc.h"
+#include "shell/shell_ipc.h"
+#include "shell/shell_soap.h"
+#include "wsman/wsman.h"
+
+static void create_clear(void *req)
+{
+	shell_create_req_clear(req);
+}
+
+static void command_clear(void *req)
+{
+	shell_command_req_clear(req);
+}
+
+static void send_clear(void *req)
+{
+	shell_send_req_clear(req);
+}
+
+/* The cmd shell (MS-WSMV 3.1.4.1.14 Create ... 3.1.4.1.32 Signal). */
+static const struct shell_op ops[SHELL_OP_COUNT] = {
+	[SHELL_CMD_CREATE] = {
+		.name = "Create", .resource = URI_SHELL_CMD, .action = ACTION_CREATE,
+		.flags = SHELL_OP_NEW_SHELL,
+		.req_size = sizeof(struct shell_create_req),
+		.reply_size = sizeof(struct shell_create_reply),
+		.parse = shell_soap_create_parse,
+		.encode = shell_ipc_create_encode, .decode = shell_ipc_create_decode,
+		.encode_reply = shell_ipc_create_reply_encode, .decode_reply = shell_ipc_create_reply_decode,
+		.build_reply = shell_soap_create_reply,
+		.client_build = shell_soap_create_build, .client_read = shell_soap_create_read,
+		.clear = create_clear,
+	},
+	[SHELL_CMD_COMMAND] = {
+		.name = "Command", .resource = URI_SHELL_CMD, .action = ACTION_COMMAND,
+		.req_size = sizeof(struct shell_command_req),
+		.reply_size = sizeof(struct shell_command_reply),
+		.parse = shell_soap_command_parse,
+		.encode = shell_ipc_command_encode, .decode = shell_ipc_command_decode,
+		.encode_reply = shell_ipc_command_reply_encode, .decode_reply = shell_ipc_command_reply_decode,
+		.build_reply = shell_soap_command_reply,
+		.client_build = shell_soap_command_build, .client_read = shell_soap_command_read,
+		.clear = command_clear,
+	},
+	[SHELL_CMD_SEND] = {
+		.name = "Send", .resource = URI_SHELL_CMD, .action = ACTION_SEND,
+		.req_size = sizeof(struct shell_send_req),
+		.parse = shell_soap_send_parse,
+		.encode = shell_ipc_send_encode, .decode = shell_ipc_send_decode,
+		.build_reply = shell_soap_send_reply,
+		.client_build = shell_soap_send_build,
+		.clear = send_clear,
+	},
+	[SHELL_CMD_RECEIVE] = {
+		.name = "Receive", .resource = URI_SHELL_CMD, .action = ACTION_RECEIVE,
+		.req_size = sizeof(struct shell_receive_req),
+		.reply_size = sizeof(struct shell_receive_reply),
+		.parse = shell_soap_receive_parse,
+		.encode = shell_ipc_receive_encode, .decode = shell_ipc_receive_decode,
+		.encode_reply = shell_ipc_receive_reply_encode, .decode_reply = shell_ipc_receive_reply_decode,
+		.build_reply = shell_soap_receive_reply,
+		.client_build = shell_soap_receive_build, .client_read = shell_soap_receive_read,
+	},
+	[SHELL_CMD_SIGNAL] = {
+		.name = "Signal", .resource = URI_SHELL_CMD, .action = ACTION_SIGNAL,
+		.req_size = sizeof(struct shell_signal_req),
+		.parse = shell_soap_signal_parse,
+		.encode = shell_ipc_signal_encode, .decode = shell_ipc_signal_decode,
+		.build_reply = shell_soap_signal_reply,
+		.client_build = shell_soap_signal_build,
+	},
+	[SHELL_CMD_DELETE] = {
+		.name = "Delete", .resource = URI_SHELL_CMD, .action = ACTION_DELETE,
+		.flags = SHELL_OP_END_SHELL,
+		.req_size = sizeof(struct shell_delete_req),
+		.parse = shell_soap_delete_parse,
+		.encode = shell_ipc_delete_encode, .decode = shell_ipc_delete_decode,
+		.build_reply = shell_soap_delete_reply,
+		.client_build = shell_soap_delete_build,
+	},
+};
+
+const struct shell_op *shell_op_at(uint32_t id)
+{
+	return id < SHELL_OP_COUNT ? &ops[id] : NULL;
+}
+
+uint32_t shell_op_id(const struct shell_op *op)
+{
+	return (uint32_t)(op - ops);
+}
+
+/* Windows matches resource URIs case-insensitively; actions exactly. */
+int shell_op_resource(const char *resource)
+{
+	for (size_t i = 0; i < SHELL_OP_COUNT; i++)
+		if (strcasecmp(resource, ops[i].resource) == 0)
+			return 1;
+	return 0;
+}
+
+const struct shell_op *shell_op_find(const char *resource, const char *action)
+{
+	for (size_t i = 0; i < SHELL_OP_COUNT; i++)
+		if (strcasecmp(resource, ops[i].resource) == 0 && strcmp(action, ops[i].action) == 0)
+			return &ops[i];
+	return NULL;
+}
+
+void shell_op_clear(const struct shell_op *op, void *req)
+{
+	if (op->clear)
+		op->clear(req);
+	memset(req, 0, op->req_size);
+}
+
+enum err shell_op_request_encode(struct buf *out, const struct shell_op *op, const void *req)
+{
+	IPC_TRY(buf_put_u32(out, shell_op_id(op)));
+	return op->encode(out, req);
+}
+
+enum err shell_op_request_decode(struct buf *in, const struct shell_op **op)
+{
+	uint32_t id;
+
+	IPC_TRY(buf_get_u32(in, &id));
+	return (*op = shell_op_at(id)) ? ERR_OK : ERR_FORMAT;
+}
+
+enum err shell_op_reply_encode(struct buf *out, const struct shell_op *op, enum err status,
+			       const void *reply)
+{
+	if ((unsigned)status >= ERR_COUNT)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, (uint32_t)status));
+	if (status != ERR_OK || !op->encode_reply)
+		return ERR_OK;
+	return op->encode_reply(out, reply);
+}
+
+enum err shell_op_reply_decode(struct buf *in, const struct shell_op *op, enum err *status,
+			       void *reply)
+{
+	uint32_t v;
+
+	IPC_TRY(buf_get_u32(in, &v));
+	if (v >= ERR_COUNT)
+		return ERR_FORMAT;
+	*status = (enum err)v;
+	if (*status != ERR_OK || !op->decode_reply)
+		return ipc_body_end(in);
+	return op->decode_reply(in, reply);
+}
+
+/* ---- the request structs ---- */
 
 static void free_strings(char **v, uint32_t n)
 {
@@ -15,7 +176,7 @@ static void free_strings(char **v, uint32_t n)
 	free(v);
 }
 
-void shell_create_req_free(struct shell_create_req *r)
+void shell_create_req_clear(struct shell_create_req *r)
 {
 	free(r->working_dir);
 	free(r->client_ip);
@@ -24,13 +185,13 @@ void shell_create_req_free(struct shell_create_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void shell_command_req_free(struct shell_command_req *r)
+void shell_command_req_clear(struct shell_command_req *r)
 {
 	free_strings(r->argv, r->argc);
 	memset(r, 0, sizeof(*r));
 }
 
-void shell_send_req_free(struct shell_send_req *r)
+void shell_send_req_clear(struct shell_send_req *r)
 {
 	if (r->data) {
 		/* stdin may carry passwords typed into the remote command */

@@ -1,14 +1,24 @@
-/* shell_ops: the vocabulary of the remote shell (windows/shell/cmd):
- * what Create, Command, Send, Receive, Signal and Delete carry, free of
- * XML and of IPC framing. wsman/ decodes SOAP bodies into these, ipc/
- * carries them between the network process and a per-user host, and
- * host/ executes them. Strings are NUL-terminated heap copies owned by
- * the struct unless a field says it is a view. */
+/* shell_ops: the remote shells' vocabulary and their operations, one
+ * table row each. The structs say what Create, Command, Send, Receive,
+ * Signal and Delete carry, free of XML and of IPC framing; a row names the
+ * functions that carry one operation through every process: the SOAP body
+ * the network process parses and the reply it builds (shell_soap.c), the
+ * IPC bodies between it and the user's host (shell_ipc.c), and the
+ * envelope libwinrm sends and the reply it reads. The network process and
+ * libwinrm find rows by resource URI and action; the host, which gets
+ * IPC_SHELL_REQUEST, by id, and runs each with its handler (host/).
+ * A new shell kind or operation is a row here and a handler there.
+ *
+ * Strings in the structs are NUL-terminated heap copies owned by the
+ * struct unless a field says it is a view. */
 #ifndef OPENWINRM_SHELL_OPS_H
 #define OPENWINRM_SHELL_OPS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
 
 #define SHELL_ID_LEN 36             /* upper-case GUID */
 #define SHELL_MAX_ENV 256           /* rsp:Variable elements per Create */
@@ -54,7 +64,7 @@ struct shell_send_req {
 struct shell_receive_req {
 	char shell_id[SHELL_ID_LEN + 1];
 	char command_id[SHELL_ID_LEN + 1];
-	uint64_t timeout_ms; /* long-poll bound: OperationTimeout capped by MaxTimeoutms */
+	uint64_t timeout_ms; /* long-poll bound: OperationTimeout, else MaxTimeoutms */
 	uint32_t max_bytes;  /* output bytes the reply may carry (fits the client's MaxEnvelopeSize) */
 };
 
@@ -100,8 +110,100 @@ struct shell_limits {
 	uint64_t max_shell_run_time_ms;    /* MaxShellRunTime */
 };
 
-void shell_create_req_free(struct shell_create_req *r);
-void shell_command_req_free(struct shell_command_req *r);
-void shell_send_req_free(struct shell_send_req *r);
+void shell_create_req_clear(struct shell_create_req *r);
+void shell_command_req_clear(struct shell_command_req *r);
+void shell_send_req_clear(struct shell_send_req *r);
+
+/* ---- the operations ---- */
+
+struct wsman_request;
+struct wsman_client_header;
+
+/* What the service adds to a parsed request. */
+struct shell_service_ctx {
+	const char *client_ip;   /* the peer's address */
+	uint64_t max_timeout_ms; /* MaxTimeoutms: the long poll of a Receive without OperationTimeout */
+};
+
+/* What a reply names besides the request and the host's answer. */
+struct shell_reply_ctx {
+	const char *machine_url; /* the URL the client addressed, for the new shell's EPR */
+	const char *owner;       /* the authenticated user */
+	const char *client_ip;
+};
+
+/* What libwinrm reads from a ReceiveResponse: each stream's bytes go to
+ * output as they are decoded. */
+typedef void shell_output_fn(void *arg, enum shell_stream stream, const uint8_t *data, size_t len);
+struct shell_received {
+	shell_output_fn *output;
+	void *arg;
+	int done;           /* CommandState/Done */
+	uint32_t exit_code; /* when done */
+};
+
+enum shell_op_flags {
+	SHELL_OP_NEW_SHELL = 1, /* makes a shell: AllowRemoteShellAccess, starts the user's host */
+	SHELL_OP_END_SHELL = 2, /* ends one: the host may close when it has none left */
+};
+
+struct shell_op {
+	const char *name;     /* for logs */
+	const char *resource; /* the shell kind's resource URI (compared case-insensitively) */
+	const char *action;
+	unsigned flags;       /* enum shell_op_flags */
+	size_t req_size;      /* the request struct */
+	size_t reply_size;    /* the host's typed reply; 0: the status alone */
+	/* Network process: the SOAP request into the struct (zeroed first;
+	 * on error it holds nothing). */
+	enum err (*parse)(const struct wsman_request *ws, const struct shell_service_ctx *ctx,
+			  void *req);
+	/* net -> host, host -> net (decoders: whole bodies, trailing bytes refused). */
+	enum err (*encode)(struct buf *out, const void *req);
+	enum err (*decode)(struct buf *in, void *req);
+	enum err (*encode_reply)(struct buf *out, const void *reply);
+	enum err (*decode_reply)(struct buf *in, void *reply);
+	/* Network process: the SOAP reply, as Windows writes it. */
+	enum err (*build_reply)(struct buf *out, const struct wsman_request *ws,
+				const struct shell_reply_ctx *ctx, const void *req, const void *reply);
+	/* libwinrm: the request envelope, and what it reads from the reply
+	 * (NULL: nothing; the reply only has to be one). */
+	enum err (*client_build)(struct buf *out, const struct wsman_client_header *h,
+				 const void *req);
+	enum err (*client_read)(const struct wsman_request *resp, void *result);
+	/* Frees what a request owns (NULL: nothing). */
+	void (*clear)(void *req);
+};
+
+enum shell_op_id {
+	SHELL_CMD_CREATE,
+	SHELL_CMD_COMMAND,
+	SHELL_CMD_SEND,
+	SHELL_CMD_RECEIVE,
+	SHELL_CMD_SIGNAL,
+	SHELL_CMD_DELETE,
+	SHELL_OP_COUNT
+};
+
+/* The row of an id, or NULL. */
+const struct shell_op *shell_op_at(uint32_t id);
+uint32_t shell_op_id(const struct shell_op *op);
+/* 1 if some shell kind has resource as its URI. */
+int shell_op_resource(const char *resource);
+/* The row for resource and action; NULL if the kind has no such action. */
+const struct shell_op *shell_op_find(const char *resource, const char *action);
+/* Frees what req owns and zeroes it. */
+void shell_op_clear(const struct shell_op *op, void *req);
+
+/* IPC_SHELL_REQUEST: the row's id, then its request. The decoder gives
+ * the row whose request follows (ERR_FORMAT for an unknown id). */
+enum err shell_op_request_encode(struct buf *out, const struct shell_op *op, const void *req);
+enum err shell_op_request_decode(struct buf *in, const struct shell_op **op);
+/* IPC_SHELL_REPLY: the status, then, when it is ERR_OK and the row has
+ * one, the typed reply. */
+enum err shell_op_reply_encode(struct buf *out, const struct shell_op *op, enum err status,
+			       const void *reply);
+enum err shell_op_reply_decode(struct buf *in, const struct shell_op *op, enum err *status,
+			       void *reply);
 
 #endif

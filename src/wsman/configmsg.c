@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "common/util.h"
-#include "wsman/wsman_internal.h"
+#include "wsman/wsman_xml.h"
 
 #define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -96,11 +96,11 @@ enum err wsman_properties_parse(const struct wsman_request *req, const char *roo
 	    strcasecmp((const char *)b->name, root) != 0)
 		return ERR_WSMAN_SCHEMA;
 	if ((e = add_children(b, b->ns->href, path, 0, 1, out)) != ERR_OK)
-		wsman_properties_free(out);
+		wsman_properties_clear(out);
 	return e;
 }
 
-void wsman_properties_free(struct wsman_properties *p)
+void wsman_properties_clear(struct wsman_properties *p)
 {
 	for (uint32_t i = 0; i < p->n && i < WSMAN_MAX_PROPERTIES; i++) {
 		free(p->p[i].name);

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/utsname.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
 #include "common/util.h"
-#include "wsman/wsman_internal.h"
+#include "wsman/wsman_xml.h"
 
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
 
@@ -479,7 +480,7 @@ enum err wsman_parse(const uint8_t *data, size_t len, struct wsman_request *req)
 	if ((e = parse_envelope(data, len, req)) != ERR_OK) {
 		char *message_id = req->hdr.message_id;
 		req->hdr.message_id = NULL;
-		wsman_request_free(req);
+		wsman_request_clear(req);
 		req->hdr.message_id = message_id;
 	}
 	return e;
@@ -493,7 +494,7 @@ static void free_pairs(struct wsman_pair *p, uint32_t n)
 	}
 }
 
-void wsman_request_free(struct wsman_request *req)
+void wsman_request_clear(struct wsman_request *req)
 {
 	struct wsman_header *h = &req->hdr;
 
@@ -542,4 +543,45 @@ int wsman_option_bool(const struct wsman_request *req, const char *name, int dfl
 	const char *v = wsman_option(req, name);
 
 	return v ? wsman_bool_parse(v) : dflt;
+}
+
+/* ---- replies that belong to no one resource ---- */
+
+enum err wsman_reply_identify(struct buf *out, int authenticated)
+{
+	struct utsname u;
+	enum err e;
+
+	/* Section 3: anonymous Identify hides the OS version, as Windows
+	 * does; Test-WSMan reads only "Stack:". */
+	if ((e = buf_putf(out,
+			  "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP "\"><s:Header/><s:Body>"
+			  "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY "\">"
+			  "<wsmid:ProtocolVersion>" NS_WSMAN "</wsmid:ProtocolVersion>"
+			  "<wsmid:ProductVendor>openwinrm</wsmid:ProductVendor>"
+			  "<wsmid:ProductVersion>OS: ")) != ERR_OK)
+		return e;
+	if (authenticated && uname(&u) == 0)
+		e = wsman_put_escaped(out, u.release);
+	else
+		e = buf_putf(out, "0.0.0");
+	if (e != ERR_OK)
+		return e;
+	return buf_putf(out, " SP: 0.0 Stack: 3.0</wsmid:ProductVersion></wsmid:IdentifyResponse>"
+			     "</s:Body></s:Envelope>");
+}
+
+enum err wsman_reply_fixed(struct buf *out, const struct wsman_request *req, const char *action,
+			   const char *body)
+{
+	enum err e;
+
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, action, req->hdr.message_id)) != ERR_OK)
+		return e;
+	return buf_putf(out, "%s" WSMAN_REPLY_TAIL, body);
+}
+
+enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req)
+{
+	return wsman_reply_fixed(out, req, NS_TRANSFER "/DeleteResponse", "");
 }

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 
 #include "common/log.h"
-#include "wsman/wsman_internal.h"
+#include "wsman/wsman_xml.h"
 
 #define FAULT_NS                                                                          \
 	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER              \

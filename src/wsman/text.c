@@ -10,7 +10,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "wsman/wsman_internal.h"
+#include "wsman/wsman_xml.h"
 
 #define TEXT_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 #define TEXT_MAX_DEPTH 32

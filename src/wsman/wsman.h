@@ -13,7 +13,6 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "shell/shell_ops.h"
 
 #define NS_SOAP "http://www.w3.org/2003/05/soap-envelope"
 #define NS_WSA "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -70,9 +69,9 @@ struct wsman_request {
  * MaxEnvelopeSize), ERR_WSMAN_HEADER_REQUIRED (no Action/MessageID on a
  * non-Identify request), ERR_WSMAN_MUST_UNDERSTAND. On error req is freed
  * but any MessageID found is left in req->hdr.message_id for the fault's
- * RelatesTo (free it with wsman_request_free). */
+ * RelatesTo (free it with wsman_request_clear). */
 enum err wsman_parse(const uint8_t *data, size_t len, struct wsman_request *req);
-void wsman_request_free(struct wsman_request *req);
+void wsman_request_clear(struct wsman_request *req);
 
 const char *wsman_selector(const struct wsman_request *req, const char *name);
 const char *wsman_option(const struct wsman_request *req, const char *name);
@@ -82,42 +81,15 @@ int wsman_option_bool(const struct wsman_request *req, const char *name, int dfl
  * what clients send when they send none. */
 uint64_t wsman_max_envelope(const struct wsman_request *req);
 
-/* Body decoders for the shell resource. ShellId comes from the selector;
- * ERR_WSMAN_UNKNOWN_SHELL when it is missing or not a GUID (Windows
- * answers the same for both), ERR_WSMAN_SCHEMA for a malformed body. */
-enum err wsman_shell_create_parse(const struct wsman_request *req, struct shell_create_req *out);
-enum err wsman_shell_command_parse(const struct wsman_request *req, struct shell_command_req *out);
-enum err wsman_shell_send_parse(const struct wsman_request *req, struct shell_send_req *out);
-enum err wsman_shell_receive_parse(const struct wsman_request *req, struct shell_receive_req *out);
-enum err wsman_shell_signal_parse(const struct wsman_request *req, struct shell_signal_req *out);
-enum err wsman_shell_delete_parse(const struct wsman_request *req, struct shell_delete_req *out);
-
-/* Replies. `machine` is the host name the client addressed (Host header
- * without port) for x:ResourceCreated and faults. */
-struct wsman_shell_info {
-	const char *shell_id;
-	const char *owner;
-	const char *client_ip;
-	const char *working_dir;   /* echoed when the client gave one */
-	uint32_t nenv;             /* echoed when the client gave them */
-	char *const *env_names;
-	char *const *env_values;
-	uint64_t idle_timeout_ms;
-};
+/* Replies that belong to no one resource. `machine` (faults) is the host
+ * name the client addressed (Host header without port). */
 enum err wsman_reply_identify(struct buf *out, int authenticated);
-enum err wsman_reply_shell_created(struct buf *out, const struct wsman_request *req,
-				   const char *machine_url, const struct wsman_shell_info *info);
-enum err wsman_reply_command(struct buf *out, const struct wsman_request *req,
-			     const char *command_id);
-enum err wsman_reply_send(struct buf *out, const struct wsman_request *req);
-enum err wsman_reply_receive(struct buf *out, const struct wsman_request *req,
-			     const char *command_id, const struct shell_receive_reply *r);
-enum err wsman_reply_signal(struct buf *out, const struct wsman_request *req);
+/* A reply whose body is fixed markup (""), with the namespaces Windows
+ * declares on the shell's replies. */
+enum err wsman_reply_fixed(struct buf *out, const struct wsman_request *req, const char *action,
+			   const char *body);
+/* DeleteResponse: Windows answers Delete with an empty s:Body (section 4.6). */
 enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req);
-
-/* The bytes a ReceiveResponse may carry so that the whole envelope fits
- * max_envelope_size (base64 growth and per-chunk markup included). */
-uint32_t wsman_receive_budget(uint64_t max_envelope_size);
 
 /* ---- WS-Transfer and WS-Enumeration on resources such as winrm/config
  * (configmsg.c; winrm-protocol.md section 6) ---- */
@@ -153,7 +125,7 @@ struct wsman_properties {
  * beyond the other limits. On error out holds nothing. */
 enum err wsman_properties_parse(const struct wsman_request *req, const char *root,
 				struct wsman_properties *out);
-void wsman_properties_free(struct wsman_properties *p);
+void wsman_properties_clear(struct wsman_properties *p);
 
 struct wsman_enumerate_req {
 	int optimize;          /* w:OptimizeEnumeration: the first batch in the reply */
@@ -206,19 +178,6 @@ struct wsman_client_header {
 };
 
 enum err wsman_client_identify(struct buf *out);
-enum err wsman_client_shell_create(struct buf *out, const struct wsman_client_header *h,
-				   const struct shell_create_req *r);
-enum err wsman_client_shell_command(struct buf *out, const struct wsman_client_header *h,
-				    const struct shell_command_req *r);
-enum err wsman_client_shell_send(struct buf *out, const struct wsman_client_header *h,
-				 const struct shell_send_req *r);
-enum err wsman_client_shell_receive(struct buf *out, const struct wsman_client_header *h,
-				    const char *shell_id, const char *command_id);
-enum err wsman_client_shell_signal(struct buf *out, const struct wsman_client_header *h,
-				   const struct shell_signal_req *r);
-enum err wsman_client_shell_delete(struct buf *out, const struct wsman_client_header *h,
-				   const char *shell_id);
-
 /* The builders fail with ERR_FORMAT for text that is not UTF-8. */
 /* A request on any resource (Get, Put, Create, Delete, Enumerate, Pull,
  * Release or a custom action): body_xml, well-formed XML or NULL, goes
@@ -251,14 +210,6 @@ struct wsman_client_fault {
 };
 /* ERR_FORMAT unless the body is an s:Fault. */
 enum err wsman_client_fault(const struct wsman_request *resp, struct wsman_client_fault *f);
-enum err wsman_client_shell_created(const struct wsman_request *resp, char shell_id[SHELL_ID_LEN + 1]);
-enum err wsman_client_command_started(const struct wsman_request *resp,
-				      char command_id[SHELL_ID_LEN + 1]);
-/* Hands each rsp:Stream's decoded bytes to fn in order; *done and
- * *exit_code from rsp:CommandState. */
-typedef void wsman_client_output_fn(void *arg, enum shell_stream stream, const uint8_t *data, size_t len);
-enum err wsman_client_received(const struct wsman_request *resp, wsman_client_output_fn *fn, void *arg,
-			       int *done, uint32_t *exit_code);
 /* The first element of s:Body as standalone XML text (NULL for an empty
  * body); the caller frees it. */
 enum err wsman_client_body_xml(const struct wsman_request *resp, char **xml);

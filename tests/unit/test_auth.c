@@ -25,7 +25,7 @@ static uint64_t fake_clock(void)
 static const struct auth_settings basic_only = {.basic = 1};
 static const struct auth_settings basic_http = {.basic = 1, .allow_unencrypted = 1};
 
-/* What ipc_auth_password_free does (it lives in ipc_priv.c). */
+/* What ipc_auth_password_clear does (it lives in ipc_priv.c). */
 static void verify_free(struct ipc_auth_password *v)
 {
 	free(v->user);

@@ -14,7 +14,8 @@
 #include "common/util.h"
 #include "host/host.h"
 #include "ipc/ipc.h"
-#include "ipc/ipc_shell.h"
+#include "shell/shell_ipc.h"
+#include "shell/shell_ops.h"
 #include "check.h"
 
 
@@ -109,9 +110,23 @@ static enum err wait_reply(uint32_t id, int timeout_ms, struct ipc_msg *m)
 	return ERR_IO;
 }
 
-/* The status of the reply to id (ERR_IO if none came); the typed reply
- * stays in *m for the caller, who clears it. */
-static enum err status_of(uint32_t id, int timeout_ms, struct ipc_msg *m)
+/* IPC_SHELL_REQUEST for operation op; its request id (0 if not sent). */
+static uint32_t ask(enum shell_op_id op, const void *req)
+{
+	struct buf b;
+	uint32_t id = 0;
+
+	buf_init(&b, IPC_MAX_MSG);
+	if (shell_op_request_encode(&b, shell_op_at(op), req) == ERR_OK)
+		id = request(IPC_SHELL_REQUEST, &b);
+	buf_clear(&b);
+	return id;
+}
+
+/* The status of the reply to request id of op (ERR_IO if none came) and,
+ * when it is ERR_OK, op's typed reply in reply (views into *m for a
+ * Receive: the caller clears *m after using it). */
+static enum err status_of(enum shell_op_id op, uint32_t id, int timeout_ms, struct ipc_msg *m, void *reply)
 {
 	enum err st;
 
@@ -119,18 +134,17 @@ static enum err status_of(uint32_t id, int timeout_ms, struct ipc_msg *m)
 		memset(m, 0, sizeof(*m));
 		return ERR_IO;
 	}
-	if (ipc_shell_status_decode(&m->body, &st) != ERR_OK)
+	if (shell_op_reply_decode(&m->body, shell_op_at(op), &st, reply) != ERR_OK)
 		return ERR_INTERNAL;
 	return st;
 }
 
-static enum err simple_reply(uint32_t id)
+/* The status of an operation answered with a status alone. */
+static enum err simple_reply(enum shell_op_id op, uint32_t id)
 {
 	struct ipc_msg m;
-	enum err st = status_of(id, WAIT_MS, &m);
+	enum err st = status_of(op, id, WAIT_MS, &m, NULL);
 
-	if (st == ERR_OK && ipc_msg_done(&m) != ERR_OK)
-		st = ERR_INTERNAL;
 	ipc_msg_clear(&m);
 	return st;
 }
@@ -141,7 +155,7 @@ static void settings(uint32_t shells, uint32_t procs, uint64_t idle, uint64_t ru
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_limits_encode(&b, &l);
+	shell_ipc_limits_encode(&b, &l);
 	request(IPC_HOST_SETTINGS, &b);
 	buf_clear(&b);
 }
@@ -154,15 +168,8 @@ static enum err create_shell(const char *dir, uint64_t idle, const char *env_nam
 				       .codepage = 437, .client_ip = "192.0.2.7",
 				       .nenv = env_name ? 1 : 0, .env_names = names, .env_values = values};
 	struct ipc_msg m;
-	struct buf b;
-	enum err st;
+	enum err st = status_of(SHELL_CMD_CREATE, ask(SHELL_CMD_CREATE, &req), WAIT_MS, &m, rep);
 
-	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_create_encode(&b, &req);
-	st = status_of(request(IPC_SHELL_CREATE, &b), WAIT_MS, &m);
-	buf_clear(&b);
-	if (st == ERR_OK && ipc_shell_create_reply_decode(&m.body, rep) != ERR_OK)
-		st = ERR_INTERNAL;
 	ipc_msg_clear(&m);
 	return st;
 }
@@ -173,17 +180,11 @@ static enum err run(const char *sid, const char *want_cid, int skip, uint32_t ar
 	struct shell_command_req req = {.skip_cmd_shell = (uint32_t)skip, .argc = argc, .argv = argv};
 	struct shell_command_reply rep;
 	struct ipc_msg m;
-	struct buf b;
 	enum err st;
 
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", want_cid ? want_cid : "");
-	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_command_encode(&b, &req);
-	st = status_of(request(IPC_SHELL_COMMAND, &b), WAIT_MS, &m);
-	buf_clear(&b);
-	if (st == ERR_OK && ipc_shell_command_reply_decode(&m.body, &rep) != ERR_OK)
-		st = ERR_INTERNAL;
+	st = status_of(SHELL_CMD_COMMAND, ask(SHELL_CMD_COMMAND, &req), WAIT_MS, &m, &rep);
 	if (st == ERR_OK)
 		memcpy(cid, rep.command_id, SHELL_ID_LEN + 1);
 	ipc_msg_clear(&m);
@@ -199,59 +200,43 @@ static enum err run_sh(const char *sid, const char *line, char cid[SHELL_ID_LEN 
 static uint32_t send_receive(const char *sid, const char *cid, uint64_t timeout_ms, uint32_t max_bytes)
 {
 	struct shell_receive_req req = {.timeout_ms = timeout_ms, .max_bytes = max_bytes};
-	struct buf b;
 	uint32_t id;
 
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", cid);
-	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_receive_encode(&b, &req);
-	id = request(IPC_SHELL_RECEIVE, &b);
-	buf_clear(&b);
+	id = ask(SHELL_CMD_RECEIVE, &req);
 	return id;
 }
 
 static uint32_t send_stdin(const char *sid, const char *cid, const void *data, size_t len, int end)
 {
 	struct shell_send_req req = {.end = (uint32_t)end, .data = (uint8_t *)data, .len = len};
-	struct buf b;
 	uint32_t id;
 
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", cid);
-	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_send_encode(&b, &req);
-	id = request(IPC_SHELL_SEND, &b);
-	buf_clear(&b);
+	id = ask(SHELL_CMD_SEND, &req);
 	return id;
 }
 
 static enum err sig(const char *sid, const char *cid, uint32_t signal)
 {
 	struct shell_signal_req req = {.signal = signal};
-	struct buf b;
 	uint32_t id;
 
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", cid);
-	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_signal_encode(&b, &req);
-	id = request(IPC_SHELL_SIGNAL, &b);
-	buf_clear(&b);
-	return simple_reply(id);
+	id = ask(SHELL_CMD_SIGNAL, &req);
+	return simple_reply(SHELL_CMD_SIGNAL, id);
 }
 
 static uint32_t send_delete(const char *sid)
 {
 	struct shell_delete_req req;
-	struct buf b;
 	uint32_t id;
 
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", sid);
-	buf_init(&b, IPC_MAX_MSG);
-	ipc_shell_delete_encode(&b, &req);
-	id = request(IPC_SHELL_DELETE, &b);
-	buf_clear(&b);
+	id = ask(SHELL_CMD_DELETE, &req);
 	return id;
 }
 
@@ -285,15 +270,11 @@ static enum err take_reply(uint32_t id, int timeout_ms, struct output *o)
 {
 	struct shell_receive_reply r;
 	struct ipc_msg m;
-	enum err st = status_of(id, timeout_ms, &m);
+	enum err st = status_of(SHELL_CMD_RECEIVE, id, timeout_ms, &m, &r);
 
 	o->last = st;
 	if (st == ERR_OK) {
 		size_t total = 0;
-		if (ipc_shell_receive_reply_decode(&m.body, &r) != ERR_OK) {
-			ipc_msg_clear(&m);
-			return o->last = ERR_INTERNAL;
-		}
 		for (uint32_t i = 0; i < r.nchunks; i++) {
 			buf_put(r.chunks[i].stream == SHELL_STDOUT ? &o->out : &o->err, r.chunks[i].data,
 				r.chunks[i].len);
@@ -425,8 +406,8 @@ static void test_chunks(const char *sid)
 	CHECK("chunks: started", run_sh(sid, "printf a; printf b; sleep 0.1; printf c >&2; sleep 0.1; printf d; printf e; exec sleep 30",
 				       cid) == ERR_OK);
 	usleep(500 * 1000);
-	st = status_of(send_receive(sid, cid, 5000, 60000), WAIT_MS, &m);
-	CHECK("chunks: reply", st == ERR_OK && ipc_shell_receive_reply_decode(&m.body, &r) == ERR_OK);
+	st = status_of(SHELL_CMD_RECEIVE, send_receive(sid, cid, 5000, 60000), WAIT_MS, &m, &r);
+	CHECK("chunks: reply", st == ERR_OK);
 	CHECK("chunks: three, in order", st == ERR_OK && r.nchunks == 3 && r.chunks[0].stream == SHELL_STDOUT &&
 						 r.chunks[0].len == 2 && memcmp(r.chunks[0].data, "ab", 2) == 0 &&
 						 r.chunks[1].stream == SHELL_STDERR && r.chunks[1].len == 1 &&
@@ -455,9 +436,9 @@ static void test_stdin(const char *sid)
 
 	output_init(&o);
 	CHECK("stdin: cat started", run_sh(sid, "cat", cid) == ERR_OK);
-	CHECK("stdin: first send", simple_reply(send_stdin(sid, cid, "line 1\n", 7, 0)) == ERR_OK);
-	CHECK("stdin: second send with end", simple_reply(send_stdin(sid, cid, "line 2\n", 7, 1)) == ERR_OK);
-	CHECK("stdin: send after end is dropped", simple_reply(send_stdin(sid, cid, "x", 1, 0)) == ERR_OK);
+	CHECK("stdin: first send", simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "line 1\n", 7, 0)) == ERR_OK);
+	CHECK("stdin: second send with end", simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "line 2\n", 7, 1)) == ERR_OK);
+	CHECK("stdin: send after end is dropped", simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "x", 1, 0)) == ERR_OK);
 	collect(sid, cid, 60000, &o);
 	CHECK("stdin: cat echoed it", out_is(&o.out, "line 1\nline 2\n"));
 	CHECK("stdin: cat exited 0", o.done && o.exit_code == 0);
@@ -477,7 +458,7 @@ static void test_stdin(const char *sid)
 	if (early == ERR_OK)
 		ipc_msg_clear(&m);
 	CHECK("stdin backpressure: no reply while the pipe is full", early == ERR_IO);
-	CHECK("stdin backpressure: reply once read", simple_reply(id) == ERR_OK && util_now_ms() - t0 >= 500);
+	CHECK("stdin backpressure: reply once read", simple_reply(SHELL_CMD_SEND, id) == ERR_OK && util_now_ms() - t0 >= 500);
 	collect(sid, cid, 60000, &o);
 	CHECK("stdin backpressure: every byte arrived", out_is(&o.out, "150000\n"));
 	output_clear(&o);
@@ -589,17 +570,17 @@ static void test_unknown_ids(const char *sid)
 	CHECK("unknown shell: command", run_sh(UNKNOWN_ID, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
 	CHECK("unknown shell: receive",
 	      take_reply(send_receive(UNKNOWN_ID, UNKNOWN_ID, 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown shell: send", simple_reply(send_stdin(UNKNOWN_ID, UNKNOWN_ID, "x", 1, 0)) ==
+	CHECK("unknown shell: send", simple_reply(SHELL_CMD_SEND, send_stdin(UNKNOWN_ID, UNKNOWN_ID, "x", 1, 0)) ==
 					     ERR_WSMAN_UNKNOWN_SHELL);
 	CHECK("unknown shell: signal", sig(UNKNOWN_ID, UNKNOWN_ID, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown shell: delete", simple_reply(send_delete(UNKNOWN_ID)) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("empty shell id: delete", simple_reply(send_delete("")) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: delete", simple_reply(SHELL_CMD_DELETE, send_delete(UNKNOWN_ID)) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("empty shell id: delete", simple_reply(SHELL_CMD_DELETE, send_delete("")) == ERR_WSMAN_UNKNOWN_SHELL);
 	CHECK("unknown command: receive",
 	      take_reply(send_receive(sid, UNKNOWN_ID, 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
 	CHECK("empty command id: receive",
 	      take_reply(send_receive(sid, "", 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
 	CHECK("unknown command: send",
-	      simple_reply(send_stdin(sid, UNKNOWN_ID, "x", 1, 0)) == ERR_WSMAN_UNKNOWN_COMMAND);
+	      simple_reply(SHELL_CMD_SEND, send_stdin(sid, UNKNOWN_ID, "x", 1, 0)) == ERR_WSMAN_UNKNOWN_COMMAND);
 	CHECK("unknown command: signal", sig(sid, UNKNOWN_ID, SHELL_SIGNAL_CTRL_C) == ERR_WSMAN_UNKNOWN_COMMAND);
 	output_clear(&o);
 
@@ -626,7 +607,7 @@ static void test_create_options(void)
 	      create_shell(NULL, 0, "A=B", "1", &rep) == ERR_WSMAN_INVALID_PARAMETER);
 	CHECK("idle: above the limit is capped",
 	      create_shell(NULL, 99999999999ULL, NULL, NULL, &rep) == ERR_OK && rep.idle_timeout_ms == 7200000);
-	simple_reply(send_delete(rep.shell_id));
+	simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id));
 
 	CHECK("working dir and env: shell created", create_shell("/tmp", 0, "OPENWINRM_T", "v a=l", &rep) == ERR_OK);
 	CHECK("idle: default", rep.idle_timeout_ms == 7200000);
@@ -635,8 +616,8 @@ static void test_create_options(void)
 	collect(rep.shell_id, cid, 60000, &o);
 	CHECK("working dir and env: output", out_is(&o.out, "/tmp\nv a=l\n"));
 	output_clear(&o);
-	CHECK("delete: ok", simple_reply(send_delete(rep.shell_id)) == ERR_OK);
-	CHECK("delete: twice -> unknown shell", simple_reply(send_delete(rep.shell_id)) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("delete: ok", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
+	CHECK("delete: twice -> unknown shell", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_WSMAN_UNKNOWN_SHELL);
 
 	/* The idle timer deletes a shell nobody talks to; any request naming
 	 * the shell, even a failing one, restarts it. */
@@ -663,9 +644,9 @@ static void test_limits(const char *sid)
 	settings(2, 1, 7200000, 2147483647);
 	CHECK("MaxShellsPerUser: second shell", create_shell(NULL, 0, NULL, NULL, &r1) == ERR_OK);
 	CHECK("MaxShellsPerUser: third refused", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_WSMAN_QUOTA_SHELLS);
-	simple_reply(send_delete(r1.shell_id));
+	simple_reply(SHELL_CMD_DELETE, send_delete(r1.shell_id));
 	CHECK("MaxShellsPerUser: room again after delete", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK);
-	simple_reply(send_delete(r2.shell_id));
+	simple_reply(SHELL_CMD_DELETE, send_delete(r2.shell_id));
 
 	CHECK("MaxProcessesPerShell: first", run_sh(sid, "sleep 30", cid) == ERR_OK);
 	CHECK("MaxProcessesPerShell: second refused", run_sh(sid, "true", cid2) == ERR_WSMAN_QUOTA_PROCESSES);
@@ -694,7 +675,7 @@ static void test_delete_kills(void)
 	CHECK("delete kills: pid read", pid > 0 && kill(pid, 0) == 0);
 	uint32_t parked = send_receive(rep.shell_id, cid, 20000, 60000);
 	usleep(50 * 1000);
-	CHECK("delete kills: delete ok", simple_reply(send_delete(rep.shell_id)) == ERR_OK);
+	CHECK("delete kills: delete ok", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
 	output_init(&o);
 	CHECK("delete kills: parked receive -> unknown shell",
 	      take_reply(parked, 3000, &o) == ERR_WSMAN_UNKNOWN_SHELL);
@@ -726,7 +707,7 @@ static void test_background_jobs(void)
 		if (round == 0)
 			CHECK("background: terminate ok", sig(rep.shell_id, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
 		else
-			CHECK("background: delete ok", simple_reply(send_delete(rep.shell_id)) == ERR_OK);
+			CHECK("background: delete ok", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
 		/* The job is not the host's child: whoever inherited it reaps it. */
 		CHECK(round == 0 ? "background: terminate killed the job" : "background: delete killed the job",
 		      job > 0 && process_gone(job, 1));
@@ -747,7 +728,7 @@ static long shells_left(int timeout_ms)
 				continue;
 			m = net.stash[i];
 			net.stash[i] = net.stash[--net.nstash];
-			if (ipc_shells_left_decode(&m.body, &n) == ERR_OK)
+			if (shell_ipc_shells_left_decode(&m.body, &n) == ERR_OK)
 				r = n;
 			ipc_msg_clear(&m);
 		}
@@ -781,7 +762,7 @@ static void test_shells_left(void)
 	settings(30, 2147483647, 7200000, 2147483647);
 	CHECK("shells left: a client's Delete is answered, not told",
 	      create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK &&
-		      simple_reply(send_delete(r2.shell_id)) == ERR_OK && shells_left(300) == -1);
+		      simple_reply(SHELL_CMD_DELETE, send_delete(r2.shell_id)) == ERR_OK && shells_left(300) == -1);
 }
 
 static void test_channel_close(void)

@@ -64,7 +64,7 @@ static enum err dec_auth_password(struct buf *in, void *m)
 }
 static void free_auth_password(void *m)
 {
-	ipc_auth_password_free(m);
+	ipc_auth_password_clear(m);
 }
 static enum err dec_auth_result(struct buf *in, void *m)
 {
@@ -72,7 +72,7 @@ static enum err dec_auth_result(struct buf *in, void *m)
 }
 static void free_auth_result(void *m)
 {
-	ipc_auth_result_free(m);
+	ipc_auth_result_clear(m);
 }
 static enum err dec_host_open(struct buf *in, void *m)
 {
@@ -100,7 +100,7 @@ static enum err dec_config(struct buf *in, void *m)
 }
 static void free_config(void *m)
 {
-	ipc_config_free(m);
+	ipc_config_clear(m);
 }
 
 static enum err dec_config_change(struct buf *in, void *m)
@@ -109,7 +109,7 @@ static enum err dec_config_change(struct buf *in, void *m)
 }
 static void free_config_change(void *m)
 {
-	ipc_config_change_free(m);
+	ipc_config_change_clear(m);
 }
 static enum err dec_config_result(struct buf *in, void *m)
 {
@@ -117,7 +117,7 @@ static enum err dec_config_result(struct buf *in, void *m)
 }
 static void free_config_result(void *m)
 {
-	ipc_config_result_free(m);
+	ipc_config_result_clear(m);
 }
 
 static void test_auth_password(void)
@@ -142,7 +142,7 @@ static void test_auth_password(void)
 	CHECK("auth_password decodes", ipc_auth_password_decode(&b, &d) == ERR_OK);
 	CHECK("auth_password round trip", streq(d.user, "alice") && streq(d.password, "s3cret") &&
 						   streq(d.peer, "::1") && streq(d.scheme, "Basic"));
-	ipc_auth_password_free(&d);
+	ipc_auth_password_clear(&d);
 	CHECK("auth_password free clears", d.user == NULL && d.password == NULL);
 	buf_clear(&b);
 
@@ -153,7 +153,7 @@ static void test_auth_password(void)
 						     buf_len(&b) == 16);
 	CHECK("auth_password empty decodes", ipc_auth_password_decode(&b, &d) == ERR_OK &&
 						     streq(d.user, "") && streq(d.password, ""));
-	ipc_auth_password_free(&d);
+	ipc_auth_password_clear(&d);
 	buf_clear(&b);
 
 	/* Oversize fields: the encoder refuses them, and so does the decoder. */
@@ -180,7 +180,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password password at the limit decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_OK && strlen(d.password) == IPC_MAX_PASSWORD);
-	ipc_auth_password_free(&d);
+	ipc_auth_password_clear(&d);
 	free(longpw);
 
 	char longuser[IPC_MAX_USER + 2];
@@ -249,7 +249,7 @@ static void test_auth_result(void)
 	CHECK("auth_result round trip", d.status == IPC_AUTH_OK && streq(d.user, "bob") &&
 						d.uid == 1001 && d.is_admin == 1 &&
 						memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
-	ipc_auth_result_free(&d);
+	ipc_auth_result_clear(&d);
 	CHECK("auth_result free wipes token", d.user == NULL && d.token[0] == 0);
 
 	struct ipc_auth_result busy = {.status = IPC_AUTH_BUSY};
@@ -258,7 +258,7 @@ static void test_auth_result(void)
 	      ipc_auth_result_encode(&b, &busy) == ERR_OK &&
 		      ipc_auth_result_decode(&b, &d) == ERR_OK && d.status == IPC_AUTH_BUSY &&
 		      streq(d.user, ""));
-	ipc_auth_result_free(&d);
+	ipc_auth_result_clear(&d);
 
 	/* Values no sender may produce. */
 	struct ipc_auth_result bad = m;
@@ -406,7 +406,7 @@ static void test_config(void)
 	CHECK("config round trip sockets",
 	      d.nsockets == 3 && d.socket_listener[0] == 0 && d.socket_listener[1] == 0 &&
 		      d.socket_listener[2] == 1);
-	ipc_config_free(&d);
+	ipc_config_clear(&d);
 	CHECK("config free clears", d.config_text == NULL && d.nlisteners == 0);
 
 	/* A socket naming a listener that does not exist. */
@@ -475,7 +475,7 @@ static void test_config(void)
 	buf_put_u32(&b, 0);
 	CHECK("config with no listener decodes",
 	      ipc_config_decode(&b, &d) == ERR_OK && d.nlisteners == 0 && d.nsockets == 0);
-	ipc_config_free(&d);
+	ipc_config_clear(&d);
 	buf_clear(&b);
 }
 
@@ -530,7 +530,7 @@ static void test_config_change(void)
 		  streq(d.pairs[0].name, "Port") && streq(d.pairs[0].value, "5999") &&
 		  streq(d.pairs[1].name, "Hostname") && d.pairs[1].value == NULL &&
 		  streq(d.pairs[2].value, ""));
-	ipc_config_change_free(&d);
+	ipc_config_change_clear(&d);
 	CHECK("config_change free wipes the token", d.resource == NULL && d.token[0] == 0);
 
 	buf_reset(&b);
@@ -553,7 +553,7 @@ static void test_config_change(void)
 	CHECK("config_change by hand decodes", ipc_config_change_decode(&b, &d) == ERR_OK &&
 						   d.op == IPC_CONFIG_PUT && d.npairs == 1 &&
 						   streq(d.pairs[0].value, "true"));
-	ipc_config_change_free(&d);
+	ipc_config_change_clear(&d);
 	change_body(&b, IPC_CONFIG_DELETE + 1, "listener", 0, 0);
 	CHECK("config_change unknown op refused", ipc_config_change_decode(&b, &d) == ERR_FORMAT);
 	change_body(&b, IPC_CONFIG_PUT, "", IPC_MAX_CONFIG_PAIRS + 1, 0);
@@ -561,7 +561,7 @@ static void test_config_change(void)
 	change_body(&b, IPC_CONFIG_PUT, "", IPC_MAX_CONFIG_PAIRS, 0);
 	CHECK("config_change most pairs decode",
 	      ipc_config_change_decode(&b, &d) == ERR_OK && d.npairs == IPC_MAX_CONFIG_PAIRS);
-	ipc_config_change_free(&d);
+	ipc_config_change_clear(&d);
 	change_body(&b, IPC_CONFIG_PUT, "", 1, 2);
 	CHECK("config_change value flag 2 refused", ipc_config_change_decode(&b, &d) == ERR_FORMAT);
 	change_body(&b, IPC_CONFIG_PUT, big, 0, 0);
@@ -586,7 +586,7 @@ static void test_config_result(void)
 	CHECK("config_result round trip", ipc_config_result_decode(&b, &d) == ERR_OK &&
 					      d.status == ERR_WSMAN_ALREADY_EXISTS &&
 					      streq(d.message, "exists"));
-	ipc_config_result_free(&d);
+	ipc_config_result_clear(&d);
 	buf_reset(&b);
 	m.status = ERR_COUNT;
 	CHECK("config_result unknown status not encoded",

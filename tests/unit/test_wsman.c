@@ -12,14 +12,23 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "shell/shell_ops.h"
+#include "shell/shell_soap.h"
 #include "wsman/wsman.h"
 #include "check.h"
+
+/* What the service adds to requests and replies, where a test needs none. */
+static const struct shell_service_ctx no_ctx;
+static const struct shell_reply_ctx no_reply_ctx;
 
 
 #define STREQ(a, b) ((a) && (b) && strcmp((a), (b)) == 0)
 
 #define SHELL_ID "0D6FCA9D-2D40-44C3-B691-E665BE7AA687"
 #define CMD_ID "B0973E54-434E-4D99-B4BE-ADE584CE3BFB"
+
+/* The command the Command and Receive replies below name. */
+static const struct shell_command_reply command_started = {.command_id = CMD_ID};
+static const struct shell_receive_req receive_req = {.command_id = CMD_ID};
 #define ANON "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 
 /* ---- real requests (winrm-protocol.md) ---- */
@@ -380,7 +389,7 @@ static void test_identify(void)
 
 	CHECK("identify parses", parse(identify_req, &req) == ERR_OK);
 	CHECK("identify flagged", req.is_identify == 1 && req.hdr.action == NULL);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	buf_init(&b, 65536);
 	CHECK("identify reply anonymous", wsman_reply_identify(&b, 0) == ERR_OK);
@@ -420,31 +429,31 @@ static void test_create(void)
 	CHECK("pypsrp header max envelope", req.hdr.max_envelope_size == 153600);
 	CHECK("pypsrp header locale", STREQ(req.hdr.locale, "en-US"));
 	CHECK("pypsrp create not identify", req.is_identify == 0);
-	CHECK("pypsrp create decodes", wsman_shell_create_parse(&req, &c) == ERR_OK);
+	CHECK("pypsrp create decodes", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("pypsrp create defaults", !c.working_dir && c.nenv == 0 && c.idle_timeout_ms == 0 &&
 						 c.noprofile == 0 && c.codepage == 0);
-	shell_create_req_free(&c);
-	wsman_request_free(&req);
+	shell_create_req_clear(&c);
+	wsman_request_clear(&req);
 
 	CHECK("pypsrp create env parses", parse(pypsrp_create_env, &req) == ERR_OK);
 	CHECK("option MustComply kept", req.hdr.noptions == 1 && req.hdr.options[0].must_comply == 1 &&
 						STREQ(req.hdr.options[0].value, "TRUE"));
-	CHECK("pypsrp create env decodes", wsman_shell_create_parse(&req, &c) == ERR_OK);
+	CHECK("pypsrp create env decodes", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("create working dir", STREQ(c.working_dir, "C:\\Windows"));
 	CHECK("create idle timeout", c.idle_timeout_ms == 60000);
 	CHECK("create noprofile", c.noprofile == 1);
 	CHECK("create env", c.nenv == 2 && STREQ(c.env_names[0], "env1") && STREQ(c.env_values[0], "var1") &&
 				    STREQ(c.env_names[1], "1234") && STREQ(c.env_values[1], "5&678"));
-	shell_create_req_free(&c);
-	wsman_request_free(&req);
+	shell_create_req_clear(&c);
+	wsman_request_clear(&req);
 
 	CHECK("pywinrm create parses", parse(pywinrm_create, &req) == ERR_OK);
 	CHECK("pywinrm message id", STREQ(req.hdr.message_id, "uuid:36ea1c6e-13ca-4b52-8116-c0b882e1fc50"));
-	CHECK("pywinrm create decodes", wsman_shell_create_parse(&req, &c) == ERR_OK);
+	CHECK("pywinrm create decodes", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("pywinrm create fields", STREQ(c.working_dir, "C:\\Temp") && c.codepage == 437 && c.noprofile == 0 &&
 					       c.nenv == 1 && STREQ(c.env_names[0], "A") && STREQ(c.env_values[0], "1"));
-	shell_create_req_free(&c);
-	wsman_request_free(&req);
+	shell_create_req_clear(&c);
+	wsman_request_clear(&req);
 
 	CHECK("masterzen create parses", parse(masterzen_create, &req) == ERR_OK);
 	CHECK("masterzen timeout", req.hdr.operation_timeout_ms == 60000);
@@ -452,9 +461,9 @@ static void test_create(void)
 					   wsman_option_bool(&req, "WINRS_NOPROFILE", -7) == 0 &&
 					   wsman_option_bool(&req, "ABSENT", -7) == -7 &&
 					   wsman_option(&req, "ABSENT") == NULL);
-	CHECK("masterzen create decodes", wsman_shell_create_parse(&req, &c) == ERR_OK && c.codepage == 65001);
-	shell_create_req_free(&c);
-	wsman_request_free(&req);
+	CHECK("masterzen create decodes", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_OK && c.codepage == 65001);
+	shell_create_req_clear(&c);
+	wsman_request_clear(&req);
 
 	/* IdleTimeOut variants. */
 	static const struct {
@@ -469,25 +478,25 @@ static void test_create(void)
 		char body[256];
 		snprintf(body, sizeof(body), "<rsp:Shell><rsp:IdleTimeOut>%s</rsp:IdleTimeOut></rsp:Shell>", idle[i].v);
 		CHECK("idle timeout request parses", parse_with("", body, &req) == ERR_OK);
-		enum err e = wsman_shell_create_parse(&req, &c);
+		enum err e = shell_soap_create_parse(&req, &no_ctx, &c);
 		CHECK("idle timeout value", e == idle[i].e && (e != ERR_OK || c.idle_timeout_ms == idle[i].ms));
-		shell_create_req_free(&c);
-		wsman_request_free(&req);
+		shell_create_req_clear(&c);
+		wsman_request_clear(&req);
 	}
 
 	parse_with("", "<rsp:Shell><rsp:Environment><rsp:Variable>x</rsp:Variable></rsp:Environment></rsp:Shell>", &req);
-	CHECK("variable without Name", wsman_shell_create_parse(&req, &c) == ERR_WSMAN_SCHEMA && c.env_names == NULL);
-	wsman_request_free(&req);
+	CHECK("variable without Name", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_WSMAN_SCHEMA && c.env_names == NULL);
+	wsman_request_clear(&req);
 	parse_with("", "<rsp:Shell><rsp:Environment><rsp:Variable Name=\"A=B\">x</rsp:Variable></rsp:Environment></rsp:Shell>", &req);
-	CHECK("variable name with =", wsman_shell_create_parse(&req, &c) == ERR_WSMAN_INVALID_PARAMETER);
-	wsman_request_free(&req);
+	CHECK("variable name with =", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_WSMAN_INVALID_PARAMETER);
+	wsman_request_clear(&req);
 	parse_with("<wsman:OptionSet><wsman:Option Name=\"WINRS_NOPROFILE\">maybe</wsman:Option></wsman:OptionSet>",
 		   "<rsp:Shell/>", &req);
-	CHECK("bad boolean option", wsman_shell_create_parse(&req, &c) == ERR_WSMAN_INVALID_PARAMETER);
-	wsman_request_free(&req);
+	CHECK("bad boolean option", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_WSMAN_INVALID_PARAMETER);
+	wsman_request_clear(&req);
 	parse_with("", "<rsp:NotAShell/>", &req);
-	CHECK("create wrong body", wsman_shell_create_parse(&req, &c) == ERR_WSMAN_SCHEMA);
-	wsman_request_free(&req);
+	CHECK("create wrong body", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_WSMAN_SCHEMA);
+	wsman_request_clear(&req);
 
 	/* Too many variables: SHELL_MAX_ENV + 1. */
 	struct buf big;
@@ -497,8 +506,8 @@ static void test_create(void)
 		buf_putf(&big, "<rsp:Variable Name=\"V%d\">v</rsp:Variable>", i);
 	buf_putf(&big, "</rsp:Environment></rsp:Shell></s:Body></s:Envelope>");
 	CHECK("many variables parse", wsman_parse(buf_ptr(&big), buf_len(&big), &req) == ERR_OK);
-	CHECK("too many variables", wsman_shell_create_parse(&req, &c) == ERR_WSMAN_ENCODING_LIMIT);
-	wsman_request_free(&req);
+	CHECK("too many variables", shell_soap_create_parse(&req, &no_ctx, &c) == ERR_WSMAN_ENCODING_LIMIT);
+	wsman_request_clear(&req);
 	buf_clear(&big);
 }
 
@@ -510,33 +519,33 @@ static void test_command(void)
 	CHECK("pypsrp command parses", parse(pypsrp_command, &req) == ERR_OK);
 	CHECK("pypsrp command selector", STREQ(wsman_selector(&req, "ShellId"), SHELL_ID) &&
 						 wsman_selector(&req, "Other") == NULL);
-	CHECK("pypsrp command decodes", wsman_shell_command_parse(&req, &c) == ERR_OK);
+	CHECK("pypsrp command decodes", shell_soap_command_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("pypsrp command fields", STREQ(c.shell_id, SHELL_ID) && c.command_id[0] == 0 && c.skip_cmd_shell == 0 &&
 					       c.argc == 2 && STREQ(c.argv[0], "powershell.exe") && STREQ(c.argv[1], "-"));
-	shell_command_req_free(&c);
-	wsman_request_free(&req);
+	shell_command_req_clear(&c);
+	wsman_request_clear(&req);
 
 	CHECK("pywinrm command parses", parse(pywinrm_command, &req) == ERR_OK);
-	CHECK("pywinrm command decodes", wsman_shell_command_parse(&req, &c) == ERR_OK);
+	CHECK("pywinrm command decodes", shell_soap_command_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("pywinrm joined arguments", c.argc == 2 && STREQ(c.argv[0], "ipconfig") && STREQ(c.argv[1], "/all /x"));
-	shell_command_req_free(&c);
-	wsman_request_free(&req);
+	shell_command_req_clear(&c);
+	wsman_request_clear(&req);
 
 	CHECK("masterzen command parses", parse(masterzen_command, &req) == ERR_OK);
-	CHECK("masterzen command decodes", wsman_shell_command_parse(&req, &c) == ERR_OK);
+	CHECK("masterzen command decodes", shell_soap_command_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("masterzen shell id upper-cased", STREQ(c.shell_id, SHELL_ID));
 	CHECK("masterzen CDATA command trimmed", c.argc == 3 && STREQ(c.argv[0], "echo a & b <c>"));
 	CHECK("masterzen CDATA arguments exact", c.argc == 3 && STREQ(c.argv[1], "arg one") && STREQ(c.argv[2], " x&y "));
-	shell_command_req_free(&c);
-	wsman_request_free(&req);
+	shell_command_req_clear(&c);
+	wsman_request_clear(&req);
 
 	CHECK("winrb command parses", parse(winrb_command, &req) == ERR_OK);
-	CHECK("winrb command decodes", wsman_shell_command_parse(&req, &c) == ERR_OK);
+	CHECK("winrb command decodes", shell_soap_command_parse(&req, &no_ctx, &c) == ERR_OK);
 	CHECK("winrb command id upper-cased", STREQ(c.command_id, "E7DA5A4C-1B2C-4D3E-8F40-5A6B7C8D9E0F"));
 	CHECK("winrb quotes kept, empty argument kept",
 	      c.argc == 3 && STREQ(c.argv[0], "\"ipconfig\"") && STREQ(c.argv[1], "/all") && STREQ(c.argv[2], ""));
-	shell_command_req_free(&c);
-	wsman_request_free(&req);
+	shell_command_req_clear(&c);
+	wsman_request_clear(&req);
 
 	static const struct {
 		const char *name, *hdr, *body;
@@ -560,16 +569,16 @@ static void test_command(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK("bad command envelope parses", parse_with(bad[i].hdr, bad[i].body, &req) == ERR_OK);
-		CHECK(bad[i].name, wsman_shell_command_parse(&req, &c) == bad[i].e && c.argv == NULL);
-		wsman_request_free(&req);
+		CHECK(bad[i].name, shell_soap_command_parse(&req, &no_ctx, &c) == bad[i].e && c.argv == NULL);
+		wsman_request_clear(&req);
 	}
 	CHECK("skip cmd shell option", parse_with(PYPSRP_SELECTOR "<wsman:OptionSet><wsman:Option Name=\"WINRS_SKIP_CMD_SHELL\">"
 						  "TRUE</wsman:Option></wsman:OptionSet>",
 						  "<rsp:CommandLine><rsp:Command>/bin/true</rsp:Command></rsp:CommandLine>",
 						  &req) == ERR_OK &&
-					       wsman_shell_command_parse(&req, &c) == ERR_OK && c.skip_cmd_shell == 1);
-	shell_command_req_free(&c);
-	wsman_request_free(&req);
+					       shell_soap_command_parse(&req, &no_ctx, &c) == ERR_OK && c.skip_cmd_shell == 1);
+	shell_command_req_clear(&c);
+	wsman_request_clear(&req);
 }
 
 static void test_send(void)
@@ -578,32 +587,32 @@ static void test_send(void)
 	struct shell_send_req s;
 
 	CHECK("pypsrp send parses", parse(pypsrp_send, &req) == ERR_OK);
-	CHECK("pypsrp send decodes", wsman_shell_send_parse(&req, &s) == ERR_OK);
+	CHECK("pypsrp send decodes", shell_soap_send_parse(&req, &no_ctx, &s) == ERR_OK);
 	CHECK("pypsrp send fields", STREQ(s.shell_id, SHELL_ID) && STREQ(s.command_id, CMD_ID) && s.end == 1 &&
 					    s.len == 22 && memcmp(s.data, "Write-Host \"output 2\";", 22) == 0);
-	shell_send_req_free(&s);
-	wsman_request_free(&req);
+	shell_send_req_clear(&s);
+	wsman_request_clear(&req);
 
 	CHECK("winrb send parses", parse(winrb_send, &req) == ERR_OK);
-	CHECK("winrb send decodes (newlines in base64)", wsman_shell_send_parse(&req, &s) == ERR_OK);
+	CHECK("winrb send decodes (newlines in base64)", shell_soap_send_parse(&req, &no_ctx, &s) == ERR_OK);
 	CHECK("winrb send data", s.end == 0 && s.len == strlen(WINRB_STDIN) && memcmp(s.data, WINRB_STDIN, s.len) == 0);
-	shell_send_req_free(&s);
-	wsman_request_free(&req);
+	shell_send_req_clear(&s);
+	wsman_request_clear(&req);
 
 	CHECK("masterzen final send parses", parse(masterzen_send_end, &req) == ERR_OK);
-	CHECK("masterzen final send decodes", wsman_shell_send_parse(&req, &s) == ERR_OK);
+	CHECK("masterzen final send decodes", shell_soap_send_parse(&req, &no_ctx, &s) == ERR_OK);
 	CHECK("masterzen final send empty with End", s.end == 1 && s.len == 0 && s.data == NULL);
-	shell_send_req_free(&s);
-	wsman_request_free(&req);
+	shell_send_req_clear(&s);
+	wsman_request_clear(&req);
 
 	parse_with(PYPSRP_SELECTOR,
 		   "<rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"" CMD_ID "\" End=\"false\">YWJj</rsp:Stream>"
 		   "<rsp:Stream Name=\"stdin\" CommandId=\"" CMD_ID "\" End=\"TRUE\">ZGVm</rsp:Stream></rsp:Send>",
 		   &req);
-	CHECK("two streams concatenate", wsman_shell_send_parse(&req, &s) == ERR_OK && s.len == 6 &&
+	CHECK("two streams concatenate", shell_soap_send_parse(&req, &no_ctx, &s) == ERR_OK && s.len == 6 &&
 						 memcmp(s.data, "abcdef", 6) == 0 && s.end == 1);
-	shell_send_req_free(&s);
-	wsman_request_free(&req);
+	shell_send_req_clear(&s);
+	wsman_request_clear(&req);
 
 	static const struct {
 		const char *name, *body;
@@ -629,8 +638,8 @@ static void test_send(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		parse_with(PYPSRP_SELECTOR, bad[i].body, &req);
-		CHECK(bad[i].name, wsman_shell_send_parse(&req, &s) == bad[i].e && s.data == NULL);
-		wsman_request_free(&req);
+		CHECK(bad[i].name, shell_soap_send_parse(&req, &no_ctx, &s) == bad[i].e && s.data == NULL);
+		wsman_request_clear(&req);
 	}
 }
 
@@ -642,31 +651,31 @@ static void test_receive_signal_delete(void)
 	struct shell_delete_req d;
 
 	CHECK("pypsrp receive parses", parse(pypsrp_receive, &req) == ERR_OK);
-	CHECK("pypsrp receive decodes", wsman_shell_receive_parse(&req, &r) == ERR_OK);
+	CHECK("pypsrp receive decodes", shell_soap_receive_parse(&req, &no_ctx, &r) == ERR_OK);
 	CHECK("pypsrp receive fields", STREQ(r.shell_id, SHELL_ID) && STREQ(r.command_id, CMD_ID) &&
-					       r.timeout_ms == 20000 && r.max_bytes == wsman_receive_budget(153600));
-	wsman_request_free(&req);
+					       r.timeout_ms == 20000 && r.max_bytes == shell_soap_receive_budget(153600));
+	wsman_request_clear(&req);
 
 	CHECK("pywinrm receive parses", parse(pywinrm_receive, &req) == ERR_OK);
-	CHECK("pywinrm receive decodes", wsman_shell_receive_parse(&req, &r) == ERR_OK && STREQ(r.command_id, CMD_ID));
-	wsman_request_free(&req);
+	CHECK("pywinrm receive decodes", shell_soap_receive_parse(&req, &no_ctx, &r) == ERR_OK && STREQ(r.command_id, CMD_ID));
+	wsman_request_clear(&req);
 
 	parse_with(PYPSRP_SELECTOR, "<rsp:Receive><rsp:DesiredStream>stdout stderr</rsp:DesiredStream></rsp:Receive>", &req);
-	CHECK("receive without CommandId", wsman_shell_receive_parse(&req, &r) == ERR_WSMAN_INVALID_PARAMETER);
-	wsman_request_free(&req);
+	CHECK("receive without CommandId", shell_soap_receive_parse(&req, &no_ctx, &r) == ERR_WSMAN_INVALID_PARAMETER);
+	wsman_request_clear(&req);
 	parse_with(PYPSRP_SELECTOR, "<rsp:Receive SequenceId=\"0\"/>", &req);
-	CHECK("receive without DesiredStream", wsman_shell_receive_parse(&req, &r) == ERR_WSMAN_SCHEMA);
-	wsman_request_free(&req);
+	CHECK("receive without DesiredStream", shell_soap_receive_parse(&req, &no_ctx, &r) == ERR_WSMAN_SCHEMA);
+	wsman_request_clear(&req);
 
 	CHECK("pypsrp signal parses", parse(pypsrp_signal, &req) == ERR_OK);
-	CHECK("pypsrp signal ctrl_c", wsman_shell_signal_parse(&req, &g) == ERR_OK && g.signal == SHELL_SIGNAL_CTRL_C &&
+	CHECK("pypsrp signal ctrl_c", shell_soap_signal_parse(&req, &no_ctx, &g) == ERR_OK && g.signal == SHELL_SIGNAL_CTRL_C &&
 					      STREQ(g.command_id, CMD_ID) && STREQ(g.shell_id, SHELL_ID));
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	CHECK("pywinrm signal parses", parse(pywinrm_signal, &req) == ERR_OK);
-	CHECK("pywinrm signal terminate", wsman_shell_signal_parse(&req, &g) == ERR_OK &&
+	CHECK("pywinrm signal terminate", shell_soap_signal_parse(&req, &no_ctx, &g) == ERR_OK &&
 						  g.signal == SHELL_SIGNAL_TERMINATE &&
 						  STREQ(g.command_id, "22222222-2222-2222-2222-222222222222"));
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	static const struct {
 		const char *code;
@@ -684,26 +693,26 @@ static void test_receive_signal_delete(void)
 		snprintf(body, sizeof(body), "<rsp:Signal CommandId=\"%s\"><rsp:Code>%s</rsp:Code></rsp:Signal>", CMD_ID,
 			 codes[i].code);
 		parse_with(PYPSRP_SELECTOR, body, &req);
-		enum err e = wsman_shell_signal_parse(&req, &g);
+		enum err e = shell_soap_signal_parse(&req, &no_ctx, &g);
 		CHECK("signal code", e == codes[i].e && (e != ERR_OK || g.signal == codes[i].sig));
-		wsman_request_free(&req);
+		wsman_request_clear(&req);
 	}
 	parse_with(PYPSRP_SELECTOR, "<rsp:Signal><rsp:Code>terminate</rsp:Code></rsp:Signal>", &req);
-	CHECK("signal without CommandId", wsman_shell_signal_parse(&req, &g) == ERR_WSMAN_INVALID_PARAMETER);
-	wsman_request_free(&req);
+	CHECK("signal without CommandId", shell_soap_signal_parse(&req, &no_ctx, &g) == ERR_WSMAN_INVALID_PARAMETER);
+	wsman_request_clear(&req);
 	parse_with(PYPSRP_SELECTOR, "<rsp:Signal CommandId=\"" CMD_ID "\"/>", &req);
-	CHECK("signal without Code", wsman_shell_signal_parse(&req, &g) == ERR_WSMAN_SCHEMA);
-	wsman_request_free(&req);
+	CHECK("signal without Code", shell_soap_signal_parse(&req, &no_ctx, &g) == ERR_WSMAN_SCHEMA);
+	wsman_request_clear(&req);
 
 	CHECK("pypsrp delete parses", parse(pypsrp_delete, &req) == ERR_OK && req.body == NULL);
-	CHECK("pypsrp delete decodes", wsman_shell_delete_parse(&req, &d) == ERR_OK && STREQ(d.shell_id, SHELL_ID));
-	wsman_request_free(&req);
+	CHECK("pypsrp delete decodes", shell_soap_delete_parse(&req, &no_ctx, &d) == ERR_OK && STREQ(d.shell_id, SHELL_ID));
+	wsman_request_clear(&req);
 	CHECK("pywinrm delete parses", parse(pywinrm_delete, &req) == ERR_OK);
-	CHECK("pywinrm delete decodes", wsman_shell_delete_parse(&req, &d) == ERR_OK && STREQ(d.shell_id, SHELL_ID));
-	wsman_request_free(&req);
+	CHECK("pywinrm delete decodes", shell_soap_delete_parse(&req, &no_ctx, &d) == ERR_OK && STREQ(d.shell_id, SHELL_ID));
+	wsman_request_clear(&req);
 	parse_with("", "", &req);
-	CHECK("delete without selector", wsman_shell_delete_parse(&req, &d) == ERR_WSMAN_UNKNOWN_SHELL);
-	wsman_request_free(&req);
+	CHECK("delete without selector", shell_soap_delete_parse(&req, &no_ctx, &d) == ERR_WSMAN_UNKNOWN_SHELL);
+	wsman_request_clear(&req);
 }
 
 static void test_refusals(void)
@@ -751,7 +760,7 @@ static void test_refusals(void)
 		char name[64];
 		snprintf(name, sizeof(name), "refused as invalid XML #%zu", i);
 		CHECK(name, e == ERR_WSMAN_INVALID_XML && req.doc == NULL && req.hdr.message_id == NULL);
-		wsman_request_free(&req);
+		wsman_request_clear(&req);
 	}
 
 	/* UTF-16LE with a BOM (Windows clients may send charset=UTF-16). */
@@ -765,7 +774,7 @@ static void test_refusals(void)
 	}
 	CHECK("UTF-16LE envelope parses", wsman_parse(u16, 2 * n + 2, &req) == ERR_OK &&
 						  STREQ(req.hdr.message_id, "uuid:1A8D3A02-2F67-49E4-9A4C-991479803C03"));
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	free(u16);
 }
 
@@ -780,16 +789,16 @@ static void test_header_rules(void)
 	snprintf(doc, sizeof(doc), "%s<s:Header><a:Action>%s</a:Action></s:Header><s:Body/></s:Envelope>", open,
 		 ACTION_DELETE);
 	CHECK("missing MessageID", parse(doc, &req) == ERR_WSMAN_HEADER_REQUIRED && req.hdr.message_id == NULL);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	snprintf(doc, sizeof(doc), "%s<s:Header><a:MessageID>uuid:M1</a:MessageID></s:Header><s:Body/></s:Envelope>", open);
 	CHECK("missing Action keeps MessageID",
 	      parse(doc, &req) == ERR_WSMAN_HEADER_REQUIRED && STREQ(req.hdr.message_id, "uuid:M1") && req.doc == NULL);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	snprintf(doc, sizeof(doc), "%s<s:Body/></s:Envelope>", open);
 	CHECK("no header at all", parse(doc, &req) == ERR_WSMAN_HEADER_REQUIRED);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	snprintf(doc, sizeof(doc),
 		 "%s<s:Header><w:OperationTimeout>PT-1S</w:OperationTimeout><a:Action>%s</a:Action>"
@@ -797,7 +806,7 @@ static void test_header_rules(void)
 		 open, ACTION_DELETE);
 	CHECK("bad OperationTimeout keeps later MessageID",
 	      parse(doc, &req) == ERR_WSMAN_INVALID_HEADER && STREQ(req.hdr.message_id, "uuid:M2"));
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	static const struct {
 		const char *name, *extra;
@@ -832,7 +841,7 @@ static void test_header_rules(void)
 		enum err e = parse_with(rules[i].extra, "", &req);
 		CHECK(rules[i].name, e == rules[i].e);
 		CHECK("MessageID kept", STREQ(req.hdr.message_id, "uuid:AAAAAAAA-0000-4000-8000-000000000001"));
-		wsman_request_free(&req);
+		wsman_request_clear(&req);
 	}
 
 	static const struct {
@@ -846,7 +855,7 @@ static void test_header_rules(void)
 			 "<a:MessageID>uuid:M3</a:MessageID></s:Header><s:Body/></s:Envelope>",
 			 open, mes[i].v, ACTION_DELETE);
 		CHECK("MaxEnvelopeSize rule", parse(doc, &req) == mes[i].e);
-		wsman_request_free(&req);
+		wsman_request_clear(&req);
 	}
 
 	/* A header value one byte over WSMAN_MAX_HEADER_VALUE. */
@@ -859,7 +868,7 @@ static void test_header_rules(void)
 		 "</s:Header><s:Body/></s:Envelope>",
 		 open, ACTION_DELETE, longid);
 	CHECK("header value over limit", parse(big, &req) == ERR_WSMAN_ENCODING_LIMIT && STREQ(req.hdr.message_id, "uuid:M4"));
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	free(big);
 	free(longid);
 }
@@ -873,7 +882,7 @@ static void test_replies(void)
 
 	buf_init(&b, 1 << 20);
 	parse(pypsrp_send, &req);
-	CHECK("send reply", wsman_reply_send(&b, &req) == ERR_OK);
+	CHECK("send reply", shell_soap_send_reply(&b, &req, &no_reply_ctx, NULL, NULL) == ERR_OK);
 	s = masked(&b);
 	CHECK("send reply bytes",
 	      STREQ(s, "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
@@ -888,41 +897,43 @@ static void test_replies(void)
 		       "<a:RelatesTo>uuid:221CD7F2-D09E-4512-BACC-EFCBA50775A3</a:RelatesTo></s:Header>"
 		       "<s:Body><rsp:SendResponse/></s:Body></s:Envelope>"));
 	free(s);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	/* Every reply parses back with the request's MessageID in RelatesTo. */
 	static const char *const reqs[] = {pypsrp_create, pypsrp_command, pypsrp_signal, pypsrp_delete, pywinrm_receive};
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		struct shell_receive_reply rr = {0};
-		struct wsman_shell_info info = {.shell_id = SHELL_ID, .owner = "vagrant", .client_ip = "192.168.56.1",
-						.idle_timeout_ms = 7200000};
+		struct shell_reply_ctx ctx = {.machine_url = "http://192.168.56.11:5985/wsman", .owner = "vagrant",
+					      .client_ip = "192.168.56.1"};
+		struct shell_create_req creq = {0};
+		struct shell_create_reply created = {.shell_id = SHELL_ID, .idle_timeout_ms = 7200000};
 		enum err e;
 
 		parse(reqs[i], &req);
 		buf_reset(&b);
 		switch (i) {
-		case 0: e = wsman_reply_shell_created(&b, &req, "http://192.168.56.11:5985/wsman", &info); break;
-		case 1: e = wsman_reply_command(&b, &req, CMD_ID); break;
-		case 2: e = wsman_reply_signal(&b, &req); break;
+		case 0: e = shell_soap_create_reply(&b, &req, &ctx, &creq, &created); break;
+		case 1: e = shell_soap_command_reply(&b, &req, &no_reply_ctx, NULL, &command_started); break;
+		case 2: e = shell_soap_signal_reply(&b, &req, &no_reply_ctx, NULL, NULL); break;
 		case 3: e = wsman_reply_delete(&b, &req); break;
-		default: e = wsman_reply_receive(&b, &req, CMD_ID, &rr); break;
+		default: e = shell_soap_receive_reply(&b, &req, &no_reply_ctx, &receive_req, &rr); break;
 		}
 		d = reparse(&b);
 		CHECK("reply builds and parses back", e == ERR_OK && d != NULL);
 		CHECK("reply RelatesTo is the request MessageID", text_is(d, NS_WSA, "RelatesTo", req.hdr.message_id));
 		CHECK("reply To is anonymous", text_is(d, NS_WSA, "To", ANON));
 		xmlFreeDoc(d);
-		wsman_request_free(&req);
+		wsman_request_clear(&req);
 	}
 
 	/* CreateResponse: both forms of the id, echoes, escaping. */
 	char *names[] = {"A&B", "q\"t"}, *values[] = {"<v>", "line1\nline2"};
-	struct wsman_shell_info info = {.shell_id = SHELL_ID, .owner = "DOM\\u<ser>", .client_ip = "::1",
-					.working_dir = "/home/u & v", .nenv = 2, .env_names = names,
-					.env_values = values, .idle_timeout_ms = 60000};
+	struct shell_reply_ctx ctx = {.machine_url = "http://h:5985/wsman", .owner = "DOM\\u<ser>", .client_ip = "::1"};
+	struct shell_create_req creq = {.working_dir = "/home/u & v", .nenv = 2, .env_names = names, .env_values = values};
+	struct shell_create_reply created = {.shell_id = SHELL_ID, .idle_timeout_ms = 60000};
 	parse(pypsrp_create_env, &req);
 	buf_reset(&b);
-	CHECK("create reply", wsman_reply_shell_created(&b, &req, "http://h:5985/wsman", &info) == ERR_OK);
+	CHECK("create reply", shell_soap_create_reply(&b, &req, &ctx, &creq, &created) == ERR_OK);
 	d = reparse(&b);
 	CHECK("create reply parses", d != NULL);
 	xmlNodePtr sel = d ? find(xmlDocGetRootElement(d), NS_WSMAN, "Selector") : NULL;
@@ -952,7 +963,7 @@ static void test_replies(void)
 					    strstr(s, "<rsp:Shell xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\">"
 						      "<rsp:ShellId>"));
 	free(s);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	/* A hostile MessageID is escaped in RelatesTo. */
 	static const char evil[] =
@@ -962,11 +973,11 @@ static void test_replies(void)
 		"</s:Header><s:Body/></s:Envelope>";
 	CHECK("hostile MessageID parses", parse(evil, &req) == ERR_OK);
 	buf_reset(&b);
-	wsman_reply_signal(&b, &req);
+	shell_soap_signal_reply(&b, &req, &no_reply_ctx, NULL, NULL);
 	d = reparse(&b);
 	CHECK("hostile MessageID escaped", text_is(d, NS_WSA, "RelatesTo", "uuid:</a:RelatesTo>&\""));
 	xmlFreeDoc(d);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	/* ReceiveResponse with Done. */
 	static const uint8_t out1[] = "output 1", out2[] = "\n", err1[] = "oops";
@@ -976,7 +987,7 @@ static void test_replies(void)
 		.stdout_end = 1, .stderr_end = 1, .done = 1, .exit_code = 3221225786u};
 	parse(pypsrp_receive, &req);
 	buf_reset(&b);
-	CHECK("receive reply", wsman_reply_receive(&b, &req, CMD_ID, &rr) == ERR_OK);
+	CHECK("receive reply", shell_soap_receive_reply(&b, &req, &no_reply_ctx, &receive_req, &rr) == ERR_OK);
 	s = masked(&b);
 	CHECK("receive reply body bytes",
 	      strstr(s, "<s:Body><rsp:ReceiveResponse>"
@@ -996,7 +1007,7 @@ static void test_replies(void)
 
 	struct shell_receive_reply running = {.nchunks = 1, .chunks = {{SHELL_STDOUT, (const uint8_t *)"hi", 2}}};
 	buf_reset(&b);
-	CHECK("receive reply running", wsman_reply_receive(&b, &req, CMD_ID, &running) == ERR_OK);
+	CHECK("receive reply running", shell_soap_receive_reply(&b, &req, &no_reply_ctx, &receive_req, &running) == ERR_OK);
 	d = reparse(&b);
 	CHECK("receive reply running has no Done and no ExitCode",
 	      d && count_attr_suffix(xmlDocGetRootElement(d), "State", "CommandState/Done") == 0 &&
@@ -1005,7 +1016,7 @@ static void test_replies(void)
 	xmlFreeDoc(d);
 	struct shell_receive_reply badstream = {.nchunks = 1, .chunks = {{7, (const uint8_t *)"hi", 2}}};
 	buf_reset(&b);
-	CHECK("receive reply refuses unknown stream", wsman_reply_receive(&b, &req, CMD_ID, &badstream) == ERR_USAGE);
+	CHECK("receive reply refuses unknown stream", shell_soap_receive_reply(&b, &req, &no_reply_ctx, &receive_req, &badstream) == ERR_USAGE);
 
 	/* Delete reply: Windows' empty s:Body. */
 	buf_reset(&b);
@@ -1014,15 +1025,15 @@ static void test_replies(void)
 	CHECK("delete reply empty body", strstr(s, "</s:Header><s:Body></s:Body></s:Envelope>") != NULL &&
 						 strstr(s, "transfer/DeleteResponse</a:Action>") != NULL);
 	free(s);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	/* A reply that does not fit the buffer reports it. */
 	struct buf small;
 	buf_init(&small, 64);
 	parse(pypsrp_send, &req);
-	CHECK("reply over buffer max", wsman_reply_send(&small, &req) == ERR_LIMIT);
+	CHECK("reply over buffer max", shell_soap_send_reply(&small, &req, &no_reply_ctx, NULL, NULL) == ERR_LIMIT);
 	buf_clear(&small);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	buf_clear(&b);
 }
 
@@ -1031,10 +1042,10 @@ static void test_budget(void)
 	struct wsman_request req;
 	struct buf b;
 
-	CHECK("budget default envelope", wsman_receive_budget(153600) > 100000 && wsman_receive_budget(153600) < 115200);
-	CHECK("budget minimum envelope not zero", wsman_receive_budget(8192) > 0);
-	CHECK("budget monotonic", wsman_receive_budget(20000) <= wsman_receive_budget(30000));
-	CHECK("budget tiny", wsman_receive_budget(100) == 0);
+	CHECK("budget default envelope", shell_soap_receive_budget(153600) > 100000 && shell_soap_receive_budget(153600) < 115200);
+	CHECK("budget minimum envelope not zero", shell_soap_receive_budget(8192) > 0);
+	CHECK("budget monotonic", shell_soap_receive_budget(20000) <= shell_soap_receive_budget(30000));
+	CHECK("budget tiny", shell_soap_receive_budget(100) == 0);
 
 	/* Worst case for a given size: the budget cut in as many chunks as
 	 * it allows, alternating streams, End markers and Done, answering a
@@ -1044,7 +1055,7 @@ static void test_budget(void)
 	static uint8_t data[200000]; /* more than any budget below */
 	int ok = 1;
 	for (uint64_t max = 8192; max <= 200000 && ok; max += 997) {
-		uint32_t budget = wsman_receive_budget(max);
+		uint32_t budget = shell_soap_receive_budget(max);
 		struct shell_receive_reply r = {.stdout_end = 1, .stderr_end = 1, .done = 1, .exit_code = 4294967295u};
 		uint32_t k = budget < SHELL_MAX_CHUNKS ? budget : SHELL_MAX_CHUNKS;
 		for (uint32_t i = 0, off = 0; i < k; i++) {
@@ -1054,14 +1065,14 @@ static void test_budget(void)
 		}
 		r.nchunks = k;
 		buf_reset(&b);
-		ok = budget > 0 && wsman_reply_receive(&b, &req, CMD_ID, &r) == ERR_OK && buf_len(&b) <= max;
+		ok = budget > 0 && shell_soap_receive_reply(&b, &req, &no_reply_ctx, &receive_req, &r) == ERR_OK && buf_len(&b) <= max;
 		if (!ok)
 			printf("# budget %u for MaxEnvelopeSize %llu gives %zu bytes\n", budget, (unsigned long long)max,
 			       buf_len(&b));
 	}
 	CHECK("budget keeps every worst-case reply within MaxEnvelopeSize", ok);
 	buf_clear(&b);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 }
 
 static void test_faults(void)
@@ -1232,7 +1243,7 @@ static enum err properties(const char *uri, const char *root, const char *body,
 	out->n = 0;
 	if (e == ERR_OK)
 		e = wsman_properties_parse(&req, root, out);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	return e;
 }
 
@@ -1253,7 +1264,7 @@ static void test_config_bodies(void)
 	CHECK("section 6.2 Get parses",
 	      parse(config_get, &req) == ERR_OK && STREQ(req.hdr.action, ACTION_GET) &&
 		  STREQ(req.hdr.resource_uri, URI_CONFIG) && req.body == NULL);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	/* What winrm set sends: the Get result of the sub-resource, edited. */
 	e = properties(URI_CONFIG "/Service", "Service",
@@ -1268,7 +1279,7 @@ static void test_config_bodies(void)
 		  property_is(&p, 1, "Auth/Basic", "true") &&
 		  property_is(&p, 2, "Auth/CbtHardeningLevel", "Strict") &&
 		  property_is(&p, 3, "CertificateThumbprint", NULL) && property_is(&p, 4, "IPv4Filter", ""));
-	wsman_properties_free(&p);
+	wsman_properties_clear(&p);
 	/* Section 6.4's Create body, verbatim. */
 	e = properties(URI_CONFIG "/Listener", "Listener",
 		       "<p:Listener xmlns:p=\"http://schemas.microsoft.com/wbem/wsman/1/config/Listener\">"
@@ -1277,14 +1288,14 @@ static void test_config_bodies(void)
 		       &p);
 	CHECK("section 6.4 create body", e == ERR_OK && p.n == 2 && property_is(&p, 0, "Hostname", "HOST") &&
 						 property_is(&p, 1, "CertificateThumbprint", "XXXXXXXXXX"));
-	wsman_properties_free(&p);
+	wsman_properties_clear(&p);
 	e = properties(URI_CONFIG, "Config",
 		       "<cfg:Config xmlns:cfg=\"" URI_CONFIG "\"><cfg:Client><cfg:Auth><cfg:Basic>false"
 		       "</cfg:Basic></cfg:Auth></cfg:Client></cfg:Config>",
 		       &p);
 	CHECK("put root: three levels deep", e == ERR_OK && p.n == 1 &&
 						     property_is(&p, 0, "Client/Auth/Basic", "false"));
-	wsman_properties_free(&p);
+	wsman_properties_clear(&p);
 
 	CHECK("put: another root element",
 	      properties(URI_CONFIG "/service", "Service",
@@ -1330,7 +1341,7 @@ static enum err enumeration_of(int which, const char *body, struct wsman_enumera
 		e = which == 'E'   ? wsman_enumerate_parse(&req, en)
 		    : which == 'P' ? wsman_pull_parse(&req, pl)
 				   : wsman_release_parse(&req, pl);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 	return e;
 }
 
@@ -1478,7 +1489,7 @@ static void test_config_replies(void)
 			"</a:Action>") &&
 		  strstr(s, "<s:Body></s:Body>"));
 	free(s);
-	wsman_request_free(&req);
+	wsman_request_clear(&req);
 
 	buf_reset(&b);
 	wsman_fault(&b, ERR_WSMAN_INVALID_CONTEXT, "uuid:q", "h");

@@ -1,8 +1,12 @@
-/* shell: the remote shell (windows/shell/cmd) over a session. */
+/* client_shell: the remote shell (windows/shell/cmd) over a session:
+ * each call builds its operation's envelope and reads its reply through
+ * the operation's row of shell/shell_ops.h. */
 #include "client/client_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "shell/shell_ops.h"
 
 /* Raw stdin bytes per Send, so that the base64 text and the envelope
  * around it stay within the MaxEnvelopeSize every service accepts. */
@@ -13,14 +17,34 @@ static int id_ok(const char *id)
 	return id && *id && strlen(id) <= WINRM_ID_LEN;
 }
 
+/* Posts op's request req, with an envelope of at most cap bytes, and
+ * reads what op reads from the reply into result. */
+static enum winrm_result call(struct winrm_session *s, enum shell_op_id id, const void *req,
+			      size_t cap, void *result)
+{
+	const struct shell_op *op = shell_op_at(id);
+	struct wsman_client_header h;
+	struct wsman_request resp;
+	struct buf env;
+	enum winrm_result r;
+
+	client_header(s, &h);
+	buf_init(&env, cap);
+	if ((r = client_post_built(s, &env, op->client_build(&env, &h, req), &resp)) != WINRM_OK)
+		return r;
+	if (op->client_read && op->client_read(&resp, result) != ERR_OK)
+		r = client_fail(s, WINRM_E_PROTOCOL, "the %s reply of %s could not be read", op->name,
+				s->host_header);
+	wsman_request_clear(&resp);
+	return r;
+}
+
 enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm_shell_options *o,
 				     char shell_id[WINRM_ID_LEN + 1])
 {
 	static const struct winrm_shell_options none;
 	struct shell_create_req req = {0};
-	struct wsman_client_header h;
-	struct wsman_request resp;
-	struct buf env;
+	struct shell_create_reply created;
 	enum winrm_result r = WINRM_OK;
 	char **names = NULL, **values = NULL;
 
@@ -49,13 +73,8 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 	req.nenv = (uint32_t)o->nenv;
 	req.env_names = names;
 	req.env_values = values;
-	client_header(s, &h);
-	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
-	if ((r = client_post_built(s, &env, wsman_client_shell_create(&env, &h, &req), &resp)) == WINRM_OK) {
-		if (wsman_client_shell_created(&resp, shell_id) != ERR_OK)
-			r = client_fail(s, WINRM_E_PROTOCOL, "the Create reply of %s has no ShellId", s->host_header);
-		wsman_request_free(&resp);
-	}
+	if ((r = call(s, SHELL_CMD_CREATE, &req, CLIENT_MAX_ENVELOPE * 4, &created)) == WINRM_OK)
+		memcpy(shell_id, created.shell_id, WINRM_ID_LEN + 1);
 out:
 	for (size_t i = 0; i < o->nenv; i++) {
 		free(names ? names[i] : NULL);
@@ -71,9 +90,7 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 				      char command_id[WINRM_ID_LEN + 1])
 {
 	struct shell_command_req req = {0};
-	struct wsman_client_header h;
-	struct wsman_request resp;
-	struct buf env;
+	struct shell_command_reply started;
 	enum winrm_result r;
 
 	if (!id_ok(shell_id) || argc < 1 || argc > SHELL_MAX_ARGS)
@@ -82,29 +99,20 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 	req.skip_cmd_shell = skip_cmd_shell != 0;
 	req.argc = (uint32_t)argc;
 	req.argv = (char **)argv;
-	client_header(s, &h);
-	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
-	if ((r = client_post_built(s, &env, wsman_client_shell_command(&env, &h, &req), &resp)) != WINRM_OK)
-		return r;
-	if (wsman_client_command_started(&resp, command_id) != ERR_OK)
-		r = client_fail(s, WINRM_E_PROTOCOL, "the Command reply of %s has no CommandId", s->host_header);
-	wsman_request_free(&resp);
+	if ((r = call(s, SHELL_CMD_COMMAND, &req, CLIENT_MAX_ENVELOPE * 4, &started)) == WINRM_OK)
+		memcpy(command_id, started.command_id, WINRM_ID_LEN + 1);
 	return r;
 }
 
 enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id, const char *command_id,
 				   const void *data, size_t len, int end)
 {
-	struct wsman_client_header h;
 	const uint8_t *p = data;
 
 	if (!id_ok(shell_id) || !id_ok(command_id) || (len && !data))
 		return client_fail(s, WINRM_E_USAGE, "Send needs a shell and a command");
-	client_header(s, &h);
 	for (int first = 1; first || len > 0; first = 0) {
 		struct shell_send_req req = {0};
-		struct wsman_request resp;
-		struct buf env;
 		enum winrm_result r;
 		size_t n = len > SEND_PIECE ? SEND_PIECE : len;
 
@@ -113,10 +121,8 @@ enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id
 		req.data = (uint8_t *)p;
 		req.len = n;
 		req.end = end && n == len;
-		buf_init(&env, CLIENT_MAX_ENVELOPE * 2);
-		if ((r = client_post_built(s, &env, wsman_client_shell_send(&env, &h, &req), &resp)) != WINRM_OK)
+		if ((r = call(s, SHELL_CMD_SEND, &req, CLIENT_MAX_ENVELOPE * 2, NULL)) != WINRM_OK)
 			return r;
-		wsman_request_free(&resp);
 		p += n;
 		len -= n;
 	}
@@ -138,11 +144,14 @@ static void output_adapter(void *arg, enum shell_stream stream, const uint8_t *d
 static enum err receive_envelope(struct winrm_session *s, struct buf *env, const char *shell_id,
 				 const char *command_id)
 {
+	struct shell_receive_req req = {0};
 	struct wsman_client_header h;
 
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
 	client_header(s, &h);
 	buf_init(env, CLIENT_MAX_ENVELOPE);
-	return wsman_client_shell_receive(env, &h, shell_id, command_id);
+	return shell_op_at(SHELL_CMD_RECEIVE)->client_build(env, &h, &req);
 }
 
 /* Output streams in a chain of Receives: the next one goes out as soon as
@@ -168,6 +177,7 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 {
 	struct wsman_request resp;
 	struct output_to to = {fn, arg};
+	struct shell_received got = {.output = output_adapter, .arg = &to};
 	const char *ids[2] = {shell_id, command_id};
 	struct buf env;
 	enum winrm_result r;
@@ -185,9 +195,11 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 	buf_clear(&env);
 	if (r != WINRM_OK)
 		return r;
-	if (wsman_client_received(&resp, output_adapter, &to, done, exit_code) != ERR_OK)
+	if (shell_op_at(SHELL_CMD_RECEIVE)->client_read(&resp, &got) != ERR_OK)
 		r = client_fail(s, WINRM_E_PROTOCOL, "the Receive reply of %s could not be read", s->host_header);
-	wsman_request_free(&resp);
+	*done = got.done;
+	*exit_code = got.exit_code;
+	wsman_request_clear(&resp);
 	return r;
 }
 
@@ -195,36 +207,22 @@ enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_
 				     enum winrm_signal sig)
 {
 	struct shell_signal_req req = {.signal = (uint32_t)sig};
-	struct wsman_client_header h;
-	struct wsman_request resp;
-	struct buf env;
-	enum winrm_result r;
 
 	if (!id_ok(shell_id) || !id_ok(command_id))
 		return client_fail(s, WINRM_E_USAGE, "Signal needs a shell and a command");
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
-	client_header(s, &h);
-	buf_init(&env, CLIENT_MAX_ENVELOPE);
-	if ((r = client_post_built(s, &env, wsman_client_shell_signal(&env, &h, &req), &resp)) == WINRM_OK)
-		wsman_request_free(&resp);
-	return r;
+	return call(s, SHELL_CMD_SIGNAL, &req, CLIENT_MAX_ENVELOPE, NULL);
 }
 
 enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_id)
 {
-	struct wsman_client_header h;
-	struct wsman_request resp;
-	struct buf env;
-	enum winrm_result r;
+	struct shell_delete_req req = {0};
 
 	if (!id_ok(shell_id))
 		return client_fail(s, WINRM_E_USAGE, "Delete needs a shell");
-	client_header(s, &h);
-	buf_init(&env, CLIENT_MAX_ENVELOPE);
-	if ((r = client_post_built(s, &env, wsman_client_shell_delete(&env, &h, shell_id), &resp)) == WINRM_OK)
-		wsman_request_free(&resp);
-	return r;
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	return call(s, SHELL_CMD_DELETE, &req, CLIENT_MAX_ENVELOPE, NULL);
 }
 
 enum winrm_result winrm_identify(struct winrm_session *s, char **xml)

@@ -1,5 +1,5 @@
-/* shell: shells, commands and their processes (host role). See shell.h. */
-#include "shell/shell.h"
+/* shell_engine: shells, commands and their processes (host role). See shell_engine.h. */
+#include "host/shell_engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,8 +111,8 @@ struct shell_engine {
 	/* Released leaders that were still dying when killed; sigchld reaps them. */
 	pid_t killed[SHELL_MAX_KILLED];
 	uint32_t nkilled;
-	shell_answer_fn *answer; /* NULL while the engine is torn down */
-	shell_ended_fn *ended;
+	shell_engine_answer_fn *answer; /* NULL while the engine is torn down */
+	shell_engine_ended_fn *ended;
 	void *arg;
 	char user[64];
 };
@@ -146,7 +146,7 @@ static const char *quote(char dst[LOG_QUOTE_MAX], const char *s)
 
 /* --- lookups --- */
 
-static struct shell *shell_find(struct shell_engine *e, const char *id)
+static struct shell *find_shell(struct shell_engine *e, const char *id)
 {
 	if (!*id)
 		return NULL;
@@ -169,7 +169,7 @@ static struct command *command_find(struct shell *s, const char *id)
 static enum err lookup(struct shell_engine *e, const char *shell_id, const char *command_id,
 		       struct command **out)
 {
-	struct shell *s = shell_find(e, shell_id);
+	struct shell *s = find_shell(e, shell_id);
 
 	if (!s)
 		return ERR_WSMAN_UNKNOWN_SHELL;
@@ -720,7 +720,7 @@ static enum err cmdline_join(struct buf *b, const struct shell_command_req *req)
 	return buf_terminate(b);
 }
 
-enum err shell_command(struct shell_engine *e, const struct shell_command_req *req,
+enum err shell_engine_command(struct shell_engine *e, const struct shell_command_req *req,
 		       struct shell_command_reply *reply)
 {
 	struct command *c = NULL;
@@ -733,7 +733,7 @@ enum err shell_command(struct shell_engine *e, const struct shell_command_req *r
 		return err;
 	if (c || req->argc == 0)
 		return ERR_WSMAN_INVALID_PARAMETER; /* c: a client-chosen CommandId in use */
-	sh = shell_find(e, req->shell_id);
+	sh = find_shell(e, req->shell_id);
 	if (commands_full(sh, e->limits.max_processes_per_shell))
 		return ERR_WSMAN_QUOTA_PROCESSES;
 	if (!(c = calloc(1, sizeof(*c))))
@@ -768,7 +768,7 @@ enum err shell_command(struct shell_engine *e, const struct shell_command_req *r
 	return ERR_OK;
 }
 
-void shell_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req)
+void shell_engine_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req)
 {
 	struct command *c;
 	struct stdin_send *s;
@@ -806,7 +806,7 @@ void shell_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *
 	stdin_write(c);
 }
 
-void shell_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req)
+void shell_engine_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req)
 {
 	struct command *c;
 	enum err err = lookup(e, req->shell_id, req->command_id, &c);
@@ -829,7 +829,7 @@ void shell_receive(struct shell_engine *e, uint32_t req_id, const struct shell_r
 		timer_arm(c->ev_recv, req->timeout_ms);
 }
 
-enum err shell_signal(struct shell_engine *e, const struct shell_signal_req *req)
+enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_req *req)
 {
 	struct command *c;
 	enum err err = lookup(e, req->shell_id, req->command_id, &c);
@@ -861,7 +861,7 @@ enum err shell_signal(struct shell_engine *e, const struct shell_signal_req *req
 
 /* --- shells --- */
 
-static void shell_free(struct shell *sh)
+static void free_shell(struct shell *sh)
 {
 	ev_free(&sh->ev_idle);
 	ev_free(&sh->ev_runtime);
@@ -873,7 +873,7 @@ static void shell_free(struct shell *sh)
 	free(sh);
 }
 
-static void shell_destroy(struct shell *sh, const char *reason, enum err status)
+static void destroy_shell(struct shell *sh, const char *reason, enum err status)
 {
 	struct shell_engine *e = sh->eng;
 	struct shell **pp = &e->shells;
@@ -885,10 +885,10 @@ static void shell_destroy(struct shell *sh, const char *reason, enum err status)
 	*pp = sh->next;
 	e->nshells--;
 	log_info("shell %s of %s deleted: %s", sh->id, e->user, reason);
-	shell_free(sh);
+	free_shell(sh);
 }
 
-static void shell_idle(evutil_socket_t fd, short what, void *arg)
+static void idle_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct shell *sh = arg;
 	struct shell_engine *e = sh->eng;
@@ -901,21 +901,21 @@ static void shell_idle(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	shell_destroy(sh, "idle", ERR_WSMAN_UNKNOWN_SHELL);
+	destroy_shell(sh, "idle", ERR_WSMAN_UNKNOWN_SHELL);
 	e->ended(e->arg, e->nshells);
 }
 
-static void shell_runtime(evutil_socket_t fd, short what, void *arg)
+static void runtime_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct shell *sh = arg;
 	struct shell_engine *e = sh->eng;
 
 	(void)fd, (void)what;
-	shell_destroy(sh, "run time", ERR_WSMAN_UNKNOWN_SHELL);
+	destroy_shell(sh, "run time", ERR_WSMAN_UNKNOWN_SHELL);
 	e->ended(e->arg, e->nshells);
 }
 
-static void shell_arm_runtime(struct shell *sh)
+static void arm_runtime(struct shell *sh)
 {
 	uint64_t max = sh->eng->limits.max_shell_run_time_ms;
 	uint64_t age = util_now_ms() - sh->created_ms;
@@ -927,7 +927,7 @@ static void shell_arm_runtime(struct shell *sh)
 }
 
 /* The variables as "NAME=value", a later duplicate replacing the earlier. */
-static enum err shell_set_env(struct shell *sh, const struct shell_create_req *req)
+static enum err set_env(struct shell *sh, const struct shell_create_req *req)
 {
 	if (!(sh->env = calloc(req->nenv ? req->nenv : 1, sizeof(char *))))
 		return ERR_NOMEM;
@@ -954,7 +954,7 @@ static enum err shell_set_env(struct shell *sh, const struct shell_create_req *r
 	return ERR_OK;
 }
 
-static enum err shell_set_dir(struct shell *sh, const char *dir)
+static enum err set_dir(struct shell *sh, const char *dir)
 {
 	struct stat st;
 
@@ -973,7 +973,7 @@ static enum err shell_set_dir(struct shell *sh, const char *dir)
 	return ERR_OK;
 }
 
-enum err shell_create(struct shell_engine *e, const struct shell_create_req *req,
+enum err shell_engine_create(struct shell_engine *e, const struct shell_create_req *req,
 		      struct shell_create_reply *reply)
 {
 	uint64_t idle = req->idle_timeout_ms, max_idle = e->limits.idle_timeout_ms;
@@ -992,11 +992,11 @@ enum err shell_create(struct shell_engine *e, const struct shell_create_req *req
 	if (max_idle && (idle == 0 || idle > max_idle))
 		idle = max_idle;
 	sh->idle_ms = idle;
-	if ((err = util_guid(sh->id)) != ERR_OK || (err = shell_set_dir(sh, req->working_dir)) != ERR_OK ||
-	    (err = shell_set_env(sh, req)) != ERR_OK)
+	if ((err = util_guid(sh->id)) != ERR_OK || (err = set_dir(sh, req->working_dir)) != ERR_OK ||
+	    (err = set_env(sh, req)) != ERR_OK)
 		goto fail;
-	sh->ev_idle = evtimer_new(e->base, shell_idle, sh);
-	sh->ev_runtime = evtimer_new(e->base, shell_runtime, sh);
+	sh->ev_idle = evtimer_new(e->base, idle_expired, sh);
+	sh->ev_runtime = evtimer_new(e->base, runtime_expired, sh);
 	if ((req->client_ip && !(sh->client_ip = strdup(req->client_ip))) || !sh->ev_idle ||
 	    !sh->ev_runtime) {
 		err = ERR_NOMEM;
@@ -1007,30 +1007,30 @@ enum err shell_create(struct shell_engine *e, const struct shell_create_req *req
 	e->nshells++;
 	if (sh->idle_ms)
 		timer_arm(sh->ev_idle, sh->idle_ms);
-	shell_arm_runtime(sh);
+	arm_runtime(sh);
 	log_info("shell %s created for %s from %s", sh->id, e->user, quote(q, sh->client_ip));
 	memcpy(reply->shell_id, sh->id, sizeof(reply->shell_id));
 	reply->idle_timeout_ms = sh->idle_ms;
 	return ERR_OK;
 fail:
-	shell_free(sh);
+	free_shell(sh);
 	return err;
 }
 
-enum err shell_delete(struct shell_engine *e, const struct shell_delete_req *req)
+enum err shell_engine_delete(struct shell_engine *e, const struct shell_delete_req *req)
 {
-	struct shell *sh = shell_find(e, req->shell_id);
+	struct shell *sh = find_shell(e, req->shell_id);
 
 	if (!sh)
 		return ERR_WSMAN_UNKNOWN_SHELL;
-	shell_destroy(sh, "client", ERR_WSMAN_UNKNOWN_SHELL);
+	destroy_shell(sh, "client", ERR_WSMAN_UNKNOWN_SHELL);
 	return ERR_OK;
 }
 
 /* --- engine --- */
 
-struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *fn,
-				      shell_ended_fn *ended, void *arg)
+struct shell_engine *shell_engine_new(struct event_base *base, shell_engine_answer_fn *fn,
+				      shell_engine_ended_fn *ended, void *arg)
 {
 	struct shell_engine *e = calloc(1, sizeof(*e));
 	struct passwd *pw;
@@ -1061,7 +1061,7 @@ void shell_engine_free(struct shell_engine *e)
 		return;
 	e->answer = NULL;
 	while (e->shells)
-		shell_destroy(e->shells, "channel closed", ERR_WSMAN_HOST_GONE);
+		destroy_shell(e->shells, "channel closed", ERR_WSMAN_HOST_GONE);
 	event_free(e->ev_chld);
 	free(e);
 }
@@ -1070,5 +1070,5 @@ void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *
 {
 	e->limits = *l;
 	for (struct shell *sh = e->shells; sh; sh = sh->next)
-		shell_arm_runtime(sh);
+		arm_runtime(sh);
 }

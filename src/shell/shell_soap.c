@@ -1,23 +1,22 @@
-/* shellmsg: the bodies of the remote shell resource (windows/shell/cmd,
- * winrm-protocol.md section 4): decoders from a parsed envelope into the
- * shell_ops structs, and the reply envelopes as Windows writes them. */
-#include "wsman/wsman.h"
+/* shell_soap: the SOAP bodies of the remote shell resource
+ * (windows/shell/cmd, MS-WSMV 3.1.4.1.x; winrm-protocol.md section 4),
+ * both sides, no I/O: the service's decoders from a parsed envelope into
+ * the shell_ops structs and its replies as Windows writes them; the
+ * client's requests as Windows' client writes them and its readers of
+ * the replies. The table of shell_ops.c names these per operation. */
+#include "shell/shell_soap.h"
 
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/utsname.h>
+
+#include <libxml/tree.h>
 
 #include "common/util.h"
-#include "wsman/wsman_internal.h"
-
-/* The envelope every shell reply starts with (section 4, real traces). */
-#define REPLY_NS                                                                          \
-	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER              \
-	"\" xmlns:w=\"" NS_WSMAN "\" xmlns:rsp=\"" NS_SHELL "\" xmlns:p=\"" NS_WSMV "\""
-#define REPLY_TAIL "</s:Body></s:Envelope>"
+#include "wsman/wsman.h"
+#include "wsman/wsman_xml.h"
 
 #define STATE_DONE NS_SHELL "/CommandState/Done"
 #define STATE_RUNNING NS_SHELL "/CommandState/Running"
@@ -29,7 +28,7 @@
 /* Its base64 text, with room for line breaks however a client wraps. */
 #define SEND_MAX_TEXT (2 * (SEND_MAX_BYTES / 3 + 1) * 4)
 
-/* wsman_receive_budget's model of a ReceiveResponse: everything but the
+/* shell_soap_receive_budget's model of a ReceiveResponse: everything but the
  * rsp:Stream chunks (envelope, header with RelatesTo, End streams,
  * CommandState) fits FIXED; each chunk element costs at most CHUNK in
  * markup and base64 padding. The host sends no more than one IPC message
@@ -206,13 +205,18 @@ static enum err create_body(const struct wsman_request *req, struct shell_create
 	return ERR_OK;
 }
 
-enum err wsman_shell_create_parse(const struct wsman_request *req, struct shell_create_req *out)
+enum err shell_soap_create_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+				 void *arg)
 {
+	struct shell_create_req *out = arg;
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = create_body(req, out)) != ERR_OK)
-		shell_create_req_free(out);
+	if ((e = create_body(req, out)) == ERR_OK && ctx->client_ip &&
+	    !(out->client_ip = strdup(ctx->client_ip)))
+		e = ERR_NOMEM;
+	if (e != ERR_OK)
+		shell_create_req_clear(out);
 	return e;
 }
 
@@ -282,13 +286,16 @@ static enum err command_body(const struct wsman_request *req, struct shell_comma
 	return command_line(cl, out);
 }
 
-enum err wsman_shell_command_parse(const struct wsman_request *req, struct shell_command_req *out)
+enum err shell_soap_command_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+				  void *arg)
 {
+	struct shell_command_req *out = arg;
 	enum err e;
 
+	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	if ((e = command_body(req, out)) != ERR_OK)
-		shell_command_req_free(out);
+		shell_command_req_clear(out);
 	return e;
 }
 
@@ -352,11 +359,14 @@ static enum err send_body(const struct wsman_request *req, struct shell_send_req
 	return nstreams ? ERR_OK : ERR_WSMAN_SCHEMA;
 }
 
-enum err wsman_shell_send_parse(const struct wsman_request *req, struct shell_send_req *out)
+enum err shell_soap_send_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+			       void *arg)
 {
+	struct shell_send_req *out = arg;
 	struct buf data;
 	enum err e;
 
+	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	buf_init(&data, SEND_MAX_BYTES);
 	e = send_body(req, out, &data);
@@ -369,12 +379,14 @@ enum err wsman_shell_send_parse(const struct wsman_request *req, struct shell_se
 	}
 	buf_clear(&data); /* wipes: stdin may be a password */
 	if (e != ERR_OK)
-		shell_send_req_free(out);
+		shell_send_req_clear(out);
 	return e;
 }
 
-enum err wsman_shell_receive_parse(const struct wsman_request *req, struct shell_receive_req *out)
+enum err shell_soap_receive_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+				  void *arg)
 {
+	struct shell_receive_req *out = arg;
 	xmlNode *recv, *ds;
 	enum err e;
 
@@ -387,8 +399,9 @@ enum err wsman_shell_receive_parse(const struct wsman_request *req, struct shell
 		return ERR_WSMAN_SCHEMA;
 	if ((e = command_id_attr(ds, out->command_id)) != ERR_OK)
 		return e;
-	out->timeout_ms = req->hdr.operation_timeout_ms;
-	out->max_bytes = wsman_receive_budget(wsman_max_envelope(req));
+	/* MaxTimeoutms bounds what a client may ask (checked before parsing). */
+	out->timeout_ms = req->hdr.operation_timeout_ms ? req->hdr.operation_timeout_ms : ctx->max_timeout_ms;
+	out->max_bytes = shell_soap_receive_budget(wsman_max_envelope(req));
 	return ERR_OK;
 }
 
@@ -416,12 +429,15 @@ static enum err signal_code(const char *uri, uint32_t *sig)
 	return ERR_WSMAN_INVALID_PARAMETER;
 }
 
-enum err wsman_shell_signal_parse(const struct wsman_request *req, struct shell_signal_req *out)
+enum err shell_soap_signal_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+				 void *arg)
 {
+	struct shell_signal_req *out = arg;
 	xmlNode *sig, *code;
 	char *uri;
 	enum err e;
 
+	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	if ((e = shell_id(req, out->shell_id)) != ERR_OK || (e = body_is(req, "Signal", &sig)) != ERR_OK ||
 	    (e = command_id_attr(sig, out->command_id)) != ERR_OK)
@@ -435,8 +451,12 @@ enum err wsman_shell_signal_parse(const struct wsman_request *req, struct shell_
 	return e;
 }
 
-enum err wsman_shell_delete_parse(const struct wsman_request *req, struct shell_delete_req *out)
+enum err shell_soap_delete_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+				 void *arg)
 {
+	struct shell_delete_req *out = arg;
+
+	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	return shell_id(req, out->shell_id);
 }
@@ -448,7 +468,7 @@ enum err wsman_shell_delete_parse(const struct wsman_request *req, struct shell_
  * padding is inside CHUNK). While that many bytes allow all 64 chunks,
  * bytes = 3/4 (room - 64 CHUNK); below that each byte may be its own
  * chunk, so bytes = room / (CHUNK + 4/3). */
-uint32_t wsman_receive_budget(uint64_t max_envelope_size)
+uint32_t shell_soap_receive_budget(uint64_t max_envelope_size)
 {
 	const uint64_t all_chunks = (uint64_t)SHELL_MAX_CHUNKS * RECEIVE_CHUNK_MARKUP;
 	uint64_t room, bytes;
@@ -465,42 +485,7 @@ uint32_t wsman_receive_budget(uint64_t max_envelope_size)
 
 /* ---- replies ---- */
 
-/* A reply whose body is fixed markup. */
-static enum err reply_fixed(struct buf *out, const struct wsman_request *req, const char *action,
-			    const char *body)
-{
-	enum err e;
-
-	if ((e = wsman_put_head(out, REPLY_NS, action, req->hdr.message_id)) != ERR_OK)
-		return e;
-	return buf_putf(out, "%s" REPLY_TAIL, body);
-}
-
-enum err wsman_reply_identify(struct buf *out, int authenticated)
-{
-	struct utsname u;
-	enum err e;
-
-	/* Section 3: anonymous Identify hides the OS version, as Windows
-	 * does; Test-WSMan reads only "Stack:". */
-	if ((e = buf_putf(out,
-			  "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP "\"><s:Header/><s:Body>"
-			  "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY "\">"
-			  "<wsmid:ProtocolVersion>" NS_WSMAN "</wsmid:ProtocolVersion>"
-			  "<wsmid:ProductVendor>openwinrm</wsmid:ProductVendor>"
-			  "<wsmid:ProductVersion>OS: ")) != ERR_OK)
-		return e;
-	if (authenticated && uname(&u) == 0)
-		e = wsman_put_escaped(out, u.release);
-	else
-		e = buf_putf(out, "0.0.0");
-	if (e != ERR_OK)
-		return e;
-	return buf_putf(out, " SP: 0.0 Stack: 3.0</wsmid:ProductVersion></wsmid:IdentifyResponse>"
-			     "</s:Body></s:Envelope>");
-}
-
-static enum err put_environment(struct buf *out, const struct wsman_shell_info *info)
+static enum err put_environment(struct buf *out, const struct shell_create_req *info)
 {
 	enum err e;
 
@@ -521,57 +506,66 @@ static enum err put_environment(struct buf *out, const struct wsman_shell_info *
 
 /* Both forms of the id (section 4.1): pywinrm and WinRb take the first
  * element with Name="ShellId", masterzen //w:Selector[@Name='ShellId'],
- * pypsrp rsp:Shell/rsp:ShellId. */
-enum err wsman_reply_shell_created(struct buf *out, const struct wsman_request *req,
-				   const char *machine_url, const struct wsman_shell_info *info)
+ * pypsrp rsp:Shell/rsp:ShellId. The working directory and the variables
+ * are echoed when the client gave them. */
+enum err shell_soap_create_reply(struct buf *out, const struct wsman_request *req,
+				 const struct shell_reply_ctx *ctx, const void *request, const void *answer)
 {
-	const char *selector = "ShellId";
+	const struct shell_create_req *cr = request;
+	const struct shell_create_reply *r = answer;
+	const char *selector = "ShellId", *id = r->shell_id;
 	enum err e;
 
-	if ((e = wsman_put_head(out, REPLY_NS, NS_TRANSFER "/CreateResponse", req->hdr.message_id)) != ERR_OK ||
-	    (e = wsman_put_resource_created(out, machine_url, URI_SHELL_CMD, &selector, &info->shell_id, 1)) !=
-		ERR_OK ||
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_TRANSFER "/CreateResponse", req->hdr.message_id)) != ERR_OK ||
+	    (e = wsman_put_resource_created(out, ctx->machine_url, URI_SHELL_CMD, &selector, &id, 1)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
-	    (e = wsman_put_element(out, "rsp:ShellId", info->shell_id)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ShellId", r->shell_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ResourceUri>" URI_SHELL_CMD "</rsp:ResourceUri>")) != ERR_OK ||
-	    (e = wsman_put_element(out, "rsp:Owner", info->owner)) != ERR_OK ||
-	    (e = wsman_put_element(out, "rsp:ClientIP", info->client_ip)) != ERR_OK ||
-	    (info->working_dir && (e = wsman_put_element(out, "rsp:WorkingDirectory", info->working_dir)) != ERR_OK) ||
-	    (e = put_environment(out, info)) != ERR_OK ||
-	    (e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
-	    (e = util_duration_put_ms(out, info->idle_timeout_ms)) != ERR_OK)
+	    (e = wsman_put_element(out, "rsp:Owner", ctx->owner)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ClientIP", ctx->client_ip)) != ERR_OK ||
+	    (cr->working_dir && (e = wsman_put_element(out, "rsp:WorkingDirectory", cr->working_dir)) != ERR_OK) ||
+	    (e = put_environment(out, cr)) != ERR_OK || (e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
+	    (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
 	return buf_putf(out, "</rsp:IdleTimeOut><rsp:InputStreams>stdin</rsp:InputStreams>"
 			     "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams>"
 			     "<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
-			     "<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>" REPLY_TAIL);
+			     "<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>" WSMAN_REPLY_TAIL);
 }
 
-enum err wsman_reply_command(struct buf *out, const struct wsman_request *req, const char *command_id)
+enum err shell_soap_command_reply(struct buf *out, const struct wsman_request *req,
+				  const struct shell_reply_ctx *ctx, const void *request, const void *answer)
 {
+	const struct shell_command_reply *r = answer;
 	enum err e;
 
-	if ((e = wsman_put_head(out, REPLY_NS, NS_SHELL "/CommandResponse", req->hdr.message_id)) != ERR_OK ||
+	(void)ctx, (void)request;
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/CommandResponse", req->hdr.message_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:CommandResponse>")) != ERR_OK ||
-	    (e = wsman_put_element(out, "rsp:CommandId", command_id)) != ERR_OK)
+	    (e = wsman_put_element(out, "rsp:CommandId", r->command_id)) != ERR_OK)
 		return e;
-	return buf_putf(out, "</rsp:CommandResponse>" REPLY_TAIL);
+	return buf_putf(out, "</rsp:CommandResponse>" WSMAN_REPLY_TAIL);
 }
 
-enum err wsman_reply_send(struct buf *out, const struct wsman_request *req)
+enum err shell_soap_send_reply(struct buf *out, const struct wsman_request *req,
+			       const struct shell_reply_ctx *ctx, const void *request, const void *answer)
 {
-	return reply_fixed(out, req, NS_SHELL "/SendResponse", "<rsp:SendResponse/>");
+	(void)ctx, (void)request, (void)answer;
+	return wsman_reply_fixed(out, req, NS_SHELL "/SendResponse", "<rsp:SendResponse/>");
 }
 
-enum err wsman_reply_signal(struct buf *out, const struct wsman_request *req)
+enum err shell_soap_signal_reply(struct buf *out, const struct wsman_request *req,
+				 const struct shell_reply_ctx *ctx, const void *request, const void *answer)
 {
-	return reply_fixed(out, req, NS_SHELL "/SignalResponse", "<rsp:SignalResponse/>");
+	(void)ctx, (void)request, (void)answer;
+	return wsman_reply_fixed(out, req, NS_SHELL "/SignalResponse", "<rsp:SignalResponse/>");
 }
 
-/* Section 4.6: Windows answers Delete with an empty s:Body. */
-enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req)
+enum err shell_soap_delete_reply(struct buf *out, const struct wsman_request *req,
+				 const struct shell_reply_ctx *ctx, const void *request, const void *answer)
 {
-	return reply_fixed(out, req, NS_TRANSFER "/DeleteResponse", "");
+	(void)ctx, (void)request, (void)answer;
+	return wsman_reply_delete(out, req);
 }
 
 static const char *stream_name(uint8_t stream)
@@ -593,14 +587,17 @@ static enum err put_stream_open(struct buf *out, const char *name, const char *c
 /* pywinrm counts the elements whose State ends in CommandState/Done and
  * wants exactly one, followed by an ExitCode; masterzen reads the same.
  * Chunks go out one element each, in production order, as Windows does. */
-enum err wsman_reply_receive(struct buf *out, const struct wsman_request *req, const char *command_id,
-			     const struct shell_receive_reply *r)
+enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *req,
+				  const struct shell_reply_ctx *ctx, const void *request, const void *answer)
 {
+	const char *command_id = ((const struct shell_receive_req *)request)->command_id;
+	const struct shell_receive_reply *r = answer;
 	enum err e;
 
+	(void)ctx;
 	if (r->nchunks > SHELL_MAX_CHUNKS)
 		return ERR_USAGE;
-	if ((e = wsman_put_head(out, REPLY_NS, NS_SHELL "/ReceiveResponse", req->hdr.message_id)) != ERR_OK ||
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/ReceiveResponse", req->hdr.message_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ReceiveResponse>")) != ERR_OK)
 		return e;
 	for (uint32_t i = 0; i < r->nchunks; i++) {
@@ -628,5 +625,213 @@ enum err wsman_reply_receive(struct buf *out, const struct wsman_request *req, c
 		e = buf_putf(out, "\" State=\"" STATE_RUNNING "\">");
 	if (e != ERR_OK)
 		return e;
-	return buf_putf(out, "</rsp:CommandState></rsp:ReceiveResponse>" REPLY_TAIL);
+	return buf_putf(out, "</rsp:CommandState></rsp:ReceiveResponse>" WSMAN_REPLY_TAIL);
 }
+
+/* ---- the client: requests ---- */
+
+/* The selector set of a shell request: ShellId alone. */
+#define SHELL_SELECTOR(id) (&(struct wsman_pair){.name = "ShellId", .value = (char *)(id)}), 1
+
+enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+{
+	const struct shell_create_req *r = req;
+	char codepage[16];
+	struct wsman_pair opts[2] = {
+		{.name = "WINRS_NOPROFILE", .value = r->noprofile ? "TRUE" : "FALSE"},
+		{.name = "WINRS_CODEPAGE", .value = codepage},
+	};
+	enum err e;
+
+	snprintf(codepage, sizeof(codepage), "%u", r->codepage ? r->codepage : 65001);
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_CREATE, NULL, 0, opts, 2)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Shell>")) != ERR_OK)
+		return e;
+	if (r->working_dir &&
+	    (e = wsman_put_text(out, "<rsp:WorkingDirectory>", r->working_dir, "</rsp:WorkingDirectory>")) != ERR_OK)
+		return e;
+	struct wsman_pair env[SHELL_MAX_ENV];
+	if (r->nenv > SHELL_MAX_ENV)
+		return ERR_LIMIT;
+	for (uint32_t i = 0; i < r->nenv; i++)
+		env[i] = (struct wsman_pair){.name = r->env_names[i], .value = r->env_values[i]};
+	if ((e = wsman_put_named(out, "rsp:Environment", "rsp:Variable", env, r->nenv)) != ERR_OK)
+		return e;
+	if (r->idle_timeout_ms &&
+	    ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
+	     (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||
+	     (e = buf_putf(out, "</rsp:IdleTimeOut>")) != ERR_OK))
+		return e;
+	if ((e = buf_putf(out, "<rsp:InputStreams>stdin</rsp:InputStreams>"
+			       "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+enum err shell_soap_command_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+{
+	const struct shell_command_req *r = req;
+	struct wsman_pair opts[2] = {
+		{.name = "WINRS_CONSOLEMODE_STDIN", .value = "TRUE"},
+		{.name = "WINRS_SKIP_CMD_SHELL", .value = r->skip_cmd_shell ? "TRUE" : "FALSE"},
+	};
+	enum err e;
+
+	if (r->argc < 1)
+		return ERR_USAGE;
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_COMMAND, SHELL_SELECTOR(r->shell_id), opts, 2)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:CommandLine><rsp:Command>", r->argv[0], "</rsp:Command>")) != ERR_OK)
+		return e;
+	for (uint32_t i = 1; i < r->argc; i++)
+		if ((e = wsman_put_text(out, "<rsp:Arguments>", r->argv[i], "</rsp:Arguments>")) != ERR_OK)
+			return e;
+	if ((e = buf_putf(out, "</rsp:CommandLine>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+{
+	const struct shell_send_req *r = req;
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_SEND, SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"", r->command_id,
+			  r->end ? "\" End=\"true\">" : "\">")) != ERR_OK ||
+	    (e = util_b64_encode(out, r->data, r->len)) != ERR_OK ||
+	    (e = buf_putf(out, "</rsp:Stream></rsp:Send>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+enum err shell_soap_receive_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+{
+	const char *shell_id = ((const struct shell_receive_req *)req)->shell_id;
+	const char *command_id = ((const struct shell_receive_req *)req)->command_id;
+	struct wsman_pair opt = {.name = "WSMAN_CMDSHELL_OPTION_KEEPALIVE", .value = "TRUE"};
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_RECEIVE, SHELL_SELECTOR(shell_id), &opt, 1)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:Receive><rsp:DesiredStream CommandId=\"", command_id,
+			  "\">stdout stderr</rsp:DesiredStream></rsp:Receive>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+{
+	const struct shell_signal_req *r = req;
+	static const char *const codes[] = {
+		[SHELL_SIGNAL_TERMINATE] = "terminate",
+		[SHELL_SIGNAL_CTRL_C] = "ctrl_c",
+		[SHELL_SIGNAL_CTRL_BREAK] = "ctrl_break",
+	};
+	enum err e;
+
+	if (r->signal < SHELL_SIGNAL_TERMINATE || r->signal > SHELL_SIGNAL_CTRL_BREAK)
+		return ERR_USAGE;
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, NS_SHELL "/Signal", SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:Signal CommandId=\"", r->command_id, "\">")) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Code>" NS_SHELL "/signal/%s</rsp:Code></rsp:Signal>",
+			  codes[r->signal])) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+{
+	const char *shell_id = ((const struct shell_delete_req *)req)->shell_id;
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_DELETE, SHELL_SELECTOR(shell_id), NULL, 0)) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* ---- the client: replies ---- */
+
+/* One rsp:Stream's base64 text, far above what any envelope a client
+ * accepts can carry. */
+#define CLIENT_MAX_STREAM_TEXT (1024 * 1024)
+
+enum err shell_soap_create_read(const struct wsman_request *resp, void *result)
+{
+	char *shell_id = ((struct shell_create_reply *)result)->shell_id;
+	xmlNode *n;
+
+	/* rsp:Shell/rsp:ShellId, else the ShellId selector of ResourceCreated. */
+	if ((n = wsman_xml_child(wsman_body_element(resp, NS_SHELL, "Shell"), NS_SHELL, "ShellId")))
+		return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
+	n = wsman_xml_child(wsman_xml_child(wsman_xml_child(wsman_body_element(resp, NS_TRANSFER, "ResourceCreated"), NS_WSA, "ReferenceParameters"),
+			NS_WSMAN, "SelectorSet"),
+		  NS_WSMAN, "Selector");
+	return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
+}
+
+enum err shell_soap_command_read(const struct wsman_request *resp, void *result)
+{
+	char *command_id = ((struct shell_command_reply *)result)->command_id;
+
+	if (!resp->body || !wsman_xml_is(resp->body, NS_SHELL, "CommandResponse"))
+		return ERR_FORMAT;
+	return wsman_xml_text_into(wsman_xml_child(resp->body, NS_SHELL, "CommandId"), command_id, SHELL_ID_LEN + 1);
+}
+
+enum err shell_soap_receive_read(const struct wsman_request *resp, void *result)
+{
+	struct shell_received *got = result;
+	int *done = &got->done;
+	uint32_t *exit_code = &got->exit_code;
+	xmlNode *rr = resp->body, *state;
+	struct buf data;
+	enum err e = ERR_OK;
+
+	*done = 0;
+	*exit_code = 0;
+	if (!rr || !wsman_xml_is(rr, NS_SHELL, "ReceiveResponse"))
+		return ERR_FORMAT;
+	buf_init(&data, CLIENT_MAX_STREAM_TEXT);
+	for (xmlNode *c = wsman_xml_first(rr); c && e == ERR_OK; c = wsman_xml_next(c)) {
+		char *name = NULL, *text = NULL;
+		if (!wsman_xml_is(c, NS_SHELL, "Stream"))
+			continue;
+		/* One text node, the usual shape, is decoded where it lies (the
+		 * decoder skips the whitespace a trim would remove). */
+		const xmlNode *t = c->children;
+		int direct = t && !t->next && t->type == XML_TEXT_NODE && t->content;
+		if ((e = wsman_xml_attr(c, NULL, "Name", 64, &name)) == ERR_OK &&
+		    (direct || (e = wsman_xml_text(c, CLIENT_MAX_STREAM_TEXT, 1, &text)) == ERR_OK)) {
+			const char *b64 = direct ? (const char *)t->content : text;
+			buf_reset(&data);
+			if ((e = util_b64_decode(&data, b64, strlen(b64))) == ERR_OK && buf_len(&data))
+				got->output(got->arg,
+					    name && strcasecmp(name, "stderr") == 0 ? SHELL_STDERR : SHELL_STDOUT,
+					    buf_ptr(&data), buf_len(&data));
+		}
+		free(name);
+		free(text);
+	}
+	buf_clear(&data);
+	if (e != ERR_OK)
+		return ERR_FORMAT;
+	if ((state = wsman_xml_child(rr, NS_SHELL, "CommandState"))) {
+		char *s = NULL;
+		if (wsman_xml_attr(state, NULL, "State", 256, &s) == ERR_OK && s) {
+			size_t n = strlen(s), k = strlen("CommandState/Done");
+			*done = n >= k && strcmp(s + n - k, "CommandState/Done") == 0;
+		}
+		free(s);
+		xmlNode *code = wsman_xml_child(state, NS_SHELL, "ExitCode");
+		char num[24];
+		uint64_t v;
+		/* Windows writes exit codes unsigned; a minus sign is tolerated. */
+		if (code && wsman_xml_text_into(code, num, sizeof(num)) == ERR_OK) {
+			if (num[0] == '-' && util_parse_u64(num + 1, (uint64_t)INT32_MAX + 1, &v) == ERR_OK)
+				*exit_code = (uint32_t)(0 - v);
+			else if (util_parse_u64(num, UINT32_MAX, &v) == ERR_OK)
+				*exit_code = (uint32_t)v;
+		}
+	}
+	return ERR_OK;
+}
+

@@ -1,9 +1,9 @@
-/* wsman_internal: helpers shared by envelope.c, shellmsg.c and fault.c.
- * Private to src/wsman/ (the module's door is wsman.h); it exists so the
- * three files share one element matcher, one text extractor and one
- * escaper instead of three copies. */
-#ifndef OPENWINRM_WSMAN_INTERNAL_H
-#define OPENWINRM_WSMAN_INTERNAL_H
+/* wsman_xml: the XML helpers of the codec, for the files of src/wsman/
+ * and for the codecs of resources built on it (shell/shell_soap.c): one
+ * element matcher, one text extractor, one escaper, the head of a reply
+ * and of a client's request, instead of a copy each. */
+#ifndef OPENWINRM_WSMAN_XML_H
+#define OPENWINRM_WSMAN_XML_H
 
 #include <stddef.h>
 
@@ -14,6 +14,11 @@
 #include "wsman/wsman.h"
 
 #define NS_ADDRESSING_ANONYMOUS NS_WSA "/role/anonymous"
+/* The namespaces of Windows' shell replies (section 4, real traces). */
+#define WSMAN_REPLY_NS                                                                             \
+	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER                    \
+	"\" xmlns:w=\"" NS_WSMAN "\" xmlns:rsp=\"" NS_SHELL "\" xmlns:p=\"" NS_WSMV "\""
+#define WSMAN_REPLY_TAIL "</s:Body></s:Envelope>"
 
 /* 1 if n is the element {ns}name. */
 int wsman_xml_is(const xmlNode *n, const char *ns, const char *name);
@@ -56,5 +61,30 @@ enum err wsman_put_resource_created(struct buf *out, const char *machine_url, co
  * NULL, a:RelatesTo, then `</s:Header><s:Body>`. */
 enum err wsman_put_head(struct buf *out, const char *nsdecls, const char *action,
 			const char *relates_to);
+
+/* ---- reading replies (wsman_client.c) ---- */
+/* The first child {ns}name of parent (NULL: none, or no parent). */
+xmlNode *wsman_xml_child(const xmlNode *parent, const char *ns, const char *name);
+/* The trimmed text of n into a fixed array; ERR_FORMAT when n is NULL,
+ * the text empty or longer than cap - 1. */
+enum err wsman_xml_text_into(const xmlNode *n, char *dst, size_t cap);
+/* The element {ns}name among the children of s:Body. */
+xmlNode *wsman_body_element(const struct wsman_request *resp, const char *ns, const char *name);
+
+/* ---- writing requests (wsman_client.c) ----
+ * Text a client gives (command lines, variables, directories) must be
+ * UTF-8: an XML document cannot carry anything else, and the service
+ * would refuse the whole envelope (ERR_FORMAT). */
+/* open, s escaped (NULL: nothing), close. */
+enum err wsman_put_text(struct buf *out, const char *open, const char *s, const char *close);
+/* <set><item Name="name">value</item>...</set>; nothing for no pairs. */
+enum err wsman_put_named(struct buf *out, const char *set, const char *item,
+			 const struct wsman_pair *p, size_t n);
+/* Everything up to and including <s:Body>, as Windows' client writes it. */
+enum err wsman_client_head(struct buf *out, const struct wsman_client_header *h,
+			   const char *resource, const char *action,
+			   const struct wsman_pair *selectors, size_t nselectors,
+			   const struct wsman_pair *options, size_t noptions);
+enum err wsman_client_tail(struct buf *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* Unit tests for ipc_shell: round trips of every message, exact bytes of
+/* Unit tests for shell_ipc and the IPC framing of shell_ops: round trips of every message, exact bytes of
  * the layout, truncation at every byte, trailing bytes, over-limit counts.
  * Leaks of partial decodes show up under LeakSanitizer. */
 #include <stdio.h>
@@ -7,7 +7,8 @@
 
 #include "common/buf.h"
 #include "ipc/ipc.h"
-#include "ipc/ipc_shell.h"
+#include "shell/shell_ipc.h"
+#include "shell/shell_ops.h"
 #include "check.h"
 
 
@@ -29,61 +30,61 @@ typedef enum err decode_fn(struct buf *b);
 static enum err dec_limits(struct buf *b)
 {
 	struct shell_limits m;
-	return ipc_shell_limits_decode(b, &m);
+	return shell_ipc_limits_decode(b, &m);
 }
 static enum err dec_create(struct buf *b)
 {
 	struct shell_create_req m;
-	enum err e = ipc_shell_create_decode(b, &m);
+	enum err e = shell_ipc_create_decode(b, &m);
 	if (e == ERR_OK)
-		shell_create_req_free(&m);
+		shell_create_req_clear(&m);
 	return e;
 }
 static enum err dec_create_reply(struct buf *b)
 {
 	struct shell_create_reply m;
-	return ipc_shell_create_reply_decode(b, &m);
+	return shell_ipc_create_reply_decode(b, &m);
 }
 static enum err dec_command(struct buf *b)
 {
 	struct shell_command_req m;
-	enum err e = ipc_shell_command_decode(b, &m);
+	enum err e = shell_ipc_command_decode(b, &m);
 	if (e == ERR_OK)
-		shell_command_req_free(&m);
+		shell_command_req_clear(&m);
 	return e;
 }
 static enum err dec_command_reply(struct buf *b)
 {
 	struct shell_command_reply m;
-	return ipc_shell_command_reply_decode(b, &m);
+	return shell_ipc_command_reply_decode(b, &m);
 }
 static enum err dec_send(struct buf *b)
 {
 	struct shell_send_req m;
-	enum err e = ipc_shell_send_decode(b, &m);
+	enum err e = shell_ipc_send_decode(b, &m);
 	if (e == ERR_OK)
-		shell_send_req_free(&m);
+		shell_send_req_clear(&m);
 	return e;
 }
 static enum err dec_receive(struct buf *b)
 {
 	struct shell_receive_req m;
-	return ipc_shell_receive_decode(b, &m);
+	return shell_ipc_receive_decode(b, &m);
 }
 static enum err dec_receive_reply(struct buf *b)
 {
 	struct shell_receive_reply m;
-	return ipc_shell_receive_reply_decode(b, &m);
+	return shell_ipc_receive_reply_decode(b, &m);
 }
 static enum err dec_signal(struct buf *b)
 {
 	struct shell_signal_req m;
-	return ipc_shell_signal_decode(b, &m);
+	return shell_ipc_signal_decode(b, &m);
 }
 static enum err dec_delete(struct buf *b)
 {
 	struct shell_delete_req m;
-	return ipc_shell_delete_decode(b, &m);
+	return shell_ipc_delete_decode(b, &m);
 }
 
 /* Every prefix fails as incomplete or malformed; one extra byte is malformed. */
@@ -117,10 +118,10 @@ static void test_limits(void)
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("limits: encode", ipc_shell_limits_encode(&b, &in) == ERR_OK);
+	CHECK("limits: encode", shell_ipc_limits_encode(&b, &in) == ERR_OK);
 	CHECK("limits: exact bytes", buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
 	check_framing("limits", dec_limits, &b);
-	CHECK("limits: decode", ipc_shell_limits_decode(&b, &out) == ERR_OK);
+	CHECK("limits: decode", shell_ipc_limits_decode(&b, &out) == ERR_OK);
 	CHECK("limits: round trip", memcmp(&in, &out, sizeof(in)) == 0);
 	buf_clear(&b);
 }
@@ -135,51 +136,51 @@ static void test_create(void)
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("create: encode", ipc_shell_create_encode(&b, &in) == ERR_OK);
+	CHECK("create: encode", shell_ipc_create_encode(&b, &in) == ERR_OK);
 	check_framing("create", dec_create, &b);
-	CHECK("create: decode", ipc_shell_create_decode(&b, &out) == ERR_OK);
+	CHECK("create: decode", shell_ipc_create_decode(&b, &out) == ERR_OK);
 	CHECK("create: working_dir", out.working_dir && strcmp(out.working_dir, "/tmp") == 0);
 	CHECK("create: numbers", out.idle_timeout_ms == 60000 && out.noprofile == 1 && out.codepage == 65001);
 	CHECK("create: client_ip", out.client_ip && strcmp(out.client_ip, "192.168.56.1") == 0);
 	CHECK("create: env", out.nenv == 2 && strcmp(out.env_names[0], "env1") == 0 &&
 				     strcmp(out.env_values[0], "var1") == 0 &&
 				     strcmp(out.env_names[1], "1234") == 0 && strcmp(out.env_values[1], "") == 0);
-	shell_create_req_free(&out);
+	shell_create_req_clear(&out);
 	buf_clear(&b);
 
 	/* Absent strings travel as empty ones and come back absent. */
 	static const uint8_t want_empty[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 					     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("create: empty encode", ipc_shell_create_encode(&b, &empty) == ERR_OK);
+	CHECK("create: empty encode", shell_ipc_create_encode(&b, &empty) == ERR_OK);
 	CHECK("create: empty exact bytes", buf_len(&b) == sizeof(want_empty) &&
 						   memcmp(buf_ptr(&b), want_empty, sizeof(want_empty)) == 0);
-	CHECK("create: empty decode", ipc_shell_create_decode(&b, &out) == ERR_OK && !out.working_dir &&
+	CHECK("create: empty decode", shell_ipc_create_decode(&b, &out) == ERR_OK && !out.working_dir &&
 					      !out.client_ip && out.nenv == 0);
-	shell_create_req_free(&out);
+	shell_create_req_clear(&out);
 	buf_clear(&b);
 
 	/* nenv over SHELL_MAX_ENV. */
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_u32(&b, 0), buf_put_u64(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0);
 	buf_put_u32(&b, SHELL_MAX_ENV + 1);
-	CHECK("create: nenv over limit -> ERR_LIMIT", ipc_shell_create_decode(&b, &out) == ERR_LIMIT);
+	CHECK("create: nenv over limit -> ERR_LIMIT", shell_ipc_create_decode(&b, &out) == ERR_LIMIT);
 	buf_clear(&b);
 	in.nenv = SHELL_MAX_ENV + 1;
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("create: encoder refuses nenv over limit", ipc_shell_create_encode(&b, &in) == ERR_LIMIT);
+	CHECK("create: encoder refuses nenv over limit", shell_ipc_create_encode(&b, &in) == ERR_LIMIT);
 	buf_clear(&b);
 
 	/* A string with a NUL, and one over SHELL_MAX_STRING. */
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_string(&b, "/t\0p", 4);
-	CHECK("create: NUL in a string -> ERR_FORMAT", ipc_shell_create_decode(&b, &out) == ERR_FORMAT);
+	CHECK("create: NUL in a string -> ERR_FORMAT", shell_ipc_create_decode(&b, &out) == ERR_FORMAT);
 	buf_clear(&b);
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_u32(&b, SHELL_MAX_STRING + 1);
 	for (int i = 0; i <= SHELL_MAX_STRING; i++)
 		buf_put_u8(&b, 'a');
-	CHECK("create: string over limit rejected", ipc_shell_create_decode(&b, &out) == ERR_FORMAT);
+	CHECK("create: string over limit rejected", shell_ipc_create_decode(&b, &out) == ERR_FORMAT);
 	buf_clear(&b);
 }
 
@@ -189,27 +190,27 @@ static void test_create_reply(void)
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("create reply: encode", ipc_shell_create_reply_encode(&b, &in) == ERR_OK);
+	CHECK("create reply: encode", shell_ipc_create_reply_encode(&b, &in) == ERR_OK);
 	CHECK("create reply: length", buf_len(&b) == 4 + 36 + 8);
 	check_framing("create reply", dec_create_reply, &b);
-	CHECK("create reply: round trip", ipc_shell_create_reply_decode(&b, &out) == ERR_OK &&
+	CHECK("create reply: round trip", shell_ipc_create_reply_decode(&b, &out) == ERR_OK &&
 						  strcmp(out.shell_id, SID) == 0 && out.idle_timeout_ms == 7200000);
 	buf_clear(&b);
 
 	/* Ids must be empty or a GUID, on both sides. */
 	snprintf(in.shell_id, sizeof(in.shell_id), "not-a-guid");
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("create reply: encoder refuses a bad id", ipc_shell_create_reply_encode(&b, &in) == ERR_USAGE);
+	CHECK("create reply: encoder refuses a bad id", shell_ipc_create_reply_encode(&b, &in) == ERR_USAGE);
 	buf_clear(&b);
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_string(&b, "0D6FCA9D-2D40-44C3-B691-E665BE7AA68Z", 36);
 	buf_put_u64(&b, 1);
-	CHECK("create reply: non-GUID id -> ERR_FORMAT", ipc_shell_create_reply_decode(&b, &out) == ERR_FORMAT);
+	CHECK("create reply: non-GUID id -> ERR_FORMAT", shell_ipc_create_reply_decode(&b, &out) == ERR_FORMAT);
 	buf_clear(&b);
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_string(&b, "0D6FCA9D", 8);
 	buf_put_u64(&b, 1);
-	CHECK("create reply: short id -> ERR_FORMAT", ipc_shell_create_reply_decode(&b, &out) == ERR_FORMAT);
+	CHECK("create reply: short id -> ERR_FORMAT", shell_ipc_create_reply_decode(&b, &out) == ERR_FORMAT);
 	buf_clear(&b);
 }
 
@@ -223,13 +224,13 @@ static void test_command(void)
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("command: encode", ipc_shell_command_encode(&b, &in) == ERR_OK);
+	CHECK("command: encode", shell_ipc_command_encode(&b, &in) == ERR_OK);
 	check_framing("command", dec_command, &b);
-	CHECK("command: decode", ipc_shell_command_decode(&b, &out) == ERR_OK);
+	CHECK("command: decode", shell_ipc_command_decode(&b, &out) == ERR_OK);
 	CHECK("command: ids", strcmp(out.shell_id, SID) == 0 && strcmp(out.command_id, CID) == 0);
 	CHECK("command: argv", out.skip_cmd_shell == 1 && out.argc == 3 && strcmp(out.argv[0], "echo") == 0 &&
 				       strcmp(out.argv[2], "world") == 0);
-	shell_command_req_free(&out);
+	shell_command_req_clear(&out);
 	buf_clear(&b);
 
 	/* An empty command id (the host makes one). */
@@ -240,19 +241,19 @@ static void test_command(void)
 				       'E', '6', '6', '5', 'B', 'E', '7', 'A', 'A', '6', '8', '7', 0, 0,
 				       0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 4, 'e', 'c', 'h', 'o'};
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("command: encode, empty command id", ipc_shell_command_encode(&b, &in) == ERR_OK);
+	CHECK("command: encode, empty command id", shell_ipc_command_encode(&b, &in) == ERR_OK);
 	CHECK("command: exact bytes", buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
-	CHECK("command: empty id decodes", ipc_shell_command_decode(&b, &out) == ERR_OK && out.command_id[0] == 0);
-	shell_command_req_free(&out);
+	CHECK("command: empty id decodes", shell_ipc_command_decode(&b, &out) == ERR_OK && out.command_id[0] == 0);
+	shell_command_req_clear(&out);
 	buf_clear(&b);
 
 	in.argc = 0;
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("command: encoder refuses argc 0", ipc_shell_command_encode(&b, &in) == ERR_USAGE);
+	CHECK("command: encoder refuses argc 0", shell_ipc_command_encode(&b, &in) == ERR_USAGE);
 	buf_clear(&b);
 	in.argc = SHELL_MAX_ARGS + 1;
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("command: encoder refuses argc over limit", ipc_shell_command_encode(&b, &in) == ERR_LIMIT);
+	CHECK("command: encoder refuses argc over limit", shell_ipc_command_encode(&b, &in) == ERR_LIMIT);
 	buf_clear(&b);
 
 	uint32_t counts[] = {0, SHELL_MAX_ARGS + 1};
@@ -264,15 +265,15 @@ static void test_command(void)
 		buf_put_u32(&b, 0);
 		buf_put_u32(&b, counts[i]);
 		CHECK(i == 0 ? "command: argc 0 -> ERR_FORMAT" : "command: argc over limit -> ERR_LIMIT",
-		      ipc_shell_command_decode(&b, &out) == expect[i]);
+		      shell_ipc_command_decode(&b, &out) == expect[i]);
 		buf_clear(&b);
 	}
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("command reply: encode", ipc_shell_command_reply_encode(&b, &rin) == ERR_OK);
+	CHECK("command reply: encode", shell_ipc_command_reply_encode(&b, &rin) == ERR_OK);
 	check_framing("command reply", dec_command_reply, &b);
 	CHECK("command reply: round trip",
-	      ipc_shell_command_reply_decode(&b, &rout) == ERR_OK && strcmp(rout.command_id, CID) == 0);
+	      shell_ipc_command_reply_decode(&b, &rout) == ERR_OK && strcmp(rout.command_id, CID) == 0);
 	buf_clear(&b);
 }
 
@@ -284,32 +285,32 @@ static void test_send(void)
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("send: encode", ipc_shell_send_encode(&b, &in) == ERR_OK);
+	CHECK("send: encode", shell_ipc_send_encode(&b, &in) == ERR_OK);
 	check_framing("send", dec_send, &b);
-	CHECK("send: decode", ipc_shell_send_decode(&b, &out) == ERR_OK);
+	CHECK("send: decode", shell_ipc_send_decode(&b, &out) == ERR_OK);
 	CHECK("send: round trip", out.end == 1 && out.len == 4 && memcmp(out.data, data, 4) == 0 &&
 					  strcmp(out.command_id, CID) == 0);
-	shell_send_req_free(&out);
+	shell_send_req_clear(&out);
 	buf_clear(&b);
 
 	in.data = NULL;
 	in.len = 0;
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("send: empty End", ipc_shell_send_encode(&b, &in) == ERR_OK &&
-					 ipc_shell_send_decode(&b, &out) == ERR_OK && out.len == 0 && out.end == 1);
-	shell_send_req_free(&out);
+	CHECK("send: empty End", shell_ipc_send_encode(&b, &in) == ERR_OK &&
+					 shell_ipc_send_decode(&b, &out) == ERR_OK && out.len == 0 && out.end == 1);
+	shell_send_req_clear(&out);
 	buf_clear(&b);
 
 	in.len = IPC_MAX_MSG;
 	in.data = calloc(1, in.len);
 	buf_init(&b, IPC_MAX_MSG * 2);
-	CHECK("send: encoder refuses data over a datagram", ipc_shell_send_encode(&b, &in) == ERR_LIMIT);
+	CHECK("send: encoder refuses data over a datagram", shell_ipc_send_encode(&b, &in) == ERR_LIMIT);
 	buf_reset(&b);
 	buf_put_string(&b, SID, 36);
 	buf_put_string(&b, CID, 36);
 	buf_put_u32(&b, 0);
 	buf_put_string(&b, in.data, in.len);
-	CHECK("send: data over a datagram -> ERR_LIMIT", ipc_shell_send_decode(&b, &out) == ERR_LIMIT);
+	CHECK("send: data over a datagram -> ERR_LIMIT", shell_ipc_send_decode(&b, &out) == ERR_LIMIT);
 	buf_clear(&b);
 	free(in.data);
 }
@@ -322,10 +323,10 @@ static void test_receive(void)
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("receive: encode", ipc_shell_receive_encode(&b, &in) == ERR_OK);
+	CHECK("receive: encode", shell_ipc_receive_encode(&b, &in) == ERR_OK);
 	CHECK("receive: length", buf_len(&b) == 40 + 40 + 8 + 4);
 	check_framing("receive", dec_receive, &b);
-	CHECK("receive: round trip", ipc_shell_receive_decode(&b, &out) == ERR_OK &&
+	CHECK("receive: round trip", shell_ipc_receive_decode(&b, &out) == ERR_OK &&
 					     strcmp(out.shell_id, SID) == 0 && strcmp(out.command_id, CID) == 0 &&
 					     out.timeout_ms == 20000 && out.max_bytes == 110000);
 	buf_clear(&b);
@@ -346,10 +347,10 @@ static void test_receive_reply(void)
 	in.done = 1;
 	in.exit_code = 3;
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("receive reply: encode", ipc_shell_receive_reply_encode(&b, &in) == ERR_OK);
+	CHECK("receive reply: encode", shell_ipc_receive_reply_encode(&b, &in) == ERR_OK);
 	CHECK("receive reply: exact bytes", buf_len(&b) == sizeof(want) && memcmp(buf_ptr(&b), want, sizeof(want)) == 0);
 	check_framing("receive reply", dec_receive_reply, &b);
-	CHECK("receive reply: decode", ipc_shell_receive_reply_decode(&b, &out) == ERR_OK);
+	CHECK("receive reply: decode", shell_ipc_receive_reply_decode(&b, &out) == ERR_OK);
 	CHECK("receive reply: chunks", out.nchunks == 2 && out.chunks[0].stream == SHELL_STDOUT &&
 					       out.chunks[0].len == 3 && memcmp(out.chunks[0].data, "abc", 3) == 0 &&
 					       out.chunks[1].stream == SHELL_STDERR && out.chunks[1].len == 0);
@@ -359,12 +360,12 @@ static void test_receive_reply(void)
 
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_u32(&b, SHELL_MAX_CHUNKS + 1);
-	CHECK("receive reply: too many chunks -> ERR_LIMIT", ipc_shell_receive_reply_decode(&b, &out) == ERR_LIMIT);
+	CHECK("receive reply: too many chunks -> ERR_LIMIT", shell_ipc_receive_reply_decode(&b, &out) == ERR_LIMIT);
 	buf_clear(&b);
 	in.nchunks = SHELL_MAX_CHUNKS + 1;
 	buf_init(&b, IPC_MAX_MSG);
 	CHECK("receive reply: encoder refuses too many chunks",
-	      ipc_shell_receive_reply_encode(&b, &in) == ERR_LIMIT);
+	      shell_ipc_receive_reply_encode(&b, &in) == ERR_LIMIT);
 	buf_clear(&b);
 
 	buf_init(&b, IPC_MAX_MSG);
@@ -373,7 +374,7 @@ static void test_receive_reply(void)
 	buf_put_string(&b, "x", 1);
 	for (int i = 0; i < 4; i++)
 		buf_put_u32(&b, 0);
-	CHECK("receive reply: unknown stream -> ERR_FORMAT", ipc_shell_receive_reply_decode(&b, &out) == ERR_FORMAT);
+	CHECK("receive reply: unknown stream -> ERR_FORMAT", shell_ipc_receive_reply_decode(&b, &out) == ERR_FORMAT);
 	buf_clear(&b);
 }
 
@@ -385,31 +386,51 @@ static void test_signal_delete_status(void)
 	enum err st;
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("signal: encode", ipc_shell_signal_encode(&b, &sin) == ERR_OK);
+	CHECK("signal: encode", shell_ipc_signal_encode(&b, &sin) == ERR_OK);
 	check_framing("signal", dec_signal, &b);
-	CHECK("signal: round trip", ipc_shell_signal_decode(&b, &sout) == ERR_OK && sout.signal == SHELL_SIGNAL_CTRL_C &&
+	CHECK("signal: round trip", shell_ipc_signal_decode(&b, &sout) == ERR_OK && sout.signal == SHELL_SIGNAL_CTRL_C &&
 					    strcmp(sout.command_id, CID) == 0);
 	buf_clear(&b);
 
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("delete: encode", ipc_shell_delete_encode(&b, &din) == ERR_OK);
+	CHECK("delete: encode", shell_ipc_delete_encode(&b, &din) == ERR_OK);
 	CHECK("delete: exact bytes", buf_len(&b) == 40 && memcmp(buf_ptr(&b), "\0\0\0\x24" SID, 40) == 0);
 	check_framing("delete", dec_delete, &b);
-	CHECK("delete: round trip", ipc_shell_delete_decode(&b, &dout) == ERR_OK && strcmp(dout.shell_id, SID) == 0);
+	CHECK("delete: round trip", shell_ipc_delete_decode(&b, &dout) == ERR_OK && strcmp(dout.shell_id, SID) == 0);
 	buf_clear(&b);
 
+	/* IPC_SHELL_REPLY: the status, then the row's reply only after ERR_OK. */
+	const struct shell_op *receive = shell_op_at(SHELL_CMD_RECEIVE);
+	struct shell_receive_reply rr;
 	buf_init(&b, IPC_MAX_MSG);
-	CHECK("status: encode", ipc_shell_status_encode(&b, ERR_WSMAN_TIMED_OUT) == ERR_OK);
-	buf_put_u8(&b, 7); /* the typed reply that may follow is not the status's business */
-	CHECK("status: decode leaves the rest", ipc_shell_status_decode(&b, &st) == ERR_OK &&
-							st == ERR_WSMAN_TIMED_OUT && buf_len(&b) == 1);
+	CHECK("status: encode", shell_op_reply_encode(&b, receive, ERR_WSMAN_TIMED_OUT, NULL) == ERR_OK &&
+					buf_len(&b) == 4);
+	CHECK("status: decode", shell_op_reply_decode(&b, receive, &st, &rr) == ERR_OK && st == ERR_WSMAN_TIMED_OUT);
+	buf_reset(&b);
+	buf_put_u32(&b, ERR_WSMAN_TIMED_OUT);
+	buf_put_u8(&b, 7);
+	CHECK("status: a failure carries no reply", shell_op_reply_decode(&b, receive, &st, &rr) == ERR_FORMAT);
 	buf_reset(&b);
 	buf_put_u32(&b, ERR_COUNT);
-	CHECK("status: out of range -> ERR_FORMAT", ipc_shell_status_decode(&b, &st) == ERR_FORMAT);
+	CHECK("status: out of range -> ERR_FORMAT", shell_op_reply_decode(&b, receive, &st, &rr) == ERR_FORMAT);
 	buf_reset(&b);
 	buf_put_u8(&b, 0);
-	CHECK("status: short -> ERR_INCOMPLETE", ipc_shell_status_decode(&b, &st) == ERR_INCOMPLETE);
-	CHECK("status: encoder refuses out of range", ipc_shell_status_encode(&b, ERR_COUNT) == ERR_USAGE);
+	/* A datagram is a whole message: every IPC decoder says ERR_FORMAT. */
+	CHECK("status: short -> ERR_FORMAT", shell_op_reply_decode(&b, receive, &st, &rr) == ERR_FORMAT);
+	CHECK("status: encoder refuses out of range",
+	      shell_op_reply_encode(&b, receive, ERR_COUNT, NULL) == ERR_USAGE);
+	buf_clear(&b);
+
+	/* IPC_SHELL_REQUEST: the row's id, then its request. */
+	const struct shell_op *op = NULL;
+	buf_init(&b, IPC_MAX_MSG);
+	CHECK("request: encode", shell_op_request_encode(&b, shell_op_at(SHELL_CMD_DELETE), &din) == ERR_OK);
+	CHECK("request: decode names the row", shell_op_request_decode(&b, &op) == ERR_OK &&
+						     op == shell_op_at(SHELL_CMD_DELETE) &&
+						     op->decode(&b, &dout) == ERR_OK && strcmp(dout.shell_id, SID) == 0);
+	buf_reset(&b);
+	buf_put_u32(&b, SHELL_OP_COUNT);
+	CHECK("request: unknown operation -> ERR_FORMAT", shell_op_request_decode(&b, &op) == ERR_FORMAT);
 	buf_clear(&b);
 }
 
@@ -419,15 +440,15 @@ static void test_shells_left(void)
 	uint32_t n = 0;
 
 	buf_init(&b, 64);
-	CHECK("shells left: round trip", ipc_shells_left_encode(&b, 29) == ERR_OK &&
-						 ipc_shells_left_decode(&b, &n) == ERR_OK && n == 29);
+	CHECK("shells left: round trip", shell_ipc_shells_left_encode(&b, 29) == ERR_OK &&
+						 shell_ipc_shells_left_decode(&b, &n) == ERR_OK && n == 29);
 	buf_reset(&b);
 	buf_put_u32(&b, 1);
 	buf_put_u8(&b, 0);
-	CHECK("shells left: trailing byte -> ERR_FORMAT", ipc_shells_left_decode(&b, &n) == ERR_FORMAT);
+	CHECK("shells left: trailing byte -> ERR_FORMAT", shell_ipc_shells_left_decode(&b, &n) == ERR_FORMAT);
 	buf_reset(&b);
 	buf_put_u8(&b, 0);
-	CHECK("shells left: short -> ERR_INCOMPLETE", ipc_shells_left_decode(&b, &n) == ERR_INCOMPLETE);
+	CHECK("shells left: short -> ERR_FORMAT", shell_ipc_shells_left_decode(&b, &n) == ERR_FORMAT);
 	buf_clear(&b);
 }
 

@@ -1,4 +1,4 @@
-/* shell: the shell engine of a per-user host (host role only). It holds
+/* shell_engine: the shell engine of a per-user host (host role only). It holds
  * the user's shells, runs their commands as process groups with piped
  * stdin/stdout/stderr, buffers output between Receives and enforces the
  * Winrs limits. It runs on the host's libevent base and never blocks,
@@ -8,8 +8,8 @@
  * Send and Receive may have to wait (for the pipe, for output), so they
  * are always answered through the engine's answer callback, possibly
  * before the call returns. */
-#ifndef OPENWINRM_SHELL_H
-#define OPENWINRM_SHELL_H
+#ifndef OPENWINRM_SHELL_ENGINE_H
+#define OPENWINRM_SHELL_ENGINE_H
 
 #include <stdint.h>
 
@@ -22,30 +22,30 @@ struct shell_engine;
 /* Answers a Send (reply NULL) or a Receive (reply set when status is
  * ERR_OK; its chunks are views valid only during the call). It must not
  * call back into the engine. */
-typedef void shell_answer_fn(void *arg, uint32_t req_id, enum err status,
+typedef void shell_engine_answer_fn(void *arg, uint32_t req_id, enum err status,
 			     const struct shell_receive_reply *reply);
 
 /* Tells of a shell the engine ended on its own (IdleTimeout,
  * MaxShellRunTime), with the number of shells left. */
-typedef void shell_ended_fn(void *arg, uint32_t shells_left);
+typedef void shell_engine_ended_fn(void *arg, uint32_t shells_left);
 
 /* Starts with Windows' Winrs defaults until shell_engine_set_limits. */
-struct shell_engine *shell_engine_new(struct event_base *base, shell_answer_fn *answer,
-				      shell_ended_fn *ended, void *arg);
+struct shell_engine *shell_engine_new(struct event_base *base, shell_engine_answer_fn *answer,
+				      shell_engine_ended_fn *ended, void *arg);
 /* Kills every command's process group and frees every shell, answering
  * nothing (the channel is gone). */
 void shell_engine_free(struct shell_engine *e);
 /* New limits apply to later requests; MaxShellRunTime also to existing shells. */
 void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *l);
 
-enum err shell_create(struct shell_engine *e, const struct shell_create_req *req,
+enum err shell_engine_create(struct shell_engine *e, const struct shell_create_req *req,
 		      struct shell_create_reply *reply);
-enum err shell_command(struct shell_engine *e, const struct shell_command_req *req,
+enum err shell_engine_command(struct shell_engine *e, const struct shell_command_req *req,
 		       struct shell_command_reply *reply);
 /* Takes req->data (the engine wipes and frees it). */
-void shell_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req);
-void shell_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req);
-enum err shell_signal(struct shell_engine *e, const struct shell_signal_req *req);
-enum err shell_delete(struct shell_engine *e, const struct shell_delete_req *req);
+void shell_engine_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req);
+void shell_engine_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req);
+enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_req *req);
+enum err shell_engine_delete(struct shell_engine *e, const struct shell_delete_req *req);
 
 #endif

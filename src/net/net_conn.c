@@ -1,0 +1,327 @@
+/* net_conn: network process. A client's TCP (or TLS) connection: accepted
+ * through the address filters, its bytes read and fed to the HTTP parser
+ * one request at a time, the reply written, the timers of a request that
+ * trickles in and of keep-alive idleness, and the lingering close after an
+ * error. A whole request goes to net_request.c; its reply comes back as
+ * bytes to write. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "common/log.h"
+#include "net/net_int.h"
+
+static void conn_reply_written(struct conn *c);
+
+/* "*" allows any, "" none, else a comma list of addresses and a-b ranges. */
+static int filter_allows(const char *filter, int family, const void *addr)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	const char *p = filter;
+
+	while (*p == ' ')
+		p++;
+	if (strcmp(p, "*") == 0)
+		return 1;
+	while (*p) {
+		char item[128], lo_s[64], hi_s[64];
+		size_t n = strcspn(p, ",");
+		unsigned char lo[16], hi[16];
+
+		if (n >= sizeof(item))
+			return 0;
+		memcpy(item, p, n);
+		item[n] = 0;
+		p += n + (p[n] == ',');
+		char *s = item;
+		while (*s == ' ')
+			s++;
+		char *e = s + strlen(s);
+		while (e > s && e[-1] == ' ')
+			*--e = 0;
+		if (*s == '[') /* IPv6 written as [::1] */
+			s++;
+		char *dash = family == AF_INET ? strchr(s, '-') : strstr(s, "-");
+		snprintf(lo_s, sizeof(lo_s), "%.*s", dash ? (int)(dash - s) : (int)strlen(s), s);
+		snprintf(hi_s, sizeof(hi_s), "%s", dash ? dash + 1 : lo_s);
+		for (char *q = lo_s; *q; q++)
+			if (*q == ']')
+				*q = 0;
+		for (char *q = hi_s; *q; q++)
+			if (*q == ']' || *q == '[')
+				memmove(q, q + 1, strlen(q));
+		if (inet_pton(family, lo_s, lo) != 1 || inet_pton(family, hi_s, hi) != 1)
+			continue;
+		if (memcmp(addr, lo, alen) >= 0 && memcmp(addr, hi, alen) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void conn_arm_timer(struct conn *c, uint64_t ms)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	evtimer_add(c->timer, &tv);
+}
+
+void net_conn_free(struct conn *c)
+{
+	struct net *n = c->net;
+
+	if (c->req)
+		net_request_free(c->req);
+	net_gss_forget(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		n->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	n->nconns--;
+	if (c->timer)
+		event_free(c->timer);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	http1_parser_free(c->parser);
+	free(c);
+}
+
+void net_conn_send(struct conn *c, const struct buf *head, const struct buf *body, int keep_alive)
+{
+	size_t done = 0, hlen = buf_len(head), blen = body ? buf_len(body) : 0;
+
+	c->close_after_reply = !keep_alive;
+	c->state = CONN_WRITING;
+	/* Plain HTTP: write the reply now, head and body in one call; handing
+	 * it to the bufferevent would cost an epoll_ctl to add and one to
+	 * remove the write event for every request. Only a remainder goes
+	 * through it. The body is never copied behind the head. */
+	if (!c->https) {
+		struct iovec iov[2] = {{(void *)buf_ptr(head), hlen},
+				       {(void *)(body ? buf_ptr(body) : NULL), blen}};
+		ssize_t w;
+		do
+			w = writev(bufferevent_getfd(c->bev), iov, blen ? 2 : 1);
+		while (w < 0 && errno == EINTR);
+		done = w > 0 ? (size_t)w : 0;
+	}
+	if (done < hlen)
+		bufferevent_write(c->bev, buf_ptr(head) + done, hlen - done);
+	if (blen && done < hlen + blen) {
+		size_t from = done > hlen ? done - hlen : 0;
+		bufferevent_write(c->bev, buf_ptr(body) + from, blen - from);
+	}
+	if (done > 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		/* Closing frees c, which the caller may still be using (the
+		 * read loop in conn_feed): leave that to the next loop turn. */
+		if (c->close_after_reply)
+			conn_arm_timer(c, 0);
+		else
+			conn_reply_written(c);
+	}
+}
+
+static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd, (void)what;
+
+	if (c->state == CONN_WRITING && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_reply_written(c);
+		return;
+	}
+	if (c->state == CONN_DRAINING) {
+		net_conn_free(c);
+		return;
+	}
+	if (c->state != CONN_READING)
+		return;
+	if (http1_parser_started(c->parser))
+		log_info("closing connection from %s: request not received within %d s", c->peer,
+			 NET_REQUEST_TIMEOUT_MS / 1000);
+	net_conn_free(c);
+}
+
+/* Feeds buffered input to the parser; processes at most one request. */
+static void conn_feed(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (c->state == CONN_READING && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		size_t used = 0;
+		int was_started = http1_parser_started(c->parser);
+		struct http1_request *http = NULL;
+
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		enum err e = http1_parse(c->parser, v.iov_base, v.iov_len, &used, &http);
+		evbuffer_drain(in, used);
+		if (!was_started && http1_parser_started(c->parser)) {
+			conn_arm_timer(c, NET_REQUEST_TIMEOUT_MS);
+			net_token_touch(c);
+		}
+		if (e == ERR_INCOMPLETE) {
+			if (used == 0)
+				break; /* nothing consumable: wait for more bytes */
+			continue;
+		}
+		/* Whatever happens to the request now has its own deadline. */
+		evtimer_del(c->timer);
+		c->state = CONN_ANSWERING;
+		net_request_start(c, e == ERR_OK ? http : NULL, e);
+		return;
+	}
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_DRAINING) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+		c->drained += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (c->drained > NET_DRAIN_MAX_BYTES)
+			net_conn_free(c);
+		return;
+	}
+	conn_feed(c);
+}
+
+/* The whole reply is out: close, or get ready for the next request. */
+static void conn_reply_written(struct conn *c)
+{
+	if (c->close_after_reply && c->drain_before_close) {
+		c->state = CONN_DRAINING;
+		evbuffer_drain(bufferevent_get_input(c->bev),
+			       evbuffer_get_length(bufferevent_get_input(c->bev)));
+		conn_arm_timer(c, NET_DRAIN_TIMEOUT_MS);
+		return;
+	}
+	if (c->close_after_reply) {
+		net_conn_free(c);
+		return;
+	}
+	c->state = CONN_READING;
+	http1_parser_next(c->parser);
+	conn_arm_timer(c, NET_IDLE_TIMEOUT_MS);
+	net_token_touch(c);
+	/* A pipelined request may already be buffered: parse it from the
+	 * loop, not from here, so a long pipeline cannot recurse. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_WRITING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_reply_written(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (what & BEV_EVENT_ERROR) {
+			unsigned long e = bufferevent_get_openssl_error(c->bev);
+			if (e) {
+				char msg[256];
+				ERR_error_string_n(e, msg, sizeof(msg));
+				log_debug("TLS error from %s: %s", c->peer, msg);
+			}
+		}
+		net_conn_free(c);
+	}
+}
+
+void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
+{
+	struct net *n = l->net;
+	const char *filter = NULL;
+	char peer[64] = "?";
+	const void *addr = NULL;
+	int one = 1;
+
+	if (sa->sa_family == AF_INET) {
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+		filter = n->cfg.service.ipv4_filter;
+	} else if (sa->sa_family == AF_INET6) {
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		filter = n->cfg.service.ipv6_filter;
+	}
+	if (addr)
+		inet_ntop(sa->sa_family, addr, peer, sizeof(peer));
+	if (!addr || !filter_allows(filter, sa->sa_family, addr)) {
+		log_info("connection from %s refused by Service/IPv%dFilter", peer,
+			 sa->sa_family == AF_INET ? 4 : 6);
+		close(fd);
+		return;
+	}
+	if (n->nconns >= NET_MAX_OPEN_CONNECTIONS) {
+		log_warnx("too many open connections: closing one from %s", peer);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->net = n;
+	c->serial = ++n->next_serial;
+	c->https = l->https;
+	snprintf(c->url_path, sizeof(c->url_path), "%s", l->url_path);
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->parser = http1_parser_new((size_t)n->cfg.max_envelope_size_kb * 1024);
+	c->timer = evtimer_new(n->base, conn_timeout_cb, c);
+	if (l->https) {
+		SSL *ssl = SSL_new(l->ssl_ctx);
+		if (ssl)
+			c->bev = bufferevent_openssl_socket_new(n->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+								BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (!c->bev || !c->parser || !c->timer) {
+		if (!c->bev)
+			close(fd);
+		if (c->timer)
+			event_free(c->timer);
+		http1_parser_free(c->parser);
+		if (c->bev)
+			bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
+	c->next = n->conns;
+	if (n->conns)
+		n->conns->prev = c;
+	n->conns = c;
+	n->nconns++;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	/* While a request is being answered its successor is not parsed, so
+	 * stop reading once this much is buffered. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_MAX_BUFFERED_INPUT);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* The first request (and the TLS handshake) must arrive within the
+	 * request timeout: a client trickling bytes cannot hold the socket. */
+	conn_arm_timer(c, NET_REQUEST_TIMEOUT_MS);
+}

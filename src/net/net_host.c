@@ -1,0 +1,213 @@
+/* net_host: network process. The per-user hosts and their channels. Each
+ * user has at most one host; a request can only reach the host of the
+ * user it authenticated as, so another user's ShellId is simply unknown
+ * there. A host is asked for by the privileged part (IPC_HOST_OPEN) at
+ * the first request that needs it; requests sent meanwhile queue on its
+ * channel, each with its deadline, and go out when it has started. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "net/net_int.h"
+#include "shell/shell_ipc.h"
+
+static struct user_host *find(struct net *n, uid_t uid)
+{
+	for (struct user_host *h = n->hosts; h; h = h->next)
+		if (h->uid == uid)
+			return h;
+	return NULL;
+}
+
+/* Closing the channel makes the host end every command and exit. */
+static void user_host_free(struct user_host *h)
+{
+	struct net *n = h->net;
+
+	for (struct user_host **pp = &n->hosts; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	ipc_endpoint_cancel(h->opening);
+	ipc_endpoint_free(h->chan);
+	if (h->linger)
+		event_free(h->linger);
+	free(h);
+}
+
+/* The host died, misbehaved or could not start: every request it owed
+ * gets e, and the next request starts a new host. */
+static void fail(struct user_host *h, enum err e)
+{
+	ipc_endpoint_fail(h->chan, e);
+	user_host_free(h);
+}
+
+static void push_settings(struct user_host *h)
+{
+	struct net *n = h->net;
+	struct shell_limits lim = {
+		.max_shells_per_user = n->cfg.winrs.max_shells_per_user,
+		.max_processes_per_shell = n->cfg.winrs.max_processes_per_shell,
+		.idle_timeout_ms = n->cfg.winrs.idle_timeout_ms,
+		.max_shell_run_time_ms = n->cfg.winrs.max_shell_run_time_ms,
+	};
+	struct buf b;
+
+	buf_init(&b, 1024);
+	if (shell_ipc_limits_encode(&b, &lim) != ERR_OK ||
+	    ipc_endpoint_send(h->chan, IPC_HOST_SETTINGS, 0, &b, NULL, 0) != ERR_OK)
+		log_warnx("cannot send settings to the host of %s", h->user);
+	buf_clear(&b);
+}
+
+void net_host_push_settings(struct net *n)
+{
+	for (struct user_host *h = n->hosts; h; h = h->next)
+		push_settings(h);
+}
+
+static void linger_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct user_host *h = arg;
+	(void)fd, (void)what;
+
+	if (h->shells == 0 && ipc_endpoint_calls(h->chan) == 0) {
+		log_info("closing the idle host of %s", h->user);
+		user_host_free(h);
+	}
+}
+
+/* A host with no shells and nothing asked of it closes after a while. */
+static void update_linger(struct user_host *h)
+{
+	if (h->shells == 0 && ipc_endpoint_calls(h->chan) == 0) {
+		struct timeval tv = {.tv_sec = NET_HOST_LINGER_MS / 1000};
+		evtimer_add(h->linger, &tv);
+	} else {
+		evtimer_del(h->linger);
+	}
+}
+
+void net_host_count(struct user_host *h, int delta)
+{
+	if (delta < 0 && h->shells == 0)
+		return;
+	h->shells = (uint32_t)((int64_t)h->shells + delta);
+}
+
+/* ---- the channel ---- */
+
+/* IPC_SHELLS_LEFT, the only message a host sends unasked. Messages on the
+ * channel keep their order, so the count is current with every reply
+ * already handled. */
+static enum err from_host(void *arg, struct ipc_msg *m)
+{
+	struct user_host *h = arg;
+	uint32_t shells;
+
+	if (m->type != IPC_SHELLS_LEFT)
+		return ERR_FORMAT;
+	if (shell_ipc_shells_left_decode(&m->body, &shells) == ERR_OK)
+		h->shells = shells;
+	else
+		log_warnx("malformed shell count from the host of %s", h->user);
+	update_linger(h);
+	return ERR_OK;
+}
+
+static void host_lost(void *arg, enum err why)
+{
+	struct user_host *h = arg;
+
+	log_warnx("host of user %s ended%s", h->user,
+		  why == ERR_FORMAT ? " (sent a forbidden message)" : "");
+	fail(h, ERR_WSMAN_HOST_GONE);
+}
+
+static void opened(void *arg, struct ipc_msg *m, enum err e)
+{
+	struct user_host *h = arg;
+	struct ipc_host_opened o;
+	int fd;
+
+	h->opening = NULL;
+	if ((e = net_priv_host_opened(m, e, &o, &fd)) == ERR_OK && o.uid != h->uid) {
+		log_warnx("HOST_OPENED for uid %u, not %s's", o.uid, h->user);
+		close(fd);
+		e = ERR_WSMAN_INTERNAL;
+	}
+	if (e == ERR_OK && (e = ipc_endpoint_attach(h->chan, fd, (uid_t)o.uid, (pid_t)o.pid)) != ERR_OK)
+		close(fd);
+	if (e != ERR_OK) {
+		log_warnx("host of user %s could not start: %s", h->user, err_str(e));
+		/* No answer in time: the privileged part is overloaded. */
+		fail(h, e == ERR_TIMEOUT || e == ERR_IO ? ERR_HTTP_BUSY : e);
+		return;
+	}
+	log_debug("host of %s ready (pid %u)", h->user, o.pid);
+	update_linger(h);
+}
+
+static struct user_host *start(struct net *n, const struct auth_identity *id)
+{
+	static const struct ipc_endpoint_ops ops = {from_host, host_lost};
+	struct user_host *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->net = n;
+	h->uid = id->uid;
+	snprintf(h->user, sizeof(h->user), "%s", id->user);
+	h->next = n->hosts;
+	n->hosts = h;
+	if (!(h->linger = evtimer_new(n->base, linger_expired, h)) ||
+	    !(h->chan = ipc_endpoint_new(n->base, -1, IPC_ROLE_NET, IPC_ROLE_HOST, 0, 0, &ops, h)) ||
+	    net_priv_host_open(n, id->token, opened, h, &h->opening) != ERR_OK) {
+		log_warnx("cannot ask the privileged part for the host of %s", h->user);
+		user_host_free(h);
+		return NULL;
+	}
+	/* The settings go first, queued with the requests. */
+	push_settings(h);
+	return h;
+}
+
+static void answered(void *arg, struct ipc_msg *m, enum err e)
+{
+	struct request *r = arg;
+	struct user_host *h = r->host;
+
+	r->call = NULL;
+	r->host_done(r, h, m, e);
+	update_linger(h);
+}
+
+enum err net_host_call(struct request *r, int start_host, const struct buf *body, uint64_t timeout_ms,
+		       net_host_done_fn *done)
+{
+	struct net *n = r->conn->net;
+	struct user_host *h = find(n, r->id.uid);
+	enum err e;
+
+	if (!h && !start_host)
+		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells at all */
+	if (!h && !(h = start(n, &r->id)))
+		return ERR_HTTP_BUSY;
+	e = ipc_endpoint_call(h->chan, IPC_SHELL_REQUEST, body, timeout_ms, answered, r, &r->call);
+	if (e != ERR_OK)
+		return e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL;
+	r->host = h;
+	r->host_done = done;
+	update_linger(h);
+	return ERR_OK;
+}
+
+void net_host_shutdown(struct net *n)
+{
+	while (n->hosts)
+		user_host_free(n->hosts);
+}

@@ -1,0 +1,108 @@
+/* net_shell: network process. The operations of the shell kinds, each a
+ * row of shell/shell_ops.h: the SOAP request is parsed into the row's
+ * struct, sent to the user's host (net_host.c) as IPC_SHELL_REQUEST, and
+ * the host's typed answer becomes the row's SOAP reply. Nothing here
+ * knows one operation from another but by the row's flags. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "net/net_int.h"
+
+/* What a failed call to a host means to the client. */
+static enum err call_failure(enum err e)
+{
+	switch (e) {
+	case ERR_TIMEOUT: /* as Windows for an operation over its OperationTimeout */
+		return ERR_WSMAN_TIMED_OUT;
+	case ERR_IO:
+		return ERR_WSMAN_HOST_GONE;
+	case ERR_FORMAT:
+		return ERR_WSMAN_INTERNAL;
+	default:
+		return e;
+	}
+}
+
+static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+{
+	const struct shell_op *op = r->op;
+	struct shell_reply_ctx ctx = {.owner = r->id.user, .client_ip = r->conn->peer};
+	char url[400];
+	void *reply = NULL;
+	enum err status = ERR_OK;
+	struct buf body;
+
+	if (!m) {
+		net_reply_fault(r, call_failure(e));
+		return;
+	}
+	if (!(reply = calloc(1, op->reply_size ? op->reply_size : 1)) ||
+	    shell_op_reply_decode(&m->body, op, &status, reply) != ERR_OK) {
+		log_warnx("malformed reply from the host of %s", h->user);
+		free(reply);
+		net_reply_fault(r, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	if (status != ERR_OK) {
+		free(reply);
+		net_reply_fault(r, status);
+		return;
+	}
+	if (op->flags & SHELL_OP_NEW_SHELL)
+		net_host_count(h, 1);
+	if (op->flags & SHELL_OP_END_SHELL)
+		net_host_count(h, -1);
+	net_url(r, url, sizeof(url));
+	ctx.machine_url = url;
+	buf_init(&body, IPC_MAX_MSG * 2);
+	/* Output grows by a third in base64; the markup fits the rest. */
+	buf_grow(&body, buf_len(&m->body) / 3 * 4 + 4096);
+	if ((e = op->build_reply(&body, &r->ws, &ctx, r->op_req, reply)) == ERR_OK)
+		net_reply(r, 200, &body);
+	else
+		net_reply_fault(r, e);
+	buf_clear(&body);
+	free(reply);
+}
+
+void net_shell_dispatch(struct request *r)
+{
+	struct net *n = r->conn->net;
+	const struct wsman_header *hdr = &r->ws.hdr;
+	const struct shell_op *op = shell_op_find(hdr->resource_uri, hdr->action);
+	struct shell_service_ctx ctx = {.client_ip = r->conn->peer,
+					.max_timeout_ms = n->cfg.max_timeout_ms};
+	uint64_t timeout_ms = hdr->operation_timeout_ms ? hdr->operation_timeout_ms : n->cfg.max_timeout_ms;
+	struct buf b;
+	enum err e;
+
+	if (!op) {
+		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
+		return;
+	}
+	if (!(r->op_req = calloc(1, op->req_size))) {
+		net_reply_fault(r, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	r->op = op;
+	if ((e = op->parse(&r->ws, &ctx, r->op_req)) != ERR_OK) {
+		net_reply_fault(r, e);
+		return;
+	}
+	if ((op->flags & SHELL_OP_NEW_SHELL) && !n->cfg.winrs.allow_remote_shell_access) {
+		net_reply_fault(r, ERR_WSMAN_SHELL_ACCESS_OFF);
+		return;
+	}
+	buf_init(&b, IPC_MAX_MSG);
+	if ((e = shell_op_request_encode(&b, op, r->op_req)) == ERR_OK)
+		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL, &b,
+				  timeout_ms + NET_HOST_DEADLINE_MARGIN_MS, answered);
+	else if (e == ERR_LIMIT)
+		e = ERR_WSMAN_ENCODING_LIMIT;
+	else
+		e = ERR_WSMAN_INTERNAL;
+	buf_clear(&b);
+	if (e != ERR_OK)
+		net_reply_fault(r, e);
+}
