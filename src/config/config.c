@@ -60,8 +60,6 @@
 
 static const char *check_url_prefix(const char *v);
 static const char *check_thumbprint(const char *v);
-static const char *check_ipv4_filter(const char *v);
-static const char *check_ipv6_filter(const char *v);
 static const char *check_group(const char *v);
 static const char *check_group_list(const char *v);
 static const char *check_absolute_path(const char *v);
@@ -81,6 +79,7 @@ _Static_assert(CONFIG_CBT_NONE == 0 && CONFIG_CBT_RELAXED == 1 && CONFIG_CBT_STR
 #define U32(p, n, off, d, lo, hi, fl) {p, n, T_U32, fl, off, d, lo, hi, NULL, 0, NULL}
 #define STR(p, n, off, d, fl, chk) {p, n, T_STR, fl, off, d, 0, 0, NULL, 0, chk}
 #define PORT(p, n, off, d, fl) U32(p, n, off, d, 1, 65535, fl)
+#define FILTER(p, n, off, d, family) {p, n, T_FILTER, 0, off, d, family, 0, NULL, 0, NULL}
 
 const struct setting config_settings[] = {
 	U32("", "MaxEnvelopeSizekb", C(max_envelope_size_kb), "500", 32, 1039440, 0),
@@ -125,8 +124,8 @@ const struct setting config_settings[] = {
 	BOOL("Service/Auth", "NtlmWinbind", C(service.auth.ntlm_winbind), "false", F_UNLESS_DEFAULT),
 	PORT("Service/DefaultPorts", "HTTP", C(service.default_ports.http), "5985", 0),
 	PORT("Service/DefaultPorts", "HTTPS", C(service.default_ports.https), "5986", 0),
-	STR("Service", "IPv4Filter", C(service.ipv4_filter), "*", 0, check_ipv4_filter),
-	STR("Service", "IPv6Filter", C(service.ipv6_filter), "*", 0, check_ipv6_filter),
+	FILTER("Service", "IPv4Filter", C(service.ipv4_filter), "*", AF_INET),
+	FILTER("Service", "IPv6Filter", C(service.ipv6_filter), "*", AF_INET6),
 	BOOL("Service", "EnableCompatibilityHttpListener",
 	     C(service.enable_compatibility_http_listener), "false", 0),
 	BOOL("Service", "EnableCompatibilityHttpsListener",
@@ -230,72 +229,6 @@ static const char *check_thumbprint(const char *v)
 	return NULL;
 }
 
-/* One address of a filter; IPv6 ones may be written in brackets, as the
- * network process's matcher accepts. */
-static int filter_address(const char *s, size_t n, int family, unsigned char out[16])
-{
-	char a[MAX_ADDRESS];
-
-	if (family == AF_INET6 && n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n >= sizeof(a))
-		return 0;
-	memcpy(a, s, n);
-	a[n] = 0;
-	return inet_pton(family, a, out) == 1;
-}
-
-/* "*" (anyone), "" (no one) or a comma list of addresses and ranges a-b;
- * spaces around entries are allowed, the network process trims them. */
-static const char *check_filter(const char *v, int family)
-{
-	const char *bad =
-	    family == AF_INET
-		? "must be *, empty, or a comma list of IPv4 addresses and ranges a-b"
-		: "must be *, empty, or a comma list of IPv6 addresses and ranges a-b";
-	size_t alen = family == AF_INET ? 4 : 16;
-	const char *p = v;
-
-	if (strcmp(v, "*") == 0 || *v == 0)
-		return NULL;
-	for (;;) {
-		size_t n = strcspn(p, ",");
-		const char *s = p, *e = p + n;
-		unsigned char lo[16], hi[16];
-
-		while (s < e && *s == ' ')
-			s++;
-		while (e > s && e[-1] == ' ')
-			e--;
-		if (s == e)
-			return "has an empty entry";
-		const char *dash = memchr(s, '-', (size_t)(e - s));
-		if (!filter_address(s, (size_t)((dash ? dash : e) - s), family, lo))
-			return bad;
-		if (dash) {
-			if (!filter_address(dash + 1, (size_t)(e - dash - 1), family, hi))
-				return bad;
-			if (memcmp(lo, hi, alen) > 0)
-				return "has a range whose first address is above its last";
-		}
-		if (!p[n])
-			return NULL;
-		p += n + 1;
-	}
-}
-
-static const char *check_ipv4_filter(const char *v)
-{
-	return check_filter(v, AF_INET);
-}
-
-static const char *check_ipv6_filter(const char *v)
-{
-	return check_filter(v, AF_INET6);
-}
-
 /* Group names as shadow-utils allows them by default (letters, digits,
  * '_', '-', '.', a final '$'), comma-separated without spaces: the
  * privileged part looks each up with getgrnam as written. */
@@ -390,6 +323,7 @@ enum err config_value_parse(const struct setting *s, const char *v, union value 
 	size_t n = strlen(v);
 	uint64_t x;
 	const char *why;
+	char **text;
 	enum err e;
 
 	if (n > CONFIG_MAX_VALUE)
@@ -427,12 +361,16 @@ enum err config_value_parse(const struct setting *s, const char *v, union value 
 		out->u32 = (uint32_t)x;
 		return ERR_OK;
 	case T_STR:
-		if (s->check && (why = s->check(v)) != NULL)
+	case T_FILTER:
+		if (s->type == T_FILTER)
+			why = config_filter_parse(&out->filter, v, (int)s->min);
+		else
+			why = s->check ? s->check(v) : NULL;
+		if (why)
 			return config_fail(errmsg, line, "%s: \"%s\" %s", s->name,
 					   config_quote(q, v, n), why);
-		if (!(out->str = strdup(v)))
-			return ERR_NOMEM;
-		return ERR_OK;
+		text = s->type == T_FILTER ? &out->filter.text : &out->str;
+		return (*text = strdup(v)) ? ERR_OK : ERR_NOMEM;
 	case T_NONE:
 		break;
 	}
@@ -457,6 +395,10 @@ void config_value_store(const struct setting *s, void *base, union value *v)
 		free(*(char **)p);
 		*(char **)p = v->str;
 		break;
+	case T_FILTER:
+		free(((struct config_filter *)p)->text);
+		*(struct config_filter *)p = v->filter;
+		break;
 	case T_NONE:
 		break;
 	}
@@ -465,6 +407,7 @@ void config_value_store(const struct setting *s, void *base, union value *v)
 const char *config_value_text(const struct setting *s, const void *base, char num[16])
 {
 	const void *p = cfield(base, s);
+	const char *text;
 	unsigned i;
 
 	switch (s->type) {
@@ -478,6 +421,9 @@ const char *config_value_text(const struct setting *s, const void *base, char nu
 		return num;
 	case T_STR:
 		return *(char *const *)p ? *(char *const *)p : "";
+	case T_FILTER:
+		text = ((const struct config_filter *)p)->text;
+		return text ? text : "";
 	case T_NONE:
 		break;
 	}
@@ -505,8 +451,13 @@ enum err config_assign(const struct setting *s, void *base, const char *v, struc
 void config_strings_free(const struct setting *t, size_t n, void *base)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].type == T_STR) {
-			char **p = field(base, &t[i]);
+		char **p = NULL;
+
+		if (t[i].type == T_STR)
+			p = field(base, &t[i]);
+		else if (t[i].type == T_FILTER)
+			p = &((struct config_filter *)field(base, &t[i]))->text;
+		if (p) {
 			free(*p);
 			*p = NULL;
 		}
@@ -717,6 +668,7 @@ int config_value_same(const struct setting *s, const void *base, const char *v)
 
 	switch (s->type) {
 	case T_STR:
+	case T_FILTER:
 		/* A listener's Address: any spelling of the same address. */
 		if (s->flags & F_KEY)
 			return address_parse(v, strlen(v), addr) == ERR_OK &&

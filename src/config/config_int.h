@@ -1,12 +1,14 @@
 /* config_int: what the files of src/config/ share; private, the door is
  * config.h. config.c owns the schema (the setting tables, Windows'
  * defaults, the checks and parsing of values, the listener model,
- * lookups), config_read.c reads the stored format (config_parse,
+ * lookups), config_filter.c parses and matches the address filters,
+ * config_read.c reads the stored format (config_parse,
  * config_load), config_write.c writes it (config_serialize, config_save,
  * config_write_file), config_resource.c edits resources (config_set,
  * config_put, listener create and delete) and config_print.c prints the
- * text and XML forms. libwinrm links only config.c and config_read.c: a
- * client reads the configuration and never changes or prints it. */
+ * text and XML forms. libwinrm links only config.c, config_filter.c and
+ * config_read.c: a client reads the configuration and never changes or
+ * prints it. */
 #ifndef OPENWINRM_CONFIG_INT_H
 #define OPENWINRM_CONFIG_INT_H
 
@@ -27,11 +29,12 @@
 #define MAX_QUOTE 80
 
 enum stype {
-	T_FLAG, /* int 0/1, spelled names[0]/names[1] */
-	T_CBT,	/* enum config_cbt, spelled names[] */
-	T_U32,	/* uint32_t in [min, max] */
-	T_STR,	/* char *, never NULL once initialised */
-	T_NONE, /* computed by the service, not stored (ListeningOn) */
+	T_FLAG,	  /* int 0/1, spelled names[0]/names[1] */
+	T_CBT,	  /* enum config_cbt, spelled names[] */
+	T_U32,	  /* uint32_t in [min, max] */
+	T_STR,	  /* char *, never NULL once initialised */
+	T_FILTER, /* struct config_filter of family min, its text never NULL once initialised */
+	T_NONE,	  /* computed by the service, not stored (ListeningOn) */
 };
 
 #define F_RO 1u		     /* read-only: printed but never stored or set */
@@ -47,7 +50,7 @@ struct setting {
 	unsigned flags;
 	size_t off;	 /* in struct config, or struct config_listener */
 	const char *def; /* default, in text */
-	uint32_t min, max;
+	uint32_t min, max; /* T_U32: the range; T_FILTER: min is the address family */
 	const char *const *names;
 	unsigned nnames;
 	const char *(*check)(const char *v); /* T_STR: NULL, or why v is refused */
@@ -57,6 +60,7 @@ union value {
 	int choice;
 	uint32_t u32;
 	char *str;
+	struct config_filter filter;
 };
 
 /* A listener's name: canonical Address ("*", "IP:" + inet_ntop) and Transport. */
@@ -80,8 +84,12 @@ __attribute__((format(printf, 3, 4))) enum err config_fail(struct buf *errmsg, u
 /* At most MAX_QUOTE bytes of s, escaped for an error message. */
 const char *config_quote(char dst[MAX_QUOTE], const char *s, size_t n);
 
-/* Parses text for setting s into *out (a new string for T_STR). Only
- * settings that may hold a value get here. */
+/* config_filter.c: parses v, Service/IPv4Filter or IPv6Filter's text, into
+ * the ranges of f (all but f->text); NULL, or why v is refused. */
+const char *config_filter_parse(struct config_filter *f, const char *v, int family);
+
+/* Parses text for setting s into *out (a new string for T_STR and for the
+ * text of T_FILTER). Only settings that may hold a value get here. */
 enum err config_value_parse(const struct setting *s, const char *v, union value *out,
 			    struct buf *errmsg, unsigned line);
 /* Stores v (taking its string) into s's field at base. */
@@ -94,6 +102,7 @@ int config_value_same(const struct setting *s, const void *base, const char *v);
  * not be set. base is unchanged on error. */
 enum err config_assign(const struct setting *s, void *base, const char *v, struct buf *errmsg,
 		       unsigned line);
+/* Frees the strings of t's rows at base (T_STR, T_FILTER's text), leaving NULL. */
 void config_strings_free(const struct setting *t, size_t n, void *base);
 /* The row of t named path/name (case-insensitive), or NULL. */
 const struct setting *config_lookup(const struct setting *t, size_t n, const char *path,

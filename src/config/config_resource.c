@@ -175,7 +175,7 @@ static enum err set_resolved(const struct setting *s, void *base, const char *va
 	enum err e;
 
 	if (!value) {
-		if (s->type != T_STR)
+		if (s->type != T_STR && s->type != T_FILTER)
 			return config_fail(errmsg, 0, "%s: $null is allowed only for text settings",
 					   s->name);
 		value = "";

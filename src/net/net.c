@@ -83,53 +83,6 @@ void net_watch_peer(struct event *ev, const struct ipc_peer *p)
 	event_add(ev, NULL);
 }
 
-/* ---- address filters (Service/IPv4Filter, IPv6Filter) ---- */
-
-/* "*" allows any, "" none, else a comma list of addresses and a-b ranges. */
-static int filter_allows(const char *filter, int family, const void *addr)
-{
-	size_t alen = family == AF_INET ? 4 : 16;
-	const char *p = filter;
-
-	while (*p == ' ')
-		p++;
-	if (strcmp(p, "*") == 0)
-		return 1;
-	while (*p) {
-		char item[128], lo_s[64], hi_s[64];
-		size_t n = strcspn(p, ",");
-		unsigned char lo[16], hi[16];
-
-		if (n >= sizeof(item))
-			return 0;
-		memcpy(item, p, n);
-		item[n] = 0;
-		p += n + (p[n] == ',');
-		char *s = item;
-		while (*s == ' ')
-			s++;
-		char *e = s + strlen(s);
-		while (e > s && e[-1] == ' ')
-			*--e = 0;
-		if (*s == '[') /* IPv6 written as [::1] */
-			s++;
-		char *dash = family == AF_INET ? strchr(s, '-') : strstr(s, "-");
-		snprintf(lo_s, sizeof(lo_s), "%.*s", dash ? (int)(dash - s) : (int)strlen(s), s);
-		snprintf(hi_s, sizeof(hi_s), "%s", dash ? dash + 1 : lo_s);
-		for (char *q = lo_s; *q; q++)
-			if (*q == ']')
-				*q = 0;
-		for (char *q = hi_s; *q; q++)
-			if (*q == ']' || *q == '[')
-				memmove(q, q + 1, strlen(q));
-		if (inet_pton(family, lo_s, lo) != 1 || inet_pton(family, hi_s, hi) != 1)
-			continue;
-		if (memcmp(addr, lo, alen) >= 0 && memcmp(addr, hi, alen) <= 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* ---- replies ---- */
 
 const char *net_machine(const struct conn *c)
@@ -640,9 +593,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		addr = &((struct sockaddr_in6 *)sa)->sin6_addr;
 		inet_ntop(AF_INET6, addr, peer, sizeof(peer));
 	}
-	if (!addr || !filter_allows(sa->sa_family == AF_INET ? n->cfg.service.ipv4_filter
-							      : n->cfg.service.ipv6_filter,
-				    sa->sa_family, addr)) {
+	if (!addr || !config_filter_allows(sa->sa_family == AF_INET ? &n->cfg.service.ipv4_filter
+								    : &n->cfg.service.ipv6_filter,
+					   sa->sa_family, addr)) {
 		log_info("connection from %s refused by Service/IPv%dFilter", peer,
 			 sa->sa_family == AF_INET ? 4 : 6);
 		close(fd);

@@ -1,5 +1,6 @@
 /* Unit tests for config: Windows' defaults and text format, the stored
  * format's round trip, every refusal, atomic saving, listeners. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <grp.h>
@@ -184,7 +185,7 @@ static void test_defaults(void)
 	CHECK("fields: service", c.service.max_connections == 300 && !c.service.auth.basic &&
 				     c.service.auth.negotiate &&
 				     c.service.auth.cbt_hardening_level == CONFIG_CBT_RELAXED &&
-				     strcmp(c.service.ipv4_filter, "*") == 0 &&
+				     strcmp(c.service.ipv4_filter.text, "*") == 0 &&
 				     strcmp(c.service.remote_users_group, "winrm-users") == 0 &&
 				     strcmp(c.service.admin_groups, groups) == 0 &&
 				     c.service.default_ports.https == 5986);
@@ -281,7 +282,7 @@ static void test_set(void)
 	      set_ok(&c, "service", "IPv4Filter", "10.0.0.1-10.0.0.255, 192.168.1.7") &&
 		  set_ok(&c, "service", "IPv6Filter", "[::1],fe80::1-fe80::ff") &&
 		  set_ok(&c, "service", "IPv4Filter", "") &&
-		  strcmp(c.service.ipv6_filter, "[::1],fe80::1-fe80::ff") == 0);
+		  strcmp(c.service.ipv6_filter.text, "[::1],fe80::1-fe80::ff") == 0);
 	CHECK("set thumbprint", set_ok(&c, "service", "CertificateThumbprint",
 				       "0123456789abcdef0123456789ABCDEF01234567"));
 	CHECK("set groups", set_ok(&c, "service", "AdminGroups", "wheel,adm,ops-team") &&
@@ -1268,11 +1269,136 @@ static void test_ntlm_users(void)
 	buf_clear(&out);
 }
 
+/* Whether f lets a peer at text address a (IPv4 or IPv6) connect. */
+static int allows(const struct config_filter *f, const char *a)
+{
+	unsigned char bin[16];
+
+	if (inet_pton(AF_INET, a, bin) == 1)
+		return config_filter_allows(f, AF_INET, bin);
+	return inet_pton(AF_INET6, a, bin) == 1 && config_filter_allows(f, AF_INET6, bin);
+}
+
+/* A filter of n single IPv4 addresses 10.0.0.1, 10.0.0.2, ... */
+static void address_list(char *out, size_t len, unsigned n)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	for (unsigned i = 1; i <= n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s10.0.%u.%u", i > 1 ? "," : "", i / 256,
+				      i % 256);
+}
+
+static void test_filters(void)
+{
+	static const char stored[] = "Service/IPv4Filter = 127.0.0.1, 10.1.0.0-10.1.255.255\n"
+				     "Service/IPv6Filter = [2001:db8::]-[2001:db8::ffff]\n";
+	struct config c;
+	struct buf msg;
+	char padded[300], list[4096];
+
+	config_defaults(&c);
+	CHECK("filter default *: anyone of its family",
+	      allows(&c.service.ipv4_filter, "0.0.0.0") &&
+		  allows(&c.service.ipv4_filter, "255.255.255.255") &&
+		  allows(&c.service.ipv6_filter, "::1") &&
+		  allows(&c.service.ipv6_filter, "ffff::1"));
+	CHECK("filter: never another family's address",
+	      !allows(&c.service.ipv4_filter, "::1") &&
+		  !allows(&c.service.ipv6_filter, "10.0.0.1"));
+
+	CHECK("filter list with blanks and a range",
+	      set_ok(&c, "service", "IPv4Filter", "10.0.0.1-10.0.0.255, 192.168.1.7"));
+	CHECK("filter range ends match", allows(&c.service.ipv4_filter, "10.0.0.1") &&
+					     allows(&c.service.ipv4_filter, "10.0.0.255") &&
+					     allows(&c.service.ipv4_filter, "10.0.0.128"));
+	CHECK("filter outside the range", !allows(&c.service.ipv4_filter, "10.0.0.0") &&
+					      !allows(&c.service.ipv4_filter, "10.0.1.0") &&
+					      !allows(&c.service.ipv4_filter, "9.255.255.255"));
+	CHECK("filter single address", allows(&c.service.ipv4_filter, "192.168.1.7") &&
+					   !allows(&c.service.ipv4_filter, "192.168.1.8") &&
+					   !allows(&c.service.ipv4_filter, "192.168.1.6"));
+	CHECK("filter text kept as written",
+	      strcmp(c.service.ipv4_filter.text, "10.0.0.1-10.0.0.255, 192.168.1.7") == 0);
+
+	CHECK("filter IPv6 in brackets and a range",
+	      set_ok(&c, "service", "IPv6Filter", "[::1],fe80::1-[fe80::ff]"));
+	CHECK("filter IPv6 matches", allows(&c.service.ipv6_filter, "::1") &&
+					 allows(&c.service.ipv6_filter, "fe80::1") &&
+					 allows(&c.service.ipv6_filter, "fe80::80") &&
+					 allows(&c.service.ipv6_filter, "fe80::ff"));
+	CHECK("filter IPv6 outside",
+	      !allows(&c.service.ipv6_filter, "::2") &&
+		  !allows(&c.service.ipv6_filter, "fe80::100") &&
+		  !allows(&c.service.ipv6_filter, "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+
+	CHECK("filter empty: no one", set_ok(&c, "service", "IPv4Filter", "") &&
+					  !allows(&c.service.ipv4_filter, "127.0.0.1") &&
+					  !allows(&c.service.ipv4_filter, "0.0.0.0"));
+	CHECK("filter $null: no one", set_ok(&c, "service", "IPv6Filter", NULL) &&
+					  strcmp(c.service.ipv6_filter.text, "") == 0 &&
+					  !allows(&c.service.ipv6_filter, "::1"));
+	CHECK("filter * again", set_ok(&c, "service", "IPv4Filter", "*") &&
+				    allows(&c.service.ipv4_filter, "8.8.8.8"));
+
+	/* The network process's old matcher gave up at an entry of 128 bytes
+	 * or more (blanks count) and refused everyone after it; what the
+	 * configuration accepts is now what is matched. */
+	snprintf(padded, sizeof(padded), "10.0.0.1,%200s", "10.0.0.2");
+	CHECK("filter long blank-padded entry", set_ok(&c, "service", "IPv4Filter", padded) &&
+						    allows(&c.service.ipv4_filter, "10.0.0.2") &&
+						    allows(&c.service.ipv4_filter, "10.0.0.1"));
+
+	address_list(list, sizeof(list), CONFIG_MAX_FILTER_RANGES);
+	CHECK("filter at its limit of entries",
+	      set_ok(&c, "service", "IPv4Filter", list) &&
+		  c.service.ipv4_filter.n == CONFIG_MAX_FILTER_RANGES &&
+		  allows(&c.service.ipv4_filter, "10.0.0.1") &&
+		  allows(&c.service.ipv4_filter, "10.0.0.64") &&
+		  !allows(&c.service.ipv4_filter, "10.0.0.65"));
+	address_list(list, sizeof(list), CONFIG_MAX_FILTER_RANGES + 1);
+	CHECK("refuse filter over its limit",
+	      set_refused(&c, "service", "IPv4Filter", list, "more than 64 entries"));
+	CHECK("refusal keeps the ranges in force",
+	      allows(&c.service.ipv4_filter, "10.0.0.64") &&
+		  !allows(&c.service.ipv4_filter, "10.0.0.65"));
+	CHECK("refuse IPv4 in brackets",
+	      set_refused(&c, "service", "IPv4Filter", "[10.0.0.1]", "IPv4"));
+	CHECK("refuse one bracket", set_refused(&c, "service", "IPv6Filter", "[::1", "IPv6") &&
+					set_refused(&c, "service", "IPv6Filter", "::1]", "IPv6"));
+	CHECK("refuse a range inside brackets",
+	      set_refused(&c, "service", "IPv6Filter", "[::1-::2]", "IPv6"));
+	CHECK("refuse blanks around the dash",
+	      set_refused(&c, "service", "IPv4Filter", "10.0.0.1 - 10.0.0.2", "IPv4"));
+	CHECK("refuse a half range",
+	      set_refused(&c, "service", "IPv4Filter", "10.0.0.1-", "IPv4") &&
+		  set_refused(&c, "service", "IPv4Filter", "-10.0.0.1", "IPv4"));
+	CHECK("refuse an IPv6 zone",
+	      set_refused(&c, "service", "IPv6Filter", "fe80::1%eth0", "IPv6"));
+	config_free(&c);
+
+	buf_init(&msg, 4096);
+	CHECK("filters from the stored format",
+	      config_parse(&c, stored, strlen(stored), &msg) == ERR_OK);
+	CHECK("stored filters match", allows(&c.service.ipv4_filter, "127.0.0.1") &&
+					  allows(&c.service.ipv4_filter, "10.1.200.3") &&
+					  !allows(&c.service.ipv4_filter, "10.2.0.0") &&
+					  allows(&c.service.ipv6_filter, "2001:db8::ab") &&
+					  !allows(&c.service.ipv6_filter, "2001:db8::1:0"));
+	config_free(&c);
+	CHECK("stored filter refused with its line",
+	      parse_refused("Service/IPv6Filter = ::1-::0\n", "line 1: IPv6Filter") &&
+		  parse_refused("Service/IPv4Filter = 1.2.3.4,,\n", "empty entry"));
+	buf_clear(&msg);
+}
+
 int main(void)
 {
 	test_defaults();
 	test_set();
 	test_parse();
+	test_filters();
 	test_listeners();
 	test_xml();
 	test_put();
