@@ -31,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (uint32_t i = 0; config_listener_at(&d, i); i++)
 			;
-		config_free(&d);
+		config_clear(&d);
 	} else if (buf_len(&msg) == 0) {
 		abort(); /* every refusal says why */
 	}
-	config_free(&c);
+	config_clear(&c);
 	buf_clear(&msg);
 	buf_clear(&once);
 	buf_clear(&twice);

@@ -329,7 +329,7 @@ int quickconfig(const char *dir, int https, int quiet)
 		printf("CertificateThumbprint = %s\n", thumb);
 	rc = 0;
 out:
-	config_free(&c);
+	config_clear(&c);
 	buf_clear(&msg);
 	return rc;
 }

@@ -677,7 +677,7 @@ int main(int argc, char **argv)
 	buf_init(&msg, MAX_MSG);
 	buf_init(&out, MAX_OUTPUT);
 	rc = run(&cmd, &c, &in, &msg, &out);
-	config_free(&c);
+	config_clear(&c);
 	buf_clear(&msg);
 	buf_clear(&out);
 	free(in.text);

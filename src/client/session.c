@@ -334,7 +334,7 @@ enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_
 	s->seal = !s->https && !(s->flags & WINRM_FLAG_NO_ENCRYPTION);
 	r = check_rules(s, &c, kerberos_possible);
 done:
-	config_free(&c);
+	config_clear(&c);
 out:
 	if (r != WINRM_OK) {
 		if (errbuf && errlen)

@@ -45,6 +45,23 @@ struct config_ports {
 	uint32_t http, https;
 };
 
+/* Service/IPv4Filter and IPv6Filter, who may connect by address: "*"
+ * (anyone), "" (no one) or a comma list of addresses and ranges lo-hi,
+ * blanks around entries allowed, an IPv6 address possibly in brackets
+ * ("[::1]"). Parsed into ranges once, when set, by the parser that also
+ * validates the text, so what the configuration accepts is exactly what
+ * config_filter_allows matches. */
+#define CONFIG_MAX_FILTER_RANGES 64
+struct config_filter {
+	char *text; /* as written: stored and printed */
+	int family; /* AF_INET or AF_INET6 */
+	int any;    /* "*" */
+	uint32_t n;
+	struct {
+		uint8_t lo[16], hi[16]; /* network byte order; IPv4 in the first 4 bytes */
+	} r[CONFIG_MAX_FILTER_RANGES];
+};
+
 struct config_listener {
 	char *address;     /* "*", "IP:127.0.0.1", "IP:::1" (the selector, as on Windows) */
 	int https;         /* Transport=HTTPS */
@@ -80,8 +97,8 @@ struct config {
 		int allow_unencrypted;              /* false */
 		struct config_auth_service auth;
 		struct config_ports default_ports;
-		char *ipv4_filter;                  /* "*", "" or ranges "a-b,c" */
-		char *ipv6_filter;
+		struct config_filter ipv4_filter;   /* "*", "" or ranges "a-b,c" */
+		struct config_filter ipv6_filter;
 		int enable_compatibility_http_listener;
 		int enable_compatibility_https_listener;
 		char *certificate_thumbprint;
@@ -105,7 +122,7 @@ struct config {
 
 /* Windows' defaults, and no listener. */
 enum err config_defaults(struct config *c);
-void config_free(struct config *c);
+void config_clear(struct config *c);
 
 /* Parses the stored format over defaults. On error *errmsg says which line
  * and why, and c is left freed. */
@@ -164,6 +181,10 @@ enum err config_print_text(const struct config *c, const char *resource, struct 
  * document, one after another. */
 enum err config_print_xml(const struct config *c, const char *resource, struct buf *out,
 			  struct buf *errmsg);
+
+/* 1 if a peer at addr (a struct in_addr for AF_INET, in6_addr for
+ * AF_INET6) may connect under f, a filter of that family. */
+int config_filter_allows(const struct config_filter *f, int family, const void *addr);
 
 /* The listeners to open: enabled ones, in order. */
 const struct config_listener *config_listener_at(const struct config *c, uint32_t i);

@@ -42,7 +42,7 @@ static int check_config(const char *dir)
 		buf_clear(&msg);
 		return 1;
 	}
-	config_free(&c);
+	config_clear(&c);
 	buf_clear(&msg);
 	printf("configuration OK\n");
 	return 0;

@@ -140,7 +140,7 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 	ipc_config_clear(&ic);
 
 	if (n->configured)
-		config_free(&n->cfg);
+		config_clear(&n->cfg);
 	n->cfg = cfg;
 	n->configured = 1;
 	n->auth.basic = cfg.service.auth.basic;
@@ -217,7 +217,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	net_config_shutdown(&n);
 	close_listeners(&n);
 	if (n.configured)
-		config_free(&n.cfg);
+		config_clear(&n.cfg);
 	ipc_endpoint_free(n.priv);
 	event_free(sigterm);
 	event_base_free(n.base);

@@ -24,51 +24,6 @@
 
 static void conn_reply_written(struct conn *c);
 
-/* "*" allows any, "" none, else a comma list of addresses and a-b ranges. */
-static int filter_allows(const char *filter, int family, const void *addr)
-{
-	size_t alen = family == AF_INET ? 4 : 16;
-	const char *p = filter;
-
-	while (*p == ' ')
-		p++;
-	if (strcmp(p, "*") == 0)
-		return 1;
-	while (*p) {
-		char item[128], lo_s[64], hi_s[64];
-		size_t n = strcspn(p, ",");
-		unsigned char lo[16], hi[16];
-
-		if (n >= sizeof(item))
-			return 0;
-		memcpy(item, p, n);
-		item[n] = 0;
-		p += n + (p[n] == ',');
-		char *s = item;
-		while (*s == ' ')
-			s++;
-		char *e = s + strlen(s);
-		while (e > s && e[-1] == ' ')
-			*--e = 0;
-		if (*s == '[') /* IPv6 written as [::1] */
-			s++;
-		char *dash = family == AF_INET ? strchr(s, '-') : strstr(s, "-");
-		snprintf(lo_s, sizeof(lo_s), "%.*s", dash ? (int)(dash - s) : (int)strlen(s), s);
-		snprintf(hi_s, sizeof(hi_s), "%s", dash ? dash + 1 : lo_s);
-		for (char *q = lo_s; *q; q++)
-			if (*q == ']')
-				*q = 0;
-		for (char *q = hi_s; *q; q++)
-			if (*q == ']' || *q == '[')
-				memmove(q, q + 1, strlen(q));
-		if (inet_pton(family, lo_s, lo) != 1 || inet_pton(family, hi_s, hi) != 1)
-			continue;
-		if (memcmp(addr, lo, alen) >= 0 && memcmp(addr, hi, alen) <= 0)
-			return 1;
-	}
-	return 0;
-}
-
 static void conn_arm_timer(struct conn *c, uint64_t ms)
 {
 	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
@@ -253,21 +208,21 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 {
 	struct net *n = l->net;
-	const char *filter = NULL;
+	const struct config_filter *filter = NULL;
 	char peer[64] = "?";
 	const void *addr = NULL;
 	int one = 1;
 
 	if (sa->sa_family == AF_INET) {
 		addr = &((const struct sockaddr_in *)sa)->sin_addr;
-		filter = n->cfg.service.ipv4_filter;
+		filter = &n->cfg.service.ipv4_filter;
 	} else if (sa->sa_family == AF_INET6) {
 		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		filter = n->cfg.service.ipv6_filter;
+		filter = &n->cfg.service.ipv6_filter;
 	}
 	if (addr)
 		inet_ntop(sa->sa_family, addr, peer, sizeof(peer));
-	if (!addr || !filter_allows(filter, sa->sa_family, addr)) {
+	if (!addr || !config_filter_allows(filter, sa->sa_family, addr)) {
 		log_info("connection from %s refused by Service/IPv%dFilter", peer,
 			 sa->sa_family == AF_INET ? 4 : 6);
 		close(fd);

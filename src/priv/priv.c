@@ -357,7 +357,7 @@ enum err priv_stage(struct priv *p, struct config *c, struct priv_staged *st, st
 	memset(c, 0, sizeof(*c));
 	return ERR_OK;
 fail:
-	config_free(c);
+	config_clear(c);
 	buf_clear(&st->body);
 	return e;
 }
@@ -365,14 +365,14 @@ fail:
 void priv_stage_abort(struct priv_staged *st)
 {
 	priv_listen_abort(&st->next);
-	config_free(&st->cfg);
+	config_clear(&st->cfg);
 	buf_clear(&st->body);
 }
 
 void priv_stage_commit(struct priv *p, struct priv_staged *st)
 {
 	priv_listen_commit(&p->listen, &st->next);
-	config_free(&p->cfg);
+	config_clear(&p->cfg);
 	p->cfg = st->cfg;
 	memset(&st->cfg, 0, sizeof(st->cfg));
 	priv_gss_configure(p);
@@ -586,7 +586,7 @@ static void shutdown_all(struct priv *p)
 	event_free(p->sig_chld);
 	event_base_free(p->base);
 	priv_listen_clear(&p->listen);
-	config_free(&p->cfg);
+	config_clear(&p->cfg);
 	if (p->pid_file_written && unlink(p->pid_file) < 0)
 		log_warn("cannot remove %s", p->pid_file);
 	free(p->self_name);

@@ -103,7 +103,7 @@ static enum err change(struct priv *p, const struct ipc_config_change *m, struct
 	if (config_load(&c, p->config_dir, why) != ERR_OK)
 		return ERR_WSMAN_INTERNAL;
 	if ((e = apply(&c, m, why)) != ERR_OK) {
-		config_free(&c);
+		config_clear(&c);
 		return fault_of(e);
 	}
 	if ((e = priv_stage(p, &c, &st, why)) != ERR_OK)

@@ -1,5 +1,6 @@
 /* Unit tests for config: Windows' defaults and text format, the stored
  * format's round trip, every refusal, atomic saving, listeners. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <grp.h>
@@ -184,7 +185,7 @@ static void test_defaults(void)
 	CHECK("fields: service", c.service.max_connections == 300 && !c.service.auth.basic &&
 				     c.service.auth.negotiate &&
 				     c.service.auth.cbt_hardening_level == CONFIG_CBT_RELAXED &&
-				     strcmp(c.service.ipv4_filter, "*") == 0 &&
+				     strcmp(c.service.ipv4_filter.text, "*") == 0 &&
 				     strcmp(c.service.remote_users_group, "winrm-users") == 0 &&
 				     strcmp(c.service.admin_groups, groups) == 0 &&
 				     c.service.default_ports.https == 5986);
@@ -204,7 +205,7 @@ static void test_defaults(void)
 	      config_print_text(&c, "serv", &out, &msg) == ERR_CONFIG);
 	buf_clear(&out);
 	buf_clear(&msg);
-	config_free(&c);
+	config_clear(&c);
 }
 
 /* config_set: refused with want, errmsg holding needle, and c unchanged. */
@@ -281,7 +282,7 @@ static void test_set(void)
 	      set_ok(&c, "service", "IPv4Filter", "10.0.0.1-10.0.0.255, 192.168.1.7") &&
 		  set_ok(&c, "service", "IPv6Filter", "[::1],fe80::1-fe80::ff") &&
 		  set_ok(&c, "service", "IPv4Filter", "") &&
-		  strcmp(c.service.ipv6_filter, "[::1],fe80::1-fe80::ff") == 0);
+		  strcmp(c.service.ipv6_filter.text, "[::1],fe80::1-fe80::ff") == 0);
 	CHECK("set thumbprint", set_ok(&c, "service", "CertificateThumbprint",
 				       "0123456789abcdef0123456789ABCDEF01234567"));
 	CHECK("set groups", set_ok(&c, "service", "AdminGroups", "wheel,adm,ops-team") &&
@@ -364,7 +365,7 @@ static void test_set(void)
 	CHECK("refuse missing listener: not found",
 	      set_refused_with(&c, "listener?Address=*+Transport=HTTP", "Port", "1", "no listener",
 			       ERR_NOT_FOUND));
-	config_free(&c);
+	config_clear(&c);
 }
 
 static int parse_refused(const char *text, const char *needle)
@@ -380,7 +381,7 @@ static int parse_refused(const char *text, const char *needle)
 	     c.client.url_prefix == NULL;
 	if (!ok)
 		fprintf(stderr, "parse: err %d msg \"%s\", wanted \"%s\"\n", e, str(&msg), needle);
-	config_free(&c);
+	config_clear(&c);
 	buf_clear(&msg);
 	return ok;
 }
@@ -453,11 +454,11 @@ static void test_parse(void)
 	free(p2);
 	free(s1);
 	free(s2);
-	config_free(&c);
-	config_free(&d);
+	config_clear(&c);
+	config_clear(&d);
 
 	CHECK("parse empty", config_parse(&c, "", 0, &msg) == ERR_OK && c.max_timeout_ms == 60000);
-	config_free(&c);
+	config_clear(&c);
 
 	CHECK("refuse unknown name",
 	      parse_refused("# x\n\nService/Nope = 1\n", "line 3: unknown setting"));
@@ -495,7 +496,7 @@ static void test_parse(void)
 		CHECK("refuse NUL byte",
 		      config_parse(&e, nul, sizeof(nul) - 1, &msg) == ERR_CONFIG &&
 			  strstr(str(&msg), "line 2: NUL"));
-		config_free(&e);
+		config_clear(&e);
 	}
 	CHECK("refuse listener without selectors",
 	      parse_refused("Listener/Port = 5\n", "Listener?Address"));
@@ -626,10 +627,10 @@ static void test_listeners(void)
 	CHECK("16 listeners round trip", s && config_parse(&d, s, strlen(s), &msg) == ERR_OK &&
 					     d.nlisteners == CONFIG_MAX_LISTENERS);
 	free(s);
-	config_free(&d);
+	config_clear(&d);
 	buf_clear(&msg);
-	config_free(&c);
-	config_free(&c); /* freeing twice is harmless */
+	config_clear(&c);
+	config_clear(&c); /* freeing twice is harmless */
 }
 
 /* ---- the XML of Get, and Put ---- */
@@ -863,7 +864,7 @@ static void test_xml(void)
 					   CONFIG_RES_UNKNOWN &&
 				       config_resource_of("servic", name) == CONFIG_RES_UNKNOWN);
 	buf_clear(&msg);
-	config_free(&c);
+	config_clear(&c);
 }
 
 /* config_put on a copy of c: the error, errmsg holding needle (when the
@@ -880,7 +881,7 @@ static enum err put(struct config *c, const char *resource, const struct config_
 	config_parse(&d, text, strlen(text), &msg);
 	e = config_put(&d, resource, pairs, n, &msg);
 	if (e == ERR_OK) {
-		config_free(c);
+		config_clear(c);
 		*c = d;
 	} else {
 		if (!needle || !strstr(str(&msg), needle)) {
@@ -888,7 +889,7 @@ static enum err put(struct config *c, const char *resource, const struct config_
 				needle ? needle : "(success)");
 			e = ERR_INTERNAL;
 		}
-		config_free(&d);
+		config_clear(&d);
 	}
 	free(text);
 	buf_clear(&msg);
@@ -970,7 +971,7 @@ static void test_put(void)
 	CHECK("put missing listener",
 	      put(&c, "listener?Address=*+Transport=HTTP", rename, 1, "no listener") == ERR_NOT_FOUND);
 	buf_clear(&msg);
-	config_free(&c);
+	config_clear(&c);
 }
 
 /* Service/Auth's Linux-only settings: absent from the Windows-shaped
@@ -1044,7 +1045,7 @@ static void test_linux_auth(void)
 		  strcmp(d.service.auth.service_principal_names,
 			 c.service.auth.service_principal_names) == 0 &&
 		  d.service.auth.ntlm_winbind == 1);
-	config_free(&d);
+	config_clear(&d);
 	free(text);
 
 	CHECK("linux auth: relative keytab refused",
@@ -1089,7 +1090,7 @@ static void test_linux_auth(void)
 				     strcmp(c.service.auth.keytab, "/k") == 0 &&
 				     c.service.auth.ntlm_winbind == 1);
 	buf_clear(&msg);
-	config_free(&c);
+	config_clear(&c);
 }
 
 static int dir_entries(const char *dir)
@@ -1130,7 +1131,7 @@ static void test_save_load(void)
 	CHECK("save again", config_save(&c, dir) == ERR_OK && dir_entries(dir) == 1);
 	CHECK("load", config_load(&d, dir, &msg) == ERR_OK && d.service.allow_unencrypted == 1 &&
 			  d.nlisteners == 1 && d.listeners[0].port == 5985);
-	config_free(&d);
+	config_clear(&d);
 
 	f = fopen(path, "w");
 	fputs("MaxTimeoutms = 600\nWinrs/Bogus = 1\n", f);
@@ -1139,11 +1140,11 @@ static void test_save_load(void)
 	CHECK("load names file and line",
 	      config_load(&d, dir, &msg) == ERR_CONFIG &&
 		  strstr(str(&msg), "winrm.conf: line 2: unknown setting"));
-	config_free(&d);
+	config_clear(&d);
 	CHECK("save to a missing directory fails", config_save(&c, "/nonexistent/dir") == ERR_IO);
 	unlink(path);
 	rmdir(dir);
-	config_free(&c);
+	config_clear(&c);
 	buf_clear(&msg);
 }
 
@@ -1268,11 +1269,136 @@ static void test_ntlm_users(void)
 	buf_clear(&out);
 }
 
+/* Whether f lets a peer at text address a (IPv4 or IPv6) connect. */
+static int allows(const struct config_filter *f, const char *a)
+{
+	unsigned char bin[16];
+
+	if (inet_pton(AF_INET, a, bin) == 1)
+		return config_filter_allows(f, AF_INET, bin);
+	return inet_pton(AF_INET6, a, bin) == 1 && config_filter_allows(f, AF_INET6, bin);
+}
+
+/* A filter of n single IPv4 addresses 10.0.0.1, 10.0.0.2, ... */
+static void address_list(char *out, size_t len, unsigned n)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	for (unsigned i = 1; i <= n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s10.0.%u.%u", i > 1 ? "," : "", i / 256,
+				      i % 256);
+}
+
+static void test_filters(void)
+{
+	static const char stored[] = "Service/IPv4Filter = 127.0.0.1, 10.1.0.0-10.1.255.255\n"
+				     "Service/IPv6Filter = [2001:db8::]-[2001:db8::ffff]\n";
+	struct config c;
+	struct buf msg;
+	char padded[300], list[4096];
+
+	config_defaults(&c);
+	CHECK("filter default *: anyone of its family",
+	      allows(&c.service.ipv4_filter, "0.0.0.0") &&
+		  allows(&c.service.ipv4_filter, "255.255.255.255") &&
+		  allows(&c.service.ipv6_filter, "::1") &&
+		  allows(&c.service.ipv6_filter, "ffff::1"));
+	CHECK("filter: never another family's address",
+	      !allows(&c.service.ipv4_filter, "::1") &&
+		  !allows(&c.service.ipv6_filter, "10.0.0.1"));
+
+	CHECK("filter list with blanks and a range",
+	      set_ok(&c, "service", "IPv4Filter", "10.0.0.1-10.0.0.255, 192.168.1.7"));
+	CHECK("filter range ends match", allows(&c.service.ipv4_filter, "10.0.0.1") &&
+					     allows(&c.service.ipv4_filter, "10.0.0.255") &&
+					     allows(&c.service.ipv4_filter, "10.0.0.128"));
+	CHECK("filter outside the range", !allows(&c.service.ipv4_filter, "10.0.0.0") &&
+					      !allows(&c.service.ipv4_filter, "10.0.1.0") &&
+					      !allows(&c.service.ipv4_filter, "9.255.255.255"));
+	CHECK("filter single address", allows(&c.service.ipv4_filter, "192.168.1.7") &&
+					   !allows(&c.service.ipv4_filter, "192.168.1.8") &&
+					   !allows(&c.service.ipv4_filter, "192.168.1.6"));
+	CHECK("filter text kept as written",
+	      strcmp(c.service.ipv4_filter.text, "10.0.0.1-10.0.0.255, 192.168.1.7") == 0);
+
+	CHECK("filter IPv6 in brackets and a range",
+	      set_ok(&c, "service", "IPv6Filter", "[::1],fe80::1-[fe80::ff]"));
+	CHECK("filter IPv6 matches", allows(&c.service.ipv6_filter, "::1") &&
+					 allows(&c.service.ipv6_filter, "fe80::1") &&
+					 allows(&c.service.ipv6_filter, "fe80::80") &&
+					 allows(&c.service.ipv6_filter, "fe80::ff"));
+	CHECK("filter IPv6 outside",
+	      !allows(&c.service.ipv6_filter, "::2") &&
+		  !allows(&c.service.ipv6_filter, "fe80::100") &&
+		  !allows(&c.service.ipv6_filter, "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+
+	CHECK("filter empty: no one", set_ok(&c, "service", "IPv4Filter", "") &&
+					  !allows(&c.service.ipv4_filter, "127.0.0.1") &&
+					  !allows(&c.service.ipv4_filter, "0.0.0.0"));
+	CHECK("filter $null: no one", set_ok(&c, "service", "IPv6Filter", NULL) &&
+					  strcmp(c.service.ipv6_filter.text, "") == 0 &&
+					  !allows(&c.service.ipv6_filter, "::1"));
+	CHECK("filter * again", set_ok(&c, "service", "IPv4Filter", "*") &&
+				    allows(&c.service.ipv4_filter, "8.8.8.8"));
+
+	/* The network process's old matcher gave up at an entry of 128 bytes
+	 * or more (blanks count) and refused everyone after it; what the
+	 * configuration accepts is now what is matched. */
+	snprintf(padded, sizeof(padded), "10.0.0.1,%200s", "10.0.0.2");
+	CHECK("filter long blank-padded entry", set_ok(&c, "service", "IPv4Filter", padded) &&
+						    allows(&c.service.ipv4_filter, "10.0.0.2") &&
+						    allows(&c.service.ipv4_filter, "10.0.0.1"));
+
+	address_list(list, sizeof(list), CONFIG_MAX_FILTER_RANGES);
+	CHECK("filter at its limit of entries",
+	      set_ok(&c, "service", "IPv4Filter", list) &&
+		  c.service.ipv4_filter.n == CONFIG_MAX_FILTER_RANGES &&
+		  allows(&c.service.ipv4_filter, "10.0.0.1") &&
+		  allows(&c.service.ipv4_filter, "10.0.0.64") &&
+		  !allows(&c.service.ipv4_filter, "10.0.0.65"));
+	address_list(list, sizeof(list), CONFIG_MAX_FILTER_RANGES + 1);
+	CHECK("refuse filter over its limit",
+	      set_refused(&c, "service", "IPv4Filter", list, "more than 64 entries"));
+	CHECK("refusal keeps the ranges in force",
+	      allows(&c.service.ipv4_filter, "10.0.0.64") &&
+		  !allows(&c.service.ipv4_filter, "10.0.0.65"));
+	CHECK("refuse IPv4 in brackets",
+	      set_refused(&c, "service", "IPv4Filter", "[10.0.0.1]", "IPv4"));
+	CHECK("refuse one bracket", set_refused(&c, "service", "IPv6Filter", "[::1", "IPv6") &&
+					set_refused(&c, "service", "IPv6Filter", "::1]", "IPv6"));
+	CHECK("refuse a range inside brackets",
+	      set_refused(&c, "service", "IPv6Filter", "[::1-::2]", "IPv6"));
+	CHECK("refuse blanks around the dash",
+	      set_refused(&c, "service", "IPv4Filter", "10.0.0.1 - 10.0.0.2", "IPv4"));
+	CHECK("refuse a half range",
+	      set_refused(&c, "service", "IPv4Filter", "10.0.0.1-", "IPv4") &&
+		  set_refused(&c, "service", "IPv4Filter", "-10.0.0.1", "IPv4"));
+	CHECK("refuse an IPv6 zone",
+	      set_refused(&c, "service", "IPv6Filter", "fe80::1%eth0", "IPv6"));
+	config_clear(&c);
+
+	buf_init(&msg, 4096);
+	CHECK("filters from the stored format",
+	      config_parse(&c, stored, strlen(stored), &msg) == ERR_OK);
+	CHECK("stored filters match", allows(&c.service.ipv4_filter, "127.0.0.1") &&
+					  allows(&c.service.ipv4_filter, "10.1.200.3") &&
+					  !allows(&c.service.ipv4_filter, "10.2.0.0") &&
+					  allows(&c.service.ipv6_filter, "2001:db8::ab") &&
+					  !allows(&c.service.ipv6_filter, "2001:db8::1:0"));
+	config_clear(&c);
+	CHECK("stored filter refused with its line",
+	      parse_refused("Service/IPv6Filter = ::1-::0\n", "line 1: IPv6Filter") &&
+		  parse_refused("Service/IPv4Filter = 1.2.3.4,,\n", "empty entry"));
+	buf_clear(&msg);
+}
+
 int main(void)
 {
 	test_defaults();
 	test_set();
 	test_parse();
+	test_filters();
 	test_listeners();
 	test_xml();
 	test_put();

@@ -1,0 +1,140 @@
+/* config_int: what the files of src/config/ share; private, the door is
+ * config.h. config.c owns the schema (the setting tables, Windows'
+ * defaults, the checks and parsing of values, the listener model,
+ * lookups), config_filter.c parses and matches the address filters,
+ * config_read.c reads the stored format (config_parse,
+ * config_load), config_write.c writes it (config_serialize, config_save,
+ * config_write_file), config_resource.c edits resources (config_set,
+ * config_put, listener create and delete) and config_print.c prints the
+ * text and XML forms. libwinrm links only config.c, config_filter.c and
+ * config_read.c: a client reads the configuration and never changes or
+ * prints it. */
+#ifndef OPENWINRM_CONFIG_INT_H
+#define OPENWINRM_CONFIG_INT_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "config/config.h"
+
+/* A stored line's name: "Listener?Address=IP:<longest IPv6>+Transport=HTTPS/
+ * CertificateThumbprint" is under 120 bytes. */
+#define MAX_KEY 256
+/* "IP:" and an IPv6 address in text. */
+#define MAX_ADDRESS (3 + INET6_ADDRSTRLEN)
+/* How much of a bad name or value an error message repeats. */
+#define MAX_QUOTE 80
+
+enum stype {
+	T_FLAG,	  /* int 0/1, spelled names[0]/names[1] */
+	T_CBT,	  /* enum config_cbt, spelled names[] */
+	T_U32,	  /* uint32_t in [min, max] */
+	T_STR,	  /* char *, never NULL once initialised */
+	T_FILTER, /* struct config_filter of family min, its text never NULL once initialised */
+	T_NONE,	  /* computed by the service, not stored (ListeningOn) */
+};
+
+#define F_RO 1u		     /* read-only: printed but never stored or set */
+#define F_KEY 2u	     /* a listener selector: fixed by create */
+#define F_DEFPORT 4u	     /* default: Service/DefaultPorts for the transport */
+#define F_DEF_EXISTING 8u    /* default: the groups of def that exist here */
+#define F_UNLESS_DEFAULT 16u /* printed only when not at def (Linux-only settings) */
+
+struct setting {
+	const char *path; /* under winrm/config, Windows' capitalisation */
+	const char *name;
+	enum stype type;
+	unsigned flags;
+	size_t off;	 /* in struct config, or struct config_listener */
+	const char *def; /* default, in text */
+	uint32_t min, max; /* T_U32: the range; T_FILTER: min is the address family */
+	const char *const *names;
+	unsigned nnames;
+	const char *(*check)(const char *v); /* T_STR: NULL, or why v is refused */
+};
+
+union value {
+	int choice;
+	uint32_t u32;
+	char *str;
+	struct config_filter filter;
+};
+
+/* A listener's name: canonical Address ("*", "IP:" + inet_ntop) and Transport. */
+struct selector {
+	char address[MAX_ADDRESS];
+	int https;
+};
+
+/* The tables of config.c, in Windows' print order: config_settings (the
+ * singleton resources) and config_listener_settings (one listener). */
+extern const struct setting config_settings[];
+extern const size_t config_nsettings;
+extern const struct setting config_listener_settings[];
+extern const size_t config_nlistener_settings;
+extern const char *const config_transport_names[]; /* "HTTP", "HTTPS" */
+
+/* Adds "line N: " (when line is not 0) and the message to errmsg (which
+ * may be NULL); always ERR_CONFIG. */
+__attribute__((format(printf, 3, 4))) enum err config_fail(struct buf *errmsg, unsigned line,
+							   const char *fmt, ...);
+/* At most MAX_QUOTE bytes of s, escaped for an error message. */
+const char *config_quote(char dst[MAX_QUOTE], const char *s, size_t n);
+
+/* config_filter.c: parses v, Service/IPv4Filter or IPv6Filter's text, into
+ * the ranges of f (all but f->text); NULL, or why v is refused. */
+const char *config_filter_parse(struct config_filter *f, const char *v, int family);
+
+/* Parses text for setting s into *out (a new string for T_STR and for the
+ * text of T_FILTER). Only settings that may hold a value get here. */
+enum err config_value_parse(const struct setting *s, const char *v, union value *out,
+			    struct buf *errmsg, unsigned line);
+/* Stores v (taking its string) into s's field at base. */
+void config_value_store(const struct setting *s, void *base, union value *v);
+/* The value of s in text; num holds a formatted number. */
+const char *config_value_text(const struct setting *s, const void *base, char num[16]);
+/* 1 if text v means the value s has at base. */
+int config_value_same(const struct setting *s, const void *base, const char *v);
+/* Sets s from text (from a file line or `winrm set`), refusing what may
+ * not be set. base is unchanged on error. */
+enum err config_assign(const struct setting *s, void *base, const char *v, struct buf *errmsg,
+		       unsigned line);
+/* Frees the strings of t's rows at base (T_STR, T_FILTER's text), leaving NULL. */
+void config_strings_free(const struct setting *t, size_t n, void *base);
+/* The row of t named path/name (case-insensitive), or NULL. */
+const struct setting *config_lookup(const struct setting *t, size_t n, const char *path,
+				    const char *name);
+
+/* Every row of t with a default set to it, at base (c for the DefaultPorts
+ * of a listener's Port). */
+enum err config_fill_defaults(const struct setting *t, size_t n, void *base,
+			      const struct config *c);
+/* A listener's Port when it has no Port line: the service's DefaultPorts. */
+uint32_t config_default_port(const struct config *c, int https);
+
+/* "Address=*+Transport=HTTPS", keys in any order and case, each once. */
+enum err config_selectors_parse(const char *sel, struct selector *out, struct buf *errmsg,
+				unsigned line);
+/* The index of the listener sel names, or -1. */
+int config_listener_find(const struct config *c, const struct selector *sel);
+/* Appends a listener with its defaults; its index in *idx. */
+enum err config_listener_add(struct config *c, const struct selector *sel, uint32_t *idx,
+			     struct buf *errmsg, unsigned line);
+/* 1 for "listener" and "listener?...", in any case. */
+int config_is_listener_resource(const char *r);
+
+/* config_resource.c: the listener that "Address=...+Transport=..." names:
+ * its index in *idx; ERR_CONFIG for malformed selectors, ERR_NOT_FOUND
+ * when there is none. */
+enum err config_listener_named(const struct config *c, const char *selectors, uint32_t *idx,
+			       struct buf *errmsg);
+/* The first row under resource ("" is the root), or NULL. */
+const struct setting *config_section_first(const char *resource);
+/* The element name of a resource plen bytes long whose first row is s:
+ * its last segment, spelled as Windows does ("Config" for the root). */
+const char *config_section_name(const struct setting *s, size_t plen, size_t *len);
+
+#endif

@@ -1,0 +1,121 @@
+/* config_write: the stored format written (privileged part and CLI):
+ * config_serialize, and the atomic replacement of a file of DIR that
+ * config_save and ntlm_users.c use. What it writes, config_read.c reads. */
+#include "config/config_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static enum err put_setting(struct buf *out, const char *prefix, const char *name, const char *v)
+{
+	return buf_putf(out, "%s%s =%s%s\n", prefix, name, *v ? " " : "", v);
+}
+
+enum err config_serialize(const struct config *c, struct buf *out)
+{
+	size_t start = buf_len(out);
+	char num[16], prefix[MAX_KEY];
+	enum err e;
+
+	if ((e = buf_putf(out, "# openwinrm winrm/config: one \"Path/Name = value\" per line.\n"
+			       "# `winrm set` rewrites this file and drops comments.\n")) != ERR_OK)
+		return e;
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		if ((s->flags & F_RO) || s->type == T_NONE)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s%s", s->path, *s->path ? "/" : "");
+		if ((e = put_setting(out, prefix, s->name, config_value_text(s, c, num))) != ERR_OK)
+			return e;
+	}
+	for (uint32_t i = 0; i < c->nlisteners; i++) {
+		const struct config_listener *l = &c->listeners[i];
+		snprintf(prefix, sizeof(prefix), "Listener?Address=%s+Transport=%s/", l->address,
+			 config_transport_names[l->https ? 1 : 0]);
+		for (size_t k = 0; k < config_nlistener_settings; k++) {
+			const struct setting *s = &config_listener_settings[k];
+			if (s->flags & (F_RO | F_KEY) || s->type == T_NONE)
+				continue;
+			if ((e = put_setting(out, prefix, s->name, config_value_text(s, l, num))) !=
+			    ERR_OK)
+				return e;
+		}
+	}
+	/* config_parse refuses more, so do not write more. */
+	return buf_len(out) - start > CONFIG_MAX_FILE ? ERR_LIMIT : ERR_OK;
+}
+
+enum err config_write_file(const char *dir, const char *name, const void *data, size_t len,
+			   mode_t mode)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t off = 0;
+	int fd = -1, dfd, saved;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return ERR_IO;
+	}
+	/* A temporary file left by a crashed writer with our pid is stale. */
+	(void)unlink(tmp);
+	/* fchmod: the umask must not narrow (or the creator widen) the mode. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) < 0)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	/* The rename is durable only once the directory is. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return ERR_IO;
+	if (fsync(dfd) < 0) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return ERR_IO;
+	}
+	close(dfd);
+	return ERR_OK;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp);
+	errno = saved;
+	return ERR_IO;
+}
+
+enum err config_save(const struct config *c, const char *dir)
+{
+	struct buf out;
+	enum err e;
+	int saved;
+
+	buf_init(&out, CONFIG_MAX_FILE + 1024);
+	if ((e = config_serialize(c, &out)) == ERR_OK)
+		e = config_write_file(dir, CONFIG_FILE, buf_ptr(&out), buf_len(&out), 0644);
+	saved = errno;
+	buf_clear(&out);
+	errno = saved;
+	return e;
+}
+
