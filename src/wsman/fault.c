@@ -51,137 +51,244 @@ static const struct fault_def faults[ERR_COUNT] = {
 	 * layer with 400. The SchemaValidationError body with
 	 * ERROR_WSMAN_INVALID_XML is our choice (unverified against
 	 * Windows, which may send no body at all). */
-	[ERR_WSMAN_INVALID_XML] = {400, 0, "w:SchemaValidationError", NULL, 2150858819u, 0,
-				   "The WS-Management service cannot process the request because the XML is invalid. ",
-				   NULL},
-	[ERR_WSMAN_SCHEMA] = {500, 0, "w:SchemaValidationError", NULL, 2150858817u, 0,
-			      "The SOAP XML in the message does not match the corresponding XML schema "
-			      "definition. Change the XML and retry. ",
-			      NULL},
-	[ERR_WSMAN_HEADER_REQUIRED] = {500, 0, "a:MessageInformationHeaderRequired", NULL, 2150858769u, 0,
-				       "The WS-Management service cannot process the request. The request "
-				       "does not have all the expected SOAP headers. ",
-				       NULL},
-	[ERR_WSMAN_INVALID_HEADER] = {500, 0, "a:InvalidMessageInformationHeader", NULL, 2150858767u, 0,
-				      "The WS-Management service cannot process the request. The request "
-				      "contains one or more invalid SOAP headers. ",
-				      NULL},
+	[ERR_WSMAN_INVALID_XML] = {
+		.status = 400,
+		.subcode = "w:SchemaValidationError",
+		.code = 2150858819u,
+		.reason = "The WS-Management service cannot process the request because the XML "
+			  "is invalid. ",
+	},
+	[ERR_WSMAN_SCHEMA] = {
+		.status = 500,
+		.subcode = "w:SchemaValidationError",
+		.code = 2150858817u,
+		.reason = "The SOAP XML in the message does not match the corresponding XML "
+			  "schema definition. Change the XML and retry. ",
+	},
+	[ERR_WSMAN_HEADER_REQUIRED] = {
+		.status = 500,
+		.subcode = "a:MessageInformationHeaderRequired",
+		.code = 2150858769u,
+		.reason = "The WS-Management service cannot process the request. The request does "
+			  "not have all the expected SOAP headers. ",
+	},
+	[ERR_WSMAN_INVALID_HEADER] = {
+		.status = 500,
+		.subcode = "a:InvalidMessageInformationHeader",
+		.code = 2150858767u,
+		.reason = "The WS-Management service cannot process the request. The request "
+			  "contains one or more invalid SOAP headers. ",
+	},
 	/* SOAP 1.2 part 1, 5.4.8: a top-level code without subcode. */
-	[ERR_WSMAN_MUST_UNDERSTAND] = {500, 0, NULL, NULL, 2150858768u, 0,
-				       "The WS-Management service cannot process a SOAP header in the request "
-				       "that is marked as mustUnderstand by the client. This could be caused by "
-				       "the use of a version of the protocol which is not supported, or may be "
-				       "an incompatibility between the client and server implementations. ",
-				       NULL},
-	[ERR_WSMAN_ACTION_NOT_SUPPORTED] = {500, 0, "a:ActionNotSupported", NULL, 2150858771u, 0,
-					    "The WS-Management service does not support the action specified "
-					    "in the request. ",
-					    NULL},
+	[ERR_WSMAN_MUST_UNDERSTAND] = {
+		.status = 500,
+		.code = 2150858768u,
+		.reason = "The WS-Management service cannot process a SOAP header in the request "
+			  "that is marked as mustUnderstand by the client. This could be caused "
+			  "by the use of a version of the protocol which is not supported, or may "
+			  "be an incompatibility between the client and server implementations. ",
+	},
+	[ERR_WSMAN_ACTION_NOT_SUPPORTED] = {
+		.status = 500,
+		.subcode = "a:ActionNotSupported",
+		.code = 2150858771u,
+		.reason = "The WS-Management service does not support the action specified in the "
+			  "request. ",
+	},
 	/* Generic on purpose: the URI is the client's own and goes to the log. */
-	[ERR_WSMAN_UNKNOWN_RESOURCE] = {500, 0, "a:DestinationUnreachable", "InvalidResourceURI", 2150858811u, 0,
-					"The WS-Management service cannot process the request. The service "
-					"cannot find the resource identified by the resource URI and selectors. ",
-					"The WS-Management service cannot process the request. The resource URI "
-					"is missing or it has an incorrect format. Check the documentation or use "
-					"the following command for information on how to construct a resource "
-					"URI: \"winrm help uris\". "},
-	[ERR_WSMAN_UNKNOWN_SHELL] = {500, 0, "w:InvalidSelectors", "UnexpectedSelectors", 2150858843u, 0,
-				     TEXT_INVALID_SELECTORS,
-				     "The request for the Windows Remote Shell failed because the shell was "
-				     "not found on the server. Possible causes are: the specified ShellId is "
-				     "incorrect or the shell no longer exists on the server. Provide the "
-				     "correct ShellId or create a new shell and retry the operation. "},
-	[ERR_WSMAN_UNKNOWN_COMMAND] = {500, 0, "w:InvalidSelectors", "UnexpectedSelectors", 2150858843u, 0,
-				       TEXT_INVALID_SELECTORS,
-				       "The Windows Remote Shell received a request to perform an operation on "
-				       "a command identifier that does not exist. Either the command has "
-				       "completed execution or the client specified an invalid command "
-				       "identifier. "},
-	[ERR_WSMAN_INVALID_PARAMETER] = {500, 0, "w:InvalidParameter", "InvalidValue", 87, 1, TEXT_PARAMETER,
-					 NULL},
+	[ERR_WSMAN_UNKNOWN_RESOURCE] = {
+		.status = 500,
+		.subcode = "a:DestinationUnreachable",
+		.detail = "InvalidResourceURI",
+		.code = 2150858811u,
+		.reason = "The WS-Management service cannot process the request. The service "
+			  "cannot find the resource identified by the resource URI and selectors. ",
+		.message = "The WS-Management service cannot process the request. The resource "
+			   "URI is missing or it has an incorrect format. Check the documentation "
+			   "or use the following command for information on how to construct a "
+			   "resource URI: \"winrm help uris\". ",
+	},
+	[ERR_WSMAN_UNKNOWN_SHELL] = {
+		.status = 500,
+		.subcode = "w:InvalidSelectors",
+		.detail = "UnexpectedSelectors",
+		.code = 2150858843u,
+		.reason = TEXT_INVALID_SELECTORS,
+		.message = "The request for the Windows Remote Shell failed because the shell was "
+			   "not found on the server. Possible causes are: the specified ShellId "
+			   "is incorrect or the shell no longer exists on the server. Provide the "
+			   "correct ShellId or create a new shell and retry the operation. ",
+	},
+	[ERR_WSMAN_UNKNOWN_COMMAND] = {
+		.status = 500,
+		.subcode = "w:InvalidSelectors",
+		.detail = "UnexpectedSelectors",
+		.code = 2150858843u,
+		.reason = TEXT_INVALID_SELECTORS,
+		.message = "The Windows Remote Shell received a request to perform an operation "
+			   "on a command identifier that does not exist. Either the command has "
+			   "completed execution or the client specified an invalid command "
+			   "identifier. ",
+	},
+	[ERR_WSMAN_INVALID_PARAMETER] = {
+		.status = 500,
+		.subcode = "w:InvalidParameter",
+		.detail = "InvalidValue",
+		.code = 87,
+		.provider = 1,
+		.reason = TEXT_PARAMETER,
+	},
 	/* masterzen retries a Receive when the text contains
 	 * "OperationTimeout"; pywinrm when Code is 2150858793. */
-	[ERR_WSMAN_TIMED_OUT] = {500, 1, "w:TimedOut", NULL, 2150858793u, 0,
-				 "The WS-Management service cannot complete the operation within the time "
-				 "specified in OperationTimeout.  ",
-				 NULL},
-	[ERR_WSMAN_ENCODING_LIMIT] = {500, 0, "w:EncodingLimit", NULL, 2150858805u, 0,
-				      "The WS-Management service cannot process the request because the "
-				      "encoding of the request exceeds an internal encoding limit. Reconfigure "
-				      "the client to send messages which fit the encoding limits of the "
-				      "service. ",
-				      NULL},
-	[ERR_WSMAN_MAX_ENVELOPE] = {500, 0, "w:EncodingLimit", "MaxEnvelopeSize", 2150858824u, 0,
-				    "The response that the WS-Management service computed exceeds the maximum "
-				    "envelope size in the request. ",
-				    NULL},
-	[ERR_WSMAN_ACCESS_DENIED] = {500, 0, "w:AccessDenied", NULL, 5, 0, "Access is denied. ", NULL},
-	[ERR_WSMAN_SHELL_ACCESS_OFF] = {500, 1, "w:InternalError", NULL, 2150859180u, 0,
-					"The WS-Management service cannot process the request. The service is "
-					"configured to not accept any remote shell requests. ",
-					NULL},
-	[ERR_WSMAN_QUOTA_SHELLS] = {500, 0, "w:QuotaLimit", NULL, 2150859173u, 0,
-				    "The WS-Management service cannot process the request. The maximum number "
-				    "of concurrent shells for this user has been exceeded. Close existing "
-				    "shells or raise the quota for this user. ",
-				    NULL},
-	[ERR_WSMAN_QUOTA_PROCESSES] = {500, 0, "w:QuotaLimit", NULL, 2150859174u, 0,
-				       "The WS-Management service cannot process the request. The maximum "
-				       "number of concurrent operations for this user has been exceeded. Close "
-				       "existing operations for this user, or raise the quota for this user. ",
-				       NULL},
-	[ERR_WSMAN_QUOTA_USERS] = {500, 0, "w:QuotaLimit", NULL, 2150859179u, 0,
-				   "The WS-Management service cannot process the request. The maximum number "
-				   "of users executing shell operations has been exceeded. Retry after some "
-				   "time or raise the quota for concurrent shell users. ",
-				   NULL},
+	[ERR_WSMAN_TIMED_OUT] = {
+		.status = 500,
+		.receiver = 1,
+		.subcode = "w:TimedOut",
+		.code = 2150858793u,
+		.reason = "The WS-Management service cannot complete the operation within the "
+			  "time specified in OperationTimeout.  ",
+	},
+	[ERR_WSMAN_ENCODING_LIMIT] = {
+		.status = 500,
+		.subcode = "w:EncodingLimit",
+		.code = 2150858805u,
+		.reason = "The WS-Management service cannot process the request because the "
+			  "encoding of the request exceeds an internal encoding limit. "
+			  "Reconfigure the client to send messages which fit the encoding limits "
+			  "of the service. ",
+	},
+	[ERR_WSMAN_MAX_ENVELOPE] = {
+		.status = 500,
+		.subcode = "w:EncodingLimit",
+		.detail = "MaxEnvelopeSize",
+		.code = 2150858824u,
+		.reason = "The response that the WS-Management service computed exceeds the "
+			  "maximum envelope size in the request. ",
+	},
+	[ERR_WSMAN_ACCESS_DENIED] = {
+		.status = 500,
+		.subcode = "w:AccessDenied",
+		.code = 5,
+		.reason = "Access is denied. ",
+	},
+	[ERR_WSMAN_SHELL_ACCESS_OFF] = {
+		.status = 500,
+		.receiver = 1,
+		.subcode = "w:InternalError",
+		.code = 2150859180u,
+		.reason = "The WS-Management service cannot process the request. The service is "
+			  "configured to not accept any remote shell requests. ",
+	},
+	[ERR_WSMAN_QUOTA_SHELLS] = {
+		.status = 500,
+		.subcode = "w:QuotaLimit",
+		.code = 2150859173u,
+		.reason = "The WS-Management service cannot process the request. The maximum "
+			  "number of concurrent shells for this user has been exceeded. Close "
+			  "existing shells or raise the quota for this user. ",
+	},
+	[ERR_WSMAN_QUOTA_PROCESSES] = {
+		.status = 500,
+		.subcode = "w:QuotaLimit",
+		.code = 2150859174u,
+		.reason = "The WS-Management service cannot process the request. The maximum "
+			  "number of concurrent operations for this user has been exceeded. Close "
+			  "existing operations for this user, or raise the quota for this user. ",
+	},
+	[ERR_WSMAN_QUOTA_USERS] = {
+		.status = 500,
+		.subcode = "w:QuotaLimit",
+		.code = 2150859179u,
+		.reason = "The WS-Management service cannot process the request. The maximum "
+			  "number of users executing shell operations has been exceeded. Retry "
+			  "after some time or raise the quota for concurrent shell users. ",
+	},
 	/* HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as the shell plug-in
 	 * reports it (section 4.2). */
-	[ERR_WSMAN_FILE_NOT_FOUND] = {500, 1, "w:InternalError", NULL, 2147942402u, 1,
-				      "The system cannot find the file specified. ", NULL},
+	[ERR_WSMAN_FILE_NOT_FOUND] = {
+		.status = 500,
+		.receiver = 1,
+		.subcode = "w:InternalError",
+		.code = 2147942402u,
+		.provider = 1,
+		.reason = "The system cannot find the file specified. ",
+	},
 	/* ERROR_OPERATION_ABORTED: WinRb treats it as "the shell is gone". */
-	[ERR_WSMAN_HOST_GONE] = {500, 1, "w:InternalError", NULL, 995, 0,
-				 "The I/O operation has been aborted because of either a thread exit or an "
-				 "application request. ",
-				 NULL},
+	[ERR_WSMAN_HOST_GONE] = {
+		.status = 500,
+		.receiver = 1,
+		.subcode = "w:InternalError",
+		.code = 995,
+		.reason = "The I/O operation has been aborted because of either a thread exit or "
+			  "an application request. ",
+	},
 	/* The configuration resources (section 6). Texts are winerror.h's
 	 * (wsmerror.h) for the codes. A rejected Put or Create names the
 	 * setting and the reason in the log, not on the wire. */
-	[ERR_WSMAN_CONFIG_INVALID] = {500, 0, "w:InvalidParameter", "InvalidValue", 2150858810u, 0,
-				      "The WS-Management service cannot process the request because a "
-				      "parameter for the operation is not valid. ",
-				      NULL},
-	[ERR_WSMAN_ALREADY_EXISTS] = {500, 0, "w:AlreadyExists", NULL, 2150858803u, 0,
-				      "The WS-Management service cannot create the resource because it "
-				      "already exists. ",
-				      NULL},
+	[ERR_WSMAN_CONFIG_INVALID] = {
+		.status = 500,
+		.subcode = "w:InvalidParameter",
+		.detail = "InvalidValue",
+		.code = 2150858810u,
+		.reason = "The WS-Management service cannot process the request because a "
+			  "parameter for the operation is not valid. ",
+	},
+	[ERR_WSMAN_ALREADY_EXISTS] = {
+		.status = 500,
+		.subcode = "w:AlreadyExists",
+		.code = 2150858803u,
+		.reason = "The WS-Management service cannot create the resource because it "
+			  "already exists. ",
+	},
 	/* A listener the selectors do not name: ERROR_WSMAN_RESOURCE_NOT_FOUND,
 	 * what `winrm get/delete` reports on Windows as far as we know; the
 	 * subcode is our choice (protocol-notes.md). */
-	[ERR_WSMAN_NO_INSTANCE] = {500, 0, "w:InvalidSelectors", NULL, 2150858752u, 0,
-				   "The WS-Management service cannot process the request. The service "
-				   "cannot find the resource identified by the resource URI and selectors. ",
-				   NULL},
-	[ERR_WSMAN_INVALID_SELECTORS] = {500, 0, "w:InvalidSelectors", NULL, 2150858813u, 0,
-					 "The WS-Management service cannot process the request because the "
-					 "selectors for the resource are not valid. ",
-					 NULL},
+	[ERR_WSMAN_NO_INSTANCE] = {
+		.status = 500,
+		.subcode = "w:InvalidSelectors",
+		.code = 2150858752u,
+		.reason = "The WS-Management service cannot process the request. The service "
+			  "cannot find the resource identified by the resource URI and selectors. ",
+	},
+	[ERR_WSMAN_INVALID_SELECTORS] = {
+		.status = 500,
+		.subcode = "w:InvalidSelectors",
+		.code = 2150858813u,
+		.reason = "The WS-Management service cannot process the request because the "
+			  "selectors for the resource are not valid. ",
+	},
 	/* Section 6.7: s:Receiver, code 2150858779. */
-	[ERR_WSMAN_INVALID_CONTEXT] = {500, 1, "n:InvalidEnumerationContext", NULL, 2150858779u, 0,
-				       "The WS-Enumeration context in the enumeration is not valid. "
-				       "Enumeration may have been completed or canceled. You cannot use this "
-				       "enumeration context anymore. Start a new enumeration. ",
-				       NULL},
-	[ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {500, 0, "n:FilteringNotSupported", NULL, 2150858776u, 0,
-					       "The data source does not support filtering. Remove the filter "
-					       "from the request and try the request again. ",
-					       NULL},
-	[ERR_WSMAN_ENUMERATION_MODE] = {500, 0, "w:UnsupportedFeature", "EnumerationMode", 2150858818u, 0,
-					   "The WS-Management service does not support the specified feature. "
-					   "Remove the unsupported feature from the request and retry. ",
-					   NULL},
-	[ERR_WSMAN_INTERNAL] = {500, 1, "w:InternalError", NULL, 2150858755u, 0,
-				"An error was encountered inside the plugin. ", NULL},
+	[ERR_WSMAN_INVALID_CONTEXT] = {
+		.status = 500,
+		.receiver = 1,
+		.subcode = "n:InvalidEnumerationContext",
+		.code = 2150858779u,
+		.reason = "The WS-Enumeration context in the enumeration is not valid. "
+			  "Enumeration may have been completed or canceled. You cannot use this "
+			  "enumeration context anymore. Start a new enumeration. ",
+	},
+	[ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {
+		.status = 500,
+		.subcode = "n:FilteringNotSupported",
+		.code = 2150858776u,
+		.reason = "The data source does not support filtering. Remove the filter from the "
+			  "request and try the request again. ",
+	},
+	[ERR_WSMAN_ENUMERATION_MODE] = {
+		.status = 500,
+		.subcode = "w:UnsupportedFeature",
+		.detail = "EnumerationMode",
+		.code = 2150858818u,
+		.reason = "The WS-Management service does not support the specified feature. "
+			  "Remove the unsupported feature from the request and retry. ",
+	},
+	[ERR_WSMAN_INTERNAL] = {
+		.status = 500,
+		.receiver = 1,
+		.subcode = "w:InternalError",
+		.code = 2150858755u,
+		.reason = "An error was encountered inside the plugin. ",
+	},
 };
 
 static const struct fault_def *fault_def(enum err e)
