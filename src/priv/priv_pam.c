@@ -143,22 +143,30 @@ static struct priv_auth_req *worker_release(struct priv_worker *w)
 
 static void worker_done(evutil_socket_t fd, short what, void *arg);
 
-/* Starts r in the free slot w; 0 on success. */
+/* Starts r in the free slot w; 0 on success, -1 (logged, w still free)
+ * when it cannot. Everything that can fail comes before the fork, so a
+ * failure leaves no worker behind. */
 static int worker_start(struct priv *p, struct priv_worker *w, struct priv_auth_req *r)
 {
 	struct timeval tv = {PRIV_PAM_TIMEOUT_MS / 1000, 0};
+	struct event *ev;
 	int pfd[2];
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		log_warn("pipe for PAM");
 		return -1;
 	}
+	/* Out of memory under load: this verification fails, the service
+	 * goes on. */
+	ev = event_new(p->base, pfd[0], EV_READ | EV_PERSIST, worker_done, w);
+	if (!ev || event_add(ev, &tv) < 0) {
+		log_warnx("libevent: cannot watch a PAM worker");
+		goto fail;
+	}
 	pid_t pid = priv_fork();
 	if (pid < 0) {
 		log_warn("fork for PAM");
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
+		goto fail;
 	}
 	if (pid == 0)
 		worker_run(r, pfd[1]);
@@ -169,11 +177,15 @@ static int worker_start(struct priv *p, struct priv_worker *w, struct priv_auth_
 	w->fd = pfd[0];
 	w->pid = pid;
 	w->req = r;
+	w->ev = ev;
 	util_set_nonblock(w->fd);
-	w->ev = event_new(p->base, w->fd, EV_READ | EV_PERSIST, worker_done, w);
-	if (!w->ev || event_add(w->ev, &tv) < 0)
-		fatalx("libevent: cannot watch a PAM worker");
 	return 0;
+fail:
+	if (ev)
+		event_free(ev);
+	close(pfd[0]);
+	close(pfd[1]);
+	return -1;
 }
 
 static void reply(struct priv *p, uint32_t id, const struct ipc_auth_result *r)

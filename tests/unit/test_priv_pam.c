@@ -1,15 +1,19 @@
 /* Unit tests for priv_pam: the privileged part's tokens (issue, find,
- * renew, which slot a new one takes) and the hand-over of account checks
- * to their caller when no PAM worker runs them. Needs only the passwd
- * entries root and nobody; no PAM conversation happens here. */
+ * renew, which slot a new one takes), the hand-over of account checks
+ * to their caller when no PAM worker runs them, and a worker that cannot
+ * be watched for lack of memory. Needs only the passwd entries root and
+ * nobody; no PAM conversation happens here. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "common/util.h"
 #include "priv/priv_int.h"
 #include "check.h"
+#include "event_fail.h"
 
 static struct priv *priv_new(void)
 {
@@ -185,11 +189,48 @@ static void test_account_check_queue(void)
 	free(p);
 }
 
+/* libevent out of memory while a worker starts (event_new, then
+ * event_add): that one check is answered BUSY, as when the fork fails,
+ * and the service goes on. No worker was forked, the slot is free again
+ * and no descriptor leaked. */
+static void test_worker_no_memory(void)
+{
+	static const char *const what[] = {"event_new", "event_add"};
+
+	for (long after = 0; after < 2; after++) {
+		struct priv *p = priv_new();
+		struct outcome o = {0};
+		struct priv_check check = {check_done, check_dropped, &o};
+		struct event_base *base = p->base = event_base_new();
+		char name[128];
+		int fd = event_fail_next_fd();
+
+		event_fail_after = after;
+		priv_account_check(p, "root", "192.0.2.1", "Kerberos", &check);
+		event_fail_after = -1;
+		snprintf(name, sizeof(name), "no memory for %s: the check is answered BUSY", what[after]);
+		CHECK(name, o.done == 1 && o.dropped == 0 && o.status == IPC_AUTH_BUSY && o.verdict &&
+				    strstr(o.verdict, "cannot start a PAM worker"));
+		snprintf(name, sizeof(name), "no memory for %s: the slot is free, nothing queued",
+			 what[after]);
+		CHECK(name, p->workers[0].fd == -1 && p->workers[0].pid == 0 && !p->workers[0].ev &&
+				    !p->workers[0].req && p->queue_len == 0);
+		snprintf(name, sizeof(name), "no memory for %s: no worker forked, no descriptor leaked",
+			 what[after]);
+		CHECK(name, waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD &&
+				    event_fail_next_fd() == fd);
+		priv_free(p);
+		event_base_free(base);
+	}
+}
+
 int main(void)
 {
+	event_fail_install();
 	test_renew();
 	test_slots();
 	test_account_check_queue();
+	test_worker_no_memory();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
