@@ -286,12 +286,46 @@ static void session_report_cb(evutil_socket_t fd, short what, void *arg)
 	session_answer(s, s->host_pid > 0);
 }
 
-void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
+/* The session's channels (the host's socket pair, the pipe that reports
+ * the host's pid) and the watch on that pipe, all made before the fork so
+ * that a failure (logged) leaves no session process behind: -1, and what
+ * was made is s's for session_free. *chan and *report are the ends the
+ * session process keeps. */
+static int session_prepare(struct priv_session *s, int *chan, int *report)
 {
 	struct timeval tv = {PRIV_HOST_START_TIMEOUT_MS / 1000, 0};
+	int sv[2], rp[2];
+
+	if (ipc_socketpair(sv) < 0) {
+		log_warn("socketpair for a host");
+		return -1;
+	}
+	s->net_end = sv[0];
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		log_warn("pipe for a host");
+		close(sv[1]);
+		return -1;
+	}
+	s->report_fd = rp[0];
+	util_set_nonblock(s->report_fd);
+	/* Out of memory under load: this host start fails, the service goes on. */
+	s->ev = event_new(s->p->base, s->report_fd, EV_READ | EV_PERSIST, session_report_cb, s);
+	if (!s->ev || event_add(s->ev, &tv) < 0) {
+		log_warnx("libevent: cannot watch a host start");
+		close(sv[1]);
+		close(rp[1]);
+		return -1;
+	}
+	*chan = sv[1];
+	*report = rp[1];
+	return 0;
+}
+
+void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
+{
 	const struct priv_account *a = priv_token_find(p, m->token);
 	struct priv_session *s;
-	int sv[2], rp[2];
+	int chan, report;
 
 	if (!a) {
 		log_warnx("host requested with an unknown or expired token");
@@ -309,48 +343,30 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 		host_failed(p, id, ERR_WSMAN_INTERNAL);
 		return;
 	}
-	if (ipc_socketpair(sv) < 0) {
-		log_warn("socketpair for a host");
-		free(s->name);
-		free(s);
-		host_failed(p, id, ERR_WSMAN_INTERNAL);
-		return;
-	}
-	if (pipe2(rp, O_CLOEXEC) < 0) {
-		log_warn("pipe for a host");
-		close(sv[0]);
-		close(sv[1]);
-		free(s->name);
-		free(s);
+	s->p = p;
+	s->id = id;
+	s->uid = a->uid;
+	s->net_end = s->report_fd = -1;
+	if (session_prepare(s, &chan, &report) < 0) {
+		session_free(s);
 		host_failed(p, id, ERR_WSMAN_INTERNAL);
 		return;
 	}
 	pid_t pid = priv_fork();
 	if (pid == 0) {
-		close(sv[0]);
-		close(rp[0]);
-		session_run(p, a, sv[1], rp[1]);
+		close(s->net_end);
+		close(s->report_fd);
+		session_run(p, a, chan, report);
 	}
-	close(sv[1]);
-	close(rp[1]);
-	s->p = p;
-	s->id = id;
-	s->uid = a->uid;
-	s->net_end = sv[0];
-	s->report_fd = rp[0];
+	close(chan);
+	close(report);
 	if (pid < 0) {
 		log_warn("fork for a host");
-		s->pid = 0;
-		s->ev = NULL;
 		session_free(s);
 		host_failed(p, id, ERR_WSMAN_INTERNAL);
 		return;
 	}
 	s->pid = pid;
-	util_set_nonblock(s->report_fd);
-	s->ev = event_new(p->base, s->report_fd, EV_READ | EV_PERSIST, session_report_cb, s);
-	if (!s->ev || event_add(s->ev, &tv) < 0)
-		fatalx("libevent: cannot watch a host start");
 	s->next = p->sessions;
 	p->sessions = s;
 	p->nsessions++;
