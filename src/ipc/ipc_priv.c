@@ -22,12 +22,6 @@
 #define MAX_LISTENER_NAME (CONFIG_MAX_VALUE + 32)
 #define MAX_URL_PREFIX CONFIG_MAX_VALUE
 
-/* A datagram cannot end early on purpose: a short read is a bad message. */
-static enum err body_err(enum err e)
-{
-	return e == ERR_INCOMPLETE ? ERR_FORMAT : e;
-}
-
 static enum err put_str(struct buf *out, const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -37,33 +31,10 @@ static enum err put_str(struct buf *out, const char *s, size_t max)
 	return buf_put_string(out, s ? s : "", n);
 }
 
-static enum err get_str(struct buf *in, char **out, size_t max)
-{
-	return body_err(buf_get_cstring(in, out, max));
-}
-
-static enum err get_u32(struct buf *in, uint32_t *v)
-{
-	return body_err(buf_get_u32(in, v));
-}
-
-static enum err get_bytes(struct buf *in, void *out, size_t n)
-{
-	return body_err(buf_get(in, out, n));
-}
-
 static enum err get_bool(struct buf *in, uint32_t *v)
 {
-	enum err e = get_u32(in, v);
-
-	if (e == ERR_OK && *v > 1)
-		return ERR_FORMAT;
-	return e;
-}
-
-static enum err finish(const struct buf *in)
-{
-	return buf_len(in) == 0 ? ERR_OK : ERR_FORMAT;
+	IPC_TRY(buf_get_u32(in, v));
+	return *v > 1 ? ERR_FORMAT : ERR_OK;
 }
 
 static void free_secret(char **s)
@@ -77,30 +48,28 @@ static void free_secret(char **s)
 
 enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m)
 {
-	enum err e;
+	IPC_TRY(put_str(out, m->user, IPC_MAX_USER));
+	IPC_TRY(put_str(out, m->password, IPC_MAX_PASSWORD));
+	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	return put_str(out, m->scheme, MAX_SCHEME);
+}
 
-	if ((e = put_str(out, m->user, IPC_MAX_USER)) != ERR_OK ||
-	    (e = put_str(out, m->password, IPC_MAX_PASSWORD)) != ERR_OK ||
-	    (e = put_str(out, m->peer, IPC_MAX_PEER)) != ERR_OK ||
-	    (e = put_str(out, m->scheme, MAX_SCHEME)) != ERR_OK)
-		return e;
-	return ERR_OK;
+static enum err auth_password_fields(struct buf *in, struct ipc_auth_password *m)
+{
+	IPC_TRY(buf_get_cstring(in, &m->user, IPC_MAX_USER));
+	IPC_TRY(buf_get_cstring(in, &m->password, IPC_MAX_PASSWORD));
+	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(buf_get_cstring(in, &m->scheme, MAX_SCHEME));
+	return ipc_body_end(in);
 }
 
 enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = get_str(in, &m->user, IPC_MAX_USER)) != ERR_OK ||
-	    (e = get_str(in, &m->password, IPC_MAX_PASSWORD)) != ERR_OK ||
-	    (e = get_str(in, &m->peer, IPC_MAX_PEER)) != ERR_OK ||
-	    (e = get_str(in, &m->scheme, MAX_SCHEME)) != ERR_OK ||
-	    (e = finish(in)) != ERR_OK) {
+	enum err e = auth_password_fields(in, m);
+	if (e != ERR_OK)
 		ipc_auth_password_clear(m);
-		return e;
-	}
-	return ERR_OK;
+	return e;
 }
 
 void ipc_auth_password_clear(struct ipc_auth_password *m)
@@ -114,45 +83,37 @@ void ipc_auth_password_clear(struct ipc_auth_password *m)
 
 enum err ipc_auth_result_encode(struct buf *out, const struct ipc_auth_result *m)
 {
-	enum err e;
-
 	if (m->status > IPC_AUTH_CONTINUE || m->is_admin > 1)
 		return ERR_USAGE;
-	if ((e = buf_put_u32(out, m->status)) != ERR_OK ||
-	    (e = put_str(out, m->user, IPC_MAX_USER)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->uid)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->is_admin)) != ERR_OK ||
-	    (e = buf_put(out, m->token, IPC_TOKEN_LEN)) != ERR_OK)
-		return e;
-	return ERR_OK;
+	IPC_TRY(buf_put_u32(out, m->status));
+	IPC_TRY(put_str(out, m->user, IPC_MAX_USER));
+	IPC_TRY(buf_put_u32(out, m->uid));
+	IPC_TRY(buf_put_u32(out, m->is_admin));
+	return buf_put(out, m->token, IPC_TOKEN_LEN);
 }
 
+/* The fields of an IPC_AUTH_RESULT, which also open IPC_AUTH_GSS_RESULT. */
 static enum err auth_result_fields(struct buf *in, struct ipc_auth_result *m)
 {
-	enum err e;
-
-	memset(m, 0, sizeof(*m));
-	if ((e = get_u32(in, &m->status)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_u32(in, &m->status));
 	if (m->status > IPC_AUTH_CONTINUE)
 		return ERR_FORMAT;
-	if ((e = get_str(in, &m->user, IPC_MAX_USER)) != ERR_OK ||
-	    (e = get_u32(in, &m->uid)) != ERR_OK ||
-	    (e = get_bool(in, &m->is_admin)) != ERR_OK ||
-	    (e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_cstring(in, &m->user, IPC_MAX_USER));
+	IPC_TRY(buf_get_u32(in, &m->uid));
+	IPC_TRY(get_bool(in, &m->is_admin));
+	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
 	return ERR_OK;
 }
 
 enum err ipc_auth_result_decode(struct buf *in, struct ipc_auth_result *m)
 {
-	enum err e;
-
-	if ((e = auth_result_fields(in, m)) != ERR_OK || (e = finish(in)) != ERR_OK) {
+	memset(m, 0, sizeof(*m));
+	enum err e = auth_result_fields(in, m);
+	if (e == ERR_OK)
+		e = ipc_body_end(in);
+	if (e != ERR_OK)
 		ipc_auth_result_clear(m);
-		return e;
-	}
-	return ERR_OK;
+	return e;
 }
 
 void ipc_auth_result_clear(struct ipc_auth_result *m)
@@ -166,11 +127,9 @@ void ipc_auth_result_clear(struct ipc_auth_result *m)
 static enum err get_blob(struct buf *in, uint8_t **out, size_t *len, size_t max)
 {
 	const uint8_t *p;
-	enum err e = body_err(buf_get_string_view(in, &p, len));
 
 	*out = NULL;
-	if (e != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_string_view(in, &p, len));
 	if (*len > max)
 		return ERR_LIMIT;
 	if (*len == 0)
@@ -190,38 +149,33 @@ static enum err put_blob(struct buf *out, const uint8_t *p, size_t len, size_t m
 
 enum err ipc_auth_gss_encode(struct buf *out, const struct ipc_auth_gss *m)
 {
-	enum err e;
-
 	if (m->kerberos_only > 1 || m->token_len == 0)
 		return ERR_USAGE;
-	if ((e = buf_put_u64(out, m->conn)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->kerberos_only)) != ERR_OK ||
-	    (e = put_str(out, m->peer, IPC_MAX_PEER)) != ERR_OK ||
-	    (e = put_blob(out, m->token, m->token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
-	    (e = put_blob(out, m->binding, m->binding_len, IPC_MAX_CHANNEL_BINDING)) != ERR_OK)
-		return e;
-	return ERR_OK;
+	IPC_TRY(buf_put_u64(out, m->conn));
+	IPC_TRY(buf_put_u32(out, m->kerberos_only));
+	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(put_blob(out, m->token, m->token_len, IPC_MAX_GSS_TOKEN));
+	return put_blob(out, m->binding, m->binding_len, IPC_MAX_CHANNEL_BINDING);
+}
+
+static enum err auth_gss_fields(struct buf *in, struct ipc_auth_gss *m)
+{
+	IPC_TRY(buf_get_u64(in, &m->conn));
+	IPC_TRY(get_bool(in, &m->kerberos_only));
+	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(get_blob(in, &m->token, &m->token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(get_blob(in, &m->binding, &m->binding_len, IPC_MAX_CHANNEL_BINDING));
+	IPC_TRY(ipc_body_end(in));
+	return m->token_len ? ERR_OK : ERR_FORMAT;
 }
 
 enum err ipc_auth_gss_decode(struct buf *in, struct ipc_auth_gss *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = body_err(buf_get_u64(in, &m->conn))) != ERR_OK ||
-	    (e = get_bool(in, &m->kerberos_only)) != ERR_OK ||
-	    (e = get_str(in, &m->peer, IPC_MAX_PEER)) != ERR_OK ||
-	    (e = get_blob(in, &m->token, &m->token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
-	    (e = get_blob(in, &m->binding, &m->binding_len, IPC_MAX_CHANNEL_BINDING)) != ERR_OK ||
-	    (e = finish(in)) != ERR_OK) {
+	enum err e = auth_gss_fields(in, m);
+	if (e != ERR_OK)
 		ipc_auth_gss_clear(m);
-		return e;
-	}
-	if (m->token_len == 0) {
-		ipc_auth_gss_clear(m);
-		return ERR_FORMAT;
-	}
-	return ERR_OK;
+	return e;
 }
 
 void ipc_auth_gss_clear(struct ipc_auth_gss *m)
@@ -234,33 +188,28 @@ void ipc_auth_gss_clear(struct ipc_auth_gss *m)
 
 enum err ipc_auth_gss_result_encode(struct buf *out, const struct ipc_auth_gss_result *m)
 {
-	enum err e;
+	IPC_TRY(ipc_auth_result_encode(out, &m->result));
+	IPC_TRY(put_blob(out, m->out_token, m->out_token_len, IPC_MAX_GSS_TOKEN));
+	return put_blob(out, m->context, m->context_len, IPC_MAX_GSS_CONTEXT);
+}
 
-	if ((e = ipc_auth_result_encode(out, &m->result)) != ERR_OK ||
-	    (e = put_blob(out, m->out_token, m->out_token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
-	    (e = put_blob(out, m->context, m->context_len, IPC_MAX_GSS_CONTEXT)) != ERR_OK)
-		return e;
-	return ERR_OK;
+static enum err auth_gss_result_fields(struct buf *in, struct ipc_auth_gss_result *m)
+{
+	IPC_TRY(auth_result_fields(in, &m->result));
+	IPC_TRY(get_blob(in, &m->out_token, &m->out_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(get_blob(in, &m->context, &m->context_len, IPC_MAX_GSS_CONTEXT));
+	IPC_TRY(ipc_body_end(in));
+	/* A context belongs only to a success. */
+	return m->context_len && m->result.status != IPC_AUTH_OK ? ERR_FORMAT : ERR_OK;
 }
 
 enum err ipc_auth_gss_result_decode(struct buf *in, struct ipc_auth_gss_result *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = auth_result_fields(in, &m->result)) != ERR_OK ||
-	    (e = get_blob(in, &m->out_token, &m->out_token_len, IPC_MAX_GSS_TOKEN)) != ERR_OK ||
-	    (e = get_blob(in, &m->context, &m->context_len, IPC_MAX_GSS_CONTEXT)) != ERR_OK ||
-	    (e = finish(in)) != ERR_OK) {
+	enum err e = auth_gss_result_fields(in, m);
+	if (e != ERR_OK)
 		ipc_auth_gss_result_clear(m);
-		return e;
-	}
-	/* A context belongs only to a success. */
-	if (m->context_len && m->result.status != IPC_AUTH_OK) {
-		ipc_auth_gss_result_clear(m);
-		return ERR_FORMAT;
-	}
-	return ERR_OK;
+	return e;
 }
 
 void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m)
@@ -273,13 +222,16 @@ void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static enum err token_fields(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
+{
+	IPC_TRY(buf_get(in, token, IPC_TOKEN_LEN));
+	return ipc_body_end(in);
+}
+
 /* A body that is one token and nothing else (HOST_OPEN, TOKEN_RENEW). */
 static enum err get_token_body(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
 {
-	enum err e = get_bytes(in, token, IPC_TOKEN_LEN);
-
-	if (e == ERR_OK)
-		e = finish(in);
+	enum err e = token_fields(in, token);
 	if (e != ERR_OK)
 		OPENSSL_cleanse(token, IPC_TOKEN_LEN);
 	return e;
@@ -327,33 +279,29 @@ static int valid_token_renewed(const struct ipc_token_renewed *m)
 
 enum err ipc_token_renewed_encode(struct buf *out, const struct ipc_token_renewed *m)
 {
-	enum err e;
-
 	if (!valid_token_renewed(m))
 		return ERR_USAGE;
-	if ((e = buf_put_u32(out, m->status)) != ERR_OK || (e = buf_put_u32(out, m->uid)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->is_admin)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_put_u32(out, m->status));
+	IPC_TRY(buf_put_u32(out, m->uid));
+	IPC_TRY(buf_put_u32(out, m->is_admin));
 	return buf_put(out, m->token, IPC_TOKEN_LEN);
 }
 
 static enum err token_renewed_fields(struct buf *in, struct ipc_token_renewed *m)
 {
-	enum err e;
-
-	if ((e = get_u32(in, &m->status)) != ERR_OK || (e = get_u32(in, &m->uid)) != ERR_OK ||
-	    (e = get_u32(in, &m->is_admin)) != ERR_OK ||
-	    (e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK || (e = finish(in)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_u32(in, &m->status));
+	IPC_TRY(buf_get_u32(in, &m->uid));
+	IPC_TRY(buf_get_u32(in, &m->is_admin));
+	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
+	IPC_TRY(ipc_body_end(in));
 	return valid_token_renewed(m) ? ERR_OK : ERR_FORMAT;
 }
 
 enum err ipc_token_renewed_decode(struct buf *in, struct ipc_token_renewed *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = token_renewed_fields(in, m)) != ERR_OK)
+	enum err e = token_renewed_fields(in, m);
+	if (e != ERR_OK)
 		OPENSSL_cleanse(m, sizeof(*m)); /* a token is a capability */
 	return e;
 }
@@ -367,23 +315,18 @@ static int valid_host(uint32_t uid, uint32_t pid)
 
 enum err ipc_host_opened_encode(struct buf *out, const struct ipc_host_opened *m)
 {
-	enum err e;
-
 	if (!valid_host(m->uid, m->pid))
 		return ERR_USAGE;
-	if ((e = buf_put_u32(out, m->uid)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_put_u32(out, m->uid));
 	return buf_put_u32(out, m->pid);
 }
 
 enum err ipc_host_opened_decode(struct buf *in, struct ipc_host_opened *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = get_u32(in, &m->uid)) != ERR_OK || (e = get_u32(in, &m->pid)) != ERR_OK ||
-	    (e = finish(in)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_u32(in, &m->uid));
+	IPC_TRY(buf_get_u32(in, &m->pid));
+	IPC_TRY(ipc_body_end(in));
 	return valid_host(m->uid, m->pid) ? ERR_OK : ERR_FORMAT;
 }
 
@@ -397,90 +340,83 @@ enum err ipc_host_failed_encode(struct buf *out, enum err reason)
 enum err ipc_host_failed_decode(struct buf *in, enum err *reason)
 {
 	uint32_t v;
-	enum err e;
 
-	if ((e = get_u32(in, &v)) != ERR_OK || (e = finish(in)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_u32(in, &v));
+	IPC_TRY(ipc_body_end(in));
 	if (v == ERR_OK || v >= ERR_COUNT)
 		return ERR_FORMAT;
 	*reason = (enum err)v;
 	return ERR_OK;
 }
 
+static enum err listener_put(struct buf *out, const struct ipc_listener_info *l)
+{
+	if (l->https > 1)
+		return ERR_USAGE;
+	IPC_TRY(put_str(out, l->name, MAX_LISTENER_NAME));
+	IPC_TRY(buf_put_u32(out, l->https));
+	IPC_TRY(put_str(out, l->url_prefix, MAX_URL_PREFIX));
+	IPC_TRY(put_str(out, l->cert_pem, IPC_MAX_PEM));
+	return put_str(out, l->key_pem, IPC_MAX_PEM);
+}
+
+static enum err listener_get(struct buf *in, struct ipc_listener_info *l)
+{
+	IPC_TRY(buf_get_cstring(in, &l->name, MAX_LISTENER_NAME));
+	IPC_TRY(get_bool(in, &l->https));
+	IPC_TRY(buf_get_cstring(in, &l->url_prefix, MAX_URL_PREFIX));
+	IPC_TRY(buf_get_cstring(in, &l->cert_pem, IPC_MAX_PEM));
+	IPC_TRY(buf_get_cstring(in, &l->key_pem, IPC_MAX_PEM));
+	return ERR_OK;
+}
+
 enum err ipc_config_encode(struct buf *out, const struct ipc_config *m)
 {
-	enum err e;
-
 	if (m->nlisteners > IPC_MAX_LISTENERS || m->nsockets > IPC_MAX_FDS)
 		return ERR_LIMIT;
-	if ((e = put_str(out, m->config_text, IPC_MAX_CONFIG_TEXT)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->nlisteners)) != ERR_OK)
-		return e;
-	for (uint32_t i = 0; i < m->nlisteners; i++) {
-		const struct ipc_listener_info *l = &m->listeners[i];
-
-		if (l->https > 1)
-			return ERR_USAGE;
-		if ((e = put_str(out, l->name, MAX_LISTENER_NAME)) != ERR_OK ||
-		    (e = buf_put_u32(out, l->https)) != ERR_OK ||
-		    (e = put_str(out, l->url_prefix, MAX_URL_PREFIX)) != ERR_OK ||
-		    (e = put_str(out, l->cert_pem, IPC_MAX_PEM)) != ERR_OK ||
-		    (e = put_str(out, l->key_pem, IPC_MAX_PEM)) != ERR_OK)
-			return e;
-	}
-	if ((e = buf_put_u32(out, m->nsockets)) != ERR_OK)
-		return e;
+	IPC_TRY(put_str(out, m->config_text, IPC_MAX_CONFIG_TEXT));
+	IPC_TRY(buf_put_u32(out, m->nlisteners));
+	for (uint32_t i = 0; i < m->nlisteners; i++)
+		IPC_TRY(listener_put(out, &m->listeners[i]));
+	IPC_TRY(buf_put_u32(out, m->nsockets));
 	for (uint32_t i = 0; i < m->nsockets; i++) {
 		if (m->socket_listener[i] >= m->nlisteners)
 			return ERR_USAGE;
-		if ((e = buf_put_u32(out, m->socket_listener[i])) != ERR_OK)
-			return e;
+		IPC_TRY(buf_put_u32(out, m->socket_listener[i]));
 	}
 	return ERR_OK;
 }
 
-static enum err config_decode_body(struct buf *in, struct ipc_config *m)
+static enum err config_fields(struct buf *in, struct ipc_config *m)
 {
 	uint32_t n;
-	enum err e;
 
-	if ((e = get_str(in, &m->config_text, IPC_MAX_CONFIG_TEXT)) != ERR_OK ||
-	    (e = get_u32(in, &n)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_cstring(in, &m->config_text, IPC_MAX_CONFIG_TEXT));
+	IPC_TRY(buf_get_u32(in, &n));
 	if (n > IPC_MAX_LISTENERS)
 		return ERR_FORMAT;
 	for (uint32_t i = 0; i < n; i++) {
-		struct ipc_listener_info *l = &m->listeners[i];
-
 		/* Counted before its fields so ipc_config_clear sees a half-read entry. */
 		m->nlisteners = i + 1;
-		if ((e = get_str(in, &l->name, MAX_LISTENER_NAME)) != ERR_OK ||
-		    (e = get_bool(in, &l->https)) != ERR_OK ||
-		    (e = get_str(in, &l->url_prefix, MAX_URL_PREFIX)) != ERR_OK ||
-		    (e = get_str(in, &l->cert_pem, IPC_MAX_PEM)) != ERR_OK ||
-		    (e = get_str(in, &l->key_pem, IPC_MAX_PEM)) != ERR_OK)
-			return e;
+		IPC_TRY(listener_get(in, &m->listeners[i]));
 	}
-	if ((e = get_u32(in, &n)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_u32(in, &n));
 	if (n > IPC_MAX_FDS)
 		return ERR_FORMAT;
 	for (uint32_t i = 0; i < n; i++) {
-		if ((e = get_u32(in, &m->socket_listener[i])) != ERR_OK)
-			return e;
+		IPC_TRY(buf_get_u32(in, &m->socket_listener[i]));
 		if (m->socket_listener[i] >= m->nlisteners)
 			return ERR_FORMAT;
 	}
 	m->nsockets = n;
-	return finish(in);
+	return ipc_body_end(in);
 }
 
 enum err ipc_config_decode(struct buf *in, struct ipc_config *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = config_decode_body(in, m)) != ERR_OK)
+	enum err e = config_fields(in, m);
+	if (e != ERR_OK)
 		ipc_config_clear(m);
 	return e;
 }
@@ -500,22 +436,19 @@ void ipc_config_clear(struct ipc_config *m)
 /* A pair's value: u32 1 and the string, or u32 0 for NULL ($null). */
 static enum err put_opt_str(struct buf *out, const char *s, size_t max)
 {
-	enum err e;
-
-	if ((e = buf_put_u32(out, s != NULL)) != ERR_OK || !s)
-		return e;
-	return put_str(out, s, max);
+	IPC_TRY(buf_put_u32(out, s != NULL));
+	return s ? put_str(out, s, max) : ERR_OK;
 }
 
 static enum err get_opt_str(struct buf *in, char **out, size_t max)
 {
 	uint32_t present;
-	enum err e;
 
 	*out = NULL;
-	if ((e = get_bool(in, &present)) != ERR_OK || !present)
-		return e;
-	return get_str(in, out, max);
+	IPC_TRY(get_bool(in, &present));
+	if (present)
+		IPC_TRY(buf_get_cstring(in, out, max));
+	return ERR_OK;
 }
 
 static int valid_config_op(uint32_t op)
@@ -525,57 +458,49 @@ static int valid_config_op(uint32_t op)
 
 enum err ipc_config_change_encode(struct buf *out, const struct ipc_config_change *m)
 {
-	enum err e;
-
 	if (!valid_config_op(m->op))
 		return ERR_USAGE;
 	if (m->npairs > IPC_MAX_CONFIG_PAIRS)
 		return ERR_LIMIT;
-	if ((e = buf_put(out, m->token, IPC_TOKEN_LEN)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->op)) != ERR_OK ||
-	    (e = put_str(out, m->resource, IPC_MAX_CONFIG_RESOURCE)) != ERR_OK ||
-	    (e = put_str(out, m->selectors, IPC_MAX_CONFIG_SELECTORS)) != ERR_OK ||
-	    (e = buf_put_u32(out, m->npairs)) != ERR_OK)
-		return e;
-	for (uint32_t i = 0; i < m->npairs; i++)
-		if ((e = put_str(out, m->pairs[i].name, IPC_MAX_CONFIG_NAME)) != ERR_OK ||
-		    (e = put_opt_str(out, m->pairs[i].value, CONFIG_MAX_VALUE)) != ERR_OK)
-			return e;
+	IPC_TRY(buf_put(out, m->token, IPC_TOKEN_LEN));
+	IPC_TRY(buf_put_u32(out, m->op));
+	IPC_TRY(put_str(out, m->resource, IPC_MAX_CONFIG_RESOURCE));
+	IPC_TRY(put_str(out, m->selectors, IPC_MAX_CONFIG_SELECTORS));
+	IPC_TRY(buf_put_u32(out, m->npairs));
+	for (uint32_t i = 0; i < m->npairs; i++) {
+		IPC_TRY(put_str(out, m->pairs[i].name, IPC_MAX_CONFIG_NAME));
+		IPC_TRY(put_opt_str(out, m->pairs[i].value, CONFIG_MAX_VALUE));
+	}
 	return ERR_OK;
 }
 
-static enum err config_change_body(struct buf *in, struct ipc_config_change *m)
+static enum err config_change_fields(struct buf *in, struct ipc_config_change *m)
 {
 	uint32_t n;
-	enum err e;
 
-	if ((e = get_bytes(in, m->token, IPC_TOKEN_LEN)) != ERR_OK ||
-	    (e = get_u32(in, &m->op)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
+	IPC_TRY(buf_get_u32(in, &m->op));
 	if (!valid_config_op(m->op))
 		return ERR_FORMAT;
-	if ((e = get_str(in, &m->resource, IPC_MAX_CONFIG_RESOURCE)) != ERR_OK ||
-	    (e = get_str(in, &m->selectors, IPC_MAX_CONFIG_SELECTORS)) != ERR_OK ||
-	    (e = get_u32(in, &n)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_get_cstring(in, &m->resource, IPC_MAX_CONFIG_RESOURCE));
+	IPC_TRY(buf_get_cstring(in, &m->selectors, IPC_MAX_CONFIG_SELECTORS));
+	IPC_TRY(buf_get_u32(in, &n));
 	if (n > IPC_MAX_CONFIG_PAIRS)
 		return ERR_FORMAT;
 	for (uint32_t i = 0; i < n; i++) {
 		/* Counted before its fields so ipc_config_change_clear sees a half-read pair. */
 		m->npairs = i + 1;
-		if ((e = get_str(in, &m->pairs[i].name, IPC_MAX_CONFIG_NAME)) != ERR_OK ||
-		    (e = get_opt_str(in, &m->pairs[i].value, CONFIG_MAX_VALUE)) != ERR_OK)
-			return e;
+		IPC_TRY(buf_get_cstring(in, &m->pairs[i].name, IPC_MAX_CONFIG_NAME));
+		IPC_TRY(get_opt_str(in, &m->pairs[i].value, CONFIG_MAX_VALUE));
 	}
-	return finish(in);
+	return ipc_body_end(in);
 }
 
 enum err ipc_config_change_decode(struct buf *in, struct ipc_config_change *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = config_change_body(in, m)) != ERR_OK)
+	enum err e = config_change_fields(in, m);
+	if (e != ERR_OK)
 		ipc_config_change_clear(m);
 	return e;
 }
@@ -594,26 +519,26 @@ void ipc_config_change_clear(struct ipc_config_change *m)
 
 enum err ipc_config_result_encode(struct buf *out, const struct ipc_config_result *m)
 {
-	enum err e;
-
 	if (m->status >= ERR_COUNT)
 		return ERR_USAGE;
-	if ((e = buf_put_u32(out, m->status)) != ERR_OK)
-		return e;
+	IPC_TRY(buf_put_u32(out, m->status));
 	return put_str(out, m->message, IPC_MAX_CONFIG_MESSAGE);
+}
+
+static enum err config_result_fields(struct buf *in, struct ipc_config_result *m)
+{
+	IPC_TRY(buf_get_u32(in, &m->status));
+	if (m->status >= ERR_COUNT)
+		return ERR_FORMAT;
+	IPC_TRY(buf_get_cstring(in, &m->message, IPC_MAX_CONFIG_MESSAGE));
+	return ipc_body_end(in);
 }
 
 enum err ipc_config_result_decode(struct buf *in, struct ipc_config_result *m)
 {
-	enum err e;
-
 	memset(m, 0, sizeof(*m));
-	if ((e = get_u32(in, &m->status)) != ERR_OK)
-		return e;
-	if (m->status >= ERR_COUNT)
-		return ERR_FORMAT;
-	if ((e = get_str(in, &m->message, IPC_MAX_CONFIG_MESSAGE)) != ERR_OK ||
-	    (e = finish(in)) != ERR_OK)
+	enum err e = config_result_fields(in, m);
+	if (e != ERR_OK)
 		ipc_config_result_clear(m);
 	return e;
 }
