@@ -1,5 +1,7 @@
 /* util: small shared helpers: clocks, unguessable ids, xs:duration,
- * base64 (through OpenSSL) and constant-time comparison. */
+ * base64 (encoded by OpenSSL, decoded by a strict decoder of our own), XML
+ * escaping, number and list parsing, descriptor flags and constant-time
+ * comparison. */
 #ifndef OPENWINRM_UTIL_H
 #define OPENWINRM_UTIL_H
 

@@ -1,8 +1,9 @@
 /* host: a per-user host process. It runs with exactly one user's uid, gid
  * and supplementary groups inside a PAM session, holds that user's shells,
- * and runs their commands (shell/). It takes the typed requests of
- * ipc_shell.h from the network process and nothing else; when the channel
- * closes it ends every command and exits. */
+ * and runs their commands (shell_engine.c). It takes the typed requests of
+ * shell/shell_ops.h (IPC_SHELL_REQUEST) and its settings (IPC_HOST_SETTINGS)
+ * from the network process and nothing else; when the channel closes it
+ * ends every command and exits. */
 #ifndef OPENWINRM_HOST_H
 #define OPENWINRM_HOST_H
 

@@ -1,9 +1,10 @@
 /* priv_int.h: privileged part. The state and internal calls shared by the
  * files of src/priv/: priv.c (start-up, event loop, the network process,
  * signals), priv_pam.c (password verification, authorisation, tokens),
- * priv_host.c (PAM sessions and per-user hosts), priv_listen.c (listening
- * sockets and certificates), priv_config.c (configuration changes asked
- * over the network). */
+ * priv_gss.c (the acceptor side of Negotiate and Kerberos), priv_host.c
+ * (PAM sessions and per-user hosts), priv_listen.c (listening sockets and
+ * certificates), priv_config.c (configuration changes asked over the
+ * network). */
 #ifndef OPENWINRM_PRIV_INT_H
 #define OPENWINRM_PRIV_INT_H
 

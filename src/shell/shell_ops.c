@@ -1,5 +1,5 @@
 /* shell_ops: the table of the shells' operations (one row each), the
- * IPC framing around their requests and replies, and the freeing of
+ * IPC framing around their requests and replies, and the clearing of
  * request structs (shared by the network process, the host and libwinrm). */
 #include "shell/shell_ops.h"
 

@@ -86,7 +86,7 @@ static enum err read_doc(const uint8_t *data, size_t len, xmlDocPtr *out)
 	return ERR_OK;
 }
 
-/* ---- helpers shared through wsman_internal.h ---- */
+/* ---- helpers shared through wsman_xml.h ---- */
 
 int wsman_xml_is(const xmlNode *n, const char *ns, const char *name)
 {

@@ -168,7 +168,7 @@ enum err wsman_reply_release(struct buf *out, const struct wsman_request *req);
 int wsman_fault(struct buf *out, enum err e, const char *relates_to, const char *machine);
 int wsman_http_status(enum err e);
 
-/* ---- the client side (wsman/client.c) ----
+/* ---- the client side (wsman_client.c) ----
  * Requests in the shape Windows' client sends them; replies are parsed
  * with wsman_parse and read with the wsman_client_* readers below. */
 struct wsman_client_header {
