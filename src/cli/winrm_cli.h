@@ -13,7 +13,8 @@
 
 enum verb { V_HELP, V_GET, V_SET, V_CREATE, V_DELETE, V_ENUMERATE, V_INVOKE, V_IDENTIFY, V_QUICKCONFIG };
 
-/* The @{KEY="VALUE";...} argument (winrm-protocol.md 10.3), split in place. */
+/* The @{KEY="VALUE";...} argument (winrm(1), INPUT; Windows' `winrm help
+ * input`), split in place. */
 struct input {
 	char *text;
 	size_t n;

@@ -1,9 +1,8 @@
 /* gss: Negotiate (SPNEGO) and Kerberos for libwinrm, through GSSAPI. The
  * tokens come and go in Authorization / WWW-Authenticate headers (RFC 4559
- * framing, winrm-protocol.md 8.2 and 8.4); conn.c carries them on empty
- * POSTs and, once the context is complete, seals every message with it
- * (msgenc, winrm-protocol.md 9). Nothing here computes a key: Kerberos is
- * MIT's, NTLM is gss-ntlmssp's. */
+ * 4.1 and 4.2); conn.c carries them on empty POSTs and, once the context
+ * is complete, seals every message with it (msgenc, MS-WSMV 2.2.9.1).
+ * Nothing here computes a key: Kerberos is MIT's, NTLM is gss-ntlmssp's. */
 #include "client/client_int.h"
 
 #include <stdio.h>

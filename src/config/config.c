@@ -7,8 +7,9 @@
  * config_listener_settings[] (one listener). Each row names a setting as
  * Windows does, says where it lives in struct config, its type, default
  * and limits; defaults, parsing, saving, `winrm set`, Put and printing all
- * walk the rows, so adding a setting is adding a row. Rows are in Windows'
- * print order (section 10.2 of the protocol reference).
+ * walk the rows, so adding a setting is adding a row. Rows are in the order
+ * Windows' `winrm get winrm/config` prints (docs/protocol-notes.md,
+ * "Element order").
  *
  * Read-only settings (MaxProviderRequests, MaxConcurrentOperations,
  * AllowRemoteAccess) are Windows' constants: printed, never stored, and a

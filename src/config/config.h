@@ -20,8 +20,9 @@
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_LISTENERS 16
 #define CONFIG_MAX_VALUE 4096
-/* The resource URI of winrm/config; sub-resources append "/service" etc.,
- * and their XML is in that namespace (winrm-protocol.md section 6.2). */
+/* The resource URI of winrm/config; sub-resources append "/service" etc.
+ * (MS-WSMV 3.1.4.2), and their XML is in that namespace
+ * (docs/protocol-notes.md, "A sub-resource's namespace"). */
 #define CONFIG_URI "http://schemas.microsoft.com/wbem/wsman/1/config"
 
 enum config_cbt { CONFIG_CBT_NONE, CONFIG_CBT_RELAXED, CONFIG_CBT_STRICT };
@@ -172,7 +173,7 @@ enum config_resource config_resource_of(const char *resource, char name[CONFIG_M
 /* Windows' text format (WsmTxt.xsl): four spaces per level, "Name = value". */
 enum err config_print_text(const struct config *c, const char *resource, struct buf *out,
 			   struct buf *errmsg);
-/* The XML a WS-Management Get returns (section 6.2): the resource's
+/* The XML a WS-Management Get returns (MS-WSMV 3.1.4.2): the resource's
  * element in the namespace CONFIG_URI[/sub-resource], one child element per
  * setting in the order config_print_text prints them, nested elements for
  * Client, Auth, ..., empty values as empty elements. A listener carries

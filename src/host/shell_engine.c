@@ -38,7 +38,11 @@
 /* Timers beyond this are as good as never and stay clear of time_t overflow. */
 #define SHELL_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
 
-/* Winrs defaults of a Windows host (winrm-protocol.md 10.1). */
+/* Winrs defaults, as config.c's rows have them: MS-WSMV 2.2.4.42
+ * (MaxShellsPerUser: "the limit SHOULD be 30"; IdleTimeout and
+ * MaxShellRunTime of Windows 8 and later, its product notes <28> and <29>)
+ * and MaxProcessesPerShell as Windows reports it (docs/protocol-notes.md,
+ * "Winrs defaults"). */
 static const struct shell_limits shell_default_limits = {
 	.max_shells_per_user = 30,
 	.max_processes_per_shell = 2147483647,
@@ -173,7 +177,7 @@ static enum err lookup(struct shell_engine *e, const char *shell_id, const char 
 
 	if (!s)
 		return ERR_WSMAN_UNKNOWN_SHELL;
-	/* MS-WSMV 3.1.4.1.31: any operation on the shell resets its idle timer. */
+	/* MS-WSMV 3.1.4.1.31.5: any request to the shell restarts its idle timer. */
 	if (s->idle_ms)
 		timer_arm(s->ev_idle, s->idle_ms);
 	*out = command_find(s, command_id);

@@ -1,6 +1,7 @@
 /* net_config: network process. WS-Management operations on winrm/config
- * (winrm-protocol.md section 6), as `winrm get/set/create/delete/enumerate
- * -r:` sends them. Get, Enumerate, Pull and Release are answered here
+ * (MS-WSMV 3.1.4.1.29, 3.1.4.2 to 3.1.4.10), as `winrm
+ * get/set/create/delete/enumerate -r:` sends them. Get, Enumerate, Pull
+ * and Release are answered here
  * from the configuration the privileged part sent (IPC_CONFIG). Put,
  * Create and Delete are relayed to the privileged part as
  * IPC_CONFIG_CHANGE with the user's token: this process runs as the
@@ -44,7 +45,8 @@ int net_config_uri(const char *uri)
 {
 	size_t n = strlen(CONFIG_URI);
 
-	/* Windows matches resource URIs case-insensitively (section 6.4). */
+	/* Windows matches resource URIs case-insensitively: `winrm create`
+	 * sends .../config/Listener (docs/protocol-notes.md, "Resource URI case"). */
 	return strncasecmp(uri, CONFIG_URI, n) == 0 && (uri[n] == 0 || uri[n] == '/');
 }
 

@@ -1,11 +1,11 @@
 /* net_gss: network process. Connections authenticated with Negotiate or
  * Kerberos. Each leg of the handshake goes to the privileged part (which
  * holds the keys); the finished context comes back exported and lives on
- * the connection, which stays authenticated until it closes
- * (winrm-protocol.md 1.7). Requests on it are opened and replies sealed
- * with that context (MS-WSMV 2.2.9.1); over plain HTTP a request that is
- * not sealed is refused unless AllowUnencrypted is true. The request
- * pipeline (net_request.c) calls these and does the replying. */
+ * the connection, which stays authenticated until it closes (MS-WSMV
+ * 2.2.9.1.2.1; docs/protocol-notes.md). Requests on it are opened and
+ * replies sealed with that context (MS-WSMV 2.2.9.1); over plain HTTP a
+ * request that is not sealed is refused unless AllowUnencrypted is true.
+ * The request pipeline (net_request.c) calls these and does the replying. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,10 +136,12 @@ enum err net_gss_result(struct request *r, struct ipc_msg *m, enum err e)
 	return e;
 }
 
-/* Windows answers a plain SOAP body on an authenticated HTTP connection,
- * while AllowUnencrypted is false, by mechanism, not by scheme: 500 with
- * no body for Kerberos (pywinrm sends its AP-REQ under "Negotiate" and
- * gets 500), 401 for NTLM (winrm-protocol.md 1.6). */
+/* MS-WSMV 3.1.4.1.29.1: the service "MUST NOT accept requests if either
+ * the SOAP request or response would be unencrypted" while AllowUnencrypted
+ * is false. Windows refuses a plain SOAP body on an authenticated HTTP
+ * connection by mechanism, not by scheme: 500 with no body for Kerberos
+ * (pywinrm sends its AP-REQ under "Negotiate" and gets 500), 401 for NTLM
+ * (docs/protocol-notes.md, "A plain SOAP body"). */
 static int refuse_unencrypted(struct conn *c)
 {
 	log_info("request from %s user %s refused: not encrypted on an HTTP connection "

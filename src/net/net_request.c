@@ -312,7 +312,10 @@ static void process(struct request *r)
 	}
 
 	/* Negotiate and Kerberos authenticate the connection: later requests
-	 * come without Authorization (winrm-protocol.md 1.7). */
+	 * come without Authorization. MS-WSMV 2.2.9.1.2.1: the client "MUST
+	 * include the Authorization field in the request until the ... service
+	 * responds with a 200 OK response" (docs/protocol-notes.md, "Requests
+	 * after the handshake"). */
 	if (!http->has_authorization && c->gss.id.valid) {
 		serve_gss(r);
 		return;

@@ -1,6 +1,6 @@
 /* net_token: network process. Keeps the host token of a connection that
  * Negotiate or Kerberos authenticated alive while the connection is in use.
- * Those schemes authenticate the connection once (winrm-protocol.md 1.7),
+ * Those schemes authenticate the connection once (MS-WSMV 2.2.9.1.2.1),
  * and it may stay open for hours, but the token of its handshake, which
  * starts the user's host (IPC_HOST_OPEN) and carries an administrator's
  * configuration changes (IPC_CONFIG_CHANGE), lasts IPC_TOKEN_LIFETIME_MS.

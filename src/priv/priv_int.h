@@ -123,7 +123,7 @@ struct priv {
 	struct config cfg;
 	struct priv_listeners listen;
 
-	int privsep;         /* started as root: the network process runs as svc_uid */
+	int privsep;         /* started as root: the network process runs as net_uid */
 	uid_t self_uid;
 	pid_t self_pid;
 	char *self_name;     /* single-user mode: the only account that may log in */

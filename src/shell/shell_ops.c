@@ -29,7 +29,8 @@ static void send_clear(void *req)
 	shell_send_req_clear(req);
 }
 
-/* The cmd shell (MS-WSMV 3.1.4.1.14 Create ... 3.1.4.1.32 Signal). */
+/* The cmd shell (MS-WSMV 3.1.4.5.2 Create, 3.1.4.11 Command, 3.1.4.13 Send,
+ * 3.1.4.14 Receive, 3.1.4.12 Signal, 3.1.4.4.1 Delete). */
 static const struct shell_op ops[SHELL_OP_COUNT] = {
 	[SHELL_CMD_CREATE] = {
 		.name = "Create", .resource = URI_SHELL_CMD, .action = ACTION_CREATE,

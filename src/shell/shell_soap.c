@@ -1,5 +1,6 @@
 /* shell_soap: the SOAP bodies of the remote shell resource
- * (windows/shell/cmd, MS-WSMV 3.1.4.1.x; winrm-protocol.md section 4),
+ * (windows/shell/cmd: MS-WSMV 3.1.4.1.31, the operations of 3.1.4.4.1,
+ * 3.1.4.5.2 and 3.1.4.11 to 3.1.4.14, the types of 2.2.4 and 2.2.5),
  * both sides, no I/O: the service's decoders from a parsed envelope into
  * the shell_ops structs and its replies as Windows writes them; the
  * client's requests as Windows' client writes them and its readers of
@@ -98,9 +99,10 @@ static enum err command_id_attr(const xmlNode *n, char out[SHELL_ID_LEN + 1])
 	return e;
 }
 
-/* rsp:IdleTimeOut is an xs:duration. pywinrm 0.3.0 passes its idle_timeout
- * argument through unconverted (section 12.17), so a bare decimal is taken
- * as the seconds that argument is documented in elsewhere. */
+/* rsp:IdleTimeOut is an xs:duration (MS-WSMV 2.2.4.37). pywinrm 0.3.0
+ * passes its idle_timeout argument through unconverted, so a bare decimal
+ * is taken as the seconds that argument is documented in elsewhere
+ * (docs/protocol-notes.md, "rsp:IdleTimeOut"). */
 static enum err idle_timeout(const xmlNode *n, uint64_t *ms)
 {
 	char *v;
@@ -405,8 +407,9 @@ enum err shell_soap_receive_parse(const struct wsman_request *req, const struct 
 	return ERR_OK;
 }
 
-/* By the code URI's last segment, case-insensitively: pypsrp spells
- * terminate as .../signal/Terminate (section 4.5). */
+/* By the code URI's last segment, case-insensitively: MS-WSMV spells
+ * terminate .../signal/Terminate in 2.2.4.38 (as pypsrp sends it) and
+ * .../signal/terminate in 2.2.5.6 (as pywinrm, masterzen and WinRb do). */
 static enum err signal_code(const char *uri, uint32_t *sig)
 {
 	static const struct {
@@ -504,7 +507,8 @@ static enum err put_environment(struct buf *out, const struct shell_create_req *
 	return buf_putf(out, "</rsp:Environment>");
 }
 
-/* Both forms of the id (section 4.1): pywinrm and WinRb take the first
+/* Both forms of the id (MS-WSMV 3.1.4.5.2: the EPR's selector, and
+ * rsp:Shell, which the reply SHOULD carry): pywinrm and WinRb take the first
  * element with Name="ShellId", masterzen //w:Selector[@Name='ShellId'],
  * pypsrp rsp:Shell/rsp:ShellId. The working directory and the variables
  * are echoed when the client gave them. */

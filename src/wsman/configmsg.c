@@ -1,5 +1,5 @@
 /* configmsg: WS-Transfer and WS-Enumeration bodies for resources other
- * than the shell, such as winrm/config (winrm-protocol.md section 6):
+ * than the shell (DSP0226 7 and 8), such as winrm/config (MS-WSMV 3.1.4.1.29):
  * a Put or Create body flattened into properties, the Enumerate, Pull and
  * Release requests, and the replies as Windows writes them. What the
  * properties mean is the caller's business (config.c for winrm/config). */
@@ -14,7 +14,7 @@
 
 #define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
 
-/* The envelopes of section 6.2's GetResponse, and of the enumeration replies. */
+/* The envelopes of Windows' GetResponse and of its enumeration replies. */
 #define TRANSFER_NS                                                                                \
 	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER                    \
 	"\" xmlns:w=\"" NS_WSMAN "\" xmlns:p=\"" NS_WSMV "\""
@@ -136,7 +136,7 @@ enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enu
 	if (!wsman_xml_is(req->body, NS_ENUMERATION, "Enumerate"))
 		return ERR_WSMAN_SCHEMA;
 	/* Other children (n:Expires, the stray p:SessionId WinRb sends) are
-	 * ignored (section 6.7). */
+	 * ignored (docs/protocol-notes.md, "Enumerate"). */
 	for (xmlNode *c = wsman_xml_first(req->body); c; c = wsman_xml_next(c)) {
 		if (wsman_xml_is(c, NS_WSMAN, "OptimizeEnumeration")) {
 			out->optimize = 1;

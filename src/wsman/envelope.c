@@ -1,6 +1,7 @@
 /* envelope: the SOAP 1.2 envelope and its WS-Addressing / WS-Management
- * header (winrm-protocol.md sections 2 and 3), plus the XML helpers the
- * rest of src/wsman/ shares. Pure functions over (pointer, length). */
+ * header (DSP0226 5 and 6, as MS-WSMV 3.1.4.1 amends them; Identify,
+ * DSP0226 11), plus the XML helpers of wsman_xml.h. Pure functions over
+ * (pointer, length). */
 #include "wsman/wsman.h"
 
 #include <limits.h>
@@ -287,7 +288,8 @@ static int strict_namespace(const char *ns)
 
 /* Only the SOAP-namespaced attribute counts: pywinrm, masterzen and WinRb
  * put an unqualified mustUnderstand on their headers, which SOAP 1.2
- * treats as an ordinary attribute (section 2.2). */
+ * treats as an ordinary attribute (SOAP 1.2 part 1, 5.2.3;
+ * docs/protocol-notes.md, "s:mustUnderstand"). */
 static enum err must_understand(const xmlNode *n, int *yes)
 {
 	char *v;
@@ -326,7 +328,7 @@ static enum err header_timeout(const xmlNode *n, struct wsman_header *h)
 }
 
 /* The smallest reply envelope worth sending: a ReceiveResponse must still
- * carry some output after its markup (see wsman_receive_budget). */
+ * carry some output after its markup (see shell_soap_receive_budget). */
 #define MIN_MAX_ENVELOPE_SIZE 8192
 
 static enum err header_max_envelope(const xmlNode *n, struct wsman_header *h)
@@ -341,7 +343,9 @@ static enum err header_max_envelope(const xmlNode *n, struct wsman_header *h)
 	if (util_parse_u64(v, UINT32_MAX, &h->max_envelope_size) != ERR_OK)
 		e = ERR_WSMAN_INVALID_HEADER;
 	else if (h->max_envelope_size < MIN_MAX_ENVELOPE_SIZE)
-		/* Section 2.5: w:EncodingLimit, faultDetail/MaxEnvelopeSize. */
+		/* MS-WSMV 3.1.4.1.7: below 8192 octets servers "MUST return"
+		 * DSP0226 6.2's w:EncodingLimit; ours has the MaxEnvelopeSize
+		 * detail. */
 		e = ERR_WSMAN_MAX_ENVELOPE;
 	free(v);
 	return e;
@@ -409,8 +413,9 @@ static enum err header_element(const xmlNode *n, struct wsman_header *h)
 		case H_IGNORED: return ERR_OK;
 		}
 	}
-	/* Section 2.2: be liberal; only refuse what a namespace we implement
-	 * says we must understand. */
+	/* Be liberal: SOAP 1.2 part 1, 5.4.8 has every mandatory header not
+	 * understood refused; we refuse only those in a namespace we
+	 * implement (docs/protocol-notes.md, "Unknown header"). */
 	if (!ns || !strict_namespace(ns))
 		return ERR_OK;
 	if ((e = must_understand(n, &mu)) != ERR_OK)
@@ -552,8 +557,9 @@ enum err wsman_reply_identify(struct buf *out, int authenticated)
 	struct utsname u;
 	enum err e;
 
-	/* Section 3: anonymous Identify hides the OS version, as Windows
-	 * does; Test-WSMan reads only "Stack:". */
+	/* Anonymous Identify (MS-WSMV 3.1.4.1.23) hides the OS version, as
+	 * Windows does; Test-WSMan reads only "Stack:" (docs/protocol-notes.md,
+	 * "Anonymous Identify"). */
 	if ((e = buf_putf(out,
 			  "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP "\"><s:Header/><s:Body>"
 			  "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY "\">"

@@ -1,6 +1,7 @@
-/* fault: the one table from enum err to the wire (winrm-protocol.md
- * sections 1.4 and 7): HTTP status, SOAP code, subcode, fault detail,
- * WSManFault code and Windows' own wording. Nothing else builds faults. */
+/* fault: the one table from enum err to the wire (DSP0226 14; MS-WSMV
+ * 2.2.4.43 and 3.1.4.1.21; what Windows sends, docs/protocol-notes.md,
+ * "Faults"): HTTP status, SOAP code, subcode, fault detail, WSManFault
+ * code and Windows' own wording. Nothing else builds faults. */
 #include "wsman/wsman.h"
 
 #include <inttypes.h>
@@ -18,8 +19,9 @@
 #define ACTION_ENUMERATION_FAULT NS_ENUMERATION "/fault"
 #define DETAIL_PREFIX "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
 
-/* The texts are Windows' (winerror.h ERROR_WSMAN_* messages and the traces
- * of section 4.4), trailing spaces included: clients match on them. */
+/* The texts are Windows' (winerror.h's ERROR_WSMAN_* messages, and real
+ * faults recorded in pypsrp's tests), trailing spaces included: clients
+ * match on them. */
 #define TEXT_INVALID_SELECTORS                                                            \
 	"The WS-Management service cannot process the request because the request "      \
 	"contained invalid selectors for the resource. "
@@ -47,10 +49,12 @@ static const struct fault_def faults[ERR_COUNT] = {
 	[ERR_HTTP_UNAUTHORIZED] = {.status = 401},
 	[ERR_HTTP_BUSY] = {.status = 503},
 
-	/* Section 1.4: Windows answers an unparsable envelope at the HTTP
-	 * layer with 400. The SchemaValidationError body with
-	 * ERROR_WSMAN_INVALID_XML is our choice (unverified against
-	 * Windows, which may send no body at all). */
+	/* Windows answers an unparsable envelope at the HTTP layer with 400.
+	 * The body is our choice (unverified against Windows, which may send
+	 * none): the fault MS-WSMV 3.1.4.1.31.3 names, "A
+	 * wsman:SchemaValidationError fault SHOULD be returned for any
+	 * operation where the XML is invalid", with ERROR_WSMAN_INVALID_XML
+	 * (docs/protocol-notes.md, "Unparsable XML"). */
 	[ERR_WSMAN_INVALID_XML] = {
 		.status = 400,
 		.subcode = "w:SchemaValidationError",
@@ -138,7 +142,9 @@ static const struct fault_def faults[ERR_COUNT] = {
 		.provider = 1,
 		.reason = TEXT_PARAMETER,
 	},
-	/* masterzen retries a Receive when the text contains
+	/* MS-WSMV 3.1.4.14: with no output before OperationTimeout "the
+	 * server MUST return a WSManFault with the Code attribute equal to
+	 * "2150858793"". masterzen retries a Receive when the text contains
 	 * "OperationTimeout"; pywinrm when Code is 2150858793. */
 	[ERR_WSMAN_TIMED_OUT] = {
 		.status = 500,
@@ -204,7 +210,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 			  "after some time or raise the quota for concurrent shell users. ",
 	},
 	/* HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as the shell plug-in
-	 * reports it (section 4.2). */
+	 * reports it (docs/protocol-notes.md, "Shell plug-in errors"). */
 	[ERR_WSMAN_FILE_NOT_FOUND] = {
 		.status = 500,
 		.receiver = 1,
@@ -222,7 +228,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 		.reason = "The I/O operation has been aborted because of either a thread exit or "
 			  "an application request. ",
 	},
-	/* The configuration resources (section 6). Texts are winerror.h's
+	/* The configuration resources (MS-WSMV 3.1.4.1.29). Texts are winerror.h's
 	 * (wsmerror.h) for the codes. A rejected Put or Create names the
 	 * setting and the reason in the log, not on the wire. */
 	[ERR_WSMAN_CONFIG_INVALID] = {
@@ -242,7 +248,8 @@ static const struct fault_def faults[ERR_COUNT] = {
 	},
 	/* A listener the selectors do not name: ERROR_WSMAN_RESOURCE_NOT_FOUND,
 	 * what `winrm get/delete` reports on Windows as far as we know; the
-	 * subcode is our choice (protocol-notes.md). */
+	 * subcode is our choice (docs/protocol-notes.md, "a listener that
+	 * does not exist"). */
 	[ERR_WSMAN_NO_INSTANCE] = {
 		.status = 500,
 		.subcode = "w:InvalidSelectors",
@@ -257,7 +264,8 @@ static const struct fault_def faults[ERR_COUNT] = {
 		.reason = "The WS-Management service cannot process the request because the "
 			  "selectors for the resource are not valid. ",
 	},
-	/* Section 6.7: s:Receiver, code 2150858779. */
+	/* As Windows sends it: s:Receiver, code 2150858779
+	 * (docs/protocol-notes.md, "Pull and Release"). */
 	[ERR_WSMAN_INVALID_CONTEXT] = {
 		.status = 500,
 		.receiver = 1,
@@ -326,7 +334,8 @@ static enum err put_detail(struct buf *out, const struct fault_def *f, const cha
 			(e = wsman_put_escaped(out, machine)) != ERR_OK ||
 			(e = buf_putf(out, "\"")) != ERR_OK))
 		return e;
-	/* The shell plug-in's own errors come wrapped (sections 4.2, 4.4). */
+	/* The shell plug-in's own errors come wrapped in f:ProviderFault
+	 * (MS-WSMV 2.2.4.43; docs/protocol-notes.md, "Shell plug-in errors"). */
 	if ((e = buf_putf(out, f->provider ? "><f:Message><f:ProviderFault provider=\"Shell cmd plugin\" "
 					     "path=\"%%systemroot%%\\system32\\winrscmd.dll\">"
 					   : "><f:Message>")) != ERR_OK ||
@@ -338,7 +347,9 @@ static enum err put_detail(struct buf *out, const struct fault_def *f, const cha
 static enum err put_fault(struct buf *out, const struct fault_def *f, const char *relates_to,
 			  const char *machine)
 {
-	/* Section 7.1: the action follows the subcode's namespace. */
+	/* The action follows the subcode's namespace, as on Windows: the
+	 * fault action of WS-Man, WS-Addressing or WS-Enumeration
+	 * (docs/protocol-notes.md, "Fault action"). */
 	const char *action = ACTION_WSMAN_FAULT;
 	enum err e;
 

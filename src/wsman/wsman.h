@@ -88,11 +88,12 @@ enum err wsman_reply_identify(struct buf *out, int authenticated);
  * declares on the shell's replies. */
 enum err wsman_reply_fixed(struct buf *out, const struct wsman_request *req, const char *action,
 			   const char *body);
-/* DeleteResponse: Windows answers Delete with an empty s:Body (section 4.6). */
+/* DeleteResponse: Windows answers Delete with an empty s:Body, which MS-WSMV
+ * 2.2.2.3 allows (docs/protocol-notes.md, "DeleteResponse"). */
 enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req);
 
 /* ---- WS-Transfer and WS-Enumeration on resources such as winrm/config
- * (configmsg.c; winrm-protocol.md section 6) ---- */
+ * (configmsg.c; DSP0226 7 and 8) ---- */
 #define ACTION_GET NS_TRANSFER "/Get"
 #define ACTION_PUT NS_TRANSFER "/Put"
 #define ACTION_ENUMERATE NS_ENUMERATION "/Enumerate"
@@ -146,8 +147,8 @@ enum err wsman_release_parse(const struct wsman_request *req, struct wsman_pull_
 /* GetResponse or PutResponse (action): xml, the resource's element, as the body. */
 enum err wsman_reply_resource(struct buf *out, const struct wsman_request *req, const char *action,
 			      const char *xml, size_t len);
-/* CreateResponse: x:ResourceCreated, the EPR of the new instance (as the
- * shell's, section 6.4). */
+/* CreateResponse: x:ResourceCreated, the EPR of the new instance (DSP0226
+ * 7.6, as the shell's). */
 enum err wsman_reply_resource_created(struct buf *out, const struct wsman_request *req,
 				      const char *machine_url, const char *resource_uri,
 				      const char *const *selector_names,

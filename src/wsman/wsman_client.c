@@ -226,8 +226,8 @@ enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_
 	if (!r || (!wsman_xml_is(r, NS_ENUMERATION, "EnumerateResponse") &&
 		   !wsman_xml_is(r, NS_ENUMERATION, "PullResponse")))
 		return ERR_FORMAT;
-	/* Optimized enumeration answers in w:Items / w:EndOfSequence, Pull in
-	 * the n: ones (winrm-protocol.md 6.7). */
+	/* Optimized enumeration answers in w:Items / w:EndOfSequence (DSP0226
+	 * 8.2.3), Pull in the n: ones (DSP0226 8.4). */
 	for (xmlNode *c = wsman_xml_first(r); c; c = wsman_xml_next(c)) {
 		if (wsman_xml_is(c, NS_WSMAN, "Items") || wsman_xml_is(c, NS_ENUMERATION, "Items"))
 			items = c;

@@ -14,7 +14,8 @@
 #include "wsman/wsman.h"
 
 #define NS_ADDRESSING_ANONYMOUS NS_WSA "/role/anonymous"
-/* The namespaces of Windows' shell replies (section 4, real traces). */
+/* The namespaces of Windows' shell replies, as real traces show them
+ * (docs/protocol-notes.md, "Reply namespaces"). */
 #define WSMAN_REPLY_NS                                                                             \
 	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER                    \
 	"\" xmlns:w=\"" NS_WSMAN "\" xmlns:rsp=\"" NS_SHELL "\" xmlns:p=\"" NS_WSMV "\""
@@ -51,7 +52,8 @@ int wsman_bool_parse(const char *s);
 enum err wsman_put_escaped(struct buf *out, const char *s);
 /* <tag>value, escaped</tag>. */
 enum err wsman_put_element(struct buf *out, const char *tag, const char *value);
-/* x:ResourceCreated, the EPR of a created instance (sections 4.1, 6.4):
+/* x:ResourceCreated, the EPR of a created instance (DSP0226 7.6; a shell's,
+ * MS-WSMV 3.1.4.5.2):
  * a:Address, then a:ReferenceParameters with w:ResourceURI and a
  * w:SelectorSet of the n name/value pairs. */
 enum err wsman_put_resource_created(struct buf *out, const char *machine_url, const char *resource_uri,
