@@ -2,17 +2,25 @@
 # `make check` builds with AddressSanitizer and UndefinedBehaviorSanitizer
 # into build/san/ and runs the whole suite, `make fuzz` builds the libFuzzer
 # harnesses. Sources are picked up by folder, so adding a file needs no edit.
+#
+# For distributions: CPPFLAGS, CFLAGS and LDFLAGS are honoured in every
+# compile and link (a _FORTIFY_SOURCE in CPPFLAGS replaces ours), WERROR=0
+# keeps warnings from failing the build (a newer compiler's new warning
+# should not break a package), and `make install` builds only what it
+# installs, not the tests.
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
 PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5 krb5-gssapi
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wformat=2 -Wno-format-nonliteral
-HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
+WERROR  ?= 1
+WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN  := -fstack-protector-strong -fPIC
+ALL_CPPFLAGS := -D_GNU_SOURCE $(FORTIFY) -Isrc $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Isrc \
-           $(shell pkg-config --cflags $(PKGS))
+ALL_CFLAGS := -std=c11 $(WARN) $(HARDEN) $(CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # libcrypt is linked although we never call it: ASan intercepts crypt() at
@@ -42,7 +50,7 @@ all: $(PROGS) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 	@rm -f $@
@@ -87,10 +95,10 @@ fuzz:
 	$(MAKE) CC=clang BUILD=build/fuzz CFLAGS="$(FUZZ_FLAGS)" build/fuzz/libopenwinrm.a
 	@mkdir -p build/fuzz/bin
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang $(ALL_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build/fuzz/bin/$$n $$f \
+	  clang $(ALL_CPPFLAGS) $(ALL_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build/fuzz/bin/$$n $$f \
 	    build/fuzz/libopenwinrm.a $(LIBS) || exit 1; done
 
-install: all
+install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/winrmd $(DESTDIR)$(PREFIX)/sbin/winrmd
