@@ -14,9 +14,11 @@
    removes them at the end, even on failure or interruption.
 
 -k keeps the unit binaries and e2e tests whose name contains SUBSTRING;
--v shows the output of passing tests too. The last line is exactly
-"N passed, N failed"; the exit status is 0 iff no test failed. A skipped e2e
-test (harness.Skip) prints "ok - name # SKIP reason" and counts as passed.
+-v shows the output of passing tests too. A skipped e2e test (harness.Skip)
+prints "ok - name # SKIP reason" and counts as a skip, never as a pass:
+before the last line comes "N skipped" with the skipped tests' names. The
+last line is exactly "N passed, N failed" (passed excludes skips); the exit
+status is 0 iff no test failed.
 
 Sanitizers: ASAN_OPTIONS keeps leak detection on (LeakSanitizer works in
 this sandbox and on CI's Debian 12) with abort_on_error=1; a service log
@@ -46,6 +48,7 @@ E2E_DIR = os.path.join(HERE, "e2e")
 UNIT_TIMEOUT = 300
 E2E_TIMEOUT = int(os.environ.get("OWT_E2E_TIMEOUT", "180"))
 SKIP_STATUS = 3
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"  # what one test came to
 CURRENT = None  # the e2e child running now, killed if the runner is interrupted
 FINAL_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
 
@@ -251,18 +254,18 @@ def run_e2e(path, mod, func, run_dir, env, verbose):
         out("ok - %s (%.1fs)" % (name, secs))
         if verbose:
             diag(text)
-        return True
+        return PASSED
     if status == SKIP_STATUS:
         reason = text.strip().splitlines()[-1] if text.strip() else "SKIP"
         out("ok - %s # SKIP %s (%.1fs)" % (name, reason.replace("SKIP: ", "", 1), secs))
-        return True
+        return SKIPPED
     if timed_out:
         out("not ok - %s (timed out after %ds)" % (name, E2E_TIMEOUT))
         text += "\n" + "\n".join(tail(l) for l in leftover_logs)
     else:
         out("not ok - %s (%.1fs)" % (name, secs))
     diag(text, limit=400)
-    return False
+    return FAILED
 
 
 def main():
@@ -308,6 +311,7 @@ def main():
     except SystemExit as e:
         out("not ok - terminated (%s)" % e.code)
         tally.add(0, 1)
+    out("%d skipped%s" % (len(tally.skipped), ": " + ", ".join(tally.skipped) if tally.skipped else ""))
     out("%d passed, %d failed" % (tally.passed, tally.failed))
     return 0 if tally.failed == 0 else 1
 
@@ -317,10 +321,17 @@ class Tally:
 
     def __init__(self):
         self.passed = self.failed = 0
+        self.skipped = []  # names
 
     def add(self, passed, failed):
         self.passed += passed
         self.failed += failed
+
+    def add_result(self, name, result):
+        if result == SKIPPED:
+            self.skipped.append(name)
+        else:
+            self.add(int(result == PASSED), int(result == FAILED))
 
 
 def ignore_signals():
@@ -372,8 +383,7 @@ def e2e_phase(build, args, tally):
             tally.add(0, 1)
             return
         for mod, func, path in tests:
-            ok = run_e2e(path, mod, func, run_dir, env, args.verbose)
-            tally.add(int(ok), int(not ok))
+            tally.add_result("%s.%s" % (mod, func), run_e2e(path, mod, func, run_dir, env, args.verbose))
     finally:
         ignore_signals()
         child = CURRENT
