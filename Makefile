@@ -35,6 +35,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+# Every harness also runs without libFuzzer, fed its corpus by fuzz/replay.c
+# (tests/run.py), so the sanitizer build replays each seed and kept crash.
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/replay/%)
 
 # libwinrm, the client library for other programs: the modules a client
 # needs, with only the winrm_* functions of client/winrm.h exported.
@@ -46,7 +49,9 @@ LIBWINRM_VERSION := 0.3.0
 
 PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs $(BUILD)/libwinrm.so $(BUILD)/libwinrm.pc
 
-all: $(PROGS) $(UNIT_BIN)
+all: $(PROGS) $(UNIT_BIN) $(REPLAY_BIN)
+
+LINK = $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,15 +62,15 @@ $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(LINK)
 
 $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD)/src/cli/cli.o \
 		$(BUILD)/src/cli/quickconfig.o \
 		$(BUILD)/libopenwinrm.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(LINK)
 
 $(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/src/cli/cli.o $(BUILD)/libopenwinrm.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+	$(LINK) -lpthread
 
 $(BUILD)/libwinrm.so.0: $(CLIENT_OBJ) src/client/libwinrm.map
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libwinrm.so.0 -Wl,--version-script=src/client/libwinrm.map \
@@ -79,7 +84,11 @@ $(BUILD)/libwinrm.pc: data/libwinrm.pc.in
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libopenwinrm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(LINK)
+
+$(BUILD)/replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/libopenwinrm.a
+	@mkdir -p $(dir $@)
+	$(LINK)
 
 # Sanitizer build used by the test suite.
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -136,4 +145,4 @@ clean:
 
 .PHONY: all san check fuzz format format-check install clean
 .SECONDARY:
--include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/tests/unit/*.d)
+-include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/tests/unit/*.d $(BUILD)/fuzz/*.d)

@@ -3,10 +3,13 @@
 
     /usr/bin/python3 tests/run.py [--build build/san] [-k SUBSTRING] [-v]
 
-1. Runs the checks, each one test that passes iff its program exits 0
-   without a crash or a sanitizer report: "format-check" (`make
+1. Runs two kinds of checks, each one test that passes iff its program
+   exits 0 without a crash or a sanitizer report: "format-check" (`make
    format-check`: the C files follow .clang-format, but for those
-   tests/format-pending.txt lists).
+   tests/format-pending.txt lists), and "replay/fuzz_NAME" for every
+   harness fuzz/fuzz_NAME.c: BUILD/replay/fuzz_NAME (the harness with
+   fuzz/replay.c, no libFuzzer) feeds it each file of fuzz/corpus/NAME/,
+   seeds and kept crashes alike.
 2. Runs every unit-test binary BUILD/tests/test_*. Each prints TAP-like
    "ok - ..." / "not ok - ..." lines and, last, "N passed, N failed"; their
    counts are added. A binary that crashes, exits non-zero while reporting no
@@ -108,7 +111,14 @@ def checks(build):
     """[(name, argv, env)] of the checks, in order."""
     # make run from make check must not look for its parent's jobserver.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    return [("format-check", ["make", "-s", "--no-print-directory", "format-check"], env)]
+    found = [("format-check", ["make", "-s", "--no-print-directory", "format-check"], env)]
+    fuzz = os.path.join(REPO, "fuzz")
+    for fn in sorted(os.listdir(fuzz)):
+        if fn.startswith("fuzz_") and fn.endswith(".c"):
+            harness = fn[:-2]
+            found.append(("replay/" + harness, [os.path.join(build, "replay", harness),
+                                                os.path.join(fuzz, "corpus", harness[5:])], None))
+    return found
 
 
 def run_check(name, argv, env, verbose):
