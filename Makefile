@@ -86,6 +86,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libopenwinrm.a
 	@mkdir -p $(dir $@)
 	$(LINK)
 
+# The allocation-failure run: our own code's allocations go through its
+# failing allocator, in that binary alone.
+$(BUILD)/tests/test_alloc_fail: ALL_LDFLAGS += $(foreach f,malloc calloc realloc strdup strndup,-Wl,--wrap=$(f))
+
 $(BUILD)/replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/libopenwinrm.a
 	@mkdir -p $(dir $@)
 	$(LINK)
