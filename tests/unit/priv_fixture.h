@@ -92,11 +92,13 @@ static void fixture_stop(struct priv_fixture *f)
 	free(p);
 }
 
-/* The next message the privileged part sent, waiting at most
- * FIXTURE_WAIT_MS; ERR_INCOMPLETE if none came. */
+/* The next message the privileged part sent, its event loop turning
+ * meanwhile, waiting at most FIXTURE_WAIT_MS; ERR_INCOMPLETE if none
+ * came. */
 static enum err fixture_recv(struct priv_fixture *f, struct ipc_msg *m)
 {
 	for (int waited = 0; waited < FIXTURE_WAIT_MS; waited += 10) {
+		event_base_loop(f->p->base, EVLOOP_NONBLOCK);
 		enum err e = ipc_recv(&f->net, m);
 		if (e != ERR_INCOMPLETE)
 			return e;
