@@ -3,7 +3,7 @@
  * defaults as configuration, a temporary configuration directory, an
  * event base, and a socketpair as the channel to the network process,
  * whose end the test reads. Header-only, as check.h: each test of a
- * privileged-part file includes it once. */
+ * privileged-part file includes it once (inline: each uses what it needs). */
 #ifndef OPENWINRM_TEST_PRIV_FIXTURE_H
 #define OPENWINRM_TEST_PRIV_FIXTURE_H
 
@@ -26,7 +26,7 @@ struct priv_fixture {
 	struct ipc_peer net; /* the network process's end of the channel */
 };
 
-static void fixture_noop(evutil_socket_t fd, short what, void *arg)
+static inline void fixture_noop(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
@@ -36,7 +36,7 @@ static void fixture_noop(evutil_socket_t fd, short what, void *arg)
 /* A privileged part as priv_main leaves it once running, with root's
  * privilege separation (privsep) as given. Aborts if the machine cannot
  * give what it needs. */
-static void fixture_start(struct priv_fixture *f, int privsep)
+static inline void fixture_start(struct priv_fixture *f, int privsep)
 {
 	struct priv *p = calloc(1, sizeof(*p));
 	int sv[2];
@@ -67,7 +67,7 @@ static void fixture_start(struct priv_fixture *f, int privsep)
 		abort();
 }
 
-static int fixture_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int fixture_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -75,7 +75,7 @@ static int fixture_rm(const char *path, const struct stat *st, int flag, struct 
 	return remove(path);
 }
 
-static void fixture_stop(struct priv_fixture *f)
+static inline void fixture_stop(struct priv_fixture *f)
 {
 	struct priv *p = f->p;
 
@@ -95,7 +95,7 @@ static void fixture_stop(struct priv_fixture *f)
 /* The next message the privileged part sent, its event loop turning
  * meanwhile, waiting at most FIXTURE_WAIT_MS; ERR_INCOMPLETE if none
  * came. */
-static enum err fixture_recv(struct priv_fixture *f, struct ipc_msg *m)
+static inline enum err fixture_recv(struct priv_fixture *f, struct ipc_msg *m)
 {
 	for (int waited = 0; waited < FIXTURE_WAIT_MS; waited += 10) {
 		event_base_loop(f->p->base, EVLOOP_NONBLOCK);
@@ -108,7 +108,8 @@ static enum err fixture_recv(struct priv_fixture *f, struct ipc_msg *m)
 }
 
 /* A token for user, as after a password check. */
-static int fixture_admit(struct priv_fixture *f, const char *user, uint8_t token[IPC_TOKEN_LEN])
+static inline int fixture_admit(struct priv_fixture *f, const char *user,
+				uint8_t token[IPC_TOKEN_LEN])
 {
 	struct ipc_auth_result res = {0};
 	char name[IPC_MAX_USER + 1];
@@ -119,7 +120,7 @@ static int fixture_admit(struct priv_fixture *f, const char *user, uint8_t token
 }
 
 /* Ends token's life now. */
-static void fixture_expire(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN])
+static inline void fixture_expire(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN])
 {
 	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
 		if (f->p->tokens[i].name &&
