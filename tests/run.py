@@ -21,11 +21,12 @@
    removes them at the end, even on failure or interruption.
 
 -k keeps the checks, unit binaries and e2e tests whose name contains
-SUBSTRING; --no-unit leaves out the checks and unit binaries; -v shows the output of passing tests too. A skipped e2e test (harness.Skip)
-prints "ok - name # SKIP reason" and counts as a skip, never as a pass:
-before the last line comes "N skipped" with the skipped tests' names. The
-last line is exactly "N passed, N failed" (passed excludes skips); the exit
-status is 0 iff no test failed.
+SUBSTRING; --no-unit leaves out the checks and unit binaries; -v shows the
+output of passing tests too. A skipped e2e test (harness.Skip) prints
+"ok - name # SKIP reason" and counts as a skip, never as a pass: before the
+last line comes "N skipped" with the skipped tests' names. The last line is
+exactly "N passed, N failed" (passed excludes skips); the exit status is 0
+iff no test failed.
 
 Sanitizers: ASAN_OPTIONS keeps leak detection on (LeakSanitizer works in
 this sandbox and on CI's Debian 12) with abort_on_error=1; a service log
