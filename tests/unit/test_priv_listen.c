@@ -53,11 +53,7 @@ static void listeners(struct config *c, const struct want *w, size_t n)
 
 static void write_file(const char *name, const void *data, size_t len)
 {
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!(f = fopen(path, "wb")) || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+	if (config_write_file(dir, name, data, len, 0600) != ERR_OK)
 		abort();
 }
 
