@@ -1,0 +1,107 @@
+/* Unit tests for priv_host: IPC_HOST_OPEN refused for a token unknown or
+ * expired and beyond Winrs/MaxConcurrentUsers; a host started (in
+ * single-user mode, without PAM, /bin/true standing in for winrmd) is
+ * announced with its uid, pid and channel, one that cannot be executed
+ * as a failure, and their session processes are reaped. Needs the
+ * passwd entry root. */
+#include <errno.h>
+#include <sys/wait.h>
+
+#include "priv_fixture.h"
+#include "check.h"
+
+#define REQUEST_ID 9
+
+/* Asks for the host of token's account; 1 with the answer in m (the
+ * caller clears it), 0 if none came. */
+static int host_open(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN], struct ipc_msg *m)
+{
+	struct ipc_host_open req;
+
+	memcpy(req.token, token, IPC_TOKEN_LEN);
+	priv_host_open(f->p, REQUEST_ID, &req);
+	return fixture_recv(f, m) == ERR_OK;
+}
+
+/* The answer is HOST_FAILED for reason. */
+static int failed_with(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN], enum err reason)
+{
+	struct ipc_msg m;
+	enum err got = ERR_OK;
+	int ok;
+
+	if (!host_open(f, token, &m))
+		return 0;
+	ok = m.id == REQUEST_ID && m.type == IPC_HOST_FAILED &&
+	     ipc_host_failed_decode(&m.body, &got) == ERR_OK && got == reason;
+	ipc_msg_clear(&m);
+	return ok;
+}
+
+/* Reaps the session processes that ended, as the SIGCHLD handler does,
+ * waiting at most FIXTURE_WAIT_MS for the first; how many were sessions. */
+static int reap_sessions(struct priv_fixture *f)
+{
+	int status, sessions = 0;
+	pid_t pid;
+
+	for (int waited = 0; waited < FIXTURE_WAIT_MS && !sessions; waited += 10) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			sessions += priv_host_reaped(f->p, pid, status);
+		if (pid < 0 && errno == ECHILD)
+			break;
+		usleep(10000);
+	}
+	return sessions;
+}
+
+static void test_refusals(struct priv_fixture *f)
+{
+	uint8_t unknown[IPC_TOKEN_LEN], root[IPC_TOKEN_LEN];
+
+	memset(unknown, 0x5a, sizeof(unknown));
+	CHECK("refuse an unknown token", failed_with(f, unknown, ERR_WSMAN_ACCESS_DENIED));
+	CHECK("root admitted", fixture_admit(f, "root", root));
+	f->p->cfg.winrs.max_concurrent_users = 0;
+	CHECK("refuse a host over MaxConcurrentUsers", failed_with(f, root, ERR_WSMAN_QUOTA_USERS));
+	f->p->cfg.winrs.max_concurrent_users = 1;
+	fixture_expire(f, root);
+	CHECK("refuse an expired token", failed_with(f, root, ERR_WSMAN_ACCESS_DENIED));
+	CHECK("nothing was started", f->p->nsessions == 0 && priv_host_reaped(f->p, 1, 0) == 0);
+}
+
+static void test_start(struct priv_fixture *f)
+{
+	uint8_t root[IPC_TOKEN_LEN];
+	struct ipc_msg m;
+	struct ipc_host_opened opened;
+
+	CHECK("root admitted", fixture_admit(f, "root", root));
+	int answered = host_open(f, root, &m);
+	CHECK("a host starts, announced with its channel",
+	      answered && m.id == REQUEST_ID && m.type == IPC_HOST_OPENED && m.nfds == 1 &&
+		  ipc_host_opened_decode(&m.body, &opened) == ERR_OK && opened.uid == 0 &&
+		  opened.pid > 0);
+	if (answered)
+		ipc_msg_clear(&m);
+	CHECK("... under a session process, reaped when it ends",
+	      f->p->nsessions == 1 && reap_sessions(f) == 1 && f->p->nsessions == 0);
+
+	f->opts.self_exe = "/nonexistent/winrmd";
+	CHECK("a host that cannot be executed is a failure",
+	      failed_with(f, root, ERR_WSMAN_INTERNAL));
+	CHECK("... and its session process is reaped",
+	      reap_sessions(f) == 1 && f->p->nsessions == 0);
+}
+
+int main(void)
+{
+	struct priv_fixture f;
+
+	fixture_start(&f, 0);
+	test_refusals(&f);
+	test_start(&f);
+	fixture_stop(&f);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
