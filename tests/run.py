@@ -3,20 +3,30 @@
 
     /usr/bin/python3 tests/run.py [--build build/san] [-k SUBSTRING] [-v]
 
-1. Runs every unit-test binary BUILD/tests/test_*. Each prints TAP-like
+1. Runs two kinds of checks, each one test that passes iff its program
+   exits 0 without a crash or a sanitizer report: "format-check" (`make
+   format-check`: the C files follow .clang-format, but for those
+   tests/format-pending.txt lists), and "replay/fuzz_NAME" for every
+   harness fuzz/fuzz_NAME.c: BUILD/replay/fuzz_NAME (the harness with
+   fuzz/replay.c, no libFuzzer) feeds it each file of fuzz/corpus/NAME/,
+   seeds and kept crashes alike.
+2. Runs every unit-test binary BUILD/tests/test_*. Each prints TAP-like
    "ok - ..." / "not ok - ..." lines and, last, "N passed, N failed"; their
    counts are added. A binary that crashes, exits non-zero while reporting no
    failure, or prints no final line counts as 1 failed.
-2. Runs every function test_* of tests/e2e/test_*.py, in file and definition
+3. Runs every function test_* of tests/e2e/test_*.py, in file and definition
    order, each in its own process (its own session, so a hung test is killed
    with everything it started) with a hard timeout. Before the first one it
    makes the run's test accounts and certificate (tests/e2e/harness.py) and
    removes them at the end, even on failure or interruption.
 
--k keeps the unit binaries and e2e tests whose name contains SUBSTRING;
--v shows the output of passing tests too. The last line is exactly
-"N passed, N failed"; the exit status is 0 iff no test failed. A skipped e2e
-test (harness.Skip) prints "ok - name # SKIP reason" and counts as passed.
+-k keeps the checks, unit binaries and e2e tests whose name contains
+SUBSTRING; --no-unit leaves out the checks and unit binaries; -v shows the
+output of passing tests too. A skipped e2e test (harness.Skip) prints
+"ok - name # SKIP reason" and counts as a skip, never as a pass: before the
+last line comes "N skipped" with the skipped tests' names. The last line is
+exactly "N passed, N failed" (passed excludes skips); the exit status is 0
+iff no test failed.
 
 Sanitizers: ASAN_OPTIONS keeps leak detection on (LeakSanitizer works in
 this sandbox and on CI's Debian 12) with abort_on_error=1; a service log
@@ -46,6 +56,7 @@ E2E_DIR = os.path.join(HERE, "e2e")
 UNIT_TIMEOUT = 300
 E2E_TIMEOUT = int(os.environ.get("OWT_E2E_TIMEOUT", "180"))
 SKIP_STATUS = 3
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"  # what one test came to
 CURRENT = None  # the e2e child running now, killed if the runner is interrupted
 FINAL_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
 
@@ -70,7 +81,61 @@ def diag(text, limit=200):
 
 
 # ---------------------------------------------------------------------------
-# Unit tests.
+# Checks and unit tests: programs that run to the end on their own.
+
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def run_program(argv, env=None):
+    """Runs argv from the repository's root. Returns (output, exit status,
+    seconds, trouble): trouble says what went wrong whatever the program
+    reported (it could not start, timed out, was killed, or a sanitizer
+    spoke), else None."""
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                           stdin=subprocess.DEVNULL, timeout=UNIT_TIMEOUT, cwd=REPO)
+    except subprocess.TimeoutExpired as e:
+        text = (e.stdout or b"").decode("utf-8", "replace") + "\n(killed after %ds)" % UNIT_TIMEOUT
+        return text, None, time.monotonic() - t0, "timed out"
+    except OSError as e:
+        return "", None, time.monotonic() - t0, "cannot run %s: %s" % (argv[0], e.strerror)
+    text, status, trouble = r.stdout.decode("utf-8", "replace"), r.returncode, None
+    if status < 0:
+        trouble = "killed by signal %d" % -status
+    elif any(p in text for p in SANITIZER_REPORTS):
+        trouble = "sanitizer report"
+    return text, status, time.monotonic() - t0, trouble
+
+
+def checks(build):
+    """[(name, argv, env)] of the checks, in order."""
+    # make run from make check must not look for its parent's jobserver.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    found = [("format-check", ["make", "-s", "--no-print-directory", "format-check"], env)]
+    fuzz = os.path.join(REPO, "fuzz")
+    for fn in sorted(os.listdir(fuzz)):
+        if fn.startswith("fuzz_") and fn.endswith(".c"):
+            harness = fn[:-2]
+            found.append(("replay/" + harness, [os.path.join(build, "replay", harness),
+                                                os.path.join(fuzz, "corpus", harness[5:])], None))
+    return found
+
+
+def run_check(name, argv, env, verbose):
+    """Runs one check. Returns PASSED or FAILED."""
+    text, status, secs, trouble = run_program(argv, env)
+    if not trouble and status != 0:
+        trouble = "exit status %d" % status
+    if trouble:
+        out("not ok - %s (%s) (%.1fs)" % (name, trouble, secs))
+        diag(text, limit=80)
+        return FAILED
+    out("ok - %s (%.1fs)" % (name, secs))
+    if verbose:
+        diag(text)
+    return PASSED
+
 
 def unit_binaries(build):
     d = os.path.join(build, "tests")
@@ -84,15 +149,7 @@ def unit_binaries(build):
 def run_unit(path, verbose):
     """Runs one binary. Returns (passed, failed)."""
     name = "unit/" + os.path.basename(path)
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run([path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, timeout=UNIT_TIMEOUT, cwd=REPO)
-        text, status = r.stdout.decode("utf-8", "replace"), r.returncode
-    except subprocess.TimeoutExpired as e:
-        text = (e.stdout or b"").decode("utf-8", "replace") + "\n(killed after %ds)" % UNIT_TIMEOUT
-        status = None
-    secs = time.monotonic() - t0
+    text, status, secs, trouble = run_program([path])
     lines = text.splitlines()
     final = None
     for line in reversed(lines):
@@ -100,17 +157,10 @@ def run_unit(path, verbose):
             final = FINAL_RE.match(line)
             break
     passed, failed = (int(final.group(1)), int(final.group(2))) if final else (0, 0)
-    trouble = None
-    if status is None:
-        trouble = "timed out"
-    elif status < 0:
-        trouble = "killed by signal %d" % -status
-    elif not final:
+    if trouble is None and not final:
         trouble = "no final 'N passed, N failed' line (exit status %d)" % status
-    elif status != 0 and failed == 0:
+    elif trouble is None and status != 0 and failed == 0:
         trouble = "exit status %d with no failure reported" % status
-    elif any(p in text for p in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")):
-        trouble = "sanitizer report"
     if trouble:
         failed += 1
     if failed:
@@ -251,18 +301,18 @@ def run_e2e(path, mod, func, run_dir, env, verbose):
         out("ok - %s (%.1fs)" % (name, secs))
         if verbose:
             diag(text)
-        return True
+        return PASSED
     if status == SKIP_STATUS:
         reason = text.strip().splitlines()[-1] if text.strip() else "SKIP"
         out("ok - %s # SKIP %s (%.1fs)" % (name, reason.replace("SKIP: ", "", 1), secs))
-        return True
+        return SKIPPED
     if timed_out:
         out("not ok - %s (timed out after %ds)" % (name, E2E_TIMEOUT))
         text += "\n" + "\n".join(tail(l) for l in leftover_logs)
     else:
         out("not ok - %s (%.1fs)" % (name, secs))
     diag(text, limit=400)
-    return False
+    return FAILED
 
 
 def main():
@@ -294,6 +344,9 @@ def main():
     tally = Tally()
     try:
         if not args.no_unit:
+            for name, argv, env in checks(build):
+                if not args.filter or args.filter in name:
+                    tally.add_result(name, run_check(name, argv, env, args.verbose))
             bins = [b for b in unit_binaries(build)
                     if not args.filter or args.filter in os.path.basename(b)]
             if not bins and not args.filter:
@@ -308,6 +361,7 @@ def main():
     except SystemExit as e:
         out("not ok - terminated (%s)" % e.code)
         tally.add(0, 1)
+    out("%d skipped%s" % (len(tally.skipped), ": " + ", ".join(tally.skipped) if tally.skipped else ""))
     out("%d passed, %d failed" % (tally.passed, tally.failed))
     return 0 if tally.failed == 0 else 1
 
@@ -317,10 +371,17 @@ class Tally:
 
     def __init__(self):
         self.passed = self.failed = 0
+        self.skipped = []  # names
 
     def add(self, passed, failed):
         self.passed += passed
         self.failed += failed
+
+    def add_result(self, name, result):
+        if result == SKIPPED:
+            self.skipped.append(name)
+        else:
+            self.add(int(result == PASSED), int(result == FAILED))
 
 
 def ignore_signals():
@@ -372,8 +433,7 @@ def e2e_phase(build, args, tally):
             tally.add(0, 1)
             return
         for mod, func, path in tests:
-            ok = run_e2e(path, mod, func, run_dir, env, args.verbose)
-            tally.add(int(ok), int(not ok))
+            tally.add_result("%s.%s" % (mod, func), run_e2e(path, mod, func, run_dir, env, args.verbose))
     finally:
         ignore_signals()
         child = CURRENT

@@ -170,11 +170,15 @@ static enum err run_request(struct host *h, struct ipc_msg *m)
 	void *req = NULL, *reply = NULL;
 	enum err e;
 
-	if (shell_op_request_decode(&m->body, &op) != ERR_OK || !handlers[shell_op_id(op)]) {
+	if (shell_op_request_decode(&m->body, &op) != ERR_OK) {
 		log_warnx("host: request for no known operation from the network process");
 		return ERR_FORMAT;
 	}
-	if (!(req = calloc(1, op->req_size)) || !(reply = calloc(1, op->reply_size ? op->reply_size : 1))) {
+	if (!handlers[shell_op_id(op)]) {
+		/* A row this host has no handler for: the client's fault, not the channel's. */
+		e = ERR_WSMAN_ACTION_NOT_SUPPORTED;
+	} else if (!(req = calloc(1, op->req_size)) ||
+		   !(reply = calloc(1, op->reply_size ? op->reply_size : 1))) {
 		e = ERR_NOMEM;
 	} else if ((e = op->decode(&m->body, req)) != ERR_OK) {
 		log_warnx("host: malformed %s request from the network process: %s", op->name,

@@ -210,7 +210,7 @@ static void changed(void *arg, struct ipc_msg *m, enum err e)
 	r->call = NULL;
 	if ((e = net_priv_config_result(m, e, &res)) != ERR_OK) {
 		ipc_config_result_clear(&res);
-		net_reply_fault(r, e == ERR_WSMAN_INTERNAL ? e : ERR_HTTP_BUSY);
+		net_reply_fault(r, e);
 		return;
 	}
 	if (res.status != ERR_OK) {

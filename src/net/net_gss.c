@@ -114,7 +114,7 @@ enum err net_gss_result(struct request *r, struct ipc_msg *m, enum err e)
 
 	if ((e = net_priv_gss_result(m, e, &res)) != ERR_OK) {
 		ipc_auth_gss_result_clear(&res);
-		return e == ERR_WSMAN_INTERNAL ? e : ERR_HTTP_BUSY;
+		return e;
 	}
 	if ((res.result.status == IPC_AUTH_CONTINUE || res.result.status == IPC_AUTH_OK) &&
 	    res.out_token_len)

@@ -144,8 +144,7 @@ static void opened(void *arg, struct ipc_msg *m, enum err e)
 		close(fd);
 	if (e != ERR_OK) {
 		log_warnx("host of user %s could not start: %s", h->user, err_str(e));
-		/* No answer in time: the privileged part is overloaded. */
-		fail(h, e == ERR_TIMEOUT || e == ERR_IO ? ERR_HTTP_BUSY : e);
+		fail(h, e);
 		return;
 	}
 	log_debug("host of %s ready (pid %u)", h->user, o.pid);

@@ -216,10 +216,11 @@ void net_url(const struct request *r, char *out, size_t len);
 
 /* net_priv.c: the calls to the privileged part. A call sends its request
  * and arranges for answer(arg, m, e) (ipc_endpoint.h), whose first step is
- * the matching reader: it decodes the answer, or says why there is none
- * (the privileged part gone, no answer within NET_PRIV_DEADLINE_MS,
- * ERR_WSMAN_INTERNAL for a malformed one). Calls for a request take r as
- * arg and r->call as the handle. */
+ * the matching reader: it decodes the answer, or gives the error to
+ * answer the client with: ERR_HTTP_BUSY when none came (the privileged
+ * part gone, or no answer within NET_PRIV_DEADLINE_MS), ERR_WSMAN_INTERNAL
+ * for a malformed one or one of the wrong type. Calls for a request take
+ * r as arg and r->call as the handle. */
 enum err net_priv_auth_password(struct request *r, ipc_answer_fn *answer);
 enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_result *res);
 enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg, ipc_answer_fn *answer);

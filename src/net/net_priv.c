@@ -24,6 +24,15 @@ static enum err send_call(struct net *n, uint32_t type, struct buf *body, enum e
 	return encoded;
 }
 
+/* What the client is told when no answer came: the privileged part did
+ * not answer in time or is gone (it is overloaded, or the service is
+ * stopping), or answered with the wrong message, which is its bug, not
+ * the client's (the endpoint logged it). */
+static enum err no_answer(enum err e)
+{
+	return e == ERR_TIMEOUT || e == ERR_IO ? ERR_HTTP_BUSY : ERR_WSMAN_INTERNAL;
+}
+
 /* A malformed answer is the privileged part's bug, not the client's. */
 static enum err read_answer(const struct ipc_msg *m, enum err decoded)
 {
@@ -45,7 +54,7 @@ enum err net_priv_auth_password(struct request *r, ipc_answer_fn *answer)
 enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	return m ? read_answer(m, ipc_auth_result_decode(&m->body, res)) : e;
+	return m ? read_answer(m, ipc_auth_result_decode(&m->body, res)) : no_answer(e);
 }
 
 enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg, ipc_answer_fn *answer)
@@ -60,7 +69,7 @@ enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg, ip
 enum err net_priv_gss_result(struct ipc_msg *m, enum err e, struct ipc_auth_gss_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	return m ? read_answer(m, ipc_auth_gss_result_decode(&m->body, res)) : e;
+	return m ? read_answer(m, ipc_auth_gss_result_decode(&m->body, res)) : no_answer(e);
 }
 
 enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
@@ -76,7 +85,7 @@ enum err net_priv_config_change(struct request *r, const struct ipc_config_chang
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	return m ? read_answer(m, ipc_config_result_decode(&m->body, res)) : e;
+	return m ? read_answer(m, ipc_config_result_decode(&m->body, res)) : no_answer(e);
 }
 
 enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
@@ -99,7 +108,7 @@ enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_ope
 
 	*fd = -1;
 	if (!m)
-		return e;
+		return no_answer(e);
 	if (m->type == IPC_HOST_FAILED) {
 		if (read_answer(m, ipc_host_failed_decode(&m->body, &why)) != ERR_OK || why == ERR_OK)
 			return ERR_WSMAN_INTERNAL;
@@ -131,5 +140,5 @@ enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
 enum err net_priv_token_renewed(struct ipc_msg *m, enum err e, struct ipc_token_renewed *res)
 {
 	memset(res, 0, sizeof(*res));
-	return m ? read_answer(m, ipc_token_renewed_decode(&m->body, res)) : e;
+	return m ? read_answer(m, ipc_token_renewed_decode(&m->body, res)) : no_answer(e);
 }

@@ -219,7 +219,7 @@ static void password_checked(void *arg, struct ipc_msg *m, enum err e)
 
 	r->call = NULL;
 	if ((e = net_priv_auth_result(m, e, &res)) != ERR_OK) {
-		net_reply_fault(r, e == ERR_WSMAN_INTERNAL ? e : ERR_HTTP_BUSY);
+		net_reply_fault(r, e);
 	} else {
 		auth_complete(&r->verify, &res, &r->id);
 		ipc_auth_password_clear(&r->verify);

@@ -152,15 +152,20 @@ enum err wsman_xml_dump(const xmlNode *n, int pretty, struct buf *out)
 	 * (s:Envelope, s:Body) are declared again where the text starts. */
 	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNodePtr copy = doc ? xmlDocCopyNode((xmlNodePtr)n, doc, 1) : NULL;
-	xmlBufferPtr b = copy ? xmlBufferCreate() : NULL;
+	/* Not xmlNodeDump into an xmlBuffer: when an allocation fails there,
+	 * libxml2 2.9.14 frees the xmlBuffer's storage, leaves it pointing at
+	 * it and reports success. An output buffer keeps the failure, and
+	 * then has no content. */
+	xmlOutputBufferPtr o = copy ? xmlAllocOutputBuffer(NULL) : NULL;
 	enum err e = ERR_NOMEM;
 
-	if (b) {
+	if (o) {
 		xmlDocSetRootElement(doc, copy);
 		copy = NULL;
-		if (xmlNodeDump(b, doc, xmlDocGetRootElement(doc), 0, pretty) >= 0)
-			e = buf_putf(out, "%s", (const char *)xmlBufferContent(b));
-		xmlBufferFree(b);
+		xmlNodeDumpOutput(o, doc, xmlDocGetRootElement(doc), 0, pretty, NULL);
+		if (!o->error && xmlOutputBufferGetContent(o))
+			e = buf_put(out, xmlOutputBufferGetContent(o), xmlOutputBufferGetSize(o));
+		xmlOutputBufferClose(o);
 	}
 	if (copy)
 		xmlFreeNode(copy);

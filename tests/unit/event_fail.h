@@ -1,6 +1,6 @@
 /* event_fail: libevent's allocations made to fail on demand, for the code
  * that must survive an allocation failure under load (curl's torture runs,
- * for one allocator). Included once per test binary, like check.h;
+ * for one allocator). Header-only, as check.h and priv_fixture.h;
  * event_fail_install must run before any other libevent call. */
 #ifndef OPENWINRM_TEST_EVENT_FAIL_H
 #define OPENWINRM_TEST_EVENT_FAIL_H
@@ -15,7 +15,7 @@
  * none fails. */
 static long event_fail_after = -1;
 
-static int event_fail_now(void)
+static inline int event_fail_now(void)
 {
 	if (event_fail_after < 0)
 		return 0;
@@ -25,24 +25,24 @@ static int event_fail_now(void)
 	return 0;
 }
 
-static void *event_fail_malloc(size_t n)
+static inline void *event_fail_malloc(size_t n)
 {
 	return event_fail_now() ? NULL : malloc(n);
 }
 
-static void *event_fail_realloc(void *p, size_t n)
+static inline void *event_fail_realloc(void *p, size_t n)
 {
 	return event_fail_now() ? NULL : realloc(p, n);
 }
 
-static void event_fail_install(void)
+static inline void event_fail_install(void)
 {
 	event_set_mem_functions(event_fail_malloc, event_fail_realloc, free);
 }
 
 /* The descriptor the next open would get: equal before and after a call
  * when the call leaked none. */
-static int event_fail_next_fd(void)
+static inline int event_fail_next_fd(void)
 {
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 

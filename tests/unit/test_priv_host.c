@@ -1,104 +1,147 @@
-/* Unit tests for priv_host: a host start the privileged part cannot watch
- * for lack of memory fails that one request (IPC_HOST_FAILED, as a failed
- * fork does), not the service. Needs the passwd entry root; no session
- * process is started. */
+/* Unit tests for priv_host: IPC_HOST_OPEN refused for a token unknown or
+ * expired and beyond Winrs/MaxConcurrentUsers, or when libevent has no
+ * memory to watch the start; a host started (in single-user mode, without
+ * PAM, /bin/true standing in for winrmd) is announced with its uid, pid
+ * and channel, one that cannot be executed as a failure, and their
+ * session processes are reaped. Needs the passwd entry root. */
 #include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "priv/priv_int.h"
+#include "priv_fixture.h"
 #include "check.h"
 #include "event_fail.h"
 
-static enum err handle(void *arg, struct ipc_msg *m)
+#define REQUEST_ID 9
+
+/* Asks for the host of token's account; 1 with the answer in m (the
+ * caller clears it), 0 if none came. */
+static int host_open(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN], struct ipc_msg *m)
 {
-	(void)arg;
-	(void)m;
-	return ERR_OK;
+	struct ipc_host_open req;
+
+	memcpy(req.token, token, IPC_TOKEN_LEN);
+	priv_host_open(f->p, REQUEST_ID, &req);
+	return fixture_recv(f, m) == ERR_OK;
 }
 
-static void closed(void *arg, enum err why)
+/* The answer is HOST_FAILED for reason. */
+static int failed_with(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN], enum err reason)
 {
-	(void)arg;
-	(void)why;
+	struct ipc_msg m;
+	enum err got = ERR_OK;
+	int ok;
+
+	if (!host_open(f, token, &m))
+		return 0;
+	ok = m.id == REQUEST_ID && m.type == IPC_HOST_FAILED &&
+	     ipc_host_failed_decode(&m.body, &got) == ERR_OK && got == reason;
+	ipc_msg_clear(&m);
+	return ok;
 }
 
-static const struct ipc_endpoint_ops ops = {handle, closed};
-
-/* What the network process received: the reason of an IPC_HOST_FAILED
- * answering id, or ERR_FORMAT for anything else. */
-static enum err host_failed_reason(struct ipc_peer *net, uint32_t id)
+/* Reaps the session processes that ended, as the SIGCHLD handler does,
+ * waiting at most FIXTURE_WAIT_MS for the first; how many were sessions. */
+static int reap_sessions(struct priv_fixture *f)
 {
-	struct ipc_msg msg;
-	enum err reason = ERR_FORMAT;
+	int status, sessions = 0;
+	pid_t pid;
 
-	if (ipc_recv(net, &msg) != ERR_OK)
-		return ERR_FORMAT;
-	if (msg.type != IPC_HOST_FAILED || msg.id != id ||
-	    ipc_host_failed_decode(&msg.body, &reason) != ERR_OK)
-		reason = ERR_FORMAT;
-	ipc_msg_clear(&msg);
-	return reason;
+	for (int waited = 0; waited < FIXTURE_WAIT_MS && !sessions; waited += 10) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			sessions += priv_host_reaped(f->p, pid, status);
+		if (pid < 0 && errno == ECHILD)
+			break;
+		usleep(10000);
+	}
+	return sessions;
+}
+
+static void test_refusals(struct priv_fixture *f)
+{
+	uint8_t unknown[IPC_TOKEN_LEN], root[IPC_TOKEN_LEN];
+
+	memset(unknown, 0x5a, sizeof(unknown));
+	CHECK("refuse an unknown token", failed_with(f, unknown, ERR_WSMAN_ACCESS_DENIED));
+	CHECK("root admitted", fixture_admit(f, "root", root));
+	f->p->cfg.winrs.max_concurrent_users = 0;
+	CHECK("refuse a host over MaxConcurrentUsers", failed_with(f, root, ERR_WSMAN_QUOTA_USERS));
+	f->p->cfg.winrs.max_concurrent_users = 1;
+	fixture_expire(f, root);
+	CHECK("refuse an expired token", failed_with(f, root, ERR_WSMAN_ACCESS_DENIED));
+	CHECK("nothing was started", f->p->nsessions == 0 && priv_host_reaped(f->p, 1, 0) == 0);
 }
 
 /* libevent out of memory while a host starts (event_new, then event_add):
- * before the fork, so no session process runs, nothing is counted and no
- * descriptor leaks. */
-static void test_host_open_no_memory(void)
+ * that request gets HOST_FAILED, as a failed fork does, and the service
+ * goes on. The watch is made before the fork, so no session process runs,
+ * nothing is counted and no descriptor leaks. */
+static void test_no_memory(struct priv_fixture *f)
 {
 	static const char *const what[] = {"event_new", "event_add"};
+	uint8_t root[IPC_TOKEN_LEN];
 
+	CHECK("root admitted", fixture_admit(f, "root", root));
 	for (long after = 0; after < 2; after++) {
-		struct priv *p = calloc(1, sizeof(*p));
-		struct ipc_host_open m;
-		struct ipc_auth_result res = {0};
-		struct ipc_peer net;
-		char user[IPC_MAX_USER + 1], name[128];
-		int sv[2];
-
-		if (!p || ipc_socketpair(sv) < 0)
-			abort();
-		p->privsep = 1;
-		for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
-			p->workers[i].fd = -1;
-		p->cfg.winrs.max_concurrent_users = 1;
-		p->base = event_base_new();
-		p->net = ipc_endpoint_new(p->base, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, getuid(), getpid(),
-					  &ops, p);
-		ipc_peer_init(&net, sv[1], IPC_ROLE_NET, IPC_ROLE_PRIV, getuid(), getpid());
-		priv_auth_admit(p, "root", &res, user);
-		memcpy(m.token, res.token, IPC_TOKEN_LEN);
+		struct ipc_host_open req;
+		struct ipc_msg m;
+		enum err reason = ERR_OK;
+		char name[128];
 		int fd = event_fail_next_fd();
 
+		memcpy(req.token, root, IPC_TOKEN_LEN);
 		event_fail_after = after;
-		priv_host_open(p, 7, &m);
+		priv_host_open(f->p, REQUEST_ID, &req);
 		event_fail_after = -1;
-		snprintf(name, sizeof(name), "no memory for %s: the request gets IPC_HOST_FAILED",
+		int answered = fixture_recv(f, &m) == ERR_OK;
+		snprintf(name, sizeof(name), "no memory for %s: the request gets HOST_FAILED",
 			 what[after]);
-		CHECK(name, res.status == IPC_AUTH_OK &&
-				    host_failed_reason(&net, 7) == ERR_WSMAN_INTERNAL);
-		snprintf(name, sizeof(name), "no memory for %s: no session counted", what[after]);
-		CHECK(name, p->nsessions == 0 && !p->sessions);
-		snprintf(name, sizeof(name), "no memory for %s: no session process, no descriptor leaked",
+		CHECK(name, answered && m.id == REQUEST_ID && m.type == IPC_HOST_FAILED &&
+				ipc_host_failed_decode(&m.body, &reason) == ERR_OK &&
+				reason == ERR_WSMAN_INTERNAL);
+		if (answered)
+			ipc_msg_clear(&m);
+		snprintf(name, sizeof(name),
+			 "no memory for %s: no session process, none counted, no descriptor leaked",
 			 what[after]);
-		CHECK(name, waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD &&
-				    event_fail_next_fd() == fd);
-		ipc_peer_close(&net);
-		ipc_endpoint_free(p->net);
-		priv_auth_stop(p);
-		event_base_free(p->base);
-		free(p);
+		CHECK(name,
+		      f->p->nsessions == 0 && reap_sessions(f) == 0 && event_fail_next_fd() == fd);
 	}
+}
+
+static void test_start(struct priv_fixture *f)
+{
+	uint8_t root[IPC_TOKEN_LEN];
+	struct ipc_msg m;
+	struct ipc_host_opened opened;
+
+	CHECK("root admitted", fixture_admit(f, "root", root));
+	int answered = host_open(f, root, &m);
+	CHECK("a host starts, announced with its channel",
+	      answered && m.id == REQUEST_ID && m.type == IPC_HOST_OPENED && m.nfds == 1 &&
+		  ipc_host_opened_decode(&m.body, &opened) == ERR_OK && opened.uid == 0 &&
+		  opened.pid > 0);
+	if (answered)
+		ipc_msg_clear(&m);
+	CHECK("... under a session process, reaped when it ends",
+	      f->p->nsessions == 1 && reap_sessions(f) == 1 && f->p->nsessions == 0);
+
+	f->opts.self_exe = "/nonexistent/winrmd";
+	CHECK("a host that cannot be executed is a failure",
+	      failed_with(f, root, ERR_WSMAN_INTERNAL));
+	CHECK("... and its session process is reaped",
+	      reap_sessions(f) == 1 && f->p->nsessions == 0);
 }
 
 int main(void)
 {
+	struct priv_fixture f;
+
 	event_fail_install();
-	test_host_open_no_memory();
+	fixture_start(&f, 0);
+	test_refusals(&f);
+	test_no_memory(&f);
+	test_start(&f);
+	fixture_stop(&f);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

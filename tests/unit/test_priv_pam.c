@@ -208,17 +208,18 @@ static void test_worker_no_memory(void)
 		event_fail_after = after;
 		priv_account_check(p, "root", "192.0.2.1", "Kerberos", &check);
 		event_fail_after = -1;
-		snprintf(name, sizeof(name), "no memory for %s: the check is answered BUSY", what[after]);
-		CHECK(name, o.done == 1 && o.dropped == 0 && o.status == IPC_AUTH_BUSY && o.verdict &&
-				    strstr(o.verdict, "cannot start a PAM worker"));
+		snprintf(name, sizeof(name), "no memory for %s: the check is answered BUSY",
+			 what[after]);
+		CHECK(name, o.done == 1 && o.dropped == 0 && o.status == IPC_AUTH_BUSY &&
+				o.verdict && strstr(o.verdict, "cannot start a PAM worker"));
 		snprintf(name, sizeof(name), "no memory for %s: the slot is free, nothing queued",
 			 what[after]);
 		CHECK(name, p->workers[0].fd == -1 && p->workers[0].pid == 0 && !p->workers[0].ev &&
-				    !p->workers[0].req && p->queue_len == 0);
-		snprintf(name, sizeof(name), "no memory for %s: no worker forked, no descriptor leaked",
-			 what[after]);
+				!p->workers[0].req && p->queue_len == 0);
+		snprintf(name, sizeof(name),
+			 "no memory for %s: no worker forked, no descriptor leaked", what[after]);
 		CHECK(name, waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD &&
-				    event_fail_next_fd() == fd);
+				event_fail_next_fd() == fd);
 		priv_free(p);
 		event_base_free(base);
 	}
