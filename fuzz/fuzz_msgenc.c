@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_content_type(const uint8_t *data, size_t n)
 {
 	char *ct = malloc(n + 1);
-	enum msgenc_protocol proto = (enum msgenc_protocol)-1;
+	enum msgenc_protocol proto = (enum msgenc_protocol) - 1;
 
 	if (!ct)
 		return;
@@ -46,9 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = copy;
 	if (msgenc_parse(body, len, &m) == ERR_OK) {
 		const uint8_t *end = body + len;
-		if (m.signature < body || m.signature_len == 0 || m.signature_len > MSGENC_MAX_SIGNATURE ||
-		    m.sealed != m.signature + m.signature_len || m.sealed_len != m.original_length ||
-		    m.sealed_len > (size_t)(end - m.sealed) ||
+		if (m.signature < body || m.signature_len == 0 ||
+		    m.signature_len > MSGENC_MAX_SIGNATURE ||
+		    m.sealed != m.signature + m.signature_len ||
+		    m.sealed_len != m.original_length || m.sealed_len > (size_t)(end - m.sealed) ||
 		    (size_t)(end - m.sealed) - m.sealed_len != strlen(CLOSING) ||
 		    memcmp(m.sealed + m.sealed_len, CLOSING, strlen(CLOSING)) != 0 ||
 		    (m.style != MSGENC_TABS && m.style != MSGENC_NO_TABS))

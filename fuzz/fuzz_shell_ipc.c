@@ -17,8 +17,8 @@ typedef enum err encode_fn(struct buf *out, const void *m);
 
 /* Decodes data into a fresh struct of size bytes and, if that works,
  * checks it encodes back to data; op (if any) frees what it owns. */
-static void round_trip(const uint8_t *data, size_t len, size_t size, decode_fn *decode, encode_fn *encode,
-		       const struct shell_op *op)
+static void round_trip(const uint8_t *data, size_t len, size_t size, decode_fn *decode,
+		       encode_fn *encode, const struct shell_op *op)
 {
 	struct buf in, out;
 	void *m = calloc(1, size ? size : 1);
@@ -29,7 +29,8 @@ static void round_trip(const uint8_t *data, size_t len, size_t size, decode_fn *
 	buf_init(&out, IPC_MAX_MSG);
 	buf_put(&in, data, len);
 	if (decode(&in, m) == ERR_OK) {
-		if (encode(&out, m) != ERR_OK || buf_len(&out) != len || memcmp(buf_ptr(&out), data, len) != 0)
+		if (encode(&out, m) != ERR_OK || buf_len(&out) != len ||
+		    memcmp(buf_ptr(&out), data, len) != 0)
 			abort();
 		if (op)
 			shell_op_clear(op, m);
@@ -74,7 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct shell_op *op = shell_op_at(i);
 		round_trip(data, size, op->req_size, op->decode, op->encode, op);
 		if (op->decode_reply)
-			round_trip(data, size, op->reply_size, op->decode_reply, op->encode_reply, NULL);
+			round_trip(data, size, op->reply_size, op->decode_reply, op->encode_reply,
+				   NULL);
 
 		/* IPC_SHELL_REPLY: the status, then (on ERR_OK) the row's reply. */
 		void *reply = calloc(1, op->reply_size ? op->reply_size : 1);

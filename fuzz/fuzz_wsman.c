@@ -39,14 +39,14 @@ static void config_bodies(const struct wsman_request *req, struct buf *out)
 			names[i] = props.p[i].name;
 			values[i] = props.p[i].value ? props.p[i].value : "";
 		}
-		if (wsman_reply_resource_created(out, req, req->hdr.to, req->hdr.resource_uri, names, values,
-						 2) == ERR_OK)
+		if (wsman_reply_resource_created(out, req, req->hdr.to, req->hdr.resource_uri,
+						 names, values, 2) == ERR_OK)
 			well_formed(out);
 		wsman_properties_clear(&props);
 	}
 	if (wsman_enumerate_parse(req, &en) == ERR_OK &&
-	    wsman_reply_enumerate(out, req, req->hdr.message_id, en.optimize, items, 2, en.max_elements == 2) ==
-		ERR_OK)
+	    wsman_reply_enumerate(out, req, req->hdr.message_id, en.optimize, items, 2,
+				  en.max_elements == 2) == ERR_OK)
 		well_formed(out);
 	if (wsman_pull_parse(req, &pl) == ERR_OK &&
 	    wsman_reply_pull(out, req, pl.context, items, 1, pl.max_elements == 1) == ERR_OK)
@@ -74,9 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf_len(&out) > 0)
 		well_formed(&out);
 	if (e == ERR_OK) {
-		static const struct shell_service_ctx sctx = {.client_ip = "192.0.2.1", .max_timeout_ms = 60000};
+		static const struct shell_service_ctx sctx = {.client_ip = "192.0.2.1",
+							      .max_timeout_ms = 60000};
 		if (shell_soap_create_parse(&req, &sctx, &cr) == ERR_OK) {
-			struct shell_reply_ctx ctx = {.machine_url = req.hdr.to, .owner = req.hdr.locale,
+			struct shell_reply_ctx ctx = {.machine_url = req.hdr.to,
+						      .owner = req.hdr.locale,
 						      .client_ip = req.hdr.action};
 			struct shell_create_reply created = {.idle_timeout_ms = cr.idle_timeout_ms};
 			snprintf(created.shell_id, sizeof(created.shell_id), "%s",
@@ -87,14 +89,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (shell_soap_command_parse(&req, &sctx, &cm) == ERR_OK) {
 			struct shell_command_reply started;
-			snprintf(started.command_id, sizeof(started.command_id), "%s", cm.argv[cm.argc - 1]);
+			snprintf(started.command_id, sizeof(started.command_id), "%s",
+				 cm.argv[cm.argc - 1]);
 			if (shell_soap_command_reply(&out, &req, NULL, &cm, &started) == ERR_OK)
 				well_formed(&out);
 			shell_command_req_clear(&cm);
 		}
 		if (shell_soap_send_parse(&req, &sctx, &sd) == ERR_OK) {
-			struct shell_receive_reply r = {.nchunks = 1, .chunks = {{SHELL_STDERR, sd.data, sd.len}},
-							.done = sd.end, .exit_code = (uint32_t)sd.len};
+			struct shell_receive_reply r = {.nchunks = 1,
+							.chunks = {{SHELL_STDERR, sd.data, sd.len}},
+							.done = sd.end,
+							.exit_code = (uint32_t)sd.len};
 			struct shell_receive_req rq;
 			memcpy(rq.command_id, sd.command_id, sizeof(rq.command_id));
 			if (shell_soap_receive_reply(&out, &req, NULL, &rq, &r) == ERR_OK)

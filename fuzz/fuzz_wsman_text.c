@@ -13,9 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct wsman_pair pairs[] = {
-		{.name = "MaxEnvelopeSizekb", .value = "500"},
-		{.name = "Basic", .value = "a<&\"b"},
-		{.name = "TrustedHosts", .value = NULL},
+	    {.name = "MaxEnvelopeSizekb", .value = "500"},
+	    {.name = "Basic", .value = "a<&\"b"},
+	    {.name = "TrustedHosts", .value = NULL},
 	};
 	struct buf out, msg;
 
@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (wsman_text_set((const char *)data, size, pairs, n, &out, &msg) == ERR_OK) {
 			struct buf again;
 			buf_init(&again, 1 << 24);
-			if (wsman_text_render((const char *)buf_ptr(&out), buf_len(&out), WSMAN_TEXT_PLAIN, &again) !=
-			    ERR_OK)
+			if (wsman_text_render((const char *)buf_ptr(&out), buf_len(&out),
+					      WSMAN_TEXT_PLAIN, &again) != ERR_OK)
 				abort();
 			buf_clear(&again);
 		}

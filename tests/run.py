@@ -5,8 +5,8 @@
 
 1. Runs two kinds of checks, each one test that passes iff its program
    exits 0 without a crash or a sanitizer report: "format-check" (`make
-   format-check`: the C files follow .clang-format, but for those
-   tests/format-pending.txt lists), and "replay/fuzz_NAME" for every
+   format-check`: the C files follow .clang-format), and
+   "replay/fuzz_NAME" for every
    harness fuzz/fuzz_NAME.c: BUILD/replay/fuzz_NAME (the harness with
    fuzz/replay.c, no libFuzzer) feeds it each file of fuzz/corpus/NAME/,
    seeds and kept crashes alike.

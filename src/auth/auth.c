@@ -274,7 +274,8 @@ enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg)
 	return ERR_OK;
 }
 
-void auth_identity_set(const struct ipc_auth_result *r, const char *scheme, struct auth_identity *id)
+void auth_identity_set(const struct ipc_auth_result *r, const char *scheme,
+		       struct auth_identity *id)
 {
 	memset(id, 0, sizeof(*id));
 	if (r->status != IPC_AUTH_OK || !r->user || strlen(r->user) > IPC_MAX_USER)

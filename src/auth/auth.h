@@ -24,12 +24,12 @@
 #define AUTH_CACHE_SIZE 1024
 
 struct auth_identity {
-	int valid;   /* 0 until a verification succeeded */
+	int valid; /* 0 until a verification succeeded */
 	char user[IPC_MAX_USER + 1];
 	uid_t uid;
 	int is_admin;
 	uint8_t token[IPC_TOKEN_LEN]; /* for IPC_HOST_OPEN */
-	const char *scheme;           /* "Basic", "Negotiate", "Kerberos" */
+	const char *scheme;	      /* "Basic", "Negotiate", "Kerberos" */
 };
 
 struct auth_settings {
@@ -40,11 +40,12 @@ struct auth_settings {
 };
 
 enum auth_verdict {
-	AUTH_ANONYMOUS,     /* no Authorization: 401 with the challenge */
-	AUTH_REFUSED,       /* refused without asking PAM (scheme off, Basic over HTTP, Digest, malformed) */
-	AUTH_ACCEPTED,      /* identity is valid (cache hit) */
-	AUTH_VERIFY,        /* ask the privileged part: *verify is filled */
-	AUTH_GSS,           /* a Negotiate or Kerberos leg: see auth_gss_leg */
+	AUTH_ANONYMOUS, /* no Authorization: 401 with the challenge */
+	AUTH_REFUSED, /* refused without asking PAM (scheme off, Basic over HTTP, Digest, malformed)
+		       */
+	AUTH_ACCEPTED, /* identity is valid (cache hit) */
+	AUTH_VERIFY,   /* ask the privileged part: *verify is filled */
+	AUTH_GSS,      /* a Negotiate or Kerberos leg: see auth_gss_leg */
 };
 
 /* Decides what an Authorization header means. over_tls: the listener is
@@ -60,7 +61,8 @@ enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg);
 /* The identity of a finished Negotiate/Kerberos handshake; it lasts as long
  * as the connection (the schemes authenticate the connection, not the
  * request). */
-void auth_identity_set(const struct ipc_auth_result *r, const char *scheme, struct auth_identity *id);
+void auth_identity_set(const struct ipc_auth_result *r, const char *scheme,
+		       struct auth_identity *id);
 /* Records a privileged verdict: fills id when OK and caches the success. */
 void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
 		   struct auth_identity *id);

@@ -91,11 +91,13 @@ static int run_tool(char *const argv[])
 		if (errno != EINTR)
 			return complain("%s: %s", argv[0], strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return complain("%s failed (status %d)", argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return complain("%s failed (status %d)", argv[0],
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }
 
-static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, X509 *cert, EVP_PKEY *key)
+static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, X509 *cert,
+		     EVP_PKEY *key)
 {
 	char path[PATH_MAX];
 	int fd, ok;
@@ -109,7 +111,8 @@ static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, 
 			close(fd);
 		return complain("cannot write %s: %s", path, strerror(errno));
 	}
-	ok = cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	ok = cert ? PEM_write_X509(f, cert)
+		  : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	if (fclose(f) != 0 || !ok)
 		return complain("cannot write %s", path);
 	return 0;
@@ -133,13 +136,16 @@ static int make_certificate(const char *dir, const char *host, gid_t key_gid, ch
 	    !ASN1_INTEGER_set_int64(X509_get_serialNumber(x), (int64_t)time(NULL)) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
 	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)CERT_DAYS * 86400) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)host, -1, -1, 0) ||
-	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, key))
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)host, -1,
+					-1, 0) ||
+	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
+	    !X509_set_pubkey(x, key))
 		goto out;
 	X509V3_set_ctx_nodb(&ctx);
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
 	/* Server authentication, as Windows' WinRM HTTPS listener requires. */
-	const char *ext[][2] = {{"subjectAltName", san}, {"extendedKeyUsage", "serverAuth"},
+	const char *ext[][2] = {{"subjectAltName", san},
+				{"extendedKeyUsage", "serverAuth"},
 				{"keyUsage", "digitalSignature,keyEncipherment"}};
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
 		X509_EXTENSION *e = X509V3_EXT_conf(NULL, &ctx, ext[i][0], ext[i][1]);
@@ -148,11 +154,13 @@ static int make_certificate(const char *dir, const char *host, gid_t key_gid, ch
 		if (!added)
 			goto out;
 	}
-	if (!X509_sign(x, key, EVP_sha256()) || !X509_digest(x, EVP_sha1(), md, &mdlen) || mdlen != 20)
+	if (!X509_sign(x, key, EVP_sha256()) || !X509_digest(x, EVP_sha1(), md, &mdlen) ||
+	    mdlen != 20)
 		goto out;
 	for (unsigned int i = 0; i < mdlen; i++)
 		snprintf(thumb + 2 * i, 3, "%02X", md[i]);
-	if (write_pem(dir, KEY_FILE, 0640, key_gid, NULL, key) == 0 && write_pem(dir, CERT_FILE, 0644, 0, x, NULL) == 0)
+	if (write_pem(dir, KEY_FILE, 0640, key_gid, NULL, key) == 0 &&
+	    write_pem(dir, CERT_FILE, 0644, 0, x, NULL) == 0)
 		rc = 0;
 out:
 	if (rc && !thumb[0])
@@ -196,7 +204,8 @@ static int start_service(const char *dir)
 			return 0;
 		usleep(50 * 1000);
 	}
-	return complain("winrmd did not start within %d s: see the system log", START_WAIT_MS / 1000);
+	return complain("winrmd did not start within %d s: see the system log",
+			START_WAIT_MS / 1000);
 }
 
 static int ask(void)
@@ -223,9 +232,10 @@ int quickconfig(const char *dir, int https, int quiet)
 	int changes, rc = 1;
 
 	if (geteuid() != 0)
-		return complain("quickconfig must run as root: it creates the service account and group, "
-				"writes %s/%s and starts winrmd",
-				dir, CONFIG_FILE);
+		return complain(
+		    "quickconfig must run as root: it creates the service account and group, "
+		    "writes %s/%s and starts winrmd",
+		    dir, CONFIG_FILE);
 	buf_init(&msg, 1024);
 	if (config_load(&c, dir, &msg) != ERR_OK) {
 		buf_terminate(&msg);
@@ -253,18 +263,22 @@ int quickconfig(const char *dir, int https, int quiet)
 		rc = 0;
 		goto out;
 	}
-	printf("WinRM is not set up to %s on this machine.\nThe following changes must be made:\n\n",
-	       changes ? "allow remote access to it for management" : "receive requests");
+	printf(
+	    "WinRM is not set up to %s on this machine.\nThe following changes must be made:\n\n",
+	    changes ? "allow remote access to it for management" : "receive requests");
 	if (p.account)
-		printf("Create the service account %s, which the network part of winrmd runs as.\n", SERVICE_ACCOUNT);
+		printf("Create the service account %s, which the network part of winrmd runs as.\n",
+		       SERVICE_ACCOUNT);
 	if (p.group)
 		printf("Create the group %s, whose members may connect remotely.\n", p.group_name);
 	if (p.http)
-		printf("Create a WinRM listener on HTTP://* (port %u) to accept WS-Man requests to any IP on "
+		printf("Create a WinRM listener on HTTP://* (port %u) to accept WS-Man requests to "
+		       "any IP on "
 		       "this machine.\n",
 		       p.http_port);
 	if (p.https)
-		printf("Create a WinRM listener on HTTPS://* (port %u) with a new self-signed certificate for "
+		printf("Create a WinRM listener on HTTPS://* (port %u) with a new self-signed "
+		       "certificate for "
 		       "%s.\n",
 		       p.https_port, p.host);
 	if (p.start)
@@ -277,11 +291,13 @@ int quickconfig(const char *dir, int https, int quiet)
 		rc = 0;
 		goto out;
 	}
-	if (p.account && run_tool((char *[]){"useradd", "--system", "--user-group", "--no-create-home",
-					     "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-					     SERVICE_ACCOUNT, NULL}) != 0)
+	if (p.account &&
+	    run_tool((char *[]){"useradd", "--system", "--user-group", "--no-create-home",
+				"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+				SERVICE_ACCOUNT, NULL}) != 0)
 		goto out;
-	if (p.group && run_tool((char *[]){"groupadd", "--system", (char *)p.group_name, NULL}) != 0)
+	if (p.group &&
+	    run_tool((char *[]){"groupadd", "--system", (char *)p.group_name, NULL}) != 0)
 		goto out;
 	if (p.http || p.https) {
 		char port[16];
@@ -302,10 +318,12 @@ int quickconfig(const char *dir, int https, int quiet)
 			snprintf(port, sizeof(port), "%u", adds[i].port);
 			if (config_listener_create(&c, adds[i].sel, &msg) != ERR_OK ||
 			    config_set(&c, res, "Port", port, &msg) != ERR_OK ||
-			    (i == 1 && (config_set(&c, res, "Hostname", p.host, &msg) != ERR_OK ||
-					config_set(&c, res, "CertificateFile", CERT_FILE, &msg) != ERR_OK ||
-					config_set(&c, res, "KeyFile", KEY_FILE, &msg) != ERR_OK ||
-					config_set(&c, res, "CertificateThumbprint", thumb, &msg) != ERR_OK))) {
+			    (i == 1 &&
+			     (config_set(&c, res, "Hostname", p.host, &msg) != ERR_OK ||
+			      config_set(&c, res, "CertificateFile", CERT_FILE, &msg) != ERR_OK ||
+			      config_set(&c, res, "KeyFile", KEY_FILE, &msg) != ERR_OK ||
+			      config_set(&c, res, "CertificateThumbprint", thumb, &msg) !=
+				  ERR_OK))) {
 				buf_terminate(&msg);
 				complain("%s", (const char *)buf_ptr(&msg));
 				goto out;

@@ -35,11 +35,26 @@ static const struct {
 	const char *name;
 	enum verb verb;
 } verbs[] = {
-	{"get", V_GET},       {"g", V_GET},           {"set", V_SET},         {"s", V_SET},
-	{"put", V_SET},       {"p", V_SET},           {"create", V_CREATE},   {"c", V_CREATE},
-	{"delete", V_DELETE}, {"d", V_DELETE},        {"enumerate", V_ENUMERATE}, {"e", V_ENUMERATE},
-	{"enum", V_ENUMERATE}, {"invoke", V_INVOKE},  {"i", V_INVOKE},        {"identify", V_IDENTIFY},
-	{"id", V_IDENTIFY},   {"quickconfig", V_QUICKCONFIG}, {"qc", V_QUICKCONFIG}, {"help", V_HELP},
+    {"get", V_GET},
+    {"g", V_GET},
+    {"set", V_SET},
+    {"s", V_SET},
+    {"put", V_SET},
+    {"p", V_SET},
+    {"create", V_CREATE},
+    {"c", V_CREATE},
+    {"delete", V_DELETE},
+    {"d", V_DELETE},
+    {"enumerate", V_ENUMERATE},
+    {"e", V_ENUMERATE},
+    {"enum", V_ENUMERATE},
+    {"invoke", V_INVOKE},
+    {"i", V_INVOKE},
+    {"identify", V_IDENTIFY},
+    {"id", V_IDENTIFY},
+    {"quickconfig", V_QUICKCONFIG},
+    {"qc", V_QUICKCONFIG},
+    {"help", V_HELP},
 };
 
 struct cmd {
@@ -73,47 +88,50 @@ static int config_error(const struct buf *msg)
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "Windows Remote Management command line tool (openwinrm)\n"
-	       "\n"
-	       "Usage:\n"
-	       "  winrm OPERATION RESOURCE_URI [-SWITCH:VALUE ...] [@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}]\n"
-	       "\n"
-	       "Operations:\n"
-	       "  g[et] URI                     show a resource\n"
-	       "  s[et] URI @{KEY=\"VALUE\";...}  change settings of a resource\n"
-	       "  c[reate] URI [@{...}]         create an instance (e.g. a listener)\n"
-	       "  d[elete] URI                  delete an instance\n"
-	       "  e[numerate] URI               list the instances\n"
-	       "  i[nvoke] ACTION URI [@{...}]  run a custom action (remote)\n"
-	       "  id[entify]                    ask a service who it is (-r:, default localhost)\n"
-	       "  quickconfig [-transport:https] [-quiet]\n"
-	       "                                set this machine up for remote management\n"
-	       "  user set NAME [-p:PASSWORD]   let local account NAME log on with NTLM\n"
-	       "                                (password prompted when omitted)\n"
-	       "  user delete NAME              take NAME's NTLM password away\n"
-	       "  user list                     the accounts that have one\n"
-	       "\n"
-	       "Without -r: get, set, create, delete and enumerate work on the local\n"
-	       "configuration (winrm/config...), DIR/" CONFIG_FILE ", DIR from --config-dir,\n"
-	       "else $WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR "; a running winrmd picks changes up.\n"
-	       "With -r: they are WS-Management requests to the host.\n"
-	       "user keeps NT password hashes, never passwords, in DIR/" CONFIG_NTLM_USERS "\n"
-	       "(root only), where the service's NTLM reads them.\n"
-	       "\n"
-	       "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
-	       "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS]; ADDR is *,\n"
-	       "IP:<address>. Other URIs: full URIs or winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
-	       "aliases, selectors as URI?Key=Value+Key=Value.\n"
-	       "\n"
-	       "Switches:\n"
-	       "  -r[emote]:HOST|URL  -u[sername]:USER  -p[assword]:PASS (prompted when omitted)\n"
-	       "  -a[uthentication]:None|Basic|Digest|Negotiate|Kerberos|Certificate|CredSSP\n"
-	       "  -un[encrypted]  -[use]ssl  -skipCAcheck  -skipCNcheck  -timeout:MS\n"
-	       "  -f[ormat]:#text|xml|pretty  -file:PATH (the request body for create/invoke)\n"
-	       "\n"
-	       "Quote the @{...} argument for the shell:\n"
-	       "  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
-	       "See winrm(1).\n");
+	    f,
+	    "Windows Remote Management command line tool (openwinrm)\n"
+	    "\n"
+	    "Usage:\n"
+	    "  winrm OPERATION RESOURCE_URI [-SWITCH:VALUE ...] "
+	    "[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}]\n"
+	    "\n"
+	    "Operations:\n"
+	    "  g[et] URI                     show a resource\n"
+	    "  s[et] URI @{KEY=\"VALUE\";...}  change settings of a resource\n"
+	    "  c[reate] URI [@{...}]         create an instance (e.g. a listener)\n"
+	    "  d[elete] URI                  delete an instance\n"
+	    "  e[numerate] URI               list the instances\n"
+	    "  i[nvoke] ACTION URI [@{...}]  run a custom action (remote)\n"
+	    "  id[entify]                    ask a service who it is (-r:, default localhost)\n"
+	    "  quickconfig [-transport:https] [-quiet]\n"
+	    "                                set this machine up for remote management\n"
+	    "  user set NAME [-p:PASSWORD]   let local account NAME log on with NTLM\n"
+	    "                                (password prompted when omitted)\n"
+	    "  user delete NAME              take NAME's NTLM password away\n"
+	    "  user list                     the accounts that have one\n"
+	    "\n"
+	    "Without -r: get, set, create, delete and enumerate work on the local\n"
+	    "configuration (winrm/config...), DIR/" CONFIG_FILE ", DIR from --config-dir,\n"
+	    "else $WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR
+	    "; a running winrmd picks changes up.\n"
+	    "With -r: they are WS-Management requests to the host.\n"
+	    "user keeps NT password hashes, never passwords, in DIR/" CONFIG_NTLM_USERS "\n"
+	    "(root only), where the service's NTLM reads them.\n"
+	    "\n"
+	    "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
+	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS]; ADDR is *,\n"
+	    "IP:<address>. Other URIs: full URIs or winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
+	    "aliases, selectors as URI?Key=Value+Key=Value.\n"
+	    "\n"
+	    "Switches:\n"
+	    "  -r[emote]:HOST|URL  -u[sername]:USER  -p[assword]:PASS (prompted when omitted)\n"
+	    "  -a[uthentication]:None|Basic|Digest|Negotiate|Kerberos|Certificate|CredSSP\n"
+	    "  -un[encrypted]  -[use]ssl  -skipCAcheck  -skipCNcheck  -timeout:MS\n"
+	    "  -f[ormat]:#text|xml|pretty  -file:PATH (the request body for create/invoke)\n"
+	    "\n"
+	    "Quote the @{...} argument for the shell:\n"
+	    "  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
+	    "See winrm(1).\n");
 }
 
 /* ---- arguments ---- */
@@ -390,7 +408,7 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 		}
 		return print_resource(c, r, out, msg);
 	case V_HELP:
-	case V_INVOKE:   /* remote_main's */
+	case V_INVOKE: /* remote_main's */
 	case V_IDENTIFY:
 	case V_QUICKCONFIG:
 		break;
@@ -492,7 +510,8 @@ static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npo
 	if (npos > at)
 		return complain("unexpected argument: %s (type \"winrm -?\" for help)", pos[at]);
 	if (cmd->verb == V_INVOKE && (!action || !uri))
-		return complain("invoke needs an action and a resource URI: winrm invoke ACTION URI @{...}");
+		return complain(
+		    "invoke needs an action and a resource URI: winrm invoke ACTION URI @{...}");
 	if (cmd->verb != V_IDENTIFY && !uri)
 		return complain("the resource URI is missing (e.g. winrm/config)");
 	if (input && (cmd->verb == V_GET || cmd->verb == V_DELETE || cmd->verb == V_ENUMERATE ||
@@ -533,17 +552,21 @@ static int remote_switch(const char *a, struct remote *r, int *remote)
 		r->session.user = v;
 	} else if (cli_switch(a, "p", "password", &v) && v) {
 		r->session.password = v;
-	} else if ((cli_switch(a, "a", "authentication", &v) || cli_switch(a, "auth", "auth", &v)) && v) {
+	} else if ((cli_switch(a, "a", "authentication", &v) ||
+		    cli_switch(a, "auth", "auth", &v)) &&
+		   v) {
 		int scheme = winrm_auth_parse(v);
 		if (scheme <= 0)
-			return complain("unknown authentication scheme '%s' (None, Basic, Digest, Negotiate, "
+			return complain("unknown authentication scheme '%s' (None, Basic, Digest, "
+					"Negotiate, "
 					"Kerberos, Certificate, CredSSP)",
 					v),
 			       -1;
 		r->session.auth = (enum winrm_auth)scheme;
 	} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
 		r->session.flags |= WINRM_FLAG_NO_ENCRYPTION;
-	} else if ((cli_switch(a, "usessl", "usessl", &v) || cli_switch(a, "ssl", "ssl", &v)) && !v) {
+	} else if ((cli_switch(a, "usessl", "usessl", &v) || cli_switch(a, "ssl", "ssl", &v)) &&
+		   !v) {
 		r->session.flags |= WINRM_FLAG_USE_SSL;
 	} else if (cli_switch(a, "skipCAcheck", "skipCAcheck", &v) && !v) {
 		r->session.flags |= WINRM_FLAG_SKIP_CA_CHECK;
@@ -636,9 +659,11 @@ int main(int argc, char **argv)
 	}
 	/* Not a WS-Management operation: only -p: of the switches applies. */
 	if (strcasecmp(pos[0], "user") == 0) {
-		if (is_remote || remote.session.user || remote.session.auth || remote.session.flags ||
-		    remote.session.timeout_ms || remote.file || cmd.https || cmd.quiet)
-			return complain("winrm user works on this machine and takes only -p:PASSWORD");
+		if (is_remote || remote.session.user || remote.session.auth ||
+		    remote.session.flags || remote.session.timeout_ms || remote.file || cmd.https ||
+		    cmd.quiet)
+			return complain(
+			    "winrm user works on this machine and takes only -p:PASSWORD");
 		return user_main(cmd.dir, pos, npos, remote.session.password);
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !found; i++) {

@@ -11,7 +11,17 @@
 
 #define MAX_INPUT_PAIRS 64 /* KEY="VALUE" pairs in one @{...} */
 
-enum verb { V_HELP, V_GET, V_SET, V_CREATE, V_DELETE, V_ENUMERATE, V_INVOKE, V_IDENTIFY, V_QUICKCONFIG };
+enum verb {
+	V_HELP,
+	V_GET,
+	V_SET,
+	V_CREATE,
+	V_DELETE,
+	V_ENUMERATE,
+	V_INVOKE,
+	V_IDENTIFY,
+	V_QUICKCONFIG
+};
 
 /* The @{KEY="VALUE";...} argument (winrm(1), INPUT; Windows' `winrm help
  * input`), split in place. */

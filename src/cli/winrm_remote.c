@@ -22,12 +22,12 @@ static const struct {
 	const char *alias;
 	const char *prefix;
 } aliases[] = {
-	{"wmicimv2", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2"},
-	{"wmi", "http://schemas.microsoft.com/wbem/wsman/1/wmi"},
-	{"cimv2", "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2"},
-	{"shell", "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"},
-	{"winrm", "http://schemas.microsoft.com/wbem/wsman/1"},
-	{"wsman", "http://schemas.microsoft.com/wbem/wsman/1"},
+    {"wmicimv2", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2"},
+    {"wmi", "http://schemas.microsoft.com/wbem/wsman/1/wmi"},
+    {"cimv2", "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2"},
+    {"shell", "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"},
+    {"winrm", "http://schemas.microsoft.com/wbem/wsman/1"},
+    {"wsman", "http://schemas.microsoft.com/wbem/wsman/1"},
 };
 
 struct target {
@@ -46,17 +46,20 @@ static int parse_uri(const char *arg, struct target *t)
 
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]) && !expanded; i++) {
 		size_t n = strlen(aliases[i].alias);
-		if (base >= n && strncasecmp(arg, aliases[i].alias, n) == 0 && (base == n || arg[n] == '/')) {
+		if (base >= n && strncasecmp(arg, aliases[i].alias, n) == 0 &&
+		    (base == n || arg[n] == '/')) {
 			expanded = aliases[i].prefix;
 			skip = n;
 		}
 	}
-	if (!expanded && strncasecmp(arg, "http://", 7) != 0 && strncasecmp(arg, "https://", 8) != 0)
-		return complain("unknown resource URI %.*s: give a full URI or one of winrm/, wsman/, "
-				"wmi/, wmicimv2/, cimv2/, shell/",
-				(int)base, arg);
-	if ((size_t)snprintf(t->uri, sizeof(t->uri), "%s%.*s", expanded ? expanded : "", (int)(base - skip),
-			     arg + skip) >= sizeof(t->uri))
+	if (!expanded && strncasecmp(arg, "http://", 7) != 0 &&
+	    strncasecmp(arg, "https://", 8) != 0)
+		return complain(
+		    "unknown resource URI %.*s: give a full URI or one of winrm/, wsman/, "
+		    "wmi/, wmicimv2/, cimv2/, shell/",
+		    (int)base, arg);
+	if ((size_t)snprintf(t->uri, sizeof(t->uri), "%s%.*s", expanded ? expanded : "",
+			     (int)(base - skip), arg + skip) >= sizeof(t->uri))
 		return complain("the resource URI is too long");
 	if (!q)
 		return 0;
@@ -65,8 +68,9 @@ static int parse_uri(const char *arg, struct target *t)
 	for (char *p = t->text; *p;) {
 		char *end = p + strcspn(p, "+"), *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq || eq == p)
-			return complain("malformed selector '%.*s' (the form is URI?Key=Value+Key=Value)",
-					(int)(end - p), p);
+			return complain(
+			    "malformed selector '%.*s' (the form is URI?Key=Value+Key=Value)",
+			    (int)(end - p), p);
 		if (t->nsel == MAX_SELECTORS)
 			return complain("more than %d selectors", MAX_SELECTORS);
 		*eq = 0;
@@ -90,8 +94,10 @@ static const char *root_name(const char *uri)
  * as xsi:nil; ROOT is the last URI segment (create) or ACTION_INPUT. */
 static int build_body(const char *uri, const char *root, const struct input *in, struct buf *body)
 {
-	int bad = buf_putf(body, "<p:%s xmlns:p=\"", root) != ERR_OK || util_xml_escape(body, uri) != ERR_OK ||
-		  buf_putf(body, "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">") != ERR_OK;
+	int bad =
+	    buf_putf(body, "<p:%s xmlns:p=\"", root) != ERR_OK ||
+	    util_xml_escape(body, uri) != ERR_OK ||
+	    buf_putf(body, "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">") != ERR_OK;
 
 	for (size_t i = 0; in && i < in->n && !bad; i++) {
 		if (in->pairs[i].value)
@@ -99,7 +105,8 @@ static int build_body(const char *uri, const char *root, const struct input *in,
 			      util_xml_escape(body, in->pairs[i].value) != ERR_OK ||
 			      buf_putf(body, "</p:%s>", in->pairs[i].key) != ERR_OK;
 		else
-			bad = buf_putf(body, "<p:%s xsi:nil=\"true\"/>", in->pairs[i].key) != ERR_OK;
+			bad =
+			    buf_putf(body, "<p:%s xsi:nil=\"true\"/>", in->pairs[i].key) != ERR_OK;
 	}
 	if (bad || buf_putf(body, "</p:%s>", root) != ERR_OK || buf_terminate(body) != ERR_OK)
 		return complain("the input is too large");
@@ -134,7 +141,8 @@ static int show(const char *xml, enum wsman_text_format format)
 	buf_init(&out, MAX_OUTPUT);
 	if (wsman_text_render(xml, strlen(xml), format, &out) != ERR_OK)
 		rc = complain("the reply could not be shown: it is not the XML of a resource");
-	else if (fwrite(buf_ptr(&out), 1, buf_len(&out), stdout) != buf_len(&out) || fflush(stdout) != 0)
+	else if (fwrite(buf_ptr(&out), 1, buf_len(&out), stdout) != buf_len(&out) ||
+		 fflush(stdout) != 0)
 		rc = complain("cannot write the output: %s", strerror(errno));
 	buf_clear(&out);
 	return rc;
@@ -155,7 +163,8 @@ static void show_item(void *arg, const char *xml)
 }
 
 /* winrm set: Get, change the named children, Put the whole resource. */
-static int set(struct winrm_session *s, const struct target *t, const struct input *in, enum wsman_text_format f)
+static int set(struct winrm_session *s, const struct target *t, const struct input *in,
+	       enum wsman_text_format f)
 {
 	struct wsman_pair pairs[MAX_INPUT_PAIRS];
 	struct buf body, msg;
@@ -165,13 +174,17 @@ static int set(struct winrm_session *s, const struct target *t, const struct inp
 	if (winrm_get(s, t->uri, t->sel, t->nsel, &xml) != WINRM_OK)
 		return complain("%s", winrm_error(s));
 	for (size_t i = 0; i < in->n; i++)
-		pairs[i] = (struct wsman_pair){.name = (char *)in->pairs[i].key, .value = (char *)in->pairs[i].value};
+		pairs[i] = (struct wsman_pair){.name = (char *)in->pairs[i].key,
+					       .value = (char *)in->pairs[i].value};
 	buf_init(&body, MAX_BODY);
 	buf_init(&msg, 1024);
-	if (wsman_text_set(xml, strlen(xml), pairs, in->n, &body, &msg) != ERR_OK || buf_terminate(&body) != ERR_OK) {
+	if (wsman_text_set(xml, strlen(xml), pairs, in->n, &body, &msg) != ERR_OK ||
+	    buf_terminate(&body) != ERR_OK) {
 		buf_terminate(&msg);
-		rc = complain("%s", buf_len(&msg) ? (const char *)buf_ptr(&msg) : "the input is too large");
-	} else if (winrm_put(s, t->uri, t->sel, t->nsel, (const char *)buf_ptr(&body), &updated) != WINRM_OK) {
+		rc = complain("%s", buf_len(&msg) ? (const char *)buf_ptr(&msg)
+						  : "the input is too large");
+	} else if (winrm_put(s, t->uri, t->sel, t->nsel, (const char *)buf_ptr(&body), &updated) !=
+		   WINRM_OK) {
 		rc = complain("%s", winrm_error(s));
 	} else {
 		rc = show(updated, f);
@@ -183,8 +196,8 @@ static int set(struct winrm_session *s, const struct target *t, const struct inp
 	return rc;
 }
 
-static int operate(struct winrm_session *s, enum verb verb, const char *action, const struct target *t,
-		   const struct input *in, const struct remote *r)
+static int operate(struct winrm_session *s, enum verb verb, const char *action,
+		   const struct target *t, const struct input *in, const struct remote *r)
 {
 	struct buf body;
 	struct shown sh = {.format = r->format};
@@ -200,19 +213,34 @@ static int operate(struct winrm_session *s, enum verb verb, const char *action, 
 			snprintf(root, sizeof(root), "%s", root_name(t->uri));
 		else
 			snprintf(root, sizeof(root), "%s_INPUT", action);
-		if ((r->file ? read_file(r->file, &body) : build_body(t->uri, root, in, &body)) != 0) {
+		if ((r->file ? read_file(r->file, &body) : build_body(t->uri, root, in, &body)) !=
+		    0) {
 			buf_clear(&body);
 			return 1;
 		}
 	}
 	switch (verb) {
-	case V_GET: res = winrm_get(s, t->uri, t->sel, t->nsel, &xml); break;
-	case V_CREATE: res = winrm_create(s, t->uri, t->sel, t->nsel, (const char *)buf_ptr(&body), &xml); break;
-	case V_DELETE: res = winrm_delete(s, t->uri, t->sel, t->nsel); break;
-	case V_INVOKE: res = winrm_invoke(s, action, t->uri, t->sel, t->nsel, (const char *)buf_ptr(&body), &xml); break;
-	case V_ENUMERATE: res = winrm_enumerate(s, t->uri, t->sel, t->nsel, show_item, &sh); break;
-	case V_IDENTIFY: res = winrm_identify(s, &xml); break;
-	default: break;
+	case V_GET:
+		res = winrm_get(s, t->uri, t->sel, t->nsel, &xml);
+		break;
+	case V_CREATE:
+		res = winrm_create(s, t->uri, t->sel, t->nsel, (const char *)buf_ptr(&body), &xml);
+		break;
+	case V_DELETE:
+		res = winrm_delete(s, t->uri, t->sel, t->nsel);
+		break;
+	case V_INVOKE:
+		res = winrm_invoke(s, action, t->uri, t->sel, t->nsel, (const char *)buf_ptr(&body),
+				   &xml);
+		break;
+	case V_ENUMERATE:
+		res = winrm_enumerate(s, t->uri, t->sel, t->nsel, show_item, &sh);
+		break;
+	case V_IDENTIFY:
+		res = winrm_identify(s, &xml);
+		break;
+	default:
+		break;
 	}
 	if (res != WINRM_OK)
 		rc = complain("%s", winrm_error(s));

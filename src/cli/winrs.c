@@ -30,29 +30,29 @@
 #define MAX_COMMAND_LINE (64 * 1024)
 
 static const char usage_text[] =
-	"Usage: winrs [-SWITCH[:VALUE]...] COMMAND [ARGS...]\n"
-	"\n"
-	"Runs COMMAND on a remote host through WinRM (the user's shell runs it);\n"
-	"stdin is sent to it, its output arrives as it is produced, and winrs\n"
-	"exits with its exit code (255 when winrs itself fails).\n"
-	"\n"
-	"  -r[emote]:ENDPOINT    host, host:port or http[s]://host:port/wsman (default localhost)\n"
-	"  -u[sername]:USER      explicit user name\n"
-	"  -p[assword]:PASSWORD  password (prompted for without echo when -u is given alone)\n"
-	"  -a[uthentication]:SCHEME  Basic, Digest, Negotiate, Kerberos, Certificate or CredSSP\n"
-	"  -un[encrypted]        no message encryption over HTTP (needs AllowUnencrypted)\n"
-	"  -ad, -allowdelegation forward the Kerberos ticket-granting ticket (Kerberos, Negotiate)\n"
-	"  -[use]ssl             HTTPS, on the default HTTPS port when none is given\n"
-	"  -skipCAcheck          do not check that a trusted CA issued the server certificate\n"
-	"  -skipCNcheck          do not check the server certificate's name against the host\n"
-	"  -d[irectory]:DIR      working directory of the command\n"
-	"  -env[ironment]:NAME=VALUE  an environment variable (repeatable)\n"
-	"  -nop[rofile]          do not load the user's profile\n"
-	"  -t[imeout]:SECONDS    accepted and ignored (deprecated on Windows too)\n"
-	"  --config-dir DIR      client configuration (default $WINRM_CONFIG_DIR or /etc/winrm)\n"
-	"  -?, --help            this text\n"
-	"\n"
-	"Ctrl-C sends ctrl_c to the command; a second Ctrl-C terminates it.\n";
+    "Usage: winrs [-SWITCH[:VALUE]...] COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND on a remote host through WinRM (the user's shell runs it);\n"
+    "stdin is sent to it, its output arrives as it is produced, and winrs\n"
+    "exits with its exit code (255 when winrs itself fails).\n"
+    "\n"
+    "  -r[emote]:ENDPOINT    host, host:port or http[s]://host:port/wsman (default localhost)\n"
+    "  -u[sername]:USER      explicit user name\n"
+    "  -p[assword]:PASSWORD  password (prompted for without echo when -u is given alone)\n"
+    "  -a[uthentication]:SCHEME  Basic, Digest, Negotiate, Kerberos, Certificate or CredSSP\n"
+    "  -un[encrypted]        no message encryption over HTTP (needs AllowUnencrypted)\n"
+    "  -ad, -allowdelegation forward the Kerberos ticket-granting ticket (Kerberos, Negotiate)\n"
+    "  -[use]ssl             HTTPS, on the default HTTPS port when none is given\n"
+    "  -skipCAcheck          do not check that a trusted CA issued the server certificate\n"
+    "  -skipCNcheck          do not check the server certificate's name against the host\n"
+    "  -d[irectory]:DIR      working directory of the command\n"
+    "  -env[ironment]:NAME=VALUE  an environment variable (repeatable)\n"
+    "  -nop[rofile]          do not load the user's profile\n"
+    "  -t[imeout]:SECONDS    accepted and ignored (deprecated on Windows too)\n"
+    "  --config-dir DIR      client configuration (default $WINRM_CONFIG_DIR or /etc/winrm)\n"
+    "  -?, --help            this text\n"
+    "\n"
+    "Ctrl-C sends ctrl_c to the command; a second Ctrl-C terminates it.\n";
 
 static struct winrm_options opts;
 static char shell_id[WINRM_ID_LEN + 1], command_id[WINRM_ID_LEN + 1];
@@ -135,7 +135,8 @@ static void *stdin_thread(void *arg)
 			continue;
 		if (n < 0)
 			n = 0; /* an unreadable stdin ends like an empty one */
-		if (winrm_shell_send(s, shell_id, command_id, chunk, (size_t)n, n == 0) != WINRM_OK) {
+		if (winrm_shell_send(s, shell_id, command_id, chunk, (size_t)n, n == 0) !=
+		    WINRM_OK) {
 			/* The command may have ended and taken its stdin with it. */
 			break;
 		}
@@ -158,7 +159,8 @@ static int stdin_at_eof(void)
 		return 0;
 	if (S_ISCHR(in.st_mode))
 		return stat("/dev/null", &null) == 0 && in.st_rdev == null.st_rdev;
-	return S_ISREG(in.st_mode) && (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 && pos >= in.st_size;
+	return S_ISREG(in.st_mode) && (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 &&
+	       pos >= in.st_size;
 }
 
 /* ---- Ctrl-C ---- */
@@ -213,10 +215,13 @@ int main(int argc, char **argv)
 			opts.user = v;
 		} else if (cli_switch(a, "p", "password", &v) && v) {
 			opts.password = v;
-		} else if ((cli_switch(a, "a", "authentication", &v) || cli_switch(a, "auth", "auth", &v)) && v) {
+		} else if ((cli_switch(a, "a", "authentication", &v) ||
+			    cli_switch(a, "auth", "auth", &v)) &&
+			   v) {
 			int scheme = winrm_auth_parse(v);
 			if (scheme <= 0) {
-				say("unknown authentication scheme '%s' (Basic, Digest, Negotiate, Kerberos, "
+				say("unknown authentication scheme '%s' (Basic, Digest, Negotiate, "
+				    "Kerberos, "
 				    "Certificate, CredSSP)",
 				    v);
 				return EXIT_WINRS_ERROR;
@@ -224,10 +229,13 @@ int main(int argc, char **argv)
 			opts.auth = (enum winrm_auth)scheme;
 		} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
 			opts.flags |= WINRM_FLAG_NO_ENCRYPTION;
-		} else if ((cli_switch(a, "ad", "ad", &v) || cli_switch(a, "allowdelegation", "allowdelegation", &v)) &&
+		} else if ((cli_switch(a, "ad", "ad", &v) ||
+			    cli_switch(a, "allowdelegation", "allowdelegation", &v)) &&
 			   !v) {
 			opts.flags |= WINRM_FLAG_ALLOW_DELEGATION;
-		} else if ((cli_switch(a, "ssl", "ssl", &v) || cli_switch(a, "usessl", "usessl", &v)) && !v) {
+		} else if ((cli_switch(a, "ssl", "ssl", &v) ||
+			    cli_switch(a, "usessl", "usessl", &v)) &&
+			   !v) {
 			opts.flags |= WINRM_FLAG_USE_SSL;
 		} else if (cli_switch(a, "skipCAcheck", "skipCAcheck", &v) && !v) {
 			opts.flags |= WINRM_FLAG_SKIP_CA_CHECK;
@@ -272,7 +280,8 @@ int main(int argc, char **argv)
 		len += n;
 	}
 	line[len] = 0;
-	if (opts.user && !opts.password && isatty(STDIN_FILENO) && !(opts.password = cli_prompt_password(opts.user))) {
+	if (opts.user && !opts.password && isatty(STDIN_FILENO) &&
+	    !(opts.password = cli_prompt_password(opts.user))) {
 		say("no password read");
 		return EXIT_WINRS_ERROR;
 	}

@@ -16,29 +16,29 @@
 #include "msgenc/msgenc.h"
 #include "wsman/wsman.h"
 
-#define CLIENT_MAX_ENVELOPE 153600    /* w:MaxEnvelopeSize we ask for, as Windows' client */
-#define CLIENT_MAX_RESPONSE (8u << 20) /* the largest reply body we read */
+#define CLIENT_MAX_ENVELOPE 153600	/* w:MaxEnvelopeSize we ask for, as Windows' client */
+#define CLIENT_MAX_RESPONSE (8u << 20)	/* the largest reply body we read */
 #define CLIENT_CONNECT_TIMEOUT_MS 21000 /* Windows' TCP connect gives up after about 21 s */
-#define CLIENT_REPLY_SLACK_MS 30000    /* beyond the OperationTimeout, for the reply to come */
+#define CLIENT_REPLY_SLACK_MS 30000	/* beyond the OperationTimeout, for the reply to come */
 
 struct digest_state {
 	char *realm, *nonce, *opaque;
-	int sha256;     /* algorithm=SHA-256 (else MD5) */
-	int qop_auth;   /* the server offered qop="auth" */
-	uint32_t nc;    /* nonce count */
+	int sha256;   /* algorithm=SHA-256 (else MD5) */
+	int qop_auth; /* the server offered qop="auth" */
+	uint32_t nc;  /* nonce count */
 };
 
 /* The GSSAPI mechanism behind Negotiate or Kerberos. */
 enum client_mech {
-	CLIENT_MECH_SPNEGO,      /* Negotiate: Kerberos if it can, else NTLM */
+	CLIENT_MECH_SPNEGO,	 /* Negotiate: Kerberos if it can, else NTLM */
 	CLIENT_MECH_SPNEGO_NTLM, /* Negotiate with a password and no Kerberos to use it with */
-	CLIENT_MECH_KERBEROS,    /* the Kerberos scheme: krb5 alone */
+	CLIENT_MECH_KERBEROS,	 /* the Kerberos scheme: krb5 alone */
 };
 
 struct winrm_session {
 	/* the endpoint */
 	char url[1100];
-	char host[256];      /* without brackets */
+	char host[256]; /* without brackets */
 	char host_header[280];
 	char path[512];
 	char port[8];
@@ -54,7 +54,7 @@ struct winrm_session {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	char tls_problem[512]; /* why the certificate was not trusted */
-	int ahead;             /* a request was sent ahead; its reply is unread */
+	int ahead;	       /* a request was sent ahead; its reply is unread */
 	char ahead_shell[WINRM_ID_LEN + 1], ahead_command[WINRM_ID_LEN + 1];
 	struct http1_response_parser *parser;
 	struct buf req;
@@ -63,10 +63,10 @@ struct winrm_session {
 	struct digest_state digest;
 	/* Negotiate and Kerberos: the context authenticates the connection */
 	enum client_mech mech;
-	int seal;              /* messages are encrypted (HTTP without -unencrypted) */
+	int seal; /* messages are encrypted (HTTP without -unencrypted) */
 	gss_cred_id_t gss_cred;
 	gss_ctx_id_t gss_ctx;
-	int gss_ready;         /* this connection's context is complete */
+	int gss_ready; /* this connection's context is complete */
 	/* the last error */
 	char err[1200];
 	uint32_t fault_code;
@@ -74,7 +74,7 @@ struct winrm_session {
 
 /* Sets the session's error text; returns r. */
 enum winrm_result client_fail(struct winrm_session *s, enum winrm_result r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* POSTs an envelope and reads the reply. On WINRM_OK *resp is the parsed
  * envelope of a 200 reply (free it with wsman_request_clear). Faults become
@@ -129,7 +129,8 @@ const char *client_scheme_token(const char *challenge, const char *scheme);
  * is in a realm, the target is a name other than localhost) and no
  * explicit credentials are given, else Negotiate. */
 enum winrm_auth client_default_auth(int explicit_credentials, int kerberos_possible);
-enum client_mech client_gss_mech(enum winrm_auth auth, int explicit_credentials, int kerberos_possible);
+enum client_mech client_gss_mech(enum winrm_auth auth, int explicit_credentials,
+				 int kerberos_possible);
 /* A new context: its first token as an Authorization value in authz. */
 enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz);
 /* The server's next token (base64); the answer, if any, into authz (else
@@ -138,7 +139,8 @@ enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64
 				  int *complete);
 /* A request body sealed for the wire, and a reply opened in place (a
  * plaintext reply with a body is refused). */
-enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *plain, struct buf *out);
+enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *plain,
+				  struct buf *out);
 enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response *resp);
 void client_gss_clear(struct winrm_session *s);
 

@@ -33,8 +33,8 @@ static enum winrm_result call(struct winrm_session *s, enum shell_op_id id, cons
 	if ((r = client_post_built(s, &env, op->client_build(&env, &h, req), &resp)) != WINRM_OK)
 		return r;
 	if (op->client_read && op->client_read(&resp, result) != ERR_OK)
-		r = client_fail(s, WINRM_E_PROTOCOL, "the %s reply of %s could not be read", op->name,
-				s->host_header);
+		r = client_fail(s, WINRM_E_PROTOCOL, "the %s reply of %s could not be read",
+				op->name, s->host_header);
 	wsman_request_clear(&resp);
 	return r;
 }
@@ -50,18 +50,22 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 
 	o = o ? o : &none;
 	if (o->nenv > SHELL_MAX_ENV)
-		return client_fail(s, WINRM_E_USAGE, "more than %d environment variables", SHELL_MAX_ENV);
-	if (o->nenv && (!(names = calloc(o->nenv, sizeof(char *))) || !(values = calloc(o->nenv, sizeof(char *))))) {
+		return client_fail(s, WINRM_E_USAGE, "more than %d environment variables",
+				   SHELL_MAX_ENV);
+	if (o->nenv && (!(names = calloc(o->nenv, sizeof(char *))) ||
+			!(values = calloc(o->nenv, sizeof(char *))))) {
 		r = client_fail(s, WINRM_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < o->nenv; i++) {
 		const char *eq = strchr(o->env[i], '=');
 		if (!eq || eq == o->env[i]) {
-			r = client_fail(s, WINRM_E_USAGE, "environment variable '%s' is not NAME=VALUE", o->env[i]);
+			r = client_fail(s, WINRM_E_USAGE,
+					"environment variable '%s' is not NAME=VALUE", o->env[i]);
 			goto out;
 		}
-		if (!(names[i] = strndup(o->env[i], (size_t)(eq - o->env[i]))) || !(values[i] = strdup(eq + 1))) {
+		if (!(names[i] = strndup(o->env[i], (size_t)(eq - o->env[i]))) ||
+		    !(values[i] = strdup(eq + 1))) {
 			r = client_fail(s, WINRM_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -104,8 +108,8 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 	return r;
 }
 
-enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id, const char *command_id,
-				   const void *data, size_t len, int end)
+enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id,
+				   const char *command_id, const void *data, size_t len, int end)
 {
 	const uint8_t *p = data;
 
@@ -172,8 +176,9 @@ static void receive_ahead(struct winrm_session *s, const struct buf *body, void 
 	buf_clear(&env);
 }
 
-enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell_id, const char *command_id,
-				      winrm_output_fn *fn, void *arg, int *done, uint32_t *exit_code)
+enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell_id,
+				      const char *command_id, winrm_output_fn *fn, void *arg,
+				      int *done, uint32_t *exit_code)
 {
 	struct wsman_request resp;
 	struct output_to to = {fn, arg};
@@ -185,26 +190,29 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 
 	*done = 0;
 	if (!id_ok(shell_id) || !id_ok(command_id) || !fn)
-		return client_fail(s, WINRM_E_USAGE, "Receive needs a shell, a command and an output function");
+		return client_fail(s, WINRM_E_USAGE,
+				   "Receive needs a shell, a command and an output function");
 	if ((r = client_built(s, receive_envelope(s, &env, shell_id, command_id))) != WINRM_OK) {
 		buf_clear(&env);
 		return r;
 	}
-	ahead = s->ahead && strcmp(s->ahead_shell, shell_id) == 0 && strcmp(s->ahead_command, command_id) == 0;
+	ahead = s->ahead && strcmp(s->ahead_shell, shell_id) == 0 &&
+		strcmp(s->ahead_command, command_id) == 0;
 	r = client_post_then(s, &env, ahead, receive_ahead, ids, &resp);
 	buf_clear(&env);
 	if (r != WINRM_OK)
 		return r;
 	if (shell_op_at(SHELL_CMD_RECEIVE)->client_read(&resp, &got) != ERR_OK)
-		r = client_fail(s, WINRM_E_PROTOCOL, "the Receive reply of %s could not be read", s->host_header);
+		r = client_fail(s, WINRM_E_PROTOCOL, "the Receive reply of %s could not be read",
+				s->host_header);
 	*done = got.done;
 	*exit_code = got.exit_code;
 	wsman_request_clear(&resp);
 	return r;
 }
 
-enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_id, const char *command_id,
-				     enum winrm_signal sig)
+enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_id,
+				     const char *command_id, enum winrm_signal sig)
 {
 	struct shell_signal_req req = {.signal = (uint32_t)sig};
 
@@ -235,7 +243,8 @@ enum winrm_result winrm_identify(struct winrm_session *s, char **xml)
 	buf_init(&body, CLIENT_MAX_RESPONSE);
 	if ((r = client_built(s, wsman_client_identify(&env))) == WINRM_OK &&
 	    (r = client_post_raw(s, &env, 1, &body)) == WINRM_OK) {
-		if (buf_terminate(&body) != ERR_OK || !(*xml = strndup((const char *)buf_ptr(&body), buf_len(&body))))
+		if (buf_terminate(&body) != ERR_OK ||
+		    !(*xml = strndup((const char *)buf_ptr(&body), buf_len(&body))))
 			r = client_fail(s, WINRM_E_NOMEM, "out of memory");
 	}
 	buf_clear(&env);

@@ -65,9 +65,11 @@ static enum winrm_result tcp_connect(struct winrm_session *s)
 	int rc, err = 0, timed_out = 0, one = 1;
 
 	if ((rc = getaddrinfo(s->host, s->port, &hints, &ai)) != 0)
-		return client_fail(s, WINRM_E_CONNECT, "cannot resolve %s: %s", s->host, gai_strerror(rc));
+		return client_fail(s, WINRM_E_CONNECT, "cannot resolve %s: %s", s->host,
+				   gai_strerror(rc));
 	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				a->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;
@@ -75,7 +77,8 @@ static enum winrm_result tcp_connect(struct winrm_session *s)
 		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
 			int w = wait_fd(fd, POLLOUT, deadline);
 			socklen_t len = sizeof(err);
-			if (w > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+			if (w > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+			    err == 0) {
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 				s->fd = fd;
 				break;
@@ -93,17 +96,19 @@ static enum winrm_result tcp_connect(struct winrm_session *s)
 	if (s->fd >= 0)
 		return WINRM_OK;
 	if (timed_out)
-		return client_fail(s, WINRM_E_CONNECT,
-				   "cannot connect to %s port %s: the connection timed out. Check that the "
-				   "host is up, that winrmd listens there and that no firewall drops the "
-				   "traffic",
-				   s->host, s->port);
+		return client_fail(
+		    s, WINRM_E_CONNECT,
+		    "cannot connect to %s port %s: the connection timed out. Check that the "
+		    "host is up, that winrmd listens there and that no firewall drops the "
+		    "traffic",
+		    s->host, s->port);
 	if (err == ECONNREFUSED)
-		return client_fail(s, WINRM_E_CONNECT,
-				   "cannot connect to %s port %s: connection refused. No WinRM service "
-				   "listens there: check the port (HTTP 5985, HTTPS 5986), -usessl, and that "
-				   "the service runs (winrm quickconfig sets one up)",
-				   s->host, s->port);
+		return client_fail(
+		    s, WINRM_E_CONNECT,
+		    "cannot connect to %s port %s: connection refused. No WinRM service "
+		    "listens there: check the port (HTTP 5985, HTTPS 5986), -usessl, and that "
+		    "the service runs (winrm quickconfig sets one up)",
+		    s->host, s->port);
 	return client_fail(s, WINRM_E_CONNECT, "cannot connect to %s port %s: %s", s->host, s->port,
 			   strerror(err ? err : EHOSTUNREACH));
 }
@@ -143,18 +148,21 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 		return 1;
 	if (!s->tls_problem[0]) {
 		if (chain_error(e))
-			snprintf(s->tls_problem, sizeof(s->tls_problem),
-				 "the server certificate is not trusted (%s). Install its CA in the "
-				 "system's trust store, or skip the check with -skipCAcheck",
-				 X509_verify_cert_error_string(e));
+			snprintf(
+			    s->tls_problem, sizeof(s->tls_problem),
+			    "the server certificate is not trusted (%s). Install its CA in the "
+			    "system's trust store, or skip the check with -skipCAcheck",
+			    X509_verify_cert_error_string(e));
 		else if (e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH)
 			snprintf(s->tls_problem, sizeof(s->tls_problem),
-				 "the server certificate is not for %s (its subject and alternative names "
+				 "the server certificate is not for %s (its subject and "
+				 "alternative names "
 				 "differ). Use the name in the certificate, or skip the check with "
 				 "-skipCNcheck",
 				 s->host);
 		else
-			snprintf(s->tls_problem, sizeof(s->tls_problem), "the server certificate was refused: %s",
+			snprintf(s->tls_problem, sizeof(s->tls_problem),
+				 "the server certificate was refused: %s",
 				 X509_verify_cert_error_string(e));
 	}
 	return 0;
@@ -202,19 +210,27 @@ static enum winrm_result tls_start(struct winrm_session *s)
 		if (rc == 1)
 			return WINRM_OK;
 		switch (SSL_get_error(s->ssl, rc)) {
-		case SSL_ERROR_WANT_READ: w = wait_fd(s->fd, POLLIN, deadline); break;
-		case SSL_ERROR_WANT_WRITE: w = wait_fd(s->fd, POLLOUT, deadline); break;
+		case SSL_ERROR_WANT_READ:
+			w = wait_fd(s->fd, POLLIN, deadline);
+			break;
+		case SSL_ERROR_WANT_WRITE:
+			w = wait_fd(s->fd, POLLOUT, deadline);
+			break;
 		default:
 			if (s->tls_problem[0])
-				return client_fail(s, WINRM_E_TLS, "TLS with %s:%s failed: %s", s->host, s->port,
-						   s->tls_problem);
-			return client_fail(s, WINRM_E_TLS,
-					   "TLS with %s:%s failed (%s). Is it an HTTPS listener? For HTTP "
-					   "use http:// or leave out -usessl",
-					   s->host, s->port, ERR_reason_error_string(ERR_peek_last_error()) ?: "the connection closed");
+				return client_fail(s, WINRM_E_TLS, "TLS with %s:%s failed: %s",
+						   s->host, s->port, s->tls_problem);
+			return client_fail(
+			    s, WINRM_E_TLS,
+			    "TLS with %s:%s failed (%s). Is it an HTTPS listener? For HTTP "
+			    "use http:// or leave out -usessl",
+			    s->host, s->port,
+			    ERR_reason_error_string(ERR_peek_last_error())
+				?: "the connection closed");
 		}
 		if (w <= 0)
-			return client_fail(s, WINRM_E_TLS, "TLS with %s:%s timed out", s->host, s->port);
+			return client_fail(s, WINRM_E_TLS, "TLS with %s:%s timed out", s->host,
+					   s->port);
 	}
 	return client_fail(s, WINRM_E_TLS, "TLS with %s:%s did not finish", s->host, s->port);
 }
@@ -255,7 +271,9 @@ static int write_all(struct winrm_session *s, const uint8_t *p, size_t n, uint64
 			} else {
 				int e = SSL_get_error(s->ssl, rc);
 				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-					if (wait_fd(s->fd, e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, deadline) <= 0)
+					if (wait_fd(s->fd,
+						    e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN,
+						    deadline) <= 0)
 						return -1;
 					continue;
 				}
@@ -292,7 +310,8 @@ static ssize_t read_some(struct winrm_session *s, uint8_t *p, size_t n, uint64_t
 				return 0;
 			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 				return 0; /* a reset or an unclean close: the same to us */
-			if (wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) <= 0)
+			if (wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) <=
+			    0)
 				return -1;
 		} else {
 			ssize_t r = recv(s->fd, p, n, 0);
@@ -313,7 +332,8 @@ enum exchange { EX_OK, EX_RETRY, EX_FAILED };
 
 /* Writes a request on the current connection. EX_RETRY: the kept-alive
  * connection turned out closed. */
-static enum exchange write_request(struct winrm_session *s, const struct buf *request, enum winrm_result *r)
+static enum exchange write_request(struct winrm_session *s, const struct buf *request,
+				   enum winrm_result *r)
 {
 	uint64_t deadline = util_now_ms() + s->timeout_ms + CLIENT_REPLY_SLACK_MS;
 	int w = write_all(s, buf_ptr(request), buf_len(request), deadline);
@@ -329,7 +349,8 @@ static enum exchange write_request(struct winrm_session *s, const struct buf *re
 
 /* Reads the response to the oldest request written. EX_RETRY: the
  * connection closed before any byte of it. */
-static enum exchange read_response(struct winrm_session *s, struct http1_response **resp, enum winrm_result *r)
+static enum exchange read_response(struct winrm_session *s, struct http1_response **resp,
+				   enum winrm_result *r)
 {
 	uint64_t deadline = util_now_ms() + s->timeout_ms + CLIENT_REPLY_SLACK_MS;
 
@@ -342,7 +363,8 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 			ssize_t n = read_some(s, s->rbuf, sizeof(s->rbuf), deadline);
 			if (n < 0) {
 				client_disconnect(s);
-				*r = client_fail(s, WINRM_E_CONNECT, "no reply from %s within %u ms", s->host_header,
+				*r = client_fail(s, WINRM_E_CONNECT,
+						 "no reply from %s within %u ms", s->host_header,
 						 s->timeout_ms + CLIENT_REPLY_SLACK_MS);
 				return EX_FAILED;
 			}
@@ -350,13 +372,14 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 			s->rend = (size_t)n;
 		}
 		e = s->rstart == s->rend ? http1_response_eof(s->parser, resp)
-					 : http1_response_parse(s->parser, s->rbuf + s->rstart, s->rend - s->rstart,
-								&used, resp);
+					 : http1_response_parse(s->parser, s->rbuf + s->rstart,
+								s->rend - s->rstart, &used, resp);
 		s->rstart += used;
 		if (e == ERR_OK) {
 			/* Every reply on a sealed connection is opened here, so the
 			 * server-to-client sequence never skips one. */
-			if (s->gss_ready && s->seal && (*r = client_gss_open(s, *resp)) != WINRM_OK) {
+			if (s->gss_ready && s->seal &&
+			    (*r = client_gss_open(s, *resp)) != WINRM_OK) {
 				client_disconnect(s);
 				return EX_FAILED;
 			}
@@ -369,7 +392,8 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 		client_disconnect(s);
 		if (e == ERR_IO)
 			return EX_RETRY;
-		*r = client_fail(s, WINRM_E_PROTOCOL, "%s sent a reply that is not valid HTTP%s", s->host_header,
+		*r = client_fail(s, WINRM_E_PROTOCOL, "%s sent a reply that is not valid HTTP%s",
+				 s->host_header,
 				 e == ERR_LIMIT ? " (or one over the size limits)" : "");
 		return EX_FAILED;
 	}
@@ -394,7 +418,8 @@ static int anonymous_identify(const struct winrm_session *s, int identify)
 static enum winrm_result authorization(struct winrm_session *s, int identify, struct buf *out)
 {
 	if (s->auth == WINRM_AUTH_NONE && !identify)
-		return client_fail(s, WINRM_E_USAGE, "only Identify works without authentication (-a:None)");
+		return client_fail(s, WINRM_E_USAGE,
+				   "only Identify works without authentication (-a:None)");
 	if (anonymous_identify(s, identify))
 		return WINRM_OK;
 	if (s->auth == WINRM_AUTH_BASIC) {
@@ -405,7 +430,9 @@ static enum winrm_result authorization(struct winrm_session *s, int identify, st
 		if (e == ERR_OK && (e = buf_putf(out, "Basic ")) == ERR_OK)
 			e = util_b64_encode(out, buf_ptr(&plain), buf_len(&plain));
 		buf_clear(&plain);
-		return e == ERR_OK ? WINRM_OK : client_fail(s, WINRM_E_USAGE, "the user name or password is too long");
+		return e == ERR_OK
+			   ? WINRM_OK
+			   : client_fail(s, WINRM_E_USAGE, "the user name or password is too long");
 	}
 	if (s->auth == WINRM_AUTH_DIGEST && s->digest.nonce &&
 	    digest_authorization(&s->digest, s->user, s->password, "POST", s->path, out) != ERR_OK)
@@ -419,7 +446,8 @@ static void offered(const struct http1_response *resp, char *out, size_t cap)
 	size_t n = 0;
 
 	out[0] = 0;
-	for (const char *c = http1_response_challenge(resp, NULL); c; c = http1_response_challenge(resp, c)) {
+	for (const char *c = http1_response_challenge(resp, NULL); c;
+	     c = http1_response_challenge(resp, c)) {
 		size_t len = strcspn(c, " \t,");
 		if (n + len + 3 >= cap)
 			break;
@@ -435,8 +463,10 @@ static const char *challenge_for(const struct http1_response *resp, const char *
 {
 	size_t len = strlen(scheme);
 
-	for (const char *c = http1_response_challenge(resp, NULL); c; c = http1_response_challenge(resp, c))
-		if (strncasecmp(c, scheme, len) == 0 && (c[len] == 0 || c[len] == ' ' || c[len] == '\t'))
+	for (const char *c = http1_response_challenge(resp, NULL); c;
+	     c = http1_response_challenge(resp, c))
+		if (strncasecmp(c, scheme, len) == 0 &&
+		    (c[len] == 0 || c[len] == ' ' || c[len] == '\t'))
 			return c;
 	return NULL;
 }
@@ -448,52 +478,59 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 
 	offered(resp, schemes, sizeof(schemes));
 	if (!challenge_for(resp, name))
-		return client_fail(s, WINRM_E_AUTH,
-				   "%s does not accept %s authentication%s: it offers %s. %s",
-				   s->host_header, name, s->https ? "" : " over HTTP",
-				   schemes[0] ? schemes : "no scheme at all",
-				   s->auth == WINRM_AUTH_DIGEST
-					   ? "A WinRM service never offers Digest; use -a:Basic or -a:Negotiate"
-				   : s->https
-					   ? "Use one of those with -a:, or on the server: winrm set "
-					     "winrm/config/service/auth @{Basic=\"true\"}"
-					   : "Use HTTPS (-usessl), one of those schemes with -a:, or on the server: "
-					     "winrm set winrm/config/service @{AllowUnencrypted=\"true\"} and "
-					     "winrm set winrm/config/service/auth @{Basic=\"true\"}");
-	return client_fail(s, WINRM_E_AUTH,
-			   "%s rejected the credentials of %s (%s): check the user name and password, and "
-			   "that the account may connect remotely (root, a member of an administrators' "
-			   "group, or of the remote users' group)",
-			   s->host_header, s->user ? s->user : "(none)", name);
+		return client_fail(
+		    s, WINRM_E_AUTH, "%s does not accept %s authentication%s: it offers %s. %s",
+		    s->host_header, name, s->https ? "" : " over HTTP",
+		    schemes[0] ? schemes : "no scheme at all",
+		    s->auth == WINRM_AUTH_DIGEST
+			? "A WinRM service never offers Digest; use -a:Basic or -a:Negotiate"
+		    : s->https
+			? "Use one of those with -a:, or on the server: winrm set "
+			  "winrm/config/service/auth @{Basic=\"true\"}"
+			: "Use HTTPS (-usessl), one of those schemes with -a:, or on the server: "
+			  "winrm set winrm/config/service @{AllowUnencrypted=\"true\"} and "
+			  "winrm set winrm/config/service/auth @{Basic=\"true\"}");
+	return client_fail(
+	    s, WINRM_E_AUTH,
+	    "%s rejected the credentials of %s (%s): check the user name and password, and "
+	    "that the account may connect remotely (root, a member of an administrators' "
+	    "group, or of the remote users' group)",
+	    s->host_header, s->user ? s->user : "(none)", name);
 }
 
 static enum winrm_result http_status(struct winrm_session *s, int status)
 {
 	switch (status) {
 	case 400:
-		return client_fail(s, WINRM_E_HTTP, "%s answered 400 Bad Request: it could not read the request",
+		return client_fail(s, WINRM_E_HTTP,
+				   "%s answered 400 Bad Request: it could not read the request",
 				   s->host_header);
 	case 404:
-		return client_fail(s, WINRM_E_HTTP,
-				   "%s has no WS-Management endpoint at %s (404): check the URL prefix "
-				   "(winrm/config/client URLPrefix, /wsman by default)",
-				   s->host_header, s->path);
+		return client_fail(
+		    s, WINRM_E_HTTP,
+		    "%s has no WS-Management endpoint at %s (404): check the URL prefix "
+		    "(winrm/config/client URLPrefix, /wsman by default)",
+		    s->host_header, s->path);
 	case 413:
-		return client_fail(s, WINRM_E_HTTP,
-				   "the request was larger than %s accepts (413): see MaxEnvelopeSizekb in "
-				   "winrm/config on the server",
-				   s->host_header);
+		return client_fail(
+		    s, WINRM_E_HTTP,
+		    "the request was larger than %s accepts (413): see MaxEnvelopeSizekb in "
+		    "winrm/config on the server",
+		    s->host_header);
 	case 503:
-		return client_fail(s, WINRM_E_HTTP, "%s is busy (503): try again later", s->host_header);
+		return client_fail(s, WINRM_E_HTTP, "%s is busy (503): try again later",
+				   s->host_header);
 	default:
-		return client_fail(s, WINRM_E_HTTP, "%s answered with HTTP status %d", s->host_header, status);
+		return client_fail(s, WINRM_E_HTTP, "%s answered with HTTP status %d",
+				   s->host_header, status);
 	}
 }
 
 /* The whole request for envelope, with the credentials, in s->req; on a
  * connection authenticated by Negotiate or Kerberos, without them and
  * sealed (over HTTP). */
-static enum winrm_result build_request(struct winrm_session *s, const struct buf *envelope, int identify)
+static enum winrm_result build_request(struct winrm_session *s, const struct buf *envelope,
+				       int identify)
 {
 	struct buf authz, sealed;
 	struct http1_header hdrs[3];
@@ -522,17 +559,18 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	buf_reset(&s->req);
 	if (seal)
 		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
-					msgenc_content_type(s->mech == CLIENT_MECH_KERBEROS ? MSGENC_KERBEROS
-											    : MSGENC_SPNEGO),
+					msgenc_content_type(s->mech == CLIENT_MECH_KERBEROS
+								? MSGENC_KERBEROS
+								: MSGENC_SPNEGO),
 					buf_ptr(&sealed), buf_len(&sealed));
 	else
-		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh, CONTENT_TYPE_SOAP,
-					buf_ptr(envelope), buf_len(envelope));
+		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
+					CONTENT_TYPE_SOAP, buf_ptr(envelope), buf_len(envelope));
 	buf_clear(&authz);
 	buf_clear(&sealed);
-	return e == ERR_OK ? WINRM_OK : client_fail(s, WINRM_E_USAGE, "the request is too large to send");
+	return e == ERR_OK ? WINRM_OK
+			   : client_fail(s, WINRM_E_USAGE, "the request is too large to send");
 }
-
 
 /* The most legs of a handshake: SPNEGO with NTLM takes three. */
 #define MAX_AUTH_LEGS 6
@@ -559,12 +597,14 @@ static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r
 		const char *token = NULL;
 
 		buf_reset(&s->req);
-		if (http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, 2, CONTENT_TYPE_SOAP, "",
-					0) != ERR_OK) {
-			*r = client_fail(s, WINRM_E_AUTH, "the %s token does not fit in a request", scheme);
+		if (http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, 2,
+					CONTENT_TYPE_SOAP, "", 0) != ERR_OK) {
+			*r = client_fail(s, WINRM_E_AUTH, "the %s token does not fit in a request",
+					 scheme);
 			goto out;
 		}
-		if ((x = write_request(s, &s->req, r)) != EX_OK || (x = read_response(s, &resp, r)) != EX_OK)
+		if ((x = write_request(s, &s->req, r)) != EX_OK ||
+		    (x = read_response(s, &resp, r)) != EX_OK)
 			goto out;
 		x = EX_FAILED;
 		for (const char *c = http1_response_challenge(resp, NULL); c && !token;
@@ -583,28 +623,33 @@ static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r
 			goto out;
 		if (resp->status == 401) {
 			if (buf_len(&authz) == 0) {
-				*r = client_fail(s, WINRM_E_AUTH, "%s asked for another %s leg, but GSSAPI has no token to send",
-						 s->host_header, scheme);
+				*r = client_fail(
+				    s, WINRM_E_AUTH,
+				    "%s asked for another %s leg, but GSSAPI has no token to send",
+				    s->host_header, scheme);
 				goto out;
 			}
 			if (s->fd < 0) {
-				*r = client_fail(s, WINRM_E_AUTH,
-						 "%s closed the connection in the middle of %s authentication",
-						 s->host_header, scheme);
+				*r = client_fail(
+				    s, WINRM_E_AUTH,
+				    "%s closed the connection in the middle of %s authentication",
+				    s->host_header, scheme);
 				goto out;
 			}
 			continue;
 		}
 		if (!complete) {
-			*r = client_fail(s, WINRM_E_AUTH,
-					 "%s accepted the %s authentication but did not prove its own identity "
-					 "(no final token): refused, as it could be an impostor",
-					 s->host_header, scheme);
+			*r = client_fail(
+			    s, WINRM_E_AUTH,
+			    "%s accepted the %s authentication but did not prove its own identity "
+			    "(no final token): refused, as it could be an impostor",
+			    s->host_header, scheme);
 			goto out;
 		}
 		if (s->fd < 0) {
 			*r = client_fail(s, WINRM_E_AUTH,
-					 "%s closed the connection right after %s authentication, which binds to "
+					 "%s closed the connection right after %s authentication, "
+					 "which binds to "
 					 "the connection",
 					 s->host_header, scheme);
 			goto out;
@@ -613,8 +658,8 @@ static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r
 		x = EX_OK;
 		goto out;
 	}
-	*r = client_fail(s, WINRM_E_AUTH, "%s did not finish %s authentication in %d legs", s->host_header, scheme,
-			 MAX_AUTH_LEGS);
+	*r = client_fail(s, WINRM_E_AUTH, "%s did not finish %s authentication in %d legs",
+			 s->host_header, scheme, MAX_AUTH_LEGS);
 out:
 	buf_clear(&authz);
 	return x;
@@ -638,8 +683,8 @@ static void drop_ahead(struct winrm_session *s)
  * on a kept-alive connection the server had closed. With ahead set, the
  * request was already written by client_send_ahead: its reply is read
  * first, and the envelope sent again only if that went wrong. */
-static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify, int ahead,
-			      struct http1_response **resp)
+static enum winrm_result post(struct winrm_session *s, const struct buf *envelope, int identify,
+			      int ahead, struct http1_response **resp)
 {
 	int digest_tries = 0, reconnects = 0, reauthentications = 0, gss = is_gss(s->auth);
 
@@ -673,7 +718,8 @@ static enum winrm_result post(struct winrm_session *s, const struct buf *envelop
 		case EX_RETRY:
 			/* A fresh connection that closes at once is a refusal. */
 			if (fresh || reconnects++ > 0)
-				return client_fail(s, WINRM_E_CONNECT, "%s closed the connection without a reply",
+				return client_fail(s, WINRM_E_CONNECT,
+						   "%s closed the connection without a reply",
 						   s->host_header);
 			continue;
 		case EX_OK:
@@ -690,7 +736,8 @@ static enum winrm_result post(struct winrm_session *s, const struct buf *envelop
 		const char *ch;
 		int stale = 0;
 		if (s->auth == WINRM_AUTH_DIGEST && (ch = challenge_for(*resp, "Digest")) &&
-		    digest_challenge(&s->digest, ch, &stale) == ERR_OK && (digest_tries++ == 0 || stale))
+		    digest_challenge(&s->digest, ch, &stale) == ERR_OK &&
+		    (digest_tries++ == 0 || stale))
 			continue;
 		return refused(s, *resp);
 	}
@@ -701,7 +748,8 @@ int client_send_ahead(struct winrm_session *s, const struct buf *envelope)
 {
 	enum winrm_result r;
 
-	if (s->fd < 0 || s->ahead || (is_gss(s->auth) && !s->gss_ready) || build_request(s, envelope, 0) != WINRM_OK)
+	if (s->fd < 0 || s->ahead || (is_gss(s->auth) && !s->gss_ready) ||
+	    build_request(s, envelope, 0) != WINRM_OK)
 		return 0;
 	if (write_request(s, &s->req, &r) != EX_OK)
 		return 0;
@@ -721,8 +769,8 @@ enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *env
 	if (resp->status != 200)
 		return http_status(s, resp->status);
 	return buf_put(body, buf_ptr(&resp->body), buf_len(&resp->body)) == ERR_OK
-		       ? WINRM_OK
-		       : client_fail(s, WINRM_E_NOMEM, "out of memory");
+		   ? WINRM_OK
+		   : client_fail(s, WINRM_E_NOMEM, "out of memory");
 }
 
 enum winrm_result client_built(struct winrm_session *s, enum err built)
@@ -731,11 +779,13 @@ enum winrm_result client_built(struct winrm_session *s, enum err built)
 	case ERR_OK:
 		return WINRM_OK;
 	case ERR_FORMAT:
-		return client_fail(s, WINRM_E_USAGE,
-				   "text in the request (a command line, variable, directory, URI or selector) "
-				   "is not UTF-8, which WinRM's XML cannot carry");
+		return client_fail(
+		    s, WINRM_E_USAGE,
+		    "text in the request (a command line, variable, directory, URI or selector) "
+		    "is not UTF-8, which WinRM's XML cannot carry");
 	case ERR_LIMIT:
-		return client_fail(s, WINRM_E_USAGE, "the request is larger than an envelope may be");
+		return client_fail(s, WINRM_E_USAGE,
+				   "the request is larger than an envelope may be");
 	default:
 		return client_fail(s, WINRM_E_NOMEM, "out of memory");
 	}
@@ -752,7 +802,8 @@ enum winrm_result client_post_built(struct winrm_session *s, struct buf *envelop
 	return r;
 }
 
-enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope, struct wsman_request *out)
+enum winrm_result client_post(struct winrm_session *s, const struct buf *envelope,
+			      struct wsman_request *out)
 {
 	return client_post_then(s, envelope, 0, NULL, NULL, out);
 }
@@ -779,19 +830,22 @@ enum winrm_result client_post_then(struct winrm_session *s, const struct buf *en
 		return http_status(s, resp->status);
 	if (wsman_parse(buf_ptr(&resp->body), buf_len(&resp->body), out) != ERR_OK) {
 		wsman_request_clear(out);
-		return resp->status == 200 ? client_fail(s, WINRM_E_PROTOCOL, "%s sent a reply that is not a SOAP envelope",
-							 s->host_header)
-					   : http_status(s, resp->status);
+		return resp->status == 200
+			   ? client_fail(s, WINRM_E_PROTOCOL,
+					 "%s sent a reply that is not a SOAP envelope",
+					 s->host_header)
+			   : http_status(s, resp->status);
 	}
 	if (resp->status == 200)
 		return WINRM_OK;
 	r = WINRM_E_PROTOCOL;
 	if (wsman_client_fault(out, &f) == ERR_OK) {
 		s->fault_code = f.code;
-		r = f.code == WSMAN_CODE_TIMED_OUT || strcmp(f.subcode, "TimedOut") == 0 ? WINRM_E_TIMEOUT
-											 : WINRM_E_FAULT;
-		client_fail(s, r, "%s%s(WSManFault %s, code %u)", f.message, f.message[0] ? " " : "",
-			    f.subcode[0] ? f.subcode : "fault", f.code);
+		r = f.code == WSMAN_CODE_TIMED_OUT || strcmp(f.subcode, "TimedOut") == 0
+			? WINRM_E_TIMEOUT
+			: WINRM_E_FAULT;
+		client_fail(s, r, "%s%s(WSManFault %s, code %u)", f.message,
+			    f.message[0] ? " " : "", f.subcode[0] ? f.subcode : "fault", f.code);
 	} else {
 		http_status(s, resp->status);
 		r = WINRM_E_HTTP;

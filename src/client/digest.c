@@ -105,8 +105,8 @@ enum err digest_challenge(struct digest_state *d, const char *challenge, int *st
 		return ERR_FORMAT;
 	p += 6;
 	while ((r = next_param(&p, name, value)) > 0) {
-		char **slot = strcasecmp(name, "realm") == 0   ? &nd.realm
-			      : strcasecmp(name, "nonce") == 0  ? &nd.nonce
+		char **slot = strcasecmp(name, "realm") == 0	? &nd.realm
+			      : strcasecmp(name, "nonce") == 0	? &nd.nonce
 			      : strcasecmp(name, "opaque") == 0 ? &nd.opaque
 								: NULL;
 		if (slot) {
@@ -154,7 +154,8 @@ static enum err hash_hex(int sha256, char out[65], int n, ...)
 	va_start(ap, n);
 	for (int i = 0; i < n && ok; i++) {
 		const char *s = va_arg(ap, const char *);
-		ok = (i == 0 || EVP_DigestUpdate(ctx, ":", 1)) && EVP_DigestUpdate(ctx, s, strlen(s));
+		ok = (i == 0 || EVP_DigestUpdate(ctx, ":", 1)) &&
+		     EVP_DigestUpdate(ctx, s, strlen(s));
 	}
 	va_end(ap);
 	ok = ok && EVP_DigestFinal_ex(ctx, md, &len);
@@ -174,7 +175,8 @@ static enum err put_quoted(struct buf *out, const char *sep, const char *name, c
 	enum err e = buf_putf(out, "%s%s=\"", sep, name);
 
 	for (; *v && e == ERR_OK; v++)
-		e = (*v == '"' || *v == '\\') ? buf_putf(out, "\\%c", *v) : buf_put_u8(out, (uint8_t)*v);
+		e = (*v == '"' || *v == '\\') ? buf_putf(out, "\\%c", *v)
+					      : buf_put_u8(out, (uint8_t)*v);
 	return e == ERR_OK ? buf_put_u8(out, '"') : e;
 }
 
@@ -214,9 +216,11 @@ enum err digest_authorization_cnonce(struct digest_state *d, const char *user, c
 	    (e = put_quoted(out, ", ", "realm", d->realm)) != ERR_OK ||
 	    (e = put_quoted(out, ", ", "nonce", d->nonce)) != ERR_OK ||
 	    (e = put_quoted(out, ", ", "uri", uri)) != ERR_OK ||
-	    (e = buf_putf(out, ", algorithm=%s, response=\"%s\"", d->sha256 ? "SHA-256" : "MD5", resp)) != ERR_OK)
+	    (e = buf_putf(out, ", algorithm=%s, response=\"%s\"", d->sha256 ? "SHA-256" : "MD5",
+			  resp)) != ERR_OK)
 		goto out;
-	if (d->qop_auth && (e = buf_putf(out, ", qop=auth, nc=%s, cnonce=\"%s\"", nc, cnonce)) != ERR_OK)
+	if (d->qop_auth &&
+	    (e = buf_putf(out, ", qop=auth, nc=%s, cnonce=\"%s\"", nc, cnonce)) != ERR_OK)
 		goto out;
 	if (d->opaque)
 		e = put_quoted(out, ", ", "opaque", d->opaque);

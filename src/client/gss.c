@@ -37,16 +37,19 @@ const char *client_scheme_token(const char *challenge, const char *scheme)
 
 enum winrm_auth client_default_auth(int explicit_credentials, int kerberos_possible)
 {
-	return !explicit_credentials && kerberos_possible ? WINRM_AUTH_KERBEROS : WINRM_AUTH_NEGOTIATE;
+	return !explicit_credentials && kerberos_possible ? WINRM_AUTH_KERBEROS
+							  : WINRM_AUTH_NEGOTIATE;
 }
 
-enum client_mech client_gss_mech(enum winrm_auth auth, int explicit_credentials, int kerberos_possible)
+enum client_mech client_gss_mech(enum winrm_auth auth, int explicit_credentials,
+				 int kerberos_possible)
 {
 	if (auth == WINRM_AUTH_KERBEROS)
 		return CLIENT_MECH_KERBEROS;
 	/* With a password and no realm to ask (or an address Kerberos cannot
 	 * name), only NTLM can use it; SPNEGO would try Kerberos first. */
-	return explicit_credentials && !kerberos_possible ? CLIENT_MECH_SPNEGO_NTLM : CLIENT_MECH_SPNEGO;
+	return explicit_credentials && !kerberos_possible ? CLIENT_MECH_SPNEGO_NTLM
+							  : CLIENT_MECH_SPNEGO;
 }
 
 void client_gss_clear(struct winrm_session *s)
@@ -77,8 +80,8 @@ static void status_text(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *ou
 			if (gss_display_status(&m, code, type, mech, &ctx, &b) != GSS_S_COMPLETE)
 				break;
 			if (b.length && n + b.length + 3 < cap) {
-				n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "; " : "", (int)b.length,
-						      (const char *)b.value);
+				n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "; " : "",
+						      (int)b.length, (const char *)b.value);
 			}
 			gss_release_buffer(&m, &b);
 			if (ctx == 0)
@@ -95,32 +98,40 @@ static enum winrm_result gss_failed(struct winrm_session *s, const char *what, O
 	char text[512];
 	const char *name = winrm_auth_name(s->auth);
 
-	status_text(major, minor, s->mech == CLIENT_MECH_KERBEROS ? (gss_OID)gss_mech_krb5 : GSS_C_NO_OID, text,
+	status_text(major, minor,
+		    s->mech == CLIENT_MECH_KERBEROS ? (gss_OID)gss_mech_krb5 : GSS_C_NO_OID, text,
 		    sizeof(text));
-	if (!s->user && (GSS_ROUTINE_ERROR(major) == GSS_S_NO_CRED || minor == (OM_uint32)KRB5_FCC_NOFILE ||
-			 minor == (OM_uint32)KRB5_CC_NOTFOUND || minor == (OM_uint32)KRB5KRB_AP_ERR_TKT_EXPIRED))
-		return client_fail(s, WINRM_E_AUTH,
-				   "%s authentication to %s found no usable Kerberos ticket (%s): run kinit "
-				   "to get one, or give explicit credentials (-u:USER -p:PASSWORD)",
-				   name, s->host, text);
+	if (!s->user &&
+	    (GSS_ROUTINE_ERROR(major) == GSS_S_NO_CRED || minor == (OM_uint32)KRB5_FCC_NOFILE ||
+	     minor == (OM_uint32)KRB5_CC_NOTFOUND ||
+	     minor == (OM_uint32)KRB5KRB_AP_ERR_TKT_EXPIRED))
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "%s authentication to %s found no usable Kerberos ticket (%s): run kinit "
+		    "to get one, or give explicit credentials (-u:USER -p:PASSWORD)",
+		    name, s->host, text);
 	if (minor == (OM_uint32)KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN)
-		return client_fail(s, WINRM_E_AUTH,
-				   "the Kerberos KDC does not know the service HTTP/%s (%s): give the host's "
-				   "name as registered in the realm (not an alias), or use -a:Negotiate with "
-				   "explicit credentials",
-				   s->host, text);
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "the Kerberos KDC does not know the service HTTP/%s (%s): give the host's "
+		    "name as registered in the realm (not an alias), or use -a:Negotiate with "
+		    "explicit credentials",
+		    s->host, text);
 	if (minor == (OM_uint32)KRB5_KDC_UNREACH || minor == (OM_uint32)KRB5_REALM_CANT_RESOLVE)
-		return client_fail(s, WINRM_E_AUTH,
-				   "%s authentication to %s cannot reach a Kerberos KDC (%s): check the realm "
-				   "in krb5.conf and the network, or use -a:Negotiate with explicit credentials",
-				   name, s->host, text);
-	if (minor == (OM_uint32)KRB5KDC_ERR_PREAUTH_FAILED || minor == (OM_uint32)KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN)
-		return client_fail(s, WINRM_E_AUTH,
-				   "the Kerberos KDC rejected the credentials of %s (%s): check the user name "
-				   "(user@REALM) and password",
-				   s->user ? s->user : "(none)", text);
-	return client_fail(s, WINRM_E_AUTH, "%s authentication to %s failed while %s: %s", name, s->host, what,
-			   text[0] ? text : "no reason given");
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "%s authentication to %s cannot reach a Kerberos KDC (%s): check the realm "
+		    "in krb5.conf and the network, or use -a:Negotiate with explicit credentials",
+		    name, s->host, text);
+	if (minor == (OM_uint32)KRB5KDC_ERR_PREAUTH_FAILED ||
+	    minor == (OM_uint32)KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN)
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "the Kerberos KDC rejected the credentials of %s (%s): check the user name "
+		    "(user@REALM) and password",
+		    s->user ? s->user : "(none)", text);
+	return client_fail(s, WINRM_E_AUTH, "%s authentication to %s failed while %s: %s", name,
+			   s->host, what, text[0] ? text : "no reason given");
 }
 
 /* "DOMAIN\user" is how Windows users write an account; Kerberos wants
@@ -163,24 +174,29 @@ static enum winrm_result acquire(struct winrm_session *s)
 	pw = (gss_buffer_desc){strlen(s->password), s->password};
 	major = gss_import_name(&minor, &name_buf, GSS_C_NT_USER_NAME, &name);
 	if (major != GSS_S_COMPLETE)
-		return client_fail(s, WINRM_E_USAGE, "%s is not a user name GSSAPI accepts", s->user);
-	major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE,
-					       &s->gss_cred, NULL, NULL);
+		return client_fail(s, WINRM_E_USAGE, "%s is not a user name GSSAPI accepts",
+				   s->user);
+	major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &mechs,
+					       GSS_C_INITIATE, &s->gss_cred, NULL, NULL);
 	gss_release_name(&minor, &name);
 	if (s->mech == CLIENT_MECH_SPNEGO_NTLM && GSS_ROUTINE_ERROR(major) == GSS_S_BAD_MECH)
-		return client_fail(s, WINRM_E_AUTH,
-				   "Negotiate cannot use NTLM here: is gss-ntlmssp installed (/etc/gss/mech.d)?");
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "Negotiate cannot use NTLM here: is gss-ntlmssp installed (/etc/gss/mech.d)?");
 	if (major != GSS_S_COMPLETE)
 		return gss_failed(s, "taking the password", major, minor);
 	return WINRM_OK;
 }
 
 /* "Negotiate <base64>" (or Kerberos) of a token into authz. */
-static enum winrm_result header_of(struct winrm_session *s, const gss_buffer_desc *tok, struct buf *authz)
+static enum winrm_result header_of(struct winrm_session *s, const gss_buffer_desc *tok,
+				   struct buf *authz)
 {
 	buf_reset(authz);
-	if (buf_putf(authz, "%s ", s->mech == CLIENT_MECH_KERBEROS ? "Kerberos" : "Negotiate") != ERR_OK ||
-	    util_b64_encode(authz, tok->value, tok->length) != ERR_OK || buf_terminate(authz) != ERR_OK)
+	if (buf_putf(authz, "%s ", s->mech == CLIENT_MECH_KERBEROS ? "Kerberos" : "Negotiate") !=
+		ERR_OK ||
+	    util_b64_encode(authz, tok->value, tok->length) != ERR_OK ||
+	    buf_terminate(authz) != ERR_OK)
 		return client_fail(s, WINRM_E_AUTH, "the %s token does not fit in a header",
 				   winrm_auth_name(s->auth));
 	return WINRM_OK;
@@ -196,8 +212,9 @@ static enum winrm_result header_of(struct winrm_session *s, const gss_buffer_des
  * use them. NTLM puts its hash in the AUTHENTICATE message, Kerberos in
  * the authenticator's checksum. When OpenSSL cannot hash the
  * certificate, the legs go unbound, which Relaxed still accepts. */
-static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_desc *in, struct buf *authz,
-				   int *complete, OM_uint32 *major_out, OM_uint32 *minor_out)
+static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_desc *in,
+				   struct buf *authz, int *complete, OM_uint32 *major_out,
+				   OM_uint32 *minor_out)
 {
 	OM_uint32 major, minor, m;
 	char service[300];
@@ -206,8 +223,8 @@ static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_des
 	gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
 	gss_buffer_desc name_buf, out = GSS_C_EMPTY_BUFFER;
 	gss_name_t target = GSS_C_NO_NAME;
-	OM_uint32 flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG |
-			  GSS_C_INTEG_FLAG;
+	OM_uint32 flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |
+			  GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG;
 	enum winrm_result r = WINRM_OK;
 
 	if (s->flags & WINRM_FLAG_ALLOW_DELEGATION)
@@ -221,9 +238,9 @@ static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_des
 	name_buf = (gss_buffer_desc){strlen(service), service};
 	major = gss_import_name(&minor, &name_buf, GSS_C_NT_HOSTBASED_SERVICE, &target);
 	if (major == GSS_S_COMPLETE)
-		major = gss_init_sec_context(&minor, s->gss_cred, &s->gss_ctx, target,
-					     mech_of(s), flags, GSS_C_INDEFINITE, cb, (gss_buffer_t)in,
-					     NULL, &out, NULL, NULL);
+		major = gss_init_sec_context(&minor, s->gss_cred, &s->gss_ctx, target, mech_of(s),
+					     flags, GSS_C_INDEFINITE, cb, (gss_buffer_t)in, NULL,
+					     &out, NULL, NULL);
 	gss_release_name(&m, &target);
 	*major_out = major;
 	*minor_out = minor;
@@ -257,7 +274,8 @@ enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz)
 	if (r == WINRM_E_AUTH && GSS_ERROR(major))
 		return gss_failed(s, "starting", major, minor);
 	if (r == WINRM_OK && buf_len(authz) == 0)
-		return client_fail(s, WINRM_E_AUTH, "GSSAPI produced no %s token to send", winrm_auth_name(s->auth));
+		return client_fail(s, WINRM_E_AUTH, "GSSAPI produced no %s token to send",
+				   winrm_auth_name(s->auth));
 	return r;
 }
 
@@ -270,10 +288,11 @@ enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64
 	enum winrm_result r;
 
 	buf_init(&raw, MAX_TOKEN_B64);
-	if (util_b64_decode(&raw, token_b64, strcspn(token_b64, " \t")) != ERR_OK || buf_len(&raw) == 0) {
+	if (util_b64_decode(&raw, token_b64, strcspn(token_b64, " \t")) != ERR_OK ||
+	    buf_len(&raw) == 0) {
 		buf_clear(&raw);
-		return client_fail(s, WINRM_E_PROTOCOL, "%s sent a %s token that is not base64", s->host_header,
-				   winrm_auth_name(s->auth));
+		return client_fail(s, WINRM_E_PROTOCOL, "%s sent a %s token that is not base64",
+				   s->host_header, winrm_auth_name(s->auth));
 	}
 	in = (gss_buffer_desc){buf_len(&raw), (void *)buf_ptr(&raw)};
 	r = init_step(s, &in, authz, complete, &major, &minor);
@@ -285,13 +304,15 @@ enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64
 
 enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *plain, struct buf *out)
 {
-	enum err e = msgenc_wrap(s->gss_ctx, s->mech == CLIENT_MECH_KERBEROS ? MSGENC_KERBEROS : MSGENC_SPNEGO,
+	enum err e = msgenc_wrap(s->gss_ctx,
+				 s->mech == CLIENT_MECH_KERBEROS ? MSGENC_KERBEROS : MSGENC_SPNEGO,
 				 MSGENC_TABS, buf_ptr(plain), buf_len(plain), out);
 
 	if (e == ERR_LIMIT)
 		return client_fail(s, WINRM_E_USAGE, "the request is too large to send");
 	if (e != ERR_OK)
-		return client_fail(s, WINRM_E_AUTH, "cannot encrypt the request with the %s context",
+		return client_fail(s, WINRM_E_AUTH,
+				   "cannot encrypt the request with the %s context",
 				   winrm_auth_name(s->auth));
 	return WINRM_OK;
 }
@@ -307,10 +328,12 @@ enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response
 		/* Empty bodies carry nothing to protect: a 401 or a bare 500. */
 		if (buf_len(&resp->body) == 0)
 			return WINRM_OK;
-		return client_fail(s, WINRM_E_PROTOCOL,
-				   "%s answered an encrypted request with an unencrypted reply (HTTP %d, %s): "
-				   "refused, as it could come from anyone on the network",
-				   s->host_header, resp->status, resp->content_type[0] ? resp->content_type : "no type");
+		return client_fail(
+		    s, WINRM_E_PROTOCOL,
+		    "%s answered an encrypted request with an unencrypted reply (HTTP %d, %s): "
+		    "refused, as it could come from anyone on the network",
+		    s->host_header, resp->status,
+		    resp->content_type[0] ? resp->content_type : "no type");
 	}
 	buf_init(&plain, CLIENT_MAX_RESPONSE);
 	e = msgenc_unwrap(s->gss_ctx, buf_ptr(&resp->body), buf_len(&resp->body), &plain, &style);
@@ -320,9 +343,10 @@ enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response
 	}
 	buf_clear(&plain);
 	if (e != ERR_OK)
-		return client_fail(s, WINRM_E_PROTOCOL,
-				   "%s sent an encrypted reply that does not decrypt with this connection's "
-				   "%s context (tampered with, replayed, or out of order)",
-				   s->host_header, winrm_auth_name(s->auth));
+		return client_fail(
+		    s, WINRM_E_PROTOCOL,
+		    "%s sent an encrypted reply that does not decrypt with this connection's "
+		    "%s context (tampered with, replayed, or out of order)",
+		    s->host_header, winrm_auth_name(s->auth));
 	return WINRM_OK;
 }

@@ -16,30 +16,34 @@
 #define MAX_PULLS 100000
 
 /* Builds and posts a request on the resource; the caller frees resp. */
-static enum winrm_result request(struct winrm_session *s, const char *resource_uri, const char *action,
-				 const struct winrm_selector *sel, size_t nsel, const char *body_xml,
-				 struct wsman_request *resp)
+static enum winrm_result request(struct winrm_session *s, const char *resource_uri,
+				 const char *action, const struct winrm_selector *sel, size_t nsel,
+				 const char *body_xml, struct wsman_request *resp)
 {
 	struct wsman_pair pairs[MAX_SELECTORS];
 	struct wsman_client_header h;
 	struct buf env;
 
 	if (!resource_uri || !*resource_uri || nsel > MAX_SELECTORS || (nsel && !sel))
-		return client_fail(s, WINRM_E_USAGE, "a resource URI and at most %d selectors are needed",
+		return client_fail(s, WINRM_E_USAGE,
+				   "a resource URI and at most %d selectors are needed",
 				   MAX_SELECTORS);
 	for (size_t i = 0; i < nsel; i++) {
 		if (!sel[i].name || !sel[i].value)
 			return client_fail(s, WINRM_E_USAGE, "a selector without a name or value");
-		pairs[i] = (struct wsman_pair){.name = (char *)sel[i].name, .value = (char *)sel[i].value};
+		pairs[i] =
+		    (struct wsman_pair){.name = (char *)sel[i].name, .value = (char *)sel[i].value};
 	}
 	client_header(s, &h);
 	buf_init(&env, CLIENT_MAX_ENVELOPE * 4);
-	return client_post_built(s, &env,
-				 wsman_client_request(&env, &h, resource_uri, action, pairs, nsel, body_xml), resp);
+	return client_post_built(
+	    s, &env, wsman_client_request(&env, &h, resource_uri, action, pairs, nsel, body_xml),
+	    resp);
 }
 
-static enum winrm_result with_body(struct winrm_session *s, const char *resource_uri, const char *action,
-				   const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml)
+static enum winrm_result with_body(struct winrm_session *s, const char *resource_uri,
+				   const char *action, const struct winrm_selector *sel,
+				   size_t nsel, const char *body_xml, char **xml)
 {
 	struct wsman_request resp;
 	enum winrm_result r;
@@ -54,24 +58,27 @@ static enum winrm_result with_body(struct winrm_session *s, const char *resource
 	return r;
 }
 
-enum winrm_result winrm_get(struct winrm_session *s, const char *resource_uri, const struct winrm_selector *sel,
-			    size_t nsel, char **xml)
+enum winrm_result winrm_get(struct winrm_session *s, const char *resource_uri,
+			    const struct winrm_selector *sel, size_t nsel, char **xml)
 {
 	enum winrm_result r = with_body(s, resource_uri, ACTION_GET, sel, nsel, NULL, xml);
 
 	if (r == WINRM_OK && !*xml)
-		r = client_fail(s, WINRM_E_PROTOCOL, "the Get reply of %s has an empty body", s->host_header);
+		r = client_fail(s, WINRM_E_PROTOCOL, "the Get reply of %s has an empty body",
+				s->host_header);
 	return r;
 }
 
-enum winrm_result winrm_put(struct winrm_session *s, const char *resource_uri, const struct winrm_selector *sel,
-			    size_t nsel, const char *body_xml, char **xml)
+enum winrm_result winrm_put(struct winrm_session *s, const char *resource_uri,
+			    const struct winrm_selector *sel, size_t nsel, const char *body_xml,
+			    char **xml)
 {
 	return with_body(s, resource_uri, ACTION_PUT, sel, nsel, body_xml, xml);
 }
 
 enum winrm_result winrm_create(struct winrm_session *s, const char *resource_uri,
-			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml)
+			       const struct winrm_selector *sel, size_t nsel, const char *body_xml,
+			       char **xml)
 {
 	return with_body(s, resource_uri, ACTION_CREATE, sel, nsel, body_xml, xml);
 }
@@ -82,8 +89,9 @@ enum winrm_result winrm_delete(struct winrm_session *s, const char *resource_uri
 	return with_body(s, resource_uri, ACTION_DELETE, sel, nsel, NULL, NULL);
 }
 
-enum winrm_result winrm_invoke(struct winrm_session *s, const char *action, const char *resource_uri,
-			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml)
+enum winrm_result winrm_invoke(struct winrm_session *s, const char *action,
+			       const char *resource_uri, const struct winrm_selector *sel,
+			       size_t nsel, const char *body_xml, char **xml)
 {
 	char uri[2048];
 
@@ -107,7 +115,8 @@ static enum err item(void *arg, const char *xml)
 }
 
 enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
-				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn, void *arg)
+				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn,
+				  void *arg)
 {
 	struct items it = {fn, arg};
 	char context[MAX_CONTEXT], body[MAX_CONTEXT + 256];
@@ -117,26 +126,33 @@ enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_
 	if (!fn)
 		return client_fail(s, WINRM_E_USAGE, "Enumerate needs an item function");
 	/* Optimized: the first items come with the EnumerateResponse. */
-	snprintf(body, sizeof(body), "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
-				     "</n:Enumerate>");
+	snprintf(body, sizeof(body),
+		 "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
+		 "</n:Enumerate>");
 	for (int round = 0; round < MAX_PULLS && !end; round++) {
 		struct wsman_request resp;
 		enum winrm_result r = request(s, resource_uri, action, sel, nsel, body, &resp);
 		if (r != WINRM_OK)
 			return r;
-		enum err e = wsman_client_enumerated(&resp, item, &it, context, sizeof(context), &end);
+		enum err e =
+		    wsman_client_enumerated(&resp, item, &it, context, sizeof(context), &end);
 		wsman_request_clear(&resp);
 		if (e != ERR_OK)
-			return client_fail(s, WINRM_E_PROTOCOL, "the enumeration reply of %s could not be read",
+			return client_fail(s, WINRM_E_PROTOCOL,
+					   "the enumeration reply of %s could not be read",
 					   s->host_header);
 		if (strpbrk(context, "<&"))
-			return client_fail(s, WINRM_E_PROTOCOL, "%s sent an unusable enumeration context",
+			return client_fail(s, WINRM_E_PROTOCOL,
+					   "%s sent an unusable enumeration context",
 					   s->host_header);
 		action = ACTION_PULL;
-		snprintf(body, sizeof(body),
-			 "<n:Pull><n:EnumerationContext>%s</n:EnumerationContext><n:MaxElements>32000"
-			 "</n:MaxElements></n:Pull>",
-			 context);
+		snprintf(
+		    body, sizeof(body),
+		    "<n:Pull><n:EnumerationContext>%s</n:EnumerationContext><n:MaxElements>32000"
+		    "</n:MaxElements></n:Pull>",
+		    context);
 	}
-	return end ? WINRM_OK : client_fail(s, WINRM_E_PROTOCOL, "the enumeration of %s never ended", resource_uri);
+	return end ? WINRM_OK
+		   : client_fail(s, WINRM_E_PROTOCOL, "the enumeration of %s never ended",
+				 resource_uri);
 }

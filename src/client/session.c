@@ -19,10 +19,10 @@
 #define DEFAULT_TIMEOUT_MS 60000
 
 static const char *const auth_names[] = {
-	[WINRM_AUTH_DEFAULT] = "Default",     [WINRM_AUTH_BASIC] = "Basic",
-	[WINRM_AUTH_DIGEST] = "Digest",       [WINRM_AUTH_NEGOTIATE] = "Negotiate",
-	[WINRM_AUTH_KERBEROS] = "Kerberos",   [WINRM_AUTH_CERTIFICATE] = "Certificate",
-	[WINRM_AUTH_CREDSSP] = "CredSSP",     [WINRM_AUTH_NONE] = "None",
+    [WINRM_AUTH_DEFAULT] = "Default",	[WINRM_AUTH_BASIC] = "Basic",
+    [WINRM_AUTH_DIGEST] = "Digest",	[WINRM_AUTH_NEGOTIATE] = "Negotiate",
+    [WINRM_AUTH_KERBEROS] = "Kerberos", [WINRM_AUTH_CERTIFICATE] = "Certificate",
+    [WINRM_AUTH_CREDSSP] = "CredSSP",	[WINRM_AUTH_NONE] = "None",
 };
 
 const char *winrm_auth_name(enum winrm_auth a)
@@ -86,7 +86,8 @@ static int text_is_local(const char *host)
 }
 
 /* [scheme://]host[:port][/path] into the session. */
-static enum winrm_result parse_target(struct winrm_session *s, const char *target, const struct config *c)
+static enum winrm_result parse_target(struct winrm_session *s, const char *target,
+				      const struct config *c)
 {
 	const char *p = target, *host, *host_end, *port = NULL, *path;
 	size_t hlen;
@@ -105,11 +106,13 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 	if (*p == '[') {
 		host = p + 1;
 		if (!(host_end = memchr(host, ']', (size_t)(path - host))))
-			return client_fail(s, WINRM_E_USAGE, "%s: an IPv6 address in brackets needs its ']'", target);
+			return client_fail(s, WINRM_E_USAGE,
+					   "%s: an IPv6 address in brackets needs its ']'", target);
 		if (host_end[1] == ':')
 			port = host_end + 2;
 		else if (host_end + 1 != path)
-			return client_fail(s, WINRM_E_USAGE, "%s: unexpected text after ']'", target);
+			return client_fail(s, WINRM_E_USAGE, "%s: unexpected text after ']'",
+					   target);
 	} else {
 		host = p;
 		const char *colon = memchr(p, ':', (size_t)(path - p));
@@ -131,11 +134,13 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 		uint64_t v;
 		char tmp[8];
 		if (plen == 0 || plen >= sizeof(tmp))
-			return client_fail(s, WINRM_E_USAGE, "%s: the port is not a number from 1 to 65535", target);
+			return client_fail(s, WINRM_E_USAGE,
+					   "%s: the port is not a number from 1 to 65535", target);
 		memcpy(tmp, port, plen);
 		tmp[plen] = 0;
 		if (util_parse_u64(tmp, 65535, &v) != ERR_OK || v == 0)
-			return client_fail(s, WINRM_E_USAGE, "%s: the port is not a number from 1 to 65535", target);
+			return client_fail(s, WINRM_E_USAGE,
+					   "%s: the port is not a number from 1 to 65535", target);
 		snprintf(s->port, sizeof(s->port), "%u", (unsigned)v);
 	} else if (explicit_scheme) {
 		/* As Windows' client: a URL without a port means the scheme's. */
@@ -149,14 +154,17 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 	if (*path)
 		snprintf(s->path, sizeof(s->path), "%s", path);
 	else
-		snprintf(s->path, sizeof(s->path), "/%s", c->client.url_prefix ? c->client.url_prefix : "wsman");
+		snprintf(s->path, sizeof(s->path), "/%s",
+			 c->client.url_prefix ? c->client.url_prefix : "wsman");
 	if (strpbrk(s->host, " \t\r\n/@") || strpbrk(s->path, " \t\r\n"))
 		return client_fail(s, WINRM_E_USAGE, "%s: not a host name or URL", target);
 	s->host_is_ip = text_is_ip(s->host);
 	s->host_is_local = text_is_local(s->host);
 	int v6 = strchr(s->host, ':') != NULL;
-	snprintf(s->host_header, sizeof(s->host_header), v6 ? "[%s]:%s" : "%s:%s", s->host, s->port);
-	snprintf(s->url, sizeof(s->url), "%s://%s%s", s->https ? "https" : "http", s->host_header, s->path);
+	snprintf(s->host_header, sizeof(s->host_header), v6 ? "[%s]:%s" : "%s:%s", s->host,
+		 s->port);
+	snprintf(s->url, sizeof(s->url), "%s://%s%s", s->https ? "https" : "http", s->host_header,
+		 s->path);
 	return WINRM_OK;
 }
 
@@ -194,7 +202,7 @@ static int trusted(const char *list, const char *host)
 			memcpy(item, q, n);
 			item[n] = 0;
 			if (strcmp(item, "<local>") == 0 ? !strchr(host, '.') && !text_is_ip(host)
-							  : fnmatch(item, host, FNM_CASEFOLD) == 0)
+							 : fnmatch(item, host, FNM_CASEFOLD) == 0)
 				return 1;
 		}
 		p += strcspn(p, ",");
@@ -207,17 +215,25 @@ static int trusted(const char *list, const char *host)
 static int auth_enabled(const struct config_auth_client *a, enum winrm_auth scheme)
 {
 	switch (scheme) {
-	case WINRM_AUTH_BASIC: return a->basic;
-	case WINRM_AUTH_DIGEST: return a->digest;
-	case WINRM_AUTH_NEGOTIATE: return a->negotiate;
-	case WINRM_AUTH_KERBEROS: return a->kerberos;
-	case WINRM_AUTH_CERTIFICATE: return a->certificate;
-	case WINRM_AUTH_CREDSSP: return a->credssp;
-	default: return 0;
+	case WINRM_AUTH_BASIC:
+		return a->basic;
+	case WINRM_AUTH_DIGEST:
+		return a->digest;
+	case WINRM_AUTH_NEGOTIATE:
+		return a->negotiate;
+	case WINRM_AUTH_KERBEROS:
+		return a->kerberos;
+	case WINRM_AUTH_CERTIFICATE:
+		return a->certificate;
+	case WINRM_AUTH_CREDSSP:
+		return a->credssp;
+	default:
+		return 0;
 	}
 }
 
-static enum winrm_result check_rules(struct winrm_session *s, const struct config *c, int kerberos_possible)
+static enum winrm_result check_rules(struct winrm_session *s, const struct config *c,
+				     int kerberos_possible)
 {
 	const char *name = winrm_auth_name(s->auth);
 
@@ -226,66 +242,78 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		return WINRM_OK;
 
 	if (!auth_enabled(&c->client.auth, s->auth))
-		return client_fail(s, WINRM_E_POLICY,
-				   "%s authentication is disabled in the client configuration. Change the "
-				   "client configuration and try again: winrm set winrm/config/client/auth "
-				   "@{%s=\"true\"}",
-				   name, name);
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "%s authentication is disabled in the client configuration. Change the "
+		    "client configuration and try again: winrm set winrm/config/client/auth "
+		    "@{%s=\"true\"}",
+		    name, name);
 	/* Negotiate without a password is Kerberos from the credential cache,
 	 * which needs a realm and a name to ask a ticket for. */
-	if ((s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST || s->auth == WINRM_AUTH_CREDSSP ||
+	if ((s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST ||
+	     s->auth == WINRM_AUTH_CREDSSP ||
 	     (s->auth == WINRM_AUTH_NEGOTIATE && !kerberos_possible)) &&
 	    (!s->user || !*s->user || !s->password))
-		return client_fail(s, WINRM_E_POLICY,
-				   "%s authentication needs explicit credentials: give a user name and "
-				   "password (-u:USER -p:PASSWORD)",
-				   name);
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "%s authentication needs explicit credentials: give a user name and "
+		    "password (-u:USER -p:PASSWORD)",
+		    name);
 	if ((s->flags & WINRM_FLAG_NO_ENCRYPTION) && !s->https && !c->client.allow_unencrypted)
-		return client_fail(s, WINRM_E_POLICY,
-				   "Unencrypted traffic is currently disabled in the client configuration. "
-				   "Change the client configuration and try again: winrm set "
-				   "winrm/config/client @{AllowUnencrypted=\"true\"}");
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "Unencrypted traffic is currently disabled in the client configuration. "
+		    "Change the client configuration and try again: winrm set "
+		    "winrm/config/client @{AllowUnencrypted=\"true\"}");
 	if (!s->https && (s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST)) {
 		if (!c->client.allow_unencrypted)
-			return client_fail(s, WINRM_E_POLICY,
-					   "%s authentication over HTTP sends every message unencrypted, and "
-					   "unencrypted traffic is disabled in the client configuration. Use "
-					   "HTTPS (-usessl), or allow it: winrm set winrm/config/client "
-					   "@{AllowUnencrypted=\"true\"} and pass -unencrypted",
-					   name);
+			return client_fail(
+			    s, WINRM_E_POLICY,
+			    "%s authentication over HTTP sends every message unencrypted, and "
+			    "unencrypted traffic is disabled in the client configuration. Use "
+			    "HTTPS (-usessl), or allow it: winrm set winrm/config/client "
+			    "@{AllowUnencrypted=\"true\"} and pass -unencrypted",
+			    name);
 		if (!(s->flags & WINRM_FLAG_NO_ENCRYPTION))
-			return client_fail(s, WINRM_E_POLICY,
-					   "%s authentication over HTTP cannot encrypt the messages: use HTTPS "
-					   "(-usessl), or ask for unencrypted traffic with -unencrypted",
-					   name);
+			return client_fail(
+			    s, WINRM_E_POLICY,
+			    "%s authentication over HTTP cannot encrypt the messages: use HTTPS "
+			    "(-usessl), or ask for unencrypted traffic with -unencrypted",
+			    name);
 	}
-	if (!s->https && s->auth != WINRM_AUTH_KERBEROS && !trusted(c->client.trusted_hosts, s->host))
-		return client_fail(s, WINRM_E_POLICY,
-				   "%s is reached over HTTP with %s authentication, and it is not in the "
-				   "TrustedHosts list. Use HTTPS (-usessl) or Kerberos, or add the host: "
-				   "winrm set winrm/config/client @{TrustedHosts=\"%s\"}",
-				   s->host, name, s->host);
+	if (!s->https && s->auth != WINRM_AUTH_KERBEROS &&
+	    !trusted(c->client.trusted_hosts, s->host))
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "%s is reached over HTTP with %s authentication, and it is not in the "
+		    "TrustedHosts list. Use HTTPS (-usessl) or Kerberos, or add the host: "
+		    "winrm set winrm/config/client @{TrustedHosts=\"%s\"}",
+		    s->host, name, s->host);
 	if (s->auth == WINRM_AUTH_KERBEROS && s->host_is_ip)
-		return client_fail(s, WINRM_E_POLICY,
-				   "Kerberos cannot be used with an IP address (%s): give the host's name, "
-				   "or use another scheme (-a:Negotiate with explicit credentials)",
-				   s->host);
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "Kerberos cannot be used with an IP address (%s): give the host's name, "
+		    "or use another scheme (-a:Negotiate with explicit credentials)",
+		    s->host);
 	if (s->auth == WINRM_AUTH_KERBEROS && s->user && !s->password)
-		return client_fail(s, WINRM_E_POLICY,
-				   "Kerberos with a user name needs the password too (-p:PASSWORD), or leave "
-				   "out -u to use the ticket from kinit");
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "Kerberos with a user name needs the password too (-p:PASSWORD), or leave "
+		    "out -u to use the ticket from kinit");
 	if ((s->flags & WINRM_FLAG_ALLOW_DELEGATION) && s->auth != WINRM_AUTH_KERBEROS &&
 	    s->auth != WINRM_AUTH_NEGOTIATE)
-		return client_fail(s, WINRM_E_USAGE,
-				   "-allowdelegation forwards a Kerberos ticket: it needs -a:Kerberos or "
-				   "-a:Negotiate, not %s",
-				   name);
-	if (s->auth != WINRM_AUTH_BASIC && s->auth != WINRM_AUTH_DIGEST && s->auth != WINRM_AUTH_NEGOTIATE &&
-	    s->auth != WINRM_AUTH_KERBEROS)
-		return client_fail(s, WINRM_E_NOT_SUPPORTED,
-				   "%s authentication is not supported by this version of libwinrm yet: "
-				   "use -a:Negotiate, -a:Kerberos, -a:Basic (over HTTPS, -usessl) or -a:Digest",
-				   name);
+		return client_fail(
+		    s, WINRM_E_USAGE,
+		    "-allowdelegation forwards a Kerberos ticket: it needs -a:Kerberos or "
+		    "-a:Negotiate, not %s",
+		    name);
+	if (s->auth != WINRM_AUTH_BASIC && s->auth != WINRM_AUTH_DIGEST &&
+	    s->auth != WINRM_AUTH_NEGOTIATE && s->auth != WINRM_AUTH_KERBEROS)
+		return client_fail(
+		    s, WINRM_E_NOT_SUPPORTED,
+		    "%s authentication is not supported by this version of libwinrm yet: "
+		    "use -a:Negotiate, -a:Kerberos, -a:Basic (over HTTPS, -usessl) or -a:Digest",
+		    name);
 	return WINRM_OK;
 }
 
@@ -318,7 +346,8 @@ enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_
 		r = client_fail(s, WINRM_E_USAGE, "no target host or URL");
 		goto done;
 	}
-	if ((o->user && !(s->user = strdup(o->user))) || (o->password && !(s->password = strdup(o->password)))) {
+	if ((o->user && !(s->user = strdup(o->user))) ||
+	    (o->password && !(s->password = strdup(o->password)))) {
 		r = WINRM_E_NOMEM;
 		goto done;
 	}

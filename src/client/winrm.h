@@ -28,14 +28,14 @@ extern "C" {
 
 enum winrm_result {
 	WINRM_OK = 0,
-	WINRM_E_USAGE,         /* a bad argument or option */
-	WINRM_E_POLICY,        /* a client-side rule refused the request */
+	WINRM_E_USAGE,	       /* a bad argument or option */
+	WINRM_E_POLICY,	       /* a client-side rule refused the request */
 	WINRM_E_NOT_SUPPORTED, /* an authentication scheme not built in */
 	WINRM_E_CONNECT,       /* connection refused, unreachable, timed out */
-	WINRM_E_TLS,           /* handshake failed or certificate not trusted */
-	WINRM_E_AUTH,          /* the server refused the credentials or the scheme */
-	WINRM_E_HTTP,          /* another HTTP status */
-	WINRM_E_FAULT,         /* a WS-Management fault; see winrm_fault_code() */
+	WINRM_E_TLS,	       /* handshake failed or certificate not trusted */
+	WINRM_E_AUTH,	       /* the server refused the credentials or the scheme */
+	WINRM_E_HTTP,	       /* another HTTP status */
+	WINRM_E_FAULT,	       /* a WS-Management fault; see winrm_fault_code() */
 	WINRM_E_TIMEOUT,       /* the operation timed out (Receive: poll again) */
 	WINRM_E_PROTOCOL,      /* a reply we could not read */
 	WINRM_E_NOMEM,
@@ -53,10 +53,10 @@ enum winrm_auth {
 };
 
 /* WSMan.CreateSession's flags that concern the connection. */
-#define WINRM_FLAG_NO_ENCRYPTION 0x1 /* -unencrypted */
-#define WINRM_FLAG_SKIP_CA_CHECK 0x2 /* -skipCAcheck */
-#define WINRM_FLAG_SKIP_CN_CHECK 0x4 /* -skipCNcheck */
-#define WINRM_FLAG_USE_SSL 0x8       /* -usessl: a bare host name means HTTPS on 5986 */
+#define WINRM_FLAG_NO_ENCRYPTION 0x1	 /* -unencrypted */
+#define WINRM_FLAG_SKIP_CA_CHECK 0x2	 /* -skipCAcheck */
+#define WINRM_FLAG_SKIP_CN_CHECK 0x4	 /* -skipCNcheck */
+#define WINRM_FLAG_USE_SSL 0x8		 /* -usessl: a bare host name means HTTPS on 5986 */
 #define WINRM_FLAG_ALLOW_DELEGATION 0x10 /* -ad: forward the Kerberos ticket-granting ticket */
 
 struct winrm_options {
@@ -64,11 +64,11 @@ struct winrm_options {
 	 * IPv6 literals in brackets. A bare host gets the client's
 	 * DefaultPorts and URLPrefix. */
 	const char *target;
-	const char *user;      /* NULL: no explicit credentials */
+	const char *user; /* NULL: no explicit credentials */
 	const char *password;
 	enum winrm_auth auth;
 	unsigned flags;
-	uint32_t timeout_ms;   /* OperationTimeout; 0: 60000 */
+	uint32_t timeout_ms;	/* OperationTimeout; 0: 60000 */
 	const char *config_dir; /* NULL: $WINRM_CONFIG_DIR, else /etc/winrm */
 };
 
@@ -118,33 +118,41 @@ enum winrm_result winrm_get(struct winrm_session *s, const char *resource_uri,
 /* Transfer Put of body_xml (the whole resource); the updated resource in
  * *xml when the service returns it (else NULL). */
 enum winrm_result winrm_put(struct winrm_session *s, const char *resource_uri,
-			    const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml);
+			    const struct winrm_selector *sel, size_t nsel, const char *body_xml,
+			    char **xml);
 /* Transfer Create; the reply body (x:ResourceCreated) in *xml. */
 enum winrm_result winrm_create(struct winrm_session *s, const char *resource_uri,
-			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml);
+			       const struct winrm_selector *sel, size_t nsel, const char *body_xml,
+			       char **xml);
 enum winrm_result winrm_delete(struct winrm_session *s, const char *resource_uri,
 			       const struct winrm_selector *sel, size_t nsel);
 /* Enumerate and Pull until the end of the sequence, each item to fn. */
 enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
-				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn, void *arg);
+				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn,
+				  void *arg);
 /* A custom action (resource_uri/action); the output in *xml. */
-enum winrm_result winrm_invoke(struct winrm_session *s, const char *action, const char *resource_uri,
-			       const struct winrm_selector *sel, size_t nsel, const char *body_xml, char **xml);
+enum winrm_result winrm_invoke(struct winrm_session *s, const char *action,
+			       const char *resource_uri, const struct winrm_selector *sel,
+			       size_t nsel, const char *body_xml, char **xml);
 
 /* ---- the remote shell ---- */
 
 #define WINRM_ID_LEN 36
 
 enum winrm_stream { WINRM_STDOUT = 0, WINRM_STDERR = 1 };
-enum winrm_signal { WINRM_SIGNAL_TERMINATE = 1, WINRM_SIGNAL_CTRL_C = 2, WINRM_SIGNAL_CTRL_BREAK = 3 };
+enum winrm_signal {
+	WINRM_SIGNAL_TERMINATE = 1,
+	WINRM_SIGNAL_CTRL_C = 2,
+	WINRM_SIGNAL_CTRL_BREAK = 3
+};
 
 struct winrm_shell_options {
-	const char *working_dir;     /* NULL: the user's home */
-	const char *const *env;      /* "NAME=VALUE" */
+	const char *working_dir; /* NULL: the user's home */
+	const char *const *env;	 /* "NAME=VALUE" */
 	size_t nenv;
-	int noprofile;               /* WINRS_NOPROFILE */
-	uint32_t codepage;           /* WINRS_CODEPAGE; 0: 65001 (UTF-8) */
-	uint64_t idle_timeout_ms;    /* 0: the service's default */
+	int noprofile;		  /* WINRS_NOPROFILE */
+	uint32_t codepage;	  /* WINRS_CODEPAGE; 0: 65001 (UTF-8) */
+	uint64_t idle_timeout_ms; /* 0: the service's default */
 };
 
 enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm_shell_options *o,

@@ -219,7 +219,8 @@ enum err buf_get_string_view(struct buf *b, const uint8_t **p, size_t *n)
 	if (buf_len(b) < 4)
 		return ERR_INCOMPLETE;
 	start = b->data + b->off;
-	len = (uint32_t)start[0] << 24 | (uint32_t)start[1] << 16 | (uint32_t)start[2] << 8 | start[3];
+	len = (uint32_t)start[0] << 24 | (uint32_t)start[1] << 16 | (uint32_t)start[2] << 8 |
+	      start[3];
 	if (len > buf_len(b) - 4)
 		return ERR_INCOMPLETE;
 	*p = start + 4;

@@ -53,7 +53,7 @@ enum err buf_put_string(struct buf *b, const void *p, size_t n);
 enum err buf_put_cstring(struct buf *b, const char *s);
 enum err buf_putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum err buf_vputf(struct buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 /* NUL-terminates the contents without counting the NUL, for C string views. */
 enum err buf_terminate(struct buf *b);
 

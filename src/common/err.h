@@ -19,56 +19,59 @@ enum err {
 
 	/* Codecs and buffers. */
 	ERR_INCOMPLETE, /* BLOCKED: more bytes are needed */
-	ERR_FORMAT,     /* PROTO: these bytes can never be valid */
-	ERR_LIMIT,      /* PROTO: a named limit would be exceeded */
-	ERR_NOMEM,      /* INTERNAL */
-	ERR_IO,         /* IO: read/write/socket failure or EOF */
-	ERR_INTERNAL,   /* INTERNAL */
-	ERR_USAGE,      /* USAGE: bad argument to an API */
-	ERR_CONFIG,     /* USAGE: unknown setting or invalid value */
-	ERR_EXISTS,     /* USAGE: the item already exists (e.g. a listener) */
-	ERR_NOT_FOUND,  /* USAGE: no such item (e.g. a listener) */
-	ERR_TIMEOUT,    /* IO: another process did not answer within the deadline */
+	ERR_FORMAT,	/* PROTO: these bytes can never be valid */
+	ERR_LIMIT,	/* PROTO: a named limit would be exceeded */
+	ERR_NOMEM,	/* INTERNAL */
+	ERR_IO,		/* IO: read/write/socket failure or EOF */
+	ERR_INTERNAL,	/* INTERNAL */
+	ERR_USAGE,	/* USAGE: bad argument to an API */
+	ERR_CONFIG,	/* USAGE: unknown setting or invalid value */
+	ERR_EXISTS,	/* USAGE: the item already exists (e.g. a listener) */
+	ERR_NOT_FOUND,	/* USAGE: no such item (e.g. a listener) */
+	ERR_TIMEOUT,	/* IO: another process did not answer within the deadline */
 
 	/* HTTP-level refusals (no SOAP body, or a fixed one). */
-	ERR_HTTP_BAD_REQUEST,   /* 400: malformed HTTP */
-	ERR_HTTP_HEADER_TOO_BIG,/* 400: header block over the limit (HTTP.sys answers 400) */
-	ERR_HTTP_NOT_FOUND,     /* 404: path other than /<URLPrefix> */
-	ERR_HTTP_METHOD,        /* 405: not POST */
-	ERR_HTTP_TOO_LARGE,     /* 413: body over MaxEnvelopeSizekb */
-	ERR_HTTP_MEDIA_TYPE,    /* 415: Content-Type not SOAP */
-	ERR_HTTP_UNAUTHORIZED,  /* 401: no or failed authentication (DENIED) */
-	ERR_HTTP_BUSY,          /* 503: MaxConnections active requests, or no capacity */
+	ERR_HTTP_BAD_REQUEST,	 /* 400: malformed HTTP */
+	ERR_HTTP_HEADER_TOO_BIG, /* 400: header block over the limit (HTTP.sys answers 400) */
+	ERR_HTTP_NOT_FOUND,	 /* 404: path other than /<URLPrefix> */
+	ERR_HTTP_METHOD,	 /* 405: not POST */
+	ERR_HTTP_TOO_LARGE,	 /* 413: body over MaxEnvelopeSizekb */
+	ERR_HTTP_MEDIA_TYPE,	 /* 415: Content-Type not SOAP */
+	ERR_HTTP_UNAUTHORIZED,	 /* 401: no or failed authentication (DENIED) */
+	ERR_HTTP_BUSY,		 /* 503: MaxConnections active requests, or no capacity */
 
 	/* WS-Management faults (HTTP 500 with a SOAP fault). */
-	ERR_WSMAN_INVALID_XML,        /* body is not well-formed XML, or has a DTD */
-	ERR_WSMAN_SCHEMA,             /* well-formed but not what the action needs */
-	ERR_WSMAN_HEADER_REQUIRED,    /* a:MessageInformationHeaderRequired */
-	ERR_WSMAN_INVALID_HEADER,     /* a:InvalidMessageInformationHeader (e.g. OperationTimeout) */
-	ERR_WSMAN_MUST_UNDERSTAND,    /* s:MustUnderstand */
+	ERR_WSMAN_INVALID_XML,	   /* body is not well-formed XML, or has a DTD */
+	ERR_WSMAN_SCHEMA,	   /* well-formed but not what the action needs */
+	ERR_WSMAN_HEADER_REQUIRED, /* a:MessageInformationHeaderRequired */
+	ERR_WSMAN_INVALID_HEADER,  /* a:InvalidMessageInformationHeader (e.g. OperationTimeout) */
+	ERR_WSMAN_MUST_UNDERSTAND, /* s:MustUnderstand */
 	ERR_WSMAN_ACTION_NOT_SUPPORTED,
-	ERR_WSMAN_UNKNOWN_RESOURCE,   /* resource URI not in the catalogue */
-	ERR_WSMAN_UNKNOWN_SHELL,      /* w:InvalidSelectors: no such shell for this user */
-	ERR_WSMAN_UNKNOWN_COMMAND,    /* w:InvalidSelectors: no such command in the shell */
-	ERR_WSMAN_INVALID_PARAMETER,  /* w:InvalidParameter, code 87 */
-	ERR_WSMAN_TIMED_OUT,          /* w:TimedOut: Receive long poll expired ("poll again") */
-	ERR_WSMAN_ENCODING_LIMIT,     /* w:EncodingLimit: envelope over the limit after parsing */
-	ERR_WSMAN_MAX_ENVELOPE,       /* client's MaxEnvelopeSize too small for any reply */
-	ERR_WSMAN_ACCESS_DENIED,      /* DENIED: authenticated but not allowed */
-	ERR_WSMAN_SHELL_ACCESS_OFF,   /* AllowRemoteShellAccess=false */
-	ERR_WSMAN_QUOTA_SHELLS,       /* MaxShellsPerUser */
-	ERR_WSMAN_QUOTA_PROCESSES,    /* MaxProcessesPerShell */
-	ERR_WSMAN_QUOTA_USERS,        /* MaxConcurrentUsers */
-	ERR_WSMAN_FILE_NOT_FOUND,     /* WINRS_SKIP_CMD_SHELL and no such executable */
-	ERR_WSMAN_HOST_GONE,          /* the user's host process died under the request */
-	ERR_WSMAN_CONFIG_INVALID,     /* w:InvalidParameter: a Put/Create names an unknown setting or a bad value */
-	ERR_WSMAN_ALREADY_EXISTS,     /* w:AlreadyExists: Create of an existing listener */
-	ERR_WSMAN_NO_INSTANCE,        /* the selectors name no instance (no such listener) */
-	ERR_WSMAN_INVALID_SELECTORS,  /* selectors missing, unexpected or malformed for the resource */
-	ERR_WSMAN_INVALID_CONTEXT,    /* n:InvalidEnumerationContext: unknown or expired */
+	ERR_WSMAN_UNKNOWN_RESOURCE,  /* resource URI not in the catalogue */
+	ERR_WSMAN_UNKNOWN_SHELL,     /* w:InvalidSelectors: no such shell for this user */
+	ERR_WSMAN_UNKNOWN_COMMAND,   /* w:InvalidSelectors: no such command in the shell */
+	ERR_WSMAN_INVALID_PARAMETER, /* w:InvalidParameter, code 87 */
+	ERR_WSMAN_TIMED_OUT,	     /* w:TimedOut: Receive long poll expired ("poll again") */
+	ERR_WSMAN_ENCODING_LIMIT,    /* w:EncodingLimit: envelope over the limit after parsing */
+	ERR_WSMAN_MAX_ENVELOPE,	     /* client's MaxEnvelopeSize too small for any reply */
+	ERR_WSMAN_ACCESS_DENIED,     /* DENIED: authenticated but not allowed */
+	ERR_WSMAN_SHELL_ACCESS_OFF,  /* AllowRemoteShellAccess=false */
+	ERR_WSMAN_QUOTA_SHELLS,	     /* MaxShellsPerUser */
+	ERR_WSMAN_QUOTA_PROCESSES,   /* MaxProcessesPerShell */
+	ERR_WSMAN_QUOTA_USERS,	     /* MaxConcurrentUsers */
+	ERR_WSMAN_FILE_NOT_FOUND,    /* WINRS_SKIP_CMD_SHELL and no such executable */
+	ERR_WSMAN_HOST_GONE,	     /* the user's host process died under the request */
+	ERR_WSMAN_CONFIG_INVALID, /* w:InvalidParameter: a Put/Create names an unknown setting or a
+				     bad value */
+	ERR_WSMAN_ALREADY_EXISTS, /* w:AlreadyExists: Create of an existing listener */
+	ERR_WSMAN_NO_INSTANCE,	  /* the selectors name no instance (no such listener) */
+	ERR_WSMAN_INVALID_SELECTORS, /* selectors missing, unexpected or malformed for the resource
+				      */
+	ERR_WSMAN_INVALID_CONTEXT,   /* n:InvalidEnumerationContext: unknown or expired */
 	ERR_WSMAN_FILTERING_NOT_SUPPORTED, /* n:FilteringNotSupported: Enumerate with a filter */
-	ERR_WSMAN_ENUMERATION_MODE,   /* w:UnsupportedFeature (EnumerationMode): only objects are enumerated */
-	ERR_WSMAN_INTERNAL,           /* w:InternalError, anything else on our side */
+	ERR_WSMAN_ENUMERATION_MODE, /* w:UnsupportedFeature (EnumerationMode): only objects are
+				       enumerated */
+	ERR_WSMAN_INTERNAL,	    /* w:InternalError, anything else on our side */
 
 	ERR_COUNT
 };

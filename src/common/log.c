@@ -49,11 +49,13 @@ static void log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 				 ts.tv_nsec / 1000000, log_role, (int)getpid(), line,
 				 suffix ? ": " : "", suffix ? suffix : "");
 		if (m > 0) {
-			ssize_t w = write(STDERR_FILENO, out, (size_t)m < sizeof(out) ? (size_t)m : sizeof(out) - 1);
+			ssize_t w = write(STDERR_FILENO, out,
+					  (size_t)m < sizeof(out) ? (size_t)m : sizeof(out) - 1);
 			(void)w;
 		}
 	} else {
-		syslog(pri, "[%s] %s%s%s", log_role, line, suffix ? ": " : "", suffix ? suffix : "");
+		syslog(pri, "[%s] %s%s%s", log_role, line, suffix ? ": " : "",
+		       suffix ? suffix : "");
 	}
 }
 

@@ -12,7 +12,8 @@ size_t tls_binding_end_point(X509 *cert, uint8_t *out, size_t cap)
 	const EVP_MD *md;
 	unsigned int n = 0;
 
-	if (!cert || cap < TLS_BINDING_MAX || !X509_get_signature_info(cert, &md_nid, NULL, NULL, NULL))
+	if (!cert || cap < TLS_BINDING_MAX ||
+	    !X509_get_signature_info(cert, &md_nid, NULL, NULL, NULL))
 		return 0;
 	/* RFC 5929 4.1: "if the certificate's signatureAlgorithm uses a
 	 * single hash function and that hash function is either MD5 or SHA-1,

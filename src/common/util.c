@@ -163,15 +163,20 @@ enum err util_b64_encode(struct buf *out, const void *p, size_t n)
 #define B64_PAD 65
 #define B64_SKIP 66
 static const uint8_t b64_table[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
-	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
-	['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
-	['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
-	['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
-	['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
-	['='] = B64_PAD, [' '] = B64_SKIP, ['\t'] = B64_SKIP, ['\r'] = B64_SKIP, ['\n'] = B64_SKIP,
+    ['A'] = 1,	      ['B'] = 2,	 ['C'] = 3,	    ['D'] = 4,	       ['E'] = 5,
+    ['F'] = 6,	      ['G'] = 7,	 ['H'] = 8,	    ['I'] = 9,	       ['J'] = 10,
+    ['K'] = 11,	      ['L'] = 12,	 ['M'] = 13,	    ['N'] = 14,	       ['O'] = 15,
+    ['P'] = 16,	      ['Q'] = 17,	 ['R'] = 18,	    ['S'] = 19,	       ['T'] = 20,
+    ['U'] = 21,	      ['V'] = 22,	 ['W'] = 23,	    ['X'] = 24,	       ['Y'] = 25,
+    ['Z'] = 26,	      ['a'] = 27,	 ['b'] = 28,	    ['c'] = 29,	       ['d'] = 30,
+    ['e'] = 31,	      ['f'] = 32,	 ['g'] = 33,	    ['h'] = 34,	       ['i'] = 35,
+    ['j'] = 36,	      ['k'] = 37,	 ['l'] = 38,	    ['m'] = 39,	       ['n'] = 40,
+    ['o'] = 41,	      ['p'] = 42,	 ['q'] = 43,	    ['r'] = 44,	       ['s'] = 45,
+    ['t'] = 46,	      ['u'] = 47,	 ['v'] = 48,	    ['w'] = 49,	       ['x'] = 50,
+    ['y'] = 51,	      ['z'] = 52,	 ['0'] = 53,	    ['1'] = 54,	       ['2'] = 55,
+    ['3'] = 56,	      ['4'] = 57,	 ['5'] = 58,	    ['6'] = 59,	       ['7'] = 60,
+    ['8'] = 61,	      ['9'] = 62,	 ['+'] = 63,	    ['/'] = 64,	       ['='] = B64_PAD,
+    [' '] = B64_SKIP, ['\t'] = B64_SKIP, ['\r'] = B64_SKIP, ['\n'] = B64_SKIP,
 };
 
 /* b64_table's digits shifted into place for each position of a quad,
@@ -184,8 +189,8 @@ static void b64_fill(void)
 	for (int pos = 0; pos < 4; pos++)
 		for (int c = 0; c < 256; c++)
 			b64_shifted[pos][c] = b64_table[c] >= 1 && b64_table[c] <= 64
-						      ? (uint32_t)(b64_table[c] - 1) << (18 - 6 * pos)
-						      : 0x80000000u;
+						  ? (uint32_t)(b64_table[c] - 1) << (18 - 6 * pos)
+						  : 0x80000000u;
 }
 
 /* A strict decoder kept here rather than EVP_DecodeUpdate because that one
@@ -213,8 +218,8 @@ enum err util_b64_decode(struct buf *out, const char *s, size_t n)
 		 * not a digit); anything else takes the careful path below. */
 		while (bits == 0 && !pad && i + 4 <= n && o + 3 <= room) {
 			const unsigned char *q4 = (const unsigned char *)s + i;
-			uint32_t q = b64_shifted[0][q4[0]] | b64_shifted[1][q4[1]] | b64_shifted[2][q4[2]] |
-				     b64_shifted[3][q4[3]];
+			uint32_t q = b64_shifted[0][q4[0]] | b64_shifted[1][q4[1]] |
+				     b64_shifted[2][q4[2]] | b64_shifted[3][q4[3]];
 			if (q & 0x80000000u)
 				break;
 			space[o] = (uint8_t)(q >> 16);
@@ -270,14 +275,29 @@ enum err util_xml_escape(struct buf *out, const char *s)
 	for (; s && *s && e == ERR_OK; s++) {
 		unsigned char c = (unsigned char)*s;
 		switch (c) {
-		case '&': e = buf_put(out, "&amp;", 5); break;
-		case '<': e = buf_put(out, "&lt;", 4); break;
-		case '>': e = buf_put(out, "&gt;", 4); break;
-		case '"': e = buf_put(out, "&quot;", 6); break;
-		case '\t': e = buf_put(out, "&#9;", 4); break;
-		case '\n': e = buf_put(out, "&#10;", 5); break;
-		case '\r': e = buf_put(out, "&#13;", 5); break;
-		default: e = buf_put_u8(out, c < 0x20 ? '?' : c);
+		case '&':
+			e = buf_put(out, "&amp;", 5);
+			break;
+		case '<':
+			e = buf_put(out, "&lt;", 4);
+			break;
+		case '>':
+			e = buf_put(out, "&gt;", 4);
+			break;
+		case '"':
+			e = buf_put(out, "&quot;", 6);
+			break;
+		case '\t':
+			e = buf_put(out, "&#9;", 4);
+			break;
+		case '\n':
+			e = buf_put(out, "&#10;", 5);
+			break;
+		case '\r':
+			e = buf_put(out, "&#13;", 5);
+			break;
+		default:
+			e = buf_put_u8(out, c < 0x20 ? '?' : c);
 		}
 	}
 	return e;

@@ -64,21 +64,21 @@ struct config_filter {
 };
 
 struct config_listener {
-	char *address;     /* "*", "IP:127.0.0.1", "IP:::1" (the selector, as on Windows) */
-	int https;         /* Transport=HTTPS */
+	char *address; /* "*", "IP:127.0.0.1", "IP:::1" (the selector, as on Windows) */
+	int https;     /* Transport=HTTPS */
 	uint32_t port;
 	char *hostname;
 	int enabled;
-	char *url_prefix;  /* "wsman" */
+	char *url_prefix;	      /* "wsman" */
 	char *certificate_thumbprint; /* SHA-1 hex of the certificate (shown, as on Windows) */
-	char *certificate_file;       /* PEM paths (ours: Linux has no certificate store) */
+	char *certificate_file;	      /* PEM paths (ours: Linux has no certificate store) */
 	char *key_file;
 };
 
 struct config {
-	uint32_t max_envelope_size_kb;  /* MaxEnvelopeSizekb, 500 */
-	uint32_t max_timeout_ms;        /* MaxTimeoutms, 60000 */
-	uint32_t max_batch_items;       /* 32000 */
+	uint32_t max_envelope_size_kb;	/* MaxEnvelopeSizekb, 500 */
+	uint32_t max_timeout_ms;	/* MaxTimeoutms, 60000 */
+	uint32_t max_batch_items;	/* 32000 */
 	uint32_t max_provider_requests; /* 4294967295 */
 	struct {
 		uint32_t network_delay_ms;
@@ -93,29 +93,30 @@ struct config {
 		uint32_t max_concurrent_operations;
 		uint32_t max_concurrent_operations_per_user;
 		uint32_t enumeration_timeout_ms;
-		uint32_t max_connections;           /* 300: simultaneous active requests */
+		uint32_t max_connections; /* 300: simultaneous active requests */
 		uint32_t max_packet_retrieval_time_s;
-		int allow_unencrypted;              /* false */
+		int allow_unencrypted; /* false */
 		struct config_auth_service auth;
 		struct config_ports default_ports;
-		struct config_filter ipv4_filter;   /* "*", "" or ranges "a-b,c" */
+		struct config_filter ipv4_filter; /* "*", "" or ranges "a-b,c" */
 		struct config_filter ipv6_filter;
 		int enable_compatibility_http_listener;
 		int enable_compatibility_https_listener;
 		char *certificate_thumbprint;
 		int allow_remote_access;
 		/* openwinrm's own, with WinRM-style names: who may connect */
-		char *admin_groups;       /* AdminGroups: comma list, default the ones of sudo,wheel that exist */
+		char *admin_groups; /* AdminGroups: comma list, default the ones of sudo,wheel that
+				       exist */
 		char *remote_users_group; /* RemoteUsersGroup: "winrm-users" */
 	} service;
 	struct {
-		int allow_remote_shell_access;   /* true */
-		uint32_t idle_timeout_ms;        /* IdleTimeout, 7200000 */
+		int allow_remote_shell_access; /* true */
+		uint32_t idle_timeout_ms;      /* IdleTimeout, 7200000 */
 		uint32_t max_concurrent_users;
-		uint32_t max_shell_run_time_ms;  /* MaxShellRunTime */
+		uint32_t max_shell_run_time_ms; /* MaxShellRunTime */
 		uint32_t max_processes_per_shell;
 		uint32_t max_memory_per_shell_mb;
-		uint32_t max_shells_per_user;    /* 30 */
+		uint32_t max_shells_per_user; /* 30 */
 	} winrs;
 	uint32_t nlisteners;
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
@@ -141,8 +142,8 @@ enum err config_write_file(const char *dir, const char *name, const void *data, 
 /* Resource paths are relative to winrm/config and case-insensitive:
  * "" (the root), "service", "service/auth", "winrs", "client/auth",
  * "listener?Address=*+Transport=HTTP". */
-enum err config_set(struct config *c, const char *resource, const char *name,
-		    const char *value, struct buf *errmsg);
+enum err config_set(struct config *c, const char *resource, const char *name, const char *value,
+		    struct buf *errmsg);
 enum err config_listener_create(struct config *c, const char *selectors, struct buf *errmsg);
 /* config_set, config_listener_delete and the printers answer ERR_NOT_FOUND
  * for a listener that does not exist (config_listener_create ERR_EXISTS for

@@ -48,8 +48,8 @@ struct setting {
 	const char *name;
 	enum stype type;
 	unsigned flags;
-	size_t off;	 /* in struct config, or struct config_listener */
-	const char *def; /* default, in text */
+	size_t off;	   /* in struct config, or struct config_listener */
+	const char *def;   /* default, in text */
 	uint32_t min, max; /* T_U32: the range; T_FILTER: min is the address family */
 	const char *const *names;
 	unsigned nnames;

@@ -208,4 +208,3 @@ enum err config_load(struct config *c, const char *dir, struct buf *errmsg)
 	free(text);
 	return e;
 }
-

@@ -242,4 +242,3 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 	}
 	return ERR_OK;
 }
-

@@ -118,4 +118,3 @@ enum err config_save(const struct config *c, const char *dir)
 	errno = saved;
 	return e;
 }
-

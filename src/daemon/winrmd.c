@@ -22,12 +22,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT] [-n]\n"
-		   "  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR or " DEFAULT_CONFIG_DIR ")\n"
-		   "  --foreground      stay in the foreground and log to stderr\n"
-		   "  --debug           log debug lines too\n"
-		   "  --user ACCOUNT    service account of the network process (default " DEFAULT_SERVICE_ACCOUNT ")\n"
-		   "  -n                check the configuration and exit\n");
+	fprintf(f,
+		"usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT] [-n]\n"
+		"  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR "
+		"or " DEFAULT_CONFIG_DIR ")\n"
+		"  --foreground      stay in the foreground and log to stderr\n"
+		"  --debug           log debug lines too\n"
+		"  --user ACCOUNT    service account of the network process "
+		"(default " DEFAULT_SERVICE_ACCOUNT ")\n"
+		"  -n                check the configuration and exit\n");
 }
 
 static int check_config(const char *dir)
@@ -51,15 +54,15 @@ static int check_config(const char *dir)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config-dir", required_argument, NULL, 'c'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"debug", no_argument, NULL, 'd'},
-		{"user", required_argument, NULL, 'u'},
-		{"role", required_argument, NULL, 'r'},
-		{"peer-uid", required_argument, NULL, 'U'},
-		{"peer-pid", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config-dir", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"peer-uid", required_argument, NULL, 'U'},
+	    {"peer-pid", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct winrmd_opts o = {0};
 	const char *role = NULL;
@@ -73,11 +76,21 @@ int main(int argc, char **argv)
 	o.service_account = DEFAULT_SERVICE_ACCOUNT;
 	while ((ch = getopt_long(argc, argv, "c:fdu:nh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o.config_dir = optarg; break;
-		case 'f': o.foreground = 1; break;
-		case 'd': o.debug = 1; break;
-		case 'u': o.service_account = optarg; break;
-		case 'r': role = optarg; break;
+		case 'c':
+			o.config_dir = optarg;
+			break;
+		case 'f':
+			o.foreground = 1;
+			break;
+		case 'd':
+			o.debug = 1;
+			break;
+		case 'u':
+			o.service_account = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
 		case 'U':
 			if (util_parse_u64(optarg, UINT32_MAX - 1, &peer_uid) != ERR_OK)
 				fatalx("bad --peer-uid");
@@ -86,9 +99,15 @@ int main(int argc, char **argv)
 			if (util_parse_u64(optarg, INT32_MAX, &peer_pid) != ERR_OK)
 				fatalx("bad --peer-pid");
 			break;
-		case 'n': check = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'n':
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {

@@ -156,9 +156,9 @@ static enum err run_delete(struct host *h, uint32_t id, void *req, void *reply)
 }
 
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
-	[SHELL_CMD_CREATE] = run_create, [SHELL_CMD_COMMAND] = run_command,
-	[SHELL_CMD_SEND] = run_send,     [SHELL_CMD_RECEIVE] = run_receive,
-	[SHELL_CMD_SIGNAL] = run_signal, [SHELL_CMD_DELETE] = run_delete,
+    [SHELL_CMD_CREATE] = run_create, [SHELL_CMD_COMMAND] = run_command,
+    [SHELL_CMD_SEND] = run_send,     [SHELL_CMD_RECEIVE] = run_receive,
+    [SHELL_CMD_SIGNAL] = run_signal, [SHELL_CMD_DELETE] = run_delete,
 };
 
 /* IPC_SHELL_REQUEST: a malformed request is answered with its fault, as
@@ -244,14 +244,16 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	/* A command that closes its stdin must not kill the host on write. */
 	signal(SIGPIPE, SIG_IGN);
 	const char *tickets = getenv(HOST_ENV_FORWARDED_TICKETS);
-	if (tickets && strncmp(tickets, "FILE:/", 6) == 0 && !(h.forwarded_tickets = strdup(tickets)))
+	if (tickets && strncmp(tickets, "FILE:/", 6) == 0 &&
+	    !(h.forwarded_tickets = strdup(tickets)))
 		goto out;
 	unsetenv(HOST_ENV_FORWARDED_TICKETS);
 	if (!(h.base = event_base_new())) {
 		log_warnx("host: cannot create the event loop");
 		goto out;
 	}
-	h.net = ipc_endpoint_new(h.base, net_fd, IPC_ROLE_HOST, IPC_ROLE_NET, net_uid, net_pid, &ops, &h);
+	h.net = ipc_endpoint_new(h.base, net_fd, IPC_ROLE_HOST, IPC_ROLE_NET, net_uid, net_pid,
+				 &ops, &h);
 	h.eng = shell_engine_new(h.base, engine_answered, engine_shell_ended, &h);
 	if (!h.net || !h.eng) {
 		log_warnx("host: cannot set up the event loop");

@@ -44,10 +44,10 @@
  * and MaxProcessesPerShell as Windows reports it (docs/protocol-notes.md,
  * "Winrs defaults"). */
 static const struct shell_limits shell_default_limits = {
-	.max_shells_per_user = 30,
-	.max_processes_per_shell = 2147483647,
-	.idle_timeout_ms = 7200000,
-	.max_shell_run_time_ms = 2147483647,
+    .max_shells_per_user = 30,
+    .max_processes_per_shell = 2147483647,
+    .idle_timeout_ms = 7200000,
+    .max_shell_run_time_ms = 2147483647,
 };
 
 /* A run of output bytes of one stream. Adjacent chunks always differ in
@@ -78,15 +78,15 @@ struct command {
 	 * reused and the release can still kill jobs it left running. */
 	int exited;
 	uint32_t exit_code; /* valid once exited */
-	int in_fd;          /* -1 once stdin is closed */
+	int in_fd;	    /* -1 once stdin is closed */
 	struct event *ev_in;
 	struct stdin_send *in_head, *in_tail;
 	size_t in_queued;
-	int out_fd[2];      /* indexed by enum shell_stream; -1 at EOF */
+	int out_fd[2]; /* indexed by enum shell_stream; -1 at EOF */
 	struct event *ev_out[2];
 	struct out_chunk *head, *tail;
 	size_t buffered;
-	int parked;         /* a Receive waits for output or the end */
+	int parked; /* a Receive waits for output or the end */
 	uint32_t recv_id;
 	uint32_t recv_max;
 	struct event *ev_recv;
@@ -96,11 +96,11 @@ struct shell {
 	struct shell *next;
 	struct shell_engine *eng;
 	char id[SHELL_ID_LEN + 1];
-	char *working_dir;  /* absolute, checked at Create */
-	char **env;         /* "NAME=value", one per distinct name */
+	char *working_dir; /* absolute, checked at Create */
+	char **env;	   /* "NAME=value", one per distinct name */
 	uint32_t nenv;
 	char *client_ip;
-	uint64_t idle_ms;   /* 0: never idle */
+	uint64_t idle_ms; /* 0: never idle */
 	uint64_t created_ms;
 	struct event *ev_idle, *ev_runtime;
 	struct command *commands;
@@ -132,7 +132,8 @@ static void timer_arm(struct event *ev, uint64_t ms)
 {
 	if (ms > SHELL_MAX_TIMER_MS)
 		ms = SHELL_MAX_TIMER_MS;
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	evtimer_add(ev, &tv);
 }
 
@@ -229,7 +230,8 @@ static void receive_answer(struct command *c)
 		size_t n = 0;
 		if (budget > 0 && r.nchunks < SHELL_MAX_CHUNKS) {
 			n = buf_len(&k->data) < budget ? buf_len(&k->data) : budget;
-			r.chunks[r.nchunks++] = (struct shell_chunk){k->stream, buf_ptr(&k->data), n};
+			r.chunks[r.nchunks++] =
+			    (struct shell_chunk){k->stream, buf_ptr(&k->data), n};
 			budget -= n;
 			taken += n;
 		}
@@ -472,8 +474,8 @@ static void command_release(struct command *c, enum err status)
 static void command_exited(struct command *c, const siginfo_t *si)
 {
 	c->exited = 1;
-	c->exit_code = si->si_code == CLD_EXITED ? (uint32_t)si->si_status
-						  : 128 + (uint32_t)si->si_status;
+	c->exit_code =
+	    si->si_code == CLD_EXITED ? (uint32_t)si->si_status : 128 + (uint32_t)si->si_status;
 	log_info("command %s in shell %s exited with %u", c->id, c->shell->id, c->exit_code);
 	/* Its input has no reader left that we answer for. */
 	stdin_close(c);
@@ -490,7 +492,8 @@ static void sigchld(evutil_socket_t sig, short what, void *arg)
 	for (struct shell *s = e->shells; s; s = s->next) {
 		for (struct command *c = s->commands; c; c = c->next) {
 			siginfo_t si = {0};
-			if (!c->exited && waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			if (!c->exited &&
+			    waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
 			    si.si_pid == c->pid)
 				command_exited(c, &si);
 		}
@@ -690,8 +693,8 @@ static enum err command_events(struct shell_engine *e, struct command *c)
 	c->ev_recv = evtimer_new(e->base, receive_timeout, c);
 	c->ev_in = event_new(e->base, c->in_fd, EV_WRITE | EV_PERSIST, stdin_writable, c);
 	for (int s = 0; s < 2; s++)
-		c->ev_out[s] = event_new(e->base, c->out_fd[s], EV_READ | EV_PERSIST,
-					 output_readable, c);
+		c->ev_out[s] =
+		    event_new(e->base, c->out_fd[s], EV_READ | EV_PERSIST, output_readable, c);
 	if (!c->ev_recv || !c->ev_in || !c->ev_out[0] || !c->ev_out[1])
 		return ERR_NOMEM;
 	command_flow(c);
@@ -725,7 +728,7 @@ static enum err cmdline_join(struct buf *b, const struct shell_command_req *req)
 }
 
 enum err shell_engine_command(struct shell_engine *e, const struct shell_command_req *req,
-		       struct shell_command_reply *reply)
+			      struct shell_command_reply *reply)
 {
 	struct command *c = NULL;
 	struct shell *sh;
@@ -810,7 +813,8 @@ void shell_engine_send(struct shell_engine *e, uint32_t req_id, struct shell_sen
 	stdin_write(c);
 }
 
-void shell_engine_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req)
+void shell_engine_receive(struct shell_engine *e, uint32_t req_id,
+			  const struct shell_receive_req *req)
 {
 	struct command *c;
 	enum err err = lookup(e, req->shell_id, req->command_id, &c);
@@ -978,7 +982,7 @@ static enum err set_dir(struct shell *sh, const char *dir)
 }
 
 enum err shell_engine_create(struct shell_engine *e, const struct shell_create_req *req,
-		      struct shell_create_reply *reply)
+			     struct shell_create_reply *reply)
 {
 	uint64_t idle = req->idle_timeout_ms, max_idle = e->limits.idle_timeout_ms;
 	struct shell *sh;
@@ -996,8 +1000,8 @@ enum err shell_engine_create(struct shell_engine *e, const struct shell_create_r
 	if (max_idle && (idle == 0 || idle > max_idle))
 		idle = max_idle;
 	sh->idle_ms = idle;
-	if ((err = util_guid(sh->id)) != ERR_OK || (err = set_dir(sh, req->working_dir)) != ERR_OK ||
-	    (err = set_env(sh, req)) != ERR_OK)
+	if ((err = util_guid(sh->id)) != ERR_OK ||
+	    (err = set_dir(sh, req->working_dir)) != ERR_OK || (err = set_env(sh, req)) != ERR_OK)
 		goto fail;
 	sh->ev_idle = evtimer_new(e->base, idle_expired, sh);
 	sh->ev_runtime = evtimer_new(e->base, runtime_expired, sh);
@@ -1050,7 +1054,8 @@ struct shell_engine *shell_engine_new(struct event_base *base, shell_engine_answ
 		snprintf(e->user, sizeof(e->user), "%s", pw->pw_name);
 	else
 		snprintf(e->user, sizeof(e->user), "uid %u", (unsigned)getuid());
-	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) || evsignal_add(e->ev_chld, NULL) < 0) {
+	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) ||
+	    evsignal_add(e->ev_chld, NULL) < 0) {
 		if (e->ev_chld)
 			event_free(e->ev_chld);
 		free(e);

@@ -23,7 +23,7 @@ struct shell_engine;
  * ERR_OK; its chunks are views valid only during the call). It must not
  * call back into the engine. */
 typedef void shell_engine_answer_fn(void *arg, uint32_t req_id, enum err status,
-			     const struct shell_receive_reply *reply);
+				    const struct shell_receive_reply *reply);
 
 /* Tells of a shell the engine ended on its own (IdleTimeout,
  * MaxShellRunTime), with the number of shells left. */
@@ -39,12 +39,13 @@ void shell_engine_free(struct shell_engine *e);
 void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *l);
 
 enum err shell_engine_create(struct shell_engine *e, const struct shell_create_req *req,
-		      struct shell_create_reply *reply);
+			     struct shell_create_reply *reply);
 enum err shell_engine_command(struct shell_engine *e, const struct shell_command_req *req,
-		       struct shell_command_reply *reply);
+			      struct shell_command_reply *reply);
 /* Takes req->data (the engine wipes and frees it). */
 void shell_engine_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req);
-void shell_engine_receive(struct shell_engine *e, uint32_t req_id, const struct shell_receive_req *req);
+void shell_engine_receive(struct shell_engine *e, uint32_t req_id,
+			  const struct shell_receive_req *req);
 enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_req *req);
 enum err shell_engine_delete(struct shell_engine *e, const struct shell_delete_req *req);
 

@@ -485,8 +485,9 @@ static int header_text_ok(const char *s)
 	return s && s[strcspn(s, "\r\n")] == 0;
 }
 
-enum err http1_response_head(struct buf *out, int status, const struct http1_header *extra, size_t nextra,
-			     const char *content_type, size_t body_len, int keep_alive)
+enum err http1_response_head(struct buf *out, int status, const struct http1_header *extra,
+			     size_t nextra, const char *content_type, size_t body_len,
+			     int keep_alive)
 {
 	struct head h = {.reason = reason_phrase(status),
 			 .extra = extra,
@@ -525,7 +526,8 @@ enum err http1_response(struct buf *out, int status, const struct http1_header *
 
 	if (body_len > 0 && !body)
 		return ERR_USAGE;
-	if ((e = http1_response_head(out, status, extra, nextra, content_type, body_len, keep_alive)) != ERR_OK)
+	if ((e = http1_response_head(out, status, extra, nextra, content_type, body_len,
+				     keep_alive)) != ERR_OK)
 		return e;
 	if (body_len > 0 && (e = buf_put(out, body, body_len)) != ERR_OK) {
 		/* All or nothing: drop the head written above. */

@@ -20,15 +20,15 @@
 #define HTTP1_MAX_PATH 1024
 
 struct http1_request {
-	int method_post;             /* 1 for POST */
+	int method_post; /* 1 for POST */
 	char method[16];
-	char path[HTTP1_MAX_PATH];   /* the request target as sent, without the query */
+	char path[HTTP1_MAX_PATH]; /* the request target as sent, without the query */
 	/* The headers WinRM needs, values trimmed, NUL-terminated, empty if absent. */
 	char content_type[256];
 	char authorization[8192];
 	char host[256];
 	int wsmanidentify_unauthenticated; /* WSMANIDENTIFY: unauthenticated */
-	int keep_alive;                    /* HTTP/1.1 without Connection: close, or 1.0 keep-alive */
+	int keep_alive; /* HTTP/1.1 without Connection: close, or 1.0 keep-alive */
 	int http_minor;
 	int has_authorization;
 	struct buf body;
@@ -57,8 +57,9 @@ struct http1_header {
 
 /* Appends the head of a response whose body_len bytes of body the caller
  * sends after it (so a large body is not copied behind the head). */
-enum err http1_response_head(struct buf *out, int status, const struct http1_header *extra, size_t nextra,
-			     const char *content_type, size_t body_len, int keep_alive);
+enum err http1_response_head(struct buf *out, int status, const struct http1_header *extra,
+			     size_t nextra, const char *content_type, size_t body_len,
+			     int keep_alive);
 /* Appends a whole response: status line, Date/Server, the extra headers,
  * Content-Type (if given), Content-Length, Connection: close when
  * !keep_alive, then the body. */
@@ -98,8 +99,8 @@ const char *http1_response_challenge(const struct http1_response *r, const char 
 
 /* Appends a whole request with Host, the extra headers, Content-Type (if
  * given) and Content-Length. */
-enum err http1_request_write(struct buf *out, const char *method, const char *path, const char *host,
-			     const struct http1_header *extra, size_t nextra, const char *content_type,
-			     const void *body, size_t body_len);
+enum err http1_request_write(struct buf *out, const char *method, const char *path,
+			     const char *host, const struct http1_header *extra, size_t nextra,
+			     const char *content_type, const void *body, size_t body_len);
 
 #endif

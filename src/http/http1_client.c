@@ -88,7 +88,7 @@ static int on_header_value(http_parser *hp, const char *at, size_t n)
 	if (!p->in_value) {
 		p->in_value = 1;
 		p->kept = name_is(p, "WWW-Authenticate") ? KEPT_CHALLENGE
-			  : name_is(p, "Content-Type")   ? KEPT_CONTENT_TYPE
+			  : name_is(p, "Content-Type")	 ? KEPT_CONTENT_TYPE
 							 : KEPT_NONE;
 		p->ct_len = 0;
 	}
@@ -268,9 +268,9 @@ static int text_ok(const char *s)
 	return s && s[strcspn(s, "\r\n")] == 0;
 }
 
-enum err http1_request_write(struct buf *out, const char *method, const char *path, const char *host,
-			     const struct http1_header *extra, size_t nextra, const char *content_type,
-			     const void *body, size_t body_len)
+enum err http1_request_write(struct buf *out, const char *method, const char *path,
+			     const char *host, const struct http1_header *extra, size_t nextra,
+			     const char *content_type, const void *body, size_t body_len)
 {
 	enum err e;
 

@@ -28,46 +28,48 @@ enum ipc_type {
 	IPC_NONE = 0,
 	/* net -> priv */
 	IPC_AUTH_PASSWORD = 1, /* struct ipc_auth_password; answered by IPC_AUTH_RESULT */
-	IPC_HOST_OPEN = 2,     /* struct ipc_host_open; answered by IPC_HOST_OPENED or IPC_HOST_FAILED */
-	IPC_AUTH_GSS = 3,      /* struct ipc_auth_gss; answered by IPC_AUTH_GSS_RESULT */
+	IPC_HOST_OPEN =
+	    2,		  /* struct ipc_host_open; answered by IPC_HOST_OPENED or IPC_HOST_FAILED */
+	IPC_AUTH_GSS = 3, /* struct ipc_auth_gss; answered by IPC_AUTH_GSS_RESULT */
 	IPC_TOKEN_RENEW = 4,   /* struct ipc_token_renew; answered by IPC_TOKEN_RENEWED */
 	IPC_CONFIG_CHANGE = 5, /* struct ipc_config_change; answered by IPC_CONFIG_RESULT */
 	/* priv -> net */
-	IPC_AUTH_RESULT = 6,     /* struct ipc_auth_result */
-	IPC_HOST_OPENED = 7,     /* struct ipc_host_opened + 1 fd: the net end of the host's channel */
-	IPC_HOST_FAILED = 8,     /* u32 enum err */
+	IPC_AUTH_RESULT = 6, /* struct ipc_auth_result */
+	IPC_HOST_OPENED = 7, /* struct ipc_host_opened + 1 fd: the net end of the host's channel */
+	IPC_HOST_FAILED = 8, /* u32 enum err */
 	IPC_AUTH_GSS_RESULT = 9, /* struct ipc_auth_gss_result */
-	IPC_TOKEN_RENEWED = 10,  /* struct ipc_token_renewed */
-	IPC_CONFIG_RESULT = 11,  /* struct ipc_config_result, after the IPC_CONFIG of a change */
-	IPC_CONFIG = 12,         /* struct ipc_config + one fd per listening socket; a notice (id 0) */
+	IPC_TOKEN_RENEWED = 10,	 /* struct ipc_token_renewed */
+	IPC_CONFIG_RESULT = 11,	 /* struct ipc_config_result, after the IPC_CONFIG of a change */
+	IPC_CONFIG = 12, /* struct ipc_config + one fd per listening socket; a notice (id 0) */
 	/* net -> host */
 	IPC_HOST_SETTINGS = 13, /* struct shell_limits; a notice */
 	IPC_SHELL_REQUEST = 14, /* an operation of shell/shell_ops.h: its id, then its request */
 	/* host -> net */
-	IPC_SHELL_REPLY = 15,  /* the status, then the operation's reply (shell_op_reply_encode) */
-	IPC_SHELLS_LEFT = 16,  /* u32 shells the host holds, after it ended one on its own; a notice */
+	IPC_SHELL_REPLY = 15, /* the status, then the operation's reply (shell_op_reply_encode) */
+	IPC_SHELLS_LEFT =
+	    16, /* u32 shells the host holds, after it ended one on its own; a notice */
 	IPC_TYPE_COUNT
 };
 
 struct ipc_msg {
 	uint32_t type;
-	uint32_t id;      /* request id chosen by the requester, echoed in the reply */
-	struct buf body;  /* the bytes after the header */
+	uint32_t id;	 /* request id chosen by the requester, echoed in the reply */
+	struct buf body; /* the bytes after the header */
 	int fds[IPC_MAX_FDS];
-	int nfds;         /* descriptors not yet claimed; ipc_msg_clear closes them */
-	pid_t pid;        /* sender, from SCM_CREDENTIALS */
+	int nfds;  /* descriptors not yet claimed; ipc_msg_clear closes them */
+	pid_t pid; /* sender, from SCM_CREDENTIALS */
 	uid_t uid;
 };
 
 struct ipc_queued;
 
 struct ipc_peer {
-	int fd;           /* -1 before ipc_peer_attach and after ipc_peer_close */
-	int closed;       /* ipc_peer_close ran: nothing more is sent */
+	int fd;	    /* -1 before ipc_peer_attach and after ipc_peer_close */
+	int closed; /* ipc_peer_close ran: nothing more is sent */
 	enum ipc_role self;
 	enum ipc_role peer;
-	uid_t peer_uid;   /* every message must come from this uid */
-	pid_t peer_pid;   /* and this pid, when nonzero */
+	uid_t peer_uid;			/* every message must come from this uid */
+	pid_t peer_pid;			/* and this pid, when nonzero */
 	struct ipc_queued *head, *tail; /* messages waiting for the socket to drain */
 	size_t queued_bytes;
 };

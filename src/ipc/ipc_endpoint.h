@@ -18,7 +18,8 @@
 #include "common/err.h"
 #include "ipc/ipc.h"
 
-#define IPC_ENDPOINT_BATCH 64 /* messages handled per wakeup, so one peer cannot starve the rest */
+/* Messages handled per wakeup, so one peer cannot starve the rest. */
+#define IPC_ENDPOINT_BATCH 64
 
 struct event_base;
 struct ipc_endpoint;

@@ -271,7 +271,8 @@ static int valid_token_renewed(const struct ipc_token_renewed *m)
 	case IPC_AUTH_BAD_CREDENTIALS:
 	case IPC_AUTH_NOT_ALLOWED:
 	case IPC_AUTH_BUSY:
-		return m->uid == 0 && m->is_admin == 0 && memcmp(m->token, zero, IPC_TOKEN_LEN) == 0;
+		return m->uid == 0 && m->is_admin == 0 &&
+		       memcmp(m->token, zero, IPC_TOKEN_LEN) == 0;
 	default:
 		return 0;
 	}

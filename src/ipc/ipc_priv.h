@@ -11,9 +11,9 @@
 #include "ipc/ipc.h"
 
 #define IPC_TOKEN_LEN 16
-#define IPC_MAX_USER 256     /* user names, as typed by the client */
+#define IPC_MAX_USER 256 /* user names, as typed by the client */
 #define IPC_MAX_PASSWORD 1024
-#define IPC_MAX_PEER 64      /* textual peer address */
+#define IPC_MAX_PEER 64 /* textual peer address */
 #define IPC_MAX_PEM (64 * 1024)
 #define IPC_MAX_CONFIG_TEXT (96 * 1024)
 #define IPC_MAX_LISTENERS 16
@@ -21,27 +21,27 @@
 /* IPC_AUTH_PASSWORD, net -> priv: verify a password with PAM (service
  * "winrm") and check that the account may use WinRM. */
 struct ipc_auth_password {
-	char *user;     /* as sent, after stripping ".\" or "HOST\" */
+	char *user;	/* as sent, after stripping ".\" or "HOST\" */
 	char *password; /* wiped by ipc_auth_password_clear */
-	char *peer;     /* client address, for the log line */
-	char *scheme;   /* "Basic" (later: others), for the log line */
+	char *peer;	/* client address, for the log line */
+	char *scheme;	/* "Basic" (later: others), for the log line */
 };
 
 enum ipc_auth_status {
 	IPC_AUTH_OK = 0,
 	IPC_AUTH_BAD_CREDENTIALS = 1, /* unknown user and wrong password look the same */
 	IPC_AUTH_NOT_ALLOWED = 2,     /* authenticated, but in no allowed group */
-	IPC_AUTH_BUSY = 3,            /* too many verifications waiting */
-	IPC_AUTH_CONTINUE = 4,        /* GSSAPI: send the output token, await the next leg */
+	IPC_AUTH_BUSY = 3,	      /* too many verifications waiting */
+	IPC_AUTH_CONTINUE = 4,	      /* GSSAPI: send the output token, await the next leg */
 };
 
 /* IPC_AUTH_RESULT, priv -> net. */
 struct ipc_auth_result {
-	uint32_t status;               /* enum ipc_auth_status */
-	char *user;                    /* canonical account name (when OK or NOT_ALLOWED) */
+	uint32_t status; /* enum ipc_auth_status */
+	char *user;	 /* canonical account name (when OK or NOT_ALLOWED) */
 	uint32_t uid;
-	uint32_t is_admin;             /* root or a member of AdminGroups */
-	uint8_t token[IPC_TOKEN_LEN];  /* opaque handle for IPC_HOST_OPEN (when OK) */
+	uint32_t is_admin;	      /* root or a member of AdminGroups */
+	uint8_t token[IPC_TOKEN_LEN]; /* opaque handle for IPC_HOST_OPEN (when OK) */
 };
 
 /* IPC_AUTH_GSS, net -> priv: one leg of a Negotiate or Kerberos handshake.
@@ -51,14 +51,14 @@ struct ipc_auth_result {
  * replayed on a new connection fails. */
 #define IPC_MAX_GSS_TOKEN (64 * 1024)
 #define IPC_MAX_GSS_CONTEXT (64 * 1024) /* an exported, established context */
-#define IPC_MAX_CHANNEL_BINDING 256     /* "tls-server-end-point:" + a digest */
+#define IPC_MAX_CHANNEL_BINDING 256	/* "tls-server-end-point:" + a digest */
 struct ipc_auth_gss {
-	uint64_t conn;          /* the network process's serial of the TCP connection */
+	uint64_t conn;		/* the network process's serial of the TCP connection */
 	uint32_t kerberos_only; /* the "Kerberos" scheme: no NTLM inside */
-	char *peer;             /* for the log line */
+	char *peer;		/* for the log line */
 	uint8_t *token;
 	size_t token_len;
-	uint8_t *binding;       /* TLS channel binding application data; NULL over HTTP */
+	uint8_t *binding; /* TLS channel binding application data; NULL over HTTP */
 	size_t binding_len;
 };
 
@@ -70,7 +70,7 @@ struct ipc_auth_gss_result {
 	struct ipc_auth_result result;
 	uint8_t *out_token;
 	size_t out_token_len;
-	uint8_t *context;       /* wiped by ipc_auth_gss_result_clear */
+	uint8_t *context; /* wiped by ipc_auth_gss_result_clear */
 	size_t context_len;
 };
 
@@ -99,9 +99,9 @@ struct ipc_token_renew {
  * NOT_ALLOWED for an account in no allowed group any more, BUSY when no
  * token could be made. */
 struct ipc_token_renewed {
-	uint32_t status;              /* enum ipc_auth_status, never CONTINUE */
-	uint32_t uid;                 /* the account's, as a check on the reply's connection */
-	uint32_t is_admin;            /* by the configuration in force now */
+	uint32_t status;   /* enum ipc_auth_status, never CONTINUE */
+	uint32_t uid;	   /* the account's, as a check on the reply's connection */
+	uint32_t is_admin; /* by the configuration in force now */
 	uint8_t token[IPC_TOKEN_LEN];
 };
 
@@ -116,11 +116,11 @@ struct ipc_host_opened {
  * file, which the network process parses with config_parse), one entry per
  * enabled listener, and one descriptor per listening socket. */
 struct ipc_listener_info {
-	char *name;       /* "Address=*+Transport=HTTPS", for logs */
+	char *name; /* "Address=*+Transport=HTTPS", for logs */
 	uint32_t https;
 	char *url_prefix; /* "wsman" */
-	char *cert_pem;   /* HTTPS only: certificate chain and key, PEM */
-	char *key_pem;    /* wiped by ipc_config_clear */
+	char *cert_pem;	  /* HTTPS only: certificate chain and key, PEM */
+	char *key_pem;	  /* wiped by ipc_config_clear */
 };
 struct ipc_config {
 	char *config_text;
@@ -140,7 +140,7 @@ enum ipc_config_op { IPC_CONFIG_PUT = 1, IPC_CONFIG_CREATE = 2, IPC_CONFIG_DELET
 #define IPC_MAX_CONFIG_RESOURCE 64   /* "service/defaultports" */
 #define IPC_MAX_CONFIG_SELECTORS 256 /* "Address=IP:<IPv6>+Transport=HTTPS" */
 #define IPC_MAX_CONFIG_PAIRS 128
-#define IPC_MAX_CONFIG_NAME 256      /* "Client/DefaultPorts/HTTPS" */
+#define IPC_MAX_CONFIG_NAME 256 /* "Client/DefaultPorts/HTTPS" */
 #define IPC_MAX_CONFIG_MESSAGE 1024
 struct ipc_config_pair {
 	char *name;  /* the setting's path below the resource: "Auth/Basic" */
@@ -148,8 +148,8 @@ struct ipc_config_pair {
 };
 struct ipc_config_change {
 	uint8_t token[IPC_TOKEN_LEN];
-	uint32_t op;     /* enum ipc_config_op */
-	char *resource;  /* under winrm/config: "", "service/auth", "listener" */
+	uint32_t op;	 /* enum ipc_config_op */
+	char *resource;	 /* under winrm/config: "", "service/auth", "listener" */
 	char *selectors; /* a listener's "Address=...+Transport=...", else "" */
 	uint32_t npairs; /* the settings of a Put or Create; none for Delete */
 	struct ipc_config_pair pairs[IPC_MAX_CONFIG_PAIRS];
@@ -158,7 +158,7 @@ struct ipc_config_change {
 /* IPC_CONFIG_RESULT, priv -> net. */
 struct ipc_config_result {
 	uint32_t status; /* ERR_OK, or the enum err whose fault answers the request */
-	char *message;   /* why, for the network process's log; "" on success */
+	char *message;	 /* why, for the network process's log; "" on success */
 };
 
 enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m);

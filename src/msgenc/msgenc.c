@@ -22,9 +22,10 @@ static const char *protocol_string(enum msgenc_protocol proto)
 
 const char *msgenc_content_type(enum msgenc_protocol proto)
 {
-	return proto == MSGENC_KERBEROS
-		   ? "multipart/encrypted;protocol=\"" KERBEROS_PROTOCOL "\";boundary=\"Encrypted Boundary\""
-		   : "multipart/encrypted;protocol=\"" SPNEGO_PROTOCOL "\";boundary=\"Encrypted Boundary\"";
+	return proto == MSGENC_KERBEROS ? "multipart/encrypted;protocol=\"" KERBEROS_PROTOCOL
+					  "\";boundary=\"Encrypted Boundary\""
+					: "multipart/encrypted;protocol=\"" SPNEGO_PROTOCOL
+					  "\";boundary=\"Encrypted Boundary\"";
 }
 
 int msgenc_is_encrypted(const char *content_type, enum msgenc_protocol *proto)
@@ -174,7 +175,7 @@ int msgenc_is_kerberos(gss_ctx_id_t ctx)
 	gss_OID mech = GSS_C_NO_OID;
 
 	return gss_inquire_context(&minor, ctx, NULL, NULL, NULL, &mech, NULL, NULL, NULL) ==
-		       GSS_S_COMPLETE &&
+		   GSS_S_COMPLETE &&
 	       msgenc_mech_is_kerberos(mech);
 }
 
@@ -185,11 +186,13 @@ static enum err frame_head(struct buf *out, enum msgenc_protocol proto, enum msg
 	uint8_t le[4] = {(uint8_t)sig_len, (uint8_t)(sig_len >> 8), (uint8_t)(sig_len >> 16),
 			 (uint8_t)(sig_len >> 24)};
 
-	if (buf_putf(out,
-		     BOUNDARY "%sContent-Type: %s\r\n"
-			      "%sOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%zu\r\n" BOUNDARY
-			      "%s" OCTET_STREAM,
-		     t, protocol_string(proto), t, length, t) != ERR_OK)
+	if (buf_putf(
+		out,
+		BOUNDARY
+		"%sContent-Type: %s\r\n"
+		"%sOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%zu\r\n" BOUNDARY
+		"%s" OCTET_STREAM,
+		t, protocol_string(proto), t, length, t) != ERR_OK)
 		return ERR_LIMIT;
 	return buf_put(out, le, sizeof(le));
 }
@@ -211,7 +214,8 @@ static enum err wrap_kerberos(gss_ctx_id_t ctx, enum msgenc_protocol proto, enum
 	if (GSS_ERROR(major) || iov[0].buffer.length > MSGENC_MAX_SIGNATURE)
 		return ERR_INTERNAL;
 	/* OriginalContent counts the padding: it is part of the sealed bytes. */
-	if (frame_head(out, proto, style, len + iov[2].buffer.length, iov[0].buffer.length) != ERR_OK)
+	if (frame_head(out, proto, style, len + iov[2].buffer.length, iov[0].buffer.length) !=
+	    ERR_OK)
 		return ERR_LIMIT;
 	size_t total = iov[0].buffer.length + len + iov[2].buffer.length;
 	if (buf_reserve(out, total, &space) != ERR_OK)

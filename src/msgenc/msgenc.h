@@ -30,7 +30,7 @@
 /* The protocol string of the Content-Type: clients label Kerberos traffic
  * either way (pywinrm says SPNEGO), and a reply repeats the request's. */
 enum msgenc_protocol {
-	MSGENC_SPNEGO,   /* application/HTTP-SPNEGO-session-encrypted */
+	MSGENC_SPNEGO,	 /* application/HTTP-SPNEGO-session-encrypted */
 	MSGENC_KERBEROS, /* application/HTTP-Kerberos-session-encrypted */
 };
 

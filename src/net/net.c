@@ -44,7 +44,8 @@ static SSL_CTX *tls_context(const char *cert_pem, const char *key_pem, const cha
 	/* Without this OpenSSL 3 reports EOF without close_notify as an error
 	 * on every client that simply closes its socket. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if (!(cert = PEM_read_bio_X509(cb, NULL, NULL, NULL)) || SSL_CTX_use_certificate(ctx, cert) != 1)
+	if (!(cert = PEM_read_bio_X509(cb, NULL, NULL, NULL)) ||
+	    SSL_CTX_use_certificate(ctx, cert) != 1)
 		goto out;
 	for (X509 *extra; (extra = PEM_read_bio_X509(cb, NULL, NULL, NULL));)
 		if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
@@ -127,7 +128,8 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 		snprintf(l->url_path, sizeof(l->url_path), "/%s", ic.listeners[li].url_prefix);
 		snprintf(l->name, sizeof(l->name), "%s", ic.listeners[li].name);
 		util_set_nonblock(fds[i]);
-		l->lev = evconnlistener_new(n->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fds[i]);
+		l->lev =
+		    evconnlistener_new(n->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fds[i]);
 		if (!l->lev) {
 			close(fds[i]);
 			continue;
@@ -199,7 +201,8 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	n.base = event_base_new();
 	if (!n.base)
 		fatalx("event_base_new failed");
-	n.priv = ipc_endpoint_new(n.base, priv_fd, IPC_ROLE_NET, IPC_ROLE_PRIV, priv_uid, priv_pid, &ops, &n);
+	n.priv = ipc_endpoint_new(n.base, priv_fd, IPC_ROLE_NET, IPC_ROLE_PRIV, priv_uid, priv_pid,
+				  &ops, &n);
 	struct event *sigterm = evsignal_new(n.base, SIGTERM, signal_cb, &n);
 	if (!n.priv || !sigterm || event_add(sigterm, NULL) < 0)
 		fatalx("event_new failed");

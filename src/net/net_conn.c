@@ -26,7 +26,8 @@ static void conn_reply_written(struct conn *c);
 
 static void conn_arm_timer(struct conn *c, uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	evtimer_add(c->timer, &tv);
 }
 
@@ -176,7 +177,8 @@ static void conn_reply_written(struct conn *c)
 	/* A pipelined request may already be buffered: parse it from the
 	 * loop, not from here, so a long pipeline cannot recurse. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		bufferevent_trigger(c->bev, EV_READ,
+				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
@@ -250,8 +252,8 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 	if (l->https) {
 		SSL *ssl = SSL_new(l->ssl_ctx);
 		if (ssl)
-			c->bev = bufferevent_openssl_socket_new(n->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-								BEV_OPT_CLOSE_ON_FREE);
+			c->bev = bufferevent_openssl_socket_new(
+			    n->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	} else {
 		c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}

@@ -118,7 +118,8 @@ enum err net_gss_result(struct request *r, struct ipc_msg *m, enum err e)
 	}
 	if ((res.result.status == IPC_AUTH_CONTINUE || res.result.status == IPC_AUTH_OK) &&
 	    res.out_token_len)
-		c->gss.reply_token = token_header(c->gss.kerberos, res.out_token, res.out_token_len);
+		c->gss.reply_token =
+		    token_header(c->gss.kerberos, res.out_token, res.out_token_len);
 	switch (res.result.status) {
 	case IPC_AUTH_CONTINUE:
 		/* One WWW-Authenticate only: WinRb reads the last, go-ntlmssp the
@@ -179,13 +180,14 @@ int net_gss_open(struct request *r)
 	return 0;
 }
 
-enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sealed, const char **ctype)
+enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sealed,
+		      const char **ctype)
 {
 	enum err e;
 
 	buf_init(sealed, buf_len(body) + 4096);
-	e = msgenc_wrap(r->conn->gss.ctx, r->seal_protocol, r->seal_style, buf_ptr(body), buf_len(body),
-			sealed);
+	e = msgenc_wrap(r->conn->gss.ctx, r->seal_protocol, r->seal_style, buf_ptr(body),
+			buf_len(body), sealed);
 	if (e == ERR_OK)
 		*ctype = msgenc_content_type(r->seal_protocol);
 	return e;

@@ -50,10 +50,10 @@ static void push_settings(struct user_host *h)
 {
 	struct net *n = h->net;
 	struct shell_limits lim = {
-		.max_shells_per_user = n->cfg.winrs.max_shells_per_user,
-		.max_processes_per_shell = n->cfg.winrs.max_processes_per_shell,
-		.idle_timeout_ms = n->cfg.winrs.idle_timeout_ms,
-		.max_shell_run_time_ms = n->cfg.winrs.max_shell_run_time_ms,
+	    .max_shells_per_user = n->cfg.winrs.max_shells_per_user,
+	    .max_processes_per_shell = n->cfg.winrs.max_processes_per_shell,
+	    .idle_timeout_ms = n->cfg.winrs.idle_timeout_ms,
+	    .max_shell_run_time_ms = n->cfg.winrs.max_shell_run_time_ms,
 	};
 	struct buf b;
 
@@ -140,7 +140,8 @@ static void opened(void *arg, struct ipc_msg *m, enum err e)
 		close(fd);
 		e = ERR_WSMAN_INTERNAL;
 	}
-	if (e == ERR_OK && (e = ipc_endpoint_attach(h->chan, fd, (uid_t)o.uid, (pid_t)o.pid)) != ERR_OK)
+	if (e == ERR_OK &&
+	    (e = ipc_endpoint_attach(h->chan, fd, (uid_t)o.uid, (pid_t)o.pid)) != ERR_OK)
 		close(fd);
 	if (e != ERR_OK) {
 		log_warnx("host of user %s could not start: %s", h->user, err_str(e));
@@ -164,7 +165,8 @@ static struct user_host *start(struct net *n, const struct auth_identity *id)
 	h->next = n->hosts;
 	n->hosts = h;
 	if (!(h->linger = evtimer_new(n->base, linger_expired, h)) ||
-	    !(h->chan = ipc_endpoint_new(n->base, -1, IPC_ROLE_NET, IPC_ROLE_HOST, 0, 0, &ops, h)) ||
+	    !(h->chan =
+		  ipc_endpoint_new(n->base, -1, IPC_ROLE_NET, IPC_ROLE_HOST, 0, 0, &ops, h)) ||
 	    net_priv_host_open(n, id->token, opened, h, &h->opening) != ERR_OK) {
 		log_warnx("cannot ask the privileged part for the host of %s", h->user);
 		user_host_free(h);
@@ -185,8 +187,8 @@ static void answered(void *arg, struct ipc_msg *m, enum err e)
 	update_linger(h);
 }
 
-enum err net_host_call(struct request *r, int start_host, const struct buf *body, uint64_t timeout_ms,
-		       net_host_done_fn *done)
+enum err net_host_call(struct request *r, int start_host, const struct buf *body,
+		       uint64_t timeout_ms, net_host_done_fn *done)
 {
 	struct net *n = r->conn->net;
 	struct user_host *h = find(n, r->id.uid);

@@ -38,9 +38,9 @@
 #define NET_IDLE_TIMEOUT_MS 120000     /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
 #define NET_HOST_LINGER_MS 60000       /* a host with no shells is closed after this */
 #define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
-#define NET_DRAIN_TIMEOUT_MS 5000      /* lingering close after an error reply */
+#define NET_DRAIN_TIMEOUT_MS 5000	     /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
-#define NET_MAX_REPLY_HEADERS 4        /* a 401's WWW-Authenticate lines, the most any reply sends */
+#define NET_MAX_REPLY_HEADERS 4 /* a 401's WWW-Authenticate lines, the most any reply sends */
 /* How long the network process waits for the privileged part: longer
  * than the privileged part lets a PAM conversation or a host start run
  * (PRIV_PAM_TIMEOUT_MS, PRIV_HOST_START_TIMEOUT_MS: 60 s), so its own
@@ -70,7 +70,8 @@
  * age would renew more often for nothing: at most one renewal per
  * connection per 10 s of use. */
 #define NET_TOKEN_RENEW_MARGIN_MS 20000
-#define NET_TOKEN_RENEW_AGE_MS (IPC_TOKEN_LIFETIME_MS - NET_IDLE_TIMEOUT_MS - NET_TOKEN_RENEW_MARGIN_MS)
+#define NET_TOKEN_RENEW_AGE_MS                                                                     \
+	(IPC_TOKEN_LIFETIME_MS - NET_IDLE_TIMEOUT_MS - NET_TOKEN_RENEW_MARGIN_MS)
 _Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-alive idle period");
 /* Enumerations of winrm/config/listener that clients may still Pull; the
  * least recently used goes when a new one needs its place. Each expires
@@ -84,11 +85,11 @@ struct user_host;
 
 /* What a connection is doing; one comment per state. */
 enum conn_state {
-	CONN_READING,   /* reading a request (or idle between requests) */
+	CONN_READING,	/* reading a request (or idle between requests) */
 	CONN_ANSWERING, /* a request is being answered: it may wait on another
 			   process (its IPC call has a deadline) */
-	CONN_WRITING,   /* the reply is being written */
-	CONN_DRAINING,  /* an error reply went out before the request was read:
+	CONN_WRITING,	/* the reply is being written */
+	CONN_DRAINING,	/* an error reply went out before the request was read:
 			   discard what the client still sends, so it sees the
 			   reply rather than a reset, then close */
 };
@@ -96,42 +97,43 @@ enum conn_state {
 /* Negotiate/Kerberos: the connection, not the request, is authenticated
  * (net_gss.c; its host token is renewed by net_token.c). */
 struct conn_gss {
-	gss_ctx_id_t ctx;           /* the established context, or GSS_C_NO_CONTEXT */
-	int kerberos;               /* the "Kerberos" scheme (else "Negotiate") */
-	struct auth_identity id;    /* who the connection authenticated as */
-	uint64_t token_ms;          /* when id's token was asked for; 0: not renewable */
-	struct ipc_call *renewing;  /* the IPC_TOKEN_RENEW under way */
+	gss_ctx_id_t ctx;	   /* the established context, or GSS_C_NO_CONTEXT */
+	int kerberos;		   /* the "Kerberos" scheme (else "Negotiate") */
+	struct auth_identity id;   /* who the connection authenticated as */
+	uint64_t token_ms;	   /* when id's token was asked for; 0: not renewable */
+	struct ipc_call *renewing; /* the IPC_TOKEN_RENEW under way */
 	uint64_t renew_asked_ms;
-	char *reply_token;          /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
+	char *reply_token; /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
 };
 
 struct conn {
 	struct net *net;
 	struct conn *prev, *next;
-	uint64_t serial;        /* names the connection to the privileged part */
+	uint64_t serial; /* names the connection to the privileged part */
 	struct bufferevent *bev;
 	int https;
-	char url_path[80];      /* "/wsman" */
-	char peer[64];          /* textual address */
+	char url_path[80]; /* "/wsman" */
+	char peer[64];	   /* textual address */
 	enum conn_state state;
 	struct http1_parser *parser;
 	int close_after_reply;
 	int drain_before_close; /* the request was refused before it was fully read */
 	size_t drained;
 	struct event *timer;
-	struct request *req;    /* being answered, or NULL */
+	struct request *req; /* being answered, or NULL */
 	struct conn_gss gss;
 };
 
-typedef void net_host_done_fn(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e);
+typedef void net_host_done_fn(struct request *r, struct user_host *h, struct ipc_msg *m,
+			      enum err e);
 
 struct request {
 	struct conn *conn;
 	struct http1_request *http; /* the parser's; NULL for a request that did not parse */
-	struct buf plain;           /* the body, when it came sealed */
-	const struct buf *body;     /* the SOAP body: http->body or plain */
+	struct buf plain;	    /* the body, when it came sealed */
+	const struct buf *body;	    /* the SOAP body: http->body or plain */
 	uint64_t started_ms;
-	int counted;                /* counts towards MaxConnections active requests */
+	int counted; /* counts towards MaxConnections active requests */
 	struct auth_identity id;
 	struct ipc_auth_password verify; /* Basic: what the privileged part is asked to check */
 	struct wsman_request ws;
@@ -139,10 +141,10 @@ struct request {
 	/* A shell operation: its row and its request struct. */
 	const struct shell_op *op;
 	void *op_req;
-	struct ipc_call *call;      /* the IPC call it waits on, if any */
+	struct ipc_call *call;	     /* the IPC call it waits on, if any */
 	net_host_done_fn *host_done; /* a call to a host: what continues the request */
-	struct user_host *host;      /* and that host */
-	int seal_reply;             /* the request was sealed: so is the reply */
+	struct user_host *host;	     /* and that host */
+	int seal_reply;		     /* the request was sealed: so is the reply */
 	enum msgenc_protocol seal_protocol;
 	enum msgenc_style seal_style;
 };
@@ -154,7 +156,7 @@ struct user_host {
 	char user[IPC_MAX_USER + 1];
 	struct ipc_endpoint *chan; /* messages queue on it until the host has started */
 	struct ipc_call *opening;  /* the IPC_HOST_OPEN under way */
-	uint32_t shells;           /* shells this host holds, as far as we know */
+	uint32_t shells;	   /* shells this host holds, as far as we know */
 	struct event *linger;
 };
 
@@ -171,7 +173,7 @@ struct net_listener {
  * started (a snapshot, as the listeners may change meanwhile). */
 struct net_enumeration {
 	char context[WSMAN_MAX_CONTEXT + 1]; /* "uuid:<GUID>"; "" while the slot is free */
-	uid_t uid;                           /* only who started it may pull */
+	uid_t uid;			     /* only who started it may pull */
 	uint64_t expires_ms;
 	uint32_t n, next;
 	char *items[CONFIG_MAX_LISTENERS];
@@ -223,18 +225,19 @@ void net_url(const struct request *r, char *out, size_t len);
  * r as arg and r->call as the handle. */
 enum err net_priv_auth_password(struct request *r, ipc_answer_fn *answer);
 enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_result *res);
-enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg, ipc_answer_fn *answer);
+enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg,
+			   ipc_answer_fn *answer);
 enum err net_priv_gss_result(struct ipc_msg *m, enum err e, struct ipc_auth_gss_result *res);
 enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
 				ipc_answer_fn *answer);
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
 /* HOST_FAILED's reason is the reader's failure; on success *fd is the
  * host's channel, now the caller's. */
-enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
-			    void *arg, struct ipc_call **call);
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
+			    ipc_answer_fn *answer, void *arg, struct ipc_call **call);
 enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_opened *o, int *fd);
-enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
-			      void *arg, struct ipc_call **call);
+enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
+			      ipc_answer_fn *answer, void *arg, struct ipc_call **call);
 enum err net_priv_token_renewed(struct ipc_msg *m, enum err e, struct ipc_token_renewed *res);
 
 /* net_gss.c: the Negotiate/Kerberos state of a connection, called by the
@@ -251,7 +254,8 @@ enum err net_gss_result(struct request *r, struct ipc_msg *m, enum err e);
  * (401: with the challenges), sent without a body. */
 int net_gss_open(struct request *r);
 /* Seals a reply body with the connection's context. */
-enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sealed, const char **ctype);
+enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sealed,
+		      const char **ctype);
 void net_gss_forget(struct conn *c);
 
 /* net_token.c */

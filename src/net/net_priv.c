@@ -19,7 +19,8 @@ static enum err send_call(struct net *n, uint32_t type, struct buf *body, enum e
 			  ipc_answer_fn *answer, void *arg, struct ipc_call **call)
 {
 	if (encoded == ERR_OK)
-		encoded = ipc_endpoint_call(n->priv, type, body, NET_PRIV_DEADLINE_MS, answer, arg, call);
+		encoded =
+		    ipc_endpoint_call(n->priv, type, body, NET_PRIV_DEADLINE_MS, answer, arg, call);
 	buf_clear(body);
 	return encoded;
 }
@@ -62,8 +63,8 @@ enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg, ip
 	struct buf body;
 
 	buf_init(&body, MAX_BODY);
-	return send_call(r->conn->net, IPC_AUTH_GSS, &body, ipc_auth_gss_encode(&body, leg), answer, r,
-			 &r->call);
+	return send_call(r->conn->net, IPC_AUTH_GSS, &body, ipc_auth_gss_encode(&body, leg), answer,
+			 r, &r->call);
 }
 
 enum err net_priv_gss_result(struct ipc_msg *m, enum err e, struct ipc_auth_gss_result *res)
@@ -78,8 +79,8 @@ enum err net_priv_config_change(struct request *r, const struct ipc_config_chang
 	struct buf body;
 
 	buf_init(&body, MAX_BODY);
-	return send_call(r->conn->net, IPC_CONFIG_CHANGE, &body, ipc_config_change_encode(&body, change),
-			 answer, r, &r->call);
+	return send_call(r->conn->net, IPC_CONFIG_CHANGE, &body,
+			 ipc_config_change_encode(&body, change), answer, r, &r->call);
 }
 
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res)
@@ -88,8 +89,8 @@ enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config
 	return m ? read_answer(m, ipc_config_result_decode(&m->body, res)) : no_answer(e);
 }
 
-enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
-			    void *arg, struct ipc_call **call)
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
+			    ipc_answer_fn *answer, void *arg, struct ipc_call **call)
 {
 	struct ipc_host_open m;
 	struct buf body;
@@ -110,11 +111,13 @@ enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_ope
 	if (!m)
 		return no_answer(e);
 	if (m->type == IPC_HOST_FAILED) {
-		if (read_answer(m, ipc_host_failed_decode(&m->body, &why)) != ERR_OK || why == ERR_OK)
+		if (read_answer(m, ipc_host_failed_decode(&m->body, &why)) != ERR_OK ||
+		    why == ERR_OK)
 			return ERR_WSMAN_INTERNAL;
 		return why;
 	}
-	if ((*fd = ipc_msg_take_fd(m)) < 0 || read_answer(m, ipc_host_opened_decode(&m->body, o)) != ERR_OK) {
+	if ((*fd = ipc_msg_take_fd(m)) < 0 ||
+	    read_answer(m, ipc_host_opened_decode(&m->body, o)) != ERR_OK) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
@@ -123,8 +126,8 @@ enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_ope
 	return ERR_OK;
 }
 
-enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN], ipc_answer_fn *answer,
-			      void *arg, struct ipc_call **call)
+enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
+			      ipc_answer_fn *answer, void *arg, struct ipc_call **call)
 {
 	struct ipc_token_renew m;
 	struct buf body;
@@ -132,7 +135,8 @@ enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
 
 	memcpy(m.token, token, sizeof(m.token));
 	buf_init(&body, MAX_BODY);
-	e = send_call(n, IPC_TOKEN_RENEW, &body, ipc_token_renew_encode(&body, &m), answer, arg, call);
+	e = send_call(n, IPC_TOKEN_RENEW, &body, ipc_token_renew_encode(&body, &m), answer, arg,
+		      call);
 	OPENSSL_cleanse(&m, sizeof(m));
 	return e;
 }

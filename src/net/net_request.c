@@ -143,8 +143,8 @@ void net_reply_fault(struct request *r, enum err e)
 		char action[LOG_QUOTE_MAX];
 		const char *a = r->ws_parsed && r->ws.hdr.action ? r->ws.hdr.action : "-";
 		log_info("request from %s user %s action \"%s\" refused: %s", r->conn->peer,
-			 r->id.valid ? r->id.user : "-", log_quote(action, sizeof(action), a, strlen(a)),
-			 err_str(e));
+			 r->id.valid ? r->id.user : "-",
+			 log_quote(action, sizeof(action), a, strlen(a)), err_str(e));
 	}
 	buf_init(&body, 64 * 1024);
 	status = wsman_fault(&body, e, r->ws_parsed ? r->ws.hdr.message_id : NULL,
@@ -321,7 +321,8 @@ static void process(struct request *r)
 		return;
 	}
 
-	switch (auth_evaluate(&n->auth, c->https, http->authorization, c->peer, &r->id, &r->verify)) {
+	switch (
+	    auth_evaluate(&n->auth, c->https, http->authorization, c->peer, &r->id, &r->verify)) {
 	case AUTH_GSS:
 		if ((e = net_gss_leg(r, leg_answered)) != ERR_OK)
 			net_reply_fault(r, e);
@@ -333,10 +334,12 @@ static void process(struct request *r)
 	case AUTH_REFUSED: {
 		char scheme[32], q[LOG_QUOTE_MAX];
 		size_t sl = strcspn(http->authorization, " ");
-		snprintf(scheme, sizeof(scheme), "%.*s", (int)(sl < 31 ? sl : 31), http->authorization);
-		log_info("authentication refused: peer %s scheme \"%s\" (scheme disabled, not offered "
-			 "on this transport, or malformed)",
-			 c->peer, log_quote(q, sizeof(q), scheme, strlen(scheme)));
+		snprintf(scheme, sizeof(scheme), "%.*s", (int)(sl < 31 ? sl : 31),
+			 http->authorization);
+		log_info(
+		    "authentication refused: peer %s scheme \"%s\" (scheme disabled, not offered "
+		    "on this transport, or malformed)",
+		    c->peer, log_quote(q, sizeof(q), scheme, strlen(scheme)));
 		net_reply_fault(r, ERR_HTTP_UNAUTHORIZED);
 		return;
 	}

@@ -73,7 +73,8 @@ void net_shell_dispatch(struct request *r)
 	const struct shell_op *op = shell_op_find(hdr->resource_uri, hdr->action);
 	struct shell_service_ctx ctx = {.client_ip = r->conn->peer,
 					.max_timeout_ms = n->cfg.max_timeout_ms};
-	uint64_t timeout_ms = hdr->operation_timeout_ms ? hdr->operation_timeout_ms : n->cfg.max_timeout_ms;
+	uint64_t timeout_ms =
+	    hdr->operation_timeout_ms ? hdr->operation_timeout_ms : n->cfg.max_timeout_ms;
 	struct buf b;
 	enum err e;
 

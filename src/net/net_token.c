@@ -34,8 +34,9 @@ static void renewed(void *arg, struct ipc_msg *m, enum err e)
 			  (unsigned long long)c->serial, c->peer, c->gss.id.user);
 		c->gss.token_ms = 0;
 	} else if (!c->gss.id.valid || r.uid != (uint32_t)c->gss.id.uid) {
-		log_warnx("token renewal for connection %llu answered for uid %u, not %s's: ignored",
-			  (unsigned long long)c->serial, (unsigned)r.uid, c->gss.id.user);
+		log_warnx(
+		    "token renewal for connection %llu answered for uid %u, not %s's: ignored",
+		    (unsigned long long)c->serial, (unsigned)r.uid, c->gss.id.user);
 	} else {
 		memcpy(c->gss.id.token, r.token, sizeof(c->gss.id.token));
 		c->gss.id.is_admin = r.is_admin != 0;
@@ -56,7 +57,8 @@ void net_token_touch(struct conn *c)
 	if (!c->gss.id.valid || !c->gss.token_ms || c->gss.renewing ||
 	    now - c->gss.token_ms <= NET_TOKEN_RENEW_AGE_MS)
 		return;
-	if ((e = net_priv_token_renew(c->net, c->gss.id.token, renewed, c, &c->gss.renewing)) != ERR_OK) {
+	if ((e = net_priv_token_renew(c->net, c->gss.id.token, renewed, c, &c->gss.renewing)) !=
+	    ERR_OK) {
 		/* The next use of the connection tries again. */
 		log_warnx("cannot ask for the renewal of a host token: %s", err_str(e));
 		return;

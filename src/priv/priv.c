@@ -168,7 +168,8 @@ void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf 
 		log_warnx("network process gone");
 		priv_stop(p, 1);
 	} else if (e != ERR_OK) {
-		log_warnx("cannot send %s to the network process: %s", ipc_type_name(type), err_str(e));
+		log_warnx("cannot send %s to the network process: %s", ipc_type_name(type),
+			  err_str(e));
 	}
 }
 
@@ -247,9 +248,9 @@ static const struct {
 	uint32_t type;
 	enum err (*answer)(struct priv *p, struct ipc_msg *msg);
 } requests[] = {
-	{IPC_AUTH_PASSWORD, answer_auth_password}, {IPC_HOST_OPEN, answer_host_open},
-	{IPC_AUTH_GSS, answer_auth_gss},           {IPC_TOKEN_RENEW, answer_token_renew},
-	{IPC_CONFIG_CHANGE, answer_config_change},
+    {IPC_AUTH_PASSWORD, answer_auth_password}, {IPC_HOST_OPEN, answer_host_open},
+    {IPC_AUTH_GSS, answer_auth_gss},	       {IPC_TOKEN_RENEW, answer_token_renew},
+    {IPC_CONFIG_CHANGE, answer_config_change},
 };
 
 static enum err answer_net(void *arg, struct ipc_msg *msg)
@@ -293,13 +294,15 @@ static void start_net(struct priv *p)
 		fatal("fork");
 	if (pid == 0) {
 		close(sv[0]);
-		if (p->privsep && (setgroups(1, &p->net_gid) < 0 || priv_setids(p->net_uid, p->net_gid) < 0))
+		if (p->privsep &&
+		    (setgroups(1, &p->net_gid) < 0 || priv_setids(p->net_uid, p->net_gid) < 0))
 			priv_child_fail(-1, "cannot become the service account");
 		priv_exec_role(p, "net", p->self_uid, p->self_pid, sv[1], -1);
 	}
 	close(sv[1]);
 	p->net_pid = pid;
-	p->net = ipc_endpoint_new(p->base, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, p->net_uid, pid, &ops, p);
+	p->net =
+	    ipc_endpoint_new(p->base, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, p->net_uid, pid, &ops, p);
 	if (!p->net)
 		fatalx("libevent: cannot watch the network process");
 	log_info("network process started: pid %d", (int)pid);
@@ -348,7 +351,8 @@ enum err priv_stage(struct priv *p, struct config *c, struct priv_staged *st, st
 	if ((e = priv_listen_prepare(c, p->config_dir, &p->listen, &st->next, errmsg)) != ERR_OK)
 		goto fail;
 	if ((e = config_message(c, &st->next, &st->body, st->fds, &st->nfds)) != ERR_OK) {
-		buf_putf(errmsg, "configuration too large for the network process (%s): certificates?",
+		buf_putf(errmsg,
+			 "configuration too large for the network process (%s): certificates?",
 			 err_str(e));
 		priv_listen_abort(&st->next);
 		goto fail;
@@ -390,7 +394,8 @@ static void reload(struct priv *p)
 
 	log_info("reloading the configuration");
 	buf_init(&msg, 4096);
-	if (config_load(&c, p->config_dir, &msg) != ERR_OK || priv_stage(p, &c, &st, &msg) != ERR_OK) {
+	if (config_load(&c, p->config_dir, &msg) != ERR_OK ||
+	    priv_stage(p, &c, &st, &msg) != ERR_OK) {
 		buf_terminate(&msg);
 		log_warnx("%s; keeping the previous configuration", (const char *)buf_ptr(&msg));
 	} else {
@@ -408,7 +413,8 @@ static void reap(struct priv *p)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == p->net_pid) {
 			p->net_pid = 0;
-			log_warnx("network process %s", priv_wait_status(status, desc, sizeof(desc)));
+			log_warnx("network process %s",
+				  priv_wait_status(status, desc, sizeof(desc)));
 			priv_stop(p, 1);
 		} else if (!priv_host_reaped(p, pid, status)) {
 			priv_auth_reaped(p, pid);
@@ -562,7 +568,8 @@ static void reap_net(struct priv *p)
 		pid_t r = waitpid(p->net_pid, &status, WNOHANG);
 		if (r == p->net_pid && p->exit_status != 0) {
 			char desc[64];
-			log_warnx("network process %s", priv_wait_status(status, desc, sizeof(desc)));
+			log_warnx("network process %s",
+				  priv_wait_status(status, desc, sizeof(desc)));
 		}
 		if (r == p->net_pid || (r < 0 && errno == ECHILD))
 			return;

@@ -9,9 +9,9 @@
 #define OPENWINRM_PRIV_H
 
 struct winrmd_opts {
-	const char *config_dir;      /* --config-dir, WINRM_CONFIG_DIR, /etc/winrm */
+	const char *config_dir;	     /* --config-dir, WINRM_CONFIG_DIR, /etc/winrm */
 	const char *service_account; /* --user, "winrmd": the network process's account */
-	const char *self_exe;        /* path to re-exec for the other roles */
+	const char *self_exe;	     /* path to re-exec for the other roles */
 	int foreground;
 	int debug;
 };

@@ -166,7 +166,8 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 		/* gss-ntlmssp counts the terminating NUL in the length. */
 		if (lname.length && ((const char *)lname.value)[lname.length - 1] == 0)
 			lname.length--;
-		int ok = lname.length > 0 && lname.length < len && !memchr(lname.value, 0, lname.length);
+		int ok =
+		    lname.length > 0 && lname.length < len && !memchr(lname.value, 0, lname.length);
 		if (ok)
 			snprintf(out, len, "%.*s", (int)lname.length, (const char *)lname.value);
 		gss_release_buffer(&minor, &lname);
@@ -177,7 +178,8 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 	/* NTLM: "HOST\user" and ".\user" are local; another domain names a
 	 * local account only through winbind, which spells it that way. */
 	display(src, shown, sizeof(shown));
-	const char *name = p->cfg.service.auth.ntlm_winbind ? shown : util_strip_local_domain(shown);
+	const char *name =
+	    p->cfg.service.auth.ntlm_winbind ? shown : util_strip_local_domain(shown);
 	if ((size_t)snprintf(out, len, "%s", name) >= len)
 		return 0;
 	return out[0] != 0 && strcmp(out, "?") != 0;
@@ -334,13 +336,13 @@ static const char *established(struct priv *p, const struct ipc_auth_gss *m, str
 /* A finished handshake, from the principal's checks to the answer, which
  * waits for PAM's account stack (priv_account_check). */
 struct gss_logon {
-	uint32_t id;                    /* of the AUTH_GSS leg it answers */
-	gss_ctx_id_t ctx;               /* exported to the network process on success */
-	gss_cred_id_t deleg;            /* tickets the client forwarded, stored on success */
-	struct ipc_auth_gss_result r;   /* with the last leg's output token */
+	uint32_t id;			/* of the AUTH_GSS leg it answers */
+	gss_ctx_id_t ctx;		/* exported to the network process on success */
+	gss_cred_id_t deleg;		/* tickets the client forwarded, stored on success */
+	struct ipc_auth_gss_result r;	/* with the last leg's output token */
 	char account[IPC_MAX_USER + 1]; /* the local account the principal maps to */
-	char name[IPC_MAX_USER + 1];    /* as admitted; r.result.user points here */
-	char who[IPC_MAX_USER + 64];    /* the principal, for the log */
+	char name[IPC_MAX_USER + 1];	/* as admitted; r.result.user points here */
+	char who[IPC_MAX_USER + 64];	/* the principal, for the log */
 	char peer[IPC_MAX_PEER + 1];
 	const char *scheme, *mech;
 };
@@ -395,7 +397,8 @@ static const char *admit(struct priv *p, struct gss_logon *l)
 	if (r->result.status != IPC_AUTH_OK)
 		return verdict;
 	if (GSS_ERROR(gss_export_sec_context(&minor, &l->ctx, &exported)) ||
-	    exported.length > IPC_MAX_GSS_CONTEXT || !(r->context = malloc(exported.length ? exported.length : 1))) {
+	    exported.length > IPC_MAX_GSS_CONTEXT ||
+	    !(r->context = malloc(exported.length ? exported.length : 1))) {
 		gss_release_buffer(&minor, &exported);
 		OPENSSL_cleanse(r->result.token, sizeof(r->result.token));
 		r->result.status = IPC_AUTH_BUSY;
@@ -510,7 +513,8 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 		r.result.status = IPC_AUTH_BAD_CREDENTIALS;
 		verdict = gss_why(major, minor, mech, why, sizeof(why));
 		log_info("authentication failure: from %s, scheme %s: %s",
-			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme, verdict);
+			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme,
+			 verdict);
 		slot_free(s);
 		drop_out_token(&r);
 		answer(p, id, &r);

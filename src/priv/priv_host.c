@@ -30,13 +30,13 @@
 struct priv_session {
 	struct priv_session *next;
 	struct priv *p;
-	pid_t pid;        /* the session process; 0 once reaped */
-	pid_t host_pid;   /* 0 until the session process reports it */
+	pid_t pid;	/* the session process; 0 once reaped */
+	pid_t host_pid; /* 0 until the session process reports it */
 	uid_t uid;
 	char *name;
-	uint32_t id;      /* the IPC_HOST_OPEN being answered */
-	int report_fd;    /* -1 once the request is answered */
-	int net_end;      /* the network process's end of the host channel, until sent */
+	uint32_t id;   /* the IPC_HOST_OPEN being answered */
+	int report_fd; /* -1 once the request is answered */
+	int net_end;   /* the network process's end of the host channel, until sent */
 	struct event *ev;
 	uint8_t report[4];
 	size_t nreport;
@@ -73,8 +73,8 @@ static int host_env(const struct priv *p, const struct priv_account *a, char **p
 }
 
 /* The host process: become the user for good, then exec. */
-static void __attribute__((noreturn)) host_run(const struct priv *p, const struct priv_account *a,
-					       char **pam_env, int chan, int errfd)
+static void __attribute__((noreturn))
+host_run(const struct priv *p, const struct priv_account *a, char **pam_env, int chan, int errfd)
 {
 	if (p->privsep) {
 		if (initgroups(a->name, a->gid) < 0)
@@ -159,8 +159,8 @@ static pid_t session_fork_host(const struct priv *p, const struct priv_account *
 	return -1;
 }
 
-static void __attribute__((noreturn)) session_run(const struct priv *p, const struct priv_account *a,
-						  int chan, int report)
+static void __attribute__((noreturn))
+session_run(const struct priv *p, const struct priv_account *a, int chan, int report)
 {
 	struct sigaction sa;
 	struct pam_conv conv = {priv_pam_conv, NULL};
@@ -180,12 +180,14 @@ static void __attribute__((noreturn)) session_run(const struct priv *p, const st
 
 	if (p->privsep) {
 		rc = pam_start(PRIV_PAM_SERVICE, a->name, &conv, &h);
-		if (rc == PAM_SUCCESS && (rc = pam_setcred(h, PAM_ESTABLISH_CRED | PAM_SILENT)) == PAM_SUCCESS)
+		if (rc == PAM_SUCCESS &&
+		    (rc = pam_setcred(h, PAM_ESTABLISH_CRED | PAM_SILENT)) == PAM_SUCCESS)
 			cred = 1;
 		if (rc == PAM_SUCCESS && (rc = pam_open_session(h, PAM_SILENT)) == PAM_SUCCESS)
 			opened = 1;
 		if (rc != PAM_SUCCESS) {
-			log_warnx("PAM session for %s: %s", a->name, h ? pam_strerror(h, rc) : "pam_start failed");
+			log_warnx("PAM session for %s: %s", a->name,
+				  h ? pam_strerror(h, rc) : "pam_start failed");
 			session_pam_end(h, opened, cred, rc);
 			_exit(1);
 		}
@@ -333,8 +335,8 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 		return;
 	}
 	if (p->nsessions >= p->cfg.winrs.max_concurrent_users || p->nsessions >= PRIV_MAX_HOSTS) {
-		log_warnx("host for %s refused: %u hosts running (Winrs/MaxConcurrentUsers)", a->name,
-			  p->nsessions);
+		log_warnx("host for %s refused: %u hosts running (Winrs/MaxConcurrentUsers)",
+			  a->name, p->nsessions);
 		host_failed(p, id, ERR_WSMAN_QUOTA_USERS);
 		return;
 	}

@@ -24,14 +24,14 @@
 #include "priv/priv.h"
 
 #define PRIV_PAM_SERVICE "winrm" /* /etc/pam.d/winrm */
-#define PRIV_MAX_PAM_WORKERS 8   /* PAM conversations running at once */
-#define PRIV_MAX_PAM_QUEUE 256   /* verifications waiting for a worker; more get IPC_AUTH_BUSY */
+#define PRIV_MAX_PAM_WORKERS 8	 /* PAM conversations running at once */
+#define PRIV_MAX_PAM_QUEUE 256	 /* verifications waiting for a worker; more get IPC_AUTH_BUSY */
 /* A verification or a host start-up stuck this long (a hung directory
  * server, a PAM module waiting on something) is killed and answered as a
  * failure, so it cannot hold a slot for ever. */
 #define PRIV_PAM_TIMEOUT_MS 60000
 #define PRIV_HOST_START_TIMEOUT_MS 60000
-#define PRIV_MAX_TOKENS 4096     /* accounts remembered for IPC_HOST_OPEN; oldest evicted */
+#define PRIV_MAX_TOKENS 4096 /* accounts remembered for IPC_HOST_OPEN; oldest evicted */
 /* A token replaced by IPC_TOKEN_RENEW stays good this much longer (or
  * until it expires, if sooner): the network process may have sent it in
  * requests before it saw the new one, and those are handled in order
@@ -41,7 +41,7 @@
 /* Winrs/MaxConcurrentUsers defaults to 2147483647: this caps the root
  * session processes whatever the setting says. */
 #define PRIV_MAX_HOSTS 1024
-#define PRIV_MAX_GROUPS 65536    /* NGROUPS_MAX on Linux */
+#define PRIV_MAX_GROUPS 65536 /* NGROUPS_MAX on Linux */
 #define PRIV_LISTEN_BACKLOG 511
 /* Half-made GSSAPI contexts, one per connection in a handshake; the oldest
  * goes when a new one needs room, and one idle this long is dropped. */
@@ -52,8 +52,8 @@
 struct priv_account {
 	uint8_t token[IPC_TOKEN_LEN];
 	uint64_t expires_ms; /* util_now_ms clock */
-	int renewed;         /* IPC_TOKEN_RENEW replaced it: it cannot be renewed again */
-	char *name;          /* canonical, from the passwd entry; NULL if the slot is free */
+	int renewed;	     /* IPC_TOKEN_RENEW replaced it: it cannot be renewed again */
+	char *name;	     /* canonical, from the passwd entry; NULL if the slot is free */
 	uid_t uid;
 	gid_t gid;
 	char *home;
@@ -86,8 +86,8 @@ struct priv_auth_req {
 /* A slot for one PAM verification process. */
 struct priv_worker {
 	struct priv *p;
-	int fd;            /* read end of the verdict pipe; -1 when the slot is free */
-	pid_t pid;         /* 0 once reaped */
+	int fd;	   /* read end of the verdict pipe; -1 when the slot is free */
+	pid_t pid; /* 0 once reaped */
 	struct event *ev;
 	struct priv_auth_req *req; /* its password already wiped */
 };
@@ -99,13 +99,13 @@ struct priv_socket {
 	socklen_t addrlen;
 	int fd;
 	uint32_t listener; /* index among the enabled listeners */
-	int fresh;         /* bound by the pending reload, not yet committed */
+	int fresh;	   /* bound by the pending reload, not yet committed */
 };
 
 /* Everything IPC_CONFIG says about listeners, plus the sockets. */
 struct priv_listeners {
 	uint32_t nlisteners;
-	char *name[IPC_MAX_LISTENERS];       /* "Address=*+Transport=HTTPS" */
+	char *name[IPC_MAX_LISTENERS]; /* "Address=*+Transport=HTTPS" */
 	uint32_t https[IPC_MAX_LISTENERS];
 	char *url_prefix[IPC_MAX_LISTENERS];
 	char *cert_pem[IPC_MAX_LISTENERS];
@@ -123,17 +123,17 @@ struct priv {
 	struct config cfg;
 	struct priv_listeners listen;
 
-	int privsep;         /* started as root: the network process runs as net_uid */
+	int privsep; /* started as root: the network process runs as net_uid */
 	uid_t self_uid;
 	pid_t self_pid;
-	char *self_name;     /* single-user mode: the only account that may log in */
+	char *self_name; /* single-user mode: the only account that may log in */
 	uid_t net_uid;
 	gid_t net_gid;
 
 	struct event_base *base;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_chld;
 	struct ipc_endpoint *net;
-	pid_t net_pid;       /* 0 once reaped */
+	pid_t net_pid; /* 0 once reaped */
 
 	struct priv_worker workers[PRIV_MAX_PAM_WORKERS];
 	struct priv_auth_req *queue_head, *queue_tail;

@@ -56,7 +56,8 @@ static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_sto
 	return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
 }
 
-static void set_v4(struct sockaddr_storage *ss, socklen_t *len, const struct in_addr *a, uint16_t port)
+static void set_v4(struct sockaddr_storage *ss, socklen_t *len, const struct in_addr *a,
+		   uint16_t port)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
@@ -67,7 +68,8 @@ static void set_v4(struct sockaddr_storage *ss, socklen_t *len, const struct in_
 	*len = sizeof(*s4);
 }
 
-static void set_v6(struct sockaddr_storage *ss, socklen_t *len, const struct in6_addr *a, uint16_t port)
+static void set_v6(struct sockaddr_storage *ss, socklen_t *len, const struct in6_addr *a,
+		   uint16_t port)
 {
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
@@ -249,10 +251,12 @@ static enum err add_socket(struct priv_listeners *next, const struct priv_listen
 	if (s->fd < 0) {
 		/* A kernel without IPv6 still serves "*" on IPv4. */
 		if (wildcard_v6 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
-			log_debug("no IPv6: listening on IPv4 only for %s", addr_str(ss, a, sizeof(a)));
+			log_debug("no IPv6: listening on IPv4 only for %s",
+				  addr_str(ss, a, sizeof(a)));
 			return ERR_OK;
 		}
-		buf_putf(errmsg, "cannot listen on %s: %s", addr_str(ss, a, sizeof(a)), strerror(errno));
+		buf_putf(errmsg, "cannot listen on %s: %s", addr_str(ss, a, sizeof(a)),
+			 strerror(errno));
 		return ERR_IO;
 	}
 	s->fresh = 1;
@@ -279,7 +283,8 @@ static enum err prepare_listener(struct priv_listeners *next, const struct priv_
 		return ERR_NOMEM;
 	if (l->https) {
 		size_t certlen;
-		next->cert_pem[i] = read_pem(dir, l->certificate_file, "CertificateFile", &certlen, errmsg);
+		next->cert_pem[i] =
+		    read_pem(dir, l->certificate_file, "CertificateFile", &certlen, errmsg);
 		if (!next->cert_pem[i])
 			return ERR_CONFIG;
 		next->key_pem[i] = read_pem(dir, l->key_file, "KeyFile", &next->key_len[i], errmsg);
@@ -341,7 +346,8 @@ void priv_listen_commit(struct priv_listeners *cur, struct priv_listeners *next)
 		for (uint32_t k = 0; k < next->nsockets && !kept; k++)
 			kept = next->sockets[k].fd == cur->sockets[i].fd;
 		if (!kept) {
-			log_info("no longer listening on %s", addr_str(&cur->sockets[i].addr, a, sizeof(a)));
+			log_info("no longer listening on %s",
+				 addr_str(&cur->sockets[i].addr, a, sizeof(a)));
 			close(cur->sockets[i].fd);
 		}
 	}

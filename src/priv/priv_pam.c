@@ -30,7 +30,8 @@
 /* The log's words for PAM's refusals, the same for a password check and
  * for a GSSAPI logon. The client sees neither: every refusal is a 401. */
 #define TEXT_FAILED "failure"
-#define TEXT_ACCOUNT "failure (PAM's account management refused the account: expired or not permitted)"
+#define TEXT_ACCOUNT                                                                               \
+	"failure (PAM's account management refused the account: expired or not permitted)"
 #define TEXT_QUEUE_FULL "refused (too many verifications waiting)"
 #define TEXT_NO_WORKER "refused (cannot start a PAM worker)"
 #define TEXT_NO_PASSWD "failure (no passwd entry for the account)"
@@ -285,8 +286,8 @@ static int authorise(const struct priv *p, const struct priv_account *a, int *is
 		n = want;
 	}
 	*is_admin = in_groups(p->cfg.service.admin_groups, groups, n);
-	allowed = *is_admin || in_groups(p->cfg.service.remote_users_group, groups, n) ||
-		  !p->privsep;
+	allowed =
+	    *is_admin || in_groups(p->cfg.service.remote_users_group, groups, n) || !p->privsep;
 	free(groups);
 	return allowed;
 }
@@ -492,8 +493,8 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 	uint8_t verdict = VERDICT_FAILED;
 
 	if (what & EV_TIMEOUT) {
-		log_warnx("PAM took longer than %d s: stopping worker %d", PRIV_PAM_TIMEOUT_MS / 1000,
-			  (int)w->pid);
+		log_warnx("PAM took longer than %d s: stopping worker %d",
+			  PRIV_PAM_TIMEOUT_MS / 1000, (int)w->pid);
 		if (w->pid > 0)
 			kill(w->pid, SIGKILL);
 	} else {

@@ -32,64 +32,94 @@ static void send_clear(void *req)
 /* The cmd shell (MS-WSMV 3.1.4.5.2 Create, 3.1.4.11 Command, 3.1.4.13 Send,
  * 3.1.4.14 Receive, 3.1.4.12 Signal, 3.1.4.4.1 Delete). */
 static const struct shell_op ops[SHELL_OP_COUNT] = {
-	[SHELL_CMD_CREATE] = {
-		.name = "Create", .resource = URI_SHELL_CMD, .action = ACTION_CREATE,
-		.flags = SHELL_OP_NEW_SHELL,
-		.req_size = sizeof(struct shell_create_req),
-		.reply_size = sizeof(struct shell_create_reply),
-		.parse = shell_soap_create_parse,
-		.encode = shell_ipc_create_encode, .decode = shell_ipc_create_decode,
-		.encode_reply = shell_ipc_create_reply_encode, .decode_reply = shell_ipc_create_reply_decode,
-		.build_reply = shell_soap_create_reply,
-		.client_build = shell_soap_create_build, .client_read = shell_soap_create_read,
-		.clear = create_clear,
+    [SHELL_CMD_CREATE] =
+	{
+	    .name = "Create",
+	    .resource = URI_SHELL_CMD,
+	    .action = ACTION_CREATE,
+	    .flags = SHELL_OP_NEW_SHELL,
+	    .req_size = sizeof(struct shell_create_req),
+	    .reply_size = sizeof(struct shell_create_reply),
+	    .parse = shell_soap_create_parse,
+	    .encode = shell_ipc_create_encode,
+	    .decode = shell_ipc_create_decode,
+	    .encode_reply = shell_ipc_create_reply_encode,
+	    .decode_reply = shell_ipc_create_reply_decode,
+	    .build_reply = shell_soap_create_reply,
+	    .client_build = shell_soap_create_build,
+	    .client_read = shell_soap_create_read,
+	    .clear = create_clear,
 	},
-	[SHELL_CMD_COMMAND] = {
-		.name = "Command", .resource = URI_SHELL_CMD, .action = ACTION_COMMAND,
-		.req_size = sizeof(struct shell_command_req),
-		.reply_size = sizeof(struct shell_command_reply),
-		.parse = shell_soap_command_parse,
-		.encode = shell_ipc_command_encode, .decode = shell_ipc_command_decode,
-		.encode_reply = shell_ipc_command_reply_encode, .decode_reply = shell_ipc_command_reply_decode,
-		.build_reply = shell_soap_command_reply,
-		.client_build = shell_soap_command_build, .client_read = shell_soap_command_read,
-		.clear = command_clear,
+    [SHELL_CMD_COMMAND] =
+	{
+	    .name = "Command",
+	    .resource = URI_SHELL_CMD,
+	    .action = ACTION_COMMAND,
+	    .req_size = sizeof(struct shell_command_req),
+	    .reply_size = sizeof(struct shell_command_reply),
+	    .parse = shell_soap_command_parse,
+	    .encode = shell_ipc_command_encode,
+	    .decode = shell_ipc_command_decode,
+	    .encode_reply = shell_ipc_command_reply_encode,
+	    .decode_reply = shell_ipc_command_reply_decode,
+	    .build_reply = shell_soap_command_reply,
+	    .client_build = shell_soap_command_build,
+	    .client_read = shell_soap_command_read,
+	    .clear = command_clear,
 	},
-	[SHELL_CMD_SEND] = {
-		.name = "Send", .resource = URI_SHELL_CMD, .action = ACTION_SEND,
-		.req_size = sizeof(struct shell_send_req),
-		.parse = shell_soap_send_parse,
-		.encode = shell_ipc_send_encode, .decode = shell_ipc_send_decode,
-		.build_reply = shell_soap_send_reply,
-		.client_build = shell_soap_send_build,
-		.clear = send_clear,
+    [SHELL_CMD_SEND] =
+	{
+	    .name = "Send",
+	    .resource = URI_SHELL_CMD,
+	    .action = ACTION_SEND,
+	    .req_size = sizeof(struct shell_send_req),
+	    .parse = shell_soap_send_parse,
+	    .encode = shell_ipc_send_encode,
+	    .decode = shell_ipc_send_decode,
+	    .build_reply = shell_soap_send_reply,
+	    .client_build = shell_soap_send_build,
+	    .clear = send_clear,
 	},
-	[SHELL_CMD_RECEIVE] = {
-		.name = "Receive", .resource = URI_SHELL_CMD, .action = ACTION_RECEIVE,
-		.req_size = sizeof(struct shell_receive_req),
-		.reply_size = sizeof(struct shell_receive_reply),
-		.parse = shell_soap_receive_parse,
-		.encode = shell_ipc_receive_encode, .decode = shell_ipc_receive_decode,
-		.encode_reply = shell_ipc_receive_reply_encode, .decode_reply = shell_ipc_receive_reply_decode,
-		.build_reply = shell_soap_receive_reply,
-		.client_build = shell_soap_receive_build, .client_read = shell_soap_receive_read,
+    [SHELL_CMD_RECEIVE] =
+	{
+	    .name = "Receive",
+	    .resource = URI_SHELL_CMD,
+	    .action = ACTION_RECEIVE,
+	    .req_size = sizeof(struct shell_receive_req),
+	    .reply_size = sizeof(struct shell_receive_reply),
+	    .parse = shell_soap_receive_parse,
+	    .encode = shell_ipc_receive_encode,
+	    .decode = shell_ipc_receive_decode,
+	    .encode_reply = shell_ipc_receive_reply_encode,
+	    .decode_reply = shell_ipc_receive_reply_decode,
+	    .build_reply = shell_soap_receive_reply,
+	    .client_build = shell_soap_receive_build,
+	    .client_read = shell_soap_receive_read,
 	},
-	[SHELL_CMD_SIGNAL] = {
-		.name = "Signal", .resource = URI_SHELL_CMD, .action = ACTION_SIGNAL,
-		.req_size = sizeof(struct shell_signal_req),
-		.parse = shell_soap_signal_parse,
-		.encode = shell_ipc_signal_encode, .decode = shell_ipc_signal_decode,
-		.build_reply = shell_soap_signal_reply,
-		.client_build = shell_soap_signal_build,
+    [SHELL_CMD_SIGNAL] =
+	{
+	    .name = "Signal",
+	    .resource = URI_SHELL_CMD,
+	    .action = ACTION_SIGNAL,
+	    .req_size = sizeof(struct shell_signal_req),
+	    .parse = shell_soap_signal_parse,
+	    .encode = shell_ipc_signal_encode,
+	    .decode = shell_ipc_signal_decode,
+	    .build_reply = shell_soap_signal_reply,
+	    .client_build = shell_soap_signal_build,
 	},
-	[SHELL_CMD_DELETE] = {
-		.name = "Delete", .resource = URI_SHELL_CMD, .action = ACTION_DELETE,
-		.flags = SHELL_OP_END_SHELL,
-		.req_size = sizeof(struct shell_delete_req),
-		.parse = shell_soap_delete_parse,
-		.encode = shell_ipc_delete_encode, .decode = shell_ipc_delete_decode,
-		.build_reply = shell_soap_delete_reply,
-		.client_build = shell_soap_delete_build,
+    [SHELL_CMD_DELETE] =
+	{
+	    .name = "Delete",
+	    .resource = URI_SHELL_CMD,
+	    .action = ACTION_DELETE,
+	    .flags = SHELL_OP_END_SHELL,
+	    .req_size = sizeof(struct shell_delete_req),
+	    .parse = shell_soap_delete_parse,
+	    .encode = shell_ipc_delete_encode,
+	    .decode = shell_ipc_delete_decode,
+	    .build_reply = shell_soap_delete_reply,
+	    .client_build = shell_soap_delete_build,
 	},
 };
 
@@ -115,7 +145,8 @@ int shell_op_resource(const char *resource)
 const struct shell_op *shell_op_find(const char *resource, const char *action)
 {
 	for (size_t i = 0; i < SHELL_OP_COUNT; i++)
-		if (strcasecmp(resource, ops[i].resource) == 0 && strcmp(action, ops[i].action) == 0)
+		if (strcasecmp(resource, ops[i].resource) == 0 &&
+		    strcmp(action, ops[i].action) == 0)
 			return &ops[i];
 	return NULL;
 }

@@ -20,17 +20,17 @@
 #include "common/buf.h"
 #include "common/err.h"
 
-#define SHELL_ID_LEN 36             /* upper-case GUID */
-#define SHELL_MAX_ENV 256           /* rsp:Variable elements per Create */
-#define SHELL_MAX_ARGS 1024         /* rsp:Arguments elements per Command */
-#define SHELL_MAX_STRING 65536      /* any one name, value, argument or directory */
+#define SHELL_ID_LEN 36	       /* upper-case GUID */
+#define SHELL_MAX_ENV 256      /* rsp:Variable elements per Create */
+#define SHELL_MAX_ARGS 1024    /* rsp:Arguments elements per Command */
+#define SHELL_MAX_STRING 65536 /* any one name, value, argument or directory */
 
 struct shell_create_req {
-	char *working_dir;        /* NULL: the user's home directory */
+	char *working_dir;	  /* NULL: the user's home directory */
 	uint64_t idle_timeout_ms; /* 0: Winrs/IdleTimeout */
-	uint32_t noprofile;       /* WINRS_NOPROFILE */
-	uint32_t codepage;        /* WINRS_CODEPAGE, 0 if absent (accepted, bytes pass as they are) */
-	char *client_ip;          /* for rsp:ClientIP and logs; filled by the network process */
+	uint32_t noprofile;	  /* WINRS_NOPROFILE */
+	uint32_t codepage; /* WINRS_CODEPAGE, 0 if absent (accepted, bytes pass as they are) */
+	char *client_ip;   /* for rsp:ClientIP and logs; filled by the network process */
 	uint32_t nenv;
 	char **env_names;
 	char **env_values;
@@ -44,9 +44,9 @@ struct shell_create_reply {
 struct shell_command_req {
 	char shell_id[SHELL_ID_LEN + 1];
 	char command_id[SHELL_ID_LEN + 1]; /* client-chosen (WinRb) or empty: the host makes one */
-	uint32_t skip_cmd_shell;           /* WINRS_SKIP_CMD_SHELL: exec argv directly */
-	uint32_t argc;                     /* >= 1: argv[0] is rsp:Command */
-	char **argv;                       /* rsp:Command then each rsp:Arguments */
+	uint32_t skip_cmd_shell;	   /* WINRS_SKIP_CMD_SHELL: exec argv directly */
+	uint32_t argc;			   /* >= 1: argv[0] is rsp:Command */
+	char **argv;			   /* rsp:Command then each rsp:Arguments */
 };
 
 struct shell_command_reply {
@@ -56,8 +56,8 @@ struct shell_command_reply {
 struct shell_send_req {
 	char shell_id[SHELL_ID_LEN + 1];
 	char command_id[SHELL_ID_LEN + 1];
-	uint32_t end;   /* End="true": close the command's stdin after writing */
-	uint8_t *data;  /* decoded stdin bytes */
+	uint32_t end;  /* End="true": close the command's stdin after writing */
+	uint8_t *data; /* decoded stdin bytes */
 	size_t len;
 };
 
@@ -65,13 +65,14 @@ struct shell_receive_req {
 	char shell_id[SHELL_ID_LEN + 1];
 	char command_id[SHELL_ID_LEN + 1];
 	uint64_t timeout_ms; /* long-poll bound: OperationTimeout, else MaxTimeoutms */
-	uint32_t max_bytes;  /* output bytes the reply may carry (fits the client's MaxEnvelopeSize) */
+	uint32_t
+	    max_bytes; /* output bytes the reply may carry (fits the client's MaxEnvelopeSize) */
 };
 
 enum shell_stream { SHELL_STDOUT = 0, SHELL_STDERR = 1 };
 
 struct shell_chunk {
-	uint8_t stream;      /* enum shell_stream */
+	uint8_t stream;	     /* enum shell_stream */
 	const uint8_t *data; /* view into the message it was decoded from */
 	size_t len;
 };
@@ -82,8 +83,8 @@ struct shell_receive_reply {
 	struct shell_chunk chunks[SHELL_MAX_CHUNKS]; /* in production order */
 	uint32_t stdout_end; /* the stream is finished and fully delivered */
 	uint32_t stderr_end;
-	uint32_t done;       /* CommandState/Done (else Running) */
-	uint32_t exit_code;  /* valid when done */
+	uint32_t done;	    /* CommandState/Done (else Running) */
+	uint32_t exit_code; /* valid when done */
 };
 
 enum shell_signal {
@@ -104,10 +105,10 @@ struct shell_delete_req {
 
 /* Limits the network process hands each host (from winrm/config/winrs). */
 struct shell_limits {
-	uint32_t max_shells_per_user;      /* MaxShellsPerUser, 0 = unlimited */
-	uint32_t max_processes_per_shell;  /* MaxProcessesPerShell, 0 = unlimited */
-	uint64_t idle_timeout_ms;          /* IdleTimeout: default and maximum IdleTimeOut */
-	uint64_t max_shell_run_time_ms;    /* MaxShellRunTime */
+	uint32_t max_shells_per_user;	  /* MaxShellsPerUser, 0 = unlimited */
+	uint32_t max_processes_per_shell; /* MaxProcessesPerShell, 0 = unlimited */
+	uint64_t idle_timeout_ms;	  /* IdleTimeout: default and maximum IdleTimeOut */
+	uint64_t max_shell_run_time_ms;	  /* MaxShellRunTime */
 };
 
 void shell_create_req_clear(struct shell_create_req *r);
@@ -121,14 +122,15 @@ struct wsman_client_header;
 
 /* What the service adds to a parsed request. */
 struct shell_service_ctx {
-	const char *client_ip;   /* the peer's address */
-	uint64_t max_timeout_ms; /* MaxTimeoutms: the long poll of a Receive without OperationTimeout */
+	const char *client_ip; /* the peer's address */
+	uint64_t
+	    max_timeout_ms; /* MaxTimeoutms: the long poll of a Receive without OperationTimeout */
 };
 
 /* What a reply names besides the request and the host's answer. */
 struct shell_reply_ctx {
 	const char *machine_url; /* the URL the client addressed, for the new shell's EPR */
-	const char *owner;       /* the authenticated user */
+	const char *owner;	 /* the authenticated user */
 	const char *client_ip;
 };
 
@@ -138,7 +140,7 @@ typedef void shell_output_fn(void *arg, enum shell_stream stream, const uint8_t 
 struct shell_received {
 	shell_output_fn *output;
 	void *arg;
-	int done;           /* CommandState/Done */
+	int done;	    /* CommandState/Done */
 	uint32_t exit_code; /* when done */
 };
 
@@ -151,9 +153,9 @@ struct shell_op {
 	const char *name;     /* for logs */
 	const char *resource; /* the shell kind's resource URI (compared case-insensitively) */
 	const char *action;
-	unsigned flags;       /* enum shell_op_flags */
-	size_t req_size;      /* the request struct */
-	size_t reply_size;    /* the host's typed reply; 0: the status alone */
+	unsigned flags;	   /* enum shell_op_flags */
+	size_t req_size;   /* the request struct */
+	size_t reply_size; /* the host's typed reply; 0: the status alone */
 	/* Network process: the SOAP request into the struct (zeroed first;
 	 * on error it holds nothing). */
 	enum err (*parse)(const struct wsman_request *ws, const struct shell_service_ctx *ctx,
@@ -165,7 +167,8 @@ struct shell_op {
 	enum err (*decode_reply)(struct buf *in, void *reply);
 	/* Network process: the SOAP reply, as Windows writes it. */
 	enum err (*build_reply)(struct buf *out, const struct wsman_request *ws,
-				const struct shell_reply_ctx *ctx, const void *req, const void *reply);
+				const struct shell_reply_ctx *ctx, const void *req,
+				const void *reply);
 	/* libwinrm: the request envelope, and what it reads from the reply
 	 * (NULL: nothing; the reply only has to be one). */
 	enum err (*client_build)(struct buf *out, const struct wsman_client_header *h,

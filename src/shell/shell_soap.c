@@ -145,7 +145,8 @@ static enum err environment(const xmlNode *env, struct shell_create_req *out)
 			continue;
 		uint32_t i = out->nenv++;
 		out->env_names[i] = out->env_values[i] = NULL;
-		if ((e = wsman_xml_attr(v, NULL, "Name", SHELL_MAX_STRING, &out->env_names[i])) != ERR_OK ||
+		if ((e = wsman_xml_attr(v, NULL, "Name", SHELL_MAX_STRING, &out->env_names[i])) !=
+			ERR_OK ||
 		    (e = wsman_xml_text(v, SHELL_MAX_STRING, 0, &out->env_values[i])) != ERR_OK)
 			return e;
 		if (!out->env_names[i])
@@ -189,7 +190,8 @@ static enum err create_body(const struct wsman_request *req, struct shell_create
 		if (wsman_xml_is(c, NS_SHELL, "WorkingDirectory")) {
 			if (out->working_dir)
 				return ERR_WSMAN_SCHEMA;
-			if ((e = wsman_xml_text(c, SHELL_MAX_STRING, 0, &out->working_dir)) != ERR_OK)
+			if ((e = wsman_xml_text(c, SHELL_MAX_STRING, 0, &out->working_dir)) !=
+			    ERR_OK)
 				return e;
 			/* Empty means the default, like no element at all. */
 			if (!*out->working_dir) {
@@ -207,8 +209,8 @@ static enum err create_body(const struct wsman_request *req, struct shell_create
 	return ERR_OK;
 }
 
-enum err shell_soap_create_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				 void *arg)
+enum err shell_soap_create_parse(const struct wsman_request *req,
+				 const struct shell_service_ctx *ctx, void *arg)
 {
 	struct shell_create_req *out = arg;
 	enum err e;
@@ -280,7 +282,8 @@ static enum err command_body(const struct wsman_request *req, struct shell_comma
 	int skip = wsman_option_bool(req, "WINRS_SKIP_CMD_SHELL", 0);
 	enum err e;
 
-	if ((e = shell_id(req, out->shell_id)) != ERR_OK || (e = body_is(req, "CommandLine", &cl)) != ERR_OK)
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "CommandLine", &cl)) != ERR_OK)
 		return e;
 	if (skip < 0)
 		return ERR_WSMAN_INVALID_PARAMETER;
@@ -288,8 +291,8 @@ static enum err command_body(const struct wsman_request *req, struct shell_comma
 	return command_line(cl, out);
 }
 
-enum err shell_soap_command_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				  void *arg)
+enum err shell_soap_command_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *arg)
 {
 	struct shell_command_req *out = arg;
 	enum err e;
@@ -349,7 +352,8 @@ static enum err send_body(const struct wsman_request *req, struct shell_send_req
 	int nstreams = 0;
 	enum err e;
 
-	if ((e = shell_id(req, out->shell_id)) != ERR_OK || (e = body_is(req, "Send", &send)) != ERR_OK)
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "Send", &send)) != ERR_OK)
 		return e;
 	for (xmlNode *s = wsman_xml_first(send); s; s = wsman_xml_next(s)) {
 		if (!wsman_xml_is(s, NS_SHELL, "Stream"))
@@ -385,15 +389,16 @@ enum err shell_soap_send_parse(const struct wsman_request *req, const struct she
 	return e;
 }
 
-enum err shell_soap_receive_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				  void *arg)
+enum err shell_soap_receive_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *arg)
 {
 	struct shell_receive_req *out = arg;
 	xmlNode *recv, *ds;
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = shell_id(req, out->shell_id)) != ERR_OK || (e = body_is(req, "Receive", &recv)) != ERR_OK)
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "Receive", &recv)) != ERR_OK)
 		return e;
 	/* The stream list ("stdout stderr") is not consulted: a cmd shell has
 	 * exactly those two, and every client asks for both. */
@@ -402,7 +407,8 @@ enum err shell_soap_receive_parse(const struct wsman_request *req, const struct 
 	if ((e = command_id_attr(ds, out->command_id)) != ERR_OK)
 		return e;
 	/* MaxTimeoutms bounds what a client may ask (checked before parsing). */
-	out->timeout_ms = req->hdr.operation_timeout_ms ? req->hdr.operation_timeout_ms : ctx->max_timeout_ms;
+	out->timeout_ms =
+	    req->hdr.operation_timeout_ms ? req->hdr.operation_timeout_ms : ctx->max_timeout_ms;
 	out->max_bytes = shell_soap_receive_budget(wsman_max_envelope(req));
 	return ERR_OK;
 }
@@ -416,9 +422,9 @@ static enum err signal_code(const char *uri, uint32_t *sig)
 		const char *name;
 		enum shell_signal sig;
 	} codes[] = {
-		{"terminate", SHELL_SIGNAL_TERMINATE},
-		{"ctrl_c", SHELL_SIGNAL_CTRL_C},
-		{"ctrl_break", SHELL_SIGNAL_CTRL_BREAK},
+	    {"terminate", SHELL_SIGNAL_TERMINATE},
+	    {"ctrl_c", SHELL_SIGNAL_CTRL_C},
+	    {"ctrl_break", SHELL_SIGNAL_CTRL_BREAK},
 	};
 	const char *slash = strrchr(uri, '/');
 	const char *last = slash ? slash + 1 : uri;
@@ -432,8 +438,8 @@ static enum err signal_code(const char *uri, uint32_t *sig)
 	return ERR_WSMAN_INVALID_PARAMETER;
 }
 
-enum err shell_soap_signal_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				 void *arg)
+enum err shell_soap_signal_parse(const struct wsman_request *req,
+				 const struct shell_service_ctx *ctx, void *arg)
 {
 	struct shell_signal_req *out = arg;
 	xmlNode *sig, *code;
@@ -442,7 +448,8 @@ enum err shell_soap_signal_parse(const struct wsman_request *req, const struct s
 
 	(void)ctx;
 	memset(out, 0, sizeof(*out));
-	if ((e = shell_id(req, out->shell_id)) != ERR_OK || (e = body_is(req, "Signal", &sig)) != ERR_OK ||
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "Signal", &sig)) != ERR_OK ||
 	    (e = command_id_attr(sig, out->command_id)) != ERR_OK)
 		return e;
 	if (!(code = shell_child(sig, "Code")))
@@ -454,8 +461,8 @@ enum err shell_soap_signal_parse(const struct wsman_request *req, const struct s
 	return e;
 }
 
-enum err shell_soap_delete_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				 void *arg)
+enum err shell_soap_delete_parse(const struct wsman_request *req,
+				 const struct shell_service_ctx *ctx, void *arg)
 {
 	struct shell_delete_req *out = arg;
 
@@ -513,38 +520,47 @@ static enum err put_environment(struct buf *out, const struct shell_create_req *
  * pypsrp rsp:Shell/rsp:ShellId. The working directory and the variables
  * are echoed when the client gave them. */
 enum err shell_soap_create_reply(struct buf *out, const struct wsman_request *req,
-				 const struct shell_reply_ctx *ctx, const void *request, const void *answer)
+				 const struct shell_reply_ctx *ctx, const void *request,
+				 const void *answer)
 {
 	const struct shell_create_req *cr = request;
 	const struct shell_create_reply *r = answer;
 	const char *selector = "ShellId", *id = r->shell_id;
 	enum err e;
 
-	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_TRANSFER "/CreateResponse", req->hdr.message_id)) != ERR_OK ||
-	    (e = wsman_put_resource_created(out, ctx->machine_url, URI_SHELL_CMD, &selector, &id, 1)) != ERR_OK ||
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_TRANSFER "/CreateResponse",
+				req->hdr.message_id)) != ERR_OK ||
+	    (e = wsman_put_resource_created(out, ctx->machine_url, URI_SHELL_CMD, &selector, &id,
+					    1)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ShellId", r->shell_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ResourceUri>" URI_SHELL_CMD "</rsp:ResourceUri>")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:Owner", ctx->owner)) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ClientIP", ctx->client_ip)) != ERR_OK ||
-	    (cr->working_dir && (e = wsman_put_element(out, "rsp:WorkingDirectory", cr->working_dir)) != ERR_OK) ||
-	    (e = put_environment(out, cr)) != ERR_OK || (e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
+	    (cr->working_dir &&
+	     (e = wsman_put_element(out, "rsp:WorkingDirectory", cr->working_dir)) != ERR_OK) ||
+	    (e = put_environment(out, cr)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
 	    (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
-	return buf_putf(out, "</rsp:IdleTimeOut><rsp:InputStreams>stdin</rsp:InputStreams>"
-			     "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams>"
-			     "<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
-			     "<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>" WSMAN_REPLY_TAIL);
+	return buf_putf(
+	    out,
+	    "</rsp:IdleTimeOut><rsp:InputStreams>stdin</rsp:InputStreams>"
+	    "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams>"
+	    "<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
+	    "<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>" WSMAN_REPLY_TAIL);
 }
 
 enum err shell_soap_command_reply(struct buf *out, const struct wsman_request *req,
-				  const struct shell_reply_ctx *ctx, const void *request, const void *answer)
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer)
 {
 	const struct shell_command_reply *r = answer;
 	enum err e;
 
 	(void)ctx, (void)request;
-	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/CommandResponse", req->hdr.message_id)) != ERR_OK ||
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/CommandResponse",
+				req->hdr.message_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:CommandResponse>")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:CommandId", r->command_id)) != ERR_OK)
 		return e;
@@ -552,21 +568,24 @@ enum err shell_soap_command_reply(struct buf *out, const struct wsman_request *r
 }
 
 enum err shell_soap_send_reply(struct buf *out, const struct wsman_request *req,
-			       const struct shell_reply_ctx *ctx, const void *request, const void *answer)
+			       const struct shell_reply_ctx *ctx, const void *request,
+			       const void *answer)
 {
 	(void)ctx, (void)request, (void)answer;
 	return wsman_reply_fixed(out, req, NS_SHELL "/SendResponse", "<rsp:SendResponse/>");
 }
 
 enum err shell_soap_signal_reply(struct buf *out, const struct wsman_request *req,
-				 const struct shell_reply_ctx *ctx, const void *request, const void *answer)
+				 const struct shell_reply_ctx *ctx, const void *request,
+				 const void *answer)
 {
 	(void)ctx, (void)request, (void)answer;
 	return wsman_reply_fixed(out, req, NS_SHELL "/SignalResponse", "<rsp:SignalResponse/>");
 }
 
 enum err shell_soap_delete_reply(struct buf *out, const struct wsman_request *req,
-				 const struct shell_reply_ctx *ctx, const void *request, const void *answer)
+				 const struct shell_reply_ctx *ctx, const void *request,
+				 const void *answer)
 {
 	(void)ctx, (void)request, (void)answer;
 	return wsman_reply_delete(out, req);
@@ -592,7 +611,8 @@ static enum err put_stream_open(struct buf *out, const char *name, const char *c
  * wants exactly one, followed by an ExitCode; masterzen reads the same.
  * Chunks go out one element each, in production order, as Windows does. */
 enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *req,
-				  const struct shell_reply_ctx *ctx, const void *request, const void *answer)
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer)
 {
 	const char *command_id = ((const struct shell_receive_req *)request)->command_id;
 	const struct shell_receive_reply *r = answer;
@@ -601,7 +621,8 @@ enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *r
 	(void)ctx;
 	if (r->nchunks > SHELL_MAX_CHUNKS)
 		return ERR_USAGE;
-	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/ReceiveResponse", req->hdr.message_id)) != ERR_OK ||
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/ReceiveResponse",
+				req->hdr.message_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ReceiveResponse>")) != ERR_OK)
 		return e;
 	for (uint32_t i = 0; i < r->nchunks; i++) {
@@ -623,7 +644,8 @@ enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *r
 	    (e = wsman_put_escaped(out, command_id)) != ERR_OK)
 		return e;
 	if (r->done)
-		e = buf_putf(out, "\" State=\"" STATE_DONE "\"><rsp:ExitCode>%" PRIu32 "</rsp:ExitCode>",
+		e = buf_putf(out,
+			     "\" State=\"" STATE_DONE "\"><rsp:ExitCode>%" PRIu32 "</rsp:ExitCode>",
 			     r->exit_code);
 	else
 		e = buf_putf(out, "\" State=\"" STATE_RUNNING "\">");
@@ -637,22 +659,24 @@ enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *r
 /* The selector set of a shell request: ShellId alone. */
 #define SHELL_SELECTOR(id) (&(struct wsman_pair){.name = "ShellId", .value = (char *)(id)}), 1
 
-enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h,
+				 const void *req)
 {
 	const struct shell_create_req *r = req;
 	char codepage[16];
 	struct wsman_pair opts[2] = {
-		{.name = "WINRS_NOPROFILE", .value = r->noprofile ? "TRUE" : "FALSE"},
-		{.name = "WINRS_CODEPAGE", .value = codepage},
+	    {.name = "WINRS_NOPROFILE", .value = r->noprofile ? "TRUE" : "FALSE"},
+	    {.name = "WINRS_CODEPAGE", .value = codepage},
 	};
 	enum err e;
 
 	snprintf(codepage, sizeof(codepage), "%u", r->codepage ? r->codepage : 65001);
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_CREATE, NULL, 0, opts, 2)) != ERR_OK ||
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_CREATE, NULL, 0, opts, 2)) !=
+		ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Shell>")) != ERR_OK)
 		return e;
-	if (r->working_dir &&
-	    (e = wsman_put_text(out, "<rsp:WorkingDirectory>", r->working_dir, "</rsp:WorkingDirectory>")) != ERR_OK)
+	if (r->working_dir && (e = wsman_put_text(out, "<rsp:WorkingDirectory>", r->working_dir,
+						  "</rsp:WorkingDirectory>")) != ERR_OK)
 		return e;
 	struct wsman_pair env[SHELL_MAX_ENV];
 	if (r->nenv > SHELL_MAX_ENV)
@@ -661,80 +685,91 @@ enum err shell_soap_create_build(struct buf *out, const struct wsman_client_head
 		env[i] = (struct wsman_pair){.name = r->env_names[i], .value = r->env_values[i]};
 	if ((e = wsman_put_named(out, "rsp:Environment", "rsp:Variable", env, r->nenv)) != ERR_OK)
 		return e;
-	if (r->idle_timeout_ms &&
-	    ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
-	     (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||
-	     (e = buf_putf(out, "</rsp:IdleTimeOut>")) != ERR_OK))
+	if (r->idle_timeout_ms && ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
+				   (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||
+				   (e = buf_putf(out, "</rsp:IdleTimeOut>")) != ERR_OK))
 		return e;
-	if ((e = buf_putf(out, "<rsp:InputStreams>stdin</rsp:InputStreams>"
-			       "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>")) != ERR_OK)
+	if ((e = buf_putf(out,
+			  "<rsp:InputStreams>stdin</rsp:InputStreams>"
+			  "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>")) !=
+	    ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
 
-enum err shell_soap_command_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+enum err shell_soap_command_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req)
 {
 	const struct shell_command_req *r = req;
 	struct wsman_pair opts[2] = {
-		{.name = "WINRS_CONSOLEMODE_STDIN", .value = "TRUE"},
-		{.name = "WINRS_SKIP_CMD_SHELL", .value = r->skip_cmd_shell ? "TRUE" : "FALSE"},
+	    {.name = "WINRS_CONSOLEMODE_STDIN", .value = "TRUE"},
+	    {.name = "WINRS_SKIP_CMD_SHELL", .value = r->skip_cmd_shell ? "TRUE" : "FALSE"},
 	};
 	enum err e;
 
 	if (r->argc < 1)
 		return ERR_USAGE;
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_COMMAND, SHELL_SELECTOR(r->shell_id), opts, 2)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:CommandLine><rsp:Command>", r->argv[0], "</rsp:Command>")) != ERR_OK)
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_COMMAND,
+				   SHELL_SELECTOR(r->shell_id), opts, 2)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:CommandLine><rsp:Command>", r->argv[0],
+				"</rsp:Command>")) != ERR_OK)
 		return e;
 	for (uint32_t i = 1; i < r->argc; i++)
-		if ((e = wsman_put_text(out, "<rsp:Arguments>", r->argv[i], "</rsp:Arguments>")) != ERR_OK)
+		if ((e = wsman_put_text(out, "<rsp:Arguments>", r->argv[i], "</rsp:Arguments>")) !=
+		    ERR_OK)
 			return e;
 	if ((e = buf_putf(out, "</rsp:CommandLine>")) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
 
-enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header *h,
+			       const void *req)
 {
 	const struct shell_send_req *r = req;
 	enum err e;
 
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_SEND, SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"", r->command_id,
-			  r->end ? "\" End=\"true\">" : "\">")) != ERR_OK ||
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_SEND, SHELL_SELECTOR(r->shell_id),
+				   NULL, 0)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"",
+				r->command_id, r->end ? "\" End=\"true\">" : "\">")) != ERR_OK ||
 	    (e = util_b64_encode(out, r->data, r->len)) != ERR_OK ||
 	    (e = buf_putf(out, "</rsp:Stream></rsp:Send>")) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
 
-enum err shell_soap_receive_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+enum err shell_soap_receive_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req)
 {
 	const char *shell_id = ((const struct shell_receive_req *)req)->shell_id;
 	const char *command_id = ((const struct shell_receive_req *)req)->command_id;
 	struct wsman_pair opt = {.name = "WSMAN_CMDSHELL_OPTION_KEEPALIVE", .value = "TRUE"};
 	enum err e;
 
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_RECEIVE, SHELL_SELECTOR(shell_id), &opt, 1)) != ERR_OK ||
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_RECEIVE, SHELL_SELECTOR(shell_id),
+				   &opt, 1)) != ERR_OK ||
 	    (e = wsman_put_text(out, "<rsp:Receive><rsp:DesiredStream CommandId=\"", command_id,
-			  "\">stdout stderr</rsp:DesiredStream></rsp:Receive>")) != ERR_OK)
+				"\">stdout stderr</rsp:DesiredStream></rsp:Receive>")) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
 
-enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_header *h,
+				 const void *req)
 {
 	const struct shell_signal_req *r = req;
 	static const char *const codes[] = {
-		[SHELL_SIGNAL_TERMINATE] = "terminate",
-		[SHELL_SIGNAL_CTRL_C] = "ctrl_c",
-		[SHELL_SIGNAL_CTRL_BREAK] = "ctrl_break",
+	    [SHELL_SIGNAL_TERMINATE] = "terminate",
+	    [SHELL_SIGNAL_CTRL_C] = "ctrl_c",
+	    [SHELL_SIGNAL_CTRL_BREAK] = "ctrl_break",
 	};
 	enum err e;
 
 	if (r->signal < SHELL_SIGNAL_TERMINATE || r->signal > SHELL_SIGNAL_CTRL_BREAK)
 		return ERR_USAGE;
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, NS_SHELL "/Signal", SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, NS_SHELL "/Signal",
+				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
 	    (e = wsman_put_text(out, "<rsp:Signal CommandId=\"", r->command_id, "\">")) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Code>" NS_SHELL "/signal/%s</rsp:Code></rsp:Signal>",
 			  codes[r->signal])) != ERR_OK)
@@ -742,12 +777,14 @@ enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_head
 	return wsman_client_tail(out);
 }
 
-enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h, const void *req)
+enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h,
+				 const void *req)
 {
 	const char *shell_id = ((const struct shell_delete_req *)req)->shell_id;
 	enum err e;
 
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_DELETE, SHELL_SELECTOR(shell_id), NULL, 0)) != ERR_OK)
+	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_DELETE, SHELL_SELECTOR(shell_id),
+				   NULL, 0)) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
@@ -766,9 +803,11 @@ enum err shell_soap_create_read(const struct wsman_request *resp, void *result)
 	/* rsp:Shell/rsp:ShellId, else the ShellId selector of ResourceCreated. */
 	if ((n = wsman_xml_child(wsman_body_element(resp, NS_SHELL, "Shell"), NS_SHELL, "ShellId")))
 		return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
-	n = wsman_xml_child(wsman_xml_child(wsman_xml_child(wsman_body_element(resp, NS_TRANSFER, "ResourceCreated"), NS_WSA, "ReferenceParameters"),
-			NS_WSMAN, "SelectorSet"),
-		  NS_WSMAN, "Selector");
+	n = wsman_xml_child(wsman_xml_child(wsman_xml_child(wsman_body_element(resp, NS_TRANSFER,
+									       "ResourceCreated"),
+							    NS_WSA, "ReferenceParameters"),
+					    NS_WSMAN, "SelectorSet"),
+			    NS_WSMAN, "Selector");
 	return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
 }
 
@@ -778,7 +817,8 @@ enum err shell_soap_command_read(const struct wsman_request *resp, void *result)
 
 	if (!resp->body || !wsman_xml_is(resp->body, NS_SHELL, "CommandResponse"))
 		return ERR_FORMAT;
-	return wsman_xml_text_into(wsman_xml_child(resp->body, NS_SHELL, "CommandId"), command_id, SHELL_ID_LEN + 1);
+	return wsman_xml_text_into(wsman_xml_child(resp->body, NS_SHELL, "CommandId"), command_id,
+				   SHELL_ID_LEN + 1);
 }
 
 enum err shell_soap_receive_read(const struct wsman_request *resp, void *result)
@@ -804,12 +844,15 @@ enum err shell_soap_receive_read(const struct wsman_request *resp, void *result)
 		const xmlNode *t = c->children;
 		int direct = t && !t->next && t->type == XML_TEXT_NODE && t->content;
 		if ((e = wsman_xml_attr(c, NULL, "Name", 64, &name)) == ERR_OK &&
-		    (direct || (e = wsman_xml_text(c, CLIENT_MAX_STREAM_TEXT, 1, &text)) == ERR_OK)) {
+		    (direct ||
+		     (e = wsman_xml_text(c, CLIENT_MAX_STREAM_TEXT, 1, &text)) == ERR_OK)) {
 			const char *b64 = direct ? (const char *)t->content : text;
 			buf_reset(&data);
-			if ((e = util_b64_decode(&data, b64, strlen(b64))) == ERR_OK && buf_len(&data))
+			if ((e = util_b64_decode(&data, b64, strlen(b64))) == ERR_OK &&
+			    buf_len(&data))
 				got->output(got->arg,
-					    name && strcasecmp(name, "stderr") == 0 ? SHELL_STDERR : SHELL_STDOUT,
+					    name && strcasecmp(name, "stderr") == 0 ? SHELL_STDERR
+										    : SHELL_STDOUT,
 					    buf_ptr(&data), buf_len(&data));
 		}
 		free(name);
@@ -830,7 +873,8 @@ enum err shell_soap_receive_read(const struct wsman_request *resp, void *result)
 		uint64_t v;
 		/* Windows writes exit codes unsigned; a minus sign is tolerated. */
 		if (code && wsman_xml_text_into(code, num, sizeof(num)) == ERR_OK) {
-			if (num[0] == '-' && util_parse_u64(num + 1, (uint64_t)INT32_MAX + 1, &v) == ERR_OK)
+			if (num[0] == '-' &&
+			    util_parse_u64(num + 1, (uint64_t)INT32_MAX + 1, &v) == ERR_OK)
 				*exit_code = (uint32_t)(0 - v);
 			else if (util_parse_u64(num, UINT32_MAX, &v) == ERR_OK)
 				*exit_code = (uint32_t)v;
@@ -838,4 +882,3 @@ enum err shell_soap_receive_read(const struct wsman_request *resp, void *result)
 	}
 	return ERR_OK;
 }
-

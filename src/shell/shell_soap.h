@@ -20,42 +20,54 @@
 struct wsman_request;
 struct wsman_client_header;
 
-enum err shell_soap_create_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				 void *out);
-enum err shell_soap_command_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				  void *out);
+enum err shell_soap_create_parse(const struct wsman_request *req,
+				 const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_command_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *out);
 enum err shell_soap_send_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
 			       void *out);
-enum err shell_soap_receive_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				  void *out);
-enum err shell_soap_signal_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				 void *out);
-enum err shell_soap_delete_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-				 void *out);
+enum err shell_soap_receive_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_signal_parse(const struct wsman_request *req,
+				 const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_delete_parse(const struct wsman_request *req,
+				 const struct shell_service_ctx *ctx, void *out);
 
 enum err shell_soap_create_reply(struct buf *out, const struct wsman_request *req,
-				 const struct shell_reply_ctx *ctx, const void *request, const void *answer);
+				 const struct shell_reply_ctx *ctx, const void *request,
+				 const void *answer);
 enum err shell_soap_command_reply(struct buf *out, const struct wsman_request *req,
-				  const struct shell_reply_ctx *ctx, const void *request, const void *answer);
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer);
 enum err shell_soap_send_reply(struct buf *out, const struct wsman_request *req,
-			       const struct shell_reply_ctx *ctx, const void *request, const void *answer);
+			       const struct shell_reply_ctx *ctx, const void *request,
+			       const void *answer);
 enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *req,
-				  const struct shell_reply_ctx *ctx, const void *request, const void *answer);
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer);
 enum err shell_soap_signal_reply(struct buf *out, const struct wsman_request *req,
-				 const struct shell_reply_ctx *ctx, const void *request, const void *answer);
+				 const struct shell_reply_ctx *ctx, const void *request,
+				 const void *answer);
 enum err shell_soap_delete_reply(struct buf *out, const struct wsman_request *req,
-				 const struct shell_reply_ctx *ctx, const void *request, const void *answer);
+				 const struct shell_reply_ctx *ctx, const void *request,
+				 const void *answer);
 
 /* The bytes a ReceiveResponse may carry so that the whole envelope fits
  * max_envelope_size (base64 growth and per-chunk markup included). */
 uint32_t shell_soap_receive_budget(uint64_t max_envelope_size);
 
-enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h, const void *req);
-enum err shell_soap_command_build(struct buf *out, const struct wsman_client_header *h, const void *req);
-enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header *h, const void *req);
-enum err shell_soap_receive_build(struct buf *out, const struct wsman_client_header *h, const void *req);
-enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_header *h, const void *req);
-enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h, const void *req);
+enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h,
+				 const void *req);
+enum err shell_soap_command_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req);
+enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header *h,
+			       const void *req);
+enum err shell_soap_receive_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req);
+enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_header *h,
+				 const void *req);
+enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h,
+				 const void *req);
 
 /* Create: the ShellId (rsp:Shell/rsp:ShellId, else the ShellId selector
  * of ResourceCreated) into a struct shell_create_reply. Command: the

@@ -180,8 +180,7 @@ enum err wsman_xml_text(const xmlNode *n, size_t max, int trim, char **out)
 	return ERR_OK;
 }
 
-enum err wsman_xml_attr(const xmlNode *n, const char *ns, const char *name, size_t max,
-			char **out)
+enum err wsman_xml_attr(const xmlNode *n, const char *ns, const char *name, size_t max, char **out)
 {
 	xmlChar *v;
 	size_t len;
@@ -230,10 +229,9 @@ enum err wsman_put_head(struct buf *out, const char *nsdecls, const char *action
 			  "<a:MessageID>uuid:%s</a:MessageID><a:To>%s</a:To>",
 			  nsdecls, action, id, NS_ADDRESSING_ANONYMOUS)) != ERR_OK)
 		return e;
-	if (relates_to &&
-	    ((e = buf_put(out, "<a:RelatesTo>", 13)) != ERR_OK ||
-	     (e = wsman_put_escaped(out, relates_to)) != ERR_OK ||
-	     (e = buf_put(out, "</a:RelatesTo>", 14)) != ERR_OK))
+	if (relates_to && ((e = buf_put(out, "<a:RelatesTo>", 13)) != ERR_OK ||
+			   (e = wsman_put_escaped(out, relates_to)) != ERR_OK ||
+			   (e = buf_put(out, "</a:RelatesTo>", 14)) != ERR_OK))
 		return e;
 	return buf_putf(out, "</s:Header><s:Body>");
 }
@@ -258,32 +256,32 @@ static const struct {
 	const char *name;
 	enum header_kind kind;
 } header_table[] = {
-	{NS_WSA, "Action", H_ACTION},
-	{NS_WSA, "MessageID", H_MESSAGE_ID},
-	{NS_WSA, "To", H_TO},
-	/* Replies always travel back on the request's connection. */
-	{NS_WSA, "ReplyTo", H_IGNORED},
-	{NS_WSMAN, "ResourceURI", H_RESOURCE_URI},
-	{NS_WSMAN, "OperationTimeout", H_OPERATION_TIMEOUT},
-	{NS_WSMAN, "MaxEnvelopeSize", H_MAX_ENVELOPE_SIZE},
-	{NS_WSMAN, "Locale", H_LOCALE},
-	{NS_WSMAN, "SelectorSet", H_SELECTOR_SET},
-	{NS_WSMAN, "OptionSet", H_OPTION_SET},
-	/* We answer in en-US and UTF-8 whatever the data locale. */
-	{NS_WSMV, "DataLocale", H_IGNORED},
-	/* Robust-connection bookkeeping of Windows clients; we keep no
-	 * per-session state to resume. */
-	{NS_WSMV, "SessionId", H_IGNORED},
-	{NS_WSMV, "OperationID", H_IGNORED},
-	{NS_WSMV, "SequenceId", H_IGNORED},
+    {NS_WSA, "Action", H_ACTION},
+    {NS_WSA, "MessageID", H_MESSAGE_ID},
+    {NS_WSA, "To", H_TO},
+    /* Replies always travel back on the request's connection. */
+    {NS_WSA, "ReplyTo", H_IGNORED},
+    {NS_WSMAN, "ResourceURI", H_RESOURCE_URI},
+    {NS_WSMAN, "OperationTimeout", H_OPERATION_TIMEOUT},
+    {NS_WSMAN, "MaxEnvelopeSize", H_MAX_ENVELOPE_SIZE},
+    {NS_WSMAN, "Locale", H_LOCALE},
+    {NS_WSMAN, "SelectorSet", H_SELECTOR_SET},
+    {NS_WSMAN, "OptionSet", H_OPTION_SET},
+    /* We answer in en-US and UTF-8 whatever the data locale. */
+    {NS_WSMV, "DataLocale", H_IGNORED},
+    /* Robust-connection bookkeeping of Windows clients; we keep no
+     * per-session state to resume. */
+    {NS_WSMV, "SessionId", H_IGNORED},
+    {NS_WSMV, "OperationID", H_IGNORED},
+    {NS_WSMV, "SequenceId", H_IGNORED},
 };
 
 /* Namespaces whose header elements we are expected to know; an unknown
  * one of these marked s:mustUnderstand is a request we cannot honour. */
 static int strict_namespace(const char *ns)
 {
-	return strcmp(ns, NS_SOAP) == 0 || strcmp(ns, NS_WSA) == 0 ||
-	       strcmp(ns, NS_WSMAN) == 0 || strcmp(ns, NS_WSMV) == 0;
+	return strcmp(ns, NS_SOAP) == 0 || strcmp(ns, NS_WSA) == 0 || strcmp(ns, NS_WSMAN) == 0 ||
+	       strcmp(ns, NS_WSMV) == 0;
 }
 
 /* Only the SOAP-namespaced attribute counts: pywinrm, masterzen and WinRb
@@ -372,14 +370,16 @@ static enum err header_pairs(const xmlNode *set, const char *child, struct wsman
 			return ERR_WSMAN_ENCODING_LIMIT;
 		struct wsman_pair *p = &pairs[*count];
 		char *mc;
-		if ((e = wsman_xml_attr(c, NULL, "Name", WSMAN_MAX_HEADER_VALUE, &p->name)) != ERR_OK)
+		if ((e = wsman_xml_attr(c, NULL, "Name", WSMAN_MAX_HEADER_VALUE, &p->name)) !=
+		    ERR_OK)
 			return e;
 		(*count)++; /* owned from here on, freed with the request */
 		if (!p->name)
 			return ERR_WSMAN_SCHEMA;
 		if ((e = wsman_xml_text(c, WSMAN_MAX_HEADER_VALUE, 1, &p->value)) != ERR_OK)
 			return e;
-		if ((e = wsman_xml_attr(c, NULL, "MustComply", WSMAN_MAX_HEADER_VALUE, &mc)) != ERR_OK)
+		if ((e = wsman_xml_attr(c, NULL, "MustComply", WSMAN_MAX_HEADER_VALUE, &mc)) !=
+		    ERR_OK)
 			return e;
 		p->must_comply = mc && wsman_bool_parse(mc) == 1;
 		free(mc);
@@ -397,20 +397,28 @@ static enum err header_element(const xmlNode *n, struct wsman_header *h)
 		if (!wsman_xml_is(n, header_table[i].ns, header_table[i].name))
 			continue;
 		switch (header_table[i].kind) {
-		case H_ACTION: return header_string(n, &h->action);
-		case H_MESSAGE_ID: return header_string(n, &h->message_id);
-		case H_TO: return header_string(n, &h->to);
-		case H_RESOURCE_URI: return header_string(n, &h->resource_uri);
-		case H_OPERATION_TIMEOUT: return header_timeout(n, h);
-		case H_MAX_ENVELOPE_SIZE: return header_max_envelope(n, h);
-		case H_LOCALE: return header_locale(n, h);
+		case H_ACTION:
+			return header_string(n, &h->action);
+		case H_MESSAGE_ID:
+			return header_string(n, &h->message_id);
+		case H_TO:
+			return header_string(n, &h->to);
+		case H_RESOURCE_URI:
+			return header_string(n, &h->resource_uri);
+		case H_OPERATION_TIMEOUT:
+			return header_timeout(n, h);
+		case H_MAX_ENVELOPE_SIZE:
+			return header_max_envelope(n, h);
+		case H_LOCALE:
+			return header_locale(n, h);
 		case H_SELECTOR_SET:
 			return header_pairs(n, "Selector", h->selectors, WSMAN_MAX_SELECTORS,
 					    &h->nselectors);
 		case H_OPTION_SET:
 			return header_pairs(n, "Option", h->options, WSMAN_MAX_OPTIONS,
 					    &h->noptions);
-		case H_IGNORED: return ERR_OK;
+		case H_IGNORED:
+			return ERR_OK;
 		}
 	}
 	/* Be liberal: SOAP 1.2 part 1, 5.4.8 has every mandatory header not
@@ -471,8 +479,8 @@ static enum err parse_envelope(const uint8_t *data, size_t len, struct wsman_req
 	if (header && (e = parse_header(header, &req->hdr)) != ERR_OK)
 		return e;
 	/* DSP0226 11: Identify is the one request without addressing headers. */
-	if (!req->is_identify && (!req->hdr.action || !*req->hdr.action ||
-				  !req->hdr.message_id || !*req->hdr.message_id))
+	if (!req->is_identify && (!req->hdr.action || !*req->hdr.action || !req->hdr.message_id ||
+				  !*req->hdr.message_id))
 		return ERR_WSMAN_HEADER_REQUIRED;
 	return ERR_OK;
 }
@@ -560,12 +568,12 @@ enum err wsman_reply_identify(struct buf *out, int authenticated)
 	/* Anonymous Identify (MS-WSMV 3.1.4.1.23) hides the OS version, as
 	 * Windows does; Test-WSMan reads only "Stack:" (docs/protocol-notes.md,
 	 * "Anonymous Identify"). */
-	if ((e = buf_putf(out,
-			  "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP "\"><s:Header/><s:Body>"
-			  "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY "\">"
-			  "<wsmid:ProtocolVersion>" NS_WSMAN "</wsmid:ProtocolVersion>"
-			  "<wsmid:ProductVendor>openwinrm</wsmid:ProductVendor>"
-			  "<wsmid:ProductVersion>OS: ")) != ERR_OK)
+	if ((e = buf_putf(out, "<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP
+			       "\"><s:Header/><s:Body>"
+			       "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY "\">"
+			       "<wsmid:ProtocolVersion>" NS_WSMAN "</wsmid:ProtocolVersion>"
+			       "<wsmid:ProductVendor>openwinrm</wsmid:ProductVendor>"
+			       "<wsmid:ProductVersion>OS: ")) != ERR_OK)
 		return e;
 	if (authenticated && uname(&u) == 0)
 		e = wsman_put_escaped(out, u.release);

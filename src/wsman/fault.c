@@ -9,10 +9,10 @@
 #include "common/log.h"
 #include "wsman/wsman_xml.h"
 
-#define FAULT_NS                                                                          \
-	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER              \
-	"\" xmlns:e=\"http://schemas.xmlsoap.org/ws/2004/08/eventing\" xmlns:n=\""           \
-	"http://schemas.xmlsoap.org/ws/2004/09/enumeration\" xmlns:w=\"" NS_WSMAN           \
+#define FAULT_NS                                                                                   \
+	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER                    \
+	"\" xmlns:e=\"http://schemas.xmlsoap.org/ws/2004/08/eventing\" xmlns:n=\""                 \
+	"http://schemas.xmlsoap.org/ws/2004/09/enumeration\" xmlns:w=\"" NS_WSMAN                  \
 	"\" xmlns:p=\"" NS_WSMV "\""
 #define ACTION_WSMAN_FAULT "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
 #define ACTION_WSA_FAULT NS_WSA "/fault"
@@ -22,280 +22,308 @@
 /* The texts are Windows' (winerror.h's ERROR_WSMAN_* messages, and real
  * faults recorded in pypsrp's tests), trailing spaces included: clients
  * match on them. */
-#define TEXT_INVALID_SELECTORS                                                            \
-	"The WS-Management service cannot process the request because the request "      \
+#define TEXT_INVALID_SELECTORS                                                                     \
+	"The WS-Management service cannot process the request because the request "                \
 	"contained invalid selectors for the resource. "
 #define TEXT_PARAMETER "The parameter is incorrect. "
 
 struct fault_def {
-	int status;          /* 0: no entry, treated as ERR_WSMAN_INTERNAL */
-	int receiver;        /* s:Receiver, else s:Sender */
+	int status;	     /* 0: no entry, treated as ERR_WSMAN_INTERNAL */
+	int receiver;	     /* s:Receiver, else s:Sender */
 	const char *subcode; /* w:... or a:...; NULL with status 500: s:MustUnderstand */
 	const char *detail;  /* w:FaultDetail after DETAIL_PREFIX, or NULL */
-	uint32_t code;       /* f:WSManFault Code */
-	int provider;        /* f:Message wraps the text in f:ProviderFault */
+	uint32_t code;	     /* f:WSManFault Code */
+	int provider;	     /* f:Message wraps the text in f:ProviderFault */
 	const char *reason;  /* s:Reason/s:Text */
 	const char *message; /* f:Message when it differs from reason */
 };
 
 /* HTTP-level refusals have only a status: their body is empty. */
 static const struct fault_def faults[ERR_COUNT] = {
-	[ERR_HTTP_BAD_REQUEST] = {.status = 400},
-	[ERR_HTTP_HEADER_TOO_BIG] = {.status = 400},
-	[ERR_HTTP_NOT_FOUND] = {.status = 404},
-	[ERR_HTTP_METHOD] = {.status = 405},
-	[ERR_HTTP_TOO_LARGE] = {.status = 413},
-	[ERR_HTTP_MEDIA_TYPE] = {.status = 415},
-	[ERR_HTTP_UNAUTHORIZED] = {.status = 401},
-	[ERR_HTTP_BUSY] = {.status = 503},
+    [ERR_HTTP_BAD_REQUEST] = {.status = 400},
+    [ERR_HTTP_HEADER_TOO_BIG] = {.status = 400},
+    [ERR_HTTP_NOT_FOUND] = {.status = 404},
+    [ERR_HTTP_METHOD] = {.status = 405},
+    [ERR_HTTP_TOO_LARGE] = {.status = 413},
+    [ERR_HTTP_MEDIA_TYPE] = {.status = 415},
+    [ERR_HTTP_UNAUTHORIZED] = {.status = 401},
+    [ERR_HTTP_BUSY] = {.status = 503},
 
-	/* Windows answers an unparsable envelope at the HTTP layer with 400.
-	 * The body is our choice (unverified against Windows, which may send
-	 * none): the fault MS-WSMV 3.1.4.1.31.3 names, "A
-	 * wsman:SchemaValidationError fault SHOULD be returned for any
-	 * operation where the XML is invalid", with ERROR_WSMAN_INVALID_XML
-	 * (docs/protocol-notes.md, "Unparsable XML"). */
-	[ERR_WSMAN_INVALID_XML] = {
-		.status = 400,
-		.subcode = "w:SchemaValidationError",
-		.code = 2150858819u,
-		.reason = "The WS-Management service cannot process the request because the XML "
-			  "is invalid. ",
+    /* Windows answers an unparsable envelope at the HTTP layer with 400.
+     * The body is our choice (unverified against Windows, which may send
+     * none): the fault MS-WSMV 3.1.4.1.31.3 names, "A
+     * wsman:SchemaValidationError fault SHOULD be returned for any
+     * operation where the XML is invalid", with ERROR_WSMAN_INVALID_XML
+     * (docs/protocol-notes.md, "Unparsable XML"). */
+    [ERR_WSMAN_INVALID_XML] =
+	{
+	    .status = 400,
+	    .subcode = "w:SchemaValidationError",
+	    .code = 2150858819u,
+	    .reason = "The WS-Management service cannot process the request because the XML "
+		      "is invalid. ",
 	},
-	[ERR_WSMAN_SCHEMA] = {
-		.status = 500,
-		.subcode = "w:SchemaValidationError",
-		.code = 2150858817u,
-		.reason = "The SOAP XML in the message does not match the corresponding XML "
-			  "schema definition. Change the XML and retry. ",
+    [ERR_WSMAN_SCHEMA] =
+	{
+	    .status = 500,
+	    .subcode = "w:SchemaValidationError",
+	    .code = 2150858817u,
+	    .reason = "The SOAP XML in the message does not match the corresponding XML "
+		      "schema definition. Change the XML and retry. ",
 	},
-	[ERR_WSMAN_HEADER_REQUIRED] = {
-		.status = 500,
-		.subcode = "a:MessageInformationHeaderRequired",
-		.code = 2150858769u,
-		.reason = "The WS-Management service cannot process the request. The request does "
-			  "not have all the expected SOAP headers. ",
+    [ERR_WSMAN_HEADER_REQUIRED] =
+	{
+	    .status = 500,
+	    .subcode = "a:MessageInformationHeaderRequired",
+	    .code = 2150858769u,
+	    .reason = "The WS-Management service cannot process the request. The request does "
+		      "not have all the expected SOAP headers. ",
 	},
-	[ERR_WSMAN_INVALID_HEADER] = {
-		.status = 500,
-		.subcode = "a:InvalidMessageInformationHeader",
-		.code = 2150858767u,
-		.reason = "The WS-Management service cannot process the request. The request "
-			  "contains one or more invalid SOAP headers. ",
+    [ERR_WSMAN_INVALID_HEADER] =
+	{
+	    .status = 500,
+	    .subcode = "a:InvalidMessageInformationHeader",
+	    .code = 2150858767u,
+	    .reason = "The WS-Management service cannot process the request. The request "
+		      "contains one or more invalid SOAP headers. ",
 	},
-	/* SOAP 1.2 part 1, 5.4.8: a top-level code without subcode. */
-	[ERR_WSMAN_MUST_UNDERSTAND] = {
-		.status = 500,
-		.code = 2150858768u,
-		.reason = "The WS-Management service cannot process a SOAP header in the request "
-			  "that is marked as mustUnderstand by the client. This could be caused "
-			  "by the use of a version of the protocol which is not supported, or may "
-			  "be an incompatibility between the client and server implementations. ",
+    /* SOAP 1.2 part 1, 5.4.8: a top-level code without subcode. */
+    [ERR_WSMAN_MUST_UNDERSTAND] =
+	{
+	    .status = 500,
+	    .code = 2150858768u,
+	    .reason = "The WS-Management service cannot process a SOAP header in the request "
+		      "that is marked as mustUnderstand by the client. This could be caused "
+		      "by the use of a version of the protocol which is not supported, or may "
+		      "be an incompatibility between the client and server implementations. ",
 	},
-	[ERR_WSMAN_ACTION_NOT_SUPPORTED] = {
-		.status = 500,
-		.subcode = "a:ActionNotSupported",
-		.code = 2150858771u,
-		.reason = "The WS-Management service does not support the action specified in the "
-			  "request. ",
+    [ERR_WSMAN_ACTION_NOT_SUPPORTED] =
+	{
+	    .status = 500,
+	    .subcode = "a:ActionNotSupported",
+	    .code = 2150858771u,
+	    .reason = "The WS-Management service does not support the action specified in the "
+		      "request. ",
 	},
-	/* Generic on purpose: the URI is the client's own and goes to the log. */
-	[ERR_WSMAN_UNKNOWN_RESOURCE] = {
-		.status = 500,
-		.subcode = "a:DestinationUnreachable",
-		.detail = "InvalidResourceURI",
-		.code = 2150858811u,
-		.reason = "The WS-Management service cannot process the request. The service "
-			  "cannot find the resource identified by the resource URI and selectors. ",
-		.message = "The WS-Management service cannot process the request. The resource "
-			   "URI is missing or it has an incorrect format. Check the documentation "
-			   "or use the following command for information on how to construct a "
-			   "resource URI: \"winrm help uris\". ",
+    /* Generic on purpose: the URI is the client's own and goes to the log. */
+    [ERR_WSMAN_UNKNOWN_RESOURCE] =
+	{
+	    .status = 500,
+	    .subcode = "a:DestinationUnreachable",
+	    .detail = "InvalidResourceURI",
+	    .code = 2150858811u,
+	    .reason = "The WS-Management service cannot process the request. The service "
+		      "cannot find the resource identified by the resource URI and selectors. ",
+	    .message = "The WS-Management service cannot process the request. The resource "
+		       "URI is missing or it has an incorrect format. Check the documentation "
+		       "or use the following command for information on how to construct a "
+		       "resource URI: \"winrm help uris\". ",
 	},
-	[ERR_WSMAN_UNKNOWN_SHELL] = {
-		.status = 500,
-		.subcode = "w:InvalidSelectors",
-		.detail = "UnexpectedSelectors",
-		.code = 2150858843u,
-		.reason = TEXT_INVALID_SELECTORS,
-		.message = "The request for the Windows Remote Shell failed because the shell was "
-			   "not found on the server. Possible causes are: the specified ShellId "
-			   "is incorrect or the shell no longer exists on the server. Provide the "
-			   "correct ShellId or create a new shell and retry the operation. ",
+    [ERR_WSMAN_UNKNOWN_SHELL] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidSelectors",
+	    .detail = "UnexpectedSelectors",
+	    .code = 2150858843u,
+	    .reason = TEXT_INVALID_SELECTORS,
+	    .message = "The request for the Windows Remote Shell failed because the shell was "
+		       "not found on the server. Possible causes are: the specified ShellId "
+		       "is incorrect or the shell no longer exists on the server. Provide the "
+		       "correct ShellId or create a new shell and retry the operation. ",
 	},
-	[ERR_WSMAN_UNKNOWN_COMMAND] = {
-		.status = 500,
-		.subcode = "w:InvalidSelectors",
-		.detail = "UnexpectedSelectors",
-		.code = 2150858843u,
-		.reason = TEXT_INVALID_SELECTORS,
-		.message = "The Windows Remote Shell received a request to perform an operation "
-			   "on a command identifier that does not exist. Either the command has "
-			   "completed execution or the client specified an invalid command "
-			   "identifier. ",
+    [ERR_WSMAN_UNKNOWN_COMMAND] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidSelectors",
+	    .detail = "UnexpectedSelectors",
+	    .code = 2150858843u,
+	    .reason = TEXT_INVALID_SELECTORS,
+	    .message = "The Windows Remote Shell received a request to perform an operation "
+		       "on a command identifier that does not exist. Either the command has "
+		       "completed execution or the client specified an invalid command "
+		       "identifier. ",
 	},
-	[ERR_WSMAN_INVALID_PARAMETER] = {
-		.status = 500,
-		.subcode = "w:InvalidParameter",
-		.detail = "InvalidValue",
-		.code = 87,
-		.provider = 1,
-		.reason = TEXT_PARAMETER,
+    [ERR_WSMAN_INVALID_PARAMETER] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidParameter",
+	    .detail = "InvalidValue",
+	    .code = 87,
+	    .provider = 1,
+	    .reason = TEXT_PARAMETER,
 	},
-	/* MS-WSMV 3.1.4.14: with no output before OperationTimeout "the
-	 * server MUST return a WSManFault with the Code attribute equal to
-	 * "2150858793"". masterzen retries a Receive when the text contains
-	 * "OperationTimeout"; pywinrm when Code is 2150858793. */
-	[ERR_WSMAN_TIMED_OUT] = {
-		.status = 500,
-		.receiver = 1,
-		.subcode = "w:TimedOut",
-		.code = 2150858793u,
-		.reason = "The WS-Management service cannot complete the operation within the "
-			  "time specified in OperationTimeout.  ",
+    /* MS-WSMV 3.1.4.14: with no output before OperationTimeout "the
+     * server MUST return a WSManFault with the Code attribute equal to
+     * "2150858793"". masterzen retries a Receive when the text contains
+     * "OperationTimeout"; pywinrm when Code is 2150858793. */
+    [ERR_WSMAN_TIMED_OUT] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:TimedOut",
+	    .code = 2150858793u,
+	    .reason = "The WS-Management service cannot complete the operation within the "
+		      "time specified in OperationTimeout.  ",
 	},
-	[ERR_WSMAN_ENCODING_LIMIT] = {
-		.status = 500,
-		.subcode = "w:EncodingLimit",
-		.code = 2150858805u,
-		.reason = "The WS-Management service cannot process the request because the "
-			  "encoding of the request exceeds an internal encoding limit. "
-			  "Reconfigure the client to send messages which fit the encoding limits "
-			  "of the service. ",
+    [ERR_WSMAN_ENCODING_LIMIT] =
+	{
+	    .status = 500,
+	    .subcode = "w:EncodingLimit",
+	    .code = 2150858805u,
+	    .reason = "The WS-Management service cannot process the request because the "
+		      "encoding of the request exceeds an internal encoding limit. "
+		      "Reconfigure the client to send messages which fit the encoding limits "
+		      "of the service. ",
 	},
-	[ERR_WSMAN_MAX_ENVELOPE] = {
-		.status = 500,
-		.subcode = "w:EncodingLimit",
-		.detail = "MaxEnvelopeSize",
-		.code = 2150858824u,
-		.reason = "The response that the WS-Management service computed exceeds the "
-			  "maximum envelope size in the request. ",
+    [ERR_WSMAN_MAX_ENVELOPE] =
+	{
+	    .status = 500,
+	    .subcode = "w:EncodingLimit",
+	    .detail = "MaxEnvelopeSize",
+	    .code = 2150858824u,
+	    .reason = "The response that the WS-Management service computed exceeds the "
+		      "maximum envelope size in the request. ",
 	},
-	[ERR_WSMAN_ACCESS_DENIED] = {
-		.status = 500,
-		.subcode = "w:AccessDenied",
-		.code = 5,
-		.reason = "Access is denied. ",
+    [ERR_WSMAN_ACCESS_DENIED] =
+	{
+	    .status = 500,
+	    .subcode = "w:AccessDenied",
+	    .code = 5,
+	    .reason = "Access is denied. ",
 	},
-	[ERR_WSMAN_SHELL_ACCESS_OFF] = {
-		.status = 500,
-		.receiver = 1,
-		.subcode = "w:InternalError",
-		.code = 2150859180u,
-		.reason = "The WS-Management service cannot process the request. The service is "
-			  "configured to not accept any remote shell requests. ",
+    [ERR_WSMAN_SHELL_ACCESS_OFF] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2150859180u,
+	    .reason = "The WS-Management service cannot process the request. The service is "
+		      "configured to not accept any remote shell requests. ",
 	},
-	[ERR_WSMAN_QUOTA_SHELLS] = {
-		.status = 500,
-		.subcode = "w:QuotaLimit",
-		.code = 2150859173u,
-		.reason = "The WS-Management service cannot process the request. The maximum "
-			  "number of concurrent shells for this user has been exceeded. Close "
-			  "existing shells or raise the quota for this user. ",
+    [ERR_WSMAN_QUOTA_SHELLS] =
+	{
+	    .status = 500,
+	    .subcode = "w:QuotaLimit",
+	    .code = 2150859173u,
+	    .reason = "The WS-Management service cannot process the request. The maximum "
+		      "number of concurrent shells for this user has been exceeded. Close "
+		      "existing shells or raise the quota for this user. ",
 	},
-	[ERR_WSMAN_QUOTA_PROCESSES] = {
-		.status = 500,
-		.subcode = "w:QuotaLimit",
-		.code = 2150859174u,
-		.reason = "The WS-Management service cannot process the request. The maximum "
-			  "number of concurrent operations for this user has been exceeded. Close "
-			  "existing operations for this user, or raise the quota for this user. ",
+    [ERR_WSMAN_QUOTA_PROCESSES] =
+	{
+	    .status = 500,
+	    .subcode = "w:QuotaLimit",
+	    .code = 2150859174u,
+	    .reason = "The WS-Management service cannot process the request. The maximum "
+		      "number of concurrent operations for this user has been exceeded. Close "
+		      "existing operations for this user, or raise the quota for this user. ",
 	},
-	[ERR_WSMAN_QUOTA_USERS] = {
-		.status = 500,
-		.subcode = "w:QuotaLimit",
-		.code = 2150859179u,
-		.reason = "The WS-Management service cannot process the request. The maximum "
-			  "number of users executing shell operations has been exceeded. Retry "
-			  "after some time or raise the quota for concurrent shell users. ",
+    [ERR_WSMAN_QUOTA_USERS] =
+	{
+	    .status = 500,
+	    .subcode = "w:QuotaLimit",
+	    .code = 2150859179u,
+	    .reason = "The WS-Management service cannot process the request. The maximum "
+		      "number of users executing shell operations has been exceeded. Retry "
+		      "after some time or raise the quota for concurrent shell users. ",
 	},
-	/* HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as the shell plug-in
-	 * reports it (docs/protocol-notes.md, "Shell plug-in errors"). */
-	[ERR_WSMAN_FILE_NOT_FOUND] = {
-		.status = 500,
-		.receiver = 1,
-		.subcode = "w:InternalError",
-		.code = 2147942402u,
-		.provider = 1,
-		.reason = "The system cannot find the file specified. ",
+    /* HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), as the shell plug-in
+     * reports it (docs/protocol-notes.md, "Shell plug-in errors"). */
+    [ERR_WSMAN_FILE_NOT_FOUND] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2147942402u,
+	    .provider = 1,
+	    .reason = "The system cannot find the file specified. ",
 	},
-	/* ERROR_OPERATION_ABORTED: WinRb treats it as "the shell is gone". */
-	[ERR_WSMAN_HOST_GONE] = {
-		.status = 500,
-		.receiver = 1,
-		.subcode = "w:InternalError",
-		.code = 995,
-		.reason = "The I/O operation has been aborted because of either a thread exit or "
-			  "an application request. ",
+    /* ERROR_OPERATION_ABORTED: WinRb treats it as "the shell is gone". */
+    [ERR_WSMAN_HOST_GONE] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 995,
+	    .reason = "The I/O operation has been aborted because of either a thread exit or "
+		      "an application request. ",
 	},
-	/* The configuration resources (MS-WSMV 3.1.4.1.29). Texts are winerror.h's
-	 * (wsmerror.h) for the codes. A rejected Put or Create names the
-	 * setting and the reason in the log, not on the wire. */
-	[ERR_WSMAN_CONFIG_INVALID] = {
-		.status = 500,
-		.subcode = "w:InvalidParameter",
-		.detail = "InvalidValue",
-		.code = 2150858810u,
-		.reason = "The WS-Management service cannot process the request because a "
-			  "parameter for the operation is not valid. ",
+    /* The configuration resources (MS-WSMV 3.1.4.1.29). Texts are winerror.h's
+     * (wsmerror.h) for the codes. A rejected Put or Create names the
+     * setting and the reason in the log, not on the wire. */
+    [ERR_WSMAN_CONFIG_INVALID] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidParameter",
+	    .detail = "InvalidValue",
+	    .code = 2150858810u,
+	    .reason = "The WS-Management service cannot process the request because a "
+		      "parameter for the operation is not valid. ",
 	},
-	[ERR_WSMAN_ALREADY_EXISTS] = {
-		.status = 500,
-		.subcode = "w:AlreadyExists",
-		.code = 2150858803u,
-		.reason = "The WS-Management service cannot create the resource because it "
-			  "already exists. ",
+    [ERR_WSMAN_ALREADY_EXISTS] =
+	{
+	    .status = 500,
+	    .subcode = "w:AlreadyExists",
+	    .code = 2150858803u,
+	    .reason = "The WS-Management service cannot create the resource because it "
+		      "already exists. ",
 	},
-	/* A listener the selectors do not name: ERROR_WSMAN_RESOURCE_NOT_FOUND,
-	 * what `winrm get/delete` reports on Windows as far as we know; the
-	 * subcode is our choice (docs/protocol-notes.md, "a listener that
-	 * does not exist"). */
-	[ERR_WSMAN_NO_INSTANCE] = {
-		.status = 500,
-		.subcode = "w:InvalidSelectors",
-		.code = 2150858752u,
-		.reason = "The WS-Management service cannot process the request. The service "
-			  "cannot find the resource identified by the resource URI and selectors. ",
+    /* A listener the selectors do not name: ERROR_WSMAN_RESOURCE_NOT_FOUND,
+     * what `winrm get/delete` reports on Windows as far as we know; the
+     * subcode is our choice (docs/protocol-notes.md, "a listener that
+     * does not exist"). */
+    [ERR_WSMAN_NO_INSTANCE] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidSelectors",
+	    .code = 2150858752u,
+	    .reason = "The WS-Management service cannot process the request. The service "
+		      "cannot find the resource identified by the resource URI and selectors. ",
 	},
-	[ERR_WSMAN_INVALID_SELECTORS] = {
-		.status = 500,
-		.subcode = "w:InvalidSelectors",
-		.code = 2150858813u,
-		.reason = "The WS-Management service cannot process the request because the "
-			  "selectors for the resource are not valid. ",
+    [ERR_WSMAN_INVALID_SELECTORS] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidSelectors",
+	    .code = 2150858813u,
+	    .reason = "The WS-Management service cannot process the request because the "
+		      "selectors for the resource are not valid. ",
 	},
-	/* As Windows sends it: s:Receiver, code 2150858779
-	 * (docs/protocol-notes.md, "Pull and Release"). */
-	[ERR_WSMAN_INVALID_CONTEXT] = {
-		.status = 500,
-		.receiver = 1,
-		.subcode = "n:InvalidEnumerationContext",
-		.code = 2150858779u,
-		.reason = "The WS-Enumeration context in the enumeration is not valid. "
-			  "Enumeration may have been completed or canceled. You cannot use this "
-			  "enumeration context anymore. Start a new enumeration. ",
+    /* As Windows sends it: s:Receiver, code 2150858779
+     * (docs/protocol-notes.md, "Pull and Release"). */
+    [ERR_WSMAN_INVALID_CONTEXT] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "n:InvalidEnumerationContext",
+	    .code = 2150858779u,
+	    .reason = "The WS-Enumeration context in the enumeration is not valid. "
+		      "Enumeration may have been completed or canceled. You cannot use this "
+		      "enumeration context anymore. Start a new enumeration. ",
 	},
-	[ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {
-		.status = 500,
-		.subcode = "n:FilteringNotSupported",
-		.code = 2150858776u,
-		.reason = "The data source does not support filtering. Remove the filter from the "
-			  "request and try the request again. ",
+    [ERR_WSMAN_FILTERING_NOT_SUPPORTED] =
+	{
+	    .status = 500,
+	    .subcode = "n:FilteringNotSupported",
+	    .code = 2150858776u,
+	    .reason = "The data source does not support filtering. Remove the filter from the "
+		      "request and try the request again. ",
 	},
-	[ERR_WSMAN_ENUMERATION_MODE] = {
-		.status = 500,
-		.subcode = "w:UnsupportedFeature",
-		.detail = "EnumerationMode",
-		.code = 2150858818u,
-		.reason = "The WS-Management service does not support the specified feature. "
-			  "Remove the unsupported feature from the request and retry. ",
+    [ERR_WSMAN_ENUMERATION_MODE] =
+	{
+	    .status = 500,
+	    .subcode = "w:UnsupportedFeature",
+	    .detail = "EnumerationMode",
+	    .code = 2150858818u,
+	    .reason = "The WS-Management service does not support the specified feature. "
+		      "Remove the unsupported feature from the request and retry. ",
 	},
-	[ERR_WSMAN_INTERNAL] = {
-		.status = 500,
-		.receiver = 1,
-		.subcode = "w:InternalError",
-		.code = 2150858755u,
-		.reason = "An error was encountered inside the plugin. ",
+    [ERR_WSMAN_INTERNAL] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2150858755u,
+	    .reason = "An error was encountered inside the plugin. ",
 	},
 };
 
@@ -315,9 +343,10 @@ static enum err put_code(struct buf *out, const struct fault_def *f)
 {
 	if (!f->subcode)
 		return buf_putf(out, "<s:Code><s:Value>s:MustUnderstand</s:Value></s:Code>");
-	return buf_putf(out,
-			"<s:Code><s:Value>%s</s:Value><s:Subcode><s:Value>%s</s:Value></s:Subcode></s:Code>",
-			f->receiver ? "s:Receiver" : "s:Sender", f->subcode);
+	return buf_putf(
+	    out,
+	    "<s:Code><s:Value>%s</s:Value><s:Subcode><s:Value>%s</s:Value></s:Subcode></s:Code>",
+	    f->receiver ? "s:Receiver" : "s:Sender", f->subcode);
 }
 
 static enum err put_detail(struct buf *out, const struct fault_def *f, const char *machine)
@@ -336,12 +365,14 @@ static enum err put_detail(struct buf *out, const struct fault_def *f, const cha
 		return e;
 	/* The shell plug-in's own errors come wrapped in f:ProviderFault
 	 * (MS-WSMV 2.2.4.43; docs/protocol-notes.md, "Shell plug-in errors"). */
-	if ((e = buf_putf(out, f->provider ? "><f:Message><f:ProviderFault provider=\"Shell cmd plugin\" "
-					     "path=\"%%systemroot%%\\system32\\winrscmd.dll\">"
-					   : "><f:Message>")) != ERR_OK ||
+	if ((e = buf_putf(out, f->provider
+				   ? "><f:Message><f:ProviderFault provider=\"Shell cmd plugin\" "
+				     "path=\"%%systemroot%%\\system32\\winrscmd.dll\">"
+				   : "><f:Message>")) != ERR_OK ||
 	    (e = wsman_put_escaped(out, f->message ? f->message : f->reason)) != ERR_OK)
 		return e;
-	return buf_putf(out, "%s</f:Message></f:WSManFault>", f->provider ? "</f:ProviderFault>" : "");
+	return buf_putf(out, "%s</f:Message></f:WSManFault>",
+			f->provider ? "</f:ProviderFault>" : "");
 }
 
 static enum err put_fault(struct buf *out, const struct fault_def *f, const char *relates_to,

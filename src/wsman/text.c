@@ -53,7 +53,8 @@ static int has_element_children(const xmlNode *n)
 static int is_nil(const xmlNode *n)
 {
 	char *v = NULL;
-	int nil = wsman_xml_attr(n, NS_XSI, "nil", 16, &v) == ERR_OK && v && wsman_bool_parse(v) == 1;
+	int nil =
+	    wsman_xml_attr(n, NS_XSI, "nil", 16, &v) == ERR_OK && v && wsman_bool_parse(v) == 1;
 
 	free(v);
 	return nil;
@@ -74,7 +75,8 @@ static enum err attributes(struct buf *out, const xmlNode *n)
 		if (a->ns && strcmp((const char *)a->ns->href, NS_XSI) == 0)
 			continue;
 		xmlChar *v = xmlNodeGetContent((const xmlNode *)a);
-		enum err e = buf_putf(out, " [%s=\"%s\"]", (const char *)a->name, v ? (const char *)v : "");
+		enum err e =
+		    buf_putf(out, " [%s=\"%s\"]", (const char *)a->name, v ? (const char *)v : "");
 		xmlFree(v);
 		if (e != ERR_OK)
 			return e;
@@ -92,7 +94,8 @@ static enum err text_of(struct buf *out, const xmlNode *n, int depth)
 
 	if (depth > TEXT_MAX_DEPTH)
 		return ERR_LIMIT;
-	if ((e = indent(out, depth)) != ERR_OK || (e = buf_putf(out, "%s", (const char *)n->name)) != ERR_OK)
+	if ((e = indent(out, depth)) != ERR_OK ||
+	    (e = buf_putf(out, "%s", (const char *)n->name)) != ERR_OK)
 		return e;
 	if (has_element_children(n)) {
 		if ((e = attributes(out, n)) != ERR_OK || (e = buf_putf(out, "\n")) != ERR_OK)
@@ -121,7 +124,8 @@ static enum err text_of(struct buf *out, const xmlNode *n, int depth)
 				int shown = 1;
 				if (is_nil(r))
 					e = buf_putf(out, "%snull", sep);
-				else if ((e = wsman_xml_text(r, TEXT_MAX_VALUE, 1, &v)) == ERR_OK && *v)
+				else if ((e = wsman_xml_text(r, TEXT_MAX_VALUE, 1, &v)) == ERR_OK &&
+					 *v)
 					e = buf_putf(out, "%s%s", sep, v);
 				else
 					shown = 0; /* an empty value: the bare name */
@@ -131,7 +135,8 @@ static enum err text_of(struct buf *out, const xmlNode *n, int depth)
 				if (shown)
 					sep = ", ";
 			}
-			if ((e = attributes(out, c)) != ERR_OK || (e = buf_putf(out, "\n")) != ERR_OK)
+			if ((e = attributes(out, c)) != ERR_OK ||
+			    (e = buf_putf(out, "\n")) != ERR_OK)
 				return e;
 		}
 		return ERR_OK;
@@ -174,7 +179,8 @@ enum err wsman_xml_dump(const xmlNode *n, int pretty, struct buf *out)
 	return e;
 }
 
-enum err wsman_text_render(const char *xml, size_t len, enum wsman_text_format format, struct buf *out)
+enum err wsman_text_render(const char *xml, size_t len, enum wsman_text_format format,
+			   struct buf *out)
 {
 	xmlDocPtr doc;
 	xmlNode *root;
@@ -212,26 +218,30 @@ enum err wsman_text_set(const char *xml, size_t len, const struct wsman_pair *pa
 			}
 		}
 		if (count != 1) {
-			buf_putf(errmsg, count ? "%s matches more than one setting of %s"
-					       : "%s is not a setting of %s",
+			buf_putf(errmsg,
+				 count ? "%s matches more than one setting of %s"
+				       : "%s is not a setting of %s",
 				 pairs[i].name, (const char *)root->name);
 			e = ERR_CONFIG;
 			break;
 		}
 		if (has_element_children(match)) {
-			buf_putf(errmsg, "%s is a group of settings, not one: set it on its own resource",
+			buf_putf(errmsg,
+				 "%s is a group of settings, not one: set it on its own resource",
 				 pairs[i].name);
 			e = ERR_CONFIG;
 			break;
 		}
 		xmlNodeSetContent(match, NULL);
-		xmlUnsetNsProp(match, xmlSearchNsByHref(doc, match, (const xmlChar *)NS_XSI), (const xmlChar *)"nil");
+		xmlUnsetNsProp(match, xmlSearchNsByHref(doc, match, (const xmlChar *)NS_XSI),
+			       (const xmlChar *)"nil");
 		if (pairs[i].value) {
 			xmlNodeAddContent(match, (const xmlChar *)pairs[i].value);
 		} else {
 			xmlNsPtr xsi = xmlSearchNsByHref(doc, match, (const xmlChar *)NS_XSI);
 			if (!xsi)
-				xsi = xmlNewNs(root, (const xmlChar *)NS_XSI, (const xmlChar *)"xsi");
+				xsi =
+				    xmlNewNs(root, (const xmlChar *)NS_XSI, (const xmlChar *)"xsi");
 			xmlSetNsProp(match, xsi, (const xmlChar *)"nil", (const xmlChar *)"true");
 		}
 	}

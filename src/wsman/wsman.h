@@ -50,7 +50,7 @@ struct wsman_header {
 	char *to;
 	uint64_t operation_timeout_ms; /* 0: absent */
 	uint64_t max_envelope_size;    /* bytes; 0: absent */
-	char *locale;                  /* xml:lang of w:Locale */
+	char *locale;		       /* xml:lang of w:Locale */
 	uint32_t nselectors;
 	struct wsman_pair selectors[WSMAN_MAX_SELECTORS];
 	uint32_t noptions;
@@ -58,8 +58,8 @@ struct wsman_header {
 };
 
 struct wsman_request {
-	void *doc;       /* xmlDocPtr, kept for the body decoders */
-	void *body;      /* xmlNodePtr: first element child of s:Body, or NULL */
+	void *doc;	 /* xmlDocPtr, kept for the body decoders */
+	void *body;	 /* xmlNodePtr: first element child of s:Body, or NULL */
 	int is_identify; /* body is wsmid:Identify */
 	struct wsman_header hdr;
 };
@@ -100,11 +100,11 @@ enum err wsman_reply_delete(struct buf *out, const struct wsman_request *req);
 #define ACTION_PULL NS_ENUMERATION "/Pull"
 #define ACTION_RELEASE NS_ENUMERATION "/Release"
 
-#define WSMAN_MAX_PROPERTIES 128       /* leaf elements of one Put or Create body */
-#define WSMAN_MAX_PROPERTY_NAME 256    /* a leaf's path below the root element */
-#define WSMAN_MAX_PROPERTY_VALUE 4096  /* a leaf's text */
-#define WSMAN_MAX_PROPERTY_DEPTH 3     /* Config/Client/Auth/Basic */
-#define WSMAN_MAX_CONTEXT 64           /* an EnumerationContext: "uuid:" and a GUID */
+#define WSMAN_MAX_PROPERTIES 128      /* leaf elements of one Put or Create body */
+#define WSMAN_MAX_PROPERTY_NAME 256   /* a leaf's path below the root element */
+#define WSMAN_MAX_PROPERTY_VALUE 4096 /* a leaf's text */
+#define WSMAN_MAX_PROPERTY_DEPTH 3    /* Config/Client/Auth/Basic */
+#define WSMAN_MAX_CONTEXT 64	      /* an EnumerationContext: "uuid:" and a GUID */
 
 /* A Put or Create body, flattened: one property per leaf element (one
  * without element children), named by its path below the root element
@@ -129,7 +129,7 @@ enum err wsman_properties_parse(const struct wsman_request *req, const char *roo
 void wsman_properties_clear(struct wsman_properties *p);
 
 struct wsman_enumerate_req {
-	int optimize;          /* w:OptimizeEnumeration: the first batch in the reply */
+	int optimize;	       /* w:OptimizeEnumeration: the first batch in the reply */
 	uint32_t max_elements; /* w:MaxElements; 0 when absent */
 };
 /* n:Enumerate. ERR_WSMAN_FILTERING_NOT_SUPPORTED for a filter,
@@ -156,8 +156,9 @@ enum err wsman_reply_resource_created(struct buf *out, const struct wsman_reques
 /* EnumerateResponse (optimized: the items in w:Items, w:EndOfSequence at
  * the end, the context empty then) and PullResponse (n:Items,
  * n:EndOfSequence, no context at the end). Items are standalone XML. */
-enum err wsman_reply_enumerate(struct buf *out, const struct wsman_request *req, const char *context,
-			       int optimized, const char *const *items, uint32_t n, int end);
+enum err wsman_reply_enumerate(struct buf *out, const struct wsman_request *req,
+			       const char *context, int optimized, const char *const *items,
+			       uint32_t n, int end);
 enum err wsman_reply_pull(struct buf *out, const struct wsman_request *req, const char *context,
 			  const char *const *items, uint32_t n, int end);
 enum err wsman_reply_release(struct buf *out, const struct wsman_request *req);
@@ -173,7 +174,7 @@ int wsman_http_status(enum err e);
  * Requests in the shape Windows' client sends them; replies are parsed
  * with wsman_parse and read with the wsman_client_* readers below. */
 struct wsman_client_header {
-	const char *to;                /* the endpoint URL */
+	const char *to;		       /* the endpoint URL */
 	uint64_t operation_timeout_ms; /* w:OperationTimeout */
 	uint32_t max_envelope_size;    /* w:MaxEnvelopeSize: the most the reply may be */
 };
@@ -184,19 +185,21 @@ enum err wsman_client_identify(struct buf *out);
  * Release or a custom action): body_xml, well-formed XML or NULL, goes
  * into s:Body as it is; the prefixes s, a, w, p, x (transfer) and n
  * (enumeration) are declared on the envelope. */
-enum err wsman_client_request(struct buf *out, const struct wsman_client_header *h, const char *resource,
-			      const char *action, const struct wsman_pair *selectors, size_t nselectors,
+enum err wsman_client_request(struct buf *out, const struct wsman_client_header *h,
+			      const char *resource, const char *action,
+			      const struct wsman_pair *selectors, size_t nselectors,
 			      const char *body_xml);
 
 /* ---- resources as the winrm tool shows and edits them (wsman/text.c) ---- */
 enum wsman_text_format {
 	WSMAN_TEXT_PLAIN,  /* Windows' WsmTxt.xsl: indented "Name = value" */
-	WSMAN_TEXT_XML,    /* the element as it came */
+	WSMAN_TEXT_XML,	   /* the element as it came */
 	WSMAN_TEXT_PRETTY, /* the element, indented */
 };
 /* Renders a resource (an element, or an envelope: the first element of
  * its body) in format. ERR_FORMAT for what is not XML or has a DTD. */
-enum err wsman_text_render(const char *xml, size_t len, enum wsman_text_format format, struct buf *out);
+enum err wsman_text_render(const char *xml, size_t len, enum wsman_text_format format,
+			   struct buf *out);
 /* `winrm set`: gives each named direct child of the resource's root
  * element the value (NULL: xsi:nil="true") and writes the whole resource
  * to out. ERR_CONFIG, with errmsg, when a name matches no child or
@@ -205,8 +208,8 @@ enum err wsman_text_set(const char *xml, size_t len, const struct wsman_pair *pa
 			struct buf *out, struct buf *errmsg);
 
 struct wsman_client_fault {
-	char subcode[64];  /* local name of the subcode, e.g. "TimedOut" */
-	uint32_t code;     /* f:WSManFault Code, 0 if absent */
+	char subcode[64];   /* local name of the subcode, e.g. "TimedOut" */
+	uint32_t code;	    /* f:WSManFault Code, 0 if absent */
 	char message[1024]; /* f:Message (else s:Reason), whitespace folded */
 };
 /* ERR_FORMAT unless the body is an s:Fault. */
@@ -218,7 +221,7 @@ enum err wsman_client_body_xml(const struct wsman_request *resp, char **xml);
  * to fn in order; context gets the EnumerationContext for the next Pull
  * and *end is set at the end of the sequence. */
 typedef enum err wsman_client_item_fn(void *arg, const char *item_xml);
-enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_item_fn *fn, void *arg,
-				 char *context, size_t cap, int *end);
+enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_item_fn *fn,
+				 void *arg, char *context, size_t cap, int *end);
 
 #endif

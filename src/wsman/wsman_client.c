@@ -14,9 +14,10 @@
 #include "common/util.h"
 #include "wsman/wsman_xml.h"
 
-#define CLIENT_NS                                                                         \
-	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:w=\"" NS_WSMAN "\" xmlns:p=\"" NS_WSMV \
-	"\" xmlns:rsp=\"" NS_SHELL "\" xmlns:x=\"" NS_TRANSFER "\" xmlns:n=\"" NS_ENUMERATION "\""
+#define CLIENT_NS                                                                                  \
+	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:w=\"" NS_WSMAN                       \
+	"\" xmlns:p=\"" NS_WSMV "\" xmlns:rsp=\"" NS_SHELL "\" xmlns:x=\"" NS_TRANSFER             \
+	"\" xmlns:n=\"" NS_ENUMERATION "\""
 #define CLIENT_MAX_TEXT (1024 * 1024)
 
 /* Text a client gives (command lines, variables, directories) must be
@@ -33,8 +34,8 @@ enum err wsman_put_text(struct buf *out, const char *open, const char *s, const 
 	return buf_putf(out, "%s", close);
 }
 
-enum err wsman_put_named(struct buf *out, const char *set, const char *item, const struct wsman_pair *p,
-			  size_t n)
+enum err wsman_put_named(struct buf *out, const char *set, const char *item,
+			 const struct wsman_pair *p, size_t n)
 {
 	enum err e;
 
@@ -45,14 +46,16 @@ enum err wsman_put_named(struct buf *out, const char *set, const char *item, con
 	for (size_t i = 0; i < n; i++)
 		if ((e = buf_putf(out, "<%s", item)) != ERR_OK ||
 		    (e = wsman_put_text(out, " Name=\"", p[i].name, "\">")) != ERR_OK ||
-		    (e = wsman_put_text(out, "", p[i].value, "")) != ERR_OK || (e = buf_putf(out, "</%s>", item)) != ERR_OK)
+		    (e = wsman_put_text(out, "", p[i].value, "")) != ERR_OK ||
+		    (e = buf_putf(out, "</%s>", item)) != ERR_OK)
 			return e;
 	return buf_putf(out, "</%s>", set);
 }
 
-enum err wsman_client_head(struct buf *out, const struct wsman_client_header *h, const char *resource,
-			    const char *action, const struct wsman_pair *selectors, size_t nselectors,
-			    const struct wsman_pair *options, size_t noptions)
+enum err wsman_client_head(struct buf *out, const struct wsman_client_header *h,
+			   const char *resource, const char *action,
+			   const struct wsman_pair *selectors, size_t nselectors,
+			   const struct wsman_pair *options, size_t noptions)
 {
 	char id[UTIL_GUID_LEN + 1];
 	enum err e;
@@ -61,20 +64,23 @@ enum err wsman_client_head(struct buf *out, const struct wsman_client_header *h,
 		return e;
 	if ((e = buf_putf(out, "<s:Envelope " CLIENT_NS "><s:Header>")) != ERR_OK ||
 	    (e = wsman_put_text(out, "<a:To>", h->to, "</a:To>")) != ERR_OK ||
-	    (e = wsman_put_text(out, "<w:ResourceURI s:mustUnderstand=\"true\">", resource, "</w:ResourceURI>")) != ERR_OK ||
-	    (e = buf_putf(out,
-			  "<a:ReplyTo><a:Address s:mustUnderstand=\"true\">" NS_ADDRESSING_ANONYMOUS
-			  "</a:Address></a:ReplyTo><a:Action s:mustUnderstand=\"true\">%s</a:Action>"
-			  "<w:MaxEnvelopeSize s:mustUnderstand=\"true\">%u</w:MaxEnvelopeSize>"
-			  "<a:MessageID>uuid:%s</a:MessageID>"
-			  "<w:Locale xml:lang=\"en-US\" s:mustUnderstand=\"false\"/>"
-			  "<p:DataLocale xml:lang=\"en-US\" s:mustUnderstand=\"false\"/>"
-			  "<w:OperationTimeout>",
-			  action, h->max_envelope_size, id)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<w:ResourceURI s:mustUnderstand=\"true\">", resource,
+				"</w:ResourceURI>")) != ERR_OK ||
+	    (e = buf_putf(
+		 out,
+		 "<a:ReplyTo><a:Address s:mustUnderstand=\"true\">" NS_ADDRESSING_ANONYMOUS
+		 "</a:Address></a:ReplyTo><a:Action s:mustUnderstand=\"true\">%s</a:Action>"
+		 "<w:MaxEnvelopeSize s:mustUnderstand=\"true\">%u</w:MaxEnvelopeSize>"
+		 "<a:MessageID>uuid:%s</a:MessageID>"
+		 "<w:Locale xml:lang=\"en-US\" s:mustUnderstand=\"false\"/>"
+		 "<p:DataLocale xml:lang=\"en-US\" s:mustUnderstand=\"false\"/>"
+		 "<w:OperationTimeout>",
+		 action, h->max_envelope_size, id)) != ERR_OK ||
 	    (e = util_duration_put_ms(out, h->operation_timeout_ms)) != ERR_OK ||
 	    (e = buf_putf(out, "</w:OperationTimeout>")) != ERR_OK)
 		return e;
-	if ((e = wsman_put_named(out, "w:SelectorSet", "w:Selector", selectors, nselectors)) != ERR_OK ||
+	if ((e = wsman_put_named(out, "w:SelectorSet", "w:Selector", selectors, nselectors)) !=
+		ERR_OK ||
 	    (e = wsman_put_named(out, "w:OptionSet", "w:Option", options, noptions)) != ERR_OK)
 		return e;
 	return buf_putf(out, "</s:Header><s:Body>");
@@ -91,13 +97,15 @@ enum err wsman_client_identify(struct buf *out)
 			     "\"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>");
 }
 
-enum err wsman_client_request(struct buf *out, const struct wsman_client_header *h, const char *resource,
-			      const char *action, const struct wsman_pair *selectors, size_t nselectors,
+enum err wsman_client_request(struct buf *out, const struct wsman_client_header *h,
+			      const char *resource, const char *action,
+			      const struct wsman_pair *selectors, size_t nselectors,
 			      const char *body_xml)
 {
 	enum err e;
 
-	if ((e = wsman_client_head(out, h, resource, action, selectors, nselectors, NULL, 0)) != ERR_OK ||
+	if ((e = wsman_client_head(out, h, resource, action, selectors, nselectors, NULL, 0)) !=
+		ERR_OK ||
 	    (body_xml && (e = buf_putf(out, "%s", body_xml)) != ERR_OK))
 		return e;
 	return wsman_client_tail(out);
@@ -134,7 +142,8 @@ static void all_text(const xmlNode *n, struct buf *out)
 	for (const xmlNode *c = n->children; c; c = c->next) {
 		if (c->type == XML_ELEMENT_NODE) {
 			all_text(c, out);
-		} else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
+		} else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+			   c->content) {
 			for (const char *s = (const char *)c->content; *s; s++) {
 				int space = *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n';
 				size_t n_ = buf_len(out);
@@ -158,7 +167,9 @@ enum err wsman_client_fault(const struct wsman_request *resp, struct wsman_clien
 	memset(f, 0, sizeof(*f));
 	if (!fault || !wsman_xml_is(fault, NS_SOAP, "Fault"))
 		return ERR_FORMAT;
-	if ((n = wsman_xml_child(wsman_xml_child(wsman_xml_child(fault, NS_SOAP, "Code"), NS_SOAP, "Subcode"), NS_SOAP, "Value"))) {
+	if ((n = wsman_xml_child(
+		 wsman_xml_child(wsman_xml_child(fault, NS_SOAP, "Code"), NS_SOAP, "Subcode"),
+		 NS_SOAP, "Value"))) {
 		char sub[sizeof(f->subcode)];
 		if (wsman_xml_text_into(n, sub, sizeof(sub)) == ERR_OK) {
 			const char *colon = strchr(sub, ':');
@@ -175,7 +186,8 @@ enum err wsman_client_fault(const struct wsman_request *resp, struct wsman_clien
 	buf_init(&msg, sizeof(f->message) - 1);
 	if (n && (n = wsman_xml_child(n, NS_WSMANFAULT, "Message")))
 		all_text(n, &msg);
-	if (buf_len(&msg) == 0 && (n = wsman_xml_child(wsman_xml_child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text")))
+	if (buf_len(&msg) == 0 &&
+	    (n = wsman_xml_child(wsman_xml_child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text")))
 		all_text(n, &msg);
 	size_t len = buf_len(&msg);
 	while (len && buf_ptr(&msg)[len - 1] == ' ')
@@ -215,8 +227,8 @@ enum err wsman_client_body_xml(const struct wsman_request *resp, char **xml)
 	return resp->body ? element_xml(resp->body, xml) : ERR_OK;
 }
 
-enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_item_fn *fn, void *arg,
-				 char *context, size_t cap, int *end)
+enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_item_fn *fn,
+				 void *arg, char *context, size_t cap, int *end)
 {
 	xmlNode *r = resp->body, *items = NULL, *ctx;
 	enum err e = ERR_OK;
@@ -231,13 +243,15 @@ enum err wsman_client_enumerated(const struct wsman_request *resp, wsman_client_
 	for (xmlNode *c = wsman_xml_first(r); c; c = wsman_xml_next(c)) {
 		if (wsman_xml_is(c, NS_WSMAN, "Items") || wsman_xml_is(c, NS_ENUMERATION, "Items"))
 			items = c;
-		else if (wsman_xml_is(c, NS_WSMAN, "EndOfSequence") || wsman_xml_is(c, NS_ENUMERATION, "EndOfSequence"))
+		else if (wsman_xml_is(c, NS_WSMAN, "EndOfSequence") ||
+			 wsman_xml_is(c, NS_ENUMERATION, "EndOfSequence"))
 			*end = 1;
 	}
 	if ((ctx = wsman_xml_child(r, NS_ENUMERATION, "EnumerationContext")) && ctx->children &&
 	    wsman_xml_text_into(ctx, context, cap) != ERR_OK)
 		return ERR_FORMAT;
-	for (xmlNode *c = items ? wsman_xml_first(items) : NULL; c && e == ERR_OK; c = wsman_xml_next(c)) {
+	for (xmlNode *c = items ? wsman_xml_first(items) : NULL; c && e == ERR_OK;
+	     c = wsman_xml_next(c)) {
 		char *xml;
 		if ((e = element_xml(c, &xml)) == ERR_OK) {
 			e = fn(arg, xml);

@@ -36,8 +36,7 @@ enum err wsman_xml_text(const xmlNode *n, size_t max, int trim, char **out);
 /* Attribute `name` in namespace ns (NULL: the unqualified attribute) as a
  * new string; *out is NULL when the attribute is absent.
  * ERR_WSMAN_ENCODING_LIMIT when longer than max bytes. */
-enum err wsman_xml_attr(const xmlNode *n, const char *ns, const char *name, size_t max,
-			char **out);
+enum err wsman_xml_attr(const xmlNode *n, const char *ns, const char *name, size_t max, char **out);
 
 /* n and its subtree as standalone XML text (namespaces declared on its
  * ancestors declared again on it), appended to out. */
@@ -56,8 +55,9 @@ enum err wsman_put_element(struct buf *out, const char *tag, const char *value);
  * MS-WSMV 3.1.4.5.2):
  * a:Address, then a:ReferenceParameters with w:ResourceURI and a
  * w:SelectorSet of the n name/value pairs. */
-enum err wsman_put_resource_created(struct buf *out, const char *machine_url, const char *resource_uri,
-				    const char *const *names, const char *const *values, uint32_t n);
+enum err wsman_put_resource_created(struct buf *out, const char *machine_url,
+				    const char *resource_uri, const char *const *names,
+				    const char *const *values, uint32_t n);
 /* Writes `<s:Envelope xml:lang="en-US" NSDECLS><s:Header>` with a:Action,
  * a fresh a:MessageID, the anonymous a:To and, when relates_to is not
  * NULL, a:RelatesTo, then `</s:Header><s:Body>`. */

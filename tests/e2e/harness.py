@@ -45,7 +45,7 @@ HTTP_TIMEOUT = 60.0
 SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                       "runtime error:", "Sanitizer:DEADLYSIGNAL")
 
-# Wire constants (docs: winrm-protocol.md sections 2, 4, 7).
+# Wire constants (MS-WSMV 2.2.4, 3.1.4.11 to 3.1.4.14; faults: docs/protocol-notes.md).
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
     "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
@@ -721,7 +721,7 @@ class Response:
 
 
 class Fault:
-    """The parts of a SOAP fault that clients read (doc section 7.1)."""
+    """The parts of a SOAP fault that clients read (docs/protocol-notes.md, Faults)."""
 
     def __init__(self, resp):
         root = resp.xml()
@@ -791,7 +791,7 @@ def request(target, body=b"", auth=None, method="POST", path="/wsman", headers=N
 
 
 # ---------------------------------------------------------------------------
-# SOAP envelopes in pywinrm's shape (doc section 4).
+# SOAP envelopes in pywinrm's shape (MS-WSMV 3.1.4.5.2, 3.1.4.11 to 3.1.4.14).
 
 def envelope(action, body="", shell_id=None, options=None, resource=SHELL_URI,
              message_id=None, timeout="PT20S", max_envelope=153600, selectors=None):

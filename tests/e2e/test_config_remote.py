@@ -1,4 +1,4 @@
-"""winrm/config over WS-Management (winrm-protocol.md section 6): Get, Put,
+"""winrm/config over WS-Management (MS-WSMV 3.1.4.1.29, 3.1.4.2 to 3.1.4.10): Get, Put,
 Create, Delete, Enumerate/Pull/Release as raw requests, what administrators
 may do and plain users may not, what a change does to the stored file and
 to the running service, and that a refused change leaves the file as it was."""

@@ -1,4 +1,4 @@
-"""WS-Management Identify (doc section 3)."""
+"""WS-Management Identify (MS-WSMV 3.1.4.1.23)."""
 import harness as h
 
 

@@ -114,7 +114,7 @@ def test_second_ctrl_c_terminates():
     h.check("error" not in err.lower(), "terminating printed an error: %s" % err)
 
 
-# ---- client-side rules (winrm-protocol.md 11.1), each refused before any traffic ----
+# ---- Windows' client-side rules (docs/design.md, The client side), each refused before any traffic ----
 
 def _refused(args, config, want, exit_code=255):
     r = h.winrs(args + ["true"], config_dir=config)

@@ -18,7 +18,7 @@ static int passed, failed;
 			failed++;                                                                  \
 			printf("not ok - %s (%s:%d)\n", name, __FILE__, __LINE__);                 \
 		}                                                                                  \
-		fflush(stdout); /* keep order with output of forked children */                   \
+		fflush(stdout); /* keep order with output of forked children */                    \
 	} while (0)
 
 #endif

@@ -213,7 +213,8 @@ static unsigned wsman_text_codec(const uint8_t *d, size_t n)
  * that fails frees what it took). */
 static unsigned wsman_codec(const uint8_t *d, size_t n)
 {
-	static const struct shell_service_ctx ctx = {.client_ip = "192.0.2.1", .max_timeout_ms = 60000};
+	static const struct shell_service_ctx ctx = {.client_ip = "192.0.2.1",
+						     .max_timeout_ms = 60000};
 	struct wsman_request req;
 	struct wsman_properties props;
 	struct wsman_enumerate_req en;

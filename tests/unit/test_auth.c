@@ -15,7 +15,6 @@
 /* auth.c's test-only clock hook (deliberately not in auth.h). */
 extern void auth_set_clock(uint64_t (*now_ms)(void));
 
-
 static uint64_t fake_now = 1000000;
 static uint64_t fake_clock(void)
 {
@@ -121,7 +120,8 @@ static void test_basic_parse(void)
 
 	CHECK("strip: plain name", strcmp(util_strip_local_domain("alice"), "alice") == 0);
 	CHECK("strip: .\\", strcmp(util_strip_local_domain(".\\alice"), "alice") == 0);
-	CHECK("strip: only the first separator", strcmp(util_strip_local_domain(".\\a\\b"), "a\\b") == 0);
+	CHECK("strip: only the first separator",
+	      strcmp(util_strip_local_domain(".\\a\\b"), "a\\b") == 0);
 	CHECK("strip: \\alice kept", strcmp(util_strip_local_domain("\\alice"), "\\alice") == 0);
 
 	/* Malformed credentials: refused without asking PAM. */
@@ -203,7 +203,8 @@ static void test_policy(void)
 	}
 
 	/* Negotiate and Kerberos legs go to the privileged part, when enabled. */
-	r = auth_evaluate(&all, 0, "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
+	r = auth_evaluate(&all, 0,
+			  "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
 			  "192.0.2.7", &id, &v);
 	CHECK("Negotiate leg, also on HTTP", r == AUTH_GSS && !id.valid && !v.user);
 	r = auth_evaluate(&all, 1, "Kerberos YIIB", "192.0.2.7", &id, &v);

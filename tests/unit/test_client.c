@@ -4,7 +4,8 @@
  * choices and header parsing of Negotiate and Kerberos (client/gss.c), and
  * the WS-Man client (wsman/client.c), whose requests must read back
  * through the service's own decoders and whose reply readers must read
- * the service's own replies and Windows' (winrm-protocol.md 4 and 7). */
+ * the service's own replies and Windows' (MS-WSMV 3.1.4.5.2, 3.1.4.11 to 3.1.4.14;
+ * faults: docs/protocol-notes.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static const struct shell_command_reply command_started = {.command_id = CMD_ID}
 /* ---- HTTP/1.1 responses ---- */
 
 /* Windows Server with Negotiate, Kerberos and Basic on, no credentials
- * sent (winrm-protocol.md 1.5; Kerberos added as a domain member). */
+ * sent (RFC 4559 4.1; Kerberos added as a domain member). */
 static const char win_401[] = "HTTP/1.1 401 \r\n"
 			      "Server: Microsoft-HTTPAPI/2.0\r\n"
 			      "WWW-Authenticate: Negotiate\r\n"
@@ -895,16 +896,16 @@ static void test_digest_challenges(void)
 	struct buf big;
 	buf_init(&big, 1 << 16);
 	CHECK("a 1023-byte nonce",
-	      digest_challenge(&d, repeated(&big, "Digest realm=\"r\", nonce=\"", 'n', 1023, "\""), &stale) ==
-			  ERR_OK &&
+	      digest_challenge(&d, repeated(&big, "Digest realm=\"r\", nonce=\"", 'n', 1023, "\""),
+			       &stale) == ERR_OK &&
 		  strlen(d.nonce) == 1023);
 	CHECK("a 1024-byte quoted nonce is refused",
-	      digest_challenge(&d, repeated(&big, "Digest realm=\"r\", nonce=\"", 'n', 1024, "\""), &stale) !=
-		  ERR_OK);
+	      digest_challenge(&d, repeated(&big, "Digest realm=\"r\", nonce=\"", 'n', 1024, "\""),
+			       &stale) != ERR_OK);
 	CHECK("an over-long opaque is refused, not dropped",
 	      digest_challenge(&d,
-			       repeated(&big, "Digest realm=\"r\", nonce=\"n\", opaque=\"", 'o', 2000,
-					"\", algorithm=SHA-256"),
+			       repeated(&big, "Digest realm=\"r\", nonce=\"n\", opaque=\"", 'o',
+					2000, "\", algorithm=SHA-256"),
 			       &stale) != ERR_OK);
 	repeated(&big, "Digest realm=\"r\", nonce=", 'n', 1023, "opaque=evil");
 	digest_clear(&d);
@@ -1011,9 +1012,10 @@ static void test_wsman_create(void)
 	CHECK("OperationTimeout spelled as Windows",
 	      strstr((const char *)buf_ptr(&b),
 		     "<w:OperationTimeout>PT60.000S</w:OperationTimeout>") != NULL);
-	CHECK("IdleTimeOut reads back", read_back(&b, &req, ACTION_CREATE, NULL) &&
-					    shell_soap_create_parse(&req, &no_ctx, &got) == ERR_OK &&
-					    got.idle_timeout_ms == 7200000);
+	CHECK("IdleTimeOut reads back",
+	      read_back(&b, &req, ACTION_CREATE, NULL) &&
+		  shell_soap_create_parse(&req, &no_ctx, &got) == ERR_OK &&
+		  got.idle_timeout_ms == 7200000);
 	shell_create_req_clear(&got);
 	wsman_request_clear(&req);
 
@@ -1114,8 +1116,8 @@ static void test_wsman_send(void)
 	buf_reset(&b);
 	CHECK("Send with End", shell_soap_send_build(&b, &client_hdr, &last) == ERR_OK &&
 				   read_back(&b, &req, ACTION_SEND, SHELL_ID) &&
-				   shell_soap_send_parse(&req, &no_ctx, &got) == ERR_OK && got.end == 1 &&
-				   got.len == 3 && memcmp(got.data, nul, 3) == 0);
+				   shell_soap_send_parse(&req, &no_ctx, &got) == ERR_OK &&
+				   got.end == 1 && got.len == 3 && memcmp(got.data, nul, 3) == 0);
 	shell_send_req_clear(&got);
 	wsman_request_clear(&req);
 
@@ -1139,8 +1141,7 @@ static void test_wsman_receive_signal_delete(void)
 	struct buf b;
 
 	buf_init(&b, 1 << 20);
-	CHECK("Receive builds",
-	      shell_soap_receive_build(&b, &client_hdr, &receive_ids) == ERR_OK);
+	CHECK("Receive builds", shell_soap_receive_build(&b, &client_hdr, &receive_ids) == ERR_OK);
 	CHECK("Receive reads back", read_back(&b, &req, ACTION_RECEIVE, SHELL_ID));
 	CHECK("Receive keep-alive option",
 	      STREQ(wsman_option(&req, "WSMAN_CMDSHELL_OPTION_KEEPALIVE"), "TRUE"));
@@ -1288,7 +1289,8 @@ static void test_service_replies(void)
 	buf_init(&b, 1 << 20);
 	client_request(&req);
 
-	struct shell_reply_ctx ctx = {.machine_url = ENDPOINT, .owner = "alice", .client_ip = "192.168.56.1"};
+	struct shell_reply_ctx ctx = {
+	    .machine_url = ENDPOINT, .owner = "alice", .client_ip = "192.168.56.1"};
 	struct shell_create_req creq = {0};
 	struct shell_create_reply created = {.shell_id = SHELL_ID, .idle_timeout_ms = 7200000};
 	shell_soap_create_reply(&b, &req, &ctx, &creq, &created);
@@ -1309,8 +1311,7 @@ static void test_service_replies(void)
 	CHECK("CommandResponse", reply_parse(&b, &resp) == ERR_OK &&
 				     command_started_id(&resp, id) == ERR_OK &&
 				     strcmp(id, CMD_ID) == 0);
-	CHECK("a CommandResponse has no shell id",
-	      shell_created(&resp, id) == ERR_FORMAT);
+	CHECK("a CommandResponse has no shell id", shell_created(&resp, id) == ERR_FORMAT);
 	wsman_request_clear(&resp);
 
 	/* Output in production order, End markers, Done with an exit code. */
@@ -1329,8 +1330,7 @@ static void test_service_replies(void)
 	seen_init(&s);
 	code = 99;
 	CHECK("ReceiveResponse",
-	      reply_parse(&b, &resp) == ERR_OK &&
-		  received(&resp, &s, &done, &code) == ERR_OK);
+	      reply_parse(&b, &resp) == ERR_OK && received(&resp, &s, &done, &code) == ERR_OK);
 	CHECK("streams in order, empty ones skipped", s.calls == 3 && s.order[0] == SHELL_STDOUT &&
 							  s.order[1] == SHELL_STDERR &&
 							  s.order[2] == SHELL_STDOUT);
@@ -1349,8 +1349,8 @@ static void test_service_replies(void)
 	seen_init(&s);
 	done = -1;
 	CHECK("Running", reply_parse(&b, &resp) == ERR_OK &&
-			     received(&resp, &s, &done, &code) == ERR_OK &&
-			     done == 0 && s.calls == 1 && buf_is(&s.out, "hello\n"));
+			     received(&resp, &s, &done, &code) == ERR_OK && done == 0 &&
+			     s.calls == 1 && buf_is(&s.out, "hello\n"));
 	seen_clear(&s);
 	wsman_request_clear(&resp);
 
@@ -1358,10 +1358,9 @@ static void test_service_replies(void)
 	buf_reset(&b);
 	shell_soap_receive_reply(&b, &req, &no_reply_ctx, &receive_ids, &big);
 	seen_init(&s);
-	CHECK("exit code 4294967295 unsigned",
-	      reply_parse(&b, &resp) == ERR_OK &&
-		  received(&resp, &s, &done, &code) == ERR_OK && done == 1 &&
-		  code == UINT32_MAX && s.calls == 0);
+	CHECK("exit code 4294967295 unsigned", reply_parse(&b, &resp) == ERR_OK &&
+						   received(&resp, &s, &done, &code) == ERR_OK &&
+						   done == 1 && code == UINT32_MAX && s.calls == 0);
 	seen_clear(&s);
 	wsman_request_clear(&resp);
 
@@ -1421,7 +1420,8 @@ static void test_service_replies(void)
 	buf_clear(&b);
 }
 
-/* Windows' replies (winrm-protocol.md 4.1, 4.2, 4.4, 7.1), with their
+/* Windows' replies (MS-WSMV 3.1.4.5.2, 3.1.4.11, 3.1.4.14; the faults of
+ * docs/protocol-notes.md), with their
  * line breaks. */
 #define WIN_OPEN                                                                                   \
 	"<s:Envelope xml:lang=\"en-US\" xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "      \
@@ -1534,15 +1534,14 @@ static void test_windows_replies(void)
 	uint32_t code;
 
 	CHECK("WinRM 2.0 CreateResponse: id from the selector",
-	      parse_str(win2_created, &resp) == ERR_OK &&
-		  shell_created(&resp, id) == ERR_OK && strcmp(id, SHELL_ID) == 0);
+	      parse_str(win2_created, &resp) == ERR_OK && shell_created(&resp, id) == ERR_OK &&
+		  strcmp(id, SHELL_ID) == 0);
 	wsman_request_clear(&resp);
 
 	seen_init(&s);
 	code = 0;
-	CHECK("Windows ReceiveResponse",
-	      parse_str(win_receive, &resp) == ERR_OK &&
-		  received(&resp, &s, &done, &code) == ERR_OK);
+	CHECK("Windows ReceiveResponse", parse_str(win_receive, &resp) == ERR_OK &&
+					     received(&resp, &s, &done, &code) == ERR_OK);
 	CHECK("Windows streams joined",
 	      buf_is(&s.out, "output 1\noutput 2\n") && buf_is(&s.err, "error") && s.calls == 4);
 	CHECK("negative ExitCode -1 is 4294967295", done == 1 && code == 4294967295u);
@@ -1569,10 +1568,9 @@ static void test_windows_replies(void)
 		snprintf(doc, sizeof(doc), RECEIVE_DONE_FMT, codes[i].text);
 		code = 12345;
 		snprintf(name, sizeof(name), "ExitCode \"%s\" is %u", codes[i].text, codes[i].code);
-		CHECK(name,
-		      parse_str(doc, &resp) == ERR_OK &&
-			  received(&resp, NULL, &done, &code) == ERR_OK &&
-			  done == 1 && code == codes[i].code);
+		CHECK(name, parse_str(doc, &resp) == ERR_OK &&
+				received(&resp, NULL, &done, &code) == ERR_OK && done == 1 &&
+				code == codes[i].code);
 		wsman_request_clear(&resp);
 	}
 
@@ -1580,16 +1578,14 @@ static void test_windows_replies(void)
 	code = 12345;
 	CHECK("no CommandState: not done, exit code 0",
 	      parse_str(no_state, &resp) == ERR_OK &&
-		  received(&resp, NULL, &done, &code) == ERR_OK &&
-		  done == 0 && code == 0);
+		  received(&resp, NULL, &done, &code) == ERR_OK && done == 0 && code == 0);
 	wsman_request_clear(&resp);
 
 	static const char bad_b64[] =
 	    WIN_REPLY("<rsp:ReceiveResponse><rsp:Stream "
 		      "Name=\"stdout\">b3V0*</rsp:Stream></rsp:ReceiveResponse>");
-	CHECK("bad base64: ERR_FORMAT",
-	      parse_str(bad_b64, &resp) == ERR_OK &&
-		  received(&resp, NULL, &done, &code) == ERR_FORMAT);
+	CHECK("bad base64: ERR_FORMAT", parse_str(bad_b64, &resp) == ERR_OK &&
+					    received(&resp, NULL, &done, &code) == ERR_FORMAT);
 	wsman_request_clear(&resp);
 
 	CHECK("Windows provider fault", parse_str(win_file_not_found, &resp) == ERR_OK &&
@@ -1633,37 +1629,36 @@ static void test_windows_replies(void)
 	static const char long_id[] =
 	    WIN_REPLY("<rsp:Shell><rsp:ShellId>" SHELL_ID "0</rsp:ShellId></rsp:Shell>");
 	CHECK("a ShellId over 36 bytes: ERR_FORMAT",
-	      parse_str(long_id, &resp) == ERR_OK &&
-		  shell_created(&resp, id) == ERR_FORMAT);
+	      parse_str(long_id, &resp) == ERR_OK && shell_created(&resp, id) == ERR_FORMAT);
 	wsman_request_clear(&resp);
 	static const char empty_id[] = WIN_REPLY(
 	    "<rsp:CommandResponse><rsp:CommandId> </rsp:CommandId></rsp:CommandResponse>");
 	CHECK("an empty CommandId: ERR_FORMAT",
-	      parse_str(empty_id, &resp) == ERR_OK &&
-		  command_started_id(&resp, id) == ERR_FORMAT);
+	      parse_str(empty_id, &resp) == ERR_OK && command_started_id(&resp, id) == ERR_FORMAT);
 	wsman_request_clear(&resp);
 	static const char empty_body[] = WIN_REPLY("");
-	CHECK("an empty body is nothing",
-	      parse_str(empty_body, &resp) == ERR_OK &&
-		  wsman_client_fault(&resp, &f) == ERR_FORMAT &&
-		  shell_created(&resp, id) == ERR_FORMAT &&
-		  command_started_id(&resp, id) == ERR_FORMAT &&
-		  received(&resp, NULL, &done, &code) == ERR_FORMAT);
+	CHECK("an empty body is nothing", parse_str(empty_body, &resp) == ERR_OK &&
+					      wsman_client_fault(&resp, &f) == ERR_FORMAT &&
+					      shell_created(&resp, id) == ERR_FORMAT &&
+					      command_started_id(&resp, id) == ERR_FORMAT &&
+					      received(&resp, NULL, &done, &code) == ERR_FORMAT);
 	wsman_request_clear(&resp);
 }
 
 /* ---- Negotiate and Kerberos (client/gss.c) ---- */
 
-/* A Windows challenge leg and final 200 (winrm-protocol.md 8.2, 8.4). */
-static const char negotiate_401[] = "HTTP/1.1 401 \r\n"
-				    "WWW-Authenticate: Negotiate oYIBCTCCAQWgAwoBAaEMBgorBgEEAYI3AgIK\r\n"
-				    "Server: Microsoft-HTTPAPI/2.0\r\n"
-				    "Content-Length: 0\r\n"
-				    "\r\n";
-static const char kerberos_200[] = "HTTP/1.1 200 \r\n"
-				   "WWW-Authenticate: Kerberos  YIGZBgkqhkiG9xIBAgICAG+BiTCBhqADAgEF \r\n"
-				   "Content-Length: 0\r\n"
-				   "\r\n";
+/* A Windows challenge leg and final 200 (RFC 4559 4.1, 4.2). */
+static const char negotiate_401[] =
+    "HTTP/1.1 401 \r\n"
+    "WWW-Authenticate: Negotiate oYIBCTCCAQWgAwoBAaEMBgorBgEEAYI3AgIK\r\n"
+    "Server: Microsoft-HTTPAPI/2.0\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+static const char kerberos_200[] =
+    "HTTP/1.1 200 \r\n"
+    "WWW-Authenticate: Kerberos  YIGZBgkqhkiG9xIBAgICAG+BiTCBhqADAgEF \r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
 
 static void test_gss_pure(void)
 {
@@ -1675,39 +1670,48 @@ static void test_gss_pure(void)
 	CHECK("scheme token: the token after the scheme",
 	      STREQ(client_scheme_token("Negotiate oYIBCTCC", "Negotiate"), "oYIBCTCC"));
 	CHECK("scheme token: case-insensitive scheme",
-	      STREQ(client_scheme_token("negotiate TlRMTVNTUAACAAAA", "Negotiate"), "TlRMTVNTUAACAAAA"));
-	CHECK("scheme token: bare offer is empty", STREQ(client_scheme_token("Negotiate", "Negotiate"), ""));
+	      STREQ(client_scheme_token("negotiate TlRMTVNTUAACAAAA", "Negotiate"),
+		    "TlRMTVNTUAACAAAA"));
+	CHECK("scheme token: bare offer is empty",
+	      STREQ(client_scheme_token("Negotiate", "Negotiate"), ""));
 	CHECK("scheme token: bare offer with blanks is empty",
 	      STREQ(client_scheme_token("Kerberos \t", "Kerberos"), ""));
 	CHECK("scheme token: another scheme is NULL",
 	      client_scheme_token("Basic realm=\"WSMAN\"", "Negotiate") == NULL);
 	CHECK("scheme token: a longer scheme name is not ours",
 	      client_scheme_token("NegotiateX abc", "Negotiate") == NULL);
-	CHECK("scheme token: NTLM is not Negotiate", client_scheme_token("NTLM TlRMTVNT", "Negotiate") == NULL);
+	CHECK("scheme token: NTLM is not Negotiate",
+	      client_scheme_token("NTLM TlRMTVNT", "Negotiate") == NULL);
 	CHECK("scheme token: a folded list offers without a token",
 	      STREQ(client_scheme_token("Negotiate, Basic realm=\"WSMAN\"", "Negotiate"), ""));
 	CHECK("scheme token: NULL challenge", client_scheme_token(NULL, "Negotiate") == NULL);
 
-	CHECK("a 401 leg parses", p && feed(p, S(negotiate_401), &used, &resp) == ERR_OK && resp->status == 401);
+	CHECK("a 401 leg parses",
+	      p && feed(p, S(negotiate_401), &used, &resp) == ERR_OK && resp->status == 401);
 	c = resp ? http1_response_challenge(resp, NULL) : NULL;
 	CHECK("its challenge carries the SPNEGO token",
 	      STREQ(client_scheme_token(c, "Negotiate"), "oYIBCTCCAQWgAwoBAaEMBgorBgEEAYI3AgIK"));
 	http1_response_parser_next(p);
 	resp = NULL;
-	CHECK("a Kerberos 200 parses", p && feed(p, S(kerberos_200), &used, &resp) == ERR_OK && resp->status == 200);
+	CHECK("a Kerberos 200 parses",
+	      p && feed(p, S(kerberos_200), &used, &resp) == ERR_OK && resp->status == 200);
 	c = resp ? http1_response_challenge(resp, NULL) : NULL;
 	CHECK("its AP-REP token, blanks around it dropped",
-	      c && strncmp(client_scheme_token(c, "Kerberos"), "YIGZBgkqhkiG9xIBAgICAG+BiTCBhqADAgEF", 36) == 0 &&
-		      client_scheme_token(c, "Negotiate") == NULL);
+	      c &&
+		  strncmp(client_scheme_token(c, "Kerberos"),
+			  "YIGZBgkqhkiG9xIBAgICAG+BiTCBhqADAgEF", 36) == 0 &&
+		  client_scheme_token(c, "Negotiate") == NULL);
 	http1_response_parser_free(p);
 
 	CHECK("default scheme: Kerberos in a realm without credentials",
 	      client_default_auth(0, 1) == WINRM_AUTH_KERBEROS);
-	CHECK("default scheme: Negotiate with credentials", client_default_auth(1, 1) == WINRM_AUTH_NEGOTIATE);
-	CHECK("default scheme: Negotiate without Kerberos", client_default_auth(0, 0) == WINRM_AUTH_NEGOTIATE);
+	CHECK("default scheme: Negotiate with credentials",
+	      client_default_auth(1, 1) == WINRM_AUTH_NEGOTIATE);
+	CHECK("default scheme: Negotiate without Kerberos",
+	      client_default_auth(0, 0) == WINRM_AUTH_NEGOTIATE);
 	CHECK("mech: Kerberos scheme is krb5 alone",
 	      client_gss_mech(WINRM_AUTH_KERBEROS, 1, 0) == CLIENT_MECH_KERBEROS &&
-		      client_gss_mech(WINRM_AUTH_KERBEROS, 0, 1) == CLIENT_MECH_KERBEROS);
+		  client_gss_mech(WINRM_AUTH_KERBEROS, 0, 1) == CLIENT_MECH_KERBEROS);
 	CHECK("mech: Negotiate from the credential cache is SPNEGO",
 	      client_gss_mech(WINRM_AUTH_NEGOTIATE, 0, 1) == CLIENT_MECH_SPNEGO);
 	CHECK("mech: Negotiate with a password in a realm is SPNEGO (Kerberos first)",

@@ -12,7 +12,6 @@
 #include "common/util.h"
 #include "check.h"
 
-
 static void test_buf(void)
 {
 	struct buf b;
@@ -38,7 +37,8 @@ static void test_buf(void)
 	CHECK("buf: u32 big-endian bytes", memcmp(buf_ptr(&b), "\xde\xad\xbe\xef", 4) == 0);
 	CHECK("buf: get u32", buf_get_u32(&b, &v32) == ERR_OK && v32 == 0xdeadbeef);
 	CHECK("buf: get u64", buf_get_u64(&b, &v64) == ERR_OK && v64 == 0x0102030405060708ULL);
-	CHECK("buf: get cstring", buf_get_cstring(&b, &s, 100) == ERR_OK && strcmp(s, "hello") == 0);
+	CHECK("buf: get cstring",
+	      buf_get_cstring(&b, &s, 100) == ERR_OK && strcmp(s, "hello") == 0);
 	free(s);
 	CHECK("buf: empty after gets", buf_len(&b) == 0);
 	CHECK("buf: get from empty is incomplete", buf_get_u32(&b, &v32) == ERR_INCOMPLETE);
@@ -56,12 +56,12 @@ static void test_buf(void)
 	CHECK("buf: cstring over maxlen refused", buf_get_cstring(&b, &s, 3) == ERR_FORMAT);
 	buf_reset(&b);
 	CHECK("buf: putf", buf_putf(&b, "%s=%d", "x", 42) == ERR_OK && buf_len(&b) == 4 &&
-				   memcmp(buf_ptr(&b), "x=42", 4) == 0);
+			       memcmp(buf_ptr(&b), "x=42", 4) == 0);
 	char big[600];
 	memset(big, 'z', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
-	CHECK("buf: putf longer than its stack buffer", buf_putf(&b, "%s", big) == ERR_OK &&
-							    buf_len(&b) == 4 + 599);
+	CHECK("buf: putf longer than its stack buffer",
+	      buf_putf(&b, "%s", big) == ERR_OK && buf_len(&b) == 4 + 599);
 	buf_clear(&b);
 }
 
@@ -75,7 +75,7 @@ static void test_b64(void)
 	buf_reset(&b);
 	CHECK("b64: decode with WinRb newlines",
 	      util_b64_decode(&b, "aGVs\nbG8g\nd29y bGQ=\n", 20) == ERR_OK && buf_len(&b) == 11 &&
-		      memcmp(buf_ptr(&b), "hello world", 11) == 0);
+		  memcmp(buf_ptr(&b), "hello world", 11) == 0);
 	buf_reset(&b);
 	CHECK("b64: empty", util_b64_decode(&b, "", 0) == ERR_OK && buf_len(&b) == 0);
 	CHECK("b64: bad character", util_b64_decode(&b, "aGV$", 4) == ERR_FORMAT);
@@ -90,9 +90,11 @@ static void test_duration(void)
 	uint64_t ms;
 
 	CHECK("duration: PT20S", util_duration_parse("PT20S", &ms) == ERR_OK && ms == 20000);
-	CHECK("duration: PT60.000S", util_duration_parse("PT60.000S", &ms) == ERR_OK && ms == 60000);
+	CHECK("duration: PT60.000S",
+	      util_duration_parse("PT60.000S", &ms) == ERR_OK && ms == 60000);
 	CHECK("duration: PT0.5S", util_duration_parse("PT0.5S", &ms) == ERR_OK && ms == 500);
-	CHECK("duration: P0DT0H0M9S", util_duration_parse("P0DT0H0M9S", &ms) == ERR_OK && ms == 9000);
+	CHECK("duration: P0DT0H0M9S",
+	      util_duration_parse("P0DT0H0M9S", &ms) == ERR_OK && ms == 9000);
 	CHECK("duration: PT1M", util_duration_parse("PT1M", &ms) == ERR_OK && ms == 60000);
 	CHECK("duration: P1D", util_duration_parse("P1D", &ms) == ERR_OK && ms == 86400000);
 	CHECK("duration: negative refused", util_duration_parse("PT-1S", &ms) == ERR_FORMAT);
@@ -120,7 +122,8 @@ static void test_ids(void)
 	CHECK("guid: lower case accepted", util_is_guid("0d6fca9d-2d40-44c3-b691-e665be7aa687"));
 	CHECK("guid: braces refused", !util_is_guid("{0D6FCA9D-2D40-44C3-B691-E665BE7AA68}"));
 	CHECK("guid: short refused", !util_is_guid("0D6FCA9D"));
-	CHECK("u64: parse", util_parse_u64("4294967295", UINT32_MAX, &v) == ERR_OK && v == UINT32_MAX);
+	CHECK("u64: parse",
+	      util_parse_u64("4294967295", UINT32_MAX, &v) == ERR_OK && v == UINT32_MAX);
 	CHECK("u64: over max", util_parse_u64("4294967296", UINT32_MAX, &v) == ERR_LIMIT);
 	CHECK("u64: sign refused", util_parse_u64("-1", UINT32_MAX, &v) == ERR_FORMAT);
 	CHECK("u64: small max", util_parse_u64("7", 5, &v) == ERR_LIMIT);
@@ -128,7 +131,8 @@ static void test_ids(void)
 	CHECK("log_quote: escapes and cuts",
 	      strcmp(log_quote(q, sizeof(q), "a\"b\n", 4), "a\\x22b\\x0a") == 0);
 	log_quote(q, sizeof(q), "0123456789abcdefghij", 20);
-	CHECK("log_quote: long input cut with ...", strlen(q) < sizeof(q) && strstr(q, "...") != NULL);
+	CHECK("log_quote: long input cut with ...",
+	      strlen(q) < sizeof(q) && strstr(q, "...") != NULL);
 }
 
 /* Self-signed P-256 certificates made with `openssl req -new -x509
@@ -136,44 +140,48 @@ static void test_ids(void)
  * `openssl x509 -outform der | sha256sum` (sha384sum for the SHA-384 one)
  * prints: the bytes any other implementation of RFC 5929 puts after the
  * prefix. */
-static const char cert_sha256[] = "-----BEGIN CERTIFICATE-----\n"
-	"MIIBfzCCASSgAwIBAgIBATAKBggqhkjOPQQDAjAdMRswGQYDVQQDDBJ0bHMtYmlu\n"
-	"ZGluZy1zaGEyNTYwIBcNMjYxMTIxMjMxOTU2WhgPMjEyNjEwMjgyMzE5NTZaMB0x\n"
-	"GzAZBgNVBAMMEnRscy1iaW5kaW5nLXNoYTI1NjBZMBMGByqGSM49AgEGCCqGSM49\n"
-	"AwEHA0IABElUnDkCHsCzll3uuH+GfdKabydWXdhG8K8pUMnwiM+pnE7qrHVoieJe\n"
-	"MkBy3V4Ond7DaPDbIOc3SqydFlvMRQqjUzBRMB0GA1UdDgQWBBRdtCaT7yz52s7c\n"
-	"A4ZQt3YVDqXunjAfBgNVHSMEGDAWgBRdtCaT7yz52s7cA4ZQt3YVDqXunjAPBgNV\n"
-	"HRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDSjhKGrtNh/yxAelzPxUS8\n"
-	"4adV2PDGVT4Rp7BPppVxjQIhALM7FK0F8z8XL63jB4PpWFO/qZW9aWA+fKIpkYD3\n"
-	"p9rN\n"
-	"-----END CERTIFICATE-----\n";
-static const char digest_sha256[] = "8bf789fc248b1f53dc87fc8edf84e7b5142f07decc3fb5e176ac3c3fec27631a";
+static const char cert_sha256[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBfzCCASSgAwIBAgIBATAKBggqhkjOPQQDAjAdMRswGQYDVQQDDBJ0bHMtYmlu\n"
+    "ZGluZy1zaGEyNTYwIBcNMjYxMTIxMjMxOTU2WhgPMjEyNjEwMjgyMzE5NTZaMB0x\n"
+    "GzAZBgNVBAMMEnRscy1iaW5kaW5nLXNoYTI1NjBZMBMGByqGSM49AgEGCCqGSM49\n"
+    "AwEHA0IABElUnDkCHsCzll3uuH+GfdKabydWXdhG8K8pUMnwiM+pnE7qrHVoieJe\n"
+    "MkBy3V4Ond7DaPDbIOc3SqydFlvMRQqjUzBRMB0GA1UdDgQWBBRdtCaT7yz52s7c\n"
+    "A4ZQt3YVDqXunjAfBgNVHSMEGDAWgBRdtCaT7yz52s7cA4ZQt3YVDqXunjAPBgNV\n"
+    "HRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDSjhKGrtNh/yxAelzPxUS8\n"
+    "4adV2PDGVT4Rp7BPppVxjQIhALM7FK0F8z8XL63jB4PpWFO/qZW9aWA+fKIpkYD3\n"
+    "p9rN\n"
+    "-----END CERTIFICATE-----\n";
+static const char digest_sha256[] =
+    "8bf789fc248b1f53dc87fc8edf84e7b5142f07decc3fb5e176ac3c3fec27631a";
 
-static const char cert_sha384[] = "-----BEGIN CERTIFICATE-----\n"
-	"MIIBfjCCASSgAwIBAgIBATAKBggqhkjOPQQDAzAdMRswGQYDVQQDDBJ0bHMtYmlu\n"
-	"ZGluZy1zaGEzODQwIBcNMjYxMTIxMjMxOTU3WhgPMjEyNjEwMjgyMzE5NTdaMB0x\n"
-	"GzAZBgNVBAMMEnRscy1iaW5kaW5nLXNoYTM4NDBZMBMGByqGSM49AgEGCCqGSM49\n"
-	"AwEHA0IABElUnDkCHsCzll3uuH+GfdKabydWXdhG8K8pUMnwiM+pnE7qrHVoieJe\n"
-	"MkBy3V4Ond7DaPDbIOc3SqydFlvMRQqjUzBRMB0GA1UdDgQWBBRdtCaT7yz52s7c\n"
-	"A4ZQt3YVDqXunjAfBgNVHSMEGDAWgBRdtCaT7yz52s7cA4ZQt3YVDqXunjAPBgNV\n"
-	"HRMBAf8EBTADAQH/MAoGCCqGSM49BAMDA0gAMEUCIEPfb/rECz1S1lwq8sG7OEz1\n"
-	"8ziTXrVeyEtTfbe2xzFeAiEAzHH/D+DkjwrvpI0DdnUp4Q4wnPqmYjJC8rm8eqTH\n"
-	"P7s=\n"
-	"-----END CERTIFICATE-----\n";
+static const char cert_sha384[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBfjCCASSgAwIBAgIBATAKBggqhkjOPQQDAzAdMRswGQYDVQQDDBJ0bHMtYmlu\n"
+    "ZGluZy1zaGEzODQwIBcNMjYxMTIxMjMxOTU3WhgPMjEyNjEwMjgyMzE5NTdaMB0x\n"
+    "GzAZBgNVBAMMEnRscy1iaW5kaW5nLXNoYTM4NDBZMBMGByqGSM49AgEGCCqGSM49\n"
+    "AwEHA0IABElUnDkCHsCzll3uuH+GfdKabydWXdhG8K8pUMnwiM+pnE7qrHVoieJe\n"
+    "MkBy3V4Ond7DaPDbIOc3SqydFlvMRQqjUzBRMB0GA1UdDgQWBBRdtCaT7yz52s7c\n"
+    "A4ZQt3YVDqXunjAfBgNVHSMEGDAWgBRdtCaT7yz52s7cA4ZQt3YVDqXunjAPBgNV\n"
+    "HRMBAf8EBTADAQH/MAoGCCqGSM49BAMDA0gAMEUCIEPfb/rECz1S1lwq8sG7OEz1\n"
+    "8ziTXrVeyEtTfbe2xzFeAiEAzHH/D+DkjwrvpI0DdnUp4Q4wnPqmYjJC8rm8eqTH\n"
+    "P7s=\n"
+    "-----END CERTIFICATE-----\n";
 static const char digest_sha384[] = "3f8359d6b9b3fc90999cfdf7fdc93eef2ed2f79198448931"
 				    "b3597a12a026d6aa7f92a6807e7951cc40783ee0829cfc1c";
 
 static const char cert_sha1[] = "-----BEGIN CERTIFICATE-----\n"
-	"MIIBeDCCAR+gAwIBAgIBATAJBgcqhkjOPQQBMBsxGTAXBgNVBAMMEHRscy1iaW5k\n"
-	"aW5nLXNoYTEwIBcNMjYxMTIxMjMxOTU3WhgPMjEyNjEwMjgyMzE5NTdaMBsxGTAX\n"
-	"BgNVBAMMEHRscy1iaW5kaW5nLXNoYTEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
-	"AARJVJw5Ah7As5Zd7rh/hn3Smm8nVl3YRvCvKVDJ8IjPqZxO6qx1aIniXjJAct1e\n"
-	"Dp3ew2jw2yDnN0qsnRZbzEUKo1MwUTAdBgNVHQ4EFgQUXbQmk+8s+drO3AOGULd2\n"
-	"FQ6l7p4wHwYDVR0jBBgwFoAUXbQmk+8s+drO3AOGULd2FQ6l7p4wDwYDVR0TAQH/\n"
-	"BAUwAwEB/zAJBgcqhkjOPQQBA0gAMEUCIQDShPZrTu1MT9ZRnyWsJzgS9/6YkT0d\n"
-	"2tUugUmTG3glmQIgCAJwK+A/ObZFZ6OwlrUMqBIBVpQ7keS90qbPrG9197w=\n"
-	"-----END CERTIFICATE-----\n";
-static const char digest_sha1_as_sha256[] = "6678c91905124f6736429ccea92bf4544b024bccd39fee326e504ac9075e0ef2";
+				"MIIBeDCCAR+gAwIBAgIBATAJBgcqhkjOPQQBMBsxGTAXBgNVBAMMEHRscy1iaW5k\n"
+				"aW5nLXNoYTEwIBcNMjYxMTIxMjMxOTU3WhgPMjEyNjEwMjgyMzE5NTdaMBsxGTAX\n"
+				"BgNVBAMMEHRscy1iaW5kaW5nLXNoYTEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
+				"AARJVJw5Ah7As5Zd7rh/hn3Smm8nVl3YRvCvKVDJ8IjPqZxO6qx1aIniXjJAct1e\n"
+				"Dp3ew2jw2yDnN0qsnRZbzEUKo1MwUTAdBgNVHQ4EFgQUXbQmk+8s+drO3AOGULd2\n"
+				"FQ6l7p4wHwYDVR0jBBgwFoAUXbQmk+8s+drO3AOGULd2FQ6l7p4wDwYDVR0TAQH/\n"
+				"BAUwAwEB/zAJBgcqhkjOPQQBA0gAMEUCIQDShPZrTu1MT9ZRnyWsJzgS9/6YkT0d\n"
+				"2tUugUmTG3glmQIgCAJwK+A/ObZFZ6OwlrUMqBIBVpQ7keS90qbPrG9197w=\n"
+				"-----END CERTIFICATE-----\n";
+static const char digest_sha1_as_sha256[] =
+    "6678c91905124f6736429ccea92bf4544b024bccd39fee326e504ac9075e0ef2";
 
 static X509 *cert_of(const char *pem)
 {
@@ -190,11 +198,13 @@ static int binding_is(const char *pem, const char *hex)
 	static const char digits[] = "0123456789abcdef";
 	X509 *x = cert_of(pem);
 	uint8_t out[TLS_BINDING_MAX];
-	size_t plen = strlen(TLS_BINDING_PREFIX), n = x ? tls_binding_end_point(x, out, sizeof(out)) : 0;
+	size_t plen = strlen(TLS_BINDING_PREFIX),
+	       n = x ? tls_binding_end_point(x, out, sizeof(out)) : 0;
 	int ok = n == plen + strlen(hex) / 2 && memcmp(out, TLS_BINDING_PREFIX, plen) == 0;
 
 	for (size_t i = plen; ok && i < n; i++)
-		ok = digits[out[i] >> 4] == hex[2 * (i - plen)] && digits[out[i] & 15] == hex[2 * (i - plen) + 1];
+		ok = digits[out[i] >> 4] == hex[2 * (i - plen)] &&
+		     digits[out[i] & 15] == hex[2 * (i - plen) + 1];
 	X509_free(x);
 	return ok;
 }
@@ -204,11 +214,14 @@ static void test_tls_binding(void)
 	X509 *x = cert_of(cert_sha256);
 	uint8_t out[TLS_BINDING_MAX];
 
-	CHECK("tls_binding: ecdsa-with-SHA256 hashes with SHA-256", binding_is(cert_sha256, digest_sha256));
-	CHECK("tls_binding: ecdsa-with-SHA384 hashes with SHA-384", binding_is(cert_sha384, digest_sha384));
+	CHECK("tls_binding: ecdsa-with-SHA256 hashes with SHA-256",
+	      binding_is(cert_sha256, digest_sha256));
+	CHECK("tls_binding: ecdsa-with-SHA384 hashes with SHA-384",
+	      binding_is(cert_sha384, digest_sha384));
 	CHECK("tls_binding: ecdsa-with-SHA1 hashes with SHA-256 (RFC 5929 4.1)",
 	      binding_is(cert_sha1, digest_sha1_as_sha256));
-	CHECK("tls_binding: no certificate, no binding", tls_binding_end_point(NULL, out, sizeof(out)) == 0);
+	CHECK("tls_binding: no certificate, no binding",
+	      tls_binding_end_point(NULL, out, sizeof(out)) == 0);
 	CHECK("tls_binding: a buffer below the maximum is refused",
 	      x && tls_binding_end_point(x, out, sizeof(out) - 1) == 0);
 	X509_free(x);

@@ -13,7 +13,6 @@
 #include "config/config.h"
 #include "check.h"
 
-
 /* The text of a buffer as a C string (buffers here are never full). */
 static const char *str(struct buf *b)
 {
@@ -220,8 +219,8 @@ static int set_refused_with(struct config *c, const char *res, const char *name,
 	buf_init(&msg, 4096);
 	e = config_set(c, res, name, value, &msg);
 	after = serialize(c);
-	ok = e == want && strstr(str(&msg), needle) && before && after &&
-	     strcmp(before, after) == 0;
+	ok =
+	    e == want && strstr(str(&msg), needle) && before && after && strcmp(before, after) == 0;
 	if (!ok)
 		fprintf(stderr, "set %s/%s=%s: err %d msg \"%s\"\n", res, name,
 			value ? value : "$null", e, str(&msg));
@@ -795,17 +794,20 @@ static void test_xml(void)
 	want = replace(want, "</cfg:Service>", line);
 	CHECK("xml root: section 6.2's document with our defaults", xml_is(&c, "", want));
 	free(want);
-	CHECK("xml sub-resource: own root element, namespace = its URI",
-	      xml_is(&c, "Service/AUTH",
-		     "<cfg:Auth xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config/service/"
-		     "auth\"><cfg:Basic>false</cfg:Basic><cfg:Kerberos>true</cfg:Kerberos>"
-		     "<cfg:Negotiate>true</cfg:Negotiate><cfg:Certificate>false</cfg:Certificate>"
-		     "<cfg:CredSSP>false</cfg:CredSSP><cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel>"
-		     "</cfg:Auth>"));
+	CHECK(
+	    "xml sub-resource: own root element, namespace = its URI",
+	    xml_is(&c, "Service/AUTH",
+		   "<cfg:Auth xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config/service/"
+		   "auth\"><cfg:Basic>false</cfg:Basic><cfg:Kerberos>true</cfg:Kerberos>"
+		   "<cfg:Negotiate>true</cfg:Negotiate><cfg:Certificate>false</cfg:Certificate>"
+		   "<cfg:CredSSP>false</cfg:CredSSP><cfg:CbtHardeningLevel>Relaxed</"
+		   "cfg:CbtHardeningLevel>"
+		   "</cfg:Auth>"));
 	got = print_xml(&c, "client", &e);
 	CHECK("xml client: nested Auth and DefaultPorts, then TrustedHosts",
-	      got && strstr(got, "<cfg:Client xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/"
-				 "config/client\"><cfg:NetworkDelayms>") == got &&
+	      got &&
+		  strstr(got, "<cfg:Client xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/"
+			      "config/client\"><cfg:NetworkDelayms>") == got &&
 		  strstr(got, "</cfg:DefaultPorts><cfg:TrustedHosts></cfg:TrustedHosts>"
 			      "</cfg:Client>"));
 	free(got);
@@ -815,7 +817,8 @@ static void test_xml(void)
 	CHECK("set text with markup", set_ok(&c, "client", "TrustedHosts", "a<b&\"c\">"));
 	got = print_xml(&c, "client", &e);
 	CHECK("xml escapes values",
-	      got && strstr(got, "<cfg:TrustedHosts>a&lt;b&amp;&quot;c&quot;&gt;</cfg:TrustedHosts>"));
+	      got &&
+		  strstr(got, "<cfg:TrustedHosts>a&lt;b&amp;&quot;c&quot;&gt;</cfg:TrustedHosts>"));
 	free(got);
 
 	config_listener_create(&c, "Address=IP:127.0.0.1+Transport=HTTP", &msg);
@@ -849,20 +852,19 @@ static void test_xml(void)
 	got = print_xml(&c, "service/nothing", &e);
 	CHECK("xml unknown resource", !got && e == ERR_CONFIG);
 
-	CHECK("resource: root", config_resource_of("", name) == CONFIG_RES_SINGLETON &&
-				    strcmp(name, "Config") == 0);
+	CHECK("resource: root",
+	      config_resource_of("", name) == CONFIG_RES_SINGLETON && strcmp(name, "Config") == 0);
 	CHECK("resource: service/defaultports",
 	      config_resource_of("service/DEFAULTPORTS", name) == CONFIG_RES_SINGLETON &&
 		  strcmp(name, "DefaultPorts") == 0);
-	CHECK("resource: winrs",
-	      config_resource_of("winrs", name) == CONFIG_RES_SINGLETON && strcmp(name, "Winrs") == 0);
+	CHECK("resource: winrs", config_resource_of("winrs", name) == CONFIG_RES_SINGLETON &&
+				     strcmp(name, "Winrs") == 0);
 	CHECK("resource: listener", config_resource_of("Listener", name) == CONFIG_RES_LISTENER &&
 					strcmp(name, "Listener") == 0);
-	CHECK("resource: unknown", config_resource_of("service/certmapping", name) ==
-					   CONFIG_RES_UNKNOWN &&
-				       config_resource_of("listener?Address=*", name) ==
-					   CONFIG_RES_UNKNOWN &&
-				       config_resource_of("servic", name) == CONFIG_RES_UNKNOWN);
+	CHECK("resource: unknown",
+	      config_resource_of("service/certmapping", name) == CONFIG_RES_UNKNOWN &&
+		  config_resource_of("listener?Address=*", name) == CONFIG_RES_UNKNOWN &&
+		  config_resource_of("servic", name) == CONFIG_RES_UNKNOWN);
 	buf_clear(&msg);
 	config_clear(&c);
 }
@@ -924,33 +926,35 @@ static void test_put(void)
 	const struct config_pair auth[] = {{"Basic", "true"}, {"Kerberos", "false"}};
 	CHECK("put a sub-resource", put(&c, "service/AUTH", auth, NPAIRS(auth), NULL) == ERR_OK &&
 					c.service.auth.basic && !c.service.auth.kerberos);
-	const struct config_pair service[] = {{"Auth/Negotiate", "false"}, {"AllowUnencrypted", "true"}};
+	const struct config_pair service[] = {{"Auth/Negotiate", "false"},
+					      {"AllowUnencrypted", "true"}};
 	CHECK("put nested under a sub-resource",
 	      put(&c, "service", service, NPAIRS(service), NULL) == ERR_OK &&
 		  !c.service.auth.negotiate && c.service.allow_unencrypted);
 
 	const struct config_pair unknown[] = {{"MaxShellsPerUser", "3"}, {"Bogus", "1"}};
 	CHECK("put unknown setting: refused, nothing kept",
-	      put(&c, "winrs", unknown, NPAIRS(unknown), "unknown setting Bogus in winrm/config/winrs") ==
-		      ERR_CONFIG &&
+	      put(&c, "winrs", unknown, NPAIRS(unknown),
+		  "unknown setting Bogus in winrm/config/winrs") == ERR_CONFIG &&
 		  c.winrs.max_shells_per_user == 5);
 	const struct config_pair bad[] = {{"MaxShellsPerUser", "x"}};
-	CHECK("put bad value", put(&c, "winrs", bad, 1, "MaxShellsPerUser: \"x\" is not a number") ==
-				   ERR_CONFIG);
+	CHECK("put bad value",
+	      put(&c, "winrs", bad, 1, "MaxShellsPerUser: \"x\" is not a number") == ERR_CONFIG);
 	const struct config_pair ro[] = {{"MaxConcurrentOperations", "5"}};
 	CHECK("put read-only changed", put(&c, "service", ro, 1, "read-only") == ERR_CONFIG);
 	const struct config_pair ro_null[] = {{"AllowRemoteAccess", NULL}};
 	CHECK("put read-only $null", put(&c, "service", ro_null, 1, "$null") == ERR_CONFIG);
 	const struct config_pair twice[] = {{"Basic", "true"}, {"BASIC", "true"}};
-	CHECK("put a setting twice", put(&c, "service/auth", twice, 2, "given twice") == ERR_CONFIG);
+	CHECK("put a setting twice",
+	      put(&c, "service/auth", twice, 2, "given twice") == ERR_CONFIG);
 	const struct config_pair section[] = {{"Auth", ""}};
-	CHECK("put a section as a value", put(&c, "service", section, 1, "unknown setting Auth") ==
-					      ERR_CONFIG);
+	CHECK("put a section as a value",
+	      put(&c, "service", section, 1, "unknown setting Auth") == ERR_CONFIG);
 	const struct config_pair nowhere[] = {{"Nothing/X", "1"}};
 	CHECK("put into an unknown sub-resource",
 	      put(&c, "", nowhere, 1, "unknown resource winrm/config/Nothing") == ERR_CONFIG);
-	CHECK("put to an unknown resource", put(&c, "service/x", auth, 1, "unknown resource") ==
-						ERR_CONFIG);
+	CHECK("put to an unknown resource",
+	      put(&c, "service/x", auth, 1, "unknown resource") == ERR_CONFIG);
 
 	config_listener_create(&c, "Address=IP:::1+Transport=HTTP", &msg);
 	const struct config_pair listener[] = {
@@ -962,14 +966,13 @@ static void test_put(void)
 		      ERR_OK &&
 		  c.listeners[0].port == 6000);
 	const struct config_pair rename[] = {{"Transport", "HTTPS"}};
-	CHECK("put listener: a selector changed",
-	      put(&c, "listener?Address=IP:::1+Transport=HTTP", rename, 1, "selector") == ERR_CONFIG);
+	CHECK("put listener: a selector changed", put(&c, "listener?Address=IP:::1+Transport=HTTP",
+						      rename, 1, "selector") == ERR_CONFIG);
 	const struct config_pair nested[] = {{"Auth/Basic", "true"}};
-	CHECK("put listener: nothing nested",
-	      put(&c, "listener?Address=IP:::1+Transport=HTTP", nested, 1, "unknown setting") ==
-		  ERR_CONFIG);
-	CHECK("put missing listener",
-	      put(&c, "listener?Address=*+Transport=HTTP", rename, 1, "no listener") == ERR_NOT_FOUND);
+	CHECK("put listener: nothing nested", put(&c, "listener?Address=IP:::1+Transport=HTTP",
+						  nested, 1, "unknown setting") == ERR_CONFIG);
+	CHECK("put missing listener", put(&c, "listener?Address=*+Transport=HTTP", rename, 1,
+					  "no listener") == ERR_NOT_FOUND);
 	buf_clear(&msg);
 	config_clear(&c);
 }

@@ -18,9 +18,8 @@
 #include "shell/shell_ops.h"
 #include "check.h"
 
-
-#define WAIT_MS 10000     /* the longest any single reply may take */
-#define MAX_STASH 16      /* replies that arrived while waiting for another */
+#define WAIT_MS 10000 /* the longest any single reply may take */
+#define MAX_STASH 16  /* replies that arrived while waiting for another */
 #define UNKNOWN_ID "11111111-2222-4333-8444-555555555555"
 
 struct net {
@@ -52,7 +51,8 @@ static void start_host(void)
 	}
 	if (net.host == 0) {
 		close(sv[0]);
-		exit(host_main(sv[1], getuid(), me, 1, 0)); /* exit: LeakSanitizer checks the host */
+		exit(
+		    host_main(sv[1], getuid(), me, 1, 0)); /* exit: LeakSanitizer checks the host */
 	}
 	close(sv[1]);
 	ipc_peer_init(&net.peer, sv[0], IPC_ROLE_NET, IPC_ROLE_HOST, getuid(), net.host);
@@ -126,7 +126,8 @@ static uint32_t ask(enum shell_op_id op, const void *req)
 /* The status of the reply to request id of op (ERR_IO if none came) and,
  * when it is ERR_OK, op's typed reply in reply (views into *m for a
  * Receive: the caller clears *m after using it). */
-static enum err status_of(enum shell_op_id op, uint32_t id, int timeout_ms, struct ipc_msg *m, void *reply)
+static enum err status_of(enum shell_op_id op, uint32_t id, int timeout_ms, struct ipc_msg *m,
+			  void *reply)
 {
 	enum err st;
 
@@ -160,13 +161,17 @@ static void settings(uint32_t shells, uint32_t procs, uint64_t idle, uint64_t ru
 	buf_clear(&b);
 }
 
-static enum err create_shell(const char *dir, uint64_t idle, const char *env_name, const char *env_value,
-			     struct shell_create_reply *rep)
+static enum err create_shell(const char *dir, uint64_t idle, const char *env_name,
+			     const char *env_value, struct shell_create_reply *rep)
 {
 	char *names[1] = {(char *)env_name}, *values[1] = {(char *)env_value};
-	struct shell_create_req req = {.working_dir = (char *)dir, .idle_timeout_ms = idle,
-				       .codepage = 437, .client_ip = "192.0.2.7",
-				       .nenv = env_name ? 1 : 0, .env_names = names, .env_values = values};
+	struct shell_create_req req = {.working_dir = (char *)dir,
+				       .idle_timeout_ms = idle,
+				       .codepage = 437,
+				       .client_ip = "192.0.2.7",
+				       .nenv = env_name ? 1 : 0,
+				       .env_names = names,
+				       .env_values = values};
 	struct ipc_msg m;
 	enum err st = status_of(SHELL_CMD_CREATE, ask(SHELL_CMD_CREATE, &req), WAIT_MS, &m, rep);
 
@@ -177,7 +182,8 @@ static enum err create_shell(const char *dir, uint64_t idle, const char *env_nam
 static enum err run(const char *sid, const char *want_cid, int skip, uint32_t argc, char **argv,
 		    char cid[SHELL_ID_LEN + 1])
 {
-	struct shell_command_req req = {.skip_cmd_shell = (uint32_t)skip, .argc = argc, .argv = argv};
+	struct shell_command_req req = {
+	    .skip_cmd_shell = (uint32_t)skip, .argc = argc, .argv = argv};
 	struct shell_command_reply rep;
 	struct ipc_msg m;
 	enum err st;
@@ -197,7 +203,8 @@ static enum err run_sh(const char *sid, const char *line, char cid[SHELL_ID_LEN 
 	return run(sid, NULL, 0, 1, argv, cid);
 }
 
-static uint32_t send_receive(const char *sid, const char *cid, uint64_t timeout_ms, uint32_t max_bytes)
+static uint32_t send_receive(const char *sid, const char *cid, uint64_t timeout_ms,
+			     uint32_t max_bytes)
 {
 	struct shell_receive_req req = {.timeout_ms = timeout_ms, .max_bytes = max_bytes};
 	uint32_t id;
@@ -246,10 +253,10 @@ struct output {
 	int done;
 	uint32_t exit_code;
 	int replies;
-	size_t largest;     /* most data bytes in one reply */
-	uint32_t chunks;    /* most chunks in one reply */
-	int ends_ok;        /* stdout_end and stderr_end were set with done */
-	enum err last;      /* status of the last reply */
+	size_t largest;	 /* most data bytes in one reply */
+	uint32_t chunks; /* most chunks in one reply */
+	int ends_ok;	 /* stdout_end and stderr_end were set with done */
+	enum err last;	 /* status of the last reply */
 };
 
 static void output_init(struct output *o)
@@ -276,8 +283,8 @@ static enum err take_reply(uint32_t id, int timeout_ms, struct output *o)
 	if (st == ERR_OK) {
 		size_t total = 0;
 		for (uint32_t i = 0; i < r.nchunks; i++) {
-			buf_put(r.chunks[i].stream == SHELL_STDOUT ? &o->out : &o->err, r.chunks[i].data,
-				r.chunks[i].len);
+			buf_put(r.chunks[i].stream == SHELL_STDOUT ? &o->out : &o->err,
+				r.chunks[i].data, r.chunks[i].len);
 			total += r.chunks[i].len;
 		}
 		if (total > o->largest)
@@ -381,16 +388,19 @@ static void test_basic(const char *sid)
 
 	/* After Done the command stays until terminate, answering Done again. */
 	output_init(&o);
-	CHECK("receive after done: ok", take_reply(send_receive(sid, cid, 1000, 60000), WAIT_MS, &o) == ERR_OK);
+	CHECK("receive after done: ok",
+	      take_reply(send_receive(sid, cid, 1000, 60000), WAIT_MS, &o) == ERR_OK);
 	CHECK("receive after done: done again, no output",
 	      o.done && o.exit_code == 3 && buf_len(&o.out) == 0 && buf_len(&o.err) == 0);
 	output_clear(&o);
 	CHECK("terminate after done: ok", sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
 	output_init(&o);
 	CHECK("receive after terminate: unknown command",
-	      take_reply(send_receive(sid, cid, 1000, 60000), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
+	      take_reply(send_receive(sid, cid, 1000, 60000), WAIT_MS, &o) ==
+		  ERR_WSMAN_UNKNOWN_COMMAND);
 	output_clear(&o);
-	CHECK("terminate again: unknown command", sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("terminate again: unknown command",
+	      sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_COMMAND);
 }
 
 /* Output is kept in production order, adjacent bytes of one stream as
@@ -403,17 +413,21 @@ static void test_chunks(const char *sid)
 	struct shell_receive_reply r;
 	enum err st;
 
-	CHECK("chunks: started", run_sh(sid, "printf a; printf b; sleep 0.1; printf c >&2; sleep 0.1; printf d; printf e; exec sleep 30",
-				       cid) == ERR_OK);
+	CHECK("chunks: started", run_sh(sid,
+					"printf a; printf b; sleep 0.1; printf c >&2; sleep 0.1; "
+					"printf d; printf e; exec sleep 30",
+					cid) == ERR_OK);
 	usleep(500 * 1000);
 	st = status_of(SHELL_CMD_RECEIVE, send_receive(sid, cid, 5000, 60000), WAIT_MS, &m, &r);
 	CHECK("chunks: reply", st == ERR_OK);
-	CHECK("chunks: three, in order", st == ERR_OK && r.nchunks == 3 && r.chunks[0].stream == SHELL_STDOUT &&
-						 r.chunks[0].len == 2 && memcmp(r.chunks[0].data, "ab", 2) == 0 &&
-						 r.chunks[1].stream == SHELL_STDERR && r.chunks[1].len == 1 &&
-						 r.chunks[2].stream == SHELL_STDOUT && r.chunks[2].len == 2 &&
-						 memcmp(r.chunks[2].data, "de", 2) == 0);
-	CHECK("chunks: running, streams open", st == ERR_OK && !r.done && !r.stdout_end && !r.stderr_end);
+	CHECK("chunks: three, in order",
+	      st == ERR_OK && r.nchunks == 3 && r.chunks[0].stream == SHELL_STDOUT &&
+		  r.chunks[0].len == 2 && memcmp(r.chunks[0].data, "ab", 2) == 0 &&
+		  r.chunks[1].stream == SHELL_STDERR && r.chunks[1].len == 1 &&
+		  r.chunks[2].stream == SHELL_STDOUT && r.chunks[2].len == 2 &&
+		  memcmp(r.chunks[2].data, "de", 2) == 0);
+	CHECK("chunks: running, streams open",
+	      st == ERR_OK && !r.done && !r.stdout_end && !r.stderr_end);
 	ipc_msg_clear(&m);
 
 	/* max_bytes cuts inside a chunk; the rest follows in the next reply. */
@@ -424,7 +438,8 @@ static void test_chunks(const char *sid)
 	take_reply(send_receive(sid, cid, 5000, 4), WAIT_MS, &o);
 	CHECK("chunks: max_bytes honoured", out_is(&o.out, "0123") && !o.done);
 	collect(sid, cid, 4, &o);
-	CHECK("chunks: the rest in order", out_is(&o.out, "0123456789") && o.done && o.largest == 4);
+	CHECK("chunks: the rest in order",
+	      out_is(&o.out, "0123456789") && o.done && o.largest == 4);
 	output_clear(&o);
 	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
 }
@@ -436,9 +451,12 @@ static void test_stdin(const char *sid)
 
 	output_init(&o);
 	CHECK("stdin: cat started", run_sh(sid, "cat", cid) == ERR_OK);
-	CHECK("stdin: first send", simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "line 1\n", 7, 0)) == ERR_OK);
-	CHECK("stdin: second send with end", simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "line 2\n", 7, 1)) == ERR_OK);
-	CHECK("stdin: send after end is dropped", simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "x", 1, 0)) == ERR_OK);
+	CHECK("stdin: first send",
+	      simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "line 1\n", 7, 0)) == ERR_OK);
+	CHECK("stdin: second send with end",
+	      simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "line 2\n", 7, 1)) == ERR_OK);
+	CHECK("stdin: send after end is dropped",
+	      simple_reply(SHELL_CMD_SEND, send_stdin(sid, cid, "x", 1, 0)) == ERR_OK);
 	collect(sid, cid, 60000, &o);
 	CHECK("stdin: cat echoed it", out_is(&o.out, "line 1\nline 2\n"));
 	CHECK("stdin: cat exited 0", o.done && o.exit_code == 0);
@@ -458,7 +476,8 @@ static void test_stdin(const char *sid)
 	if (early == ERR_OK)
 		ipc_msg_clear(&m);
 	CHECK("stdin backpressure: no reply while the pipe is full", early == ERR_IO);
-	CHECK("stdin backpressure: reply once read", simple_reply(SHELL_CMD_SEND, id) == ERR_OK && util_now_ms() - t0 >= 500);
+	CHECK("stdin backpressure: reply once read",
+	      simple_reply(SHELL_CMD_SEND, id) == ERR_OK && util_now_ms() - t0 >= 500);
 	collect(sid, cid, 60000, &o);
 	CHECK("stdin backpressure: every byte arrived", out_is(&o.out, "150000\n"));
 	output_clear(&o);
@@ -494,15 +513,18 @@ static void test_timeout_and_signals(const char *sid)
 	t0 = util_now_ms();
 	CHECK("timeout: receive times out",
 	      take_reply(send_receive(sid, cid, 300, 60000), WAIT_MS, &o) == ERR_WSMAN_TIMED_OUT);
-	CHECK("timeout: after about 300 ms", util_now_ms() - t0 >= 250 && util_now_ms() - t0 < 3000);
+	CHECK("timeout: after about 300 ms",
+	      util_now_ms() - t0 >= 250 && util_now_ms() - t0 < 3000);
 
 	/* A second long poll on the command ends the first one. */
 	uint32_t first = send_receive(sid, cid, 20000, 60000);
 	uint32_t second = send_receive(sid, cid, 20000, 60000);
-	CHECK("two receives: the older times out", take_reply(first, 3000, &o) == ERR_WSMAN_TIMED_OUT);
+	CHECK("two receives: the older times out",
+	      take_reply(first, 3000, &o) == ERR_WSMAN_TIMED_OUT);
 	/* terminate answers the parked one before releasing the command. */
 	CHECK("terminate running: ok", sig(sid, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
-	CHECK("terminate running: parked receive answered", take_reply(second, 3000, &o) == ERR_WSMAN_TIMED_OUT);
+	CHECK("terminate running: parked receive answered",
+	      take_reply(second, 3000, &o) == ERR_WSMAN_TIMED_OUT);
 	output_clear(&o);
 
 	/* Run sleep itself: a shell started with -c may catch a SIGINT that
@@ -524,7 +546,8 @@ static void test_timeout_and_signals(const char *sid)
 	collect(sid, cid, 60000, &o);
 	CHECK("ctrl_break: exit code 131 (SIGQUIT)", o.done && o.exit_code == 131);
 	output_clear(&o);
-	CHECK("unknown signal code: invalid parameter", sig(sid, cid, 99) == ERR_WSMAN_INVALID_PARAMETER);
+	CHECK("unknown signal code: invalid parameter",
+	      sig(sid, cid, 99) == ERR_WSMAN_INVALID_PARAMETER);
 	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
 }
 
@@ -535,11 +558,13 @@ static void test_skip_cmd_shell(const char *sid)
 	char *printf_argv[] = {"printf", "%s|", "a b", "$HOME"};
 	struct output o;
 
-	CHECK("skip_cmd_shell: missing file", run(sid, NULL, 1, 1, missing, cid) == ERR_WSMAN_FILE_NOT_FOUND);
+	CHECK("skip_cmd_shell: missing file",
+	      run(sid, NULL, 1, 1, missing, cid) == ERR_WSMAN_FILE_NOT_FOUND);
 	output_init(&o);
 	CHECK("skip_cmd_shell: printf via PATH", run(sid, NULL, 1, 4, printf_argv, cid) == ERR_OK);
 	collect(sid, cid, 60000, &o);
-	CHECK("skip_cmd_shell: arguments are not re-split or expanded", out_is(&o.out, "a b|$HOME|"));
+	CHECK("skip_cmd_shell: arguments are not re-split or expanded",
+	      out_is(&o.out, "a b|$HOME|"));
 	output_clear(&o);
 	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
 
@@ -554,9 +579,11 @@ static void test_skip_cmd_shell(const char *sid)
 
 	char *nothere[] = {"/nonexistent"};
 	output_init(&o);
-	CHECK("cmd shell: missing command still starts the shell", run(sid, NULL, 0, 1, nothere, cid) == ERR_OK);
+	CHECK("cmd shell: missing command still starts the shell",
+	      run(sid, NULL, 0, 1, nothere, cid) == ERR_OK);
 	collect(sid, cid, 60000, &o);
-	CHECK("cmd shell: the shell reports 127", o.done && o.exit_code == 127 && buf_len(&o.err) > 0);
+	CHECK("cmd shell: the shell reports 127",
+	      o.done && o.exit_code == 127 && buf_len(&o.err) > 0);
 	output_clear(&o);
 	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
 }
@@ -568,26 +595,33 @@ static void test_unknown_ids(const char *sid)
 
 	output_init(&o);
 	CHECK("unknown shell: command", run_sh(UNKNOWN_ID, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown shell: receive",
-	      take_reply(send_receive(UNKNOWN_ID, UNKNOWN_ID, 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown shell: send", simple_reply(SHELL_CMD_SEND, send_stdin(UNKNOWN_ID, UNKNOWN_ID, "x", 1, 0)) ==
-					     ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown shell: signal", sig(UNKNOWN_ID, UNKNOWN_ID, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown shell: delete", simple_reply(SHELL_CMD_DELETE, send_delete(UNKNOWN_ID)) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("empty shell id: delete", simple_reply(SHELL_CMD_DELETE, send_delete("")) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("unknown command: receive",
-	      take_reply(send_receive(sid, UNKNOWN_ID, 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
-	CHECK("empty command id: receive",
-	      take_reply(send_receive(sid, "", 100, 100), WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("unknown shell: receive", take_reply(send_receive(UNKNOWN_ID, UNKNOWN_ID, 100, 100),
+						   WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: send",
+	      simple_reply(SHELL_CMD_SEND, send_stdin(UNKNOWN_ID, UNKNOWN_ID, "x", 1, 0)) ==
+		  ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: signal",
+	      sig(UNKNOWN_ID, UNKNOWN_ID, SHELL_SIGNAL_TERMINATE) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown shell: delete",
+	      simple_reply(SHELL_CMD_DELETE, send_delete(UNKNOWN_ID)) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("empty shell id: delete",
+	      simple_reply(SHELL_CMD_DELETE, send_delete("")) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("unknown command: receive", take_reply(send_receive(sid, UNKNOWN_ID, 100, 100),
+						     WAIT_MS, &o) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("empty command id: receive", take_reply(send_receive(sid, "", 100, 100), WAIT_MS,
+						      &o) == ERR_WSMAN_UNKNOWN_COMMAND);
 	CHECK("unknown command: send",
-	      simple_reply(SHELL_CMD_SEND, send_stdin(sid, UNKNOWN_ID, "x", 1, 0)) == ERR_WSMAN_UNKNOWN_COMMAND);
-	CHECK("unknown command: signal", sig(sid, UNKNOWN_ID, SHELL_SIGNAL_CTRL_C) == ERR_WSMAN_UNKNOWN_COMMAND);
+	      simple_reply(SHELL_CMD_SEND, send_stdin(sid, UNKNOWN_ID, "x", 1, 0)) ==
+		  ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("unknown command: signal",
+	      sig(sid, UNKNOWN_ID, SHELL_SIGNAL_CTRL_C) == ERR_WSMAN_UNKNOWN_COMMAND);
 	output_clear(&o);
 
 	/* A client-chosen CommandId (WinRb) is used, once. */
 	char mine[] = "E7DA5A4C-1B2C-4D3E-8F90-A1B2C3D4E5F6";
 	char *argv[] = {"true"};
-	CHECK("client command id: accepted", run(sid, mine, 0, 1, argv, cid) == ERR_OK && strcmp(cid, mine) == 0);
+	CHECK("client command id: accepted",
+	      run(sid, mine, 0, 1, argv, cid) == ERR_OK && strcmp(cid, mine) == 0);
 	CHECK("client command id: reuse refused",
 	      run(sid, mine, 0, 1, argv, cid) == ERR_WSMAN_INVALID_PARAMETER);
 	sig(sid, mine, SHELL_SIGNAL_TERMINATE);
@@ -606,33 +640,39 @@ static void test_create_options(void)
 	CHECK("env: a name with '=' refused",
 	      create_shell(NULL, 0, "A=B", "1", &rep) == ERR_WSMAN_INVALID_PARAMETER);
 	CHECK("idle: above the limit is capped",
-	      create_shell(NULL, 99999999999ULL, NULL, NULL, &rep) == ERR_OK && rep.idle_timeout_ms == 7200000);
+	      create_shell(NULL, 99999999999ULL, NULL, NULL, &rep) == ERR_OK &&
+		  rep.idle_timeout_ms == 7200000);
 	simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id));
 
-	CHECK("working dir and env: shell created", create_shell("/tmp", 0, "OPENWINRM_T", "v a=l", &rep) == ERR_OK);
+	CHECK("working dir and env: shell created",
+	      create_shell("/tmp", 0, "OPENWINRM_T", "v a=l", &rep) == ERR_OK);
 	CHECK("idle: default", rep.idle_timeout_ms == 7200000);
 	output_init(&o);
-	CHECK("working dir and env: command", run_sh(rep.shell_id, "pwd; echo \"$OPENWINRM_T\"", cid) == ERR_OK);
+	CHECK("working dir and env: command",
+	      run_sh(rep.shell_id, "pwd; echo \"$OPENWINRM_T\"", cid) == ERR_OK);
 	collect(rep.shell_id, cid, 60000, &o);
 	CHECK("working dir and env: output", out_is(&o.out, "/tmp\nv a=l\n"));
 	output_clear(&o);
 	CHECK("delete: ok", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
-	CHECK("delete: twice -> unknown shell", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("delete: twice -> unknown shell",
+	      simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_WSMAN_UNKNOWN_SHELL);
 
 	/* The idle timer deletes a shell nobody talks to; any request naming
 	 * the shell, even a failing one, restarts it. */
-	CHECK("idle: short timeout", create_shell(NULL, 600, NULL, NULL, &rep) == ERR_OK && rep.idle_timeout_ms == 600);
+	CHECK("idle: short timeout",
+	      create_shell(NULL, 600, NULL, NULL, &rep) == ERR_OK && rep.idle_timeout_ms == 600);
 	int alive = 1;
 	for (int i = 0; i < 4; i++) {
 		usleep(300 * 1000);
 		output_init(&o);
-		alive &= take_reply(send_receive(rep.shell_id, UNKNOWN_ID, 100, 100), WAIT_MS, &o) ==
-			 ERR_WSMAN_UNKNOWN_COMMAND;
+		alive &= take_reply(send_receive(rep.shell_id, UNKNOWN_ID, 100, 100), WAIT_MS,
+				    &o) == ERR_WSMAN_UNKNOWN_COMMAND;
 		output_clear(&o);
 	}
 	CHECK("idle: requests keep the shell alive", alive);
 	usleep(1200 * 1000);
-	CHECK("idle: shell gone after it", run_sh(rep.shell_id, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("idle: shell gone after it",
+	      run_sh(rep.shell_id, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
 }
 
 static void test_limits(const char *sid)
@@ -643,13 +683,16 @@ static void test_limits(const char *sid)
 	/* One shell (sid) exists: two allowed means one more. */
 	settings(2, 1, 7200000, 2147483647);
 	CHECK("MaxShellsPerUser: second shell", create_shell(NULL, 0, NULL, NULL, &r1) == ERR_OK);
-	CHECK("MaxShellsPerUser: third refused", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_WSMAN_QUOTA_SHELLS);
+	CHECK("MaxShellsPerUser: third refused",
+	      create_shell(NULL, 0, NULL, NULL, &r2) == ERR_WSMAN_QUOTA_SHELLS);
 	simple_reply(SHELL_CMD_DELETE, send_delete(r1.shell_id));
-	CHECK("MaxShellsPerUser: room again after delete", create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK);
+	CHECK("MaxShellsPerUser: room again after delete",
+	      create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK);
 	simple_reply(SHELL_CMD_DELETE, send_delete(r2.shell_id));
 
 	CHECK("MaxProcessesPerShell: first", run_sh(sid, "sleep 30", cid) == ERR_OK);
-	CHECK("MaxProcessesPerShell: second refused", run_sh(sid, "true", cid2) == ERR_WSMAN_QUOTA_PROCESSES);
+	CHECK("MaxProcessesPerShell: second refused",
+	      run_sh(sid, "true", cid2) == ERR_WSMAN_QUOTA_PROCESSES);
 	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
 
 	/* MaxShellRunTime applies to shells already open. */
@@ -657,8 +700,10 @@ static void test_limits(const char *sid)
 	CHECK("MaxShellRunTime: shell", create_shell(NULL, 0, NULL, NULL, &r1) == ERR_OK);
 	settings(0, 0, 7200000, 300);
 	usleep(800 * 1000);
-	CHECK("MaxShellRunTime: shell deleted", run_sh(r1.shell_id, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
-	CHECK("MaxShellRunTime: so is the older one", run_sh(sid, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("MaxShellRunTime: shell deleted",
+	      run_sh(r1.shell_id, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
+	CHECK("MaxShellRunTime: so is the older one",
+	      run_sh(sid, "true", cid) == ERR_WSMAN_UNKNOWN_SHELL);
 	settings(30, 2147483647, 7200000, 2147483647);
 }
 
@@ -670,12 +715,14 @@ static void test_delete_kills(void)
 	pid_t pid;
 
 	CHECK("delete kills: shell", create_shell(NULL, 0, NULL, NULL, &rep) == ERR_OK);
-	CHECK("delete kills: command", run_sh(rep.shell_id, "echo $$; exec sleep 30", cid) == ERR_OK);
+	CHECK("delete kills: command",
+	      run_sh(rep.shell_id, "echo $$; exec sleep 30", cid) == ERR_OK);
 	pid = read_pid(rep.shell_id, cid);
 	CHECK("delete kills: pid read", pid > 0 && kill(pid, 0) == 0);
 	uint32_t parked = send_receive(rep.shell_id, cid, 20000, 60000);
 	usleep(50 * 1000);
-	CHECK("delete kills: delete ok", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
+	CHECK("delete kills: delete ok",
+	      simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
 	output_init(&o);
 	CHECK("delete kills: parked receive -> unknown shell",
 	      take_reply(parked, 3000, &o) == ERR_WSMAN_UNKNOWN_SHELL);
@@ -701,15 +748,18 @@ static void test_background_jobs(void)
 		job = read_pid(rep.shell_id, cid);
 		output_init(&o);
 		collect(rep.shell_id, cid, 60000, &o);
-		CHECK("background: leader done, job alive", o.done && o.exit_code == 0 && job > 0 &&
-			  kill(job, 0) == 0);
+		CHECK("background: leader done, job alive",
+		      o.done && o.exit_code == 0 && job > 0 && kill(job, 0) == 0);
 		output_clear(&o);
 		if (round == 0)
-			CHECK("background: terminate ok", sig(rep.shell_id, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
+			CHECK("background: terminate ok",
+			      sig(rep.shell_id, cid, SHELL_SIGNAL_TERMINATE) == ERR_OK);
 		else
-			CHECK("background: delete ok", simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
+			CHECK("background: delete ok",
+			      simple_reply(SHELL_CMD_DELETE, send_delete(rep.shell_id)) == ERR_OK);
 		/* The job is not the host's child: whoever inherited it reaps it. */
-		CHECK(round == 0 ? "background: terminate killed the job" : "background: delete killed the job",
+		CHECK(round == 0 ? "background: terminate killed the job"
+				 : "background: delete killed the job",
 		      job > 0 && process_gone(job, 1));
 	}
 }
@@ -762,7 +812,8 @@ static void test_shells_left(void)
 	settings(30, 2147483647, 7200000, 2147483647);
 	CHECK("shells left: a client's Delete is answered, not told",
 	      create_shell(NULL, 0, NULL, NULL, &r2) == ERR_OK &&
-		      simple_reply(SHELL_CMD_DELETE, send_delete(r2.shell_id)) == ERR_OK && shells_left(300) == -1);
+		  simple_reply(SHELL_CMD_DELETE, send_delete(r2.shell_id)) == ERR_OK &&
+		  shells_left(300) == -1);
 }
 
 static void test_channel_close(void)

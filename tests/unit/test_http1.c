@@ -8,7 +8,6 @@
 #include "http/http1.h"
 #include "check.h"
 
-
 #define MAX_BODY (500 * 1024)
 
 /* pywinrm 0.3.0 open_shell() as captured on the wire (transport "basic",

@@ -12,7 +12,6 @@
 #include "ipc/ipc.h"
 #include "check.h"
 
-
 static enum err recv_wait(struct ipc_peer *p, struct ipc_msg *m)
 {
 	for (int i = 0; i < 200; i++) {
@@ -38,10 +37,11 @@ int main(void)
 
 	buf_init(&body, 1024);
 	buf_put_cstring(&body, "alice");
-	CHECK("send permitted type", ipc_send(&net, IPC_AUTH_PASSWORD, 7, &body, NULL, 0) == ERR_OK);
+	CHECK("send permitted type",
+	      ipc_send(&net, IPC_AUTH_PASSWORD, 7, &body, NULL, 0) == ERR_OK);
 	CHECK("receive it", recv_wait(&priv, &m) == ERR_OK && m.type == IPC_AUTH_PASSWORD &&
-				    m.id == 7 && buf_len(&m.body) == 9 && m.uid == getuid() &&
-				    m.pid == getpid());
+				m.id == 7 && buf_len(&m.body) == 9 && m.uid == getuid() &&
+				m.pid == getpid());
 	ipc_msg_clear(&m);
 	CHECK("nothing more to read", ipc_recv(&priv, &m) == ERR_INCOMPLETE);
 
@@ -70,8 +70,8 @@ int main(void)
 	CHECK("receive the descriptor", recv_wait(&net, &m) == ERR_OK && m.nfds == 1);
 	int got = ipc_msg_take_fd(&m);
 	char ch = 0;
-	CHECK("descriptor works", got >= 0 && write(pipefd[1], "x", 1) == 1 &&
-					  read(got, &ch, 1) == 1 && ch == 'x');
+	CHECK("descriptor works",
+	      got >= 0 && write(pipefd[1], "x", 1) == 1 && read(got, &ch, 1) == 1 && ch == 'x');
 	close(got);
 	ipc_msg_clear(&m);
 
@@ -113,14 +113,16 @@ int main(void)
 			ipc_msg_clear(&m);
 		}
 	}
-	CHECK("queued messages all arrive, in order", received == 20 && in_order && !ipc_pending(&net));
+	CHECK("queued messages all arrive, in order",
+	      received == 20 && in_order && !ipc_pending(&net));
 	buf_clear(&big);
 
 	struct buf huge;
 	buf_init(&huge, IPC_MAX_MSG * 2);
 	buf_reserve(&huge, IPC_MAX_MSG, &space);
 	buf_commit(&huge, IPC_MAX_MSG);
-	CHECK("oversized message refused", ipc_send(&net, IPC_HOST_OPEN, 1, &huge, NULL, 0) == ERR_LIMIT);
+	CHECK("oversized message refused",
+	      ipc_send(&net, IPC_HOST_OPEN, 1, &huge, NULL, 0) == ERR_LIMIT);
 	buf_clear(&huge);
 
 	ipc_peer_close(&priv);

@@ -23,11 +23,11 @@ static struct event_base *base;
 
 /* What one endpoint saw. */
 struct seen {
-	int requests;        /* handle() calls */
+	int requests; /* handle() calls */
 	uint32_t last_type, last_id;
 	int closed;
 	enum err closed_why;
-	int free_on_close;   /* free the endpoint from closed() */
+	int free_on_close; /* free the endpoint from closed() */
 	struct ipc_endpoint *ep;
 };
 
@@ -36,7 +36,7 @@ struct answer {
 	int count;
 	enum err e;
 	uint32_t type;
-	int calls_then;      /* calls still outstanding when it was answered */
+	int calls_then; /* calls still outstanding when it was answered */
 	struct ipc_endpoint *ep;
 };
 
@@ -83,7 +83,8 @@ static int run_until(const int *flag)
 }
 
 /* A net endpoint and a priv endpoint on a fresh socketpair. */
-static void pair(struct ipc_endpoint **net, struct seen *ns, struct ipc_endpoint **priv, struct seen *ps)
+static void pair(struct ipc_endpoint **net, struct seen *ns, struct ipc_endpoint **priv,
+		 struct seen *ps)
 {
 	int sv[2];
 
@@ -91,8 +92,10 @@ static void pair(struct ipc_endpoint **net, struct seen *ns, struct ipc_endpoint
 	memset(ps, 0, sizeof(*ps));
 	if (ipc_socketpair(sv) < 0)
 		abort();
-	*net = ns->ep = ipc_endpoint_new(base, sv[0], IPC_ROLE_NET, IPC_ROLE_PRIV, getuid(), getpid(), &ops, ns);
-	*priv = ps->ep = ipc_endpoint_new(base, sv[1], IPC_ROLE_PRIV, IPC_ROLE_NET, getuid(), getpid(), &ops, ps);
+	*net = ns->ep = ipc_endpoint_new(base, sv[0], IPC_ROLE_NET, IPC_ROLE_PRIV, getuid(),
+					 getpid(), &ops, ns);
+	*priv = ps->ep = ipc_endpoint_new(base, sv[1], IPC_ROLE_PRIV, IPC_ROLE_NET, getuid(),
+					  getpid(), &ops, ps);
 	if (!*net || !*priv)
 		abort();
 }
@@ -119,11 +122,12 @@ static void test_call_answered(void)
 	a.ep = net;
 	buf_init(&b, 64);
 	buf_put_cstring(&b, "x");
-	CHECK("call: sent", ipc_endpoint_call(net, IPC_HOST_OPEN, &b, 5000, answered, &a, &c) == ERR_OK &&
-				    c && ipc_endpoint_calls(net) == 1);
+	CHECK("call: sent",
+	      ipc_endpoint_call(net, IPC_HOST_OPEN, &b, 5000, answered, &a, &c) == ERR_OK && c &&
+		  ipc_endpoint_calls(net) == 1);
 	buf_clear(&b);
-	CHECK("call: the peer gets the request", run_until(&ps.requests) && ps.last_type == IPC_HOST_OPEN &&
-							 ps.last_id != 0);
+	CHECK("call: the peer gets the request",
+	      run_until(&ps.requests) && ps.last_type == IPC_HOST_OPEN && ps.last_id != 0);
 	send_reply(priv, IPC_HOST_FAILED, ps.last_id);
 	CHECK("call: answered once with the reply",
 	      run_until(&a.count) && a.count == 1 && a.e == ERR_OK && a.type == IPC_HOST_FAILED);
@@ -146,11 +150,13 @@ static void test_deadline(void)
 	uint64_t t0 = util_now_ms();
 
 	pair(&net, &ns, &priv, &ps);
-	CHECK("deadline: sent", ipc_endpoint_call(net, IPC_TOKEN_RENEW, NULL, 200, answered, &a, &c) == ERR_OK);
+	CHECK("deadline: sent",
+	      ipc_endpoint_call(net, IPC_TOKEN_RENEW, NULL, 200, answered, &a, &c) == ERR_OK);
 	/* libevent measures the deadline from its loop's cached clock, which
 	 * may lag ours by a turn: "not at once" is what is checked. */
 	CHECK("deadline: answered ERR_TIMEOUT without a reply",
-	      run_until(&a.count) && a.e == ERR_TIMEOUT && a.type == 0 && util_now_ms() - t0 >= 150);
+	      run_until(&a.count) && a.e == ERR_TIMEOUT && a.type == 0 &&
+		  util_now_ms() - t0 >= 150);
 	CHECK("deadline: the channel stays open", !ns.closed && ipc_endpoint_calls(net) == 0);
 	ipc_endpoint_free(net);
 	ipc_endpoint_free(priv);
@@ -168,7 +174,8 @@ static void test_wrong_reply(void)
 	run_until(&ps.requests);
 	/* CONFIG_RESULT answers CONFIG_CHANGE, not AUTH_PASSWORD. */
 	send_reply(priv, IPC_CONFIG_RESULT, ps.last_id);
-	CHECK("wrong reply: answered ERR_FORMAT", run_until(&a.count) && a.e == ERR_FORMAT && a.type == 0);
+	CHECK("wrong reply: answered ERR_FORMAT",
+	      run_until(&a.count) && a.e == ERR_FORMAT && a.type == 0);
 	ipc_endpoint_free(net);
 	ipc_endpoint_free(priv);
 }
@@ -185,13 +192,14 @@ static void test_lost(void)
 	ipc_endpoint_call(net, IPC_AUTH_GSS, NULL, 5000, answered, &a2, &c2);
 	ipc_endpoint_cancel(c2);
 	ipc_endpoint_free(priv);
-	CHECK("lost: closed, why ERR_IO", run_until(&ns.closed) && ns.closed == 1 && ns.closed_why == ERR_IO);
+	CHECK("lost: closed, why ERR_IO",
+	      run_until(&ns.closed) && ns.closed == 1 && ns.closed_why == ERR_IO);
 	CHECK("lost: the call answered ERR_IO", a1.count == 1 && a1.e == ERR_IO);
 	CHECK("lost: a cancelled call is not answered", a2.count == 0);
 	struct ipc_call *c3;
 	CHECK("lost: later calls fail at once",
-	      ipc_endpoint_call(net, IPC_AUTH_GSS, NULL, 5000, answered, &a2, &c3) == ERR_IO && !c3 &&
-		      ipc_endpoint_send(net, IPC_AUTH_GSS, 0, NULL, NULL, 0) == ERR_IO);
+	      ipc_endpoint_call(net, IPC_AUTH_GSS, NULL, 5000, answered, &a2, &c3) == ERR_IO &&
+		  !c3 && ipc_endpoint_send(net, IPC_AUTH_GSS, 0, NULL, NULL, 0) == ERR_IO);
 	ipc_endpoint_free(net);
 }
 
@@ -208,7 +216,8 @@ static void test_free_in_callback(void)
 	ipc_endpoint_free(priv);
 	/* The owner freed it in closed(): its calls go unanswered, and
 	 * LeakSanitizer checks nothing is left. */
-	CHECK("free in callback: closed once, no answer", run_until(&ns.closed) && ns.closed == 1 && a.count == 0);
+	CHECK("free in callback: closed once, no answer",
+	      run_until(&ns.closed) && ns.closed == 1 && a.count == 0);
 }
 
 static void test_fail(void)
@@ -222,8 +231,9 @@ static void test_fail(void)
 	ipc_endpoint_call(net, IPC_HOST_OPEN, NULL, 5000, answered, &a, &c);
 	ipc_endpoint_call(net, IPC_HOST_OPEN, NULL, 5000, answered, &b, &c);
 	ipc_endpoint_fail(net, ERR_WSMAN_QUOTA_USERS);
-	CHECK("fail: every call answered with the reason",
-	      a.count == 1 && b.count == 1 && a.e == ERR_WSMAN_QUOTA_USERS && b.e == ERR_WSMAN_QUOTA_USERS);
+	CHECK("fail: every call answered with the reason", a.count == 1 && b.count == 1 &&
+							       a.e == ERR_WSMAN_QUOTA_USERS &&
+							       b.e == ERR_WSMAN_QUOTA_USERS);
 	CHECK("fail: not a loss of the peer", ns.closed == 0 && ipc_endpoint_calls(net) == 0);
 	ipc_endpoint_free(net);
 	ipc_endpoint_free(priv);
@@ -241,14 +251,18 @@ static void test_detached(void)
 	memset(&ns, 0, sizeof(ns));
 	memset(&hs, 0, sizeof(hs));
 	net = ipc_endpoint_new(base, -1, IPC_ROLE_NET, IPC_ROLE_HOST, 0, 0, &ops, &ns);
-	CHECK("detached: a call queues", net && ipc_endpoint_call(net, IPC_SHELL_REQUEST, NULL, 5000, answered, &a,
-								    &c) == ERR_OK);
+	CHECK("detached: a call queues",
+	      net && ipc_endpoint_call(net, IPC_SHELL_REQUEST, NULL, 5000, answered, &a, &c) ==
+			 ERR_OK);
 	ipc_socketpair(sv);
-	hs.ep = host = ipc_endpoint_new(base, sv[1], IPC_ROLE_HOST, IPC_ROLE_NET, getuid(), getpid(), &ops, &hs);
+	hs.ep = host = ipc_endpoint_new(base, sv[1], IPC_ROLE_HOST, IPC_ROLE_NET, getuid(),
+					getpid(), &ops, &hs);
 	CHECK("detached: attach", ipc_endpoint_attach(net, sv[0], getuid(), getpid()) == ERR_OK);
-	CHECK("detached: the queued request arrives", run_until(&hs.requests) && hs.last_type == IPC_SHELL_REQUEST);
+	CHECK("detached: the queued request arrives",
+	      run_until(&hs.requests) && hs.last_type == IPC_SHELL_REQUEST);
 	send_reply(host, IPC_SHELL_REPLY, hs.last_id);
-	CHECK("detached: answered", run_until(&a.count) && a.e == ERR_OK && a.type == IPC_SHELL_REPLY);
+	CHECK("detached: answered",
+	      run_until(&a.count) && a.e == ERR_OK && a.type == IPC_SHELL_REPLY);
 	ipc_endpoint_free(net);
 	ipc_endpoint_free(host);
 }

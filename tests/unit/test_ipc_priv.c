@@ -9,7 +9,6 @@
 #include "ipc/ipc_priv.h"
 #include "check.h"
 
-
 #define BODY_MAX (IPC_MAX_MSG - IPC_HEADER_LEN)
 
 static int streq(const char *a, const char *b)
@@ -122,15 +121,13 @@ static void free_config_result(void *m)
 
 static void test_auth_password(void)
 {
-	struct ipc_auth_password m = {.user = "alice", .password = "s3cret", .peer = "::1",
-				      .scheme = "Basic"};
+	struct ipc_auth_password m = {
+	    .user = "alice", .password = "s3cret", .peer = "::1", .scheme = "Basic"};
 	struct ipc_auth_password d;
 	struct buf b;
 	static const uint8_t want[] = {
-		0, 0, 0, 5, 'a', 'l', 'i', 'c', 'e',
-		0, 0, 0, 6, 's', '3', 'c', 'r', 'e', 't',
-		0, 0, 0, 3, ':', ':', '1',
-		0, 0, 0, 5, 'B', 'a', 's', 'i', 'c',
+	    0,	 0, 0, 5, 'a', 'l', 'i', 'c', 'e', 0, 0, 0, 6,	 's', '3', 'c', 'r', 'e',
+	    't', 0, 0, 0, 3,   ':', ':', '1', 0,   0, 0, 5, 'B', 'a', 's', 'i', 'c',
 	};
 
 	buf_init(&b, BODY_MAX);
@@ -141,7 +138,7 @@ static void test_auth_password(void)
 	      refuses_prefixes_and_trailer(&b, dec_auth_password, free_auth_password, &d));
 	CHECK("auth_password decodes", ipc_auth_password_decode(&b, &d) == ERR_OK);
 	CHECK("auth_password round trip", streq(d.user, "alice") && streq(d.password, "s3cret") &&
-						   streq(d.peer, "::1") && streq(d.scheme, "Basic"));
+					      streq(d.peer, "::1") && streq(d.scheme, "Basic"));
 	ipc_auth_password_clear(&d);
 	CHECK("auth_password free clears", d.user == NULL && d.password == NULL);
 	buf_clear(&b);
@@ -149,10 +146,10 @@ static void test_auth_password(void)
 	/* Empty (NULL) fields encode as empty strings. */
 	struct ipc_auth_password empty = {0};
 	buf_init(&b, BODY_MAX);
-	CHECK("auth_password empty encodes", ipc_auth_password_encode(&b, &empty) == ERR_OK &&
-						     buf_len(&b) == 16);
+	CHECK("auth_password empty encodes",
+	      ipc_auth_password_encode(&b, &empty) == ERR_OK && buf_len(&b) == 16);
 	CHECK("auth_password empty decodes", ipc_auth_password_decode(&b, &d) == ERR_OK &&
-						     streq(d.user, "") && streq(d.password, ""));
+						 streq(d.user, "") && streq(d.password, ""));
 	ipc_auth_password_clear(&d);
 	buf_clear(&b);
 
@@ -225,19 +222,17 @@ static void test_auth_password(void)
 
 static void test_auth_result(void)
 {
-	struct ipc_auth_result m = {.status = IPC_AUTH_OK, .user = "bob", .uid = 1001, .is_admin = 1};
+	struct ipc_auth_result m = {
+	    .status = IPC_AUTH_OK, .user = "bob", .uid = 1001, .is_admin = 1};
 	struct ipc_auth_result d;
 	struct buf b;
 
 	for (int i = 0; i < IPC_TOKEN_LEN; i++)
 		m.token[i] = (uint8_t)(0xa0 + i);
 	static const uint8_t want[] = {
-		0, 0, 0, 0,
-		0, 0, 0, 3, 'b', 'o', 'b',
-		0, 0, 0x03, 0xe9,
-		0, 0, 0, 1,
-		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
-		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	    0,	  0,	0,    0,    0,	  0,	0,    3,    'b',  'o',	'b',  0,
+	    0,	  0x03, 0xe9, 0,    0,	  0,	1,    0xa0, 0xa1, 0xa2, 0xa3, 0xa4,
+	    0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
 	};
 	buf_init(&b, BODY_MAX);
 	CHECK("auth_result encodes", ipc_auth_result_encode(&b, &m) == ERR_OK);
@@ -247,24 +242,24 @@ static void test_auth_result(void)
 	      refuses_prefixes_and_trailer(&b, dec_auth_result, free_auth_result, &d));
 	CHECK("auth_result decodes", ipc_auth_result_decode(&b, &d) == ERR_OK);
 	CHECK("auth_result round trip", d.status == IPC_AUTH_OK && streq(d.user, "bob") &&
-						d.uid == 1001 && d.is_admin == 1 &&
-						memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+					    d.uid == 1001 && d.is_admin == 1 &&
+					    memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
 	ipc_auth_result_clear(&d);
 	CHECK("auth_result free wipes token", d.user == NULL && d.token[0] == 0);
 
 	struct ipc_auth_result busy = {.status = IPC_AUTH_BUSY};
 	buf_reset(&b);
-	CHECK("auth_result busy round trip",
-	      ipc_auth_result_encode(&b, &busy) == ERR_OK &&
-		      ipc_auth_result_decode(&b, &d) == ERR_OK && d.status == IPC_AUTH_BUSY &&
-		      streq(d.user, ""));
+	CHECK("auth_result busy round trip", ipc_auth_result_encode(&b, &busy) == ERR_OK &&
+						 ipc_auth_result_decode(&b, &d) == ERR_OK &&
+						 d.status == IPC_AUTH_BUSY && streq(d.user, ""));
 	ipc_auth_result_clear(&d);
 
 	/* Values no sender may produce. */
 	struct ipc_auth_result bad = m;
 	bad.status = IPC_AUTH_CONTINUE + 1;
 	buf_reset(&b);
-	CHECK("auth_result unknown status not encoded", ipc_auth_result_encode(&b, &bad) == ERR_USAGE);
+	CHECK("auth_result unknown status not encoded",
+	      ipc_auth_result_encode(&b, &bad) == ERR_USAGE);
 	buf_reset(&b);
 	buf_put(&b, want, sizeof(want));
 	b.data[3] = IPC_AUTH_CONTINUE + 1;
@@ -286,12 +281,12 @@ static void test_host_open(void)
 		m.token[i] = (uint8_t)(i * 7);
 	buf_init(&b, BODY_MAX);
 	CHECK("host_open encodes", ipc_host_open_encode(&b, &m) == ERR_OK);
-	CHECK("host_open exact bytes", buf_len(&b) == IPC_TOKEN_LEN &&
-					       memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
+	CHECK("host_open exact bytes",
+	      buf_len(&b) == IPC_TOKEN_LEN && memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
 	CHECK("host_open prefixes and trailer refused",
 	      refuses_prefixes_and_trailer(&b, dec_host_open, NULL, &d));
 	CHECK("host_open round trip", ipc_host_open_decode(&b, &d) == ERR_OK &&
-					      memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+					  memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
 	buf_clear(&b);
 }
 
@@ -344,7 +339,8 @@ static void test_host_failed(void)
 	      ipc_host_failed_decode(&b, &r) == ERR_OK && r == ERR_WSMAN_QUOTA_USERS);
 	buf_reset(&b);
 	CHECK("host_failed ERR_OK not encoded", ipc_host_failed_encode(&b, ERR_OK) == ERR_USAGE);
-	CHECK("host_failed ERR_COUNT not encoded", ipc_host_failed_encode(&b, ERR_COUNT) == ERR_USAGE);
+	CHECK("host_failed ERR_COUNT not encoded",
+	      ipc_host_failed_encode(&b, ERR_COUNT) == ERR_USAGE);
 	buf_put_u32(&b, ERR_OK);
 	CHECK("host_failed ERR_OK refused", ipc_host_failed_decode(&b, &r) == ERR_FORMAT);
 	buf_reset(&b);
@@ -362,12 +358,14 @@ static void test_config(void)
 	memset(&m, 0, sizeof(m));
 	m.config_text = "Service/Auth/Basic = true\n";
 	m.nlisteners = 2;
-	m.listeners[0] = (struct ipc_listener_info){.name = "Address=*+Transport=HTTP",
-						    .https = 0, .url_prefix = "wsman"};
+	m.listeners[0] = (struct ipc_listener_info){
+	    .name = "Address=*+Transport=HTTP", .https = 0, .url_prefix = "wsman"};
 	m.listeners[1] = (struct ipc_listener_info){
-		.name = "Address=IP:127.0.0.1+Transport=HTTPS", .https = 1, .url_prefix = "wsman",
-		.cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-		.key_pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"};
+	    .name = "Address=IP:127.0.0.1+Transport=HTTPS",
+	    .https = 1,
+	    .url_prefix = "wsman",
+	    .cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+	    .key_pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"};
 	m.nsockets = 3;
 	m.socket_listener[0] = 0;
 	m.socket_listener[1] = 0;
@@ -377,15 +375,11 @@ static void test_config(void)
 	CHECK("config encodes", ipc_config_encode(&b, &m) == ERR_OK);
 	/* config_text, count, listener 0, head of listener 1 */
 	static const uint8_t head[] = {
-		0, 0, 0, 26, 'S', 'e', 'r', 'v', 'i', 'c', 'e', '/', 'A', 'u', 't', 'h', '/',
-		'B', 'a', 's', 'i', 'c', ' ', '=', ' ', 't', 'r', 'u', 'e', '\n',
-		0, 0, 0, 2,
-		0, 0, 0, 24, 'A', 'd', 'd', 'r', 'e', 's', 's', '=', '*', '+', 'T', 'r', 'a', 'n',
-		's', 'p', 'o', 'r', 't', '=', 'H', 'T', 'T', 'P',
-		0, 0, 0, 0,
-		0, 0, 0, 5, 'w', 's', 'm', 'a', 'n',
-		0, 0, 0, 0,
-		0, 0, 0, 0,
+	    0,	 0,   0,   26,	'S', 'e', 'r', 'v', 'i', 'c', 'e', '/', 'A',  'u', 't', 'h', '/',
+	    'B', 'a', 's', 'i', 'c', ' ', '=', ' ', 't', 'r', 'u', 'e', '\n', 0,   0,	0,   2,
+	    0,	 0,   0,   24,	'A', 'd', 'd', 'r', 'e', 's', 's', '=', '*',  '+', 'T', 'r', 'a',
+	    'n', 's', 'p', 'o', 'r', 't', '=', 'H', 'T', 'T', 'P', 0,	0,    0,   0,	0,   0,
+	    0,	 5,   'w', 's', 'm', 'a', 'n', 0,   0,	 0,   0,   0,	0,    0,   0,
 	};
 	static const uint8_t tail[] = {0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	CHECK("config exact head bytes",
@@ -398,14 +392,14 @@ static void test_config(void)
 	CHECK("config round trip text", streq(d.config_text, m.config_text));
 	CHECK("config round trip listeners",
 	      d.nlisteners == 2 && streq(d.listeners[0].name, m.listeners[0].name) &&
-		      d.listeners[0].https == 0 && streq(d.listeners[0].cert_pem, "") &&
-		      streq(d.listeners[1].name, m.listeners[1].name) && d.listeners[1].https == 1 &&
-		      streq(d.listeners[1].url_prefix, "wsman") &&
-		      streq(d.listeners[1].cert_pem, m.listeners[1].cert_pem) &&
-		      streq(d.listeners[1].key_pem, m.listeners[1].key_pem));
-	CHECK("config round trip sockets",
-	      d.nsockets == 3 && d.socket_listener[0] == 0 && d.socket_listener[1] == 0 &&
-		      d.socket_listener[2] == 1);
+		  d.listeners[0].https == 0 && streq(d.listeners[0].cert_pem, "") &&
+		  streq(d.listeners[1].name, m.listeners[1].name) && d.listeners[1].https == 1 &&
+		  streq(d.listeners[1].url_prefix, "wsman") &&
+		  streq(d.listeners[1].cert_pem, m.listeners[1].cert_pem) &&
+		  streq(d.listeners[1].key_pem, m.listeners[1].key_pem));
+	CHECK("config round trip sockets", d.nsockets == 3 && d.socket_listener[0] == 0 &&
+					       d.socket_listener[1] == 0 &&
+					       d.socket_listener[2] == 1);
 	ipc_config_clear(&d);
 	CHECK("config free clears", d.config_text == NULL && d.nlisteners == 0);
 
@@ -456,8 +450,8 @@ static void test_config(void)
 	buf_put_cstring(&b, "cert");
 	buf_put_cstring(&b, pem);
 	buf_put_u32(&b, 0);
-	CHECK("config oversize key refused", ipc_config_decode(&b, &d) == ERR_FORMAT &&
-						     d.config_text == NULL);
+	CHECK("config oversize key refused",
+	      ipc_config_decode(&b, &d) == ERR_FORMAT && d.config_text == NULL);
 	free(pem);
 	buf_reset(&b);
 	buf_put_cstring(&b, "text");
@@ -535,7 +529,8 @@ static void test_config_change(void)
 
 	buf_reset(&b);
 	m.op = 0;
-	CHECK("config_change unknown op not encoded", ipc_config_change_encode(&b, &m) == ERR_USAGE);
+	CHECK("config_change unknown op not encoded",
+	      ipc_config_change_encode(&b, &m) == ERR_USAGE);
 	m.op = IPC_CONFIG_PUT;
 	m.npairs = IPC_MAX_CONFIG_PAIRS + 1;
 	CHECK("config_change too many pairs not encoded",
@@ -557,7 +552,8 @@ static void test_config_change(void)
 	change_body(&b, IPC_CONFIG_DELETE + 1, "listener", 0, 0);
 	CHECK("config_change unknown op refused", ipc_config_change_decode(&b, &d) == ERR_FORMAT);
 	change_body(&b, IPC_CONFIG_PUT, "", IPC_MAX_CONFIG_PAIRS + 1, 0);
-	CHECK("config_change too many pairs refused", ipc_config_change_decode(&b, &d) == ERR_FORMAT);
+	CHECK("config_change too many pairs refused",
+	      ipc_config_change_decode(&b, &d) == ERR_FORMAT);
 	change_body(&b, IPC_CONFIG_PUT, "", IPC_MAX_CONFIG_PAIRS, 0);
 	CHECK("config_change most pairs decode",
 	      ipc_config_change_decode(&b, &d) == ERR_OK && d.npairs == IPC_MAX_CONFIG_PAIRS);
@@ -578,9 +574,9 @@ static void test_config_result(void)
 
 	buf_init(&b, BODY_MAX);
 	CHECK("config_result encodes", ipc_config_result_encode(&b, &m) == ERR_OK);
-	CHECK("config_result exact bytes",
-	      buf_len(&b) == 14 && buf_ptr(&b)[3] == ERR_WSMAN_ALREADY_EXISTS &&
-		  memcmp(buf_ptr(&b) + 4, "\0\0\0\6exists", 10) == 0);
+	CHECK("config_result exact bytes", buf_len(&b) == 14 &&
+					       buf_ptr(&b)[3] == ERR_WSMAN_ALREADY_EXISTS &&
+					       memcmp(buf_ptr(&b) + 4, "\0\0\0\6exists", 10) == 0);
 	CHECK("config_result prefixes and trailer refused",
 	      refuses_prefixes_and_trailer(&b, dec_config_result, free_config_result, &d));
 	CHECK("config_result round trip", ipc_config_result_decode(&b, &d) == ERR_OK &&
@@ -600,7 +596,8 @@ static void test_config_result(void)
 	buf_reset(&b);
 	buf_put_u32(&b, ERR_COUNT);
 	buf_put_cstring(&b, "");
-	CHECK("config_result unknown status refused", ipc_config_result_decode(&b, &d) == ERR_FORMAT);
+	CHECK("config_result unknown status refused",
+	      ipc_config_result_decode(&b, &d) == ERR_FORMAT);
 	buf_clear(&b);
 }
 
@@ -613,12 +610,12 @@ static void test_token_renew(void)
 		m.token[i] = (uint8_t)(0xf0 - i);
 	buf_init(&b, BODY_MAX);
 	CHECK("token_renew encodes", ipc_token_renew_encode(&b, &m) == ERR_OK);
-	CHECK("token_renew exact bytes", buf_len(&b) == IPC_TOKEN_LEN &&
-						 memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
+	CHECK("token_renew exact bytes",
+	      buf_len(&b) == IPC_TOKEN_LEN && memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
 	CHECK("token_renew prefixes and trailer refused",
 	      refuses_prefixes_and_trailer(&b, dec_token_renew, NULL, &d));
 	CHECK("token_renew round trip", ipc_token_renew_decode(&b, &d) == ERR_OK &&
-						memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+					    memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
 	buf_reset(&b);
 	buf_put(&b, m.token, IPC_TOKEN_LEN - 1);
 	memset(&d, 0x55, sizeof(d));
@@ -635,11 +632,8 @@ static void test_token_renewed(void)
 	for (int i = 0; i < IPC_TOKEN_LEN; i++)
 		m.token[i] = (uint8_t)(0x10 + i);
 	static const uint8_t want[] = {
-		0, 0, 0, 0,
-		0, 0, 0x03, 0xe9,
-		0, 0, 0, 1,
-		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	    0,	  0,	0,    0,    0,	  0,	0x03, 0xe9, 0,	  0,	0,    1,    0x10, 0x11,
+	    0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
 	};
 	buf_init(&b, BODY_MAX);
 	CHECK("token_renewed encodes", ipc_token_renewed_encode(&b, &m) == ERR_OK);
@@ -649,7 +643,7 @@ static void test_token_renewed(void)
 	      refuses_prefixes_and_trailer(&b, dec_token_renewed, NULL, &d));
 	CHECK("token_renewed round trip",
 	      ipc_token_renewed_decode(&b, &d) == ERR_OK && d.status == IPC_AUTH_OK &&
-		      d.uid == 1001 && d.is_admin == 1 && memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+		  d.uid == 1001 && d.is_admin == 1 && memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
 
 	/* A refusal is its status alone. */
 	static const uint32_t refusals[] = {IPC_AUTH_BAD_CREDENTIALS, IPC_AUTH_NOT_ALLOWED,
@@ -659,7 +653,7 @@ static void test_token_renewed(void)
 		buf_reset(&b);
 		CHECK("token_renewed refusal round trip",
 		      ipc_token_renewed_encode(&b, &no) == ERR_OK && buf_len(&b) == sizeof(want) &&
-			      ipc_token_renewed_decode(&b, &d) == ERR_OK && d.status == refusals[i]);
+			  ipc_token_renewed_decode(&b, &d) == ERR_OK && d.status == refusals[i]);
 		no.token[5] = 1;
 		buf_reset(&b);
 		CHECK("token_renewed refusal with a token not encoded",
@@ -672,10 +666,12 @@ static void test_token_renewed(void)
 	struct ipc_token_renewed bad = m;
 	bad.status = IPC_AUTH_CONTINUE;
 	buf_reset(&b);
-	CHECK("token_renewed CONTINUE not encoded", ipc_token_renewed_encode(&b, &bad) == ERR_USAGE);
+	CHECK("token_renewed CONTINUE not encoded",
+	      ipc_token_renewed_encode(&b, &bad) == ERR_USAGE);
 	bad = m;
 	bad.is_admin = 2;
-	CHECK("token_renewed is_admin 2 not encoded", ipc_token_renewed_encode(&b, &bad) == ERR_USAGE);
+	CHECK("token_renewed is_admin 2 not encoded",
+	      ipc_token_renewed_encode(&b, &bad) == ERR_USAGE);
 
 	/* What the decoder refuses, each from the good bytes with one change;
 	 * a refused message leaves no token behind. */
@@ -684,17 +680,17 @@ static void test_token_renewed(void)
 		size_t at;
 		uint8_t value;
 	} edits[] = {
-		{"token_renewed CONTINUE refused", 3, IPC_AUTH_CONTINUE},
-		{"token_renewed unknown status refused", 3, IPC_AUTH_CONTINUE + 1},
-		{"token_renewed is_admin 2 refused", 11, 2},
-		{"token_renewed refusal carrying a token refused", 3, IPC_AUTH_BAD_CREDENTIALS},
+	    {"token_renewed CONTINUE refused", 3, IPC_AUTH_CONTINUE},
+	    {"token_renewed unknown status refused", 3, IPC_AUTH_CONTINUE + 1},
+	    {"token_renewed is_admin 2 refused", 11, 2},
+	    {"token_renewed refusal carrying a token refused", 3, IPC_AUTH_BAD_CREDENTIALS},
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		buf_reset(&b);
 		buf_put(&b, want, sizeof(want));
 		b.data[edits[i].at] = edits[i].value;
 		CHECK(edits[i].name, ipc_token_renewed_decode(&b, &d) == ERR_FORMAT &&
-					     d.token[0] == 0 && d.uid == 0);
+					 d.token[0] == 0 && d.uid == 0);
 	}
 	buf_clear(&b);
 }

@@ -1,4 +1,4 @@
-/* test_msgenc: message encryption (msgenc/msgenc.c, winrm-protocol.md 9)
+/* test_msgenc: message encryption (msgenc/msgenc.c, MS-WSMV 2.2.9.1)
  * over a real NTLM context pair made in this process with gss-ntlmssp and
  * a temporary user file, the TLS channel binding of that pair, and the
  * framing on its own: the byte-exact
@@ -59,7 +59,8 @@ static int write_user_file(void)
 /* A context pair over NTLM, the initiator and the acceptor each given
  * its own channel binding (NULL: none), as libwinrm and the privileged
  * part pass them over HTTPS; *flags (if given) gets the acceptor's. */
-static int establish_bound(struct pair *p, const char *client_cb, const char *server_cb, OM_uint32 *flags)
+static int establish_bound(struct pair *p, const char *client_cb, const char *server_cb,
+			   OM_uint32 *flags)
 {
 	OM_uint32 major, minor, cmaj = GSS_S_CONTINUE_NEEDED, smaj = GSS_S_CONTINUE_NEEDED;
 	struct gss_channel_bindings_struct ccbs, scbs;
@@ -94,23 +95,24 @@ static int establish_bound(struct pair *p, const char *client_cb, const char *se
 	}
 	if (major != GSS_S_COMPLETE)
 		goto out;
-	for (int leg = 0; leg < MAX_LEGS && (cmaj == GSS_S_CONTINUE_NEEDED || smaj == GSS_S_CONTINUE_NEEDED);
+	for (int leg = 0;
+	     leg < MAX_LEGS && (cmaj == GSS_S_CONTINUE_NEEDED || smaj == GSS_S_CONTINUE_NEEDED);
 	     leg++) {
 		if (cmaj == GSS_S_CONTINUE_NEEDED) {
 			gss_release_buffer(&minor, &to_server);
-			cmaj = gss_init_sec_context(&minor, cred, &p->client, target, &ntlm_mech,
-						    GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG |
-							    GSS_C_SEQUENCE_FLAG,
-						    0, ccb, &to_client, NULL, &to_server,
-						    NULL, NULL);
+			cmaj =
+			    gss_init_sec_context(&minor, cred, &p->client, target, &ntlm_mech,
+						 GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG |
+						     GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG,
+						 0, ccb, &to_client, NULL, &to_server, NULL, NULL);
 			if (GSS_ERROR(cmaj))
 				goto out;
 		}
 		if (to_server.length == 0)
 			break;
 		gss_release_buffer(&minor, &to_client);
-		smaj = gss_accept_sec_context(&minor, &p->server, GSS_C_NO_CREDENTIAL, &to_server, scb,
-					      NULL, NULL, &to_client, flags, NULL, NULL);
+		smaj = gss_accept_sec_context(&minor, &p->server, GSS_C_NO_CREDENTIAL, &to_server,
+					      scb, NULL, NULL, &to_client, flags, NULL, NULL);
 		if (GSS_ERROR(smaj))
 			goto out;
 	}
@@ -164,8 +166,8 @@ static int opens_to(gss_ctx_id_t ctx, const struct buf *body, const void *msg, s
 	int ok;
 
 	buf_init(&plain, 4096);
-	ok = msgenc_unwrap(ctx, buf_ptr(body), buf_len(body), &plain, &seen) == ERR_OK && seen == style &&
-	     buf_len(&plain) == len && memcmp(buf_ptr(&plain), msg, len) == 0;
+	ok = msgenc_unwrap(ctx, buf_ptr(body), buf_len(body), &plain, &seen) == ERR_OK &&
+	     seen == style && buf_len(&plain) == len && memcmp(buf_ptr(&plain), msg, len) == 0;
 	buf_clear(&plain);
 	return ok;
 }
@@ -186,8 +188,9 @@ static void test_round_trips(void)
 	CHECK("NTLM context pair established", 1);
 	buf_init(&body, 4096);
 	CHECK("an NTLM body of a 13-byte message is 269 bytes (9.3)",
-	      msgenc_wrap(p.client, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)env, 13, &body) == ERR_OK &&
-		      buf_len(&body) == 269);
+	      msgenc_wrap(p.client, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)env, 13, &body) ==
+		      ERR_OK &&
+		  buf_len(&body) == 269);
 	CHECK("and the server opens it", opens_to(p.server, &body, env, 13, MSGENC_TABS));
 	buf_clear(&body);
 	for (int i = 0; i < 5; i++) {
@@ -195,13 +198,16 @@ static void test_round_trips(void)
 		int n = snprintf(msg, sizeof(msg), "<s:Envelope>request %d</s:Envelope>", i);
 		seq_ok &= round_trip(p.client, p.server, MSGENC_TABS, msg, (size_t)n);
 		n = snprintf(msg, sizeof(msg), "<s:Envelope>reply %d</s:Envelope>", i);
-		seq_ok &= round_trip(p.server, p.client, i % 2 ? MSGENC_NO_TABS : MSGENC_TABS, msg, (size_t)n);
+		seq_ok &= round_trip(p.server, p.client, i % 2 ? MSGENC_NO_TABS : MSGENC_TABS, msg,
+				     (size_t)n);
 	}
 	CHECK("five requests and replies in turn, both styles", seq_ok);
 	for (size_t i = 0; i < LARGE_LEN; i++)
 		large[i] = (uint8_t)(i * 7 + (i >> 11));
-	CHECK("a 1 MB message client to server", round_trip(p.client, p.server, MSGENC_TABS, large, LARGE_LEN));
-	CHECK("a 1 MB message server to client", round_trip(p.server, p.client, MSGENC_TABS, large, LARGE_LEN));
+	CHECK("a 1 MB message client to server",
+	      round_trip(p.client, p.server, MSGENC_TABS, large, LARGE_LEN));
+	CHECK("a 1 MB message server to client",
+	      round_trip(p.server, p.client, MSGENC_TABS, large, LARGE_LEN));
 	release(&p);
 	free(large);
 }
@@ -221,12 +227,14 @@ static int refused_after(void (*mutate)(struct buf *b, size_t sig_at))
 		return 0;
 	buf_init(&body, 4096);
 	buf_init(&plain, 4096);
-	if (msgenc_wrap(p.client, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)msg, sizeof(msg) - 1, &body) != ERR_OK ||
+	if (msgenc_wrap(p.client, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)msg, sizeof(msg) - 1,
+			&body) != ERR_OK ||
 	    msgenc_parse(buf_ptr(&body), buf_len(&body), &parts) != ERR_OK) {
 		refused = 0;
 	} else {
 		mutate(&body, (size_t)(parts.signature - buf_ptr(&body)));
-		refused = msgenc_unwrap(p.server, buf_ptr(&body), buf_len(&body), &plain, &st) == ERR_FORMAT &&
+		refused = msgenc_unwrap(p.server, buf_ptr(&body), buf_len(&body), &plain, &st) ==
+			      ERR_FORMAT &&
 			  buf_len(&plain) == 0;
 	}
 	buf_clear(&body);
@@ -271,16 +279,20 @@ static void test_replay(void)
 	buf_init(&second, 4096);
 	buf_init(&plain, 4096);
 	CHECK("replay: the first message opens",
-	      msgenc_wrap(p.client, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)"first", 5, &first) == ERR_OK &&
-		      msgenc_unwrap(p.server, buf_ptr(&first), buf_len(&first), &plain, &st) == ERR_OK);
+	      msgenc_wrap(p.client, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)"first", 5,
+			  &first) == ERR_OK &&
+		  msgenc_unwrap(p.server, buf_ptr(&first), buf_len(&first), &plain, &st) == ERR_OK);
 	buf_reset(&plain);
 	CHECK("replay: the same message again is refused",
-	      msgenc_unwrap(p.server, buf_ptr(&first), buf_len(&first), &plain, &st) == ERR_FORMAT &&
-		      buf_len(&plain) == 0);
+	      msgenc_unwrap(p.server, buf_ptr(&first), buf_len(&first), &plain, &st) ==
+		      ERR_FORMAT &&
+		  buf_len(&plain) == 0);
 	buf_reset(&plain);
 	CHECK("replay: a message wrapped by the server is not opened by the server",
-	      msgenc_wrap(p.server, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)"reflected", 9, &second) == ERR_OK &&
-		      msgenc_unwrap(p.server, buf_ptr(&second), buf_len(&second), &plain, &st) == ERR_FORMAT);
+	      msgenc_wrap(p.server, MSGENC_SPNEGO, MSGENC_TABS, (const uint8_t *)"reflected", 9,
+			  &second) == ERR_OK &&
+		  msgenc_unwrap(p.server, buf_ptr(&second), buf_len(&second), &plain, &st) ==
+		      ERR_FORMAT);
 	buf_clear(&first);
 	buf_clear(&second);
 	buf_clear(&plain);
@@ -301,18 +313,22 @@ static void test_export_import(void)
 		CHECK("export: context pair", 0);
 		return;
 	}
-	CHECK("a message before the export", round_trip(p.client, p.server, MSGENC_TABS, "before", 6));
+	CHECK("a message before the export",
+	      round_trip(p.client, p.server, MSGENC_TABS, "before", 6));
 	major = gss_export_sec_context(&minor, &p.server, &token);
-	CHECK("the acceptor context exports", major == GSS_S_COMPLETE && p.server == GSS_C_NO_CONTEXT);
+	CHECK("the acceptor context exports",
+	      major == GSS_S_COMPLETE && p.server == GSS_C_NO_CONTEXT);
 	major = gss_import_sec_context(&minor, &token, &imported);
 	CHECK("and imports", major == GSS_S_COMPLETE);
 	gss_release_buffer(&minor, &token);
 	ok = major == GSS_S_COMPLETE;
 	CHECK("the imported context opens the next request",
 	      ok && round_trip(p.client, imported, MSGENC_TABS, "after one", 9));
-	CHECK("and seals the reply", ok && round_trip(imported, p.client, MSGENC_NO_TABS, "reply", 5));
-	CHECK("several more in turn", ok && round_trip(p.client, imported, MSGENC_TABS, "after two", 9) &&
-					      round_trip(imported, p.client, MSGENC_TABS, "reply two", 9));
+	CHECK("and seals the reply",
+	      ok && round_trip(imported, p.client, MSGENC_NO_TABS, "reply", 5));
+	CHECK("several more in turn",
+	      ok && round_trip(p.client, imported, MSGENC_TABS, "after two", 9) &&
+		  round_trip(imported, p.client, MSGENC_TABS, "reply two", 9));
 	gss_delete_sec_context(&minor, &imported, GSS_C_NO_BUFFER);
 	release(&p);
 }
@@ -331,8 +347,10 @@ static void test_channel_binding(void)
 
 	ok = establish_bound(&p, ours, ours, &flags);
 	CHECK("binding: the same binding on both sides logs on", ok);
-	CHECK("binding: and the acceptor sees it channel-bound", ok && (flags & GSS_C_CHANNEL_BOUND_FLAG));
-	CHECK("binding: the bound context seals", ok && round_trip(p.client, p.server, MSGENC_TABS, "bound", 5));
+	CHECK("binding: and the acceptor sees it channel-bound",
+	      ok && (flags & GSS_C_CHANNEL_BOUND_FLAG));
+	CHECK("binding: the bound context seals",
+	      ok && round_trip(p.client, p.server, MSGENC_TABS, "bound", 5));
 	release(&p);
 	ok = establish_bound(&p, relay, ours, NULL);
 	CHECK("binding: another binding than the acceptor's is refused", !ok);
@@ -349,46 +367,50 @@ static void test_channel_binding(void)
 /* ---- the framing alone ---- */
 
 /* 9.3 worked example 1: pywinrm's test_encryption.py, fake crypto. */
-static const char example1[] = "--Encrypted Boundary\r\n"
-			       "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
-			       "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n"
-			       "--Encrypted Boundary\r\n"
-			       "\tContent-Type: application/octet-stream\r\n"
-			       "\x04\x00\x00\x00"
-			       "1234"
-			       "dW5lbmNyeXB0ZWQgbWVzc2FnZQ=="
-			       "--Encrypted Boundary--\r\n";
+static const char example1[] =
+    "--Encrypted Boundary\r\n"
+    "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+    "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n"
+    "--Encrypted Boundary\r\n"
+    "\tContent-Type: application/octet-stream\r\n"
+    "\x04\x00\x00\x00"
+    "1234"
+    "dW5lbmNyeXB0ZWQgbWVzc2FnZQ=="
+    "--Encrypted Boundary--\r\n";
 
 /* The same with the sealed bytes really 19 long, so that Length agrees. */
-static const char tabs19[] = "--Encrypted Boundary\r\n"
-			     "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
-			     "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n"
-			     "--Encrypted Boundary\r\n"
-			     "\tContent-Type: application/octet-stream\r\n"
-			     "\x04\x00\x00\x00"
-			     "1234"
-			     "unencrypted message"
-			     "--Encrypted Boundary--\r\n";
+static const char tabs19[] =
+    "--Encrypted Boundary\r\n"
+    "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+    "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n"
+    "--Encrypted Boundary\r\n"
+    "\tContent-Type: application/octet-stream\r\n"
+    "\x04\x00\x00\x00"
+    "1234"
+    "unencrypted message"
+    "--Encrypted Boundary--\r\n";
 
-static const char no_tabs19[] = "--Encrypted Boundary\r\n"
-				"Content-Type: application/HTTP-Kerberos-session-encrypted\r\n"
-				"OriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n"
-				"--Encrypted Boundary\r\n"
-				"Content-Type: application/octet-stream\r\n"
-				"\x04\x00\x00\x00"
-				"1234"
-				"unencrypted message"
-				"--Encrypted Boundary--\r\n";
+static const char no_tabs19[] =
+    "--Encrypted Boundary\r\n"
+    "Content-Type: application/HTTP-Kerberos-session-encrypted\r\n"
+    "OriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n"
+    "--Encrypted Boundary\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "\x04\x00\x00\x00"
+    "1234"
+    "unencrypted message"
+    "--Encrypted Boundary--\r\n";
 
-static const char boundary_inside[] = "--Encrypted Boundary\r\n"
-				      "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
-				      "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=24\r\n"
-				      "--Encrypted Boundary\r\n"
-				      "\tContent-Type: application/octet-stream\r\n"
-				      "\x04\x00\x00\x00"
-				      "1234"
-				      "--Encrypted Boundary--\r\n"
-				      "--Encrypted Boundary--\r\n";
+static const char boundary_inside[] =
+    "--Encrypted Boundary\r\n"
+    "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+    "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=24\r\n"
+    "--Encrypted Boundary\r\n"
+    "\tContent-Type: application/octet-stream\r\n"
+    "\x04\x00\x00\x00"
+    "1234"
+    "--Encrypted Boundary--\r\n"
+    "--Encrypted Boundary--\r\n";
 
 #define S(lit) (const uint8_t *)(lit), sizeof(lit) - 1
 
@@ -412,7 +434,8 @@ static enum err parse_str(const char *s, size_t n)
 
 /* A copy of tabs19 into v with one substring replaced; its length, or 0
  * if from is not there. Lengths are given as the strings hold NULs. */
-static size_t variant(char *v, size_t cap, const char *from, size_t from_len, const char *to, size_t to_len)
+static size_t variant(char *v, size_t cap, const char *from, size_t from_len, const char *to,
+		      size_t to_len)
 {
 	const char *at = memmem(tabs19, sizeof(tabs19) - 1, from, from_len);
 	size_t head, tail;
@@ -475,10 +498,12 @@ static void test_framing(void)
 	CHECK("a Length without digits is ERR_FORMAT", REFUSED("Length=19", "Length="));
 	CHECK("a Length with junk after it is ERR_FORMAT", REFUSED("Length=19", "Length=19x"));
 	CHECK("a Length of ten digits is ERR_FORMAT", REFUSED("Length=19", "Length=4294967315"));
-	CHECK("a Length of 2^64+19 is ERR_FORMAT", REFUSED("Length=19", "Length=18446744073709551635"));
+	CHECK("a Length of 2^64+19 is ERR_FORMAT",
+	      REFUSED("Length=19", "Length=18446744073709551635"));
 	CHECK("no Length at all is ERR_FORMAT", REFUSED(";Length=19", ""));
 	CHECK("no OriginalContent line is ERR_FORMAT",
-	      REFUSED("\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n", ""));
+	      REFUSED("\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=19\r\n",
+		      ""));
 	CHECK("no closing boundary is ERR_FORMAT", REFUSED("--Encrypted Boundary--\r\n", ""));
 	CHECK("a closing boundary without CRLF is ERR_FORMAT",
 	      REFUSED("--Encrypted Boundary--\r\n", "--Encrypted Boundary--"));
@@ -488,37 +513,46 @@ static void test_framing(void)
 	      REFUSED("--Encrypted Boundary--\r\n", "--Encrypted Boundary--\r\n\r\n"));
 	CHECK("a signature length of 1024 over a short body is ERR_FORMAT",
 	      REFUSED("\x04\x00\x00\x00", "\x00\x04\x00\x00"));
-	CHECK("a signature length over 1024 is ERR_FORMAT", REFUSED("\x04\x00\x00\x00", "\x01\x04\x00\x00"));
-	CHECK("a signature length of 2^32-1 is ERR_FORMAT", REFUSED("\x04\x00\x00\x00", "\xff\xff\xff\xff"));
-	CHECK("a signature length of 0 is ERR_FORMAT", REFUSED("\x04\x00\x00\x00", "\x00\x00\x00\x00"));
+	CHECK("a signature length over 1024 is ERR_FORMAT",
+	      REFUSED("\x04\x00\x00\x00", "\x01\x04\x00\x00"));
+	CHECK("a signature length of 2^32-1 is ERR_FORMAT",
+	      REFUSED("\x04\x00\x00\x00", "\xff\xff\xff\xff"));
+	CHECK("a signature length of 0 is ERR_FORMAT",
+	      REFUSED("\x04\x00\x00\x00", "\x00\x00\x00\x00"));
 	CHECK("a header part without Content-Type is ERR_FORMAT",
 	      REFUSED("\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n", ""));
 	CHECK("an unknown header line is ERR_FORMAT",
-	      REFUSED("\tContent-Type: application/HTTP-SPNEGO", "\tX-Other: application/HTTP-SPNEGO"));
+	      REFUSED("\tContent-Type: application/HTTP-SPNEGO",
+		      "\tX-Other: application/HTTP-SPNEGO"));
 	CHECK("a data part that is not octet-stream is ERR_FORMAT",
 	      REFUSED("application/octet-stream", "application/octet-strean"));
 	CHECK("a misspelt first boundary is ERR_FORMAT",
 	      REFUSED("--Encrypted Boundary\r\n\tContent-Type: application/HTTP",
 		      "--Encrypted Boundary \r\n\tContent-Type: application/HTTP"));
-	CHECK("a header line without its LF is ERR_FORMAT", REFUSED("Length=19\r\n", "Length=19\r"));
+	CHECK("a header line without its LF is ERR_FORMAT",
+	      REFUSED("Length=19\r\n", "Length=19\r"));
 	CHECK("a NUL in a header line is ERR_FORMAT", REFUSED("charset=UTF-8", "charset=UTF\0008"));
 	CHECK("an empty body is ERR_FORMAT", parse_str("", 0) == ERR_FORMAT);
 
-	CHECK("content type: SPNEGO", msgenc_is_encrypted(msgenc_content_type(MSGENC_SPNEGO), &proto) &&
-					      proto == MSGENC_SPNEGO);
-	CHECK("content type: Kerberos", msgenc_is_encrypted(msgenc_content_type(MSGENC_KERBEROS), &proto) &&
-						proto == MSGENC_KERBEROS);
+	CHECK("content type: SPNEGO",
+	      msgenc_is_encrypted(msgenc_content_type(MSGENC_SPNEGO), &proto) &&
+		  proto == MSGENC_SPNEGO);
+	CHECK("content type: Kerberos",
+	      msgenc_is_encrypted(msgenc_content_type(MSGENC_KERBEROS), &proto) &&
+		  proto == MSGENC_KERBEROS);
 	CHECK("content type: lenient about case, spaces and quotes",
-	      msgenc_is_encrypted(" Multipart/Encrypted; protocol=application/http-spnego-session-encrypted; "
-				  "boundary=\"Encrypted Boundary\"",
-				  &proto) &&
-		      proto == MSGENC_SPNEGO);
+	      msgenc_is_encrypted(
+		  " Multipart/Encrypted; protocol=application/http-spnego-session-encrypted; "
+		  "boundary=\"Encrypted Boundary\"",
+		  &proto) &&
+		  proto == MSGENC_SPNEGO);
 	CHECK("content type: SOAP is not encrypted",
 	      !msgenc_is_encrypted("application/soap+xml;charset=UTF-8", &proto));
 	CHECK("content type: CredSSP is not one of ours",
-	      !msgenc_is_encrypted("multipart/x-multi-encrypted;protocol=\"application/HTTP-CredSSP-session-"
-				   "encrypted\"",
-				   &proto));
+	      !msgenc_is_encrypted(
+		  "multipart/x-multi-encrypted;protocol=\"application/HTTP-CredSSP-session-"
+		  "encrypted\"",
+		  &proto));
 	CHECK("content type: NULL is not encrypted", !msgenc_is_encrypted(NULL, &proto));
 }
 

@@ -42,8 +42,8 @@ enum host_mode { HOST_OK, HOST_UNKNOWN_SHELL, HOST_SILENT, HOST_DIES, HOST_FORBI
 
 static struct {
 	pid_t net;
-	struct ipc_peer priv;     /* our end, as the privileged part */
-	struct ipc_peer host;     /* our end, as the user's host (fd -1: none yet) */
+	struct ipc_peer priv; /* our end, as the privileged part */
+	struct ipc_peer host; /* our end, as the user's host (fd -1: none yet) */
 	int port;
 	enum priv_mode priv_mode;
 	enum host_mode host_mode;
@@ -159,7 +159,7 @@ static void from_net_as_host(struct ipc_msg *m)
 		return;
 	case HOST_OK:
 		host_reply(m->id, op, ERR_OK,
-			   op == shell_op_at(SHELL_CMD_CREATE)    ? (const void *)&created
+			   op == shell_op_at(SHELL_CMD_CREATE)	  ? (const void *)&created
 			   : op == shell_op_at(SHELL_CMD_COMMAND) ? (const void *)&started
 								  : NULL);
 		return;
@@ -219,7 +219,8 @@ static int response_done(struct buf *raw, struct response *r)
 		clen = strtoul(cl + 16, NULL, 10);
 	if (n < hlen + clen)
 		return 0;
-	snprintf(r->head, sizeof(r->head), "%.*s", (int)(hlen < sizeof(r->head) ? hlen : sizeof(r->head) - 1), s);
+	snprintf(r->head, sizeof(r->head), "%.*s",
+		 (int)(hlen < sizeof(r->head) ? hlen : sizeof(r->head) - 1), s);
 	r->status = (int)strtol(s + 9, NULL, 10);
 	buf_put(&r->body, s + hlen, clen);
 	return 1;
@@ -238,13 +239,16 @@ static void exchange(const char *extra_headers, const struct buf *body, struct r
 	buf_init(&r->body, 1 << 20);
 	buf_init(&raw, 1 << 21);
 	snprintf(head, sizeof(head),
-		 "POST /wsman HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/soap+xml;charset=UTF-8\r\n"
+		 "POST /wsman HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: "
+		 "application/soap+xml;charset=UTF-8\r\n"
 		 "%sContent-Length: %zu\r\n\r\n",
 		 t.port, extra_headers, body ? buf_len(body) : 0);
-	if (write(fd, head, strlen(head)) < 0 || (body && write(fd, buf_ptr(body), buf_len(body)) < 0))
+	if (write(fd, head, strlen(head)) < 0 ||
+	    (body && write(fd, buf_ptr(body), buf_len(body)) < 0))
 		perror("write");
 	for (int i = 0; i < 100000 && util_now_ms() < deadline; i++) {
-		struct pollfd pf[3] = {{fd, POLLIN, 0}, {t.priv.fd, POLLIN, 0}, {t.host.fd, POLLIN, 0}};
+		struct pollfd pf[3] = {
+		    {fd, POLLIN, 0}, {t.priv.fd, POLLIN, 0}, {t.host.fd, POLLIN, 0}};
 		if (poll(pf, 3, 100) < 0 && errno != EINTR)
 			break;
 		if (pf[1].revents)
@@ -283,12 +287,12 @@ static int body_has(const struct response *r, const char *s)
 /* ---- requests, as libwinrm builds them ---- */
 
 static const struct wsman_client_header client_hdr = {
-	.to = "http://127.0.0.1/wsman", .operation_timeout_ms = 60000, .max_envelope_size = 153600};
+    .to = "http://127.0.0.1/wsman", .operation_timeout_ms = 60000, .max_envelope_size = 153600};
 
 #define BASIC "Authorization: Basic cm9vdDpzZWNyZXQ=\r\n" /* root:secret */
 
-static void shell_request(enum shell_op_id op, const void *req, const char *headers, struct response *r,
-			  const struct wsman_client_header *h)
+static void shell_request(enum shell_op_id op, const void *req, const char *headers,
+			  struct response *r, const struct wsman_client_header *h)
 {
 	struct buf env;
 
@@ -407,7 +411,8 @@ static void test_identify_and_challenge(void)
 	CHECK("identify: unauthenticated 200", r.status == 200 && body_has(&r, "IdentifyResponse"));
 	response_clear(&r);
 	exchange("", &id, &r);
-	CHECK("anonymous request: 401 naming Basic", r.status == 401 && strstr(r.head, "WWW-Authenticate: Basic"));
+	CHECK("anonymous request: 401 naming Basic",
+	      r.status == 401 && strstr(r.head, "WWW-Authenticate: Basic"));
 	response_clear(&r);
 	buf_clear(&id);
 }
@@ -422,11 +427,13 @@ static void test_password_refused(void)
 	response_clear(&r);
 	t.priv_mode = PRIV_NOT_ALLOWED;
 	create("Authorization: Basic Ym9iOnNlY3JldA==\r\n", &r); /* bob:secret */
-	CHECK("account in no allowed group: AccessDenied", r.status == 500 && body_has(&r, "AccessDenied"));
+	CHECK("account in no allowed group: AccessDenied",
+	      r.status == 500 && body_has(&r, "AccessDenied"));
 	response_clear(&r);
 	t.priv_mode = PRIV_WRONG_TYPE;
 	create("Authorization: Basic Y2Fyb2w6c2VjcmV0\r\n", &r); /* carol:secret */
-	CHECK("an answer of the wrong type: internal error", r.status == 500 && body_has(&r, "InternalError"));
+	CHECK("an answer of the wrong type: internal error",
+	      r.status == 500 && body_has(&r, "InternalError"));
 	response_clear(&r);
 	t.priv_mode = PRIV_OK;
 }
@@ -440,22 +447,25 @@ static void test_shell_through_host(void)
 
 	t.host_mode = HOST_OK;
 	create(BASIC, &r);
-	CHECK("create: the host is started and answers", r.status == 200 && t.host_opens == 1 &&
-							       t.host_requests == 1);
+	CHECK("create: the host is started and answers",
+	      r.status == 200 && t.host_opens == 1 && t.host_requests == 1);
 	CHECK("create: the reply names the host's shell",
 	      wsman_parse(buf_ptr(&r.body), buf_len(&r.body), &resp) == ERR_OK &&
-		      shell_soap_create_read(&resp, &got) == ERR_OK && strcmp(got.shell_id, SHELL_ID) == 0);
+		  shell_soap_create_read(&resp, &got) == ERR_OK &&
+		  strcmp(got.shell_id, SHELL_ID) == 0);
 	wsman_request_clear(&resp);
 	response_clear(&r);
 	int asked = t.auth_asked;
 	snprintf(cmd.shell_id, sizeof(cmd.shell_id), "%s", SHELL_ID);
 	shell_request(SHELL_CMD_COMMAND, &cmd, BASIC, &r, NULL);
-	CHECK("command: same host, password from the cache", r.status == 200 && body_has(&r, CMD_ID) &&
-								     t.host_opens == 1 && t.auth_asked == asked);
+	CHECK("command: same host, password from the cache",
+	      r.status == 200 && body_has(&r, CMD_ID) && t.host_opens == 1 &&
+		  t.auth_asked == asked);
 	response_clear(&r);
 	t.host_mode = HOST_UNKNOWN_SHELL;
 	shell_request(SHELL_CMD_COMMAND, &cmd, BASIC, &r, NULL);
-	CHECK("command: the host's refusal is the fault", r.status == 500 && body_has(&r, "InvalidSelectors"));
+	CHECK("command: the host's refusal is the fault",
+	      r.status == 500 && body_has(&r, "InvalidSelectors"));
 	response_clear(&r);
 	t.host_mode = HOST_OK;
 }
@@ -470,15 +480,16 @@ static void test_host_failures(void)
 	/* The host dies while a request waits on it. */
 	t.host_mode = HOST_DIES;
 	shell_request(SHELL_CMD_RECEIVE, &rcv, BASIC, &r, NULL);
-	CHECK("host dies: the request gets code 995", r.status == 500 && body_has(&r, "Code=\"995\""));
+	CHECK("host dies: the request gets code 995",
+	      r.status == 500 && body_has(&r, "Code=\"995\""));
 	response_clear(&r);
 
 	/* The next Create starts a new one; it answers what only the
 	 * privileged part may send. */
 	t.host_mode = HOST_FORBIDDEN;
 	create(BASIC, &r);
-	CHECK("host breaks the protocol: code 995, host dropped", r.status == 500 && body_has(&r, "Code=\"995\"") &&
-									 t.host_opens == 2);
+	CHECK("host breaks the protocol: code 995, host dropped",
+	      r.status == 500 && body_has(&r, "Code=\"995\"") && t.host_opens == 2);
 	response_clear(&r);
 
 	/* A host that never answers: the request's deadline is its
@@ -499,14 +510,16 @@ static void test_host_failures(void)
 	 * for it gets the reason. */
 	t.priv_mode = PRIV_QUOTA_USER;
 	create("Authorization: Basic ZGF2ZTpzZWNyZXQ=\r\n", &r); /* dave:secret */
-	CHECK("host not started: the reason is the fault", r.status == 500 && body_has(&r, "QuotaLimit"));
+	CHECK("host not started: the reason is the fault",
+	      r.status == 500 && body_has(&r, "QuotaLimit"));
 	response_clear(&r);
 	t.priv_mode = PRIV_OK;
 
 	/* Shells of a user without a host are unknown, and no host starts. */
 	int opens = t.host_opens;
 	t.priv_mode = PRIV_QUOTA_USER;
-	shell_request(SHELL_CMD_RECEIVE, &rcv, "Authorization: Basic ZGF2ZTpzZWNyZXQ=\r\n", &r, NULL);
+	shell_request(SHELL_CMD_RECEIVE, &rcv, "Authorization: Basic ZGF2ZTpzZWNyZXQ=\r\n", &r,
+		      NULL);
 	CHECK("no host: unknown shell, nothing started",
 	      r.status == 500 && body_has(&r, "InvalidSelectors") && t.host_opens == opens);
 	response_clear(&r);

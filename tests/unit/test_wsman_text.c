@@ -1,7 +1,7 @@
 /* Unit tests for wsman/text.c: resources as the winrm tool shows them
  * (Windows' WsmTxt.xsl text form) and the edit `winrm set` makes. The
- * reference documents are the Windows traces of winrm-protocol.md 6.2,
- * 6.7 and 10.2, in the fuzz corpus. */
+ * reference documents are Windows' own (Get of winrm/config and its
+ * listeners, `winrm get` output; MS-WSMV 3.1.4.2), in the fuzz corpus. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +54,8 @@ static void test_config_text(void)
 	struct buf out;
 
 	buf_init(&out, 1 << 20);
-	CHECK("config: renders", len > 0 && wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_OK);
+	CHECK("config: renders",
+	      len > 0 && wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_OK);
 	/* Section 10.2 has 52 lines for the same elements. */
 	CHECK("config: one line per element, as WsmTxt.xsl", lines(&out) == 52);
 	CHECK("config: root", has_line(&out, "Config"));
@@ -64,7 +65,9 @@ static void test_config_text(void)
 	CHECK("config: nested value", has_line(&out, "            CredSSP = true"));
 	CHECK("config: empty value is the bare name", has_line(&out, "        TrustedHosts"));
 	CHECK("config: SDDL kept whole",
-	      has_line(&out, "        RootSDDL = O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)"));
+	      has_line(&out,
+		       "        RootSDDL = "
+		       "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)"));
 	buf_clear(&out);
 }
 
@@ -76,26 +79,32 @@ static void test_listener_and_attributes(void)
 
 	buf_init(&out, 1 << 20);
 	CHECK("listener: renders", wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_OK);
-	CHECK("listener: repeated values share a line", has_line(&out, "    ListeningOn = 10.0.0.5, 127.0.0.1, ::1"));
-	CHECK("listener: values", has_line(&out, "    Port = 5985") && has_line(&out, "    Hostname"));
+	CHECK("listener: repeated values share a line",
+	      has_line(&out, "    ListeningOn = 10.0.0.5, 127.0.0.1, ::1"));
+	CHECK("listener: values",
+	      has_line(&out, "    Port = 5985") && has_line(&out, "    Hostname"));
 	buf_reset(&out);
 	xml = slurp(CORPUS "service_nil_gpo.xml", &len);
 	CHECK("gpo/nil: renders", wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_OK);
-	CHECK("gpo: the Source attribute", has_line(&out, "    AllowUnencrypted = true [Source=\"GPO\"]"));
+	CHECK("gpo: the Source attribute",
+	      has_line(&out, "    AllowUnencrypted = true [Source=\"GPO\"]"));
 	CHECK("nil: null", has_line(&out, "    CertificateThumbprint = null"));
 	buf_reset(&out);
 	xml = slurp(CORPUS "identify_envelope.xml", &len);
-	CHECK("envelope: its body's element", wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_OK &&
-						   has_line(&out, "IdentifyResponse") &&
-						   has_line(&out, "    ProductVendor = Microsoft Corporation"));
+	CHECK("envelope: its body's element",
+	      wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_OK &&
+		  has_line(&out, "IdentifyResponse") &&
+		  has_line(&out, "    ProductVendor = Microsoft Corporation"));
 	buf_reset(&out);
 	CHECK("xml: standalone element with its namespace",
 	      wsman_text_render(xml, len, WSMAN_TEXT_XML, &out) == ERR_OK &&
-		  strstr((const char *)buf_ptr(&out), "<wsmid:IdentifyResponse xmlns:wsmid=") != NULL);
+		  strstr((const char *)buf_ptr(&out), "<wsmid:IdentifyResponse xmlns:wsmid=") !=
+		      NULL);
 	buf_reset(&out);
 	xml = slurp(CORPUS "dtd.xml", &len);
 	CHECK("dtd: refused", wsman_text_render(xml, len, WSMAN_TEXT_PLAIN, &out) == ERR_FORMAT);
-	CHECK("garbage: refused", wsman_text_render("<a><b></a>", 10, WSMAN_TEXT_PLAIN, &out) == ERR_FORMAT);
+	CHECK("garbage: refused",
+	      wsman_text_render("<a><b></a>", 10, WSMAN_TEXT_PLAIN, &out) == ERR_FORMAT);
 	buf_clear(&out);
 }
 
@@ -114,21 +123,23 @@ static void test_set(void)
 	buf_init(&msg, 1024);
 	buf_init(&text, 1 << 20);
 	CHECK("set: ok", wsman_text_set(xml, len, ok, 2, &out, &msg) == ERR_OK);
-	CHECK("set: result renders",
-	      wsman_text_render((const char *)buf_ptr(&out), buf_len(&out), WSMAN_TEXT_PLAIN, &text) == ERR_OK);
-	CHECK("set: value changed, attribute kept", has_line(&text, "    AllowUnencrypted = false [Source=\"GPO\"]"));
-	CHECK("set: nil cleared, text escaped", has_line(&text, "    CertificateThumbprint = a<b") &&
-						    strstr((const char *)buf_ptr(&out), "a&lt;b") != NULL);
+	CHECK("set: result renders", wsman_text_render((const char *)buf_ptr(&out), buf_len(&out),
+						       WSMAN_TEXT_PLAIN, &text) == ERR_OK);
+	CHECK("set: value changed, attribute kept",
+	      has_line(&text, "    AllowUnencrypted = false [Source=\"GPO\"]"));
+	CHECK("set: nil cleared, text escaped",
+	      has_line(&text, "    CertificateThumbprint = a<b") &&
+		  strstr((const char *)buf_ptr(&out), "a&lt;b") != NULL);
 	CHECK("set: other settings untouched", has_line(&text, "        Basic = false"));
 	buf_reset(&out), buf_reset(&text);
 	CHECK("set: $null", wsman_text_set(xml, len, nil, 1, &out, &msg) == ERR_OK &&
-				    wsman_text_render((const char *)buf_ptr(&out), buf_len(&out), WSMAN_TEXT_PLAIN,
-						      &text) == ERR_OK &&
-				    has_line(&text, "    AllowUnencrypted = null [Source=\"GPO\"]"));
+				wsman_text_render((const char *)buf_ptr(&out), buf_len(&out),
+						  WSMAN_TEXT_PLAIN, &text) == ERR_OK &&
+				has_line(&text, "    AllowUnencrypted = null [Source=\"GPO\"]"));
 	buf_reset(&out);
-	CHECK("set: unknown setting refused", wsman_text_set(xml, len, unknown, 1, &out, &msg) == ERR_CONFIG &&
-						  strstr((const char *)buf_ptr(&msg), "NoSuch") != NULL &&
-						  buf_len(&out) == 0);
+	CHECK("set: unknown setting refused",
+	      wsman_text_set(xml, len, unknown, 1, &out, &msg) == ERR_CONFIG &&
+		  strstr((const char *)buf_ptr(&msg), "NoSuch") != NULL && buf_len(&out) == 0);
 	buf_reset(&msg);
 	CHECK("set: a group refused", wsman_text_set(xml, len, group, 1, &out, &msg) == ERR_CONFIG);
 	buf_clear(&out);
