@@ -32,8 +32,8 @@ figures() {
 	WINRMD=$1/winrmd WINRS=$1/winrs "$root/bench/winrs_bench.sh" "$runs" "$bytes" | awk '
 		/^winrs true/ {print "winrs_true_ms", $(NF-1)}
 		/^ssh true/ {print "ssh_true_ms", $(NF-1)}
-		/^winrs stdout/ {print "winrs_mbps", $4}
-		/^ssh stdout/ {print "ssh_mbps", $4}'
+		/^winrs stdout/ {print "winrs_mbps", $5}
+		/^ssh stdout/ {print "ssh_mbps", $5}'
 }
 
 for r in $(seq "$rounds"); do
