@@ -98,8 +98,13 @@ enum err shell_ipc_create_encode(struct buf *out, const void *arg)
 {
 	const struct shell_create_req *m = arg;
 
-	if (m->nenv > SHELL_MAX_ENV)
+	if (m->nenv > SHELL_MAX_ENV ||
+	    (m->creation_xml && strlen(m->creation_xml) > SHELL_MAX_PSRP_TEXT))
 		return ERR_LIMIT;
+	IPC_TRY(put_id(out, m->shell_id));
+	IPC_TRY(put_str(out, m->endpoint));
+	IPC_TRY(buf_put_cstring(out, m->creation_xml));
+	IPC_TRY(put_str(out, m->protocol_version));
 	IPC_TRY(put_str(out, m->working_dir));
 	IPC_TRY(buf_put_u64(out, m->idle_timeout_ms));
 	IPC_TRY(buf_put_u32(out, m->noprofile));
@@ -114,6 +119,14 @@ static enum err create_decode(struct buf *in, struct shell_create_req *m)
 {
 	uint32_t n;
 
+	IPC_TRY(get_id(in, m->shell_id));
+	IPC_TRY(get_optional_str(in, &m->endpoint));
+	IPC_TRY(buf_get_cstring(in, &m->creation_xml, SHELL_MAX_PSRP_TEXT));
+	if (!*m->creation_xml) {
+		free(m->creation_xml);
+		m->creation_xml = NULL;
+	}
+	IPC_TRY(get_optional_str(in, &m->protocol_version));
 	IPC_TRY(get_optional_str(in, &m->working_dir));
 	IPC_TRY(buf_get_u64(in, &m->idle_timeout_ms));
 	IPC_TRY(buf_get_u32(in, &m->noprofile));
@@ -148,7 +161,8 @@ enum err shell_ipc_create_reply_encode(struct buf *out, const void *arg)
 	const struct shell_create_reply *m = arg;
 
 	IPC_TRY(put_id(out, m->shell_id));
-	return buf_put_u64(out, m->idle_timeout_ms);
+	IPC_TRY(buf_put_u64(out, m->idle_timeout_ms));
+	return buf_put_u32(out, m->process_id);
 }
 
 enum err shell_ipc_create_reply_decode(struct buf *in, void *arg)
@@ -158,6 +172,7 @@ enum err shell_ipc_create_reply_decode(struct buf *in, void *arg)
 	memset(m, 0, sizeof(*m));
 	IPC_TRY(get_id(in, m->shell_id));
 	IPC_TRY(buf_get_u64(in, &m->idle_timeout_ms));
+	IPC_TRY(buf_get_u32(in, &m->process_id));
 	return ipc_body_end(in);
 }
 
@@ -230,6 +245,7 @@ enum err shell_ipc_send_encode(struct buf *out, const void *arg)
 		return ERR_LIMIT;
 	IPC_TRY(put_id(out, m->shell_id));
 	IPC_TRY(put_id(out, m->command_id));
+	IPC_TRY(buf_put_u32(out, m->stream));
 	IPC_TRY(buf_put_u32(out, m->end));
 	return buf_put_string(out, m->data, m->len);
 }
@@ -241,6 +257,9 @@ static enum err send_decode(struct buf *in, struct shell_send_req *m)
 
 	IPC_TRY(get_id(in, m->shell_id));
 	IPC_TRY(get_id(in, m->command_id));
+	IPC_TRY(buf_get_u32(in, &m->stream));
+	if (m->stream > SHELL_PROMPT_RESPONSE)
+		return ERR_FORMAT;
 	IPC_TRY(buf_get_u32(in, &m->end));
 	IPC_TRY(buf_get_string_view(in, &p, &n));
 	if (n > IPC_SHELL_MAX_DATA)

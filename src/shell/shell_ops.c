@@ -133,11 +133,24 @@ uint32_t shell_op_id(const struct shell_op *op)
 	return (uint32_t)(op - ops);
 }
 
-/* Windows matches resource URIs case-insensitively; actions exactly. */
+/* Windows matches resource URIs case-insensitively; actions exactly. A
+ * prefix row wants a non-empty name after its prefix. */
+static int resource_matches(const struct shell_op *op, const char *resource)
+{
+	size_t n;
+
+	if (!op->resource)
+		return 0;
+	if (!(op->flags & SHELL_OP_RESOURCE_PREFIX))
+		return strcasecmp(resource, op->resource) == 0;
+	n = strlen(op->resource);
+	return strncasecmp(resource, op->resource, n) == 0 && resource[n] != 0;
+}
+
 int shell_op_resource(const char *resource)
 {
 	for (size_t i = 0; i < SHELL_OP_COUNT; i++)
-		if (strcasecmp(resource, ops[i].resource) == 0)
+		if (resource_matches(&ops[i], resource))
 			return 1;
 	return 0;
 }
@@ -145,8 +158,7 @@ int shell_op_resource(const char *resource)
 const struct shell_op *shell_op_find(const char *resource, const char *action)
 {
 	for (size_t i = 0; i < SHELL_OP_COUNT; i++)
-		if (strcasecmp(resource, ops[i].resource) == 0 &&
-		    strcmp(action, ops[i].action) == 0)
+		if (resource_matches(&ops[i], resource) && strcmp(action, ops[i].action) == 0)
 			return &ops[i];
 	return NULL;
 }
@@ -210,6 +222,9 @@ static void free_strings(char **v, uint32_t n)
 
 void shell_create_req_clear(struct shell_create_req *r)
 {
+	free(r->endpoint);
+	free(r->creation_xml);
+	free(r->protocol_version);
 	free(r->working_dir);
 	free(r->client_ip);
 	free_strings(r->env_names, r->nenv);

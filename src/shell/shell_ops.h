@@ -24,8 +24,25 @@
 #define SHELL_MAX_ENV 256      /* rsp:Variable elements per Create */
 #define SHELL_MAX_ARGS 1024    /* rsp:Arguments elements per Command */
 #define SHELL_MAX_STRING 65536 /* any one name, value, argument or directory */
+/* creationXml, connectXml and a Command's PSRP Arguments: base64 text of
+ * whole PSRP fragments (a 32 KiB fragment is ~44 KB of base64; a client
+ * may send several in one). */
+#define SHELL_MAX_PSRP_TEXT (160 * 1024)
+
+/* The PowerShell endpoints (MS-PSRP 3.1.5.3.1): one resource URI per
+ * session configuration, this prefix then the configuration's name. */
+#define SHELL_PS_URI_PREFIX "http://schemas.microsoft.com/powershell/"
+#define SHELL_PS_NAME_MAX 255
 
 struct shell_create_req {
+	/* PowerShell: the client's ShellId (rsp:Shell ShellId, the pool's
+	 * GUID); empty for cmd, where the host makes one. */
+	char shell_id[SHELL_ID_LEN + 1];
+	/* PowerShell: the session configuration's name (what follows
+	 * SHELL_PS_URI_PREFIX); NULL for cmd. */
+	char *endpoint;
+	char *creation_xml;	  /* PowerShell: creationXml as sent (base64 PSRP fragments) */
+	char *protocol_version;	  /* PowerShell: the protocolversion option ("2.3") */
 	char *working_dir;	  /* NULL: the user's home directory */
 	uint64_t idle_timeout_ms; /* 0: Winrs/IdleTimeout */
 	uint32_t noprofile;	  /* WINRS_NOPROFILE */
@@ -39,6 +56,7 @@ struct shell_create_req {
 struct shell_create_reply {
 	char shell_id[SHELL_ID_LEN + 1];
 	uint64_t idle_timeout_ms; /* effective */
+	uint32_t process_id;	  /* PowerShell: the pwsh serving the shell (rsp:ProcessId) */
 };
 
 struct shell_command_req {
@@ -53,17 +71,24 @@ struct shell_command_reply {
 	char command_id[SHELL_ID_LEN + 1];
 };
 
+/* Input streams (rsp:Send/rsp:Stream Name). */
+enum shell_input {
+	SHELL_STDIN = 0,
+	SHELL_PROMPT_RESPONSE = 1 /* PowerShell's "pr": host-call answers (MS-PSRP 3.1.5.3.5) */
+};
+
 struct shell_send_req {
 	char shell_id[SHELL_ID_LEN + 1];
-	char command_id[SHELL_ID_LEN + 1];
-	uint32_t end;  /* End="true": close the command's stdin after writing */
-	uint8_t *data; /* decoded stdin bytes */
+	char command_id[SHELL_ID_LEN + 1]; /* empty: the shell itself (PowerShell's pool) */
+	uint32_t stream;		   /* enum shell_input */
+	uint32_t end;			   /* End="true": close the command's stdin after writing */
+	uint8_t *data;			   /* decoded stdin bytes */
 	size_t len;
 };
 
 struct shell_receive_req {
 	char shell_id[SHELL_ID_LEN + 1];
-	char command_id[SHELL_ID_LEN + 1];
+	char command_id[SHELL_ID_LEN + 1]; /* empty: the shell itself (PowerShell's pool) */
 	uint64_t timeout_ms; /* long-poll bound: OperationTimeout, else MaxTimeoutms */
 	uint32_t
 	    max_bytes; /* output bytes the reply may carry (fits the client's MaxEnvelopeSize) */
@@ -77,6 +102,8 @@ struct shell_chunk {
 	size_t len;
 };
 
+/* PowerShell: one chunk is one whole PSRP fragment, never split (pypsrp
+ * and PowerShell unpack each rsp:Stream as whole fragments). */
 #define SHELL_MAX_CHUNKS 64
 struct shell_receive_reply {
 	uint32_t nchunks;
@@ -88,9 +115,12 @@ struct shell_receive_reply {
 };
 
 enum shell_signal {
-	SHELL_SIGNAL_TERMINATE = 1, /* kill the command's process group, release the command */
-	SHELL_SIGNAL_CTRL_C = 2,    /* SIGINT to the process group */
-	SHELL_SIGNAL_CTRL_BREAK = 3 /* SIGQUIT to the process group (the Unix 'break' key) */
+	SHELL_SIGNAL_TERMINATE = 1,  /* kill the command's process group, release the command */
+	SHELL_SIGNAL_CTRL_C = 2,     /* SIGINT to the process group */
+	SHELL_SIGNAL_CTRL_BREAK = 3, /* SIGQUIT to the process group (the Unix 'break' key) */
+	/* PowerShell's stop ("powershell/signal/crtl_c", MS-PSRP 3.1.5.3.9):
+	 * stop the pipeline; every other code closes the command. */
+	SHELL_SIGNAL_PS_STOP = 4
 };
 
 struct shell_signal_req {
@@ -147,6 +177,9 @@ struct shell_received {
 enum shell_op_flags {
 	SHELL_OP_NEW_SHELL = 1, /* makes a shell: AllowRemoteShellAccess, starts the user's host */
 	SHELL_OP_END_SHELL = 2, /* ends one: the host may close when it has none left */
+	/* resource is a prefix: the kind has one URI per endpoint
+	 * (PowerShell's session configurations) */
+	SHELL_OP_RESOURCE_PREFIX = 4,
 };
 
 struct shell_op {
@@ -185,6 +218,12 @@ enum shell_op_id {
 	SHELL_CMD_RECEIVE,
 	SHELL_CMD_SIGNAL,
 	SHELL_CMD_DELETE,
+	SHELL_PS_CREATE,
+	SHELL_PS_COMMAND,
+	SHELL_PS_SEND,
+	SHELL_PS_RECEIVE,
+	SHELL_PS_SIGNAL,
+	SHELL_PS_DELETE,
 	SHELL_OP_COUNT
 };
 

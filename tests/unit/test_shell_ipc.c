@@ -129,7 +129,11 @@ static void test_limits(void)
 static void test_create(void)
 {
 	char *names[] = {"env1", "1234"}, *values[] = {"var1", ""};
-	struct shell_create_req in = {.working_dir = "/tmp",
+	struct shell_create_req in = {.shell_id = SID,
+				      .endpoint = "Microsoft.PowerShell",
+				      .creation_xml = "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2",
+				      .protocol_version = "2.3",
+				      .working_dir = "/tmp",
 				      .idle_timeout_ms = 60000,
 				      .noprofile = 1,
 				      .codepage = 65001,
@@ -145,6 +149,11 @@ static void test_create(void)
 	check_framing("create", dec_create, &b);
 	CHECK("create: decode", shell_ipc_create_decode(&b, &out) == ERR_OK);
 	CHECK("create: working_dir", out.working_dir && strcmp(out.working_dir, "/tmp") == 0);
+	CHECK("create: PowerShell fields",
+	      strcmp(out.shell_id, SID) == 0 && out.endpoint &&
+		  strcmp(out.endpoint, "Microsoft.PowerShell") == 0 && out.creation_xml &&
+		  strcmp(out.creation_xml, in.creation_xml) == 0 && out.protocol_version &&
+		  strcmp(out.protocol_version, "2.3") == 0);
 	CHECK("create: numbers",
 	      out.idle_timeout_ms == 60000 && out.noprofile == 1 && out.codepage == 65001);
 	CHECK("create: client_ip", out.client_ip && strcmp(out.client_ip, "192.168.56.1") == 0);
@@ -156,7 +165,8 @@ static void test_create(void)
 	buf_clear(&b);
 
 	/* Absent strings travel as empty ones and come back absent. */
-	static const uint8_t want_empty[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	static const uint8_t want_empty[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 					     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	buf_init(&b, IPC_MAX_MSG);
 	CHECK("create: empty encode", shell_ipc_create_encode(&b, &empty) == ERR_OK);
@@ -170,6 +180,7 @@ static void test_create(void)
 
 	/* nenv over SHELL_MAX_ENV. */
 	buf_init(&b, IPC_MAX_MSG);
+	buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0);
 	buf_put_u32(&b, 0), buf_put_u64(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0),
 	    buf_put_u32(&b, 0);
 	buf_put_u32(&b, SHELL_MAX_ENV + 1);
@@ -199,16 +210,19 @@ static void test_create(void)
 
 static void test_create_reply(void)
 {
-	struct shell_create_reply in = {.shell_id = SID, .idle_timeout_ms = 7200000}, out;
+	struct shell_create_reply in = {.shell_id = SID,
+					.idle_timeout_ms = 7200000,
+					.process_id = 4242},
+				  out;
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);
 	CHECK("create reply: encode", shell_ipc_create_reply_encode(&b, &in) == ERR_OK);
-	CHECK("create reply: length", buf_len(&b) == 4 + 36 + 8);
+	CHECK("create reply: length", buf_len(&b) == 4 + 36 + 8 + 4);
 	check_framing("create reply", dec_create_reply, &b);
-	CHECK("create reply: round trip", shell_ipc_create_reply_decode(&b, &out) == ERR_OK &&
-					      strcmp(out.shell_id, SID) == 0 &&
-					      out.idle_timeout_ms == 7200000);
+	CHECK("create reply: round trip",
+	      shell_ipc_create_reply_decode(&b, &out) == ERR_OK && strcmp(out.shell_id, SID) == 0 &&
+		  out.idle_timeout_ms == 7200000 && out.process_id == 4242);
 	buf_clear(&b);
 
 	/* Ids must be empty or a GUID, on both sides. */
@@ -334,7 +348,7 @@ static void test_send(void)
 	buf_reset(&b);
 	buf_put_string(&b, SID, 36);
 	buf_put_string(&b, CID, 36);
-	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0), buf_put_u32(&b, 0);
 	buf_put_string(&b, in.data, in.len);
 	CHECK("send: data over a datagram -> ERR_LIMIT",
 	      shell_ipc_send_decode(&b, &out) == ERR_LIMIT);
