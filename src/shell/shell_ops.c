@@ -225,6 +225,7 @@ void shell_create_req_clear(struct shell_create_req *r)
 	free(r->endpoint);
 	free(r->creation_xml);
 	free(r->protocol_version);
+	free(r->pwsh);
 	free(r->working_dir);
 	free(r->client_ip);
 	free_strings(r->env_names, r->nenv);

@@ -41,8 +41,12 @@ struct shell_create_req {
 	/* PowerShell: the session configuration's name (what follows
 	 * SHELL_PS_URI_PREFIX); NULL for cmd. */
 	char *endpoint;
-	char *creation_xml;	  /* PowerShell: creationXml as sent (base64 PSRP fragments) */
-	char *protocol_version;	  /* PowerShell: the protocolversion option ("2.3") */
+	char *creation_xml;	/* PowerShell: creationXml as sent (base64 PSRP fragments) */
+	char *protocol_version; /* PowerShell: the protocolversion option ("2.3") */
+	/* PowerShell: the pwsh to run, from the service's PowerShell setting
+	 * (filled by the network process); NULL: the host searches the usual
+	 * install paths. */
+	char *pwsh;
 	char *working_dir;	  /* NULL: the user's home directory */
 	uint64_t idle_timeout_ms; /* 0: Winrs/IdleTimeout */
 	uint32_t noprofile;	  /* WINRS_NOPROFILE */

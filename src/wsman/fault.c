@@ -239,6 +239,31 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The system cannot find the file specified. ",
 	},
     /* ERROR_OPERATION_ABORTED: WinRb treats it as "the shell is gone". */
+    /* Windows has no such case (its plugin is always there); the code is
+     * ERROR_FILE_NOT_FOUND, as for a command that is not installed. */
+    [ERR_WSMAN_NO_PWSH] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2147942402u,
+	    .provider = 1,
+	    .reason = "PowerShell (pwsh) is not installed on this host, so its PowerShell "
+		      "endpoints cannot start a session. Install it (for example: dotnet tool "
+		      "install PowerShell --tool-path /opt/pwsh) and, if it is not on the usual "
+		      "paths, name it with: winrm set winrm/config/service "
+		      "@{PowerShell=\"/opt/pwsh/pwsh\"} ",
+	},
+    /* Windows' text for a configuration name it does not know (ERROR_NOT_FOUND). */
+    [ERR_WSMAN_NO_ENDPOINT] =
+	{
+	    .status = 500,
+	    .subcode = "a:DestinationUnreachable",
+	    .detail = "InvalidResourceURI",
+	    .code = 2150858811u,
+	    .reason = "The WS-Management service cannot process the request. Cannot find the "
+		      "session configuration named by the resource URI on this computer. ",
+	},
     [ERR_WSMAN_HOST_GONE] =
 	{
 	    .status = 500,
