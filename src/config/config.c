@@ -33,7 +33,12 @@
  *   Service/Auth/NtlmWinbind  true: verify NTLM through Samba's winbind (a
  *                             domain member), not the local hash file
  *                             (CONFIG_NTLM_USERS, `winrm user`).
- *   These three are Linux-only (F_UNLESS_DEFAULT): printed, in text and
+ *   Service/PowerShell        absolute path of the pwsh that serves the
+ *                             PowerShell endpoints; empty: the usual
+ *                             install paths (/usr/bin/pwsh,
+ *                             /opt/microsoft/powershell/7/pwsh, ...), then
+ *                             PATH.
+ *   These four are Linux-only (F_UNLESS_DEFAULT): printed, in text and
  *   XML, only when they differ from their default, so that a fresh
  *   configuration prints exactly Windows' document and clients that
  *   know only Windows' settings never meet them.
@@ -138,6 +143,8 @@ const struct setting config_settings[] = {
 	    check_group_list),
 	STR("Service", "RemoteUsersGroup", C(service.remote_users_group), "winrm-users", 0,
 	    check_group),
+	STR("Service", "PowerShell", C(service.powershell), "", F_UNLESS_DEFAULT,
+	    check_absolute_path),
 	BOOL("Winrs", "AllowRemoteShellAccess", C(winrs.allow_remote_shell_access), "true", 0),
 	U32("Winrs", "IdleTimeout", C(winrs.idle_timeout_ms), "7200000", 60000, UINT32_MAX, 0),
 	U32("Winrs", "MaxConcurrentUsers", C(winrs.max_concurrent_users), "2147483647", 0,

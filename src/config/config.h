@@ -108,6 +108,9 @@ struct config {
 		char *admin_groups; /* AdminGroups: comma list, default the ones of sudo,wheel that
 				       exist */
 		char *remote_users_group; /* RemoteUsersGroup: "winrm-users" */
+		/* PowerShell: the pwsh the PowerShell endpoints run; "": the
+		 * usual install paths, then PATH (the user's host searches). */
+		char *powershell;
 	} service;
 	struct {
 		int allow_remote_shell_access; /* true */

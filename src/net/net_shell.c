@@ -66,12 +66,19 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 	free(reply);
 }
 
+/* The session configurations every host has, on for the accounts that
+ * may use the cmd shell: what Windows clients ask for by default, and
+ * what PowerShell 7's Enable-PSRemoting registers. */
+static const char *const default_ps_endpoints[] = {"Microsoft.PowerShell", "PowerShell.7", NULL};
+
 void net_shell_dispatch(struct request *r)
 {
 	struct net *n = r->conn->net;
 	const struct wsman_header *hdr = &r->ws.hdr;
 	const struct shell_op *op = shell_op_find(hdr->resource_uri, hdr->action);
 	struct shell_service_ctx ctx = {.client_ip = r->conn->peer,
+					.ps_endpoints = default_ps_endpoints,
+					.pwsh = n->cfg.service.powershell,
 					.max_timeout_ms = n->cfg.max_timeout_ms};
 	uint64_t timeout_ms =
 	    hdr->operation_timeout_ms ? hdr->operation_timeout_ms : n->cfg.max_timeout_ms;

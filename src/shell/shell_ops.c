@@ -121,6 +121,104 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .build_reply = shell_soap_delete_reply,
 	    .client_build = shell_soap_delete_build,
 	},
+
+    /* PowerShell's endpoints, one resource URI per session configuration
+     * (MS-PSRP 3.1.5.3): the messages of cmd's rows, with a pool that
+     * itself sends and receives, the client's ShellId and creationXml, and
+     * Windows' PowerShell Create reply. */
+    [SHELL_PS_CREATE] =
+	{
+	    .name = "PowerShell Create",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_CREATE,
+	    .flags = SHELL_OP_NEW_SHELL | SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_create_req),
+	    .reply_size = sizeof(struct shell_create_reply),
+	    .parse = shell_soap_ps_create_parse,
+	    .encode = shell_ipc_create_encode,
+	    .decode = shell_ipc_create_decode,
+	    .encode_reply = shell_ipc_create_reply_encode,
+	    .decode_reply = shell_ipc_create_reply_decode,
+	    .build_reply = shell_soap_ps_create_reply,
+	    .client_build = shell_soap_create_build,
+	    .client_read = shell_soap_create_read,
+	    .clear = create_clear,
+	},
+    [SHELL_PS_COMMAND] =
+	{
+	    .name = "PowerShell Command",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_COMMAND,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_command_req),
+	    .reply_size = sizeof(struct shell_command_reply),
+	    .parse = shell_soap_ps_command_parse,
+	    .encode = shell_ipc_command_encode,
+	    .decode = shell_ipc_command_decode,
+	    .encode_reply = shell_ipc_command_reply_encode,
+	    .decode_reply = shell_ipc_command_reply_decode,
+	    .build_reply = shell_soap_command_reply,
+	    .client_build = shell_soap_command_build,
+	    .client_read = shell_soap_command_read,
+	    .clear = command_clear,
+	},
+    [SHELL_PS_SEND] =
+	{
+	    .name = "PowerShell Send",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_SEND,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_send_req),
+	    .parse = shell_soap_ps_send_parse,
+	    .encode = shell_ipc_send_encode,
+	    .decode = shell_ipc_send_decode,
+	    .build_reply = shell_soap_send_reply,
+	    .client_build = shell_soap_send_build,
+	    .clear = send_clear,
+	},
+    [SHELL_PS_RECEIVE] =
+	{
+	    .name = "PowerShell Receive",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_RECEIVE,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_receive_req),
+	    .reply_size = sizeof(struct shell_receive_reply),
+	    .parse = shell_soap_ps_receive_parse,
+	    .encode = shell_ipc_receive_encode,
+	    .decode = shell_ipc_receive_decode,
+	    .encode_reply = shell_ipc_receive_reply_encode,
+	    .decode_reply = shell_ipc_receive_reply_decode,
+	    .build_reply = shell_soap_receive_reply,
+	    .client_build = shell_soap_receive_build,
+	    .client_read = shell_soap_receive_read,
+	},
+    [SHELL_PS_SIGNAL] =
+	{
+	    .name = "PowerShell Signal",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_SIGNAL,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_signal_req),
+	    .parse = shell_soap_ps_signal_parse,
+	    .encode = shell_ipc_signal_encode,
+	    .decode = shell_ipc_signal_decode,
+	    .build_reply = shell_soap_signal_reply,
+	    .client_build = shell_soap_signal_build,
+	},
+    [SHELL_PS_DELETE] =
+	{
+	    .name = "PowerShell Delete",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_DELETE,
+	    .flags = SHELL_OP_END_SHELL | SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_delete_req),
+	    .parse = shell_soap_delete_parse,
+	    .encode = shell_ipc_delete_encode,
+	    .decode = shell_ipc_delete_decode,
+	    .build_reply = shell_soap_delete_reply,
+	    .client_build = shell_soap_delete_build,
+	},
 };
 
 const struct shell_op *shell_op_at(uint32_t id)

@@ -157,6 +157,10 @@ struct wsman_client_header;
 /* What the service adds to a parsed request. */
 struct shell_service_ctx {
 	const char *client_ip; /* the peer's address */
+	/* PowerShell: the session configurations served (NULL-terminated
+	 * names) and the pwsh to run them ("" or NULL: the host searches) */
+	const char *const *ps_endpoints;
+	const char *pwsh;
 	uint64_t
 	    max_timeout_ms; /* MaxTimeoutms: the long poll of a Receive without OperationTimeout */
 };

@@ -79,10 +79,17 @@ static xmlNode *shell_child(const xmlNode *parent, const char *name)
 	return c;
 }
 
-/* The CommandId attribute of Send/Receive/Signal: absent is an invalid
- * parameter (Windows: code 87 for a Receive without it); anything but a
- * GUID cannot name one of our commands. */
-static enum err command_id_attr(const xmlNode *n, char out[SHELL_ID_LEN + 1])
+/* How a request of each shell kind names its target. A cmd shell only
+ * has commands: Send/Receive/Signal without a CommandId are invalid
+ * (Windows: code 87 for a Receive without it). A PowerShell shell is a
+ * RunspacePool that itself sends and receives (MS-PSRP 3.1.5.3.5,
+ * 3.1.5.3.7): no CommandId means the pool. */
+enum target { TARGET_COMMAND, TARGET_COMMAND_OR_SHELL };
+
+/* The CommandId attribute of Send/Receive/Signal into out (left empty
+ * when absent and the kind allows it); anything but a GUID cannot name
+ * one of our commands. */
+static enum err command_id_attr(const xmlNode *n, enum target target, char out[SHELL_ID_LEN + 1])
 {
 	char *v;
 	enum err e;
@@ -90,7 +97,7 @@ static enum err command_id_attr(const xmlNode *n, char out[SHELL_ID_LEN + 1])
 	if ((e = wsman_xml_attr(n, NULL, "CommandId", SHELL_MAX_STRING, &v)) != ERR_OK)
 		return e;
 	if (!v)
-		return ERR_WSMAN_INVALID_PARAMETER;
+		return target == TARGET_COMMAND_OR_SHELL ? ERR_OK : ERR_WSMAN_INVALID_PARAMETER;
 	if (util_is_guid(v))
 		guid_upper(out, v);
 	else
@@ -224,7 +231,110 @@ enum err shell_soap_create_parse(const struct wsman_request *req,
 	return e;
 }
 
-static enum err command_line(const xmlNode *cl, struct shell_command_req *out)
+/* ---- PowerShell's Create (MS-PSRP 3.1.5.3.1; docs/psrp.md, "Create") ---- */
+
+#define NS_POWERSHELL "http://schemas.microsoft.com/powershell"
+
+/* protocolversion must be there with major version 2 and no option
+ * starting PS_ may demand compliance, as PowerShell's own plugin checks
+ * (EnsureOptionsComply, EnsureProtocolVersionComplies). */
+static enum err ps_create_options(const struct wsman_request *req, struct shell_create_req *out)
+{
+	const char *v = wsman_option(req, "protocolversion");
+
+	for (uint32_t i = 0; i < req->hdr.noptions; i++) {
+		const struct wsman_pair *o = &req->hdr.options[i];
+		if (o->must_comply && strncasecmp(o->name, "PS_", 3) == 0)
+			return ERR_WSMAN_INVALID_PARAMETER;
+	}
+	if (!v || strncmp(v, "2.", 2) != 0 || strlen(v) > 16)
+		return ERR_WSMAN_INVALID_PARAMETER;
+	return (out->protocol_version = strdup(v)) ? ERR_OK : ERR_NOMEM;
+}
+
+/* A stream list that names at least one stream. */
+static enum err ps_streams(const xmlNode *shell, const char *name)
+{
+	xmlNode *n = shell_child(shell, name);
+	char *v;
+	enum err e;
+
+	if (!n)
+		return ERR_WSMAN_SCHEMA;
+	if ((e = wsman_xml_text(n, SHELL_MAX_STRING, 1, &v)) != ERR_OK)
+		return e;
+	e = *v ? ERR_OK : ERR_WSMAN_INVALID_PARAMETER;
+	free(v);
+	return e;
+}
+
+static enum err ps_create_body(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+			       struct shell_create_req *out)
+{
+	const char *name = req->hdr.resource_uri + strlen(SHELL_PS_URI_PREFIX);
+	xmlNode *shell, *c;
+	char *id;
+	enum err e;
+
+	if ((e = body_is(req, "Shell", &shell)) != ERR_OK ||
+	    (e = ps_create_options(req, out)) != ERR_OK)
+		return e;
+	/* Session configuration names are matched as Windows matches them,
+	 * without regard to case; the reply names the one the client asked for. */
+	for (const char *const *p = ctx->ps_endpoints; p && *p; p++)
+		if (strcasecmp(*p, name) == 0 && !(out->endpoint = strdup(*p)))
+			return ERR_NOMEM;
+	if (!out->endpoint)
+		return ERR_WSMAN_NO_ENDPOINT;
+	if ((e = wsman_xml_attr(shell, NULL, "ShellId", SHELL_MAX_STRING, &id)) != ERR_OK)
+		return e;
+	if (id) {
+		if (util_is_guid(id))
+			guid_upper(out->shell_id, id);
+		else
+			e = ERR_WSMAN_INVALID_PARAMETER;
+		free(id);
+		if (e != ERR_OK)
+			return e;
+	}
+	if ((e = ps_streams(shell, "InputStreams")) != ERR_OK ||
+	    (e = ps_streams(shell, "OutputStreams")) != ERR_OK)
+		return e;
+	if ((c = shell_child(shell, "IdleTimeOut")) &&
+	    (e = idle_timeout(c, &out->idle_timeout_ms)) != ERR_OK)
+		return e;
+	for (c = wsman_xml_first(shell); c && !wsman_xml_is(c, NS_POWERSHELL, "creationXml");
+	     c = wsman_xml_next(c))
+		;
+	if (!c)
+		return ERR_WSMAN_SCHEMA;
+	if ((e = wsman_xml_text(c, SHELL_MAX_PSRP_TEXT, 1, &out->creation_xml)) != ERR_OK)
+		return e;
+	if (!*out->creation_xml)
+		return ERR_WSMAN_SCHEMA;
+	if (ctx->pwsh && *ctx->pwsh && !(out->pwsh = strdup(ctx->pwsh)))
+		return ERR_NOMEM;
+	return ctx->client_ip && !(out->client_ip = strdup(ctx->client_ip)) ? ERR_NOMEM : ERR_OK;
+}
+
+enum err shell_soap_ps_create_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_create_req *out = arg;
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = ps_create_body(req, ctx, out)) != ERR_OK)
+		shell_create_req_clear(out);
+	return e;
+}
+
+/* A cmd command needs its text; PowerShell sends " " or an empty
+ * rsp:Command and the pipeline in its rsp:Arguments (MS-PSRP 3.1.5.3.3). */
+enum command_text { TEXT_REQUIRED, TEXT_OPTIONAL };
+
+static enum err command_line(const xmlNode *cl, enum command_text text,
+			     struct shell_command_req *out)
 {
 	uint32_t n = 0;
 	xmlNode *cmd = NULL;
@@ -262,7 +372,7 @@ static enum err command_line(const xmlNode *cl, struct shell_command_req *out)
 	 * quotes stay; they are part of the command line as written. */
 	if ((e = wsman_xml_text(cmd, SHELL_MAX_STRING, 1, &out->argv[0])) != ERR_OK)
 		return e;
-	if (!*out->argv[0])
+	if (!*out->argv[0] && text == TEXT_REQUIRED)
 		return ERR_WSMAN_INVALID_PARAMETER;
 	/* Arguments are exact: a blank or space-padded argument is the
 	 * client's to send. */
@@ -276,7 +386,8 @@ static enum err command_line(const xmlNode *cl, struct shell_command_req *out)
 	return ERR_OK;
 }
 
-static enum err command_body(const struct wsman_request *req, struct shell_command_req *out)
+static enum err command_body(const struct wsman_request *req, enum command_text text,
+			     struct shell_command_req *out)
 {
 	xmlNode *cl;
 	int skip = wsman_option_bool(req, "WINRS_SKIP_CMD_SHELL", 0);
@@ -288,43 +399,76 @@ static enum err command_body(const struct wsman_request *req, struct shell_comma
 	if (skip < 0)
 		return ERR_WSMAN_INVALID_PARAMETER;
 	out->skip_cmd_shell = (uint32_t)skip;
-	return command_line(cl, out);
+	return command_line(cl, text, out);
+}
+
+static enum err command_parse(const struct wsman_request *req, enum command_text text,
+			      struct shell_command_req *out)
+{
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = command_body(req, text, out)) != ERR_OK)
+		shell_command_req_clear(out);
+	return e;
 }
 
 enum err shell_soap_command_parse(const struct wsman_request *req,
 				  const struct shell_service_ctx *ctx, void *arg)
 {
+	(void)ctx;
+	return command_parse(req, TEXT_REQUIRED, arg);
+}
+
+/* The pipeline travels in the one rsp:Arguments: without it there is no
+ * pipeline to create. */
+enum err shell_soap_ps_command_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *arg)
+{
 	struct shell_command_req *out = arg;
 	enum err e;
 
 	(void)ctx;
-	memset(out, 0, sizeof(*out));
-	if ((e = command_body(req, out)) != ERR_OK)
+	if ((e = command_parse(req, TEXT_OPTIONAL, out)) != ERR_OK)
+		return e;
+	if (out->argc != 2 || !*out->argv[1]) {
 		shell_command_req_clear(out);
-	return e;
+		return ERR_WSMAN_INVALID_PARAMETER;
+	}
+	return ERR_OK;
 }
 
-/* One rsp:Stream of a Send: appended to data, its End folded into *end. */
-static enum err send_stream(const xmlNode *s, struct buf *data, char command_id[SHELL_ID_LEN + 1],
-			    uint32_t *end)
+/* One rsp:Stream of a Send: appended to data, its End folded into
+ * out->end, its name into out->stream. cmd declares stdin alone; a
+ * PowerShell shell stdin and pr (MS-PSRP 3.1.5.3.5). All streams of one
+ * Send go to one target on one stream. */
+static enum err send_stream(const xmlNode *s, enum target target, int first,
+			    struct shell_send_req *out, struct buf *data)
 {
-	char id[SHELL_ID_LEN + 1];
+	char id[SHELL_ID_LEN + 1] = "";
 	char *name, *end_attr, *b64;
+	uint32_t stream = SHELL_STDIN;
 	enum err e;
 
 	if ((e = wsman_xml_attr(s, NULL, "Name", SHELL_MAX_STRING, &name)) != ERR_OK)
 		return e;
 	if (!name)
 		return ERR_WSMAN_SCHEMA;
-	/* stdin is the only input stream a cmd shell declares. */
-	e = strcmp(name, "stdin") == 0 ? ERR_OK : ERR_WSMAN_INVALID_PARAMETER;
+	if (strcmp(name, "stdin") == 0)
+		e = ERR_OK;
+	else if (strcmp(name, "pr") == 0 && target == TARGET_COMMAND_OR_SHELL)
+		stream = SHELL_PROMPT_RESPONSE;
+	else
+		e = ERR_WSMAN_INVALID_PARAMETER;
 	free(name);
-	if (e != ERR_OK || (e = command_id_attr(s, id)) != ERR_OK)
+	if (e != ERR_OK || (e = command_id_attr(s, target, id)) != ERR_OK)
 		return e;
-	if (!*command_id)
-		memcpy(command_id, id, sizeof(id));
-	else if (strcmp(command_id, id) != 0)
+	if (first) {
+		memcpy(out->command_id, id, sizeof(id));
+		out->stream = stream;
+	} else if (strcmp(out->command_id, id) != 0 || out->stream != stream) {
 		return ERR_WSMAN_INVALID_PARAMETER;
+	}
 	if ((e = wsman_xml_attr(s, NULL, "End", SHELL_MAX_STRING, &end_attr)) != ERR_OK)
 		return e;
 	if (end_attr) {
@@ -332,7 +476,7 @@ static enum err send_stream(const xmlNode *s, struct buf *data, char command_id[
 		free(end_attr);
 		if (v < 0)
 			return ERR_WSMAN_INVALID_PARAMETER;
-		*end |= (uint32_t)v;
+		out->end |= (uint32_t)v;
 	}
 	if ((e = wsman_xml_text(s, SEND_MAX_TEXT, 0, &b64)) != ERR_OK)
 		return e;
@@ -345,8 +489,8 @@ static enum err send_stream(const xmlNode *s, struct buf *data, char command_id[
 	return e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : e;
 }
 
-static enum err send_body(const struct wsman_request *req, struct shell_send_req *out,
-			  struct buf *data)
+static enum err send_body(const struct wsman_request *req, enum target target,
+			  struct shell_send_req *out, struct buf *data)
 {
 	xmlNode *send;
 	int nstreams = 0;
@@ -358,24 +502,22 @@ static enum err send_body(const struct wsman_request *req, struct shell_send_req
 	for (xmlNode *s = wsman_xml_first(send); s; s = wsman_xml_next(s)) {
 		if (!wsman_xml_is(s, NS_SHELL, "Stream"))
 			continue;
-		if ((e = send_stream(s, data, out->command_id, &out->end)) != ERR_OK)
+		if ((e = send_stream(s, target, nstreams == 0, out, data)) != ERR_OK)
 			return e;
 		nstreams++;
 	}
 	return nstreams ? ERR_OK : ERR_WSMAN_SCHEMA;
 }
 
-enum err shell_soap_send_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
-			       void *arg)
+static enum err send_parse(const struct wsman_request *req, enum target target,
+			   struct shell_send_req *out)
 {
-	struct shell_send_req *out = arg;
 	struct buf data;
 	enum err e;
 
-	(void)ctx;
 	memset(out, 0, sizeof(*out));
 	buf_init(&data, SEND_MAX_BYTES);
-	e = send_body(req, out, &data);
+	e = send_body(req, target, out, &data);
 	if (e == ERR_OK && buf_len(&data) > 0) {
 		out->len = buf_len(&data);
 		if (!(out->data = malloc(out->len)))
@@ -389,10 +531,23 @@ enum err shell_soap_send_parse(const struct wsman_request *req, const struct she
 	return e;
 }
 
-enum err shell_soap_receive_parse(const struct wsman_request *req,
+enum err shell_soap_send_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+			       void *arg)
+{
+	(void)ctx;
+	return send_parse(req, TARGET_COMMAND, arg);
+}
+
+enum err shell_soap_ps_send_parse(const struct wsman_request *req,
 				  const struct shell_service_ctx *ctx, void *arg)
 {
-	struct shell_receive_req *out = arg;
+	(void)ctx;
+	return send_parse(req, TARGET_COMMAND_OR_SHELL, arg);
+}
+
+static enum err receive_parse(const struct wsman_request *req, const struct shell_service_ctx *ctx,
+			      enum target target, struct shell_receive_req *out)
+{
 	xmlNode *recv, *ds;
 	enum err e;
 
@@ -400,17 +555,30 @@ enum err shell_soap_receive_parse(const struct wsman_request *req,
 	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
 	    (e = body_is(req, "Receive", &recv)) != ERR_OK)
 		return e;
-	/* The stream list ("stdout stderr") is not consulted: a cmd shell has
-	 * exactly those two, and every client asks for both. */
+	/* The stream list is not consulted: a cmd shell has exactly stdout
+	 * and stderr, and every client asks for both; a PowerShell shell
+	 * writes stdout alone (MS-PSRP 3.1.5.3.7). */
 	if (!(ds = shell_child(recv, "DesiredStream")))
 		return ERR_WSMAN_SCHEMA;
-	if ((e = command_id_attr(ds, out->command_id)) != ERR_OK)
+	if ((e = command_id_attr(ds, target, out->command_id)) != ERR_OK)
 		return e;
 	/* MaxTimeoutms bounds what a client may ask (checked before parsing). */
 	out->timeout_ms =
 	    req->hdr.operation_timeout_ms ? req->hdr.operation_timeout_ms : ctx->max_timeout_ms;
 	out->max_bytes = shell_soap_receive_budget(wsman_max_envelope(req));
 	return ERR_OK;
+}
+
+enum err shell_soap_receive_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *arg)
+{
+	return receive_parse(req, ctx, TARGET_COMMAND, arg);
+}
+
+enum err shell_soap_ps_receive_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *arg)
+{
+	return receive_parse(req, ctx, TARGET_COMMAND_OR_SHELL, arg);
 }
 
 /* By the code URI's last segment, case-insensitively: MS-WSMV spells
@@ -438,27 +606,58 @@ static enum err signal_code(const char *uri, uint32_t *sig)
 	return ERR_WSMAN_INVALID_PARAMETER;
 }
 
+/* The signal's target and its code URI (text, trimmed). */
+static enum err signal_body(const struct wsman_request *req, enum target target,
+			    struct shell_signal_req *out, char **uri)
+{
+	xmlNode *sig, *code;
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "Signal", &sig)) != ERR_OK ||
+	    (e = command_id_attr(sig, target, out->command_id)) != ERR_OK)
+		return e;
+	if (!(code = shell_child(sig, "Code")))
+		return ERR_WSMAN_SCHEMA;
+	return wsman_xml_text(code, SHELL_MAX_STRING, 1, uri);
+}
+
 enum err shell_soap_signal_parse(const struct wsman_request *req,
 				 const struct shell_service_ctx *ctx, void *arg)
 {
 	struct shell_signal_req *out = arg;
-	xmlNode *sig, *code;
 	char *uri;
 	enum err e;
 
 	(void)ctx;
-	memset(out, 0, sizeof(*out));
-	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
-	    (e = body_is(req, "Signal", &sig)) != ERR_OK ||
-	    (e = command_id_attr(sig, out->command_id)) != ERR_OK)
-		return e;
-	if (!(code = shell_child(sig, "Code")))
-		return ERR_WSMAN_SCHEMA;
-	if ((e = wsman_xml_text(code, SHELL_MAX_STRING, 1, &uri)) != ERR_OK)
+	if ((e = signal_body(req, TARGET_COMMAND, out, &uri)) != ERR_OK)
 		return e;
 	e = signal_code(uri, &out->signal);
 	free(uri);
 	return e;
+}
+
+/* PowerShell's plugin stops the pipeline for its client's misspelled
+ * "powershell/signal/crtl_c" alone and closes the command for any other
+ * code (pypsrp's "powershell/signal/ctrl_c", Terminate); a Signal without
+ * a CommandId is a no-op (docs/psrp.md, "Signal"). */
+#define PS_SIGNAL_STOP "powershell/signal/crtl_c"
+
+enum err shell_soap_ps_signal_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_signal_req *out = arg;
+	char *uri;
+	enum err e;
+
+	(void)ctx;
+	if ((e = signal_body(req, TARGET_COMMAND_OR_SHELL, out, &uri)) != ERR_OK)
+		return e;
+	out->signal =
+	    strcasecmp(uri, PS_SIGNAL_STOP) == 0 ? SHELL_SIGNAL_PS_STOP : SHELL_SIGNAL_TERMINATE;
+	free(uri);
+	return ERR_OK;
 }
 
 enum err shell_soap_delete_parse(const struct wsman_request *req,
@@ -551,6 +750,47 @@ enum err shell_soap_create_reply(struct buf *out, const struct wsman_request *re
 	    "<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>" WSMAN_REPLY_TAIL);
 }
 
+/* Windows' element set, in Windows' order (pypsrp's recorded
+ * test_psrp_open_runspace). PowerShell's client reads IdleTimeOut and
+ * MaxIdleTimeOut as PT<s>.<3 digits>S and BufferMode (docs/psrp.md,
+ * "Create"). The locale, buffer mode and profile are what this service
+ * does: no compression, Block buffering. */
+enum err shell_soap_ps_create_reply(struct buf *out, const struct wsman_request *req,
+				    const struct shell_reply_ctx *ctx, const void *request,
+				    const void *answer)
+{
+	const struct shell_create_reply *r = answer;
+	const char *selector = "ShellId", *id = r->shell_id;
+	const char *resource = req->hdr.resource_uri;
+	enum err e;
+
+	(void)request;
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_TRANSFER "/CreateResponse",
+				req->hdr.message_id)) != ERR_OK ||
+	    (e = wsman_put_resource_created(out, ctx->machine_url, resource, &selector, &id, 1)) !=
+		ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ShellId", r->shell_id)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ResourceUri", resource)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:Owner", ctx->owner)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ClientIP", ctx->client_ip)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:ProcessId>%" PRIu32 "</rsp:ProcessId><rsp:IdleTimeOut>",
+			  r->process_id)) != ERR_OK ||
+	    (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK)
+		return e;
+	return buf_putf(
+	    out,
+	    "</rsp:IdleTimeOut><rsp:InputStreams>stdin pr</rsp:InputStreams>"
+	    "<rsp:OutputStreams>stdout</rsp:OutputStreams>"
+	    "<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut>"
+	    "<rsp:Locale>en-US</rsp:Locale><rsp:DataLocale>en-US</rsp:DataLocale>"
+	    "<rsp:CompressionMode>NoCompression</rsp:CompressionMode>"
+	    "<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
+	    "<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>Connected</rsp:State>"
+	    "<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
+	    "<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>" WSMAN_REPLY_TAIL);
+}
+
 enum err shell_soap_command_reply(struct buf *out, const struct wsman_request *req,
 				  const struct shell_reply_ctx *ctx, const void *request,
 				  const void *answer)
@@ -596,20 +836,25 @@ static const char *stream_name(uint8_t stream)
 	return stream == SHELL_STDERR ? "stderr" : "stdout";
 }
 
-/* `<rsp:Stream Name=".." CommandId=".."` and, with end set, ` End="true"`. */
+/* `<rsp:Stream Name=".." CommandId=".."` (no CommandId for a PowerShell
+ * pool) and, with end set, ` End="true"`. */
 static enum err put_stream_open(struct buf *out, const char *name, const char *command_id, int end)
 {
 	enum err e;
 
-	if ((e = buf_putf(out, "<rsp:Stream Name=\"%s\" CommandId=\"", name)) != ERR_OK ||
-	    (e = wsman_put_escaped(out, command_id)) != ERR_OK)
+	if ((e = buf_putf(out, "<rsp:Stream Name=\"%s\"", name)) != ERR_OK ||
+	    (*command_id && ((e = buf_putf(out, " CommandId=\"")) != ERR_OK ||
+			     (e = wsman_put_escaped(out, command_id)) != ERR_OK ||
+			     (e = buf_putf(out, "\"")) != ERR_OK)))
 		return e;
-	return buf_putf(out, end ? "\" End=\"true\">" : "\">");
+	return buf_putf(out, end ? " End=\"true\">" : ">");
 }
 
 /* pywinrm counts the elements whose State ends in CommandState/Done and
  * wants exactly one, followed by an ExitCode; masterzen reads the same.
- * Chunks go out one element each, in production order, as Windows does. */
+ * Chunks go out one element each, in production order, as Windows does.
+ * A PowerShell pool's Receive has no command, so no CommandState (pypsrp's
+ * recorded test_psrp_open_runspace). */
 enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *req,
 				  const struct shell_reply_ctx *ctx, const void *request,
 				  const void *answer)
@@ -639,8 +884,11 @@ enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *r
 	if ((r->stdout_end && ((e = put_stream_open(out, "stdout", command_id, 1)) != ERR_OK ||
 			       (e = buf_putf(out, "</rsp:Stream>")) != ERR_OK)) ||
 	    (r->stderr_end && ((e = put_stream_open(out, "stderr", command_id, 1)) != ERR_OK ||
-			       (e = buf_putf(out, "</rsp:Stream>")) != ERR_OK)) ||
-	    (e = buf_putf(out, "<rsp:CommandState CommandId=\"")) != ERR_OK ||
+			       (e = buf_putf(out, "</rsp:Stream>")) != ERR_OK)))
+		return e;
+	if (!*command_id)
+		return buf_putf(out, "</rsp:ReceiveResponse>" WSMAN_REPLY_TAIL);
+	if ((e = buf_putf(out, "<rsp:CommandState CommandId=\"")) != ERR_OK ||
 	    (e = wsman_put_escaped(out, command_id)) != ERR_OK)
 		return e;
 	if (r->done)

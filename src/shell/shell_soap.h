@@ -33,6 +33,22 @@ enum err shell_soap_signal_parse(const struct wsman_request *req,
 enum err shell_soap_delete_parse(const struct wsman_request *req,
 				 const struct shell_service_ctx *ctx, void *out);
 
+/* The PowerShell endpoints' operations that differ from cmd's (Delete
+ * and the Command, Send and Signal replies are the same). */
+enum err shell_soap_ps_create_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_ps_command_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_ps_send_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_ps_receive_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_ps_signal_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_ps_create_reply(struct buf *out, const struct wsman_request *req,
+				    const struct shell_reply_ctx *ctx, const void *request,
+				    const void *answer);
+
 enum err shell_soap_create_reply(struct buf *out, const struct wsman_request *req,
 				 const struct shell_reply_ctx *ctx, const void *request,
 				 const void *answer);
