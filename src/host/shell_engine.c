@@ -1081,3 +1081,8 @@ void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *
 	for (struct shell *sh = e->shells; sh; sh = sh->next)
 		arm_runtime(sh);
 }
+
+uint32_t shell_engine_shells(const struct shell_engine *e)
+{
+	return e->nshells;
+}

@@ -38,6 +38,8 @@ void shell_engine_free(struct shell_engine *e);
 /* New limits apply to later requests; MaxShellRunTime also to existing shells. */
 void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *l);
 
+uint32_t shell_engine_shells(const struct shell_engine *e);
+
 enum err shell_engine_create(struct shell_engine *e, const struct shell_create_req *req,
 			     struct shell_create_reply *reply);
 enum err shell_engine_command(struct shell_engine *e, const struct shell_command_req *req,
