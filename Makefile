@@ -26,12 +26,13 @@ LDFLAGS ?=
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # libcrypt is linked although we never call it: ASan intercepts crypt() at
 # start-up and must find it then, not when PAM later loads pam_unix.so.
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt
+# wimlib: the XPRESS (MS-XCA LZ77+Huffman) codec of src/psrp/xpress.c.
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim
 
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
              src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
-             src/shell/*.c src/client/*.c src/msgenc/*.c)
+             src/shell/*.c src/client/*.c src/msgenc/*.c src/psrp/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -5,8 +5,9 @@
  * refuse what it accepted otherwise, never accept what it refused; what a
  * failure path forgets to free, LeakSanitizer reports at exit (make
  * check). Our own code's allocations fail through the linker's --wrap
- * (the Makefile links this binary alone so), libxml2's through xmlMemSetup
- * and OpenSSL's through CRYPTO_set_mem_functions. */
+ * (the Makefile links this binary alone so), libxml2's through xmlMemSetup,
+ * OpenSSL's through CRYPTO_set_mem_functions and wimlib's through
+ * wimlib_set_memory_allocator. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlmemory.h>
 #include <openssl/crypto.h>
+#include <wimlib.h>
 
 #include "auth/auth.h"
 #include "client/client_int.h"
@@ -24,6 +26,7 @@
 #include "ipc/ipc.h"
 #include "ipc/ipc_priv.h"
 #include "msgenc/msgenc.h"
+#include "psrp/xpress.h"
 #include "shell/shell_ops.h"
 #include "shell/shell_soap.h"
 #include "wsman/wsman.h"
@@ -445,6 +448,28 @@ static unsigned digest_codec(const uint8_t *d, size_t n)
 	return ok;
 }
 
+/* psrp/xpress: the input decoded with a new codec, so wimlib's
+ * decompressor is made (and may fail) in every run, then encoded back. */
+static unsigned xpress_codec_run(const uint8_t *d, size_t n)
+{
+	struct xpress_codec *c;
+	struct buf out, again;
+	unsigned ok = 0;
+
+	if (xpress_codec_new(&c) != ERR_OK)
+		return 0;
+	buf_init(&out, 4 * XPRESS_BLOCK_MAX);
+	buf_init(&again, xpress_stream_encoded_max(4 * XPRESS_BLOCK_MAX));
+	if (xpress_stream_decode(c, d, n, &out) == ERR_OK) {
+		ok++;
+		ok += xpress_stream_encode(c, buf_ptr(&out), buf_len(&out), &again) == ERR_OK;
+	}
+	buf_clear(&again);
+	buf_clear(&out);
+	xpress_codec_free(c);
+	return ok;
+}
+
 /* ---- the run ---- */
 
 struct codec {
@@ -466,6 +491,7 @@ static const struct codec codecs[] = {
     {"config_parse", "fuzz/corpus/config", config_codec},
     {"auth headers", "fuzz/corpus/auth", auth_codec},
     {"digest challenges", "fuzz/corpus/digest", digest_codec},
+    {"xpress streams", "fuzz/corpus/psrp_xpress", xpress_codec_run},
 };
 
 struct tally {
@@ -509,6 +535,8 @@ int main(void)
 	      CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1);
 	CHECK("libxml2 takes the failing allocator",
 	      xmlMemSetup(free, __wrap_malloc, __wrap_realloc, __wrap_strdup) == 0);
+	CHECK("wimlib takes the failing allocator",
+	      wimlib_set_memory_allocator(__wrap_malloc, free, __wrap_realloc) == 0);
 	/* One-time set-ups, whose failures are the libraries' business and
 	 * would end the run anyway: libxml2's globals, OpenSSL's random
 	 * generator and SHA-256 (the Basic cache's key). */
