@@ -105,6 +105,7 @@ enum err shell_ipc_create_encode(struct buf *out, const void *arg)
 	IPC_TRY(put_str(out, m->endpoint));
 	IPC_TRY(buf_put_cstring(out, m->creation_xml));
 	IPC_TRY(put_str(out, m->protocol_version));
+	IPC_TRY(buf_put_u32(out, m->compression));
 	IPC_TRY(put_str(out, m->pwsh));
 	IPC_TRY(put_str(out, m->working_dir));
 	IPC_TRY(buf_put_u64(out, m->idle_timeout_ms));
@@ -128,6 +129,9 @@ static enum err create_decode(struct buf *in, struct shell_create_req *m)
 		m->creation_xml = NULL;
 	}
 	IPC_TRY(get_optional_str(in, &m->protocol_version));
+	IPC_TRY(buf_get_u32(in, &m->compression));
+	if (m->compression > SHELL_COMPRESSION_XPRESS)
+		return ERR_FORMAT;
 	IPC_TRY(get_optional_str(in, &m->pwsh));
 	IPC_TRY(get_optional_str(in, &m->working_dir));
 	IPC_TRY(buf_get_u64(in, &m->idle_timeout_ms));

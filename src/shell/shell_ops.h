@@ -34,6 +34,14 @@
 #define SHELL_PS_URI_PREFIX "http://schemas.microsoft.com/powershell/"
 #define SHELL_PS_NAME_MAX 255
 
+/* The compression of a PowerShell shell's stream data (MS-WSMV
+ * 3.1.4.1.31.6): with xpress, Send data arrives compressed and Receive
+ * data MUST leave compressed, in psrp/xpress.h's blocks. */
+enum shell_compression {
+	SHELL_COMPRESSION_NONE = 0,
+	SHELL_COMPRESSION_XPRESS = 1,
+};
+
 struct shell_create_req {
 	/* PowerShell: the client's ShellId (rsp:Shell ShellId, the pool's
 	 * GUID); empty for cmd, where the host makes one. */
@@ -43,6 +51,7 @@ struct shell_create_req {
 	char *endpoint;
 	char *creation_xml;	/* PowerShell: creationXml as sent (base64 PSRP fragments) */
 	char *protocol_version; /* PowerShell: the protocolversion option ("2.3") */
+	uint32_t compression;	/* PowerShell: enum shell_compression (rsp:CompressionType) */
 	/* PowerShell: the pwsh to run, from the service's PowerShell setting
 	 * (filled by the network process); NULL: the host searches the usual
 	 * install paths. */

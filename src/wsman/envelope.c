@@ -248,6 +248,7 @@ enum header_kind {
 	H_LOCALE,
 	H_SELECTOR_SET,
 	H_OPTION_SET,
+	H_COMPRESSION_TYPE,
 	H_IGNORED, /* known and harmless to ignore, even with mustUnderstand */
 };
 
@@ -267,6 +268,8 @@ static const struct {
     {NS_WSMAN, "Locale", H_LOCALE},
     {NS_WSMAN, "SelectorSet", H_SELECTOR_SET},
     {NS_WSMAN, "OptionSet", H_OPTION_SET},
+    /* Only a shell's Create reads it; elsewhere it means nothing. */
+    {NS_SHELL, "CompressionType", H_COMPRESSION_TYPE},
     /* We answer in en-US and UTF-8 whatever the data locale. */
     {NS_WSMV, "DataLocale", H_IGNORED},
     /* Robust-connection bookkeeping of Windows clients; we keep no
@@ -417,6 +420,10 @@ static enum err header_element(const xmlNode *n, struct wsman_header *h)
 		case H_OPTION_SET:
 			return header_pairs(n, "Option", h->options, WSMAN_MAX_OPTIONS,
 					    &h->noptions);
+		case H_COMPRESSION_TYPE:
+			if ((e = header_string(n, &h->compression_type)) != ERR_OK)
+				return e;
+			return must_understand(n, &h->compression_type_required);
 		case H_IGNORED:
 			return ERR_OK;
 		}
@@ -518,6 +525,7 @@ void wsman_request_clear(struct wsman_request *req)
 	free(h->resource_uri);
 	free(h->to);
 	free(h->locale);
+	free(h->compression_type);
 	free_pairs(h->selectors, h->nselectors);
 	free_pairs(h->options, h->noptions);
 	memset(req, 0, sizeof(*req));

@@ -51,6 +51,10 @@ struct wsman_header {
 	uint64_t operation_timeout_ms; /* 0: absent */
 	uint64_t max_envelope_size;    /* bytes; 0: absent */
 	char *locale;		       /* xml:lang of w:Locale */
+	/* rsp:CompressionType (MS-WSMV 3.2.4.1.19: a shell Create's header)
+	 * and whether it carried s:mustUnderstand="true". */
+	char *compression_type;
+	int compression_type_required;
 	uint32_t nselectors;
 	struct wsman_pair selectors[WSMAN_MAX_SELECTORS];
 	uint32_t noptions;

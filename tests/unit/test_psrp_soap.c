@@ -159,6 +159,56 @@ static void test_create(void)
 	}
 }
 
+/* Windows PowerShell's header, unless -NoCompression (docs/psrp.md,
+ * "Compression"). */
+#define COMPRESSION(value, required)                                                               \
+	"<rsp:CompressionType s:mustUnderstand=\"" required "\">" value "</rsp:CompressionType>"
+
+static void test_create_compression(void)
+{
+	struct shell_create_req c;
+	struct wsman_request req;
+
+	CHECK("no CompressionType: none",
+	      ps_create(PS_URI, PROTOCOL_23, SHELL_BODY("stdin pr", CREATION), &c) == ERR_OK &&
+		  c.compression == SHELL_COMPRESSION_NONE);
+	shell_create_req_clear(&c);
+	CHECK("a mandatory xpress is understood: xpress",
+	      ps_create(PS_URI, PROTOCOL_23 COMPRESSION("xpress", "true"),
+			SHELL_BODY("stdin pr", CREATION), &c) == ERR_OK &&
+		  c.compression == SHELL_COMPRESSION_XPRESS);
+	shell_create_req_clear(&c);
+	CHECK("an optional xpress: xpress",
+	      ps_create(PS_URI, PROTOCOL_23 COMPRESSION("xpress", "false"),
+			SHELL_BODY("stdin pr", CREATION), &c) == ERR_OK &&
+		  c.compression == SHELL_COMPRESSION_XPRESS);
+	shell_create_req_clear(&c);
+	CHECK("a mandatory unknown algorithm: s:MustUnderstand",
+	      ps_create(PS_URI, PROTOCOL_23 COMPRESSION("lznt1", "true"),
+			SHELL_BODY("stdin pr", CREATION), &c) == ERR_WSMAN_MUST_UNDERSTAND &&
+		  !c.endpoint);
+	CHECK("the algorithm's name is compared exactly, as OMI does",
+	      ps_create(PS_URI, PROTOCOL_23 COMPRESSION("XPRESS", "true"),
+			SHELL_BODY("stdin pr", CREATION), &c) == ERR_WSMAN_MUST_UNDERSTAND);
+	CHECK("an optional unknown algorithm is ignored: none",
+	      ps_create(PS_URI, PROTOCOL_23 COMPRESSION("lznt1", "false"),
+			SHELL_BODY("stdin pr", CREATION), &c) == ERR_OK &&
+		  c.compression == SHELL_COMPRESSION_NONE);
+	shell_create_req_clear(&c);
+	CHECK("two CompressionType headers: ambiguous",
+	      ps_create(PS_URI,
+			PROTOCOL_23 COMPRESSION("xpress", "true") COMPRESSION("xpress", "true"),
+			SHELL_BODY("stdin pr", CREATION), &c) == ERR_WSMAN_INVALID_HEADER);
+	/* The envelope parser knows the header: mandatory on any request
+	 * it is no unknown header. */
+	CHECK("the envelope takes a mandatory CompressionType",
+	      request(ACTION_RECEIVE, PS_URI, COMPRESSION("xpress", "true"), SELECTOR,
+		      "<rsp:Receive><rsp:DesiredStream>stdout</rsp:DesiredStream></rsp:Receive>",
+		      &req) == ERR_OK &&
+		  STREQ(req.hdr.compression_type, "xpress") && req.hdr.compression_type_required);
+	wsman_request_clear(&req);
+}
+
 static void test_command_send_receive_signal(void)
 {
 	struct wsman_request req;
@@ -266,12 +316,13 @@ static void test_replies(void)
 	struct shell_reply_ctx rctx = {.machine_url = "https://127.0.0.1:55986/wsman",
 				       .owner = "vagrant",
 				       .client_ip = "10.0.2.2"};
+	struct shell_create_req create = {.compression = SHELL_COMPRESSION_NONE};
 	struct buf b;
 
 	request(ACTION_CREATE, PS_URI, PROTOCOL_23, "", SHELL_BODY("stdin pr", CREATION), &req);
 	buf_init(&b, 1 << 20);
 	CHECK("Create reply builds",
-	      shell_soap_ps_create_reply(&b, &req, &rctx, NULL, &created) == ERR_OK &&
+	      shell_soap_ps_create_reply(&b, &req, &rctx, &create, &created) == ERR_OK &&
 		  buf_terminate(&b) == ERR_OK);
 	const char *t = (const char *)buf_ptr(&b);
 	CHECK("ResourceCreated names the shell",
@@ -291,6 +342,13 @@ static void test_replies(void)
 			"<rsp:State>Connected</rsp:State><rsp:ShellRunTime>P0DT0H0M0S"
 			"</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity>"
 			"</rsp:Shell>"));
+	buf_reset(&b);
+	create.compression = SHELL_COMPRESSION_XPRESS;
+	CHECK("Create reply with xpress says XpressCompression, as OMI does",
+	      shell_soap_ps_create_reply(&b, &req, &rctx, &create, &created) == ERR_OK &&
+		  buf_terminate(&b) == ERR_OK &&
+		  strstr((const char *)buf_ptr(&b),
+			 "<rsp:CompressionMode>XpressCompression</rsp:CompressionMode>"));
 	wsman_request_clear(&req);
 	buf_reset(&b);
 
@@ -318,6 +376,7 @@ int main(void)
 {
 	test_rows();
 	test_create();
+	test_create_compression();
 	test_command_send_receive_signal();
 	test_replies();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -133,6 +133,7 @@ static void test_create(void)
 				      .endpoint = "Microsoft.PowerShell",
 				      .creation_xml = "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2",
 				      .protocol_version = "2.3",
+				      .compression = SHELL_COMPRESSION_XPRESS,
 				      .pwsh = "/opt/pwsh/pwsh",
 				      .working_dir = "/tmp",
 				      .idle_timeout_ms = 60000,
@@ -155,7 +156,8 @@ static void test_create(void)
 		  strcmp(out.endpoint, "Microsoft.PowerShell") == 0 && out.creation_xml &&
 		  strcmp(out.creation_xml, in.creation_xml) == 0 && out.protocol_version &&
 		  strcmp(out.protocol_version, "2.3") == 0 && out.pwsh &&
-		  strcmp(out.pwsh, "/opt/pwsh/pwsh") == 0);
+		  strcmp(out.pwsh, "/opt/pwsh/pwsh") == 0 &&
+		  out.compression == SHELL_COMPRESSION_XPRESS);
 	CHECK("create: numbers",
 	      out.idle_timeout_ms == 60000 && out.noprofile == 1 && out.codepage == 65001);
 	CHECK("create: client_ip", out.client_ip && strcmp(out.client_ip, "192.168.56.1") == 0);
@@ -167,8 +169,8 @@ static void test_create(void)
 	buf_clear(&b);
 
 	/* Absent strings travel as empty ones and come back absent. */
-	/* seven empty strings, the u64 and three u32s */
-	static const uint8_t want_empty[7 * 4 + 8 + 3 * 4] = {0};
+	/* seven empty strings, the u64 and four u32s */
+	static const uint8_t want_empty[7 * 4 + 8 + 4 * 4] = {0};
 	buf_init(&b, IPC_MAX_MSG);
 	CHECK("create: empty encode", shell_ipc_create_encode(&b, &empty) == ERR_OK);
 	CHECK("create: empty exact bytes",
@@ -182,12 +184,20 @@ static void test_create(void)
 	/* nenv over SHELL_MAX_ENV. */
 	buf_init(&b, IPC_MAX_MSG);
 	buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0);
-	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0), buf_put_u32(&b, 0);
 	buf_put_u32(&b, 0), buf_put_u64(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0),
 	    buf_put_u32(&b, 0);
 	buf_put_u32(&b, SHELL_MAX_ENV + 1);
 	CHECK("create: nenv over limit -> ERR_LIMIT",
 	      shell_ipc_create_decode(&b, &out) == ERR_LIMIT);
+	buf_clear(&b);
+
+	/* A compression the enum does not have. */
+	buf_init(&b, IPC_MAX_MSG);
+	buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0);
+	buf_put_u32(&b, SHELL_COMPRESSION_XPRESS + 1);
+	CHECK("create: unknown compression -> ERR_FORMAT",
+	      shell_ipc_create_decode(&b, &out) == ERR_FORMAT);
 	buf_clear(&b);
 	in.nenv = SHELL_MAX_ENV + 1;
 	buf_init(&b, IPC_MAX_MSG);
