@@ -102,6 +102,13 @@ $(BUILD)/replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/libopenwinr
 	@mkdir -p $(dir $@)
 	$(LINK)
 
+# bench/xpress_bench.c: the xpress codec's ratio and speed (docs/performance.md).
+$(BUILD)/xpress_bench: $(BUILD)/bench/xpress_bench.o $(BUILD)/libopenwinrm.a
+	$(LINK)
+
+bench-xpress: $(BUILD)/xpress_bench
+	$(BUILD)/xpress_bench
+
 # Sanitizer build used by the test suite.
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 san:
@@ -123,7 +130,7 @@ fuzz:
 # rewrites the files in place; `make format-check` lists those that would
 # change and fails (tests/run.py runs it as a test).
 CLANG_FORMAT ?= clang-format
-FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c fuzz/*.h)
+FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c fuzz/*.h bench/*.c)
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRC)
@@ -152,6 +159,6 @@ install: $(PROGS)
 clean:
 	rm -rf build
 
-.PHONY: all san check fuzz format format-check install clean
+.PHONY: all san check fuzz format format-check install clean bench-xpress
 .SECONDARY:
--include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/tests/unit/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/tests/unit/*.d $(BUILD)/fuzz/*.d $(BUILD)/bench/*.d)

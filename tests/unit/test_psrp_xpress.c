@@ -205,6 +205,13 @@ static uint8_t *make_data(size_t n, enum fill fill)
 	return p;
 }
 
+/* The buffer holds p's n bytes at offset at. (Not through buf_ptr,
+ * whose "" for an empty buffer gcc sees as a 1-byte source.) */
+static int holds(const struct buf *b, size_t at, const void *p, size_t n)
+{
+	return buf_len(b) >= at + n && (n == 0 || memcmp(b->data + b->off + at, p, n) == 0);
+}
+
 static size_t block_count(size_t n)
 {
 	return (n + XPRESS_BLOCK_MAX - 1) / XPRESS_BLOCK_MAX;
@@ -238,7 +245,7 @@ static void round_trip(const char *name, size_t n, enum fill fill, struct xpress
 	snprintf(label, sizeof(label), "%s: %zu bytes in %zu block(s), %zu on the wire", name, n,
 		 blocks, buf_len(&enc));
 	CHECK(label, e1 == ERR_OK && e2 == ERR_OK && headers_ok && buf_len(&dec) == n &&
-			 memcmp(buf_ptr(&dec), data, n) == 0);
+			 holds(&dec, 0, data, n));
 	if (fill == RANDOM)
 		CHECK("  incompressible: every block stored", buf_len(&enc) == n + 4 * blocks);
 	if (fill == REPETITIVE && n > 1000)
@@ -346,8 +353,8 @@ static void test_round_trips(struct xpress_codec *c)
 	xpress_stream_encode(c, text, 1000, &a);
 	CHECK("a stored block then a compressed one",
 	      decode_bytes(c, buf_ptr(&a), buf_len(&a), 2000, &out) == ERR_OK &&
-		  buf_len(&out) == 1005 && memcmp(buf_ptr(&out), "hello", 5) == 0 &&
-		  memcmp(buf_ptr(&out) + 5, text, 1000) == 0);
+		  buf_len(&out) == 1005 && holds(&out, 0, "hello", 5) &&
+		  holds(&out, 5, text, 1000));
 	buf_clear(&out);
 	buf_clear(&a);
 	free(text);
