@@ -129,6 +129,9 @@ struct ps_pipeline {
 	int end_queued;	   /* its terminal PIPELINE_STATE is in the queue */
 	int end_delivered; /* ... and a Receive carried it: Done */
 	int close_sent;	   /* every Command X gets exactly one Close X */
+	/* Close asked before CommandAck: pwsh handles lines concurrently, so a
+	 * Close sent then could overtake the Command and leave it open. */
+	int close_after_ack;
 };
 
 struct ps_shell {
@@ -398,6 +401,10 @@ static void pipeline_close(struct ps_pipeline *p)
 {
 	if (p->close_sent)
 		return;
+	if (!p->t.send_ready) {
+		p->close_after_ack = 1;
+		return;
+	}
 	p->close_sent = 1;
 	pwsh_packet(p->t.shell, PSRP_PACKET_CLOSE, PSRP_STREAM_DEFAULT, p->t.guid, NULL, 0);
 }
@@ -439,8 +446,7 @@ static void receive_answer(struct ps_target *t)
 	/* MS-PSRP 3.1.5.3.7 via the Windows plugin: Done once the terminal
 	 * state has gone out; pool replies carry no CommandState. */
 	r.done = p && end;
-	r.stdout_end = r.done;
-	r.stderr_end = r.done;
+	r.stdout_end = r.done; /* a PowerShell shell has no stderr stream */
 	t->parked = 0;
 	evtimer_del(t->ev_recv);
 	answer(t->shell->eng, req_of(t->recv_id, SHELL_PS_RECEIVE), ERR_OK, &r);
@@ -592,7 +598,10 @@ static void pwsh_line(struct ps_shell *sh, const char *line, size_t len)
 		break;
 	case PSRP_PACKET_COMMAND_ACK:
 		t->send_ready = 1;
-		send_next(t);
+		if (t != &sh->pool && pipeline_of(t)->close_after_ack)
+			pipeline_close(pipeline_of(t));
+		else
+			send_next(t);
 		break;
 	case PSRP_PACKET_SIGNAL_ACK:
 		wait_done(t, PSRP_PACKET_SIGNAL_ACK);
@@ -605,8 +614,10 @@ static void pwsh_line(struct ps_shell *sh, const char *line, size_t len)
 		}
 		while (t->waits && t->waits->ack == PSRP_PACKET_CLOSE_ACK)
 			wait_done(t, PSRP_PACKET_CLOSE_ACK);
-		/* A Receive still parked on it learns of the end on its next poll. */
-		pipeline_free(pipeline_of(t), ERR_WSMAN_TIMED_OUT);
+		/* A Receive still parked on it learns of the end on its next poll;
+		 * input still queued for it has nobody to go to. */
+		receive_fail(t, ERR_WSMAN_TIMED_OUT);
+		pipeline_free(pipeline_of(t), ERR_WSMAN_UNKNOWN_COMMAND);
 		break;
 	default:
 		/* Command, Signal, Close: the client's packets, not pwsh's. */

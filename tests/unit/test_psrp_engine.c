@@ -375,6 +375,30 @@ static void test_pool_and_pipelines(void)
 	CHECK("ended is not told of a Delete", ended_calls == 0);
 }
 
+/* Terminate closes a running pipeline; Delete closes the others first,
+ * since pwsh's Close of the pool waits for every pipeline's. */
+static void test_delete_with_running_pipelines(void)
+{
+	struct answer *a = wait_answer(create(POOL_ID, pwsh));
+	pid_t pid = a && a->status == ERR_OK ? (pid_t)a->create.process_id : 0;
+	struct received r;
+	uint64_t t0;
+
+	receive_until(POOL_ID, "", PSRP_MSG_RUNSPACEPOOL_STATE, &r);
+	buf_clear(&r.text);
+	CHECK("a long pipeline",
+	      status_of(command(POOL_ID, PIPE_ID, PIPE_ID, "Start-Sleep -Seconds 60")) == ERR_OK);
+	CHECK("Terminate closes it while it runs",
+	      status_of(signal_op(POOL_ID, PIPE_ID, SHELL_SIGNAL_TERMINATE)) == ERR_OK);
+	CHECK("and forgets it", status_of(receive(POOL_ID, PIPE_ID)) == ERR_WSMAN_UNKNOWN_COMMAND);
+	CHECK("another long one",
+	      status_of(command(POOL_ID, SLEEP_ID, SLEEP_ID, "Start-Sleep -Seconds 60")) == ERR_OK);
+	t0 = util_now_ms();
+	CHECK("Delete with a pipeline running", status_of(delete_op(POOL_ID)) == ERR_OK);
+	CHECK("answered by pwsh's CloseAck, not the deadline", util_now_ms() - t0 < 8000);
+	CHECK("pwsh gone", pid > 0 && process_gone(pid));
+}
+
 static void test_no_pwsh(void)
 {
 	CHECK("no pwsh at that path",
@@ -427,6 +451,7 @@ int main(void)
 	event_add(ev_tick, &tv);
 	eng = psrp_engine_new(base, answered, ended, NULL);
 	test_pool_and_pipelines();
+	test_delete_with_running_pipelines();
 	test_no_pwsh();
 	test_pwsh_dies();
 	test_free_kills();
