@@ -612,8 +612,10 @@ static void pwsh_line(struct ps_shell *sh, const char *line, size_t len)
 				shell_end_soon(sh);
 			break;
 		}
-		while (t->waits && t->waits->ack == PSRP_PACKET_CLOSE_ACK)
-			wait_done(t, PSRP_PACKET_CLOSE_ACK);
+		/* The pipeline is closed, which is what a stop asked too: pwsh
+		 * may write a Signal's SignalAck after a later Close's CloseAck. */
+		while (t->waits)
+			wait_done(t, t->waits->ack);
 		/* A Receive still parked on it learns of the end on its next poll;
 		 * input still queued for it has nobody to go to. */
 		receive_fail(t, ERR_WSMAN_TIMED_OUT);
@@ -958,7 +960,9 @@ static const char *pwsh_find(const char *configured)
 	return NULL;
 }
 
-/* Starts pwsh -s for sh in the user's home (or the Create's directory). */
+/* Starts pwsh -s for sh in the user's home (or the Create's directory).
+ * The one wait of the engine: spawn_start blocks until the exec is done
+ * (not until pwsh is up), so that a missing pwsh answers Create at once. */
 static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *req)
 {
 	char *argv[] = {NULL, "-NoLogo", "-NoProfile", "-s", NULL};
