@@ -1,8 +1,9 @@
 /* host: the per-user host process (host role). It turns the typed
- * requests of the network process into shell engine calls and the
- * engine's answers into IPC_SHELL_REPLY messages, on one libevent loop
- * that never blocks: a Receive may long-poll while a Send or Signal for
- * the same command arrives. */
+ * requests of the network process into calls of the engine of the
+ * request's shell kind (cmd: shell_engine, PowerShell: psrp_engine) and
+ * the engines' answers into IPC_SHELL_REPLY messages, on one libevent
+ * loop that never blocks: a Receive may long-poll while a Send or Signal
+ * for the same command arrives. */
 #include "host/host.h"
 
 #include <signal.h>
@@ -16,6 +17,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "host/psrp_engine.h"
 #include "host/shell_engine.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_endpoint.h"
@@ -31,6 +33,7 @@ struct host {
 	struct event_base *base;
 	struct ipc_endpoint *net;
 	struct shell_engine *eng;
+	struct psrp_engine *ps;
 	char *forwarded_tickets; /* "FILE:path", or NULL */
 	int stopped;
 };
@@ -77,19 +80,38 @@ static void engine_answered(void *arg, uint32_t id, enum err status,
 	host_answer(arg, id, shell_op_at(r ? SHELL_CMD_RECEIVE : SHELL_CMD_SEND), status, r);
 }
 
-/* The engine ended a shell on its own: the network process counts them
- * to know when this host may close. */
-static void engine_shell_ended(void *arg, uint32_t shells_left)
+/* The PowerShell engine answers every operation when pwsh has. */
+static void psrp_answered(void *arg, uint32_t id, const struct shell_op *op, enum err status,
+			  const void *reply)
 {
-	struct host *h = arg;
+	host_answer(arg, id, op, status, reply);
+}
+
+/* An engine ended a shell on its own: the network process counts the
+ * shells of both kinds to know when this host may close. */
+static void shell_ended(struct host *h)
+{
+	uint32_t left = shell_engine_shells(h->eng) + psrp_engine_shells(h->ps);
 	struct buf out;
 
 	buf_init(&out, IPC_MAX_MSG);
-	if (shell_ipc_shells_left_encode(&out, shells_left) != ERR_OK)
+	if (shell_ipc_shells_left_encode(&out, left) != ERR_OK)
 		host_stop(h, "cannot encode a message");
 	else
 		host_send(h, IPC_SHELLS_LEFT, 0, &out);
 	buf_clear(&out);
+}
+
+static void engine_shell_ended(void *arg, uint32_t cmd_shells_left)
+{
+	(void)cmd_shells_left;
+	shell_ended(arg);
+}
+
+static void psrp_shell_ended(void *arg, uint32_t ps_shells_left)
+{
+	(void)ps_shells_left;
+	shell_ended(arg);
 }
 
 /* Tickets are used only from a regular file of this user's: the directory
@@ -132,14 +154,18 @@ static enum err run_send(struct host *h, uint32_t id, void *req, void *reply)
 	return RUNS_ON;
 }
 
-static enum err run_receive(struct host *h, uint32_t id, void *req, void *reply)
+/* A Receive's reply must fit one IPC message, whatever the envelope allows. */
+static struct shell_receive_req *within_one_message(struct shell_receive_req *r)
 {
-	struct shell_receive_req *r = req;
-
-	(void)reply;
 	if (r->max_bytes > HOST_MAX_RECEIVE_DATA)
 		r->max_bytes = HOST_MAX_RECEIVE_DATA;
-	shell_engine_receive(h->eng, id, r);
+	return r;
+}
+
+static enum err run_receive(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	shell_engine_receive(h->eng, id, within_one_message(req));
 	return RUNS_ON;
 }
 
@@ -155,10 +181,57 @@ static enum err run_delete(struct host *h, uint32_t id, void *req, void *reply)
 	return shell_engine_delete(h->eng, req);
 }
 
+/* PowerShell: pwsh answers every operation, so each runs on. */
+static enum err run_ps_create(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	use_forwarded_tickets(h);
+	psrp_engine_create(h->ps, id, req);
+	return RUNS_ON;
+}
+
+static enum err run_ps_command(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	psrp_engine_command(h->ps, id, req);
+	return RUNS_ON;
+}
+
+static enum err run_ps_send(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	psrp_engine_send(h->ps, id, req);
+	return RUNS_ON;
+}
+
+static enum err run_ps_receive(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	psrp_engine_receive(h->ps, id, within_one_message(req));
+	return RUNS_ON;
+}
+
+static enum err run_ps_signal(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	psrp_engine_signal(h->ps, id, req);
+	return RUNS_ON;
+}
+
+static enum err run_ps_delete(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)reply;
+	psrp_engine_delete(h->ps, id, req);
+	return RUNS_ON;
+}
+
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
-    [SHELL_CMD_CREATE] = run_create, [SHELL_CMD_COMMAND] = run_command,
-    [SHELL_CMD_SEND] = run_send,     [SHELL_CMD_RECEIVE] = run_receive,
-    [SHELL_CMD_SIGNAL] = run_signal, [SHELL_CMD_DELETE] = run_delete,
+    [SHELL_CMD_CREATE] = run_create,   [SHELL_CMD_COMMAND] = run_command,
+    [SHELL_CMD_SEND] = run_send,       [SHELL_CMD_RECEIVE] = run_receive,
+    [SHELL_CMD_SIGNAL] = run_signal,   [SHELL_CMD_DELETE] = run_delete,
+    [SHELL_PS_CREATE] = run_ps_create, [SHELL_PS_COMMAND] = run_ps_command,
+    [SHELL_PS_SEND] = run_ps_send,     [SHELL_PS_RECEIVE] = run_ps_receive,
+    [SHELL_PS_SIGNAL] = run_ps_signal, [SHELL_PS_DELETE] = run_ps_delete,
 };
 
 /* IPC_SHELL_REQUEST: a malformed request is answered with its fault, as
@@ -204,8 +277,10 @@ static enum err host_settings(struct host *h, struct ipc_msg *m)
 
 	if (e != ERR_OK)
 		log_warnx("host: malformed settings from the network process: %s", err_str(e));
-	else
+	else {
 		shell_engine_set_limits(h->eng, &l);
+		psrp_engine_set_limits(h->ps, &l);
+	}
 	return ERR_OK;
 }
 
@@ -255,7 +330,8 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	h.net = ipc_endpoint_new(h.base, net_fd, IPC_ROLE_HOST, IPC_ROLE_NET, net_uid, net_pid,
 				 &ops, &h);
 	h.eng = shell_engine_new(h.base, engine_answered, engine_shell_ended, &h);
-	if (!h.net || !h.eng) {
+	h.ps = psrp_engine_new(h.base, psrp_answered, psrp_shell_ended, &h);
+	if (!h.net || !h.eng || !h.ps) {
 		log_warnx("host: cannot set up the event loop");
 		if (!h.net)
 			close(net_fd);
@@ -264,7 +340,8 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	event_base_dispatch(h.base);
 	rc = 0;
 out:
-	/* Every command dies with the channel (SIGKILL to each process group). */
+	/* Every command and pwsh dies with the channel (SIGKILL to each process group). */
+	psrp_engine_free(h.ps);
 	shell_engine_free(h.eng);
 	ipc_endpoint_free(h.net);
 	if (h.base)

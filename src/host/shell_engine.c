@@ -2,14 +2,12 @@
 #include "host/shell_engine.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +18,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "host/spawn.h"
 
 /* Output buffered per command. Above it both pipes stay unread, so the
  * child blocks on a full pipe: Windows' BufferMode Block, nothing lost. */
@@ -34,7 +33,6 @@
  * not count finished commands, each of which may still hold output. */
 #define SHELL_MAX_SHELLS 1024
 #define SHELL_MAX_COMMANDS 1024 /* per shell, running or finished */
-#define SHELL_MAX_KILLED 256
 /* Timers beyond this are as good as never and stay clear of time_t overflow. */
 #define SHELL_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
 
@@ -113,8 +111,7 @@ struct shell_engine {
 	struct shell *shells;
 	uint32_t nshells;
 	/* Released leaders that were still dying when killed; sigchld reaps them. */
-	pid_t killed[SHELL_MAX_KILLED];
-	uint32_t nkilled;
+	struct spawn_reaper reaper;
 	shell_engine_answer_fn *answer; /* NULL while the engine is torn down */
 	shell_engine_ended_fn *ended;
 	void *arg;
@@ -426,20 +423,6 @@ static void stdin_writable(evutil_socket_t fd, short what, void *arg)
 
 /* --- commands --- */
 
-/* Reaps a released leader, or remembers it if SIGKILL has not landed yet.
- * When the list is full it waits: the process was sent SIGKILL and cannot
- * stop that from landing. */
-static void reap_or_defer(struct shell_engine *e, pid_t pid)
-{
-	pid_t r;
-
-	while ((r = waitpid(pid, NULL, e->nkilled < SHELL_MAX_KILLED ? WNOHANG : 0)) < 0 &&
-	       errno == EINTR)
-		;
-	if (r == 0)
-		e->killed[e->nkilled++] = pid;
-}
-
 /* Ends a command: kills whatever still runs in its process group (the
  * leader, or jobs it left in the background, as Windows ends a shell's job
  * object), answers whatever still waits on it with status, and frees it. */
@@ -451,7 +434,7 @@ static void command_release(struct command *c, enum err status)
 	killpg(c->pid, SIGKILL);
 	if (!c->exited)
 		log_info("command %s in shell %s killed", c->id, c->shell->id);
-	reap_or_defer(e, c->pid);
+	spawn_reap_or_defer(&e->reaper, c->pid);
 	if (c->parked)
 		receive_fail(c, status);
 	stdin_drop(c, status);
@@ -498,127 +481,21 @@ static void sigchld(evutil_socket_t sig, short what, void *arg)
 				command_exited(c, &si);
 		}
 	}
-	for (uint32_t i = 0; i < e->nkilled;)
-		if (waitpid(e->killed[i], NULL, WNOHANG) != 0)
-			e->killed[i] = e->killed[--e->nkilled];
-		else
-			i++;
+	spawn_reap_deferred(&e->reaper);
 }
 
-/* What the child needs, prepared before fork: after it only
- * async-signal-safe calls are allowed. */
-struct spawn {
-	pid_t parent;
-	const char *dir;
-	const char *file;
-	char **argv;
-	char **envp;
-	int path_search;
-	int in[2], out[2], err[2], status[2];
-};
-
-enum spawn_stage { SPAWN_SETUP = 1, SPAWN_CHDIR = 2, SPAWN_EXEC = 3 };
-#define SPAWN_STATUS_FD 3
-
-/* Tells the parent which step failed and why, on the status pipe. */
-static void __attribute__((noreturn)) child_fail(int fd, int stage)
-{
-	int msg[2] = {stage, errno};
-	ssize_t n = write(fd, msg, sizeof(msg));
-
-	(void)n;
-	_exit(127);
-}
-
-static void __attribute__((noreturn)) child_exec(const struct spawn *sp)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int fd[4] = {sp->in[0], sp->out[1], sp->err[1], sp->status[1]};
-
-	/* Exec keeps ignored signals ignored (the host ignores SIGPIPE) and
-	 * keeps the mask: give the command a clean slate. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int i = 1; i < NSIG; i++)
-		(void)sigaction(i, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Move all four above 2 first, so that placing 0, 1, 2 and then the
-	 * status descriptor never overwrites one still needed. */
-	for (int i = 0; i < 4; i++)
-		if ((fd[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, SPAWN_STATUS_FD)) < 0)
-			child_fail(sp->status[1], SPAWN_SETUP);
-	for (int i = 0; i < 3; i++)
-		if (dup2(fd[i], i) < 0)
-			child_fail(fd[3], SPAWN_SETUP);
-	if (fd[3] != SPAWN_STATUS_FD && dup3(fd[3], SPAWN_STATUS_FD, O_CLOEXEC) < 0)
-		child_fail(fd[3], SPAWN_SETUP);
-	close_range(SPAWN_STATUS_FD + 1, ~0U, 0);
-	/* Its own session and process group, so signals reach the whole job. */
-	if (setsid() < 0)
-		child_fail(SPAWN_STATUS_FD, SPAWN_SETUP);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != sp->parent)
-		child_fail(SPAWN_STATUS_FD, SPAWN_SETUP);
-	if (chdir(sp->dir) < 0)
-		child_fail(SPAWN_STATUS_FD, SPAWN_CHDIR);
-	/* execvp searches the PATH of environ, which must be the command's own. */
-	environ = sp->envp;
-	if (sp->path_search)
-		execvp(sp->file, sp->argv);
-	else
-		execve(sp->file, sp->argv, sp->envp);
-	child_fail(SPAWN_STATUS_FD, SPAWN_EXEC);
-}
-
-static void close_pair(int p[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (p[i] >= 0)
-			close(p[i]);
-	p[0] = p[1] = -1;
-}
-
-/* The host's environment with the shell's variables replacing any of the
- * same name. The strings are borrowed. */
-static char **env_merge(const struct shell *sh)
-{
-	size_t n = 0, k = 0;
-	char **v;
-
-	for (char **p = environ; *p; p++)
-		n++;
-	if (!(v = calloc(n + sh->nenv + 1, sizeof(*v))))
-		return NULL;
-	for (char **p = environ; *p; p++) {
-		size_t len = strcspn(*p, "=");
-		uint32_t i;
-		for (i = 0; i < sh->nenv; i++)
-			if (strncmp(sh->env[i], *p, len + 1) == 0)
-				break;
-		if (i == sh->nenv)
-			v[k++] = *p;
-	}
-	for (uint32_t i = 0; i < sh->nenv; i++)
-		v[k++] = sh->env[i];
-	return v;
-}
-
-/* Starts the process. Its pipes are created close-on-exec; the child gets
- * dups of its ends, and the parent's ends are nonblocking. */
+/* Starts the command: the shell's $SHELL -c cmdline, or argv itself with
+ * WINRS_SKIP_CMD_SHELL. */
 static enum err command_spawn(struct shell *sh, struct command *c,
 			      const struct shell_command_req *req, const char *cmdline)
 {
-	struct spawn sp = {.in = {-1, -1}, .out = {-1, -1}, .err = {-1, -1}, .status = {-1, -1}};
+	struct spawn_spec sp = {.dir = sh->working_dir};
+	struct spawn_child child;
+	struct spawn_failure why;
 	const char *shell_path = getenv("SHELL");
 	char *shell_argv[] = {NULL, "-c", (char *)cmdline, NULL};
-	enum err e = ERR_WSMAN_INTERNAL;
-	int msg[2];
-	ssize_t n;
-	pid_t pid;
+	enum err e;
 
-	sp.parent = getpid();
-	sp.dir = sh->working_dir;
 	if (req->skip_cmd_shell) {
 		/* argv must end with NULL, which the request's does not. */
 		if (!(sp.argv = calloc((size_t)req->argc + 1, sizeof(char *))))
@@ -633,55 +510,22 @@ static enum err command_spawn(struct shell *sh, struct command *c,
 		sp.file = shell_path;
 		sp.argv = shell_argv;
 	}
-	if (!(sp.envp = env_merge(sh))) {
+	if (!(sp.envp = spawn_env_merge(sh->env, sh->nenv))) {
 		e = ERR_NOMEM;
 		goto out;
 	}
-	if (pipe2(sp.in, O_CLOEXEC) < 0 || pipe2(sp.out, O_CLOEXEC) < 0 ||
-	    pipe2(sp.err, O_CLOEXEC) < 0 || pipe2(sp.status, O_CLOEXEC) < 0) {
-		log_warn("shell: pipe");
+	e = spawn_start(&sp, &child, &why);
+	if (e != ERR_OK) {
+		if (why.stage == SPAWN_EXEC && req->skip_cmd_shell &&
+		    (why.error == ENOENT || why.error == ENOTDIR || why.error == EACCES))
+			e = ERR_WSMAN_FILE_NOT_FOUND;
 		goto out;
 	}
-	if ((pid = fork()) < 0) {
-		log_warn("shell: fork");
-		goto out;
-	}
-	if (pid == 0)
-		child_exec(&sp);
-	close(sp.in[0]), sp.in[0] = -1;
-	close(sp.out[1]), sp.out[1] = -1;
-	close(sp.err[1]), sp.err[1] = -1;
-	close(sp.status[1]), sp.status[1] = -1;
-	/* Blocks only until the exec: the status pipe closes on success. */
-	do
-		n = read(sp.status[0], msg, sizeof(msg));
-	while (n < 0 && errno == EINTR);
-	if (n != 0) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		if (n == (ssize_t)sizeof(msg)) {
-			char q[LOG_QUOTE_MAX];
-			log_warnx("shell: cannot start %s (step %d): %s", quote(q, sp.file), msg[0],
-				  strerror(msg[1]));
-			if (msg[0] == SPAWN_EXEC && req->skip_cmd_shell &&
-			    (msg[1] == ENOENT || msg[1] == ENOTDIR || msg[1] == EACCES))
-				e = ERR_WSMAN_FILE_NOT_FOUND;
-		}
-		goto out;
-	}
-	c->pid = pid;
-	c->in_fd = sp.in[1], sp.in[1] = -1;
-	c->out_fd[SHELL_STDOUT] = sp.out[0], sp.out[0] = -1;
-	c->out_fd[SHELL_STDERR] = sp.err[0], sp.err[0] = -1;
-	util_set_nonblock(c->in_fd);
-	util_set_nonblock(c->out_fd[SHELL_STDOUT]);
-	util_set_nonblock(c->out_fd[SHELL_STDERR]);
-	e = ERR_OK;
+	c->pid = child.pid;
+	c->in_fd = child.in_fd;
+	c->out_fd[SHELL_STDOUT] = child.out_fd;
+	c->out_fd[SHELL_STDERR] = child.err_fd;
 out:
-	close_pair(sp.in);
-	close_pair(sp.out);
-	close_pair(sp.err);
-	close_pair(sp.status);
 	if (sp.argv != shell_argv)
 		free(sp.argv);
 	free(sp.envp);

@@ -21,7 +21,9 @@
 #include "auth/auth.h"
 #include "client/client_int.h"
 #include "common/buf.h"
+#include "common/util.h"
 #include "config/config.h"
+#include "host/psrp_packet.h"
 #include "http/http1.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_priv.h"
@@ -470,6 +472,31 @@ static unsigned xpress_codec_run(const uint8_t *d, size_t n)
 	return ok;
 }
 
+/* host/psrp_packet: a line from pwsh, its Data decoded and the packet
+ * encoded again; the PSRP peeks (which allocate nothing). */
+static unsigned psrp_packet_codec(const uint8_t *d, size_t n)
+{
+	struct psrp_packet p;
+	struct buf payload, line;
+	char pid[PSRP_GUID_LEN + 1];
+	uint32_t state;
+	unsigned ok = 0;
+
+	ok += psrp_create_pipeline_pid(d, n, pid) == ERR_OK;
+	ok += (unsigned)psrp_pipeline_end_peek(d, n, &state);
+	if (psrp_packet_parse((const char *)d, n, &p) != ERR_OK)
+		return ok;
+	ok++;
+	buf_init(&payload, PSRP_PACKET_MAX_LINE);
+	buf_init(&line, 2 * PSRP_PACKET_MAX_LINE);
+	if (p.kind != PSRP_PACKET_DATA || util_b64_decode(&payload, p.text, p.text_len) == ERR_OK)
+		ok += psrp_packet_encode(&line, p.kind, p.stream, p.guid, buf_ptr(&payload),
+					 buf_len(&payload)) == ERR_OK;
+	buf_clear(&payload);
+	buf_clear(&line);
+	return ok;
+}
+
 /* ---- the run ---- */
 
 struct codec {
@@ -492,6 +519,7 @@ static const struct codec codecs[] = {
     {"auth headers", "fuzz/corpus/auth", auth_codec},
     {"digest challenges", "fuzz/corpus/digest", digest_codec},
     {"xpress streams", "fuzz/corpus/psrp_xpress", xpress_codec_run},
+    {"pwsh packets and PSRP peeks", "fuzz/corpus/psrp_packet", psrp_packet_codec},
 };
 
 struct tally {
