@@ -13,6 +13,7 @@
 /* Raw stdin bytes per Send, so that the base64 text and the envelope
  * around it stay within the MaxEnvelopeSize every service accepts. */
 #define SEND_PIECE ((CLIENT_MAX_ENVELOPE - 4096) / 4 * 3)
+_Static_assert(SEND_PIECE == WINRM_SEND_MAX_BYTES, "winrm.h promises this piece size");
 
 static int id_ok(const char *id)
 {

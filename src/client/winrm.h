@@ -166,6 +166,10 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell_id,
 				      const char *const *argv, size_t argc, int skip_cmd_shell,
 				      char command_id[WINRM_ID_LEN + 1]);
+/* The most bytes one Send carries: longer input is cut into pieces of
+ * this size, each sent whole. */
+#define WINRM_SEND_MAX_BYTES 112128
+
 /* Sends stdin bytes (cut into pieces that fit the envelope); end closes it. */
 enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id,
 				   const char *command_id, const void *data, size_t len, int end);
