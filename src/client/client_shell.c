@@ -105,7 +105,8 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 	req.nenv = (uint32_t)o->nenv;
 	req.env_names = names;
 	req.env_values = values;
-	if ((r = call(s, NULL, SHELL_CMD_CREATE, &req, CLIENT_MAX_ENVELOPE * 4, &created)) == WINRM_OK)
+	if ((r = call(s, NULL, SHELL_CMD_CREATE, &req, CLIENT_MAX_ENVELOPE * 4, &created)) ==
+	    WINRM_OK)
 		memcpy(shell_id, created.shell_id, WINRM_ID_LEN + 1);
 out:
 	for (size_t i = 0; i < o->nenv; i++) {
@@ -131,7 +132,8 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 	req.skip_cmd_shell = skip_cmd_shell != 0;
 	req.argc = (uint32_t)argc;
 	req.argv = (char **)argv;
-	if ((r = call(s, NULL, SHELL_CMD_COMMAND, &req, CLIENT_MAX_ENVELOPE * 4, &started)) == WINRM_OK)
+	if ((r = call(s, NULL, SHELL_CMD_COMMAND, &req, CLIENT_MAX_ENVELOPE * 4, &started)) ==
+	    WINRM_OK)
 		memcpy(command_id, started.command_id, WINRM_ID_LEN + 1);
 	return r;
 }
@@ -141,7 +143,8 @@ enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id
 {
 	if (!command_id)
 		return client_fail(s, WINRM_E_USAGE, "Send needs a shell and a command");
-	return winrm_shell_send_ex(s, NULL, shell_id, command_id, WINRM_INPUT_STDIN, data, len, end);
+	return winrm_shell_send_ex(s, NULL, shell_id, command_id, WINRM_INPUT_STDIN, data, len,
+				   end);
 }
 
 enum winrm_result winrm_shell_send_ex(struct winrm_session *s, const char *resource_uri,
@@ -158,13 +161,15 @@ enum winrm_result winrm_shell_send_ex(struct winrm_session *s, const char *resou
 		size_t n = len > SEND_PIECE ? SEND_PIECE : len;
 
 		snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
-		snprintf(req.command_id, sizeof(req.command_id), "%s", command_id ? command_id : "");
-		req.stream = input == WINRM_INPUT_PROMPT_RESPONSE ? SHELL_PROMPT_RESPONSE : SHELL_STDIN;
+		snprintf(req.command_id, sizeof(req.command_id), "%s",
+			 command_id ? command_id : "");
+		req.stream =
+		    input == WINRM_INPUT_PROMPT_RESPONSE ? SHELL_PROMPT_RESPONSE : SHELL_STDIN;
 		req.data = (uint8_t *)p;
 		req.len = n;
 		req.end = end && n == len;
-		if ((r = call(s, resource_uri, SHELL_CMD_SEND, &req, CLIENT_MAX_ENVELOPE * 2, NULL)) !=
-		    WINRM_OK)
+		if ((r = call(s, resource_uri, SHELL_CMD_SEND, &req, CLIENT_MAX_ENVELOPE * 2,
+			      NULL)) != WINRM_OK)
 			return r;
 		p += n;
 		len -= n;
@@ -314,7 +319,8 @@ enum winrm_result winrm_shell_delete_ex(struct winrm_session *s, const char *res
  * hold the most the service accepts. */
 #define PS_ENVELOPE_CAP (CLIENT_MAX_ENVELOPE + SHELL_MAX_PSRP_TEXT)
 
-enum winrm_result winrm_shell_create_ex(struct winrm_session *s, const struct winrm_shell_spec *spec,
+enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
+					const struct winrm_shell_spec *spec,
 					char shell_id[WINRM_ID_LEN + 1], char **shell_xml)
 {
 	struct shell_create_req req = {0};

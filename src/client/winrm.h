@@ -205,7 +205,8 @@ struct winrm_shell_spec {
 
 /* Creates the shell; *shell_xml (when not NULL) gets the reply's rsp:Shell
  * element as XML that reads alone (free it; NULL if the reply had none). */
-enum winrm_result winrm_shell_create_ex(struct winrm_session *s, const struct winrm_shell_spec *spec,
+enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
+					const struct winrm_shell_spec *spec,
 					char shell_id[WINRM_ID_LEN + 1], char **shell_xml);
 /* Starts a command with the client's command_id, the text command_line
  * (PowerShell: " " or the pipeline's text) and the arguments (PowerShell:
@@ -220,7 +221,8 @@ enum winrm_input { WINRM_INPUT_STDIN = 0, WINRM_INPUT_PROMPT_RESPONSE = 1 /* "pr
  * (command_id NULL), cut as winrm_shell_send does; end closes it. */
 enum winrm_result winrm_shell_send_ex(struct winrm_session *s, const char *resource_uri,
 				      const char *shell_id, const char *command_id,
-				      enum winrm_input input, const void *data, size_t len, int end);
+				      enum winrm_input input, const void *data, size_t len,
+				      int end);
 /* One Receive from the command or the shell itself (command_id NULL), as
  * winrm_shell_receive; a shell never reports done. */
 enum winrm_result winrm_shell_receive_ex(struct winrm_session *s, const char *resource_uri,

@@ -32,9 +32,9 @@ struct psrp_session {
 	char *target; /* the connection string without PowerShell's ?PSVersion= */
 	char *user, *password;
 	enum winrm_auth auth;
-	unsigned flags;		     /* WINRM_FLAG_* from the session options */
-	uint32_t timeout_ms;	     /* WSMAN_OPTION_DEFAULT_OPERATION_TIMEOUTMS */
-	uint32_t max_envelope_kb;    /* WSMAN_OPTION_MAX_ENVELOPE_SIZE_KB, as set */
+	unsigned flags;		    /* WINRM_FLAG_* from the session options */
+	uint32_t timeout_ms;	    /* WSMAN_OPTION_DEFAULT_OPERATION_TIMEOUTMS */
+	uint32_t max_envelope_kb;   /* WSMAN_OPTION_MAX_ENVELOPE_SIZE_KB, as set */
 	char *locale, *ui_language; /* WSMAN_OPTION_LOCALE, _UI_LANGUAGE, as set */
 	/* connections not in use */
 	struct winrm_session *idle[PSRP_POOL_MAX];

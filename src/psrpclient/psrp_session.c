@@ -296,14 +296,14 @@ DWORD WSManCreateSession(WSMAN_API_HANDLE api, PCWSTR connection, DWORD flags,
 		return ERROR_NOT_SUPPORTED;
 	}
 	if (auth < 0) {
-		psrp_error_remember(ERROR_NOT_SUPPORTED,
-				    credentials->authenticationMechanism ==
-					    WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE
-					? "libpsrpclient does not support certificate authentication "
-					  "(-CertificateThumbprint): use Basic over HTTPS, Negotiate "
-					  "or Kerberos."
-					: "libpsrpclient does not know this authentication mechanism: "
-					  "use Basic over HTTPS, Negotiate or Kerberos.");
+		psrp_error_remember(
+		    ERROR_NOT_SUPPORTED,
+		    credentials->authenticationMechanism == WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE
+			? "libpsrpclient does not support certificate authentication "
+			  "(-CertificateThumbprint): use Basic over HTTPS, Negotiate "
+			  "or Kerberos."
+			: "libpsrpclient does not know this authentication mechanism: "
+			  "use Basic over HTTPS, Negotiate or Kerberos.");
 		return ERROR_NOT_SUPPORTED;
 	}
 	if (!(s = calloc(1, sizeof(*s))))

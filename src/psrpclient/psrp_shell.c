@@ -203,7 +203,7 @@ struct received {
 	struct {
 		uint8_t *data;
 		size_t len;
-	} *pieces;
+	} * pieces;
 	size_t n, cap;
 	int failed;
 };
@@ -511,8 +511,9 @@ static struct psrp_shell *shell_new(struct psrp_session *s, PCWSTR resource_uri,
 }
 
 void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resourceUri,
-			PCWSTR shellId, WSMAN_SHELL_STARTUP_INFO *startup, WSMAN_OPTION_SET *options,
-			WSMAN_DATA *createXml, WSMAN_SHELL_ASYNC *async, WSMAN_SHELL_HANDLE *shell)
+			PCWSTR shellId, WSMAN_SHELL_STARTUP_INFO *startup,
+			WSMAN_OPTION_SET *options, WSMAN_DATA *createXml, WSMAN_SHELL_ASYNC *async,
+			WSMAN_SHELL_HANDLE *shell)
 {
 	struct psrp_shell *sh;
 	struct job *j;
@@ -606,8 +607,8 @@ void WSManRunShellCommandEx(WSMAN_SHELL_HANDLE shell, DWORD flags, PCWSTR comman
 		j->kind = JOB_REFUSE;
 		j->refuse_code = ERROR_INVALID_PARAMETER;
 		j->refuse_message = "a PowerShell command takes one argument";
-	} else if (!j->text || (args && args->argsCount == 1 &&
-				!(j->argument = psrp_to_utf8(args->args[0])))) {
+	} else if (!j->text ||
+		   (args && args->argsCount == 1 && !(j->argument = psrp_to_utf8(args->args[0])))) {
 		j->kind = JOB_REFUSE;
 		j->refuse_code = ERROR_INVALID_PARAMETER;
 		j->refuse_message = "the command line or its argument is not UTF-16 text";
@@ -664,17 +665,16 @@ void WSManSendShellInput(WSMAN_SHELL_HANDLE shell, WSMAN_COMMAND_HANDLE command,
 	if (!j)
 		return;
 	stream = psrp_to_utf8(streamId);
-	j->input = stream && strcmp(stream, "pr") == 0 ? WINRM_INPUT_PROMPT_RESPONSE
-						       : WINRM_INPUT_STDIN;
+	j->input =
+	    stream && strcmp(stream, "pr") == 0 ? WINRM_INPUT_PROMPT_RESPONSE : WINRM_INPUT_STDIN;
 	j->end = endOfStream != 0;
 	/* PowerShell frees its buffer when the call returns. */
-	if (!stream || (strcmp(stream, "stdin") != 0 && strcmp(stream, "pr") != 0) ||
-	    !streamData || streamData->type != WSMAN_DATA_TYPE_BINARY) {
+	if (!stream || (strcmp(stream, "stdin") != 0 && strcmp(stream, "pr") != 0) || !streamData ||
+	    streamData->type != WSMAN_DATA_TYPE_BINARY) {
 		j->kind = JOB_REFUSE;
 		j->refuse_code = ERROR_INVALID_PARAMETER;
 		j->refuse_message = "Send takes binary data on the stdin or pr stream";
-	} else if ((j->len = streamData->binaryData.dataLength) &&
-		   !(j->data = malloc(j->len))) {
+	} else if ((j->len = streamData->binaryData.dataLength) && !(j->data = malloc(j->len))) {
 		j->kind = JOB_REFUSE;
 		j->refuse_code = ERROR_OUTOFMEMORY;
 		j->refuse_message = "out of memory for the data to send";
@@ -768,8 +768,8 @@ static const char no_disconnect[] =
     "WSMan's disconnect and reconnect. Keep the session connected, or use PowerShell on "
     "Windows for them.";
 
-void WSManDisconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags,
-			  WSMAN_SHELL_DISCONNECT_INFO *info, WSMAN_SHELL_ASYNC *async)
+void WSManDisconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_DISCONNECT_INFO *info,
+			  WSMAN_SHELL_ASYNC *async)
 {
 	(void)flags, (void)info;
 	refuse(async, shell, NULL, ERROR_NOT_SUPPORTED, no_disconnect);
@@ -781,12 +781,10 @@ void WSManReconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_ASYN
 	refuse(async, shell, NULL, ERROR_NOT_SUPPORTED, no_disconnect);
 }
 
-void WSManReconnectShellCommand(WSMAN_COMMAND_HANDLE command, DWORD flags,
-				WSMAN_SHELL_ASYNC *async)
+void WSManReconnectShellCommand(WSMAN_COMMAND_HANDLE command, DWORD flags, WSMAN_SHELL_ASYNC *async)
 {
 	(void)flags;
-	refuse(async, command ? command->shell : NULL, command, ERROR_NOT_SUPPORTED,
-	       no_disconnect);
+	refuse(async, command ? command->shell : NULL, command, ERROR_NOT_SUPPORTED, no_disconnect);
 }
 
 /* A Connect gets its handle, as PowerShell checks for one, and fails in

@@ -295,8 +295,9 @@ DWORD WSManGetSessionOptionAsString(WSMAN_SESSION_HANDLE session, DWORD option, 
 				    WSMAN_CHAR *value, DWORD *used);
 DWORD WSManCloseOperation(WSMAN_OPERATION_HANDLE operation, DWORD flags);
 void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resourceUri,
-			PCWSTR shellId, WSMAN_SHELL_STARTUP_INFO *startup, WSMAN_OPTION_SET *options,
-			WSMAN_DATA *createXml, WSMAN_SHELL_ASYNC *async, WSMAN_SHELL_HANDLE *shell);
+			PCWSTR shellId, WSMAN_SHELL_STARTUP_INFO *startup,
+			WSMAN_OPTION_SET *options, WSMAN_DATA *createXml, WSMAN_SHELL_ASYNC *async,
+			WSMAN_SHELL_HANDLE *shell);
 void WSManRunShellCommandEx(WSMAN_SHELL_HANDLE shell, DWORD flags, PCWSTR commandId,
 			    PCWSTR commandLine, WSMAN_COMMAND_ARG_SET *args,
 			    WSMAN_OPTION_SET *options, WSMAN_SHELL_ASYNC *async,
@@ -311,8 +312,8 @@ void WSManSignalShell(WSMAN_SHELL_HANDLE shell, WSMAN_COMMAND_HANDLE command, DW
 		      PCWSTR code, WSMAN_SHELL_ASYNC *async, WSMAN_OPERATION_HANDLE *operation);
 void WSManCloseCommand(WSMAN_COMMAND_HANDLE command, DWORD flags, WSMAN_SHELL_ASYNC *async);
 void WSManCloseShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_ASYNC *async);
-void WSManDisconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags,
-			  WSMAN_SHELL_DISCONNECT_INFO *info, WSMAN_SHELL_ASYNC *async);
+void WSManDisconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_DISCONNECT_INFO *info,
+			  WSMAN_SHELL_ASYNC *async);
 void WSManReconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_ASYNC *async);
 void WSManReconnectShellCommand(WSMAN_COMMAND_HANDLE command, DWORD flags,
 				WSMAN_SHELL_ASYNC *async);

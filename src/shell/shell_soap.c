@@ -918,9 +918,11 @@ static const char *client_resource(const struct wsman_client_header *h)
  * is addressed without one), then close. */
 static enum err put_command_id(struct buf *out, const char *command_id, const char *close)
 {
-	if (!*command_id)
-		return buf_putf(out, "%s", close);
-	return wsman_put_text(out, " CommandId=\"", command_id, close);
+	enum err e;
+
+	if (*command_id && (e = wsman_put_text(out, " CommandId=\"", command_id, "\"")) != ERR_OK)
+		return e;
+	return buf_putf(out, "%s", close);
 }
 
 enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h,
@@ -1144,9 +1146,8 @@ enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *resul
 	/* A copy as the root of a document of its own declares the
 	 * namespaces it uses (rsp may be declared on the envelope), so the
 	 * text reads alone. */
-	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) ||
-	    !(copy = xmlDocCopyNode(shell, doc, 1)) || (xmlDocSetRootElement(doc, copy), 0) ||
-	    !(xml = xmlBufferCreate()))
+	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) || !(copy = xmlDocCopyNode(shell, doc, 1)) ||
+	    (xmlDocSetRootElement(doc, copy), 0) || !(xml = xmlBufferCreate()))
 		e = ERR_NOMEM;
 	else if (xmlNodeDump(xml, doc, copy, 0, 0) < 0 ||
 		 !(got->shell_xml = strdup((const char *)xmlBufferContent(xml))))

@@ -18,8 +18,8 @@ import harness as h
 
 PWSH = os.environ.get("OWT_PWSH", "/opt/pwsh/pwsh")
 PWSH_TIMEOUT = 150
-# What pwsh says when it finds no libpsrpclient (RemotingErrorIdStrings.WSManClientDllNotAvailable).
-NO_LIBRARY = "WSMan client library"
+# What pwsh 7.6 says when it finds no libpsrpclient.
+NO_LIBRARY = "no supported WSMan client library"
 
 
 def _library_dir():
