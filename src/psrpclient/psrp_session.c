@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "common/buf.h"
 #include "common/utf16.h"
 
@@ -186,6 +188,9 @@ DWORD WSManInitialize(DWORD flags, WSMAN_API_HANDLE *api)
 	if (!api || (flags != WSMAN_FLAG_REQUESTED_API_VERSION_1_0 &&
 		     flags != WSMAN_FLAG_REQUESTED_API_VERSION_1_1))
 		return ERROR_INVALID_PARAMETER;
+	/* libxml2's one-time set-up, done before any worker thread parses
+	 * (it is not safe to race on). */
+	xmlInitParser();
 	return (*api = calloc(1, sizeof(**api))) ? NO_ERROR : ERROR_OUTOFMEMORY;
 }
 

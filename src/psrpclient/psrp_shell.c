@@ -455,7 +455,9 @@ static char *creation_xml_text(const WSMAN_DATA *content)
 	if (!content || content->type != WSMAN_DATA_TYPE_TEXT ||
 	    !(xml = psrp_to_utf8_n(content->text.buffer, content->text.bufferLength)))
 		return NULL;
-	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, "UTF-8", XML_PARSE_NONET);
+	/* PowerShell's own text, parsed quietly and without the network. */
+	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, "UTF-8",
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (root && root->ns && xmlStrcmp(root->name, (const xmlChar *)"creationXml") == 0 &&
 	    xmlStrcmp(root->ns->href, (const xmlChar *)NS_POWERSHELL) == 0) {
