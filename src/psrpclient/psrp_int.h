@@ -66,6 +66,10 @@ struct psrp_operation {
 /* The lock over every reference count and flag above. */
 void psrp_lock(void);
 void psrp_unlock(void);
+/* Under the lock: sets a flag (closed, created); drops a reference, 1
+ * when it was the last (the caller then frees the object). */
+void psrp_set(int *flag);
+int psrp_unref(int *refs);
 void psrp_session_release(struct psrp_session *s);
 
 /* A connection of the session's (an idle one, else a new one), and its

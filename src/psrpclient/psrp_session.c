@@ -31,6 +31,23 @@ void psrp_unlock(void)
 	pthread_mutex_unlock(&psrp_mutex);
 }
 
+void psrp_set(int *flag)
+{
+	psrp_lock();
+	*flag = 1;
+	psrp_unlock();
+}
+
+int psrp_unref(int *refs)
+{
+	int last;
+
+	psrp_lock();
+	last = --*refs == 0;
+	psrp_unlock();
+	return last;
+}
+
 /* ---- strings ---- */
 
 /* The longest string PowerShell passes us: a creationXml of whole PSRP
@@ -236,12 +253,7 @@ static void session_free(struct psrp_session *s)
 
 void psrp_session_release(struct psrp_session *s)
 {
-	int last;
-
-	psrp_lock();
-	last = --s->refs == 0;
-	psrp_unlock();
-	if (last)
+	if (psrp_unref(&s->refs))
 		session_free(s);
 }
 
@@ -334,9 +346,7 @@ DWORD WSManCloseSession(WSMAN_SESSION_HANDLE s, DWORD flags)
 	(void)flags;
 	if (!s)
 		return ERROR_INVALID_PARAMETER;
-	psrp_lock();
-	s->closed = 1;
-	psrp_unlock();
+	psrp_set(&s->closed);
 	psrp_session_release(s);
 	return NO_ERROR;
 }

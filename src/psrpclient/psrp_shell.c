@@ -60,12 +60,7 @@ struct job {
 
 static void shell_release(struct psrp_shell *sh)
 {
-	int last;
-
-	psrp_lock();
-	last = --sh->refs == 0;
-	psrp_unlock();
-	if (!last)
+	if (!psrp_unref(&sh->refs))
 		return;
 	psrp_session_release(sh->session);
 	free(sh->resource_uri);
@@ -74,12 +69,7 @@ static void shell_release(struct psrp_shell *sh)
 
 static void command_release(struct psrp_command *c)
 {
-	int last;
-
-	psrp_lock();
-	last = --c->refs == 0;
-	psrp_unlock();
-	if (!last)
+	if (!psrp_unref(&c->refs))
 		return;
 	shell_release(c->shell);
 	free(c);
@@ -87,12 +77,7 @@ static void command_release(struct psrp_command *c)
 
 static void operation_release(struct psrp_operation *op)
 {
-	int last;
-
-	psrp_lock();
-	last = --op->refs == 0;
-	psrp_unlock();
-	if (last)
+	if (psrp_unref(&op->refs))
 		free(op);
 }
 
@@ -316,9 +301,7 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 	case JOB_CREATE_SHELL:
 		if ((r = winrm_shell_create_ex(w, &j->spec, sh->id, &shell_xml)) != WINRM_OK)
 			break;
-		psrp_lock();
-		sh->created = 1;
-		psrp_unlock();
+		psrp_set(&sh->created);
 		/* PowerShell reads IdleTimeOut and BufferMode from it. */
 		data.createData.data.type = WSMAN_DATA_TYPE_TEXT;
 		data.createData.data.text.buffer =
@@ -332,11 +315,8 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 	case JOB_RUN_COMMAND:
 		r = winrm_shell_command_ex(w, sh->resource_uri, sh->id, j->command->id, j->text,
 					   (const char *const *)&j->argument, j->argument ? 1 : 0);
-		if (r == WINRM_OK) {
-			psrp_lock();
-			j->command->created = 1;
-			psrp_unlock();
-		}
+		if (r == WINRM_OK)
+			psrp_set(&j->command->created);
 		break;
 	case JOB_SEND:
 		r = winrm_shell_send_ex(w, sh->resource_uri, sh->id, command_id(j), j->input,
@@ -489,21 +469,28 @@ static void read_create_options(const WSMAN_OPTION_SET *options, struct job *j)
 	}
 }
 
+/* A ShellId or CommandId from PowerShell into id; 0 if it is none. */
+static int copy_id(char id[WINRM_ID_LEN + 1], PCWSTR from)
+{
+	char *text = psrp_to_utf8(from);
+	int ok = text && strlen(text) <= WINRM_ID_LEN;
+
+	if (ok)
+		memcpy(id, text, strlen(text) + 1);
+	free(text);
+	return ok;
+}
+
 /* A shell object of the session's for resourceUri and shellId, with
  * PowerShell's reference. */
 static struct psrp_shell *shell_new(struct psrp_session *s, PCWSTR resource_uri, PCWSTR shell_id)
 {
 	struct psrp_shell *sh = calloc(1, sizeof(*sh));
-	char *id = psrp_to_utf8(shell_id);
 
-	if (!sh || !id || strlen(id) > WINRM_ID_LEN ||
-	    !(sh->resource_uri = psrp_to_utf8(resource_uri))) {
-		free(id);
+	if (!sh || !copy_id(sh->id, shell_id) || !(sh->resource_uri = psrp_to_utf8(resource_uri))) {
 		free(sh);
 		return NULL;
 	}
-	memcpy(sh->id, id, strlen(id) + 1);
-	free(id);
 	sh->refs = 1;
 	sh->session = s;
 	psrp_lock();
@@ -557,9 +544,7 @@ void WSManCloseShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_ASYNC *a
 	(void)flags;
 	if (!shell)
 		return;
-	psrp_lock();
-	shell->closed = 1;
-	psrp_unlock();
+	psrp_set(&shell->closed);
 	if ((j = job_new(JOB_CLOSE_SHELL, async ? async : &no_completion, NULL, shell, NULL)))
 		job_start(j);
 	shell_release(shell);
@@ -570,15 +555,11 @@ void WSManCloseShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_ASYNC *a
 static struct psrp_command *command_new(struct psrp_shell *sh, PCWSTR command_id)
 {
 	struct psrp_command *c = calloc(1, sizeof(*c));
-	char *id = psrp_to_utf8(command_id);
 
-	if (!c || !id || strlen(id) > WINRM_ID_LEN) {
-		free(id);
+	if (!c || !copy_id(c->id, command_id)) {
 		free(c);
 		return NULL;
 	}
-	memcpy(c->id, id, strlen(id) + 1);
-	free(id);
 	c->refs = 1;
 	c->shell = sh;
 	psrp_lock();
@@ -626,9 +607,7 @@ void WSManCloseCommand(WSMAN_COMMAND_HANDLE command, DWORD flags, WSMAN_SHELL_AS
 	(void)flags;
 	if (!command)
 		return;
-	psrp_lock();
-	command->closed = 1;
-	psrp_unlock();
+	psrp_set(&command->closed);
 	if ((j = job_new(JOB_CLOSE_COMMAND, async ? async : &no_completion, NULL, command->shell,
 			 command)))
 		job_start(j);
@@ -755,9 +734,7 @@ DWORD WSManCloseOperation(WSMAN_OPERATION_HANDLE operation, DWORD flags)
 	(void)flags;
 	if (!operation)
 		return ERROR_INVALID_PARAMETER;
-	psrp_lock();
-	operation->closed = 1;
-	psrp_unlock();
+	psrp_set(&operation->closed);
 	operation_release(operation);
 	return NO_ERROR;
 }

@@ -925,6 +925,20 @@ static enum err put_command_id(struct buf *out, const char *command_id, const ch
 	return buf_putf(out, "%s", close);
 }
 
+/* rsp:IdleTimeOut as Windows' client writes it; nothing for 0 (the
+ * service's default). */
+static enum err put_idle_timeout(struct buf *out, uint64_t ms)
+{
+	enum err e;
+
+	if (!ms)
+		return ERR_OK;
+	if ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
+	    (e = util_duration_put_ms(out, ms)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</rsp:IdleTimeOut>");
+}
+
 enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h,
 				 const void *req)
 {
@@ -951,9 +965,7 @@ enum err shell_soap_create_build(struct buf *out, const struct wsman_client_head
 		env[i] = (struct wsman_pair){.name = r->env_names[i], .value = r->env_values[i]};
 	if ((e = wsman_put_named(out, "rsp:Environment", "rsp:Variable", env, r->nenv)) != ERR_OK)
 		return e;
-	if (r->idle_timeout_ms && ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
-				   (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||
-				   (e = buf_putf(out, "</rsp:IdleTimeOut>")) != ERR_OK))
+	if ((e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
 	if ((e = buf_putf(out,
 			  "<rsp:InputStreams>stdin</rsp:InputStreams>"
@@ -983,9 +995,7 @@ enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_h
 				   r->noprofile ? 2 : 1)) != ERR_OK ||
 	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\">")) != ERR_OK)
 		return e;
-	if (r->idle_timeout_ms && ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
-				   (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||
-				   (e = buf_putf(out, "</rsp:IdleTimeOut>")) != ERR_OK))
+	if ((e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
 	if ((e = wsman_put_text(out,
 				"<rsp:InputStreams>stdin pr</rsp:InputStreams>"
