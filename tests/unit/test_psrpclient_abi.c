@@ -1,14 +1,17 @@
 /* Unit tests for src/psrpclient (libpsrpclient.so as PowerShell loads
  * it, with dlopen): the exported set, the UTF-16 conversions, the error
  * messages' two-call protocol, the session options PowerShell sets and
- * reads, and completions without a service (connection refused comes back
- * as an error in the callback, not a hang). The LP64 layouts are pinned at
+ * reads, completions without a service (connection refused comes back as
+ * an error in the callback, not a hang), and a whole pipeline's cycle
+ * against a canned service, with PowerShell's calls from inside the
+ * completions. The LP64 layouts are pinned at
  * compile time by the static assertions of wsman_api.h, included here. */
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -383,14 +386,279 @@ static void test_no_service(WSMAN_API_HANDLE api)
 	usleep(200 * 1000);
 }
 
+/* ---- a whole cycle against a canned service ---- */
+
+#define NS_ENV                                                                                     \
+	"xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "                                     \
+	"xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "                            \
+	"xmlns:x=\"http://schemas.xmlsoap.org/ws/2004/09/transfer\" "                              \
+	"xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\""
+#define REPLY(action, body)                                                                        \
+	"<s:Envelope " NS_ENV "><s:Header><a:Action>" action "</a:Action>"                         \
+	"<a:MessageID>uuid:00000000-0000-0000-0000-000000000001</a:MessageID></s:Header>"          \
+	"<s:Body>" body "</s:Body></s:Envelope>"
+#define SHELL_NS "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+#define PS_SHELL_ID "76056A84-51DC-4F24-9262-CA2A55464B2B"
+#define PS_COMMAND_ID "8372DF51-5986-4AC3-96B4-8C519AE0976F"
+
+/* What the canned service answers each action with (a Windows-shaped
+ * reply; the command's Receive: two stream pieces and Done). */
+static const struct {
+	const char *action, *reply;
+} canned[] = {
+    {"transfer/Create",
+     REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+	   "<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address></x:ResourceCreated>"
+	   "<rsp:Shell><rsp:ShellId>" PS_SHELL_ID "</rsp:ShellId>"
+	   "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:BufferMode>Block</rsp:BufferMode>"
+	   "</rsp:Shell>")},
+    {"shell/Command",
+     REPLY(SHELL_NS "/CommandResponse", "<rsp:CommandResponse><rsp:CommandId>" PS_COMMAND_ID
+					"</rsp:CommandId></rsp:CommandResponse>")},
+    {"shell/Send", REPLY(SHELL_NS "/SendResponse", "<rsp:SendResponse/>")},
+    {"shell/Receive",
+     REPLY(SHELL_NS "/ReceiveResponse",
+	   "<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	   "\">YWJj</rsp:Stream><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	   "\">ZGVmZw==</rsp:Stream><rsp:CommandState CommandId=\"" PS_COMMAND_ID
+	   "\" State=\"" SHELL_NS "/CommandState/Done\"><rsp:ExitCode>0</rsp:ExitCode>"
+	   "</rsp:CommandState></rsp:ReceiveResponse>")},
+    {"shell/Signal", REPLY(SHELL_NS "/SignalResponse", "<rsp:SignalResponse/>")},
+    {"transfer/Delete", REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")},
+};
+
+struct canned_service {
+	int fd, port;
+	int requests[sizeof(canned) / sizeof(canned[0])];
+	int stop_signals; /* Signals with PowerShell's stop code */
+};
+
+/* Reads one request of the connection (headers, then Content-Length
+ * bytes) into req; its length, 0 at the end of the connection. */
+static size_t read_request(int fd, char *req, size_t cap)
+{
+	size_t n = 0, need = 0;
+	char *end;
+
+	while (n < cap - 1) {
+		ssize_t got = read(fd, req + n, cap - 1 - n);
+		if (got <= 0)
+			return 0;
+		n += (size_t)got;
+		req[n] = 0;
+		if (!need && (end = strstr(req, "\r\n\r\n"))) {
+			char *cl = strcasestr(req, "Content-Length:");
+			need = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+		}
+		if (need && n >= need)
+			return n;
+	}
+	return 0;
+}
+
+static void *serve(void *arg)
+{
+	struct canned_service *svc = arg;
+	static char req[1 << 20];
+	int c;
+
+	while ((c = accept(svc->fd, NULL, NULL)) >= 0) {
+		while (read_request(c, req, sizeof(req))) {
+			char head[160];
+			const char *reply = NULL;
+			for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
+				if (strstr(req, canned[i].action)) {
+					reply = canned[i].reply;
+					__atomic_add_fetch(&svc->requests[i], 1, __ATOMIC_SEQ_CST);
+				}
+			if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
+				__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
+			if (!reply)
+				break;
+			snprintf(head, sizeof(head),
+				 "HTTP/1.1 200 OK\r\nContent-Type: "
+				 "application/soap+xml;charset=UTF-8\r\n"
+				 "Content-Length: %zu\r\n\r\n",
+				 strlen(reply));
+			if (write(c, head, strlen(head)) < 0 || write(c, reply, strlen(reply)) < 0)
+				break;
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+/* What PowerShell's completions do, recorded: each callback's flags and
+ * bytes, and, as WSManTransportManager does, the operation closed from
+ * inside the completion that ends it. */
+struct recorder {
+	struct completion c;
+	size_t bytes;
+	int ended_with_data; /* the END_OF_OPERATION call carried a data struct */
+	DWORD exit_code;
+	char state[128];
+};
+
+static void on_receive(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+		       WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+		       WSMAN_RESPONSE_DATA *data)
+{
+	struct recorder *r = ctx;
+	const WSMAN_RECEIVE_DATA_RESULT *rd = data ? &data->receiveData : NULL;
+
+	if (rd)
+		r->bytes += rd->streamData.binaryData.dataLength;
+	if (flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION) {
+		r->ended_with_data = rd != NULL;
+		if (rd && rd->commandState)
+			u8(rd->commandState, utf16_len(rd->commandState), r->state,
+			   sizeof(r->state));
+		r->exit_code = rd ? rd->exitCode : 99;
+		API(WSManCloseOperation)(operation, 0);
+	}
+	on_complete(&r->c, flags, error, shell, command, operation, data);
+}
+
+/* Create's completion: the rsp:Shell PowerShell reads IdleTimeOut from. */
+static char shell_xml[1024];
+
+static void on_create(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+		      WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+		      WSMAN_RESPONSE_DATA *data)
+{
+	const WSMAN_DATA *d = data ? &data->createData.data : NULL;
+
+	if (d && d->type == WSMAN_DATA_TYPE_TEXT)
+		u8(d->text.buffer, d->text.bufferLength, shell_xml, sizeof(shell_xml));
+	on_complete(ctx, flags, error, shell, command, operation, data);
+}
+
+/* The send completion closes its operation, as PowerShell does. */
+static void on_send(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+		    WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+		    WSMAN_RESPONSE_DATA *data)
+{
+	API(WSManCloseOperation)(operation, 0);
+	on_complete(ctx, flags, error, shell, command, operation, data);
+}
+
+static int start_canned(struct canned_service *svc, pthread_t *t)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+
+	svc->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (svc->fd < 0 || bind(svc->fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(svc->fd, 16) != 0 || getsockname(svc->fd, (struct sockaddr *)&a, &len) != 0)
+		return 0;
+	svc->port = ntohs(a.sin_port);
+	return pthread_create(t, NULL, serve, svc) == 0;
+}
+
+static void test_pipeline_cycle(WSMAN_API_HANDLE api)
+{
+	struct canned_service svc = {0};
+	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion started = created, sent = created, stopped = created, closed = created;
+	struct recorder received = {.c = created};
+	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
+			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
+			  on_stopped = {&stopped, on_complete}, on_closed = {&closed, on_complete};
+	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
+	WSMAN_CHAR *sid = u16(PS_SHELL_ID), *cid = u16(PS_COMMAND_ID), *line = u16(" ");
+	WSMAN_CHAR *arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
+	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
+			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
+	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.4"), *stdin_id = u16("stdin");
+	WSMAN_CHAR *stop = u16("powershell/signal/crtl_c");
+	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
+	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
+	WSMAN_COMMAND_ARG_SET args = {.argsCount = 1, .args = (PCWSTR *)&arg};
+	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT},
+		   input = {.type = WSMAN_DATA_TYPE_BINARY};
+	WSMAN_SHELL_HANDLE shell = NULL;
+	WSMAN_COMMAND_HANDLE command = NULL;
+	WSMAN_OPERATION_HANDLE op = NULL;
+	WSMAN_SESSION_HANDLE s;
+	pthread_t server;
+	char url[64];
+	DWORD st;
+
+	CHECK("cycle: a canned service listens", start_canned(&svc, &server));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc.port);
+	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
+	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
+	content.text.buffer = xml;
+	content.text.bufferLength = (DWORD)utf16_len(xml);
+	API(WSManCreateShellEx)(s, 0, uri, sid, NULL, &options, &content, &on_created, &shell);
+	CHECK("cycle: Create completes without error",
+	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && created.shell == shell);
+	if (created.code)
+		printf("# %s\n", created.detail);
+	CHECK("cycle: Create hands over the rsp:Shell as text that reads alone",
+	      strstr(shell_xml, "<rsp:Shell xmlns:rsp=\"" SHELL_NS "\">") &&
+		  strstr(shell_xml, "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"));
+
+	API(WSManRunShellCommandEx)(shell, 0, cid, line, &args, NULL, &on_started, &command);
+	CHECK("cycle: Command completes",
+	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
+		  started.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
+
+	input.binaryData.data = (uint8_t *)"fragment";
+	input.binaryData.dataLength = 8;
+	API(WSManSendShellInput)(shell, command, 0, stdin_id, &input, 0, &on_sent, &op);
+	CHECK("cycle: Send completes, its operation closed from inside the completion",
+	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR);
+
+	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	CHECK("cycle: Receive gives each piece, then END_OF_OPERATION alone",
+	      op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
+		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
+		  received.ended_with_data && received.exit_code == 0 &&
+		  strstr(received.state, "CommandState/Done"));
+
+	API(WSManSignalShell)(shell, command, 0, stop, &on_stopped, &op);
+	CHECK("cycle: PowerShell's stop signal goes out", op && wait_calls(&stopped, 1, 30) &&
+							      stopped.code == NO_ERROR &&
+							      svc.stop_signals == 1);
+	API(WSManCloseOperation)(op, 0);
+
+	API(WSManCloseCommand)(command, 0, &on_closed);
+	CHECK("cycle: CloseCommand terminates the command",
+	      wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
+	API(WSManCloseShell)(shell, 0, &on_closed);
+	CHECK("cycle: CloseShell deletes the shell",
+	      wait_calls(&closed, 2, 30) && closed.code == NO_ERROR && svc.requests[5] == 1);
+	CHECK("cycle: one request of each kind, the two Signals (stop, terminate)",
+	      svc.requests[0] == 1 && svc.requests[1] == 1 && svc.requests[2] == 1 &&
+		  svc.requests[3] == 1 && svc.requests[4] == 2);
+	API(WSManCloseSession)(s, 0);
+	usleep(200 * 1000); /* the workers end right after their last completion */
+	shutdown(svc.fd, SHUT_RDWR);
+	close(svc.fd);
+	pthread_join(server, NULL);
+	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
+	free(pv_name), free(pv), free(stdin_id), free(stop);
+}
+
 int main(void)
 {
 	WSMAN_API_HANDLE api = NULL;
 	char conf[] = "/tmp/psrpclient-conf-XXXXXX";
 
-	/* A client configuration of Windows' defaults, not the machine's. */
+	char conf_file[sizeof(conf) + 16];
+	FILE *f;
+
+	/* A client configuration of its own, not the machine's: Windows'
+	 * defaults but for Basic over HTTP to the canned service. */
 	if (mkdtemp(conf))
 		setenv("WINRM_CONFIG_DIR", conf, 1);
+	snprintf(conf_file, sizeof(conf_file), "%s/winrm.conf", conf);
+	if ((f = fopen(conf_file, "w"))) {
+		fputs("Client/TrustedHosts = 127.0.0.1\nClient/AllowUnencrypted = true\n", f);
+		fclose(f);
+	}
 	load();
 	test_utf16();
 	if (lib) {
@@ -404,9 +672,11 @@ int main(void)
 		test_errors(api);
 		test_options(api);
 		test_no_service(api);
+		test_pipeline_cycle(api);
 		CHECK("deinitialize", API(WSManDeinitialize)(api, 0) == NO_ERROR);
 		dlclose(lib);
 	}
+	unlink(conf_file);
 	rmdir(conf);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
