@@ -54,7 +54,15 @@ CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
 LIBWINRM_VERSION := 0.3.0
 
-PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs $(BUILD)/libwinrm.so $(BUILD)/libwinrm.pc
+# libpsrpclient, Windows' WSMan client API over libwinrm, for PowerShell
+# on Linux (docs/psrpclient.md): libwinrm's modules and src/psrpclient/,
+# exporting only what libpsrpclient.map names. No soname version: .NET
+# loads it by the name libpsrpclient.so.
+PSRP_SRC := $(wildcard src/psrpclient/*.c)
+PSRP_OBJ := $(PSRP_SRC:%.c=$(BUILD)/%.o)
+
+PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs $(BUILD)/libwinrm.so $(BUILD)/libwinrm.pc \
+         $(BUILD)/libpsrpclient.so
 
 all: $(PROGS) $(UNIT_BIN) $(REPLAY_BIN)
 
@@ -86,6 +94,12 @@ $(BUILD)/libwinrm.so.0: $(CLIENT_OBJ) src/client/libwinrm.map Makefile
 
 $(BUILD)/libwinrm.so: $(BUILD)/libwinrm.so.0
 	ln -sf libwinrm.so.0 $@
+
+$(BUILD)/libpsrpclient.so: $(CLIENT_OBJ) $(PSRP_OBJ) src/psrpclient/libpsrpclient.map Makefile
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libpsrpclient.so \
+	  -Wl,--version-script=src/psrpclient/libpsrpclient.map -Wl,-z,relro,-z,now -Wl,-z,defs \
+	  $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(PSRP_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) \
+	  -lhttp_parser -lpthread
 
 $(BUILD)/libwinrm.pc: data/libwinrm.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIBWINRM_VERSION)|g' $< > $@
@@ -155,6 +169,9 @@ install: $(PROGS)
 	ln -sf libwinrm.so.0 $(DESTDIR)$(PREFIX)/lib/libwinrm.so
 	install -m 0644 src/client/winrm.h $(DESTDIR)$(PREFIX)/include/winrm.h
 	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libwinrm.pc
+	install -m 0755 $(BUILD)/libpsrpclient.so $(DESTDIR)$(PREFIX)/lib/libpsrpclient.so
+	@# PowerShell finds libpsrpclient.so through dlopen: the loader's cache must know it.
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:
 	rm -rf build

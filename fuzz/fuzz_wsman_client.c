@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "shell/shell_ops.h"
 #include "shell/shell_soap.h"
 #include "wsman/wsman.h"
@@ -115,6 +117,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (shell_soap_create_read(&resp, &created) == ERR_OK) {
 		check_id(created.shell_id);
 		memcpy(shell_id, created.shell_id, sizeof(shell_id));
+	}
+	struct shell_ps_created ps;
+	if (shell_soap_ps_create_read(&resp, &ps) == ERR_OK) {
+		check_id(ps.reply.shell_id);
+		/* The rsp:Shell handed to PowerShell reads alone, its
+		 * namespaces declared. */
+		if (ps.shell_xml) {
+			xmlDoc *doc =
+			    xmlReadMemory(ps.shell_xml, (int)strlen(ps.shell_xml), NULL, NULL,
+					  XML_PARSE_NONET | XML_PARSE_NOERROR |
+					      XML_PARSE_NOWARNING | XML_PARSE_NSCLEAN);
+			if (!doc || !xmlDocGetRootElement(doc)->ns)
+				abort();
+			xmlFreeDoc(doc);
+		}
+		free(ps.shell_xml);
 	}
 	if (shell_soap_command_read(&resp, &started) == ERR_OK) {
 		check_id(started.command_id);

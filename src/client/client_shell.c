@@ -5,30 +5,58 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "shell/shell_ops.h"
+#include "shell/shell_soap.h"
 
 /* Raw stdin bytes per Send, so that the base64 text and the envelope
  * around it stay within the MaxEnvelopeSize every service accepts. */
 #define SEND_PIECE ((CLIENT_MAX_ENVELOPE - 4096) / 4 * 3)
+_Static_assert(SEND_PIECE == WINRM_SEND_MAX_BYTES, "winrm.h promises this piece size");
 
 static int id_ok(const char *id)
 {
 	return id && *id && strlen(id) <= WINRM_ID_LEN;
 }
 
-/* Posts op's request req, with an envelope of at most cap bytes, and
- * reads what op reads from the reply into result. */
-static enum winrm_result call(struct winrm_session *s, enum shell_op_id id, const void *req,
-			      size_t cap, void *result)
+/* A command's id, or none (NULL: the shell itself, which only PowerShell's
+ * endpoints address). */
+static int command_ok(const char *resource, const char *command_id)
 {
-	const struct shell_op *op = shell_op_at(id);
+	return command_id ? id_ok(command_id) : resource != NULL;
+}
+
+/* The row of operation cmd_id (a SHELL_CMD_* id) for the resource: cmd's
+ * for NULL, PowerShell's for its prefix, else NULL. */
+static const struct shell_op *op_for(const char *resource, enum shell_op_id cmd_id)
+{
+	if (!resource)
+		return shell_op_at(cmd_id);
+	if (strncasecmp(resource, SHELL_PS_URI_PREFIX, strlen(SHELL_PS_URI_PREFIX)) != 0 ||
+	    !resource[strlen(SHELL_PS_URI_PREFIX)])
+		return NULL;
+	return shell_op_at(cmd_id + (SHELL_PS_CREATE - SHELL_CMD_CREATE));
+}
+
+/* Posts the request req of operation cmd_id on resource, with an envelope
+ * of at most cap bytes, and reads what the row reads from the reply into
+ * result. */
+static enum winrm_result call(struct winrm_session *s, const char *resource,
+			      enum shell_op_id cmd_id, const void *req, size_t cap, void *result)
+{
+	const struct shell_op *op = op_for(resource, cmd_id);
 	struct wsman_client_header h;
 	struct wsman_request resp;
 	struct buf env;
 	enum winrm_result r;
 
+	if (!op)
+		return client_fail(s, WINRM_E_USAGE,
+				   "'%s' is neither cmd nor a PowerShell endpoint (%s<name>)",
+				   resource, SHELL_PS_URI_PREFIX);
 	client_header(s, &h);
+	h.resource_uri = resource;
 	buf_init(&env, cap);
 	if ((r = client_post_built(s, &env, op->client_build(&env, &h, req), &resp)) != WINRM_OK)
 		return r;
@@ -77,7 +105,8 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 	req.nenv = (uint32_t)o->nenv;
 	req.env_names = names;
 	req.env_values = values;
-	if ((r = call(s, SHELL_CMD_CREATE, &req, CLIENT_MAX_ENVELOPE * 4, &created)) == WINRM_OK)
+	if ((r = call(s, NULL, SHELL_CMD_CREATE, &req, CLIENT_MAX_ENVELOPE * 4, &created)) ==
+	    WINRM_OK)
 		memcpy(shell_id, created.shell_id, WINRM_ID_LEN + 1);
 out:
 	for (size_t i = 0; i < o->nenv; i++) {
@@ -103,7 +132,8 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 	req.skip_cmd_shell = skip_cmd_shell != 0;
 	req.argc = (uint32_t)argc;
 	req.argv = (char **)argv;
-	if ((r = call(s, SHELL_CMD_COMMAND, &req, CLIENT_MAX_ENVELOPE * 4, &started)) == WINRM_OK)
+	if ((r = call(s, NULL, SHELL_CMD_COMMAND, &req, CLIENT_MAX_ENVELOPE * 4, &started)) ==
+	    WINRM_OK)
 		memcpy(command_id, started.command_id, WINRM_ID_LEN + 1);
 	return r;
 }
@@ -111,9 +141,19 @@ enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell
 enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id,
 				   const char *command_id, const void *data, size_t len, int end)
 {
+	if (!command_id)
+		return client_fail(s, WINRM_E_USAGE, "Send needs a shell and a command");
+	return winrm_shell_send_ex(s, NULL, shell_id, command_id, WINRM_INPUT_STDIN, data, len,
+				   end);
+}
+
+enum winrm_result winrm_shell_send_ex(struct winrm_session *s, const char *resource_uri,
+				      const char *shell_id, const char *command_id,
+				      enum winrm_input input, const void *data, size_t len, int end)
+{
 	const uint8_t *p = data;
 
-	if (!id_ok(shell_id) || !id_ok(command_id) || (len && !data))
+	if (!id_ok(shell_id) || !command_ok(resource_uri, command_id) || (len && !data))
 		return client_fail(s, WINRM_E_USAGE, "Send needs a shell and a command");
 	for (int first = 1; first || len > 0; first = 0) {
 		struct shell_send_req req = {0};
@@ -121,11 +161,15 @@ enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id
 		size_t n = len > SEND_PIECE ? SEND_PIECE : len;
 
 		snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
-		snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
+		snprintf(req.command_id, sizeof(req.command_id), "%s",
+			 command_id ? command_id : "");
+		req.stream =
+		    input == WINRM_INPUT_PROMPT_RESPONSE ? SHELL_PROMPT_RESPONSE : SHELL_STDIN;
 		req.data = (uint8_t *)p;
 		req.len = n;
 		req.end = end && n == len;
-		if ((r = call(s, SHELL_CMD_SEND, &req, CLIENT_MAX_ENVELOPE * 2, NULL)) != WINRM_OK)
+		if ((r = call(s, resource_uri, SHELL_CMD_SEND, &req, CLIENT_MAX_ENVELOPE * 2,
+			      NULL)) != WINRM_OK)
 			return r;
 		p += n;
 		len -= n;
@@ -145,7 +189,9 @@ static void output_adapter(void *arg, enum shell_stream stream, const uint8_t *d
 	o->fn(o->arg, stream == SHELL_STDERR ? WINRM_STDERR : WINRM_STDOUT, data, len);
 }
 
-static enum err receive_envelope(struct winrm_session *s, struct buf *env, const char *shell_id,
+/* The Receive envelope of operation (cmd's or PowerShell's row). */
+static enum err receive_envelope(struct winrm_session *s, const struct shell_op *op,
+				 const char *resource, struct buf *env, const char *shell_id,
 				 const char *command_id)
 {
 	struct shell_receive_req req = {0};
@@ -154,13 +200,17 @@ static enum err receive_envelope(struct winrm_session *s, struct buf *env, const
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
 	client_header(s, &h);
+	h.resource_uri = resource;
 	buf_init(env, CLIENT_MAX_ENVELOPE);
-	return shell_op_at(SHELL_CMD_RECEIVE)->client_build(env, &h, &req);
+	return op->client_build(env, &h, &req);
 }
 
 /* Output streams in a chain of Receives: the next one goes out as soon as
  * a reply is in, so the service gathers and encodes more output while
- * this one is decoded and written. Not after Done: nothing more comes. */
+ * this one is decoded and written. Not after Done: nothing more comes.
+ * cmd's commands only: a PowerShell pool is never done, and a Receive
+ * sent ahead on it would hold the connection for a whole long poll when
+ * the caller stops receiving. */
 static void receive_ahead(struct winrm_session *s, const struct buf *body, void *arg)
 {
 	const char *const *ids = arg;
@@ -169,7 +219,9 @@ static void receive_ahead(struct winrm_session *s, const struct buf *body, void 
 
 	if (memmem(buf_ptr(body), buf_len(body), done, sizeof(done) - 1))
 		return;
-	if (receive_envelope(s, &env, ids[0], ids[1]) == ERR_OK && client_send_ahead(s, &env)) {
+	if (receive_envelope(s, shell_op_at(SHELL_CMD_RECEIVE), NULL, &env, ids[0], ids[1]) ==
+		ERR_OK &&
+	    client_send_ahead(s, &env)) {
 		snprintf(s->ahead_shell, sizeof(s->ahead_shell), "%s", ids[0]);
 		snprintf(s->ahead_command, sizeof(s->ahead_command), "%s", ids[1]);
 	}
@@ -180,29 +232,43 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 				      const char *command_id, winrm_output_fn *fn, void *arg,
 				      int *done, uint32_t *exit_code)
 {
+	*done = 0;
+	if (!command_id)
+		return client_fail(s, WINRM_E_USAGE,
+				   "Receive needs a shell, a command and an output function");
+	return winrm_shell_receive_ex(s, NULL, shell_id, command_id, fn, arg, done, exit_code);
+}
+
+enum winrm_result winrm_shell_receive_ex(struct winrm_session *s, const char *resource_uri,
+					 const char *shell_id, const char *command_id,
+					 winrm_output_fn *fn, void *arg, int *done,
+					 uint32_t *exit_code)
+{
+	const struct shell_op *op = op_for(resource_uri, SHELL_CMD_RECEIVE);
 	struct wsman_request resp;
 	struct output_to to = {fn, arg};
 	struct shell_received got = {.output = output_adapter, .arg = &to};
-	const char *ids[2] = {shell_id, command_id};
+	const char *ids[2] = {shell_id, command_id ? command_id : ""};
 	struct buf env;
 	enum winrm_result r;
 	int ahead;
 
 	*done = 0;
-	if (!id_ok(shell_id) || !id_ok(command_id) || !fn)
+	if (!op || !id_ok(shell_id) || !command_ok(resource_uri, command_id) || !fn)
 		return client_fail(s, WINRM_E_USAGE,
 				   "Receive needs a shell, a command and an output function");
-	if ((r = client_built(s, receive_envelope(s, &env, shell_id, command_id))) != WINRM_OK) {
+	if ((r = client_built(s, receive_envelope(s, op, resource_uri, &env, ids[0], ids[1]))) !=
+	    WINRM_OK) {
 		buf_clear(&env);
 		return r;
 	}
-	ahead = s->ahead && strcmp(s->ahead_shell, shell_id) == 0 &&
-		strcmp(s->ahead_command, command_id) == 0;
-	r = client_post_then(s, &env, ahead, receive_ahead, ids, &resp);
+	ahead = s->ahead && strcmp(s->ahead_shell, ids[0]) == 0 &&
+		strcmp(s->ahead_command, ids[1]) == 0;
+	r = client_post_then(s, &env, ahead, resource_uri ? NULL : receive_ahead, ids, &resp);
 	buf_clear(&env);
 	if (r != WINRM_OK)
 		return r;
-	if (shell_op_at(SHELL_CMD_RECEIVE)->client_read(&resp, &got) != ERR_OK)
+	if (op->client_read(&resp, &got) != ERR_OK)
 		r = client_fail(s, WINRM_E_PROTOCOL, "the Receive reply of %s could not be read",
 				s->host_header);
 	*done = got.done;
@@ -214,23 +280,97 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_id,
 				     const char *command_id, enum winrm_signal sig)
 {
+	if (!command_id)
+		return client_fail(s, WINRM_E_USAGE, "Signal needs a shell and a command");
+	return winrm_shell_signal_ex(s, NULL, shell_id, command_id, sig);
+}
+
+enum winrm_result winrm_shell_signal_ex(struct winrm_session *s, const char *resource_uri,
+					const char *shell_id, const char *command_id,
+					enum winrm_signal sig)
+{
 	struct shell_signal_req req = {.signal = (uint32_t)sig};
 
-	if (!id_ok(shell_id) || !id_ok(command_id))
+	if (!id_ok(shell_id) || !command_ok(resource_uri, command_id))
 		return client_fail(s, WINRM_E_USAGE, "Signal needs a shell and a command");
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
-	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
-	return call(s, SHELL_CMD_SIGNAL, &req, CLIENT_MAX_ENVELOPE, NULL);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id ? command_id : "");
+	return call(s, resource_uri, SHELL_CMD_SIGNAL, &req, CLIENT_MAX_ENVELOPE, NULL);
 }
 
 enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_id)
+{
+	return winrm_shell_delete_ex(s, NULL, shell_id);
+}
+
+enum winrm_result winrm_shell_delete_ex(struct winrm_session *s, const char *resource_uri,
+					const char *shell_id)
 {
 	struct shell_delete_req req = {0};
 
 	if (!id_ok(shell_id))
 		return client_fail(s, WINRM_E_USAGE, "Delete needs a shell");
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
-	return call(s, SHELL_CMD_DELETE, &req, CLIENT_MAX_ENVELOPE, NULL);
+	return call(s, resource_uri, SHELL_CMD_DELETE, &req, CLIENT_MAX_ENVELOPE, NULL);
+}
+
+/* PowerShell's creationXml and a Command's PSRP arguments are sent whole
+ * (a Create or Command cannot be cut), so their envelope is sized to
+ * hold the most the service accepts. */
+#define PS_ENVELOPE_CAP (CLIENT_MAX_ENVELOPE + SHELL_MAX_PSRP_TEXT)
+
+enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
+					const struct winrm_shell_spec *spec,
+					char shell_id[WINRM_ID_LEN + 1], char **shell_xml)
+{
+	struct shell_create_req req = {0};
+	struct shell_ps_created created = {0};
+	enum winrm_result r;
+
+	if (shell_xml)
+		*shell_xml = NULL;
+	if (!spec || !spec->resource_uri || !id_ok(spec->shell_id) || !spec->protocol_version ||
+	    !spec->creation_xml)
+		return client_fail(s, WINRM_E_USAGE,
+				   "a PowerShell shell needs its resource URI, ShellId, protocol "
+				   "version and creationXml");
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", spec->shell_id);
+	req.protocol_version = (char *)spec->protocol_version;
+	req.creation_xml = (char *)spec->creation_xml;
+	req.noprofile = spec->noprofile != 0;
+	req.idle_timeout_ms = spec->idle_timeout_ms;
+	if ((r = call(s, spec->resource_uri, SHELL_CMD_CREATE, &req, PS_ENVELOPE_CAP, &created)) !=
+	    WINRM_OK)
+		return r;
+	memcpy(shell_id, created.reply.shell_id, WINRM_ID_LEN + 1);
+	if (shell_xml)
+		*shell_xml = created.shell_xml;
+	else
+		free(created.shell_xml);
+	return WINRM_OK;
+}
+
+enum winrm_result winrm_shell_command_ex(struct winrm_session *s, const char *resource_uri,
+					 const char *shell_id, const char *command_id,
+					 const char *command_line, const char *const *args,
+					 size_t nargs)
+{
+	struct shell_command_req req = {0};
+	struct shell_command_reply started;
+	const char *argv[SHELL_MAX_ARGS];
+
+	if (!id_ok(shell_id) || !id_ok(command_id) || !command_line || nargs >= SHELL_MAX_ARGS ||
+	    (nargs && !args))
+		return client_fail(s, WINRM_E_USAGE,
+				   "a command needs a shell, its CommandId and a command line");
+	argv[0] = command_line;
+	for (size_t i = 0; i < nargs; i++)
+		argv[i + 1] = args[i];
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
+	req.argc = (uint32_t)nargs + 1;
+	req.argv = (char **)argv;
+	return call(s, resource_uri, SHELL_CMD_COMMAND, &req, PS_ENVELOPE_CAP, &started);
 }
 
 enum winrm_result winrm_identify(struct winrm_session *s, char **xml)

@@ -143,7 +143,11 @@ enum winrm_stream { WINRM_STDOUT = 0, WINRM_STDERR = 1 };
 enum winrm_signal {
 	WINRM_SIGNAL_TERMINATE = 1,
 	WINRM_SIGNAL_CTRL_C = 2,
-	WINRM_SIGNAL_CTRL_BREAK = 3
+	WINRM_SIGNAL_CTRL_BREAK = 3,
+	/* PowerShell's stop ("powershell/signal/crtl_c", MS-PSRP 3.1.5.3.9):
+	 * stop the pipeline. PowerShell's endpoints close a command on any
+	 * other code. */
+	WINRM_SIGNAL_PS_STOP = 4
 };
 
 struct winrm_shell_options {
@@ -162,6 +166,10 @@ enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm
 enum winrm_result winrm_shell_command(struct winrm_session *s, const char *shell_id,
 				      const char *const *argv, size_t argc, int skip_cmd_shell,
 				      char command_id[WINRM_ID_LEN + 1]);
+/* The most bytes one Send carries: longer input is cut into pieces of
+ * this size, each sent whole. */
+#define WINRM_SEND_MAX_BYTES 112128
+
 /* Sends stdin bytes (cut into pieces that fit the envelope); end closes it. */
 enum winrm_result winrm_shell_send(struct winrm_session *s, const char *shell_id,
 				   const char *command_id, const void *data, size_t len, int end);
@@ -176,6 +184,56 @@ enum winrm_result winrm_shell_receive(struct winrm_session *s, const char *shell
 enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_id,
 				     const char *command_id, enum winrm_signal sig);
 enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_id);
+
+/* ---- PowerShell's endpoints (MS-PSRP 3.1.5.3) ----
+ * A shell whose resource URI is this prefix and a session configuration's
+ * name ("Microsoft.PowerShell") is a PowerShell RunspacePool: the client
+ * chooses the ShellId and each CommandId (its pool's and pipelines' GUIDs),
+ * the pool itself (no CommandId) sends and receives, and input goes on
+ * stdin or pr. The _ex functions take the shell's resource URI (NULL: cmd,
+ * as the functions above) and a command_id of NULL for the shell itself. */
+#define WINRM_PS_URI_PREFIX "http://schemas.microsoft.com/powershell/"
+
+struct winrm_shell_spec {
+	const char *resource_uri;     /* WINRM_PS_URI_PREFIX + configuration name */
+	const char *shell_id;	      /* the client's ShellId (a GUID) */
+	const char *protocol_version; /* the protocolversion option, sent MustComply ("2.3") */
+	const char *creation_xml;     /* base64 of the first PSRP fragments */
+	int noprofile;		      /* WINRS_NOPROFILE */
+	uint64_t idle_timeout_ms;     /* 0: the service's default */
+};
+
+/* Creates the shell; *shell_xml (when not NULL) gets the reply's rsp:Shell
+ * element as XML that reads alone (free it; NULL if the reply had none). */
+enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
+					const struct winrm_shell_spec *spec,
+					char shell_id[WINRM_ID_LEN + 1], char **shell_xml);
+/* Starts a command with the client's command_id, the text command_line
+ * (PowerShell: " " or the pipeline's text) and the arguments (PowerShell:
+ * one, the base64 of its first CREATE_PIPELINE fragment). */
+enum winrm_result winrm_shell_command_ex(struct winrm_session *s, const char *resource_uri,
+					 const char *shell_id, const char *command_id,
+					 const char *command_line, const char *const *args,
+					 size_t nargs);
+
+enum winrm_input { WINRM_INPUT_STDIN = 0, WINRM_INPUT_PROMPT_RESPONSE = 1 /* "pr" */ };
+/* Sends bytes on an input stream of the command, or of the shell itself
+ * (command_id NULL), cut as winrm_shell_send does; end closes it. */
+enum winrm_result winrm_shell_send_ex(struct winrm_session *s, const char *resource_uri,
+				      const char *shell_id, const char *command_id,
+				      enum winrm_input input, const void *data, size_t len,
+				      int end);
+/* One Receive from the command or the shell itself (command_id NULL), as
+ * winrm_shell_receive; a shell never reports done. */
+enum winrm_result winrm_shell_receive_ex(struct winrm_session *s, const char *resource_uri,
+					 const char *shell_id, const char *command_id,
+					 winrm_output_fn *fn, void *arg, int *done,
+					 uint32_t *exit_code);
+enum winrm_result winrm_shell_signal_ex(struct winrm_session *s, const char *resource_uri,
+					const char *shell_id, const char *command_id,
+					enum winrm_signal sig);
+enum winrm_result winrm_shell_delete_ex(struct winrm_session *s, const char *resource_uri,
+					const char *shell_id);
 
 #ifdef __cplusplus
 }

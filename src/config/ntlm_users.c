@@ -18,67 +18,9 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
+#include "common/utf16.h"
+
 /* ---- the NT hash ---- */
-
-/* One code point from the UTF-8 at *p (n bytes left), advancing *p; -1 for
- * an invalid sequence: truncated, overlong, a surrogate, above U+10FFFF. */
-static long utf8_next(const unsigned char **p, size_t n)
-{
-	static const long min_of_length[] = {0, 0, 0x80, 0x800, 0x10000};
-	const unsigned char *s = *p;
-	size_t len;
-	long cp;
-
-	if (s[0] < 0x80)
-		len = 1, cp = s[0];
-	else if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return -1;
-	if (len > n)
-		return -1;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min_of_length[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*p = s + len;
-	return cp;
-}
-
-static void put_utf16le(unsigned char **o, long unit)
-{
-	*(*o)++ = (unsigned char)(unit & 0xff);
-	*(*o)++ = (unsigned char)(unit >> 8);
-}
-
-/* The UTF-16LE form of UTF-8 s (n bytes) into out (2 * n bytes suffice:
- * every UTF-8 byte becomes at most two); its length in *outlen. */
-static enum err utf8_to_utf16le(const char *s, size_t n, unsigned char *out, size_t *outlen)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	unsigned char *o = out;
-
-	while (p < end) {
-		long cp = utf8_next(&p, (size_t)(end - p));
-		if (cp < 0)
-			return ERR_FORMAT;
-		if (cp >= 0x10000) {
-			put_utf16le(&o, 0xd800 + ((cp - 0x10000) >> 10));
-			put_utf16le(&o, 0xdc00 + ((cp - 0x10000) & 0x3ff));
-		} else {
-			put_utf16le(&o, cp);
-		}
-	}
-	*outlen = (size_t)(o - out);
-	return ERR_OK;
-}
 
 /* MD4 lives in OpenSSL 3's legacy provider. Loading it into a context of
  * our own leaves the process's default context (TLS, everything else)
@@ -115,7 +57,7 @@ enum err ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_LEN])
 		return ERR_LIMIT;
 	if (!(utf16 = malloc(2 * n + 1)))
 		return ERR_NOMEM;
-	if ((e = utf8_to_utf16le(password, n, utf16, &len)) == ERR_OK)
+	if ((e = utf16_from_utf8(password, n, utf16, &len)) == ERR_OK)
 		e = md4(utf16, len, hash);
 	/* It is the password, re-encoded. */
 	OPENSSL_cleanse(utf16, 2 * n + 1);

@@ -140,8 +140,8 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode_reply = shell_ipc_create_reply_encode,
 	    .decode_reply = shell_ipc_create_reply_decode,
 	    .build_reply = shell_soap_ps_create_reply,
-	    .client_build = shell_soap_create_build,
-	    .client_read = shell_soap_create_read,
+	    .client_build = shell_soap_ps_create_build,
+	    .client_read = shell_soap_ps_create_read,
 	    .clear = create_clear,
 	},
     [SHELL_PS_COMMAND] =
@@ -190,7 +190,7 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode_reply = shell_ipc_receive_reply_encode,
 	    .decode_reply = shell_ipc_receive_reply_decode,
 	    .build_reply = shell_soap_receive_reply,
-	    .client_build = shell_soap_receive_build,
+	    .client_build = shell_soap_ps_receive_build,
 	    .client_read = shell_soap_receive_read,
 	},
     [SHELL_PS_SIGNAL] =

@@ -931,6 +931,38 @@ enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *r
 /* The selector set of a shell request: ShellId alone. */
 #define SHELL_SELECTOR(id) (&(struct wsman_pair){.name = "ShellId", .value = (char *)(id)}), 1
 
+/* The resource a request addresses: the caller's (a PowerShell session
+ * configuration), else cmd. */
+static const char *client_resource(const struct wsman_client_header *h)
+{
+	return h->resource_uri ? h->resource_uri : URI_SHELL_CMD;
+}
+
+/* ` CommandId="id"` when the request names a command (a PowerShell pool
+ * is addressed without one), then close. */
+static enum err put_command_id(struct buf *out, const char *command_id, const char *close)
+{
+	enum err e;
+
+	if (*command_id && (e = wsman_put_text(out, " CommandId=\"", command_id, "\"")) != ERR_OK)
+		return e;
+	return buf_putf(out, "%s", close);
+}
+
+/* rsp:IdleTimeOut as Windows' client writes it; nothing for 0 (the
+ * service's default). */
+static enum err put_idle_timeout(struct buf *out, uint64_t ms)
+{
+	enum err e;
+
+	if (!ms)
+		return ERR_OK;
+	if ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
+	    (e = util_duration_put_ms(out, ms)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</rsp:IdleTimeOut>");
+}
+
 enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h,
 				 const void *req)
 {
@@ -957,14 +989,43 @@ enum err shell_soap_create_build(struct buf *out, const struct wsman_client_head
 		env[i] = (struct wsman_pair){.name = r->env_names[i], .value = r->env_values[i]};
 	if ((e = wsman_put_named(out, "rsp:Environment", "rsp:Variable", env, r->nenv)) != ERR_OK)
 		return e;
-	if (r->idle_timeout_ms && ((e = buf_putf(out, "<rsp:IdleTimeOut>")) != ERR_OK ||
-				   (e = util_duration_put_ms(out, r->idle_timeout_ms)) != ERR_OK ||
-				   (e = buf_putf(out, "</rsp:IdleTimeOut>")) != ERR_OK))
+	if ((e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
 	if ((e = buf_putf(out,
 			  "<rsp:InputStreams>stdin</rsp:InputStreams>"
 			  "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>")) !=
 	    ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* As Windows' client writes PowerShell's Create (pypsrp's recorded
+ * test_psrp_open_runspace; WSManClientSessionTransportManager.CreateAsync):
+ * protocolversion MustComply, WINRS_NOPROFILE when asked, the client's
+ * ShellId, PowerShell's streams and the creationXml. */
+enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_header *h,
+				    const void *req)
+{
+	const struct shell_create_req *r = req;
+	struct wsman_pair opts[2] = {
+	    {.name = "protocolversion", .value = r->protocol_version, .must_comply = 1},
+	    {.name = "WINRS_NOPROFILE", .value = "1", .must_comply = 1},
+	};
+	enum err e;
+
+	if (!h->resource_uri || !r->protocol_version || !r->creation_xml || !*r->shell_id)
+		return ERR_USAGE;
+	if ((e = wsman_client_head(out, h, h->resource_uri, ACTION_CREATE, NULL, 0, opts,
+				   r->noprofile ? 2 : 1)) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\">")) != ERR_OK)
+		return e;
+	if ((e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK)
+		return e;
+	if ((e = wsman_put_text(out,
+				"<rsp:InputStreams>stdin pr</rsp:InputStreams>"
+				"<rsp:OutputStreams>stdout</rsp:OutputStreams>"
+				"<creationXml xmlns=\"" NS_POWERSHELL "\">",
+				r->creation_xml, "</creationXml></rsp:Shell>")) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
@@ -981,10 +1042,13 @@ enum err shell_soap_command_build(struct buf *out, const struct wsman_client_hea
 
 	if (r->argc < 1)
 		return ERR_USAGE;
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_COMMAND,
+	/* A client-chosen CommandId is an attribute of rsp:CommandLine
+	 * (MS-WSMV 2.2.4.7; PowerShell's is its pipeline's GUID). */
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_COMMAND,
 				   SHELL_SELECTOR(r->shell_id), opts, 2)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:CommandLine><rsp:Command>", r->argv[0],
-				"</rsp:Command>")) != ERR_OK)
+	    (e = buf_putf(out, "<rsp:CommandLine")) != ERR_OK ||
+	    (e = put_command_id(out, r->command_id, ">")) != ERR_OK ||
+	    (e = wsman_put_text(out, "<rsp:Command>", r->argv[0], "</rsp:Command>")) != ERR_OK)
 		return e;
 	for (uint32_t i = 1; i < r->argc; i++)
 		if ((e = wsman_put_text(out, "<rsp:Arguments>", r->argv[i], "</rsp:Arguments>")) !=
@@ -1001,12 +1065,29 @@ enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header
 	const struct shell_send_req *r = req;
 	enum err e;
 
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_SEND, SHELL_SELECTOR(r->shell_id),
-				   NULL, 0)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"",
-				r->command_id, r->end ? "\" End=\"true\">" : "\">")) != ERR_OK ||
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_SEND,
+				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Send><rsp:Stream Name=\"%s\"",
+			  r->stream == SHELL_PROMPT_RESPONSE ? "pr" : "stdin")) != ERR_OK ||
+	    (e = put_command_id(out, r->command_id, r->end ? " End=\"true\">" : ">")) != ERR_OK ||
 	    (e = util_b64_encode(out, r->data, r->len)) != ERR_OK ||
 	    (e = buf_putf(out, "</rsp:Stream></rsp:Send>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* A Receive of streams (the kind's output streams, space-separated). */
+static enum err receive_build(struct buf *out, const struct wsman_client_header *h,
+			      const struct shell_receive_req *r, const char *streams)
+{
+	struct wsman_pair opt = {.name = "WSMAN_CMDSHELL_OPTION_KEEPALIVE", .value = "TRUE"};
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_RECEIVE,
+				   SHELL_SELECTOR(r->shell_id), &opt, 1)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Receive><rsp:DesiredStream")) != ERR_OK ||
+	    (e = put_command_id(out, r->command_id, ">")) != ERR_OK ||
+	    (e = buf_putf(out, "%s</rsp:DesiredStream></rsp:Receive>", streams)) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
@@ -1014,37 +1095,37 @@ enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header
 enum err shell_soap_receive_build(struct buf *out, const struct wsman_client_header *h,
 				  const void *req)
 {
-	const char *shell_id = ((const struct shell_receive_req *)req)->shell_id;
-	const char *command_id = ((const struct shell_receive_req *)req)->command_id;
-	struct wsman_pair opt = {.name = "WSMAN_CMDSHELL_OPTION_KEEPALIVE", .value = "TRUE"};
-	enum err e;
+	return receive_build(out, h, req, "stdout stderr");
+}
 
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_RECEIVE, SHELL_SELECTOR(shell_id),
-				   &opt, 1)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:Receive><rsp:DesiredStream CommandId=\"", command_id,
-				"\">stdout stderr</rsp:DesiredStream></rsp:Receive>")) != ERR_OK)
-		return e;
-	return wsman_client_tail(out);
+/* PowerShell's only output stream (MS-PSRP 3.1.5.3.7). */
+enum err shell_soap_ps_receive_build(struct buf *out, const struct wsman_client_header *h,
+				     const void *req)
+{
+	return receive_build(out, h, req, "stdout");
 }
 
 enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_header *h,
 				 const void *req)
 {
 	const struct shell_signal_req *r = req;
+	/* PowerShell's stop code is not a URI, and misspelled as its client
+	 * sends it (WSManClientCommandTransportManager.StopSignal). */
 	static const char *const codes[] = {
-	    [SHELL_SIGNAL_TERMINATE] = "terminate",
-	    [SHELL_SIGNAL_CTRL_C] = "ctrl_c",
-	    [SHELL_SIGNAL_CTRL_BREAK] = "ctrl_break",
+	    [SHELL_SIGNAL_TERMINATE] = NS_SHELL "/signal/terminate",
+	    [SHELL_SIGNAL_CTRL_C] = NS_SHELL "/signal/ctrl_c",
+	    [SHELL_SIGNAL_CTRL_BREAK] = NS_SHELL "/signal/ctrl_break",
+	    [SHELL_SIGNAL_PS_STOP] = "powershell/signal/crtl_c",
 	};
 	enum err e;
 
-	if (r->signal < SHELL_SIGNAL_TERMINATE || r->signal > SHELL_SIGNAL_CTRL_BREAK)
+	if (r->signal < SHELL_SIGNAL_TERMINATE || r->signal > SHELL_SIGNAL_PS_STOP)
 		return ERR_USAGE;
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, NS_SHELL "/Signal",
+	if ((e = wsman_client_head(out, h, client_resource(h), NS_SHELL "/Signal",
 				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:Signal CommandId=\"", r->command_id, "\">")) != ERR_OK ||
-	    (e = buf_putf(out, "<rsp:Code>" NS_SHELL "/signal/%s</rsp:Code></rsp:Signal>",
-			  codes[r->signal])) != ERR_OK)
+	    (e = buf_putf(out, "<rsp:Signal")) != ERR_OK ||
+	    (e = put_command_id(out, r->command_id, ">")) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Code>%s</rsp:Code></rsp:Signal>", codes[r->signal])) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
@@ -1055,8 +1136,8 @@ enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_head
 	const char *shell_id = ((const struct shell_delete_req *)req)->shell_id;
 	enum err e;
 
-	if ((e = wsman_client_head(out, h, URI_SHELL_CMD, ACTION_DELETE, SHELL_SELECTOR(shell_id),
-				   NULL, 0)) != ERR_OK)
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_DELETE,
+				   SHELL_SELECTOR(shell_id), NULL, 0)) != ERR_OK)
 		return e;
 	return wsman_client_tail(out);
 }
@@ -1081,6 +1162,34 @@ enum err shell_soap_create_read(const struct wsman_request *resp, void *result)
 					    NS_WSMAN, "SelectorSet"),
 			    NS_WSMAN, "Selector");
 	return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
+}
+
+enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result)
+{
+	struct shell_ps_created *got = result;
+	xmlNode *shell = wsman_body_element(resp, NS_SHELL, "Shell"), *copy;
+	xmlBuffer *xml = NULL;
+	xmlDoc *doc;
+	enum err e;
+
+	got->shell_xml = NULL;
+	if ((e = shell_soap_create_read(resp, &got->reply)) != ERR_OK)
+		return e;
+	if (!shell)
+		return ERR_OK;
+	/* A copy as the root of a document of its own declares the
+	 * namespaces it uses (rsp may be declared on the envelope), so the
+	 * text reads alone. */
+	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) || !(copy = xmlDocCopyNode(shell, doc, 1)) ||
+	    (xmlDocSetRootElement(doc, copy), 0) || !(xml = xmlBufferCreate()))
+		e = ERR_NOMEM;
+	else if (xmlNodeDump(xml, doc, copy, 0, 0) < 0 ||
+		 !(got->shell_xml = strdup((const char *)xmlBufferContent(xml))))
+		e = ERR_NOMEM;
+	if (xml)
+		xmlBufferFree(xml);
+	xmlFreeDoc(doc);
+	return e;
 }
 
 enum err shell_soap_command_read(const struct wsman_request *resp, void *result)

@@ -72,8 +72,18 @@ enum err shell_soap_delete_reply(struct buf *out, const struct wsman_request *re
  * max_envelope_size (base64 growth and per-chunk markup included). */
 uint32_t shell_soap_receive_budget(uint64_t max_envelope_size);
 
+/* The client builders address h->resource_uri when it is set (a
+ * PowerShell session configuration), else cmd. A command_id, when the
+ * request has one, is sent (PowerShell chooses its own); none addresses
+ * the shell itself (PowerShell's pool). */
 enum err shell_soap_create_build(struct buf *out, const struct wsman_client_header *h,
 				 const void *req);
+/* PowerShell's Create: shell_id, protocol_version and creation_xml are
+ * required. */
+enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_header *h,
+				    const void *req);
+enum err shell_soap_ps_receive_build(struct buf *out, const struct wsman_client_header *h,
+				     const void *req);
 enum err shell_soap_command_build(struct buf *out, const struct wsman_client_header *h,
 				  const void *req);
 enum err shell_soap_send_build(struct buf *out, const struct wsman_client_header *h,
@@ -91,6 +101,14 @@ enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_head
  * decoded bytes to the struct shell_received's output, in order, and
  * done and exit_code from rsp:CommandState. */
 enum err shell_soap_create_read(const struct wsman_request *resp, void *result);
+/* PowerShell's Create: the ShellId, and the rsp:Shell element as XML that
+ * reads alone (NULL when the reply has none), which the client hands to
+ * PowerShell (it reads IdleTimeOut and BufferMode from it). */
+struct shell_ps_created {
+	struct shell_create_reply reply;
+	char *shell_xml; /* free it */
+};
+enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result);
 enum err shell_soap_command_read(const struct wsman_request *resp, void *result);
 enum err shell_soap_receive_read(const struct wsman_request *resp, void *result);
 

@@ -178,7 +178,10 @@ int wsman_http_status(enum err e);
  * Requests in the shape Windows' client sends them; replies are parsed
  * with wsman_parse and read with the wsman_client_* readers below. */
 struct wsman_client_header {
-	const char *to;		       /* the endpoint URL */
+	const char *to; /* the endpoint URL */
+	/* The w:ResourceURI of kinds with one URI per endpoint (PowerShell's
+	 * session configurations); NULL: the builder's own resource. */
+	const char *resource_uri;
 	uint64_t operation_timeout_ms; /* w:OperationTimeout */
 	uint32_t max_envelope_size;    /* w:MaxEnvelopeSize: the most the reply may be */
 };

@@ -43,8 +43,11 @@ enum err wsman_put_named(struct buf *out, const char *set, const char *item,
 		return ERR_OK;
 	if ((e = buf_putf(out, "<%s>", set)) != ERR_OK)
 		return e;
+	/* MustComply as Windows' client writes it on options it requires
+	 * (PowerShell's protocolversion, MS-PSRP 3.1.5.3.1). */
 	for (size_t i = 0; i < n; i++)
-		if ((e = buf_putf(out, "<%s", item)) != ERR_OK ||
+		if ((e = buf_putf(out, "<%s%s", item,
+				  p[i].must_comply ? " MustComply=\"true\"" : "")) != ERR_OK ||
 		    (e = wsman_put_text(out, " Name=\"", p[i].name, "\">")) != ERR_OK ||
 		    (e = wsman_put_text(out, "", p[i].value, "")) != ERR_OK ||
 		    (e = buf_putf(out, "</%s>", item)) != ERR_OK)

@@ -79,7 +79,8 @@ xmlNode *wsman_body_element(const struct wsman_request *resp, const char *ns, co
  * would refuse the whole envelope (ERR_FORMAT). */
 /* open, s escaped (NULL: nothing), close. */
 enum err wsman_put_text(struct buf *out, const char *open, const char *s, const char *close);
-/* <set><item Name="name">value</item>...</set>; nothing for no pairs. */
+/* <set><item Name="name">value</item>...</set> (MustComply="true" on the
+ * pairs that say must_comply); nothing for no pairs. */
 enum err wsman_put_named(struct buf *out, const char *set, const char *item,
 			 const struct wsman_pair *p, size_t n);
 /* Everything up to and including <s:Body>, as Windows' client writes it. */

@@ -1132,6 +1132,141 @@ static void test_wsman_send(void)
 	buf_clear(&b);
 }
 
+/* PowerShell's requests as libpsrpclient sends them through the PS rows,
+ * read back by the service's own PowerShell parsers. */
+#define PS_URI SHELL_PS_URI_PREFIX "Microsoft.PowerShell"
+
+static int read_back_ps(const struct buf *b, struct wsman_request *req, const char *action)
+{
+	enum err e = wsman_parse(buf_ptr(b), buf_len(b), req);
+
+	if (e != ERR_OK)
+		printf("# wsman_parse: %s\n", err_str(e));
+	return e == ERR_OK && STREQ(req->hdr.action, action) &&
+	       STREQ(req->hdr.resource_uri, PS_URI);
+}
+
+static int option_must_comply(const struct wsman_request *req, const char *name)
+{
+	for (uint32_t i = 0; i < req->hdr.noptions; i++)
+		if (STREQ(req->hdr.options[i].name, name))
+			return req->hdr.options[i].must_comply;
+	return 0;
+}
+
+static void test_wsman_powershell(void)
+{
+	static const char *const endpoints[] = {"Microsoft.PowerShell", NULL};
+	const struct shell_service_ctx ctx = {.ps_endpoints = endpoints};
+	struct wsman_client_header h = client_hdr;
+	struct shell_create_req cr = {.shell_id = SHELL_ID,
+				      .protocol_version = "2.4",
+				      .creation_xml = "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2",
+				      .noprofile = 1};
+	char *argv[] = {" ", "AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy"};
+	struct shell_command_req cm = {
+	    .shell_id = SHELL_ID, .command_id = CMD_ID, .argc = 2, .argv = argv};
+	struct shell_send_req sd = {.shell_id = SHELL_ID,
+				    .stream = SHELL_PROMPT_RESPONSE,
+				    .data = (uint8_t *)"pr",
+				    .len = 2};
+	struct shell_receive_req rc = {.shell_id = SHELL_ID};
+	struct shell_signal_req sg = {
+	    .shell_id = SHELL_ID, .command_id = CMD_ID, .signal = SHELL_SIGNAL_PS_STOP};
+	struct shell_create_req gcr;
+	struct shell_command_req gcm;
+	struct shell_send_req gsd;
+	struct shell_receive_req grc;
+	struct shell_signal_req gsg;
+	struct wsman_request req;
+	struct buf b;
+
+	h.resource_uri = PS_URI;
+	buf_init(&b, 1 << 20);
+	CHECK("PowerShell Create reads back",
+	      shell_op_at(SHELL_PS_CREATE)->client_build(&b, &h, &cr) == ERR_OK &&
+		  read_back_ps(&b, &req, ACTION_CREATE) &&
+		  shell_soap_ps_create_parse(&req, &ctx, &gcr) == ERR_OK &&
+		  STREQ(gcr.shell_id, SHELL_ID) && STREQ(gcr.protocol_version, "2.4") &&
+		  STREQ(gcr.creation_xml, cr.creation_xml) &&
+		  STREQ(wsman_option(&req, "WINRS_NOPROFILE"), "1") &&
+		  option_must_comply(&req, "protocolversion"));
+	shell_create_req_clear(&gcr);
+	wsman_request_clear(&req);
+	buf_reset(&b);
+	CHECK("PowerShell Create without protocolversion: ERR_USAGE",
+	      shell_op_at(SHELL_PS_CREATE)
+		      ->client_build(&b, &h, &(struct shell_create_req){.shell_id = SHELL_ID}) ==
+		  ERR_USAGE);
+
+	buf_reset(&b);
+	CHECK("PowerShell Command with its CommandId reads back",
+	      shell_op_at(SHELL_PS_COMMAND)->client_build(&b, &h, &cm) == ERR_OK &&
+		  read_back_ps(&b, &req, ACTION_COMMAND) &&
+		  shell_soap_ps_command_parse(&req, &ctx, &gcm) == ERR_OK &&
+		  STREQ(gcm.command_id, CMD_ID) && gcm.argc == 2 && STREQ(gcm.argv[1], argv[1]));
+	shell_command_req_clear(&gcm);
+	wsman_request_clear(&req);
+
+	buf_reset(&b);
+	CHECK("PowerShell Send on pr to the pool reads back",
+	      shell_op_at(SHELL_PS_SEND)->client_build(&b, &h, &sd) == ERR_OK &&
+		  read_back_ps(&b, &req, ACTION_SEND) &&
+		  shell_soap_ps_send_parse(&req, &ctx, &gsd) == ERR_OK &&
+		  gsd.stream == SHELL_PROMPT_RESPONSE && !gsd.command_id[0] && gsd.len == 2 &&
+		  memcmp(gsd.data, "pr", 2) == 0);
+	shell_send_req_clear(&gsd);
+	wsman_request_clear(&req);
+
+	buf_reset(&b);
+	CHECK("PowerShell Receive of the pool's stdout reads back",
+	      shell_op_at(SHELL_PS_RECEIVE)->client_build(&b, &h, &rc) == ERR_OK &&
+		  buf_terminate(&b) == ERR_OK &&
+		  strstr((const char *)buf_ptr(&b), ">stdout</rsp:DesiredStream>") &&
+		  read_back_ps(&b, &req, ACTION_RECEIVE) &&
+		  shell_soap_ps_receive_parse(&req, &ctx, &grc) == ERR_OK && !grc.command_id[0]);
+	wsman_request_clear(&req);
+
+	buf_reset(&b);
+	CHECK("PowerShell's stop signal reads back",
+	      shell_op_at(SHELL_PS_SIGNAL)->client_build(&b, &h, &sg) == ERR_OK &&
+		  buf_terminate(&b) == ERR_OK &&
+		  strstr((const char *)buf_ptr(&b),
+			 "<rsp:Code>powershell/signal/crtl_c</rsp:Code>") &&
+		  read_back_ps(&b, &req, ACTION_SIGNAL) &&
+		  shell_soap_ps_signal_parse(&req, &ctx, &gsg) == ERR_OK &&
+		  gsg.signal == SHELL_SIGNAL_PS_STOP && STREQ(gsg.command_id, CMD_ID));
+	wsman_request_clear(&req);
+	buf_clear(&b);
+}
+
+/* Create's reply as Windows writes it, rsp declared on the envelope: the
+ * rsp:Shell handed to PowerShell declares it itself. */
+static void test_ps_create_read(void)
+{
+	static const char reply[] =
+	    "<s:Envelope xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER
+	    "\" xmlns:w=\"" NS_WSMAN "\" xmlns:rsp=\"" NS_SHELL "\"><s:Header>"
+	    "<a:Action>" NS_TRANSFER "/CreateResponse</a:Action><a:MessageID>uuid:1</a:MessageID>"
+	    "</s:Header><s:Body><x:ResourceCreated><a:Address>https://h/wsman</a:Address>"
+	    "</x:ResourceCreated><rsp:Shell><rsp:ShellId>" SHELL_ID "</rsp:ShellId>"
+	    "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:BufferMode>Block</rsp:BufferMode>"
+	    "</rsp:Shell></s:Body></s:Envelope>";
+	struct shell_ps_created got;
+	struct wsman_request resp;
+
+	CHECK("PowerShell Create reply: ShellId and rsp:Shell",
+	      wsman_parse((const uint8_t *)reply, sizeof(reply) - 1, &resp) == ERR_OK &&
+		  shell_soap_ps_create_read(&resp, &got) == ERR_OK &&
+		  STREQ(got.reply.shell_id, SHELL_ID) && got.shell_xml &&
+		  strstr(got.shell_xml, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">") &&
+		  strstr(got.shell_xml, "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"));
+	if (got.shell_xml)
+		printf("# %s\n", got.shell_xml);
+	free(got.shell_xml);
+	wsman_request_clear(&resp);
+}
+
 static void test_wsman_receive_signal_delete(void)
 {
 	struct wsman_request req;
@@ -1179,8 +1314,8 @@ static void test_wsman_receive_signal_delete(void)
 	struct shell_signal_req bad = {.shell_id = SHELL_ID, .command_id = CMD_ID, .signal = 0};
 	buf_reset(&b);
 	CHECK("signal 0: ERR_USAGE", shell_soap_signal_build(&b, &client_hdr, &bad) == ERR_USAGE);
-	bad.signal = 4;
-	CHECK("signal 4: ERR_USAGE",
+	bad.signal = SHELL_SIGNAL_PS_STOP + 1;
+	CHECK("signal 5: ERR_USAGE",
 	      shell_soap_signal_build(&b, &client_hdr, &bad) == ERR_USAGE && buf_len(&b) == 0);
 
 	buf_reset(&b);
@@ -1734,6 +1869,8 @@ int main(void)
 	test_wsman_command();
 	test_wsman_send();
 	test_wsman_receive_signal_delete();
+	test_wsman_powershell();
+	test_ps_create_read();
 	test_service_replies();
 	test_windows_replies();
 	test_gss_pure();

@@ -1,0 +1,683 @@
+/* Unit tests for src/psrpclient (libpsrpclient.so as PowerShell loads
+ * it, with dlopen): the exported set, the UTF-16 conversions, the error
+ * messages' two-call protocol, the session options PowerShell sets and
+ * reads, completions without a service (connection refused comes back as
+ * an error in the callback, not a hang), and a whole pipeline's cycle
+ * against a canned service, with PowerShell's calls from inside the
+ * completions. The LP64 layouts are pinned at
+ * compile time by the static assertions of wsman_api.h, included here. */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/utf16.h"
+#include "psrpclient/wsman_api.h"
+#include "check.h"
+
+static void *lib;
+
+/* The exported function name, from the library under test. */
+#define API(name) ((__typeof__(&name))dlsym(lib, #name))
+
+static const char *const exports[] = {
+    "WSManInitialize",
+    "WSManDeinitialize",
+    "WSManGetErrorMessage",
+    "WSManCreateSession",
+    "WSManCloseSession",
+    "WSManSetSessionOption",
+    "WSManGetSessionOptionAsDword",
+    "WSManGetSessionOptionAsString",
+    "WSManCloseOperation",
+    "WSManCreateShellEx",
+    "WSManRunShellCommandEx",
+    "WSManSendShellInput",
+    "WSManReceiveShellOutput",
+    "WSManSignalShell",
+    "WSManCloseCommand",
+    "WSManCloseShell",
+    "WSManDisconnectShell",
+    "WSManReconnectShell",
+    "WSManReconnectShellCommand",
+    "WSManConnectShell",
+    "WSManConnectShellCommand",
+};
+
+/* A UTF-16 copy of ASCII s (free it). */
+static WSMAN_CHAR *u16(const char *s)
+{
+	size_t n = strlen(s);
+	WSMAN_CHAR *w = calloc(n + 1, sizeof(*w));
+
+	for (size_t i = 0; w && i < n; i++)
+		w[i] = (WSMAN_CHAR)s[i];
+	return w;
+}
+
+/* UTF-16 w of n units as UTF-8 into out. */
+static int u8(const WSMAN_CHAR *w, size_t n, char *out, size_t cap)
+{
+	struct buf b;
+	int ok;
+
+	buf_init(&b, cap - 1);
+	ok = utf16_to_utf8(w, n, &b) == ERR_OK;
+	if (ok) {
+		memcpy(out, buf_ptr(&b), buf_len(&b));
+		out[buf_len(&b)] = 0;
+	}
+	buf_clear(&b);
+	return ok;
+}
+
+static void load(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	self[n > 0 ? n : 0] = 0;
+	/* BUILD/tests/test_psrpclient_abi -> BUILD/libpsrpclient.so */
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	snprintf(path, sizeof(path), "%s/../libpsrpclient.so", self);
+	lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	CHECK("dlopen libpsrpclient.so from the build directory", lib != NULL);
+	if (!lib)
+		printf("# %s\n", dlerror());
+}
+
+static void test_exports(void)
+{
+	static const char *const internal[] = {"winrm_session_new", "winrm_shell_create_ex",
+					       "utf16_to_utf8",	    "psrp_lock",
+					       "buf_init",	    "shell_op_at"};
+	int all = 1, none = 1;
+
+	for (size_t i = 0; i < sizeof(exports) / sizeof(exports[0]); i++)
+		if (!dlsym(lib, exports[i])) {
+			printf("# not exported: %s\n", exports[i]);
+			all = 0;
+		}
+	CHECK("exports: the 21 functions PowerShell calls", all);
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+		if (dlsym(lib, internal[i])) {
+			printf("# exported but internal: %s\n", internal[i]);
+			none = 0;
+		}
+	CHECK("exports: libwinrm and the library's own functions stay internal", none);
+}
+
+static void test_utf16(void)
+{
+	/* "é€😀" and back */
+	static const char text[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+	static const WSMAN_CHAR wide[] = {0xe9, 0x20ac, 0xd83d, 0xde00};
+	static const WSMAN_CHAR lone_high[] = {'a', 0xd83d}, lone_low[] = {0xde00, 'a'};
+	unsigned char le[32];
+	WSMAN_CHAR units[16];
+	size_t len = 0;
+	char back[32];
+
+	CHECK("utf16: from UTF-8, a surrogate pair for U+1F600",
+	      utf16_from_utf8(text, strlen(text), le, &len) == ERR_OK && len == sizeof(wide) &&
+		  (memcpy(units, le, len), memcmp(units, wide, len) == 0));
+	CHECK("utf16: to UTF-8", u8(wide, 4, back, sizeof(back)) && strcmp(back, text) == 0);
+	CHECK("utf16: an unpaired high surrogate is refused",
+	      !u8(lone_high, 2, back, sizeof(back)));
+	CHECK("utf16: an unpaired low surrogate is refused", !u8(lone_low, 2, back, sizeof(back)));
+	CHECK("utf16: ill-formed UTF-8 is refused",
+	      utf16_from_utf8("\xc0\xaf", 2, le, &len) == ERR_FORMAT);
+	CHECK("utf16: length", utf16_len((const WSMAN_CHAR[]){'a', 0xd83d, 0xde00, 0}) == 3 &&
+				   utf16_len((const WSMAN_CHAR[]){0}) == 0);
+}
+
+/* WSManGetErrorMessage as PowerShell calls it: the length first, then the
+ * text into a buffer of that many characters. */
+static int error_message(WSMAN_API_HANDLE api, DWORD code, char *out, size_t cap)
+{
+	DWORD used = 0, again = 0;
+	WSMAN_CHAR *buf;
+	int ok;
+
+	if (API(WSManGetErrorMessage)(api, 0, NULL, code, 0, NULL, &used) !=
+		ERROR_INSUFFICIENT_BUFFER ||
+	    !used || !(buf = calloc(used, sizeof(*buf))))
+		return 0;
+	/* PowerShell passes the size in bytes: twice the characters. */
+	ok = API(WSManGetErrorMessage)(api, 0, NULL, code, 2 * used, buf, &again) == NO_ERROR &&
+	     again == used && buf[used - 1] == 0 && u8(buf, used - 1, out, cap);
+	free(buf);
+	return ok;
+}
+
+static void test_errors(WSMAN_API_HANDLE api)
+{
+	char text[1300];
+	DWORD used;
+
+	CHECK("errors: not supported, in words",
+	      error_message(api, ERROR_NOT_SUPPORTED, text, sizeof(text)) &&
+		  strstr(text, "not supported"));
+	CHECK("errors: access denied names the credentials",
+	      error_message(api, ERROR_ACCESS_DENIED, text, sizeof(text)) &&
+		  strstr(text, "password"));
+	CHECK("errors: an unknown code still gets a sentence",
+	      error_message(api, 0x8033abcd, text, sizeof(text)) && strstr(text, "0x8033ABCD"));
+	CHECK("errors: a buffer too small is refused with the length",
+	      API(WSManGetErrorMessage)(api, 0, NULL, ERROR_NOT_SUPPORTED, 3, (WSMAN_CHAR[3]){0},
+					&used) == ERROR_INSUFFICIENT_BUFFER &&
+		  used > 3);
+}
+
+static WSMAN_SESSION_HANDLE new_session(WSMAN_API_HANDLE api, const char *url, DWORD mechanism,
+					WSMAN_PROXY_INFO *proxy, DWORD *status)
+{
+	WSMAN_CHAR *conn = u16(url), *user = u16("someone"), *password = u16("secret");
+	WSMAN_AUTHENTICATION_CREDENTIALS cred = {.authenticationMechanism = mechanism};
+	WSMAN_SESSION_HANDLE s = NULL;
+
+	cred.userAccount.username = user;
+	cred.userAccount.password = password;
+	*status = API(WSManCreateSession)(api, conn, 0, &cred, proxy, &s);
+	free(conn);
+	free(user);
+	free(password);
+	return s;
+}
+
+static DWORD set_dword(WSMAN_SESSION_HANDLE s, DWORD option, DWORD value)
+{
+	WSMAN_DATA d = {.type = WSMAN_DATA_TYPE_DWORD, .number = value};
+
+	return API(WSManSetSessionOption)(s, option, &d);
+}
+
+static void test_options(WSMAN_API_HANDLE api)
+{
+	/* Every option WSManClientSessionTransportManager.Initialize may set. */
+	static const DWORD powershell_sets[] = {
+	    WSMAN_OPTION_DEFAULT_OPERATION_TIMEOUTMS,
+	    WSMAN_OPTION_TIMEOUTMS_CREATE_SHELL,
+	    WSMAN_OPTION_TIMEOUTMS_CLOSE_SHELL,
+	    WSMAN_OPTION_TIMEOUTMS_SIGNAL_SHELL,
+	    WSMAN_OPTION_USE_SSL,
+	    WSMAN_OPTION_UNENCRYPTED_MESSAGES,
+	    WSMAN_OPTION_ALLOW_NEGOTIATE_IMPLICIT_CREDENTIALS,
+	    WSMAN_OPTION_UTF16,
+	    WSMAN_OPTION_SKIP_CA_CHECK,
+	    WSMAN_OPTION_SKIP_CN_CHECK,
+	    WSMAN_OPTION_SKIP_REVOCATION_CHECK,
+	    WSMAN_OPTION_ENABLE_SPN_SERVER_PORT,
+	    WSMAN_OPTION_USE_INTERACTIVE_TOKEN,
+	    WSMAN_OPTION_MAX_ENVELOPE_SIZE_KB,
+	};
+	WSMAN_PROXY_INFO proxy = {.accessType = WSMAN_OPTION_PROXY_WINHTTP_PROXY_CONFIG};
+	WSMAN_CHAR *locale = u16("en-US"), got[16];
+	WSMAN_DATA text = {.type = WSMAN_DATA_TYPE_TEXT};
+	WSMAN_SESSION_HANDLE s;
+	DWORD st, v = 7, used = 0;
+	int all = 1;
+	char msg[1300];
+
+	s = new_session(api, "https://127.0.0.1:5986/wsman?PSVersion=7.6.10", WSMAN_FLAG_AUTH_BASIC,
+			NULL, &st);
+	CHECK("options: a session with Basic credentials", st == NO_ERROR && s);
+	for (size_t i = 0; i < sizeof(powershell_sets) / sizeof(powershell_sets[0]); i++)
+		if (set_dword(s, powershell_sets[i], 1) != NO_ERROR) {
+			printf("# option %u refused\n", powershell_sets[i]);
+			all = 0;
+		}
+	CHECK("options: every option PowerShell sets is accepted", all);
+	text.text.buffer = locale;
+	text.text.bufferLength = 5;
+	CHECK("options: the locale, as text",
+	      API(WSManSetSessionOption)(s, WSMAN_OPTION_LOCALE, &text) == NO_ERROR &&
+		  API(WSManGetSessionOptionAsString)(s, WSMAN_OPTION_LOCALE, 0, NULL, &used) ==
+		      ERROR_INSUFFICIENT_BUFFER &&
+		  used == 6 &&
+		  API(WSManGetSessionOptionAsString)(s, WSMAN_OPTION_LOCALE, 32, got, &used) ==
+		      NO_ERROR &&
+		  memcmp(got, locale, 6 * sizeof(WSMAN_CHAR)) == 0);
+	CHECK("options: SKIP_CA_CHECK answers (PowerShell's test for certificate checks)",
+	      API(WSManGetSessionOptionAsDword)(s, WSMAN_OPTION_SKIP_CA_CHECK, &v) == NO_ERROR &&
+		  v == 1);
+	CHECK("options: the data per message fits one Send",
+	      API(WSManGetSessionOptionAsDword)(s, WSMAN_OPTION_SHELL_MAX_DATA_SIZE_PER_MESSAGE_KB,
+						&v) == NO_ERROR &&
+		  v > 64 && (v << 10) <= 112128);
+	CHECK("options: an unknown option is refused",
+	      set_dword(s, 99, 1) == ERROR_INVALID_PARAMETER);
+	CHECK("options: a DWORD option given as text is refused",
+	      API(WSManSetSessionOption)(s, WSMAN_OPTION_SKIP_CA_CHECK, &text) ==
+		  ERROR_INVALID_PARAMETER);
+	CHECK("options: close", API(WSManCloseSession)(s, 0) == NO_ERROR);
+	free(locale);
+
+	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_NEGOTIATE, &proxy, &st);
+	CHECK("proxy: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
+	CHECK("proxy: the message says what to leave out",
+	      error_message(api, ERROR_NOT_SUPPORTED, msg, sizeof(msg)) &&
+		  strstr(msg, "-ProxyAccessType"));
+	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE,
+			NULL, &st);
+	CHECK("certificates: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
+}
+
+/* ---- completions ---- */
+
+struct completion {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int calls;
+	DWORD flags, code;
+	char detail[1300];
+	WSMAN_SHELL_HANDLE shell;
+};
+
+static void on_complete(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+			WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+			WSMAN_RESPONSE_DATA *data)
+{
+	struct completion *c = ctx;
+
+	(void)command, (void)operation, (void)data;
+	pthread_mutex_lock(&c->lock);
+	c->flags = flags;
+	c->code = error ? error->code : 0;
+	c->detail[0] = 0;
+	if (error && error->errorDetail)
+		u8(error->errorDetail, utf16_len(error->errorDetail), c->detail, sizeof(c->detail));
+	c->shell = shell;
+	c->calls++;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Waits up to seconds for the nth completion. */
+static int wait_calls(struct completion *c, int n, int seconds)
+{
+	struct timespec until;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&c->lock);
+	while (c->calls < n && pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
+		;
+	ok = c->calls >= n;
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+/* A loopback port nobody listens on. */
+static int closed_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void test_no_service(WSMAN_API_HANDLE api)
+{
+	struct completion c = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	WSMAN_SHELL_ASYNC async = {.operationContext = &c, .completionFunction = on_complete};
+	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
+	WSMAN_CHAR *id = u16("76056A84-51DC-4F24-9262-CA2A55464B2B");
+	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
+			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
+	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.3");
+	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
+	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
+	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT};
+	WSMAN_SHELL_HANDLE shell = NULL;
+	WSMAN_SESSION_HANDLE s;
+	char url[64];
+	DWORD st;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/wsman?PSVersion=7.6.10", closed_port());
+	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
+	CHECK("no service: session", st == NO_ERROR && s);
+	set_dword(s, WSMAN_OPTION_SKIP_CA_CHECK, 1);
+	set_dword(s, WSMAN_OPTION_SKIP_CN_CHECK, 1);
+	content.text.buffer = xml;
+	content.text.bufferLength = (DWORD)utf16_len(xml);
+	API(WSManCreateShellEx)(s, 0, uri, id, NULL, &options, &content, &async, &shell);
+	CHECK("no service: the shell handle is there when the call returns", shell != NULL);
+	CHECK("no service: the completion comes, with an error", wait_calls(&c, 1, 60));
+	CHECK("no service: cannot connect, end of operation, this shell",
+	      c.code == ERROR_WSMAN_SENDDATA_CANNOT_CONNECT &&
+		  c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION && c.shell == shell);
+	CHECK("no service: the detail names the refused connection",
+	      strstr(c.detail, "127.0.0.1") != NULL);
+	if (!strstr(c.detail, "127.0.0.1"))
+		printf("# detail: %s\n", c.detail);
+
+	API(WSManDisconnectShell)(shell, 0, &(WSMAN_SHELL_DISCONNECT_INFO){0}, &async);
+	CHECK("disconnect: refused in the completion, not supported",
+	      wait_calls(&c, 2, 30) && c.code == ERROR_NOT_SUPPORTED &&
+		  strstr(c.detail, "Disconnect-PSSession"));
+	/* The shell was never created: closing it asks nothing of the service. */
+	API(WSManCloseShell)(shell, 0, &async);
+	CHECK("close: a shell that failed to be created closes at once",
+	      wait_calls(&c, 3, 30) && c.code == NO_ERROR &&
+		  c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
+	API(WSManCloseSession)(s, 0);
+	free(uri);
+	free(id);
+	free(xml);
+	free(pv_name);
+	free(pv);
+	/* The workers end right after their last completion returns. */
+	usleep(200 * 1000);
+}
+
+/* ---- a whole cycle against a canned service ---- */
+
+#define NS_ENV                                                                                     \
+	"xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "                                     \
+	"xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "                            \
+	"xmlns:x=\"http://schemas.xmlsoap.org/ws/2004/09/transfer\" "                              \
+	"xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\""
+#define REPLY(action, body)                                                                        \
+	"<s:Envelope " NS_ENV "><s:Header><a:Action>" action "</a:Action>"                         \
+	"<a:MessageID>uuid:00000000-0000-0000-0000-000000000001</a:MessageID></s:Header>"          \
+	"<s:Body>" body "</s:Body></s:Envelope>"
+#define SHELL_NS "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+#define PS_SHELL_ID "76056A84-51DC-4F24-9262-CA2A55464B2B"
+#define PS_COMMAND_ID "8372DF51-5986-4AC3-96B4-8C519AE0976F"
+
+/* What the canned service answers each action with (a Windows-shaped
+ * reply; the command's Receive: two stream pieces and Done). */
+static const struct {
+	const char *action, *reply;
+} canned[] = {
+    {"transfer/Create",
+     REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+	   "<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address></x:ResourceCreated>"
+	   "<rsp:Shell><rsp:ShellId>" PS_SHELL_ID "</rsp:ShellId>"
+	   "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:BufferMode>Block</rsp:BufferMode>"
+	   "</rsp:Shell>")},
+    {"shell/Command",
+     REPLY(SHELL_NS "/CommandResponse", "<rsp:CommandResponse><rsp:CommandId>" PS_COMMAND_ID
+					"</rsp:CommandId></rsp:CommandResponse>")},
+    {"shell/Send", REPLY(SHELL_NS "/SendResponse", "<rsp:SendResponse/>")},
+    {"shell/Receive",
+     REPLY(SHELL_NS "/ReceiveResponse",
+	   "<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	   "\">YWJj</rsp:Stream><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	   "\">ZGVmZw==</rsp:Stream><rsp:CommandState CommandId=\"" PS_COMMAND_ID
+	   "\" State=\"" SHELL_NS "/CommandState/Done\"><rsp:ExitCode>0</rsp:ExitCode>"
+	   "</rsp:CommandState></rsp:ReceiveResponse>")},
+    {"shell/Signal", REPLY(SHELL_NS "/SignalResponse", "<rsp:SignalResponse/>")},
+    {"transfer/Delete", REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")},
+};
+
+struct canned_service {
+	int fd, port;
+	int requests[sizeof(canned) / sizeof(canned[0])];
+	int stop_signals; /* Signals with PowerShell's stop code */
+};
+
+/* Reads one request of the connection (headers, then Content-Length
+ * bytes) into req; its length, 0 at the end of the connection. */
+static size_t read_request(int fd, char *req, size_t cap)
+{
+	size_t n = 0, need = 0;
+	char *end;
+
+	while (n < cap - 1) {
+		ssize_t got = read(fd, req + n, cap - 1 - n);
+		if (got <= 0)
+			return 0;
+		n += (size_t)got;
+		req[n] = 0;
+		if (!need && (end = strstr(req, "\r\n\r\n"))) {
+			char *cl = strcasestr(req, "Content-Length:");
+			need = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+		}
+		if (need && n >= need)
+			return n;
+	}
+	return 0;
+}
+
+static void *serve(void *arg)
+{
+	struct canned_service *svc = arg;
+	static char req[1 << 20];
+	int c;
+
+	while ((c = accept(svc->fd, NULL, NULL)) >= 0) {
+		while (read_request(c, req, sizeof(req))) {
+			char head[160];
+			const char *reply = NULL;
+			for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
+				if (strstr(req, canned[i].action)) {
+					reply = canned[i].reply;
+					__atomic_add_fetch(&svc->requests[i], 1, __ATOMIC_SEQ_CST);
+				}
+			if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
+				__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
+			if (!reply)
+				break;
+			snprintf(head, sizeof(head),
+				 "HTTP/1.1 200 OK\r\nContent-Type: "
+				 "application/soap+xml;charset=UTF-8\r\n"
+				 "Content-Length: %zu\r\n\r\n",
+				 strlen(reply));
+			if (write(c, head, strlen(head)) < 0 || write(c, reply, strlen(reply)) < 0)
+				break;
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+/* What PowerShell's completions do, recorded: each callback's flags and
+ * bytes, and, as WSManTransportManager does, the operation closed from
+ * inside the completion that ends it. */
+struct recorder {
+	struct completion c;
+	size_t bytes;
+	int ended_with_data; /* the END_OF_OPERATION call carried a data struct */
+	DWORD exit_code;
+	char state[128];
+};
+
+static void on_receive(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+		       WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+		       WSMAN_RESPONSE_DATA *data)
+{
+	struct recorder *r = ctx;
+	const WSMAN_RECEIVE_DATA_RESULT *rd = data ? &data->receiveData : NULL;
+
+	if (rd)
+		r->bytes += rd->streamData.binaryData.dataLength;
+	if (flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION) {
+		r->ended_with_data = rd != NULL;
+		if (rd && rd->commandState)
+			u8(rd->commandState, utf16_len(rd->commandState), r->state,
+			   sizeof(r->state));
+		r->exit_code = rd ? rd->exitCode : 99;
+		API(WSManCloseOperation)(operation, 0);
+	}
+	on_complete(&r->c, flags, error, shell, command, operation, data);
+}
+
+/* Create's completion: the rsp:Shell PowerShell reads IdleTimeOut from. */
+static char shell_xml[1024];
+
+static void on_create(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+		      WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+		      WSMAN_RESPONSE_DATA *data)
+{
+	const WSMAN_DATA *d = data ? &data->createData.data : NULL;
+
+	if (d && d->type == WSMAN_DATA_TYPE_TEXT)
+		u8(d->text.buffer, d->text.bufferLength, shell_xml, sizeof(shell_xml));
+	on_complete(ctx, flags, error, shell, command, operation, data);
+}
+
+/* The send completion closes its operation, as PowerShell does. */
+static void on_send(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
+		    WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
+		    WSMAN_RESPONSE_DATA *data)
+{
+	API(WSManCloseOperation)(operation, 0);
+	on_complete(ctx, flags, error, shell, command, operation, data);
+}
+
+static int start_canned(struct canned_service *svc, pthread_t *t)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+
+	svc->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (svc->fd < 0 || bind(svc->fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(svc->fd, 16) != 0 || getsockname(svc->fd, (struct sockaddr *)&a, &len) != 0)
+		return 0;
+	svc->port = ntohs(a.sin_port);
+	return pthread_create(t, NULL, serve, svc) == 0;
+}
+
+static void test_pipeline_cycle(WSMAN_API_HANDLE api)
+{
+	struct canned_service svc = {0};
+	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion started = created, sent = created, stopped = created, closed = created;
+	struct recorder received = {.c = created};
+	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
+			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
+			  on_stopped = {&stopped, on_complete}, on_closed = {&closed, on_complete};
+	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
+	WSMAN_CHAR *sid = u16(PS_SHELL_ID), *cid = u16(PS_COMMAND_ID), *line = u16(" ");
+	WSMAN_CHAR *arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
+	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
+			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
+	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.4"), *stdin_id = u16("stdin");
+	WSMAN_CHAR *stop = u16("powershell/signal/crtl_c");
+	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
+	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
+	WSMAN_COMMAND_ARG_SET args = {.argsCount = 1, .args = (PCWSTR *)&arg};
+	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT},
+		   input = {.type = WSMAN_DATA_TYPE_BINARY};
+	WSMAN_SHELL_HANDLE shell = NULL;
+	WSMAN_COMMAND_HANDLE command = NULL;
+	WSMAN_OPERATION_HANDLE op = NULL;
+	WSMAN_SESSION_HANDLE s;
+	pthread_t server;
+	char url[64];
+	DWORD st;
+
+	CHECK("cycle: a canned service listens", start_canned(&svc, &server));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc.port);
+	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
+	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
+	content.text.buffer = xml;
+	content.text.bufferLength = (DWORD)utf16_len(xml);
+	API(WSManCreateShellEx)(s, 0, uri, sid, NULL, &options, &content, &on_created, &shell);
+	CHECK("cycle: Create completes without error",
+	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && created.shell == shell);
+	if (created.code)
+		printf("# %s\n", created.detail);
+	CHECK("cycle: Create hands over the rsp:Shell as text that reads alone",
+	      strstr(shell_xml, "<rsp:Shell xmlns:rsp=\"" SHELL_NS "\">") &&
+		  strstr(shell_xml, "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"));
+
+	API(WSManRunShellCommandEx)(shell, 0, cid, line, &args, NULL, &on_started, &command);
+	CHECK("cycle: Command completes",
+	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
+		  started.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
+
+	input.binaryData.data = (uint8_t *)"fragment";
+	input.binaryData.dataLength = 8;
+	API(WSManSendShellInput)(shell, command, 0, stdin_id, &input, 0, &on_sent, &op);
+	CHECK("cycle: Send completes, its operation closed from inside the completion",
+	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR);
+
+	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	CHECK("cycle: Receive gives each piece, then END_OF_OPERATION alone",
+	      op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
+		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
+		  received.ended_with_data && received.exit_code == 0 &&
+		  strstr(received.state, "CommandState/Done"));
+
+	API(WSManSignalShell)(shell, command, 0, stop, &on_stopped, &op);
+	CHECK("cycle: PowerShell's stop signal goes out", op && wait_calls(&stopped, 1, 30) &&
+							      stopped.code == NO_ERROR &&
+							      svc.stop_signals == 1);
+	API(WSManCloseOperation)(op, 0);
+
+	API(WSManCloseCommand)(command, 0, &on_closed);
+	CHECK("cycle: CloseCommand terminates the command",
+	      wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
+	API(WSManCloseShell)(shell, 0, &on_closed);
+	CHECK("cycle: CloseShell deletes the shell",
+	      wait_calls(&closed, 2, 30) && closed.code == NO_ERROR && svc.requests[5] == 1);
+	CHECK("cycle: one request of each kind, the two Signals (stop, terminate)",
+	      svc.requests[0] == 1 && svc.requests[1] == 1 && svc.requests[2] == 1 &&
+		  svc.requests[3] == 1 && svc.requests[4] == 2);
+	API(WSManCloseSession)(s, 0);
+	usleep(200 * 1000); /* the workers end right after their last completion */
+	shutdown(svc.fd, SHUT_RDWR);
+	close(svc.fd);
+	pthread_join(server, NULL);
+	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
+	free(pv_name), free(pv), free(stdin_id), free(stop);
+}
+
+int main(void)
+{
+	WSMAN_API_HANDLE api = NULL;
+	char conf[] = "/tmp/psrpclient-conf-XXXXXX";
+
+	char conf_file[sizeof(conf) + 16];
+	FILE *f;
+
+	/* A client configuration of its own, not the machine's: Windows'
+	 * defaults but for Basic over HTTP to the canned service. */
+	if (mkdtemp(conf))
+		setenv("WINRM_CONFIG_DIR", conf, 1);
+	snprintf(conf_file, sizeof(conf_file), "%s/winrm.conf", conf);
+	if ((f = fopen(conf_file, "w"))) {
+		fputs("Client/TrustedHosts = 127.0.0.1\nClient/AllowUnencrypted = true\n", f);
+		fclose(f);
+	}
+	load();
+	test_utf16();
+	if (lib) {
+		test_exports();
+		CHECK("initialize: API version 1.1",
+		      API(WSManInitialize)(WSMAN_FLAG_REQUESTED_API_VERSION_1_1, &api) ==
+			      NO_ERROR &&
+			  api);
+		CHECK("initialize: an unknown version is refused",
+		      API(WSManInitialize)(7, &(WSMAN_API_HANDLE){0}) == ERROR_INVALID_PARAMETER);
+		test_errors(api);
+		test_options(api);
+		test_no_service(api);
+		test_pipeline_cycle(api);
+		CHECK("deinitialize", API(WSManDeinitialize)(api, 0) == NO_ERROR);
+		dlclose(lib);
+	}
+	unlink(conf_file);
+	rmdir(conf);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
