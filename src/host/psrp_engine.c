@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "host/psrp_packet.h"
 #include "host/spawn.h"
+#include "psrp/xpress.h"
 
 /* Output queued per shell, pool and pipelines together. Above it pwsh's
  * stdout stays unread, so pwsh blocks on a full pipe: nothing is lost. */
@@ -157,6 +158,9 @@ struct ps_shell {
 	int end_now; /* the deadline event was made active to end the shell */
 	uint64_t idle_ms;
 	uint64_t created_ms;
+	/* Set when Create negotiated xpress (MS-WSMV 3.1.4.1.31.6): Send data
+	 * arrives compressed, and Receive data MUST go out compressed. */
+	struct xpress_codec *xpress;
 	struct event *ev_idle, *ev_runtime, *ev_deadline;
 };
 
@@ -536,6 +540,27 @@ static void wait_done(struct ps_target *t, enum psrp_packet_kind ack)
 	}
 }
 
+/* The chunk's fragment as xpress blocks, each Receive's stream being one
+ * fragment compressed on its own (what the Windows plugin's client
+ * decompresses per rsp:Stream). */
+static struct ps_chunk *chunk_compressed(struct ps_shell *sh, struct ps_chunk *raw)
+{
+	struct buf blocks;
+	struct ps_chunk *k = NULL;
+
+	buf_init(&blocks, xpress_stream_encoded_max(raw->len));
+	if (xpress_stream_encode(sh->xpress, raw->data, raw->len, &blocks) == ERR_OK &&
+	    (k = malloc(sizeof(*k) + buf_len(&blocks)))) {
+		*k = *raw;
+		k->len = buf_len(&blocks);
+		memcpy(k->data, buf_ptr(&blocks), k->len);
+	} else
+		log_warnx("psrp: shell %s: cannot compress output: dropped", sh->id);
+	buf_clear(&blocks);
+	free(raw);
+	return k;
+}
+
 static void output_queue(struct ps_shell *sh, struct ps_target *t, const struct psrp_packet *pk)
 {
 	struct ps_pipeline *p = pipeline_of(t);
@@ -555,6 +580,8 @@ static void output_queue(struct ps_shell *sh, struct ps_target *t, const struct 
 	memcpy(k->data, buf_ptr(&bytes), k->len);
 	buf_clear(&bytes);
 	k->terminal = p && psrp_pipeline_end_peek(k->data, k->len, &state);
+	if (sh->xpress && !(k = chunk_compressed(sh, k)))
+		return;
 	if (k->terminal) {
 		p->end_queued = 1;
 		log_info("psrp: pipeline %s in shell %s ended in state %u", p->command_id, sh->id,
@@ -800,6 +827,7 @@ static void shell_end(struct ps_shell *sh, enum err status, const char *reason)
 	ev_free(&sh->ev_deadline);
 	buf_clear(&sh->to_pwsh);
 	buf_clear(&sh->line);
+	xpress_codec_free(sh->xpress);
 	free(sh);
 	if (tell && e->answer)
 		e->ended(e->arg, e->nshells);
@@ -1072,7 +1100,11 @@ void psrp_engine_create(struct psrp_engine *e, uint32_t req_id, const struct she
 	e->nshells++;
 	if (!s->data)
 		err = ERR_NOMEM;
-	else if ((err = pwsh_spawn(sh, req)) == ERR_OK)
+	else if (req->compression == SHELL_COMPRESSION_XPRESS)
+		err = xpress_codec_new(&sh->xpress);
+	else
+		err = ERR_OK;
+	if (err == ERR_OK && (err = pwsh_spawn(sh, req)) == ERR_OK)
 		err = shell_events(sh);
 	if (err != ERR_OK) {
 		send_free(s);
@@ -1165,6 +1197,34 @@ void psrp_engine_command(struct psrp_engine *e, uint32_t req_id,
 	send_queue(&p->t, s);
 }
 
+/* Replaces a compressed Send's data with what it decodes to, bounded as
+ * any Send is (a compression ratio can be enormous). The compressed bytes
+ * are wiped: the pool's input may carry credentials. */
+static enum err send_decompressed(struct ps_shell *sh, struct shell_send_req *req)
+{
+	struct buf plain;
+	enum err err;
+
+	buf_init(&plain, PSRP_MAX_SEND);
+	err = xpress_stream_decode(sh->xpress, req->data, req->len, &plain);
+	OPENSSL_cleanse(req->data, req->len);
+	free(req->data);
+	req->data = NULL;
+	req->len = 0;
+	if (err == ERR_OK && buf_len(&plain) > 0) {
+		if (!(req->data = malloc(buf_len(&plain))))
+			err = ERR_NOMEM;
+		else {
+			req->len = buf_len(&plain);
+			memcpy(req->data, buf_ptr(&plain), req->len);
+		}
+	}
+	if (err != ERR_OK)
+		log_warnx("psrp: shell %s: compressed input refused: %s", sh->id, err_str(err));
+	buf_clear(&plain); /* wipes */
+	return err;
+}
+
 void psrp_engine_send(struct psrp_engine *e, uint32_t req_id, struct shell_send_req *req)
 {
 	struct ps_req who = req_of(req_id, SHELL_PS_SEND);
@@ -1173,6 +1233,8 @@ void psrp_engine_send(struct psrp_engine *e, uint32_t req_id, struct shell_send_
 	struct ps_send *s;
 	enum err err = lookup(e, req->shell_id, req->command_id, &sh, &t);
 
+	if (err == ERR_OK && sh->xpress)
+		err = send_decompressed(sh, req);
 	if (err == ERR_OK &&
 	    (req->len > PSRP_MAX_SEND || req->len > PSRP_MAX_QUEUED_INPUT - sh->queued_input))
 		err = ERR_LIMIT;

@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "host/psrp_engine.h"
 #include "host/psrp_packet.h"
+#include "psrp/xpress.h"
 #include "psrp_fixture.h"
 
 #define WAIT_MS 20000 /* pwsh starts .NET: the longest any one answer may take */
@@ -42,6 +43,8 @@ static struct psrp_engine *eng;
 static struct answer answers[MAX_ANSWERS];
 static uint32_t nanswers, next_id = 1, ended_calls, ended_left;
 static const char *pwsh;
+/* Set while a test plays a client that negotiated xpress. */
+static struct xpress_codec *client_xpress;
 
 static void answered(void *arg, uint32_t id, const struct shell_op *op, enum err status,
 		     const void *reply)
@@ -167,6 +170,7 @@ static uint32_t create(const char *shell_id, const char *pwsh_path)
 	put_fragment(&raw, 1, PSRP_MSG_SESSION_CAPABILITY, NULL, PSRP_CAPABILITY_XML);
 	put_fragment(&raw, 2, PSRP_MSG_INIT_RUNSPACEPOOL, NULL, PSRP_INIT_RUNSPACEPOOL_XML);
 	memcpy(req.shell_id, shell_id, SHELL_ID_LEN + 1);
+	req.compression = client_xpress ? SHELL_COMPRESSION_XPRESS : SHELL_COMPRESSION_NONE;
 	req.creation_xml = base64_of(&raw);
 	psrp_engine_create(eng, id, &req);
 	free(req.creation_xml);
@@ -213,6 +217,18 @@ static uint32_t receive(const char *shell_id, const char *command_id)
 	return id;
 }
 
+/* Takes data (the engine frees it). */
+static uint32_t send_op(const char *shell_id, uint8_t *data, size_t len)
+{
+	struct shell_send_req req = {.stream = SHELL_STDIN, .data = data, .len = len};
+	uint32_t id = next_id++;
+
+	memcpy(req.shell_id, shell_id, SHELL_ID_LEN + 1);
+	psrp_engine_send(eng, id, &req);
+	free(req.data);
+	return id;
+}
+
 static uint32_t signal_op(const char *shell_id, const char *command_id, uint32_t code)
 {
 	struct shell_signal_req req = {.signal = code};
@@ -241,6 +257,7 @@ struct received {
 	uint32_t types[64];
 	uint32_t ntypes;
 	int done, any_state_in_pool_done;
+	int undecodable; /* a compressed reply that did not decode */
 	uint32_t exit_code;
 	struct buf text;
 };
@@ -256,8 +273,13 @@ static void receive_until(const char *shell_id, const char *command_id, uint32_t
 		struct answer *a = wait_answer(receive(shell_id, command_id));
 		if (!a || (a->status != ERR_OK && a->status != ERR_WSMAN_TIMED_OUT))
 			return;
-		const uint8_t *p = buf_ptr(&a->data);
-		size_t n = buf_len(&a->data), used;
+		struct buf plain;
+		buf_init(&plain, 1 << 24);
+		if (client_xpress && xpress_stream_decode(client_xpress, buf_ptr(&a->data),
+							  buf_len(&a->data), &plain) != ERR_OK)
+			r->undecodable = 1;
+		const uint8_t *p = buf_ptr(client_xpress ? &plain : &a->data);
+		size_t n = buf_len(client_xpress ? &plain : &a->data), used;
 		struct psrp_fragment f;
 		struct psrp_message m;
 		int seen = 0;
@@ -270,6 +292,7 @@ static void receive_until(const char *shell_id, const char *command_id, uint32_t
 			}
 			p += used, n -= used;
 		}
+		buf_clear(&plain);
 		r->done = (int)a->done;
 		r->exit_code = a->exit_code;
 		if (seen)
@@ -401,6 +424,45 @@ static void test_delete_with_running_pipelines(void)
 	CHECK("pwsh gone", pid > 0 && process_gone(pid));
 }
 
+/* xpress negotiated: every Receive's data is xpress blocks (MS-WSMV
+ * 3.1.4.1.31.6), and Send data that does not decode is refused. */
+static void test_compressed_streams(void)
+{
+	struct answer *a;
+	struct received r;
+	uint8_t *garbage = malloc(8);
+	pid_t pid;
+
+	if (xpress_codec_new(&client_xpress) != ERR_OK || !garbage) {
+		CHECK("a client codec", 0);
+		free(garbage);
+		return;
+	}
+	a = wait_answer(create(POOL_ID, pwsh));
+	pid = a && a->status == ERR_OK ? (pid_t)a->create.process_id : 0;
+	receive_until(POOL_ID, "", PSRP_MSG_RUNSPACEPOOL_STATE, &r);
+	CHECK("compressed opening messages", !r.undecodable && r.ntypes >= 3 &&
+						 r.types[0] == PSRP_MSG_SESSION_CAPABILITY &&
+						 has_text(&r, "<I32 N=\"RunspaceState\">2</I32>"));
+	buf_clear(&r.text);
+	CHECK("a pipeline with 20 kB of output",
+	      status_of(command(POOL_ID, PIPE_ID, PIPE_ID, "'x' * 20000")) == ERR_OK);
+	receive_until(POOL_ID, PIPE_ID, 0, &r);
+	CHECK("its output compressed, whole, then Done",
+	      !r.undecodable && r.done &&
+		  has_text(&r, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") &&
+		  has_text(&r, "<I32 N=\"PipelineState\">4</I32>"));
+	buf_clear(&r.text);
+	/* A header claiming 64 KiB compressed into 4 bytes that follow it. */
+	memcpy(garbage, "\xff\xff\x03\x00\x01\x02\x03\x04", 8);
+	CHECK("a Send whose blocks do not decode",
+	      status_of(send_op(POOL_ID, garbage, 8)) == ERR_FORMAT);
+	CHECK("Delete", status_of(delete_op(POOL_ID)) == ERR_OK);
+	CHECK("pwsh gone", pid > 0 && process_gone(pid));
+	xpress_codec_free(client_xpress);
+	client_xpress = NULL;
+}
+
 static void test_no_pwsh(void)
 {
 	CHECK("no pwsh at that path",
@@ -454,6 +516,7 @@ int main(void)
 	eng = psrp_engine_new(base, answered, ended, NULL);
 	test_pool_and_pipelines();
 	test_delete_with_running_pipelines();
+	test_compressed_streams();
 	test_no_pwsh();
 	test_pwsh_dies();
 	test_free_kills();
