@@ -281,7 +281,8 @@ enum err psrp_create_pipeline_pid(const uint8_t *p, size_t n, char pid[PSRP_GUID
 {
 	struct psrp_message m;
 
-	if (first_message(p, n, &m) != ERR_OK || m.type != PSRP_MSG_CREATE_PIPELINE ||
+	if (first_message(p, n, &m) != ERR_OK ||
+	    (m.type != PSRP_MSG_CREATE_PIPELINE && m.type != PSRP_MSG_GET_COMMAND_METADATA) ||
 	    strcmp(m.pid, PSRP_POOL_GUID) == 0)
 		return ERR_FORMAT;
 	memcpy(pid, m.pid, PSRP_GUID_LEN + 1);

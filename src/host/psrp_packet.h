@@ -79,6 +79,7 @@ void psrp_guid_from_dotnet(const uint8_t bytes[16], char out[PSRP_GUID_LEN + 1])
 #define PSRP_MSG_INIT_RUNSPACEPOOL 0x00010004u
 #define PSRP_MSG_RUNSPACEPOOL_STATE 0x00021005u
 #define PSRP_MSG_CREATE_PIPELINE 0x00021006u
+#define PSRP_MSG_GET_COMMAND_METADATA 0x0002100Au
 #define PSRP_MSG_PIPELINE_STATE 0x00041006u
 
 /* PSInvocationState, the terminal ones (MS-PSRP 2.2.3.5). */
@@ -111,8 +112,10 @@ struct psrp_message {
  * Destination u32 LE, MessageType u32 LE, RPID and PID (.NET order). */
 enum err psrp_message_peek(const uint8_t *blob, size_t n, struct psrp_message *m);
 
-/* The PID of the CREATE_PIPELINE that a Command's Arguments open (whole
- * fragments; the first must start that message). ERR_FORMAT otherwise. */
+/* The PID of the pipeline that a Command's Arguments open (whole
+ * fragments; the first must start a CREATE_PIPELINE or a
+ * GET_COMMAND_METADATA, which MS-PSRP 3.1.4.12 also runs as a pipeline:
+ * Enter-PSSession sends one). ERR_FORMAT otherwise. */
 enum err psrp_create_pipeline_pid(const uint8_t *p, size_t n, char pid[PSRP_GUID_LEN + 1]);
 
 /* Whether the fragments in p hold a PIPELINE_STATE message that is

@@ -152,6 +152,9 @@ static void test_peeks(void)
 	CHECK("no pipeline of the pool's GUID", psrp_create_pipeline_pid(frag, n, guid) != ERR_OK);
 	n = fragment(frag, PSRP_MSG_INIT_RUNSPACEPOOL, pid, "");
 	CHECK("no PID from another message", psrp_create_pipeline_pid(frag, n, guid) != ERR_OK);
+	n = fragment(frag, PSRP_MSG_GET_COMMAND_METADATA, pid, "");
+	CHECK("GET_COMMAND_METADATA opens a pipeline too (Enter-PSSession sends one)",
+	      psrp_create_pipeline_pid(frag, n, guid) == ERR_OK && strcmp(guid, LOWER_GUID) == 0);
 
 	n = fragment(
 	    frag, PSRP_MSG_PIPELINE_STATE, pid,
