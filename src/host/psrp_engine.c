@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "host/psrp_packet.h"
+#include "host/engine_util.h"
 #include "host/spawn.h"
 #include "psrp/xpress.h"
 
@@ -54,7 +55,6 @@
 #define PSRP_OPEN_MS 60000
 #define PSRP_CLOSE_MS 10000
 #define PSRP_TERM_MS 2000
-#define PSRP_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
 
 /* The default limits until psrp_engine_set_limits: Windows' Winrs
  * defaults, as shell_engine has them. */
@@ -185,22 +185,6 @@ struct psrp_engine {
 	char user[64];
 };
 
-static void timer_arm(struct event *ev, uint64_t ms)
-{
-	if (ms > PSRP_MAX_TIMER_MS)
-		ms = PSRP_MAX_TIMER_MS;
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-	evtimer_add(ev, &tv);
-}
-
-static void ev_free(struct event **ev)
-{
-	if (*ev)
-		event_free(*ev);
-	*ev = NULL;
-}
-
 static struct ps_req req_of(uint32_t id, uint32_t op_id)
 {
 	return (struct ps_req){id, shell_op_at(op_id)};
@@ -231,7 +215,7 @@ static void pwsh_write(struct ps_shell *sh)
 		if (n < 0) {
 			/* EPIPE: pwsh is going; its exit ends the shell. */
 			log_warn("psrp: shell %s: writing to pwsh", sh->id);
-			ev_free(&sh->ev_in);
+			engine_event_free(&sh->ev_in);
 			close(sh->in_fd);
 			sh->in_fd = -1;
 			buf_reset(&sh->to_pwsh);
@@ -378,7 +362,7 @@ static void target_clear(struct ps_target *t, enum err status)
 		free(w);
 	}
 	chunks_free(t);
-	ev_free(&t->ev_recv);
+	engine_event_free(&t->ev_recv);
 }
 
 static struct ps_pipeline *pipeline_of(struct ps_target *t)
@@ -678,7 +662,7 @@ static int stdout_read(struct ps_shell *sh)
 		return 0;
 	if (n <= 0) {
 		/* EOF: pwsh is ending; its exit ends the shell. */
-		ev_free(&sh->ev_out);
+		engine_event_free(&sh->ev_out);
 		close(sh->out_fd);
 		sh->out_fd = -1;
 		return 0;
@@ -715,7 +699,7 @@ static void stderr_readable(evutil_socket_t fd, short what, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		ev_free(&sh->ev_err);
+		engine_event_free(&sh->ev_err);
 		close(sh->err_fd);
 		sh->err_fd = -1;
 		return;
@@ -734,7 +718,7 @@ static void corpse_free(struct ps_corpse *c)
 	while (*pp != c)
 		pp = &(*pp)->next;
 	*pp = c->next;
-	ev_free(&c->ev_kill);
+	engine_event_free(&c->ev_kill);
 	free(c);
 }
 
@@ -773,7 +757,7 @@ static void corpse_add(struct psrp_engine *e, pid_t pid)
 	c->pid = pid;
 	c->next = e->corpses;
 	e->corpses = c;
-	timer_arm(c->ev_kill, PSRP_TERM_MS);
+	engine_timer_arm(c->ev_kill, PSRP_TERM_MS);
 }
 
 static void shell_unlink(struct ps_shell *sh)
@@ -790,7 +774,7 @@ static void shell_unlink(struct ps_shell *sh)
 
 static void fd_close(int *fd, struct event **ev)
 {
-	ev_free(ev);
+	engine_event_free(ev);
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
@@ -822,9 +806,9 @@ static void shell_end(struct ps_shell *sh, enum err status, const char *reason)
 			corpse_add(e, sh->pid);
 	}
 	log_info("psrp: shell %s of %s ended: %s", sh->id, e->user, reason);
-	ev_free(&sh->ev_idle);
-	ev_free(&sh->ev_runtime);
-	ev_free(&sh->ev_deadline);
+	engine_event_free(&sh->ev_idle);
+	engine_event_free(&sh->ev_runtime);
+	engine_event_free(&sh->ev_deadline);
 	buf_clear(&sh->to_pwsh);
 	buf_clear(&sh->line);
 	xpress_codec_free(sh->xpress);
@@ -901,7 +885,7 @@ static void idle_expired(evutil_socket_t fd, short what, void *arg)
 	for (struct ps_pipeline *p = sh->pipelines; p; p = p->next)
 		polled |= p->t.parked;
 	if (polled) {
-		timer_arm(sh->ev_idle, sh->idle_ms);
+		engine_timer_arm(sh->ev_idle, sh->idle_ms);
 		return;
 	}
 	shell_end(sh, ERR_WSMAN_UNKNOWN_SHELL, "idle");
@@ -921,7 +905,7 @@ static void arm_runtime(struct ps_shell *sh)
 	if (max == 0)
 		evtimer_del(sh->ev_runtime);
 	else
-		timer_arm(sh->ev_runtime, max > age ? max - age : 0);
+		engine_timer_arm(sh->ev_runtime, max > age ? max - age : 0);
 }
 
 /* --- lookups --- */
@@ -948,7 +932,7 @@ static enum err lookup(struct psrp_engine *e, const char *shell_id, const char *
 	if (!sh || !sh->opened)
 		return ERR_WSMAN_UNKNOWN_SHELL;
 	if (sh->idle_ms)
-		timer_arm(sh->ev_idle, sh->idle_ms);
+		engine_timer_arm(sh->ev_idle, sh->idle_ms);
 	if (!*command_id) {
 		*t_out = &sh->pool;
 		return ERR_OK;
@@ -1043,9 +1027,9 @@ static struct ps_shell *shell_new(struct psrp_engine *e, const struct shell_crea
 	if (target_init(&sh->pool, sh, PSRP_POOL_GUID, receive_timeout) != ERR_OK || !sh->ev_idle ||
 	    !sh->ev_runtime || !sh->ev_deadline) {
 		target_clear(&sh->pool, ERR_NOMEM);
-		ev_free(&sh->ev_idle);
-		ev_free(&sh->ev_runtime);
-		ev_free(&sh->ev_deadline);
+		engine_event_free(&sh->ev_idle);
+		engine_event_free(&sh->ev_runtime);
+		engine_event_free(&sh->ev_deadline);
 		free(sh);
 		return NULL;
 	}
@@ -1114,9 +1098,9 @@ void psrp_engine_create(struct psrp_engine *e, uint32_t req_id, const struct she
 	log_info("psrp: shell %s for %s: pwsh %d started", sh->id, e->user, (int)sh->pid);
 	/* Answered by answer_create on DataAck 0, which pwsh sends after the
 	 * pool's opening messages. */
-	timer_arm(sh->ev_deadline, PSRP_OPEN_MS);
+	engine_timer_arm(sh->ev_deadline, PSRP_OPEN_MS);
 	if (sh->idle_ms)
-		timer_arm(sh->ev_idle, sh->idle_ms);
+		engine_timer_arm(sh->ev_idle, sh->idle_ms);
 	arm_runtime(sh);
 	send_queue(&sh->pool, s);
 }
@@ -1167,7 +1151,7 @@ void psrp_engine_command(struct psrp_engine *e, uint32_t req_id,
 		err = ERR_NOMEM;
 	if (err != ERR_OK) {
 		if (p)
-			ev_free(&p->t.ev_recv);
+			engine_event_free(&p->t.ev_recv);
 		free(p);
 		if (s)
 			send_free(s);
@@ -1282,7 +1266,7 @@ void psrp_engine_receive(struct psrp_engine *e, uint32_t req_id,
 	if (t->out_head || (p && p->end_delivered))
 		receive_answer(t);
 	else
-		timer_arm(t->ev_recv, req->timeout_ms);
+		engine_timer_arm(t->ev_recv, req->timeout_ms);
 }
 
 void psrp_engine_signal(struct psrp_engine *e, uint32_t req_id, const struct shell_signal_req *req)
@@ -1342,7 +1326,7 @@ void psrp_engine_delete(struct psrp_engine *e, uint32_t req_id, const struct she
 	}
 	output_flow(sh);
 	pwsh_packet(sh, PSRP_PACKET_CLOSE, PSRP_STREAM_DEFAULT, PSRP_POOL_GUID, NULL, 0);
-	timer_arm(sh->ev_deadline, PSRP_CLOSE_MS);
+	engine_timer_arm(sh->ev_deadline, PSRP_CLOSE_MS);
 }
 
 /* --- engine --- */
@@ -1351,8 +1335,6 @@ struct psrp_engine *psrp_engine_new(struct event_base *base, psrp_engine_answer_
 				    psrp_engine_ended_fn *ended, void *arg)
 {
 	struct psrp_engine *e = calloc(1, sizeof(*e));
-	struct passwd *pw;
-
 	if (!e)
 		return NULL;
 	e->base = base;
@@ -1360,10 +1342,7 @@ struct psrp_engine *psrp_engine_new(struct event_base *base, psrp_engine_answer_
 	e->ended = ended;
 	e->arg = arg;
 	e->limits = psrp_default_limits;
-	if ((pw = getpwuid(getuid())))
-		snprintf(e->user, sizeof(e->user), "%s", pw->pw_name);
-	else
-		snprintf(e->user, sizeof(e->user), "uid %u", (unsigned)getuid());
+	engine_user_name(e->user, sizeof(e->user));
 	/* The cmd engine watches SIGCHLD on the same base; libevent runs both,
 	 * and each waits only for its own children. */
 	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) ||

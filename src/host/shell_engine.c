@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "host/engine_util.h"
 #include "host/spawn.h"
 
 /* Output buffered per command. Above it both pipes stay unread, so the
@@ -34,7 +35,6 @@
 #define SHELL_MAX_SHELLS 1024
 #define SHELL_MAX_COMMANDS 1024 /* per shell, running or finished */
 /* Timers beyond this are as good as never and stay clear of time_t overflow. */
-#define SHELL_MAX_TIMER_MS ((uint64_t)INT32_MAX * 1000)
 
 /* Winrs defaults, as config.c's rows have them: MS-WSMV 2.2.4.42
  * (MaxShellsPerUser: "the limit SHOULD be 30"; IdleTimeout and
@@ -125,22 +125,6 @@ static void answer(struct shell_engine *e, uint32_t id, enum err status,
 		e->answer(e->arg, id, status, r);
 }
 
-static void timer_arm(struct event *ev, uint64_t ms)
-{
-	if (ms > SHELL_MAX_TIMER_MS)
-		ms = SHELL_MAX_TIMER_MS;
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-	evtimer_add(ev, &tv);
-}
-
-static void ev_free(struct event **ev)
-{
-	if (*ev)
-		event_free(*ev);
-	*ev = NULL;
-}
-
 static const char *quote(char dst[LOG_QUOTE_MAX], const char *s)
 {
 	return log_quote(dst, LOG_QUOTE_MAX, s ? s : "", s ? strlen(s) : 0);
@@ -177,7 +161,7 @@ static enum err lookup(struct shell_engine *e, const char *shell_id, const char 
 		return ERR_WSMAN_UNKNOWN_SHELL;
 	/* MS-WSMV 3.1.4.1.31.5: any request to the shell restarts its idle timer. */
 	if (s->idle_ms)
-		timer_arm(s->ev_idle, s->idle_ms);
+		engine_timer_arm(s->ev_idle, s->idle_ms);
 	*out = command_find(s, command_id);
 	return *out ? ERR_OK : ERR_WSMAN_UNKNOWN_COMMAND;
 }
@@ -266,7 +250,7 @@ static void command_wake(struct command *c)
 
 static void output_eof(struct command *c, int s)
 {
-	ev_free(&c->ev_out[s]);
+	engine_event_free(&c->ev_out[s]);
 	close(c->out_fd[s]);
 	c->out_fd[s] = -1;
 }
@@ -341,7 +325,7 @@ static void stdin_close(struct command *c)
 {
 	if (c->in_fd < 0)
 		return;
-	ev_free(&c->ev_in);
+	engine_event_free(&c->ev_in);
 	close(c->in_fd);
 	c->in_fd = -1;
 }
@@ -447,7 +431,7 @@ static void command_release(struct command *c, enum err status)
 		c->head = k->next;
 		chunk_free(k);
 	}
-	ev_free(&c->ev_recv);
+	engine_event_free(&c->ev_recv);
 	while (*pp != c)
 		pp = &(*pp)->next;
 	*pp = c->next;
@@ -678,7 +662,7 @@ void shell_engine_receive(struct shell_engine *e, uint32_t req_id,
 	if (c->head || command_finished(c))
 		receive_answer(c);
 	else
-		timer_arm(c->ev_recv, req->timeout_ms);
+		engine_timer_arm(c->ev_recv, req->timeout_ms);
 }
 
 enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_req *req)
@@ -715,8 +699,8 @@ enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_r
 
 static void free_shell(struct shell *sh)
 {
-	ev_free(&sh->ev_idle);
-	ev_free(&sh->ev_runtime);
+	engine_event_free(&sh->ev_idle);
+	engine_event_free(&sh->ev_runtime);
 	for (uint32_t i = 0; i < sh->nenv; i++)
 		free(sh->env[i]);
 	free(sh->env);
@@ -749,7 +733,7 @@ static void idle_expired(evutil_socket_t fd, short what, void *arg)
 	/* A pending long poll is activity (WSMAN_CMDSHELL_OPTION_KEEPALIVE). */
 	for (struct command *c = sh->commands; c; c = c->next) {
 		if (c->parked) {
-			timer_arm(sh->ev_idle, sh->idle_ms);
+			engine_timer_arm(sh->ev_idle, sh->idle_ms);
 			return;
 		}
 	}
@@ -775,7 +759,7 @@ static void arm_runtime(struct shell *sh)
 	if (max == 0)
 		evtimer_del(sh->ev_runtime);
 	else
-		timer_arm(sh->ev_runtime, max > age ? max - age : 0);
+		engine_timer_arm(sh->ev_runtime, max > age ? max - age : 0);
 }
 
 /* The variables as "NAME=value", a later duplicate replacing the earlier. */
@@ -858,7 +842,7 @@ enum err shell_engine_create(struct shell_engine *e, const struct shell_create_r
 	e->shells = sh;
 	e->nshells++;
 	if (sh->idle_ms)
-		timer_arm(sh->ev_idle, sh->idle_ms);
+		engine_timer_arm(sh->ev_idle, sh->idle_ms);
 	arm_runtime(sh);
 	log_info("shell %s created for %s from %s", sh->id, e->user, quote(q, sh->client_ip));
 	memcpy(reply->shell_id, sh->id, sizeof(reply->shell_id));
@@ -885,8 +869,6 @@ struct shell_engine *shell_engine_new(struct event_base *base, shell_engine_answ
 				      shell_engine_ended_fn *ended, void *arg)
 {
 	struct shell_engine *e = calloc(1, sizeof(*e));
-	struct passwd *pw;
-
 	if (!e)
 		return NULL;
 	e->base = base;
@@ -894,10 +876,7 @@ struct shell_engine *shell_engine_new(struct event_base *base, shell_engine_answ
 	e->ended = ended;
 	e->arg = arg;
 	e->limits = shell_default_limits;
-	if ((pw = getpwuid(getuid())))
-		snprintf(e->user, sizeof(e->user), "%s", pw->pw_name);
-	else
-		snprintf(e->user, sizeof(e->user), "uid %u", (unsigned)getuid());
+	engine_user_name(e->user, sizeof(e->user));
 	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) ||
 	    evsignal_add(e->ev_chld, NULL) < 0) {
 		if (e->ev_chld)
