@@ -187,10 +187,16 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 
 /* Forwarded tickets go to DIR/ccache/krb5cc_UID, owned by the user and
  * readable only by them; the directory is root's (0711), so nobody can
- * plant a link there. The user's host finds them there (host.h). */
+ * plant a link there. The user's host finds them there (host.h).
+ * krb5 writes a ccache by unlinking and re-creating it as the caller
+ * (root), so the tickets are written to a private name first, given to
+ * the user, and renamed into place: a command of the user's reading the
+ * cache while a later logon forwards fresh tickets sees the old file or
+ * the new one, never a file of root's ("permissions incorrect"). */
 static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], ccname[PATH_MAX + 40], why[GSS_MESSAGE_MAX];
+	char dir[PATH_MAX], path[PATH_MAX + 32], staged[PATH_MAX + 48], ccname[PATH_MAX + 56];
+	char why[GSS_MESSAGE_MAX];
 	OM_uint32 major, minor;
 	gss_key_value_element_desc el = {"ccache", ccname};
 	gss_key_value_set_desc store = {1, &el};
@@ -202,17 +208,25 @@ static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/krb5cc_%u", dir, (unsigned)uid);
-	snprintf(ccname, sizeof(ccname), "FILE:%s", path);
+	snprintf(staged, sizeof(staged), "%s/.krb5cc_%u.XXXXXX", dir, (unsigned)uid);
+	int fd = mkstemp(staged);
+	if (fd < 0) {
+		log_warn("cannot create a file in %s for forwarded tickets", dir);
+		return;
+	}
+	close(fd);
+	snprintf(ccname, sizeof(ccname), "FILE:%s", staged);
 	major = gss_store_cred_into(&minor, deleg, GSS_C_INITIATE, GSS_C_NO_OID, 1, 1, &store, NULL,
 				    NULL);
 	if (GSS_ERROR(major)) {
 		log_warnx("cannot store forwarded tickets in %s: %s", path,
 			  gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
+		unlink(staged);
 		return;
 	}
-	if (chown(path, uid, (gid_t)-1) < 0 || chmod(path, 0600) < 0) {
+	if (chown(staged, uid, (gid_t)-1) < 0 || chmod(staged, 0600) < 0 || rename(staged, path) < 0) {
 		log_warn("cannot give %s to uid %u", path, (unsigned)uid);
-		unlink(path);
+		unlink(staged);
 		return;
 	}
 	log_info("forwarded Kerberos tickets stored in %s", path);

@@ -183,6 +183,38 @@ def test_winrs_kerberos_http_sealed_and_the_second_hop():
                             % (a.name, realm.realm, a.name))
 
 
+def test_forwarded_tickets_replaced_while_a_command_reads_them():
+    """Each logon with -ad forwards tickets again. A command of the user's
+    that reads the cache meanwhile always finds a whole cache of the
+    user's: krb5 re-creates a ccache as its writer (root), so the service
+    writes it aside and renames it into place (before that, a reader
+    could meet root's file: "Credentials cache permissions incorrect")."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        svc = realm.http_service()
+        env = realm.login(a.name)
+        base = ["-r:" + localhost(svc.url("HTTP")), "-a:Kerberos", "-ad"]
+        reader = subprocess.Popen(
+            [h.client_path("winrs"), "--config-dir", h.client_config()]
+            + base + ["n=0; for i in $(seq 400); do klist -s || n=$((n+1)); done; echo unreadable=$n"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env))
+        try:
+            deadline = time.monotonic() + 60
+            logons = 0
+            while reader.poll() is None and logons < 40 and time.monotonic() < deadline:
+                r = h.winrs(base + ["true"], env=env)
+                h.eq(r.returncode, 0, "a logon forwarding tickets: %s" % r.stderr.decode(errors="replace"))
+                logons += 1
+            out, err = reader.communicate(timeout=120)
+        finally:
+            if reader.poll() is None:
+                reader.kill()
+                reader.wait()
+        h.check(logons >= 2, "the reader ended before tickets were forwarded again (%d logons)" % logons)
+        h.eq((out.decode(errors="replace"), reader.returncode), ("unreadable=0\n", 0),
+             "the cache as the command saw it: %s" % err.decode(errors="replace"))
+
+
 def test_kerberos_scheme_plain_soap_over_http_refused():
     """Under the "Kerberos" scheme (not "Negotiate") an authenticated HTTP
     connection that then sends plain SOAP gets 500, as Windows answers;
