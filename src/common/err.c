@@ -46,6 +46,7 @@ static const struct {
     [ERR_WSMAN_FILE_NOT_FOUND] = {ERRC_PROTO, "executable not found"},
     [ERR_WSMAN_HOST_GONE] = {ERRC_IO, "user host process ended"},
     [ERR_WSMAN_NO_PWSH] = {ERRC_PROTO, "PowerShell (pwsh) not installed"},
+    [ERR_WSMAN_PROVIDER_DIED] = {ERRC_IO, "PowerShell (pwsh) ended under the shell"},
     [ERR_WSMAN_NO_ENDPOINT] = {ERRC_PROTO, "no such PowerShell session configuration"},
     [ERR_WSMAN_CONFIG_INVALID] = {ERRC_PROTO, "invalid configuration setting or value"},
     [ERR_WSMAN_ALREADY_EXISTS] = {ERRC_PROTO, "resource already exists"},

@@ -62,6 +62,7 @@ enum err {
 	ERR_WSMAN_FILE_NOT_FOUND,    /* WINRS_SKIP_CMD_SHELL and no such executable */
 	ERR_WSMAN_HOST_GONE,	     /* the user's host process died under the request */
 	ERR_WSMAN_NO_PWSH,	     /* a PowerShell endpoint and no pwsh to run it */
+	ERR_WSMAN_PROVIDER_DIED,     /* pwsh ended under the shell (or over MaxMemoryPerShellMB) */
 	ERR_WSMAN_NO_ENDPOINT,	     /* no session configuration of that name */
 	ERR_WSMAN_CONFIG_INVALID, /* w:InvalidParameter: a Put/Create names an unknown setting or a
 				     bad value */

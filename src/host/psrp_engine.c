@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "host/psrp_packet.h"
 #include "host/engine_util.h"
+#include "host/proctree.h"
 #include "host/spawn.h"
 #include "psrp/xpress.h"
 
@@ -55,6 +56,10 @@
 #define PSRP_OPEN_MS 60000
 #define PSRP_CLOSE_MS 10000
 #define PSRP_TERM_MS 2000
+/* How often the quotas on each pwsh's process tree are counted. */
+#define PSRP_QUOTA_MS 1000
+/* Processes over MaxProcessesPerShell killed per shell and round. */
+#define PSRP_MAX_EXCESS_KILLS 64
 
 /* The default limits until psrp_engine_set_limits: Windows' Winrs
  * defaults, as shell_engine has them. */
@@ -63,6 +68,7 @@ static const struct shell_limits psrp_default_limits = {
     .max_processes_per_shell = 2147483647,
     .idle_timeout_ms = 7200000,
     .max_shell_run_time_ms = 2147483647,
+    .max_memory_per_shell_mb = 2147483647,
 };
 
 /* pwsh's usual homes, when the service names none. */
@@ -74,7 +80,13 @@ static const char *const pwsh_paths[] = {"/usr/bin/pwsh", "/usr/local/bin/pwsh",
  * checks would phone home from every pool). */
 static char env_telemetry[] = "POWERSHELL_TELEMETRY_OPTOUT=1";
 static char env_update[] = "POWERSHELL_UPDATECHECK=Off";
-static char *const pwsh_env[] = {env_telemetry, env_update};
+
+/* .NET's own limit on its managed heap, so that PowerShell code over
+ * MaxMemoryPerShellMB gets OutOfMemoryException in its pipeline and the
+ * session lives on, as an allocation fails in Windows' job object; the
+ * quota round (below) catches what the heap limit cannot see: native
+ * memory, and the commands pwsh starts. */
+#define PSRP_GC_LIMIT_VAR "DOTNET_GCHeapHardLimit"
 
 /* Who waits for an answer: request id of op; op NULL for the engine's
  * own packets, which nobody waits for. */
@@ -175,6 +187,7 @@ struct ps_corpse {
 struct psrp_engine {
 	struct event_base *base;
 	struct event *ev_chld;
+	struct event *ev_quota; /* the quota round, while a quota is set and shells run */
 	struct shell_limits limits;
 	struct ps_shell *shells;
 	uint32_t nshells;
@@ -845,7 +858,7 @@ static void pwsh_exited(struct ps_shell *sh, const siginfo_t *si)
 	/* pwsh exits 4000 (seen as 160) when its stdin closes; anything now is unexpected. */
 	log_warnx("psrp: shell %s: pwsh %d %s %d", sh->id, (int)sh->pid,
 		  si->si_code == CLD_EXITED ? "exited with" : "killed by signal", si->si_status);
-	shell_end(sh, ERR_WSMAN_INTERNAL, "pwsh ended");
+	shell_end(sh, ERR_WSMAN_PROVIDER_DIED, "pwsh ended");
 }
 
 static void sigchld(evutil_socket_t sig, short what, void *arg)
@@ -906,6 +919,78 @@ static void arm_runtime(struct ps_shell *sh)
 		evtimer_del(sh->ev_runtime);
 	else
 		engine_timer_arm(sh->ev_runtime, max > age ? max - age : 0);
+}
+
+/* --- quotas on the process tree (proctree.h) --- */
+
+static int quotas_set(const struct psrp_engine *e)
+{
+	return proctree_limit_set(e->limits.max_memory_per_shell_mb) ||
+	       proctree_limit_set(e->limits.max_processes_per_shell);
+}
+
+static void quota_arm(struct psrp_engine *e)
+{
+	struct timeval tv = {PSRP_QUOTA_MS / 1000, (PSRP_QUOTA_MS % 1000) * 1000};
+
+	if (!e->shells || !quotas_set(e))
+		event_del(e->ev_quota);
+	else if (!event_pending(e->ev_quota, EV_TIMEOUT, NULL))
+		event_add(e->ev_quota, &tv);
+}
+
+/* Over MaxProcessesPerShell, the newest processes are killed (where
+ * Windows' job object refuses to create them); over MaxMemoryPerShellMB,
+ * the shell ends with its whole tree, as Windows' job object ends the
+ * plugin's host. */
+static void quota_check(struct ps_shell *sh, const struct proctree *t)
+{
+	const struct shell_limits *l = &sh->eng->limits;
+	struct proctree_usage u = proctree_usage(t, sh->pid);
+	uint64_t resident_mb = u.resident_bytes >> 20;
+
+	if (proctree_limit_set(l->max_memory_per_shell_mb) &&
+	    resident_mb > l->max_memory_per_shell_mb) {
+		log_warnx("psrp: shell %s of %s: %llu MB resident in %u processes, over "
+			  "MaxMemoryPerShellMB %u",
+			  sh->id, sh->eng->user, (unsigned long long)resident_mb, u.processes,
+			  l->max_memory_per_shell_mb);
+		killpg(sh->pid, SIGKILL);
+		shell_end(sh, ERR_WSMAN_PROVIDER_DIED, "over MaxMemoryPerShellMB");
+		return;
+	}
+	if (proctree_limit_set(l->max_processes_per_shell) &&
+	    u.processes > l->max_processes_per_shell) {
+		pid_t pids[PSRP_MAX_EXCESS_KILLS];
+		uint32_t excess = u.processes - l->max_processes_per_shell;
+		uint32_t n = proctree_newest(
+		    t, sh->pid, pids,
+		    excess < PSRP_MAX_EXCESS_KILLS ? excess : PSRP_MAX_EXCESS_KILLS);
+		for (uint32_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		log_warnx("psrp: shell %s of %s: %u processes, over MaxProcessesPerShell %u: "
+			  "killed the %u newest",
+			  sh->id, sh->eng->user, u.processes, l->max_processes_per_shell, n);
+	}
+}
+
+static void quota_round(evutil_socket_t fd, short what, void *arg)
+{
+	struct psrp_engine *e = arg;
+	struct proctree *t;
+
+	(void)fd, (void)what;
+	if (!(t = proctree_snapshot())) {
+		log_warnx("psrp: cannot count the shells' processes (out of memory)");
+		return;
+	}
+	for (struct ps_shell *sh = e->shells, *next; sh; sh = next) {
+		next = sh->next;
+		if (sh->pid > 0 && !sh->exited && !sh->deleting)
+			quota_check(sh, t);
+	}
+	proctree_free(t);
+	quota_arm(e);
 }
 
 /* --- lookups --- */
@@ -988,7 +1073,16 @@ static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *r
 		return ERR_WSMAN_NO_PWSH;
 	argv[0] = (char *)sp.file;
 	sp.dir = req->working_dir ? req->working_dir : home && *home ? home : "/";
-	if (!(sp.envp = spawn_env_merge(pwsh_env, sizeof(pwsh_env) / sizeof(pwsh_env[0]))))
+	char gc_limit[64];
+	char *env[] = {env_telemetry, env_update, gc_limit};
+	uint32_t nenv = 2;
+	uint32_t mb = sh->eng->limits.max_memory_per_shell_mb;
+	if (proctree_limit_set(mb)) {
+		snprintf(gc_limit, sizeof(gc_limit), PSRP_GC_LIMIT_VAR "=0x%llx",
+			 (unsigned long long)mb << 20);
+		nenv++;
+	}
+	if (!(sp.envp = spawn_env_merge(env, nenv)))
 		return ERR_NOMEM;
 	err = spawn_start(&sp, &child, &why);
 	free(sp.envp);
@@ -1102,6 +1196,7 @@ void psrp_engine_create(struct psrp_engine *e, uint32_t req_id, const struct she
 	if (sh->idle_ms)
 		engine_timer_arm(sh->ev_idle, sh->idle_ms);
 	arm_runtime(sh);
+	quota_arm(e);
 	send_queue(&sh->pool, s);
 }
 
@@ -1343,12 +1438,17 @@ struct psrp_engine *psrp_engine_new(struct event_base *base, psrp_engine_answer_
 	e->arg = arg;
 	e->limits = psrp_default_limits;
 	engine_user_name(e->user, sizeof(e->user));
+	if (!(e->ev_quota = event_new(base, -1, EV_PERSIST, quota_round, e))) {
+		free(e);
+		return NULL;
+	}
 	/* The cmd engine watches SIGCHLD on the same base; libevent runs both,
 	 * and each waits only for its own children. */
 	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) ||
 	    evsignal_add(e->ev_chld, NULL) < 0) {
 		if (e->ev_chld)
 			event_free(e->ev_chld);
+		event_free(e->ev_quota);
 		free(e);
 		return NULL;
 	}
@@ -1373,6 +1473,7 @@ void psrp_engine_free(struct psrp_engine *e)
 		corpse_free(e->corpses);
 	}
 	event_free(e->ev_chld);
+	event_free(e->ev_quota);
 	free(e);
 }
 
@@ -1381,6 +1482,7 @@ void psrp_engine_set_limits(struct psrp_engine *e, const struct shell_limits *l)
 	e->limits = *l;
 	for (struct ps_shell *sh = e->shells; sh; sh = sh->next)
 		arm_runtime(sh);
+	quota_arm(e);
 }
 
 uint32_t psrp_engine_shells(const struct psrp_engine *e)

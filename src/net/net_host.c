@@ -54,6 +54,7 @@ static void push_settings(struct user_host *h)
 	    .max_processes_per_shell = n->cfg.winrs.max_processes_per_shell,
 	    .idle_timeout_ms = n->cfg.winrs.idle_timeout_ms,
 	    .max_shell_run_time_ms = n->cfg.winrs.max_shell_run_time_ms,
+	    .max_memory_per_shell_mb = n->cfg.winrs.max_memory_per_shell_mb,
 	};
 	struct buf b;
 

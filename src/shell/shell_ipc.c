@@ -81,7 +81,8 @@ enum err shell_ipc_limits_encode(struct buf *out, const struct shell_limits *m)
 	IPC_TRY(buf_put_u32(out, m->max_shells_per_user));
 	IPC_TRY(buf_put_u32(out, m->max_processes_per_shell));
 	IPC_TRY(buf_put_u64(out, m->idle_timeout_ms));
-	return buf_put_u64(out, m->max_shell_run_time_ms);
+	IPC_TRY(buf_put_u64(out, m->max_shell_run_time_ms));
+	return buf_put_u32(out, m->max_memory_per_shell_mb);
 }
 
 enum err shell_ipc_limits_decode(struct buf *in, struct shell_limits *m)
@@ -91,6 +92,7 @@ enum err shell_ipc_limits_decode(struct buf *in, struct shell_limits *m)
 	IPC_TRY(buf_get_u32(in, &m->max_processes_per_shell));
 	IPC_TRY(buf_get_u64(in, &m->idle_timeout_ms));
 	IPC_TRY(buf_get_u64(in, &m->max_shell_run_time_ms));
+	IPC_TRY(buf_get_u32(in, &m->max_memory_per_shell_mb));
 	return ipc_body_end(in);
 }
 

@@ -152,6 +152,7 @@ struct shell_limits {
 	uint32_t max_processes_per_shell; /* MaxProcessesPerShell, 0 = unlimited */
 	uint64_t idle_timeout_ms;	  /* IdleTimeout: default and maximum IdleTimeOut */
 	uint64_t max_shell_run_time_ms;	  /* MaxShellRunTime */
+	uint32_t max_memory_per_shell_mb; /* MaxMemoryPerShellMB, 0 = unlimited */
 };
 
 void shell_create_req_clear(struct shell_create_req *r);

@@ -254,6 +254,20 @@ static const struct fault_def faults[ERR_COUNT] = {
 		      "paths, name it with: winrm set winrm/config/service "
 		      "@{PowerShell=\"/opt/pwsh/pwsh\"} ",
 	},
+    /* What Windows answers when the plugin's host process dies, which is
+     * also how a shell over MaxMemoryPerShellMB ends there (its job object
+     * kills the host): RPC_S_CALL_FAILED, and Windows' text with its two
+     * spaces. PowerShell shows it as "Processing data for a remote command
+     * failed ..." and marks the session Broken. */
+    [ERR_WSMAN_PROVIDER_DIED] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 1726,
+	    .reason = "The WSMan provider host process did not return a proper response.  A "
+		      "provider in the host process may have behaved improperly. ",
+	},
     /* Windows' text for a configuration name it does not know (ERROR_NOT_FOUND). */
     [ERR_WSMAN_NO_ENDPOINT] =
 	{

@@ -152,7 +152,7 @@ static enum err simple_reply(enum shell_op_id op, uint32_t id)
 
 static void settings(uint32_t shells, uint32_t procs, uint64_t idle, uint64_t runtime)
 {
-	struct shell_limits l = {shells, procs, idle, runtime};
+	struct shell_limits l = {shells, procs, idle, runtime, 0};
 	struct buf b;
 
 	buf_init(&b, IPC_MAX_MSG);

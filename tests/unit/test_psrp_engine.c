@@ -482,7 +482,7 @@ static void test_pwsh_dies(void)
 	id = receive(POOL_ID, "");
 	if (pid > 0)
 		kill(pid, SIGKILL);
-	CHECK("a parked Receive fails when pwsh dies", status_of(id) == ERR_WSMAN_INTERNAL);
+	CHECK("a parked Receive fails when pwsh dies", status_of(id) == ERR_WSMAN_PROVIDER_DIED);
 	CHECK("ended is told", ended_calls == 1 && ended_left == 0);
 	CHECK("the shell is gone", status_of(receive(POOL_ID, "")) == ERR_WSMAN_UNKNOWN_SHELL);
 }
