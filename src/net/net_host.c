@@ -199,6 +199,15 @@ enum err net_host_call(struct request *r, int start_host, const struct buf *body
 		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells at all */
 	if (!h && !(h = start(n, &r->id)))
 		return ERR_HTTP_BUSY;
+	/* MaxConcurrentOperationsPerUser: what the user's host has not answered
+	 * yet (long-polled Receives, mostly). Windows' fault for it is the one
+	 * ERR_WSMAN_QUOTA_PROCESSES carries (ERROR_WSMAN_QUOTA_MAX_OPERATIONS). */
+	uint32_t max_ops = n->cfg.service.max_concurrent_operations_per_user;
+	if (max_ops && ipc_endpoint_calls(h->chan) >= max_ops) {
+		log_warnx("%s has %u operations running, MaxConcurrentOperationsPerUser: refused",
+			  h->user, ipc_endpoint_calls(h->chan));
+		return ERR_WSMAN_QUOTA_PROCESSES;
+	}
 	e = ipc_endpoint_call(h->chan, IPC_SHELL_REQUEST, body, timeout_ms, answered, r, &r->call);
 	if (e != ERR_OK)
 		return e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL;

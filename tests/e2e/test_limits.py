@@ -23,6 +23,44 @@ def test_max_shells_per_user():
     ra.delete(s3)
 
 
+def test_max_concurrent_operations_per_user():
+    """Service/MaxConcurrentOperationsPerUser counts what the user's host
+    has not answered yet: two long-polled Receives take a quota of 2, the
+    third request gets Windows' QuotaLimit fault, another user does not
+    notice, and when the polls end there is room again."""
+    import threading
+    svc = h.service({"Service/MaxConcurrentOperationsPerUser": "2"})
+    a, b = h.user("a"), h.user("b")
+    ra = h.Raw(svc, a)
+    shells = [ra.create() for _ in range(2)]
+    cmds = [ra.command(s, "sleep 30") for s in shells]
+    statuses = []
+    polls = [threading.Thread(target=lambda s=s, c=c: statuses.append(
+        ra.post(h.receive_env(s, c, timeout="PT8S")).status)) for s, c in zip(shells, cmds)]
+    for t in polls:
+        t.start()
+    deadline = time.monotonic() + 20
+    while "2 operations running" not in svc.log_text():
+        r = ra.post(h.create_env())
+        if r.status == 200:
+            ra.delete(h.shell_id_of(r))
+        h.check(time.monotonic() < deadline, "the third request was never refused")
+        time.sleep(0.2)
+    r = ra.post(h.create_env())
+    h.eq(r.status, 500, "a third operation (%s)" % h._short(r.body, 300))
+    h.eq((r.fault().subcode_local, r.fault().code), ("QuotaLimit", 2150859174), "its fault")
+    rb = h.Raw(svc, b)
+    rb.delete(rb.create())
+    for t in polls:
+        t.join(60)
+    h.eq(sorted(statuses), [500, 500], "the long polls ended with TimedOut")
+    r = ra.post(h.create_env())
+    h.eq(r.status, 200, "room again once the polls ended (%s)" % h._short(r.body, 300))
+    ra.delete(h.shell_id_of(r))
+    for s in shells:
+        ra.delete(s)
+
+
 def test_allow_remote_shell_access_false():
     svc = h.service({"Winrs/AllowRemoteShellAccess": "false"})
     r = h.Raw(svc, h.user("a")).post(h.create_env())
