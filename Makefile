@@ -170,6 +170,7 @@ install: $(PROGS)
 	install -m 0644 src/client/winrm.h $(DESTDIR)$(PREFIX)/include/winrm.h
 	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libwinrm.pc
 	install -m 0755 $(BUILD)/libpsrpclient.so $(DESTDIR)$(PREFIX)/lib/libpsrpclient.so
+	install -m 0755 scripts/psrpclient-check $(DESTDIR)$(PREFIX)/bin/psrpclient-check
 	@# PowerShell finds libpsrpclient.so through dlopen: the loader's cache must know it.
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
