@@ -192,6 +192,9 @@ struct psrp_engine {
 	struct ps_shell *shells;
 	uint32_t nshells;
 	struct ps_corpse *corpses;
+	struct spawn_child spare; /* pid 0: none (see "the spare pwsh") */
+	char *launch_pwsh, *launch_dir;
+	int launch_set;		       /* launch_* say how the last Create started its pwsh */
 	psrp_engine_answer_fn *answer; /* NULL while the engine is torn down */
 	psrp_engine_ended_fn *ended;
 	void *arg;
@@ -486,6 +489,10 @@ static struct ps_target *target_find(struct ps_shell *sh, const char *guid)
 	return NULL;
 }
 
+/* "the spare pwsh", below */
+static void spare_start(struct psrp_engine *e);
+static void spare_discard(struct psrp_engine *e);
+
 static void answer_create(struct ps_shell *sh)
 {
 	struct shell_create_reply r;
@@ -498,6 +505,7 @@ static void answer_create(struct ps_shell *sh)
 	evtimer_del(sh->ev_deadline);
 	log_info("psrp: shell %s opened for %s (pwsh %d)", sh->id, sh->eng->user, (int)sh->pid);
 	answer(sh->eng, sh->create, ERR_OK, &r);
+	spare_start(sh->eng);
 }
 
 /* A Data packet of t was taken: answer whoever sent it. */
@@ -877,6 +885,15 @@ static void sigchld(evutil_socket_t sig, short what, void *arg)
 		    si.si_pid == sh->pid)
 			pwsh_exited(sh, &si);
 	}
+	if (e->spare.pid > 0) {
+		siginfo_t si = {0};
+		if (waitid(P_PID, (id_t)e->spare.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid == e->spare.pid) {
+			/* Reaped with the corpses below. */
+			log_warnx("psrp: the spare pwsh %d ended on its own", (int)e->spare.pid);
+			spare_discard(e);
+		}
+	}
 	for (c = e->corpses; c; c = next_c) {
 		siginfo_t si = {0};
 		next_c = c->next;
@@ -1057,26 +1074,24 @@ static const char *pwsh_find(const char *configured)
 	return NULL;
 }
 
-/* Starts pwsh -s for sh in the user's home (or the Create's directory).
- * The one wait of the engine: spawn_start blocks until the exec is done
- * (not until pwsh is up), so that a missing pwsh answers Create at once. */
-static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *req)
+/* Starts a pwsh -s in working_dir (NULL: the user's home) into child. */
+static enum err pwsh_start(const struct psrp_engine *e, const char *pwsh, const char *working_dir,
+			   struct spawn_child *child)
 {
 	char *argv[] = {NULL, "-NoLogo", "-NoProfile", "-s", NULL};
 	const char *home = getenv("HOME");
 	struct spawn_spec sp = {.argv = argv};
-	struct spawn_child child;
 	struct spawn_failure why;
-	enum err err;
-
-	if (!(sp.file = pwsh_find(req->pwsh)))
-		return ERR_WSMAN_NO_PWSH;
-	argv[0] = (char *)sp.file;
-	sp.dir = req->working_dir ? req->working_dir : home && *home ? home : "/";
 	char gc_limit[64];
 	char *env[] = {env_telemetry, env_update, gc_limit};
 	uint32_t nenv = 2;
-	uint32_t mb = sh->eng->limits.max_memory_per_shell_mb;
+	uint32_t mb = e->limits.max_memory_per_shell_mb;
+	enum err err;
+
+	if (!(sp.file = pwsh_find(pwsh)))
+		return ERR_WSMAN_NO_PWSH;
+	argv[0] = (char *)sp.file;
+	sp.dir = working_dir ? working_dir : home && *home ? home : "/";
 	if (proctree_limit_set(mb)) {
 		snprintf(gc_limit, sizeof(gc_limit), PSRP_GC_LIMIT_VAR "=0x%llx",
 			 (unsigned long long)mb << 20);
@@ -1084,12 +1099,95 @@ static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *r
 	}
 	if (!(sp.envp = spawn_env_merge(env, nenv)))
 		return ERR_NOMEM;
-	err = spawn_start(&sp, &child, &why);
+	err = spawn_start(&sp, child, &why);
 	free(sp.envp);
 	if (err != ERR_OK)
 		return why.stage == SPAWN_EXEC	  ? ERR_WSMAN_NO_PWSH
 		       : why.stage == SPAWN_CHDIR ? ERR_WSMAN_INVALID_PARAMETER
 						  : err;
+	return ERR_OK;
+}
+
+/* --- the spare pwsh ---
+ * .NET takes a second or more to start pwsh, which is most of what a new
+ * session costs. So once a Create is answered the host starts one pwsh
+ * ahead, the way that Create asked for it (its pwsh, its directory, the
+ * memory quota then in force), and the next Create that asks the same
+ * takes it instead of starting one. A spare is the user's own process in
+ * the user's host, idle on its stdin until it serves; it dies with the
+ * host, when it does not fit a Create, and when the memory quota changes. */
+
+/* NULL and "" both mean "not asked". */
+static int same_text(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static void spare_discard(struct psrp_engine *e)
+{
+	struct spawn_child *c = &e->spare;
+
+	if (c->pid <= 0)
+		return;
+	close(c->in_fd);
+	close(c->out_fd);
+	close(c->err_fd);
+	corpse_add(e, c->pid);
+	c->pid = 0;
+}
+
+/* The spare for a Create that asks for pwsh and working_dir, taken out of
+ * the engine, or 0 when it has none that fits. */
+static int spare_take(struct psrp_engine *e, const struct shell_create_req *req,
+		      struct spawn_child *out)
+{
+	if (e->spare.pid <= 0 || !same_text(e->launch_pwsh, req->pwsh) ||
+	    !same_text(e->launch_dir, req->working_dir)) {
+		spare_discard(e);
+		return 0;
+	}
+	*out = e->spare;
+	e->spare.pid = 0;
+	return 1;
+}
+
+/* What the next spare is started as: req's pwsh and directory. */
+static void launch_remember(struct psrp_engine *e, const struct shell_create_req *req)
+{
+	if (e->launch_set && same_text(e->launch_pwsh, req->pwsh) &&
+	    same_text(e->launch_dir, req->working_dir))
+		return;
+	free(e->launch_pwsh);
+	free(e->launch_dir);
+	e->launch_pwsh = req->pwsh ? strdup(req->pwsh) : NULL;
+	e->launch_dir = req->working_dir ? strdup(req->working_dir) : NULL;
+	e->launch_set = (!req->pwsh || e->launch_pwsh) && (!req->working_dir || e->launch_dir);
+}
+
+static void spare_start(struct psrp_engine *e)
+{
+	if (e->spare.pid > 0 || !e->launch_set || e->answer == NULL)
+		return;
+	if (pwsh_start(e, e->launch_pwsh, e->launch_dir, &e->spare) != ERR_OK) {
+		e->spare.pid = 0;
+		return;
+	}
+	log_debug("psrp: pwsh %d started for %s's next session", (int)e->spare.pid, e->user);
+}
+
+/* Starts pwsh -s for sh as req asks, or gives it the spare that fits. The
+ * one wait of the engine: spawn_start blocks until the exec is done (not
+ * until pwsh is up), so that a missing pwsh answers Create at once. */
+static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *req)
+{
+	struct psrp_engine *e = sh->eng;
+	struct spawn_child child;
+	enum err err;
+
+	if (!spare_take(e, req, &child) &&
+	    (err = pwsh_start(e, req->pwsh, req->working_dir, &child)) != ERR_OK)
+		return err;
+	launch_remember(e, req);
 	sh->pid = child.pid;
 	sh->in_fd = child.in_fd;
 	sh->out_fd = child.out_fd;
@@ -1468,6 +1566,9 @@ void psrp_engine_free(struct psrp_engine *e)
 		sh->exited = 1;
 		shell_end(sh, ERR_WSMAN_HOST_GONE, "channel closed");
 	}
+	spare_discard(e);
+	free(e->launch_pwsh);
+	free(e->launch_dir);
 	while (e->corpses) {
 		reap(e->corpses->pid);
 		corpse_free(e->corpses);
@@ -1479,6 +1580,9 @@ void psrp_engine_free(struct psrp_engine *e)
 
 void psrp_engine_set_limits(struct psrp_engine *e, const struct shell_limits *l)
 {
+	/* The spare was started under the old memory quota (its GC limit). */
+	if (l->max_memory_per_shell_mb != e->limits.max_memory_per_shell_mb)
+		spare_discard(e);
 	e->limits = *l;
 	for (struct ps_shell *sh = e->shells; sh; sh = sh->next)
 		arm_runtime(sh);

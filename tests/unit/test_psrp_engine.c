@@ -3,7 +3,9 @@
  * tests/e2e/psrp.py's messages, pipelines that complete and that are
  * stopped, Delete, pwsh's death and the refusals. Every wait is bounded in
  * time. Without a pwsh it says so and runs nothing. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +29,9 @@
 #define GONE_ID "11111111-2222-4333-8444-555555555555"
 #define PIPE_ID "0F1E2D3C-AAAA-4BBB-8CCC-DDDDEEEEFFFF"
 #define SLEEP_ID "5B1BE6C6-ECFA-4BA8-806B-8DD7C290A0FA"
+#define SPARE_A_ID "A0000000-1111-4222-8333-444455556666"
+#define SPARE_B_ID "B0000000-1111-4222-8333-444455556666"
+#define SPARE_C_ID "C0000000-1111-4222-8333-444455556666"
 
 struct answer {
 	uint32_t id;
@@ -160,10 +165,10 @@ static char *base64_of(const struct buf *raw)
 	return s;
 }
 
-static uint32_t create(const char *shell_id, const char *pwsh_path)
+static uint32_t create_in(const char *shell_id, const char *pwsh_path, const char *dir)
 {
 	struct buf raw;
-	struct shell_create_req req = {.pwsh = (char *)pwsh_path};
+	struct shell_create_req req = {.pwsh = (char *)pwsh_path, .working_dir = (char *)dir};
 	uint32_t id = next_id++;
 
 	buf_init(&raw, 1 << 16);
@@ -176,6 +181,11 @@ static uint32_t create(const char *shell_id, const char *pwsh_path)
 	free(req.creation_xml);
 	buf_clear(&raw);
 	return id;
+}
+
+static uint32_t create(const char *shell_id, const char *pwsh_path)
+{
+	return create_in(shell_id, pwsh_path, NULL);
 }
 
 static uint64_t object_ids = 10;
@@ -463,6 +473,72 @@ static void test_compressed_streams(void)
 	client_xpress = NULL;
 }
 
+/* A child of this process that is none of known[] (the engine's spare
+ * pwsh), waited for up to 10 s; 0 if none appears. */
+static pid_t other_child(const pid_t *known, int nknown)
+{
+	uint64_t deadline = util_now_ms() + 10000;
+
+	while (util_now_ms() < deadline) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		pid_t found = 0;
+		while (d && !found && (de = readdir(d))) {
+			char path[300], text[512];
+			pid_t pid = (pid_t)atoi(de->d_name);
+			int ppid = 0, fd, n;
+			if (pid <= 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+			if ((fd = open(path, O_RDONLY)) < 0)
+				continue;
+			n = (int)read(fd, text, sizeof(text) - 1);
+			close(fd);
+			text[n > 0 ? n : 0] = 0;
+			const char *p = strrchr(text, ')');
+			if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != getpid())
+				continue;
+			found = pid;
+			for (int i = 0; i < nknown; i++)
+				if (known[i] == pid)
+					found = 0;
+		}
+		if (d)
+			closedir(d);
+		if (found)
+			return found;
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	return 0;
+}
+
+static pid_t created_pid(uint32_t id)
+{
+	struct answer *a = wait_answer(id);
+	return a && a->status == ERR_OK ? (pid_t)a->create.process_id : 0;
+}
+
+/* Once a Create is answered a spare pwsh waits for the next Create that
+ * asks the same, which takes it; one that asks otherwise gets its own and
+ * the spare is ended. */
+static void test_spare(void)
+{
+	pid_t a = created_pid(create(SPARE_A_ID, pwsh));
+	pid_t spare = other_child(&a, 1);
+	CHECK("a spare pwsh after the first Create", a > 0 && spare > 0);
+	pid_t b = created_pid(create(SPARE_B_ID, pwsh));
+	CHECK("the next Create that asks the same takes it", b == spare);
+	pid_t known[2] = {a, b};
+	pid_t spare2 = other_child(known, 2);
+	CHECK("and another spare follows", spare2 > 0);
+	pid_t c = created_pid(create_in(SPARE_C_ID, pwsh, "/tmp"));
+	CHECK("a Create asking another directory starts its own", c > 0 && c != spare2);
+	CHECK("and the spare that did not fit is ended", spare2 > 0 && process_gone(spare2));
+	const char *ids[] = {SPARE_A_ID, SPARE_B_ID, SPARE_C_ID};
+	for (int i = 0; i < 3; i++)
+		CHECK("Delete", status_of(delete_op(ids[i])) == ERR_OK);
+}
+
 static void test_no_pwsh(void)
 {
 	CHECK("no pwsh at that path",
@@ -489,12 +565,13 @@ static void test_pwsh_dies(void)
 
 static void test_free_kills(void)
 {
-	struct answer *a = wait_answer(create(POOL_ID, pwsh));
-	pid_t pid = a && a->status == ERR_OK ? (pid_t)a->create.process_id : 0;
+	pid_t pid = created_pid(create(POOL_ID, pwsh));
+	pid_t spare = other_child(&pid, 1);
 
 	psrp_engine_free(eng);
 	eng = NULL;
 	CHECK("freeing the engine ends every pwsh", pid > 0 && kill(pid, 0) < 0 && errno == ESRCH);
+	CHECK("the spare too", spare > 0 && kill(spare, 0) < 0 && errno == ESRCH);
 }
 
 int main(void)
@@ -517,6 +594,7 @@ int main(void)
 	test_pool_and_pipelines();
 	test_delete_with_running_pipelines();
 	test_compressed_streams();
+	test_spare();
 	test_no_pwsh();
 	test_pwsh_dies();
 	test_free_kills();
