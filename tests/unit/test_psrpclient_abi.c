@@ -456,34 +456,68 @@ static size_t read_request(int fd, char *req, size_t cap)
 	return 0;
 }
 
+struct canned_conn {
+	struct canned_service *svc;
+	int fd;
+};
+
+/* One connection's requests, answered in turn. */
+static void *serve_connection(void *arg)
+{
+	struct canned_conn *cc = arg;
+	struct canned_service *svc = cc->svc;
+	char *req = malloc(1 << 20);
+
+	while (req && read_request(cc->fd, req, 1 << 20)) {
+		char head[160];
+		const char *reply = NULL;
+		for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
+			if (strstr(req, canned[i].action)) {
+				reply = canned[i].reply;
+				__atomic_add_fetch(&svc->requests[i], 1, __ATOMIC_SEQ_CST);
+			}
+		if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
+			__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
+		if (!reply)
+			break;
+		snprintf(head, sizeof(head),
+			 "HTTP/1.1 200 OK\r\nContent-Type: "
+			 "application/soap+xml;charset=UTF-8\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 strlen(reply));
+		if (write(cc->fd, head, strlen(head)) < 0 ||
+		    write(cc->fd, reply, strlen(reply)) < 0)
+			break;
+	}
+	free(req);
+	close(cc->fd);
+	free(cc);
+	return NULL;
+}
+
+/* Each connection in a thread of its own: the library may open a second
+ * connection while the first is still held (it did, on a loaded machine,
+ * and a service answering one connection at a time then never read it). */
 static void *serve(void *arg)
 {
 	struct canned_service *svc = arg;
-	static char req[1 << 20];
 	int c;
 
 	while ((c = accept(svc->fd, NULL, NULL)) >= 0) {
-		while (read_request(c, req, sizeof(req))) {
-			char head[160];
-			const char *reply = NULL;
-			for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
-				if (strstr(req, canned[i].action)) {
-					reply = canned[i].reply;
-					__atomic_add_fetch(&svc->requests[i], 1, __ATOMIC_SEQ_CST);
-				}
-			if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
-				__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
-			if (!reply)
-				break;
-			snprintf(head, sizeof(head),
-				 "HTTP/1.1 200 OK\r\nContent-Type: "
-				 "application/soap+xml;charset=UTF-8\r\n"
-				 "Content-Length: %zu\r\n\r\n",
-				 strlen(reply));
-			if (write(c, head, strlen(head)) < 0 || write(c, reply, strlen(reply)) < 0)
-				break;
+		struct canned_conn *cc = malloc(sizeof(*cc));
+		pthread_t t;
+		if (!cc) {
+			close(c);
+			continue;
 		}
-		close(c);
+		cc->svc = svc;
+		cc->fd = c;
+		if (pthread_create(&t, NULL, serve_connection, cc) != 0) {
+			close(c);
+			free(cc);
+			continue;
+		}
+		pthread_detach(t);
 	}
 	return NULL;
 }
