@@ -8,13 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
 
 /* Bounds on one snapshot, so that a fork bomb of the user's own costs a
  * round of counting, not the host. */
 #define PROCTREE_MAX 65536
 /* Descent passes: deeper trees than this are counted down to this depth. */
 #define PROCTREE_MAX_DEPTH 64
+/* How often a watch counts. */
+#define PROCTREE_ROUND_MS 1000
 
 struct proc_entry {
 	pid_t pid, ppid, session;
@@ -125,19 +132,27 @@ static const struct proc_entry *find(const struct proctree *t, pid_t pid)
 	return t->n ? bsearch(&key, t->v, t->n, sizeof(key), by_pid) : NULL;
 }
 
-/* Marks root's processes in member (one byte per entry): root, its
- * session's members when root leads one, and their descendants. Returns
- * how many, 0 when root is gone. */
-static uint32_t mark(const struct proctree *t, pid_t root, unsigned char *member)
+/* Marks the roots' processes in member (one byte per entry): each root,
+ * its session's members when it leads one, and their descendants.
+ * Returns how many. */
+static uint32_t mark(const struct proctree *t, const pid_t *roots, uint32_t nroots,
+		     unsigned char *member)
 {
-	const struct proc_entry *r = find(t, root);
 	uint32_t count = 0;
 
-	if (!r)
-		return 0;
-	for (uint32_t i = 0; i < t->n; i++) {
-		member[i] = t->v[i].pid == root || (r->session == root && t->v[i].session == root);
-		count += member[i];
+	memset(member, 0, t->n ? t->n : 1);
+	for (uint32_t k = 0; k < nroots; k++) {
+		const struct proc_entry *r = find(t, roots[k]);
+		if (!r)
+			continue;
+		for (uint32_t i = 0; i < t->n; i++) {
+			if (!member[i] &&
+			    (t->v[i].pid == roots[k] ||
+			     (r->session == roots[k] && t->v[i].session == roots[k]))) {
+				member[i] = 1;
+				count++;
+			}
+		}
 	}
 	for (int depth = 0; depth < PROCTREE_MAX_DEPTH; depth++) {
 		uint32_t added = 0;
@@ -157,14 +172,22 @@ static uint32_t mark(const struct proctree *t, pid_t root, unsigned char *member
 	return count;
 }
 
-struct proctree_usage proctree_usage(const struct proctree *t, pid_t root)
+static int is_root(pid_t pid, const pid_t *roots, uint32_t nroots)
+{
+	for (uint32_t k = 0; k < nroots; k++)
+		if (roots[k] == pid)
+			return 1;
+	return 0;
+}
+
+struct proctree_usage proctree_usage(const struct proctree *t, const pid_t *roots, uint32_t nroots)
 {
 	struct proctree_usage u = {0, 0};
-	unsigned char *member = calloc(t->n ? t->n : 1, 1);
+	unsigned char *member = malloc(t->n ? t->n : 1);
 
 	if (!member)
 		return u;
-	u.processes = mark(t, root, member);
+	u.processes = mark(t, roots, nroots, member);
 	for (uint32_t i = 0; i < t->n; i++)
 		if (member[i])
 			u.resident_bytes += t->v[i].resident_bytes;
@@ -172,27 +195,80 @@ struct proctree_usage proctree_usage(const struct proctree *t, pid_t root)
 	return u;
 }
 
-uint32_t proctree_newest(const struct proctree *t, pid_t root, pid_t *out, uint32_t max)
+uint32_t proctree_kill_newest(const struct proctree *t, const pid_t *roots, uint32_t nroots,
+			      uint32_t count)
 {
-	unsigned char *member = calloc(t->n ? t->n : 1, 1);
+	unsigned char *member = malloc(t->n ? t->n : 1);
 	uint32_t n = 0;
 
 	if (!member)
 		return 0;
-	mark(t, root, member);
-	/* Selection of the newest, max times: max is small (the excess). */
-	while (n < max) {
+	mark(t, roots, nroots, member);
+	/* Selection of the newest, count times: count is small (the excess). */
+	while (n < count) {
 		const struct proc_entry *best = NULL;
 		for (uint32_t i = 0; i < t->n; i++)
-			if (member[i] && t->v[i].pid != root &&
+			if (member[i] && !is_root(t->v[i].pid, roots, nroots) &&
 			    (!best || t->v[i].start > best->start ||
 			     (t->v[i].start == best->start && t->v[i].pid > best->pid)))
 				best = &t->v[i];
 		if (!best)
 			break;
 		member[best - t->v] = 0;
-		out[n++] = best->pid;
+		kill(best->pid, SIGKILL);
+		n++;
 	}
 	free(member);
 	return n;
+}
+
+struct proctree_watch {
+	struct event *ev;
+	proctree_round_fn *fn;
+	void *arg;
+};
+
+static void watch_round(evutil_socket_t fd, short what, void *arg)
+{
+	struct proctree_watch *w = arg;
+	struct proctree *t;
+
+	(void)fd, (void)what;
+	if (!(t = proctree_snapshot())) {
+		log_warnx("cannot count the shells' processes (out of memory)");
+		return;
+	}
+	w->fn(w->arg, t);
+	proctree_free(t);
+}
+
+struct proctree_watch *proctree_watch_new(struct event_base *base, proctree_round_fn *fn, void *arg)
+{
+	struct proctree_watch *w = calloc(1, sizeof(*w));
+
+	if (!w || !(w->ev = event_new(base, -1, EV_PERSIST, watch_round, w))) {
+		free(w);
+		return NULL;
+	}
+	w->fn = fn;
+	w->arg = arg;
+	return w;
+}
+
+void proctree_watch_run(struct proctree_watch *w, int on)
+{
+	struct timeval tv = {PROCTREE_ROUND_MS / 1000, (PROCTREE_ROUND_MS % 1000) * 1000};
+
+	if (!on)
+		event_del(w->ev);
+	else if (!event_pending(w->ev, EV_TIMEOUT, NULL))
+		event_add(w->ev, &tv);
+}
+
+void proctree_watch_free(struct proctree_watch *w)
+{
+	if (!w)
+		return;
+	event_free(w->ev);
+	free(w);
 }

@@ -32,11 +32,24 @@ static inline int proctree_limit_set(uint32_t limit)
 struct proctree *proctree_snapshot(void);
 void proctree_free(struct proctree *t);
 
-/* What root, its descendants and its session's members use. */
-struct proctree_usage proctree_usage(const struct proctree *t, pid_t root);
+/* What the roots (a shell's pwsh, or its commands), their descendants and
+ * the members of the sessions they lead use together. */
+struct proctree_usage proctree_usage(const struct proctree *t, const pid_t *roots, uint32_t nroots);
 
-/* Up to max of root's processes other than root, newest first (by start
- * time): the ones that went over a process quota. Returns how many. */
-uint32_t proctree_newest(const struct proctree *t, pid_t root, pid_t *out, uint32_t max);
+/* Kills (SIGKILL) up to count of the roots' processes, newest first (by
+ * start time), never a root: the ones over a process quota, which Windows'
+ * job object would have refused to create. Returns how many. */
+uint32_t proctree_kill_newest(const struct proctree *t, const pid_t *roots, uint32_t nroots,
+			      uint32_t count);
+
+/* A quota round once a second while running: fn gets one snapshot for all
+ * of an engine's shells. */
+struct event_base;
+struct proctree_watch;
+typedef void proctree_round_fn(void *arg, const struct proctree *t);
+struct proctree_watch *proctree_watch_new(struct event_base *base, proctree_round_fn *fn,
+					  void *arg);
+void proctree_watch_run(struct proctree_watch *w, int on);
+void proctree_watch_free(struct proctree_watch *w);
 
 #endif

@@ -56,8 +56,6 @@
 #define PSRP_OPEN_MS 60000
 #define PSRP_CLOSE_MS 10000
 #define PSRP_TERM_MS 2000
-/* How often the quotas on each pwsh's process tree are counted. */
-#define PSRP_QUOTA_MS 1000
 /* Processes over MaxProcessesPerShell killed per shell and round. */
 #define PSRP_MAX_EXCESS_KILLS 64
 
@@ -187,7 +185,7 @@ struct ps_corpse {
 struct psrp_engine {
 	struct event_base *base;
 	struct event *ev_chld;
-	struct event *ev_quota; /* the quota round, while a quota is set and shells run */
+	struct proctree_watch *quota; /* the quota round, while a quota is set and shells run */
 	struct shell_limits limits;
 	struct ps_shell *shells;
 	uint32_t nshells;
@@ -948,12 +946,7 @@ static int quotas_set(const struct psrp_engine *e)
 
 static void quota_arm(struct psrp_engine *e)
 {
-	struct timeval tv = {PSRP_QUOTA_MS / 1000, (PSRP_QUOTA_MS % 1000) * 1000};
-
-	if (!e->shells || !quotas_set(e))
-		event_del(e->ev_quota);
-	else if (!event_pending(e->ev_quota, EV_TIMEOUT, NULL))
-		event_add(e->ev_quota, &tv);
+	proctree_watch_run(e->quota, e->shells && quotas_set(e));
 }
 
 /* Over MaxProcessesPerShell, the newest processes are killed (where
@@ -963,7 +956,7 @@ static void quota_arm(struct psrp_engine *e)
 static void quota_check(struct ps_shell *sh, const struct proctree *t)
 {
 	const struct shell_limits *l = &sh->eng->limits;
-	struct proctree_usage u = proctree_usage(t, sh->pid);
+	struct proctree_usage u = proctree_usage(t, &sh->pid, 1);
 	uint64_t resident_mb = u.resident_bytes >> 20;
 
 	if (proctree_limit_set(l->max_memory_per_shell_mb) &&
@@ -978,35 +971,25 @@ static void quota_check(struct ps_shell *sh, const struct proctree *t)
 	}
 	if (proctree_limit_set(l->max_processes_per_shell) &&
 	    u.processes > l->max_processes_per_shell) {
-		pid_t pids[PSRP_MAX_EXCESS_KILLS];
 		uint32_t excess = u.processes - l->max_processes_per_shell;
-		uint32_t n = proctree_newest(
-		    t, sh->pid, pids,
+		uint32_t n = proctree_kill_newest(
+		    t, &sh->pid, 1,
 		    excess < PSRP_MAX_EXCESS_KILLS ? excess : PSRP_MAX_EXCESS_KILLS);
-		for (uint32_t i = 0; i < n; i++)
-			kill(pids[i], SIGKILL);
 		log_warnx("psrp: shell %s of %s: %u processes, over MaxProcessesPerShell %u: "
 			  "killed the %u newest",
 			  sh->id, sh->eng->user, u.processes, l->max_processes_per_shell, n);
 	}
 }
 
-static void quota_round(evutil_socket_t fd, short what, void *arg)
+static void quota_round(void *arg, const struct proctree *t)
 {
 	struct psrp_engine *e = arg;
-	struct proctree *t;
 
-	(void)fd, (void)what;
-	if (!(t = proctree_snapshot())) {
-		log_warnx("psrp: cannot count the shells' processes (out of memory)");
-		return;
-	}
 	for (struct ps_shell *sh = e->shells, *next; sh; sh = next) {
 		next = sh->next;
 		if (sh->pid > 0 && !sh->exited && !sh->deleting)
 			quota_check(sh, t);
 	}
-	proctree_free(t);
 	quota_arm(e);
 }
 
@@ -1536,7 +1519,7 @@ struct psrp_engine *psrp_engine_new(struct event_base *base, psrp_engine_answer_
 	e->arg = arg;
 	e->limits = psrp_default_limits;
 	engine_user_name(e->user, sizeof(e->user));
-	if (!(e->ev_quota = event_new(base, -1, EV_PERSIST, quota_round, e))) {
+	if (!(e->quota = proctree_watch_new(base, quota_round, e))) {
 		free(e);
 		return NULL;
 	}
@@ -1546,7 +1529,7 @@ struct psrp_engine *psrp_engine_new(struct event_base *base, psrp_engine_answer_
 	    evsignal_add(e->ev_chld, NULL) < 0) {
 		if (e->ev_chld)
 			event_free(e->ev_chld);
-		event_free(e->ev_quota);
+		proctree_watch_free(e->quota);
 		free(e);
 		return NULL;
 	}
@@ -1574,7 +1557,7 @@ void psrp_engine_free(struct psrp_engine *e)
 		corpse_free(e->corpses);
 	}
 	event_free(e->ev_chld);
-	event_free(e->ev_quota);
+	proctree_watch_free(e->quota);
 	free(e);
 }
 

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "host/engine_util.h"
+#include "host/proctree.h"
 #include "host/spawn.h"
 
 /* Output buffered per command. Above it both pipes stay unread, so the
@@ -46,6 +47,7 @@ static const struct shell_limits shell_default_limits = {
     .max_processes_per_shell = 2147483647,
     .idle_timeout_ms = 7200000,
     .max_shell_run_time_ms = 2147483647,
+    .max_memory_per_shell_mb = 2147483647,
 };
 
 /* A run of output bytes of one stream. Adjacent chunks always differ in
@@ -112,6 +114,7 @@ struct shell_engine {
 	uint32_t nshells;
 	/* Released leaders that were still dying when killed; sigchld reaps them. */
 	struct spawn_reaper reaper;
+	struct proctree_watch *quota;	/* MaxMemoryPerShellMB's round, while commands run */
 	shell_engine_answer_fn *answer; /* NULL while the engine is torn down */
 	shell_engine_ended_fn *ended;
 	void *arg;
@@ -542,6 +545,68 @@ static int commands_full(const struct shell *s, uint32_t max_running)
 	return (max_running && running >= max_running) || held >= SHELL_MAX_COMMANDS;
 }
 
+/* --- MaxMemoryPerShellMB (proctree.h) ---
+ * A shell's processes are its running commands' trees. Over the quota,
+ * the command whose tree holds the most is killed (exit code 137), one a
+ * round: in Windows' job object the allocation that goes over fails, so
+ * the command that grows is the one that fails. MaxProcessesPerShell stays
+ * the number of commands running at once (commands_full). */
+
+#define SHELL_QUOTA_MAX_ROOTS SHELL_MAX_COMMANDS
+
+static int shell_running(const struct shell_engine *e)
+{
+	for (const struct shell *s = e->shells; s; s = s->next)
+		for (const struct command *c = s->commands; c; c = c->next)
+			if (!c->exited)
+				return 1;
+	return 0;
+}
+
+static void quota_arm(struct shell_engine *e)
+{
+	proctree_watch_run(e->quota, proctree_limit_set(e->limits.max_memory_per_shell_mb) &&
+					 shell_running(e));
+}
+
+static void quota_check(struct shell *sh, const struct proctree *t, uint32_t max_mb)
+{
+	pid_t roots[SHELL_QUOTA_MAX_ROOTS];
+	struct command *biggest = NULL;
+	uint64_t biggest_bytes = 0;
+	uint32_t n = 0;
+
+	for (struct command *c = sh->commands; c && n < SHELL_QUOTA_MAX_ROOTS; c = c->next)
+		if (!c->exited)
+			roots[n++] = c->pid;
+	struct proctree_usage u = proctree_usage(t, roots, n);
+	if ((u.resident_bytes >> 20) <= max_mb)
+		return;
+	for (struct command *c = sh->commands; c; c = c->next) {
+		uint64_t bytes = c->exited ? 0 : proctree_usage(t, &c->pid, 1).resident_bytes;
+		if (bytes > biggest_bytes) {
+			biggest = c;
+			biggest_bytes = bytes;
+		}
+	}
+	if (!biggest)
+		return;
+	log_warnx("shell %s of %s: %llu MB resident in %u processes, over MaxMemoryPerShellMB %u: "
+		  "command %s (%llu MB) killed",
+		  sh->id, sh->eng->user, (unsigned long long)(u.resident_bytes >> 20), u.processes,
+		  max_mb, biggest->id, (unsigned long long)(biggest_bytes >> 20));
+	killpg(biggest->pid, SIGKILL);
+}
+
+static void quota_round(void *arg, const struct proctree *t)
+{
+	struct shell_engine *e = arg;
+
+	for (struct shell *sh = e->shells; sh; sh = sh->next)
+		quota_check(sh, t, e->limits.max_memory_per_shell_mb);
+	quota_arm(e);
+}
+
 /* Windows joins Command and each Arguments value with single spaces. */
 static enum err cmdline_join(struct buf *b, const struct shell_command_req *req)
 {
@@ -600,6 +665,7 @@ enum err shell_engine_command(struct shell_engine *e, const struct shell_command
 		return err;
 	}
 	memcpy(reply->command_id, c->id, sizeof(reply->command_id));
+	quota_arm(e);
 	return ERR_OK;
 }
 
@@ -877,10 +943,12 @@ struct shell_engine *shell_engine_new(struct event_base *base, shell_engine_answ
 	e->arg = arg;
 	e->limits = shell_default_limits;
 	engine_user_name(e->user, sizeof(e->user));
-	if (!(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) ||
+	if (!(e->quota = proctree_watch_new(base, quota_round, e)) ||
+	    !(e->ev_chld = evsignal_new(base, SIGCHLD, sigchld, e)) ||
 	    evsignal_add(e->ev_chld, NULL) < 0) {
 		if (e->ev_chld)
 			event_free(e->ev_chld);
+		proctree_watch_free(e->quota);
 		free(e);
 		return NULL;
 	}
@@ -895,6 +963,7 @@ void shell_engine_free(struct shell_engine *e)
 	while (e->shells)
 		destroy_shell(e->shells, "channel closed", ERR_WSMAN_HOST_GONE);
 	event_free(e->ev_chld);
+	proctree_watch_free(e->quota);
 	free(e);
 }
 
@@ -903,6 +972,7 @@ void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *
 	e->limits = *l;
 	for (struct shell *sh = e->shells; sh; sh = sh->next)
 		arm_runtime(sh);
+	quota_arm(e);
 }
 
 uint32_t shell_engine_shells(const struct shell_engine *e)

@@ -39,16 +39,18 @@ def test_max_concurrent_operations_per_user():
         ra.post(h.receive_env(s, c, timeout="PT8S")).status)) for s, c in zip(shells, cmds)]
     for t in polls:
         t.start()
+    # Probe with a request that needs no cleanup (a Receive on no shell)
+    # until the two polls are parked in the host.
+    nothing = "00000000-0000-4000-8000-000000000000"
     deadline = time.monotonic() + 20
-    while "2 operations running" not in svc.log_text():
-        r = ra.post(h.create_env())
-        if r.status == 200:
-            ra.delete(h.shell_id_of(r))
+    while True:
+        r = ra.post(h.receive_env(nothing, nothing, timeout="PT1S"))
+        if r.status == 500 and r.fault().subcode_local == "QuotaLimit":
+            break
         h.check(time.monotonic() < deadline, "the third request was never refused")
         time.sleep(0.2)
-    r = ra.post(h.create_env())
-    h.eq(r.status, 500, "a third operation (%s)" % h._short(r.body, 300))
-    h.eq((r.fault().subcode_local, r.fault().code), ("QuotaLimit", 2150859174), "its fault")
+    h.eq(r.fault().code, 2150859174, "Windows' fault for it")
+    svc.wait_for_log("2 operations running, MaxConcurrentOperationsPerUser: refused")
     rb = h.Raw(svc, b)
     rb.delete(rb.create())
     for t in polls:
@@ -59,6 +61,26 @@ def test_max_concurrent_operations_per_user():
     ra.delete(h.shell_id_of(r))
     for s in shells:
         ra.delete(s)
+
+
+def test_max_memory_per_shell_mb():
+    """Winrs/MaxMemoryPerShellMB on a cmd shell: a command whose processes
+    go over it is killed (exit code 137) within a few seconds and logged;
+    the shell and a command under the quota are untouched."""
+    svc = h.service({"Winrs/MaxMemoryPerShellMB": "150"})
+    a = h.user("a")
+    ra = h.Raw(svc, a)
+    sid = ra.create()
+    small = ra.command(sid, "sleep 20; echo small")
+    t0 = time.monotonic()
+    big = ra.command(sid, "/usr/bin/python3 -c 'import time; b = bytearray(300 << 20); time.sleep(60)'")
+    out, err, code = ra.receive_all(sid, big, limit=60)
+    h.eq(code, 137, "the command over the quota was killed (%s)" % err)
+    h.check(time.monotonic() - t0 < 20, "within seconds, not at the end of its sleep")
+    svc.wait_for_log(r"over MaxMemoryPerShellMB 150: command %s \(\d+ MB\) killed" % big)
+    out, err, code = ra.receive_all(sid, small, limit=60)
+    h.eq((out, code), (b"small\n", 0), "the command under the quota ran to its end")
+    ra.delete(sid)
 
 
 def test_allow_remote_shell_access_false():

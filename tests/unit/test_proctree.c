@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "check.h"
 #include "host/proctree.h"
 
@@ -22,7 +24,8 @@ static void pause_forever(void)
  * a grandchild that left the session (setsid: still a descendant), and a
  * process the root's child started and then left (reparented away, but in
  * the session). The orphan's parent stays a zombie of the child's, and a
- * zombie is no process to count. Each is started after the previous one is up. */
+ * zombie is no process to count. Then the newest are killed, down to the
+ * root. Each is started after the previous one is up. */
 static pid_t start_tree(int ready_fd)
 {
 	pid_t root = fork();
@@ -64,29 +67,60 @@ static void test_tree(void)
 
 	struct proctree *t = proctree_snapshot();
 	CHECK("snapshot", t != NULL);
-	struct proctree_usage u = proctree_usage(t, root);
+	struct proctree_usage u = proctree_usage(t, &root, 1);
 	CHECK("root, child, grandchild that left the session, orphan in the session",
 	      u.processes == 4);
 	CHECK("resident memory counted", u.resident_bytes > 0);
-	struct proctree_usage mine = proctree_usage(t, getpid());
-	CHECK("the test itself does not lead a session with the tree in it",
-	      mine.processes >= 1 && mine.processes <= 1 + 4);
-	pid_t newest[8];
-	uint32_t n = proctree_newest(t, root, newest, 8);
-	CHECK("every process but the root", n == 3);
-	int root_listed = 0;
-	for (uint32_t i = 0; i < n; i++)
-		root_listed |= newest[i] == root;
-	CHECK("the root is never among the newest", !root_listed);
-	CHECK("max bounds the answer", proctree_newest(t, root, newest, 1) == 1);
-	struct proctree_usage gone = proctree_usage(t, 999999999);
+	pid_t both[2] = {root, getpid()};
+	struct proctree_usage two = proctree_usage(t, both, 2);
+	CHECK("two roots count together, each process once", two.processes >= 5);
+	pid_t gone_root = 999999999;
+	struct proctree_usage gone = proctree_usage(t, &gone_root, 1);
 	CHECK("a root that is gone has nothing", gone.processes == 0 && gone.resident_bytes == 0);
+	CHECK("the newest is killed, never the root", proctree_kill_newest(t, &root, 1, 1) == 1);
+	proctree_free(t);
+
+	usleep(200000);
+	t = proctree_snapshot();
+	CHECK("one process fewer", t && proctree_usage(t, &root, 1).processes == 3);
+	CHECK("no more than there are, and never the root",
+	      t && proctree_kill_newest(t, &root, 1, 10) == 2);
+	proctree_free(t);
+	usleep(200000);
+	t = proctree_snapshot();
+	CHECK("the root is left", t && proctree_usage(t, &root, 1).processes == 1);
 	proctree_free(t);
 
 	kill(-root, SIGKILL);
-	for (uint32_t i = 0; i < n; i++)
-		kill(newest[i], SIGKILL);
 	waitpid(root, NULL, 0);
+}
+
+static int rounds;
+
+static void count_round(void *arg, const struct proctree *t)
+{
+	pid_t self = getpid();
+	(void)arg;
+	if (proctree_usage(t, &self, 1).processes >= 1)
+		rounds++;
+}
+
+static void test_watch(void)
+{
+	struct event_base *base = event_base_new();
+	struct proctree_watch *w = proctree_watch_new(base, count_round, NULL);
+	struct timeval stop = {2, 500000};
+
+	CHECK("a watch", w != NULL);
+	proctree_watch_run(w, 1);
+	proctree_watch_run(w, 1); /* running already: no second timer */
+	event_base_loopexit(base, &stop);
+	event_base_dispatch(base);
+	CHECK("a round a second", rounds == 2);
+	proctree_watch_run(w, 0);
+	CHECK("stopped, the loop has nothing left", event_base_dispatch(base) == 1);
+	proctree_watch_free(w);
+	event_base_free(base);
 }
 
 static void test_limit_set(void)
@@ -99,6 +133,7 @@ static void test_limit_set(void)
 int main(void)
 {
 	test_tree();
+	test_watch();
 	test_limit_set();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
