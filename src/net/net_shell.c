@@ -24,14 +24,32 @@ static enum err call_failure(enum err e)
 	}
 }
 
-static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+/* The row's SOAP reply to the host's typed answer (reply). */
+static void reply_built(struct request *r, const void *reply, size_t hint)
 {
 	const struct shell_op *op = r->op;
 	struct shell_reply_ctx ctx = {.owner = r->id.user, .client_ip = r->conn->peer};
 	char url[400];
+	struct buf body;
+	enum err e;
+
+	net_url(r, url, sizeof(url));
+	ctx.machine_url = url;
+	buf_init(&body, IPC_MAX_MSG * 2);
+	/* Output grows by a third in base64; the markup fits the rest. */
+	buf_grow(&body, hint / 3 * 4 + 4096);
+	if ((e = op->build_reply(&body, &r->ws, &ctx, r->op_req, reply)) == ERR_OK)
+		net_reply(r, 200, &body);
+	else
+		net_reply_fault(r, e);
+	buf_clear(&body);
+}
+
+static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+{
+	const struct shell_op *op = r->op;
 	void *reply = NULL;
 	enum err status = ERR_OK;
-	struct buf body;
 
 	if (!m) {
 		net_reply_fault(r, call_failure(e));
@@ -53,16 +71,19 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		net_host_count(h, 1);
 	if (op->flags & SHELL_OP_END_SHELL)
 		net_host_count(h, -1);
-	net_url(r, url, sizeof(url));
-	ctx.machine_url = url;
-	buf_init(&body, IPC_MAX_MSG * 2);
-	/* Output grows by a third in base64; the markup fits the rest. */
-	buf_grow(&body, buf_len(&m->body) / 3 * 4 + 4096);
-	if ((e = op->build_reply(&body, &r->ws, &ctx, r->op_req, reply)) == ERR_OK)
-		net_reply(r, 200, &body);
+	reply_built(r, reply, buf_len(&m->body));
+	free(reply);
+}
+
+/* A user without a host has no shells: the empty list. */
+static void nothing_listed(struct request *r)
+{
+	void *reply = calloc(1, r->op->reply_size);
+
+	if (reply)
+		reply_built(r, reply, 0);
 	else
-		net_reply_fault(r, e);
-	buf_clear(&body);
+		net_reply_fault(r, ERR_WSMAN_INTERNAL);
 	free(reply);
 }
 
@@ -111,6 +132,8 @@ void net_shell_dispatch(struct request *r)
 	else
 		e = ERR_WSMAN_INTERNAL;
 	buf_clear(&b);
-	if (e != ERR_OK)
+	if (e == ERR_WSMAN_UNKNOWN_SHELL && (op->flags & SHELL_OP_LIST))
+		nothing_listed(r);
+	else if (e != ERR_OK)
 		net_reply_fault(r, e);
 }

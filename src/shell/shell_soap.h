@@ -68,6 +68,31 @@ enum err shell_soap_delete_reply(struct buf *out, const struct wsman_request *re
 				 const struct shell_reply_ctx *ctx, const void *request,
 				 const void *answer);
 
+/* Disconnected shells and the Enumerate of shells and commands (MS-PSRP
+ * 3.1.5.3.16 to 3.1.5.3.19, 3.1.4.11): the service's parsers and replies. */
+enum err shell_soap_disconnect_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_reconnect_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_connect_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_list_shells_parse(const struct wsman_request *req,
+				      const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_list_commands_parse(const struct wsman_request *req,
+					const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_disconnect_reply(struct buf *out, const struct wsman_request *req,
+				     const struct shell_reply_ctx *ctx, const void *request,
+				     const void *answer);
+enum err shell_soap_reconnect_reply(struct buf *out, const struct wsman_request *req,
+				    const struct shell_reply_ctx *ctx, const void *request,
+				    const void *answer);
+enum err shell_soap_connect_reply(struct buf *out, const struct wsman_request *req,
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer);
+enum err shell_soap_list_reply(struct buf *out, const struct wsman_request *req,
+			       const struct shell_reply_ctx *ctx, const void *request,
+			       const void *answer);
+
 /* The bytes a ReceiveResponse may carry so that the whole envelope fits
  * max_envelope_size (base64 growth and per-chunk markup included). */
 uint32_t shell_soap_receive_budget(uint64_t max_envelope_size);
