@@ -251,14 +251,22 @@ static enum err run_list(struct host *h, uint32_t id, void *req, void *reply)
 }
 
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
-    [SHELL_CMD_CREATE] = run_create,   [SHELL_CMD_COMMAND] = run_command,
-    [SHELL_CMD_SEND] = run_send,       [SHELL_CMD_RECEIVE] = run_receive,
-    [SHELL_CMD_SIGNAL] = run_signal,   [SHELL_CMD_DELETE] = run_delete,
-    [SHELL_PS_CREATE] = run_ps_create, [SHELL_PS_COMMAND] = run_ps_command,
-    [SHELL_PS_SEND] = run_ps_send,     [SHELL_PS_RECEIVE] = run_ps_receive,
-    [SHELL_PS_SIGNAL] = run_ps_signal, [SHELL_PS_DELETE] = run_ps_delete,
-    [SHELL_PS_DISCONNECT] = run_ps_disconnect, [SHELL_PS_RECONNECT] = run_ps_reconnect,
-    [SHELL_PS_CONNECT] = run_ps_connect, [SHELL_LIST_SHELLS] = run_list,
+    [SHELL_CMD_CREATE] = run_create,
+    [SHELL_CMD_COMMAND] = run_command,
+    [SHELL_CMD_SEND] = run_send,
+    [SHELL_CMD_RECEIVE] = run_receive,
+    [SHELL_CMD_SIGNAL] = run_signal,
+    [SHELL_CMD_DELETE] = run_delete,
+    [SHELL_PS_CREATE] = run_ps_create,
+    [SHELL_PS_COMMAND] = run_ps_command,
+    [SHELL_PS_SEND] = run_ps_send,
+    [SHELL_PS_RECEIVE] = run_ps_receive,
+    [SHELL_PS_SIGNAL] = run_ps_signal,
+    [SHELL_PS_DELETE] = run_ps_delete,
+    [SHELL_PS_DISCONNECT] = run_ps_disconnect,
+    [SHELL_PS_RECONNECT] = run_ps_reconnect,
+    [SHELL_PS_CONNECT] = run_ps_connect,
+    [SHELL_LIST_SHELLS] = run_list,
     [SHELL_LIST_COMMANDS] = run_list,
 };
 

@@ -183,9 +183,8 @@ struct ps_shell {
 
 /* The opening messages kept in ps_shell.opening, in the order a client
  * that connects gets them. */
-static const uint32_t opening_types[3] = {PSRP_MSG_SESSION_CAPABILITY,
-					  PSRP_MSG_APPLICATION_PRIVATE_DATA,
-					  PSRP_MSG_RUNSPACEPOOL_STATE};
+static const uint32_t opening_types[3] = {
+    PSRP_MSG_SESSION_CAPABILITY, PSRP_MSG_APPLICATION_PRIVATE_DATA, PSRP_MSG_RUNSPACEPOOL_STATE};
 
 /* A pwsh whose shell is gone, terminated and waited for. */
 struct ps_corpse {
@@ -1143,8 +1142,8 @@ void psrp_engine_create(struct psrp_engine *e, uint32_t req_id, const struct she
 	}
 	/* Kept for a Connect from another client; a pool without it can still
 	 * be used, only not connected to afresh. */
-	sh->have_init = psrp_pool_init_peek(buf_ptr(&creation), buf_len(&creation), &sh->init) ==
-			ERR_OK;
+	sh->have_init =
+	    psrp_pool_init_peek(buf_ptr(&creation), buf_len(&creation), &sh->init) == ERR_OK;
 	s->req = who;
 	s->stream = PSRP_STREAM_DEFAULT;
 	s->len = buf_len(&creation);
@@ -1515,8 +1514,9 @@ static enum err connect_pool(struct ps_shell *sh, const struct shell_connect_req
 	enum err err;
 
 	buf_init(&connect, SHELL_MAX_PSRP_TEXT);
-	err = req->connect_xml ? util_b64_decode(&connect, req->connect_xml, strlen(req->connect_xml))
-			       : ERR_FORMAT;
+	err = req->connect_xml
+		  ? util_b64_decode(&connect, req->connect_xml, strlen(req->connect_xml))
+		  : ERR_FORMAT;
 	err = err == ERR_OK && buf_len(&connect) >= PSRP_FRAGMENT_HEADER
 		  ? ERR_OK
 		  : ERR_WSMAN_INVALID_PARAMETER;

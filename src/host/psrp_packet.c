@@ -388,8 +388,8 @@ static enum err put_le32(struct buf *out, uint32_t v)
 	return ERR_OK;
 }
 
-enum err psrp_fragment_put(struct buf *out, uint64_t object_id, uint32_t destination,
-			   uint32_t type, const uint8_t rpid[16], const char *xml)
+enum err psrp_fragment_put(struct buf *out, uint64_t object_id, uint32_t destination, uint32_t type,
+			   const uint8_t rpid[16], const char *xml)
 {
 	static const uint8_t bom[3] = {0xEF, 0xBB, 0xBF}, zero_pid[16];
 	size_t len = strlen(xml);

@@ -141,7 +141,7 @@ uint32_t psrp_single_message_type(const uint8_t *p, size_t n);
 
 /* Appends one fragment holding a whole message: header, the PID all zeros
  * (a pool's message), a UTF-8 BOM and xml, as PowerShell writes them. */
-enum err psrp_fragment_put(struct buf *out, uint64_t object_id, uint32_t destination,
-			   uint32_t type, const uint8_t rpid[16], const char *xml);
+enum err psrp_fragment_put(struct buf *out, uint64_t object_id, uint32_t destination, uint32_t type,
+			   const uint8_t rpid[16], const char *xml);
 
 #endif

@@ -36,6 +36,9 @@ static void connect_clear(void *req)
 
 /* The cmd shell (MS-WSMV 3.1.4.5.2 Create, 3.1.4.11 Command, 3.1.4.13 Send,
  * 3.1.4.14 Receive, 3.1.4.12 Signal, 3.1.4.4.1 Delete). */
+/* Past a certain length clang-format re-indents the whole table, which
+ * would hide each row's change in a diff. */
+/* clang-format off */
 static const struct shell_op ops[SHELL_OP_COUNT] = {
     [SHELL_CMD_CREATE] =
 	{
@@ -300,6 +303,7 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .build_reply = shell_soap_list_reply,
 	},
 };
+/* clang-format on */
 
 const struct shell_op *shell_op_at(uint32_t id)
 {

@@ -1149,8 +1149,9 @@ static enum err put_command_item(struct buf *out, const struct shell_command_sum
 	if ((e = buf_putf(out, "<rsp:Command xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:CommandId", c->command_id)) != ERR_OK)
 		return e;
-	return buf_putf(out, "<rsp:CommandLine></rsp:CommandLine><rsp:CommandState>%s"
-			     "</rsp:CommandState></rsp:Command>",
+	return buf_putf(out,
+			"<rsp:CommandLine></rsp:CommandLine><rsp:CommandState>%s"
+			"</rsp:CommandState></rsp:Command>",
 			c->done ? "Done" : "Running");
 }
 
@@ -1163,8 +1164,8 @@ enum err shell_soap_list_reply(struct buf *out, const struct wsman_request *req,
 	const struct shell_list_reply *r = answer;
 	const char *items[SHELL_MAX_LISTED];
 	size_t offsets[SHELL_MAX_LISTED];
-	uint32_t n = *((const struct shell_list_req *)request)->shell_id ? r->ncommands
-									 : r->nshells;
+	uint32_t n =
+	    *((const struct shell_list_req *)request)->shell_id ? r->ncommands : r->nshells;
 	struct buf text;
 	enum err e = ERR_OK;
 
