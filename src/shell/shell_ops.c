@@ -241,6 +241,7 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode = shell_ipc_disconnect_encode,
 	    .decode = shell_ipc_disconnect_decode,
 	    .build_reply = shell_soap_disconnect_reply,
+	    .client_build = shell_soap_disconnect_build,
 	},
     [SHELL_PS_RECONNECT] =
 	{
@@ -253,6 +254,7 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode = shell_ipc_reconnect_encode,
 	    .decode = shell_ipc_reconnect_decode,
 	    .build_reply = shell_soap_reconnect_reply,
+	    .client_build = shell_soap_reconnect_build,
 	},
     [SHELL_PS_CONNECT] =
 	{
@@ -268,6 +270,8 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode_reply = shell_ipc_connect_reply_encode,
 	    .decode_reply = shell_ipc_connect_reply_decode,
 	    .build_reply = shell_soap_connect_reply,
+	    .client_build = shell_soap_connect_build,
+	    .client_read = shell_soap_connect_read,
 	    .clear = connect_clear,
 	},
     /* Get-PSSession -ComputerName (MS-PSRP 3.1.4.11): the caller's shells,
@@ -418,6 +422,7 @@ void shell_create_req_clear(struct shell_create_req *r)
 void shell_connect_req_clear(struct shell_connect_req *r)
 {
 	free(r->connect_xml);
+	free(r->protocol_version);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -169,6 +169,9 @@ struct shell_connect_req {
 	char shell_id[SHELL_ID_LEN + 1];
 	char command_id[SHELL_ID_LEN + 1];
 	char *connect_xml; /* the shell's Connect: connectXml as sent (base64 PSRP fragments) */
+	/* libwinrm: the protocolversion option its Connect sends, as Create's
+	 * (the service does not read it) */
+	char *protocol_version;
 };
 
 /* The shell's Connect: connectResponseXml's bytes (the server's

@@ -1404,6 +1404,70 @@ enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_head
 	return wsman_client_tail(out);
 }
 
+/* Disconnect as Windows' client writes it: rsp:Disconnect, with the
+ * idle time PowerShell asks for and the buffer mode when it names one. */
+enum err shell_soap_disconnect_build(struct buf *out, const struct wsman_client_header *h,
+				     const void *req)
+{
+	const struct shell_disconnect_req *r = req;
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_DISCONNECT,
+				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Disconnect>")) != ERR_OK ||
+	    (e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK ||
+	    (r->buffer_mode == SHELL_BUFFER_DROP &&
+	     (e = buf_putf(out, "<rsp:BufferMode>Drop</rsp:BufferMode>")) != ERR_OK) ||
+	    (e = buf_putf(out, "</rsp:Disconnect>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* The shell's Reconnect with an empty body, a command's as rsp:Reconnect
+ * CommandId (pypsrp's recordings of Windows' client). */
+enum err shell_soap_reconnect_build(struct buf *out, const struct wsman_client_header *h,
+				    const void *req)
+{
+	const struct shell_reconnect_req *r = req;
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_RECONNECT,
+				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK)
+		return e;
+	if (*r->command_id && ((e = buf_putf(out, "<rsp:Reconnect")) != ERR_OK ||
+			       (e = put_command_id(out, r->command_id, "/>")) != ERR_OK))
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* The shell's Connect: protocolversion MustComply and the connectXml; a
+ * command's: rsp:Connect CommandId. */
+enum err shell_soap_connect_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req)
+{
+	const struct shell_connect_req *r = req;
+	struct wsman_pair opt = {
+	    .name = "protocolversion", .value = r->protocol_version, .must_comply = 1};
+	int pool = !*r->command_id;
+	enum err e;
+
+	if (pool && (!r->connect_xml || !r->protocol_version))
+		return ERR_USAGE;
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_CONNECT,
+				   SHELL_SELECTOR(r->shell_id), pool ? &opt : NULL, pool)) !=
+		ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Connect")) != ERR_OK)
+		return e;
+	if (!pool)
+		e = put_command_id(out, r->command_id, "/>");
+	else
+		e = wsman_put_text(out, "><connectXml xmlns=\"" NS_POWERSHELL "\">", r->connect_xml,
+				   "</connectXml></rsp:Connect>");
+	if (e != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
 /* ---- the client: replies ---- */
 
 /* One rsp:Stream's base64 text, far above what any envelope a client
@@ -1426,32 +1490,53 @@ enum err shell_soap_create_read(const struct wsman_request *resp, void *result)
 	return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
 }
 
-enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result)
+/* n as XML that reads alone: a copy as the root of a document of its own
+ * declares the namespaces it uses (rsp may be declared on the envelope). */
+static enum err element_xml(const xmlNode *n, char **out)
 {
-	struct shell_ps_created *got = result;
-	xmlNode *shell = wsman_body_element(resp, NS_SHELL, "Shell"), *copy;
+	xmlNode *copy;
 	xmlBuffer *xml = NULL;
 	xmlDoc *doc;
-	enum err e;
+	enum err e = ERR_OK;
 
-	got->shell_xml = NULL;
-	if ((e = shell_soap_create_read(resp, &got->reply)) != ERR_OK)
-		return e;
-	if (!shell)
-		return ERR_OK;
-	/* A copy as the root of a document of its own declares the
-	 * namespaces it uses (rsp may be declared on the envelope), so the
-	 * text reads alone. */
-	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) || !(copy = xmlDocCopyNode(shell, doc, 1)) ||
+	*out = NULL;
+	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) ||
+	    !(copy = xmlDocCopyNode((xmlNode *)n, doc, 1)) ||
 	    (xmlDocSetRootElement(doc, copy), 0) || !(xml = xmlBufferCreate()))
 		e = ERR_NOMEM;
 	else if (xmlNodeDump(xml, doc, copy, 0, 0) < 0 ||
-		 !(got->shell_xml = strdup((const char *)xmlBufferContent(xml))))
+		 !(*out = strdup((const char *)xmlBufferContent(xml))))
 		e = ERR_NOMEM;
 	if (xml)
 		xmlBufferFree(xml);
 	xmlFreeDoc(doc);
 	return e;
+}
+
+enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result)
+{
+	struct shell_ps_created *got = result;
+	xmlNode *shell = wsman_body_element(resp, NS_SHELL, "Shell");
+	enum err e;
+
+	got->shell_xml = NULL;
+	if ((e = shell_soap_create_read(resp, &got->reply)) != ERR_OK)
+		return e;
+	return shell ? element_xml(shell, &got->shell_xml) : ERR_OK;
+}
+
+enum err shell_soap_connect_read(const struct wsman_request *resp, void *result)
+{
+	struct shell_ps_connected *got = result;
+	xmlNode *r = resp->body, *c;
+
+	got->response_xml = NULL;
+	if (!r || !wsman_xml_is(r, NS_SHELL, "ConnectResponse"))
+		return ERR_FORMAT;
+	for (c = wsman_xml_first(r); c && !wsman_xml_is(c, NS_POWERSHELL, "connectResponseXml");
+	     c = wsman_xml_next(c))
+		;
+	return c ? element_xml(c, &got->response_xml) : ERR_OK;
 }
 
 enum err shell_soap_command_read(const struct wsman_request *resp, void *result)

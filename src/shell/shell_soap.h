@@ -119,6 +119,12 @@ enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_head
 				 const void *req);
 enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h,
 				 const void *req);
+enum err shell_soap_disconnect_build(struct buf *out, const struct wsman_client_header *h,
+				     const void *req);
+enum err shell_soap_reconnect_build(struct buf *out, const struct wsman_client_header *h,
+				    const void *req);
+enum err shell_soap_connect_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req);
 
 /* Create: the ShellId (rsp:Shell/rsp:ShellId, else the ShellId selector
  * of ResourceCreated) into a struct shell_create_reply. Command: the
@@ -134,6 +140,13 @@ struct shell_ps_created {
 	char *shell_xml; /* free it */
 };
 enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result);
+/* PowerShell's Connect: the reply's connectResponseXml element as XML
+ * that reads alone (NULL for a command's Connect, which has none), as
+ * PowerShell wants it handed over (it extracts the element by name). */
+struct shell_ps_connected {
+	char *response_xml; /* free it */
+};
+enum err shell_soap_connect_read(const struct wsman_request *resp, void *result);
 enum err shell_soap_command_read(const struct wsman_request *resp, void *result);
 enum err shell_soap_receive_read(const struct wsman_request *resp, void *result);
 
