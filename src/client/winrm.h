@@ -207,6 +207,7 @@ struct winrm_shell_spec {
 	const char *creation_xml;     /* base64 of the first PSRP fragments */
 	int noprofile;		      /* WINRS_NOPROFILE */
 	uint64_t idle_timeout_ms;     /* 0: the service's default */
+	const char *name;	      /* the session's name (rsp:Shell Name); NULL: none */
 };
 
 /* Creates the shell; *shell_xml (when not NULL) gets the reply's rsp:Shell

@@ -168,7 +168,8 @@ struct ps_shell {
 	int disconnected;
 	uint32_t buffer_mode; /* enum shell_buffer_mode */
 	uint64_t disconnect_idle_ms;
-	uint64_t active_ms; /* the last request to the shell */
+	uint64_t active_ms;		  /* the last request to the shell */
+	char name[SHELL_PS_NAME_MAX + 1]; /* the Create's, else the ShellId */
 	char endpoint[SHELL_PS_NAME_MAX + 1];
 	char client_ip[64];
 	/* For a Connect from a new client, which pwsh -s cannot answer (its
@@ -1083,6 +1084,7 @@ static struct ps_shell *shell_new(struct psrp_engine *e, const struct shell_crea
 	buf_init(&sh->to_pwsh, PSRP_MAX_TO_PWSH);
 	buf_init(&sh->line, PSRP_PACKET_MAX_LINE + 1);
 	sh->created_ms = sh->active_ms = util_now_ms();
+	snprintf(sh->name, sizeof(sh->name), "%s", req->name ? req->name : req->shell_id);
 	snprintf(sh->endpoint, sizeof(sh->endpoint), "%s", req->endpoint ? req->endpoint : "");
 	snprintf(sh->client_ip, sizeof(sh->client_ip), "%s", req->client_ip ? req->client_ip : "");
 	/* Winrs/IdleTimeout is both the default and the most a client gets. */
@@ -1585,6 +1587,7 @@ static uint64_t pwsh_memory(pid_t pid)
 static void summarize(const struct ps_shell *sh, uint64_t now, struct shell_summary *s)
 {
 	memcpy(s->shell_id, sh->id, sizeof(s->shell_id));
+	memcpy(s->name, sh->name, sizeof(s->name));
 	memcpy(s->endpoint, sh->endpoint, sizeof(s->endpoint));
 	memcpy(s->client_ip, sh->client_ip, sizeof(s->client_ip));
 	s->process_id = (uint32_t)sh->pid;

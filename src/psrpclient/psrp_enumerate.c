@@ -45,7 +45,9 @@ DWORD OpenWinRMEnumerate(WSMAN_SESSION_HANDLE session, PCWSTR resourceUri, PCWST
 	*items = NULL;
 	if (!session || !(uri = psrp_to_utf8(resourceUri)))
 		return ERROR_INVALID_PARAMETER;
-	if ((filterName || filterValue) &&
+	/* No filter: no name, or an empty one (what PowerShell's marshalling
+	 * makes of $null). */
+	if (filterName && *filterName &&
 	    (!(name = psrp_to_utf8(filterName)) || !(value = psrp_to_utf8(filterValue)))) {
 		code = ERROR_INVALID_PARAMETER;
 		goto out;

@@ -49,8 +49,9 @@ struct job {
 	struct psrp_shell *shell;
 	struct psrp_command *command;
 	struct psrp_operation *operation;
-	/* JOB_CREATE_SHELL: the spec's strings; JOB_RUN_COMMAND: text is the
-	 * command line and argument its one argument */
+	/* JOB_CREATE_SHELL: the spec's strings (text the creationXml, argument
+	 * the session's name); JOB_RUN_COMMAND: text is the command line and
+	 * argument its one argument; JOB_CONNECT: text the connectXml */
 	struct winrm_shell_spec spec;
 	char *text, *argument, *protocol_version;
 	/* JOB_SEND */
@@ -317,8 +318,8 @@ static void receive_until_done(struct job *j, struct winrm_session *w)
 	 * flag alone, which it compares with ==) that the delayed Receive is
 	 * in place; it is served after the shell is taken back. */
 	if (j->delay_output) {
-		report(j, WSMAN_FLAG_CALLBACK_RECEIVE_DELAY_STREAM_REQUEST_PROCESSED, NO_ERROR, NULL,
-		       NULL);
+		report(j, WSMAN_FLAG_CALLBACK_RECEIVE_DELAY_STREAM_REQUEST_PROCESSED, NO_ERROR,
+		       NULL, NULL);
 		while (!shell_disconnected(j->shell)) {
 			if (receive_stopped(j))
 				return;
@@ -472,14 +473,17 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 }
 
 /* Closing what the service never had (its Create, Command or Connect
- * failed) asks the service nothing. */
+ * failed) asks the service nothing; nor does closing a disconnected shell
+ * or its command, which go on there for another client to connect to, as
+ * closing WSMan's handle of a disconnected shell leaves it (PowerShell
+ * closes every session when its process ends). */
 static int nothing_to_close(const struct job *j)
 {
 	int none;
 
 	psrp_lock();
-	none = (j->kind == JOB_CLOSE_SHELL && !j->shell->created) ||
-	       (j->kind == JOB_CLOSE_COMMAND && !j->command->created);
+	none = (j->kind == JOB_CLOSE_SHELL && (!j->shell->created || j->shell->disconnected)) ||
+	       (j->kind == JOB_CLOSE_COMMAND && (!j->command->created || j->shell->disconnected));
 	psrp_unlock();
 	return none;
 }
@@ -645,6 +649,13 @@ void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resour
 	/* 0xFFFFFFFF is PowerShell's "the service's default". */
 	if (startup && startup->idleTimeoutMs != UINT32_MAX)
 		j->spec.idle_timeout_ms = startup->idleTimeoutMs;
+	/* The session's name, which Get-PSSession reads back from the service. */
+	if (startup && startup->name && !(j->argument = psrp_to_utf8(startup->name))) {
+		j->kind = JOB_REFUSE;
+		j->refuse_code = ERROR_INVALID_PARAMETER;
+		j->refuse_message = "the session's name is not UTF-16 text";
+	}
+	j->spec.name = j->argument;
 	job_start(j);
 }
 

@@ -112,6 +112,7 @@ enum err shell_ipc_create_encode(struct buf *out, const void *arg)
 	IPC_TRY(buf_put_u32(out, m->noprofile));
 	IPC_TRY(buf_put_u32(out, m->codepage));
 	IPC_TRY(put_str(out, m->client_ip));
+	IPC_TRY(put_str(out, m->name));
 	IPC_TRY(buf_put_u32(out, m->nenv));
 	IPC_TRY(put_strings(out, m->env_names, m->nenv));
 	return put_strings(out, m->env_values, m->nenv);
@@ -138,6 +139,7 @@ static enum err create_decode(struct buf *in, struct shell_create_req *m)
 	IPC_TRY(buf_get_u32(in, &m->noprofile));
 	IPC_TRY(buf_get_u32(in, &m->codepage));
 	IPC_TRY(get_optional_str(in, &m->client_ip));
+	IPC_TRY(get_optional_str(in, &m->name));
 	IPC_TRY(buf_get_u32(in, &n));
 	if (n > SHELL_MAX_ENV)
 		return ERR_LIMIT;
@@ -550,6 +552,7 @@ enum err shell_ipc_list_reply_encode(struct buf *out, const void *arg)
 	for (uint32_t i = 0; i < m->nshells; i++) {
 		const struct shell_summary *s = &m->shells[i];
 		IPC_TRY(put_id(out, s->shell_id));
+		IPC_TRY(put_field(out, s->name, sizeof(s->name)));
 		IPC_TRY(put_field(out, s->endpoint, sizeof(s->endpoint)));
 		IPC_TRY(put_field(out, s->client_ip, sizeof(s->client_ip)));
 		IPC_TRY(buf_put_u32(out, s->process_id));
@@ -580,6 +583,7 @@ enum err shell_ipc_list_reply_decode(struct buf *in, void *arg)
 	for (uint32_t i = 0; i < m->nshells; i++) {
 		struct shell_summary *s = &m->shells[i];
 		IPC_TRY(get_id(in, s->shell_id));
+		IPC_TRY(get_field(in, s->name, sizeof(s->name)));
 		IPC_TRY(get_field(in, s->endpoint, sizeof(s->endpoint)));
 		IPC_TRY(get_field(in, s->client_ip, sizeof(s->client_ip)));
 		IPC_TRY(buf_get_u32(in, &s->process_id));

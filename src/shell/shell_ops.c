@@ -414,6 +414,7 @@ void shell_create_req_clear(struct shell_create_req *r)
 	free(r->pwsh);
 	free(r->working_dir);
 	free(r->client_ip);
+	free(r->name);
 	free_strings(r->env_names, r->nenv);
 	free_strings(r->env_values, r->nenv);
 	memset(r, 0, sizeof(*r));

@@ -61,6 +61,9 @@ struct shell_create_req {
 	uint32_t noprofile;	  /* WINRS_NOPROFILE */
 	uint32_t codepage; /* WINRS_CODEPAGE, 0 if absent (accepted, bytes pass as they are) */
 	char *client_ip;   /* for rsp:ClientIP and logs; filled by the network process */
+	/* PowerShell: rsp:Shell's Name, the session's (New-PSSession -Name);
+	 * NULL if none */
+	char *name;
 	uint32_t nenv;
 	char **env_names;
 	char **env_values;
@@ -196,6 +199,7 @@ struct shell_list_req {
 
 struct shell_summary {
 	char shell_id[SHELL_ID_LEN + 1];
+	char name[SHELL_PS_NAME_MAX + 1];     /* the Create's, else the ShellId */
 	char endpoint[SHELL_PS_NAME_MAX + 1]; /* the session configuration */
 	char client_ip[64];		      /* of the Create */
 	uint32_t process_id;

@@ -320,6 +320,10 @@ static enum err ps_create_body(const struct wsman_request *req, const struct she
 		if (e != ERR_OK)
 			return e;
 	}
+	/* The session's name, which Get-PSSession needs back (its items
+	 * without rsp:Name are skipped). */
+	if ((e = wsman_xml_attr(shell, NULL, "Name", SHELL_PS_NAME_MAX, &out->name)) != ERR_OK)
+		return e == ERR_WSMAN_ENCODING_LIMIT ? ERR_WSMAN_INVALID_PARAMETER : e;
 	if ((e = ps_streams(shell, "InputStreams")) != ERR_OK ||
 	    (e = ps_streams(shell, "OutputStreams")) != ERR_OK)
 		return e;
@@ -1112,6 +1116,7 @@ static enum err put_shell_item(struct buf *out, const struct shell_reply_ctx *ct
 
 	if ((e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ShellId", s->shell_id)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:Name", s->name)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ResourceUri>" SHELL_PS_URI_PREFIX)) != ERR_OK ||
 	    (e = wsman_put_escaped(out, s->endpoint)) != ERR_OK ||
 	    (e = buf_putf(out, "</rsp:ResourceUri>")) != ERR_OK ||
@@ -1279,7 +1284,9 @@ enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_h
 		return ERR_USAGE;
 	if ((e = wsman_client_head(out, h, h->resource_uri, ACTION_CREATE, NULL, 0, opts,
 				   r->noprofile ? 2 : 1)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\">")) != ERR_OK)
+	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\"")) != ERR_OK ||
+	    (r->name && (e = wsman_put_text(out, " Name=\"", r->name, "\"")) != ERR_OK) ||
+	    (e = buf_putf(out, ">")) != ERR_OK)
 		return e;
 	if ((e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
