@@ -1588,6 +1588,7 @@ static void summarize(const struct ps_shell *sh, uint64_t now, struct shell_summ
 {
 	memcpy(s->shell_id, sh->id, sizeof(s->shell_id));
 	memcpy(s->name, sh->name, sizeof(s->name));
+	snprintf(s->owner, sizeof(s->owner), "%s", sh->eng->user);
 	memcpy(s->endpoint, sh->endpoint, sizeof(s->endpoint));
 	memcpy(s->client_ip, sh->client_ip, sizeof(s->client_ip));
 	s->process_id = (uint32_t)sh->pid;

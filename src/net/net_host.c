@@ -192,12 +192,29 @@ enum err net_host_call(struct request *r, int start_host, const struct buf *body
 {
 	struct net *n = r->conn->net;
 	struct user_host *h = find(n, r->id.uid);
-	enum err e;
 
 	if (!h && !start_host)
 		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells at all */
 	if (!h && !(h = start(n, &r->id)))
 		return ERR_HTTP_BUSY;
+	return net_host_call_to(r, h, body, timeout_ms, done);
+}
+
+struct user_host *net_host_next(struct net *n, int first, uid_t after)
+{
+	struct user_host *next = NULL;
+
+	for (struct user_host *h = n->hosts; h; h = h->next)
+		if ((first || h->uid > after) && (!next || h->uid < next->uid))
+			next = h;
+	return next;
+}
+
+enum err net_host_call_to(struct request *r, struct user_host *h, const struct buf *body,
+			  uint64_t timeout_ms, net_host_done_fn *done)
+{
+	enum err e;
+
 	e = ipc_endpoint_call(h->chan, IPC_SHELL_REQUEST, body, timeout_ms, answered, r, &r->call);
 	if (e != ERR_OK)
 		return e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL;

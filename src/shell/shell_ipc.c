@@ -553,6 +553,7 @@ enum err shell_ipc_list_reply_encode(struct buf *out, const void *arg)
 		const struct shell_summary *s = &m->shells[i];
 		IPC_TRY(put_id(out, s->shell_id));
 		IPC_TRY(put_field(out, s->name, sizeof(s->name)));
+		IPC_TRY(put_field(out, s->owner, sizeof(s->owner)));
 		IPC_TRY(put_field(out, s->endpoint, sizeof(s->endpoint)));
 		IPC_TRY(put_field(out, s->client_ip, sizeof(s->client_ip)));
 		IPC_TRY(buf_put_u32(out, s->process_id));
@@ -584,6 +585,7 @@ enum err shell_ipc_list_reply_decode(struct buf *in, void *arg)
 		struct shell_summary *s = &m->shells[i];
 		IPC_TRY(get_id(in, s->shell_id));
 		IPC_TRY(get_field(in, s->name, sizeof(s->name)));
+		IPC_TRY(get_field(in, s->owner, sizeof(s->owner)));
 		IPC_TRY(get_field(in, s->endpoint, sizeof(s->endpoint)));
 		IPC_TRY(get_field(in, s->client_ip, sizeof(s->client_ip)));
 		IPC_TRY(buf_get_u32(in, &s->process_id));

@@ -1109,8 +1109,7 @@ static enum err put_days(struct buf *out, const char *name, uint64_t ms)
 
 /* One rsp:Shell item, the element set of the Create reply and Windows'
  * Enumerate additions (pypsrp's recorded test_psrp_disconnect_runspaces). */
-static enum err put_shell_item(struct buf *out, const struct shell_reply_ctx *ctx,
-			       const struct shell_summary *s)
+static enum err put_shell_item(struct buf *out, const struct shell_summary *s)
 {
 	enum err e;
 
@@ -1120,7 +1119,7 @@ static enum err put_shell_item(struct buf *out, const struct shell_reply_ctx *ct
 	    (e = buf_putf(out, "<rsp:ResourceUri>" SHELL_PS_URI_PREFIX)) != ERR_OK ||
 	    (e = wsman_put_escaped(out, s->endpoint)) != ERR_OK ||
 	    (e = buf_putf(out, "</rsp:ResourceUri>")) != ERR_OK ||
-	    (e = wsman_put_element(out, "rsp:Owner", ctx->owner)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:Owner", s->owner)) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ClientIP", s->client_ip)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ProcessId>%" PRIu32 "</rsp:ProcessId><rsp:IdleTimeOut>",
 			  s->process_id)) != ERR_OK ||
@@ -1174,6 +1173,7 @@ enum err shell_soap_list_reply(struct buf *out, const struct wsman_request *req,
 	struct buf text;
 	enum err e = ERR_OK;
 
+	(void)ctx;
 	if (n > SHELL_MAX_LISTED)
 		return ERR_USAGE;
 	buf_init(&text, LIST_MAX_TEXT);
@@ -1181,7 +1181,7 @@ enum err shell_soap_list_reply(struct buf *out, const struct wsman_request *req,
 		offsets[i] = buf_len(&text);
 		e = *((const struct shell_list_req *)request)->shell_id
 			? put_command_item(&text, &r->commands[i])
-			: put_shell_item(&text, ctx, &r->shells[i]);
+			: put_shell_item(&text, &r->shells[i]);
 		if (e == ERR_OK)
 			e = buf_put_u8(&text, 0);
 	}

@@ -207,3 +207,27 @@ def test_malformed_disconnect_connect_and_enumerate():
     out, _ = pool.receive_until(cid, None)
     h.eq(psrp.outputs(out), ["still"], "the shell goes on")
     h.check(svc.alive(), "the service is still serving")
+
+
+def test_an_administrator_lists_every_users_shells():
+    svc = ps_service()
+    a, b, adm = h.user("a"), h.user("b"), h.user("adm")
+    pools = [psrp.Pool(svc, a), psrp.Pool(svc, b)]
+    for p in pools:
+        p.open()
+    r, cid = pools[1].command("'x'")
+    items = enumerate_items(svc, adm)
+    got = sorted((fields(i)["ShellId"], fields(i)["Owner"]) for i in items)
+    h.eq(got, sorted([(pools[0].shell_id, a.name), (pools[1].shell_id, b.name)]),
+         "an administrator sees every user's shells, each with its owner")
+    h.eq([fields(c)["CommandId"] for c in enumerate_items(svc, adm, pools[1].shell_id)], [cid],
+         "and another user's shell's commands")
+    h.eq([fields(i)["Owner"] for i in enumerate_items(svc, a)], [a.name],
+         "a user still sees only their own")
+    thief = psrp.Pool(svc, adm)
+    thief.shell_id = pools[0].shell_id
+    h.eq(fault_code(connect(thief), "an administrator's Connect to another's shell"),
+         SHELL_NOT_FOUND, "listing is not taking: Connect stays the owner's")
+    for p in pools:
+        h.eq(p.delete().status, 200, "Delete")
+    h.check(svc.alive(), "the service is still serving")
