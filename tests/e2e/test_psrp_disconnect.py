@@ -231,3 +231,17 @@ def test_an_administrator_lists_every_users_shells():
     for p in pools:
         h.eq(p.delete().status, 200, "Delete")
     h.check(svc.alive(), "the service is still serving")
+
+
+def test_winrm_enumerate_shell_lists_them():
+    """`winrm enumerate shell -r:...`, as on Windows, over libwinrm's Enumerate."""
+    from test_winrm_cli import winrm, _remote, _out, _err
+    svc = ps_service()
+    a = h.user("a")
+    pool = psrp.Pool(svc, a)
+    pool.open()
+    r = winrm(["enumerate", "shell"] + _remote(svc, a), h.client_config())
+    h.eq(r.returncode, 0, "winrm enumerate shell (%s)" % _err(r))
+    h.check("ShellId = %s" % pool.shell_id in _out(r) and "State = Connected" in _out(r),
+            "the shell is listed: %s" % _out(r))
+    h.eq(pool.delete().status, 200, "Delete")
