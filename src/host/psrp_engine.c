@@ -583,8 +583,11 @@ static struct ps_chunk *chunk_copy(const struct ps_chunk *k)
 /* Keeps the first of each opening message pwsh writes on the pool. */
 static void opening_keep(struct ps_shell *sh, const struct ps_chunk *k)
 {
-	uint32_t type = psrp_single_message_type(k->data, k->len);
+	uint32_t type;
 
+	if (sh->opening[0] && sh->opening[1] && sh->opening[2])
+		return;
+	type = psrp_single_message_type(k->data, k->len);
 	for (int i = 0; i < 3; i++)
 		if (type && type == opening_types[i] && !sh->opening[i])
 			sh->opening[i] = chunk_copy(k);
