@@ -32,6 +32,15 @@ def ps_service(**settings):
     return h.service(dict({"Service/PowerShell": psrp.pwsh_path()}, **settings))
 
 
+def opened_pool():
+    # A service, user a and an open RunspacePool of theirs.
+    svc = ps_service()
+    a = h.user("a")
+    pool = psrp.Pool(svc, a)
+    pool.open()
+    return svc, a, pool
+
+
 def enumerate_body(shell_id=None):
     flt = ('<wsman:Filter Dialect="http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter">'
            '<wsman:SelectorSet><wsman:Selector Name="ShellId">%s</wsman:Selector>'
@@ -157,10 +166,7 @@ def test_disconnect_enumerate_connect_from_a_new_connection_and_refusals():
 
 
 def test_reconnect_and_the_disconnect_idle_timeout():
-    svc = ps_service()
-    a = h.user("a")
-    pool = psrp.Pool(svc, a)
-    pool.open()
+    svc, a, pool = opened_pool()
     r = pool.post(A_DISCONNECT, "<rsp:Disconnect><rsp:BufferMode>Drop</rsp:BufferMode></rsp:Disconnect>")
     h.eq(r.status, 200, "Disconnect with Drop")
     h.eq(fields(enumerate_items(svc, a)[0])["BufferMode"], "Drop", "BufferMode Drop listed")
@@ -188,10 +194,7 @@ def test_reconnect_and_the_disconnect_idle_timeout():
 
 
 def test_malformed_disconnect_connect_and_enumerate():
-    svc = ps_service()
-    a = h.user("a")
-    pool = psrp.Pool(svc, a)
-    pool.open()
+    svc, a, pool = opened_pool()
     r = pool.post(A_DISCONNECT, "<rsp:Disconnect><rsp:BufferMode>Sometimes</rsp:BufferMode></rsp:Disconnect>")
     h.eq(fault_code(r, "BufferMode Sometimes"), 87, "an unknown BufferMode is InvalidParameter")
     r = pool.post(A_DISCONNECT, "<rsp:Disconnect><rsp:IdleTimeOut>soon</rsp:IdleTimeOut></rsp:Disconnect>")
@@ -236,10 +239,7 @@ def test_an_administrator_lists_every_users_shells():
 def test_winrm_enumerate_shell_lists_them():
     """`winrm enumerate shell -r:...`, as on Windows, over libwinrm's Enumerate."""
     from test_winrm_cli import winrm, _remote, _out, _err
-    svc = ps_service()
-    a = h.user("a")
-    pool = psrp.Pool(svc, a)
-    pool.open()
+    svc, a, pool = opened_pool()
     r = winrm(["enumerate", "shell"] + _remote(svc, a), h.client_config())
     h.eq(r.returncode, 0, "winrm enumerate shell (%s)" % _err(r))
     h.check("ShellId = %s" % pool.shell_id in _out(r) and "State = Connected" in _out(r),
