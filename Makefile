@@ -171,6 +171,12 @@ install: $(PROGS)
 	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libwinrm.pc
 	install -m 0755 $(BUILD)/libpsrpclient.so $(DESTDIR)$(PREFIX)/lib/libpsrpclient.so
 	install -m 0755 scripts/psrpclient-check $(DESTDIR)$(PREFIX)/bin/psrpclient-check
+	@# Get-WSManInstance for PowerShell's Get-PSSession -ComputerName, where pwsh
+	@# looks for modules (its system-wide module path on Linux and macOS).
+	install -d $(DESTDIR)$(PREFIX)/share/powershell/Modules/Microsoft.WSMan.Management
+	install -m 0644 share/powershell/Modules/Microsoft.WSMan.Management/Microsoft.WSMan.Management.psd1 \
+	  share/powershell/Modules/Microsoft.WSMan.Management/Microsoft.WSMan.Management.psm1 \
+	  $(DESTDIR)$(PREFIX)/share/powershell/Modules/Microsoft.WSMan.Management/
 	@# PowerShell finds libpsrpclient.so through dlopen: the loader's cache must know it.
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 

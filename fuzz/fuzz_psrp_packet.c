@@ -38,10 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct psrp_packet p;
 	char pid[PSRP_GUID_LEN + 1];
 	uint32_t state;
+	struct psrp_pool_init init;
 
 	if (psrp_packet_parse((const char *)data, size, &p) == ERR_OK)
 		round_trip(&p);
 	(void)psrp_create_pipeline_pid(data, size, pid);
 	(void)psrp_pipeline_end_peek(data, size, &state);
+	(void)psrp_pool_init_peek(data, size, &init);
+	(void)psrp_single_message_type(data, size);
 	return 0;
 }

@@ -55,6 +55,41 @@ static void config_bodies(const struct wsman_request *req, struct buf *out)
 		well_formed(out);
 }
 
+/* Disconnect, Reconnect, Connect and the Enumerate of shells and
+ * commands; the replies carry attacker-chosen strings. */
+static void disconnected_shells(const struct wsman_request *req,
+				const struct shell_service_ctx *sctx, struct buf *out)
+{
+	struct shell_disconnect_req dc;
+	struct shell_reconnect_req rc;
+	struct shell_connect_req cn;
+	struct shell_list_req ls;
+	static struct shell_list_reply listed;
+	struct shell_reply_ctx ctx = {.owner = req->hdr.locale ? req->hdr.locale : ""};
+
+	(void)shell_soap_disconnect_parse(req, sctx, &dc);
+	(void)shell_soap_reconnect_parse(req, sctx, &rc);
+	if (shell_soap_connect_parse(req, sctx, &cn) == ERR_OK) {
+		struct shell_connect_reply r = {.len = 3, .data = {0, 1, 2}};
+		if (shell_soap_connect_reply(out, req, &ctx, &cn, &r) == ERR_OK)
+			well_formed(out);
+		shell_connect_req_clear(&cn);
+	}
+	if (shell_soap_list_shells_parse(req, sctx, &ls) == ERR_OK ||
+	    shell_soap_list_commands_parse(req, sctx, &ls) == ERR_OK) {
+		memset(&listed, 0, sizeof(listed));
+		listed.nshells = listed.ncommands = 1;
+		snprintf(listed.shells[0].endpoint, sizeof(listed.shells[0].endpoint), "%s",
+			 req->hdr.resource_uri ? req->hdr.resource_uri : "");
+		snprintf(listed.shells[0].client_ip, sizeof(listed.shells[0].client_ip), "%s",
+			 req->hdr.action ? req->hdr.action : "");
+		listed.shells[0].memory_bytes = UINT64_MAX;
+		listed.shells[0].run_ms = UINT64_MAX;
+		if (shell_soap_list_reply(out, req, &ctx, &ls, &listed) == ERR_OK)
+			well_formed(out);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -106,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				well_formed(&out);
 			shell_send_req_clear(&sd);
 		}
+		disconnected_shells(&req, &sctx, &out);
 		shell_soap_receive_parse(&req, &sctx, &rc);
 		shell_soap_signal_parse(&req, &sctx, &sg);
 		shell_soap_delete_parse(&req, &sctx, &dl);

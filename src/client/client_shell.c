@@ -39,13 +39,13 @@ static const struct shell_op *op_for(const char *resource, enum shell_op_id cmd_
 	return shell_op_at(cmd_id + (SHELL_PS_CREATE - SHELL_CMD_CREATE));
 }
 
-/* Posts the request req of operation cmd_id on resource, with an envelope
- * of at most cap bytes, and reads what the row reads from the reply into
+/* Posts the request req of operation op on resource, with an envelope of
+ * at most cap bytes, and reads what the row reads from the reply into
  * result. */
-static enum winrm_result call(struct winrm_session *s, const char *resource,
-			      enum shell_op_id cmd_id, const void *req, size_t cap, void *result)
+static enum winrm_result call_op(struct winrm_session *s, const char *resource,
+				 const struct shell_op *op, const void *req, size_t cap,
+				 void *result)
 {
-	const struct shell_op *op = op_for(resource, cmd_id);
 	struct wsman_client_header h;
 	struct wsman_request resp;
 	struct buf env;
@@ -65,6 +65,25 @@ static enum winrm_result call(struct winrm_session *s, const char *resource,
 				op->name, s->host_header);
 	wsman_request_clear(&resp);
 	return r;
+}
+
+/* The same for operation cmd_id (a SHELL_CMD_* id) of resource's kind. */
+static enum winrm_result call(struct winrm_session *s, const char *resource,
+			      enum shell_op_id cmd_id, const void *req, size_t cap, void *result)
+{
+	return call_op(s, resource, op_for(resource, cmd_id), req, cap, result);
+}
+
+/* The same for operation ps_id, which only PowerShell's endpoints have. */
+static enum winrm_result call_ps(struct winrm_session *s, const char *resource,
+				 enum shell_op_id ps_id, const void *req, size_t cap, void *result)
+{
+	if (!resource || !op_for(resource, SHELL_CMD_CREATE))
+		return client_fail(s, WINRM_E_USAGE,
+				   "only PowerShell's endpoints (%s<name>) "
+				   "disconnect and connect",
+				   SHELL_PS_URI_PREFIX);
+	return call_op(s, resource, shell_op_at(ps_id), req, cap, result);
 }
 
 enum winrm_result winrm_shell_create(struct winrm_session *s, const struct winrm_shell_options *o,
@@ -339,6 +358,7 @@ enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
 	req.creation_xml = (char *)spec->creation_xml;
 	req.noprofile = spec->noprofile != 0;
 	req.idle_timeout_ms = spec->idle_timeout_ms;
+	req.name = (char *)spec->name;
 	if ((r = call(s, spec->resource_uri, SHELL_CMD_CREATE, &req, PS_ENVELOPE_CAP, &created)) !=
 	    WINRM_OK)
 		return r;
@@ -371,6 +391,62 @@ enum winrm_result winrm_shell_command_ex(struct winrm_session *s, const char *re
 	req.argc = (uint32_t)nargs + 1;
 	req.argv = (char **)argv;
 	return call(s, resource_uri, SHELL_CMD_COMMAND, &req, PS_ENVELOPE_CAP, &started);
+}
+
+enum winrm_result winrm_shell_disconnect_ex(struct winrm_session *s, const char *resource_uri,
+					    const char *shell_id, uint64_t idle_timeout_ms,
+					    int drop_output)
+{
+	struct shell_disconnect_req req = {.idle_timeout_ms = idle_timeout_ms,
+					   .buffer_mode = drop_output ? SHELL_BUFFER_DROP
+								      : SHELL_BUFFER_BLOCK};
+
+	if (!id_ok(shell_id))
+		return client_fail(s, WINRM_E_USAGE, "Disconnect needs a shell");
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	return call_ps(s, resource_uri, SHELL_PS_DISCONNECT, &req, CLIENT_MAX_ENVELOPE, NULL);
+}
+
+enum winrm_result winrm_shell_reconnect_ex(struct winrm_session *s, const char *resource_uri,
+					   const char *shell_id, const char *command_id)
+{
+	struct shell_reconnect_req req = {0};
+
+	if (!id_ok(shell_id) || (command_id && !id_ok(command_id)))
+		return client_fail(s, WINRM_E_USAGE, "Reconnect needs a shell");
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id ? command_id : "");
+	return call_ps(s, resource_uri, SHELL_PS_RECONNECT, &req, CLIENT_MAX_ENVELOPE, NULL);
+}
+
+enum winrm_result winrm_shell_connect_ex(struct winrm_session *s, const char *resource_uri,
+					 const char *shell_id, const char *command_id,
+					 const char *protocol_version, const char *connect_xml,
+					 char **response_xml)
+{
+	struct shell_connect_req req = {0};
+	struct shell_ps_connected got = {0};
+	enum winrm_result r;
+
+	if (response_xml)
+		*response_xml = NULL;
+	if (!id_ok(shell_id) ||
+	    (command_id ? !id_ok(command_id) : !connect_xml || !protocol_version || !response_xml))
+		return client_fail(s, WINRM_E_USAGE,
+				   "Connect needs a shell and its connectXml and protocol "
+				   "version, or one of its commands");
+	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
+	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id ? command_id : "");
+	req.connect_xml = (char *)connect_xml;
+	req.protocol_version = (char *)protocol_version;
+	if ((r = call_ps(s, resource_uri, SHELL_PS_CONNECT, &req, PS_ENVELOPE_CAP, &got)) !=
+	    WINRM_OK)
+		return r;
+	if (response_xml)
+		*response_xml = got.response_xml;
+	else
+		free(got.response_xml);
+	return WINRM_OK;
 }
 
 enum winrm_result winrm_identify(struct winrm_session *s, char **xml)

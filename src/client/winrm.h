@@ -130,6 +130,12 @@ enum winrm_result winrm_delete(struct winrm_session *s, const char *resource_uri
 enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
 				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn,
 				  void *arg);
+/* The same with a Selector filter (DSP0226 8.3.2; nfilter 0: none), as
+ * Get-PSSession asks for a shell's commands: ShellId='...'. */
+enum winrm_result winrm_enumerate_ex(struct winrm_session *s, const char *resource_uri,
+				     const struct winrm_selector *sel, size_t nsel,
+				     const struct winrm_selector *filter, size_t nfilter,
+				     winrm_item_fn *fn, void *arg);
 /* A custom action (resource_uri/action); the output in *xml. */
 enum winrm_result winrm_invoke(struct winrm_session *s, const char *action,
 			       const char *resource_uri, const struct winrm_selector *sel,
@@ -201,6 +207,7 @@ struct winrm_shell_spec {
 	const char *creation_xml;     /* base64 of the first PSRP fragments */
 	int noprofile;		      /* WINRS_NOPROFILE */
 	uint64_t idle_timeout_ms;     /* 0: the service's default */
+	const char *name;	      /* the session's name (rsp:Shell Name); NULL: none */
 };
 
 /* Creates the shell; *shell_xml (when not NULL) gets the reply's rsp:Shell
@@ -234,6 +241,26 @@ enum winrm_result winrm_shell_signal_ex(struct winrm_session *s, const char *res
 					enum winrm_signal sig);
 enum winrm_result winrm_shell_delete_ex(struct winrm_session *s, const char *resource_uri,
 					const char *shell_id);
+
+/* Disconnected sessions (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19), PowerShell's
+ * endpoints only. Disconnect leaves the shell running on the service for
+ * idle_timeout_ms (0: the service's idle timeout), its output kept
+ * (drop_output: the oldest dropped when the buffer is full, else the
+ * shell waits). Reconnect takes it back on the client that left it (the
+ * shell, or with command_id one of its commands); Connect from any client
+ * of the same user: with connect_xml (base64 of PowerShell's
+ * SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL fragments) the shell, whose
+ * reply's connectResponseXml element goes to *response_xml (free it);
+ * with command_id one of its commands (response_xml may be NULL). */
+enum winrm_result winrm_shell_disconnect_ex(struct winrm_session *s, const char *resource_uri,
+					    const char *shell_id, uint64_t idle_timeout_ms,
+					    int drop_output);
+enum winrm_result winrm_shell_reconnect_ex(struct winrm_session *s, const char *resource_uri,
+					   const char *shell_id, const char *command_id);
+enum winrm_result winrm_shell_connect_ex(struct winrm_session *s, const char *resource_uri,
+					 const char *shell_id, const char *command_id,
+					 const char *protocol_version, const char *connect_xml,
+					 char **response_xml);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,9 @@ static const struct {
     [ERR_WSMAN_INVALID_CONTEXT] = {ERRC_PROTO, "unknown or expired enumeration context"},
     [ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {ERRC_PROTO, "enumeration filter not supported"},
     [ERR_WSMAN_ENUMERATION_MODE] = {ERRC_PROTO, "unsupported enumeration mode"},
+    [ERR_WSMAN_SHELL_DISCONNECTED] = {ERRC_PROTO, "the shell is disconnected"},
+    [ERR_WSMAN_STREAM_DISCONNECTED] = {ERRC_PROTO, "the shell was disconnected under the Receive"},
+    [ERR_WSMAN_SHELL_IN_USE] = {ERRC_PROTO, "the shell is connected to another client"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

@@ -74,7 +74,11 @@ enum err {
 	ERR_WSMAN_FILTERING_NOT_SUPPORTED, /* n:FilteringNotSupported: Enumerate with a filter */
 	ERR_WSMAN_ENUMERATION_MODE, /* w:UnsupportedFeature (EnumerationMode): only objects are
 				       enumerated */
-	ERR_WSMAN_INTERNAL,	    /* w:InternalError, anything else on our side */
+	/* Disconnected PowerShell shells (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19). */
+	ERR_WSMAN_SHELL_DISCONNECTED,  /* an operation on a shell that is disconnected */
+	ERR_WSMAN_STREAM_DISCONNECTED, /* a Receive pending when the shell was disconnected */
+	ERR_WSMAN_SHELL_IN_USE,	       /* Connect/Reconnect to a shell another client holds */
+	ERR_WSMAN_INTERNAL,	       /* w:InternalError, anything else on our side */
 
 	ERR_COUNT
 };

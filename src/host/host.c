@@ -225,13 +225,49 @@ static enum err run_ps_delete(struct host *h, uint32_t id, void *req, void *repl
 	return RUNS_ON;
 }
 
+/* Disconnected sessions and Enumerate: answered at once. */
+static enum err run_ps_disconnect(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id, (void)reply;
+	return psrp_engine_disconnect(h->ps, req);
+}
+
+static enum err run_ps_reconnect(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id, (void)reply;
+	return psrp_engine_reconnect(h->ps, req);
+}
+
+static enum err run_ps_connect(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id;
+	return psrp_engine_connect(h->ps, req, reply);
+}
+
+static enum err run_list(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)id;
+	return psrp_engine_list(h->ps, req, reply);
+}
+
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
-    [SHELL_CMD_CREATE] = run_create,   [SHELL_CMD_COMMAND] = run_command,
-    [SHELL_CMD_SEND] = run_send,       [SHELL_CMD_RECEIVE] = run_receive,
-    [SHELL_CMD_SIGNAL] = run_signal,   [SHELL_CMD_DELETE] = run_delete,
-    [SHELL_PS_CREATE] = run_ps_create, [SHELL_PS_COMMAND] = run_ps_command,
-    [SHELL_PS_SEND] = run_ps_send,     [SHELL_PS_RECEIVE] = run_ps_receive,
-    [SHELL_PS_SIGNAL] = run_ps_signal, [SHELL_PS_DELETE] = run_ps_delete,
+    [SHELL_CMD_CREATE] = run_create,
+    [SHELL_CMD_COMMAND] = run_command,
+    [SHELL_CMD_SEND] = run_send,
+    [SHELL_CMD_RECEIVE] = run_receive,
+    [SHELL_CMD_SIGNAL] = run_signal,
+    [SHELL_CMD_DELETE] = run_delete,
+    [SHELL_PS_CREATE] = run_ps_create,
+    [SHELL_PS_COMMAND] = run_ps_command,
+    [SHELL_PS_SEND] = run_ps_send,
+    [SHELL_PS_RECEIVE] = run_ps_receive,
+    [SHELL_PS_SIGNAL] = run_ps_signal,
+    [SHELL_PS_DELETE] = run_ps_delete,
+    [SHELL_PS_DISCONNECT] = run_ps_disconnect,
+    [SHELL_PS_RECONNECT] = run_ps_reconnect,
+    [SHELL_PS_CONNECT] = run_ps_connect,
+    [SHELL_LIST_SHELLS] = run_list,
+    [SHELL_LIST_COMMANDS] = run_list,
 };
 
 /* IPC_SHELL_REQUEST: a malformed request is answered with its fault, as

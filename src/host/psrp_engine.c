@@ -172,7 +172,30 @@ struct ps_shell {
 	 * arrives compressed, and Receive data MUST go out compressed. */
 	struct xpress_codec *xpress;
 	struct event *ev_idle, *ev_runtime, *ev_deadline;
+	/* Disconnected sessions (MS-PSRP 3.1.5.3.16): pwsh runs on, its output
+	 * is kept for the client that comes back, the idle timer counts the
+	 * disconnect's IdleTimeOut. */
+	int disconnected;
+	uint32_t buffer_mode; /* enum shell_buffer_mode */
+	uint64_t disconnect_idle_ms;
+	uint64_t active_ms;		  /* the last request to the shell */
+	char name[SHELL_PS_NAME_MAX + 1]; /* the Create's, else the ShellId */
+	char endpoint[SHELL_PS_NAME_MAX + 1];
+	char client_ip[64];
+	/* For a Connect from a new client, which pwsh -s cannot answer (its
+	 * line protocol has no Connect; [PS] ServerRemoteSession.ExecuteConnect
+	 * runs only in the WSMan plugin): the pool as INIT_RUNSPACEPOOL made
+	 * it, and pwsh's own SESSION_CAPABILITY, APPLICATION_PRIVATE_DATA and
+	 * RUNSPACEPOOL_STATE of the opening, each one whole fragment. */
+	struct psrp_pool_init init;
+	int have_init;
+	struct ps_chunk *opening[3];
 };
+
+/* The opening messages kept in ps_shell.opening, in the order a client
+ * that connects gets them. */
+static const uint32_t opening_types[3] = {
+    PSRP_MSG_SESSION_CAPABILITY, PSRP_MSG_APPLICATION_PRIVATE_DATA, PSRP_MSG_RUNSPACEPOOL_STATE};
 
 /* A pwsh whose shell is gone, terminated and waited for. */
 struct ps_corpse {
@@ -416,7 +439,8 @@ static void output_flow(struct ps_shell *sh)
 {
 	if (!sh->ev_out)
 		return;
-	if (sh->buffered < PSRP_MAX_OUTPUT)
+	if (sh->buffered < PSRP_MAX_OUTPUT ||
+	    (sh->disconnected && sh->buffer_mode == SHELL_BUFFER_DROP))
 		event_add(sh->ev_out, NULL);
 	else
 		event_del(sh->ev_out);
@@ -564,6 +588,45 @@ static struct ps_chunk *chunk_compressed(struct ps_shell *sh, struct ps_chunk *r
 	return k;
 }
 
+static struct ps_chunk *chunk_copy(const struct ps_chunk *k)
+{
+	struct ps_chunk *c = malloc(sizeof(*c) + k->len);
+
+	if (c) {
+		memcpy(c, k, sizeof(*c) + k->len);
+		c->next = NULL;
+	}
+	return c;
+}
+
+/* Keeps the first of each opening message pwsh writes on the pool. */
+static void opening_keep(struct ps_shell *sh, const struct ps_chunk *k)
+{
+	uint32_t type;
+
+	if (sh->opening[0] && sh->opening[1] && sh->opening[2])
+		return;
+	type = psrp_single_message_type(k->data, k->len);
+	for (int i = 0; i < 3; i++)
+		if (type && type == opening_types[i] && !sh->opening[i])
+			sh->opening[i] = chunk_copy(k);
+}
+
+/* Drop mode, disconnected: over the cap the oldest output of t goes (a
+ * pipeline's last state stays, so that its client still sees it end). */
+static void drop_oldest(struct ps_shell *sh, struct ps_target *t)
+{
+	if (!sh->disconnected || sh->buffer_mode != SHELL_BUFFER_DROP)
+		return;
+	while (sh->buffered > PSRP_MAX_OUTPUT && t->out_head && t->out_head != t->out_tail &&
+	       !t->out_head->terminal) {
+		struct ps_chunk *k = t->out_head;
+		t->out_head = k->next;
+		sh->buffered -= k->len;
+		free(k);
+	}
+}
+
 static void output_queue(struct ps_shell *sh, struct ps_target *t, const struct psrp_packet *pk)
 {
 	struct ps_pipeline *p = pipeline_of(t);
@@ -583,6 +646,8 @@ static void output_queue(struct ps_shell *sh, struct ps_target *t, const struct 
 	memcpy(k->data, buf_ptr(&bytes), k->len);
 	buf_clear(&bytes);
 	k->terminal = p && psrp_pipeline_end_peek(k->data, k->len, &state);
+	if (!p)
+		opening_keep(sh, k);
 	if (sh->xpress && !(k = chunk_compressed(sh, k)))
 		return;
 	if (k->terminal) {
@@ -596,6 +661,7 @@ static void output_queue(struct ps_shell *sh, struct ps_target *t, const struct 
 		t->out_head = k;
 	t->out_tail = k;
 	sh->buffered += k->len;
+	drop_oldest(sh, t);
 	output_flow(sh);
 	if (t->parked)
 		receive_answer(t);
@@ -831,6 +897,8 @@ static void shell_end(struct ps_shell *sh, enum err status, const char *reason)
 	buf_clear(&sh->to_pwsh);
 	buf_clear(&sh->line);
 	xpress_codec_free(sh->xpress);
+	for (int i = 0; i < 3; i++)
+		free(sh->opening[i]);
 	free(sh);
 	if (tell && e->answer)
 		e->ended(e->arg, e->nshells);
@@ -1016,6 +1084,9 @@ static enum err lookup(struct psrp_engine *e, const char *shell_id, const char *
 	*t_out = NULL;
 	if (!sh || !sh->opened)
 		return ERR_WSMAN_UNKNOWN_SHELL;
+	if (sh->disconnected)
+		return ERR_WSMAN_SHELL_DISCONNECTED;
+	sh->active_ms = util_now_ms();
 	if (sh->idle_ms)
 		engine_timer_arm(sh->ev_idle, sh->idle_ms);
 	if (!*command_id) {
@@ -1190,7 +1261,10 @@ static struct ps_shell *shell_new(struct psrp_engine *e, const struct shell_crea
 	memcpy(sh->id, req->shell_id, sizeof(sh->id));
 	buf_init(&sh->to_pwsh, PSRP_MAX_TO_PWSH);
 	buf_init(&sh->line, PSRP_PACKET_MAX_LINE + 1);
-	sh->created_ms = util_now_ms();
+	sh->created_ms = sh->active_ms = util_now_ms();
+	snprintf(sh->name, sizeof(sh->name), "%s", req->name ? req->name : req->shell_id);
+	snprintf(sh->endpoint, sizeof(sh->endpoint), "%s", req->endpoint ? req->endpoint : "");
+	snprintf(sh->client_ip, sizeof(sh->client_ip), "%s", req->client_ip ? req->client_ip : "");
 	/* Winrs/IdleTimeout is both the default and the most a client gets. */
 	if (max_idle && (idle == 0 || idle > max_idle))
 		idle = max_idle;
@@ -1246,6 +1320,10 @@ void psrp_engine_create(struct psrp_engine *e, uint32_t req_id, const struct she
 		answer(e, who, ERR_NOMEM, NULL);
 		return;
 	}
+	/* Kept for a Connect from another client; a pool without it can still
+	 * be used, only not connected to afresh. */
+	sh->have_init =
+	    psrp_pool_init_peek(buf_ptr(&creation), buf_len(&creation), &sh->init) == ERR_OK;
 	s->req = who;
 	s->stream = PSRP_STREAM_DEFAULT;
 	s->len = buf_len(&creation);
@@ -1503,6 +1581,227 @@ void psrp_engine_delete(struct psrp_engine *e, uint32_t req_id, const struct she
 	output_flow(sh);
 	pwsh_packet(sh, PSRP_PACKET_CLOSE, PSRP_STREAM_DEFAULT, PSRP_POOL_GUID, NULL, 0);
 	engine_timer_arm(sh->ev_deadline, PSRP_CLOSE_MS);
+}
+
+/* --- disconnected sessions --- */
+
+/* The shell of a Disconnect, Reconnect or Connect: any state but being
+ * deleted or not yet open. */
+static struct ps_shell *shell_open_find(struct psrp_engine *e, const char *id)
+{
+	struct ps_shell *sh = shell_find(e, id);
+
+	if (sh && sh->opened) {
+		sh->active_ms = util_now_ms();
+		return sh;
+	}
+	return NULL;
+}
+
+static void idle_restart(struct ps_shell *sh)
+{
+	uint64_t ms = sh->disconnected ? sh->disconnect_idle_ms : sh->idle_ms;
+
+	if (ms)
+		engine_timer_arm(sh->ev_idle, ms);
+}
+
+enum err psrp_engine_disconnect(struct psrp_engine *e, const struct shell_disconnect_req *req)
+{
+	struct ps_shell *sh = shell_open_find(e, req->shell_id);
+	uint64_t idle = req->idle_timeout_ms, max_idle = e->limits.idle_timeout_ms;
+
+	if (!sh)
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	/* The Receives of the client that leaves fail as Windows fails them. */
+	receive_fail(&sh->pool, ERR_WSMAN_STREAM_DISCONNECTED);
+	for (struct ps_pipeline *p = sh->pipelines; p; p = p->next)
+		receive_fail(&p->t, ERR_WSMAN_STREAM_DISCONNECTED);
+	if (idle == 0)
+		idle = sh->idle_ms;
+	if (max_idle && (idle == 0 || idle > max_idle))
+		idle = max_idle;
+	sh->disconnected = 1;
+	sh->disconnect_idle_ms = idle;
+	sh->buffer_mode = req->buffer_mode;
+	idle_restart(sh);
+	output_flow(sh);
+	log_info("psrp: shell %s of %s disconnected (idle %llu ms, %s)", sh->id, e->user,
+		 (unsigned long long)idle, sh->buffer_mode == SHELL_BUFFER_DROP ? "Drop" : "Block");
+	return ERR_OK;
+}
+
+/* Back to Connected: Block again, the shell's own idle timeout. */
+static void shell_connected(struct ps_shell *sh, const char *how)
+{
+	sh->disconnected = 0;
+	sh->buffer_mode = SHELL_BUFFER_BLOCK;
+	idle_restart(sh);
+	output_flow(sh);
+	log_info("psrp: shell %s of %s %s", sh->id, sh->eng->user, how);
+}
+
+/* A command of a connected shell, by its CommandId. */
+static enum err command_find(struct ps_shell *sh, const char *command_id)
+{
+	if (sh->disconnected)
+		return ERR_WSMAN_SHELL_DISCONNECTED;
+	for (struct ps_pipeline *p = sh->pipelines; p; p = p->next)
+		if (strcasecmp(p->command_id, command_id) == 0)
+			return ERR_OK;
+	return ERR_WSMAN_UNKNOWN_COMMAND;
+}
+
+enum err psrp_engine_reconnect(struct psrp_engine *e, const struct shell_reconnect_req *req)
+{
+	struct ps_shell *sh = shell_open_find(e, req->shell_id);
+
+	if (!sh)
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	if (*req->command_id)
+		return command_find(sh, req->command_id);
+	if (sh->disconnected)
+		shell_connected(sh, "reconnected");
+	return ERR_OK;
+}
+
+/* Queues a copy of an opening message at the front of the pool's output:
+ * a client that connects reads them before anything else. */
+static enum err opening_requeue(struct ps_shell *sh, const struct ps_chunk *k)
+{
+	struct ps_chunk *c = chunk_copy(k);
+
+	if (c && sh->xpress)
+		c = chunk_compressed(sh, c);
+	if (!c)
+		return ERR_NOMEM;
+	c->next = sh->pool.out_head;
+	sh->pool.out_head = c;
+	if (!sh->pool.out_tail)
+		sh->pool.out_tail = c;
+	sh->buffered += c->len;
+	return ERR_OK;
+}
+
+/* connectResponseXml as [PS] ExecuteConnect builds it: the server's
+ * SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA, whole fragments; then
+ * the pool's APPLICATION_PRIVATE_DATA and RUNSPACEPOOL_STATE wait for the
+ * new client's first Receive, as the plugin's post-connect sends them. */
+static enum err connect_pool(struct ps_shell *sh, const struct shell_connect_req *req,
+			     struct shell_connect_reply *reply)
+{
+	struct buf connect, out;
+	char xml[160];
+	enum err err;
+
+	buf_init(&connect, SHELL_MAX_PSRP_TEXT);
+	err = req->connect_xml
+		  ? util_b64_decode(&connect, req->connect_xml, strlen(req->connect_xml))
+		  : ERR_FORMAT;
+	err = err == ERR_OK && buf_len(&connect) >= PSRP_FRAGMENT_HEADER
+		  ? ERR_OK
+		  : ERR_WSMAN_INVALID_PARAMETER;
+	buf_clear(&connect);
+	if (err != ERR_OK)
+		return err;
+	if (!sh->have_init || !sh->opening[0] || !sh->opening[1] || !sh->opening[2]) {
+		log_warnx("psrp: shell %s: its opening was not kept, it cannot be connected to",
+			  sh->id);
+		return ERR_WSMAN_INVALID_PARAMETER;
+	}
+	snprintf(xml, sizeof(xml),
+		 "<Obj RefId=\"0\"><MS><I32 N=\"MinRunspaces\">%d</I32>"
+		 "<I32 N=\"MaxRunspaces\">%d</I32></MS></Obj>",
+		 (int)sh->init.min_runspaces, (int)sh->init.max_runspaces);
+	buf_init(&out, sizeof(reply->data));
+	if ((err = buf_put(&out, sh->opening[0]->data, sh->opening[0]->len)) == ERR_OK)
+		err = psrp_fragment_put(&out, 1, PSRP_DESTINATION_CLIENT,
+					PSRP_MSG_RUNSPACEPOOL_INIT_DATA, sh->init.rpid, xml);
+	if (err == ERR_OK) {
+		memcpy(reply->data, buf_ptr(&out), buf_len(&out));
+		reply->len = (uint32_t)buf_len(&out);
+	}
+	buf_clear(&out);
+	if (err == ERR_OK && (err = opening_requeue(sh, sh->opening[2])) == ERR_OK)
+		err = opening_requeue(sh, sh->opening[1]);
+	return err == ERR_OK ? ERR_OK : ERR_WSMAN_INTERNAL;
+}
+
+enum err psrp_engine_connect(struct psrp_engine *e, const struct shell_connect_req *req,
+			     struct shell_connect_reply *reply)
+{
+	struct ps_shell *sh = shell_open_find(e, req->shell_id);
+	enum err err;
+
+	memset(reply, 0, sizeof(*reply));
+	if (!sh)
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	if (*req->command_id)
+		return command_find(sh, req->command_id);
+	/* Only a disconnected shell is free to connect to. */
+	if (!sh->disconnected)
+		return ERR_WSMAN_SHELL_IN_USE;
+	if ((err = connect_pool(sh, req, reply)) != ERR_OK)
+		return err;
+	shell_connected(sh, "connected from a new client");
+	return ERR_OK;
+}
+
+/* pwsh's resident memory (/proc/PID/statm), 0 if unknown. */
+static uint64_t pwsh_memory(pid_t pid)
+{
+	char path[64];
+	unsigned long long size, resident;
+	FILE *f;
+	int got;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	got = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	return got == 2 ? (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static void summarize(const struct ps_shell *sh, uint64_t now, struct shell_summary *s)
+{
+	memcpy(s->shell_id, sh->id, sizeof(s->shell_id));
+	memcpy(s->name, sh->name, sizeof(s->name));
+	snprintf(s->owner, sizeof(s->owner), "%s", sh->eng->user);
+	memcpy(s->endpoint, sh->endpoint, sizeof(s->endpoint));
+	memcpy(s->client_ip, sh->client_ip, sizeof(s->client_ip));
+	s->process_id = (uint32_t)sh->pid;
+	s->disconnected = (uint32_t)sh->disconnected;
+	s->buffer_mode = sh->buffer_mode;
+	s->compression = sh->xpress ? SHELL_COMPRESSION_XPRESS : SHELL_COMPRESSION_NONE;
+	s->idle_timeout_ms = sh->disconnected ? sh->disconnect_idle_ms : sh->idle_ms;
+	s->run_ms = now - sh->created_ms;
+	s->inactive_ms = now - sh->active_ms;
+	s->memory_bytes = pwsh_memory(sh->pid) + sh->buffered;
+}
+
+enum err psrp_engine_list(struct psrp_engine *e, const struct shell_list_req *req,
+			  struct shell_list_reply *reply)
+{
+	uint64_t now = util_now_ms();
+	struct ps_shell *sh;
+
+	memset(reply, 0, sizeof(*reply));
+	if (!*req->shell_id) {
+		for (sh = e->shells; sh && reply->nshells < SHELL_MAX_LISTED; sh = sh->next)
+			if (sh->opened && !sh->deleting)
+				summarize(sh, now, &reply->shells[reply->nshells++]);
+		return ERR_OK;
+	}
+	if (!(sh = shell_find(e, req->shell_id)) || !sh->opened)
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	for (struct ps_pipeline *p = sh->pipelines; p && reply->ncommands < SHELL_MAX_LISTED;
+	     p = p->next) {
+		struct shell_command_summary *c = &reply->commands[reply->ncommands++];
+		memcpy(c->command_id, p->command_id, sizeof(c->command_id));
+		c->done = (uint32_t)p->end_delivered;
+	}
+	return ERR_OK;
 }
 
 /* --- engine --- */

@@ -52,4 +52,19 @@ void psrp_engine_receive(struct psrp_engine *e, uint32_t req_id,
 void psrp_engine_signal(struct psrp_engine *e, uint32_t req_id, const struct shell_signal_req *req);
 void psrp_engine_delete(struct psrp_engine *e, uint32_t req_id, const struct shell_delete_req *req);
 
+/* Disconnected sessions (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19), answered at
+ * once (the status; Connect's reply filled on ERR_OK). Disconnect fails
+ * the shell's pending Receives and keeps pwsh running until the
+ * disconnect's IdleTimeOut; while disconnected, Command, Send, Receive and
+ * Signal are refused (ERR_WSMAN_SHELL_DISCONNECTED). Connect takes a
+ * disconnected shell from any client of the user (a connected one is
+ * ERR_WSMAN_SHELL_IN_USE); Reconnect from the one that left. */
+enum err psrp_engine_disconnect(struct psrp_engine *e, const struct shell_disconnect_req *req);
+enum err psrp_engine_reconnect(struct psrp_engine *e, const struct shell_reconnect_req *req);
+enum err psrp_engine_connect(struct psrp_engine *e, const struct shell_connect_req *req,
+			     struct shell_connect_reply *reply);
+/* The open shells (empty req->shell_id), or the commands of one. */
+enum err psrp_engine_list(struct psrp_engine *e, const struct shell_list_req *req,
+			  struct shell_list_reply *reply);
+
 #endif

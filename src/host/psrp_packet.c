@@ -309,3 +309,101 @@ int psrp_pipeline_end_peek(const uint8_t *p, size_t n, uint32_t *state)
 	return *state == PSRP_PIPELINE_STOPPED || *state == PSRP_PIPELINE_COMPLETED ||
 	       *state == PSRP_PIPELINE_FAILED;
 }
+
+/* The decimal of `<I32 N="name">digits<` in data: 0 to 9999 runspaces. */
+static int runspaces_of(const struct psrp_message *m, const char *key, int32_t *out)
+{
+	size_t klen = strlen(key), left;
+	const uint8_t *at = memmem(m->data, m->data_len, key, klen);
+	int32_t v = 0;
+	int digits = 0;
+
+	if (!at)
+		return 0;
+	at += klen;
+	left = m->data_len - (size_t)(at - m->data);
+	while (digits < (int)left && digits < 5 && at[digits] >= '0' && at[digits] <= '9')
+		v = v * 10 + (at[digits++] - '0');
+	if (digits == 0 || digits == 5 || digits == (int)left || at[digits] != '<')
+		return 0;
+	*out = v;
+	return 1;
+}
+
+enum err psrp_pool_init_peek(const uint8_t *p, size_t n, struct psrp_pool_init *out)
+{
+	struct psrp_fragment f;
+	struct psrp_message m;
+	size_t used;
+
+	/* creationXml: whole fragments, SESSION_CAPABILITY first. */
+	for (int i = 0; i < 8 && n > 0; i++, p += used, n -= used) {
+		if (psrp_fragment_peek(p, n, &f, &used) != ERR_OK)
+			return ERR_FORMAT;
+		if (!(f.flags & PSRP_FRAGMENT_START) ||
+		    psrp_message_peek(f.blob, f.blob_len, &m) != ERR_OK ||
+		    m.type != PSRP_MSG_INIT_RUNSPACEPOOL)
+			continue;
+		memcpy(out->rpid, f.blob + 8, sizeof(out->rpid));
+		if (!runspaces_of(&m, "<I32 N=\"MinRunspaces\">", &out->min_runspaces) ||
+		    !runspaces_of(&m, "<I32 N=\"MaxRunspaces\">", &out->max_runspaces))
+			return ERR_FORMAT;
+		return ERR_OK;
+	}
+	return ERR_FORMAT;
+}
+
+uint32_t psrp_single_message_type(const uint8_t *p, size_t n)
+{
+	struct psrp_fragment f;
+	struct psrp_message m;
+	size_t used;
+
+	if (psrp_fragment_peek(p, n, &f, &used) != ERR_OK || used != n ||
+	    (f.flags & (PSRP_FRAGMENT_START | PSRP_FRAGMENT_END)) !=
+		(PSRP_FRAGMENT_START | PSRP_FRAGMENT_END) ||
+	    psrp_message_peek(f.blob, f.blob_len, &m) != ERR_OK)
+		return 0;
+	return m.type;
+}
+
+#define PUT_TRY(x)                                                                                 \
+	do {                                                                                       \
+		enum err put_e_ = (x);                                                             \
+		if (put_e_ != ERR_OK)                                                              \
+			return put_e_;                                                             \
+	} while (0)
+
+static enum err put_be(struct buf *out, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		PUT_TRY(buf_put_u8(out, (uint8_t)(v >> (8 * i))));
+	return ERR_OK;
+}
+
+static enum err put_le32(struct buf *out, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		PUT_TRY(buf_put_u8(out, (uint8_t)(v >> (8 * i))));
+	return ERR_OK;
+}
+
+enum err psrp_fragment_put(struct buf *out, uint64_t object_id, uint32_t destination, uint32_t type,
+			   const uint8_t rpid[16], const char *xml)
+{
+	static const uint8_t bom[3] = {0xEF, 0xBB, 0xBF}, zero_pid[16];
+	size_t len = strlen(xml);
+
+	if (len > UINT32_MAX - PSRP_MESSAGE_HEADER - sizeof(bom))
+		return ERR_LIMIT;
+	PUT_TRY(put_be(out, object_id, 8));
+	PUT_TRY(put_be(out, 0, 8)); /* FragmentId */
+	PUT_TRY(buf_put_u8(out, PSRP_FRAGMENT_START | PSRP_FRAGMENT_END));
+	PUT_TRY(put_be(out, PSRP_MESSAGE_HEADER + sizeof(bom) + len, 4));
+	PUT_TRY(put_le32(out, destination));
+	PUT_TRY(put_le32(out, type));
+	PUT_TRY(buf_put(out, rpid, 16));
+	PUT_TRY(buf_put(out, zero_pid, sizeof(zero_pid)));
+	PUT_TRY(buf_put(out, bom, sizeof(bom)));
+	return buf_put(out, xml, len);
+}

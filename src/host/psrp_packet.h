@@ -81,6 +81,9 @@ void psrp_guid_from_dotnet(const uint8_t bytes[16], char out[PSRP_GUID_LEN + 1])
 #define PSRP_MSG_CREATE_PIPELINE 0x00021006u
 #define PSRP_MSG_GET_COMMAND_METADATA 0x0002100Au
 #define PSRP_MSG_PIPELINE_STATE 0x00041006u
+#define PSRP_MSG_APPLICATION_PRIVATE_DATA 0x00021009u
+#define PSRP_MSG_RUNSPACEPOOL_INIT_DATA 0x0002100Bu
+#define PSRP_DESTINATION_CLIENT 1u
 
 /* PSInvocationState, the terminal ones (MS-PSRP 2.2.3.5). */
 #define PSRP_PIPELINE_STOPPED 3
@@ -121,5 +124,24 @@ enum err psrp_create_pipeline_pid(const uint8_t *p, size_t n, char pid[PSRP_GUID
 /* Whether the fragments in p hold a PIPELINE_STATE message that is
  * terminal (Stopped, Completed, Failed): 1 and *state if so, else 0. */
 int psrp_pipeline_end_peek(const uint8_t *p, size_t n, uint32_t *state);
+
+/* What a reconnecting client is told of the pool (MS-PSRP 2.2.2.29
+ * RUNSPACEPOOL_INIT_DATA), read from the INIT_RUNSPACEPOOL of the Create's
+ * whole fragments in p: the pool's RPID as the message holds it (.NET
+ * byte order) and its runspace counts. ERR_FORMAT without one. */
+struct psrp_pool_init {
+	uint8_t rpid[16];
+	int32_t min_runspaces, max_runspaces;
+};
+enum err psrp_pool_init_peek(const uint8_t *p, size_t n, struct psrp_pool_init *out);
+
+/* The message type when p is exactly one fragment that is a whole message
+ * (start and end), else 0. */
+uint32_t psrp_single_message_type(const uint8_t *p, size_t n);
+
+/* Appends one fragment holding a whole message: header, the PID all zeros
+ * (a pool's message), a UTF-8 BOM and xml, as PowerShell writes them. */
+enum err psrp_fragment_put(struct buf *out, uint64_t object_id, uint32_t destination, uint32_t type,
+			   const uint8_t rpid[16], const char *xml);
 
 #endif

@@ -373,8 +373,9 @@ static void enumerate(struct request *r, const struct target *t)
 		net_reply_fault(r, ERR_WSMAN_INVALID_SELECTORS);
 		return;
 	}
-	if ((e = wsman_enumerate_parse(&r->ws, &req)) != ERR_OK ||
-	    (e = util_guid(guid)) != ERR_OK) {
+	if ((e = wsman_enumerate_parse(&r->ws, &req)) == ERR_OK && req.filtered)
+		e = ERR_WSMAN_FILTERING_NOT_SUPPORTED; /* the listeners are not filtered */
+	if (e != ERR_OK || (e = util_guid(guid)) != ERR_OK) {
 		net_reply_fault(r, e);
 		return;
 	}

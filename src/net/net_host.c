@@ -193,12 +193,30 @@ enum err net_host_call(struct request *r, int start_host, const struct buf *body
 {
 	struct net *n = r->conn->net;
 	struct user_host *h = find(n, r->id.uid);
-	enum err e;
 
 	if (!h && !start_host)
 		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells at all */
 	if (!h && !(h = start(n, &r->id)))
 		return ERR_HTTP_BUSY;
+	return net_host_call_to(r, h, body, timeout_ms, done);
+}
+
+struct user_host *net_host_next(struct net *n, int first, uid_t after)
+{
+	struct user_host *next = NULL;
+
+	for (struct user_host *h = n->hosts; h; h = h->next)
+		if ((first || h->uid > after) && (!next || h->uid < next->uid))
+			next = h;
+	return next;
+}
+
+enum err net_host_call_to(struct request *r, struct user_host *h, const struct buf *body,
+			  uint64_t timeout_ms, net_host_done_fn *done)
+{
+	struct net *n = r->conn->net;
+	enum err e;
+
 	/* MaxConcurrentOperationsPerUser: what the user's host has not answered
 	 * yet (long-polled Receives, mostly). Windows' fault for it is the one
 	 * ERR_WSMAN_QUOTA_PROCESSES carries (ERROR_WSMAN_QUOTA_MAX_OPERATIONS). */
@@ -208,6 +226,7 @@ enum err net_host_call(struct request *r, int start_host, const struct buf *body
 			  h->user, ipc_endpoint_calls(h->chan));
 		return ERR_WSMAN_QUOTA_PROCESSES;
 	}
+
 	e = ipc_endpoint_call(h->chan, IPC_SHELL_REQUEST, body, timeout_ms, answered, r, &r->call);
 	if (e != ERR_OK)
 		return e == ERR_LIMIT ? ERR_WSMAN_ENCODING_LIMIT : ERR_WSMAN_INTERNAL;

@@ -144,7 +144,11 @@ struct request {
 	struct ipc_call *call;	     /* the IPC call it waits on, if any */
 	net_host_done_fn *host_done; /* a call to a host: what continues the request */
 	struct user_host *host;	     /* and that host */
-	int seal_reply;		     /* the request was sealed: so is the reply */
+	/* An administrator's Enumerate of shells: every host asked in turn,
+	 * by uid; what they listed so far (a struct shell_list_reply). */
+	void *listed;
+	uid_t listed_uid; /* the last host asked */
+	int seal_reply;	  /* the request was sealed: so is the reply */
 	enum msgenc_protocol seal_protocol;
 	enum msgenc_style seal_style;
 };
@@ -277,6 +281,11 @@ void net_shell_dispatch(struct request *r);
  * and start is 0. */
 enum err net_host_call(struct request *r, int start, const struct buf *body, uint64_t timeout_ms,
 		       net_host_done_fn *done);
+/* The same to host h (running or starting). */
+enum err net_host_call_to(struct request *r, struct user_host *h, const struct buf *body,
+			  uint64_t timeout_ms, net_host_done_fn *done);
+/* The host with the lowest uid above after (any uid when first), or NULL. */
+struct user_host *net_host_next(struct net *n, int first, uid_t after);
 /* A shell was made or ended through h (its idle close depends on it). */
 void net_host_count(struct user_host *h, int delta);
 void net_host_push_settings(struct net *n);

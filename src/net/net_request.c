@@ -26,6 +26,7 @@ void net_request_free(struct request *r)
 		shell_op_clear(r->op, r->op_req);
 		free(r->op_req);
 	}
+	free(r->listed);
 	buf_clear(&r->plain);
 	ipc_auth_password_clear(&r->verify);
 	memset(&r->id, 0, sizeof(r->id)); /* Basic is per request */

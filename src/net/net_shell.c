@@ -24,14 +24,32 @@ static enum err call_failure(enum err e)
 	}
 }
 
-static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+/* The row's SOAP reply to the host's typed answer (reply). */
+static void reply_built(struct request *r, const void *reply, size_t hint)
 {
 	const struct shell_op *op = r->op;
 	struct shell_reply_ctx ctx = {.owner = r->id.user, .client_ip = r->conn->peer};
 	char url[400];
+	struct buf body;
+	enum err e;
+
+	net_url(r, url, sizeof(url));
+	ctx.machine_url = url;
+	buf_init(&body, IPC_MAX_MSG * 2);
+	/* Output grows by a third in base64; the markup fits the rest. */
+	buf_grow(&body, hint / 3 * 4 + 4096);
+	if ((e = op->build_reply(&body, &r->ws, &ctx, r->op_req, reply)) == ERR_OK)
+		net_reply(r, 200, &body);
+	else
+		net_reply_fault(r, e);
+	buf_clear(&body);
+}
+
+static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+{
+	const struct shell_op *op = r->op;
 	void *reply = NULL;
 	enum err status = ERR_OK;
-	struct buf body;
 
 	if (!m) {
 		net_reply_fault(r, call_failure(e));
@@ -53,17 +71,73 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		net_host_count(h, 1);
 	if (op->flags & SHELL_OP_END_SHELL)
 		net_host_count(h, -1);
-	net_url(r, url, sizeof(url));
-	ctx.machine_url = url;
-	buf_init(&body, IPC_MAX_MSG * 2);
-	/* Output grows by a third in base64; the markup fits the rest. */
-	buf_grow(&body, buf_len(&m->body) / 3 * 4 + 4096);
-	if ((e = op->build_reply(&body, &r->ws, &ctx, r->op_req, reply)) == ERR_OK)
-		net_reply(r, 200, &body);
-	else
-		net_reply_fault(r, e);
-	buf_clear(&body);
+	reply_built(r, reply, buf_len(&m->body));
 	free(reply);
+}
+
+/* A user without a host has no shells: the empty list. */
+static void nothing_listed(struct request *r)
+{
+	void *reply = calloc(1, r->op->reply_size);
+
+	if (reply)
+		reply_built(r, reply, 0);
+	else
+		net_reply_fault(r, ERR_WSMAN_INTERNAL);
+	free(reply);
+}
+
+/* ---- an administrator's Enumerate: every user's shells ---- */
+
+static void list_next(struct request *r, int first);
+
+/* One host's list, added to what was listed; a host that does not know
+ * the shell whose commands are asked lists nothing. */
+static void listed_by(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+{
+	struct shell_list_reply *all = r->listed, *got = calloc(1, sizeof(*got));
+	enum err status = ERR_OK;
+
+	r->listed_uid = h->uid;
+	if (!got || !m || shell_op_reply_decode(&m->body, r->op, &status, got) != ERR_OK ||
+	    (status != ERR_OK && status != ERR_WSMAN_UNKNOWN_SHELL)) {
+		log_warnx("no list of shells from the host of %s: %s", h->user,
+			  err_str(m ? status : e));
+	} else if (status == ERR_OK) {
+		for (uint32_t i = 0; i < got->nshells && all->nshells < SHELL_MAX_LISTED; i++)
+			all->shells[all->nshells++] = got->shells[i];
+		for (uint32_t i = 0; i < got->ncommands && all->ncommands < SHELL_MAX_LISTED; i++)
+			all->commands[all->ncommands++] = got->commands[i];
+	}
+	free(got);
+	list_next(r, 0);
+}
+
+/* Asks the next host in uid order, or replies with what all listed. */
+static void list_next(struct request *r, int first)
+{
+	struct user_host *h = net_host_next(r->conn->net, first, r->listed_uid);
+	uint64_t timeout_ms = r->conn->net->cfg.max_timeout_ms + NET_HOST_DEADLINE_MARGIN_MS;
+	struct buf b;
+	enum err e;
+
+	if (!h) {
+		reply_built(r, r->listed, 0);
+		return;
+	}
+	buf_init(&b, IPC_MAX_MSG);
+	if ((e = shell_op_request_encode(&b, r->op, r->op_req)) == ERR_OK)
+		e = net_host_call_to(r, h, &b, timeout_ms, listed_by);
+	buf_clear(&b);
+	if (e != ERR_OK)
+		net_reply_fault(r, ERR_WSMAN_INTERNAL);
+}
+
+/* Administrators (root, Service/AdminGroups) see every user's shells, as
+ * on Windows; everyone else only their own, from their own host. */
+static int lists_all(const struct request *r)
+{
+	return (r->op->flags & SHELL_OP_LIST) && r->id.is_admin;
 }
 
 /* The session configurations every host has, on for the accounts that
@@ -102,6 +176,13 @@ void net_shell_dispatch(struct request *r)
 		net_reply_fault(r, ERR_WSMAN_SHELL_ACCESS_OFF);
 		return;
 	}
+	if (lists_all(r)) {
+		if (!(r->listed = calloc(1, sizeof(struct shell_list_reply))))
+			net_reply_fault(r, ERR_WSMAN_INTERNAL);
+		else
+			list_next(r, 1);
+		return;
+	}
 	buf_init(&b, IPC_MAX_MSG);
 	if ((e = shell_op_request_encode(&b, op, r->op_req)) == ERR_OK)
 		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL, &b,
@@ -111,6 +192,8 @@ void net_shell_dispatch(struct request *r)
 	else
 		e = ERR_WSMAN_INTERNAL;
 	buf_clear(&b);
-	if (e != ERR_OK)
+	if (e == ERR_WSMAN_UNKNOWN_SHELL && (op->flags & SHELL_OP_LIST))
+		nothing_listed(r);
+	else if (e != ERR_OK)
 		net_reply_fault(r, e);
 }

@@ -45,6 +45,10 @@ struct psrp_shell {
 	int refs;
 	int closed;  /* WSManCloseShell was called */
 	int created; /* the service has it: closing deletes it */
+	/* Disconnect asked and no Reconnect since: the shell's Receives wait
+	 * (the service fails them meanwhile) and go on after Reconnect, as
+	 * WSMan's own do; PowerShell does not ask again. */
+	int disconnected;
 	struct psrp_session *session;
 	char *resource_uri;
 	char id[WINRM_ID_LEN + 1];

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,11 @@
 #define NS_POWERSHELL "http://schemas.microsoft.com/powershell"
 #define STATE_DONE "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
 #define MAX_ERRBUF 1200
+/* How often a Receive of a disconnected shell looks whether it is back. */
+#define DISCONNECTED_POLL_MS 100
+/* Windows' client sends Connect with the protocol version of Create;
+ * PowerShell's WSManConnectShellEx passes no options, so this is it. */
+#define CONNECT_PROTOCOL_VERSION "2.3"
 
 enum job_kind {
 	JOB_CREATE_SHELL,
@@ -28,7 +34,10 @@ enum job_kind {
 	JOB_SIGNAL,
 	JOB_CLOSE_COMMAND,
 	JOB_CLOSE_SHELL,
-	JOB_REFUSE, /* report refuse_code and refuse_message, nothing else */
+	JOB_DISCONNECT,
+	JOB_RECONNECT, /* the shell, or its command */
+	JOB_CONNECT,   /* the shell (text: its connectXml's base64), or its command */
+	JOB_REFUSE,    /* report refuse_code and refuse_message, nothing else */
 };
 
 /* One call's request, owned by its worker. The references it holds on
@@ -40,8 +49,9 @@ struct job {
 	struct psrp_shell *shell;
 	struct psrp_command *command;
 	struct psrp_operation *operation;
-	/* JOB_CREATE_SHELL: the spec's strings; JOB_RUN_COMMAND: text is the
-	 * command line and argument its one argument */
+	/* JOB_CREATE_SHELL: the spec's strings (text the creationXml, argument
+	 * the session's name); JOB_RUN_COMMAND: text is the command line and
+	 * argument its one argument; JOB_CONNECT: text the connectXml */
 	struct winrm_shell_spec spec;
 	char *text, *argument, *protocol_version;
 	/* JOB_SEND */
@@ -51,6 +61,12 @@ struct job {
 	enum winrm_input input;
 	/* JOB_SIGNAL */
 	enum winrm_signal signal;
+	/* JOB_DISCONNECT */
+	uint64_t idle_timeout_ms;
+	int drop_output;
+	/* JOB_RECEIVE of Invoke-Command -InDisconnectedSession: nothing is
+	 * received until the shell has been disconnected and taken back */
+	int delay_output;
 	/* JOB_REFUSE */
 	DWORD refuse_code;
 	const char *refuse_message;
@@ -254,25 +270,79 @@ static void deliver(struct job *j, struct received *got, int done, uint32_t exit
 	free(state);
 }
 
+/* Whether the job's Receive should stop: its shell or command closed,
+ * or its operation. */
+static int receive_stopped(const struct job *j)
+{
+	int stop;
+
+	psrp_lock();
+	stop = j->shell->closed || (j->command && j->command->closed);
+	psrp_unlock();
+	return stop || !job_live(j);
+}
+
+static int shell_disconnected(const struct psrp_shell *sh)
+{
+	int disconnected;
+
+	psrp_lock();
+	disconnected = sh->disconnected;
+	psrp_unlock();
+	return disconnected;
+}
+
+/* Waits while the shell is disconnected; 0 when the Receive should stop
+ * instead. */
+static int wait_connected(const struct job *j)
+{
+	const struct timespec pause = {0, DISCONNECTED_POLL_MS * 1000000L};
+
+	while (shell_disconnected(j->shell)) {
+		if (receive_stopped(j))
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return !receive_stopped(j);
+}
+
 /* Receive is called once and polls until the command is done, or, for
  * the shell itself, until PowerShell closes it or the shell. A poll that
- * timed out is simply the next one. */
+ * timed out is simply the next one; one that failed because the shell was
+ * disconnected meanwhile waits for its Reconnect. */
 static void receive_until_done(struct job *j, struct winrm_session *w)
 {
+	const struct timespec pause = {0, DISCONNECTED_POLL_MS * 1000000L};
+
+	/* -InDisconnectedSession: PowerShell disconnects once told (with this
+	 * flag alone, which it compares with ==) that the delayed Receive is
+	 * in place; it is served after the shell is taken back. */
+	if (j->delay_output) {
+		report(j, WSMAN_FLAG_CALLBACK_RECEIVE_DELAY_STREAM_REQUEST_PROCESSED, NO_ERROR,
+		       NULL, NULL);
+		while (!shell_disconnected(j->shell)) {
+			if (receive_stopped(j))
+				return;
+			nanosleep(&pause, NULL);
+		}
+	}
 	for (;;) {
 		struct received got = {0};
 		uint32_t exit_code = 0;
-		int done = 0, stop, failed;
-		enum winrm_result r =
-		    winrm_shell_receive_ex(w, j->shell->resource_uri, j->shell->id, command_id(j),
-					   gather, &got, &done, &exit_code);
+		int done = 0, failed;
+		enum winrm_result r;
 
-		psrp_lock();
-		stop = j->shell->closed || (j->command && j->command->closed);
-		psrp_unlock();
-		if (stop || !job_live(j)) {
+		if (!wait_connected(j))
+			return;
+		r = winrm_shell_receive_ex(w, j->shell->resource_uri, j->shell->id, command_id(j),
+					   gather, &got, &done, &exit_code);
+		if (receive_stopped(j)) {
 			received_clear(&got);
 			return;
+		}
+		if (r == WINRM_E_FAULT && shell_disconnected(j->shell)) {
+			received_clear(&got);
+			continue;
 		}
 		if (r == WINRM_OK && got.failed)
 			report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
@@ -286,6 +356,43 @@ static void receive_until_done(struct job *j, struct winrm_session *w)
 		if ((r != WINRM_OK && r != WINRM_E_TIMEOUT) || failed || done)
 			return;
 	}
+}
+
+/* Sets or clears the shell's disconnected mark. */
+static void shell_mark(struct psrp_shell *sh, int disconnected)
+{
+	psrp_lock();
+	sh->disconnected = disconnected;
+	psrp_unlock();
+}
+
+/* Connect of a shell (reporting its connectResponseXml, which PowerShell
+ * reads its pool from) or of one of its commands; what connected is then
+ * the service's, so closing it deletes or terminates it. */
+static enum winrm_result run_connect(struct job *j, struct winrm_session *w)
+{
+	struct psrp_shell *sh = j->shell;
+	WSMAN_RESPONSE_DATA data = {0};
+	char *response = NULL;
+	size_t units = 0;
+	enum winrm_result r;
+
+	r = winrm_shell_connect_ex(w, sh->resource_uri, sh->id, command_id(j),
+				   j->protocol_version ? j->protocol_version
+						       : CONNECT_PROTOCOL_VERSION,
+				   j->text, j->command ? NULL : &response);
+	if (r != WINRM_OK) {
+		report_failure(j, r, w);
+		return r;
+	}
+	psrp_set(j->command ? &j->command->created : &sh->created);
+	data.connectData.data.type = WSMAN_DATA_TYPE_TEXT;
+	data.connectData.data.text.buffer = response ? psrp_to_utf16(response, &units) : NULL;
+	data.connectData.data.text.bufferLength = (DWORD)units;
+	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, NO_ERROR, NULL, response ? &data : NULL);
+	free((void *)data.connectData.data.text.buffer);
+	free(response);
+	return WINRM_OK;
 }
 
 /* The request of j on w; reports its completion. */
@@ -302,13 +409,16 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 		if ((r = winrm_shell_create_ex(w, &j->spec, sh->id, &shell_xml)) != WINRM_OK)
 			break;
 		psrp_set(&sh->created);
-		/* PowerShell reads IdleTimeOut and BufferMode from it. */
+		/* PowerShell reads IdleTimeOut and BufferMode from it, and allows
+		 * Disconnect-PSSession only with SUPPORTS_DISCONNECT. */
 		data.createData.data.type = WSMAN_DATA_TYPE_TEXT;
 		data.createData.data.text.buffer =
 		    shell_xml ? psrp_to_utf16(shell_xml, &units) : NULL;
 		data.createData.data.text.bufferLength = (DWORD)units;
-		report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, NO_ERROR, NULL,
-		       shell_xml ? &data : NULL);
+		report(j,
+		       WSMAN_FLAG_CALLBACK_END_OF_OPERATION |
+			   WSMAN_FLAG_CALLBACK_SHELL_SUPPORTS_DISCONNECT,
+		       NO_ERROR, NULL, shell_xml ? &data : NULL);
 		free((void *)data.createData.data.text.buffer);
 		free(shell_xml);
 		return WINRM_OK;
@@ -337,6 +447,21 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 	case JOB_CLOSE_SHELL:
 		r = winrm_shell_delete_ex(w, sh->resource_uri, sh->id);
 		break;
+	case JOB_DISCONNECT:
+		/* Marked first: the Receives the service fails from now on wait. */
+		psrp_set(&sh->disconnected);
+		r = winrm_shell_disconnect_ex(w, sh->resource_uri, sh->id, j->idle_timeout_ms,
+					      j->drop_output);
+		if (r != WINRM_OK)
+			shell_mark(sh, 0);
+		break;
+	case JOB_RECONNECT:
+		r = winrm_shell_reconnect_ex(w, sh->resource_uri, sh->id, command_id(j));
+		if (r == WINRM_OK && !j->command)
+			shell_mark(sh, 0);
+		break;
+	case JOB_CONNECT:
+		return run_connect(j, w);
 	case JOB_REFUSE:
 		break;
 	}
@@ -347,15 +472,18 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 	return r;
 }
 
-/* Closing what the service never had (its Create or Command failed, or
- * it came from an unsupported Connect) asks the service nothing. */
+/* Closing what the service never had (its Create, Command or Connect
+ * failed) asks the service nothing; nor does closing a disconnected shell
+ * or its command, which go on there for another client to connect to, as
+ * closing WSMan's handle of a disconnected shell leaves it (PowerShell
+ * closes every session when its process ends). */
 static int nothing_to_close(const struct job *j)
 {
 	int none;
 
 	psrp_lock();
-	none = (j->kind == JOB_CLOSE_SHELL && !j->shell->created) ||
-	       (j->kind == JOB_CLOSE_COMMAND && !j->command->created);
+	none = (j->kind == JOB_CLOSE_SHELL && (!j->shell->created || j->shell->disconnected)) ||
+	       (j->kind == JOB_CLOSE_COMMAND && (!j->command->created || j->shell->disconnected));
 	psrp_unlock();
 	return none;
 }
@@ -408,25 +536,13 @@ static void job_start(struct job *j)
 	job_run(j);
 }
 
-/* A refusal of a call, reported through its completion like any result. */
-static void refuse(const WSMAN_SHELL_ASYNC *async, struct psrp_shell *sh, struct psrp_command *c,
-		   DWORD code, const char *message)
-{
-	struct job *j;
-
-	if (!async || !(j = job_new(JOB_REFUSE, async, NULL, sh, c)))
-		return;
-	j->refuse_code = code;
-	j->refuse_message = message;
-	job_start(j);
-}
-
 /* ---- shells ---- */
 
 /* PowerShell's openContent, <creationXml xmlns="...powershell">base64
- * </creationXml> (WSManClientSessionTransportManager.CreateAsync): its
- * base64 text, which libwinrm puts in an element of its own. */
-static char *creation_xml_text(const WSMAN_DATA *content)
+ * </creationXml> (WSManClientSessionTransportManager.CreateAsync; Connect's
+ * is connectXml): its base64 text, which libwinrm puts in an element of
+ * its own. */
+static char *open_content_text(const WSMAN_DATA *content, const char *element)
 {
 	char *xml, *text = NULL;
 	xmlDoc *doc;
@@ -439,7 +555,7 @@ static char *creation_xml_text(const WSMAN_DATA *content)
 	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, "UTF-8",
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (root && root->ns && xmlStrcmp(root->name, (const xmlChar *)"creationXml") == 0 &&
+	if (root && root->ns && xmlStrcmp(root->name, (const xmlChar *)element) == 0 &&
 	    xmlStrcmp(root->ns->href, (const xmlChar *)NS_POWERSHELL) == 0) {
 		xmlChar *c = xmlNodeGetContent(root);
 		text = c ? strdup((const char *)c) : NULL;
@@ -507,7 +623,7 @@ void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resour
 	struct psrp_shell *sh;
 	struct job *j;
 
-	(void)flags; /* compression (never asked for) and buffering mode (the service's) */
+	(void)flags; /* compression (never asked for); buffering is Disconnect's */
 	if (!shell)
 		return;
 	*shell = NULL;
@@ -517,7 +633,7 @@ void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resour
 	if (!(j = job_new(JOB_CREATE_SHELL, async, NULL, sh, NULL)))
 		return;
 	read_create_options(options, j);
-	j->text = creation_xml_text(createXml);
+	j->text = open_content_text(createXml, "creationXml");
 	if (!j->text || !j->protocol_version) {
 		j->kind = JOB_REFUSE;
 		j->refuse_code = ERROR_INVALID_PARAMETER;
@@ -533,6 +649,13 @@ void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resour
 	/* 0xFFFFFFFF is PowerShell's "the service's default". */
 	if (startup && startup->idleTimeoutMs != UINT32_MAX)
 		j->spec.idle_timeout_ms = startup->idleTimeoutMs;
+	/* The session's name, which Get-PSSession reads back from the service. */
+	if (startup && startup->name && !(j->argument = psrp_to_utf8(startup->name))) {
+		j->kind = JOB_REFUSE;
+		j->refuse_code = ERROR_INVALID_PARAMETER;
+		j->refuse_message = "the session's name is not UTF-16 text";
+	}
+	j->spec.name = j->argument;
 	job_start(j);
 }
 
@@ -675,12 +798,7 @@ void WSManReceiveShellOutput(WSMAN_SHELL_HANDLE shell, WSMAN_COMMAND_HANDLE comm
 	(void)streams; /* PowerShell's one output stream, stdout */
 	if (!j)
 		return;
-	if (flags & WSMAN_FLAG_RECEIVE_DELAY_OUTPUT_STREAM) {
-		j->kind = JOB_REFUSE;
-		j->refuse_code = ERROR_NOT_SUPPORTED;
-		j->refuse_message = "libpsrpclient does not support disconnected sessions "
-				    "(Invoke-Command -InDisconnectedSession)";
-	}
+	j->delay_output = (flags & WSMAN_FLAG_RECEIVE_DELAY_OUTPUT_STREAM) != 0;
 	job_start(j);
 }
 
@@ -739,50 +857,73 @@ DWORD WSManCloseOperation(WSMAN_OPERATION_HANDLE operation, DWORD flags)
 	return NO_ERROR;
 }
 
-/* ---- disconnected sessions: not supported ---- */
+/* ---- disconnected sessions ---- */
 
-static const char no_disconnect[] =
-    "libpsrpclient does not support disconnected sessions: Disconnect-PSSession, "
-    "Connect-PSSession, Receive-PSSession and Invoke-Command -InDisconnectedSession need "
-    "WSMan's disconnect and reconnect. Keep the session connected, or use PowerShell on "
-    "Windows for them.";
+/* PowerShell's buffering flags: drop the oldest output when the
+ * service's buffer is full (else the shell waits, Windows' default). */
+static int drops_output(DWORD flags)
+{
+	return (flags & WSMAN_FLAG_SERVER_BUFFERING_MODE_DROP) != 0;
+}
 
 void WSManDisconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_DISCONNECT_INFO *info,
 			  WSMAN_SHELL_ASYNC *async)
 {
-	(void)flags, (void)info;
-	refuse(async, shell, NULL, ERROR_NOT_SUPPORTED, no_disconnect);
+	struct job *j;
+
+	if (!shell || !async || !(j = job_new(JOB_DISCONNECT, async, NULL, shell, NULL)))
+		return;
+	j->drop_output = drops_output(flags);
+	/* 0xFFFFFFFF is PowerShell's "the service's default". */
+	if (info && info->idleTimeoutMs != UINT32_MAX)
+		j->idle_timeout_ms = info->idleTimeoutMs;
+	job_start(j);
 }
 
 void WSManReconnectShell(WSMAN_SHELL_HANDLE shell, DWORD flags, WSMAN_SHELL_ASYNC *async)
 {
-	(void)flags;
-	refuse(async, shell, NULL, ERROR_NOT_SUPPORTED, no_disconnect);
+	struct job *j;
+
+	(void)flags; /* the buffering mode goes back to the service's on Reconnect */
+	if (shell && async && (j = job_new(JOB_RECONNECT, async, NULL, shell, NULL)))
+		job_start(j);
 }
 
 void WSManReconnectShellCommand(WSMAN_COMMAND_HANDLE command, DWORD flags, WSMAN_SHELL_ASYNC *async)
 {
+	struct job *j;
+
 	(void)flags;
-	refuse(async, command ? command->shell : NULL, command, ERROR_NOT_SUPPORTED, no_disconnect);
+	if (command && async && (j = job_new(JOB_RECONNECT, async, NULL, command->shell, command)))
+		job_start(j);
 }
 
-/* A Connect gets its handle, as PowerShell checks for one, and fails in
- * its completion; closing that handle asks the service nothing, so the
- * shell it named is left as it is. */
+/* Connect takes a disconnected shell of the user's from another client:
+ * the handle is written at once, as PowerShell checks for one. */
 void WSManConnectShell(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resourceUri,
 		       PCWSTR shellId, WSMAN_OPTION_SET *options, WSMAN_DATA *connectXml,
 		       WSMAN_SHELL_ASYNC *async, WSMAN_SHELL_HANDLE *shell)
 {
 	struct psrp_shell *sh;
+	struct job *j;
 
-	(void)flags, (void)options, (void)connectXml;
+	(void)flags; /* the buffering mode of the connected shell is Block */
 	if (!shell)
 		return;
 	*shell = NULL;
-	if (!session || !(sh = shell_new(session, resourceUri, shellId)))
+	if (!session || !async || !(sh = shell_new(session, resourceUri, shellId)))
 		return;
 	*shell = sh;
-	refuse(async, sh, NULL, ERROR_NOT_SUPPORTED, no_disconnect);
+	if (!(j = job_new(JOB_CONNECT, async, NULL, sh, NULL)))
+		return;
+	read_create_options(options, j);
+	if (!(j->text = open_content_text(connectXml, "connectXml"))) {
+		j->kind = JOB_REFUSE;
+		j->refuse_code = ERROR_INVALID_PARAMETER;
+		j->refuse_message = "libpsrpclient connects PowerShell shells only: the connectXml "
+				    "is required";
+	}
+	job_start(j);
 }
 
 void WSManConnectShellCommand(WSMAN_SHELL_HANDLE shell, DWORD flags, PCWSTR commandId,
@@ -790,13 +931,15 @@ void WSManConnectShellCommand(WSMAN_SHELL_HANDLE shell, DWORD flags, PCWSTR comm
 			      WSMAN_SHELL_ASYNC *async, WSMAN_COMMAND_HANDLE *command)
 {
 	struct psrp_command *c;
+	struct job *j;
 
-	(void)flags, (void)options, (void)connectXml;
+	(void)flags, (void)options, (void)connectXml; /* PowerShell passes none */
 	if (!command)
 		return;
 	*command = NULL;
-	if (!shell || !(c = command_new(shell, commandId)))
+	if (!shell || !async || !(c = command_new(shell, commandId)))
 		return;
 	*command = c;
-	refuse(async, shell, c, ERROR_NOT_SUPPORTED, no_disconnect);
+	if ((j = job_new(JOB_CONNECT, async, NULL, shell, c)))
+		job_start(j);
 }

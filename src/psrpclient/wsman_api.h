@@ -324,4 +324,15 @@ void WSManConnectShellCommand(WSMAN_SHELL_HANDLE shell, DWORD flags, PCWSTR comm
 			      WSMAN_OPTION_SET *options, WSMAN_DATA *connectXml,
 			      WSMAN_SHELL_ASYNC *async, WSMAN_COMMAND_HANDLE *command);
 
+/* ---- Beyond Windows' API (psrp_enumerate.c) ----
+ * A WS-Management Enumerate of resourceUri on the session, with a
+ * Selector filter when filterName is not NULL (ShellId and its value, as
+ * Get-PSSession asks for a shell's commands): *items gets
+ * <Items>item...</Items>, each item the XML of one instance, to free with
+ * OpenWinRMFree. The error code otherwise, whose words WSManGetErrorMessage
+ * gives. For the Microsoft.WSMan.Management module of the project. */
+DWORD OpenWinRMEnumerate(WSMAN_SESSION_HANDLE session, PCWSTR resourceUri, PCWSTR filterName,
+			 PCWSTR filterValue, WSMAN_CHAR **items);
+void OpenWinRMFree(void *p);
+
 #endif

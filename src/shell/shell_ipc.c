@@ -114,6 +114,7 @@ enum err shell_ipc_create_encode(struct buf *out, const void *arg)
 	IPC_TRY(buf_put_u32(out, m->noprofile));
 	IPC_TRY(buf_put_u32(out, m->codepage));
 	IPC_TRY(put_str(out, m->client_ip));
+	IPC_TRY(put_str(out, m->name));
 	IPC_TRY(buf_put_u32(out, m->nenv));
 	IPC_TRY(put_strings(out, m->env_names, m->nenv));
 	return put_strings(out, m->env_values, m->nenv);
@@ -140,6 +141,7 @@ static enum err create_decode(struct buf *in, struct shell_create_req *m)
 	IPC_TRY(buf_get_u32(in, &m->noprofile));
 	IPC_TRY(buf_get_u32(in, &m->codepage));
 	IPC_TRY(get_optional_str(in, &m->client_ip));
+	IPC_TRY(get_optional_str(in, &m->name));
 	IPC_TRY(buf_get_u32(in, &n));
 	if (n > SHELL_MAX_ENV)
 		return ERR_LIMIT;
@@ -402,5 +404,207 @@ enum err shell_ipc_shells_left_encode(struct buf *out, uint32_t shells)
 enum err shell_ipc_shells_left_decode(struct buf *in, uint32_t *shells)
 {
 	IPC_TRY(buf_get_u32(in, shells));
+	return ipc_body_end(in);
+}
+
+/* ---- disconnected shells ---- */
+
+enum err shell_ipc_disconnect_encode(struct buf *out, const void *arg)
+{
+	const struct shell_disconnect_req *m = arg;
+
+	IPC_TRY(put_id(out, m->shell_id));
+	IPC_TRY(buf_put_u64(out, m->idle_timeout_ms));
+	return buf_put_u32(out, m->buffer_mode);
+}
+
+enum err shell_ipc_disconnect_decode(struct buf *in, void *arg)
+{
+	struct shell_disconnect_req *m = arg;
+
+	memset(m, 0, sizeof(*m));
+	IPC_TRY(get_id(in, m->shell_id));
+	IPC_TRY(buf_get_u64(in, &m->idle_timeout_ms));
+	IPC_TRY(buf_get_u32(in, &m->buffer_mode));
+	if (m->buffer_mode != SHELL_BUFFER_BLOCK && m->buffer_mode != SHELL_BUFFER_DROP)
+		return ERR_FORMAT;
+	return ipc_body_end(in);
+}
+
+enum err shell_ipc_reconnect_encode(struct buf *out, const void *arg)
+{
+	const struct shell_reconnect_req *m = arg;
+
+	IPC_TRY(put_id(out, m->shell_id));
+	return put_id(out, m->command_id);
+}
+
+enum err shell_ipc_reconnect_decode(struct buf *in, void *arg)
+{
+	struct shell_reconnect_req *m = arg;
+
+	memset(m, 0, sizeof(*m));
+	IPC_TRY(get_id(in, m->shell_id));
+	IPC_TRY(get_id(in, m->command_id));
+	return ipc_body_end(in);
+}
+
+enum err shell_ipc_connect_encode(struct buf *out, const void *arg)
+{
+	const struct shell_connect_req *m = arg;
+
+	if (m->connect_xml && strlen(m->connect_xml) > SHELL_MAX_PSRP_TEXT)
+		return ERR_LIMIT;
+	IPC_TRY(put_id(out, m->shell_id));
+	IPC_TRY(put_id(out, m->command_id));
+	return buf_put_cstring(out, m->connect_xml);
+}
+
+enum err shell_ipc_connect_decode(struct buf *in, void *arg)
+{
+	struct shell_connect_req *m = arg;
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = get_id(in, m->shell_id)) != ERR_OK || (e = get_id(in, m->command_id)) != ERR_OK ||
+	    (e = buf_get_cstring(in, &m->connect_xml, SHELL_MAX_PSRP_TEXT)) != ERR_OK ||
+	    (e = ipc_body_end(in)) != ERR_OK) {
+		shell_connect_req_clear(m);
+		return e;
+	}
+	if (!*m->connect_xml) {
+		free(m->connect_xml);
+		m->connect_xml = NULL;
+	}
+	return ERR_OK;
+}
+
+enum err shell_ipc_connect_reply_encode(struct buf *out, const void *arg)
+{
+	const struct shell_connect_reply *m = arg;
+
+	if (m->len > SHELL_CONNECT_RESPONSE_MAX)
+		return ERR_LIMIT;
+	return buf_put_string(out, m->data, m->len);
+}
+
+enum err shell_ipc_connect_reply_decode(struct buf *in, void *arg)
+{
+	struct shell_connect_reply *m = arg;
+	const uint8_t *p;
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	IPC_TRY(buf_get_string_view(in, &p, &n));
+	if (n > SHELL_CONNECT_RESPONSE_MAX)
+		return ERR_FORMAT;
+	memcpy(m->data, p, n);
+	m->len = (uint32_t)n;
+	return ipc_body_end(in);
+}
+
+/* ---- Enumerate ---- */
+
+enum err shell_ipc_list_encode(struct buf *out, const void *arg)
+{
+	const struct shell_list_req *m = arg;
+
+	return put_id(out, m->shell_id);
+}
+
+enum err shell_ipc_list_decode(struct buf *in, void *arg)
+{
+	struct shell_list_req *m = arg;
+
+	memset(m, 0, sizeof(*m));
+	IPC_TRY(get_id(in, m->shell_id));
+	return ipc_body_end(in);
+}
+
+/* A fixed-size text field: its string, at most size - 1 bytes. */
+static enum err put_field(struct buf *out, const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == size)
+		return ERR_USAGE;
+	return buf_put_string(out, s, n);
+}
+
+static enum err get_field(struct buf *in, char *s, size_t size)
+{
+	const uint8_t *p;
+	size_t n;
+
+	IPC_TRY(buf_get_string_view(in, &p, &n));
+	if (n >= size || memchr(p, 0, n))
+		return ERR_FORMAT;
+	memcpy(s, p, n);
+	s[n] = 0;
+	return ERR_OK;
+}
+
+enum err shell_ipc_list_reply_encode(struct buf *out, const void *arg)
+{
+	const struct shell_list_reply *m = arg;
+
+	if (m->nshells > SHELL_MAX_LISTED || m->ncommands > SHELL_MAX_LISTED)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, m->nshells));
+	for (uint32_t i = 0; i < m->nshells; i++) {
+		const struct shell_summary *s = &m->shells[i];
+		IPC_TRY(put_id(out, s->shell_id));
+		IPC_TRY(put_field(out, s->name, sizeof(s->name)));
+		IPC_TRY(put_field(out, s->owner, sizeof(s->owner)));
+		IPC_TRY(put_field(out, s->endpoint, sizeof(s->endpoint)));
+		IPC_TRY(put_field(out, s->client_ip, sizeof(s->client_ip)));
+		IPC_TRY(buf_put_u32(out, s->process_id));
+		IPC_TRY(buf_put_u32(out, s->disconnected));
+		IPC_TRY(buf_put_u32(out, s->buffer_mode));
+		IPC_TRY(buf_put_u32(out, s->compression));
+		IPC_TRY(buf_put_u64(out, s->idle_timeout_ms));
+		IPC_TRY(buf_put_u64(out, s->run_ms));
+		IPC_TRY(buf_put_u64(out, s->inactive_ms));
+		IPC_TRY(buf_put_u64(out, s->memory_bytes));
+	}
+	IPC_TRY(buf_put_u32(out, m->ncommands));
+	for (uint32_t i = 0; i < m->ncommands; i++) {
+		IPC_TRY(put_id(out, m->commands[i].command_id));
+		IPC_TRY(buf_put_u32(out, m->commands[i].done));
+	}
+	return ERR_OK;
+}
+
+enum err shell_ipc_list_reply_decode(struct buf *in, void *arg)
+{
+	struct shell_list_reply *m = arg;
+
+	memset(m, 0, sizeof(*m));
+	IPC_TRY(buf_get_u32(in, &m->nshells));
+	if (m->nshells > SHELL_MAX_LISTED)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < m->nshells; i++) {
+		struct shell_summary *s = &m->shells[i];
+		IPC_TRY(get_id(in, s->shell_id));
+		IPC_TRY(get_field(in, s->name, sizeof(s->name)));
+		IPC_TRY(get_field(in, s->owner, sizeof(s->owner)));
+		IPC_TRY(get_field(in, s->endpoint, sizeof(s->endpoint)));
+		IPC_TRY(get_field(in, s->client_ip, sizeof(s->client_ip)));
+		IPC_TRY(buf_get_u32(in, &s->process_id));
+		IPC_TRY(buf_get_u32(in, &s->disconnected));
+		IPC_TRY(buf_get_u32(in, &s->buffer_mode));
+		IPC_TRY(buf_get_u32(in, &s->compression));
+		IPC_TRY(buf_get_u64(in, &s->idle_timeout_ms));
+		IPC_TRY(buf_get_u64(in, &s->run_ms));
+		IPC_TRY(buf_get_u64(in, &s->inactive_ms));
+		IPC_TRY(buf_get_u64(in, &s->memory_bytes));
+	}
+	IPC_TRY(buf_get_u32(in, &m->ncommands));
+	if (m->ncommands > SHELL_MAX_LISTED)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < m->ncommands; i++) {
+		IPC_TRY(get_id(in, m->commands[i].command_id));
+		IPC_TRY(buf_get_u32(in, &m->commands[i].done));
+	}
 	return ipc_body_end(in);
 }

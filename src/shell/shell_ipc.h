@@ -45,5 +45,21 @@ enum err shell_ipc_signal_decode(struct buf *in, void *req);
 /* struct shell_delete_req */
 enum err shell_ipc_delete_encode(struct buf *out, const void *req);
 enum err shell_ipc_delete_decode(struct buf *in, void *req);
+/* struct shell_disconnect_req */
+enum err shell_ipc_disconnect_encode(struct buf *out, const void *req);
+enum err shell_ipc_disconnect_decode(struct buf *in, void *req);
+/* struct shell_reconnect_req */
+enum err shell_ipc_reconnect_encode(struct buf *out, const void *req);
+enum err shell_ipc_reconnect_decode(struct buf *in, void *req);
+/* struct shell_connect_req / shell_connect_reply */
+enum err shell_ipc_connect_encode(struct buf *out, const void *req);
+enum err shell_ipc_connect_decode(struct buf *in, void *req);
+enum err shell_ipc_connect_reply_encode(struct buf *out, const void *reply);
+enum err shell_ipc_connect_reply_decode(struct buf *in, void *reply);
+/* struct shell_list_req / shell_list_reply */
+enum err shell_ipc_list_encode(struct buf *out, const void *req);
+enum err shell_ipc_list_decode(struct buf *in, void *req);
+enum err shell_ipc_list_reply_encode(struct buf *out, const void *reply);
+enum err shell_ipc_list_reply_decode(struct buf *in, void *reply);
 
 #endif

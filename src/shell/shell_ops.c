@@ -29,8 +29,16 @@ static void send_clear(void *req)
 	shell_send_req_clear(req);
 }
 
+static void connect_clear(void *req)
+{
+	shell_connect_req_clear(req);
+}
+
 /* The cmd shell (MS-WSMV 3.1.4.5.2 Create, 3.1.4.11 Command, 3.1.4.13 Send,
  * 3.1.4.14 Receive, 3.1.4.12 Signal, 3.1.4.4.1 Delete). */
+/* Past a certain length clang-format re-indents the whole table, which
+ * would hide each row's change in a diff. */
+/* clang-format off */
 static const struct shell_op ops[SHELL_OP_COUNT] = {
     [SHELL_CMD_CREATE] =
 	{
@@ -219,7 +227,87 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .build_reply = shell_soap_delete_reply,
 	    .client_build = shell_soap_delete_build,
 	},
+    /* Disconnected sessions (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19): the shell
+     * and its pwsh go on while no client is connected; the same user takes
+     * it back from the same client (Reconnect) or another (Connect). */
+    [SHELL_PS_DISCONNECT] =
+	{
+	    .name = "PowerShell Disconnect",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_DISCONNECT,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_disconnect_req),
+	    .parse = shell_soap_disconnect_parse,
+	    .encode = shell_ipc_disconnect_encode,
+	    .decode = shell_ipc_disconnect_decode,
+	    .build_reply = shell_soap_disconnect_reply,
+	    .client_build = shell_soap_disconnect_build,
+	},
+    [SHELL_PS_RECONNECT] =
+	{
+	    .name = "PowerShell Reconnect",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_RECONNECT,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_reconnect_req),
+	    .parse = shell_soap_reconnect_parse,
+	    .encode = shell_ipc_reconnect_encode,
+	    .decode = shell_ipc_reconnect_decode,
+	    .build_reply = shell_soap_reconnect_reply,
+	    .client_build = shell_soap_reconnect_build,
+	},
+    [SHELL_PS_CONNECT] =
+	{
+	    .name = "PowerShell Connect",
+	    .resource = SHELL_PS_URI_PREFIX,
+	    .action = ACTION_CONNECT,
+	    .flags = SHELL_OP_RESOURCE_PREFIX,
+	    .req_size = sizeof(struct shell_connect_req),
+	    .reply_size = sizeof(struct shell_connect_reply),
+	    .parse = shell_soap_connect_parse,
+	    .encode = shell_ipc_connect_encode,
+	    .decode = shell_ipc_connect_decode,
+	    .encode_reply = shell_ipc_connect_reply_encode,
+	    .decode_reply = shell_ipc_connect_reply_decode,
+	    .build_reply = shell_soap_connect_reply,
+	    .client_build = shell_soap_connect_build,
+	    .client_read = shell_soap_connect_read,
+	    .clear = connect_clear,
+	},
+    /* Get-PSSession -ComputerName (MS-PSRP 3.1.4.11): the caller's shells,
+     * and the commands of one of them, each in one optimized Enumerate. */
+    [SHELL_LIST_SHELLS] =
+	{
+	    .name = "Enumerate shells",
+	    .resource = URI_SHELLS,
+	    .action = ACTION_ENUMERATE,
+	    .flags = SHELL_OP_LIST,
+	    .req_size = sizeof(struct shell_list_req),
+	    .reply_size = sizeof(struct shell_list_reply),
+	    .parse = shell_soap_list_shells_parse,
+	    .encode = shell_ipc_list_encode,
+	    .decode = shell_ipc_list_decode,
+	    .encode_reply = shell_ipc_list_reply_encode,
+	    .decode_reply = shell_ipc_list_reply_decode,
+	    .build_reply = shell_soap_list_reply,
+	},
+    [SHELL_LIST_COMMANDS] =
+	{
+	    .name = "Enumerate commands",
+	    .resource = URI_SHELL_COMMANDS,
+	    .action = ACTION_ENUMERATE,
+	    .flags = SHELL_OP_LIST,
+	    .req_size = sizeof(struct shell_list_req),
+	    .reply_size = sizeof(struct shell_list_reply),
+	    .parse = shell_soap_list_commands_parse,
+	    .encode = shell_ipc_list_encode,
+	    .decode = shell_ipc_list_decode,
+	    .encode_reply = shell_ipc_list_reply_encode,
+	    .decode_reply = shell_ipc_list_reply_decode,
+	    .build_reply = shell_soap_list_reply,
+	},
 };
+/* clang-format on */
 
 const struct shell_op *shell_op_at(uint32_t id)
 {
@@ -326,8 +414,16 @@ void shell_create_req_clear(struct shell_create_req *r)
 	free(r->pwsh);
 	free(r->working_dir);
 	free(r->client_ip);
+	free(r->name);
 	free_strings(r->env_names, r->nenv);
 	free_strings(r->env_values, r->nenv);
+	memset(r, 0, sizeof(*r));
+}
+
+void shell_connect_req_clear(struct shell_connect_req *r)
+{
+	free(r->connect_xml);
+	free(r->protocol_version);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -61,6 +61,9 @@ struct shell_create_req {
 	uint32_t noprofile;	  /* WINRS_NOPROFILE */
 	uint32_t codepage; /* WINRS_CODEPAGE, 0 if absent (accepted, bytes pass as they are) */
 	char *client_ip;   /* for rsp:ClientIP and logs; filled by the network process */
+	/* PowerShell: rsp:Shell's Name, the session's (New-PSSession -Name);
+	 * NULL if none */
+	char *name;
 	uint32_t nenv;
 	char **env_names;
 	char **env_values;
@@ -146,6 +149,83 @@ struct shell_delete_req {
 	char shell_id[SHELL_ID_LEN + 1];
 };
 
+/* ---- disconnected PowerShell shells (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19) ---- */
+
+/* What a disconnected shell does with output beyond its buffer: stop
+ * reading pwsh (Block, the default) or drop the oldest (Drop). */
+enum shell_buffer_mode { SHELL_BUFFER_BLOCK = 0, SHELL_BUFFER_DROP = 1 };
+
+struct shell_disconnect_req {
+	char shell_id[SHELL_ID_LEN + 1];
+	uint64_t idle_timeout_ms; /* rsp:IdleTimeOut; 0: the shell's own */
+	uint32_t buffer_mode;	  /* enum shell_buffer_mode */
+};
+
+/* Reconnect (the client that disconnected) and Connect (any client of the
+ * same user): the shell itself for an empty command_id, else that command. */
+struct shell_reconnect_req {
+	char shell_id[SHELL_ID_LEN + 1];
+	char command_id[SHELL_ID_LEN + 1];
+};
+
+struct shell_connect_req {
+	char shell_id[SHELL_ID_LEN + 1];
+	char command_id[SHELL_ID_LEN + 1];
+	char *connect_xml; /* the shell's Connect: connectXml as sent (base64 PSRP fragments) */
+	/* libwinrm: the protocolversion option its Connect sends, as Create's
+	 * (the service does not read it) */
+	char *protocol_version;
+};
+
+/* The shell's Connect: connectResponseXml's bytes (the server's
+ * SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA, whole fragments); a
+ * command's Connect has none. */
+#define SHELL_CONNECT_RESPONSE_MAX 8192
+struct shell_connect_reply {
+	uint32_t len;
+	uint8_t data[SHELL_CONNECT_RESPONSE_MAX];
+};
+
+/* ---- Enumerate of shells and of one shell's commands (MS-WSMV 3.1.4.1.31) ---- */
+
+#define URI_SHELLS "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+#define URI_SHELL_COMMANDS URI_SHELLS "/Command"
+#define SHELL_MAX_LISTED 128 /* items of one Enumerate */
+
+struct shell_list_req {
+	/* Commands: the Selector filter's ShellId (required); shells: empty. */
+	char shell_id[SHELL_ID_LEN + 1];
+};
+
+struct shell_summary {
+	char shell_id[SHELL_ID_LEN + 1];
+	char name[SHELL_PS_NAME_MAX + 1];     /* the Create's, else the ShellId */
+	char owner[64];			      /* the user whose shell it is */
+	char endpoint[SHELL_PS_NAME_MAX + 1]; /* the session configuration */
+	char client_ip[64];		      /* of the Create */
+	uint32_t process_id;
+	uint32_t disconnected;
+	uint32_t buffer_mode; /* enum shell_buffer_mode */
+	uint32_t compression; /* enum shell_compression */
+	uint64_t idle_timeout_ms;
+	uint64_t run_ms;      /* since Create */
+	uint64_t inactive_ms; /* since the last request to it */
+	uint64_t memory_bytes;
+};
+
+struct shell_command_summary {
+	char command_id[SHELL_ID_LEN + 1];
+	uint32_t done; /* its last state went out to the client */
+};
+
+/* The caller's own shells, or the commands of one of them. */
+struct shell_list_reply {
+	uint32_t nshells;
+	struct shell_summary shells[SHELL_MAX_LISTED];
+	uint32_t ncommands;
+	struct shell_command_summary commands[SHELL_MAX_LISTED];
+};
+
 /* Limits the network process hands each host (from winrm/config/winrs). */
 struct shell_limits {
 	uint32_t max_shells_per_user;	  /* MaxShellsPerUser, 0 = unlimited */
@@ -158,6 +238,7 @@ struct shell_limits {
 void shell_create_req_clear(struct shell_create_req *r);
 void shell_command_req_clear(struct shell_command_req *r);
 void shell_send_req_clear(struct shell_send_req *r);
+void shell_connect_req_clear(struct shell_connect_req *r);
 
 /* ---- the operations ---- */
 
@@ -198,6 +279,9 @@ enum shell_op_flags {
 	/* resource is a prefix: the kind has one URI per endpoint
 	 * (PowerShell's session configurations) */
 	SHELL_OP_RESOURCE_PREFIX = 4,
+	/* lists what the user has: a user without a host has nothing to
+	 * list, and gets the empty reply rather than an unknown shell */
+	SHELL_OP_LIST = 8,
 };
 
 struct shell_op {
@@ -242,6 +326,11 @@ enum shell_op_id {
 	SHELL_PS_RECEIVE,
 	SHELL_PS_SIGNAL,
 	SHELL_PS_DELETE,
+	SHELL_PS_DISCONNECT,
+	SHELL_PS_RECONNECT,
+	SHELL_PS_CONNECT,
+	SHELL_LIST_SHELLS,
+	SHELL_LIST_COMMANDS,
 	SHELL_OP_COUNT
 };
 

@@ -37,6 +37,8 @@
 #define RECEIVE_FIXED_MARKUP 2048
 #define RECEIVE_CHUNK_MARKUP 200
 #define RECEIVE_MAX_BYTES (16u << 20)
+/* The items of one Enumerate reply: SHELL_MAX_LISTED shells of ~1.5 KB. */
+#define LIST_MAX_TEXT (SHELL_MAX_LISTED * 2048)
 
 /* ---- decoders ---- */
 
@@ -318,6 +320,10 @@ static enum err ps_create_body(const struct wsman_request *req, const struct she
 		if (e != ERR_OK)
 			return e;
 	}
+	/* The session's name, which Get-PSSession needs back (its items
+	 * without rsp:Name are skipped). */
+	if ((e = wsman_xml_attr(shell, NULL, "Name", SHELL_PS_NAME_MAX, &out->name)) != ERR_OK)
+		return e == ERR_WSMAN_ENCODING_LIMIT ? ERR_WSMAN_INVALID_PARAMETER : e;
 	if ((e = ps_streams(shell, "InputStreams")) != ERR_OK ||
 	    (e = ps_streams(shell, "OutputStreams")) != ERR_OK)
 		return e;
@@ -691,6 +697,130 @@ enum err shell_soap_delete_parse(const struct wsman_request *req,
 	return shell_id(req, out->shell_id);
 }
 
+/* ---- disconnected shells (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19) ---- */
+
+/* rsp:Disconnect: optional rsp:IdleTimeOut (how long the shell may stay
+ * disconnected) and rsp:BufferMode Block or Drop. */
+enum err shell_soap_disconnect_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_disconnect_req *out = arg;
+	xmlNode *body, *c;
+	char *mode;
+	enum err e;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "Disconnect", &body)) != ERR_OK)
+		return e;
+	if ((c = shell_child(body, "IdleTimeOut")) &&
+	    (e = idle_timeout(c, &out->idle_timeout_ms)) != ERR_OK)
+		return e;
+	if (!(c = shell_child(body, "BufferMode")))
+		return ERR_OK;
+	if ((e = wsman_xml_text(c, SHELL_MAX_STRING, 1, &mode)) != ERR_OK)
+		return e;
+	if (strcasecmp(mode, "Drop") == 0)
+		out->buffer_mode = SHELL_BUFFER_DROP;
+	else if (strcasecmp(mode, "Block") != 0)
+		e = ERR_WSMAN_INVALID_PARAMETER;
+	free(mode);
+	return e;
+}
+
+/* Windows' client sends the shell's Reconnect with an empty s:Body
+ * (pypsrp's recorded test_psrp_disconnect_runspaces) and a command's as
+ * rsp:Reconnect CommandId="..." (MS-PSRP 3.1.5.3.18). */
+enum err shell_soap_reconnect_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_reconnect_req *out = arg;
+	xmlNode *body;
+	enum err e;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK || !req->body)
+		return e;
+	if ((e = body_is(req, "Reconnect", &body)) != ERR_OK)
+		return e;
+	return command_id_attr(body, TARGET_COMMAND_OR_SHELL, out->command_id);
+}
+
+/* rsp:Connect with the pool's connectXml, or rsp:Connect CommandId="..."
+ * for one of its commands. */
+static enum err connect_body(const struct wsman_request *req, struct shell_connect_req *out)
+{
+	xmlNode *body, *c;
+	enum err e;
+
+	if ((e = shell_id(req, out->shell_id)) != ERR_OK ||
+	    (e = body_is(req, "Connect", &body)) != ERR_OK ||
+	    (e = command_id_attr(body, TARGET_COMMAND_OR_SHELL, out->command_id)) != ERR_OK)
+		return e;
+	if (*out->command_id)
+		return ERR_OK;
+	for (c = wsman_xml_first(body); c && !wsman_xml_is(c, NS_POWERSHELL, "connectXml");
+	     c = wsman_xml_next(c))
+		;
+	if (!c)
+		return ERR_WSMAN_SCHEMA;
+	if ((e = wsman_xml_text(c, SHELL_MAX_PSRP_TEXT, 1, &out->connect_xml)) != ERR_OK)
+		return e;
+	return *out->connect_xml ? ERR_OK : ERR_WSMAN_SCHEMA;
+}
+
+enum err shell_soap_connect_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_connect_req *out = arg;
+	enum err e;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	if ((e = connect_body(req, out)) != ERR_OK)
+		shell_connect_req_clear(out);
+	return e;
+}
+
+/* Enumerate of the shells: any filter is refused (Windows filters
+ * nothing there either, as far as is known). */
+enum err shell_soap_list_shells_parse(const struct wsman_request *req,
+				      const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_list_req *out = arg;
+	struct wsman_enumerate_req en;
+	enum err e;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK)
+		return e;
+	return en.filtered ? ERR_WSMAN_FILTERING_NOT_SUPPORTED : ERR_OK;
+}
+
+/* Enumerate of a shell's commands: the Selector filter ShellId='...'
+ * names the shell (PowerShell's Get-PSSession, pypsrp). */
+enum err shell_soap_list_commands_parse(const struct wsman_request *req,
+					const struct shell_service_ctx *ctx, void *arg)
+{
+	struct shell_list_req *out = arg;
+	struct wsman_enumerate_req en;
+	enum err e;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK)
+		return e;
+	if (!en.filtered || en.nfilter != 1 || strcasecmp(en.filter[0].name, "ShellId") != 0)
+		return ERR_WSMAN_INVALID_SELECTORS;
+	if (!util_is_guid(en.filter[0].value))
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	guid_upper(out->shell_id, en.filter[0].value);
+	return ERR_OK;
+}
+
 /* ---- the Receive budget ---- */
 
 /* The reply holds k <= min(SHELL_MAX_CHUNKS, bytes) chunk elements, so it
@@ -926,6 +1056,143 @@ enum err shell_soap_receive_reply(struct buf *out, const struct wsman_request *r
 	return buf_putf(out, "</rsp:CommandState></rsp:ReceiveResponse>" WSMAN_REPLY_TAIL);
 }
 
+/* ---- disconnected shells and Enumerate: the replies ---- */
+
+/* Windows answers Disconnect and Reconnect with an empty s:Body. */
+enum err shell_soap_disconnect_reply(struct buf *out, const struct wsman_request *req,
+				     const struct shell_reply_ctx *ctx, const void *request,
+				     const void *answer)
+{
+	(void)ctx, (void)request, (void)answer;
+	return wsman_reply_fixed(out, req, NS_SHELL "/DisconnectResponse", "");
+}
+
+enum err shell_soap_reconnect_reply(struct buf *out, const struct wsman_request *req,
+				    const struct shell_reply_ctx *ctx, const void *request,
+				    const void *answer)
+{
+	(void)ctx, (void)request, (void)answer;
+	return wsman_reply_fixed(out, req, NS_SHELL "/ReconnectResponse", "");
+}
+
+/* The pool's: the streams and connectResponseXml; a command's: empty. */
+enum err shell_soap_connect_reply(struct buf *out, const struct wsman_request *req,
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer)
+{
+	const struct shell_connect_req *cr = request;
+	const struct shell_connect_reply *r = answer;
+	enum err e;
+
+	(void)ctx;
+	if (*cr->command_id)
+		return wsman_reply_fixed(out, req, NS_SHELL "/ConnectResponse",
+					 "<rsp:ConnectResponse/>");
+	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_SHELL "/ConnectResponse",
+				req->hdr.message_id)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:ConnectResponse><rsp:InputStreams>stdin pr</rsp:InputStreams>"
+			       "<rsp:OutputStreams>stdout</rsp:OutputStreams>"
+			       "<connectResponseXml xmlns=\"" NS_POWERSHELL "\">")) != ERR_OK ||
+	    (e = util_b64_encode(out, r->data, r->len)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</connectResponseXml></rsp:ConnectResponse>" WSMAN_REPLY_TAIL);
+}
+
+/* xs:duration as Windows writes ShellRunTime and ShellInactivity. */
+static enum err put_days(struct buf *out, const char *name, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	return buf_putf(out, "<rsp:%s>P%" PRIu64 "DT%" PRIu64 "H%" PRIu64 "M%" PRIu64 "S</rsp:%s>",
+			name, s / 86400, s / 3600 % 24, s / 60 % 60, s % 60, name);
+}
+
+/* One rsp:Shell item, the element set of the Create reply and Windows'
+ * Enumerate additions (pypsrp's recorded test_psrp_disconnect_runspaces). */
+static enum err put_shell_item(struct buf *out, const struct shell_summary *s)
+{
+	enum err e;
+
+	if ((e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ShellId", s->shell_id)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:Name", s->name)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:ResourceUri>" SHELL_PS_URI_PREFIX)) != ERR_OK ||
+	    (e = wsman_put_escaped(out, s->endpoint)) != ERR_OK ||
+	    (e = buf_putf(out, "</rsp:ResourceUri>")) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:Owner", s->owner)) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:ClientIP", s->client_ip)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:ProcessId>%" PRIu32 "</rsp:ProcessId><rsp:IdleTimeOut>",
+			  s->process_id)) != ERR_OK ||
+	    (e = util_duration_put_ms(out, s->idle_timeout_ms)) != ERR_OK)
+		return e;
+	if ((e = buf_putf(
+		 out,
+		 "</rsp:IdleTimeOut><rsp:InputStreams>stdin pr</rsp:InputStreams>"
+		 "<rsp:OutputStreams>stdout</rsp:OutputStreams>"
+		 "<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut>"
+		 "<rsp:Locale>en-US</rsp:Locale><rsp:DataLocale>en-US</rsp:DataLocale>"
+		 "<rsp:CompressionMode>%s</rsp:CompressionMode>"
+		 "<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
+		 "<rsp:BufferMode>%s</rsp:BufferMode><rsp:State>%s</rsp:State>",
+		 s->compression == SHELL_COMPRESSION_XPRESS ? "XpressCompression" : "NoCompression",
+		 s->buffer_mode == SHELL_BUFFER_DROP ? "Drop" : "Block",
+		 s->disconnected ? "Disconnected" : "Connected")) != ERR_OK ||
+	    (e = put_days(out, "ShellRunTime", s->run_ms)) != ERR_OK ||
+	    (e = put_days(out, "ShellInactivity", s->inactive_ms)) != ERR_OK)
+		return e;
+	return buf_putf(out,
+			"<rsp:MemoryUsed>%" PRIu64 "MB</rsp:MemoryUsed>"
+			"<rsp:ChildProcesses>0</rsp:ChildProcesses></rsp:Shell>",
+			(s->memory_bytes + (1u << 20) - 1) >> 20);
+}
+
+static enum err put_command_item(struct buf *out, const struct shell_command_summary *c)
+{
+	enum err e;
+
+	if ((e = buf_putf(out, "<rsp:Command xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
+	    (e = wsman_put_element(out, "rsp:CommandId", c->command_id)) != ERR_OK)
+		return e;
+	return buf_putf(out,
+			"<rsp:CommandLine></rsp:CommandLine><rsp:CommandState>%s"
+			"</rsp:CommandState></rsp:Command>",
+			c->done ? "Done" : "Running");
+}
+
+/* All the items in one optimized EnumerateResponse, as Windows answers
+ * PowerShell (w:EndOfSequence, an empty context). */
+enum err shell_soap_list_reply(struct buf *out, const struct wsman_request *req,
+			       const struct shell_reply_ctx *ctx, const void *request,
+			       const void *answer)
+{
+	const struct shell_list_reply *r = answer;
+	const char *items[SHELL_MAX_LISTED];
+	size_t offsets[SHELL_MAX_LISTED];
+	uint32_t n =
+	    *((const struct shell_list_req *)request)->shell_id ? r->ncommands : r->nshells;
+	struct buf text;
+	enum err e = ERR_OK;
+
+	(void)ctx;
+	if (n > SHELL_MAX_LISTED)
+		return ERR_USAGE;
+	buf_init(&text, LIST_MAX_TEXT);
+	for (uint32_t i = 0; i < n && e == ERR_OK; i++) {
+		offsets[i] = buf_len(&text);
+		e = *((const struct shell_list_req *)request)->shell_id
+			? put_command_item(&text, &r->commands[i])
+			: put_shell_item(&text, &r->shells[i]);
+		if (e == ERR_OK)
+			e = buf_put_u8(&text, 0);
+	}
+	for (uint32_t i = 0; i < n && e == ERR_OK; i++)
+		items[i] = (const char *)buf_ptr(&text) + offsets[i];
+	if (e == ERR_OK)
+		e = wsman_reply_enumerate(out, req, NULL, 1, items, n, 1);
+	buf_clear(&text);
+	return e;
+}
+
 /* ---- the client: requests ---- */
 
 /* The selector set of a shell request: ShellId alone. */
@@ -1017,7 +1284,9 @@ enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_h
 		return ERR_USAGE;
 	if ((e = wsman_client_head(out, h, h->resource_uri, ACTION_CREATE, NULL, 0, opts,
 				   r->noprofile ? 2 : 1)) != ERR_OK ||
-	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\">")) != ERR_OK)
+	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\"")) != ERR_OK ||
+	    (r->name && (e = wsman_put_text(out, " Name=\"", r->name, "\"")) != ERR_OK) ||
+	    (e = buf_putf(out, ">")) != ERR_OK)
 		return e;
 	if ((e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK)
 		return e;
@@ -1142,6 +1411,70 @@ enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_head
 	return wsman_client_tail(out);
 }
 
+/* Disconnect as Windows' client writes it: rsp:Disconnect, with the
+ * idle time PowerShell asks for and the buffer mode when it names one. */
+enum err shell_soap_disconnect_build(struct buf *out, const struct wsman_client_header *h,
+				     const void *req)
+{
+	const struct shell_disconnect_req *r = req;
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_DISCONNECT,
+				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Disconnect>")) != ERR_OK ||
+	    (e = put_idle_timeout(out, r->idle_timeout_ms)) != ERR_OK ||
+	    (r->buffer_mode == SHELL_BUFFER_DROP &&
+	     (e = buf_putf(out, "<rsp:BufferMode>Drop</rsp:BufferMode>")) != ERR_OK) ||
+	    (e = buf_putf(out, "</rsp:Disconnect>")) != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* The shell's Reconnect with an empty body, a command's as rsp:Reconnect
+ * CommandId (pypsrp's recordings of Windows' client). */
+enum err shell_soap_reconnect_build(struct buf *out, const struct wsman_client_header *h,
+				    const void *req)
+{
+	const struct shell_reconnect_req *r = req;
+	enum err e;
+
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_RECONNECT,
+				   SHELL_SELECTOR(r->shell_id), NULL, 0)) != ERR_OK)
+		return e;
+	if (*r->command_id && ((e = buf_putf(out, "<rsp:Reconnect")) != ERR_OK ||
+			       (e = put_command_id(out, r->command_id, "/>")) != ERR_OK))
+		return e;
+	return wsman_client_tail(out);
+}
+
+/* The shell's Connect: protocolversion MustComply and the connectXml; a
+ * command's: rsp:Connect CommandId. */
+enum err shell_soap_connect_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req)
+{
+	const struct shell_connect_req *r = req;
+	struct wsman_pair opt = {
+	    .name = "protocolversion", .value = r->protocol_version, .must_comply = 1};
+	int pool = !*r->command_id;
+	enum err e;
+
+	if (pool && (!r->connect_xml || !r->protocol_version))
+		return ERR_USAGE;
+	if ((e = wsman_client_head(out, h, client_resource(h), ACTION_CONNECT,
+				   SHELL_SELECTOR(r->shell_id), pool ? &opt : NULL, pool)) !=
+		ERR_OK ||
+	    (e = buf_putf(out, "<rsp:Connect")) != ERR_OK)
+		return e;
+	if (!pool)
+		e = put_command_id(out, r->command_id, "/>");
+	else
+		e = wsman_put_text(out, "><connectXml xmlns=\"" NS_POWERSHELL "\">", r->connect_xml,
+				   "</connectXml></rsp:Connect>");
+	if (e != ERR_OK)
+		return e;
+	return wsman_client_tail(out);
+}
+
 /* ---- the client: replies ---- */
 
 /* One rsp:Stream's base64 text, far above what any envelope a client
@@ -1164,32 +1497,53 @@ enum err shell_soap_create_read(const struct wsman_request *resp, void *result)
 	return wsman_xml_text_into(n, shell_id, SHELL_ID_LEN + 1);
 }
 
-enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result)
+/* n as XML that reads alone: a copy as the root of a document of its own
+ * declares the namespaces it uses (rsp may be declared on the envelope). */
+static enum err element_xml(const xmlNode *n, char **out)
 {
-	struct shell_ps_created *got = result;
-	xmlNode *shell = wsman_body_element(resp, NS_SHELL, "Shell"), *copy;
+	xmlNode *copy;
 	xmlBuffer *xml = NULL;
 	xmlDoc *doc;
-	enum err e;
+	enum err e = ERR_OK;
 
-	got->shell_xml = NULL;
-	if ((e = shell_soap_create_read(resp, &got->reply)) != ERR_OK)
-		return e;
-	if (!shell)
-		return ERR_OK;
-	/* A copy as the root of a document of its own declares the
-	 * namespaces it uses (rsp may be declared on the envelope), so the
-	 * text reads alone. */
-	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) || !(copy = xmlDocCopyNode(shell, doc, 1)) ||
+	*out = NULL;
+	if (!(doc = xmlNewDoc((const xmlChar *)"1.0")) ||
+	    !(copy = xmlDocCopyNode((xmlNode *)n, doc, 1)) ||
 	    (xmlDocSetRootElement(doc, copy), 0) || !(xml = xmlBufferCreate()))
 		e = ERR_NOMEM;
 	else if (xmlNodeDump(xml, doc, copy, 0, 0) < 0 ||
-		 !(got->shell_xml = strdup((const char *)xmlBufferContent(xml))))
+		 !(*out = strdup((const char *)xmlBufferContent(xml))))
 		e = ERR_NOMEM;
 	if (xml)
 		xmlBufferFree(xml);
 	xmlFreeDoc(doc);
 	return e;
+}
+
+enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result)
+{
+	struct shell_ps_created *got = result;
+	xmlNode *shell = wsman_body_element(resp, NS_SHELL, "Shell");
+	enum err e;
+
+	got->shell_xml = NULL;
+	if ((e = shell_soap_create_read(resp, &got->reply)) != ERR_OK)
+		return e;
+	return shell ? element_xml(shell, &got->shell_xml) : ERR_OK;
+}
+
+enum err shell_soap_connect_read(const struct wsman_request *resp, void *result)
+{
+	struct shell_ps_connected *got = result;
+	xmlNode *r = resp->body, *c;
+
+	got->response_xml = NULL;
+	if (!r || !wsman_xml_is(r, NS_SHELL, "ConnectResponse"))
+		return ERR_FORMAT;
+	for (c = wsman_xml_first(r); c && !wsman_xml_is(c, NS_POWERSHELL, "connectResponseXml");
+	     c = wsman_xml_next(c))
+		;
+	return c ? element_xml(c, &got->response_xml) : ERR_OK;
 }
 
 enum err shell_soap_command_read(const struct wsman_request *resp, void *result)

@@ -68,6 +68,31 @@ enum err shell_soap_delete_reply(struct buf *out, const struct wsman_request *re
 				 const struct shell_reply_ctx *ctx, const void *request,
 				 const void *answer);
 
+/* Disconnected shells and the Enumerate of shells and commands (MS-PSRP
+ * 3.1.5.3.16 to 3.1.5.3.19, 3.1.4.11): the service's parsers and replies. */
+enum err shell_soap_disconnect_parse(const struct wsman_request *req,
+				     const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_reconnect_parse(const struct wsman_request *req,
+				    const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_connect_parse(const struct wsman_request *req,
+				  const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_list_shells_parse(const struct wsman_request *req,
+				      const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_list_commands_parse(const struct wsman_request *req,
+					const struct shell_service_ctx *ctx, void *out);
+enum err shell_soap_disconnect_reply(struct buf *out, const struct wsman_request *req,
+				     const struct shell_reply_ctx *ctx, const void *request,
+				     const void *answer);
+enum err shell_soap_reconnect_reply(struct buf *out, const struct wsman_request *req,
+				    const struct shell_reply_ctx *ctx, const void *request,
+				    const void *answer);
+enum err shell_soap_connect_reply(struct buf *out, const struct wsman_request *req,
+				  const struct shell_reply_ctx *ctx, const void *request,
+				  const void *answer);
+enum err shell_soap_list_reply(struct buf *out, const struct wsman_request *req,
+			       const struct shell_reply_ctx *ctx, const void *request,
+			       const void *answer);
+
 /* The bytes a ReceiveResponse may carry so that the whole envelope fits
  * max_envelope_size (base64 growth and per-chunk markup included). */
 uint32_t shell_soap_receive_budget(uint64_t max_envelope_size);
@@ -94,6 +119,12 @@ enum err shell_soap_signal_build(struct buf *out, const struct wsman_client_head
 				 const void *req);
 enum err shell_soap_delete_build(struct buf *out, const struct wsman_client_header *h,
 				 const void *req);
+enum err shell_soap_disconnect_build(struct buf *out, const struct wsman_client_header *h,
+				     const void *req);
+enum err shell_soap_reconnect_build(struct buf *out, const struct wsman_client_header *h,
+				    const void *req);
+enum err shell_soap_connect_build(struct buf *out, const struct wsman_client_header *h,
+				  const void *req);
 
 /* Create: the ShellId (rsp:Shell/rsp:ShellId, else the ShellId selector
  * of ResourceCreated) into a struct shell_create_reply. Command: the
@@ -109,6 +140,13 @@ struct shell_ps_created {
 	char *shell_xml; /* free it */
 };
 enum err shell_soap_ps_create_read(const struct wsman_request *resp, void *result);
+/* PowerShell's Connect: the reply's connectResponseXml element as XML
+ * that reads alone (NULL for a command's Connect, which has none), as
+ * PowerShell wants it handed over (it extracts the element by name). */
+struct shell_ps_connected {
+	char *response_xml; /* free it */
+};
+enum err shell_soap_connect_read(const struct wsman_request *resp, void *result);
 enum err shell_soap_command_read(const struct wsman_request *resp, void *result);
 enum err shell_soap_receive_read(const struct wsman_request *resp, void *result);
 

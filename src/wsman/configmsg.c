@@ -128,6 +128,44 @@ static enum err count_of(const xmlNode *n, uint32_t *out)
 	return e;
 }
 
+/* w:Filter Dialect=SelectorFilter: w:SelectorSet/w:Selector Name=".." text. */
+static enum err selector_filter(const xmlNode *f, struct wsman_enumerate_req *out)
+{
+	xmlNode *set = wsman_xml_first(f);
+	char *dialect;
+	enum err e;
+
+	if ((e = wsman_xml_attr(f, NULL, "Dialect", WSMAN_MAX_HEADER_VALUE, &dialect)) != ERR_OK)
+		return e;
+	e = dialect && strcmp(dialect, WSMAN_SELECTOR_FILTER) == 0
+		? ERR_OK
+		: ERR_WSMAN_FILTERING_NOT_SUPPORTED;
+	free(dialect);
+	if (e != ERR_OK)
+		return e;
+	if (!set || !wsman_xml_is(set, NS_WSMAN, "SelectorSet"))
+		return ERR_WSMAN_INVALID_SELECTORS;
+	out->filtered = 1;
+	for (xmlNode *c = wsman_xml_first(set); c; c = wsman_xml_next(c)) {
+		char *name;
+		if (!wsman_xml_is(c, NS_WSMAN, "Selector") ||
+		    out->nfilter == WSMAN_MAX_FILTER_SELECTORS)
+			return ERR_WSMAN_INVALID_SELECTORS;
+		if ((e = wsman_xml_attr(c, NULL, "Name", WSMAN_MAX_FILTER_NAME, &name)) != ERR_OK)
+			return e == ERR_WSMAN_ENCODING_LIMIT ? ERR_WSMAN_INVALID_SELECTORS : e;
+		if (!name)
+			return ERR_WSMAN_INVALID_SELECTORS;
+		memcpy(out->filter[out->nfilter].name, name, strlen(name) + 1);
+		free(name);
+		e = wsman_xml_text_into(c, out->filter[out->nfilter].value,
+					sizeof(out->filter[out->nfilter].value));
+		if (e != ERR_OK)
+			return ERR_WSMAN_INVALID_SELECTORS;
+		out->nfilter++;
+	}
+	return out->nfilter ? ERR_OK : ERR_WSMAN_INVALID_SELECTORS;
+}
+
 enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enumerate_req *out)
 {
 	enum err e;
@@ -142,6 +180,9 @@ enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enu
 			out->optimize = 1;
 		} else if (wsman_xml_is(c, NS_WSMAN, "MaxElements")) {
 			if ((e = count_of(c, &out->max_elements)) != ERR_OK)
+				return e;
+		} else if (wsman_xml_is(c, NS_WSMAN, "Filter") && !out->filtered) {
+			if ((e = selector_filter(c, out)) != ERR_OK)
 				return e;
 		} else if (wsman_xml_is(c, NS_WSMAN, "Filter") ||
 			   wsman_xml_is(c, NS_ENUMERATION, "Filter")) {

@@ -356,6 +356,36 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The WS-Management service does not support the specified feature. "
 		      "Remove the unsupported feature from the request and retry. ",
 	},
+    /* Disconnected shells: the codes are winerror.h's
+     * (ERROR_WINRS_SHELL_DISCONNECTED, ERROR_WSMAN_SERVICE_STREAM_DISCONNECTED,
+     * ERROR_WINRS_SHELL_CONNECTED_TO_DIFFERENT_CLIENT), which PowerShell's
+     * client acts on; the subcodes are our choice (docs/protocol-notes.md,
+     * "Disconnected shells"). */
+    [ERR_WSMAN_SHELL_DISCONNECTED] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidParameter",
+	    .code = 2150859204u,
+	    .reason = "The request cannot be processed because the shell is disconnected. "
+		      "Reconnect to the shell (Connect-PSSession) and retry. ",
+	},
+    [ERR_WSMAN_STREAM_DISCONNECTED] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2150859230u,
+	    .reason = "The WS-Management service cannot process the request because the "
+		      "stream is currently disconnected. ",
+	},
+    [ERR_WSMAN_SHELL_IN_USE] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidParameter",
+	    .code = 2150859213u,
+	    .reason = "The WinRS client cannot process the request because the shell is "
+		      "connected to a different client. Disconnect it there first. ",
+	},
     [ERR_WSMAN_INTERNAL] =
 	{
 	    .status = 500,

@@ -31,6 +31,9 @@
 #define ACTION_SEND NS_SHELL "/Send"
 #define ACTION_RECEIVE NS_SHELL "/Receive"
 #define ACTION_SIGNAL NS_SHELL "/Signal"
+#define ACTION_DISCONNECT NS_SHELL "/Disconnect"
+#define ACTION_RECONNECT NS_SHELL "/Reconnect"
+#define ACTION_CONNECT NS_SHELL "/Connect"
 
 #define WSMAN_MAX_SELECTORS 8
 #define WSMAN_MAX_OPTIONS 32
@@ -132,11 +135,24 @@ enum err wsman_properties_parse(const struct wsman_request *req, const char *roo
 				struct wsman_properties *out);
 void wsman_properties_clear(struct wsman_properties *p);
 
+#define WSMAN_SELECTOR_FILTER "http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"
+#define WSMAN_MAX_FILTER_SELECTORS 4
+#define WSMAN_MAX_FILTER_NAME 64
+#define WSMAN_MAX_FILTER_VALUE 256
 struct wsman_enumerate_req {
 	int optimize;	       /* w:OptimizeEnumeration: the first batch in the reply */
 	uint32_t max_elements; /* w:MaxElements; 0 when absent */
+	/* A w:Filter of the Selector dialect (DSP0226 8.3.2): its selectors. */
+	int filtered;
+	uint32_t nfilter;
+	struct {
+		char name[WSMAN_MAX_FILTER_NAME + 1];
+		char value[WSMAN_MAX_FILTER_VALUE + 1];
+	} filter[WSMAN_MAX_FILTER_SELECTORS];
 };
-/* n:Enumerate. ERR_WSMAN_FILTERING_NOT_SUPPORTED for a filter,
+/* n:Enumerate. A Selector filter is read into out (a resource that
+ * filters nothing refuses it: ERR_WSMAN_FILTERING_NOT_SUPPORTED, as for
+ * any other dialect here); a malformed one is ERR_WSMAN_INVALID_SELECTORS.
  * ERR_WSMAN_ENUMERATION_MODE for w:EnumerationMode (EPRs are not served). */
 enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enumerate_req *out);
 struct wsman_pull_req {

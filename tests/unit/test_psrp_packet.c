@@ -175,11 +175,66 @@ static void test_peeks(void)
 	      psrp_pipeline_end_peek(frag, n, &state) == 0);
 }
 
+/* What a reconnecting client is told of the pool: read from creationXml,
+ * written as whole fragments. */
+static void test_connect_peeks(void)
+{
+	static const uint8_t zero[16];
+	static const char init[] = "<Obj RefId=\"0\"><MS><I32 N=\"MinRunspaces\">1</I32>"
+				   "<I32 N=\"MaxRunspaces\">3</I32></MS></Obj>";
+	uint8_t creation[1024], rpid[16];
+	struct psrp_pool_init pool;
+	struct psrp_fragment f;
+	struct psrp_message m;
+	size_t n, used;
+	struct buf out;
+
+	n = fragment(creation, PSRP_MSG_SESSION_CAPABILITY, zero, "<Obj RefId=\"0\"><MS/></Obj>");
+	n += fragment(creation + n, PSRP_MSG_INIT_RUNSPACEPOOL, zero, init);
+	memset(rpid, 0x11, sizeof(rpid)); /* fragment() writes this RPID */
+	CHECK("the pool's RPID and runspaces from INIT_RUNSPACEPOOL, the second message",
+	      psrp_pool_init_peek(creation, n, &pool) == ERR_OK &&
+		  memcmp(pool.rpid, rpid, 16) == 0 && pool.min_runspaces == 1 &&
+		  pool.max_runspaces == 3);
+	CHECK("cut inside INIT_RUNSPACEPOOL: refused",
+	      psrp_pool_init_peek(creation, n - (n / 2), &pool) == ERR_FORMAT);
+	n = fragment(creation, PSRP_MSG_INIT_RUNSPACEPOOL, zero,
+		     "<I32 N=\"MinRunspaces\">123456</I32><I32 N=\"MaxRunspaces\">1</I32>");
+	CHECK("runspace counts of 5 digits or more: refused",
+	      psrp_pool_init_peek(creation, n, &pool) == ERR_FORMAT);
+	n = fragment(creation, PSRP_MSG_INIT_RUNSPACEPOOL, zero, "<I32 N=\"MinRunspaces\">1");
+	CHECK("a count cut short: refused", psrp_pool_init_peek(creation, n, &pool) == ERR_FORMAT);
+
+	n = fragment(creation, PSRP_MSG_RUNSPACEPOOL_STATE, zero, "<S/>");
+	CHECK("one whole fragment: its message type",
+	      psrp_single_message_type(creation, n) == PSRP_MSG_RUNSPACEPOOL_STATE);
+	CHECK("a fragment and more: 0", psrp_single_message_type(creation, n + 1) == 0);
+	creation[16] = PSRP_FRAGMENT_START;
+	CHECK("a start fragment alone: 0", psrp_single_message_type(creation, n) == 0);
+
+	buf_init(&out, 4096);
+	CHECK("RUNSPACEPOOL_INIT_DATA as one fragment",
+	      psrp_fragment_put(&out, 7, PSRP_DESTINATION_CLIENT, PSRP_MSG_RUNSPACEPOOL_INIT_DATA,
+				rpid, init) == ERR_OK &&
+		  psrp_fragment_peek(buf_ptr(&out), buf_len(&out), &f, &used) == ERR_OK &&
+		  used == buf_len(&out) && f.object_id == 7 && f.fragment_id == 0 &&
+		  f.flags == (PSRP_FRAGMENT_START | PSRP_FRAGMENT_END) &&
+		  psrp_message_peek(f.blob, f.blob_len, &m) == ERR_OK &&
+		  m.destination == PSRP_DESTINATION_CLIENT &&
+		  m.type == PSRP_MSG_RUNSPACEPOOL_INIT_DATA &&
+		  strcmp(m.rpid, "11111111-1111-1111-1111-111111111111") == 0 &&
+		  strcmp(m.pid, PSRP_POOL_GUID) == 0 && m.data_len == 3 + strlen(init) &&
+		  memcmp(m.data, "\xef\xbb\xbf", 3) == 0 &&
+		  memcmp(m.data + 3, init, strlen(init)) == 0);
+	buf_clear(&out);
+}
+
 int main(void)
 {
 	test_parse();
 	test_encode();
 	test_peeks();
+	test_connect_peeks();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

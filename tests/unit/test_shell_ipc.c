@@ -149,6 +149,7 @@ static void test_create(void)
 				      .noprofile = 1,
 				      .codepage = 65001,
 				      .client_ip = "192.168.56.1",
+				      .name = "Runspace1",
 				      .nenv = 2,
 				      .env_names = names,
 				      .env_values = values};
@@ -170,6 +171,7 @@ static void test_create(void)
 	CHECK("create: numbers",
 	      out.idle_timeout_ms == 60000 && out.noprofile == 1 && out.codepage == 65001);
 	CHECK("create: client_ip", out.client_ip && strcmp(out.client_ip, "192.168.56.1") == 0);
+	CHECK("create: the session's name", out.name && strcmp(out.name, "Runspace1") == 0);
 	CHECK("create: env", out.nenv == 2 && strcmp(out.env_names[0], "env1") == 0 &&
 				 strcmp(out.env_values[0], "var1") == 0 &&
 				 strcmp(out.env_names[1], "1234") == 0 &&
@@ -178,15 +180,16 @@ static void test_create(void)
 	buf_clear(&b);
 
 	/* Absent strings travel as empty ones and come back absent. */
-	/* seven empty strings, the u64 and four u32s */
-	static const uint8_t want_empty[7 * 4 + 8 + 4 * 4] = {0};
+	/* eight empty strings, the u64 and four u32s */
+	static const uint8_t want_empty[8 * 4 + 8 + 4 * 4] = {0};
 	buf_init(&b, IPC_MAX_MSG);
 	CHECK("create: empty encode", shell_ipc_create_encode(&b, &empty) == ERR_OK);
 	CHECK("create: empty exact bytes",
 	      buf_len(&b) == sizeof(want_empty) &&
 		  memcmp(buf_ptr(&b), want_empty, sizeof(want_empty)) == 0);
 	CHECK("create: empty decode", shell_ipc_create_decode(&b, &out) == ERR_OK &&
-					  !out.working_dir && !out.client_ip && out.nenv == 0);
+					  !out.working_dir && !out.client_ip && !out.name &&
+					  out.nenv == 0);
 	shell_create_req_clear(&out);
 	buf_clear(&b);
 
@@ -196,6 +199,7 @@ static void test_create(void)
 	buf_put_u32(&b, 0), buf_put_u32(&b, 0);
 	buf_put_u32(&b, 0), buf_put_u64(&b, 0), buf_put_u32(&b, 0), buf_put_u32(&b, 0),
 	    buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0); /* the name */
 	buf_put_u32(&b, SHELL_MAX_ENV + 1);
 	CHECK("create: nenv over limit -> ERR_LIMIT",
 	      shell_ipc_create_decode(&b, &out) == ERR_LIMIT);
