@@ -68,7 +68,7 @@ static enum err target_of(const struct wsman_request *req, struct target *t)
 		return ERR_WSMAN_UNKNOWN_RESOURCE;
 	if (h->nselectors == 0)
 		return ERR_OK;
-	if (t->kind != CONFIG_RES_LISTENER)
+	if (t->kind != CONFIG_RES_COLLECTION)
 		return ERR_WSMAN_INVALID_SELECTORS;
 	for (uint32_t i = 0; i < h->nselectors; i++) {
 		const struct wsman_pair *s = &h->selectors[i];
@@ -122,7 +122,7 @@ static enum err target_xml(const struct net *n, const struct target *t, struct b
 {
 	char resource[sizeof(t->resource) + sizeof(t->selectors) + 1];
 
-	if (t->kind == CONFIG_RES_LISTENER && !t->selectors[0])
+	if (t->kind == CONFIG_RES_COLLECTION && !t->selectors[0])
 		return ERR_WSMAN_INVALID_SELECTORS;
 	snprintf(resource, sizeof(resource), "%s%s%s", t->resource, t->selectors[0] ? "?" : "",
 		 t->selectors);
@@ -169,9 +169,9 @@ static void change(struct request *r, const struct target *t, uint32_t op)
 	memset(&m, 0, sizeof(m));
 	props.n = 0;
 	/* A listener is named by its selectors; the singletons are only Put. */
-	if (t->kind == CONFIG_RES_LISTENER && !t->selectors[0])
+	if (t->kind == CONFIG_RES_COLLECTION && !t->selectors[0])
 		e = ERR_WSMAN_INVALID_SELECTORS;
-	else if (t->kind != CONFIG_RES_LISTENER && op != IPC_CONFIG_PUT)
+	else if (t->kind != CONFIG_RES_COLLECTION && op != IPC_CONFIG_PUT)
 		e = ERR_WSMAN_ACTION_NOT_SUPPORTED;
 	/* Put sends the whole resource; Create may send no settings at all. */
 	else if (op == IPC_CONFIG_PUT || (op == IPC_CONFIG_CREATE && r->ws.body))
@@ -365,7 +365,7 @@ static void enumerate(struct request *r, const struct target *t)
 	enum err e;
 
 	/* Only the listeners are many; the other resources are got. */
-	if (t->kind != CONFIG_RES_LISTENER) {
+	if (t->kind != CONFIG_RES_COLLECTION) {
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;
 	}
