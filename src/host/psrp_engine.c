@@ -74,7 +74,6 @@ static const char *const pwsh_paths[] = {"/usr/bin/pwsh", "/usr/local/bin/pwsh",
  * checks would phone home from every pool). */
 static char env_telemetry[] = "POWERSHELL_TELEMETRY_OPTOUT=1";
 static char env_update[] = "POWERSHELL_UPDATECHECK=Off";
-static char *const pwsh_env[] = {env_telemetry, env_update};
 
 /* Who waits for an answer: request id of op; op NULL for the engine's
  * own packets, which nobody waits for. */
@@ -183,6 +182,9 @@ struct psrp_engine {
 	psrp_engine_ended_fn *ended;
 	void *arg;
 	char user[64];
+	/* psrp_engine_restrict's: the pwsh and its -ConfigurationFile, or NULL. */
+	char *fixed_pwsh;
+	char *configuration_file;
 };
 
 static struct ps_req req_of(uint32_t id, uint32_t op_id)
@@ -962,7 +964,7 @@ static enum err shell_events(struct ps_shell *sh)
 	return ERR_OK;
 }
 
-static const char *pwsh_find(const char *configured)
+const char *psrp_engine_pwsh_find(const char *configured)
 {
 	if (configured && *configured)
 		return configured;
@@ -977,18 +979,29 @@ static const char *pwsh_find(const char *configured)
  * (not until pwsh is up), so that a missing pwsh answers Create at once. */
 static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *req)
 {
-	char *argv[] = {NULL, "-NoLogo", "-NoProfile", "-s", NULL};
+	char *argv[] = {NULL, "-NoLogo", "-NoProfile", "-s", NULL, NULL, NULL};
+	const struct psrp_engine *e = sh->eng;
 	const char *home = getenv("HOME");
 	struct spawn_spec sp = {.argv = argv};
 	struct spawn_child child;
 	struct spawn_failure why;
+	/* The session's identity (docs/design.md, "Session configurations"):
+	 * the client's address is the Create's, the rest the host's. */
+	char client_ip[96];
+	char *env[] = {env_telemetry, env_update, client_ip};
 	enum err err;
 
-	if (!(sp.file = pwsh_find(req->pwsh)))
+	if (!(sp.file = e->fixed_pwsh ? e->fixed_pwsh : psrp_engine_pwsh_find(req->pwsh)))
 		return ERR_WSMAN_NO_PWSH;
 	argv[0] = (char *)sp.file;
+	if (e->configuration_file) {
+		argv[4] = "-ConfigurationFile";
+		argv[5] = e->configuration_file;
+	}
+	snprintf(client_ip, sizeof(client_ip), "WINRMD_CLIENT_IP=%.64s",
+		 req->client_ip ? req->client_ip : "");
 	sp.dir = req->working_dir ? req->working_dir : home && *home ? home : "/";
-	if (!(sp.envp = spawn_env_merge(pwsh_env, sizeof(pwsh_env) / sizeof(pwsh_env[0]))))
+	if (!(sp.envp = spawn_env_merge(env, sizeof(env) / sizeof(env[0]))))
 		return ERR_NOMEM;
 	err = spawn_start(&sp, &child, &why);
 	free(sp.envp);
@@ -1373,7 +1386,18 @@ void psrp_engine_free(struct psrp_engine *e)
 		corpse_free(e->corpses);
 	}
 	event_free(e->ev_chld);
+	free(e->fixed_pwsh);
+	free(e->configuration_file);
 	free(e);
+}
+
+enum err psrp_engine_restrict(struct psrp_engine *e, const char *pwsh,
+			      const char *configuration_file)
+{
+	if (!(e->fixed_pwsh = strdup(pwsh)) ||
+	    (configuration_file && !(e->configuration_file = strdup(configuration_file))))
+		return ERR_NOMEM;
+	return ERR_OK;
 }
 
 void psrp_engine_set_limits(struct psrp_engine *e, const struct shell_limits *l)

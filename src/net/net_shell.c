@@ -5,6 +5,7 @@
  * knows one operation from another but by the row's flags. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "net/net_int.h"
@@ -24,9 +25,31 @@ static enum err call_failure(enum err e)
 	}
 }
 
+/* The session configuration a PowerShell request's resource URI names
+ * (SHELL_PS_URI_PREFIX + Name), or NULL for any other. */
+static const struct config_plugin *ps_plugin(const struct config *c, const char *resource_uri)
+{
+	size_t n = strlen(SHELL_PS_URI_PREFIX);
+
+	if (!resource_uri || strncasecmp(resource_uri, SHELL_PS_URI_PREFIX, n) != 0)
+		return NULL;
+	return config_plugin_find(c, resource_uri + n);
+}
+
+/* The audit line of a PowerShell session started, ended or refused:
+ * source address, user, scheme, endpoint and the account it runs as. */
+static void audit(const struct request *r, const struct user_host *h, const char *endpoint,
+		  const char *shell_id, const char *what)
+{
+	log_info("PowerShell session %s %s: endpoint %s, user %s from %s (%s), runs as %s",
+		 shell_id, what, endpoint, r->id.user, r->conn->peer,
+		 r->id.scheme ? r->id.scheme : "", h && *h->run_as ? h->run_as : r->id.user);
+}
+
 static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
 {
 	const struct shell_op *op = r->op;
+	const struct config_plugin *pl;
 	struct shell_reply_ctx ctx = {.owner = r->id.user, .client_ip = r->conn->peer};
 	char url[400];
 	void *reply = NULL;
@@ -34,6 +57,9 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 	struct buf body;
 
 	if (!m) {
+		if (e == ERR_WSMAN_ACCESS_DENIED &&
+		    (pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)))
+			audit(r, NULL, pl->name, "-", "refused");
 		net_reply_fault(r, call_failure(e));
 		return;
 	}
@@ -53,6 +79,13 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		net_host_count(h, 1);
 	if (op->flags & SHELL_OP_END_SHELL)
 		net_host_count(h, -1);
+	if ((pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)) &&
+	    (op->flags & (SHELL_OP_NEW_SHELL | SHELL_OP_END_SHELL)))
+		audit(r, h, pl->name,
+		      op->flags & SHELL_OP_NEW_SHELL
+			  ? ((const struct shell_create_reply *)reply)->shell_id
+			  : ((const struct shell_delete_req *)r->op_req)->shell_id,
+		      op->flags & SHELL_OP_NEW_SHELL ? "started" : "ended");
 	net_url(r, url, sizeof(url));
 	ctx.machine_url = url;
 	buf_init(&body, IPC_MAX_MSG * 2);
@@ -66,20 +99,18 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 	free(reply);
 }
 
-/* The session configurations every host has, on for the accounts that
- * may use the cmd shell: what Windows clients ask for by default, and
- * what PowerShell 7's Enable-PSRemoting registers. */
-static const char *const default_ps_endpoints[] = {"Microsoft.PowerShell", "PowerShell.7", NULL};
-
 void net_shell_dispatch(struct request *r)
 {
 	struct net *n = r->conn->net;
 	const struct wsman_header *hdr = &r->ws.hdr;
 	const struct shell_op *op = shell_op_find(hdr->resource_uri, hdr->action);
+	const struct config_plugin *pl = ps_plugin(&n->cfg, hdr->resource_uri);
+	const char *served[CONFIG_MAX_PLUGINS + 1];
 	struct shell_service_ctx ctx = {.client_ip = r->conn->peer,
-					.ps_endpoints = default_ps_endpoints,
+					.ps_endpoints = served,
 					.pwsh = n->cfg.service.powershell,
 					.max_timeout_ms = n->cfg.max_timeout_ms};
+	size_t nserved = 0;
 	uint64_t timeout_ms =
 	    hdr->operation_timeout_ms ? hdr->operation_timeout_ms : n->cfg.max_timeout_ms;
 	struct buf b;
@@ -89,6 +120,11 @@ void net_shell_dispatch(struct request *r)
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;
 	}
+	/* The session configurations served: the enabled plugins. */
+	for (uint32_t i = 0; i < n->cfg.nplugins; i++)
+		if (n->cfg.plugins[i].enabled)
+			served[nserved++] = n->cfg.plugins[i].name;
+	served[nserved] = NULL;
 	if (!(r->op_req = calloc(1, op->req_size))) {
 		net_reply_fault(r, ERR_WSMAN_INTERNAL);
 		return;
@@ -104,7 +140,8 @@ void net_shell_dispatch(struct request *r)
 	}
 	buf_init(&b, IPC_MAX_MSG);
 	if ((e = shell_op_request_encode(&b, op, r->op_req)) == ERR_OK)
-		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL, &b,
+		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL,
+				  pl && config_plugin_isolated(pl) ? pl->name : "", &b,
 				  timeout_ms + NET_HOST_DEADLINE_MARGIN_MS, answered);
 	else if (e == ERR_LIMIT)
 		e = ERR_WSMAN_ENCODING_LIMIT;
