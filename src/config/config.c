@@ -766,8 +766,10 @@ const struct collection config_collections[] = {
      config_listener_settings, NLISTENER_SETTINGS, C(listeners), C(nlisteners),
      sizeof(struct config_listener), CONFIG_MAX_LISTENERS, listener_selectors_parse,
      listener_selectors_of, listener_init},
-    {"Plugin", "plugin", "PlugInConfiguration",
-     "http://schemas.microsoft.com/wbem/wsman/1/config/PluginConfiguration", "Name=...",
+    /* Windows' plugin document is its own XML (attributes, nested
+     * InitializationParameters, Resources); this one is a flat document
+     * like a listener's, in the resource's namespace. */
+    {"Plugin", "plugin", "PlugInConfiguration", CONFIG_URI "/plugin", "Name=...",
      config_plugin_settings, NPLUGIN_SETTINGS, C(plugins), C(nplugins),
      sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse,
      plugin_selectors_of, plugin_init},

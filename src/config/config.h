@@ -20,6 +20,7 @@
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_LISTENERS 16
 #define CONFIG_MAX_PLUGINS 16
+#define CONFIG_MAX_INSTANCES 16 /* of any one resource of many instances */
 #define CONFIG_MAX_VALUE 4096
 /* The resource URI of winrm/config; sub-resources append "/service" etc.
  * (MS-WSMV 3.1.4.2), and their XML is in that namespace
@@ -181,6 +182,14 @@ enum err config_listener_delete(struct config *c, const char *selectors, struct 
  * plugin cannot be deleted (disable it: Enabled=false). */
 enum err config_instance_create(struct config *c, const char *resource, struct buf *errmsg);
 enum err config_instance_delete(struct config *c, const char *resource, struct buf *errmsg);
+/* Instance i of the collection resource ("listener", "plugin") named
+ * with its selectors ("Plugin?Name=DnsOps") into out; ERR_NOT_FOUND past
+ * the last, ERR_CONFIG when resource is no collection. */
+enum err config_instance_resource(const struct config *c, const char *resource, uint32_t i,
+				  char *out, size_t len);
+/* ERR_OK if resource ("plugin?Name=X") names an instance with selectors
+ * of the right form, whether it exists or not; else ERR_CONFIG. */
+enum err config_instance_check(const char *resource);
 /* The plugin serving endpoint name (case-insensitive, as Windows), or NULL. */
 const struct config_plugin *config_plugin_find(const struct config *c, const char *name);
 /* 1 if the plugin has its own host per connecting user: it names who may

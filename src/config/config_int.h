@@ -70,7 +70,6 @@ union value {
  * instance's selectors have one canonical text ("Address=IP:::1+
  * Transport=HTTPS", "Name=DnsOps"), which names it in the stored format
  * and is what instances are compared by (case-insensitively). */
-#define CONFIG_MAX_INSTANCES 16
 struct collection {
 	const char *resource; /* "Listener": the path's first segment, as Windows spells it */
 	const char *noun;     /* in messages: "listener" */

@@ -108,6 +108,33 @@ enum err config_instance_delete(struct config *c, const char *resource, struct b
 	return instance_delete(c, k, sel, errmsg);
 }
 
+enum err config_instance_resource(const struct config *c, const char *resource, uint32_t i,
+				  char *out, size_t len)
+{
+	const char *sel;
+	const struct collection *k = config_collection_of(resource, &sel);
+	char canon[MAX_KEY];
+
+	if (!k || sel)
+		return ERR_CONFIG;
+	if (i >= *config_instance_count(c, k))
+		return ERR_NOT_FOUND;
+	k->selectors_of(config_instance(c, k, i), canon);
+	return (size_t)snprintf(out, len, "%s?%s", k->resource, canon) < len ? ERR_OK : ERR_LIMIT;
+}
+
+enum err config_instance_check(const char *resource)
+{
+	const struct collection *k;
+	const char *sel;
+	char canon[MAX_KEY];
+	enum err e;
+
+	if ((e = instance_resource(resource, &k, &sel, NULL)) != ERR_OK)
+		return e;
+	return k->selectors_parse(sel, canon, NULL, 0);
+}
+
 const struct config_listener *config_listener_at(const struct config *c, uint32_t i)
 {
 	for (uint32_t k = 0; k < c->nlisteners; k++)

@@ -182,7 +182,7 @@ struct net_enumeration {
 	uid_t uid;			     /* only who started it may pull */
 	uint64_t expires_ms;
 	uint32_t n, next;
-	char *items[CONFIG_MAX_LISTENERS];
+	char *items[CONFIG_MAX_INSTANCES];
 };
 
 struct net {

@@ -38,12 +38,17 @@ static const struct config_plugin *ps_plugin(const struct config *c, const char 
 
 /* The audit line of a PowerShell session started, ended or refused:
  * source address, user, scheme, endpoint and the account it runs as. */
-static void audit(const struct request *r, const struct user_host *h, const char *endpoint,
-		  const char *shell_id, const char *what)
+static void audit(const struct request *r, const struct user_host *h,
+		  const struct config_plugin *pl, const char *shell_id, const char *what)
 {
+	/* The host's account once it runs; before, what the plugin says. */
+	const char *run_as = h && *h->run_as	  ? h->run_as
+			     : *pl->run_as_user ? pl->run_as_user
+						  : r->id.user;
+
 	log_info("PowerShell session %s %s: endpoint %s, user %s from %s (%s), runs as %s",
-		 shell_id, what, endpoint, r->id.user, r->conn->peer,
-		 r->id.scheme ? r->id.scheme : "", h && *h->run_as ? h->run_as : r->id.user);
+		 shell_id, what, pl->name, r->id.user, r->conn->peer,
+		 r->id.scheme ? r->id.scheme : "", run_as);
 }
 
 static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
@@ -59,7 +64,7 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 	if (!m) {
 		if (e == ERR_WSMAN_ACCESS_DENIED &&
 		    (pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)))
-			audit(r, NULL, pl->name, "-", "refused");
+			audit(r, NULL, pl, "-", "refused");
 		net_reply_fault(r, call_failure(e));
 		return;
 	}
@@ -81,7 +86,7 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		net_host_count(h, -1);
 	if ((pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)) &&
 	    (op->flags & (SHELL_OP_NEW_SHELL | SHELL_OP_END_SHELL)))
-		audit(r, h, pl->name,
+		audit(r, h, pl,
 		      op->flags & SHELL_OP_NEW_SHELL
 			  ? ((const struct shell_create_reply *)reply)->shell_id
 			  : ((const struct shell_delete_req *)r->op_req)->shell_id,

@@ -201,7 +201,8 @@ def test_jea_endpoint_refuses_a_user_outside_its_groups():
                           r"the endpoint's AllowedUsers or AllowedGroups" % b.name, log),
                 "the refusal is logged with its reason: %s" % log[-3000:])
         h.check(re.search(r"PowerShell session - refused: endpoint DnsOps, user %s from 127\.0\.0\.1 "
-                          r"\(Basic\)" % b.name, log), "the refusal's audit line: %s" % log[-3000:])
+                          r"\(Basic\), runs as %s" % (b.name, runas.name), log),
+                "the refusal's audit line: %s" % log[-3000:])
         h.check(not h.pids_of_uid(runas.uid), "nothing started as %s" % runas.name)
         h.check(svc.alive(), "the service still runs")
     finally:
