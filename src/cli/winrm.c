@@ -119,10 +119,12 @@ static void usage(FILE *f)
 	    "(root only), where the service's NTLM reads them.\n"
 	    "\n"
 	    "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
-	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS|/Plugin?Name=NAME];\n"
+	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS|/"
+	    "Plugin?Name=NAME];\n"
 	    "ADDR is *, IP:<address>; a plugin is the PowerShell endpoint\n"
 	    "http://schemas.microsoft.com/powershell/NAME (Enabled, AllowedUsers, AllowedGroups,\n"
-	    "RunAsUser, ConfigFilePath: a .pssc, MaxShellsPerUser). Other URIs: full URIs or winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
+	    "RunAsUser, ConfigFilePath: a .pssc, MaxShellsPerUser). Other URIs: full URIs or "
+	    "winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
 	    "aliases, selectors as URI?Key=Value+Key=Value.\n"
 	    "\n"
 	    "Switches:\n"
@@ -390,7 +392,8 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 				"winrm/config/Plugin?Name=... only",
 				cmd->verb == V_CREATE ? "create" : "delete");
 	if (cmd->verb == V_ENUMERATE && config_resource_of(r, element) != CONFIG_RES_COLLECTION)
-		return complain("enumerate works on winrm/config/listener and winrm/config/plugin only");
+		return complain(
+		    "enumerate works on winrm/config/listener and winrm/config/plugin only");
 	if (config_load(c, cmd->dir, msg) != ERR_OK)
 		return config_error(msg);
 

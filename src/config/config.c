@@ -755,8 +755,7 @@ const struct config_plugin *config_plugin_find(const struct config *c, const cha
 
 int config_plugin_isolated(const struct config_plugin *p)
 {
-	return *p->allowed_users || *p->allowed_groups || *p->run_as_user ||
-	       *p->config_file_path;
+	return *p->allowed_users || *p->allowed_groups || *p->run_as_user || *p->config_file_path;
 }
 
 /* ---- collections ---- */
@@ -771,8 +770,8 @@ const struct collection config_collections[] = {
      * like a listener's, in the resource's namespace. */
     {"Plugin", "plugin", "PlugInConfiguration", CONFIG_URI "/plugin", "Name=...",
      config_plugin_settings, NPLUGIN_SETTINGS, C(plugins), C(nplugins),
-     sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse,
-     plugin_selectors_of, plugin_init},
+     sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse, plugin_selectors_of,
+     plugin_init},
 };
 const size_t config_ncollections = sizeof(config_collections) / sizeof(config_collections[0]);
 _Static_assert(CONFIG_MAX_LISTENERS <= CONFIG_MAX_INSTANCES &&

@@ -90,10 +90,10 @@ struct config_listener {
 struct config_plugin {
 	char *name; /* the Name selector: letters, digits, '.', '_', '-' */
 	int enabled;
-	char *allowed_users;	 /* AllowedUsers: comma list of accounts */
-	char *allowed_groups;	 /* AllowedGroups: comma list of groups */
-	char *run_as_user;	 /* RunAsUser: the account pwsh runs as; "": the connecting user */
-	char *config_file_path;	 /* configfilepath: a root-owned .pssc, absolute; "": none */
+	char *allowed_users;	/* AllowedUsers: comma list of accounts */
+	char *allowed_groups;	/* AllowedGroups: comma list of groups */
+	char *run_as_user;	/* RunAsUser: the account pwsh runs as; "": the connecting user */
+	char *config_file_path; /* configfilepath: a root-owned .pssc, absolute; "": none */
 	uint32_t max_shells_per_user; /* at most Winrs/MaxShellsPerUser */
 };
 

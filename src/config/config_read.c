@@ -107,8 +107,8 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 		int found;
 
 		if (!sel)
-			return config_fail(errmsg, lineno, "a %s line starts %s?%s/",
-					   col->noun, col->resource, col->form);
+			return config_fail(errmsg, lineno, "a %s line starts %s?%s/", col->noun,
+					   col->resource, col->form);
 		if ((e = col->selectors_parse(sel, canon, errmsg, lineno)) != ERR_OK)
 			return e;
 		if (col == CONFIG_PLUGINS && !seen->plugins) {

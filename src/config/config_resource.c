@@ -203,8 +203,8 @@ static enum err resolve(struct config *c, const char *resource, const char *name
 
 	if ((k = config_collection_of(resource, &sel))) {
 		if (!sel)
-			return config_fail(errmsg, 0, "which %s? Use %s?%s", k->noun,
-					   k->noun, k->form);
+			return config_fail(errmsg, 0, "which %s? Use %s?%s", k->noun, k->noun,
+					   k->form);
 		if ((e = config_instance_named(c, k, sel, &i, errmsg)) != ERR_OK)
 			return e;
 		*base = config_instance(c, k, i);
@@ -293,8 +293,8 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 		 * path names; an instance has no nested elements. */
 		if (slash) {
 			if (k || (size_t)snprintf(sub, sizeof(sub), "%s%s%.*s", resource,
-							 *resource ? "/" : "", (int)(slash - full),
-							 full) >= sizeof(sub))
+						  *resource ? "/" : "", (int)(slash - full),
+						  full) >= sizeof(sub))
 				return config_fail(
 				    errmsg, 0, "unknown setting %s in winrm/config%s%s",
 				    config_quote(q, full, strlen(full)), *resource ? "/" : "",

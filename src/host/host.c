@@ -354,7 +354,8 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 		goto out;
 	}
 	if (h.endpoint) {
-		const char *pwsh = getenv(HOST_ENV_PWSH), *file = getenv(HOST_ENV_CONFIGURATION_FILE);
+		const char *pwsh = getenv(HOST_ENV_PWSH),
+			   *file = getenv(HOST_ENV_CONFIGURATION_FILE);
 		if (!pwsh || *pwsh != '/' ||
 		    psrp_engine_restrict(h.ps, pwsh, file && *file ? file : NULL) != ERR_OK) {
 			log_warnx("host: endpoint %s without a pwsh to run", h.endpoint);

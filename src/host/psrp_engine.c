@@ -1000,7 +1000,9 @@ static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *r
 	}
 	snprintf(client_ip, sizeof(client_ip), "WINRMD_CLIENT_IP=%.64s",
 		 req->client_ip ? req->client_ip : "");
-	sp.dir = req->working_dir ? req->working_dir : home && *home ? home : "/";
+	/* A session configuration's pwsh starts where its account lives, not
+	 * where the client asks. */
+	sp.dir = req->working_dir && !e->fixed_pwsh ? req->working_dir : home && *home ? home : "/";
 	if (!(sp.envp = spawn_env_merge(env, sizeof(env) / sizeof(env[0]))))
 		return ERR_NOMEM;
 	err = spawn_start(&sp, &child, &why);

@@ -79,7 +79,8 @@ static enum err target_of(const struct wsman_request *req, struct target *t)
 		 * holds one, and none may smuggle in another selector. */
 		if (strpbrk(s->name, "+/=?") || strpbrk(s->value, "+/=?"))
 			return ERR_WSMAN_INVALID_SELECTORS;
-		o += (size_t)snprintf(t->selectors + o, o < sizeof(t->selectors) ? sizeof(t->selectors) - o : 0,
+		o += (size_t)snprintf(t->selectors + o,
+				      o < sizeof(t->selectors) ? sizeof(t->selectors) - o : 0,
 				      "%s%s=%s", i ? "+" : "", s->name, s->value);
 		if (o >= sizeof(t->selectors))
 			return ERR_WSMAN_INVALID_SELECTORS;
@@ -290,17 +291,16 @@ static struct net_enumeration *enumeration_find(struct net *n, const char *conte
 
 /* The document of every instance of collection (listener, plugin), as
  * things are now. */
-static enum err enumeration_fill(struct net *n, const char *collection,
-				 struct net_enumeration *en)
+static enum err enumeration_fill(struct net *n, const char *collection, struct net_enumeration *en)
 {
 	char resource[IPC_MAX_CONFIG_SELECTORS + 16];
 	struct buf xml;
 	enum err e = ERR_OK;
 
 	buf_init(&xml, MAX_REPLY);
-	for (uint32_t i = 0; i < CONFIG_MAX_INSTANCES && e == ERR_OK &&
-			     config_instance_resource(&n->cfg, collection, i, resource,
-						      sizeof(resource)) == ERR_OK;
+	for (uint32_t i = 0;
+	     i < CONFIG_MAX_INSTANCES && e == ERR_OK &&
+	     config_instance_resource(&n->cfg, collection, i, resource, sizeof(resource)) == ERR_OK;
 	     i++) {
 		buf_reset(&xml);
 		if ((e = resource_xml(n, resource, &xml)) == ERR_OK &&

@@ -3,9 +3,9 @@
  * configuration they use (config_plugin_isolated: its requests carry its
  * resource URI, as on Windows, where the URI picks the plugin); a request
  * can only reach a host of the user it authenticated as, so another
- * user's ShellId is simply unknown there. A host is asked for by the privileged part (IPC_HOST_OPEN) at
- * the first request that needs it; requests sent meanwhile queue on its
- * channel, each with its deadline, and go out when it has started. */
+ * user's ShellId is simply unknown there. A host is asked for by the privileged part
+ * (IPC_HOST_OPEN) at the first request that needs it; requests sent meanwhile queue on its channel,
+ * each with its deadline, and go out when it has started. */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,8 @@ static void fail(struct user_host *h, enum err e)
 static void push_settings(struct user_host *h)
 {
 	struct net *n = h->net;
-	const struct config_plugin *pl = *h->endpoint ? config_plugin_find(&n->cfg, h->endpoint) : NULL;
+	const struct config_plugin *pl =
+	    *h->endpoint ? config_plugin_find(&n->cfg, h->endpoint) : NULL;
 	struct shell_limits lim = {
 	    .max_shells_per_user = pl && pl->max_shells_per_user < n->cfg.winrs.max_shells_per_user
 				       ? pl->max_shells_per_user

@@ -160,9 +160,9 @@ struct user_host {
 	char endpoint[IPC_MAX_ENDPOINT + 1];
 	uid_t host_uid;
 	char run_as[IPC_MAX_USER + 1]; /* host_uid's name, for the audit lines */
-	struct ipc_endpoint *chan; /* messages queue on it until the host has started */
-	struct ipc_call *opening;  /* the IPC_HOST_OPEN under way */
-	uint32_t shells;	   /* shells this host holds, as far as we know */
+	struct ipc_endpoint *chan;     /* messages queue on it until the host has started */
+	struct ipc_call *opening;      /* the IPC_HOST_OPEN under way */
+	uint32_t shells;	       /* shells this host holds, as far as we know */
 	struct event *linger;
 };
 
@@ -239,9 +239,9 @@ enum err net_priv_config_change(struct request *r, const struct ipc_config_chang
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
 /* HOST_FAILED's reason is the reader's failure; on success *fd is the
  * host's channel, now the caller's. */
-enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
-			    const char *endpoint, const char *peer, const char *scheme,
-			    ipc_answer_fn *answer, void *arg, struct ipc_call **call);
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], const char *endpoint,
+			    const char *peer, const char *scheme, ipc_answer_fn *answer, void *arg,
+			    struct ipc_call **call);
 enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_opened *o, int *fd);
 enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
 			      ipc_answer_fn *answer, void *arg, struct ipc_call **call);

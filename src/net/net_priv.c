@@ -89,9 +89,9 @@ enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config
 	return m ? read_answer(m, ipc_config_result_decode(&m->body, res)) : no_answer(e);
 }
 
-enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
-			    const char *endpoint, const char *peer, const char *scheme,
-			    ipc_answer_fn *answer, void *arg, struct ipc_call **call)
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], const char *endpoint,
+			    const char *peer, const char *scheme, ipc_answer_fn *answer, void *arg,
+			    struct ipc_call **call)
 {
 	struct ipc_host_open m;
 	struct buf body;

@@ -42,9 +42,9 @@ static void audit(const struct request *r, const struct user_host *h,
 		  const struct config_plugin *pl, const char *shell_id, const char *what)
 {
 	/* The host's account once it runs; before, what the plugin says. */
-	const char *run_as = h && *h->run_as	  ? h->run_as
+	const char *run_as = h && *h->run_as	? h->run_as
 			     : *pl->run_as_user ? pl->run_as_user
-						  : r->id.user;
+						: r->id.user;
 
 	log_info("PowerShell session %s %s: endpoint %s, user %s from %s (%s), runs as %s",
 		 shell_id, what, pl->name, r->id.user, r->conn->peer,

@@ -75,8 +75,7 @@ static enum err apply(struct config *c, const struct ipc_config_change *m, struc
 		buf_putf(errmsg, "%s of this resource is not supported", op_names[m->op]);
 		return ERR_CONFIG;
 	}
-	snprintf(resource, sizeof(resource), "%s%s%s", m->resource, many ? "?" : "",
-		 m->selectors);
+	snprintf(resource, sizeof(resource), "%s%s%s", m->resource, many ? "?" : "", m->selectors);
 	for (uint32_t i = 0; i < m->npairs; i++) {
 		pairs[i].name = m->pairs[i].name;
 		pairs[i].value = m->pairs[i].value;

@@ -282,12 +282,11 @@ static void first_line(char *s)
 /* The compiler's child: root, a clean environment, stdout and stderr to
  * the pipes. */
 static void __attribute__((noreturn))
-compiler_run(const struct priv_endpoint *ep, const char *user, const char *output, int out,
-	     int err)
+compiler_run(const struct priv_endpoint *ep, const char *user, const char *output, int out, int err)
 {
-	char *argv[] = {(char *)ep->pwsh, "-NoLogo",  "-NoProfile",
-			"-NonInteractive",  "-Command", (char *)jea_compiler,
-			NULL};
+	char *argv[] = {
+	    (char *)ep->pwsh,	  "-NoLogo", "-NoProfile", "-NonInteractive", "-Command",
+	    (char *)jea_compiler, NULL};
 	int devnull = open("/dev/null", O_RDONLY);
 
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
@@ -296,7 +295,8 @@ compiler_run(const struct priv_endpoint *ep, const char *user, const char *outpu
 	    setenv("HOME", "/root", 1) < 0 || setenv("POWERSHELL_TELEMETRY_OPTOUT", "1", 1) < 0 ||
 	    setenv("POWERSHELL_UPDATECHECK", "Off", 1) < 0 ||
 	    setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1) < 0 ||
-	    setenv("WINRMD_JEA_SOURCE", ep->pssc, 1) < 0 || setenv("WINRMD_JEA_USER", user, 1) < 0 ||
+	    setenv("WINRMD_JEA_SOURCE", ep->pssc, 1) < 0 ||
+	    setenv("WINRMD_JEA_USER", user, 1) < 0 ||
 	    setenv("WINRMD_JEA_GROUPS", ep->groups, 1) < 0 ||
 	    setenv("WINRMD_JEA_OUTPUT", output, 1) < 0)
 		_exit(1);
@@ -330,8 +330,9 @@ enum err priv_endpoint_compile(const char *config_dir, const char *user, struct 
 	if (jea_dir(config_dir, dir, sizeof(dir)) < 0 ||
 	    (size_t)snprintf(ep->compiled, sizeof(ep->compiled), "%s/%s.%ld.pssc", dir, ep->name,
 			     (long)getpid()) >= sizeof(ep->compiled)) {
-		log_warnx("endpoint %s: %s/%s must be a directory of root's, writable by root alone",
-			  ep->name, config_dir, JEA_DIR);
+		log_warnx(
+		    "endpoint %s: %s/%s must be a directory of root's, writable by root alone",
+		    ep->name, config_dir, JEA_DIR);
 		ep->compiled[0] = 0;
 		return ERR_WSMAN_INTERNAL;
 	}

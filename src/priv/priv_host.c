@@ -24,18 +24,17 @@
 #include "common/util.h"
 #include "host/host.h"
 
-
 struct priv_session {
 	struct priv_session *next;
 	struct priv *p;
 	pid_t pid;	/* the session process; 0 once reaped */
 	pid_t host_pid; /* 0 until the session process reports it */
-	uid_t uid;     /* the host's: the connecting user's, or its endpoint's RunAsUser */
-	char *name;    /* "alice", or "dnsbot for alice (endpoint DnsOps)", for the log */
-	enum err fail; /* why the session process gave up, as it reported */
-	uint32_t id;   /* the IPC_HOST_OPEN being answered */
-	int report_fd; /* -1 once the request is answered */
-	int net_end;   /* the network process's end of the host channel, until sent */
+	uid_t uid;	/* the host's: the connecting user's, or its endpoint's RunAsUser */
+	char *name;	/* "alice", or "dnsbot for alice (endpoint DnsOps)", for the log */
+	enum err fail;	/* why the session process gave up, as it reported */
+	uint32_t id;	/* the IPC_HOST_OPEN being answered */
+	int report_fd;	/* -1 once the request is answered */
+	int net_end;	/* the network process's end of the host channel, until sent */
 	struct event *ev;
 	uint8_t report[4];
 	size_t nreport;
@@ -94,9 +93,10 @@ static int host_env(const struct priv *p, const struct host_start *st, char **pa
 	char tickets[PATH_MAX + 8];
 	/* Where tickets clients forward (winrs -ad) arrive, for the second
 	 * hop: the connecting user's, so only in a host that runs as them. */
-	const char *forwarded = a->uid == st->user->uid ? priv_gss_forwarded_tickets(
-								p, a->uid, tickets, sizeof(tickets))
-							: NULL;
+	const char *forwarded =
+	    a->uid == st->user->uid
+		? priv_gss_forwarded_tickets(p, a->uid, tickets, sizeof(tickets))
+		: NULL;
 
 	if (clearenv() != 0 || setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
 	    setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||

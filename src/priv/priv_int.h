@@ -249,9 +249,9 @@ void priv_gss_stop(struct priv *p);
 #define PRIV_MAX_GROUP_LIST 4096
 struct priv_endpoint {
 	char name[IPC_MAX_ENDPOINT + 1];
-	struct priv_account run_as; /* RunAsUser, else the connecting user */
-	char pssc[PATH_MAX];	    /* ConfigFilePath, "" for none */
-	char pwsh[PATH_MAX];	    /* the pwsh the host runs */
+	struct priv_account run_as;	  /* RunAsUser, else the connecting user */
+	char pssc[PATH_MAX];		  /* ConfigFilePath, "" for none */
+	char pwsh[PATH_MAX];		  /* the pwsh the host runs */
 	char groups[PRIV_MAX_GROUP_LIST]; /* the connecting user's, comma-separated */
 	/* Filled by priv_endpoint_compile: DIR/jea/<name>.<pid>.pssc, and the
 	 * RoleDefinitions entries that applied, comma-separated. */

@@ -1409,8 +1409,8 @@ static void test_plugins(void)
 						 config_plugin_find(&c, "microsoft.powershell") &&
 						 config_plugin_find(&c, "PowerShell.7") &&
 						 !config_plugin_isolated(&c.plugins[0]));
-	CHECK("create", config_instance_create(&c, "plugin?Name=DnsOps", &msg) == ERR_OK &&
-			    c.nplugins == 3);
+	CHECK("create",
+	      config_instance_create(&c, "plugin?Name=DnsOps", &msg) == ERR_OK && c.nplugins == 3);
 	CHECK("create twice", config_instance_create(&c, "Plugin?name=DNSOPS", &msg) == ERR_EXISTS);
 	CHECK("refuse a bad name",
 	      config_instance_create(&c, "plugin?Name=../x", &msg) == ERR_CONFIG &&
@@ -1441,8 +1441,9 @@ static void test_plugins(void)
 				       "/etc/winrm/dnsops.pssc") == 0);
 	free(text);
 	config_clear(&d);
-	CHECK("delete", config_instance_delete(&c, "plugin?Name=Microsoft.PowerShell", &msg) ==
-			    ERR_OK && !config_plugin_find(&c, "Microsoft.PowerShell"));
+	CHECK("delete",
+	      config_instance_delete(&c, "plugin?Name=Microsoft.PowerShell", &msg) == ERR_OK &&
+		  !config_plugin_find(&c, "Microsoft.PowerShell"));
 	text = serialize(&c);
 	CHECK("a deleted default stays deleted",
 	      text && config_parse(&d, text, strlen(text), &msg) == ERR_OK && d.nplugins == 2 &&
@@ -1456,9 +1457,8 @@ static void test_plugins(void)
 	CHECK("the last one stays",
 	      config_instance_delete(&c, "plugin?Name=DnsOps", &msg) == ERR_CONFIG &&
 		  c.nplugins == 1 && strstr(str(&msg), "Enabled to false"));
-	CHECK("no file lines: the defaults", config_parse(&d, "MaxTimeoutms = 600\n", 19, &msg) ==
-						     ERR_OK &&
-						 d.nplugins == 2);
+	CHECK("no file lines: the defaults",
+	      config_parse(&d, "MaxTimeoutms = 600\n", 19, &msg) == ERR_OK && d.nplugins == 2);
 	config_clear(&d);
 	buf_reset(&msg);
 	CHECK("refuse an unknown plugin setting",

@@ -275,8 +275,9 @@ static void test_auth_result(void)
 static void test_host_open(void)
 {
 	struct ipc_host_open m = {.endpoint = "DnsOps", .peer = "::1", .scheme = "Basic"}, d;
-	static const uint8_t tail[] = {0, 0, 0, 6, 'D', 'n', 's', 'O', 'p', 's', 0, 0, 0, 3, ':',
-				       ':', '1', 0, 0, 0, 5, 'B', 'a', 's', 'i', 'c'};
+	static const uint8_t tail[] = {0,   0, 0, 6,   'D', 'n', 's', 'O', 'p',
+				       's', 0, 0, 0,   3,   ':', ':', '1', 0,
+				       0,   0, 5, 'B', 'a', 's', 'i', 'c'};
 	struct buf b;
 
 	for (int i = 0; i < IPC_TOKEN_LEN; i++)
@@ -291,10 +292,11 @@ static void test_host_open(void)
 					   memcmp(enc + IPC_TOKEN_LEN, tail, sizeof(tail)) == 0);
 	CHECK("host_open prefixes and trailer refused",
 	      refuses_prefixes_and_trailer(&b, dec_host_open, NULL, &d));
-	CHECK("host_open round trip",
-	      ipc_host_open_decode(&b, &d) == ERR_OK && memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0 &&
-		  strcmp(d.endpoint, "DnsOps") == 0 && strcmp(d.peer, "::1") == 0 &&
-		  strcmp(d.scheme, "Basic") == 0);
+	CHECK("host_open round trip", ipc_host_open_decode(&b, &d) == ERR_OK &&
+					  memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0 &&
+					  strcmp(d.endpoint, "DnsOps") == 0 &&
+					  strcmp(d.peer, "::1") == 0 &&
+					  strcmp(d.scheme, "Basic") == 0);
 	buf_clear(&b);
 	/* An endpoint longer than a plugin's name, a NUL inside: refused. */
 	buf_init(&b, BODY_MAX);

@@ -104,7 +104,8 @@ static void test_refusals(struct priv_fixture *f)
 	CHECK("refuse a user not in AllowedUsers",
 	      endpoint_failed_with(f, root, "ops", ERR_WSMAN_ACCESS_DENIED));
 	CHECK("refuse a session file others may write",
-	      fchmod(fd, 0666) == 0 && endpoint_failed_with(f, root, "Jea", ERR_WSMAN_ACCESS_DENIED));
+	      fchmod(fd, 0666) == 0 &&
+		  endpoint_failed_with(f, root, "Jea", ERR_WSMAN_ACCESS_DENIED));
 	config_set(&f->p->cfg, "plugin?Name=Jea", "Enabled", "false", &msg);
 	CHECK("refuse a disabled endpoint",
 	      endpoint_failed_with(f, root, "Jea", ERR_WSMAN_NO_ENDPOINT));
