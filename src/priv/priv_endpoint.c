@@ -360,8 +360,9 @@ enum err priv_endpoint_compile(const char *config_dir, const char *user, struct 
 		;
 	first_line(out_text);
 	first_line(err_text);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !untrusted_file(ep->compiled) &&
-	    chmod(ep->compiled, 0644) == 0) {
+	/* pwsh wrote it under the service's umask: the run-as account reads it. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && chmod(ep->compiled, 0644) == 0 &&
+	    !untrusted_file(ep->compiled)) {
 		snprintf(ep->roles, sizeof(ep->roles), "%.1000s", out_text);
 		return ERR_OK;
 	}
