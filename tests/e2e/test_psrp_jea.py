@@ -178,22 +178,35 @@ def test_jea_endpoint_runs_the_role_as_the_runas_account():
         setup.close()
 
 
+def _try(svc, configuration, tag):
+    return ("try { Invoke-Command -ComputerName 127.0.0.1 -Port %d -UseSSL -SessionOption $https "
+            "-Authentication Basic -Credential $cred -ConfigurationName %s -ScriptBlock { Get-Date } "
+            "-ErrorAction Stop; '%s ALLOWED' } catch { '%s REFUSED ' + $_.Exception.Message }; "
+            % (_port(svc, "HTTPS"), configuration, tag, tag))
+
+
 def test_jea_endpoint_refuses_a_user_outside_its_groups():
     a, b, runas = h.user("a"), h.user("b"), h.user("out")
     setup = JeaSetup(runas)
     try:
-        svc = h.Service(_settings(setup, runas))
+        # Strict lets in the WinRM users' group, but its session file
+        # requires the dnsops group, which b is not in.
+        settings = _settings(setup, runas)
+        settings.update({"Plugin?Name=Strict/AllowedGroups": h.fixture().users_group,
+                         "Plugin?Name=Strict/RunAsUser": runas.name,
+                         "Plugin?Name=Strict/ConfigFilePath": setup.pssc})
+        svc = h.Service(settings)
         svc.start()
         mark = svc.log_mark()
-        r = pwsh("try { Invoke-Command -ComputerName 127.0.0.1 -Port %d -UseSSL -SessionOption $https "
-                 "-Authentication Basic -Credential $cred -ConfigurationName DnsOps -ScriptBlock { 1 } "
-                 "-ErrorAction Stop; 'JEA ALLOWED' } catch { 'JEA REFUSED ' + $_.Exception.Message }; "
+        r = pwsh(_try(svc, "DnsOps", "JEA") + _try(svc, "Strict", "STRICT") +
                  "Invoke-Command -ComputerName 127.0.0.1 -Port %d -UseSSL -SessionOption $https "
                  "-Authentication Basic -Credential $cred -ScriptBlock { [Environment]::UserName }"
-                 % (_port(svc, "HTTPS"), _port(svc, "HTTPS")), b, timeout=200)
+                 % _port(svc, "HTTPS"), b, timeout=200)
         out = r.stdout
         h.check("JEA REFUSED" in out and "access is denied" in out.lower(),
                 "AccessDenied for a user outside the group: %s" % _said(r)[-3000:])
+        h.check(re.search(r"STRICT REFUSED .*Access is denied", out),
+                "AccessDenied for a user outside RequiredGroups: %s" % _said(r)[-3000:])
         h.check(out.strip().splitlines()[-1:] == [b.name],
                 "the default endpoint still serves that user: %s" % _said(r)[-3000:])
         log = svc.log_since(mark)
@@ -203,7 +216,12 @@ def test_jea_endpoint_refuses_a_user_outside_its_groups():
         h.check(re.search(r"PowerShell session - refused: endpoint DnsOps, user %s from 127\.0\.0\.1 "
                           r"\(Basic\), runs as %s" % (b.name, runas.name), log),
                 "the refusal's audit line: %s" % log[-3000:])
+        h.check(re.search(r"endpoint Strict: %s refused: not in RequiredGroups" % b.name, log),
+                "the RequiredGroups refusal is logged: %s" % log[-3000:])
         h.check(not h.pids_of_uid(runas.uid), "nothing started as %s" % runas.name)
+        h.check(not os.listdir(os.path.join(svc.conf_dir, "jea")), "no session file left behind")
+        r = pwsh(_try(svc, "Strict", "STRICT"), a, timeout=200)
+        h.check("STRICT ALLOWED" in r.stdout, "a member of RequiredGroups passes: %s" % _said(r)[-3000:])
         h.check(svc.alive(), "the service still runs")
     finally:
         setup.close()
