@@ -268,3 +268,25 @@ def test_winrm_cli_manages_the_plugin_table():
                  "Listener?Address=IP:127.0.0.1+Transport=HTTPS/CertificateFile = cert.pem",
                  "Plugin?Name=DnsOps/MaxShellsPerUser = 3"):
         h.check(kept in text, "%r kept in winrm.conf:\n%s" % (kept, text))
+
+
+def test_isolated_endpoint_keeps_its_own_shell_quota():
+    """A plugin that names its users runs in a host of its own, as the user
+    (no RunAsUser), with the plugin's MaxShellsPerUser; the default
+    endpoint's shells do not count against it."""
+    a = h.user("a")
+    svc = h.Service({"Plugin?Name=Microsoft.PowerShell/Enabled": "true",
+                     "Plugin?Name=Ops/AllowedUsers": a.name,
+                     "Plugin?Name=Ops/MaxShellsPerUser": "1"})
+    svc.start()
+    port = _port(svc, "HTTPS")
+    new = ("New-PSSession -ComputerName 127.0.0.1 -Port %d -UseSSL -SessionOption $https "
+           "-Authentication Basic -Credential $cred" % port)
+    r = pwsh("$d = %s; $s1 = %s -ConfigurationName Ops; "
+             "'ONE=' + ((Invoke-Command -Session $s1 { [Environment]::UserName; $env:WINRMD_ENDPOINT }) -join ','); "
+             "try { $s2 = %s -ConfigurationName Ops -ErrorAction Stop; 'TWO ALLOWED' } "
+             "catch { 'TWO REFUSED ' + $_.Exception.Message }; "
+             "Remove-PSSession $s1, $d" % (new, new, new), a, timeout=200)
+    h.check(("ONE=%s,Ops" % a.name) in r.stdout, "the endpoint runs as the user: %s" % _said(r)[-3000:])
+    h.check("TWO REFUSED" in r.stdout and "maximum number of concurrent shells" in r.stdout,
+            "MaxShellsPerUser=1 of the plugin: %s" % _said(r)[-3000:])
