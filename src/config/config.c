@@ -760,7 +760,7 @@ int config_plugin_isolated(const struct config_plugin *p)
 
 /* ---- collections ---- */
 
-const struct collection config_collections[] = {
+const struct collection config_collections[CONFIG_NCOLLECTIONS] = {
     {"Listener", "listener", "Listener", CONFIG_URI "/listener", "Address=...+Transport=...",
      config_listener_settings, NLISTENER_SETTINGS, C(listeners), C(nlisteners),
      sizeof(struct config_listener), CONFIG_MAX_LISTENERS, listener_selectors_parse,

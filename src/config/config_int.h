@@ -88,7 +88,8 @@ struct collection {
 	/* Sets the selector fields of a new instance from canonical selectors. */
 	enum err (*init)(void *item, const char *canon);
 };
-extern const struct collection config_collections[];
+#define CONFIG_NCOLLECTIONS 2
+extern const struct collection config_collections[CONFIG_NCOLLECTIONS];
 extern const size_t config_ncollections;
 #define CONFIG_LISTENERS (&config_collections[0])
 #define CONFIG_PLUGINS (&config_collections[1])

@@ -26,7 +26,7 @@
 struct parse_seen {
 	uint64_t root;
 	/* Per collection and instance, the rows set by a line. */
-	uint32_t instance[2][CONFIG_MAX_INSTANCES]; /* config_ncollections */
+	uint32_t instance[CONFIG_NCOLLECTIONS][CONFIG_MAX_INSTANCES];
 	/* The file names plugins: the default ones are not kept. */
 	int plugins;
 };
