@@ -98,7 +98,7 @@ static void usage(FILE *f)
 	    "Operations:\n"
 	    "  g[et] URI                     show a resource\n"
 	    "  s[et] URI @{KEY=\"VALUE\";...}  change settings of a resource\n"
-	    "  c[reate] URI [@{...}]         create an instance (e.g. a listener)\n"
+	    "  c[reate] URI [@{...}]         create an instance (a listener, a plugin)\n"
 	    "  d[elete] URI                  delete an instance\n"
 	    "  e[numerate] URI               list the instances\n"
 	    "  i[nvoke] ACTION URI [@{...}]  run a custom action (remote)\n"
@@ -119,8 +119,12 @@ static void usage(FILE *f)
 	    "(root only), where the service's NTLM reads them.\n"
 	    "\n"
 	    "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
-	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS]; ADDR is *,\n"
-	    "IP:<address>. Other URIs: full URIs or winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
+	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS|/"
+	    "Plugin?Name=NAME];\n"
+	    "ADDR is *, IP:<address>; a plugin is the PowerShell endpoint\n"
+	    "http://schemas.microsoft.com/powershell/NAME (Enabled, AllowedUsers, AllowedGroups,\n"
+	    "RunAsUser, ConfigFilePath: a .pssc, MaxShellsPerUser). Other URIs: full URIs or "
+	    "winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
 	    "aliases, selectors as URI?Key=Value+Key=Value.\n"
 	    "\n"
 	    "Switches:\n"
@@ -163,10 +167,17 @@ static const char *config_resource(const char *uri)
 	return NULL;
 }
 
-static int is_listener(const char *resource)
+/* 1 for "listener?...", "plugin?...": an instance, named by selectors. */
+static int is_instance(const char *resource)
 {
-	return strncasecmp(resource, "listener", 8) == 0 &&
-	       (resource[8] == 0 || resource[8] == '?');
+	char element[CONFIG_MAX_ELEMENT];
+	const char *q = strchr(resource, '?');
+	char base[64];
+
+	if (!q || (size_t)(q - resource) >= sizeof(base))
+		return 0;
+	snprintf(base, sizeof(base), "%.*s", (int)(q - resource), resource);
+	return config_resource_of(base, element) == CONFIG_RES_COLLECTION;
 }
 
 static void skip_space(char **p)
@@ -332,12 +343,17 @@ static int print_resource(const struct config *c, const char *resource, struct b
 }
 
 /* Windows prints the EPR of the new instance. */
-static void print_created(const char *selectors)
+static void print_created(const char *resource)
 {
+	const char *selectors = strchr(resource, '?') + 1;
+
 	printf("ResourceCreated\n"
 	       "    Address = http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous\n"
 	       "    ReferenceParameters\n"
-	       "        ResourceURI = http://schemas.microsoft.com/wbem/wsman/1/config/listener\n"
+	       "        ResourceURI = http://schemas.microsoft.com/wbem/wsman/1/config/");
+	for (const char *p = resource; p + 1 < selectors; p++)
+		fputc(tolower((unsigned char)*p), stdout);
+	printf("\n"
 	       "        SelectorSet\n"
 	       "            Selector: ");
 	for (const char *p = selectors; *p;) {
@@ -360,6 +376,7 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 	       struct buf *out)
 {
 	const char *r = cmd->resource;
+	char element[CONFIG_MAX_ELEMENT];
 	uint32_t incomplete;
 
 	if (cmd->input && (cmd->verb == V_GET || cmd->verb == V_DELETE || cmd->verb == V_ENUMERATE))
@@ -370,11 +387,13 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 		return 1;
 	if (cmd->verb == V_SET && in->n == 0)
 		return complain("parameter set is empty");
-	if ((cmd->verb == V_CREATE || cmd->verb == V_DELETE) && !(is_listener(r) && r[8] == '?'))
-		return complain("%s works on winrm/config/Listener?Address=...+Transport=... only",
+	if ((cmd->verb == V_CREATE || cmd->verb == V_DELETE) && !is_instance(r))
+		return complain("%s works on winrm/config/Listener?Address=...+Transport=... and "
+				"winrm/config/Plugin?Name=... only",
 				cmd->verb == V_CREATE ? "create" : "delete");
-	if (cmd->verb == V_ENUMERATE && !(is_listener(r) && r[8] == 0))
-		return complain("enumerate works on winrm/config/listener only");
+	if (cmd->verb == V_ENUMERATE && config_resource_of(r, element) != CONFIG_RES_COLLECTION)
+		return complain(
+		    "enumerate works on winrm/config/listener and winrm/config/plugin only");
 	if (config_load(c, cmd->dir, msg) != ERR_OK)
 		return config_error(msg);
 
@@ -383,13 +402,13 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 	case V_ENUMERATE:
 		return print_resource(c, r, out, msg);
 	case V_DELETE:
-		if (config_listener_delete(c, r + 9, msg) != ERR_OK)
+		if (config_instance_delete(c, r, msg) != ERR_OK)
 			return config_error(msg);
 		return save(c, cmd->dir);
 	case V_CREATE:
 	case V_SET:
 		incomplete = https_incomplete(c);
-		if (cmd->verb == V_CREATE && config_listener_create(c, r + 9, msg) != ERR_OK)
+		if (cmd->verb == V_CREATE && config_instance_create(c, r, msg) != ERR_OK)
 			return config_error(msg);
 		for (size_t i = 0; i < in->n; i++)
 			if (config_set(c, r, in->pairs[i].key, in->pairs[i].value, msg) != ERR_OK)
@@ -403,7 +422,7 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 		if (save(c, cmd->dir) != 0)
 			return 1;
 		if (cmd->verb == V_CREATE) {
-			print_created(r + 9);
+			print_created(r);
 			return 0;
 		}
 		return print_resource(c, r, out, msg);

@@ -68,8 +68,11 @@ static const char *check_url_prefix(const char *v);
 static const char *check_thumbprint(const char *v);
 static const char *check_group(const char *v);
 static const char *check_group_list(const char *v);
+static const char *check_account(const char *v);
+static const char *check_account_list(const char *v);
 static const char *check_absolute_path(const char *v);
 static const char *check_principal_list(const char *v);
+static const char *check_plugin_name(const char *v);
 
 static const char *const bool_names[] = {"false", "true"};
 const char *const config_transport_names[] = {"HTTP", "HTTPS"};
@@ -173,10 +176,25 @@ const struct setting config_listener_settings[] = {
 	STR("", "CertificateFile", L(certificate_file), "", 0, NULL),
 	STR("", "KeyFile", L(key_file), "", 0, NULL),
 };
+#define P(f) offsetof(struct config_plugin, f)
+/* Windows' plugin keeps these in its XML (Name, Enabled, RunAsUser,
+ * InitializationParameters' configfilepath, Quotas' MaxShellsPerUser); who
+ * may connect is its security descriptor there, two lists here. */
+static const struct setting config_plugin_settings[] = {
+	STR("", "Name", P(name), NULL, F_KEY, check_plugin_name),
+	BOOL("", "Enabled", P(enabled), "true", 0),
+	STR("", "AllowedUsers", P(allowed_users), "", 0, check_account_list),
+	STR("", "AllowedGroups", P(allowed_groups), "", 0, check_group_list),
+	STR("", "RunAsUser", P(run_as_user), "", 0, check_account),
+	STR("", "ConfigFilePath", P(config_file_path), "", 0, check_absolute_path),
+	U32("", "MaxShellsPerUser", P(max_shells_per_user), "30", 1, UINT32_MAX, 0),
+};
 /* clang-format on */
 #define NLISTENER_SETTINGS (sizeof(config_listener_settings) / sizeof(config_listener_settings[0]))
 _Static_assert(NLISTENER_SETTINGS <= 32, "config_parse tracks listener lines in a uint32_t");
 const size_t config_nlistener_settings = NLISTENER_SETTINGS;
+#define NPLUGIN_SETTINGS (sizeof(config_plugin_settings) / sizeof(config_plugin_settings[0]))
+_Static_assert(NPLUGIN_SETTINGS <= 32, "config_parse tracks instance lines in a uint32_t");
 
 enum err config_fail(struct buf *errmsg, unsigned line, const char *fmt, ...)
 {
@@ -240,8 +258,12 @@ static const char *check_thumbprint(const char *v)
 /* Group names as shadow-utils allows them by default (letters, digits,
  * '_', '-', '.', a final '$'), comma-separated without spaces: the
  * privileged part looks each up with getgrnam as written. */
-static const char *check_groups(const char *v, int many)
+enum name_kind { GROUP_NAMES, ACCOUNT_NAMES };
+static const char *check_groups(const char *v, int many, enum name_kind what)
 {
+	static const char *const lists[] = {"must be group names separated by ',' (no spaces)",
+					    "must be account names separated by ',' (no spaces)"};
+	static const char *const ones[] = {"must be one group name", "must be one account name"};
 	const char *p = v;
 
 	if (*v == 0)
@@ -254,25 +276,49 @@ static const char *check_groups(const char *v, int many)
 			unsigned char ch = (unsigned char)p[i];
 			if (!isalnum(ch) && ch != '_' && ch != '-' && ch != '.' &&
 			    !(ch == '$' && i == n - 1))
-				return many ? "must be group names separated by ',' (no spaces)"
-					    : "must be one group name";
+				return many ? lists[what] : ones[what];
 		}
 		if (!p[n])
 			return NULL;
 		if (!many)
-			return "must be one group name";
+			return ones[what];
 		p += n + 1;
 	}
 }
 
 static const char *check_group(const char *v)
 {
-	return check_groups(v, 0);
+	return check_groups(v, 0, GROUP_NAMES);
 }
 
 static const char *check_group_list(const char *v)
 {
-	return check_groups(v, 1);
+	return check_groups(v, 1, GROUP_NAMES);
+}
+
+static const char *check_account(const char *v)
+{
+	return check_groups(v, 0, ACCOUNT_NAMES);
+}
+
+static const char *check_account_list(const char *v)
+{
+	return check_groups(v, 1, ACCOUNT_NAMES);
+}
+
+/* A plugin's name ends a resource URI and names files: letters, digits,
+ * '.', '_', '-', not starting with '.'. */
+static const char *check_plugin_name(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > CONFIG_MAX_PLUGIN_NAME || v[0] == '.')
+		return "must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'";
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
+			return "must be 1 to 64 letters, digits, '.', '_' or '-', not starting "
+			       "with '.'";
+	return NULL;
 }
 
 /* A file the privileged part opens whatever its working directory: an
@@ -446,7 +492,7 @@ enum err config_assign(const struct setting *s, void *base, const char *v, struc
 
 	if (s->flags & F_KEY)
 		return config_fail(errmsg, line,
-				   "%s is a selector of the listener: delete it and create another",
+				   "%s is a selector: delete the instance and create another",
 				   s->name);
 	if ((s->flags & F_RO) || s->type == T_NONE)
 		return config_fail(errmsg, line, "%s is read-only", s->name);
@@ -536,21 +582,37 @@ enum err config_fill_defaults(const struct setting *t, size_t n, void *base, con
 	return ERR_OK;
 }
 
+/* The session configurations Windows registers (Enable-PSRemoting) and
+ * clients ask for by default, open to the accounts that may use cmd. */
+static const char *const default_plugins[] = {"Name=Microsoft.PowerShell", "Name=PowerShell.7"};
+
 enum err config_defaults(struct config *c)
 {
+	uint32_t idx;
 	enum err e;
 
 	memset(c, 0, sizeof(*c));
-	if ((e = config_fill_defaults(config_settings, NSETTINGS, c, c)) != ERR_OK)
+	e = config_fill_defaults(config_settings, NSETTINGS, c, c);
+	for (size_t i = 0; e == ERR_OK && i < sizeof(default_plugins) / sizeof(default_plugins[0]);
+	     i++)
+		e = config_instance_add(c, CONFIG_PLUGINS, default_plugins[i], &idx, NULL, 0);
+	if (e != ERR_OK) {
 		config_clear(c);
-	return e;
+		return e == ERR_NOMEM ? e : ERR_INTERNAL;
+	}
+	return ERR_OK;
 }
 
 void config_clear(struct config *c)
 {
 	config_strings_free(config_settings, NSETTINGS, c);
-	for (uint32_t i = 0; i < c->nlisteners && i < CONFIG_MAX_LISTENERS; i++)
-		config_strings_free(config_listener_settings, NLISTENER_SETTINGS, &c->listeners[i]);
+	for (size_t k = 0; k < config_ncollections; k++) {
+		const struct collection *col = &config_collections[k];
+		uint32_t n = *config_instance_count(c, col);
+		for (uint32_t i = 0; i < n && i < col->max; i++)
+			config_strings_free(col->settings, col->nsettings,
+					    config_instance(c, col, i));
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -579,11 +641,13 @@ static enum err address_parse(const char *s, size_t n, char out[MAX_ADDRESS])
 	return ERR_OK;
 }
 
-enum err config_selectors_parse(const char *sel, struct selector *out, struct buf *errmsg,
-				unsigned line)
+/* "Address=*+Transport=HTTPS", keys in any order and case, each once, into
+ * the canonical "Address=<address_parse>+Transport=HTTP|HTTPS". */
+static enum err listener_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
+					 unsigned line)
 {
-	char q[MAX_QUOTE];
-	int have_address = 0, have_transport = 0;
+	char q[MAX_QUOTE], address[MAX_ADDRESS];
+	int have_address = 0, have_transport = 0, https = 0;
 	const char *p = sel;
 
 	for (;;) {
@@ -596,7 +660,7 @@ enum err config_selectors_parse(const char *sel, struct selector *out, struct bu
 					   "listener selector \"%s\" is not Key=Value",
 					   config_quote(q, p, n));
 		if (klen == 7 && strncasecmp(p, "Address", 7) == 0 && !have_address) {
-			if (address_parse(eq + 1, vlen, out->address) != ERR_OK)
+			if (address_parse(eq + 1, vlen, address) != ERR_OK)
 				return config_fail(
 				    errmsg, line,
 				    "listener Address \"%s\" is not *, IP:<IPv4 address> "
@@ -605,9 +669,9 @@ enum err config_selectors_parse(const char *sel, struct selector *out, struct bu
 			have_address = 1;
 		} else if (klen == 9 && strncasecmp(p, "Transport", 9) == 0 && !have_transport) {
 			if (vlen == 4 && strncasecmp(eq + 1, "HTTP", 4) == 0)
-				out->https = 0;
+				https = 0;
 			else if (vlen == 5 && strncasecmp(eq + 1, "HTTPS", 5) == 0)
-				out->https = 1;
+				https = 1;
 			else
 				return config_fail(errmsg, line,
 						   "listener Transport \"%s\" is not HTTP or HTTPS",
@@ -626,44 +690,160 @@ enum err config_selectors_parse(const char *sel, struct selector *out, struct bu
 	if (!have_address || !have_transport)
 		return config_fail(errmsg, line,
 				   "a listener needs both selectors: Address=...+Transport=...");
+	snprintf(out, MAX_KEY, "Address=%s+Transport=%s", address, config_transport_names[https]);
 	return ERR_OK;
 }
 
-int config_listener_find(const struct config *c, const struct selector *sel)
+static void listener_selectors_of(const void *item, char out[MAX_KEY])
 {
-	for (uint32_t i = 0; i < c->nlisteners; i++)
-		if (c->listeners[i].https == sel->https &&
-		    strcmp(c->listeners[i].address, sel->address) == 0)
+	const struct config_listener *l = item;
+
+	snprintf(out, MAX_KEY, "Address=%s+Transport=%s", l->address,
+		 config_transport_names[l->https ? 1 : 0]);
+}
+
+static enum err listener_init(void *item, const char *canon)
+{
+	struct config_listener *l = item;
+	const char *plus = strchr(canon, '+');
+
+	/* canon is listener_selectors_parse's: "Address=A+Transport=T". */
+	if (!(l->address = strndup(canon + 8, (size_t)(plus - canon - 8))))
+		return ERR_NOMEM;
+	l->https = strcmp(plus + 11, "HTTPS") == 0;
+	return ERR_OK;
+}
+
+/* ---- plugins ---- */
+
+static enum err plugin_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
+				       unsigned line)
+{
+	char q[MAX_QUOTE];
+	const char *why;
+
+	if (strncasecmp(sel, "Name=", 5) != 0)
+		return config_fail(errmsg, line,
+				   "plugin selector \"%s\" is not Name=... (a plugin is Name=...)",
+				   config_quote(q, sel, strlen(sel)));
+	if ((why = check_plugin_name(sel + 5)))
+		return config_fail(errmsg, line, "plugin Name \"%s\" %s",
+				   config_quote(q, sel + 5, strlen(sel + 5)), why);
+	snprintf(out, MAX_KEY, "Name=%s", sel + 5);
+	return ERR_OK;
+}
+
+static void plugin_selectors_of(const void *item, char out[MAX_KEY])
+{
+	snprintf(out, MAX_KEY, "Name=%s", ((const struct config_plugin *)item)->name);
+}
+
+static enum err plugin_init(void *item, const char *canon)
+{
+	struct config_plugin *pl = item;
+
+	return (pl->name = strdup(canon + 5)) ? ERR_OK : ERR_NOMEM;
+}
+
+const struct config_plugin *config_plugin_find(const struct config *c, const char *name)
+{
+	for (uint32_t i = 0; i < c->nplugins; i++)
+		if (strcasecmp(c->plugins[i].name, name) == 0)
+			return &c->plugins[i];
+	return NULL;
+}
+
+int config_plugin_isolated(const struct config_plugin *p)
+{
+	return *p->allowed_users || *p->allowed_groups || *p->run_as_user || *p->config_file_path;
+}
+
+/* ---- collections ---- */
+
+const struct collection config_collections[CONFIG_NCOLLECTIONS] = {
+    {"Listener", "listener", "Listener", CONFIG_URI "/listener", "Address=...+Transport=...",
+     config_listener_settings, NLISTENER_SETTINGS, C(listeners), C(nlisteners),
+     sizeof(struct config_listener), CONFIG_MAX_LISTENERS, listener_selectors_parse,
+     listener_selectors_of, listener_init},
+    /* Windows' plugin document is its own XML (attributes, nested
+     * InitializationParameters, Resources); this one is a flat document
+     * like a listener's, in the resource's namespace. */
+    {"Plugin", "plugin", "PlugInConfiguration", CONFIG_URI "/plugin", "Name=...",
+     config_plugin_settings, NPLUGIN_SETTINGS, C(plugins), C(nplugins),
+     sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse, plugin_selectors_of,
+     plugin_init},
+};
+const size_t config_ncollections = sizeof(config_collections) / sizeof(config_collections[0]);
+_Static_assert(CONFIG_MAX_LISTENERS <= CONFIG_MAX_INSTANCES &&
+		   CONFIG_MAX_PLUGINS <= CONFIG_MAX_INSTANCES,
+	       "config_parse tracks instances in CONFIG_MAX_INSTANCES slots");
+
+const struct collection *config_collection_of(const char *r, const char **sel)
+{
+	for (size_t k = 0; k < config_ncollections; k++) {
+		size_t n = strlen(config_collections[k].resource);
+		if (strncasecmp(r, config_collections[k].resource, n) == 0 &&
+		    (r[n] == 0 || r[n] == '?')) {
+			*sel = r[n] ? r + n + 1 : NULL;
+			return &config_collections[k];
+		}
+	}
+	*sel = NULL;
+	return NULL;
+}
+
+void *config_instance(const struct config *c, const struct collection *k, uint32_t i)
+{
+	return (char *)c + k->items_off + i * k->item_size;
+}
+
+uint32_t *config_instance_count(const struct config *c, const struct collection *k)
+{
+	return (uint32_t *)((char *)c + k->count_off);
+}
+
+int config_instance_find(const struct config *c, const struct collection *k, const char *canon)
+{
+	char have[MAX_KEY];
+
+	for (uint32_t i = 0; i < *config_instance_count(c, k); i++) {
+		k->selectors_of(config_instance(c, k, i), have);
+		if (strcasecmp(have, canon) == 0)
 			return (int)i;
+	}
 	return -1;
 }
 
-enum err config_listener_add(struct config *c, const struct selector *sel, uint32_t *idx,
-			     struct buf *errmsg, unsigned line)
+enum err config_instance_add(struct config *c, const struct collection *k, const char *canon,
+			     uint32_t *idx, struct buf *errmsg, unsigned line)
 {
-	struct config_listener *l;
+	uint32_t *n = config_instance_count(c, k);
+	void *item;
 	enum err e;
 
-	if (c->nlisteners >= CONFIG_MAX_LISTENERS)
-		return config_fail(errmsg, line, "too many listeners (at most %d)",
-				   CONFIG_MAX_LISTENERS);
-	l = &c->listeners[c->nlisteners];
-	memset(l, 0, sizeof(*l));
-	l->https = sel->https;
-	if (!(l->address = strdup(sel->address)))
-		return ERR_NOMEM;
-	if ((e = config_fill_defaults(config_listener_settings, NLISTENER_SETTINGS, l, c)) !=
-	    ERR_OK) {
-		config_strings_free(config_listener_settings, NLISTENER_SETTINGS, l);
+	if (*n >= k->max)
+		return config_fail(errmsg, line, "too many %ss (at most %u)", k->noun,
+				   (unsigned)k->max);
+	item = config_instance(c, k, *n);
+	memset(item, 0, k->item_size);
+	if ((e = k->init(item, canon)) != ERR_OK ||
+	    (e = config_fill_defaults(k->settings, k->nsettings, item, c)) != ERR_OK) {
+		config_strings_free(k->settings, k->nsettings, item);
 		return e;
 	}
-	*idx = c->nlisteners++;
+	*idx = (*n)++;
 	return ERR_OK;
 }
 
-int config_is_listener_resource(const char *r)
+void config_instance_remove(struct config *c, const struct collection *k, uint32_t i)
 {
-	return strncasecmp(r, "listener", 8) == 0 && (r[8] == 0 || r[8] == '?');
+	uint32_t *n = config_instance_count(c, k);
+
+	config_strings_free(k->settings, k->nsettings, config_instance(c, k, i));
+	memmove(config_instance(c, k, i), config_instance(c, k, i + 1),
+		(*n - i - 1) * k->item_size);
+	(*n)--;
+	memset(config_instance(c, k, *n), 0, k->item_size);
 }
 
 /* ---- a value as Put repeats it ---- */
@@ -677,10 +857,12 @@ int config_value_same(const struct setting *s, const void *base, const char *v)
 	switch (s->type) {
 	case T_STR:
 	case T_FILTER:
-		/* A listener's Address: any spelling of the same address. */
+		/* A selector: a plugin's Name in any case, a listener's Address
+		 * in any spelling of the same address. */
 		if (s->flags & F_KEY)
-			return address_parse(v, strlen(v), addr) == ERR_OK &&
-			       strcmp(addr, *(char *const *)p) == 0;
+			return strcasecmp(v, *(char *const *)p) == 0 ||
+			       (address_parse(v, strlen(v), addr) == ERR_OK &&
+				strcmp(addr, *(char *const *)p) == 0);
 		return strcmp(v, config_value_text(s, base, num)) == 0;
 	case T_FLAG:
 		return config_value_parse(s, v, &val, NULL, 0) == ERR_OK &&

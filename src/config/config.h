@@ -19,6 +19,8 @@
 #define CONFIG_FILE "winrm.conf"
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_LISTENERS 16
+#define CONFIG_MAX_PLUGINS 16
+#define CONFIG_MAX_INSTANCES 16 /* of any one resource of many instances */
 #define CONFIG_MAX_VALUE 4096
 /* The resource URI of winrm/config; sub-resources append "/service" etc.
  * (MS-WSMV 3.1.4.2), and their XML is in that namespace
@@ -75,6 +77,26 @@ struct config_listener {
 	char *key_file;
 };
 
+/* A PowerShell session configuration, winrm/config/plugin?Name=X (Windows
+ * keeps them as WinRM plugins): the endpoint whose resource URI is
+ * CONFIG_PS_URI_PREFIX + Name. With no AllowedUsers and no AllowedGroups
+ * it is open to every account that may use the cmd shell and runs in the
+ * user's own host; otherwise (and with RunAsUser or ConfigFilePath) each
+ * connecting user gets a host of its own for it, which the privileged part
+ * starts after checking who connects (docs/design.md, "Session
+ * configurations"). */
+#define CONFIG_PS_URI_PREFIX "http://schemas.microsoft.com/powershell/"
+#define CONFIG_MAX_PLUGIN_NAME 64
+struct config_plugin {
+	char *name; /* the Name selector: letters, digits, '.', '_', '-' */
+	int enabled;
+	char *allowed_users;	/* AllowedUsers: comma list of accounts */
+	char *allowed_groups;	/* AllowedGroups: comma list of groups */
+	char *run_as_user;	/* RunAsUser: the account pwsh runs as; "": the connecting user */
+	char *config_file_path; /* configfilepath: a root-owned .pssc, absolute; "": none */
+	uint32_t max_shells_per_user; /* at most Winrs/MaxShellsPerUser */
+};
+
 struct config {
 	uint32_t max_envelope_size_kb;	/* MaxEnvelopeSizekb, 500 */
 	uint32_t max_timeout_ms;	/* MaxTimeoutms, 60000 */
@@ -123,6 +145,9 @@ struct config {
 	} winrs;
 	uint32_t nlisteners;
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
+	/* Microsoft.PowerShell and PowerShell.7 unless the file names plugins. */
+	uint32_t nplugins;
+	struct config_plugin plugins[CONFIG_MAX_PLUGINS];
 };
 
 /* Windows' defaults, and no listener. */
@@ -152,6 +177,24 @@ enum err config_listener_create(struct config *c, const char *selectors, struct 
  * for a listener that does not exist (config_listener_create ERR_EXISTS for
  * one that does), ERR_CONFIG for anything else they refuse. */
 enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg);
+/* The same for any resource of many instances, named with its selectors:
+ * "listener?Address=*+Transport=HTTP", "plugin?Name=DnsOps". The last
+ * plugin cannot be deleted (disable it: Enabled=false). */
+enum err config_instance_create(struct config *c, const char *resource, struct buf *errmsg);
+enum err config_instance_delete(struct config *c, const char *resource, struct buf *errmsg);
+/* Instance i of the collection resource ("listener", "plugin") named
+ * with its selectors ("Plugin?Name=DnsOps") into out; ERR_NOT_FOUND past
+ * the last, ERR_CONFIG when resource is no collection. */
+enum err config_instance_resource(const struct config *c, const char *resource, uint32_t i,
+				  char *out, size_t len);
+/* ERR_OK if resource ("plugin?Name=X") names an instance with selectors
+ * of the right form, whether it exists or not; else ERR_CONFIG. */
+enum err config_instance_check(const char *resource);
+/* The plugin serving endpoint name (case-insensitive, as Windows), or NULL. */
+const struct config_plugin *config_plugin_find(const struct config *c, const char *name);
+/* 1 if the plugin has its own host per connecting user: it names who may
+ * connect, a RunAs account or a session configuration file. */
+int config_plugin_isolated(const struct config_plugin *p);
 
 /* WS-Transfer Put (what `winrm set` sends: the whole resource as a Get
  * returned it, edited): each pair names a setting by its path below the
@@ -169,8 +212,11 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 		    size_t n, struct buf *errmsg);
 
 /* What a resource path without selectors names, and its element's local
- * name as Windows spells it ("Config", "Service", "Auth", "Listener"). */
-enum config_resource { CONFIG_RES_UNKNOWN, CONFIG_RES_SINGLETON, CONFIG_RES_LISTENER };
+ * name as Windows spells it ("Config", "Service", "Auth", "Listener",
+ * "PlugInConfiguration"). */
+/* CONFIG_RES_COLLECTION: a resource of many instances named by selectors
+ * (listener, plugin), which alone may be created, deleted and enumerated. */
+enum config_resource { CONFIG_RES_UNKNOWN, CONFIG_RES_SINGLETON, CONFIG_RES_COLLECTION };
 #define CONFIG_MAX_ELEMENT 32
 enum config_resource config_resource_of(const char *resource, char name[CONFIG_MAX_ELEMENT]);
 

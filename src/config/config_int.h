@@ -63,14 +63,40 @@ union value {
 	struct config_filter filter;
 };
 
-/* A listener's name: canonical Address ("*", "IP:" + inet_ntop) and Transport. */
-struct selector {
-	char address[MAX_ADDRESS];
-	int https;
+/* A resource of many instances (listeners, plugins): its rows, where its
+ * instances live in struct config, and how their selectors read. Every
+ * walk over instances (reading, writing, printing, `winrm set`, Put,
+ * create, delete) goes through this table, so a new kind is a row. An
+ * instance's selectors have one canonical text ("Address=IP:::1+
+ * Transport=HTTPS", "Name=DnsOps"), which names it in the stored format
+ * and is what instances are compared by (case-insensitively). */
+struct collection {
+	const char *resource; /* "Listener": the path's first segment, as Windows spells it */
+	const char *noun;     /* in messages: "listener" */
+	const char *element;  /* its XML and text element, "Listener", "PlugInConfiguration" */
+	const char *ns;	      /* the namespace of its XML */
+	const char *form;     /* its selectors in messages: "Address=...+Transport=..." */
+	const struct setting *settings;
+	size_t nsettings;
+	size_t items_off, count_off, item_size;
+	uint32_t max;
+	/* The canonical text of selectors sel into out; ERR_CONFIG with why. */
+	enum err (*selectors_parse)(const char *sel, char out[MAX_KEY], struct buf *errmsg,
+				    unsigned line);
+	/* The canonical selectors of an instance. */
+	void (*selectors_of)(const void *item, char out[MAX_KEY]);
+	/* Sets the selector fields of a new instance from canonical selectors. */
+	enum err (*init)(void *item, const char *canon);
 };
+#define CONFIG_NCOLLECTIONS 2
+extern const struct collection config_collections[CONFIG_NCOLLECTIONS];
+extern const size_t config_ncollections;
+#define CONFIG_LISTENERS (&config_collections[0])
+#define CONFIG_PLUGINS (&config_collections[1])
 
 /* The tables of config.c, in Windows' print order: config_settings (the
- * singleton resources) and config_listener_settings (one listener). */
+ * singleton resources), config_listener_settings (one listener) and
+ * config_plugin_settings (one plugin). */
 extern const struct setting config_settings[];
 extern const size_t config_nsettings;
 extern const struct setting config_listener_settings[];
@@ -115,22 +141,26 @@ enum err config_fill_defaults(const struct setting *t, size_t n, void *base,
 /* A listener's Port when it has no Port line: the service's DefaultPorts. */
 uint32_t config_default_port(const struct config *c, int https);
 
-/* "Address=*+Transport=HTTPS", keys in any order and case, each once. */
-enum err config_selectors_parse(const char *sel, struct selector *out, struct buf *errmsg,
-				unsigned line);
-/* The index of the listener sel names, or -1. */
-int config_listener_find(const struct config *c, const struct selector *sel);
-/* Appends a listener with its defaults; its index in *idx. */
-enum err config_listener_add(struct config *c, const struct selector *sel, uint32_t *idx,
-			     struct buf *errmsg, unsigned line);
-/* 1 for "listener" and "listener?...", in any case. */
-int config_is_listener_resource(const char *r);
+/* The collection resource r names ("listener", "Plugin?Name=x"): *sel
+ * points after its '?', or is NULL when r names them all; NULL when r is
+ * no collection. */
+const struct collection *config_collection_of(const char *r, const char **sel);
+/* Instance i of k in c, and where k's count is. */
+void *config_instance(const struct config *c, const struct collection *k, uint32_t i);
+uint32_t *config_instance_count(const struct config *c, const struct collection *k);
+/* The index of the instance of k with canonical selectors canon, or -1. */
+int config_instance_find(const struct config *c, const struct collection *k, const char *canon);
+/* Appends an instance with its defaults; its index in *idx. */
+enum err config_instance_add(struct config *c, const struct collection *k, const char *canon,
+			     uint32_t *idx, struct buf *errmsg, unsigned line);
+/* Frees instance i of k and closes the gap. */
+void config_instance_remove(struct config *c, const struct collection *k, uint32_t i);
 
-/* config_resource.c: the listener that "Address=...+Transport=..." names:
- * its index in *idx; ERR_CONFIG for malformed selectors, ERR_NOT_FOUND
- * when there is none. */
-enum err config_listener_named(const struct config *c, const char *selectors, uint32_t *idx,
-			       struct buf *errmsg);
+/* config_resource.c: the instance of k that selectors name: its index in
+ * *idx; ERR_CONFIG for malformed selectors, ERR_NOT_FOUND when there is
+ * none. */
+enum err config_instance_named(const struct config *c, const struct collection *k,
+			       const char *selectors, uint32_t *idx, struct buf *errmsg);
 /* The first row under resource ("" is the root), or NULL. */
 const struct setting *config_section_first(const char *resource);
 /* The element name of a resource plen bytes long whose first row is s:

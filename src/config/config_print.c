@@ -124,10 +124,10 @@ static enum err print_block(const struct setting *t, size_t n, const void *base,
 	return pr->close(pr, header, hlen);
 }
 
-static enum err print_listener(const struct config_listener *l, struct printer *pr)
+static enum err print_instance(const struct collection *k, const void *item, struct printer *pr)
 {
-	return print_block(config_listener_settings, config_nlistener_settings, l, "", 0,
-			   "Listener", 8, pr);
+	return print_block(k->settings, k->nsettings, item, "", 0, k->element, strlen(k->element),
+			   pr);
 }
 
 static enum err print_resource(const struct config *c, const char *resource, struct printer *pr,
@@ -135,22 +135,23 @@ static enum err print_resource(const struct config *c, const char *resource, str
 {
 	char q[MAX_QUOTE];
 	const struct setting *s;
+	const struct collection *col;
 	size_t plen = strlen(resource), hlen, o;
-	const char *header;
+	const char *header, *sel;
 	uint32_t i;
 	enum err e;
 
-	if (config_is_listener_resource(resource)) {
-		snprintf(pr->ns, sizeof(pr->ns), "%s/listener", CONFIG_URI);
-		if (resource[8] == '?') {
-			if ((e = config_listener_named(c, resource + 9, &i, errmsg)) != ERR_OK)
+	if ((col = config_collection_of(resource, &sel))) {
+		snprintf(pr->ns, sizeof(pr->ns), "%s", col->ns);
+		if (sel) {
+			if ((e = config_instance_named(c, col, sel, &i, errmsg)) != ERR_OK)
 				return e;
-			return print_listener(&c->listeners[i], pr);
+			return print_instance(col, config_instance(c, col, i), pr);
 		}
-		for (i = 0; i < c->nlisteners; i++)
+		for (i = 0; i < *config_instance_count(c, col); i++)
 			if ((i && (e = buf_put(pr->out, pr->separator, strlen(pr->separator))) !=
 				      ERR_OK) ||
-			    (e = print_listener(&c->listeners[i], pr)) != ERR_OK)
+			    (e = print_instance(col, config_instance(c, col, i), pr)) != ERR_OK)
 				return e;
 		return ERR_OK;
 	}

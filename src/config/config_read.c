@@ -5,7 +5,9 @@
  * lines ("MaxEnvelopeSizekb = 500", "Service/Auth/Basic = true",
  * "Listener?Address=*+Transport=HTTPS/Port = 5986"). The blanks around
  * '=' are optional; the value is the rest of the line, trimmed, and may be
- * empty. Names, paths and listener selectors compare
+ * empty. Instances are "Listener?Address=*+Transport=HTTP/Port = 5985",
+ * "Plugin?Name=DnsOps/RunAsUser = dnsbot"; a file with no Plugin line has
+ * the two default plugins. Names, paths and selectors compare
  * case-insensitively; booleans are true/false in any case. A listener
  * exists once any of its lines appears. config_serialize (config_write.c)
  * writes every stored setting, defaults included, and rewriting drops
@@ -23,12 +25,27 @@
 
 struct parse_seen {
 	uint64_t root;
-	uint32_t listener[CONFIG_MAX_LISTENERS];
+	/* Per collection and instance, the rows set by a line. */
+	uint32_t instance[CONFIG_NCOLLECTIONS][CONFIG_MAX_INSTANCES];
+	/* The file names plugins: the default ones are not kept. */
+	int plugins;
 };
 
 static int is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+/* 1 if the line's name starts "Listener?" or another collection's. */
+static int starts_instance(const char *s, size_t n)
+{
+	for (size_t k = 0; k < config_ncollections; k++) {
+		size_t len = strlen(config_collections[k].resource);
+		if (n > len && strncasecmp(s, config_collections[k].resource, len) == 0 &&
+		    s[len] == '?')
+			return 1;
+	}
+	return 0;
 }
 
 static enum err parse_line(struct config *c, const char *line, size_t n, unsigned lineno,
@@ -37,7 +54,8 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 	char key[MAX_KEY + 1], value[CONFIG_MAX_VALUE + 1], q[MAX_QUOTE];
 	size_t i = 0, k;
 	const struct setting *s;
-	const char *path, *name;
+	const struct collection *col;
+	const char *path, *name, *sel;
 	char *slash;
 	uint64_t bit;
 	uint32_t idx;
@@ -51,10 +69,10 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 		n--;
 	if (i == n || line[i] == '#')
 		return ERR_OK;
-	/* The name ends at a blank or '='; a listener's selectors hold '=' but
-	 * end at the first '/'. */
+	/* The name ends at a blank or '='; an instance's selectors hold '='
+	 * but end at the first '/'. */
 	k = i;
-	if (n - i > 9 && strncasecmp(line + i, "listener?", 9) == 0)
+	if (starts_instance(line + i, n - i))
 		while (k < n && line[k] != '/' && !is_blank(line[k]))
 			k++;
 	while (k < n && !is_blank(line[k]) && line[k] != '=')
@@ -76,38 +94,43 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 	memcpy(value, line + k, n - k);
 	value[n - k] = 0;
 
-	/* Selector values (listener addresses) hold no '/': the name is
-	 * after the last one. */
+	/* Selector values (listener addresses, plugin names) hold no '/':
+	 * the name is after the last one. */
 	slash = strrchr(key, '/');
 	name = slash ? slash + 1 : key;
 	if (slash)
 		*slash = 0;
 	path = slash ? key : "";
-	if (config_is_listener_resource(path)) {
-		struct selector sel;
+	if ((col = config_collection_of(path, &sel))) {
+		char canon[MAX_KEY];
+		size_t ci = (size_t)(col - config_collections);
 		int found;
 
-		if (path[8] != '?')
-			return config_fail(
-			    errmsg, lineno,
-			    "a listener line starts Listener?Address=...+Transport=.../");
-		if ((e = config_selectors_parse(path + 9, &sel, errmsg, lineno)) != ERR_OK)
+		if (!sel)
+			return config_fail(errmsg, lineno, "a %s line starts %s?%s/", col->noun,
+					   col->resource, col->form);
+		if ((e = col->selectors_parse(sel, canon, errmsg, lineno)) != ERR_OK)
 			return e;
-		if ((found = config_listener_find(c, &sel)) >= 0)
+		if (col == CONFIG_PLUGINS && !seen->plugins) {
+			while (c->nplugins)
+				config_instance_remove(c, col, 0);
+			seen->plugins = 1;
+		}
+		if ((found = config_instance_find(c, col, canon)) >= 0)
 			idx = (uint32_t)found;
-		else if ((e = config_listener_add(c, &sel, &idx, errmsg, lineno)) != ERR_OK)
+		else if ((e = config_instance_add(c, col, canon, &idx, errmsg, lineno)) != ERR_OK)
 			return e;
-		if (!(s = config_lookup(config_listener_settings, config_nlistener_settings, "",
-					name)))
-			return config_fail(errmsg, lineno, "unknown listener setting %s",
+		if (!(s = config_lookup(col->settings, col->nsettings, "", name)))
+			return config_fail(errmsg, lineno, "unknown %s setting %s", col->noun,
 					   config_quote(q, name, strlen(name)));
-		bit = (uint32_t)1 << (s - config_listener_settings);
-		if (seen->listener[idx] & bit)
-			return config_fail(errmsg, lineno, "duplicate setting %s for the listener",
-					   s->name);
-		if ((e = config_assign(s, &c->listeners[idx], value, errmsg, lineno)) != ERR_OK)
+		bit = (uint32_t)1 << (s - col->settings);
+		if (seen->instance[ci][idx] & bit)
+			return config_fail(errmsg, lineno, "duplicate setting %s for the %s",
+					   s->name, col->noun);
+		if ((e = config_assign(s, config_instance(c, col, idx), value, errmsg, lineno)) !=
+		    ERR_OK)
 			return e;
-		seen->listener[idx] |= (uint32_t)bit;
+		seen->instance[ci][idx] |= (uint32_t)bit;
 		return ERR_OK;
 	}
 	s = config_lookup(config_settings, config_nsettings, path, name);
@@ -155,7 +178,7 @@ enum err config_parse(struct config *c, const char *text, size_t len, struct buf
 		for (size_t k = 0; k < config_nlistener_settings; k++) {
 			union value v;
 			if (!(config_listener_settings[k].flags & F_DEFPORT) ||
-			    (seen.listener[i] & (1u << k)))
+			    (seen.instance[CONFIG_LISTENERS - config_collections][i] & (1u << k)))
 				continue;
 			v.u32 = config_default_port(c, c->listeners[i].https);
 			config_value_store(&config_listener_settings[k], &c->listeners[i], &v);

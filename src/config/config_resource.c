@@ -1,7 +1,7 @@
 /* config_resource: the resources of winrm/config edited (privileged part
  * and CLI): `winrm set` (config_set) and WS-Transfer Put (config_put),
- * which share the lookup and the checks of a value, listeners created and
- * deleted, and what a resource path names.
+ * which share the lookup and the checks of a value, instances (listeners,
+ * plugins) created and deleted, and what a resource path names.
  *
  * config_set takes a NULL value as winrm's `$null`: empty for text
  * settings, refused for the others. */
@@ -11,55 +11,128 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- listeners ---- */
+/* ---- instances: listeners, plugins ---- */
 
-enum err config_listener_create(struct config *c, const char *selectors, struct buf *errmsg)
+static enum err instance_create(struct config *c, const struct collection *k, const char *selectors,
+				struct buf *errmsg)
 {
-	struct selector sel;
+	char canon[MAX_KEY];
 	uint32_t idx;
 	enum err e;
 
-	if ((e = config_selectors_parse(selectors, &sel, errmsg, 0)) != ERR_OK)
+	if ((e = k->selectors_parse(selectors, canon, errmsg, 0)) != ERR_OK)
 		return e;
-	if (config_listener_find(c, &sel) >= 0) {
-		config_fail(errmsg, 0, "the listener Address=%s+Transport=%s already exists",
-			    sel.address, config_transport_names[sel.https]);
+	if (config_instance_find(c, k, canon) >= 0) {
+		config_fail(errmsg, 0, "the %s %s already exists", k->noun, canon);
 		return ERR_EXISTS;
 	}
-	return config_listener_add(c, &sel, &idx, errmsg, 0);
+	return config_instance_add(c, k, canon, &idx, errmsg, 0);
 }
 
-enum err config_listener_named(const struct config *c, const char *selectors, uint32_t *idx,
-			       struct buf *errmsg)
+enum err config_instance_named(const struct config *c, const struct collection *k,
+			       const char *selectors, uint32_t *idx, struct buf *errmsg)
 {
-	struct selector sel;
+	char canon[MAX_KEY];
 	enum err e;
 	int i;
 
-	if ((e = config_selectors_parse(selectors, &sel, errmsg, 0)) != ERR_OK)
+	if ((e = k->selectors_parse(selectors, canon, errmsg, 0)) != ERR_OK)
 		return e;
-	if ((i = config_listener_find(c, &sel)) < 0) {
-		config_fail(errmsg, 0, "there is no listener Address=%s+Transport=%s", sel.address,
-			    config_transport_names[sel.https]);
+	if ((i = config_instance_find(c, k, canon)) < 0) {
+		config_fail(errmsg, 0, "there is no %s %s", k->noun, canon);
 		return ERR_NOT_FOUND;
 	}
 	*idx = (uint32_t)i;
 	return ERR_OK;
 }
 
-enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg)
+static enum err instance_delete(struct config *c, const struct collection *k, const char *selectors,
+				struct buf *errmsg)
 {
 	uint32_t i;
 	enum err e;
 
-	if ((e = config_listener_named(c, selectors, &i, errmsg)) != ERR_OK)
+	if ((e = config_instance_named(c, k, selectors, &i, errmsg)) != ERR_OK)
 		return e;
-	config_strings_free(config_listener_settings, config_nlistener_settings, &c->listeners[i]);
-	memmove(&c->listeners[i], &c->listeners[i + 1],
-		(c->nlisteners - i - 1) * sizeof(c->listeners[0]));
-	c->nlisteners--;
-	memset(&c->listeners[c->nlisteners], 0, sizeof(c->listeners[0]));
+	/* A file without plugins means the default ones (config_read.c). */
+	if (k == CONFIG_PLUGINS && c->nplugins == 1)
+		return config_fail(errmsg, 0,
+				   "the last plugin cannot be deleted: set its Enabled to false");
+	config_instance_remove(c, k, i);
 	return ERR_OK;
+}
+
+enum err config_listener_create(struct config *c, const char *selectors, struct buf *errmsg)
+{
+	return instance_create(c, CONFIG_LISTENERS, selectors, errmsg);
+}
+
+enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg)
+{
+	return instance_delete(c, CONFIG_LISTENERS, selectors, errmsg);
+}
+
+/* The collection and selectors of "listener?...", "plugin?...". */
+static enum err instance_resource(const char *resource, const struct collection **k,
+				  const char **sel, struct buf *errmsg)
+{
+	char q[MAX_QUOTE];
+
+	if (!(*k = config_collection_of(resource, sel)) || !*sel)
+		return config_fail(errmsg, 0,
+				   "%s is not an instance: use listener?Address=...+Transport=... "
+				   "or plugin?Name=...",
+				   config_quote(q, resource, strlen(resource)));
+	return ERR_OK;
+}
+
+enum err config_instance_create(struct config *c, const char *resource, struct buf *errmsg)
+{
+	const struct collection *k;
+	const char *sel;
+	enum err e;
+
+	if ((e = instance_resource(resource, &k, &sel, errmsg)) != ERR_OK)
+		return e;
+	return instance_create(c, k, sel, errmsg);
+}
+
+enum err config_instance_delete(struct config *c, const char *resource, struct buf *errmsg)
+{
+	const struct collection *k;
+	const char *sel;
+	enum err e;
+
+	if ((e = instance_resource(resource, &k, &sel, errmsg)) != ERR_OK)
+		return e;
+	return instance_delete(c, k, sel, errmsg);
+}
+
+enum err config_instance_resource(const struct config *c, const char *resource, uint32_t i,
+				  char *out, size_t len)
+{
+	const char *sel;
+	const struct collection *k = config_collection_of(resource, &sel);
+	char canon[MAX_KEY];
+
+	if (!k || sel)
+		return ERR_CONFIG;
+	if (i >= *config_instance_count(c, k))
+		return ERR_NOT_FOUND;
+	k->selectors_of(config_instance(c, k, i), canon);
+	return (size_t)snprintf(out, len, "%s?%s", k->resource, canon) < len ? ERR_OK : ERR_LIMIT;
+}
+
+enum err config_instance_check(const char *resource)
+{
+	const struct collection *k;
+	const char *sel;
+	char canon[MAX_KEY];
+	enum err e;
+
+	if ((e = instance_resource(resource, &k, &sel, NULL)) != ERR_OK)
+		return e;
+	return k->selectors_parse(sel, canon, NULL, 0);
 }
 
 const struct config_listener *config_listener_at(const struct config *c, uint32_t i)
@@ -100,15 +173,16 @@ const char *config_section_name(const struct setting *s, size_t plen, size_t *le
 
 enum config_resource config_resource_of(const char *resource, char name[CONFIG_MAX_ELEMENT])
 {
+	const struct collection *k;
 	const struct setting *s;
-	const char *h;
+	const char *h, *sel;
 	size_t n;
 
-	if (config_is_listener_resource(resource)) {
-		if (resource[8])
+	if ((k = config_collection_of(resource, &sel))) {
+		if (sel)
 			return CONFIG_RES_UNKNOWN;
-		snprintf(name, CONFIG_MAX_ELEMENT, "Listener");
-		return CONFIG_RES_LISTENER;
+		snprintf(name, CONFIG_MAX_ELEMENT, "%s", k->element);
+		return CONFIG_RES_COLLECTION;
 	}
 	if (!(s = config_section_first(resource)))
 		return CONFIG_RES_UNKNOWN;
@@ -122,17 +196,19 @@ static enum err resolve(struct config *c, const char *resource, const char *name
 			const struct setting **s, void **base, struct buf *errmsg)
 {
 	char q[MAX_QUOTE], qr[MAX_QUOTE];
+	const struct collection *k;
+	const char *sel;
 	uint32_t i;
 	enum err e;
 
-	if (config_is_listener_resource(resource)) {
-		if (resource[8] != '?')
-			return config_fail(
-			    errmsg, 0, "which listener? Use listener?Address=...+Transport=...");
-		if ((e = config_listener_named(c, resource + 9, &i, errmsg)) != ERR_OK)
+	if ((k = config_collection_of(resource, &sel))) {
+		if (!sel)
+			return config_fail(errmsg, 0, "which %s? Use %s?%s", k->noun, k->noun,
+					   k->form);
+		if ((e = config_instance_named(c, k, sel, &i, errmsg)) != ERR_OK)
 			return e;
-		*base = &c->listeners[i];
-		*s = config_lookup(config_listener_settings, config_nlistener_settings, "", name);
+		*base = config_instance(c, k, i);
+		*s = config_lookup(k->settings, k->nsettings, "", name);
 	} else {
 		if (!config_section_first(resource))
 			return config_fail(errmsg, 0, "unknown resource winrm/config/%s",
@@ -201,7 +277,8 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 		    size_t n, struct buf *errmsg)
 {
 	char sub[MAX_KEY + 1], v[CONFIG_MAX_VALUE + 1], q[MAX_QUOTE], qr[MAX_QUOTE];
-	int listener = config_is_listener_resource(resource);
+	const char *sel;
+	const struct collection *k = config_collection_of(resource, &sel);
 	uint64_t seen = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -213,11 +290,11 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 		enum err e;
 
 		/* A nested element's setting belongs to the sub-resource its
-		 * path names; a listener has no nested elements. */
+		 * path names; an instance has no nested elements. */
 		if (slash) {
-			if (listener || (size_t)snprintf(sub, sizeof(sub), "%s%s%.*s", resource,
-							 *resource ? "/" : "", (int)(slash - full),
-							 full) >= sizeof(sub))
+			if (k || (size_t)snprintf(sub, sizeof(sub), "%s%s%.*s", resource,
+						  *resource ? "/" : "", (int)(slash - full),
+						  full) >= sizeof(sub))
 				return config_fail(
 				    errmsg, 0, "unknown setting %s in winrm/config%s%s",
 				    config_quote(q, full, strlen(full)), *resource ? "/" : "",
@@ -228,8 +305,7 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 			return e;
 		if (s->type == T_NONE)
 			continue;
-		bit =
-		    (uint64_t)1 << (listener ? s - config_listener_settings : s - config_settings);
+		bit = (uint64_t)1 << (k ? s - k->settings : s - config_settings);
 		if (seen & bit)
 			return config_fail(errmsg, 0, "%s is given twice", s->name);
 		seen |= bit;

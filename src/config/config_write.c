@@ -18,7 +18,7 @@ static enum err put_setting(struct buf *out, const char *prefix, const char *nam
 enum err config_serialize(const struct config *c, struct buf *out)
 {
 	size_t start = buf_len(out);
-	char num[16], prefix[MAX_KEY];
+	char num[16], prefix[2 * MAX_KEY];
 	enum err e;
 
 	if ((e = buf_putf(out, "# openwinrm winrm/config: one \"Path/Name = value\" per line.\n"
@@ -32,17 +32,22 @@ enum err config_serialize(const struct config *c, struct buf *out)
 		if ((e = put_setting(out, prefix, s->name, config_value_text(s, c, num))) != ERR_OK)
 			return e;
 	}
-	for (uint32_t i = 0; i < c->nlisteners; i++) {
-		const struct config_listener *l = &c->listeners[i];
-		snprintf(prefix, sizeof(prefix), "Listener?Address=%s+Transport=%s/", l->address,
-			 config_transport_names[l->https ? 1 : 0]);
-		for (size_t k = 0; k < config_nlistener_settings; k++) {
-			const struct setting *s = &config_listener_settings[k];
-			if (s->flags & (F_RO | F_KEY) || s->type == T_NONE)
-				continue;
-			if ((e = put_setting(out, prefix, s->name, config_value_text(s, l, num))) !=
-			    ERR_OK)
-				return e;
+	for (size_t k = 0; k < config_ncollections; k++) {
+		const struct collection *col = &config_collections[k];
+		for (uint32_t i = 0; i < *config_instance_count(c, col); i++) {
+			const void *item = config_instance(c, col, i);
+			char sel[MAX_KEY];
+
+			col->selectors_of(item, sel);
+			snprintf(prefix, sizeof(prefix), "%s?%s/", col->resource, sel);
+			for (size_t r = 0; r < col->nsettings; r++) {
+				const struct setting *s = &col->settings[r];
+				if (s->flags & (F_RO | F_KEY) || s->type == T_NONE)
+					continue;
+				if ((e = put_setting(out, prefix, s->name,
+						     config_value_text(s, item, num))) != ERR_OK)
+					return e;
+			}
 		}
 	}
 	/* config_parse refuses more, so do not write more. */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct host {
 	struct shell_engine *eng;
 	struct psrp_engine *ps;
 	char *forwarded_tickets; /* "FILE:path", or NULL */
+	char *endpoint;		 /* HOST_ENV_ENDPOINT: the one it serves, or NULL */
 	int stopped;
 };
 
@@ -184,7 +186,14 @@ static enum err run_delete(struct host *h, uint32_t id, void *req, void *reply)
 /* PowerShell: pwsh answers every operation, so each runs on. */
 static enum err run_ps_create(struct host *h, uint32_t id, void *req, void *reply)
 {
+	const struct shell_create_req *create = req;
+
 	(void)reply;
+	if (h->endpoint && (!create->endpoint || strcasecmp(create->endpoint, h->endpoint) != 0)) {
+		log_warnx("host: a Create for endpoint %s in the host of %s refused",
+			  create->endpoint ? create->endpoint : "(none)", h->endpoint);
+		return ERR_WSMAN_ACCESS_DENIED;
+	}
 	use_forwarded_tickets(h);
 	psrp_engine_create(h->ps, id, req);
 	return RUNS_ON;
@@ -286,6 +295,11 @@ static enum err run_request(struct host *h, struct ipc_msg *m)
 	if (!handlers[shell_op_id(op)]) {
 		/* A row this host has no handler for: the client's fault, not the channel's. */
 		e = ERR_WSMAN_ACTION_NOT_SUPPORTED;
+	} else if (h->endpoint && !(op->flags & SHELL_OP_RESOURCE_PREFIX)) {
+		/* A session configuration's host serves PowerShell alone: a cmd
+		 * shell would escape the restricted session as its account. */
+		log_warnx("host: %s refused in the host of endpoint %s", op->name, h->endpoint);
+		e = ERR_WSMAN_ACCESS_DENIED;
 	} else if (!(req = calloc(1, op->req_size)) ||
 		   !(reply = calloc(1, op->reply_size ? op->reply_size : 1))) {
 		e = ERR_NOMEM;
@@ -359,6 +373,8 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	    !(h.forwarded_tickets = strdup(tickets)))
 		goto out;
 	unsetenv(HOST_ENV_FORWARDED_TICKETS);
+	if (getenv(HOST_ENV_ENDPOINT) && !(h.endpoint = strdup(getenv(HOST_ENV_ENDPOINT))))
+		goto out;
 	if (!(h.base = event_base_new())) {
 		log_warnx("host: cannot create the event loop");
 		goto out;
@@ -373,6 +389,17 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 			close(net_fd);
 		goto out;
 	}
+	if (h.endpoint) {
+		const char *pwsh = getenv(HOST_ENV_PWSH),
+			   *file = getenv(HOST_ENV_CONFIGURATION_FILE);
+		if (!pwsh || *pwsh != '/' ||
+		    psrp_engine_restrict(h.ps, pwsh, file && *file ? file : NULL) != ERR_OK) {
+			log_warnx("host: endpoint %s without a pwsh to run", h.endpoint);
+			goto out;
+		}
+		unsetenv(HOST_ENV_PWSH);
+		unsetenv(HOST_ENV_CONFIGURATION_FILE);
+	}
 	event_base_dispatch(h.base);
 	rc = 0;
 out:
@@ -383,5 +410,6 @@ out:
 	if (h.base)
 		event_base_free(h.base);
 	free(h.forwarded_tickets);
+	free(h.endpoint);
 	return rc;
 }

@@ -16,6 +16,18 @@
  * KRB5CCNAME: a host may outlive the connection that brought them. */
 #define HOST_ENV_FORWARDED_TICKETS "WINRMD_FORWARDED_TICKETS"
 
+/* A session configuration's host (docs/design.md, "Session
+ * configurations"): the privileged part names the endpoint it alone
+ * serves, the pwsh to run and the restricted session file it compiled.
+ * Such a host refuses every operation but the PowerShell ones, and
+ * PowerShell Creates for any other endpoint, and runs every pwsh as
+ * named, whatever the request says. The host keeps HOST_ENV_ENDPOINT in
+ * its environment (pwsh inherits it with the other WINRMD_* identity
+ * variables) and takes the other two out. */
+#define HOST_ENV_ENDPOINT "WINRMD_ENDPOINT"
+#define HOST_ENV_PWSH "WINRMD_PWSH"
+#define HOST_ENV_CONFIGURATION_FILE "WINRMD_CONFIGURATION_FILE"
+
 /* Runs the host on the channel to the network process. Returns the exit status. */
 int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debug);
 

@@ -214,12 +214,17 @@ struct psrp_engine {
 	uint32_t nshells;
 	struct ps_corpse *corpses;
 	struct spawn_child spare; /* pid 0: none (see "the spare pwsh") */
-	char *launch_pwsh, *launch_dir;
-	int launch_set;		       /* launch_* say how the last Create started its pwsh */
+	/* How the last Create started its pwsh (struct pwsh_launch's fields),
+	 * for the next spare; launch_set once known. */
+	char *launch[3];
+	int launch_set;
 	psrp_engine_answer_fn *answer; /* NULL while the engine is torn down */
 	psrp_engine_ended_fn *ended;
 	void *arg;
 	char user[64];
+	/* psrp_engine_restrict's: the pwsh and its -ConfigurationFile, or NULL. */
+	char *fixed_pwsh;
+	char *configuration_file;
 };
 
 static struct ps_req req_of(uint32_t id, uint32_t op_id)
@@ -1118,7 +1123,7 @@ static enum err shell_events(struct ps_shell *sh)
 	return ERR_OK;
 }
 
-static const char *pwsh_find(const char *configured)
+const char *psrp_engine_pwsh_find(const char *configured)
 {
 	if (configured && *configured)
 		return configured;
@@ -1128,24 +1133,46 @@ static const char *pwsh_find(const char *configured)
 	return NULL;
 }
 
-/* Starts a pwsh -s in working_dir (NULL: the user's home) into child. */
-static enum err pwsh_start(const struct psrp_engine *e, const char *pwsh, const char *working_dir,
+/* How a Create's pwsh is started: which pwsh (Service/PowerShell, or the
+ * search), where (NULL: the account's home) and for which client (its
+ * address is in the session's environment). */
+struct pwsh_launch {
+	const char *pwsh, *working_dir, *client_ip;
+};
+
+static struct pwsh_launch launch_of(const struct shell_create_req *req)
+{
+	return (struct pwsh_launch){req->pwsh, req->working_dir, req->client_ip};
+}
+
+/* Starts a pwsh -s as l says into child. A session configuration's host
+ * (psrp_engine_restrict) runs its own pwsh with its session file, where
+ * its account lives, whatever the Create asks. */
+static enum err pwsh_start(const struct psrp_engine *e, const struct pwsh_launch *l,
 			   struct spawn_child *child)
 {
-	char *argv[] = {NULL, "-NoLogo", "-NoProfile", "-s", NULL};
+	char *argv[] = {NULL, "-NoLogo", "-NoProfile", "-s", NULL, NULL, NULL};
 	const char *home = getenv("HOME");
 	struct spawn_spec sp = {.argv = argv};
 	struct spawn_failure why;
-	char gc_limit[64];
-	char *env[] = {env_telemetry, env_update, gc_limit};
-	uint32_t nenv = 2;
+	/* The session's identity (docs/design.md, "Session configurations"):
+	 * the client's address is the Create's, the rest the host's. */
+	char client_ip[96], gc_limit[64];
+	char *env[] = {env_telemetry, env_update, client_ip, gc_limit};
+	uint32_t nenv = 3;
 	uint32_t mb = e->limits.max_memory_per_shell_mb;
 	enum err err;
 
-	if (!(sp.file = pwsh_find(pwsh)))
+	if (!(sp.file = e->fixed_pwsh ? e->fixed_pwsh : psrp_engine_pwsh_find(l->pwsh)))
 		return ERR_WSMAN_NO_PWSH;
 	argv[0] = (char *)sp.file;
-	sp.dir = working_dir ? working_dir : home && *home ? home : "/";
+	if (e->configuration_file) {
+		argv[4] = "-ConfigurationFile";
+		argv[5] = e->configuration_file;
+	}
+	snprintf(client_ip, sizeof(client_ip), "WINRMD_CLIENT_IP=%.64s",
+		 l->client_ip ? l->client_ip : "");
+	sp.dir = l->working_dir && !e->fixed_pwsh ? l->working_dir : home && *home ? home : "/";
 	if (proctree_limit_set(mb)) {
 		snprintf(gc_limit, sizeof(gc_limit), PSRP_GC_LIMIT_VAR "=0x%llx",
 			 (unsigned long long)mb << 20);
@@ -1165,16 +1192,23 @@ static enum err pwsh_start(const struct psrp_engine *e, const char *pwsh, const 
 /* --- the spare pwsh ---
  * .NET takes a second or more to start pwsh, which is most of what a new
  * session costs. So once a Create is answered the host starts one pwsh
- * ahead, the way that Create asked for it (its pwsh, its directory, the
- * memory quota then in force), and the next Create that asks the same
- * takes it instead of starting one. A spare is the user's own process in
- * the user's host, idle on its stdin until it serves; it dies with the
- * host, when it does not fit a Create, and when the memory quota changes. */
+ * ahead, the way that Create asked for it (its pwsh, its directory, its
+ * client's address, the memory quota then in force), and the next Create
+ * that asks the same takes it instead of starting one. A spare is the
+ * account's own process in its host, idle on its stdin until it serves;
+ * it dies with the host, when it does not fit a Create, and when the
+ * memory quota changes. */
 
 /* NULL and "" both mean "not asked". */
 static int same_text(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static int same_launch(const struct pwsh_launch *a, const struct pwsh_launch *b)
+{
+	return same_text(a->pwsh, b->pwsh) && same_text(a->working_dir, b->working_dir) &&
+	       same_text(a->client_ip, b->client_ip);
 }
 
 static void spare_discard(struct psrp_engine *e)
@@ -1190,13 +1224,13 @@ static void spare_discard(struct psrp_engine *e)
 	c->pid = 0;
 }
 
-/* The spare for a Create that asks for pwsh and working_dir, taken out of
- * the engine, or 0 when it has none that fits. */
-static int spare_take(struct psrp_engine *e, const struct shell_create_req *req,
-		      struct spawn_child *out)
+/* The spare for a Create launched as l, taken out of the engine, or 0
+ * when it has none that fits (and then none at all). */
+static int spare_take(struct psrp_engine *e, const struct pwsh_launch *l, struct spawn_child *out)
 {
-	if (e->spare.pid <= 0 || !same_text(e->launch_pwsh, req->pwsh) ||
-	    !same_text(e->launch_dir, req->working_dir)) {
+	struct pwsh_launch had = {e->launch[0], e->launch[1], e->launch[2]};
+
+	if (e->spare.pid <= 0 || !same_launch(&had, l)) {
 		spare_discard(e);
 		return 0;
 	}
@@ -1205,24 +1239,29 @@ static int spare_take(struct psrp_engine *e, const struct shell_create_req *req,
 	return 1;
 }
 
-/* What the next spare is started as: req's pwsh and directory. */
-static void launch_remember(struct psrp_engine *e, const struct shell_create_req *req)
+/* What the next spare is started as. */
+static void launch_remember(struct psrp_engine *e, const struct pwsh_launch *l)
 {
-	if (e->launch_set && same_text(e->launch_pwsh, req->pwsh) &&
-	    same_text(e->launch_dir, req->working_dir))
-		return;
-	free(e->launch_pwsh);
-	free(e->launch_dir);
-	e->launch_pwsh = req->pwsh ? strdup(req->pwsh) : NULL;
-	e->launch_dir = req->working_dir ? strdup(req->working_dir) : NULL;
-	e->launch_set = (!req->pwsh || e->launch_pwsh) && (!req->working_dir || e->launch_dir);
+	const char *want[3] = {l->pwsh, l->working_dir, l->client_ip};
+
+	e->launch_set = 1;
+	for (int i = 0; i < 3; i++) {
+		if (same_text(e->launch[i], want[i]))
+			continue;
+		free(e->launch[i]);
+		e->launch[i] = want[i] ? strdup(want[i]) : NULL;
+		if (want[i] && !e->launch[i])
+			e->launch_set = 0;
+	}
 }
 
 static void spare_start(struct psrp_engine *e)
 {
+	struct pwsh_launch l = {e->launch[0], e->launch[1], e->launch[2]};
+
 	if (e->spare.pid > 0 || !e->launch_set || e->answer == NULL)
 		return;
-	if (pwsh_start(e, e->launch_pwsh, e->launch_dir, &e->spare) != ERR_OK) {
+	if (pwsh_start(e, &l, &e->spare) != ERR_OK) {
 		e->spare.pid = 0;
 		return;
 	}
@@ -1235,13 +1274,13 @@ static void spare_start(struct psrp_engine *e)
 static enum err pwsh_spawn(struct ps_shell *sh, const struct shell_create_req *req)
 {
 	struct psrp_engine *e = sh->eng;
+	struct pwsh_launch l = launch_of(req);
 	struct spawn_child child;
 	enum err err;
 
-	if (!spare_take(e, req, &child) &&
-	    (err = pwsh_start(e, req->pwsh, req->working_dir, &child)) != ERR_OK)
+	if (!spare_take(e, &l, &child) && (err = pwsh_start(e, &l, &child)) != ERR_OK)
 		return err;
-	launch_remember(e, req);
+	launch_remember(e, &l);
 	sh->pid = child.pid;
 	sh->in_fd = child.in_fd;
 	sh->out_fd = child.out_fd;
@@ -1849,15 +1888,26 @@ void psrp_engine_free(struct psrp_engine *e)
 		shell_end(sh, ERR_WSMAN_HOST_GONE, "channel closed");
 	}
 	spare_discard(e);
-	free(e->launch_pwsh);
-	free(e->launch_dir);
+	for (int i = 0; i < 3; i++)
+		free(e->launch[i]);
 	while (e->corpses) {
 		reap(e->corpses->pid);
 		corpse_free(e->corpses);
 	}
 	event_free(e->ev_chld);
 	proctree_watch_free(e->quota);
+	free(e->fixed_pwsh);
+	free(e->configuration_file);
 	free(e);
+}
+
+enum err psrp_engine_restrict(struct psrp_engine *e, const char *pwsh,
+			      const char *configuration_file)
+{
+	if (!(e->fixed_pwsh = strdup(pwsh)) ||
+	    (configuration_file && !(e->configuration_file = strdup(configuration_file))))
+		return ERR_NOMEM;
+	return ERR_OK;
 }
 
 void psrp_engine_set_limits(struct psrp_engine *e, const struct shell_limits *l)

@@ -40,6 +40,15 @@ struct psrp_engine *psrp_engine_new(struct event_base *base, psrp_engine_answer_
  * nothing (the channel is gone). */
 void psrp_engine_free(struct psrp_engine *e);
 void psrp_engine_set_limits(struct psrp_engine *e, const struct shell_limits *l);
+/* A session configuration's host (host.h, HOST_ENV_ENDPOINT): every pwsh
+ * is pwsh (the privileged part's choice, not the Create's) with
+ * -ConfigurationFile configuration_file when that is not NULL, the
+ * restricted session the privileged part compiled. Copies both; ERR_NOMEM. */
+enum err psrp_engine_restrict(struct psrp_engine *e, const char *pwsh,
+			      const char *configuration_file);
+/* The pwsh to run: configured when it is set, else the first of the usual
+ * install paths that is executable, else NULL. */
+const char *psrp_engine_pwsh_find(const char *configured);
 uint32_t psrp_engine_shells(const struct psrp_engine *e);
 
 void psrp_engine_create(struct psrp_engine *e, uint32_t req_id, const struct shell_create_req *req);

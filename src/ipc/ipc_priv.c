@@ -228,7 +228,7 @@ static enum err token_fields(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
 	return ipc_body_end(in);
 }
 
-/* A body that is one token and nothing else (HOST_OPEN, TOKEN_RENEW). */
+/* A body that is one token and nothing else (TOKEN_RENEW). */
 static enum err get_token_body(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
 {
 	enum err e = token_fields(in, token);
@@ -239,12 +239,42 @@ static enum err get_token_body(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
 
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m)
 {
-	return buf_put(out, m->token, IPC_TOKEN_LEN);
+	IPC_TRY(buf_put(out, m->token, IPC_TOKEN_LEN));
+	IPC_TRY(put_str(out, m->endpoint, IPC_MAX_ENDPOINT));
+	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	return put_str(out, m->scheme, IPC_MAX_SCHEME);
+}
+
+/* A length-prefixed string without NUL into out, at most max bytes. */
+static enum err get_fixed_str(struct buf *in, char *out, size_t max)
+{
+	const uint8_t *p;
+	size_t n;
+
+	IPC_TRY(buf_get_string_view(in, &p, &n));
+	if (n > max || memchr(p, 0, n))
+		return ERR_FORMAT;
+	memcpy(out, p, n);
+	out[n] = 0;
+	return ERR_OK;
+}
+
+static enum err host_open_fields(struct buf *in, struct ipc_host_open *m)
+{
+	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
+	IPC_TRY(get_fixed_str(in, m->endpoint, IPC_MAX_ENDPOINT));
+	IPC_TRY(get_fixed_str(in, m->peer, IPC_MAX_PEER));
+	IPC_TRY(get_fixed_str(in, m->scheme, IPC_MAX_SCHEME));
+	return ipc_body_end(in);
 }
 
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m)
 {
-	return get_token_body(in, m->token);
+	memset(m, 0, sizeof(*m));
+	enum err e = host_open_fields(in, m);
+	if (e != ERR_OK)
+		OPENSSL_cleanse(m, sizeof(*m)); /* a token is a capability */
+	return e;
 }
 
 enum err ipc_token_renew_encode(struct buf *out, const struct ipc_token_renew *m)

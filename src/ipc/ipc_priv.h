@@ -76,10 +76,22 @@ struct ipc_auth_gss_result {
 
 /* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a
  * token names. The token stays valid for IPC_TOKEN_LIFETIME_MS after the
- * password check that issued it (longer than the network process's cache). */
+ * password check that issued it (longer than the network process's cache).
+ * endpoint "" asks for the user's own host; a plugin's name asks for that
+ * user's host of the session configuration (winrm/config/plugin), which
+ * the privileged part admits, runs as the plugin's RunAsUser and
+ * restricts by the plugin's configuration, all as it finds them in its
+ * own configuration: the network process names the endpoint, never an
+ * account. peer and scheme are the requesting connection's, for the audit
+ * line and the session's WINRMD_* variables. */
 #define IPC_TOKEN_LIFETIME_MS 150000
+#define IPC_MAX_ENDPOINT 64 /* CONFIG_MAX_PLUGIN_NAME */
+#define IPC_MAX_SCHEME 16
 struct ipc_host_open {
 	uint8_t token[IPC_TOKEN_LEN];
+	char endpoint[IPC_MAX_ENDPOINT + 1];
+	char peer[IPC_MAX_PEER + 1];
+	char scheme[IPC_MAX_SCHEME + 1];
 };
 
 /* IPC_TOKEN_RENEW, net -> priv: a live token for a new one naming the same

@@ -39,6 +39,7 @@ struct target {
 	char selectors[IPC_MAX_CONFIG_SELECTORS +
 		       1];		  /* a listener's "Address=...+Transport=...", else "" */
 	const char *names[2], *values[2]; /* the selectors, for the CreateResponse EPR */
+	uint32_t nselectors;
 };
 
 int net_config_uri(const char *uri)
@@ -50,13 +51,15 @@ int net_config_uri(const char *uri)
 	return strncasecmp(uri, CONFIG_URI, n) == 0 && (uri[n] == 0 || uri[n] == '/');
 }
 
-/* The resource and selectors of the request. A listener is named by
- * exactly Address and Transport; other resources take no selectors. */
+/* The resource and selectors of the request. An instance is named by
+ * its selectors (a listener by exactly Address and Transport, a plugin by
+ * Name: config_instance_check); other resources take none. */
 static enum err target_of(const struct wsman_request *req, struct target *t)
 {
 	const struct wsman_header *h = &req->hdr;
 	const char *rest = h->resource_uri + strlen(CONFIG_URI);
-	const char *address = NULL, *transport = NULL;
+	char named[sizeof(t->resource) + sizeof(t->selectors) + 1];
+	size_t o = 0;
 
 	memset(t, 0, sizeof(*t));
 	if (*rest == '/')
@@ -68,31 +71,28 @@ static enum err target_of(const struct wsman_request *req, struct target *t)
 		return ERR_WSMAN_UNKNOWN_RESOURCE;
 	if (h->nselectors == 0)
 		return ERR_OK;
-	if (t->kind != CONFIG_RES_LISTENER)
+	if (t->kind != CONFIG_RES_COLLECTION || h->nselectors > 2)
 		return ERR_WSMAN_INVALID_SELECTORS;
 	for (uint32_t i = 0; i < h->nselectors; i++) {
 		const struct wsman_pair *s = &h->selectors[i];
-		if (strcasecmp(s->name, "Address") == 0 && !address)
-			address = s->value;
-		else if (strcasecmp(s->name, "Transport") == 0 && !transport)
-			transport = s->value;
-		else
+		/* '+', '/', '=' and '?' are config.c's separators: no selector
+		 * holds one, and none may smuggle in another selector. */
+		if (strpbrk(s->name, "+/=?") || strpbrk(s->value, "+/=?"))
 			return ERR_WSMAN_INVALID_SELECTORS;
+		o += (size_t)snprintf(t->selectors + o,
+				      o < sizeof(t->selectors) ? sizeof(t->selectors) - o : 0,
+				      "%s%s=%s", i ? "+" : "", s->name, s->value);
+		if (o >= sizeof(t->selectors))
+			return ERR_WSMAN_INVALID_SELECTORS;
+		t->names[i] = s->name;
+		t->values[i] = s->value;
+		t->nselectors = i + 1;
 	}
-	/* '+', '/' and '=' are config.c's separators: no address or
-	 * transport holds one, and none may smuggle in another selector. */
-	if (!address || !transport || strpbrk(address, "+/=") || strpbrk(transport, "+/=") ||
-	    (size_t)snprintf(t->selectors, sizeof(t->selectors), "Address=%s+Transport=%s", address,
-			     transport) >= sizeof(t->selectors))
-		return ERR_WSMAN_INVALID_SELECTORS;
-	t->names[0] = "Address";
-	t->names[1] = "Transport";
-	t->values[0] = address;
-	t->values[1] = transport;
-	return ERR_OK;
+	snprintf(named, sizeof(named), "%s?%s", t->resource, t->selectors);
+	return config_instance_check(named) == ERR_OK ? ERR_OK : ERR_WSMAN_INVALID_SELECTORS;
 }
 
-/* The XML of a resource (a listener: "listener?<selectors>") in force. */
+/* The XML of a resource (an instance: "listener?<selectors>") in force. */
 static enum err resource_xml(const struct net *n, const char *resource, struct buf *xml)
 {
 	struct buf msg;
@@ -117,12 +117,12 @@ static enum err resource_xml(const struct net *n, const char *resource, struct b
 	}
 }
 
-/* The XML of what t names: a singleton, or one listener. */
+/* The XML of what t names: a singleton, or one instance. */
 static enum err target_xml(const struct net *n, const struct target *t, struct buf *xml)
 {
 	char resource[sizeof(t->resource) + sizeof(t->selectors) + 1];
 
-	if (t->kind == CONFIG_RES_LISTENER && !t->selectors[0])
+	if (t->kind == CONFIG_RES_COLLECTION && !t->selectors[0])
 		return ERR_WSMAN_INVALID_SELECTORS;
 	snprintf(resource, sizeof(resource), "%s%s%s", t->resource, t->selectors[0] ? "?" : "",
 		 t->selectors);
@@ -168,10 +168,10 @@ static void change(struct request *r, const struct target *t, uint32_t op)
 
 	memset(&m, 0, sizeof(m));
 	props.n = 0;
-	/* A listener is named by its selectors; the singletons are only Put. */
-	if (t->kind == CONFIG_RES_LISTENER && !t->selectors[0])
+	/* An instance is named by its selectors; the singletons are only Put. */
+	if (t->kind == CONFIG_RES_COLLECTION && !t->selectors[0])
 		e = ERR_WSMAN_INVALID_SELECTORS;
-	else if (t->kind != CONFIG_RES_LISTENER && op != IPC_CONFIG_PUT)
+	else if (t->kind != CONFIG_RES_COLLECTION && op != IPC_CONFIG_PUT)
 		e = ERR_WSMAN_ACTION_NOT_SUPPORTED;
 	/* Put sends the whole resource; Create may send no settings at all. */
 	else if (op == IPC_CONFIG_PUT || (op == IPC_CONFIG_CREATE && r->ws.body))
@@ -235,7 +235,7 @@ static void changed(void *arg, struct ipc_msg *m, enum err e)
 	if (strcmp(action, ACTION_CREATE) == 0) {
 		net_url(r, url, sizeof(url));
 		e = wsman_reply_resource_created(&body, &r->ws, url, r->ws.hdr.resource_uri,
-						 t.names, t.values, 2);
+						 t.names, t.values, t.nselectors);
 	} else {
 		e = wsman_reply_delete(&body, &r->ws);
 	}
@@ -289,18 +289,19 @@ static struct net_enumeration *enumeration_find(struct net *n, const char *conte
 	return NULL;
 }
 
-/* Every listener's document, as things are now. */
-static enum err enumeration_fill(struct net *n, struct net_enumeration *en)
+/* The document of every instance of collection (listener, plugin), as
+ * things are now. */
+static enum err enumeration_fill(struct net *n, const char *collection, struct net_enumeration *en)
 {
 	char resource[IPC_MAX_CONFIG_SELECTORS + 16];
 	struct buf xml;
 	enum err e = ERR_OK;
 
 	buf_init(&xml, MAX_REPLY);
-	for (uint32_t i = 0; i < n->cfg.nlisteners && e == ERR_OK; i++) {
-		const struct config_listener *l = &n->cfg.listeners[i];
-		snprintf(resource, sizeof(resource), "listener?Address=%s+Transport=%s", l->address,
-			 l->https ? "HTTPS" : "HTTP");
+	for (uint32_t i = 0;
+	     i < CONFIG_MAX_INSTANCES && e == ERR_OK &&
+	     config_instance_resource(&n->cfg, collection, i, resource, sizeof(resource)) == ERR_OK;
+	     i++) {
 		buf_reset(&xml);
 		if ((e = resource_xml(n, resource, &xml)) == ERR_OK &&
 		    (e = buf_terminate(&xml)) == ERR_OK &&
@@ -364,8 +365,8 @@ static void enumerate(struct request *r, const struct target *t)
 	char guid[UTIL_GUID_LEN + 1];
 	enum err e;
 
-	/* Only the listeners are many; the other resources are got. */
-	if (t->kind != CONFIG_RES_LISTENER) {
+	/* Only listeners and plugins are many; the other resources are got. */
+	if (t->kind != CONFIG_RES_COLLECTION) {
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;
 	}
@@ -380,7 +381,7 @@ static void enumerate(struct request *r, const struct target *t)
 		return;
 	}
 	en = enumeration_slot(n);
-	if ((e = enumeration_fill(n, en)) != ERR_OK) {
+	if ((e = enumeration_fill(n, t->resource, en)) != ERR_OK) {
 		enumeration_free(en);
 		net_reply_fault(r, e);
 		return;

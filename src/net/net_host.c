@@ -1,9 +1,12 @@
 /* net_host: network process. The per-user hosts and their channels. Each
- * user has at most one host; a request can only reach the host of the
- * user it authenticated as, so another user's ShellId is simply unknown
- * there. A host is asked for by the privileged part (IPC_HOST_OPEN) at
- * the first request that needs it; requests sent meanwhile queue on its
- * channel, each with its deadline, and go out when it has started. */
+ * user has at most one host of their own, and one per isolated session
+ * configuration they use (config_plugin_isolated: its requests carry its
+ * resource URI, as on Windows, where the URI picks the plugin); a request
+ * can only reach a host of the user it authenticated as, so another
+ * user's ShellId is simply unknown there. A host is asked for by the privileged part
+ * (IPC_HOST_OPEN) at the first request that needs it; requests sent meanwhile queue on its channel,
+ * each with its deadline, and go out when it has started. */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,10 +15,10 @@
 #include "net/net_int.h"
 #include "shell/shell_ipc.h"
 
-static struct user_host *find(struct net *n, uid_t uid)
+static struct user_host *find(struct net *n, uid_t uid, const char *endpoint)
 {
 	for (struct user_host *h = n->hosts; h; h = h->next)
-		if (h->uid == uid)
+		if (h->uid == uid && strcmp(h->endpoint, endpoint) == 0)
 			return h;
 	return NULL;
 }
@@ -49,8 +52,12 @@ static void fail(struct user_host *h, enum err e)
 static void push_settings(struct user_host *h)
 {
 	struct net *n = h->net;
+	const struct config_plugin *pl =
+	    *h->endpoint ? config_plugin_find(&n->cfg, h->endpoint) : NULL;
 	struct shell_limits lim = {
-	    .max_shells_per_user = n->cfg.winrs.max_shells_per_user,
+	    .max_shells_per_user = pl && pl->max_shells_per_user < n->cfg.winrs.max_shells_per_user
+				       ? pl->max_shells_per_user
+				       : n->cfg.winrs.max_shells_per_user,
 	    .max_processes_per_shell = n->cfg.winrs.max_processes_per_shell,
 	    .idle_timeout_ms = n->cfg.winrs.idle_timeout_ms,
 	    .max_shell_run_time_ms = n->cfg.winrs.max_shell_run_time_ms,
@@ -133,10 +140,14 @@ static void opened(void *arg, struct ipc_msg *m, enum err e)
 {
 	struct user_host *h = arg;
 	struct ipc_host_opened o;
+	struct passwd *pw;
 	int fd;
 
 	h->opening = NULL;
-	if ((e = net_priv_host_opened(m, e, &o, &fd)) == ERR_OK && o.uid != h->uid) {
+	/* A session configuration's host runs as the account the privileged
+	 * part chose for it (RunAsUser); the user's own host as the user. */
+	if ((e = net_priv_host_opened(m, e, &o, &fd)) == ERR_OK && !*h->endpoint &&
+	    o.uid != h->uid) {
 		log_warnx("HOST_OPENED for uid %u, not %s's", o.uid, h->user);
 		close(fd);
 		e = ERR_WSMAN_INTERNAL;
@@ -149,11 +160,16 @@ static void opened(void *arg, struct ipc_msg *m, enum err e)
 		fail(h, e);
 		return;
 	}
-	log_debug("host of %s ready (pid %u)", h->user, o.pid);
+	h->host_uid = (uid_t)o.uid;
+	if ((pw = getpwuid(h->host_uid)))
+		snprintf(h->run_as, sizeof(h->run_as), "%s", pw->pw_name);
+	log_debug("host of %s%s%s ready (pid %u, uid %u)", h->user, *h->endpoint ? " for " : "",
+		  h->endpoint, o.pid, o.uid);
 	update_linger(h);
 }
 
-static struct user_host *start(struct net *n, const struct auth_identity *id)
+static struct user_host *start(struct net *n, const struct auth_identity *id, const char *endpoint,
+			       const char *peer)
 {
 	static const struct ipc_endpoint_ops ops = {from_host, host_lost};
 	struct user_host *h = calloc(1, sizeof(*h));
@@ -163,12 +179,14 @@ static struct user_host *start(struct net *n, const struct auth_identity *id)
 	h->net = n;
 	h->uid = id->uid;
 	snprintf(h->user, sizeof(h->user), "%s", id->user);
+	snprintf(h->endpoint, sizeof(h->endpoint), "%s", endpoint);
 	h->next = n->hosts;
 	n->hosts = h;
 	if (!(h->linger = evtimer_new(n->base, linger_expired, h)) ||
 	    !(h->chan =
 		  ipc_endpoint_new(n->base, -1, IPC_ROLE_NET, IPC_ROLE_HOST, 0, 0, &ops, h)) ||
-	    net_priv_host_open(n, id->token, opened, h, &h->opening) != ERR_OK) {
+	    net_priv_host_open(n, id->token, endpoint, peer, id->scheme, opened, h, &h->opening) !=
+		ERR_OK) {
 		log_warnx("cannot ask the privileged part for the host of %s", h->user);
 		user_host_free(h);
 		return NULL;
@@ -188,25 +206,34 @@ static void answered(void *arg, struct ipc_msg *m, enum err e)
 	update_linger(h);
 }
 
-enum err net_host_call(struct request *r, int start_host, const struct buf *body,
-		       uint64_t timeout_ms, net_host_done_fn *done)
+enum err net_host_call(struct request *r, int start_host, const char *endpoint,
+		       const struct buf *body, uint64_t timeout_ms, net_host_done_fn *done)
 {
 	struct net *n = r->conn->net;
-	struct user_host *h = find(n, r->id.uid);
+	struct user_host *h = find(n, r->id.uid, endpoint);
 
 	if (!h && !start_host)
-		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells at all */
-	if (!h && !(h = start(n, &r->id)))
+		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells there */
+	if (!h && !(h = start(n, &r->id, endpoint, r->conn->peer)))
 		return ERR_HTTP_BUSY;
 	return net_host_call_to(r, h, body, timeout_ms, done);
 }
 
-struct user_host *net_host_next(struct net *n, int first, uid_t after)
+/* (uid, endpoint) order: <0, 0, >0. */
+static int host_order(uid_t uid, const char *endpoint, const struct user_host *h)
+{
+	if (uid != h->uid)
+		return uid < h->uid ? -1 : 1;
+	return strcmp(endpoint, h->endpoint);
+}
+
+struct user_host *net_host_next(struct net *n, int first, uid_t uid, const char *endpoint)
 {
 	struct user_host *next = NULL;
 
 	for (struct user_host *h = n->hosts; h; h = h->next)
-		if ((first || h->uid > after) && (!next || h->uid < next->uid))
+		if ((first || host_order(uid, endpoint, h) < 0) &&
+		    (!next || host_order(h->uid, h->endpoint, next) < 0))
 			next = h;
 	return next;
 }

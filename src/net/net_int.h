@@ -147,8 +147,9 @@ struct request {
 	/* An administrator's Enumerate of shells: every host asked in turn,
 	 * by uid; what they listed so far (a struct shell_list_reply). */
 	void *listed;
-	uid_t listed_uid; /* the last host asked */
-	int seal_reply;	  /* the request was sealed: so is the reply */
+	uid_t listed_uid; /* the last host asked: its uid and endpoint */
+	char listed_endpoint[IPC_MAX_ENDPOINT + 1];
+	int seal_reply; /* the request was sealed: so is the reply */
 	enum msgenc_protocol seal_protocol;
 	enum msgenc_style seal_style;
 };
@@ -156,11 +157,17 @@ struct request {
 struct user_host {
 	struct net *net;
 	struct user_host *next;
-	uid_t uid;
+	uid_t uid; /* the connecting user's */
 	char user[IPC_MAX_USER + 1];
-	struct ipc_endpoint *chan; /* messages queue on it until the host has started */
-	struct ipc_call *opening;  /* the IPC_HOST_OPEN under way */
-	uint32_t shells;	   /* shells this host holds, as far as we know */
+	/* "": the user's own host; else the session configuration (plugin)
+	 * it alone serves, for this user, as whichever account the
+	 * privileged part chose (host_uid). */
+	char endpoint[IPC_MAX_ENDPOINT + 1];
+	uid_t host_uid;
+	char run_as[IPC_MAX_USER + 1]; /* host_uid's name, for the audit lines */
+	struct ipc_endpoint *chan;     /* messages queue on it until the host has started */
+	struct ipc_call *opening;      /* the IPC_HOST_OPEN under way */
+	uint32_t shells;	       /* shells this host holds, as far as we know */
 	struct event *linger;
 };
 
@@ -180,7 +187,7 @@ struct net_enumeration {
 	uid_t uid;			     /* only who started it may pull */
 	uint64_t expires_ms;
 	uint32_t n, next;
-	char *items[CONFIG_MAX_LISTENERS];
+	char *items[CONFIG_MAX_INSTANCES];
 };
 
 struct net {
@@ -237,8 +244,9 @@ enum err net_priv_config_change(struct request *r, const struct ipc_config_chang
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
 /* HOST_FAILED's reason is the reader's failure; on success *fd is the
  * host's channel, now the caller's. */
-enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
-			    ipc_answer_fn *answer, void *arg, struct ipc_call **call);
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], const char *endpoint,
+			    const char *peer, const char *scheme, ipc_answer_fn *answer, void *arg,
+			    struct ipc_call **call);
 enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_opened *o, int *fd);
 enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
 			      ipc_answer_fn *answer, void *arg, struct ipc_call **call);
@@ -275,17 +283,19 @@ void net_token_forget(struct conn *c);
 void net_shell_dispatch(struct request *r);
 
 /* net_host.c */
-/* A request for the host of r's user, started when asked to and not
- * running; answered to done(r, ...) with the reply (NULL when e says
- * why there is none). ERR_WSMAN_UNKNOWN_SHELL when the user has no host
- * and start is 0. */
-enum err net_host_call(struct request *r, int start, const struct buf *body, uint64_t timeout_ms,
-		       net_host_done_fn *done);
+/* A request for the host of r's user for endpoint ("": the user's own,
+ * else a plugin's name: net_shell_endpoint), started when asked to and
+ * not running; answered to done(r, ...) with the reply (NULL when e says
+ * why there is none). ERR_WSMAN_UNKNOWN_SHELL when the user has no such
+ * host and start is 0. */
+enum err net_host_call(struct request *r, int start, const char *endpoint, const struct buf *body,
+		       uint64_t timeout_ms, net_host_done_fn *done);
 /* The same to host h (running or starting). */
 enum err net_host_call_to(struct request *r, struct user_host *h, const struct buf *body,
 			  uint64_t timeout_ms, net_host_done_fn *done);
-/* The host with the lowest uid above after (any uid when first), or NULL. */
-struct user_host *net_host_next(struct net *n, int first, uid_t after);
+/* The host after (uid, endpoint) in (uid, endpoint) order (the first of
+ * all when first), or NULL: a walk that survives hosts coming and going. */
+struct user_host *net_host_next(struct net *n, int first, uid_t uid, const char *endpoint);
 /* A shell was made or ended through h (its idle close depends on it). */
 void net_host_count(struct user_host *h, int delta);
 void net_host_push_settings(struct net *n);

@@ -89,14 +89,19 @@ enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config
 	return m ? read_answer(m, ipc_config_result_decode(&m->body, res)) : no_answer(e);
 }
 
-enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
-			    ipc_answer_fn *answer, void *arg, struct ipc_call **call)
+enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], const char *endpoint,
+			    const char *peer, const char *scheme, ipc_answer_fn *answer, void *arg,
+			    struct ipc_call **call)
 {
 	struct ipc_host_open m;
 	struct buf body;
 	enum err e;
 
+	memset(&m, 0, sizeof(m));
 	memcpy(m.token, token, sizeof(m.token));
+	snprintf(m.endpoint, sizeof(m.endpoint), "%s", endpoint);
+	snprintf(m.peer, sizeof(m.peer), "%s", peer);
+	snprintf(m.scheme, sizeof(m.scheme), "%s", scheme ? scheme : "");
 	buf_init(&body, MAX_BODY);
 	e = send_call(n, IPC_HOST_OPEN, &body, ipc_host_open_encode(&body, &m), answer, arg, call);
 	OPENSSL_cleanse(&m, sizeof(m));

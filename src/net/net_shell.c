@@ -5,6 +5,7 @@
  * knows one operation from another but by the row's flags. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "net/net_int.h"
@@ -22,6 +23,32 @@ static enum err call_failure(enum err e)
 	default:
 		return e;
 	}
+}
+
+/* The session configuration a PowerShell request's resource URI names
+ * (SHELL_PS_URI_PREFIX + Name), or NULL for any other. */
+static const struct config_plugin *ps_plugin(const struct config *c, const char *resource_uri)
+{
+	size_t n = strlen(SHELL_PS_URI_PREFIX);
+
+	if (!resource_uri || strncasecmp(resource_uri, SHELL_PS_URI_PREFIX, n) != 0)
+		return NULL;
+	return config_plugin_find(c, resource_uri + n);
+}
+
+/* The audit line of a PowerShell session started, ended or refused:
+ * source address, user, scheme, endpoint and the account it runs as. */
+static void audit(const struct request *r, const struct user_host *h,
+		  const struct config_plugin *pl, const char *shell_id, const char *what)
+{
+	/* The host's account once it runs; before, what the plugin says. */
+	const char *run_as = h && *h->run_as	? h->run_as
+			     : *pl->run_as_user ? pl->run_as_user
+						: r->id.user;
+
+	log_info("PowerShell session %s %s: endpoint %s, user %s from %s (%s), runs as %s",
+		 shell_id, what, pl->name, r->id.user, r->conn->peer,
+		 r->id.scheme ? r->id.scheme : "", run_as);
 }
 
 /* The row's SOAP reply to the host's typed answer (reply). */
@@ -48,10 +75,14 @@ static void reply_built(struct request *r, const void *reply, size_t hint)
 static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
 {
 	const struct shell_op *op = r->op;
+	const struct config_plugin *pl;
 	void *reply = NULL;
 	enum err status = ERR_OK;
 
 	if (!m) {
+		if (e == ERR_WSMAN_ACCESS_DENIED &&
+		    (pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)))
+			audit(r, NULL, pl, "-", "refused");
 		net_reply_fault(r, call_failure(e));
 		return;
 	}
@@ -71,23 +102,18 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		net_host_count(h, 1);
 	if (op->flags & SHELL_OP_END_SHELL)
 		net_host_count(h, -1);
+	if ((pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)) &&
+	    (op->flags & (SHELL_OP_NEW_SHELL | SHELL_OP_END_SHELL)))
+		audit(r, h, pl,
+		      op->flags & SHELL_OP_NEW_SHELL
+			  ? ((const struct shell_create_reply *)reply)->shell_id
+			  : ((const struct shell_delete_req *)r->op_req)->shell_id,
+		      op->flags & SHELL_OP_NEW_SHELL ? "started" : "ended");
 	reply_built(r, reply, buf_len(&m->body));
 	free(reply);
 }
 
-/* A user without a host has no shells: the empty list. */
-static void nothing_listed(struct request *r)
-{
-	void *reply = calloc(1, r->op->reply_size);
-
-	if (reply)
-		reply_built(r, reply, 0);
-	else
-		net_reply_fault(r, ERR_WSMAN_INTERNAL);
-	free(reply);
-}
-
-/* ---- an administrator's Enumerate: every user's shells ---- */
+/* ---- Enumerate: the shells of every host the caller may see ---- */
 
 static void list_next(struct request *r, int first);
 
@@ -99,6 +125,7 @@ static void listed_by(struct request *r, struct user_host *h, struct ipc_msg *m,
 	enum err status = ERR_OK;
 
 	r->listed_uid = h->uid;
+	snprintf(r->listed_endpoint, sizeof(r->listed_endpoint), "%s", h->endpoint);
 	if (!got || !m || shell_op_reply_decode(&m->body, r->op, &status, got) != ERR_OK ||
 	    (status != ERR_OK && status != ERR_WSMAN_UNKNOWN_SHELL)) {
 		log_warnx("no list of shells from the host of %s: %s", h->user,
@@ -113,14 +140,18 @@ static void listed_by(struct request *r, struct user_host *h, struct ipc_msg *m,
 	list_next(r, 0);
 }
 
-/* Asks the next host in uid order, or replies with what all listed. */
+/* Asks the next host the caller may see, in (uid, endpoint) order, or
+ * replies with what all listed: an administrator's walk covers every
+ * host, anyone else's their own host and their session configurations'. */
 static void list_next(struct request *r, int first)
 {
-	struct user_host *h = net_host_next(r->conn->net, first, r->listed_uid);
+	struct user_host *h = net_host_next(r->conn->net, first, r->listed_uid, r->listed_endpoint);
 	uint64_t timeout_ms = r->conn->net->cfg.max_timeout_ms + NET_HOST_DEADLINE_MARGIN_MS;
 	struct buf b;
 	enum err e;
 
+	while (h && !r->id.is_admin && h->uid != r->id.uid)
+		h = net_host_next(r->conn->net, 0, h->uid, h->endpoint);
 	if (!h) {
 		reply_built(r, r->listed, 0);
 		return;
@@ -133,27 +164,18 @@ static void list_next(struct request *r, int first)
 		net_reply_fault(r, ERR_WSMAN_INTERNAL);
 }
 
-/* Administrators (root, Service/AdminGroups) see every user's shells, as
- * on Windows; everyone else only their own, from their own host. */
-static int lists_all(const struct request *r)
-{
-	return (r->op->flags & SHELL_OP_LIST) && r->id.is_admin;
-}
-
-/* The session configurations every host has, on for the accounts that
- * may use the cmd shell: what Windows clients ask for by default, and
- * what PowerShell 7's Enable-PSRemoting registers. */
-static const char *const default_ps_endpoints[] = {"Microsoft.PowerShell", "PowerShell.7", NULL};
-
 void net_shell_dispatch(struct request *r)
 {
 	struct net *n = r->conn->net;
 	const struct wsman_header *hdr = &r->ws.hdr;
 	const struct shell_op *op = shell_op_find(hdr->resource_uri, hdr->action);
+	const struct config_plugin *pl = ps_plugin(&n->cfg, hdr->resource_uri);
+	const char *served[CONFIG_MAX_PLUGINS + 1];
 	struct shell_service_ctx ctx = {.client_ip = r->conn->peer,
-					.ps_endpoints = default_ps_endpoints,
+					.ps_endpoints = served,
 					.pwsh = n->cfg.service.powershell,
 					.max_timeout_ms = n->cfg.max_timeout_ms};
+	size_t nserved = 0;
 	uint64_t timeout_ms =
 	    hdr->operation_timeout_ms ? hdr->operation_timeout_ms : n->cfg.max_timeout_ms;
 	struct buf b;
@@ -163,6 +185,11 @@ void net_shell_dispatch(struct request *r)
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;
 	}
+	/* The session configurations served: the enabled plugins. */
+	for (uint32_t i = 0; i < n->cfg.nplugins; i++)
+		if (n->cfg.plugins[i].enabled)
+			served[nserved++] = n->cfg.plugins[i].name;
+	served[nserved] = NULL;
 	if (!(r->op_req = calloc(1, op->req_size))) {
 		net_reply_fault(r, ERR_WSMAN_INTERNAL);
 		return;
@@ -176,7 +203,9 @@ void net_shell_dispatch(struct request *r)
 		net_reply_fault(r, ERR_WSMAN_SHELL_ACCESS_OFF);
 		return;
 	}
-	if (lists_all(r)) {
+	/* Administrators (root, Service/AdminGroups) see every user's shells,
+	 * as on Windows; everyone else only their own. */
+	if (op->flags & SHELL_OP_LIST) {
 		if (!(r->listed = calloc(1, sizeof(struct shell_list_reply))))
 			net_reply_fault(r, ERR_WSMAN_INTERNAL);
 		else
@@ -185,15 +214,14 @@ void net_shell_dispatch(struct request *r)
 	}
 	buf_init(&b, IPC_MAX_MSG);
 	if ((e = shell_op_request_encode(&b, op, r->op_req)) == ERR_OK)
-		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL, &b,
+		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL,
+				  pl && config_plugin_isolated(pl) ? pl->name : "", &b,
 				  timeout_ms + NET_HOST_DEADLINE_MARGIN_MS, answered);
 	else if (e == ERR_LIMIT)
 		e = ERR_WSMAN_ENCODING_LIMIT;
 	else
 		e = ERR_WSMAN_INTERNAL;
 	buf_clear(&b);
-	if (e == ERR_WSMAN_UNKNOWN_SHELL && (op->flags & SHELL_OP_LIST))
-		nothing_listed(r);
-	else if (e != ERR_OK)
+	if (e != ERR_OK)
 		net_reply_fault(r, e);
 }

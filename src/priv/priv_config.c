@@ -66,25 +66,25 @@ static enum err apply(struct config *c, const struct ipc_config_change *m, struc
 {
 	struct config_pair pairs[IPC_MAX_CONFIG_PAIRS];
 	char resource[MAX_RESOURCE + 1], element[CONFIG_MAX_ELEMENT];
-	int listener = config_resource_of(m->resource, element) == CONFIG_RES_LISTENER;
+	int many = config_resource_of(m->resource, element) == CONFIG_RES_COLLECTION;
 	enum err e;
 
-	/* Selectors name a listener; only listeners are created and deleted. */
-	if (listener != (m->selectors[0] != 0) || (!listener && m->op != IPC_CONFIG_PUT)) {
+	/* Selectors name an instance (a listener, a plugin); only instances
+	 * are created and deleted. */
+	if (many != (m->selectors[0] != 0) || (!many && m->op != IPC_CONFIG_PUT)) {
 		buf_putf(errmsg, "%s of this resource is not supported", op_names[m->op]);
 		return ERR_CONFIG;
 	}
-	snprintf(resource, sizeof(resource), "%s%s%s", m->resource, listener ? "?" : "",
-		 m->selectors);
+	snprintf(resource, sizeof(resource), "%s%s%s", m->resource, many ? "?" : "", m->selectors);
 	for (uint32_t i = 0; i < m->npairs; i++) {
 		pairs[i].name = m->pairs[i].name;
 		pairs[i].value = m->pairs[i].value;
 	}
 	switch (m->op) {
 	case IPC_CONFIG_DELETE:
-		return config_listener_delete(c, m->selectors, errmsg);
+		return config_instance_delete(c, resource, errmsg);
 	case IPC_CONFIG_CREATE:
-		if ((e = config_listener_create(c, m->selectors, errmsg)) != ERR_OK)
+		if ((e = config_instance_create(c, resource, errmsg)) != ERR_OK)
 			return e;
 		break;
 	default:

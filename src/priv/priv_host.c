@@ -24,19 +24,17 @@
 #include "common/util.h"
 #include "host/host.h"
 
-#define USER_PATH "/usr/local/bin:/usr/bin:/bin"
-#define ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 struct priv_session {
 	struct priv_session *next;
 	struct priv *p;
 	pid_t pid;	/* the session process; 0 once reaped */
 	pid_t host_pid; /* 0 until the session process reports it */
-	uid_t uid;
-	char *name;
-	uint32_t id;   /* the IPC_HOST_OPEN being answered */
-	int report_fd; /* -1 once the request is answered */
-	int net_end;   /* the network process's end of the host channel, until sent */
+	uid_t uid;	/* the host's: the connecting user's, or its endpoint's RunAsUser */
+	char *name;	/* "alice", or "dnsbot for alice (endpoint DnsOps)", for the log */
+	enum err fail;	/* why the session process gave up, as it reported */
+	uint32_t id;	/* the IPC_HOST_OPEN being answered */
+	int report_fd;	/* -1 once the request is answered */
+	int net_end;	/* the network process's end of the host channel, until sent */
 	struct event *ev;
 	uint8_t report[4];
 	size_t nreport;
@@ -52,37 +50,79 @@ static void host_failed(struct priv *p, uint32_t id, enum err reason)
 	buf_clear(&body);
 }
 
-/* The host's environment: what login(1) sets, then what PAM modules
- * (pam_env, pam_systemd) added. */
-static int host_env(const struct priv *p, const struct priv_account *a, char **pam_env)
+/* What a session process starts: the host of the connecting user, its
+ * own (ep NULL) or that of a session configuration, which runs as
+ * ep->run_as. */
+struct host_start {
+	const struct priv_account *user;
+	struct priv_endpoint *ep;
+	const char *peer, *scheme; /* of the connection that asked, for the session */
+};
+
+/* The account the host runs as. */
+static const struct priv_account *host_account(const struct host_start *st)
 {
+	return st->ep ? &st->ep->run_as : st->user;
+}
+
+/* The session's identity, which pwsh and commands inherit: who connected,
+ * from where, how (docs/design.md, "Session configurations"); for a
+ * session configuration also what the host serves and runs (host.h). */
+static int identity_env(const struct host_start *st)
+{
+	const struct priv_endpoint *ep = st->ep;
+
+	if (setenv("WINRMD_CONNECTED_USER", st->user->name, 1) < 0 ||
+	    setenv("WINRMD_CLIENT_IP", st->peer, 1) < 0 ||
+	    setenv("WINRMD_AUTH_SCHEME", st->scheme, 1) < 0)
+		return -1;
+	if (!ep)
+		return 0;
+	if (setenv(HOST_ENV_ENDPOINT, ep->name, 1) < 0 || setenv(HOST_ENV_PWSH, ep->pwsh, 1) < 0 ||
+	    setenv("WINRMD_ROLES", ep->roles, 1) < 0 ||
+	    (*ep->compiled && setenv(HOST_ENV_CONFIGURATION_FILE, ep->compiled, 1) < 0))
+		return -1;
+	return 0;
+}
+
+/* The host's environment: what login(1) sets, then what PAM modules
+ * (pam_env, pam_systemd) added, then the session's identity. */
+static int host_env(const struct priv *p, const struct host_start *st, char **pam_env)
+{
+	const struct priv_account *a = host_account(st);
 	char tickets[PATH_MAX + 8];
-	/* Where tickets clients forward (winrs -ad) arrive, for the second hop. */
-	const char *forwarded = priv_gss_forwarded_tickets(p, a->uid, tickets, sizeof(tickets));
+	/* Where tickets clients forward (winrs -ad) arrive, for the second
+	 * hop: the connecting user's, so only in a host that runs as them. */
+	const char *forwarded =
+	    a->uid == st->user->uid
+		? priv_gss_forwarded_tickets(p, a->uid, tickets, sizeof(tickets))
+		: NULL;
 
 	if (clearenv() != 0 || setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
 	    setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||
-	    setenv("PATH", a->uid == 0 ? ROOT_PATH : USER_PATH, 1) < 0)
+	    setenv("PATH", a->uid == 0 ? PRIV_ROOT_PATH : PRIV_USER_PATH, 1) < 0)
 		return -1;
 	for (size_t i = 0; pam_env && pam_env[i]; i++)
 		if (strchr(pam_env[i], '=') && putenv(pam_env[i]) != 0)
 			return -1;
 	if (forwarded && setenv(HOST_ENV_FORWARDED_TICKETS, forwarded, 1) < 0)
 		return -1;
-	return 0;
+	return identity_env(st);
 }
 
-/* The host process: become the user for good, then exec. */
+/* The host process: become its account for good, then exec. */
 static void __attribute__((noreturn))
-host_run(const struct priv *p, const struct priv_account *a, char **pam_env, int chan, int errfd)
+host_run(const struct priv *p, const struct host_start *st, char **pam_env, int chan, int errfd)
 {
+	const struct priv_account *a = host_account(st);
+
 	if (p->privsep) {
 		if (initgroups(a->name, a->gid) < 0)
 			priv_child_fail(errfd, "initgroups");
 		if (priv_setids(a->uid, a->gid) < 0)
 			priv_child_fail(errfd, "cannot become the user");
 	}
-	if (host_env(p, a, pam_env) < 0)
+	if (host_env(p, st, pam_env) < 0)
 		priv_child_fail(errfd, "environment");
 	if (chdir(a->home) < 0 && chdir("/") < 0)
 		priv_child_fail(errfd, "chdir");
@@ -113,9 +153,10 @@ static void session_pam_end(pam_handle_t *h, int opened, int cred, int rc)
 }
 
 /* Forks the host and waits for exec; the host's pid, or -1. */
-static pid_t session_fork_host(const struct priv *p, const struct priv_account *a, char **pam_env,
+static pid_t session_fork_host(const struct priv *p, const struct host_start *st, char **pam_env,
 			       int chan)
 {
+	const struct priv_account *a = host_account(st);
 	int ep[2], err = 0;
 	sigset_t term, old;
 
@@ -132,7 +173,7 @@ static pid_t session_fork_host(const struct priv *p, const struct priv_account *
 		signal(SIGTERM, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(ep[0]);
-		host_run(p, a, pam_env, chan, ep[1]);
+		host_run(p, st, pam_env, chan, ep[1]);
 	}
 	session_host = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -159,9 +200,21 @@ static pid_t session_fork_host(const struct priv *p, const struct priv_account *
 	return -1;
 }
 
-static void __attribute__((noreturn))
-session_run(const struct priv *p, const struct priv_account *a, int chan, int report)
+/* The session process tells the privileged part why it gave up: e with
+ * the high bit set, where a pid would have come. */
+static void session_report_failure(int report, enum err e)
 {
+	uint32_t v = 0x80000000u | (uint32_t)e;
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+
+	if (write(report, b, sizeof(b)) != (ssize_t)sizeof(b))
+		log_warn("session: reporting a failure");
+}
+
+static void __attribute__((noreturn))
+session_run(const struct priv *p, const struct host_start *st, int chan, int report)
+{
+	const struct priv_account *a = host_account(st);
 	struct sigaction sa;
 	struct pam_conv conv = {priv_pam_conv, NULL};
 	pam_handle_t *h = NULL;
@@ -178,6 +231,18 @@ session_run(const struct priv *p, const struct priv_account *a, int chan, int re
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 
+	/* JEA: the session file, compiled as root before the host starts. */
+	if (st->ep) {
+		enum err e = priv_endpoint_compile(p->config_dir, st->user->name, st->ep);
+		if (e != ERR_OK) {
+			session_report_failure(report, e);
+			_exit(1);
+		}
+		if (*st->ep->compiled)
+			log_info("endpoint %s: session file %s for %s, roles: %s", st->ep->name,
+				 st->ep->compiled, st->user->name,
+				 *st->ep->roles ? st->ep->roles : "(none)");
+	}
 	if (p->privsep) {
 		rc = pam_start(PRIV_PAM_SERVICE, a->name, &conv, &h);
 		if (rc == PAM_SUCCESS &&
@@ -193,7 +258,7 @@ session_run(const struct priv *p, const struct priv_account *a, int chan, int re
 		}
 		pam_env = pam_getenvlist(h);
 	}
-	pid_t host = session_fork_host(p, a, pam_env, chan);
+	pid_t host = session_fork_host(p, st, pam_env, chan);
 	close(chan);
 	if (host > 0) {
 		uint8_t b[4] = {(uint8_t)(host >> 24), (uint8_t)(host >> 16), (uint8_t)(host >> 8),
@@ -207,6 +272,8 @@ session_run(const struct priv *p, const struct priv_account *a, int chan, int re
 		log_info("host of %s (pid %d) %s", a->name, (int)host,
 			 priv_wait_status(status, desc, sizeof(desc)));
 	}
+	if (st->ep && *st->ep->compiled)
+		(void)unlink(st->ep->compiled);
 	session_pam_end(h, opened, cred, PAM_SUCCESS);
 	_exit(host > 0 ? 0 : 1);
 }
@@ -250,7 +317,7 @@ static void session_answer(struct priv_session *s, int started)
 		buf_clear(&body);
 	} else {
 		log_warnx("could not start a host for %s", s->name);
-		host_failed(p, s->id, ERR_WSMAN_INTERNAL);
+		host_failed(p, s->id, s->fail ? s->fail : ERR_WSMAN_INTERNAL);
 	}
 	event_free(s->ev);
 	s->ev = NULL;
@@ -284,6 +351,9 @@ static void session_report_cb(evutil_socket_t fd, short what, void *arg)
 		uint32_t pid = (uint32_t)s->report[0] << 24 | (uint32_t)s->report[1] << 16 |
 			       (uint32_t)s->report[2] << 8 | s->report[3];
 		s->host_pid = pid > 0 && pid <= INT32_MAX ? (pid_t)pid : 0;
+		/* A failure the session process reported (session_report_failure). */
+		if (pid > INT32_MAX && (pid & ~0x80000000u) > 0 && (pid & ~0x80000000u) < ERR_COUNT)
+			s->fail = (enum err)(pid & ~0x80000000u);
 	}
 	session_answer(s, s->host_pid > 0);
 }
@@ -323,42 +393,87 @@ static int session_prepare(struct priv_session *s, int *chan, int *report)
 	return 0;
 }
 
+/* The session's name for the log: "alice", "dnsbot for alice (endpoint DnsOps)". */
+static char *session_name(const struct host_start *st)
+{
+	char *name;
+
+	if (!st->ep)
+		return strdup(st->user->name);
+	if (asprintf(&name, "%s for %s (endpoint %s)", st->ep->run_as.name, st->user->name,
+		     st->ep->name) < 0)
+		return NULL;
+	return name;
+}
+
+/* A session configuration's host: may this user have it, and as whom?
+ * The audit line either way. */
+static enum err admit(struct priv *p, const struct priv_account *a, const struct ipc_host_open *m,
+		      struct priv_endpoint *ep)
+{
+	const char *why;
+	enum err e = priv_endpoint_admit(p, a, m->endpoint, ep, &why);
+
+	if (e != ERR_OK)
+		log_warnx("PowerShell endpoint %s refused to %s from %s (%s): %s", m->endpoint,
+			  a->name, m->peer, m->scheme, why);
+	else
+		log_info("PowerShell endpoint %s: %s from %s (%s) admitted, runs as %s%s%s",
+			 ep->name, a->name, m->peer, m->scheme, ep->run_as.name,
+			 *ep->pssc ? ", session file " : "", ep->pssc);
+	return e;
+}
+
 void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 {
 	const struct priv_account *a = priv_token_find(p, m->token);
-	struct priv_session *s;
+	struct host_start st = {.user = a, .peer = m->peer, .scheme = m->scheme};
+	struct priv_endpoint *ep = NULL;
+	struct priv_session *s = NULL;
 	int chan, report;
+	enum err e;
 
 	if (!a) {
 		log_warnx("host requested with an unknown or expired token");
 		host_failed(p, id, ERR_WSMAN_ACCESS_DENIED);
 		return;
 	}
+	if (*m->endpoint) {
+		if (!(ep = calloc(1, sizeof(*ep)))) {
+			host_failed(p, id, ERR_WSMAN_INTERNAL);
+			return;
+		}
+		if ((e = admit(p, a, m, ep)) != ERR_OK) {
+			host_failed(p, id, e);
+			goto out;
+		}
+		st.ep = ep;
+	}
 	if (p->nsessions >= p->cfg.winrs.max_concurrent_users || p->nsessions >= PRIV_MAX_HOSTS) {
 		log_warnx("host for %s refused: %u hosts running (Winrs/MaxConcurrentUsers)",
 			  a->name, p->nsessions);
 		host_failed(p, id, ERR_WSMAN_QUOTA_USERS);
-		return;
+		goto out;
 	}
-	if (!(s = calloc(1, sizeof(*s))) || !(s->name = strdup(a->name))) {
+	if (!(s = calloc(1, sizeof(*s))) || !(s->name = session_name(&st))) {
 		free(s);
 		host_failed(p, id, ERR_WSMAN_INTERNAL);
-		return;
+		goto out;
 	}
 	s->p = p;
 	s->id = id;
-	s->uid = a->uid;
+	s->uid = host_account(&st)->uid;
 	s->net_end = s->report_fd = -1;
 	if (session_prepare(s, &chan, &report) < 0) {
 		session_free(s);
 		host_failed(p, id, ERR_WSMAN_INTERNAL);
-		return;
+		goto out;
 	}
 	pid_t pid = priv_fork();
 	if (pid == 0) {
 		close(s->net_end);
 		close(s->report_fd);
-		session_run(p, a, chan, report);
+		session_run(p, &st, chan, report);
 	}
 	close(chan);
 	close(report);
@@ -366,12 +481,17 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 		log_warn("fork for a host");
 		session_free(s);
 		host_failed(p, id, ERR_WSMAN_INTERNAL);
-		return;
+		goto out;
 	}
 	s->pid = pid;
 	s->next = p->sessions;
 	p->sessions = s;
 	p->nsessions++;
+out:
+	if (ep) {
+		priv_endpoint_clear(ep);
+		free(ep);
+	}
 }
 
 int priv_host_reaped(struct priv *p, pid_t pid, int status)

@@ -31,6 +31,9 @@
  * failure, so it cannot hold a slot for ever. */
 #define PRIV_PAM_TIMEOUT_MS 60000
 #define PRIV_HOST_START_TIMEOUT_MS 60000
+/* PATH of a host (and of what the privileged part runs as root). */
+#define PRIV_USER_PATH "/usr/local/bin:/usr/bin:/bin"
+#define PRIV_ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define PRIV_MAX_TOKENS 4096 /* accounts remembered for IPC_HOST_OPEN; oldest evicted */
 /* A token replaced by IPC_TOKEN_RENEW stays good this much longer (or
  * until it expires, if sooner): the network process may have sent it in
@@ -215,6 +218,14 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
  * member of Service/AdminGroups): asked at each use, not when the token
  * was issued, so removing someone from AdminGroups takes effect at once. */
 int priv_is_admin(struct priv *p, const struct priv_account *a);
+/* The account as the passwd database has it (name, uid, gid, home,
+ * shell), or 0; priv_account_clear frees it. */
+int priv_account_lookup(const char *user, struct priv_account *a);
+void priv_account_clear(struct priv_account *a);
+/* a's groups (getgrouplist) into a new *groups: their number, or -1. */
+int priv_account_groups(const struct priv_account *a, gid_t **groups);
+/* 1 if one of groups is named in the comma list. */
+int priv_in_groups(const char *list, const gid_t *groups, int ngroups);
 void priv_auth_reaped(struct priv *p, pid_t pid);
 void priv_auth_stop(struct priv *p);
 /* The account named user (already authenticated): looks it up, checks it
@@ -232,6 +243,33 @@ void priv_gss_configure(struct priv *p);
  * not any arrived yet (the host checks; host.h), or NULL if too long. */
 const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len);
 void priv_gss_stop(struct priv *p);
+
+/* priv_endpoint.c: a session configuration's host, for one connecting
+ * user. */
+#define PRIV_MAX_GROUP_LIST 4096
+struct priv_endpoint {
+	char name[IPC_MAX_ENDPOINT + 1];
+	struct priv_account run_as;	  /* RunAsUser, else the connecting user */
+	char pssc[PATH_MAX];		  /* ConfigFilePath, "" for none */
+	char pwsh[PATH_MAX];		  /* the pwsh the host runs */
+	char groups[PRIV_MAX_GROUP_LIST]; /* the connecting user's, comma-separated */
+	/* Filled by priv_endpoint_compile: DIR/jea/<name>.<pid>.pssc, and the
+	 * RoleDefinitions entries that applied, comma-separated. */
+	char compiled[PATH_MAX];
+	char roles[1024];
+};
+/* May account a use endpoint name, and as whom? ERR_OK with *ep filled
+ * (free with priv_endpoint_clear, also after a refusal), else the fault
+ * to answer (ERR_WSMAN_ACCESS_DENIED, ERR_WSMAN_NO_ENDPOINT, ...) with
+ * *why for the log. */
+enum err priv_endpoint_admit(struct priv *p, const struct priv_account *a, const char *name,
+			     struct priv_endpoint *ep, const char **why);
+void priv_endpoint_clear(struct priv_endpoint *ep);
+/* In the session process, as root, before the host starts: compiles
+ * ep->pssc (if any) for user into ep->compiled. ERR_WSMAN_ACCESS_DENIED
+ * when RequiredGroups or RoleDefinitions refuse the user; any other error
+ * when the configuration cannot be used (logged). */
+enum err priv_endpoint_compile(const char *config_dir, const char *user, struct priv_endpoint *ep);
 
 /* priv_host.c */
 void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m);

@@ -236,8 +236,7 @@ static void refuse(struct priv *p, struct priv_auth_req *r, enum ipc_auth_status
 	req_free(r);
 }
 
-/* Is the account in one of the groups of a comma list? */
-static int in_groups(const char *list, const gid_t *groups, int ngroups)
+int priv_in_groups(const char *list, const gid_t *groups, int ngroups)
 {
 	const char *cursor = list ? list : "", *item;
 	size_t n;
@@ -259,19 +258,16 @@ static int in_groups(const char *list, const gid_t *groups, int ngroups)
 /* Who may use WinRM: root and the members of Service/AdminGroups (as
  * administrators), the members of Service/RemoteUsersGroup. In single-user
  * mode the service is the invoking user's own, so that user may. */
-static int authorise(const struct priv *p, const struct priv_account *a, int *is_admin)
+int priv_account_groups(const struct priv_account *a, gid_t **out)
 {
-	int n = 64, allowed = 0;
+	int n = 64;
 	gid_t *groups = NULL;
 
-	*is_admin = a->uid == 0;
-	if (*is_admin)
-		return 1;
 	for (;;) {
 		gid_t *g = realloc(groups, sizeof(gid_t) * (size_t)n);
 		if (!g) {
 			free(groups);
-			return 0;
+			return -1;
 		}
 		groups = g;
 		int want = n;
@@ -281,18 +277,32 @@ static int authorise(const struct priv *p, const struct priv_account *a, int *is
 		}
 		if (want <= n || want > PRIV_MAX_GROUPS) {
 			free(groups);
-			return 0;
+			return -1;
 		}
 		n = want;
 	}
-	*is_admin = in_groups(p->cfg.service.admin_groups, groups, n);
-	allowed =
-	    *is_admin || in_groups(p->cfg.service.remote_users_group, groups, n) || !p->privsep;
+	*out = groups;
+	return n;
+}
+
+static int authorise(const struct priv *p, const struct priv_account *a, int *is_admin)
+{
+	gid_t *groups;
+	int n, allowed;
+
+	*is_admin = a->uid == 0;
+	if (*is_admin)
+		return 1;
+	if ((n = priv_account_groups(a, &groups)) < 0)
+		return 0;
+	*is_admin = priv_in_groups(p->cfg.service.admin_groups, groups, n);
+	allowed = *is_admin || priv_in_groups(p->cfg.service.remote_users_group, groups, n) ||
+		  !p->privsep;
 	free(groups);
 	return allowed;
 }
 
-static void account_clear(struct priv_account *a)
+void priv_account_clear(struct priv_account *a)
 {
 	free(a->name);
 	free(a->home);
@@ -300,8 +310,7 @@ static void account_clear(struct priv_account *a)
 	OPENSSL_cleanse(a, sizeof(*a));
 }
 
-/* The account as the passwd database has it, or 0. */
-static int account_lookup(const char *user, struct priv_account *a)
+int priv_account_lookup(const char *user, struct priv_account *a)
 {
 	struct passwd *pw = getpwnam(user);
 
@@ -314,7 +323,7 @@ static int account_lookup(const char *user, struct priv_account *a)
 	a->uid = pw->pw_uid;
 	a->gid = pw->pw_gid;
 	if (!a->name || !a->home || !a->shell) {
-		account_clear(a);
+		priv_account_clear(a);
 		return 0;
 	}
 	return 1;
@@ -350,7 +359,7 @@ static int token_issue(struct priv *p, struct priv_account *a, uint8_t token[IPC
 	a->expires_ms = util_now_ms() + IPC_TOKEN_LIFETIME_MS;
 	a->renewed = 0;
 	slot = token_slot(p);
-	account_clear(slot);
+	priv_account_clear(slot);
 	*slot = *a;
 	memset(a, 0, sizeof(*a));
 	memcpy(token, slot->token, IPC_TOKEN_LEN);
@@ -396,15 +405,15 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
 		return "refused (the token was already renewed)";
 	/* The account as it is now: deleted, or its name given to another
 	 * uid, it is not the one that authenticated. */
-	if (!account_lookup(old->name, &a))
+	if (!priv_account_lookup(old->name, &a))
 		return "refused (no passwd entry for the account)";
 	if (a.uid != old->uid) {
-		account_clear(&a);
+		priv_account_clear(&a);
 		return "refused (the account's uid changed)";
 	}
 	/* Renewal is no way around a removal from the allowed groups. */
 	if (!authorise(p, &a, &admin)) {
-		account_clear(&a);
+		priv_account_clear(&a);
 		r->status = IPC_AUTH_NOT_ALLOWED;
 		return "refused (in no allowed group)";
 	}
@@ -414,7 +423,7 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
 		old->expires_ms = now + PRIV_TOKEN_RENEW_GRACE_MS;
 	r->uid = (uint32_t)a.uid;
 	if (!token_issue(p, &a, r->token)) {
-		account_clear(&a);
+		priv_account_clear(&a);
 		memset(r, 0, sizeof(*r));
 		r->status = IPC_AUTH_BUSY;
 		return "failure (no random token)";
@@ -440,7 +449,7 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 
 	res->status = IPC_AUTH_BAD_CREDENTIALS;
 	name[0] = 0;
-	if (account_lookup(user, &a)) {
+	if (priv_account_lookup(user, &a)) {
 		snprintf(name, IPC_MAX_USER + 1, "%s", a.name);
 		res->user = name;
 		res->uid = (uint32_t)a.uid;
@@ -455,7 +464,7 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 			res->is_admin = (uint32_t)admin;
 			verdict = admin ? "success (administrator)" : "success";
 		}
-		account_clear(&a);
+		priv_account_clear(&a);
 	}
 	return verdict;
 }
@@ -610,5 +619,5 @@ void priv_auth_stop(struct priv *p)
 	p->queue_tail = NULL;
 	p->queue_len = 0;
 	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
-		account_clear(&p->tokens[i]);
+		priv_account_clear(&p->tokens[i]);
 }

@@ -310,17 +310,34 @@ class Fixture:
         users = {r: User(r, n, p) for r, (n, p) in d["users"].items()}
         return cls(d["run_dir"], d["suffix"], users, d["users_group"], d["admins_group"])
 
+    def group(self, tag, members=()):
+        """A group of this run, owt_<tag>_<suffix>, with members (User), made
+        now if missing; removed with the run's accounts. Its name."""
+        name = "%s%s_%s" % (USER_PREFIX, tag, self.suffix)
+        if not _group_exists(name):
+            _run(["groupadd", name])
+        for u in members:
+            _run(["gpasswd", "-a", u.name, name])
+        return name
+
     def destroy(self):
         """Removes the accounts and groups (killing what still runs as them)."""
         errors = []
         for u in self.users.values():
             _remove_user(u.name, errors)
-        for g in (self.users_group, self.admins_group):
+        for g in _run_groups(self.suffix) + [self.users_group, self.admins_group]:
             if _group_exists(g):
                 r = subprocess.run(["groupdel", g], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 if r.returncode:
                     errors.append("groupdel %s: %s" % (g, r.stdout.decode(errors="replace").strip()))
         return errors
+
+
+def _run_groups(suffix):
+    """The groups group() made for the run with this suffix."""
+    return [g.gr_name for g in grp.getgrall()
+            if g.gr_name.startswith(USER_PREFIX) and g.gr_name.endswith("_" + suffix)
+            and g.gr_name not in ("owt_users_" + suffix, "owt_admins_" + suffix)]
 
 
 def _name_taken(name):
@@ -377,7 +394,7 @@ def remove_stale_accounts():
         if m:
             suffixes.add(m.group(1))
     for sfx in suffixes:
-        for g in ("owt_users_" + sfx, "owt_admins_" + sfx):
+        for g in _run_groups(sfx) + ["owt_users_" + sfx, "owt_admins_" + sfx]:
             if _group_exists(g):
                 subprocess.run(["groupdel", g], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return errors

@@ -24,6 +24,7 @@ CODE_ACCESS_DENIED = 5
 CODE_INVALID_PARAMETER = 2150858810
 CODE_ALREADY_EXISTS = 2150858803
 CODE_RESOURCE_NOT_FOUND = 2150858752
+CODE_INVALID_SELECTORS = 2150858813
 CODE_INVALID_CONTEXT = 2150858779
 CODE_SCHEMA = 2150858817
 
@@ -310,3 +311,35 @@ def test_unknown_enumeration_context():
         f = fault(call(svc, adm, action, CONFIG + "/listener", body), "InvalidEnumerationContext",
                   CODE_INVALID_CONTEXT)
         h.eq((f.value, f.subcode_ns), ("s:Receiver", NS_ENUM), "code and subcode namespace")
+
+
+def test_plugin_create_enumerate_delete():
+    """winrm/config/plugin over the network: the session configurations are
+    instances named by Name, as Windows keeps its PowerShell plugins."""
+    svc = h.service()
+    adm = h.user("adm")
+    puri = CONFIG + "/Plugin"
+    pns = puri
+    sel = [("Name", "DnsOps")]
+    create = ('<p:PlugInConfiguration xmlns:p="%s"><p:RunAsUser>nobody</p:RunAsUser>'
+              '<p:AllowedGroups>dnsops</p:AllowedGroups></p:PlugInConfiguration>' % pns)
+    r = call(svc, adm, h.A_CREATE, puri, create, sel)
+    el = body_of(r, "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse")
+    h.eq([(s.get("Name"), s.text) for s in el.iter("{%s}Selector" % h.NS["w"])], sel, "the new plugin's EPR")
+    h.check(b"Plugin?Name=DnsOps/RunAsUser = nobody\n" in conf_bytes(svc), "the stored file has the plugin")
+    fault(call(svc, adm, h.A_CREATE, puri, create, sel), "AlreadyExists", CODE_ALREADY_EXISTS)
+    for bad in ([("Name", "../x")], [("Name", "a b")], [("Address", "*")], sel + [("Name", "x")]):
+        fault(call(svc, adm, h.A_CREATE, puri, create, bad), "InvalidSelectors", CODE_INVALID_SELECTORS)
+    r = call(svc, adm, A_GET, puri, selectors=[("Name", "dnsops")])
+    h.eq(dict(leaves(body_of(r, "http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse")))["RunAsUser"],
+         "nobody", "Get of the plugin")
+    r = call(svc, adm, A_ENUMERATE, CONFIG + "/plugin",
+             "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>")
+    h.eq([i["Name"] for i in _items(body_of(r, NS_ENUM + "/EnumerateResponse"), "w:Items")],
+         ["Microsoft.PowerShell", "PowerShell.7", "DnsOps"], "Enumerate: every plugin")
+    r = call(svc, adm, h.A_DELETE, puri, selectors=sel)
+    h.check(body_of(r, "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse") is None,
+            "DeleteResponse has an empty body")
+    h.check(b"Plugin?Name=DnsOps/" not in conf_bytes(svc) and b"Plugin?Name=PowerShell.7/" in conf_bytes(svc),
+            "the plugin is gone from the file, the others stay")
+    h.assert_serving(svc)

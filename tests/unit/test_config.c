@@ -859,7 +859,7 @@ static void test_xml(void)
 		  strcmp(name, "DefaultPorts") == 0);
 	CHECK("resource: winrs", config_resource_of("winrs", name) == CONFIG_RES_SINGLETON &&
 				     strcmp(name, "Winrs") == 0);
-	CHECK("resource: listener", config_resource_of("Listener", name) == CONFIG_RES_LISTENER &&
+	CHECK("resource: listener", config_resource_of("Listener", name) == CONFIG_RES_COLLECTION &&
 					strcmp(name, "Listener") == 0);
 	CHECK("resource: unknown",
 	      config_resource_of("service/certmapping", name) == CONFIG_RES_UNKNOWN &&
@@ -1396,6 +1396,78 @@ static void test_filters(void)
 	buf_clear(&msg);
 }
 
+/* winrm/config/plugin: the PowerShell session configurations. */
+static void test_plugins(void)
+{
+	struct config c, d;
+	struct buf msg;
+	const struct config_plugin *pl;
+	char *text;
+
+	buf_init(&msg, 4096);
+	CHECK("defaults: the two endpoints", config_defaults(&c) == ERR_OK && c.nplugins == 2 &&
+						 config_plugin_find(&c, "microsoft.powershell") &&
+						 config_plugin_find(&c, "PowerShell.7") &&
+						 !config_plugin_isolated(&c.plugins[0]));
+	CHECK("create",
+	      config_instance_create(&c, "plugin?Name=DnsOps", &msg) == ERR_OK && c.nplugins == 3);
+	CHECK("create twice", config_instance_create(&c, "Plugin?name=DNSOPS", &msg) == ERR_EXISTS);
+	CHECK("refuse a bad name",
+	      config_instance_create(&c, "plugin?Name=../x", &msg) == ERR_CONFIG &&
+		  config_instance_create(&c, "plugin?Name=", &msg) == ERR_CONFIG &&
+		  config_instance_create(&c, "plugin?Address=*", &msg) == ERR_CONFIG);
+	set_ok(&c, "plugin?Name=dnsops", "RunAsUser", "dnsbot");
+	set_ok(&c, "plugin?Name=DnsOps", "AllowedGroups", "dnsops,netops");
+	set_ok(&c, "plugin?Name=DnsOps", "ConfigFilePath", "/etc/winrm/dnsops.pssc");
+	buf_reset(&msg);
+	CHECK("refuse a relative pssc",
+	      config_set(&c, "plugin?Name=DnsOps", "ConfigFilePath", "x.pssc", &msg) == ERR_CONFIG);
+	CHECK("refuse two RunAs accounts",
+	      config_set(&c, "plugin?Name=DnsOps", "RunAsUser", "a,b", &msg) == ERR_CONFIG &&
+		  strstr(str(&msg), "one account name"));
+	CHECK("refuse a selector change",
+	      config_set(&c, "plugin?Name=DnsOps", "Name", "Other", &msg) == ERR_CONFIG);
+	pl = config_plugin_find(&c, "dnsops");
+	CHECK("found, isolated", pl && config_plugin_isolated(pl) &&
+				     strcmp(pl->run_as_user, "dnsbot") == 0 && pl->enabled);
+	text = print(&c, "plugin?Name=DnsOps");
+	CHECK("get", text && strstr(text, "PlugInConfiguration\n    Name = DnsOps\n") &&
+			 strstr(text, "    AllowedGroups = dnsops,netops\n"));
+	free(text);
+	text = serialize(&c);
+	CHECK("round trip", text && config_parse(&d, text, strlen(text), &msg) == ERR_OK &&
+				d.nplugins == 3 && config_plugin_find(&d, "DnsOps") &&
+				strcmp(config_plugin_find(&d, "DnsOps")->config_file_path,
+				       "/etc/winrm/dnsops.pssc") == 0);
+	free(text);
+	config_clear(&d);
+	CHECK("delete",
+	      config_instance_delete(&c, "plugin?Name=Microsoft.PowerShell", &msg) == ERR_OK &&
+		  !config_plugin_find(&c, "Microsoft.PowerShell"));
+	text = serialize(&c);
+	CHECK("a deleted default stays deleted",
+	      text && config_parse(&d, text, strlen(text), &msg) == ERR_OK && d.nplugins == 2 &&
+		  !config_plugin_find(&d, "Microsoft.PowerShell"));
+	free(text);
+	config_clear(&d);
+	CHECK("delete missing", config_instance_delete(&c, "plugin?Name=Microsoft.PowerShell",
+						       &msg) == ERR_NOT_FOUND);
+	config_instance_delete(&c, "plugin?Name=PowerShell.7", &msg);
+	buf_reset(&msg);
+	CHECK("the last one stays",
+	      config_instance_delete(&c, "plugin?Name=DnsOps", &msg) == ERR_CONFIG &&
+		  c.nplugins == 1 && strstr(str(&msg), "Enabled to false"));
+	CHECK("no file lines: the defaults",
+	      config_parse(&d, "MaxTimeoutms = 600\n", 19, &msg) == ERR_OK && d.nplugins == 2);
+	config_clear(&d);
+	buf_reset(&msg);
+	CHECK("refuse an unknown plugin setting",
+	      config_parse(&d, "Plugin?Name=X/Colour = red\n", 27, &msg) == ERR_CONFIG &&
+		  strstr(str(&msg), "unknown plugin setting Colour"));
+	config_clear(&c);
+	buf_clear(&msg);
+}
+
 int main(void)
 {
 	test_defaults();
@@ -1408,6 +1480,7 @@ int main(void)
 	test_linux_auth();
 	test_save_load();
 	test_ntlm_users();
+	test_plugins();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -838,6 +839,67 @@ static void test_channel_close(void)
 	CHECK("close: command killed", pid > 0 && process_gone(pid, 1));
 }
 
+/* A session configuration's host (host.h, HOST_ENV_ENDPOINT): no cmd
+ * shell, no other endpoint, and the pwsh and session file the privileged
+ * part named, whatever the Create says. A script stands in for pwsh and
+ * writes down its command line. */
+static void test_endpoint_host(void)
+{
+	char script[] = "/tmp/test_host.XXXXXX", args[64], line[512] = "";
+	struct shell_create_req cmd = {.codepage = 437, .client_ip = "192.0.2.7"};
+	struct shell_create_req ps = {.shell_id = "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE",
+				      .endpoint = "Other",
+				      .creation_xml = "AAAA",
+				      .pwsh = "/bin/echo",
+				      .working_dir = "/",
+				      .client_ip = "192.0.2.7"};
+	struct shell_create_reply rep;
+	struct ipc_msg m;
+	int fd = mkstemp(script);
+	FILE *f;
+
+	snprintf(args, sizeof(args), "%s.args", script);
+	if (fd >= 0) {
+		dprintf(fd, "#!/bin/sh\necho \"$*\" > %s\n", args);
+		fchmod(fd, 0700);
+		close(fd);
+	}
+	setenv(HOST_ENV_ENDPOINT, "DnsOps", 1);
+	setenv(HOST_ENV_PWSH, script, 1);
+	setenv(HOST_ENV_CONFIGURATION_FILE, "/etc/winrm/jea/DnsOps.1.pssc", 1);
+	start_host();
+	unsetenv(HOST_ENV_ENDPOINT);
+	unsetenv(HOST_ENV_PWSH);
+	unsetenv(HOST_ENV_CONFIGURATION_FILE);
+	CHECK("endpoint host: no cmd shell",
+	      status_of(SHELL_CMD_CREATE, ask(SHELL_CMD_CREATE, &cmd), WAIT_MS, &m, &rep) ==
+		  ERR_WSMAN_ACCESS_DENIED);
+	ipc_msg_clear(&m);
+	CHECK("endpoint host: no other endpoint",
+	      status_of(SHELL_PS_CREATE, ask(SHELL_PS_CREATE, &ps), WAIT_MS, &m, &rep) ==
+		  ERR_WSMAN_ACCESS_DENIED);
+	ipc_msg_clear(&m);
+	ps.endpoint = "dnsops";
+	/* The stand-in exits at once: the Create fails, after it ran. */
+	CHECK("endpoint host: its own endpoint runs",
+	      status_of(SHELL_PS_CREATE, ask(SHELL_PS_CREATE, &ps), WAIT_MS, &m, &rep) !=
+		  ERR_WSMAN_ACCESS_DENIED);
+	ipc_msg_clear(&m);
+	if ((f = fopen(args, "r"))) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	CHECK("endpoint host: the named pwsh with the session file",
+	      strcmp(line, "-NoLogo -NoProfile -s -ConfigurationFile "
+			   "/etc/winrm/jea/DnsOps.1.pssc\n") == 0);
+	ipc_peer_close(&net.peer);
+	for (int i = 0; i < 500 && waitpid(net.host, NULL, WNOHANG) != net.host; i++)
+		usleep(10000);
+	unlink(script);
+	unlink(args);
+}
+
 int main(void)
 {
 	struct shell_create_reply rep;
@@ -859,6 +921,7 @@ int main(void)
 	test_limits(rep.shell_id);
 	test_shells_left();
 	test_channel_close();
+	test_endpoint_host();
 	for (int i = 0; i < net.nstash; i++)
 		ipc_msg_clear(&net.stash[i]);
 	printf("%d passed, %d failed\n", passed, failed);

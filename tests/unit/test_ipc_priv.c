@@ -274,19 +274,46 @@ static void test_auth_result(void)
 
 static void test_host_open(void)
 {
-	struct ipc_host_open m, d;
+	struct ipc_host_open m = {.endpoint = "DnsOps", .peer = "::1", .scheme = "Basic"}, d;
+	static const uint8_t tail[] = {0,   0, 0, 6,   'D', 'n', 's', 'O', 'p',
+				       's', 0, 0, 0,   3,   ':', ':', '1', 0,
+				       0,   0, 5, 'B', 'a', 's', 'i', 'c'};
 	struct buf b;
 
 	for (int i = 0; i < IPC_TOKEN_LEN; i++)
 		m.token[i] = (uint8_t)(i * 7);
 	buf_init(&b, BODY_MAX);
 	CHECK("host_open encodes", ipc_host_open_encode(&b, &m) == ERR_OK);
-	CHECK("host_open exact bytes",
-	      buf_len(&b) == IPC_TOKEN_LEN && memcmp(buf_ptr(&b), m.token, IPC_TOKEN_LEN) == 0);
+	uint8_t enc[IPC_TOKEN_LEN + sizeof(tail)];
+	int exact = buf_len(&b) == sizeof(enc);
+	if (exact)
+		memcpy(enc, buf_ptr(&b), sizeof(enc));
+	CHECK("host_open exact bytes", exact && memcmp(enc, m.token, IPC_TOKEN_LEN) == 0 &&
+					   memcmp(enc + IPC_TOKEN_LEN, tail, sizeof(tail)) == 0);
 	CHECK("host_open prefixes and trailer refused",
 	      refuses_prefixes_and_trailer(&b, dec_host_open, NULL, &d));
 	CHECK("host_open round trip", ipc_host_open_decode(&b, &d) == ERR_OK &&
-					  memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0);
+					  memcmp(d.token, m.token, IPC_TOKEN_LEN) == 0 &&
+					  strcmp(d.endpoint, "DnsOps") == 0 &&
+					  strcmp(d.peer, "::1") == 0 &&
+					  strcmp(d.scheme, "Basic") == 0);
+	buf_clear(&b);
+	/* An endpoint longer than a plugin's name, a NUL inside: refused. */
+	buf_init(&b, BODY_MAX);
+	buf_put(&b, m.token, IPC_TOKEN_LEN);
+	buf_put_string(&b, "0123456789012345678901234567890123456789012345678901234567890123456789",
+		       70);
+	buf_put_string(&b, "", 0);
+	buf_put_string(&b, "", 0);
+	CHECK("host_open endpoint over IPC_MAX_ENDPOINT refused",
+	      ipc_host_open_decode(&b, &d) == ERR_FORMAT && d.token[1] == 0);
+	buf_clear(&b);
+	buf_init(&b, BODY_MAX);
+	buf_put(&b, m.token, IPC_TOKEN_LEN);
+	buf_put_string(&b, "Dns\0Ops", 7);
+	buf_put_string(&b, "", 0);
+	buf_put_string(&b, "", 0);
+	CHECK("host_open NUL in a string refused", ipc_host_open_decode(&b, &d) == ERR_FORMAT);
 	buf_clear(&b);
 }
 

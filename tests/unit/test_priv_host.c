@@ -17,11 +17,31 @@
  * caller clears it), 0 if none came. */
 static int host_open(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN], struct ipc_msg *m)
 {
-	struct ipc_host_open req;
+	struct ipc_host_open req = {.peer = "127.0.0.1", .scheme = "Basic"};
 
 	memcpy(req.token, token, IPC_TOKEN_LEN);
 	priv_host_open(f->p, REQUEST_ID, &req);
 	return fixture_recv(f, m) == ERR_OK;
+}
+
+/* The same for endpoint's host. */
+static int endpoint_failed_with(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN],
+				const char *endpoint, enum err reason)
+{
+	struct ipc_host_open req = {.peer = "127.0.0.1", .scheme = "Basic"};
+	struct ipc_msg m;
+	enum err got = ERR_OK;
+	int ok;
+
+	memcpy(req.token, token, IPC_TOKEN_LEN);
+	snprintf(req.endpoint, sizeof(req.endpoint), "%s", endpoint);
+	priv_host_open(f->p, REQUEST_ID, &req);
+	if (fixture_recv(f, &m) != ERR_OK)
+		return 0;
+	ok = m.type == IPC_HOST_FAILED && ipc_host_failed_decode(&m.body, &got) == ERR_OK &&
+	     got == reason;
+	ipc_msg_clear(&m);
+	return ok;
 }
 
 /* The answer is HOST_FAILED for reason. */
@@ -66,6 +86,34 @@ static void test_refusals(struct priv_fixture *f)
 	f->p->cfg.winrs.max_concurrent_users = 0;
 	CHECK("refuse a host over MaxConcurrentUsers", failed_with(f, root, ERR_WSMAN_QUOTA_USERS));
 	f->p->cfg.winrs.max_concurrent_users = 1;
+	/* Session configurations: who may connect, a session file root must own. */
+	struct buf msg;
+	char pssc[] = "/tmp/test_priv_host.XXXXXX";
+	int fd = mkstemp(pssc);
+	buf_init(&msg, 1024);
+	CHECK("plugins made",
+	      fd >= 0 && config_instance_create(&f->p->cfg, "plugin?Name=Ops", &msg) == ERR_OK &&
+		  config_set(&f->p->cfg, "plugin?Name=Ops", "AllowedUsers", "nobody", &msg) ==
+		      ERR_OK &&
+		  config_instance_create(&f->p->cfg, "plugin?Name=Jea", &msg) == ERR_OK &&
+		  config_set(&f->p->cfg, "plugin?Name=Jea", "ConfigFilePath", pssc, &msg) ==
+		      ERR_OK &&
+		  config_set(&f->p->cfg, "plugin?Name=Jea", "Enabled", "true", &msg) == ERR_OK);
+	CHECK("refuse an endpoint that does not exist",
+	      endpoint_failed_with(f, root, "Nope", ERR_WSMAN_NO_ENDPOINT));
+	CHECK("refuse a user not in AllowedUsers",
+	      endpoint_failed_with(f, root, "ops", ERR_WSMAN_ACCESS_DENIED));
+	CHECK("refuse a session file others may write",
+	      fchmod(fd, 0666) == 0 &&
+		  endpoint_failed_with(f, root, "Jea", ERR_WSMAN_ACCESS_DENIED));
+	config_set(&f->p->cfg, "plugin?Name=Jea", "Enabled", "false", &msg);
+	CHECK("refuse a disabled endpoint",
+	      endpoint_failed_with(f, root, "Jea", ERR_WSMAN_NO_ENDPOINT));
+	if (fd >= 0) {
+		close(fd);
+		unlink(pssc);
+	}
+	buf_clear(&msg);
 	fixture_expire(f, root);
 	CHECK("refuse an expired token", failed_with(f, root, ERR_WSMAN_ACCESS_DENIED));
 	CHECK("nothing was started", f->p->nsessions == 0 && priv_host_reaped(f->p, 1, 0) == 0);
@@ -82,7 +130,7 @@ static void test_no_memory(struct priv_fixture *f)
 
 	CHECK("root admitted", fixture_admit(f, "root", root));
 	for (long after = 0; after < 2; after++) {
-		struct ipc_host_open req;
+		struct ipc_host_open req = {.peer = "127.0.0.1", .scheme = "Basic"};
 		struct ipc_msg m;
 		enum err reason = ERR_OK;
 		char name[128];
