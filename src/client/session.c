@@ -257,8 +257,13 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		return client_fail(
 		    s, WINRM_E_POLICY,
 		    "%s authentication needs explicit credentials: give a user name and "
-		    "password (-u:USER -p:PASSWORD)",
-		    name);
+		    "password (-u:USER -p:PASSWORD)%s",
+		    name,
+		    s->auth == WINRM_AUTH_NEGOTIATE
+			? ", or use -a:Kerberos for your Kerberos ticket (Negotiate chooses "
+			  "Kerberos only for a host name in a realm, never for an address or "
+			  "localhost)"
+			: "");
 	if ((s->flags & WINRM_FLAG_NO_ENCRYPTION) && !s->https && !c->client.allow_unencrypted)
 		return client_fail(
 		    s, WINRM_E_POLICY,

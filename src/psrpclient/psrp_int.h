@@ -83,6 +83,9 @@ void psrp_connection_put(struct psrp_session *s, struct winrm_session *w);
 DWORD psrp_error_code(enum winrm_result r, const struct winrm_session *w);
 /* Remembers message as the text of code, for WSManGetErrorMessage. */
 void psrp_error_remember(DWORD code, const char *message);
+/* message (libwinrm's, in winrs' switches) with PowerShell's parameters
+ * for them, as a new string (NULL when out of memory). */
+char *psrp_powershell_words(const char *message);
 
 /* UTF-16 strings from PowerShell as UTF-8 (NULL for NULL or for text
  * that is not UTF-16), and UTF-8 as a new UTF-16 string (NULL when out

@@ -8,6 +8,7 @@
 #include "psrpclient/psrp_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -152,16 +153,20 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 {
 	WSMAN_ERROR error = {.code = code};
 	WSMAN_CHAR *detail = NULL;
+	char *words = NULL;
 
 	if (!j->async.completionFunction || !job_live(j))
 		return;
 	if (code) {
+		if ((words = psrp_powershell_words(message)))
+			message = words;
 		psrp_error_remember(code, message);
 		error.errorDetail = detail = psrp_to_utf16(message, NULL);
 	}
 	j->async.completionFunction(j->async.operationContext, flags, code ? &error : NULL,
 				    j->shell, j->command, j->operation, data);
 	free(detail);
+	free(words);
 }
 
 static void report_done(struct job *j)
@@ -169,11 +174,22 @@ static void report_done(struct job *j)
 	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, NO_ERROR, NULL, NULL);
 }
 
-/* The failure of a libwinrm call on w, in its own words. */
+/* The failure of a libwinrm call on w, in its own words. A service's
+ * AccessDenied fault comes after it accepted the credentials (a refused
+ * logon is WINRM_E_AUTH), so it is about this user and this endpoint;
+ * Windows' words for it, "Access is denied.", do not say that. */
 static void report_failure(struct job *j, enum winrm_result r, struct winrm_session *w)
 {
-	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, psrp_error_code(r, w), winrm_error(w),
-	       NULL);
+	char message[MAX_ERRBUF];
+
+	snprintf(message, sizeof(message), "%s%s", winrm_error(w),
+		 r == WINRM_E_FAULT && winrm_fault_code(w) == ERROR_ACCESS_DENIED
+		     ? " The service accepted the credentials but does not let this user use "
+		       "this endpoint (-ConfigurationName): its administrator allows users per "
+		       "endpoint (winrmd: Service/RemoteUsersGroup, or the session "
+		       "configuration's permissions)."
+		     : "");
+	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, psrp_error_code(r, w), message, NULL);
 }
 
 /* ---- the workers ---- */

@@ -52,16 +52,17 @@ def pwsh_env(user, client_settings=None, extra=None):
         raise h.TestFailure("%s is missing (scripts/bootstrap installs PowerShell 7.6)" % PWSH)
     home = os.path.join(h.fixture().run_dir, "pwsh-home")
     os.makedirs(home, exist_ok=True)
-    return dict(os.environ,
-                HOME=home,
-                LD_LIBRARY_PATH=_library_dir(),
-                WINRM_CONFIG_DIR=h.client_config(client_settings),
-                OWT_USER=user.name,
-                OWT_PASS=user.password or "",
-                POWERSHELL_TELEMETRY_OPTOUT="1",
-                POWERSHELL_UPDATECHECK="Off",
-                DOTNET_CLI_TELEMETRY_OPTOUT="1",
-                **(extra or {}))
+    env = dict(os.environ,
+               HOME=home,
+               LD_LIBRARY_PATH=_library_dir(),
+               WINRM_CONFIG_DIR=h.client_config(client_settings),
+               OWT_USER=user.name,
+               OWT_PASS=user.password,
+               POWERSHELL_TELEMETRY_OPTOUT="1",
+               POWERSHELL_UPDATECHECK="Off",
+               DOTNET_CLI_TELEMETRY_OPTOUT="1")
+    env.update(extra or {})
+    return env
 
 
 def pwsh(script, user, client_settings=None, timeout=PWSH_TIMEOUT, env=None):
