@@ -148,3 +148,31 @@ def test_enter_pssession_through_tmux():
         h.assert_serving(svc)
     finally:
         t.kill()
+
+
+def test_ctrl_c_stops_a_remote_pipeline():
+    svc = h.service()
+    a = h.user("a")
+    t = interactive_pwsh(a)
+    try:
+        mark = svc.log_mark()
+        t.type("Invoke-Command -ComputerName localhost -Port %d -UseSSL -SessionOption $https "
+               "-Authentication Basic -Credential $cred -ScriptBlock { 'started'; Start-Sleep 60; "
+               "'not reached' }" % svc.listener("HTTPS").port)
+        t.wait_for(lambda s: _lines_equal(s, "started") >= 1, 60)
+        time.sleep(1.0)  # Start-Sleep is running
+        t0 = time.monotonic()
+        t.keys("C-c")
+        # The local prompt comes back, long before the 60 s sleep ends.
+        t.wait_for(LOCAL_PROMPT, 20, count=2)
+        h.check(time.monotonic() - t0 < 20, "Ctrl-C stopped the command promptly")
+        svc.wait_for_log(r"psrp: pipeline \S+ in shell \S+ ended in state 3", timeout=10, since=mark)
+        h.eq(_wait_no_user_pwsh(a, 20), [], "the server's pwsh ended with the session")
+        h.eq(_lines_equal(t.screen(), "not reached"), 0, "lines the script printed after the sleep")
+        # pwsh itself goes on.
+        t.type("'after:' + (1 + 1)")
+        t.wait_for(lambda s: _lines_equal(s, "after:2") >= 1, 30)
+        h.check(time.monotonic() - t0 < 45, "all within the sleep's 60 s")
+        h.assert_serving(svc)
+    finally:
+        t.kill()
