@@ -339,6 +339,7 @@ enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
 	req.creation_xml = (char *)spec->creation_xml;
 	req.noprofile = spec->noprofile != 0;
 	req.idle_timeout_ms = spec->idle_timeout_ms;
+	req.compression = spec->xpress ? SHELL_COMPRESSION_XPRESS : SHELL_COMPRESSION_NONE;
 	if ((r = call(s, spec->resource_uri, SHELL_CMD_CREATE, &req, PS_ENVELOPE_CAP, &created)) !=
 	    WINRM_OK)
 		return r;

@@ -65,9 +65,10 @@ const char *winrm_endpoint(const struct winrm_session *s)
 
 void client_header(const struct winrm_session *s, struct wsman_client_header *h)
 {
-	h->to = s->url;
-	h->operation_timeout_ms = s->timeout_ms;
-	h->max_envelope_size = CLIENT_MAX_ENVELOPE;
+	/* Whole: a field the caller does not set is none. */
+	*h = (struct wsman_client_header){.to = s->url,
+					  .operation_timeout_ms = s->timeout_ms,
+					  .max_envelope_size = CLIENT_MAX_ENVELOPE};
 }
 
 /* ---- the endpoint ---- */

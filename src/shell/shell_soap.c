@@ -1006,11 +1006,13 @@ enum err shell_soap_create_build(struct buf *out, const struct wsman_client_head
 /* As Windows' client writes PowerShell's Create (pypsrp's recorded
  * test_psrp_open_runspace; WSManClientSessionTransportManager.CreateAsync):
  * protocolversion MustComply, WINRS_NOPROFILE when asked, the client's
- * ShellId, PowerShell's streams and the creationXml. */
-enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_header *h,
+ * ShellId, PowerShell's streams and the creationXml; rsp:CompressionType
+ * xpress when compression is asked for (the parser's ps_compression). */
+enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_header *head,
 				    const void *req)
 {
 	const struct shell_create_req *r = req;
+	struct wsman_client_header with = *head, *h = &with;
 	struct wsman_pair opts[2] = {
 	    {.name = "protocolversion", .value = r->protocol_version, .must_comply = 1},
 	    {.name = "WINRS_NOPROFILE", .value = "1", .must_comply = 1},
@@ -1019,6 +1021,8 @@ enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_h
 
 	if (!h->resource_uri || !r->protocol_version || !r->creation_xml || !*r->shell_id)
 		return ERR_USAGE;
+	if (r->compression == SHELL_COMPRESSION_XPRESS)
+		with.compression_type = "xpress";
 	if ((e = wsman_client_head(out, h, h->resource_uri, ACTION_CREATE, NULL, 0, opts,
 				   r->noprofile ? 2 : 1)) != ERR_OK ||
 	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\">")) != ERR_OK)

@@ -45,3 +45,32 @@ def test_copy_item_to_and_from_session_10mb():
     finally:
         if os.path.exists(remote):
             os.unlink(remote)
+
+
+def test_compressed_large_output_and_input():
+    """pwsh asks for xpress unless NoCompression: with libpsrpclient the
+    whole session is compressed both ways (winrmd's codec at the other
+    end), and 5 MB of output and 1 MB of input arrive intact."""
+    svc = h.service()
+    a = h.user("a")
+    script = ("$s = New-PSSession -ComputerName 127.0.0.1 -Port %d -UseSSL -SessionOption %s "
+              "-Authentication Basic -Credential $cred; "
+              "$in = -join (1..20000 | %% { 'line {0:D6} of the input' -f $_ }); "
+              "$out = Invoke-Command -Session $s -ScriptBlock { param($t) "
+              "  [Environment]::UserName; $t.Length; "
+              "  (1..100000 | %% { 'output line {0:D6} {1}' -f $_, ('x' * 20) }) -join \"`n\" } -Args $in; "
+              "$out[0]; $out[1]; $lines = $out[2] -split \"`n\"; $lines.Count; "
+              "$bad = 0; for ($i = 0; $i -lt $lines.Count; $i++) { "
+              "  if ($lines[$i] -ne ('output line {0:D6} {1}' -f ($i + 1), ('x' * 20))) { $bad++ } }; "
+              "'bad=' + $bad; $out[2].Length; Remove-PSSession $s")
+    expected_len = 100000 * len("output line 000001 " + "x" * 20) + 99999
+    for option, compressed in (("$https", True), ("$nc", False)):
+        mark = svc.log_mark()
+        r = pc.pwsh("$nc = New-PSSessionOption -SkipCACheck -SkipCNCheck; $nc.NoCompression = $true; " +
+                    script % (svc.listener("HTTPS").port, option), a, timeout=300)
+        h.eq((r.stdout.split(), r.returncode),
+             ([a.name, str(20000 * len("line 000001 of the input")), "100000", "bad=0", str(expected_len)], 0),
+             "5 MB of output, 1 MB of input, %s (%s)" % (option, pc._said(r)[-2000:]))
+        opened = svc.wait_for_log(r"psrp: shell \S+ opened for %s \(pwsh \d+[^)]*\)" % a.name, since=mark)
+        h.eq("xpress compression" in opened, compressed,
+             "compression negotiated (%s): %s" % (option, opened.strip()))

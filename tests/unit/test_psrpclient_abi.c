@@ -264,9 +264,9 @@ static void test_options(WSMAN_API_HANDLE api)
 
 	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_NEGOTIATE, &proxy, &st);
 	CHECK("proxy: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
-	CHECK("proxy: the message says what to leave out",
+	CHECK("proxy: the message says what to set",
 	      error_message(api, ERROR_NOT_SUPPORTED, msg, sizeof(msg)) &&
-		  strstr(msg, "-ProxyAccessType"));
+		  strstr(msg, "ProxyAccessType = 'NoProxyServer'"));
 	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE,
 			NULL, &st);
 	CHECK("certificates: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
