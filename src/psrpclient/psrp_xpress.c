@@ -60,8 +60,8 @@ int psrp_xpress_start(struct psrp_shell *sh)
 
 /* in coded by encode or decode into a new buffer *out of *out_len
  * bytes, the codec used by one thread at a time. */
-static int recode(struct psrp_shell *sh, int encode, const uint8_t *in, size_t len,
-		  uint8_t **out, size_t *out_len)
+static int recode(struct psrp_shell *sh, int encode, const uint8_t *in, size_t len, uint8_t **out,
+		  size_t *out_len)
 {
 	struct buf b;
 	enum err e;

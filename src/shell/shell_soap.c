@@ -403,8 +403,9 @@ static enum err command_line(const xmlNode *cl, enum command_kind kind,
 	for (xmlNode *c = wsman_xml_first(cl); c; c = wsman_xml_next(c)) {
 		if (!wsman_xml_is(c, NS_SHELL, "Arguments"))
 			continue;
-		if ((e = wsman_xml_text(c, kind == COMMAND_PSRP ? SHELL_MAX_PSRP_TEXT : SHELL_MAX_STRING,
-					0, &out->argv[out->argc])) != ERR_OK)
+		if ((e = wsman_xml_text(
+			 c, kind == COMMAND_PSRP ? SHELL_MAX_PSRP_TEXT : SHELL_MAX_STRING, 0,
+			 &out->argv[out->argc])) != ERR_OK)
 			return e;
 		out->argc++;
 	}
