@@ -224,7 +224,8 @@ static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 		unlink(staged);
 		return;
 	}
-	if (chown(staged, uid, (gid_t)-1) < 0 || chmod(staged, 0600) < 0 || rename(staged, path) < 0) {
+	if (chown(staged, uid, (gid_t)-1) < 0 || chmod(staged, 0600) < 0 ||
+	    rename(staged, path) < 0) {
 		log_warn("cannot give %s to uid %u", path, (unsigned)uid);
 		unlink(staged);
 		return;
