@@ -427,10 +427,33 @@ static const struct {
     {"transfer/Delete", REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")},
 };
 
+/* The same service when Create negotiated xpress (MS-WSMV 3.1.4.1.31.6):
+ * its Create says so, and its output pieces ("abc", "defg") are stored
+ * xpress blocks, behind their "size - 1" headers. */
+static const char xpress_create[] =
+    REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+	  "<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address></x:ResourceCreated>"
+	  "<rsp:Shell><rsp:ShellId>" PS_SHELL_ID "</rsp:ShellId>"
+	  "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+	  "<rsp:CompressionMode>XpressCompression</rsp:CompressionMode></rsp:Shell>");
+static const char xpress_receive[] =
+    REPLY(SHELL_NS "/ReceiveResponse",
+	  "<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	  "\">AgACAGFiYw==</rsp:Stream><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	  "\">AwADAGRlZmc=</rsp:Stream><rsp:CommandState CommandId=\"" PS_COMMAND_ID
+	  "\" State=\"" SHELL_NS "/CommandState/Done\"><rsp:ExitCode>0</rsp:ExitCode>"
+	  "</rsp:CommandState></rsp:ReceiveResponse>");
+#define ASKS_XPRESS "<rsp:CompressionType s:mustUnderstand=\"true\">xpress</rsp:CompressionType>"
+/* "fragment" as one stored xpress block */
+#define SENT_BLOCKS ">BwAHAGZyYWdtZW50<"
+
 struct canned_service {
 	int fd, port;
+	int xpress; /* answer as a service that agreed to xpress */
 	int requests[sizeof(canned) / sizeof(canned[0])];
 	int stop_signals; /* Signals with PowerShell's stop code */
+	int asked_xpress; /* Creates with rsp:CompressionType xpress */
+	int sent_blocks;  /* Sends of "fragment" as xpress blocks */
 };
 
 /* Reads one request of the connection (headers, then Content-Length
@@ -456,34 +479,71 @@ static size_t read_request(int fd, char *req, size_t cap)
 	return 0;
 }
 
+struct canned_connection {
+	struct canned_service *svc;
+	int fd;
+};
+
+/* One connection's requests, answered in turn. The library's operations
+ * run at once on connections of their own (a pooled one may not be back
+ * yet), as with a real service: each connection has its thread. */
+static void *serve_connection(void *arg)
+{
+	struct canned_connection *conn = arg;
+	struct canned_service *svc = conn->svc;
+	int c = conn->fd;
+	char *req = malloc(1 << 20);
+
+	while (req && read_request(c, req, 1 << 20)) {
+		char head[160];
+		const char *reply = NULL;
+		for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
+			if (strstr(req, canned[i].action)) {
+				reply = canned[i].reply;
+				__atomic_add_fetch(&svc->requests[i], 1, __ATOMIC_SEQ_CST);
+			}
+		if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
+			__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
+		if (strstr(req, ASKS_XPRESS))
+			__atomic_add_fetch(&svc->asked_xpress, 1, __ATOMIC_SEQ_CST);
+		if (strstr(req, SENT_BLOCKS))
+			__atomic_add_fetch(&svc->sent_blocks, 1, __ATOMIC_SEQ_CST);
+		if (svc->xpress && reply == canned[0].reply)
+			reply = xpress_create;
+		if (svc->xpress && reply == canned[3].reply)
+			reply = xpress_receive;
+		if (!reply)
+			break;
+		snprintf(head, sizeof(head),
+			 "HTTP/1.1 200 OK\r\nContent-Type: "
+			 "application/soap+xml;charset=UTF-8\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 strlen(reply));
+		if (write(c, head, strlen(head)) < 0 || write(c, reply, strlen(reply)) < 0)
+			break;
+	}
+	free(req);
+	close(c);
+	free(conn);
+	return NULL;
+}
+
 static void *serve(void *arg)
 {
 	struct canned_service *svc = arg;
-	static char req[1 << 20];
 	int c;
 
 	while ((c = accept(svc->fd, NULL, NULL)) >= 0) {
-		while (read_request(c, req, sizeof(req))) {
-			char head[160];
-			const char *reply = NULL;
-			for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
-				if (strstr(req, canned[i].action)) {
-					reply = canned[i].reply;
-					__atomic_add_fetch(&svc->requests[i], 1, __ATOMIC_SEQ_CST);
-				}
-			if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
-				__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
-			if (!reply)
-				break;
-			snprintf(head, sizeof(head),
-				 "HTTP/1.1 200 OK\r\nContent-Type: "
-				 "application/soap+xml;charset=UTF-8\r\n"
-				 "Content-Length: %zu\r\n\r\n",
-				 strlen(reply));
-			if (write(c, head, strlen(head)) < 0 || write(c, reply, strlen(reply)) < 0)
-				break;
+		struct canned_connection *conn = malloc(sizeof(*conn));
+		pthread_t t;
+		if (conn)
+			*conn = (struct canned_connection){svc, c};
+		if (!conn || pthread_create(&t, NULL, serve_connection, conn) != 0) {
+			free(conn);
+			close(c);
+			continue;
 		}
-		close(c);
+		pthread_detach(t);
 	}
 	return NULL;
 }
@@ -604,6 +664,8 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	CHECK("cycle: Command completes",
 	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
 		  started.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
+	if (started.code)
+		printf("# %u: %s\n", started.code, started.detail);
 
 	input.binaryData.data = (uint8_t *)"fragment";
 	input.binaryData.dataLength = 8;
@@ -633,6 +695,9 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	CHECK("cycle: one request of each kind, the two Signals (stop, terminate)",
 	      svc.requests[0] == 1 && svc.requests[1] == 1 && svc.requests[2] == 1 &&
 		  svc.requests[3] == 1 && svc.requests[4] == 2);
+	CHECK("cycle: Create asked for xpress (flags 0); the reply did not agree, so the Send "
+	      "went out as it was",
+	      svc.asked_xpress == 1 && svc.sent_blocks == 0);
 	API(WSManCloseSession)(s, 0);
 	usleep(200 * 1000); /* the workers end right after their last completion */
 	shutdown(svc.fd, SHUT_RDWR);
@@ -640,6 +705,83 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	pthread_join(server, NULL);
 	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
 	free(pv_name), free(pv), free(stdin_id), free(stop);
+}
+
+/* A shell whose Create negotiated xpress: Send data leaves as blocks,
+ * each received piece is decoded; WSMAN_FLAG_NO_COMPRESSION asks for
+ * none. */
+static void test_compressed_cycle(WSMAN_API_HANDLE api)
+{
+	struct canned_service svc = {.xpress = 1};
+	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion started = created, sent = created, closed = created, plain = created;
+	struct recorder received = {.c = created};
+	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
+			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
+			  on_closed = {&closed, on_complete}, on_plain = {&plain, on_complete};
+	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
+	WSMAN_CHAR *sid = u16(PS_SHELL_ID), *cid = u16(PS_COMMAND_ID), *line = u16(" ");
+	WSMAN_CHAR *arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
+	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
+			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
+	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.4"), *stdin_id = u16("stdin");
+	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
+	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
+	WSMAN_COMMAND_ARG_SET args = {.argsCount = 1, .args = (PCWSTR *)&arg};
+	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT},
+		   input = {.type = WSMAN_DATA_TYPE_BINARY};
+	WSMAN_SHELL_HANDLE shell = NULL, other = NULL;
+	WSMAN_COMMAND_HANDLE command = NULL;
+	WSMAN_OPERATION_HANDLE op = NULL;
+	WSMAN_SESSION_HANDLE s;
+	pthread_t server;
+	char url[64];
+	DWORD st;
+
+	CHECK("xpress: a canned service listens", start_canned(&svc, &server));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc.port);
+	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
+	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
+	content.text.buffer = xml;
+	content.text.bufferLength = (DWORD)utf16_len(xml);
+	API(WSManCreateShellEx)(s, 0, uri, sid, NULL, &options, &content, &on_created, &shell);
+	CHECK("xpress: Create asks for it and completes",
+	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && svc.asked_xpress == 1);
+	API(WSManRunShellCommandEx)(shell, 0, cid, line, &args, NULL, &on_started, &command);
+	CHECK("xpress: Command completes",
+	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
+	if (started.code)
+		printf("# %u: %s\n", started.code, started.detail);
+	input.binaryData.data = (uint8_t *)"fragment";
+	input.binaryData.dataLength = 8;
+	API(WSManSendShellInput)(shell, command, 0, stdin_id, &input, 0, &on_sent, &op);
+	CHECK("xpress: Send's data leaves as xpress blocks",
+	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR && svc.sent_blocks == 1);
+	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	CHECK("xpress: each received piece is decoded (7 bytes of output, not the blocks' 15)",
+	      op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
+		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
+		  received.c.code == NO_ERROR);
+	API(WSManCloseCommand)(command, 0, &on_closed);
+	CHECK("xpress: the command closes", wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
+	API(WSManCloseShell)(shell, 0, &on_closed);
+	CHECK("xpress: the shell closes", wait_calls(&closed, 2, 30) && closed.code == NO_ERROR);
+
+	API(WSManCreateShellEx)
+	(s, WSMAN_FLAG_NO_COMPRESSION, uri, sid, NULL, &options, &content, &on_plain, &other);
+	CHECK("xpress: WSMAN_FLAG_NO_COMPRESSION asks for none",
+	      wait_calls(&plain, 1, 30) && plain.code == NO_ERROR && svc.asked_xpress == 1 &&
+		  svc.requests[0] == 2);
+	API(WSManCloseShell)(other, 0, &on_closed);
+	wait_calls(&closed, 3, 30);
+	API(WSManCloseSession)(s, 0);
+	usleep(200 * 1000); /* the workers end right after their last completion */
+	shutdown(svc.fd, SHUT_RDWR);
+	close(svc.fd);
+	pthread_join(server, NULL);
+	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
+	free(pv_name), free(pv), free(stdin_id);
 }
 
 int main(void)
@@ -673,6 +815,7 @@ int main(void)
 		test_options(api);
 		test_no_service(api);
 		test_pipeline_cycle(api);
+		test_compressed_cycle(api);
 		CHECK("deinitialize", API(WSManDeinitialize)(api, 0) == NO_ERROR);
 		dlclose(lib);
 	}
