@@ -31,19 +31,8 @@ user=owb_$$
 group=owb_users_$$
 pass=$(head -c 12 /dev/urandom | base64 | tr -dc A-Za-z0-9)
 pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	# winrmd's per-user hosts and sshd's sessions follow them out; userdel
-	# fails while they run.
-	for _ in $(seq 50); do
-		userdel -r "$user" >/dev/null 2>&1 && break
-		id "$user" >/dev/null 2>&1 || break
-		sleep 0.1
-	done
-	groupdel "$group" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
+# shellcheck source=bench/loopback_peers.sh
+. "$root/bench/loopback_peers.sh"
 trap cleanup EXIT
 
 die() { echo "psrp_vs_ssh: $*" >&2; exit 1; }
@@ -53,75 +42,11 @@ die() { echo "psrp_vs_ssh: $*" >&2; exit 1; }
 [ -x "$pwsh" ] || die "no $pwsh (scripts/bootstrap installs PowerShell)"
 [ -x /usr/sbin/sshd ] || die "no /usr/sbin/sshd (install openssh-server)"
 case "$runs" in '' | *[!0-9]* | 0) die "runs must be a positive integer" ;; esac
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # port pid log
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "process $2 exited before listening on $1"; }
-		sleep 0.1
-	done
-	cat "$3" >&2
-	die "port $1 never opened"
-}
-
-groupadd "$group"
-useradd --create-home --shell /bin/sh --groups "$group" "$user"
-echo "$user:$pass" | chpasswd
-
-# winrmd: HTTPS, Basic, the PowerShell endpoints with this pwsh.
-chmod 755 "$work"
-install -m 0755 "$winrmd_src" "$work/winrmd"
-conf=$work/conf
-mkdir -m 0755 "$conf"
-openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj /CN=localhost \
-	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-	-keyout "$conf/key.pem" -out "$conf/cert.pem" 2>/dev/null
-chmod 644 "$conf/cert.pem"
-chgrp winrmd "$conf/key.pem"
-chmod 640 "$conf/key.pem"
-wport=$(free_port)
-cat > "$conf/winrm.conf" <<CONF
-Service/Auth/Basic = true
-Service/RemoteUsersGroup = $group
-Service/PowerShell = $pwsh
-Listener?Address=*+Transport=HTTPS/Port = $wport
-Listener?Address=*+Transport=HTTPS/CertificateFile = cert.pem
-Listener?Address=*+Transport=HTTPS/KeyFile = key.pem
-CONF
-chmod 644 "$conf/winrm.conf"
-(cd "$work" && exec "$work/winrmd" --config-dir "$conf" --foreground --user winrmd </dev/null >"$work/winrmd.log" 2>&1) &
-wpid=$!
-pids+=("$wpid")
-
-# A private sshd with pwsh as its powershell subsystem (PowerShell's SSH
-# remoting), its own host key, and the user's generated key.
-sport=$(free_port)
-mkdir -p /run/sshd
-mkdir -m 0755 "$work/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/client_key"
-install -m 0644 "$work/ssh/client_key.pub" "$work/ssh/authorized_keys"
-cat > "$work/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $sport
-HostKey $work/ssh/host_key
-PidFile $work/ssh/sshd.pid
-AuthorizedKeysFile $work/ssh/authorized_keys
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AllowUsers $user
-PrintMotd no
-PrintLastLog no
-UseDNS no
-Subsystem powershell $pwsh -sshs -NoLogo -NoProfile
-CONF
-/usr/sbin/sshd -D -e -f "$work/ssh/sshd_config" </dev/null >"$work/sshd.log" 2>&1 &
-spid=$!
-pids+=("$spid")
+make_user
+# The PowerShell endpoints with this pwsh; PowerShell's SSH remoting: pwsh
+# as sshd's powershell subsystem.
+start_winrmd "Service/PowerShell = $pwsh"
+start_sshd "Subsystem powershell $pwsh -sshs -NoLogo -NoProfile"
 
 wait_port "$wport" "$wpid" "$work/winrmd.log"
 wait_port "$sport" "$spid" "$work/sshd.log"

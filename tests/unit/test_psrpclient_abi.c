@@ -615,6 +615,63 @@ static int start_canned(struct canned_service *svc, pthread_t *t)
 	return pthread_create(t, NULL, serve, svc) == 0;
 }
 
+/* What PowerShell passes to Create and Command, as it passes them. The
+ * option set and argument set point into the struct: it stays where it
+ * is made. */
+struct ps_call {
+	WSMAN_CHAR *uri, *sid, *cid, *line, *arg, *xml, *pv_name, *pv, *stdin_id;
+	WSMAN_OPTION pv_option;
+	WSMAN_OPTION_SET options;
+	WSMAN_COMMAND_ARG_SET args;
+	WSMAN_DATA content;
+};
+
+static void ps_call_init(struct ps_call *c)
+{
+	c->uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
+	c->sid = u16(PS_SHELL_ID), c->cid = u16(PS_COMMAND_ID), c->line = u16(" ");
+	c->arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
+	c->xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
+		     "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
+	c->pv_name = u16("protocolversion"), c->pv = u16("2.4"), c->stdin_id = u16("stdin");
+	c->pv_option = (WSMAN_OPTION){.name = c->pv_name, .value = c->pv, .mustComply = 1};
+	c->options = (WSMAN_OPTION_SET){.optionsCount = 1, .options = &c->pv_option};
+	c->args = (WSMAN_COMMAND_ARG_SET){.argsCount = 1, .args = (PCWSTR *)&c->arg};
+	c->content = (WSMAN_DATA){.type = WSMAN_DATA_TYPE_TEXT};
+	c->content.text.buffer = c->xml;
+	c->content.text.bufferLength = (DWORD)utf16_len(c->xml);
+}
+
+static void ps_call_free(struct ps_call *c)
+{
+	free(c->uri), free(c->sid), free(c->cid), free(c->line), free(c->arg), free(c->xml);
+	free(c->pv_name), free(c->pv), free(c->stdin_id);
+}
+
+/* A canned service and a Basic session to it over HTTP. */
+static WSMAN_SESSION_HANDLE canned_session(WSMAN_API_HANDLE api, struct canned_service *svc,
+					   pthread_t *server, const char *what)
+{
+	char url[64];
+	DWORD st;
+	WSMAN_SESSION_HANDLE s;
+
+	CHECK(what, start_canned(svc, server));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc->port);
+	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
+	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
+	return s;
+}
+
+static void canned_end(WSMAN_SESSION_HANDLE s, struct canned_service *svc, pthread_t server)
+{
+	API(WSManCloseSession)(s, 0);
+	usleep(200 * 1000); /* the workers end right after their last completion */
+	shutdown(svc->fd, SHUT_RDWR);
+	close(svc->fd);
+	pthread_join(server, NULL);
+}
+
 static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 {
 	struct canned_service svc = {0};
@@ -625,33 +682,19 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
 			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
 			  on_stopped = {&stopped, on_complete}, on_closed = {&closed, on_complete};
-	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
-	WSMAN_CHAR *sid = u16(PS_SHELL_ID), *cid = u16(PS_COMMAND_ID), *line = u16(" ");
-	WSMAN_CHAR *arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
-	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
-			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
-	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.4"), *stdin_id = u16("stdin");
 	WSMAN_CHAR *stop = u16("powershell/signal/crtl_c");
-	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
-	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
-	WSMAN_COMMAND_ARG_SET args = {.argsCount = 1, .args = (PCWSTR *)&arg};
-	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT},
-		   input = {.type = WSMAN_DATA_TYPE_BINARY};
+	WSMAN_DATA input = {.type = WSMAN_DATA_TYPE_BINARY};
+	struct ps_call c;
 	WSMAN_SHELL_HANDLE shell = NULL;
 	WSMAN_COMMAND_HANDLE command = NULL;
 	WSMAN_OPERATION_HANDLE op = NULL;
 	WSMAN_SESSION_HANDLE s;
 	pthread_t server;
-	char url[64];
-	DWORD st;
 
-	CHECK("cycle: a canned service listens", start_canned(&svc, &server));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc.port);
-	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
-	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
-	content.text.buffer = xml;
-	content.text.bufferLength = (DWORD)utf16_len(xml);
-	API(WSManCreateShellEx)(s, 0, uri, sid, NULL, &options, &content, &on_created, &shell);
+	ps_call_init(&c);
+	s = canned_session(api, &svc, &server, "cycle: a canned service listens");
+	API(WSManCreateShellEx)
+	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
 	CHECK("cycle: Create completes without error",
 	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && created.shell == shell);
 	if (created.code)
@@ -660,7 +703,7 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	      strstr(shell_xml, "<rsp:Shell xmlns:rsp=\"" SHELL_NS "\">") &&
 		  strstr(shell_xml, "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"));
 
-	API(WSManRunShellCommandEx)(shell, 0, cid, line, &args, NULL, &on_started, &command);
+	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
 	CHECK("cycle: Command completes",
 	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
 		  started.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
@@ -669,7 +712,7 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 
 	input.binaryData.data = (uint8_t *)"fragment";
 	input.binaryData.dataLength = 8;
-	API(WSManSendShellInput)(shell, command, 0, stdin_id, &input, 0, &on_sent, &op);
+	API(WSManSendShellInput)(shell, command, 0, c.stdin_id, &input, 0, &on_sent, &op);
 	CHECK("cycle: Send completes, its operation closed from inside the completion",
 	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR);
 
@@ -698,13 +741,9 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	CHECK("cycle: Create asked for xpress (flags 0); the reply did not agree, so the Send "
 	      "went out as it was",
 	      svc.asked_xpress == 1 && svc.sent_blocks == 0);
-	API(WSManCloseSession)(s, 0);
-	usleep(200 * 1000); /* the workers end right after their last completion */
-	shutdown(svc.fd, SHUT_RDWR);
-	close(svc.fd);
-	pthread_join(server, NULL);
-	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
-	free(pv_name), free(pv), free(stdin_id), free(stop);
+	canned_end(s, &svc, server);
+	ps_call_free(&c);
+	free(stop);
 }
 
 /* A shell whose Create negotiated xpress: Send data leaves as blocks,
@@ -720,42 +759,28 @@ static void test_compressed_cycle(WSMAN_API_HANDLE api)
 	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
 			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
 			  on_closed = {&closed, on_complete}, on_plain = {&plain, on_complete};
-	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
-	WSMAN_CHAR *sid = u16(PS_SHELL_ID), *cid = u16(PS_COMMAND_ID), *line = u16(" ");
-	WSMAN_CHAR *arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
-	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
-			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
-	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.4"), *stdin_id = u16("stdin");
-	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
-	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
-	WSMAN_COMMAND_ARG_SET args = {.argsCount = 1, .args = (PCWSTR *)&arg};
-	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT},
-		   input = {.type = WSMAN_DATA_TYPE_BINARY};
+	WSMAN_DATA input = {.type = WSMAN_DATA_TYPE_BINARY};
+	struct ps_call c;
 	WSMAN_SHELL_HANDLE shell = NULL, other = NULL;
 	WSMAN_COMMAND_HANDLE command = NULL;
 	WSMAN_OPERATION_HANDLE op = NULL;
 	WSMAN_SESSION_HANDLE s;
 	pthread_t server;
-	char url[64];
-	DWORD st;
 
-	CHECK("xpress: a canned service listens", start_canned(&svc, &server));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc.port);
-	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
-	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
-	content.text.buffer = xml;
-	content.text.bufferLength = (DWORD)utf16_len(xml);
-	API(WSManCreateShellEx)(s, 0, uri, sid, NULL, &options, &content, &on_created, &shell);
+	ps_call_init(&c);
+	s = canned_session(api, &svc, &server, "xpress: a canned service listens");
+	API(WSManCreateShellEx)
+	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
 	CHECK("xpress: Create asks for it and completes",
 	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && svc.asked_xpress == 1);
-	API(WSManRunShellCommandEx)(shell, 0, cid, line, &args, NULL, &on_started, &command);
+	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
 	CHECK("xpress: Command completes",
 	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
 	if (started.code)
 		printf("# %u: %s\n", started.code, started.detail);
 	input.binaryData.data = (uint8_t *)"fragment";
 	input.binaryData.dataLength = 8;
-	API(WSManSendShellInput)(shell, command, 0, stdin_id, &input, 0, &on_sent, &op);
+	API(WSManSendShellInput)(shell, command, 0, c.stdin_id, &input, 0, &on_sent, &op);
 	CHECK("xpress: Send's data leaves as xpress blocks",
 	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR && svc.sent_blocks == 1);
 	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
@@ -769,19 +794,15 @@ static void test_compressed_cycle(WSMAN_API_HANDLE api)
 	CHECK("xpress: the shell closes", wait_calls(&closed, 2, 30) && closed.code == NO_ERROR);
 
 	API(WSManCreateShellEx)
-	(s, WSMAN_FLAG_NO_COMPRESSION, uri, sid, NULL, &options, &content, &on_plain, &other);
+	(s, WSMAN_FLAG_NO_COMPRESSION, c.uri, c.sid, NULL, &c.options, &c.content, &on_plain,
+	 &other);
 	CHECK("xpress: WSMAN_FLAG_NO_COMPRESSION asks for none",
 	      wait_calls(&plain, 1, 30) && plain.code == NO_ERROR && svc.asked_xpress == 1 &&
 		  svc.requests[0] == 2);
 	API(WSManCloseShell)(other, 0, &on_closed);
 	wait_calls(&closed, 3, 30);
-	API(WSManCloseSession)(s, 0);
-	usleep(200 * 1000); /* the workers end right after their last completion */
-	shutdown(svc.fd, SHUT_RDWR);
-	close(svc.fd);
-	pthread_join(server, NULL);
-	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
-	free(pv_name), free(pv), free(stdin_id);
+	canned_end(s, &svc, server);
+	ps_call_free(&c);
 }
 
 int main(void)
