@@ -55,10 +55,11 @@ CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
 LIBWINRM_VERSION := 0.3.0
 
 # libpsrpclient, Windows' WSMan client API over libwinrm, for PowerShell
-# on Linux (docs/psrpclient.md): libwinrm's modules and src/psrpclient/,
+# on Linux (docs/psrpclient.md): libwinrm's modules, src/psrpclient/ and
+# the xpress codec of src/psrp/ (PowerShell's stream compression),
 # exporting only what libpsrpclient.map names. No soname version: .NET
 # loads it by the name libpsrpclient.so.
-PSRP_SRC := $(wildcard src/psrpclient/*.c)
+PSRP_SRC := $(wildcard src/psrpclient/*.c) src/psrp/xpress.c
 PSRP_OBJ := $(PSRP_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/winrmd $(BUILD)/winrm $(BUILD)/winrs $(BUILD)/libwinrm.so $(BUILD)/libwinrm.pc \
@@ -99,7 +100,7 @@ $(BUILD)/libpsrpclient.so: $(CLIENT_OBJ) $(PSRP_OBJ) src/psrpclient/libpsrpclien
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libpsrpclient.so \
 	  -Wl,--version-script=src/psrpclient/libpsrpclient.map -Wl,-z,relro,-z,now -Wl,-z,defs \
 	  $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(PSRP_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) \
-	  -lhttp_parser -lpthread
+	  -lhttp_parser -lwim -lpthread
 
 $(BUILD)/libwinrm.pc: data/libwinrm.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIBWINRM_VERSION)|g' $< > $@

@@ -23,18 +23,8 @@ user=owb_$$
 group=owb_users_$$
 pass=$(head -c 12 /dev/urandom | base64 | tr -dc A-Za-z0-9)
 pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	# winrmd's per-user hosts follow it out; userdel fails while they run.
-	for _ in $(seq 30); do
-		userdel -r "$user" >/dev/null 2>&1 && break
-		id "$user" >/dev/null 2>&1 || break
-		sleep 0.1
-	done
-	groupdel "$group" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
+# shellcheck source=bench/loopback_peers.sh
+. "$root/bench/loopback_peers.sh"
 trap cleanup EXIT
 
 die() { echo "winrs_bench: $*" >&2; exit 1; }
@@ -44,77 +34,12 @@ die() { echo "winrs_bench: $*" >&2; exit 1; }
 [ -x /usr/sbin/sshd ] || die "no /usr/sbin/sshd (install openssh-server)"
 case "$runs" in '' | *[!0-9]* | 0) die "runs must be a positive integer" ;; esac
 case "$bytes" in '' | *[!0-9]* | 0) die "bytes must be a positive integer" ;; esac
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # port pid log
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "process $2 exited before listening on $1"; }
-		sleep 0.1
-	done
-	cat "$3" >&2
-	die "port $1 never opened"
-}
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# The temporary user, in the group winrmd admits as remote users.
-groupadd "$group"
-useradd --create-home --shell /bin/sh --groups "$group" "$user"
-echo "$user:$pass" | chpasswd
-
-# winrmd with an HTTPS listener and Basic. It drops to the account winrmd,
-# which must be able to read its binary's directory and the configuration.
-chmod 755 "$work"
-install -m 0755 "$winrmd_src" "$work/winrmd"
-conf=$work/conf
-mkdir -m 0755 "$conf"
-openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj /CN=localhost \
-	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-	-keyout "$conf/key.pem" -out "$conf/cert.pem" 2>/dev/null
-chmod 644 "$conf/cert.pem"
-chgrp winrmd "$conf/key.pem"
-chmod 640 "$conf/key.pem"
-wport=$(free_port)
-cat > "$conf/winrm.conf" <<CONF
-Service/Auth/Basic = true
-Service/RemoteUsersGroup = $group
-Listener?Address=*+Transport=HTTPS/Port = $wport
-Listener?Address=*+Transport=HTTPS/CertificateFile = cert.pem
-Listener?Address=*+Transport=HTTPS/KeyFile = key.pem
-CONF
-chmod 644 "$conf/winrm.conf"
-(cd "$work" && exec "$work/winrmd" --config-dir "$conf" --foreground --user winrmd </dev/null >"$work/winrmd.log" 2>&1) &
-wpid=$!
-pids+=("$wpid")
-
-# A private sshd on loopback with its own host key; the user logs in with a
-# generated key listed in an authorized_keys file in the work directory.
-sport=$(free_port)
-mkdir -p /run/sshd
-mkdir -m 0755 "$work/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/client_key"
-install -m 0644 "$work/ssh/client_key.pub" "$work/ssh/authorized_keys"
-cat > "$work/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $sport
-HostKey $work/ssh/host_key
-PidFile $work/ssh/sshd.pid
-AuthorizedKeysFile $work/ssh/authorized_keys
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AllowUsers $user
-PrintMotd no
-PrintLastLog no
-UseDNS no
-CONF
-/usr/sbin/sshd -D -e -f "$work/ssh/sshd_config" </dev/null >"$work/sshd.log" 2>&1 &
-spid=$!
-pids+=("$spid")
+make_user
+start_winrmd
+start_sshd
 
 wait_port "$wport" "$wpid" "$work/winrmd.log"
 wait_port "$sport" "$spid" "$work/sshd.log"

@@ -359,6 +359,7 @@ enum winrm_result winrm_shell_create_ex(struct winrm_session *s,
 	req.noprofile = spec->noprofile != 0;
 	req.idle_timeout_ms = spec->idle_timeout_ms;
 	req.name = (char *)spec->name;
+	req.compression = spec->xpress ? SHELL_COMPRESSION_XPRESS : SHELL_COMPRESSION_NONE;
 	if ((r = call(s, spec->resource_uri, SHELL_CMD_CREATE, &req, PS_ENVELOPE_CAP, &created)) !=
 	    WINRM_OK)
 		return r;

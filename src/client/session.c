@@ -65,9 +65,10 @@ const char *winrm_endpoint(const struct winrm_session *s)
 
 void client_header(const struct winrm_session *s, struct wsman_client_header *h)
 {
-	h->to = s->url;
-	h->operation_timeout_ms = s->timeout_ms;
-	h->max_envelope_size = CLIENT_MAX_ENVELOPE;
+	/* Whole: a field the caller does not set is none. */
+	*h = (struct wsman_client_header){.to = s->url,
+					  .operation_timeout_ms = s->timeout_ms,
+					  .max_envelope_size = CLIENT_MAX_ENVELOPE};
 }
 
 /* ---- the endpoint ---- */
@@ -257,8 +258,13 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		return client_fail(
 		    s, WINRM_E_POLICY,
 		    "%s authentication needs explicit credentials: give a user name and "
-		    "password (-u:USER -p:PASSWORD)",
-		    name);
+		    "password (-u:USER -p:PASSWORD)%s",
+		    name,
+		    s->auth == WINRM_AUTH_NEGOTIATE
+			? ", or use -a:Kerberos for your Kerberos ticket (Negotiate chooses "
+			  "Kerberos only for a host name in a realm, never for an address or "
+			  "localhost)"
+			: "");
 	if ((s->flags & WINRM_FLAG_NO_ENCRYPTION) && !s->https && !c->client.allow_unencrypted)
 		return client_fail(
 		    s, WINRM_E_POLICY,

@@ -208,6 +208,10 @@ struct winrm_shell_spec {
 	int noprofile;		      /* WINRS_NOPROFILE */
 	uint64_t idle_timeout_ms;     /* 0: the service's default */
 	const char *name;	      /* the session's name (rsp:Shell Name); NULL: none */
+	/* Ask for xpress compression (rsp:CompressionType). When the reply's
+	 * rsp:Shell says CompressionMode XpressCompression, the caller sends
+	 * its data as xpress blocks and receives them (libpsrpclient does). */
+	int xpress;
 };
 
 /* Creates the shell; *shell_xml (when not NULL) gets the reply's rsp:Shell

@@ -530,7 +530,8 @@ static void answer_create(struct ps_shell *sh)
 	r.process_id = (uint32_t)sh->pid;
 	sh->opened = 1;
 	evtimer_del(sh->ev_deadline);
-	log_info("psrp: shell %s opened for %s (pwsh %d)", sh->id, sh->eng->user, (int)sh->pid);
+	log_info("psrp: shell %s opened for %s (pwsh %d%s)", sh->id, sh->eng->user, (int)sh->pid,
+		 sh->xpress ? ", xpress compression" : "");
 	answer(sh->eng, sh->create, ERR_OK, &r);
 	spare_start(sh->eng);
 }

@@ -12,6 +12,7 @@
 #ifndef OPENWINRM_PSRP_INT_H
 #define OPENWINRM_PSRP_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "client/winrm.h"
@@ -52,6 +53,12 @@ struct psrp_shell {
 	struct psrp_session *session;
 	char *resource_uri;
 	char id[WINRM_ID_LEN + 1];
+	/* xpress, once Create negotiated it (psrp_xpress.c): set before
+	 * Create's completion, so before any Send or Receive. Its workers
+	 * run at once: the codec is used under codec_lock. */
+	int xpress;
+	struct xpress_codec *codec;
+	pthread_mutex_t codec_lock;
 };
 
 struct psrp_command {
@@ -87,6 +94,9 @@ void psrp_connection_put(struct psrp_session *s, struct winrm_session *w);
 DWORD psrp_error_code(enum winrm_result r, const struct winrm_session *w);
 /* Remembers message as the text of code, for WSManGetErrorMessage. */
 void psrp_error_remember(DWORD code, const char *message);
+/* message (libwinrm's, in winrs' switches) with PowerShell's parameters
+ * for them, as a new string (NULL when out of memory). */
+char *psrp_powershell_words(const char *message);
 
 /* UTF-16 strings from PowerShell as UTF-8 (NULL for NULL or for text
  * that is not UTF-16), and UTF-8 as a new UTF-16 string (NULL when out
@@ -94,5 +104,19 @@ void psrp_error_remember(DWORD code, const char *message);
 char *psrp_to_utf8(PCWSTR s);
 char *psrp_to_utf8_n(PCWSTR s, size_t units);
 WSMAN_CHAR *psrp_to_utf16(const char *s, size_t *units);
+
+/* PowerShell's stream compression (psrp_xpress.c). negotiated: whether
+ * the Create reply's rsp:Shell says CompressionMode XpressCompression.
+ * start makes the shell's codec (0 for want of memory), end frees it.
+ * encode and decode give a new buffer in *out (NULL for empty data); 0
+ * when the data cannot be coded (decode: not xpress blocks, or more than
+ * PowerShell's output can be). */
+int psrp_xpress_negotiated(const char *shell_xml);
+int psrp_xpress_start(struct psrp_shell *sh);
+void psrp_xpress_end(struct psrp_shell *sh);
+int psrp_xpress_encode(struct psrp_shell *sh, const uint8_t *in, size_t len, uint8_t **out,
+		       size_t *out_len);
+int psrp_xpress_decode(struct psrp_shell *sh, const uint8_t *in, size_t len, uint8_t **out,
+		       size_t *out_len);
 
 #endif

@@ -308,8 +308,9 @@ DWORD WSManCreateSession(WSMAN_API_HANDLE api, PCWSTR connection, DWORD flags,
 	if (proxy && proxy->accessType != WSMAN_OPTION_PROXY_NO_PROXY_SERVER) {
 		psrp_error_remember(ERROR_NOT_SUPPORTED,
 				    "libpsrpclient connects directly and does not support a proxy: "
-				    "leave out -ProxyAccessType, -ProxyAuthentication and "
-				    "-ProxyCredential in New-PSSessionOption.");
+				    "leave the session option's ProxyAccessType unset or set it "
+				    "to NoProxyServer ($o = New-PSSessionOption; "
+				    "$o.ProxyAccessType = 'NoProxyServer').");
 		return ERROR_NOT_SUPPORTED;
 	}
 	if (auth < 0) {

@@ -8,6 +8,7 @@
 #include "psrpclient/psrp_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -79,6 +80,8 @@ static void shell_release(struct psrp_shell *sh)
 	if (!psrp_unref(&sh->refs))
 		return;
 	psrp_session_release(sh->session);
+	psrp_xpress_end(sh);
+	pthread_mutex_destroy(&sh->codec_lock);
 	free(sh->resource_uri);
 	free(sh);
 }
@@ -168,16 +171,20 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 {
 	WSMAN_ERROR error = {.code = code};
 	WSMAN_CHAR *detail = NULL;
+	char *words = NULL;
 
 	if (!j->async.completionFunction || !job_live(j))
 		return;
 	if (code) {
+		if ((words = psrp_powershell_words(message)))
+			message = words;
 		psrp_error_remember(code, message);
 		error.errorDetail = detail = psrp_to_utf16(message, NULL);
 	}
 	j->async.completionFunction(j->async.operationContext, flags, code ? &error : NULL,
 				    j->shell, j->command, j->operation, data);
 	free(detail);
+	free(words);
 }
 
 static void report_done(struct job *j)
@@ -185,11 +192,22 @@ static void report_done(struct job *j)
 	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, NO_ERROR, NULL, NULL);
 }
 
-/* The failure of a libwinrm call on w, in its own words. */
+/* The failure of a libwinrm call on w, in its own words. A service's
+ * AccessDenied fault comes after it accepted the credentials (a refused
+ * logon is WINRM_E_AUTH), so it is about this user and this endpoint;
+ * Windows' words for it, "Access is denied.", do not say that. */
 static void report_failure(struct job *j, enum winrm_result r, struct winrm_session *w)
 {
-	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, psrp_error_code(r, w), winrm_error(w),
-	       NULL);
+	char message[MAX_ERRBUF];
+
+	snprintf(message, sizeof(message), "%s%s", winrm_error(w),
+		 r == WINRM_E_FAULT && winrm_fault_code(w) == ERROR_ACCESS_DENIED
+		     ? " The service accepted the credentials but does not let this user use "
+		       "this endpoint (-ConfigurationName): its administrator allows users per "
+		       "endpoint (winrmd: Service/RemoteUsersGroup, or the session "
+		       "configuration's permissions)."
+		     : "");
+	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, psrp_error_code(r, w), message, NULL);
 }
 
 /* ---- the workers ---- */
@@ -232,6 +250,22 @@ static void gather(void *arg, enum winrm_stream stream, const void *data, size_t
 	}
 	memcpy(got->pieces[got->n].data, data, len);
 	got->pieces[got->n++].len = len;
+}
+
+/* Each piece (one rsp:Stream) of a compressed shell's output as the
+ * bytes its xpress blocks hold. */
+static int decompress_pieces(struct psrp_shell *sh, struct received *got)
+{
+	for (size_t i = 0; i < got->n; i++) {
+		uint8_t *plain;
+		size_t len;
+		if (!psrp_xpress_decode(sh, got->pieces[i].data, got->pieces[i].len, &plain, &len))
+			return 0;
+		free(got->pieces[i].data);
+		got->pieces[i].data = plain;
+		got->pieces[i].len = len;
+	}
+	return 1;
 }
 
 static void received_clear(struct received *got)
@@ -347,7 +381,14 @@ static void receive_until_done(struct job *j, struct winrm_session *w)
 		if (r == WINRM_OK && got.failed)
 			report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
 			       "out of memory while receiving", NULL);
-		else if (r == WINRM_OK)
+		else if (r == WINRM_OK && j->shell->xpress && !decompress_pieces(j->shell, &got)) {
+			report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_INVALID_DATA,
+			       "the service's compressed output is not valid xpress data "
+			       "(or too large): reconnect with the session option NoCompression "
+			       "($o = New-PSSessionOption; $o.NoCompression = $true)",
+			       NULL);
+			got.failed = 1;
+		} else if (r == WINRM_OK)
 			deliver(j, &got, done, exit_code);
 		else if (r != WINRM_E_TIMEOUT)
 			report_failure(j, r, w);
@@ -395,6 +436,20 @@ static enum winrm_result run_connect(struct job *j, struct winrm_session *w)
 	return WINRM_OK;
 }
 
+/* A Send's data as xpress blocks, in place. */
+static int compress_job_data(struct job *j)
+{
+	uint8_t *blocks;
+	size_t len;
+
+	if (!psrp_xpress_encode(j->shell, j->data, j->len, &blocks, &len))
+		return 0;
+	free(j->data);
+	j->data = blocks;
+	j->len = len;
+	return 1;
+}
+
 /* The request of j on w; reports its completion. */
 static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 {
@@ -409,6 +464,16 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 		if ((r = winrm_shell_create_ex(w, &j->spec, sh->id, &shell_xml)) != WINRM_OK)
 			break;
 		psrp_set(&sh->created);
+		if (j->spec.xpress && psrp_xpress_negotiated(shell_xml)) {
+			if (!psrp_xpress_start(sh)) {
+				free(shell_xml);
+				report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
+				       "out of memory for the compression the service agreed to",
+				       NULL);
+				return WINRM_OK;
+			}
+			psrp_set(&sh->xpress);
+		}
 		/* PowerShell reads IdleTimeOut and BufferMode from it, and allows
 		 * Disconnect-PSSession only with SUPPORTS_DISCONNECT. */
 		data.createData.data.type = WSMAN_DATA_TYPE_TEXT;
@@ -429,6 +494,11 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 			psrp_set(&j->command->created);
 		break;
 	case JOB_SEND:
+		if (sh->xpress && j->len && !compress_job_data(j)) {
+			report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
+			       "out of memory while compressing the data to send", NULL);
+			return WINRM_OK;
+		}
 		r = winrm_shell_send_ex(w, sh->resource_uri, sh->id, command_id(j), j->input,
 					j->data, j->len, j->end);
 		break;
@@ -607,6 +677,7 @@ static struct psrp_shell *shell_new(struct psrp_session *s, PCWSTR resource_uri,
 		free(sh);
 		return NULL;
 	}
+	pthread_mutex_init(&sh->codec_lock, NULL);
 	sh->refs = 1;
 	sh->session = s;
 	psrp_lock();
@@ -623,7 +694,7 @@ void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resour
 	struct psrp_shell *sh;
 	struct job *j;
 
-	(void)flags; /* compression (never asked for); buffering is Disconnect's */
+	/* Buffering is Disconnect's to choose. */
 	if (!shell)
 		return;
 	*shell = NULL;
@@ -646,6 +717,7 @@ void WSManCreateShellEx(WSMAN_SESSION_HANDLE session, DWORD flags, PCWSTR resour
 	j->spec.shell_id = sh->id;
 	j->spec.protocol_version = j->protocol_version;
 	j->spec.creation_xml = j->text;
+	j->spec.xpress = !(flags & WSMAN_FLAG_NO_COMPRESSION);
 	/* 0xFFFFFFFF is PowerShell's "the service's default". */
 	if (startup && startup->idleTimeoutMs != UINT32_MAX)
 		j->spec.idle_timeout_ms = startup->idleTimeoutMs;

@@ -55,10 +55,16 @@ static enum err get_optional_str(struct buf *in, char **out)
 	return ERR_OK;
 }
 
-static enum err put_strings(struct buf *out, char *const *v, uint32_t n)
+/* Strings of at most max bytes each: SHELL_MAX_STRING, or for a
+ * command's arguments SHELL_MAX_PSRP_TEXT, as a PowerShell pipeline's
+ * may be that long (shell_soap.c holds cmd's to SHELL_MAX_STRING). */
+static enum err put_strings(struct buf *out, char *const *v, uint32_t n, size_t max)
 {
-	for (uint32_t i = 0; i < n; i++)
-		IPC_TRY(put_str(out, v[i]));
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i] && strlen(v[i]) > max)
+			return ERR_LIMIT;
+		IPC_TRY(buf_put_cstring(out, v[i]));
+	}
 	return ERR_OK;
 }
 
@@ -69,10 +75,10 @@ static char **new_strings(uint32_t n)
 	return calloc(n ? n : 1, sizeof(char *));
 }
 
-static enum err get_strings(struct buf *in, char **v, uint32_t n)
+static enum err get_strings(struct buf *in, char **v, uint32_t n, size_t max)
 {
 	for (uint32_t i = 0; i < n; i++)
-		IPC_TRY(buf_get_cstring(in, &v[i], SHELL_MAX_STRING));
+		IPC_TRY(buf_get_cstring(in, &v[i], max));
 	return ERR_OK;
 }
 
@@ -116,8 +122,8 @@ enum err shell_ipc_create_encode(struct buf *out, const void *arg)
 	IPC_TRY(put_str(out, m->client_ip));
 	IPC_TRY(put_str(out, m->name));
 	IPC_TRY(buf_put_u32(out, m->nenv));
-	IPC_TRY(put_strings(out, m->env_names, m->nenv));
-	return put_strings(out, m->env_values, m->nenv);
+	IPC_TRY(put_strings(out, m->env_names, m->nenv, SHELL_MAX_STRING));
+	return put_strings(out, m->env_values, m->nenv, SHELL_MAX_STRING);
 }
 
 static enum err create_decode(struct buf *in, struct shell_create_req *m)
@@ -150,8 +156,8 @@ static enum err create_decode(struct buf *in, struct shell_create_req *m)
 	m->env_values = new_strings(n);
 	if (!m->env_names || !m->env_values)
 		return ERR_NOMEM;
-	IPC_TRY(get_strings(in, m->env_names, n));
-	IPC_TRY(get_strings(in, m->env_values, n));
+	IPC_TRY(get_strings(in, m->env_names, n, SHELL_MAX_STRING));
+	IPC_TRY(get_strings(in, m->env_values, n, SHELL_MAX_STRING));
 	return ipc_body_end(in);
 }
 
@@ -198,7 +204,7 @@ enum err shell_ipc_command_encode(struct buf *out, const void *arg)
 	IPC_TRY(put_id(out, m->command_id));
 	IPC_TRY(buf_put_u32(out, m->skip_cmd_shell));
 	IPC_TRY(buf_put_u32(out, m->argc));
-	return put_strings(out, m->argv, m->argc);
+	return put_strings(out, m->argv, m->argc, SHELL_MAX_PSRP_TEXT);
 }
 
 static enum err command_decode(struct buf *in, struct shell_command_req *m)
@@ -216,7 +222,7 @@ static enum err command_decode(struct buf *in, struct shell_command_req *m)
 	m->argc = n;
 	if (!(m->argv = new_strings(n)))
 		return ERR_NOMEM;
-	IPC_TRY(get_strings(in, m->argv, n));
+	IPC_TRY(get_strings(in, m->argv, n, SHELL_MAX_PSRP_TEXT));
 	return ipc_body_end(in);
 }
 

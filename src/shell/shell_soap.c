@@ -357,10 +357,13 @@ enum err shell_soap_ps_create_parse(const struct wsman_request *req,
 }
 
 /* A cmd command needs its text; PowerShell sends " " or an empty
- * rsp:Command and the pipeline in its rsp:Arguments (MS-PSRP 3.1.5.3.3). */
-enum command_text { TEXT_REQUIRED, TEXT_OPTIONAL };
+ * rsp:Command and the pipeline in its rsp:Arguments (MS-PSRP 3.1.5.3.3),
+ * a whole fragment of the client's size in base64: larger than any cmd
+ * argument may be (PowerShell through libpsrpclient sends 109 KiB
+ * fragments, ~146 KB of base64, for Copy-Item's chunks). */
+enum command_kind { COMMAND_CMD, COMMAND_PSRP };
 
-static enum err command_line(const xmlNode *cl, enum command_text text,
+static enum err command_line(const xmlNode *cl, enum command_kind kind,
 			     struct shell_command_req *out)
 {
 	uint32_t n = 0;
@@ -399,21 +402,23 @@ static enum err command_line(const xmlNode *cl, enum command_text text,
 	 * quotes stay; they are part of the command line as written. */
 	if ((e = wsman_xml_text(cmd, SHELL_MAX_STRING, 1, &out->argv[0])) != ERR_OK)
 		return e;
-	if (!*out->argv[0] && text == TEXT_REQUIRED)
+	if (!*out->argv[0] && kind == COMMAND_CMD)
 		return ERR_WSMAN_INVALID_PARAMETER;
 	/* Arguments are exact: a blank or space-padded argument is the
 	 * client's to send. */
 	for (xmlNode *c = wsman_xml_first(cl); c; c = wsman_xml_next(c)) {
 		if (!wsman_xml_is(c, NS_SHELL, "Arguments"))
 			continue;
-		if ((e = wsman_xml_text(c, SHELL_MAX_STRING, 0, &out->argv[out->argc])) != ERR_OK)
+		if ((e = wsman_xml_text(
+			 c, kind == COMMAND_PSRP ? SHELL_MAX_PSRP_TEXT : SHELL_MAX_STRING, 0,
+			 &out->argv[out->argc])) != ERR_OK)
 			return e;
 		out->argc++;
 	}
 	return ERR_OK;
 }
 
-static enum err command_body(const struct wsman_request *req, enum command_text text,
+static enum err command_body(const struct wsman_request *req, enum command_kind kind,
 			     struct shell_command_req *out)
 {
 	xmlNode *cl;
@@ -426,16 +431,16 @@ static enum err command_body(const struct wsman_request *req, enum command_text 
 	if (skip < 0)
 		return ERR_WSMAN_INVALID_PARAMETER;
 	out->skip_cmd_shell = (uint32_t)skip;
-	return command_line(cl, text, out);
+	return command_line(cl, kind, out);
 }
 
-static enum err command_parse(const struct wsman_request *req, enum command_text text,
+static enum err command_parse(const struct wsman_request *req, enum command_kind kind,
 			      struct shell_command_req *out)
 {
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = command_body(req, text, out)) != ERR_OK)
+	if ((e = command_body(req, kind, out)) != ERR_OK)
 		shell_command_req_clear(out);
 	return e;
 }
@@ -444,7 +449,7 @@ enum err shell_soap_command_parse(const struct wsman_request *req,
 				  const struct shell_service_ctx *ctx, void *arg)
 {
 	(void)ctx;
-	return command_parse(req, TEXT_REQUIRED, arg);
+	return command_parse(req, COMMAND_CMD, arg);
 }
 
 /* The pipeline travels in the one rsp:Arguments: without it there is no
@@ -456,7 +461,7 @@ enum err shell_soap_ps_command_parse(const struct wsman_request *req,
 	enum err e;
 
 	(void)ctx;
-	if ((e = command_parse(req, TEXT_OPTIONAL, out)) != ERR_OK)
+	if ((e = command_parse(req, COMMAND_PSRP, out)) != ERR_OK)
 		return e;
 	if (out->argc != 2 || !*out->argv[1]) {
 		shell_command_req_clear(out);
@@ -1269,11 +1274,13 @@ enum err shell_soap_create_build(struct buf *out, const struct wsman_client_head
 /* As Windows' client writes PowerShell's Create (pypsrp's recorded
  * test_psrp_open_runspace; WSManClientSessionTransportManager.CreateAsync):
  * protocolversion MustComply, WINRS_NOPROFILE when asked, the client's
- * ShellId, PowerShell's streams and the creationXml. */
-enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_header *h,
+ * ShellId, PowerShell's streams and the creationXml; rsp:CompressionType
+ * xpress when compression is asked for (the parser's ps_compression). */
+enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_header *head,
 				    const void *req)
 {
 	const struct shell_create_req *r = req;
+	struct wsman_client_header with = *head, *h = &with;
 	struct wsman_pair opts[2] = {
 	    {.name = "protocolversion", .value = r->protocol_version, .must_comply = 1},
 	    {.name = "WINRS_NOPROFILE", .value = "1", .must_comply = 1},
@@ -1282,6 +1289,8 @@ enum err shell_soap_ps_create_build(struct buf *out, const struct wsman_client_h
 
 	if (!h->resource_uri || !r->protocol_version || !r->creation_xml || !*r->shell_id)
 		return ERR_USAGE;
+	if (r->compression == SHELL_COMPRESSION_XPRESS)
+		with.compression_type = "xpress";
 	if ((e = wsman_client_head(out, h, h->resource_uri, ACTION_CREATE, NULL, 0, opts,
 				   r->noprofile ? 2 : 1)) != ERR_OK ||
 	    (e = wsman_put_text(out, "<rsp:Shell ShellId=\"", r->shell_id, "\"")) != ERR_OK ||

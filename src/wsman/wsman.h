@@ -200,6 +200,9 @@ struct wsman_client_header {
 	const char *resource_uri;
 	uint64_t operation_timeout_ms; /* w:OperationTimeout */
 	uint32_t max_envelope_size;    /* w:MaxEnvelopeSize: the most the reply may be */
+	/* rsp:CompressionType, mustUnderstand (a PowerShell Create asking for
+	 * "xpress", MS-WSMV 3.1.4.1.31.6); NULL: none. */
+	const char *compression_type;
 };
 
 enum err wsman_client_identify(struct buf *out);

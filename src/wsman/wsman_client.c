@@ -82,6 +82,10 @@ enum err wsman_client_head(struct buf *out, const struct wsman_client_header *h,
 	    (e = util_duration_put_ms(out, h->operation_timeout_ms)) != ERR_OK ||
 	    (e = buf_putf(out, "</w:OperationTimeout>")) != ERR_OK)
 		return e;
+	if (h->compression_type &&
+	    (e = wsman_put_text(out, "<rsp:CompressionType s:mustUnderstand=\"true\">",
+				h->compression_type, "</rsp:CompressionType>")) != ERR_OK)
+		return e;
 	if ((e = wsman_put_named(out, "w:SelectorSet", "w:Selector", selectors, nselectors)) !=
 		ERR_OK ||
 	    (e = wsman_put_named(out, "w:OptionSet", "w:Option", options, noptions)) != ERR_OK)

@@ -36,10 +36,18 @@ def _library_dir():
     return d
 
 
-def pwsh(script, user, client_settings=None, timeout=PWSH_TIMEOUT):
-    """Runs script in pwsh -NoProfile with $cred, the PSCredential of user
-    (the password in the environment, never on a command line), and
-    libpsrpclient from our build. Returns the CompletedProcess (text)."""
+# What every pwsh of these tests runs first: $cred, the PSCredential of
+# the user in the environment, and $https, the options for our
+# self-signed certificate.
+PROLOGUE = ("$cred = New-Object System.Management.Automation.PSCredential($env:OWT_USER, "
+            "(ConvertTo-SecureString $env:OWT_PASS -AsPlainText -Force)); "
+            "$https = New-PSSessionOption -SkipCACheck -SkipCNCheck; ")
+
+
+def pwsh_env(user, client_settings=None, extra=None):
+    """The environment of a pwsh that loads libpsrpclient from our build,
+    with user's name and password for PROLOGUE (the password in the
+    environment, never on a command line)."""
     if not os.access(PWSH, os.X_OK):
         raise h.TestFailure("%s is missing (scripts/bootstrap installs PowerShell 7.6)" % PWSH)
     home = os.path.join(h.fixture().run_dir, "pwsh-home")
@@ -53,13 +61,18 @@ def pwsh(script, user, client_settings=None, timeout=PWSH_TIMEOUT):
                POWERSHELL_TELEMETRY_OPTOUT="1",
                POWERSHELL_UPDATECHECK="Off",
                DOTNET_CLI_TELEMETRY_OPTOUT="1")
-    prologue = ("$ErrorActionPreference = 'Stop'; "
-                "$cred = New-Object System.Management.Automation.PSCredential($env:OWT_USER, "
-                "(ConvertTo-SecureString $env:OWT_PASS -AsPlainText -Force)); "
-                "$https = New-PSSessionOption -SkipCACheck -SkipCNCheck; ")
-    return subprocess.run([PWSH, "-NoProfile", "-NonInteractive", "-Command", prologue + script],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=env,
-                          universal_newlines=True)
+    env.update(extra or {})
+    return env
+
+
+def pwsh(script, user, client_settings=None, timeout=PWSH_TIMEOUT, env=None):
+    """Runs script in pwsh -NoProfile after PROLOGUE, stopping at the first
+    error. env: variables over pwsh_env's. Returns the CompletedProcess
+    (text)."""
+    return subprocess.run([PWSH, "-NoProfile", "-NonInteractive", "-Command",
+                           "$ErrorActionPreference = 'Stop'; " + PROLOGUE + script],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          env=pwsh_env(user, client_settings, env), universal_newlines=True)
 
 
 def _port(svc, transport):

@@ -1191,6 +1191,20 @@ static void test_wsman_powershell(void)
 		  STREQ(gcr.creation_xml, cr.creation_xml) &&
 		  STREQ(wsman_option(&req, "WINRS_NOPROFILE"), "1") &&
 		  option_must_comply(&req, "protocolversion"));
+	CHECK("PowerShell Create asks for no compression unless told",
+	      gcr.compression == SHELL_COMPRESSION_NONE && !req.hdr.compression_type);
+	shell_create_req_clear(&gcr);
+	wsman_request_clear(&req);
+	buf_reset(&b);
+	cr.compression = SHELL_COMPRESSION_XPRESS;
+	CHECK(
+	    "PowerShell Create asking for xpress reads back (rsp:CompressionType, mustUnderstand)",
+	    shell_op_at(SHELL_PS_CREATE)->client_build(&b, &h, &cr) == ERR_OK &&
+		read_back_ps(&b, &req, ACTION_CREATE) &&
+		shell_soap_ps_create_parse(&req, &ctx, &gcr) == ERR_OK &&
+		gcr.compression == SHELL_COMPRESSION_XPRESS &&
+		STREQ(req.hdr.compression_type, "xpress") && req.hdr.compression_type_required);
+	cr.compression = SHELL_COMPRESSION_NONE;
 	shell_create_req_clear(&gcr);
 	wsman_request_clear(&req);
 	buf_reset(&b);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/winrm.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "shell/shell_ops.h"
@@ -34,7 +35,7 @@ static const struct shell_service_ctx ctx = {.client_ip = "127.0.0.1",
 static enum err request(const char *action, const char *resource, const char *options,
 			const char *selector, const char *body, struct wsman_request *req)
 {
-	char doc[8192];
+	static char doc[256 * 1024]; /* room for a PSRP fragment of 150 KB of base64 */
 	int n = snprintf(
 	    doc, sizeof(doc),
 	    "<s:Envelope xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\" "
@@ -209,6 +210,36 @@ static void test_create_compression(void)
 	wsman_request_clear(&req);
 }
 
+/* PowerShell's first CREATE_PIPELINE fragment is as large as the
+ * client's fragments: libpsrpclient's are 109 KiB, 149 KB of base64
+ * (Copy-Item -ToSession sends them). A cmd argument stays within
+ * SHELL_MAX_STRING. */
+static void test_command_argument_limits(void)
+{
+	struct wsman_request req;
+	struct shell_command_req c;
+	size_t fragment = (WINRM_SEND_MAX_BYTES + 2) / 3 * 4;
+	char *body = malloc(fragment + 256);
+	int n;
+
+	if (!body)
+		abort();
+	n = sprintf(body, "<rsp:CommandLine CommandId=\"" CMD_ID
+			  "\"><rsp:Command>x</rsp:Command><rsp:Arguments>");
+	memset(body + n, 'A', fragment);
+	strcpy(body + n + fragment, "</rsp:Arguments></rsp:CommandLine>");
+	CHECK("a Command of a 109 KiB fragment parses",
+	      request(ACTION_COMMAND, PS_URI, "", SELECTOR, body, &req) == ERR_OK);
+	CHECK("a pipeline's Arguments may be a whole 109 KiB fragment",
+	      shell_soap_ps_command_parse(&req, &ctx, &c) == ERR_OK && c.argc == 2 &&
+		  strlen(c.argv[1]) == fragment);
+	shell_command_req_clear(&c);
+	CHECK("a cmd argument of that size is over the limit",
+	      shell_soap_command_parse(&req, &ctx, &c) == ERR_WSMAN_ENCODING_LIMIT);
+	wsman_request_clear(&req);
+	free(body);
+}
+
 static void test_command_send_receive_signal(void)
 {
 	struct wsman_request req;
@@ -234,6 +265,8 @@ static void test_command_send_receive_signal(void)
 	CHECK("cmd still wants a command line",
 	      shell_soap_command_parse(&req, &ctx, &c) == ERR_WSMAN_INVALID_PARAMETER);
 	wsman_request_clear(&req);
+
+	test_command_argument_limits();
 
 	request(ACTION_COMMAND, PS_URI, "", SELECTOR,
 		"<rsp:CommandLine CommandId=\"" CMD_ID "\"><rsp:Command> </rsp:Command>"

@@ -267,9 +267,9 @@ static void test_options(WSMAN_API_HANDLE api)
 
 	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_NEGOTIATE, &proxy, &st);
 	CHECK("proxy: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
-	CHECK("proxy: the message says what to leave out",
+	CHECK("proxy: the message says what to set",
 	      error_message(api, ERROR_NOT_SUPPORTED, msg, sizeof(msg)) &&
-		  strstr(msg, "-ProxyAccessType"));
+		  strstr(msg, "ProxyAccessType = 'NoProxyServer'"));
 	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE,
 			NULL, &st);
 	CHECK("certificates: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
@@ -430,10 +430,33 @@ static const struct {
     {"transfer/Delete", REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")},
 };
 
+/* The same service when Create negotiated xpress (MS-WSMV 3.1.4.1.31.6):
+ * its Create says so, and its output pieces ("abc", "defg") are stored
+ * xpress blocks, behind their "size - 1" headers. */
+static const char xpress_create[] =
+    REPLY("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+	  "<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address></x:ResourceCreated>"
+	  "<rsp:Shell><rsp:ShellId>" PS_SHELL_ID "</rsp:ShellId>"
+	  "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+	  "<rsp:CompressionMode>XpressCompression</rsp:CompressionMode></rsp:Shell>");
+static const char xpress_receive[] =
+    REPLY(SHELL_NS "/ReceiveResponse",
+	  "<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	  "\">AgACAGFiYw==</rsp:Stream><rsp:Stream Name=\"stdout\" CommandId=\"" PS_COMMAND_ID
+	  "\">AwADAGRlZmc=</rsp:Stream><rsp:CommandState CommandId=\"" PS_COMMAND_ID
+	  "\" State=\"" SHELL_NS "/CommandState/Done\"><rsp:ExitCode>0</rsp:ExitCode>"
+	  "</rsp:CommandState></rsp:ReceiveResponse>");
+#define ASKS_XPRESS "<rsp:CompressionType s:mustUnderstand=\"true\">xpress</rsp:CompressionType>"
+/* "fragment" as one stored xpress block */
+#define SENT_BLOCKS ">BwAHAGZyYWdtZW50<"
+
 struct canned_service {
 	int fd, port;
+	int xpress; /* answer as a service that agreed to xpress */
 	int requests[sizeof(canned) / sizeof(canned[0])];
 	int stop_signals; /* Signals with PowerShell's stop code */
+	int asked_xpress; /* Creates with rsp:CompressionType xpress */
+	int sent_blocks;  /* Sends of "fragment" as xpress blocks */
 };
 
 /* Reads one request of the connection (headers, then Content-Length
@@ -459,19 +482,22 @@ static size_t read_request(int fd, char *req, size_t cap)
 	return 0;
 }
 
-struct canned_conn {
+struct canned_connection {
 	struct canned_service *svc;
 	int fd;
 };
 
-/* One connection's requests, answered in turn. */
+/* One connection's requests, answered in turn. The library's operations
+ * run at once on connections of their own (a pooled one may not be back
+ * yet), as with a real service: each connection has its thread. */
 static void *serve_connection(void *arg)
 {
-	struct canned_conn *cc = arg;
-	struct canned_service *svc = cc->svc;
+	struct canned_connection *conn = arg;
+	struct canned_service *svc = conn->svc;
+	int c = conn->fd;
 	char *req = malloc(1 << 20);
 
-	while (req && read_request(cc->fd, req, 1 << 20)) {
+	while (req && read_request(c, req, 1 << 20)) {
 		char head[160];
 		const char *reply = NULL;
 		for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++)
@@ -481,6 +507,14 @@ static void *serve_connection(void *arg)
 			}
 		if (strstr(req, "<rsp:Code>powershell/signal/crtl_c</rsp:Code>"))
 			__atomic_add_fetch(&svc->stop_signals, 1, __ATOMIC_SEQ_CST);
+		if (strstr(req, ASKS_XPRESS))
+			__atomic_add_fetch(&svc->asked_xpress, 1, __ATOMIC_SEQ_CST);
+		if (strstr(req, SENT_BLOCKS))
+			__atomic_add_fetch(&svc->sent_blocks, 1, __ATOMIC_SEQ_CST);
+		if (svc->xpress && reply == canned[0].reply)
+			reply = xpress_create;
+		if (svc->xpress && reply == canned[3].reply)
+			reply = xpress_receive;
 		if (!reply)
 			break;
 		snprintf(head, sizeof(head),
@@ -488,36 +522,28 @@ static void *serve_connection(void *arg)
 			 "application/soap+xml;charset=UTF-8\r\n"
 			 "Content-Length: %zu\r\n\r\n",
 			 strlen(reply));
-		if (write(cc->fd, head, strlen(head)) < 0 ||
-		    write(cc->fd, reply, strlen(reply)) < 0)
+		if (write(c, head, strlen(head)) < 0 || write(c, reply, strlen(reply)) < 0)
 			break;
 	}
 	free(req);
-	close(cc->fd);
-	free(cc);
+	close(c);
+	free(conn);
 	return NULL;
 }
 
-/* Each connection in a thread of its own: the library may open a second
- * connection while the first is still held (it did, on a loaded machine,
- * and a service answering one connection at a time then never read it). */
 static void *serve(void *arg)
 {
 	struct canned_service *svc = arg;
 	int c;
 
 	while ((c = accept(svc->fd, NULL, NULL)) >= 0) {
-		struct canned_conn *cc = malloc(sizeof(*cc));
+		struct canned_connection *conn = malloc(sizeof(*conn));
 		pthread_t t;
-		if (!cc) {
+		if (conn)
+			*conn = (struct canned_connection){svc, c};
+		if (!conn || pthread_create(&t, NULL, serve_connection, conn) != 0) {
+			free(conn);
 			close(c);
-			continue;
-		}
-		cc->svc = svc;
-		cc->fd = c;
-		if (pthread_create(&t, NULL, serve_connection, cc) != 0) {
-			close(c);
-			free(cc);
 			continue;
 		}
 		pthread_detach(t);
@@ -592,6 +618,63 @@ static int start_canned(struct canned_service *svc, pthread_t *t)
 	return pthread_create(t, NULL, serve, svc) == 0;
 }
 
+/* What PowerShell passes to Create and Command, as it passes them. The
+ * option set and argument set point into the struct: it stays where it
+ * is made. */
+struct ps_call {
+	WSMAN_CHAR *uri, *sid, *cid, *line, *arg, *xml, *pv_name, *pv, *stdin_id;
+	WSMAN_OPTION pv_option;
+	WSMAN_OPTION_SET options;
+	WSMAN_COMMAND_ARG_SET args;
+	WSMAN_DATA content;
+};
+
+static void ps_call_init(struct ps_call *c)
+{
+	c->uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
+	c->sid = u16(PS_SHELL_ID), c->cid = u16(PS_COMMAND_ID), c->line = u16(" ");
+	c->arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
+	c->xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
+		     "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
+	c->pv_name = u16("protocolversion"), c->pv = u16("2.4"), c->stdin_id = u16("stdin");
+	c->pv_option = (WSMAN_OPTION){.name = c->pv_name, .value = c->pv, .mustComply = 1};
+	c->options = (WSMAN_OPTION_SET){.optionsCount = 1, .options = &c->pv_option};
+	c->args = (WSMAN_COMMAND_ARG_SET){.argsCount = 1, .args = (PCWSTR *)&c->arg};
+	c->content = (WSMAN_DATA){.type = WSMAN_DATA_TYPE_TEXT};
+	c->content.text.buffer = c->xml;
+	c->content.text.bufferLength = (DWORD)utf16_len(c->xml);
+}
+
+static void ps_call_free(struct ps_call *c)
+{
+	free(c->uri), free(c->sid), free(c->cid), free(c->line), free(c->arg), free(c->xml);
+	free(c->pv_name), free(c->pv), free(c->stdin_id);
+}
+
+/* A canned service and a Basic session to it over HTTP. */
+static WSMAN_SESSION_HANDLE canned_session(WSMAN_API_HANDLE api, struct canned_service *svc,
+					   pthread_t *server, const char *what)
+{
+	char url[64];
+	DWORD st;
+	WSMAN_SESSION_HANDLE s;
+
+	CHECK(what, start_canned(svc, server));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc->port);
+	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
+	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
+	return s;
+}
+
+static void canned_end(WSMAN_SESSION_HANDLE s, struct canned_service *svc, pthread_t server)
+{
+	API(WSManCloseSession)(s, 0);
+	usleep(200 * 1000); /* the workers end right after their last completion */
+	shutdown(svc->fd, SHUT_RDWR);
+	close(svc->fd);
+	pthread_join(server, NULL);
+}
+
 static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 {
 	struct canned_service svc = {0};
@@ -602,33 +685,19 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
 			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
 			  on_stopped = {&stopped, on_complete}, on_closed = {&closed, on_complete};
-	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
-	WSMAN_CHAR *sid = u16(PS_SHELL_ID), *cid = u16(PS_COMMAND_ID), *line = u16(" ");
-	WSMAN_CHAR *arg = u16("AAAAAAAAAAMAAAAAAAAAAAMAAAo6AgAAAAYQAgAy");
-	WSMAN_CHAR *xml = u16("<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"
-			      "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2</creationXml>");
-	WSMAN_CHAR *pv_name = u16("protocolversion"), *pv = u16("2.4"), *stdin_id = u16("stdin");
 	WSMAN_CHAR *stop = u16("powershell/signal/crtl_c");
-	WSMAN_OPTION pv_option = {.name = pv_name, .value = pv, .mustComply = 1};
-	WSMAN_OPTION_SET options = {.optionsCount = 1, .options = &pv_option};
-	WSMAN_COMMAND_ARG_SET args = {.argsCount = 1, .args = (PCWSTR *)&arg};
-	WSMAN_DATA content = {.type = WSMAN_DATA_TYPE_TEXT},
-		   input = {.type = WSMAN_DATA_TYPE_BINARY};
+	WSMAN_DATA input = {.type = WSMAN_DATA_TYPE_BINARY};
+	struct ps_call c;
 	WSMAN_SHELL_HANDLE shell = NULL;
 	WSMAN_COMMAND_HANDLE command = NULL;
 	WSMAN_OPERATION_HANDLE op = NULL;
 	WSMAN_SESSION_HANDLE s;
 	pthread_t server;
-	char url[64];
-	DWORD st;
 
-	CHECK("cycle: a canned service listens", start_canned(&svc, &server));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman?PSVersion=7.6.10", svc.port);
-	s = new_session(api, url, WSMAN_FLAG_AUTH_BASIC, NULL, &st);
-	set_dword(s, WSMAN_OPTION_UNENCRYPTED_MESSAGES, 1);
-	content.text.buffer = xml;
-	content.text.bufferLength = (DWORD)utf16_len(xml);
-	API(WSManCreateShellEx)(s, 0, uri, sid, NULL, &options, &content, &on_created, &shell);
+	ps_call_init(&c);
+	s = canned_session(api, &svc, &server, "cycle: a canned service listens");
+	API(WSManCreateShellEx)
+	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
 	CHECK("cycle: Create completes without error",
 	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && created.shell == shell);
 	if (created.code)
@@ -637,14 +706,16 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	      strstr(shell_xml, "<rsp:Shell xmlns:rsp=\"" SHELL_NS "\">") &&
 		  strstr(shell_xml, "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"));
 
-	API(WSManRunShellCommandEx)(shell, 0, cid, line, &args, NULL, &on_started, &command);
+	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
 	CHECK("cycle: Command completes",
 	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
 		  started.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
+	if (started.code)
+		printf("# %u: %s\n", started.code, started.detail);
 
 	input.binaryData.data = (uint8_t *)"fragment";
 	input.binaryData.dataLength = 8;
-	API(WSManSendShellInput)(shell, command, 0, stdin_id, &input, 0, &on_sent, &op);
+	API(WSManSendShellInput)(shell, command, 0, c.stdin_id, &input, 0, &on_sent, &op);
 	CHECK("cycle: Send completes, its operation closed from inside the completion",
 	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR);
 
@@ -670,13 +741,71 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	CHECK("cycle: one request of each kind, the two Signals (stop, terminate)",
 	      svc.requests[0] == 1 && svc.requests[1] == 1 && svc.requests[2] == 1 &&
 		  svc.requests[3] == 1 && svc.requests[4] == 2);
-	API(WSManCloseSession)(s, 0);
-	usleep(200 * 1000); /* the workers end right after their last completion */
-	shutdown(svc.fd, SHUT_RDWR);
-	close(svc.fd);
-	pthread_join(server, NULL);
-	free(uri), free(sid), free(cid), free(line), free(arg), free(xml);
-	free(pv_name), free(pv), free(stdin_id), free(stop);
+	CHECK("cycle: Create asked for xpress (flags 0); the reply did not agree, so the Send "
+	      "went out as it was",
+	      svc.asked_xpress == 1 && svc.sent_blocks == 0);
+	canned_end(s, &svc, server);
+	ps_call_free(&c);
+	free(stop);
+}
+
+/* A shell whose Create negotiated xpress: Send data leaves as blocks,
+ * each received piece is decoded; WSMAN_FLAG_NO_COMPRESSION asks for
+ * none. */
+static void test_compressed_cycle(WSMAN_API_HANDLE api)
+{
+	struct canned_service svc = {.xpress = 1};
+	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion started = created, sent = created, closed = created, plain = created;
+	struct recorder received = {.c = created};
+	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
+			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
+			  on_closed = {&closed, on_complete}, on_plain = {&plain, on_complete};
+	WSMAN_DATA input = {.type = WSMAN_DATA_TYPE_BINARY};
+	struct ps_call c;
+	WSMAN_SHELL_HANDLE shell = NULL, other = NULL;
+	WSMAN_COMMAND_HANDLE command = NULL;
+	WSMAN_OPERATION_HANDLE op = NULL;
+	WSMAN_SESSION_HANDLE s;
+	pthread_t server;
+
+	ps_call_init(&c);
+	s = canned_session(api, &svc, &server, "xpress: a canned service listens");
+	API(WSManCreateShellEx)
+	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
+	CHECK("xpress: Create asks for it and completes",
+	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && svc.asked_xpress == 1);
+	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
+	CHECK("xpress: Command completes",
+	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
+	if (started.code)
+		printf("# %u: %s\n", started.code, started.detail);
+	input.binaryData.data = (uint8_t *)"fragment";
+	input.binaryData.dataLength = 8;
+	API(WSManSendShellInput)(shell, command, 0, c.stdin_id, &input, 0, &on_sent, &op);
+	CHECK("xpress: Send's data leaves as xpress blocks",
+	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR && svc.sent_blocks == 1);
+	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	CHECK("xpress: each received piece is decoded (7 bytes of output, not the blocks' 15)",
+	      op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
+		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
+		  received.c.code == NO_ERROR);
+	API(WSManCloseCommand)(command, 0, &on_closed);
+	CHECK("xpress: the command closes", wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
+	API(WSManCloseShell)(shell, 0, &on_closed);
+	CHECK("xpress: the shell closes", wait_calls(&closed, 2, 30) && closed.code == NO_ERROR);
+
+	API(WSManCreateShellEx)
+	(s, WSMAN_FLAG_NO_COMPRESSION, c.uri, c.sid, NULL, &c.options, &c.content, &on_plain,
+	 &other);
+	CHECK("xpress: WSMAN_FLAG_NO_COMPRESSION asks for none",
+	      wait_calls(&plain, 1, 30) && plain.code == NO_ERROR && svc.asked_xpress == 1 &&
+		  svc.requests[0] == 2);
+	API(WSManCloseShell)(other, 0, &on_closed);
+	wait_calls(&closed, 3, 30);
+	canned_end(s, &svc, server);
+	ps_call_free(&c);
 }
 
 int main(void)
@@ -710,6 +839,7 @@ int main(void)
 		test_options(api);
 		test_no_service(api);
 		test_pipeline_cycle(api);
+		test_compressed_cycle(api);
 		CHECK("deinitialize", API(WSManDeinitialize)(api, 0) == NO_ERROR);
 		dlclose(lib);
 	}

@@ -307,6 +307,31 @@ static void test_command(void)
 	shell_command_req_clear(&out);
 	buf_clear(&b);
 
+	/* A PowerShell pipeline's first fragment, longer than SHELL_MAX_STRING. */
+	char *big = malloc(SHELL_MAX_PSRP_TEXT + 2);
+	char *ps_argv[] = {"", big};
+	if (!big)
+		abort();
+	memset(big, 'A', SHELL_MAX_PSRP_TEXT);
+	big[SHELL_MAX_PSRP_TEXT] = 0;
+	in.argc = 2;
+	in.argv = ps_argv;
+	buf_init(&b, IPC_MAX_MSG);
+	CHECK("command: a PSRP argument of SHELL_MAX_PSRP_TEXT travels",
+	      shell_ipc_command_encode(&b, &in) == ERR_OK &&
+		  shell_ipc_command_decode(&b, &out) == ERR_OK && out.argc == 2 &&
+		  strlen(out.argv[1]) == SHELL_MAX_PSRP_TEXT);
+	shell_command_req_clear(&out);
+	buf_clear(&b);
+	big[SHELL_MAX_PSRP_TEXT] = 'A';
+	big[SHELL_MAX_PSRP_TEXT + 1] = 0;
+	buf_init(&b, IPC_MAX_MSG);
+	CHECK("command: one byte more is over the limit",
+	      shell_ipc_command_encode(&b, &in) == ERR_LIMIT);
+	buf_clear(&b);
+	free(big);
+	in.argv = argv;
+
 	in.argc = 0;
 	buf_init(&b, IPC_MAX_MSG);
 	CHECK("command: encoder refuses argc 0", shell_ipc_command_encode(&b, &in) == ERR_USAGE);

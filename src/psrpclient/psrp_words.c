@@ -1,0 +1,61 @@
+/* psrp_words: libwinrm's messages in PowerShell's words. libwinrm says
+ * what to change with winrs' switches (-u:USER -p:PASSWORD, -a:Kerberos,
+ * -usessl); someone who typed Invoke-Command needs the parameter of
+ * Invoke-Command, New-PSSession and Enter-PSSession that does the same.
+ * One row per switch, the longer forms first. */
+#include "psrpclient/psrp_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *winrs, *powershell;
+} words[] = {
+    {"-u:USER -p:PASSWORD", "-Credential"},
+    {"-p:PASSWORD", "-Credential with the password"},
+    {"-a:None", "no authentication"},
+    {"-a:Negotiate", "-Authentication Negotiate"},
+    {"-a:Kerberos", "-Authentication Kerberos"},
+    {"-a:Basic", "-Authentication Basic"},
+    {"-a:Digest", "-Authentication Digest"},
+    {"-a:", "-Authentication"},
+    {"-usessl", "-UseSSL"},
+    {"-unencrypted", "-SessionOption (New-PSSessionOption -NoEncryption)"},
+    {"-skipCAcheck", "-SessionOption (New-PSSessionOption -SkipCACheck)"},
+    {"-skipCNcheck", "-SessionOption (New-PSSessionOption -SkipCNCheck)"},
+};
+
+/* The row whose winrs words start at p, or -1. */
+static int row_at(const char *p)
+{
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strncmp(p, words[i].winrs, strlen(words[i].winrs)) == 0)
+			return (int)i;
+	return -1;
+}
+
+char *psrp_powershell_words(const char *message)
+{
+	size_t cap = 1, len = 0;
+	char *out;
+
+	/* The longest text it can become: every byte a longest replacement. */
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].powershell) > cap)
+			cap = strlen(words[i].powershell);
+	if (!(out = malloc(cap * strlen(message) + 1)))
+		return NULL;
+	for (const char *p = message; *p;) {
+		/* a switch starts a word: "-a:" in "re-a:" is no switch */
+		int row = (p == message || p[-1] == ' ' || p[-1] == '(') ? row_at(p) : -1;
+		if (row < 0) {
+			out[len++] = *p++;
+			continue;
+		}
+		memcpy(out + len, words[row].powershell, strlen(words[row].powershell));
+		len += strlen(words[row].powershell);
+		p += strlen(words[row].winrs);
+	}
+	out[len] = 0;
+	return out;
+}
