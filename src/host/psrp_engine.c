@@ -451,27 +451,59 @@ static void output_flow(struct ps_shell *sh)
 		event_del(sh->ev_out);
 }
 
+/* The chunk's fragment as xpress blocks, each Receive's stream being one
+ * fragment compressed on its own (what the Windows plugin's client
+ * decompresses per rsp:Stream); NULL if it cannot be. Output is kept
+ * plain and compressed as it goes out, since a client that connects
+ * afresh chooses again whether it wants compression. */
+static struct ps_chunk *chunk_compressed(struct ps_shell *sh, const struct ps_chunk *raw)
+{
+	struct buf blocks;
+	struct ps_chunk *k = NULL;
+
+	buf_init(&blocks, xpress_stream_encoded_max(raw->len));
+	if (xpress_stream_encode(sh->xpress, raw->data, raw->len, &blocks) == ERR_OK &&
+	    (k = malloc(sizeof(*k) + buf_len(&blocks)))) {
+		*k = *raw;
+		k->next = NULL;
+		k->len = buf_len(&blocks);
+		memcpy(k->data, buf_ptr(&blocks), k->len);
+	} else
+		log_warnx("psrp: shell %s: cannot compress output", sh->id);
+	buf_clear(&blocks);
+	return k;
+}
+
 /* Answers t's parked Receive with whole fragments in order, as many as
  * fit req->max_bytes (MS-PSRP: a fragment is never split across streams
  * or replies, docs/psrp.md 1.3). */
 static void receive_answer(struct ps_target *t)
 {
+	struct ps_shell *sh = t->shell;
 	struct ps_pipeline *p = pipeline_of(t);
 	struct shell_receive_reply r;
+	struct ps_chunk *compressed[SHELL_MAX_CHUNKS] = {0};
 	size_t budget = t->recv_max;
 	int end = p && p->end_delivered;
+	enum err refused = ERR_WSMAN_MAX_ENVELOPE;
 
 	memset(&r, 0, sizeof(r));
 	for (struct ps_chunk *k = t->out_head; k && r.nchunks < SHELL_MAX_CHUNKS; k = k->next) {
-		if (k->len > budget)
+		const struct ps_chunk *out = k;
+		if (sh->xpress && !(out = compressed[r.nchunks] = chunk_compressed(sh, k))) {
+			refused = ERR_NOMEM;
 			break;
-		r.chunks[r.nchunks++] = (struct shell_chunk){SHELL_STDOUT, k->data, k->len};
-		budget -= k->len;
+		}
+		if (out->len > budget)
+			break;
+		r.chunks[r.nchunks++] = (struct shell_chunk){SHELL_STDOUT, out->data, out->len};
+		budget -= out->len;
 		end |= k->terminal;
 	}
 	if (r.nchunks == 0 && t->out_head) {
 		/* The client's envelope cannot carry the next fragment. */
-		receive_fail(t, ERR_WSMAN_MAX_ENVELOPE);
+		free(compressed[0]);
+		receive_fail(t, refused);
 		return;
 	}
 	/* MS-PSRP 3.1.5.3.7 via the Windows plugin: Done once the terminal
@@ -480,16 +512,18 @@ static void receive_answer(struct ps_target *t)
 	r.stdout_end = r.done; /* a PowerShell shell has no stderr stream */
 	t->parked = 0;
 	evtimer_del(t->ev_recv);
-	answer(t->shell->eng, req_of(t->recv_id, SHELL_PS_RECEIVE), ERR_OK, &r);
+	answer(sh->eng, req_of(t->recv_id, SHELL_PS_RECEIVE), ERR_OK, &r);
+	for (uint32_t i = 0; i <= r.nchunks && i < SHELL_MAX_CHUNKS; i++)
+		free(compressed[i]);
 	for (uint32_t i = 0; i < r.nchunks; i++) {
 		struct ps_chunk *k = t->out_head;
 		t->out_head = k->next;
-		t->shell->buffered -= k->len;
+		sh->buffered -= k->len;
 		free(k);
 	}
 	if (!t->out_head)
 		t->out_tail = NULL;
-	output_flow(t->shell);
+	output_flow(sh);
 	if (r.done) {
 		p->end_delivered = 1;
 		/* pwsh knows no end of a pipeline but this Close; CloseAck frees it. */
@@ -573,27 +607,6 @@ static void wait_done(struct ps_target *t, enum psrp_packet_kind ack)
 	}
 }
 
-/* The chunk's fragment as xpress blocks, each Receive's stream being one
- * fragment compressed on its own (what the Windows plugin's client
- * decompresses per rsp:Stream). */
-static struct ps_chunk *chunk_compressed(struct ps_shell *sh, struct ps_chunk *raw)
-{
-	struct buf blocks;
-	struct ps_chunk *k = NULL;
-
-	buf_init(&blocks, xpress_stream_encoded_max(raw->len));
-	if (xpress_stream_encode(sh->xpress, raw->data, raw->len, &blocks) == ERR_OK &&
-	    (k = malloc(sizeof(*k) + buf_len(&blocks)))) {
-		*k = *raw;
-		k->len = buf_len(&blocks);
-		memcpy(k->data, buf_ptr(&blocks), k->len);
-	} else
-		log_warnx("psrp: shell %s: cannot compress output: dropped", sh->id);
-	buf_clear(&blocks);
-	free(raw);
-	return k;
-}
-
 static struct ps_chunk *chunk_copy(const struct ps_chunk *k)
 {
 	struct ps_chunk *c = malloc(sizeof(*c) + k->len);
@@ -654,8 +667,6 @@ static void output_queue(struct ps_shell *sh, struct ps_target *t, const struct 
 	k->terminal = p && psrp_pipeline_end_peek(k->data, k->len, &state);
 	if (!p)
 		opening_keep(sh, k);
-	if (sh->xpress && !(k = chunk_compressed(sh, k)))
-		return;
 	if (k->terminal) {
 		p->end_queued = 1;
 		log_info("psrp: pipeline %s in shell %s ended in state %u", p->command_id, sh->id,
@@ -1711,8 +1722,6 @@ static enum err opening_requeue(struct ps_shell *sh, const struct ps_chunk *k)
 {
 	struct ps_chunk *c = chunk_copy(k);
 
-	if (c && sh->xpress)
-		c = chunk_compressed(sh, c);
 	if (!c)
 		return ERR_NOMEM;
 	c->next = sh->pool.out_head;
@@ -1767,6 +1776,19 @@ static enum err connect_pool(struct ps_shell *sh, const struct shell_connect_req
 	return err == ERR_OK ? ERR_OK : ERR_WSMAN_INTERNAL;
 }
 
+/* A client that connects afresh chooses again, as at Create, whether the
+ * shell's data is compressed: the output waiting for it is plain until it
+ * goes out, and its Sends are read as it chose. */
+static enum err shell_compression(struct ps_shell *sh, uint32_t compression)
+{
+	if (compression != SHELL_COMPRESSION_XPRESS) {
+		xpress_codec_free(sh->xpress);
+		sh->xpress = NULL;
+		return ERR_OK;
+	}
+	return sh->xpress ? ERR_OK : xpress_codec_new(&sh->xpress);
+}
+
 enum err psrp_engine_connect(struct psrp_engine *e, const struct shell_connect_req *req,
 			     struct shell_connect_reply *reply)
 {
@@ -1781,7 +1803,8 @@ enum err psrp_engine_connect(struct psrp_engine *e, const struct shell_connect_r
 	/* Only a disconnected shell is free to connect to. */
 	if (!sh->disconnected)
 		return ERR_WSMAN_SHELL_IN_USE;
-	if ((err = connect_pool(sh, req, reply)) != ERR_OK)
+	if ((err = connect_pool(sh, req, reply)) != ERR_OK ||
+	    (err = shell_compression(sh, req->compression)) != ERR_OK)
 		return err;
 	shell_connected(sh, "connected from a new client");
 	return ERR_OK;

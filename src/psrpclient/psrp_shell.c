@@ -71,6 +71,10 @@ struct job {
 	/* JOB_REFUSE */
 	DWORD refuse_code;
 	const char *refuse_message;
+	/* The pooled connection the job runs on, until its last completion,
+	 * and how its request ended (whether it may be reused). */
+	struct winrm_session *conn;
+	enum winrm_result conn_result;
 };
 
 /* ---- references ---- */
@@ -152,6 +156,21 @@ static int job_operation(struct job *j, WSMAN_OPERATION_HANDLE *out)
 
 /* ---- reporting ---- */
 
+/* Gives the job's connection back: to the session's pool unless its
+ * request failed below WS-Management. */
+static void connection_give_back(struct job *j)
+{
+	enum winrm_result r = j->conn_result;
+
+	if (!j->conn)
+		return;
+	if (r == WINRM_OK || r == WINRM_E_FAULT || r == WINRM_E_TIMEOUT)
+		psrp_connection_put(j->session, j->conn);
+	else
+		winrm_session_free(j->conn);
+	j->conn = NULL;
+}
+
 /* Whether the job may still report: not once PowerShell closed its
  * operation. */
 static int job_live(const struct job *j)
@@ -173,6 +192,11 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 	WSMAN_CHAR *detail = NULL;
 	char *words = NULL;
 
+	/* Before the last completion: PowerShell makes its next call from
+	 * inside it, which then finds the connection in the pool instead of
+	 * opening and authenticating another. */
+	if (flags & WSMAN_FLAG_CALLBACK_END_OF_OPERATION)
+		connection_give_back(j);
 	if (!j->async.completionFunction || !job_live(j))
 		return;
 	if (code) {
@@ -207,6 +231,7 @@ static void report_failure(struct job *j, enum winrm_result r, struct winrm_sess
 		       "endpoint (winrmd: Service/RemoteUsersGroup, or the session "
 		       "configuration's permissions)."
 		     : "");
+	j->conn_result = r;
 	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, psrp_error_code(r, w), message, NULL);
 }
 
@@ -370,6 +395,7 @@ static void receive_until_done(struct job *j, struct winrm_session *w)
 			return;
 		r = winrm_shell_receive_ex(w, j->shell->resource_uri, j->shell->id, command_id(j),
 					   gather, &got, &done, &exit_code);
+		j->conn_result = r;
 		if (receive_stopped(j)) {
 			received_clear(&got);
 			return;
@@ -410,7 +436,7 @@ static void shell_mark(struct psrp_shell *sh, int disconnected)
 /* Connect of a shell (reporting its connectResponseXml, which PowerShell
  * reads its pool from) or of one of its commands; what connected is then
  * the service's, so closing it deletes or terminates it. */
-static enum winrm_result run_connect(struct job *j, struct winrm_session *w)
+static void run_connect(struct job *j, struct winrm_session *w)
 {
 	struct psrp_shell *sh = j->shell;
 	WSMAN_RESPONSE_DATA data = {0};
@@ -424,7 +450,7 @@ static enum winrm_result run_connect(struct job *j, struct winrm_session *w)
 				   j->text, j->command ? NULL : &response);
 	if (r != WINRM_OK) {
 		report_failure(j, r, w);
-		return r;
+		return;
 	}
 	psrp_set(j->command ? &j->command->created : &sh->created);
 	data.connectData.data.type = WSMAN_DATA_TYPE_TEXT;
@@ -433,7 +459,6 @@ static enum winrm_result run_connect(struct job *j, struct winrm_session *w)
 	report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, NO_ERROR, NULL, response ? &data : NULL);
 	free((void *)data.connectData.data.text.buffer);
 	free(response);
-	return WINRM_OK;
 }
 
 /* A Send's data as xpress blocks, in place. */
@@ -451,7 +476,7 @@ static int compress_job_data(struct job *j)
 }
 
 /* The request of j on w; reports its completion. */
-static enum winrm_result run_on(struct job *j, struct winrm_session *w)
+static void run_on(struct job *j, struct winrm_session *w)
 {
 	struct psrp_shell *sh = j->shell;
 	WSMAN_RESPONSE_DATA data = {0};
@@ -470,7 +495,7 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 				report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
 				       "out of memory for the compression the service agreed to",
 				       NULL);
-				return WINRM_OK;
+				return;
 			}
 			psrp_set(&sh->xpress);
 		}
@@ -486,7 +511,7 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 		       NO_ERROR, NULL, shell_xml ? &data : NULL);
 		free((void *)data.createData.data.text.buffer);
 		free(shell_xml);
-		return WINRM_OK;
+		return;
 	case JOB_RUN_COMMAND:
 		r = winrm_shell_command_ex(w, sh->resource_uri, sh->id, j->command->id, j->text,
 					   (const char *const *)&j->argument, j->argument ? 1 : 0);
@@ -497,14 +522,14 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 		if (sh->xpress && j->len && !compress_job_data(j)) {
 			report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
 			       "out of memory while compressing the data to send", NULL);
-			return WINRM_OK;
+			return;
 		}
 		r = winrm_shell_send_ex(w, sh->resource_uri, sh->id, command_id(j), j->input,
 					j->data, j->len, j->end);
 		break;
 	case JOB_RECEIVE:
 		receive_until_done(j, w);
-		return WINRM_OK;
+		return;
 	case JOB_SIGNAL:
 		r = winrm_shell_signal_ex(w, sh->resource_uri, sh->id, command_id(j), j->signal);
 		break;
@@ -531,7 +556,8 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 			shell_mark(sh, 0);
 		break;
 	case JOB_CONNECT:
-		return run_connect(j, w);
+		run_connect(j, w);
+		return;
 	case JOB_REFUSE:
 		break;
 	}
@@ -539,7 +565,6 @@ static enum winrm_result run_on(struct job *j, struct winrm_session *w)
 		report_done(j);
 	else
 		report_failure(j, r, w);
-	return r;
 }
 
 /* Closing what the service never had (its Create, Command or Connect
@@ -573,12 +598,9 @@ static void *job_run(void *arg)
 	} else if (!(w = psrp_connection_get(j->session, &code, errbuf, sizeof(errbuf)))) {
 		report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, code, errbuf, NULL);
 	} else {
-		enum winrm_result r = run_on(j, w);
-		/* A connection that failed below WS-Management is not reused. */
-		if (r == WINRM_OK || r == WINRM_E_FAULT || r == WINRM_E_TIMEOUT)
-			psrp_connection_put(j->session, w);
-		else
-			winrm_session_free(w);
+		j->conn = w;
+		run_on(j, w);
+		connection_give_back(j);
 	}
 	job_free(j);
 	return NULL;

@@ -463,6 +463,7 @@ enum err shell_ipc_connect_encode(struct buf *out, const void *arg)
 		return ERR_LIMIT;
 	IPC_TRY(put_id(out, m->shell_id));
 	IPC_TRY(put_id(out, m->command_id));
+	IPC_TRY(buf_put_u32(out, m->compression));
 	return buf_put_cstring(out, m->connect_xml);
 }
 
@@ -473,8 +474,10 @@ enum err shell_ipc_connect_decode(struct buf *in, void *arg)
 
 	memset(m, 0, sizeof(*m));
 	if ((e = get_id(in, m->shell_id)) != ERR_OK || (e = get_id(in, m->command_id)) != ERR_OK ||
+	    (e = buf_get_u32(in, &m->compression)) != ERR_OK ||
 	    (e = buf_get_cstring(in, &m->connect_xml, SHELL_MAX_PSRP_TEXT)) != ERR_OK ||
-	    (e = ipc_body_end(in)) != ERR_OK) {
+	    (e = ipc_body_end(in)) != ERR_OK ||
+	    (m->compression > SHELL_COMPRESSION_XPRESS && (e = ERR_FORMAT) != ERR_OK)) {
 		shell_connect_req_clear(m);
 		return e;
 	}

@@ -172,6 +172,9 @@ struct shell_connect_req {
 	char shell_id[SHELL_ID_LEN + 1];
 	char command_id[SHELL_ID_LEN + 1];
 	char *connect_xml; /* the shell's Connect: connectXml as sent (base64 PSRP fragments) */
+	/* the shell's Connect: enum shell_compression, as its
+	 * rsp:CompressionType asks (the new client's choice, as at Create) */
+	uint32_t compression;
 	/* libwinrm: the protocolversion option its Connect sends, as Create's
 	 * (the service does not read it) */
 	char *protocol_version;

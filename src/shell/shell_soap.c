@@ -766,6 +766,8 @@ static enum err connect_body(const struct wsman_request *req, struct shell_conne
 		return e;
 	if (*out->command_id)
 		return ERR_OK;
+	if ((e = ps_compression(req, &out->compression)) != ERR_OK)
+		return e;
 	for (c = wsman_xml_first(body); c && !wsman_xml_is(c, NS_POWERSHELL, "connectXml");
 	     c = wsman_xml_next(c))
 		;

@@ -98,7 +98,8 @@ def _lines_equal(screen, text):
 
 
 def _user_pwsh(user):
-    """The pwsh processes running as user (the server's, one per shell)."""
+    """The pwsh processes running as user: the server's, one per shell,
+    and the one the user's host starts ahead for the next session."""
     out = []
     for pid in h.pids_of_uid(user.uid):
         try:
@@ -110,11 +111,35 @@ def _user_pwsh(user):
     return out
 
 
-def _wait_no_user_pwsh(user, seconds):
+def _session_pwsh(svc, user, mark):
+    """The pid of the pwsh that serves user's session opened after mark, as
+    the service logs it."""
+    line = svc.wait_for_log(r"psrp: shell \S+ opened for %s \(pwsh (\d+)" % user.name,
+                            timeout=10, since=mark)
+    return int(re.search(r"\(pwsh (\d+)", line).group(1))
+
+
+def _wait_gone(pid, seconds):
+    """Whether process pid is gone (or a zombie) within seconds."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and _user_pwsh(user):
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
         time.sleep(0.2)
-    return _user_pwsh(user)
+    return False
+
+
+def _check_session_pwsh_ended(user, pid):
+    """The session's pwsh ended with the session; what is left of the
+    user's is at most the spare for a next session, which the host ends
+    with itself (a minute after the last shell)."""
+    h.check(_wait_gone(pid, 20), "the server's pwsh %d ended with the session" % pid)
+    left = _user_pwsh(user)
+    h.check(len(left) <= 1, "no pwsh of the user's but the spare one is left: %s" % left)
 
 
 def test_enter_pssession_through_tmux():
@@ -123,10 +148,13 @@ def test_enter_pssession_through_tmux():
     t = interactive_pwsh(a)
     try:
         h.eq(_user_pwsh(a), [], "no pwsh of the user's before the session")
+        mark = svc.log_mark()
         t.type("Enter-PSSession -ComputerName localhost -Port %d -UseSSL -SessionOption $https "
                "-Authentication Basic -Credential $cred" % svc.listener("HTTPS").port)
         t.wait_for(REMOTE_PROMPT, 90)
-        h.check(len(_user_pwsh(a)) == 1, "one pwsh serves the session as the user: %s" % _user_pwsh(a))
+        session_pwsh = _session_pwsh(svc, a, mark)
+        h.check(session_pwsh in _user_pwsh(a),
+                "the session's pwsh %d runs as the user: %s" % (session_pwsh, _user_pwsh(a)))
 
         t.type("[Environment]::UserName")
         t.wait_for(lambda s: _lines_equal(s, a.name) >= 1, 30)
@@ -142,7 +170,7 @@ def test_enter_pssession_through_tmux():
         t.type("exit")
         # The local prompt is back: the last prompt on the screen is local.
         t.wait_for(lambda s: [ln for ln in s.splitlines() if ln.strip()][-1].startswith("PS "), 60)
-        h.eq(_wait_no_user_pwsh(a, 20), [], "the server's pwsh ended with the session")
+        _check_session_pwsh_ended(a, session_pwsh)
         t.type("'local:' + [Environment]::UserName")
         t.wait_for(lambda s: _lines_equal(s, "local:root") >= 1, 30)
         h.assert_serving(svc)
@@ -167,7 +195,7 @@ def test_ctrl_c_stops_a_remote_pipeline():
         t.wait_for(LOCAL_PROMPT, 20, count=2)
         h.check(time.monotonic() - t0 < 20, "Ctrl-C stopped the command promptly")
         svc.wait_for_log(r"psrp: pipeline \S+ in shell \S+ ended in state 3", timeout=10, since=mark)
-        h.eq(_wait_no_user_pwsh(a, 20), [], "the server's pwsh ended with the session")
+        _check_session_pwsh_ended(a, _session_pwsh(svc, a, mark))
         h.eq(_lines_equal(t.screen(), "not reached"), 0, "lines the script printed after the sleep")
         # pwsh itself goes on.
         t.type("'after:' + (1 + 1)")

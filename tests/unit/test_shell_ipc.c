@@ -80,6 +80,14 @@ static enum err dec_signal(struct buf *b)
 	struct shell_signal_req m;
 	return shell_ipc_signal_decode(b, &m);
 }
+static enum err dec_connect(struct buf *b)
+{
+	struct shell_connect_req m;
+	enum err e = shell_ipc_connect_decode(b, &m);
+	if (e == ERR_OK)
+		shell_connect_req_clear(&m);
+	return e;
+}
 static enum err dec_delete(struct buf *b)
 {
 	struct shell_delete_req m;
@@ -564,6 +572,33 @@ static void test_shells_left(void)
 	buf_clear(&b);
 }
 
+/* A new client's Connect carries its own choice of compression. */
+static void test_connect(void)
+{
+	struct shell_connect_req in = {.shell_id = SID,
+				       .connect_xml = "AAAAAAAAAAEAAAAAAAAAAAMAAADHAgAAAAIAAQB2",
+				       .compression = SHELL_COMPRESSION_XPRESS},
+				 out;
+	struct buf b;
+
+	buf_init(&b, IPC_MAX_MSG);
+	CHECK("connect: encode", shell_ipc_connect_encode(&b, &in) == ERR_OK);
+	check_framing("connect", dec_connect, &b);
+	CHECK("connect: decode", shell_ipc_connect_decode(&b, &out) == ERR_OK);
+	CHECK("connect: fields", strcmp(out.shell_id, SID) == 0 && out.command_id[0] == 0 &&
+				     out.connect_xml &&
+				     strcmp(out.connect_xml, in.connect_xml) == 0 &&
+				     out.compression == SHELL_COMPRESSION_XPRESS);
+	shell_connect_req_clear(&out);
+	buf_reset(&b);
+	in.compression = SHELL_COMPRESSION_XPRESS + 1;
+	CHECK("connect: encode an unknown compression",
+	      shell_ipc_connect_encode(&b, &in) == ERR_OK);
+	CHECK("connect: an unknown compression -> ERR_FORMAT",
+	      shell_ipc_connect_decode(&b, &out) == ERR_FORMAT);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_limits();
@@ -574,6 +609,7 @@ int main(void)
 	test_receive();
 	test_receive_reply();
 	test_signal_delete_status();
+	test_connect();
 	test_shells_left();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
