@@ -140,9 +140,11 @@ struct ps_pipeline {
 	int end_queued;	   /* its terminal PIPELINE_STATE is in the queue */
 	int end_delivered; /* ... and a Receive carried it: Done */
 	int close_sent;	   /* every Command X gets exactly one Close X */
-	/* Close asked before CommandAck: pwsh handles lines concurrently, so a
-	 * Close sent then could overtake the Command and leave it open. */
-	int close_after_ack;
+	int created;	   /* pwsh acked the Data that creates it (after CommandAck) */
+	/* Close or stop asked before that: pwsh handles lines concurrently,
+	 * so one sent then could overtake the Command or its Data and leave
+	 * the pipeline open or running. */
+	int close_after_create, stop_after_create;
 };
 
 struct ps_shell {
@@ -431,8 +433,8 @@ static void pipeline_close(struct ps_pipeline *p)
 {
 	if (p->close_sent)
 		return;
-	if (!p->t.send_ready) {
-		p->close_after_ack = 1;
+	if (!p->created) {
+		p->close_after_create = 1;
 		return;
 	}
 	p->close_sent = 1;
@@ -581,15 +583,17 @@ static void data_acked(struct ps_target *t)
 	s = send_pop(t);
 	if (s->req.op == shell_op_at(SHELL_PS_CREATE)) {
 		answer_create(t->shell);
-	} else if (s->req.op == shell_op_at(SHELL_PS_COMMAND)) {
-		struct shell_command_reply r;
-		memset(&r, 0, sizeof(r));
-		memcpy(r.command_id, p->command_id, sizeof(r.command_id));
-		answer(t->shell->eng, s->req, ERR_OK, &r);
 	} else {
 		answer(t->shell->eng, s->req, ERR_OK, NULL);
 	}
 	send_free(s);
+	if (p && !p->created) {
+		p->created = 1;
+		if (p->close_after_create)
+			pipeline_close(p);
+		else if (p->stop_after_create)
+			pwsh_packet(t->shell, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid, NULL, 0);
+	}
 	send_next(t);
 }
 
@@ -711,10 +715,7 @@ static void pwsh_line(struct ps_shell *sh, const char *line, size_t len)
 		break;
 	case PSRP_PACKET_COMMAND_ACK:
 		t->send_ready = 1;
-		if (t != &sh->pool && pipeline_of(t)->close_after_ack)
-			pipeline_close(pipeline_of(t));
-		else
-			send_next(t);
+		send_next(t);
 		break;
 	case PSRP_PACKET_SIGNAL_ACK:
 		wait_done(t, PSRP_PACKET_SIGNAL_ACK);
@@ -1419,6 +1420,7 @@ void psrp_engine_command(struct psrp_engine *e, uint32_t req_id,
 	struct ps_target *t;
 	struct ps_send *s;
 	struct buf args;
+	struct shell_command_reply reply;
 	char pid[PSRP_GUID_LEN + 1];
 	enum err err = lookup(e, req->shell_id, req->command_id, &sh, &t);
 
@@ -1464,7 +1466,6 @@ void psrp_engine_command(struct psrp_engine *e, uint32_t req_id,
 		answer(e, who, err, NULL);
 		return;
 	}
-	s->req = who;
 	s->stream = PSRP_STREAM_DEFAULT;
 	s->len = buf_len(&args);
 	memcpy(s->data, buf_ptr(&args), s->len);
@@ -1484,6 +1485,13 @@ void psrp_engine_command(struct psrp_engine *e, uint32_t req_id,
 	/* Its data waits in the queue until CommandAck (send_ready). */
 	pwsh_packet(sh, PSRP_PACKET_COMMAND, PSRP_STREAM_DEFAULT, pid, NULL, 0);
 	send_queue(&p->t, s);
+	/* Answered now rather than on pwsh's acks (a round trip through .NET
+	 * for each): pwsh takes the pipeline's packets in order, so what the
+	 * client sends next waits its turn here, and a pipeline pwsh fails
+	 * says so in its output, which the client's Receive reads. */
+	memset(&reply, 0, sizeof(reply));
+	memcpy(reply.command_id, p->command_id, sizeof(reply.command_id));
+	answer(e, who, ERR_OK, &reply);
 }
 
 /* Replaces a compressed Send's data with what it decodes to, bounded as
@@ -1596,12 +1604,15 @@ void psrp_engine_signal(struct psrp_engine *e, uint32_t req_id, const struct she
 	p = pipeline_of(t);
 	if (req->signal == SHELL_SIGNAL_PS_STOP) {
 		/* pwsh stops the pipeline, writes PIPELINE_STATE Stopped, then SignalAck. */
-		if (p->close_sent || p->end_queued || !t->send_ready) {
+		if (p->close_sent || p->end_queued || p->close_after_create) {
 			answer(e, who, ERR_OK, NULL);
 			return;
 		}
 		wait_add(t, PSRP_PACKET_SIGNAL_ACK, who);
-		pwsh_packet(sh, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid, NULL, 0);
+		if (p->created)
+			pwsh_packet(sh, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid, NULL, 0);
+		else
+			p->stop_after_create = 1;
 		return;
 	}
 	/* [PS] WSManPlugin: every other code closes the command. */

@@ -352,7 +352,7 @@ static void test_pool_and_pipelines(void)
 	buf_clear(&r.text);
 
 	a = wait_answer(command(POOL_ID, PIPE_ID, PIPE_ID, "[Environment]::UserName"));
-	CHECK("Command answered with the client's CommandId",
+	CHECK("Command answered with the client's CommandId (before pwsh acks it)",
 	      a && a->status == ERR_OK && strcmp(a->command.command_id, PIPE_ID) == 0);
 	CHECK("the same CommandId again while it runs",
 	      status_of(command(POOL_ID, PIPE_ID, GONE_ID, "1")) == ERR_WSMAN_ALREADY_EXISTS);
@@ -377,7 +377,9 @@ static void test_pool_and_pipelines(void)
 	      status_of(signal_op(POOL_ID, "", SHELL_SIGNAL_TERMINATE)) == ERR_OK);
 	uint64_t t0 = util_now_ms();
 	/* Received while the stop is pending, as PowerShell's client does: the
-	 * Done and its Close may overtake pwsh's SignalAck. */
+	 * Done and its Close may overtake pwsh's SignalAck. The Command was
+	 * answered before pwsh acked the pipeline's creation, so the stop
+	 * usually comes first and waits for it. */
 	uint32_t stop = signal_op(POOL_ID, SLEEP_ID, SHELL_SIGNAL_PS_STOP);
 	receive_until(POOL_ID, SLEEP_ID, 0, &r);
 	CHECK("PowerShell's stop", status_of(stop) == ERR_OK);
