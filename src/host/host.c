@@ -253,10 +253,17 @@ static enum err run_ps_connect(struct host *h, uint32_t id, void *req, void *rep
 	return psrp_engine_connect(h->ps, req, reply);
 }
 
+/* Enumerate: the PowerShell shells, then the cmd shells; the commands of
+ * whichever has the shell asked for. */
 static enum err run_list(struct host *h, uint32_t id, void *req, void *reply)
 {
+	const struct shell_list_req *r = req;
+	enum err e = psrp_engine_list(h->ps, r, reply);
+
 	(void)id;
-	return psrp_engine_list(h->ps, req, reply);
+	if (*r->shell_id && e != ERR_WSMAN_UNKNOWN_SHELL)
+		return e;
+	return shell_engine_list(h->eng, r, reply);
 }
 
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {

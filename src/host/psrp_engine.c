@@ -592,7 +592,8 @@ static void data_acked(struct ps_target *t)
 		if (p->close_after_create)
 			pipeline_close(p);
 		else if (p->stop_after_create)
-			pwsh_packet(t->shell, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid, NULL, 0);
+			pwsh_packet(t->shell, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid,
+				    NULL, 0);
 	}
 	send_next(t);
 }

@@ -102,6 +102,7 @@ struct shell {
 	char *client_ip;
 	uint64_t idle_ms; /* 0: never idle */
 	uint64_t created_ms;
+	uint64_t active_ms; /* the last request to it */
 	struct event *ev_idle, *ev_runtime;
 	struct command *commands;
 };
@@ -162,6 +163,7 @@ static enum err lookup(struct shell_engine *e, const char *shell_id, const char 
 
 	if (!s)
 		return ERR_WSMAN_UNKNOWN_SHELL;
+	s->active_ms = util_now_ms();
 	/* MS-WSMV 3.1.4.1.31.5: any request to the shell restarts its idle timer. */
 	if (s->idle_ms)
 		engine_timer_arm(s->ev_idle, s->idle_ms);
@@ -569,17 +571,24 @@ static void quota_arm(struct shell_engine *e)
 					 shell_running(e));
 }
 
-static void quota_check(struct shell *sh, const struct proctree *t, uint32_t max_mb)
+/* What the shell's running commands use, with all they started. */
+static struct proctree_usage shell_usage(const struct shell *sh, const struct proctree *t)
 {
 	pid_t roots[SHELL_QUOTA_MAX_ROOTS];
-	struct command *biggest = NULL;
-	uint64_t biggest_bytes = 0;
 	uint32_t n = 0;
 
 	for (struct command *c = sh->commands; c && n < SHELL_QUOTA_MAX_ROOTS; c = c->next)
 		if (!c->exited)
 			roots[n++] = c->pid;
-	struct proctree_usage u = proctree_usage(t, roots, n);
+	return proctree_usage(t, roots, n);
+}
+
+static void quota_check(struct shell *sh, const struct proctree *t, uint32_t max_mb)
+{
+	struct command *biggest = NULL;
+	uint64_t biggest_bytes = 0;
+	struct proctree_usage u = shell_usage(sh, t);
+
 	if ((u.resident_bytes >> 20) <= max_mb)
 		return;
 	for (struct command *c = sh->commands; c; c = c->next) {
@@ -889,7 +898,7 @@ enum err shell_engine_create(struct shell_engine *e, const struct shell_create_r
 	if (!(sh = calloc(1, sizeof(*sh))))
 		return ERR_NOMEM;
 	sh->eng = e;
-	sh->created_ms = util_now_ms();
+	sh->created_ms = sh->active_ms = util_now_ms();
 	/* Winrs/IdleTimeout is both the default and the most a client gets. */
 	if (max_idle && (idle == 0 || idle > max_idle))
 		idle = max_idle;
@@ -978,4 +987,47 @@ void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *
 uint32_t shell_engine_shells(const struct shell_engine *e)
 {
 	return e->nshells;
+}
+
+/* A cmd shell as Enumerate shows it: no endpoint (that is how the item
+ * says cmd), the host's process, what its commands use. */
+static void summarize(const struct shell *sh, const struct proctree *t, uint64_t now,
+		      struct shell_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->shell_id, sh->id, sizeof(s->shell_id));
+	snprintf(s->name, sizeof(s->name), "%s", sh->id);
+	snprintf(s->owner, sizeof(s->owner), "%s", sh->eng->user);
+	snprintf(s->client_ip, sizeof(s->client_ip), "%s", sh->client_ip ? sh->client_ip : "");
+	s->process_id = (uint32_t)getpid();
+	s->buffer_mode = SHELL_BUFFER_BLOCK;
+	s->compression = SHELL_COMPRESSION_NONE;
+	s->idle_timeout_ms = sh->idle_ms;
+	s->run_ms = now - sh->created_ms;
+	s->inactive_ms = now - sh->active_ms;
+	s->memory_bytes = t ? shell_usage(sh, t).resident_bytes : 0;
+}
+
+enum err shell_engine_list(struct shell_engine *e, const struct shell_list_req *req,
+			   struct shell_list_reply *reply)
+{
+	uint64_t now = util_now_ms();
+	struct shell *sh;
+
+	if (!*req->shell_id) {
+		struct proctree *t = e->shells ? proctree_snapshot() : NULL;
+		for (sh = e->shells; sh && reply->nshells < SHELL_MAX_LISTED; sh = sh->next)
+			summarize(sh, t, now, &reply->shells[reply->nshells++]);
+		proctree_free(t);
+		return ERR_OK;
+	}
+	if (!(sh = find_shell(e, req->shell_id)))
+		return ERR_WSMAN_UNKNOWN_SHELL;
+	for (struct command *c = sh->commands; c && reply->ncommands < SHELL_MAX_LISTED;
+	     c = c->next) {
+		struct shell_command_summary *s = &reply->commands[reply->ncommands++];
+		memcpy(s->command_id, c->id, sizeof(s->command_id));
+		s->done = (uint32_t)command_finished(c);
+	}
+	return ERR_OK;
 }

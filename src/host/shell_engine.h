@@ -39,6 +39,10 @@ void shell_engine_free(struct shell_engine *e);
 void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *l);
 
 uint32_t shell_engine_shells(const struct shell_engine *e);
+/* Enumerate: the cmd shells, or the commands of one, added to what reply
+ * holds (the host lists its PowerShell shells first). */
+enum err shell_engine_list(struct shell_engine *e, const struct shell_list_req *req,
+			   struct shell_list_reply *reply);
 
 enum err shell_engine_create(struct shell_engine *e, const struct shell_create_req *req,
 			     struct shell_create_reply *reply);

@@ -204,7 +204,7 @@ struct shell_summary {
 	char shell_id[SHELL_ID_LEN + 1];
 	char name[SHELL_PS_NAME_MAX + 1];     /* the Create's, else the ShellId */
 	char owner[64];			      /* the user whose shell it is */
-	char endpoint[SHELL_PS_NAME_MAX + 1]; /* the session configuration */
+	char endpoint[SHELL_PS_NAME_MAX + 1]; /* the session configuration; "": cmd */
 	char client_ip[64];		      /* of the Create */
 	uint32_t process_id;
 	uint32_t disconnected;

@@ -1115,15 +1115,18 @@ static enum err put_days(struct buf *out, const char *name, uint64_t ms)
 }
 
 /* One rsp:Shell item, the element set of the Create reply and Windows'
- * Enumerate additions (pypsrp's recorded test_psrp_disconnect_runspaces). */
+ * Enumerate additions (pypsrp's recorded test_psrp_disconnect_runspaces);
+ * a cmd shell (no endpoint) has cmd's resource URI and streams. */
 static enum err put_shell_item(struct buf *out, const struct shell_summary *s)
 {
+	int cmd = !*s->endpoint;
 	enum err e;
 
 	if ((e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ShellId", s->shell_id)) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:Name", s->name)) != ERR_OK ||
-	    (e = buf_putf(out, "<rsp:ResourceUri>" SHELL_PS_URI_PREFIX)) != ERR_OK ||
+	    (e = buf_putf(out, "<rsp:ResourceUri>%s", cmd ? URI_SHELL_CMD : SHELL_PS_URI_PREFIX)) !=
+		ERR_OK ||
 	    (e = wsman_put_escaped(out, s->endpoint)) != ERR_OK ||
 	    (e = buf_putf(out, "</rsp:ResourceUri>")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:Owner", s->owner)) != ERR_OK ||
@@ -1134,13 +1137,14 @@ static enum err put_shell_item(struct buf *out, const struct shell_summary *s)
 		return e;
 	if ((e = buf_putf(
 		 out,
-		 "</rsp:IdleTimeOut><rsp:InputStreams>stdin pr</rsp:InputStreams>"
-		 "<rsp:OutputStreams>stdout</rsp:OutputStreams>"
+		 "</rsp:IdleTimeOut><rsp:InputStreams>%s</rsp:InputStreams>"
+		 "<rsp:OutputStreams>%s</rsp:OutputStreams>"
 		 "<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut>"
 		 "<rsp:Locale>en-US</rsp:Locale><rsp:DataLocale>en-US</rsp:DataLocale>"
 		 "<rsp:CompressionMode>%s</rsp:CompressionMode>"
 		 "<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
 		 "<rsp:BufferMode>%s</rsp:BufferMode><rsp:State>%s</rsp:State>",
+		 cmd ? "stdin" : "stdin pr", cmd ? "stdout stderr" : "stdout",
 		 s->compression == SHELL_COMPRESSION_XPRESS ? "XpressCompression" : "NoCompression",
 		 s->buffer_mode == SHELL_BUFFER_DROP ? "Drop" : "Block",
 		 s->disconnected ? "Disconnected" : "Connected")) != ERR_OK ||

@@ -245,3 +245,31 @@ def test_winrm_enumerate_shell_lists_them():
     h.check("ShellId = %s" % pool.shell_id in _out(r) and "State = Connected" in _out(r),
             "the shell is listed: %s" % _out(r))
     h.eq(pool.delete().status, 200, "Delete")
+
+
+def test_cmd_shells_are_listed_with_the_powershell_ones():
+    """As Windows lists every shell of the caller's: a cmd shell (pywinrm's,
+    open with a command running) beside a PowerShell one, each with its
+    resource URI and streams, and the cmd shell's commands by ShellId."""
+    svc, a, pool = opened_pool()
+    p = h.protocol(svc, a)
+    cmd_shell = p.open_shell()
+    command_id = p.run_command(cmd_shell, "sleep", ["30"])
+    try:
+        listed = {fields(i)["ShellId"]: fields(i) for i in enumerate_items(svc, a)}
+        h.eq(sorted(listed), sorted([pool.shell_id, cmd_shell]), "both shells listed")
+        cmd = listed[cmd_shell]
+        h.eq((cmd["ResourceUri"], cmd["InputStreams"], cmd["OutputStreams"], cmd["Owner"],
+              cmd["State"], cmd["ClientIP"]),
+             ("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd", "stdin",
+              "stdout stderr", a.name, "Connected", "127.0.0.1"), "the cmd shell's item")
+        h.eq(listed[pool.shell_id]["ResourceUri"], psrp.PS_PREFIX + "Microsoft.PowerShell",
+             "the PowerShell shell's item")
+        commands = [fields(i)["CommandId"] for i in enumerate_items(svc, a, cmd_shell)]
+        h.eq([c.upper() for c in commands], [command_id.upper()], "the cmd shell's command")
+        h.eq(enumerate_items(svc, h.user("b")), [], "another user lists none of them")
+    finally:
+        p.cleanup_command(cmd_shell, command_id)
+        p.close_shell(cmd_shell)
+    h.eq(pool.delete().status, 200, "Delete")
+    h.eq(enumerate_items(svc, a), [], "nothing listed once both are closed")
