@@ -38,7 +38,24 @@ static void user_host_free(struct user_host *h)
 	ipc_endpoint_free(h->chan);
 	if (h->linger)
 		event_free(h->linger);
+	free(h->opened_under);
 	free(h);
+}
+
+/* What a session configuration's host is opened under and must not serve
+ * past: who may connect, the account it runs as, the session file. NULL
+ * when out of memory; "" when the plugin is gone or disabled. */
+static char *plugin_terms(const struct config *c, const char *endpoint)
+{
+	const struct config_plugin *pl = config_plugin_find(c, endpoint);
+	char *s = NULL;
+
+	if (!pl || !pl->enabled)
+		return strdup("");
+	if (asprintf(&s, "%s\n%s\n%s\n%s", pl->allowed_users, pl->allowed_groups, pl->run_as_user,
+		     pl->config_file_path) < 0)
+		return NULL;
+	return s;
 }
 
 /* The host died, misbehaved or could not start: every request it owed
@@ -72,10 +89,26 @@ static void push_settings(struct user_host *h)
 	buf_clear(&b);
 }
 
+/* A changed session configuration ends the hosts opened under the old
+ * one, with their sessions, as Windows restarts its service when one
+ * changes: one left running would go on admitting the users, or running
+ * as the account, that the change took away. */
 void net_host_push_settings(struct net *n)
 {
-	for (struct user_host *h = n->hosts; h; h = h->next)
-		push_settings(h);
+	struct user_host *next;
+
+	for (struct user_host *h = n->hosts; h; h = next) {
+		char *terms = h->opened_under ? plugin_terms(&n->cfg, h->endpoint) : NULL;
+		next = h->next;
+		if (h->opened_under && (!terms || strcmp(terms, h->opened_under) != 0)) {
+			log_info("closing the host of %s for %s: the session configuration changed",
+				 h->user, h->endpoint);
+			fail(h, ERR_WSMAN_HOST_GONE);
+		} else {
+			push_settings(h);
+		}
+		free(terms);
+	}
 }
 
 static void linger_expired(evutil_socket_t fd, short what, void *arg)
@@ -182,7 +215,8 @@ static struct user_host *start(struct net *n, const struct auth_identity *id, co
 	snprintf(h->endpoint, sizeof(h->endpoint), "%s", endpoint);
 	h->next = n->hosts;
 	n->hosts = h;
-	if (!(h->linger = evtimer_new(n->base, linger_expired, h)) ||
+	if ((*endpoint && !(h->opened_under = plugin_terms(&n->cfg, endpoint))) ||
+	    !(h->linger = evtimer_new(n->base, linger_expired, h)) ||
 	    !(h->chan =
 		  ipc_endpoint_new(n->base, -1, IPC_ROLE_NET, IPC_ROLE_HOST, 0, 0, &ops, h)) ||
 	    net_priv_host_open(n, id->token, endpoint, peer, id->scheme, opened, h, &h->opening) !=

@@ -165,6 +165,9 @@ struct user_host {
 	char endpoint[IPC_MAX_ENDPOINT + 1];
 	uid_t host_uid;
 	char run_as[IPC_MAX_USER + 1]; /* host_uid's name, for the audit lines */
+	/* A session configuration's host: the plugin's settings it was opened
+	 * under (plugin_terms); NULL for the user's own host. */
+	char *opened_under;
 	struct ipc_endpoint *chan;     /* messages queue on it until the host has started */
 	struct ipc_call *opening;      /* the IPC_HOST_OPEN under way */
 	uint32_t shells;	       /* shells this host holds, as far as we know */

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 
 import harness as h
+import psrp
 from test_psrpclient import pwsh, _port, _said
 
 # What the role allows besides RestrictedRemoteServer's own commands
@@ -290,3 +291,41 @@ def test_isolated_endpoint_keeps_its_own_shell_quota():
     h.check(("ONE=%s,Ops" % a.name) in r.stdout, "the endpoint runs as the user: %s" % _said(r)[-3000:])
     h.check("TWO REFUSED" in r.stdout and "maximum number of concurrent shells" in r.stdout,
             "MaxShellsPerUser=1 of the plugin: %s" % _said(r)[-3000:])
+
+
+def test_a_changed_session_configuration_ends_its_sessions():
+    """Changing who may use an endpoint ends the hosts opened under the old
+    terms (Windows restarts its service for that): a's open session ends,
+    a's next one is refused, b's is served, and other endpoints go on."""
+    a, b = h.user("a"), h.user("b")
+    svc = h.Service({"Plugin?Name=Microsoft.PowerShell/Enabled": "true",
+                     "Plugin?Name=Ops/AllowedUsers": a.name})
+    svc.start()
+    ops = psrp.Pool(svc, a, endpoint="Ops")
+    ops.open()
+    default = psrp.Pool(svc, a)
+    default.open()
+    r, cid = ops.command("[Environment]::UserName")
+    h.eq(r.status, 200, "a command on Ops before the change (%s)" % h._short(r.body))
+    msgs, _ = ops.receive_until(cid, None)
+    h.eq(psrp.outputs(msgs), [a.name], "Ops serves a")
+
+    mark = svc.log_mark()
+    r = _winrm(svc, "set", "winrm/config/plugin?Name=Ops", '@{AllowedUsers="%s"}' % b.name)
+    h.eq(r.returncode, 0, "winrm set of the plugin (%s)" % r.stderr)
+    svc.wait_for_log(r"closing the host of %s for Ops: the session configuration changed"
+                     % a.name, timeout=15, since=mark)
+    r, _ = ops.command("1")
+    h.check(r.status == 500, "a's open Ops session is gone: %d %s" % (r.status, h._short(r.body)))
+    r = psrp.Pool(svc, a, endpoint="Ops").create()
+    h.check(r.status == 500 and r.fault() and r.fault().code == 5,
+            "a new Ops session of a's is refused with AccessDenied: %s" % h._short(r.body))
+    nb = psrp.Pool(svc, b, endpoint="Ops")
+    nb.open()
+    h.eq(nb.delete().status, 200, "b's Ops session, opened and deleted")
+    r, cid = default.command("1 + 1")
+    h.eq(r.status, 200, "a's session on the default endpoint goes on (%s)" % h._short(r.body))
+    msgs, _ = default.receive_until(cid, None)
+    h.check(any("<I32>2</I32>" in x for _, _, x in msgs), "its output: %r" % msgs)
+    h.eq(default.delete().status, 200, "and is deleted")
+    h.check(svc.alive(), "the service still runs")
