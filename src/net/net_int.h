@@ -168,9 +168,9 @@ struct user_host {
 	/* A session configuration's host: the plugin's settings it was opened
 	 * under (plugin_terms); NULL for the user's own host. */
 	char *opened_under;
-	struct ipc_endpoint *chan;     /* messages queue on it until the host has started */
-	struct ipc_call *opening;      /* the IPC_HOST_OPEN under way */
-	uint32_t shells;	       /* shells this host holds, as far as we know */
+	struct ipc_endpoint *chan; /* messages queue on it until the host has started */
+	struct ipc_call *opening;  /* the IPC_HOST_OPEN under way */
+	uint32_t shells;	   /* shells this host holds, as far as we know */
 	struct event *linger;
 };
 
