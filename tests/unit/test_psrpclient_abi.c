@@ -450,9 +450,16 @@ static const char xpress_receive[] =
 /* "fragment" as one stored xpress block */
 #define SENT_BLOCKS ">BwAHAGZyYWdtZW50<"
 
+/* What a broken service or a middlebox might send instead of a Receive's
+ * reply: a SOAP envelope cut short. */
+static const char malformed_receive[] =
+    "<s:Envelope " NS_ENV "><s:Header><a:Action>" SHELL_NS "/ReceiveResponse</a:Action>"
+    "</s:Header><s:Body><rsp:ReceiveResponse><rsp:Stream Name=\"stdout\" CommandId=";
+
 struct canned_service {
 	int fd, port;
-	int xpress; /* answer as a service that agreed to xpress */
+	int xpress;    /* answer as a service that agreed to xpress */
+	int malformed; /* answer Receive with malformed_receive */
 	int requests[sizeof(canned) / sizeof(canned[0])];
 	int stop_signals; /* Signals with PowerShell's stop code */
 	int asked_xpress; /* Creates with rsp:CompressionType xpress */
@@ -515,6 +522,8 @@ static void *serve_connection(void *arg)
 			reply = xpress_create;
 		if (svc->xpress && reply == canned[3].reply)
 			reply = xpress_receive;
+		if (svc->malformed && reply == canned[3].reply)
+			reply = malformed_receive;
 		if (!reply)
 			break;
 		snprintf(head, sizeof(head),
@@ -808,6 +817,46 @@ static void test_compressed_cycle(WSMAN_API_HANDLE api)
 	ps_call_free(&c);
 }
 
+/* A malformed reply to a Receive ends the Receive with an error PowerShell
+ * can show, and the shell can still be closed: no crash, no hang. */
+static void test_malformed_reply(WSMAN_API_HANDLE api)
+{
+	struct canned_service svc = {.malformed = 1};
+	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion started = created, closed = created;
+	struct recorder received = {.c = created};
+	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
+			  on_received = {&received, on_receive}, on_closed = {&closed, on_complete};
+	struct ps_call c;
+	WSMAN_SHELL_HANDLE shell = NULL;
+	WSMAN_COMMAND_HANDLE command = NULL;
+	WSMAN_OPERATION_HANDLE op = NULL;
+	WSMAN_SESSION_HANDLE s;
+	pthread_t server;
+
+	ps_call_init(&c);
+	s = canned_session(api, &svc, &server, "malformed: a canned service listens");
+	API(WSManCreateShellEx)
+	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
+	CHECK("malformed: Create completes", wait_calls(&created, 1, 30) && created.code == NO_ERROR);
+	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
+	CHECK("malformed: Command completes",
+	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
+	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	CHECK("malformed: the Receive ends with an error and its words, no data",
+	      op && wait_calls(&received.c, 1, 30) &&
+		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
+		  received.c.code != NO_ERROR && received.c.detail[0] && received.bytes == 0);
+	printf("# %u: %s\n", received.c.code, received.c.detail);
+	API(WSManCloseCommand)(command, 0, &on_closed);
+	API(WSManCloseShell)(shell, 0, &on_closed);
+	CHECK("malformed: the command and the shell still close",
+	      wait_calls(&closed, 2, 30) && closed.code == NO_ERROR);
+	canned_end(s, &svc, server);
+	ps_call_free(&c);
+}
+
 int main(void)
 {
 	WSMAN_API_HANDLE api = NULL;
@@ -840,6 +889,7 @@ int main(void)
 		test_no_service(api);
 		test_pipeline_cycle(api);
 		test_compressed_cycle(api);
+		test_malformed_reply(api);
 		CHECK("deinitialize", API(WSManDeinitialize)(api, 0) == NO_ERROR);
 		dlclose(lib);
 	}
