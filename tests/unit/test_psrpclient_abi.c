@@ -839,7 +839,8 @@ static void test_malformed_reply(WSMAN_API_HANDLE api)
 	s = canned_session(api, &svc, &server, "malformed: a canned service listens");
 	API(WSManCreateShellEx)
 	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
-	CHECK("malformed: Create completes", wait_calls(&created, 1, 30) && created.code == NO_ERROR);
+	CHECK("malformed: Create completes",
+	      wait_calls(&created, 1, 30) && created.code == NO_ERROR);
 	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
 	CHECK("malformed: Command completes",
 	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
