@@ -145,7 +145,8 @@ fuzz:
 # rewrites the files in place; `make format-check` lists those that would
 # change and fails (tests/run.py runs it as a test).
 CLANG_FORMAT ?= clang-format
-FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c fuzz/*.h bench/*.c)
+FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/e2e/psrpclient/*.c \
+              fuzz/*.c fuzz/*.h bench/*.c)
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRC)

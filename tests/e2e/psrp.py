@@ -168,14 +168,23 @@ class Pool:
         env = envelope(action, self.resource, body, self.shell_id if shell else None, **kw)
         return h.request(self.svc, env, auth=self.user, conn=self.conn)
 
+    def creation(self):
+        """The creationXml's content, base64: SESSION_CAPABILITY and INIT_RUNSPACEPOOL."""
+        return base64.b64encode(
+            self.frag.fragment(message(SESSION_CAPABILITY, self.shell_id, None, CAPABILITY_XML))
+            + self.frag.fragment(message(INIT_RUNSPACEPOOL, self.shell_id, None,
+                                         INIT_RUNSPACEPOOL_XML))).decode()
+
+    def pipeline(self, script, command_id):
+        """A Command's argument, base64: the CREATE_PIPELINE of script."""
+        return base64.b64encode(self.frag.fragment(message(
+            CREATE_PIPELINE, self.shell_id, command_id, create_pipeline_xml(script)))).decode()
+
     def create_body(self):
-        creation = (self.frag.fragment(message(SESSION_CAPABILITY, self.shell_id, None, CAPABILITY_XML))
-                    + self.frag.fragment(message(INIT_RUNSPACEPOOL, self.shell_id, None,
-                                                 INIT_RUNSPACEPOOL_XML)))
         return ('<rsp:Shell ShellId="%s"><rsp:InputStreams>stdin pr</rsp:InputStreams>'
                 '<rsp:OutputStreams>stdout</rsp:OutputStreams>'
                 '<creationXml xmlns="%s">%s</creationXml></rsp:Shell>'
-                % (self.shell_id, NS_PS, base64.b64encode(creation).decode()))
+                % (self.shell_id, NS_PS, self.creation()))
 
     def create(self):
         return self.post(h.A_CREATE, self.create_body(), shell=False,
@@ -198,10 +207,8 @@ class Pool:
 
     def command(self, script, command_id=None):
         command_id = command_id or str(uuid.uuid4()).upper()
-        args = self.frag.fragment(message(CREATE_PIPELINE, self.shell_id, command_id,
-                                          create_pipeline_xml(script)))
         r = self.post(h.A_COMMAND, '<rsp:CommandLine CommandId="%s"><rsp:Command /><rsp:Arguments>%s'
-                      '</rsp:Arguments></rsp:CommandLine>' % (command_id, base64.b64encode(args).decode()),
+                      '</rsp:Arguments></rsp:CommandLine>' % (command_id, self.pipeline(script, command_id)),
                       options=option_set([("WINRS_SKIP_CMD_SHELL", "False")]))
         return r, command_id
 

@@ -15,17 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/utf16.h"
 #include "psrpclient/wsman_api.h"
 #include "check.h"
-
-static void *lib;
-
-/* The exported function name, from the library under test. */
-#define API(name) ((__typeof__(&name))dlsym(lib, #name))
+#include "wsman_calls.h"
 
 static const char *const exports[] = {
     "WSManInitialize",
@@ -53,17 +48,6 @@ static const char *const exports[] = {
     "OpenWinRMEnumerate",
     "OpenWinRMFree",
 };
-
-/* A UTF-16 copy of ASCII s (free it). */
-static WSMAN_CHAR *u16(const char *s)
-{
-	size_t n = strlen(s);
-	WSMAN_CHAR *w = calloc(n + 1, sizeof(*w));
-
-	for (size_t i = 0; w && i < n; i++)
-		w[i] = (WSMAN_CHAR)s[i];
-	return w;
-}
 
 /* UTF-16 w of n units as UTF-8 into out. */
 static int u8(const WSMAN_CHAR *w, size_t n, char *out, size_t cap)
@@ -277,50 +261,6 @@ static void test_options(WSMAN_API_HANDLE api)
 
 /* ---- completions ---- */
 
-struct completion {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int calls;
-	DWORD flags, code;
-	char detail[1300];
-	WSMAN_SHELL_HANDLE shell;
-};
-
-static void on_complete(void *ctx, DWORD flags, WSMAN_ERROR *error, WSMAN_SHELL_HANDLE shell,
-			WSMAN_COMMAND_HANDLE command, WSMAN_OPERATION_HANDLE operation,
-			WSMAN_RESPONSE_DATA *data)
-{
-	struct completion *c = ctx;
-
-	(void)command, (void)operation, (void)data;
-	pthread_mutex_lock(&c->lock);
-	c->flags = flags;
-	c->code = error ? error->code : 0;
-	c->detail[0] = 0;
-	if (error && error->errorDetail)
-		u8(error->errorDetail, utf16_len(error->errorDetail), c->detail, sizeof(c->detail));
-	c->shell = shell;
-	c->calls++;
-	pthread_cond_signal(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Waits up to seconds for the nth completion. */
-static int wait_calls(struct completion *c, int n, int seconds)
-{
-	struct timespec until;
-	int ok;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += seconds;
-	pthread_mutex_lock(&c->lock);
-	while (c->calls < n && pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
-		;
-	ok = c->calls >= n;
-	pthread_mutex_unlock(&c->lock);
-	return ok;
-}
-
 /* A loopback port nobody listens on. */
 static int closed_port(void)
 {
@@ -337,7 +277,7 @@ static int closed_port(void)
 
 static void test_no_service(WSMAN_API_HANDLE api)
 {
-	struct completion c = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct completion c = COMPLETION_INIT;
 	WSMAN_SHELL_ASYNC async = {.operationContext = &c, .completionFunction = on_complete};
 	WSMAN_CHAR *uri = u16("http://schemas.microsoft.com/powershell/Microsoft.PowerShell");
 	WSMAN_CHAR *id = u16("76056A84-51DC-4F24-9262-CA2A55464B2B");
@@ -687,8 +627,7 @@ static void canned_end(WSMAN_SESSION_HANDLE s, struct canned_service *svc, pthre
 static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 {
 	struct canned_service svc = {0};
-	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
-				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion created = COMPLETION_INIT;
 	struct completion started = created, sent = created, stopped = created, closed = created;
 	struct recorder received = {.c = created};
 	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
@@ -764,8 +703,7 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 static void test_compressed_cycle(WSMAN_API_HANDLE api)
 {
 	struct canned_service svc = {.xpress = 1};
-	struct completion created = {.lock = PTHREAD_MUTEX_INITIALIZER,
-				     .cond = PTHREAD_COND_INITIALIZER};
+	struct completion created = COMPLETION_INIT;
 	struct completion started = created, sent = created, closed = created, plain = created;
 	struct recorder received = {.c = created};
 	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
