@@ -54,6 +54,7 @@ struct winrm_session {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	char tls_problem[512]; /* why the certificate was not trusted */
+	int tls_spoken;	       /* a handshake with the endpoint succeeded: it speaks TLS */
 	int ahead;	       /* a request was sent ahead; its reply is unread */
 	char ahead_shell[WINRM_ID_LEN + 1], ahead_command[WINRM_ID_LEN + 1];
 	struct http1_response_parser *parser;

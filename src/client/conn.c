@@ -239,8 +239,10 @@ static enum winrm_result tls_start(struct winrm_session *s)
 	for (int rounds = 0; rounds < 10000; rounds++) {
 		ERR_clear_error();
 		int rc = SSL_do_handshake(s->ssl), w = 1;
-		if (rc == 1)
+		if (rc == 1) {
+			s->tls_spoken = 1;
 			return WINRM_OK;
+		}
 		switch (SSL_get_error(s->ssl, rc)) {
 		case SSL_ERROR_WANT_READ:
 			w = wait_fd(s->fd, POLLIN, deadline);
@@ -252,13 +254,18 @@ static enum winrm_result tls_start(struct winrm_session *s)
 			if (s->tls_problem[0])
 				return client_fail(s, WINRM_E_TLS, "TLS with %s:%s failed: %s",
 						   s->host, s->port, s->tls_problem);
+			/* A service stopping or restarting takes the connection
+			 * and closes it: no question of its listener's kind when
+			 * it spoke TLS before. */
 			return client_fail(
-			    s, WINRM_E_TLS,
-			    "TLS with %s:%s failed (%s). Is it an HTTPS listener? For HTTP "
-			    "use http:// or leave out -usessl",
-			    s->host, s->port,
+			    s, WINRM_E_TLS, "TLS with %s:%s failed (%s)%s", s->host, s->port,
 			    ERR_reason_error_string(ERR_peek_last_error())
-				?: "the connection closed");
+				?: "the connection closed",
+			    s->tls_spoken
+				? " where an earlier connection succeeded: the service "
+				  "may be stopping or restarting"
+				: ". Is it an HTTPS listener? For HTTP use http:// or leave "
+				  "out -usessl");
 		}
 		if (w <= 0)
 			return client_fail(s, WINRM_E_TLS, "TLS with %s:%s timed out", s->host,

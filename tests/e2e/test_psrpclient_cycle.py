@@ -174,7 +174,7 @@ def _receive_fails(svc, user, take_host_away, fail_within=30, operation_timeout_
                    driver_timeout=HOST_GONE_TIMEOUT):
     """The driver's command Receive pending when take_host_away() runs; it
     must end in an error within fail_within seconds of it, and the driver
-    exit cleanly within driver_timeout."""
+    exit cleanly within driver_timeout. Returns the driver's output."""
     proc, _ = _start(svc, user, "host-goes-away", ["Start-Sleep 120"], str(fail_within),
                      str(operation_timeout_ms))
     said = _read_until(proc, "receiving\n", RECEIVING_TIMEOUT)
@@ -191,11 +191,16 @@ def _receive_fails(svc, user, take_host_away, fail_within=30, operation_timeout_
     _clean_exit(proc, out, err, "the driver after the host went away")
     h.check("0 failed" in out, out[-4000:])
     print("# the driver ended %.1f s after the host went away\n%s" % (time.monotonic() - t0, _comments(out)))
+    return out
 
 
 def test_service_stopped_mid_receive():
     svc = h.Service({"Service/PowerShell": psrp.pwsh_path()}).start()
-    _receive_fails(svc, h.user("a"), svc.stop)
+    out = _receive_fails(svc, h.user("a"), svc.stop)
+    # Mid-stop, the service's listening socket may still take the
+    # Receive's new connection, then close it in the TLS handshake: the
+    # error must not ask whether the listener that just spoke TLS is one.
+    h.check("Is it an HTTPS listener" not in out, "the Receive's error:\n%s" % _comments(out))
 
 
 def test_user_host_killed_mid_receive():

@@ -269,9 +269,11 @@ static WSMAN_SESSION_HANDLE open_session(WSMAN_API_HANDLE api, const struct targ
 		/* -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck) */
 		API(WSManSetSessionOption)(s, WSMAN_OPTION_SKIP_CA_CHECK, &on);
 		API(WSManSetSessionOption)(s, WSMAN_OPTION_SKIP_CN_CHECK, &on);
-		if (t->operation_timeout_ms)
-			API(WSManSetSessionOption)
-			(s, WSMAN_OPTION_DEFAULT_OPERATION_TIMEOUTMS, &timeout);
+		/* $o.OperationTimeout, which PowerShell passes on as this */
+		if (t->operation_timeout_ms) {
+			DWORD option = WSMAN_OPTION_DEFAULT_OPERATION_TIMEOUTMS;
+			API(WSManSetSessionOption)(s, option, &timeout);
+		}
 	}
 	free(conn), free(name), free(secret);
 	return s;
