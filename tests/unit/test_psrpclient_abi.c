@@ -624,6 +624,34 @@ static void canned_end(WSMAN_SESSION_HANDLE s, struct canned_service *svc, pthre
 	pthread_join(server, NULL);
 }
 
+/* What each cycle below starts with: PowerShell's calls, a Basic session
+ * to the canned service, and the shell's Create, reported to on_created;
+ * and its handles as the cycle goes. */
+struct canned_cycle {
+	struct ps_call c;
+	WSMAN_SESSION_HANDLE s;
+	WSMAN_SHELL_HANDLE shell;
+	WSMAN_COMMAND_HANDLE command;
+	WSMAN_OPERATION_HANDLE op;
+	pthread_t server;
+};
+
+static void cycle_start(WSMAN_API_HANDLE api, struct canned_service *svc, struct canned_cycle *k,
+			const char *what, WSMAN_SHELL_ASYNC *on_created)
+{
+	memset(k, 0, sizeof(*k));
+	ps_call_init(&k->c);
+	k->s = canned_session(api, svc, &k->server, what);
+	API(WSManCreateShellEx)
+	(k->s, 0, k->c.uri, k->c.sid, NULL, &k->c.options, &k->c.content, on_created, &k->shell);
+}
+
+static void cycle_end(struct canned_cycle *k, struct canned_service *svc)
+{
+	canned_end(k->s, svc, k->server);
+	ps_call_free(&k->c);
+}
+
 static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 {
 	struct canned_service svc = {0};
@@ -635,55 +663,48 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 			  on_stopped = {&stopped, on_complete}, on_closed = {&closed, on_complete};
 	WSMAN_CHAR *stop = u16("powershell/signal/crtl_c");
 	WSMAN_DATA input = {.type = WSMAN_DATA_TYPE_BINARY};
-	struct ps_call c;
-	WSMAN_SHELL_HANDLE shell = NULL;
-	WSMAN_COMMAND_HANDLE command = NULL;
-	WSMAN_OPERATION_HANDLE op = NULL;
-	WSMAN_SESSION_HANDLE s;
-	pthread_t server;
+	struct canned_cycle k;
 
-	ps_call_init(&c);
-	s = canned_session(api, &svc, &server, "cycle: a canned service listens");
-	API(WSManCreateShellEx)
-	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
+	cycle_start(api, &svc, &k, "cycle: a canned service listens", &on_created);
 	CHECK("cycle: Create completes without error",
-	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && created.shell == shell);
+	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && created.shell == k.shell);
 	if (created.code)
 		printf("# %s\n", created.detail);
 	CHECK("cycle: Create hands over the rsp:Shell as text that reads alone",
 	      strstr(shell_xml, "<rsp:Shell xmlns:rsp=\"" SHELL_NS "\">") &&
 		  strstr(shell_xml, "<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"));
 
-	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
+	API(WSManRunShellCommandEx)
+	(k.shell, 0, k.c.cid, k.c.line, &k.c.args, NULL, &on_started, &k.command);
 	CHECK("cycle: Command completes",
-	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
+	      k.command && wait_calls(&started, 1, 30) && started.code == NO_ERROR &&
 		  started.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
 	if (started.code)
 		printf("# %u: %s\n", started.code, started.detail);
 
 	input.binaryData.data = (uint8_t *)"fragment";
 	input.binaryData.dataLength = 8;
-	API(WSManSendShellInput)(shell, command, 0, c.stdin_id, &input, 0, &on_sent, &op);
+	API(WSManSendShellInput)(k.shell, k.command, 0, k.c.stdin_id, &input, 0, &on_sent, &k.op);
 	CHECK("cycle: Send completes, its operation closed from inside the completion",
-	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR);
+	      k.op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR);
 
-	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	API(WSManReceiveShellOutput)(k.shell, k.command, 0, NULL, &on_received, &k.op);
 	CHECK("cycle: Receive gives each piece, then END_OF_OPERATION alone",
-	      op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
+	      k.op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
 		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
 		  received.ended_with_data && received.exit_code == 0 &&
 		  strstr(received.state, "CommandState/Done"));
 
-	API(WSManSignalShell)(shell, command, 0, stop, &on_stopped, &op);
-	CHECK("cycle: PowerShell's stop signal goes out", op && wait_calls(&stopped, 1, 30) &&
+	API(WSManSignalShell)(k.shell, k.command, 0, stop, &on_stopped, &k.op);
+	CHECK("cycle: PowerShell's stop signal goes out", k.op && wait_calls(&stopped, 1, 30) &&
 							      stopped.code == NO_ERROR &&
 							      svc.stop_signals == 1);
-	API(WSManCloseOperation)(op, 0);
+	API(WSManCloseOperation)(k.op, 0);
 
-	API(WSManCloseCommand)(command, 0, &on_closed);
+	API(WSManCloseCommand)(k.command, 0, &on_closed);
 	CHECK("cycle: CloseCommand terminates the command",
 	      wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
-	API(WSManCloseShell)(shell, 0, &on_closed);
+	API(WSManCloseShell)(k.shell, 0, &on_closed);
 	CHECK("cycle: CloseShell deletes the shell",
 	      wait_calls(&closed, 2, 30) && closed.code == NO_ERROR && svc.requests[5] == 1);
 	CHECK("cycle: one request of each kind, the two Signals (stop, terminate)",
@@ -692,8 +713,7 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	CHECK("cycle: Create asked for xpress (flags 0); the reply did not agree, so the Send "
 	      "went out as it was",
 	      svc.asked_xpress == 1 && svc.sent_blocks == 0);
-	canned_end(s, &svc, server);
-	ps_call_free(&c);
+	cycle_end(&k, &svc);
 	free(stop);
 }
 
@@ -710,49 +730,42 @@ static void test_compressed_cycle(WSMAN_API_HANDLE api)
 			  on_sent = {&sent, on_send}, on_received = {&received, on_receive},
 			  on_closed = {&closed, on_complete}, on_plain = {&plain, on_complete};
 	WSMAN_DATA input = {.type = WSMAN_DATA_TYPE_BINARY};
-	struct ps_call c;
-	WSMAN_SHELL_HANDLE shell = NULL, other = NULL;
-	WSMAN_COMMAND_HANDLE command = NULL;
-	WSMAN_OPERATION_HANDLE op = NULL;
-	WSMAN_SESSION_HANDLE s;
-	pthread_t server;
+	struct canned_cycle k;
+	WSMAN_SHELL_HANDLE other = NULL;
 
-	ps_call_init(&c);
-	s = canned_session(api, &svc, &server, "xpress: a canned service listens");
-	API(WSManCreateShellEx)
-	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
+	cycle_start(api, &svc, &k, "xpress: a canned service listens", &on_created);
 	CHECK("xpress: Create asks for it and completes",
 	      wait_calls(&created, 1, 30) && created.code == NO_ERROR && svc.asked_xpress == 1);
-	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
+	API(WSManRunShellCommandEx)
+	(k.shell, 0, k.c.cid, k.c.line, &k.c.args, NULL, &on_started, &k.command);
 	CHECK("xpress: Command completes",
-	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
+	      k.command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
 	if (started.code)
 		printf("# %u: %s\n", started.code, started.detail);
 	input.binaryData.data = (uint8_t *)"fragment";
 	input.binaryData.dataLength = 8;
-	API(WSManSendShellInput)(shell, command, 0, c.stdin_id, &input, 0, &on_sent, &op);
+	API(WSManSendShellInput)(k.shell, k.command, 0, k.c.stdin_id, &input, 0, &on_sent, &k.op);
 	CHECK("xpress: Send's data leaves as xpress blocks",
-	      op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR && svc.sent_blocks == 1);
-	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	      k.op && wait_calls(&sent, 1, 30) && sent.code == NO_ERROR && svc.sent_blocks == 1);
+	API(WSManReceiveShellOutput)(k.shell, k.command, 0, NULL, &on_received, &k.op);
 	CHECK("xpress: each received piece is decoded (7 bytes of output, not the blocks' 15)",
-	      op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
+	      k.op && wait_calls(&received.c, 3, 30) && received.bytes == 7 &&
 		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
 		  received.c.code == NO_ERROR);
-	API(WSManCloseCommand)(command, 0, &on_closed);
+	API(WSManCloseCommand)(k.command, 0, &on_closed);
 	CHECK("xpress: the command closes", wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
-	API(WSManCloseShell)(shell, 0, &on_closed);
+	API(WSManCloseShell)(k.shell, 0, &on_closed);
 	CHECK("xpress: the shell closes", wait_calls(&closed, 2, 30) && closed.code == NO_ERROR);
 
 	API(WSManCreateShellEx)
-	(s, WSMAN_FLAG_NO_COMPRESSION, c.uri, c.sid, NULL, &c.options, &c.content, &on_plain,
-	 &other);
+	(k.s, WSMAN_FLAG_NO_COMPRESSION, k.c.uri, k.c.sid, NULL, &k.c.options, &k.c.content,
+	 &on_plain, &other);
 	CHECK("xpress: WSMAN_FLAG_NO_COMPRESSION asks for none",
 	      wait_calls(&plain, 1, 30) && plain.code == NO_ERROR && svc.asked_xpress == 1 &&
 		  svc.requests[0] == 2);
 	API(WSManCloseShell)(other, 0, &on_closed);
 	wait_calls(&closed, 3, 30);
-	canned_end(s, &svc, server);
-	ps_call_free(&c);
+	cycle_end(&k, &svc);
 }
 
 /* A malformed reply to a Receive ends the Receive with an error PowerShell
@@ -766,34 +779,26 @@ static void test_malformed_reply(WSMAN_API_HANDLE api)
 	struct recorder received = {.c = created};
 	WSMAN_SHELL_ASYNC on_created = {&created, on_create}, on_started = {&started, on_complete},
 			  on_received = {&received, on_receive}, on_closed = {&closed, on_complete};
-	struct ps_call c;
-	WSMAN_SHELL_HANDLE shell = NULL;
-	WSMAN_COMMAND_HANDLE command = NULL;
-	WSMAN_OPERATION_HANDLE op = NULL;
-	WSMAN_SESSION_HANDLE s;
-	pthread_t server;
+	struct canned_cycle k;
 
-	ps_call_init(&c);
-	s = canned_session(api, &svc, &server, "malformed: a canned service listens");
-	API(WSManCreateShellEx)
-	(s, 0, c.uri, c.sid, NULL, &c.options, &c.content, &on_created, &shell);
+	cycle_start(api, &svc, &k, "malformed: a canned service listens", &on_created);
 	CHECK("malformed: Create completes",
 	      wait_calls(&created, 1, 30) && created.code == NO_ERROR);
-	API(WSManRunShellCommandEx)(shell, 0, c.cid, c.line, &c.args, NULL, &on_started, &command);
+	API(WSManRunShellCommandEx)
+	(k.shell, 0, k.c.cid, k.c.line, &k.c.args, NULL, &on_started, &k.command);
 	CHECK("malformed: Command completes",
-	      command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
-	API(WSManReceiveShellOutput)(shell, command, 0, NULL, &on_received, &op);
+	      k.command && wait_calls(&started, 1, 30) && started.code == NO_ERROR);
+	API(WSManReceiveShellOutput)(k.shell, k.command, 0, NULL, &on_received, &k.op);
 	CHECK("malformed: the Receive ends with an error and its words, no data",
-	      op && wait_calls(&received.c, 1, 30) &&
+	      k.op && wait_calls(&received.c, 1, 30) &&
 		  received.c.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION &&
 		  received.c.code != NO_ERROR && received.c.detail[0] && received.bytes == 0);
 	printf("# %u: %s\n", received.c.code, received.c.detail);
-	API(WSManCloseCommand)(command, 0, &on_closed);
-	API(WSManCloseShell)(shell, 0, &on_closed);
+	API(WSManCloseCommand)(k.command, 0, &on_closed);
+	API(WSManCloseShell)(k.shell, 0, &on_closed);
 	CHECK("malformed: the command and the shell still close",
 	      wait_calls(&closed, 2, 30) && closed.code == NO_ERROR);
-	canned_end(s, &svc, server);
-	ps_call_free(&c);
+	cycle_end(&k, &svc);
 }
 
 int main(void)
