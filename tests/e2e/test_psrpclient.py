@@ -106,15 +106,22 @@ def test_invoke_command_negotiate_over_http():
 
 
 def test_new_pssession_runs_twice_and_is_removed():
+    """Several commands on one session keep its state; Remove-PSSession
+    leaves no shell behind on the service."""
+    from test_psrp_disconnect import enumerate_items
     svc = h.service()
     a = h.user("a")
+    mark = svc.log_mark()
     r = pwsh("$s = New-PSSession -ComputerName 127.0.0.1 -Port %d -UseSSL -SessionOption $https "
              "-Authentication Basic -Credential $cred; "
              "Invoke-Command -Session $s -ScriptBlock { $x = 21 }; "
              "Invoke-Command -Session $s -ScriptBlock { $x * 2 }; "
+             "Invoke-Command -Session $s -ScriptBlock { $x + 1 }; "
              "Remove-PSSession $s; 'removed'" % _port(svc, "HTTPS"), a)
-    h.eq((r.stdout.split(), r.returncode), (["42", "removed"], 0),
+    h.eq((r.stdout.split(), r.returncode), (["42", "22", "removed"], 0),
          "a session keeps its state between commands (%s)" % _said(r)[-2000:])
+    svc.wait_for_log(r"psrp: shell \S+ of %s ended: deleted" % a.name, timeout=10, since=mark)
+    h.eq(enumerate_items(svc, a), [], "no shell of the user's left on the service")
 
 
 def test_wrong_password_is_refused_in_words():
