@@ -78,7 +78,9 @@ static void disconnected_shells(const struct wsman_request *req,
 	if (shell_soap_list_shells_parse(req, sctx, &ls) == ERR_OK ||
 	    shell_soap_list_commands_parse(req, sctx, &ls) == ERR_OK) {
 		memset(&listed, 0, sizeof(listed));
-		listed.nshells = listed.ncommands = 1;
+		/* the second shell has no endpoint: a cmd shell's item */
+		listed.nshells = 2;
+		listed.ncommands = 1;
 		snprintf(listed.shells[0].endpoint, sizeof(listed.shells[0].endpoint), "%s",
 			 req->hdr.resource_uri ? req->hdr.resource_uri : "");
 		snprintf(listed.shells[0].client_ip, sizeof(listed.shells[0].client_ip), "%s",

@@ -441,6 +441,17 @@ static void pipeline_close(struct ps_pipeline *p)
 	pwsh_packet(p->t.shell, PSRP_PACKET_CLOSE, PSRP_STREAM_DEFAULT, p->t.guid, NULL, 0);
 }
 
+/* PowerShell's stop: pwsh stops the pipeline, writes PIPELINE_STATE
+ * Stopped, then SignalAck. */
+static void pipeline_stop(struct ps_pipeline *p)
+{
+	if (!p->created) {
+		p->stop_after_create = 1;
+		return;
+	}
+	pwsh_packet(p->t.shell, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, p->t.guid, NULL, 0);
+}
+
 /* Reads pwsh's stdout while the shell's output is under its cap. */
 static void output_flow(struct ps_shell *sh)
 {
@@ -592,8 +603,7 @@ static void data_acked(struct ps_target *t)
 		if (p->close_after_create)
 			pipeline_close(p);
 		else if (p->stop_after_create)
-			pwsh_packet(t->shell, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid,
-				    NULL, 0);
+			pipeline_stop(p);
 	}
 	send_next(t);
 }
@@ -1604,16 +1614,12 @@ void psrp_engine_signal(struct psrp_engine *e, uint32_t req_id, const struct she
 	}
 	p = pipeline_of(t);
 	if (req->signal == SHELL_SIGNAL_PS_STOP) {
-		/* pwsh stops the pipeline, writes PIPELINE_STATE Stopped, then SignalAck. */
 		if (p->close_sent || p->end_queued || p->close_after_create) {
 			answer(e, who, ERR_OK, NULL);
 			return;
 		}
 		wait_add(t, PSRP_PACKET_SIGNAL_ACK, who);
-		if (p->created)
-			pwsh_packet(sh, PSRP_PACKET_SIGNAL, PSRP_STREAM_DEFAULT, t->guid, NULL, 0);
-		else
-			p->stop_after_create = 1;
+		pipeline_stop(p);
 		return;
 	}
 	/* [PS] WSManPlugin: every other code closes the command. */
