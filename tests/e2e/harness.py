@@ -1108,6 +1108,38 @@ def winrs_basic(svc, u=None, https=True):
     return sw + (["-skipCAcheck"] if https else ["-unencrypted"])
 
 
+def process_ended(pid):
+    """Whether pid has exited: gone, or a zombie its parent has yet to reap."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def wait_ended(pid, seconds):
+    """Whether pid has exited (process_ended) within seconds."""
+    deadline = time.monotonic() + seconds
+    while not process_ended(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def pids_named(uid, comm):
+    """uid's processes whose name (/proc/PID/comm) is comm."""
+    out = []
+    for pid in pids_of_uid(uid):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip() == comm:
+                    out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
 def wait_gone(pid, seconds=5.0):
     """True once pid no longer exists (bounded by seconds)."""
     deadline = time.monotonic() + seconds

@@ -118,27 +118,6 @@ def _clean_exit(proc, out, err, what):
     h.eq(proc.returncode, 0, "%s: exit status\n%s\n%s" % (what, out[-4000:], err[-3000:]))
 
 
-def _user_pwsh(user):
-    return [p for p in h.pids_of_uid(user.uid) if _comm(p) == "pwsh"]
-
-
-def _comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
-def _gone(pid):
-    """Whether pid has exited (or is a zombie about to be reaped)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
 def test_sessions_leave_nothing_behind():
     svc = h.Service({"Service/PowerShell": psrp.pwsh_path()}).start()
     a = h.user("a")
@@ -163,10 +142,10 @@ def test_sessions_leave_nothing_behind():
         pids.append(int(m.group(1)))
     h.eq(len(set(pids)), SESSIONS, "a pwsh a session")
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(_gone(p) for p in pids):
+    while time.monotonic() < deadline and not all(h.process_ended(p) for p in pids):
         time.sleep(0.2)
-    h.eq([p for p in pids if not _gone(p)], [], "the sessions' pwsh left running")
-    left = _user_pwsh(a)
+    h.eq([p for p in pids if not h.process_ended(p)], [], "the sessions' pwsh left running")
+    left = h.pids_named(a.uid, "pwsh")
     h.check(len(left) <= 1, "no pwsh of the user's but the spare one is left: %s" % left)
 
 

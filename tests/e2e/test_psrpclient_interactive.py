@@ -100,15 +100,7 @@ def _lines_equal(screen, text):
 def _user_pwsh(user):
     """The pwsh processes running as user: the server's, one per shell,
     and the one the user's host starts ahead for the next session."""
-    out = []
-    for pid in h.pids_of_uid(user.uid):
-        try:
-            with open("/proc/%d/comm" % pid) as f:
-                if f.read().strip() == "pwsh":
-                    out.append(pid)
-        except OSError:
-            pass
-    return out
+    return h.pids_named(user.uid, "pwsh")
 
 
 def _session_pwsh(svc, user, mark):
@@ -119,25 +111,11 @@ def _session_pwsh(svc, user, mark):
     return int(re.search(r"\(pwsh (\d+)", line).group(1))
 
 
-def _wait_gone(pid, seconds):
-    """Whether process pid is gone (or a zombie) within seconds."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except OSError:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _check_session_pwsh_ended(user, pid):
     """The session's pwsh ended with the session; what is left of the
     user's is at most the spare for a next session, which the host ends
     with itself (a minute after the last shell)."""
-    h.check(_wait_gone(pid, 20), "the server's pwsh %d ended with the session" % pid)
+    h.check(h.wait_ended(pid, 20), "the server's pwsh %d ended with the session" % pid)
     left = _user_pwsh(user)
     h.check(len(left) <= 1, "no pwsh of the user's but the spare one is left: %s" % left)
 
