@@ -58,7 +58,8 @@ LIBWINRM_VERSION := 0.3.0
 # on Linux (docs/psrpclient.md): libwinrm's modules, src/psrpclient/ and
 # the xpress codec of src/psrp/ (PowerShell's stream compression),
 # exporting only what libpsrpclient.map names. No soname version: .NET
-# loads it by the name libpsrpclient.so.
+# loads it by the name libpsrpclient.so. Never unloaded (nodelete): its
+# idle worker threads wait in its code after the last handle is closed.
 PSRP_SRC := $(wildcard src/psrpclient/*.c) src/psrp/xpress.c
 PSRP_OBJ := $(PSRP_SRC:%.c=$(BUILD)/%.o)
 
@@ -99,7 +100,7 @@ $(BUILD)/libwinrm.so: $(BUILD)/libwinrm.so.0
 $(BUILD)/libpsrpclient.so: $(CLIENT_OBJ) $(PSRP_OBJ) src/psrpclient/libpsrpclient.map Makefile
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libpsrpclient.so \
 	  -Wl,--version-script=src/psrpclient/libpsrpclient.map -Wl,-z,relro,-z,now -Wl,-z,defs \
-	  $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(PSRP_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) \
+	  -Wl,-z,nodelete $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(PSRP_OBJ) $(shell pkg-config --libs $(CLIENT_PKGS)) \
 	  -lhttp_parser -lwim -lpthread
 
 $(BUILD)/libwinrm.pc: data/libwinrm.pc.in

@@ -1,10 +1,18 @@
 /* psrp_shell: WSMan's shell, command and operation calls. Each call
  * writes its handle before it returns, as PowerShell checks right after
- * the call, and leaves the request to a worker thread of its own: the
- * libwinrm calls under it block (a Receive is a long poll), and
- * PowerShell calls back into the API from inside every completion. A
- * worker takes an idle connection of the session, or opens one, and gives
- * it back when done (psrp_session.c). */
+ * the call, and leaves the request to a worker thread: the libwinrm calls
+ * under it block (a Receive is a long poll), and PowerShell calls back
+ * into the API from inside every completion. A worker takes an idle
+ * connection of the session, or opens one, and gives it back when done
+ * (psrp_session.c).
+ *
+ * Workers are kept and reused, since most of PowerShell's calls come one
+ * after another: a call made from inside an operation's last completion
+ * (Command done: Receive; Receive done: close the command) is run next by
+ * that completion's own worker, which is free once it returns; any other
+ * goes to a worker waiting idle, or to a new one. A new thread costs a
+ * clone, a wait to be scheduled and .NET's set-up of a thread that calls
+ * into it, each time; a command on an open session is six operations. */
 #include "psrpclient/psrp_int.h"
 
 #include <pthread.h>
@@ -26,6 +34,8 @@
 /* Windows' client sends Connect with the protocol version of Create;
  * PowerShell's WSManConnectShellEx passes no options, so this is it. */
 #define CONNECT_PROTOCOL_VERSION "2.3"
+/* How long a worker waits idle for another call before it ends. */
+#define WORKER_IDLE_SECONDS 30
 
 enum job_kind {
 	JOB_CREATE_SHELL,
@@ -75,7 +85,15 @@ struct job {
 	 * and how its request ended (whether it may be reused). */
 	struct winrm_session *conn;
 	enum winrm_result conn_result;
+	/* Where a call made from inside the job's last completion is put for
+	 * its worker to run next (NULL: nowhere), and the idle queue's link. */
+	struct job **then;
+	struct job *next;
 };
+
+/* The worker running a last completion: where job_start puts a call made
+ * from inside it. */
+static __thread struct job **continuation;
 
 /* ---- references ---- */
 
@@ -205,8 +223,12 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 		psrp_error_remember(code, message);
 		error.errorDetail = detail = psrp_to_utf16(message, NULL);
 	}
+	/* Saved and restored: a refusal is reported from inside the call. */
+	struct job **outer = continuation;
+	continuation = flags & WSMAN_FLAG_CALLBACK_END_OF_OPERATION ? j->then : NULL;
 	j->async.completionFunction(j->async.operationContext, flags, code ? &error : NULL,
 				    j->shell, j->command, j->operation, data);
+	continuation = outer;
 	free(detail);
 	free(words);
 }
@@ -583,9 +605,8 @@ static int nothing_to_close(const struct job *j)
 	return none;
 }
 
-static void *job_run(void *arg)
+static void job_run(struct job *j)
 {
-	struct job *j = arg;
 	struct winrm_session *w;
 	char errbuf[MAX_ERRBUF] = "";
 	DWORD code = 0;
@@ -603,21 +624,96 @@ static void *job_run(void *arg)
 		connection_give_back(j);
 	}
 	job_free(j);
+}
+
+/* The idle workers and the jobs handed to them, under pool_lock. Each
+ * queued job has a waiting worker of its own: job_start queues only while
+ * more workers wait than jobs are queued, so no job waits behind another
+ * (a Receive may run for a minute). */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static struct job *queue_head, *queue_tail;
+static unsigned queued, waiting;
+
+/* The next queued job, waiting for one up to WORKER_IDLE_SECONDS; NULL
+ * when none came, and the worker ends. */
+static struct job *pool_take(void)
+{
+	struct timespec until;
+	struct job *j;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WORKER_IDLE_SECONDS;
+	pthread_mutex_lock(&pool_lock);
+	while (!queue_head) {
+		int r;
+		waiting++;
+		r = pthread_cond_timedwait(&pool_wake, &pool_lock, &until);
+		waiting--;
+		if (r != 0 && !queue_head)
+			break;
+	}
+	if ((j = queue_head)) {
+		if (!(queue_head = j->next))
+			queue_tail = NULL;
+		queued--;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return j;
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+
+	while (j) {
+		struct job *then = NULL;
+		j->then = &then;
+		job_run(j);
+		j = then ? then : pool_take();
+	}
 	return NULL;
 }
 
-/* Hands j to a worker thread of its own. When no thread can be made, j
- * becomes a refusal, reported from this one (PowerShell takes a
- * completion during the call as WSMan's own may come). */
+/* Gives j to a waiting worker, when one is free for it. */
+static int pool_give(struct job *j)
+{
+	int given;
+
+	pthread_mutex_lock(&pool_lock);
+	if ((given = waiting > queued)) {
+		j->next = NULL;
+		if (queue_tail)
+			queue_tail->next = j;
+		else
+			queue_head = j;
+		queue_tail = j;
+		queued++;
+		pthread_cond_signal(&pool_wake);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return given;
+}
+
+/* Hands j to a worker: the one whose last completion is calling, an idle
+ * one, or a new one. When no thread can be made, j becomes a refusal,
+ * reported from this one (PowerShell takes a completion during the call
+ * as WSMan's own may come). */
 static void job_start(struct job *j)
 {
 	pthread_t t;
 	pthread_attr_t attr;
 	int started = 0;
 
+	if (continuation && !*continuation) {
+		*continuation = j;
+		return;
+	}
+	if (pool_give(j))
+		return;
 	if (pthread_attr_init(&attr) == 0) {
 		started = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-			  pthread_create(&t, &attr, job_run, j) == 0;
+			  pthread_create(&t, &attr, worker, j) == 0;
 		pthread_attr_destroy(&attr);
 	}
 	if (started)
