@@ -209,6 +209,7 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 	WSMAN_ERROR error = {.code = code};
 	WSMAN_CHAR *detail = NULL;
 	char *words = NULL;
+	struct job **outer = continuation;
 
 	/* Before the last completion: PowerShell makes its next call from
 	 * inside it, which then finds the connection in the pool instead of
@@ -224,7 +225,6 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 		error.errorDetail = detail = psrp_to_utf16(message, NULL);
 	}
 	/* Saved and restored: a refusal is reported from inside the call. */
-	struct job **outer = continuation;
 	continuation = flags & WSMAN_FLAG_CALLBACK_END_OF_OPERATION ? j->then : NULL;
 	j->async.completionFunction(j->async.operationContext, flags, code ? &error : NULL,
 				    j->shell, j->command, j->operation, data);
