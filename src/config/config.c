@@ -33,12 +33,15 @@
  *   Service/Auth/NtlmWinbind  true: verify NTLM through Samba's winbind (a
  *                             domain member), not the local hash file
  *                             (CONFIG_NTLM_USERS, `winrm user`).
+ *   Service/Auth/TrustedIssuers  absolute path of a PEM file of the CA
+ *                             certificates a certmapping's Issuer may name;
+ *                             empty: the system's trusted CAs.
  *   Service/PowerShell        absolute path of the pwsh that serves the
  *                             PowerShell endpoints; empty: the usual
  *                             install paths (/usr/bin/pwsh,
  *                             /opt/microsoft/powershell/7/pwsh, ...), then
  *                             PATH.
- *   These four are Linux-only (F_UNLESS_DEFAULT): printed, in text and
+ *   These five are Linux-only (F_UNLESS_DEFAULT): printed, in text and
  *   XML, only when they differ from their default, so that a fresh
  *   configuration prints exactly Windows' document and clients that
  *   know only Windows' settings never meet them.
@@ -131,6 +134,8 @@ const struct setting config_settings[] = {
 	STR("Service/Auth", "ServicePrincipalNames", C(service.auth.service_principal_names), "",
 	    F_UNLESS_DEFAULT, check_principal_list),
 	BOOL("Service/Auth", "NtlmWinbind", C(service.auth.ntlm_winbind), "false", F_UNLESS_DEFAULT),
+	STR("Service/Auth", "TrustedIssuers", C(service.auth.trusted_issuers), "", F_UNLESS_DEFAULT,
+	    check_absolute_path),
 	PORT("Service/DefaultPorts", "HTTP", C(service.default_ports.http), "5985", 0),
 	PORT("Service/DefaultPorts", "HTTPS", C(service.default_ports.https), "5986", 0),
 	FILTER("Service", "IPv4Filter", C(service.ipv4_filter), "*", AF_INET),

@@ -40,6 +40,10 @@ struct config_auth_service {
 	char *service_principal_names;
 	/* NtlmWinbind: verify NTLM through Samba's winbind, not CONFIG_NTLM_USERS. */
 	int ntlm_winbind;
+	/* TrustedIssuers: a PEM file of the CA certificates a certmapping's
+	 * Issuer may name (Windows finds them in its certificate stores);
+	 * "" for the system's trusted CAs (/etc/ssl/certs). */
+	char *trusted_issuers;
 };
 struct config_auth_client {
 	int basic, digest, kerberos, negotiate, certificate, credssp;
@@ -97,6 +101,21 @@ struct config_plugin {
 	uint32_t max_shells_per_user; /* at most Winrs/MaxShellsPerUser */
 };
 
+/* A client certificate mapped to a local account,
+ * winrm/config/service/certmapping?Issuer=T+Subject=S+URI=U: a certificate
+ * that chains up to the CA whose SHA-1 thumbprint is T, and names S, may
+ * log on as UserName to resources whose URI U matches. Windows keeps the
+ * account's password too, to log it on; the privileged part starts the
+ * host itself and needs none, so none is kept. */
+#define CONFIG_MAX_CERTMAPPINGS 16
+struct config_certmapping {
+	char *issuer;	 /* 40 hex digits, upper case */
+	char *subject;	 /* a name, or a pattern with a leading "*" */
+	char *uri;	 /* a resource URI, a prefix ending "*", or "*" */
+	char *user_name; /* the local account */
+	int enabled;
+};
+
 struct config {
 	uint32_t max_envelope_size_kb;	/* MaxEnvelopeSizekb, 500 */
 	uint32_t max_timeout_ms;	/* MaxTimeoutms, 60000 */
@@ -148,6 +167,8 @@ struct config {
 	/* Microsoft.PowerShell and PowerShell.7 unless the file names plugins. */
 	uint32_t nplugins;
 	struct config_plugin plugins[CONFIG_MAX_PLUGINS];
+	uint32_t ncertmappings;
+	struct config_certmapping certmappings[CONFIG_MAX_CERTMAPPINGS];
 };
 
 /* Windows' defaults, and no listener. */
