@@ -35,7 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size - 1 < sizeof(value) - 1 ? size - 1 : sizeof(value) - 1;
 	memcpy(value, data + 1, n);
 	value[n] = 0;
-	struct auth_settings s = {f & 1, f >> 1 & 1, f >> 2 & 1, f >> 3 & 1};
+	struct auth_settings s = {.basic = f & 1,
+				  .negotiate = f >> 1 & 1,
+				  .kerberos = f >> 2 & 1,
+				  .allow_unencrypted = f >> 3 & 1,
+				  .certificate = f >> 5 & 1};
 	int tls = f >> 4 & 1;
 
 	const char *stripped = util_strip_local_domain(value);

@@ -125,6 +125,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case IPC_AUTH_CERT: {
+		struct ipc_auth_cert m;
+		if (ipc_auth_cert_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_auth_cert_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_auth_cert_clear(&m);
+		}
+		break;
+	}
 	case IPC_AUTH_GSS_RESULT: {
 		struct ipc_auth_gss_result m;
 		if (ipc_auth_gss_result_decode(&in, &m) == ERR_OK) {

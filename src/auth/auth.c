@@ -55,6 +55,7 @@ enum scheme {
 	SCHEME_NTLM,
 	SCHEME_CREDSSP,
 	SCHEME_DIGEST,
+	SCHEME_CERTIFICATE,
 	SCHEME_UNKNOWN,
 };
 
@@ -64,8 +65,15 @@ static enum scheme scheme_of(const char *s, size_t n)
 		const char *name;
 		enum scheme scheme;
 	} schemes[] = {
-	    {"Basic", SCHEME_BASIC}, {"Negotiate", SCHEME_NEGOTIATE}, {"Kerberos", SCHEME_KERBEROS},
-	    {"NTLM", SCHEME_NTLM},   {"CredSSP", SCHEME_CREDSSP},     {"Digest", SCHEME_DIGEST},
+	    {"Basic", SCHEME_BASIC},
+	    {"Negotiate", SCHEME_NEGOTIATE},
+	    {"Kerberos", SCHEME_KERBEROS},
+	    {"NTLM", SCHEME_NTLM},
+	    {"CredSSP", SCHEME_CREDSSP},
+	    {"Digest", SCHEME_DIGEST},
+	    /* §8.6: certificate authentication names its security profile,
+	     * and the whole header is that URI. */
+	    {AUTH_CERTIFICATE_PROFILE, SCHEME_CERTIFICATE},
 	};
 
 	/* RFC 7235 2.1: the scheme is a case-insensitive token. */
@@ -241,6 +249,10 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 		return s->negotiate && *param ? AUTH_GSS : AUTH_REFUSED;
 	case SCHEME_KERBEROS:
 		return s->kerberos && *param ? AUTH_GSS : AUTH_REFUSED;
+	case SCHEME_CERTIFICATE:
+		/* §8.6: HTTPS only, where the handshake proves the client
+		 * holds the certificate's key. */
+		return s->certificate && over_tls && !*param ? AUTH_CERT : AUTH_REFUSED;
 	case SCHEME_NTLM:
 		/* Windows never offers the bare NTLM scheme; NTLM arrives
 		 * under Negotiate. CredSSP is not built. */

@@ -1,7 +1,8 @@
 /* auth: the authentication decisions of the network process, per request:
  * which scheme a header names, Basic and its cache of verifications, the
  * token of a Negotiate/Kerberos leg (those schemes authenticate the
- * connection; net_gss.c keeps that state). The identity a request runs as starts invalid and
+ * connection; net_gss.c keeps that state), certificate authentication
+ * (net_cert.c). The identity a request runs as starts invalid and
  * becomes valid only through a successful verification (a PAM check in the
  * privileged part, or a hit in the cache of such checks); there is no
  * default identity (OMI ran unauthenticated requests as root, CVE-2021-38647).
@@ -32,10 +33,15 @@ struct auth_identity {
 	const char *scheme;	      /* "Basic", "Negotiate", "Kerberos" */
 };
 
+/* The Authorization header of certificate authentication, whole. */
+#define AUTH_CERTIFICATE_PROFILE                                                                   \
+	"http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+
 struct auth_settings {
 	int basic;
 	int negotiate;
 	int kerberos;
+	int certificate;
 	int allow_unencrypted;
 };
 
@@ -46,6 +52,8 @@ enum auth_verdict {
 	AUTH_ACCEPTED, /* identity is valid (cache hit) */
 	AUTH_VERIFY,   /* ask the privileged part: *verify is filled */
 	AUTH_GSS,      /* a Negotiate or Kerberos leg: see auth_gss_leg */
+	AUTH_CERT,     /* certificate authentication over TLS: the privileged part maps
+			  the client's certificate (net_cert.c) */
 };
 
 /* Decides what an Authorization header means. over_tls: the listener is

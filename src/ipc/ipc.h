@@ -48,6 +48,10 @@ enum ipc_type {
 	IPC_SHELL_REPLY = 15, /* the status, then the operation's reply (shell_op_reply_encode) */
 	IPC_SHELLS_LEFT =
 	    16, /* u32 shells the host holds, after it ended one on its own; a notice */
+	/* net -> priv */
+	IPC_AUTH_CERT = 17, /* struct ipc_auth_cert; answered by IPC_AUTH_CERT_RESULT */
+	/* priv -> net */
+	IPC_AUTH_CERT_RESULT = 18, /* struct ipc_auth_result */
 	IPC_TYPE_COUNT
 };
 

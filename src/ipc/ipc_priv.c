@@ -186,6 +186,41 @@ void ipc_auth_gss_clear(struct ipc_auth_gss *m)
 	memset(m, 0, sizeof(*m));
 }
 
+enum err ipc_auth_cert_encode(struct buf *out, const struct ipc_auth_cert *m)
+{
+	if (m->chain_len == 0)
+		return ERR_USAGE;
+	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(put_str(out, m->resource_uri, IPC_MAX_RESOURCE_URI));
+	return put_blob(out, m->chain, m->chain_len, IPC_MAX_CERT_CHAIN);
+}
+
+static enum err auth_cert_fields(struct buf *in, struct ipc_auth_cert *m)
+{
+	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(buf_get_cstring(in, &m->resource_uri, IPC_MAX_RESOURCE_URI));
+	IPC_TRY(get_blob(in, &m->chain, &m->chain_len, IPC_MAX_CERT_CHAIN));
+	IPC_TRY(ipc_body_end(in));
+	return m->chain_len ? ERR_OK : ERR_FORMAT;
+}
+
+enum err ipc_auth_cert_decode(struct buf *in, struct ipc_auth_cert *m)
+{
+	memset(m, 0, sizeof(*m));
+	enum err e = auth_cert_fields(in, m);
+	if (e != ERR_OK)
+		ipc_auth_cert_clear(m);
+	return e;
+}
+
+void ipc_auth_cert_clear(struct ipc_auth_cert *m)
+{
+	free(m->peer);
+	free(m->resource_uri);
+	free(m->chain);
+	memset(m, 0, sizeof(*m));
+}
+
 enum err ipc_auth_gss_result_encode(struct buf *out, const struct ipc_auth_gss_result *m)
 {
 	IPC_TRY(ipc_auth_result_encode(out, &m->result));

@@ -74,6 +74,23 @@ struct ipc_auth_gss_result {
 	size_t context_len;
 };
 
+/* IPC_AUTH_CERT, net -> priv: a request that asked for certificate
+ * authentication (Authorization: ...secprofile/https/mutual) on a TLS
+ * connection where the client presented a certificate. The TLS handshake
+ * proved the client holds the certificate's key; the privileged part
+ * checks the rest itself: the chain up to the issuer a
+ * winrm/config/service/certmapping entry names, validity, key usage, the
+ * entry's subject and URI, and the account's right to connect. Answered
+ * by IPC_AUTH_CERT_RESULT, a struct ipc_auth_result. */
+#define IPC_MAX_CERT (16 * 1024) /* Windows' limit for a client certificate */
+#define IPC_MAX_CERT_CHAIN (64 * 1024)
+#define IPC_MAX_RESOURCE_URI 2048
+struct ipc_auth_cert {
+	char *peer;	    /* for the log line and PAM_RHOST */
+	char *resource_uri; /* what the request addresses, matched against the entries' URI */
+	uint8_t *chain;	    /* DER certificates one after another, the client's first */
+	size_t chain_len;
+};
 /* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a
  * token names. The token stays valid for IPC_TOKEN_LIFETIME_MS after the
  * password check that issued it (longer than the network process's cache).
@@ -187,6 +204,9 @@ enum err ipc_auth_gss_result_encode(struct buf *out, const struct ipc_auth_gss_r
 enum err ipc_auth_gss_result_decode(struct buf *in, struct ipc_auth_gss_result *m);
 void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m);
 
+enum err ipc_auth_cert_encode(struct buf *out, const struct ipc_auth_cert *m);
+enum err ipc_auth_cert_decode(struct buf *in, struct ipc_auth_cert *m);
+void ipc_auth_cert_clear(struct ipc_auth_cert *m);
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
 

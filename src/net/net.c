@@ -29,7 +29,22 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 
 /* ---- configuration from the privileged part ---- */
 
-static SSL_CTX *tls_context(const char *cert_pem, const char *key_pem, const char *name)
+/* The handshake asks for a client certificate and takes whatever comes:
+ * what matters is that the client proves it holds the key, which OpenSSL
+ * checks whatever this says. The privileged part judges the certificate
+ * itself (priv_cert.c), against the configuration it reads. */
+static int any_client_certificate(int preverified, X509_STORE_CTX *ctx)
+{
+	(void)preverified, (void)ctx;
+	return 1;
+}
+
+/* ask_client_cert: Service/Auth/Certificate is on. Windows' HTTP.sys asks
+ * by a renegotiation once it has seen the request's header; TLS 1.3 has
+ * none, so the certificate is asked for (optionally) in the handshake,
+ * and every client in scope presents it then (docs/authentication.md). */
+static SSL_CTX *tls_context(const char *cert_pem, const char *key_pem, const char *name,
+			    int ask_client_cert)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
@@ -44,6 +59,13 @@ static SSL_CTX *tls_context(const char *cert_pem, const char *key_pem, const cha
 	/* Without this OpenSSL 3 reports EOF without close_notify as an error
 	 * on every client that simply closes its socket. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (ask_client_cert) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+				   any_client_certificate);
+		/* A resumed session keeps its client certificate: OpenSSL
+		 * refuses to resume one without a session id context. */
+		SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"winrmd", 6);
+	}
 	if (!(cert = PEM_read_bio_X509(cb, NULL, NULL, NULL)) ||
 	    SSL_CTX_use_certificate(ctx, cert) != 1)
 		goto out;
@@ -112,7 +134,7 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 	for (uint32_t i = 0; i < ic.nlisteners; i++)
 		if (ic.listeners[i].https)
 			ctxs[i] = tls_context(ic.listeners[i].cert_pem, ic.listeners[i].key_pem,
-					      ic.listeners[i].name);
+					      ic.listeners[i].name, cfg.service.auth.certificate);
 
 	close_listeners(n);
 	for (int i = 0; i < nfds; i++) {
@@ -148,9 +170,12 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 	n->auth.basic = cfg.service.auth.basic;
 	n->auth.negotiate = cfg.service.auth.negotiate;
 	n->auth.kerberos = cfg.service.auth.kerberos;
+	n->auth.certificate = cfg.service.auth.certificate;
 	n->auth.allow_unencrypted = cfg.service.allow_unencrypted;
 	/* Settings that decide who may log in may have changed. */
 	auth_cache_flush();
+	for (struct conn *c = n->conns; c; c = c->next)
+		net_cert_forget(c);
 	net_host_push_settings(n);
 	log_info("configuration applied: %u listening sockets", n->nlisteners);
 }

@@ -38,6 +38,7 @@ void net_conn_free(struct conn *c)
 	if (c->req)
 		net_request_free(c->req);
 	net_gss_forget(c);
+	net_cert_forget(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

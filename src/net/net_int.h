@@ -5,7 +5,8 @@
  *                  listeners and TLS contexts;
  *   net_conn.c     struct conn: a TCP/TLS connection, its bytes, timers
  *                  and the state of its authentication (net_gss.c and
- *                  net_token.c keep that part, struct conn_gss);
+ *                  net_token.c keep that part, struct conn_gss;
+ *                  net_cert.c struct conn_cert);
  *   net_request.c  struct request: one request in flight, from parsed
  *                  HTTP to the reply, with the IPC call it waits on;
  *   net_host.c     struct user_host: a user's host and its channel;
@@ -106,6 +107,14 @@ struct conn_gss {
 	char *reply_token; /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
 };
 
+/* Certificate authentication: the last logon, for the next requests to
+ * the same resource (net_cert.c). */
+struct conn_cert {
+	struct auth_identity id;
+	char *resource_uri;
+	uint64_t checked_ms;
+};
+
 struct conn {
 	struct net *net;
 	struct conn *prev, *next;
@@ -122,6 +131,7 @@ struct conn {
 	struct event *timer;
 	struct request *req; /* being answered, or NULL */
 	struct conn_gss gss;
+	struct conn_cert cert;
 };
 
 typedef void net_host_done_fn(struct request *r, struct user_host *h, struct ipc_msg *m,
@@ -242,6 +252,8 @@ enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_res
 enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg,
 			   ipc_answer_fn *answer);
 enum err net_priv_gss_result(struct ipc_msg *m, enum err e, struct ipc_auth_gss_result *res);
+enum err net_priv_auth_cert(struct request *r, const struct ipc_auth_cert *m,
+			    ipc_answer_fn *answer); /* answered as net_priv_auth_result reads */
 enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
 				ipc_answer_fn *answer);
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
@@ -272,6 +284,19 @@ int net_gss_open(struct request *r);
 enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sealed,
 		      const char **ctype);
 void net_gss_forget(struct conn *c);
+
+/* net_cert.c: certificate authentication, called by the request pipeline
+ * once r's envelope is parsed. */
+/* 1 if the connection's last logon holds for r's resource: r->id is set. */
+int net_cert_cached(struct request *r);
+/* Sends the client's certificate chain to the privileged part; answer(r,
+ * ...) gets its answer. ERR_HTTP_UNAUTHORIZED when the client presented
+ * none (logged), ERR_HTTP_BUSY when it cannot be sent. */
+enum err net_cert_logon(struct request *r, ipc_answer_fn *answer);
+/* Reads that answer: ERR_OK with r->id set (and remembered), else the
+ * refusal to send. */
+enum err net_cert_result(struct request *r, struct ipc_msg *m, enum err e);
+void net_cert_forget(struct conn *c);
 
 /* net_token.c */
 /* The connection is in use (a reply went out, a request begins): renews

@@ -186,11 +186,14 @@ static void dispatch(struct request *r)
 	const struct wsman_header *hdr = &r->ws.hdr;
 	enum err e;
 
-	e = wsman_parse(buf_ptr(r->body), buf_len(r->body), &r->ws);
-	r->ws_parsed = 1;
-	if (e != ERR_OK) {
-		net_reply_fault(r, e);
-		return;
+	/* Certificate authentication parsed it already, for its resource. */
+	if (!r->ws_parsed) {
+		e = wsman_parse(buf_ptr(r->body), buf_len(r->body), &r->ws);
+		r->ws_parsed = 1;
+		if (e != ERR_OK) {
+			net_reply_fault(r, e);
+			return;
+		}
 	}
 	if (r->ws.is_identify) {
 		reply_identify(r, 1);
@@ -261,6 +264,33 @@ static void leg_answered(void *arg, struct ipc_msg *m, enum err e)
 	else if (e == ERR_INCOMPLETE)
 		reply_status(r, 401); /* the next leg's token rides on it */
 	else
+		net_reply_fault(r, e);
+}
+
+/* The privileged part's answer to a certificate logon. */
+static void cert_answered(void *arg, struct ipc_msg *m, enum err e)
+{
+	struct request *r = arg;
+
+	r->call = NULL;
+	if ((e = net_cert_result(r, m, e)) == ERR_OK)
+		dispatch(r);
+	else
+		net_reply_fault(r, e);
+}
+
+/* Certificate authentication: a certmapping entry holds for some
+ * resources only, so the envelope is read first. */
+static void cert_logon(struct request *r)
+{
+	enum err e = wsman_parse(buf_ptr(r->body), buf_len(r->body), &r->ws);
+
+	r->ws_parsed = 1;
+	if (e != ERR_OK)
+		net_reply_fault(r, e);
+	else if (net_cert_cached(r))
+		dispatch(r);
+	else if ((e = net_cert_logon(r, cert_answered)) != ERR_OK)
 		net_reply_fault(r, e);
 }
 
@@ -346,6 +376,9 @@ static void process(struct request *r)
 	}
 	case AUTH_ACCEPTED:
 		dispatch(r);
+		return;
+	case AUTH_CERT:
+		cert_logon(r);
 		return;
 	case AUTH_VERIFY:
 		if (net_priv_auth_password(r, password_checked) != ERR_OK)

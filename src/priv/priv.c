@@ -234,6 +234,15 @@ static enum err answer_token_renew(struct priv *p, struct ipc_msg *msg)
 	return ERR_OK;
 }
 
+static enum err answer_auth_cert(struct priv *p, struct ipc_msg *msg)
+{
+	struct ipc_auth_cert m;
+
+	IPC_TRY(ipc_auth_cert_decode(&msg->body, &m));
+	priv_cert_request(p, msg->id, &m);
+	return ERR_OK;
+}
+
 static enum err answer_config_change(struct priv *p, struct ipc_msg *msg)
 {
 	struct ipc_config_change m;
@@ -250,7 +259,7 @@ static const struct {
 } requests[] = {
     {IPC_AUTH_PASSWORD, answer_auth_password}, {IPC_HOST_OPEN, answer_host_open},
     {IPC_AUTH_GSS, answer_auth_gss},	       {IPC_TOKEN_RENEW, answer_token_renew},
-    {IPC_CONFIG_CHANGE, answer_config_change},
+    {IPC_CONFIG_CHANGE, answer_config_change}, {IPC_AUTH_CERT, answer_auth_cert},
 };
 
 static enum err answer_net(void *arg, struct ipc_msg *msg)
@@ -586,6 +595,7 @@ static void shutdown_all(struct priv *p)
 	priv_host_stop(p);
 	priv_auth_stop(p);
 	priv_gss_stop(p);
+	priv_cert_stop(p);
 	ipc_endpoint_free(p->net);
 	event_free(p->sig_hup);
 	event_free(p->sig_term);

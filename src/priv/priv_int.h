@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <event2/event.h>
+#include <openssl/x509.h>
 #include <security/pam_appl.h>
 
 #include "common/buf.h"
@@ -144,7 +145,8 @@ struct priv {
 	struct priv_account tokens[PRIV_MAX_TOKENS];
 	uint32_t token_next; /* the oldest entry, overwritten next */
 
-	struct priv_gss *gss; /* priv_gss.c's contexts */
+	struct priv_gss *gss;			/* priv_gss.c's contexts */
+	struct priv_cert_issuers *cert_issuers; /* priv_cert.c's */
 
 	struct priv_session *sessions;
 	uint32_t nsessions;
@@ -243,6 +245,25 @@ void priv_gss_configure(struct priv *p);
  * not any arrived yet (the host checks; host.h), or NULL if too long. */
 const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len);
 void priv_gss_stop(struct priv *p);
+
+/* priv_cert.c */
+/* What a certificate logon found: the account of the entry that admitted
+ * the certificate (else ""), the certificate's subject for the log, and
+ * room for a verdict that names the chain's fault. */
+struct priv_cert_verdict {
+	char account[IPC_MAX_USER + 1];
+	char who[256];
+	char why[256];
+};
+/* Takes one IPC_AUTH_CERT (m is freed) and answers IPC_AUTH_CERT_RESULT. */
+void priv_cert_request(struct priv *p, uint32_t id, struct ipc_auth_cert *m);
+/* The certmapping entry of c that chain (DER certificates, the client's
+ * first) and resource uri meet, its issuer found among issuers by
+ * thumbprint: NULL with out->account filled, or the verdict of the
+ * refusal for the log. Pure: no I/O, no state. */
+const char *priv_cert_map(const struct config *c, STACK_OF(X509) * issuers, const uint8_t *chain,
+			  size_t chain_len, const char *uri, struct priv_cert_verdict *out);
+void priv_cert_stop(struct priv *p);
 
 /* priv_endpoint.c: a session configuration's host, for one connecting
  * user. */

@@ -297,6 +297,7 @@ static unsigned ipc_priv_codec(const uint8_t *d, size_t n)
 		struct ipc_auth_password password;
 		struct ipc_auth_result result;
 		struct ipc_auth_gss gss;
+		struct ipc_auth_cert cert;
 		struct ipc_auth_gss_result gss_result;
 		struct ipc_config config;
 		struct ipc_config_change change;
@@ -320,6 +321,9 @@ static unsigned ipc_priv_codec(const uint8_t *d, size_t n)
 			break;
 		case IPC_AUTH_GSS:
 			DECODED(ipc_auth_gss_decode(&in, &m.gss), ipc_auth_gss_clear, m.gss);
+			break;
+		case IPC_AUTH_CERT:
+			DECODED(ipc_auth_cert_decode(&in, &m.cert), ipc_auth_cert_clear, m.cert);
 			break;
 		case IPC_AUTH_GSS_RESULT:
 			DECODED(ipc_auth_gss_result_decode(&in, &m.gss_result),
@@ -410,7 +414,11 @@ static unsigned auth_codec(const uint8_t *d, size_t n)
 		return 0;
 	memcpy(value, d + 1, n - 1);
 	value[n - 1] = 0;
-	struct auth_settings s = {d[0] & 1, d[0] >> 1 & 1, d[0] >> 2 & 1, d[0] >> 3 & 1};
+	struct auth_settings s = {.basic = d[0] & 1,
+				  .negotiate = d[0] >> 1 & 1,
+				  .kerberos = d[0] >> 2 & 1,
+				  .allow_unencrypted = d[0] >> 3 & 1,
+				  .certificate = d[0] >> 5 & 1};
 	/* Every run starts from the same cache. */
 	auth_cache_flush();
 	enum auth_verdict r = auth_evaluate(&s, d[0] >> 4 & 1, value, "192.0.2.1", &id, &v);

@@ -214,6 +214,18 @@ static void test_policy(void)
 	r = auth_evaluate(&all, 1, "Negotiate", "192.0.2.7", &id, &v);
 	CHECK("Negotiate without a token refused", r == AUTH_REFUSED);
 
+	/* Certificate authentication: the header is the profile's URI, over
+	 * TLS, when enabled; the privileged part maps the certificate. */
+	struct auth_settings cert = {.certificate = 1};
+	r = auth_evaluate(&cert, 1, AUTH_CERTIFICATE_PROFILE, "192.0.2.7", &id, &v);
+	CHECK("certificate profile over TLS", r == AUTH_CERT && !id.valid && !v.user);
+	r = auth_evaluate(&cert, 0, AUTH_CERTIFICATE_PROFILE, "192.0.2.7", &id, &v);
+	CHECK("certificate profile over HTTP refused", r == AUTH_REFUSED);
+	r = auth_evaluate(&all, 1, AUTH_CERTIFICATE_PROFILE, "192.0.2.7", &id, &v);
+	CHECK("certificate profile refused when disabled", r == AUTH_REFUSED);
+	r = auth_evaluate(&cert, 1, AUTH_CERTIFICATE_PROFILE " x", "192.0.2.7", &id, &v);
+	CHECK("certificate profile with a parameter refused", r == AUTH_REFUSED);
+
 	r = auth_evaluate(&all, 1, "", "192.0.2.7", &id, &v);
 	CHECK("empty Authorization is anonymous", r == AUTH_ANONYMOUS && !id.valid);
 	r = auth_evaluate(&all, 1, NULL, "192.0.2.7", &id, &v);
