@@ -98,7 +98,8 @@ static void usage(FILE *f)
 	    "Operations:\n"
 	    "  g[et] URI                     show a resource\n"
 	    "  s[et] URI @{KEY=\"VALUE\";...}  change settings of a resource\n"
-	    "  c[reate] URI [@{...}]         create an instance (a listener, a plugin)\n"
+	    "  c[reate] URI [@{...}]         create an instance (a listener, a plugin, a\n"
+	    "                                certmapping)\n"
 	    "  d[elete] URI                  delete an instance\n"
 	    "  e[numerate] URI               list the instances\n"
 	    "  i[nvoke] ACTION URI [@{...}]  run a custom action (remote)\n"
@@ -120,10 +121,14 @@ static void usage(FILE *f)
 	    "\n"
 	    "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
 	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS|/"
-	    "Plugin?Name=NAME];\n"
+	    "Plugin?Name=NAME|\n"
+	    "/service/certmapping?Issuer=THUMBPRINT+Subject=SUBJECT+URI=URI];\n"
 	    "ADDR is *, IP:<address>; a plugin is the PowerShell endpoint\n"
 	    "http://schemas.microsoft.com/powershell/NAME (Enabled, AllowedUsers, AllowedGroups,\n"
-	    "RunAsUser, ConfigFilePath: a .pssc, MaxShellsPerUser). Other URIs: full URIs or "
+	    "RunAsUser, ConfigFilePath: a .pssc, MaxShellsPerUser); a certmapping lets client\n"
+	    "certificates from the CA THUMBPRINT names, naming SUBJECT (or *.domain, *@domain,\n"
+	    "*), log on as UserName (required) to the resources URI names (a URI, a prefix\n"
+	    "ending in *, or *); a Password is accepted and dropped. Other URIs: full URIs or "
 	    "winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
 	    "aliases, selectors as URI?Key=Value+Key=Value.\n"
 	    "\n"
@@ -167,7 +172,8 @@ static const char *config_resource(const char *uri)
 	return NULL;
 }
 
-/* 1 for "listener?...", "plugin?...": an instance, named by selectors. */
+/* 1 for "listener?...", "plugin?...", "service/certmapping?...": an
+ * instance, named by selectors. */
 static int is_instance(const char *resource)
 {
 	char element[CONFIG_MAX_ELEMENT];
@@ -388,12 +394,14 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 	if (cmd->verb == V_SET && in->n == 0)
 		return complain("parameter set is empty");
 	if ((cmd->verb == V_CREATE || cmd->verb == V_DELETE) && !is_instance(r))
-		return complain("%s works on winrm/config/Listener?Address=...+Transport=... and "
-				"winrm/config/Plugin?Name=... only",
-				cmd->verb == V_CREATE ? "create" : "delete");
-	if (cmd->verb == V_ENUMERATE && config_resource_of(r, element) != CONFIG_RES_COLLECTION)
 		return complain(
-		    "enumerate works on winrm/config/listener and winrm/config/plugin only");
+		    "%s works on winrm/config/Listener?Address=...+Transport=..., "
+		    "winrm/config/Plugin?Name=... and "
+		    "winrm/config/service/certmapping?Issuer=...+Subject=...+URI=... only",
+		    cmd->verb == V_CREATE ? "create" : "delete");
+	if (cmd->verb == V_ENUMERATE && config_resource_of(r, element) != CONFIG_RES_COLLECTION)
+		return complain("enumerate works on winrm/config/listener, winrm/config/plugin and "
+				"winrm/config/service/certmapping only");
 	if (config_load(c, cmd->dir, msg) != ERR_OK)
 		return config_error(msg);
 
@@ -413,6 +421,8 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 		for (size_t i = 0; i < in->n; i++)
 			if (config_set(c, r, in->pairs[i].key, in->pairs[i].value, msg) != ERR_OK)
 				return config_error(msg);
+		if (config_check_required(c, msg) != ERR_OK)
+			return config_error(msg);
 		/* Refuse only what this command broke, not older problems. */
 		if (https_incomplete(c) & ~incomplete)
 			return complain(

@@ -9,7 +9,9 @@
  * and limits; defaults, parsing, saving, `winrm set`, Put and printing all
  * walk the rows, so adding a setting is adding a row. Rows are in the order
  * Windows' `winrm get winrm/config` prints (docs/protocol-notes.md,
- * "Element order").
+ * "Element order"). The resources of many instances (listeners, plugins,
+ * certmappings) each have a table of their own and a row in
+ * config_collections[].
  *
  * Read-only settings (MaxProviderRequests, MaxConcurrentOperations,
  * AllowRemoteAccess) are Windows' constants: printed, never stored, and a
@@ -92,6 +94,7 @@ _Static_assert(CONFIG_CBT_NONE == 0 && CONFIG_CBT_RELAXED == 1 && CONFIG_CBT_STR
 #define STR(p, n, off, d, fl, chk) {p, n, T_STR, fl, off, d, 0, 0, NULL, 0, chk}
 #define PORT(p, n, off, d, fl) U32(p, n, off, d, 1, 65535, fl)
 #define FILTER(p, n, off, d, family) {p, n, T_FILTER, 0, off, d, family, 0, NULL, 0, NULL}
+#define SECRET(p, n) {p, n, T_SECRET, 0, 0, NULL, 0, 0, NULL, 0, NULL}
 
 const struct setting config_settings[] = {
 	U32("", "MaxEnvelopeSizekb", C(max_envelope_size_kb), "500", 32, 1039440, 0),
@@ -194,12 +197,28 @@ static const struct setting config_plugin_settings[] = {
 	STR("", "ConfigFilePath", P(config_file_path), "", 0, check_absolute_path),
 	U32("", "MaxShellsPerUser", P(max_shells_per_user), "30", 1, UINT32_MAX, 0),
 };
+#define M(f) offsetof(struct config_certmapping, f)
+/* MS-WSMV 2.2.4.3 CertMappingType, in its order. Windows requires a
+ * Password with UserName and keeps it to log the account on; the
+ * privileged part needs none (config.h), so it is write-only here: taken
+ * from create, set and Put so that Windows' scripts work, and dropped. */
+static const struct setting config_certmapping_settings[] = {
+	STR("", "URI", M(uri), NULL, F_KEY, NULL),
+	STR("", "Subject", M(subject), NULL, F_KEY, NULL),
+	STR("", "Issuer", M(issuer), NULL, F_KEY, NULL),
+	STR("", "UserName", M(user_name), "", F_REQUIRED, check_account),
+	BOOL("", "Enabled", M(enabled), "true", 0),
+	SECRET("", "Password"),
+};
 /* clang-format on */
 #define NLISTENER_SETTINGS (sizeof(config_listener_settings) / sizeof(config_listener_settings[0]))
 _Static_assert(NLISTENER_SETTINGS <= 32, "config_parse tracks listener lines in a uint32_t");
 const size_t config_nlistener_settings = NLISTENER_SETTINGS;
 #define NPLUGIN_SETTINGS (sizeof(config_plugin_settings) / sizeof(config_plugin_settings[0]))
 _Static_assert(NPLUGIN_SETTINGS <= 32, "config_parse tracks instance lines in a uint32_t");
+#define NCERTMAPPING_SETTINGS                                                                      \
+	(sizeof(config_certmapping_settings) / sizeof(config_certmapping_settings[0]))
+_Static_assert(NCERTMAPPING_SETTINGS <= 32, "config_parse tracks instance lines in a uint32_t");
 
 enum err config_fail(struct buf *errmsg, unsigned line, const char *fmt, ...)
 {
@@ -388,6 +407,9 @@ enum err config_value_parse(const struct setting *s, const char *v, union value 
 	if (n > CONFIG_MAX_VALUE)
 		return config_fail(errmsg, line, "%s: value longer than %d bytes", s->name,
 				   CONFIG_MAX_VALUE);
+	/* Dropped unread, and so never repeated in a message either. */
+	if (s->type == T_SECRET)
+		return ERR_OK;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
 			return config_fail(errmsg, line, "%s: control character in value \"%s\"",
@@ -431,6 +453,7 @@ enum err config_value_parse(const struct setting *s, const char *v, union value 
 		text = s->type == T_FILTER ? &out->filter.text : &out->str;
 		return (*text = strdup(v)) ? ERR_OK : ERR_NOMEM;
 	case T_NONE:
+	case T_SECRET:
 		break;
 	}
 	return config_fail(errmsg, line, "%s is read-only", s->name);
@@ -459,6 +482,7 @@ void config_value_store(const struct setting *s, void *base, union value *v)
 		*(struct config_filter *)p = v->filter;
 		break;
 	case T_NONE:
+	case T_SECRET:
 		break;
 	}
 }
@@ -484,6 +508,7 @@ const char *config_value_text(const struct setting *s, const void *base, char nu
 		text = ((const struct config_filter *)p)->text;
 		return text ? text : "";
 	case T_NONE:
+	case T_SECRET:
 		break;
 	}
 	return "";
@@ -646,55 +671,74 @@ static enum err address_parse(const char *s, size_t n, char out[MAX_ADDRESS])
 	return ERR_OK;
 }
 
-/* "Address=*+Transport=HTTPS", keys in any order and case, each once, into
- * the canonical "Address=<address_parse>+Transport=HTTP|HTTPS". */
-static enum err listener_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
-					 unsigned line)
+/* One selector's value: a view into the selectors' text. */
+struct selector_value {
+	const char *p;
+	size_t n;
+};
+
+/* The values of k's selectors in sel ("Key=Value+Key=Value", keys in any
+ * order and case), in the order of keys: each key exactly once, no other. */
+static enum err selectors_split(const struct collection *k, const char *sel,
+				const char *const *keys, size_t nkeys, struct selector_value *out,
+				struct buf *errmsg, unsigned line)
 {
-	char q[MAX_QUOTE], address[MAX_ADDRESS];
-	int have_address = 0, have_transport = 0, https = 0;
+	char q[MAX_QUOTE];
+	unsigned seen = 0;
 	const char *p = sel;
 
 	for (;;) {
-		size_t n = strcspn(p, "+");
+		size_t n = strcspn(p, "+"), i;
 		const char *eq = memchr(p, '=', n);
-		size_t klen = eq ? (size_t)(eq - p) : n, vlen = eq ? n - klen - 1 : 0;
+		size_t klen = eq ? (size_t)(eq - p) : n;
 
 		if (!eq)
+			return config_fail(errmsg, line, "%s selector \"%s\" is not Key=Value",
+					   k->noun, config_quote(q, p, n));
+		for (i = 0; i < nkeys; i++)
+			if (strlen(keys[i]) == klen && strncasecmp(p, keys[i], klen) == 0)
+				break;
+		if (i == nkeys || (seen & (1u << i)))
 			return config_fail(errmsg, line,
-					   "listener selector \"%s\" is not Key=Value",
-					   config_quote(q, p, n));
-		if (klen == 7 && strncasecmp(p, "Address", 7) == 0 && !have_address) {
-			if (address_parse(eq + 1, vlen, address) != ERR_OK)
-				return config_fail(
-				    errmsg, line,
-				    "listener Address \"%s\" is not *, IP:<IPv4 address> "
-				    "or IP:<IPv6 address>",
-				    config_quote(q, eq + 1, vlen));
-			have_address = 1;
-		} else if (klen == 9 && strncasecmp(p, "Transport", 9) == 0 && !have_transport) {
-			if (vlen == 4 && strncasecmp(eq + 1, "HTTP", 4) == 0)
-				https = 0;
-			else if (vlen == 5 && strncasecmp(eq + 1, "HTTPS", 5) == 0)
-				https = 1;
-			else
-				return config_fail(errmsg, line,
-						   "listener Transport \"%s\" is not HTTP or HTTPS",
-						   config_quote(q, eq + 1, vlen));
-			have_transport = 1;
-		} else {
-			return config_fail(errmsg, line,
-					   "listener selector \"%s\" is unknown or repeated "
-					   "(a listener is Address=...+Transport=...)",
-					   config_quote(q, p, klen));
-		}
+					   "%s selector \"%s\" is unknown or repeated (a %s is %s)",
+					   k->noun, config_quote(q, p, klen), k->noun, k->form);
+		seen |= 1u << i;
+		out[i] = (struct selector_value){eq + 1, n - klen - 1};
 		if (!p[n])
 			break;
 		p += n + 1;
 	}
-	if (!have_address || !have_transport)
+	if (seen != (1u << nkeys) - 1)
+		return config_fail(errmsg, line, "a %s needs all its selectors: %s", k->noun,
+				   k->form);
+	return ERR_OK;
+}
+
+/* "Address=*+Transport=HTTPS" into the canonical
+ * "Address=<address_parse>+Transport=HTTP|HTTPS". */
+static enum err listener_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
+					 unsigned line)
+{
+	static const char *const keys[] = {"Address", "Transport"};
+	struct selector_value v[2];
+	char q[MAX_QUOTE], address[MAX_ADDRESS];
+	int https;
+	enum err e;
+
+	if ((e = selectors_split(CONFIG_LISTENERS, sel, keys, 2, v, errmsg, line)) != ERR_OK)
+		return e;
+	if (address_parse(v[0].p, v[0].n, address) != ERR_OK)
 		return config_fail(errmsg, line,
-				   "a listener needs both selectors: Address=...+Transport=...");
+				   "listener Address \"%s\" is not *, IP:<IPv4 address> "
+				   "or IP:<IPv6 address>",
+				   config_quote(q, v[0].p, v[0].n));
+	if (v[1].n == 4 && strncasecmp(v[1].p, "HTTP", 4) == 0)
+		https = 0;
+	else if (v[1].n == 5 && strncasecmp(v[1].p, "HTTPS", 5) == 0)
+		https = 1;
+	else
+		return config_fail(errmsg, line, "listener Transport \"%s\" is not HTTP or HTTPS",
+				   config_quote(q, v[1].p, v[1].n));
 	snprintf(out, MAX_KEY, "Address=%s+Transport=%s", address, config_transport_names[https]);
 	return ERR_OK;
 }
@@ -724,17 +768,20 @@ static enum err listener_init(void *item, const char *canon)
 static enum err plugin_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
 				       unsigned line)
 {
-	char q[MAX_QUOTE];
+	static const char *const keys[] = {"Name"};
+	struct selector_value name;
+	char q[MAX_QUOTE], text[CONFIG_MAX_PLUGIN_NAME + 2];
 	const char *why;
+	enum err e;
 
-	if (strncasecmp(sel, "Name=", 5) != 0)
-		return config_fail(errmsg, line,
-				   "plugin selector \"%s\" is not Name=... (a plugin is Name=...)",
-				   config_quote(q, sel, strlen(sel)));
-	if ((why = check_plugin_name(sel + 5)))
+	if ((e = selectors_split(CONFIG_PLUGINS, sel, keys, 1, &name, errmsg, line)) != ERR_OK)
+		return e;
+	/* One byte more than a name may have, for check_plugin_name to refuse. */
+	snprintf(text, sizeof(text), "%.*s", (int)name.n, name.p);
+	if ((why = check_plugin_name(text)))
 		return config_fail(errmsg, line, "plugin Name \"%s\" %s",
-				   config_quote(q, sel + 5, strlen(sel + 5)), why);
-	snprintf(out, MAX_KEY, "Name=%s", sel + 5);
+				   config_quote(q, name.p, name.n), why);
+	snprintf(out, MAX_KEY, "Name=%s", text);
 	return ERR_OK;
 }
 
@@ -763,6 +810,118 @@ int config_plugin_isolated(const struct config_plugin *p)
 	return *p->allowed_users || *p->allowed_groups || *p->run_as_user || *p->config_file_path;
 }
 
+/* ---- certmappings ---- */
+
+/* A Subject or URI selector. The stored format ends a line's name at a
+ * blank and splits selectors at '+' and '=' (config_read.c), and MS-WSMV
+ * 3.1.4.1.29.3 says a URI "MUST not contain any internal white space or
+ * the '?' character": no blank, control character, '=' or '?'. Either may
+ * hold one '*': a Subject first ("*", "*.example.com", "*@example.com"), a
+ * URI last (a prefix such as "http://x/shell*", or "*" alone). A URI is
+ * otherwise absolute (it starts with a scheme). */
+enum star_at { STAR_FIRST, STAR_LAST };
+static const char *check_pattern(const char *v, size_t n, enum star_at at)
+{
+	const char *star = memchr(v, '*', n), *colon = memchr(v, ':', n);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if (ch <= ' ' || ch == 0x7f || ch == '=' || ch == '?')
+			return "may not hold blanks, control characters, '=' or '?'";
+	}
+	if (star && (memchr(star + 1, '*', n - (size_t)(star - v) - 1) ||
+		     star != (at == STAR_FIRST ? v : v + n - 1)))
+		return at == STAR_FIRST ? "may hold one '*', as its first character"
+					: "may hold one '*', as its last character";
+	if (at == STAR_LAST && !(n == 1 && star) &&
+	    !(colon && colon > v && isalpha((unsigned char)v[0]) &&
+	      is_name_part(v, (size_t)(colon - v), ".-")))
+		return "must be *, an absolute URI (scheme:...) or a prefix of one ending in *";
+	return NULL;
+}
+
+/* "Issuer=<40 hex>+Subject=S+URI=U" (keys in any order and case) into the
+ * canonical "Issuer=<40 HEX>+Subject=S+URI=U". */
+static enum err certmapping_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
+					    unsigned line)
+{
+	static const char *const keys[] = {"Issuer", "Subject", "URI"};
+	static const struct {
+		size_t max;
+		enum star_at at;
+	} patterns[] = {{0, STAR_FIRST},
+			{CONFIG_MAX_CERTMAPPING_SUBJECT, STAR_FIRST},
+			{CONFIG_MAX_CERTMAPPING_URI, STAR_LAST}};
+	struct selector_value v[3];
+	char q[MAX_QUOTE], issuer[41];
+	const char *why;
+	enum err e;
+
+	if ((e = selectors_split(CONFIG_CERTMAPPINGS, sel, keys, 3, v, errmsg, line)) != ERR_OK)
+		return e;
+	snprintf(issuer, sizeof(issuer), "%.*s", (int)v[0].n, v[0].p);
+	if (v[0].n != 40 || check_thumbprint(issuer))
+		return config_fail(errmsg, line,
+				   "certmapping Issuer \"%s\" is not 40 hexadecimal digits (the "
+				   "SHA-1 thumbprint of the issuing CA's certificate)",
+				   config_quote(q, v[0].p, v[0].n));
+	for (char *h = issuer; *h; h++)
+		*h = (char)toupper((unsigned char)*h);
+	for (size_t i = 1; i < 3; i++) {
+		if (v[i].n == 0 || v[i].n > patterns[i].max)
+			return config_fail(errmsg, line, "certmapping %s must be 1 to %zu bytes",
+					   keys[i], patterns[i].max);
+		if ((why = check_pattern(v[i].p, v[i].n, patterns[i].at)))
+			return config_fail(errmsg, line, "certmapping %s \"%s\" %s", keys[i],
+					   config_quote(q, v[i].p, v[i].n), why);
+	}
+	snprintf(out, MAX_KEY, "Issuer=%s+Subject=%.*s+URI=%.*s", issuer, (int)v[1].n, v[1].p,
+		 (int)v[2].n, v[2].p);
+	return ERR_OK;
+}
+
+static void certmapping_selectors_of(const void *item, char out[MAX_KEY])
+{
+	const struct config_certmapping *m = item;
+
+	snprintf(out, MAX_KEY, "Issuer=%s+Subject=%s+URI=%s", m->issuer, m->subject, m->uri);
+}
+
+static enum err certmapping_init(void *item, const char *canon)
+{
+	struct config_certmapping *m = item;
+	/* canon is certmapping_selectors_parse's, and its Subject holds no '+'. */
+	const char *subject = canon + strlen("Issuer=") + 40 + strlen("+Subject=");
+	const char *end = strchr(subject, '+');
+
+	if (!(m->issuer = strndup(canon + strlen("Issuer="), 40)) ||
+	    !(m->subject = strndup(subject, (size_t)(end - subject))) ||
+	    !(m->uri = strdup(end + strlen("+URI="))))
+		return ERR_NOMEM;
+	return ERR_OK;
+}
+
+enum err config_check_required(const struct config *c, struct buf *errmsg)
+{
+	for (size_t k = 0; k < config_ncollections; k++) {
+		const struct collection *col = &config_collections[k];
+		for (uint32_t i = 0; i < *config_instance_count(c, col); i++) {
+			const void *item = config_instance(c, col, i);
+			for (size_t r = 0; r < col->nsettings; r++) {
+				const struct setting *s = &col->settings[r];
+				char sel[MAX_KEY], num[16];
+
+				if (!(s->flags & F_REQUIRED) || *config_value_text(s, item, num))
+					continue;
+				col->selectors_of(item, sel);
+				return config_fail(errmsg, 0, "the %s %s needs a %s", col->noun,
+						   sel, s->name);
+			}
+		}
+	}
+	return ERR_OK;
+}
+
 /* ---- collections ---- */
 
 const struct collection config_collections[CONFIG_NCOLLECTIONS] = {
@@ -777,10 +936,20 @@ const struct collection config_collections[CONFIG_NCOLLECTIONS] = {
      config_plugin_settings, NPLUGIN_SETTINGS, C(plugins), C(nplugins),
      sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse, plugin_selectors_of,
      plugin_init},
+    /* MS-WSMV 2.2.4.3: cert:CertMapping, in the resource's namespace. */
+    {"Service/CertMapping", "certmapping", "CertMapping", CONFIG_URI "/service/certmapping",
+     "Issuer=...+Subject=...+URI=...", config_certmapping_settings, NCERTMAPPING_SETTINGS,
+     C(certmappings), C(ncertmappings), sizeof(struct config_certmapping), CONFIG_MAX_CERTMAPPINGS,
+     certmapping_selectors_parse, certmapping_selectors_of, certmapping_init},
 };
 const size_t config_ncollections = sizeof(config_collections) / sizeof(config_collections[0]);
+_Static_assert(sizeof("Issuer=+Subject=+URI=") - 1 + 40 + CONFIG_MAX_CERTMAPPING_SUBJECT +
+		       CONFIG_MAX_CERTMAPPING_URI <=
+		   CONFIG_MAX_SELECTOR_TEXT,
+	       "a certmapping's selectors fit CONFIG_MAX_SELECTOR_TEXT");
 _Static_assert(CONFIG_MAX_LISTENERS <= CONFIG_MAX_INSTANCES &&
-		   CONFIG_MAX_PLUGINS <= CONFIG_MAX_INSTANCES,
+		   CONFIG_MAX_PLUGINS <= CONFIG_MAX_INSTANCES &&
+		   CONFIG_MAX_CERTMAPPINGS <= CONFIG_MAX_INSTANCES,
 	       "config_parse tracks instances in CONFIG_MAX_INSTANCES slots");
 
 const struct collection *config_collection_of(const char *r, const char **sel)
@@ -879,6 +1048,7 @@ int config_value_same(const struct setting *s, const void *base, const char *v)
 		return config_value_parse(s, v, &val, NULL, 0) == ERR_OK &&
 		       val.u32 == *(const uint32_t *)p;
 	case T_NONE:
+	case T_SECRET:
 		break;
 	}
 	return 1;

@@ -21,6 +21,11 @@
 #define CONFIG_MAX_LISTENERS 16
 #define CONFIG_MAX_PLUGINS 16
 #define CONFIG_MAX_INSTANCES 16 /* of any one resource of many instances */
+/* The most selectors an instance has (a certmapping: Issuer, Subject, URI),
+ * and the longest text they make: "Issuer=<40 hex>+Subject=<256>+URI=<512>"
+ * is 829 bytes. */
+#define CONFIG_MAX_SELECTORS 3
+#define CONFIG_MAX_SELECTOR_TEXT 1024
 #define CONFIG_MAX_VALUE 4096
 /* The resource URI of winrm/config; sub-resources append "/service" etc.
  * (MS-WSMV 3.1.4.2), and their XML is in that namespace
@@ -102,12 +107,19 @@ struct config_plugin {
 };
 
 /* A client certificate mapped to a local account,
- * winrm/config/service/certmapping?Issuer=T+Subject=S+URI=U: a certificate
- * that chains up to the CA whose SHA-1 thumbprint is T, and names S, may
- * log on as UserName to resources whose URI U matches. Windows keeps the
- * account's password too, to log it on; the privileged part starts the
- * host itself and needs none, so none is kept. */
+ * winrm/config/service/certmapping?Issuer=T+Subject=S+URI=U (MS-WSMV
+ * 2.2.4.3, 3.1.4.1.29.3): a certificate that chains up to the CA whose
+ * SHA-1 thumbprint is T, and names S, may log on as UserName to resources
+ * whose URI U matches. The three selectors compare case-insensitively and
+ * hold no blank, '+', '=', '?' or control character. UserName is required.
+ * Windows keeps the account's password too, to log it on; the privileged
+ * part starts the host itself and needs none, so a Password given to
+ * create or set (as Windows' scripts give one) is accepted and dropped:
+ * never stored, printed (it shows empty, as Windows shows write-only
+ * values) or logged. */
 #define CONFIG_MAX_CERTMAPPINGS 16
+#define CONFIG_MAX_CERTMAPPING_SUBJECT 256
+#define CONFIG_MAX_CERTMAPPING_URI 512
 struct config_certmapping {
 	char *issuer;	 /* 40 hex digits, upper case */
 	char *subject;	 /* a name, or a pattern with a leading "*" */
@@ -199,7 +211,8 @@ enum err config_listener_create(struct config *c, const char *selectors, struct 
  * one that does), ERR_CONFIG for anything else they refuse. */
 enum err config_listener_delete(struct config *c, const char *selectors, struct buf *errmsg);
 /* The same for any resource of many instances, named with its selectors:
- * "listener?Address=*+Transport=HTTP", "plugin?Name=DnsOps". The last
+ * "listener?Address=*+Transport=HTTP", "plugin?Name=DnsOps",
+ * "service/certmapping?Issuer=...+Subject=...+URI=...". The last
  * plugin cannot be deleted (disable it: Enabled=false). */
 enum err config_instance_create(struct config *c, const char *resource, struct buf *errmsg);
 enum err config_instance_delete(struct config *c, const char *resource, struct buf *errmsg);
@@ -211,6 +224,10 @@ enum err config_instance_resource(const struct config *c, const char *resource, 
 /* ERR_OK if resource ("plugin?Name=X") names an instance with selectors
  * of the right form, whether it exists or not; else ERR_CONFIG. */
 enum err config_instance_check(const char *resource);
+/* ERR_CONFIG, saying which, when an instance lacks a setting it requires
+ * (a certmapping's UserName). Create and set check before they save; the
+ * reader refuses a file with such an instance. */
+enum err config_check_required(const struct config *c, struct buf *errmsg);
 /* The plugin serving endpoint name (case-insensitive, as Windows), or NULL. */
 const struct config_plugin *config_plugin_find(const struct config *c, const char *name);
 /* 1 if the plugin has its own host per connecting user: it names who may
@@ -234,9 +251,9 @@ enum err config_put(struct config *c, const char *resource, const struct config_
 
 /* What a resource path without selectors names, and its element's local
  * name as Windows spells it ("Config", "Service", "Auth", "Listener",
- * "PlugInConfiguration"). */
+ * "PlugInConfiguration", "CertMapping"). */
 /* CONFIG_RES_COLLECTION: a resource of many instances named by selectors
- * (listener, plugin), which alone may be created, deleted and enumerated. */
+ * (listener, plugin, service/certmapping), which alone may be created, deleted and enumerated. */
 enum config_resource { CONFIG_RES_UNKNOWN, CONFIG_RES_SINGLETON, CONFIG_RES_COLLECTION };
 #define CONFIG_MAX_ELEMENT 32
 enum config_resource config_resource_of(const char *resource, char name[CONFIG_MAX_ELEMENT]);

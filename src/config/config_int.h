@@ -20,9 +20,10 @@
 #include "common/err.h"
 #include "config/config.h"
 
-/* A stored line's name: "Listener?Address=IP:<longest IPv6>+Transport=HTTPS/
- * CertificateThumbprint" is under 120 bytes. */
-#define MAX_KEY 256
+/* A stored line's name: a resource, its selectors and a setting name
+ * ("Service/CertMapping?<CONFIG_MAX_SELECTOR_TEXT>/UserName"); also room
+ * for any instance's canonical selectors. */
+#define MAX_KEY (CONFIG_MAX_SELECTOR_TEXT + 128)
 /* "IP:" and an IPv6 address in text. */
 #define MAX_ADDRESS (3 + INET6_ADDRSTRLEN)
 /* How much of a bad name or value an error message repeats. */
@@ -35,13 +36,15 @@ enum stype {
 	T_STR,	  /* char *, never NULL once initialised */
 	T_FILTER, /* struct config_filter of family min, its text never NULL once initialised */
 	T_NONE,	  /* computed by the service, not stored (ListeningOn) */
+	T_SECRET, /* write-only: accepted by create, set and Put, then dropped; printed empty */
 };
 
 #define F_RO 1u		     /* read-only: printed but never stored or set */
-#define F_KEY 2u	     /* a listener selector: fixed by create */
+#define F_KEY 2u	     /* a selector of an instance: fixed by create */
 #define F_DEFPORT 4u	     /* default: Service/DefaultPorts for the transport */
 #define F_DEF_EXISTING 8u    /* default: the groups of def that exist here */
 #define F_UNLESS_DEFAULT 16u /* printed only when not at def (Linux-only settings) */
+#define F_REQUIRED 32u	     /* an instance's T_STR that may not stay empty */
 
 struct setting {
 	const char *path; /* under winrm/config, Windows' capitalisation */
@@ -63,17 +66,17 @@ union value {
 	struct config_filter filter;
 };
 
-/* A resource of many instances (listeners, plugins): its rows, where its
- * instances live in struct config, and how their selectors read. Every
- * walk over instances (reading, writing, printing, `winrm set`, Put,
- * create, delete) goes through this table, so a new kind is a row. An
- * instance's selectors have one canonical text ("Address=IP:::1+
- * Transport=HTTPS", "Name=DnsOps"), which names it in the stored format
- * and is what instances are compared by (case-insensitively). */
+/* A resource of many instances (listeners, plugins, certmappings): its
+ * rows, where its instances live in struct config, and how their
+ * selectors read. Every walk over instances (reading, writing, printing,
+ * `winrm set`, Put, create, delete) goes through this table, so a new kind
+ * is a row. An instance's selectors have one canonical text ("Address=
+ * IP:::1+Transport=HTTPS", "Name=DnsOps"), which names it in the stored
+ * format and is what instances are compared by (case-insensitively). */
 struct collection {
-	const char *resource; /* "Listener": the path's first segment, as Windows spells it */
+	const char *resource; /* its path as Windows spells it: "Service/CertMapping" */
 	const char *noun;     /* in messages: "listener" */
-	const char *element;  /* its XML and text element, "Listener", "PlugInConfiguration" */
+	const char *element;  /* its XML and text element, "Listener", "CertMapping" */
 	const char *ns;	      /* the namespace of its XML */
 	const char *form;     /* its selectors in messages: "Address=...+Transport=..." */
 	const struct setting *settings;
@@ -88,11 +91,12 @@ struct collection {
 	/* Sets the selector fields of a new instance from canonical selectors. */
 	enum err (*init)(void *item, const char *canon);
 };
-#define CONFIG_NCOLLECTIONS 2
+#define CONFIG_NCOLLECTIONS 3
 extern const struct collection config_collections[CONFIG_NCOLLECTIONS];
 extern const size_t config_ncollections;
 #define CONFIG_LISTENERS (&config_collections[0])
 #define CONFIG_PLUGINS (&config_collections[1])
+#define CONFIG_CERTMAPPINGS (&config_collections[2])
 
 /* The tables of config.c, in Windows' print order: config_settings (the
  * singleton resources), config_listener_settings (one listener) and

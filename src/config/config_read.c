@@ -6,8 +6,16 @@
  * "Listener?Address=*+Transport=HTTPS/Port = 5986"). The blanks around
  * '=' are optional; the value is the rest of the line, trimmed, and may be
  * empty. Instances are "Listener?Address=*+Transport=HTTP/Port = 5985",
- * "Plugin?Name=DnsOps/RunAsUser = dnsbot"; a file with no Plugin line has
- * the two default plugins. Names, paths and selectors compare
+ * "Plugin?Name=DnsOps/RunAsUser = dnsbot",
+ * "Service/CertMapping?Issuer=<hex>+Subject=*+URI=http://x/y/UserName = al";
+ * a file with no Plugin line has the two default plugins. A selector's
+ * value holds no blank, '+' or '=' (every selector parser refuses them),
+ * but may hold '/' (a certmapping's URI): it runs to the next '+', and the
+ * last one, with "/Name" after it, to the first blank or '='; the setting
+ * name is after the name's last '/'. A line naming a write-only setting
+ * (a certmapping's Password) is refused: none is ever stored. An instance
+ * lacking a required setting (a certmapping's UserName) is refused. Names,
+ * paths and selectors compare
  * case-insensitively; booleans are true/false in any case. A listener
  * exists once any of its lines appears. config_serialize (config_write.c)
  * writes every stored setting, defaults included, and rewriting drops
@@ -36,16 +44,34 @@ static int is_blank(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-/* 1 if the line's name starts "Listener?" or another collection's. */
-static int starts_instance(const char *s, size_t n)
+/* The length of "Listener?" or another collection's resource and '?' that
+ * the line's name starts with, else 0. */
+static size_t instance_prefix(const char *s, size_t n)
 {
 	for (size_t k = 0; k < config_ncollections; k++) {
 		size_t len = strlen(config_collections[k].resource);
 		if (n > len && strncasecmp(s, config_collections[k].resource, len) == 0 &&
 		    s[len] == '?')
-			return 1;
+			return len + 1;
 	}
 	return 0;
+}
+
+/* Past "Key=Value+...+Key=Value" at line[k]: each value runs to a '+'
+ * and the last (with "/Name" after it) stops at a blank or '='. */
+static size_t skip_selectors(const char *line, size_t k, size_t n)
+{
+	for (;;) {
+		while (k < n && !is_blank(line[k]) && line[k] != '=')
+			k++;
+		if (k == n || line[k] != '=')
+			return k;
+		for (k++; k < n && !is_blank(line[k]) && line[k] != '=' && line[k] != '+'; k++)
+			;
+		if (k == n || line[k] != '+')
+			return k;
+		k++;
+	}
 }
 
 static enum err parse_line(struct config *c, const char *line, size_t n, unsigned lineno,
@@ -69,12 +95,10 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 		n--;
 	if (i == n || line[i] == '#')
 		return ERR_OK;
-	/* The name ends at a blank or '='; an instance's selectors hold '='
-	 * but end at the first '/'. */
-	k = i;
-	if (starts_instance(line + i, n - i))
-		while (k < n && line[k] != '/' && !is_blank(line[k]))
-			k++;
+	/* The name ends at a blank or '=', an instance's after its selectors. */
+	k = i + instance_prefix(line + i, n - i);
+	if (k > i)
+		k = skip_selectors(line, k, n);
 	while (k < n && !is_blank(line[k]) && line[k] != '=')
 		k++;
 	if (k - i > MAX_KEY)
@@ -94,8 +118,7 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 	memcpy(value, line + k, n - k);
 	value[n - k] = 0;
 
-	/* Selector values (listener addresses, plugin names) hold no '/':
-	 * the name is after the last one. */
+	/* Setting names hold no '/': the name is after the last one. */
 	slash = strrchr(key, '/');
 	name = slash ? slash + 1 : key;
 	if (slash)
@@ -123,6 +146,10 @@ static enum err parse_line(struct config *c, const char *line, size_t n, unsigne
 		if (!(s = config_lookup(col->settings, col->nsettings, "", name)))
 			return config_fail(errmsg, lineno, "unknown %s setting %s", col->noun,
 					   config_quote(q, name, strlen(name)));
+		if (s->type == T_SECRET)
+			return config_fail(errmsg, lineno,
+					   "%s is write-only and never stored: remove the line",
+					   s->name);
 		bit = (uint32_t)1 << (s - col->settings);
 		if (seen->instance[ci][idx] & bit)
 			return config_fail(errmsg, lineno, "duplicate setting %s for the %s",
@@ -184,7 +211,9 @@ enum err config_parse(struct config *c, const char *text, size_t len, struct buf
 			config_value_store(&config_listener_settings[k], &c->listeners[i], &v);
 		}
 	}
-	return ERR_OK;
+	if ((e = config_check_required(c, errmsg)) != ERR_OK)
+		config_clear(c);
+	return e;
 }
 
 enum err config_load(struct config *c, const char *dir, struct buf *errmsg)

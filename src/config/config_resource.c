@@ -1,17 +1,18 @@
 /* config_resource: the resources of winrm/config edited (privileged part
  * and CLI): `winrm set` (config_set) and WS-Transfer Put (config_put),
  * which share the lookup and the checks of a value, instances (listeners,
- * plugins) created and deleted, and what a resource path names.
+ * plugins, certmappings) created and deleted, and what a resource path
+ * names.
  *
- * config_set takes a NULL value as winrm's `$null`: empty for text
- * settings, refused for the others. */
+ * config_set takes a NULL value as winrm's `$null`: empty for text (and
+ * write-only) settings, refused for the others. */
 #include "config/config_int.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-/* ---- instances: listeners, plugins ---- */
+/* ---- instances: listeners, plugins, certmappings ---- */
 
 static enum err instance_create(struct config *c, const struct collection *k, const char *selectors,
 				struct buf *errmsg)
@@ -72,17 +73,18 @@ enum err config_listener_delete(struct config *c, const char *selectors, struct 
 	return instance_delete(c, CONFIG_LISTENERS, selectors, errmsg);
 }
 
-/* The collection and selectors of "listener?...", "plugin?...". */
+/* The collection and selectors of "listener?...", "plugin?...", "service/certmapping?...". */
 static enum err instance_resource(const char *resource, const struct collection **k,
 				  const char **sel, struct buf *errmsg)
 {
 	char q[MAX_QUOTE];
 
 	if (!(*k = config_collection_of(resource, sel)) || !*sel)
-		return config_fail(errmsg, 0,
-				   "%s is not an instance: use listener?Address=...+Transport=... "
-				   "or plugin?Name=...",
-				   config_quote(q, resource, strlen(resource)));
+		return config_fail(
+		    errmsg, 0,
+		    "%s is not an instance: use listener?Address=...+Transport=..., "
+		    "plugin?Name=... or service/certmapping?Issuer=...+Subject=...+URI=...",
+		    config_quote(q, resource, strlen(resource)));
 	return ERR_OK;
 }
 
@@ -203,7 +205,7 @@ static enum err resolve(struct config *c, const char *resource, const char *name
 
 	if ((k = config_collection_of(resource, &sel))) {
 		if (!sel)
-			return config_fail(errmsg, 0, "which %s? Use %s?%s", k->noun, k->noun,
+			return config_fail(errmsg, 0, "which %s? Use %s?%s", k->noun, k->resource,
 					   k->form);
 		if ((e = config_instance_named(c, k, sel, &i, errmsg)) != ERR_OK)
 			return e;
@@ -251,7 +253,7 @@ static enum err set_resolved(const struct setting *s, void *base, const char *va
 	enum err e;
 
 	if (!value) {
-		if (s->type != T_STR && s->type != T_FILTER)
+		if (s->type != T_STR && s->type != T_FILTER && s->type != T_SECRET)
 			return config_fail(errmsg, 0, "%s: $null is allowed only for text settings",
 					   s->name);
 		value = "";

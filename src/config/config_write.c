@@ -10,6 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Whether s has a line: neither read-only, computed nor write-only. */
+static int stored(const struct setting *s)
+{
+	return !(s->flags & F_RO) && s->type != T_NONE && s->type != T_SECRET;
+}
+
 static enum err put_setting(struct buf *out, const char *prefix, const char *name, const char *v)
 {
 	return buf_putf(out, "%s%s =%s%s\n", prefix, name, *v ? " " : "", v);
@@ -26,7 +32,7 @@ enum err config_serialize(const struct config *c, struct buf *out)
 		return e;
 	for (size_t i = 0; i < config_nsettings; i++) {
 		const struct setting *s = &config_settings[i];
-		if ((s->flags & F_RO) || s->type == T_NONE)
+		if (!stored(s))
 			continue;
 		snprintf(prefix, sizeof(prefix), "%s%s", s->path, *s->path ? "/" : "");
 		if ((e = put_setting(out, prefix, s->name, config_value_text(s, c, num))) != ERR_OK)
@@ -42,7 +48,7 @@ enum err config_serialize(const struct config *c, struct buf *out)
 			snprintf(prefix, sizeof(prefix), "%s?%s/", col->resource, sel);
 			for (size_t r = 0; r < col->nsettings; r++) {
 				const struct setting *s = &col->settings[r];
-				if (s->flags & (F_RO | F_KEY) || s->type == T_NONE)
+				if (!stored(s) || (s->flags & F_KEY))
 					continue;
 				if ((e = put_setting(out, prefix, s->name,
 						     config_value_text(s, item, num))) != ERR_OK)

@@ -166,8 +166,8 @@ struct ipc_config {
  * applies the change to the stored file, saves it, reloads as on SIGHUP
  * (IPC_CONFIG) and then answers IPC_CONFIG_RESULT. */
 enum ipc_config_op { IPC_CONFIG_PUT = 1, IPC_CONFIG_CREATE = 2, IPC_CONFIG_DELETE = 3 };
-#define IPC_MAX_CONFIG_RESOURCE 64   /* "service/defaultports" */
-#define IPC_MAX_CONFIG_SELECTORS 256 /* "Address=IP:<IPv6>+Transport=HTTPS" */
+#define IPC_MAX_CONFIG_RESOURCE 64    /* "service/defaultports" */
+#define IPC_MAX_CONFIG_SELECTORS 1024 /* CONFIG_MAX_SELECTOR_TEXT: a certmapping's */
 #define IPC_MAX_CONFIG_PAIRS 128
 #define IPC_MAX_CONFIG_NAME 256 /* "Client/DefaultPorts/HTTPS" */
 #define IPC_MAX_CONFIG_MESSAGE 1024
@@ -179,7 +179,7 @@ struct ipc_config_change {
 	uint8_t token[IPC_TOKEN_LEN];
 	uint32_t op;	 /* enum ipc_config_op */
 	char *resource;	 /* under winrm/config: "", "service/auth", "listener" */
-	char *selectors; /* a listener's "Address=...+Transport=...", else "" */
+	char *selectors; /* an instance's "Address=...+Transport=...", else "" */
 	uint32_t npairs; /* the settings of a Put or Create; none for Delete */
 	struct ipc_config_pair pairs[IPC_MAX_CONFIG_PAIRS];
 };

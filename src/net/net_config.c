@@ -26,6 +26,9 @@ _Static_assert(WSMAN_MAX_PROPERTIES <= IPC_MAX_CONFIG_PAIRS &&
 		   WSMAN_MAX_PROPERTY_NAME <= IPC_MAX_CONFIG_NAME &&
 		   WSMAN_MAX_PROPERTY_VALUE <= CONFIG_MAX_VALUE,
 	       "a parsed Put body fits IPC_CONFIG_CHANGE");
+_Static_assert(CONFIG_MAX_SELECTOR_TEXT <= IPC_MAX_CONFIG_SELECTORS &&
+		   CONFIG_MAX_SELECTORS <= WSMAN_MAX_SELECTORS,
+	       "every instance's selectors fit IPC_CONFIG_CHANGE");
 
 /* Resource documents are a few KiB; a reply body has room for them all. */
 #define MAX_REPLY (1024 * 1024)
@@ -36,9 +39,10 @@ struct target {
 		      1]; /* under winrm/config: "", "service/auth", "listener" */
 	enum config_resource kind;
 	char element[CONFIG_MAX_ELEMENT]; /* the body's root element: "Service" */
-	char selectors[IPC_MAX_CONFIG_SELECTORS +
-		       1];		  /* a listener's "Address=...+Transport=...", else "" */
-	const char *names[2], *values[2]; /* the selectors, for the CreateResponse EPR */
+	/* An instance's "Address=...+Transport=...", else "". */
+	char selectors[IPC_MAX_CONFIG_SELECTORS + 1];
+	/* The selectors, for the CreateResponse EPR. */
+	const char *names[CONFIG_MAX_SELECTORS], *values[CONFIG_MAX_SELECTORS];
 	uint32_t nselectors;
 };
 
@@ -53,7 +57,8 @@ int net_config_uri(const char *uri)
 
 /* The resource and selectors of the request. An instance is named by
  * its selectors (a listener by exactly Address and Transport, a plugin by
- * Name: config_instance_check); other resources take none. */
+ * Name, a certmapping by Issuer, Subject and URI: config_instance_check);
+ * other resources take none. */
 static enum err target_of(const struct wsman_request *req, struct target *t)
 {
 	const struct wsman_header *h = &req->hdr;
@@ -71,13 +76,14 @@ static enum err target_of(const struct wsman_request *req, struct target *t)
 		return ERR_WSMAN_UNKNOWN_RESOURCE;
 	if (h->nselectors == 0)
 		return ERR_OK;
-	if (t->kind != CONFIG_RES_COLLECTION || h->nselectors > 2)
+	if (t->kind != CONFIG_RES_COLLECTION || h->nselectors > CONFIG_MAX_SELECTORS)
 		return ERR_WSMAN_INVALID_SELECTORS;
 	for (uint32_t i = 0; i < h->nselectors; i++) {
 		const struct wsman_pair *s = &h->selectors[i];
-		/* '+', '/', '=' and '?' are config.c's separators: no selector
-		 * holds one, and none may smuggle in another selector. */
-		if (strpbrk(s->name, "+/=?") || strpbrk(s->value, "+/=?"))
+		/* '+', '=' and '?' are config.c's separators, and '/' too in a
+		 * name: no selector holds one, and none may smuggle in another
+		 * selector. A value may hold '/' (a certmapping's URI). */
+		if (strpbrk(s->name, "+/=?") || strpbrk(s->value, "+=?"))
 			return ERR_WSMAN_INVALID_SELECTORS;
 		o += (size_t)snprintf(t->selectors + o,
 				      o < sizeof(t->selectors) ? sizeof(t->selectors) - o : 0,
@@ -289,11 +295,11 @@ static struct net_enumeration *enumeration_find(struct net *n, const char *conte
 	return NULL;
 }
 
-/* The document of every instance of collection (listener, plugin), as
- * things are now. */
+/* The document of every instance of collection (listener, plugin,
+ * certmapping), as things are now. */
 static enum err enumeration_fill(struct net *n, const char *collection, struct net_enumeration *en)
 {
-	char resource[IPC_MAX_CONFIG_SELECTORS + 16];
+	char resource[IPC_MAX_CONFIG_RESOURCE + 1 + IPC_MAX_CONFIG_SELECTORS + 1];
 	struct buf xml;
 	enum err e = ERR_OK;
 
@@ -365,7 +371,8 @@ static void enumerate(struct request *r, const struct target *t)
 	char guid[UTIL_GUID_LEN + 1];
 	enum err e;
 
-	/* Only listeners and plugins are many; the other resources are got. */
+	/* Only listeners, plugins and certmappings are many; the other
+	 * resources are got. */
 	if (t->kind != CONFIG_RES_COLLECTION) {
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;

@@ -69,8 +69,8 @@ static enum err apply(struct config *c, const struct ipc_config_change *m, struc
 	int many = config_resource_of(m->resource, element) == CONFIG_RES_COLLECTION;
 	enum err e;
 
-	/* Selectors name an instance (a listener, a plugin); only instances
-	 * are created and deleted. */
+	/* Selectors name an instance (a listener, a plugin, a certmapping);
+	 * only instances are created and deleted. */
 	if (many != (m->selectors[0] != 0) || (!many && m->op != IPC_CONFIG_PUT)) {
 		buf_putf(errmsg, "%s of this resource is not supported", op_names[m->op]);
 		return ERR_CONFIG;
@@ -90,7 +90,10 @@ static enum err apply(struct config *c, const struct ipc_config_change *m, struc
 	default:
 		break;
 	}
-	return config_put(c, resource, pairs, m->npairs, errmsg);
+	if ((e = config_put(c, resource, pairs, m->npairs, errmsg)) != ERR_OK)
+		return e;
+	/* A certmapping created without UserName, or set to none. */
+	return config_check_required(c, errmsg);
 }
 
 /* Loads, changes, stages, saves and commits; the enum err to answer. */

@@ -504,7 +504,7 @@ static void test_parse(void)
 	CHECK("refuse listener bad transport",
 	      parse_refused("Listener?Address=*+Transport=FTP/Port = 5\n", "Transport"));
 	CHECK("refuse listener one selector",
-	      parse_refused("Listener?Address=*/Port = 5\n", "both selectors"));
+	      parse_refused("Listener?Address=*/Port = 5\n", "all its selectors"));
 	CHECK("refuse listener repeated selector",
 	      parse_refused("Listener?Address=*+Address=*+Transport=HTTP/Port = 5\n", "repeated"));
 	CHECK("refuse unknown listener setting",
@@ -861,8 +861,12 @@ static void test_xml(void)
 				     strcmp(name, "Winrs") == 0);
 	CHECK("resource: listener", config_resource_of("Listener", name) == CONFIG_RES_COLLECTION &&
 					strcmp(name, "Listener") == 0);
+	CHECK("resource: service/certmapping",
+	      config_resource_of("service/CertMapping", name) == CONFIG_RES_COLLECTION &&
+		  strcmp(name, "CertMapping") == 0);
 	CHECK("resource: unknown",
-	      config_resource_of("service/certmapping", name) == CONFIG_RES_UNKNOWN &&
+	      config_resource_of("service/certmappings", name) == CONFIG_RES_UNKNOWN &&
+		  config_resource_of("service/nosuch", name) == CONFIG_RES_UNKNOWN &&
 		  config_resource_of("listener?Address=*", name) == CONFIG_RES_UNKNOWN &&
 		  config_resource_of("servic", name) == CONFIG_RES_UNKNOWN);
 	buf_clear(&msg);
