@@ -1032,16 +1032,20 @@ def goclient():
     return exe
 
 
-def run_goclient(svc, u, command, stdin=None, listener=None, timeout=120, ntlm=False):
-    """Runs the Go client (Basic, or NTLM through go-ntlmssp): (stdout,
-    stderr, exit status)."""
+def run_goclient(svc, u, command, stdin=None, listener=None, timeout=120, ntlm=False, cert=None):
+    """Runs the Go client (Basic, NTLM through go-ntlmssp, or with cert, a
+    (certificate, key) pair of PEM paths, certificate authentication):
+    (stdout, stderr, exit status)."""
     li = listener or svc.listener()
-    argv = [goclient(), "-host", li.host, "-port", str(li.port), "-https=%s" % str(li.https).lower(),
-            "-user", u.name, "-ntlm=%s" % str(ntlm).lower()]
+    argv = [goclient(), "-host", li.host, "-port", str(li.port), "-https=%s" % str(li.https).lower()]
+    if cert:
+        argv += ["-cert", cert[0], "-key", cert[1]]
+    else:
+        argv += ["-user", u.name, "-ntlm=%s" % str(ntlm).lower()]
     if stdin is not None:
         argv.append("-stdin")
     argv.append(command)
-    env = dict(os.environ, GOCLIENT_PASSWORD=u.password)
+    env = dict(os.environ, GOCLIENT_PASSWORD=u.password if u else "")
     r = subprocess.run(argv, input=stdin if stdin is not None else b"", stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, env=env, timeout=timeout)
     return r.stdout, r.stderr, r.returncode

@@ -85,6 +85,18 @@ def test_pywinrm_certificate_runs_commands_as_the_mapped_user():
     h.check(a.password not in listing and a.name in listing, "the entry: %s" % listing)
 
 
+def test_goclient_certificate():
+    """masterzen/winrm's ClientAuthRequest (Packer, Terraform) logs on with
+    a mapped certificate and runs a command as its account."""
+    d = h.fixture().run_dir
+    ca = pki.CA(d, "cert-ca-go")
+    b = h.user("b")
+    cert = ca.client("cert-bob-go", dns="bob.example.com")
+    svc = _service([ca.cert_path], [(ca, "*.example.com", b)])
+    out, err, code = h.run_goclient(svc, None, "id -un", cert=(cert.cert_path, cert.key_path))
+    h.eq((out.decode().strip(), code), (b.name, 0), "the Go client ran as %s (%s)" % (b.name, err))
+
+
 def test_certificate_refusals():
     """Another issuer, expired, unmapped, mapped for another URI, disabled,
     over 16 KB, not for client authentication, an account in no allowed

@@ -3,10 +3,12 @@
 // and its exit status with what the remote command did.
 //
 //	goclient -host 127.0.0.1 -port 5986 -user NAME [-ntlm] [-stdin] COMMAND
+//	goclient -host 127.0.0.1 -port 5986 -cert PEM -key PEM COMMAND
 //
 // Basic authentication by default; with -ntlm, NTLM under Negotiate through
 // Azure/go-ntlmssp (winrm.ClientNTLM), as Packer's and Terraform's
-// "use_ntlm" do.
+// "use_ntlm" do; with -cert and -key, the client certificate of those files
+// (winrm.ClientAuthRequest, Packer's and Terraform's certificate logon).
 // The password comes from $GOCLIENT_PASSWORD so that it stays out of ps(1).
 // With -stdin, this program's own standard input becomes the command's.
 // Exit status: the remote command's exit code, or 254 when the client itself
@@ -32,16 +34,31 @@ func main() {
 	useNTLM := flag.Bool("ntlm", false, "authenticate with NTLM instead of Basic")
 	withStdin := flag.Bool("stdin", false, "send this program's standard input to the command")
 	timeout := flag.Duration("timeout", 120*time.Second, "HTTP response timeout")
+	certFile := flag.String("cert", "", "client certificate (PEM): certificate authentication")
+	keyFile := flag.String("key", "", "the client certificate's key (PEM)")
 	flag.Parse()
-	if flag.NArg() != 1 || *user == "" {
-		fmt.Fprintln(os.Stderr, "usage: goclient -host H -port P -user U [-ntlm] [-stdin] COMMAND")
+	if flag.NArg() != 1 || (*user == "") == (*certFile == "") || (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(os.Stderr, "usage: goclient -host H -port P {-user U [-ntlm] | -cert C -key K} [-stdin] COMMAND")
 		os.Exit(2)
 	}
 
-	endpoint := winrm.NewEndpoint(*host, *port, *useHTTPS, true, nil, nil, nil, *timeout)
+	var cert, key []byte
+	if *certFile != "" {
+		var err error
+		if cert, err = os.ReadFile(*certFile); err == nil {
+			key, err = os.ReadFile(*keyFile)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "goclient:", err)
+			os.Exit(clientFailed)
+		}
+	}
+	endpoint := winrm.NewEndpoint(*host, *port, *useHTTPS, true, nil, cert, key, *timeout)
 	params := *winrm.DefaultParameters
 	if *useNTLM {
 		params.TransportDecorator = func() winrm.Transporter { return &winrm.ClientNTLM{} }
+	} else if cert != nil {
+		params.TransportDecorator = func() winrm.Transporter { return &winrm.ClientAuthRequest{} }
 	}
 	client, err := winrm.NewClientWithParameters(endpoint, *user, os.Getenv("GOCLIENT_PASSWORD"), &params)
 	if err != nil {
