@@ -552,7 +552,8 @@ static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npo
 	    r->session.auth == WINRM_AUTH_DEFAULT)
 		r->session.auth = WINRM_AUTH_NONE;
 	if (r->session.user && !r->session.password && r->session.auth != WINRM_AUTH_NONE &&
-	    !cli_certificate_auth(&r->session, &r->certificate) && isatty(STDIN_FILENO) && !(r->session.password = cli_prompt_password(r->session.user)))
+	    !cli_certificate_auth(&r->session, &r->certificate) && isatty(STDIN_FILENO) &&
+	    !(r->session.password = cli_prompt_password(r->session.user)))
 		rc = complain("no password read");
 	else
 		rc = remote_run(cmd->verb, action, uri, &in, r);
@@ -683,9 +684,9 @@ int main(int argc, char **argv)
 	}
 	/* Not a WS-Management operation: only -p: of the switches applies. */
 	if (strcasecmp(pos[0], "user") == 0) {
-		if (is_remote || remote.session.user || remote.session.auth || remote.certificate.file ||
-		    remote.session.flags || remote.session.timeout_ms || remote.file || cmd.https ||
-		    cmd.quiet)
+		if (is_remote || remote.session.user || remote.session.auth ||
+		    remote.certificate.file || remote.session.flags || remote.session.timeout_ms ||
+		    remote.file || cmd.https || cmd.quiet)
 			return complain(
 			    "winrm user works on this machine and takes only -p:PASSWORD");
 		return user_main(cmd.dir, pos, npos, remote.session.password);

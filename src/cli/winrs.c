@@ -289,8 +289,7 @@ int main(int argc, char **argv)
 	/* A certificate session refuses a password: asking for one would only
 	 * delay that. */
 	if (opts.user && !opts.password && !cli_certificate_auth(&opts, &certificate) &&
-	    isatty(STDIN_FILENO) &&
-	    !(opts.password = cli_prompt_password(opts.user))) {
+	    isatty(STDIN_FILENO) && !(opts.password = cli_prompt_password(opts.user))) {
 		say("no password read");
 		return EXIT_WINRS_ERROR;
 	}

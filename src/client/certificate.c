@@ -59,11 +59,12 @@ static enum winrm_result load_certificate(struct winrm_session *s, const char *c
 	 * Authentication (1.3.6.1.5.5.7.3.2) is refused by every server:
 	 * say so now rather than after a handshake. */
 	if (X509_check_purpose(SSL_CTX_get0_certificate(s->ctx), X509_PURPOSE_SSL_CLIENT, 0) != 1)
-		return client_fail(s, WINRM_E_USAGE,
-				   "the certificate in %s is not for client authentication: its "
-				   "Extended Key Usage or Key Usage leaves out Client Authentication "
-				   "(1.3.6.1.5.5.7.3.2), so a service refuses it",
-				   cert_file);
+		return client_fail(
+		    s, WINRM_E_USAGE,
+		    "the certificate in %s is not for client authentication: its "
+		    "Extended Key Usage or Key Usage leaves out Client Authentication "
+		    "(1.3.6.1.5.5.7.3.2), so a service refuses it",
+		    cert_file);
 	return WINRM_OK;
 }
 
@@ -90,15 +91,16 @@ static enum winrm_result load_key(struct winrm_session *s, const char *cert_file
 		    path, path);
 	if (!key)
 		return client_fail(s, WINRM_E_USAGE, "%s holds no PEM private key%s", path,
-				   key_file ? "" : ": give the key's file with -certificatekey:PATH");
+				   key_file ? ""
+					    : ": give the key's file with -certificatekey:PATH");
 	/* SSL_CTX_use_PrivateKey refuses a key that does not belong to the
 	 * certificate; the context keeps its own reference. */
 	used = SSL_CTX_use_PrivateKey(s->ctx, key) == 1 && SSL_CTX_check_private_key(s->ctx) == 1;
 	EVP_PKEY_free(key);
 	if (!used)
 		return client_fail(s, WINRM_E_USAGE,
-				   "the private key in %s does not match the certificate in %s", path,
-				   cert_file);
+				   "the private key in %s does not match the certificate in %s",
+				   path, cert_file);
 	return WINRM_OK;
 }
 
@@ -115,7 +117,8 @@ enum winrm_result winrm_session_set_certificate(struct winrm_session *s, const c
 	if (!cert_file || !*cert_file)
 		return client_fail(s, WINRM_E_USAGE, "no client certificate file given");
 	if (s->client_cert)
-		return client_fail(s, WINRM_E_USAGE, "the session has its client certificate already");
+		return client_fail(s, WINRM_E_USAGE,
+				   "the session has its client certificate already");
 	if (key_file && !*key_file)
 		key_file = NULL;
 	if ((r = client_tls_context(s)) != WINRM_OK)

@@ -53,7 +53,7 @@ struct winrm_session {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
-	int client_cert; /* ctx holds the client certificate and its key (Certificate) */
+	int client_cert;       /* ctx holds the client certificate and its key (Certificate) */
 	char tls_problem[512]; /* why the certificate was not trusted */
 	const char *tls_alert; /* the alert that ended the connection (OpenSSL's static text) */
 	int tls_spoken;	       /* a handshake with the endpoint succeeded: it speaks TLS */

@@ -218,14 +218,18 @@ static const char *server_alert(void)
 
 /* A server refuses a client certificate with an alert: in the handshake
  * over TLS 1.2, on the first read over TLS 1.3 (where the client's part of
- * the handshake ends before the server has checked the certificate). */
+ * the handshake ends before the server has checked the certificate). The
+ * alert may be lost (NULL) when the server resets the connection with our
+ * request unread: a Certificate connection that closes without a reply
+ * is taken as the same refusal. */
 static enum winrm_result certificate_refused(struct winrm_session *s, const char *alert)
 {
 	return client_fail(s, WINRM_E_AUTH,
 			   "%s refused the client certificate in the TLS handshake (%s): the "
 			   "service must trust the certificate's issuer, and the certificate must "
 			   "be valid now",
-			   s->host_header, alert);
+			   s->host_header,
+			   alert ? alert : "it closed the connection without a reply");
 }
 
 enum winrm_result client_tls_context(struct winrm_session *s)
@@ -395,7 +399,8 @@ static ssize_t read_some(struct winrm_session *s, uint8_t *p, size_t n, uint64_t
 			if (e == SSL_ERROR_SSL)
 				s->tls_alert = server_alert();
 			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-				return 0; /* a reset, an unclean close or an alert: the same to us */
+				return 0; /* a reset, an unclean close or an alert: the same to us
+					   */
 			if (wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) <=
 			    0)
 				return -1;
@@ -499,9 +504,8 @@ static int is_gss(enum winrm_auth a)
  * cache, or a client certificate. */
 static int anonymous_identify(const struct winrm_session *s, int identify)
 {
-	return identify &&
-	       (s->auth == WINRM_AUTH_NONE ||
-		(!s->user && !is_gss(s->auth) && s->auth != WINRM_AUTH_CERTIFICATE));
+	return identify && (s->auth == WINRM_AUTH_NONE ||
+			    (!s->user && !is_gss(s->auth) && s->auth != WINRM_AUTH_CERTIFICATE));
 }
 
 static enum winrm_result authorization(struct winrm_session *s, int identify, struct buf *out)
@@ -825,10 +829,11 @@ static enum winrm_result post(struct winrm_session *s, const struct buf *envelop
 			 * once is a refusal. */
 			if (!fresh && reconnects++ == 0)
 				continue;
-			if (s->auth == WINRM_AUTH_CERTIFICATE && s->tls_alert)
+			if (s->auth == WINRM_AUTH_CERTIFICATE)
 				return certificate_refused(s, s->tls_alert);
 			return client_fail(s, WINRM_E_CONNECT,
-					   "%s closed the connection without a reply", s->host_header);
+					   "%s closed the connection without a reply",
+					   s->host_header);
 		case EX_OK:
 			break;
 		}
