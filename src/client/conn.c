@@ -398,9 +398,9 @@ static ssize_t read_some(struct winrm_session *s, uint8_t *p, size_t n, uint64_t
 				return 0;
 			if (e == SSL_ERROR_SSL)
 				s->tls_alert = server_alert();
+			/* A reset, an unclean close or an alert: the same to us. */
 			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-				return 0; /* a reset, an unclean close or an alert: the same to us
-					   */
+				return 0;
 			if (wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) <=
 			    0)
 				return -1;
