@@ -52,7 +52,7 @@ CLIENT_SRC := $(wildcard src/common/*.c src/http/*.c src/wsman/*.c src/client/*.
              $(wildcard src/shell/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
-LIBWINRM_VERSION := 0.3.0
+LIBWINRM_VERSION := 0.4.0
 
 # libpsrpclient, Windows' WSMan client API over libwinrm, for PowerShell
 # on Linux (docs/psrpclient.md): libwinrm's modules, src/psrpclient/ and

@@ -135,6 +135,8 @@ static void usage(FILE *f)
 	    "Switches:\n"
 	    "  -r[emote]:HOST|URL  -u[sername]:USER  -p[assword]:PASS (prompted when omitted)\n"
 	    "  -a[uthentication]:None|Basic|Digest|Negotiate|Kerberos|Certificate|CredSSP\n"
+	    "  -certificate:PATH (PEM: client certificate, chain, key; HTTPS only)\n"
+	    "  -certificatekey:PATH (its unencrypted PEM key, when in another file)\n"
 	    "  -un[encrypted]  -[use]ssl  -skipCAcheck  -skipCNcheck  -timeout:MS\n"
 	    "  -f[ormat]:#text|xml|pretty  -file:PATH (the request body for create/invoke)\n"
 	    "\n"
@@ -556,10 +558,12 @@ static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npo
 		r->session.target = "localhost";
 	r->session.config_dir = cmd->dir;
 	/* Identify without credentials is anonymous, as `winrm id -a:none`. */
-	if (cmd->verb == V_IDENTIFY && !r->session.user && r->session.auth == WINRM_AUTH_DEFAULT)
+	if (cmd->verb == V_IDENTIFY && !r->session.user && !r->certificate.file &&
+	    r->session.auth == WINRM_AUTH_DEFAULT)
 		r->session.auth = WINRM_AUTH_NONE;
 	if (r->session.user && !r->session.password && r->session.auth != WINRM_AUTH_NONE &&
-	    isatty(STDIN_FILENO) && !(r->session.password = cli_prompt_password(r->session.user)))
+	    !cli_certificate_auth(&r->session, &r->certificate) && isatty(STDIN_FILENO) &&
+	    !(r->session.password = cli_prompt_password(r->session.user)))
 		rc = complain("no password read");
 	else
 		rc = remote_run(cmd->verb, action, uri, &in, r);
@@ -592,6 +596,8 @@ static int remote_switch(const char *a, struct remote *r, int *remote)
 					v),
 			       -1;
 		r->session.auth = (enum winrm_auth)scheme;
+	} else if (cli_certificate_switch(a, &r->certificate)) {
+		*remote = 1;
 	} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
 		r->session.flags |= WINRM_FLAG_NO_ENCRYPTION;
 	} else if ((cli_switch(a, "usessl", "usessl", &v) || cli_switch(a, "ssl", "ssl", &v)) &&
@@ -689,8 +695,8 @@ int main(int argc, char **argv)
 	/* Not a WS-Management operation: only -p: of the switches applies. */
 	if (strcasecmp(pos[0], "user") == 0) {
 		if (is_remote || remote.session.user || remote.session.auth ||
-		    remote.session.flags || remote.session.timeout_ms || remote.file || cmd.https ||
-		    cmd.quiet)
+		    remote.certificate.file || remote.session.flags || remote.session.timeout_ms ||
+		    remote.file || cmd.https || cmd.quiet)
 			return complain(
 			    "winrm user works on this machine and takes only -p:PASSWORD");
 		return user_main(cmd.dir, pos, npos, remote.session.password);

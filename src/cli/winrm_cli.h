@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "cli/cli.h"
 #include "client/winrm.h"
 #include "wsman/wsman.h"
 
@@ -41,6 +42,7 @@ int input_parse(const char *arg, struct input *in);
 
 struct remote {
 	struct winrm_options session;
+	struct cli_certificate certificate;
 	enum wsman_text_format format;
 	const char *file; /* -file: the request body instead of @{...} */
 };

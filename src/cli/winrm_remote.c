@@ -263,7 +263,7 @@ int remote_run(enum verb verb, const char *action, const char *uri, const struct
 		return 1;
 	if (verb == V_SET && r->file)
 		return complain("set takes @{...} input; -file: goes with create and invoke");
-	if (winrm_session_new(&r->session, &s, err, sizeof(err)) != WINRM_OK)
+	if (cli_session_new(&r->session, &r->certificate, &s, err, sizeof(err)) != WINRM_OK)
 		return complain("%s", err);
 	rc = verb == V_SET ? set(s, &t, in, r->format) : operate(s, verb, action, &t, in, r);
 	winrm_session_free(s);

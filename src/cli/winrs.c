@@ -40,6 +40,9 @@ static const char usage_text[] =
     "  -u[sername]:USER      explicit user name\n"
     "  -p[assword]:PASSWORD  password (prompted for without echo when -u is given alone)\n"
     "  -a[uthentication]:SCHEME  Basic, Digest, Negotiate, Kerberos, Certificate or CredSSP\n"
+    "  -certificate:PATH     client certificate for -a:Certificate (HTTPS only, implies\n"
+    "                        it): a PEM file with the certificate, its chain and its key\n"
+    "  -certificatekey:PATH  the private key (PEM, unencrypted) when not in that file\n"
     "  -un[encrypted]        no message encryption over HTTP (needs AllowUnencrypted)\n"
     "  -ad, -allowdelegation forward the Kerberos ticket-granting ticket (Kerberos, Negotiate)\n"
     "  -[use]ssl             HTTPS, on the default HTTPS port when none is given\n"
@@ -55,6 +58,7 @@ static const char usage_text[] =
     "Ctrl-C sends ctrl_c to the command; a second Ctrl-C terminates it.\n";
 
 static struct winrm_options opts;
+static struct cli_certificate certificate;
 static char shell_id[WINRM_ID_LEN + 1], command_id[WINRM_ID_LEN + 1];
 static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Set once a thread is ending the command: the others' failures that
@@ -81,7 +85,7 @@ static void finish(int code, int terminate)
 
 	atomic_store(&finishing, 1);
 	pthread_mutex_lock(&exit_lock);
-	if (shell_id[0] && winrm_session_new(&opts, &s, NULL, 0) == WINRM_OK) {
+	if (shell_id[0] && cli_session_new(&opts, &certificate, &s, NULL, 0) == WINRM_OK) {
 		if (terminate && command_id[0])
 			winrm_shell_signal(s, shell_id, command_id, WINRM_SIGNAL_TERMINATE);
 		winrm_shell_delete(s, shell_id);
@@ -125,7 +129,7 @@ static void *stdin_thread(void *arg)
 	char err[1200];
 
 	(void)arg;
-	if (winrm_session_new(&opts, &s, err, sizeof(err)) != WINRM_OK) {
+	if (cli_session_new(&opts, &certificate, &s, err, sizeof(err)) != WINRM_OK) {
 		say("%s", err);
 		finish(EXIT_WINRS_ERROR, 1);
 	}
@@ -176,7 +180,7 @@ static void *signal_thread(void *arg)
 			continue;
 		if (sig != SIGINT || ++count > 1 || !command_id[0])
 			finish(EXIT_INTERRUPTED, 1);
-		if (!s && winrm_session_new(&opts, &s, NULL, 0) != WINRM_OK)
+		if (!s && cli_session_new(&opts, &certificate, &s, NULL, 0) != WINRM_OK)
 			finish(EXIT_INTERRUPTED, 1);
 		winrm_shell_signal(s, shell_id, command_id, WINRM_SIGNAL_CTRL_C);
 	}
@@ -227,6 +231,8 @@ int main(int argc, char **argv)
 				return EXIT_WINRS_ERROR;
 			}
 			opts.auth = (enum winrm_auth)scheme;
+		} else if (cli_certificate_switch(a, &certificate)) {
+			/* a client certificate and its key */
 		} else if (cli_switch(a, "un", "unencrypted", &v) && !v) {
 			opts.flags |= WINRM_FLAG_NO_ENCRYPTION;
 		} else if ((cli_switch(a, "ad", "ad", &v) ||
@@ -280,8 +286,10 @@ int main(int argc, char **argv)
 		len += n;
 	}
 	line[len] = 0;
-	if (opts.user && !opts.password && isatty(STDIN_FILENO) &&
-	    !(opts.password = cli_prompt_password(opts.user))) {
+	/* A certificate session refuses a password: asking for one would only
+	 * delay that. */
+	if (opts.user && !opts.password && !cli_certificate_auth(&opts, &certificate) &&
+	    isatty(STDIN_FILENO) && !(opts.password = cli_prompt_password(opts.user))) {
 		say("no password read");
 		return EXIT_WINRS_ERROR;
 	}
@@ -295,7 +303,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (winrm_session_new(&opts, &s, err, sizeof(err)) != WINRM_OK) {
+	if (cli_session_new(&opts, &certificate, &s, err, sizeof(err)) != WINRM_OK) {
 		say("%s", err);
 		return EXIT_WINRS_ERROR;
 	}

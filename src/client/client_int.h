@@ -53,7 +53,9 @@ struct winrm_session {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	int client_cert;       /* ctx holds the client certificate and its key (Certificate) */
 	char tls_problem[512]; /* why the certificate was not trusted */
+	const char *tls_alert; /* the alert that ended the connection (OpenSSL's static text) */
 	int tls_spoken;	       /* a handshake with the endpoint succeeded: it speaks TLS */
 	int ahead;	       /* a request was sent ahead; its reply is unread */
 	char ahead_shell[WINRM_ID_LEN + 1], ahead_command[WINRM_ID_LEN + 1];
@@ -106,6 +108,9 @@ enum winrm_result client_post_built(struct winrm_session *s, struct buf *envelop
 enum winrm_result client_post_raw(struct winrm_session *s, const struct buf *envelope, int identify,
 				  struct buf *body);
 void client_disconnect(struct winrm_session *s);
+/* The session's TLS context, made on first use: the trust store and the
+ * checks the flags leave on. */
+enum winrm_result client_tls_context(struct winrm_session *s);
 /* The channel binding of the open HTTPS connection: RFC 5929
  * tls-server-end-point of the certificate the server presented
  * (tls_binding.h), into out (cap at least TLS_BINDING_MAX). Its length;

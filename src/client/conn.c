@@ -25,6 +25,11 @@
 #define CONTENT_TYPE_SOAP "application/soap+xml;charset=UTF-8"
 #define WSMAN_CODE_TIMED_OUT 2150858793u
 #define USER_AGENT "Microsoft WinRM Client"
+/* The whole Authorization value of Certificate authentication, no scheme
+ * token: the certificate itself travels in the TLS handshake. Windows'
+ * client, pywinrm and masterzen/winrm send it on every request, and
+ * HTTP.sys asks for the certificate on seeing it. */
+#define SECPROFILE_HTTPS_MUTUAL "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
 void client_disconnect(struct winrm_session *s)
 {
@@ -200,31 +205,67 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 	return 0;
 }
 
+/* The TLS alert the server sent, from OpenSSL's error queue, as text
+ * ("tlsv1 alert unknown ca"); NULL when the failure was something else. */
+static const char *server_alert(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET
+		   ? ERR_reason_error_string(e)
+		   : NULL;
+}
+
+/* A server refuses a client certificate with an alert: in the handshake
+ * over TLS 1.2, on the first read over TLS 1.3 (where the client's part of
+ * the handshake ends before the server has checked the certificate). The
+ * alert may be lost (NULL) when the server resets the connection with our
+ * request unread: a Certificate connection that closes without a reply
+ * is taken as the same refusal. */
+static enum winrm_result certificate_refused(struct winrm_session *s, const char *alert)
+{
+	return client_fail(s, WINRM_E_AUTH,
+			   "%s refused the client certificate in the TLS handshake (%s): the "
+			   "service must trust the certificate's issuer, and the certificate must "
+			   "be valid now",
+			   s->host_header,
+			   alert ? alert : "it closed the connection without a reply");
+}
+
+enum winrm_result client_tls_context(struct winrm_session *s)
+{
+	if (s->ctx)
+		return WINRM_OK;
+	if (!(s->ctx = SSL_CTX_new(TLS_client_method())))
+		return client_fail(s, WINRM_E_TLS, "cannot set up TLS");
+	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
+	/* The hashed directory is searched on demand; reading the whole
+	 * bundle file would cost more than the rest of a winrs run. An
+	 * SSL_CERT_FILE the user names is read as OpenSSL always does. */
+	if (s->flags & WINRM_FLAG_SKIP_CA_CHECK)
+		; /* nothing to trust: every chain is accepted */
+	else if (getenv(X509_get_default_cert_file_env()))
+		SSL_CTX_set_default_verify_paths(s->ctx);
+	else
+		SSL_CTX_load_verify_dir(s->ctx, getenv(X509_get_default_cert_dir_env())
+						    ?: X509_get_default_cert_dir());
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_cb);
+	/* Replies run to hundreds of kilobytes: take what the socket has
+	 * in one read rather than two reads per 16 KB record. */
+	SSL_CTX_set_read_ahead(s->ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(s->ctx, 128 * 1024);
+	return WINRM_OK;
+}
+
 static enum winrm_result tls_start(struct winrm_session *s)
 {
 	uint64_t deadline = util_now_ms() + CLIENT_CONNECT_TIMEOUT_MS;
+	enum winrm_result r;
 
-	if (!s->ctx) {
-		if (!(s->ctx = SSL_CTX_new(TLS_client_method())))
-			return client_fail(s, WINRM_E_TLS, "cannot set up TLS");
-		SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
-		/* The hashed directory is searched on demand; reading the whole
-		 * bundle file would cost more than the rest of a winrs run. An
-		 * SSL_CERT_FILE the user names is read as OpenSSL always does. */
-		if (s->flags & WINRM_FLAG_SKIP_CA_CHECK)
-			; /* nothing to trust: every chain is accepted */
-		else if (getenv(X509_get_default_cert_file_env()))
-			SSL_CTX_set_default_verify_paths(s->ctx);
-		else
-			SSL_CTX_load_verify_dir(s->ctx, getenv(X509_get_default_cert_dir_env())
-							    ?: X509_get_default_cert_dir());
-		SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_cb);
-		/* Replies run to hundreds of kilobytes: take what the socket has
-		 * in one read rather than two reads per 16 KB record. */
-		SSL_CTX_set_read_ahead(s->ctx, 1);
-		SSL_CTX_set_default_read_buffer_len(s->ctx, 128 * 1024);
-	}
+	if ((r = client_tls_context(s)) != WINRM_OK)
+		return r;
 	s->tls_problem[0] = 0;
+	s->tls_alert = NULL;
 	if (!(s->ssl = SSL_new(s->ctx)) || !SSL_set_fd(s->ssl, s->fd))
 		return client_fail(s, WINRM_E_TLS, "cannot set up TLS");
 	SSL_set_app_data(s->ssl, s);
@@ -254,6 +295,8 @@ static enum winrm_result tls_start(struct winrm_session *s)
 			if (s->tls_problem[0])
 				return client_fail(s, WINRM_E_TLS, "TLS with %s:%s failed: %s",
 						   s->host, s->port, s->tls_problem);
+			if (s->auth == WINRM_AUTH_CERTIFICATE && (s->tls_alert = server_alert()))
+				return certificate_refused(s, s->tls_alert);
 			/* A service stopping or restarting takes the connection
 			 * and closes it: no question of its listener's kind when
 			 * it spoke TLS before. */
@@ -285,6 +328,12 @@ static enum winrm_result connect_session(struct winrm_session *s)
 
 	if (s->fd >= 0)
 		return WINRM_OK;
+	if (s->auth == WINRM_AUTH_CERTIFICATE && !s->client_cert)
+		return client_fail(
+		    s, WINRM_E_USAGE,
+		    "Certificate authentication needs the client certificate and its key: give "
+		    "the PEM file with -certificate:PATH (libwinrm: "
+		    "winrm_session_set_certificate)");
 	if ((r = tcp_connect(s)) != WINRM_OK)
 		return r;
 	if (s->https && (r = tls_start(s)) != WINRM_OK) {
@@ -347,8 +396,11 @@ static ssize_t read_some(struct winrm_session *s, uint8_t *p, size_t n, uint64_t
 			int e = SSL_get_error(s->ssl, rc);
 			if (e == SSL_ERROR_ZERO_RETURN)
 				return 0;
+			if (e == SSL_ERROR_SSL)
+				s->tls_alert = server_alert();
+			/* A reset, an unclean close or an alert: the same to us. */
 			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-				return 0; /* a reset or an unclean close: the same to us */
+				return 0;
 			if (wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) <=
 			    0)
 				return -1;
@@ -448,10 +500,12 @@ static int is_gss(enum winrm_auth a)
 }
 
 /* An Identify goes unauthenticated under -a:None, and without a user name
- * unless GSSAPI can authenticate from the credential cache. */
+ * unless the scheme authenticates without one: GSSAPI from the credential
+ * cache, or a client certificate. */
 static int anonymous_identify(const struct winrm_session *s, int identify)
 {
-	return identify && (s->auth == WINRM_AUTH_NONE || (!s->user && !is_gss(s->auth)));
+	return identify && (s->auth == WINRM_AUTH_NONE ||
+			    (!s->user && !is_gss(s->auth) && s->auth != WINRM_AUTH_CERTIFICATE));
 }
 
 static enum winrm_result authorization(struct winrm_session *s, int identify, struct buf *out)
@@ -461,6 +515,10 @@ static enum winrm_result authorization(struct winrm_session *s, int identify, st
 				   "only Identify works without authentication (-a:None)");
 	if (anonymous_identify(s, identify))
 		return WINRM_OK;
+	if (s->auth == WINRM_AUTH_CERTIFICATE)
+		return buf_putf(out, "%s", SECPROFILE_HTTPS_MUTUAL) == ERR_OK
+			   ? WINRM_OK
+			   : client_fail(s, WINRM_E_NOMEM, "out of memory");
 	if (s->auth == WINRM_AUTH_BASIC) {
 		struct buf plain;
 		enum err e;
@@ -515,6 +573,17 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 	const char *name = winrm_auth_name(s->auth);
 	char schemes[256];
 
+	/* A service never offers Certificate in WWW-Authenticate (the
+	 * certificate is asked for in the TLS handshake), so a 401 says only
+	 * that this certificate did not map to an account. */
+	if (s->auth == WINRM_AUTH_CERTIFICATE)
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "%s refused the client certificate: the service must allow Certificate "
+		    "authentication (winrm set winrm/config/service/auth "
+		    "@{Certificate=\"true\"}), trust the certificate's issuer, and map the "
+		    "certificate to a local account (winrm/config/service/certmapping)",
+		    s->host_header);
 	offered(resp, schemes, sizeof(schemes));
 	if (!challenge_for(resp, name))
 		return client_fail(
@@ -755,12 +824,16 @@ static enum winrm_result post(struct winrm_session *s, const struct buf *envelop
 		case EX_FAILED:
 			return r;
 		case EX_RETRY:
-			/* A fresh connection that closes at once is a refusal. */
-			if (fresh || reconnects++ > 0)
-				return client_fail(s, WINRM_E_CONNECT,
-						   "%s closed the connection without a reply",
-						   s->host_header);
-			continue;
+			/* A kept-alive connection the server had closed gets one
+			 * more try on a new one; a fresh connection that closes at
+			 * once is a refusal. */
+			if (!fresh && reconnects++ == 0)
+				continue;
+			if (s->auth == WINRM_AUTH_CERTIFICATE)
+				return certificate_refused(s, s->tls_alert);
+			return client_fail(s, WINRM_E_CONNECT,
+					   "%s closed the connection without a reply",
+					   s->host_header);
 		case EX_OK:
 			break;
 		}

@@ -249,6 +249,20 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		    "client configuration and try again: winrm set winrm/config/client/auth "
 		    "@{%s=\"true\"}",
 		    name, name);
+	/* The certificate is the credential, as on Windows, which refuses a
+	 * user name or password with it. */
+	if (s->auth == WINRM_AUTH_CERTIFICATE && (s->user || s->password))
+		return client_fail(
+		    s, WINRM_E_USAGE,
+		    "Certificate authentication takes no user name or password: the client "
+		    "certificate is the credential, and the service maps it to an account. "
+		    "Leave out -u and -p");
+	if (s->auth == WINRM_AUTH_CERTIFICATE && !s->https)
+		return client_fail(
+		    s, WINRM_E_POLICY,
+		    "Certificate authentication works over HTTPS only, where the certificate is "
+		    "presented in the TLS handshake: use an https:// URL (port 5986 by default) "
+		    "or -usessl");
 	/* Negotiate without a password is Kerberos from the credential cache,
 	 * which needs a realm and a name to ask a ticket for. */
 	if ((s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST ||
@@ -313,12 +327,12 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		    "-allowdelegation forwards a Kerberos ticket: it needs -a:Kerberos or "
 		    "-a:Negotiate, not %s",
 		    name);
-	if (s->auth != WINRM_AUTH_BASIC && s->auth != WINRM_AUTH_DIGEST &&
-	    s->auth != WINRM_AUTH_NEGOTIATE && s->auth != WINRM_AUTH_KERBEROS)
+	if (s->auth == WINRM_AUTH_CREDSSP)
 		return client_fail(
 		    s, WINRM_E_NOT_SUPPORTED,
 		    "%s authentication is not supported by this version of libwinrm yet: "
-		    "use -a:Negotiate, -a:Kerberos, -a:Basic (over HTTPS, -usessl) or -a:Digest",
+		    "use -a:Negotiate, -a:Kerberos, -a:Basic (over HTTPS, -usessl), -a:Digest "
+		    "or -a:Certificate",
 		    name);
 	return WINRM_OK;
 }

@@ -11,7 +11,8 @@
  * unless Kerberos can serve (a realm, a host name); TrustedHosts
  * for targets reached without HTTPS (Kerberos excepted); Basic and Digest
  * over HTTP only with WINRM_FLAG_NO_ENCRYPTION and the client's
- * AllowUnencrypted; the client's Auth settings. The client settings come
+ * AllowUnencrypted; Certificate over HTTPS only and without a user name
+ * or password; the client's Auth settings. The client settings come
  * from the winrm/config tree in the configuration directory.
  *
  * Every call returns WINRM_OK or an error; winrm_error() then says what
@@ -86,6 +87,18 @@ struct winrm_session;
  * NULL and, when errbuf is given, the reason is written there. */
 enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_session **out,
 				    char *errbuf, size_t errlen);
+/* Certificate authentication (a session made with WINRM_AUTH_CERTIFICATE,
+ * over HTTPS) presents this client certificate in the TLS handshake and
+ * sends the https/mutual security profile as the Authorization of every
+ * request. cert_file is PEM: the certificate, then any intermediate CAs,
+ * and the private key too when key_file is NULL; key_file a PEM private
+ * key, not encrypted. Both are read now: a file that cannot be read, a key
+ * that is encrypted or not the certificate's, or a certificate not for
+ * client authentication fails here, before any connection. Call it once,
+ * before the first request; until then a Certificate session refuses to
+ * connect. (Since LIBWINRM_0.4.) */
+enum winrm_result winrm_session_set_certificate(struct winrm_session *s, const char *cert_file,
+						const char *key_file);
 void winrm_session_free(struct winrm_session *s);
 
 /* The last error of this session, as a sentence (never NULL). */

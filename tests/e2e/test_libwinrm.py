@@ -40,12 +40,21 @@ def _defined_symbols(*nm_flags):
 
 
 def test_shared_library_holds_only_the_client_half():
-    exported = [n.split("@")[0] for n in _defined_symbols("-D") if n != "LIBWINRM_0"]
+    # The version nodes (LIBWINRM_0, LIBWINRM_0.4) are symbols too.
+    exported = [n.split("@")[0] for n in _defined_symbols("-D") if not n.startswith("LIBWINRM_")]
     h.check(exported and all(n.startswith("winrm_") for n in exported),
             "libwinrm.so.0 exports more than winrm_*: %s" % [n for n in exported if not n.startswith("winrm_")])
     internal = [n.split(".")[0] for n in _defined_symbols()]
     h.check("config_parse" in internal, "libwinrm.so.0 has no symbol table to look in")
     h.eq(sorted(set(internal) & set(DAEMON_ONLY)), [], "the daemon's half of config in libwinrm.so.0")
+
+
+def test_later_functions_carry_the_version_that_added_them():
+    """A function added after the first release is in its release's node,
+    so a program that calls it asks the loader for that release."""
+    versions = dict(n.split("@@") for n in _defined_symbols("-D") if "@@" in n)
+    h.eq(versions.get("winrm_session_set_certificate"), "LIBWINRM_0.4", "winrm_session_set_certificate's version")
+    h.eq(versions.get("winrm_session_new"), "LIBWINRM_0", "winrm_session_new's version")
 
 
 def test_pkg_config_file():
