@@ -97,6 +97,33 @@ def test_goclient_certificate():
     h.eq((out.decode().strip(), code), (b.name, 0), "the Go client ran as %s (%s)" % (b.name, err))
 
 
+def test_winrs_certificate():
+    """winrs -a:Certificate -certificate:PEM -certificatekey:PEM runs a
+    command as the mapped account; `winrm id` with the same certificate
+    authenticates; an unmapped certificate gets winrs's refusal."""
+    d = h.fixture().run_dir
+    ca = pki.CA(d, "cert-ca-winrs")
+    a = h.user("a")
+    cert = ca.client("cert-alice-winrs", upn="alice@localhost", email="alice@example.com")
+    svc = _service([ca.cert_path], [(ca, "alice@example.com", a)])
+    sw = ["-r:" + svc.url(), "-skipCAcheck", "-a:Certificate", "-certificate:" + cert.cert_path,
+          "-certificatekey:" + cert.key_path]
+    r = h.winrs(sw + ["id -un"])
+    h.eq((r.stdout.decode().strip(), r.returncode), (a.name, 0),
+         "winrs ran as the mapped user (%s)" % r.stderr.decode(errors="replace"))
+    r = subprocess.run([h.client_path("winrm"), "id", "--config-dir", h.client_config()] + sw,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    h.eq(r.returncode, 0, "winrm id with the certificate: %s" % r.stderr.decode(errors="replace"))
+    h.check(b"ProductVendor" in r.stdout, "winrm id printed the identity: %s" % r.stdout[:300])
+    stranger = ca.client("cert-stranger-winrs", upn="stranger@localhost")
+    r = h.winrs(["-r:" + svc.url(), "-skipCAcheck", "-certificate:" + stranger.cert_path,
+                 "-certificatekey:" + stranger.key_path, "id -un"])
+    h.check(r.returncode != 0 and b"certmapping" in r.stderr,
+            "an unmapped certificate: winrs says what the service needs (%s)" % r.stderr[:400])
+    svc.wait_for_log(r"authentication failure \(no certmapping entry for this certificate and "
+                     r"resource\): certificate \"/CN=cert-stranger-winrs\"")
+
+
 def test_certificate_refusals():
     """Another issuer, expired, unmapped, mapped for another URI, disabled,
     over 16 KB, not for client authentication, an account in no allowed
