@@ -15,9 +15,11 @@ fixture) known to PAM, to the hash file and to the KDC. Then:
      (the TLS-only peer), with Basic over HTTPS (PAM each time, and from the
      service's verification cache), with Negotiate/NTLM over HTTP (sealed),
      with Kerberos and a password over HTTP (sealed; the client asks the KDC
-     for its tickets every time); and `winrs ... true` with Basic over
-     HTTPS, Negotiate/NTLM over HTTP and Kerberos over HTTP from the ticket
-     cache (the only way our clients authenticate from a ticket cache: see
+     for its tickets every time), with a client certificate over HTTPS
+     (mapped by a certmapping entry: the chain, then PAM's account stack);
+     and `winrs ... true` with Basic over HTTPS, Negotiate/NTLM over HTTP,
+     a client certificate over HTTPS and Kerberos over HTTP from the
+     ticket cache (the only way our clients authenticate from a ticket cache: see
      "Kerberos and winrm identify" below). Ratios against the peers;
      differences of medians are printed as such, nothing is subtracted from
      a measured number;
@@ -146,9 +148,24 @@ class Setup:
         self.spn = self.realm.add_service("HTTP/localhost", keytab)
         self.realm.add_user(self.user.name, self.password)
 
+        # Certificate logons: a test CA (tests/e2e/pki.py), the user's
+        # client certificate, and a certmapping entry for it. With
+        # Certificate on, every HTTPS handshake asks for a client
+        # certificate (optionally), the HTTPS peers' rows included.
+        import pki
+        ca = pki.CA(fx.run_dir, "bench-ca")
+        self.client_cert = ca.client("bench-client", upn="bench@localhost")
         self.svc = h.Service({"Service/Auth/Keytab": keytab,
-                              "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
+                              "Service/Auth/ServicePrincipalNames": "HTTP/localhost",
+                              "Service/Auth/Certificate": "true",
+                              "Service/Auth/TrustedIssuers": ca.cert_path},
                              https=True, http=True, env=self.realm.env())
+        r = subprocess.run([self.winrm, "create", "winrm/config/service/certmapping?Issuer=%s+Subject="
+                            "bench@localhost+URI=*" % ca.thumbprint, '@{UserName="%s"}' % self.user.name,
+                            "--config-dir", self.svc.conf_dir], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if r.returncode != 0:
+            die("winrm create certmapping failed: %s" % r.stderr.decode(errors="replace"))
         r = subprocess.run([self.winrm, "user", "set", self.user.name, "-p:" + self.password,
                             "--config-dir", self.svc.conf_dir], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
@@ -247,6 +264,8 @@ def make_rows(s):
     realm_user = "%s@%s" % (user, s.realm.realm)
     idr = [s.winrm, "id"] + cfg
     wsr = [s.winrs] + cfg
+    cert = ["-a:Certificate", "-certificate:" + s.client_cert.cert_path,
+            "-certificatekey:" + s.client_cert.key_path]
 
     rows = [
         Row("A", "winrm id, anonymous, HTTP", idr + [http_ip], plain_env,
@@ -273,6 +292,10 @@ def make_rows(s):
         Row("J", "winrm id, Kerberos (ccache), HTTP", idr + [http_name, "-a:Kerberos"], krb_env,
             "[A] + one extra round trip (AP-REQ/AP-REP, the service's keytab; the service ticket cached "
             "since the warm-up) + the Identify sealed both ways", "Kerberos"),
+        Row("K", "winrm id, Certificate, HTTPS", idr + [https_ip, "-skipCAcheck"] + cert, plain_env,
+            "[B] + the client certificate in the handshake + the privileged part's mapping (chain "
+            "verified up to the entry's issuer) and PAM's account stack (a forked PAM worker)",
+            "Certificate"),
         Row("G", "winrs true, Basic, HTTPS, cached", wsr + [https_ip, "-skipCAcheck", "-u:" + user, "-p:" + pw,
                                                           "-a:Basic", "true"], plain_env,
             "process start + TCP + TLS handshake + Basic from the verification cache + Create, Command, "
@@ -285,6 +308,9 @@ def make_rows(s):
             "as [G] with Kerberos from the ticket cache (the service ticket is cached since the "
             "warm-up: one extra round trip, AP-REQ/AP-REP) instead of TLS and Basic, every message sealed",
             "Kerberos", "true"),
+        Row("L", "winrs true, Certificate, HTTPS", wsr + [https_ip, "-skipCAcheck"] + cert + ["true"],
+            plain_env, "as [G] with a certificate logon (as [K], once: the connection keeps it) instead "
+            "of cached Basic", "Certificate", "true"),
     ]
     return {r.key: r for r in rows}
 
@@ -437,7 +463,7 @@ def bench(h, krb, args, started):
         "with an empty krb5.conf (no realm; see docs/performance.md)")
 
     # Warm-up: each row once, and the mechanism each one really used.
-    order = [rows[k] for k in "ABCDEFJGHI"]
+    order = [rows[k] for k in "ABCDEFJKGHIL"]
     for row in order:
         _, seen = row.run_once(svc)
         if row.expect_auth and seen != [row.expect_auth]:
@@ -483,8 +509,11 @@ def bench(h, krb, args, started):
         % (ratio("J", "B"), ratio("J", "C"), ratio("J", "D")))
     out("   Kerberos+password, winrm id:  %s (TLS-only peer), %s (Basic+PAM over HTTPS)"
         % (ratio("F", "B"), ratio("F", "C")))
+    out("   Certificate, winrm id:        %s (TLS-only peer), %s (Basic+PAM over HTTPS), %s (NTLM)"
+        % (ratio("K", "B"), ratio("K", "C"), ratio("K", "E")))
     out("   winrs true:                   %s (NTLM / Basic HTTPS), %s (Kerberos ccache / Basic HTTPS), "
         "%s (Kerberos / NTLM)" % (ratio("H", "G"), ratio("I", "G"), ratio("I", "H")))
+    out("   winrs true, Certificate:      %s (Basic HTTPS), %s (NTLM)" % (ratio("L", "G"), ratio("L", "H")))
     out("   differences of medians (only here is anything subtracted, and each says what it leaves):")
     out("     %s  the TLS handshake (client and server)" % diff("B", "A"))
     out("     %s  the PAM check, with its round trip to the privileged part" % diff("C", "D"))
@@ -496,6 +525,7 @@ def bench(h, krb, args, started):
     out("     %s  Kerberos with a password: KDC exchanges + 1 round trip + sealing" % diff("F", "A"))
     out("     %s  winrs true: Kerberos from the cache over HTTP against TLS + cached Basic" % diff("I", "G"))
     out("     %s  winrs true: NTLM over HTTP against TLS + cached Basic" % diff("H", "G"))
+    out("     %s  the certificate logon: mapping, chain, PAM account stack" % diff("K", "B"))
 
     # 2. Throughput.
     nbytes = args.bytes
