@@ -140,8 +140,10 @@ def test_get_returns_windows_defaults():
     fault(call(svc, adm, A_GET, CONFIG + "/listener", selectors=[("Address", "IP:127.0.0.9"),
                                                                  ("Transport", "HTTP")]),
           "InvalidSelectors", CODE_RESOURCE_NOT_FOUND)
-    r = call(svc, adm, A_GET, CONFIG + "/service/certmapping")
+    r = call(svc, adm, A_GET, CONFIG + "/service/nosuch")
     h.eq((r.status, r.fault().subcode_local), (500, "DestinationUnreachable"), "unknown config resource")
+    r = call(svc, adm, A_GET, CONFIG + "/service/certmapping")
+    h.eq((r.status, r.fault().subcode_local), (500, "InvalidSelectors"), "a certmapping Get names one")
 
 
 def test_put_is_saved_and_applied():
