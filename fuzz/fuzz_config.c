@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (config_print_text(&d, "", &text, &msg) != ERR_OK ||
 		    config_print_text(&d, "listener", &text, &msg) != ERR_OK ||
-		    config_print_text(&d, "plugin", &text, &msg) != ERR_OK)
+		    config_print_text(&d, "plugin", &text, &msg) != ERR_OK ||
+		    config_print_text(&d, "service/certmapping", &text, &msg) != ERR_OK)
 			abort();
 		for (uint32_t i = 0; config_listener_at(&d, i); i++)
 			;

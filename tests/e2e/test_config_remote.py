@@ -140,8 +140,10 @@ def test_get_returns_windows_defaults():
     fault(call(svc, adm, A_GET, CONFIG + "/listener", selectors=[("Address", "IP:127.0.0.9"),
                                                                  ("Transport", "HTTP")]),
           "InvalidSelectors", CODE_RESOURCE_NOT_FOUND)
-    r = call(svc, adm, A_GET, CONFIG + "/service/certmapping")
+    r = call(svc, adm, A_GET, CONFIG + "/service/nosuch")
     h.eq((r.status, r.fault().subcode_local), (500, "DestinationUnreachable"), "unknown config resource")
+    r = call(svc, adm, A_GET, CONFIG + "/service/certmapping")
+    h.eq((r.status, r.fault().subcode_local), (500, "InvalidSelectors"), "a certmapping Get names one")
 
 
 def test_put_is_saved_and_applied():
@@ -343,3 +345,73 @@ def test_plugin_create_enumerate_delete():
     h.check(b"Plugin?Name=DnsOps/" not in conf_bytes(svc) and b"Plugin?Name=PowerShell.7/" in conf_bytes(svc),
             "the plugin is gone from the file, the others stay")
     h.assert_serving(svc)
+
+
+def test_certmapping_create_get_put_enumerate_delete():
+    """winrm/config/service/certmapping over the network (MS-WSMV 3.1.4.1.29.3):
+    instances named by Issuer, Subject and URI, a URI holding '/'; the
+    Password Windows sends is taken and neither stored, returned nor logged."""
+    svc = h.service()
+    adm = h.user("adm")
+    curi = CONFIG + "/service/certmapping"
+    issuer = "5600a015ca5e8a26f638b74e819ae92096da5c8c"
+    shell = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/*"
+    sel = [("Issuer", issuer), ("Subject", "*@example.com"), ("URI", shell)]
+    # As winrm.vbs builds it: the root named after the URI's last segment.
+    create = ('<p:certmapping xmlns:p="%s"><p:UserName>%s</p:UserName><p:Password>Sw0rdfish!</p:Password>'
+              '<p:Enabled>true</p:Enabled></p:certmapping>' % (curi, adm.name))
+    r = call(svc, adm, h.A_CREATE, curi, create, sel)
+    el = body_of(r, "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse")
+    h.eq([(s.get("Name"), s.text) for s in el.iter("{%s}Selector" % h.NS["w"])], sel, "the new mapping's EPR")
+    h.eq(el.findtext("a:ReferenceParameters/w:ResourceURI", namespaces=NS), curi, "EPR resource URI")
+    h.check(("Service/CertMapping?Issuer=%s+Subject=*@example.com+URI=%s/UserName = %s\n"
+             % (issuer.upper(), shell, adm.name)).encode() in conf_bytes(svc), "the stored file has the mapping")
+    fault(call(svc, adm, h.A_CREATE, curi, create, sel), "AlreadyExists", CODE_ALREADY_EXISTS)
+    for bad in ([("Issuer", "12"), sel[1], sel[2]], sel[:2], [("Issuer", issuer), ("Subject", "a*b"), sel[2]],
+                [sel[0], sel[1], ("URI", "http://x/y?z")], sel + [("Name", "x")]):
+        fault(call(svc, adm, h.A_CREATE, curi, create, bad), "InvalidSelectors", CODE_INVALID_SELECTORS)
+    nouser = create.replace("<p:UserName>%s</p:UserName>" % adm.name, "")
+    before = conf_bytes(svc)
+    fault(call(svc, adm, h.A_CREATE, curi, nouser, [sel[0], ("Subject", "bob"), sel[2]]), "InvalidParameter",
+          CODE_INVALID_PARAMETER)
+    h.eq(conf_bytes(svc), before, "the file after a mapping without UserName was refused")
+
+    # Get, with the selectors in other cases: they compare case-insensitively.
+    el = get(svc, adm, "/service/certmapping", [("Issuer", issuer.upper()), ("Subject", "*@EXAMPLE.COM"),
+                                                ("URI", shell)])
+    h.eq(el.tag, "{%s}CertMapping" % curi, "the document's element and namespace")
+    h.eq(leaves(el), [("URI", shell), ("Subject", "*@example.com"), ("Issuer", issuer.upper()),
+                      ("UserName", adm.name), ("Enabled", "true"), ("Password", "")], "Get of the mapping")
+    r = call(svc, adm, A_PUT, curi, edited(el, {"Enabled": "false", "Password": "0therPass"}), sel)
+    h.eq(dict(leaves(body_of(r, R_PUT)))["Enabled"], "false", "PutResponse shows the change")
+    h.check(b"Enabled = false" in conf_bytes(svc), "the Put is stored")
+
+    r = call(svc, adm, A_ENUMERATE, curi,
+             "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>")
+    items = _items(body_of(r, NS_ENUM + "/EnumerateResponse"), "w:Items")
+    h.eq([(i["Subject"], i["URI"], i["Enabled"]) for i in items], [("*@example.com", shell, "false")],
+         "Enumerate: every mapping")
+    for secret in (b"Sw0rdfish!", b"0therPass"):
+        h.check(secret not in conf_bytes(svc) and secret not in r.body, "the password was stored or returned")
+        h.check(secret.decode() not in svc.log_text(), "the password was logged")
+
+    r = call(svc, adm, h.A_DELETE, curi, selectors=sel)
+    h.check(body_of(r, "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse") is None,
+            "DeleteResponse has an empty body")
+    h.check(b"CertMapping" not in conf_bytes(svc), "the mapping is gone from the file")
+    fault(call(svc, adm, h.A_DELETE, curi, selectors=sel), "InvalidSelectors", CODE_RESOURCE_NOT_FOUND)
+    fault(call(svc, adm, A_GET, curi, selectors=sel), "InvalidSelectors", CODE_RESOURCE_NOT_FOUND)
+    h.assert_serving(svc)
+
+
+def test_certmapping_plain_user_is_denied():
+    svc = h.service()
+    a = h.user("a")
+    curi = CONFIG + "/service/certmapping"
+    sel = [("Issuer", "5600a015ca5e8a26f638b74e819ae92096da5c8c"), ("Subject", "*"), ("URI", "*")]
+    create = ('<p:CertMapping xmlns:p="%s"><p:UserName>%s</p:UserName></p:CertMapping>' % (curi, a.name))
+    before = conf_bytes(svc)
+    fault(call(svc, a, h.A_CREATE, curi, create, sel), "AccessDenied", CODE_ACCESS_DENIED)
+    fault(call(svc, a, A_ENUMERATE, curi, "<n:Enumerate/>"), "AccessDenied", CODE_ACCESS_DENIED)
+    fault(call(svc, a, A_GET, curi, selectors=sel), "AccessDenied", CODE_ACCESS_DENIED)
+    h.eq(conf_bytes(svc), before, "the file after a plain user's attempts")

@@ -98,6 +98,59 @@ def test_listener_create_enumerate_delete():
     h.check("15985" not in _out(winrm(["enumerate", "winrm/config/listener"], d)), "listener still there")
 
 
+ISSUER = "0123456789abcdef0123456789abcdef01234567"
+SHELL_PREFIX = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/*"
+CERTMAPPING = "winrm/config/service/certmapping?Issuer=%s+Subject=alice@localhost+URI=%s" % (ISSUER, SHELL_PREFIX)
+
+
+def test_certmapping_create_enumerate_get_set_delete():
+    """winrm/config/service/certmapping as Windows' winrm manages it; the
+    Password Windows wants is taken and never kept or shown."""
+    d = h.client_config()
+    path = os.path.join(d, "winrm.conf")
+    r = winrm(["create", CERTMAPPING, '@{UserName="alice";Password="Sw0rdfish!";Enabled="true"}'], d)
+    h.eq(r.returncode, 0, "create (%s)" % _err(r))
+    h.check("ResourceCreated" in _out(r) and "config/service/certmapping" in _out(r), _out(r))
+    r = winrm(["create", CERTMAPPING.replace("alice@", "ALICE@").replace(ISSUER, ISSUER.upper()),
+               '@{UserName="alice"}'], d)
+    h.check(r.returncode != 0 and "already exists" in _err(r), "created twice: %s" % _err(r))
+    r = winrm(["enumerate", "winrm/config/service/certmapping"], d)
+    h.eq(r.returncode, 0, "enumerate (%s)" % _err(r))
+    h.eq(_out(r).splitlines(), ["CertMapping", "    URI = " + SHELL_PREFIX, "    Subject = alice@localhost",
+                                "    Issuer = " + ISSUER.upper(), "    UserName = alice", "    Enabled = true",
+                                "    Password"], "enumerate")
+    r = winrm(["set", CERTMAPPING, '@{Enabled="false";Password="0therPass"}'], d)
+    h.eq(r.returncode, 0, "set (%s)" % _err(r))
+    h.check("    Enabled = false" in _out(r).splitlines(), "set shows the change: %s" % _out(r))
+    r = winrm(["get", CERTMAPPING.replace(ISSUER, ISSUER.upper())], d)
+    h.check(r.returncode == 0 and "    Enabled = false" in _out(r).splitlines(), "get: %s%s" % (_out(r), _err(r)))
+    stored = open(path).read()
+    h.check("URI=%s/UserName = alice\n" % SHELL_PREFIX in stored, "the stored line: %s" % stored)
+    for secret in ("Sw0rdfish!", "0therPass"):
+        h.check(secret not in stored and secret not in _out(r), "the password was kept or shown")
+    h.check("Password" not in stored, "a Password line was stored")
+    before = open(path, "rb").read()
+    bad = "winrm/config/service/certmapping?Issuer=%s+Subject=*+URI=*" % ISSUER
+    for args, word in [
+        (["create", bad, '@{Password="x"}'], "needs a UserName"),
+        (["create", bad.replace(ISSUER, "12"), '@{UserName="a"}'], "40 hexadecimal digits"),
+        (["create", bad.replace("Subject=*", "Subject=a*b"), '@{UserName="a"}'], "first character"),
+        (["create", bad.replace("URI=*", "URI=shell"), '@{UserName="a"}'], "absolute URI"),
+        (["create", bad.replace("+URI=*", ""), '@{UserName="a"}'], "all its selectors"),
+        (["set", CERTMAPPING, '@{UserName=""}'], "needs a UserName"),
+        (["set", CERTMAPPING, '@{Subject="bob"}'], "selector"),
+        (["delete", bad], "there is no certmapping"),
+    ]:
+        r = winrm(args, d)
+        h.check(r.returncode != 0, "%s succeeded" % args)
+        h.check(word.lower() in _err(r).lower(), "%s: message %r lacks %r" % (args, _err(r), word))
+        h.check(open(path, "rb").read() == before, "%s changed %s" % (args, path))
+    r = winrm(["delete", CERTMAPPING], d)
+    h.eq(r.returncode, 0, "delete (%s)" % _err(r))
+    h.eq(_out(winrm(["enumerate", "winrm/config/service/certmapping"], d)), "", "enumerate after delete")
+    h.check("CertMapping" not in open(path).read(), "the mapping is gone from the file")
+
+
 def test_identify_anonymous_and_authenticated():
     svc = h.service()
     a = h.user("a")
@@ -209,6 +262,42 @@ def test_remote_get_set_create_enumerate_delete():
     r = winrm(["delete", sel] + _remote(svc, adm), client)
     h.eq(r.returncode, 0, "remote delete (%s)" % _err(r))
     r = winrm(["delete", sel] + _remote(svc, adm), client)
+    h.check(r.returncode != 0, "deleting it twice succeeded")
+
+
+def test_remote_certmapping():
+    """The same certmapping commands with -r:, as administrator."""
+    svc = h.service()
+    adm = h.user("adm")
+    client = h.client_config()
+    conf = os.path.join(svc.conf_dir, "winrm.conf")
+    r = winrm(["create", CERTMAPPING, '@{UserName="%s";Password="Sw0rdfish!"}' % adm.name] + _remote(svc, adm),
+              client)
+    h.eq(r.returncode, 0, "remote create (%s)" % _err(r))
+    h.check("ResourceCreated" in _out(r), _out(r))
+    h.check(("Subject=alice@localhost+URI=%s/UserName = %s\n" % (SHELL_PREFIX, adm.name)) in open(conf).read(),
+            "the service's file has the mapping")
+    r = winrm(["set", CERTMAPPING, '@{Enabled="false";Password="0therPass"}'] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote set (%s)" % _err(r))
+    h.check("    Enabled = false" in _out(r).splitlines(), "set shows the change: %s" % _out(r))
+    r = winrm(["enumerate", "winrm/config/service/certmapping"] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote enumerate (%s)" % _err(r))
+    for want in ("    URI = " + SHELL_PREFIX, "    Issuer = " + ISSUER.upper(), "    UserName = " + adm.name,
+                 "    Enabled = false"):
+        h.check(want in _out(r).splitlines(), "no %r in:\n%s" % (want, _out(r)))
+    r = winrm(["get", CERTMAPPING] + _remote(svc, adm), client)
+    h.check(r.returncode == 0 and "    Subject = alice@localhost" in _out(r).splitlines(), "remote get: %s%s"
+            % (_out(r), _err(r)))
+    text = open(conf).read() + svc.log_text()
+    for secret in ("Sw0rdfish!", "0therPass"):
+        h.check(secret not in text and secret not in _out(r), "the password was kept, logged or shown")
+    r = winrm(["create", CERTMAPPING.replace("Subject=alice@localhost", "Subject=*"), "@{}"] + _remote(svc, adm),
+              client)
+    h.check(r.returncode != 0, "a mapping without UserName was created")
+    r = winrm(["delete", CERTMAPPING] + _remote(svc, adm), client)
+    h.eq(r.returncode, 0, "remote delete (%s)" % _err(r))
+    h.check("CertMapping" not in open(conf).read(), "the mapping is gone from the service's file")
+    r = winrm(["delete", CERTMAPPING] + _remote(svc, adm), client)
     h.check(r.returncode != 0, "deleting it twice succeeded")
 
 

@@ -1472,6 +1472,209 @@ static void test_plugins(void)
 	buf_clear(&msg);
 }
 
+/* winrm/config/service/certmapping: client certificates mapped to accounts. */
+#define ISSUER "0123456789abcdef0123456789abcdef01234567"
+#define ISSUER_UC "0123456789ABCDEF0123456789ABCDEF01234567"
+#define SHELL_URI "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+#define MAPPING "service/certmapping?Issuer=" ISSUER "+Subject=alice@localhost+URI=" SHELL_URI
+
+static int create_refused(struct config *c, const char *selectors, const char *needle)
+{
+	char resource[2048];
+	struct buf msg;
+	enum err e;
+	int ok;
+
+	snprintf(resource, sizeof(resource), "service/certmapping?%s", selectors);
+	buf_init(&msg, 4096);
+	e = config_instance_create(c, resource, &msg);
+	ok = e == ERR_CONFIG && strstr(str(&msg), needle);
+	if (!ok)
+		fprintf(stderr, "create %s: err %d \"%s\", wanted \"%s\"\n", selectors, e,
+			str(&msg), needle);
+	buf_clear(&msg);
+	return ok;
+}
+
+static void test_certmappings(void)
+{
+	struct config c, d;
+	struct buf msg;
+	char *text, big[700], sel[1024], res[1100];
+	enum err e;
+
+	buf_init(&msg, 4096);
+	config_defaults(&c);
+	CHECK("certmapping: create",
+	      config_instance_create(&c, MAPPING, &msg) == ERR_OK && c.ncertmappings == 1 &&
+		  strcmp(c.certmappings[0].issuer, ISSUER_UC) == 0 &&
+		  strcmp(c.certmappings[0].subject, "alice@localhost") == 0 &&
+		  strcmp(c.certmappings[0].uri, SHELL_URI) == 0 && c.certmappings[0].enabled);
+	CHECK("certmapping: UserName is required",
+	      config_check_required(&c, &msg) == ERR_CONFIG &&
+		  strstr(str(&msg), "certmapping Issuer=" ISSUER_UC) &&
+		  strstr(str(&msg), "needs a UserName"));
+	CHECK("certmapping: set", set_ok(&c, MAPPING, "UserName", "alice") &&
+				      set_ok(&c, MAPPING, "Password", "pa\001ss secret") &&
+				      set_ok(&c, MAPPING, "Password", NULL) &&
+				      config_check_required(&c, NULL) == ERR_OK);
+	buf_reset(&msg);
+	CHECK("certmapping: the selectors compare case-insensitively",
+	      config_instance_create(&c,
+				     "Service/CertMapping?uri=" SHELL_URI "+ISSUER=" ISSUER_UC
+				     "+subject=ALICE@LOCALHOST",
+				     &msg) == ERR_EXISTS &&
+		  strstr(str(&msg), "already exists"));
+	CHECK("certmapping: refuse a bad UserName",
+	      set_refused(&c, MAPPING, "UserName", "a,b", "one account name"));
+	CHECK("certmapping: refuse a selector change",
+	      set_refused(&c, MAPPING, "Subject", "bob", "selector"));
+	CHECK("certmapping: get", print_is(&c, MAPPING,
+					   "CertMapping\n"
+					   "    URI = " SHELL_URI "\n"
+					   "    Subject = alice@localhost\n"
+					   "    Issuer = " ISSUER_UC "\n"
+					   "    UserName = alice\n"
+					   "    Enabled = true\n"
+					   "    Password\n"));
+	text = print_xml(&c, MAPPING, &e);
+	CHECK(
+	    "certmapping: XML",
+	    e == ERR_OK && text &&
+		strcmp(text,
+		       "<cfg:CertMapping xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/"
+		       "1/config/service/certmapping\"><cfg:URI>" SHELL_URI
+		       "</cfg:URI><cfg:Subject>alice@localhost</cfg:Subject><cfg:Issuer>" ISSUER_UC
+		       "</cfg:Issuer><cfg:UserName>alice</cfg:UserName><cfg:Enabled>true</"
+		       "cfg:Enabled><cfg:Password></cfg:Password></cfg:CertMapping>") == 0);
+	free(text);
+
+	/* The stored line's URI holds '/': the setting is after the last one. */
+	text = serialize(&c);
+	CHECK("certmapping: stored, without a password",
+	      text &&
+		  strstr(text, "Service/CertMapping?Issuer=" ISSUER_UC
+			       "+Subject=alice@localhost+URI=" SHELL_URI "/UserName = alice\n") &&
+		  !strstr(text, "Password") && !strstr(text, "secret"));
+	CHECK("certmapping: round trip",
+	      text && config_parse(&d, text, strlen(text), &msg) == ERR_OK &&
+		  d.ncertmappings == 1 && strcmp(d.certmappings[0].uri, SHELL_URI) == 0 &&
+		  strcmp(d.certmappings[0].user_name, "alice") == 0 && d.certmappings[0].enabled);
+	free(text);
+	config_clear(&d);
+	{
+		/* Hand-edited: any case, no blanks around '=', a prefix URI. */
+		static const char edited[] =
+		    "service/certmapping?subject=*@example.com+uri=http://x/y/*+issuer=" ISSUER
+		    "/username=bob\n"
+		    "Service/CertMapping?Issuer=" ISSUER "+Subject=*@example.com+URI=http://x/y/*"
+		    "/Enabled=false\n";
+		CHECK("certmapping: hand-edited lines",
+		      config_parse(&d, edited, strlen(edited), &msg) == ERR_OK &&
+			  d.ncertmappings == 1 &&
+			  strcmp(d.certmappings[0].uri, "http://x/y/*") == 0 &&
+			  strcmp(d.certmappings[0].subject, "*@example.com") == 0 &&
+			  strcmp(d.certmappings[0].user_name, "bob") == 0 &&
+			  !d.certmappings[0].enabled);
+		config_clear(&d);
+	}
+	CHECK("certmapping: refuse a stored password",
+	      parse_refused("Service/CertMapping?Issuer=" ISSUER "+Subject=*+URI=*/UserName = a\n"
+			    "Service/CertMapping?Issuer=" ISSUER "+Subject=*+URI=*/Password = pw\n",
+			    "line 2: Password is write-only"));
+	CHECK("certmapping: refuse a stored one without UserName",
+	      parse_refused("Service/CertMapping?Issuer=" ISSUER
+			    "+Subject=*+URI=*/Enabled = true\n",
+			    "needs a UserName"));
+	CHECK("certmapping: refuse a line without selectors",
+	      parse_refused("Service/CertMapping/UserName = a\n", "Service/CertMapping?Issuer="));
+
+	CHECK("certmapping: refuse a short Issuer",
+	      create_refused(&c, "Issuer=0123+Subject=*+URI=*", "not 40 hexadecimal digits"));
+	CHECK("certmapping: refuse a non-hex Issuer",
+	      create_refused(&c, "Issuer=0123456789abcdef0123456789abcdef0123456g+Subject=*+URI=*",
+			     "not 40 hexadecimal digits"));
+	CHECK("certmapping: refuse '*' inside a Subject",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=a*b+URI=*", "first character") &&
+		  create_refused(&c, "Issuer=" ISSUER "+Subject=**+URI=*", "first character"));
+	CHECK("certmapping: refuse a blank in a Subject",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=a b+URI=*", "blanks"));
+	CHECK("certmapping: refuse '*' inside a URI",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=*+URI=http://x/*/y", "last character"));
+	CHECK("certmapping: refuse '?' in a URI",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=*+URI=http://x/y?z", "'?'"));
+	CHECK("certmapping: refuse a relative URI",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=*+URI=windows/shell", "absolute URI"));
+	CHECK("certmapping: refuse a missing selector",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=*", "all its selectors"));
+	CHECK(
+	    "certmapping: refuse an unknown selector",
+	    create_refused(&c, "Issuer=" ISSUER "+Subject=*+URI=*+Name=x", "unknown or repeated"));
+	CHECK("certmapping: refuse an empty Subject",
+	      create_refused(&c, "Issuer=" ISSUER "+Subject=+URI=*", "1 to 256 bytes"));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	snprintf(sel, sizeof(sel), "Issuer=" ISSUER "+Subject=%.257s+URI=*", big);
+	CHECK("certmapping: refuse a long Subject", create_refused(&c, sel, "1 to 256 bytes"));
+	snprintf(sel, sizeof(sel), "Issuer=" ISSUER "+Subject=*+URI=http:%.508s", big);
+	CHECK("certmapping: refuse a long URI", create_refused(&c, sel, "1 to 512 bytes"));
+
+	/* The longest selectors: stored, read back and found. */
+	snprintf(res, sizeof(res),
+		 "service/certmapping?Issuer=" ISSUER "+Subject=%.256s+URI=http:%.507s", big, big);
+	CHECK("certmapping: the longest selectors",
+	      config_instance_create(&c, res, &msg) == ERR_OK && set_ok(&c, res, "UserName", "a"));
+	text = serialize(&c);
+	CHECK("certmapping: the longest selectors round trip",
+	      text && config_parse(&d, text, strlen(text), &msg) == ERR_OK &&
+		  d.ncertmappings == 2 && strlen(d.certmappings[1].uri) == 512);
+	free(text);
+	config_clear(&d);
+	CHECK("certmapping: enumerated by its canonical name",
+	      config_instance_resource(&c, "service/certmapping", 0, res, sizeof(res)) == ERR_OK &&
+		  strcmp(res, "Service/CertMapping?Issuer=" ISSUER_UC
+			      "+Subject=alice@localhost+URI=" SHELL_URI) == 0 &&
+		  config_instance_check(res) == ERR_OK &&
+		  config_instance_check("service/certmapping?Issuer=" ISSUER) == ERR_CONFIG);
+
+	/* Put, as `winrm set -r:` sends the document back. */
+	const struct config_pair same[] = {
+	    {"URI", "HTTP://SCHEMAS.microsoft.com/wbem/wsman/1/windows/shell/CMD"},
+	    {"Subject", "ALICE@localhost"},
+	    {"Issuer", ISSUER},
+	    {"UserName", "carol"},
+	    {"Enabled", "false"},
+	    {"Password", "hunter2"}};
+	CHECK("certmapping: put", put(&c, MAPPING, same, NPAIRS(same), NULL) == ERR_OK &&
+				      strcmp(c.certmappings[0].user_name, "carol") == 0 &&
+				      !c.certmappings[0].enabled);
+	const struct config_pair moved[] = {{"Subject", "bob@localhost"}};
+	CHECK("certmapping: put refuses a selector change",
+	      put(&c, MAPPING, moved, NPAIRS(moved), "selector") == ERR_CONFIG);
+
+	CHECK("certmapping: delete",
+	      config_instance_delete(&c, MAPPING, &msg) == ERR_OK && c.ncertmappings == 1);
+	buf_reset(&msg);
+	CHECK("certmapping: delete a missing one",
+	      config_instance_delete(&c, MAPPING, &msg) == ERR_NOT_FOUND &&
+		  strstr(str(&msg), "there is no certmapping"));
+	buf_reset(&msg);
+	CHECK("certmapping: get a missing one",
+	      config_print_text(&c, MAPPING, &msg, &msg) == ERR_NOT_FOUND);
+	for (int i = 0; i < CONFIG_MAX_CERTMAPPINGS + 1; i++) {
+		snprintf(res, sizeof(res),
+			 "service/certmapping?Issuer=" ISSUER "+Subject=u%d+URI=*", i);
+		e = config_instance_create(&c, res, &msg);
+		if (e != ERR_OK)
+			break;
+	}
+	CHECK("certmapping: at most CONFIG_MAX_CERTMAPPINGS",
+	      e == ERR_CONFIG && c.ncertmappings == CONFIG_MAX_CERTMAPPINGS &&
+		  strstr(str(&msg), "too many certmappings"));
+	config_clear(&c);
+	buf_clear(&msg);
+}
+
 int main(void)
 {
 	test_defaults();
@@ -1485,6 +1688,7 @@ int main(void)
 	test_save_load();
 	test_ntlm_users();
 	test_plugins();
+	test_certmappings();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
