@@ -348,6 +348,7 @@ void priv_cert_request(struct priv *p, uint32_t id, struct ipc_auth_cert *m)
 	}
 	l->id = id;
 	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
+	snprintf(l->v.who, sizeof(l->v.who), "-"); /* until priv_cert_map reads the certificate */
 	if (!p->cfg.service.auth.certificate)
 		verdict = "failure (Service/Auth/Certificate is false)";
 	else

@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "priv/priv_int.h"
+#include "priv_fixture.h"
 #include "check.h"
 
 #define SHELL_URI "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
@@ -132,6 +133,63 @@ static const char *map(const struct config *c, STACK_OF(X509) * issuers, X509 *c
 }
 
 #define UPN(u) "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:" u
+
+/* What the privileged part answers an IPC_AUTH_CERT of cert's chain, as
+priv_cert_request takes it from the network process. */
+static uint32_t request_status(struct priv_fixture *f, X509 *cert)
+{
+	struct ipc_auth_cert m = {.peer = strdup("192.0.2.1"), .resource_uri = strdup(SHELL_URI)};
+	struct ipc_auth_result res;
+	struct ipc_msg msg;
+	uint32_t status = 99;
+
+	m.chain_len = chain_der(der, sizeof(der), &cert, 1);
+	if (!m.peer || !m.resource_uri || !(m.chain = malloc(m.chain_len)))
+		abort();
+	memcpy(m.chain, der, m.chain_len);
+	priv_cert_request(f->p, 7, &m);
+	if (fixture_recv(f, &msg) == ERR_OK && msg.type == IPC_AUTH_CERT_RESULT && msg.id == 7 &&
+	    ipc_auth_result_decode(&msg.body, &res) == ERR_OK) {
+		status = res.status;
+		ipc_auth_result_clear(&res);
+	}
+	ipc_msg_clear(&msg);
+	return status;
+}
+
+/* The refusals priv_cert_request decides before PAM's account stack: the
+ * scheme off, and in single-user mode a certificate mapped to another
+ * account than the one winrmd runs as. */
+static void test_requests(const struct made *ca, const struct made *alice)
+{
+	struct priv_fixture f;
+	char issuers[PATH_MAX + 16], resource[512], tp[41];
+	struct buf msg;
+
+	fixture_start(&f, 0);
+	f.p->self_name = strdup("nobody");
+	snprintf(issuers, sizeof(issuers), "%s/issuers.pem", f.p->config_dir);
+	FILE *out = fopen(issuers, "w");
+	if (!out || !PEM_write_X509(out, ca->cert) || fclose(out) != 0)
+		abort();
+	thumbprint(ca->cert, tp);
+	snprintf(resource, sizeof(resource),
+		 "service/certmapping?Issuer=%s+Subject=alice@localhost+URI=*", tp);
+	buf_init(&msg, 1024);
+	if (config_instance_create(&f.p->cfg, resource, &msg) != ERR_OK ||
+	    config_set(&f.p->cfg, resource, "UserName", "root", &msg) != ERR_OK ||
+	    config_set(&f.p->cfg, "service/auth", "TrustedIssuers", issuers, &msg) != ERR_OK)
+		abort();
+	CHECK("request: refused while Service/Auth/Certificate is false",
+	      request_status(&f, alice->cert) == IPC_AUTH_BAD_CREDENTIALS);
+	if (config_set(&f.p->cfg, "service/auth", "Certificate", "true", &msg) != ERR_OK)
+		abort();
+	CHECK("request: single-user mode refuses a certificate mapped to another account",
+	      request_status(&f, alice->cert) == IPC_AUTH_BAD_CREDENTIALS);
+	buf_clear(&msg);
+	free(f.p->self_name);
+	fixture_stop(&f);
+}
 
 int main(void)
 {
@@ -267,6 +325,8 @@ int main(void)
 	CHECK("trailing bytes: refused", r && strstr(r, "malformed"));
 	r = priv_cert_map(&c, NULL, der, n, SHELL_URI, &v);
 	CHECK("no issuers at all: refused", r != NULL);
+
+	test_requests(&ca, &alice);
 
 	sk_X509_free(issuers);
 	struct made *all[] = {&ca,     &other_ca,    &inter,   &alice,	 &bob,
