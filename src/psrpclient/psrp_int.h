@@ -33,6 +33,10 @@ struct psrp_session {
 	char *target; /* the connection string without PowerShell's ?PSVersion= */
 	char *user, *password;
 	enum winrm_auth auth;
+	/* Certificate authentication: the certificate's thumbprint (upper-case
+	 * hex, for messages) and its files (key_file NULL: the key is in
+	 * cert_file), found by psrp_certificate_choose */
+	char *thumbprint, *cert_file, *key_file;
 	unsigned flags;		    /* WINRM_FLAG_* from the session options */
 	uint32_t timeout_ms;	    /* WSMAN_OPTION_DEFAULT_OPERATION_TIMEOUTMS */
 	uint32_t max_envelope_kb;   /* WSMAN_OPTION_MAX_ENVELOPE_SIZE_KB, as set */
@@ -88,6 +92,13 @@ void psrp_session_release(struct psrp_session *s);
 struct winrm_session *psrp_connection_get(struct psrp_session *s, DWORD *code, char *errbuf,
 					  size_t errlen);
 void psrp_connection_put(struct psrp_session *s, struct winrm_session *w);
+
+/* -CertificateThumbprint (thumbprint as PowerShell passes it): the
+ * certificate's files from the user's certificate directory into s, and
+ * a connection made with them and dropped, so that every problem with
+ * them is known now. NO_ERROR, or the code of a refusal whose words are
+ * remembered (psrp_error_remember). */
+DWORD psrp_certificate_choose(struct psrp_session *s, PCWSTR thumbprint);
 
 /* The Windows error code for a libwinrm failure on w (the WSManFault
  * code when the service sent one). */

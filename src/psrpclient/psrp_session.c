@@ -246,6 +246,9 @@ static void session_free(struct psrp_session *s)
 	free(s->target);
 	free(s->user);
 	wipe_free(s->password);
+	free(s->thumbprint);
+	free(s->cert_file);
+	free(s->key_file);
 	free(s->locale);
 	free(s->ui_language);
 	free(s);
@@ -276,6 +279,8 @@ static int auth_of(DWORD mechanism)
 		return WINRM_AUTH_KERBEROS;
 	case WSMAN_FLAG_AUTH_CREDSSP:
 		return WINRM_AUTH_CREDSSP;
+	case WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE:
+		return WINRM_AUTH_CERTIFICATE;
 	}
 	return -1;
 }
@@ -314,14 +319,9 @@ DWORD WSManCreateSession(WSMAN_API_HANDLE api, PCWSTR connection, DWORD flags,
 		return ERROR_NOT_SUPPORTED;
 	}
 	if (auth < 0) {
-		psrp_error_remember(
-		    ERROR_NOT_SUPPORTED,
-		    credentials->authenticationMechanism == WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE
-			? "libpsrpclient does not support certificate authentication "
-			  "(-CertificateThumbprint): use Basic over HTTPS, Negotiate "
-			  "or Kerberos."
-			: "libpsrpclient does not know this authentication mechanism: "
-			  "use Basic over HTTPS, Negotiate or Kerberos.");
+		psrp_error_remember(ERROR_NOT_SUPPORTED,
+				    "libpsrpclient does not know this authentication mechanism: "
+				    "use Basic over HTTPS, Negotiate, Kerberos or a certificate.");
 		return ERROR_NOT_SUPPORTED;
 	}
 	if (!(s = calloc(1, sizeof(*s))))
@@ -330,13 +330,23 @@ DWORD WSManCreateSession(WSMAN_API_HANDLE api, PCWSTR connection, DWORD flags,
 	s->auth = (enum winrm_auth)auth;
 	s->timeout_ms = PSRP_MAX_OPERATION_TIMEOUT_MS;
 	s->max_envelope_kb = 150;
+	/* The credentials are a union: a certificate's has a thumbprint where
+	 * the others have a user name. */
 	if (!(s->target = connection_target(connection)) ||
-	    (credentials && auth != WINRM_AUTH_NONE && credentials->userAccount.username &&
+	    (credentials && auth != WINRM_AUTH_NONE && auth != WINRM_AUTH_CERTIFICATE &&
+	     credentials->userAccount.username &&
 	     (!(s->user = psrp_to_utf8(credentials->userAccount.username)) ||
 	      (credentials->userAccount.password &&
 	       !(s->password = psrp_to_utf8(credentials->userAccount.password)))))) {
 		session_free(s);
 		return ERROR_INVALID_PARAMETER;
+	}
+	if (auth == WINRM_AUTH_CERTIFICATE) {
+		DWORD code = psrp_certificate_choose(s, credentials->certificateThumbprint);
+		if (code != NO_ERROR) {
+			session_free(s);
+			return code;
+		}
 	}
 	*session = s;
 	return NO_ERROR;
@@ -524,6 +534,16 @@ struct winrm_session *psrp_connection_get(struct psrp_session *s, DWORD *code, c
 	 * only the text options change, and the options are not read here. */
 	if ((r = winrm_session_new(&o, &w, errbuf, errlen)) != WINRM_OK) {
 		*code = psrp_error_code(r, NULL);
+		return NULL;
+	}
+	if (s->cert_file &&
+	    winrm_session_set_certificate(w, s->cert_file, s->key_file) != WINRM_OK) {
+		snprintf(errbuf, errlen,
+			 "The certificate with thumbprint %s, in %s, cannot be used for "
+			 "-CertificateThumbprint: %s.",
+			 s->thumbprint, s->cert_file, winrm_error(w));
+		*code = ERROR_WSMAN_CERT_NOT_FOUND;
+		winrm_session_free(w);
 		return NULL;
 	}
 	return w;

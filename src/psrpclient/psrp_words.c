@@ -23,6 +23,12 @@ static const struct {
     {"-unencrypted", "-SessionOption (New-PSSessionOption -NoEncryption)"},
     {"-skipCAcheck", "-SessionOption (New-PSSessionOption -SkipCACheck)"},
     {"-skipCNcheck", "-SessionOption (New-PSSessionOption -SkipCNCheck)"},
+    /* A certificate's key, which -CertificateThumbprint finds beside its
+     * NAME.pem (psrp_certificate.c) rather than in -certificatekey: */
+    {"-out KEY.pem) and give that with -certificatekey:KEY.pem",
+     "-out NAME.key, beside the certificate's NAME.pem, where libpsrpclient looks for it)"},
+    {"give the key's file with -certificatekey:PATH",
+     "put the key in it, or beside it as NAME.key for NAME.pem"},
 };
 
 /* The row whose winrs words start at p, or -1. */

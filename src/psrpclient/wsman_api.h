@@ -40,6 +40,8 @@ typedef struct psrp_operation *WSMAN_OPERATION_HANDLE;
 #define ERROR_WSMAN_HTTP_SERVICE_ERROR 0x80338170u
 /* "The WS-Management service cannot complete the operation within the time specified" */
 #define ERROR_WSMAN_OPERATION_TIMEDOUT 0x80338029u
+/* "The WS-Management service cannot find the certificate that was requested." */
+#define ERROR_WSMAN_CERT_NOT_FOUND 0x80338082u
 
 /* ---- WSManInitialize ---- */
 #define WSMAN_FLAG_REQUESTED_API_VERSION_1_0 0x0

@@ -1,12 +1,14 @@
 /* Unit tests for src/psrpclient (libpsrpclient.so as PowerShell loads
  * it, with dlopen): the exported set, the UTF-16 conversions, the error
  * messages' two-call protocol, the session options PowerShell sets and
- * reads, completions without a service (connection refused comes back as
- * an error in the callback, not a hang), and a whole pipeline's cycle
- * against a canned service, with PowerShell's calls from inside the
- * completions. The LP64 layouts are pinned at
- * compile time by the static assertions of wsman_api.h, included here. */
+ * reads, the certificate files of -CertificateThumbprint, completions
+ * without a service (connection refused comes back as an error in the
+ * callback, not a hang), and a whole pipeline's cycle against a canned
+ * service, with PowerShell's calls from inside the completions. The LP64
+ * layouts are pinned at compile time by the static assertions of
+ * wsman_api.h, included here. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -15,7 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "common/utf16.h"
 #include "psrpclient/wsman_api.h"
@@ -165,10 +172,12 @@ static void test_errors(WSMAN_API_HANDLE api)
 		  used > 3);
 }
 
-static WSMAN_SESSION_HANDLE new_session(WSMAN_API_HANDLE api, const char *url, DWORD mechanism,
-					WSMAN_PROXY_INFO *proxy, DWORD *status)
+/* name: the user name, or the certificate's thumbprint (the same slot of
+ * the credentials' union). */
+static WSMAN_SESSION_HANDLE session_as(WSMAN_API_HANDLE api, const char *url, DWORD mechanism,
+				       const char *name, WSMAN_PROXY_INFO *proxy, DWORD *status)
 {
-	WSMAN_CHAR *conn = u16(url), *user = u16("someone"), *password = u16("secret");
+	WSMAN_CHAR *conn = u16(url), *user = u16(name), *password = u16("secret");
 	WSMAN_AUTHENTICATION_CREDENTIALS cred = {.authenticationMechanism = mechanism};
 	WSMAN_SESSION_HANDLE s = NULL;
 
@@ -179,6 +188,12 @@ static WSMAN_SESSION_HANDLE new_session(WSMAN_API_HANDLE api, const char *url, D
 	free(user);
 	free(password);
 	return s;
+}
+
+static WSMAN_SESSION_HANDLE new_session(WSMAN_API_HANDLE api, const char *url, DWORD mechanism,
+					WSMAN_PROXY_INFO *proxy, DWORD *status)
+{
+	return session_as(api, url, mechanism, "someone", proxy, status);
 }
 
 static DWORD set_dword(WSMAN_SESSION_HANDLE s, DWORD option, DWORD value)
@@ -254,9 +269,126 @@ static void test_options(WSMAN_API_HANDLE api)
 	CHECK("proxy: the message says what to set",
 	      error_message(api, ERROR_NOT_SUPPORTED, msg, sizeof(msg)) &&
 		  strstr(msg, "ProxyAccessType = 'NoProxyServer'"));
-	s = new_session(api, "http://127.0.0.1:5985/wsman", WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE,
-			NULL, &st);
-	CHECK("certificates: refused as not supported", st == ERROR_NOT_SUPPORTED && !s);
+}
+
+/* ---- certificates (-CertificateThumbprint) ---- */
+
+/* A self-signed certificate of key; its thumbprint in hex. */
+static X509 *make_certificate(EVP_PKEY *key, char hex[41])
+{
+	X509 *x = X509_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!x || !key || !X509_set_version(x, 2) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -60) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 86400) ||
+	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
+					(const unsigned char *)"psrpclient-unit", -1, -1, 0) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(x)) || !X509_set_pubkey(x, key) ||
+	    !X509_sign(x, key, EVP_sha256()) || X509_digest(x, EVP_sha1(), md, &n) != 1)
+		abort();
+	for (unsigned i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02X", md[i]);
+	return x;
+}
+
+/* dir/name holding x and key (either may be NULL), with mode. */
+static void write_pem(const char *dir, const char *name, X509 *x, EVP_PKEY *key, mode_t mode)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "w")) || (x && !PEM_write_X509(f, x)) ||
+	    (key && !PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)) || fclose(f) != 0 ||
+	    chmod(path, mode) != 0)
+		abort();
+}
+
+/* The certificate session's status for thumbprint over url, and the
+ * message remembered for it. */
+static DWORD certificate_session(WSMAN_API_HANDLE api, const char *url, const char *thumbprint,
+				 char *msg, size_t cap)
+{
+	DWORD st;
+	WSMAN_SESSION_HANDLE s =
+	    session_as(api, url, WSMAN_FLAG_AUTH_CLIENT_CERTIFICATE, thumbprint, NULL, &st);
+
+	msg[0] = 0;
+	if (s)
+		API(WSManCloseSession)(s, 0);
+	else if (!error_message(api, st, msg, cap))
+		msg[0] = 0;
+	return st;
+}
+
+static void test_certificates(WSMAN_API_HANDLE api)
+{
+	const char *https = "https://127.0.0.1:5986/wsman?PSVersion=7.6.10";
+	char dir[] = "/tmp/psrpclient-certs-XXXXXX", msg[1300], hex[41], other_hex[41];
+	char pasted[60] = "", unknown[41];
+	EVP_PKEY *key = EVP_EC_gen("P-256"), *other_key = EVP_EC_gen("P-256");
+	X509 *x = make_certificate(key, hex), *other = make_certificate(other_key, other_hex);
+
+	if (!mkdtemp(dir))
+		abort();
+	setenv("OPENWINRM_CERTIFICATES", dir, 1);
+	/* In pairs separated by spaces, as Windows' certificate dialog shows
+	 * it, in lower case (u16 takes ASCII: the U+200E that starts
+	 * Windows' copies is in tests/e2e/test_psrpclient_certificate.py). */
+	for (int i = 0; i < 40; i += 2)
+		snprintf(pasted + strlen(pasted), 4, "%c%c%s", tolower(hex[i]), tolower(hex[i + 1]),
+			 i < 38 ? " " : "");
+	write_pem(dir, "mine.pem", x, key, 0600);
+	CHECK("certificates: found by a thumbprint as Windows shows it",
+	      certificate_session(api, https, pasted, msg, sizeof(msg)) == NO_ERROR);
+	CHECK("certificates: refused over http://, in PowerShell's words",
+	      certificate_session(api, "http://127.0.0.1:5985/wsman", hex, msg, sizeof(msg)) &&
+		  strstr(msg, "HTTPS only") && strstr(msg, "-UseSSL"));
+	memset(unknown, '0', 40);
+	unknown[40] = 0;
+	CHECK("certificates: an unknown thumbprint is refused, naming it and the directory",
+	      certificate_session(api, https, unknown, msg, sizeof(msg)) ==
+		      ERROR_WSMAN_CERT_NOT_FOUND &&
+		  strstr(msg, unknown) && strstr(msg, dir));
+	CHECK("certificates: a thumbprint of no hash is refused",
+	      certificate_session(api, https, "someone", msg, sizeof(msg)) ==
+		      ERROR_WSMAN_CERT_NOT_FOUND &&
+		  strstr(msg, "not a certificate thumbprint"));
+	snprintf(msg, sizeof(msg), "%s/mine.pem", dir);
+	chmod(msg, 0640);
+	CHECK("certificates: a key others can read is refused",
+	      certificate_session(api, https, hex, msg, sizeof(msg)) ==
+		      ERROR_WSMAN_CERT_NOT_FOUND &&
+		  strstr(msg, "(mode 0640)") && strstr(msg, "chmod 600"));
+
+	write_pem(dir, "other.pem", other, NULL, 0644);
+	CHECK("certificates: a certificate without its key is refused, saying where it goes",
+	      certificate_session(api, https, other_hex, msg, sizeof(msg)) ==
+		      ERROR_WSMAN_CERT_NOT_FOUND &&
+		  strstr(msg, "beside it as NAME.key") && !strstr(msg, "-certificatekey"));
+	write_pem(dir, "other.key", NULL, key, 0600);
+	CHECK("certificates: a key not the certificate's is refused",
+	      certificate_session(api, https, other_hex, msg, sizeof(msg)) ==
+		      ERROR_WSMAN_CERT_NOT_FOUND &&
+		  strstr(msg, "does not match"));
+	write_pem(dir, "other.key", NULL, other_key, 0600);
+	CHECK("certificates: NAME.pem with its key in NAME.key",
+	      certificate_session(api, https, other_hex, msg, sizeof(msg)) == NO_ERROR);
+
+	for (const char *const *f =
+		 (const char *const[]){"mine.pem", "other.pem", "other.key", NULL};
+	     *f; f++) {
+		snprintf(msg, sizeof(msg), "%s/%s", dir, *f);
+		unlink(msg);
+	}
+	rmdir(dir);
+	unsetenv("OPENWINRM_CERTIFICATES");
+	X509_free(x);
+	X509_free(other);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other_key);
 }
 
 /* ---- completions ---- */
@@ -830,6 +962,7 @@ int main(void)
 		      API(WSManInitialize)(7, &(WSMAN_API_HANDLE){0}) == ERROR_INVALID_PARAMETER);
 		test_errors(api);
 		test_options(api);
+		test_certificates(api);
 		test_no_service(api);
 		test_pipeline_cycle(api);
 		test_compressed_cycle(api);
