@@ -41,7 +41,9 @@ static const struct {
     [ERR_WSMAN_ACCESS_DENIED] = {ERRC_DENIED, "access denied"},
     [ERR_WSMAN_SHELL_ACCESS_OFF] = {ERRC_DENIED, "remote shell access disabled"},
     [ERR_WSMAN_QUOTA_SHELLS] = {ERRC_PROTO, "MaxShellsPerUser reached"},
-    [ERR_WSMAN_QUOTA_PROCESSES] = {ERRC_PROTO, "MaxProcessesPerShell reached"},
+    [ERR_WSMAN_QUOTA_PROCESSES] =
+	{ERRC_PROTO,
+	 "too many operations (MaxProcessesPerShell or MaxConcurrentOperationsPerUser)"},
     [ERR_WSMAN_QUOTA_USERS] = {ERRC_PROTO, "MaxConcurrentUsers reached"},
     [ERR_WSMAN_FILE_NOT_FOUND] = {ERRC_PROTO, "executable not found"},
     [ERR_WSMAN_HOST_GONE] = {ERRC_IO, "user host process ended"},
