@@ -1,7 +1,9 @@
 """A test certificate authority, made with python3-cryptography in a
-temporary directory: CAs and client certificates for certificate
-authentication, with the names, usages and validity a test asks for."""
+temporary directory: CAs, client certificates for certificate
+authentication and TLS server certificates, with the names, usages and
+validity a test asks for; and keys alone or encrypted."""
 import datetime
+import ipaddress
 import os
 
 from cryptography import x509
@@ -22,22 +24,43 @@ def _der_utf8(s):
     return bytes([0x0C, 0x82, len(b) >> 8, len(b) & 0xFF]) + b
 
 
+def _write_key(path, key, passphrase=None):
+    """key to path in PKCS#8 PEM, encrypted with passphrase if given."""
+    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
+                  else serialization.NoEncryption())
+    with open(path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    os.chmod(path, 0o644)  # the test's clients run as root or as the test users
+    return path
+
+
+def lone_key(directory, name):
+    """The path of a new key, name.key, that no certificate goes with."""
+    return _write_key(os.path.join(directory, name + ".key"), ec.generate_private_key(ec.SECP256R1()))
+
+
 class Cert:
     def __init__(self, directory, name, cert, key):
         self.cert, self.key = cert, key
+        self.directory, self.name = directory, name
         self.cert_path = os.path.join(directory, name + ".pem")
-        self.key_path = os.path.join(directory, name + ".key")
+        self.key_path = _write_key(os.path.join(directory, name + ".key"), key)
         with open(self.cert_path, "wb") as f:
             f.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(self.key_path, "wb") as f:
-            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-        os.chmod(self.key_path, 0o644)  # the test's clients run as root or as the test users
 
     @property
     def thumbprint(self):
         """SHA-1 of the DER, upper-case hex: what Windows calls a thumbprint."""
         return self.cert.fingerprint(hashes.SHA1()).hex().upper()
+
+    @property
+    def der(self):
+        """The certificate in DER, as a TLS peer sees it."""
+        return self.cert.public_bytes(serialization.Encoding.DER)
+
+    def encrypted_key(self, passphrase):
+        """The path of the key encrypted with passphrase, name-encrypted.key."""
+        return _write_key(os.path.join(self.directory, self.name + "-encrypted.key"), self.key, passphrase)
 
 
 class CA(Cert):
@@ -55,17 +78,12 @@ class CA(Cert):
                             critical=True))
         cert = b.sign(issuer.key if issuer else key, hashes.SHA256())
         super().__init__(directory, name, cert, key)
-        self.directory = directory
 
     def client(self, name, upn=None, dns=None, email=None, usage=(CLIENT_AUTH,), expired=False,
                padding=0):
         """A client certificate CN=name, with a UPN (and DNS name, e-mail
         address) in subjectAltName, for the given extended key usages;
         expired, or made bigger by padding bytes of a comment extension."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        start, end = ((now - datetime.timedelta(days=3), now - datetime.timedelta(days=1)) if expired
-                      else (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)))
         alt = []
         if upn:
             alt.append(x509.OtherName(UPN_OID, _der_utf8(upn)))
@@ -73,6 +91,25 @@ class CA(Cert):
             alt.append(x509.DNSName(dns))
         if email:
             alt.append(x509.RFC822Name(email))
+        return self._issue(name, alt, usage, expired, padding)
+
+    def server(self, name, hosts):
+        """A TLS server certificate CN=name for serverAuth, with hosts (IP
+        addresses or DNS names) in subjectAltName."""
+        alt = []
+        for host in hosts:
+            try:
+                alt.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                alt.append(x509.DNSName(host))
+        return self._issue(name, alt, (SERVER_AUTH,))
+
+    def _issue(self, name, alt, usage, expired=False, padding=0):
+        """A certificate CN=name of this CA, for digital signatures."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        start, end = ((now - datetime.timedelta(days=3), now - datetime.timedelta(days=1)) if expired
+                      else (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)))
         b = (x509.CertificateBuilder()
              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
              .issuer_name(self.cert.subject).public_key(key.public_key())

@@ -13,6 +13,7 @@ import tempfile
 import threading
 
 import harness as h
+from pki import CA, lone_key
 
 MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 # What the recording server answers every request with: a fault winrs
@@ -37,60 +38,31 @@ def _err(r):
     return r.stderr.decode(errors="replace")
 
 
-def _openssl(*args, cwd):
-    r = subprocess.run(["openssl"] + list(args), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    h.eq(r.returncode, 0, "openssl %s: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
-    return r.stdout
-
-
 class Pki:
-    """A test CA with a client certificate (clientAuth, a UPN and an email
-    name) and a server certificate for 127.0.0.1 and localhost, made with
-    the openssl command in a temporary directory; plus what the refusals
-    need: another key, the client key encrypted, and a client certificate
-    of another CA."""
+    """A test CA (pki.py) with a client certificate (clientAuth, a UPN and
+    an email name) and a server certificate for 127.0.0.1 and localhost,
+    in a temporary directory; plus what the refusals need: another key,
+    the client key encrypted, and a client certificate of another CA."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="pki-", dir=h.fixture().run_dir)
-        self._ca("ca", "owt test CA")
-        self._ca("rogue_ca", "owt rogue CA")
-        self._issue("client", "ca", "/CN=owtcert", [
-            "extendedKeyUsage = clientAuth",
-            "keyUsage = critical, digitalSignature",
-            "subjectAltName = otherName:1.3.6.1.4.1.311.20.2.3;UTF8:owtcert@localhost, email:owtcert@localhost"])
-        self._issue("server", "ca", "/CN=localhost", [
-            "extendedKeyUsage = serverAuth",
-            "subjectAltName = IP:127.0.0.1, DNS:localhost"])
-        self._issue("rogue", "rogue_ca", "/CN=owtcert", ["extendedKeyUsage = clientAuth"])
-        self._key("other")
-        _openssl("pkey", "-in", "client.key", "-aes256", "-passout", "pass:secret", "-out", "encrypted.key",
-                 cwd=self.dir)
+        self.ca = CA(self.dir)
+        self.client = self.ca.client("owtcert", upn="owtcert@localhost", email="owtcert@localhost")
+        self.server = self.ca.server("localhost", ["127.0.0.1", "localhost"])
+        # The other CA's certificate has the client's name: its files go apart.
+        rogue_dir = self.path("rogue")
+        os.mkdir(rogue_dir)
+        self.rogue = CA(rogue_dir, "rogue_ca").client("owtcert")
+        self.other_key = lone_key(self.dir, "other")
+        self.encrypted_key = self.client.encrypted_key("secret")
         # One file with the certificate, the issuing CA (a chain) and the key.
-        with open(self.path("client_all.pem"), "w") as f:
-            for name in ("client.pem", "ca.pem", "client.key"):
-                f.write(open(self.path(name)).read())
-        self.client_der = _openssl("x509", "-in", "client.pem", "-outform", "DER", cwd=self.dir)
+        self.client_all = self.path("client_all.pem")
+        with open(self.client_all, "w") as f:
+            for path in (self.client.cert_path, self.ca.cert_path, self.client.key_path):
+                f.write(open(path).read())
 
     def path(self, name):
         return os.path.join(self.dir, name)
-
-    def _key(self, name):
-        _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name + ".key",
-                 cwd=self.dir)
-
-    def _ca(self, name, cn):
-        self._key(name)
-        _openssl("req", "-x509", "-new", "-key", name + ".key", "-days", "2", "-subj", "/CN=" + cn,
-                 "-out", name + ".pem", cwd=self.dir)
-
-    def _issue(self, name, ca, subject, extensions):
-        self._key(name)
-        with open(self.path(name + ".ext"), "w") as f:
-            f.write("\n".join(["basicConstraints = CA:FALSE"] + extensions) + "\n")
-        _openssl("req", "-new", "-key", name + ".key", "-subj", subject, "-out", name + ".csr", cwd=self.dir)
-        _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
-                 "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem", cwd=self.dir)
 
 
 class Recorder:
@@ -108,8 +80,8 @@ class Recorder:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.maximum_version = tls
         ctx.post_handshake_auth = post_handshake
-        ctx.load_cert_chain(pki.path("server.pem"), pki.path("server.key"))
-        ctx.load_verify_locations(pki.path("ca.pem"))
+        ctx.load_cert_chain(pki.server.cert_path, pki.server.key_path)
+        ctx.load_verify_locations(pki.ca.cert_path)
         ctx.verify_mode = ssl.CERT_REQUIRED
         self.requests, self.refused, self.connections, self.before_asking = [], [], 0, []
         rec = self
@@ -173,7 +145,7 @@ class Recorder:
 
 def _winrs(pki, args, config=None, timeout=60):
     """winrs ... true, trusting the test CA (SSL_CERT_FILE) and nothing else."""
-    return h.winrs(list(args) + ["true"], config_dir=config, env={"SSL_CERT_FILE": pki.path("ca.pem")},
+    return h.winrs(list(args) + ["true"], config_dir=config, env={"SSL_CERT_FILE": pki.ca.cert_path},
                    timeout=timeout)
 
 
@@ -197,12 +169,12 @@ def _check_presented(pki, rec, what):
     h.check(rec.requests, "%s: no request reached the server (refused handshakes: %s)" % (what, rec.refused))
     for authz, der in rec.requests:
         h.eq(authz, [MUTUAL], "%s: the Authorization of a request" % what)
-        h.check(der == pki.client_der, "%s: the server saw another certificate or none" % what)
+        h.check(der == pki.client.der, "%s: the server saw another certificate or none" % what)
 
 
 @_with_recorder
 def test_winrs_presents_the_certificate_and_the_mutual_profile(pki, rec):
-    r = _winrs(pki, ["-r:" + rec.url(), "-a:Certificate", "-certificate:" + pki.path("client_all.pem")])
+    r = _winrs(pki, ["-r:" + rec.url(), "-a:Certificate", "-certificate:" + pki.client_all])
     h.eq(r.returncode, 255, "winrs against a server that answers a fault (%s)" % _err(r))
     h.check(FAULT_MESSAGE in _err(r), "the server's fault reached winrs: %s" % _err(r))
     _check_presented(pki, rec, "-a:Certificate -certificate:")
@@ -214,8 +186,8 @@ def test_separate_key_file_and_the_scheme_implied(pki, rec):
     """-certificatekey: for a PEM pair (pywinrm's cert_pem, cert_key_pem);
     -certificate: without -a: means Certificate, the only scheme that
     takes one."""
-    r = _winrs(pki, ["-r:" + rec.url(), "-certificate:" + pki.path("client.pem"),
-                     "-certificatekey:" + pki.path("client.key")])
+    r = _winrs(pki, ["-r:" + rec.url(), "-certificate:" + pki.client.cert_path,
+                     "-certificatekey:" + pki.client.key_path])
     h.check(FAULT_MESSAGE in _err(r), "the server's fault reached winrs: %s" % _err(r))
     _check_presented(pki, rec, "-certificate: -certificatekey:")
 
@@ -225,9 +197,9 @@ def test_winrm_identify_with_a_certificate(pki, rec):
     """winrm sends Identify authenticated (never WSMANIDENTIFY: unauthenticated);
     the reply to Identify is read raw, so the fault is an HTTP 500 to it."""
     r = subprocess.run([h.client_path("winrm"), "id", "-r:" + rec.url(), "-a:Certificate",
-                        "-certificate:" + pki.path("client_all.pem"), "--config-dir", h.client_config()],
+                        "-certificate:" + pki.client_all, "--config-dir", h.client_config()],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
-                       env=dict(os.environ, SSL_CERT_FILE=pki.path("ca.pem")))
+                       env=dict(os.environ, SSL_CERT_FILE=pki.ca.cert_path))
     h.eq(r.returncode, 1, "winrm id against a server that answers a fault (%s)" % _err(r))
     h.check("HTTP status 500" in _err(r), "the server's reply reached winrm: %s" % _err(r))
     _check_presented(pki, rec, "winrm id -a:Certificate")
@@ -235,8 +207,8 @@ def test_winrm_identify_with_a_certificate(pki, rec):
 
 @_with_recorder
 def test_certificate_of_another_ca_refused_by_the_server(pki, rec):
-    r = _winrs(pki, ["-r:" + rec.url(), "-certificate:" + pki.path("rogue.pem"),
-                     "-certificatekey:" + pki.path("rogue.key")])
+    r = _winrs(pki, ["-r:" + rec.url(), "-certificate:" + pki.rogue.cert_path,
+                     "-certificatekey:" + pki.rogue.key_path])
     h.eq(r.returncode, 255, "exit code (%s)" % _err(r))
     h.eq(rec.requests, [], "requests the server took without a certificate of its CA")
     h.check(rec.refused, "the server refused no handshake")
@@ -273,37 +245,37 @@ def test_over_http_refused_before_connecting():
     pki = Pki()
     cfg = h.client_config({"Client/TrustedHosts": "*", "Client/AllowUnencrypted": "true"})
     msg = _refused_before_connecting(pki, ["-r:http://127.0.0.1:PORT/wsman", "-a:Certificate",
-                                           "-certificate:" + pki.path("client_all.pem")],
+                                           "-certificate:" + pki.client_all],
                                      "HTTPS only", cfg)
     h.check("-usessl" in msg, "message names the way to HTTPS: %s" % msg)
     # A bare host without -usessl is HTTP too.
-    _refused_before_connecting(pki, ["-r:127.0.0.1:PORT", "-certificate:" + pki.path("client_all.pem")],
+    _refused_before_connecting(pki, ["-r:127.0.0.1:PORT", "-certificate:" + pki.client_all],
                                "HTTPS only", cfg)
 
 
 def test_key_problems_refused_before_connecting():
     pki = Pki()
     url = "-r:https://127.0.0.1:PORT/wsman"
-    cert = "-certificate:" + pki.path("client.pem")
-    msg = _refused_before_connecting(pki, [url, cert, "-certificatekey:" + pki.path("other.key")],
+    cert = "-certificate:" + pki.client.cert_path
+    msg = _refused_before_connecting(pki, [url, cert, "-certificatekey:" + pki.other_key],
                                      "does not match the certificate")
-    h.check(pki.path("other.key") in msg and pki.path("client.pem") in msg, "message names both files: %s" % msg)
-    _refused_before_connecting(pki, [url, cert, "-certificatekey:" + pki.path("encrypted.key")], "is encrypted")
+    h.check(pki.other_key in msg and pki.client.cert_path in msg, "message names both files: %s" % msg)
+    _refused_before_connecting(pki, [url, cert, "-certificatekey:" + pki.encrypted_key], "is encrypted")
     _refused_before_connecting(pki, [url, cert], "-certificatekey:PATH")  # no key in the file
     _refused_before_connecting(pki, [url, cert, "-certificatekey:" + pki.path("missing.key")],
                                "cannot read the private key")
     _refused_before_connecting(pki, [url, "-certificate:" + pki.path("missing.pem")],
                                "cannot read the client certificate")
-    _refused_before_connecting(pki, [url, "-certificate:" + pki.path("client.key")], "holds no PEM certificate")
+    _refused_before_connecting(pki, [url, "-certificate:" + pki.client.key_path], "holds no PEM certificate")
     # The server's certificate is not for client authentication.
-    _refused_before_connecting(pki, [url, "-certificate:" + pki.path("server.pem"),
-                                     "-certificatekey:" + pki.path("server.key")], "not for client authentication")
+    _refused_before_connecting(pki, [url, "-certificate:" + pki.server.cert_path,
+                                     "-certificatekey:" + pki.server.key_path], "not for client authentication")
 
 
 def test_client_auth_certificate_false_refuses():
     pki = Pki()
     msg = _refused_before_connecting(pki, ["-r:https://127.0.0.1:PORT/wsman", "-a:Certificate",
-                                           "-certificate:" + pki.path("client_all.pem")],
+                                           "-certificate:" + pki.client_all],
                                      "Certificate authentication is disabled",
                                      h.client_config({"Client/Auth/Certificate": "false"}))
     h.check('winrm/config/client/auth @{Certificate="true"}' in msg, "message names the setting: %s" % msg)
@@ -312,12 +284,12 @@ def test_client_auth_certificate_false_refuses():
 def test_switches_that_do_not_go_with_a_certificate():
     pki = Pki()
     url = "-r:https://127.0.0.1:PORT/wsman"
-    cert = "-certificate:" + pki.path("client_all.pem")
+    cert = "-certificate:" + pki.client_all
     for creds in (["-u:someone", "-p:secret"], ["-u:someone"], ["-p:secret"]):
         _refused_before_connecting(pki, [url, "-a:Certificate", cert] + creds, "takes no user name or password")
     _refused_before_connecting(pki, [url, "-a:Certificate"], "-certificate:PATH")
     _refused_before_connecting(pki, [url, "-a:Basic", "-u:x", "-p:y", cert], "for Certificate authentication")
-    _refused_before_connecting(pki, [url, "-certificatekey:" + pki.path("client.key")],
+    _refused_before_connecting(pki, [url, "-certificatekey:" + pki.client.key_path],
                                "goes with -certificate:PATH")
 
 
@@ -328,7 +300,7 @@ def test_certificate_asked_for_after_the_handshake():
     pki = Pki()
     rec = Recorder(pki, ssl.TLSVersion.TLSv1_3, post_handshake=True)
     try:
-        r = _winrs(pki, ["-r:" + rec.url(), "-certificate:" + pki.path("client_all.pem")])
+        r = _winrs(pki, ["-r:" + rec.url(), "-certificate:" + pki.client_all])
         h.check(FAULT_MESSAGE in _err(r), "the server's fault reached winrs: %s" % _err(r))
         h.check(rec.before_asking and all(c is None for c in rec.before_asking),
                 "the server had the certificate before asking for it: %s" % rec.before_asking)
