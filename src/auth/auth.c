@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "wsman/wsman.h"
 
 #define AUTH_KEY_LEN 32 /* SHA-256 */
 #define AUTH_SALT_LEN 32
@@ -73,7 +74,7 @@ static enum scheme scheme_of(const char *s, size_t n)
 	    {"Digest", SCHEME_DIGEST},
 	    /* §8.6: certificate authentication names its security profile,
 	     * and the whole header is that URI. */
-	    {AUTH_CERTIFICATE_PROFILE, SCHEME_CERTIFICATE},
+	    {WSMAN_SECPROFILE_HTTPS_MUTUAL, SCHEME_CERTIFICATE},
 	};
 
 	/* RFC 7235 2.1: the scheme is a case-insensitive token. */

@@ -33,10 +33,6 @@ struct auth_identity {
 	const char *scheme;	      /* "Basic", "Negotiate", "Kerberos" */
 };
 
-/* The Authorization header of certificate authentication, whole. */
-#define AUTH_CERTIFICATE_PROFILE                                                                   \
-	"http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
-
 struct auth_settings {
 	int basic;
 	int negotiate;

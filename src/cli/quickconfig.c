@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "cli/winrm_cli.h"
+#include "common/tls_binding.h"
 #include "common/util.h"
 #include "config/config.h"
 
@@ -120,15 +121,14 @@ static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, 
 
 /* A self-signed RSA-2048 certificate for host (CN and DNS name), as
  * Windows makes one; its SHA-1 thumbprint in upper-case hex. */
-static int make_certificate(const char *dir, const char *host, gid_t key_gid, char thumb[41])
+static int make_certificate(const char *dir, const char *host, gid_t key_gid,
+			    char thumb[TLS_THUMBPRINT_HEX + 1])
 {
 	EVP_PKEY *key = EVP_RSA_gen(2048);
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
 	X509V3_CTX ctx;
 	char san[HOST_NAME_MAX + 8];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	int rc = 1;
 
 	snprintf(san, sizeof(san), "DNS:%s", host);
@@ -154,11 +154,8 @@ static int make_certificate(const char *dir, const char *host, gid_t key_gid, ch
 		if (!added)
 			goto out;
 	}
-	if (!X509_sign(x, key, EVP_sha256()) || !X509_digest(x, EVP_sha1(), md, &mdlen) ||
-	    mdlen != 20)
+	if (!X509_sign(x, key, EVP_sha256()) || tls_thumbprint(x, thumb) != 0)
 		goto out;
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(thumb + 2 * i, 3, "%02X", md[i]);
 	if (write_pem(dir, KEY_FILE, 0640, key_gid, NULL, key) == 0 &&
 	    write_pem(dir, CERT_FILE, 0644, 0, x, NULL) == 0)
 		rc = 0;
@@ -228,7 +225,7 @@ int quickconfig(const char *dir, int https, int quiet)
 	struct plan p = {0};
 	struct config c;
 	struct buf msg;
-	char thumb[41] = "";
+	char thumb[TLS_THUMBPRINT_HEX + 1] = "";
 	int changes, rc = 1;
 
 	if (geteuid() != 0)

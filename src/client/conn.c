@@ -25,11 +25,6 @@
 #define CONTENT_TYPE_SOAP "application/soap+xml;charset=UTF-8"
 #define WSMAN_CODE_TIMED_OUT 2150858793u
 #define USER_AGENT "Microsoft WinRM Client"
-/* The whole Authorization value of Certificate authentication, no scheme
- * token: the certificate itself travels in the TLS handshake. Windows'
- * client, pywinrm and masterzen/winrm send it on every request, and
- * HTTP.sys asks for the certificate on seeing it. */
-#define SECPROFILE_HTTPS_MUTUAL "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
 void client_disconnect(struct winrm_session *s)
 {
@@ -516,7 +511,7 @@ static enum winrm_result authorization(struct winrm_session *s, int identify, st
 	if (anonymous_identify(s, identify))
 		return WINRM_OK;
 	if (s->auth == WINRM_AUTH_CERTIFICATE)
-		return buf_putf(out, "%s", SECPROFILE_HTTPS_MUTUAL) == ERR_OK
+		return buf_putf(out, "%s", WSMAN_SECPROFILE_HTTPS_MUTUAL) == ERR_OK
 			   ? WINRM_OK
 			   : client_fail(s, WINRM_E_NOMEM, "out of memory");
 	if (s->auth == WINRM_AUTH_BASIC) {

@@ -1,6 +1,8 @@
-/* tls_binding: RFC 5929 tls-server-end-point from a certificate. */
+/* tls_binding: RFC 5929 tls-server-end-point and the thumbprint of a
+ * certificate. */
 #include "common/tls_binding.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/objects.h>
@@ -28,4 +30,17 @@ size_t tls_binding_end_point(X509 *cert, uint8_t *out, size_t cap)
 	if (!X509_digest(cert, md, out + plen, &n))
 		return 0;
 	return plen + n;
+}
+
+int tls_thumbprint(X509 *cert, char out[TLS_THUMBPRINT_HEX + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	out[0] = 0;
+	if (!cert || X509_digest(cert, EVP_sha1(), md, &n) != 1 || 2 * n != TLS_THUMBPRINT_HEX)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02X", md[i]);
+	return 0;
 }

@@ -49,8 +49,7 @@ static enum err peer_chain(struct conn *c, struct buf *chain)
 		return ERR_LIMIT;
 	/* On the server side OpenSSL's chain does not hold the leaf. */
 	for (int i = 0; i < sk_X509_num(rest); i++)
-		if (X509_cmp(sk_X509_value(rest, i), leaf) != 0 &&
-		    !append_der(chain, sk_X509_value(rest, i)))
+		if (!append_der(chain, sk_X509_value(rest, i)))
 			return ERR_LIMIT;
 	return ERR_OK;
 }

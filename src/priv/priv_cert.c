@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/log.h"
+#include "common/tls_binding.h"
 #include "priv/priv_int.h"
 
 /* Where Debian keeps the system's trusted CAs as one file
@@ -139,14 +140,8 @@ static X509 *issuer_by_thumbprint(STACK_OF(X509) * issuers, const char *thumbpri
 {
 	for (int i = 0; i < sk_X509_num(issuers); i++) {
 		X509 *ca = sk_X509_value(issuers, i);
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int mdlen = 0;
-		char hex[2 * EVP_MAX_MD_SIZE + 1];
-		if (X509_digest(ca, EVP_sha1(), md, &mdlen) != 1)
-			continue;
-		for (unsigned j = 0; j < mdlen; j++)
-			snprintf(hex + 2 * j, 3, "%02X", md[j]);
-		if (strcasecmp(hex, thumbprint) == 0)
+		char hex[TLS_THUMBPRINT_HEX + 1];
+		if (tls_thumbprint(ca, hex) == 0 && strcasecmp(hex, thumbprint) == 0)
 			return ca;
 	}
 	return NULL;

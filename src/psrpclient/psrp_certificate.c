@@ -20,12 +20,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/tls_binding.h"
+
 /* Names the directory, in place of the default below. */
 #define CERTIFICATES_ENV "OPENWINRM_CERTIFICATES"
 /* A certificate, its chain and its key take a few KB: a bigger file is
  * not one of them and is not read. */
 #define MAX_CERTIFICATE_FILE (1 << 20)
-#define SHA1_BYTES 20
 #define MAX_MESSAGE 1200
 
 /* $OPENWINRM_CERTIFICATES, else $XDG_CONFIG_HOME/openwinrm/certificates,
@@ -52,12 +53,11 @@ static char *certificate_dir(void)
 	return dir;
 }
 
-/* The SHA-1 hash a thumbprint names, and its upper-case hex (Windows'
- * spelling) for messages. Windows' certificate dialog shows it in pairs
- * separated by spaces, and a copy of it starts with an invisible U+200E
- * LEFT-TO-RIGHT MARK: both are skipped, so a pasted thumbprint works. */
-static int thumbprint_parse(const char *text, unsigned char hash[SHA1_BYTES],
-			    char hex[2 * SHA1_BYTES + 1])
+/* A thumbprint as typed in Windows' spelling, upper-case hex. Windows'
+ * certificate dialog shows it in pairs separated by spaces, and a copy of
+ * it starts with an invisible U+200E LEFT-TO-RIGHT MARK: both are
+ * skipped, so a pasted thumbprint works. */
+static int thumbprint_parse(const char *text, char hex[TLS_THUMBPRINT_HEX + 1])
 {
 	static const char lrm[] = "\xE2\x80\x8E";
 	size_t digits = 0;
@@ -70,22 +70,21 @@ static int thumbprint_parse(const char *text, unsigned char hash[SHA1_BYTES],
 			p += strlen(lrm) - 1;
 			continue;
 		}
-		if ((v = OPENSSL_hexchar2int((unsigned char)*p)) < 0 || digits == 2 * SHA1_BYTES)
+		if ((v = OPENSSL_hexchar2int((unsigned char)*p)) < 0 ||
+		    digits == TLS_THUMBPRINT_HEX)
 			return 0;
-		hash[digits / 2] = (unsigned char)(digits % 2 ? hash[digits / 2] | v : v << 4);
 		hex[digits++] = "0123456789ABCDEF"[v];
 	}
 	hex[digits] = 0;
-	return digits == 2 * SHA1_BYTES;
+	return digits == TLS_THUMBPRINT_HEX;
 }
 
 /* Whether the first certificate of path, a regular file of sensible
- * size, has this SHA-1 hash. Other files of the directory are skipped,
+ * size, has this thumbprint. Other files of the directory are skipped,
  * whatever they hold. */
-static int certificate_matches(const char *path, const unsigned char hash[SHA1_BYTES])
+static int certificate_matches(const char *path, const char *thumbprint)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	char hex[TLS_THUMBPRINT_HEX + 1];
 	struct stat st;
 	X509 *x = NULL;
 	BIO *b;
@@ -98,8 +97,7 @@ static int certificate_matches(const char *path, const unsigned char hash[SHA1_B
 	 * encrypted, and OpenSSL's default is to prompt on the terminal. */
 	x = PEM_read_bio_X509(b, NULL, NULL, (void *)"");
 	BIO_free(b);
-	match = x && X509_digest(x, EVP_sha1(), md, &len) == 1 && len == SHA1_BYTES &&
-		memcmp(md, hash, SHA1_BYTES) == 0;
+	match = tls_thumbprint(x, hex) == 0 && strcmp(hex, thumbprint) == 0;
 	X509_free(x);
 	ERR_clear_error();
 	return match;
@@ -113,10 +111,9 @@ static int pem_name(const struct dirent *e)
 }
 
 /* The first NAME.pem of dir, in name order, whose certificate has this
- * hash (a new path), and NAME.key when that exists. NULL when none, with
+ * thumbprint (a new path), and NAME.key when that exists. NULL when none, with
  * errno from scandir when dir cannot be read (else 0). */
-static char *certificate_find(const char *dir, const unsigned char hash[SHA1_BYTES],
-			      char **key_file)
+static char *certificate_find(const char *dir, const char *thumbprint, char **key_file)
 {
 	struct dirent **names;
 	char *found = NULL, *path;
@@ -128,7 +125,7 @@ static char *certificate_find(const char *dir, const unsigned char hash[SHA1_BYT
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		if (!found && asprintf(&path, "%s/%s", dir, names[i]->d_name) >= 0) {
-			if (certificate_matches(path, hash))
+			if (certificate_matches(path, thumbprint))
 				found = path;
 			else
 				free(path);
@@ -199,12 +196,11 @@ static DWORD certificate_usable(struct psrp_session *s)
 
 DWORD psrp_certificate_choose(struct psrp_session *s, PCWSTR thumbprint)
 {
-	unsigned char hash[SHA1_BYTES];
-	char hex[2 * SHA1_BYTES + 1], message[MAX_MESSAGE];
+	char hex[TLS_THUMBPRINT_HEX + 1], message[MAX_MESSAGE];
 	char *given = psrp_to_utf8(thumbprint), *dir = NULL;
 	DWORD code = ERROR_WSMAN_CERT_NOT_FOUND;
 
-	if (!given || !thumbprint_parse(given, hash, hex)) {
+	if (!given || !thumbprint_parse(given, hex)) {
 		snprintf(message, sizeof(message),
 			 "-CertificateThumbprint '%s' is not a certificate thumbprint: give the 40 "
 			 "hexadecimal digits of the certificate's SHA-1 hash (openssl x509 -in "
@@ -213,7 +209,7 @@ DWORD psrp_certificate_choose(struct psrp_session *s, PCWSTR thumbprint)
 		refuse(code, message);
 	} else if (!(dir = certificate_dir()) || !(s->thumbprint = strdup(hex))) {
 		code = ERROR_OUTOFMEMORY;
-	} else if (!(s->cert_file = certificate_find(dir, hash, &s->key_file))) {
+	} else if (!(s->cert_file = certificate_find(dir, hex, &s->key_file))) {
 		snprintf(
 		    message, sizeof(message),
 		    "No certificate with thumbprint %s in %s%s%s. Linux has no certificate "

@@ -135,6 +135,13 @@ enum err wsman_properties_parse(const struct wsman_request *req, const char *roo
 				struct wsman_properties *out);
 void wsman_properties_clear(struct wsman_properties *p);
 
+/* Certificate authentication's Authorization header, whole: the security
+ * profile's URI, no scheme token (the certificate travels in the TLS
+ * handshake). Windows' client, pywinrm and masterzen/winrm send it on every
+ * request. */
+#define WSMAN_SECPROFILE_HTTPS_MUTUAL                                                              \
+	"http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+
 #define WSMAN_SELECTOR_FILTER "http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"
 #define WSMAN_MAX_FILTER_SELECTORS 4
 #define WSMAN_MAX_FILTER_NAME 64

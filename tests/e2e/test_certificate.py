@@ -147,6 +147,22 @@ def test_certificate_refusals():
              r"failure \(its certmapping entry is disabled\)")
     _refused(svc, ca.client("cert-big", upn="alice@localhost", padding=17000),
              r"failure \(a certificate over 16 KB\)")
+    # A chain over 64 KB (four big certificates after a good one) goes no
+    # further than the network process.
+    chained = ca.client("cert-chained", upn="alice@localhost")
+    with open(chained.cert_path, "ab") as out:
+        for i in range(4):
+            with open(ca.client("cert-pad-%d" % i, padding=17000).cert_path, "rb") as f:
+                out.write(f.read())
+    import winrm.exceptions as we
+    mark = svc.log_mark()
+    try:
+        _run(svc, chained)
+        raise h.TestFailure("a chain over 64 KB was admitted")
+    except we.InvalidCredentialsError:
+        pass
+    svc.wait_for_log("certificate authentication refused: peer 127.0.0.1 sent a certificate "
+                     "chain over 64 KB", since=mark)
     _refused(svc, ca.client("cert-server", upn="alice@localhost", usage=(pki.SERVER_AUTH,)),
              r"failure \(the certificate is not for client authentication\)")
     _refused(svc, ca.client("cert-outsider", upn="outsider@localhost"),

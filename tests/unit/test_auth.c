@@ -10,6 +10,7 @@
 
 #include "auth/auth.h"
 #include "common/util.h"
+#include "wsman/wsman.h"
 #include "check.h"
 
 /* auth.c's test-only clock hook (deliberately not in auth.h). */
@@ -217,13 +218,13 @@ static void test_policy(void)
 	/* Certificate authentication: the header is the profile's URI, over
 	 * TLS, when enabled; the privileged part maps the certificate. */
 	struct auth_settings cert = {.certificate = 1};
-	r = auth_evaluate(&cert, 1, AUTH_CERTIFICATE_PROFILE, "192.0.2.7", &id, &v);
+	r = auth_evaluate(&cert, 1, WSMAN_SECPROFILE_HTTPS_MUTUAL, "192.0.2.7", &id, &v);
 	CHECK("certificate profile over TLS", r == AUTH_CERT && !id.valid && !v.user);
-	r = auth_evaluate(&cert, 0, AUTH_CERTIFICATE_PROFILE, "192.0.2.7", &id, &v);
+	r = auth_evaluate(&cert, 0, WSMAN_SECPROFILE_HTTPS_MUTUAL, "192.0.2.7", &id, &v);
 	CHECK("certificate profile over HTTP refused", r == AUTH_REFUSED);
-	r = auth_evaluate(&all, 1, AUTH_CERTIFICATE_PROFILE, "192.0.2.7", &id, &v);
+	r = auth_evaluate(&all, 1, WSMAN_SECPROFILE_HTTPS_MUTUAL, "192.0.2.7", &id, &v);
 	CHECK("certificate profile refused when disabled", r == AUTH_REFUSED);
-	r = auth_evaluate(&cert, 1, AUTH_CERTIFICATE_PROFILE " x", "192.0.2.7", &id, &v);
+	r = auth_evaluate(&cert, 1, WSMAN_SECPROFILE_HTTPS_MUTUAL " x", "192.0.2.7", &id, &v);
 	CHECK("certificate profile with a parameter refused", r == AUTH_REFUSED);
 
 	r = auth_evaluate(&all, 1, "", "192.0.2.7", &id, &v);
