@@ -107,22 +107,29 @@ ASN1_SEQUENCE_cb(TSPASSWORDCREDS, wipe_password_creds) =
 
 /* ---- DER in and out ---- */
 
-/* The value of type it in exactly [p, p + len), or NULL. OpenSSL's
- * decoder also takes BER (indefinite and non-minimal lengths, constructed
- * strings): what it accepts must encode back to the same bytes, else it is
- * refused, so that one message has one encoding (and the fuzzer's round
- * trip holds). A refusal leaves nothing on OpenSSL's error queue, where a
+/* The value of type it in exactly [p, p + len), or NULL with *e saying
+ * why: ERR_LIMIT over max bytes, else ERR_FORMAT. OpenSSL's decoder also
+ * takes BER (indefinite and non-minimal lengths, constructed strings):
+ * what it accepts must encode back to the same bytes, else it is refused,
+ * so that one message has one encoding (and the fuzzer's round trip
+ * holds). A refusal leaves nothing on OpenSSL's error queue, where a
  * later SSL_get_error of this thread would find it. A failed allocation
- * inside OpenSSL reads as a refusal too. Known limit: a constructed OCTET
- * STRING that fails half-way leaves OpenSSL's unwiped scratch copy of its
- * content in freed memory (the input holds the same bytes anyway). */
-static ASN1_VALUE *der_decode(const uint8_t *p, size_t len, const ASN1_ITEM *it)
+ * inside OpenSSL reads as ERR_FORMAT too. Known limit: a constructed
+ * OCTET STRING that fails half-way leaves OpenSSL's unwiped scratch copy
+ * of its content in freed memory (the input holds the same bytes anyway). */
+static ASN1_VALUE *der_decode(const uint8_t *p, size_t len, size_t max, const ASN1_ITEM *it,
+			      enum err *e)
 {
 	const unsigned char *end = p;
 	unsigned char *der = NULL;
 	ASN1_VALUE *v;
 	int n = 0;
 
+	if (len > max) {
+		*e = ERR_LIMIT;
+		return NULL;
+	}
+	*e = ERR_FORMAT;
 	ERR_set_mark();
 	v = ASN1_item_d2i(NULL, &end, (long)len, it);
 	if (v && ((n = ASN1_item_i2d(v, &der, it)) < 0 || end != p + len || (size_t)n != len ||
@@ -200,13 +207,12 @@ enum err credssp_tsrequest_parse(const uint8_t *p, size_t len, struct credssp_ts
 	TSREQUEST *r;
 	uint64_t version;
 	int64_t code;
-	enum err e = ERR_FORMAT;
+	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if (len > CREDSSP_MAX_TSREQUEST)
-		return ERR_LIMIT;
-	if (!(r = (TSREQUEST *)der_decode(p, len, it)))
-		return ERR_FORMAT;
+	if (!(r = (TSREQUEST *)der_decode(p, len, CREDSSP_MAX_TSREQUEST, it, &e)))
+		return e;
+	e = ERR_FORMAT;
 	/* MS-CSSP 2.2.1: "Valid values for this field are 2, 3, 4, 5, and
 	 * 6", and higher ones are a newer peer's; an unsigned 32-bit value
 	 * on Windows. */
@@ -363,13 +369,12 @@ enum err credssp_credentials_parse(const uint8_t *p, size_t len, struct credssp_
 	TSCREDENTIALS *creds;
 	TSPASSWORDCREDS *pw = NULL;
 	int64_t type;
-	enum err e = ERR_FORMAT;
+	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if (len > CREDSSP_MAX_CREDENTIALS)
-		return ERR_LIMIT;
-	if (!(creds = (TSCREDENTIALS *)der_decode(p, len, creds_it)))
-		return ERR_FORMAT;
+	if (!(creds = (TSCREDENTIALS *)der_decode(p, len, CREDSSP_MAX_CREDENTIALS, creds_it, &e)))
+		return e;
+	e = ERR_FORMAT;
 	if (!ASN1_INTEGER_get_int64(&type, creds->cred_type))
 		goto done;
 	if (type != CRED_TYPE_PASSWORD) {
@@ -379,7 +384,7 @@ enum err credssp_credentials_parse(const uint8_t *p, size_t len, struct credssp_
 	}
 	if (!(pw = (TSPASSWORDCREDS *)der_decode(ASN1_STRING_get0_data(creds->credentials),
 						 (size_t)ASN1_STRING_length(creds->credentials),
-						 password_it)))
+						 CREDSSP_MAX_CREDENTIALS, password_it, &e)))
 		goto done;
 	if ((e = string_from_utf16le(pw->domain, &out->domain)) == ERR_OK &&
 	    (e = string_from_utf16le(pw->user, &out->user)) == ERR_OK)
