@@ -32,7 +32,7 @@ LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
              src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
-             src/shell/*.c src/client/*.c src/msgenc/*.c src/psrp/*.c)
+             src/shell/*.c src/client/*.c src/msgenc/*.c src/psrp/*.c src/credssp/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -47,7 +47,8 @@ REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/replay/%)
 # schema, the address filters and the stored format's reader. Writing,
 # editing and printing the configuration and ntlm_users.c are the daemon's
 # and the winrm command's (tests/e2e/test_libwinrm.py fails if they return).
-CLIENT_SRC := $(wildcard src/common/*.c src/http/*.c src/wsman/*.c src/client/*.c src/msgenc/*.c) \
+CLIENT_SRC := $(wildcard src/common/*.c src/http/*.c src/wsman/*.c src/client/*.c src/msgenc/*.c \
+               src/credssp/*.c) \
              src/config/config.c src/config/config_filter.c src/config/config_read.c \
              $(wildcard src/shell/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)

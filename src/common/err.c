@@ -17,6 +17,7 @@ static const struct {
     [ERR_EXISTS] = {ERRC_USAGE, "already exists"},
     [ERR_NOT_FOUND] = {ERRC_USAGE, "no such item"},
     [ERR_TIMEOUT] = {ERRC_IO, "no answer within the deadline"},
+    [ERR_UNSUPPORTED] = {ERRC_PROTO, "not supported"},
     [ERR_HTTP_BAD_REQUEST] = {ERRC_PROTO, "malformed HTTP request"},
     [ERR_HTTP_HEADER_TOO_BIG] = {ERRC_PROTO, "HTTP header too large"},
     [ERR_HTTP_NOT_FOUND] = {ERRC_PROTO, "unknown path"},

@@ -18,17 +18,18 @@ enum err {
 	ERR_OK = 0,
 
 	/* Codecs and buffers. */
-	ERR_INCOMPLETE, /* BLOCKED: more bytes are needed */
-	ERR_FORMAT,	/* PROTO: these bytes can never be valid */
-	ERR_LIMIT,	/* PROTO: a named limit would be exceeded */
-	ERR_NOMEM,	/* INTERNAL */
-	ERR_IO,		/* IO: read/write/socket failure or EOF */
-	ERR_INTERNAL,	/* INTERNAL */
-	ERR_USAGE,	/* USAGE: bad argument to an API */
-	ERR_CONFIG,	/* USAGE: unknown setting or invalid value */
-	ERR_EXISTS,	/* USAGE: the item already exists (e.g. a listener) */
-	ERR_NOT_FOUND,	/* USAGE: no such item (e.g. a listener) */
-	ERR_TIMEOUT,	/* IO: another process did not answer within the deadline */
+	ERR_INCOMPLETE,	 /* BLOCKED: more bytes are needed */
+	ERR_FORMAT,	 /* PROTO: these bytes can never be valid */
+	ERR_LIMIT,	 /* PROTO: a named limit would be exceeded */
+	ERR_NOMEM,	 /* INTERNAL */
+	ERR_IO,		 /* IO: read/write/socket failure or EOF */
+	ERR_INTERNAL,	 /* INTERNAL */
+	ERR_USAGE,	 /* USAGE: bad argument to an API */
+	ERR_CONFIG,	 /* USAGE: unknown setting or invalid value */
+	ERR_EXISTS,	 /* USAGE: the item already exists (e.g. a listener) */
+	ERR_NOT_FOUND,	 /* USAGE: no such item (e.g. a listener) */
+	ERR_TIMEOUT,	 /* IO: another process did not answer within the deadline */
+	ERR_UNSUPPORTED, /* PROTO: well-formed, but asks for what we do not implement */
 
 	/* HTTP-level refusals (no SOAP body, or a fixed one). */
 	ERR_HTTP_BAD_REQUEST,	 /* 400: malformed HTTP */

@@ -23,6 +23,7 @@
 #include "common/buf.h"
 #include "common/util.h"
 #include "config/config.h"
+#include "credssp/credssp.h"
 #include "host/psrp_packet.h"
 #include "http/http1.h"
 #include "ipc/ipc.h"
@@ -505,6 +506,32 @@ static unsigned psrp_packet_codec(const uint8_t *d, size_t n)
 	return ok;
 }
 
+/* credssp: a TSRequest or TSCredentials (the first byte picks, as for
+ * fuzz_credssp) decoded, then encoded again. */
+static unsigned credssp_codec(const uint8_t *d, size_t n)
+{
+	struct credssp_tsrequest m;
+	struct credssp_password_creds c;
+	struct buf out;
+	unsigned ok = 0;
+
+	if (n == 0)
+		return 0;
+	buf_init(&out, CREDSSP_MAX_TSREQUEST);
+	if (d[0] == 0 && credssp_tsrequest_parse(d + 1, n - 1, &m) == ERR_OK) {
+		ok++;
+		ok += credssp_tsrequest_encode(&out, &m) == ERR_OK;
+		credssp_tsrequest_clear(&m);
+	}
+	if (d[0] == 1 && credssp_credentials_parse(d + 1, n - 1, &c) == ERR_OK) {
+		ok++;
+		ok += credssp_credentials_encode(&out, &c) == ERR_OK;
+		credssp_password_creds_clear(&c);
+	}
+	buf_clear(&out);
+	return ok;
+}
+
 /* ---- the run ---- */
 
 struct codec {
@@ -528,6 +555,7 @@ static const struct codec codecs[] = {
     {"digest challenges", "fuzz/corpus/digest", digest_codec},
     {"xpress streams", "fuzz/corpus/psrp_xpress", xpress_codec_run},
     {"pwsh packets and PSRP peeks", "fuzz/corpus/psrp_packet", psrp_packet_codec},
+    {"CredSSP messages", "fuzz/corpus/credssp", credssp_codec},
 };
 
 struct tally {
