@@ -12,6 +12,7 @@
 #include "client/winrm.h"
 #include "common/buf.h"
 #include "config/config.h"
+#include "credssp/credssp.h"
 #include "http/http1.h"
 #include "msgenc/msgenc.h"
 #include "wsman/wsman.h"
@@ -33,6 +34,15 @@ enum client_mech {
 	CLIENT_MECH_SPNEGO,	 /* Negotiate: Kerberos if it can, else NTLM */
 	CLIENT_MECH_SPNEGO_NTLM, /* Negotiate with a password and no Kerberos to use it with */
 	CLIENT_MECH_KERBEROS,	 /* the Kerberos scheme: krb5 alone */
+};
+
+/* Where a CredSSP handshake stands (MS-CSSP 3.1.5), on the client. */
+enum client_credssp_stage {
+	CLIENT_CREDSSP_TLS,	    /* TLS handshake records travel in the headers */
+	CLIENT_CREDSSP_TLS_ENDED,   /* TLS 1.3: our Finished went alone; what comes back is read */
+	CLIENT_CREDSSP_NEGO,	    /* SPNEGO tokens in TSRequest negoTokens */
+	CLIENT_CREDSSP_PUBKEY,	    /* our pubKeyAuth sent; the server's proof expected */
+	CLIENT_CREDSSP_CREDENTIALS, /* authInfo sent: a 2xx ends the handshake */
 };
 
 struct winrm_session {
@@ -69,7 +79,18 @@ struct winrm_session {
 	int seal; /* messages are encrypted (HTTP without -unencrypted) */
 	gss_cred_id_t gss_cred;
 	gss_ctx_id_t gss_ctx;
-	int gss_ready; /* this connection's context is complete */
+	int gss_ready; /* this connection's context is complete (CredSSP: its TLS channel) */
+	/* CredSSP: the TLS channel whose records travel in the headers, and
+	 * after the handshake the cipher of every message over HTTP */
+	SSL_CTX *credssp_ctx;
+	SSL *credssp_tls;
+	enum client_credssp_stage credssp_stage;
+	uint32_t credssp_version; /* the lower of the server's and ours */
+	uint8_t credssp_nonce[CREDSSP_NONCE_LEN];
+	/* Client/AllowFreshCredentialsWhenNTLMOnly lists the target, and its
+	 * value for the message that says how to add it */
+	int fresh_credentials_ntlm;
+	char *fresh_credentials_ntlm_list;
 	/* the last error */
 	char err[1200];
 	uint32_t fault_code;
@@ -137,6 +158,12 @@ const char *client_scheme_token(const char *challenge, const char *scheme);
 enum winrm_auth client_default_auth(int explicit_credentials, int kerberos_possible);
 enum client_mech client_gss_mech(enum winrm_auth auth, int explicit_credentials,
 				 int kerberos_possible);
+/* A new context: its first token, raw, into tok. */
+enum winrm_result client_gss_start(struct winrm_session *s, struct buf *tok);
+/* The server's next raw token; the answer, if any, into tok (else it is
+ * left empty); *complete once the context is established. */
+enum winrm_result client_gss_next(struct winrm_session *s, const uint8_t *in, size_t len,
+				  struct buf *tok, int *complete);
 /* A new context: its first token as an Authorization value in authz. */
 enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz);
 /* The server's next token (base64); the answer, if any, into authz (else
@@ -149,6 +176,24 @@ enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *pla
 				  struct buf *out);
 enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response *resp);
 void client_gss_clear(struct winrm_session *s);
+
+/* CredSSP (MS-CSSP over HTTP, credssp.c), with the calling conventions
+ * of client_gss_begin and client_gss_step: *complete once the
+ * credentials are on their way, when the next 2xx ends the handshake. */
+enum winrm_result client_credssp_begin(struct winrm_session *s, struct buf *authz);
+enum winrm_result client_credssp_step(struct winrm_session *s, const char *token_b64,
+				      struct buf *authz, int *complete);
+/* A request body encrypted with the CredSSP TLS channel, and a reply
+ * opened in place, as client_gss_seal and client_gss_open. */
+enum winrm_result client_credssp_seal(struct winrm_session *s, const struct buf *plain,
+				      struct buf *out);
+enum winrm_result client_credssp_open(struct winrm_session *s, struct http1_response *resp);
+/* Forgets the connection's CredSSP channel (its TLS state and context). */
+void client_credssp_clear(struct winrm_session *s);
+/* Does a comma list of "SERVICE/HOST" names (Client/AllowFreshCredentials
+ * and ...WhenNTLMOnly, the host with "*" wildcards as Windows' policy
+ * takes them: *.example.com, or * alone for every host) allow WSMAN/host? */
+int client_fresh_credentials_allowed(const char *list, const char *host);
 
 /* The header every request starts with. */
 void client_header(const struct winrm_session *s, struct wsman_client_header *h);

@@ -36,8 +36,10 @@ void client_disconnect(struct winrm_session *s)
 		close(s->fd);
 	s->fd = -1;
 	s->rstart = s->rend = 0;
-	/* Negotiate and Kerberos authenticate the connection, not requests. */
+	/* Negotiate, Kerberos and CredSSP authenticate the connection, not
+	 * requests: a new one starts the whole handshake again. */
 	s->gss_ready = 0;
+	client_credssp_clear(s);
 }
 
 /* ---- TCP ---- */
@@ -465,7 +467,9 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 			/* Every reply on a sealed connection is opened here, so the
 			 * server-to-client sequence never skips one. */
 			if (s->gss_ready && s->seal &&
-			    (*r = client_gss_open(s, *resp)) != WINRM_OK) {
+			    (*r = s->auth == WINRM_AUTH_CREDSSP
+				      ? client_credssp_open(s, *resp)
+				      : client_gss_open(s, *resp)) != WINRM_OK) {
 				client_disconnect(s);
 				return EX_FAILED;
 			}
@@ -489,9 +493,12 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 
 /* ---- authentication ---- */
 
+/* The schemes that authenticate the connection with a handshake of
+ * empty POSTs (gss_handshake), after which requests carry no
+ * Authorization and, over HTTP, are encrypted. */
 static int is_gss(enum winrm_auth a)
 {
-	return a == WINRM_AUTH_NEGOTIATE || a == WINRM_AUTH_KERBEROS;
+	return a == WINRM_AUTH_NEGOTIATE || a == WINRM_AUTH_KERBEROS || a == WINRM_AUTH_CREDSSP;
 }
 
 /* An Identify goes unauthenticated under -a:None, and without a user name
@@ -587,6 +594,10 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 		    schemes[0] ? schemes : "no scheme at all",
 		    s->auth == WINRM_AUTH_DIGEST
 			? "A WinRM service never offers Digest; use -a:Basic or -a:Negotiate"
+		    : s->auth == WINRM_AUTH_CREDSSP
+			? "Use one of those with -a:, or allow CredSSP on the server: winrm set "
+			  "winrm/config/service/auth @{CredSSP=\"true\"} (on Windows: "
+			  "Enable-WSManCredSSP -Role Server)"
 		    : s->https
 			? "Use one of those with -a:, or on the server: winrm set "
 			  "winrm/config/service/auth @{Basic=\"true\"}"
@@ -647,7 +658,8 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	if (!s->gss_ready)
 		r = authorization(s, identify, &authz);
 	if (r == WINRM_OK && seal)
-		r = client_gss_seal(s, envelope, &sealed);
+		r = s->auth == WINRM_AUTH_CREDSSP ? client_credssp_seal(s, envelope, &sealed)
+						  : client_gss_seal(s, envelope, &sealed);
 	if (r != WINRM_OK) {
 		buf_clear(&authz);
 		buf_clear(&sealed);
@@ -675,23 +687,32 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 			   : client_fail(s, WINRM_E_USAGE, "the request is too large to send");
 }
 
-/* The most legs of a handshake: SPNEGO with NTLM takes three. */
-#define MAX_AUTH_LEGS 6
+/* The most legs of a handshake: SPNEGO with NTLM takes three; CredSSP
+ * two or three of TLS, then the SPNEGO legs, pubKeyAuth and the
+ * credentials. */
+#define MAX_AUTH_LEGS 10
 
-/* Authenticates the open connection with Negotiate or Kerberos, as Windows
- * does: the tokens travel on empty POSTs (so no message is sent, or sent
- * twice, in the clear), 401 with a token means another leg on the same
- * connection, and the final 200 carries the server's last token, which
- * must complete the context (mutual authentication). */
+/* Authenticates the open connection with Negotiate, Kerberos or CredSSP,
+ * as Windows does: the tokens travel on empty POSTs (so no message is
+ * sent, or sent twice, in the clear), 401 with a token means another leg
+ * on the same connection. For Negotiate and Kerberos the final 200
+ * carries the server's last token, which must complete the context
+ * (mutual authentication); for CredSSP the server proved itself with
+ * pubKeyAuth before we sent the credentials, and the 200 answers them. */
 static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r)
 {
-	const char *scheme = s->auth == WINRM_AUTH_KERBEROS ? "Kerberos" : "Negotiate";
+	int credssp = s->auth == WINRM_AUTH_CREDSSP;
+	const char *scheme = credssp			      ? "CredSSP"
+			     : s->auth == WINRM_AUTH_KERBEROS ? "Kerberos"
+							      : "Negotiate";
 	struct buf authz;
 	int complete = 0;
 	enum exchange x = EX_FAILED;
 
-	buf_init(&authz, HTTP1_MAX_CHALLENGE_BYTES);
-	if ((*r = client_gss_begin(s, &authz)) != WINRM_OK)
+	buf_init(&authz, credssp ? util_b64_encoded_len(CREDSSP_MAX_TSREQUEST + 1024) + 16
+				 : HTTP1_MAX_CHALLENGE_BYTES);
+	if ((*r = credssp ? client_credssp_begin(s, &authz) : client_gss_begin(s, &authz)) !=
+	    WINRM_OK)
 		goto out;
 	for (int leg = 0; leg < MAX_AUTH_LEGS; leg++) {
 		struct http1_header hdrs[] = {{"User-Agent", USER_AGENT},
@@ -714,7 +735,16 @@ static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r
 		     c = http1_response_challenge(resp, c))
 			if ((token = client_scheme_token(c, scheme)) && !*token)
 				token = NULL;
-		if (resp->status == 401 && (!token || complete)) {
+		if (credssp) {
+			/* CredSSP's tokens come in 401s only: the one after our
+			 * TLS 1.3 Finished may bring nothing, the one after the
+			 * credentials the reason they were refused. */
+			if (resp->status != 401)
+				token = NULL;
+			else if (!token && s->credssp_stage == CLIENT_CREDSSP_TLS_ENDED)
+				token = "";
+		}
+		if (resp->status == 401 && (!token || (complete && !credssp))) {
 			*r = refused(s, resp);
 			goto out;
 		}
@@ -722,7 +752,9 @@ static enum exchange gss_handshake(struct winrm_session *s, enum winrm_result *r
 			*r = http_status(s, resp->status);
 			goto out;
 		}
-		if (token && (*r = client_gss_step(s, token, &authz, &complete)) != WINRM_OK)
+		if (token &&
+		    (*r = credssp ? client_credssp_step(s, token, &authz, &complete)
+				  : client_gss_step(s, token, &authz, &complete)) != WINRM_OK)
 			goto out;
 		if (resp->status == 401) {
 			if (buf_len(&authz) == 0) {

@@ -189,13 +189,13 @@ static enum winrm_result acquire(struct winrm_session *s)
 }
 
 /* "Negotiate <base64>" (or Kerberos) of a token into authz. */
-static enum winrm_result header_of(struct winrm_session *s, const gss_buffer_desc *tok,
+static enum winrm_result header_of(struct winrm_session *s, const struct buf *tok,
 				   struct buf *authz)
 {
 	buf_reset(authz);
 	if (buf_putf(authz, "%s ", s->mech == CLIENT_MECH_KERBEROS ? "Kerberos" : "Negotiate") !=
 		ERR_OK ||
-	    util_b64_encode(authz, tok->value, tok->length) != ERR_OK ||
+	    util_b64_encode(authz, buf_ptr(tok), buf_len(tok)) != ERR_OK ||
 	    buf_terminate(authz) != ERR_OK)
 		return client_fail(s, WINRM_E_AUTH, "the %s token does not fit in a header",
 				   winrm_auth_name(s->auth));
@@ -203,17 +203,20 @@ static enum winrm_result header_of(struct winrm_session *s, const gss_buffer_des
 }
 
 /* One call of gss_init_sec_context with the server's token (NULL at
- * first); its output, if any, into authz (else authz is left empty).
- * Over HTTPS every leg carries the connection's channel binding, as
- * Windows' client does (Extended Protection): a service with
- * CbtHardeningLevel=Strict refuses a logon without one, and the binding
- * ties the logon to this TLS connection, so a server that relays our
- * tokens through a TLS connection of its own (another certificate) cannot
- * use them. NTLM puts its hash in the AUTHENTICATE message, Kerberos in
- * the authenticator's checksum. When OpenSSL cannot hash the
- * certificate, the legs go unbound, which Relaxed still accepts. */
+ * first); its output, if any, into tok (else tok is left empty).
+ * Over HTTPS every Negotiate and Kerberos leg carries the connection's
+ * channel binding, as Windows' client does (Extended Protection): a
+ * service with CbtHardeningLevel=Strict refuses a logon without one, and
+ * the binding ties the logon to this TLS connection, so a server that
+ * relays our tokens through a TLS connection of its own (another
+ * certificate) cannot use them. NTLM puts its hash in the AUTHENTICATE
+ * message, Kerberos in the authenticator's checksum. When OpenSSL cannot
+ * hash the certificate, the legs go unbound, which Relaxed still
+ * accepts. CredSSP's inner exchange is never bound, as pyspnego's and
+ * Windows' are not: its pubKeyAuth binds it to the CredSSP TLS channel
+ * instead (MS-CSSP 3.1.5 step 3). */
 static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_desc *in,
-				   struct buf *authz, int *complete, OM_uint32 *major_out,
+				   struct buf *tok, int *complete, OM_uint32 *major_out,
 				   OM_uint32 *minor_out)
 {
 	OM_uint32 major, minor, m;
@@ -230,7 +233,8 @@ static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_des
 	if (s->flags & WINRM_FLAG_ALLOW_DELEGATION)
 		flags |= GSS_C_DELEG_FLAG;
 	memset(&cbs, 0, sizeof(cbs));
-	if ((cbs.application_data.length = client_tls_binding(s, binding, sizeof(binding))) != 0) {
+	if (s->auth != WINRM_AUTH_CREDSSP &&
+	    (cbs.application_data.length = client_tls_binding(s, binding, sizeof(binding))) != 0) {
 		cbs.application_data.value = binding;
 		cb = &cbs;
 	}
@@ -244,17 +248,18 @@ static enum winrm_result init_step(struct winrm_session *s, const gss_buffer_des
 	gss_release_name(&m, &target);
 	*major_out = major;
 	*minor_out = minor;
-	buf_reset(authz);
+	buf_reset(tok);
 	if (GSS_ERROR(major))
 		r = WINRM_E_AUTH;
-	else if (out.length)
-		r = header_of(s, &out, authz);
+	else if (buf_put(tok, out.value, out.length) != ERR_OK)
+		r = client_fail(s, WINRM_E_AUTH, "the %s token is too large",
+				winrm_auth_name(s->auth));
 	*complete = major == GSS_S_COMPLETE;
 	gss_release_buffer(&m, &out);
 	return r;
 }
 
-enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz)
+enum winrm_result client_gss_start(struct winrm_session *s, struct buf *tok)
 {
 	OM_uint32 major = 0, minor = 0;
 	enum winrm_result r;
@@ -266,39 +271,62 @@ enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz)
 		client_gss_clear(s);
 		if ((r = acquire(s)) != WINRM_OK)
 			return r;
-		r = init_step(s, NULL, authz, &complete, &major, &minor);
+		r = init_step(s, NULL, tok, &complete, &major, &minor);
 		if (r != WINRM_E_AUTH || !s->user || s->mech != CLIENT_MECH_SPNEGO)
 			break;
 		s->mech = CLIENT_MECH_SPNEGO_NTLM;
 	}
 	if (r == WINRM_E_AUTH && GSS_ERROR(major))
 		return gss_failed(s, "starting", major, minor);
-	if (r == WINRM_OK && buf_len(authz) == 0)
+	if (r == WINRM_OK && buf_len(tok) == 0)
 		return client_fail(s, WINRM_E_AUTH, "GSSAPI produced no %s token to send",
 				   winrm_auth_name(s->auth));
+	return r;
+}
+
+enum winrm_result client_gss_next(struct winrm_session *s, const uint8_t *in, size_t len,
+				  struct buf *tok, int *complete)
+{
+	OM_uint32 major, minor;
+	gss_buffer_desc in_buf = {len, (void *)in};
+	enum winrm_result r = init_step(s, &in_buf, tok, complete, &major, &minor);
+
+	if (r == WINRM_E_AUTH && GSS_ERROR(major))
+		return gss_failed(s, "checking the server's answer", major, minor);
+	return r;
+}
+
+enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz)
+{
+	struct buf tok;
+	enum winrm_result r;
+
+	buf_init(&tok, MAX_TOKEN_B64);
+	if ((r = client_gss_start(s, &tok)) == WINRM_OK)
+		r = header_of(s, &tok, authz);
+	buf_clear(&tok);
 	return r;
 }
 
 enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64, struct buf *authz,
 				  int *complete)
 {
-	OM_uint32 major, minor;
-	struct buf raw;
-	gss_buffer_desc in;
+	struct buf raw, tok;
 	enum winrm_result r;
 
 	buf_init(&raw, MAX_TOKEN_B64);
+	buf_init(&tok, MAX_TOKEN_B64);
 	if (util_b64_decode(&raw, token_b64, strcspn(token_b64, " \t")) != ERR_OK ||
-	    buf_len(&raw) == 0) {
-		buf_clear(&raw);
-		return client_fail(s, WINRM_E_PROTOCOL, "%s sent a %s token that is not base64",
-				   s->host_header, winrm_auth_name(s->auth));
-	}
-	in = (gss_buffer_desc){buf_len(&raw), (void *)buf_ptr(&raw)};
-	r = init_step(s, &in, authz, complete, &major, &minor);
+	    buf_len(&raw) == 0)
+		r = client_fail(s, WINRM_E_PROTOCOL, "%s sent a %s token that is not base64",
+				s->host_header, winrm_auth_name(s->auth));
+	else
+		r = client_gss_next(s, buf_ptr(&raw), buf_len(&raw), &tok, complete);
+	buf_reset(authz);
+	if (r == WINRM_OK && buf_len(&tok))
+		r = header_of(s, &tok, authz);
 	buf_clear(&raw);
-	if (r == WINRM_E_AUTH && GSS_ERROR(major))
-		return gss_failed(s, "checking the server's answer", major, minor);
+	buf_clear(&tok);
 	return r;
 }
 

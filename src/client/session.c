@@ -186,30 +186,52 @@ static int in_kerberos_realm(void)
 	return yes;
 }
 
+/* The next item of a comma list, blanks around it dropped, into item;
+ * 0 at the end. Items too long for item are skipped. */
+static int list_next(const char **p, char *item, size_t cap)
+{
+	while (**p) {
+		size_t n = strcspn(*p, ",");
+		const char *q = *p;
+		while (n > 0 && (*q == ' ' || *q == '\t'))
+			q++, n--;
+		while (n > 0 && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+			n--;
+		*p += strcspn(*p, ",");
+		if (**p)
+			(*p)++;
+		if (n > 0 && n < cap) {
+			memcpy(item, q, n);
+			item[n] = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* TrustedHosts: a comma list of names or addresses, with wildcards;
  * "*" is every host and "<local>" every name without a dot. */
 static int trusted(const char *list, const char *host)
 {
 	char item[256];
 
-	for (const char *p = list ? list : ""; *p;) {
-		size_t n = strcspn(p, ",");
-		const char *q = p;
-		while (n > 0 && (*q == ' ' || *q == '\t'))
-			q++, n--;
-		while (n > 0 && (q[n - 1] == ' ' || q[n - 1] == '\t'))
-			n--;
-		if (n > 0 && n < sizeof(item)) {
-			memcpy(item, q, n);
-			item[n] = 0;
-			if (strcmp(item, "<local>") == 0 ? !strchr(host, '.') && !text_is_ip(host)
-							 : fnmatch(item, host, FNM_CASEFOLD) == 0)
-				return 1;
-		}
-		p += strcspn(p, ",");
-		if (*p)
-			p++;
-	}
+	for (const char *p = list ? list : ""; list_next(&p, item, sizeof(item));)
+		if (strcmp(item, "<local>") == 0 ? !strchr(host, '.') && !text_is_ip(host)
+						 : fnmatch(item, host, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+/* Windows' client asks its credential delegation policy for the service
+ * principal WSMAN/host (the "-DelegateComputer" of Enable-WSManCredSSP). */
+int client_fresh_credentials_allowed(const char *list, const char *host)
+{
+	char item[300], spn[300];
+
+	snprintf(spn, sizeof(spn), "WSMAN/%s", host);
+	for (const char *p = list ? list : ""; list_next(&p, item, sizeof(item));)
+		if (fnmatch(item, spn, FNM_CASEFOLD) == 0)
+			return 1;
 	return 0;
 }
 
@@ -327,13 +349,20 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		    "-allowdelegation forwards a Kerberos ticket: it needs -a:Kerberos or "
 		    "-a:Negotiate, not %s",
 		    name);
-	if (s->auth == WINRM_AUTH_CREDSSP)
+	/* Windows' client delegates fresh credentials only to the targets
+	 * its credential delegation policy names (MS-CSSP 3.1.5 step 5 is
+	 * the password itself leaving this machine). */
+	if (s->auth == WINRM_AUTH_CREDSSP &&
+	    !client_fresh_credentials_allowed(c->client.allow_fresh_credentials, s->host))
 		return client_fail(
-		    s, WINRM_E_NOT_SUPPORTED,
-		    "%s authentication is not supported by this version of libwinrm yet: "
-		    "use -a:Negotiate, -a:Kerberos, -a:Basic (over HTTPS, -usessl), -a:Digest "
-		    "or -a:Certificate",
-		    name);
+		    s, WINRM_E_POLICY,
+		    "CredSSP hands your password to %s, and the client configuration does not "
+		    "allow delegating credentials to it: add WSMAN/%s to AllowFreshCredentials "
+		    "(and to AllowFreshCredentialsWhenNTLMOnly if the server is not in a Kerberos "
+		    "realm): winrm set winrm/config/client "
+		    "@{AllowFreshCredentials=\"%s%sWSMAN/%s\"}",
+		    s->host, s->host, c->client.allow_fresh_credentials,
+		    *c->client.allow_fresh_credentials ? "," : "", s->host);
 	return WINRM_OK;
 }
 
@@ -382,6 +411,13 @@ enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_
 	s->mech = client_gss_mech(s->auth, s->user != NULL, kerberos_possible);
 	s->seal = !s->https && !(s->flags & WINRM_FLAG_NO_ENCRYPTION);
 	r = check_rules(s, &c, kerberos_possible);
+	if (r == WINRM_OK && s->auth == WINRM_AUTH_CREDSSP) {
+		s->fresh_credentials_ntlm = client_fresh_credentials_allowed(
+		    c.client.allow_fresh_credentials_when_ntlm_only, s->host);
+		if (!(s->fresh_credentials_ntlm_list =
+			  strdup(c.client.allow_fresh_credentials_when_ntlm_only)))
+			r = WINRM_E_NOMEM;
+	}
 done:
 	config_clear(&c);
 out:
@@ -407,6 +443,9 @@ void winrm_session_free(struct winrm_session *s)
 	client_gss_clear(s);
 	if (s->ctx)
 		SSL_CTX_free(s->ctx);
+	if (s->credssp_ctx)
+		SSL_CTX_free(s->credssp_ctx);
+	free(s->fresh_credentials_ntlm_list);
 	http1_response_parser_free(s->parser);
 	buf_clear(&s->req);
 	digest_clear(&s->digest);

@@ -43,7 +43,18 @@
  *                             install paths (/usr/bin/pwsh,
  *                             /opt/microsoft/powershell/7/pwsh, ...), then
  *                             PATH.
- *   These five are Linux-only (F_UNLESS_DEFAULT): printed, in text and
+ *   Client/AllowFreshCredentials, Client/AllowFreshCredentialsWhenNTLMOnly
+ *                             the targets the client may send a password
+ *                             to with CredSSP, "SERVICE/HOST" separated by
+ *                             ',', the host with '*' wildcards (WSMAN/host,
+ *                             WSMAN/ followed by *.example.com or by * for
+ *                             every host); empty: none. On Windows these are
+ *                             the credential delegation policy (GPO) that
+ *                             Enable-WSManCredSSP -Role Client
+ *                             -DelegateComputer sets; the second one
+ *                             applies when only NTLM authenticated the
+ *                             server.
+ *   These seven are Linux-only (F_UNLESS_DEFAULT): printed, in text and
  *   XML, only when they differ from their default, so that a fresh
  *   configuration prints exactly Windows' document and clients that
  *   know only Windows' settings never meet them.
@@ -77,6 +88,7 @@ static const char *check_account(const char *v);
 static const char *check_account_list(const char *v);
 static const char *check_absolute_path(const char *v);
 static const char *check_principal_list(const char *v);
+static const char *check_delegation_list(const char *v);
 static const char *check_plugin_name(const char *v);
 
 static const char *const bool_names[] = {"false", "true"};
@@ -113,6 +125,11 @@ const struct setting config_settings[] = {
 	PORT("Client/DefaultPorts", "HTTP", C(client.default_ports.http), "5985", 0),
 	PORT("Client/DefaultPorts", "HTTPS", C(client.default_ports.https), "5986", 0),
 	STR("Client", "TrustedHosts", C(client.trusted_hosts), "", 0, NULL),
+	STR("Client", "AllowFreshCredentials", C(client.allow_fresh_credentials), "",
+	    F_UNLESS_DEFAULT, check_delegation_list),
+	STR("Client", "AllowFreshCredentialsWhenNTLMOnly",
+	    C(client.allow_fresh_credentials_when_ntlm_only), "", F_UNLESS_DEFAULT,
+	    check_delegation_list),
 	STR("Service", "RootSDDL", C(service.root_sddl),
 	    "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)", 0, NULL),
 	U32("Service", "MaxConcurrentOperations", C(service.max_concurrent_operations),
@@ -390,6 +407,22 @@ static const char *check_principal_list(const char *v)
 			return NULL;
 		p += n + 1;
 	}
+}
+
+/* Windows' credential delegation policy: SERVICE/HOST names separated
+ * by ',', the host part with '*' wildcards (*.example.com). */
+static const char *check_delegation_list(const char *v)
+{
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *slash = memchr(p, '/', n);
+
+		if (!slash || slash == p || slash + 1 == p + n || memchr(p, ' ', n))
+			return "must be SERVICE/HOST names separated by ',' (no spaces), the host "
+			       "with '*' wildcards, e.g. WSMAN/web.example.com,WSMAN/*.corp";
+		p += n + (p[n] == ',');
+	}
+	return NULL;
 }
 
 /* ---- values ---- */

@@ -140,6 +140,8 @@ struct config {
 		struct config_auth_client auth;
 		struct config_ports default_ports;
 		char *trusted_hosts;
+		char *allow_fresh_credentials;
+		char *allow_fresh_credentials_when_ntlm_only;
 	} client;
 	struct {
 		char *root_sddl;
