@@ -596,7 +596,7 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 			? "A WinRM service never offers Digest; use -a:Basic or -a:Negotiate"
 		    : s->auth == WINRM_AUTH_CREDSSP
 			? "Use one of those with -a:, or allow CredSSP on the server: winrm set "
-			  "winrm/config/service/auth @{CredSSP=\"true\"} (on Windows: "
+			  "winrm/config/service/auth '@{CredSSP=\"true\"}' (on Windows: "
 			  "Enable-WSManCredSSP -Role Server)"
 		    : s->https
 			? "Use one of those with -a:, or on the server: winrm set "

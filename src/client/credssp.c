@@ -318,7 +318,7 @@ static enum winrm_result check_ntlm_policy(struct winrm_session *s)
 	    "CredSSP to %s authenticated the server with NTLM only, which does not prove its "
 	    "identity, and the client configuration does not allow delegating credentials "
 	    "then: add WSMAN/%s to AllowFreshCredentialsWhenNTLMOnly: winrm set "
-	    "winrm/config/client @{AllowFreshCredentialsWhenNTLMOnly=\"%s%sWSMAN/%s\"}",
+	    "winrm/config/client '@{AllowFreshCredentialsWhenNTLMOnly=\"%s%sWSMAN/%s\"}'",
 	    s->host, s->host, s->fresh_credentials_ntlm_list,
 	    *s->fresh_credentials_ntlm_list ? "," : "", s->host);
 }

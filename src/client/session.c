@@ -360,7 +360,7 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		    "allow delegating credentials to it: add WSMAN/%s to AllowFreshCredentials "
 		    "(and to AllowFreshCredentialsWhenNTLMOnly if the server is not in a Kerberos "
 		    "realm): winrm set winrm/config/client "
-		    "@{AllowFreshCredentials=\"%s%sWSMAN/%s\"}",
+		    "'@{AllowFreshCredentials=\"%s%sWSMAN/%s\"}'",
 		    s->host, s->host, c->client.allow_fresh_credentials,
 		    *c->client.allow_fresh_credentials ? "," : "", s->host);
 	return WINRM_OK;

@@ -443,8 +443,8 @@ static void test_guard(void)
 			   "Client/AllowFreshCredentials = WSMAN/other,WSMAN/*.example.com\n"));
 	CHECK("guard: a target not in AllowFreshCredentials is refused with the command",
 	      winrm_session_new(&o, &s, err, sizeof(err)) == WINRM_E_POLICY && !s &&
-		  strstr(err, "winrm set winrm/config/client @{AllowFreshCredentials=\"WSMAN/"
-			      "other,WSMAN/*.example.com,WSMAN/127.0.0.1\"}"));
+		  strstr(err, "winrm set winrm/config/client '@{AllowFreshCredentials=\"WSMAN/"
+			      "other,WSMAN/*.example.com,WSMAN/127.0.0.1\"}'"));
 
 	o.password = NULL;
 	CHECK("config: CredSSP allowed", write_config(allowed_config));
@@ -463,7 +463,7 @@ static void test_guard(void)
 	      run(SCRIPT_NO_CREDENTIALS, 0, 0, "user", &got, err, sizeof(err)) == WINRM_E_POLICY &&
 		  got == OUT_CLOSED_EARLY &&
 		  strstr(err, "winrm set winrm/config/client "
-			      "@{AllowFreshCredentialsWhenNTLMOnly=\"WSMAN/127.0.0.1\"}"));
+			      "'@{AllowFreshCredentialsWhenNTLMOnly=\"WSMAN/127.0.0.1\"}'"));
 }
 
 int main(void)
