@@ -225,19 +225,24 @@ static enum winrm_result inner_seal(struct winrm_session *s, int seal, const uin
 
 /* MS-CSSP 3.1.5 step 1: the SPNEGO exchange starts in the first
  * TSRequest, sent with the version we speak. */
+static enum winrm_result send_nego_token(struct winrm_session *s, const struct buf *tok,
+					 struct buf *authz)
+{
+	struct credssp_tsrequest m = {.version = CREDSSP_VERSION,
+				      .nego_token = (uint8_t *)buf_ptr(tok),
+				      .nego_token_len = buf_len(tok)};
+
+	return send_tsrequest(s, &m, authz);
+}
+
 static enum winrm_result start_nego(struct winrm_session *s, struct buf *authz)
 {
 	struct buf tok;
 	enum winrm_result r;
 
 	buf_init(&tok, CREDSSP_MAX_TSREQUEST);
-	r = client_gss_start(s, &tok);
-	if (r == WINRM_OK) {
-		struct credssp_tsrequest m = {.version = CREDSSP_VERSION,
-					      .nego_token = (uint8_t *)buf_ptr(&tok),
-					      .nego_token_len = buf_len(&tok)};
-		r = send_tsrequest(s, &m, authz);
-	}
+	if ((r = client_gss_start(s, &tok)) == WINRM_OK)
+		r = send_nego_token(s, &tok, authz);
 	buf_clear(&tok);
 	s->credssp_stage = CLIENT_CREDSSP_NEGO;
 	return r;
@@ -467,12 +472,8 @@ static enum winrm_result nego(struct winrm_session *s, struct buf *authz)
 					"%s asked for another CredSSP leg, but GSSAPI has no "
 					"token to send",
 					s->host_header);
-		else {
-			struct credssp_tsrequest next = {.version = CREDSSP_VERSION,
-							 .nego_token = (uint8_t *)buf_ptr(&tok),
-							 .nego_token_len = buf_len(&tok)};
-			r = send_tsrequest(s, &next, authz);
-		}
+		else
+			r = send_nego_token(s, &tok, authz);
 	}
 	buf_clear(&tok);
 	return r;

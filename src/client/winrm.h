@@ -12,7 +12,10 @@
  * for targets reached without HTTPS (Kerberos excepted); Basic and Digest
  * over HTTP only with WINRM_FLAG_NO_ENCRYPTION and the client's
  * AllowUnencrypted; Certificate over HTTPS only and without a user name
- * or password; the client's Auth settings. The client settings come
+ * or password; CredSSP with a user name and password only, to targets
+ * in the client's AllowFreshCredentials (and, when only NTLM
+ * authenticated the server, AllowFreshCredentialsWhenNTLMOnly); the
+ * client's Auth settings. The client settings come
  * from the winrm/config tree in the configuration directory.
  *
  * Every call returns WINRM_OK or an error; winrm_error() then says what
