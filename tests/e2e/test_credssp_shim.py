@@ -4,9 +4,9 @@ codec's vectors in tests/unit/test_credssp.c (real TSRequests from
 wallix/redemption, MS-CSSP's sample, a TSCredentials and binding hashes
 made apart from OpenSSL), then whole exchanges against a strict acceptor
 written here (server-side TLS on memory BIOs, gss-ntlmssp accepting from
-an NTLM_USER_FILE), each misbehaviour refused, and last Debian's pywinrm
-(transport='credssp', message encryption) through it against a small
-HTTP server in this process."""
+an NTLM_USER_FILE, or Kerberos from a test realm's keytab), each
+misbehaviour refused, and Debian's pywinrm (transport='credssp', message
+encryption) through it against a small HTTP server in this process."""
 import base64
 import http.server
 import os
@@ -178,16 +178,16 @@ class Acceptor:
                 break
         request = self._recv(token)
         version = min(request.version, self.version)
-        out = None
         for _ in range(MAX_LEGS):
             if request.auth_info is not None:
                 raise Refused("authInfo before the server's pubKeyAuth")
-            if request.nego_token:
-                out = self.gss.step(request.nego_token)
+            out = self.gss.step(request.nego_token) if request.nego_token else None
             if request.pub_key_auth is not None:
                 break
-            if self.gss.complete:
-                raise Refused("authenticated, and no pubKeyAuth")
+            if out is None:
+                # Kerberos ends with the AP-REP to send, NTLM with the
+                # mechListMIC: pubKeyAuth comes with the next request.
+                raise Refused("neither a token nor pubKeyAuth")
             request = self._recv((yield self.wrap(shim.TSRequest(self.version, nego_tokens=[out]).encode())))
         if not self.gss.complete:
             raise Refused("pubKeyAuth before the end of SPNEGO")
@@ -284,7 +284,7 @@ def test_loopback_misbehaviours_refused():
     want = {
         "wrong_pub_key_auth": "not over our key",
         "corrupt_pub_key_auth": "does not unseal",
-        "skip_pub_key_auth": "no pubKeyAuth",
+        "skip_pub_key_auth": "authInfo before",
         "auth_info_before_pub_key": "authInfo before",
         "auth_info_with_pub_key": "authInfo before",
         "omit_nonce": "clientNonce None at version 6",
@@ -421,3 +421,24 @@ def test_pywinrm_through_the_shim():
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def test_loopback_kerberos_from_a_ticket_cache():
+    """auth_mechanism auto with KRB5CCNAME: SPNEGO over Kerberos, the
+    pubKeyAuth in its own TSRequest after the AP-REP (no token with it)."""
+    import krb
+    peers = Peers()
+    with krb.Realm() as realm:
+        keytab = os.path.join(realm.dir, "http.keytab")
+        realm.add_service("HTTP/localhost", keytab)
+        realm.add_user(USER, PASSWORD)
+        env = realm.kinit(USER, PASSWORD, os.path.join(realm.dir, "ccache"), lifetime=600)
+        os.environ.update(env, KRB5_KTNAME="FILE:" + keytab)
+        c = shim.CredSSPContext("localhost", USER, PASSWORD)
+        a = peers.acceptor()
+        exchange(c, a)
+        h.eq(a.initiator, "%s@%s" % (USER, realm.realm), "the Kerberos principal")
+        h.eq(a.credentials, ("", USER, PASSWORD), "the delegated credentials")
+        sent = [m for d, m in c.trace if d == "out"]
+        h.check(sent[-3].nego_token.find(b"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02") > 0, "no Kerberos token")
+        h.eq((sent[-2].nego_tokens, len(sent[-2].client_nonce)), (None, 32), "pubKeyAuth alone, with a nonce")
