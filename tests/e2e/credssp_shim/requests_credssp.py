@@ -323,9 +323,9 @@ class CredSSPContext:
         # binds its key to the inner authentication.
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        # As pyspnego, for SChannel: no compression, OpenSSL's TLS padding
-        # and empty fragments workarounds off
-        # (SSL_OP_TLS_BLOCK_PADDING_BUG | SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS).
+        # As pyspnego, for SChannel: no compression, no empty fragments
+        # before CBC records (SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS), tolerance
+        # of SChannel's block padding (SSL_OP_TLS_BLOCK_PADDING_BUG).
         ctx.options |= ssl.OP_NO_COMPRESSION | 0x00000200 | 0x00000800
         if disable_tlsv1_2:
             # requests-credssp: exactly TLS 1.0, every cipher (OpenSSL 3
