@@ -135,6 +135,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case IPC_AUTH_CREDSSP: {
+		struct ipc_auth_credssp m;
+		if (ipc_auth_credssp_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_auth_credssp_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_auth_credssp_clear(&m);
+		}
+		break;
+	}
+	case IPC_AUTH_CREDSSP_RESULT: {
+		struct ipc_auth_credssp_result m;
+		if (ipc_auth_credssp_result_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_auth_credssp_result_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_auth_credssp_result_clear(&m);
+		}
+		break;
+	}
 	case IPC_AUTH_GSS_RESULT: {
 		struct ipc_auth_gss_result m;
 		if (ipc_auth_gss_result_decode(&in, &m) == ERR_OK) {

@@ -254,10 +254,12 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 		/* §8.6: HTTPS only, where the handshake proves the client
 		 * holds the certificate's key. */
 		return s->certificate && over_tls && !*param ? AUTH_CERT : AUTH_REFUSED;
+	case SCHEME_CREDSSP:
+		/* Over HTTP too: the CredSSP channel encrypts what follows. */
+		return s->credssp && *param ? AUTH_CREDSSP : AUTH_REFUSED;
 	case SCHEME_NTLM:
 		/* Windows never offers the bare NTLM scheme; NTLM arrives
-		 * under Negotiate. CredSSP is not built. */
-	case SCHEME_CREDSSP:
+		 * under Negotiate. */
 		return AUTH_REFUSED;
 	case SCHEME_DIGEST:
 		/* §8.7: the Windows service never offers nor accepts Digest. */
@@ -340,6 +342,8 @@ size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *
 	 * password in clear. */
 	if (s->basic && (over_tls || s->allow_unencrypted))
 		out[n++] = "Basic realm=\"WSMAN\"";
+	if (s->credssp)
+		out[n++] = "CredSSP";
 	return n;
 }
 

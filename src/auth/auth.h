@@ -30,7 +30,7 @@ struct auth_identity {
 	uid_t uid;
 	int is_admin;
 	uint8_t token[IPC_TOKEN_LEN]; /* for IPC_HOST_OPEN */
-	const char *scheme;	      /* "Basic", "Negotiate", "Kerberos" */
+	const char *scheme;	      /* "Basic", "Negotiate", "Kerberos", "CredSSP" */
 };
 
 struct auth_settings {
@@ -38,6 +38,7 @@ struct auth_settings {
 	int negotiate;
 	int kerberos;
 	int certificate;
+	int credssp;
 	int allow_unencrypted;
 };
 
@@ -50,6 +51,7 @@ enum auth_verdict {
 	AUTH_GSS,      /* a Negotiate or Kerberos leg: see auth_gss_leg */
 	AUTH_CERT,     /* certificate authentication over TLS: the privileged part maps
 			  the client's certificate (net_cert.c) */
+	AUTH_CREDSSP,  /* a CredSSP leg (net_credssp.c) */
 };
 
 /* Decides what an Authorization header means. over_tls: the listener is
@@ -76,7 +78,7 @@ void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth
  * everything else asks again (ERR_HTTP_UNAUTHORIZED: a 401). */
 enum err auth_refusal(uint32_t status);
 /* The WWW-Authenticate values for a 401, exactly the enabled schemes, in
- * Windows' order (Negotiate, Kerberos, Basic realm="WSMAN"). */
+ * Windows' order (Negotiate, Kerberos, Basic realm="WSMAN", CredSSP). */
 size_t auth_challenges(const struct auth_settings *s, int over_tls, const char *out[4]);
 /* Forgets every cached verification (on reload: settings may have changed). */
 void auth_cache_flush(void);

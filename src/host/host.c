@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "host/delegation.h"
 #include "host/psrp_engine.h"
 #include "host/shell_engine.h"
 #include "ipc/ipc.h"
@@ -36,6 +37,7 @@ struct host {
 	struct shell_engine *eng;
 	struct psrp_engine *ps;
 	char *forwarded_tickets; /* "FILE:path", or NULL */
+	struct delegation *delegation; /* a CredSSP logon's credentials */
 	char *endpoint;		 /* HOST_ENV_ENDPOINT: the one it serves, or NULL */
 	int stopped;
 };
@@ -57,6 +59,17 @@ static void host_send(struct host *h, uint32_t type, uint32_t id, const struct b
 		host_stop(h, err_str(e));
 }
 
+/* The delegated credentials last as long as the shells: when none is
+ * left, they go (delegation.h). */
+static uint32_t shells_left(struct host *h)
+{
+	uint32_t left = shell_engine_shells(h->eng) + psrp_engine_shells(h->ps);
+
+	if (!left)
+		delegation_forget(h->delegation);
+	return left;
+}
+
 /* IPC_SHELL_REPLY to request id: the status and, when it is ERR_OK, op's reply. */
 static void host_answer(struct host *h, uint32_t id, const struct shell_op *op, enum err status,
 			const void *reply)
@@ -72,6 +85,8 @@ static void host_answer(struct host *h, uint32_t id, const struct shell_op *op, 
 	if (!h->stopped)
 		host_send(h, IPC_SHELL_REPLY, id, &out);
 	buf_clear(&out);
+	/* A Delete, or a Create that failed, may have left none. */
+	shells_left(h);
 }
 
 /* The engine answers Send and Receive when their work is done: a Send
@@ -93,7 +108,7 @@ static void psrp_answered(void *arg, uint32_t id, const struct shell_op *op, enu
  * shells of both kinds to know when this host may close. */
 static void shell_ended(struct host *h)
 {
-	uint32_t left = shell_engine_shells(h->eng) + psrp_engine_shells(h->ps);
+	uint32_t left = shells_left(h);
 	struct buf out;
 
 	buf_init(&out, IPC_MAX_MSG);
@@ -139,6 +154,7 @@ typedef enum err host_handler_fn(struct host *h, uint32_t id, void *req, void *r
 static enum err run_create(struct host *h, uint32_t id, void *req, void *reply)
 {
 	(void)id;
+	delegation_take(h->delegation, req);
 	use_forwarded_tickets(h);
 	return shell_engine_create(h->eng, req, reply);
 }
@@ -194,6 +210,7 @@ static enum err run_ps_create(struct host *h, uint32_t id, void *req, void *repl
 			  create->endpoint ? create->endpoint : "(none)", h->endpoint);
 		return ERR_WSMAN_ACCESS_DENIED;
 	}
+	delegation_take(h->delegation, req);
 	use_forwarded_tickets(h);
 	psrp_engine_create(h->ps, id, req);
 	return RUNS_ON;
@@ -390,7 +407,9 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 				 &ops, &h);
 	h.eng = shell_engine_new(h.base, engine_answered, engine_shell_ended, &h);
 	h.ps = psrp_engine_new(h.base, psrp_answered, psrp_shell_ended, &h);
-	if (!h.net || !h.eng || !h.ps) {
+	h.delegation = delegation_new(getenv(HOST_ENV_KRB5_CONFIG));
+	unsetenv(HOST_ENV_KRB5_CONFIG);
+	if (!h.net || !h.eng || !h.ps || !h.delegation) {
 		log_warnx("host: cannot set up the event loop");
 		if (!h.net)
 			close(net_fd);
@@ -416,6 +435,7 @@ out:
 	ipc_endpoint_free(h.net);
 	if (h.base)
 		event_base_free(h.base);
+	delegation_free(h.delegation);
 	free(h.forwarded_tickets);
 	free(h.endpoint);
 	return rc;

@@ -16,6 +16,12 @@
  * KRB5CCNAME: a host may outlive the connection that brought them. */
 #define HOST_ENV_FORWARDED_TICKETS "WINRMD_FORWARDED_TICKETS"
 
+/* The KRB5_CONFIG winrmd runs with, if any: the realm the service knows,
+ * for the TGT the host obtains with CredSSP's delegated credentials
+ * (delegation.h). The host takes it out of its environment, so commands
+ * keep their own view of Kerberos (/etc/krb5.conf, or what PAM sets). */
+#define HOST_ENV_KRB5_CONFIG "WINRMD_KRB5_CONFIG"
+
 /* A session configuration's host (docs/design.md, "Session
  * configurations"): the privileged part names the endpoint it alone
  * serves, the pwsh to run and the restricted session file it compiled.

@@ -52,6 +52,10 @@ enum ipc_type {
 	IPC_AUTH_CERT = 17, /* struct ipc_auth_cert; answered by IPC_AUTH_CERT_RESULT */
 	/* priv -> net */
 	IPC_AUTH_CERT_RESULT = 18, /* struct ipc_auth_result */
+	/* net -> priv */
+	IPC_AUTH_CREDSSP = 19, /* struct ipc_auth_credssp; answered by IPC_AUTH_CREDSSP_RESULT */
+	/* priv -> net */
+	IPC_AUTH_CREDSSP_RESULT = 20, /* struct ipc_auth_credssp_result */
 	IPC_TYPE_COUNT
 };
 

@@ -257,6 +257,106 @@ void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m)
 	memset(m, 0, sizeof(*m));
 }
 
+enum err ipc_auth_credssp_encode(struct buf *out, const struct ipc_auth_credssp *m)
+{
+	if (m->has_client_nonce > 1 || m->server_cert_len == 0)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u64(out, m->conn));
+	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(buf_put_u32(out, m->version));
+	IPC_TRY(put_blob(out, m->nego_token, m->nego_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(put_blob(out, m->pub_key_auth, m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
+	IPC_TRY(put_blob(out, m->auth_info, m->auth_info_len, IPC_MAX_CREDSSP_FIELD));
+	IPC_TRY(buf_put_u32(out, m->has_client_nonce));
+	IPC_TRY(buf_put(out, m->client_nonce, IPC_CREDSSP_NONCE_LEN));
+	return put_blob(out, m->server_cert, m->server_cert_len, IPC_MAX_CERT);
+}
+
+static enum err auth_credssp_fields(struct buf *in, struct ipc_auth_credssp *m)
+{
+	IPC_TRY(buf_get_u64(in, &m->conn));
+	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(buf_get_u32(in, &m->version));
+	IPC_TRY(get_blob(in, &m->nego_token, &m->nego_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(get_blob(in, &m->pub_key_auth, &m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
+	IPC_TRY(get_blob(in, &m->auth_info, &m->auth_info_len, IPC_MAX_CREDSSP_FIELD));
+	IPC_TRY(get_bool(in, &m->has_client_nonce));
+	IPC_TRY(buf_get(in, m->client_nonce, IPC_CREDSSP_NONCE_LEN));
+	IPC_TRY(get_blob(in, &m->server_cert, &m->server_cert_len, IPC_MAX_CERT));
+	IPC_TRY(ipc_body_end(in));
+	return m->server_cert_len ? ERR_OK : ERR_FORMAT;
+}
+
+enum err ipc_auth_credssp_decode(struct buf *in, struct ipc_auth_credssp *m)
+{
+	memset(m, 0, sizeof(*m));
+	enum err e = auth_credssp_fields(in, m);
+	if (e != ERR_OK)
+		ipc_auth_credssp_clear(m);
+	return e;
+}
+
+void ipc_auth_credssp_clear(struct ipc_auth_credssp *m)
+{
+	free(m->peer);
+	free(m->nego_token);
+	free(m->pub_key_auth);
+	/* Sealed, but it holds the password. */
+	if (m->auth_info)
+		OPENSSL_cleanse(m->auth_info, m->auth_info_len);
+	free(m->auth_info);
+	free(m->server_cert);
+	memset(m, 0, sizeof(*m));
+}
+
+enum err ipc_auth_credssp_result_encode(struct buf *out, const struct ipc_auth_credssp_result *m)
+{
+	IPC_TRY(ipc_auth_result_encode(out, &m->result));
+	IPC_TRY(put_blob(out, m->nego_token, m->nego_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(put_blob(out, m->pub_key_auth, m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
+	IPC_TRY(buf_put_u32(out, m->error_code));
+	IPC_TRY(put_str(out, m->delegated_domain, IPC_MAX_USER));
+	IPC_TRY(put_str(out, m->delegated_user, IPC_MAX_USER));
+	return put_str(out, m->delegated_password, IPC_MAX_PASSWORD);
+}
+
+static enum err auth_credssp_result_fields(struct buf *in, struct ipc_auth_credssp_result *m)
+{
+	IPC_TRY(auth_result_fields(in, &m->result));
+	IPC_TRY(get_blob(in, &m->nego_token, &m->nego_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(get_blob(in, &m->pub_key_auth, &m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
+	IPC_TRY(buf_get_u32(in, &m->error_code));
+	IPC_TRY(buf_get_cstring(in, &m->delegated_domain, IPC_MAX_USER));
+	IPC_TRY(buf_get_cstring(in, &m->delegated_user, IPC_MAX_USER));
+	IPC_TRY(buf_get_cstring(in, &m->delegated_password, IPC_MAX_PASSWORD));
+	IPC_TRY(ipc_body_end(in));
+	/* Credentials belong only to a success. */
+	return m->result.status != IPC_AUTH_OK &&
+		       (m->delegated_user[0] || m->delegated_password[0])
+		   ? ERR_FORMAT
+		   : ERR_OK;
+}
+
+enum err ipc_auth_credssp_result_decode(struct buf *in, struct ipc_auth_credssp_result *m)
+{
+	memset(m, 0, sizeof(*m));
+	enum err e = auth_credssp_result_fields(in, m);
+	if (e != ERR_OK)
+		ipc_auth_credssp_result_clear(m);
+	return e;
+}
+
+void ipc_auth_credssp_result_clear(struct ipc_auth_credssp_result *m)
+{
+	ipc_auth_result_clear(&m->result);
+	free(m->nego_token);
+	free(m->pub_key_auth);
+	free(m->delegated_domain);
+	free(m->delegated_user);
+	free_secret(&m->delegated_password);
+	memset(m, 0, sizeof(*m));
+}
+
 static enum err token_fields(struct buf *in, uint8_t token[IPC_TOKEN_LEN])
 {
 	IPC_TRY(buf_get(in, token, IPC_TOKEN_LEN));

@@ -91,6 +91,48 @@ struct ipc_auth_cert {
 	uint8_t *chain;	    /* DER certificates one after another, the client's first */
 	size_t chain_len;
 };
+/* IPC_AUTH_CREDSSP, net -> priv: one TSRequest of a CredSSP logon (MS-CSSP
+ * 3.1.5), which the network process took out of the CredSSP TLS channel
+ * and decoded. The inner SPNEGO context is the privileged part's, as for
+ * Negotiate, keyed by the connection's serial; so are the checks of
+ * pubKeyAuth and the unsealing of authInfo, whose password the network
+ * process therefore never sees. server_cert is the certificate the
+ * network process presented in that TLS channel, which pubKeyAuth binds. */
+#define IPC_CREDSSP_NONCE_LEN 32
+#define IPC_MAX_CREDSSP_FIELD (16 * 1024) /* pubKeyAuth, authInfo: a sealed hash or TSCredentials */
+struct ipc_auth_credssp {
+	uint64_t conn;
+	char *peer;
+	uint32_t version; /* the TSRequest's */
+	uint8_t *nego_token;
+	size_t nego_token_len;
+	uint8_t *pub_key_auth;
+	size_t pub_key_auth_len;
+	uint8_t *auth_info;
+	size_t auth_info_len;
+	uint32_t has_client_nonce;
+	uint8_t client_nonce[IPC_CREDSSP_NONCE_LEN];
+	uint8_t *server_cert; /* DER */
+	size_t server_cert_len;
+};
+
+/* IPC_AUTH_CREDSSP_RESULT, priv -> net: the fields of the TSRequest that
+ * answers (status CONTINUE), or the verdict. On OK the delegated
+ * credentials travel on to the user's host (docs/authentication.md,
+ * "CredSSP"), and the network process keeps no copy. error_code: the
+ * NTSTATUS a refusal puts in the answering TSRequest, 0 for none. */
+struct ipc_auth_credssp_result {
+	struct ipc_auth_result result;
+	uint8_t *nego_token;
+	size_t nego_token_len;
+	uint8_t *pub_key_auth;
+	size_t pub_key_auth_len;
+	uint32_t error_code;
+	char *delegated_domain; /* OK only */
+	char *delegated_user;
+	char *delegated_password; /* wiped by ipc_auth_credssp_result_clear */
+};
+
 /* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a
  * token names. The token stays valid for IPC_TOKEN_LIFETIME_MS after the
  * password check that issued it (longer than the network process's cache).
@@ -207,6 +249,12 @@ void ipc_auth_gss_result_clear(struct ipc_auth_gss_result *m);
 enum err ipc_auth_cert_encode(struct buf *out, const struct ipc_auth_cert *m);
 enum err ipc_auth_cert_decode(struct buf *in, struct ipc_auth_cert *m);
 void ipc_auth_cert_clear(struct ipc_auth_cert *m);
+enum err ipc_auth_credssp_encode(struct buf *out, const struct ipc_auth_credssp *m);
+enum err ipc_auth_credssp_decode(struct buf *in, struct ipc_auth_credssp *m);
+void ipc_auth_credssp_clear(struct ipc_auth_credssp *m);
+enum err ipc_auth_credssp_result_encode(struct buf *out, const struct ipc_auth_credssp_result *m);
+enum err ipc_auth_credssp_result_decode(struct buf *in, struct ipc_auth_credssp_result *m);
+void ipc_auth_credssp_result_clear(struct ipc_auth_credssp_result *m);
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
 

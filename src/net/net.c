@@ -161,6 +161,7 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 	for (uint32_t i = 0; i < ic.nlisteners; i++)
 		if (ctxs[i])
 			n->ssl_ctxs[n->nssl_ctxs++] = ctxs[i];
+	net_credssp_configure(n, &cfg, &ic);
 	ipc_config_clear(&ic);
 
 	if (n->configured)
@@ -171,6 +172,7 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 	n->auth.negotiate = cfg.service.auth.negotiate;
 	n->auth.kerberos = cfg.service.auth.kerberos;
 	n->auth.certificate = cfg.service.auth.certificate;
+	n->auth.credssp = cfg.service.auth.credssp;
 	n->auth.allow_unencrypted = cfg.service.allow_unencrypted;
 	/* Settings that decide who may log in may have changed. */
 	auth_cache_flush();
@@ -244,6 +246,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	net_host_shutdown(&n);
 	net_config_shutdown(&n);
 	close_listeners(&n);
+	net_credssp_stop(&n);
 	if (n.configured)
 		config_clear(&n.cfg);
 	ipc_endpoint_free(n.priv);

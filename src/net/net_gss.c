@@ -43,6 +43,7 @@ void net_gss_forget(struct conn *c)
 	c->gss.reply_token = NULL;
 	memset(&c->gss.id, 0, sizeof(c->gss.id));
 	net_token_forget(c);
+	net_credssp_forget(c);
 }
 
 enum err net_gss_leg(struct request *r, ipc_answer_fn *answer)
@@ -151,6 +152,22 @@ static int refuse_unencrypted(struct conn *c)
 	return msgenc_is_kerberos(c->gss.ctx) ? 500 : 401;
 }
 
+/* Opens a sealed body with the connection's cipher: the CredSSP TLS
+ * session, or the GSSAPI context; a body sealed for the other is refused. */
+static enum err unwrap(struct request *r, enum msgenc_protocol proto)
+{
+	struct conn *c = r->conn;
+	SSL *tls = net_credssp_session(c);
+	const struct buf *body = &r->http->body;
+
+	if ((proto == MSGENC_CREDSSP) != (tls != NULL))
+		return ERR_FORMAT;
+	if (tls)
+		return msgenc_tls_unwrap(tls, buf_ptr(body), buf_len(body), &r->plain,
+					 &r->seal_style);
+	return msgenc_unwrap(c->gss.ctx, buf_ptr(body), buf_len(body), &r->plain, &r->seal_style);
+}
+
 int net_gss_open(struct request *r)
 {
 	struct conn *c = r->conn;
@@ -163,8 +180,7 @@ int net_gss_open(struct request *r)
 	}
 	/* The parser's limit on the body bounds what it opens into. */
 	buf_init(&r->plain, r->http->body.max);
-	if (msgenc_unwrap(c->gss.ctx, buf_ptr(&r->http->body), buf_len(&r->http->body), &r->plain,
-			  &r->seal_style) != ERR_OK) {
+	if (unwrap(r, proto) != ERR_OK) {
 		/* A bad signature, a replay or broken framing: nothing on this
 		 * connection can be trusted any more. */
 		log_info("request from %s user %s refused: the encrypted message does not verify "
@@ -185,10 +201,17 @@ enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sea
 {
 	enum err e;
 
-	buf_init(sealed, buf_len(body) + 4096);
-	e = msgenc_wrap(r->conn->gss.ctx, r->seal_protocol, r->seal_style, buf_ptr(body),
-			buf_len(body), sealed);
+	SSL *tls = net_credssp_session(r->conn);
+
+	/* Each 16 KiB chunk of a CredSSP message costs its two parts' lines
+	 * and a TLS record's overhead. */
+	buf_init(sealed, buf_len(body) + 4096 + buf_len(body) / 16384 * 512);
+	if (tls)
+		e = msgenc_tls_wrap(tls, r->seal_style, buf_ptr(body), buf_len(body), sealed);
+	else
+		e = msgenc_wrap(r->conn->gss.ctx, r->seal_protocol, r->seal_style, buf_ptr(body),
+				buf_len(body), sealed);
 	if (e == ERR_OK)
-		*ctype = msgenc_content_type(r->seal_protocol);
+		*ctype = msgenc_content_type(r->seal_protocol, buf_len(body));
 	return e;
 }

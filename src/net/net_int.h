@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 #include <event2/bufferevent.h>
+#include <openssl/ssl.h>
 
 #include "auth/auth.h"
 #include "common/buf.h"
@@ -107,6 +108,18 @@ struct conn_gss {
 	char *reply_token; /* "Negotiate <b64>" for the next reply's WWW-Authenticate */
 };
 
+/* CredSSP: the TLS channel carried in the Authorization headers
+ * (net_credssp.c). Its identity, once complete, is conn_gss's. */
+struct conn_credssp {
+	SSL *tls; /* on memory BIOs; NULL when no CredSSP logon is under way */
+	uint32_t version; /* the TSRequest version we answer with */
+	int complete;	  /* the privileged part admitted the logon */
+	/* The credentials the client delegated, until the first shell made in
+	 * the user's own host takes them there (net_credssp_delegate); wiped
+	 * then, or when the connection goes. */
+	char *delegated_domain, *delegated_user, *delegated_password;
+};
+
 /* Certificate authentication: the last logon, for the next requests to
  * the same resource (net_cert.c). */
 struct conn_cert {
@@ -131,6 +144,7 @@ struct conn {
 	struct event *timer;
 	struct request *req; /* being answered, or NULL */
 	struct conn_gss gss;
+	struct conn_credssp credssp;
 	struct conn_cert cert;
 };
 
@@ -220,6 +234,12 @@ struct net {
 	uint64_t next_serial; /* of connections */
 	char hostname[256];
 	struct net_enumeration enums[NET_MAX_ENUMERATIONS];
+	/* CredSSP's TLS settings, and the certificate and key it presents
+	 * over HTTP (net_credssp.c). */
+	SSL_CTX *credssp_ctx;
+	X509 *credssp_cert;
+	EVP_PKEY *credssp_key;
+	int credssp_generated; /* made in memory: kept across reloads */
 };
 
 /* net_conn.c */
@@ -254,6 +274,10 @@ enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg,
 enum err net_priv_gss_result(struct ipc_msg *m, enum err e, struct ipc_auth_gss_result *res);
 enum err net_priv_auth_cert(struct request *r, const struct ipc_auth_cert *m,
 			    ipc_answer_fn *answer); /* answered as net_priv_auth_result reads */
+enum err net_priv_auth_credssp(struct request *r, const struct ipc_auth_credssp *m,
+			       ipc_answer_fn *answer);
+enum err net_priv_credssp_result(struct ipc_msg *m, enum err e,
+				 struct ipc_auth_credssp_result *res);
 enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
 				ipc_answer_fn *answer);
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
@@ -297,6 +321,30 @@ enum err net_cert_logon(struct request *r, ipc_answer_fn *answer);
  * refusal to send. */
 enum err net_cert_result(struct request *r, struct ipc_msg *m, enum err e);
 void net_cert_forget(struct conn *c);
+
+/* net_credssp.c: CredSSP (MS-CSSP over HTTP), a connection's TLS channel
+ * inside the Authorization headers and the TSRequests through it; the
+ * privileged part does the rest (priv_credssp.c). Called by the request
+ * pipeline, which does the replying. */
+/* One leg: ERR_INCOMPLETE, answer 401 now (the next TLS records ride on
+ * it); ERR_OK, a TSRequest went to the privileged part and answer(r, ...)
+ * gets its answer; else the refusal to send. */
+enum err net_credssp_leg(struct request *r, ipc_answer_fn *answer);
+/* Reads that answer: ERR_OK, the connection is authenticated now (serve
+ * r); ERR_INCOMPLETE, 401 with the next token; else the refusal. */
+enum err net_credssp_result(struct request *r, struct ipc_msg *m, enum err e);
+/* The connection's CredSSP TLS session, once the logon is complete: the
+ * cipher of its message encryption (MS-WSMV 2.2.9.1.3); else NULL. */
+SSL *net_credssp_session(const struct conn *c);
+/* Moves the connection's delegated credentials into a Create for the
+ * user's own host, once; nothing if it has none. */
+void net_credssp_delegate(struct conn *c, struct shell_create_req *create);
+void net_credssp_forget(struct conn *c);
+/* The certificate CredSSP presents over HTTP: Service/CertificateThumbprint
+ * names a listener's (pem: that listener's certificate and key), else one
+ * made in memory when first needed, as Windows makes its own. */
+void net_credssp_configure(struct net *n, const struct config *cfg, const struct ipc_config *ic);
+void net_credssp_stop(struct net *n);
 
 /* net_token.c */
 /* The connection is in use (a reply went out, a request begins): renews

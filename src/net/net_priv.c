@@ -82,6 +82,23 @@ enum err net_priv_auth_cert(struct request *r, const struct ipc_auth_cert *m, ip
 			 r, &r->call);
 }
 
+enum err net_priv_auth_credssp(struct request *r, const struct ipc_auth_credssp *m,
+			       ipc_answer_fn *answer)
+{
+	struct buf body;
+
+	buf_init(&body, MAX_BODY);
+	return send_call(r->conn->net, IPC_AUTH_CREDSSP, &body, ipc_auth_credssp_encode(&body, m),
+			 answer, r, &r->call);
+}
+
+enum err net_priv_credssp_result(struct ipc_msg *m, enum err e,
+				 struct ipc_auth_credssp_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return m ? read_answer(m, ipc_auth_credssp_result_decode(&m->body, res)) : no_answer(e);
+}
+
 enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
 				ipc_answer_fn *answer)
 {

@@ -235,7 +235,7 @@ static void password_checked(void *arg, struct ipc_msg *m, enum err e)
 	ipc_auth_result_clear(&res);
 }
 
-/* A request on a connection Negotiate or Kerberos authenticated. */
+/* A request on a connection Negotiate, Kerberos or CredSSP authenticated. */
 static void serve_gss(struct request *r)
 {
 	int status;
@@ -263,6 +263,21 @@ static void leg_answered(void *arg, struct ipc_msg *m, enum err e)
 		serve_gss(r);
 	else if (e == ERR_INCOMPLETE)
 		reply_status(r, 401); /* the next leg's token rides on it */
+	else
+		net_reply_fault(r, e);
+}
+
+/* The privileged part's answer to a CredSSP TSRequest. */
+static void credssp_answered(void *arg, struct ipc_msg *m, enum err e)
+{
+	struct request *r = arg;
+
+	r->call = NULL;
+	e = net_credssp_result(r, m, e);
+	if (e == ERR_OK)
+		serve_gss(r);
+	else if (e == ERR_INCOMPLETE)
+		reply_status(r, 401); /* the next TSRequest rides on it */
 	else
 		net_reply_fault(r, e);
 }
@@ -379,6 +394,12 @@ static void process(struct request *r)
 		return;
 	case AUTH_CERT:
 		cert_logon(r);
+		return;
+	case AUTH_CREDSSP:
+		if ((e = net_credssp_leg(r, credssp_answered)) == ERR_INCOMPLETE)
+			reply_status(r, 401); /* the channel's handshake goes on */
+		else if (e != ERR_OK)
+			net_reply_fault(r, e);
 		return;
 	case AUTH_VERIFY:
 		if (net_priv_auth_password(r, password_checked) != ERR_OK)

@@ -212,10 +212,14 @@ void net_shell_dispatch(struct request *r)
 			list_next(r, 1);
 		return;
 	}
+	const char *endpoint = pl && config_plugin_isolated(pl) ? pl->name : "";
+	/* Delegated credentials go to the user's own host only, never to a
+	 * session configuration's, which may run as another account. */
+	if ((op->flags & SHELL_OP_NEW_SHELL) && !*endpoint)
+		net_credssp_delegate(r->conn, r->op_req);
 	buf_init(&b, IPC_MAX_MSG);
 	if ((e = shell_op_request_encode(&b, op, r->op_req)) == ERR_OK)
-		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL,
-				  pl && config_plugin_isolated(pl) ? pl->name : "", &b,
+		e = net_host_call(r, op->flags & SHELL_OP_NEW_SHELL, endpoint, &b,
 				  timeout_ms + NET_HOST_DEADLINE_MARGIN_MS, answered);
 	else if (e == ERR_LIMIT)
 		e = ERR_WSMAN_ENCODING_LIMIT;

@@ -243,6 +243,15 @@ static enum err answer_auth_cert(struct priv *p, struct ipc_msg *msg)
 	return ERR_OK;
 }
 
+static enum err answer_auth_credssp(struct priv *p, struct ipc_msg *msg)
+{
+	struct ipc_auth_credssp m;
+
+	IPC_TRY(ipc_auth_credssp_decode(&msg->body, &m));
+	priv_credssp_request(p, msg->id, &m);
+	return ERR_OK;
+}
+
 static enum err answer_config_change(struct priv *p, struct ipc_msg *msg)
 {
 	struct ipc_config_change m;
@@ -260,6 +269,7 @@ static const struct {
     {IPC_AUTH_PASSWORD, answer_auth_password}, {IPC_HOST_OPEN, answer_host_open},
     {IPC_AUTH_GSS, answer_auth_gss},	       {IPC_TOKEN_RENEW, answer_token_renew},
     {IPC_CONFIG_CHANGE, answer_config_change}, {IPC_AUTH_CERT, answer_auth_cert},
+    {IPC_AUTH_CREDSSP, answer_auth_credssp},
 };
 
 static enum err answer_net(void *arg, struct ipc_msg *msg)
@@ -594,6 +604,7 @@ static void shutdown_all(struct priv *p)
 	reap_net(p);
 	priv_host_stop(p);
 	priv_auth_stop(p);
+	priv_credssp_stop(p);
 	priv_gss_stop(p);
 	priv_cert_stop(p);
 	ipc_endpoint_free(p->net);

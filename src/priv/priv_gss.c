@@ -87,7 +87,7 @@ static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
 }
 
 /* GSSAPI's own words for a failure, major then minor, for the log. */
-static const char *gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len)
+const char *priv_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len)
 {
 	size_t used = 0;
 
@@ -220,7 +220,7 @@ static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 				    NULL);
 	if (GSS_ERROR(major)) {
 		log_warnx("cannot store forwarded tickets in %s: %s", path,
-			  gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
+			  priv_gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
 		unlink(staged);
 		return;
 	}
@@ -313,9 +313,30 @@ static void answer(struct priv *p, uint32_t id, const struct ipc_auth_gss_result
 	buf_clear(&body);
 }
 
-static const char *mech_name(gss_OID mech)
+const char *priv_gss_mech_name(gss_const_OID mech)
 {
 	return msgenc_mech_is_kerberos(mech) ? "Kerberos" : "NTLM";
+}
+
+const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src, gss_OID mech,
+			       char account[IPC_MAX_USER + 1], char *who, size_t wholen)
+{
+	OM_uint32 minor;
+	gss_name_t target = GSS_C_NO_NAME;
+	char spn[300];
+
+	display(src, who, wholen);
+	if (msgenc_mech_is_kerberos(mech)) {
+		int ok = gss_inquire_context(&minor, ctx, NULL, &target, NULL, NULL, NULL, NULL,
+					     NULL) == GSS_S_COMPLETE &&
+			 acceptable_target(p, display(target, spn, sizeof(spn)));
+		gss_release_name(&minor, &target);
+		if (!ok)
+			return "failure (a ticket for another service principal)";
+	}
+	if (!local_account(p, src, mech, account, IPC_MAX_USER + 1))
+		return "failure (the principal maps to no local account)";
+	return NULL;
 }
 
 /* The context is complete: decide who it is. NULL when the principal maps
@@ -325,27 +346,13 @@ static const char *established(struct priv *p, const struct ipc_auth_gss *m, str
 			       gss_name_t src, gss_OID mech, OM_uint32 flags,
 			       char account[IPC_MAX_USER + 1], char *who, size_t wholen)
 {
-	OM_uint32 minor;
-	gss_name_t target = GSS_C_NO_NAME;
-	char spn[300];
-
 	display(src, who, wholen);
 	if (m->kerberos_only && !msgenc_mech_is_kerberos(mech))
 		return "failure (the Kerberos scheme carried another mechanism)";
-	if (msgenc_mech_is_kerberos(mech)) {
-		int ok = gss_inquire_context(&minor, s->ctx, NULL, &target, NULL, NULL, NULL, NULL,
-					     NULL) == GSS_S_COMPLETE &&
-			 acceptable_target(p, display(target, spn, sizeof(spn)));
-		gss_release_name(&minor, &target);
-		if (!ok)
-			return "failure (a ticket for another service principal)";
-	}
 	if (p->cfg.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT && m->binding_len &&
 	    !(flags & GSS_C_CHANNEL_BOUND_FLAG))
 		return "failure (no channel binding, CbtHardeningLevel is Strict)";
-	if (!local_account(p, src, mech, account, IPC_MAX_USER + 1))
-		return "failure (the principal maps to no local account)";
-	return NULL;
+	return priv_gss_principal(p, s->ctx, src, mech, account, who, wholen);
 }
 
 /* A finished handshake, from the principal's checks to the answer, which
@@ -473,7 +480,7 @@ static void logon_start(struct priv *p, uint32_t id, const struct ipc_auth_gss *
 	*deleg = GSS_C_NO_CREDENTIAL;
 	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
 	l->scheme = m->kerberos_only ? "Kerberos" : "Negotiate";
-	l->mech = mech_name(mech);
+	l->mech = priv_gss_mech_name(mech);
 	verdict = established(p, m, s, src, mech, flags, l->account, l->who, sizeof(l->who));
 	l->ctx = s->ctx;
 	s->ctx = GSS_C_NO_CONTEXT;
@@ -526,7 +533,7 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 	gss_release_buffer(&minor, &out);
 	if (GSS_ERROR(major)) {
 		r.result.status = IPC_AUTH_BAD_CREDENTIALS;
-		verdict = gss_why(major, minor, mech, why, sizeof(why));
+		verdict = priv_gss_why(major, minor, mech, why, sizeof(why));
 		log_info("authentication failure: from %s, scheme %s: %s",
 			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme,
 			 verdict);

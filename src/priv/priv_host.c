@@ -97,10 +97,17 @@ static int host_env(const struct priv *p, const struct host_start *st, char **pa
 	    a->uid == st->user->uid
 		? priv_gss_forwarded_tickets(p, a->uid, tickets, sizeof(tickets))
 		: NULL;
+	/* The realm the service knows, for the TGT of CredSSP's delegated
+	 * credentials (the host's own use only: commands do not get it). */
+	char *krb5_config = getenv("KRB5_CONFIG") ? strdup(getenv("KRB5_CONFIG")) : NULL;
+	int failed = clearenv() != 0 ||
+		     (krb5_config && setenv(HOST_ENV_KRB5_CONFIG, krb5_config, 1) < 0) ||
+		     setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
+		     setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||
+		     setenv("PATH", a->uid == 0 ? PRIV_ROOT_PATH : PRIV_USER_PATH, 1) < 0;
 
-	if (clearenv() != 0 || setenv("HOME", a->home, 1) < 0 || setenv("USER", a->name, 1) < 0 ||
-	    setenv("LOGNAME", a->name, 1) < 0 || setenv("SHELL", a->shell, 1) < 0 ||
-	    setenv("PATH", a->uid == 0 ? PRIV_ROOT_PATH : PRIV_USER_PATH, 1) < 0)
+	free(krb5_config);
+	if (failed)
 		return -1;
 	for (size_t i = 0; pam_env && pam_env[i]; i++)
 		if (strchr(pam_env[i], '=') && putenv(pam_env[i]) != 0)

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <event2/event.h>
+#include <gssapi/gssapi.h>
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
 
@@ -146,6 +147,7 @@ struct priv {
 	uint32_t token_next; /* the oldest entry, overwritten next */
 
 	struct priv_gss *gss;			/* priv_gss.c's contexts */
+	struct priv_credssp *credssp;		/* priv_credssp.c's logons under way */
 	struct priv_cert_issuers *cert_issuers; /* priv_cert.c's */
 
 	struct priv_session *sessions;
@@ -245,6 +247,23 @@ void priv_gss_configure(struct priv *p);
  * not any arrived yet (the host checks; host.h), or NULL if too long. */
 const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len);
 void priv_gss_stop(struct priv *p);
+/* Who an established context authenticated: the principal for the log
+ * (who), and the local account it maps to, after the checks every GSSAPI
+ * logon gets (a Kerberos ticket names this service). NULL when it maps;
+ * else the verdict of the refusal, for the log line. */
+const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src, gss_OID mech,
+			       char account[IPC_MAX_USER + 1], char *who, size_t wholen);
+/* GSSAPI's own words for a failure, major then minor, for the log. */
+const char *priv_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len);
+/* "Kerberos" or "NTLM", for the log. */
+const char *priv_gss_mech_name(gss_const_OID mech);
+
+/* priv_credssp.c */
+/* Takes one TSRequest of a CredSSP logon (m is freed) and answers
+ * IPC_AUTH_CREDSSP_RESULT, at once or when PAM's account stack has
+ * checked the account. */
+void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *m);
+void priv_credssp_stop(struct priv *p);
 
 /* priv_cert.c */
 /* What a certificate logon found: the account of the entry that admitted

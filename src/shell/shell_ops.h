@@ -67,6 +67,13 @@ struct shell_create_req {
 	uint32_t nenv;
 	char **env_names;
 	char **env_values;
+	/* CredSSP: the credentials the client delegated, on the first Create
+	 * to the user's own host after the logon (filled by the network
+	 * process, which keeps no copy); NULL if none. The password is wiped
+	 * by shell_create_req_clear. */
+	char *delegated_domain;
+	char *delegated_user;
+	char *delegated_password;
 };
 
 struct shell_create_reply {

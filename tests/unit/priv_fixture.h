@@ -85,6 +85,7 @@ static inline void fixture_stop(struct priv_fixture *f)
 
 	priv_host_stop(p);
 	priv_auth_stop(p);
+	priv_credssp_stop(p);
 	priv_gss_stop(p);
 	priv_cert_stop(p);
 	priv_listen_clear(&p->listen);

@@ -300,6 +300,8 @@ static unsigned ipc_priv_codec(const uint8_t *d, size_t n)
 		struct ipc_auth_gss gss;
 		struct ipc_auth_cert cert;
 		struct ipc_auth_gss_result gss_result;
+		struct ipc_auth_credssp credssp;
+		struct ipc_auth_credssp_result credssp_result;
 		struct ipc_config config;
 		struct ipc_config_change change;
 		struct ipc_config_result change_result;
@@ -329,6 +331,14 @@ static unsigned ipc_priv_codec(const uint8_t *d, size_t n)
 		case IPC_AUTH_GSS_RESULT:
 			DECODED(ipc_auth_gss_result_decode(&in, &m.gss_result),
 				ipc_auth_gss_result_clear, m.gss_result);
+			break;
+		case IPC_AUTH_CREDSSP:
+			DECODED(ipc_auth_credssp_decode(&in, &m.credssp), ipc_auth_credssp_clear,
+				m.credssp);
+			break;
+		case IPC_AUTH_CREDSSP_RESULT:
+			DECODED(ipc_auth_credssp_result_decode(&in, &m.credssp_result),
+				ipc_auth_credssp_result_clear, m.credssp_result);
 			break;
 		case IPC_CONFIG:
 			DECODED(ipc_config_decode(&in, &m.config), ipc_config_clear, m.config);

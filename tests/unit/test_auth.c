@@ -212,6 +212,11 @@ static void test_policy(void)
 	CHECK("Kerberos leg", r == AUTH_GSS);
 	r = auth_evaluate(&off, 1, "Kerberos YIIB", "192.0.2.7", &id, &v);
 	CHECK("Kerberos refused when disabled", r == AUTH_REFUSED);
+	struct auth_settings credssp = {.credssp = 1};
+	r = auth_evaluate(&credssp, 0, "CredSSP FgMBAA==", "192.0.2.7", &id, &v);
+	CHECK("CredSSP leg when enabled, also on HTTP", r == AUTH_CREDSSP && !id.valid);
+	r = auth_evaluate(&credssp, 1, "CredSSP", "192.0.2.7", &id, &v);
+	CHECK("CredSSP without a token refused", r == AUTH_REFUSED);
 	r = auth_evaluate(&all, 1, "Negotiate", "192.0.2.7", &id, &v);
 	CHECK("Negotiate without a token refused", r == AUTH_REFUSED);
 
@@ -384,6 +389,11 @@ static void test_challenges(void)
 	CHECK("challenges: Negotiate only", n == 1 && strcmp(out[0], "Negotiate") == 0);
 	struct auth_settings none = {0};
 	CHECK("challenges: none", auth_challenges(&none, 1, out) == 0);
+	struct auth_settings every = {.basic = 1, .negotiate = 1, .kerberos = 1, .credssp = 1};
+	n = auth_challenges(&every, 1, out);
+	CHECK("challenges: CredSSP last, after Basic",
+	      n == 4 && strcmp(out[2], "Basic realm=\"WSMAN\"") == 0 &&
+		  strcmp(out[3], "CredSSP") == 0);
 }
 
 int main(void)

@@ -272,6 +272,86 @@ static void test_auth_result(void)
 	buf_clear(&b);
 }
 
+static enum err dec_auth_credssp(struct buf *in, void *m)
+{
+	return ipc_auth_credssp_decode(in, m);
+}
+static void free_auth_credssp(void *m)
+{
+	ipc_auth_credssp_clear(m);
+}
+static enum err dec_auth_credssp_result(struct buf *in, void *m)
+{
+	return ipc_auth_credssp_result_decode(in, m);
+}
+static void free_auth_credssp_result(void *m)
+{
+	ipc_auth_credssp_result_clear(m);
+}
+
+static void test_auth_credssp(void)
+{
+	uint8_t tok[] = "NTLMSSP", pka[] = "sealed", cert[] = {0x30, 0x00};
+	struct ipc_auth_credssp m = {.conn = 77,
+				     .peer = "192.0.2.7",
+				     .version = 6,
+				     .nego_token = tok,
+				     .nego_token_len = sizeof(tok),
+				     .pub_key_auth = pka,
+				     .pub_key_auth_len = sizeof(pka),
+				     .has_client_nonce = 1,
+				     .server_cert = cert,
+				     .server_cert_len = sizeof(cert)},
+				d;
+	struct buf b;
+
+	memset(m.client_nonce, 0x5a, sizeof(m.client_nonce));
+	buf_init(&b, BODY_MAX);
+	CHECK("auth_credssp encodes", ipc_auth_credssp_encode(&b, &m) == ERR_OK);
+	CHECK("auth_credssp prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_auth_credssp, free_auth_credssp, &d));
+	CHECK("auth_credssp round trip",
+	      ipc_auth_credssp_decode(&b, &d) == ERR_OK && d.conn == 77 &&
+		  streq(d.peer, "192.0.2.7") && d.version == 6 && d.nego_token_len == sizeof(tok) &&
+		  memcmp(d.nego_token, tok, sizeof(tok)) == 0 && d.pub_key_auth_len == sizeof(pka) &&
+		  d.auth_info == NULL && d.has_client_nonce == 1 && d.client_nonce[31] == 0x5a &&
+		  d.server_cert_len == sizeof(cert));
+	ipc_auth_credssp_clear(&d);
+	m.server_cert_len = 0;
+	buf_reset(&b);
+	CHECK("auth_credssp without the server's certificate not encoded",
+	      ipc_auth_credssp_encode(&b, &m) == ERR_USAGE);
+	buf_clear(&b);
+}
+
+static void test_auth_credssp_result(void)
+{
+	struct ipc_auth_credssp_result m = {.result = {.status = IPC_AUTH_OK, .user = "bob", .uid = 7},
+					    .delegated_domain = "",
+					    .delegated_user = "bob",
+					    .delegated_password = "s3cret"},
+				       d;
+	struct buf b;
+
+	buf_init(&b, BODY_MAX);
+	CHECK("auth_credssp_result encodes", ipc_auth_credssp_result_encode(&b, &m) == ERR_OK);
+	CHECK("auth_credssp_result prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_auth_credssp_result, free_auth_credssp_result,
+					   &d));
+	CHECK("auth_credssp_result round trip",
+	      ipc_auth_credssp_result_decode(&b, &d) == ERR_OK && d.result.status == IPC_AUTH_OK &&
+		  streq(d.delegated_user, "bob") && streq(d.delegated_password, "s3cret") &&
+		  d.nego_token == NULL);
+	ipc_auth_credssp_result_clear(&d);
+	CHECK("auth_credssp_result clear frees the password", d.delegated_password == NULL);
+	m.result.status = IPC_AUTH_CONTINUE;
+	buf_reset(&b);
+	CHECK("credentials with anything but a success refused",
+	      ipc_auth_credssp_result_encode(&b, &m) == ERR_OK &&
+		  ipc_auth_credssp_result_decode(&b, &d) == ERR_FORMAT && d.delegated_user == NULL);
+	buf_clear(&b);
+}
+
 static void test_host_open(void)
 {
 	struct ipc_host_open m = {.endpoint = "DnsOps", .peer = "::1", .scheme = "Basic"}, d;
@@ -726,6 +806,8 @@ int main(void)
 {
 	test_auth_password();
 	test_auth_result();
+	test_auth_credssp();
+	test_auth_credssp_result();
 	test_host_open();
 	test_token_renew();
 	test_token_renewed();

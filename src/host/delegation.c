@@ -1,0 +1,221 @@
+/* delegation: a CredSSP logon's credentials in the user's host (host
+ * role only); see delegation.h. MIT's GSSAPI does the Kerberos work
+ * (gss_acquire_cred_with_password: the AS exchange; gss_store_cred_into:
+ * the cache), gss-ntlmssp reads the NTLM file itself. */
+#include "host/delegation.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <linux/magic.h>
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+
+#define MEMORY_DIR "/dev/shm"
+#define FALLBACK_DIR "/tmp" /* for the ticket cache only */
+#define PATH_LEN 128
+
+struct delegation {
+	char *krb5_config;	  /* KRB5_CONFIG for the TGT request, or NULL */
+	char ccache[PATH_LEN];	  /* the ticket cache's path, "" for none */
+	char ntlm_file[PATH_LEN]; /* the NTLM credentials file's path, "" for none */
+};
+
+struct delegation *delegation_new(const char *krb5_config)
+{
+	struct delegation *d = calloc(1, sizeof(*d));
+
+	if (d && krb5_config && !(d->krb5_config = strdup(krb5_config))) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int memory_backed(const char *dir)
+{
+	struct statfs fs;
+
+	return statfs(dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+}
+
+/* A new empty file of ours, mode 0600, named after what it holds. */
+static int new_file(const char *dir, const char *what, char path[PATH_LEN])
+{
+	int fd;
+
+	if (snprintf(path, PATH_LEN, "%s/%s_winrmd_%u_XXXXXX", dir, what, (unsigned)getuid()) >=
+	    PATH_LEN)
+		return -1;
+	if ((fd = mkstemp(path)) < 0) {
+		log_warn("host: cannot create %s", path);
+		path[0] = 0;
+	}
+	return fd;
+}
+
+/* Removes a file of ours and the variable naming it (prefix, then the
+ * path), which is ours only while it names that file. */
+static void remove_file(char path[PATH_LEN], const char *variable, const char *prefix)
+{
+	char value[PATH_LEN + 8];
+	const char *now = getenv(variable);
+
+	if (!path[0])
+		return;
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("host: cannot remove %s", path);
+	snprintf(value, sizeof(value), "%s%s", prefix, path);
+	if (now && strcmp(now, value) == 0)
+		unsetenv(variable);
+	path[0] = 0;
+}
+
+void delegation_forget(struct delegation *d)
+{
+	if (!d)
+		return;
+	remove_file(d->ccache, "KRB5CCNAME", "FILE:");
+	remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
+}
+
+void delegation_free(struct delegation *d)
+{
+	delegation_forget(d);
+	if (d)
+		free(d->krb5_config);
+	free(d);
+}
+
+/* The principal to ask a TGT for: "alice@REALM" as given, "alice" with a
+ * DNS domain as that realm, else the name alone, which krb5 completes
+ * with its default realm. */
+static void principal(const struct shell_create_req *c, char *out, size_t len)
+{
+	const char *dom = c->delegated_domain;
+
+	if (!strchr(c->delegated_user, '@') && dom && strchr(dom, '.')) {
+		size_t n = (size_t)snprintf(out, len, "%s@", c->delegated_user);
+		for (size_t i = 0; dom[i] && n + 1 < len; i++)
+			out[n++] = (char)(dom[i] >= 'a' && dom[i] <= 'z' ? dom[i] - 32 : dom[i]);
+		out[n < len ? n : len - 1] = 0;
+	} else {
+		snprintf(out, len, "%s", c->delegated_user);
+	}
+}
+
+static void why_not(const char *what, OM_uint32 major, OM_uint32 minor)
+{
+	OM_uint32 m, ctx = 0;
+	gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+
+	if (gss_display_status(&m, minor ? minor : major, minor ? GSS_C_MECH_CODE : GSS_C_GSS_CODE,
+			       (gss_OID)gss_mech_krb5, &ctx, &text) == GSS_S_COMPLETE) {
+		log_info("host: no Kerberos ticket from the delegated credentials (%s): %.*s", what,
+			 (int)text.length, (const char *)text.value);
+		gss_release_buffer(&m, &text);
+	}
+}
+
+/* A TGT with the password, into a new cache that KRB5CCNAME names. */
+static void get_tgt(struct delegation *d, const struct shell_create_req *c)
+{
+	char name[512], ccname[PATH_LEN + 8];
+	gss_buffer_desc nb, pw = {strlen(c->delegated_password), c->delegated_password};
+	gss_name_t n = GSS_C_NO_NAME;
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	gss_OID_set_desc krb5 = {1, (gss_OID)gss_mech_krb5};
+	gss_key_value_element_desc el = {"ccache", ccname};
+	gss_key_value_set_desc store = {1, &el};
+	OM_uint32 major, minor;
+	const char *dir = memory_backed(MEMORY_DIR) ? MEMORY_DIR : FALLBACK_DIR;
+	int fd;
+
+	principal(c, name, sizeof(name));
+	nb.value = name;
+	nb.length = strlen(name);
+	/* krb5 reads KRB5_CONFIG for each context it makes: the service's
+	 * for these calls only; the commands keep their own. */
+	char *theirs = getenv("KRB5_CONFIG") ? strdup(getenv("KRB5_CONFIG")) : NULL;
+	if (d->krb5_config)
+		setenv("KRB5_CONFIG", d->krb5_config, 1);
+	major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &n);
+	if (!GSS_ERROR(major))
+		major = gss_acquire_cred_with_password(&minor, n, &pw, GSS_C_INDEFINITE, &krb5,
+						       GSS_C_INITIATE, &cred, NULL, NULL);
+	if (theirs)
+		setenv("KRB5_CONFIG", theirs, 1);
+	else
+		unsetenv("KRB5_CONFIG");
+	free(theirs);
+	gss_release_name(&minor, &n);
+	if (GSS_ERROR(major)) {
+		why_not(name, major, minor);
+		return;
+	}
+	if ((fd = new_file(dir, "krb5cc", d->ccache)) >= 0) {
+		close(fd);
+		snprintf(ccname, sizeof(ccname), "FILE:%s", d->ccache);
+		major = gss_store_cred_into(&minor, cred, GSS_C_INITIATE, (gss_OID)gss_mech_krb5, 1,
+					    1, &store, NULL, NULL);
+		if (GSS_ERROR(major) || setenv("KRB5CCNAME", ccname, 1) < 0) {
+			why_not(name, major, minor);
+			remove_file(d->ccache, "KRB5CCNAME", "FILE:");
+		} else {
+			log_info("host: Kerberos ticket for %s from the delegated credentials in %s",
+				 name, d->ccache);
+		}
+	}
+	gss_release_cred(&minor, &cred);
+}
+
+/* gss-ntlmssp's user file: "DOMAIN:USER:PASSWORD". */
+static void offer_ntlm(struct delegation *d, const struct shell_create_req *c)
+{
+	const char *dom = c->delegated_domain ? c->delegated_domain : "";
+	FILE *f;
+	int fd, ok;
+
+	if (!memory_backed(MEMORY_DIR)) {
+		log_info("host: %s is not tmpfs: the delegated password is not offered for NTLM",
+			 MEMORY_DIR);
+		return;
+	}
+	if (strchr(dom, ':') || strchr(c->delegated_user, ':') || strchr(c->delegated_password, '\n') ||
+	    (fd = new_file(MEMORY_DIR, "ntlm", d->ntlm_file)) < 0)
+		return;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
+		return;
+	}
+	/* No stdio buffer: the password is written straight to the file. */
+	setvbuf(f, NULL, _IONBF, 0);
+	ok = fprintf(f, "%s:%s:%s\n", dom, c->delegated_user, c->delegated_password) > 0;
+	ok = fclose(f) == 0 && ok && setenv("NTLM_USER_FILE", d->ntlm_file, 1) == 0;
+	if (!ok)
+		remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
+}
+
+void delegation_take(struct delegation *d, struct shell_create_req *create)
+{
+	if (!create->delegated_password || !create->delegated_user)
+		return;
+	delegation_forget(d);
+	if (d) {
+		get_tgt(d, create);
+		offer_ntlm(d, create);
+	}
+	OPENSSL_cleanse(create->delegated_password, strlen(create->delegated_password));
+	free(create->delegated_password);
+	create->delegated_password = NULL;
+}

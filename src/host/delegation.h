@@ -1,0 +1,33 @@
+/* delegation: the credentials a CredSSP client delegated (MS-CSSP
+ * TSPasswordCreds), in the user's host, for the second hop: a command in
+ * the user's shell reaching another host as the user, as on Windows.
+ * They arrive with the first Create after the logon (shell_create_req).
+ * With them the host
+ *   - obtains a Kerberos TGT for the user (when krb5 knows a realm for
+ *     the name) into a ticket cache of the user's, which shells made from
+ *     then on get as KRB5CCNAME;
+ *   - offers them to gss-ntlmssp for NTLM onward: a file of the user's
+ *     on tmpfs (/dev/shm: memory, never a disk), named by NTLM_USER_FILE
+ *     in the same shells; where /dev/shm is not tmpfs, no such file is
+ *     written and NTLM onward is not offered.
+ * The host keeps no other copy of the password. Everything is wiped and
+ * removed when the host's last shell ends, when newer credentials
+ * replace them, and when the host exits. */
+#ifndef OPENWINRM_DELEGATION_H
+#define OPENWINRM_DELEGATION_H
+
+#include "shell/shell_ops.h"
+
+struct delegation;
+
+/* krb5_config: the krb5.conf to obtain the TGT with (NULL: krb5's own
+ * default, /etc/krb5.conf), copied. */
+struct delegation *delegation_new(const char *krb5_config);
+/* Takes create's delegated credentials, if it carries any (create keeps
+ * none afterwards). Blocks while the KDC answers the TGT request. */
+void delegation_take(struct delegation *d, struct shell_create_req *create);
+/* Removes the ticket cache and the NTLM file and their variables. */
+void delegation_forget(struct delegation *d);
+void delegation_free(struct delegation *d);
+
+#endif
