@@ -189,6 +189,6 @@ enum err net_gss_seal(struct request *r, const struct buf *body, struct buf *sea
 	e = msgenc_wrap(r->conn->gss.ctx, r->seal_protocol, r->seal_style, buf_ptr(body),
 			buf_len(body), sealed);
 	if (e == ERR_OK)
-		*ctype = msgenc_content_type(r->seal_protocol);
+		*ctype = msgenc_content_type(r->seal_protocol, buf_len(body));
 	return e;
 }
