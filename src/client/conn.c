@@ -676,7 +676,8 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
 					msgenc_content_type(s->mech == CLIENT_MECH_KERBEROS
 								? MSGENC_KERBEROS
-								: MSGENC_SPNEGO),
+								: MSGENC_SPNEGO,
+							    buf_len(envelope)),
 					buf_ptr(&sealed), buf_len(&sealed));
 	else
 		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,

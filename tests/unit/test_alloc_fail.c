@@ -380,15 +380,18 @@ static unsigned shell_ipc_codec(const uint8_t *d, size_t n)
 	return ok;
 }
 
-/* msgenc: the body after the first line, as for fuzz_msgenc. */
+/* msgenc: the body after the first line, read both ways as fuzz_msgenc
+ * does. */
 static unsigned msgenc_codec(const uint8_t *d, size_t n)
 {
 	const uint8_t *nl = memchr(d, '\n', n);
 	struct msgenc_parts m;
+	enum msgenc_style style;
 
 	if (nl)
 		n -= (size_t)(nl + 1 - d), d = nl + 1;
-	return msgenc_parse(d, n, &m) == ERR_OK;
+	return (msgenc_parse(d, n, &m) == ERR_OK) +
+	       (msgenc_parse_chunks(d, n, &style, NULL, NULL) == ERR_OK);
 }
 
 /* config: the stored file's text, parsed and written out again. */
@@ -559,7 +562,7 @@ static const struct codec codecs[] = {
     {"wsman text renderings", "fuzz/corpus/wsman_text", wsman_text_codec},
     {"ipc_priv decoders", "fuzz/corpus/ipc_priv", ipc_priv_codec},
     {"shell_ipc decoders", "fuzz/corpus/shell_ipc", shell_ipc_codec},
-    {"msgenc_parse", "fuzz/corpus/msgenc", msgenc_codec},
+    {"msgenc_parse and msgenc_parse_chunks", "fuzz/corpus/msgenc", msgenc_codec},
     {"config_parse", "fuzz/corpus/config", config_codec},
     {"auth headers", "fuzz/corpus/auth", auth_codec},
     {"digest challenges", "fuzz/corpus/digest", digest_codec},
