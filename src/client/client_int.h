@@ -170,8 +170,12 @@ enum winrm_result client_gss_begin(struct winrm_session *s, struct buf *authz);
  * it is left empty); *complete once the context is established. */
 enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64, struct buf *authz,
 				  int *complete);
+/* The protocol string a sealed request carries: CredSSP's, or Kerberos'
+ * or SPNEGO's by the mechanism. */
+enum msgenc_protocol client_seal_protocol(const struct winrm_session *s);
 /* A request body sealed for the wire, and a reply opened in place (a
- * plaintext reply with a body is refused). */
+ * plaintext reply with a body is refused): with the CredSSP TLS channel,
+ * or the GSSAPI context. */
 enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *plain,
 				  struct buf *out);
 enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response *resp);
@@ -183,11 +187,6 @@ void client_gss_clear(struct winrm_session *s);
 enum winrm_result client_credssp_begin(struct winrm_session *s, struct buf *authz);
 enum winrm_result client_credssp_step(struct winrm_session *s, const char *token_b64,
 				      struct buf *authz, int *complete);
-/* A request body encrypted with the CredSSP TLS channel, and a reply
- * opened in place, as client_gss_seal and client_gss_open. */
-enum winrm_result client_credssp_seal(struct winrm_session *s, const struct buf *plain,
-				      struct buf *out);
-enum winrm_result client_credssp_open(struct winrm_session *s, struct http1_response *resp);
 /* Forgets the connection's CredSSP channel (its TLS state and context). */
 void client_credssp_clear(struct winrm_session *s);
 /* Does a comma list of "SERVICE/HOST" names (Client/AllowFreshCredentials

@@ -467,9 +467,7 @@ static enum exchange read_response(struct winrm_session *s, struct http1_respons
 			/* Every reply on a sealed connection is opened here, so the
 			 * server-to-client sequence never skips one. */
 			if (s->gss_ready && s->seal &&
-			    (*r = s->auth == WINRM_AUTH_CREDSSP
-				      ? client_credssp_open(s, *resp)
-				      : client_gss_open(s, *resp)) != WINRM_OK) {
+			    (*r = client_gss_open(s, *resp)) != WINRM_OK) {
 				client_disconnect(s);
 				return EX_FAILED;
 			}
@@ -654,12 +652,11 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 	int seal = s->gss_ready && s->seal;
 
 	buf_init(&authz, 8192);
-	buf_init(&sealed, CLIENT_MAX_ENVELOPE * 4);
+	buf_init(&sealed, msgenc_tls_wrapped_max(buf_len(envelope)) + CLIENT_MAX_ENVELOPE);
 	if (!s->gss_ready)
 		r = authorization(s, identify, &authz);
 	if (r == WINRM_OK && seal)
-		r = s->auth == WINRM_AUTH_CREDSSP ? client_credssp_seal(s, envelope, &sealed)
-						  : client_gss_seal(s, envelope, &sealed);
+		r = client_gss_seal(s, envelope, &sealed);
 	if (r != WINRM_OK) {
 		buf_clear(&authz);
 		buf_clear(&sealed);
@@ -673,12 +670,10 @@ static enum winrm_result build_request(struct winrm_session *s, const struct buf
 		hdrs[nh++] = (struct http1_header){"WSMANIDENTIFY", "unauthenticated"};
 	buf_reset(&s->req);
 	if (seal)
-		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
-					msgenc_content_type(s->mech == CLIENT_MECH_KERBEROS
-								? MSGENC_KERBEROS
-								: MSGENC_SPNEGO,
-							    buf_len(envelope)),
-					buf_ptr(&sealed), buf_len(&sealed));
+		e = http1_request_write(
+		    &s->req, "POST", s->path, s->host_header, hdrs, nh,
+		    msgenc_content_type(client_seal_protocol(s), buf_len(envelope)),
+		    buf_ptr(&sealed), buf_len(&sealed));
 	else
 		e = http1_request_write(&s->req, "POST", s->path, s->host_header, hdrs, nh,
 					CONTENT_TYPE_SOAP, buf_ptr(envelope), buf_len(envelope));

@@ -550,18 +550,3 @@ enum winrm_result client_credssp_step(struct winrm_session *s, const char *token
 	}
 	}
 }
-
-/* TEMPORARY until msgenc-credssp lands */
-enum winrm_result client_credssp_seal(struct winrm_session *s, const struct buf *plain,
-				      struct buf *out)
-{
-	(void)plain;
-	(void)out;
-	return client_fail(s, WINRM_E_NOT_SUPPORTED, "TEMP");
-}
-
-enum winrm_result client_credssp_open(struct winrm_session *s, struct http1_response *resp)
-{
-	(void)resp;
-	return client_fail(s, WINRM_E_NOT_SUPPORTED, "TEMP");
-}

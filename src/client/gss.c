@@ -330,11 +330,21 @@ enum winrm_result client_gss_step(struct winrm_session *s, const char *token_b64
 	return r;
 }
 
+enum msgenc_protocol client_seal_protocol(const struct winrm_session *s)
+{
+	if (s->auth == WINRM_AUTH_CREDSSP)
+		return MSGENC_CREDSSP;
+	return s->mech == CLIENT_MECH_KERBEROS ? MSGENC_KERBEROS : MSGENC_SPNEGO;
+}
+
 enum winrm_result client_gss_seal(struct winrm_session *s, const struct buf *plain, struct buf *out)
 {
-	enum err e = msgenc_wrap(s->gss_ctx,
-				 s->mech == CLIENT_MECH_KERBEROS ? MSGENC_KERBEROS : MSGENC_SPNEGO,
-				 MSGENC_TABS, buf_ptr(plain), buf_len(plain), out);
+	/* CredSSP's cipher is its TLS session, the others' the GSSAPI context. */
+	enum err e =
+	    s->auth == WINRM_AUTH_CREDSSP
+		? msgenc_tls_wrap(s->credssp_tls, MSGENC_TABS, buf_ptr(plain), buf_len(plain), out)
+		: msgenc_wrap(s->gss_ctx, client_seal_protocol(s), MSGENC_TABS, buf_ptr(plain),
+			      buf_len(plain), out);
 
 	if (e == ERR_LIMIT)
 		return client_fail(s, WINRM_E_USAGE, "the request is too large to send");
@@ -364,7 +374,14 @@ enum winrm_result client_gss_open(struct winrm_session *s, struct http1_response
 		    resp->content_type[0] ? resp->content_type : "no type");
 	}
 	buf_init(&plain, CLIENT_MAX_RESPONSE);
-	e = msgenc_unwrap(s->gss_ctx, buf_ptr(&resp->body), buf_len(&resp->body), &plain, &style);
+	if ((proto == MSGENC_CREDSSP) != (s->auth == WINRM_AUTH_CREDSSP))
+		e = ERR_FORMAT;
+	else if (proto == MSGENC_CREDSSP)
+		e = msgenc_tls_unwrap(s->credssp_tls, buf_ptr(&resp->body), buf_len(&resp->body),
+				      &plain, &style);
+	else
+		e = msgenc_unwrap(s->gss_ctx, buf_ptr(&resp->body), buf_len(&resp->body), &plain,
+				  &style);
 	if (e == ERR_OK) {
 		buf_reset(&resp->body);
 		e = buf_put(&resp->body, buf_ptr(&plain), buf_len(&plain));

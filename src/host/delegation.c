@@ -171,8 +171,9 @@ static void get_tgt(struct delegation *d, const struct shell_create_req *c)
 			why_not(name, major, minor);
 			remove_file(d->ccache, "KRB5CCNAME", "FILE:");
 		} else {
-			log_info("host: Kerberos ticket for %s from the delegated credentials in %s",
-				 name, d->ccache);
+			log_info(
+			    "host: Kerberos ticket for %s from the delegated credentials in %s",
+			    name, d->ccache);
 		}
 	}
 	gss_release_cred(&minor, &cred);
@@ -190,7 +191,8 @@ static void offer_ntlm(struct delegation *d, const struct shell_create_req *c)
 			 MEMORY_DIR);
 		return;
 	}
-	if (strchr(dom, ':') || strchr(c->delegated_user, ':') || strchr(c->delegated_password, '\n') ||
+	if (strchr(dom, ':') || strchr(c->delegated_user, ':') ||
+	    strchr(c->delegated_password, '\n') ||
 	    (fd = new_file(MEMORY_DIR, "ntlm", d->ntlm_file)) < 0)
 		return;
 	if (!(f = fdopen(fd, "w"))) {

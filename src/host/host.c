@@ -36,9 +36,9 @@ struct host {
 	struct ipc_endpoint *net;
 	struct shell_engine *eng;
 	struct psrp_engine *ps;
-	char *forwarded_tickets; /* "FILE:path", or NULL */
+	char *forwarded_tickets;       /* "FILE:path", or NULL */
 	struct delegation *delegation; /* a CredSSP logon's credentials */
-	char *endpoint;		 /* HOST_ENV_ENDPOINT: the one it serves, or NULL */
+	char *endpoint;		       /* HOST_ENV_ENDPOINT: the one it serves, or NULL */
 	int stopped;
 };
 

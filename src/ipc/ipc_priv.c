@@ -331,8 +331,7 @@ static enum err auth_credssp_result_fields(struct buf *in, struct ipc_auth_creds
 	IPC_TRY(buf_get_cstring(in, &m->delegated_password, IPC_MAX_PASSWORD));
 	IPC_TRY(ipc_body_end(in));
 	/* Credentials belong only to a success. */
-	return m->result.status != IPC_AUTH_OK &&
-		       (m->delegated_user[0] || m->delegated_password[0])
+	return m->result.status != IPC_AUTH_OK && (m->delegated_user[0] || m->delegated_password[0])
 		   ? ERR_FORMAT
 		   : ERR_OK;
 }

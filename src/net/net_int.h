@@ -111,7 +111,7 @@ struct conn_gss {
 /* CredSSP: the TLS channel carried in the Authorization headers
  * (net_credssp.c). Its identity, once complete, is conn_gss's. */
 struct conn_credssp {
-	SSL *tls; /* on memory BIOs; NULL when no CredSSP logon is under way */
+	SSL *tls;	  /* on memory BIOs; NULL when no CredSSP logon is under way */
 	uint32_t version; /* the TSRequest version we answer with */
 	int complete;	  /* the privileged part admitted the logon */
 	/* The credentials the client delegated, until the first shell made in

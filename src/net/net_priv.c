@@ -92,8 +92,7 @@ enum err net_priv_auth_credssp(struct request *r, const struct ipc_auth_credssp 
 			 answer, r, &r->call);
 }
 
-enum err net_priv_credssp_result(struct ipc_msg *m, enum err e,
-				 struct ipc_auth_credssp_result *res)
+enum err net_priv_credssp_result(struct ipc_msg *m, enum err e, struct ipc_auth_credssp_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	return m ? read_answer(m, ipc_auth_credssp_result_decode(&m->body, res)) : no_answer(e);

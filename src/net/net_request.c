@@ -339,10 +339,8 @@ static void process(struct request *r)
 		net_reply_fault(r, ERR_HTTP_NOT_FOUND);
 		return;
 	}
-	/* The service holds no CredSSP session yet, so a CredSSP-sealed body
-	 * is a type it does not take. */
 	if (buf_len(r->body) > 0 && !content_type_is_soap(http->content_type) &&
-	    (!msgenc_is_encrypted(http->content_type, &sealed) || sealed == MSGENC_CREDSSP)) {
+	    !msgenc_is_encrypted(http->content_type, &sealed)) {
 		net_reply_fault(r, ERR_HTTP_MEDIA_TYPE);
 		return;
 	}

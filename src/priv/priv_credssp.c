@@ -34,10 +34,10 @@
 #define STATUS_ACCESS_DENIED 0xC0000022u
 
 enum credssp_phase {
-	PHASE_NEGOTIATE,   /* SPNEGO legs */
+	PHASE_NEGOTIATE,    /* SPNEGO legs */
 	PHASE_PUB_KEY_AUTH, /* the inner context is complete: the binding is next */
-	PHASE_AUTH_INFO,   /* the binding checked: the credentials are next */
-	PHASE_ACCOUNT,	   /* PAM's account stack is checking the account */
+	PHASE_AUTH_INFO,    /* the binding checked: the credentials are next */
+	PHASE_ACCOUNT,	    /* PAM's account stack is checking the account */
 };
 
 struct credssp_slot {
@@ -147,8 +147,9 @@ static int take_buffer(gss_buffer_desc *b, uint8_t **out, size_t *len)
 
 /* Step 1: one SPNEGO leg. NULL to go on (CONTINUE, or complete and the
  * principal mapped); else the verdict of a refusal. */
-static const char *negotiate(struct priv *p, struct credssp_slot *s, const struct ipc_auth_credssp *m,
-			     struct ipc_auth_credssp_result *r, char *why, size_t whylen)
+static const char *negotiate(struct priv *p, struct credssp_slot *s,
+			     const struct ipc_auth_credssp *m, struct ipc_auth_credssp_result *r,
+			     char *why, size_t whylen)
 {
 	OM_uint32 major, minor;
 	gss_buffer_desc in = {m->nego_token_len, m->nego_token}, out = GSS_C_EMPTY_BUFFER;
@@ -158,17 +159,17 @@ static const char *negotiate(struct priv *p, struct credssp_slot *s, const struc
 
 	if (s->phase != PHASE_NEGOTIATE)
 		return "failure (negoTokens after the inner handshake ended)";
-	major = gss_accept_sec_context(&minor, &s->ctx, GSS_C_NO_CREDENTIAL, &in,
-				       GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, NULL,
-				       NULL);
+	major =
+	    gss_accept_sec_context(&minor, &s->ctx, GSS_C_NO_CREDENTIAL, &in,
+				   GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, NULL, NULL);
 	if (!take_buffer(&out, &r->nego_token, &r->nego_token_len))
 		verdict = "failure (out of memory)";
 	else if (GSS_ERROR(major))
 		verdict = priv_gss_why(major, minor, mech, why, whylen);
 	else if (!(major & GSS_S_CONTINUE_NEEDED)) {
 		s->mech = priv_gss_mech_name(mech);
-		verdict = priv_gss_principal(p, s->ctx, src, mech, s->account, s->who,
-					     sizeof(s->who));
+		verdict =
+		    priv_gss_principal(p, s->ctx, src, mech, s->account, s->who, sizeof(s->who));
 		s->phase = PHASE_PUB_KEY_AUTH;
 	}
 	gss_release_name(&minor, &src);
@@ -271,8 +272,8 @@ static const char *credentials(struct credssp_slot *s, const struct ipc_auth_cre
 		return "failure (authInfo before pubKeyAuth was checked)";
 	buf_init(&plain, CREDSSP_MAX_CREDENTIALS);
 	verdict = unseal(s, m->auth_info, m->auth_info_len, &plain);
-	if (!verdict && (e = credssp_credentials_parse(buf_ptr(&plain), buf_len(&plain), creds)) !=
-			    ERR_OK)
+	if (!verdict &&
+	    (e = credssp_credentials_parse(buf_ptr(&plain), buf_len(&plain), creds)) != ERR_OK)
 		verdict = e == ERR_UNSUPPORTED
 			      ? "failure (delegated credentials other than a password: smart card "
 				"or Remote Credential Guard)"

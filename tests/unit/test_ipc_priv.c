@@ -313,8 +313,9 @@ static void test_auth_credssp(void)
 	CHECK("auth_credssp round trip",
 	      ipc_auth_credssp_decode(&b, &d) == ERR_OK && d.conn == 77 &&
 		  streq(d.peer, "192.0.2.7") && d.version == 6 && d.nego_token_len == sizeof(tok) &&
-		  memcmp(d.nego_token, tok, sizeof(tok)) == 0 && d.pub_key_auth_len == sizeof(pka) &&
-		  d.auth_info == NULL && d.has_client_nonce == 1 && d.client_nonce[31] == 0x5a &&
+		  memcmp(d.nego_token, tok, sizeof(tok)) == 0 &&
+		  d.pub_key_auth_len == sizeof(pka) && d.auth_info == NULL &&
+		  d.has_client_nonce == 1 && d.client_nonce[31] == 0x5a &&
 		  d.server_cert_len == sizeof(cert));
 	ipc_auth_credssp_clear(&d);
 	m.server_cert_len = 0;
@@ -326,7 +327,9 @@ static void test_auth_credssp(void)
 
 static void test_auth_credssp_result(void)
 {
-	struct ipc_auth_credssp_result m = {.result = {.status = IPC_AUTH_OK, .user = "bob", .uid = 7},
+	struct ipc_auth_credssp_result m = {.result = {.status = IPC_AUTH_OK,
+						       .user = "bob",
+						       .uid = 7},
 					    .delegated_domain = "",
 					    .delegated_user = "bob",
 					    .delegated_password = "s3cret"},

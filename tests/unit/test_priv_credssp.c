@@ -38,8 +38,8 @@ static uint8_t *copy(const void *p, size_t len)
 	return c;
 }
 
-static int step(struct priv_fixture *f, uint64_t conn, int fields, const uint8_t *token,
-		size_t len, struct answer *a)
+static int step(struct priv_fixture *f, uint64_t conn, int fields, const uint8_t *token, size_t len,
+		struct answer *a)
 {
 	static const uint8_t sealed[] = "sealed by nobody";
 	static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
@@ -104,7 +104,8 @@ static void test_order(struct priv_fixture *f)
 	      step(f, 1, AUTHINFO, NULL, 0, &a) && refused(&a));
 	CHECK("authInfo on a connection with no logon is refused",
 	      step(f, 2, AUTHINFO, NULL, 0, &a) && refused(&a));
-	CHECK("a TSRequest with nothing to do is refused", step(f, 3, 0, NULL, 0, &a) && refused(&a));
+	CHECK("a TSRequest with nothing to do is refused",
+	      step(f, 3, 0, NULL, 0, &a) && refused(&a));
 	CHECK("a negoToken that is no GSSAPI token is refused",
 	      step(f, 4, NEGO, garbage, sizeof(garbage) - 1, &a) && refused(&a));
 }
