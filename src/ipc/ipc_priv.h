@@ -99,8 +99,9 @@ struct ipc_auth_cert {
  * process therefore never sees. server_cert is the certificate the
  * network process presented in that TLS channel, which pubKeyAuth binds. */
 #define IPC_CREDSSP_NONCE_LEN 32
-#define IPC_MAX_CREDSSP_FIELD (16 * 1024) /* pubKeyAuth, authInfo: a sealed hash or TSCredentials  \
-					   */
+#define IPC_MAX_CREDSSP_FIELD                                                                      \
+	(16 * 1024) /* pubKeyAuth, authInfo: a sealed hash or TSCredentials                        \
+		     */
 struct ipc_auth_credssp {
 	uint64_t conn;
 	char *peer;
