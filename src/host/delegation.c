@@ -15,6 +15,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
+#include <krb5/krb5.h>
 #include <linux/magic.h>
 #include <openssl/crypto.h>
 
@@ -96,6 +97,23 @@ void delegation_free(struct delegation *d)
 	free(d);
 }
 
+/* Does krb5 know a realm (krb5.conf's default_realm)? Without one there
+ * is no realm to ask, and krb5 would spend seconds looking for one in
+ * the DNS on every logon. */
+static int realm_configured(void)
+{
+	krb5_context k;
+	char *realm = NULL;
+	int known;
+
+	if (krb5_init_context(&k) != 0)
+		return 0;
+	known = krb5_get_default_realm(k, &realm) == 0;
+	krb5_free_default_realm(k, realm);
+	krb5_free_context(k);
+	return known;
+}
+
 /* The principal to ask a TGT for: "alice@REALM" as given, "alice" with a
  * DNS domain as that realm, else the name alone, which krb5 completes
  * with its default realm. */
@@ -148,16 +166,22 @@ static void get_tgt(struct delegation *d, const struct shell_create_req *c)
 	char *theirs = getenv("KRB5_CONFIG") ? strdup(getenv("KRB5_CONFIG")) : NULL;
 	if (d->krb5_config)
 		setenv("KRB5_CONFIG", d->krb5_config, 1);
-	major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &n);
-	if (!GSS_ERROR(major))
+	if (!realm_configured()) {
+		major = GSS_S_UNAVAILABLE;
+		log_debug("host: no Kerberos realm configured: no ticket from the delegated "
+			  "credentials");
+	} else if (!GSS_ERROR(major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &n))) {
 		major = gss_acquire_cred_with_password(&minor, n, &pw, GSS_C_INDEFINITE, &krb5,
 						       GSS_C_INITIATE, &cred, NULL, NULL);
+	}
 	if (theirs)
 		setenv("KRB5_CONFIG", theirs, 1);
 	else
 		unsetenv("KRB5_CONFIG");
 	free(theirs);
 	gss_release_name(&minor, &n);
+	if (major == GSS_S_UNAVAILABLE)
+		return;
 	if (GSS_ERROR(major)) {
 		why_not(name, major, minor);
 		return;

@@ -164,8 +164,12 @@ static const char *negotiate(struct priv *p, struct credssp_slot *s,
 				   GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, NULL, NULL);
 	if (!take_buffer(&out, &r->nego_token, &r->nego_token_len))
 		verdict = "failure (out of memory)";
-	else if (GSS_ERROR(major))
-		verdict = priv_gss_why(major, minor, mech, why, whylen);
+	else if (GSS_ERROR(major)) {
+		char gss[384];
+		snprintf(why, whylen, "failure (%s)",
+			 priv_gss_why(major, minor, mech, gss, sizeof(gss)));
+		verdict = why;
+	}
 	else if (!(major & GSS_S_CONTINUE_NEEDED)) {
 		s->mech = priv_gss_mech_name(mech);
 		verdict =
@@ -200,7 +204,7 @@ static const char *bind_public_key(struct credssp_slot *s, const struct ipc_auth
 				   struct ipc_auth_credssp_result *r)
 {
 	const uint8_t *der = m->server_cert;
-	X509 *cert = d2i_X509(NULL, &der, (long)m->server_cert_len);
+	X509 *cert;
 	struct buf got, want;
 	const char *verdict = NULL;
 	OM_uint32 major, minor;
@@ -211,6 +215,7 @@ static const char *bind_public_key(struct credssp_slot *s, const struct ipc_auth
 		return "failure (pubKeyAuth before the inner handshake ended)";
 	if (s->version >= 5 && !s->has_nonce)
 		return "failure (no clientNonce with a version 5 or later pubKeyAuth)";
+	cert = d2i_X509(NULL, &der, (long)m->server_cert_len);
 	buf_init(&got, IPC_MAX_CREDSSP_FIELD);
 	buf_init(&want, 1024);
 	if (!cert || der != m->server_cert + m->server_cert_len)
@@ -381,6 +386,11 @@ void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *
 	}
 	if (!m->nego_token && !m->pub_key_auth && !m->auth_info)
 		verdict = "failure (a TSRequest with nothing to do)";
+	/* MS-CSSP 3.1.5: the credentials go only after the client checked
+	 * the server's binding, which answers its own. */
+	else if (m->pub_key_auth && m->auth_info)
+		verdict = "failure (authInfo with pubKeyAuth: the client did not wait for the "
+			  "server's binding)";
 	if (!verdict && m->nego_token)
 		verdict = negotiate(p, s, m, &r, why, sizeof(why));
 	if (!verdict && m->pub_key_auth)

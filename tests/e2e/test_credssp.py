@@ -18,13 +18,15 @@ import harness as h
 import krb
 
 SHIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "credssp_shim")
+# Before pywinrm's first import, which looks for requests_credssp once.
+sys.path.insert(0, SHIM)
 CLIENT_ALLOWS = {"Client/Auth/CredSSP": "true", "Client/TrustedHosts": "127.0.0.1", "Client/AllowFreshCredentials": "WSMAN/*",
                  "Client/AllowFreshCredentialsWhenNTLMOnly": "WSMAN/*"}
 
 
 def credssp_service(https=True, **settings):
     svc = h.Service(dict({"Service/Auth/CredSSP": "true"}, **settings), https=https, http=True)
-    for role in ("a", "b"):
+    for role in ("a", "b", "out"):
         h.ntlm_password(svc, h.user(role))
     return svc.start()
 
@@ -32,8 +34,6 @@ def credssp_service(https=True, **settings):
 def _session(url, u, password=None, **shim):
     """pywinrm's own Session with transport='credssp' (message encryption
     wherever pywinrm does it: HTTP), the shim told how to misbehave."""
-    if SHIM not in sys.path:
-        sys.path.insert(0, SHIM)
     os.environ["OWT_CREDSSP_SHIM"] = json.dumps(shim)
     import winrm
     return winrm.Session(url, auth=(u.name, password or u.password), transport="credssp",
@@ -70,3 +70,72 @@ def test_winrs_credssp():
                     + extra + ["id -un; head -c 100000 /dev/zero | wc -c"], config_dir=conf)
         h.eq((r.stdout.decode(), r.returncode), ("%s\n100000\n" % a.name, 0),
              "winrs -a:CredSSP over %s: %s" % (scheme, r.stderr.decode(errors="replace")))
+
+
+def _refused(svc, u, verdict, password=None, url=None, then=None, **shim):
+    """A logon that must fail: the client gets a refusal, the log says
+    verdict, and the service then admits a correct logon (of then, else
+    u)."""
+    import requests_credssp
+    import winrm.exceptions as we
+    mark = svc.log_mark()
+    try:
+        _session(url or svc.url("HTTP"), u, password, **shim).run_cmd("id", ["-un"])
+    except (requests_credssp.AuthenticationException, we.InvalidCredentialsError,
+            we.WinRMTransportError, we.WinRMError):
+        pass
+    else:
+        raise h.TestFailure("admitted: %s" % (shim or "a wrong password"))
+    svc.wait_for_log(verdict, since=mark)
+    then = then or u
+    out, code = _run(svc.url("HTTP"), then, "id", "-un")
+    h.eq((out.strip(), code), (then.name, 0), "the next correct logon after %s" % verdict)
+
+
+def test_refusals_logged_and_the_service_goes_on():
+    svc = credssp_service()
+    a, b = h.user("a"), h.user("b")
+    step = r"authentication failure \(%s.*scheme CredSSP"
+    _refused(svc, a, step % "pubKeyAuth does not bind this server's certificate",
+             misbehave=["wrong_pub_key_auth"])
+    _refused(svc, a, step % "a field that does not unseal", misbehave=["corrupt_pub_key_auth"])
+    _refused(svc, a, step % "authInfo before pubKeyAuth", misbehave=["auth_info_before_pub_key"])
+    _refused(svc, a, step % "authInfo before pubKeyAuth", misbehave=["skip_pub_key_auth"])
+    _refused(svc, a, step % "authInfo with pubKeyAuth", misbehave=["auth_info_with_pub_key"])
+    _refused(svc, a, step % "no clientNonce", misbehave=["omit_nonce"])
+    _refused(svc, a, step % "the delegated credentials name another account",
+             delegate=[b.name, b.password])
+    _refused(svc, a, r"authentication refused: peer 127\.0\.0\.1, scheme CredSSP: not one TSRequest",
+             misbehave=["trailing_byte"])
+    _refused(svc, a, r"authentication failure \(.*\): principal .* scheme CredSSP \(",
+             password="not-" + a.password)
+    # An account PAM knows but no allowed group holds: the fault after
+    # authentication, as for every scheme.
+    out = h.user("out")
+    _refused(svc, out, r'authentication not allowed \(in no allowed group\).*user "%s".*scheme CredSSP'
+             % out.name, then=a)
+
+
+def test_old_versions_bind_the_key_itself():
+    """Versions 2 to 4 (no nonce: pubKeyAuth is the key, the server's
+    answer its first byte plus one) are accepted, as Windows' services do
+    by default (the fix of CVE-2018-0886 is the client's: ours refuses
+    them)."""
+    svc = credssp_service()
+    a = h.user("a")
+    for version in (2, 4):
+        out, code = _run(svc.url("HTTP"), a, "id", "-un", version=version)
+        h.eq((out.strip(), code), (a.name, 0), "a version %d client" % version)
+
+
+def test_credssp_off_is_not_offered():
+    svc = credssp_service(**{"Service/Auth/CredSSP": "false"})
+    import requests
+    r = requests.post(svc.url("HTTP"), data=b"", timeout=10)
+    h.check("CredSSP" not in r.headers.get("WWW-Authenticate", ""),
+            "not offered: %s" % r.headers.get("WWW-Authenticate"))
+    mark = svc.log_mark()
+    r = requests.post(svc.url("HTTP"), data=b"", headers={"Authorization": "CredSSP FgMBAA=="},
+                      timeout=10)
+    h.eq(r.status_code, 401, "a CredSSP leg while CredSSP is off")
+    svc.wait_for_log(r'authentication refused: peer 127\.0\.0\.1 scheme "CredSSP"', since=mark)
