@@ -255,6 +255,16 @@ static int auth_enabled(const struct config_auth_client *a, enum winrm_auth sche
 	}
 }
 
+/* gss-ntlmssp's default credentials: a file of DOMAIN:USER:PASSWORD lines
+ * that NTLM_USER_FILE names, as the commands of a shell that CredSSP
+ * delegated credentials to have (docs/authentication.md, "CredSSP"). */
+static int ntlm_default_credentials(void)
+{
+	const char *file = getenv("NTLM_USER_FILE");
+
+	return file && *file;
+}
+
 static enum winrm_result check_rules(struct winrm_session *s, const struct config *c,
 				     int kerberos_possible)
 {
@@ -285,11 +295,13 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 		    "Certificate authentication works over HTTPS only, where the certificate is "
 		    "presented in the TLS handshake: use an https:// URL (port 5986 by default) "
 		    "or -usessl");
-	/* Negotiate without a password is Kerberos from the credential cache,
-	 * which needs a realm and a name to ask a ticket for. */
+	/* Negotiate without a password is GSSAPI's default credentials:
+	 * Kerberos from the credential cache, which needs a realm and a name
+	 * to ask a ticket for, or NTLM from gss-ntlmssp's user file. */
 	if ((s->auth == WINRM_AUTH_BASIC || s->auth == WINRM_AUTH_DIGEST ||
 	     s->auth == WINRM_AUTH_CREDSSP ||
-	     (s->auth == WINRM_AUTH_NEGOTIATE && !kerberos_possible)) &&
+	     (s->auth == WINRM_AUTH_NEGOTIATE && !kerberos_possible &&
+	      !ntlm_default_credentials())) &&
 	    (!s->user || !*s->user || !s->password))
 		return client_fail(
 		    s, WINRM_E_POLICY,

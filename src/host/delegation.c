@@ -5,12 +5,17 @@
 #include "host/delegation.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
@@ -19,6 +24,7 @@
 #include <linux/magic.h>
 #include <openssl/crypto.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 
 #define MEMORY_DIR "/dev/shm"
@@ -26,20 +32,45 @@
 #define PATH_LEN 128
 
 struct delegation {
+	struct event_base *base;
 	char *krb5_config;	  /* KRB5_CONFIG for the TGT request, or NULL */
 	char ccache[PATH_LEN];	  /* the ticket cache's path, "" for none */
 	char ntlm_file[PATH_LEN]; /* the NTLM credentials file's path, "" for none */
+	pid_t tgt_pid;		  /* the child asking the KDC, 0 if none */
+	int tgt_fd;		  /* its pipe, which closes when it ends; -1 if none */
+	struct event *tgt_done;
 };
 
-struct delegation *delegation_new(const char *krb5_config)
+struct delegation *delegation_new(struct event_base *base, const char *krb5_config)
 {
 	struct delegation *d = calloc(1, sizeof(*d));
 
-	if (d && krb5_config && !(d->krb5_config = strdup(krb5_config))) {
+	if (!d)
+		return NULL;
+	d->base = base;
+	d->tgt_fd = -1;
+	if (krb5_config && !(d->krb5_config = strdup(krb5_config))) {
 		free(d);
 		return NULL;
 	}
 	return d;
+}
+
+/* Ends the TGT request under way, if any. */
+static void stop_child(struct delegation *d)
+{
+	if (d->tgt_pid > 0) {
+		kill(d->tgt_pid, SIGKILL);
+		while (waitpid(d->tgt_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	d->tgt_pid = 0;
+	if (d->tgt_done)
+		event_free(d->tgt_done);
+	d->tgt_done = NULL;
+	if (d->tgt_fd >= 0)
+		close(d->tgt_fd);
+	d->tgt_fd = -1;
 }
 
 static int memory_backed(const char *dir)
@@ -85,6 +116,7 @@ void delegation_forget(struct delegation *d)
 {
 	if (!d)
 		return;
+	stop_child(d);
 	remove_file(d->ccache, "KRB5CCNAME", "FILE:");
 	remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
 }
@@ -100,13 +132,23 @@ void delegation_free(struct delegation *d)
 /* Does krb5 know a realm (krb5.conf's default_realm)? Without one there
  * is no realm to ask, and krb5 would spend seconds looking for one in
  * the DNS on every logon. */
-static int realm_configured(void)
+static int realm_configured(const char *krb5_config)
 {
 	krb5_context k;
-	char *realm = NULL;
-	int known;
+	char *realm = NULL, *theirs = getenv("KRB5_CONFIG") ? strdup(getenv("KRB5_CONFIG")) : NULL;
+	int known, made;
 
-	if (krb5_init_context(&k) != 0)
+	/* krb5 reads KRB5_CONFIG when it makes a context: the service's, for
+	 * this one only; the commands keep their own. */
+	if (krb5_config)
+		setenv("KRB5_CONFIG", krb5_config, 1);
+	made = krb5_init_context(&k) == 0;
+	if (theirs)
+		setenv("KRB5_CONFIG", theirs, 1);
+	else
+		unsetenv("KRB5_CONFIG");
+	free(theirs);
+	if (!made)
 		return 0;
 	known = krb5_get_default_realm(k, &realm) == 0;
 	krb5_free_default_realm(k, realm);
@@ -144,10 +186,14 @@ static void why_not(const char *what, OM_uint32 major, OM_uint32 minor)
 	}
 }
 
-/* A TGT with the password, into a new cache that KRB5CCNAME names. */
-static void get_tgt(struct delegation *d, const struct shell_create_req *c)
+/* The child's work: the TGT with the password (the AS exchange with the
+ * KDC, which may take seconds), stored in a private file then renamed
+ * over the cache's reserved name, so that a command never reads half a
+ * cache. Exits 0 when the cache is in place. */
+static void __attribute__((noreturn))
+tgt_child(const struct delegation *d, struct shell_create_req *c, const char *dir)
 {
-	char name[512], ccname[PATH_LEN + 8];
+	char name[512], staged[PATH_LEN], ccname[PATH_LEN + 8];
 	gss_buffer_desc nb, pw = {strlen(c->delegated_password), c->delegated_password};
 	gss_name_t n = GSS_C_NO_NAME;
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
@@ -155,59 +201,98 @@ static void get_tgt(struct delegation *d, const struct shell_create_req *c)
 	gss_key_value_element_desc el = {"ccache", ccname};
 	gss_key_value_set_desc store = {1, &el};
 	OM_uint32 major, minor;
-	const char *dir = memory_backed(MEMORY_DIR) ? MEMORY_DIR : FALLBACK_DIR;
-	int fd;
+	int fd, ok = 0;
 
+	/* The service's krb5.conf, in this child only. */
+	if (d->krb5_config)
+		setenv("KRB5_CONFIG", d->krb5_config, 1);
 	principal(c, name, sizeof(name));
 	nb.value = name;
 	nb.length = strlen(name);
-	/* krb5 reads KRB5_CONFIG for each context it makes: the service's
-	 * for these calls only; the commands keep their own. */
-	char *theirs = getenv("KRB5_CONFIG") ? strdup(getenv("KRB5_CONFIG")) : NULL;
-	if (d->krb5_config)
-		setenv("KRB5_CONFIG", d->krb5_config, 1);
-	if (!realm_configured()) {
-		major = GSS_S_UNAVAILABLE;
-		log_debug("host: no Kerberos realm configured: no ticket from the delegated "
-			  "credentials");
-	} else if (!GSS_ERROR(major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &n))) {
+	major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &n);
+	if (!GSS_ERROR(major))
 		major = gss_acquire_cred_with_password(&minor, n, &pw, GSS_C_INDEFINITE, &krb5,
 						       GSS_C_INITIATE, &cred, NULL, NULL);
-	}
-	if (theirs)
-		setenv("KRB5_CONFIG", theirs, 1);
-	else
-		unsetenv("KRB5_CONFIG");
-	free(theirs);
-	gss_release_name(&minor, &n);
-	if (major == GSS_S_UNAVAILABLE)
-		return;
-	if (GSS_ERROR(major)) {
-		why_not(name, major, minor);
-		return;
-	}
-	if ((fd = new_file(dir, "krb5cc", d->ccache)) >= 0) {
+	OPENSSL_cleanse(c->delegated_password, strlen(c->delegated_password));
+	if (!GSS_ERROR(major) && (fd = new_file(dir, ".krb5cc", staged)) >= 0) {
 		close(fd);
-		snprintf(ccname, sizeof(ccname), "FILE:%s", d->ccache);
+		snprintf(ccname, sizeof(ccname), "FILE:%s", staged);
 		major = gss_store_cred_into(&minor, cred, GSS_C_INITIATE, (gss_OID)gss_mech_krb5, 1,
 					    1, &store, NULL, NULL);
-		if (GSS_ERROR(major) || setenv("KRB5CCNAME", ccname, 1) < 0) {
-			why_not(name, major, minor);
-			remove_file(d->ccache, "KRB5CCNAME", "FILE:");
-		} else {
-			log_info(
-			    "host: Kerberos ticket for %s from the delegated credentials in %s",
-			    name, d->ccache);
-		}
+		ok = !GSS_ERROR(major) && rename(staged, d->ccache) == 0;
+		if (!ok)
+			unlink(staged);
 	}
-	gss_release_cred(&minor, &cred);
+	if (ok)
+		log_info("host: Kerberos ticket for %s from the delegated credentials in %s", name,
+			 d->ccache);
+	else
+		why_not(name, major, minor);
+	_exit(ok ? 0 : 1);
+}
+
+/* The child has ended (its pipe closed): without a ticket, the reserved
+ * cache goes. */
+static void tgt_ended(evutil_socket_t fd, short what, void *arg)
+{
+	struct delegation *d = arg;
+	int status = 0;
+
+	(void)fd, (void)what;
+	while (waitpid(d->tgt_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	d->tgt_pid = 0;
+	event_free(d->tgt_done);
+	d->tgt_done = NULL;
+	close(d->tgt_fd);
+	d->tgt_fd = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		remove_file(d->ccache, "KRB5CCNAME", "FILE:");
+}
+
+/* Asks for a TGT with the password in a child, so that the host goes on
+ * serving meanwhile: KRB5CCNAME names the cache at once, and the ticket
+ * lands in it when the KDC has answered. */
+static void get_tgt(struct delegation *d, struct shell_create_req *c)
+{
+	char ccname[PATH_LEN + 8];
+	const char *dir = memory_backed(MEMORY_DIR) ? MEMORY_DIR : FALLBACK_DIR;
+	int fd, p[2];
+
+	if (!realm_configured(d->krb5_config)) {
+		log_debug("host: no Kerberos realm configured: no ticket from the delegated "
+			  "credentials");
+		return;
+	}
+	if ((fd = new_file(dir, "krb5cc", d->ccache)) < 0)
+		return;
+	close(fd);
+	snprintf(ccname, sizeof(ccname), "FILE:%s", d->ccache);
+	if (pipe2(p, O_CLOEXEC) < 0 || setenv("KRB5CCNAME", ccname, 1) < 0) {
+		log_warn("host: cannot ask for a Kerberos ticket");
+		remove_file(d->ccache, "KRB5CCNAME", "FILE:");
+		return;
+	}
+	if ((d->tgt_pid = fork()) == 0) {
+		close(p[0]);
+		tgt_child(d, c, dir);
+	}
+	close(p[1]);
+	d->tgt_fd = p[0];
+	if (d->tgt_pid < 0 ||
+	    !(d->tgt_done = event_new(d->base, d->tgt_fd, EV_READ, tgt_ended, d)) ||
+	    event_add(d->tgt_done, NULL) < 0) {
+		log_warn("host: cannot ask for a Kerberos ticket");
+		stop_child(d);
+		remove_file(d->ccache, "KRB5CCNAME", "FILE:");
+	}
 }
 
 /* gss-ntlmssp's user file: "DOMAIN:USER:PASSWORD". */
 static void offer_ntlm(struct delegation *d, const struct shell_create_req *c)
 {
 	const char *dom = c->delegated_domain ? c->delegated_domain : "";
-	FILE *f;
+	struct buf line;
 	int fd, ok;
 
 	if (!memory_backed(MEMORY_DIR)) {
@@ -219,17 +304,19 @@ static void offer_ntlm(struct delegation *d, const struct shell_create_req *c)
 	    strchr(c->delegated_password, '\n') ||
 	    (fd = new_file(MEMORY_DIR, "ntlm", d->ntlm_file)) < 0)
 		return;
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
-		return;
-	}
-	/* No stdio buffer: the password is written straight to the file. */
-	setvbuf(f, NULL, _IONBF, 0);
-	ok = fprintf(f, "%s:%s:%s\n", dom, c->delegated_user, c->delegated_password) > 0;
-	ok = fclose(f) == 0 && ok && setenv("NTLM_USER_FILE", d->ntlm_file, 1) == 0;
+	/* Composed in a buffer of ours, which buf_clear wipes (stdio would
+	 * leave copies in its own). */
+	buf_init(&line, 3 * SHELL_MAX_STRING);
+	ok = buf_putf(&line, "%s:%s:%s\n", dom, c->delegated_user, c->delegated_password) ==
+		 ERR_OK &&
+	     write(fd, buf_ptr(&line), buf_len(&line)) == (ssize_t)buf_len(&line);
+	buf_clear(&line);
+	ok = close(fd) == 0 && ok && setenv("NTLM_USER_FILE", d->ntlm_file, 1) == 0;
 	if (!ok)
 		remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
+	else
+		log_info("host: NTLM credentials for %s from the delegated credentials in %s",
+			 c->delegated_user, d->ntlm_file);
 }
 
 void delegation_take(struct delegation *d, struct shell_create_req *create)

@@ -3,9 +3,9 @@
  * the user's shell reaching another host as the user, as on Windows.
  * They arrive with the first Create after the logon (shell_create_req).
  * With them the host
- *   - obtains a Kerberos TGT for the user (when krb5 knows a realm for
- *     the name) into a ticket cache of the user's, which shells made from
- *     then on get as KRB5CCNAME;
+ *   - obtains a Kerberos TGT for the user (when krb5 has a default realm)
+ *     into a ticket cache of the user's, which shells made from then on
+ *     get as KRB5CCNAME;
  *   - offers them to gss-ntlmssp for NTLM onward: a file of the user's
  *     on tmpfs (/dev/shm: memory, never a disk), named by NTLM_USER_FILE
  *     in the same shells; where /dev/shm is not tmpfs, no such file is
@@ -21,10 +21,15 @@
 struct delegation;
 
 /* krb5_config: the krb5.conf to obtain the TGT with (NULL: krb5's own
- * default, /etc/krb5.conf), copied. */
-struct delegation *delegation_new(const char *krb5_config);
+ * default, /etc/krb5.conf), copied. base: the host's loop, which learns
+ * there when the TGT request has ended. */
+struct event_base;
+struct delegation *delegation_new(struct event_base *base, const char *krb5_config);
 /* Takes create's delegated credentials, if it carries any (create keeps
- * none afterwards). Blocks while the KDC answers the TGT request. */
+ * none afterwards). The TGT is asked for in a child process, so nothing
+ * waits for the KDC: KRB5CCNAME names the cache at once, and the ticket
+ * is in it once the KDC has answered (a command that runs before finds
+ * the cache empty). */
 void delegation_take(struct delegation *d, struct shell_create_req *create);
 /* Removes the ticket cache and the NTLM file and their variables. */
 void delegation_forget(struct delegation *d);

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 
 /* Who may send what, and which request a reply answers. A type missing
@@ -129,10 +131,13 @@ void ipc_peer_attach(struct ipc_peer *p, int fd, uid_t peer_uid, pid_t peer_pid)
 	p->queued_bytes = queued;
 }
 
+/* A datagram may carry a password (Basic's, CredSSP's delegated one) or
+ * a token: wiped before its memory goes back. */
 static void ipc_queued_free(struct ipc_queued *q)
 {
 	for (int i = 0; i < q->nfds; i++)
 		close(q->fds[i]);
+	OPENSSL_cleanse(q->data, q->len);
 	free(q);
 }
 
@@ -222,7 +227,7 @@ enum err ipc_send(struct ipc_peer *p, uint32_t type, uint32_t id, const struct b
 	if (!p->head && p->fd >= 0) {
 		int r = ipc_sendmsg(p->fd, q->data, len, fds, nfds);
 		if (r != 0) {
-			free(q);
+			ipc_queued_free(q);
 			return r > 0 ? ERR_OK : ERR_IO;
 		}
 	}

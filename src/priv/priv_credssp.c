@@ -169,8 +169,7 @@ static const char *negotiate(struct priv *p, struct credssp_slot *s,
 		snprintf(why, whylen, "failure (%s)",
 			 priv_gss_why(major, minor, mech, gss, sizeof(gss)));
 		verdict = why;
-	}
-	else if (!(major & GSS_S_CONTINUE_NEEDED)) {
+	} else if (!(major & GSS_S_CONTINUE_NEEDED)) {
 		s->mech = priv_gss_mech_name(mech);
 		verdict =
 		    priv_gss_principal(p, s->ctx, src, mech, s->account, s->who, sizeof(s->who));

@@ -209,14 +209,16 @@ class Realm:
         os.chmod(keytab_path, 0o600)
         return p
 
-    def http_service(self, https=False, http=True, **kw):
+    def http_service(self, https=False, http=True, settings=None, **kw):
         """winrmd started with self.http_keytab (Service/Auth/Keytab), made
         with the key of HTTP/localhost on first use, and answering to that
-        name (ServicePrincipalNames). kw go to harness.Service."""
+        name (ServicePrincipalNames), with settings over those. kw go to
+        harness.Service."""
         if not os.path.exists(self.http_keytab):
             self.add_service("HTTP/localhost", self.http_keytab)
-        svc = h.Service({"Service/Auth/Keytab": self.http_keytab,
-                         "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
+        svc = h.Service(dict({"Service/Auth/Keytab": self.http_keytab,
+                              "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
+                             **(settings or {})),
                         https=https, http=http, env=self.env(), **kw).start()
         return svc
 

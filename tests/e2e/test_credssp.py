@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import harness as h
 import krb
@@ -139,3 +140,147 @@ def test_credssp_off_is_not_offered():
                       timeout=10)
     h.eq(r.status_code, 401, "a CredSSP leg while CredSSP is off")
     svc.wait_for_log(r'authentication refused: peer 127\.0\.0\.1 scheme "CredSSP"', since=mark)
+
+
+def _wait_until(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _processes_under(root):
+    """root and every process descended from it."""
+    parents = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    parents[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    found, todo = [], [root]
+    while todo and len(found) < 1000:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(p for p, pp in parents.items() if pp == pid)
+    return found
+
+
+def _memory_holds(pid, secret):
+    """Whether secret is anywhere in pid's writable memory (as root). A
+    mapping over 1 GiB is AddressSanitizer's shadow (or its reservations),
+    which holds no program data: skipped."""
+    chunk = 16 << 20
+    try:
+        with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+            for line in maps:
+                span, perms = line.split()[:2]
+                lo, hi = (int(x, 16) for x in span.split("-"))
+                if not perms.startswith("rw") or hi - lo > (1 << 30):
+                    continue
+                tail = b""
+                for at in range(lo, hi, chunk):
+                    try:
+                        mem.seek(at)
+                        data = tail + mem.read(min(chunk, hi - at))
+                    except (OSError, ValueError):
+                        tail = b""
+                        continue
+                    if secret in data:
+                        i = data.find(secret)
+                        return "%s at %#x: %r" % (line.strip(), at + i - len(tail),
+                                                  data[max(0, i - 48):i + len(secret) + 48])
+                    tail = data[-len(secret):]
+    except OSError:
+        return False
+    return False
+
+
+def _delegated_file(svc, what):
+    """The path of the delegated credentials' file the host logged (what:
+    "Kerberos ticket" or "NTLM credentials")."""
+    line = svc.wait_for_log(r"host: %s for .* in /" % what)
+    return line.rsplit(" in ", 1)[1].strip()
+
+
+def test_second_hop_with_a_kerberos_ticket_from_the_delegated_password():
+    """A CredSSP logon (NTLM inside) gives the user's shell a TGT got with
+    the delegated password: klist shows it, and a winrs -a:Kerberos run in
+    the shell reaches a second winrmd as the user. The ticket cache, the
+    user's alone, is removed when the shell ends."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        realm.add_user(a.name, a.password)
+        first = realm.http_service(name="first", settings={"Service/Auth/CredSSP": "true"})
+        h.ntlm_password(first, a)
+        second = realm.http_service(name="second")
+        hop = ("KRB5_CONFIG=%s %s --config-dir %s -r:%s -a:Kerberos 'echo second hop as $(id -un)'"
+               % (realm.krb5_conf, h.run_copy("winrs"), h.client_config(),
+                  krb.localhost(second.url("HTTP"))))
+        protocol = _session(first.url("HTTP"), a).protocol
+        shell = protocol.open_shell()
+        # The host asks the KDC in a child; the command waits for the ticket.
+        cache = _delegated_file(first, "Kerberos ticket")
+        command = protocol.run_command(
+            shell, "KRB5_CONFIG=%s klist; echo $KRB5CCNAME; stat -c %%u:%%a %s; %s"
+            % (realm.krb5_conf, cache, hop))
+        stdout, stderr, code = protocol.get_command_output(shell, command)
+        protocol.cleanup_command(shell, command)
+        out = stdout.decode(errors="replace")
+        h.eq(code, 0, "the second hop: %s%s" % (out, stderr.decode(errors="replace")))
+        h.check("Default principal: %s@%s" % (a.name, realm.realm) in out, out)
+        h.check("krbtgt/%s@%s" % (realm.realm, realm.realm) in out, out)
+        h.check("FILE:%s\n%d:600\n" % (cache, a.uid) in out,
+                "the commands' KRB5CCNAME names the cache, the user's alone: %s" % out)
+        h.check("second hop as %s\n" % a.name in out, out)
+        second.wait_for_log(r'authentication success: principal "%s@%s" as user "%s".*\(Kerberos\)'
+                            % (a.name, realm.realm, a.name))
+        protocol.close_shell(shell)
+        h.check(_wait_until(lambda: not os.path.exists(cache), 10),
+                "the ticket cache is removed when the last shell ends")
+
+
+def test_ntlm_onward_and_the_password_nowhere_else():
+    """Without a realm, the delegated password is offered to gss-ntlmssp
+    only: NTLM_USER_FILE names a file of the user's in /dev/shm, which a
+    winrs -a:Negotiate with no password in the shell uses to reach a second
+    winrmd as the user. It is removed when the shell ends. The password
+    appears in no log line, in no file the service keeps, and in the
+    memory of no winrmd process once the shell is gone."""
+    a = h.user("a")
+    first = credssp_service(https=False)
+    second = credssp_service(https=False)
+    conf = h.client_config({"Client/TrustedHosts": "127.0.0.1"})
+    os.chmod(os.path.join(conf, "winrm.conf"), 0o644)
+    # No user, no password: GSSAPI's default credentials, which gss-ntlmssp
+    # finds in NTLM_USER_FILE.
+    hop = ("%s --config-dir %s -r:%s -a:Negotiate 'echo second hop as $(id -un)'"
+           % (h.run_copy("winrs"), conf, second.url("HTTP")))
+    session = _session(first.url("HTTP"), a)
+    r = session.run_cmd("echo $NTLM_USER_FILE; " + hop)
+    out = r.std_out.decode(errors="replace")
+    h.eq(r.status_code, 0, "NTLM onward: %s%s" % (out, r.std_err.decode(errors="replace")))
+    h.check("second hop as %s\n" % a.name in out, out)
+    path = out.splitlines()[0].strip()
+    h.check(path.startswith("/dev/shm/"), "NTLM_USER_FILE in memory: %s" % path)
+    second.wait_for_log(r'authentication success: principal ".*%s" as user "%s".*scheme Negotiate \(NTLM\)'
+                        % (a.name, a.name))
+    h.check(_wait_until(lambda: not os.path.exists(path), 10),
+            "the NTLM file is removed when the last shell ends")
+    secret = a.password.encode()
+    for svc in (first, second):
+        with open(os.path.join(svc.dir, "winrmd.log"), "rb") as f:
+            h.check(secret not in f.read(), "the password in %s's log" % svc.dir)
+        for root, _, files in os.walk(svc.conf_dir):
+            for name in files:
+                p = os.path.join(root, name)
+                with open(p, "rb") as f:
+                    h.check(secret not in f.read(), "the password in %s" % p)
+    for pid in _processes_under(first.proc.pid):
+        found = _memory_holds(pid, secret)
+        h.check(not found, "the password in the memory of pid %d (%s; the service is %d): %s"
+                % (pid, open("/proc/%d/cmdline" % pid, "rb").read().replace(b"\0", b" ")[:80],
+                   first.proc.pid, found))
