@@ -5,6 +5,9 @@
  * 2.2.9.1.2.1; docs/protocol-notes.md). Requests on it are opened and
  * replies sealed with that context (MS-WSMV 2.2.9.1); over plain HTTP a
  * request that is not sealed is refused unless AllowUnencrypted is true.
+ * A CredSSP logon (net_credssp.c) leaves the connection in the same state,
+ * its identity here and its cipher the CredSSP TLS session, which opening
+ * and sealing use instead of a context (MS-WSMV 2.2.9.1.3).
  * The request pipeline (net_request.c) calls these and does the replying. */
 #include <stdlib.h>
 #include <string.h>

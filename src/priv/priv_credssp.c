@@ -41,8 +41,7 @@ enum credssp_phase {
 };
 
 struct credssp_slot {
-	uint64_t conn;
-	uint64_t last_ms; /* 0: free */
+	struct priv_slot key;
 	enum credssp_phase phase;
 	gss_ctx_id_t ctx;
 	uint32_t version; /* agreed: the lower of ours and the client's first */
@@ -70,8 +69,9 @@ struct credssp_logon {
 	const char *mech;
 };
 
-static void slot_free(struct credssp_slot *s)
+static void slot_free(void *slot)
 {
+	struct credssp_slot *s = slot;
 	OM_uint32 minor;
 
 	if (s->ctx != GSS_C_NO_CONTEXT)
@@ -79,32 +79,21 @@ static void slot_free(struct credssp_slot *s)
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
-/* conn's logon under way, or a new one in a free, expired or the oldest
- * slot. */
+/* conn's logon under way, or a new one. */
 static struct credssp_slot *slot_for(struct priv *p, uint64_t conn, uint32_t version)
 {
-	uint64_t now = util_now_ms();
-	struct credssp_slot *victim = NULL;
+	struct credssp_slot *s;
+	int fresh;
 
 	if (!p->credssp && !(p->credssp = calloc(1, sizeof(*p->credssp))))
 		return NULL;
-	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++) {
-		struct credssp_slot *s = &p->credssp->slots[i];
-		if (s->last_ms && now - s->last_ms > PRIV_GSS_CONTEXT_TTL_MS)
-			slot_free(s);
-		if (s->last_ms && s->conn == conn) {
-			s->last_ms = now;
-			return s;
-		}
-		if (!victim || s->last_ms < victim->last_ms)
-			victim = s;
+	s = priv_slot_for(p->credssp->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), conn,
+			  PRIV_GSS_CONTEXT_TTL_MS, slot_free, &fresh);
+	if (fresh) {
+		s->version = version < CREDSSP_VERSION ? version : CREDSSP_VERSION;
+		s->mech = "?";
 	}
-	slot_free(victim);
-	victim->conn = conn;
-	victim->last_ms = now;
-	victim->version = version < CREDSSP_VERSION ? version : CREDSSP_VERSION;
-	victim->mech = "?";
-	return victim;
+	return s;
 }
 
 static void answer(struct priv *p, uint32_t id, const struct ipc_auth_credssp_result *r)
@@ -420,7 +409,7 @@ void priv_credssp_stop(struct priv *p)
 	if (!p->credssp)
 		return;
 	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++)
-		if (p->credssp->slots[i].last_ms)
+		if (p->credssp->slots[i].key.last_ms)
 			slot_free(&p->credssp->slots[i]);
 	free(p->credssp);
 	p->credssp = NULL;

@@ -30,8 +30,7 @@
 #define CCACHE_DIR "ccache"
 
 struct gss_slot {
-	uint64_t conn;
-	uint64_t last_ms; /* 0: free */
+	struct priv_slot key;
 	gss_ctx_id_t ctx;
 };
 
@@ -52,8 +51,9 @@ static struct priv_gss *gss_state(struct priv *p)
 	return p->gss;
 }
 
-static void slot_free(struct gss_slot *s)
+static void slot_free(void *slot)
 {
+	struct gss_slot *s = slot;
 	OM_uint32 minor;
 
 	if (s->ctx != GSS_C_NO_CONTEXT)
@@ -61,18 +61,17 @@ static void slot_free(struct gss_slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The slot of conn's handshake, or a new one: free, expired or the oldest. */
-static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
+void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, uint64_t ttl_ms,
+		    void (*release)(void *slot), int *fresh)
 {
 	uint64_t now = util_now_ms();
-	struct gss_slot *victim = NULL;
+	struct priv_slot *victim = NULL;
 
-	if (!gss_state(p))
-		return NULL;
-	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++) {
-		struct gss_slot *s = &p->gss->slots[i];
-		if (s->last_ms && now - s->last_ms > PRIV_GSS_CONTEXT_TTL_MS)
-			slot_free(s);
+	*fresh = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct priv_slot *s = (struct priv_slot *)((char *)slots + i * size);
+		if (s->last_ms && now - s->last_ms > ttl_ms)
+			release(s);
 		if (s->last_ms && s->conn == conn) {
 			s->last_ms = now;
 			return s;
@@ -80,10 +79,22 @@ static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
 		if (!victim || s->last_ms < victim->last_ms)
 			victim = s;
 	}
-	slot_free(victim);
+	release(victim);
 	victim->conn = conn;
 	victim->last_ms = now;
+	*fresh = 1;
 	return victim;
+}
+
+/* The slot of conn's handshake, or a new one. */
+static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
+{
+	int fresh;
+
+	if (!gss_state(p))
+		return NULL;
+	return priv_slot_for(p->gss->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(struct gss_slot), conn,
+			     PRIV_GSS_CONTEXT_TTL_MS, slot_free, &fresh);
 }
 
 /* GSSAPI's own words for a failure, major then minor, for the log. */
@@ -560,7 +571,7 @@ void priv_gss_stop(struct priv *p)
 	if (!p->gss)
 		return;
 	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++)
-		if (p->gss->slots[i].last_ms)
+		if (p->gss->slots[i].key.last_ms)
 			slot_free(&p->gss->slots[i]);
 	free(p->gss->ktname_env);
 	free(p->gss);

@@ -238,6 +238,19 @@ void priv_auth_stop(struct priv *p);
 const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_result *res,
 			    char name[IPC_MAX_USER + 1]);
 
+/* What a table of handshakes keyed by the network process's connection
+ * serial (priv_gss.c, priv_credssp.c) begins each slot with. */
+struct priv_slot {
+	uint64_t conn;
+	uint64_t last_ms; /* 0: free */
+};
+/* The slot of conn among n slots of size bytes each (each beginning with
+ * a struct priv_slot), its use noted; else a new one: free, expired or the
+ * oldest, release()d first (which must leave it zeroed), and *fresh set.
+ * Expired slots met on the way are released too. */
+void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, uint64_t ttl_ms,
+		    void (*release)(void *slot), int *fresh);
+
 /* priv_gss.c */
 /* Takes one Negotiate/Kerberos leg (m is freed) and answers IPC_AUTH_GSS_RESULT. */
 void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m);

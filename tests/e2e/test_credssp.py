@@ -284,3 +284,46 @@ def test_ntlm_onward_and_the_password_nowhere_else():
         h.check(not found, "the password in the memory of pid %d (%s; the service is %d): %s"
                 % (pid, open("/proc/%d/cmdline" % pid, "rb").read().replace(b"\0", b" ")[:80],
                    first.proc.pid, found))
+
+
+def _credssp_certificate(url, u):
+    """The DER certificate the service presented in the CredSSP channel
+    of a logon to url."""
+    session = _session(url, u)
+    session.protocol.close_shell(session.protocol.open_shell())
+    return session.protocol.transport.session.auth.context.tls.getpeercert(binary_form=True)
+
+
+def test_the_certificate_credssp_presents():
+    """Over HTTPS, the listener's certificate; over HTTP, one made in
+    memory (self-signed, for this host's name, the same for every logon),
+    or the HTTPS listener's whose thumbprint Service/CertificateThumbprint
+    gives."""
+    from cryptography import x509
+    a = h.user("a")
+    svc = credssp_service()
+    with open(os.path.join(svc.conf_dir, "cert.pem"), "rb") as f:
+        listener = x509.load_pem_x509_certificate(f.read())
+    listener_der = listener.public_bytes(serialization_der())
+    h.eq(_credssp_certificate(svc.url("HTTPS"), a), listener_der, "CredSSP over HTTPS")
+    made = x509.load_der_x509_certificate(_credssp_certificate(svc.url("HTTP"), a))
+    h.check(made.issuer == made.subject and made.public_key().key_size == 2048,
+            "a self-signed RSA 2048 certificate: %s" % made.subject)
+    h.eq(made.subject.rfc4514_string(), "CN=" + os.uname().nodename, "for this host's name")
+    h.eq(x509.load_der_x509_certificate(_credssp_certificate(svc.url("HTTP"), a)), made,
+         "the same certificate for the next logon")
+    thumbprint = listener.fingerprint(hashes_sha1()).hex().upper()
+    svc.update({"Service/CertificateThumbprint": thumbprint})
+    svc.reload()
+    h.eq(_credssp_certificate(svc.url("HTTP"), a), listener_der,
+         "CredSSP over HTTP with Service/CertificateThumbprint %s" % thumbprint)
+
+
+def serialization_der():
+    from cryptography.hazmat.primitives import serialization
+    return serialization.Encoding.DER
+
+
+def hashes_sha1():
+    from cryptography.hazmat.primitives import hashes
+    return hashes.SHA1()
