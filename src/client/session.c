@@ -277,7 +277,8 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 	if (!auth_enabled(&c->client.auth, s->auth))
 		return client_fail(
 		    s, WINRM_E_POLICY,
-		    "%s authentication is disabled in the client configuration. Change the "
+		    "%s authentication is currently disabled in the client configuration. Change "
+		    "the "
 		    "client configuration and try again: winrm set winrm/config/client/auth "
 		    "@{%s=\"true\"}",
 		    name, name);

@@ -18,6 +18,7 @@ static const struct {
     {"-a:Kerberos", "-Authentication Kerberos"},
     {"-a:Basic", "-Authentication Basic"},
     {"-a:Digest", "-Authentication Digest"},
+    {"-a:CredSSP", "-Authentication Credssp"},
     {"-a:", "-Authentication"},
     {"-usessl", "-UseSSL"},
     {"-unencrypted", "-SessionOption (New-PSSessionOption -NoEncryption)"},
@@ -30,6 +31,19 @@ static const struct {
     {"give the key's file with -certificatekey:PATH",
      "put the key in it, or beside it as NAME.key for NAME.pem"},
 };
+
+/* PowerShell quotes every @{...} of a WSMan message itself, for its own
+ * parser (ParseEscapeWSManErrorMessage: "@{" becomes "'@{" and "}"
+ * becomes "}'"), so the quotes libwinrm puts around one for sh would come
+ * out doubled. The length of the sh-quoted '@{...}' at p, or 0. */
+static size_t quoted_hashtable_at(const char *p)
+{
+	const char *end;
+
+	if (strncmp(p, "'@{", 3) != 0 || !(end = strstr(p + 3, "}'")))
+		return 0;
+	return (size_t)(end + 2 - p);
+}
 
 /* The row whose winrs words start at p, or -1. */
 static int row_at(const char *p)
@@ -53,7 +67,15 @@ char *psrp_powershell_words(const char *message)
 		return NULL;
 	for (const char *p = message; *p;) {
 		/* a switch starts a word: "-a:" in "re-a:" is no switch */
-		int row = (p == message || p[-1] == ' ' || p[-1] == '(') ? row_at(p) : -1;
+		int word_start = p == message || p[-1] == ' ' || p[-1] == '(';
+		int row = word_start ? row_at(p) : -1;
+		size_t quoted = word_start ? quoted_hashtable_at(p) : 0;
+		if (quoted) {
+			memcpy(out + len, p + 1, quoted - 2);
+			len += quoted - 2;
+			p += quoted;
+			continue;
+		}
 		if (row < 0) {
 			out[len++] = *p++;
 			continue;

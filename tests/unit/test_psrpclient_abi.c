@@ -732,6 +732,82 @@ static void ps_call_free(struct ps_call *c)
 	free(c->pv_name), free(c->pv), free(c->stdin_id);
 }
 
+/* dir/winrm.conf with text: a client configuration of the test's own. */
+static void write_client_config(const char *dir, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/winrm.conf", dir);
+	if ((f = fopen(path, "w"))) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* The shell's Create of a CredSSP session to nobody under the client
+ * configuration of dir (the library reads it for every connection): its
+ * one completion, the refusal's code and words, in c. */
+static void credssp_create(WSMAN_API_HANDLE api, const char *dir, struct completion *c)
+{
+	struct completion closed = COMPLETION_INIT;
+	WSMAN_SHELL_ASYNC async = {.operationContext = c, .completionFunction = on_complete};
+	WSMAN_SHELL_ASYNC close_async = {.operationContext = &closed,
+					 .completionFunction = on_complete};
+	const char *before = getenv("WINRM_CONFIG_DIR");
+	char *saved = before ? strdup(before) : NULL, url[64];
+	WSMAN_SHELL_HANDLE shell = NULL;
+	WSMAN_SESSION_HANDLE s;
+	struct ps_call k;
+	DWORD st;
+
+	ps_call_init(&k);
+	setenv("WINRM_CONFIG_DIR", dir, 1);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/wsman?PSVersion=7.6.10", closed_port());
+	s = new_session(api, url, WSMAN_FLAG_AUTH_CREDSSP, NULL, &st);
+	API(WSManCreateShellEx)(s, 0, k.uri, k.sid, NULL, &k.options, &k.content, &async, &shell);
+	CHECK("credssp: the Create completes", st == NO_ERROR && wait_calls(c, 1, 30));
+	API(WSManCloseShell)(shell, 0, &close_async);
+	CHECK("credssp: the shell closes", wait_calls(&closed, 1, 30));
+	API(WSManCloseSession)(s, 0);
+	usleep(200 * 1000); /* the workers end right after their last completion */
+	if (saved)
+		setenv("WINRM_CONFIG_DIR", saved, 1);
+	free(saved);
+	ps_call_free(&k);
+}
+
+/* The client settings that guard CredSSP refuse it before anything is
+ * sent, naming the setting. PowerShell quotes the @{...} of a message
+ * itself, so the library's is bare. */
+static void test_credssp_refusals(WSMAN_API_HANDLE api)
+{
+	char dir[] = "/tmp/psrpclient-credssp-XXXXXX", conf_file[sizeof(dir) + 16];
+	struct completion disabled = COMPLETION_INIT, not_allowed = COMPLETION_INIT;
+
+	if (!mkdtemp(dir))
+		abort();
+	write_client_config(dir, "Client/Auth/CredSSP = false\n");
+	credssp_create(api, dir, &disabled);
+	CHECK("credssp: disabled in the client configuration, which says how to enable it",
+	      disabled.code &&
+		  strstr(disabled.detail, "CredSSP authentication is currently disabled") &&
+		  strstr(disabled.detail, " @{CredSSP=\"true\"}"));
+	write_client_config(dir, "Client/Auth/CredSSP = true\n"
+				 "Client/AllowFreshCredentials = WSMAN/other\n");
+	credssp_create(api, dir, &not_allowed);
+	CHECK("credssp: a host not in AllowFreshCredentials, named, with the setting unquoted",
+	      not_allowed.code &&
+		  strstr(not_allowed.detail,
+			 " @{AllowFreshCredentials=\"WSMAN/other,WSMAN/127.0.0.1\"}") &&
+		  !strchr(not_allowed.detail, '\''));
+	if (!strstr(not_allowed.detail, " @{AllowFreshCredentials"))
+		printf("# detail: %s\n", not_allowed.detail);
+	snprintf(conf_file, sizeof(conf_file), "%s/winrm.conf", dir);
+	unlink(conf_file);
+	rmdir(dir);
+}
+
 /* A canned service and a Basic session to it over HTTP. */
 static WSMAN_SESSION_HANDLE canned_session(WSMAN_API_HANDLE api, struct canned_service *svc,
 					   pthread_t *server, const char *what)
@@ -939,17 +1015,14 @@ int main(void)
 	char conf[] = "/tmp/psrpclient-conf-XXXXXX";
 
 	char conf_file[sizeof(conf) + 16];
-	FILE *f;
 
 	/* A client configuration of its own, not the machine's: Windows'
 	 * defaults but for Basic over HTTP to the canned service. */
 	if (mkdtemp(conf))
 		setenv("WINRM_CONFIG_DIR", conf, 1);
 	snprintf(conf_file, sizeof(conf_file), "%s/winrm.conf", conf);
-	if ((f = fopen(conf_file, "w"))) {
-		fputs("Client/TrustedHosts = 127.0.0.1\nClient/AllowUnencrypted = true\n", f);
-		fclose(f);
-	}
+	write_client_config(conf,
+			    "Client/TrustedHosts = 127.0.0.1\nClient/AllowUnencrypted = true\n");
 	load();
 	test_utf16();
 	if (lib) {
@@ -967,6 +1040,7 @@ int main(void)
 		test_pipeline_cycle(api);
 		test_compressed_cycle(api);
 		test_malformed_reply(api);
+		test_credssp_refusals(api);
 		CHECK("deinitialize", API(WSManDeinitialize)(api, 0) == NO_ERROR);
 		dlclose(lib);
 	}
