@@ -327,3 +327,21 @@ def serialization_der():
 def hashes_sha1():
     from cryptography.hazmat.primitives import hashes
     return hashes.SHA1()
+
+
+def test_kerberos_inside_credssp():
+    """SPNEGO inside CredSSP carries Kerberos (the AP-REP answered, then
+    pubKeyAuth in a TSRequest of its own): the logon is the Kerberos
+    principal's, mapped to the account. (Our own client, as Negotiate,
+    chooses Kerberos only for a host name in a realm, never localhost,
+    which is all the test realm's service answers to.)"""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        realm.add_user(a.name, a.password)
+        svc = realm.http_service(settings={"Service/Auth/CredSSP": "true"})
+        url = krb.localhost(svc.url("HTTP"))
+        os.environ.update(realm.env())  # the shim runs in this process
+        out, code = _run(url, a, "id", "-un", auth_mechanism="kerberos")
+        h.eq((out.strip(), code), (a.name, 0), "the shim with Kerberos inside")
+        svc.wait_for_log(r'authentication success: principal "%s@%s" as user "%s" .*scheme CredSSP '
+                         r'\(Kerberos\)' % (a.name, realm.realm, a.name))
