@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -26,6 +27,9 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/sealbox.h"
+#include "common/util.h"
+#include "host/spawn.h"
 
 #define MEMORY_DIR "/dev/shm"
 #define FALLBACK_DIR "/tmp" /* for the ticket cache only */
@@ -33,22 +37,54 @@
 
 struct delegation {
 	struct event_base *base;
-	char *krb5_config;	  /* KRB5_CONFIG for the TGT request, or NULL */
-	char ccache[PATH_LEN];	  /* the ticket cache's path, "" for none */
-	char ntlm_file[PATH_LEN]; /* the NTLM credentials file's path, "" for none */
-	pid_t tgt_pid;		  /* the child asking the KDC, 0 if none */
-	int tgt_fd;		  /* its pipe, which closes when it ends; -1 if none */
+	int has_key;
+	uint8_t key[SEALBOX_KEY_LEN]; /* opens what the privileged part sealed for us */
+	char *krb5_config;	      /* KRB5_CONFIG for the TGT request, or NULL */
+	char ccache[PATH_LEN];	      /* the ticket cache's path, "" for none */
+	int ntlm_fd;		      /* the memfd of gss-ntlmssp's user file, or -1 */
+	pid_t tgt_pid;		      /* the child asking the KDC, 0 if none */
+	int tgt_fd;		      /* its pipe, which closes when it ends; -1 if none */
 	struct event *tgt_done;
 };
 
-struct delegation *delegation_new(struct event_base *base, const char *krb5_config)
+/* What the client delegated, once opened. */
+struct creds {
+	char *domain, *user, *password;
+};
+
+static void creds_clear(struct creds *c)
+{
+	free(c->domain);
+	free(c->user);
+	if (c->password)
+		OPENSSL_cleanse(c->password, strlen(c->password));
+	free(c->password);
+	memset(c, 0, sizeof(*c));
+}
+
+static int hex_key(const char *hex, uint8_t key[SEALBOX_KEY_LEN])
+{
+	if (!hex || strlen(hex) != 2 * SEALBOX_KEY_LEN)
+		return 0;
+	for (size_t i = 0; i < SEALBOX_KEY_LEN; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return 0;
+		key[i] = (uint8_t)v;
+	}
+	return 1;
+}
+
+struct delegation *delegation_new(struct event_base *base, const char *krb5_config,
+				  const char *key_hex)
 {
 	struct delegation *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
 	d->base = base;
-	d->tgt_fd = -1;
+	d->tgt_fd = d->ntlm_fd = -1;
+	d->has_key = hex_key(key_hex, d->key);
 	if (krb5_config && !(d->krb5_config = strdup(krb5_config))) {
 		free(d);
 		return NULL;
@@ -118,14 +154,21 @@ void delegation_forget(struct delegation *d)
 		return;
 	stop_child(d);
 	remove_file(d->ccache, "KRB5CCNAME", "FILE:");
-	remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
+	if (d->ntlm_fd >= 0) {
+		spawn_inherit(-1);
+		unsetenv("NTLM_USER_FILE");
+		close(d->ntlm_fd); /* the last reference but the commands' frees it */
+		d->ntlm_fd = -1;
+	}
 }
 
 void delegation_free(struct delegation *d)
 {
 	delegation_forget(d);
-	if (d)
+	if (d) {
+		OPENSSL_cleanse(d->key, sizeof(d->key));
 		free(d->krb5_config);
+	}
 	free(d);
 }
 
@@ -159,17 +202,17 @@ static int realm_configured(const char *krb5_config)
 /* The principal to ask a TGT for: "alice@REALM" as given, "alice" with a
  * DNS domain as that realm, else the name alone, which krb5 completes
  * with its default realm. */
-static void principal(const struct shell_create_req *c, char *out, size_t len)
+static void principal(const struct creds *c, char *out, size_t len)
 {
-	const char *dom = c->delegated_domain;
+	const char *dom = c->domain;
 
-	if (!strchr(c->delegated_user, '@') && dom && strchr(dom, '.')) {
-		size_t n = (size_t)snprintf(out, len, "%s@", c->delegated_user);
+	if (!strchr(c->user, '@') && dom && strchr(dom, '.')) {
+		size_t n = (size_t)snprintf(out, len, "%s@", c->user);
 		for (size_t i = 0; dom[i] && n + 1 < len; i++)
 			out[n++] = (char)(dom[i] >= 'a' && dom[i] <= 'z' ? dom[i] - 32 : dom[i]);
 		out[n < len ? n : len - 1] = 0;
 	} else {
-		snprintf(out, len, "%s", c->delegated_user);
+		snprintf(out, len, "%s", c->user);
 	}
 }
 
@@ -191,10 +234,10 @@ static void why_not(const char *what, OM_uint32 major, OM_uint32 minor)
  * over the cache's reserved name, so that a command never reads half a
  * cache. Exits 0 when the cache is in place. */
 static void __attribute__((noreturn))
-tgt_child(const struct delegation *d, struct shell_create_req *c, const char *dir)
+tgt_child(const struct delegation *d, struct creds *c, const char *dir)
 {
 	char name[512], staged[PATH_LEN], ccname[PATH_LEN + 8];
-	gss_buffer_desc nb, pw = {strlen(c->delegated_password), c->delegated_password};
+	gss_buffer_desc nb, pw = {strlen(c->password), c->password};
 	gss_name_t n = GSS_C_NO_NAME;
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
 	gss_OID_set_desc krb5 = {1, (gss_OID)gss_mech_krb5};
@@ -213,7 +256,7 @@ tgt_child(const struct delegation *d, struct shell_create_req *c, const char *di
 	if (!GSS_ERROR(major))
 		major = gss_acquire_cred_with_password(&minor, n, &pw, GSS_C_INDEFINITE, &krb5,
 						       GSS_C_INITIATE, &cred, NULL, NULL);
-	OPENSSL_cleanse(c->delegated_password, strlen(c->delegated_password));
+	OPENSSL_cleanse(c->password, strlen(c->password));
 	if (!GSS_ERROR(major) && (fd = new_file(dir, ".krb5cc", staged)) >= 0) {
 		close(fd);
 		snprintf(ccname, sizeof(ccname), "FILE:%s", staged);
@@ -253,7 +296,7 @@ static void tgt_ended(evutil_socket_t fd, short what, void *arg)
 /* Asks for a TGT with the password in a child, so that the host goes on
  * serving meanwhile: KRB5CCNAME names the cache at once, and the ticket
  * lands in it when the KDC has answered. */
-static void get_tgt(struct delegation *d, struct shell_create_req *c)
+static void get_tgt(struct delegation *d, struct creds *c)
 {
 	char ccname[PATH_LEN + 8];
 	const char *dir = memory_backed(MEMORY_DIR) ? MEMORY_DIR : FALLBACK_DIR;
@@ -288,47 +331,74 @@ static void get_tgt(struct delegation *d, struct shell_create_req *c)
 	}
 }
 
-/* gss-ntlmssp's user file: "DOMAIN:USER:PASSWORD". */
-static void offer_ntlm(struct delegation *d, const struct shell_create_req *c)
+/* gss-ntlmssp's user file ("DOMAIN:USER:PASSWORD") in a sealed memfd:
+ * memory of ours, never a file system, which every command started from
+ * now on gets at SPAWN_INHERITED_FD and NTLM_USER_FILE names as
+ * /proc/self/fd/N. */
+static void offer_ntlm(struct delegation *d, const struct creds *c)
 {
-	const char *dom = c->delegated_domain ? c->delegated_domain : "";
+	char path[32];
 	struct buf line;
 	int fd, ok;
 
-	if (!memory_backed(MEMORY_DIR)) {
-		log_info("host: %s is not tmpfs: the delegated password is not offered for NTLM",
-			 MEMORY_DIR);
+	if (strchr(c->domain, ':') || strchr(c->user, ':') || strchr(c->password, '\n') ||
+	    (fd = memfd_create("winrmd-delegated-ntlm", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+		return;
+	/* Composed in a buffer of ours, which buf_clear wipes. */
+	buf_init(&line, 3 * SHELL_MAX_STRING);
+	ok = buf_putf(&line, "%s:%s:%s\n", c->domain, c->user, c->password) == ERR_OK &&
+	     write(fd, buf_ptr(&line), buf_len(&line)) == (ssize_t)buf_len(&line) &&
+	     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
+	buf_clear(&line);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", SPAWN_INHERITED_FD);
+	if (!ok || setenv("NTLM_USER_FILE", path, 1) < 0) {
+		close(fd);
 		return;
 	}
-	if (strchr(dom, ':') || strchr(c->delegated_user, ':') ||
-	    strchr(c->delegated_password, '\n') ||
-	    (fd = new_file(MEMORY_DIR, "ntlm", d->ntlm_file)) < 0)
-		return;
-	/* Composed in a buffer of ours, which buf_clear wipes (stdio would
-	 * leave copies in its own). */
-	buf_init(&line, 3 * SHELL_MAX_STRING);
-	ok = buf_putf(&line, "%s:%s:%s\n", dom, c->delegated_user, c->delegated_password) ==
+	d->ntlm_fd = fd;
+	spawn_inherit(fd);
+	log_info("host: NTLM credentials for %s from the delegated credentials, in memory",
+		 c->user);
+}
+
+/* The credentials the privileged part sealed for this host, opened. */
+static int open_sealed(const struct delegation *d, const char *text, struct creds *c)
+{
+	struct buf sealed, plain;
+	char aad[64];
+	int ok;
+
+	buf_init(&sealed, 8192);
+	buf_init(&plain, 8192);
+	snprintf(aad, sizeof(aad), SEALBOX_AAD_FORMAT, (unsigned)getuid());
+	ok = d->has_key && util_b64_decode(&sealed, text, strlen(text)) == ERR_OK &&
+	     sealbox_open(d->key, aad, strlen(aad), buf_ptr(&sealed), buf_len(&sealed), &plain) ==
 		 ERR_OK &&
-	     write(fd, buf_ptr(&line), buf_len(&line)) == (ssize_t)buf_len(&line);
-	buf_clear(&line);
-	ok = close(fd) == 0 && ok && setenv("NTLM_USER_FILE", d->ntlm_file, 1) == 0;
-	if (!ok)
-		remove_file(d->ntlm_file, "NTLM_USER_FILE", "");
-	else
-		log_info("host: NTLM credentials for %s from the delegated credentials in %s",
-			 c->delegated_user, d->ntlm_file);
+	     buf_get_cstring(&plain, &c->domain, SHELL_MAX_STRING) == ERR_OK &&
+	     buf_get_cstring(&plain, &c->user, SHELL_MAX_STRING) == ERR_OK &&
+	     buf_get_cstring(&plain, &c->password, SHELL_MAX_STRING) == ERR_OK;
+	buf_clear(&sealed);
+	buf_clear(&plain);
+	if (!ok) {
+		creds_clear(c);
+		log_warnx("host: delegated credentials that do not open with this host's key: "
+			  "ignored");
+	}
+	return ok;
 }
 
 void delegation_take(struct delegation *d, struct shell_create_req *create)
 {
-	if (!create->delegated_password || !create->delegated_user)
+	struct creds c = {0};
+
+	if (!create->delegated)
 		return;
-	delegation_forget(d);
-	if (d) {
-		get_tgt(d, create);
-		offer_ntlm(d, create);
+	if (d && open_sealed(d, create->delegated, &c)) {
+		delegation_forget(d);
+		get_tgt(d, &c);
+		offer_ntlm(d, &c);
 	}
-	OPENSSL_cleanse(create->delegated_password, strlen(create->delegated_password));
-	free(create->delegated_password);
-	create->delegated_password = NULL;
+	creds_clear(&c);
+	free(create->delegated);
+	create->delegated = NULL;
 }

@@ -6,13 +6,14 @@
  *   - obtains a Kerberos TGT for the user (when krb5 has a default realm)
  *     into a ticket cache of the user's, which shells made from then on
  *     get as KRB5CCNAME;
- *   - offers them to gss-ntlmssp for NTLM onward: a file of the user's
- *     on tmpfs (/dev/shm: memory, never a disk), named by NTLM_USER_FILE
- *     in the same shells; where /dev/shm is not tmpfs, no such file is
- *     written and NTLM onward is not offered.
- * The host keeps no other copy of the password. Everything is wiped and
- * removed when the host's last shell ends, when newer credentials
- * replace them, and when the host exits. */
+ *   - offers them to gss-ntlmssp for NTLM onward: its user file in a
+ *     sealed memfd, the host's memory, which the commands inherit at
+ *     SPAWN_INHERITED_FD and NTLM_USER_FILE names (/proc/self/fd/N).
+ * They arrive sealed by the privileged part for this host (sealbox.h):
+ * the network process that carried them cannot open them. The host keeps
+ * no other copy of the password. Everything is wiped and removed when the
+ * host's last shell ends, when newer credentials replace them, and when
+ * the host exits. */
 #ifndef OPENWINRM_DELEGATION_H
 #define OPENWINRM_DELEGATION_H
 
@@ -21,10 +22,13 @@
 struct delegation;
 
 /* krb5_config: the krb5.conf to obtain the TGT with (NULL: krb5's own
- * default, /etc/krb5.conf), copied. base: the host's loop, which learns
- * there when the TGT request has ended. */
+ * default, /etc/krb5.conf), copied. key_hex: HOST_ENV_DELEGATION_KEY, the
+ * key the credentials come sealed with (NULL: this host takes none).
+ * base: the host's loop, which learns there when the TGT request has
+ * ended. */
 struct event_base;
-struct delegation *delegation_new(struct event_base *base, const char *krb5_config);
+struct delegation *delegation_new(struct event_base *base, const char *krb5_config,
+				  const char *key_hex);
 /* Takes create's delegated credentials, if it carries any (create keeps
  * none afterwards). The TGT is asked for in a child process, so nothing
  * waits for the KDC: KRB5CCNAME names the cache at once, and the ticket

@@ -407,8 +407,10 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 				 &ops, &h);
 	h.eng = shell_engine_new(h.base, engine_answered, engine_shell_ended, &h);
 	h.ps = psrp_engine_new(h.base, psrp_answered, psrp_shell_ended, &h);
-	h.delegation = delegation_new(h.base, getenv(HOST_ENV_KRB5_CONFIG));
+	h.delegation =
+	    delegation_new(h.base, getenv(HOST_ENV_KRB5_CONFIG), getenv(HOST_ENV_DELEGATION_KEY));
 	unsetenv(HOST_ENV_KRB5_CONFIG);
+	unsetenv(HOST_ENV_DELEGATION_KEY);
 	if (!h.net || !h.eng || !h.ps || !h.delegation) {
 		log_warnx("host: cannot set up the event loop");
 		if (!h.net)

@@ -16,6 +16,12 @@
  * KRB5CCNAME: a host may outlive the connection that brought them. */
 #define HOST_ENV_FORWARDED_TICKETS "WINRMD_FORWARDED_TICKETS"
 
+/* A user's own host: the key (hex) it opens the credentials CredSSP
+ * clients delegate with, sealed for it by the privileged part and carried
+ * by the network process, which cannot read them (delegation.h). The
+ * host takes it out of its environment. */
+#define HOST_ENV_DELEGATION_KEY "WINRMD_DELEGATION_KEY"
+
 /* The KRB5_CONFIG winrmd runs with, if any: the realm the service knows,
  * for the TGT the host obtains with CredSSP's delegated credentials
  * (delegation.h). The host takes it out of its environment, so commands

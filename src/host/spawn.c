@@ -14,6 +14,7 @@
 #include "common/util.h"
 
 #define SPAWN_STATUS_FD 3
+_Static_assert(SPAWN_INHERITED_FD == SPAWN_STATUS_FD + 1, "the inherited descriptor follows");
 
 /* What the child needs, prepared before fork: after it only
  * async-signal-safe calls are allowed. */
@@ -32,12 +33,21 @@ static void __attribute__((noreturn)) child_fail(int fd, int stage)
 	_exit(127);
 }
 
+/* The descriptor every child gets at SPAWN_INHERITED_FD, or -1. */
+static int inherited = -1;
+
+void spawn_inherit(int fd)
+{
+	inherited = fd;
+}
+
 static void __attribute__((noreturn))
 child_exec(const struct spawn_spec *sp, const struct spawn_pipes *p)
 {
 	struct sigaction sa;
 	sigset_t none;
 	int fd[4] = {p->in[0], p->out[1], p->err[1], p->status[1]};
+	int keep = -1;
 
 	/* Exec keeps ignored signals ignored (the host ignores SIGPIPE) and
 	 * keeps the mask: give the child a clean slate. */
@@ -52,12 +62,18 @@ child_exec(const struct spawn_spec *sp, const struct spawn_pipes *p)
 	for (int i = 0; i < 4; i++)
 		if ((fd[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, SPAWN_STATUS_FD)) < 0)
 			child_fail(p->status[1], SPAWN_SETUP);
+	if (inherited >= 0 && (keep = fcntl(inherited, F_DUPFD_CLOEXEC, SPAWN_STATUS_FD)) < 0)
+		child_fail(fd[3], SPAWN_SETUP);
 	for (int i = 0; i < 3; i++)
 		if (dup2(fd[i], i) < 0)
 			child_fail(fd[3], SPAWN_SETUP);
 	if (fd[3] != SPAWN_STATUS_FD && dup3(fd[3], SPAWN_STATUS_FD, O_CLOEXEC) < 0)
 		child_fail(fd[3], SPAWN_SETUP);
-	close_range(SPAWN_STATUS_FD + 1, ~0U, 0);
+	/* Without close-on-exec: the command and what it runs keep it. */
+	if (keep >= 0 && (keep == SPAWN_INHERITED_FD ? fcntl(keep, F_SETFD, 0)
+						     : dup2(keep, SPAWN_INHERITED_FD)) < 0)
+		child_fail(SPAWN_STATUS_FD, SPAWN_SETUP);
+	close_range(keep >= 0 ? SPAWN_INHERITED_FD + 1 : SPAWN_STATUS_FD + 1, ~0U, 0);
 	/* Its own session and process group, so signals reach the whole job. */
 	if (setsid() < 0)
 		child_fail(SPAWN_STATUS_FD, SPAWN_SETUP);

@@ -46,6 +46,13 @@ struct spawn_failure {
 enum err spawn_start(const struct spawn_spec *sp, struct spawn_child *child,
 		     struct spawn_failure *why);
 
+/* One descriptor every child started from now on gets at
+ * SPAWN_INHERITED_FD, open across exec (for the commands, and what they
+ * run); -1 for none. The host's CredSSP delegation hands gss-ntlmssp's
+ * user file so (delegation.h). */
+#define SPAWN_INHERITED_FD 4
+void spawn_inherit(int fd);
+
 /* The host's environment with extra's "NAME=value" strings replacing any
  * of the same name. The strings are borrowed; free only the array. */
 char **spawn_env_merge(char *const *extra, uint32_t nextra);

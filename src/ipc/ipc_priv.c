@@ -315,9 +315,7 @@ enum err ipc_auth_credssp_result_encode(struct buf *out, const struct ipc_auth_c
 	IPC_TRY(put_blob(out, m->nego_token, m->nego_token_len, IPC_MAX_GSS_TOKEN));
 	IPC_TRY(put_blob(out, m->pub_key_auth, m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
 	IPC_TRY(buf_put_u32(out, m->error_code));
-	IPC_TRY(put_str(out, m->delegated_domain, IPC_MAX_USER));
-	IPC_TRY(put_str(out, m->delegated_user, IPC_MAX_USER));
-	return put_str(out, m->delegated_password, IPC_MAX_PASSWORD);
+	return put_blob(out, m->delegated, m->delegated_len, IPC_MAX_DELEGATED);
 }
 
 static enum err auth_credssp_result_fields(struct buf *in, struct ipc_auth_credssp_result *m)
@@ -326,14 +324,10 @@ static enum err auth_credssp_result_fields(struct buf *in, struct ipc_auth_creds
 	IPC_TRY(get_blob(in, &m->nego_token, &m->nego_token_len, IPC_MAX_GSS_TOKEN));
 	IPC_TRY(get_blob(in, &m->pub_key_auth, &m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
 	IPC_TRY(buf_get_u32(in, &m->error_code));
-	IPC_TRY(buf_get_cstring(in, &m->delegated_domain, IPC_MAX_USER));
-	IPC_TRY(buf_get_cstring(in, &m->delegated_user, IPC_MAX_USER));
-	IPC_TRY(buf_get_cstring(in, &m->delegated_password, IPC_MAX_PASSWORD));
+	IPC_TRY(get_blob(in, &m->delegated, &m->delegated_len, IPC_MAX_DELEGATED));
 	IPC_TRY(ipc_body_end(in));
 	/* Credentials belong only to a success. */
-	return m->result.status != IPC_AUTH_OK && (m->delegated_user[0] || m->delegated_password[0])
-		   ? ERR_FORMAT
-		   : ERR_OK;
+	return m->result.status != IPC_AUTH_OK && m->delegated_len ? ERR_FORMAT : ERR_OK;
 }
 
 enum err ipc_auth_credssp_result_decode(struct buf *in, struct ipc_auth_credssp_result *m)
@@ -350,9 +344,7 @@ void ipc_auth_credssp_result_clear(struct ipc_auth_credssp_result *m)
 	ipc_auth_result_clear(&m->result);
 	free(m->nego_token);
 	free(m->pub_key_auth);
-	free(m->delegated_domain);
-	free(m->delegated_user);
-	free_secret(&m->delegated_password);
+	free(m->delegated);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -119,10 +119,13 @@ struct ipc_auth_credssp {
 };
 
 /* IPC_AUTH_CREDSSP_RESULT, priv -> net: the fields of the TSRequest that
- * answers (status CONTINUE), or the verdict. On OK the delegated
- * credentials travel on to the user's host (docs/authentication.md,
- * "CredSSP"), and the network process keeps no copy. error_code: the
- * NTSTATUS a refusal puts in the answering TSRequest, 0 for none. */
+ * answers (status CONTINUE), or the verdict. On OK, delegated: the
+ * credentials the client delegated, sealed for the user's own host
+ * (sealbox.h, with the key the privileged part gave that user's hosts),
+ * which the network process carries there and cannot open
+ * (docs/design.md, "CredSSP"). error_code: the NTSTATUS a refusal puts in
+ * the answering TSRequest, 0 for none. */
+#define IPC_MAX_DELEGATED 4096
 struct ipc_auth_credssp_result {
 	struct ipc_auth_result result;
 	uint8_t *nego_token;
@@ -130,9 +133,8 @@ struct ipc_auth_credssp_result {
 	uint8_t *pub_key_auth;
 	size_t pub_key_auth_len;
 	uint32_t error_code;
-	char *delegated_domain; /* OK only */
-	char *delegated_user;
-	char *delegated_password; /* wiped by ipc_auth_credssp_result_clear */
+	uint8_t *delegated; /* OK only */
+	size_t delegated_len;
 };
 
 /* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a

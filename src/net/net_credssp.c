@@ -152,32 +152,33 @@ void net_credssp_stop(struct net *n)
 	n->credssp_ctx = NULL;
 }
 
-static void free_secret(char **s)
-{
-	if (*s)
-		OPENSSL_cleanse(*s, strlen(*s));
-	free(*s);
-	*s = NULL;
-}
-
 void net_credssp_forget(struct conn *c)
 {
 	SSL_free(c->credssp.tls); /* frees its BIOs, wipes its keys */
-	free(c->credssp.delegated_domain);
-	free(c->credssp.delegated_user);
-	free_secret(&c->credssp.delegated_password);
+	free(c->credssp.delegated);
 	memset(&c->credssp, 0, sizeof(c->credssp));
 }
 
 void net_credssp_delegate(struct conn *c, struct shell_create_req *create)
 {
-	if (!c->credssp.delegated_password)
-		return;
-	create->delegated_domain = c->credssp.delegated_domain;
-	create->delegated_user = c->credssp.delegated_user;
-	create->delegated_password = c->credssp.delegated_password;
-	c->credssp.delegated_domain = c->credssp.delegated_user = NULL;
-	c->credssp.delegated_password = NULL;
+	create->delegated = c->credssp.delegated;
+	c->credssp.delegated = NULL;
+}
+
+/* The sealed credentials as text, for the Create that carries them. */
+static char *delegated_text(const struct ipc_auth_credssp_result *res)
+{
+	struct buf b;
+	char *s = NULL;
+
+	if (!res->delegated_len)
+		return NULL;
+	buf_init(&b, util_b64_encoded_len(res->delegated_len) + 1);
+	if (util_b64_encode(&b, res->delegated, res->delegated_len) == ERR_OK &&
+	    buf_terminate(&b) == ERR_OK)
+		s = strdup((const char *)buf_ptr(&b));
+	buf_clear(&b);
+	return s;
 }
 
 SSL *net_credssp_session(const struct conn *c)
@@ -400,10 +401,8 @@ enum err net_credssp_result(struct request *r, struct ipc_msg *m, enum err e)
 		c->gss.token_ms = r->started_ms;
 		c->credssp.complete = 1;
 		/* For the user's host, which the first shell goes to. */
-		c->credssp.delegated_domain = res.delegated_domain;
-		c->credssp.delegated_user = res.delegated_user;
-		c->credssp.delegated_password = res.delegated_password;
-		res.delegated_domain = res.delegated_user = res.delegated_password = NULL;
+		free(c->credssp.delegated);
+		c->credssp.delegated = delegated_text(&res);
 		e = c->gss.id.valid ? ERR_OK : ERR_WSMAN_INTERNAL;
 		break;
 	default:

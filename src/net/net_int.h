@@ -114,10 +114,10 @@ struct conn_credssp {
 	SSL *tls;	  /* on memory BIOs; NULL when no CredSSP logon is under way */
 	uint32_t version; /* the TSRequest version we answer with */
 	int complete;	  /* the privileged part admitted the logon */
-	/* The credentials the client delegated, until the first shell made in
-	 * the user's own host takes them there (net_credssp_delegate); wiped
-	 * then, or when the connection goes. */
-	char *delegated_domain, *delegated_user, *delegated_password;
+	/* The credentials the client delegated, sealed for the user's own
+	 * host (base64), until the first shell made there takes them
+	 * (net_credssp_delegate). */
+	char *delegated;
 };
 
 /* Certificate authentication: the last logon, for the next requests to

@@ -12,8 +12,10 @@
  *   3. authInfo: the delegated credentials, which must name the account
  *      the inner context authenticated. PAM's account stack then checks
  *      that account, as after any logon, and it is admitted as every other
- *      (priv_auth_admit). The credentials go back to the network process
- *      for the user's host only then, never before.
+ *      (priv_auth_admit). The credentials go back only then, sealed for
+ *      the user's own hosts (sealbox.h), which the privileged part gives
+ *      the key when it starts them: the network process carries them to
+ *      the host and cannot read them.
  * Each step must come in this order, on the connection that began it. */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +23,11 @@
 
 #include <gssapi/gssapi.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "common/log.h"
+#include "common/sealbox.h"
 #include "common/util.h"
 #include "credssp/credssp.h"
 #include "priv/priv_int.h"
@@ -52,9 +56,80 @@ struct credssp_slot {
 	char who[IPC_MAX_USER + 64];	/* the principal, for the log */
 };
 
+/* The key an account's own hosts open delegated credentials with: made
+ * when the first of them starts (priv_credssp_host_key), kept for the
+ * privileged part's life. */
+struct host_key {
+	uid_t uid;
+	int used;
+	uint8_t key[SEALBOX_KEY_LEN];
+};
+
 struct priv_credssp {
 	struct credssp_slot slots[PRIV_MAX_GSS_CONTEXTS];
+	struct host_key keys[PRIV_MAX_TOKENS];
+	uint32_t next_key; /* the slot a new key takes when all are used */
 };
+
+static struct priv_credssp *state(struct priv *p)
+{
+	if (!p->credssp)
+		p->credssp = calloc(1, sizeof(*p->credssp));
+	return p->credssp;
+}
+
+int priv_credssp_host_key(struct priv *p, uid_t uid, uint8_t key[SEALBOX_KEY_LEN])
+{
+	struct priv_credssp *c = state(p);
+	struct host_key *k;
+
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < PRIV_MAX_TOKENS; i++)
+		if (c->keys[i].used && c->keys[i].uid == uid) {
+			memcpy(key, c->keys[i].key, SEALBOX_KEY_LEN);
+			return 1;
+		}
+	/* A host of an account whose key is overwritten here can no longer
+	 * open what is sealed for it: it logs so, and runs without. */
+	k = &c->keys[c->next_key++ % PRIV_MAX_TOKENS];
+	if (RAND_bytes(k->key, sizeof(k->key)) != 1)
+		return 0;
+	k->uid = uid;
+	k->used = 1;
+	memcpy(key, k->key, SEALBOX_KEY_LEN);
+	return 1;
+}
+
+/* The delegated credentials sealed for the account's own hosts: the
+ * three strings as buf_put_cstring writes them, under the account's key, bound to its
+ * uid (delegation.h opens them). */
+static enum err seal_for_host(struct priv *p, uid_t uid, const struct credssp_password_creds *c,
+			      struct ipc_auth_credssp_result *r)
+{
+	uint8_t key[SEALBOX_KEY_LEN];
+	char aad[64];
+	struct buf plain, sealed;
+	enum err e = ERR_INTERNAL;
+
+	buf_init(&plain, IPC_MAX_DELEGATED - SEALBOX_OVERHEAD);
+	buf_init(&sealed, IPC_MAX_DELEGATED);
+	snprintf(aad, sizeof(aad), SEALBOX_AAD_FORMAT, (unsigned)uid);
+	if (priv_credssp_host_key(p, uid, key) && buf_put_cstring(&plain, c->domain) == ERR_OK &&
+	    buf_put_cstring(&plain, c->user) == ERR_OK &&
+	    buf_put_cstring(&plain, c->password) == ERR_OK &&
+	    sealbox_seal(key, aad, strlen(aad), buf_ptr(&plain), buf_len(&plain), &sealed) ==
+		ERR_OK &&
+	    (r->delegated = malloc(buf_len(&sealed)))) {
+		memcpy(r->delegated, buf_ptr(&sealed), buf_len(&sealed));
+		r->delegated_len = buf_len(&sealed);
+		e = ERR_OK;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	buf_clear(&plain);
+	buf_clear(&sealed);
+	return e;
+}
 
 /* The end of a logon that waits for PAM's account stack: the slot may be
  * reused meanwhile, so what the answer needs is copied here. */
@@ -85,7 +160,7 @@ static struct credssp_slot *slot_for(struct priv *p, uint64_t conn, uint32_t ver
 	struct credssp_slot *s;
 	int fresh;
 
-	if (!p->credssp && !(p->credssp = calloc(1, sizeof(*p->credssp))))
+	if (!state(p))
 		return NULL;
 	s = priv_slot_for(p->credssp->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), conn,
 			  PRIV_GSS_CONTEXT_TTL_MS, slot_free, &fresh);
@@ -287,11 +362,6 @@ static void logon_free(struct credssp_logon *l)
 	free(l);
 }
 
-static char *dup_or_empty(const char *s)
-{
-	return strdup(s ? s : "");
-}
-
 static void account_checked(struct priv *p, void *arg, enum ipc_auth_status status,
 			    const char *verdict)
 {
@@ -302,20 +372,14 @@ static void account_checked(struct priv *p, void *arg, enum ipc_auth_status stat
 	if (status == IPC_AUTH_OK)
 		verdict = priv_auth_admit(p, l->account, &r->result, l->name);
 	if (r->result.status == IPC_AUTH_OK &&
-	    (!(r->delegated_domain = dup_or_empty(l->creds.domain)) ||
-	     !(r->delegated_user = dup_or_empty(l->creds.user)) ||
-	     !(r->delegated_password = dup_or_empty(l->creds.password)))) {
+	    seal_for_host(p, (uid_t)r->result.uid, &l->creds, r) != ERR_OK) {
 		OPENSSL_cleanse(r->result.token, sizeof(r->result.token));
 		r->result.status = IPC_AUTH_BUSY;
-		verdict = "failure (out of memory)";
+		verdict = "failure (cannot seal the delegated credentials)";
 	}
-	if (r->result.status != IPC_AUTH_OK) {
-		free(r->delegated_domain);
-		free(r->delegated_user);
-		r->delegated_domain = r->delegated_user = NULL;
+	if (r->result.status != IPC_AUTH_OK)
 		r->error_code = r->result.status == IPC_AUTH_NOT_ALLOWED ? STATUS_ACCESS_DENIED
 									 : STATUS_LOGON_FAILURE;
-	}
 	log_verdict(verdict, l->who, l->name[0] ? l->name : l->account, l->peer, l->mech);
 	answer(p, l->id, r);
 	logon_free(l);

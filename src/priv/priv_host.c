@@ -57,6 +57,10 @@ struct host_start {
 	const struct priv_account *user;
 	struct priv_endpoint *ep;
 	const char *peer, *scheme; /* of the connection that asked, for the session */
+	/* The user's own host: the key it opens CredSSP's delegated
+	 * credentials with (priv_credssp_host_key). */
+	int has_delegation_key;
+	uint8_t delegation_key[SEALBOX_KEY_LEN];
 };
 
 /* The account the host runs as. */
@@ -114,6 +118,15 @@ static int host_env(const struct priv *p, const struct host_start *st, char **pa
 			return -1;
 	if (forwarded && setenv(HOST_ENV_FORWARDED_TICKETS, forwarded, 1) < 0)
 		return -1;
+	if (st->has_delegation_key) {
+		char hex[2 * SEALBOX_KEY_LEN + 1];
+		for (size_t i = 0; i < SEALBOX_KEY_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", st->delegation_key[i]);
+		failed = setenv(HOST_ENV_DELEGATION_KEY, hex, 1) < 0;
+		OPENSSL_cleanse(hex, sizeof(hex));
+		if (failed)
+			return -1;
+	}
 	return identity_env(st);
 }
 
@@ -470,6 +483,9 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 	s->p = p;
 	s->id = id;
 	s->uid = host_account(&st)->uid;
+	/* Made here, in the privileged part itself, before the fork. */
+	st.has_delegation_key =
+	    s->uid == a->uid && priv_credssp_host_key(p, a->uid, st.delegation_key);
 	s->net_end = s->report_fd = -1;
 	if (session_prepare(s, &chan, &report) < 0) {
 		session_free(s);
@@ -495,6 +511,7 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 	p->sessions = s;
 	p->nsessions++;
 out:
+	OPENSSL_cleanse(st.delegation_key, sizeof(st.delegation_key));
 	if (ep) {
 		priv_endpoint_clear(ep);
 		free(ep);

@@ -19,6 +19,7 @@
 #include <security/pam_appl.h>
 
 #include "common/buf.h"
+#include "common/sealbox.h"
 #include "config/config.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_endpoint.h"
@@ -277,6 +278,9 @@ const char *priv_gss_mech_name(gss_const_OID mech);
  * checked the account. */
 void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *m);
 void priv_credssp_stop(struct priv *p);
+/* The key uid's own hosts open delegated credentials with, made on first
+ * use (HOST_ENV_DELEGATION_KEY); 0 when there is none to give. */
+int priv_credssp_host_key(struct priv *p, uid_t uid, uint8_t key[SEALBOX_KEY_LEN]);
 
 /* priv_cert.c */
 /* What a certificate logon found: the account of the entry that admitted

@@ -124,9 +124,7 @@ enum err shell_ipc_create_encode(struct buf *out, const void *arg)
 	IPC_TRY(buf_put_u32(out, m->nenv));
 	IPC_TRY(put_strings(out, m->env_names, m->nenv, SHELL_MAX_STRING));
 	IPC_TRY(put_strings(out, m->env_values, m->nenv, SHELL_MAX_STRING));
-	IPC_TRY(put_str(out, m->delegated_domain));
-	IPC_TRY(put_str(out, m->delegated_user));
-	return put_str(out, m->delegated_password);
+	return put_str(out, m->delegated);
 }
 
 static enum err create_decode(struct buf *in, struct shell_create_req *m)
@@ -161,9 +159,7 @@ static enum err create_decode(struct buf *in, struct shell_create_req *m)
 		return ERR_NOMEM;
 	IPC_TRY(get_strings(in, m->env_names, n, SHELL_MAX_STRING));
 	IPC_TRY(get_strings(in, m->env_values, n, SHELL_MAX_STRING));
-	IPC_TRY(get_optional_str(in, &m->delegated_domain));
-	IPC_TRY(get_optional_str(in, &m->delegated_user));
-	IPC_TRY(get_optional_str(in, &m->delegated_password));
+	IPC_TRY(get_optional_str(in, &m->delegated));
 	return ipc_body_end(in);
 }
 

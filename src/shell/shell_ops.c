@@ -417,11 +417,7 @@ void shell_create_req_clear(struct shell_create_req *r)
 	free(r->name);
 	free_strings(r->env_names, r->nenv);
 	free_strings(r->env_values, r->nenv);
-	free(r->delegated_domain);
-	free(r->delegated_user);
-	if (r->delegated_password)
-		OPENSSL_cleanse(r->delegated_password, strlen(r->delegated_password));
-	free(r->delegated_password);
+	free(r->delegated);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -67,13 +67,11 @@ struct shell_create_req {
 	uint32_t nenv;
 	char **env_names;
 	char **env_values;
-	/* CredSSP: the credentials the client delegated, on the first Create
-	 * to the user's own host after the logon (filled by the network
-	 * process, which keeps no copy); NULL if none. The password is wiped
-	 * by shell_create_req_clear. */
-	char *delegated_domain;
-	char *delegated_user;
-	char *delegated_password;
+	/* CredSSP: the credentials the client delegated, sealed by the
+	 * privileged part for the user's own host (base64), on the first
+	 * Create to that host after the logon; NULL if none. The network
+	 * process carries them and cannot open them (host/delegation.h). */
+	char *delegated;
 };
 
 struct shell_create_reply {

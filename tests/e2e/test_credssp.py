@@ -243,13 +243,31 @@ def test_second_hop_with_a_kerberos_ticket_from_the_delegated_password():
                 "the ticket cache is removed when the last shell ends")
 
 
+def _host_memfds(svc):
+    """The memfds of svc's hosts, by name."""
+    names = []
+    for pid in _processes_under(svc.proc.pid):
+        try:
+            if b"--role=host" not in open("/proc/%d/cmdline" % pid, "rb").read():
+                continue
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                if target.startswith("/memfd:"):
+                    names.append(target)
+        except OSError:
+            pass
+    return names
+
+
 def test_ntlm_onward_and_the_password_nowhere_else():
     """Without a realm, the delegated password is offered to gss-ntlmssp
-    only: NTLM_USER_FILE names a file of the user's in /dev/shm, which a
-    winrs -a:Negotiate with no password in the shell uses to reach a second
-    winrmd as the user. It is removed when the shell ends. The password
-    appears in no log line, in no file the service keeps, and in the
-    memory of no winrmd process once the shell is gone."""
+    only, from the host's memory: the commands inherit a sealed memfd that
+    NTLM_USER_FILE names, which a winrs -a:Negotiate with no credentials
+    in the shell uses to reach a second winrmd as the user. It is gone
+    when the shell ends. The password appears in no log line, in no file
+    the service keeps or /dev/shm, and in the memory of no winrmd process
+    (the network process that carried it sealed included) once the shell
+    is gone."""
     a = h.user("a")
     first = credssp_service(https=False)
     second = credssp_service(https=False)
@@ -259,26 +277,32 @@ def test_ntlm_onward_and_the_password_nowhere_else():
     # finds in NTLM_USER_FILE.
     hop = ("%s --config-dir %s -r:%s -a:Negotiate 'echo second hop as $(id -un)'"
            % (h.run_copy("winrs"), conf, second.url("HTTP")))
-    session = _session(first.url("HTTP"), a)
-    r = session.run_cmd("echo $NTLM_USER_FILE; " + hop)
-    out = r.std_out.decode(errors="replace")
-    h.eq(r.status_code, 0, "NTLM onward: %s%s" % (out, r.std_err.decode(errors="replace")))
+    protocol = _session(first.url("HTTP"), a).protocol
+    shell = protocol.open_shell()
+    command = protocol.run_command(shell, "echo $NTLM_USER_FILE; " + hop)
+    stdout, stderr, code = protocol.get_command_output(shell, command)
+    out = stdout.decode(errors="replace")
+    h.eq(code, 0, "NTLM onward: %s%s" % (out, stderr.decode(errors="replace")))
+    h.check(out.startswith("/proc/self/fd/4\n"), "NTLM_USER_FILE names the inherited memfd: %s" % out)
     h.check("second hop as %s\n" % a.name in out, out)
-    path = out.splitlines()[0].strip()
-    h.check(path.startswith("/dev/shm/"), "NTLM_USER_FILE in memory: %s" % path)
     second.wait_for_log(r'authentication success: principal ".*%s" as user "%s".*scheme Negotiate \(NTLM\)'
                         % (a.name, a.name))
-    h.check(_wait_until(lambda: not os.path.exists(path), 10),
-            "the NTLM file is removed when the last shell ends")
+    h.eq(_host_memfds(first), ["/memfd:winrmd-delegated-ntlm (deleted)"], "the host holds it")
+    protocol.cleanup_command(shell, command)
+    protocol.close_shell(shell)
+    h.check(_wait_until(lambda: not _host_memfds(first), 10),
+            "the NTLM memfd is closed when the last shell ends")
     secret = a.password.encode()
-    for svc in (first, second):
-        with open(os.path.join(svc.dir, "winrmd.log"), "rb") as f:
-            h.check(secret not in f.read(), "the password in %s's log" % svc.dir)
-        for root, _, files in os.walk(svc.conf_dir):
-            for name in files:
-                p = os.path.join(root, name)
-                with open(p, "rb") as f:
-                    h.check(secret not in f.read(), "the password in %s" % p)
+    places = [os.path.join(svc.dir, "winrmd.log") for svc in (first, second)]
+    places += [os.path.join(root, name) for svc in (first, second)
+               for root, _, files in os.walk(svc.conf_dir) for name in files]
+    places += [os.path.join("/dev/shm", name) for name in os.listdir("/dev/shm")]
+    for path in places:
+        try:
+            with open(path, "rb") as f:
+                h.check(secret not in f.read(), "the password in %s" % path)
+        except OSError:
+            pass
     for pid in _processes_under(first.proc.pid):
         found = _memory_holds(pid, secret)
         h.check(not found, "the password in the memory of pid %d (%s; the service is %d): %s"

@@ -73,7 +73,7 @@ static int step(struct priv_fixture *f, uint64_t conn, int fields, const uint8_t
 		if (res.nego_token_len >= sizeof(a->nego))
 			memcpy(a->nego, res.nego_token, sizeof(a->nego));
 		a->pubkey_len = res.pub_key_auth_len;
-		a->has_creds = res.delegated_user[0] || res.delegated_password[0];
+		a->has_creds = res.delegated_len != 0;
 		ipc_auth_credssp_result_clear(&res);
 	}
 	ipc_msg_clear(&msg);
