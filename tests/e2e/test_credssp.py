@@ -369,3 +369,42 @@ def test_kerberos_inside_credssp():
         h.eq((out.strip(), code), (a.name, 0), "the shim with Kerberos inside")
         svc.wait_for_log(r'authentication success: principal "%s@%s" as user "%s" .*scheme CredSSP '
                          r'\(Kerberos\)' % (a.name, realm.realm, a.name))
+
+
+def test_winrs_credssp_second_hop_both_ways():
+    """The acceptance of issue 13: winrs -a:CredSSP to a winrmd, over HTTPS
+    and over HTTP (every message encrypted, the output over 16 KiB), and
+    inside that command a winrs -a:Negotiate (NTLM, from the delegated
+    password in memory) and a kinit-free winrs -a:Kerberos (the TGT the
+    host got with it) to a second winrmd both log on as the user."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        realm.add_user(a.name, a.password)
+        first = realm.http_service(https=True, settings={"Service/Auth/CredSSP": "true"})
+        second = realm.http_service(name="second")
+        for svc in (first, second):
+            h.ntlm_password(svc, a)
+        inner = h.client_config({"Client/TrustedHosts": "127.0.0.1,localhost"})
+        os.chmod(os.path.join(inner, "winrm.conf"), 0o644)
+        winrs = h.run_copy("winrs")
+        script = ("export KRB5_CONFIG=%s; i=0; until klist -s || [ $i -ge 100 ]; do sleep 0.1; "
+                  "i=$((i+1)); done; "
+                  "%s --config-dir %s -r:%s -a:Negotiate 'echo ntlm hop as $(id -un)'; "
+                  "%s --config-dir %s -r:%s -a:Kerberos 'echo kerberos hop as $(id -un)'; "
+                  "head -c 40000 /dev/zero | tr '\\0' x"
+                  % (realm.krb5_conf, winrs, inner, second.url("HTTP"), winrs, inner,
+                     krb.localhost(second.url("HTTP"))))
+        outer = h.client_config(CLIENT_ALLOWS)
+        for scheme, extra in (("HTTPS", ["-skipCAcheck"]), ("HTTP", [])):
+            mark = second.log_mark()
+            r = h.winrs(["-r:" + first.url(scheme), "-a:CredSSP", "-u:" + a.name, "-p:" + a.password]
+                        + extra + [script], config_dir=outer)
+            out = r.stdout.decode(errors="replace")
+            h.eq(r.returncode, 0, "over %s: %s%s" % (scheme, out[:2000], r.stderr.decode(errors="replace")))
+            h.check("ntlm hop as %s\n" % a.name in out, out[:2000])
+            h.check("kerberos hop as %s\n" % a.name in out, out[:2000])
+            h.eq(out.count("x"), 40000, "the output over 16 KiB, over %s" % scheme)
+            second.wait_for_log(r'authentication success: principal ".*%s" as user "%s".*scheme '
+                                r'Negotiate \(NTLM\)' % (a.name, a.name), since=mark)
+            second.wait_for_log(r'authentication success: principal "%s@%s" as user "%s".*scheme '
+                                r'Kerberos \(Kerberos\)' % (a.name, realm.realm, a.name), since=mark)
