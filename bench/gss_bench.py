@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""Negotiate (NTLM) and Kerberos against their peers, in one run, on loopback.
+"""Negotiate (NTLM), Kerberos, certificates and CredSSP against their peers,
+in one run, on loopback.
 
 One winrmd (the optimized build) with an HTTP and an HTTPS listener on
 127.0.0.1 accepting Basic (PAM), Negotiate (NTLMv2 through gss-ntlmssp and
-the service's hash file DIR/ntlm_users, written by `winrm user set`) and
+the service's hash file DIR/ntlm_users, written by `winrm user set`),
 Kerberos (a real MIT KDC on 127.0.0.1, tests/e2e/krb.py, and the service's
-keytab for HTTP/localhost); one temporary user (tests/e2e/harness.py's
-fixture) known to PAM, to the hash file and to the KDC. Then:
+keytab for HTTP/localhost), client certificates (a test CA and a
+certmapping entry) and CredSSP (NTLM inside, from the same hash file; over
+HTTP with the certificate the service makes in memory, RSA 2048); one
+temporary user (tests/e2e/harness.py's fixture) known to PAM, to the hash
+file and to the KDC. Then:
 
   1. cost per new connection: the wall time of one client process that opens
      one TCP connection, authenticates and sends one request, median of RUNS
@@ -16,18 +20,25 @@ fixture) known to PAM, to the hash file and to the KDC. Then:
      service's verification cache), with Negotiate/NTLM over HTTP (sealed),
      with Kerberos and a password over HTTP (sealed; the client asks the KDC
      for its tickets every time), with a client certificate over HTTPS
-     (mapped by a certmapping entry: the chain, then PAM's account stack);
+     (mapped by a certmapping entry: the chain, then PAM's account stack),
+     with CredSSP over HTTP (a TLS handshake inside the HTTP headers, NTLM
+     inside it, pubKeyAuth, TSCredentials; the Identify then encrypted with
+     that TLS session) and over HTTPS (the same inside the outer TLS);
      and `winrs ... true` with Basic over HTTPS, Negotiate/NTLM over HTTP,
-     a client certificate over HTTPS and Kerberos over HTTP from the
+     a client certificate over HTTPS, Kerberos over HTTP from the
      ticket cache (the only way our clients authenticate from a ticket cache: see
-     "Kerberos and winrm identify" below). Ratios against the peers;
+     "Kerberos and winrm identify" below) and CredSSP over HTTP (with the
+     delegation: the user's host asks the KDC for a TGT with the delegated
+     password and writes gss-ntlmssp's user file). Ratios against the peers;
      differences of medians are printed as such, nothing is subtracted from
      a measured number;
   2. throughput: `winrs ... 'head -c BYTES /dev/zero' | wc -c` (the count
      must be exact) with WinRM message encryption over HTTP (MS-WSMV
      2.2.9.1) and over HTTPS (TLS, no message encryption), for
-     Negotiate/NTLM and for Kerberos; best of two runs each; MB/s and the
-     ratio HTTP-sealed / HTTPS.
+     Negotiate/NTLM, for Kerberos and for CredSSP (over HTTP every message
+     encrypted by the CredSSP TLS session, MS-WSMV 2.2.9.1.3, in 16 KiB
+     chunks: multipart/x-multi-encrypted); best of two runs each; MB/s,
+     the ratio HTTP-sealed / HTTPS, and CredSSP against NTLM over HTTP.
 
 Kerberos and winrm identify: libwinrm sends an Identify without a user name
 unauthenticated (WSMANIDENTIFY: unauthenticated) even with -a:Kerberos, so
@@ -152,13 +163,16 @@ class Setup:
         # client certificate, and a certmapping entry for it. With
         # Certificate on, every HTTPS handshake asks for a client
         # certificate (optionally), the HTTPS peers' rows included.
+        # CredSSP verifies NTLM inside it with the same hash file as
+        # Negotiate; its delegation asks this realm's KDC for a TGT.
         import pki
         ca = pki.CA(fx.run_dir, "bench-ca")
         self.client_cert = ca.client("bench-client", upn="bench@localhost")
         self.svc = h.Service({"Service/Auth/Keytab": keytab,
                               "Service/Auth/ServicePrincipalNames": "HTTP/localhost",
                               "Service/Auth/Certificate": "true",
-                              "Service/Auth/TrustedIssuers": ca.cert_path},
+                              "Service/Auth/TrustedIssuers": ca.cert_path,
+                              "Service/Auth/CredSSP": "true"},
                              https=True, http=True, env=self.realm.env())
         r = subprocess.run([self.winrm, "create", "winrm/config/service/certmapping?Issuer=%s+Subject="
                             "bench@localhost+URI=*" % ca.thumbprint, '@{UserName="%s"}' % self.user.name,
@@ -187,8 +201,13 @@ class Setup:
         with open(self.no_realm_conf, "w"):
             pass
         os.chmod(self.no_realm_conf, 0o644)
-        # NTLM over HTTP needs the target in TrustedHosts, as on Windows.
-        self.client_dir = h.client_config({"Client/TrustedHosts": "*"})
+        # NTLM over HTTP needs the target in TrustedHosts, as on Windows;
+        # CredSSP is off in a client by default and delegates only to the
+        # targets its policy names (with NTLM inside, those of the
+        # NTLM-only list too).
+        self.client_dir = h.client_config({"Client/TrustedHosts": "*", "Client/Auth/CredSSP": "true",
+                                           "Client/AllowFreshCredentials": "WSMAN/*",
+                                           "Client/AllowFreshCredentialsWhenNTLMOnly": "WSMAN/*"})
         self.http = self.svc.listener("HTTP").port
         self.https = self.svc.listener("HTTPS").port
         atexit.register(ignore_signals)  # again: before the KDC's and the service's stop too
@@ -211,11 +230,14 @@ class Row:
     def __init__(self, key, label, argv, env, contains, expect_auth, kind="id"):
         self.key, self.label, self.argv, self.env = key, label, argv, env
         self.contains = contains
-        self.expect_auth = expect_auth  # "Basic", "NTLM", "Kerberos" or None: what the log must show
+        # "Basic", "NTLM", "Kerberos", "Certificate", "CredSSP/NTLM" or
+        # None: what the log must show
+        self.expect_auth = expect_auth
         self.kind = kind                # "id": stdout has an IdentifyResponse; "true": no output
         self.times = []
         self.auth_lines = 0
         self.before_each = None         # untimed work before each run (the cold-cache reload)
+        self.warmup_log = None          # what the service must log in the warm-up run, and why
 
     def median_ms(self):
         return statistics.median(self.times) * 1e3
@@ -243,12 +265,14 @@ class Row:
 
     def auth_seen(self, svc, mark):
         """The mechanisms of the authentication-success lines the service
-        logged for this run ("Basic" only when PAM ran)."""
+        logged for this run ("Basic" only when PAM ran; CredSSP's as
+        "CredSSP/" and the mechanism inside it, told apart from Negotiate's)."""
         seen = []
         for line in svc.log_since(mark).splitlines():
             m = AUTH_LINE.search(line)
             if m:
-                seen.append(m.group(2) or m.group(1))
+                scheme, mech = m.group(1), m.group(2)
+                seen.append("%s/%s" % (scheme, mech) if scheme == "CredSSP" else mech or scheme)
         return seen
 
 
@@ -266,6 +290,7 @@ def make_rows(s):
     wsr = [s.winrs] + cfg
     cert = ["-a:Certificate", "-certificate:" + s.client_cert.cert_path,
             "-certificatekey:" + s.client_cert.key_path]
+    credssp = ["-u:" + user, "-p:" + pw, "-a:CredSSP"]
 
     rows = [
         Row("A", "winrm id, anonymous, HTTP", idr + [http_ip], plain_env,
@@ -296,6 +321,15 @@ def make_rows(s):
             "[B] + the client certificate in the handshake + the privileged part's mapping (chain "
             "verified up to the entry's issuer) and PAM's account stack (a forked PAM worker)",
             "Certificate"),
+        Row("M", "winrm id, CredSSP, HTTP", idr + [http_ip] + credssp, plain_env,
+            "[A] + CredSSP, five extra legs on empty POSTs: a TLS 1.3 handshake inside the HTTP headers "
+            "(two legs; the service's in-memory RSA 2048 certificate), SPNEGO/NTLMv2 inside it (two "
+            "legs, the second with pubKeyAuth; answered with the service's), the TSCredentials (one "
+            "leg, unsealed in the privileged part, PAM's account stack) + the Identify encrypted with "
+            "the CredSSP TLS session both ways", "CredSSP/NTLM"),
+        Row("N", "winrm id, CredSSP, HTTPS", idr + [https_ip, "-skipCAcheck"] + credssp, plain_env,
+            "[B] + the same five CredSSP legs inside the outer TLS (the inner handshake with the "
+            "listener's certificate); the Identify not encrypted again", "CredSSP/NTLM"),
         Row("G", "winrs true, Basic, HTTPS, cached", wsr + [https_ip, "-skipCAcheck", "-u:" + user, "-p:" + pw,
                                                           "-a:Basic", "true"], plain_env,
             "process start + TCP + TLS handshake + Basic from the verification cache + Create, Command, "
@@ -311,6 +345,11 @@ def make_rows(s):
         Row("L", "winrs true, Certificate, HTTPS", wsr + [https_ip, "-skipCAcheck"] + cert + ["true"],
             plain_env, "as [G] with a certificate logon (as [K], once: the connection keeps it) instead "
             "of cached Basic", "Certificate", "true"),
+        Row("O", "winrs true, CredSSP, HTTP", wsr + [http_ip] + credssp + ["true"], plain_env,
+            "as [H] with CredSSP (as [M], once) instead of NTLM, every message encrypted by the "
+            "CredSSP TLS session; with the first shell the user's host receives the delegated "
+            "password and asks the KDC for a TGT with it (AS exchange) and writes gss-ntlmssp's "
+            "user file", "CredSSP/NTLM", "true"),
     ]
     return {r.key: r for r in rows}
 
@@ -394,7 +433,8 @@ def transfer(argv, env, nbytes):
 # ---------------------------------------------------------------------------
 
 def main():
-    ap = argparse.ArgumentParser(description="Negotiate/NTLM and Kerberos against their peers (see the file's head)")
+    ap = argparse.ArgumentParser(description="Negotiate/NTLM, Kerberos, certificates and CredSSP against their "
+                                             "peers (see the file's head)")
     ap.add_argument("runs", nargs="?", type=int, default=20, help="runs per handshake row (median), default 20")
     ap.add_argument("bytes", nargs="?", type=int, default=100000000,
                     help="bytes of command output for the throughput rows, default 100000000")
@@ -451,24 +491,30 @@ def bench(h, krb, args, started):
     svc = s.svc
     rows = make_rows(s)
     rows["C"].before_each = lambda: reload_service(svc)
+    rows["O"].warmup_log = (re.compile(r"host: Kerberos ticket for \S+ from the delegated credentials"),
+                            "the host's TGT from the delegated password")
 
     out("binaries (copied at start): %s; commit %s" % (", ".join(
         "%s %s (%s)" % (name, src, describe(s.bins[name]))
         for name, src in (("winrmd", WINRMD), ("winrs", WINRS), ("winrm", WINRM))), head_commit()))
     out("%s; %d CPUs, load %s" % (versions(), os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
     out("service: HTTP 127.0.0.1:%d, HTTPS 127.0.0.1:%d (self-signed RSA 2048); Basic (PAM), Negotiate "
-        "(gss-ntlmssp, %s/ntlm_users), Kerberos (keytab, %s; KDC 127.0.0.1:%d); user %s"
+        "(gss-ntlmssp, %s/ntlm_users), Kerberos (keytab, %s; KDC 127.0.0.1:%d), Certificate, CredSSP "
+        "(NTLM inside; over HTTP the in-memory RSA 2048 certificate); user %s"
         % (s.http, s.https, svc.conf_dir, s.spn, s.realm.port, s.user.name))
     out("clients: Kerberos rows with the realm's krb5.conf (and the kinit cache, or -u/-p); all other rows "
         "with an empty krb5.conf (no realm; see docs/performance.md)")
 
     # Warm-up: each row once, and the mechanism each one really used.
-    order = [rows[k] for k in "ABCDEFJKGHIL"]
+    order = [rows[k] for k in "ABCDEFJKMNGHILO"]
     for row in order:
+        mark = svc.log_mark()
         _, seen = row.run_once(svc)
         if row.expect_auth and seen != [row.expect_auth]:
             die("%s: the service logged %s, not one %s authentication\n%s"
                 % (row.label, seen or "no authentication", row.expect_auth, svc.log_tail(20)))
+        if row.warmup_log and not row.warmup_log[0].search(svc.log_since(mark)):
+            die("%s: the service logged nothing of %s\n%s" % (row.label, row.warmup_log[1], svc.log_tail(20)))
 
     # 1. Handshakes: RUNS rounds, each row once per round.
     deadline = time.monotonic() + args.time_limit
@@ -514,6 +560,11 @@ def bench(h, krb, args, started):
     out("   winrs true:                   %s (NTLM / Basic HTTPS), %s (Kerberos ccache / Basic HTTPS), "
         "%s (Kerberos / NTLM)" % (ratio("H", "G"), ratio("I", "G"), ratio("I", "H")))
     out("   winrs true, Certificate:      %s (Basic HTTPS), %s (NTLM)" % (ratio("L", "G"), ratio("L", "H")))
+    out("   CredSSP, winrm id, HTTP:      %s (NTLM, HTTP), %s (TLS-only peer), %s (Basic+PAM over HTTPS), "
+        "%s (Basic cached)" % (ratio("M", "E"), ratio("M", "B"), ratio("M", "C"), ratio("M", "D")))
+    out("   CredSSP, winrm id, HTTPS:     %s (TLS-only peer), %s (Basic+PAM over HTTPS), %s (Basic cached), "
+        "%s (CredSSP HTTP)" % (ratio("N", "B"), ratio("N", "C"), ratio("N", "D"), ratio("N", "M")))
+    out("   winrs true, CredSSP:          %s (NTLM, HTTP), %s (Basic HTTPS)" % (ratio("O", "H"), ratio("O", "G")))
     out("   differences of medians (only here is anything subtracted, and each says what it leaves):")
     out("     %s  the TLS handshake (client and server)" % diff("B", "A"))
     out("     %s  the PAM check, with its round trip to the privileged part" % diff("C", "D"))
@@ -526,6 +577,12 @@ def bench(h, krb, args, started):
     out("     %s  winrs true: Kerberos from the cache over HTTP against TLS + cached Basic" % diff("I", "G"))
     out("     %s  winrs true: NTLM over HTTP against TLS + cached Basic" % diff("H", "G"))
     out("     %s  the certificate logon: mapping, chain, PAM account stack" % diff("K", "B"))
+    out("     %s  CredSSP over NTLM: the inner TLS handshake, three more legs, pubKeyAuth, TSCredentials"
+        % diff("M", "E"))
+    out("     %s  CredSSP inside HTTPS: inner TLS handshake, NTLM, pubKeyAuth, TSCredentials (5 legs)"
+        % diff("N", "B"))
+    out("     %s  winrs true: CredSSP against NTLM over HTTP, the delegation (the host's TGT) included"
+        % diff("O", "H"))
 
     # 2. Throughput.
     nbytes = args.bytes
@@ -533,18 +590,21 @@ def bench(h, krb, args, started):
     user, pw = s.user.name, s.password
     cfg = ["--config-dir", s.client_dir]
     plain_env, krb_env = s.client_env(), s.client_env(s.krb_env)
-    tput = [
-        ("ntlm-http", "Negotiate/NTLM, HTTP, sealed", "NTLM",
-         [s.winrs] + cfg + ["-r:http://127.0.0.1:%d/wsman" % s.http, "-u:" + user, "-p:" + pw, "-a:Negotiate", cmd],
-         plain_env),
-        ("ntlm-https", "Negotiate/NTLM, HTTPS", "NTLM",
-         [s.winrs] + cfg + ["-r:https://127.0.0.1:%d/wsman" % s.https, "-skipCAcheck", "-u:" + user, "-p:" + pw,
-                          "-a:Negotiate", cmd], plain_env),
+    def password_rows(key, name, scheme, mech):
+        """The HTTP (message encryption) and HTTPS rows of a scheme that
+        logs on to 127.0.0.1 with -u/-p."""
+        logon = ["-u:" + user, "-p:" + pw, "-a:" + scheme, cmd]
+        return [("%s-http" % key, "%s, HTTP, sealed" % name, mech,
+                 [s.winrs] + cfg + ["-r:http://127.0.0.1:%d/wsman" % s.http] + logon, plain_env),
+                ("%s-https" % key, "%s, HTTPS" % name, mech,
+                 [s.winrs] + cfg + ["-r:https://127.0.0.1:%d/wsman" % s.https, "-skipCAcheck"] + logon, plain_env)]
+
+    tput = password_rows("ntlm", "Negotiate/NTLM", "Negotiate", "NTLM") + [
         ("krb-http", "Kerberos (ccache), HTTP, sealed", "Kerberos",
          [s.winrs] + cfg + ["-r:http://localhost:%d/wsman" % s.http, "-a:Kerberos", cmd], krb_env),
         ("krb-https", "Kerberos (ccache), HTTPS", "Kerberos",
          [s.winrs] + cfg + ["-r:https://localhost:%d/wsman" % s.https, "-skipCAcheck", "-a:Kerberos", cmd], krb_env),
-    ]
+    ] + password_rows("credssp", "CredSSP", "CredSSP", "CredSSP/NTLM")
     best = {}
     # The second round only while the time limit allows; each transfer is
     # bounded by TRANSFER_TIMEOUT.
@@ -587,6 +647,8 @@ def bench(h, krb, args, started):
     out()
     out("   HTTP-sealed / HTTPS, Negotiate/NTLM: %.2f" % (mbs["ntlm-http"] / mbs["ntlm-https"]))
     out("   HTTP-sealed / HTTPS, Kerberos:       %.2f" % (mbs["krb-http"] / mbs["krb-https"]))
+    out("   HTTP-sealed / HTTPS, CredSSP:        %.2f" % (mbs["credssp-http"] / mbs["credssp-https"]))
+    out("   CredSSP / Negotiate/NTLM, HTTP-sealed: %.2f" % (mbs["credssp-http"] / mbs["ntlm-http"]))
 
     problems, _ = h.finish()
     if problems:
