@@ -142,6 +142,24 @@ def test_credssp_off_is_not_offered():
     svc.wait_for_log(r'authentication refused: peer 127\.0\.0\.1 scheme "CredSSP"', since=mark)
 
 
+def test_garbage_in_the_channel_refused():
+    """A token that is no TLS record, and one that is not base64, end the
+    logon with a 401 and a log line; the service goes on."""
+    import requests
+    svc = credssp_service()
+    a = h.user("a")
+    for token, why in (("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "the TLS channel failed"),
+                       ("not*base64", "a header without a usable token")):
+        mark = svc.log_mark()
+        r = requests.post(svc.url("HTTP"), data=b"", headers={"Authorization": "CredSSP " + token},
+                          timeout=10)
+        h.eq(r.status_code, 401, "CredSSP %s" % token)
+        svc.wait_for_log(r"authentication refused: peer 127\.0\.0\.1, scheme CredSSP: %s" % why,
+                         since=mark)
+    out, code = _run(svc.url("HTTP"), a, "id", "-un")
+    h.eq((out.strip(), code), (a.name, 0), "a good logon after the garbage")
+
+
 def _wait_until(predicate, seconds):
     deadline = time.monotonic() + seconds
     while not predicate():
