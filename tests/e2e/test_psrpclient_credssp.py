@@ -8,8 +8,10 @@ docs/psrpclient.md "CredSSP") come, as every client setting of the
 library, from $WINRM_CONFIG_DIR/winrm.conf (default /etc/winrm), which
 pc.pwsh points at a directory of the test's own; their refusals reach
 pwsh naming the setting and the command that changes it, with no
-password sent. The second hop the delegated password gives is tested
-elsewhere (test_credssp.py, and the lead's own checks)."""
+password sent. A CredSSP logon to the PowerShell endpoint gives its
+session the delegated credential: from inside Invoke-Command, a Kerberos
+winrs reaches a second winrmd as the user (test_credssp.py tests the
+second hop from the cmd shell)."""
 import re
 
 import harness as h
@@ -101,3 +103,32 @@ def test_client_settings_refuse_credssp_in_words():
         _refused(r, what, *words)
         h.check("authentication success" not in svc.log_since(mark),
                 "%s: nobody logged on: %s" % (what, svc.log_since(mark)))
+
+
+def test_powershell_session_gets_the_delegated_credential():
+    """A CredSSP logon to the PowerShell endpoint gives its session the
+    delegated credential: inside Invoke-Command, a kinit-free Kerberos
+    winrs reaches a second winrmd as the user (the TGT the user's host got
+    with the password), and gss-ntlmssp finds the password in memory."""
+    import os
+    import krb
+    a = h.user("a")
+    with krb.Realm() as realm:
+        realm.add_user(a.name, a.password)
+        first = realm.http_service(settings={"Service/Auth/CredSSP": "true"})
+        h.ntlm_password(first, a)
+        second = realm.http_service(name="second")
+        inner = h.client_config({"Client/TrustedHosts": "localhost"})
+        os.chmod(os.path.join(inner, "winrm.conf"), 0o644)
+        hop = ("$env:KRB5_CONFIG = '%s'; for ($i = 0; $i -lt 100; $i++) { klist -s; "
+               "if ($LASTEXITCODE -eq 0) { break }; Start-Sleep -Milliseconds 100 }; "
+               "& '%s' --config-dir '%s' -r:%s -a:Kerberos 'echo kerberos hop as $(id -un)'; "
+               "$env:NTLM_USER_FILE"
+               % (realm.krb5_conf, h.run_copy("winrs"), inner, krb.localhost(second.url("HTTP"))))
+        r = pc.pwsh("Invoke-Command %s-Authentication Credssp -Credential $cred -ScriptBlock { %s }"
+                    % (_where(first, "HTTP"), hop), a, CLIENT_ALLOWS)
+        h.eq(r.returncode, 0, "the second hop from the PowerShell session (%s)" % pc._said(r)[-2000:])
+        h.check("kerberos hop as %s" % a.name in r.stdout, r.stdout)
+        h.check("/proc/self/fd/4" in r.stdout, "NTLM_USER_FILE in the session: %s" % r.stdout)
+        second.wait_for_log(r'authentication success: principal "%s@%s" as user "%s".*\(Kerberos\)'
+                            % (a.name, realm.realm, a.name))
