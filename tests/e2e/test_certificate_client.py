@@ -276,7 +276,7 @@ def test_client_auth_certificate_false_refuses():
     pki = Pki()
     msg = _refused_before_connecting(pki, ["-r:https://127.0.0.1:PORT/wsman", "-a:Certificate",
                                            "-certificate:" + pki.client_all],
-                                     "Certificate authentication is disabled",
+                                     "Certificate authentication is currently disabled",
                                      h.client_config({"Client/Auth/Certificate": "false"}))
     h.check('winrm/config/client/auth @{Certificate="true"}' in msg, "message names the setting: %s" % msg)
 

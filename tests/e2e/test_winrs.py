@@ -158,10 +158,10 @@ def test_rule_client_auth_settings():
     svc = h.service()
     a = h.user("a")
     msg = _refused(h.winrs_basic(svc, a)[:3] + ["-a:Digest", "-skipCAcheck"],
-                   h.client_config({"Client/Auth/Digest": "false"}), "Digest authentication is disabled")
+                   h.client_config({"Client/Auth/Digest": "false"}), "Digest authentication is currently disabled")
     h.check('client/auth @{Digest="true"}' in msg, "message names the setting: %s" % msg)
     _refused(h.winrs_basic(svc, a), h.client_config({"Client/Auth/Basic": "false"}),
-             "Basic authentication is disabled")
+             "Basic authentication is currently disabled")
 
 
 def test_rule_default_scheme_in_a_kerberos_realm():
