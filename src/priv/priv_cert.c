@@ -350,9 +350,6 @@ void priv_cert_request(struct priv *p, uint32_t id, struct ipc_auth_cert *m)
 		verdict = priv_cert_map(&p->cfg, issuers_current(p), m->chain, m->chain_len,
 					m->resource_uri, &l->v);
 	ipc_auth_cert_clear(m);
-	/* Single-user mode serves one account, as for a password. */
-	if (!verdict && !p->privsep && strcmp(l->v.account, p->self_name) != 0)
-		verdict = "failure (not the account winrmd runs as)";
 	if (verdict) {
 		logon_end(p, l, &refused, verdict);
 		return;

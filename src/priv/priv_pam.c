@@ -35,6 +35,7 @@
 #define TEXT_QUEUE_FULL "refused (too many verifications waiting)"
 #define TEXT_NO_WORKER "refused (cannot start a PAM worker)"
 #define TEXT_NO_PASSWD "failure (no passwd entry for the account)"
+#define TEXT_NOT_SELF "failure (not the account winrmd runs as)"
 
 int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata)
 {
@@ -257,7 +258,8 @@ int priv_in_groups(const char *list, const gid_t *groups, int ngroups)
 
 /* Who may use WinRM: root and the members of Service/AdminGroups (as
  * administrators), the members of Service/RemoteUsersGroup. In single-user
- * mode the service is the invoking user's own, so that user may. */
+ * mode the service is the invoking user's own: that user may, and no one
+ * else, whatever the scheme that authenticated them. */
 int priv_account_groups(const struct priv_account *a, gid_t **out)
 {
 	int n = 64;
@@ -292,12 +294,13 @@ static int authorise(const struct priv *p, const struct priv_account *a, int *is
 
 	*is_admin = a->uid == 0;
 	if (*is_admin)
-		return 1;
+		return p->privsep || p->self_uid == 0;
 	if ((n = priv_account_groups(a, &groups)) < 0)
 		return 0;
 	*is_admin = priv_in_groups(p->cfg.service.admin_groups, groups, n);
-	allowed = *is_admin || priv_in_groups(p->cfg.service.remote_users_group, groups, n) ||
-		  !p->privsep;
+	allowed = p->privsep
+		      ? *is_admin || priv_in_groups(p->cfg.service.remote_users_group, groups, n)
+		      : a->uid == p->self_uid;
 	free(groups);
 	return allowed;
 }
@@ -562,7 +565,7 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 	memset(m, 0, sizeof(*m));
 	/* Single-user mode serves one account; no one else is asked about. */
 	if (!p->privsep && strcmp(r->m.user, p->self_name) != 0) {
-		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, "failure (not the account winrmd runs as)");
+		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, TEXT_NOT_SELF);
 		return;
 	}
 	submit(p, r);
@@ -576,6 +579,12 @@ void priv_account_check(struct priv *p, const char *user, const char *peer, cons
 	/* No worker for a name PAM would not know either. */
 	if (!getpwnam(user)) {
 		check->done(p, check->arg, IPC_AUTH_BAD_CREDENTIALS, TEXT_NO_PASSWD);
+		return;
+	}
+	/* Single-user mode serves one account, whichever scheme verified
+	 * this one (GSSAPI, a certificate, CredSSP), as for a password. */
+	if (!p->privsep && strcmp(user, p->self_name) != 0) {
+		check->done(p, check->arg, IPC_AUTH_BAD_CREDENTIALS, TEXT_NOT_SELF);
 		return;
 	}
 	r = calloc(1, sizeof(*r));

@@ -4,6 +4,7 @@
  * be watched for lack of memory. Needs only the passwd entries root and
  * nobody; no PAM conversation happens here. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,12 +92,13 @@ static void test_renew(void)
 	why = priv_token_renew(p, r3.token, &r2, name);
 	CHECK("renew: an expired token is refused", r2.status == IPC_AUTH_BAD_CREDENTIALS);
 
-	/* An account that may no longer connect: admitted while the service
-	 * served its own account only (anyone was allowed), then not. */
+	/* An account that may no longer connect: admitted as a member of
+	 * RemoteUsersGroup (nobody's group is nogroup), then taken out. */
 	uint8_t tn[IPC_TOKEN_LEN];
-	p->privsep = 0;
-	CHECK("renew: nobody admitted in single-user mode", admit(p, "nobody", tn) == IPC_AUTH_OK);
-	p->privsep = 1;
+	p->cfg.service.remote_users_group = "nogroup";
+	CHECK("renew: nobody admitted as a member of RemoteUsersGroup",
+	      admit(p, "nobody", tn) == IPC_AUTH_OK);
+	p->cfg.service.remote_users_group = NULL;
 	why = priv_token_renew(p, tn, &r2, name);
 	CHECK("renew: an account in no allowed group is refused",
 	      r2.status == IPC_AUTH_NOT_ALLOWED && strcmp(name, "nobody") == 0 && r2.token[0] == 0);
@@ -225,10 +227,40 @@ static void test_worker_no_memory(void)
 	}
 }
 
+/* Single-user mode (not started as root) serves the invoking account
+ * alone, whatever verified the others: a GSSAPI, certificate or CredSSP
+ * logon's account check is refused at once, as a password is, and no
+ * token is issued or renewed for another account (issue 14, item 2). */
+static void test_single_user(void)
+{
+	struct priv *p = priv_new();
+	struct outcome o = {0};
+	struct priv_check check = {check_done, check_dropped, &o};
+	const struct passwd *nobody = getpwnam("nobody");
+	uint8_t t[IPC_TOKEN_LEN];
+
+	if (!nobody)
+		abort();
+	p->privsep = 0;
+	p->self_uid = nobody->pw_uid;
+	p->self_name = "nobody";
+	priv_account_check(p, "root", "192.0.2.1", "Kerberos", &check);
+	CHECK("single-user: another account's GSSAPI logon is refused at once",
+	      o.done == 1 && o.status == IPC_AUTH_BAD_CREDENTIALS && o.verdict &&
+		  strstr(o.verdict, "not the account winrmd runs as") && p->queue_len == 0);
+	CHECK("single-user: no token for another account, root included",
+	      admit(p, "root", t) == IPC_AUTH_NOT_ALLOWED);
+	CHECK("single-user: the invoking account is admitted, in no group",
+	      admit(p, "nobody", t) == IPC_AUTH_OK);
+	p->self_name = NULL;
+	priv_free(p);
+}
+
 int main(void)
 {
 	event_fail_install();
 	test_renew();
+	test_single_user();
 	test_slots();
 	test_account_check_queue();
 	test_worker_no_memory();
