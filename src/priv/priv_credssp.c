@@ -41,7 +41,6 @@ enum credssp_phase {
 	PHASE_NEGOTIATE,    /* SPNEGO legs */
 	PHASE_PUB_KEY_AUTH, /* the inner context is complete: the binding is next */
 	PHASE_AUTH_INFO,    /* the binding checked: the credentials are next */
-	PHASE_ACCOUNT,	    /* PAM's account stack is checking the account */
 };
 
 struct credssp_slot {
@@ -410,7 +409,6 @@ static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s,
 	snprintf(l->who, sizeof(l->who), "%s", s->who);
 	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
 	l->mech = s->mech;
-	s->phase = PHASE_ACCOUNT;
 	struct priv_check check = {account_checked, account_dropped, l};
 	priv_account_check(p, l->account, l->peer, "CredSSP", &check);
 }
