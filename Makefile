@@ -27,7 +27,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # libcrypt is linked although we never call it: ASan intercepts crypt() at
 # start-up and must find it then, not when PAM later loads pam_unix.so.
 # wimlib: the XPRESS (MS-XCA LZ77+Huffman) codec of src/psrp/xpress.c.
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim -lunistring
 
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \

@@ -293,7 +293,11 @@ const struct config_listener *config_listener_at(const struct config *c, uint32_
  * It holds only NT hashes (MD4 of the UTF-16LE password), never passwords.
  * Every change rewrites it with config_write_file, so a running service
  * reads the old file or the new one. Lines that are not entries (comments)
- * are kept as they are. Names are compared exactly, as getpwnam does. */
+ * are kept as they are. Names are compared exactly, as getpwnam does,
+ * except where a logon is matched to its entry: gss-ntlmssp takes the
+ * first entry whose name equals the client's ignoring case (libunistring's
+ * ulc_casecmp), so ntlm_users_match does the same and an account whose
+ * name differs only in case from another's entry cannot have one. */
 #define CONFIG_NTLM_USERS "ntlm_users"
 #define NTLM_HASH_LEN 16
 #define NTLM_MAX_NAME 256		/* gss-ntlmssp reads lines into 1024 bytes */
@@ -309,10 +313,18 @@ void ntlm_computer_name(char out[NTLM_MAX_COMPUTER_NAME + 1]);
 enum err ntlm_nt_hash(const char *password, unsigned char hash[NTLM_HASH_LEN]);
 /* Adds name's entry, or replaces it where it is, with the change time now.
  * ERR_CONFIG for a name that cannot be stored (':' or a control character,
- * empty, longer than NTLM_MAX_NAME); then, and on any error, the file is
- * unchanged and errmsg says why. */
+ * empty, longer than NTLM_MAX_NAME) or that another entry's name equals
+ * but for case; then, and on any error, the file is unchanged and errmsg
+ * says why. */
 enum err ntlm_users_set(const char *dir, const char *name, uint32_t uid,
 			const unsigned char hash[NTLM_HASH_LEN], time_t now, struct buf *errmsg);
+/* The entry an NTLM logon as user (the name the client sent, without a
+ * domain) was verified against: the account name it was set for, into
+ * name (NTLM_MAX_NAME + 1 bytes), and that account's uid then.
+ * ERR_NOT_FOUND when no entry matches; ERR_CONFIG, with errmsg, when more
+ * than one does, since which hash gss-ntlmssp used cannot be told. */
+enum err ntlm_users_match(const char *dir, const char *user, char name[NTLM_MAX_NAME + 1],
+			  uint32_t *uid, struct buf *errmsg);
 /* ERR_NOT_FOUND when name has no entry. */
 enum err ntlm_users_delete(const char *dir, const char *name, struct buf *errmsg);
 /* The account names with an entry (without COMPUTER\), in file order,

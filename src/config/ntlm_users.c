@@ -17,6 +17,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
+#include <unicase.h>
+#include <unistr.h>
 
 #include "common/utf16.h"
 
@@ -162,6 +164,35 @@ static int is_entry_of(const char *line, size_t len, const char *name)
 	return e && n == strlen(name) && memcmp(e, name, n) == 0;
 }
 
+/* Whether an entry's name (e, n bytes) is name as gss-ntlmssp matches
+ * them: equal ignoring case, by libunistring's ulc_casecmp in the
+ * locale's language, the comparison gss-ntlmssp itself makes. */
+static int same_but_for_case(const char *e, size_t n, const char *name)
+{
+	int order = 1;
+
+	return ulc_casecmp(e, n, name, strlen(name), uc_locale_language(), NULL, &order) == 0 &&
+	       order == 0;
+}
+
+/* An entry's uid, the field after its name; 0 if it has none. */
+static int entry_uid(const char *line, size_t len, uint32_t *uid)
+{
+	const char *field = memchr(line, ':', len), *end = line + len;
+	unsigned long v = 0;
+	int digits = 0;
+
+	for (field = field ? field + 1 : end; field < end && *field != ':'; field++, digits++) {
+		if (*field < '0' || *field > '9' || digits >= 10)
+			return 0;
+		v = v * 10 + (unsigned long)(*field - '0');
+	}
+	if (!digits || field >= end || v > UINT32_MAX)
+		return 0;
+	*uid = (uint32_t)v;
+	return 1;
+}
+
 static enum err check_name(const char *name, struct buf *errmsg)
 {
 	size_t n = strlen(name);
@@ -183,7 +214,8 @@ static enum err check_name(const char *name, struct buf *errmsg)
 
 /* Copies text to out without name's entries, writing replacement (if not
  * NULL) where the first one was, or at the end. The number of entries of
- * name dropped in *found. */
+ * name dropped in *found. ERR_CONFIG when a replacement would join an
+ * entry whose name equals name but for case: NTLM would match either. */
 static enum err rewrite(const char *text, const char *name, const char *replacement,
 			struct buf *out, unsigned *found)
 {
@@ -196,6 +228,12 @@ static enum err rewrite(const char *text, const char *name, const char *replacem
 		size_t len = strcspn(p, "\n");
 		int nl = p[len] == '\n';
 
+		size_t n;
+		const char *entry = entry_name(p, len, &n);
+
+		if (replacement && entry && !is_entry_of(p, len, name) &&
+		    same_but_for_case(entry, n, name))
+			return ERR_CONFIG;
 		if (is_entry_of(p, len, name)) {
 			(*found)++;
 			if (replacement && !placed &&
@@ -244,6 +282,12 @@ static enum err edit(const char *dir, const char *name, const char *replacement,
 	    (e = rewrite((const char *)buf_ptr(&text), name, replacement, &out, found)) == ERR_OK &&
 	    (replacement || *found))
 		e = write_users(dir, &out, errmsg);
+	else if (e == ERR_CONFIG)
+		say(errmsg,
+		    "another account's entry in %s/%s differs from %s only in case: NTLM user "
+		    "names are not case-sensitive, so one of the two accounts can have an NTLM "
+		    "password",
+		    dir, CONFIG_NTLM_USERS, name);
 	buf_clear(&text);
 	buf_clear(&out);
 	return e;
@@ -270,6 +314,43 @@ enum err ntlm_users_set(const char *dir, const char *name, uint32_t uid,
 	OPENSSL_cleanse(line, sizeof(line));
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return e;
+}
+
+enum err ntlm_users_match(const char *dir, const char *user, char name[NTLM_MAX_NAME + 1],
+			  uint32_t *uid, struct buf *errmsg)
+{
+	struct buf text;
+	const char *p;
+	unsigned matches = 0;
+	enum err e;
+
+	buf_init(&text, NTLM_MAX_FILE + 65536 + 1);
+	if ((e = read_users(dir, &text, errmsg)) != ERR_OK) {
+		buf_clear(&text);
+		return e;
+	}
+	for (p = (const char *)buf_ptr(&text); *p;) {
+		size_t len = strcspn(p, "\n"), n;
+		const char *entry = entry_name(p, len, &n);
+
+		if (entry && same_but_for_case(entry, n, user) && matches++ == 0) {
+			if (n > NTLM_MAX_NAME || !entry_uid(p, len, uid)) {
+				say(errmsg, "%s/%s: the entry for %s is malformed", dir,
+				    CONFIG_NTLM_USERS, user);
+				e = ERR_FORMAT;
+			}
+			snprintf(name, NTLM_MAX_NAME + 1, "%.*s", (int)(n <= NTLM_MAX_NAME ? n : 0),
+				 entry);
+		}
+		p += len + (p[len] == '\n');
+	}
+	buf_clear(&text);
+	if (matches > 1) {
+		say(errmsg, "%u entries of %s/%s match %s but for case", matches, dir,
+		    CONFIG_NTLM_USERS, user);
+		return ERR_CONFIG;
+	}
+	return matches ? e : ERR_NOT_FOUND;
 }
 
 enum err ntlm_users_delete(const char *dir, const char *name, struct buf *errmsg)

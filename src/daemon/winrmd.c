@@ -22,15 +22,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT] [-n]\n"
-		"  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR "
-		"or " DEFAULT_CONFIG_DIR ")\n"
-		"  --foreground      stay in the foreground and log to stderr\n"
-		"  --debug           log debug lines too\n"
-		"  --user ACCOUNT    service account of the network process "
-		"(default " DEFAULT_SERVICE_ACCOUNT ")\n"
-		"  -n                check the configuration and exit\n");
+	fprintf(f, "usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT]\n"
+		   "              [--pam-service NAME] [-n]\n"
+		   "  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR "
+		   "or " DEFAULT_CONFIG_DIR ")\n"
+		   "  --foreground      stay in the foreground and log to stderr\n"
+		   "  --debug           log debug lines too\n"
+		   "  --user ACCOUNT    service account of the network process "
+		   "(default " DEFAULT_SERVICE_ACCOUNT ")\n"
+		   "  --pam-service NAME\n"
+		   "                    the PAM stack, /etc/pam.d/NAME (default " PRIV_PAM_SERVICE
+		   ")\n"
+		   "  -n                check the configuration and exit\n");
 }
 
 static int check_config(const char *dir)
@@ -58,6 +61,7 @@ int main(int argc, char **argv)
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"pam-service", required_argument, NULL, 'p'},
 	    {"role", required_argument, NULL, 'r'},
 	    {"peer-uid", required_argument, NULL, 'U'},
 	    {"peer-pid", required_argument, NULL, 'P'},
@@ -87,6 +91,9 @@ int main(int argc, char **argv)
 			break;
 		case 'u':
 			o.service_account = optarg;
+			break;
+		case 'p':
+			o.pam_service = optarg;
 			break;
 		case 'r':
 			role = optarg;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -164,16 +165,54 @@ static int acceptable_target(const struct priv *p, const char *spn)
 	return 0;
 }
 
-/* The local account a client principal maps to: krb5's auth_to_local rules
- * for Kerberos (alice@DEFAULT.REALM is alice), the user name for NTLM when
- * the domain is this machine or ".". 0 if it maps to none. */
-static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, char *out, size_t len)
+/* The local account an NTLM logon without winbind was verified for: the
+ * one whose DIR/ntlm_users entry gss-ntlmssp matched the client's name
+ * to, whatever capitals the client used (user, without the local
+ * domain), and only while that account still has the uid the entry was
+ * set for. NULL, or the verdict of a refusal. */
+static const char *ntlm_entry_account(const struct priv *p, const char *user, char *out, size_t len)
 {
+	char entry[NTLM_MAX_NAME + 1];
+	uint32_t uid = 0;
+	struct buf why;
+	struct passwd *pw;
+	enum err e;
+
+	buf_init(&why, 1024);
+	e = ntlm_users_match(p->config_dir, user, entry, &uid, &why);
+	if (e != ERR_OK) {
+		if (e != ERR_NOT_FOUND && buf_terminate(&why) == ERR_OK)
+			log_warnx("NTLM logon as %s: %s", user, (const char *)buf_ptr(&why));
+		buf_clear(&why);
+		return e == ERR_NOT_FOUND ? "failure (no NTLM password entry for the user)"
+					  : "failure (the NTLM password entry cannot be told)";
+	}
+	buf_clear(&why);
+	if (!(pw = getpwnam(entry)) || pw->pw_uid != uid)
+		return "failure (the NTLM password entry was set for an account with another uid)";
+	if ((size_t)snprintf(out, len, "%s", entry) >= len)
+		return "failure (the principal maps to no local account)";
+	return NULL;
+}
+
+/* The local account a client principal maps to: krb5's auth_to_local rules
+ * for Kerberos (alice@DEFAULT.REALM is alice); for NTLM the account of the
+ * password entry that verified it when the domain is this machine or "."
+ * (ntlm_entry_account), or winbind's. NULL, or the verdict of a refusal. */
+static const char *local_account(const struct priv *p, gss_name_t src, gss_OID mech, char *out,
+				 size_t len)
+{
+	static const char *const none = "failure (the principal maps to no local account)";
 	OM_uint32 minor;
 	gss_buffer_desc lname = GSS_C_EMPTY_BUFFER;
 	char shown[IPC_MAX_USER + 64];
+	int winbind = p->cfg.service.auth.ntlm_winbind;
 
-	if (gss_localname(&minor, src, mech, &lname) == GSS_S_COMPLETE) {
+	/* gss-ntlmssp's local name is the client's spelling, which its file
+	 * matched ignoring case: with accounts alice and Alice, alice's
+	 * password would open Alice's host. */
+	if ((msgenc_mech_is_kerberos(mech) || winbind) &&
+	    gss_localname(&minor, src, mech, &lname) == GSS_S_COMPLETE) {
 		/* gss-ntlmssp counts the terminating NUL in the length. */
 		if (lname.length && ((const char *)lname.value)[lname.length - 1] == 0)
 			lname.length--;
@@ -182,18 +221,18 @@ static int local_account(const struct priv *p, gss_name_t src, gss_OID mech, cha
 		if (ok)
 			snprintf(out, len, "%.*s", (int)lname.length, (const char *)lname.value);
 		gss_release_buffer(&minor, &lname);
-		return ok;
+		return ok ? NULL : none;
 	}
 	if (msgenc_mech_is_kerberos(mech))
-		return 0;
+		return none;
 	/* NTLM: "HOST\user" and ".\user" are local; another domain names a
 	 * local account only through winbind, which spells it that way. */
 	display(src, shown, sizeof(shown));
-	const char *name =
-	    p->cfg.service.auth.ntlm_winbind ? shown : util_strip_local_domain(shown);
-	if ((size_t)snprintf(out, len, "%s", name) >= len)
-		return 0;
-	return out[0] != 0 && strcmp(out, "?") != 0;
+	if (!winbind)
+		return ntlm_entry_account(p, util_strip_local_domain(shown), out, len);
+	if ((size_t)snprintf(out, len, "%s", shown) >= len)
+		return none;
+	return out[0] != 0 && strcmp(out, "?") != 0 ? NULL : none;
 }
 
 /* Forwarded tickets go to DIR/ccache/krb5cc_UID, owned by the user and
@@ -334,6 +373,7 @@ const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src,
 {
 	OM_uint32 minor;
 	gss_name_t target = GSS_C_NO_NAME;
+	const char *verdict;
 	char spn[300];
 
 	display(src, who, wholen);
@@ -345,8 +385,8 @@ const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src,
 		if (!ok)
 			return "failure (a ticket for another service principal)";
 	}
-	if (!local_account(p, src, mech, account, IPC_MAX_USER + 1))
-		return "failure (the principal maps to no local account)";
+	if ((verdict = local_account(p, src, mech, account, IPC_MAX_USER + 1)))
+		return verdict;
 	return NULL;
 }
 

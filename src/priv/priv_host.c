@@ -264,7 +264,7 @@ session_run(const struct priv *p, const struct host_start *st, int chan, int rep
 				 *st->ep->roles ? st->ep->roles : "(none)");
 	}
 	if (p->privsep) {
-		rc = pam_start(PRIV_PAM_SERVICE, a->name, &conv, &h);
+		rc = pam_start(priv_pam_service(p), a->name, &conv, &h);
 		if (rc == PAM_SUCCESS &&
 		    (rc = pam_setcred(h, PAM_ESTABLISH_CRED | PAM_SILENT)) == PAM_SUCCESS)
 			cred = 1;

@@ -26,9 +26,8 @@
 #include "ipc/ipc_priv.h"
 #include "priv/priv.h"
 
-#define PRIV_PAM_SERVICE "winrm" /* /etc/pam.d/winrm */
-#define PRIV_MAX_PAM_WORKERS 8	 /* PAM conversations running at once */
-#define PRIV_MAX_PAM_QUEUE 256	 /* verifications waiting for a worker; more get IPC_AUTH_BUSY */
+#define PRIV_MAX_PAM_WORKERS 8 /* PAM conversations running at once */
+#define PRIV_MAX_PAM_QUEUE 256 /* verifications waiting for a worker; more get IPC_AUTH_BUSY */
 /* A verification or a host start-up stuck this long (a hung directory
  * server, a PAM module waiting on something) is killed and answered as a
  * failure, so it cannot hold a slot for ever. */
@@ -199,6 +198,9 @@ void priv_child_fail(int errfd, const char *what) __attribute__((noreturn));
 const char *priv_wait_status(int status, char *out, size_t len);
 
 /* priv_pam.c */
+/* The PAM service whose stack authenticates, checks accounts and opens
+ * hosts' sessions (/etc/pam.d/NAME). */
+const char *priv_pam_service(const struct priv *p);
 /* The PAM conversation of every handle: answers password prompts with
  * appdata (a password, or NULL for none) and nothing else. */
 int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata);

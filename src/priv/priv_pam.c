@@ -36,6 +36,12 @@
 #define TEXT_NO_WORKER "refused (cannot start a PAM worker)"
 #define TEXT_NO_PASSWD "failure (no passwd entry for the account)"
 #define TEXT_NOT_SELF "failure (not the account winrmd runs as)"
+#define TEXT_RENAMED "failure (PAM's account stack settled on another account)"
+
+const char *priv_pam_service(const struct priv *p)
+{
+	return p->opts && p->opts->pam_service ? p->opts->pam_service : PRIV_PAM_SERVICE;
+}
 
 int priv_pam_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *appdata)
 {
@@ -95,21 +101,27 @@ static void req_free(struct priv_auth_req *r)
 	}
 }
 
-/* The worker: one PAM transaction, one verdict byte. An account check
- * skips pam_authenticate: GSSAPI already verified the credential, and
- * there is no password to give. */
-static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd)
+/* The worker: one PAM transaction, reported in one write: the verdict
+ * byte, then, for a yes, the account PAM settled on (PAM_USER), which a
+ * module of the stack may have rewritten from the name the client sent
+ * (pam_sss and pam_winbind give the directory's spelling). An account
+ * check skips pam_authenticate: GSSAPI already verified the credential,
+ * and there is no password to give. */
+static void __attribute__((noreturn))
+worker_run(const struct priv *p, struct priv_auth_req *r, int fd)
 {
 	struct pam_conv conv = {priv_pam_conv, r->m.password};
 	pam_handle_t *h = NULL;
-	uint8_t verdict = VERDICT_FAILED;
+	uint8_t report[1 + IPC_MAX_USER] = {VERDICT_FAILED};
+	size_t len = 1;
+	const void *settled = NULL;
 	int keep[1] = {fd};
 	int rc;
 
 	if (priv_closefrom(keep, 1) < 0)
 		_exit(1);
 	log_set_role("pam");
-	rc = pam_start(PRIV_PAM_SERVICE, r->m.user, &conv, &h);
+	rc = pam_start(priv_pam_service(p), r->m.user, &conv, &h);
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_item(h, PAM_RHOST, r->m.peer);
 	if (rc == PAM_SUCCESS && !r->check.done)
@@ -117,15 +129,23 @@ static void __attribute__((noreturn)) worker_run(struct priv_auth_req *r, int fd
 	/* An expired password or account, or an access.conf refusal. */
 	if (rc == PAM_SUCCESS) {
 		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
-		verdict = rc == PAM_SUCCESS ? VERDICT_OK : VERDICT_ACCOUNT;
+		report[0] = rc == PAM_SUCCESS ? VERDICT_OK : VERDICT_ACCOUNT;
+	}
+	if (rc == PAM_SUCCESS) {
+		size_t n;
+		if (pam_get_item(h, PAM_USER, &settled) != PAM_SUCCESS || !settled ||
+		    (n = strlen(settled)) == 0 || n > IPC_MAX_USER)
+			report[0] = VERDICT_FAILED;
+		else
+			memcpy(report + 1, settled, n), len += n;
 	}
 	if (rc != PAM_SUCCESS)
 		log_debug("PAM: %s", pam_strerror(h, rc));
 	if (h)
 		pam_end(h, rc);
 	wipe_password(&r->m);
-	ssize_t w = write(fd, &verdict, 1);
-	_exit(w == 1 ? 0 : 1);
+	ssize_t w = write(fd, report, len);
+	_exit(w == (ssize_t)len ? 0 : 1);
 }
 
 /* Frees a worker's slot (an unreaped worker is left to SIGCHLD) and
@@ -171,7 +191,7 @@ static int worker_start(struct priv *p, struct priv_worker *w, struct priv_auth_
 		goto fail;
 	}
 	if (pid == 0)
-		worker_run(r, pfd[1]);
+		worker_run(p, r, pfd[1]);
 	close(pfd[1]);
 	/* The worker has its own copy: ours is no longer needed. */
 	wipe_password(&r->m);
@@ -472,13 +492,19 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 	return verdict;
 }
 
-/* PAM said yes: decide, remember and answer. */
-static void verified(struct priv *p, struct priv_auth_req *r)
+/* PAM said yes for the account settled: decide, remember and answer. */
+static void verified(struct priv *p, struct priv_auth_req *r, const char *settled)
 {
 	struct ipc_auth_result res = {.status = IPC_AUTH_BAD_CREDENTIALS};
 	char name[IPC_MAX_USER + 1];
 
-	log_verdict(&r->m, priv_auth_admit(p, r->m.user, &res, name));
+	if (strcmp(settled, r->m.user) != 0) {
+		char qsent[LOG_QUOTE_MAX], qsettled[LOG_QUOTE_MAX];
+		log_info("PAM settled user \"%s\" as account \"%s\"",
+			 log_quote(qsent, sizeof(qsent), r->m.user, strlen(r->m.user)),
+			 log_quote(qsettled, sizeof(qsettled), settled, strlen(settled)));
+	}
+	log_verdict(&r->m, priv_auth_admit(p, settled, &res, name));
 	reply(p, r->id, &res);
 	OPENSSL_cleanse(res.token, sizeof(res.token));
 	req_free(r);
@@ -502,6 +528,10 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct priv_worker *w = arg;
 	struct priv *p = w->p;
+	/* The verdict and the account settled, NUL-terminated (one more
+	 * byte than a worker writes, so an overlong report shows). */
+	char report[1 + IPC_MAX_USER + 2] = {VERDICT_FAILED};
+	const char *settled = report + 1;
 	uint8_t verdict = VERDICT_FAILED;
 
 	if (what & EV_TIMEOUT) {
@@ -510,17 +540,23 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 		if (w->pid > 0)
 			kill(w->pid, SIGKILL);
 	} else {
-		ssize_t n = read(fd, &verdict, 1);
+		ssize_t n = read(fd, report, sizeof(report) - 1);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n != 1)
-			verdict = VERDICT_FAILED; /* the worker died without a word */
+		/* The worker died without a word, or said yes for no account. */
+		verdict = n >= 1 ? (uint8_t)report[0] : VERDICT_FAILED;
+		if (verdict == VERDICT_OK &&
+		    (n < 2 || n > 1 + IPC_MAX_USER || memchr(settled, 0, (size_t)n - 1)))
+			verdict = VERDICT_FAILED;
 	}
 	struct priv_auth_req *r = worker_release(w);
-	if (verdict == VERDICT_OK && r->check.done)
+	/* An account check is for the account GSSAPI verified, no other. */
+	if (verdict == VERDICT_OK && r->check.done && strcmp(settled, r->m.user) != 0)
+		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, TEXT_RENAMED);
+	else if (verdict == VERDICT_OK && r->check.done)
 		check_done(p, r, IPC_AUTH_OK, NULL);
 	else if (verdict == VERDICT_OK)
-		verified(p, r);
+		verified(p, r, settled);
 	else
 		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS,
 		       verdict == VERDICT_ACCOUNT ? TEXT_ACCOUNT : TEXT_FAILED);

@@ -484,11 +484,12 @@ class Service:
     a debug line."""
 
     def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None,
-                 debug=False):
+                 debug=False, pam_service=None):
         fx = fixture()
         self.fx = fx
         self.env = dict(env or {})
         self.debug = debug
+        self.pam_service = pam_service
         self.dir = tempfile.mkdtemp(prefix=(name or "svc") + "-", dir=fx.run_dir)
         os.chmod(self.dir, 0o755)
         self.conf_dir = os.path.join(self.dir, "conf")
@@ -556,6 +557,8 @@ class Service:
         argv = [winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
         if self.debug or os.environ.get("OWT_DEBUG"):
             argv.append("--debug")
+        if self.pam_service:
+            argv += ["--pam-service", self.pam_service]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                      cwd=self.dir, env=dict(os.environ, **self.env))

@@ -1,6 +1,7 @@
 """Commands run as the authenticated user, and users stay apart."""
 import os
 import re
+import subprocess
 import uuid
 
 import harness as h
@@ -17,6 +18,42 @@ def test_uid_gid_and_groups_are_the_users():
         h.eq(int(lines[1]), u.gid, "gid of %s" % u.name)
         h.eq(sorted(set(int(g) for g in lines[2].split())), u.groups(),
              "supplementary groups of %s" % u.name)
+
+
+PAM_MODULE = os.path.join(h.HERE, "pam_module", "pam_owt_lowercase.c")
+
+
+def test_the_account_pam_settled_on_is_the_one_used():
+    """A PAM stack may settle the name a client sent on another spelling
+    (pam_sss, pam_winbind). With accounts owt_..._a and owt_..._A and a
+    stack that lower-cases PAM_USER before pam_unix, a's password sent as
+    owt_..._A is a's logon: the command runs as a, not as the account the
+    client spelled."""
+    a, fx = h.user("a"), h.fixture()
+    twin = a.name[:-1] + a.name[-1].upper()
+    stack = "%s%s_lowercase" % (h.USER_PREFIX, fx.suffix)
+    stack_path = os.path.join("/etc/pam.d", stack)
+    module = os.path.join(fx.run_dir, "pam_owt_lowercase.so")
+    r = subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", module, PAM_MODULE, "-lpam"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    h.eq(r.returncode, 0, "building %s: %s" % (PAM_MODULE, r.stdout.decode(errors="replace")))
+    try:
+        with open(stack_path, "w") as f:
+            f.write("auth required %s\n@include common-auth\n@include common-account\n"
+                    "@include common-session-noninteractive\n" % module)
+        h._run(["useradd", "--create-home", "--groups", fx.users_group,
+                "--comment", "%s pid=%d" % (h.GECOS_TAG, os.getpid()), twin])
+        svc = h.service(pam_service=stack)
+        out, err, code = h.run_cmd(h.protocol(svc, h.User("twin", twin, a.password)), "id -un")
+        h.eq((out, err, code), ((a.name + "\n").encode(), b"", 0),
+             "a's password sent as %s: the command's account" % twin)
+        svc.wait_for_log(r'PAM settled user "%s" as account "%s"' % (twin, a.name))
+    finally:
+        errors = []
+        h._remove_user(twin, errors)
+        if os.path.exists(stack_path):
+            os.unlink(stack_path)
+        h.eq(errors, [], "removing %s" % twin)
 
 
 def test_users_files_are_protected_from_each_other():

@@ -225,3 +225,31 @@ def test_expired_account_refused_then_restored():
     r = raw(svc, "logon")
     h.eq((r["final"], r["after"]), (200, 200), "NTLM logons once the account is restored")
     h.check(svc.alive(), "winrmd died")
+
+
+def test_the_verified_entry_decides_the_account():
+    """gss-ntlmssp matches DIR/ntlm_users ignoring case, as NTLM names are:
+    with accounts owt..._a and owt..._A, a's password sent as owt..._A is
+    verified against a's entry, and the command runs as a, not as the
+    account the client spelled. That second account cannot be given an
+    NTLM password of its own either."""
+    a, fx = h.user("a"), h.fixture()
+    twin = a.name[:-1] + a.name[-1].upper()
+    svc = ntlm_service()
+    try:
+        h._run(["useradd", "--create-home", "--groups", fx.users_group,
+                "--comment", "%s pid=%d" % (h.GECOS_TAG, os.getpid()), twin])
+        r = client("pywinrm", svc.url("HTTP"), twin, a.password, "always", "ntlm", "id", "-un")
+        h.eq((r["status"], r["stdout_head"]), (0, a.name + "\n"),
+             "a's password sent as %s: the command's account" % twin)
+        svc.wait_for_log(r"authentication success: principal .* as user \"%s\".*Negotiate \(NTLM\)"
+                         % a.name)
+        s = subprocess.run([h.client_path("winrm"), "user", "set", twin, "-p:" + a.password,
+                            "--config-dir", svc.conf_dir], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        h.check(s.returncode != 0 and b"differs from %s only in case" % twin.encode() in s.stderr,
+                "winrm user set %s beside %s: %r" % (twin, a.name, s.stderr))
+    finally:
+        errors = []
+        h._remove_user(twin, errors)
+        h.eq(errors, [], "removing %s" % twin)

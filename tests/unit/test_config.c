@@ -1267,6 +1267,33 @@ static void test_ntlm_users(void)
 		  ntlm_users_set(dir, "D\\b", 1, hash, 1, &msg) == ERR_CONFIG &&
 		  ntlm_users_set(dir, "", 1, hash, 1, &msg) == ERR_CONFIG &&
 		  ntlm_users_set(dir, "#x", 1, hash, 1, &msg) == ERR_CONFIG);
+	/* A logon is matched to its entry as gss-ntlmssp matches it. */
+	char name[NTLM_MAX_NAME + 1];
+	uint32_t uid = 0;
+	CHECK("ntlm: a logon matches its entry whatever the capitals",
+	      ntlm_users_match(dir, "ALICE", name, &uid, &msg) == ERR_OK &&
+		  strcmp(name, "alice") == 0 && uid == 1001);
+	/* Beyond ASCII, case is the locale's. winrmd, like this test, runs
+	 * in the C locale, where ulc_casecmp refuses other bytes: neither
+	 * gss-ntlmssp nor the match finds such a name's entry. */
+	CHECK("ntlm: beyond ASCII in the C locale, no entry matches",
+	      ntlm_users_set(dir, "\xc3\xa9mile", 9, hash, 1, &msg) == ERR_OK &&
+		  ntlm_users_match(dir, "\xc3\xa9mile", name, &uid, &msg) == ERR_NOT_FOUND &&
+		  ntlm_users_delete(dir, "\xc3\xa9mile", &msg) == ERR_OK);
+	CHECK("ntlm: a logon with no entry",
+	      ntlm_users_match(dir, "alic", name, &uid, &msg) == ERR_NOT_FOUND);
+	buf_reset(&msg);
+	CHECK("ntlm: a name that differs from an entry's only in case refused",
+	      ntlm_users_set(dir, "Alice", 1002, hash, 1, &msg) == ERR_CONFIG &&
+		  strstr((const char *)buf_ptr(&msg), "differs from Alice only in case"));
+	f = fopen(path, "a");
+	fputs("OTHER\\ALICE:1003:X:Y:[U          ]:LCT-1:\n", f);
+	fclose(f);
+	buf_reset(&msg);
+	CHECK("ntlm: a logon that two entries match is not told apart",
+	      ntlm_users_match(dir, "alice", name, &uid, &msg) == ERR_CONFIG &&
+		  strstr((const char *)buf_ptr(&msg), "2 entries"));
+	ntlm_users_delete(dir, "ALICE", &msg);
 	CHECK("ntlm: no temporary file left", dir_entries(dir) == 1);
 	CHECK("ntlm: missing directory",
 	      ntlm_users_set("/nonexistent/dir", "alice", 1, hash, 1, &msg) == ERR_IO);
