@@ -7,6 +7,15 @@
 
 #include <stddef.h>
 
+/* A condition that repeats as fast as a loop turns (accept() failing,
+ * say) must not fill the disk: each format string, so each call site, has
+ * LOG_BURST lines per LOG_INTERVAL_MS, and the first line logged after
+ * that window says how many it held back. Generous enough for the audit
+ * lines of a busy service (ten sessions a second on average, a hundred at
+ * once). fatal and fatalx are never held back. */
+#define LOG_BURST 100
+#define LOG_INTERVAL_MS 10000
+
 void log_init(const char *role, int foreground, int debug);
 void log_set_role(const char *role);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
