@@ -1,4 +1,4 @@
-/* log: stderr or syslog, one line per call, at most LOG_BURST lines of
+/* log: stderr or syslog, one line per call, at most LOG_BURST warnings of
  * one format per LOG_INTERVAL_MS. */
 #include "common/log.h"
 #include "common/ratelimit.h"
@@ -84,7 +84,7 @@ static void log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 	while ((key = ratelimit_held(&log_limit, now_ms, &held)))
 		log_plain(LOG_WARNING, "%u similar lines suppressed (\"%s\")", held,
 			  (const char *)key);
-	if (pri == LOG_CRIT || ratelimit_pass(&log_limit, fmt, now_ms))
+	if ((pri != LOG_WARNING && pri != LOG_ERR) || ratelimit_pass(&log_limit, fmt, now_ms))
 		log_line(pri, fmt, ap, suffix);
 }
 

@@ -8,11 +8,12 @@
 #include <stddef.h>
 
 /* A condition that repeats as fast as a loop turns (accept() failing,
- * say) must not fill the disk: each format string, so each call site, has
- * LOG_BURST lines per LOG_INTERVAL_MS, and the first line logged after
- * that window says how many it held back. Generous enough for the audit
- * lines of a busy service (ten sessions a second on average, a hundred at
- * once). fatal and fatalx are never held back. */
+ * say) must not fill the disk: each format string of a warning (log_warn,
+ * log_warnx), so each call site, has LOG_BURST lines per LOG_INTERVAL_MS,
+ * and the first line logged after that window says how many it held back.
+ * Informational lines are the service's events (each logon, session,
+ * command and refusal, one per request at most) and are never held back:
+ * an audit trail with gaps is no audit trail. Nor are fatal lines. */
 #define LOG_BURST 100
 #define LOG_INTERVAL_MS 10000
 

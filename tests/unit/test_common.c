@@ -283,6 +283,12 @@ static void flood(int count)
 	log_warnx("another call site");
 }
 
+static void events(int count)
+{
+	for (int i = 0; i < count; i++)
+		log_info("event %d", i);
+}
+
 static void test_log_flood(void)
 {
 	static char text[64 * 1024];
@@ -293,6 +299,8 @@ static void test_log_flood(void)
 	CHECK("log: its last line passed", strstr(text, "flood line 99\n") != NULL);
 	CHECK("log: the line after it was held back", strstr(text, "flood line 100\n") == NULL);
 	CHECK("log: another format is not held back", strstr(text, "another call site") != NULL);
+	CHECK("log: events (informational lines) are never held back",
+	      lines_logged(events, 3 * LOG_BURST, text, sizeof(text)) == 3 * LOG_BURST);
 }
 
 int main(void)
