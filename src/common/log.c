@@ -1,5 +1,7 @@
-/* log: stderr or syslog, one line per call. */
+/* log: stderr or syslog, one line per call, at most LOG_BURST warnings of
+ * one format per LOG_INTERVAL_MS. */
 #include "common/log.h"
+#include "common/ratelimit.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +15,9 @@
 static int log_foreground = 1;
 static int log_debug_on;
 static char log_role[16] = "winrmd";
+
+/* The processes that log are single-threaded. */
+static struct ratelimit log_limit = {.burst = LOG_BURST, .interval_ms = LOG_INTERVAL_MS};
 
 void log_init(const char *role, int foreground, int debug)
 {
@@ -28,7 +33,7 @@ void log_set_role(const char *role)
 	snprintf(log_role, sizeof(log_role), "%s", role);
 }
 
-static void log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
+static void log_line(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[2048];
 	int n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -57,6 +62,30 @@ static void log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 		syslog(pri, "[%s] %s%s%s", log_role, line, suffix ? ": " : "",
 		       suffix ? suffix : "");
 	}
+}
+
+static void log_plain(int pri, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_plain(int pri, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_line(pri, fmt, ap, NULL);
+	va_end(ap);
+}
+
+static void log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
+{
+	struct timespec ts;
+	const void *key;
+	uint32_t held;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	while ((key = ratelimit_held(&log_limit, now_ms, &held)))
+		log_plain(LOG_WARNING, "%u similar lines suppressed (\"%s\")", held,
+			  (const char *)key);
+	if ((pri != LOG_WARNING && pri != LOG_ERR) || ratelimit_pass(&log_limit, fmt, now_ms))
+		log_line(pri, fmt, ap, suffix);
 }
 
 #define LOG_BODY(pri, suffix)                                                                      \

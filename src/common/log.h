@@ -7,6 +7,16 @@
 
 #include <stddef.h>
 
+/* A condition that repeats as fast as a loop turns (accept() failing,
+ * say) must not fill the disk: each format string of a warning (log_warn,
+ * log_warnx), so each call site, has LOG_BURST lines per LOG_INTERVAL_MS,
+ * and the first line logged after that window says how many it held back.
+ * Informational lines are the service's events (each logon, session,
+ * command and refusal, one per request at most) and are never held back:
+ * an audit trail with gaps is no audit trail. Nor are fatal lines. */
+#define LOG_BURST 100
+#define LOG_INTERVAL_MS 10000
+
 void log_init(const char *role, int foreground, int debug);
 void log_set_role(const char *role);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,6 +4,8 @@
  * listeners and their TLS contexts. Connections are net_conn.c's. */
 #include "net/net.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,50 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
 	(void)lev, (void)salen;
 	net_conn_accept(arg, fd, sa);
+}
+
+static void set_accepting(struct net *n, int on)
+{
+	for (uint32_t i = 0; i < n->nlisteners; i++)
+		(on ? evconnlistener_enable : evconnlistener_disable)(n->listeners[i].lev);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	set_accepting(arg, 1);
+}
+
+/* The connection waiting on listen_fd, taken with the spare descriptor
+ * and closed: the client sees its connection end rather than hang. */
+static void refuse_waiting(struct net *n, int listen_fd)
+{
+	if (n->spare_fd < 0)
+		return;
+	close(n->spare_fd);
+	int fd = accept(listen_fd, NULL, NULL);
+	if (fd >= 0)
+		close(fd);
+	n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* accept() failed other than for a client that gave up (libevent retries
+ * those itself). The listening socket stays readable, so without a pause
+ * the loop would call accept() again at once, forever. */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct net_listener *l = arg;
+	struct net *n = l->net;
+	int e = EVUTIL_SOCKET_ERROR();
+	const struct timeval pause = {0, NET_ACCEPT_PAUSE_MS * 1000};
+
+	if (e == EMFILE || e == ENFILE)
+		refuse_waiting(n, evconnlistener_get_fd(lev));
+	errno = e;
+	log_warn("listener %s: accept failed (%u connections open), pausing for %d ms", l->name,
+		 n->nconns, NET_ACCEPT_PAUSE_MS);
+	set_accepting(n, 0);
+	evtimer_add(n->accept_pause, &pause);
 }
 
 /* ---- configuration from the privileged part ---- */
@@ -156,6 +202,7 @@ static void apply_config(struct net *n, struct ipc_msg *m)
 			close(fds[i]);
 			continue;
 		}
+		evconnlistener_set_error_cb(l->lev, accept_error_cb);
 		n->nlisteners++;
 	}
 	for (uint32_t i = 0; i < ic.nlisteners; i++)
@@ -209,6 +256,16 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(n->base);
 }
 
+/* Connections may use the descriptor limit but for NET_RESERVED_FDS: at
+ * the cap a new connection is accepted and closed at once, and the rest
+ * of the process keeps the descriptors it needs. A limit too small for
+ * that reserve is shared half and half. */
+static uint32_t connection_cap(rlim_t limit)
+{
+	rlim_t cap = limit > 2 * NET_RESERVED_FDS ? limit - NET_RESERVED_FDS : limit / 2;
+	return cap < NET_MAX_OPEN_CONNECTIONS ? (uint32_t)cap : NET_MAX_OPEN_CONNECTIONS;
+}
+
 int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int debug)
 {
 	static const struct ipc_endpoint_ops ops = {from_priv, priv_lost};
@@ -223,6 +280,9 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	n.max_conns = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? connection_cap(rl.rlim_cur)
+							 : NET_MAX_OPEN_CONNECTIONS;
+	n.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (gethostname(n.hostname, sizeof(n.hostname) - 1) != 0)
 		snprintf(n.hostname, sizeof(n.hostname), "localhost");
 	n.base = event_base_new();
@@ -231,12 +291,13 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	n.priv = ipc_endpoint_new(n.base, priv_fd, IPC_ROLE_NET, IPC_ROLE_PRIV, priv_uid, priv_pid,
 				  &ops, &n);
 	struct event *sigterm = evsignal_new(n.base, SIGTERM, signal_cb, &n);
-	if (!n.priv || !sigterm || event_add(sigterm, NULL) < 0)
+	n.accept_pause = evtimer_new(n.base, accept_resume_cb, &n);
+	if (!n.priv || !sigterm || !n.accept_pause || event_add(sigterm, NULL) < 0)
 		fatalx("event_new failed");
 	/* The privileged part handles Ctrl-C in the foreground and tells us. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	log_info("network process started");
+	log_info("network process started: at most %u connections", n.max_conns);
 
 	event_base_dispatch(n.base);
 
@@ -251,6 +312,9 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 		config_clear(&n.cfg);
 	ipc_endpoint_free(n.priv);
 	event_free(sigterm);
+	event_free(n.accept_pause);
+	if (n.spare_fd >= 0)
+		close(n.spare_fd);
 	event_base_free(n.base);
 	return 0;
 }

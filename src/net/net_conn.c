@@ -231,7 +231,7 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 		close(fd);
 		return;
 	}
-	if (n->nconns >= NET_MAX_OPEN_CONNECTIONS) {
+	if (n->nconns >= n->max_conns) {
 		log_warnx("too many open connections: closing one from %s", peer);
 		close(fd);
 		return;

@@ -36,9 +36,18 @@
 #include "wsman/wsman.h"
 
 #define NET_MAX_OPEN_CONNECTIONS 20000 /* sockets; MaxConnections bounds active requests */
-#define NET_REQUEST_TIMEOUT_MS 30000   /* a whole request (headers and body) must arrive in this */
-#define NET_IDLE_TIMEOUT_MS 120000     /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
-#define NET_HOST_LINGER_MS 60000       /* a host with no shells is closed after this */
+/* Descriptors the connection cap leaves to everything else, below the
+ * process's limit: the listening sockets and those of a new configuration
+ * (IPC_MAX_FDS each, both open during a reload), the privileged part's
+ * channel, a channel per user's host, stderr or syslog, the spare (struct
+ * net), and what libevent, OpenSSL and GSSAPI open for a moment. */
+#define NET_RESERVED_FDS 256
+/* accept() out of descriptors (or memory) pauses the listeners this long,
+ * as nginx does, rather than failing again at every turn of the loop. */
+#define NET_ACCEPT_PAUSE_MS 500
+#define NET_REQUEST_TIMEOUT_MS 30000 /* a whole request (headers and body) must arrive in this */
+#define NET_IDLE_TIMEOUT_MS 120000   /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
+#define NET_HOST_LINGER_MS 60000     /* a host with no shells is closed after this */
 #define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
 #define NET_DRAIN_TIMEOUT_MS 5000	     /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
@@ -229,6 +238,12 @@ struct net {
 	uint32_t nssl_ctxs;
 	struct conn *conns;
 	uint32_t nconns;
+	uint32_t max_conns; /* below the descriptor limit by NET_RESERVED_FDS */
+	/* Held open for the moment accept() fails for want of descriptors:
+	 * closed, it lets the listener take the waiting connection and close
+	 * it, so the client learns at once instead of waiting in the backlog. */
+	int spare_fd;
+	struct event *accept_pause; /* re-enables the listeners */
 	uint32_t active_requests;
 	struct user_host *hosts;
 	uint64_t next_serial; /* of connections */

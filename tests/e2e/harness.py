@@ -20,6 +20,7 @@ import json
 import os
 import pwd
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -481,15 +482,17 @@ class Service:
     env: variables for the winrmd process over this one's environment
     (KRB5_CONFIG, KRB5_KTNAME of a krb.Realm, say). debug: start it with
     --debug (as OWT_DEBUG=1 does every service), for a test that waits for
-    a debug line."""
+    a debug line. nofile: the descriptor limit (soft and hard) it starts
+    with, which its processes cannot raise."""
 
     def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None,
-                 debug=False, pam_service=None):
+                 debug=False, pam_service=None, nofile=None):
         fx = fixture()
         self.fx = fx
         self.env = dict(env or {})
         self.debug = debug
         self.pam_service = pam_service
+        self.nofile = nofile
         self.dir = tempfile.mkdtemp(prefix=(name or "svc") + "-", dir=fx.run_dir)
         os.chmod(self.dir, 0o755)
         self.conf_dir = os.path.join(self.dir, "conf")
@@ -560,8 +563,11 @@ class Service:
         if self.pam_service:
             argv += ["--pam-service", self.pam_service]
         log = open(self.log_path, "ab")
+        limit = self.nofile and (lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                            (self.nofile, self.nofile)))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     cwd=self.dir, env=dict(os.environ, **self.env))
+                                     cwd=self.dir, env=dict(os.environ, **self.env),
+                                     preexec_fn=limit or None)
         log.close()
         _SERVICES.append(self)
         run_dir = self.fx.run_dir

@@ -1,13 +1,15 @@
 /* Unit tests for src/common: bounded buffer, base64, durations, ids, the
- * TLS channel binding. */
+ * TLS channel binding, the rate limit and the log lines it holds back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "common/tls_binding.h"
 #include "common/util.h"
 #include "check.h"
@@ -227,6 +229,80 @@ static void test_tls_binding(void)
 	X509_free(x);
 }
 
+static void test_ratelimit(void)
+{
+	struct ratelimit rl = {.burst = 3, .interval_ms = 1000};
+	static const char a[] = "a", b[] = "b";
+	uint32_t held = 0;
+	int n = 0;
+
+	for (int i = 0; i < 10; i++)
+		n += ratelimit_pass(&rl, a, 100 + (uint64_t)i);
+	CHECK("ratelimit: burst events of a key pass in a window", n == 3);
+	CHECK("ratelimit: another key has its own burst", ratelimit_pass(&rl, b, 200));
+	CHECK("ratelimit: nothing reported while the window lasts",
+	      ratelimit_held(&rl, 1099, &held) == NULL);
+	CHECK("ratelimit: once it ends, what it held back",
+	      ratelimit_held(&rl, 1100, &held) == a && held == 7);
+	CHECK("ratelimit: reported once", ratelimit_held(&rl, 1100, &held) == NULL);
+	CHECK("ratelimit: a new window passes again", ratelimit_pass(&rl, a, 1100));
+
+	/* More keys than the table: each still passes its first event. */
+	static const char many[RATELIMIT_KEYS + 8];
+	n = 0;
+	for (size_t i = 0; i < sizeof(many); i++)
+		n += ratelimit_pass(&rl, &many[i], 5000 + i);
+	CHECK("ratelimit: a full table makes room", n == (int)sizeof(many));
+}
+
+/* The lines logged while fn(count) runs, read from stderr. */
+static int lines_logged(void (*fn)(int), int count, char *text, size_t textlen)
+{
+	char path[] = "/tmp/owt-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), lines = 0;
+
+	if (fd < 0 || saved < 0)
+		return -1;
+	unlink(path);
+	dup2(fd, STDERR_FILENO);
+	fn(count);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t got = pread(fd, text, textlen - 1, 0);
+	close(fd);
+	text[got > 0 ? got : 0] = 0;
+	for (char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	return lines;
+}
+
+static void flood(int count)
+{
+	for (int i = 0; i < count; i++)
+		log_warnx("flood line %d", i);
+	log_warnx("another call site");
+}
+
+static void events(int count)
+{
+	for (int i = 0; i < count; i++)
+		log_info("event %d", i);
+}
+
+static void test_log_flood(void)
+{
+	static char text[64 * 1024];
+
+	log_init("test", 1, 0);
+	CHECK("log: a flood of one format is cut at LOG_BURST lines",
+	      lines_logged(flood, 10 * LOG_BURST, text, sizeof(text)) == LOG_BURST + 1);
+	CHECK("log: its last line passed", strstr(text, "flood line 99\n") != NULL);
+	CHECK("log: the line after it was held back", strstr(text, "flood line 100\n") == NULL);
+	CHECK("log: another format is not held back", strstr(text, "another call site") != NULL);
+	CHECK("log: events (informational lines) are never held back",
+	      lines_logged(events, 3 * LOG_BURST, text, sizeof(text)) == 3 * LOG_BURST);
+}
+
 int main(void)
 {
 	test_buf();
@@ -234,6 +310,8 @@ int main(void)
 	test_duration();
 	test_ids();
 	test_tls_binding();
+	test_ratelimit();
+	test_log_flood();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
