@@ -61,12 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ipc_auth_gss_clear(&leg);
 	}
 	if (r != AUTH_VERIFY) {
-		if (v.user || v.password || (id.valid != (r == AUTH_ACCEPTED)))
+		if (v.user || v.password || (auth_identity_valid(&id) != (r == AUTH_ACCEPTED)))
 			abort();
 		return 0;
 	}
-	if (!s.basic || (!tls && !s.allow_unencrypted) || id.valid || !v.user || !*v.user ||
-	    strlen(v.user) > IPC_MAX_USER || !v.password || strlen(v.password) > IPC_MAX_PASSWORD)
+	if (!s.basic || (!tls && !s.allow_unencrypted) || auth_identity_valid(&id) || !v.user ||
+	    !*v.user || strlen(v.user) > IPC_MAX_USER || !v.password ||
+	    strlen(v.password) > IPC_MAX_PASSWORD)
 		abort();
 	/* The privileged part says yes (then the same header is a hit) or no
 	 * (then it must be asked again). */
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	auth_complete(&v, &res, &id);
 	verify_free(&v);
 	r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);
-	if ((f & 0x20) ? r != AUTH_ACCEPTED || !id.valid : r != AUTH_VERIFY)
+	if ((f & 0x20) ? r != AUTH_ACCEPTED || !auth_identity_valid(&id) : r != AUTH_VERIFY)
 		abort();
 	verify_free(&v);
 	if (f & 0x40)

@@ -25,6 +25,9 @@
  * rarely evict each other; the oldest entry of the set goes first. */
 #define AUTH_CACHE_WAYS 4
 _Static_assert(AUTH_CACHE_SIZE % AUTH_CACHE_WAYS == 0, "cache sets must divide the cache");
+/* struct auth_identity's marker of a verified identity: neither 0 (zeroed
+ * memory) nor 1 (a stray boolean), and written only by auth_identity_set. */
+#define AUTH_VERIFIED 0x56e71f1du
 
 struct cache_entry {
 	uint8_t key[AUTH_KEY_LEN]; /* SHA-256(salt || user || 0 || password) */
@@ -234,7 +237,7 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 	const char *param;
 
 	/* Every request starts without an identity. */
-	memset(id, 0, sizeof(*id));
+	auth_identity_clear(id);
 	memset(verify, 0, sizeof(*verify));
 	if (!a[strspn(a, " \t")])
 		return AUTH_ANONYMOUS;
@@ -289,13 +292,25 @@ enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg)
 	return ERR_OK;
 }
 
+void auth_identity_clear(struct auth_identity *id)
+{
+	OPENSSL_cleanse(id, sizeof(*id)); /* the token is a capability */
+	id->uid = AUTH_NO_UID;
+}
+
+int auth_identity_valid(const struct auth_identity *id)
+{
+	return id->verified == AUTH_VERIFIED && id->uid != AUTH_NO_UID && id->user[0] != 0;
+}
+
 void auth_identity_set(const struct ipc_auth_result *r, const char *scheme,
 		       struct auth_identity *id)
 {
-	memset(id, 0, sizeof(*id));
-	if (r->status != IPC_AUTH_OK || !r->user || strlen(r->user) > IPC_MAX_USER)
+	auth_identity_clear(id);
+	if (r->status != IPC_AUTH_OK || !r->user || !*r->user || strlen(r->user) > IPC_MAX_USER ||
+	    (uid_t)r->uid == AUTH_NO_UID)
 		return;
-	id->valid = 1;
+	id->verified = AUTH_VERIFIED;
 	memcpy(id->user, r->user, strlen(r->user) + 1);
 	id->uid = (uid_t)r->uid;
 	id->is_admin = r->is_admin != 0;
@@ -313,7 +328,7 @@ void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth
 	struct cache_entry *e = have_key ? cache_slot(key, &match) : NULL;
 
 	auth_identity_set(r, "Basic", id);
-	if (id->valid) {
+	if (auth_identity_valid(id)) {
 		if (e) {
 			memcpy(e->key, key, sizeof(key));
 			e->id = *id;

@@ -5,7 +5,12 @@
  * (net_cert.c). The identity a request runs as starts invalid and
  * becomes valid only through a successful verification (a PAM check in the
  * privileged part, or a hit in the cache of such checks); there is no
- * default identity (OMI ran unauthenticated requests as root, CVE-2021-38647).
+ * default identity (OMI ran unauthenticated requests as root, CVE-2021-38647,
+ * because its caller's uid defaulted to 0). An identity names an account only
+ * when auth_identity_valid says so: a zeroed one does not (its marker is
+ * not AUTH_VERIFIED's value, which auth.c alone writes), nor a cleared one,
+ * whose uid is AUTH_NO_UID. Every place that routes a request by its
+ * identity (net/) checks that first.
  * Basic is per request: a later request without credentials on the same
  * connection is anonymous again. */
 #ifndef OPENWINRM_AUTH_H
@@ -24,8 +29,14 @@
 #define AUTH_CACHE_TTL_MS 120000
 #define AUTH_CACHE_SIZE 1024
 
+/* The uid of no account ((uid_t)-1 is setreuid's "unchanged", never an
+ * account's), held by an identity that names nobody, where 0 would name root. */
+#define AUTH_NO_UID ((uid_t)-1)
+
 struct auth_identity {
-	int valid; /* 0 until a verification succeeded */
+	/* AUTH_VERIFIED (auth.c) once auth_identity_set filled it from the
+	 * privileged part's verdict; anything else, 0 included, is invalid. */
+	uint32_t verified;
 	char user[IPC_MAX_USER + 1];
 	uid_t uid;
 	int is_admin;
@@ -64,9 +75,16 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
  * leg->token (and leg->kerberos_only set); ERR_FORMAT if it is not base64
  * or empty. */
 enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg);
-/* The identity of a finished Negotiate/Kerberos handshake; it lasts as long
- * as the connection (the schemes authenticate the connection, not the
- * request). */
+/* An identity that names nobody (uid AUTH_NO_UID, not verified). */
+void auth_identity_clear(struct auth_identity *id);
+/* 1 if id names the account a verification admitted: filled by
+ * auth_identity_set (or copied from one it filled), with a name and a uid. */
+int auth_identity_valid(const struct auth_identity *id);
+/* The identity in the privileged part's verdict r, when it admitted an
+ * account with a usable name; else id is cleared. A Negotiate/Kerberos
+ * handshake's lasts as long as the connection (the schemes authenticate
+ * the connection, not the request). The one function that makes an
+ * identity valid. */
 void auth_identity_set(const struct ipc_auth_result *r, const char *scheme,
 		       struct auth_identity *id);
 /* Records a privileged verdict: fills id when OK and caches the success. */

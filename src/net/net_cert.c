@@ -58,7 +58,7 @@ int net_cert_cached(struct request *r)
 {
 	struct conn_cert *cc = &r->conn->cert;
 
-	if (!cc->id.valid || !cc->resource_uri ||
+	if (!auth_identity_valid(&cc->id) || !cc->resource_uri ||
 	    util_now_ms() - cc->checked_ms >= AUTH_CACHE_TTL_MS ||
 	    strcasecmp(cc->resource_uri, resource_of(r)) != 0)
 		return 0;
@@ -97,12 +97,12 @@ enum err net_cert_result(struct request *r, struct ipc_msg *m, enum err e)
 	if (res.status == IPC_AUTH_OK) {
 		auth_identity_set(&res, "Certificate", &r->id);
 		net_cert_forget(r->conn);
-		if (r->id.valid && (cc->resource_uri = strdup(resource_of(r)))) {
+		if (auth_identity_valid(&r->id) && (cc->resource_uri = strdup(resource_of(r)))) {
 			cc->id = r->id;
 			cc->checked_ms = util_now_ms();
 		}
 	}
-	e = res.status == IPC_AUTH_OK && r->id.valid ? ERR_OK : auth_refusal(res.status);
+	e = auth_identity_valid(&r->id) ? ERR_OK : auth_refusal(res.status);
 	ipc_auth_result_clear(&res);
 	return e;
 }
@@ -111,4 +111,5 @@ void net_cert_forget(struct conn *c)
 {
 	free(c->cert.resource_uri);
 	memset(&c->cert, 0, sizeof(c->cert));
+	auth_identity_clear(&c->cert.id);
 }

@@ -436,6 +436,10 @@ void net_config_dispatch(struct request *r)
 	struct target t;
 	enum err e;
 
+	if ((e = net_identity_check(r, "winrm/config")) != ERR_OK) {
+		net_reply_fault(r, e);
+		return;
+	}
 	/* net_reply_fault logs the refusal with the user and the action. */
 	if (!r->id.is_admin) {
 		net_reply_fault(r, ERR_WSMAN_ACCESS_DENIED);

@@ -244,6 +244,8 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 		return;
 	}
 	c->net = n;
+	auth_identity_clear(&c->gss.id);
+	auth_identity_clear(&c->cert.id);
 	c->serial = ++n->next_serial;
 	c->https = l->https;
 	snprintf(c->url_path, sizeof(c->url_path), "%s", l->url_path);

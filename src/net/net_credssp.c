@@ -403,7 +403,7 @@ enum err net_credssp_result(struct request *r, struct ipc_msg *m, enum err e)
 		/* For the user's host, which the first shell goes to. */
 		free(c->credssp.delegated);
 		c->credssp.delegated = delegated_text(&res);
-		e = c->gss.id.valid ? ERR_OK : ERR_WSMAN_INTERNAL;
+		e = auth_identity_valid(&c->gss.id) ? ERR_OK : ERR_WSMAN_INTERNAL;
 		break;
 	default:
 		send_error(c, res.error_code);

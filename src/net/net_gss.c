@@ -44,7 +44,7 @@ void net_gss_forget(struct conn *c)
 		gss_delete_sec_context(&minor, &c->gss.ctx, GSS_C_NO_BUFFER);
 	free(c->gss.reply_token);
 	c->gss.reply_token = NULL;
-	memset(&c->gss.id, 0, sizeof(c->gss.id));
+	auth_identity_clear(&c->gss.id);
 	net_token_forget(c);
 	net_credssp_forget(c);
 }
@@ -106,6 +106,12 @@ static enum err established(struct request *r, const struct ipc_auth_gss_result 
 		return ERR_WSMAN_INTERNAL;
 	}
 	auth_identity_set(&res->result, scheme_name(c->gss.kerberos), &c->gss.id);
+	if (!auth_identity_valid(&c->gss.id)) {
+		log_warnx("%s handshake of %s admitted no usable account: refused",
+			  scheme_name(c->gss.kerberos), c->peer);
+		net_gss_forget(c);
+		return ERR_WSMAN_INTERNAL;
+	}
 	/* Its token was made after this request arrived (net_token.c). */
 	c->gss.token_ms = r->started_ms;
 	return ERR_OK;

@@ -244,9 +244,12 @@ enum err net_host_call(struct request *r, int start_host, const char *endpoint,
 		       const struct buf *body, uint64_t timeout_ms, net_host_done_fn *done)
 {
 	struct net *n = r->conn->net;
-	struct user_host *h = find(n, r->id.uid, endpoint);
+	struct user_host *h;
+	enum err e;
 
-	if (!h && !start_host)
+	if ((e = net_identity_check(r, "a user's host")) != ERR_OK)
+		return e;
+	if (!(h = find(n, r->id.uid, endpoint)) && !start_host)
 		return ERR_WSMAN_UNKNOWN_SHELL; /* no host: this user has no shells there */
 	if (!h && !(h = start(n, &r->id, endpoint, r->conn->peer)))
 		return ERR_HTTP_BUSY;
@@ -278,6 +281,8 @@ enum err net_host_call_to(struct request *r, struct user_host *h, const struct b
 	struct net *n = r->conn->net;
 	enum err e;
 
+	if ((e = net_identity_check(r, "a host")) != ERR_OK)
+		return e;
 	/* MaxConcurrentOperationsPerUser: what the user's host has not answered
 	 * yet (long-polled Receives, mostly). Windows' fault for it is the one
 	 * ERR_WSMAN_QUOTA_PROCESSES carries (ERROR_WSMAN_QUOTA_MAX_OPERATIONS). */

@@ -274,6 +274,12 @@ void net_reply(struct request *r, int status, const struct buf *body);
 void net_reply_fault(struct request *r, enum err e);
 /* The URL the client addressed: "https://host:5986/wsman". */
 void net_url(const struct request *r, char *out, size_t len);
+/* ERR_OK if r carries a verified identity (auth_identity_valid); else it
+ * logs that r reached route without one and gives ERR_HTTP_UNAUTHORIZED,
+ * the answer to an unauthenticated request. Called wherever a request is
+ * routed by its identity: to the envelope's resource, a shell operation,
+ * winrm/config, a user's host. */
+enum err net_identity_check(const struct request *r, const char *route);
 
 /* net_priv.c: the calls to the privileged part. A call sends its request
  * and arranges for answer(arg, m, e) (ipc_endpoint.h), whose first step is

@@ -29,7 +29,7 @@ void net_request_free(struct request *r)
 	free(r->listed);
 	buf_clear(&r->plain);
 	ipc_auth_password_clear(&r->verify);
-	memset(&r->id, 0, sizeof(r->id)); /* Basic is per request */
+	auth_identity_clear(&r->id); /* Basic is per request */
 	if (c->req == r)
 		c->req = NULL;
 	free(r);
@@ -144,7 +144,7 @@ void net_reply_fault(struct request *r, enum err e)
 		char action[LOG_QUOTE_MAX];
 		const char *a = r->ws_parsed && r->ws.hdr.action ? r->ws.hdr.action : "-";
 		log_info("request from %s user %s action \"%s\" refused: %s", r->conn->peer,
-			 r->id.valid ? r->id.user : "-",
+			 auth_identity_valid(&r->id) ? r->id.user : "-",
 			 log_quote(action, sizeof(action), a, strlen(a)), err_str(e));
 	}
 	buf_init(&body, 64 * 1024);
@@ -179,6 +179,18 @@ static void reply_identify(struct request *r, int authenticated)
 
 /* ---- the pipeline ---- */
 
+enum err net_identity_check(const struct request *r, const char *route)
+{
+	if (auth_identity_valid(&r->id))
+		return ERR_OK;
+	/* Never by design: a path that forgot to authenticate. Refused as
+	 * though no credentials came, rather than run as whichever account a
+	 * default identity would name (root, for a zeroed one). */
+	log_warnx("request from %s reached %s without a verified identity: refused", r->conn->peer,
+		  route);
+	return ERR_HTTP_UNAUTHORIZED;
+}
+
 /* The request is authenticated: its envelope, and the resource it names. */
 static void dispatch(struct request *r)
 {
@@ -186,6 +198,10 @@ static void dispatch(struct request *r)
 	const struct wsman_header *hdr = &r->ws.hdr;
 	enum err e;
 
+	if ((e = net_identity_check(r, "the resource dispatch")) != ERR_OK) {
+		net_reply_fault(r, e);
+		return;
+	}
 	/* Certificate authentication parsed it already, for its resource. */
 	if (!r->ws_parsed) {
 		e = wsman_parse(buf_ptr(r->body), buf_len(r->body), &r->ws);
@@ -227,7 +243,9 @@ static void password_checked(void *arg, struct ipc_msg *m, enum err e)
 	} else {
 		auth_complete(&r->verify, &res, &r->id);
 		ipc_auth_password_clear(&r->verify);
-		if (res.status == IPC_AUTH_OK)
+		/* On the identity, not the verdict: an OK without a usable
+		 * account (auth_complete logged it) is no identity. */
+		if (auth_identity_valid(&r->id))
 			dispatch(r);
 		else
 			net_reply_fault(r, auth_refusal(res.status));
@@ -362,7 +380,7 @@ static void process(struct request *r)
 	 * include the Authorization field in the request until the ... service
 	 * responds with a 200 OK response" (docs/protocol-notes.md, "Requests
 	 * after the handshake"). */
-	if (!http->has_authorization && c->gss.id.valid) {
+	if (!http->has_authorization && auth_identity_valid(&c->gss.id)) {
 		serve_gss(r);
 		return;
 	}
@@ -421,6 +439,7 @@ void net_request_start(struct conn *c, struct http1_request *http, enum err pars
 	r->http = http;
 	r->body = http ? &http->body : NULL;
 	r->started_ms = util_now_ms();
+	auth_identity_clear(&r->id);
 	c->req = r;
 	if (!http) {
 		c->close_after_reply = 1;

@@ -181,6 +181,10 @@ void net_shell_dispatch(struct request *r)
 	struct buf b;
 	enum err e;
 
+	if ((e = net_identity_check(r, "a shell operation")) != ERR_OK) {
+		net_reply_fault(r, e);
+		return;
+	}
 	if (!op) {
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 		return;

@@ -33,7 +33,7 @@ static void renewed(void *arg, struct ipc_msg *m, enum err e)
 		log_debug("host token of connection %llu from %s (user %s) not renewed",
 			  (unsigned long long)c->serial, c->peer, c->gss.id.user);
 		c->gss.token_ms = 0;
-	} else if (!c->gss.id.valid || r.uid != (uint32_t)c->gss.id.uid) {
+	} else if (!auth_identity_valid(&c->gss.id) || r.uid != (uint32_t)c->gss.id.uid) {
 		log_warnx(
 		    "token renewal for connection %llu answered for uid %u, not %s's: ignored",
 		    (unsigned long long)c->serial, (unsigned)r.uid, c->gss.id.user);
@@ -54,7 +54,7 @@ void net_token_touch(struct conn *c)
 	uint64_t now = util_now_ms();
 	enum err e;
 
-	if (!c->gss.id.valid || !c->gss.token_ms || c->gss.renewing ||
+	if (!auth_identity_valid(&c->gss.id) || !c->gss.token_ms || c->gss.renewing ||
 	    now - c->gss.token_ms <= NET_TOKEN_RENEW_AGE_MS)
 		return;
 	if ((e = net_priv_token_renew(c->net, c->gss.id.token, renewed, c, &c->gss.renewing)) !=

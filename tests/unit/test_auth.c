@@ -75,7 +75,7 @@ static void test_basic_parse(void)
 	auth_cache_flush();
 	r = auth_evaluate(&basic_only, 1, "Basic Ym9iOnNlY3JldA==", "192.0.2.7", &id, &v);
 	CHECK("Basic over TLS asks PAM",
-	      r == AUTH_VERIFY && verify_is(&v, "bob", "secret") && !id.valid);
+	      r == AUTH_VERIFY && verify_is(&v, "bob", "secret") && !auth_identity_valid(&id));
 	verify_free(&v);
 
 	r = eval_cred(&basic_only, 1, "bob:pa:ss word", &id, &v);
@@ -144,7 +144,8 @@ static void test_basic_parse(void)
 		char name[80];
 		r = auth_evaluate(&basic_only, 1, bad[i], "192.0.2.7", &id, &v);
 		snprintf(name, sizeof(name), "malformed %zu refused", i);
-		CHECK(name, r == AUTH_REFUSED && !id.valid && !v.user && !v.password);
+		CHECK(name,
+		      r == AUTH_REFUSED && !auth_identity_valid(&id) && !v.user && !v.password);
 	}
 
 	/* Lengths: user up to IPC_MAX_USER, password up to IPC_MAX_PASSWORD. */
@@ -200,21 +201,22 @@ static void test_policy(void)
 		r = auth_evaluate(&all, 1, refused[i], "192.0.2.7", &id, &v);
 		snprintf(name, sizeof(name), "scheme %.*s refused", (int)strcspn(refused[i], " "),
 			 refused[i]);
-		CHECK(name, r == AUTH_REFUSED && !id.valid && !v.user);
+		CHECK(name, r == AUTH_REFUSED && !auth_identity_valid(&id) && !v.user);
 	}
 
 	/* Negotiate and Kerberos legs go to the privileged part, when enabled. */
 	r = auth_evaluate(&all, 0,
 			  "Negotiate TlRMTVNTUAABAAAAMpCI4gAAAAAoAAAAAAAAACgAAAAGAbEdAAAADw==",
 			  "192.0.2.7", &id, &v);
-	CHECK("Negotiate leg, also on HTTP", r == AUTH_GSS && !id.valid && !v.user);
+	CHECK("Negotiate leg, also on HTTP", r == AUTH_GSS && !auth_identity_valid(&id) && !v.user);
 	r = auth_evaluate(&all, 1, "Kerberos YIIB", "192.0.2.7", &id, &v);
 	CHECK("Kerberos leg", r == AUTH_GSS);
 	r = auth_evaluate(&off, 1, "Kerberos YIIB", "192.0.2.7", &id, &v);
 	CHECK("Kerberos refused when disabled", r == AUTH_REFUSED);
 	struct auth_settings credssp = {.credssp = 1};
 	r = auth_evaluate(&credssp, 0, "CredSSP FgMBAA==", "192.0.2.7", &id, &v);
-	CHECK("CredSSP leg when enabled, also on HTTP", r == AUTH_CREDSSP && !id.valid);
+	CHECK("CredSSP leg when enabled, also on HTTP",
+	      r == AUTH_CREDSSP && !auth_identity_valid(&id));
 	r = auth_evaluate(&credssp, 1, "CredSSP", "192.0.2.7", &id, &v);
 	CHECK("CredSSP without a token refused", r == AUTH_REFUSED);
 	r = auth_evaluate(&all, 1, "Negotiate", "192.0.2.7", &id, &v);
@@ -224,7 +226,8 @@ static void test_policy(void)
 	 * TLS, when enabled; the privileged part maps the certificate. */
 	struct auth_settings cert = {.certificate = 1};
 	r = auth_evaluate(&cert, 1, WSMAN_SECPROFILE_HTTPS_MUTUAL, "192.0.2.7", &id, &v);
-	CHECK("certificate profile over TLS", r == AUTH_CERT && !id.valid && !v.user);
+	CHECK("certificate profile over TLS",
+	      r == AUTH_CERT && !auth_identity_valid(&id) && !v.user);
 	r = auth_evaluate(&cert, 0, WSMAN_SECPROFILE_HTTPS_MUTUAL, "192.0.2.7", &id, &v);
 	CHECK("certificate profile over HTTP refused", r == AUTH_REFUSED);
 	r = auth_evaluate(&all, 1, WSMAN_SECPROFILE_HTTPS_MUTUAL, "192.0.2.7", &id, &v);
@@ -233,9 +236,10 @@ static void test_policy(void)
 	CHECK("certificate profile with a parameter refused", r == AUTH_REFUSED);
 
 	r = auth_evaluate(&all, 1, "", "192.0.2.7", &id, &v);
-	CHECK("empty Authorization is anonymous", r == AUTH_ANONYMOUS && !id.valid);
+	CHECK("empty Authorization is anonymous", r == AUTH_ANONYMOUS && !auth_identity_valid(&id));
 	r = auth_evaluate(&all, 1, NULL, "192.0.2.7", &id, &v);
-	CHECK("absent Authorization is anonymous", r == AUTH_ANONYMOUS && !id.valid);
+	CHECK("absent Authorization is anonymous",
+	      r == AUTH_ANONYMOUS && !auth_identity_valid(&id));
 	r = auth_evaluate(&all, 1, " \t ", "192.0.2.7", &id, &v);
 	CHECK("blank Authorization is anonymous", r == AUTH_ANONYMOUS);
 }
@@ -270,21 +274,23 @@ static void test_cache(void)
 	auth_complete(&v, &res, &id);
 	verify_free(&v);
 	CHECK("cache: complete OK fills the identity",
-	      id.valid == 1 && strcmp(id.user, "bob") == 0 && id.uid == 1001 && id.is_admin == 1 &&
-		  memcmp(id.token, tok, sizeof(tok)) == 0 && id.scheme &&
+	      auth_identity_valid(&id) && strcmp(id.user, "bob") == 0 && id.uid == 1001 &&
+		  id.is_admin == 1 && memcmp(id.token, tok, sizeof(tok)) == 0 && id.scheme &&
 		  strcmp(id.scheme, "Basic") == 0);
 
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
-	CHECK("cache: hit after OK",
-	      r == AUTH_ACCEPTED && id.valid && strcmp(id.user, "bob") == 0 && id.uid == 1001 &&
-		  memcmp(id.token, tok, sizeof(tok)) == 0 && !v.user && !v.password);
+	CHECK("cache: hit after OK", r == AUTH_ACCEPTED && auth_identity_valid(&id) &&
+					 strcmp(id.user, "bob") == 0 && id.uid == 1001 &&
+					 memcmp(id.token, tok, sizeof(tok)) == 0 && !v.user &&
+					 !v.password);
 	r = eval_cred(&basic_only, 1, ".\\bob:secret", &id, &v);
-	CHECK("cache: .\\bob is the same entry", r == AUTH_ACCEPTED && id.valid);
+	CHECK("cache: .\\bob is the same entry", r == AUTH_ACCEPTED && auth_identity_valid(&id));
 	r = eval_cred(&basic_only, 0, "bob:secret", &id, &v);
-	CHECK("cache: no hit where Basic is refused", r == AUTH_REFUSED && !id.valid);
+	CHECK("cache: no hit where Basic is refused",
+	      r == AUTH_REFUSED && !auth_identity_valid(&id));
 
 	r = eval_cred(&basic_only, 1, "bob:secreT", &id, &v);
-	CHECK("cache: miss with another password", r == AUTH_VERIFY && !id.valid);
+	CHECK("cache: miss with another password", r == AUTH_VERIFY && !auth_identity_valid(&id));
 	verify_free(&v);
 	r = eval_cred(&basic_only, 1, "bo:bsecret", &id, &v);
 	CHECK("cache: miss when the split moves", r == AUTH_VERIFY);
@@ -295,7 +301,7 @@ static void test_cache(void)
 	CHECK("cache: hit just before expiry", r == AUTH_ACCEPTED);
 	fake_now += 1;
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
-	CHECK("cache: miss at expiry", r == AUTH_VERIFY && !id.valid);
+	CHECK("cache: miss at expiry", r == AUTH_VERIFY && !auth_identity_valid(&id));
 
 	auth_complete(&v, &res, &id);
 	verify_free(&v);
@@ -307,7 +313,7 @@ static void test_cache(void)
 	struct ipc_auth_password same = {.user = (char *)"bob", .password = (char *)"secret"};
 	struct ipc_auth_result bad = {.status = IPC_AUTH_BAD_CREDENTIALS};
 	auth_complete(&same, &bad, &id);
-	CHECK("cache: failed check leaves the identity invalid", !id.valid);
+	CHECK("cache: failed check leaves the identity invalid", !auth_identity_valid(&id));
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
 	CHECK("cache: miss after a failed check", r == AUTH_VERIFY);
 
@@ -315,7 +321,7 @@ static void test_cache(void)
 					      .user = (char *)"bob"};
 	auth_complete(&v, &not_allowed, &id);
 	verify_free(&v);
-	CHECK("cache: NOT_ALLOWED leaves the identity invalid", !id.valid);
+	CHECK("cache: NOT_ALLOWED leaves the identity invalid", !auth_identity_valid(&id));
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
 	CHECK("cache: NOT_ALLOWED is not cached", r == AUTH_VERIFY);
 	verify_free(&v);
@@ -355,14 +361,48 @@ static void test_cache(void)
 	r = eval_cred(&basic_only, 1, "BOB:secret", &id, &v);
 	auth_complete(&v, &res, &id);
 	verify_free(&v);
-	CHECK("identity takes the canonical name", id.valid && strcmp(id.user, "bob") == 0);
+	CHECK("identity takes the canonical name",
+	      auth_identity_valid(&id) && strcmp(id.user, "bob") == 0);
 	struct ipc_auth_result nameless = ok_result(NULL, 1, 1);
 	r = eval_cred(&basic_only, 1, "carol:pw", &id, &v);
 	auth_complete(&v, &nameless, &id);
 	verify_free(&v);
-	CHECK("OK without a name is refused", !id.valid);
+	CHECK("OK without a name is refused", !auth_identity_valid(&id));
 	auth_set_clock(NULL);
 	auth_cache_flush();
+}
+
+/* Only auth_identity_set makes an identity valid, and only from an OK
+ * verdict naming an account; no default names one (a zeroed identity
+ * would name root: OMIGOD). */
+static void test_identity_marker(void)
+{
+	struct auth_identity id;
+	struct ipc_auth_result res = ok_result("root", 0, 0x11);
+
+	memset(&id, 0, sizeof(id));
+	CHECK("a zeroed identity (uid 0) is invalid", !auth_identity_valid(&id));
+	auth_identity_clear(&id);
+	CHECK("a cleared identity names no uid",
+	      !auth_identity_valid(&id) && id.uid == AUTH_NO_UID);
+	auth_identity_set(&res, "Basic", &id);
+	CHECK("root admitted by name is valid",
+	      auth_identity_valid(&id) && id.uid == 0 && strcmp(id.user, "root") == 0);
+	struct auth_identity copy = id;
+	CHECK("a copy of a verified identity is valid", auth_identity_valid(&copy));
+	copy.verified = 1;
+	CHECK("a marker set by hand is not the verified one", !auth_identity_valid(&copy));
+	res.user = "";
+	auth_identity_set(&res, "Basic", &id);
+	CHECK("OK with an empty name is no identity",
+	      !auth_identity_valid(&id) && id.uid == AUTH_NO_UID);
+	res = ok_result("bob", (uint32_t)AUTH_NO_UID, 0x11);
+	auth_identity_set(&res, "Basic", &id);
+	CHECK("OK for uid -1 is no identity", !auth_identity_valid(&id));
+	res = ok_result("bob", 1001, 0x11);
+	res.status = IPC_AUTH_BAD_CREDENTIALS;
+	auth_identity_set(&res, "Basic", &id);
+	CHECK("a refusal clears the identity", !auth_identity_valid(&id) && id.uid == AUTH_NO_UID);
 }
 
 static void test_challenges(void)
@@ -401,6 +441,7 @@ int main(void)
 	test_basic_parse();
 	test_policy();
 	test_cache();
+	test_identity_marker();
 	test_challenges();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -37,7 +37,14 @@
 #define QUOTA_UID 4242 /* an account whose host the privileged part refuses to start */
 
 /* How the fake privileged part and host answer. */
-enum priv_mode { PRIV_OK, PRIV_REFUSE, PRIV_NOT_ALLOWED, PRIV_WRONG_TYPE, PRIV_QUOTA_USER };
+enum priv_mode {
+	PRIV_OK,
+	PRIV_REFUSE,
+	PRIV_NOT_ALLOWED,
+	PRIV_WRONG_TYPE,
+	PRIV_QUOTA_USER,
+	PRIV_NAMELESS /* admits the password but names no account */
+};
 enum host_mode { HOST_OK, HOST_UNKNOWN_SHELL, HOST_SILENT, HOST_DIES, HOST_FORBIDDEN };
 
 static struct {
@@ -68,6 +75,8 @@ static void answer_auth(uint32_t id, const char *user)
 		r.status = IPC_AUTH_BAD_CREDENTIALS;
 	else if (t.priv_mode == PRIV_NOT_ALLOWED)
 		r.status = IPC_AUTH_NOT_ALLOWED;
+	else if (t.priv_mode == PRIV_NAMELESS)
+		r.user = "";
 	memset(r.token, 0x5a, sizeof(r.token));
 	buf_init(&b, 4096);
 	if (t.priv_mode == PRIV_WRONG_TYPE) {
@@ -470,6 +479,22 @@ static void test_shell_through_host(void)
 	t.host_mode = HOST_OK;
 }
 
+/* A verdict of OK is not an identity: one without an account name must
+ * not reach the host of the uid it carries (OMIGOD's shape: OMI ran a
+ * request without credentials as the uid its identity defaulted to). */
+static void test_verdict_without_identity(void)
+{
+	struct response r;
+	int opens = t.host_opens, requests = t.host_requests;
+
+	t.priv_mode = PRIV_NAMELESS;
+	create("Authorization: Basic ZXZlOnNlY3JldA==\r\n", &r); /* eve:secret */
+	CHECK("OK without an account: 401, and no host reached",
+	      r.status == 401 && t.host_opens == opens && t.host_requests == requests);
+	response_clear(&r);
+	t.priv_mode = PRIV_OK;
+}
+
 static void test_host_failures(void)
 {
 	struct shell_receive_req rcv = {.shell_id = SHELL_ID, .command_id = CMD_ID};
@@ -534,6 +559,7 @@ int main(void)
 	test_identify_and_challenge();
 	test_password_refused();
 	test_shell_through_host();
+	test_verdict_without_identity();
 	test_host_failures();
 	int status = stop_net();
 	CHECK("the network process exits cleanly when the privileged part goes",
