@@ -149,6 +149,12 @@ struct config {
 		uint32_t max_concurrent_operations_per_user;
 		uint32_t enumeration_timeout_ms;
 		uint32_t max_connections; /* 300: simultaneous active requests */
+		/* password checks (Basic) one address may have under way */
+		uint32_t max_concurrent_logons_per_source;
+		/* failed password checks a minute before further ones from the
+		 * address (for the account) are refused unasked; 0: no limit */
+		uint32_t max_logon_failures_per_source;
+		uint32_t max_logon_failures_per_account;
 		uint32_t max_packet_retrieval_time_s;
 		int allow_unencrypted; /* false */
 		struct config_auth_service auth;

@@ -28,6 +28,11 @@
 
 #define PRIV_MAX_PAM_WORKERS 8 /* PAM conversations running at once */
 #define PRIV_MAX_PAM_QUEUE 256 /* verifications waiting for a worker; more get IPC_AUTH_BUSY */
+/* Refusals held for PAM's failure delay (a timer each, no worker): more
+ * are answered at once, the failure counts bounding what that gains. */
+#define PRIV_MAX_DELAYED 1024
+#define PRIV_THROTTLE_ENTRIES 1024   /* addresses, and accounts, counted at once */
+#define PRIV_FAILURE_WINDOW_MS 60000 /* failed logons are counted per minute */
 /* A verification or a host start-up stuck this long (a hung directory
  * server, a PAM module waiting on something) is killed and answered as a
  * failure, so it cannot hold a slot for ever. */
@@ -86,6 +91,18 @@ struct priv_auth_req {
 	uint32_t id;
 	struct ipc_auth_password m; /* an account check has no password */
 	struct priv_check check;
+	int throttled;		/* counted by priv_throttle_admit until done */
+	struct event *delay_ev; /* a refusal waiting out PAM's failure delay */
+	struct priv *p;		/* for delay_ev's callback */
+};
+
+/* What one client address or one account has asked of the PAM pool
+ * (priv_throttle.c). */
+struct priv_tally {
+	char key[IPC_MAX_USER + 1]; /* the address or the account; "" when free */
+	uint32_t inflight;	    /* password checks waiting or running */
+	uint32_t failures;	    /* failed since window_start_ms */
+	uint64_t window_start_ms;
 };
 
 /* A slot for one PAM verification process. */
@@ -143,6 +160,10 @@ struct priv {
 	struct priv_worker workers[PRIV_MAX_PAM_WORKERS];
 	struct priv_auth_req *queue_head, *queue_tail;
 	uint32_t queue_len;
+	struct priv_auth_req *delayed; /* refusals waiting out PAM's delay */
+	uint32_t ndelayed;
+	struct priv_tally throttle_sources[PRIV_THROTTLE_ENTRIES];
+	struct priv_tally throttle_accounts[PRIV_THROTTLE_ENTRIES];
 	struct priv_account tokens[PRIV_MAX_TOKENS];
 	uint32_t token_next; /* the oldest entry, overwritten next */
 
@@ -196,6 +217,16 @@ void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_
  * fork and exec. */
 void priv_child_fail(int errfd, const char *what) __attribute__((noreturn));
 const char *priv_wait_status(int status, char *out, size_t len);
+
+/* priv_throttle.c */
+/* Whether a password check for user from peer may go to PAM: NULL, and it
+ * is counted until priv_throttle_done; else the verdict of its refusal,
+ * with *status the answer (IPC_AUTH_BUSY, IPC_AUTH_BAD_CREDENTIALS). */
+const char *priv_throttle_admit(struct priv *p, const char *peer, const char *user,
+				enum ipc_auth_status *status);
+/* A check priv_throttle_admit let through has ended; failed: PAM said no
+ * to the password. */
+void priv_throttle_done(struct priv *p, const char *peer, const char *user, int failed);
 
 /* priv_pam.c */
 /* The PAM service whose stack authenticates, checks accounts and opens

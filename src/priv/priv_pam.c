@@ -93,6 +93,10 @@ static void wipe_password(struct ipc_auth_password *m)
 static void req_free(struct priv_auth_req *r)
 {
 	if (r) {
+		if (r->throttled)
+			priv_throttle_done(r->p, r->m.peer, r->m.user, 0);
+		if (r->delay_ev)
+			event_free(r->delay_ev);
 		/* An account check nobody answered: its caller's state goes too. */
 		if (r->check.drop)
 			r->check.drop(r->check.arg);
@@ -101,20 +105,40 @@ static void req_free(struct priv_auth_req *r)
 	}
 }
 
-/* The worker: one PAM transaction, reported in one write: the verdict
- * byte, then, for a yes, the account PAM settled on (PAM_USER), which a
- * module of the stack may have rewritten from the name the client sent
- * (pam_sss and pam_winbind give the directory's spelling). An account
- * check skips pam_authenticate: GSSAPI already verified the credential,
- * and there is no password to give. */
+/* What a worker reports, in one write (atomic: under PIPE_BUF): */
+#define REPORT_VERDICT 0 /* VERDICT_* */
+#define REPORT_DELAY 1	 /* uint32_t: PAM's failure delay, in ms, for the caller to keep */
+#define REPORT_ACCOUNT 5 /* for a yes: the account PAM settled on, to the end */
+#define REPORT_MAX (REPORT_ACCOUNT + IPC_MAX_USER)
+
+/* The failure delay pam_authenticate asked for (pam_unix: about 2 s,
+ * randomised): with PAM_FAIL_DELAY set, libpam calls this instead of
+ * sleeping, so the worker is free at once and the privileged part's
+ * event loop holds the refusal back for the delay (a timer, no process). */
+static unsigned fail_delay_us;
+
+static void keep_fail_delay(int status, unsigned delay_us, void *appdata)
+{
+	(void)status, (void)appdata;
+	fail_delay_us = delay_us;
+}
+
+/* The worker: one PAM transaction, one report: the verdict, PAM's
+ * failure delay, and for a yes the account PAM settled on (PAM_USER),
+ * which a module of the stack may have rewritten from the name the client
+ * sent (pam_sss and pam_winbind give the directory's spelling). An
+ * account check skips pam_authenticate: GSSAPI already verified the
+ * credential, and there is no password to give. */
 static void __attribute__((noreturn))
 worker_run(const struct priv *p, struct priv_auth_req *r, int fd)
 {
 	struct pam_conv conv = {priv_pam_conv, r->m.password};
 	pam_handle_t *h = NULL;
-	uint8_t report[1 + IPC_MAX_USER] = {VERDICT_FAILED};
-	size_t len = 1;
+	uint8_t report[REPORT_MAX] = {VERDICT_FAILED};
+	size_t len = REPORT_ACCOUNT;
 	const void *settled = NULL;
+	void (*delay_fn)(int, unsigned, void *) = keep_fail_delay;
+	uint32_t delay_ms;
 	int keep[1] = {fd};
 	int rc;
 
@@ -124,21 +148,25 @@ worker_run(const struct priv *p, struct priv_auth_req *r, int fd)
 	rc = pam_start(priv_pam_service(p), r->m.user, &conv, &h);
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_item(h, PAM_RHOST, r->m.peer);
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(h, PAM_FAIL_DELAY, *(const void **)&delay_fn);
 	if (rc == PAM_SUCCESS && !r->check.done)
 		rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
 	/* An expired password or account, or an access.conf refusal. */
 	if (rc == PAM_SUCCESS) {
 		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
-		report[0] = rc == PAM_SUCCESS ? VERDICT_OK : VERDICT_ACCOUNT;
+		report[REPORT_VERDICT] = rc == PAM_SUCCESS ? VERDICT_OK : VERDICT_ACCOUNT;
 	}
 	if (rc == PAM_SUCCESS) {
 		size_t n;
 		if (pam_get_item(h, PAM_USER, &settled) != PAM_SUCCESS || !settled ||
 		    (n = strlen(settled)) == 0 || n > IPC_MAX_USER)
-			report[0] = VERDICT_FAILED;
+			report[REPORT_VERDICT] = VERDICT_FAILED;
 		else
-			memcpy(report + 1, settled, n), len += n;
+			memcpy(report + REPORT_ACCOUNT, settled, n), len += n;
 	}
+	delay_ms = fail_delay_us / 1000;
+	memcpy(report + REPORT_DELAY, &delay_ms, sizeof(delay_ms));
 	if (rc != PAM_SUCCESS)
 		log_debug("PAM: %s", pam_strerror(h, rc));
 	if (h)
@@ -524,15 +552,48 @@ static void start_queued(struct priv *p, struct priv_worker *w)
 	}
 }
 
+static void delay_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct priv_auth_req *r = arg, **pp;
+	struct priv *p = r->p;
+
+	(void)fd, (void)what;
+	for (pp = &p->delayed; *pp && *pp != r; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = r->next;
+	p->ndelayed--;
+	r->next = NULL;
+	refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, TEXT_FAILED);
+}
+
+/* A wrong password's refusal, answered once PAM's failure delay has
+ * passed, as pam_unix would have slept, without a worker waiting. */
+static void refuse_later(struct priv *p, struct priv_auth_req *r, uint32_t delay_ms)
+{
+	struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+
+	if (p->ndelayed >= PRIV_MAX_DELAYED ||
+	    !(r->delay_ev = event_new(p->base, -1, 0, delay_over, r)) ||
+	    event_add(r->delay_ev, &tv) < 0) {
+		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, TEXT_FAILED);
+		return;
+	}
+	r->next = p->delayed;
+	p->delayed = r;
+	p->ndelayed++;
+}
+
 static void worker_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct priv_worker *w = arg;
 	struct priv *p = w->p;
-	/* The verdict and the account settled, NUL-terminated (one more
-	 * byte than a worker writes, so an overlong report shows). */
-	char report[1 + IPC_MAX_USER + 2] = {VERDICT_FAILED};
-	const char *settled = report + 1;
+	/* The worker's report, NUL-terminated (one more byte than a worker
+	 * writes, so an overlong report shows). */
+	char report[REPORT_MAX + 2] = {VERDICT_FAILED};
+	const char *settled = report + REPORT_ACCOUNT;
 	uint8_t verdict = VERDICT_FAILED;
+	uint32_t delay_ms = 0;
 
 	if (what & EV_TIMEOUT) {
 		log_warnx("PAM took longer than %d s: stopping worker %d",
@@ -544,12 +605,18 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		/* The worker died without a word, or said yes for no account. */
-		verdict = n >= 1 ? (uint8_t)report[0] : VERDICT_FAILED;
-		if (verdict == VERDICT_OK &&
-		    (n < 2 || n > 1 + IPC_MAX_USER || memchr(settled, 0, (size_t)n - 1)))
+		verdict = n >= REPORT_ACCOUNT ? (uint8_t)report[REPORT_VERDICT] : VERDICT_FAILED;
+		if (n >= REPORT_ACCOUNT)
+			memcpy(&delay_ms, report + REPORT_DELAY, sizeof(delay_ms));
+		if (verdict == VERDICT_OK && (n <= REPORT_ACCOUNT || n > REPORT_MAX ||
+					      memchr(settled, 0, (size_t)n - REPORT_ACCOUNT)))
 			verdict = VERDICT_FAILED;
 	}
 	struct priv_auth_req *r = worker_release(w);
+	if (r->throttled) {
+		r->throttled = 0;
+		priv_throttle_done(p, r->m.peer, r->m.user, verdict == VERDICT_FAILED);
+	}
 	/* An account check is for the account GSSAPI verified, no other. */
 	if (verdict == VERDICT_OK && r->check.done && strcmp(settled, r->m.user) != 0)
 		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, TEXT_RENAMED);
@@ -557,6 +624,8 @@ static void worker_done(evutil_socket_t fd, short what, void *arg)
 		check_done(p, r, IPC_AUTH_OK, NULL);
 	else if (verdict == VERDICT_OK)
 		verified(p, r, settled);
+	else if (verdict == VERDICT_FAILED && delay_ms && !r->check.done)
+		refuse_later(p, r, delay_ms);
 	else
 		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS,
 		       verdict == VERDICT_ACCOUNT ? TEXT_ACCOUNT : TEXT_FAILED);
@@ -597,6 +666,7 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 		return;
 	}
 	r->id = id;
+	r->p = p;
 	r->m = *m;
 	memset(m, 0, sizeof(*m));
 	/* Single-user mode serves one account; no one else is asked about. */
@@ -604,6 +674,15 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 		refuse(p, r, IPC_AUTH_BAD_CREDENTIALS, TEXT_NOT_SELF);
 		return;
 	}
+	/* One address's share of the pool, and the failures it (or the
+	 * account) may have a minute. */
+	enum ipc_auth_status status;
+	const char *why = priv_throttle_admit(p, r->m.peer, r->m.user, &status);
+	if (why) {
+		refuse(p, r, status, why);
+		return;
+	}
+	r->throttled = 1;
 	submit(p, r);
 }
 
@@ -625,6 +704,7 @@ void priv_account_check(struct priv *p, const char *user, const char *peer, cons
 	}
 	r = calloc(1, sizeof(*r));
 	if (r) {
+		r->p = p;
 		r->m.user = strdup(user);
 		r->m.peer = strdup(peer);
 		r->m.scheme = strdup(scheme);
@@ -663,6 +743,12 @@ void priv_auth_stop(struct priv *p)
 	}
 	p->queue_tail = NULL;
 	p->queue_len = 0;
+	while (p->delayed) {
+		struct priv_auth_req *r = p->delayed;
+		p->delayed = r->next;
+		req_free(r);
+	}
+	p->ndelayed = 0;
 	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
 		priv_account_clear(&p->tokens[i]);
 }

@@ -256,11 +256,58 @@ static void test_single_user(void)
 	priv_free(p);
 }
 
+/* n failed password checks for user from peer, each let through. */
+static void fail_checks(struct priv *p, const char *peer, const char *user, int n)
+{
+	enum ipc_auth_status st;
+
+	for (int i = 0; i < n; i++) {
+		CHECK("throttle: a check goes to PAM", !priv_throttle_admit(p, peer, user, &st));
+		priv_throttle_done(p, peer, user, 1);
+	}
+}
+
+/* priv_throttle: one address's share of the PAM pool, and the failures
+ * an address and an account may have a minute. */
+static void test_throttle(void)
+{
+	struct priv *p = priv_new();
+	enum ipc_auth_status st;
+
+	p->cfg.service.max_concurrent_logons_per_source = 2;
+	p->cfg.service.max_logon_failures_per_source = 4;
+	p->cfg.service.max_logon_failures_per_account = 3;
+	CHECK("throttle: the first two checks from an address go to PAM",
+	      !priv_throttle_admit(p, "10.0.0.1", "alice", &st) &&
+		  !priv_throttle_admit(p, "10.0.0.1", "bob", &st));
+	CHECK("throttle: a third at once is refused as busy",
+	      priv_throttle_admit(p, "10.0.0.1", "carol", &st) && st == IPC_AUTH_BUSY);
+	CHECK("throttle: another address is not",
+	      !priv_throttle_admit(p, "10.0.0.2", "carol", &st));
+	priv_throttle_done(p, "10.0.0.1", "alice", 1);
+	priv_throttle_done(p, "10.0.0.1", "bob", 1);
+	priv_throttle_done(p, "10.0.0.2", "carol", 0);
+	fail_checks(p, "10.0.0.3", "alice", 2);
+	CHECK("throttle: three failures shut alice out, from any address",
+	      priv_throttle_admit(p, "10.0.0.9", "alice", &st) && st == IPC_AUTH_BAD_CREDENTIALS);
+	CHECK("throttle: but not dave", !priv_throttle_admit(p, "10.0.0.9", "dave", &st));
+	priv_throttle_done(p, "10.0.0.9", "dave", 0);
+	fail_checks(p, "10.0.0.1", "erin", 2);
+	CHECK("throttle: four failures shut 10.0.0.1 out, for any account",
+	      priv_throttle_admit(p, "10.0.0.1", "dave", &st) && st == IPC_AUTH_BAD_CREDENTIALS);
+	p->cfg.service.max_logon_failures_per_source = 0;
+	p->cfg.service.max_logon_failures_per_account = 0;
+	CHECK("throttle: 0 counts no failures", !priv_throttle_admit(p, "10.0.0.1", "alice", &st));
+	priv_throttle_done(p, "10.0.0.1", "alice", 0);
+	priv_free(p);
+}
+
 int main(void)
 {
 	event_fail_install();
 	test_renew();
 	test_single_user();
+	test_throttle();
 	test_slots();
 	test_account_check_queue();
 	test_worker_no_memory();
