@@ -141,6 +141,8 @@ const struct setting config_settings[] = {
 	U32("Service", "MaxConnections", C(service.max_connections), "300", 1, UINT32_MAX, 0),
 	U32("Service", "MaxConcurrentLogonsPerSource", C(service.max_concurrent_logons_per_source),
 	    "4", 1, 256, F_UNLESS_DEFAULT),
+	U32("Service", "MaxConcurrentLogonsPerAccount",
+	    C(service.max_concurrent_logons_per_account), "4", 1, 256, F_UNLESS_DEFAULT),
 	U32("Service", "MaxLogonFailuresPerSource", C(service.max_logon_failures_per_source), "30",
 	    0, UINT32_MAX, F_UNLESS_DEFAULT),
 	U32("Service", "MaxLogonFailuresPerAccount", C(service.max_logon_failures_per_account),

@@ -151,6 +151,8 @@ struct config {
 		uint32_t max_connections; /* 300: simultaneous active requests */
 		/* password checks (Basic) one address may have under way */
 		uint32_t max_concurrent_logons_per_source;
+		/* ... and that may be under way for one account */
+		uint32_t max_concurrent_logons_per_account;
 		/* failed password checks a minute before further ones from the
 		 * address (for the account) are refused unasked; 0: no limit */
 		uint32_t max_logon_failures_per_source;

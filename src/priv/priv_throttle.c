@@ -1,6 +1,7 @@
 /* priv_throttle: what each client address and each account may ask of
  * the PAM pool. Password checks are counted as they wait and run (one
- * address may hold only Service/MaxConcurrentLogonsPerSource of them),
+ * address may hold only Service/MaxConcurrentLogonsPerSource of them, one
+ * account Service/MaxConcurrentLogonsPerAccount, whatever the addresses),
  * and their failures within PRIV_FAILURE_WINDOW_MS, per address and per
  * account: past Service/MaxLogonFailuresPerSource (PerAccount), further
  * password checks from that address (for that account) are refused
@@ -66,6 +67,8 @@ const char *priv_throttle_admit(struct priv *p, const char *peer, const char *us
 	*status = IPC_AUTH_BUSY;
 	if (src->inflight >= c->service.max_concurrent_logons_per_source)
 		return "refused (too many logons from this address at once)";
+	if (acct->inflight >= c->service.max_concurrent_logons_per_account)
+		return "refused (too many logons for this account at once)";
 	src->inflight++;
 	acct->inflight++;
 	return NULL;

@@ -275,6 +275,7 @@ static void test_throttle(void)
 	enum ipc_auth_status st;
 
 	p->cfg.service.max_concurrent_logons_per_source = 2;
+	p->cfg.service.max_concurrent_logons_per_account = 2;
 	p->cfg.service.max_logon_failures_per_source = 4;
 	p->cfg.service.max_logon_failures_per_account = 3;
 	CHECK("throttle: the first two checks from an address go to PAM",
@@ -284,6 +285,10 @@ static void test_throttle(void)
 	      priv_throttle_admit(p, "10.0.0.1", "carol", &st) && st == IPC_AUTH_BUSY);
 	CHECK("throttle: another address is not",
 	      !priv_throttle_admit(p, "10.0.0.2", "carol", &st));
+	CHECK("throttle: but a third for one account at once is, whatever the address",
+	      !priv_throttle_admit(p, "10.0.0.4", "carol", &st) &&
+		  priv_throttle_admit(p, "10.0.0.5", "carol", &st) && st == IPC_AUTH_BUSY);
+	priv_throttle_done(p, "10.0.0.4", "carol", 0);
 	priv_throttle_done(p, "10.0.0.1", "alice", 1);
 	priv_throttle_done(p, "10.0.0.1", "bob", 1);
 	priv_throttle_done(p, "10.0.0.2", "carol", 0);

@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""A correct logon during a storm of wrong passwords, against the same logon
+on an idle service, in one run (issue 14's logon-storm figure).
+
+One winrmd (the optimized build) with an HTTPS listener on 127.0.0.1 and
+Basic on (PAM, pam_unix: each wrong password is answered after PAM's
+failure delay, about 2 s); temporary users from tests/e2e/harness.py's
+fixture. Three rows, interleaved trial by trial (so drift in the
+machine's load hits every row alike), each trial on a fresh service,
+since the network process caches a verified password and only a first
+logon asks PAM:
+
+  idle     the correct logon (one Basic-authenticated Identify, from
+           127.0.0.2) on a service doing nothing else;
+  one      the same while STORM clients send wrong passwords for another
+           user at once from one address (127.0.0.1);
+  many     the same while STORM clients send wrong passwords for another
+           user at once, each from an address of its own (127.0.1.x,
+           127.0.2.x ...).
+
+Prints the median latency of each row, the ratio to idle (the target is
+under 2), and what the storm's clients got (401 after the failure delay,
+503 when their address had too many logons under way, or refused without
+PAM once the failures of the address or account passed their limit).
+
+Run as root from the repository root after `make`:
+    /usr/bin/python3 bench/logon_storm.py [TRIALS] [STORM]
+TRIALS defaults to 5, STORM to 200. Exits non-zero only when something
+fails to run (the correct logon is refused, the service dies), never
+because of a ratio. Every loop is bounded in count and time; everything
+made is removed at exit.
+"""
+import collections
+import http.client
+import os
+import statistics
+import sys
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STORM_SETTLE_S = 0.5   # the storm's clients connected before the measured logon
+CLIENT_TIMEOUT = 120
+
+
+def out(line=""):
+    print(line, flush=True)
+
+
+def logon(h, svc, who, source):
+    """(HTTP status or the error, seconds) of one Basic Identify from source."""
+    li = svc.listener()
+    conn = http.client.HTTPSConnection(li.host, li.port, timeout=CLIENT_TIMEOUT,
+                                       context=h.tls_context(), source_address=(source, 0))
+    t0 = time.monotonic()
+    try:
+        return h.request(li, h.IDENTIFY_ENV, auth=who, conn=conn).status, time.monotonic() - t0
+    except OSError as e:
+        return type(e).__name__, time.monotonic() - t0
+    finally:
+        conn.close()
+
+
+def storm_source(mode, i):
+    return "127.0.0.1" if mode == "one" else "127.0.%d.%d" % (1 + i // 250, 1 + i % 250)
+
+
+def trial(h, mode, storm, got):
+    """The correct logon's seconds on a fresh service, during mode's storm."""
+    svc = h.Service({}, name="storm").start()
+    try:
+        logon(h, svc, None, "127.0.0.2")  # warm: TLS and the listener
+        victim, user = h.user("b"), h.user("a")
+        clients = []
+        if mode != "idle":
+            def wrong(i):
+                got[mode][logon(h, svc, (victim.name, "wrong-%d" % i), storm_source(mode, i))[0]] += 1
+            clients = [threading.Thread(target=wrong, args=(i,)) for i in range(storm)]
+            for t in clients:
+                t.start()
+            time.sleep(STORM_SETTLE_S)
+        status, secs = logon(h, svc, user, "127.0.0.3")
+        for t in clients:
+            t.join(CLIENT_TIMEOUT)
+        if status != 200:
+            raise SystemExit("logon_storm: the correct logon got %s (%s)" % (status, mode))
+        return secs
+    finally:
+        svc.stop()
+
+
+def main():
+    trials = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    storm = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    if os.geteuid() != 0:
+        raise SystemExit("logon_storm: run as root (it creates users and a service)")
+    os.environ.pop("OWT_RUN_DIR", None)
+    os.environ["OWT_BUILD"] = os.path.join(REPO, "build")
+    sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+    import harness as h
+    h.fixture()
+    rows = collections.OrderedDict((m, []) for m in ("idle", "one", "many"))
+    got = {m: collections.Counter() for m in rows}
+    out("# logon_storm: %d trials, storms of %d wrong passwords, %s" % (trials, storm, time.strftime("%Y-%m-%d")))
+    for n in range(trials):
+        for mode in rows:
+            rows[mode].append(trial(h, mode, storm, got))
+        out("# trial %d: %s" % (n + 1, ", ".join("%s %.3f s" % (m, v[-1]) for m, v in rows.items())))
+    idle = statistics.median(rows["idle"])
+    out("| row | median | min | max | / idle | the storm's clients got |")
+    out("|---|---|---|---|---|---|")
+    for mode, v in rows.items():
+        out("| %s | %.3f s | %.3f s | %.3f s | %.2f | %s |" % (
+            mode, statistics.median(v), min(v), max(v), statistics.median(v) / idle,
+            ", ".join("%s: %d" % (k, c) for k, c in sorted(got[mode].items(), key=str)) or "-"))
+
+
+if __name__ == "__main__":
+    main()
