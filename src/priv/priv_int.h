@@ -229,6 +229,9 @@ int priv_is_admin(struct priv *p, const struct priv_account *a);
  * shell), or 0; priv_account_clear frees it. */
 int priv_account_lookup(const char *user, struct priv_account *a);
 void priv_account_clear(struct priv_account *a);
+/* 1 if shell is one to log in with: listed in /etc/shells (getusershell)
+ * and not nologin or false. */
+int priv_login_shell(const char *shell);
 /* a's groups (getgrouplist) into a new *groups: their number, or -1. */
 int priv_account_groups(const struct priv_account *a, gid_t **groups);
 /* 1 if one of groups is named in the comma list. */
@@ -271,6 +274,11 @@ const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src,
 			       char account[IPC_MAX_USER + 1], char *who, size_t wholen);
 /* GSSAPI's own words for a failure, major then minor, for the log. */
 const char *priv_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len);
+/* The account part of an NTLM name the local hash file verified (no
+ * winbind): the name as it is with no domain, after "." or this machine's
+ * NetBIOS or host name; NULL for another domain, whose accounts are not
+ * this machine's. */
+const char *priv_gss_ntlm_user(const char *shown);
 /* "Kerberos" or "NTLM", for the log. */
 const char *priv_gss_mech_name(gss_const_OID mech);
 
