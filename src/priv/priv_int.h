@@ -4,13 +4,14 @@
  * priv_gss.c (the acceptor side of Negotiate and Kerberos), priv_host.c
  * (PAM sessions and per-user hosts), priv_listen.c (listening sockets and
  * certificates), priv_config.c (configuration changes asked over the
- * network). */
+ * network), priv_files.c (who may have written the configuration). */
 #ifndef OPENWINRM_PRIV_INT_H
 #define OPENWINRM_PRIV_INT_H
 
 #include <limits.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <event2/event.h>
@@ -348,6 +349,17 @@ void priv_host_stop(struct priv *p);
 /* IPC_CONFIG_CHANGE: applies m (still the caller's) and answers
  * IPC_CONFIG_RESULT to request id. */
 void priv_config_change(struct priv *p, uint32_t id, const struct ipc_config_change *m);
+
+/* priv_files.c */
+/* ERR_OK if the configuration directory, the files of c the privileged
+ * part reads and the directories above them are root's (or, in
+ * single-user mode, the invoking user's) and writable by their owner
+ * alone; else ERR_CONFIG with errmsg naming the path and the problem. */
+enum err priv_files_check(const struct priv *p, const struct config *c, struct buf *errmsg);
+/* Why st is unsafe for a file or directory the configuration comes from,
+ * owned by root or owner (a directory above it, if above: there a sticky
+ * bit makes writable by all safe), or NULL. Pure. */
+const char *priv_files_unsafe(const struct stat *st, uid_t owner, int above);
 
 /* priv_listen.c */
 /* Computes the sockets and certificates for c into next, reusing the open
