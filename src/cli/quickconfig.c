@@ -97,8 +97,9 @@ static int run_tool(char *const argv[])
 	return 0;
 }
 
-static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, X509 *cert,
-		     EVP_PKEY *key)
+/* Root's: the privileged part reads the key and hands it to the network
+ * process over IPC, so no other account needs to read it. */
+static int write_pem(const char *dir, const char *name, mode_t mode, X509 *cert, EVP_PKEY *key)
 {
 	char path[PATH_MAX];
 	int fd, ok;
@@ -107,7 +108,7 @@ static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	unlink(path);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0 ||
-	    fchown(fd, 0, gid) < 0 || fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
+	    fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
 		if (fd >= 0)
 			close(fd);
 		return complain("cannot write %s: %s", path, strerror(errno));
@@ -121,8 +122,7 @@ static int write_pem(const char *dir, const char *name, mode_t mode, gid_t gid, 
 
 /* A self-signed RSA-2048 certificate for host (CN and DNS name), as
  * Windows makes one; its SHA-1 thumbprint in upper-case hex. */
-static int make_certificate(const char *dir, const char *host, gid_t key_gid,
-			    char thumb[TLS_THUMBPRINT_HEX + 1])
+static int make_certificate(const char *dir, const char *host, char thumb[TLS_THUMBPRINT_HEX + 1])
 {
 	EVP_PKEY *key = EVP_RSA_gen(2048);
 	X509 *x = X509_new();
@@ -156,8 +156,8 @@ static int make_certificate(const char *dir, const char *host, gid_t key_gid,
 	}
 	if (!X509_sign(x, key, EVP_sha256()) || tls_thumbprint(x, thumb) != 0)
 		goto out;
-	if (write_pem(dir, KEY_FILE, 0640, key_gid, NULL, key) == 0 &&
-	    write_pem(dir, CERT_FILE, 0644, 0, x, NULL) == 0)
+	if (write_pem(dir, KEY_FILE, 0600, NULL, key) == 0 &&
+	    write_pem(dir, CERT_FILE, 0644, x, NULL) == 0)
 		rc = 0;
 out:
 	if (rc && !thumb[0])
@@ -298,8 +298,7 @@ int quickconfig(const char *dir, int https, int quiet)
 		goto out;
 	if (p.http || p.https) {
 		char port[16];
-		const struct group *g = getgrnam(SERVICE_ACCOUNT);
-		if (p.https && make_certificate(dir, p.host, g ? g->gr_gid : 0, thumb) != 0)
+		if (p.https && make_certificate(dir, p.host, thumb) != 0)
 			goto out;
 		struct {
 			int want;

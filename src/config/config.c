@@ -26,6 +26,10 @@
  *                             those of "sudo,wheel" that exist here.
  *   Service/RemoteUsersGroup  group whose members may use the service
  *                             (besides administrators); "winrm-users".
+ *   Service/AllowNoLoginShells  true: accounts whose login shell is
+ *                             nologin, false or not in /etc/shells may
+ *                             log on too (their commands need no shell
+ *                             with WINRS_SKIP_CMD_SHELL); false: refused.
  *   Service/Auth/Keytab       absolute path of the Kerberos keytab the
  *                             service accepts with; empty: the one
  *                             KRB5_KTNAME names, else the system keytab.
@@ -54,7 +58,7 @@
  *                             -DelegateComputer sets; the second one
  *                             applies when only NTLM authenticated the
  *                             server.
- *   These seven are Linux-only (F_UNLESS_DEFAULT): printed, in text and
+ *   These eight are Linux-only (F_UNLESS_DEFAULT): printed, in text and
  *   XML, only when they differ from their default, so that a fresh
  *   configuration prints exactly Windows' document and clients that
  *   know only Windows' settings never meet them.
@@ -179,6 +183,8 @@ const struct setting config_settings[] = {
 	    check_group_list),
 	STR("Service", "RemoteUsersGroup", C(service.remote_users_group), "winrm-users", 0,
 	    check_group),
+	BOOL("Service", "AllowNoLoginShells", C(service.allow_no_login_shells), "false",
+	     F_UNLESS_DEFAULT),
 	STR("Service", "PowerShell", C(service.powershell), "", F_UNLESS_DEFAULT,
 	    check_absolute_path),
 	BOOL("Winrs", "AllowRemoteShellAccess", C(winrs.allow_remote_shell_access), "true", 0),

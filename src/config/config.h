@@ -171,6 +171,9 @@ struct config {
 		char *admin_groups; /* AdminGroups: comma list, default the ones of sudo,wheel that
 				       exist */
 		char *remote_users_group; /* RemoteUsersGroup: "winrm-users" */
+		/* AllowNoLoginShells: false, accounts whose shell says they do
+		 * not log in (nologin, false, not in /etc/shells) are refused. */
+		int allow_no_login_shells;
 		/* PowerShell: the pwsh the PowerShell endpoints run; "": the
 		 * usual install paths, then PATH (the user's host searches). */
 		char *powershell;

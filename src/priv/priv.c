@@ -367,6 +367,8 @@ enum err priv_stage(struct priv *p, struct config *c, struct priv_staged *st, st
 
 	memset(st, 0, sizeof(*st));
 	buf_init(&st->body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if ((e = priv_files_check(p, c, errmsg)) != ERR_OK)
+		goto fail;
 	if ((e = priv_listen_prepare(c, p->config_dir, &p->listen, &st->next, errmsg)) != ERR_OK)
 		goto fail;
 	if ((e = config_message(c, &st->next, &st->body, st->fds, &st->nfds)) != ERR_OK) {

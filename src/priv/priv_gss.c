@@ -195,6 +195,22 @@ static const char *ntlm_entry_account(const struct priv *p, const char *user, ch
 	return NULL;
 }
 
+const char *priv_gss_ntlm_user(const char *shown)
+{
+	char computer[NTLM_MAX_COMPUTER_NAME + 1];
+	const char *bs = strchr(shown, '\\'), *user = util_strip_local_domain(shown);
+	size_t n;
+
+	if (!bs || user != shown)
+		return user;
+	/* The NetBIOS name is the host name cut to 15 characters. */
+	ntlm_computer_name(computer);
+	n = (size_t)(bs - shown);
+	if (n > 0 && n == strlen(computer) && strncasecmp(shown, computer, n) == 0)
+		return bs + 1;
+	return NULL;
+}
+
 /* The local account a client principal maps to: krb5's auth_to_local rules
  * for Kerberos (alice@DEFAULT.REALM is alice); for NTLM the account of the
  * password entry that verified it when the domain is this machine or "."
@@ -226,10 +242,17 @@ static const char *local_account(const struct priv *p, gss_name_t src, gss_OID m
 	if (msgenc_mech_is_kerberos(mech))
 		return none;
 	/* NTLM: "HOST\user" and ".\user" are local; another domain names a
-	 * local account only through winbind, which spells it that way. */
+	 * local account only through winbind, which spells it that way.
+	 * NTLMv2 mixes the domain into the response, so gss-ntlmssp refuses
+	 * another domain's response against an entry of this machine's, but
+	 * it may try a response again without the domain: whose account it
+	 * is is decided here. */
 	display(src, shown, sizeof(shown));
-	if (!winbind)
-		return ntlm_entry_account(p, util_strip_local_domain(shown), out, len);
+	if (!winbind) {
+		const char *user = priv_gss_ntlm_user(shown);
+		return user ? ntlm_entry_account(p, user, out, len)
+			    : "failure (the NTLM domain is not this machine's)";
+	}
 	if ((size_t)snprintf(out, len, "%s", shown) >= len)
 		return none;
 	return out[0] != 0 && strcmp(out, "?") != 0 ? NULL : none;

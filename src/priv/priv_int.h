@@ -4,13 +4,14 @@
  * priv_gss.c (the acceptor side of Negotiate and Kerberos), priv_host.c
  * (PAM sessions and per-user hosts), priv_listen.c (listening sockets and
  * certificates), priv_config.c (configuration changes asked over the
- * network). */
+ * network), priv_files.c (who may have written the configuration). */
 #ifndef OPENWINRM_PRIV_INT_H
 #define OPENWINRM_PRIV_INT_H
 
 #include <limits.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <event2/event.h>
@@ -260,6 +261,9 @@ int priv_is_admin(struct priv *p, const struct priv_account *a);
  * shell), or 0; priv_account_clear frees it. */
 int priv_account_lookup(const char *user, struct priv_account *a);
 void priv_account_clear(struct priv_account *a);
+/* 1 if shell is one to log in with: listed in /etc/shells (getusershell)
+ * and not nologin or false. */
+int priv_login_shell(const char *shell);
 /* a's groups (getgrouplist) into a new *groups: their number, or -1. */
 int priv_account_groups(const struct priv_account *a, gid_t **groups);
 /* 1 if one of groups is named in the comma list. */
@@ -302,6 +306,11 @@ const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src,
 			       char account[IPC_MAX_USER + 1], char *who, size_t wholen);
 /* GSSAPI's own words for a failure, major then minor, for the log. */
 const char *priv_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len);
+/* The account part of an NTLM name the local hash file verified (no
+ * winbind): the name as it is with no domain, after "." or this machine's
+ * NetBIOS or host name; NULL for another domain, whose accounts are not
+ * this machine's. */
+const char *priv_gss_ntlm_user(const char *shown);
 /* "Kerberos" or "NTLM", for the log. */
 const char *priv_gss_mech_name(gss_const_OID mech);
 
@@ -371,6 +380,17 @@ void priv_host_stop(struct priv *p);
 /* IPC_CONFIG_CHANGE: applies m (still the caller's) and answers
  * IPC_CONFIG_RESULT to request id. */
 void priv_config_change(struct priv *p, uint32_t id, const struct ipc_config_change *m);
+
+/* priv_files.c */
+/* ERR_OK if the configuration directory, the files of c the privileged
+ * part reads and the directories above them are root's (or, in
+ * single-user mode, the invoking user's) and writable by their owner
+ * alone; else ERR_CONFIG with errmsg naming the path and the problem. */
+enum err priv_files_check(const struct priv *p, const struct config *c, struct buf *errmsg);
+/* Why st is unsafe for a file or directory the configuration comes from,
+ * owned by root or owner (a directory above it, if above: there a sticky
+ * bit makes writable by all safe), or NULL. Pure. */
+const char *priv_files_unsafe(const struct stat *st, uid_t owner, int above);
 
 /* priv_listen.c */
 /* Computes the sockets and certificates for c into next, reusing the open

@@ -37,6 +37,9 @@
 #define TEXT_NO_PASSWD "failure (no passwd entry for the account)"
 #define TEXT_NOT_SELF "failure (not the account winrmd runs as)"
 #define TEXT_RENAMED "failure (PAM's account stack settled on another account)"
+#define TEXT_NO_LOGIN_SHELL                                                                        \
+	"failure (the account's shell is nologin, false or not in /etc/shells: "                   \
+	"Service/AllowNoLoginShells)"
 
 const char *priv_pam_service(const struct priv *p)
 {
@@ -353,6 +356,35 @@ static int authorise(const struct priv *p, const struct priv_account *a, int *is
 	return allowed;
 }
 
+int priv_login_shell(const char *shell)
+{
+	const char *base = strrchr(shell, '/'), *listed;
+	int found = 0;
+
+	base = base ? base + 1 : shell;
+	/* They say "this account does not log in" wherever they live, even
+	 * where /etc/shells lists them. */
+	if (strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0)
+		return 0;
+	setusershell();
+	while (!found && (listed = getusershell()))
+		found = strcmp(listed, shell) == 0;
+	endusershell();
+	return found;
+}
+
+/* An account whose shell says it does not log in (a service account, a
+ * locked-out user) could still run commands without any shell
+ * (WINRS_SKIP_CMD_SHELL, PowerShell): refused, root included, unless
+ * Service/AllowNoLoginShells. A refusal is a failed logon (401), as for
+ * an expired account, not the "access denied" fault of a logon that
+ * succeeded: the account may not log on at all, and a password guesser
+ * learns nothing. */
+static int may_log_on(const struct priv *p, const struct priv_account *a)
+{
+	return p->cfg.service.allow_no_login_shells || priv_login_shell(a->shell);
+}
+
 void priv_account_clear(struct priv_account *a)
 {
 	free(a->name);
@@ -462,7 +494,12 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
 		priv_account_clear(&a);
 		return "refused (the account's uid changed)";
 	}
-	/* Renewal is no way around a removal from the allowed groups. */
+	/* Renewal is no way around a new shell, nor a removal from the
+	 * allowed groups. */
+	if (!may_log_on(p, &a)) {
+		priv_account_clear(&a);
+		return TEXT_NO_LOGIN_SHELL;
+	}
 	if (!authorise(p, &a, &admin)) {
 		priv_account_clear(&a);
 		r->status = IPC_AUTH_NOT_ALLOWED;
@@ -504,7 +541,9 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 		snprintf(name, IPC_MAX_USER + 1, "%s", a.name);
 		res->user = name;
 		res->uid = (uint32_t)a.uid;
-		if (!authorise(p, &a, &admin)) {
+		if (!may_log_on(p, &a)) {
+			verdict = TEXT_NO_LOGIN_SHELL;
+		} else if (!authorise(p, &a, &admin)) {
 			res->status = IPC_AUTH_NOT_ALLOWED;
 			verdict = "not allowed (in no allowed group)";
 		} else if (!token_issue(p, &a, res->token)) {

@@ -6,6 +6,7 @@ OpenSSL 3 keeps there. Prints one JSON object.
 
     gss_client.py pywinrm URL USER PASSWORD ENCRYPTION TRANSPORT COMMAND [ARGS...]
     gss_client.py raw URL USER PASSWORD SCENARIO [ARGS...]
+    gss_client.py raw URL USER PASSWORD domain DOMAIN
 """
 import base64
 import http.client
@@ -66,9 +67,9 @@ def unseal(ctx, body):
     return ctx.unwrap(signature + sealed)
 
 
-def handshake(conn, user, password, compat=3):
+def handshake(conn, user, password, compat=3, domain=""):
     from ntlm_auth.ntlm import NtlmContext
-    ctx = NtlmContext(user, password, domain="", ntlm_compatibility=compat)
+    ctx = NtlmContext(user, password, domain=domain, ntlm_compatibility=compat)
     t1 = ctx.step()
     st, hdrs, _ = conn.post(b"", {"Authorization": "Negotiate " + base64.b64encode(t1).decode()})
     ch = challenge_of(hdrs)
@@ -100,6 +101,9 @@ def raw(url, user, password, scenario, *args):
             st, _, body = c.post(seal(ctx, f.read()), ctype=SEALED)
         out["create"] = st
         out["create_reply"] = unseal(ctx, body).decode("utf-8", "replace")
+    elif scenario == "domain":
+        # The user named in the domain args[0] ("" for none), as DOMAIN\user.
+        _, _, out["final"] = handshake(c, user, password, domain=args[0])
     elif scenario == "v1":
         _, _, out["final"] = handshake(c, user, password, compat=1)
     elif scenario == "wrong":

@@ -406,8 +406,7 @@ def _make_cert(cert, key):
           "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
           "-keyout", key, "-out", cert])
     os.chmod(cert, 0o644)
-    shutil.chown(key, group=SERVICE_ACCOUNT)
-    os.chmod(key, 0o640)
+    os.chmod(key, 0o600)
 
 
 _FIXTURE = None
@@ -508,8 +507,10 @@ class Service:
             self.listeners.append(Listener("HTTPS", "::1"))
         shutil.copy(fx.cert, os.path.join(self.conf_dir, "cert.pem"))
         shutil.copy(fx.key, os.path.join(self.conf_dir, "key.pem"))
-        shutil.chown(os.path.join(self.conf_dir, "key.pem"), group=SERVICE_ACCOUNT)
-        os.chmod(os.path.join(self.conf_dir, "key.pem"), 0o640)
+        # Root's alone, as quickconfig writes it: the privileged part reads
+        # it and hands it to the network process, which never opens it.
+        shutil.chown(os.path.join(self.conf_dir, "key.pem"), user="root", group="root")
+        os.chmod(os.path.join(self.conf_dir, "key.pem"), 0o600)
         self.settings = self.default_settings()
         self.update(settings or {})
         self.proc = None

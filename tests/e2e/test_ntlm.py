@@ -7,6 +7,7 @@ service verifies with gss-ntlmssp against DIR/ntlm_users, written by
 import json
 import os
 import re
+import socket
 import subprocess
 
 import harness as h
@@ -253,3 +254,57 @@ def test_the_verified_entry_decides_the_account():
         errors = []
         h._remove_user(twin, errors)
         h.eq(errors, [], "removing %s" % twin)
+
+
+def test_only_this_machines_domain_is_local():
+    """Without winbind the hash file holds this machine's accounts: a
+    client naming its account with no domain or with this machine's
+    NetBIOS name (the name NTLMv2's response is computed with, so no
+    other spelling verifies) is that account; another domain's user of
+    the same name and password is not ours. gss-ntlmssp refuses that
+    response already (this test documents it); the service refuses such
+    a domain itself as well (priv_gss_ntlm_user, unit test_priv_gss), so
+    as not to depend on it."""
+    svc = ntlm_service()
+    u = h.user("a")
+    computer = socket.gethostname().split(".")[0].upper()[:15]
+    for domain, want in (("", 200), (computer, 200), ("OTHERDOMAIN", 401)):
+        mark = svc.log_mark()
+        r = client("raw", svc.url("HTTP"), u.name, u.password, "domain", domain)
+        h.eq(r["final"], want, "NTLM logon as %s\\%s" % (domain, u.name))
+        if want == 401:
+            svc.wait_for_log(r"authentication failure.*scheme Negotiate", since=mark)
+
+
+def test_no_login_shell_refused_unless_allowed():
+    """An account whose shell is nologin could still run commands without
+    a shell (WINRS_SKIP_CMD_SHELL, PowerShell): it is refused at logon,
+    Basic and NTLM alike, with a 401 as for an expired account (it may
+    not log on at all; a password guesser learns nothing), and a log line
+    that says why. Service/AllowNoLoginShells lets it in."""
+    fx = h.fixture()
+    u = h.User("nologin", "%s%s_nologin" % (h.USER_PREFIX, fx.suffix), h.user("a").password)
+    try:
+        h._run(["useradd", "--create-home", "--shell", "/usr/sbin/nologin", "--groups", fx.users_group,
+                "--comment", "%s pid=%d" % (h.GECOS_TAG, os.getpid()), u.name])
+        h._run(["chpasswd"], input=("%s:%s\n" % (u.name, u.password)).encode())
+        svc = h.Service({}, https=True, http=True)
+        h.ntlm_password(svc, u)
+        svc.start()
+        verdict = r"authentication failure \(the account's shell is nologin, false or not in /etc/shells"
+        mark = svc.log_mark()
+        h.eq(h.request(svc, h.IDENTIFY_ENV, auth=h.basic(u)).status, 401, "Basic, nologin shell")
+        svc.wait_for_log(verdict + r".*: user \"%s\"" % re.escape(u.name), since=mark)
+        mark = svc.log_mark()
+        r = client("raw", svc.url("HTTP"), u.name, u.password, "logon")
+        h.eq(r["final"], 401, "NTLM, nologin shell")
+        svc.wait_for_log(verdict + r".*as user \"%s\".*\(NTLM\)" % re.escape(u.name), since=mark)
+        svc.update({"Service/AllowNoLoginShells": True})
+        svc.reload()
+        h.eq(h.request(svc, h.IDENTIFY_ENV, auth=h.basic(u)).status, 200, "Basic, AllowNoLoginShells")
+        r = client("raw", svc.url("HTTP"), u.name, u.password, "logon")
+        h.eq(r["final"], 200, "NTLM, AllowNoLoginShells")
+    finally:
+        errors = []
+        h._remove_user(u.name, errors)
+        h.eq(errors, [], "removing %s" % u.name)

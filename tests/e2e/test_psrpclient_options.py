@@ -6,7 +6,6 @@ support). New-PSSessionOption has only -SkipCACheck and -SkipCNCheck on
 Unix; the others are properties of the PSSessionOption it returns, which
 PowerShell passes on as on Windows."""
 import os
-import shutil
 import subprocess
 
 import harness as h
@@ -73,8 +72,7 @@ def test_skip_cn_check_alone():
                     "-subj", "/CN=other.owt.example", "-addext", "subjectAltName=DNS:other.owt.example",
                     "-keyout", key, "-out", cert], check=True, stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, timeout=60)
-    shutil.chown(key, group=h.SERVICE_ACCOUNT)
-    os.chmod(key, 0o640)
+    os.chmod(key, 0o600)
     os.chmod(cert, 0o644)
     svc.start()
     a = h.user("a")

@@ -1,6 +1,8 @@
 """Refusals: each gets the right status or fault, leaves a log line, and the
 service goes on serving (a good request succeeds afterwards)."""
+import os
 import re
+import subprocess
 import uuid
 
 import harness as h
@@ -151,3 +153,42 @@ def test_unknown_shell_id():
     svc.wait_for_log([r"InvalidSelectors|unknown shell|no such shell|shell.*not found|%s|\b500\b"
                       % made_up], since=mark)
     h.assert_serving(svc)
+
+
+def _start_refused(svc, pattern):
+    """winrmd started on svc's configuration exits at once, saying pattern."""
+    r = subprocess.run([h.winrmd_path(), "--config-dir", svc.conf_dir, "--foreground",
+                        "--user", h.SERVICE_ACCOUNT], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    h.check(r.returncode != 0 and re.search(pattern, err),
+            "winrmd's start (status %d) should say %r:\n%s" % (r.returncode, pattern, err[-2000:]))
+
+
+def test_configuration_others_could_write_is_refused():
+    """As sshd's StrictModes: a configuration directory, or a file the
+    privileged part reads, that is not root's or that its group or
+    everyone may write stops winrmd from starting, with a message naming
+    the path and the problem; on reload the previous configuration stays.
+    Above the directory, a sticky /tmp is fine (the test's own dirs sit
+    there)."""
+    svc = h.Service()
+    conf_file = os.path.join(svc.conf_dir, "winrm.conf")
+    os.chmod(svc.conf_dir, 0o777)
+    _start_refused(svc, r"%s is writable by everyone" % re.escape(svc.conf_dir))
+    os.chmod(svc.conf_dir, 0o755)
+    os.chmod(conf_file, 0o664)
+    _start_refused(svc, r"%s is writable by its group" % re.escape(conf_file))
+    os.chmod(conf_file, 0o644)
+    key = os.path.join(svc.conf_dir, "key.pem")
+    os.chown(key, h.user("a").uid, 0)
+    _start_refused(svc, r"%s is owned by another account than root" % re.escape(key))
+    os.chown(key, 0, 0)
+    svc.start()
+    os.chmod(conf_file, 0o666)
+    mark = svc.log_mark()
+    svc.reload()
+    svc.wait_for_log(r"%s is writable by everyone.*keeping the previous configuration" % re.escape(conf_file),
+                     since=mark)
+    os.chmod(conf_file, 0o644)
+    h.eq(h.request(svc, h.IDENTIFY_ENV, auth=h.basic(h.user("a"))).status, 200, "still serving")

@@ -101,8 +101,10 @@ static void test_refusals(struct priv_fixture *f, const uint8_t root[IPC_TOKEN_L
 	char *group = f->p->cfg.service.remote_users_group;
 	f->p->privsep = 1;
 	f->p->cfg.service.remote_users_group = "nogroup";
+	f->p->cfg.service.allow_no_login_shells = 1; /* nobody's is nologin */
 	CHECK("nobody admitted as a member of RemoteUsersGroup",
 	      fixture_admit(f, "nobody", nobody));
+	f->p->cfg.service.allow_no_login_shells = 0;
 	f->p->cfg.service.remote_users_group = group;
 	f->p->privsep = 0;
 	CHECK("refuse an account that is no administrator",

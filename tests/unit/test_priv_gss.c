@@ -3,7 +3,8 @@
  * winbind), where forwarded tickets go, and the legs of a handshake: an
  * NTLMSSP NEGOTIATE is answered with a challenge (CONTINUE), garbage and
  * a leg that continues nothing on its connection are refused without an
- * output token or a context. Needs gss-ntlmssp; no KDC, no network. */
+ * output token or a context; which NTLM domains name this machine's
+ * accounts. Needs gss-ntlmssp; no KDC, no network. */
 #include "priv_fixture.h"
 #include "check.h"
 
@@ -134,6 +135,33 @@ static void test_legs(struct priv_fixture *f)
 		  r.status == IPC_AUTH_CONTINUE);
 }
 
+/* Without winbind only this machine's names are local: no domain, ".",
+ * the NetBIOS name (the host name cut to 15 characters, any case) or the
+ * host name; another domain's alice is not ours. */
+static void test_ntlm_domains(void)
+{
+	char computer[NTLM_MAX_COMPUTER_NAME + 1], host[256], name[300];
+	const char *u;
+
+	ntlm_computer_name(computer);
+	if (gethostname(host, sizeof(host)) < 0)
+		abort();
+	host[sizeof(host) - 1] = 0;
+	host[strcspn(host, ".")] = 0;
+	CHECK("ntlm domain: none, or \".\"",
+	      strcmp(priv_gss_ntlm_user("alice"), "alice") == 0 &&
+		  strcmp(priv_gss_ntlm_user(".\\alice"), "alice") == 0);
+	snprintf(name, sizeof(name), "%s\\alice", computer);
+	u = priv_gss_ntlm_user(name);
+	CHECK("ntlm domain: this machine's NetBIOS name", u && strcmp(u, "alice") == 0);
+	snprintf(name, sizeof(name), "%s\\alice", host);
+	u = priv_gss_ntlm_user(name);
+	CHECK("ntlm domain: this machine's host name", u && strcmp(u, "alice") == 0);
+	CHECK("ntlm domain: another domain is refused", !priv_gss_ntlm_user("OTHERDOMAIN\\alice") &&
+							    !priv_gss_ntlm_user("\\alice") &&
+							    !priv_gss_ntlm_user("..\\alice"));
+}
+
 int main(void)
 {
 	struct priv_fixture f;
@@ -141,6 +169,7 @@ int main(void)
 	fixture_start(&f, 1);
 	test_configure(&f);
 	test_legs(&f);
+	test_ntlm_domains();
 	fixture_stop(&f);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

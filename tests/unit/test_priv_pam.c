@@ -96,6 +96,7 @@ static void test_renew(void)
 	 * RemoteUsersGroup (nobody's group is nogroup), then taken out. */
 	uint8_t tn[IPC_TOKEN_LEN];
 	p->cfg.service.remote_users_group = "nogroup";
+	p->cfg.service.allow_no_login_shells = 1; /* nobody's is nologin */
 	CHECK("renew: nobody admitted as a member of RemoteUsersGroup",
 	      admit(p, "nobody", tn) == IPC_AUTH_OK);
 	p->cfg.service.remote_users_group = NULL;
@@ -244,6 +245,7 @@ static void test_single_user(void)
 	p->privsep = 0;
 	p->self_uid = nobody->pw_uid;
 	p->self_name = "nobody";
+	p->cfg.service.allow_no_login_shells = 1; /* nobody's is nologin */
 	priv_account_check(p, "root", "192.0.2.1", "Kerberos", &check);
 	CHECK("single-user: another account's GSSAPI logon is refused at once",
 	      o.done == 1 && o.status == IPC_AUTH_BAD_CREDENTIALS && o.verdict &&
@@ -307,12 +309,47 @@ static void test_throttle(void)
 	priv_free(p);
 }
 
+/* An account whose shell says it does not log in (nobody's is
+ * /usr/sbin/nologin) gets no token, root's rules the same, unless
+ * Service/AllowNoLoginShells; a token of one is not renewed once the
+ * setting goes off. */
+static void test_login_shells(void)
+{
+	struct priv *p = priv_new();
+	struct ipc_auth_result res = {0};
+	struct ipc_token_renewed r;
+	char name[IPC_MAX_USER + 1];
+	uint8_t t[IPC_TOKEN_LEN];
+	const char *why;
+
+	CHECK("shells: bash is a login shell", priv_login_shell("/bin/bash"));
+	CHECK("shells: nologin and false are not, wherever they are",
+	      !priv_login_shell("/usr/sbin/nologin") && !priv_login_shell("/sbin/nologin") &&
+		  !priv_login_shell("/bin/false") && !priv_login_shell("/usr/local/bin/nologin"));
+	CHECK("shells: nor is one /etc/shells does not list",
+	      !priv_login_shell("/usr/bin/python3") && !priv_login_shell(""));
+	p->cfg.service.remote_users_group = "nogroup";
+	why = priv_auth_admit(p, "nobody", &res, name);
+	CHECK("shells: nobody (nologin) is refused as a failed logon",
+	      res.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "Service/AllowNoLoginShells") &&
+		  res.token[0] == 0 && res.token[IPC_TOKEN_LEN - 1] == 0);
+	p->cfg.service.allow_no_login_shells = 1;
+	CHECK("shells: ... admitted with AllowNoLoginShells", admit(p, "nobody", t) == IPC_AUTH_OK);
+	p->cfg.service.allow_no_login_shells = 0;
+	why = priv_token_renew(p, t, &r, name);
+	CHECK("shells: ... and its token not renewed once the setting is off",
+	      r.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "Service/AllowNoLoginShells"));
+	p->cfg.service.remote_users_group = NULL;
+	priv_free(p);
+}
+
 int main(void)
 {
 	event_fail_install();
 	test_renew();
 	test_single_user();
 	test_throttle();
+	test_login_shells();
 	test_slots();
 	test_account_check_queue();
 	test_worker_no_memory();
