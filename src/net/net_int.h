@@ -404,4 +404,10 @@ int net_config_uri(const char *uri);
 void net_config_dispatch(struct request *r);
 void net_config_shutdown(struct net *n);
 
+/* net_sandbox.c: what the network process gives up once set up. prepare
+ * sets no_new_privs; enter installs the seccomp filter (not in a sanitizer build). Each -1
+ * on failure, logged. */
+int net_sandbox_prepare(void);
+int net_sandbox_enter(void);
+
 #endif
