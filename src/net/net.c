@@ -41,6 +41,13 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 	set_accepting(arg, 1);
 }
 
+/* A descriptor held in reserve: a copy of stdin, which is /dev/null
+ * (priv_exec_role), as the sandbox lets no file be opened. */
+static int net_spare_fd(void)
+{
+	return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+}
+
 /* The connection waiting on listen_fd, taken with the spare descriptor
  * and closed: the client sees its connection end rather than hang. */
 static void refuse_waiting(struct net *n, int listen_fd)
@@ -51,7 +58,7 @@ static void refuse_waiting(struct net *n, int listen_fd)
 	int fd = accept(listen_fd, NULL, NULL);
 	if (fd >= 0)
 		close(fd);
-	n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	n->spare_fd = net_spare_fd();
 }
 
 /* accept() failed other than for a client that gave up (libevent retries
@@ -282,7 +289,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	}
 	n.max_conns = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? connection_cap(rl.rlim_cur)
 							 : NET_MAX_OPEN_CONNECTIONS;
-	n.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	n.spare_fd = net_spare_fd();
 	if (gethostname(n.hostname, sizeof(n.hostname) - 1) != 0)
 		snprintf(n.hostname, sizeof(n.hostname), "localhost");
 	n.base = event_base_new();
@@ -297,6 +304,8 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	/* The privileged part handles Ctrl-C in the foreground and tells us. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	if (net_sandbox_enter() < 0)
+		fatalx("cannot enter the sandbox");
 	log_info("network process started: at most %u connections", n.max_conns);
 
 	event_base_dispatch(n.base);

@@ -404,4 +404,8 @@ int net_config_uri(const char *uri);
 void net_config_dispatch(struct request *r);
 void net_config_shutdown(struct net *n);
 
+/* net_sandbox.c: what the network process gives up once set up:
+ * no_new_privs. -1 on failure, logged. */
+int net_sandbox_enter(void);
+
 #endif

@@ -123,6 +123,17 @@ void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_
 		argv[n++] = "--debug";
 	argv[n] = NULL;
 
+	/* Nothing of the administrator's terminal (winrmd --foreground):
+	 * stdin and stdout from /dev/null, and a session of its own, so the
+	 * terminal is not its controlling terminal (no TIOCSTI into the
+	 * administrator's shell, no Ctrl-C). stderr stays: the foreground
+	 * log goes there (log.c). */
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+		priv_child_fail(errfd, "/dev/null");
+	close(null);
+	if (setsid() < 0)
+		priv_child_fail(errfd, "setsid");
 	/* The channel becomes fd 3: move the error pipe out of its way. */
 	if (errfd == ROLE_FD && (errfd = fcntl(errfd, F_DUPFD_CLOEXEC, ROLE_FD + 1)) < 0)
 		_exit(127);
@@ -301,6 +312,29 @@ static void lost_net(void *arg, enum err why)
 	priv_stop(p, 1);
 }
 
+/* The network process's environment: nothing of root's (or of whoever
+ * started the service), as OpenSSH's privileged-separated child, but the
+ * sanitizer runtime's options, which a sanitizer build reads before main
+ * (the tests' leak checks). Called in the child, after fork. */
+static int net_env(void)
+{
+	static const char *const keep[] = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"};
+	char *saved[sizeof(keep) / sizeof(keep[0])] = {NULL};
+	size_t n = sizeof(keep) / sizeof(keep[0]);
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (getenv(keep[i]) && !(saved[i] = strdup(getenv(keep[i]))))
+			failed = 1;
+	failed = failed || clearenv() != 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!failed && saved[i] && setenv(keep[i], saved[i], 1) < 0)
+			failed = 1;
+		free(saved[i]);
+	}
+	return failed ? -1 : 0;
+}
+
 static void start_net(struct priv *p)
 {
 	static const struct ipc_endpoint_ops ops = {answer_net, lost_net};
@@ -316,6 +350,8 @@ static void start_net(struct priv *p)
 		if (p->privsep &&
 		    (setgroups(1, &p->net_gid) < 0 || priv_setids(p->net_uid, p->net_gid) < 0))
 			priv_child_fail(-1, "cannot become the service account");
+		if (net_env() < 0)
+			priv_child_fail(-1, "environment");
 		priv_exec_role(p, "net", p->self_uid, p->self_pid, sv[1], -1);
 	}
 	close(sv[1]);

@@ -14,6 +14,7 @@ then calls finish(), which stops every service the test started and fails
 the test if a service log holds a sanitizer report or a service died.
 """
 import base64
+import fcntl
 import grp
 import http.client
 import json
@@ -28,6 +29,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import termios
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -482,12 +484,17 @@ class Service:
     (KRB5_CONFIG, KRB5_KTNAME of a krb.Realm, say). debug: start it with
     --debug (as OWT_DEBUG=1 does every service), for a test that waits for
     a debug line. nofile: the descriptor limit (soft and hard) it starts
-    with, which its processes cannot raise."""
+    with, which its processes cannot raise. terminal: started in a session of its
+    own with a pseudo-terminal as controlling terminal and stdin, as from
+    an administrator's shell (self.pty, the master side, is closed at
+    stop)."""
 
     def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None,
-                 debug=False, pam_service=None, nofile=None):
+                 debug=False, pam_service=None, nofile=None, terminal=False):
         fx = fixture()
         self.fx = fx
+        self.terminal = terminal
+        self.pty = None
         self.env = dict(env or {})
         self.debug = debug
         self.pam_service = pam_service
@@ -564,12 +571,23 @@ class Service:
         if self.pam_service:
             argv += ["--pam-service", self.pam_service]
         log = open(self.log_path, "ab")
-        limit = self.nofile and (lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
-                                                            (self.nofile, self.nofile)))
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        stdin, tty = subprocess.DEVNULL, None
+        if self.terminal:
+            self.pty, tty = os.openpty()
+            stdin = tty
+
+        def preexec():
+            if self.nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
+            if tty is not None:
+                os.setsid()
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        self.proc = subprocess.Popen(argv, stdin=stdin, stdout=log, stderr=log,
                                      cwd=self.dir, env=dict(os.environ, **self.env),
-                                     preexec_fn=limit or None)
+                                     preexec_fn=preexec if self.nofile or tty is not None else None)
         log.close()
+        if tty is not None:
+            os.close(tty)
         _SERVICES.append(self)
         run_dir = self.fx.run_dir
         with open(os.path.join(run_dir, "services.txt"), "a") as f:
@@ -629,6 +647,9 @@ class Service:
             time.sleep(0.1)
         for pid, start in tree:
             kill_exact(pid, start)
+        if self.pty is not None:
+            os.close(self.pty)
+            self.pty = None
         return self.problems
 
     # -- log
