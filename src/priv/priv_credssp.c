@@ -154,15 +154,17 @@ static void slot_free(void *slot)
 }
 
 /* conn's logon under way, or a new one. */
-static struct credssp_slot *slot_for(struct priv *p, uint64_t conn, uint32_t version)
+static struct credssp_slot *slot_for(struct priv *p, uint64_t conn, const char *peer,
+				     uint32_t version)
 {
 	struct credssp_slot *s;
 	int fresh;
 
 	if (!state(p))
 		return NULL;
-	s = priv_slot_for(p->credssp->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), conn,
-			  PRIV_GSS_CONTEXT_TTL_MS, slot_free, &fresh);
+	s = priv_slot_for(p->credssp->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), conn, peer,
+			  PRIV_MAX_HANDSHAKES_PER_SOURCE, PRIV_GSS_CONTEXT_TTL_MS, slot_free,
+			  &fresh);
 	if (fresh) {
 		s->version = version < CREDSSP_VERSION ? version : CREDSSP_VERSION;
 		s->mech = "?";
@@ -415,7 +417,7 @@ static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s,
 
 void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *m)
 {
-	struct credssp_slot *s = slot_for(p, m->conn, m->version);
+	struct credssp_slot *s = slot_for(p, m->conn, m->peer, m->version);
 	struct ipc_auth_credssp_result r;
 	struct credssp_password_creds creds;
 	const char *verdict = NULL;

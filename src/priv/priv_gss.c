@@ -62,11 +62,12 @@ static void slot_free(void *slot)
 	memset(s, 0, sizeof(*s));
 }
 
-void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, uint64_t ttl_ms,
-		    void (*release)(void *slot), int *fresh)
+void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, const char *peer,
+		    size_t per_peer, uint64_t ttl_ms, void (*release)(void *slot), int *fresh)
 {
 	uint64_t now = util_now_ms();
-	struct priv_slot *victim = NULL;
+	struct priv_slot *victim = NULL, *peers_oldest = NULL;
+	size_t peers = 0;
 
 	*fresh = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -79,23 +80,30 @@ void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, uint64_t 
 		}
 		if (!victim || s->last_ms < victim->last_ms)
 			victim = s;
+		if (s->last_ms && strcmp(s->peer, peer) == 0 &&
+		    (peers++, !peers_oldest || s->last_ms < peers_oldest->last_ms))
+			peers_oldest = s;
 	}
+	if (peers >= per_peer)
+		victim = peers_oldest;
 	release(victim);
 	victim->conn = conn;
 	victim->last_ms = now;
+	snprintf(victim->peer, sizeof(victim->peer), "%s", peer);
 	*fresh = 1;
 	return victim;
 }
 
 /* The slot of conn's handshake, or a new one. */
-static struct gss_slot *slot_for(struct priv *p, uint64_t conn)
+static struct gss_slot *slot_for(struct priv *p, uint64_t conn, const char *peer)
 {
 	int fresh;
 
 	if (!gss_state(p))
 		return NULL;
 	return priv_slot_for(p->gss->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(struct gss_slot), conn,
-			     PRIV_GSS_CONTEXT_TTL_MS, slot_free, &fresh);
+			     peer, PRIV_MAX_HANDSHAKES_PER_SOURCE, PRIV_GSS_CONTEXT_TTL_MS,
+			     slot_free, &fresh);
 }
 
 /* GSSAPI's own words for a failure, major then minor, for the log. */
@@ -569,7 +577,7 @@ static void logon_start(struct priv *p, uint32_t id, const struct ipc_auth_gss *
 void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 {
 	struct ipc_auth_gss_result r;
-	struct gss_slot *s = slot_for(p, m->conn);
+	struct gss_slot *s = slot_for(p, m->conn, m->peer);
 	OM_uint32 major, minor, flags = 0;
 	gss_buffer_desc in = {m->token_len, m->token}, out = GSS_C_EMPTY_BUFFER;
 	struct gss_channel_bindings_struct cbs;

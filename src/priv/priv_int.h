@@ -57,6 +57,10 @@
 /* Half-made GSSAPI contexts, one per connection in a handshake; the oldest
  * goes when a new one needs room, and one idle this long is dropped. */
 #define PRIV_MAX_GSS_CONTEXTS 1024
+/* Handshakes one client address may have under way: more from it take
+ * its own oldest slot, so a flood from one address cannot push out the
+ * handshakes of others. */
+#define PRIV_MAX_HANDSHAKES_PER_SOURCE 64
 #define PRIV_GSS_CONTEXT_TTL_MS 60000
 
 /* One account that passed a password check, named by an unguessable token. */
@@ -281,13 +285,15 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 struct priv_slot {
 	uint64_t conn;
 	uint64_t last_ms; /* 0: free */
+	char peer[IPC_MAX_PEER + 1];
 };
 /* The slot of conn among n slots of size bytes each (each beginning with
- * a struct priv_slot), its use noted; else a new one: free, expired or the
- * oldest, release()d first (which must leave it zeroed), and *fresh set.
- * Expired slots met on the way are released too. */
-void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, uint64_t ttl_ms,
-		    void (*release)(void *slot), int *fresh);
+ * a struct priv_slot), its use noted; else a new one for peer: free,
+ * expired or the oldest, or peer's own oldest when peer already holds
+ * per_peer, release()d first (which must leave it zeroed), and *fresh
+ * set. Expired slots met on the way are released too. */
+void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, const char *peer,
+		    size_t per_peer, uint64_t ttl_ms, void (*release)(void *slot), int *fresh);
 
 /* priv_gss.c */
 /* Takes one Negotiate/Kerberos leg (m is freed) and answers IPC_AUTH_GSS_RESULT. */

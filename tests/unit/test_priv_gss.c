@@ -162,6 +162,39 @@ static void test_ntlm_domains(void)
 							    !priv_gss_ntlm_user("..\\alice"));
 }
 
+static void release_slot(void *slot)
+{
+	memset(slot, 0, sizeof(struct priv_slot));
+}
+
+/* Handshakes under way: a flood from one address takes that address's
+ * own oldest slots once it holds its share, never another's. */
+static void test_handshake_slots(void)
+{
+	struct priv_slot slots[6] = {0};
+	int fresh;
+
+	for (uint64_t conn = 1; conn <= 2; conn++)
+		priv_slot_for(slots, 6, sizeof(slots[0]), conn, "10.0.0.2", 3, 60000, release_slot,
+			      &fresh);
+	for (uint64_t conn = 100; conn < 120; conn++)
+		priv_slot_for(slots, 6, sizeof(slots[0]), conn, "10.0.0.1", 3, 60000, release_slot,
+			      &fresh);
+	struct priv_slot *again = priv_slot_for(slots, 6, sizeof(slots[0]), 1, "10.0.0.2", 3, 60000,
+						release_slot, &fresh);
+	CHECK("slots: another address's handshake survives a flood", !fresh && again->conn == 1);
+	again = priv_slot_for(slots, 6, sizeof(slots[0]), 2, "10.0.0.2", 3, 60000, release_slot,
+			      &fresh);
+	CHECK("slots: ... both of them", !fresh && again->conn == 2);
+	int flooding = 0;
+	for (int i = 0; i < 6; i++)
+		flooding += slots[i].last_ms && strcmp(slots[i].peer, "10.0.0.1") == 0;
+	CHECK("slots: the flooding address holds its share and no more", flooding == 3);
+	again = priv_slot_for(slots, 6, sizeof(slots[0]), 119, "10.0.0.1", 3, 60000, release_slot,
+			      &fresh);
+	CHECK("slots: its newest handshake goes on", !fresh && again->conn == 119);
+}
+
 int main(void)
 {
 	struct priv_fixture f;
@@ -170,6 +203,7 @@ int main(void)
 	test_configure(&f);
 	test_legs(&f);
 	test_ntlm_domains();
+	test_handshake_slots();
 	fixture_stop(&f);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
