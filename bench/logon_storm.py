@@ -19,7 +19,8 @@ logon asks PAM:
            127.0.2.x ...).
 
 Prints the median latency of each row, the ratio to idle (the target is
-under 2), and what the storm's clients got (401 after the failure delay,
+under 2), the spread of the same-trial ratios (each trial's logon against
+that trial's idle one), and what the storm's clients got (401 after the failure delay,
 503 when their address had too many logons under way, or refused without
 PAM once the failures of the address or account passed their limit).
 
@@ -107,11 +108,13 @@ def main():
             rows[mode].append(trial(h, mode, storm, got))
         out("# trial %d: %s" % (n + 1, ", ".join("%s %.3f s" % (m, v[-1]) for m, v in rows.items())))
     idle = statistics.median(rows["idle"])
-    out("| row | median | min | max | / idle | the storm's clients got |")
-    out("|---|---|---|---|---|---|")
+    out("| row | median | min | max | median / idle | per trial / that trial's idle | the storm's clients got |")
+    out("|---|---|---|---|---|---|---|")
     for mode, v in rows.items():
-        out("| %s | %.3f s | %.3f s | %.3f s | %.2f | %s |" % (
+        per_trial = sorted(x / i for x, i in zip(v, rows["idle"]))
+        out("| %s | %.3f s | %.3f s | %.3f s | %.2f | %s | %s |" % (
             mode, statistics.median(v), min(v), max(v), statistics.median(v) / idle,
+            ", ".join("%.2f" % r for r in per_trial),
             ", ".join("%s: %d" % (k, c) for k, c in sorted(got[mode].items(), key=str)) or "-"))
 
 

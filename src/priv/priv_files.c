@@ -6,7 +6,7 @@
  * must belong to root (or, in single-user mode, to the invoking user) and
  * not be writable by their group or by others. Whoever could write one
  * could choose who logs in, and as whom. Session configuration files are
- * checked when used (priv_endpoint.c). The check runs before the
+ * checked by the same rule when used (priv_endpoint.c). The check runs before the
  * configuration is used, not when each file is opened: a file swapped
  * in between is the owner's doing, who could change it anyway. */
 #include "priv/priv_int.h"
