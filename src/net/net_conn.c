@@ -157,6 +157,13 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	conn_feed(c);
 }
 
+void net_conn_end_logon(struct conn *c)
+{
+	c->logon_over = 1;
+	if (c->state == CONN_READING && !http1_parser_started(c->parser))
+		conn_arm_timer(c, 0); /* idle: closed from the loop, as on a timeout */
+}
+
 /* The whole reply is out: close, or get ready for the next request. */
 static void conn_reply_written(struct conn *c)
 {
@@ -167,7 +174,7 @@ static void conn_reply_written(struct conn *c)
 		conn_arm_timer(c, NET_DRAIN_TIMEOUT_MS);
 		return;
 	}
-	if (c->close_after_reply) {
+	if (c->close_after_reply || c->logon_over) {
 		net_conn_free(c);
 		return;
 	}

@@ -148,6 +148,9 @@ struct conn {
 	enum conn_state state;
 	struct http1_parser *parser;
 	int close_after_reply;
+	/* Its logon is over (net_conn_end_logon): the reply under way is the
+	 * last, and an idle connection closes now. */
+	int logon_over;
 	int drain_before_close; /* the request was refused before it was fully read */
 	size_t drained;
 	struct event *timer;
@@ -264,6 +267,12 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *addr
 /* Hands the reply's bytes to the connection (the request is over). */
 void net_conn_send(struct conn *c, const struct buf *head, const struct buf *body, int keep_alive);
 void net_conn_free(struct conn *c);
+/* The privileged part will not renew the connection's logon (the account
+ * may no longer connect, or the logon is too old): the client must
+ * authenticate again, so the connection closes once its reply under way,
+ * if any, is out. Closing, not a 401, because what the client sends next
+ * may be sealed with the context of the logon that is over. */
+void net_conn_end_logon(struct conn *c);
 
 /* net_request.c */
 /* A whole request arrived on c (http NULL: it did not parse, e says why). */

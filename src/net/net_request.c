@@ -64,7 +64,7 @@ static void respond(struct request *r, int status, const struct http1_header *hd
 {
 	struct conn *c = r->conn;
 	struct buf head, sealed;
-	int keep = !c->close_after_reply && r->http && r->http->keep_alive;
+	int keep = !c->close_after_reply && !c->logon_over && r->http && r->http->keep_alive;
 	size_t blen = body ? buf_len(body) : 0;
 	/* The callers' headers (at most the 401's challenges) and the last
 	 * leg's token, which rides on whatever reply comes next. */

@@ -27,12 +27,19 @@ static void renewed(void *arg, struct ipc_msg *m, enum err e)
 	if ((e = net_priv_token_renewed(m, e, &r)) != ERR_OK) {
 		/* The next use of the connection asks again. */
 		log_warnx("no answer to a token renewal from the privileged part: %s", err_str(e));
-	} else if (r.status != IPC_AUTH_OK) {
-		/* The privileged part logged why. The old token serves until it
-		 * expires; asking again would be refused again. */
-		log_debug("host token of connection %llu from %s (user %s) not renewed",
+	} else if (r.status == IPC_AUTH_BUSY) {
+		/* Too many checks waiting: the next use of the connection asks
+		 * again, while the token is still good. */
+		log_debug("host token of connection %llu from %s (user %s) not renewed yet",
 			  (unsigned long long)c->serial, c->peer, c->gss.id.user);
+	} else if (r.status != IPC_AUTH_OK) {
+		/* The privileged part logged why: the account may no longer
+		 * connect, or the logon is too old. */
+		log_info("closing connection %llu from %s: the logon of user %s is over; the "
+			 "client must authenticate again",
+			 (unsigned long long)c->serial, c->peer, c->gss.id.user);
 		c->gss.token_ms = 0;
+		net_conn_end_logon(c);
 	} else if (!auth_identity_valid(&c->gss.id) || r.uid != (uint32_t)c->gss.id.uid) {
 		log_warnx(
 		    "token renewal for connection %llu answered for uid %u, not %s's: ignored",

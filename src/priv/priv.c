@@ -217,31 +217,13 @@ static enum err answer_auth_gss(struct priv *p, struct ipc_msg *msg)
 	return ERR_OK;
 }
 
-/* IPC_TOKEN_RENEW, answered at once. A refusal is logged with its reason;
- * a renewal, which a connection in use asks for every few seconds, only
- * at debug level. */
 static enum err answer_token_renew(struct priv *p, struct ipc_msg *msg)
 {
 	struct ipc_token_renew m;
-	struct ipc_token_renewed r;
-	char name[IPC_MAX_USER + 1], q[LOG_QUOTE_MAX];
-	struct buf body;
 
 	IPC_TRY(ipc_token_renew_decode(&msg->body, &m));
-	const char *verdict = priv_token_renew(p, m.token, &r, name);
+	priv_token_renew_request(p, msg->id, &m);
 	OPENSSL_cleanse(&m, sizeof(m));
-	log_quote(q, sizeof(q), name, strlen(name));
-	if (r.status == IPC_AUTH_OK)
-		log_debug("host token of user \"%s\" renewed", q);
-	else
-		log_info("host token renewal %s: user \"%s\"", verdict, q);
-	buf_init(&body, 256);
-	if (ipc_token_renewed_encode(&body, &r) == ERR_OK)
-		priv_net_send(p, IPC_TOKEN_RENEWED, msg->id, &body, NULL, 0);
-	else
-		log_warnx("cannot encode a token renewal");
-	OPENSSL_cleanse(&r, sizeof(r));
-	buf_clear(&body);
 	return ERR_OK;
 }
 

@@ -318,7 +318,7 @@ static void account_checked(struct priv *p, void *arg, enum ipc_auth_status stat
 	char name[IPC_MAX_USER + 1];
 
 	if (status == IPC_AUTH_OK)
-		verdict = priv_auth_admit(p, l->v.account, &r, name);
+		verdict = priv_auth_admit(p, l->v.account, l->peer, "Certificate", &r, name);
 	logon_end(p, l, &r, verdict);
 	OPENSSL_cleanse(r.token, sizeof(r.token));
 }

@@ -371,7 +371,7 @@ static void account_checked(struct priv *p, void *arg, enum ipc_auth_status stat
 
 	r->result.status = status;
 	if (status == IPC_AUTH_OK)
-		verdict = priv_auth_admit(p, l->account, &r->result, l->name);
+		verdict = priv_auth_admit(p, l->account, l->peer, "CredSSP", &r->result, l->name);
 	if (r->result.status == IPC_AUTH_OK &&
 	    seal_for_host(p, (uid_t)r->result.uid, &l->creds, r) != ERR_OK) {
 		OPENSSL_cleanse(r->result.token, sizeof(r->result.token));

@@ -496,7 +496,8 @@ static const char *admit(struct priv *p, struct gss_logon *l)
 	OM_uint32 minor;
 	gss_buffer_desc exported = GSS_C_EMPTY_BUFFER;
 	struct ipc_auth_gss_result *r = &l->r;
-	const char *verdict = priv_auth_admit(p, l->account, &r->result, l->name);
+	const char *verdict =
+	    priv_auth_admit(p, l->account, l->peer, l->scheme, &r->result, l->name);
 
 	if (r->result.status != IPC_AUTH_OK)
 		return verdict;

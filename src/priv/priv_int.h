@@ -49,6 +49,16 @@
  * right after the renewal. It then leaves its slot to the next token
  * (token_issue), so renewals do not crowd the ring. */
 #define PRIV_TOKEN_RENEW_GRACE_MS 30000
+/* A chain of renewals ends this long after the credential was verified:
+ * the connection must then authenticate again. Ten hours is Windows'
+ * default maximum lifetime of a Kerberos ticket, which bounds how long a
+ * domain logon lasts without the credential. */
+#define PRIV_LOGON_MAX_AGE_MS (10ull * 3600 * 1000)
+/* A renewal runs PAM's account stack again when the last run is this old,
+ * so an account locked, expired or refused by pam_access loses the
+ * connections it authenticated within this time, at one PAM run per
+ * connection per period of use. */
+#define PRIV_ACCOUNT_RECHECK_MS (5 * 60 * 1000)
 /* Winrs/MaxConcurrentUsers defaults to 2147483647: this caps the root
  * session processes whatever the setting says. */
 #define PRIV_MAX_HOSTS 1024
@@ -68,7 +78,13 @@ struct priv_account {
 	uint8_t token[IPC_TOKEN_LEN];
 	uint64_t expires_ms; /* util_now_ms clock */
 	int renewed;	     /* IPC_TOKEN_RENEW replaced it: it cannot be renewed again */
-	char *name;	     /* canonical, from the passwd entry; NULL if the slot is free */
+	/* The chain of renewals: when the credential was verified, when PAM's
+	 * account stack last admitted the account, and from where and how the
+	 * client logged on (PAM_RHOST and the log of the re-check). */
+	uint64_t logon_ms, checked_ms;
+	char peer[IPC_MAX_PEER + 1];
+	char scheme[IPC_MAX_SCHEME + 1];
+	char *name; /* canonical, from the passwd entry; NULL if the slot is free */
 	uid_t uid;
 	gid_t gid;
 	char *home;
@@ -250,13 +266,20 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 void priv_account_check(struct priv *p, const char *user, const char *peer, const char *scheme,
 			const struct priv_check *check);
 const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[IPC_TOKEN_LEN]);
-/* IPC_TOKEN_RENEW: a new token for the account of a live one that was
- * never renewed, if the account may still connect; the old one stays good
- * for PRIV_TOKEN_RENEW_GRACE_MS at most. Fills r (zero but the status on a
- * refusal) and name (the account, "" if the token is unknown) and returns
- * the verdict for the log. */
+/* IPC_TOKEN_RENEW: answers it, at once or, when the account's last PAM
+ * check is PRIV_ACCOUNT_RECHECK_MS old, after PAM's account stack has run
+ * again. A refusal is logged with its reason; a renewal, which a
+ * connection in use asks for every few seconds, only at debug level. */
+void priv_token_renew_request(struct priv *p, uint32_t id, const struct ipc_token_renew *m);
+/* A new token for the account of a live one that was never renewed, if
+ * the logon is less than PRIV_LOGON_MAX_AGE_MS old and the account may
+ * still connect; the old one stays good for PRIV_TOKEN_RENEW_GRACE_MS at
+ * most. account_checked: PAM's account stack has just admitted it. Fills
+ * r (zero but the status on a refusal) and name (the account, "" if the
+ * token is unknown) and returns the verdict for the log. */
 const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
-			     struct ipc_token_renewed *r, char name[IPC_MAX_USER + 1]);
+			     int account_checked, struct ipc_token_renewed *r,
+			     char name[IPC_MAX_USER + 1]);
 /* 1 if a is an administrator by the configuration in force (root, or a
  * member of Service/AdminGroups): asked at each use, not when the token
  * was issued, so removing someone from AdminGroups takes effect at once. */
@@ -274,11 +297,12 @@ int priv_account_groups(const struct priv_account *a, gid_t **groups);
 int priv_in_groups(const char *list, const gid_t *groups, int ngroups);
 void priv_auth_reaped(struct priv *p, pid_t pid);
 void priv_auth_stop(struct priv *p);
-/* The account named user (already authenticated): looks it up, checks it
- * may connect, issues a token. Fills res (res->user points at name) and
- * returns the verdict for the log. */
-const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_result *res,
-			    char name[IPC_MAX_USER + 1]);
+/* The account named user (already authenticated, and admitted by PAM's
+ * account stack) that logged on from peer with scheme: looks it up,
+ * checks it may connect, issues a token. Fills res (res->user points at
+ * name) and returns the verdict for the log. */
+const char *priv_auth_admit(struct priv *p, const char *user, const char *peer, const char *scheme,
+			    struct ipc_auth_result *res, char name[IPC_MAX_USER + 1]);
 
 /* What a table of handshakes keyed by the network process's connection
  * serial (priv_gss.c, priv_credssp.c) begins each slot with. */

@@ -471,7 +471,8 @@ const struct priv_account *priv_token_find(struct priv *p, const uint8_t token[I
 }
 
 const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
-			     struct ipc_token_renewed *r, char name[IPC_MAX_USER + 1])
+			     int account_checked, struct ipc_token_renewed *r,
+			     char name[IPC_MAX_USER + 1])
 {
 	struct priv_account *old = token_lookup(p, token), a;
 	uint64_t now = util_now_ms();
@@ -486,6 +487,8 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
 	/* One successor per token: a renewal cannot multiply tokens. */
 	if (old->renewed)
 		return "refused (the token was already renewed)";
+	if (now - old->logon_ms >= PRIV_LOGON_MAX_AGE_MS)
+		return "refused (the logon is 10 hours old: the client must authenticate again)";
 	/* The account as it is now: deleted, or its name given to another
 	 * uid, it is not the one that authenticated. */
 	if (!priv_account_lookup(old->name, &a))
@@ -509,6 +512,10 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
 	old->renewed = 1;
 	if (old->expires_ms > now + PRIV_TOKEN_RENEW_GRACE_MS)
 		old->expires_ms = now + PRIV_TOKEN_RENEW_GRACE_MS;
+	a.logon_ms = old->logon_ms;
+	a.checked_ms = account_checked ? now : old->checked_ms;
+	memcpy(a.peer, old->peer, sizeof(a.peer));
+	memcpy(a.scheme, old->scheme, sizeof(a.scheme));
 	r->uid = (uint32_t)a.uid;
 	if (!token_issue(p, &a, r->token)) {
 		priv_account_clear(&a);
@@ -521,6 +528,91 @@ const char *priv_token_renew(struct priv *p, const uint8_t token[IPC_TOKEN_LEN],
 	return "renewed";
 }
 
+static void renewal_answer(struct priv *p, uint32_t id, struct ipc_token_renewed *r,
+			   const char *name, const char *verdict)
+{
+	char q[LOG_QUOTE_MAX];
+	struct buf body;
+
+	log_quote(q, sizeof(q), name, strlen(name));
+	if (r->status == IPC_AUTH_OK)
+		log_debug("host token of user \"%s\" renewed", q);
+	else
+		log_info("host token renewal %s: user \"%s\"", verdict, q);
+	buf_init(&body, 256);
+	if (ipc_token_renewed_encode(&body, r) == ERR_OK)
+		priv_net_send(p, IPC_TOKEN_RENEWED, id, &body, NULL, 0);
+	else
+		log_warnx("cannot encode a token renewal");
+	OPENSSL_cleanse(r, sizeof(*r));
+	buf_clear(&body);
+}
+
+static void renew_and_answer(struct priv *p, uint32_t id, const uint8_t token[IPC_TOKEN_LEN],
+			     int account_checked)
+{
+	struct ipc_token_renewed r;
+	char name[IPC_MAX_USER + 1];
+	const char *verdict = priv_token_renew(p, token, account_checked, &r, name);
+
+	renewal_answer(p, id, &r, name, verdict);
+}
+
+/* A renewal waiting for PAM's account stack. */
+struct renewal {
+	uint32_t id;
+	uint8_t token[IPC_TOKEN_LEN];
+	char name[IPC_MAX_USER + 1];
+};
+
+static void renewal_free(void *arg)
+{
+	OPENSSL_clear_free(arg, sizeof(struct renewal));
+}
+
+static void renewal_checked(struct priv *p, void *arg, enum ipc_auth_status status,
+			    const char *verdict)
+{
+	struct renewal *w = arg;
+	struct priv_account *a;
+	struct ipc_token_renewed r = {.status = (uint32_t)status};
+
+	if (status == IPC_AUTH_OK) {
+		renew_and_answer(p, w->id, w->token, 1);
+	} else {
+		/* A refusal by PAM ends what the token could still do, now: it
+		 * opens no host for an account PAM no longer admits. A busy
+		 * queue only postpones the check (the next renewal asks again). */
+		if (status != IPC_AUTH_BUSY && (a = token_lookup(p, w->token)) != NULL) {
+			a->renewed = 1;
+			a->expires_ms = util_now_ms();
+		}
+		renewal_answer(p, w->id, &r, w->name, verdict);
+	}
+	renewal_free(w);
+}
+
+void priv_token_renew_request(struct priv *p, uint32_t id, const struct ipc_token_renew *m)
+{
+	const struct priv_account *a = token_lookup(p, m->token);
+	struct renewal *w;
+
+	if (!a || a->renewed || util_now_ms() - a->checked_ms < PRIV_ACCOUNT_RECHECK_MS) {
+		renew_and_answer(p, id, m->token, 0);
+		return;
+	}
+	if (!(w = OPENSSL_zalloc(sizeof(*w)))) {
+		struct ipc_token_renewed r = {.status = IPC_AUTH_BUSY};
+		renewal_answer(p, id, &r, a->name, "failure (out of memory)");
+		return;
+	}
+	w->id = id;
+	memcpy(w->token, m->token, sizeof(w->token));
+	snprintf(w->name, sizeof(w->name), "%s", a->name);
+	struct priv_check check = {renewal_checked, renewal_free, w};
+	priv_account_check(p, a->name, a->peer, a->scheme, &check);
+}
+
 int priv_is_admin(struct priv *p, const struct priv_account *a)
 {
 	int admin = 0;
@@ -528,8 +620,8 @@ int priv_is_admin(struct priv *p, const struct priv_account *a)
 	return authorise(p, a, &admin) && admin;
 }
 
-const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_result *res,
-			    char name[IPC_MAX_USER + 1])
+const char *priv_auth_admit(struct priv *p, const char *user, const char *peer, const char *scheme,
+			    struct ipc_auth_result *res, char name[IPC_MAX_USER + 1])
 {
 	struct priv_account a;
 	const char *verdict = TEXT_NO_PASSWD;
@@ -541,6 +633,10 @@ const char *priv_auth_admit(struct priv *p, const char *user, struct ipc_auth_re
 		snprintf(name, IPC_MAX_USER + 1, "%s", a.name);
 		res->user = name;
 		res->uid = (uint32_t)a.uid;
+		/* The start of the token's renewal chain. */
+		a.logon_ms = a.checked_ms = util_now_ms();
+		snprintf(a.peer, sizeof(a.peer), "%s", peer);
+		snprintf(a.scheme, sizeof(a.scheme), "%s", scheme);
 		if (!may_log_on(p, &a)) {
 			verdict = TEXT_NO_LOGIN_SHELL;
 		} else if (!authorise(p, &a, &admin)) {
@@ -571,7 +667,7 @@ static void verified(struct priv *p, struct priv_auth_req *r, const char *settle
 			 log_quote(qsent, sizeof(qsent), r->m.user, strlen(r->m.user)),
 			 log_quote(qsettled, sizeof(qsettled), settled, strlen(settled)));
 	}
-	log_verdict(&r->m, priv_auth_admit(p, settled, &res, name));
+	log_verdict(&r->m, priv_auth_admit(p, settled, r->m.peer, r->m.scheme, &res, name));
 	reply(p, r->id, &res);
 	OPENSSL_cleanse(res.token, sizeof(res.token));
 	req_free(r);

@@ -30,6 +30,25 @@ def pywinrm(url, user, password, encryption, transport, argv):
             "stderr": r.std_err.decode("utf-8", "replace")}
 
 
+def pywinrm_repeat(url, user, password, encryption, transport, seconds):
+    """One pywinrm session (one keep-alive connection while it lasts)
+    running `id -un` once a second for seconds: when each ran, and what
+    came of it."""
+    import winrm
+    s = winrm.Session(url, auth=(user, password), transport=transport,
+                      message_encryption=encryption, server_cert_validation="ignore")
+    start, runs = time.monotonic(), []
+    while time.monotonic() - start < float(seconds) and len(runs) < 200:
+        t = round(time.monotonic() - start, 1)
+        try:
+            r = s.run_cmd("id", ["-un"])
+            runs.append([t, "ok" if r.status_code == 0 else "status %d" % r.status_code])
+        except Exception as e:  # any failure is an outcome to report
+            runs.append([t, "%s: %s" % (type(e).__name__, str(e)[:200])])
+        time.sleep(1)
+    return {"runs": runs}
+
+
 class Conn:
     def __init__(self, url):
         u = urllib.parse.urlsplit(url)
@@ -150,6 +169,8 @@ def main():
     if sys.argv[1] == "pywinrm":
         url, user, password, enc, transport = sys.argv[2:7]
         res = pywinrm(url, user, password, enc, transport, sys.argv[7:])
+    elif sys.argv[1] == "pywinrm-repeat":
+        res = pywinrm_repeat(*sys.argv[2:8])
     else:
         res = raw(*sys.argv[2:])
     print(json.dumps(res))

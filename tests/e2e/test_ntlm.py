@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 
 import harness as h
 
@@ -33,15 +34,19 @@ def ntlm_service(debug=False, **settings):
     return svc.start()
 
 
-def client(*args):
-    """Runs gss_client.py with OpenSSL's legacy provider (ntlm_auth's MD4)."""
+def client_env():
+    """The environment of an NTLM client: OpenSSL's legacy provider (ntlm_auth's MD4)."""
     conf = os.path.join(h.fixture().run_dir, "openssl-legacy.cnf")
     if not os.path.exists(conf):
         with open(conf, "w") as f:
             f.write(OPENSSL_LEGACY)
-    env = dict(os.environ, OPENSSL_CONF=conf)
+    return dict(os.environ, OPENSSL_CONF=conf)
+
+
+def client(*args):
+    """Runs gss_client.py as an NTLM client."""
     r = subprocess.run(["/usr/bin/python3", CLIENT] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=env, timeout=120)
+                       stderr=subprocess.PIPE, env=client_env(), timeout=120)
     h.check(r.returncode == 0, "gss_client %s failed:\n%s" % (args[:1] + args[4:],
                                                               r.stderr.decode(errors="replace")[-3000:]))
     return json.loads(r.stdout.decode().strip().splitlines()[-1])
@@ -64,6 +69,43 @@ def test_pywinrm_http_encrypted_always_and_auto():
         h.eq((r["status"], r["stdout_head"]), (0, h.user("a").name + "\n"), "id -un, encryption " + enc)
     svc.wait_for_log(r"authentication success: principal .* as user \"%s\".*Negotiate \(NTLM\)"
                      % h.user("a").name)
+
+
+def test_a_logon_no_longer_admitted_ends_on_its_open_connection():
+    """Negotiate authenticates a connection once, and it may stay open for
+    hours; the privileged part checks the account again whenever it renews
+    the connection's host token (after 10 s of use at most). Taken out of
+    the allowed groups while its pywinrm session runs commands, the user's
+    open connection is closed and its next logon refused: the session
+    stops working within a bound, instead of going on for as long as the
+    client keeps the connection."""
+    svc = ntlm_service()
+    u = h.user("a")
+    proc = subprocess.Popen(["/usr/bin/python3", CLIENT, "pywinrm-repeat", svc.url("HTTP"), u.name,
+                             u.password, "always", "ntlm", "28"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=client_env())
+    try:
+        time.sleep(4)
+        svc.update({"Service/RemoteUsersGroup": h.fixture().admins_group})
+        svc.reload()
+        changed = 4 + 1
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    h.check(proc.returncode == 0, "pywinrm-repeat failed: %s" % err.decode(errors="replace")[-2000:])
+    runs = json.loads(out.decode().strip().splitlines()[-1])["runs"]
+    h.check(runs and runs[0][1] == "ok", "the session worked before the change: %r" % runs)
+    failed = [t for t, what in runs if what != "ok"]
+    h.check(failed, "the connection kept serving a user who may no longer connect: %r" % runs)
+    h.check(failed[0] <= changed + 16, "the logon ended %.1f s after the change: %r"
+            % (failed[0] - changed, runs))
+    h.check(all(what != "ok" for t, what in runs if t >= failed[0]),
+            "a command ran after the logon ended: %r" % runs)
+    svc.wait_for_log(r"host token renewal refused \(in no allowed group\): user \"%s\"" % u.name)
+    svc.wait_for_log(r"closing connection \d+ from .*: the logon of user %s is over" % u.name)
+    svc.wait_for_log(r"not allowed \(in no allowed group\)")
 
 
 def test_pywinrm_http_encrypted_10mb_output():

@@ -119,7 +119,7 @@ static inline int fixture_admit(struct priv_fixture *f, const char *user,
 	struct ipc_auth_result res = {0};
 	char name[IPC_MAX_USER + 1];
 
-	priv_auth_admit(f->p, user, &res, name);
+	priv_auth_admit(f->p, user, "192.0.2.1", "Negotiate", &res, name);
 	memcpy(token, res.token, IPC_TOKEN_LEN);
 	return res.status == IPC_AUTH_OK;
 }

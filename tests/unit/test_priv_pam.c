@@ -15,6 +15,7 @@
 #include "priv/priv_int.h"
 #include "check.h"
 #include "event_fail.h"
+#include "priv_fixture.h"
 
 static struct priv *priv_new(void)
 {
@@ -40,7 +41,7 @@ static enum ipc_auth_status admit(struct priv *p, const char *user, uint8_t toke
 	struct ipc_auth_result res = {0};
 	char name[IPC_MAX_USER + 1];
 
-	priv_auth_admit(p, user, &res, name);
+	priv_auth_admit(p, user, "192.0.2.1", "Basic", &res, name);
 	memcpy(token, res.token, IPC_TOKEN_LEN);
 	return (enum ipc_auth_status)res.status;
 }
@@ -63,7 +64,7 @@ static void test_renew(void)
 
 	CHECK("renew: root admitted", admit(p, "root", t1) == IPC_AUTH_OK);
 	uint64_t before = util_now_ms();
-	why = priv_token_renew(p, t1, &r, name);
+	why = priv_token_renew(p, t1, 0, &r, name);
 	CHECK("renew: a live token is renewed", r.status == IPC_AUTH_OK && r.uid == 0 &&
 						    r.is_admin == 1 && strcmp(name, "root") == 0 &&
 						    strcmp(why, "renewed") == 0);
@@ -76,20 +77,20 @@ static void test_renew(void)
 	CHECK("renew: the old token stays good for the grace period only",
 	      a && a->expires_ms <= util_now_ms() + PRIV_TOKEN_RENEW_GRACE_MS);
 
-	why = priv_token_renew(p, t1, &r2, name);
+	why = priv_token_renew(p, t1, 0, &r2, name);
 	CHECK("renew: a token is renewed once",
 	      r2.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "already renewed") &&
 		  r2.uid == 0 && r2.token[0] == 0 && r2.token[IPC_TOKEN_LEN - 1] == 0);
-	why = priv_token_renew(p, r.token, &r3, name);
+	why = priv_token_renew(p, r.token, 0, &r3, name);
 	CHECK("renew: the successor is renewed in turn", r3.status == IPC_AUTH_OK);
 
 	memset(unknown, 0x5a, sizeof(unknown));
-	why = priv_token_renew(p, unknown, &r2, name);
+	why = priv_token_renew(p, unknown, 0, &r2, name);
 	CHECK("renew: an unknown token is refused",
 	      r2.status == IPC_AUTH_BAD_CREDENTIALS && name[0] == 0 && strstr(why, "unknown"));
 
 	slot_of(p, r3.token)->expires_ms = util_now_ms() - 1;
-	why = priv_token_renew(p, r3.token, &r2, name);
+	why = priv_token_renew(p, r3.token, 0, &r2, name);
 	CHECK("renew: an expired token is refused", r2.status == IPC_AUTH_BAD_CREDENTIALS);
 
 	/* An account that may no longer connect: admitted as a member of
@@ -100,7 +101,7 @@ static void test_renew(void)
 	CHECK("renew: nobody admitted as a member of RemoteUsersGroup",
 	      admit(p, "nobody", tn) == IPC_AUTH_OK);
 	p->cfg.service.remote_users_group = NULL;
-	why = priv_token_renew(p, tn, &r2, name);
+	why = priv_token_renew(p, tn, 0, &r2, name);
 	CHECK("renew: an account in no allowed group is refused",
 	      r2.status == IPC_AUTH_NOT_ALLOWED && strcmp(name, "nobody") == 0 && r2.token[0] == 0);
 	CHECK("renew: ... and its token is not replaced", priv_token_find(p, tn) != NULL);
@@ -110,7 +111,7 @@ static void test_renew(void)
 	uint8_t tu[IPC_TOKEN_LEN];
 	CHECK("renew: root admitted again", admit(p, "root", tu) == IPC_AUTH_OK);
 	slot_of(p, tu)->uid = 4242;
-	why = priv_token_renew(p, tu, &r2, name);
+	why = priv_token_renew(p, tu, 0, &r2, name);
 	CHECK("renew: a changed uid is refused",
 	      r2.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "uid"));
 	priv_free(p);
@@ -329,18 +330,117 @@ static void test_login_shells(void)
 	CHECK("shells: nor is one /etc/shells does not list",
 	      !priv_login_shell("/usr/bin/python3") && !priv_login_shell(""));
 	p->cfg.service.remote_users_group = "nogroup";
-	why = priv_auth_admit(p, "nobody", &res, name);
+	why = priv_auth_admit(p, "nobody", "192.0.2.1", "Basic", &res, name);
 	CHECK("shells: nobody (nologin) is refused as a failed logon",
 	      res.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "Service/AllowNoLoginShells") &&
 		  res.token[0] == 0 && res.token[IPC_TOKEN_LEN - 1] == 0);
 	p->cfg.service.allow_no_login_shells = 1;
 	CHECK("shells: ... admitted with AllowNoLoginShells", admit(p, "nobody", t) == IPC_AUTH_OK);
 	p->cfg.service.allow_no_login_shells = 0;
-	why = priv_token_renew(p, t, &r, name);
+	why = priv_token_renew(p, t, 0, &r, name);
 	CHECK("shells: ... and its token not renewed once the setting is off",
 	      r.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "Service/AllowNoLoginShells"));
 	p->cfg.service.remote_users_group = NULL;
 	priv_free(p);
+}
+
+/* A chain of renewals ends PRIV_LOGON_MAX_AGE_MS after the logon. */
+static void test_logon_age(void)
+{
+	struct priv *p = priv_new();
+	struct ipc_token_renewed r;
+	char name[IPC_MAX_USER + 1];
+	uint8_t t[IPC_TOKEN_LEN];
+	const char *why;
+
+	CHECK("age: root admitted", admit(p, "root", t) == IPC_AUTH_OK);
+	struct priv_account *a = slot_of(p, t);
+	CHECK("age: the logon is stamped with its time, source and scheme",
+	      a && util_now_ms() - a->logon_ms < 5000 && a->checked_ms == a->logon_ms &&
+		  strcmp(a->peer, "192.0.2.1") == 0 && strcmp(a->scheme, "Basic") == 0);
+	uint64_t logon = util_now_ms() - PRIV_LOGON_MAX_AGE_MS + 60000;
+	a->logon_ms = logon;
+	why = priv_token_renew(p, t, 0, &r, name);
+	const struct priv_account *next = priv_token_find(p, r.token);
+	CHECK("age: a logon younger than the cap is renewed, its age kept",
+	      r.status == IPC_AUTH_OK && next && next->logon_ms == logon &&
+		  strcmp(next->peer, "192.0.2.1") == 0 && strcmp(next->scheme, "Basic") == 0);
+	slot_of(p, r.token)->logon_ms = util_now_ms() - PRIV_LOGON_MAX_AGE_MS;
+	why = priv_token_renew(p, r.token, 0, &r, name);
+	CHECK("age: at the cap the renewal is refused: authenticate again",
+	      r.status == IPC_AUTH_BAD_CREDENTIALS && strstr(why, "10 hours") && r.token[0] == 0 &&
+		  strcmp(name, "root") == 0);
+	priv_free(p);
+}
+
+static struct ipc_token_renewed renewal_answered(struct priv_fixture *f)
+{
+	struct ipc_token_renewed r = {.status = 99};
+	struct ipc_msg m;
+
+	if (fixture_recv(f, &m) == ERR_OK) {
+		if (m.type != IPC_TOKEN_RENEWED || ipc_token_renewed_decode(&m.body, &r) != ERR_OK)
+			r.status = 98;
+		ipc_msg_clear(&m);
+	}
+	return r;
+}
+
+/* A renewal runs PAM's account stack again when the last run is
+ * PRIV_ACCOUNT_RECHECK_MS old (the workers are held busy here, so the
+ * check waits in the queue, where the test answers it as PAM would). */
+static void test_renew_rechecks_the_account(void)
+{
+	struct priv_fixture f;
+	struct ipc_token_renew m;
+	struct ipc_token_renewed r;
+	uint8_t t[IPC_TOKEN_LEN];
+
+	fixture_start(&f, 1);
+	CHECK("recheck: root admitted", fixture_admit(&f, "root", t));
+	memcpy(m.token, t, IPC_TOKEN_LEN);
+	priv_token_renew_request(f.p, 7, &m);
+	r = renewal_answered(&f);
+	CHECK("recheck: a recent check is not run again: renewed at once",
+	      r.status == IPC_AUTH_OK && f.p->queue_len == 0);
+
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		f.p->workers[i].fd = 1000 + i; /* busy */
+	memcpy(m.token, r.token, IPC_TOKEN_LEN);
+	slot_of(f.p, m.token)->checked_ms = util_now_ms() - PRIV_ACCOUNT_RECHECK_MS;
+	priv_token_renew_request(f.p, 8, &m);
+	struct priv_auth_req *q = f.p->queue_head;
+	CHECK("recheck: an old check runs PAM's account stack again, for the logon's source",
+	      f.p->queue_len == 1 && q && !q->m.password && strcmp(q->m.user, "root") == 0 &&
+		  strcmp(q->m.peer, "192.0.2.1") == 0 && strcmp(q->m.scheme, "Negotiate") == 0);
+
+	/* PAM says yes: renewed, and the new token's check is fresh. */
+	struct priv_check c = q->check;
+	q->check.drop = NULL;
+	c.done(f.p, c.arg, IPC_AUTH_OK, NULL);
+	r = renewal_answered(&f);
+	const struct priv_account *a = priv_token_find(f.p, r.token);
+	CHECK("recheck: admitted by PAM, renewed with a fresh check",
+	      r.status == IPC_AUTH_OK && a && util_now_ms() - a->checked_ms < 5000);
+
+	/* PAM says no (an expired or locked account): refused, and the token
+	 * opens nothing any more. */
+	memcpy(m.token, r.token, IPC_TOKEN_LEN);
+	slot_of(f.p, m.token)->checked_ms = util_now_ms() - PRIV_ACCOUNT_RECHECK_MS;
+	priv_token_renew_request(f.p, 9, &m);
+	q = f.p->queue_head->next;
+	CHECK("recheck: queued again", f.p->queue_len == 2 && q);
+	c = q->check;
+	q->check.drop = NULL;
+	c.done(f.p, c.arg, IPC_AUTH_BAD_CREDENTIALS, "refused (account expired)");
+	r = renewal_answered(&f);
+	CHECK("recheck: refused by PAM, the renewal is refused",
+	      r.status == IPC_AUTH_BAD_CREDENTIALS && r.token[0] == 0);
+	CHECK("recheck: ... and the token it would have replaced is dead at once",
+	      priv_token_find(f.p, m.token) == NULL);
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		f.p->workers[i].fd = -1;
+	fixture_stop(&f);
 }
 
 int main(void)
@@ -350,6 +450,8 @@ int main(void)
 	test_single_user();
 	test_throttle();
 	test_login_shells();
+	test_logon_age();
+	test_renew_rechecks_the_account();
 	test_slots();
 	test_account_check_queue();
 	test_worker_no_memory();
