@@ -43,6 +43,11 @@
 #define PRIV_USER_PATH "/usr/local/bin:/usr/bin:/bin"
 #define PRIV_ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define PRIV_MAX_TOKENS 4096 /* accounts remembered for IPC_HOST_OPEN; oldest evicted */
+/* Live tokens one account may hold: past that its own oldest goes, so one
+ * account's logons, however many, cannot push out the tokens of others. A
+ * quarter of the ring, well above MaxConnections' default of 300
+ * connections each holding one (and a renewed one for 30 s). */
+#define PRIV_MAX_TOKENS_PER_ACCOUNT (PRIV_MAX_TOKENS / 4)
 /* A token replaced by IPC_TOKEN_RENEW stays good this much longer (or
  * until it expires, if sooner): the network process may have sent it in
  * requests before it saw the new one, and those are handled in order

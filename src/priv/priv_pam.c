@@ -412,22 +412,33 @@ int priv_account_lookup(const char *user, struct priv_account *a)
 	return 1;
 }
 
-/* The slot for a new token: the ring's next, the oldest issued, unless it
- * still holds a live token while a later slot is free or expired (tokens
- * replaced by a renewal expire early). A live token is evicted only when
- * every slot holds one. */
-static struct priv_account *token_slot(struct priv *p)
+/* The slot for a new token of uid's: the account's own oldest if it holds
+ * PRIV_MAX_TOKENS_PER_ACCOUNT live ones; else the ring's next, the oldest
+ * issued, unless it still holds a live token while a later slot is free or
+ * expired (tokens replaced by a renewal expire early). A live token of
+ * another account is evicted only when every slot holds one. */
+static struct priv_account *token_slot(struct priv *p, uid_t uid)
 {
+	struct priv_account *own_oldest = NULL, *free_slot = NULL;
 	uint64_t now = util_now_ms();
-	uint32_t k = p->token_next;
+	uint32_t k = p->token_next, own = 0;
 
 	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++) {
 		uint32_t j = (p->token_next + i) % PRIV_MAX_TOKENS;
-		if (!p->tokens[j].name || p->tokens[j].expires_ms <= now) {
-			k = j;
-			break;
+		struct priv_account *a = &p->tokens[j];
+		if (!a->name || a->expires_ms <= now) {
+			if (!free_slot) {
+				free_slot = a;
+				k = j;
+			}
+		} else if (a->uid == uid) {
+			own++;
+			if (!own_oldest || a->expires_ms < own_oldest->expires_ms)
+				own_oldest = a;
 		}
 	}
+	if (own >= PRIV_MAX_TOKENS_PER_ACCOUNT)
+		return own_oldest;
 	p->token_next = (k + 1) % PRIV_MAX_TOKENS;
 	return &p->tokens[k];
 }
@@ -441,7 +452,7 @@ static int token_issue(struct priv *p, struct priv_account *a, uint8_t token[IPC
 		return 0;
 	a->expires_ms = util_now_ms() + IPC_TOKEN_LIFETIME_MS;
 	a->renewed = 0;
-	slot = token_slot(p);
+	slot = token_slot(p, a->uid);
 	priv_account_clear(slot);
 	*slot = *a;
 	memset(a, 0, sizeof(*a));

@@ -117,6 +117,16 @@ static void test_renew(void)
 	priv_free(p);
 }
 
+/* Accounts the unit tests may give tokens to: root, and system accounts
+ * every Debian has, admitted through their groups. */
+static const char *const ring_accounts[] = {"root", "nobody", "daemon", "bin"};
+
+static void admit_system_accounts(struct priv *p)
+{
+	p->cfg.service.remote_users_group = "nogroup,daemon,bin,sys";
+	p->cfg.service.allow_no_login_shells = 1; /* theirs are nologin */
+}
+
 /* A new token takes a free or expired slot before evicting a live one, so
  * the tokens renewals leave behind (expired early) do not push out others. */
 static void test_slots(void)
@@ -126,17 +136,47 @@ static void test_slots(void)
 	uint8_t t[IPC_TOKEN_LEN], t2[IPC_TOKEN_LEN];
 	int ok = 1;
 
+	admit_system_accounts(p);
 	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
-		ok &= admit(p, "root", tokens[i]) == IPC_AUTH_OK;
+		ok &= admit(p, ring_accounts[i / PRIV_MAX_TOKENS_PER_ACCOUNT], tokens[i]) ==
+		      IPC_AUTH_OK;
 	CHECK("slots: the ring filled", ok && priv_token_find(p, tokens[0]) != NULL);
 	slot_of(p, tokens[9])->expires_ms = util_now_ms() - 1;
-	CHECK("slots: one more token", admit(p, "root", t) == IPC_AUTH_OK);
+	CHECK("slots: one more token", admit(p, "sys", t) == IPC_AUTH_OK);
 	CHECK("slots: it took the expired slot", slot_of(p, t) == &p->tokens[9]);
 	CHECK("slots: the oldest live token survived", priv_token_find(p, tokens[0]) != NULL);
-	CHECK("slots: with every slot live, one more", admit(p, "root", t2) == IPC_AUTH_OK);
+	CHECK("slots: with every slot live, one more", admit(p, "sys", t2) == IPC_AUTH_OK);
 	CHECK("slots: evicts the oldest after the last slot taken",
 	      priv_token_find(p, tokens[10]) == NULL && priv_token_find(p, tokens[0]) != NULL &&
 		  priv_token_find(p, t2) != NULL && priv_token_find(p, t) != NULL);
+	priv_free(p);
+}
+
+/* One account holds at most PRIV_MAX_TOKENS_PER_ACCOUNT live tokens: past
+ * that its own oldest goes, and the tokens of others stay. */
+static void test_slots_per_account(void)
+{
+	struct priv *p = priv_new();
+	static uint8_t tokens[PRIV_MAX_TOKENS_PER_ACCOUNT][IPC_TOKEN_LEN];
+	uint8_t other[IPC_TOKEN_LEN], t[IPC_TOKEN_LEN];
+	int ok = 1;
+
+	admit_system_accounts(p);
+	CHECK("per account: nobody admitted first", admit(p, "nobody", other) == IPC_AUTH_OK);
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS_PER_ACCOUNT; i++)
+		ok &= admit(p, "root", tokens[i]) == IPC_AUTH_OK;
+	CHECK("per account: root holds its share", ok && priv_token_find(p, tokens[0]) != NULL);
+	CHECK("per account: one more for root", admit(p, "root", t) == IPC_AUTH_OK);
+	CHECK("per account: it took root's own oldest", priv_token_find(p, tokens[0]) == NULL &&
+							    priv_token_find(p, tokens[1]) != NULL &&
+							    priv_token_find(p, t) != NULL);
+	CHECK("per account: the other account's older token stays",
+	      priv_token_find(p, other) != NULL);
+	uint32_t live = 0;
+	for (uint32_t i = 0; i < PRIV_MAX_TOKENS; i++)
+		live += p->tokens[i].name && p->tokens[i].uid == 0;
+	CHECK("per account: root still holds exactly its share",
+	      live == PRIV_MAX_TOKENS_PER_ACCOUNT);
 	priv_free(p);
 }
 
@@ -453,6 +493,7 @@ int main(void)
 	test_logon_age();
 	test_renew_rechecks_the_account();
 	test_slots();
+	test_slots_per_account();
 	test_account_check_queue();
 	test_worker_no_memory();
 	printf("%d passed, %d failed\n", passed, failed);
