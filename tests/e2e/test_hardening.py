@@ -77,3 +77,20 @@ def test_foreground_processes_leave_the_terminal():
     _detached(net, "network process")
     _detached(hosts[0], "host")
     _not_dumpable(hosts[0], "host")
+
+
+def test_a_host_session_is_set_up_as_a_login():
+    """The PAM session of a user's host is a login's, as sshd's: the
+    user's limits from limits.d apply to the commands (not root's), and
+    the audit login uid is the user's."""
+    u = h.user("a")
+    limits = "/etc/security/limits.d/%s.conf" % u.name
+    with open(limits, "w") as f:
+        f.write("%s - nofile 2345\n" % u.name)
+    try:
+        svc = h.service()
+        r = h.winrs(h.winrs_basic(svc) + ["ulimit -Sn; ulimit -Hn; cat /proc/self/loginuid"])
+    finally:
+        os.unlink(limits)
+    h.eq((r.stdout.split(), r.returncode), ([b"2345", b"2345", str(u.uid).encode()], 0),
+         "a command's open-file limits and login uid (%s)" % r.stderr.decode(errors="replace"))
