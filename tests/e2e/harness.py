@@ -1114,6 +1114,22 @@ def client_config(settings=None):
     return d
 
 
+PAM_TEST_MODULE = os.path.join(HERE, "pam_module", "pam_owt_lowercase.c")
+
+
+def pam_test_module():
+    """tests/e2e/pam_module/pam_owt_lowercase.c built into the run's
+    directory (once per run): the path of the module."""
+    module = os.path.join(fixture().run_dir, "pam_owt_lowercase.so")
+    if not os.path.exists(module):
+        r = subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", module + ".tmp",
+                            PAM_TEST_MODULE, "-lpam"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        eq(r.returncode, 0, "building %s: %s" % (PAM_TEST_MODULE, r.stdout.decode(errors="replace")))
+        os.replace(module + ".tmp", module)
+    return module
+
+
 def ntlm_password(svc, u):
     """An NTLM hash entry for u in svc's configuration (`winrm user set`),
     before svc starts or while it runs (gss-ntlmssp reads the file anew)."""

@@ -1,7 +1,6 @@
 """Commands run as the authenticated user, and users stay apart."""
 import os
 import re
-import subprocess
 import uuid
 
 import harness as h
@@ -20,9 +19,6 @@ def test_uid_gid_and_groups_are_the_users():
              "supplementary groups of %s" % u.name)
 
 
-PAM_MODULE = os.path.join(h.HERE, "pam_module", "pam_owt_lowercase.c")
-
-
 def test_the_account_pam_settled_on_is_the_one_used():
     """A PAM stack may settle the name a client sent on another spelling
     (pam_sss, pam_winbind). With accounts owt_..._a and owt_..._A and a
@@ -33,10 +29,7 @@ def test_the_account_pam_settled_on_is_the_one_used():
     twin = a.name[:-1] + a.name[-1].upper()
     stack = "%s%s_lowercase" % (h.USER_PREFIX, fx.suffix)
     stack_path = os.path.join("/etc/pam.d", stack)
-    module = os.path.join(fx.run_dir, "pam_owt_lowercase.so")
-    r = subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", module, PAM_MODULE, "-lpam"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-    h.eq(r.returncode, 0, "building %s: %s" % (PAM_MODULE, r.stdout.decode(errors="replace")))
+    module = h.pam_test_module()
     try:
         with open(stack_path, "w") as f:
             f.write("auth required %s\n@include common-auth\n@include common-account\n"

@@ -108,6 +108,32 @@ def test_a_logon_no_longer_admitted_ends_on_its_open_connection():
     svc.wait_for_log(r"not allowed \(in no allowed group\)")
 
 
+def test_an_account_stack_that_settles_on_another_account_is_refused():
+    """GSSAPI verified a's NTLM hash; PAM's account stack then settles the
+    logon on another account (a directory module with a broken mapping, here
+    tests/e2e/pam_module's rename=): the logon is refused, logged, and no
+    host opens for either account."""
+    a, b, fx = h.user("a"), h.user("b"), h.fixture()
+    stack = "%s%s_rename" % (h.USER_PREFIX, fx.suffix)
+    stack_path = os.path.join("/etc/pam.d", stack)
+    try:
+        with open(stack_path, "w") as f:
+            f.write("@include common-auth\naccount required %s rename=%s\n@include common-account\n"
+                    "@include common-session-noninteractive\n" % (h.pam_test_module(), b.name))
+        svc = h.Service(pam_service=stack, https=True, http=True)
+        h.ntlm_password(svc, a)
+        svc.start()
+        r = subprocess.run(["/usr/bin/python3", CLIENT, "pywinrm", svc.url("HTTP"), a.name, a.password,
+                            "always", "ntlm", "id", "-un"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=client_env(), timeout=120)
+        h.check(r.returncode != 0, "a logon PAM settled on %s ran: %r" % (b.name, r.stdout))
+        svc.wait_for_log(r"failure \(PAM's account stack settled on another account\)")
+        h.eq((h.host_pids(a), h.host_pids(b)), ([], []), "hosts of a and b after the refusal")
+        h.assert_serving(svc)
+    finally:
+        os.unlink(stack_path)
+
+
 def test_pywinrm_http_encrypted_10mb_output():
     svc = ntlm_service()
     r = pywinrm(svc.url("HTTP"), "always", "head", "-c", "10485760", "/dev/zero")
