@@ -1,8 +1,11 @@
 /* Unit tests for priv_pam: the privileged part's tokens (issue, find,
- * renew, which slot a new one takes), the hand-over of account checks
- * to their caller when no PAM worker runs them, and a worker that cannot
- * be watched for lack of memory. Needs only the passwd entries root and
- * nobody; no PAM conversation happens here. */
+ * renew and its account checks, which slot a new one takes), the
+ * hand-over of account checks to their caller when no PAM worker runs
+ * them, a worker that cannot be watched for lack of memory, and the
+ * refusals held for PAM's failure delay. Needs the passwd entries root,
+ * nobody, daemon, bin and sys; one test runs a real PAM worker with the
+ * service winrm (scripts/bootstrap installs /etc/pam.d/winrm) and a wrong
+ * password for root. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -483,6 +486,62 @@ static void test_renew_rechecks_the_account(void)
 	fixture_stop(&f);
 }
 
+/* A wrong password for root, checked by a real PAM worker (the service
+ * "winrm", pam_unix: a failure delay of about 2 s); the privileged part's
+ * loop turns until the refusal is held (ndelayed grows past held_before)
+ * or answered. Returns the status answered, 99 if none came. */
+static uint32_t wrong_password(struct priv_fixture *f, uint32_t id, uint32_t held_before, int *held)
+{
+	struct ipc_auth_password m = {strdup("root"), strdup("owt-wrong-password"),
+				      strdup("192.0.2.7"), strdup("Basic")};
+	struct ipc_auth_result res = {.status = 99};
+	struct ipc_msg msg;
+
+	*held = 0;
+	priv_auth_request(f->p, id, &m);
+	pid_t worker = f->p->workers[0].pid;
+	for (int waited = 0; waited < FIXTURE_WAIT_MS && !*held; waited += 10) {
+		event_base_loop(f->p->base, EVLOOP_NONBLOCK);
+		*held = f->p->ndelayed > held_before;
+		if (f->p->workers[0].fd < 0 && !*held)
+			break; /* the worker reported, and nothing was held */
+		usleep(10000);
+	}
+	if (fixture_recv(f, &msg) == ERR_OK) {
+		struct ipc_auth_result r;
+		if (msg.type == IPC_AUTH_RESULT &&
+		    ipc_auth_result_decode(&msg.body, &r) == ERR_OK) {
+			res.status = r.status;
+			ipc_auth_result_clear(&r);
+		}
+		ipc_msg_clear(&msg);
+	}
+	if (worker > 0) /* reaped here: the fixture has no SIGCHLD handler */
+		waitpid(worker, NULL, 0);
+	return res.status;
+}
+
+/* PAM's failure delay is kept by a timer, for at most PRIV_MAX_DELAYED
+ * refusals at once: past that a refusal is answered at once, and nothing
+ * is held (no timer, no entry) that the count does not know of. */
+static void test_delayed_refusals_overflow(void)
+{
+	struct priv_fixture f;
+	int held;
+
+	fixture_start(&f, 1);
+	uint32_t st = wrong_password(&f, 1, 0, &held);
+	CHECK("delay: a wrong password's refusal is held for PAM's failure delay, then answered",
+	      held && st == IPC_AUTH_BAD_CREDENTIALS && f.p->ndelayed == 0 && !f.p->delayed);
+	f.p->ndelayed = PRIV_MAX_DELAYED; /* as if that many were held */
+	st = wrong_password(&f, 2, PRIV_MAX_DELAYED, &held);
+	CHECK("delay: with PRIV_MAX_DELAYED held, the next refusal is answered at once",
+	      !held && st == IPC_AUTH_BAD_CREDENTIALS && f.p->ndelayed == PRIV_MAX_DELAYED &&
+		  !f.p->delayed);
+	f.p->ndelayed = 0;
+	fixture_stop(&f);
+}
+
 int main(void)
 {
 	event_fail_install();
@@ -492,6 +551,7 @@ int main(void)
 	test_login_shells();
 	test_logon_age();
 	test_renew_rechecks_the_account();
+	test_delayed_refusals_overflow();
 	test_slots();
 	test_slots_per_account();
 	test_account_check_queue();
