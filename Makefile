@@ -79,6 +79,10 @@ $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# libseccomp: the network process's sandbox (src/net/net_sandbox.c), so
+# only for what links the network process.
+$(BUILD)/winrmd $(BUILD)/tests/test_net: LIBS += -lseccomp
+
 $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
 	$(LINK)
 
