@@ -47,7 +47,7 @@ def _detached(pid, what):
 def test_network_process_gives_up_environment_privileges_and_tracing():
     """Started from an environment with a secret in it, the network
     process has none of it (only the sanitizer options pass), has
-    no_new_privs, and is not dumpable: no process of the service account
+    no_new_privs and a seccomp filter, and is not dumpable: no process of the service account
     can ptrace it or read its memory."""
     svc = h.service(env={"OWT_ADMIN_SECRET": "hunter2"})
     net = _net_pid(svc)
@@ -55,6 +55,7 @@ def test_network_process_gives_up_environment_privileges_and_tracing():
     h.check(names <= NET_ENV, "the network process's environment holds %s"
             % sorted(names - NET_ENV))
     h.eq(_status(net)["NoNewPrivs"], "1", "NoNewPrivs of the network process")
+    h.eq(_status(net)["Seccomp"], "2", "Seccomp mode of the network process (2: a filter)")
     _not_dumpable(net, "network process")
     h.assert_serving(svc)
 
