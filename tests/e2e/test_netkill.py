@@ -43,6 +43,7 @@ def test_killed_network_process_is_restarted():
             "%s's two sleeps did not start" % a.name)
     hosts_a = h.host_pids(a)
     h.eq(len(hosts_a), 1, "host processes running as %s" % a.name)
+    session_a = h._proc_stat(hosts_a[0])[0]  # the root process that holds its PAM session
 
     mark = svc.log_mark()
     os.kill(net, signal.SIGKILL)
@@ -60,8 +61,9 @@ def test_killed_network_process_is_restarted():
          "winrs with Basic after the restart (%s)" % r.stderr.decode(errors="replace"))
     h.check(time.monotonic() - t0 < 2 * RESTART_BOUND, "the service answered again too late")
 
-    h.check(h.wait_until(lambda: all(h.process_ended(p) for p in hosts_a), CLEANUP_BOUND),
-            "the host of the dead network process's user still runs")
+    h.check(h.wait_until(lambda: all(h.process_ended(p) for p in hosts_a + [session_a]),
+                         CLEANUP_BOUND),
+            "the host of the dead network process's user, or its session process, still runs")
     h.check(h.wait_until(lambda: not h.pids_named(a.uid, "sleep"), CLEANUP_BOUND),
             "%s's command (or its background job) outlived its host: %r"
             % (a.name, h.pids_named(a.uid, "sleep")))
