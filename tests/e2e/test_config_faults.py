@@ -76,7 +76,7 @@ def test_local_write_killed_leaves_old_or_new():
     t0 = time.monotonic()
     h.eq(_run(_set_argv(scratch, 1)).returncode, 0, "a timed set")
     span = 1.2 * (time.monotonic() - t0)
-    seen = {"old": 0, "new": 0}
+    seen = {"old": 0, "new": 0, "inside": 0}
     for i in range(LOCAL_KILLS):
         old = _read(d)
         shutil.copy(os.path.join(d, CONF), os.path.join(scratch, CONF))
@@ -89,10 +89,30 @@ def test_local_write_killed_leaves_old_or_new():
                 % (i + 1, now.decode(errors="replace")))
         h.check(_parses(d), "after kill %d the configuration does not parse" % (i + 1))
         seen["old" if now == old else "new"] += 1
-    # A temporary file left is a kill that landed between its creation and the rename.
-    print("kills leaving the old file: %d, the new one: %d; temporary files left: %d"
-          % (seen["old"], seen["new"], len(_leftover_temporaries(d))))
+        # A temporary file left: the kill landed between its creation and the rename.
+        seen["inside"] += len(_leftover_temporaries(d))
+    print("kills leaving the old file: %(old)d, the new one: %(new)d; "
+          "inside the write (a temporary file left): %(inside)d" % seen)
     h.check(seen["old"] and seen["new"], "the kills all landed on one side of the write: %r" % seen)
+    h.eq(_run(_set_argv(d, 1)).returncode, 0, "a set after the kills")
+    h.eq(_leftover_temporaries(d), [], "temporary files of killed writers after the next set")
+
+
+def test_stale_temporaries_removed():
+    """A temporary file a killed writer left (its pid no process's) goes
+    at the next write; one of a writer still running stays."""
+    d = h.client_config()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = os.path.join(d, "%s.tmp.%d" % (CONF, gone.pid))
+    live = os.path.join(d, "%s.tmp.%d" % (CONF, os.getpid()))
+    for path in (stale, live):
+        with open(path, "w") as f:
+            f.write("half a configuration")
+    h.eq(_run(_set_argv(d, 1)).returncode, 0, "winrm set")
+    h.check(not os.path.exists(stale), "the temporary file of a writer that is gone remains")
+    h.check(os.path.exists(live), "the temporary file of a running writer was removed")
+    os.unlink(live)
 
 
 def test_service_write_killed_leaves_old_or_new():
