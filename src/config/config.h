@@ -209,7 +209,8 @@ enum err config_serialize(const struct config *c, struct buf *out);
 enum err config_save(const struct config *c, const char *dir);
 /* Replaces DIR/name with data atomically (as config_save: temporary file,
  * fsync, rename, fsync of the directory), the file ending with mode and
- * owned by the caller. ERR_IO with errno on failure, DIR/name untouched. */
+ * owned by the caller. ERR_IO with errno on failure, DIR/name untouched.
+ * Temporary files of DIR/name that killed writers left go first. */
 enum err config_write_file(const char *dir, const char *name, const void *data, size_t len,
 			   mode_t mode);
 

@@ -3,10 +3,14 @@
  * config_save and ntlm_users.c use. What it writes, config_read.c reads. */
 #include "config/config_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +64,33 @@ enum err config_serialize(const struct config *c, struct buf *out)
 	return buf_len(out) - start > CONFIG_MAX_FILE ? ERR_LIMIT : ERR_OK;
 }
 
+/* Removes the temporary files of name that writers killed before their
+ * rename left in dir: those whose pid is no process's. A live writer's
+ * is kept, and so is one whose pid is another's now or that we may not
+ * signal (it stays until a writer that may look). */
+static void remove_stale_temporaries(const char *dir, const char *name)
+{
+	char prefix[NAME_MAX + 1];
+	int n = snprintf(prefix, sizeof(prefix), "%s.tmp.", name);
+	DIR *d;
+	struct dirent *de;
+
+	if (n < 0 || (size_t)n >= sizeof(prefix) || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		if (strncmp(de->d_name, prefix, (size_t)n) != 0)
+			continue;
+		errno = 0;
+		long pid = strtol(de->d_name + n, &end, 10);
+		if (errno || *end || pid <= 0 || pid == (long)getpid() || pid > INT_MAX)
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 enum err config_write_file(const char *dir, const char *name, const void *data, size_t len,
 			   mode_t mode)
 {
@@ -72,8 +103,10 @@ enum err config_write_file(const char *dir, const char *name, const void *data, 
 		errno = ENAMETOOLONG;
 		return ERR_IO;
 	}
-	/* A temporary file left by a crashed writer with our pid is stale. */
+	/* A temporary file left by a crashed writer with our pid is stale;
+	 * so are those of writers no longer running. */
 	(void)unlink(tmp);
+	remove_stale_temporaries(dir, name);
 	/* fchmod: the umask must not narrow (or the creator widen) the mode. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0 || fchmod(fd, mode) < 0)

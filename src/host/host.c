@@ -366,6 +366,12 @@ static enum err from_net(void *arg, struct ipc_msg *m)
 		return host_settings(h, m);
 	if (m->type == IPC_SHELL_REQUEST)
 		return run_request(h, m);
+	if (m->type == IPC_SHELL_CANCEL) {
+		/* Only one of the engines has a request of that id. */
+		shell_engine_cancel(h->eng, m->id);
+		psrp_engine_cancel(h->ps, m->id);
+		return ipc_body_end(&m->body);
+	}
 	return ERR_FORMAT; /* ipc_recv admits only the types the network process may send us */
 }
 

@@ -1593,6 +1593,26 @@ void psrp_engine_receive(struct psrp_engine *e, uint32_t req_id,
 		engine_timer_arm(t->ev_recv, req->timeout_ms);
 }
 
+static int target_cancel(struct ps_target *t, uint32_t req_id)
+{
+	if (!t->parked || t->recv_id != req_id)
+		return 0;
+	t->parked = 0;
+	evtimer_del(t->ev_recv);
+	return 1;
+}
+
+void psrp_engine_cancel(struct psrp_engine *e, uint32_t req_id)
+{
+	for (struct ps_shell *sh = e->shells; sh; sh = sh->next) {
+		if (target_cancel(&sh->pool, req_id))
+			return;
+		for (struct ps_pipeline *p = sh->pipelines; p; p = p->next)
+			if (target_cancel(&p->t, req_id))
+				return;
+	}
+}
+
 void psrp_engine_signal(struct psrp_engine *e, uint32_t req_id, const struct shell_signal_req *req)
 {
 	struct ps_req who = req_of(req_id, SHELL_PS_SIGNAL);

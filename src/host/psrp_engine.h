@@ -58,6 +58,8 @@ void psrp_engine_command(struct psrp_engine *e, uint32_t req_id,
 void psrp_engine_send(struct psrp_engine *e, uint32_t req_id, struct shell_send_req *req);
 void psrp_engine_receive(struct psrp_engine *e, uint32_t req_id,
 			 const struct shell_receive_req *req);
+/* As shell_engine_cancel. */
+void psrp_engine_cancel(struct psrp_engine *e, uint32_t req_id);
 void psrp_engine_signal(struct psrp_engine *e, uint32_t req_id, const struct shell_signal_req *req);
 void psrp_engine_delete(struct psrp_engine *e, uint32_t req_id, const struct shell_delete_req *req);
 

@@ -740,6 +740,17 @@ void shell_engine_receive(struct shell_engine *e, uint32_t req_id,
 		engine_timer_arm(c->ev_recv, req->timeout_ms);
 }
 
+void shell_engine_cancel(struct shell_engine *e, uint32_t req_id)
+{
+	for (struct shell *s = e->shells; s; s = s->next)
+		for (struct command *c = s->commands; c; c = c->next)
+			if (c->parked && c->recv_id == req_id) {
+				c->parked = 0;
+				evtimer_del(c->ev_recv);
+				return;
+			}
+}
+
 enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_req *req)
 {
 	struct command *c;

@@ -52,6 +52,9 @@ enum err shell_engine_command(struct shell_engine *e, const struct shell_command
 void shell_engine_send(struct shell_engine *e, uint32_t req_id, struct shell_send_req *req);
 void shell_engine_receive(struct shell_engine *e, uint32_t req_id,
 			  const struct shell_receive_req *req);
+/* The client of Receive req_id is gone: if it is parked, it is dropped
+ * unanswered, and the output it would have taken waits for the next. */
+void shell_engine_cancel(struct shell_engine *e, uint32_t req_id);
 enum err shell_engine_signal(struct shell_engine *e, const struct shell_signal_req *req);
 enum err shell_engine_delete(struct shell_engine *e, const struct shell_delete_req *req);
 

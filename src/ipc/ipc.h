@@ -56,6 +56,9 @@ enum ipc_type {
 	IPC_AUTH_CREDSSP = 19, /* struct ipc_auth_credssp; answered by IPC_AUTH_CREDSSP_RESULT */
 	/* priv -> net */
 	IPC_AUTH_CREDSSP_RESULT = 20, /* struct ipc_auth_credssp_result */
+	/* net -> host */
+	IPC_SHELL_CANCEL = 21, /* no body; a notice whose id is that of an IPC_SHELL_REQUEST whose
+				  client went away: its answer is no longer wanted */
 	IPC_TYPE_COUNT
 };
 

@@ -157,6 +157,11 @@ void ipc_endpoint_cancel(struct ipc_call *c)
 	call_free(c);
 }
 
+uint32_t ipc_call_id(const struct ipc_call *call)
+{
+	return call->id;
+}
+
 uint32_t ipc_endpoint_calls(const struct ipc_endpoint *ep)
 {
 	return ep->ncalls;

@@ -64,6 +64,9 @@ enum err ipc_endpoint_call(struct ipc_endpoint *ep, uint32_t type, const struct 
 			   struct ipc_call **call);
 /* The asker is going away: its answer will not be delivered. */
 void ipc_endpoint_cancel(struct ipc_call *call);
+/* The request id call went out with, for telling the peer it is
+ * cancelled (IPC_SHELL_CANCEL). */
+uint32_t ipc_call_id(const struct ipc_call *call);
 /* Answers every outstanding call with e (no message) and closes the
  * channel; later sends and calls fail with ERR_IO. */
 void ipc_endpoint_fail(struct ipc_endpoint *ep, enum err e);

@@ -302,6 +302,19 @@ enum err net_host_call_to(struct request *r, struct user_host *h, const struct b
 	return ERR_OK;
 }
 
+void net_host_cancel(struct request *r)
+{
+	struct buf none;
+
+	/* A Receive the host parked for a client that is gone would take the
+	 * output with it; told, the host keeps it for the next Receive. */
+	buf_init(&none, 0);
+	if (ipc_endpoint_send(r->host->chan, IPC_SHELL_CANCEL, ipc_call_id(r->call), &none, NULL,
+			      0) != ERR_OK)
+		log_warnx("cannot tell the host of %s a request is cancelled", r->host->user);
+	buf_clear(&none);
+}
+
 void net_host_shutdown(struct net *n)
 {
 	while (n->hosts)

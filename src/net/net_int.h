@@ -405,6 +405,9 @@ struct user_host *net_host_next(struct net *n, int first, uid_t uid, const char 
 /* A shell was made or ended through h (its idle close depends on it). */
 void net_host_count(struct user_host *h, int delta);
 void net_host_push_settings(struct net *n);
+/* r, waiting on its host (r->call), is abandoned (its client is gone):
+ * the host is told (IPC_SHELL_CANCEL), before the caller cancels the call. */
+void net_host_cancel(struct request *r);
 void net_host_shutdown(struct net *n);
 
 /* net_config.c */

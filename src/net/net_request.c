@@ -19,6 +19,8 @@ void net_request_free(struct request *r)
 
 	if (r->counted)
 		c->net->active_requests--;
+	if (r->call && r->host)
+		net_host_cancel(r);
 	ipc_endpoint_cancel(r->call);
 	if (r->ws_parsed)
 		wsman_request_clear(&r->ws);

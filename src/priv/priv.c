@@ -3,8 +3,11 @@
  * dispatch of what the network process asks. The network process is
  * treated as the attacker's foothold: it may only send the requests of
  * the table below, each checked by ipc_recv's table and the decoders, and a
- * message that breaks the rules ends the service rather than guessing what
- * was meant (the service manager restarts it). */
+ * message that breaks the rules ends that process rather than guessing
+ * what was meant. When the network process ends, for whatever reason, what
+ * it held is dropped (its tokens, the checks and host starts it asked for)
+ * and a new one is started with the same listening sockets, within a start
+ * limit (PRIV_NET_RESTART_BURST). */
 #include "priv/priv_int.h"
 
 #include <errno.h>
@@ -173,11 +176,19 @@ void priv_stop(struct priv *p, int status)
 void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf *body,
 		   const int *fds, int nfds)
 {
-	enum err e = ipc_endpoint_send(p->net, type, id, body, fds, nfds);
+	enum err e;
 
+	/* Lost and not yet restarted: what was asked died with it. */
+	if (!p->net)
+		return;
+	e = ipc_endpoint_send(p->net, type, id, body, fds, nfds);
 	if (e == ERR_IO) {
-		log_warnx("network process gone");
-		priv_stop(p, 1);
+		/* Its end is closed: it is killed (if it still runs) and,
+		 * once reaped, restarted. Not here: the caller is still
+		 * using what that would drop. */
+		log_warnx("network process gone: cannot send %s", ipc_type_name(type));
+		if (p->net_pid > 0)
+			kill(p->net_pid, SIGKILL);
 	} else if (e != ERR_OK) {
 		log_warnx("cannot send %s to the network process: %s", ipc_type_name(type),
 			  err_str(e));
@@ -283,6 +294,27 @@ static enum err answer_net(void *arg, struct ipc_msg *msg)
 	return ERR_FORMAT; /* ipc_recv admits only these types from the network process */
 }
 
+/* Called when its channel closes or when it is reaped, whichever comes
+ * first. Its tokens are dropped because nobody else holds them; its checks
+ * because their answers would reach the next one under request ids it may
+ * reuse for other requests; the handshakes because they are keyed by its
+ * connection serials, which the next one reuses for other connections.
+ * The restart waits for reap, so two never run at once. */
+void priv_net_gone(struct priv *p)
+{
+	if (!p->net)
+		return;
+	ipc_endpoint_free(p->net);
+	p->net = NULL;
+	if (p->net_pid > 0)
+		kill(p->net_pid, SIGKILL);
+	priv_auth_stop(p);
+	priv_gss_stop(p);
+	priv_gss_configure(p);
+	priv_credssp_stop(p);
+	priv_host_net_gone(p);
+}
+
 static void lost_net(void *arg, enum err why)
 {
 	struct priv *p = arg;
@@ -290,8 +322,8 @@ static void lost_net(void *arg, enum err why)
 	if (why == ERR_IO)
 		log_warnx("network process closed its channel");
 	else
-		log_warnx("network process broke the protocol (%s): stopping", err_str(why));
-	priv_stop(p, 1);
+		log_warnx("network process broke the protocol (%s): ending it", err_str(why));
+	priv_net_gone(p);
 }
 
 /* The network process's environment: nothing of root's (or of whoever
@@ -317,16 +349,24 @@ static int net_env(void)
 	return failed ? -1 : 0;
 }
 
-static void start_net(struct priv *p)
+/* Starts the network process; -1 (logged) if it cannot be. Its
+ * configuration follows in IPC_CONFIG. */
+static int start_net(struct priv *p)
 {
 	static const struct ipc_endpoint_ops ops = {answer_net, lost_net};
 	int sv[2];
 
-	if (ipc_socketpair(sv) < 0)
-		fatal("socketpair");
+	if (ipc_socketpair(sv) < 0) {
+		log_warn("socketpair for the network process");
+		return -1;
+	}
 	pid_t pid = priv_fork();
-	if (pid < 0)
-		fatal("fork");
+	if (pid < 0) {
+		log_warn("fork for the network process");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		close(sv[0]);
 		if (p->privsep &&
@@ -340,9 +380,13 @@ static void start_net(struct priv *p)
 	p->net_pid = pid;
 	p->net =
 	    ipc_endpoint_new(p->base, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, p->net_uid, pid, &ops, p);
-	if (!p->net)
-		fatalx("libevent: cannot watch the network process");
+	if (!p->net) {
+		log_warnx("libevent: cannot watch the network process");
+		kill(pid, SIGKILL); /* reaped by reap, or at shutdown */
+		return -1;
+	}
 	log_info("network process started: pid %d", (int)pid);
+	return 0;
 }
 
 /* IPC_CONFIG for c and l: the body and the descriptors to send with it. */
@@ -423,6 +467,38 @@ void priv_stage_commit(struct priv *p, struct priv_staged *st)
 	buf_clear(&st->body);
 }
 
+/* A new network process for the one that died, with the configuration in
+ * force and the same listening sockets, unless it died too often. */
+static void restart_net(struct priv *p)
+{
+	uint64_t now = util_now_ms(), *oldest = &p->net_restart_ms[p->net_restart_next];
+	struct buf body;
+	int fds[IPC_MAX_FDS], nfds;
+
+	if (p->stopping)
+		return;
+	if (p->net_restarts >= PRIV_NET_RESTART_BURST &&
+	    now - *oldest < PRIV_NET_RESTART_WINDOW_MS) {
+		log_warnx("network process restarted %d times within %d s and ended again: "
+			  "stopping (start limit)",
+			  PRIV_NET_RESTART_BURST, PRIV_NET_RESTART_WINDOW_MS / 1000);
+		priv_stop(p, 1);
+		return;
+	}
+	*oldest = now;
+	p->net_restart_next = (p->net_restart_next + 1) % PRIV_NET_RESTART_BURST;
+	p->net_restarts++;
+	buf_init(&body, IPC_MAX_MSG - IPC_HEADER_LEN);
+	if (start_net(p) < 0 || config_message(&p->cfg, &p->listen, &body, fds, &nfds) != ERR_OK) {
+		log_warnx("cannot restart the network process: stopping");
+		priv_stop(p, 1);
+	} else {
+		log_info("network process restarted (restart %u since start-up)", p->net_restarts);
+		priv_net_send(p, IPC_CONFIG, 0, &body, fds, nfds);
+	}
+	buf_clear(&body);
+}
+
 /* ---- signals ---- */
 
 static void reload(struct priv *p)
@@ -452,9 +528,10 @@ static void reap(struct priv *p)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == p->net_pid) {
 			p->net_pid = 0;
-			log_warnx("network process %s",
+			log_warnx("network process (pid %d) %s", (int)pid,
 				  priv_wait_status(status, desc, sizeof(desc)));
-			priv_stop(p, 1);
+			priv_net_gone(p);
+			restart_net(p);
 		} else if (!priv_host_reaped(p, pid, status)) {
 			priv_auth_reaped(p, pid);
 		}
@@ -687,7 +764,8 @@ int priv_main(const struct winrmd_opts *opts)
 	p->sig_term = add_signal(p, SIGTERM);
 	p->sig_int = add_signal(p, SIGINT);
 	p->sig_chld = add_signal(p, SIGCHLD);
-	start_net(p);
+	if (start_net(p) < 0)
+		fatalx("cannot start the network process");
 	priv_stage_commit(p, &st);
 	buf_clear(&msg);
 

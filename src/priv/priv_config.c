@@ -112,9 +112,11 @@ static enum err change(struct priv *p, const struct ipc_config_change *m, struct
 	if ((e = priv_stage(p, &c, &st, why)) != ERR_OK)
 		return fault_of(e);
 	if (config_save(&st.cfg, p->config_dir) != ERR_OK) {
+		int full = errno == ENOSPC || errno == EDQUOT;
 		buf_putf(why, "cannot save %s/%s: %s", p->config_dir, CONFIG_FILE, strerror(errno));
 		priv_stage_abort(&st);
-		return ERR_WSMAN_INTERNAL;
+		/* The administrator is told why, in Windows' words. */
+		return full ? ERR_WSMAN_DISK_FULL : ERR_WSMAN_INTERNAL;
 	}
 	priv_stage_commit(p, &st);
 	return ERR_OK;

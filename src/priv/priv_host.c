@@ -322,6 +322,21 @@ static void session_unlink(struct priv *p, struct priv_session *s)
 	session_free(s);
 }
 
+/* The request is answered (or nobody is left to answer): the report pipe
+ * and the network process's end of the channel go; s too if its session
+ * process is already reaped. */
+static void session_answered(struct priv_session *s)
+{
+	event_free(s->ev);
+	s->ev = NULL;
+	close(s->report_fd);
+	s->report_fd = -1;
+	close(s->net_end);
+	s->net_end = -1;
+	if (s->pid == 0)
+		session_unlink(s->p, s);
+}
+
 /* Answers the request once the session process has spoken (or died). */
 static void session_answer(struct priv_session *s, int started)
 {
@@ -339,14 +354,7 @@ static void session_answer(struct priv_session *s, int started)
 		log_warnx("could not start a host for %s", s->name);
 		host_failed(p, s->id, s->fail ? s->fail : ERR_WSMAN_INTERNAL);
 	}
-	event_free(s->ev);
-	s->ev = NULL;
-	close(s->report_fd);
-	s->report_fd = -1;
-	close(s->net_end);
-	s->net_end = -1;
-	if (s->pid == 0)
-		session_unlink(p, s);
+	session_answered(s);
 }
 
 static void session_report_cb(evutil_socket_t fd, short what, void *arg)
@@ -534,6 +542,23 @@ int priv_host_reaped(struct priv *p, pid_t pid, int status)
 		return 1;
 	}
 	return 0;
+}
+
+void priv_host_net_gone(struct priv *p)
+{
+	struct priv_session *next;
+
+	/* A running host is not re-attached to the next network process: its
+	 * only channel ran to the one that died (docs/design.md, "When the
+	 * network process dies"). */
+	for (struct priv_session *s = p->sessions; s; s = next) {
+		next = s->next;
+		if (s->report_fd < 0)
+			continue;
+		log_info("host start for %s abandoned: the network process that asked is gone",
+			 s->name);
+		session_answered(s);
+	}
 }
 
 void priv_host_stop(struct priv *p)

@@ -77,6 +77,12 @@
  * handshakes of others. */
 #define PRIV_MAX_HANDSHAKES_PER_SOURCE 64
 #define PRIV_GSS_CONTEXT_TTL_MS 60000
+/* The network process is restarted when it dies, but, as a service
+ * manager's start limit (systemd's StartLimitBurst), not more than this
+ * many times within the window: the next death stops the service, so a
+ * crash loop does not spin. */
+#define PRIV_NET_RESTART_BURST 5
+#define PRIV_NET_RESTART_WINDOW_MS 60000
 
 /* One account that passed a password check, named by an unguessable token. */
 struct priv_account {
@@ -180,8 +186,12 @@ struct priv {
 
 	struct event_base *base;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_chld;
-	struct ipc_endpoint *net;
-	pid_t net_pid; /* 0 once reaped */
+	struct ipc_endpoint *net; /* NULL from the network process's loss to its restart */
+	pid_t net_pid;		  /* 0 once reaped */
+	/* When the network process was last restarted, oldest first from
+	 * net_restart_next once all are used (PRIV_NET_RESTART_BURST). */
+	uint64_t net_restart_ms[PRIV_NET_RESTART_BURST];
+	uint32_t net_restart_next, net_restarts;
 
 	struct priv_worker workers[PRIV_MAX_PAM_WORKERS];
 	struct priv_auth_req *queue_head, *queue_tail;
@@ -226,6 +236,11 @@ void priv_stage_commit(struct priv *p, struct priv_staged *st);
 void priv_net_send(struct priv *p, uint32_t type, uint32_t id, const struct buf *body,
 		   const int *fds, int nfds);
 void priv_stop(struct priv *p, int status);
+/* The network process is lost: it is killed, its channel closed, and what
+ * the privileged part held for it dropped (its tokens, the checks, the
+ * handshakes and the host starts it asked for), so its successor, which is
+ * as untrusted, inherits nothing of it. reap restarts it. */
+void priv_net_gone(struct priv *p);
 /* fork() that leaves the child with default signal handlers: libevent's
  * would otherwise forward the child's signals into the parent's loop. */
 pid_t priv_fork(void);
@@ -301,6 +316,8 @@ int priv_account_groups(const struct priv_account *a, gid_t **groups);
 /* 1 if one of groups is named in the comma list. */
 int priv_in_groups(const char *list, const gid_t *groups, int ngroups);
 void priv_auth_reaped(struct priv *p, pid_t pid);
+/* Drops every check under way, unanswered, and every token: at shutdown,
+ * and when the network process they were for is gone. */
 void priv_auth_stop(struct priv *p);
 /* The account named user (already authenticated, and admitted by PAM's
  * account stack) that logged on from peer with scheme: looks it up,
@@ -409,6 +426,11 @@ enum err priv_endpoint_compile(const char *config_dir, const char *user, struct 
 void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m);
 /* 1 if pid was a session process. */
 int priv_host_reaped(struct priv *p, pid_t pid, int status);
+/* The network process is gone, and with it the other end of every host's
+ * channel: the hosts running see it close and end (their commands with
+ * them); the starts under way are answered to nobody, and their hosts
+ * find their channel closed as they start. */
+void priv_host_net_gone(struct priv *p);
 void priv_host_stop(struct priv *p);
 
 /* priv_config.c */

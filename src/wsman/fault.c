@@ -386,6 +386,16 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The WinRS client cannot process the request because the shell is "
 		      "connected to a different client. Disconnect it there first. ",
 	},
+    /* Windows' Win32 ERROR_DISK_FULL (112) and its text, for the
+     * administrator whose configuration change could not be saved. */
+    [ERR_WSMAN_DISK_FULL] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 112,
+	    .reason = "There is not enough space on the disk. ",
+	},
     [ERR_WSMAN_INTERNAL] =
 	{
 	    .status = 500,

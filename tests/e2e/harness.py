@@ -523,6 +523,7 @@ class Service:
         self.proc = None
         self.problems = []
         self.stopped = False
+        self.exit_expected = False
 
     def default_settings(self):
         s = {
@@ -621,6 +622,17 @@ class Service:
         time.sleep(settle)
         check(self.alive(), "winrmd exited after SIGHUP (status %s)" % self.proc.returncode)
 
+    def wait_exit(self, seconds):
+        """For a test that makes winrmd stop on its own: its exit status
+        once it has exited within seconds (else a failure); stop() then
+        does not count the exit as a death."""
+        try:
+            status = self.proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("winrmd still runs after %.0fs\n%s" % (seconds, self.log_tail(30)))
+        self.exit_expected = True
+        return status
+
     def stop(self):
         """SIGTERM, bounded wait, then SIGKILL of it and of what it started.
         Problems (crash, no clean exit) are collected in self.problems."""
@@ -630,7 +642,8 @@ class Service:
         tree = descendants(self.proc.pid)
         status = self.proc.poll()
         if status is not None:
-            self.problems.append("winrmd died during the test (status %s)" % _status(status))
+            if not self.exit_expected:
+                self.problems.append("winrmd died during the test (status %s)" % _status(status))
         else:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
@@ -1189,6 +1202,16 @@ def pids_named(uid, comm):
         except OSError:
             pass
     return out
+
+
+def wait_until(predicate, seconds):
+    """Whether predicate() became true within seconds (asked every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def wait_gone(pid, seconds=5.0):

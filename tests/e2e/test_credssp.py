@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import harness as h
 import krb
@@ -160,14 +159,6 @@ def test_garbage_in_the_channel_refused():
     h.eq((out.strip(), code), (a.name, 0), "a good logon after the garbage")
 
 
-def _wait_until(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
 
 def _processes_under(root):
     """root and every process descended from it."""
@@ -257,7 +248,7 @@ def test_second_hop_with_a_kerberos_ticket_from_the_delegated_password():
         second.wait_for_log(r'authentication success: principal "%s@%s" as user "%s".*\(Kerberos\)'
                             % (a.name, realm.realm, a.name))
         protocol.close_shell(shell)
-        h.check(_wait_until(lambda: not os.path.exists(cache), 10),
+        h.check(h.wait_until(lambda: not os.path.exists(cache), 10),
                 "the ticket cache is removed when the last shell ends")
 
 
@@ -308,7 +299,7 @@ def test_ntlm_onward_and_the_password_nowhere_else():
     h.eq(_host_memfds(first), ["/memfd:winrmd-delegated-ntlm (deleted)"], "the host holds it")
     protocol.cleanup_command(shell, command)
     protocol.close_shell(shell)
-    h.check(_wait_until(lambda: not _host_memfds(first), 10),
+    h.check(h.wait_until(lambda: not _host_memfds(first), 10),
             "the NTLM memfd is closed when the last shell ends")
     secret = a.password.encode()
     places = [os.path.join(svc.dir, "winrmd.log") for svc in (first, second)]

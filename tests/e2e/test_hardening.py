@@ -11,8 +11,12 @@ NET_ENV = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"}
 
 
 def _net_pid(svc):
-    return int(re.search(r"pid (\d+)",
-                         svc.wait_for_log(r"network process started: pid \d+")).group(1))
+    """The network process's pid, once it runs as itself: the privileged
+    part logs the pid right after fork, before the child's exec."""
+    pid = int(re.search(r"pid (\d+)",
+                        svc.wait_for_log(r"network process started: pid \d+")).group(1))
+    svc.wait_for_log(r"\[net:%d\]: configuration applied" % pid)
+    return pid
 
 
 def _status(pid):

@@ -7,10 +7,12 @@
 #ifndef OPENWINRM_TEST_PRIV_FIXTURE_H
 #define OPENWINRM_TEST_PRIV_FIXTURE_H
 
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -110,6 +112,23 @@ static inline enum err fixture_recv(struct priv_fixture *f, struct ipc_msg *m)
 		usleep(10000);
 	}
 	return ERR_INCOMPLETE;
+}
+
+/* Reaps the session processes that ended, as the SIGCHLD handler does,
+ * waiting at most FIXTURE_WAIT_MS for the first; how many were sessions. */
+static inline int fixture_reap_sessions(struct priv_fixture *f)
+{
+	int status, sessions = 0;
+	pid_t pid;
+
+	for (int waited = 0; waited < FIXTURE_WAIT_MS && !sessions; waited += 10) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			sessions += priv_host_reaped(f->p, pid, status);
+		if (pid < 0 && errno == ECHILD)
+			break;
+		usleep(10000);
+	}
+	return sessions;
 }
 
 /* A token for user, as after a password check. */

@@ -552,6 +552,34 @@ static void test_timeout_and_signals(const char *sid)
 	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
 }
 
+/* IPC_SHELL_CANCEL of a parked Receive (its client went away): no answer
+ * to it, and the output it would have carried goes to the next. */
+static void test_cancel(const char *sid)
+{
+	char cid[SHELL_ID_LEN + 1];
+	struct buf none;
+	struct ipc_msg m;
+	struct output o;
+
+	output_init(&o);
+	CHECK("cancel: command started",
+	      run_sh(sid, "sleep 0.5; echo late; exit 3", cid) == ERR_OK);
+	uint32_t parked = send_receive(sid, cid, 20000, 60000);
+	buf_init(&none, 0);
+	CHECK("cancel: sent",
+	      ipc_send(&net.peer, IPC_SHELL_CANCEL, parked, &none, NULL, 0) == ERR_OK);
+	buf_clear(&none);
+	enum err answered = wait_reply(parked, 1500, &m);
+	CHECK("cancel: the parked Receive is not answered", answered == ERR_IO);
+	if (answered == ERR_OK)
+		ipc_msg_clear(&m);
+	collect(sid, cid, 60000, &o);
+	CHECK("cancel: the next Receive gets the output and the exit code",
+	      o.done && o.exit_code == 3 && out_is(&o.out, "late\n"));
+	output_clear(&o);
+	sig(sid, cid, SHELL_SIGNAL_TERMINATE);
+}
+
 static void test_skip_cmd_shell(const char *sid)
 {
 	char cid[SHELL_ID_LEN + 1];
@@ -913,6 +941,7 @@ int main(void)
 	test_stdin(rep.shell_id);
 	test_big_output(rep.shell_id);
 	test_timeout_and_signals(rep.shell_id);
+	test_cancel(rep.shell_id);
 	test_skip_cmd_shell(rep.shell_id);
 	test_unknown_ids(rep.shell_id);
 	test_create_options();

@@ -4,9 +4,6 @@
  * PAM, /bin/true standing in for winrmd) is announced with its uid, pid
  * and channel, one that cannot be executed as a failure, and their
  * session processes are reaped. Needs the passwd entry root. */
-#include <errno.h>
-#include <sys/wait.h>
-
 #include "priv_fixture.h"
 #include "check.h"
 #include "event_fail.h"
@@ -57,23 +54,6 @@ static int failed_with(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN
 	     ipc_host_failed_decode(&m.body, &got) == ERR_OK && got == reason;
 	ipc_msg_clear(&m);
 	return ok;
-}
-
-/* Reaps the session processes that ended, as the SIGCHLD handler does,
- * waiting at most FIXTURE_WAIT_MS for the first; how many were sessions. */
-static int reap_sessions(struct priv_fixture *f)
-{
-	int status, sessions = 0;
-	pid_t pid;
-
-	for (int waited = 0; waited < FIXTURE_WAIT_MS && !sessions; waited += 10) {
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			sessions += priv_host_reaped(f->p, pid, status);
-		if (pid < 0 && errno == ECHILD)
-			break;
-		usleep(10000);
-	}
-	return sessions;
 }
 
 static void test_refusals(struct priv_fixture *f)
@@ -151,8 +131,8 @@ static void test_no_memory(struct priv_fixture *f)
 		snprintf(name, sizeof(name),
 			 "no memory for %s: no session process, none counted, no descriptor leaked",
 			 what[after]);
-		CHECK(name,
-		      f->p->nsessions == 0 && reap_sessions(f) == 0 && event_fail_next_fd() == fd);
+		CHECK(name, f->p->nsessions == 0 && fixture_reap_sessions(f) == 0 &&
+				event_fail_next_fd() == fd);
 	}
 }
 
@@ -171,13 +151,13 @@ static void test_start(struct priv_fixture *f)
 	if (answered)
 		ipc_msg_clear(&m);
 	CHECK("... under a session process, reaped when it ends",
-	      f->p->nsessions == 1 && reap_sessions(f) == 1 && f->p->nsessions == 0);
+	      f->p->nsessions == 1 && fixture_reap_sessions(f) == 1 && f->p->nsessions == 0);
 
 	f->opts.self_exe = "/nonexistent/winrmd";
 	CHECK("a host that cannot be executed is a failure",
 	      failed_with(f, root, ERR_WSMAN_INTERNAL));
 	CHECK("... and its session process is reaped",
-	      reap_sessions(f) == 1 && f->p->nsessions == 0);
+	      fixture_reap_sessions(f) == 1 && f->p->nsessions == 0);
 }
 
 int main(void)

@@ -557,10 +557,18 @@ static void test_pwsh_dies(void)
 
 	receive_until(POOL_ID, "", PSRP_MSG_RUNSPACEPOOL_STATE, &r);
 	buf_clear(&r.text);
+	/* A parked Receive whose client went away (IPC_SHELL_CANCEL) is
+	 * never answered, not even when the next one takes over. */
+	uint32_t cancelled = receive(POOL_ID, "");
+	psrp_engine_cancel(eng, cancelled);
 	id = receive(POOL_ID, "");
 	if (pid > 0)
 		kill(pid, SIGKILL);
 	CHECK("a parked Receive fails when pwsh dies", status_of(id) == ERR_WSMAN_PROVIDER_DIED);
+	int heard = 0;
+	for (uint32_t i = 0; i < MAX_ANSWERS && i < nanswers; i++)
+		heard |= answers[i].id == cancelled;
+	CHECK("a cancelled Receive is not answered", !heard);
 	CHECK("ended is told", ended_calls == 1 && ended_left == 0);
 	CHECK("the shell is gone", status_of(receive(POOL_ID, "")) == ERR_WSMAN_UNKNOWN_SHELL);
 }
