@@ -117,6 +117,7 @@ int main(void)
 	fixture_start(&f, 1);
 	/* gss-ntlmssp reads the fixture's (empty) hash file. */
 	priv_gss_configure(f.p);
+	fixture_acceptor(&f);
 	test_order(&f);
 	fixture_stop(&f);
 	printf("%d passed, %d failed\n", passed, failed);
