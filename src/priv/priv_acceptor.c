@@ -479,6 +479,19 @@ enum err priv_acceptor_call(struct priv *p, const struct ipc_accept *m, priv_acc
 	return e;
 }
 
+static void released(struct priv *p, void *arg, struct ipc_accepted *r)
+{
+	(void)p, (void)arg, (void)r;
+}
+
+void priv_acceptor_release(struct priv *p, uint32_t slot)
+{
+	struct ipc_accept m = {.slot = slot, .fresh = 1};
+
+	/* Not sent: the acceptor is gone, and the context with it. */
+	(void)priv_acceptor_call(p, &m, released, NULL);
+}
+
 pid_t priv_acceptor_pid(const struct priv *p)
 {
 	return p->acceptor ? p->acceptor->pid : 0;

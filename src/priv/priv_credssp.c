@@ -274,6 +274,14 @@ static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s, c
 	priv_account_check(p, l->account, l->peer, "CredSSP", &check);
 }
 
+/* The logon in s is over: its slot, and the inner context in the
+ * acceptor's. */
+static void logon_over(struct priv *p, struct credssp_slot *s)
+{
+	priv_acceptor_release(p, PRIV_MAX_GSS_CONTEXTS + (uint32_t)(s - p->credssp->slots));
+	slot_free(s);
+}
+
 /* One TSRequest waiting for the acceptor: what its answer needs. */
 struct credssp_step {
 	uint32_t id;
@@ -441,7 +449,7 @@ static void step_answered(struct priv *p, void *arg, struct ipc_accepted *a)
 	if (!verdict && st->auth_info && !(verdict = credentials(s, a, &creds))) {
 		/* Answered once PAM's account stack has checked the account. */
 		check_account(p, st->id, s, st->peer, &creds);
-		slot_free(s);
+		logon_over(p, s);
 		credssp_password_creds_clear(&creds);
 		ipc_auth_credssp_result_clear(&r);
 		step_free(st);
@@ -452,7 +460,7 @@ static void step_answered(struct priv *p, void *arg, struct ipc_accepted *a)
 			    s ? s->mech : "?");
 		refuse(&r);
 		if (s)
-			slot_free(s);
+			logon_over(p, s);
 	}
 	credssp_password_creds_clear(&creds);
 	answer(p, st->id, &r);
@@ -511,7 +519,7 @@ void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *
 	if (verdict) {
 		log_verdict(verdict, s->who[0] ? s->who : "?", s->account, m->peer, s->mech);
 		refuse(&r);
-		slot_free(s);
+		logon_over(p, s);
 		answer(p, id, &r);
 		step_free(st);
 	}

@@ -319,6 +319,10 @@ typedef void priv_accepted_fn(struct priv *p, void *arg, struct ipc_accepted *r)
  * On an error nothing was sent and done never runs. */
 enum err priv_acceptor_call(struct priv *p, const struct ipc_accept *m, priv_accepted_fn *done,
 			    void *arg);
+/* The context of the acceptor's slot is no longer needed (a CredSSP logon
+ * ended, its keys with it): dropped now rather than when the slot is
+ * next used. */
+void priv_acceptor_release(struct priv *p, uint32_t slot);
 /* A table of handshake slots (struct priv_slot first) whose contexts were
  * in an acceptor that is gone: all released, *generation brought up to
  * the running acceptor's. */

@@ -11,8 +11,11 @@ NET_ENV = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"}
 
 
 def _net_pid(svc):
-    return int(re.search(r"pid (\d+)",
-                         svc.wait_for_log(r"network process started: pid \d+")).group(1))
+    pid = int(re.search(r"pid (\d+)",
+                        svc.wait_for_log(r"network process started: pid \d+")).group(1))
+    # Its own line comes once it has entered its sandbox (net_sandbox_enter).
+    svc.wait_for_log(r"\[net:%d\]: network process started: at most" % pid)
+    return pid
 
 
 def _status(pid):
