@@ -8,7 +8,9 @@ import base64
 import os
 import pwd
 import re
+import shutil
 import signal
+import subprocess
 import time
 
 import harness as h
@@ -157,3 +159,34 @@ def test_changed_hash_file_gives_a_new_acceptor():
                      since=mark)
     h.check(re.search(r"GSSAPI acceptor \(pid %d\) killed" % old, svc.log_text()) is None,
             "a replaced acceptor is no crash")
+
+
+def test_single_user_acceptor_is_that_user_and_serves():
+    """Started by an ordinary user there is no privilege to drop: the
+    acceptor runs as that user, with the same restrictions, and answers."""
+    u = h.user("a")
+    svc = h.Service({}, https=False, http=True)
+    for root, dirs, files in os.walk(svc.dir):
+        for n in dirs + files:
+            shutil.chown(os.path.join(root, n), user=u.name, group=u.name)
+    shutil.chown(svc.dir, user=u.name, group=u.name)
+    with open(svc.log_path, "ab") as log:
+        proc = subprocess.Popen(["setpriv", "--reuid=" + u.name, "--regid=" + u.name,
+                                 "--init-groups", h.winrmd_path(), "--config-dir", svc.conf_dir,
+                                 "--foreground"], stdout=log, stderr=log, cwd=svc.dir)
+    try:
+        svc.proc = proc
+        svc.wait_for_log(r"winrmd started \(single-user mode")
+        pid = the_acceptor(svc)
+        r = negotiate(None, svc, NTLM_NEGOTIATE)
+        h.eq(r.status, 401, "an NTLM NEGOTIATE gets a challenge in single-user mode")
+        h.check((r.header("WWW-Authenticate") or "").startswith("Negotiate "), "the challenge")
+        st = _status(pid)
+        h.eq(st["Uid"], [str(u.uid)] * 4, "the acceptor's uids: the invoking user's")
+        h.eq(st["NoNewPrivs"], ["1"], "no_new_privs")
+        h.eq(int(st["CapEff"][0], 16), 0, "CapEff")
+        h.eq(os.stat("/proc/%d/environ" % pid).st_uid, 0, "undumpable")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    h.eq(svc.sanitizer_reports(), [], "sanitizer reports of the single-user service")
