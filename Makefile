@@ -32,7 +32,8 @@ LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim 
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
              src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
-             src/shell/*.c src/client/*.c src/msgenc/*.c src/psrp/*.c src/credssp/*.c)
+             src/shell/*.c src/client/*.c src/msgenc/*.c src/psrp/*.c src/credssp/*.c \
+             src/acceptor/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

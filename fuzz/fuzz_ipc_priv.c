@@ -1,4 +1,5 @@
-/* Fuzz harness for the net <-> priv message decoders. The first byte picks
+/* Fuzz harness for the decoders of the privileged part's messages (with
+ * the network process and with the GSSAPI acceptor). The first byte picks
  * the message type (as enum ipc_type), the rest is the body. Whatever a
  * decoder accepts must encode back to exactly the same bytes: the codec has
  * one representation per message, so nothing can be smuggled past it. */
@@ -152,6 +153,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ipc_auth_credssp_result_encode(&out, &m) != ERR_OK)
 				abort();
 			ipc_auth_credssp_result_clear(&m);
+		}
+		break;
+	}
+	case IPC_ACCEPT: {
+		struct ipc_accept m;
+		if (ipc_accept_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_accept_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_accept_clear(&m);
+		}
+		break;
+	}
+	case IPC_ACCEPTED: {
+		struct ipc_accepted m;
+		if (ipc_accepted_decode(&in, &m) == ERR_OK) {
+			decoded = 1;
+			if (ipc_accepted_encode(&out, &m) != ERR_OK)
+				abort();
+			ipc_accepted_clear(&m);
 		}
 		break;
 	}

@@ -1,6 +1,6 @@
-/* winrmd: entry point. One binary, three roles: started by a person (or
- * systemd) it is the privileged part; it re-executes itself with --role=net
- * and --role=host for the other processes, so each starts from a clean
+/* winrmd: entry point. One binary, four roles: started by a person (or
+ * systemd) it is the privileged part; it re-executes itself with
+ * --role=net, --role=acceptor and --role=host for the other processes, so each starts from a clean
  * address space with nothing of the privileged part's memory. */
 #include <getopt.h>
 #include <sys/prctl.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acceptor/acceptor.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "config/config.h"
@@ -155,6 +156,10 @@ int main(int argc, char **argv)
 	if (role && strcmp(role, "net") == 0) {
 		log_init("net", o.foreground, o.debug);
 		return net_main(ROLE_FD, (uid_t)peer_uid, (pid_t)peer_pid, o.foreground, o.debug);
+	}
+	if (role && strcmp(role, "acceptor") == 0) {
+		log_init("acceptor", o.foreground, o.debug);
+		return acceptor_main(ROLE_FD, (uid_t)peer_uid, (pid_t)peer_pid);
 	}
 	if (role && strcmp(role, "host") == 0) {
 		log_init("host", o.foreground, o.debug);

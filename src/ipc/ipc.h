@@ -1,5 +1,5 @@
 /* ipc: messages between winrmd's processes (privileged part, network
- * process, per-user hosts) over SOCK_SEQPACKET socketpairs: one datagram is
+ * process, GSSAPI acceptor, per-user hosts) over SOCK_SEQPACKET socketpairs: one datagram is
  * one message, so framing cannot desynchronise. Each message is a fixed
  * header (type, request id) and a body written and read through struct buf.
  * Messages carry no pointers. Each type may be sent by exactly one role to
@@ -22,7 +22,7 @@
 #define IPC_MAX_FDS 32
 #define IPC_MAX_QUEUE (64 * 1024 * 1024) /* bytes queued for a slow reader */
 
-enum ipc_role { IPC_ROLE_PRIV = 0, IPC_ROLE_NET = 1, IPC_ROLE_HOST = 2 };
+enum ipc_role { IPC_ROLE_PRIV = 0, IPC_ROLE_NET = 1, IPC_ROLE_HOST = 2, IPC_ROLE_ACCEPTOR = 3 };
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -59,6 +59,10 @@ enum ipc_type {
 	/* net -> host */
 	IPC_SHELL_CANCEL = 21, /* no body; a notice whose id is that of an IPC_SHELL_REQUEST whose
 				  client went away: its answer is no longer wanted */
+	/* priv -> acceptor */
+	IPC_ACCEPT = 22, /* struct ipc_accept; answered by IPC_ACCEPTED */
+	/* acceptor -> priv */
+	IPC_ACCEPTED = 23, /* struct ipc_accepted */
 	IPC_TYPE_COUNT
 };
 

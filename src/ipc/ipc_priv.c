@@ -1,6 +1,7 @@
-/* ipc_priv: codecs of the messages between the network process and the
- * privileged part. Both directions are hostile input to someone: the
- * privileged part must survive a compromised network process, so every
+/* ipc_priv: codecs of the messages between the privileged part and the
+ * network process or the GSSAPI acceptor. Both directions are hostile
+ * input to someone: the privileged part must survive a compromised
+ * network process or acceptor, so every
  * decoder checks each length against its limit before allocating, refuses
  * NUL bytes inside strings (a C string would silently end there) and
  * trailing bytes. A whole datagram is one message, so a short body is
@@ -345,6 +346,126 @@ void ipc_auth_credssp_result_clear(struct ipc_auth_credssp_result *m)
 	free(m->nego_token);
 	free(m->pub_key_auth);
 	free(m->delegated);
+	memset(m, 0, sizeof(*m));
+}
+
+static void free_blob_secret(uint8_t **p, size_t len)
+{
+	if (*p)
+		OPENSSL_cleanse(*p, len);
+	free(*p);
+	*p = NULL;
+}
+
+enum err ipc_accept_encode(struct buf *out, const struct ipc_accept *m)
+{
+	if (m->slot >= IPC_MAX_ACCEPT_SLOTS || m->fresh > 1 || m->keep > 1)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, m->slot));
+	IPC_TRY(buf_put_u32(out, m->fresh));
+	IPC_TRY(buf_put_u32(out, m->keep));
+	IPC_TRY(put_blob(out, m->token, m->token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(put_blob(out, m->binding, m->binding_len, IPC_MAX_CHANNEL_BINDING));
+	IPC_TRY(put_blob(out, m->unwrap, m->unwrap_len, IPC_MAX_ACCEPT_FIELD));
+	return put_blob(out, m->wrap, m->wrap_len, IPC_MAX_ACCEPT_FIELD);
+}
+
+static enum err accept_fields(struct buf *in, struct ipc_accept *m)
+{
+	IPC_TRY(buf_get_u32(in, &m->slot));
+	if (m->slot >= IPC_MAX_ACCEPT_SLOTS)
+		return ERR_FORMAT;
+	IPC_TRY(get_bool(in, &m->fresh));
+	IPC_TRY(get_bool(in, &m->keep));
+	IPC_TRY(get_blob(in, &m->token, &m->token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(get_blob(in, &m->binding, &m->binding_len, IPC_MAX_CHANNEL_BINDING));
+	IPC_TRY(get_blob(in, &m->unwrap, &m->unwrap_len, IPC_MAX_ACCEPT_FIELD));
+	IPC_TRY(get_blob(in, &m->wrap, &m->wrap_len, IPC_MAX_ACCEPT_FIELD));
+	return ipc_body_end(in);
+}
+
+enum err ipc_accept_decode(struct buf *in, struct ipc_accept *m)
+{
+	memset(m, 0, sizeof(*m));
+	enum err e = accept_fields(in, m);
+	if (e != ERR_OK)
+		ipc_accept_clear(m);
+	return e;
+}
+
+void ipc_accept_clear(struct ipc_accept *m)
+{
+	free(m->token);
+	free(m->binding);
+	free(m->unwrap);
+	free_blob_secret(&m->wrap, m->wrap_len);
+	memset(m, 0, sizeof(*m));
+}
+
+enum err ipc_accepted_encode(struct buf *out, const struct ipc_accepted *m)
+{
+	if (m->failed_step > IPC_ACCEPT_STEP_WRAP || m->complete > 1 ||
+	    (!m->complete && (m->context_len || m->deleg_len)))
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, m->failed_step));
+	IPC_TRY(buf_put_u32(out, m->major));
+	IPC_TRY(buf_put_u32(out, m->minor));
+	IPC_TRY(put_str(out, m->why, IPC_MAX_GSS_WHY));
+	IPC_TRY(buf_put_u32(out, m->complete));
+	IPC_TRY(put_blob(out, m->out_token, m->out_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(put_str(out, m->source, IPC_MAX_USER + 64));
+	IPC_TRY(put_str(out, m->target, IPC_MAX_USER + 64));
+	IPC_TRY(put_blob(out, m->mech, m->mech_len, IPC_MAX_MECH_OID));
+	IPC_TRY(buf_put_u32(out, m->flags));
+	IPC_TRY(put_blob(out, m->context, m->context_len, IPC_MAX_GSS_CONTEXT));
+	IPC_TRY(put_blob(out, m->deleg, m->deleg_len, IPC_MAX_DELEGATED_CRED));
+	IPC_TRY(put_blob(out, m->unwrapped, m->unwrapped_len, IPC_MAX_ACCEPT_FIELD));
+	return put_blob(out, m->wrapped, m->wrapped_len, IPC_MAX_ACCEPT_FIELD);
+}
+
+static enum err accepted_fields(struct buf *in, struct ipc_accepted *m)
+{
+	IPC_TRY(buf_get_u32(in, &m->failed_step));
+	if (m->failed_step > IPC_ACCEPT_STEP_WRAP)
+		return ERR_FORMAT;
+	IPC_TRY(buf_get_u32(in, &m->major));
+	IPC_TRY(buf_get_u32(in, &m->minor));
+	IPC_TRY(buf_get_cstring(in, &m->why, IPC_MAX_GSS_WHY));
+	IPC_TRY(get_bool(in, &m->complete));
+	IPC_TRY(get_blob(in, &m->out_token, &m->out_token_len, IPC_MAX_GSS_TOKEN));
+	IPC_TRY(buf_get_cstring(in, &m->source, IPC_MAX_USER + 64));
+	IPC_TRY(buf_get_cstring(in, &m->target, IPC_MAX_USER + 64));
+	IPC_TRY(get_blob(in, &m->mech, &m->mech_len, IPC_MAX_MECH_OID));
+	IPC_TRY(buf_get_u32(in, &m->flags));
+	IPC_TRY(get_blob(in, &m->context, &m->context_len, IPC_MAX_GSS_CONTEXT));
+	IPC_TRY(get_blob(in, &m->deleg, &m->deleg_len, IPC_MAX_DELEGATED_CRED));
+	IPC_TRY(get_blob(in, &m->unwrapped, &m->unwrapped_len, IPC_MAX_ACCEPT_FIELD));
+	IPC_TRY(get_blob(in, &m->wrapped, &m->wrapped_len, IPC_MAX_ACCEPT_FIELD));
+	IPC_TRY(ipc_body_end(in));
+	/* A context and credentials come only out of an established context. */
+	return !m->complete && (m->context_len || m->deleg_len) ? ERR_FORMAT : ERR_OK;
+}
+
+enum err ipc_accepted_decode(struct buf *in, struct ipc_accepted *m)
+{
+	memset(m, 0, sizeof(*m));
+	enum err e = accepted_fields(in, m);
+	if (e != ERR_OK)
+		ipc_accepted_clear(m);
+	return e;
+}
+
+void ipc_accepted_clear(struct ipc_accepted *m)
+{
+	free(m->why);
+	free(m->out_token);
+	free(m->source);
+	free(m->target);
+	free(m->mech);
+	free_blob_secret(&m->context, m->context_len);
+	free_blob_secret(&m->deleg, m->deleg_len);
+	free_blob_secret(&m->unwrapped, m->unwrapped_len);
+	free(m->wrapped);
 	memset(m, 0, sizeof(*m));
 }
 

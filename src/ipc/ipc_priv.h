@@ -1,6 +1,7 @@
-/* ipc_priv: typed messages between the network process and the privileged
- * part. Encoders append a body to a struct buf; decoders read a received
- * body, copy what must outlive it, and reject trailing bytes. */
+/* ipc_priv: typed messages between the privileged part and the network
+ * process, and between the privileged part and the GSSAPI acceptor. Encoders append a body to a
+ * struct buf; decoders read a received body, copy what must outlive it, and reject trailing bytes.
+ */
 #ifndef OPENWINRM_IPC_PRIV_H
 #define OPENWINRM_IPC_PRIV_H
 
@@ -137,6 +138,73 @@ struct ipc_auth_credssp_result {
 	size_t delegated_len;
 };
 
+/* IPC_ACCEPT, priv -> acceptor: GSSAPI work on a client's bytes, for the
+ * context in one of the acceptor's slots (the privileged part keeps the
+ * table of which connection holds which slot). In order, each step only
+ * if given and the one before succeeded: gss_accept_sec_context of token
+ * (with binding as the channel binding's application data, if any);
+ * gss_unwrap of unwrap and gss_wrap of wrap, both with confidentiality,
+ * on an established context. fresh: the slot's context, if any, belongs
+ * to a handshake that is over: drop it first. keep: an established
+ * context stays in the slot (CredSSP seals and unseals with it next);
+ * else it is exported and the slot freed. */
+#define IPC_MAX_ACCEPT_SLOTS 2048
+#define IPC_MAX_ACCEPT_FIELD (16 * 1024) /* unwrap, wrap: CredSSP's fields */
+struct ipc_accept {
+	uint32_t slot; /* < IPC_MAX_ACCEPT_SLOTS */
+	uint32_t fresh;
+	uint32_t keep;
+	uint8_t *token; /* NULL: no accept step */
+	size_t token_len;
+	uint8_t *binding;
+	size_t binding_len;
+	uint8_t *unwrap;
+	size_t unwrap_len;
+	uint8_t *wrap; /* wiped by ipc_accept_clear */
+	size_t wrap_len;
+};
+
+/* IPC_ACCEPTED, acceptor -> priv: what GSSAPI said, no judgement. major
+ * and minor are the failing step's (failed_step), else the accept's; why
+ * is GSSAPI's text for a failure. Once the context is established
+ * (complete): the initiator's name (gss_display_name), the name the
+ * client addressed (for Kerberos, the service principal), the mechanism's
+ * OID, the context's flags, and, unless the request kept the context, the
+ * context exported (gss_export_sec_context) and the credentials the client
+ * delegated (gss_export_cred), if any. unwrapped: the plaintext of
+ * unwrap; wrapped: wrap sealed. */
+enum ipc_accept_step {
+	IPC_ACCEPT_STEP_NONE = 0,
+	IPC_ACCEPT_STEP_ACCEPT = 1,
+	IPC_ACCEPT_STEP_UNWRAP = 2,
+	IPC_ACCEPT_STEP_WRAP = 3,
+};
+#define IPC_MAX_GSS_WHY 512
+#define IPC_MAX_MECH_OID 64
+#define IPC_MAX_DELEGATED_CRED (32 * 1024)
+struct ipc_accepted {
+	uint32_t failed_step; /* enum ipc_accept_step */
+	uint32_t major;
+	uint32_t minor;
+	char *why;
+	uint32_t complete;
+	uint8_t *out_token;
+	size_t out_token_len;
+	char *source; /* complete only, as the rest below */
+	char *target;
+	uint8_t *mech;
+	size_t mech_len;
+	uint32_t flags;
+	uint8_t *context; /* wiped by ipc_accepted_clear, as deleg and unwrapped */
+	size_t context_len;
+	uint8_t *deleg;
+	size_t deleg_len;
+	uint8_t *unwrapped;
+	size_t unwrapped_len;
+	uint8_t *wrapped;
+	size_t wrapped_len;
+};
+
 /* IPC_HOST_OPEN, net -> priv: start the per-user host for the account a
  * token names. The token stays valid for IPC_TOKEN_LIFETIME_MS after the
  * password check that issued it (longer than the network process's cache).
@@ -259,6 +327,12 @@ void ipc_auth_credssp_clear(struct ipc_auth_credssp *m);
 enum err ipc_auth_credssp_result_encode(struct buf *out, const struct ipc_auth_credssp_result *m);
 enum err ipc_auth_credssp_result_decode(struct buf *in, struct ipc_auth_credssp_result *m);
 void ipc_auth_credssp_result_clear(struct ipc_auth_credssp_result *m);
+enum err ipc_accept_encode(struct buf *out, const struct ipc_accept *m);
+enum err ipc_accept_decode(struct buf *in, struct ipc_accept *m);
+void ipc_accept_clear(struct ipc_accept *m);
+enum err ipc_accepted_encode(struct buf *out, const struct ipc_accepted *m);
+enum err ipc_accepted_decode(struct buf *in, struct ipc_accepted *m);
+void ipc_accepted_clear(struct ipc_accepted *m);
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
 

@@ -2,6 +2,7 @@
 #include "msgenc/msgenc.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -597,4 +598,30 @@ enum err msgenc_tls_unwrap(SSL *tls, const uint8_t *body, size_t len, struct buf
 	if ((e = msgenc_parse_chunks(body, len, style, tls_count, &o)) != ERR_OK)
 		return e;
 	return msgenc_parse_chunks(body, len, style, tls_open_chunk, &o);
+}
+
+const char *msgenc_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		OM_uint32 code = pass ? minor : major, ctx = 0, m;
+		int type = pass ? GSS_C_MECH_CODE : GSS_C_GSS_CODE;
+		if (pass && !minor)
+			break;
+		for (int i = 0; i < 4; i++) {
+			gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+			if (GSS_ERROR(gss_display_status(&m, code, type, mech, &ctx, &text)))
+				break;
+			int n = snprintf(out + used, len - used, "%s%.*s", used ? "; " : "",
+					 (int)text.length, (const char *)text.value);
+			gss_release_buffer(&m, &text);
+			if (n > 0)
+				used += (size_t)n < len - used ? (size_t)n : len - used - 1;
+			if (!ctx)
+				break;
+		}
+	}
+	return out;
 }

@@ -110,6 +110,9 @@ enum err msgenc_parse_chunks(const uint8_t *body, size_t len, enum msgenc_style 
  * one Windows' SSPI puts first in SPNEGO (1.2.840.48018.1.2.2), which MIT
  * reports back as the negotiated mechanism. Anything else is NTLM here. */
 int msgenc_mech_is_kerberos(gss_const_OID mech);
+/* GSSAPI's own words for a failure, major then minor, into out (for the
+ * log); returns out. */
+const char *msgenc_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len);
 /* The mechanism of an established context is Kerberos. */
 int msgenc_is_kerberos(gss_ctx_id_t ctx);
 

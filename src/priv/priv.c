@@ -107,7 +107,7 @@ void priv_child_fail(int errfd, const char *what)
 }
 
 void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_t peer_pid,
-		    int chan, int errfd)
+		    int chan, int errfd, const int *inherit, int ninherit)
 {
 	char rolearg[32], uidarg[48], pidarg[48];
 	const char *argv[8];
@@ -144,8 +144,10 @@ void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_
 		priv_child_fail(errfd, "dup2");
 	if (fcntl(ROLE_FD, F_SETFD, 0) < 0)
 		priv_child_fail(errfd, "fcntl");
-	int keep[2] = {ROLE_FD, errfd};
-	if (priv_closefrom(keep, 2) < 0)
+	int keep[4] = {ROLE_FD, errfd, -1, -1};
+	for (int i = 0; i < ninherit && i < 2; i++)
+		keep[2 + i] = inherit[i];
+	if (ninherit > 2 || priv_closefrom(keep, 4) < 0)
 		priv_child_fail(errfd, "close_range");
 	execv(p->opts->self_exe, (char *const *)argv);
 	priv_child_fail(errfd, p->opts->self_exe);
@@ -309,6 +311,10 @@ void priv_net_gone(struct priv *p)
 	if (p->net_pid > 0)
 		kill(p->net_pid, SIGKILL);
 	priv_auth_stop(p);
+	/* Handshakes under way were the dead process's connections': the
+	 * acceptor is replaced, which fails its calls under way (their
+	 * answers go nowhere, p->net being gone), and their slots go. */
+	priv_acceptor_configure(p, 1);
 	priv_gss_stop(p);
 	priv_gss_configure(p);
 	priv_credssp_stop(p);
@@ -326,17 +332,12 @@ static void lost_net(void *arg, enum err why)
 	priv_net_gone(p);
 }
 
-/* The network process's environment: nothing of root's (or of whoever
- * started the service), as OpenSSH's privileged-separated child, but the
- * sanitizer runtime's options, which a sanitizer build reads before main
- * (the tests' leak checks). Called in the child, after fork. */
-static int net_env(void)
+int priv_child_env(const char *const *keep, size_t n)
 {
-	static const char *const keep[] = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"};
-	char *saved[sizeof(keep) / sizeof(keep[0])] = {NULL};
-	size_t n = sizeof(keep) / sizeof(keep[0]);
-	int failed = 0;
+	char *saved[PRIV_MAX_CHILD_ENV] = {NULL};
+	int failed = n > PRIV_MAX_CHILD_ENV;
 
+	n = failed ? 0 : n;
 	for (size_t i = 0; i < n; i++)
 		if (getenv(keep[i]) && !(saved[i] = strdup(getenv(keep[i]))))
 			failed = 1;
@@ -354,6 +355,8 @@ static int net_env(void)
 static int start_net(struct priv *p)
 {
 	static const struct ipc_endpoint_ops ops = {answer_net, lost_net};
+	static const char *const sanitizer_env[] = {"ASAN_OPTIONS", "LSAN_OPTIONS",
+						    "UBSAN_OPTIONS"};
 	int sv[2];
 
 	if (ipc_socketpair(sv) < 0) {
@@ -372,9 +375,14 @@ static int start_net(struct priv *p)
 		if (p->privsep &&
 		    (setgroups(1, &p->net_gid) < 0 || priv_setids(p->net_uid, p->net_gid) < 0))
 			priv_child_fail(-1, "cannot become the service account");
-		if (net_env() < 0)
+		/* Nothing of root's (or of whoever started the service), as
+		 * OpenSSH's privileged-separated child, but the sanitizer
+		 * runtime's options, which a sanitizer build reads before main
+		 * (the tests' leak checks). */
+		if (priv_child_env(sanitizer_env,
+				   sizeof(sanitizer_env) / sizeof(sanitizer_env[0])) < 0)
 			priv_child_fail(-1, "environment");
-		priv_exec_role(p, "net", p->self_uid, p->self_pid, sv[1], -1);
+		priv_exec_role(p, "net", p->self_uid, p->self_pid, sv[1], -1, NULL, 0);
 	}
 	close(sv[1]);
 	p->net_pid = pid;
@@ -463,6 +471,7 @@ void priv_stage_commit(struct priv *p, struct priv_staged *st)
 	p->cfg = st->cfg;
 	memset(&st->cfg, 0, sizeof(st->cfg));
 	priv_gss_configure(p);
+	priv_acceptor_configure(p, st->reread);
 	priv_net_send(p, IPC_CONFIG, 0, &st->body, st->fds, st->nfds);
 	buf_clear(&st->body);
 }
@@ -514,6 +523,8 @@ static void reload(struct priv *p)
 		buf_terminate(&msg);
 		log_warnx("%s; keeping the previous configuration", (const char *)buf_ptr(&msg));
 	} else {
+		/* The keytab may have new keys under the same name. */
+		st.reread = 1;
 		priv_stage_commit(p, &st);
 	}
 	buf_clear(&msg);
@@ -532,7 +543,8 @@ static void reap(struct priv *p)
 				  priv_wait_status(status, desc, sizeof(desc)));
 			priv_net_gone(p);
 			restart_net(p);
-		} else if (!priv_host_reaped(p, pid, status)) {
+		} else if (!priv_acceptor_reaped(p, pid, status) &&
+			   !priv_host_reaped(p, pid, status)) {
 			priv_auth_reaped(p, pid);
 		}
 	}
@@ -699,6 +711,7 @@ static void reap_net(struct priv *p)
 static void shutdown_all(struct priv *p)
 {
 	reap_net(p);
+	priv_acceptor_stop(p);
 	priv_host_stop(p);
 	priv_auth_stop(p);
 	priv_credssp_stop(p);

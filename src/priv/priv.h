@@ -2,9 +2,10 @@
  * started as root). It is the only process that reads passwords' verdicts
  * from PAM, decides who a user is and whether they may use WinRM, binds the
  * listening sockets, and starts per-user hosts (PAM session, initgroups,
- * setgid, setuid, exec). It never parses HTTP, XML or TLS. Everything it
- * accepts comes from the network process as the typed messages of
- * ipc_priv.h, checked against the table in ipc.c. */
+ * setgid, setuid, exec). It never parses HTTP, XML or TLS, nor a client's
+ * GSSAPI tokens (the GSSAPI acceptor's work, acceptor.h). Everything it
+ * accepts comes from the network process and the acceptor as the typed
+ * messages of ipc_priv.h, checked against the table in ipc.c. */
 #ifndef OPENWINRM_PRIV_H
 #define OPENWINRM_PRIV_H
 

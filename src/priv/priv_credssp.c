@@ -1,6 +1,8 @@
-/* priv_credssp: the acceptor side of CredSSP (MS-CSSP 3.1.5), in the
- * privileged part for the reasons Negotiate is (priv_gss.c): the inner
- * SPNEGO context needs the keytab and the NTLM hashes. The network process
+/* priv_credssp: the acceptor side of CredSSP (MS-CSSP 3.1.5), judged in
+ * the privileged part as Negotiate is (priv_gss.c); the inner SPNEGO
+ * context, which needs the keytab and the NTLM hashes, is in the GSSAPI
+ * acceptor's slot PRIV_MAX_GSS_CONTEXTS + this logon's slot, which seals
+ * and unseals with it when asked (acceptor.h). The network process
  * holds the CredSSP TLS channel and the DER (it decodes what clients send,
  * as it does HTTP); it hands each TSRequest's fields here. What makes
  * CredSSP CredSSP happens here, with the inner context, which never leaves:
@@ -46,7 +48,6 @@ enum credssp_phase {
 struct credssp_slot {
 	struct priv_slot key;
 	enum credssp_phase phase;
-	gss_ctx_id_t ctx;
 	uint32_t version; /* agreed: the lower of ours and the client's first */
 	int has_nonce;
 	uint8_t nonce[CREDSSP_NONCE_LEN];
@@ -66,6 +67,7 @@ struct host_key {
 
 struct priv_credssp {
 	struct credssp_slot slots[PRIV_MAX_GSS_CONTEXTS];
+	uint64_t generation; /* of the acceptor their contexts are in */
 	struct host_key keys[PRIV_MAX_TOKENS];
 	uint32_t next_key; /* the slot a new key takes when all are used */
 };
@@ -146,26 +148,26 @@ struct credssp_logon {
 static void slot_free(void *slot)
 {
 	struct credssp_slot *s = slot;
-	OM_uint32 minor;
 
-	if (s->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&minor, &s->ctx, GSS_C_NO_BUFFER);
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
-/* conn's logon under way, or a new one. */
+/* conn's logon under way, or a new one (*fresh). */
 static struct credssp_slot *slot_for(struct priv *p, uint64_t conn, const char *peer,
-				     uint32_t version)
+				     uint32_t version, int *fresh)
 {
 	struct credssp_slot *s;
-	int fresh;
+	struct priv_credssp *c = state(p);
 
-	if (!state(p))
+	if (!c)
 		return NULL;
-	s = priv_slot_for(p->credssp->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), conn, peer,
+	priv_acceptor_check(p);
+	priv_acceptor_slots(p, &c->generation, c->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s),
+			    slot_free);
+	s = priv_slot_for(c->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), conn, peer,
 			  PRIV_MAX_HANDSHAKES_PER_SOURCE, PRIV_GSS_CONTEXT_TTL_MS, slot_free,
-			  &fresh);
-	if (fresh) {
+			  fresh);
+	if (*fresh) {
 		s->version = version < CREDSSP_VERSION ? version : CREDSSP_VERSION;
 		s->mech = "?";
 	}
@@ -195,124 +197,6 @@ static void log_verdict(const char *verdict, const char *who, const char *user, 
 		 log_quote(qpeer, sizeof(qpeer), peer, strlen(peer)), mech);
 }
 
-/* A copy of a GSSAPI buffer into a field of the answer. */
-static int take_buffer(gss_buffer_desc *b, uint8_t **out, size_t *len)
-{
-	OM_uint32 minor;
-	int ok = b->length == 0;
-
-	if (b->length && (*out = malloc(b->length))) {
-		memcpy(*out, b->value, b->length);
-		*len = b->length;
-		ok = 1;
-	}
-	gss_release_buffer(&minor, b);
-	return ok;
-}
-
-/* Step 1: one SPNEGO leg. NULL to go on (CONTINUE, or complete and the
- * principal mapped); else the verdict of a refusal. */
-static const char *negotiate(struct priv *p, struct credssp_slot *s,
-			     const struct ipc_auth_credssp *m, struct ipc_auth_credssp_result *r,
-			     char *why, size_t whylen)
-{
-	OM_uint32 major, minor;
-	gss_buffer_desc in = {m->nego_token_len, m->nego_token}, out = GSS_C_EMPTY_BUFFER;
-	gss_name_t src = GSS_C_NO_NAME;
-	gss_OID mech = GSS_C_NO_OID;
-	const char *verdict = NULL;
-
-	if (s->phase != PHASE_NEGOTIATE)
-		return "failure (negoTokens after the inner handshake ended)";
-	major =
-	    gss_accept_sec_context(&minor, &s->ctx, GSS_C_NO_CREDENTIAL, &in,
-				   GSS_C_NO_CHANNEL_BINDINGS, &src, &mech, &out, NULL, NULL, NULL);
-	if (!take_buffer(&out, &r->nego_token, &r->nego_token_len))
-		verdict = "failure (out of memory)";
-	else if (GSS_ERROR(major)) {
-		char gss[384];
-		snprintf(why, whylen, "failure (%s)",
-			 priv_gss_why(major, minor, mech, gss, sizeof(gss)));
-		verdict = why;
-	} else if (!(major & GSS_S_CONTINUE_NEEDED)) {
-		s->mech = priv_gss_mech_name(mech);
-		verdict =
-		    priv_gss_principal(p, s->ctx, src, mech, s->account, s->who, sizeof(s->who));
-		s->phase = PHASE_PUB_KEY_AUTH;
-	}
-	gss_release_name(&minor, &src);
-	return verdict;
-}
-
-/* The plaintext of a field the client sealed with the inner context. */
-static const char *unseal(struct credssp_slot *s, const uint8_t *p, size_t len, struct buf *plain)
-{
-	OM_uint32 major, minor;
-	int conf = 0;
-	gss_buffer_desc in = {len, (void *)p}, out = GSS_C_EMPTY_BUFFER;
-	const char *verdict = NULL;
-
-	major = gss_unwrap(&minor, s->ctx, &in, &out, &conf, NULL);
-	if (major != GSS_S_COMPLETE || !conf)
-		verdict = "failure (a field that does not unseal with the inner context)";
-	else if (buf_put(plain, out.value, out.length) != ERR_OK)
-		verdict = "failure (a sealed field too long)";
-	if (out.value)
-		OPENSSL_cleanse(out.value, out.length);
-	gss_release_buffer(&minor, &out);
-	return verdict;
-}
-
-/* Step 2: the client's binding of the server's public key, and ours. */
-static const char *bind_public_key(struct credssp_slot *s, const struct ipc_auth_credssp *m,
-				   struct ipc_auth_credssp_result *r)
-{
-	const uint8_t *der = m->server_cert;
-	X509 *cert;
-	struct buf got, want;
-	const char *verdict = NULL;
-	OM_uint32 major, minor;
-	int conf = 0;
-	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
-
-	if (s->phase != PHASE_PUB_KEY_AUTH)
-		return "failure (pubKeyAuth before the inner handshake ended)";
-	if (s->version >= 5 && !s->has_nonce)
-		return "failure (no clientNonce with a version 5 or later pubKeyAuth)";
-	cert = d2i_X509(NULL, &der, (long)m->server_cert_len);
-	buf_init(&got, IPC_MAX_CREDSSP_FIELD);
-	buf_init(&want, 1024);
-	if (!cert || der != m->server_cert + m->server_cert_len)
-		verdict = "failure (the network process sent an unusable certificate)";
-	else if (!(verdict = unseal(s, m->pub_key_auth, m->pub_key_auth_len, &got)) &&
-		 (credssp_pubkey_auth(cert, s->version, CREDSSP_CLIENT_TO_SERVER,
-				      s->has_nonce ? s->nonce : NULL, &want) != ERR_OK ||
-		  buf_len(&got) != buf_len(&want) ||
-		  CRYPTO_memcmp(buf_ptr(&got), buf_ptr(&want), buf_len(&want)) != 0))
-		verdict = "failure (pubKeyAuth does not bind this server's certificate: a man in "
-			  "the middle, or a client that checked another key)";
-	if (!verdict) {
-		buf_reset(&want);
-		if (credssp_pubkey_auth(cert, s->version, CREDSSP_SERVER_TO_CLIENT,
-					s->has_nonce ? s->nonce : NULL, &want) != ERR_OK)
-			verdict = "failure (cannot compute the server's pubKeyAuth)";
-	}
-	if (!verdict) {
-		in.length = buf_len(&want);
-		in.value = (void *)buf_ptr(&want);
-		major = gss_wrap(&minor, s->ctx, 1, GSS_C_QOP_DEFAULT, &in, &conf, &out);
-		if (GSS_ERROR(major) || !conf ||
-		    !take_buffer(&out, &r->pub_key_auth, &r->pub_key_auth_len))
-			verdict = "failure (cannot seal the server's pubKeyAuth)";
-		gss_release_buffer(&minor, &out);
-		s->phase = PHASE_AUTH_INFO;
-	}
-	buf_clear(&got);
-	buf_clear(&want);
-	X509_free(cert);
-	return verdict;
-}
-
 /* Does the user name of the delegated credentials name account? Spelt
  * "alice", "HOST\alice", ".\alice" or "alice@REALM", with the domain in
  * its own field or not: the name before "@" or after "\" is compared,
@@ -327,31 +211,6 @@ static int names_account(const struct credssp_password_creds *c, const char *acc
 		name = bs + 1;
 	n = strcspn(name, "@");
 	return n && n == strlen(account) && strncasecmp(name, account, n) == 0;
-}
-
-/* Step 3: the delegated credentials. */
-static const char *credentials(struct credssp_slot *s, const struct ipc_auth_credssp *m,
-			       struct credssp_password_creds *creds)
-{
-	struct buf plain;
-	const char *verdict;
-	enum err e;
-
-	if (s->phase != PHASE_AUTH_INFO)
-		return "failure (authInfo before pubKeyAuth was checked)";
-	buf_init(&plain, CREDSSP_MAX_CREDENTIALS);
-	verdict = unseal(s, m->auth_info, m->auth_info_len, &plain);
-	if (!verdict &&
-	    (e = credssp_credentials_parse(buf_ptr(&plain), buf_len(&plain), creds)) != ERR_OK)
-		verdict = e == ERR_UNSUPPORTED
-			      ? "failure (delegated credentials other than a password: smart card "
-				"or Remote Credential Guard)"
-			      : "failure (malformed TSCredentials)";
-	else if (!verdict && !names_account(creds, s->account))
-		verdict = "failure (the delegated credentials name another account than the one "
-			  "that authenticated)";
-	buf_clear(&plain);
-	return verdict;
 }
 
 static void logon_free(struct credssp_logon *l)
@@ -393,8 +252,8 @@ static void account_dropped(void *arg)
 
 /* The credentials are in: PAM's account stack checks the account in a
  * worker, as after a Negotiate logon; the answer goes out when it has. */
-static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s,
-			  const struct ipc_auth_credssp *m, struct credssp_password_creds *creds)
+static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s, const char *peer,
+			  struct credssp_password_creds *creds)
 {
 	struct credssp_logon *l = calloc(1, sizeof(*l));
 
@@ -409,24 +268,218 @@ static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s,
 	memset(creds, 0, sizeof(*creds));
 	snprintf(l->account, sizeof(l->account), "%s", s->account);
 	snprintf(l->who, sizeof(l->who), "%s", s->who);
-	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
+	snprintf(l->peer, sizeof(l->peer), "%s", peer);
 	l->mech = s->mech;
 	struct priv_check check = {account_checked, account_dropped, l};
 	priv_account_check(p, l->account, l->peer, "CredSSP", &check);
 }
 
-void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *m)
+/* The logon in s is over: its slot, and the inner context in the
+ * acceptor's. */
+static void logon_over(struct priv *p, struct credssp_slot *s)
 {
-	struct credssp_slot *s = slot_for(p, m->conn, m->peer, m->version);
+	priv_acceptor_release(p, PRIV_MAX_GSS_CONTEXTS + (uint32_t)(s - p->credssp->slots));
+	slot_free(s);
+}
+
+/* One TSRequest waiting for the acceptor: what its answer needs. */
+struct credssp_step {
+	uint32_t id;
+	uint64_t conn;
+	uint32_t slot;
+	uint64_t generation;
+	int nego, pub_key_auth, auth_info; /* the fields it carried */
+	struct buf want;		   /* pubKeyAuth: what the client's must unseal to */
+	char peer[IPC_MAX_PEER + 1];
+};
+
+static void step_free(struct credssp_step *st)
+{
+	if (!st)
+		return;
+	buf_clear(&st->want);
+	free(st);
+}
+
+/* What the client's pubKeyAuth must unseal to (st->want) and ours
+ * (server), for the certificate the network process presented: NULL, or
+ * the verdict of a refusal. */
+static const char *public_key_binding(struct credssp_slot *s, const struct ipc_auth_credssp *m,
+				      struct credssp_step *st, struct buf *server)
+{
+	const uint8_t *der = m->server_cert;
+	X509 *cert = d2i_X509(NULL, &der, (long)m->server_cert_len);
+	const char *verdict = NULL;
+	const uint8_t *nonce = s->has_nonce ? s->nonce : NULL;
+
+	if (!cert || der != m->server_cert + m->server_cert_len)
+		verdict = "failure (the network process sent an unusable certificate)";
+	else if (credssp_pubkey_auth(cert, s->version, CREDSSP_CLIENT_TO_SERVER, nonce,
+				     &st->want) != ERR_OK ||
+		 credssp_pubkey_auth(cert, s->version, CREDSSP_SERVER_TO_CLIENT, nonce, server) !=
+		     ERR_OK)
+		verdict = "failure (cannot compute the server's pubKeyAuth)";
+	X509_free(cert);
+	return verdict;
+}
+
+/* Whether the steps of m may come now, in s's phase: NULL, or the verdict
+ * of a refusal. MS-CSSP 3.1.5: the credentials go only after the client
+ * checked the server's binding, which answers its own. */
+static const char *in_order(const struct credssp_slot *s, const struct ipc_auth_credssp *m)
+{
+	if (!m->nego_token && !m->pub_key_auth && !m->auth_info)
+		return "failure (a TSRequest with nothing to do)";
+	if (m->pub_key_auth && m->auth_info)
+		return "failure (authInfo with pubKeyAuth: the client did not wait for the "
+		       "server's binding)";
+	if (m->nego_token && s->phase != PHASE_NEGOTIATE)
+		return "failure (negoTokens after the inner handshake ended)";
+	if (m->pub_key_auth && !m->nego_token && s->phase != PHASE_PUB_KEY_AUTH)
+		return "failure (pubKeyAuth before the inner handshake ended)";
+	if (m->pub_key_auth && s->version >= 5 && !s->has_nonce)
+		return "failure (no clientNonce with a version 5 or later pubKeyAuth)";
+	if (m->auth_info && s->phase != PHASE_AUTH_INFO)
+		return "failure (authInfo before pubKeyAuth was checked)";
+	return NULL;
+}
+
+/* step's slot, unless another logon (or acceptor) has it now. */
+static struct credssp_slot *step_slot(struct priv *p, const struct credssp_step *st)
+{
+	struct credssp_slot *s;
+
+	if (!p->credssp || p->credssp->generation != st->generation)
+		return NULL;
+	s = &p->credssp->slots[st->slot];
+	return s->key.last_ms && s->key.conn == st->conn ? s : NULL;
+}
+
+/* Step 1's outcome: NULL to go on (CONTINUE, or complete and the
+ * principal mapped); else the verdict of a refusal. */
+static const char *negotiated(struct priv *p, struct credssp_slot *s, struct ipc_accepted *a,
+			      struct ipc_auth_credssp_result *r, char *why, size_t whylen)
+{
+	r->nego_token = a->out_token;
+	r->nego_token_len = a->out_token_len;
+	a->out_token = NULL;
+	if (a->failed_step == IPC_ACCEPT_STEP_ACCEPT) {
+		snprintf(why, whylen, "failure (%s)", a->why);
+		return why;
+	}
+	if (!a->complete)
+		return NULL;
+	s->mech = priv_gss_mech_name(a);
+	s->phase = PHASE_PUB_KEY_AUTH;
+	return priv_gss_principal(p, a, s->account, s->who, sizeof(s->who));
+}
+
+/* What an unseal the acceptor refused says. */
+static const char *unseal_failed(const struct ipc_accepted *a)
+{
+	return a->complete || a->major != GSS_S_NO_CONTEXT
+		   ? "failure (a field that does not unseal with the inner context)"
+		   : "failure (pubKeyAuth before the inner handshake ended)";
+}
+
+/* Step 2's outcome: the client's binding of the server's public key, and ours. */
+static const char *public_key_bound(struct credssp_slot *s, const struct credssp_step *st,
+				    struct ipc_accepted *a, struct ipc_auth_credssp_result *r)
+{
+	if (a->failed_step == IPC_ACCEPT_STEP_UNWRAP)
+		return unseal_failed(a);
+	if (a->unwrapped_len != buf_len(&st->want) ||
+	    CRYPTO_memcmp(a->unwrapped, buf_ptr(&st->want), buf_len(&st->want)) != 0)
+		return "failure (pubKeyAuth does not bind this server's certificate: a man in "
+		       "the middle, or a client that checked another key)";
+	if (a->failed_step == IPC_ACCEPT_STEP_WRAP)
+		return "failure (cannot seal the server's pubKeyAuth)";
+	r->pub_key_auth = a->wrapped;
+	r->pub_key_auth_len = a->wrapped_len;
+	a->wrapped = NULL;
+	s->phase = PHASE_AUTH_INFO;
+	return NULL;
+}
+
+/* Step 3's outcome: the delegated credentials. */
+static const char *credentials(struct credssp_slot *s, const struct ipc_accepted *a,
+			       struct credssp_password_creds *creds)
+{
+	enum err e;
+
+	if (a->failed_step == IPC_ACCEPT_STEP_UNWRAP)
+		return unseal_failed(a);
+	if ((e = credssp_credentials_parse(a->unwrapped, a->unwrapped_len, creds)) != ERR_OK)
+		return e == ERR_UNSUPPORTED
+			   ? "failure (delegated credentials other than a password: smart card "
+			     "or Remote Credential Guard)"
+			   : "failure (malformed TSCredentials)";
+	if (!names_account(creds, s->account))
+		return "failure (the delegated credentials name another account than the one "
+		       "that authenticated)";
+	return NULL;
+}
+
+static void refuse(struct ipc_auth_credssp_result *r)
+{
+	ipc_auth_credssp_result_clear(r);
+	r->result.status = IPC_AUTH_BAD_CREDENTIALS;
+	r->error_code = STATUS_LOGON_FAILURE;
+}
+
+static void step_answered(struct priv *p, void *arg, struct ipc_accepted *a)
+{
+	struct credssp_step *st = arg;
+	struct credssp_slot *s = step_slot(p, st);
 	struct ipc_auth_credssp_result r;
 	struct credssp_password_creds creds;
 	const char *verdict = NULL;
-	char why[512];
+	char why[IPC_MAX_GSS_WHY + 16];
 
 	memset(&r, 0, sizeof(r));
 	memset(&creds, 0, sizeof(creds));
 	r.result.status = IPC_AUTH_CONTINUE;
-	if (!s) {
+	if (!a || !s)
+		verdict = a ? "failure (the logon's slot went to another connection)"
+			    : "failure (the GSSAPI acceptor did not answer; it is started again)";
+	if (!verdict && st->nego)
+		verdict = negotiated(p, s, a, &r, why, sizeof(why));
+	if (!verdict && st->pub_key_auth)
+		verdict = public_key_bound(s, st, a, &r);
+	if (!verdict && st->auth_info && !(verdict = credentials(s, a, &creds))) {
+		/* Answered once PAM's account stack has checked the account. */
+		check_account(p, st->id, s, st->peer, &creds);
+		logon_over(p, s);
+		credssp_password_creds_clear(&creds);
+		ipc_auth_credssp_result_clear(&r);
+		step_free(st);
+		return;
+	}
+	if (verdict) {
+		log_verdict(verdict, s && s->who[0] ? s->who : "?", s ? s->account : "", st->peer,
+			    s ? s->mech : "?");
+		refuse(&r);
+		if (s)
+			logon_over(p, s);
+	}
+	credssp_password_creds_clear(&creds);
+	answer(p, st->id, &r);
+	ipc_auth_credssp_result_clear(&r);
+	step_free(st);
+}
+
+void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *m)
+{
+	int fresh;
+	struct credssp_slot *s = slot_for(p, m->conn, m->peer, m->version, &fresh);
+	struct credssp_step *st = s ? calloc(1, sizeof(*st)) : NULL;
+	struct ipc_auth_credssp_result r;
+	struct ipc_accept a;
+	struct buf server;
+	const char *verdict = NULL;
+
+	memset(&r, 0, sizeof(r));
+	if (!st) {
 		r.result.status = IPC_AUTH_BUSY;
 		answer(p, id, &r);
 		ipc_auth_credssp_clear(m);
@@ -436,35 +489,41 @@ void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *
 		s->has_nonce = 1;
 		memcpy(s->nonce, m->client_nonce, sizeof(s->nonce));
 	}
-	if (!m->nego_token && !m->pub_key_auth && !m->auth_info)
-		verdict = "failure (a TSRequest with nothing to do)";
-	/* MS-CSSP 3.1.5: the credentials go only after the client checked
-	 * the server's binding, which answers its own. */
-	else if (m->pub_key_auth && m->auth_info)
-		verdict = "failure (authInfo with pubKeyAuth: the client did not wait for the "
-			  "server's binding)";
-	if (!verdict && m->nego_token)
-		verdict = negotiate(p, s, m, &r, why, sizeof(why));
-	if (!verdict && m->pub_key_auth)
-		verdict = bind_public_key(s, m, &r);
-	if (!verdict && m->auth_info && !(verdict = credentials(s, m, &creds))) {
-		/* Answered once PAM's account stack has checked the account. */
-		check_account(p, id, s, m, &creds);
-		slot_free(s);
-		ipc_auth_credssp_result_clear(&r);
-		ipc_auth_credssp_clear(m);
-		return;
+	*st = (struct credssp_step){.id = id,
+				    .conn = m->conn,
+				    .slot = (uint32_t)(s - p->credssp->slots),
+				    .generation = p->credssp->generation,
+				    .nego = m->nego_token != NULL,
+				    .pub_key_auth = m->pub_key_auth != NULL,
+				    .auth_info = m->auth_info != NULL};
+	snprintf(st->peer, sizeof(st->peer), "%s", m->peer);
+	buf_init(&st->want, 1024);
+	buf_init(&server, 1024);
+	memset(&a, 0, sizeof(a));
+	a.slot = PRIV_MAX_GSS_CONTEXTS + st->slot;
+	a.fresh = (uint32_t)fresh;
+	a.keep = 1;
+	a.token = m->nego_token;
+	a.token_len = m->nego_token_len;
+	a.unwrap = m->pub_key_auth ? m->pub_key_auth : m->auth_info;
+	a.unwrap_len = m->pub_key_auth ? m->pub_key_auth_len : m->auth_info_len;
+	if (!(verdict = in_order(s, m)) && m->pub_key_auth &&
+	    !(verdict = public_key_binding(s, m, st, &server))) {
+		a.wrap = (uint8_t *)buf_ptr(&server);
+		a.wrap_len = buf_len(&server);
 	}
+	if (!verdict && priv_acceptor_call(p, &a, step_answered, st) != ERR_OK)
+		verdict = "failure (the GSSAPI acceptor is not running; it is started again)";
+	else if (!verdict)
+		st = NULL; /* step_answered's now */
 	if (verdict) {
 		log_verdict(verdict, s->who[0] ? s->who : "?", s->account, m->peer, s->mech);
-		ipc_auth_credssp_result_clear(&r);
-		r.result.status = IPC_AUTH_BAD_CREDENTIALS;
-		r.error_code = STATUS_LOGON_FAILURE;
-		slot_free(s);
+		refuse(&r);
+		logon_over(p, s);
+		answer(p, id, &r);
+		step_free(st);
 	}
-	credssp_password_creds_clear(&creds);
-	answer(p, id, &r);
-	ipc_auth_credssp_result_clear(&r);
+	buf_clear(&server);
 	ipc_auth_credssp_clear(m);
 }
 

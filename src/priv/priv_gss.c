@@ -1,12 +1,13 @@
-/* priv_gss: the acceptor side of Negotiate and Kerberos, in the privileged
- * part because the keytab and the NTLM hash file are root's. MIT's GSSAPI
- * does the work: gss_accept_sec_context recognises SPNEGO, a bare Kerberos
- * AP-REQ and bare NTLMSSP (gss-ntlmssp, NTLMv2 only) by their first bytes,
- * which is exactly the set of framings WinRM clients send under
- * "Negotiate". A finished context is exported to the network process,
- * which seals and unseals messages with it; the long-term keys stay here.
- * Contexts in the making are keyed by the network process's connection
- * serial, so a leg sent on another connection finds nothing to continue. */
+/* priv_gss: the privileged part's side of Negotiate and Kerberos. The
+ * GSSAPI work on the client's tokens is the acceptor's (acceptor.h), in
+ * a process of its own; what it reports is judged here: which service
+ * the client asked for, which local account its principal is, whether
+ * PAM lets that account in. A finished context, which the acceptor
+ * exported, goes on to the network process, which seals and unseals
+ * messages with it; the long-term keys stay in the acceptor. Handshakes
+ * under way are keyed by the network process's connection serial, so a
+ * leg sent on another connection finds nothing to continue; each holds
+ * the acceptor's slot of the same index. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -30,19 +31,12 @@
 #define GSS_MESSAGE_MAX 512 /* a GSSAPI error text, for the log */
 #define CCACHE_DIR "ccache"
 
-struct gss_slot {
-	struct priv_slot key;
-	gss_ctx_id_t ctx;
-};
-
 struct priv_gss {
-	struct gss_slot slots[PRIV_MAX_GSS_CONTEXTS];
+	struct priv_slot slots[PRIV_MAX_GSS_CONTEXTS]; /* the acceptor's slots 0... */
+	uint64_t generation;			       /* of the acceptor their contexts are in */
 	/* This machine's names, looked up when the configuration is applied:
 	 * the host name and its canonical (fully qualified) form. */
 	char host[256], fqdn[256];
-	/* KRB5_KTNAME as winrmd found it, for when Keytab is cleared. */
-	char *ktname_env;
-	int ktname_saved;
 };
 
 static struct priv_gss *gss_state(struct priv *p)
@@ -54,12 +48,7 @@ static struct priv_gss *gss_state(struct priv *p)
 
 static void slot_free(void *slot)
 {
-	struct gss_slot *s = slot;
-	OM_uint32 minor;
-
-	if (s->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&minor, &s->ctx, GSS_C_NO_BUFFER);
-	memset(s, 0, sizeof(*s));
+	memset(slot, 0, sizeof(struct priv_slot));
 }
 
 void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, const char *peer,
@@ -92,58 +81,6 @@ void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, const cha
 	snprintf(victim->peer, sizeof(victim->peer), "%s", peer);
 	*fresh = 1;
 	return victim;
-}
-
-/* The slot of conn's handshake, or a new one. */
-static struct gss_slot *slot_for(struct priv *p, uint64_t conn, const char *peer)
-{
-	int fresh;
-
-	if (!gss_state(p))
-		return NULL;
-	return priv_slot_for(p->gss->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(struct gss_slot), conn,
-			     peer, PRIV_MAX_HANDSHAKES_PER_SOURCE, PRIV_GSS_CONTEXT_TTL_MS,
-			     slot_free, &fresh);
-}
-
-/* GSSAPI's own words for a failure, major then minor, for the log. */
-const char *priv_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len)
-{
-	size_t used = 0;
-
-	out[0] = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		OM_uint32 code = pass ? minor : major, ctx = 0, m;
-		int type = pass ? GSS_C_MECH_CODE : GSS_C_GSS_CODE;
-		if (pass && !minor)
-			break;
-		for (int i = 0; i < 4; i++) {
-			gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-			if (GSS_ERROR(gss_display_status(&m, code, type, mech, &ctx, &text)))
-				break;
-			int n = snprintf(out + used, len - used, "%s%.*s", used ? "; " : "",
-					 (int)text.length, (const char *)text.value);
-			gss_release_buffer(&m, &text);
-			if (n > 0)
-				used += (size_t)n < len - used ? (size_t)n : len - used - 1;
-			if (!ctx)
-				break;
-		}
-	}
-	return out;
-}
-
-static const char *display(gss_name_t name, char *out, size_t len)
-{
-	OM_uint32 minor;
-	gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-
-	snprintf(out, len, "?");
-	if (gss_display_name(&minor, name, &text, NULL) == GSS_S_COMPLETE) {
-		snprintf(out, len, "%.*s", (int)text.length, (const char *)text.value);
-		gss_release_buffer(&minor, &text);
-	}
-	return out;
 }
 
 /* Is a service name "HTTP/host" (realm removed) one this service answers
@@ -219,43 +156,58 @@ const char *priv_gss_ntlm_user(const char *shown)
 	return NULL;
 }
 
+/* The local account krb5's auth_to_local rules (or winbind, for NTLM)
+ * give the principal the acceptor named (source, as gss_display_name
+ * spelt it, which gss_import_name reads back): 0, or -1. */
+static int gss_local_name(const char *source, gss_OID mech, char *out, size_t len)
+{
+	OM_uint32 minor;
+	gss_buffer_desc in = {strlen(source), (void *)source}, lname = GSS_C_EMPTY_BUFFER;
+	gss_name_t name = GSS_C_NO_NAME;
+	gss_OID type = msgenc_mech_is_kerberos(mech) ? (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME
+						     : GSS_C_NT_USER_NAME;
+	int ok = 0;
+
+	if (gss_import_name(&minor, &in, type, &name) == GSS_S_COMPLETE &&
+	    gss_localname(&minor, name, mech, &lname) == GSS_S_COMPLETE) {
+		/* gss-ntlmssp counts the terminating NUL in the length. */
+		if (lname.length && ((const char *)lname.value)[lname.length - 1] == 0)
+			lname.length--;
+		ok =
+		    lname.length > 0 && lname.length < len && !memchr(lname.value, 0, lname.length);
+		if (ok)
+			snprintf(out, len, "%.*s", (int)lname.length, (const char *)lname.value);
+	}
+	gss_release_buffer(&minor, &lname);
+	gss_release_name(&minor, &name);
+	return ok ? 0 : -1;
+}
+
 /* The local account a client principal maps to: krb5's auth_to_local rules
  * for Kerberos (alice@DEFAULT.REALM is alice); for NTLM the account of the
  * password entry that verified it when the domain is this machine or "."
  * (ntlm_entry_account), or winbind's. NULL, or the verdict of a refusal. */
-static const char *local_account(const struct priv *p, gss_name_t src, gss_OID mech, char *out,
+static const char *local_account(const struct priv *p, const char *shown, gss_OID mech, char *out,
 				 size_t len)
 {
 	static const char *const none = "failure (the principal maps to no local account)";
-	OM_uint32 minor;
-	gss_buffer_desc lname = GSS_C_EMPTY_BUFFER;
-	char shown[IPC_MAX_USER + 64];
 	int winbind = p->cfg.service.auth.ntlm_winbind;
 
 	/* gss-ntlmssp's local name is the client's spelling, which its file
 	 * matched ignoring case: with accounts alice and Alice, alice's
 	 * password would open Alice's host. */
-	if ((msgenc_mech_is_kerberos(mech) || winbind) &&
-	    gss_localname(&minor, src, mech, &lname) == GSS_S_COMPLETE) {
-		/* gss-ntlmssp counts the terminating NUL in the length. */
-		if (lname.length && ((const char *)lname.value)[lname.length - 1] == 0)
-			lname.length--;
-		int ok =
-		    lname.length > 0 && lname.length < len && !memchr(lname.value, 0, lname.length);
-		if (ok)
-			snprintf(out, len, "%.*s", (int)lname.length, (const char *)lname.value);
-		gss_release_buffer(&minor, &lname);
-		return ok ? NULL : none;
+	if (msgenc_mech_is_kerberos(mech) || winbind) {
+		if (gss_local_name(shown, mech, out, len) == 0)
+			return NULL;
+		if (msgenc_mech_is_kerberos(mech))
+			return none;
 	}
-	if (msgenc_mech_is_kerberos(mech))
-		return none;
 	/* NTLM: "HOST\user" and ".\user" are local; another domain names a
 	 * local account only through winbind, which spells it that way.
 	 * NTLMv2 mixes the domain into the response, so gss-ntlmssp refuses
 	 * another domain's response against an entry of this machine's, but
 	 * it may try a response again without the domain: whose account it
 	 * is is decided here. */
-	display(src, shown, sizeof(shown));
 	if (!winbind) {
 		const char *user = priv_gss_ntlm_user(shown);
 		return user ? ntlm_entry_account(p, user, out, len)
@@ -263,7 +215,7 @@ static const char *local_account(const struct priv *p, gss_name_t src, gss_OID m
 	}
 	if ((size_t)snprintf(out, len, "%s", shown) >= len)
 		return none;
-	return out[0] != 0 && strcmp(out, "?") != 0 ? NULL : none;
+	return out[0] != 0 ? NULL : none;
 }
 
 /* Forwarded tickets go to DIR/ccache/krb5cc_UID, owned by the user and
@@ -273,27 +225,36 @@ static const char *local_account(const struct priv *p, gss_name_t src, gss_OID m
  * (root), so the tickets are written to a private name first, given to
  * the user, and renamed into place: a command of the user's reading the
  * cache while a later logon forwards fresh tickets sees the old file or
- * the new one, never a file of root's ("permissions incorrect"). */
-static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
+ * the new one, never a file of root's ("permissions incorrect"). The
+ * tickets come from the acceptor, exported (gss_export_cred). */
+static void store_delegated(struct priv *p, const uint8_t *exported, size_t len, uid_t uid)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], staged[PATH_MAX + 48], ccname[PATH_MAX + 56];
 	char why[GSS_MESSAGE_MAX];
 	OM_uint32 major, minor;
 	gss_key_value_element_desc el = {"ccache", ccname};
 	gss_key_value_set_desc store = {1, &el};
+	gss_buffer_desc token = {len, (void *)exported};
+	gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", p->config_dir, CCACHE_DIR) >= sizeof(dir))
 		return;
+	major = gss_import_cred(&minor, &token, &deleg);
+	if (GSS_ERROR(major)) {
+		log_warnx("cannot read the forwarded tickets the GSSAPI acceptor exported: %s",
+			  msgenc_gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
+		return;
+	}
 	if (mkdir(dir, 0711) < 0 && errno != EEXIST) {
 		log_warn("cannot create %s for forwarded tickets", dir);
-		return;
+		goto done;
 	}
 	snprintf(path, sizeof(path), "%s/krb5cc_%u", dir, (unsigned)uid);
 	snprintf(staged, sizeof(staged), "%s/.krb5cc_%u.XXXXXX", dir, (unsigned)uid);
 	int fd = mkstemp(staged);
 	if (fd < 0) {
 		log_warn("cannot create a file in %s for forwarded tickets", dir);
-		return;
+		goto done;
 	}
 	close(fd);
 	snprintf(ccname, sizeof(ccname), "FILE:%s", staged);
@@ -301,17 +262,19 @@ static void store_delegated(struct priv *p, gss_cred_id_t deleg, uid_t uid)
 				    NULL);
 	if (GSS_ERROR(major)) {
 		log_warnx("cannot store forwarded tickets in %s: %s", path,
-			  priv_gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
+			  msgenc_gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
 		unlink(staged);
-		return;
+		goto done;
 	}
 	if (chown(staged, uid, (gid_t)-1) < 0 || chmod(staged, 0600) < 0 ||
 	    rename(staged, path) < 0) {
 		log_warn("cannot give %s to uid %u", path, (unsigned)uid);
 		unlink(staged);
-		return;
+		goto done;
 	}
 	log_info("forwarded Kerberos tickets stored in %s", path);
+done:
+	gss_release_cred(&minor, &deleg);
 }
 
 const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len)
@@ -342,8 +305,6 @@ static void this_machine(struct priv_gss *g)
 
 void priv_gss_configure(struct priv *p)
 {
-	char path[PATH_MAX];
-	const char *keytab = p->cfg.service.auth.keytab;
 	struct priv_gss *g = gss_state(p);
 
 	if (!g) {
@@ -351,35 +312,6 @@ void priv_gss_configure(struct priv *p)
 		return;
 	}
 	this_machine(g);
-	if (!g->ktname_saved) {
-		const char *env = getenv("KRB5_KTNAME");
-		g->ktname_env = env ? strdup(env) : NULL;
-		g->ktname_saved = 1;
-	}
-
-	/* gss-ntlmssp reads these; LM_COMPAT_LEVEL 5: NTLMv2 only, LM and
-	 * NTLMv1 responses refused. */
-	setenv("LM_COMPAT_LEVEL", "5", 1);
-	if (p->cfg.service.auth.ntlm_winbind) {
-		/* winbind names this host and its domain. */
-		unsetenv("NTLM_USER_FILE");
-		unsetenv("NETBIOS_COMPUTER_NAME");
-	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", p->config_dir, CONFIG_NTLM_USERS) <
-		   sizeof(path)) {
-		/* The challenge's target name, the domain of the hash entries. */
-		char computer[NTLM_MAX_COMPUTER_NAME + 1];
-		ntlm_computer_name(computer);
-		setenv("NETBIOS_COMPUTER_NAME", computer, 1);
-		setenv("NTLM_USER_FILE", path, 1);
-	}
-	/* Keytab, else what KRB5_KTNAME named when winrmd started, else the
-	 * system keytab: clearing Keytab on a reload goes back to that. */
-	if (keytab && *keytab)
-		setenv("KRB5_KTNAME", keytab, 1);
-	else if (g->ktname_env)
-		setenv("KRB5_KTNAME", g->ktname_env, 1);
-	else
-		unsetenv("KRB5_KTNAME");
 }
 
 static void answer(struct priv *p, uint32_t id, const struct ipc_auth_gss_result *r)
@@ -394,56 +326,72 @@ static void answer(struct priv *p, uint32_t id, const struct ipc_auth_gss_result
 	buf_clear(&body);
 }
 
-const char *priv_gss_mech_name(gss_const_OID mech)
+/* The mechanism the acceptor reported, as a gss_OID over r's bytes. */
+static gss_OID mech_of(const struct ipc_accepted *r, gss_OID_desc *desc)
 {
-	return msgenc_mech_is_kerberos(mech) ? "Kerberos" : "NTLM";
+	desc->length = (OM_uint32)r->mech_len;
+	desc->elements = r->mech;
+	return desc;
 }
 
-const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src, gss_OID mech,
+const char *priv_gss_mech_name(const struct ipc_accepted *r)
+{
+	gss_OID_desc mech;
+
+	return msgenc_mech_is_kerberos(mech_of(r, &mech)) ? "Kerberos" : "NTLM";
+}
+
+const char *priv_gss_principal(struct priv *p, const struct ipc_accepted *r,
 			       char account[IPC_MAX_USER + 1], char *who, size_t wholen)
 {
-	OM_uint32 minor;
-	gss_name_t target = GSS_C_NO_NAME;
-	const char *verdict;
-	char spn[300];
+	gss_OID_desc mech;
 
-	display(src, who, wholen);
-	if (msgenc_mech_is_kerberos(mech)) {
-		int ok = gss_inquire_context(&minor, ctx, NULL, &target, NULL, NULL, NULL, NULL,
-					     NULL) == GSS_S_COMPLETE &&
-			 acceptable_target(p, display(target, spn, sizeof(spn)));
-		gss_release_name(&minor, &target);
-		if (!ok)
-			return "failure (a ticket for another service principal)";
-	}
-	if ((verdict = local_account(p, src, mech, account, IPC_MAX_USER + 1)))
-		return verdict;
-	return NULL;
+	snprintf(who, wholen, "%s", r->source[0] ? r->source : "?");
+	if (!gss_state(p))
+		return "failure (out of memory)";
+	if (msgenc_mech_is_kerberos(mech_of(r, &mech)) && !acceptable_target(p, r->target))
+		return "failure (a ticket for another service principal)";
+	if (!r->source[0])
+		return "failure (the principal maps to no local account)";
+	return local_account(p, r->source, &mech, account, IPC_MAX_USER + 1);
 }
+
+/* One leg waiting for the acceptor: what its answer needs. */
+struct gss_leg {
+	uint32_t id; /* of the AUTH_GSS leg */
+	uint64_t conn;
+	uint32_t slot;
+	uint64_t generation;
+	uint32_t kerberos_only;
+	int bound; /* the client sent a channel binding */
+	char peer[IPC_MAX_PEER + 1];
+};
 
 /* The context is complete: decide who it is. NULL when the principal maps
  * to a local account (account), which PAM's account stack checks next
  * (logon_start); else the verdict of a refusal. */
-static const char *established(struct priv *p, const struct ipc_auth_gss *m, struct gss_slot *s,
-			       gss_name_t src, gss_OID mech, OM_uint32 flags,
-			       char account[IPC_MAX_USER + 1], char *who, size_t wholen)
+static const char *established(struct priv *p, const struct gss_leg *leg,
+			       const struct ipc_accepted *r, char account[IPC_MAX_USER + 1],
+			       char *who, size_t wholen)
 {
-	display(src, who, wholen);
-	if (m->kerberos_only && !msgenc_mech_is_kerberos(mech))
+	gss_OID_desc mech;
+
+	snprintf(who, wholen, "%s", r->source[0] ? r->source : "?");
+	if (leg->kerberos_only && !msgenc_mech_is_kerberos(mech_of(r, &mech)))
 		return "failure (the Kerberos scheme carried another mechanism)";
-	if (p->cfg.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT && m->binding_len &&
-	    !(flags & GSS_C_CHANNEL_BOUND_FLAG))
+	if (p->cfg.service.auth.cbt_hardening_level == CONFIG_CBT_STRICT && leg->bound &&
+	    !(r->flags & GSS_C_CHANNEL_BOUND_FLAG))
 		return "failure (no channel binding, CbtHardeningLevel is Strict)";
-	return priv_gss_principal(p, s->ctx, src, mech, account, who, wholen);
+	return priv_gss_principal(p, r, account, who, wholen);
 }
 
 /* A finished handshake, from the principal's checks to the answer, which
  * waits for PAM's account stack (priv_account_check). */
 struct gss_logon {
-	uint32_t id;			/* of the AUTH_GSS leg it answers */
-	gss_ctx_id_t ctx;		/* exported to the network process on success */
-	gss_cred_id_t deleg;		/* tickets the client forwarded, stored on success */
-	struct ipc_auth_gss_result r;	/* with the last leg's output token */
+	uint32_t id;	/* of the AUTH_GSS leg it answers */
+	uint8_t *deleg; /* tickets the client forwarded, stored on success */
+	size_t deleg_len;
+	struct ipc_auth_gss_result r;	/* the last leg's output token, the exported context */
 	char account[IPC_MAX_USER + 1]; /* the local account the principal maps to */
 	char name[IPC_MAX_USER + 1];	/* as admitted; r.result.user points here */
 	char who[IPC_MAX_USER + 64];	/* the principal, for the log */
@@ -453,24 +401,27 @@ struct gss_logon {
 
 static void logon_free(struct gss_logon *l)
 {
-	OM_uint32 minor;
-
-	if (l->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&minor, &l->ctx, GSS_C_NO_BUFFER);
-	if (l->deleg != GSS_C_NO_CREDENTIAL)
-		gss_release_cred(&minor, &l->deleg);
+	if (l->deleg)
+		OPENSSL_cleanse(l->deleg, l->deleg_len);
+	free(l->deleg);
 	l->r.result.user = NULL;
 	ipc_auth_gss_result_clear(&l->r);
 	free(l);
 }
 
-/* A refused handshake's last token goes nowhere: the client learns only
- * of the 401 (or, for an account in no allowed group, the fault). */
+/* A refused handshake's last token goes nowhere, nor does its context:
+ * the client learns only of the 401 (or, for an account in no allowed
+ * group, the fault). */
 static void drop_out_token(struct ipc_auth_gss_result *r)
 {
 	free(r->out_token);
 	r->out_token = NULL;
 	r->out_token_len = 0;
+	if (r->context)
+		OPENSSL_cleanse(r->context, r->context_len);
+	free(r->context);
+	r->context = NULL;
+	r->context_len = 0;
 }
 
 /* Logs the verdict on a finished handshake, answers it, forgets it. */
@@ -493,28 +444,14 @@ static void logon_end(struct priv *p, struct gss_logon *l, const char *verdict)
  * would (groups, token), hand the context over, keep forwarded tickets. */
 static const char *admit(struct priv *p, struct gss_logon *l)
 {
-	OM_uint32 minor;
-	gss_buffer_desc exported = GSS_C_EMPTY_BUFFER;
 	struct ipc_auth_gss_result *r = &l->r;
 	const char *verdict =
 	    priv_auth_admit(p, l->account, l->peer, l->scheme, &r->result, l->name);
 
 	if (r->result.status != IPC_AUTH_OK)
 		return verdict;
-	if (GSS_ERROR(gss_export_sec_context(&minor, &l->ctx, &exported)) ||
-	    exported.length > IPC_MAX_GSS_CONTEXT ||
-	    !(r->context = malloc(exported.length ? exported.length : 1))) {
-		gss_release_buffer(&minor, &exported);
-		OPENSSL_cleanse(r->result.token, sizeof(r->result.token));
-		r->result.status = IPC_AUTH_BUSY;
-		return "failure (cannot hand the context over)";
-	}
-	memcpy(r->context, exported.value, exported.length);
-	r->context_len = exported.length;
-	OPENSSL_cleanse(exported.value, exported.length);
-	gss_release_buffer(&minor, &exported);
-	if (l->deleg != GSS_C_NO_CREDENTIAL)
-		store_delegated(p, l->deleg, (uid_t)r->result.uid);
+	if (l->deleg)
+		store_delegated(p, l->deleg, l->deleg_len, (uid_t)r->result.uid);
 	return verdict;
 }
 
@@ -539,11 +476,10 @@ static void account_dropped(void *arg)
  * local account, have PAM's account stack check that account in a worker,
  * as after a password (Windows refuses a disabled or expired account to
  * Kerberos and NTLM logons alike); the answer goes out when it has. Takes
- * the context out of s, the forwarded tickets out of *deleg and the
- * output token out of r. */
-static void logon_start(struct priv *p, uint32_t id, const struct ipc_auth_gss *m,
-			struct gss_slot *s, gss_name_t src, gss_OID mech, OM_uint32 flags,
-			gss_cred_id_t *deleg, struct ipc_auth_gss_result *r)
+ * the exported context and forwarded tickets out of a, the output token
+ * out of r. */
+static void logon_start(struct priv *p, const struct gss_leg *leg, struct ipc_accepted *a,
+			struct ipc_auth_gss_result *r)
 {
 	struct gss_logon *l = calloc(1, sizeof(*l));
 	const char *verdict;
@@ -552,21 +488,26 @@ static void logon_start(struct priv *p, uint32_t id, const struct ipc_auth_gss *
 		log_warnx("out of memory for a GSSAPI logon");
 		drop_out_token(r);
 		r->result.status = IPC_AUTH_BUSY;
-		answer(p, id, r);
+		answer(p, leg->id, r);
 		return;
 	}
-	l->id = id;
+	l->id = leg->id;
 	l->r = *r;
 	memset(r, 0, sizeof(*r));
 	l->r.result.status = IPC_AUTH_BAD_CREDENTIALS;
-	l->deleg = *deleg;
-	*deleg = GSS_C_NO_CREDENTIAL;
-	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
-	l->scheme = m->kerberos_only ? "Kerberos" : "Negotiate";
-	l->mech = priv_gss_mech_name(mech);
-	verdict = established(p, m, s, src, mech, flags, l->account, l->who, sizeof(l->who));
-	l->ctx = s->ctx;
-	s->ctx = GSS_C_NO_CONTEXT;
+	l->r.context = a->context;
+	l->r.context_len = a->context_len;
+	a->context = NULL;
+	l->deleg = a->deleg;
+	l->deleg_len = a->deleg_len;
+	a->deleg = NULL;
+	snprintf(l->peer, sizeof(l->peer), "%s", leg->peer);
+	l->scheme = leg->kerberos_only ? "Kerberos" : "Negotiate";
+	l->mech = priv_gss_mech_name(a);
+	if (!l->r.context)
+		verdict = "failure (cannot hand the context over)";
+	else
+		verdict = established(p, leg, a, l->account, l->who, sizeof(l->who));
 	if (verdict) {
 		logon_end(p, l, verdict);
 		return;
@@ -575,77 +516,100 @@ static void logon_start(struct priv *p, uint32_t id, const struct ipc_auth_gss *
 	priv_account_check(p, l->account, l->peer, l->scheme, &check);
 }
 
+/* leg's slot, unless another handshake (or acceptor) has it now. */
+static struct priv_slot *leg_slot(struct priv *p, const struct gss_leg *leg)
+{
+	struct priv_slot *s;
+
+	if (!p->gss || p->gss->generation != leg->generation)
+		return NULL;
+	s = &p->gss->slots[leg->slot];
+	return s->last_ms && s->conn == leg->conn ? s : NULL;
+}
+
+static void leg_answered(struct priv *p, void *arg, struct ipc_accepted *a)
+{
+	struct gss_leg *leg = arg;
+	struct priv_slot *s = leg_slot(p, leg);
+	struct ipc_auth_gss_result r;
+	char qpeer[LOG_QUOTE_MAX];
+	const char *scheme = leg->kerberos_only ? "Kerberos" : "Negotiate";
+
+	memset(&r, 0, sizeof(r));
+	r.result.status = IPC_AUTH_BAD_CREDENTIALS;
+	log_quote(qpeer, sizeof(qpeer), leg->peer, strlen(leg->peer));
+	if (!a || a->failed_step) {
+		log_info("authentication failure: from %s, scheme %s: %s", qpeer, scheme,
+			 a ? a->why : "the GSSAPI acceptor did not answer (it is started again)");
+		if (s)
+			slot_free(s);
+		answer(p, leg->id, &r);
+	} else if (!a->complete) {
+		r.result.status = IPC_AUTH_CONTINUE;
+		r.out_token = a->out_token;
+		r.out_token_len = a->out_token_len;
+		a->out_token = NULL;
+		answer(p, leg->id, &r);
+	} else {
+		if (s)
+			slot_free(s);
+		r.out_token = a->out_token;
+		r.out_token_len = a->out_token_len;
+		a->out_token = NULL;
+		/* Answered once PAM's account stack has checked the account. */
+		logon_start(p, leg, a, &r);
+	}
+	ipc_auth_gss_result_clear(&r);
+	free(leg);
+}
+
 void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 {
+	struct priv_gss *g = gss_state(p);
 	struct ipc_auth_gss_result r;
-	struct gss_slot *s = slot_for(p, m->conn, m->peer);
-	OM_uint32 major, minor, flags = 0;
-	gss_buffer_desc in = {m->token_len, m->token}, out = GSS_C_EMPTY_BUFFER;
-	struct gss_channel_bindings_struct cbs;
-	gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
-	gss_name_t src = GSS_C_NO_NAME;
-	gss_OID mech = GSS_C_NO_OID;
-	gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
-	char why[GSS_MESSAGE_MAX], qpeer[LOG_QUOTE_MAX];
-	const char *verdict = NULL, *scheme = m->kerberos_only ? "Kerberos" : "Negotiate";
+	struct ipc_accept a;
+	struct priv_slot *s;
+	struct gss_leg *leg;
+	int fresh;
 
 	memset(&r, 0, sizeof(r));
 	r.result.status = IPC_AUTH_BUSY;
-	if (!s) {
+	if (!g || !(leg = calloc(1, sizeof(*leg)))) {
 		answer(p, id, &r);
 		ipc_auth_gss_clear(m);
 		return;
 	}
+	priv_acceptor_check(p);
+	priv_acceptor_slots(p, &g->generation, g->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s),
+			    slot_free);
+	s = priv_slot_for(g->slots, PRIV_MAX_GSS_CONTEXTS, sizeof(*s), m->conn, m->peer,
+			  PRIV_MAX_HANDSHAKES_PER_SOURCE, PRIV_GSS_CONTEXT_TTL_MS, slot_free,
+			  &fresh);
+	*leg = (struct gss_leg){.id = id,
+				.conn = m->conn,
+				.slot = (uint32_t)(s - g->slots),
+				.generation = g->generation,
+				.kerberos_only = m->kerberos_only,
+				.bound = m->binding_len != 0};
+	snprintf(leg->peer, sizeof(leg->peer), "%s", m->peer);
+	memset(&a, 0, sizeof(a));
+	a.slot = leg->slot;
+	a.fresh = (uint32_t)fresh;
+	a.token = m->token;
+	a.token_len = m->token_len;
 	/* Relaxed checks a binding the client sent and accepts none; the
 	 * mechanisms compare only when the client put one in its token. */
 	if (m->binding_len && p->cfg.service.auth.cbt_hardening_level != CONFIG_CBT_NONE) {
-		memset(&cbs, 0, sizeof(cbs));
-		cbs.application_data.length = m->binding_len;
-		cbs.application_data.value = m->binding;
-		cb = &cbs;
+		a.binding = m->binding;
+		a.binding_len = m->binding_len;
 	}
-	major = gss_accept_sec_context(&minor, &s->ctx, GSS_C_NO_CREDENTIAL, &in, cb, &src, &mech,
-				       &out, &flags, NULL, &deleg);
-	if (out.length <= IPC_MAX_GSS_TOKEN && out.length) {
-		r.out_token = malloc(out.length);
-		if (r.out_token) {
-			memcpy(r.out_token, out.value, out.length);
-			r.out_token_len = out.length;
-		}
-	}
-	gss_release_buffer(&minor, &out);
-	if (GSS_ERROR(major)) {
-		r.result.status = IPC_AUTH_BAD_CREDENTIALS;
-		verdict = priv_gss_why(major, minor, mech, why, sizeof(why));
-		log_info("authentication failure: from %s, scheme %s: %s",
-			 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)), scheme,
-			 verdict);
-		slot_free(s);
-		drop_out_token(&r);
-		answer(p, id, &r);
-	} else if (major & GSS_S_CONTINUE_NEEDED) {
-		r.result.status = IPC_AUTH_CONTINUE;
-		answer(p, id, &r);
-	} else {
-		/* Answered once PAM's account stack has checked the account. */
-		logon_start(p, id, m, s, src, mech, flags, &deleg, &r);
-		slot_free(s);
-	}
-	gss_release_name(&minor, &src);
-	if (deleg != GSS_C_NO_CREDENTIAL)
-		gss_release_cred(&minor, &deleg);
-	ipc_auth_gss_result_clear(&r);
+	if (priv_acceptor_call(p, &a, leg_answered, leg) != ERR_OK)
+		leg_answered(p, leg, NULL);
 	ipc_auth_gss_clear(m);
 }
 
 void priv_gss_stop(struct priv *p)
 {
-	if (!p->gss)
-		return;
-	for (size_t i = 0; i < PRIV_MAX_GSS_CONTEXTS; i++)
-		if (p->gss->slots[i].key.last_ms)
-			slot_free(&p->gss->slots[i]);
-	free(p->gss->ktname_env);
 	free(p->gss);
 	p->gss = NULL;
 }

@@ -146,7 +146,7 @@ host_run(const struct priv *p, const struct host_start *st, char **pam_env, int 
 		priv_child_fail(errfd, "environment");
 	if (chdir(a->home) < 0 && chdir("/") < 0)
 		priv_child_fail(errfd, "chdir");
-	priv_exec_role(p, "host", p->net_uid, p->net_pid, chan, errfd);
+	priv_exec_role(p, "host", p->net_uid, p->net_pid, chan, errfd, NULL, 0);
 }
 
 /* The session process's host, for the SIGTERM handler. */

@@ -1,7 +1,9 @@
 /* priv_int.h: privileged part. The state and internal calls shared by the
  * files of src/priv/: priv.c (start-up, event loop, the network process,
  * signals), priv_pam.c (password verification, authorisation, tokens),
- * priv_gss.c (the acceptor side of Negotiate and Kerberos), priv_host.c
+ * priv_gss.c (the acceptor side of Negotiate and Kerberos), priv_credssp.c
+ * (CredSSP's), priv_acceptor.c (the process that does their GSSAPI work),
+ * priv_host.c
  * (PAM sessions and per-user hosts), priv_listen.c (listening sockets and
  * certificates), priv_config.c (configuration changes asked over the
  * network), priv_files.c (who may have written the configuration). */
@@ -203,7 +205,8 @@ struct priv {
 	struct priv_account tokens[PRIV_MAX_TOKENS];
 	uint32_t token_next; /* the oldest entry, overwritten next */
 
-	struct priv_gss *gss;			/* priv_gss.c's contexts */
+	struct priv_acceptor *acceptor;		/* priv_acceptor.c's process */
+	struct priv_gss *gss;			/* priv_gss.c's handshakes */
 	struct priv_credssp *credssp;		/* priv_credssp.c's logons under way */
 	struct priv_cert_issuers *cert_issuers; /* priv_cert.c's */
 
@@ -223,6 +226,7 @@ struct priv_staged {
 	struct buf body; /* IPC_CONFIG */
 	int fds[IPC_MAX_FDS];
 	int nfds;
+	int reread; /* SIGHUP: files read at start-up are read again, changed or not */
 };
 
 /* priv.c */
@@ -250,10 +254,16 @@ pid_t priv_fork(void);
 int priv_closefrom(const int *keep, int n);
 /* Sets all three gids and uids and checks root cannot be regained. */
 int priv_setids(uid_t uid, gid_t gid);
-/* Execs winrmd in another role with chan as fd 3; on failure writes errno
- * to errfd (if >= 0) and exits 127. */
+/* Execs winrmd in another role with chan as fd 3 and the ninherit (at
+ * most 2) descriptors of inherit, numbered above 3, as they are; on
+ * failure writes errno to errfd (if >= 0) and exits 127. */
 void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_t peer_pid,
-		    int chan, int errfd) __attribute__((noreturn));
+		    int chan, int errfd, const int *inherit, int ninherit)
+    __attribute__((noreturn));
+/* Clears the environment but for the n variables named in keep: for a
+ * child before it execs another role. 0, or -1. */
+#define PRIV_MAX_CHILD_ENV 16
+int priv_child_env(const char *const *keep, size_t n);
 /* Reports errno through errfd (if >= 0) and exits 127: for a child between
  * fork and exec. */
 void priv_child_fail(int errfd, const char *what) __attribute__((noreturn));
@@ -341,30 +351,61 @@ struct priv_slot {
 void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, const char *peer,
 		    size_t per_peer, uint64_t ttl_ms, void (*release)(void *slot), int *fresh);
 
+/* priv_acceptor.c */
+/* Starts the GSSAPI acceptor, or another if what it loaded (the keytab,
+ * the NTLM hash file, NtlmWinbind) changed or reread is set. */
+void priv_acceptor_configure(struct priv *p, int reread);
+/* Replaces the acceptor if its keytab or hash file changed on disk
+ * (`winrm user set`): before a handshake begins. */
+void priv_acceptor_check(struct priv *p);
+/* The acceptor's answer to a call: r, or NULL when none came (the
+ * acceptor is down, died or hung; it is started again). */
+typedef void priv_accepted_fn(struct priv *p, void *arg, struct ipc_accepted *r);
+/* Sends m; done runs once with the answer, never before this returns.
+ * On an error nothing was sent and done never runs. */
+enum err priv_acceptor_call(struct priv *p, const struct ipc_accept *m, priv_accepted_fn *done,
+			    void *arg);
+/* The context of the acceptor's slot is no longer needed (a CredSSP logon
+ * ended, its keys with it): dropped now rather than when the slot is
+ * next used. */
+void priv_acceptor_release(struct priv *p, uint32_t slot);
+/* A table of handshake slots (struct priv_slot first) whose contexts were
+ * in an acceptor that is gone: all released, *generation brought up to
+ * the running acceptor's. */
+void priv_acceptor_slots(struct priv *p, uint64_t *generation, void *slots, size_t n, size_t size,
+			 void (*release)(void *slot));
+/* The acceptor's channel (fd, of process pid) is in place: priv_acceptor
+ * started it, or a test. */
+void priv_acceptor_attach(struct priv *p, int fd, pid_t pid);
+/* 1 if pid was the acceptor; another is started after a back-off. */
+int priv_acceptor_reaped(struct priv *p, pid_t pid, int status);
+/* The running acceptor's pid, or 0. */
+pid_t priv_acceptor_pid(const struct priv *p);
+void priv_acceptor_stop(struct priv *p);
+
 /* priv_gss.c */
 /* Takes one Negotiate/Kerberos leg (m is freed) and answers IPC_AUTH_GSS_RESULT. */
 void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m);
-/* Points the GSSAPI mechanisms at the configured keytab and NTLM hashes. */
+/* Learns this machine's names, which Kerberos tickets must be for. */
 void priv_gss_configure(struct priv *p);
 /* "FILE:path" of the store for tickets uid's clients forward, whether or
  * not any arrived yet (the host checks; host.h), or NULL if too long. */
 const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *out, size_t len);
 void priv_gss_stop(struct priv *p);
-/* Who an established context authenticated: the principal for the log
- * (who), and the local account it maps to, after the checks every GSSAPI
- * logon gets (a Kerberos ticket names this service). NULL when it maps;
- * else the verdict of the refusal, for the log line. */
-const char *priv_gss_principal(struct priv *p, gss_ctx_id_t ctx, gss_name_t src, gss_OID mech,
+/* Who an established context authenticated, as the acceptor reported it
+ * (r->source, r->target, r->mech): the principal for the log (who), and
+ * the local account it maps to, after the checks every GSSAPI logon gets
+ * (a Kerberos ticket names this service). NULL when it maps; else the
+ * verdict of the refusal, for the log line. */
+const char *priv_gss_principal(struct priv *p, const struct ipc_accepted *r,
 			       char account[IPC_MAX_USER + 1], char *who, size_t wholen);
-/* GSSAPI's own words for a failure, major then minor, for the log. */
-const char *priv_gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t len);
 /* The account part of an NTLM name the local hash file verified (no
  * winbind): the name as it is with no domain, after "." or this machine's
  * NetBIOS or host name; NULL for another domain, whose accounts are not
  * this machine's. */
 const char *priv_gss_ntlm_user(const char *shown);
-/* "Kerberos" or "NTLM", for the log. */
-const char *priv_gss_mech_name(gss_const_OID mech);
+/* "Kerberos" or "NTLM", for the log: r's mechanism. */
+const char *priv_gss_mech_name(const struct ipc_accepted *r);
 
 /* priv_credssp.c */
 /* Takes one TSRequest of a CredSSP logon (m is freed) and answers

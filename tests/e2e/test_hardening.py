@@ -12,7 +12,8 @@ NET_ENV = {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"}
 
 def _net_pid(svc):
     """The network process's pid, once it runs as itself: the privileged
-    part logs the pid right after fork, before the child's exec."""
+    part logs the pid right after fork, before the child's exec; the child
+    applies its configuration after it entered its sandbox."""
     pid = int(re.search(r"pid (\d+)",
                         svc.wait_for_log(r"network process started: pid \d+")).group(1))
     svc.wait_for_log(r"\[net:%d\]: configuration applied" % pid)

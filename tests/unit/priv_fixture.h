@@ -25,7 +25,8 @@
 struct priv_fixture {
 	struct priv *p;
 	struct winrmd_opts opts;
-	struct ipc_peer net; /* the network process's end of the channel */
+	char winrmd[PATH_MAX]; /* the build's, for the roles priv execs */
+	struct ipc_peer net;   /* the network process's end of the channel */
 };
 
 /* The privileged part's end of the network channel: the tests read what
@@ -58,12 +59,22 @@ static inline void fixture_start(struct priv_fixture *f, int privsep)
 	f->opts.config_dir = p->config_dir;
 	f->opts.service_account = "nobody";
 	f->opts.self_exe = "/bin/true";
+	/* build/tests/test_x: the roles are build/winrmd's. */
+	ssize_t n = readlink("/proc/self/exe", f->winrmd, sizeof(f->winrmd) - 1);
+	char *slash;
+	if (n > 0) {
+		f->winrmd[n] = 0;
+		for (int i = 0; i < 2 && (slash = strrchr(f->winrmd, '/')); i++)
+			*slash = 0;
+		strncat(f->winrmd, "/winrmd", sizeof(f->winrmd) - strlen(f->winrmd) - 1);
+	}
 	f->opts.foreground = 1;
 	p->opts = &f->opts;
 	p->privsep = privsep;
 	p->self_uid = getuid();
 	p->self_pid = getpid();
 	p->net_uid = getuid();
+	p->net_gid = getgid();
 	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
 		p->workers[i].fd = -1;
 	p->net = ipc_endpoint_new(p->base, sv[0], IPC_ROLE_PRIV, IPC_ROLE_NET, getuid(), getpid(),
@@ -81,10 +92,21 @@ static inline int fixture_rm(const char *path, const struct stat *st, int flag, 
 	return remove(path);
 }
 
+/* The GSSAPI acceptor, started as priv starts it (build/winrmd
+ * --role=acceptor), for the configuration as it is. */
+static inline void fixture_acceptor(struct priv_fixture *f)
+{
+	f->opts.self_exe = f->winrmd;
+	priv_acceptor_configure(f->p, 0);
+	if (!f->p->acceptor)
+		abort();
+}
+
 static inline void fixture_stop(struct priv_fixture *f)
 {
 	struct priv *p = f->p;
 
+	priv_acceptor_stop(p);
 	priv_host_stop(p);
 	priv_auth_stop(p);
 	priv_credssp_stop(p);

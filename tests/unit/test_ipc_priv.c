@@ -1,4 +1,5 @@
-/* Unit tests for ipc_priv: the net <-> priv message codecs. */
+/* Unit tests for ipc_priv: the codecs of the privileged part's messages
+ * with the network process and with the GSSAPI acceptor. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,6 +353,94 @@ static void test_auth_credssp_result(void)
 	CHECK("credentials with anything but a success refused",
 	      ipc_auth_credssp_result_encode(&b, &m) == ERR_OK &&
 		  ipc_auth_credssp_result_decode(&b, &d) == ERR_FORMAT && d.delegated == NULL);
+	buf_clear(&b);
+}
+
+static enum err dec_accept(struct buf *in, void *m)
+{
+	return ipc_accept_decode(in, m);
+}
+
+static void free_accept(void *m)
+{
+	ipc_accept_clear(m);
+}
+
+static enum err dec_accepted(struct buf *in, void *m)
+{
+	return ipc_accepted_decode(in, m);
+}
+
+static void free_accepted(void *m)
+{
+	ipc_accepted_clear(m);
+}
+
+static void test_accept(void)
+{
+	uint8_t tok[] = "NTLMSSP", sealed[] = "sealed", plain[] = "pubkey";
+	struct ipc_accept m = {.slot = IPC_MAX_ACCEPT_SLOTS - 1,
+			       .keep = 1,
+			       .token = tok,
+			       .token_len = sizeof(tok),
+			       .unwrap = sealed,
+			       .unwrap_len = sizeof(sealed),
+			       .wrap = plain,
+			       .wrap_len = sizeof(plain)},
+			  d;
+	struct buf b;
+
+	buf_init(&b, BODY_MAX);
+	CHECK("accept encodes", ipc_accept_encode(&b, &m) == ERR_OK);
+	CHECK("accept prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_accept, free_accept, &d));
+	CHECK("accept round trip",
+	      ipc_accept_decode(&b, &d) == ERR_OK && d.slot == IPC_MAX_ACCEPT_SLOTS - 1 &&
+		  d.keep == 1 && d.fresh == 0 && d.token_len == sizeof(tok) && d.binding == NULL &&
+		  d.unwrap_len == sizeof(sealed) && memcmp(d.wrap, plain, sizeof(plain)) == 0);
+	ipc_accept_clear(&d);
+	m.slot = IPC_MAX_ACCEPT_SLOTS;
+	buf_reset(&b);
+	CHECK("accept: a slot past the acceptor's not encoded",
+	      ipc_accept_encode(&b, &m) == ERR_USAGE);
+	buf_clear(&b);
+}
+
+static void test_accepted(void)
+{
+	uint8_t ctx[] = "exported context",
+		krb5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+	struct ipc_accepted m = {.why = "",
+				 .complete = 1,
+				 .source = "alice@EXAMPLE.ORG",
+				 .target = "HTTP/host@EXAMPLE.ORG",
+				 .mech = krb5,
+				 .mech_len = sizeof(krb5),
+				 .flags = 0x1b2,
+				 .context = ctx,
+				 .context_len = sizeof(ctx)},
+			    d;
+	struct buf b;
+
+	buf_init(&b, BODY_MAX);
+	CHECK("accepted encodes", ipc_accepted_encode(&b, &m) == ERR_OK);
+	CHECK("accepted prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_accepted, free_accepted, &d));
+	CHECK("accepted round trip", ipc_accepted_decode(&b, &d) == ERR_OK && d.complete == 1 &&
+					 streq(d.source, "alice@EXAMPLE.ORG") &&
+					 streq(d.target, "HTTP/host@EXAMPLE.ORG") &&
+					 d.mech_len == sizeof(krb5) && d.flags == 0x1b2 &&
+					 d.context_len == sizeof(ctx) && d.deleg == NULL &&
+					 d.out_token == NULL);
+	ipc_accepted_clear(&d);
+	CHECK("accepted clear frees the context", d.context == NULL);
+	m.complete = 0;
+	buf_reset(&b);
+	CHECK("accepted: a context of an unfinished handshake not encoded",
+	      ipc_accepted_encode(&b, &m) == ERR_USAGE);
+	m.failed_step = IPC_ACCEPT_STEP_WRAP + 1;
+	m.context_len = 0;
+	CHECK("accepted: an unknown step not encoded", ipc_accepted_encode(&b, &m) == ERR_USAGE);
 	buf_clear(&b);
 }
 
@@ -811,6 +900,8 @@ int main(void)
 	test_auth_result();
 	test_auth_credssp();
 	test_auth_credssp_result();
+	test_accept();
+	test_accepted();
 	test_host_open();
 	test_token_renew();
 	test_token_renewed();

@@ -4,8 +4,12 @@
  * pubKeyAuth, a TSRequest with nothing in it and a token that is no
  * GSSAPI token are refused, with STATUS_LOGON_FAILURE for the client and
  * no token; a step continues only the logon of its own connection. The
- * whole logon, with real clients, is tests/e2e/test_credssp.py. Needs
- * gss-ntlmssp; no KDC, no network. */
+ * whole logon, with real clients, is tests/e2e/test_credssp.py. The
+ * GSSAPI acceptor killed mid-logon costs that logon only. Needs
+ * gss-ntlmssp and build/winrmd; no KDC, no network. */
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "priv_fixture.h"
 #include "check.h"
 
@@ -110,6 +114,34 @@ static void test_order(struct priv_fixture *f)
 	      step(f, 4, NEGO, garbage, sizeof(garbage) - 1, &a) && refused(&a));
 }
 
+/* The acceptor, which holds the inner context, killed mid-logon: that
+ * logon is refused, the next one is served by the acceptor started after
+ * it. */
+static void test_acceptor_death(struct priv_fixture *f)
+{
+	struct answer a;
+	int status;
+	pid_t pid = priv_acceptor_pid(f->p);
+
+	CHECK("death: a logon begins",
+	      step(f, 9, NEGO, ntlm_negotiate, sizeof(ntlm_negotiate), &a) &&
+		  a.status == IPC_AUTH_CONTINUE);
+	if (pid <= 0 || kill(pid, SIGKILL) < 0 || waitpid(pid, &status, 0) != pid)
+		abort();
+	priv_acceptor_reaped(f->p, pid, status);
+	CHECK("death: the logon under way is refused",
+	      step(f, 9, NEGO, ntlm_negotiate, sizeof(ntlm_negotiate), &a) && refused(&a));
+	for (int waited = 0; waited < FIXTURE_WAIT_MS && priv_acceptor_pid(f->p) <= 0;
+	     waited += 10) {
+		event_base_loop(f->p->base, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	CHECK("death: the next logon is served by another acceptor",
+	      priv_acceptor_pid(f->p) > 0 && priv_acceptor_pid(f->p) != pid &&
+		  step(f, 10, NEGO, ntlm_negotiate, sizeof(ntlm_negotiate), &a) &&
+		  a.status == IPC_AUTH_CONTINUE);
+}
+
 int main(void)
 {
 	struct priv_fixture f;
@@ -117,7 +149,9 @@ int main(void)
 	fixture_start(&f, 1);
 	/* gss-ntlmssp reads the fixture's (empty) hash file. */
 	priv_gss_configure(f.p);
+	fixture_acceptor(&f);
 	test_order(&f);
+	test_acceptor_death(&f);
 	fixture_stop(&f);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -1,10 +1,16 @@
-/* Unit tests for priv_gss: where a configuration points the mechanisms
- * (KRB5_KTNAME, gss-ntlmssp's NTLM_USER_FILE and NETBIOS_COMPUTER_NAME,
- * winbind), where forwarded tickets go, and the legs of a handshake: an
+/* Unit tests for priv_gss and the GSSAPI acceptor it drives: what the
+ * acceptor is given (memory copies of the keytab and of gss-ntlmssp's
+ * NTLM_USER_FILE, NETBIOS_COMPUTER_NAME, winbind, nothing else of the
+ * environment) and when it is replaced (a changed configuration or hash
+ * file), where forwarded tickets go, and the legs of a handshake: an
  * NTLMSSP NEGOTIATE is answered with a challenge (CONTINUE), garbage and
  * a leg that continues nothing on its connection are refused without an
- * output token or a context; which NTLM domains name this machine's
- * accounts. Needs gss-ntlmssp; no KDC, no network. */
+ * output token or a context; an acceptor killed mid-handshake costs that
+ * handshake only; which NTLM domains name this machine's accounts. Needs
+ * gss-ntlmssp and build/winrmd; no KDC, no network. */
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "priv_fixture.h"
 #include "check.h"
 
@@ -18,13 +24,6 @@ static const uint8_t ntlm_negotiate[] = {
 static const uint8_t ntlm_authenticate[] = {0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00,
 					    0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
-static int env_is(const char *name, const char *want)
-{
-	const char *v = getenv(name);
-
-	return want ? v && strcmp(v, want) == 0 : v == NULL;
-}
-
 static void set(struct priv_fixture *f, const char *name, const char *value)
 {
 	struct buf msg;
@@ -35,33 +34,118 @@ static void set(struct priv_fixture *f, const char *name, const char *value)
 	buf_clear(&msg);
 }
 
+/* The acceptor's pid once it runs winrmd --role=acceptor (not the fork
+ * before its exec), or 0. */
+static pid_t acceptor_running(struct priv_fixture *f)
+{
+	char path[64], cmdline[256];
+
+	for (int waited = 0; waited < FIXTURE_WAIT_MS; waited += 10) {
+		pid_t pid = priv_acceptor_pid(f->p);
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		FILE *c = pid > 0 ? fopen(path, "r") : NULL;
+		size_t n = c ? fread(cmdline, 1, sizeof(cmdline) - 1, c) : 0;
+		if (c)
+			fclose(c);
+		for (size_t i = 0; i < n; i++)
+			cmdline[i] = cmdline[i] ? cmdline[i] : ' ';
+		cmdline[n] = 0;
+		if (strstr(cmdline, "--role=acceptor"))
+			return pid;
+		event_base_loop(f->p->base, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* NAME=value of pid's environment ("" if it has no NAME), in out. */
+static const char *env_of(pid_t pid, const char *name, char *out, size_t len)
+{
+	char path[64], env[8192];
+	size_t n, k = strlen(name);
+	FILE *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	out[0] = 0;
+	if (!(e = fopen(path, "r")))
+		return out;
+	n = fread(env, 1, sizeof(env) - 1, e);
+	fclose(e);
+	env[n] = 0;
+	for (size_t i = 0; i < n; i += strlen(env + i) + 1)
+		if (strncmp(env + i, name, k) == 0 && env[i + k] == '=')
+			snprintf(out, len, "%s", env + i + k + 1);
+	return out;
+}
+
+/* What the descriptor a /proc/self/fd/N path in the acceptor's
+ * environment names is ("" if none). */
+static const char *fd_target(pid_t pid, const char *self_path, char *out, size_t len)
+{
+	char path[128];
+	const char *fd = strstr(self_path, "/proc/self/fd/");
+	ssize_t n;
+
+	out[0] = 0;
+	if (!fd)
+		return out;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd + strlen("/proc/self/fd/"));
+	if ((n = readlink(path, out, len - 1)) < 0)
+		n = 0;
+	out[n] = 0;
+	return out;
+}
+
 static void test_configure(struct priv_fixture *f)
 {
 	char want[PATH_MAX + 64], got[PATH_MAX + 64], computer[NTLM_MAX_COMPUTER_NAME + 1], out[16];
+	char link[PATH_MAX];
 	const char *p;
+	pid_t pid, before;
 
-	setenv("KRB5_KTNAME", "FILE:/nonexistent/started.keytab", 1);
+	setenv("OWT_NOT_FOR_THE_ACCEPTOR", "1", 1);
 	snprintf(want, sizeof(want), "%s/none.keytab", f->p->config_dir);
 	set(f, "Keytab", want);
-	priv_gss_configure(f->p);
-	CHECK("configure: Keytab names the keytab", env_is("KRB5_KTNAME", want));
-	CHECK("configure: NTLMv2 only", env_is("LM_COMPAT_LEVEL", "5"));
-	snprintf(want, sizeof(want), "%s/%s", f->p->config_dir, CONFIG_NTLM_USERS);
+	fixture_acceptor(f);
+	pid = acceptor_running(f);
+	CHECK("acceptor: started", pid > 0);
+	env_of(pid, "KRB5_KTNAME", got, sizeof(got));
+	CHECK("acceptor: its keytab is a copy in memory, not the file",
+	      strncmp(got, "FILE:/proc/self/fd/", 19) == 0 &&
+		  strcmp(fd_target(pid, got, link, sizeof(link)), "/memfd:keytab (deleted)") == 0);
+	CHECK("acceptor: NTLMv2 only",
+	      strcmp(env_of(pid, "LM_COMPAT_LEVEL", got, sizeof(got)), "5") == 0);
 	ntlm_computer_name(computer);
-	CHECK("configure: gss-ntlmssp reads our hashes under this host's NetBIOS name",
-	      env_is("NTLM_USER_FILE", want) && env_is("NETBIOS_COMPUTER_NAME", computer));
+	env_of(pid, "NTLM_USER_FILE", got, sizeof(got));
+	CHECK("acceptor: gss-ntlmssp reads a copy of our hashes in memory",
+	      strcmp(fd_target(pid, got, link, sizeof(link)), "/memfd:ntlm_users (deleted)") == 0);
+	CHECK("acceptor: ... under this host's NetBIOS name",
+	      strcmp(env_of(pid, "NETBIOS_COMPUTER_NAME", got, sizeof(got)), computer) == 0);
+	CHECK("acceptor: nothing else of winrmd's environment",
+	      !env_of(pid, "OWT_NOT_FOR_THE_ACCEPTOR", got, sizeof(got))[0] &&
+		  !env_of(pid, "PATH", got, sizeof(got))[0]);
 
-	set(f, "Keytab", "");
+	before = pid;
+	priv_acceptor_configure(f->p, 0);
+	CHECK("acceptor: an unchanged configuration keeps it", acceptor_running(f) == before);
 	set(f, "NtlmWinbind", "true");
-	priv_gss_configure(f->p);
-	CHECK("configure: a cleared Keytab goes back to the KRB5_KTNAME winrmd started with",
-	      env_is("KRB5_KTNAME", "FILE:/nonexistent/started.keytab"));
-	CHECK("configure: with NtlmWinbind, winbind names the host and holds the hashes",
-	      env_is("NTLM_USER_FILE", NULL) && env_is("NETBIOS_COMPUTER_NAME", NULL));
+	priv_acceptor_configure(f->p, 0);
+	pid = acceptor_running(f);
+	CHECK("acceptor: with NtlmWinbind, another, and winbind holds the hashes",
+	      pid > 0 && pid != before && !env_of(pid, "NTLM_USER_FILE", got, sizeof(got))[0] &&
+		  !env_of(pid, "NETBIOS_COMPUTER_NAME", got, sizeof(got))[0]);
 	set(f, "NtlmWinbind", "false");
-	snprintf(want, sizeof(want), "%s/none.keytab", f->p->config_dir);
-	set(f, "Keytab", want);
-	priv_gss_configure(f->p);
+	priv_acceptor_configure(f->p, 0);
+	before = acceptor_running(f);
+	snprintf(want, sizeof(want), "%s/%s", f->p->config_dir, CONFIG_NTLM_USERS);
+	FILE *users = fopen(want, "w");
+	if (!users || fputs("# winrm user set\n", users) < 0 || fclose(users) != 0)
+		abort();
+	priv_acceptor_check(f->p);
+	pid = acceptor_running(f);
+	CHECK("acceptor: another when the hash file changed (winrm user set)",
+	      pid > 0 && pid != before);
+	unsetenv("OWT_NOT_FOR_THE_ACCEPTOR");
 
 	snprintf(want, sizeof(want), "FILE:%s/ccache/krb5cc_1000", f->p->config_dir);
 	p = priv_gss_forwarded_tickets(f->p, 1000, got, sizeof(got));
@@ -135,6 +219,28 @@ static void test_legs(struct priv_fixture *f)
 		  r.status == IPC_AUTH_CONTINUE);
 }
 
+/* The acceptor killed between two legs: the handshake under way is
+ * refused, the next one is served by the acceptor started after it. */
+static void test_acceptor_death(struct priv_fixture *f)
+{
+	struct leg r;
+	int status;
+	pid_t pid = acceptor_running(f);
+
+	CHECK("death: a handshake begins", leg(f, 7, ntlm_negotiate, sizeof(ntlm_negotiate), &r) &&
+					       r.status == IPC_AUTH_CONTINUE);
+	if (pid <= 0 || kill(pid, SIGKILL) < 0 || waitpid(pid, &status, 0) != pid)
+		abort();
+	CHECK("death: priv knows its acceptor", priv_acceptor_reaped(f->p, pid, status));
+	CHECK("death: the handshake under way is refused",
+	      leg(f, 7, ntlm_authenticate, sizeof(ntlm_authenticate), &r) && refused(&r));
+	pid_t again = acceptor_running(f);
+	CHECK("death: another acceptor is started", again > 0 && again != pid);
+	CHECK("death: ... which serves the next handshake",
+	      leg(f, 8, ntlm_negotiate, sizeof(ntlm_negotiate), &r) &&
+		  r.status == IPC_AUTH_CONTINUE && r.out_len > 8);
+}
+
 /* Without winbind only this machine's names are local: no domain, ".",
  * the NetBIOS name (the host name cut to 15 characters, any case) or the
  * host name; another domain's alice is not ours. */
@@ -202,6 +308,7 @@ int main(void)
 	fixture_start(&f, 1);
 	test_configure(&f);
 	test_legs(&f);
+	test_acceptor_death(&f);
 	test_ntlm_domains();
 	test_handshake_slots();
 	fixture_stop(&f);
