@@ -27,7 +27,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # libcrypt is linked although we never call it: ASan intercepts crypt() at
 # start-up and must find it then, not when PAM later loads pam_unix.so.
 # wimlib: the XPRESS (MS-XCA LZ77+Huffman) codec of src/psrp/xpress.c.
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim -lunistring
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim -lunistring -lseccomp
 
 # Library sources: every module folder except the program mains.
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
@@ -48,8 +48,10 @@ REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/replay/%)
 # schema, the address filters and the stored format's reader. Writing,
 # editing and printing the configuration and ntlm_users.c are the daemon's
 # and the winrm command's (tests/e2e/test_libwinrm.py fails if they return).
-CLIENT_SRC := $(wildcard src/common/*.c src/http/*.c src/wsman/*.c src/client/*.c src/msgenc/*.c \
-               src/credssp/*.c) \
+# The service's seccomp filters (common/sandbox.c) are not the clients'.
+CLIENT_SRC := $(filter-out src/common/sandbox.c, \
+               $(wildcard src/common/*.c src/http/*.c src/wsman/*.c src/client/*.c src/msgenc/*.c \
+               src/credssp/*.c)) \
              src/config/config.c src/config/config_filter.c src/config/config_read.c \
              $(wildcard src/shell/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
@@ -79,10 +81,6 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-
-# libseccomp: the network process's sandbox (src/net/net_sandbox.c), so
-# only for what links the network process.
-$(BUILD)/winrmd $(BUILD)/tests/test_net: LIBS += -lseccomp
 
 $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
 	$(LINK)

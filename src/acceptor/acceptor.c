@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "ipc/ipc_endpoint.h"
 #include "ipc/ipc_priv.h"
 #include "msgenc/msgenc.h"
@@ -273,6 +274,8 @@ int acceptor_main(int fd, uid_t priv_uid, pid_t priv_pid)
 	    !(a->priv = ipc_endpoint_new(a->base, fd, IPC_ROLE_ACCEPTOR, IPC_ROLE_PRIV, priv_uid,
 					 priv_pid, &ops, a)))
 		fatalx("libevent: cannot watch the privileged part");
+	if (sandbox_enter(SANDBOX_ACCEPTOR) < 0)
+		fatalx("cannot enter the sandbox");
 	log_debug("GSSAPI acceptor started");
 	event_base_dispatch(a->base);
 	for (size_t i = 0; i < IPC_MAX_ACCEPT_SLOTS; i++)

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/util.h"
 #include "net/net_int.h"
 
@@ -42,7 +43,7 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A descriptor held in reserve: a copy of stdin, which is /dev/null
- * (priv_exec_role), as the sandbox lets no file be opened. */
+ * (priv_exec_role), so no path is looked up when descriptors run out. */
 static int net_spare_fd(void)
 {
 	return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
@@ -308,7 +309,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	/* The privileged part handles Ctrl-C in the foreground and tells us. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	if (net_sandbox_enter() < 0)
+	if (sandbox_enter(SANDBOX_NET) < 0)
 		fatalx("cannot enter the sandbox");
 	log_info("network process started: at most %u connections", n.max_conns);
 

@@ -416,9 +416,4 @@ int net_config_uri(const char *uri);
 void net_config_dispatch(struct request *r);
 void net_config_shutdown(struct net *n);
 
-/* net_sandbox.c: what the network process gives up once set up:
- * no_new_privs and every system call but its own (seccomp). -1 on
- * failure, logged. */
-int net_sandbox_enter(void);
-
 #endif

@@ -115,6 +115,7 @@ def test_acceptor_runs_with_the_least_it_needs():
     for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         h.eq(int(st[cap][0], 16), 0, cap)
     h.eq(st["NoNewPrivs"], ["1"], "no_new_privs")
+    h.eq(st["Seccomp"], ["2"], "Seccomp mode (2: a filter)")
     h.eq(os.stat("/proc/%d/environ" % pid).st_uid, 0, "undumpable: /proc/PID/environ is root's")
 
     links = {}
@@ -184,6 +185,7 @@ def test_single_user_acceptor_is_that_user_and_serves():
         st = _status(pid)
         h.eq(st["Uid"], [str(u.uid)] * 4, "the acceptor's uids: the invoking user's")
         h.eq(st["NoNewPrivs"], ["1"], "no_new_privs")
+        h.eq(st["Seccomp"], ["2"], "Seccomp mode (2: a filter)")
         h.eq(int(st["CapEff"][0], 16), 0, "CapEff")
         h.eq(os.stat("/proc/%d/environ" % pid).st_uid, 0, "undumpable")
     finally:

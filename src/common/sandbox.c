@@ -1,25 +1,28 @@
-/* net_sandbox: what the network process gives up once it is set up, as
- * OpenSSH's privilege-separated child does (sandbox-seccomp-filter.c):
- * gaining privileges by exec (no_new_privs), and every system call but
- * those its event loop needs, by a seccomp filter (libseccomp). A call
- * outside the list kills the process: no code path of ours makes one, so
- * it is an intruder's (or a path the list missed: the kernel's log names
- * the call, "type=1326 ... syscall=N", and the privileged part starts a
- * new network process). Out of the list: exec, fork and clone, ptrace,
- * kill, bind, socket() but for syslog's, and whatever else is not named.
+/* sandbox: what the processes that parse what clients send give up once
+ * they are set up, as OpenSSH's privilege-separated child does
+ * (sandbox-seccomp-filter.c): gaining privileges by exec (no_new_privs),
+ * and every system call but those their work needs, by a seccomp filter
+ * (libseccomp). A call outside the list kills the process: no code path of
+ * ours makes one, so it is an intruder's (or a path the list missed: the
+ * kernel's log names the call, "type=1326 ... syscall=N", and the
+ * privileged part starts the process again). Out of every list: exec,
+ * fork and clone, ptrace, kill, bind, socket() but for syslog's, and
+ * whatever else is not named. Each role is a row of the table below: the
+ * calls all share, and its own.
  *
  * Wider than OpenSSH's: GSSAPI loads a mechanism's module (dlopen, with
- * its files and executable mappings) when the network process imports
- * the first context of that mechanism (net_gss.c), so opening files and
- * mapping code stay allowed.
+ * its files and executable mappings) when the first context of that
+ * mechanism is made or imported, so opening files and mapping code stay
+ * allowed.
  *
- * The sanitizer build, which the test suite runs, has the same filter
+ * The sanitizer build, which the test suite runs, has the same filters
  * with the calls of the sanitizer runtime added (its leak check at exit
  * stops the process's threads with ptrace from a clone): so the suite
- * checks the list on every path it takes. */
-#include "net/net_int.h"
+ * checks the lists on every path it takes. */
+#include "common/sandbox.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -27,9 +30,9 @@
 
 #include "common/log.h"
 
-/* Allowed whatever their arguments. */
-static const int allowed[] = {
-    /* the event loop and its sockets */
+/* Every role's, whatever their arguments. */
+static const int shared_calls[] = {
+    /* the event loop and its channels */
     SCMP_SYS(epoll_wait),
     SCMP_SYS(epoll_pwait),
     SCMP_SYS(epoll_ctl),
@@ -37,29 +40,17 @@ static const int allowed[] = {
     SCMP_SYS(readv),
     SCMP_SYS(write),
     SCMP_SYS(writev),
-    SCMP_SYS(recvfrom),
     SCMP_SYS(recvmsg),
     SCMP_SYS(sendto),
     SCMP_SYS(sendmsg),
-    SCMP_SYS(accept),
-    SCMP_SYS(accept4),
-    SCMP_SYS(listen), /* libevent's listener, on the sockets the privileged part sends */
-    SCMP_SYS(shutdown),
-    SCMP_SYS(close),
-    SCMP_SYS(dup),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
     SCMP_SYS(connect), /* socket() makes only syslog's */
+    SCMP_SYS(close),
+    SCMP_SYS(fcntl),
     SCMP_SYS(fstat),
     SCMP_SYS(newfstatat),
     SCMP_SYS(lseek),
-    SCMP_SYS(ioctl),
-    /* memory, and what GSSAPI needs when it imports the first context of
-     * a mechanism: the mechanism's module, loaded then (dlopen), and the
-     * files it reads (Kerberos' profile, the passwd database) */
+    /* memory, and what GSSAPI needs when it loads a mechanism (dlopen)
+     * and reads its files (Kerberos' profile, the passwd database) */
     SCMP_SYS(brk),
     SCMP_SYS(mmap),
     SCMP_SYS(mprotect),
@@ -73,7 +64,7 @@ static const int allowed[] = {
     SCMP_SYS(statx),
     SCMP_SYS(statfs),
     SCMP_SYS(fstatfs),
-    SCMP_SYS(access), /* glibc's access(2) on x86-64: a forwarded ticket's store (net_gss.c) */
+    SCMP_SYS(access), /* glibc's access(2) on x86-64: a forwarded ticket's store */
     SCMP_SYS(faccessat),
     SCMP_SYS(faccessat2),
     SCMP_SYS(prctl),
@@ -104,12 +95,38 @@ static const int allowed[] = {
     SCMP_SYS(exit_group),
 };
 
+/* The network process's own: its clients' sockets. */
+static const int net_calls[] = {
+    SCMP_SYS(accept),	   SCMP_SYS(accept4),	  SCMP_SYS(recvfrom),	SCMP_SYS(shutdown),
+    SCMP_SYS(dup),	   SCMP_SYS(ioctl),	  SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(listen), /* libevent's listener, on the
+								       sockets the privileged part
+								       sends */
+};
+
+/* The GSSAPI acceptor's own: Kerberos' replay cache, a file of its own
+ * under /var/tmp that it creates, writes, locks and replaces. */
+static const int acceptor_calls[] = {
+    SCMP_SYS(pwrite64), SCMP_SYS(fsync),  SCMP_SYS(fdatasync), SCMP_SYS(ftruncate),
+    SCMP_SYS(flock),	SCMP_SYS(unlink), SCMP_SYS(unlinkat),  SCMP_SYS(rename),
+    SCMP_SYS(renameat), SCMP_SYS(umask),  SCMP_SYS(fchmod),
+};
+
+#define CALLS(list) list, sizeof(list) / sizeof(list[0])
+static const struct {
+	const int *calls;
+	size_t n;
+} roles[] = {
+    [SANDBOX_NET] = {CALLS(net_calls)},
+    [SANDBOX_ACCEPTOR] = {CALLS(acceptor_calls)},
+};
+
 #if defined(__SANITIZE_ADDRESS__)
 /* The sanitizer runtime's own: its leak check at exit (a tracer made by
  * clone stops the other threads with ptrace and reads /proc/self/task,
  * and it opens and lists files with open(2) and getdents(2), not openat
- * and getdents64),
- * its reports (sigaltstack, the alternate stack of its signal handlers). */
+ * and getdents64), its reports (sigaltstack, the alternate stack of its
+ * signal handlers). */
 static const int sanitizer_calls[] = {
     SCMP_SYS(clone),
     SCMP_SYS(ptrace),
@@ -135,18 +152,18 @@ static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
 	return 0;
 }
 
-static int rules(scmp_filter_ctx ctx)
+static int rules(scmp_filter_ctx ctx, enum sandbox_role role)
 {
-	if (allow_all(ctx, allowed, sizeof(allowed) / sizeof(allowed[0])) < 0)
+	if (allow_all(ctx, CALLS(shared_calls)) < 0 ||
+	    allow_all(ctx, roles[role].calls, roles[role].n) < 0)
 		return -1;
 #if defined(__SANITIZE_ADDRESS__)
-	if (allow_all(ctx, sanitizer_calls, sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0])) <
-	    0)
+	if (allow_all(ctx, CALLS(sanitizer_calls)) < 0)
 		return -1;
 #endif
 	/* The syslog socket, which glibc reopens when syslogd restarts; the
-	 * stream socket of nscd, which a passwd lookup tries first
-	 * (net_host.c), and every other family are refused with an error. */
+	 * stream socket of nscd, which a passwd lookup tries first, and every
+	 * other family are refused with an error. */
 	const scmp_datum_t flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
@@ -160,7 +177,7 @@ static int rules(scmp_filter_ctx ctx)
 	return 0;
 }
 
-int net_sandbox_enter(void)
+int sandbox_enter(enum sandbox_role role)
 {
 	scmp_filter_ctx ctx;
 	int rc = -1;
@@ -176,7 +193,7 @@ int net_sandbox_enter(void)
 	/* The kernel logs a kill (and its call) whatever the filter's flags;
 	 * the flag that would log every refusal would log the expected ones
 	 * (nscd's socket) too. */
-	if (rules(ctx) < 0)
+	if (rules(ctx, role) < 0)
 		log_warnx("cannot build the seccomp filter");
 	else if (seccomp_load(ctx) < 0)
 		log_warnx("cannot load the seccomp filter");
