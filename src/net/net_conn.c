@@ -24,6 +24,64 @@
 
 static void conn_reply_written(struct conn *c);
 
+/* The cap on the bytes bodies of unverified requests hold together. */
+static size_t unverified_cap(const struct net *n)
+{
+	size_t envelopes = (size_t)n->cfg.max_envelope_size_kb * 1024 * NET_UNVERIFIED_ENVELOPES;
+	return envelopes > NET_UNVERIFIED_BYTES ? envelopes : NET_UNVERIFIED_BYTES;
+}
+
+/* The request's body is gone or verified: its bytes no longer count. Once
+ * such bodies have shrunk to a quarter of what they had reached, the heap
+ * they left is given back to the system (the trim event, net.c). */
+static void conn_release_unverified(struct conn *c)
+{
+	struct net *n = c->net;
+	const struct timeval delay = {NET_TRIM_DELAY_MS / 1000, (NET_TRIM_DELAY_MS % 1000) * 1000};
+
+	if (!c->unverified_held)
+		return;
+	n->unverified_bytes -= c->unverified_held;
+	c->unverified_held = 0;
+	if (n->unverified_peak >= NET_TRIM_MARK && n->unverified_bytes <= n->unverified_peak / 4 &&
+	    !evtimer_pending(n->trim, NULL)) {
+		n->unverified_peak = n->unverified_bytes;
+		evtimer_add(n->trim, &delay);
+	}
+}
+
+/* The parser's body policy (http1_body_fn): what a request's body may
+ * hold before anyone knows who sent it. */
+static enum http1_body conn_body_policy(void *arg, const struct http1_request *req, size_t total)
+{
+	struct conn *c = arg;
+	struct net *n = c->net;
+	size_t cap = unverified_cap(n), more;
+
+	/* Verified already: the connection's Negotiate, Kerberos or CredSSP
+	 * identity (credentials in the request would start a new logon), or
+	 * Basic credentials the cache says were checked a moment ago. */
+	if (req->has_authorization ? auth_basic_cached(&n->auth, c->https, req->authorization)
+				   : auth_identity_valid(&c->gss.id))
+		return HTTP1_BODY_KEEP;
+	if (!req->has_authorization && total > NET_UNVERIFIED_BODY_MAX) {
+		conn_release_unverified(c);
+		return HTTP1_BODY_DISCARD; /* answered 401 without it */
+	}
+	more = total - c->unverified_held; /* a chunked body only grows */
+	if (n->unverified_bytes > cap || more > cap - n->unverified_bytes) {
+		log_warnx("bodies of requests not authenticated yet hold %zu bytes, the most "
+			  "allowed %zu: refusing %zu more from %s",
+			  n->unverified_bytes, cap, more, c->peer);
+		return HTTP1_BODY_REFUSE;
+	}
+	n->unverified_bytes += more;
+	c->unverified_held = total;
+	if (n->unverified_bytes > n->unverified_peak)
+		n->unverified_peak = n->unverified_bytes;
+	return HTTP1_BODY_KEEP;
+}
+
 static void conn_arm_timer(struct conn *c, uint64_t ms)
 {
 	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
@@ -37,6 +95,7 @@ void net_conn_free(struct conn *c)
 
 	if (c->req)
 		net_request_free(c->req);
+	conn_release_unverified(c);
 	net_gss_forget(c);
 	net_cert_forget(c);
 	if (c->prev)
@@ -172,6 +231,7 @@ static void conn_reply_written(struct conn *c)
 		return;
 	}
 	c->state = CONN_READING;
+	conn_release_unverified(c);
 	http1_parser_next(c->parser);
 	conn_arm_timer(c, NET_IDLE_TIMEOUT_MS);
 	net_token_touch(c);
@@ -271,6 +331,7 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 		free(c);
 		return;
 	}
+	http1_parser_set_body_policy(c->parser, conn_body_policy, c);
 	c->next = n->conns;
 	if (n->conns)
 		n->conns->prev = c;

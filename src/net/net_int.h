@@ -49,7 +49,28 @@
 #define NET_IDLE_TIMEOUT_MS 120000   /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
 #define NET_HOST_LINGER_MS 60000     /* a host with no shells is closed after this */
 #define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
-#define NET_DRAIN_TIMEOUT_MS 5000	     /* lingering close after an error reply */
+/* Bodies of requests whose sender is not verified yet (no identity on the
+ * connection, Basic credentials not in the cache) cost memory anyone can
+ * make the service spend (issue 14, item 6). A request without any
+ * credentials is answered 401 whatever its body says, bar an Identify,
+ * which is under 1 KiB: it keeps at most this much, and a larger body is
+ * read and dropped (net_conn.c). */
+#define NET_UNVERIFIED_BODY_MAX (16 * 1024)
+/* All bodies held for unverified requests (credentials that are still to
+ * be checked: a Basic logon, a GSSAPI or CredSSP leg with a body) together,
+ * at most: 64 envelopes of the default MaxEnvelopeSizekb (500), more than
+ * the logons that come at once on a busy day, a small part of any
+ * machine's memory; at least 8 envelopes when MaxEnvelopeSizekb is larger.
+ * Past it such a request is refused (HTTP 503, logged) while verified
+ * clients go on. */
+#define NET_UNVERIFIED_BYTES (32 * 1024 * 1024)
+#define NET_UNVERIFIED_ENVELOPES 8
+/* The memory such bodies held goes back to the system once they are gone
+ * (malloc_trim, after NET_TRIM_DELAY_MS; util_tune_malloc keeps freed heap
+ * otherwise), when they had reached this much since the last time. */
+#define NET_TRIM_MARK (4 * 1024 * 1024)
+#define NET_TRIM_DELAY_MS 1000
+#define NET_DRAIN_TIMEOUT_MS 5000 /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
 #define NET_MAX_REPLY_HEADERS 4 /* a 401's WWW-Authenticate lines, the most any reply sends */
 /* How long the network process waits for the privileged part: longer
@@ -149,6 +170,7 @@ struct conn {
 	struct http1_parser *parser;
 	int close_after_reply;
 	int drain_before_close; /* the request was refused before it was fully read */
+	size_t unverified_held; /* of the request being read or answered: counted in struct net */
 	size_t drained;
 	struct event *timer;
 	struct request *req; /* being answered, or NULL */
@@ -245,6 +267,10 @@ struct net {
 	int spare_fd;
 	struct event *accept_pause; /* re-enables the listeners */
 	uint32_t active_requests;
+	/* Bytes held by the bodies of unverified requests (NET_UNVERIFIED_BYTES),
+	 * and the most since the memory was last given back (trim). */
+	size_t unverified_bytes, unverified_peak;
+	struct event *trim;
 	struct user_host *hosts;
 	uint64_t next_serial; /* of connections */
 	char hostname[256];
