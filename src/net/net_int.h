@@ -10,6 +10,7 @@
  *   net_request.c  struct request: one request in flight, from parsed
  *                  HTTP to the reply, with the IPC call it waits on;
  *   net_host.c     struct user_host: a user's host and its channel;
+ *   net_account.c  struct net_account: an account's requests under way;
  *   net_config.c   the enumerations of winrm/config.
  * net_priv.c holds the typed calls to the privileged part, net_shell.c
  * the shell operations, which go to the user's host. A request goes down
@@ -109,11 +110,19 @@ _Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-a
  * least recently used goes when a new one needs its place. Each expires
  * after Service/EnumerationTimeoutms without a Pull. */
 #define NET_MAX_ENUMERATIONS 64
+#define NET_ACCOUNT_BUCKETS 256 /* of the accounts with requests under way */
 
 struct net;
 struct conn;
 struct request;
 struct user_host;
+
+/* An account with requests under way (net_account.c). */
+struct net_account {
+	struct net_account *next; /* in its bucket */
+	uid_t uid;
+	uint32_t active; /* authenticated requests not ended yet */
+};
 
 /* What a connection is doing; one comment per state. */
 enum conn_state {
@@ -188,7 +197,8 @@ struct request {
 	struct buf plain;	    /* the body, when it came sealed */
 	const struct buf *body;	    /* the SOAP body: http->body or plain */
 	uint64_t started_ms;
-	int counted; /* counts towards MaxConnections active requests */
+	int counted;		     /* counts towards MaxConnections active requests */
+	struct net_account *account; /* and, once authenticated, towards its account's share */
 	struct auth_identity id;
 	struct ipc_auth_password verify; /* Basic: what the privileged part is asked to check */
 	struct wsman_request ws;
@@ -267,6 +277,7 @@ struct net {
 	int spare_fd;
 	struct event *accept_pause; /* re-enables the listeners */
 	uint32_t active_requests;
+	struct net_account *accounts[NET_ACCOUNT_BUCKETS];
 	/* Bytes held by the bodies of unverified requests (NET_UNVERIFIED_BYTES),
 	 * and the most since the memory was last given back (trim). */
 	size_t unverified_bytes, unverified_peak;
@@ -306,6 +317,14 @@ void net_url(const struct request *r, char *out, size_t len);
  * routed by its identity: to the envelope's resource, a shell operation,
  * winrm/config, a user's host. */
 enum err net_identity_check(const struct request *r, const char *route);
+
+/* net_account.c */
+/* Counts r, authenticated, against its account's share of MaxConnections
+ * (Service/MaxConnectionsPerUserPercent): ERR_OK, or Windows' fault for too
+ * many operations (logged) when the account holds its share already. */
+enum err net_account_enter(struct request *r);
+/* r ends: its account's count goes down. */
+void net_account_leave(struct request *r);
 
 /* net_priv.c: the calls to the privileged part. A call sends its request
  * and arranges for answer(arg, m, e) (ipc_endpoint.h), whose first step is
