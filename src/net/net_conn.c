@@ -196,6 +196,12 @@ static void conn_feed(struct conn *c)
 		/* Whatever happens to the request now has its own deadline. */
 		evtimer_del(c->timer);
 		c->state = CONN_ANSWERING;
+		/* Until its reply is out, what the client sends next is read
+		 * ahead only so far: a connection without a Negotiate, Kerberos
+		 * or CredSSP identity gets an unverified body's budget. */
+		bufferevent_setwatermark(c->bev, EV_READ, 0,
+					 auth_identity_valid(&c->gss.id) ? NET_MAX_BUFFERED_INPUT
+									 : NET_UNVERIFIED_BODY_MAX);
 		net_request_start(c, e == ERR_OK ? http : NULL, e);
 		return;
 	}
@@ -339,8 +345,9 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 	n->nconns++;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	/* While a request is being answered its successor is not parsed, so
-	 * stop reading once this much is buffered. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_MAX_BUFFERED_INPUT);
+	 * stop reading once this much is buffered (conn_feed sets it per
+	 * request). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_UNVERIFIED_BODY_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	/* The first request (and the TLS handshake) must arrive within the
 	 * request timeout: a client trickling bytes cannot hold the socket. */

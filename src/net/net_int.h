@@ -49,13 +49,17 @@
 #define NET_REQUEST_TIMEOUT_MS 30000 /* a whole request (headers and body) must arrive in this */
 #define NET_IDLE_TIMEOUT_MS 120000   /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
 #define NET_HOST_LINGER_MS 60000     /* a host with no shells is closed after this */
-#define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
+/* Unparsed bytes held per connection while a request is answered, on a
+ * connection with a Negotiate, Kerberos or CredSSP identity; on others,
+ * NET_UNVERIFIED_BODY_MAX. */
+#define NET_MAX_BUFFERED_INPUT (1024 * 1024)
 /* Bodies of requests whose sender is not verified yet (no identity on the
  * connection, Basic credentials not in the cache) cost memory anyone can
  * make the service spend (issue 14, item 6). A request without any
  * credentials is answered 401 whatever its body says, bar an Identify,
  * which is under 1 KiB: it keeps at most this much, and a larger body is
- * read and dropped (net_conn.c). */
+ * read and dropped (net_conn.c). As much of what such a connection sends
+ * next is read ahead while a request is answered. */
 #define NET_UNVERIFIED_BODY_MAX (16 * 1024)
 /* All bodies held for unverified requests (credentials that are still to
  * be checked: a Basic logon, a GSSAPI or CredSSP leg with a body) together,

@@ -1,7 +1,9 @@
 """What clients nobody has verified yet can make the network process hold
 (issue 14, item 6). A request without credentials keeps at most 16 KiB of
 body (NET_UNVERIFIED_BODY_MAX): a larger one is read and dropped, and
-answered 401; the bodies of requests whose credentials are still to be
+answered 401; while a request is answered, a connection without a
+Negotiate, Kerberos or CredSSP identity has at most as much of its next
+bytes read ahead; the bodies of requests whose credentials are still to be
 checked hold 32 MiB together at most (NET_UNVERIFIED_BYTES), past which
 they are refused (503, logged); and the memory they held goes back to the
 system when they close. Normal clients are served meanwhile.
@@ -156,3 +158,71 @@ def test_unverified_bodies_are_capped():
           "bodies with credentials, %.1f MB after" % (start / MB, during / MB, count, after / MB))
     h.check(after - start < 8 * MB, "RSS %.1f MB after the connections closed, %.1f MB before"
             % (after / MB, start / MB))
+
+
+PIPELINED = 200  # Identify requests sent ahead, whose replies are never read
+AHEAD = 1024 * 1024  # bytes sent behind them
+STALLED = 100  # connections
+# What a stalled connection may cost: its state, a reply, and what is read
+# ahead of it (16 KiB), under ASan's redzones and shadow memory (about
+# 64 KiB; 19 KiB with glibc's allocator). Reading ahead up to 1 MiB, as
+# before, cost several times this.
+PER_STALLED = 128 * 1024
+SEND_S = 5.0
+
+
+def _stall(li, count):
+    """count connections that each send PIPELINED unauthenticated Identify
+    requests and AHEAD more bytes without reading a reply: the replies fill
+    their small receive windows, the service's writing stalls, and what
+    they sent ahead waits. Sends until every connection is done or blocked."""
+    req = ("POST /wsman HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/soap+xml;"
+           "charset=UTF-8\r\nWSMANIDENTIFY: unauthenticated\r\nContent-Length: %d\r\n\r\n"
+           % (li.host, li.port, len(h.IDENTIFY_ENV))).encode() + h.IDENTIFY_ENV
+    conns = []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect((li.host, li.port))
+        s.setblocking(False)
+        conns.append([s, memoryview(req * PIPELINED + b"x" * AHEAD)])
+    deadline = time.monotonic() + SEND_S
+    while time.monotonic() < deadline:
+        moved = False
+        for c in conns:
+            try:
+                n = c[0].send(c[1][:65536]) if c[1] else 0
+            except BlockingIOError:
+                n = 0
+            c[1] = c[1][n:]
+            moved = moved or n > 0
+        if not moved:
+            time.sleep(0.2)
+            if all(not c[1] for c in conns):
+                break
+    return [c[0] for c in conns]
+
+
+def test_bytes_read_ahead_while_a_reply_stalls():
+    """STALLED connections without credentials stall their replies and send
+    AHEAD bytes behind them: the network process reads little of it ahead
+    (its RSS grows by less than PER_STALLED a connection, where it read up
+    to 1 MiB each), and clients are served."""
+    svc, net = _service()
+    li = svc.listener("HTTP")
+    _served(svc)
+    start = _settled_rss(net)
+    held = []
+    try:
+        held = _stall(li, STALLED)
+        time.sleep(1)
+        during = _rss(net)
+        print("# RSS of the network process: %.1f MB at start, %.1f MB with %d stalled "
+              "connections" % (start / MB, during / MB, STALLED))
+        h.check(during - start < STALLED * PER_STALLED,
+                "%d stalled connections raised the network process's RSS from %.1f MB to %.1f MB"
+                % (STALLED, start / MB, during / MB))
+        _served(svc)
+    finally:
+        for s in held:
+            s.close()
