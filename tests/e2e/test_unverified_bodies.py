@@ -77,6 +77,32 @@ def _served(svc):
     h.eq((r["status"], r["stdout_head"]), (0, "negotiate\n"), "pywinrm Negotiate meanwhile")
 
 
+def _held(svc, net, what, open_all, bound, check=None):
+    """Connections from open_all() held open: meanwhile the network
+    process's RSS grows by less than bound, check(sockets) holds and clients
+    are served; once they close the RSS is back within 8 MB of its start."""
+    _served(svc)
+    start = _settled_rss(net)
+    held = []
+    try:
+        held = open_all()
+        time.sleep(1)
+        during = _rss(net)
+        h.check(during - start < bound, "%s raised the network process's RSS from %.1f MB to "
+                "%.1f MB" % (what, start / MB, during / MB))
+        if check:
+            check(held)
+        _served(svc)
+    finally:
+        for s in held:
+            s.close()
+    after = _settled_rss(net)
+    print("# RSS of the network process: %.1f MB at start, %.1f MB with %s, %.1f MB after"
+          % (start / MB, during / MB, what, after / MB))
+    h.check(after - start < 8 * MB, "RSS %.1f MB after the connections closed, %.1f MB before"
+            % (after / MB, start / MB))
+
+
 def test_unauthenticated_bodies_are_not_kept():
     """FLOOD connections without credentials each announce ANNOUNCED bytes
     of body and send SENT of them: the network process holds none of it
@@ -87,26 +113,8 @@ def test_unauthenticated_bodies_are_not_kept():
     connection that stays usable."""
     svc, net = _service()
     li = svc.listener("HTTP")
-    _served(svc)
-    start = _settled_rss(net)
-    held = []
-    try:
-        for _ in range(FLOOD):
-            held.append(_half_sent(li))
-        time.sleep(1)
-        during = _rss(net)
-        h.check(during - start < FLOOD * PER_CONNECTION,
-                "%d unauthenticated half-sent bodies raised the network process's RSS from "
-                "%.1f MB to %.1f MB" % (FLOOD, start / MB, during / MB))
-        _served(svc)
-    finally:
-        for s in held:
-            s.close()
-    after = _settled_rss(net)
-    h.check(after - start < 8 * MB, "RSS %.1f MB after the connections closed, %.1f MB before"
-            % (after / MB, start / MB))
-    print("# RSS of the network process: %.1f MB at start, %.1f MB with %d half-sent "
-          "unauthenticated bodies, %.1f MB after" % (start / MB, during / MB, FLOOD, after / MB))
+    _held(svc, net, "%d half-sent bodies without credentials" % FLOOD,
+          lambda: [_half_sent(li) for _ in range(FLOOD)], FLOOD * PER_CONNECTION)
     # The whole of a large body without credentials: 401, and the next
     # request on the same connection is read.
     conn = h.connect(li)
@@ -127,16 +135,11 @@ def test_unverified_bodies_are_capped():
     li = svc.listener("HTTP")
     svc.update({"Service/AllowUnencrypted": "true"})
     svc.reload()
-    _served(svc)
-    start = _settled_rss(net)
     bogus = h.basic(("nobody-%d" % os.getpid(), "not-a-password"))
     count = UNVERIFIED_CAP // ANNOUNCED + 20
-    held, refused = [], 0
-    try:
-        for _ in range(count):
-            held.append(_half_sent(li, bogus))
-        time.sleep(1)
-        during = _rss(net)
+
+    def refused_past_the_cap(held):
+        refused = 0
         for s in held:
             s.settimeout(0.2)
             try:
@@ -146,19 +149,9 @@ def test_unverified_bodies_are_capped():
         h.eq(refused, count - UNVERIFIED_CAP // ANNOUNCED, "requests refused past the cap")
         svc.wait_for_log(r"bodies of requests not authenticated yet hold \d+ bytes, the most "
                          r"allowed %d: refusing" % UNVERIFIED_CAP)
-        h.check(during - start < UNVERIFIED_CAP + count * PER_CONNECTION,
-                "RSS %.1f MB with %d held bodies, %.1f MB before"
-                % (during / MB, count, start / MB))
-        _served(svc)
-    finally:
-        for s in held:
-            s.close()
-    after = _settled_rss(net)
-    print("# RSS of the network process: %.1f MB at start, %.1f MB with %d half-sent "
-          "bodies with credentials, %.1f MB after" % (start / MB, during / MB, count, after / MB))
-    h.check(after - start < 8 * MB, "RSS %.1f MB after the connections closed, %.1f MB before"
-            % (after / MB, start / MB))
-
+    _held(svc, net, "%d half-sent bodies with credentials" % count,
+          lambda: [_half_sent(li, bogus) for _ in range(count)],
+          UNVERIFIED_CAP + count * PER_CONNECTION, refused_past_the_cap)
 
 PIPELINED = 200  # Identify requests sent ahead, whose replies are never read
 AHEAD = 1024 * 1024  # bytes sent behind them
@@ -210,19 +203,5 @@ def test_bytes_read_ahead_while_a_reply_stalls():
     to 1 MiB each), and clients are served."""
     svc, net = _service()
     li = svc.listener("HTTP")
-    _served(svc)
-    start = _settled_rss(net)
-    held = []
-    try:
-        held = _stall(li, STALLED)
-        time.sleep(1)
-        during = _rss(net)
-        print("# RSS of the network process: %.1f MB at start, %.1f MB with %d stalled "
-              "connections" % (start / MB, during / MB, STALLED))
-        h.check(during - start < STALLED * PER_STALLED,
-                "%d stalled connections raised the network process's RSS from %.1f MB to %.1f MB"
-                % (STALLED, start / MB, during / MB))
-        _served(svc)
-    finally:
-        for s in held:
-            s.close()
+    _held(svc, net, "%d stalled connections" % STALLED, lambda: _stall(li, STALLED),
+          STALLED * PER_STALLED)
