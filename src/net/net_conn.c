@@ -31,7 +31,8 @@ static size_t unverified_cap(const struct net *n)
 	return envelopes > NET_UNVERIFIED_BYTES ? envelopes : NET_UNVERIFIED_BYTES;
 }
 
-/* The request's body is gone or verified: its bytes no longer count. Once
+/* The request's body is gone (its reply is out, the body was dropped, the
+ * connection closes): its bytes no longer count. Once
  * such bodies have shrunk to a quarter of what they had reached, the heap
  * they left is given back to the system (the trim event, net.c). */
 static void conn_release_unverified(struct conn *c)
