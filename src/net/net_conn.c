@@ -57,30 +57,37 @@ static enum http1_body conn_body_policy(void *arg, const struct http1_request *r
 {
 	struct conn *c = arg;
 	struct net *n = c->net;
-	size_t cap = unverified_cap(n), more;
+	size_t cap = unverified_cap(n), more = total - c->unverified_held; /* chunks only add */
+	int anonymous = !req->has_authorization;
 
-	/* Verified already: the connection's Negotiate, Kerberos or CredSSP
-	 * identity (credentials in the request would start a new logon), or
-	 * Basic credentials the cache says were checked a moment ago. */
-	if (req->has_authorization ? auth_basic_cached(&n->auth, c->https, req->authorization)
-				   : auth_identity_valid(&c->gss.id))
+	/* On a connection Negotiate, Kerberos or CredSSP authenticated, a
+	 * request without credentials is one like any other (credentials in
+	 * it would start a new logon). */
+	if (anonymous && auth_identity_valid(&c->gss.id))
 		return HTTP1_BODY_KEEP;
-	if (!req->has_authorization && total > NET_UNVERIFIED_BODY_MAX) {
+	if ((!anonymous || total <= NET_UNVERIFIED_BODY_MAX) && n->unverified_bytes <= cap &&
+	    more <= cap - n->unverified_bytes) {
+		n->unverified_bytes += more;
+		c->unverified_held = total;
+		if (n->unverified_bytes > n->unverified_peak)
+			n->unverified_peak = n->unverified_bytes;
+		return HTTP1_BODY_KEEP;
+	}
+	/* Elsewhere a request without credentials is answered 401 whatever
+	 * its body says, bar a small Identify (and that too when there is no
+	 * room). */
+	if (anonymous) {
 		conn_release_unverified(c);
-		return HTTP1_BODY_DISCARD; /* answered 401 without it */
+		return HTTP1_BODY_DISCARD;
 	}
-	more = total - c->unverified_held; /* a chunked body only grows */
-	if (n->unverified_bytes > cap || more > cap - n->unverified_bytes) {
-		log_warnx("bodies of requests not authenticated yet hold %zu bytes, the most "
-			  "allowed %zu: refusing %zu more from %s",
-			  n->unverified_bytes, cap, more, c->peer);
-		return HTTP1_BODY_REFUSE;
-	}
-	n->unverified_bytes += more;
-	c->unverified_held = total;
-	if (n->unverified_bytes > n->unverified_peak)
-		n->unverified_peak = n->unverified_bytes;
-	return HTTP1_BODY_KEEP;
+	/* No room: Basic credentials the cache says were checked a moment ago
+	 * are as good as verified. Asked only now, as it costs a digest. */
+	if (auth_basic_cached(&n->auth, c->https, req->authorization))
+		return HTTP1_BODY_KEEP;
+	log_warnx("bodies of requests not authenticated yet hold %zu bytes, the most "
+		  "allowed %zu: refusing %zu more from %s",
+		  n->unverified_bytes, cap, more, c->peer);
+	return HTTP1_BODY_REFUSE;
 }
 
 static void conn_arm_timer(struct conn *c, uint64_t ms)
