@@ -61,13 +61,14 @@
  * read and dropped (net_conn.c). As much of what such a connection sends
  * next is read ahead while a request is answered. */
 #define NET_UNVERIFIED_BODY_MAX (16 * 1024)
-/* All bodies held for unverified requests (credentials that are still to
- * be checked: a Basic logon, a GSSAPI or CredSSP leg with a body) together,
- * at most: 64 envelopes of the default MaxEnvelopeSizekb (500), more than
- * the logons that come at once on a busy day, a small part of any
- * machine's memory; at least 8 envelopes when MaxEnvelopeSizekb is larger.
- * Past it such a request is refused (HTTP 503, logged) while verified
- * clients go on. */
+/* All bodies held for requests not known to be verified (with
+ * credentials: a Basic logon, a GSSAPI or CredSSP leg with a body; and the
+ * small ones above) together, at most: 64 envelopes of the default
+ * MaxEnvelopeSizekb (500), more than the logons that come at once on a
+ * busy day, a small part of any machine's memory; at least 8 envelopes
+ * when MaxEnvelopeSizekb is larger. Past it such a request is refused
+ * (HTTP 503, logged), unless its Basic credentials are in the cache of
+ * verifications, while clients on verified connections go on. */
 #define NET_UNVERIFIED_BYTES (32 * 1024 * 1024)
 #define NET_UNVERIFIED_ENVELOPES 8
 /* The memory such bodies held goes back to the system once they are gone
