@@ -1,4 +1,5 @@
-/* Fuzzes auth_evaluate and auth_complete. The first input byte picks the
+/* Fuzzes auth_evaluate, auth_complete and auth_basic_cached (which must
+ * say yes exactly when auth_evaluate accepts from the cache). The first input byte picks the
  * settings, the transport and what the privileged part answers; the rest
  * is the Authorization value. */
 #include <stdint.h>
@@ -49,7 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (auth_challenges(&s, tls, ch) > 3)
 		abort();
 
+	int cached = auth_basic_cached(&s, tls, value);
 	enum auth_verdict r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);
+	if (cached != (r == AUTH_ACCEPTED))
+		abort();
 	if (r == AUTH_GSS) {
 		/* A Negotiate/Kerberos leg: its token, decoded, must fit an IPC
 		 * message, and only an enabled scheme gets here. */
@@ -76,8 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      .uid = 1000};
 	auth_complete(&v, &res, &id);
 	verify_free(&v);
+	cached = auth_basic_cached(&s, tls, value);
 	r = auth_evaluate(&s, tls, value, "192.0.2.1", &id, &v);
-	if ((f & 0x20) ? r != AUTH_ACCEPTED || !auth_identity_valid(&id) : r != AUTH_VERIFY)
+	if (cached != (r == AUTH_ACCEPTED) ||
+	    ((f & 0x20) ? r != AUTH_ACCEPTED || !auth_identity_valid(&id) : r != AUTH_VERIFY))
 		abort();
 	verify_free(&v);
 	if (f & 0x40)

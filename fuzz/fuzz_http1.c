@@ -1,5 +1,6 @@
 /* Fuzzes http1_parse: the input is the bytes of a connection, fed once
- * whole and once in pieces whose sizes come from a hash of the input. Both
+ * whole and once in pieces whose sizes come from a hash of the input, with
+ * or without a body policy (a bit of that hash). Both
  * runs must see the same requests and end the same way, and every request
  * must keep its fields within their bounds. */
 #include <stdint.h>
@@ -30,19 +31,36 @@ static uint64_t request_digest(uint64_t h, const struct http1_request *r, size_t
 	h = fnv(h, r->content_type, strlen(r->content_type) + 1);
 	h = fnv(h, r->authorization, strlen(r->authorization) + 1);
 	h = fnv(h, r->host, strlen(r->host) + 1);
-	int flags[4] = {r->wsmanidentify_unauthenticated, r->keep_alive, r->http_minor,
-			r->has_authorization};
+	int flags[5] = {r->wsmanidentify_unauthenticated, r->keep_alive, r->http_minor,
+			r->has_authorization, r->body_discarded};
+	if (r->body_discarded && buf_len(&r->body) != 0)
+		abort();
 	h = fnv(h, flags, sizeof(flags));
 	return fnv(h, buf_ptr(&r->body), buf_len(&r->body));
 }
 
+/* The network process's shape of policy (net_conn.c): bodies without
+ * credentials past a small budget are dropped, those with credentials past
+ * a larger one refused. */
+static enum http1_body policy(void *arg, const struct http1_request *req, size_t total)
+{
+	(void)arg;
+	if (req->has_authorization)
+		return total > 1024 ? HTTP1_BODY_REFUSE : HTTP1_BODY_KEEP;
+	return total > 64 ? HTTP1_BODY_DISCARD : HTTP1_BODY_KEEP;
+}
+
 /* Feeds data in pieces of 1..64 bytes drawn from seed, or whole if seed is 0. */
-static uint64_t run(const uint8_t *data, size_t size, uint64_t seed, size_t max_body)
+static uint64_t run(const uint8_t *data, size_t size, uint64_t seed, size_t max_body,
+		    int with_policy)
 {
 	struct http1_parser *p = http1_parser_new(max_body);
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t off = 0;
 	enum err e = ERR_INCOMPLETE;
+
+	if (with_policy)
+		http1_parser_set_body_policy(p, policy, NULL);
 
 	while (off < size) {
 		size_t n = size - off, used = 0;
@@ -75,8 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t max_bodies[4] = {0, 16, 2048, 512000};
 	uint64_t seed = fnv(0xcbf29ce484222325ULL, data, size) | 1;
 	size_t max_body = max_bodies[seed >> 62];
+	int with_policy = (seed >> 61) & 1;
 
-	if (run(data, size, 0, max_body) != run(data, size, seed, max_body))
+	if (run(data, size, 0, max_body, with_policy) !=
+	    run(data, size, seed, max_body, with_policy))
 		abort();
 	return 0;
 }

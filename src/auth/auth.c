@@ -140,6 +140,19 @@ static void cache_entry_wipe(struct cache_entry *e)
 	OPENSSL_cleanse(e, sizeof(*e));
 }
 
+/* The entry of (name, password), live or expired, or NULL. */
+static struct cache_entry *cache_match(const char *name, const char *password)
+{
+	uint8_t key[AUTH_KEY_LEN];
+	struct cache_entry *e = NULL;
+	int match = 0;
+
+	if (*name && cache_key(name, password, key) == 0)
+		e = cache_slot(key, &match);
+	OPENSSL_cleanse(key, sizeof(key));
+	return match ? e : NULL;
+}
+
 /* Splits decoded "user:password" into NUL-terminated copies; 0 if usable.
  * The password may hold ':' (only the first one splits). */
 static int basic_split(const char *b64, char user[IPC_MAX_USER + 1],
@@ -193,29 +206,24 @@ static enum auth_verdict basic_evaluate(const char *b64, const char *peer, struc
 					struct ipc_auth_password *verify)
 {
 	char user[IPC_MAX_USER + 1], password[IPC_MAX_PASSWORD + 1];
-	uint8_t key[AUTH_KEY_LEN];
 	enum auth_verdict v = AUTH_REFUSED;
 
 	if (basic_split(b64, user, password)) {
 		/* ".\bob" and "bob" are one account, and one cache entry. */
 		const char *name = util_strip_local_domain(user);
-		int match = 0;
-		struct cache_entry *e = NULL;
+		struct cache_entry *e = cache_match(name, password);
 
-		if (*name && cache_key(name, password, key) == 0)
-			e = cache_slot(key, &match);
-		if (match && e->expires_ms > auth_clock()) {
+		if (e && e->expires_ms > auth_clock()) {
 			*id = e->id;
 			v = AUTH_ACCEPTED;
 		} else if (*name) {
-			if (match)
+			if (e)
 				cache_entry_wipe(e);
 			v = basic_verify(name, password, peer, verify);
 		}
 	}
 	OPENSSL_cleanse(user, sizeof(user));
 	OPENSSL_cleanse(password, sizeof(password));
-	OPENSSL_cleanse(key, sizeof(key));
 	return v;
 }
 
@@ -269,6 +277,23 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 	default:
 		return AUTH_REFUSED;
 	}
+}
+
+int auth_basic_cached(const struct auth_settings *s, int over_tls, const char *authorization)
+{
+	char user[IPC_MAX_USER + 1], password[IPC_MAX_PASSWORD + 1];
+	const char *param;
+	int live = 0;
+
+	if (s->basic && (over_tls || s->allow_unencrypted) &&
+	    split_authorization(authorization, &param) == SCHEME_BASIC &&
+	    basic_split(param, user, password)) {
+		struct cache_entry *e = cache_match(util_strip_local_domain(user), password);
+		live = e && e->expires_ms > auth_clock();
+	}
+	OPENSSL_cleanse(user, sizeof(user));
+	OPENSSL_cleanse(password, sizeof(password));
+	return live;
 }
 
 enum err auth_gss_leg(const char *authorization, struct ipc_auth_gss *leg)

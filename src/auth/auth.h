@@ -71,6 +71,10 @@ enum auth_verdict {
 enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 				const char *authorization, const char *peer,
 				struct auth_identity *id, struct ipc_auth_password *verify);
+/* 1 if authorization is Basic credentials (usable here) that the cache
+ * holds a live verification of: a request carrying them is as good as
+ * authenticated already. No side effects: auth_evaluate decides. */
+int auth_basic_cached(const struct auth_settings *s, int over_tls, const char *authorization);
 /* The token of a Negotiate or Kerberos Authorization header, decoded into
  * leg->token (and leg->kerberos_only set); ERR_FORMAT if it is not base64
  * or empty. */

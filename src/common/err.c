@@ -43,8 +43,8 @@ static const struct {
     [ERR_WSMAN_SHELL_ACCESS_OFF] = {ERRC_DENIED, "remote shell access disabled"},
     [ERR_WSMAN_QUOTA_SHELLS] = {ERRC_PROTO, "MaxShellsPerUser reached"},
     [ERR_WSMAN_QUOTA_PROCESSES] =
-	{ERRC_PROTO,
-	 "too many operations (MaxProcessesPerShell or MaxConcurrentOperationsPerUser)"},
+	{ERRC_PROTO, "too many operations (MaxProcessesPerShell, MaxConcurrentOperationsPerUser or "
+		     "MaxConnectionsPerUserPercent)"},
     [ERR_WSMAN_QUOTA_USERS] = {ERRC_PROTO, "MaxConcurrentUsers reached"},
     [ERR_WSMAN_FILE_NOT_FOUND] = {ERRC_PROTO, "executable not found"},
     [ERR_WSMAN_HOST_GONE] = {ERRC_IO, "user host process ended"},

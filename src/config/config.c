@@ -47,6 +47,10 @@
  *                             install paths (/usr/bin/pwsh,
  *                             /opt/microsoft/powershell/7/pwsh, ...), then
  *                             PATH.
+ *   Service/MaxConnectionsPerUserPercent  the part of MaxConnections'
+ *                             active requests one account may hold, in
+ *                             percent (1-100); 50: one account's long
+ *                             polls cannot lock the others out.
  *   Client/AllowFreshCredentials, Client/AllowFreshCredentialsWhenNTLMOnly
  *                             the targets the client may send a password
  *                             to with CredSSP, "SERVICE/HOST" separated by
@@ -58,7 +62,7 @@
  *                             -DelegateComputer sets; the second one
  *                             applies when only NTLM authenticated the
  *                             server.
- *   These eight are Linux-only (F_UNLESS_DEFAULT): printed, in text and
+ *   These are Linux-only (F_UNLESS_DEFAULT): printed, in text and
  *   XML, only when they differ from their default, so that a fresh
  *   configuration prints exactly Windows' document and clients that
  *   know only Windows' settings never meet them.
@@ -143,6 +147,8 @@ const struct setting config_settings[] = {
 	U32("Service", "EnumerationTimeoutms", C(service.enumeration_timeout_ms), "240000", 0,
 	    UINT32_MAX, 0),
 	U32("Service", "MaxConnections", C(service.max_connections), "300", 1, UINT32_MAX, 0),
+	U32("Service", "MaxConnectionsPerUserPercent",
+	    C(service.max_connections_per_user_percent), "50", 1, 100, F_UNLESS_DEFAULT),
 	U32("Service", "MaxConcurrentLogonsPerSource", C(service.max_concurrent_logons_per_source),
 	    "4", 1, 256, F_UNLESS_DEFAULT),
 	U32("Service", "MaxConcurrentLogonsPerAccount",

@@ -149,6 +149,8 @@ struct config {
 		uint32_t max_concurrent_operations_per_user;
 		uint32_t enumeration_timeout_ms;
 		uint32_t max_connections; /* 300: simultaneous active requests */
+		/* the part of them one account may hold, in percent: 50 */
+		uint32_t max_connections_per_user_percent;
 		/* password checks (Basic) one address may have under way */
 		uint32_t max_concurrent_logons_per_source;
 		/* ... and that may be under way for one account */

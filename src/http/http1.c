@@ -58,6 +58,8 @@ struct http1_parser {
 	int complete; /* a whole request was read; the parser is paused */
 	int started;
 	enum err err; /* sticky: why parsing stopped */
+	http1_body_fn *body_policy;
+	void *body_policy_arg;
 };
 
 #define SLOT(f) offsetof(struct http1_parser, f), sizeof(((struct http1_parser *)0)->f)
@@ -183,6 +185,25 @@ static int on_header_value(http_parser *hp, const char *at, size_t n)
 	return 0;
 }
 
+/* The caller's word on a body about to hold total bytes (within max_body:
+ * checked before). Discarding frees what was kept of it. */
+static int ask_policy(struct http1_parser *p, size_t total)
+{
+	if (!p->body_policy)
+		return 0;
+	switch (p->body_policy(p->body_policy_arg, &p->req, total)) {
+	case HTTP1_BODY_KEEP:
+		return 0;
+	case HTTP1_BODY_DISCARD:
+		p->req.body_discarded = 1;
+		buf_clear(&p->req.body);
+		return 0;
+	case HTTP1_BODY_REFUSE:
+	default:
+		return fail(p, ERR_HTTP_BUSY);
+	}
+}
+
 static int on_headers_complete(http_parser *hp)
 {
 	struct http1_parser *p = hp->data;
@@ -212,7 +233,12 @@ static int on_headers_complete(http_parser *hp)
 	/* One allocation for the whole announced body instead of doublings. */
 	if (hp->content_length != ULLONG_MAX && hp->content_length > 0) {
 		uint8_t *space;
-		enum err e = buf_reserve(&r->body, (size_t)hp->content_length, &space);
+		enum err e;
+		if (ask_policy(p, (size_t)hp->content_length) != 0)
+			return -1;
+		if (r->body_discarded)
+			return 0;
+		e = buf_reserve(&r->body, (size_t)hp->content_length, &space);
 		if (e != ERR_OK)
 			return fail(p, e == ERR_LIMIT ? ERR_HTTP_TOO_LARGE : e);
 	}
@@ -222,16 +248,22 @@ static int on_headers_complete(http_parser *hp)
 static int on_chunk_header(http_parser *hp)
 {
 	struct http1_parser *p = hp->data;
+	size_t held = buf_len(&p->req.body);
 
 	/* Refuse as soon as a chunk announces more than the room left. */
-	if (hp->content_length > p->req.body.max - buf_len(&p->req.body))
+	if (hp->content_length > p->req.body.max - held)
 		return fail(p, ERR_HTTP_TOO_LARGE);
-	return 0;
+	if (hp->content_length == 0 || p->req.body_discarded)
+		return 0;
+	return ask_policy(p, held + (size_t)hp->content_length);
 }
 
 static int on_body(http_parser *hp, const char *at, size_t n)
 {
 	struct http1_parser *p = hp->data;
+
+	if (p->req.body_discarded)
+		return 0;
 	enum err e = buf_put(&p->req.body, at, n);
 
 	if (e != ERR_OK)
@@ -270,7 +302,7 @@ static void request_reset(struct http1_parser *p)
 	r->method_post = 0;
 	r->method[0] = r->path[0] = r->content_type[0] = r->authorization[0] = r->host[0] = 0;
 	r->wsmanidentify_unauthenticated = r->keep_alive = r->http_minor = 0;
-	r->has_authorization = 0;
+	r->has_authorization = r->body_discarded = 0;
 	if (r->body.alloc > HTTP1_KEEP_BODY_ALLOC)
 		buf_clear(&r->body);
 	else
@@ -305,6 +337,12 @@ void http1_parser_free(struct http1_parser *p)
 	buf_clear(&p->req.body);
 	OPENSSL_cleanse(p->req.authorization, sizeof(p->req.authorization));
 	free(p);
+}
+
+void http1_parser_set_body_policy(struct http1_parser *p, http1_body_fn *policy, void *arg)
+{
+	p->body_policy = policy;
+	p->body_policy_arg = arg;
 }
 
 void http1_parser_next(struct http1_parser *p)

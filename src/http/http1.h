@@ -31,6 +31,9 @@ struct http1_request {
 	int keep_alive; /* HTTP/1.1 without Connection: close, or 1.0 keep-alive */
 	int http_minor;
 	int has_authorization;
+	/* The body was read to its end and dropped, as the body policy said
+	 * (HTTP1_BODY_DISCARD): body is empty. */
+	int body_discarded;
 	struct buf body;
 };
 
@@ -45,6 +48,17 @@ void http1_parser_free(struct http1_parser *p);
  * the rest belong to the next request. */
 enum err http1_parse(struct http1_parser *p, const uint8_t *data, size_t len, size_t *consumed,
 		     struct http1_request **req);
+/* What becomes of a request's body, asked of the caller once the
+ * request's headers are read (Content-Length: total is the announced
+ * length) and, for a chunked body, before each chunk (total: what the body
+ * would then hold). Without a policy every body is kept. */
+enum http1_body {
+	HTTP1_BODY_KEEP,    /* kept, within max_body */
+	HTTP1_BODY_DISCARD, /* read to its end and dropped: req->body_discarded */
+	HTTP1_BODY_REFUSE,  /* the request is refused: ERR_HTTP_BUSY */
+};
+typedef enum http1_body http1_body_fn(void *arg, const struct http1_request *req, size_t total);
+void http1_parser_set_body_policy(struct http1_parser *p, http1_body_fn *policy, void *arg);
 /* Readies the parser for the next request on the same connection. */
 void http1_parser_next(struct http1_parser *p);
 /* 1 once any byte of a request has been fed since the last request ended. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,15 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	set_accepting(arg, 1);
+}
+
+/* The bodies of unverified requests are gone (net_conn.c): their heap
+ * goes back to the system, which util_tune_malloc's thresholds would
+ * otherwise keep for the process. */
+static void trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	malloc_trim(0);
 }
 
 /* A descriptor held in reserve: a copy of stdin, which is /dev/null
@@ -304,7 +314,8 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 				  &ops, &n);
 	struct event *sigterm = evsignal_new(n.base, SIGTERM, signal_cb, &n);
 	n.accept_pause = evtimer_new(n.base, accept_resume_cb, &n);
-	if (!n.priv || !sigterm || !n.accept_pause || event_add(sigterm, NULL) < 0)
+	n.trim = evtimer_new(n.base, trim_cb, &n);
+	if (!n.priv || !sigterm || !n.accept_pause || !n.trim || event_add(sigterm, NULL) < 0)
 		fatalx("event_new failed");
 	/* The privileged part handles Ctrl-C in the foreground and tells us. */
 	signal(SIGINT, SIG_IGN);
@@ -327,6 +338,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	ipc_endpoint_free(n.priv);
 	event_free(sigterm);
 	event_free(n.accept_pause);
+	event_free(n.trim);
 	if (n.spare_fd >= 0)
 		close(n.spare_fd);
 	event_base_free(n.base);

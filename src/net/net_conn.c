@@ -24,6 +24,72 @@
 
 static void conn_reply_written(struct conn *c);
 
+/* The cap on the bytes bodies of unverified requests hold together. */
+static size_t unverified_cap(const struct net *n)
+{
+	size_t envelopes = (size_t)n->cfg.max_envelope_size_kb * 1024 * NET_UNVERIFIED_ENVELOPES;
+	return envelopes > NET_UNVERIFIED_BYTES ? envelopes : NET_UNVERIFIED_BYTES;
+}
+
+/* The request's body is gone (its reply is out, the body was dropped, the
+ * connection closes): its bytes no longer count. Once
+ * such bodies have shrunk to a quarter of what they had reached, the heap
+ * they left is given back to the system (the trim event, net.c). */
+static void conn_release_unverified(struct conn *c)
+{
+	struct net *n = c->net;
+	const struct timeval delay = {NET_TRIM_DELAY_MS / 1000, (NET_TRIM_DELAY_MS % 1000) * 1000};
+
+	if (!c->unverified_held)
+		return;
+	n->unverified_bytes -= c->unverified_held;
+	c->unverified_held = 0;
+	if (n->unverified_peak >= NET_TRIM_MARK && n->unverified_bytes <= n->unverified_peak / 4 &&
+	    !evtimer_pending(n->trim, NULL)) {
+		n->unverified_peak = n->unverified_bytes;
+		evtimer_add(n->trim, &delay);
+	}
+}
+
+/* The parser's body policy (http1_body_fn): what a request's body may
+ * hold before anyone knows who sent it. */
+static enum http1_body conn_body_policy(void *arg, const struct http1_request *req, size_t total)
+{
+	struct conn *c = arg;
+	struct net *n = c->net;
+	size_t cap = unverified_cap(n), more = total - c->unverified_held; /* chunks only add */
+	int anonymous = !req->has_authorization;
+
+	/* On a connection Negotiate, Kerberos or CredSSP authenticated, a
+	 * request without credentials is one like any other (credentials in
+	 * it would start a new logon). */
+	if (anonymous && auth_identity_valid(&c->gss.id))
+		return HTTP1_BODY_KEEP;
+	if ((!anonymous || total <= NET_UNVERIFIED_BODY_MAX) && n->unverified_bytes <= cap &&
+	    more <= cap - n->unverified_bytes) {
+		n->unverified_bytes += more;
+		c->unverified_held = total;
+		if (n->unverified_bytes > n->unverified_peak)
+			n->unverified_peak = n->unverified_bytes;
+		return HTTP1_BODY_KEEP;
+	}
+	/* Elsewhere a request without credentials is answered 401 whatever
+	 * its body says, bar a small Identify (and that too when there is no
+	 * room). */
+	if (anonymous) {
+		conn_release_unverified(c);
+		return HTTP1_BODY_DISCARD;
+	}
+	/* No room: Basic credentials the cache says were checked a moment ago
+	 * are as good as verified. Asked only now, as it costs a digest. */
+	if (auth_basic_cached(&n->auth, c->https, req->authorization))
+		return HTTP1_BODY_KEEP;
+	log_warnx("bodies of requests not authenticated yet hold %zu bytes, the most "
+		  "allowed %zu: refusing %zu more from %s",
+		  n->unverified_bytes, cap, more, c->peer);
+	return HTTP1_BODY_REFUSE;
+}
+
 static void conn_arm_timer(struct conn *c, uint64_t ms)
 {
 	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
@@ -37,6 +103,7 @@ void net_conn_free(struct conn *c)
 
 	if (c->req)
 		net_request_free(c->req);
+	conn_release_unverified(c);
 	net_gss_forget(c);
 	net_cert_forget(c);
 	if (c->prev)
@@ -137,6 +204,12 @@ static void conn_feed(struct conn *c)
 		/* Whatever happens to the request now has its own deadline. */
 		evtimer_del(c->timer);
 		c->state = CONN_ANSWERING;
+		/* Until its reply is out, what the client sends next is read
+		 * ahead only so far: a connection without a Negotiate, Kerberos
+		 * or CredSSP identity gets an unverified body's budget. */
+		bufferevent_setwatermark(c->bev, EV_READ, 0,
+					 auth_identity_valid(&c->gss.id) ? NET_MAX_BUFFERED_INPUT
+									 : NET_UNVERIFIED_BODY_MAX);
 		net_request_start(c, e == ERR_OK ? http : NULL, e);
 		return;
 	}
@@ -179,6 +252,7 @@ static void conn_reply_written(struct conn *c)
 		return;
 	}
 	c->state = CONN_READING;
+	conn_release_unverified(c);
 	http1_parser_next(c->parser);
 	conn_arm_timer(c, NET_IDLE_TIMEOUT_MS);
 	net_token_touch(c);
@@ -278,6 +352,7 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 		free(c);
 		return;
 	}
+	http1_parser_set_body_policy(c->parser, conn_body_policy, c);
 	c->next = n->conns;
 	if (n->conns)
 		n->conns->prev = c;
@@ -285,8 +360,9 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 	n->nconns++;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	/* While a request is being answered its successor is not parsed, so
-	 * stop reading once this much is buffered. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_MAX_BUFFERED_INPUT);
+	 * stop reading once this much is buffered (conn_feed sets it per
+	 * request). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_UNVERIFIED_BODY_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	/* The first request (and the TLS handshake) must arrive within the
 	 * request timeout: a client trickling bytes cannot hold the socket. */

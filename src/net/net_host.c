@@ -283,13 +283,18 @@ enum err net_host_call_to(struct request *r, struct user_host *h, const struct b
 
 	if ((e = net_identity_check(r, "a host")) != ERR_OK)
 		return e;
-	/* MaxConcurrentOperationsPerUser: what the user's host has not answered
-	 * yet (long-polled Receives, mostly). Windows' fault for it is the one
-	 * ERR_WSMAN_QUOTA_PROCESSES carries (ERROR_WSMAN_QUOTA_MAX_OPERATIONS). */
-	uint32_t max_ops = n->cfg.service.max_concurrent_operations_per_user;
-	if (max_ops && ipc_endpoint_calls(h->chan) >= max_ops) {
+	/* MaxConcurrentOperationsPerUser: what the user's hosts have not
+	 * answered yet (long-polled Receives, mostly), all of them: Windows
+	 * counts a user's operations whichever plugin serves them. Windows'
+	 * fault for it is the one ERR_WSMAN_QUOTA_PROCESSES carries
+	 * (ERROR_WSMAN_QUOTA_MAX_OPERATIONS). */
+	uint32_t max_ops = n->cfg.service.max_concurrent_operations_per_user, ops = 0;
+	for (struct user_host *o = n->hosts; max_ops && o; o = o->next)
+		if (o->uid == h->uid)
+			ops += ipc_endpoint_calls(o->chan);
+	if (max_ops && ops >= max_ops) {
 		log_warnx("%s has %u operations running, MaxConcurrentOperationsPerUser: refused",
-			  h->user, ipc_endpoint_calls(h->chan));
+			  h->user, ops);
 		return ERR_WSMAN_QUOTA_PROCESSES;
 	}
 

@@ -10,6 +10,7 @@
  *   net_request.c  struct request: one request in flight, from parsed
  *                  HTTP to the reply, with the IPC call it waits on;
  *   net_host.c     struct user_host: a user's host and its channel;
+ *   net_account.c  struct net_account: an account's requests under way;
  *   net_config.c   the enumerations of winrm/config.
  * net_priv.c holds the typed calls to the privileged part, net_shell.c
  * the shell operations, which go to the user's host. A request goes down
@@ -48,8 +49,34 @@
 #define NET_REQUEST_TIMEOUT_MS 30000 /* a whole request (headers and body) must arrive in this */
 #define NET_IDLE_TIMEOUT_MS 120000   /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
 #define NET_HOST_LINGER_MS 60000     /* a host with no shells is closed after this */
-#define NET_MAX_BUFFERED_INPUT (1024 * 1024) /* unparsed bytes held per connection */
-#define NET_DRAIN_TIMEOUT_MS 5000	     /* lingering close after an error reply */
+/* Unparsed bytes held per connection while a request is answered, on a
+ * connection with a Negotiate, Kerberos or CredSSP identity; on others,
+ * NET_UNVERIFIED_BODY_MAX. */
+#define NET_MAX_BUFFERED_INPUT (1024 * 1024)
+/* Bodies of requests whose sender is not verified yet (no identity on the
+ * connection, Basic credentials not in the cache) cost memory anyone can
+ * make the service spend (issue 14, item 6). A request without any
+ * credentials is answered 401 whatever its body says, bar an Identify,
+ * which is under 1 KiB: it keeps at most this much, and a larger body is
+ * read and dropped (net_conn.c). As much of what such a connection sends
+ * next is read ahead while a request is answered. */
+#define NET_UNVERIFIED_BODY_MAX (16 * 1024)
+/* All bodies held for requests not known to be verified (with
+ * credentials: a Basic logon, a GSSAPI or CredSSP leg with a body; and the
+ * small ones above) together, at most: 64 envelopes of the default
+ * MaxEnvelopeSizekb (500), more than the logons that come at once on a
+ * busy day, a small part of any machine's memory; at least 8 envelopes
+ * when MaxEnvelopeSizekb is larger. Past it such a request is refused
+ * (HTTP 503, logged), unless its Basic credentials are in the cache of
+ * verifications, while clients on verified connections go on. */
+#define NET_UNVERIFIED_BYTES (32 * 1024 * 1024)
+#define NET_UNVERIFIED_ENVELOPES 8
+/* The memory such bodies held goes back to the system once they are gone
+ * (malloc_trim, after NET_TRIM_DELAY_MS; util_tune_malloc keeps freed heap
+ * otherwise), when they had reached this much since the last time. */
+#define NET_TRIM_MARK (4 * 1024 * 1024)
+#define NET_TRIM_DELAY_MS 1000
+#define NET_DRAIN_TIMEOUT_MS 5000 /* lingering close after an error reply */
 #define NET_DRAIN_MAX_BYTES (8 * 1024 * 1024)
 #define NET_MAX_REPLY_HEADERS 4 /* a 401's WWW-Authenticate lines, the most any reply sends */
 /* How long the network process waits for the privileged part: longer
@@ -88,11 +115,19 @@ _Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-a
  * least recently used goes when a new one needs its place. Each expires
  * after Service/EnumerationTimeoutms without a Pull. */
 #define NET_MAX_ENUMERATIONS 64
+#define NET_ACCOUNT_BUCKETS 256 /* of the accounts with requests under way */
 
 struct net;
 struct conn;
 struct request;
 struct user_host;
+
+/* An account with requests under way (net_account.c). */
+struct net_account {
+	struct net_account *next; /* in its bucket */
+	uid_t uid;
+	uint32_t active; /* authenticated requests not ended yet */
+};
 
 /* What a connection is doing; one comment per state. */
 enum conn_state {
@@ -152,6 +187,7 @@ struct conn {
 	 * last, and an idle connection closes now. */
 	int logon_over;
 	int drain_before_close; /* the request was refused before it was fully read */
+	size_t unverified_held; /* of the request being read or answered: counted in struct net */
 	size_t drained;
 	struct event *timer;
 	struct request *req; /* being answered, or NULL */
@@ -169,7 +205,8 @@ struct request {
 	struct buf plain;	    /* the body, when it came sealed */
 	const struct buf *body;	    /* the SOAP body: http->body or plain */
 	uint64_t started_ms;
-	int counted; /* counts towards MaxConnections active requests */
+	int counted;		     /* counts towards MaxConnections active requests */
+	struct net_account *account; /* and, once authenticated, towards its account's share */
 	struct auth_identity id;
 	struct ipc_auth_password verify; /* Basic: what the privileged part is asked to check */
 	struct wsman_request ws;
@@ -248,6 +285,11 @@ struct net {
 	int spare_fd;
 	struct event *accept_pause; /* re-enables the listeners */
 	uint32_t active_requests;
+	struct net_account *accounts[NET_ACCOUNT_BUCKETS];
+	/* Bytes held by the bodies of unverified requests (NET_UNVERIFIED_BYTES),
+	 * and the most since the memory was last given back (trim). */
+	size_t unverified_bytes, unverified_peak;
+	struct event *trim;
 	struct user_host *hosts;
 	uint64_t next_serial; /* of connections */
 	char hostname[256];
@@ -289,6 +331,14 @@ void net_url(const struct request *r, char *out, size_t len);
  * routed by its identity: to the envelope's resource, a shell operation,
  * winrm/config, a user's host. */
 enum err net_identity_check(const struct request *r, const char *route);
+
+/* net_account.c */
+/* Counts r, authenticated, against its account's share of MaxConnections
+ * (Service/MaxConnectionsPerUserPercent): ERR_OK, or Windows' fault for too
+ * many operations (logged) when the account holds its share already. */
+enum err net_account_enter(struct request *r);
+/* r ends: its account's count goes down. */
+void net_account_leave(struct request *r);
 
 /* net_priv.c: the calls to the privileged part. A call sends its request
  * and arranges for answer(arg, m, e) (ipc_endpoint.h), whose first step is

@@ -1,6 +1,7 @@
 /* net_request: network process. One request in flight, from the parsed
  * HTTP request to the reply: the checks every request passes
  * (MaxConnections, method, path, content type), authentication, the
+ * account's share of MaxConnections (net_account.c), the
  * WS-Management envelope and the resource it addresses, and the reply,
  * sealed when the request was. The request owns what it parsed and the
  * IPC call it waits on; it ends when its reply is handed to the
@@ -21,6 +22,7 @@ void net_request_free(struct request *r)
 		c->net->active_requests--;
 	if (r->call && r->host)
 		net_host_cancel(r);
+	net_account_leave(r);
 	ipc_endpoint_cancel(r->call);
 	if (r->ws_parsed)
 		wsman_request_clear(&r->ws);
@@ -200,7 +202,8 @@ static void dispatch(struct request *r)
 	const struct wsman_header *hdr = &r->ws.hdr;
 	enum err e;
 
-	if ((e = net_identity_check(r, "the resource dispatch")) != ERR_OK) {
+	if ((e = net_identity_check(r, "the resource dispatch")) != ERR_OK ||
+	    (e = net_account_enter(r)) != ERR_OK) {
 		net_reply_fault(r, e);
 		return;
 	}

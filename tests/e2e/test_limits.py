@@ -4,6 +4,8 @@ import time
 
 import harness as h
 
+CODE_QUOTA_MAX_OPERATIONS = 2150859174  # ERROR_WSMAN_QUOTA_MAX_OPERATIONS
+
 
 def test_max_shells_per_user():
     svc = h.service({"Winrs/MaxShellsPerUser": "2"})
@@ -58,7 +60,7 @@ def test_max_concurrent_operations_per_user():
             break
         h.check(time.monotonic() < deadline, "the third request was never refused")
         time.sleep(0.2)
-    h.eq(r.fault().code, 2150859174, "Windows' fault for it")
+    h.eq(r.fault().code, CODE_QUOTA_MAX_OPERATIONS, "Windows' fault for it")
     svc.wait_for_log("2 operations running, MaxConcurrentOperationsPerUser: refused")
     rb = h.Raw(svc, b)
     rb.delete(rb.create())
@@ -70,6 +72,51 @@ def test_max_concurrent_operations_per_user():
     ra.delete(h.shell_id_of(r))
     for s in shells:
         ra.delete(s)
+
+
+def test_one_account_cannot_take_every_connection():
+    """Issue 14, item 7: one account's long-polled Receives filled
+    MaxConnections, and every other account got 503. An account may hold
+    Service/MaxConnectionsPerUserPercent (50) of MaxConnections' active
+    requests: of six polls under MaxConnections 6, three wait, three get
+    Windows' fault for too many operations (logged), and another user's
+    command runs meanwhile."""
+    import threading
+    svc = h.service({"Service/MaxConnections": "6"})
+    a, b = h.user("a"), h.user("b")
+    ra = h.Raw(svc, a)
+    shell = ra.create()
+    cmds = [ra.command(shell, "sleep 60") for _ in range(6)]
+    results, lock = [], threading.Lock()
+
+    def poll(cmd):
+        r = ra.post(h.receive_env(shell, cmd, timeout="PT10S"))
+        with lock:
+            results.append((r.status, r.fault().code if r.status == 500 else None))
+    polls = [threading.Thread(target=poll, args=(c,)) for c in cmds]
+    for t in polls:
+        t.start()
+    deadline = time.monotonic() + 20
+    while True:
+        with lock:
+            refused = [x for x in results if x[1] == CODE_QUOTA_MAX_OPERATIONS]
+        if len(refused) == 3:
+            break
+        h.check(time.monotonic() < deadline, "the polls over the share were not refused: %s\n%s"
+                % (results, svc.log_tail(20)))
+        time.sleep(0.1)
+    svc.wait_for_log(r"%s has 3 requests under way, its share \(50%%\) of MaxConnections \(6\): "
+                     r"refusing" % a.name)
+    rb = h.Raw(svc, b)
+    sb = rb.create()
+    out, _, code = rb.receive_all(sb, rb.command(sb, "echo other"))
+    h.eq((out, code), (b"other\n", 0), "another user's command while the polls wait")
+    rb.delete(sb)
+    for t in polls:
+        t.join(60)
+    h.eq(sorted(results), sorted([(500, h.CODE_TIMED_OUT)] * 3 + [(500, CODE_QUOTA_MAX_OPERATIONS)] * 3),
+         "three polls waited their time, three were refused")
+    ra.delete(shell)
 
 
 def test_max_memory_per_shell_mb():

@@ -59,6 +59,15 @@ static enum auth_verdict eval_cred(const struct auth_settings *s, int tls, const
 	return auth_evaluate(s, tls, hdr, "192.0.2.7", id, v);
 }
 
+/* auth_basic_cached of Basic cred. */
+static int cached(const struct auth_settings *s, int tls, const char *cred)
+{
+	char hdr[4096];
+
+	basic_header(hdr, sizeof(hdr), cred, strlen(cred));
+	return auth_basic_cached(s, tls, hdr);
+}
+
 static int verify_is(const struct ipc_auth_password *v, const char *user, const char *password)
 {
 	return v->user && v->password && v->peer && v->scheme && strcmp(v->user, user) == 0 &&
@@ -296,10 +305,20 @@ static void test_cache(void)
 	CHECK("cache: miss when the split moves", r == AUTH_VERIFY);
 	verify_free(&v);
 
+	CHECK("cache: auth_basic_cached sees the live entry",
+	      cached(&basic_only, 1, "bob:secret") && cached(&basic_only, 1, ".\\bob:secret") &&
+		  !cached(&basic_only, 1, "bob:secreT") && !cached(&basic_only, 0, "bob:secret") &&
+		  cached(&basic_http, 0, "bob:secret"));
+	CHECK("cache: auth_basic_cached of what is not Basic",
+	      !auth_basic_cached(&basic_only, 1, "") &&
+		  !auth_basic_cached(&basic_only, 1, "Negotiate Ym9iOnNlY3JldA==") &&
+		  !auth_basic_cached(&basic_only, 1, "Basic !!"));
+
 	fake_now += AUTH_CACHE_TTL_MS - 1;
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
 	CHECK("cache: hit just before expiry", r == AUTH_ACCEPTED);
 	fake_now += 1;
+	CHECK("cache: auth_basic_cached no more at expiry", !cached(&basic_only, 1, "bob:secret"));
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
 	CHECK("cache: miss at expiry", r == AUTH_VERIFY && !auth_identity_valid(&id));
 

@@ -278,6 +278,64 @@ static void test_body_limit(void)
 	http1_parser_free(p);
 }
 
+/* A body policy as the network process's: requests with credentials keep
+ * their bodies up to refuse_over, those without up to discard_over. */
+struct policy_seen {
+	size_t discard_over, refuse_over;
+	size_t asked[4];
+	int nasked;
+};
+
+static enum http1_body test_policy(void *arg, const struct http1_request *req, size_t total)
+{
+	struct policy_seen *s = arg;
+
+	if (s->nasked < 4)
+		s->asked[s->nasked++] = total;
+	if (req->has_authorization)
+		return total > s->refuse_over ? HTTP1_BODY_REFUSE : HTTP1_BODY_KEEP;
+	return total > s->discard_over ? HTTP1_BODY_DISCARD : HTTP1_BODY_KEEP;
+}
+
+static void test_body_policy(void)
+{
+	struct policy_seen seen = {.discard_over = 8, .refuse_over = 12};
+	struct http1_parser *p = http1_parser_new(100);
+	struct http1_request *r = NULL;
+	enum err e;
+
+	http1_parser_set_body_policy(p, test_policy, &seen);
+	e = feed_str(p, "POST /wsman HTTP/1.1\r\nContent-Length: 5\r\n\r\nsmall", &r);
+	CHECK("a body within the policy is kept",
+	      e == ERR_OK && r && body_is(r, "small") && !r->body_discarded);
+	CHECK("asked with the announced length", seen.nasked == 1 && seen.asked[0] == 5);
+	http1_parser_next(p);
+	e = feed_str(p, "POST /wsman HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789", &r);
+	CHECK("a discarded body is still read to its end", e == ERR_INCOMPLETE && !r);
+	e = feed_str(p, "0123456789", &r);
+	CHECK("then the request is whole, without its body",
+	      e == ERR_OK && r && buf_len(&r->body) == 0 && r->body_discarded &&
+		  r->body.alloc == 0);
+	http1_parser_next(p);
+	e = feed_str(p, "POST /wsman HTTP/1.1\r\nContent-Length: 2\r\n\r\nok", &r);
+	CHECK("the next request is read as usual",
+	      e == ERR_OK && r && body_is(r, "ok") && !r->body_discarded);
+	http1_parser_next(p);
+	e = feed_str(p,
+		     "POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+		     &r);
+	CHECK("a chunked body that outgrows the policy is dropped",
+	      e == ERR_OK && r && buf_len(&r->body) == 0 && r->body_discarded);
+	http1_parser_next(p);
+	seen.nasked = 0;
+	e = feed_str(
+	    p, "POST /wsman HTTP/1.1\r\nAuthorization: Basic x\r\nContent-Length: 13\r\n\r\n", &r);
+	CHECK("a body the policy refuses is ERR_HTTP_BUSY, before it arrives",
+	      e == ERR_HTTP_BUSY && !r && seen.nasked == 1 && seen.asked[0] == 13);
+	http1_parser_free(p);
+}
+
 /* A request whose header block (request line to the blank line) is
  * exactly total bytes long. */
 static void build_padded(struct buf *b, size_t total)
@@ -670,6 +728,7 @@ int main(void)
 	test_byte_by_byte();
 	test_chunked();
 	test_body_limit();
+	test_body_policy();
 	test_header_limit();
 	test_header_values();
 	test_methods_and_garbage();
