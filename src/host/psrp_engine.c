@@ -50,8 +50,10 @@
  * ms apart at the median here, 1 ms at the 90th percentile), so answering
  * the output alone costs the client one more Receive's round trip for
  * the end: a command on an open session is two pipelines, each a Receive
- * or two. Output that keeps coming goes out this much later at most. */
+ * or two. Output that keeps coming goes out this much later at most, and
+ * not at all later once more than PSRP_GATHER_CHUNKS fragments wait. */
 #define PSRP_GATHER_MS 5
+#define PSRP_GATHER_CHUNKS 16
 /* Lines handled per readable event, so that one chatty pwsh cannot keep
  * the host's loop from its other clients. */
 #define PSRP_MAX_LINES_PER_READ 256
@@ -569,26 +571,28 @@ static void receive_timeout(evutil_socket_t fd, short what, void *arg)
 	receive_fail(arg, ERR_WSMAN_TIMED_OUT);
 }
 
-/* Whether t's queued output fills a reply already. */
-static int reply_full(const struct ps_target *t)
+/* Whether t's queued output is worth gathering more for: a few chunks,
+ * with room left in the reply. More is a stream of output, which goes at
+ * once (and the look stays short). */
+static int reply_has_room(const struct ps_target *t)
 {
-	size_t n = 0;
+	size_t n = 0, chunks = 0;
 
 	for (const struct ps_chunk *k = t->out_head; k; k = k->next)
-		if ((n += k->len) >= t->recv_max)
-			return 1;
-	return 0;
+		if (++chunks > PSRP_GATHER_CHUNKS || (n += k->len) >= t->recv_max)
+			return 0;
+	return 1;
 }
 
 /* t's parked Receive has something to answer with: the pool's output, a
- * pipeline's end or a full reply go at once; a pipeline's other output
+ * pipeline's end or a reply's worth go at once; a pipeline's other output
  * waits up to PSRP_GATHER_MS for its end (or more output) to join it. */
 static void receive_ready(struct ps_target *t)
 {
 	struct ps_pipeline *p = pipeline_of(t);
 	const struct timeval gather = {0, PSRP_GATHER_MS * 1000};
 
-	if (!p || p->end_queued || p->end_delivered || reply_full(t))
+	if (!p || p->end_queued || p->end_delivered || !reply_has_room(t))
 		receive_answer(t);
 	else if (!evtimer_pending(t->ev_gather, NULL))
 		evtimer_add(t->ev_gather, &gather);
