@@ -39,6 +39,19 @@ static const struct shell_op *op_for(const char *resource, enum shell_op_id cmd_
 	return shell_op_at(cmd_id + (SHELL_PS_CREATE - SHELL_CMD_CREATE));
 }
 
+/* The envelope of request req of operation op on resource, of at most
+ * cap bytes, into env (initialised here; clear it either way). */
+static enum err envelope_of(struct winrm_session *s, const char *resource,
+			    const struct shell_op *op, const void *req, size_t cap, struct buf *env)
+{
+	struct wsman_client_header h;
+
+	client_header(s, &h);
+	h.resource_uri = resource;
+	buf_init(env, cap);
+	return op->client_build(env, &h, req);
+}
+
 /* Posts the request req of operation op on resource, with an envelope of
  * at most cap bytes, and reads what the row reads from the reply into
  * result. */
@@ -46,7 +59,6 @@ static enum winrm_result call_op(struct winrm_session *s, const char *resource,
 				 const struct shell_op *op, const void *req, size_t cap,
 				 void *result)
 {
-	struct wsman_client_header h;
 	struct wsman_request resp;
 	struct buf env;
 	enum winrm_result r;
@@ -55,10 +67,8 @@ static enum winrm_result call_op(struct winrm_session *s, const char *resource,
 		return client_fail(s, WINRM_E_USAGE,
 				   "'%s' is neither cmd nor a PowerShell endpoint (%s<name>)",
 				   resource, SHELL_PS_URI_PREFIX);
-	client_header(s, &h);
-	h.resource_uri = resource;
-	buf_init(&env, cap);
-	if ((r = client_post_built(s, &env, op->client_build(&env, &h, req), &resp)) != WINRM_OK)
+	if ((r = client_post_built(s, &env, envelope_of(s, resource, op, req, cap, &env), &resp)) !=
+	    WINRM_OK)
 		return r;
 	if (op->client_read && op->client_read(&resp, result) != ERR_OK)
 		r = client_fail(s, WINRM_E_PROTOCOL, "the %s reply of %s could not be read",
@@ -214,14 +224,10 @@ static enum err receive_envelope(struct winrm_session *s, const struct shell_op 
 				 const char *command_id)
 {
 	struct shell_receive_req req = {0};
-	struct wsman_client_header h;
 
 	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
 	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id);
-	client_header(s, &h);
-	h.resource_uri = resource;
-	buf_init(env, CLIENT_MAX_ENVELOPE);
-	return op->client_build(env, &h, &req);
+	return envelope_of(s, resource, op, &req, CLIENT_MAX_ENVELOPE, env);
 }
 
 /* Output streams in a chain of Receives: the next one goes out as soon as
@@ -304,17 +310,47 @@ enum winrm_result winrm_shell_signal(struct winrm_session *s, const char *shell_
 	return winrm_shell_signal_ex(s, NULL, shell_id, command_id, sig);
 }
 
+/* Whether shell_id and command_id address a Signal; its request in req. */
+static int signal_req(struct shell_signal_req *req, const char *resource_uri, const char *shell_id,
+		      const char *command_id, enum winrm_signal sig)
+{
+	if (!id_ok(shell_id) || !command_ok(resource_uri, command_id))
+		return 0;
+	*req = (struct shell_signal_req){.signal = (uint32_t)sig};
+	snprintf(req->shell_id, sizeof(req->shell_id), "%s", shell_id);
+	snprintf(req->command_id, sizeof(req->command_id), "%s", command_id ? command_id : "");
+	return 1;
+}
+
 enum winrm_result winrm_shell_signal_ex(struct winrm_session *s, const char *resource_uri,
 					const char *shell_id, const char *command_id,
 					enum winrm_signal sig)
 {
-	struct shell_signal_req req = {.signal = (uint32_t)sig};
+	struct shell_signal_req req;
 
-	if (!id_ok(shell_id) || !command_ok(resource_uri, command_id))
+	if (!signal_req(&req, resource_uri, shell_id, command_id, sig))
 		return client_fail(s, WINRM_E_USAGE, "Signal needs a shell and a command");
-	snprintf(req.shell_id, sizeof(req.shell_id), "%s", shell_id);
-	snprintf(req.command_id, sizeof(req.command_id), "%s", command_id ? command_id : "");
 	return call(s, resource_uri, SHELL_CMD_SIGNAL, &req, CLIENT_MAX_ENVELOPE, NULL);
+}
+
+int winrm_shell_signal_ahead_ex(struct winrm_session *s, const char *resource_uri,
+				const char *shell_id, const char *command_id, enum winrm_signal sig)
+{
+	const struct shell_op *op = op_for(resource_uri, SHELL_CMD_SIGNAL);
+	struct shell_signal_req req;
+	struct buf env;
+	int sent;
+
+	if (!op || !command_id || !signal_req(&req, resource_uri, shell_id, command_id, sig))
+		return 0;
+	sent = envelope_of(s, resource_uri, op, &req, CLIENT_MAX_ENVELOPE, &env) == ERR_OK &&
+	       client_send_ahead(s, &env);
+	/* Its reply is no Receive's: none may take it for theirs (an empty
+	 * ShellId is nobody's). */
+	if (sent)
+		s->ahead_shell[0] = s->ahead_command[0] = 0;
+	buf_clear(&env);
+	return sent;
 }
 
 enum winrm_result winrm_shell_delete(struct winrm_session *s, const char *shell_id)

@@ -259,6 +259,15 @@ enum winrm_result winrm_shell_receive_ex(struct winrm_session *s, const char *re
 enum winrm_result winrm_shell_signal_ex(struct winrm_session *s, const char *resource_uri,
 					const char *shell_id, const char *command_id,
 					enum winrm_signal sig);
+/* The same Signal to a command, sent ahead: written now on the session's
+ * open connection, its reply read and dropped before the connection's next
+ * request, so the caller does not wait a round trip for it (libpsrpclient
+ * ends a finished command this way). 1 if it was written; 0 when it was
+ * not (no open connection, a request already ahead, a write that failed),
+ * and the caller sends it the usual way. */
+int winrm_shell_signal_ahead_ex(struct winrm_session *s, const char *resource_uri,
+				const char *shell_id, const char *command_id,
+				enum winrm_signal sig);
 enum winrm_result winrm_shell_delete_ex(struct winrm_session *s, const char *resource_uri,
 					const char *shell_id);
 

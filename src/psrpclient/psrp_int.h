@@ -69,6 +69,9 @@ struct psrp_command {
 	int refs;
 	int closed;
 	int created; /* the service has it: closing terminates it */
+	/* Its Receive brought Done and sent the terminate Signal ahead on its
+	 * connection: closing it asks the service nothing more. */
+	int terminated;
 	struct psrp_shell *shell;
 	char id[WINRM_ID_LEN + 1];
 };

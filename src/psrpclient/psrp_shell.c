@@ -12,7 +12,11 @@
  * that completion's own worker, which is free once it returns; any other
  * goes to a worker waiting idle, or to a new one. A new thread costs a
  * clone, a wait to be scheduled and .NET's set-up of a thread that calls
- * into it, each time; a command on an open session is six operations. */
+ * into it, each time; a command on an open session is six operations
+ * (Invoke-Command runs two pipelines: Command, Receive, CloseCommand
+ * each). The close of a finished command asks the service nothing and
+ * completes during the call: its Receive sent the terminate Signal ahead
+ * when Done came (terminate_soon). */
 #include "psrpclient/psrp_int.h"
 
 #include <pthread.h>
@@ -81,10 +85,12 @@ struct job {
 	/* JOB_REFUSE */
 	DWORD refuse_code;
 	const char *refuse_message;
-	/* The pooled connection the job runs on, until its last completion,
-	 * and how its request ended (whether it may be reused). */
+	/* The pooled connection the job runs on, until its last completion
+	 * (or after it, when it still has the terminate Signal to send), and
+	 * how its request ended (whether it may be reused). */
 	struct winrm_session *conn;
 	enum winrm_result conn_result;
+	int conn_kept;
 	/* Where a call made from inside the job's last completion is put for
 	 * its worker to run next (NULL: nowhere), and the idle queue's link. */
 	struct job **then;
@@ -214,7 +220,7 @@ static void report(struct job *j, DWORD flags, DWORD code, const char *message,
 	/* Before the last completion: PowerShell makes its next call from
 	 * inside it, which then finds the connection in the pool instead of
 	 * opening and authenticating another. */
-	if (flags & WSMAN_FLAG_CALLBACK_END_OF_OPERATION)
+	if ((flags & WSMAN_FLAG_CALLBACK_END_OF_OPERATION) && !j->conn_kept)
 		connection_give_back(j);
 	if (!j->async.completionFunction || !job_live(j))
 		return;
@@ -387,6 +393,31 @@ static int wait_connected(const struct job *j)
 	return !receive_stopped(j);
 }
 
+/* A finished command is ended by its Receive's worker with the Signal
+ * PowerShell's WSManCloseCommand would send (PowerShell closes every
+ * command after Done): marked before Done is reported, so that the close
+ * completes during the call instead of waiting a round trip, and sent
+ * after the last completion, on the Receive's connection kept for it,
+ * while PowerShell goes on. */
+static void terminate_soon(struct job *j)
+{
+	psrp_set(&j->command->terminated);
+	j->conn_kept = 1;
+}
+
+/* Sent ahead: its reply is read before the connection's next request,
+ * so nobody waits for it here either. Its failure is nobody's to hear:
+ * the command is done, and a shell deleted meanwhile ended it. */
+static void terminate_now(struct job *j, struct winrm_session *w)
+{
+	j->conn_kept = 0;
+	if (!winrm_shell_signal_ahead_ex(w, j->shell->resource_uri, j->shell->id, j->command->id,
+					 WINRM_SIGNAL_TERMINATE))
+		j->conn_result = winrm_shell_signal_ex(w, j->shell->resource_uri, j->shell->id,
+						       j->command->id, WINRM_SIGNAL_TERMINATE);
+	connection_give_back(j);
+}
+
 /* Receive is called once and polls until the command is done, or, for
  * the shell itself, until PowerShell closes it or the shell. A poll that
  * timed out is simply the next one; one that failed because the shell was
@@ -426,6 +457,8 @@ static void receive_until_done(struct job *j, struct winrm_session *w)
 			received_clear(&got);
 			continue;
 		}
+		if (r == WINRM_OK && done && j->command)
+			terminate_soon(j);
 		if (r == WINRM_OK && got.failed)
 			report(j, WSMAN_FLAG_CALLBACK_END_OF_OPERATION, ERROR_OUTOFMEMORY,
 			       "out of memory while receiving", NULL);
@@ -442,6 +475,8 @@ static void receive_until_done(struct job *j, struct winrm_session *w)
 			report_failure(j, r, w);
 		failed = got.failed;
 		received_clear(&got);
+		if (j->conn_kept)
+			terminate_now(j, w);
 		if ((r != WINRM_OK && r != WINRM_E_TIMEOUT) || failed || done)
 			return;
 	}
@@ -593,14 +628,16 @@ static void run_on(struct job *j, struct winrm_session *w)
  * failed) asks the service nothing; nor does closing a disconnected shell
  * or its command, which go on there for another client to connect to, as
  * closing WSMan's handle of a disconnected shell leaves it (PowerShell
- * closes every session when its process ends). */
+ * closes every session when its process ends), nor closing a command its
+ * Receive already ended. */
 static int nothing_to_close(const struct job *j)
 {
 	int none;
 
 	psrp_lock();
 	none = (j->kind == JOB_CLOSE_SHELL && (!j->shell->created || j->shell->disconnected)) ||
-	       (j->kind == JOB_CLOSE_COMMAND && (!j->command->created || j->shell->disconnected));
+	       (j->kind == JOB_CLOSE_COMMAND &&
+		(!j->command->created || j->shell->disconnected || j->command->terminated));
 	psrp_unlock();
 	return none;
 }
@@ -696,15 +733,22 @@ static int pool_give(struct job *j)
 }
 
 /* Hands j to a worker: the one whose last completion is calling, an idle
- * one, or a new one. When no thread can be made, j becomes a refusal,
- * reported from this one (PowerShell takes a completion during the call
- * as WSMan's own may come). */
+ * one, or a new one. A close that asks the service nothing completes in
+ * this thread, during the call, as PowerShell's own CloseAsync completes
+ * when it has nothing to close: no worker to wake, nothing to wait for.
+ * When no thread can be made, j becomes a refusal, reported from this one
+ * too (PowerShell takes a completion during the call as WSMan's own may
+ * come). */
 static void job_start(struct job *j)
 {
 	pthread_t t;
 	pthread_attr_t attr;
 	int started = 0;
 
+	if (nothing_to_close(j)) {
+		job_run(j);
+		return;
+	}
 	if (continuation && !*continuation) {
 		*continuation = j;
 		return;

@@ -54,6 +54,7 @@ def test_later_functions_carry_the_version_that_added_them():
     so a program that calls it asks the loader for that release."""
     versions = dict(n.split("@@") for n in _defined_symbols("-D") if "@@" in n)
     h.eq(versions.get("winrm_session_set_certificate"), "LIBWINRM_0.4", "winrm_session_set_certificate's version")
+    h.eq(versions.get("winrm_shell_signal_ahead_ex"), "LIBWINRM_0.4", "winrm_shell_signal_ahead_ex's version")
     h.eq(versions.get("winrm_session_new"), "LIBWINRM_0", "winrm_session_new's version")
 
 

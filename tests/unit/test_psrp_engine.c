@@ -436,6 +436,47 @@ static void test_delete_with_running_pipelines(void)
 	CHECK("pwsh gone", pid > 0 && process_gone(pid));
 }
 
+/* Whether a's data (a Receive's, uncompressed) holds text. */
+static int answered_text(const struct answer *a, const char *text)
+{
+	return memmem(buf_ptr(&a->data), buf_len(&a->data), text, strlen(text)) != NULL;
+}
+
+/* A Receive parked before a pipeline's output comes gets that output and
+ * the pipeline's end in one reply, though pwsh writes them as separate
+ * lines: a command costs its client one Receive, not two. */
+static void test_output_and_end_in_one_reply(void)
+{
+	struct answer *a = wait_answer(create(POOL_ID, pwsh));
+	pid_t pid = a && a->status == ERR_OK ? (pid_t)a->create.process_id : 0;
+	struct shell_receive_req req = {.timeout_ms = WAIT_MS, .max_bytes = 150000};
+	struct received r;
+	int together = 0;
+
+	memcpy(req.shell_id, POOL_ID, sizeof(req.shell_id));
+	memcpy(req.command_id, PIPE_ID, sizeof(PIPE_ID));
+	receive_until(POOL_ID, "", PSRP_MSG_RUNSPACEPOOL_STATE, &r);
+	buf_clear(&r.text);
+	/* pwsh's first pipeline is slow (.NET compiles what it runs on). */
+	status_of(command(POOL_ID, PIPE_ID, PIPE_ID, "1"));
+	receive_until(POOL_ID, PIPE_ID, 0, &r);
+	buf_clear(&r.text);
+	status_of(signal_op(POOL_ID, PIPE_ID, SHELL_SIGNAL_TERMINATE));
+	for (int i = 0; i < 3; i++) {
+		uint32_t id = next_id++;
+		CHECK("a pipeline", status_of(command(POOL_ID, PIPE_ID, PIPE_ID, "7")) == ERR_OK);
+		psrp_engine_receive(eng, id, &req);
+		a = wait_answer(id);
+		together += a && a->status == ERR_OK && a->done &&
+			    answered_text(a, "<I32>7</I32>") &&
+			    answered_text(a, "<I32 N=\"PipelineState\">4</I32>");
+		status_of(signal_op(POOL_ID, PIPE_ID, SHELL_SIGNAL_TERMINATE));
+	}
+	CHECK("three pipelines' output and end, each in the reply of one Receive", together == 3);
+	CHECK("Delete", status_of(delete_op(POOL_ID)) == ERR_OK);
+	CHECK("pwsh gone", pid > 0 && process_gone(pid));
+}
+
 /* xpress negotiated: every Receive's data is xpress blocks (MS-WSMV
  * 3.1.4.1.31.6), and Send data that does not decode is refused. */
 static void test_compressed_streams(void)
@@ -603,6 +644,7 @@ int main(void)
 	eng = psrp_engine_new(base, answered, ended, NULL);
 	test_pool_and_pipelines();
 	test_delete_with_running_pipelines();
+	test_output_and_end_in_one_reply();
 	test_compressed_streams();
 	test_spare();
 	test_no_pwsh();

@@ -612,6 +612,18 @@ static void *serve_connection(void *arg)
 	return NULL;
 }
 
+/* Waits up to seconds for the canned service to have had n requests of
+ * canned[row]; whether it had. */
+static int requests_reach(struct canned_service *svc, size_t row, int n, int seconds)
+{
+	for (int i = 0; i < seconds * 100; i++) {
+		if (__atomic_load_n(&svc->requests[row], __ATOMIC_SEQ_CST) >= n)
+			return 1;
+		usleep(10 * 1000);
+	}
+	return 0;
+}
+
 static void *serve(void *arg)
 {
 	struct canned_service *svc = arg;
@@ -910,8 +922,11 @@ static void test_pipeline_cycle(WSMAN_API_HANDLE api)
 	API(WSManCloseOperation)(k.op, 0);
 
 	API(WSManCloseCommand)(k.command, 0, &on_closed);
-	CHECK("cycle: CloseCommand terminates the command",
-	      wait_calls(&closed, 1, 30) && closed.code == NO_ERROR);
+	CHECK("cycle: CloseCommand of a finished command completes during the call (its "
+	      "Receive sent the terminate Signal ahead when Done came)",
+	      wait_calls(&closed, 1, 0) && closed.code == NO_ERROR &&
+		  closed.flags == WSMAN_FLAG_CALLBACK_END_OF_OPERATION);
+	CHECK("cycle: the service got the terminate Signal", requests_reach(&svc, 4, 2, 30));
 	API(WSManCloseShell)(k.shell, 0, &on_closed);
 	CHECK("cycle: CloseShell deletes the shell",
 	      wait_calls(&closed, 2, 30) && closed.code == NO_ERROR && svc.requests[5] == 1);
