@@ -358,9 +358,12 @@ def main():
         out("# load average before: %s" % open("/proc/loadavg").read().strip())
         if mode == "load":
             before, marks, lat, errors = asyncio.run(load(h, svc, users, clients, seconds))
-            out("| clients | seconds | cycles | errors | cycle p50 | cycle p99 | memory own start -> end | hosts start -> end |")
+            # From the first mark (30 s in, every host started) to the end:
+            # growth under a steady load, not the start-up's.
+            start, end = (marks[0][2], marks[-1][2]) if marks else (before, before)
+            out("# memory before the load (own, hosts, sessions): %s KB" % (before,))
+            out("| clients | seconds | cycles | errors | cycle p50 | cycle p99 | memory own at 30 s -> end | hosts at 30 s -> end |")
             out("|---|---|---|---|---|---|---|---|")
-            end = marks[-1][2] if marks else before
             out("| %d | %d | %d | %d | %.1f ms | %.1f ms | %d -> %d KB | %d -> %d KB |" % (
                 clients, seconds, len(lat), sum(errors.values()), pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000,
                 start[0], end[0], start[1], end[1]))
