@@ -63,33 +63,6 @@ void client_gss_clear(struct winrm_session *s)
 	s->gss_ready = 0;
 }
 
-/* GSSAPI's own words for a failure, major and minor. */
-static void status_text(OM_uint32 major, OM_uint32 minor, gss_OID mech, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	out[0] = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		OM_uint32 ctx = 0, m;
-		int type = pass == 0 ? GSS_C_GSS_CODE : GSS_C_MECH_CODE;
-		OM_uint32 code = pass == 0 ? major : minor;
-		if (pass == 1 && minor == 0)
-			break;
-		for (int i = 0; i < 4; i++) {
-			gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
-			if (gss_display_status(&m, code, type, mech, &ctx, &b) != GSS_S_COMPLETE)
-				break;
-			if (b.length && n + b.length + 3 < cap) {
-				n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "; " : "",
-						      (int)b.length, (const char *)b.value);
-			}
-			gss_release_buffer(&m, &b);
-			if (ctx == 0)
-				break;
-		}
-	}
-}
-
 /* A failure to start or continue the context, in words a person can act
  * on where the cause is a known one. */
 static enum winrm_result gss_failed(struct winrm_session *s, const char *what, OM_uint32 major,
@@ -98,9 +71,9 @@ static enum winrm_result gss_failed(struct winrm_session *s, const char *what, O
 	char text[512];
 	const char *name = winrm_auth_name(s->auth);
 
-	status_text(major, minor,
-		    s->mech == CLIENT_MECH_KERBEROS ? (gss_OID)gss_mech_krb5 : GSS_C_NO_OID, text,
-		    sizeof(text));
+	msgenc_gss_why(major, minor,
+		       s->mech == CLIENT_MECH_KERBEROS ? (gss_OID)gss_mech_krb5 : GSS_C_NO_OID,
+		       text, sizeof(text));
 	if (!s->user &&
 	    (GSS_ROUTINE_ERROR(major) == GSS_S_NO_CRED || minor == (OM_uint32)KRB5_FCC_NOFILE ||
 	     minor == (OM_uint32)KRB5_CC_NOTFOUND ||
