@@ -152,6 +152,15 @@ static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
 	return 0;
 }
 
+/* One argument test, every field named: libseccomp's SCMP_A0() leaves
+ * datum_b to the compiler, which clang's -Wmissing-field-initializers
+ * refuses. */
+static struct scmp_arg_cmp arg_test(unsigned int arg, enum scmp_compare op, scmp_datum_t a,
+				    scmp_datum_t b)
+{
+	return (struct scmp_arg_cmp){.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+}
+
 static int rules(scmp_filter_ctx ctx, enum sandbox_role role)
 {
 	if (allow_all(ctx, CALLS(shared_calls)) < 0 ||
@@ -166,13 +175,13 @@ static int rules(scmp_filter_ctx ctx, enum sandbox_role role)
 	 * other family are refused with an error. */
 	const scmp_datum_t flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
-			     SCMP_A1(SCMP_CMP_MASKED_EQ, ~flags, SOCK_DGRAM)) < 0 ||
+			     arg_test(0, SCMP_CMP_EQ, AF_UNIX, 0),
+			     arg_test(1, SCMP_CMP_MASKED_EQ, ~flags, SOCK_DGRAM)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
-			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
-			     SCMP_A1(SCMP_CMP_MASKED_EQ, ~flags, SOCK_STREAM)) < 0 ||
+			     arg_test(0, SCMP_CMP_EQ, AF_UNIX, 0),
+			     arg_test(1, SCMP_CMP_MASKED_EQ, ~flags, SOCK_STREAM)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_NE, AF_UNIX)) < 0)
+			     arg_test(0, SCMP_CMP_NE, AF_UNIX, 0)) < 0)
 		return -1;
 	return 0;
 }
