@@ -19,7 +19,6 @@
 #include "common/util.h"
 #include "wsman/wsman.h"
 
-#define AUTH_KEY_LEN 32 /* SHA-256 */
 #define AUTH_SALT_LEN 32
 /* Each key may live in one set of this many slots, so two busy accounts
  * rarely evict each other; the oldest entry of the set goes first. */
@@ -32,6 +31,7 @@ _Static_assert(AUTH_CACHE_SIZE % AUTH_CACHE_WAYS == 0, "cache sets must divide t
 struct cache_entry {
 	uint8_t key[AUTH_KEY_LEN]; /* SHA-256(salt || user || 0 || password) */
 	uint64_t expires_ms;	   /* 0: empty; at or before now: expired */
+	uint64_t recheck_ms;	   /* when a request using it asks for a recheck */
 	struct auth_identity id;
 };
 
@@ -213,9 +213,16 @@ static enum auth_verdict basic_evaluate(const char *b64, const char *peer, struc
 		const char *name = util_strip_local_domain(user);
 		struct cache_entry *e = cache_match(name, password);
 
-		if (e && e->expires_ms > auth_clock()) {
+		uint64_t now = auth_clock();
+
+		if (e && e->expires_ms > now) {
 			*id = e->id;
 			v = AUTH_ACCEPTED;
+			if (now >= e->recheck_ms &&
+			    basic_verify(name, password, peer, verify) == AUTH_VERIFY) {
+				e->recheck_ms = now + AUTH_RECHECK_RETRY_MS;
+				v = AUTH_ACCEPTED_RECHECK;
+			}
 		} else if (*name) {
 			if (e)
 				cache_entry_wipe(e);
@@ -277,6 +284,12 @@ enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 	default:
 		return AUTH_REFUSED;
 	}
+}
+
+int auth_verify_key(const struct ipc_auth_password *verify, uint8_t key[AUTH_KEY_LEN])
+{
+	return verify->user && verify->password ? cache_key(verify->user, verify->password, key)
+						: -1;
 }
 
 int auth_basic_cached(const struct auth_settings *s, int over_tls, const char *authorization)
@@ -358,13 +371,15 @@ void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth
 			memcpy(e->key, key, sizeof(key));
 			e->id = *id;
 			e->expires_ms = auth_clock() + AUTH_CACHE_TTL_MS;
+			e->recheck_ms = auth_clock() + AUTH_RECHECK_AFTER_MS;
 		}
 	} else {
 		if (r->status == IPC_AUTH_OK)
 			log_warnx("password check passed without a usable account name: refused");
 		/* A refused password (or a changed one, or an account removed
-		 * from the allowed groups) must not live on in the cache. */
-		if (match)
+		 * from the allowed groups) must not live on in the cache; a
+		 * busy privileged part said nothing about it. */
+		if (match && r->status != IPC_AUTH_BUSY)
 			cache_entry_wipe(e);
 	}
 	OPENSSL_cleanse(key, sizeof(key));

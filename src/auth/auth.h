@@ -28,6 +28,16 @@
  * SHA-256 of user and password (never the password itself). */
 #define AUTH_CACHE_TTL_MS 120000
 #define AUTH_CACHE_SIZE 1024
+/* An entry in use is checked again before it expires, in the background
+ * (AUTH_ACCEPTED_RECHECK), once this much of its life has passed, and
+ * again after AUTH_RECHECK_RETRY_MS while no answer renewed it (the
+ * privileged part was busy): clients that send Basic on every request
+ * then never meet an expired entry, and never all at once (issue 14's
+ * load run: every account's entry expired together, and the checks that
+ * followed, past Service/MaxConcurrentLogonsPerSource, were 503s). */
+#define AUTH_RECHECK_AFTER_MS (AUTH_CACHE_TTL_MS * 3 / 4)
+#define AUTH_RECHECK_RETRY_MS 5000
+#define AUTH_KEY_LEN 32 /* SHA-256 */
 
 /* The uid of no account ((uid_t)-1 is setreuid's "unchanged", never an
  * account's), held by an identity that names nobody, where 0 would name root. */
@@ -57,12 +67,14 @@ enum auth_verdict {
 	AUTH_ANONYMOUS, /* no Authorization: 401 with the challenge */
 	AUTH_REFUSED, /* refused without asking PAM (scheme off, Basic over HTTP, Digest, malformed)
 		       */
-	AUTH_ACCEPTED, /* identity is valid (cache hit) */
-	AUTH_VERIFY,   /* ask the privileged part: *verify is filled */
-	AUTH_GSS,      /* a Negotiate or Kerberos leg: see auth_gss_leg */
-	AUTH_CERT,     /* certificate authentication over TLS: the privileged part maps
-			  the client's certificate (net_cert.c) */
-	AUTH_CREDSSP,  /* a CredSSP leg (net_credssp.c) */
+	AUTH_ACCEPTED,	       /* identity is valid (cache hit) */
+	AUTH_ACCEPTED_RECHECK, /* as AUTH_ACCEPTED, and *verify is filled: the entry is due
+				  to be checked again (auth_complete renews it) */
+	AUTH_VERIFY,	       /* ask the privileged part: *verify is filled */
+	AUTH_GSS,	       /* a Negotiate or Kerberos leg: see auth_gss_leg */
+	AUTH_CERT,	       /* certificate authentication over TLS: the privileged part maps
+				  the client's certificate (net_cert.c) */
+	AUTH_CREDSSP,	       /* a CredSSP leg (net_credssp.c) */
 };
 
 /* Decides what an Authorization header means. over_tls: the listener is
@@ -71,6 +83,10 @@ enum auth_verdict {
 enum auth_verdict auth_evaluate(const struct auth_settings *s, int over_tls,
 				const char *authorization, const char *peer,
 				struct auth_identity *id, struct ipc_auth_password *verify);
+/* The cache's key of the credentials in verify (a salted SHA-256, equal
+ * for equal credentials within this process): 0 on success. For telling
+ * checks of the same credentials apart without comparing passwords. */
+int auth_verify_key(const struct ipc_auth_password *verify, uint8_t key[AUTH_KEY_LEN]);
 /* 1 if authorization is Basic credentials (usable here) that the cache
  * holds a live verification of: a request carrying them is as good as
  * authenticated already. No side effects: auth_evaluate decides. */
@@ -91,7 +107,9 @@ int auth_identity_valid(const struct auth_identity *id);
  * identity valid. */
 void auth_identity_set(const struct ipc_auth_result *r, const char *scheme,
 		       struct auth_identity *id);
-/* Records a privileged verdict: fills id when OK and caches the success. */
+/* Records a privileged verdict: fills id when OK and caches the success;
+ * a refusal of the credentials (not a busy one) removes them from the
+ * cache. */
 void auth_complete(const struct ipc_auth_password *verify, const struct ipc_auth_result *r,
 		   struct auth_identity *id);
 /* The answer to a verdict of the privileged part other than OK or

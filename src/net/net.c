@@ -329,6 +329,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 	/* Connections first: their requests cancel the calls they wait on. */
 	while (n.conns)
 		net_conn_free(n.conns);
+	net_password_shutdown(&n);
 	net_host_shutdown(&n);
 	net_config_shutdown(&n);
 	close_listeners(&n);

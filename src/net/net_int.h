@@ -121,6 +121,7 @@ struct net;
 struct conn;
 struct request;
 struct user_host;
+struct password_check;
 
 /* An account with requests under way (net_account.c). */
 struct net_account {
@@ -209,6 +210,8 @@ struct request {
 	struct net_account *account; /* and, once authenticated, towards its account's share */
 	struct auth_identity id;
 	struct ipc_auth_password verify; /* Basic: what the privileged part is asked to check */
+	struct password_check *password; /* the check of its Basic credentials it waits on */
+	struct request *next_waiting;	 /* of the requests waiting on that check */
 	struct wsman_request ws;
 	int ws_parsed;
 	/* A shell operation: its row and its request struct. */
@@ -291,7 +294,8 @@ struct net {
 	size_t unverified_bytes, unverified_peak;
 	struct event *trim;
 	struct user_host *hosts;
-	uint64_t next_serial; /* of connections */
+	struct password_check *password_checks; /* under way (net_password.c) */
+	uint64_t next_serial;			/* of connections */
 	char hostname[256];
 	struct net_enumeration enums[NET_MAX_ENUMERATIONS];
 	/* CredSSP's TLS settings, and the certificate and key it presents
@@ -346,8 +350,9 @@ void net_account_leave(struct request *r);
  * answer the client with: ERR_HTTP_BUSY when none came (the privileged
  * part gone, or no answer within NET_PRIV_DEADLINE_MS), ERR_WSMAN_INTERNAL
  * for a malformed one or one of the wrong type. Calls for a request take
- * r as arg and r->call as the handle. */
-enum err net_priv_auth_password(struct request *r, ipc_answer_fn *answer);
+ * r as arg and r->call as the handle; a password check is net_password.c's. */
+enum err net_priv_auth_password(struct net *n, const struct ipc_auth_password *verify,
+				ipc_answer_fn *answer, void *arg, struct ipc_call **call);
 enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_result *res);
 enum err net_priv_auth_gss(struct request *r, const struct ipc_auth_gss *leg,
 			   ipc_answer_fn *answer);
@@ -370,6 +375,22 @@ enum err net_priv_host_opened(struct ipc_msg *m, enum err e, struct ipc_host_ope
 enum err net_priv_token_renew(struct net *n, const uint8_t token[IPC_TOKEN_LEN],
 			      ipc_answer_fn *answer, void *arg, struct ipc_call **call);
 enum err net_priv_token_renewed(struct ipc_msg *m, enum err e, struct ipc_token_renewed *res);
+
+/* net_password.c: Basic passwords checked by the privileged part, one
+ * check per set of credentials at a time. */
+typedef void net_password_fn(struct request *r, enum err e, uint32_t status);
+/* r's credentials (r->verify, moved) are checked, by a check of the same
+ * credentials already under way if there is one; done(r, e, status) runs
+ * with its answer (e ERR_OK: status is the verdict, and r->id the
+ * identity when it admitted the account). ERR_HTTP_BUSY if it could not
+ * be asked. */
+enum err net_password_check(struct request *r, net_password_fn *done);
+/* A cache entry is due to be checked again (verify moved): no request
+ * waits for the answer, which renews or removes the entry. */
+void net_password_recheck(struct net *n, struct ipc_auth_password *verify);
+/* r is freed while waiting: the check goes on without it. */
+void net_password_forget(struct request *r);
+void net_password_shutdown(struct net *n);
 
 /* net_gss.c: the Negotiate/Kerberos state of a connection, called by the
  * request pipeline, which does the replying. */

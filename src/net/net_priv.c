@@ -43,13 +43,14 @@ static enum err read_answer(const struct ipc_msg *m, enum err decoded)
 	return ERR_WSMAN_INTERNAL;
 }
 
-enum err net_priv_auth_password(struct request *r, ipc_answer_fn *answer)
+enum err net_priv_auth_password(struct net *n, const struct ipc_auth_password *verify,
+				ipc_answer_fn *answer, void *arg, struct ipc_call **call)
 {
 	struct buf body;
 
 	buf_init(&body, MAX_BODY);
-	return send_call(r->conn->net, IPC_AUTH_PASSWORD, &body,
-			 ipc_auth_password_encode(&body, &r->verify), answer, r, &r->call);
+	return send_call(n, IPC_AUTH_PASSWORD, &body, ipc_auth_password_encode(&body, verify),
+			 answer, arg, call);
 }
 
 enum err net_priv_auth_result(struct ipc_msg *m, enum err e, struct ipc_auth_result *res)

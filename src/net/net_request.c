@@ -22,6 +22,7 @@ void net_request_free(struct request *r)
 		c->net->active_requests--;
 	if (r->call && r->host)
 		net_host_cancel(r);
+	net_password_forget(r);
 	net_account_leave(r);
 	ipc_endpoint_cancel(r->call);
 	if (r->ws_parsed)
@@ -236,26 +237,18 @@ static void dispatch(struct request *r)
 		net_shell_dispatch(r);
 }
 
-/* The privileged part's verdict on a Basic password. */
-static void password_checked(void *arg, struct ipc_msg *m, enum err e)
+/* The privileged part's verdict on the request's Basic password (r->id
+ * is the identity it admitted, if any). */
+static void password_checked(struct request *r, enum err e, uint32_t status)
 {
-	struct request *r = arg;
-	struct ipc_auth_result res;
-
-	r->call = NULL;
-	if ((e = net_priv_auth_result(m, e, &res)) != ERR_OK) {
+	if (e != ERR_OK)
 		net_reply_fault(r, e);
-	} else {
-		auth_complete(&r->verify, &res, &r->id);
-		ipc_auth_password_clear(&r->verify);
-		/* On the identity, not the verdict: an OK without a usable
-		 * account (auth_complete logged it) is no identity. */
-		if (auth_identity_valid(&r->id))
-			dispatch(r);
-		else
-			net_reply_fault(r, auth_refusal(res.status));
-	}
-	ipc_auth_result_clear(&res);
+	/* On the identity, not the verdict: an OK without a usable account
+	 * (auth_complete logged it) is no identity. */
+	else if (auth_identity_valid(&r->id))
+		dispatch(r);
+	else
+		net_reply_fault(r, auth_refusal(status));
 }
 
 /* A request on a connection Negotiate, Kerberos or CredSSP authenticated. */
@@ -412,6 +405,10 @@ static void process(struct request *r)
 		net_reply_fault(r, ERR_HTTP_UNAUTHORIZED);
 		return;
 	}
+	case AUTH_ACCEPTED_RECHECK:
+		net_password_recheck(n, &r->verify);
+		dispatch(r);
+		return;
 	case AUTH_ACCEPTED:
 		dispatch(r);
 		return;
@@ -425,8 +422,8 @@ static void process(struct request *r)
 			net_reply_fault(r, e);
 		return;
 	case AUTH_VERIFY:
-		if (net_priv_auth_password(r, password_checked) != ERR_OK)
-			net_reply_fault(r, ERR_HTTP_BUSY);
+		if ((e = net_password_check(r, password_checked)) != ERR_OK)
+			net_reply_fault(r, e);
 		return;
 	}
 }

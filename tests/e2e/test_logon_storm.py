@@ -6,6 +6,7 @@ checks are counted a minute per address and per account, past which that
 address's (account's) password checks are refused without asking PAM.
 Clients come from several loopback addresses (127.0.0.0/8 is all local)."""
 import http.client
+import re
 import threading
 import time
 
@@ -56,7 +57,8 @@ def test_wrong_passwords_do_not_stall_a_correct_logon():
     h.eq(idle[0], 200, "b's logon on an idle service")
     storm = []
     attackers = threading.Thread(
-        target=lambda: storm.extend(_together(svc, [((a.name, "wrong"), "127.0.0.1")] * STORM)))
+        target=lambda: storm.extend(_together(
+            svc, [((a.name, "wrong%d" % i), "127.0.0.1") for i in range(STORM)])))
     attackers.start()
     time.sleep(0.5)
     adm = h.user("adm")
@@ -78,7 +80,7 @@ def test_failures_are_counted_per_account_and_per_address():
     a, b, adm = h.user("a"), h.user("b"), h.user("adm")
     # Three wrong passwords for a, from three addresses: a is shut out
     # for the minute, whatever the address; b is not.
-    got = _together(svc, [((a.name, "wrong"), "127.0.0.%d" % i) for i in (4, 5, 6)])
+    got = _together(svc, [((a.name, "wrong%d" % i), "127.0.0.%d" % i) for i in (4, 5, 6)])
     h.eq([s for s, _ in got], [401] * 3, "three wrong passwords for a")
     status, secs = _logon(svc, a, "127.0.0.7")
     h.eq(status, 401, "a's right password after three failures")
@@ -94,3 +96,21 @@ def test_failures_are_counted_per_account_and_per_address():
     h.eq(_logon(svc, adm, "127.0.0.8")[0], 401, "adm's right password from that address")
     svc.wait_for_log(r"authentication refused \(too many failed logons from this address")
     h.eq(_logon(svc, adm, "127.0.0.9")[0], 200, "adm's logon from another address")
+
+
+def test_one_accounts_connections_at_once_share_one_password_check():
+    """Ansible's forks or a pool of sessions: many connections of one
+    account that start together, more than MaxConcurrentLogonsPerSource,
+    all get in, with one PAM conversation (the others wait for its answer
+    instead of asking again, and would be 503s past the limit); the same
+    wrong password from many connections costs one check and one failure."""
+    svc = h.service({"Service/MaxLogonFailuresPerAccount": "3"})
+    a, b = h.user("a"), h.user("b")
+    got = _together(svc, [(a, "127.0.0.1")] * 24)
+    h.eq([s for s, _ in got], [200] * 24, "24 connections of a at once")
+    svc.wait_for_log(r'authentication success: user "%s"' % a.name)
+    logons = re.findall(r'authentication success: user "%s"' % a.name, svc.log_text())
+    h.eq(len(logons), 1, "PAM conversations for the 24 connections")
+    got = _together(svc, [((b.name, "wrong"), "127.0.0.1")] * 8)
+    h.eq([s for s, _ in got], [401] * 8, "the same wrong password from 8 connections")
+    h.eq(_logon(svc, b, "127.0.0.1")[0], 200, "b's right password: one failure counted, not 8")

@@ -314,9 +314,34 @@ static void test_cache(void)
 		  !auth_basic_cached(&basic_only, 1, "Negotiate Ym9iOnNlY3JldA==") &&
 		  !auth_basic_cached(&basic_only, 1, "Basic !!"));
 
+	/* Rechecked in the background once three quarters of its life are
+	 * over: one recheck at a time, again after AUTH_RECHECK_RETRY_MS
+	 * while the privileged part is busy, renewed by an OK. */
+	fake_now += AUTH_RECHECK_AFTER_MS - 1;
+	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
+	CHECK("cache: no recheck in the first three quarters", r == AUTH_ACCEPTED && !v.password);
+	fake_now += 1;
+	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
+	CHECK("cache: a recheck is due, and the request goes on",
+	      r == AUTH_ACCEPTED_RECHECK && auth_identity_valid(&id) && v.user &&
+		  strcmp(v.user, "bob") == 0 && v.password && strcmp(v.password, "secret") == 0);
+	struct ipc_auth_password due = v;
+	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
+	CHECK("cache: one recheck at a time", r == AUTH_ACCEPTED && !v.password);
+	struct ipc_auth_result busy = {.status = IPC_AUTH_BUSY};
+	auth_complete(&due, &busy, &id);
+	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
+	CHECK("cache: a busy answer keeps the entry", r == AUTH_ACCEPTED);
+	fake_now += AUTH_RECHECK_RETRY_MS;
+	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
+	CHECK("cache: asked again after the retry interval", r == AUTH_ACCEPTED_RECHECK);
+	verify_free(&v);
+	auth_complete(&due, &res, &id);
+	verify_free(&due);
 	fake_now += AUTH_CACHE_TTL_MS - 1;
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
-	CHECK("cache: hit just before expiry", r == AUTH_ACCEPTED);
+	CHECK("cache: an OK recheck renews the entry", r == AUTH_ACCEPTED_RECHECK);
+	verify_free(&v);
 	fake_now += 1;
 	CHECK("cache: auth_basic_cached no more at expiry", !cached(&basic_only, 1, "bob:secret"));
 	r = eval_cred(&basic_only, 1, "bob:secret", &id, &v);
