@@ -36,6 +36,9 @@
 #define PRIV_MAX_DELAYED 1024
 #define PRIV_THROTTLE_ENTRIES 1024   /* addresses, and accounts, counted at once */
 #define PRIV_FAILURE_WINDOW_MS 60000 /* failed logons are counted per minute */
+/* The CPU priority of a suspect check's PAM worker (the lowest): a
+ * password hash costs tens of milliseconds of CPU. */
+#define PRIV_SUSPECT_NICE 19
 /* A verification or a host start-up stuck this long (a hung directory
  * server, a PAM module waiting on something) is killed and answered as a
  * failure, so it cannot hold a slot for ever. */
@@ -126,6 +129,7 @@ struct priv_auth_req {
 	struct ipc_auth_password m; /* an account check has no password */
 	struct priv_check check;
 	int throttled;		/* counted by priv_throttle_admit until done */
+	int suspect;		/* priv_throttle_suspect when it was asked */
 	struct event *delay_ev; /* a refusal waiting out PAM's failure delay */
 	struct priv *p;		/* for delay_ev's callback */
 };
@@ -275,6 +279,9 @@ const char *priv_wait_status(int status, char *out, size_t len);
  * with *status the answer (IPC_AUTH_BUSY, IPC_AUTH_BAD_CREDENTIALS). */
 const char *priv_throttle_admit(struct priv *p, const char *peer, const char *user,
 				enum ipc_auth_status *status);
+/* 1 if peer or user has failed logons in the current window: its checks
+ * go after the others and at PRIV_SUSPECT_NICE. */
+int priv_throttle_suspect(struct priv *p, const char *peer, const char *user);
 /* A check priv_throttle_admit let through has ended; failed: PAM said no
  * to the password. */
 void priv_throttle_done(struct priv *p, const char *peer, const char *user, int failed);

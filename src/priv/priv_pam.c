@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -148,6 +149,8 @@ worker_run(const struct priv *p, struct priv_auth_req *r, int fd)
 	if (priv_closefrom(keep, 1) < 0)
 		_exit(1);
 	log_set_role("pam");
+	if (r->suspect && setpriority(PRIO_PROCESS, 0, PRIV_SUSPECT_NICE) < 0)
+		log_warn("setpriority for a suspect password check");
 	rc = pam_start(priv_pam_service(p), r->m.user, &conv, &h);
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_item(h, PAM_RHOST, r->m.peer);
@@ -792,11 +795,14 @@ static void submit(struct priv *p, struct priv_auth_req *r)
 		refuse(p, r, IPC_AUTH_BUSY, TEXT_QUEUE_FULL);
 		return;
 	}
-	if (p->queue_tail)
-		p->queue_tail->next = r;
-	else
-		p->queue_head = r;
-	p->queue_tail = r;
+	/* A check that is not suspect goes ahead of the suspect ones. */
+	struct priv_auth_req **at = &p->queue_head;
+	while (*at && (r->suspect || !(*at)->suspect))
+		at = &(*at)->next;
+	r->next = *at;
+	*at = r;
+	if (!r->next)
+		p->queue_tail = r;
 	p->queue_len++;
 }
 
@@ -829,6 +835,7 @@ void priv_auth_request(struct priv *p, uint32_t id, struct ipc_auth_password *m)
 		return;
 	}
 	r->throttled = 1;
+	r->suspect = priv_throttle_suspect(p, r->m.peer, r->m.user);
 	submit(p, r);
 }
 

@@ -6,7 +6,11 @@
  * account: past Service/MaxLogonFailuresPerSource (PerAccount), further
  * password checks from that address (for that account) are refused
  * without asking PAM until the window that counted them has passed, as
- * sshd's PerSourcePenalties and Windows' account lockout threshold do. */
+ * sshd's PerSourcePenalties and Windows' account lockout threshold do.
+ * Below those limits, a check from an address or for an account with
+ * failures in its window is suspect: it waits behind the others for a
+ * worker and runs at the lowest CPU priority (priv_pam.c), so a storm of
+ * wrong passwords takes only the CPU that correct logons leave. */
 #include "priv/priv_int.h"
 
 #include <string.h>
@@ -72,6 +76,22 @@ const char *priv_throttle_admit(struct priv *p, const char *peer, const char *us
 	src->inflight++;
 	acct->inflight++;
 	return NULL;
+}
+
+int priv_throttle_suspect(struct priv *p, const char *peer, const char *user)
+{
+	uint64_t now = util_now_ms();
+
+	for (uint32_t i = 0; i < PRIV_THROTTLE_ENTRIES; i++) {
+		struct priv_tally *e[2] = {&p->throttle_sources[i], &p->throttle_accounts[i]};
+		const char *key[2] = {peer, user};
+		for (int k = 0; k < 2; k++)
+			if (e[k]->key[0] && e[k]->failures &&
+			    now - e[k]->window_start_ms < PRIV_FAILURE_WINDOW_MS &&
+			    strcmp(e[k]->key, key[k]) == 0)
+				return 1;
+	}
+	return 0;
 }
 
 void priv_throttle_done(struct priv *p, const char *peer, const char *user, int failed)

@@ -353,6 +353,53 @@ static void test_throttle(void)
 	priv_free(p);
 }
 
+static struct ipc_auth_password password_check(const char *user, const char *peer)
+{
+	struct ipc_auth_password m = {strdup(user), strdup("pw"), strdup(peer), strdup("Basic")};
+	return m;
+}
+
+/* A check from an address, or for an account, with failures in the
+ * window is suspect: it waits behind the checks that are not (and its
+ * worker runs at PRIV_SUSPECT_NICE), so a storm of wrong passwords gets
+ * only the CPU the correct logons leave. */
+static void test_suspect_checks(void)
+{
+	struct priv *p = priv_new();
+	struct ipc_auth_password m;
+
+	p->cfg.service.max_concurrent_logons_per_source = 10;
+	p->cfg.service.max_concurrent_logons_per_account = 10;
+	CHECK("suspect: none before any failure", !priv_throttle_suspect(p, "10.0.0.1", "alice"));
+	fail_checks(p, "10.0.0.1", "mallory", 1);
+	CHECK("suspect: the failing address, for any account",
+	      priv_throttle_suspect(p, "10.0.0.1", "alice"));
+	CHECK("suspect: the failed account, from any address",
+	      priv_throttle_suspect(p, "10.0.0.2", "mallory"));
+	CHECK("suspect: not another address and account",
+	      !priv_throttle_suspect(p, "10.0.0.2", "alice"));
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		p->workers[i].fd = 1000 + i; /* busy */
+	m = password_check("mallory", "10.0.0.3");
+	priv_auth_request(p, 1, &m);
+	m = password_check("bob", "10.0.0.1");
+	priv_auth_request(p, 2, &m);
+	m = password_check("alice", "10.0.0.2");
+	priv_auth_request(p, 3, &m);
+	m = password_check("carol", "10.0.0.4");
+	priv_auth_request(p, 4, &m);
+	const struct priv_auth_req *q = p->queue_head;
+	CHECK("suspect: the checks that are not go first, each in turn",
+	      p->queue_len == 4 && q && q->id == 3 && !q->suspect && q->next && q->next->id == 4 &&
+		  q->next->next && q->next->next->id == 1 && q->next->next->suspect &&
+		  q->next->next->next && q->next->next->next->id == 2 &&
+		  p->queue_tail == q->next->next->next && !q->next->next->next->next);
+	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
+		p->workers[i].fd = -1;
+	priv_auth_stop(p);
+	priv_free(p);
+}
+
 /* An account whose shell says it does not log in (nobody's is
  * /usr/sbin/nologin) gets no token, root's rules the same, unless
  * Service/AllowNoLoginShells; a token of one is not renewed once the
@@ -548,6 +595,7 @@ int main(void)
 	test_renew();
 	test_single_user();
 	test_throttle();
+	test_suspect_checks();
 	test_login_shells();
 	test_logon_age();
 	test_renew_rechecks_the_account();
