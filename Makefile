@@ -56,7 +56,7 @@ CLIENT_SRC := $(filter-out src/common/sandbox.c, \
              $(wildcard src/shell/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
-LIBWINRM_VERSION := 0.4.0
+LIBWINRM_VERSION := $(shell sed -n 's/^#define OPENWINRM_VERSION "\(.*\)"$$/\1/p' src/common/version.h)
 
 # libpsrpclient, Windows' WSMan client API over libwinrm, for PowerShell
 # on Linux (docs/psrpclient.md): libwinrm's modules, src/psrpclient/ and

@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/winrm_cli.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "config/config.h"
 
 #define DEFAULT_CONFIG_DIR "/etc/winrm"
@@ -140,8 +141,9 @@ static void usage(FILE *f)
 	    "  -un[encrypted]  -[use]ssl  -skipCAcheck  -skipCNcheck  -timeout:MS\n"
 	    "  -f[ormat]:#text|xml|pretty  -file:PATH (the request body for create/invoke)\n"
 	    "\n"
-	    "Quote the @{...} argument for the shell:\n"
-	    "  winrm set winrm/config/service/auth '@{Basic=\"true\"}'\n"
+	    "The shell strips the quotes of @{Basic=\"true\"}, which winrm accepts; quote the\n"
+	    "whole argument when it holds ';' or spaces:\n"
+	    "  winrm set winrm/config/service/auth '@{Basic=\"true\";Kerberos=\"true\"}'\n"
 	    "See winrm(1).\n");
 }
 
@@ -203,7 +205,10 @@ static int input_error(const struct input *in, const char *p, const char *expect
 }
 
 /* winrm.vbs: "{" then \s*([\w:]+)\s*=\s*($null|"([^"]*)")\s* separated by
- * ";", then "}" ending the argument; "{}" is empty. A key may come once. */
+ * ";", then "}" ending the argument; "{}" is empty. A key may come once.
+ * Bash strips the quotes of @{Basic="true"}: a value without them is
+ * taken as Windows takes the quoted one, up to a space, ';' or '}', which
+ * such a value cannot hold. */
 int input_parse(const char *arg, struct input *in)
 {
 	char *p;
@@ -216,7 +221,7 @@ int input_parse(const char *arg, struct input *in)
 	if (strcmp(p, "}") == 0)
 		return 0;
 	for (;;) {
-		char *key, *key_end;
+		char *key, *key_end, *value_end = NULL, sep;
 		const char *value;
 
 		skip_space(&p);
@@ -242,10 +247,21 @@ int input_parse(const char *arg, struct input *in)
 			*close = 0;
 			value = p + 1;
 			p = close + 1;
+		} else if (*p && !strchr(";}\"", *p) && !isspace((unsigned char)*p)) {
+			value = p;
+			p += strcspn(p, ";}\" \t\n");
+			value_end = p;
 		} else {
-			return input_error(in, p, "a double-quoted value or $null");
+			return input_error(in, p, "a value, double-quoted, or $null");
 		}
 		skip_space(&p);
+		sep = *p;
+		if (value_end && sep && sep != ';' && sep != '}')
+			return input_error(in, p,
+					   "';' or '}' (a value with spaces, ';' or '}' must be "
+					   "double-quoted)");
+		if (value_end)
+			*value_end = 0; /* sep keeps what it may overwrite */
 		for (size_t i = 0; i < in->n; i++)
 			if (strcasecmp(in->pairs[i].key, key) == 0)
 				return complain("Multiple matching parameter names not allowed in "
@@ -256,13 +272,18 @@ int input_parse(const char *arg, struct input *in)
 		in->pairs[in->n].key = key;
 		in->pairs[in->n].value = value;
 		in->n++;
-		if (*p == ';') {
+		if (sep == ';') {
 			p++;
 			continue;
 		}
-		if (p[0] == '}' && p[1] == 0)
+		if (sep == '}' && p[1] == 0)
 			return 0;
-		return input_error(in, p, *p == '}' ? "nothing after '}'" : "';' or '}'");
+		if (!sep)
+			return complain(
+			    "@{...} input without its closing '}': the shell ends a command "
+			    "at an unquoted ';' and splits words at spaces, so quote the "
+			    "whole argument when it holds them: '@{A=\"1\";B=\"2\"}'");
+		return input_error(in, p, sep == '}' ? "nothing after '}'" : "';' or '}'");
 	}
 }
 
@@ -671,6 +692,9 @@ int main(int argc, char **argv)
 			cmd.dir = a + 13;
 		} else if (is_help_switch(a)) {
 			help = 1;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("winrm (openwinrm) %s\n", OPENWINRM_VERSION);
+			return 0;
 		} else if (a[0] == '-' && ((sw = remote_switch(a, &remote, &is_remote)) != 0 ||
 					   (sw = quickconfig_switch(a, &cmd)) != 0)) {
 			if (sw < 0)

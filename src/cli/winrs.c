@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "client/winrm.h"
 #include "common/util.h"
+#include "common/version.h"
 
 #define EXIT_WINRS_ERROR 255 /* as ssh: winrs itself failed, the command's code is unknown */
 #define EXIT_INTERRUPTED 130
@@ -54,6 +55,7 @@ static const char usage_text[] =
     "  -t[imeout]:SECONDS    accepted and ignored (deprecated on Windows too)\n"
     "  --config-dir DIR      client configuration (default $WINRM_CONFIG_DIR or /etc/winrm)\n"
     "  -?, --help            this text\n"
+    "  --version             openwinrm's version\n"
     "\n"
     "Ctrl-C sends ctrl_c to the command; a second Ctrl-C terminates it.\n";
 
@@ -209,6 +211,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-?") == 0 || strcmp(a, "/?") == 0) {
 			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("winrs (openwinrm) %s\n", OPENWINRM_VERSION);
 			return 0;
 		}
 		if (strcmp(a, "--config-dir") == 0 && i + 1 < argc) {

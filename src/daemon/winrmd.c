@@ -13,6 +13,7 @@
 #include "acceptor/acceptor.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "config/config.h"
 #include "host/host.h"
 #include "net/net.h"
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 		   "  --pam-service NAME\n"
 		   "                    the PAM stack, /etc/pam.d/NAME (default " PRIV_PAM_SERVICE
 		   ")\n"
-		   "  -n                check the configuration and exit\n");
+		   "  -n                check the configuration and exit\n"
+		   "  --version         openwinrm's version\n");
 }
 
 static int check_config(const char *dir)
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
 	    {"peer-uid", required_argument, NULL, 'U'},
 	    {"peer-pid", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct winrmd_opts o = {0};
@@ -137,6 +140,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("winrmd (openwinrm) %s\n", OPENWINRM_VERSION);
 			return 0;
 		default:
 			usage(stderr);

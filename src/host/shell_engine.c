@@ -616,6 +616,25 @@ static void quota_round(void *arg, const struct proctree *t)
 	quota_arm(e);
 }
 
+void shell_engine_cmd_quotes(char *line)
+{
+	size_t n = strlen(line);
+	size_t inner = n >= 2 ? n - 2 : 0;
+
+	if (n < 2 || line[0] != '"' || line[n - 1] != '"' || strchr(line + 1, '"') != line + n - 1)
+		return;
+	/* cmd's first rule: "/opt/my tools/run" stays as it is. */
+	if (strcspn(line + 1, "&<>()@^|") >= inner && strcspn(line + 1, " \t") < inner) {
+		char *path = strndup(line + 1, inner);
+		int executable = path && access(path, X_OK) == 0;
+		free(path);
+		if (executable)
+			return;
+	}
+	memmove(line, line + 1, inner);
+	line[inner] = 0;
+}
+
 /* Windows joins Command and each Arguments value with single spaces. */
 static enum err cmdline_join(struct buf *b, const struct shell_command_req *req)
 {
@@ -657,11 +676,15 @@ enum err shell_engine_command(struct shell_engine *e, const struct shell_command
 	buf_init(&line, SHELL_MAX_CMDLINE);
 	if (err == ERR_OK)
 		err = cmdline_join(&line, req);
+	/* The line goes to the user's shell as cmd /c's goes to cmd. */
+	if (err == ERR_OK && !req->skip_cmd_shell)
+		shell_engine_cmd_quotes((char *)buf_ptr(&line));
 	if (err == ERR_OK)
 		err = command_spawn(sh, c, req, (const char *)buf_ptr(&line));
 	if (err == ERR_OK)
-		log_info("command %s started in shell %s for %s: %s", c->id, sh->id, e->user,
-			 log_quote(q, sizeof(q), buf_ptr(&line), buf_len(&line)));
+		log_info(
+		    "command %s started in shell %s for %s: %s", c->id, sh->id, e->user,
+		    log_quote(q, sizeof(q), buf_ptr(&line), strlen((const char *)buf_ptr(&line))));
 	buf_clear(&line);
 	if (err != ERR_OK) {
 		free(c);

@@ -38,6 +38,14 @@ void shell_engine_free(struct shell_engine *e);
 /* New limits apply to later requests; MaxShellRunTime also to existing shells. */
 void shell_engine_set_limits(struct shell_engine *e, const struct shell_limits *l);
 
+/* A command line wrapped in one pair of double quotes, and holding no
+ * other, loses them, in place, as Windows' cmd /c strips them (`cmd /?`),
+ * unless what they enclose is the name of an executable file with
+ * whitespace and none of &<>()@^| in it, which cmd keeps quoted. The Ruby
+ * WinRM gem sends every command so ("ipconfig /all"). Other quotes are the
+ * user's shell's to read. */
+void shell_engine_cmd_quotes(char *line);
+
 uint32_t shell_engine_shells(const struct shell_engine *e);
 /* Enumerate: the cmd shells, or the commands of one, added to what reply
  * holds (the host lists its PowerShell shells first). */

@@ -1,5 +1,8 @@
 """pywinrm 0.3.0 (Debian python3-winrm) over Basic on HTTPS."""
+import os
+import shutil
 import subprocess
+import tempfile
 import time
 
 import harness as h
@@ -24,6 +27,28 @@ def test_arguments_joined_and_session_api():
                       server_cert_validation="ignore")
     r = s.run_cmd("echo", ["one", "two"])
     h.eq((r.std_out, r.std_err, r.status_code), (b"one two\n", b"", 0), "run_cmd result")
+
+
+def test_command_line_in_one_pair_of_quotes():
+    """The Ruby WinRM gem (Vagrant, Chef, test-kitchen) sends every cmd
+    command as "COMMAND LINE" in one pair of double quotes, which cmd /c
+    strips; other quotes are the shell's, and an executable whose path
+    has a space stays quoted, as cmd keeps it."""
+    svc = h.service()
+    u = h.user("a")
+    p = h.protocol(svc, u)
+    h.eq(h.run_cmd(p, '"id -un"'), (u.name.encode() + b"\n", b"", 0), "one pair of quotes")
+    h.eq(h.run_cmd(p, '"echo" "a  b"'), (b"a  b\n", b"", 0), "the shell's own quotes")
+    tools = tempfile.mkdtemp(prefix="owt tools ")  # a space in the path
+    try:
+        run = os.path.join(tools, "run")
+        with open(run, "w") as f:
+            f.write("#!/bin/sh\necho ran\n")
+        os.chmod(tools, 0o755)
+        os.chmod(run, 0o755)
+        h.eq(h.run_cmd(p, '"%s"' % run), (b"ran\n", b"", 0), "kept quoted, as cmd keeps it")
+    finally:
+        shutil.rmtree(tools)
 
 
 def test_stdin_with_send():

@@ -2,6 +2,7 @@
 a running service picks up, bad input that changes nothing), Identify
 against a service, and quickconfig."""
 import os
+import re
 import select
 import shutil
 import signal
@@ -74,8 +75,9 @@ def test_bad_input_changes_nothing():
         (["set", "winrm/config/service", '@{NoSuchSetting="1"}'], "NoSuchSetting"),
         (["set", "winrm/config/service", '@{AllowUnencrypted="maybe"}'], "AllowUnencrypted"),
         (["set", "winrm/config", '@{MaxEnvelopeSizekb="lots"}'], "MaxEnvelopeSizekb"),
-        (["set", "winrm/config/service", '@{AllowUnencrypted=true}'], "double-quoted"),
+        (["set", "winrm/config/service", '@{AllowUnencrypted=tr ue}'], "double-quoted"),
         (["set", "winrm/config/service", '@{AllowUnencrypted="true"'], "'}'"),
+        (["set", "winrm/config/service", '@{AllowUnencrypted=true'], "quote the whole argument"),
         (["create", "winrm/config/Listener?Address=*+Transport=HTTP", '@{Port="15986"}'], "exist"),
         (["delete", "winrm/config/Listener?Address=IP:10.9.9.9+Transport=HTTP"], "Listener"),
     ]
@@ -84,6 +86,29 @@ def test_bad_input_changes_nothing():
         h.check(r.returncode != 0, "%s succeeded" % args)
         h.check(word.lower() in _err(r).lower(), "%s: message %r lacks %r" % (args, _err(r), word))
         h.check(open(path, "rb").read() == before, "%s changed %s" % (args, path))
+
+
+def test_lines_pasted_into_bash():
+    """Bash strips the quotes of @{Basic="true"}: winrm takes the value as
+    Windows takes the quoted one. Two settings unquoted are cut at the ';'
+    by bash, and the message says to quote the whole argument."""
+    d = h.client_config()
+    winrm_path = h.client_path("winrm")
+
+    def bash(line):
+        return subprocess.run(["bash", "-c", line.replace("winrm ", winrm_path + " ", 1)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    r = bash('winrm --config-dir %s set winrm/config/service/auth @{Basic="true"}' % d)
+    h.eq(r.returncode, 0, "the line with its quotes stripped by bash (%s)" % _err(r))
+    h.check("Basic = true" in _out(winrm(["get", "winrm/config/service/auth"], d)), "Basic not set")
+    r = bash('winrm --config-dir %s set winrm/config/client @{TrustedHosts="a,b"}' % d)
+    h.eq(r.returncode, 0, "a list value (%s)" % _err(r))
+    h.check("TrustedHosts = a,b" in _out(winrm(["get", "winrm/config/client"], d)), "TrustedHosts not set")
+    # Bash runs "winrm ... @{Basic=false" (which must refuse) and then the
+    # assignment "Kerberos=false}".
+    r = bash('winrm --config-dir %s set winrm/config/service/auth @{Basic="false";Kerberos="false"}' % d)
+    h.check("quote the whole argument" in _err(r), "the message: %s" % _err(r))
+    h.check("Basic = true" in _out(winrm(["get", "winrm/config/service/auth"], d)), "a half line was applied")
 
 
 def test_listener_create_enumerate_delete():
@@ -386,3 +411,16 @@ def test_usage_refusals():
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         h.eq(r.returncode, code, "exit code of %s (%s)" % (argv[-2:], _err(r)))
         h.check(word.lower() in _err(r).lower(), "%s: message %r lacks %r" % (argv, _err(r), word))
+
+
+def test_every_program_prints_its_version():
+    """--version on every program: openwinrm's release, from the one place
+    that holds it (src/common/version.h)."""
+    header = open(os.path.join(h.REPO, "src", "common", "version.h")).read()
+    version = re.search(r'#define OPENWINRM_VERSION "([^"]+)"', header).group(1)
+    for name, path in (("winrm", h.client_path("winrm")), ("winrs", h.client_path("winrs")),
+                       ("winrmd", h.winrmd_path())):
+        r = subprocess.run([path, "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=30)
+        h.eq((r.returncode, _out(r), _err(r)), (0, "%s (openwinrm) %s\n" % (name, version), ""),
+             "%s --version" % name)
