@@ -50,6 +50,7 @@ static const struct {
     {"e", V_ENUMERATE},
     {"enum", V_ENUMERATE},
     {"invoke", V_INVOKE},
+    {"diagnose", V_DIAGNOSE},
     {"i", V_INVOKE},
     {"identify", V_IDENTIFY},
     {"id", V_IDENTIFY},
@@ -105,6 +106,7 @@ static void usage(FILE *f)
 	    "  e[numerate] URI               list the instances\n"
 	    "  i[nvoke] ACTION URI [@{...}]  run a custom action (remote)\n"
 	    "  id[entify]                    ask a service who it is (-r:, default localhost)\n"
+	    "  diagnose -r:HOST|URL          why a connection fails, step by step, and the fix\n"
 	    "  quickconfig [-transport:https] [-quiet]\n"
 	    "                                set this machine up for remote management\n"
 	    "  user set NAME [-p:PASSWORD]   let local account NAME log on with NTLM\n"
@@ -463,6 +465,7 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 	case V_INVOKE: /* remote_main's */
 	case V_IDENTIFY:
 	case V_QUICKCONFIG:
+	case V_DIAGNOSE:
 		break;
 	}
 	usage(stdout);
@@ -546,6 +549,17 @@ static int user_main(const char *dir, const char *const *pos, size_t npos, const
 }
 
 /* winrm OPERATION [ACTION] URI [@{...}] against a service. */
+/* A user name without its password: asked for on the terminal, as
+ * Windows' winrm asks. 1 (said) when none could be read. */
+static int ask_password(struct remote *r)
+{
+	if (r->session.user && !r->session.password && r->session.auth != WINRM_AUTH_NONE &&
+	    !cli_certificate_auth(&r->session, &r->certificate) && isatty(STDIN_FILENO) &&
+	    !(r->session.password = cli_prompt_password(r->session.user)))
+		return complain("no password read");
+	return 0;
+}
+
 static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npos, struct remote *r)
 {
 	struct input in = {0};
@@ -582,14 +596,15 @@ static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npo
 	if (cmd->verb == V_IDENTIFY && !r->session.user && !r->certificate.file &&
 	    r->session.auth == WINRM_AUTH_DEFAULT)
 		r->session.auth = WINRM_AUTH_NONE;
-	if (r->session.user && !r->session.password && r->session.auth != WINRM_AUTH_NONE &&
-	    !cli_certificate_auth(&r->session, &r->certificate) && isatty(STDIN_FILENO) &&
-	    !(r->session.password = cli_prompt_password(r->session.user)))
-		rc = complain("no password read");
-	else
-		rc = remote_run(cmd->verb, action, uri, &in, r);
+	rc = ask_password(r) ? 1 : remote_run(cmd->verb, action, uri, &in, r);
 	free(in.text);
 	return rc;
+}
+
+static int diagnose_main(const struct cmd *cmd, struct remote *r)
+{
+	r->session.config_dir = cmd->dir;
+	return ask_password(r) ? 1 : diagnose(r);
 }
 
 /* The remote switches; 1 if arg was one of them, -1 on a bad value. */
@@ -737,6 +752,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (cmd.verb == V_DIAGNOSE)
+		return npos > 1 ? complain("diagnose takes no argument but its switches: winrm "
+					   "diagnose -r:HOST|URL [-u: -p: -a: ...]")
+				: diagnose_main(&cmd, &remote);
 	if (cmd.verb == V_QUICKCONFIG)
 		return is_remote ? complain("quickconfig works on this machine only (no -r:)")
 				 : quickconfig(cmd.dir, cmd.https, cmd.quiet);

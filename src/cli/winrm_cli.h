@@ -21,7 +21,8 @@ enum verb {
 	V_ENUMERATE,
 	V_INVOKE,
 	V_IDENTIFY,
-	V_QUICKCONFIG
+	V_QUICKCONFIG,
+	V_DIAGNOSE
 };
 
 /* The @{KEY="VALUE";...} argument (winrm(1), INPUT; Windows' `winrm help
@@ -51,6 +52,10 @@ struct remote {
  * service); action is the custom action of invoke. Returns the exit status. */
 int remote_run(enum verb verb, const char *action, const char *uri, const struct input *in,
 	       const struct remote *r);
+
+/* winrm diagnose -r:TARGET (diagnose.c): each step of a connection to
+ * r's target, one line each, with what to change; the exit status. */
+int diagnose(const struct remote *r);
 
 /* winrm quickconfig (quickconfig.c) on DIR; the exit status. */
 int quickconfig(const char *dir, int https, int quiet);

@@ -63,6 +63,11 @@ const char *winrm_endpoint(const struct winrm_session *s)
 	return s->url;
 }
 
+enum winrm_auth winrm_session_auth(const struct winrm_session *s)
+{
+	return s->auth;
+}
+
 void client_header(const struct winrm_session *s, struct wsman_client_header *h)
 {
 	/* Whole: a field the caller does not set is none. */
@@ -379,16 +384,18 @@ static enum winrm_result check_rules(struct winrm_session *s, const struct confi
 	return WINRM_OK;
 }
 
-enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_session **out,
-				    char *errbuf, size_t errlen)
+/* A session of o's target, with the client configuration in *c (the
+ * caller clears it, also on failure), before any rule is checked. */
+static enum winrm_result session_begin(const struct winrm_options *o, struct winrm_session **out,
+				       struct config *c)
 {
 	struct winrm_session *s = calloc(1, sizeof(*s));
 	const char *dir = o->config_dir ? o->config_dir : getenv("WINRM_CONFIG_DIR");
-	struct config c;
 	struct buf msg;
-	enum winrm_result r = WINRM_OK;
+	enum winrm_result r;
 
-	*out = NULL;
+	memset(c, 0, sizeof(*c));
+	*out = s;
 	if (!s)
 		return WINRM_E_NOMEM;
 	s->fd = -1;
@@ -396,24 +403,57 @@ enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_
 	s->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	buf_init(&s->req, CLIENT_MAX_ENVELOPE * 4);
 	buf_init(&msg, 1024);
-	if (config_load(&c, dir && *dir ? dir : DEFAULT_CONFIG_DIR, &msg) != ERR_OK) {
+	if (config_load(c, dir && *dir ? dir : DEFAULT_CONFIG_DIR, &msg) != ERR_OK) {
 		buf_terminate(&msg);
 		r = client_fail(s, WINRM_E_USAGE, "cannot read the client configuration: %s",
 				(const char *)buf_ptr(&msg));
 		buf_clear(&msg);
-		goto out;
+		return r;
 	}
 	buf_clear(&msg);
-	if (!o->target || !*o->target) {
-		r = client_fail(s, WINRM_E_USAGE, "no target host or URL");
-		goto done;
-	}
+	if (!o->target || !*o->target)
+		return client_fail(s, WINRM_E_USAGE, "no target host or URL");
 	if ((o->user && !(s->user = strdup(o->user))) ||
-	    (o->password && !(s->password = strdup(o->password)))) {
-		r = WINRM_E_NOMEM;
-		goto done;
-	}
-	if ((r = parse_target(s, o->target, &c)) != WINRM_OK)
+	    (o->password && !(s->password = strdup(o->password))))
+		return WINRM_E_NOMEM;
+	return parse_target(s, o->target, c);
+}
+
+/* The session's error for errbuf, and the session gone. */
+static enum winrm_result session_failed(struct winrm_session *s, enum winrm_result r, char *errbuf,
+					size_t errlen)
+{
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", s && s->err[0] ? s->err : "out of memory");
+	winrm_session_free(s);
+	return r;
+}
+
+enum winrm_result winrm_target_url(const struct winrm_options *o, char *url, size_t len,
+				   char *errbuf, size_t errlen)
+{
+	struct winrm_session *s;
+	struct config c;
+	enum winrm_result r = session_begin(o, &s, &c);
+
+	config_clear(&c);
+	if (r == WINRM_OK && (size_t)snprintf(url, len, "%s", s->url) >= len)
+		r = client_fail(s, WINRM_E_USAGE, "the URL is longer than its buffer");
+	if (r != WINRM_OK)
+		return session_failed(s, r, errbuf, errlen);
+	winrm_session_free(s);
+	return WINRM_OK;
+}
+
+enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_session **out,
+				    char *errbuf, size_t errlen)
+{
+	struct winrm_session *s;
+	struct config c;
+	enum winrm_result r = session_begin(o, &s, &c);
+
+	*out = NULL;
+	if (r != WINRM_OK)
 		goto done;
 	s->auth = o->auth;
 	/* Negotiate picks Kerberos only for a name in a realm: an address or
@@ -431,19 +471,12 @@ enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_
 			  strdup(c.client.allow_fresh_credentials_when_ntlm_only)))
 			r = WINRM_E_NOMEM;
 	}
+	if (r == WINRM_OK && !(s->parser = http1_response_parser_new(CLIENT_MAX_RESPONSE)))
+		r = WINRM_E_NOMEM;
 done:
 	config_clear(&c);
-out:
-	if (r != WINRM_OK) {
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "%s", s->err[0] ? s->err : "out of memory");
-		winrm_session_free(s);
-		return r;
-	}
-	if (!(s->parser = http1_response_parser_new(CLIENT_MAX_RESPONSE))) {
-		winrm_session_free(s);
-		return WINRM_E_NOMEM;
-	}
+	if (r != WINRM_OK)
+		return session_failed(s, r, errbuf, errlen);
 	*out = s;
 	return WINRM_OK;
 }

@@ -90,6 +90,12 @@ struct winrm_session;
  * NULL and, when errbuf is given, the reason is written there. */
 enum winrm_result winrm_session_new(const struct winrm_options *o, struct winrm_session **out,
 				    char *errbuf, size_t errlen);
+/* The URL a session of o would address (the client's DefaultPorts and
+ * URLPrefix applied to a bare host), whatever the client rules say of
+ * o's scheme and flags: for a tool that diagnoses a connection step by
+ * step, the rules being one of the steps. (Since LIBWINRM_0.5.) */
+enum winrm_result winrm_target_url(const struct winrm_options *o, char *url, size_t len,
+				   char *errbuf, size_t errlen);
 /* Certificate authentication (a session made with WINRM_AUTH_CERTIFICATE,
  * over HTTPS) presents this client certificate in the TLS handshake and
  * sends the https/mutual security profile as the Authorization of every
@@ -111,6 +117,9 @@ uint32_t winrm_fault_code(const struct winrm_session *s);
 /* The URL the session talks to. */
 const char *winrm_endpoint(const struct winrm_session *s);
 const char *winrm_auth_name(enum winrm_auth a);
+/* The scheme the session uses: the one asked for, or the default's
+ * choice (winrm_session_new). (Since LIBWINRM_0.5.) */
+enum winrm_auth winrm_session_auth(const struct winrm_session *s);
 /* "basic", "Digest", ... to the enum (case-insensitive); -1 if unknown. */
 int winrm_auth_parse(const char *name);
 

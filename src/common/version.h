@@ -3,6 +3,6 @@
 #ifndef OPENWINRM_VERSION_H
 #define OPENWINRM_VERSION_H
 
-#define OPENWINRM_VERSION "0.4.0"
+#define OPENWINRM_VERSION "0.5.0"
 
 #endif

@@ -93,16 +93,16 @@ class CA(Cert):
             alt.append(x509.RFC822Name(email))
         return self._issue(name, alt, usage, expired, padding)
 
-    def server(self, name, hosts):
+    def server(self, name, hosts, expired=False):
         """A TLS server certificate CN=name for serverAuth, with hosts (IP
-        addresses or DNS names) in subjectAltName."""
+        addresses or DNS names) in subjectAltName; expired if asked."""
         alt = []
         for host in hosts:
             try:
                 alt.append(x509.IPAddress(ipaddress.ip_address(host)))
             except ValueError:
                 alt.append(x509.DNSName(host))
-        return self._issue(name, alt, (SERVER_AUTH,))
+        return self._issue(name, alt, (SERVER_AUTH,), expired)
 
     def _issue(self, name, alt, usage, expired=False, padding=0):
         """A certificate CN=name of this CA, for digital signatures."""

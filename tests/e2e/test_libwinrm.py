@@ -40,7 +40,7 @@ def _defined_symbols(*nm_flags):
 
 
 def test_shared_library_holds_only_the_client_half():
-    # The version nodes (LIBWINRM_0, LIBWINRM_0.4) are symbols too.
+    # The version nodes (LIBWINRM_0, LIBWINRM_0.4, ...) are symbols too.
     exported = [n.split("@")[0] for n in _defined_symbols("-D") if not n.startswith("LIBWINRM_")]
     h.check(exported and all(n.startswith("winrm_") for n in exported),
             "libwinrm.so.0 exports more than winrm_*: %s" % [n for n in exported if not n.startswith("winrm_")])
@@ -55,6 +55,7 @@ def test_later_functions_carry_the_version_that_added_them():
     versions = dict(n.split("@@") for n in _defined_symbols("-D") if "@@" in n)
     h.eq(versions.get("winrm_session_set_certificate"), "LIBWINRM_0.4", "winrm_session_set_certificate's version")
     h.eq(versions.get("winrm_shell_signal_ahead_ex"), "LIBWINRM_0.4", "winrm_shell_signal_ahead_ex's version")
+    h.eq(versions.get("winrm_target_url"), "LIBWINRM_0.5", "winrm_target_url's version")
     h.eq(versions.get("winrm_session_new"), "LIBWINRM_0", "winrm_session_new's version")
 
 

@@ -1,0 +1,121 @@
+"""winrm diagnose -r:TARGET (issue 15, item 4): one line per step of a
+connection, and for each cause of failure the step that finds it, the
+cause in words and what to change."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import harness as h
+import pki
+
+
+def diagnose(args, config_dir=None, env=None):
+    """(exit status, output) of winrm diagnose ARGS."""
+    d = config_dir or h.client_config()
+    r = subprocess.run([h.client_path("winrm"), "diagnose"] + list(args) + ["--config-dir", d],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=90,
+                       env=dict(os.environ, **(env or {})))
+    out = r.stdout.decode(errors="replace")
+    for pat in h.SANITIZER_PATTERNS:
+        h.check(pat not in out, "winrm diagnose: sanitizer report:\n%s" % out)
+    return r.returncode, out
+
+
+def line_of(out, verdict, step):
+    """The line of step with verdict, and its fix line if any."""
+    lines = out.splitlines()
+    for i, l in enumerate(lines):
+        if l.split()[:2] == [verdict, step]:
+            fix = lines[i + 1] if i + 1 < len(lines) and lines[i + 1].startswith("      fix:") else ""
+            return l + "\n" + fix
+    raise h.TestFailure("no %s line for %s in:\n%s" % (verdict, step, out))
+
+
+def expect(out, verdict, step, *words):
+    text = line_of(out, verdict, step)
+    for w in words:
+        h.check(w.lower() in text.lower(), "%s %s: %r lacks %r" % (verdict, step, text, w))
+
+
+def basic(u):
+    return ["-u:" + u.name, "-p:" + u.password, "-a:Basic"]
+
+
+def test_every_step_passes_on_a_working_service():
+    svc = h.service()
+    u = h.user("a")
+    rc, out = diagnose(["-r:" + svc.url()] + basic(u) + ["-skipCAcheck"])
+    h.eq(rc, 0, "exit status:\n" + out)
+    for step in ("name", "tcp", "identify", "clock", "schemes", "rules", "logon", "command"):
+        line_of(out, "ok", step)
+    expect(out, "warn", "tls", "not signed by a CA", "skipped by -skipCAcheck")
+    h.check("every step passed" in out, out)
+
+
+def test_an_unknown_name():
+    rc, out = diagnose(["-r:https://owt-no-such-host.invalid:5986", "-a:Basic", "-u:x", "-p:y"])
+    h.eq(rc, 1, "exit status")
+    expect(out, "FAIL", "name", "owt-no-such-host.invalid", "does not resolve", "/etc/hosts")
+    h.check(" tcp " not in out, "steps after a failed name ran:\n" + out)
+
+
+def test_a_closed_port():
+    port = h.free_port()
+    rc, out = diagnose(["-r:https://127.0.0.1:%d" % port, "-a:Basic", "-u:x", "-p:y"])
+    h.eq(rc, 1, "exit status")
+    expect(out, "FAIL", "tcp", str(port), "refused", "nothing listens", "winrm quickconfig")
+
+
+def test_an_untrusted_certificate():
+    svc = h.service()
+    u = h.user("a")
+    rc, out = diagnose(["-r:" + svc.url()] + basic(u))
+    h.eq(rc, 1, "exit status")
+    expect(out, "FAIL", "tls", "not signed by a CA this machine trusts", "update-ca-certificates",
+           "-skipCAcheck")
+
+
+def test_an_expired_certificate():
+    d = tempfile.mkdtemp(prefix="owt-diag-")
+    try:
+        ca = pki.CA(d, "diag-ca")
+        old = ca.server("diag-expired", ["127.0.0.1"], expired=True)
+        svc = h.Service()
+        shutil.copy(old.cert_path, os.path.join(svc.conf_dir, "cert.pem"))
+        shutil.copy(old.key_path, os.path.join(svc.conf_dir, "key.pem"))
+        svc.start()
+        u = h.user("a")
+        rc, out = diagnose(["-r:" + svc.url()] + basic(u), env={"SSL_CERT_FILE": ca.cert_path})
+        h.eq(rc, 1, "exit status")
+        expect(out, "FAIL", "tls", "expired", "renew")
+    finally:
+        shutil.rmtree(d, True)
+
+
+def test_a_scheme_the_service_does_not_offer():
+    svc = h.service({"Service/Auth/Basic": "false"})
+    u = h.user("a")
+    rc, out = diagnose(["-r:" + svc.url()] + basic(u) + ["-skipCAcheck"])
+    h.eq(rc, 1, "exit status")
+    expect(out, "FAIL", "schemes", "not Basic", "Negotiate",
+           'winrm set winrm/config/service/auth @{Basic="true"}')
+
+
+def test_a_target_outside_trusted_hosts():
+    svc = h.service(http=True)
+    u = h.user("a")
+    rc, out = diagnose(["-r:" + svc.url("HTTP"), "-u:" + u.name, "-p:" + u.password,
+                        "-a:Negotiate"])
+    h.eq(rc, 1, "exit status")
+    expect(out, "FAIL", "rules", "TrustedHosts", "winrm set winrm/config/client")
+    line_of(out, "ok", "tcp")
+
+
+def test_a_wrong_password():
+    svc = h.service()
+    u = h.user("a")
+    rc, out = diagnose(["-r:" + svc.url(), "-u:" + u.name, "-p:not-" + u.password, "-a:Basic",
+                        "-skipCAcheck"])
+    h.eq(rc, 1, "exit status")
+    expect(out, "FAIL", "logon", "check the user name and password", "winrm user set")
