@@ -47,6 +47,7 @@ struct diag {
 	struct addrinfo *addrs;
 	const struct addrinfo *reached; /* the address TCP reached */
 	char offered[256];		/* the schemes of the 401, "Negotiate, Basic" */
+	int kerberos_ticket;		/* the KDC gave one for HTTP/host */
 	long clock_offset_s;		/* the service's Date minus ours */
 	int have_clock;
 	int failures;
@@ -560,30 +561,58 @@ static void step_clock(struct diag *d)
 		       off < 0 ? -off : off);
 }
 
+/* The user's Kerberos credentials: from the password given, else the
+ * ticket cache (GSS_C_NO_CREDENTIAL). */
+static OM_uint32 kerberos_credentials(const struct remote *r, gss_cred_id_t *cred, OM_uint32 *minor)
+{
+	gss_OID_set_desc krb5 = {1, (gss_OID)gss_mech_krb5};
+	gss_buffer_desc name_buf, password;
+	gss_name_t user = GSS_C_NO_NAME;
+	OM_uint32 major, ignored;
+
+	*cred = GSS_C_NO_CREDENTIAL;
+	if (!r->session.user || !r->session.password)
+		return GSS_S_COMPLETE;
+	name_buf.value = (void *)r->session.user;
+	name_buf.length = strlen(r->session.user);
+	password.value = (void *)r->session.password;
+	password.length = strlen(r->session.password);
+	major = gss_import_name(minor, &name_buf, GSS_C_NT_USER_NAME, &user);
+	if (!GSS_ERROR(major))
+		major = gss_acquire_cred_with_password(minor, user, &password, GSS_C_INDEFINITE,
+						       &krb5, GSS_C_INITIATE, cred, NULL, NULL);
+	gss_release_name(&ignored, &user);
+	return major;
+}
+
 /* Kerberos: whether the KDC gives a ticket for HTTP/host, the name the
  * client asks for. */
 static void step_kerberos(struct diag *d)
 {
-	OM_uint32 major, minor, ctx_flags;
+	OM_uint32 major, minor, ignored;
 	gss_buffer_desc name_buf, out = GSS_C_EMPTY_BUFFER, msg = GSS_C_EMPTY_BUFFER;
 	gss_name_t target = GSS_C_NO_NAME;
 	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+	gss_cred_id_t cred;
 	char spn[300], why[512] = "", fix[768];
-	OM_uint32 ctx_status = 0;
+	OM_uint32 more = 0;
 
 	snprintf(spn, sizeof(spn), "HTTP@%s", d->host);
 	name_buf.value = spn;
 	name_buf.length = strlen(spn);
-	major = gss_import_name(&minor, &name_buf, GSS_C_NT_HOSTBASED_SERVICE, &target);
+	major = kerberos_credentials(d->r, &cred, &minor);
 	if (!GSS_ERROR(major))
-		major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, target,
-					     (gss_OID)gss_mech_krb5, GSS_C_MUTUAL_FLAG, 0, NULL,
-					     GSS_C_NO_BUFFER, NULL, &out, &ctx_flags, NULL);
+		major = gss_import_name(&minor, &name_buf, GSS_C_NT_HOSTBASED_SERVICE, &target);
+	if (!GSS_ERROR(major))
+		major = gss_init_sec_context(&minor, cred, &ctx, target, (gss_OID)gss_mech_krb5,
+					     GSS_C_MUTUAL_FLAG, 0, NULL, GSS_C_NO_BUFFER, NULL,
+					     &out, NULL, NULL);
 	if (!GSS_ERROR(major)) {
+		d->kerberos_ticket = 1;
 		report(d, "ok", "kerberos", NULL, "the KDC gave a ticket for HTTP/%s", d->host);
 	} else {
-		gss_display_status(&ctx_status, minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5,
-				   &ctx_status, &msg);
+		gss_display_status(&ignored, minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &more,
+				   &msg);
 		snprintf(why, sizeof(why), "%.*s", (int)msg.length, (const char *)msg.value);
 		if (strstr(why, "not found in Kerberos database"))
 			snprintf(
@@ -592,11 +621,15 @@ static void step_kerberos(struct diag *d)
 			    "addprinc -randkey HTTP/%s, then put its key in the service's keytab), "
 			    "or connect with a name it has (the service's ServicePrincipalNames)",
 			    d->host, d->host);
-		else if (strstr(why, "ccache") || strstr(why, "credentials cache") ||
-			 strstr(why, "No Kerberos credentials"))
+		else if (strstr(why, "credentials cache") ||
+			 strstr(why, "No Kerberos credentials") || strstr(why, "ccache"))
 			snprintf(fix, sizeof(fix),
 				 "get a ticket first (kinit USER@REALM), or give -u:USER@REALM "
 				 "-p:PASSWORD");
+		else if (strstr(why, "Preauthentication failed") ||
+			 strstr(why, "Password incorrect"))
+			snprintf(fix, sizeof(fix), "the KDC refused the password of %s: check it",
+				 d->r->session.user ? d->r->session.user : "the user");
 		else if (strstr(why, "skew"))
 			snprintf(fix, sizeof(fix),
 				 "set the clocks right (NTP) on this machine, the "
@@ -606,16 +639,25 @@ static void step_kerberos(struct diag *d)
 				 d->host);
 		report(d, "FAIL", "kerberos", fix, "no ticket for HTTP/%s: %s", d->host, why);
 	}
-	gss_release_buffer(&minor, &msg);
-	gss_release_buffer(&minor, &out);
-	gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
-	gss_release_name(&minor, &target);
+	gss_release_buffer(&ignored, &msg);
+	gss_release_buffer(&ignored, &out);
+	gss_delete_sec_context(&ignored, &ctx, GSS_C_NO_BUFFER);
+	gss_release_name(&ignored, &target);
+	gss_release_cred(&ignored, &cred);
 }
 
 /* Why the service refused the logon, in the words a person acts on. */
 static const char *logon_fix(const struct diag *d, enum winrm_result r, char *out, size_t len)
 {
-	if (r == WINRM_E_AUTH)
+	if (r == WINRM_E_AUTH && d->kerberos_ticket)
+		snprintf(out, len,
+			 "the KDC gave a ticket for HTTP/%s but the service refused it: it does "
+			 "not answer to that name, or lacks its key (on the service: HTTP/%s in "
+			 "Service/Auth/ServicePrincipalNames and its key in the keytab, "
+			 "Service/Auth/Keytab), or the account may not connect (the service's log "
+			 "says which)",
+			 d->host, d->host);
+	else if (r == WINRM_E_AUTH)
 		snprintf(
 		    out, len,
 		    "check the user name and password (a local account as USER, a domain "
@@ -636,7 +678,7 @@ static void step_logon_and_command(struct diag *d, struct winrm_session *s)
 {
 	static const char *const hostname[] = {"hostname"};
 	struct winrm_shell_options shell = {0};
-	char *xml = NULL, fix[768], shell_id[WINRM_ID_LEN + 1] = "", command_id[WINRM_ID_LEN + 1];
+	char *xml = NULL, fix[1280], shell_id[WINRM_ID_LEN + 1] = "", command_id[WINRM_ID_LEN + 1];
 	const char *scheme = winrm_auth_name(winrm_session_auth(s));
 	enum winrm_result r = winrm_identify(s, &xml);
 

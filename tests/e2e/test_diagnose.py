@@ -7,7 +7,9 @@ import subprocess
 import tempfile
 
 import harness as h
+import krb
 import pki
+from krb import localhost
 
 
 def diagnose(args, config_dir=None, env=None):
@@ -119,3 +121,46 @@ def test_a_wrong_password():
                         "-skipCAcheck"])
     h.eq(rc, 1, "exit status")
     expect(out, "FAIL", "logon", "check the user name and password", "winrm user set")
+
+
+def diagnose_elsewhere(realm):
+    """winrm diagnose -a:Kerberos, with a's ticket, of https://localhost:PORT
+    where the service answers to HTTP/elsewhere.test alone."""
+    realm.add_service("HTTP/elsewhere.test", realm.http_keytab)
+    svc = realm.http_service(https=True, settings={
+        "Service/Auth/ServicePrincipalNames": "HTTP/elsewhere.test"})
+    env = dict(realm.login(h.user("a").name), **realm.env())
+    return diagnose(["-r:" + localhost(svc.url("HTTPS")), "-a:Kerberos", "-skipCAcheck"], env=env)
+
+
+def test_a_kerberos_name_the_kdc_does_not_know():
+    with krb.Realm() as realm:
+        # The KDC has no HTTP/localhost, the name the client asks for.
+        rc, out = diagnose_elsewhere(realm)
+        h.eq(rc, 1, "exit status:\n" + out)
+        expect(out, "FAIL", "kerberos", "HTTP/localhost", "not found in Kerberos database",
+               "addprinc -randkey HTTP/localhost")
+
+
+def test_a_ticket_for_a_name_the_service_does_not_answer_to():
+    with krb.Realm() as realm:
+        # The KDC has HTTP/localhost; its key is in another keytab.
+        realm.add_service("HTTP/localhost", os.path.join(realm.dir, "other.keytab"))
+        rc, out = diagnose_elsewhere(realm)
+        h.eq(rc, 1, "exit status:\n" + out)
+        line_of(out, "ok", "kerberos")
+        expect(out, "FAIL", "logon", "does not answer to that name", "ServicePrincipalNames")
+
+
+def test_a_clock_skew():
+    """This machine's clock 10 minutes ahead (libfaketime), as a machine
+    without NTP drifts: the service's Date header shows it."""
+    svc = h.service()
+    u = h.user("a")
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    rc, out = diagnose(["-r:" + svc.url()] + basic(u) + ["-skipCAcheck"],
+                       env={"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                            "FAKETIME": "+10m",
+                            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"})
+    h.eq(rc, 1, "exit status:\n" + out)
+    expect(out, "FAIL", "clock", "behind this machine's", "NTP")
