@@ -82,7 +82,7 @@ $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/libopenwinrm.a
+$(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/src/daemon/check.o $(BUILD)/libopenwinrm.a
 	$(LINK)
 
 $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD)/src/cli/cli.o \

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "cli/winrm_cli.h"
+#include "common/steps.h"
 #include "common/util.h"
 #include "http/http1.h"
 
@@ -50,29 +50,8 @@ struct diag {
 	int kerberos_ticket;		/* the KDC gave one for HTTP/host */
 	long clock_offset_s;		/* the service's Date minus ours */
 	int have_clock;
-	int failures;
+	struct steps steps;
 };
-
-/* One step's line: "ok", "FAIL" or "warn", its name, what was found;
- * then, indented, the fix, if any. */
-static void report(struct diag *d, const char *verdict, const char *step, const char *fix,
-		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void report(struct diag *d, const char *verdict, const char *step, const char *fix,
-		   const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%-5s %-10s ", verdict, step);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (fix)
-		printf("      fix: %s\n", fix);
-	if (strcmp(verdict, "FAIL") == 0)
-		d->failures++;
-	fflush(stdout);
-}
 
 /* scheme://host:port/path, as winrm_target_url writes it. */
 static int split_url(struct diag *d)
@@ -116,8 +95,8 @@ static int step_name(struct diag *d)
 	int rc = getaddrinfo(d->host, d->port, &hints, &d->addrs);
 
 	if (rc != 0) {
-		report(
-		    d, "FAIL", "name",
+		steps_report(
+		    &d->steps, "FAIL", "name",
 		    "check the name for a typo, then DNS (/etc/resolv.conf) or /etc/hosts; or give "
 		    "the service's address (-r:https://ADDRESS:5986; Kerberos then needs the name)",
 		    "%s does not resolve: %s", d->host, gai_strerror(rc));
@@ -131,7 +110,8 @@ static int step_name(struct diag *d)
 	if (getnameinfo(d->addrs->ai_addr, d->addrs->ai_addrlen, back, sizeof(back), NULL, 0,
 			NI_NAMEREQD) != 0)
 		snprintf(back, sizeof(back), "no name");
-	report(d, "ok", "name", NULL, "%s is %s (reverse of the first: %s)", d->host, list, back);
+	steps_report(&d->steps, "ok", "name", NULL, "%s is %s (reverse of the first: %s)", d->host,
+		     list, back);
 	return 0;
 }
 
@@ -176,8 +156,8 @@ static int step_tcp(struct diag *d)
 	}
 	if (fd >= 0) {
 		close(fd);
-		report(d, "ok", "tcp", NULL, "%s port %s accepts connections",
-		       address_text(d->reached, addr, sizeof(addr)), d->port);
+		steps_report(&d->steps, "ok", "tcp", NULL, "%s port %s accepts connections",
+			     address_text(d->reached, addr, sizeof(addr)), d->port);
 		return 0;
 	}
 	snprintf(
@@ -191,7 +171,8 @@ static int step_tcp(struct diag *d)
 	    err == ECONNREFUSED ? (d->https ? " -transport:https" : "") : d->port,
 	    err == ECONNREFUSED ? (d->https ? "https" : "http") : "",
 	    err == ECONNREFUSED ? d->host : "");
-	report(d, "FAIL", "tcp", fix, "%s port %s: %s", d->host, d->port, strerror(err));
+	steps_report(&d->steps, "FAIL", "tcp", fix, "%s port %s: %s", d->host, d->port,
+		     strerror(err));
 	return -1;
 }
 
@@ -302,12 +283,13 @@ static int step_tls(struct diag *d, SSL_CTX *ctx)
 	int days = 0, secs = 0;
 
 	if (fd < 0) {
-		report(d, "FAIL", "tls",
-		       "the port may be an HTTP listener: use http:// (port 5985 by default), or "
-		       "check the service's HTTPS listener (winrm enumerate winrm/config/listener)",
-		       "no TLS handshake with %s port %s: %s", d->host, d->port,
-		       ERR_reason_error_string(ERR_peek_last_error())
-			   ?: "the service closed the connection");
+		steps_report(
+		    &d->steps, "FAIL", "tls",
+		    "the port may be an HTTP listener: use http:// (port 5985 by default), or "
+		    "check the service's HTTPS listener (winrm enumerate winrm/config/listener)",
+		    "no TLS handshake with %s port %s: %s", d->host, d->port,
+		    ERR_reason_error_string(ERR_peek_last_error())
+			?: "the service closed the connection");
 		ERR_clear_error();
 		return -1;
 	}
@@ -315,7 +297,7 @@ static int step_tls(struct diag *d, SSL_CTX *ctx)
 	verdict = SSL_get_verify_result(ssl);
 	probe_close(fd, ssl);
 	if (!cert) {
-		report(d, "FAIL", "tls", NULL, "the service sent no certificate");
+		steps_report(&d->steps, "FAIL", "tls", NULL, "the service sent no certificate");
 		return -1;
 	}
 	cert_names(cert, names, sizeof(names));
@@ -324,18 +306,19 @@ static int step_tls(struct diag *d, SSL_CTX *ctx)
 	switch (verdict) {
 	case X509_V_OK:
 		if (days < CERT_EXPIRY_WARNING_DAYS)
-			report(d, "warn", "tls",
-			       "renew the certificate and name the new one in the HTTPS listener "
-			       "(winrm set winrm/config/Listener?Address=*+Transport=HTTPS "
-			       "@{CertificateThumbprint=\"...\"})",
-			       "trusted certificate for %s, expiring in %d days", names, days);
+			steps_report(
+			    &d->steps, "warn", "tls",
+			    "renew the certificate and name the new one in the HTTPS listener "
+			    "(winrm set winrm/config/Listener?Address=*+Transport=HTTPS "
+			    "@{CertificateThumbprint=\"...\"})",
+			    "trusted certificate for %s, expiring in %d days", names, days);
 		else
-			report(d, "ok", "tls", NULL,
-			       "trusted certificate for %s, valid %d more days", names, days);
+			steps_report(&d->steps, "ok", "tls", NULL,
+				     "trusted certificate for %s, valid %d more days", names, days);
 		return 0;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		report(
-		    d, "FAIL", "tls",
+		steps_report(
+		    &d->steps, "FAIL", "tls",
 		    "renew the service's certificate (winrm quickconfig -transport:https makes a "
 		    "self-signed one; a CA's is better) and name it in the HTTPS listener",
 		    "the certificate for %s expired %d days ago", names, -days);
@@ -347,17 +330,18 @@ static int step_tls(struct diag *d, SSL_CTX *ctx)
 		    "connect with a name the certificate holds (-r:https://NAME:%s), or give the "
 		    "service a certificate for %s; -skipCNcheck skips this check (testing only)",
 		    d->port, d->host);
-		report(d, (flags & WINRM_FLAG_SKIP_CN_CHECK) ? "warn" : "FAIL", "tls", fix,
-		       "the certificate names %s, not %s%s", names, d->host,
-		       (flags & WINRM_FLAG_SKIP_CN_CHECK) ? " (skipped by -skipCNcheck)" : "");
+		steps_report(&d->steps, (flags & WINRM_FLAG_SKIP_CN_CHECK) ? "warn" : "FAIL", "tls",
+			     fix, "the certificate names %s, not %s%s", names, d->host,
+			     (flags & WINRM_FLAG_SKIP_CN_CHECK) ? " (skipped by -skipCNcheck)"
+								: "");
 		return 0;
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		report(
-		    d, (flags & WINRM_FLAG_SKIP_CA_CHECK) ? "warn" : "FAIL", "tls",
+		steps_report(
+		    &d->steps, (flags & WINRM_FLAG_SKIP_CA_CHECK) ? "warn" : "FAIL", "tls",
 		    "trust the CA that signed it: copy its certificate to "
 		    "/usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates (or "
 		    "name it in SSL_CERT_FILE); -skipCAcheck skips this check (testing only)",
@@ -366,8 +350,9 @@ static int step_tls(struct diag *d, SSL_CTX *ctx)
 		    (flags & WINRM_FLAG_SKIP_CA_CHECK) ? " (skipped by -skipCAcheck)" : "");
 		return 0;
 	default:
-		report(d, "FAIL", "tls", NULL, "the certificate for %s is refused: %s", names,
-		       X509_verify_cert_error_string(verdict));
+		steps_report(&d->steps, "FAIL", "tls", NULL,
+			     "the certificate for %s is refused: %s", names,
+			     X509_verify_cert_error_string(verdict));
 		return -1;
 	}
 }
@@ -458,24 +443,26 @@ static int step_identify(struct diag *d, SSL_CTX *ctx)
 	 * logon, which Windows gives and the service's product names. */
 	if (probe_exchange(d, ctx, "WSMANIDENTIFY: unauthenticated\r\n", IDENTIFY, &parser, &resp,
 			   date, sizeof(date)) != 0) {
-		report(d, "FAIL", "identify", NULL, "no HTTP reply to an Identify on %s", d->url);
+		steps_report(&d->steps, "FAIL", "identify", NULL,
+			     "no HTTP reply to an Identify on %s", d->url);
 	} else if (resp->status == 404) {
-		report(d, "FAIL", "identify",
-		       "use the service's URL prefix (-r:SCHEME://HOST:PORT/wsman; the client's "
-		       "winrm/config/client URLPrefix)",
-		       "%s answers 404: no WS-Management service at %s", d->host, d->path);
+		steps_report(
+		    &d->steps, "FAIL", "identify",
+		    "use the service's URL prefix (-r:SCHEME://HOST:PORT/wsman; the client's "
+		    "winrm/config/client URLPrefix)",
+		    "%s answers 404: no WS-Management service at %s", d->host, d->path);
 	} else if (resp->status == 200) {
-		report(d, "ok", "identify", NULL, "%s %s at %s",
-		       element_text(&resp->body, "ProductVendor", vendor, sizeof(vendor)),
-		       element_text(&resp->body, "ProductVersion", version, sizeof(version)),
-		       d->url);
+		steps_report(&d->steps, "ok", "identify", NULL, "%s %s at %s",
+			     element_text(&resp->body, "ProductVendor", vendor, sizeof(vendor)),
+			     element_text(&resp->body, "ProductVersion", version, sizeof(version)),
+			     d->url);
 		rc = 0;
 	} else {
 		/* Windows answers an unauthenticated Identify only when asked
 		 * to; 401 here is no failure. */
-		report(d, "ok", "identify", NULL,
-		       "a WS-Management service at %s (HTTP %d to an anonymous Identify)", d->url,
-		       resp->status);
+		steps_report(&d->steps, "ok", "identify", NULL,
+			     "a WS-Management service at %s (HTTP %d to an anonymous Identify)",
+			     d->url, resp->status);
 		rc = 0;
 	}
 	if (date[0]) {
@@ -499,8 +486,8 @@ static int step_schemes(struct diag *d, SSL_CTX *ctx, enum winrm_auth asked)
 	int rc = -1;
 
 	if (probe_exchange(d, ctx, "", "", &parser, &resp, date, sizeof(date)) != 0) {
-		report(d, "FAIL", "schemes", NULL,
-		       "no HTTP reply to a request without credentials");
+		steps_report(&d->steps, "FAIL", "schemes", NULL,
+			     "no HTTP reply to a request without credentials");
 		http1_response_parser_free(parser);
 		return -1;
 	}
@@ -510,12 +497,13 @@ static int step_schemes(struct diag *d, SSL_CTX *ctx, enum winrm_auth asked)
 			 (int)strcspn(ch, " "), ch);
 	}
 	if (resp->status != 401 || !d->offered[0]) {
-		report(d, "FAIL", "schemes", NULL,
-		       "the service answered HTTP %d, not 401 with its schemes", resp->status);
+		steps_report(&d->steps, "FAIL", "schemes", NULL,
+			     "the service answered HTTP %d, not 401 with its schemes",
+			     resp->status);
 	} else if (asked == WINRM_AUTH_DEFAULT || asked == WINRM_AUTH_NONE ||
 		   asked == WINRM_AUTH_CERTIFICATE) {
 		/* Certificate authentication is not in the 401's list. */
-		report(d, "ok", "schemes", NULL, "the service offers %s", d->offered);
+		steps_report(&d->steps, "ok", "schemes", NULL, "the service offers %s", d->offered);
 		rc = 0;
 	} else {
 		int found = 0;
@@ -533,11 +521,11 @@ static int step_schemes(struct diag *d, SSL_CTX *ctx, enum winrm_auth asked)
 			     ? " (over HTTP a service offers Basic only with AllowUnencrypted)"
 			     : "");
 		if (found)
-			report(d, "ok", "schemes", NULL, "the service offers %s (%s asked for)",
-			       d->offered, name);
+			steps_report(&d->steps, "ok", "schemes", NULL,
+				     "the service offers %s (%s asked for)", d->offered, name);
 		else
-			report(d, "FAIL", "schemes", fix, "the service offers %s, not %s",
-			       d->offered, name);
+			steps_report(&d->steps, "FAIL", "schemes", fix,
+				     "the service offers %s, not %s", d->offered, name);
 		rc = found ? 0 : -1;
 	}
 	http1_response_parser_free(parser);
@@ -549,16 +537,18 @@ static void step_clock(struct diag *d)
 	long off = d->clock_offset_s;
 
 	if (!d->have_clock)
-		report(d, "warn", "clock", NULL, "the service sent no Date: its clock is unknown");
+		steps_report(&d->steps, "warn", "clock", NULL,
+			     "the service sent no Date: its clock is unknown");
 	else if (off > CLOCK_TOLERANCE_S || off < -CLOCK_TOLERANCE_S)
-		report(d, "FAIL", "clock",
-		       "set both clocks right (NTP: systemd-timesyncd or chrony); Kerberos refuses "
-		       "a difference over 5 minutes",
-		       "the service's clock is %ld s %s this machine's", off < 0 ? -off : off,
-		       off < 0 ? "behind" : "ahead of");
+		steps_report(
+		    &d->steps, "FAIL", "clock",
+		    "set both clocks right (NTP: systemd-timesyncd or chrony); Kerberos refuses "
+		    "a difference over 5 minutes",
+		    "the service's clock is %ld s %s this machine's", off < 0 ? -off : off,
+		    off < 0 ? "behind" : "ahead of");
 	else
-		report(d, "ok", "clock", NULL, "the service's clock is within %ld s of ours",
-		       off < 0 ? -off : off);
+		steps_report(&d->steps, "ok", "clock", NULL,
+			     "the service's clock is within %ld s of ours", off < 0 ? -off : off);
 }
 
 /* The user's Kerberos credentials: from the password given, else the
@@ -609,7 +599,8 @@ static void step_kerberos(struct diag *d)
 					     &out, NULL, NULL);
 	if (!GSS_ERROR(major)) {
 		d->kerberos_ticket = 1;
-		report(d, "ok", "kerberos", NULL, "the KDC gave a ticket for HTTP/%s", d->host);
+		steps_report(&d->steps, "ok", "kerberos", NULL, "the KDC gave a ticket for HTTP/%s",
+			     d->host);
 	} else {
 		gss_display_status(&ignored, minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &more,
 				   &msg);
@@ -637,7 +628,8 @@ static void step_kerberos(struct diag *d)
 		else
 			snprintf(fix, sizeof(fix), "check /etc/krb5.conf's realm and KDC for %s",
 				 d->host);
-		report(d, "FAIL", "kerberos", fix, "no ticket for HTTP/%s: %s", d->host, why);
+		steps_report(&d->steps, "FAIL", "kerberos", fix, "no ticket for HTTP/%s: %s",
+			     d->host, why);
 	}
 	gss_release_buffer(&ignored, &msg);
 	gss_release_buffer(&ignored, &out);
@@ -684,19 +676,19 @@ static void step_logon_and_command(struct diag *d, struct winrm_session *s)
 
 	free(xml);
 	if (r != WINRM_OK) {
-		report(d, "FAIL", "logon", logon_fix(d, r, fix, sizeof(fix)),
-		       "%s authentication failed: %s", scheme, winrm_error(s));
+		steps_report(&d->steps, "FAIL", "logon", logon_fix(d, r, fix, sizeof(fix)),
+			     "%s authentication failed: %s", scheme, winrm_error(s));
 		return;
 	}
-	report(d, "ok", "logon", NULL, "logged on with %s", scheme);
+	steps_report(&d->steps, "ok", "logon", NULL, "logged on with %s", scheme);
 	if ((r = winrm_shell_create(s, &shell, shell_id)) != WINRM_OK ||
 	    (r = winrm_shell_command(s, shell_id, hostname, 1, 0, command_id)) != WINRM_OK)
-		report(d, "FAIL", "command",
-		       "the account may not run commands there: the service's Winrs settings "
-		       "(AllowRemoteShellAccess, MaxShellsPerUser) and its log say why",
-		       "a shell or command was refused: %s", winrm_error(s));
+		steps_report(&d->steps, "FAIL", "command",
+			     "the account may not run commands there: the service's Winrs settings "
+			     "(AllowRemoteShellAccess, MaxShellsPerUser) and its log say why",
+			     "a shell or command was refused: %s", winrm_error(s));
 	else
-		report(d, "ok", "command", NULL, "ran hostname in a cmd shell");
+		steps_report(&d->steps, "ok", "command", NULL, "ran hostname in a cmd shell");
 	if (shell_id[0])
 		winrm_shell_delete(s, shell_id);
 }
@@ -726,11 +718,12 @@ int diagnose(const struct remote *r)
 	step_clock(&d);
 	step_schemes(&d, ctx, s ? winrm_session_auth(s) : r->session.auth);
 	if (rules != WINRM_OK) {
-		report(&d, "FAIL", "rules", NULL, "the client's own rules refuse it: %s", err);
+		steps_report(&d.steps, "FAIL", "rules", NULL,
+			     "the client's own rules refuse it: %s", err);
 		goto done;
 	}
-	report(&d, "ok", "rules", NULL, "the client's rules allow %s to %s",
-	       winrm_auth_name(winrm_session_auth(s)), d.url);
+	steps_report(&d.steps, "ok", "rules", NULL, "the client's rules allow %s to %s",
+		     winrm_auth_name(winrm_session_auth(s)), d.url);
 	/* Kerberos: asked for, or Negotiate's choice with the ticket cache. */
 	if (winrm_session_auth(s) == WINRM_AUTH_KERBEROS ||
 	    (winrm_session_auth(s) == WINRM_AUTH_NEGOTIATE && !r->session.user &&
@@ -742,7 +735,7 @@ done:
 	winrm_session_free(s);
 	if (d.addrs)
 		freeaddrinfo(d.addrs);
-	printf("%s\n",
-	       d.failures ? "diagnosis: see the FAIL lines above" : "diagnosis: every step passed");
-	return d.failures ? 1 : 0;
+	printf("%s\n", d.steps.failures ? "diagnosis: see the FAIL lines above"
+					: "diagnosis: every step passed");
+	return d.steps.failures ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
+#include "daemon/check.h"
 #include "config/config.h"
 #include "host/host.h"
 #include "net/net.h"
@@ -26,7 +27,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT]\n"
-		   "              [--pam-service NAME] [-n]\n"
+		   "              [--pam-service NAME] [-n] [--check] [--version]\n"
 		   "  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR "
 		   "or " DEFAULT_CONFIG_DIR ")\n"
 		   "  --foreground      stay in the foreground and log to stderr\n"
@@ -37,6 +38,9 @@ static void usage(FILE *f)
 		   "                    the PAM stack, /etc/pam.d/NAME (default " PRIV_PAM_SERVICE
 		   ")\n"
 		   "  -n                check the configuration and exit\n"
+		   "  --check           check the configuration as the service will use it\n"
+		   "                    (account, groups, listeners, certificates, keytab,\n"
+		   "                    NTLM hashes, PAM, PowerShell), one line each, and exit\n"
 		   "  --version         openwinrm's version\n");
 }
 
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
 	    {"peer-pid", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"check", no_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct winrmd_opts o = {0};
@@ -138,6 +143,9 @@ int main(int argc, char **argv)
 		case 'n':
 			check = 1;
 			break;
+		case 'C':
+			check = 2;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -153,6 +161,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check == 2)
+		return check_service(o.config_dir, o.service_account,
+				     o.pam_service ? o.pam_service : PRIV_PAM_SERVICE);
 	if (check)
 		return check_config(o.config_dir);
 	/* The re-executed roles learn who may talk to them from the privileged
