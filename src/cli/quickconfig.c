@@ -341,6 +341,12 @@ int quickconfig(const char *dir, int https, int quiet)
 		printf("WinRM has been updated for remote management.\n");
 	if (thumb[0])
 		printf("CertificateThumbprint = %s\n", thumb);
+	/* Negotiate is the clients' default scheme, and NTLM, the one it
+	 * uses with a password off a Kerberos realm, needs each local
+	 * account's key, which only `winrm user set` gives the service. */
+	printf("Local accounts log on with Negotiate (NTLM, the clients' default) once "
+	       "`winrm user set NAME` has given the service their key; Basic over HTTPS needs "
+	       "none.\n");
 	rc = 0;
 out:
 	config_clear(&c);

@@ -602,12 +602,20 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 			: "Use HTTPS (-usessl), one of those schemes with -a:, or on the server: "
 			  "winrm set winrm/config/service @{AllowUnencrypted=\"true\"} and "
 			  "winrm set winrm/config/service/auth @{Basic=\"true\"}");
+	/* NTLM verifies against keys the service holds: an openwinrm service
+	 * has none for a local account until `winrm user set`, the one cause
+	 * a right password cannot rule out. Kerberos from the ticket cache
+	 * names no user. */
 	return client_fail(
 	    s, WINRM_E_AUTH,
 	    "%s rejected the credentials of %s (%s): check the user name and password, and "
 	    "that the account may connect remotely (root, a member of an administrators' "
-	    "group, or of the remote users' group)",
-	    s->host_header, s->user ? s->user : "(none)", name);
+	    "group, or of the remote users' group)%s",
+	    s->host_header, s->user ? s->user : "your Kerberos ticket", name,
+	    s->auth == WINRM_AUTH_NEGOTIATE && s->mech == CLIENT_MECH_SPNEGO_NTLM
+		? "; with NTLM an openwinrm service needs the account's key, which `winrm user set "
+		  "NAME` (as root, on the service) gives it"
+		: "");
 }
 
 static enum winrm_result http_status(struct winrm_session *s, int status)

@@ -215,6 +215,7 @@ def test_quickconfig_sets_up_and_is_idempotent():
         h.check("Create a WinRM listener on HTTP://*" in out and "HTTPS://*" in out, out)
         thumb = [l.split(" = ")[1] for l in out.splitlines() if l.startswith("CertificateThumbprint = ")]
         h.check(len(thumb) == 1 and len(thumb[0]) == 40, "the SHA-1 thumbprint is shown: %s" % out)
+        h.check("`winrm user set NAME`" in out, "the summary says NTLM needs each account's key: %s" % out)
         pid = int(open(os.path.join(d, "winrmd.pid")).read())
         # The service answers on both new listeners.
         for url in ("http://127.0.0.1:%d/wsman" % http_port, "https://localhost:%d/wsman" % https_port):
