@@ -90,7 +90,8 @@ $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD
 		$(BUILD)/libopenwinrm.a
 	$(LINK)
 
-$(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/src/cli/cli.o $(BUILD)/libopenwinrm.a
+$(BUILD)/winrs: $(BUILD)/src/cli/winrs.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/progress.o \
+		$(BUILD)/libopenwinrm.a
 	$(LINK) -lpthread
 
 # Makefile too: a change to CLIENT_SRC must relink the library.

@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "client/winrm.h"
+#include "cli/progress.h"
 #include "common/util.h"
 #include "common/version.h"
 
@@ -87,6 +88,7 @@ static void finish(int code, int terminate)
 
 	atomic_store(&finishing, 1);
 	pthread_mutex_lock(&exit_lock);
+	progress_end();
 	if (shell_id[0] && cli_session_new(&opts, &certificate, &s, NULL, 0) == WINRM_OK) {
 		if (terminate && command_id[0])
 			winrm_shell_signal(s, shell_id, command_id, WINRM_SIGNAL_TERMINATE);
@@ -116,6 +118,7 @@ static int write_all(int fd, const void *data, size_t len)
 static void output(void *arg, enum winrm_stream stream, const void *data, size_t len)
 {
 	(void)arg;
+	progress_received(len);
 	if (write_all(stream == WINRM_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0) {
 		/* The reader went away (`winrs ... | head`): stop the command. */
 		finish(EXIT_BROKEN_PIPE, 1);
@@ -146,6 +149,7 @@ static void *stdin_thread(void *arg)
 			/* The command may have ended and taken its stdin with it. */
 			break;
 		}
+		progress_sent((size_t)n);
 		if (n == 0)
 			break;
 	}
@@ -328,6 +332,8 @@ int main(int argc, char **argv)
 		say("%s", winrm_error(s));
 		finish(EXIT_WINRS_ERROR, 0);
 	}
+	if (progress_start() != 0)
+		say("cannot start the progress line's thread: going on without it");
 	if (stdin_at_eof()) {
 		if (winrm_shell_send(s, shell_id, command_id, NULL, 0, 1) != WINRM_OK) {
 			say("%s", winrm_error(s));
@@ -348,6 +354,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pthread_mutex_lock(&exit_lock);
+	progress_end();
 	winrm_shell_signal(s, shell_id, command_id, WINRM_SIGNAL_TERMINATE);
 	winrm_shell_delete(s, shell_id);
 	winrm_session_free(s);

@@ -1,8 +1,11 @@
 """winrs against winrmd: streams, exit codes, signals, the client-side
 rules of Windows' client, and failures explained in words."""
 import os
+import pty
+import select
 import signal
 import subprocess
+import threading
 import time
 
 import harness as h
@@ -317,3 +320,55 @@ def test_digest_md5_and_sha256():
         finally:
             server.shutdown()
             server.server_close()
+
+
+def _winrs_with_terminal_stderr(args, seconds=15):
+    """Runs winrs with stderr on a pseudo-terminal and stdout on a pipe (as
+    `winrs ... > file` from a terminal): (stdout bytes, what the terminal
+    showed, exit status)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([h.client_path("winrs"), "--config-dir", h.client_config()] + list(args),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown, out = b"", []
+    reader = threading.Thread(target=lambda: out.append(p.stdout.read()))
+    reader.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the terminal closed with winrs
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            elif p.poll() is not None:
+                break
+        rc = p.wait(10)
+        reader.join(10)
+        return b"".join(out), shown.decode(errors="replace"), rc
+    finally:
+        os.close(master)
+        if p.poll() is None:
+            p.kill()
+
+
+def test_progress_line_on_a_terminal_only_for_a_transfer_that_lasts():
+    """Output to a file from a terminal: after 2 s the terminal shows bytes
+    and rate, rewritten in place, and a last line; a short transfer shows
+    none, and neither does a stderr that is not a terminal."""
+    svc = h.service()
+    slow = "for i in $(seq 1 30); do head -c 100000 /dev/zero; sleep 0.1; done"
+    out, shown, rc = _winrs_with_terminal_stderr(h.winrs_basic(svc) + [slow])
+    h.eq((len(out), rc), (3000000, 0), "the output, whole")
+    h.check("winrs: received" in shown and "/s" in shown and "\r" in shown,
+            "no progress line on the terminal: %r" % shown[-300:])
+    h.check("received 3.0 MB" in shown.splitlines()[-1] if shown.strip() else False,
+            "the last line gives the total: %r" % shown[-300:])
+    out, shown, rc = _winrs_with_terminal_stderr(h.winrs_basic(svc) + ["head -c 1000 /dev/zero"])
+    h.eq((len(out), rc, shown), (1000, 0, ""), "a short transfer shows nothing")
+    r = h.winrs(h.winrs_basic(svc) + [slow])
+    h.check(b"received" not in r.stderr, "progress on a stderr that is no terminal: %r" % r.stderr[-300:])
