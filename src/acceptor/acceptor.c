@@ -7,8 +7,10 @@
 #include "acceptor/acceptor.h"
 
 #include <signal.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <gssapi/gssapi.h>
@@ -47,7 +49,19 @@ static void slot_drop(struct acceptor_slot *s)
 static char *gss_why(OM_uint32 major, OM_uint32 minor, gss_OID mech)
 {
 	char out[IPC_MAX_GSS_WHY];
+	const char *conf = getenv("KRB5_CONFIG");
 
+	if (!conf || !*conf)
+		conf = "/etc/krb5.conf";
+	/* MIT's minor code for a krb5.conf this account cannot read is
+	 * errno's, whose words name no file: name it, when it is that file. */
+	if (minor == EACCES && strchr(conf, ':') == NULL && access(conf, R_OK) != 0) {
+		snprintf(out, sizeof(out),
+			 "permission denied reading %s, the Kerberos configuration: the service "
+			 "account must be able to read it",
+			 conf);
+		return strdup(out);
+	}
 	return strdup(msgenc_gss_why(major, minor, mech, out, sizeof(out)));
 }
 

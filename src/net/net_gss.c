@@ -100,8 +100,11 @@ static enum err established(struct request *r, const struct ipc_auth_gss_result 
 
 	major = gss_import_sec_context(&minor, &tok, &c->gss.ctx);
 	if (GSS_ERROR(major)) {
-		log_warnx("cannot import the security context for %s: GSSAPI status %u/%u", c->peer,
-			  (unsigned)major, (unsigned)minor);
+		char why[512];
+		/* In words: the usual cause is a krb5.conf the service account
+		 * cannot read, which the numbers alone do not say. */
+		log_warnx("cannot import the security context for %s: %s", c->peer,
+			  msgenc_gss_why(major, minor, GSS_C_NO_OID, why, sizeof(why)));
 		net_gss_forget(c);
 		return ERR_WSMAN_INTERNAL;
 	}

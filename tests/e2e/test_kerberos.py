@@ -15,6 +15,7 @@ in for pykerberos."""
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import time
 
@@ -270,3 +271,23 @@ def test_winrs_kerberos_https_channel_binding_strict():
              "winrs -a:Kerberos over HTTPS under Strict: %s" % r.stderr.decode(errors="replace"))
         svc.wait_for_log(r"authentication success: principal \"%s@%s\" as user \"%s\".*\(Kerberos\)"
                          % (a.name, realm.realm, a.name), since=mark)
+
+
+def test_an_unreadable_krb5_conf_is_named_in_the_log():
+    """The service account cannot read the Kerberos configuration: the log
+    says so, naming the file, not GSSAPI's status numbers."""
+    a = h.user("a")
+    with krb.Realm() as realm:
+        private = os.path.join(realm.dir, "krb5-root-only.conf")
+        shutil.copy(realm.krb5_conf, private)
+        os.chmod(private, 0o600)
+        realm.add_service("HTTP/localhost", realm.http_keytab)
+        svc = h.Service({"Service/Auth/Keytab": realm.http_keytab,
+                         "Service/Auth/ServicePrincipalNames": "HTTP/localhost"},
+                        env={"KRB5_CONFIG": private}).start()
+        r = h.winrs(["-r:" + localhost(svc.url("HTTPS")), "-a:Kerberos", "-skipCAcheck", "hostname"],
+                    env=realm.login(a.name))
+        h.check(r.returncode != 0, "a logon went through without the Kerberos configuration")
+        svc.wait_for_log(r"permission denied reading %s, the Kerberos configuration: the service "
+                         r"account must be able to read it" % re.escape(private))
+        h.check("GSSAPI status" not in svc.log_text(), "numbers in the log")
