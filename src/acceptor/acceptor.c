@@ -5,6 +5,7 @@
  * privileged part names; which connection holds which slot, and what an
  * established context's names mean, is its business. */
 #include "acceptor/acceptor.h"
+#include "acceptor/ntlm_negotiate.h"
 
 #include <signal.h>
 #include <errno.h>
@@ -168,6 +169,16 @@ static void accept_token(struct acceptor_slot *s, const struct ipc_accept *m,
 		cbs.application_data.length = m->binding_len;
 		cbs.application_data.value = m->binding;
 		cb = &cbs;
+	}
+	/* A first leg only: a NEGOTIATE_MESSAGE starts a handshake. */
+	uint8_t versioned[IPC_MAX_GSS_TOKEN + NTLM_VERSION_LEN];
+	size_t vlen =
+	    s->ctx == GSS_C_NO_CONTEXT
+		? ntlm_negotiate_with_version(m->token, m->token_len, versioned, sizeof(versioned))
+		: 0;
+	if (vlen) {
+		in.value = versioned;
+		in.length = vlen;
 	}
 	major = gss_accept_sec_context(&minor, &s->ctx, GSS_C_NO_CREDENTIAL, &in, cb, &src, &mech,
 				       &out, &flags, NULL, &deleg);

@@ -387,3 +387,22 @@ def test_no_login_shell_refused_unless_allowed():
         errors = []
         h._remove_user(u.name, errors)
         h.eq(errors, [], "removing %s" % u.name)
+
+
+def test_a_negotiate_message_without_its_version_field():
+    """The Ruby WinRM gem's NTLM (rubyntlm; Vagrant, Chef, test-kitchen)
+    and Node's ntlm-client send a NEGOTIATE_MESSAGE without the Version
+    field, which MS-NLMP allows and Windows accepts and gss-ntlmssp alone
+    refuses: the service gives gss-ntlmssp the message with a zero Version,
+    and the logon and a request on its connection go through."""
+    svc = ntlm_service()
+    u = h.user("a")
+    li = svc.listener("HTTPS")
+    r = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(CLIENT), "ntlm_versionless.py"),
+                        li.host, str(li.port), u.name, u.password],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=client_env(), timeout=60)
+    h.eq(r.returncode, 0, "the client: %s" % r.stderr.decode(errors="replace")[-2000:])
+    got = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    h.eq(got, {"negotiate": 401, "challenge": True, "authenticate": 200, "identify": 200,
+               "vendor": True}, "a versionless NEGOTIATE_MESSAGE's logon")
+    svc.wait_for_log(r"authentication success: .*as user \"%s\".*\(NTLM\)" % u.name)
