@@ -506,6 +506,49 @@ static enum err get_fixed_str(struct buf *in, char *out, size_t max)
 	return ERR_OK;
 }
 
+enum err ipc_audit_encode(struct buf *out, const struct audit_event *m)
+{
+	if (m->kind >= AUDIT_KIND_COUNT || m->source_port > 65535 || m->has_exit_code > 1 ||
+	    m->command_line_cut > 1)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, m->kind));
+	IPC_TRY(buf_put_u32(out, m->source_port));
+	IPC_TRY(buf_put_u32(out, m->has_exit_code));
+	IPC_TRY(buf_put_u32(out, m->exit_code));
+	IPC_TRY(buf_put_u32(out, m->command_line_cut));
+	IPC_TRY(buf_put_u64(out, m->duration_ms));
+	IPC_TRY(buf_put_u64(out, m->bytes_in));
+	IPC_TRY(buf_put_u64(out, m->bytes_out));
+	for (size_t i = 0; i < audit_nfields; i++)
+		IPC_TRY(put_str(out, (const char *)m + audit_fields[i].offset,
+				audit_fields[i].size - 1));
+	return ERR_OK;
+}
+
+static enum err audit_fields_of(struct buf *in, struct audit_event *m)
+{
+	IPC_TRY(buf_get_u32(in, &m->kind));
+	IPC_TRY(buf_get_u32(in, &m->source_port));
+	if (m->kind >= AUDIT_KIND_COUNT || m->source_port > 65535)
+		return ERR_FORMAT;
+	IPC_TRY(get_bool(in, &m->has_exit_code));
+	IPC_TRY(buf_get_u32(in, &m->exit_code));
+	IPC_TRY(get_bool(in, &m->command_line_cut));
+	IPC_TRY(buf_get_u64(in, &m->duration_ms));
+	IPC_TRY(buf_get_u64(in, &m->bytes_in));
+	IPC_TRY(buf_get_u64(in, &m->bytes_out));
+	for (size_t i = 0; i < audit_nfields; i++)
+		IPC_TRY(get_fixed_str(in, (char *)m + audit_fields[i].offset,
+				      audit_fields[i].size - 1));
+	return ipc_body_end(in);
+}
+
+enum err ipc_audit_decode(struct buf *in, struct audit_event *m)
+{
+	memset(m, 0, sizeof(*m));
+	return audit_fields_of(in, m);
+}
+
 static enum err host_open_fields(struct buf *in, struct ipc_host_open *m)
 {
 	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "ipc/ipc.h"
@@ -333,6 +334,13 @@ void ipc_accept_clear(struct ipc_accept *m);
 enum err ipc_accepted_encode(struct buf *out, const struct ipc_accepted *m);
 enum err ipc_accepted_decode(struct buf *in, struct ipc_accepted *m);
 void ipc_accepted_clear(struct ipc_accepted *m);
+/* IPC_AUDIT, net -> priv: an event of audit.h the network process saw, a
+ * notice (no answer). Every string within its field's size, no NUL in
+ * one, the kind known, the port a port, the flags 0 or 1; which kinds
+ * the network process may report is the privileged part's to check. */
+enum err ipc_audit_encode(struct buf *out, const struct audit_event *m);
+enum err ipc_audit_decode(struct buf *in, struct audit_event *m);
+
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
 

@@ -151,6 +151,7 @@ void net_reply_fault(struct request *r, enum err e)
 		log_info("request from %s user %s action \"%s\" refused: %s", r->conn->peer,
 			 auth_identity_valid(&r->id) ? r->id.user : "-",
 			 log_quote(action, sizeof(action), a, strlen(a)), err_str(e));
+		net_audit_refusal(r, err_str(e));
 	}
 	buf_init(&body, 64 * 1024);
 	status = wsman_fault(&body, e, r->ws_parsed ? r->ws.hdr.message_id : NULL,
@@ -402,6 +403,8 @@ static void process(struct request *r)
 		    "authentication refused: peer %s scheme \"%s\" (scheme disabled, not offered "
 		    "on this transport, or malformed)",
 		    c->peer, log_quote(q, sizeof(q), scheme, strlen(scheme)));
+		net_audit_refusal(r, "authentication scheme disabled, not offered on this "
+				     "transport, or malformed");
 		net_reply_fault(r, ERR_HTTP_UNAUTHORIZED);
 		return;
 	}

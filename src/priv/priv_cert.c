@@ -306,6 +306,7 @@ static void logon_end(struct priv *p, struct cert_logon *l, const struct ipc_aut
 		 verdict, log_quote(qwho, sizeof(qwho), l->v.who, strlen(l->v.who)),
 		 log_quote(quser, sizeof(quser), user, strlen(user)),
 		 log_quote(qpeer, sizeof(qpeer), l->peer, strlen(l->peer)));
+	priv_audit_logon(verdict, user, l->v.who, l->peer, 0, "Certificate");
 	answer(p, l->id, r);
 	free(l);
 }

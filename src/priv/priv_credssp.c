@@ -195,6 +195,7 @@ static void log_verdict(const char *verdict, const char *who, const char *user, 
 		 verdict, log_quote(qwho, sizeof(qwho), who, strlen(who)),
 		 log_quote(quser, sizeof(quser), user, strlen(user)),
 		 log_quote(qpeer, sizeof(qpeer), peer, strlen(peer)), mech);
+	priv_audit_logon(verdict, user, who, peer, 0, "CredSSP");
 }
 
 /* Does the user name of the delegated credentials name account? Spelt

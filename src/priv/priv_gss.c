@@ -434,6 +434,7 @@ static void logon_end(struct priv *p, struct gss_logon *l, const char *verdict)
 		 verdict, log_quote(qwho, sizeof(qwho), l->who, strlen(l->who)),
 		 log_quote(quser, sizeof(quser), user, strlen(user)),
 		 log_quote(qpeer, sizeof(qpeer), l->peer, strlen(l->peer)), l->scheme, l->mech);
+	priv_audit_logon(verdict, user, l->who, l->peer, 0, l->scheme);
 	if (l->r.result.status != IPC_AUTH_OK)
 		drop_out_token(&l->r);
 	answer(p, l->id, &l->r);
@@ -539,8 +540,12 @@ static void leg_answered(struct priv *p, void *arg, struct ipc_accepted *a)
 	r.result.status = IPC_AUTH_BAD_CREDENTIALS;
 	log_quote(qpeer, sizeof(qpeer), leg->peer, strlen(leg->peer));
 	if (!a || a->failed_step) {
-		log_info("authentication failure: from %s, scheme %s: %s", qpeer, scheme,
-			 a ? a->why : "the GSSAPI acceptor did not answer (it is started again)");
+		const char *why =
+		    a ? a->why : "the GSSAPI acceptor did not answer (it is started again)";
+		char verdict[LOG_QUOTE_MAX + 16];
+		log_info("authentication failure: from %s, scheme %s: %s", qpeer, scheme, why);
+		snprintf(verdict, sizeof(verdict), "failure (%s)", why);
+		priv_audit_logon(verdict, "", "", leg->peer, 0, scheme);
 		if (s)
 			slot_free(s);
 		answer(p, leg->id, &r);
