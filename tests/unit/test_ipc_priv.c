@@ -894,6 +894,84 @@ static void test_token_renewed(void)
 	buf_clear(&b);
 }
 
+static enum err dec_audit(struct buf *in, void *m)
+{
+	return ipc_audit_decode(in, m);
+}
+
+/* IPC_AUDIT: the numbers, then every string field in audit_fields' order. */
+static void test_audit(void)
+{
+	static struct audit_event m, d;
+	static const uint8_t
+	    head[] = {0, 0, 0,	 6,   0,   0,	0xc3, 0x8b, 0,	 0,   0,   1, 0,
+		      0, 0, 3,	 0,   0,   0,	0, /* kind .. cut */
+		      0, 0, 0,	 0,   0,   0,	5,    0xdc, 0,	 0,   0,   0, 0,
+		      0, 0, 12,	 0,   0,   0,	0,    0,    0,	 16,  0,   0, 0,
+		      0, 9, '1', '9', '2', '.', '0',  '.',  '2', '.', '7', /* source_address */
+		      0, 0, 0,	 5,   'a', 'l', 'i',  'c',  'e'};	   /* user */
+	struct buf b;
+
+	audit_event_init(&m, AUDIT_COMMAND_END);
+	m.source_port = 50059;
+	m.has_exit_code = 1;
+	m.exit_code = 3;
+	m.duration_ms = 1500;
+	m.bytes_in = 12;
+	m.bytes_out = 4096;
+	AUDIT_SET(&m, source_address, "192.0.2.7");
+	AUDIT_SET(&m, user, "alice");
+	AUDIT_SET(&m, command_id, "DEADBEEF-1111-2222-3333-444455556666");
+	memset(m.command_line, 'x', AUDIT_MAX_COMMAND_LINE);
+	buf_init(&b, BODY_MAX);
+	CHECK("audit encodes", ipc_audit_encode(&b, &m) == ERR_OK);
+	CHECK("audit exact bytes",
+	      buf_len(&b) > sizeof(head) && memcmp(buf_ptr(&b), head, sizeof(head)) == 0);
+	CHECK("audit prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_audit, NULL, &d));
+	CHECK("audit round trip",
+	      ipc_audit_decode(&b, &d) == ERR_OK && memcmp(&d, &m, sizeof(d)) == 0);
+	buf_clear(&b);
+
+	static const struct {
+		const char *name;
+		size_t at;
+		uint8_t value;
+	} edits[] = {
+	    {"audit unknown kind refused", 3, AUDIT_KIND_COUNT},
+	    {"audit port over 65535 refused", 5, 1},
+	    {"audit exit-code flag 2 refused", 11, 2},
+	    {"audit truncation flag 2 refused", 19, 2},
+	    {"audit NUL in a field refused", 48, 0},
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		buf_init(&b, BODY_MAX);
+		ipc_audit_encode(&b, &m);
+		b.data[edits[i].at] = edits[i].value;
+		CHECK(edits[i].name, ipc_audit_decode(&b, &d) == ERR_FORMAT);
+		buf_clear(&b);
+	}
+	m.source_port = 70000;
+	buf_init(&b, BODY_MAX);
+	CHECK("audit port over 65535 not encoded", ipc_audit_encode(&b, &m) == ERR_USAGE);
+	buf_clear(&b);
+	/* A field one byte over its size. */
+	m.source_port = 0;
+	buf_init(&b, BODY_MAX);
+	ipc_audit_encode(&b, &m);
+	struct buf over;
+	buf_init(&over, BODY_MAX);
+	buf_put(&over, buf_ptr(&b), 44);
+	char big[AUDIT_MAX_FIELD + 1];
+	memset(big, 'y', sizeof(big));
+	buf_put_string(&over, big, sizeof(big));
+	for (size_t i = 1; i < audit_nfields; i++)
+		buf_put_string(&over, "", 0);
+	CHECK("audit field over its size refused", ipc_audit_decode(&over, &d) == ERR_FORMAT);
+	buf_clear(&over);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_auth_password();
@@ -910,6 +988,7 @@ int main(void)
 	test_config();
 	test_config_change();
 	test_config_result();
+	test_audit();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
