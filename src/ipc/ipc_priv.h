@@ -23,10 +23,11 @@
 /* IPC_AUTH_PASSWORD, net -> priv: verify a password with PAM (service
  * "winrm") and check that the account may use WinRM. */
 struct ipc_auth_password {
-	char *user;	/* as sent, after stripping ".\" or "HOST\" */
-	char *password; /* wiped by ipc_auth_password_clear */
-	char *peer;	/* client address, for the log line */
-	char *scheme;	/* "Basic" (later: others), for the log line */
+	char *user;	    /* as sent, after stripping ".\" or "HOST\" */
+	char *password;	    /* wiped by ipc_auth_password_clear */
+	char *peer;	    /* client address, for the log line */
+	char *scheme;	    /* "Basic" (later: others), for the log line */
+	uint32_t peer_port; /* the client's port, for the audit trail (0: unknown) */
 };
 
 enum ipc_auth_status {
@@ -58,6 +59,7 @@ struct ipc_auth_gss {
 	uint64_t conn;		/* the network process's serial of the TCP connection */
 	uint32_t kerberos_only; /* the "Kerberos" scheme: no NTLM inside */
 	char *peer;		/* for the log line */
+	uint32_t peer_port;	/* for the audit trail */
 	uint8_t *token;
 	size_t token_len;
 	uint8_t *binding; /* TLS channel binding application data; NULL over HTTP */
@@ -89,6 +91,7 @@ struct ipc_auth_gss_result {
 #define IPC_MAX_RESOURCE_URI 2048
 struct ipc_auth_cert {
 	char *peer;	    /* for the log line and PAM_RHOST */
+	uint32_t peer_port; /* for the audit trail */
 	char *resource_uri; /* what the request addresses, matched against the entries' URI */
 	uint8_t *chain;	    /* DER certificates one after another, the client's first */
 	size_t chain_len;
@@ -107,7 +110,8 @@ struct ipc_auth_cert {
 struct ipc_auth_credssp {
 	uint64_t conn;
 	char *peer;
-	uint32_t version; /* the TSRequest's */
+	uint32_t peer_port; /* for the audit trail */
+	uint32_t version;   /* the TSRequest's */
 	uint8_t *nego_token;
 	size_t nego_token_len;
 	uint8_t *pub_key_auth;

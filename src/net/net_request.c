@@ -384,8 +384,11 @@ static void process(struct request *r)
 		return;
 	}
 
-	switch (
-	    auth_evaluate(&n->auth, c->https, http->authorization, c->peer, &r->id, &r->verify)) {
+	enum auth_verdict verdict =
+	    auth_evaluate(&n->auth, c->https, http->authorization, c->peer, &r->id, &r->verify);
+	/* For the audit trail of the password check, if one is made. */
+	r->verify.peer_port = c->peer_port;
+	switch (verdict) {
 	case AUTH_GSS:
 		if ((e = net_gss_leg(r, leg_answered)) != ERR_OK)
 			net_reply_fault(r, e);

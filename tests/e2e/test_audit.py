@@ -66,6 +66,7 @@ def test_logons_shells_commands_and_a_refusal():
         pass
     failed = _one(path, "logon_failed", "failed logon", user=a.name)
     h.eq(failed["source_address"], "127.0.0.1", "the failed logon's source address")
+    h.check(0 < failed.get("source_port", 0) < 65536, "and port: %r" % failed.get("source_port"))
     h.check(failed["reason"].startswith("failure"), "a reason: %r" % failed["reason"])
     h.eq(failed["scheme"], "Basic", "its scheme")
     h.eq(failed["security_event_id"], 4625, "Security's failed-logon ID")

@@ -122,13 +122,16 @@ static void free_config_result(void *m)
 
 static void test_auth_password(void)
 {
-	struct ipc_auth_password m = {
-	    .user = "alice", .password = "s3cret", .peer = "::1", .scheme = "Basic"};
+	struct ipc_auth_password m = {.user = "alice",
+				      .password = "s3cret",
+				      .peer = "::1",
+				      .scheme = "Basic",
+				      .peer_port = 50059};
 	struct ipc_auth_password d;
 	struct buf b;
 	static const uint8_t want[] = {
-	    0,	 0, 0, 5, 'a', 'l', 'i', 'c', 'e', 0, 0, 0, 6,	 's', '3', 'c', 'r', 'e',
-	    't', 0, 0, 0, 3,   ':', ':', '1', 0,   0, 0, 5, 'B', 'a', 's', 'i', 'c',
+	    0, 0, 0, 5,	  'a', 'l', 'i', 'c', 'e',  0,	  0, 0, 6, 's', '3', 'c', 'r', 'e', 't', 0,
+	    0, 0, 3, ':', ':', '1', 0,	 0,   0xc3, 0x8b, 0, 0, 0, 5,	'B', 'a', 's', 'i', 'c',
 	};
 
 	buf_init(&b, BODY_MAX);
@@ -139,7 +142,8 @@ static void test_auth_password(void)
 	      refuses_prefixes_and_trailer(&b, dec_auth_password, free_auth_password, &d));
 	CHECK("auth_password decodes", ipc_auth_password_decode(&b, &d) == ERR_OK);
 	CHECK("auth_password round trip", streq(d.user, "alice") && streq(d.password, "s3cret") &&
-					      streq(d.peer, "::1") && streq(d.scheme, "Basic"));
+					      streq(d.peer, "::1") && streq(d.scheme, "Basic") &&
+					      d.peer_port == 50059);
 	ipc_auth_password_clear(&d);
 	CHECK("auth_password free clears", d.user == NULL && d.password == NULL);
 	buf_clear(&b);
@@ -148,7 +152,7 @@ static void test_auth_password(void)
 	struct ipc_auth_password empty = {0};
 	buf_init(&b, BODY_MAX);
 	CHECK("auth_password empty encodes",
-	      ipc_auth_password_encode(&b, &empty) == ERR_OK && buf_len(&b) == 16);
+	      ipc_auth_password_encode(&b, &empty) == ERR_OK && buf_len(&b) == 20);
 	CHECK("auth_password empty decodes", ipc_auth_password_decode(&b, &d) == ERR_OK &&
 						 streq(d.user, "") && streq(d.password, ""));
 	ipc_auth_password_clear(&d);
@@ -167,6 +171,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "alice");
 	buf_put_cstring(&b, longpw);
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password oversize password not decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
@@ -175,6 +180,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "alice");
 	buf_put_cstring(&b, longpw);
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password password at the limit decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_OK && strlen(d.password) == IPC_MAX_PASSWORD);
@@ -196,6 +202,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "alice");
 	buf_put_cstring(&b, "pw");
 	buf_put_cstring(&b, longpeer);
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password oversize peer not decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
@@ -205,15 +212,30 @@ static void test_auth_password(void)
 	buf_put_string(&b, "root\0x", 6);
 	buf_put_cstring(&b, "pw");
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password NUL in user refused", ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
 	buf_reset(&b);
 	buf_put_cstring(&b, "alice");
 	buf_put_string(&b, "pw\0", 3);
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password NUL in password refused",
 	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
+	buf_reset(&b);
+	buf_put_cstring(&b, "alice");
+	buf_put_cstring(&b, "pw");
+	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 65536);
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password port over 65535 refused",
+	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
+	big = m;
+	big.peer_port = 65536;
+	buf_reset(&b);
+	CHECK("auth_password port over 65535 not encoded",
+	      ipc_auth_password_encode(&b, &big) == ERR_USAGE);
 	/* A length field larger than the body. */
 	buf_reset(&b);
 	buf_put_u32(&b, 0xffffffffu);
@@ -295,6 +317,7 @@ static void test_auth_credssp(void)
 	uint8_t tok[] = "NTLMSSP", pka[] = "sealed", cert[] = {0x30, 0x00};
 	struct ipc_auth_credssp m = {.conn = 77,
 				     .peer = "192.0.2.7",
+				     .peer_port = 443,
 				     .version = 6,
 				     .nego_token = tok,
 				     .nego_token_len = sizeof(tok),
@@ -313,8 +336,8 @@ static void test_auth_credssp(void)
 	      refuses_prefixes_and_trailer(&b, dec_auth_credssp, free_auth_credssp, &d));
 	CHECK("auth_credssp round trip",
 	      ipc_auth_credssp_decode(&b, &d) == ERR_OK && d.conn == 77 &&
-		  streq(d.peer, "192.0.2.7") && d.version == 6 && d.nego_token_len == sizeof(tok) &&
-		  memcmp(d.nego_token, tok, sizeof(tok)) == 0 &&
+		  streq(d.peer, "192.0.2.7") && d.peer_port == 443 && d.version == 6 &&
+		  d.nego_token_len == sizeof(tok) && memcmp(d.nego_token, tok, sizeof(tok)) == 0 &&
 		  d.pub_key_auth_len == sizeof(pka) && d.auth_info == NULL &&
 		  d.has_client_nonce == 1 && d.client_nonce[31] == 0x5a &&
 		  d.server_cert_len == sizeof(cert));
