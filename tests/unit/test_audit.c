@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "check.h"
+#include "priv/priv_int.h"
 
 /* 2026-12-06T20:15:00.042Z */
 #define STAMP_MS 1796588100042ull
@@ -145,6 +146,17 @@ static void command_end(void)
 	      strcmp(audit_kind_name(AUDIT_KIND_COUNT), "unknown") == 0);
 }
 
+/* The file's text (at most len-1 bytes) into text. */
+static void read_file(const char *path, char *text, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, text, len - 1) : -1;
+
+	text[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
 static void file_writer(void)
 {
 	char dir[] = "/tmp/test_audit.XXXXXX", path[64], text[4096];
@@ -163,11 +175,9 @@ static void file_writer(void)
 	AUDIT_SET(&ev, reason, "line\nbreak");
 	audit_write(&ev, AUDIT_FROM_NET);
 	audit_close();
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	read_file(path, text, sizeof(text));
 	struct stat st;
 	int private = stat(path, &st) == 0 && (st.st_mode & 0777) == 0600;
-	text[n > 0 ? n : 0] = 0;
 	int lines = 0;
 	for (char *p = text; (p = strchr(p, '\n')); p++)
 		lines++;
@@ -175,8 +185,43 @@ static void file_writer(void)
 	      lines == 2 && has(text, "\"event\":\"config_change\"") &&
 		  has(text, "\"reason\":\"line\\u000abreak\""));
 	CHECK("the file is the owner's alone (0600)", private);
-	if (fd >= 0)
-		close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The privileged part writes what the network process may report, as its
+ * word, and refuses the kinds that are its own. */
+static void from_net(void)
+{
+	char dir[] = "/tmp/test_audit.XXXXXX", path[64], text[16384];
+	struct audit_event ev;
+	int accepted = 0, refused = 0;
+
+	if (!mkdtemp(dir)) {
+		CHECK("a temporary directory", 0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/audit.json", dir);
+	audit_configure(path);
+	for (uint32_t kind = 0; kind < AUDIT_KIND_COUNT; kind++) {
+		audit_event_init(&ev, kind);
+		AUDIT_SET(&ev, user, "mallory");
+		enum err e = priv_audit_from_net(&ev);
+		int own = kind == AUDIT_LOGON || kind == AUDIT_LOGON_FAILED ||
+			  kind == AUDIT_HOST_START || kind == AUDIT_CONFIG_CHANGE;
+		accepted += !own && e == ERR_OK;
+		refused += own && e == ERR_FORMAT;
+	}
+	audit_close();
+	read_file(path, text, sizeof(text));
+	CHECK("the network process's kinds are written", accepted == AUDIT_KIND_COUNT - 4);
+	CHECK("a logon, host start or change it claims is refused", refused == 4);
+	CHECK("and none of those is written", !strstr(text, "\"event\":\"logon") &&
+						  !strstr(text, "host_start") &&
+						  !strstr(text, "config_change"));
+	CHECK("what it reports is tagged as its word",
+	      has(text, "\"event\":\"shell_start\",\"winrm_event_id\":91,\"origin\":\"network "
+			"process\""));
 	unlink(path);
 	rmdir(dir);
 }
@@ -188,6 +233,7 @@ int main(void)
 	bounds();
 	command_end();
 	file_writer();
+	from_net();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
