@@ -13,7 +13,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
-PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5 krb5-gssapi
+PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5 krb5-gssapi libsystemd
 WERROR  ?= 1
 WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -33,6 +33,7 @@ LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lpam -lcrypt -lwim 
 LIB_SRC := $(wildcard src/common/*.c src/ipc/*.c src/config/*.c src/http/*.c \
              src/wsman/*.c src/auth/*.c src/priv/*.c src/net/*.c src/host/*.c \
              src/shell/*.c src/client/*.c src/msgenc/*.c src/psrp/*.c src/credssp/*.c \
+             src/audit/*.c \
              src/acceptor/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

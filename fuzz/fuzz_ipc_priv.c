@@ -186,6 +186,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case IPC_AUDIT: {
+		struct audit_event m;
+		decoded = ipc_audit_decode(&in, &m) == ERR_OK;
+		if (decoded && ipc_audit_encode(&out, &m) != ERR_OK)
+			abort();
+		break;
+	}
 	default:
 		goto done;
 	}

@@ -47,6 +47,10 @@
  *                             install paths (/usr/bin/pwsh,
  *                             /opt/microsoft/powershell/7/pwsh, ...), then
  *                             PATH.
+ *   Service/AuditLogFile      absolute path of a file the privileged part
+ *                             appends the audit events to, one JSON object
+ *                             a line (root's, 0600, reopened on SIGHUP);
+ *                             empty: the journal (else syslog) alone.
  *   Service/MaxConnectionsPerUserPercent  the part of MaxConnections'
  *                             active requests one account may hold, in
  *                             percent (1-100); 50: one account's long
@@ -192,6 +196,8 @@ const struct setting config_settings[] = {
 	BOOL("Service", "AllowNoLoginShells", C(service.allow_no_login_shells), "false",
 	     F_UNLESS_DEFAULT),
 	STR("Service", "PowerShell", C(service.powershell), "", F_UNLESS_DEFAULT,
+	    check_absolute_path),
+	STR("Service", "AuditLogFile", C(service.audit_log_file), "", F_UNLESS_DEFAULT,
 	    check_absolute_path),
 	BOOL("Winrs", "AllowRemoteShellAccess", C(winrs.allow_remote_shell_access), "true", 0),
 	U32("Winrs", "IdleTimeout", C(winrs.idle_timeout_ms), "7200000", 60000, UINT32_MAX, 0),

@@ -179,6 +179,7 @@ struct config {
 		/* PowerShell: the pwsh the PowerShell endpoints run; "": the
 		 * usual install paths, then PATH (the user's host searches). */
 		char *powershell;
+		char *audit_log_file; /* AuditLogFile: "" for none */
 	} service;
 	struct {
 		int allow_remote_shell_access; /* true */

@@ -63,6 +63,8 @@ enum ipc_type {
 	IPC_ACCEPT = 22, /* struct ipc_accept; answered by IPC_ACCEPTED */
 	/* acceptor -> priv */
 	IPC_ACCEPTED = 23, /* struct ipc_accepted */
+	/* net -> priv */
+	IPC_AUDIT = 24, /* struct audit_event the network process saw; a notice */
 	IPC_TYPE_COUNT
 };
 

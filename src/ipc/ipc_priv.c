@@ -32,6 +32,18 @@ static enum err put_str(struct buf *out, const char *s, size_t max)
 	return buf_put_string(out, s ? s : "", n);
 }
 
+/* A TCP port: 0 (unknown) to 65535. */
+static enum err get_port(struct buf *in, uint32_t *v)
+{
+	IPC_TRY(buf_get_u32(in, v));
+	return *v > 65535 ? ERR_FORMAT : ERR_OK;
+}
+
+static enum err put_port(struct buf *out, uint32_t v)
+{
+	return v > 65535 ? ERR_USAGE : buf_put_u32(out, v);
+}
+
 static enum err get_bool(struct buf *in, uint32_t *v)
 {
 	IPC_TRY(buf_get_u32(in, v));
@@ -52,6 +64,7 @@ enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_passwor
 	IPC_TRY(put_str(out, m->user, IPC_MAX_USER));
 	IPC_TRY(put_str(out, m->password, IPC_MAX_PASSWORD));
 	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(put_port(out, m->peer_port));
 	return put_str(out, m->scheme, MAX_SCHEME);
 }
 
@@ -60,6 +73,7 @@ static enum err auth_password_fields(struct buf *in, struct ipc_auth_password *m
 	IPC_TRY(buf_get_cstring(in, &m->user, IPC_MAX_USER));
 	IPC_TRY(buf_get_cstring(in, &m->password, IPC_MAX_PASSWORD));
 	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(get_port(in, &m->peer_port));
 	IPC_TRY(buf_get_cstring(in, &m->scheme, MAX_SCHEME));
 	return ipc_body_end(in);
 }
@@ -155,6 +169,7 @@ enum err ipc_auth_gss_encode(struct buf *out, const struct ipc_auth_gss *m)
 	IPC_TRY(buf_put_u64(out, m->conn));
 	IPC_TRY(buf_put_u32(out, m->kerberos_only));
 	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(put_port(out, m->peer_port));
 	IPC_TRY(put_blob(out, m->token, m->token_len, IPC_MAX_GSS_TOKEN));
 	return put_blob(out, m->binding, m->binding_len, IPC_MAX_CHANNEL_BINDING);
 }
@@ -164,6 +179,7 @@ static enum err auth_gss_fields(struct buf *in, struct ipc_auth_gss *m)
 	IPC_TRY(buf_get_u64(in, &m->conn));
 	IPC_TRY(get_bool(in, &m->kerberos_only));
 	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(get_port(in, &m->peer_port));
 	IPC_TRY(get_blob(in, &m->token, &m->token_len, IPC_MAX_GSS_TOKEN));
 	IPC_TRY(get_blob(in, &m->binding, &m->binding_len, IPC_MAX_CHANNEL_BINDING));
 	IPC_TRY(ipc_body_end(in));
@@ -192,6 +208,7 @@ enum err ipc_auth_cert_encode(struct buf *out, const struct ipc_auth_cert *m)
 	if (m->chain_len == 0)
 		return ERR_USAGE;
 	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(put_port(out, m->peer_port));
 	IPC_TRY(put_str(out, m->resource_uri, IPC_MAX_RESOURCE_URI));
 	return put_blob(out, m->chain, m->chain_len, IPC_MAX_CERT_CHAIN);
 }
@@ -199,6 +216,7 @@ enum err ipc_auth_cert_encode(struct buf *out, const struct ipc_auth_cert *m)
 static enum err auth_cert_fields(struct buf *in, struct ipc_auth_cert *m)
 {
 	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(get_port(in, &m->peer_port));
 	IPC_TRY(buf_get_cstring(in, &m->resource_uri, IPC_MAX_RESOURCE_URI));
 	IPC_TRY(get_blob(in, &m->chain, &m->chain_len, IPC_MAX_CERT_CHAIN));
 	IPC_TRY(ipc_body_end(in));
@@ -264,6 +282,7 @@ enum err ipc_auth_credssp_encode(struct buf *out, const struct ipc_auth_credssp 
 		return ERR_USAGE;
 	IPC_TRY(buf_put_u64(out, m->conn));
 	IPC_TRY(put_str(out, m->peer, IPC_MAX_PEER));
+	IPC_TRY(put_port(out, m->peer_port));
 	IPC_TRY(buf_put_u32(out, m->version));
 	IPC_TRY(put_blob(out, m->nego_token, m->nego_token_len, IPC_MAX_GSS_TOKEN));
 	IPC_TRY(put_blob(out, m->pub_key_auth, m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
@@ -277,6 +296,7 @@ static enum err auth_credssp_fields(struct buf *in, struct ipc_auth_credssp *m)
 {
 	IPC_TRY(buf_get_u64(in, &m->conn));
 	IPC_TRY(buf_get_cstring(in, &m->peer, IPC_MAX_PEER));
+	IPC_TRY(get_port(in, &m->peer_port));
 	IPC_TRY(buf_get_u32(in, &m->version));
 	IPC_TRY(get_blob(in, &m->nego_token, &m->nego_token_len, IPC_MAX_GSS_TOKEN));
 	IPC_TRY(get_blob(in, &m->pub_key_auth, &m->pub_key_auth_len, IPC_MAX_CREDSSP_FIELD));
@@ -504,6 +524,49 @@ static enum err get_fixed_str(struct buf *in, char *out, size_t max)
 	memcpy(out, p, n);
 	out[n] = 0;
 	return ERR_OK;
+}
+
+enum err ipc_audit_encode(struct buf *out, const struct audit_event *m)
+{
+	if (m->kind >= AUDIT_KIND_COUNT || m->source_port > 65535 || m->has_exit_code > 1 ||
+	    m->command_line_cut > 1)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, m->kind));
+	IPC_TRY(buf_put_u32(out, m->source_port));
+	IPC_TRY(buf_put_u32(out, m->has_exit_code));
+	IPC_TRY(buf_put_u32(out, m->exit_code));
+	IPC_TRY(buf_put_u32(out, m->command_line_cut));
+	IPC_TRY(buf_put_u64(out, m->duration_ms));
+	IPC_TRY(buf_put_u64(out, m->bytes_in));
+	IPC_TRY(buf_put_u64(out, m->bytes_out));
+	for (size_t i = 0; i < audit_nfields; i++)
+		IPC_TRY(put_str(out, (const char *)m + audit_fields[i].offset,
+				audit_fields[i].size - 1));
+	return ERR_OK;
+}
+
+static enum err audit_fields_of(struct buf *in, struct audit_event *m)
+{
+	IPC_TRY(buf_get_u32(in, &m->kind));
+	IPC_TRY(buf_get_u32(in, &m->source_port));
+	if (m->kind >= AUDIT_KIND_COUNT || m->source_port > 65535)
+		return ERR_FORMAT;
+	IPC_TRY(get_bool(in, &m->has_exit_code));
+	IPC_TRY(buf_get_u32(in, &m->exit_code));
+	IPC_TRY(get_bool(in, &m->command_line_cut));
+	IPC_TRY(buf_get_u64(in, &m->duration_ms));
+	IPC_TRY(buf_get_u64(in, &m->bytes_in));
+	IPC_TRY(buf_get_u64(in, &m->bytes_out));
+	for (size_t i = 0; i < audit_nfields; i++)
+		IPC_TRY(get_fixed_str(in, (char *)m + audit_fields[i].offset,
+				      audit_fields[i].size - 1));
+	return ipc_body_end(in);
+}
+
+enum err ipc_audit_decode(struct buf *in, struct audit_event *m)
+{
+	memset(m, 0, sizeof(*m));
+	return audit_fields_of(in, m);
 }
 
 static enum err host_open_fields(struct buf *in, struct ipc_host_open *m)

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "ipc/ipc.h"
@@ -22,10 +23,11 @@
 /* IPC_AUTH_PASSWORD, net -> priv: verify a password with PAM (service
  * "winrm") and check that the account may use WinRM. */
 struct ipc_auth_password {
-	char *user;	/* as sent, after stripping ".\" or "HOST\" */
-	char *password; /* wiped by ipc_auth_password_clear */
-	char *peer;	/* client address, for the log line */
-	char *scheme;	/* "Basic" (later: others), for the log line */
+	char *user;	    /* as sent, after stripping ".\" or "HOST\" */
+	char *password;	    /* wiped by ipc_auth_password_clear */
+	char *peer;	    /* client address, for the log line */
+	char *scheme;	    /* "Basic" (later: others), for the log line */
+	uint32_t peer_port; /* the client's port, for the audit trail (0: unknown) */
 };
 
 enum ipc_auth_status {
@@ -57,6 +59,7 @@ struct ipc_auth_gss {
 	uint64_t conn;		/* the network process's serial of the TCP connection */
 	uint32_t kerberos_only; /* the "Kerberos" scheme: no NTLM inside */
 	char *peer;		/* for the log line */
+	uint32_t peer_port;	/* for the audit trail */
 	uint8_t *token;
 	size_t token_len;
 	uint8_t *binding; /* TLS channel binding application data; NULL over HTTP */
@@ -88,6 +91,7 @@ struct ipc_auth_gss_result {
 #define IPC_MAX_RESOURCE_URI 2048
 struct ipc_auth_cert {
 	char *peer;	    /* for the log line and PAM_RHOST */
+	uint32_t peer_port; /* for the audit trail */
 	char *resource_uri; /* what the request addresses, matched against the entries' URI */
 	uint8_t *chain;	    /* DER certificates one after another, the client's first */
 	size_t chain_len;
@@ -106,7 +110,8 @@ struct ipc_auth_cert {
 struct ipc_auth_credssp {
 	uint64_t conn;
 	char *peer;
-	uint32_t version; /* the TSRequest's */
+	uint32_t peer_port; /* for the audit trail */
+	uint32_t version;   /* the TSRequest's */
 	uint8_t *nego_token;
 	size_t nego_token_len;
 	uint8_t *pub_key_auth;
@@ -333,6 +338,13 @@ void ipc_accept_clear(struct ipc_accept *m);
 enum err ipc_accepted_encode(struct buf *out, const struct ipc_accepted *m);
 enum err ipc_accepted_decode(struct buf *in, struct ipc_accepted *m);
 void ipc_accepted_clear(struct ipc_accepted *m);
+/* IPC_AUDIT, net -> priv: an event of audit.h the network process saw, a
+ * notice (no answer). Every string within its field's size, no NUL in
+ * one, the kind known, the port a port, the flags 0 or 1; which kinds
+ * the network process may report is the privileged part's to check. */
+enum err ipc_audit_encode(struct buf *out, const struct audit_event *m);
+enum err ipc_audit_decode(struct buf *in, struct audit_event *m);
+
 enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m);
 enum err ipc_host_open_decode(struct buf *in, struct ipc_host_open *m);
 

@@ -68,7 +68,9 @@ int net_cert_cached(struct request *r)
 
 enum err net_cert_logon(struct request *r, ipc_answer_fn *answer)
 {
-	struct ipc_auth_cert m = {.peer = r->conn->peer, .resource_uri = (char *)resource_of(r)};
+	struct ipc_auth_cert m = {.peer = r->conn->peer,
+				  .peer_port = r->conn->peer_port,
+				  .resource_uri = (char *)resource_of(r)};
 	struct buf chain;
 	enum err e;
 

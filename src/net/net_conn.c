@@ -289,6 +289,43 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+static uint16_t port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+/* "Address=*+Transport=HTTP port 5985": the listener and the local port. */
+static void listener_name(const struct net_listener *l, int fd, char *out, size_t len)
+{
+	struct sockaddr_storage local;
+	socklen_t locallen = sizeof(local);
+
+	if (getsockname(fd, (struct sockaddr *)&local, &locallen) != 0)
+		local.ss_family = AF_UNSPEC;
+	snprintf(out, len, "%s port %u", l->name, port_of((const struct sockaddr *)&local));
+}
+
+/* A connection Service/IPv4Filter or IPv6Filter refuses: a refusal
+ * before any request, so with the connection's fields alone. */
+static void refused_by_filter(const struct net_listener *l, int fd, const struct sockaddr *sa,
+			      const char *peer)
+{
+	struct audit_event ev;
+
+	audit_event_init(&ev, AUDIT_REFUSAL);
+	AUDIT_SET(&ev, source_address, peer);
+	ev.source_port = port_of(sa);
+	listener_name(l, fd, ev.listener, sizeof(ev.listener));
+	AUDIT_SET(&ev, reason,
+		  sa->sa_family == AF_INET ? "refused by Service/IPv4Filter"
+					   : "refused by Service/IPv6Filter");
+	net_audit_send(l->net, &ev);
+}
+
 void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 {
 	struct net *n = l->net;
@@ -309,6 +346,7 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 	if (!addr || !config_filter_allows(filter, sa->sa_family, addr)) {
 		log_info("connection from %s refused by Service/IPv%dFilter", peer,
 			 sa->sa_family == AF_INET ? 4 : 6);
+		refused_by_filter(l, fd, sa, peer);
 		close(fd);
 		return;
 	}
@@ -331,6 +369,8 @@ void net_conn_accept(struct net_listener *l, int fd, const struct sockaddr *sa)
 	c->https = l->https;
 	snprintf(c->url_path, sizeof(c->url_path), "%s", l->url_path);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->peer_port = port_of(sa);
+	listener_name(l, fd, c->listener, sizeof(c->listener));
 	c->parser = http1_parser_new((size_t)n->cfg.max_envelope_size_kb * 1024);
 	c->timer = evtimer_new(n->base, conn_timeout_cb, c);
 	if (l->https) {

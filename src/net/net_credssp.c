@@ -304,6 +304,7 @@ static enum err relay(struct request *r, const struct credssp_tsrequest *t, ipc_
 	struct ipc_auth_credssp m = {
 	    .conn = c->serial,
 	    .peer = c->peer,
+	    .peer_port = c->peer_port,
 	    .version = t->version,
 	    .nego_token = t->nego_token,
 	    .nego_token_len = t->nego_token_len,

@@ -67,6 +67,7 @@ enum err net_gss_leg(struct request *r, ipc_answer_fn *answer)
 		c->gss.kerberos = (int)leg.kerberos_only;
 		leg.conn = c->serial;
 		leg.peer = c->peer;
+		leg.peer_port = c->peer_port;
 		leg.binding_len = channel_binding(c, binding, sizeof(binding));
 		leg.binding = leg.binding_len ? binding : NULL;
 		if (net_priv_auth_gss(r, &leg, answer) != ERR_OK)

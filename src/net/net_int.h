@@ -46,6 +46,9 @@
 /* accept() out of descriptors (or memory) pauses the listeners this long,
  * as nginx does, rather than failing again at every turn of the loop. */
 #define NET_ACCEPT_PAUSE_MS 500
+/* Commands whose start was audited and whose end is awaited, counting
+ * their bytes (net_audit.c); past it the oldest is reported as ended. */
+#define NET_AUDIT_MAX_COMMANDS 4096
 #define NET_REQUEST_TIMEOUT_MS 30000 /* a whole request (headers and body) must arrive in this */
 #define NET_IDLE_TIMEOUT_MS 120000   /* keep-alive idle, as HTTP.sys's IdleConnectionTimeout */
 #define NET_HOST_LINGER_MS 60000     /* a host with no shells is closed after this */
@@ -181,6 +184,8 @@ struct conn {
 	int https;
 	char url_path[80]; /* "/wsman" */
 	char peer[64];	   /* textual address */
+	uint16_t peer_port;
+	char listener[160]; /* its listener's name and local port, for the audit trail */
 	enum conn_state state;
 	struct http1_parser *parser;
 	int close_after_reply;
@@ -454,6 +459,18 @@ void net_credssp_stop(struct net *n);
 void net_token_touch(struct conn *c);
 /* The connection's identity goes: an answer to a renewal is dropped. */
 void net_token_forget(struct conn *c);
+
+/* net_audit.c */
+/* Sends ev to the privileged part, which writes it (an IPC_AUDIT notice). */
+void net_audit_send(struct net *n, const struct audit_event *ev);
+/* A request refused (a fault or a 401 other than a logon's, which the
+ * privileged part reports), with the reason. */
+void net_audit_refusal(const struct request *r, const char *reason);
+/* A shell operation h answered with success (reply: the row's typed
+ * reply): the shell, PowerShell session and command events, and the
+ * bytes of each command. endpoint: the session configuration or "". */
+void net_audit_shell_op(const struct request *r, const struct user_host *h, const char *endpoint,
+			const void *reply);
 
 /* net_shell.c */
 /* A request for a shell kind's resource (shell_op_resource): its operation. */

@@ -151,6 +151,7 @@ void net_reply_fault(struct request *r, enum err e)
 		log_info("request from %s user %s action \"%s\" refused: %s", r->conn->peer,
 			 auth_identity_valid(&r->id) ? r->id.user : "-",
 			 log_quote(action, sizeof(action), a, strlen(a)), err_str(e));
+		net_audit_refusal(r, err_str(e));
 	}
 	buf_init(&body, 64 * 1024);
 	status = wsman_fault(&body, e, r->ws_parsed ? r->ws.hdr.message_id : NULL,
@@ -383,8 +384,11 @@ static void process(struct request *r)
 		return;
 	}
 
-	switch (
-	    auth_evaluate(&n->auth, c->https, http->authorization, c->peer, &r->id, &r->verify)) {
+	enum auth_verdict verdict =
+	    auth_evaluate(&n->auth, c->https, http->authorization, c->peer, &r->id, &r->verify);
+	/* For the audit trail of the password check, if one is made. */
+	r->verify.peer_port = c->peer_port;
+	switch (verdict) {
 	case AUTH_GSS:
 		if ((e = net_gss_leg(r, leg_answered)) != ERR_OK)
 			net_reply_fault(r, e);
@@ -402,6 +406,8 @@ static void process(struct request *r)
 		    "authentication refused: peer %s scheme \"%s\" (scheme disabled, not offered "
 		    "on this transport, or malformed)",
 		    c->peer, log_quote(q, sizeof(q), scheme, strlen(scheme)));
+		net_audit_refusal(r, "authentication scheme disabled, not offered on this "
+				     "transport, or malformed");
 		net_reply_fault(r, ERR_HTTP_UNAUTHORIZED);
 		return;
 	}

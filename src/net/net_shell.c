@@ -102,8 +102,9 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		net_host_count(h, 1);
 	if (op->flags & SHELL_OP_END_SHELL)
 		net_host_count(h, -1);
-	if ((pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)) &&
-	    (op->flags & (SHELL_OP_NEW_SHELL | SHELL_OP_END_SHELL)))
+	pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri);
+	net_audit_shell_op(r, h, pl ? pl->name : "", reply);
+	if (pl && (op->flags & (SHELL_OP_NEW_SHELL | SHELL_OP_END_SHELL)))
 		audit(r, h, pl,
 		      op->flags & SHELL_OP_NEW_SHELL
 			  ? ((const struct shell_create_reply *)reply)->shell_id

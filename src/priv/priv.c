@@ -25,6 +25,7 @@
 
 #include <openssl/crypto.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -268,6 +269,16 @@ static enum err answer_config_change(struct priv *p, struct ipc_msg *msg)
 	return ERR_OK;
 }
 
+/* A notice: nothing is answered. */
+static enum err answer_audit(struct priv *p, struct ipc_msg *msg)
+{
+	struct audit_event ev;
+
+	(void)p;
+	IPC_TRY(ipc_audit_decode(&msg->body, &ev));
+	return priv_audit_from_net(&ev);
+}
+
 static const struct {
 	uint32_t type;
 	enum err (*answer)(struct priv *p, struct ipc_msg *msg);
@@ -275,7 +286,7 @@ static const struct {
     {IPC_AUTH_PASSWORD, answer_auth_password}, {IPC_HOST_OPEN, answer_host_open},
     {IPC_AUTH_GSS, answer_auth_gss},	       {IPC_TOKEN_RENEW, answer_token_renew},
     {IPC_CONFIG_CHANGE, answer_config_change}, {IPC_AUTH_CERT, answer_auth_cert},
-    {IPC_AUTH_CREDSSP, answer_auth_credssp},
+    {IPC_AUTH_CREDSSP, answer_auth_credssp},   {IPC_AUDIT, answer_audit},
 };
 
 static enum err answer_net(void *arg, struct ipc_msg *msg)
@@ -472,6 +483,7 @@ void priv_stage_commit(struct priv *p, struct priv_staged *st)
 	memset(&st->cfg, 0, sizeof(st->cfg));
 	priv_gss_configure(p);
 	priv_acceptor_configure(p, st->reread);
+	audit_configure(p->cfg.service.audit_log_file);
 	priv_net_send(p, IPC_CONFIG, 0, &st->body, st->fds, st->nfds);
 	buf_clear(&st->body);
 }
@@ -787,6 +799,7 @@ int priv_main(const struct winrmd_opts *opts)
 	if (!p->stopping)
 		event_base_dispatch(p->base);
 	shutdown_all(p);
+	audit_close();
 	status = p->exit_status;
 	log_info("winrmd stopped");
 	free(p);

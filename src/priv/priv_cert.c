@@ -39,6 +39,7 @@ struct cert_logon {
 	uint32_t id; /* of the IPC_AUTH_CERT it answers */
 	struct priv_cert_verdict v;
 	char peer[IPC_MAX_PEER + 1];
+	uint32_t peer_port;
 };
 
 /* ---- matching (pure: also what fuzz/fuzz_cert_map.c drives) ---- */
@@ -306,6 +307,7 @@ static void logon_end(struct priv *p, struct cert_logon *l, const struct ipc_aut
 		 verdict, log_quote(qwho, sizeof(qwho), l->v.who, strlen(l->v.who)),
 		 log_quote(quser, sizeof(quser), user, strlen(user)),
 		 log_quote(qpeer, sizeof(qpeer), l->peer, strlen(l->peer)));
+	priv_audit_logon(verdict, user, l->v.who, l->peer, l->peer_port, "Certificate");
 	answer(p, l->id, r);
 	free(l);
 }
@@ -343,6 +345,7 @@ void priv_cert_request(struct priv *p, uint32_t id, struct ipc_auth_cert *m)
 	}
 	l->id = id;
 	snprintf(l->peer, sizeof(l->peer), "%s", m->peer);
+	l->peer_port = m->peer_port;
 	snprintf(l->v.who, sizeof(l->v.who), "-"); /* until priv_cert_map reads the certificate */
 	if (!p->cfg.service.auth.certificate)
 		verdict = "failure (Service/Auth/Certificate is false)";

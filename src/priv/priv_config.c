@@ -148,6 +148,8 @@ void priv_config_change(struct priv *p, uint32_t id, const struct ipc_config_cha
 	else
 		log_warnx("configuration change by %s: %s: refused: %s", who, q,
 			  (const char *)buf_ptr(&why));
+	priv_audit_config_change(a, what,
+				 status == ERR_OK ? "applied" : (const char *)buf_ptr(&why));
 	answer(p, id, status, &why);
 	buf_clear(&why);
 }

@@ -142,6 +142,7 @@ struct credssp_logon {
 	char name[IPC_MAX_USER + 1]; /* as admitted; r.result.user points here */
 	char who[IPC_MAX_USER + 64];
 	char peer[IPC_MAX_PEER + 1];
+	uint32_t peer_port;
 	const char *mech;
 };
 
@@ -187,7 +188,7 @@ static void answer(struct priv *p, uint32_t id, const struct ipc_auth_credssp_re
 }
 
 static void log_verdict(const char *verdict, const char *who, const char *user, const char *peer,
-			const char *mech)
+			uint32_t peer_port, const char *mech)
 {
 	char qpeer[LOG_QUOTE_MAX], qwho[LOG_QUOTE_MAX], quser[LOG_QUOTE_MAX];
 
@@ -195,6 +196,7 @@ static void log_verdict(const char *verdict, const char *who, const char *user, 
 		 verdict, log_quote(qwho, sizeof(qwho), who, strlen(who)),
 		 log_quote(quser, sizeof(quser), user, strlen(user)),
 		 log_quote(qpeer, sizeof(qpeer), peer, strlen(peer)), mech);
+	priv_audit_logon(verdict, user, who, peer, peer_port, "CredSSP");
 }
 
 /* Does the user name of the delegated credentials name account? Spelt
@@ -240,7 +242,8 @@ static void account_checked(struct priv *p, void *arg, enum ipc_auth_status stat
 	if (r->result.status != IPC_AUTH_OK)
 		r->error_code = r->result.status == IPC_AUTH_NOT_ALLOWED ? STATUS_ACCESS_DENIED
 									 : STATUS_LOGON_FAILURE;
-	log_verdict(verdict, l->who, l->name[0] ? l->name : l->account, l->peer, l->mech);
+	log_verdict(verdict, l->who, l->name[0] ? l->name : l->account, l->peer, l->peer_port,
+		    l->mech);
 	answer(p, l->id, r);
 	logon_free(l);
 }
@@ -253,7 +256,7 @@ static void account_dropped(void *arg)
 /* The credentials are in: PAM's account stack checks the account in a
  * worker, as after a Negotiate logon; the answer goes out when it has. */
 static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s, const char *peer,
-			  struct credssp_password_creds *creds)
+			  uint32_t peer_port, struct credssp_password_creds *creds)
 {
 	struct credssp_logon *l = calloc(1, sizeof(*l));
 
@@ -269,6 +272,7 @@ static void check_account(struct priv *p, uint32_t id, struct credssp_slot *s, c
 	snprintf(l->account, sizeof(l->account), "%s", s->account);
 	snprintf(l->who, sizeof(l->who), "%s", s->who);
 	snprintf(l->peer, sizeof(l->peer), "%s", peer);
+	l->peer_port = peer_port;
 	l->mech = s->mech;
 	struct priv_check check = {account_checked, account_dropped, l};
 	priv_account_check(p, l->account, l->peer, "CredSSP", &check);
@@ -291,6 +295,7 @@ struct credssp_step {
 	int nego, pub_key_auth, auth_info; /* the fields it carried */
 	struct buf want;		   /* pubKeyAuth: what the client's must unseal to */
 	char peer[IPC_MAX_PEER + 1];
+	uint32_t peer_port;
 };
 
 static void step_free(struct credssp_step *st)
@@ -448,7 +453,7 @@ static void step_answered(struct priv *p, void *arg, struct ipc_accepted *a)
 		verdict = public_key_bound(s, st, a, &r);
 	if (!verdict && st->auth_info && !(verdict = credentials(s, a, &creds))) {
 		/* Answered once PAM's account stack has checked the account. */
-		check_account(p, st->id, s, st->peer, &creds);
+		check_account(p, st->id, s, st->peer, st->peer_port, &creds);
 		logon_over(p, s);
 		credssp_password_creds_clear(&creds);
 		ipc_auth_credssp_result_clear(&r);
@@ -457,7 +462,7 @@ static void step_answered(struct priv *p, void *arg, struct ipc_accepted *a)
 	}
 	if (verdict) {
 		log_verdict(verdict, s && s->who[0] ? s->who : "?", s ? s->account : "", st->peer,
-			    s ? s->mech : "?");
+			    st->peer_port, s ? s->mech : "?");
 		refuse(&r);
 		if (s)
 			logon_over(p, s);
@@ -497,6 +502,7 @@ void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *
 				    .pub_key_auth = m->pub_key_auth != NULL,
 				    .auth_info = m->auth_info != NULL};
 	snprintf(st->peer, sizeof(st->peer), "%s", m->peer);
+	st->peer_port = m->peer_port;
 	buf_init(&st->want, 1024);
 	buf_init(&server, 1024);
 	memset(&a, 0, sizeof(a));
@@ -517,7 +523,8 @@ void priv_credssp_request(struct priv *p, uint32_t id, struct ipc_auth_credssp *
 	else if (!verdict)
 		st = NULL; /* step_answered's now */
 	if (verdict) {
-		log_verdict(verdict, s->who[0] ? s->who : "?", s->account, m->peer, s->mech);
+		log_verdict(verdict, s->who[0] ? s->who : "?", s->account, m->peer, m->peer_port,
+			    s->mech);
 		refuse(&r);
 		logon_over(p, s);
 		answer(p, id, &r);

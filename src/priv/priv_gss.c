@@ -365,6 +365,7 @@ struct gss_leg {
 	uint32_t kerberos_only;
 	int bound; /* the client sent a channel binding */
 	char peer[IPC_MAX_PEER + 1];
+	uint32_t peer_port;
 };
 
 /* The context is complete: decide who it is. NULL when the principal maps
@@ -396,6 +397,7 @@ struct gss_logon {
 	char name[IPC_MAX_USER + 1];	/* as admitted; r.result.user points here */
 	char who[IPC_MAX_USER + 64];	/* the principal, for the log */
 	char peer[IPC_MAX_PEER + 1];
+	uint32_t peer_port;
 	const char *scheme, *mech;
 };
 
@@ -434,6 +436,7 @@ static void logon_end(struct priv *p, struct gss_logon *l, const char *verdict)
 		 verdict, log_quote(qwho, sizeof(qwho), l->who, strlen(l->who)),
 		 log_quote(quser, sizeof(quser), user, strlen(user)),
 		 log_quote(qpeer, sizeof(qpeer), l->peer, strlen(l->peer)), l->scheme, l->mech);
+	priv_audit_logon(verdict, user, l->who, l->peer, l->peer_port, l->scheme);
 	if (l->r.result.status != IPC_AUTH_OK)
 		drop_out_token(&l->r);
 	answer(p, l->id, &l->r);
@@ -502,6 +505,7 @@ static void logon_start(struct priv *p, const struct gss_leg *leg, struct ipc_ac
 	l->deleg_len = a->deleg_len;
 	a->deleg = NULL;
 	snprintf(l->peer, sizeof(l->peer), "%s", leg->peer);
+	l->peer_port = leg->peer_port;
 	l->scheme = leg->kerberos_only ? "Kerberos" : "Negotiate";
 	l->mech = priv_gss_mech_name(a);
 	if (!l->r.context)
@@ -539,8 +543,12 @@ static void leg_answered(struct priv *p, void *arg, struct ipc_accepted *a)
 	r.result.status = IPC_AUTH_BAD_CREDENTIALS;
 	log_quote(qpeer, sizeof(qpeer), leg->peer, strlen(leg->peer));
 	if (!a || a->failed_step) {
-		log_info("authentication failure: from %s, scheme %s: %s", qpeer, scheme,
-			 a ? a->why : "the GSSAPI acceptor did not answer (it is started again)");
+		const char *why =
+		    a ? a->why : "the GSSAPI acceptor did not answer (it is started again)";
+		char verdict[LOG_QUOTE_MAX + 16];
+		log_info("authentication failure: from %s, scheme %s: %s", qpeer, scheme, why);
+		snprintf(verdict, sizeof(verdict), "failure (%s)", why);
+		priv_audit_logon(verdict, "", "", leg->peer, leg->peer_port, scheme);
 		if (s)
 			slot_free(s);
 		answer(p, leg->id, &r);
@@ -592,6 +600,7 @@ void priv_gss_request(struct priv *p, uint32_t id, struct ipc_auth_gss *m)
 				.kerberos_only = m->kerberos_only,
 				.bound = m->binding_len != 0};
 	snprintf(leg->peer, sizeof(leg->peer), "%s", m->peer);
+	leg->peer_port = m->peer_port;
 	memset(&a, 0, sizeof(a));
 	a.slot = leg->slot;
 	a.fresh = (uint32_t)fresh;

@@ -518,6 +518,7 @@ void priv_host_open(struct priv *p, uint32_t id, const struct ipc_host_open *m)
 	s->next = p->sessions;
 	p->sessions = s;
 	p->nsessions++;
+	priv_audit_host_start(a, host_account(&st)->name, m);
 out:
 	OPENSSL_cleanse(st.delegation_key, sizeof(st.delegation_key));
 	if (ep) {

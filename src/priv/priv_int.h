@@ -358,6 +358,23 @@ struct priv_slot {
 void *priv_slot_for(void *slots, size_t n, size_t size, uint64_t conn, const char *peer,
 		    size_t per_peer, uint64_t ttl_ms, void (*release)(void *slot), int *fresh);
 
+/* priv_audit.c */
+/* The audit event of a logon's verdict (the same text as its log line:
+ * "success..." or "failure..."): the account as the client gave it or as
+ * it was mapped, the principal (GSSAPI) or certificate it proved, where
+ * from and how. Each scheme's logon ends here, so each writes the same. */
+void priv_audit_logon(const char *verdict, const char *user, const char *principal,
+		      const char *peer, uint32_t peer_port, const char *scheme);
+/* A host started for user, running as run_as, asked by m. */
+void priv_audit_host_start(const struct priv_account *user, const char *run_as,
+			   const struct ipc_host_open *m);
+/* A configuration change asked by the account of a token (NULL: unknown),
+ * what it asked and what came of it. */
+void priv_audit_config_change(const struct priv_account *by, const char *what, const char *outcome);
+/* IPC_AUDIT: writes an event the network process reports, tagged as its
+ * word; ERR_FORMAT for a kind only the privileged part may report. */
+enum err priv_audit_from_net(const struct audit_event *ev);
+
 /* priv_acceptor.c */
 /* Starts the GSSAPI acceptor, or another if what it loaded (the keytab,
  * the NTLM hash file, NtlmWinbind) changed or reread is set. */

@@ -264,6 +264,7 @@ static void log_verdict(const struct ipc_auth_password *m, const char *verdict)
 		 log_quote(quser, sizeof(quser), m->user, strlen(m->user)),
 		 log_quote(qpeer, sizeof(qpeer), m->peer, strlen(m->peer)),
 		 log_quote(qscheme, sizeof(qscheme), m->scheme, strlen(m->scheme)));
+	priv_audit_logon(verdict, m->user, "", m->peer, m->peer_port, m->scheme);
 }
 
 /* Hands an account check's outcome to whoever waits for it. */

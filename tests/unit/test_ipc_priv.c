@@ -122,13 +122,16 @@ static void free_config_result(void *m)
 
 static void test_auth_password(void)
 {
-	struct ipc_auth_password m = {
-	    .user = "alice", .password = "s3cret", .peer = "::1", .scheme = "Basic"};
+	struct ipc_auth_password m = {.user = "alice",
+				      .password = "s3cret",
+				      .peer = "::1",
+				      .scheme = "Basic",
+				      .peer_port = 50059};
 	struct ipc_auth_password d;
 	struct buf b;
 	static const uint8_t want[] = {
-	    0,	 0, 0, 5, 'a', 'l', 'i', 'c', 'e', 0, 0, 0, 6,	 's', '3', 'c', 'r', 'e',
-	    't', 0, 0, 0, 3,   ':', ':', '1', 0,   0, 0, 5, 'B', 'a', 's', 'i', 'c',
+	    0, 0, 0, 5,	  'a', 'l', 'i', 'c', 'e',  0,	  0, 0, 6, 's', '3', 'c', 'r', 'e', 't', 0,
+	    0, 0, 3, ':', ':', '1', 0,	 0,   0xc3, 0x8b, 0, 0, 0, 5,	'B', 'a', 's', 'i', 'c',
 	};
 
 	buf_init(&b, BODY_MAX);
@@ -139,7 +142,8 @@ static void test_auth_password(void)
 	      refuses_prefixes_and_trailer(&b, dec_auth_password, free_auth_password, &d));
 	CHECK("auth_password decodes", ipc_auth_password_decode(&b, &d) == ERR_OK);
 	CHECK("auth_password round trip", streq(d.user, "alice") && streq(d.password, "s3cret") &&
-					      streq(d.peer, "::1") && streq(d.scheme, "Basic"));
+					      streq(d.peer, "::1") && streq(d.scheme, "Basic") &&
+					      d.peer_port == 50059);
 	ipc_auth_password_clear(&d);
 	CHECK("auth_password free clears", d.user == NULL && d.password == NULL);
 	buf_clear(&b);
@@ -148,7 +152,7 @@ static void test_auth_password(void)
 	struct ipc_auth_password empty = {0};
 	buf_init(&b, BODY_MAX);
 	CHECK("auth_password empty encodes",
-	      ipc_auth_password_encode(&b, &empty) == ERR_OK && buf_len(&b) == 16);
+	      ipc_auth_password_encode(&b, &empty) == ERR_OK && buf_len(&b) == 20);
 	CHECK("auth_password empty decodes", ipc_auth_password_decode(&b, &d) == ERR_OK &&
 						 streq(d.user, "") && streq(d.password, ""));
 	ipc_auth_password_clear(&d);
@@ -167,6 +171,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "alice");
 	buf_put_cstring(&b, longpw);
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password oversize password not decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
@@ -175,6 +180,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "alice");
 	buf_put_cstring(&b, longpw);
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password password at the limit decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_OK && strlen(d.password) == IPC_MAX_PASSWORD);
@@ -196,6 +202,7 @@ static void test_auth_password(void)
 	buf_put_cstring(&b, "alice");
 	buf_put_cstring(&b, "pw");
 	buf_put_cstring(&b, longpeer);
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password oversize peer not decoded",
 	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
@@ -205,15 +212,30 @@ static void test_auth_password(void)
 	buf_put_string(&b, "root\0x", 6);
 	buf_put_cstring(&b, "pw");
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password NUL in user refused", ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
 	buf_reset(&b);
 	buf_put_cstring(&b, "alice");
 	buf_put_string(&b, "pw\0", 3);
 	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 0);
 	buf_put_cstring(&b, "Basic");
 	CHECK("auth_password NUL in password refused",
 	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT && d.user == NULL);
+	buf_reset(&b);
+	buf_put_cstring(&b, "alice");
+	buf_put_cstring(&b, "pw");
+	buf_put_cstring(&b, "::1");
+	buf_put_u32(&b, 65536);
+	buf_put_cstring(&b, "Basic");
+	CHECK("auth_password port over 65535 refused",
+	      ipc_auth_password_decode(&b, &d) == ERR_FORMAT);
+	big = m;
+	big.peer_port = 65536;
+	buf_reset(&b);
+	CHECK("auth_password port over 65535 not encoded",
+	      ipc_auth_password_encode(&b, &big) == ERR_USAGE);
 	/* A length field larger than the body. */
 	buf_reset(&b);
 	buf_put_u32(&b, 0xffffffffu);
@@ -295,6 +317,7 @@ static void test_auth_credssp(void)
 	uint8_t tok[] = "NTLMSSP", pka[] = "sealed", cert[] = {0x30, 0x00};
 	struct ipc_auth_credssp m = {.conn = 77,
 				     .peer = "192.0.2.7",
+				     .peer_port = 443,
 				     .version = 6,
 				     .nego_token = tok,
 				     .nego_token_len = sizeof(tok),
@@ -313,8 +336,8 @@ static void test_auth_credssp(void)
 	      refuses_prefixes_and_trailer(&b, dec_auth_credssp, free_auth_credssp, &d));
 	CHECK("auth_credssp round trip",
 	      ipc_auth_credssp_decode(&b, &d) == ERR_OK && d.conn == 77 &&
-		  streq(d.peer, "192.0.2.7") && d.version == 6 && d.nego_token_len == sizeof(tok) &&
-		  memcmp(d.nego_token, tok, sizeof(tok)) == 0 &&
+		  streq(d.peer, "192.0.2.7") && d.peer_port == 443 && d.version == 6 &&
+		  d.nego_token_len == sizeof(tok) && memcmp(d.nego_token, tok, sizeof(tok)) == 0 &&
 		  d.pub_key_auth_len == sizeof(pka) && d.auth_info == NULL &&
 		  d.has_client_nonce == 1 && d.client_nonce[31] == 0x5a &&
 		  d.server_cert_len == sizeof(cert));
@@ -894,6 +917,84 @@ static void test_token_renewed(void)
 	buf_clear(&b);
 }
 
+static enum err dec_audit(struct buf *in, void *m)
+{
+	return ipc_audit_decode(in, m);
+}
+
+/* IPC_AUDIT: the numbers, then every string field in audit_fields' order. */
+static void test_audit(void)
+{
+	static struct audit_event m, d;
+	static const uint8_t
+	    head[] = {0, 0, 0,	 6,   0,   0,	0xc3, 0x8b, 0,	 0,   0,   1, 0,
+		      0, 0, 3,	 0,   0,   0,	0, /* kind .. cut */
+		      0, 0, 0,	 0,   0,   0,	5,    0xdc, 0,	 0,   0,   0, 0,
+		      0, 0, 12,	 0,   0,   0,	0,    0,    0,	 16,  0,   0, 0,
+		      0, 9, '1', '9', '2', '.', '0',  '.',  '2', '.', '7', /* source_address */
+		      0, 0, 0,	 5,   'a', 'l', 'i',  'c',  'e'};	   /* user */
+	struct buf b;
+
+	audit_event_init(&m, AUDIT_COMMAND_END);
+	m.source_port = 50059;
+	m.has_exit_code = 1;
+	m.exit_code = 3;
+	m.duration_ms = 1500;
+	m.bytes_in = 12;
+	m.bytes_out = 4096;
+	AUDIT_SET(&m, source_address, "192.0.2.7");
+	AUDIT_SET(&m, user, "alice");
+	AUDIT_SET(&m, command_id, "DEADBEEF-1111-2222-3333-444455556666");
+	memset(m.command_line, 'x', AUDIT_MAX_COMMAND_LINE);
+	buf_init(&b, BODY_MAX);
+	CHECK("audit encodes", ipc_audit_encode(&b, &m) == ERR_OK);
+	CHECK("audit exact bytes",
+	      buf_len(&b) > sizeof(head) && memcmp(buf_ptr(&b), head, sizeof(head)) == 0);
+	CHECK("audit prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_audit, NULL, &d));
+	CHECK("audit round trip",
+	      ipc_audit_decode(&b, &d) == ERR_OK && memcmp(&d, &m, sizeof(d)) == 0);
+	buf_clear(&b);
+
+	static const struct {
+		const char *name;
+		size_t at;
+		uint8_t value;
+	} edits[] = {
+	    {"audit unknown kind refused", 3, AUDIT_KIND_COUNT},
+	    {"audit port over 65535 refused", 5, 1},
+	    {"audit exit-code flag 2 refused", 11, 2},
+	    {"audit truncation flag 2 refused", 19, 2},
+	    {"audit NUL in a field refused", 48, 0},
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		buf_init(&b, BODY_MAX);
+		ipc_audit_encode(&b, &m);
+		b.data[edits[i].at] = edits[i].value;
+		CHECK(edits[i].name, ipc_audit_decode(&b, &d) == ERR_FORMAT);
+		buf_clear(&b);
+	}
+	m.source_port = 70000;
+	buf_init(&b, BODY_MAX);
+	CHECK("audit port over 65535 not encoded", ipc_audit_encode(&b, &m) == ERR_USAGE);
+	buf_clear(&b);
+	/* A field one byte over its size. */
+	m.source_port = 0;
+	buf_init(&b, BODY_MAX);
+	ipc_audit_encode(&b, &m);
+	struct buf over;
+	buf_init(&over, BODY_MAX);
+	buf_put(&over, buf_ptr(&b), 44);
+	char big[AUDIT_MAX_FIELD + 1];
+	memset(big, 'y', sizeof(big));
+	buf_put_string(&over, big, sizeof(big));
+	for (size_t i = 1; i < audit_nfields; i++)
+		buf_put_string(&over, "", 0);
+	CHECK("audit field over its size refused", ipc_audit_decode(&over, &d) == ERR_FORMAT);
+	buf_clear(&over);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_auth_password();
@@ -910,6 +1011,7 @@ int main(void)
 	test_config();
 	test_config_change();
 	test_config_result();
+	test_audit();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -355,7 +355,7 @@ static void test_throttle(void)
 
 static struct ipc_auth_password password_check(const char *user, const char *peer)
 {
-	struct ipc_auth_password m = {strdup(user), strdup("pw"), strdup(peer), strdup("Basic")};
+	struct ipc_auth_password m = {strdup(user), strdup("pw"), strdup(peer), strdup("Basic"), 0};
 	return m;
 }
 
@@ -540,7 +540,7 @@ static void test_renew_rechecks_the_account(void)
 static uint32_t wrong_password(struct priv_fixture *f, uint32_t id, uint32_t held_before, int *held)
 {
 	struct ipc_auth_password m = {strdup("root"), strdup("owt-wrong-password"),
-				      strdup("192.0.2.7"), strdup("Basic")};
+				      strdup("192.0.2.7"), strdup("Basic"), 50000};
 	struct ipc_auth_result res = {.status = 99};
 	struct ipc_msg msg;
 
