@@ -602,6 +602,19 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 			: "Use HTTPS (-usessl), one of those schemes with -a:, or on the server: "
 			  "winrm set winrm/config/service @{AllowUnencrypted=\"true\"} and "
 			  "winrm set winrm/config/service/auth @{Basic=\"true\"}");
+	/* A Kerberos ticket the KDC issued and the service refused: most
+	 * often one for a name the service does not answer to, which no
+	 * password can fix. */
+	if (s->auth == WINRM_AUTH_KERBEROS && !s->password)
+		return client_fail(
+		    s, WINRM_E_AUTH,
+		    "%s refused your Kerberos ticket for HTTP/%s: the service must answer to that "
+		    "name (its keytab holding the key of HTTP/%s, and on an openwinrm service "
+		    "Service/Auth/ServicePrincipalNames naming it: winrmd --check there lists "
+		    "both; or connect with a name it answers to), and your account must be "
+		    "allowed to connect (root, an administrators' group or the remote users' "
+		    "group)",
+		    s->host_header, s->host, s->host);
 	/* NTLM verifies against keys the service holds: an openwinrm service
 	 * has none for a local account until `winrm user set`, the one cause
 	 * a right password cannot rule out. Kerberos from the ticket cache

@@ -149,7 +149,8 @@ def test_a_ticket_for_a_name_the_service_does_not_answer_to():
         rc, out = diagnose_elsewhere(realm)
         h.eq(rc, 1, "exit status:\n" + out)
         line_of(out, "ok", "kerberos")
-        expect(out, "FAIL", "logon", "does not answer to that name", "ServicePrincipalNames")
+        expect(out, "FAIL", "logon", "does not answer to that name", "ServicePrincipalNames",
+               "refused your Kerberos ticket for HTTP/localhost")
 
 
 def test_a_clock_skew():
