@@ -13,6 +13,8 @@ mounted there alone, and quickconfig's listeners on every address (5985,
 5986) are on that namespace's loopback only. pywinrm is the host's
 /usr/bin/python3, run in that network namespace. There is no systemd as
 PID 1 in it: winrmd is started as the unit's ExecStart starts it."""
+import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -27,6 +29,8 @@ CACHE = "/var/cache/openwinrm-tests"
 BASE = os.path.join(CACHE, "bookworm-minbase")
 BASE_DONE = os.path.join(BASE, ".openwinrm-complete")
 APT_ARCHIVES = os.path.join(CACHE, "apt-archives")
+CACHE_LOCK = os.path.join(CACHE, "lock")
+LOCK_WAIT_SECONDS = 60
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = os.path.join(h.REPO, "build", "packages")
 PACKAGE_NAMES = ("openwinrm", "openwinrm-clients", "libwinrm0", "libwinrm-dev", "libpsrpclient")
@@ -105,10 +109,13 @@ class FreshRoot:
     its own held by one process (self.holder)."""
 
     def __init__(self):
+        self.dir = None
+        self.holder = None
+        self.mount_ns = None  # the namespace's id, as /proc/PID/ns/mnt reads
+
+    def open(self):
         make_base()
         self.dir = tempfile.mkdtemp(prefix="root-", dir="/var/tmp")
-        self.holder = None
-        self.started = []  # (pid, start time) of the services started in it
         run(["cp", "-a", BASE + "/.", self.dir], timeout=120)
         shutil.copy("/etc/resolv.conf", os.path.join(self.dir, "etc/resolv.conf"))
         self.holder = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private",
@@ -118,6 +125,7 @@ class FreshRoot:
         while os.readlink("/proc/%d/ns/net" % self.holder.pid) == os.readlink("/proc/self/ns/net"):
             h.check(time.monotonic() < deadline and self.holder.poll() is None, "unshare did not start")
             time.sleep(0.05)
+        self.mount_ns = os.readlink("/proc/%d/ns/mnt" % self.holder.pid)
         self.host(["mount", "-t", "proc", "proc", os.path.join(self.dir, "proc")], net=False)
         os.makedirs(APT_ARCHIVES, exist_ok=True)
         self.host(["mount", "--bind", APT_ARCHIVES, os.path.join(self.dir, "var/cache/apt/archives")], net=False)
@@ -141,20 +149,44 @@ class FreshRoot:
         proc = subprocess.Popen(self.nsenter(True) + ["chroot", self.dir, "/usr/sbin/winrmd", "--foreground"],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=ENV)
         log.close()
-        self.started.append((proc.pid, h._proc_stat(proc.pid)[1]))
         return proc
 
     def close(self):
-        for pid, start in self.started:
-            for p, s in h.descendants(pid):
-                h.kill_exact(p, s)
-            h.kill_exact(pid, start)
+        """Kills every process in the namespaces (quickconfig's winrmd left
+        the test's process group), then the holder, which ends them."""
+        for pid in h._all_pids() if self.mount_ns else ():
+            st = h._proc_stat(pid)  # first: a pid reused after the check below is spared
+            try:
+                inside = os.readlink("/proc/%d/ns/mnt" % pid) == self.mount_ns
+            except OSError:
+                continue
+            if inside and st and pid != self.holder.pid:
+                h.kill_exact(pid, st[1])
         if self.holder:
             self.holder.kill()
             self.holder.wait()
         # The mounts were the namespace's: gone with it, so this removes
         # the copy alone.
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def cache_locked():
+    """The cache to ourselves: another run (another checkout's suite on
+    this machine) may be making the base or holding apt's download lock
+    in the shared archive directory."""
+    os.makedirs(CACHE, exist_ok=True)
+    with open(CACHE_LOCK, "w") as f:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                h.check(time.monotonic() < deadline, "%s stayed locked for %ds" % (CACHE_LOCK, LOCK_WAIT_SECONDS))
+                time.sleep(0.5)
+        yield
 
 
 def make_base():
@@ -162,7 +194,6 @@ def make_base():
     its marker (an interrupted debootstrap is started again)."""
     if os.path.exists(BASE_DONE):
         return
-    os.makedirs(CACHE, exist_ok=True)
     shutil.rmtree(BASE, ignore_errors=True)
     run(["nice", "-n", "5", "debootstrap", "--variant=minbase", "bookworm", BASE, MIRROR], timeout=170)
     open(BASE_DONE, "w").close()
@@ -216,62 +247,68 @@ def second_version(deb, work):
 
 def test_install_quickconfig_serve_upgrade_purge():
     debs = build_packages()
-    root = FreshRoot()
-    try:
-        work = tempfile.mkdtemp(prefix="pkg-", dir=h.fixture().run_dir)
-        os.chmod(work, 0o755)
-        in_root = os.path.join(root.dir, "tmp", "debs")
-        os.mkdir(in_root)
-        for deb in debs.values():
-            shutil.copy(deb, in_root)
-        root.chroot(["apt-get", "-q", "update"], net=False)
-        root.chroot(["apt-get", "install", "-y", "-q", "--no-install-recommends"] +
-                    ["/tmp/debs/" + os.path.basename(d) for d in debs.values()], net=False, timeout=170)
-        h.check(not os.path.exists(os.path.join(root.dir, "etc/winrm/winrm.conf")),
-                "a configuration before quickconfig")
-        root.chroot(["getent", "passwd", "winrmd"])
-        root.chroot(["getent", "group", "winrm-users"])
+    with cache_locked():
+        root = FreshRoot()
+        try:
+            root.open()
+            install_quickconfig_serve_upgrade_purge(root, debs)
+        finally:
+            root.close()
 
-        # No systemd in the root: quickconfig starts winrmd itself.
-        _, text = root.chroot(["winrm", "quickconfig", "-transport:https", "-quiet"], timeout=60)
-        h.check("WinRM has been updated for remote management." in text, "quickconfig said:\n" + text)
-        with open(os.path.join(root.dir, "etc/winrm/winrmd.pid")) as f:
-            pid = int(f.read())
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + WAIT_SECONDS
-        while os.path.exists("/proc/%d" % pid):
-            h.check(time.monotonic() < deadline, "quickconfig's winrmd did not stop")
-            time.sleep(0.05)
 
-        listener = "winrm/config/Listener?Address=*+Transport=HTTPS"
-        root.chroot(["winrm", "set", listener, '@{Port="%d"}' % HTTPS_PORT])
-        root.chroot(["winrm", "set", "winrm/config/service/auth", '@{Basic="true"}'])
-        root.chroot(["useradd", "--create-home", "--shell", "/bin/bash", "--groups", "winrm-users", USER])
-        subprocess.run(root.nsenter(False) + ["chroot", root.dir, "chpasswd"], check=True, timeout=30,
-                       input=("%s:%s\n" % (USER, PASSWORD)).encode(), env=ENV)
-        serve_pywinrm(root, os.path.join(work, "winrmd-1.log"))
+def install_quickconfig_serve_upgrade_purge(root, debs):
+    work = tempfile.mkdtemp(prefix="pkg-", dir=h.fixture().run_dir)
+    os.chmod(work, 0o755)
+    in_root = os.path.join(root.dir, "tmp", "debs")
+    os.mkdir(in_root)
+    for deb in debs.values():
+        shutil.copy(deb, in_root)
+    root.chroot(["apt-get", "-q", "update"], net=False)
+    root.chroot(["apt-get", "install", "-y", "-q", "--no-install-recommends"] +
+                ["/tmp/debs/" + os.path.basename(d) for d in debs.values()], net=False, timeout=170)
+    h.check(not os.path.exists(os.path.join(root.dir, "etc/winrm/winrm.conf")),
+            "a configuration before quickconfig")
+    root.chroot(["getent", "passwd", "winrmd"])
+    root.chroot(["getent", "group", "winrm-users"])
 
-        # An upgrade keeps what was set.
-        root.chroot(["winrm", "set", "winrm/config/winrs", '@{MaxShellsPerUser="7"}'])
-        v2, new_version = second_version(debs["openwinrm"], work)
-        shutil.copy(v2, in_root)
-        root.chroot(["dpkg", "-i", "/tmp/debs/" + os.path.basename(v2)], net=False)
-        _, version = root.chroot(["dpkg-query", "-W", "-f=${Version}", "openwinrm"])
-        h.eq(version, new_version, "openwinrm's version after the upgrade")
-        _, text = root.chroot(["winrm", "get", "winrm/config/winrs"])
-        h.check("MaxShellsPerUser = 7" in text, "after the upgrade:\n" + text)
-        serve_pywinrm(root, os.path.join(work, "winrmd-2.log"))
+    # No systemd in the root: quickconfig starts winrmd itself.
+    _, text = root.chroot(["winrm", "quickconfig", "-transport:https", "-quiet"], timeout=60)
+    h.check("WinRM has been updated for remote management." in text, "quickconfig said:\n" + text)
+    with open(os.path.join(root.dir, "etc/winrm/winrmd.pid")) as f:
+        pid = int(f.read())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while os.path.exists("/proc/%d" % pid):
+        h.check(time.monotonic() < deadline, "quickconfig's winrmd did not stop")
+        time.sleep(0.05)
 
-        # A purge leaves no configuration and no service account; the
-        # remote users' group stays while it has members.
-        root.chroot(["apt-get", "purge", "-y", "-q", "openwinrm"], net=False)
-        left = os.listdir(os.path.join(root.dir, "etc/winrm")) if os.path.exists(
-            os.path.join(root.dir, "etc/winrm")) else None
-        h.eq(left, None, "/etc/winrm after the purge")
-        for db, name in (("passwd", "winrmd"), ("group", "winrmd")):
-            status, text = root.chroot(["getent", db, name], check=False)
-            h.eq(status, 2, "getent %s %s after the purge: %s" % (db, name, text))
-        _, text = root.chroot(["getent", "group", "winrm-users"])
-        h.check(USER in text, "winrm-users, with its member, after the purge: " + text)
-    finally:
-        root.close()
+    listener = "winrm/config/Listener?Address=*+Transport=HTTPS"
+    root.chroot(["winrm", "set", listener, '@{Port="%d"}' % HTTPS_PORT])
+    root.chroot(["winrm", "set", "winrm/config/service/auth", '@{Basic="true"}'])
+    root.chroot(["useradd", "--create-home", "--shell", "/bin/bash", "--groups", "winrm-users", USER])
+    subprocess.run(root.nsenter(False) + ["chroot", root.dir, "chpasswd"], check=True, timeout=30,
+                   input=("%s:%s\n" % (USER, PASSWORD)).encode(), env=ENV)
+    serve_pywinrm(root, os.path.join(work, "winrmd-1.log"))
+
+    # An upgrade keeps what was set.
+    root.chroot(["winrm", "set", "winrm/config/winrs", '@{MaxShellsPerUser="7"}'])
+    v2, new_version = second_version(debs["openwinrm"], work)
+    shutil.copy(v2, in_root)
+    root.chroot(["dpkg", "-i", "/tmp/debs/" + os.path.basename(v2)], net=False)
+    _, version = root.chroot(["dpkg-query", "-W", "-f=${Version}", "openwinrm"])
+    h.eq(version, new_version, "openwinrm's version after the upgrade")
+    _, text = root.chroot(["winrm", "get", "winrm/config/winrs"])
+    h.check("MaxShellsPerUser = 7" in text, "after the upgrade:\n" + text)
+    serve_pywinrm(root, os.path.join(work, "winrmd-2.log"))
+
+    # A purge leaves no configuration and no service account; the
+    # remote users' group stays while it has members.
+    root.chroot(["apt-get", "purge", "-y", "-q", "openwinrm"], net=False)
+    left = os.listdir(os.path.join(root.dir, "etc/winrm")) if os.path.exists(
+        os.path.join(root.dir, "etc/winrm")) else None
+    h.eq(left, None, "/etc/winrm after the purge")
+    for db, name in (("passwd", "winrmd"), ("group", "winrmd")):
+        status, text = root.chroot(["getent", db, name], check=False)
+        h.eq(status, 2, "getent %s %s after the purge: %s" % (db, name, text))
+    _, text = root.chroot(["getent", "group", "winrm-users"])
+    h.check(USER in text, "winrm-users, with its member, after the purge: " + text)
