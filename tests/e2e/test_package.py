@@ -256,6 +256,33 @@ def test_install_quickconfig_serve_upgrade_purge():
             root.close()
 
 
+@contextlib.contextmanager
+def systemd_stand_in(root):
+    """The root as quickconfig sees a machine that systemd runs
+    (/run/systemd/system, sd_booted's test) with a systemctl that records
+    its arguments and, for `enable --now`, starts winrmd as systemd would
+    (daemonized here, as there is no systemd to supervise it). Yields the
+    arguments of each call so far."""
+    marker = os.path.join(root.dir, "run/systemd/system")
+    fake = os.path.join(root.dir, "usr/bin/systemctl")
+    log = os.path.join(root.dir, "tmp/systemctl.log")
+    h.check(not os.path.exists(fake), "the root has a systemctl of its own")
+    os.makedirs(marker)
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\necho "$*" >>/tmp/systemctl.log\n'
+                'if [ "$*" = "enable --now winrmd.service" ]; then exec /usr/sbin/winrmd; fi\n')
+    os.chmod(fake, 0o755)
+
+    def calls():
+        with open(log) as f:
+            return f.read().splitlines()
+    try:
+        yield calls
+    finally:
+        os.unlink(fake)
+        shutil.rmtree(os.path.join(root.dir, "run/systemd"))
+
+
 def install_quickconfig_serve_upgrade_purge(root, debs):
     work = tempfile.mkdtemp(prefix="pkg-", dir=h.fixture().run_dir)
     os.chmod(work, 0o755)
@@ -271,9 +298,11 @@ def install_quickconfig_serve_upgrade_purge(root, debs):
     root.chroot(["getent", "passwd", "winrmd"])
     root.chroot(["getent", "group", "winrm-users"])
 
-    # No systemd in the root: quickconfig starts winrmd itself.
-    _, text = root.chroot(["winrm", "quickconfig", "-transport:https", "-quiet"], timeout=60)
-    h.check("WinRM has been updated for remote management." in text, "quickconfig said:\n" + text)
+    with systemd_stand_in(root) as calls:
+        _, text = root.chroot(["winrm", "quickconfig", "-transport:https", "-quiet"], timeout=60)
+        h.check("WinRM has been updated for remote management." in text, "quickconfig said:\n" + text)
+        h.check("systemctl enable --now winrmd.service" in text, "quickconfig's plan:\n" + text)
+        h.eq(calls(), ["enable --now winrmd.service"], "what quickconfig asked systemctl")
     with open(os.path.join(root.dir, "etc/winrm/winrmd.pid")) as f:
         pid = int(f.read())
     os.kill(pid, signal.SIGTERM)
