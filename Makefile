@@ -12,6 +12,8 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
+# Where the libraries go (Debian's package: /usr/lib/<multiarch triplet>).
+LIBDIR  ?= $(PREFIX)/lib
 BUILD   ?= build
 PKGS    := libxml-2.0 openssl libevent_core libevent_openssl krb5 krb5-gssapi libsystemd
 WERROR  ?= 1
@@ -110,7 +112,7 @@ $(BUILD)/libpsrpclient.so: $(CLIENT_OBJ) $(PSRP_OBJ) src/psrpclient/libpsrpclien
 	  -lhttp_parser -lwim -lpthread
 
 $(BUILD)/libwinrm.pc: data/libwinrm.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIBWINRM_VERSION)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(LIBWINRM_VERSION)|g' $< > $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libopenwinrm.a
 	@mkdir -p $(dir $@)
@@ -164,6 +166,9 @@ format-check:
 	  $(CLANG_FORMAT) --dry-run --Werror "$$f" >/dev/null 2>&1 || bad="$$bad $$f"; done; \
 	if [ -n "$$bad" ]; then echo "not formatted as .clang-format says (make format):$$bad"; exit 1; fi
 
+# What `make install` installs, without the tests (debian/rules builds this).
+programs: $(PROGS)
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(PREFIX)/share/man/man1
@@ -173,12 +178,12 @@ install: $(PROGS)
 	install -m 0644 man/winrm.1 $(DESTDIR)$(PREFIX)/share/man/man1/winrm.1
 	install -m 0755 $(BUILD)/winrs $(DESTDIR)$(PREFIX)/bin/winrs
 	install -m 0644 man/winrs.1 $(DESTDIR)$(PREFIX)/share/man/man1/winrs.1
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(BUILD)/libwinrm.so.0 $(DESTDIR)$(PREFIX)/lib/libwinrm.so.0
-	ln -sf libwinrm.so.0 $(DESTDIR)$(PREFIX)/lib/libwinrm.so
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0755 $(BUILD)/libwinrm.so.0 $(DESTDIR)$(LIBDIR)/libwinrm.so.0
+	ln -sf libwinrm.so.0 $(DESTDIR)$(LIBDIR)/libwinrm.so
 	install -m 0644 src/client/winrm.h $(DESTDIR)$(PREFIX)/include/winrm.h
-	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libwinrm.pc
-	install -m 0755 $(BUILD)/libpsrpclient.so $(DESTDIR)$(PREFIX)/lib/libpsrpclient.so
+	install -m 0644 $(BUILD)/libwinrm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libwinrm.pc
+	install -m 0755 $(BUILD)/libpsrpclient.so $(DESTDIR)$(LIBDIR)/libpsrpclient.so
 	install -m 0755 scripts/psrpclient-check $(DESTDIR)$(PREFIX)/bin/psrpclient-check
 	@# Get-WSManInstance for PowerShell's Get-PSSession -ComputerName, where pwsh
 	@# looks for modules (its system-wide module path on Linux and macOS).
@@ -192,6 +197,6 @@ install: $(PROGS)
 clean:
 	rm -rf build
 
-.PHONY: all san check fuzz format format-check install clean bench-xpress
+.PHONY: all programs san check fuzz format format-check install clean bench-xpress
 .SECONDARY:
 -include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/tests/unit/*.d $(BUILD)/fuzz/*.d $(BUILD)/bench/*.d)

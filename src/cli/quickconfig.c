@@ -2,8 +2,8 @@
  * Enable-PSRemoting: the service account and the remote users' group, an
  * HTTP listener on every address (and with -transport:https an HTTPS one
  * with a fresh self-signed certificate), then the service started or
- * reloaded. It says what it will change and asks first (unless -quiet),
- * and changes nothing when all is in place. */
+ * reloaded (through systemd when it runs the packaged unit). It says what it will change and asks
+ * first (unless -quiet), and changes nothing when all is in place. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <systemd/sd-daemon.h>
 
 #include "cli/winrm_cli.h"
 #include "common/tls_binding.h"
@@ -28,6 +29,7 @@
 #include "config/config.h"
 
 #define SERVICE_ACCOUNT "winrmd"
+#define SERVICE_UNIT "winrmd.service"
 #define CERT_FILE "quickconfig-cert.pem"
 #define KEY_FILE "quickconfig-key.pem"
 #define CERT_DAYS 365
@@ -38,6 +40,7 @@ extern char **environ;
 
 struct plan {
 	int account, group, http, https, start, reload;
+	int systemd; /* systemd starts and reloads the service */
 	char host[HOST_NAME_MAX + 1];
 	const char *group_name;
 	uint32_t http_port, https_port;
@@ -77,6 +80,27 @@ static pid_t running_service(const char *dir)
 		comm[0] = 0;
 	fclose(f);
 	return strcmp(comm, "winrmd\n") == 0 ? (pid_t)pid : 0;
+}
+
+/* The packaged unit (debian/openwinrm.winrmd.service) starts winrmd on
+ * the default directory. When systemd is the init system and has that
+ * unit, quickconfig starts the service through it, enabled at boot as
+ * Windows' winrm qc sets the WinRM service to start automatically, so
+ * that winrmd runs under systemd and not beside it. */
+static int systemd_runs_service(const char *dir)
+{
+	static const char *const unit_dirs[] = {"/etc/systemd/system", "/lib/systemd/system",
+						"/usr/lib/systemd/system"};
+	char path[PATH_MAX];
+
+	if (strcmp(dir, CONFIG_DEFAULT_DIR) != 0 || sd_booted() <= 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(unit_dirs) / sizeof(unit_dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", unit_dirs[i], SERVICE_UNIT);
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* ---- changing it ---- */
@@ -188,14 +212,16 @@ static const char *winrmd_path(char *buf, size_t size)
 	return "winrmd";
 }
 
-static int start_service(const char *dir)
+static int start_service(const char *dir, int systemd)
 {
 	char exe[PATH_MAX];
 	char *argv[] = {(char *)winrmd_path(exe, sizeof(exe)), "--config-dir", (char *)dir, NULL};
 
-	if (run_tool(argv) != 0)
+	if (run_tool(systemd ? (char *[]){"systemctl", "enable", "--now", SERVICE_UNIT, NULL}
+			     : argv) != 0)
 		return 1;
-	/* It forks into the background and writes its pid file once up. */
+	/* It forks into the background (or systemd starts it) and writes its
+	 * pid file once up. */
 	for (int i = 0; i < START_WAIT_MS / 50; i++) {
 		if (running_service(dir))
 			return 0;
@@ -251,6 +277,7 @@ int quickconfig(const char *dir, int https, int quiet)
 	p.http = !has_listener(&c, 0);
 	p.https = https && !has_listener(&c, 1);
 	p.running = running_service(dir);
+	p.systemd = systemd_runs_service(dir);
 	p.start = !p.running;
 	changes = p.account + p.group + p.http + p.https;
 	p.reload = p.running && (p.http || p.https);
@@ -278,7 +305,10 @@ int quickconfig(const char *dir, int https, int quiet)
 		       "certificate for "
 		       "%s.\n",
 		       p.https_port, p.host);
-	if (p.start)
+	if (p.start && p.systemd)
+		printf("Start the WinRM service, and at boot (systemctl enable --now %s).\n",
+		       SERVICE_UNIT);
+	else if (p.start)
 		printf("Start the WinRM service (winrmd --config-dir %s).\n", dir);
 	if (p.reload)
 		printf("Reload the WinRM service.\n");
@@ -330,9 +360,12 @@ int quickconfig(const char *dir, int https, int quiet)
 			goto out;
 		}
 	}
-	if (p.start && start_service(dir) != 0)
+	if (p.start && start_service(dir, p.systemd) != 0)
 		goto out;
-	if (p.reload && kill(p.running, SIGHUP) < 0) {
+	if (p.reload && p.systemd &&
+	    run_tool((char *[]){"systemctl", "reload", SERVICE_UNIT, NULL}) != 0)
+		goto out;
+	if (p.reload && !p.systemd && kill(p.running, SIGHUP) < 0) {
 		complain("cannot signal winrmd (pid %d): %s", (int)p.running, strerror(errno));
 		goto out;
 	}

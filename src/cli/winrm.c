@@ -27,7 +27,6 @@
 #include "common/version.h"
 #include "config/config.h"
 
-#define DEFAULT_CONFIG_DIR "/etc/winrm"
 #define PID_FILE "winrmd.pid"
 #define MAX_MSG 4096	     /* an error message from config.c */
 #define MAX_OUTPUT (1 << 20) /* printed configuration */
@@ -116,7 +115,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "Without -r: get, set, create, delete and enumerate work on the local\n"
 	    "configuration (winrm/config...), DIR/" CONFIG_FILE ", DIR from --config-dir,\n"
-	    "else $WINRM_CONFIG_DIR, else " DEFAULT_CONFIG_DIR
+	    "else $WINRM_CONFIG_DIR, else " CONFIG_DEFAULT_DIR
 	    "; a running winrmd picks changes up.\n"
 	    "With -r: they are WS-Management requests to the host.\n"
 	    "user keeps NT password hashes, never passwords, in DIR/" CONFIG_NTLM_USERS "\n"
@@ -729,7 +728,7 @@ int main(int argc, char **argv)
 	if (!cmd.dir) {
 		cmd.dir = getenv("WINRM_CONFIG_DIR");
 		if (!cmd.dir || !*cmd.dir)
-			cmd.dir = DEFAULT_CONFIG_DIR;
+			cmd.dir = CONFIG_DEFAULT_DIR;
 	}
 	/* Not a WS-Management operation: only -p: of the switches applies. */
 	if (strcasecmp(pos[0], "user") == 0) {

@@ -15,7 +15,6 @@
 
 #include "common/util.h"
 
-#define DEFAULT_CONFIG_DIR "/etc/winrm"
 #define DEFAULT_TIMEOUT_MS 60000
 
 static const char *const auth_names[] = {
@@ -403,7 +402,7 @@ static enum winrm_result session_begin(const struct winrm_options *o, struct win
 	s->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	buf_init(&s->req, CLIENT_MAX_ENVELOPE * 4);
 	buf_init(&msg, 1024);
-	if (config_load(c, dir && *dir ? dir : DEFAULT_CONFIG_DIR, &msg) != ERR_OK) {
+	if (config_load(c, dir && *dir ? dir : CONFIG_DEFAULT_DIR, &msg) != ERR_OK) {
 		buf_terminate(&msg);
 		r = client_fail(s, WINRM_E_USAGE, "cannot read the client configuration: %s",
 				(const char *)buf_ptr(&msg));

@@ -17,6 +17,9 @@
 #include "common/err.h"
 
 #define CONFIG_FILE "winrm.conf"
+/* Where winrmd, winrm and libwinrm look without --config-dir or
+ * $WINRM_CONFIG_DIR (the packaged unit starts winrmd on it). */
+#define CONFIG_DEFAULT_DIR "/etc/winrm"
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_LISTENERS 16
 #define CONFIG_MAX_PLUGINS 16

@@ -20,7 +20,6 @@
 #include "net/net.h"
 #include "priv/priv.h"
 
-#define DEFAULT_CONFIG_DIR "/etc/winrm"
 #define DEFAULT_SERVICE_ACCOUNT "winrmd"
 #define ROLE_FD 3 /* the IPC channel of a re-executed role */
 
@@ -29,7 +28,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: winrmd [--config-dir DIR] [--foreground] [--debug] [--user ACCOUNT]\n"
 		   "              [--pam-service NAME] [-n] [--check] [--version]\n"
 		   "  --config-dir DIR  configuration directory (default $WINRM_CONFIG_DIR "
-		   "or " DEFAULT_CONFIG_DIR ")\n"
+		   "or " CONFIG_DEFAULT_DIR ")\n"
 		   "  --foreground      stay in the foreground and log to stderr\n"
 		   "  --debug           log debug lines too\n"
 		   "  --user ACCOUNT    service account of the network process "
@@ -110,7 +109,7 @@ int main(int argc, char **argv)
 	util_tune_malloc();
 	o.config_dir = getenv("WINRM_CONFIG_DIR");
 	if (!o.config_dir || !*o.config_dir)
-		o.config_dir = DEFAULT_CONFIG_DIR;
+		o.config_dir = CONFIG_DEFAULT_DIR;
 	o.service_account = DEFAULT_SERVICE_ACCOUNT;
 	while ((ch = getopt_long(argc, argv, "c:fdu:nh", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
 
 #include "audit/audit.h"
 #include "common/log.h"
@@ -522,6 +523,22 @@ static void restart_net(struct priv *p)
 
 /* ---- signals ---- */
 
+/* systemd's readiness protocol (Type=notify): sd_notify writes to the
+ * socket $NOTIFY_SOCKET names and does nothing without it, so a winrmd
+ * started by hand or by a test is unaffected. Children never see the
+ * variable: every one starts from a cleared environment. */
+static void notify_reloading(void)
+{
+	struct timespec now;
+
+	/* MONOTONIC_USEC: a newer systemd (Type=notify-reload) matches the
+	 * reload it asked for with the one announced. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)now.tv_sec * 1000000ULL +
+		       (unsigned long long)now.tv_nsec / 1000);
+}
+
 static void reload(struct priv *p)
 {
 	struct priv_staged st;
@@ -529,6 +546,7 @@ static void reload(struct priv *p)
 	struct buf msg;
 
 	log_info("reloading the configuration");
+	notify_reloading();
 	buf_init(&msg, 4096);
 	if (config_load(&c, p->config_dir, &msg) != ERR_OK ||
 	    priv_stage(p, &c, &st, &msg) != ERR_OK) {
@@ -540,6 +558,7 @@ static void reload(struct priv *p)
 		priv_stage_commit(p, &st);
 	}
 	buf_clear(&msg);
+	sd_notify(0, "READY=1");
 }
 
 static void reap(struct priv *p)
@@ -722,6 +741,7 @@ static void reap_net(struct priv *p)
 
 static void shutdown_all(struct priv *p)
 {
+	sd_notify(0, "STOPPING=1");
 	reap_net(p);
 	priv_acceptor_stop(p);
 	priv_host_stop(p);
@@ -796,6 +816,9 @@ int priv_main(const struct winrmd_opts *opts)
 
 	log_info("winrmd started (%s mode, %u listening sockets)",
 		 p->privsep ? "privilege-separated" : "single-user", p->listen.nsockets);
+	/* The sockets listen (connections wait in their backlog until the
+	 * network process, started above, accepts them): ready. */
+	sd_notify(0, "READY=1");
 	if (!p->stopping)
 		event_base_dispatch(p->base);
 	shutdown_all(p);
