@@ -638,6 +638,35 @@ static void step_kerberos(struct diag *d)
 	gss_release_cred(&ignored, &cred);
 }
 
+/* NTLM (Negotiate with a password, off a Kerberos realm): the name form
+ * decides the domain the service looks the account up in. */
+static void step_ntlm(struct diag *d, const char *user)
+{
+	const char *backslash = strchr(user, '\\'), *at = strchr(user, '@');
+	char domain[256] = "", name[256];
+
+	if (backslash) {
+		snprintf(domain, sizeof(domain), "%.*s", (int)(backslash - user), user);
+		snprintf(name, sizeof(name), "%s", backslash + 1);
+	} else if (at) {
+		snprintf(name, sizeof(name), "%.*s", (int)(at - user), user);
+		snprintf(domain, sizeof(domain), "%s", at + 1);
+	} else {
+		snprintf(name, sizeof(name), "%s", user);
+	}
+	if (!domain[0] || strcmp(domain, ".") == 0)
+		steps_report(&d->steps, "ok", "ntlm", NULL,
+			     "NTLM for the local account %s of the service (an openwinrm "
+			     "service verifies it with the key `winrm user set %s` gave it)",
+			     name, name);
+	else
+		steps_report(&d->steps, "warn", "ntlm",
+			     "for a local account of the service, give the name alone (-u:NAME or "
+			     "-u:.\\NAME); a domain account needs the service in that domain "
+			     "(winbind, Service/Auth/NtlmWinbind)",
+			     "NTLM for %s in the domain %s", name, domain);
+}
+
 /* Why the service refused the logon, in the words a person acts on. */
 static const char *logon_fix(const struct diag *d, enum winrm_result r, char *out, size_t len)
 {
@@ -729,6 +758,8 @@ int diagnose(const struct remote *r)
 	    (winrm_session_auth(s) == WINRM_AUTH_NEGOTIATE && !r->session.user &&
 	     !host_is_ip(d.host)))
 		step_kerberos(&d);
+	else if (winrm_session_auth(s) == WINRM_AUTH_NEGOTIATE && r->session.user)
+		step_ntlm(&d, r->session.user);
 	step_logon_and_command(&d, s);
 done:
 	SSL_CTX_free(ctx);

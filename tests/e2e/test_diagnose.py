@@ -114,6 +114,20 @@ def test_a_target_outside_trusted_hosts():
     line_of(out, "ok", "tcp")
 
 
+def test_ntlm_name_forms():
+    """Negotiate with a password is NTLM off a realm: the name form sets the
+    domain the service looks the account up in."""
+    svc = h.service()
+    u = h.user("a")
+    for name, verdict, words in ((u.name, "ok", ("local account", "winrm user set")),
+                                 ("OTHERDOM\\" + u.name, "warn", ("domain OTHERDOM", "-u:NAME"))):
+        rc, out = diagnose(["-r:" + svc.url(), "-u:" + name, "-p:" + u.password, "-a:Negotiate",
+                            "-skipCAcheck"],
+                           env={"LSAN_OPTIONS": os.environ.get("LSAN_OPTIONS", "") +
+                                ":fast_unwind_on_malloc=0"})
+        expect(out, verdict, "ntlm", *words)
+
+
 def test_a_wrong_password():
     svc = h.service()
     u = h.user("a")
