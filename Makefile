@@ -89,7 +89,7 @@ $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/src/daemon/check.o $(BUIL
 	$(LINK)
 
 $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD)/src/cli/cli.o \
-		$(BUILD)/src/cli/quickconfig.o $(BUILD)/src/cli/diagnose.o \
+		$(BUILD)/src/cli/quickconfig.o $(BUILD)/src/cli/diagnose.o $(BUILD)/src/cli/progress.o \
 		$(BUILD)/libopenwinrm.a
 	$(LINK)
 

@@ -14,6 +14,7 @@
 static atomic_uint_least64_t received, sent;
 static atomic_int running, shown;
 static uint64_t start_ms;
+static const char *program_name;
 static pthread_t ticker;
 static pthread_mutex_t line_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -37,7 +38,7 @@ static void draw(int last)
 	char a[32], b[32], r[32];
 
 	pthread_mutex_lock(&line_lock);
-	fprintf(stderr, "\r\033[Kwinrs: received %s, sent %s, %s/s, %.0f s%s",
+	fprintf(stderr, "\r\033[K%s: received %s, sent %s, %s/s, %.0f s%s", program_name,
 		amount(in, a, sizeof(a)), amount(out, b, sizeof(b)),
 		amount(secs > 0 ? (uint64_t)((double)(in + out) / secs) : 0, r, sizeof(r)), secs,
 		last ? "\n" : "");
@@ -60,10 +61,11 @@ static void *tick(void *arg)
 	return NULL;
 }
 
-int progress_start(void)
+int progress_start(const char *program)
 {
 	if (!isatty(STDERR_FILENO) || isatty(STDOUT_FILENO))
 		return 0;
+	program_name = program;
 	start_ms = util_now_ms();
 	atomic_store(&running, 1);
 	if (pthread_create(&ticker, NULL, tick, NULL) != 0) {

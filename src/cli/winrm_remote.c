@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/progress.h"
 #include "cli/winrm_cli.h"
 #include "common/buf.h"
 #include "common/util.h"
@@ -157,6 +158,7 @@ static void show_item(void *arg, const char *xml)
 {
 	struct shown *s = arg;
 
+	progress_received(strlen(xml));
 	if (s->count++ && s->format == WSMAN_TEXT_PLAIN)
 		fputc('\n', stdout);
 	s->failed |= show(xml, s->format);
@@ -234,7 +236,11 @@ static int operate(struct winrm_session *s, enum verb verb, const char *action,
 				   &xml);
 		break;
 	case V_ENUMERATE:
+		/* Thousands of items can take a while: the progress line. */
+		if (progress_start("winrm") != 0)
+			complain("cannot start the progress line's thread: going on without it");
 		res = winrm_enumerate(s, t->uri, t->sel, t->nsel, show_item, &sh);
+		progress_end();
 		break;
 	case V_IDENTIFY:
 		res = winrm_identify(s, &xml);

@@ -332,7 +332,7 @@ int main(int argc, char **argv)
 		say("%s", winrm_error(s));
 		finish(EXIT_WINRS_ERROR, 0);
 	}
-	if (progress_start() != 0)
+	if (progress_start("winrs") != 0)
 		say("cannot start the progress line's thread: going on without it");
 	if (stdin_at_eof()) {
 		if (winrm_shell_send(s, shell_id, command_id, NULL, 0, 1) != WINRM_OK) {
