@@ -35,7 +35,6 @@ import harness as h
 
 OVERLAID = ("/etc", "/home", "/root", "/usr/local", "/var/log")
 HOLD_SECONDS = 300  # the namespaces' longest life, past the runner's limit for a test
-WAIT_SECONDS = 15
 LINE_SECONDS = 120
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
        "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive"}
@@ -124,18 +123,13 @@ def check_table(lines, table, document):
 # The machine.
 
 class Machine:
-    """Namespaces held by one process (self.holder), overlays on OVERLAID."""
+    """Namespaces of its own (self.namespaces), overlays on OVERLAID."""
 
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="examples-", dir="/var/tmp")
-        self.holder = subprocess.Popen(["unshare", "--mount", "--net", "--uts", "--propagation", "private",
-                                        "sleep", str(HOLD_SECONDS)], stdin=subprocess.DEVNULL)
-        self.mount_ns = None
-        deadline = time.monotonic() + WAIT_SECONDS
-        while os.readlink("/proc/%d/ns/net" % self.holder.pid) == os.readlink("/proc/self/ns/net"):
-            h.check(time.monotonic() < deadline and self.holder.poll() is None, "unshare did not start")
-            time.sleep(0.05)
-        self.mount_ns = os.readlink("/proc/%d/ns/mnt" % self.holder.pid)
+        self.namespaces = h.Namespaces(["--mount", "--net", "--uts"], HOLD_SECONDS)
+
+    def open(self):
         for n, d in enumerate(OVERLAID):
             upper, lower_work = os.path.join(self.work, "upper%d" % n), os.path.join(self.work, "work%d" % n)
             os.mkdir(upper)
@@ -150,9 +144,7 @@ class Machine:
         self.setup(["sh", "-c", "echo '127.0.0.1 %s' >>/etc/hosts" % HOSTNAME])
 
     def argv(self, argv):
-        pid = self.holder.pid
-        return ["nsenter", "--mount=/proc/%d/ns/mnt" % pid, "--net=/proc/%d/ns/net" % pid,
-                "--uts=/proc/%d/ns/uts" % pid] + argv
+        return self.namespaces.nsenter(["mnt", "net", "uts"]) + ["--wd=" + h.REPO] + argv
 
     def setup(self, argv, stdin=None):
         """A step of the test's own (not a documented line)."""
@@ -210,7 +202,8 @@ class Machine:
             status = "killed after %ds" % LINE_SECONDS
         finally:
             os.close(master)
-        text_out = output.decode(errors="replace").replace("\r\n", "\n")
+        # pwsh asks a terminal where its cursor is (ESC [ 6 n): not output.
+        text_out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode(errors="replace").replace("\r\n", "\n"))
         h.eq(status, 0, "`%s` in bash; it printed:\n%s" % (text, text_out[-4000:]))
         if how.expect:
             h.check(re.search(how.expect, text_out, re.M), "`%s` printed (expected /%s/):\n%s"
@@ -221,16 +214,7 @@ class Machine:
         """Kills every process in the namespaces (the winrmd instances the
         lines started daemonized), then the holder, which ends them and
         their mounts; then the overlays' upper directories."""
-        for pid in h._all_pids() if self.mount_ns else ():
-            st = h._proc_stat(pid)  # first: a pid reused after the check below is spared
-            try:
-                inside = os.readlink("/proc/%d/ns/mnt" % pid) == self.mount_ns
-            except OSError:
-                continue
-            if inside and st and pid != self.holder.pid:
-                h.kill_exact(pid, st[1])
-        self.holder.kill()
-        self.holder.wait()
+        self.namespaces.close()
         shutil.rmtree(self.work, ignore_errors=True)
 
 
@@ -244,6 +228,7 @@ def run_lines(lines, table, prepare):
     for name in names:
         machine = Machine()
         try:
+            machine.open()
             prepare(name, machine)
             for line in lines:
                 how = table[line]
