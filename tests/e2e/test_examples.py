@@ -40,8 +40,10 @@ ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "
        "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive"}
 ALICE_PASSWORD = "secret"  # as winrs(1) writes it
 ADMIN_PASSWORD = "Admin-example-1"
+DEMO_PASSWORD = "Demo-example-1"
 HOSTNAME = "host"
 TEST_NET_ADDRESS = "192.0.2.7"  # winrs(1)'s Negotiate example
+CURSOR_QUERY, CURSOR_AT_HOME = b"\x1b[6n", b"\x1b[1;1R"  # a terminal's Device Status Report
 
 
 class Run:
@@ -179,7 +181,7 @@ class Machine:
         proc = subprocess.Popen(self.argv(["bash", "-c", text]), stdin=slave, stdout=slave, stderr=slave,
                                 env=ENV, cwd=h.REPO, preexec_fn=controlling_terminal)
         os.close(slave)
-        output, waiting = b"", dict(how.answers)
+        output, waiting, answered_queries = b"", dict(how.answers), 0
         deadline = time.monotonic() + LINE_SECONDS
         try:
             while time.monotonic() < deadline:
@@ -193,8 +195,13 @@ class Machine:
                 if not chunk:
                     break
                 output += chunk
+                # The terminal's part: where the cursor is, when pwsh asks
+                # (its console waits for the answer before it reads a key).
+                for _ in range(output.count(CURSOR_QUERY) - answered_queries):
+                    os.write(master, CURSOR_AT_HOME)
+                answered_queries = output.count(CURSOR_QUERY)
                 for prompt in [p for p in waiting if p.encode() in output]:
-                    os.write(master, waiting.pop(prompt).encode() + b"\n")
+                    os.write(master, waiting.pop(prompt).encode() + b"\r")
             status = proc.wait(max(1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
@@ -202,7 +209,7 @@ class Machine:
             status = "killed after %ds" % LINE_SECONDS
         finally:
             os.close(master)
-        # pwsh asks a terminal where its cursor is (ESC [ 6 n): not output.
+        # The cursor queries are not output.
         text_out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode(errors="replace").replace("\r\n", "\n"))
         h.eq(status, 0, "`%s` in bash; it printed:\n%s" % (text, text_out[-4000:]))
         if how.expect:
@@ -284,8 +291,9 @@ README_TABLE = {
         "tree", answers=YES, expect=r"WinRM has been updated for remote management"),
     "LD_LIBRARY_PATH=$PWD/build pwsh -c 'Invoke-Command -ComputerName host -UseSSL -Authentication Basic "
     "-Credential (Get-Credential) -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck) "
-    "-ScriptBlock { hostname }'": Elsewhere(
-        "a template (`host` and Get-Credential's dialogue are the reader's): the demo's pwsh line runs its form"),
+    "-ScriptBlock { hostname }'": Run(
+        "demo", answers={"User: ": "winrm-demo", "Password for user winrm-demo: ": DEMO_PASSWORD},
+        expect=r"^%s\s*$" % HOSTNAME),
     "winrm --config-dir /etc/winrm set winrm/config/service/auth '@{Basic=\"true\"}'": Run("config"),
     "winrm --config-dir /etc/winrm create " + LISTENER_HTTPS: Run("config"),
     "winrm --config-dir /etc/winrm set winrm/config/service/auth '@{CredSSP=\"true\"}'": Run("config"),
@@ -301,9 +309,14 @@ README_TABLE = {
 
 def readme_machine(name, machine):
     """"config" has the programs installed (its lines name `winrm`); the
-    others run what their lines build."""
+    others run what their lines build; "demo" has a password the test
+    knows."""
     if name == "config":
         machine.install_programs()
+    if name == "demo":
+        # The demo's password, which bootstrap keeps: Get-Credential's answer.
+        machine.setup(["sh", "-c", "install -d -m 0755 /etc/winrm-demo && umask 077 && "
+                                   "printf %%s '%s' >/etc/winrm-demo/demo-password" % DEMO_PASSWORD])
 
 
 def test_readme_examples():
