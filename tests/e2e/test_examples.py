@@ -301,7 +301,8 @@ README_TABLE = {
     "winrm set winrm/config/client '@{AllowFreshCredentials=\"WSMAN/*\";AllowFreshCredentialsWhenNTLMOnly="
     "\"WSMAN/*\"}'": Run("config"),
     DEMO_PWSH: Run("demo", expect=r"^winrm-demo\s*\n7\.\d+\.\d+"),
-    "make && make install && pwsh -NoProfile -File /usr/local/bin/psrpclient-check": Run("demo"),
+    "make && make install && pwsh -NoProfile -File /usr/local/bin/psrpclient-check": Run(
+        "demo", expect=r"^library: /usr/local/lib/libpsrpclient\.so .*\n.*\n.*Enter-PSSession .* can use it"),
     "winrm create winrm/config/plugin?Name=DnsOps '@{AllowedGroups=\"dnsops\";RunAsUser=\"dnsbot\";"
     "ConfigFilePath=\"/etc/winrm/DnsOps.pssc\"}'": Run("config"),
 }
