@@ -138,6 +138,10 @@ class Machine:
             os.mkdir(lower_work)
             self.setup(["mount", "-t", "overlay", "overlay", "-o",
                         "lowerdir=%s,upperdir=%s,workdir=%s" % (d, upper, lower_work), d])
+        # What the host may hold of its own (a configuration, a demo whose
+        # pid file bootstrap would signal) is not this machine's: removed
+        # from the overlay alone.
+        self.setup(["rm", "-rf", "/etc/winrm", "/etc/winrm-demo"])
         if os.path.isdir("/run/systemd"):
             self.setup(["mount", "-t", "tmpfs", "tmpfs", "/run/systemd"])
         self.setup(["ip", "link", "set", "lo", "up"])
@@ -166,6 +170,10 @@ class Machine:
         self.setup(["install", "-d", "-m", "0755", "/etc/winrm"])
 
     def add_user(self, name, password, groups):
+        """A fresh account (the host's of that name, if any, removed from
+        the machine's /etc first)."""
+        if subprocess.run(self.argv(["getent", "passwd", name]), stdout=subprocess.DEVNULL).returncode == 0:
+            self.setup(["userdel", "--force", name])  # its processes, if any, are the host's
         self.setup(["useradd", "--create-home", "--shell", "/bin/bash", "--groups", groups, name])
         self.setup(["chpasswd"], stdin=("%s:%s\n" % (name, password)).encode())
 
