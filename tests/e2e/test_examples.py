@@ -18,7 +18,9 @@ and 5986 are on the namespace's loopback alone. The host's systemd, if
 any, is hidden (quickconfig then starts winrmd itself). The machine's
 hostname is `host`, which /etc/hosts resolves to 127.0.0.1, and
 192.0.2.7 is an address of its loopback; the users the man pages name
-(alice, password secret; admin, an administrator) are made there.
+(alice, password secret; admin, an administrator) are made there, and, for
+winrs(1)'s Kerberos example, the realm EXAMPLE.COM (Machine.make_realm).
+The lines run on a terminal: the test types the answers to their prompts.
 """
 import fcntl
 import os
@@ -43,6 +45,36 @@ ADMIN_PASSWORD = "Admin-example-1"
 DEMO_PASSWORD = "Demo-example-1"
 HOSTNAME = "host"
 TEST_NET_ADDRESS = "192.0.2.7"  # winrs(1)'s Negotiate example
+REALM, KERBEROS_HOSTS = "EXAMPLE.COM", ("web.example.com", "db.example.com")  # winrs(1)'s Kerberos example
+KRB5_CONF = """[libdefaults]
+    default_realm = EXAMPLE.COM
+    dns_lookup_kdc = false
+    dns_lookup_realm = false
+    rdns = false
+    dns_canonicalize_hostname = false
+    udp_preference_limit = 1
+    forwardable = true
+    default_ccache_name = FILE:WORK/krb5cc_%{uid}
+[realms]
+    EXAMPLE.COM = {
+        kdc = 127.0.0.1:88
+    }
+[domain_realm]
+    .example.com = EXAMPLE.COM
+"""
+KDC_CONF = """[kdcdefaults]
+    kdc_ports = 88
+    kdc_tcp_ports = 88
+[realms]
+    EXAMPLE.COM = {
+        database_name = KDC_DIR/principal
+        key_stash_file = KDC_DIR/stash
+        acl_file = KDC_DIR/kadm5.acl
+        supported_enctypes = aes256-cts-hmac-sha1-96:normal
+    }
+[logging]
+    kdc = FILE:KDC_DIR/kdc.log
+"""
 CURSOR_QUERY, CURSOR_AT_HOME = b"\x1b[6n", b"\x1b[1;1R"  # a terminal's Device Status Report
 
 
@@ -168,6 +200,27 @@ class Machine:
             self.setup(["install", "-m", "0755", os.path.join(h.build_dir(), name), "/usr/local/bin/" + name])
         # Its configuration directory, as the package and scripts/bootstrap make it.
         self.setup(["install", "-d", "-m", "0755", "/etc/winrm"])
+
+    def make_realm(self):
+        """The realm winrs(1) names, EXAMPLE.COM, as a reader's machine
+        would be in it: a KDC on this machine's loopback (its database in
+        self.work), alice@EXAMPLE.COM with alice's password, the keys of
+        HTTP/web.example.com and HTTP/db.example.com in the system keytab,
+        both names this machine's and the service's."""
+        kdc_dir = os.path.join(self.work, "kdc")
+        os.mkdir(kdc_dir, 0o700)
+        self.setup(["tee", "/etc/krb5.conf"], stdin=KRB5_CONF.replace("WORK", self.work).encode())
+        self.setup(["sh", "-c", "mkdir -p /etc/krb5kdc && cat >/etc/krb5kdc/kdc.conf"],
+                   stdin=KDC_CONF.replace("KDC_DIR", kdc_dir).encode())
+        self.setup(["kdb5_util", "create", "-r", REALM, "-s", "-P", "Master-example-1"])
+        self.setup(["kadmin.local", "-q", "addprinc -pw %s alice" % ALICE_PASSWORD])
+        for host in KERBEROS_HOSTS:
+            self.setup(["kadmin.local", "-q", "addprinc -randkey HTTP/" + host])
+            self.setup(["kadmin.local", "-q", "ktadd -k /etc/krb5.keytab HTTP/" + host])
+        self.setup(["krb5kdc"])
+        self.setup(["sh", "-c", "echo '127.0.0.1 %s' >>/etc/hosts" % " ".join(KERBEROS_HOSTS)])
+        self.setup(["winrm", "set", "winrm/config/service/auth",
+                    '@{ServicePrincipalNames="%s"}' % ",".join("HTTP/" + host for host in KERBEROS_HOSTS)])
 
     def add_user(self, name, password, groups):
         """A fresh account (the host's of that name, if any, removed from
@@ -338,7 +391,7 @@ def man_machine(name, machine):
     """alice and admin on every machine; "quickconfig": Basic on (the
     examples use it) and alice's NTLM password, for the quickconfig line to
     set the service up; "remote": the same, set up, with quickconfig's
-    certificate trusted."""
+    certificate trusted; "realm": "remote" in the realm EXAMPLE.COM."""
     machine.install_programs()
     machine.add_user("alice", ALICE_PASSWORD, "winrm-users")
     machine.add_user("admin", ADMIN_PASSWORD, "sudo")
@@ -348,7 +401,9 @@ def man_machine(name, machine):
     if name in ("quickconfig", "remote"):
         machine.setup(["winrm", "set", "winrm/config/service/auth", '@{Basic="true"}'])
         machine.setup(["winrm", "user", "set", "alice", "-p:" + ALICE_PASSWORD])
-    if name == "remote":
+    if name == "realm":
+        machine.make_realm()
+    if name in ("remote", "realm"):
         machine.setup(QUICKCONFIG_QUIET)
         machine.setup(TRUST_QUICKCONFIG_CERT)
 
@@ -394,11 +449,9 @@ WINRS_TABLE = {
     "printf abc | winrs -r:host -usessl -u:alice -p:secret -a:Basic cat": Run("remote", expect=r"^abc"),
     "winrs -r:https://127.0.0.1:5986 -u:alice -p:secret -a:Basic -skipCAcheck -skipCNcheck "
     "'for i in 1 2 3; do echo $i; sleep 1; done'": Run("remote", expect=r"^1\s*\n2\s*\n3\s*$"),
-    "kinit alice@EXAMPLE.COM": Elsewhere(
-        "needs the reader's realm; tests/e2e/test_kerberos.py runs kinit against a KDC of its own (krb.py)"),
-    "winrs -r:web.example.com -a:Kerberos -ad 'klist; winrs -r:db.example.com hostname'": Elsewhere(
-        "needs the reader's realm and hosts; test_kerberos.py's forwarded tickets and test_credssp.py's "
-        "second hop run it against a KDC of their own"),
+    "kinit alice@EXAMPLE.COM": Run("realm", answers=ALICE_PROMPT),
+    "winrs -r:web.example.com -a:Kerberos -ad 'klist; winrs -r:db.example.com hostname'": Run(
+        "realm", expect=r"krbtgt/EXAMPLE\.COM@EXAMPLE\.COM[\s\S]*^%s\s*$" % HOSTNAME),
     "winrs -r:http://192.0.2.7:5985/wsman -u:alice -a:Negotiate hostname": Run(
         "remote", answers=ALICE_PROMPT, expect=r"^%s\s*$" % HOSTNAME,
         before=[["winrm", "set", "winrm/config/client", '@{TrustedHosts="%s"}' % TEST_NET_ADDRESS]]),
