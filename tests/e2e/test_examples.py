@@ -96,8 +96,12 @@ class Run:
 
 
 class Elsewhere:
-    def __init__(self, why):
-        self.why = why
+    """A line another part of the suite runs: path (in the tree) holds
+    what (the test, or the command), checked so that the entry fails once
+    that part is gone; why: why not here."""
+
+    def __init__(self, path, what, why):
+        self.path, self.what, self.why = path, what, why
 
 
 # --------------------------------------------------------------------------
@@ -151,6 +155,11 @@ def check_table(lines, table, document):
     h.eq(unknown, [], "%s examples this test does not know (add each to its table)" % document)
     gone = [line for line in table if line not in lines]
     h.eq(gone, [], "table entries %s no longer has" % document)
+    for line, how in table.items():
+        if isinstance(how, Elsewhere):
+            with open(os.path.join(h.REPO, how.path)) as f:
+                h.check(how.what in f.read(), "`%s` is said to be run by %s (%s), which no longer has %r"
+                        % (line, how.path, how.why, how.what))
 
 
 # --------------------------------------------------------------------------
@@ -318,8 +327,9 @@ QUICKCONFIG_QUIET = ["winrm", "quickconfig", "-transport:https", "-quiet"]
 # `host`), trusted as an administrator would trust it on a client.
 TRUST_QUICKCONFIG_CERT = ["sh", "-c", "cp /etc/winrm/quickconfig-cert.pem /usr/local/share/ca-certificates/host.crt && "
                                       "update-ca-certificates >/dev/null"]
-PACKAGE_TEST = "tests/e2e/test_package.py's test_install_quickconfig_serve_upgrade_purge"
-DEMO_WINRS = ('/path/to/openwinrm/build/winrs -r:https://127.0.0.1:5986 -u:winrm-demo '
+PACKAGE_TEST = "tests/e2e/test_package.py"
+TREE = "/path/to/openwinrm"  # the README's placeholder for this tree
+DEMO_WINRS = (TREE + '/build/winrs -r:https://127.0.0.1:5986 -u:winrm-demo '
               '-p:"$(cat /etc/winrm-demo/demo-password)" -a:Basic -skipCAcheck \'id; uname -a\'')
 DEMO_PYWINRM = ('/usr/bin/python3 -c "import winrm; r = winrm.Session(\'https://127.0.0.1:5986/wsman\', '
                 'auth=(\'winrm-demo\', open(\'/etc/winrm-demo/demo-password\').read().strip()), '
@@ -336,18 +346,25 @@ LISTENER_HTTPS = ("'winrm/config/Listener?Address=*+Transport=HTTPS' "
 # Machines: "demo" (bootstrap demo, then the lines against it), "tree"
 # (a development tree set up), "config" (a configuration directory edited).
 README_TABLE = {
-    "./scripts/bootstrap demo": Run("demo", expect=r"uid=\d+\(winrm-demo\)"),
-    "./scripts/bootstrap test": Elsewhere("the whole suite, this test included: what CI runs"),
-    DEMO_WINRS: Run("demo", expect=r"uid=\d+\(winrm-demo\)", substitute={"/path/to/openwinrm": h.REPO}),
+    # It prints the README's winrs line (the tree for the placeholder), then runs it.
+    "./scripts/bootstrap demo": Run(
+        "demo", expect=r"^%s\s*$[\s\S]*uid=\d+\(winrm-demo\)" % re.escape(DEMO_WINRS.replace(TREE, h.REPO))),
+    "./scripts/bootstrap test": Elsewhere(
+        "scripts/bootstrap", 'make -j"$(nproc)" check', "the whole suite, this test included: what CI runs"),
+    DEMO_WINRS: Run("demo", expect=r"uid=\d+\(winrm-demo\)", substitute={TREE: h.REPO}),
     DEMO_PYWINRM: Run("demo", expect=r"uid=\d+\(winrm-demo\)"),
     "apt-get install -y dpkg-dev debhelper && apt-get build-dep -y ./": Elsewhere(
-        "tests/e2e/test_package.py: scripts/build-packages runs dpkg-buildpackage on this machine, which "
-        "scripts/bootstrap gave the build dependencies; the line itself needs the network"),
-    "dpkg-buildpackage -b -uc -us": Elsewhere("scripts/build-packages runs it, in tests/e2e/test_package.py"),
+        "scripts/bootstrap", "debhelper", "it needs the network: scripts/bootstrap installs the build "
+        "dependencies, with which test_package.py builds the packages"),
+    "dpkg-buildpackage -b -uc -us": Elsewhere(
+        "scripts/build-packages", "dpkg-buildpackage -b -uc -us",
+        "test_package.py builds the packages so, in a copy of the tree (here it would clean the tree's build)"),
     "cd .. && apt install -y ./openwinrm_*.deb ./openwinrm-clients_*.deb": Elsewhere(
-        PACKAGE_TEST + ": apt installs the built packages in a fresh Debian 12 root"),
+        PACKAGE_TEST, "def test_install_quickconfig_serve_upgrade_purge",
+        "apt installs the built packages in a fresh Debian 12 root"),
     "winrm quickconfig -transport:https": Elsewhere(
-        PACKAGE_TEST + ": the packages' quickconfig -transport:https in that root, then its winrmd serves pywinrm"),
+        PACKAGE_TEST, '"quickconfig", "-transport:https"',
+        "the packages' quickconfig in that root (with -quiet), then its winrmd serves pywinrm"),
     "./scripts/bootstrap build && build/winrm quickconfig -transport:https": Run(
         "tree", answers=YES, expect=r"WinRM has been updated for remote management"),
     "LD_LIBRARY_PATH=$PWD/build pwsh -c 'Invoke-Command -ComputerName host -UseSSL -Authentication Basic "
