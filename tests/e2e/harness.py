@@ -213,6 +213,40 @@ def kill_exact(pid, start, sig=signal.SIGKILL):
             pass
 
 
+class Namespaces:
+    """New namespaces (unshare's options, e.g. "--mount", "--net") held by
+    one process (self.holder, a sleep of seconds, longer than a test
+    lives), for a test's own root or machine; nsenter(...) enters them.
+    close() ends every process in them, then the holder, which ends them
+    and their mounts."""
+
+    def __init__(self, options, seconds):
+        self.holder = subprocess.Popen(["unshare"] + list(options) + ["--propagation", "private",
+                                        "sleep", str(seconds)], stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while os.readlink("/proc/%d/ns/mnt" % self.holder.pid) == os.readlink("/proc/self/ns/mnt"):
+            check(time.monotonic() < deadline and self.holder.poll() is None, "unshare did not start")
+            time.sleep(0.05)
+        self.mount_ns = os.readlink("/proc/%d/ns/mnt" % self.holder.pid)
+
+    def nsenter(self, kinds):
+        """nsenter's argv for the holder's namespaces of these kinds ("mnt", "net", "uts")."""
+        return ["nsenter"] + ["--%s=/proc/%d/ns/%s" % ({"mnt": "mount"}.get(k, k), self.holder.pid, k)
+                              for k in kinds]
+
+    def close(self):
+        for pid in _all_pids():
+            st = _proc_stat(pid)  # first: a pid reused after the check below is spared
+            try:
+                inside = os.readlink("/proc/%d/ns/mnt" % pid) == self.mount_ns
+            except OSError:
+                continue
+            if inside and st and pid != self.holder.pid:
+                kill_exact(pid, st[1])
+        self.holder.kill()
+        self.holder.wait()
+
+
 # ---------------------------------------------------------------------------
 # The per-run fixture: accounts, groups, certificate.
 

@@ -106,34 +106,25 @@ def test_systemd_analyze_verify_accepts_the_unit():
 
 class FreshRoot:
     """A copy of the cached bookworm root, entered through namespaces of
-    its own held by one process (self.holder)."""
+    its own (self.namespaces)."""
 
     def __init__(self):
         self.dir = None
-        self.holder = None
-        self.mount_ns = None  # the namespace's id, as /proc/PID/ns/mnt reads
+        self.namespaces = None
 
     def open(self):
         make_base()
         self.dir = tempfile.mkdtemp(prefix="root-", dir="/var/tmp")
         run(["cp", "-a", BASE + "/.", self.dir], timeout=120)
         shutil.copy("/etc/resolv.conf", os.path.join(self.dir, "etc/resolv.conf"))
-        self.holder = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private",
-                                        "sleep", str(HOLD_SECONDS)],
-                                       stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + WAIT_SECONDS
-        while os.readlink("/proc/%d/ns/net" % self.holder.pid) == os.readlink("/proc/self/ns/net"):
-            h.check(time.monotonic() < deadline and self.holder.poll() is None, "unshare did not start")
-            time.sleep(0.05)
-        self.mount_ns = os.readlink("/proc/%d/ns/mnt" % self.holder.pid)
+        self.namespaces = h.Namespaces(["--mount", "--net"], HOLD_SECONDS)
         self.host(["mount", "-t", "proc", "proc", os.path.join(self.dir, "proc")], net=False)
         os.makedirs(APT_ARCHIVES, exist_ok=True)
         self.host(["mount", "--bind", APT_ARCHIVES, os.path.join(self.dir, "var/cache/apt/archives")], net=False)
         self.host(["ip", "link", "set", "lo", "up"])
 
     def nsenter(self, net):
-        argv = ["nsenter", "--mount=/proc/%d/ns/mnt" % self.holder.pid]
-        return argv + (["--net=/proc/%d/ns/net" % self.holder.pid] if net else [])
+        return self.namespaces.nsenter(["mnt", "net"] if net else ["mnt"])
 
     def host(self, argv, net=True, **kw):
         """A host program in the namespaces (net: in the root's network
@@ -154,17 +145,8 @@ class FreshRoot:
     def close(self):
         """Kills every process in the namespaces (quickconfig's winrmd left
         the test's process group), then the holder, which ends them."""
-        for pid in h._all_pids() if self.mount_ns else ():
-            st = h._proc_stat(pid)  # first: a pid reused after the check below is spared
-            try:
-                inside = os.readlink("/proc/%d/ns/mnt" % pid) == self.mount_ns
-            except OSError:
-                continue
-            if inside and st and pid != self.holder.pid:
-                h.kill_exact(pid, st[1])
-        if self.holder:
-            self.holder.kill()
-            self.holder.wait()
+        if self.namespaces:
+            self.namespaces.close()
         # The mounts were the namespace's: gone with it, so this removes
         # the copy alone.
         if self.dir:
