@@ -619,15 +619,23 @@ static enum winrm_result refused(struct winrm_session *s, const struct http1_res
 	 * has none for a local account until `winrm user set`, the one cause
 	 * a right password cannot rule out. Kerberos from the ticket cache
 	 * names no user. */
+	/* Over HTTPS a GSSAPI logon is bound to the service's certificate:
+	 * a proxy that ends TLS on the way shows the client another one, and
+	 * the service refuses the logon whatever the password. */
 	return client_fail(
 	    s, WINRM_E_AUTH,
 	    "%s rejected the credentials of %s (%s): check the user name and password, and "
 	    "that the account may connect remotely (root, a member of an administrators' "
-	    "group, or of the remote users' group)%s",
+	    "group, or of the remote users' group)%s%s",
 	    s->host_header, s->user ? s->user : "your Kerberos ticket", name,
 	    s->auth == WINRM_AUTH_NEGOTIATE && s->mech == CLIENT_MECH_SPNEGO_NTLM
 		? "; with NTLM an openwinrm service needs the account's key, which `winrm user set "
 		  "NAME` (as root, on the service) gives it"
+		: "",
+	    s->https && s->auth != WINRM_AUTH_BASIC && s->auth != WINRM_AUTH_DIGEST
+		? "; over HTTPS the logon is bound to the service's certificate (channel binding), "
+		  "so a proxy that ends TLS between here and the service makes the service refuse "
+		  "it: connect to the service itself"
 		: "");
 }
 

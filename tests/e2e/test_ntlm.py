@@ -406,3 +406,80 @@ def test_a_negotiate_message_without_its_version_field():
     h.eq(got, {"negotiate": 401, "challenge": True, "authenticate": 200, "identify": 200,
                "vendor": True}, "a versionless NEGOTIATE_MESSAGE's logon")
     svc.wait_for_log(r"authentication success: .*as user \"%s\".*\(NTLM\)" % u.name)
+
+
+def _tls_ending_proxy(target, directory):
+    """A proxy on a free loopback port that ends TLS with a certificate of
+    its own and opens its own TLS connection to target (host, port), as a
+    TLS-inspecting middlebox does; (port, stop)."""
+    import ssl
+    import threading
+    import pki
+    cert = pki.CA(directory, "proxy-ca").server("proxy", ["127.0.0.1"])
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert.cert_path, cert.key_path)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.check_hostname, client_ctx.verify_mode = False, ssl.CERT_NONE
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    stopping = threading.Event()
+
+    def pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def serve():
+        while not stopping.is_set():
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                continue
+            try:
+                front = server_ctx.wrap_socket(raw, server_side=True)
+                back = client_ctx.wrap_socket(socket.create_connection(target, timeout=30))
+            except OSError:
+                raw.close()
+                continue
+            threading.Thread(target=pump, args=(front, back), daemon=True).start()
+            threading.Thread(target=pump, args=(back, front), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], lambda: (stopping.set(), listener.close())
+
+
+def test_a_tls_ending_proxy_breaks_the_channel_binding_and_the_message_says_so():
+    """Negotiate over HTTPS is bound to the service's certificate: through a
+    proxy that ends TLS, the service refuses the logon, and winrs says it
+    is the proxy, not the password."""
+    import shutil
+    import tempfile
+    svc = ntlm_service()
+    u = h.user("a")
+    d = tempfile.mkdtemp(prefix="owt-proxy-")
+    li = svc.listener("HTTPS")
+    port, stop = _tls_ending_proxy((li.host, li.port), d)
+    try:
+        lsan = os.environ.get("LSAN_OPTIONS", "")
+        r = h.winrs(["-r:https://127.0.0.1:%d" % port, "-skipCAcheck", "-u:" + u.name,
+                     "-p:" + u.password, "-a:Negotiate", "hostname"],
+                    env={"LSAN_OPTIONS": (lsan + ":" if lsan else "") + "fast_unwind_on_malloc=0"})
+        err = r.stderr.decode(errors="replace")
+        h.check(r.returncode != 0, "a logon through the proxy went through")
+        h.check("channel binding" in err and "proxy" in err, "the message: %s" % err)
+        svc.wait_for_log(r"authentication failure: .*scheme Negotiate")
+    finally:
+        stop()
+        shutil.rmtree(d, True)
