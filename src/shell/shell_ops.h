@@ -339,6 +339,9 @@ enum shell_op_id {
 	SHELL_PS_CONNECT,
 	SHELL_LIST_SHELLS,
 	SHELL_LIST_COMMANDS,
+	/* Management data (cim/cim.h): a class's instances, made in the
+	 * user's own host; no resource URI of its own (net_cim.c routes it). */
+	SHELL_CIM_INSTANCES,
 	SHELL_OP_COUNT
 };
 

@@ -1,0 +1,230 @@
+"""Management data (issue 16, first slice): WMI's and DMTF's class URIs
+with Get and Enumerate/Pull, read by our winrm command and by pywinrm's
+raw protocol, checked against this host's own values; unknown classes
+and outsiders get Windows' faults."""
+import os
+import re
+import socket
+import subprocess
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+import harness as h
+
+WMI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/"
+DMTF = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+CIM = "http://schemas.dmtf.org/wbem/wscim/1/common"
+A_GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
+A_ENUMERATE = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate"
+A_PULL = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull"
+ENUM_NS = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+WSMAN_NS = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+CODE_NOT_FOUND = 2150858752
+CODE_ACCESS_DENIED = 5
+
+
+def winrm(args, timeout=60):
+    argv = [h.client_path("winrm")] + list(args) + ["--config-dir", h.client_config()]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    for pat in h.SANITIZER_PATTERNS:
+        h.check(pat.encode() not in r.stderr, "winrm: sanitizer report:\n%s" % r.stderr.decode(errors="replace"))
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def remote(svc, u):
+    return ["-r:" + svc.url(), "-u:" + u.name, "-p:" + u.password, "-a:Basic", "-skipCAcheck"]
+
+
+def pretty_name():
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            for line in open(path):
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip("\"'")
+        except OSError:
+            pass
+    return "Linux"
+
+
+def meminfo_kb(key):
+    for line in open("/proc/meminfo"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise h.TestFailure("no %s in /proc/meminfo" % key)
+
+
+def boot_time():
+    for line in open("/proc/stat"):
+        if line.startswith("btime "):
+            return int(line.split()[1])
+    raise h.TestFailure("no btime in /proc/stat")
+
+
+def properties(text):
+    """winrm's plain text ("    Name = value") as a dict; a datetime's
+    cim:Datetime shows as its own "Datetime = ..." line under the name."""
+    out, last = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^(\s*)(\w+)(?: = (.*))?$", line)
+        if not m:
+            continue
+        if m.group(3) is None:
+            last = m.group(2)
+        elif m.group(2) == "Datetime" and last:
+            out[last] = m.group(3)
+        else:
+            out[m.group(2)] = m.group(3)
+    return out
+
+
+def get_env(resource, selectors=None, action=A_GET, body=""):
+    return h.envelope(action, body, resource=resource, selectors=selectors)
+
+
+def parse_datetime(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def test_winrm_get_operating_system():
+    """`winrm get wmicimv2/Win32_OperatingSystem` as a member of the remote
+    users' group: this host's values."""
+    svc = h.service()
+    code, out, err = winrm(["get", "wmicimv2/Win32_OperatingSystem"] + remote(svc, h.user("a")))
+    h.eq(code, 0, "winrm get (%s)" % err)
+    p = properties(out)
+    h.check(out.startswith("Win32_OperatingSystem"), "the class heads the output:\n%s" % out)
+    h.eq(p.get("Caption"), pretty_name(), "Caption (os-release PRETTY_NAME)")
+    h.eq(p.get("Version"), os.uname().release, "Version (kernel release)")
+    h.eq(p.get("CSName"), os.uname().nodename, "CSName (host name)")
+    h.eq(p.get("OSArchitecture"), "64-bit" if "64" in os.uname().machine else "32-bit", "OSArchitecture")
+    h.eq(int(p.get("TotalVisibleMemorySize", "0")), meminfo_kb("MemTotal"), "TotalVisibleMemorySize (KB)")
+    free = int(p.get("FreePhysicalMemory", "0"))
+    h.check(0 < free <= meminfo_kb("MemTotal"), "FreePhysicalMemory %d KB within MemTotal" % free)
+    h.check(int(p.get("NumberOfProcesses", "0")) > 1, "NumberOfProcesses: %s" % p.get("NumberOfProcesses"))
+    h.check(abs(parse_datetime(p["LastBootUpTime"]) - boot_time()) <= 1,
+            "LastBootUpTime %s is /proc/stat's btime %d" % (p.get("LastBootUpTime"), boot_time()))
+    h.check(abs(parse_datetime(p["LocalDateTime"]) - time.time()) < 60, "LocalDateTime %s is now" % p.get("LocalDateTime"))
+
+
+def test_winrm_enumerate_classes():
+    """`winrm enumerate` (optimized Enumerate, then Pulls) of both classes, as an administrator."""
+    svc = h.service()
+    adm = h.user("adm")
+    code, out, err = winrm(["enumerate", "wmicimv2/Win32_OperatingSystem"] + remote(svc, adm))
+    h.eq(code, 0, "winrm enumerate Win32_OperatingSystem (%s)" % err)
+    h.eq(properties(out).get("Version"), os.uname().release, "enumerated Version")
+    code, out, err = winrm(["enumerate", "wmicimv2/Win32_ComputerSystem"] + remote(svc, adm))
+    h.eq(code, 0, "winrm enumerate Win32_ComputerSystem (%s)" % err)
+    p = properties(out)
+    h.eq(p.get("Name"), os.uname().nodename.split(".")[0], "Name")
+    h.eq(int(p.get("NumberOfLogicalProcessors", "0")), os.sysconf("SC_NPROCESSORS_ONLN"), "NumberOfLogicalProcessors")
+    h.eq(int(p.get("TotalPhysicalMemory", "0")), meminfo_kb("MemTotal") * 1024, "TotalPhysicalMemory (bytes)")
+    h.check(int(p.get("NumberOfProcessors", "0")) >= 1, "NumberOfProcessors: %s" % p.get("NumberOfProcessors"))
+    try:
+        vendor = open("/sys/class/dmi/id/sys_vendor").read().strip()
+    except OSError:
+        vendor = None
+    if vendor:
+        h.eq(p.get("Manufacturer"), vendor, "Manufacturer (/sys/class/dmi/id/sys_vendor)")
+    h.check("Domain" in p, "a Domain: %s" % out)
+
+
+def test_pywinrm_raw_get_shape():
+    """pywinrm's Protocol.send_message with a Get of Win32_OperatingSystem:
+    the instance in Windows' shape (p: in the class URI's namespace,
+    xsi:type, ordinal order, cim:Datetime)."""
+    import xmltodict  # noqa: F401 (pywinrm's own dependency; the envelope is ours)
+    svc = h.service()
+    p = h.protocol(svc, h.user("a"))
+    reply = p.send_message(get_env(WMI + "Win32_OperatingSystem").decode())
+    root = ET.fromstring(reply)
+    inst = root.find("{http://www.w3.org/2003/05/soap-envelope}Body")[0]
+    h.eq(inst.tag, "{%sWin32_OperatingSystem}Win32_OperatingSystem" % WMI, "the instance element")
+    h.eq(inst.get("{%s}type" % XSI), "p:Win32_OperatingSystem_Type", "xsi:type")
+    names = [c.tag.split("}")[1] for c in inst]
+    h.eq(names, sorted(names), "properties in ordinal order")
+    h.check({"BuildNumber", "CSName", "Caption", "LastBootUpTime", "LocalDateTime", "Version"} <= set(names),
+            "the slice's properties: %s" % names)
+    boot = inst.find("{%sWin32_OperatingSystem}LastBootUpTime/{%s}Datetime" % (WMI, CIM))
+    h.check(boot is not None and abs(parse_datetime(boot.text) - boot_time()) <= 1,
+            "LastBootUpTime in cim:Datetime: %r" % (boot.text if boot is not None else None))
+    h.check(b'xmlns:p="%sWin32_OperatingSystem"' % WMI.encode() in reply,
+            "the p prefix as Windows binds it: %s" % reply[:400])
+
+
+def test_get_with_selectors_and_dmtf_uri():
+    """A Get names the instance by its key (Name), a wrong key is Windows'
+    not-found fault; DMTF's URI serves CIM_ classes only."""
+    svc = h.service()
+    u = h.user("a")
+    r = h.request(svc, get_env(WMI + "Win32_ComputerSystem",
+                               selectors=[("Name", os.uname().nodename.split(".")[0].upper())]), auth=u)
+    h.eq(r.status, 200, "Get by Name, any case (%s)" % h._short(r.body, 300))
+    r = h.request(svc, get_env(WMI + "Win32_ComputerSystem", selectors=[("Name", "no-such-machine")]), auth=u)
+    h.eq((r.status, r.fault().subcode_local), (500, "InvalidSelectors"), "no such instance (%r)" % r)
+    r = h.request(svc, get_env(WMI + "Win32_ComputerSystem", selectors=[("NoSuchKey", "x")]), auth=u)
+    h.eq((r.status, r.fault().subcode_local), (500, "InvalidSelectors"), "no such key (%r)" % r)
+    r = h.request(svc, get_env(DMTF + "CIM_OperatingSystem"), auth=u)
+    h.eq(r.status, 200, "DMTF Get (%s)" % h._short(r.body, 300))
+    inst = r.xml().find("{http://www.w3.org/2003/05/soap-envelope}Body")[0]
+    h.eq(inst.tag, "{%sCIM_OperatingSystem}CIM_OperatingSystem" % DMTF, "DMTF's element")
+    h.eq(inst.findtext("{%sCIM_OperatingSystem}Version" % DMTF), os.uname().release, "DMTF Version")
+    r = h.request(svc, get_env(DMTF + "Win32_OperatingSystem"), auth=u)
+    h.eq((r.status, r.fault().code), (500, CODE_NOT_FOUND), "a Win32_ class by the DMTF URI (%r)" % r)
+
+
+def test_enumerate_then_pull():
+    """An Enumerate without OptimizeEnumeration gets the context alone; the
+    Pull gets the instance and the end of the sequence."""
+    svc = h.service()
+    u = h.user("a")
+    r = h.request(svc, get_env(WMI + "Win32_ComputerSystem", action=A_ENUMERATE, body="<n:Enumerate/>"), auth=u)
+    h.eq(r.status, 200, "Enumerate (%s)" % h._short(r.body, 300))
+    ctx = r.xml().findtext(".//{%s}EnumerationContext" % ENUM_NS)
+    h.check(ctx, "an EnumerationContext: %s" % h._short(r.body, 300))
+    pull = get_env(WMI + "Win32_ComputerSystem", action=A_PULL,
+                   body="<n:Pull><n:EnumerationContext>%s</n:EnumerationContext>"
+                        "<n:MaxElements>5</n:MaxElements></n:Pull>" % ctx)
+    r = h.request(svc, pull, auth=u)
+    h.eq(r.status, 200, "Pull (%s)" % h._short(r.body, 300))
+    items = r.xml().find(".//{%s}Items" % ENUM_NS)
+    h.check(items is not None and len(items) == 1, "one instance pulled: %s" % h._short(r.body, 500))
+    h.check(r.xml().find(".//{%s}EndOfSequence" % ENUM_NS) is not None, "EndOfSequence")
+    r = h.request(svc, pull, auth=u)
+    h.eq((r.status, r.fault().subcode_local), (500, "InvalidEnumerationContext"), "the context is over (%r)" % r)
+    r = h.request(svc, get_env(WMI + "Win32_ComputerSystem", action=A_ENUMERATE,
+                               body="<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>10</w:MaxElements>"
+                                    "</n:Enumerate>"), auth=u)
+    h.eq(r.status, 200, "optimized Enumerate (%s)" % h._short(r.body, 300))
+    h.check(r.xml().find(".//{%s}EndOfSequence" % WSMAN_NS) is not None, "all in the optimized reply")
+
+
+def test_unknown_class_and_namespace():
+    svc = h.service()
+    u = h.user("a")
+    for uri in (WMI + "Win32_NoSuchClass", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/nosuch/Win32_OperatingSystem",
+                WMI + "*"):
+        r = h.request(svc, get_env(uri), auth=u)
+        h.eq(r.status, 500, "status for %s" % uri)
+        f = r.fault()
+        h.eq(f.subcode_local, "DestinationUnreachable", "subcode for %s (%r)" % (uri, f))
+        h.check(f.code in (CODE_NOT_FOUND, 2150858811), "code for %s (%r)" % (uri, f))
+    h.assert_serving(svc)
+
+
+def test_outsider_refused():
+    """A user in neither group gets WinRM's access denied and no data, logged."""
+    svc = h.service()
+    out = h.user("out")
+    mark = svc.log_mark()
+    r = h.request(svc, get_env(WMI + "Win32_OperatingSystem"), auth=out)
+    h.eq(r.status, 500, "status (%s)" % h._short(r.body, 300))
+    h.eq(r.fault().subcode_local, "AccessDenied", "subcode")
+    h.check(b"Caption" not in r.body, "no data in the refusal")
+    svc.wait_for_log([re.escape(out.name), h.FAILURE_WORDS + r"|access"], since=mark)
+    code, stdout, err = winrm(["get", "wmicimv2/Win32_OperatingSystem"] + remote(svc, out))
+    h.check(code != 0 and "Caption" not in stdout, "winrm get as an outsider: %d %s" % (code, stdout))
+    h.assert_serving(svc)
