@@ -11,6 +11,7 @@
 #include "cim/cim.h"
 #include "common/buf.h"
 #include "ipc/ipc.h"
+#include "shell/shell_ops.h"
 #include "check.h"
 
 #define WMI CIM_WMI_PREFIX
@@ -179,6 +180,21 @@ static void test_ipc(void)
 	CHECK("request with trailing bytes refused",
 	      cim_ipc_request_encode(&b, &req) == ERR_OK && buf_put_u8(&b, 0) == ERR_OK &&
 		  cim_ipc_request_decode(&b, &got) == ERR_FORMAT);
+	/* The seeds of fuzz/corpus/shell_ipc are this layout, byte for byte. */
+	struct cim_request seed = {.namespace_name = "root/cimv2",
+				   .class_name = "Win32_OperatingSystem",
+				   .remote_users_group = "winrm-users",
+				   .client_ip = "192.0.2.1"};
+	uint8_t file[512];
+	FILE *f = fopen("fuzz/corpus/shell_ipc/cim_request", "rb");
+	size_t n = f ? fread(file, 1, sizeof(file), f) : 0;
+	if (f)
+		fclose(f);
+	buf_reset(&b);
+	CHECK("the request seed is the encoding",
+	      buf_put_u32(&b, (uint32_t)SHELL_CIM_INSTANCES) == ERR_OK &&
+		  cim_ipc_request_encode(&b, &seed) == ERR_OK && n == buf_len(&b) &&
+		  memcmp(file, buf_ptr(&b), n) == 0);
 	buf_clear(&b);
 	free(r);
 	free(back);
