@@ -130,6 +130,13 @@ def test_winrm_enumerate_classes():
     if vendor:
         h.eq(p.get("Manufacturer"), vendor, "Manufacturer (/sys/class/dmi/id/sys_vendor)")
     h.check("Domain" in p, "a Domain: %s" % out)
+    short = os.uname().nodename.split(".")[0]
+    code, out, err = winrm(["get", "wmicimv2/Win32_ComputerSystem?Name=" + short] + remote(svc, adm))
+    h.eq((code, properties(out).get("Name")), (0, short), "winrm get with a selector (%s)" % err)
+    code, out, err = winrm(["get", "cimv2/CIM_ComputerSystem"] + remote(svc, adm))
+    h.eq(code, 0, "winrm get cimv2/CIM_ComputerSystem (%s)" % err)
+    h.check(out.startswith("CIM_ComputerSystem"), "DMTF's class heads the output:\n%s" % out)
+    h.eq(properties(out).get("Name"), short, "DMTF Name")
 
 
 def test_pywinrm_raw_get_shape():
