@@ -164,7 +164,7 @@ static const char *system_type(const struct utsname *u)
 		return "x64-based PC";
 	if (strcmp(u->machine, "aarch64") == 0)
 		return "ARM64-based PC";
-	if (u->machine[0] == 'i' && strcmp(u->machine + 2, "86") == 0)
+	if (strlen(u->machine) == 4 && u->machine[0] == 'i' && strcmp(u->machine + 2, "86") == 0)
 		return "X86-based PC";
 	return u->machine;
 }
