@@ -135,9 +135,9 @@ enum err cim_instances(const struct cim_request *req, struct cim_reply *out);
 /* ---- the network process: the reply ---- */
 
 /* The instance a Get's selectors name (every selector a property of it,
- * equal case-insensitively); no selectors: the first (the singletons'
- * Get). ERR_WSMAN_INVALID_SELECTORS for a selector naming no property,
- * ERR_WSMAN_NO_INSTANCE when none matches. */
+ * equal case-insensitively); no selectors: the singleton's.
+ * ERR_WSMAN_INVALID_SELECTORS for a selector naming no property or none
+ * for a class of many instances, ERR_WSMAN_NO_INSTANCE when none matches. */
 enum err cim_select(const struct cim_reply *r, const char *const *names, const char *const *values,
 		    uint32_t n, uint32_t *index);
 /* One instance as Windows' WMI plugin writes it: p:<Class> in the

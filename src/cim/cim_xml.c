@@ -22,6 +22,9 @@ static const struct cim_property *property(const struct cim_instance *inst, cons
 enum err cim_select(const struct cim_reply *r, const char *const *names, const char *const *values,
 		    uint32_t n, uint32_t *index)
 {
+	/* Only a singleton is got without its keys (w:InsufficientSelectors). */
+	if (n == 0 && r->ninstances > 1)
+		return ERR_WSMAN_INVALID_SELECTORS;
 	for (uint32_t i = 0; i < r->ninstances; i++) {
 		uint32_t matched = 0;
 		for (uint32_t k = 0; k < n; k++) {

@@ -209,8 +209,14 @@ static void test_select_and_xml(void)
 	struct buf b;
 
 	sample(r);
-	CHECK("no selectors: the first",
+	CHECK("no selectors, many instances: refused",
+	      cim_select(r, NULL, NULL, 0, &index) == ERR_WSMAN_INVALID_SELECTORS);
+	r->ninstances = 1;
+	CHECK("no selectors: the singleton",
 	      cim_select(r, NULL, NULL, 0, &index) == ERR_OK && index == 0);
+	r->ninstances = 0;
+	CHECK("no instance at all", cim_select(r, NULL, NULL, 0, &index) == ERR_WSMAN_NO_INSTANCE);
+	r->ninstances = 2;
 	CHECK("by key, any case", cim_select(r, names, values, 1, &index) == ERR_OK && index == 1);
 	values[0] = "nothing";
 	CHECK("no such instance", cim_select(r, names, values, 1, &index) == ERR_WSMAN_NO_INSTANCE);
