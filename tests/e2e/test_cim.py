@@ -235,3 +235,35 @@ def test_outsider_refused():
     code, stdout, err = winrm(["get", "wmicimv2/Win32_OperatingSystem"] + remote(svc, out))
     h.check(code != 0 and "Caption" not in stdout, "winrm get as an outsider: %d %s" % (code, stdout))
     h.assert_serving(svc)
+
+
+def test_wsl_enumerates_dmtf_class():
+    """Dell's WS-Man command line (Debian's wsl: bash, curl and xmllint),
+    a client not written here, enumerates DMTF's CIM_OperatingSystem over
+    HTTPS with Basic: an Enumerate, then a Pull, each answered."""
+    import shutil
+    import tempfile
+    h.check(shutil.which("wslenum") and shutil.which("uuidgen"),
+            "wslenum or uuidgen missing (Debian packages wsl, uuid-runtime)")
+    svc = h.service()
+    u = h.user("a")
+    li = svc.listener()
+    out_dir = tempfile.mkdtemp(prefix="owt-wsl-")
+    try:
+        env = dict(os.environ, WSENDPOINT="%s:%d" % (li.host, li.port), WSUSER=u.name, WSPASS=u.password,
+                   WSDONTASK="y", KEEPHISTORY="0", OUTPREFIX=out_dir)
+        r = subprocess.run(["wslenum", "CIM_OperatingSystem"], env=env, cwd=out_dir, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        text = r.stdout.decode(errors="replace")
+        replies = sorted(f for f in os.listdir(out_dir) if re.match(r"response-\d+\.xml$", f))
+        h.check(len(replies) >= 2, "an Enumerate and a Pull: %s\n%s" % (os.listdir(out_dir), text))
+        found = []
+        for f in replies:
+            root = ET.parse(os.path.join(out_dir, f)).getroot()
+            h.check(root.find(".//{http://www.w3.org/2003/05/soap-envelope}Fault") is None,
+                    "%s is a fault: %s" % (f, ET.tostring(root)[:600]))
+            found += root.iter("{%sCIM_OperatingSystem}CIM_OperatingSystem" % DMTF)
+        h.eq(len(found), 1, "instances wsl received")
+        h.eq(found[0].findtext("{%sCIM_OperatingSystem}Version" % DMTF), os.uname().release, "Version")
+    finally:
+        shutil.rmtree(out_dir)
