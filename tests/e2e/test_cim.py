@@ -289,3 +289,15 @@ def test_winrm_get_over_http_sealed_with_ntlm():
     h.eq(r.returncode, 0, "winrm get -a:Negotiate over HTTP (%s)" % r.stderr.decode(errors="replace"))
     h.eq(properties(out).get("Version"), os.uname().release, "Version over sealed HTTP")
     svc.wait_for_log(r"authentication success: .*as user \"%s\".*\(NTLM\)" % u.name)
+
+
+def test_served_with_remote_shells_off():
+    """AllowRemoteShellAccess governs shells only: with it off a Create is
+    refused and WMI's data is still read, by a plain user."""
+    svc = h.service({"Winrs/AllowRemoteShellAccess": "false"})
+    u = h.user("a")
+    r = h.request(svc, h.create_env(), auth=u)
+    h.eq(r.status, 500, "Create with shells off (%s)" % h._short(r.body, 300))
+    r = h.request(svc, get_env(WMI + "Win32_OperatingSystem"), auth=u)
+    h.eq(r.status, 200, "Get with shells off (%s)" % h._short(r.body, 300))
+    h.eq(r.xml().findtext(".//{%sWin32_OperatingSystem}Version" % WMI), os.uname().release, "Version")
