@@ -230,19 +230,31 @@ enum err buf_get_string_view(struct buf *b, const uint8_t **p, size_t *n)
 	return ERR_OK;
 }
 
+/* A length-prefixed string of text: at most maxlen bytes, no NUL among
+ * them; on error the buffer is as it was. */
+static enum err get_text_view(struct buf *b, size_t maxlen, const uint8_t **p, size_t *n)
+{
+	size_t save = b->off;
+	enum err e = buf_get_string_view(b, p, n);
+
+	if (e != ERR_OK)
+		return e;
+	if (*n > maxlen || memchr(*p, 0, *n)) {
+		b->off = save;
+		return ERR_FORMAT;
+	}
+	return ERR_OK;
+}
+
 enum err buf_get_cstring(struct buf *b, char **out, size_t maxlen)
 {
 	const uint8_t *p;
 	size_t n;
 	size_t save = b->off;
-	enum err e = buf_get_string_view(b, &p, &n);
+	enum err e = get_text_view(b, maxlen, &p, &n);
 
 	if (e != ERR_OK)
 		return e;
-	if (n > maxlen || memchr(p, 0, n)) {
-		b->off = save;
-		return ERR_FORMAT;
-	}
 	char *s = malloc(n + 1);
 	if (!s) {
 		b->off = save;
@@ -251,5 +263,27 @@ enum err buf_get_cstring(struct buf *b, char **out, size_t maxlen)
 	memcpy(s, p, n);
 	s[n] = 0;
 	*out = s;
+	return ERR_OK;
+}
+
+enum err buf_put_field(struct buf *b, const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == size)
+		return ERR_USAGE;
+	return buf_put_string(b, s, n);
+}
+
+enum err buf_get_field(struct buf *b, char *out, size_t size)
+{
+	const uint8_t *p;
+	size_t n;
+	enum err e = size ? get_text_view(b, size - 1, &p, &n) : ERR_USAGE;
+
+	if (e != ERR_OK)
+		return e;
+	memcpy(out, p, n);
+	out[n] = 0;
 	return ERR_OK;
 }

@@ -68,5 +68,11 @@ enum err buf_get_string_view(struct buf *b, const uint8_t **p, size_t *n);
 /* A length-prefixed string copied into a new NUL-terminated allocation;
  * ERR_FORMAT if it holds a NUL or is longer than maxlen. */
 enum err buf_get_cstring(struct buf *b, char **out, size_t maxlen);
+/* A fixed-size text field (char out[size]) as a length-prefixed string:
+ * the putter refuses (ERR_USAGE) one that fills the field without its
+ * NUL; the getter ERR_FORMAT for a string with a NUL or longer than
+ * size - 1. */
+enum err buf_put_field(struct buf *b, const char *s, size_t size);
+enum err buf_get_field(struct buf *b, char *out, size_t size);
 
 #endif

@@ -62,6 +62,8 @@ static const struct {
     [ERR_WSMAN_STREAM_DISCONNECTED] = {ERRC_PROTO, "the shell was disconnected under the Receive"},
     [ERR_WSMAN_SHELL_IN_USE] = {ERRC_PROTO, "the shell is connected to another client"},
     [ERR_WSMAN_DISK_FULL] = {ERRC_INTERNAL, "no space left on the disk"},
+    [ERR_WSMAN_WMI_NOT_FOUND] = {ERRC_PROTO, "no such WMI namespace or class"},
+    [ERR_WSMAN_WMI_ACCESS_DENIED] = {ERRC_DENIED, "WMI namespace access denied"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "cim/cim.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "host/delegation.h"
@@ -282,6 +283,14 @@ static enum err run_list(struct host *h, uint32_t id, void *req, void *reply)
 	return shell_engine_list(h->eng, r, reply);
 }
 
+/* Management data: made here, as the user, as a WMI provider acts as its
+ * caller; reading /proc and /sys does not block the loop. */
+static enum err run_cim(struct host *h, uint32_t id, void *req, void *reply)
+{
+	(void)h, (void)id;
+	return cim_instances(req, reply);
+}
+
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
     [SHELL_CMD_CREATE] = run_create,
     [SHELL_CMD_COMMAND] = run_command,
@@ -300,6 +309,7 @@ static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
     [SHELL_PS_CONNECT] = run_ps_connect,
     [SHELL_LIST_SHELLS] = run_list,
     [SHELL_LIST_COMMANDS] = run_list,
+    [SHELL_CIM_INSTANCES] = run_cim,
 };
 
 /* IPC_SHELL_REQUEST: a malformed request is answered with its fault, as

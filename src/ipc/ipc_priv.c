@@ -512,20 +512,6 @@ enum err ipc_host_open_encode(struct buf *out, const struct ipc_host_open *m)
 	return put_str(out, m->scheme, IPC_MAX_SCHEME);
 }
 
-/* A length-prefixed string without NUL into out, at most max bytes. */
-static enum err get_fixed_str(struct buf *in, char *out, size_t max)
-{
-	const uint8_t *p;
-	size_t n;
-
-	IPC_TRY(buf_get_string_view(in, &p, &n));
-	if (n > max || memchr(p, 0, n))
-		return ERR_FORMAT;
-	memcpy(out, p, n);
-	out[n] = 0;
-	return ERR_OK;
-}
-
 enum err ipc_audit_encode(struct buf *out, const struct audit_event *m)
 {
 	if (m->kind >= AUDIT_KIND_COUNT || m->source_port > 65535 || m->has_exit_code > 1 ||
@@ -558,8 +544,8 @@ static enum err audit_fields_of(struct buf *in, struct audit_event *m)
 	IPC_TRY(buf_get_u64(in, &m->bytes_in));
 	IPC_TRY(buf_get_u64(in, &m->bytes_out));
 	for (size_t i = 0; i < audit_nfields; i++)
-		IPC_TRY(get_fixed_str(in, (char *)m + audit_fields[i].offset,
-				      audit_fields[i].size - 1));
+		IPC_TRY(
+		    buf_get_field(in, (char *)m + audit_fields[i].offset, audit_fields[i].size));
 	return ipc_body_end(in);
 }
 
@@ -572,9 +558,9 @@ enum err ipc_audit_decode(struct buf *in, struct audit_event *m)
 static enum err host_open_fields(struct buf *in, struct ipc_host_open *m)
 {
 	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
-	IPC_TRY(get_fixed_str(in, m->endpoint, IPC_MAX_ENDPOINT));
-	IPC_TRY(get_fixed_str(in, m->peer, IPC_MAX_PEER));
-	IPC_TRY(get_fixed_str(in, m->scheme, IPC_MAX_SCHEME));
+	IPC_TRY(buf_get_field(in, m->endpoint, sizeof(m->endpoint)));
+	IPC_TRY(buf_get_field(in, m->peer, sizeof(m->peer)));
+	IPC_TRY(buf_get_field(in, m->scheme, sizeof(m->scheme)));
 	return ipc_body_end(in);
 }
 

@@ -331,7 +331,7 @@ int net_main(int priv_fd, uid_t priv_uid, pid_t priv_pid, int foreground, int de
 		net_conn_free(n.conns);
 	net_password_shutdown(&n);
 	net_host_shutdown(&n);
-	net_config_shutdown(&n);
+	net_enum_shutdown(&n);
 	close_listeners(&n);
 	net_credssp_stop(&n);
 	if (n.configured)

@@ -135,17 +135,6 @@ static enum err target_xml(const struct net *n, const struct target *t, struct b
 	return resource_xml(n, resource, xml);
 }
 
-/* Sends body (e == ERR_OK) if it fits the client's MaxEnvelopeSize, else the fault. */
-static void reply(struct request *r, enum err e, const struct buf *body)
-{
-	if (e == ERR_OK && buf_len(body) > wsman_max_envelope(&r->ws))
-		e = ERR_WSMAN_MAX_ENVELOPE;
-	if (e == ERR_OK)
-		net_reply(r, 200, body);
-	else
-		net_reply_fault(r, e);
-}
-
 /* GetResponse or PutResponse: the resource as it is now. */
 static void reply_resource(struct request *r, const struct target *t, const char *action)
 {
@@ -157,7 +146,7 @@ static void reply_resource(struct request *r, const struct target *t, const char
 	if ((e = target_xml(r->conn->net, t, &xml)) == ERR_OK)
 		e = wsman_reply_resource(&body, &r->ws, action, (const char *)buf_ptr(&xml),
 					 buf_len(&xml));
-	reply(r, e, &body);
+	net_reply_sized(r, e, &body);
 	buf_clear(&xml);
 	buf_clear(&body);
 }
@@ -245,55 +234,11 @@ static void changed(void *arg, struct ipc_msg *m, enum err e)
 	} else {
 		e = wsman_reply_delete(&body, &r->ws);
 	}
-	reply(r, e, &body);
+	net_reply_sized(r, e, &body);
 	buf_clear(&body);
 }
 
-/* ---- Enumerate, Pull, Release ---- */
-
-static void enumeration_free(struct net_enumeration *en)
-{
-	for (uint32_t i = 0; i < en->n; i++)
-		free(en->items[i]);
-	memset(en, 0, sizeof(*en));
-}
-
-/* A slot for a new enumeration: a free one, else the least recently used
- * (whose client then gets n:InvalidEnumerationContext). Expired ones go first. */
-static struct net_enumeration *enumeration_slot(struct net *n)
-{
-	struct net_enumeration *oldest = &n->enums[0];
-	uint64_t now = util_now_ms();
-
-	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++)
-		if (n->enums[i].context[0] && n->enums[i].expires_ms <= now)
-			enumeration_free(&n->enums[i]);
-	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++) {
-		if (!n->enums[i].context[0])
-			return &n->enums[i];
-		if (n->enums[i].expires_ms < oldest->expires_ms)
-			oldest = &n->enums[i];
-	}
-	log_info("enumeration %s dropped: %d are open", oldest->context, NET_MAX_ENUMERATIONS);
-	enumeration_free(oldest);
-	return oldest;
-}
-
-/* The live enumeration context names for this user, or NULL. */
-static struct net_enumeration *enumeration_find(struct net *n, const char *context, uid_t uid)
-{
-	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++) {
-		struct net_enumeration *en = &n->enums[i];
-		if (!en->context[0] || strcmp(en->context, context) != 0 || en->uid != uid)
-			continue;
-		if (en->expires_ms <= util_now_ms()) {
-			enumeration_free(en);
-			return NULL;
-		}
-		return en;
-	}
-	return NULL;
-}
+/* ---- Enumerate ---- */
 
 /* The document of every instance of collection (listener, plugin,
  * certmapping), as things are now. */
@@ -318,57 +263,11 @@ static enum err enumeration_fill(struct net *n, const char *collection, struct n
 	return e;
 }
 
-/* Replies with en's next items, at most max (0: one, as WS-Enumeration
- * says) and MaxBatchItems, fewer if they would not fit the client's
- * MaxEnvelopeSize. Non-optimized Enumerate gives the context alone. The
- * enumeration ends (and is freed) with its last item. */
-static void enumeration_serve(struct request *r, struct net_enumeration *en, int enumerate,
-			      int optimized, uint32_t max)
-{
-	struct net *n = r->conn->net;
-	int context_only = enumerate && !optimized;
-	uint32_t left = en->n - en->next, count;
-	struct buf body;
-	int ok, keep;
-	enum err e;
-
-	if (max == 0)
-		max = 1;
-	if (max > n->cfg.max_batch_items)
-		max = n->cfg.max_batch_items;
-	count = context_only ? 0 : left < max ? left : max;
-	buf_init(&body, MAX_REPLY);
-	for (;;) {
-		const char *const *items = (const char *const *)&en->items[en->next];
-		int end = !context_only && count == left;
-		buf_reset(&body);
-		e = enumerate ? wsman_reply_enumerate(&body, &r->ws, en->context, optimized, items,
-						      count, end)
-			      : wsman_reply_pull(&body, &r->ws, en->context, items, count, end);
-		if (e != ERR_OK || buf_len(&body) <= wsman_max_envelope(&r->ws) || count <= 1)
-			break;
-		count--;
-	}
-	ok = e == ERR_OK && buf_len(&body) <= wsman_max_envelope(&r->ws);
-	if (ok)
-		en->next += count;
-	/* A failed Enumerate leaves the client no context to pull with; a
-	 * failed Pull may be retried with a larger envelope. */
-	keep = ok ? en->next < en->n || context_only : !enumerate;
-	reply(r, e, &body); /* c may be gone from here on */
-	buf_clear(&body);
-	if (keep)
-		en->expires_ms = util_now_ms() + n->cfg.service.enumeration_timeout_ms;
-	else
-		enumeration_free(en);
-}
-
 static void enumerate(struct request *r, const struct target *t)
 {
 	struct net *n = r->conn->net;
 	struct wsman_enumerate_req req;
 	struct net_enumeration *en;
-	char guid[UTIL_GUID_LEN + 1];
 	enum err e;
 
 	/* Only listeners, plugins and certmappings are many; the other
@@ -383,49 +282,18 @@ static void enumerate(struct request *r, const struct target *t)
 	}
 	if ((e = wsman_enumerate_parse(&r->ws, &req)) == ERR_OK && req.filtered)
 		e = ERR_WSMAN_FILTERING_NOT_SUPPORTED; /* the listeners are not filtered */
-	if (e != ERR_OK || (e = util_guid(guid)) != ERR_OK) {
-		net_reply_fault(r, e);
-		return;
-	}
-	en = enumeration_slot(n);
-	if ((e = enumeration_fill(n, t->resource, en)) != ERR_OK) {
-		enumeration_free(en);
-		net_reply_fault(r, e);
-		return;
-	}
-	snprintf(en->context, sizeof(en->context), "uuid:%s", guid);
-	en->uid = r->id.uid;
-	enumeration_serve(r, en, 1, req.optimize, req.max_elements);
-}
-
-static void pull(struct request *r, int release)
-{
-	struct wsman_pull_req req;
-	struct net_enumeration *en = NULL;
-	struct buf body;
-	enum err e;
-
-	e = release ? wsman_release_parse(&r->ws, &req) : wsman_pull_parse(&r->ws, &req);
-	if (e == ERR_OK && !(en = enumeration_find(r->conn->net, req.context, r->id.uid)))
-		e = ERR_WSMAN_INVALID_CONTEXT;
+	if (e == ERR_OK && !(en = net_enum_start(n, r->id.uid)))
+		e = ERR_WSMAN_INTERNAL;
 	if (e != ERR_OK) {
 		net_reply_fault(r, e);
 		return;
 	}
-	if (!release) {
-		enumeration_serve(r, en, 0, 0, req.max_elements);
+	if ((e = enumeration_fill(n, t->resource, en)) != ERR_OK) {
+		net_enum_free(en);
+		net_reply_fault(r, e);
 		return;
 	}
-	enumeration_free(en);
-	buf_init(&body, 8192);
-	reply(r, wsman_reply_release(&body, &r->ws), &body);
-	buf_clear(&body);
-}
-
-void net_config_shutdown(struct net *n)
-{
-	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++)
-		enumeration_free(&n->enums[i]);
+	net_enum_serve(r, en, 1, req.optimize, req.max_elements);
 }
 
 /* ---- dispatch ---- */
@@ -460,9 +328,9 @@ void net_config_dispatch(struct request *r)
 	else if (strcmp(action, ACTION_ENUMERATE) == 0)
 		enumerate(r, &t);
 	else if (strcmp(action, ACTION_PULL) == 0)
-		pull(r, 0);
+		net_enum_pull(r, 0);
 	else if (strcmp(action, ACTION_RELEASE) == 0)
-		pull(r, 1);
+		net_enum_pull(r, 1);
 	else
 		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
 }

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "auth/auth.h"
+#include "cim/cim.h"
 #include "common/buf.h"
 #include "config/config.h"
 #include "http/http1.h"
@@ -118,6 +119,9 @@ _Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-a
  * least recently used goes when a new one needs its place. Each expires
  * after Service/EnumerationTimeoutms without a Pull. */
 #define NET_MAX_ENUMERATIONS 64
+/* Items of one enumeration: winrm/config's instances, a WMI class's. */
+#define NET_MAX_ENUM_ITEMS                                                                         \
+	(CONFIG_MAX_INSTANCES > CIM_MAX_INSTANCES ? CONFIG_MAX_INSTANCES : CIM_MAX_INSTANCES)
 #define NET_ACCOUNT_BUCKETS 256 /* of the accounts with requests under way */
 
 struct net;
@@ -271,7 +275,7 @@ struct net_enumeration {
 	uid_t uid;			     /* only who started it may pull */
 	uint64_t expires_ms;
 	uint32_t n, next;
-	char *items[CONFIG_MAX_INSTANCES];
+	char *items[NET_MAX_ENUM_ITEMS];
 };
 
 struct net {
@@ -475,6 +479,8 @@ void net_audit_shell_op(const struct request *r, const struct user_host *h, cons
 /* net_shell.c */
 /* A request for a shell kind's resource (shell_op_resource): its operation. */
 void net_shell_dispatch(struct request *r);
+/* What a failed call to a host (no reply: e) means to the client. */
+enum err net_call_failure(enum err e);
 
 /* net_host.c */
 /* A request for the host of r's user for endpoint ("": the user's own,
@@ -502,6 +508,28 @@ void net_host_shutdown(struct net *n);
 /* 1 if uri names winrm/config or one of its sub-resources. */
 int net_config_uri(const char *uri);
 void net_config_dispatch(struct request *r);
-void net_config_shutdown(struct net *n);
+
+/* net_enum.c */
+/* Sends body (e == ERR_OK) if it fits the client's MaxEnvelopeSize, else the fault. */
+void net_reply_sized(struct request *r, enum err e, const struct buf *body);
+/* A new enumeration of uid's with a fresh context and no items (the
+ * caller adds them to items[] and n, at most NET_MAX_ENUM_ITEMS, each
+ * its own allocation); NULL if no context could be made. */
+struct net_enumeration *net_enum_start(struct net *n, uid_t uid);
+void net_enum_free(struct net_enumeration *en);
+/* Replies with en's next items, at most max (0: one, as WS-Enumeration
+ * says) and MaxBatchItems, fewer if they would not fit the client's
+ * MaxEnvelopeSize; a non-optimized Enumerate gets the context alone. The
+ * enumeration ends (and is freed) with its last item. */
+void net_enum_serve(struct request *r, struct net_enumeration *en, int enumerate, int optimized,
+		    uint32_t max);
+/* n:Pull (release 0) or n:Release of one of the caller's enumerations. */
+void net_enum_pull(struct request *r, int release);
+void net_enum_shutdown(struct net *n);
+
+/* net_cim.c */
+/* Management data (cim/cim.h): Get, Enumerate, Pull and Release on the
+ * classes' resource URIs (cim_uri_is_cim). */
+void net_cim_dispatch(struct request *r);
 
 #endif

@@ -223,7 +223,8 @@ static void dispatch(struct request *r)
 		return;
 	}
 	int config = hdr->resource_uri && net_config_uri(hdr->resource_uri);
-	if (!config && (!hdr->resource_uri || !shell_op_resource(hdr->resource_uri))) {
+	int cim = !config && hdr->resource_uri && cim_uri_is_cim(hdr->resource_uri);
+	if (!config && !cim && (!hdr->resource_uri || !shell_op_resource(hdr->resource_uri))) {
 		net_reply_fault(r, ERR_WSMAN_UNKNOWN_RESOURCE);
 		return;
 	}
@@ -234,6 +235,8 @@ static void dispatch(struct request *r)
 	}
 	if (config)
 		net_config_dispatch(r);
+	else if (cim)
+		net_cim_dispatch(r);
 	else
 		net_shell_dispatch(r);
 }

@@ -10,8 +10,7 @@
 #include "common/log.h"
 #include "net/net_int.h"
 
-/* What a failed call to a host means to the client. */
-static enum err call_failure(enum err e)
+enum err net_call_failure(enum err e)
 {
 	switch (e) {
 	case ERR_TIMEOUT: /* as Windows for an operation over its OperationTimeout */
@@ -83,7 +82,7 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		if (e == ERR_WSMAN_ACCESS_DENIED &&
 		    (pl = ps_plugin(&r->conn->net->cfg, r->ws.hdr.resource_uri)))
 			audit(r, NULL, pl, "-", "refused");
-		net_reply_fault(r, call_failure(e));
+		net_reply_fault(r, net_call_failure(e));
 		return;
 	}
 	if (!(reply = calloc(1, op->reply_size ? op->reply_size : 1)) ||

@@ -532,29 +532,6 @@ enum err shell_ipc_list_decode(struct buf *in, void *arg)
 	return ipc_body_end(in);
 }
 
-/* A fixed-size text field: its string, at most size - 1 bytes. */
-static enum err put_field(struct buf *out, const char *s, size_t size)
-{
-	size_t n = strnlen(s, size);
-
-	if (n == size)
-		return ERR_USAGE;
-	return buf_put_string(out, s, n);
-}
-
-static enum err get_field(struct buf *in, char *s, size_t size)
-{
-	const uint8_t *p;
-	size_t n;
-
-	IPC_TRY(buf_get_string_view(in, &p, &n));
-	if (n >= size || memchr(p, 0, n))
-		return ERR_FORMAT;
-	memcpy(s, p, n);
-	s[n] = 0;
-	return ERR_OK;
-}
-
 enum err shell_ipc_list_reply_encode(struct buf *out, const void *arg)
 {
 	const struct shell_list_reply *m = arg;
@@ -565,10 +542,10 @@ enum err shell_ipc_list_reply_encode(struct buf *out, const void *arg)
 	for (uint32_t i = 0; i < m->nshells; i++) {
 		const struct shell_summary *s = &m->shells[i];
 		IPC_TRY(put_id(out, s->shell_id));
-		IPC_TRY(put_field(out, s->name, sizeof(s->name)));
-		IPC_TRY(put_field(out, s->owner, sizeof(s->owner)));
-		IPC_TRY(put_field(out, s->endpoint, sizeof(s->endpoint)));
-		IPC_TRY(put_field(out, s->client_ip, sizeof(s->client_ip)));
+		IPC_TRY(buf_put_field(out, s->name, sizeof(s->name)));
+		IPC_TRY(buf_put_field(out, s->owner, sizeof(s->owner)));
+		IPC_TRY(buf_put_field(out, s->endpoint, sizeof(s->endpoint)));
+		IPC_TRY(buf_put_field(out, s->client_ip, sizeof(s->client_ip)));
 		IPC_TRY(buf_put_u32(out, s->process_id));
 		IPC_TRY(buf_put_u32(out, s->disconnected));
 		IPC_TRY(buf_put_u32(out, s->buffer_mode));
@@ -597,10 +574,10 @@ enum err shell_ipc_list_reply_decode(struct buf *in, void *arg)
 	for (uint32_t i = 0; i < m->nshells; i++) {
 		struct shell_summary *s = &m->shells[i];
 		IPC_TRY(get_id(in, s->shell_id));
-		IPC_TRY(get_field(in, s->name, sizeof(s->name)));
-		IPC_TRY(get_field(in, s->owner, sizeof(s->owner)));
-		IPC_TRY(get_field(in, s->endpoint, sizeof(s->endpoint)));
-		IPC_TRY(get_field(in, s->client_ip, sizeof(s->client_ip)));
+		IPC_TRY(buf_get_field(in, s->name, sizeof(s->name)));
+		IPC_TRY(buf_get_field(in, s->owner, sizeof(s->owner)));
+		IPC_TRY(buf_get_field(in, s->endpoint, sizeof(s->endpoint)));
+		IPC_TRY(buf_get_field(in, s->client_ip, sizeof(s->client_ip)));
 		IPC_TRY(buf_get_u32(in, &s->process_id));
 		IPC_TRY(buf_get_u32(in, &s->disconnected));
 		IPC_TRY(buf_get_u32(in, &s->buffer_mode));

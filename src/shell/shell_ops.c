@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cim/cim.h"
 #include "ipc/ipc.h"
 #include "shell/shell_ipc.h"
 #include "shell/shell_soap.h"
@@ -305,6 +306,19 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode_reply = shell_ipc_list_reply_encode,
 	    .decode_reply = shell_ipc_list_reply_decode,
 	    .build_reply = shell_soap_list_reply,
+	},
+    /* WMI's Get and Enumerate: the class's instances, typed; the network
+     * process parses the request and writes the reply itself (net_cim.c),
+     * as a class is a resource and not a shell kind. */
+    [SHELL_CIM_INSTANCES] =
+	{
+	    .name = "CIM instances",
+	    .req_size = sizeof(struct cim_request),
+	    .reply_size = sizeof(struct cim_reply),
+	    .encode = cim_ipc_request_encode,
+	    .decode = cim_ipc_request_decode,
+	    .encode_reply = cim_ipc_reply_encode,
+	    .decode_reply = cim_ipc_reply_decode,
 	},
 };
 /* clang-format on */

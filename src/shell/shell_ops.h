@@ -300,7 +300,8 @@ struct shell_op {
 	size_t req_size;   /* the request struct */
 	size_t reply_size; /* the host's typed reply; 0: the status alone */
 	/* Network process: the SOAP request into the struct (zeroed first;
-	 * on error it holds nothing). */
+	 * on error it holds nothing). NULL, as build_reply, for a row whose
+	 * SOAP the network process handles itself (SHELL_CIM_INSTANCES). */
 	enum err (*parse)(const struct wsman_request *ws, const struct shell_service_ctx *ctx,
 			  void *req);
 	/* net -> host, host -> net (decoders: whole bodies, trailing bytes refused). */
@@ -339,6 +340,9 @@ enum shell_op_id {
 	SHELL_PS_CONNECT,
 	SHELL_LIST_SHELLS,
 	SHELL_LIST_COMMANDS,
+	/* Management data (cim/cim.h): a class's instances, made in the
+	 * user's own host; no resource URI of its own (net_cim.c routes it). */
+	SHELL_CIM_INSTANCES,
 	SHELL_OP_COUNT
 };
 

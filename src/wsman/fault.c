@@ -26,6 +26,10 @@
 	"The WS-Management service cannot process the request because the request "                \
 	"contained invalid selectors for the resource. "
 #define TEXT_PARAMETER "The parameter is incorrect. "
+#define TEXT_RESOURCE_NOT_FOUND                                                                    \
+	"The WS-Management service cannot process the request. The service cannot find the "       \
+	"resource identified by the resource URI and selectors. "
+#define TEXT_ACCESS_DENIED "Access is denied. "
 
 struct fault_def {
 	int status;	     /* 0: no entry, treated as ERR_WSMAN_INTERNAL */
@@ -112,8 +116,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .subcode = "a:DestinationUnreachable",
 	    .detail = "InvalidResourceURI",
 	    .code = 2150858811u,
-	    .reason = "The WS-Management service cannot process the request. The service "
-		      "cannot find the resource identified by the resource URI and selectors. ",
+	    .reason = TEXT_RESOURCE_NOT_FOUND,
 	    .message = "The WS-Management service cannot process the request. The resource "
 		       "URI is missing or it has an incorrect format. Check the documentation "
 		       "or use the following command for information on how to construct a "
@@ -189,7 +192,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .status = 500,
 	    .subcode = "w:AccessDenied",
 	    .code = 5,
-	    .reason = "Access is denied. ",
+	    .reason = TEXT_ACCESS_DENIED,
 	},
     [ERR_WSMAN_SHELL_ACCESS_OFF] =
 	{
@@ -316,8 +319,26 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .status = 500,
 	    .subcode = "w:InvalidSelectors",
 	    .code = 2150858752u,
-	    .reason = "The WS-Management service cannot process the request. The service "
-		      "cannot find the resource identified by the resource URI and selectors. ",
+	    .reason = TEXT_RESOURCE_NOT_FOUND,
+	},
+    /* What Windows' WMI plugin answers for a class or namespace WMI does
+     * not have (the reply for a missing WMI instance, docs/protocol-notes
+     * and the protocol reference's fault table: ERROR_WSMAN_RESOURCE_NOT_FOUND). */
+    [ERR_WSMAN_WMI_NOT_FOUND] =
+	{
+	    .status = 500,
+	    .subcode = "a:DestinationUnreachable",
+	    .detail = "InvalidResourceURI",
+	    .code = 2150858752u,
+	    .reason = TEXT_RESOURCE_NOT_FOUND,
+	},
+    /* WMI's refusal of a namespace, E_ACCESSDENIED as the provider returns it. */
+    [ERR_WSMAN_WMI_ACCESS_DENIED] =
+	{
+	    .status = 500,
+	    .subcode = "w:AccessDenied",
+	    .code = 2147942405u,
+	    .reason = TEXT_ACCESS_DENIED,
 	},
     [ERR_WSMAN_INVALID_SELECTORS] =
 	{

@@ -1,0 +1,149 @@
+/* cim: management data as WMI serves it over WS-Management (issue 16).
+ * Resource URIs in Windows' spelling (.../wsman/1/wmi/<namespace>/<Class>)
+ * and DMTF's (.../wscim/1/cim-schema/2/<Class>, root/cimv2) name a class;
+ * the class's instances are made in the connecting user's own host, as a
+ * WMI provider acts as its caller, and travel to the network process
+ * typed (a row of shell/shell_ops.h, SHELL_CIM_INSTANCES), which writes
+ * them as Windows' WMI plugin does. Who may read a namespace is decided
+ * in one place, cim_namespace_rights.
+ *
+ * The network process: cim_uri_parse, cim_select, cim_instance_xml.
+ * The host: cim_instances. Both: the IPC codecs. */
+#ifndef OPENWINRM_CIM_H
+#define OPENWINRM_CIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+#define CIM_WMI_PREFIX "http://schemas.microsoft.com/wbem/wsman/1/wmi/"
+#define CIM_DMTF_PREFIX "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+#define CIM_NS_COMMON "http://schemas.dmtf.org/wbem/wscim/1/common"
+#define CIM_DEFAULT_NAMESPACE "root/cimv2" /* what DMTF's URIs address */
+
+#define CIM_MAX_NAME 64	       /* a class's or a property's name */
+#define CIM_MAX_NAMESPACE 128  /* "root/cimv2" */
+#define CIM_MAX_VALUE 256      /* a property's text */
+#define CIM_MAX_PROPERTIES 32  /* of one instance */
+#define CIM_MAX_INSTANCES 16   /* of one class */
+#define CIM_MAX_CLIENT_IP 64   /* for the refusal's log line */
+#define CIM_MAX_GROUP_NAME 256 /* RemoteUsersGroup */
+
+/* What a resource URI addresses. */
+struct cim_target {
+	char namespace_name[CIM_MAX_NAMESPACE + 1]; /* "root/cimv2" */
+	char class_name[CIM_MAX_NAME + 1];	    /* as the client spelled it */
+	int dmtf;				    /* DMTF's URI: CIM_ classes only */
+};
+
+/* 1 if uri is under either prefix (case-insensitively, as Windows
+ * matches resource URIs): the request is CIM's, well-formed or not. */
+int cim_uri_is_cim(const char *uri);
+/* The namespace and class of a CIM resource URI. ERR_WSMAN_UNKNOWN_RESOURCE
+ * for one that is not of the form prefix + namespace + "/" + Class
+ * (namespace segments and the class: letters, digits and '_'; DMTF's:
+ * the class alone), or too long. */
+enum err cim_uri_parse(const char *uri, struct cim_target *out);
+/* 1 if s is a name as classes and properties have them: letters, digits
+ * and '_', at least one. */
+int cim_is_name(const char *s);
+
+/* ---- namespace security (WMI's rights, as its security descriptors
+ * name them) ---- */
+enum cim_right {
+	CIM_ENABLE_ACCOUNT = 1,
+	CIM_EXECUTE_METHODS = 2,
+	CIM_FULL_WRITE = 4,
+	CIM_PARTIAL_WRITE = 8,
+	CIM_PROVIDER_WRITE = 0x10,
+	CIM_REMOTE_ENABLE = 0x20,
+	CIM_READ_SECURITY = 0x20000,
+	CIM_EDIT_SECURITY = 0x40000,
+};
+#define CIM_ALL_RIGHTS 0x6003f
+/* What reading a namespace over the network takes. */
+#define CIM_READ_REMOTELY (CIM_ENABLE_ACCOUNT | CIM_REMOTE_ENABLE)
+
+/* 1 if the namespace is served (root/cimv2), compared case-insensitively. */
+int cim_namespace_served(const char *namespace_name);
+/* The rights a caller has on a namespace (0 for a namespace not served),
+ * Windows' defaults for root/cimv2: administrators everything, members of
+ * the remote users' group (Windows' WinRMRemoteWMIUsers__) Enable Account
+ * and Remote Enable, anyone else nothing. */
+uint32_t cim_namespace_rights(const char *namespace_name, int is_admin, int remote_user);
+/* The words of a right for the refusal's log line ("Remote Enable"). */
+const char *cim_right_name(enum cim_right right);
+
+/* ---- the typed instances (SHELL_CIM_INSTANCES) ---- */
+
+struct cim_request {
+	char namespace_name[CIM_MAX_NAMESPACE + 1];
+	char class_name[CIM_MAX_NAME + 1];
+	uint32_t dmtf;
+	/* Filled by the network process: the verified token's verdict, the
+	 * group whose members may read remotely, and the peer, for the log. */
+	uint32_t is_admin;
+	char remote_users_group[CIM_MAX_GROUP_NAME + 1];
+	char client_ip[CIM_MAX_CLIENT_IP + 1];
+	/* The network process alone, never sent: what the request asked. */
+	uint32_t enumerate;
+	uint32_t optimize;
+	uint32_t max_elements;
+};
+
+enum cim_type {
+	CIM_STRING = 0,
+	CIM_NUMBER = 1,	  /* integers of any width, in decimal */
+	CIM_BOOLEAN = 2,  /* "true" or "false" */
+	CIM_DATETIME = 3, /* xs:dateTime, written inside cim:Datetime */
+	CIM_NULL = 4,	  /* no value: xsi:nil="true" */
+	CIM_TYPE_COUNT
+};
+
+struct cim_property {
+	char name[CIM_MAX_NAME + 1];
+	uint32_t type; /* enum cim_type */
+	char value[CIM_MAX_VALUE + 1];
+};
+
+struct cim_instance {
+	uint32_t nproperties;
+	struct cim_property properties[CIM_MAX_PROPERTIES];
+};
+
+struct cim_reply {
+	char class_name[CIM_MAX_NAME + 1]; /* the class's own spelling */
+	uint32_t ninstances;
+	struct cim_instance instances[CIM_MAX_INSTANCES];
+};
+
+enum err cim_ipc_request_encode(struct buf *out, const void *request);
+enum err cim_ipc_request_decode(struct buf *in, void *request);
+enum err cim_ipc_reply_encode(struct buf *out, const void *reply);
+enum err cim_ipc_reply_decode(struct buf *in, void *reply);
+
+/* ---- the host: the classes ---- */
+
+/* The instances of the request's class, made from this system's own
+ * sources as the calling user may read them. ERR_WSMAN_WMI_ACCESS_DENIED
+ * (logged) without CIM_READ_REMOTELY on the namespace;
+ * ERR_WSMAN_WMI_NOT_FOUND for a namespace or class not served. */
+enum err cim_instances(const struct cim_request *req, struct cim_reply *out);
+
+/* ---- the network process: the reply ---- */
+
+/* The instance a Get's selectors name (every selector a property of it,
+ * equal case-insensitively); no selectors: the singleton's.
+ * ERR_WSMAN_INVALID_SELECTORS for a selector naming no property or none
+ * for a class of many instances, ERR_WSMAN_NO_INSTANCE when none matches. */
+enum err cim_select(const struct cim_reply *r, const char *const *names, const char *const *values,
+		    uint32_t n, uint32_t *index);
+/* One instance as Windows' WMI plugin writes it: p:<Class> in the
+ * class's resource URI's namespace, xsi:type p:<Class>_Type, the
+ * properties in alphabetical order, datetimes in cim:Datetime. */
+enum err cim_instance_xml(struct buf *out, const struct cim_target *t, const char *class_name,
+			  const struct cim_instance *inst);
+
+#endif

@@ -1,0 +1,262 @@
+/* Unit tests for cim/: resource URIs, the namespace rights, the access
+ * check and the classes of the host's half, the IPC codecs (round trips,
+ * names that could not be element names refused), the selection of a
+ * Get's instance and the instance's XML. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "cim/cim.h"
+#include "common/buf.h"
+#include "ipc/ipc.h"
+#include "shell/shell_ops.h"
+#include "check.h"
+
+#define WMI CIM_WMI_PREFIX
+#define DMTF CIM_DMTF_PREFIX
+
+static void test_uri(void)
+{
+	struct cim_target t;
+
+	CHECK("wmi uri parses",
+	      cim_uri_parse(WMI "root/cimv2/Win32_OperatingSystem", &t) == ERR_OK &&
+		  strcmp(t.namespace_name, "root/cimv2") == 0 &&
+		  strcmp(t.class_name, "Win32_OperatingSystem") == 0 && !t.dmtf);
+	CHECK("prefix case-insensitive",
+	      cim_uri_parse("HTTP://Schemas.Microsoft.com/wbem/wsman/1/WMI/root/cimv2/X", &t) ==
+		  ERR_OK);
+	CHECK("deeper namespace",
+	      cim_uri_parse(WMI "root/Microsoft/Windows/Storage/MSFT_Disk", &t) == ERR_OK &&
+		  strcmp(t.namespace_name, "root/Microsoft/Windows/Storage") == 0);
+	CHECK("dmtf uri", cim_uri_parse(DMTF "CIM_OperatingSystem", &t) == ERR_OK && t.dmtf &&
+			      strcmp(t.namespace_name, CIM_DEFAULT_NAMESPACE) == 0);
+	static const char *const bad[] = {
+	    WMI "Win32_OperatingSystem",
+	    WMI "/Win32_OperatingSystem",
+	    WMI "root//cimv2/X",
+	    WMI "root/cimv2/",
+	    WMI "root/cimv2/*",
+	    WMI "root/cimv2/X?Name=y",
+	    WMI "root/cim v2/X",
+	    DMTF "a/CIM_X",
+	    DMTF "",
+	    "http://schemas.microsoft.com/wbem/wsman/1/config",
+	    WMI "root/cimv2/X<y",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "refused: %.100s", bad[i]);
+		CHECK(name,
+		      cim_uri_parse(bad[i], &t) == ERR_WSMAN_UNKNOWN_RESOURCE && !*t.class_name);
+	}
+	char long_class[300];
+	snprintf(long_class, sizeof(long_class), WMI "root/cimv2/%0*d", CIM_MAX_NAME + 1, 0);
+	CHECK("class over CIM_MAX_NAME refused",
+	      cim_uri_parse(long_class, &t) == ERR_WSMAN_UNKNOWN_RESOURCE);
+	CHECK("is_cim",
+	      cim_uri_is_cim(WMI "x") && cim_uri_is_cim(DMTF "x") &&
+		  !cim_uri_is_cim("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"));
+}
+
+static void test_rights(void)
+{
+	CHECK("admin: everything", cim_namespace_rights("root/cimv2", 1, 0) == CIM_ALL_RIGHTS);
+	CHECK("remote user: Enable Account + Remote Enable",
+	      cim_namespace_rights("ROOT/CIMV2", 0, 1) == CIM_READ_REMOTELY);
+	CHECK("anyone else: nothing", cim_namespace_rights("root/cimv2", 0, 0) == 0);
+	CHECK("no namespace served: nothing", cim_namespace_rights("root/default", 1, 1) == 0 &&
+						  !cim_namespace_served("root/default"));
+	CHECK("right names", strcmp(cim_right_name(CIM_REMOTE_ENABLE), "Remote Enable") == 0);
+}
+
+/* The host's half, as this test process: admitted as an administrator,
+ * as a member of its own group, refused as a member of none. */
+static void test_instances(void)
+{
+	struct cim_request req = {.namespace_name = "root/cimv2",
+				  .class_name = "win32_operatingsystem",
+				  .client_ip = "192.0.2.1"};
+	struct cim_reply *r = calloc(1, sizeof(*r));
+	struct group *own = getgrgid(getegid());
+
+	snprintf(req.remote_users_group, sizeof(req.remote_users_group), "owt_no_such_group_%d",
+		 (int)getpid());
+	CHECK("outside the group: access denied",
+	      cim_instances(&req, r) == ERR_WSMAN_WMI_ACCESS_DENIED && r->ninstances == 0);
+	if (own) {
+		snprintf(req.remote_users_group, sizeof(req.remote_users_group), "%s",
+			 own->gr_name);
+		CHECK("in the group: served",
+		      cim_instances(&req, r) == ERR_OK && r->ninstances == 1 &&
+			  strcmp(r->class_name, "Win32_OperatingSystem") == 0);
+	}
+	req.is_admin = 1;
+	CHECK("administrator: served", cim_instances(&req, r) == ERR_OK && r->ninstances == 1);
+	int has_version = 0;
+	for (uint32_t i = 0; i < r->instances[0].nproperties; i++)
+		has_version |= strcmp(r->instances[0].properties[i].name, "Version") == 0;
+	CHECK("Version among the properties", has_version);
+	req.dmtf = 1;
+	CHECK("DMTF: a Win32_ class is not found",
+	      cim_instances(&req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	snprintf(req.class_name, sizeof(req.class_name), "CIM_ComputerSystem");
+	CHECK("DMTF: CIM_ComputerSystem",
+	      cim_instances(&req, r) == ERR_OK && strcmp(r->class_name, "CIM_ComputerSystem") == 0);
+	req.dmtf = 0;
+	snprintf(req.class_name, sizeof(req.class_name), "Win32_NoSuchClass");
+	CHECK("unknown class", cim_instances(&req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	snprintf(req.namespace_name, sizeof(req.namespace_name), "root/default");
+	CHECK("unknown namespace", cim_instances(&req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	free(r);
+}
+
+static void sample(struct cim_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->class_name, sizeof(r->class_name), "Win32_Thing");
+	r->ninstances = 2;
+	for (uint32_t i = 0; i < 2; i++) {
+		struct cim_instance *in = &r->instances[i];
+		in->nproperties = 4;
+		snprintf(in->properties[0].name, CIM_MAX_NAME, "Name");
+		snprintf(in->properties[0].value, CIM_MAX_VALUE, "thing%u", i);
+		snprintf(in->properties[1].name, CIM_MAX_NAME, "Caption");
+		snprintf(in->properties[1].value, CIM_MAX_VALUE, "a <b> & \"c\"");
+		snprintf(in->properties[2].name, CIM_MAX_NAME, "CSName");
+		in->properties[2].type = CIM_NULL;
+		snprintf(in->properties[3].name, CIM_MAX_NAME, "InstallDate");
+		in->properties[3].type = CIM_DATETIME;
+		snprintf(in->properties[3].value, CIM_MAX_VALUE, "2026-12-06T20:00:00Z");
+	}
+}
+
+static void test_ipc(void)
+{
+	struct cim_request req = {.namespace_name = "root/cimv2",
+				  .class_name = "Win32_OperatingSystem",
+				  .dmtf = 1,
+				  .is_admin = 1,
+				  .remote_users_group = "winrm-users",
+				  .client_ip = "192.0.2.1",
+				  .enumerate = 1},
+			   got;
+	struct cim_reply *r = malloc(sizeof(*r)), *back = calloc(1, sizeof(*back));
+	struct buf b;
+
+	buf_init(&b, IPC_MAX_MSG);
+	memset(&got, 0, sizeof(got));
+	CHECK("request round trip",
+	      cim_ipc_request_encode(&b, &req) == ERR_OK &&
+		  cim_ipc_request_decode(&b, &got) == ERR_OK &&
+		  strcmp(got.class_name, req.class_name) == 0 && got.dmtf && got.is_admin &&
+		  strcmp(got.remote_users_group, "winrm-users") == 0 && !got.enumerate);
+	sample(r);
+	buf_reset(&b);
+	CHECK("reply round trip",
+	      cim_ipc_reply_encode(&b, r) == ERR_OK && cim_ipc_reply_decode(&b, back) == ERR_OK &&
+		  back->ninstances == 2 &&
+		  strcmp(back->instances[1].properties[0].value, "thing1") == 0 &&
+		  back->instances[0].properties[2].type == CIM_NULL);
+	snprintf(r->instances[0].properties[0].name, CIM_MAX_NAME, "Na<me");
+	buf_reset(&b);
+	CHECK("a property name that is no element name is refused",
+	      cim_ipc_reply_encode(&b, r) == ERR_OK &&
+		  cim_ipc_reply_decode(&b, back) == ERR_FORMAT);
+	sample(r);
+	r->instances[0].properties[0].type = CIM_TYPE_COUNT;
+	buf_reset(&b);
+	CHECK("unknown type not encoded", cim_ipc_reply_encode(&b, r) == ERR_USAGE);
+	r->ninstances = CIM_MAX_INSTANCES + 1;
+	buf_reset(&b);
+	CHECK("too many instances not encoded", cim_ipc_reply_encode(&b, r) == ERR_USAGE);
+	buf_reset(&b);
+	buf_put_cstring(&b, "Win32_Thing");
+	buf_put_u32(&b, CIM_MAX_INSTANCES + 1);
+	CHECK("too many instances not decoded", cim_ipc_reply_decode(&b, back) == ERR_FORMAT);
+	buf_reset(&b);
+	CHECK("request with trailing bytes refused",
+	      cim_ipc_request_encode(&b, &req) == ERR_OK && buf_put_u8(&b, 0) == ERR_OK &&
+		  cim_ipc_request_decode(&b, &got) == ERR_FORMAT);
+	/* The seeds of fuzz/corpus/shell_ipc are this layout, byte for byte. */
+	struct cim_request seed = {.namespace_name = "root/cimv2",
+				   .class_name = "Win32_OperatingSystem",
+				   .remote_users_group = "winrm-users",
+				   .client_ip = "192.0.2.1"};
+	uint8_t file[512];
+	FILE *f = fopen("fuzz/corpus/shell_ipc/cim_request", "rb");
+	size_t n = f ? fread(file, 1, sizeof(file), f) : 0;
+	if (f)
+		fclose(f);
+	buf_reset(&b);
+	CHECK("the request seed is the encoding",
+	      buf_put_u32(&b, (uint32_t)SHELL_CIM_INSTANCES) == ERR_OK &&
+		  cim_ipc_request_encode(&b, &seed) == ERR_OK && n == buf_len(&b) &&
+		  memcmp(file, buf_ptr(&b), n) == 0);
+	buf_clear(&b);
+	free(r);
+	free(back);
+}
+
+static void test_select_and_xml(void)
+{
+	struct cim_reply *r = malloc(sizeof(*r));
+	struct cim_target t;
+	const char *names[] = {"name"}, *values[] = {"THING1"}, *bad[] = {"NoSuchKey"};
+	uint32_t index = 99;
+	struct buf b;
+
+	sample(r);
+	CHECK("no selectors, many instances: refused",
+	      cim_select(r, NULL, NULL, 0, &index) == ERR_WSMAN_INVALID_SELECTORS);
+	r->ninstances = 1;
+	CHECK("no selectors: the singleton",
+	      cim_select(r, NULL, NULL, 0, &index) == ERR_OK && index == 0);
+	r->ninstances = 0;
+	CHECK("no instance at all", cim_select(r, NULL, NULL, 0, &index) == ERR_WSMAN_NO_INSTANCE);
+	r->ninstances = 2;
+	CHECK("by key, any case", cim_select(r, names, values, 1, &index) == ERR_OK && index == 1);
+	values[0] = "nothing";
+	CHECK("no such instance", cim_select(r, names, values, 1, &index) == ERR_WSMAN_NO_INSTANCE);
+	CHECK("no such key", cim_select(r, bad, values, 1, &index) == ERR_WSMAN_INVALID_SELECTORS);
+
+	buf_init(&b, 65536);
+	cim_uri_parse(WMI "root/cimv2/Win32_Thing", &t);
+	CHECK("xml written", cim_instance_xml(&b, &t, r->class_name, &r->instances[0]) == ERR_OK &&
+				 buf_terminate(&b) == ERR_OK);
+	const char *x = (const char *)buf_ptr(&b);
+	CHECK("root element and namespace",
+	      strncmp(x, "<p:Win32_Thing xmlns:p=\"" WMI "root/cimv2/Win32_Thing\"", 60) == 0);
+	CHECK("xsi:type", strstr(x, "xsi:type=\"p:Win32_Thing_Type\" xml:lang=\"en-US\">") != NULL);
+	CHECK("ordinal order: CSName, Caption, InstallDate, Name",
+	      strstr(x, "<p:CSName") < strstr(x, "<p:Caption") &&
+		  strstr(x, "<p:Caption") < strstr(x, "<p:InstallDate") &&
+		  strstr(x, "<p:InstallDate") < strstr(x, "<p:Name"));
+	CHECK("escaped", strstr(x, "<p:Caption>a &lt;b&gt; &amp; &quot;c&quot;</p:Caption>") ||
+			     strstr(x, "<p:Caption>a &lt;b&gt; &amp; \"c\"</p:Caption>"));
+	CHECK("nil", strstr(x, "<p:CSName xsi:nil=\"true\"/>") != NULL);
+	CHECK("datetime",
+	      strstr(x, "<p:InstallDate><cim:Datetime>2026-12-06T20:00:00Z</cim:Datetime>"
+			"</p:InstallDate>") != NULL);
+	buf_reset(&b);
+	cim_uri_parse(DMTF "CIM_Thing", &t);
+	CHECK("dmtf namespace",
+	      cim_instance_xml(&b, &t, "CIM_Thing", &r->instances[0]) == ERR_OK &&
+		  buf_terminate(&b) == ERR_OK &&
+		  strstr((const char *)buf_ptr(&b), "xmlns:p=\"" DMTF "CIM_Thing\"") != NULL);
+	buf_clear(&b);
+	free(r);
+}
+
+int main(void)
+{
+	test_uri();
+	test_rights();
+	test_instances();
+	test_ipc();
+	test_select_and_xml();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
