@@ -4,7 +4,8 @@
 # campaign runs at nice 19 beside other work, and a harness that got little
 # CPU would otherwise count for little), JOBS at a time, each from a copy
 # of its committed corpus. Prints one line per harness: executions, the
-# coverage libFuzzer reports (cov: edges, ft: features), the corpus it
+# coverage libFuzzer reports (cov: edges, ft: features), the CPU seconds
+# it used (a run stopped early shows fewer), the corpus it
 # grew to and the crashes, leaks and timeouts found (each kept in
 # build/fuzz/campaign/NAME/ as libFuzzer names them), then a total.
 #
@@ -64,7 +65,7 @@ run_one() {
 	found=$(find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
 		-o -name 'oom-*' \) | wc -l)
 	printf '%-22s cpu %4ss  execs %10s  cov %5s  ft %6s  corpus %4s -> %5s  found %s%s\n' \
-		"$name" "$CPU_SECONDS" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$corpus" "$grown" "$found" \
+		"$name" "${used:-0}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$corpus" "$grown" "$found" \
 		"$( ((status == 0 || status == 130 || status == 72)) || echo "  (exit $status: see $log)")" \
 		>"$OUT/$name.line"
 }
