@@ -22,11 +22,11 @@
 #include <gssapi/gssapi_krb5.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "cli/winrm_cli.h"
 #include "common/steps.h"
 #include "common/util.h"
+#include "common/x509_names.h"
 #include "http/http1.h"
 
 #define STEP_TIMEOUT_MS 5000
@@ -189,13 +189,6 @@ static SSL_CTX *tls_context(void)
 	return ctx;
 }
 
-static int host_is_ip(const char *host)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
-}
-
 /* A connection for the probes: TLS on HTTPS (*ssl set), else plain. */
 static int probe_connect(const struct diag *d, SSL_CTX *ctx, SSL **ssl)
 {
@@ -218,10 +211,10 @@ static int probe_connect(const struct diag *d, SSL_CTX *ctx, SSL **ssl)
 		close(fd);
 		return -1;
 	}
-	if (!host_is_ip(d->host))
+	if (!util_text_is_ip(d->host))
 		SSL_set_tlsext_host_name(*ssl, d->host);
 	X509_VERIFY_PARAM *param = SSL_get0_param(*ssl);
-	if (host_is_ip(d->host))
+	if (util_text_is_ip(d->host))
 		X509_VERIFY_PARAM_set1_ip_asc(param, d->host);
 	else
 		X509_VERIFY_PARAM_set1_host(param, d->host, 0);
@@ -242,34 +235,6 @@ static void probe_close(int fd, SSL *ssl)
 	}
 	if (fd >= 0)
 		close(fd);
-}
-
-static const char *cert_names(X509 *cert, char *out, size_t len)
-{
-	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	size_t n = 0;
-
-	out[0] = 0;
-	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
-		char ip[INET6_ADDRSTRLEN];
-		const char *v = NULL;
-		if (g->type == GEN_DNS)
-			v = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
-		else if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.iPAddress) == 4)
-			v = inet_ntop(AF_INET, ASN1_STRING_get0_data(g->d.iPAddress), ip,
-				      sizeof(ip));
-		else if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.iPAddress) == 16)
-			v = inet_ntop(AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip,
-				      sizeof(ip));
-		if (v && n < len)
-			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", v);
-	}
-	GENERAL_NAMES_free(names);
-	if (!out[0])
-		X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out,
-					  (int)len);
-	return out[0] ? out : "no name";
 }
 
 static int step_tls(struct diag *d, SSL_CTX *ctx)
@@ -300,7 +265,9 @@ static int step_tls(struct diag *d, SSL_CTX *ctx)
 		steps_report(&d->steps, "FAIL", "tls", NULL, "the service sent no certificate");
 		return -1;
 	}
-	cert_names(cert, names, sizeof(names));
+	x509_names(cert, names, sizeof(names));
+	if (!names[0])
+		snprintf(names, sizeof(names), "no name");
 	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert));
 	X509_free(cert);
 	switch (verdict) {
@@ -756,7 +723,7 @@ int diagnose(const struct remote *r)
 	/* Kerberos: asked for, or Negotiate's choice with the ticket cache. */
 	if (winrm_session_auth(s) == WINRM_AUTH_KERBEROS ||
 	    (winrm_session_auth(s) == WINRM_AUTH_NEGOTIATE && !r->session.user &&
-	     !host_is_ip(d.host)))
+	     !util_text_is_ip(d.host)))
 		step_kerberos(&d);
 	else if (winrm_session_auth(s) == WINRM_AUTH_NEGOTIATE && r->session.user)
 		step_ntlm(&d, r->session.user);

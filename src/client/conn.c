@@ -21,6 +21,7 @@
 
 #include "common/tls_binding.h"
 #include "common/util.h"
+#include "common/x509_names.h"
 
 #define CONTENT_TYPE_SOAP "application/soap+xml;charset=UTF-8"
 #define WSMAN_CODE_TIMED_OUT 2150858793u
@@ -133,38 +134,6 @@ static int chain_error(int e)
 	}
 }
 
-/* The names cert is for, as "a, b" into out: its DNS and IPv4 alternative
- * names, or its subject's common name when it has none (what a person
- * can connect to instead). */
-static void cert_names(X509 *cert, char *out, size_t cap)
-{
-	GENERAL_NAMES *alt = cert ? X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL) : NULL;
-	size_t len = 0;
-
-	out[0] = 0;
-	for (int i = 0; alt && i < sk_GENERAL_NAME_num(alt) && len + 1 < cap; i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(alt, i);
-		char ip[64] = "";
-		const char *name = NULL;
-		if (g->type == GEN_DNS)
-			name = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
-		else if (g->type == GEN_IPADD && g->d.iPAddress->length == 4) {
-			const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
-			snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-			name = ip;
-		}
-		if (name)
-			len +=
-			    (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", name);
-	}
-	GENERAL_NAMES_free(alt);
-	if (!out[0] && cert)
-		X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out,
-					  (int)cap);
-	if (len >= cap)
-		out[cap - 1] = 0;
-}
-
 /* Accepts what the flags say to skip, and remembers the first thing that
  * was not accepted, for the message. */
 static int verify_cb(int ok, X509_STORE_CTX *x)
@@ -189,7 +158,7 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 			    X509_verify_cert_error_string(e));
 		else if (e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH) {
 			char names[128];
-			cert_names(X509_STORE_CTX_get_current_cert(x), names, sizeof(names));
+			x509_names(X509_STORE_CTX_get_current_cert(x), names, sizeof(names));
 			snprintf(s->tls_problem, sizeof(s->tls_problem),
 				 "the server certificate is not for %s: it is for %s. Use the "
 				 "name in the certificate, or skip the check with -skipCNcheck",

@@ -77,13 +77,6 @@ void client_header(const struct winrm_session *s, struct wsman_client_header *h)
 
 /* ---- the endpoint ---- */
 
-static int text_is_ip(const char *host)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
-}
-
 static int text_is_local(const char *host)
 {
 	return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
@@ -163,7 +156,7 @@ static enum winrm_result parse_target(struct winrm_session *s, const char *targe
 			 c->client.url_prefix ? c->client.url_prefix : "wsman");
 	if (strpbrk(s->host, " \t\r\n/@") || strpbrk(s->path, " \t\r\n"))
 		return client_fail(s, WINRM_E_USAGE, "%s: not a host name or URL", target);
-	s->host_is_ip = text_is_ip(s->host);
+	s->host_is_ip = util_text_is_ip(s->host);
 	s->host_is_local = text_is_local(s->host);
 	int v6 = strchr(s->host, ':') != NULL;
 	snprintf(s->host_header, sizeof(s->host_header), v6 ? "[%s]:%s" : "%s:%s", s->host,
@@ -220,7 +213,7 @@ static int trusted(const char *list, const char *host)
 	char item[256];
 
 	for (const char *p = list ? list : ""; list_next(&p, item, sizeof(item));)
-		if (strcmp(item, "<local>") == 0 ? !strchr(host, '.') && !text_is_ip(host)
+		if (strcmp(item, "<local>") == 0 ? !strchr(host, '.') && !util_text_is_ip(host)
 						 : fnmatch(item, host, FNM_CASEFOLD) == 0)
 			return 1;
 	return 0;

@@ -1,11 +1,14 @@
 /* util: clocks, ids, durations, base64. */
 #include "common/util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <netdb.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -357,6 +360,30 @@ const char *util_strip_local_domain(const char *user)
 	if (hlen > 0 && plen == hlen && strncasecmp(user, host, hlen) == 0)
 		return bs + 1;
 	return user;
+}
+
+int util_text_is_ip(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+void util_fqdn(char *out, size_t len)
+{
+	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *ai = NULL;
+
+	out[0] = 0;
+	if (len == 0 || gethostname(out, len) < 0) {
+		if (len)
+			out[0] = 0;
+		return;
+	}
+	out[len - 1] = 0;
+	if (out[0] && getaddrinfo(out, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname)
+		snprintf(out, len, "%s", ai->ai_canonname);
+	if (ai)
+		freeaddrinfo(ai);
 }
 
 const char *util_list_next(const char **cursor, size_t *len)

@@ -50,6 +50,11 @@ int util_ct_equal(const void *a, const void *b, size_t n);
 /* A user name as sent with ".\" or "HOST\" (this machine) stripped: the
  * same local account. Any other domain stays, and names no local account. */
 const char *util_strip_local_domain(const char *user);
+/* 1 if host is an IPv4 or IPv6 address, not a name. */
+int util_text_is_ip(const char *host);
+/* This machine's canonical name (as Kerberos clients ask for HTTP/<fqdn>),
+ * else its host name when that does not resolve; "" when it has none. */
+void util_fqdn(char *out, size_t len);
 /* The next item of a comma-separated list (blanks around items ignored)
  * and its length; NULL when none is left. Advances *cursor. */
 const char *util_list_next(const char **cursor, size_t *len);

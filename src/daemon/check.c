@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -27,28 +26,25 @@
 #include <openssl/x509.h>
 
 #include "common/steps.h"
+#include "common/util.h"
 #include "config/config.h"
 #include "host/psrp_engine.h"
 
 #define CERT_EXPIRY_WARNING_DAYS 30
 
-/* The next item of a comma list into item (blanks trimmed); 0 at the end. */
+/* The next item of a comma list (util_list_next) as a string in item; 0
+ * at the end. An item too long for item is passed over. */
 static int next_item(const char **p, char *item, size_t len)
 {
-	while (**p) {
-		size_t n = strcspn(*p, ",");
-		const char *q = *p;
-		*p += n + ((*p)[n] == ',');
-		while (n && (*q == ' ' || *q == '\t'))
-			q++, n--;
-		while (n && (q[n - 1] == ' ' || q[n - 1] == '\t'))
-			n--;
-		if (n && n < len) {
-			memcpy(item, q, n);
+	const char *s;
+	size_t n;
+
+	while ((s = util_list_next(p, &n)))
+		if (n < len) {
+			memcpy(item, s, n);
 			item[n] = 0;
 			return 1;
 		}
-	}
 	return 0;
 }
 
@@ -254,16 +250,11 @@ static int keytab_services(krb5_context ctx, krb5_keytab kt, char *out, size_t l
 /* HTTP/<this host's canonical name> into out; 0 when it has none. */
 static int host_spn(char *out, size_t len)
 {
-	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *ai = NULL;
 	char host[256];
 
-	if (gethostname(host, sizeof(host) - 1) != 0)
+	util_fqdn(host, sizeof(host));
+	if (!host[0])
 		return 0;
-	host[sizeof(host) - 1] = 0;
-	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai->ai_canonname)
-		snprintf(host, sizeof(host), "%s", ai->ai_canonname);
-	if (ai)
-		freeaddrinfo(ai);
 	snprintf(out, len, "HTTP/%s", host);
 	return 1;
 }

@@ -289,18 +289,11 @@ const char *priv_gss_forwarded_tickets(const struct priv *p, uid_t uid, char *ou
  * HTTP/<fqdn>; a name that does not resolve keeps the host name only. */
 static void this_machine(struct priv_gss *g)
 {
-	struct addrinfo hints, *ai = NULL;
-
-	g->host[0] = g->fqdn[0] = 0;
+	g->host[0] = 0;
 	if (gethostname(g->host, sizeof(g->host)) < 0)
 		g->host[0] = 0;
 	g->host[sizeof(g->host) - 1] = 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	if (g->host[0] && getaddrinfo(g->host, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname)
-		snprintf(g->fqdn, sizeof(g->fqdn), "%s", ai->ai_canonname);
-	if (ai)
-		freeaddrinfo(ai);
+	util_fqdn(g->fqdn, sizeof(g->fqdn));
 }
 
 void priv_gss_configure(struct priv *p)
