@@ -7,8 +7,8 @@
  * them as Windows' WMI plugin does. Who may read a namespace is decided
  * in one place, cim_namespace_rights.
  *
- * The network process: cim_uri_parse, cim_select, cim_instance_xml.
- * The host: cim_instances. Both: the IPC codecs. */
+ * The network process: cim_uri_parse, cim_instance_xml. The host:
+ * cim_instances, cim_select. Both: the IPC codecs. */
 #ifndef OPENWINRM_CIM_H
 #define OPENWINRM_CIM_H
 
@@ -23,13 +23,17 @@
 #define CIM_NS_COMMON "http://schemas.dmtf.org/wbem/wscim/1/common"
 #define CIM_DEFAULT_NAMESPACE "root/cimv2" /* what DMTF's URIs address */
 
-#define CIM_MAX_NAME 64	       /* a class's or a property's name */
-#define CIM_MAX_NAMESPACE 128  /* "root/cimv2" */
-#define CIM_MAX_VALUE 256      /* a property's text */
-#define CIM_MAX_PROPERTIES 32  /* of one instance */
-#define CIM_MAX_INSTANCES 16   /* of one class */
-#define CIM_MAX_CLIENT_IP 64   /* for the refusal's log line */
-#define CIM_MAX_GROUP_NAME 256 /* RemoteUsersGroup */
+#define CIM_MAX_NAME 64	      /* a class's or a property's name */
+#define CIM_MAX_NAMESPACE 128 /* "root/cimv2" */
+#define CIM_MAX_VALUE 256     /* a property's text */
+#define CIM_MAX_PROPERTIES 48 /* of one instance */
+/* Instances of one reply from the host: a page of a class's answer that
+ * always fits one IPC message (48 properties of 256 bytes, 10 times). */
+#define CIM_PAGE_INSTANCES 10
+#define CIM_MAX_SET_INSTANCES 65536 /* of one class's answer */
+#define CIM_MAX_SELECTORS 8	    /* keys of a Get */
+#define CIM_MAX_CLIENT_IP 64	    /* for the refusal's log line */
+#define CIM_MAX_GROUP_NAME 256	    /* RemoteUsersGroup */
 
 /* What a resource URI addresses. */
 struct cim_target {
@@ -78,19 +82,35 @@ const char *cim_right_name(enum cim_right right);
 
 /* ---- the typed instances (SHELL_CIM_INSTANCES) ---- */
 
+/* A Get's key: a property's name and the value it must have. */
+struct cim_selector {
+	char name[CIM_MAX_NAME + 1];
+	char value[CIM_MAX_VALUE + 1];
+};
+
 struct cim_request {
 	char namespace_name[CIM_MAX_NAMESPACE + 1];
 	char class_name[CIM_MAX_NAME + 1];
 	uint32_t dmtf;
+	/* Enumerate: every instance, a page at a time; else Get: the one
+	 * instance the selectors name (none: the singleton). */
+	uint32_t enumerate;
+	uint32_t nselectors;
+	struct cim_selector selectors[CIM_MAX_SELECTORS];
+	/* The page wanted: 0 asks the provider anew; else the host's answer
+	 * the first page named, from instance first on. */
+	uint32_t snapshot;
+	uint32_t first;
 	/* Filled by the network process: the verified token's verdict, the
 	 * group whose members may read remotely, and the peer, for the log. */
 	uint32_t is_admin;
 	char remote_users_group[CIM_MAX_GROUP_NAME + 1];
 	char client_ip[CIM_MAX_CLIENT_IP + 1];
-	/* The network process alone, never sent: what the request asked. */
-	uint32_t enumerate;
+	/* The network process alone, never sent: what the Enumerate asked,
+	 * and the enumeration its pages are gathered in. */
 	uint32_t optimize;
 	uint32_t max_elements;
+	char enumeration[64 + 1]; /* its context: WSMAN_MAX_CONTEXT */
 };
 
 enum cim_type {
@@ -113,10 +133,16 @@ struct cim_instance {
 	struct cim_property properties[CIM_MAX_PROPERTIES];
 };
 
+/* One page of a class's answer: instances first .. first + ninstances - 1
+ * of total; snapshot names the rest, kept by the host until taken (0: the
+ * answer is whole). */
 struct cim_reply {
 	char class_name[CIM_MAX_NAME + 1]; /* the class's own spelling */
+	uint32_t snapshot;
+	uint32_t total;
+	uint32_t first;
 	uint32_t ninstances;
-	struct cim_instance instances[CIM_MAX_INSTANCES];
+	struct cim_instance instances[CIM_PAGE_INSTANCES];
 };
 
 enum err cim_ipc_request_encode(struct buf *out, const void *request);
@@ -126,20 +152,29 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply);
 
 /* ---- the host: the classes ---- */
 
-/* The instances of the request's class, made from this system's own
- * sources as the calling user may read them. ERR_WSMAN_WMI_ACCESS_DENIED
+/* A host's answers whose later pages are still to be taken. */
+struct cim_snapshots;
+struct cim_snapshots *cim_snapshots_new(void);
+void cim_snapshots_free(struct cim_snapshots *s);
+
+/* A page of the instances of the request's class, made from this
+ * system's own sources as the calling user may read them (snapshot 0),
+ * or the next page of an answer kept in s. ERR_WSMAN_WMI_ACCESS_DENIED
  * (logged) without CIM_READ_REMOTELY on the namespace;
- * ERR_WSMAN_WMI_NOT_FOUND for a namespace or class not served. */
-enum err cim_instances(const struct cim_request *req, struct cim_reply *out);
+ * ERR_WSMAN_WMI_NOT_FOUND for a namespace or class not served;
+ * ERR_WSMAN_INVALID_CONTEXT for an answer no longer kept. */
+enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
+		       struct cim_reply *out);
+
+/* The instance of v[0..n) a Get's selectors name (every selector a
+ * property of it, equal case-insensitively); no selectors: the
+ * singleton's. ERR_WSMAN_INVALID_SELECTORS for a selector naming no
+ * property or none for a class of many instances, ERR_WSMAN_NO_INSTANCE
+ * when none matches. */
+enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
+		    uint32_t nsel, uint32_t *index);
 
 /* ---- the network process: the reply ---- */
-
-/* The instance a Get's selectors name (every selector a property of it,
- * equal case-insensitively); no selectors: the singleton's.
- * ERR_WSMAN_INVALID_SELECTORS for a selector naming no property or none
- * for a class of many instances, ERR_WSMAN_NO_INSTANCE when none matches. */
-enum err cim_select(const struct cim_reply *r, const char *const *names, const char *const *values,
-		    uint32_t n, uint32_t *index);
 /* One instance as Windows' WMI plugin writes it: p:<Class> in the
  * class's resource URI's namespace, xsi:type p:<Class>_Type, the
  * properties in alphabetical order, datetimes in cim:Datetime. */

@@ -1,275 +1,25 @@
-/* cim_classes: the classes served, one row each, and the providers that
- * fill their instances from this system's own sources (os-release,
- * uname, /proc, /sys/class/dmi/id). They run in the connecting user's
- * host, so they read what that user may read, as a WMI provider
- * impersonates its caller. */
-#include "cim/cim.h"
+/* cim_classes: the classes served, one row each (their providers are in
+ * cim_os.c, cim_process.c), the namespace's check before a provider runs,
+ * and the answers kept until the network process has taken their pages.
+ * This runs in the connecting user's host, so the providers read what
+ * that user may read, as a WMI provider impersonates its caller. */
+#include "cim/cim_int.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 #define MAX_GROUPS 1024 /* supplementary groups looked at for the remote users' group */
-
-/* Appends a property; values longer than CIM_MAX_VALUE are cut. */
-static void add(struct cim_instance *inst, const char *name, enum cim_type type, const char *fmt,
-		...) __attribute__((format(printf, 4, 5)));
-static void add(struct cim_instance *inst, const char *name, enum cim_type type, const char *fmt,
-		...)
-{
-	struct cim_property *p;
-	va_list ap;
-
-	if (inst->nproperties >= CIM_MAX_PROPERTIES)
-		return;
-	p = &inst->properties[inst->nproperties++];
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->type = type;
-	va_start(ap, fmt);
-	vsnprintf(p->value, sizeof(p->value), fmt, ap);
-	va_end(ap);
-}
-
-/* A string property from a source that may be missing: NULL when it is. */
-static void add_text(struct cim_instance *inst, const char *name, const char *value)
-{
-	if (value && *value)
-		add(inst, name, CIM_STRING, "%s", value);
-	else
-		add(inst, name, CIM_NULL, "%s", "");
-}
-
-/* xs:dateTime in local time with its offset, as Windows writes WMI's
- * datetimes ("Z" at offset zero). */
-static void add_datetime(struct cim_instance *inst, const char *name, time_t t)
-{
-	struct tm tm;
-	char text[40];
-	long off;
-
-	if (!localtime_r(&t, &tm) || !strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm)) {
-		add(inst, name, CIM_NULL, "%s", "");
-		return;
-	}
-	off = tm.tm_gmtoff / 60;
-	if (off == 0)
-		add(inst, name, CIM_DATETIME, "%sZ", text);
-	else
-		add(inst, name, CIM_DATETIME, "%s%c%02ld:%02ld", text, off < 0 ? '-' : '+',
-		    labs(off) / 60, labs(off) % 60);
-}
-
-/* The first line of a small file, without its newline; "" if unreadable. */
-static void read_line(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "re");
-
-	*out = 0;
-	if (!f)
-		return;
-	if (!fgets(out, (int)cap, f))
-		*out = 0;
-	out[strcspn(out, "\n")] = 0;
-	fclose(f);
-}
-
-/* The number after "key" in a file of "key value" lines (/proc/meminfo's
- * "MemTotal:", /proc/stat's "btime"); 0 if absent. */
-static unsigned long long keyed_number(const char *path, const char *key)
-{
-	unsigned long long v = 0;
-	size_t n = strlen(key);
-	char line[256];
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, n) == 0 && isspace((unsigned char)line[n])) {
-			v = strtoull(line + n, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-/* os-release's PRETTY_NAME, unquoted (/etc, else /usr/lib, as os-release(5) says). */
-static void pretty_name(char *out, size_t cap)
-{
-	static const char *const paths[] = {"/etc/os-release", "/usr/lib/os-release"};
-	char line[512];
-
-	*out = 0;
-	for (size_t i = 0; i < 2 && !*out; i++) {
-		FILE *f = fopen(paths[i], "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			char *v = line + strlen("PRETTY_NAME=");
-			if (strncmp(line, "PRETTY_NAME=", strlen("PRETTY_NAME=")) != 0)
-				continue;
-			v[strcspn(v, "\n")] = 0;
-			if (*v == '"' || *v == '\'') {
-				size_t n = strlen(v);
-				if (n >= 2 && v[n - 1] == *v)
-					v[n - 1] = 0;
-				v++;
-			}
-			size_t n = strlen(v) < cap - 1 ? strlen(v) : cap - 1;
-			memcpy(out, v, n); /* a longer name is cut */
-			out[n] = 0;
-			break;
-		}
-		fclose(f);
-	}
-	if (!*out)
-		snprintf(out, cap, "Linux");
-}
-
-static unsigned count_processes(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	unsigned n = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		n += isdigit((unsigned char)de->d_name[0]) != 0;
-	closedir(d);
-	return n;
-}
-
-/* Windows' words for the machine's word size and kind of PC. */
-static const char *architecture(const struct utsname *u)
-{
-	return strstr(u->machine, "64") || strncmp(u->machine, "s390x", 5) == 0 ? "64-bit"
-										: "32-bit";
-}
-
-static const char *system_type(const struct utsname *u)
-{
-	if (strcmp(u->machine, "x86_64") == 0)
-		return "x64-based PC";
-	if (strcmp(u->machine, "aarch64") == 0)
-		return "ARM64-based PC";
-	if (strlen(u->machine) == 4 && u->machine[0] == 'i' && strcmp(u->machine + 2, "86") == 0)
-		return "X86-based PC";
-	return u->machine;
-}
-
-static enum err operating_system(struct cim_reply *out)
-{
-	struct cim_instance *inst = &out->instances[out->ninstances++];
-	char caption[CIM_MAX_VALUE + 1];
-	struct utsname u;
-	time_t boot = (time_t)keyed_number("/proc/stat", "btime");
-
-	if (uname(&u) != 0)
-		return ERR_WSMAN_INTERNAL;
-	pretty_name(caption, sizeof(caption));
-	add(inst, "BuildNumber", CIM_STRING, "%s", u.version);
-	add(inst, "CSCreationClassName", CIM_STRING, "Win32_ComputerSystem");
-	add(inst, "CSName", CIM_STRING, "%s", u.nodename);
-	add(inst, "Caption", CIM_STRING, "%s", caption);
-	add(inst, "CreationClassName", CIM_STRING, "Win32_OperatingSystem");
-	add(inst, "FreePhysicalMemory", CIM_NUMBER, "%llu",
-	    keyed_number("/proc/meminfo", "MemAvailable:"));
-	if (boot)
-		add_datetime(inst, "LastBootUpTime", boot);
-	else
-		add_text(inst, "LastBootUpTime", NULL);
-	add_datetime(inst, "LocalDateTime", time(NULL));
-	/* Windows' is "Caption|WindowsDirectory|boot partition". */
-	add(inst, "Name", CIM_STRING, "%s|/|", caption);
-	add(inst, "NumberOfProcesses", CIM_NUMBER, "%u", count_processes());
-	add(inst, "OSArchitecture", CIM_STRING, "%s", architecture(&u));
-	add(inst, "OSType", CIM_NUMBER, "36"); /* CIM_OperatingSystem.OSType's LINUX */
-	add(inst, "TotalVisibleMemorySize", CIM_NUMBER, "%llu",
-	    keyed_number("/proc/meminfo", "MemTotal:"));
-	add(inst, "Version", CIM_STRING, "%s", u.release);
-	return ERR_OK;
-}
-
-/* Physical processors: the distinct "physical id" lines of /proc/cpuinfo
- * (at least one). */
-static unsigned count_packages(void)
-{
-	unsigned long seen[64];
-	unsigned n = 0;
-	char line[256];
-	FILE *f = fopen("/proc/cpuinfo", "re");
-
-	if (f) {
-		while (fgets(line, sizeof(line), f) && n < 64) {
-			char *colon;
-			unsigned long id;
-			unsigned i;
-			if (strncmp(line, "physical id", 11) != 0 || !(colon = strchr(line, ':')))
-				continue;
-			id = strtoul(colon + 1, NULL, 10);
-			for (i = 0; i < n && seen[i] != id; i++)
-				;
-			if (i == n)
-				seen[n++] = id;
-		}
-		fclose(f);
-	}
-	return n ? n : 1;
-}
-
-/* Windows' Domain: the DNS domain of the host's name, else its NIS
- * domain, else WORKGROUP, as a machine in no domain says. */
-static void domain_of(const struct utsname *u, char *out, size_t cap)
-{
-	const char *dot = strchr(u->nodename, '.');
-
-	if (dot && dot[1])
-		snprintf(out, cap, "%s", dot + 1);
-	else if (*u->domainname && strcmp(u->domainname, "(none)") != 0)
-		snprintf(out, cap, "%s", u->domainname);
-	else
-		snprintf(out, cap, "WORKGROUP");
-}
-
-static enum err computer_system(struct cim_reply *out)
-{
-	struct cim_instance *inst = &out->instances[out->ninstances++];
-	char domain[CIM_MAX_VALUE + 1], vendor[CIM_MAX_VALUE + 1], model[CIM_MAX_VALUE + 1];
-	struct utsname u;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (uname(&u) != 0)
-		return ERR_WSMAN_INTERNAL;
-	domain_of(&u, domain, sizeof(domain));
-	read_line("/sys/class/dmi/id/sys_vendor", vendor, sizeof(vendor));
-	read_line("/sys/class/dmi/id/product_name", model, sizeof(model));
-	u.nodename[strcspn(u.nodename, ".")] = 0;
-	add(inst, "Caption", CIM_STRING, "%s", u.nodename);
-	add(inst, "CreationClassName", CIM_STRING, "Win32_ComputerSystem");
-	add(inst, "DNSHostName", CIM_STRING, "%s", u.nodename);
-	add(inst, "Domain", CIM_STRING, "%s", domain);
-	add_text(inst, "Manufacturer", vendor);
-	add_text(inst, "Model", model);
-	add(inst, "Name", CIM_STRING, "%s", u.nodename);
-	add(inst, "NumberOfLogicalProcessors", CIM_NUMBER, "%ld", cpus > 0 ? cpus : 1);
-	add(inst, "NumberOfProcessors", CIM_NUMBER, "%u", count_packages());
-	add(inst, "SystemType", CIM_STRING, "%s", system_type(&u));
-	add(inst, "TotalPhysicalMemory", CIM_NUMBER, "%llu",
-	    keyed_number("/proc/meminfo", "MemTotal:") * 1024);
-	return ERR_OK;
-}
+/* Answers whose pages are being taken: the network process asks for the
+ * next page as soon as one arrives, so a few per user, kept briefly. */
+#define MAX_SNAPSHOTS 8
+#define SNAPSHOT_LIFETIME_MS 60000
 
 /* The classes served: WMI's name, and DMTF's for the CIM class it
  * derives from (which the DMTF URI addresses, and root/cimv2 answers by
@@ -277,10 +27,11 @@ static enum err computer_system(struct cim_reply *out)
 static const struct cim_class {
 	const char *name;
 	const char *cim_name;
-	enum err (*fill)(struct cim_reply *out);
+	enum err (*fill)(struct cim_set *out);
 } classes[] = {
-    {"Win32_OperatingSystem", "CIM_OperatingSystem", operating_system},
-    {"Win32_ComputerSystem", "CIM_ComputerSystem", computer_system},
+    {"Win32_OperatingSystem", "CIM_OperatingSystem", cim_operating_system},
+    {"Win32_ComputerSystem", "CIM_ComputerSystem", cim_computer_system},
+    {"Win32_Process", "CIM_Process", cim_processes},
 };
 
 static const struct cim_class *class_find(const char *name, int dmtf, const char **spelling)
@@ -330,13 +81,129 @@ static void refused(const struct cim_request *req, uint32_t rights)
 		  req->namespace_name, req->class_name);
 }
 
-enum err cim_instances(const struct cim_request *req, struct cim_reply *out)
+static const struct cim_property *property(const struct cim_instance *inst, const char *name)
+{
+	for (uint32_t i = 0; i < inst->nproperties; i++)
+		if (strcasecmp(inst->properties[i].name, name) == 0)
+			return &inst->properties[i];
+	return NULL;
+}
+
+enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
+		    uint32_t nsel, uint32_t *index)
+{
+	/* Only a singleton is got without its keys (w:InsufficientSelectors). */
+	if (nsel == 0 && n > 1)
+		return ERR_WSMAN_INVALID_SELECTORS;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t matched = 0;
+		for (uint32_t k = 0; k < nsel; k++) {
+			const struct cim_property *p = property(&v[i], sel[k].name);
+			if (!p)
+				return ERR_WSMAN_INVALID_SELECTORS;
+			matched += p->type != CIM_NULL && strcasecmp(p->value, sel[k].value) == 0;
+		}
+		if (matched == nsel) {
+			*index = i;
+			return ERR_OK;
+		}
+	}
+	return ERR_WSMAN_NO_INSTANCE;
+}
+
+struct cim_snapshot {
+	uint32_t id; /* 0: the slot is free */
+	uint64_t expires_ms;
+	char class_name[CIM_MAX_NAME + 1];
+	struct cim_set set;
+};
+
+struct cim_snapshots {
+	uint32_t last_id;
+	struct cim_snapshot kept[MAX_SNAPSHOTS];
+};
+
+struct cim_snapshots *cim_snapshots_new(void)
+{
+	return calloc(1, sizeof(struct cim_snapshots));
+}
+
+static void snapshot_drop(struct cim_snapshot *k)
+{
+	cim_set_free(&k->set);
+	memset(k, 0, sizeof(*k));
+}
+
+void cim_snapshots_free(struct cim_snapshots *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < MAX_SNAPSHOTS; i++)
+		snapshot_drop(&s->kept[i]);
+	free(s);
+}
+
+/* A slot for a new answer: a free or expired one, else the oldest. */
+static struct cim_snapshot *snapshot_slot(struct cim_snapshots *s, uint64_t now)
+{
+	struct cim_snapshot *oldest = &s->kept[0];
+
+	for (size_t i = 0; i < MAX_SNAPSHOTS; i++) {
+		struct cim_snapshot *k = &s->kept[i];
+		if (k->id && k->expires_ms <= now)
+			snapshot_drop(k);
+		if (!k->id)
+			return k;
+		if (k->expires_ms < oldest->expires_ms)
+			oldest = k;
+	}
+	snapshot_drop(oldest);
+	return oldest;
+}
+
+/* The page of k from first on; the snapshot goes with its last page. */
+static void page_of(struct cim_snapshot *k, uint32_t first, struct cim_reply *out)
+{
+	uint32_t left = first < k->set.n ? k->set.n - first : 0;
+
+	snprintf(out->class_name, sizeof(out->class_name), "%s", k->class_name);
+	out->total = k->set.n;
+	out->first = first;
+	out->ninstances = left < CIM_PAGE_INSTANCES ? left : CIM_PAGE_INSTANCES;
+	if (out->ninstances)
+		memcpy(out->instances, k->set.v + first,
+		       (size_t)out->ninstances * sizeof(out->instances[0]));
+	out->snapshot = first + out->ninstances < k->set.n ? k->id : 0;
+	if (!out->snapshot)
+		snapshot_drop(k);
+}
+
+/* A Get's instance, from the provider's whole answer. */
+static enum err one_instance(const struct cim_request *req, const struct cim_set *set,
+			     struct cim_reply *out)
+{
+	uint32_t index;
+	enum err e = cim_select(set->v, set->n, req->selectors, req->nselectors, &index);
+
+	if (e != ERR_OK)
+		return e;
+	out->total = out->ninstances = 1;
+	out->instances[0] = set->v[index];
+	return ERR_OK;
+}
+
+/* A new answer of req's class, after the namespace's check: a Get's one
+ * instance, or an enumeration's first page (the rest kept in s). */
+static enum err answer(struct cim_snapshots *s, const struct cim_request *req,
+		       struct cim_reply *out)
 {
 	const struct cim_class *c;
 	const char *spelling = NULL;
+	struct cim_set set = {0};
+	struct cim_snapshot *k;
 	uint32_t rights;
+	enum err e;
 
-	memset(out, 0, sizeof(*out));
 	if (!cim_namespace_served(req->namespace_name))
 		return ERR_WSMAN_WMI_NOT_FOUND;
 	rights = cim_namespace_rights(req->namespace_name, req->is_admin != 0,
@@ -347,6 +214,45 @@ enum err cim_instances(const struct cim_request *req, struct cim_reply *out)
 	}
 	if (!(c = class_find(req->class_name, req->dmtf != 0, &spelling)))
 		return ERR_WSMAN_WMI_NOT_FOUND;
+	if ((e = c->fill(&set)) != ERR_OK) {
+		log_warnx("WMI class %s: its provider failed after %u instances", spelling, set.n);
+		cim_set_free(&set);
+		return e;
+	}
 	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
-	return c->fill(out);
+	if (!req->enumerate) {
+		e = one_instance(req, &set, out);
+		cim_set_free(&set);
+		return e;
+	}
+	k = snapshot_slot(s, util_now_ms());
+	k->set = set;
+	if (++s->last_id == 0)
+		s->last_id = 1; /* 0 asks for a new answer */
+	k->id = s->last_id;
+	k->expires_ms = util_now_ms() + SNAPSHOT_LIFETIME_MS;
+	snprintf(k->class_name, sizeof(k->class_name), "%s", spelling);
+	page_of(k, 0, out);
+	return ERR_OK;
+}
+
+enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
+		       struct cim_reply *out)
+{
+	uint64_t now = util_now_ms();
+
+	memset(out, 0, sizeof(*out));
+	if (!req->snapshot)
+		return answer(s, req, out);
+	for (size_t i = 0; i < MAX_SNAPSHOTS; i++) {
+		struct cim_snapshot *k = &s->kept[i];
+		if (k->id != req->snapshot)
+			continue;
+		if (k->expires_ms <= now)
+			break;
+		page_of(k, req->first, out);
+		return ERR_OK;
+	}
+	log_warnx("WMI: page %u of an answer no longer kept (%u)", req->first, req->snapshot);
+	return ERR_WSMAN_INVALID_CONTEXT;
 }

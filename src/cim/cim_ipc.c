@@ -26,11 +26,19 @@ enum err cim_ipc_request_encode(struct buf *out, const void *request)
 {
 	const struct cim_request *r = request;
 
-	if (r->dmtf > 1 || r->is_admin > 1)
+	if (r->dmtf > 1 || r->enumerate > 1 || r->is_admin > 1 || r->nselectors > CIM_MAX_SELECTORS)
 		return ERR_USAGE;
 	IPC_TRY(buf_put_field(out, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
 	IPC_TRY(buf_put_u32(out, r->dmtf));
+	IPC_TRY(buf_put_u32(out, r->enumerate));
+	IPC_TRY(buf_put_u32(out, r->nselectors));
+	for (uint32_t i = 0; i < r->nselectors; i++) {
+		IPC_TRY(buf_put_field(out, r->selectors[i].name, sizeof(r->selectors[i].name)));
+		IPC_TRY(buf_put_field(out, r->selectors[i].value, sizeof(r->selectors[i].value)));
+	}
+	IPC_TRY(buf_put_u32(out, r->snapshot));
+	IPC_TRY(buf_put_u32(out, r->first));
 	IPC_TRY(buf_put_u32(out, r->is_admin));
 	IPC_TRY(buf_put_field(out, r->remote_users_group, sizeof(r->remote_users_group)));
 	return buf_put_field(out, r->client_ip, sizeof(r->client_ip));
@@ -43,19 +51,41 @@ enum err cim_ipc_request_decode(struct buf *in, void *request)
 	IPC_TRY(buf_get_field(in, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_get_field(in, r->class_name, sizeof(r->class_name)));
 	IPC_TRY(get_flag(in, &r->dmtf));
+	IPC_TRY(get_flag(in, &r->enumerate));
+	IPC_TRY(buf_get_u32(in, &r->nselectors));
+	if (r->nselectors > CIM_MAX_SELECTORS)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < r->nselectors; i++) {
+		IPC_TRY(get_name(in, r->selectors[i].name));
+		IPC_TRY(buf_get_field(in, r->selectors[i].value, sizeof(r->selectors[i].value)));
+	}
+	IPC_TRY(buf_get_u32(in, &r->snapshot));
+	IPC_TRY(buf_get_u32(in, &r->first));
 	IPC_TRY(get_flag(in, &r->is_admin));
 	IPC_TRY(buf_get_field(in, r->remote_users_group, sizeof(r->remote_users_group)));
 	IPC_TRY(buf_get_field(in, r->client_ip, sizeof(r->client_ip)));
 	return ipc_body_end(in);
 }
 
+/* A page lies within its answer, and an answer that goes on has a
+ * snapshot to go on from. */
+static int page_fits(const struct cim_reply *r)
+{
+	return r->ninstances <= CIM_PAGE_INSTANCES && r->total <= CIM_MAX_SET_INSTANCES &&
+	       r->first <= r->total && r->ninstances <= r->total - r->first &&
+	       (r->snapshot != 0) == (r->first + r->ninstances < r->total);
+}
+
 enum err cim_ipc_reply_encode(struct buf *out, const void *reply)
 {
 	const struct cim_reply *r = reply;
 
-	if (r->ninstances > CIM_MAX_INSTANCES)
+	if (!page_fits(r))
 		return ERR_USAGE;
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
+	IPC_TRY(buf_put_u32(out, r->snapshot));
+	IPC_TRY(buf_put_u32(out, r->total));
+	IPC_TRY(buf_put_u32(out, r->first));
 	IPC_TRY(buf_put_u32(out, r->ninstances));
 	for (uint32_t i = 0; i < r->ninstances; i++) {
 		const struct cim_instance *inst = &r->instances[i];
@@ -79,8 +109,11 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply)
 	struct cim_reply *r = reply;
 
 	IPC_TRY(get_name(in, r->class_name));
+	IPC_TRY(buf_get_u32(in, &r->snapshot));
+	IPC_TRY(buf_get_u32(in, &r->total));
+	IPC_TRY(buf_get_u32(in, &r->first));
 	IPC_TRY(buf_get_u32(in, &r->ninstances));
-	if (r->ninstances > CIM_MAX_INSTANCES)
+	if (!page_fits(r))
 		return ERR_FORMAT;
 	for (uint32_t i = 0; i < r->ninstances; i++) {
 		struct cim_instance *inst = &r->instances[i];

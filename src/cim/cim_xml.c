@@ -1,45 +1,14 @@
-/* cim_xml: the network process's half: the instance a Get names, and an
- * instance as Windows' WMI plugin writes it (docs/design.md, "Management
+/* cim_xml: the network process's half: an instance as Windows' WMI
+ * plugin writes it (docs/design.md, "Management
  * data"; the shape of the protocol reference's Win32_Service reply). */
 #include "cim/cim.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/util.h"
 
 #define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
-
-static const struct cim_property *property(const struct cim_instance *inst, const char *name)
-{
-	for (uint32_t i = 0; i < inst->nproperties; i++)
-		if (strcasecmp(inst->properties[i].name, name) == 0)
-			return &inst->properties[i];
-	return NULL;
-}
-
-enum err cim_select(const struct cim_reply *r, const char *const *names, const char *const *values,
-		    uint32_t n, uint32_t *index)
-{
-	/* Only a singleton is got without its keys (w:InsufficientSelectors). */
-	if (n == 0 && r->ninstances > 1)
-		return ERR_WSMAN_INVALID_SELECTORS;
-	for (uint32_t i = 0; i < r->ninstances; i++) {
-		uint32_t matched = 0;
-		for (uint32_t k = 0; k < n; k++) {
-			const struct cim_property *p = property(&r->instances[i], names[k]);
-			if (!p)
-				return ERR_WSMAN_INVALID_SELECTORS;
-			matched += p->type != CIM_NULL && strcasecmp(p->value, values[k]) == 0;
-		}
-		if (matched == n) {
-			*index = i;
-			return ERR_OK;
-		}
-	}
-	return ERR_WSMAN_NO_INSTANCE;
-}
 
 /* Windows lists the properties in ordinal order of their names
  * ("CSName" before "Caption"). */

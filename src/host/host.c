@@ -39,6 +39,7 @@ struct host {
 	char *forwarded_tickets;       /* "FILE:path", or NULL */
 	struct delegation *delegation; /* a CredSSP logon's credentials */
 	char *endpoint;		       /* HOST_ENV_ENDPOINT: the one it serves, or NULL */
+	struct cim_snapshots *cim;     /* WMI answers whose pages are being taken */
 	int stopped;
 };
 
@@ -287,8 +288,10 @@ static enum err run_list(struct host *h, uint32_t id, void *req, void *reply)
  * caller; reading /proc and /sys does not block the loop. */
 static enum err run_cim(struct host *h, uint32_t id, void *req, void *reply)
 {
-	(void)h, (void)id;
-	return cim_instances(req, reply);
+	(void)id;
+	if (!h->cim && !(h->cim = cim_snapshots_new()))
+		return ERR_WSMAN_INTERNAL;
+	return cim_instances(h->cim, req, reply);
 }
 
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
@@ -447,6 +450,7 @@ out:
 	if (h.base)
 		event_base_free(h.base);
 	delegation_free(h.delegation);
+	cim_snapshots_free(h.cim);
 	free(h.forwarded_tickets);
 	free(h.endpoint);
 	return rc;

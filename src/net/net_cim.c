@@ -3,8 +3,9 @@
  * user's own host as SHELL_CIM_INSTANCES (started if need be, as for a
  * shell; it lingers when idle as any host does), where the class's
  * provider makes the instances as the user; their typed answer becomes
- * Windows' GetResponse, or an enumeration that net_enum.c serves to the
- * Pulls that follow. The namespace's access check is the host's
+ * Windows' GetResponse (the host picks the instance the keys name), or
+ * an enumeration, gathered a page (one IPC message) at a time, that
+ * net_enum.c serves to the Pulls that follow. The namespace's access check is the host's
  * (cim_instances), on the groups the user's process really has. */
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +26,38 @@ static void target_of(const struct cim_request *req, struct cim_target *t)
 	t->dmtf = req->dmtf != 0;
 }
 
-/* GetResponse: the instance the selectors name (none: the singleton). */
-static void reply_get(struct request *r, const struct cim_target *t, const struct cim_reply *got)
+static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e);
+
+/* The request as it stands (a page after the first names where the
+ * host's answer goes on) to the user's own host. */
+static enum err call_host(struct request *r, int start_host)
 {
-	const struct wsman_header *hdr = &r->ws.hdr;
-	const char *names[WSMAN_MAX_SELECTORS], *values[WSMAN_MAX_SELECTORS];
-	struct buf xml, body;
-	uint32_t index = 0;
+	struct net *n = r->conn->net;
+	uint64_t timeout_ms =
+	    r->ws.hdr.operation_timeout_ms ? r->ws.hdr.operation_timeout_ms : n->cfg.max_timeout_ms;
+	struct buf b;
 	enum err e;
 
-	for (uint32_t i = 0; i < hdr->nselectors; i++) {
-		names[i] = hdr->selectors[i].name;
-		values[i] = hdr->selectors[i].value ? hdr->selectors[i].value : "";
-	}
+	buf_init(&b, IPC_MAX_MSG);
+	if ((e = shell_op_request_encode(&b, r->op, r->op_req)) == ERR_OK)
+		e = net_host_call(r, start_host, "", &b, timeout_ms + NET_HOST_DEADLINE_MARGIN_MS,
+				  answered);
+	else
+		e = ERR_WSMAN_INTERNAL;
+	buf_clear(&b);
+	return e;
+}
+
+/* GetResponse: the one instance the host chose. */
+static void reply_get(struct request *r, const struct cim_target *t, const struct cim_reply *got)
+{
+	struct buf xml, body;
+	enum err e = got->ninstances == 1 ? ERR_OK : ERR_WSMAN_INTERNAL;
+
 	buf_init(&xml, MAX_INSTANCE_XML);
 	buf_init(&body, MAX_REPLY);
-	if ((e = cim_select(got, names, values, hdr->nselectors, &index)) == ERR_OK &&
-	    (e = cim_instance_xml(&xml, t, got->class_name, &got->instances[index])) == ERR_OK)
+	if (e == ERR_OK &&
+	    (e = cim_instance_xml(&xml, t, got->class_name, &got->instances[0])) == ERR_OK)
 		e = wsman_reply_resource(&body, &r->ws, NS_TRANSFER "/GetResponse",
 					 (const char *)buf_ptr(&xml), buf_len(&xml));
 	net_reply_sized(r, e, &body);
@@ -49,32 +65,51 @@ static void reply_get(struct request *r, const struct cim_target *t, const struc
 	buf_clear(&body);
 }
 
-/* EnumerateResponse: every instance, rendered now, served by net_enum.c. */
+/* The enumeration this request gathers its pages in: made with the
+ * first page, found again by its context for the next ones. */
+static struct net_enumeration *gathering(struct request *r, const struct cim_reply *got)
+{
+	struct cim_request *req = r->op_req;
+	struct net_enumeration *en;
+
+	if (got->first == 0) {
+		if ((en = net_enum_start(r->conn->net, r->id.uid)))
+			snprintf(req->enumeration, sizeof(req->enumeration), "%s", en->context);
+		return en;
+	}
+	return net_enum_find(r->conn->net, req->enumeration, r->id.uid);
+}
+
+/* A page of an Enumerate: its instances rendered into the enumeration;
+ * the next page asked for, or, with the last, the EnumerateResponse
+ * (net_enum.c serves it and the Pulls that follow). */
 static void reply_enumerate(struct request *r, const struct cim_target *t,
 			    const struct cim_reply *got)
 {
-	const struct cim_request *req = r->op_req;
-	struct net_enumeration *en = net_enum_start(r->conn->net, r->id.uid);
+	struct cim_request *req = r->op_req;
+	struct net_enumeration *en = gathering(r, got);
 	struct buf xml;
 	enum err e = en ? ERR_OK : ERR_WSMAN_INTERNAL;
 
 	buf_init(&xml, MAX_INSTANCE_XML);
-	for (uint32_t i = 0; i < got->ninstances && i < NET_MAX_ENUM_ITEMS && e == ERR_OK; i++) {
+	for (uint32_t i = 0; i < got->ninstances && e == ERR_OK; i++) {
 		buf_reset(&xml);
-		if ((e = cim_instance_xml(&xml, t, got->class_name, &got->instances[i])) ==
-			ERR_OK &&
-		    (e = buf_terminate(&xml)) == ERR_OK &&
-		    !(en->items[en->n++] = strdup((const char *)buf_ptr(&xml))))
-			e = ERR_WSMAN_INTERNAL;
+		if ((e = cim_instance_xml(&xml, t, got->class_name, &got->instances[i])) == ERR_OK)
+			e = net_enum_add(en, &xml);
 	}
 	buf_clear(&xml);
+	if (e == ERR_OK && got->snapshot) {
+		req->snapshot = got->snapshot;
+		req->first = got->first + got->ninstances;
+		e = call_host(r, 0);
+	} else if (e == ERR_OK) {
+		net_enum_serve(r, en, 1, req->optimize, req->max_elements);
+	}
 	if (e != ERR_OK) {
 		if (en)
 			net_enum_free(en);
 		net_reply_fault(r, e);
-		return;
 	}
-	net_enum_serve(r, en, 1, req->optimize, req->max_elements);
 }
 
 static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
@@ -109,12 +144,10 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 static void ask_host(struct request *r, const struct cim_target *t, int enumerate,
 		     const struct wsman_enumerate_req *options)
 {
+	const struct wsman_header *hdr = &r->ws.hdr;
 	struct net *n = r->conn->net;
-	uint64_t timeout_ms =
-	    r->ws.hdr.operation_timeout_ms ? r->ws.hdr.operation_timeout_ms : n->cfg.max_timeout_ms;
 	struct cim_request *req = calloc(1, sizeof(*req));
-	struct buf b;
-	enum err e;
+	enum err e = ERR_OK;
 
 	if (!req) {
 		net_reply_fault(r, ERR_WSMAN_INTERNAL);
@@ -125,21 +158,30 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	snprintf(req->namespace_name, sizeof(req->namespace_name), "%s", t->namespace_name);
 	snprintf(req->class_name, sizeof(req->class_name), "%s", t->class_name);
 	req->dmtf = t->dmtf != 0;
+	req->enumerate = enumerate != 0;
+	/* A key no property could have is no key of this class. */
+	for (uint32_t i = 0; i < hdr->nselectors && e == ERR_OK; i++) {
+		const char *name = hdr->selectors[i].name;
+		const char *value = hdr->selectors[i].value ? hdr->selectors[i].value : "";
+		if (i >= CIM_MAX_SELECTORS || !cim_is_name(name) || strlen(name) > CIM_MAX_NAME ||
+		    strlen(value) > CIM_MAX_VALUE) {
+			e = ERR_WSMAN_INVALID_SELECTORS;
+			break;
+		}
+		snprintf(req->selectors[i].name, CIM_MAX_NAME + 1, "%s", name);
+		snprintf(req->selectors[i].value, CIM_MAX_VALUE + 1, "%s", value);
+		req->nselectors = i + 1;
+	}
 	req->is_admin = r->id.is_admin != 0;
 	snprintf(req->remote_users_group, sizeof(req->remote_users_group), "%s",
 		 n->cfg.service.remote_users_group ? n->cfg.service.remote_users_group : "");
 	snprintf(req->client_ip, sizeof(req->client_ip), "%s", r->conn->peer);
-	req->enumerate = enumerate != 0;
 	if (options) {
 		req->optimize = options->optimize != 0;
 		req->max_elements = options->max_elements;
 	}
-	buf_init(&b, IPC_MAX_MSG);
-	if ((e = shell_op_request_encode(&b, r->op, req)) == ERR_OK)
-		e = net_host_call(r, 1, "", &b, timeout_ms + NET_HOST_DEADLINE_MARGIN_MS, answered);
-	else
-		e = ERR_WSMAN_INTERNAL;
-	buf_clear(&b);
+	if (e == ERR_OK)
+		e = call_host(r, 1);
 	if (e != ERR_OK)
 		net_reply_fault(r, e);
 }

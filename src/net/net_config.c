@@ -254,10 +254,8 @@ static enum err enumeration_fill(struct net *n, const char *collection, struct n
 	     config_instance_resource(&n->cfg, collection, i, resource, sizeof(resource)) == ERR_OK;
 	     i++) {
 		buf_reset(&xml);
-		if ((e = resource_xml(n, resource, &xml)) == ERR_OK &&
-		    (e = buf_terminate(&xml)) == ERR_OK &&
-		    !(en->items[en->n++] = strdup((const char *)buf_ptr(&xml))))
-			e = ERR_WSMAN_INTERNAL;
+		if ((e = resource_xml(n, resource, &xml)) == ERR_OK)
+			e = net_enum_add(en, &xml);
 	}
 	buf_clear(&xml);
 	return e;

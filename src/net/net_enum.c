@@ -28,7 +28,35 @@ void net_enum_free(struct net_enumeration *en)
 {
 	for (uint32_t i = 0; i < en->n; i++)
 		free(en->items[i]);
+	free(en->items);
 	memset(en, 0, sizeof(*en));
+}
+
+enum err net_enum_add(struct net_enumeration *en, const struct buf *item)
+{
+	size_t len = buf_len(item);
+	char *copy;
+
+	if (en->n >= NET_MAX_ENUM_ITEMS || en->bytes + len > NET_MAX_ENUM_BYTES) {
+		log_warnx("enumeration %s: over %u items or %u bytes", en->context,
+			  NET_MAX_ENUM_ITEMS, NET_MAX_ENUM_BYTES);
+		return ERR_WSMAN_ENCODING_LIMIT;
+	}
+	if (en->n == en->cap) {
+		uint32_t cap = en->cap ? en->cap * 2 : 16;
+		char **items = realloc(en->items, (size_t)cap * sizeof(*items));
+		if (!items)
+			return ERR_WSMAN_INTERNAL;
+		en->items = items;
+		en->cap = cap;
+	}
+	if (!(copy = malloc(len + 1)))
+		return ERR_WSMAN_INTERNAL;
+	memcpy(copy, buf_ptr(item), len);
+	copy[len] = 0;
+	en->items[en->n++] = copy;
+	en->bytes += len;
+	return ERR_OK;
 }
 
 /* A slot for a new enumeration: a free one, else the least recently used
@@ -62,11 +90,13 @@ struct net_enumeration *net_enum_start(struct net *n, uid_t uid)
 	en = enumeration_slot(n);
 	snprintf(en->context, sizeof(en->context), "uuid:%s", guid);
 	en->uid = uid;
+	/* Until its first reply it may take a while to fill (a WMI class's
+	 * pages): it must not be the first to go meanwhile. */
+	en->expires_ms = util_now_ms() + n->cfg.service.enumeration_timeout_ms;
 	return en;
 }
 
-/* The live enumeration context names for this user, or NULL. */
-static struct net_enumeration *enumeration_find(struct net *n, const char *context, uid_t uid)
+struct net_enumeration *net_enum_find(struct net *n, const char *context, uid_t uid)
 {
 	for (uint32_t i = 0; i < NET_MAX_ENUMERATIONS; i++) {
 		struct net_enumeration *en = &n->enums[i];
@@ -134,7 +164,7 @@ void net_enum_pull(struct request *r, int release)
 	enum err e;
 
 	e = release ? wsman_release_parse(&r->ws, &req) : wsman_pull_parse(&r->ws, &req);
-	if (e == ERR_OK && !(en = enumeration_find(r->conn->net, req.context, r->id.uid)))
+	if (e == ERR_OK && !(en = net_enum_find(r->conn->net, req.context, r->id.uid)))
 		e = ERR_WSMAN_INVALID_CONTEXT;
 	if (e != ERR_OK) {
 		net_reply_fault(r, e);

@@ -119,9 +119,13 @@ _Static_assert(NET_TOKEN_RENEW_AGE_MS > 0, "the host token must outlive a keep-a
  * least recently used goes when a new one needs its place. Each expires
  * after Service/EnumerationTimeoutms without a Pull. */
 #define NET_MAX_ENUMERATIONS 64
-/* Items of one enumeration: winrm/config's instances, a WMI class's. */
-#define NET_MAX_ENUM_ITEMS                                                                         \
-	(CONFIG_MAX_INSTANCES > CIM_MAX_INSTANCES ? CONFIG_MAX_INSTANCES : CIM_MAX_INSTANCES)
+/* Items of one enumeration (winrm/config's instances, a WMI class's),
+ * and their bytes: every process or package of a big machine, not an
+ * unbounded share of the network process's memory. */
+#define NET_MAX_ENUM_ITEMS CIM_MAX_SET_INSTANCES
+#define NET_MAX_ENUM_BYTES (32 * 1024 * 1024)
+_Static_assert(sizeof(((struct cim_request *)0)->enumeration) == WSMAN_MAX_CONTEXT + 1,
+	       "a CIM request holds the context of the enumeration it fills");
 #define NET_ACCOUNT_BUCKETS 256 /* of the accounts with requests under way */
 
 struct net;
@@ -274,8 +278,9 @@ struct net_enumeration {
 	char context[WSMAN_MAX_CONTEXT + 1]; /* "uuid:<GUID>"; "" while the slot is free */
 	uid_t uid;			     /* only who started it may pull */
 	uint64_t expires_ms;
-	uint32_t n, next;
-	char *items[NET_MAX_ENUM_ITEMS];
+	uint32_t n, next, cap;
+	size_t bytes;
+	char **items;
 };
 
 struct net {
@@ -513,9 +518,14 @@ void net_config_dispatch(struct request *r);
 /* Sends body (e == ERR_OK) if it fits the client's MaxEnvelopeSize, else the fault. */
 void net_reply_sized(struct request *r, enum err e, const struct buf *body);
 /* A new enumeration of uid's with a fresh context and no items (the
- * caller adds them to items[] and n, at most NET_MAX_ENUM_ITEMS, each
- * its own allocation); NULL if no context could be made. */
+ * caller adds them with net_enum_add); NULL if no context could be made. */
 struct net_enumeration *net_enum_start(struct net *n, uid_t uid);
+/* Appends a copy of item (its text). ERR_WSMAN_ENCODING_LIMIT past
+ * NET_MAX_ENUM_ITEMS or NET_MAX_ENUM_BYTES, ERR_WSMAN_INTERNAL without
+ * memory. */
+enum err net_enum_add(struct net_enumeration *en, const struct buf *item);
+/* The live enumeration context names for uid, or NULL. */
+struct net_enumeration *net_enum_find(struct net *n, const char *context, uid_t uid);
 void net_enum_free(struct net_enumeration *en);
 /* Replies with en's next items, at most max (0: one, as WS-Enumeration
  * says) and MaxBatchItems, fewer if they would not fit the client's

@@ -139,6 +139,52 @@ def test_winrm_enumerate_classes():
     h.eq(properties(out).get("Name"), short, "DMTF Name")
 
 
+def instances(text, class_name):
+    """winrm's plain text of many instances, each headed by its class: a
+    list of property dicts."""
+    blocks, current = [], None
+    for line in text.splitlines():
+        if line.split(" [")[0] == class_name:
+            current = []
+            blocks.append(current)
+        elif current is not None:
+            current.append(line)
+    return [properties("\n".join(b)) for b in blocks]
+
+
+def test_winrm_processes():
+    """Win32_Process: every process the user sees (more than one page of
+    the host's answer), a process the test started among them with its
+    values, and a Get of it by its key, Handle."""
+    svc = h.service()
+    u = h.user("a")
+    marker = "300.%d" % (uuid.uuid4().int % 100000)  # a command line no other process has
+    child = subprocess.Popen(["sleep", marker])
+    try:
+        code, out, err = winrm(["enumerate", "wmicimv2/Win32_Process"] + remote(svc, u))
+        h.eq(code, 0, "winrm enumerate Win32_Process (%s)" % err)
+        seen = instances(out, "Win32_Process")
+        expected = len([d for d in os.listdir("/proc") if d.isdigit()])
+        h.check(len(seen) > 10 and abs(len(seen) - expected) < max(10, expected // 4),
+                "%d processes enumerated, /proc has %d" % (len(seen), expected))
+        mine = [p for p in seen if p.get("Handle") == str(child.pid)]
+        h.eq(len(mine), 1, "the test's own sleep among them")
+        p = mine[0]
+        h.eq(p.get("Name"), "sleep", "Name (the process's comm)")
+        h.eq(p.get("CommandLine"), "sleep " + marker, "CommandLine")
+        h.eq(p.get("ParentProcessId"), str(os.getpid()), "ParentProcessId")
+        h.eq(p.get("ProcessId"), str(child.pid), "ProcessId")
+        h.check(abs(parse_datetime(p["CreationDate"]) - time.time()) < 120, "CreationDate %s is recent" % p.get("CreationDate"))
+        code, out, err = winrm(["get", "wmicimv2/Win32_Process?Handle=%d" % child.pid] + remote(svc, u))
+        h.eq(code, 0, "winrm get Win32_Process?Handle= (%s)" % err)
+        h.eq(properties(out).get("CommandLine"), "sleep " + marker, "got CommandLine")
+        code, out, err = winrm(["get", "wmicimv2/Win32_Process"] + remote(svc, u))
+        h.check(code != 0 and "2150858752" not in err, "a Get of many without a key is refused: %s" % err)
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+
+
 def test_pywinrm_raw_get_shape():
     """pywinrm's Protocol.send_message with a Get of Win32_OperatingSystem:
     the instance in Windows' shape (p: in the class URI's namespace,

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cim/cim.h"
@@ -80,36 +82,109 @@ static void test_instances(void)
 				  .class_name = "win32_operatingsystem",
 				  .client_ip = "192.0.2.1"};
 	struct cim_reply *r = calloc(1, sizeof(*r));
+	struct cim_snapshots *s = cim_snapshots_new();
 	struct group *own = getgrgid(getegid());
 
 	snprintf(req.remote_users_group, sizeof(req.remote_users_group), "owt_no_such_group_%d",
 		 (int)getpid());
 	CHECK("outside the group: access denied",
-	      cim_instances(&req, r) == ERR_WSMAN_WMI_ACCESS_DENIED && r->ninstances == 0);
+	      cim_instances(s, &req, r) == ERR_WSMAN_WMI_ACCESS_DENIED && r->ninstances == 0);
 	if (own) {
 		snprintf(req.remote_users_group, sizeof(req.remote_users_group), "%s",
 			 own->gr_name);
 		CHECK("in the group: served",
-		      cim_instances(&req, r) == ERR_OK && r->ninstances == 1 &&
+		      cim_instances(s, &req, r) == ERR_OK && r->ninstances == 1 &&
 			  strcmp(r->class_name, "Win32_OperatingSystem") == 0);
 	}
 	req.is_admin = 1;
-	CHECK("administrator: served", cim_instances(&req, r) == ERR_OK && r->ninstances == 1);
+	CHECK("administrator: served", cim_instances(s, &req, r) == ERR_OK && r->ninstances == 1 &&
+					   r->total == 1 && r->snapshot == 0);
 	int has_version = 0;
 	for (uint32_t i = 0; i < r->instances[0].nproperties; i++)
 		has_version |= strcmp(r->instances[0].properties[i].name, "Version") == 0;
 	CHECK("Version among the properties", has_version);
 	req.dmtf = 1;
 	CHECK("DMTF: a Win32_ class is not found",
-	      cim_instances(&req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	      cim_instances(s, &req, r) == ERR_WSMAN_WMI_NOT_FOUND);
 	snprintf(req.class_name, sizeof(req.class_name), "CIM_ComputerSystem");
-	CHECK("DMTF: CIM_ComputerSystem",
-	      cim_instances(&req, r) == ERR_OK && strcmp(r->class_name, "CIM_ComputerSystem") == 0);
+	CHECK("DMTF: CIM_ComputerSystem", cim_instances(s, &req, r) == ERR_OK &&
+					      strcmp(r->class_name, "CIM_ComputerSystem") == 0);
 	req.dmtf = 0;
 	snprintf(req.class_name, sizeof(req.class_name), "Win32_NoSuchClass");
-	CHECK("unknown class", cim_instances(&req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	CHECK("unknown class", cim_instances(s, &req, r) == ERR_WSMAN_WMI_NOT_FOUND);
 	snprintf(req.namespace_name, sizeof(req.namespace_name), "root/default");
-	CHECK("unknown namespace", cim_instances(&req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	CHECK("unknown namespace", cim_instances(s, &req, r) == ERR_WSMAN_WMI_NOT_FOUND);
+	cim_snapshots_free(s);
+	free(r);
+}
+
+static const char *value_of(const struct cim_instance *inst, const char *name)
+{
+	for (uint32_t i = 0; i < inst->nproperties; i++)
+		if (strcmp(inst->properties[i].name, name) == 0)
+			return inst->properties[i].value;
+	return NULL;
+}
+
+/* Win32_Process: more instances than a page, taken page by page from the
+ * host's snapshot, and a Get of one by its key. */
+static void test_processes(void)
+{
+	struct cim_request req = {.namespace_name = "root/cimv2",
+				  .class_name = "Win32_Process",
+				  .is_admin = 1,
+				  .enumerate = 1};
+	struct cim_reply *r = calloc(1, sizeof(*r));
+	struct cim_snapshots *s = cim_snapshots_new();
+	char me[32];
+	pid_t kids[CIM_PAGE_INSTANCES + 2];
+	uint32_t pages = 0, seen = 0, total = 0, found_me = 0, in_order = 1;
+	enum err e;
+
+	/* Enough processes that the answer takes more than one page. */
+	for (size_t i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+		if ((kids[i] = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+	snprintf(me, sizeof(me), "%d", (int)getpid());
+	while ((e = cim_instances(s, &req, r)) == ERR_OK && pages++ < 10000) {
+		in_order &= r->first == req.first;
+		total = r->total;
+		seen += r->ninstances;
+		for (uint32_t i = 0; i < r->ninstances; i++)
+			found_me |= value_of(&r->instances[i], "Handle") &&
+				    strcmp(value_of(&r->instances[i], "Handle"), me) == 0;
+		if (!r->snapshot)
+			break;
+		req.snapshot = r->snapshot;
+		req.first = r->first + r->ninstances;
+	}
+	CHECK("enumeration: every page taken, in order",
+	      e == ERR_OK && pages > 1 && seen == total && in_order);
+	CHECK("this process among them", found_me);
+	CHECK("the snapshot is gone with its last page",
+	      cim_instances(s, &req, r) == ERR_WSMAN_INVALID_CONTEXT);
+	req.snapshot = req.first = 0;
+	req.enumerate = 0;
+	CHECK("get without a key: refused",
+	      cim_instances(s, &req, r) == ERR_WSMAN_INVALID_SELECTORS);
+	req.nselectors = 1;
+	snprintf(req.selectors[0].name, sizeof(req.selectors[0].name), "handle");
+	snprintf(req.selectors[0].value, sizeof(req.selectors[0].value), "%s", me);
+	CHECK("get by Handle",
+	      cim_instances(s, &req, r) == ERR_OK && r->ninstances == 1 && r->total == 1 &&
+		  strcmp(value_of(&r->instances[0], "ProcessId"), me) == 0 &&
+		  value_of(&r->instances[0], "CreationDate") &&
+		  strcmp(value_of(&r->instances[0], "CreationClassName"), "Win32_Process") == 0);
+	snprintf(req.selectors[0].value, sizeof(req.selectors[0].value), "-1");
+	CHECK("get of no such process", cim_instances(s, &req, r) == ERR_WSMAN_NO_INSTANCE);
+	for (size_t i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
+	cim_snapshots_free(s);
 	free(r);
 }
 
@@ -117,7 +192,7 @@ static void sample(struct cim_reply *r)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->class_name, sizeof(r->class_name), "Win32_Thing");
-	r->ninstances = 2;
+	r->total = r->ninstances = 2;
 	for (uint32_t i = 0; i < 2; i++) {
 		struct cim_instance *in = &r->instances[i];
 		in->nproperties = 4;
@@ -141,7 +216,11 @@ static void test_ipc(void)
 				  .is_admin = 1,
 				  .remote_users_group = "winrm-users",
 				  .client_ip = "192.0.2.1",
-				  .enumerate = 1},
+				  .nselectors = 1,
+				  .selectors = {{"Handle", "1 <2>"}},
+				  .snapshot = 7,
+				  .first = 20,
+				  .optimize = 1},
 			   got;
 	struct cim_reply *r = malloc(sizeof(*r)), *back = calloc(1, sizeof(*back));
 	struct buf b;
@@ -152,7 +231,15 @@ static void test_ipc(void)
 	      cim_ipc_request_encode(&b, &req) == ERR_OK &&
 		  cim_ipc_request_decode(&b, &got) == ERR_OK &&
 		  strcmp(got.class_name, req.class_name) == 0 && got.dmtf && got.is_admin &&
-		  strcmp(got.remote_users_group, "winrm-users") == 0 && !got.enumerate);
+		  strcmp(got.remote_users_group, "winrm-users") == 0 && !got.enumerate &&
+		  got.nselectors == 1 && strcmp(got.selectors[0].value, "1 <2>") == 0 &&
+		  got.snapshot == 7 && got.first == 20 && !got.optimize);
+	snprintf(req.selectors[0].name, sizeof(req.selectors[0].name), "Han dle");
+	buf_reset(&b);
+	CHECK("a selector that names no property could not be is refused",
+	      cim_ipc_request_encode(&b, &req) == ERR_OK &&
+		  cim_ipc_request_decode(&b, &got) == ERR_FORMAT);
+	snprintf(req.selectors[0].name, sizeof(req.selectors[0].name), "Handle");
 	sample(r);
 	buf_reset(&b);
 	CHECK("reply round trip",
@@ -169,12 +256,30 @@ static void test_ipc(void)
 	r->instances[0].properties[0].type = CIM_TYPE_COUNT;
 	buf_reset(&b);
 	CHECK("unknown type not encoded", cim_ipc_reply_encode(&b, r) == ERR_USAGE);
-	r->ninstances = CIM_MAX_INSTANCES + 1;
+	r->instances[0].properties[0].type = CIM_STRING;
+	r->total = 30;
+	buf_reset(&b);
+	CHECK("a page that does not end the answer names its snapshot",
+	      cim_ipc_reply_encode(&b, r) == ERR_USAGE);
+	r->snapshot = 3;
+	buf_reset(&b);
+	CHECK("a first page of many", cim_ipc_reply_encode(&b, r) == ERR_OK &&
+					  cim_ipc_reply_decode(&b, back) == ERR_OK &&
+					  back->snapshot == 3 && back->total == 30);
+	r->first = 29;
+	buf_reset(&b);
+	CHECK("a page past its answer not encoded", cim_ipc_reply_encode(&b, r) == ERR_USAGE);
+	r->first = 0;
+	r->total = r->ninstances = CIM_PAGE_INSTANCES + 1;
+	r->snapshot = 0;
 	buf_reset(&b);
 	CHECK("too many instances not encoded", cim_ipc_reply_encode(&b, r) == ERR_USAGE);
 	buf_reset(&b);
 	buf_put_cstring(&b, "Win32_Thing");
-	buf_put_u32(&b, CIM_MAX_INSTANCES + 1);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, CIM_PAGE_INSTANCES + 1);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, CIM_PAGE_INSTANCES + 1);
 	CHECK("too many instances not decoded", cim_ipc_reply_decode(&b, back) == ERR_FORMAT);
 	buf_reset(&b);
 	CHECK("request with trailing bytes refused",
@@ -204,23 +309,24 @@ static void test_select_and_xml(void)
 {
 	struct cim_reply *r = malloc(sizeof(*r));
 	struct cim_target t;
-	const char *names[] = {"name"}, *values[] = {"THING1"}, *bad[] = {"NoSuchKey"};
+	struct cim_selector key = {"name", "THING1"}, nothing = {"name", "nothing"},
+			    bad = {"NoSuchKey", "x"};
 	uint32_t index = 99;
 	struct buf b;
 
 	sample(r);
 	CHECK("no selectors, many instances: refused",
-	      cim_select(r, NULL, NULL, 0, &index) == ERR_WSMAN_INVALID_SELECTORS);
-	r->ninstances = 1;
+	      cim_select(r->instances, 2, NULL, 0, &index) == ERR_WSMAN_INVALID_SELECTORS);
 	CHECK("no selectors: the singleton",
-	      cim_select(r, NULL, NULL, 0, &index) == ERR_OK && index == 0);
-	r->ninstances = 0;
-	CHECK("no instance at all", cim_select(r, NULL, NULL, 0, &index) == ERR_WSMAN_NO_INSTANCE);
-	r->ninstances = 2;
-	CHECK("by key, any case", cim_select(r, names, values, 1, &index) == ERR_OK && index == 1);
-	values[0] = "nothing";
-	CHECK("no such instance", cim_select(r, names, values, 1, &index) == ERR_WSMAN_NO_INSTANCE);
-	CHECK("no such key", cim_select(r, bad, values, 1, &index) == ERR_WSMAN_INVALID_SELECTORS);
+	      cim_select(r->instances, 1, NULL, 0, &index) == ERR_OK && index == 0);
+	CHECK("no instance at all",
+	      cim_select(r->instances, 0, NULL, 0, &index) == ERR_WSMAN_NO_INSTANCE);
+	CHECK("by key, any case",
+	      cim_select(r->instances, 2, &key, 1, &index) == ERR_OK && index == 1);
+	CHECK("no such instance",
+	      cim_select(r->instances, 2, &nothing, 1, &index) == ERR_WSMAN_NO_INSTANCE);
+	CHECK("no such key",
+	      cim_select(r->instances, 2, &bad, 1, &index) == ERR_WSMAN_INVALID_SELECTORS);
 
 	buf_init(&b, 65536);
 	cim_uri_parse(WMI "root/cimv2/Win32_Thing", &t);
@@ -255,6 +361,7 @@ int main(void)
 	test_uri();
 	test_rights();
 	test_instances();
+	test_processes();
 	test_ipc();
 	test_select_and_xml();
 	printf("%d passed, %d failed\n", passed, failed);
