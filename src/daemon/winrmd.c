@@ -169,6 +169,11 @@ int main(int argc, char **argv)
 	 * part, which started them: it passes the uid and pid of their peer. */
 	if (role && peer_uid == UINT32_MAX)
 		fatalx("--role needs --peer-uid");
+	/* Executed from a descriptor (priv_exec_role), a role gets the
+	 * descriptor's number as its name from older kernels (Debian 12's):
+	 * "4", not "winrmd", in ps -e, top and pgrep. */
+	if (role && prctl(PR_SET_NAME, "winrmd") < 0)
+		fatal("prctl(PR_SET_NAME)");
 	if (role && strcmp(role, "net") == 0) {
 		log_init("net", o.foreground, o.debug);
 		return net_main(ROLE_FD, (uid_t)peer_uid, (pid_t)peer_pid, o.foreground, o.debug);
@@ -186,11 +191,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("priv", o.foreground, o.debug);
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		fatal("readlink /proc/self/exe");
-	exe[n] = 0;
-	o.self_exe = exe;
 	return priv_main(&o);
 }

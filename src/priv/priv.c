@@ -55,7 +55,7 @@ pid_t priv_fork(void)
 
 int priv_closefrom(const int *keep, int n)
 {
-	int sorted[4], k = 0;
+	int sorted[PRIV_MAX_KEEP_FDS], k = 0;
 	unsigned lo = 3;
 
 	if (n > (int)(sizeof(sorted) / sizeof(sorted[0])))
@@ -108,6 +108,20 @@ void priv_child_fail(int errfd, const char *what)
 	_exit(127);
 }
 
+int priv_exe_open(const char *path)
+{
+	/* O_PATH: execveat needs no read permission on the file, only the
+	 * permission to execute it, which the kernel checks against the
+	 * role's account on the file itself, with no path to look up. */
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0 || fd > ROLE_FD)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, ROLE_FD + 1);
+	close(fd);
+	return moved;
+}
+
 void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_t peer_pid,
 		    int chan, int errfd, const int *inherit, int ninherit)
 {
@@ -146,13 +160,19 @@ void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_
 		priv_child_fail(errfd, "dup2");
 	if (fcntl(ROLE_FD, F_SETFD, 0) < 0)
 		priv_child_fail(errfd, "fcntl");
-	int keep[4] = {ROLE_FD, errfd, -1, -1};
+	int keep[PRIV_MAX_KEEP_FDS] = {ROLE_FD, errfd, p->exe_fd, -1, -1};
 	for (int i = 0; i < ninherit && i < 2; i++)
-		keep[2 + i] = inherit[i];
-	if (ninherit > 2 || priv_closefrom(keep, 4) < 0)
+		keep[3 + i] = inherit[i];
+	if (ninherit > 2 || priv_closefrom(keep, PRIV_MAX_KEEP_FDS) < 0)
 		priv_child_fail(errfd, "close_range");
-	execv(p->opts->self_exe, (char *const *)argv);
-	priv_child_fail(errfd, p->opts->self_exe);
+	/* AT_EMPTY_PATH: exe_fd itself, no path looked up as the role's
+	 * account. That exe_fd is close-on-exec would fail a script only (its
+	 * interpreter could not open /dev/fd/N); winrmd is ELF. environ is
+	 * NULL after a clearenv that kept nothing (the network process
+	 * outside the sanitizer build), which glibc's fexecve refuses. */
+	static char *const no_env[] = {NULL};
+	execveat(p->exe_fd, "", (char *const *)argv, environ ? environ : no_env, AT_EMPTY_PATH);
+	priv_child_fail(errfd, "cannot execute winrmd");
 }
 
 const char *priv_wait_status(int status, char *out, size_t len)
@@ -760,6 +780,7 @@ static void shutdown_all(struct priv *p)
 	if (p->pid_file_written && unlink(p->pid_file) < 0)
 		log_warn("cannot remove %s", p->pid_file);
 	free(p->self_name);
+	close(p->exe_fd);
 }
 
 int priv_main(const struct winrmd_opts *opts)
@@ -776,6 +797,8 @@ int priv_main(const struct winrmd_opts *opts)
 	sanitise_stdfd();
 	if (priv_closefrom(NULL, 0) < 0)
 		fatal("close_range");
+	if ((p->exe_fd = priv_exe_open("/proc/self/exe")) < 0)
+		fatal("/proc/self/exe");
 	p->opts = opts;
 	for (int i = 0; i < PRIV_MAX_PAM_WORKERS; i++)
 		p->workers[i].fd = -1;

@@ -15,7 +15,6 @@
 struct winrmd_opts {
 	const char *config_dir;	     /* --config-dir, WINRM_CONFIG_DIR, /etc/winrm */
 	const char *service_account; /* --user, "winrmd": the network process's account */
-	const char *self_exe;	     /* path to re-exec for the other roles */
 	const char *pam_service;     /* --pam-service; NULL: PRIV_PAM_SERVICE */
 	int foreground;
 	int debug;

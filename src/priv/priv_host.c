@@ -239,10 +239,11 @@ session_run(const struct priv *p, const struct host_start *st, int chan, int rep
 	struct pam_conv conv = {priv_pam_conv, NULL};
 	pam_handle_t *h = NULL;
 	char **pam_env = NULL;
-	int keep[2] = {chan, report}, rc = PAM_SUCCESS, cred = 0, opened = 0, status = 0;
+	/* exe_fd: the host is executed from it (priv_exec_role). */
+	int keep[3] = {chan, report, p->exe_fd}, rc = PAM_SUCCESS, cred = 0, opened = 0, status = 0;
 	char desc[64];
 
-	if (priv_closefrom(keep, 2) < 0)
+	if (priv_closefrom(keep, 3) < 0)
 		_exit(1);
 	log_set_role("session");
 	memset(&sa, 0, sizeof(sa));

@@ -183,6 +183,12 @@ struct priv {
 	struct config cfg;
 	struct priv_listeners listen;
 
+	/* winrmd itself, opened as root at start (priv_exe_open): every role
+	 * is executed from it, never by path as the role's account, which
+	 * may not reach the file (a tree under /root or in a 0700 directory),
+	 * and a package upgrade that replaces the file meanwhile does not
+	 * mix versions. Close-on-exec: no role, nor what they run, holds it. */
+	int exe_fd;
 	int privsep; /* started as root: the network process runs as net_uid */
 	uid_t self_uid;
 	pid_t self_pid;
@@ -252,15 +258,22 @@ void priv_net_gone(struct priv *p);
 /* fork() that leaves the child with default signal handlers: libevent's
  * would otherwise forward the child's signals into the parent's loop. */
 pid_t priv_fork(void);
-/* Closes every descriptor from 3 up except those in keep (-1 entries are
- * ignored): for children that run on after fork, and for ourselves at
- * start-up against descriptors leaked by whoever started us. */
+/* Closes every descriptor from 3 up except those in keep (at most
+ * PRIV_MAX_KEEP_FDS; -1 entries are ignored): for children that run on
+ * after fork, and for ourselves at start-up against descriptors leaked by
+ * whoever started us. */
+#define PRIV_MAX_KEEP_FDS 5
 int priv_closefrom(const int *keep, int n);
 /* Sets all three gids and uids and checks root cannot be regained. */
 int priv_setids(uid_t uid, gid_t gid);
-/* Execs winrmd in another role with chan as fd 3 and the ninherit (at
- * most 2) descriptors of inherit, numbered above 3, as they are; on
- * failure writes errno to errfd (if >= 0) and exits 127. */
+/* The file at path (winrmd: /proc/self/exe) as the descriptor the roles
+ * are executed from (priv->exe_fd): O_PATH, close-on-exec, numbered
+ * above the roles' channel (fd 3), which priv_exec_role overwrites. -1 on
+ * failure. */
+int priv_exe_open(const char *path);
+/* Execs winrmd (p->exe_fd) in another role with chan as fd 3 and the
+ * ninherit (at most 2) descriptors of inherit, numbered above 3, as they
+ * are; on failure writes errno to errfd (if >= 0) and exits 127. */
 void priv_exec_role(const struct priv *p, const char *role, uid_t peer_uid, pid_t peer_pid,
 		    int chan, int errfd, const int *inherit, int ninherit)
     __attribute__((noreturn));

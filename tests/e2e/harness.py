@@ -127,10 +127,10 @@ def build_dir():
 
 def winrmd_path():
     """The built winrmd, copied once per run into the run directory (0755):
-    the service account and the test users must be able to execute it (the
-    network process and the hosts re-execute /proc/self/exe), and a
-    checkout may sit under a private directory (a fresh clone in a 0700
-    mktemp, a home). The copy goes away with the run directory."""
+    the test users must be able to execute it by its path (a single-user
+    service runs as one, test_acceptor), and a checkout may sit under a
+    private directory (a fresh clone in a 0700 mktemp, a home), from which
+    test_private_tree starts one. The copy goes away with the run directory."""
     return run_copy("winrmd")
 
 
@@ -521,12 +521,13 @@ class Service:
     with, which its processes cannot raise. terminal: started in a session of its
     own with a pseudo-terminal as controlling terminal and stdin, as from
     an administrator's shell (self.pty, the master side, is closed at
-    stop)."""
+    stop). exe: the winrmd to start, if not the run's copy (winrmd_path)."""
 
     def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None,
-                 debug=False, pam_service=None, nofile=None, terminal=False):
+                 debug=False, pam_service=None, nofile=None, terminal=False, exe=None):
         fx = fixture()
         self.fx = fx
+        self.exe = exe
         self.terminal = terminal
         self.pty = None
         self.env = dict(env or {})
@@ -600,7 +601,7 @@ class Service:
 
     # -- lifecycle
     def start(self):
-        argv = [winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
+        argv = [self.exe or winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
         if self.debug or os.environ.get("OWT_DEBUG"):
             argv.append("--debug")
         if self.pam_service:

@@ -40,6 +40,15 @@ static inline enum err fixture_no_request(void *arg, struct ipc_msg *m)
 
 static const struct ipc_endpoint_ops fixture_net_ops = {fixture_no_request, NULL};
 
+/* From now on the roles are executed from path, opened as priv_main opens
+ * winrmd; a path that cannot be opened makes roles that cannot be. */
+static inline void fixture_exe(struct priv_fixture *f, const char *path)
+{
+	if (f->p->exe_fd >= 0)
+		close(f->p->exe_fd);
+	f->p->exe_fd = priv_exe_open(path);
+}
+
 /* A privileged part as priv_main leaves it once running, with root's
  * privilege separation (privsep) as given. Aborts if the machine cannot
  * give what it needs. */
@@ -58,7 +67,6 @@ static inline void fixture_start(struct priv_fixture *f, int privsep)
 		abort();
 	f->opts.config_dir = p->config_dir;
 	f->opts.service_account = "nobody";
-	f->opts.self_exe = "/bin/true";
 	/* build/tests/test_x: the roles are build/winrmd's. */
 	ssize_t n = readlink("/proc/self/exe", f->winrmd, sizeof(f->winrmd) - 1);
 	char *slash;
@@ -70,6 +78,8 @@ static inline void fixture_start(struct priv_fixture *f, int privsep)
 	}
 	f->opts.foreground = 1;
 	p->opts = &f->opts;
+	p->exe_fd = -1;
+	fixture_exe(f, "/bin/true");
 	p->privsep = privsep;
 	p->self_uid = getuid();
 	p->self_pid = getpid();
@@ -96,7 +106,7 @@ static inline int fixture_rm(const char *path, const struct stat *st, int flag, 
  * --role=acceptor), for the configuration as it is. */
 static inline void fixture_acceptor(struct priv_fixture *f)
 {
-	f->opts.self_exe = f->winrmd;
+	fixture_exe(f, f->winrmd);
 	priv_acceptor_configure(f->p, 0);
 	if (!f->p->acceptor)
 		abort();
@@ -114,6 +124,8 @@ static inline void fixture_stop(struct priv_fixture *f)
 	priv_cert_stop(p);
 	priv_listen_clear(&p->listen);
 	config_clear(&p->cfg);
+	if (p->exe_fd >= 0)
+		close(p->exe_fd);
 	ipc_endpoint_free(p->net);
 	ipc_peer_close(&f->net);
 	event_base_free(p->base);

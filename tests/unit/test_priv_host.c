@@ -3,7 +3,8 @@
  * memory to watch the start; a host started (in single-user mode, without
  * PAM, /bin/true standing in for winrmd) is announced with its uid, pid
  * and channel, one that cannot be executed as a failure, and their
- * session processes are reaped. Needs the passwd entry root. */
+ * session processes are reaped; the descriptor hosts are executed from.
+ * Needs the passwd entry root. */
 #include "priv_fixture.h"
 #include "check.h"
 #include "event_fail.h"
@@ -153,11 +154,30 @@ static void test_start(struct priv_fixture *f)
 	CHECK("... under a session process, reaped when it ends",
 	      f->p->nsessions == 1 && fixture_reap_sessions(f) == 1 && f->p->nsessions == 0);
 
-	f->opts.self_exe = "/nonexistent/winrmd";
+	fixture_exe(f, "/nonexistent/winrmd");
 	CHECK("a host that cannot be executed is a failure",
 	      failed_with(f, root, ERR_WSMAN_INTERNAL));
 	CHECK("... and its session process is reaped",
 	      fixture_reap_sessions(f) == 1 && f->p->nsessions == 0);
+}
+
+/* The descriptor the roles are executed from: numbered above their
+ * channel (fd 3, which priv_exec_role overwrites) even when 3 is free,
+ * and close-on-exec, so no role holds it. */
+static void test_exe_open(void)
+{
+	int flags3 = fcntl(3, F_GETFD), saved = fcntl(3, F_DUPFD_CLOEXEC, 3);
+
+	close(3);
+	int fd = priv_exe_open("/bin/true");
+	CHECK("winrmd's descriptor is above the roles' channel, close-on-exec",
+	      fd > 3 && fcntl(fd, F_GETFD) == FD_CLOEXEC && (fcntl(fd, F_GETFL) & O_PATH));
+	close(fd);
+	if (saved >= 0 && (dup2(saved, 3) < 0 || fcntl(3, F_SETFD, flags3) < 0))
+		abort();
+	close(saved);
+	CHECK("... and none for a file that is not there",
+	      priv_exe_open("/nonexistent/winrmd") == -1);
 }
 
 int main(void)
@@ -166,6 +186,7 @@ int main(void)
 
 	event_fail_install();
 	fixture_start(&f, 0);
+	test_exe_open();
 	test_refusals(&f);
 	test_no_memory(&f);
 	test_start(&f);
