@@ -85,8 +85,12 @@ $(BUILD)/libopenwinrm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Its roles run it as their own accounts (from a descriptor, so the tree
+# may be private, but the file itself must be theirs to execute, whatever
+# the builder's umask).
 $(BUILD)/winrmd: $(BUILD)/src/daemon/winrmd.o $(BUILD)/src/daemon/check.o $(BUILD)/libopenwinrm.a
 	$(LINK)
+	chmod 0755 $@
 
 $(BUILD)/winrm: $(BUILD)/src/cli/winrm.o $(BUILD)/src/cli/winrm_remote.o $(BUILD)/src/cli/cli.o \
 		$(BUILD)/src/cli/quickconfig.o $(BUILD)/src/cli/diagnose.o $(BUILD)/src/cli/progress.o \
