@@ -176,7 +176,9 @@ def make_base():
     its marker (an interrupted debootstrap is started again)."""
     if os.path.exists(BASE_DONE):
         return
-    shutil.rmtree(BASE, ignore_errors=True)
+    # A debootstrap that failed may have left its /proc mounted there.
+    subprocess.run(["umount", "-R", os.path.join(BASE, "proc")], stderr=subprocess.DEVNULL)
+    run(["rm", "-rf", "--one-file-system", BASE])
     run(["nice", "-n", "5", "debootstrap", "--variant=minbase", "bookworm", BASE, MIRROR], timeout=170)
     open(BASE_DONE, "w").close()
 
