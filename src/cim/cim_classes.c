@@ -7,8 +7,6 @@
 
 #include <ctype.h>
 #include <dirent.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +17,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-
-#define MAX_GROUPS 1024 /* supplementary groups looked at for the remote users' group */
 
 /* Appends a property; values longer than CIM_MAX_VALUE are cut. */
 static void add(struct cim_instance *inst, const char *name, enum cim_type type, const char *fmt,
@@ -298,53 +294,15 @@ static const struct cim_class *class_find(const char *name, int dmtf, const char
 	return NULL;
 }
 
-/* 1 if this process (the caller's host) has the group among its own. */
-static int in_group(const char *name)
-{
-	struct group *g = *name ? getgrnam(name) : NULL;
-	gid_t groups[MAX_GROUPS];
-	int n;
-
-	if (!g)
-		return 0;
-	if (getegid() == g->gr_gid)
-		return 1;
-	if ((n = getgroups(MAX_GROUPS, groups)) < 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == g->gr_gid)
-			return 1;
-	return 0;
-}
-
-/* The refusal's log line: who, from where, which namespace and the first
- * right missing. */
-static void refused(const struct cim_request *req, uint32_t rights)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	enum cim_right missing =
-	    (rights & CIM_ENABLE_ACCOUNT) ? CIM_REMOTE_ENABLE : CIM_ENABLE_ACCOUNT;
-
-	log_warnx("WMI access denied: user %s from %s has no %s on namespace %s (class %s)",
-		  pw ? pw->pw_name : "?", req->client_ip, cim_right_name(missing),
-		  req->namespace_name, req->class_name);
-}
-
 enum err cim_instances(const struct cim_request *req, struct cim_reply *out)
 {
 	const struct cim_class *c;
 	const char *spelling = NULL;
-	uint32_t rights;
+	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if (!cim_namespace_served(req->namespace_name))
-		return ERR_WSMAN_WMI_NOT_FOUND;
-	rights = cim_namespace_rights(req->namespace_name, req->is_admin != 0,
-				      in_group(req->remote_users_group));
-	if ((rights & CIM_READ_REMOTELY) != CIM_READ_REMOTELY) {
-		refused(req, rights);
-		return ERR_WSMAN_WMI_ACCESS_DENIED;
-	}
+	if ((e = cim_namespace_allows(req, CIM_READ_REMOTELY)) != ERR_OK)
+		return e;
 	if (!(c = class_find(req->class_name, req->dmtf != 0, &spelling)))
 		return ERR_WSMAN_WMI_NOT_FOUND;
 	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);

@@ -5,7 +5,9 @@
  * provider makes the instances as the user; their typed answer becomes
  * Windows' GetResponse, or an enumeration that net_enum.c serves to the
  * Pulls that follow. The namespace's access check is the host's
- * (cim_instances), on the groups the user's process really has. */
+ * (cim_namespace_allows), on the groups the user's process really has,
+ * with the namespace's security from the configuration in force and
+ * whether the request came encrypted, which travel with the request. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +115,7 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	uint64_t timeout_ms =
 	    r->ws.hdr.operation_timeout_ms ? r->ws.hdr.operation_timeout_ms : n->cfg.max_timeout_ms;
 	struct cim_request *req = calloc(1, sizeof(*req));
+	const struct config_namespace *ns;
 	struct buf b;
 	enum err e;
 
@@ -129,6 +132,11 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	snprintf(req->remote_users_group, sizeof(req->remote_users_group), "%s",
 		 n->cfg.service.remote_users_group ? n->cfg.service.remote_users_group : "");
 	snprintf(req->client_ip, sizeof(req->client_ip), "%s", r->conn->peer);
+	if ((ns = config_namespace_find(&n->cfg, t->namespace_name))) {
+		snprintf(req->sddl, sizeof(req->sddl), "%s", ns->sddl);
+		req->requires_encryption = ns->requires_encryption != 0;
+	}
+	req->encrypted = r->conn->https || r->seal_reply;
 	req->enumerate = enumerate != 0;
 	if (options) {
 		req->optimize = options->optimize != 0;
