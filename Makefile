@@ -56,7 +56,7 @@ CLIENT_SRC := $(filter-out src/common/sandbox.c, \
                $(wildcard src/common/*.c src/http/*.c src/wsman/*.c src/client/*.c src/msgenc/*.c \
                src/credssp/*.c)) \
              src/config/config.c src/config/config_filter.c src/config/config_read.c \
-             $(wildcard src/shell/*.c) src/cim/cim_ipc.c src/cim/cim_uri.c
+             $(wildcard src/shell/*.c) src/cim/cim_ipc.c src/cim/cim_sd.c src/cim/cim_uri.c
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 CLIENT_PKGS := libxml-2.0 openssl krb5 krb5-gssapi
 LIBWINRM_VERSION := $(shell sed -n 's/^#define OPENWINRM_VERSION "\(.*\)"$$/\1/p' src/common/version.h)

@@ -4,11 +4,13 @@
  * the class's instances are made in the connecting user's own host, as a
  * WMI provider acts as its caller, and travel to the network process
  * typed (a row of shell/shell_ops.h, SHELL_CIM_INSTANCES), which writes
- * them as Windows' WMI plugin does. Who may read a namespace is decided
- * in one place, cim_namespace_rights.
+ * them as Windows' WMI plugin does. Who may do what in a namespace is
+ * decided in one place, cim_namespace_allows, by the namespace's security
+ * descriptor (SDDL, cim_sd.c) from the configuration.
  *
  * The network process: cim_uri_parse, cim_instance_xml. The host:
- * cim_instances, cim_select. Both: the IPC codecs. */
+ * cim_namespace_allows, cim_instances, cim_select. Both, and the
+ * configuration: the IPC codecs, the namespaces served, cim_sd_parse. */
 #ifndef OPENWINRM_CIM_H
 #define OPENWINRM_CIM_H
 
@@ -67,18 +69,85 @@ enum cim_right {
 	CIM_EDIT_SECURITY = 0x40000,
 };
 #define CIM_ALL_RIGHTS 0x6003f
-/* What reading a namespace over the network takes. */
+/* What reading a namespace over the network takes (every access here is
+ * remote); a method call adds CIM_EXECUTE_METHODS. */
 #define CIM_READ_REMOTELY (CIM_ENABLE_ACCOUNT | CIM_REMOTE_ENABLE)
 
-/* 1 if the namespace is served (root/cimv2), compared case-insensitively. */
+/* The namespaces served (root/cimv2), in their canonical spelling: i-th,
+ * NULL past the last. */
+const char *cim_namespace_at(size_t i);
+/* The served namespace name names, compared case-insensitively with '\'
+ * taken as '/' (WMI's own spelling, root\cimv2), or NULL. */
+const char *cim_namespace_find(const char *name);
+/* 1 if the namespace is served. */
 int cim_namespace_served(const char *namespace_name);
-/* The rights a caller has on a namespace (0 for a namespace not served),
- * Windows' defaults for root/cimv2: administrators everything, members of
- * the remote users' group (Windows' WinRMRemoteWMIUsers__) Enable Account
- * and Remote Enable, anyone else nothing. */
-uint32_t cim_namespace_rights(const char *namespace_name, int is_admin, int remote_user);
 /* The words of a right for the refusal's log line ("Remote Enable"). */
 const char *cim_right_name(enum cim_right right);
+
+/* A namespace's security descriptor, in SDDL (cim_sd.c): what
+ * __SystemSecurity.GetSD gives in Windows' binary form and
+ * Win32_SecurityDescriptorHelper turns into this text. Checked as SetSD
+ * checks a descriptor: an owner and a group, a DACL of A and D ACEs
+ * whose flags are CI, OI, NP, IO, ID and whose rights are WMI's
+ * (CC Enable Account, DC Execute Methods, LC Full Write, SW Partial
+ * Write, RP Provider Write, WP Remote Enable, RC Read Security,
+ * WD Edit Security, or 0x within CIM_ALL_RIGHTS), no Full Write without
+ * Partial and Provider Write, no IO without CI; and, ours, no SACL and
+ * the ACEs in canonical order, so that a deny is never behind an allow.
+ * Trustees: Windows' SID aliases and S-R-I-S... SIDs, with Samba's Unix
+ * SIDs for Linux accounts (S-1-22-1-UID a user, S-1-22-2-GID a group);
+ * docs/design.md, "Namespace security", says who each one is here. */
+#define CIM_MAX_SDDL 4096 /* a configuration value's length */
+#define CIM_MAX_ACES 64
+/* Windows' default for root/cimv2 as the issue's defaults read it:
+ * administrators everything, Remote Management Users (S-1-5-32-580,
+ * Windows' group for WMI over WS-Management; here the members of
+ * Service/RemoteUsersGroup) Enable Account, Execute Methods and Remote
+ * Enable. */
+#define CIM_DEFAULT_SDDL "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCWP;;;S-1-5-32-580)"
+
+/* Who an ACE names, as a caller here can be it. */
+enum cim_trustee {
+	CIM_NOBODY,	  /* a SID no caller has here (NS, LS, IU, S-1-5-21-...) */
+	CIM_ADMINS,	  /* BA: root and the members of Service/AdminGroups */
+	CIM_ROOT,	  /* SY, LA: uid 0 */
+	CIM_EVERYONE,	  /* WD, AU, NU, BU: every caller is an authenticated network logon */
+	CIM_REMOTE_USERS, /* S-1-5-32-580: the members of Service/RemoteUsersGroup */
+	CIM_UNIX_USER,	  /* S-1-22-1-UID */
+	CIM_UNIX_GROUP,	  /* S-1-22-2-GID */
+};
+#define CIM_ACE_OBJECT_INHERIT 0x1
+#define CIM_ACE_CONTAINER_INHERIT 0x2
+#define CIM_ACE_NO_PROPAGATE 0x4
+#define CIM_ACE_INHERIT_ONLY 0x8 /* for child namespaces: not this one's */
+#define CIM_ACE_INHERITED 0x10
+struct cim_ace {
+	uint8_t deny;
+	uint8_t flags;	 /* CIM_ACE_* */
+	uint8_t trustee; /* enum cim_trustee */
+	uint32_t id;	 /* the uid or gid of a Unix SID */
+	uint32_t rights; /* within CIM_ALL_RIGHTS */
+};
+struct cim_sd {
+	uint32_t naces;
+	struct cim_ace aces[CIM_MAX_ACES];
+};
+/* Parses and checks sddl into out: NULL, or why it is refused (a fixed
+ * sentence for the configuration's error message). */
+const char *cim_sd_parse(const char *sddl, struct cim_sd *out);
+
+/* Who asks, as the ACEs' trustees see them. */
+struct cim_caller {
+	uint32_t uid;
+	int is_admin;	 /* root or a member of Service/AdminGroups */
+	int remote_user; /* a member of Service/RemoteUsersGroup */
+	const uint32_t *gids;
+	uint32_t ngids; /* the process's groups, its primary one included */
+};
+/* The rights sd grants the caller, as Windows' AccessCheck reads a DACL:
+ * in order, each ACE that names the caller (and is not inherit-only)
+ * granting or denying the rights no ACE before it decided. */
+uint32_t cim_sd_rights(const struct cim_sd *sd, const struct cim_caller *who);
 
 /* ---- the typed instances (SHELL_CIM_INSTANCES) ---- */
 
@@ -106,6 +175,13 @@ struct cim_request {
 	uint32_t is_admin;
 	char remote_users_group[CIM_MAX_GROUP_NAME + 1];
 	char client_ip[CIM_MAX_CLIENT_IP + 1];
+	/* ... and from the configuration in force, the namespace's
+	 * descriptor (Service/Namespace?Name=.../Sddl) and RequiresEncryption,
+	 * with whether this request came encrypted (HTTPS, or sealed with its
+	 * logon's context). */
+	char sddl[CIM_MAX_SDDL + 1];
+	uint32_t requires_encryption;
+	uint32_t encrypted;
 	/* The network process alone, never sent: what the Enumerate asked,
 	 * and the enumeration its pages are gathered in. */
 	uint32_t optimize;
@@ -150,7 +226,18 @@ enum err cim_ipc_request_decode(struct buf *in, void *request);
 enum err cim_ipc_reply_encode(struct buf *out, const void *reply);
 enum err cim_ipc_reply_decode(struct buf *in, void *reply);
 
-/* ---- the host: the classes ---- */
+/* ---- the host: the check and the classes ---- */
+
+/* May the caller of req (this process: its uid and groups, the token's
+ * verdict req forwards) have rights on req's namespace? The one check of
+ * namespace security, for reading (CIM_READ_REMOTELY) and for methods
+ * (| CIM_EXECUTE_METHODS). ERR_WSMAN_WMI_NOT_FOUND for a namespace not
+ * served; ERR_WSMAN_WMI_UNENCRYPTED when the namespace requires
+ * encryption and the request came neither over HTTPS nor sealed, whatever
+ * AllowUnencrypted says; ERR_WSMAN_WMI_ACCESS_DENIED when the descriptor
+ * does not grant every right asked (or does not parse). Each refusal is
+ * logged with the user, the source, the namespace and the right or reason. */
+enum err cim_namespace_allows(const struct cim_request *req, uint32_t rights);
 
 /* A host's answers whose later pages are still to be taken. */
 struct cim_snapshots;
@@ -159,9 +246,9 @@ void cim_snapshots_free(struct cim_snapshots *s);
 
 /* A page of the instances of the request's class, made from this
  * system's own sources as the calling user may read them (snapshot 0),
- * or the next page of an answer kept in s. ERR_WSMAN_WMI_ACCESS_DENIED
- * (logged) without CIM_READ_REMOTELY on the namespace;
- * ERR_WSMAN_WMI_NOT_FOUND for a namespace or class not served;
+ * or the next page of an answer kept in s. A new answer needs
+ * cim_namespace_allows to grant CIM_READ_REMOTELY (its refusals are this
+ * function's); ERR_WSMAN_WMI_NOT_FOUND for a class not served;
  * ERR_WSMAN_INVALID_CONTEXT for an answer no longer kept. */
 enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
 		       struct cim_reply *out);

@@ -5,8 +5,6 @@
  * that user may read, as a WMI provider impersonates its caller. */
 #include "cim/cim_int.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,7 +13,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-#define MAX_GROUPS 1024 /* supplementary groups looked at for the remote users' group */
 /* Answers whose pages are being taken: the network process asks for the
  * next page as soon as one arrives, so a few per user, kept briefly. */
 #define MAX_SNAPSHOTS 8
@@ -47,38 +44,6 @@ static const struct cim_class *class_find(const char *name, int dmtf, const char
 		}
 	}
 	return NULL;
-}
-
-/* 1 if this process (the caller's host) has the group among its own. */
-static int in_group(const char *name)
-{
-	struct group *g = *name ? getgrnam(name) : NULL;
-	gid_t groups[MAX_GROUPS];
-	int n;
-
-	if (!g)
-		return 0;
-	if (getegid() == g->gr_gid)
-		return 1;
-	if ((n = getgroups(MAX_GROUPS, groups)) < 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == g->gr_gid)
-			return 1;
-	return 0;
-}
-
-/* The refusal's log line: who, from where, which namespace and the first
- * right missing. */
-static void refused(const struct cim_request *req, uint32_t rights)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	enum cim_right missing =
-	    (rights & CIM_ENABLE_ACCOUNT) ? CIM_REMOTE_ENABLE : CIM_ENABLE_ACCOUNT;
-
-	log_warnx("WMI access denied: user %s from %s has no %s on namespace %s (class %s)",
-		  pw ? pw->pw_name : "?", req->client_ip, cim_right_name(missing),
-		  req->namespace_name, req->class_name);
 }
 
 static const struct cim_property *property(const struct cim_instance *inst, const char *name)
@@ -201,17 +166,10 @@ static enum err answer(struct cim_snapshots *s, const struct cim_request *req,
 	const char *spelling = NULL;
 	struct cim_set set = {0};
 	struct cim_snapshot *k;
-	uint32_t rights;
 	enum err e;
 
-	if (!cim_namespace_served(req->namespace_name))
-		return ERR_WSMAN_WMI_NOT_FOUND;
-	rights = cim_namespace_rights(req->namespace_name, req->is_admin != 0,
-				      in_group(req->remote_users_group));
-	if ((rights & CIM_READ_REMOTELY) != CIM_READ_REMOTELY) {
-		refused(req, rights);
-		return ERR_WSMAN_WMI_ACCESS_DENIED;
-	}
+	if ((e = cim_namespace_allows(req, CIM_READ_REMOTELY)) != ERR_OK)
+		return e;
 	if (!(c = class_find(req->class_name, req->dmtf != 0, &spelling)))
 		return ERR_WSMAN_WMI_NOT_FOUND;
 	if ((e = c->fill(&set)) != ERR_OK) {

@@ -26,7 +26,8 @@ enum err cim_ipc_request_encode(struct buf *out, const void *request)
 {
 	const struct cim_request *r = request;
 
-	if (r->dmtf > 1 || r->enumerate > 1 || r->is_admin > 1 || r->nselectors > CIM_MAX_SELECTORS)
+	if (r->dmtf > 1 || r->enumerate > 1 || r->is_admin > 1 || r->nselectors > CIM_MAX_SELECTORS ||
+	    r->requires_encryption > 1 || r->encrypted > 1)
 		return ERR_USAGE;
 	IPC_TRY(buf_put_field(out, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
@@ -41,7 +42,10 @@ enum err cim_ipc_request_encode(struct buf *out, const void *request)
 	IPC_TRY(buf_put_u32(out, r->first));
 	IPC_TRY(buf_put_u32(out, r->is_admin));
 	IPC_TRY(buf_put_field(out, r->remote_users_group, sizeof(r->remote_users_group)));
-	return buf_put_field(out, r->client_ip, sizeof(r->client_ip));
+	IPC_TRY(buf_put_field(out, r->client_ip, sizeof(r->client_ip)));
+	IPC_TRY(buf_put_field(out, r->sddl, sizeof(r->sddl)));
+	IPC_TRY(buf_put_u32(out, r->requires_encryption));
+	return buf_put_u32(out, r->encrypted);
 }
 
 enum err cim_ipc_request_decode(struct buf *in, void *request)
@@ -64,6 +68,9 @@ enum err cim_ipc_request_decode(struct buf *in, void *request)
 	IPC_TRY(get_flag(in, &r->is_admin));
 	IPC_TRY(buf_get_field(in, r->remote_users_group, sizeof(r->remote_users_group)));
 	IPC_TRY(buf_get_field(in, r->client_ip, sizeof(r->client_ip)));
+	IPC_TRY(buf_get_field(in, r->sddl, sizeof(r->sddl)));
+	IPC_TRY(get_flag(in, &r->requires_encryption));
+	IPC_TRY(get_flag(in, &r->encrypted));
 	return ipc_body_end(in);
 }
 

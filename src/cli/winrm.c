@@ -124,13 +124,16 @@ static void usage(FILE *f)
 	    "Local configuration paths: winrm/config[/client[/auth|/defaultports]|/service[/auth|\n"
 	    "/defaultports]|/winrs|/Listener?Address=ADDR+Transport=HTTP|HTTPS|/"
 	    "Plugin?Name=NAME|\n"
-	    "/service/certmapping?Issuer=THUMBPRINT+Subject=SUBJECT+URI=URI];\n"
+	    "/service/certmapping?Issuer=THUMBPRINT+Subject=SUBJECT+URI=URI|\n"
+	    "/service/namespace?Name=root/cimv2];\n"
 	    "ADDR is *, IP:<address>; a plugin is the PowerShell endpoint\n"
 	    "http://schemas.microsoft.com/powershell/NAME (Enabled, AllowedUsers, AllowedGroups,\n"
 	    "RunAsUser, ConfigFilePath: a .pssc, MaxShellsPerUser); a certmapping lets client\n"
 	    "certificates from the CA THUMBPRINT names, naming SUBJECT (or *.domain, *@domain,\n"
 	    "*), log on as UserName (required) to the resources URI names (a URI, a prefix\n"
-	    "ending in *, or *); a Password is accepted and dropped. Other URIs: full URIs or "
+	    "ending in *, or *); a Password is accepted and dropped; a namespace is a WMI\n"
+	    "namespace's security (Sddl: its descriptor in SDDL, RequiresEncryption). Other URIs:\n"
+	    "full URIs or "
 	    "winrm/, wmicimv2/, wmi/, cimv2/, shell/\n"
 	    "aliases, selectors as URI?Key=Value+Key=Value.\n"
 	    "\n"
@@ -177,8 +180,8 @@ static const char *config_resource(const char *uri)
 	return NULL;
 }
 
-/* 1 for "listener?...", "plugin?...", "service/certmapping?...": an
- * instance, named by selectors. */
+/* 1 for "listener?...", "plugin?...", "service/certmapping?...",
+ * "service/namespace?...": an instance, named by selectors. */
 static int is_instance(const char *resource)
 {
 	char element[CONFIG_MAX_ELEMENT];
@@ -424,8 +427,9 @@ static int run(const struct cmd *cmd, struct config *c, struct input *in, struct
 		    "winrm/config/service/certmapping?Issuer=...+Subject=...+URI=... only",
 		    cmd->verb == V_CREATE ? "create" : "delete");
 	if (cmd->verb == V_ENUMERATE && config_resource_of(r, element) != CONFIG_RES_COLLECTION)
-		return complain("enumerate works on winrm/config/listener, winrm/config/plugin and "
-				"winrm/config/service/certmapping only");
+		return complain("enumerate works on winrm/config/listener, winrm/config/plugin, "
+				"winrm/config/service/certmapping and "
+				"winrm/config/service/namespace only");
 	if (config_load(c, cmd->dir, msg) != ERR_OK)
 		return config_error(msg);
 

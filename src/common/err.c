@@ -52,6 +52,7 @@ static const struct {
     [ERR_WSMAN_PROVIDER_DIED] = {ERRC_IO, "PowerShell (pwsh) ended under the shell"},
     [ERR_WSMAN_NO_ENDPOINT] = {ERRC_PROTO, "no such PowerShell session configuration"},
     [ERR_WSMAN_CONFIG_INVALID] = {ERRC_PROTO, "invalid configuration setting or value"},
+    [ERR_WSMAN_INVALID_SD] = {ERRC_PROTO, "invalid security descriptor"},
     [ERR_WSMAN_ALREADY_EXISTS] = {ERRC_PROTO, "resource already exists"},
     [ERR_WSMAN_NO_INSTANCE] = {ERRC_PROTO, "no such resource instance"},
     [ERR_WSMAN_INVALID_SELECTORS] = {ERRC_PROTO, "invalid selectors"},
@@ -64,6 +65,7 @@ static const struct {
     [ERR_WSMAN_DISK_FULL] = {ERRC_INTERNAL, "no space left on the disk"},
     [ERR_WSMAN_WMI_NOT_FOUND] = {ERRC_PROTO, "no such WMI namespace or class"},
     [ERR_WSMAN_WMI_ACCESS_DENIED] = {ERRC_DENIED, "WMI namespace access denied"},
+    [ERR_WSMAN_WMI_UNENCRYPTED] = {ERRC_DENIED, "WMI namespace requires an encrypted connection"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

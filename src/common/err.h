@@ -67,6 +67,7 @@ enum err {
 	ERR_WSMAN_NO_ENDPOINT,	     /* no session configuration of that name */
 	ERR_WSMAN_CONFIG_INVALID, /* w:InvalidParameter: a Put/Create names an unknown setting or a
 				     bad value */
+	ERR_WSMAN_INVALID_SD,	  /* ... a security descriptor (SDDL) that is not valid */
 	ERR_WSMAN_ALREADY_EXISTS, /* w:AlreadyExists: Create of an existing listener */
 	ERR_WSMAN_NO_INSTANCE,	  /* the selectors name no instance (no such listener) */
 	ERR_WSMAN_INVALID_SELECTORS, /* selectors missing, unexpected or malformed for the resource
@@ -81,7 +82,9 @@ enum err {
 	ERR_WSMAN_SHELL_IN_USE,	       /* Connect/Reconnect to a shell another client holds */
 	/* Management data (cim/). */
 	ERR_WSMAN_WMI_NOT_FOUND,     /* no such namespace or class served */
-	ERR_WSMAN_WMI_ACCESS_DENIED, /* DENIED: the namespace refuses the caller (0x80070005) */
+	ERR_WSMAN_WMI_ACCESS_DENIED, /* DENIED: the namespace's descriptor refuses a right
+					(0x80041003) */
+	ERR_WSMAN_WMI_UNENCRYPTED,   /* DENIED: the namespace requires encryption (0x80070005) */
 	ERR_WSMAN_DISK_FULL,	     /* a configuration change could not be saved: no space left */
 	ERR_WSMAN_INTERNAL,	     /* w:InternalError, anything else on our side */
 

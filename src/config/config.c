@@ -89,6 +89,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cim/cim.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -102,6 +103,7 @@ static const char *check_absolute_path(const char *v);
 static const char *check_principal_list(const char *v);
 static const char *check_delegation_list(const char *v);
 static const char *check_plugin_name(const char *v);
+static const char *check_namespace_sddl(const char *v);
 
 static const char *const bool_names[] = {"false", "true"};
 const char *const config_transport_names[] = {"HTTP", "HTTPS"};
@@ -253,7 +255,18 @@ static const struct setting config_certmapping_settings[] = {
 	BOOL("", "Enabled", M(enabled), "true", 0),
 	SECRET("", "Password"),
 };
+#define N(f) offsetof(struct config_namespace, f)
+/* WMI's: the namespace's descriptor (GetSD/SetSD of __SystemSecurity, in
+ * SDDL) and the RequiresEncryption qualifier of its __SystemSecurity. */
+static const struct setting config_namespace_settings[] = {
+	STR("", "Name", N(name), NULL, F_KEY, NULL),
+	STR("", "Sddl", N(sddl), CIM_DEFAULT_SDDL, F_SD, check_namespace_sddl),
+	BOOL("", "RequiresEncryption", N(requires_encryption), "false", 0),
+};
 /* clang-format on */
+#define NNAMESPACE_SETTINGS                                                                        \
+	(sizeof(config_namespace_settings) / sizeof(config_namespace_settings[0]))
+_Static_assert(CONFIG_MAX_VALUE <= CIM_MAX_SDDL, "a stored Sddl travels whole to the host");
 #define NLISTENER_SETTINGS (sizeof(config_listener_settings) / sizeof(config_listener_settings[0]))
 _Static_assert(NLISTENER_SETTINGS <= 32, "config_parse tracks listener lines in a uint32_t");
 const size_t config_nlistener_settings = NLISTENER_SETTINGS;
@@ -388,6 +401,13 @@ static const char *check_plugin_name(const char *v)
 	return NULL;
 }
 
+static const char *check_namespace_sddl(const char *v)
+{
+	struct cim_sd sd;
+
+	return cim_sd_parse(v, &sd);
+}
+
 /* A file the privileged part opens whatever its working directory: an
  * absolute path, or empty for "the default". */
 static const char *check_absolute_path(const char *v)
@@ -506,6 +526,13 @@ enum err config_value_parse(const struct setting *s, const char *v, union value 
 			why = config_filter_parse(&out->filter, v, (int)s->min);
 		else
 			why = s->check ? s->check(v) : NULL;
+		if (why && (s->flags & F_SD)) {
+			config_fail(errmsg, line,
+				    "%s: \"%s\" is not a valid security descriptor: it %s "
+				    "(0x8033815C, the provided security descriptor is invalid)",
+				    s->name, config_quote(q, v, n), why);
+			return ERR_WSMAN_INVALID_SD;
+		}
 		if (why)
 			return config_fail(errmsg, line, "%s: \"%s\" %s", s->name,
 					   config_quote(q, v, n), why);
@@ -685,6 +712,12 @@ enum err config_defaults(struct config *c)
 	for (size_t i = 0; e == ERR_OK && i < sizeof(default_plugins) / sizeof(default_plugins[0]);
 	     i++)
 		e = config_instance_add(c, CONFIG_PLUGINS, default_plugins[i], &idx, NULL, 0);
+	/* Every namespace served has its security, Windows' default until set. */
+	for (size_t i = 0; e == ERR_OK && cim_namespace_at(i); i++) {
+		char canon[MAX_KEY];
+		snprintf(canon, sizeof(canon), "Name=%s", cim_namespace_at(i));
+		e = config_instance_add(c, CONFIG_NAMESPACES, canon, &idx, NULL, 0);
+	}
 	if (e != ERR_OK) {
 		config_clear(c);
 		return e == ERR_NOMEM ? e : ERR_INTERNAL;
@@ -822,38 +855,74 @@ static enum err listener_init(void *item, const char *canon)
 	return ERR_OK;
 }
 
-/* ---- plugins ---- */
+/* ---- instances named by their Name alone: plugins, namespaces ---- */
+
+/* Both keep their Name first. */
+_Static_assert(offsetof(struct config_plugin, name) == 0 &&
+		   offsetof(struct config_namespace, name) == 0,
+	       "a Name-selected instance starts with its name");
+
+/* A Name's canonical spelling, or NULL and why not. */
+typedef const char *name_check_fn(const char *text, const char **why);
+
+/* "Name=X" into "Name=" and check's spelling of X (at most max bytes). */
+static enum err name_selector_parse(const struct collection *k, name_check_fn *check, size_t max,
+				    const char *sel, char out[MAX_KEY], struct buf *errmsg,
+				    unsigned line)
+{
+	static const char *const keys[] = {"Name"};
+	struct selector_value name;
+	char q[MAX_QUOTE], text[MAX_KEY];
+	const char *canon, *why = NULL;
+	enum err e;
+
+	if ((e = selectors_split(k, sel, keys, 1, &name, errmsg, line)) != ERR_OK)
+		return e;
+	/* One byte more than a name may have, for check to refuse. */
+	snprintf(text, max + 2, "%.*s", (int)name.n, name.p);
+	if (!(canon = check(text, &why)))
+		return config_fail(errmsg, line, "%s Name \"%s\" %s", k->noun,
+				   config_quote(q, name.p, name.n), why);
+	snprintf(out, MAX_KEY, "Name=%s", canon);
+	return ERR_OK;
+}
+
+static void name_selectors_of(const void *item, char out[MAX_KEY])
+{
+	snprintf(out, MAX_KEY, "Name=%s", *(char *const *)item);
+}
+
+static enum err name_init(void *item, const char *canon)
+{
+	return (*(char **)item = strdup(canon + 5)) ? ERR_OK : ERR_NOMEM;
+}
+
+static const char *plugin_name(const char *text, const char **why)
+{
+	return (*why = check_plugin_name(text)) ? NULL : text;
+}
 
 static enum err plugin_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
 				       unsigned line)
 {
-	static const char *const keys[] = {"Name"};
-	struct selector_value name;
-	char q[MAX_QUOTE], text[CONFIG_MAX_PLUGIN_NAME + 2];
-	const char *why;
-	enum err e;
-
-	if ((e = selectors_split(CONFIG_PLUGINS, sel, keys, 1, &name, errmsg, line)) != ERR_OK)
-		return e;
-	/* One byte more than a name may have, for check_plugin_name to refuse. */
-	snprintf(text, sizeof(text), "%.*s", (int)name.n, name.p);
-	if ((why = check_plugin_name(text)))
-		return config_fail(errmsg, line, "plugin Name \"%s\" %s",
-				   config_quote(q, name.p, name.n), why);
-	snprintf(out, MAX_KEY, "Name=%s", text);
-	return ERR_OK;
+	return name_selector_parse(CONFIG_PLUGINS, plugin_name, CONFIG_MAX_PLUGIN_NAME, sel, out,
+				   errmsg, line);
 }
 
-static void plugin_selectors_of(const void *item, char out[MAX_KEY])
+/* A namespace served, as cim_namespace_find spells it ("root\\CIMV2" is root/cimv2). */
+static const char *namespace_name(const char *text, const char **why)
 {
-	snprintf(out, MAX_KEY, "Name=%s", ((const struct config_plugin *)item)->name);
+	const char *served = cim_namespace_find(text);
+
+	*why = "is not a WMI namespace this service serves (" CIM_DEFAULT_NAMESPACE ")";
+	return served;
 }
 
-static enum err plugin_init(void *item, const char *canon)
+static enum err namespace_selectors_parse(const char *sel, char out[MAX_KEY], struct buf *errmsg,
+					  unsigned line)
 {
-	struct config_plugin *pl = item;
-
-	return (pl->name = strdup(canon + 5)) ? ERR_OK : ERR_NOMEM;
+	return name_selector_parse(CONFIG_NAMESPACES, namespace_name, CIM_MAX_NAMESPACE, sel, out,
+				   errmsg, line);
 }
 
 const struct config_plugin *config_plugin_find(const struct config *c, const char *name)
@@ -960,6 +1029,16 @@ static enum err certmapping_init(void *item, const char *canon)
 	return ERR_OK;
 }
 
+const struct config_namespace *config_namespace_find(const struct config *c, const char *name)
+{
+	const char *served = cim_namespace_find(name);
+
+	for (uint32_t i = 0; served && i < c->nnamespaces; i++)
+		if (strcmp(c->namespaces[i].name, served) == 0)
+			return &c->namespaces[i];
+	return NULL;
+}
+
 enum err config_check_required(const struct config *c, struct buf *errmsg)
 {
 	for (size_t k = 0; k < config_ncollections; k++) {
@@ -987,19 +1066,25 @@ const struct collection config_collections[CONFIG_NCOLLECTIONS] = {
     {"Listener", "listener", "Listener", CONFIG_URI "/listener", "Address=...+Transport=...",
      config_listener_settings, NLISTENER_SETTINGS, C(listeners), C(nlisteners),
      sizeof(struct config_listener), CONFIG_MAX_LISTENERS, listener_selectors_parse,
-     listener_selectors_of, listener_init},
+     listener_selectors_of, listener_init, NULL},
     /* Windows' plugin document is its own XML (attributes, nested
      * InitializationParameters, Resources); this one is a flat document
      * like a listener's, in the resource's namespace. */
     {"Plugin", "plugin", "PlugInConfiguration", CONFIG_URI "/plugin", "Name=...",
      config_plugin_settings, NPLUGIN_SETTINGS, C(plugins), C(nplugins),
-     sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse, plugin_selectors_of,
-     plugin_init},
+     sizeof(struct config_plugin), CONFIG_MAX_PLUGINS, plugin_selectors_parse, name_selectors_of,
+     name_init, NULL},
     /* MS-WSMV 2.2.4.3: cert:CertMapping, in the resource's namespace. */
     {"Service/CertMapping", "certmapping", "CertMapping", CONFIG_URI "/service/certmapping",
      "Issuer=...+Subject=...+URI=...", config_certmapping_settings, NCERTMAPPING_SETTINGS,
      C(certmappings), C(ncertmappings), sizeof(struct config_certmapping), CONFIG_MAX_CERTMAPPINGS,
-     certmapping_selectors_parse, certmapping_selectors_of, certmapping_init},
+     certmapping_selectors_parse, certmapping_selectors_of, certmapping_init, NULL},
+    {"Service/Namespace", "namespace", "Namespace", CONFIG_URI "/service/namespace", "Name=...",
+     config_namespace_settings, NNAMESPACE_SETTINGS, C(namespaces), C(nnamespaces),
+     sizeof(struct config_namespace), CONFIG_MAX_NAMESPACES, namespace_selectors_parse,
+     name_selectors_of, name_init,
+     "the namespaces are the service's own, one instance each: set their Sddl and "
+     "RequiresEncryption"},
 };
 const size_t config_ncollections = sizeof(config_collections) / sizeof(config_collections[0]);
 _Static_assert(sizeof("Issuer=+Subject=+URI=") - 1 + 40 + CONFIG_MAX_CERTMAPPING_SUBJECT +
@@ -1008,7 +1093,8 @@ _Static_assert(sizeof("Issuer=+Subject=+URI=") - 1 + 40 + CONFIG_MAX_CERTMAPPING
 	       "a certmapping's selectors fit CONFIG_MAX_SELECTOR_TEXT");
 _Static_assert(CONFIG_MAX_LISTENERS <= CONFIG_MAX_INSTANCES &&
 		   CONFIG_MAX_PLUGINS <= CONFIG_MAX_INSTANCES &&
-		   CONFIG_MAX_CERTMAPPINGS <= CONFIG_MAX_INSTANCES,
+		   CONFIG_MAX_CERTMAPPINGS <= CONFIG_MAX_INSTANCES &&
+		   CONFIG_MAX_NAMESPACES <= CONFIG_MAX_INSTANCES,
 	       "config_parse tracks instances in CONFIG_MAX_INSTANCES slots");
 
 const struct collection *config_collection_of(const char *r, const char **sel)

@@ -131,6 +131,20 @@ struct config_certmapping {
 	int enabled;
 };
 
+/* A WMI namespace's security, winrm/config/service/namespace?Name=root/cimv2
+ * (docs/design.md, "Namespace security"): its descriptor in SDDL, as
+ * WMI's __SystemSecurity keeps one per namespace, and WMI's
+ * RequiresEncryption qualifier. One instance per namespace served, made
+ * by the defaults (root/cimv2 with Windows' descriptor, CIM_DEFAULT_SDDL),
+ * never created or deleted: set. Name compares case-insensitively and
+ * takes WMI's root\cimv2 too; it is kept as the service spells it. */
+#define CONFIG_MAX_NAMESPACES 8
+struct config_namespace {
+	char *name; /* "root/cimv2" */
+	char *sddl; /* Sddl: checked by cim_sd_parse */
+	int requires_encryption;
+};
+
 struct config {
 	uint32_t max_envelope_size_kb;	/* MaxEnvelopeSizekb, 500 */
 	uint32_t max_timeout_ms;	/* MaxTimeoutms, 60000 */
@@ -200,6 +214,8 @@ struct config {
 	struct config_plugin plugins[CONFIG_MAX_PLUGINS];
 	uint32_t ncertmappings;
 	struct config_certmapping certmappings[CONFIG_MAX_CERTMAPPINGS];
+	uint32_t nnamespaces;
+	struct config_namespace namespaces[CONFIG_MAX_NAMESPACES];
 };
 
 /* Windows' defaults, and no listener. */
@@ -233,7 +249,8 @@ enum err config_listener_delete(struct config *c, const char *selectors, struct 
 /* The same for any resource of many instances, named with its selectors:
  * "listener?Address=*+Transport=HTTP", "plugin?Name=DnsOps",
  * "service/certmapping?Issuer=...+Subject=...+URI=...". The last
- * plugin cannot be deleted (disable it: Enabled=false). */
+ * plugin cannot be deleted (disable it: Enabled=false); namespaces are
+ * neither created nor deleted (they are the service's). */
 enum err config_instance_create(struct config *c, const char *resource, struct buf *errmsg);
 enum err config_instance_delete(struct config *c, const char *resource, struct buf *errmsg);
 /* Instance i of the collection resource ("listener", "plugin") named
@@ -248,6 +265,8 @@ enum err config_instance_check(const char *resource);
  * (a certmapping's UserName). Create and set check before they save; the
  * reader refuses a file with such an instance. */
 enum err config_check_required(const struct config *c, struct buf *errmsg);
+/* The namespace's security (name as cim_namespace_find takes it), or NULL. */
+const struct config_namespace *config_namespace_find(const struct config *c, const char *name);
 /* The plugin serving endpoint name (case-insensitive, as Windows), or NULL. */
 const struct config_plugin *config_plugin_find(const struct config *c, const char *name);
 /* 1 if the plugin has its own host per connecting user: it names who may
@@ -273,7 +292,8 @@ enum err config_put(struct config *c, const char *resource, const struct config_
  * name as Windows spells it ("Config", "Service", "Auth", "Listener",
  * "PlugInConfiguration", "CertMapping"). */
 /* CONFIG_RES_COLLECTION: a resource of many instances named by selectors
- * (listener, plugin, service/certmapping), which alone may be created, deleted and enumerated. */
+ * (listener, plugin, service/certmapping, service/namespace), which alone
+ * may be created, deleted and enumerated. */
 enum config_resource { CONFIG_RES_UNKNOWN, CONFIG_RES_SINGLETON, CONFIG_RES_COLLECTION };
 #define CONFIG_MAX_ELEMENT 32
 enum config_resource config_resource_of(const char *resource, char name[CONFIG_MAX_ELEMENT]);

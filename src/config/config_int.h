@@ -45,6 +45,7 @@ enum stype {
 #define F_DEF_EXISTING 8u    /* default: the groups of def that exist here */
 #define F_UNLESS_DEFAULT 16u /* printed only when not at def (Linux-only settings) */
 #define F_REQUIRED 32u	     /* an instance's T_STR that may not stay empty */
+#define F_SD 64u	     /* a security descriptor: refused as ERR_WSMAN_INVALID_SD */
 
 struct setting {
 	const char *path; /* under winrm/config, Windows' capitalisation */
@@ -66,9 +67,9 @@ union value {
 	struct config_filter filter;
 };
 
-/* A resource of many instances (listeners, plugins, certmappings): its
- * rows, where its instances live in struct config, and how their
- * selectors read. Every walk over instances (reading, writing, printing,
+/* A resource of many instances (listeners, plugins, certmappings,
+ * namespaces): its rows, where its instances live in struct config, and
+ * how their selectors read. Every walk over instances (reading, writing, printing,
  * `winrm set`, Put, create, delete) goes through this table, so a new kind
  * is a row. An instance's selectors have one canonical text ("Address=
  * IP:::1+Transport=HTTPS", "Name=DnsOps"), which names it in the stored
@@ -90,13 +91,16 @@ struct collection {
 	void (*selectors_of)(const void *item, char out[MAX_KEY]);
 	/* Sets the selector fields of a new instance from canonical selectors. */
 	enum err (*init)(void *item, const char *canon);
+	/* NULL, or why its instances are neither created nor deleted. */
+	const char *fixed;
 };
-#define CONFIG_NCOLLECTIONS 3
+#define CONFIG_NCOLLECTIONS 4
 extern const struct collection config_collections[CONFIG_NCOLLECTIONS];
 extern const size_t config_ncollections;
 #define CONFIG_LISTENERS (&config_collections[0])
 #define CONFIG_PLUGINS (&config_collections[1])
 #define CONFIG_CERTMAPPINGS (&config_collections[2])
+#define CONFIG_NAMESPACES (&config_collections[3])
 
 /* The tables of config.c, in Windows' print order: config_settings (the
  * singleton resources), config_listener_settings (one listener) and

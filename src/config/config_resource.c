@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- instances: listeners, plugins, certmappings ---- */
+/* ---- instances: listeners, plugins, certmappings, namespaces ---- */
 
 static enum err instance_create(struct config *c, const struct collection *k, const char *selectors,
 				struct buf *errmsg)
@@ -21,6 +21,8 @@ static enum err instance_create(struct config *c, const struct collection *k, co
 	uint32_t idx;
 	enum err e;
 
+	if (k->fixed)
+		return config_fail(errmsg, 0, "a %s cannot be created: %s", k->noun, k->fixed);
 	if ((e = k->selectors_parse(selectors, canon, errmsg, 0)) != ERR_OK)
 		return e;
 	if (config_instance_find(c, k, canon) >= 0) {
@@ -53,6 +55,8 @@ static enum err instance_delete(struct config *c, const struct collection *k, co
 	uint32_t i;
 	enum err e;
 
+	if (k->fixed)
+		return config_fail(errmsg, 0, "a %s cannot be deleted: %s", k->noun, k->fixed);
 	if ((e = config_instance_named(c, k, selectors, &i, errmsg)) != ERR_OK)
 		return e;
 	/* A file without plugins means the default ones (config_read.c). */
@@ -73,7 +77,8 @@ enum err config_listener_delete(struct config *c, const char *selectors, struct 
 	return instance_delete(c, CONFIG_LISTENERS, selectors, errmsg);
 }
 
-/* The collection and selectors of "listener?...", "plugin?...", "service/certmapping?...". */
+/* The collection and selectors of "listener?...", "plugin?...",
+ * "service/certmapping?...", "service/namespace?...". */
 static enum err instance_resource(const char *resource, const struct collection **k,
 				  const char **sel, struct buf *errmsg)
 {
@@ -83,7 +88,8 @@ static enum err instance_resource(const char *resource, const struct collection 
 		return config_fail(
 		    errmsg, 0,
 		    "%s is not an instance: use listener?Address=...+Transport=..., "
-		    "plugin?Name=... or service/certmapping?Issuer=...+Subject=...+URI=...",
+		    "plugin?Name=..., service/certmapping?Issuer=...+Subject=...+URI=... or "
+		    "service/namespace?Name=...",
 		    config_quote(q, resource, strlen(resource)));
 	return ERR_OK;
 }

@@ -5,8 +5,11 @@
  * provider makes the instances as the user; their typed answer becomes
  * Windows' GetResponse (the host picks the instance the keys name), or
  * an enumeration, gathered a page (one IPC message) at a time, that
- * net_enum.c serves to the Pulls that follow. The namespace's access check is the host's
- * (cim_instances), on the groups the user's process really has. */
+ * net_enum.c serves to the Pulls that follow. The namespace's access
+ * check is the host's (cim_namespace_allows), on the groups the user's
+ * process really has, with the namespace's security from the
+ * configuration in force and whether the request came encrypted, which
+ * travel with the request. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +150,7 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	const struct wsman_header *hdr = &r->ws.hdr;
 	struct net *n = r->conn->net;
 	struct cim_request *req = calloc(1, sizeof(*req));
+	const struct config_namespace *ns;
 	enum err e = ERR_OK;
 
 	if (!req) {
@@ -176,6 +180,11 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	snprintf(req->remote_users_group, sizeof(req->remote_users_group), "%s",
 		 n->cfg.service.remote_users_group ? n->cfg.service.remote_users_group : "");
 	snprintf(req->client_ip, sizeof(req->client_ip), "%s", r->conn->peer);
+	if ((ns = config_namespace_find(&n->cfg, t->namespace_name))) {
+		snprintf(req->sddl, sizeof(req->sddl), "%s", ns->sddl);
+		req->requires_encryption = ns->requires_encryption != 0;
+	}
+	req->encrypted = r->conn->https || r->seal_reply;
 	if (options) {
 		req->optimize = options->optimize != 0;
 		req->max_elements = options->max_elements;

@@ -50,6 +50,8 @@ static enum err fault_of(enum err e)
 		return ERR_WSMAN_ALREADY_EXISTS;
 	case ERR_NOT_FOUND:
 		return ERR_WSMAN_NO_INSTANCE;
+	case ERR_WSMAN_INVALID_SD: /* a namespace's Sddl */
+		return e;
 	case ERR_NOMEM:
 	case ERR_INTERNAL:
 		return ERR_WSMAN_INTERNAL;

@@ -302,6 +302,17 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The WS-Management service cannot process the request because a "
 		      "parameter for the operation is not valid. ",
 	},
+    /* A Put whose Sddl does not parse: ERROR_WSMAN_INVALID_SECURITY_DESCRIPTOR
+     * (0x8033815C) and its text. */
+    [ERR_WSMAN_INVALID_SD] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidParameter",
+	    .detail = "InvalidValue",
+	    .code = 2150859100u,
+	    .reason = "The WinRM client cannot process the request because the provided "
+		      "security descriptor is invalid. ",
+	},
     [ERR_WSMAN_ALREADY_EXISTS] =
 	{
 	    .status = 500,
@@ -332,8 +343,22 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .code = 2150858752u,
 	    .reason = TEXT_RESOURCE_NOT_FOUND,
 	},
-    /* WMI's refusal of a namespace, E_ACCESSDENIED as the provider returns it. */
+    /* WMI's refusals of a namespace (docs/design.md, "Namespace
+     * security"): a right its descriptor does not grant is
+     * WBEM_E_ACCESS_DENIED, 0x80041003, "If a user tries to connect to a
+     * namespace they are not allowed access to, they will receive error
+     * 0x80041003" (Securing a Remote WMI Connection); a connection below
+     * the packet privacy a RequiresEncryption namespace wants is DCOM's
+     * E_ACCESSDENIED, 0x80070005, the "access denied message" of the same
+     * page. */
     [ERR_WSMAN_WMI_ACCESS_DENIED] =
+	{
+	    .status = 500,
+	    .subcode = "w:AccessDenied",
+	    .code = 2147749891u,
+	    .reason = "Access denied ",
+	},
+    [ERR_WSMAN_WMI_UNENCRYPTED] =
 	{
 	    .status = 500,
 	    .subcode = "w:AccessDenied",

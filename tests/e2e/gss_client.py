@@ -5,6 +5,7 @@ libraries of Debian 12 (ntlm_auth under requests_ntlm) need MD4, which
 OpenSSL 3 keeps there. Prints one JSON object.
 
     gss_client.py pywinrm URL USER PASSWORD ENCRYPTION TRANSPORT COMMAND [ARGS...]
+    gss_client.py pywinrm-message URL USER PASSWORD ENCRYPTION TRANSPORT ENVELOPE
     gss_client.py raw URL USER PASSWORD SCENARIO [ARGS...]
     gss_client.py raw URL USER PASSWORD domain DOMAIN
 """
@@ -47,6 +48,20 @@ def pywinrm_repeat(url, user, password, encryption, transport, seconds):
             runs.append([t, "%s: %s" % (type(e).__name__, str(e)[:200])])
         time.sleep(1)
     return {"runs": runs}
+
+
+def pywinrm_message(url, user, password, encryption, transport, envelope):
+    """One envelope through pywinrm's Protocol (its transport, its sealing,
+    its reading of a fault): the reply, or the error pywinrm raised."""
+    import winrm
+    from winrm.exceptions import WinRMError, WinRMTransportError
+    p = winrm.Protocol(endpoint=url, transport=transport, username=user, password=password,
+                       message_encryption=encryption, server_cert_validation="ignore")
+    try:
+        reply = p.send_message(envelope)
+        return {"reply": reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply}
+    except (WinRMError, WinRMTransportError) as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
 
 
 class Conn:
@@ -169,6 +184,8 @@ def main():
     if sys.argv[1] == "pywinrm":
         url, user, password, enc, transport = sys.argv[2:7]
         res = pywinrm(url, user, password, enc, transport, sys.argv[7:])
+    elif sys.argv[1] == "pywinrm-message":
+        res = pywinrm_message(*sys.argv[2:8])
     elif sys.argv[1] == "pywinrm-repeat":
         res = pywinrm_repeat(*sys.argv[2:8])
     else:

@@ -1,5 +1,5 @@
-/* Unit tests for cim/: resource URIs, the namespace rights, the access
- * check and the classes of the host's half, the IPC codecs (round trips,
+/* Unit tests for cim/: resource URIs, the classes of the host's half
+ * behind the access check (whose own tests are test_cim_sd.c), the IPC codecs (round trips,
  * names that could not be element names refused), the selection of a
  * Get's instance and the instance's XML. */
 #include <stdio.h>
@@ -63,24 +63,14 @@ static void test_uri(void)
 		  !cim_uri_is_cim("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"));
 }
 
-static void test_rights(void)
-{
-	CHECK("admin: everything", cim_namespace_rights("root/cimv2", 1, 0) == CIM_ALL_RIGHTS);
-	CHECK("remote user: Enable Account + Remote Enable",
-	      cim_namespace_rights("ROOT/CIMV2", 0, 1) == CIM_READ_REMOTELY);
-	CHECK("anyone else: nothing", cim_namespace_rights("root/cimv2", 0, 0) == 0);
-	CHECK("no namespace served: nothing", cim_namespace_rights("root/default", 1, 1) == 0 &&
-						  !cim_namespace_served("root/default"));
-	CHECK("right names", strcmp(cim_right_name(CIM_REMOTE_ENABLE), "Remote Enable") == 0);
-}
-
 /* The host's half, as this test process: admitted as an administrator,
  * as a member of its own group, refused as a member of none. */
 static void test_instances(void)
 {
 	struct cim_request req = {.namespace_name = "root/cimv2",
 				  .class_name = "win32_operatingsystem",
-				  .client_ip = "192.0.2.1"};
+				  .client_ip = "192.0.2.1",
+				  .sddl = CIM_DEFAULT_SDDL};
 	struct cim_reply *r = calloc(1, sizeof(*r));
 	struct cim_snapshots *s = cim_snapshots_new();
 	struct group *own = getgrgid(getegid());
@@ -133,6 +123,7 @@ static void test_processes(void)
 	struct cim_request req = {.namespace_name = "root/cimv2",
 				  .class_name = "Win32_Process",
 				  .is_admin = 1,
+				  .sddl = CIM_DEFAULT_SDDL,
 				  .enumerate = 1};
 	struct cim_reply *r = calloc(1, sizeof(*r));
 	struct cim_snapshots *s = cim_snapshots_new();
@@ -220,6 +211,8 @@ static void test_ipc(void)
 				  .selectors = {{"Handle", "1 <2>"}},
 				  .snapshot = 7,
 				  .first = 20,
+				  .sddl = CIM_DEFAULT_SDDL,
+				  .requires_encryption = 1,
 				  .optimize = 1},
 			   got;
 	struct cim_reply *r = malloc(sizeof(*r)), *back = calloc(1, sizeof(*back));
@@ -233,7 +226,9 @@ static void test_ipc(void)
 		  strcmp(got.class_name, req.class_name) == 0 && got.dmtf && got.is_admin &&
 		  strcmp(got.remote_users_group, "winrm-users") == 0 && !got.enumerate &&
 		  got.nselectors == 1 && strcmp(got.selectors[0].value, "1 <2>") == 0 &&
-		  got.snapshot == 7 && got.first == 20 && !got.optimize);
+		  got.snapshot == 7 && got.first == 20 && !got.optimize &&
+		  strcmp(got.sddl, CIM_DEFAULT_SDDL) == 0 && got.requires_encryption &&
+		  !got.encrypted);
 	snprintf(req.selectors[0].name, sizeof(req.selectors[0].name), "Han dle");
 	buf_reset(&b);
 	CHECK("a selector that names no property could not be is refused",
@@ -289,7 +284,9 @@ static void test_ipc(void)
 	struct cim_request seed = {.namespace_name = "root/cimv2",
 				   .class_name = "Win32_OperatingSystem",
 				   .remote_users_group = "winrm-users",
-				   .client_ip = "192.0.2.1"};
+				   .client_ip = "192.0.2.1",
+				   .sddl = CIM_DEFAULT_SDDL,
+				   .encrypted = 1};
 	uint8_t file[512];
 	FILE *f = fopen("fuzz/corpus/shell_ipc/cim_request", "rb");
 	size_t n = f ? fread(file, 1, sizeof(file), f) : 0;
@@ -359,7 +356,6 @@ static void test_select_and_xml(void)
 int main(void)
 {
 	test_uri();
-	test_rights();
 	test_instances();
 	test_processes();
 	test_ipc();

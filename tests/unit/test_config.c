@@ -1702,6 +1702,108 @@ static void test_certmappings(void)
 	buf_clear(&msg);
 }
 
+/* winrm/config/service/namespace: a WMI namespace's descriptor and
+ * RequiresEncryption, one instance per namespace served. */
+#define NAMESPACE "service/namespace?Name=root/cimv2"
+#define DEFAULT_SD "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCWP;;;S-1-5-32-580)"
+static void test_namespaces(void)
+{
+	struct config c, d;
+	struct buf msg;
+	char *text, res[256];
+	enum err e;
+
+	buf_init(&msg, 4096);
+	config_defaults(&c);
+	CHECK("namespace: root/cimv2 by default, Windows' descriptor",
+	      c.nnamespaces == 1 && strcmp(c.namespaces[0].name, "root/cimv2") == 0 &&
+		  strcmp(c.namespaces[0].sddl, DEFAULT_SD) == 0 &&
+		  !c.namespaces[0].requires_encryption &&
+		  config_namespace_find(&c, "ROOT\\CIMV2") == &c.namespaces[0] &&
+		  !config_namespace_find(&c, "root/default"));
+	CHECK("namespace: get", print_is(&c, "Service/Namespace?name=root\\cimv2",
+					 "Namespace\n"
+					 "    Name = root/cimv2\n"
+					 "    Sddl = " DEFAULT_SD "\n"
+					 "    RequiresEncryption = false\n"));
+	text = print_xml(&c, NAMESPACE, &e);
+	CHECK("namespace: XML",
+	      e == ERR_OK && text &&
+		  strcmp(text, "<cfg:Namespace xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/"
+			       "1/config/service/namespace\"><cfg:Name>root/cimv2</cfg:Name>"
+			       "<cfg:Sddl>" DEFAULT_SD "</cfg:Sddl><cfg:RequiresEncryption>false"
+			       "</cfg:RequiresEncryption></cfg:Namespace>") == 0);
+	free(text);
+	CHECK("namespace: set",
+	      set_ok(&c, NAMESPACE, "Sddl", "O:BAG:BAD:(D;;WP;;;S-1-22-1-1005)(A;;CCWP;;;AU)") &&
+		  set_ok(&c, NAMESPACE, "RequiresEncryption", "TRUE") &&
+		  c.namespaces[0].requires_encryption);
+	CHECK("namespace: a malformed Sddl is Windows' invalid descriptor",
+	      set_refused_with(&c, NAMESPACE, "Sddl", "O:BAG:BAD:(A;;GA;;;BA)",
+			       "not a valid security descriptor: it has an ACE with a right WMI "
+			       "namespaces do not have",
+			       ERR_WSMAN_INVALID_SD) &&
+		  set_refused_with(&c, NAMESPACE, "Sddl", NULL, "does not start with its owner",
+				   ERR_WSMAN_INVALID_SD) &&
+		  set_refused_with(&c, NAMESPACE, "Sddl",
+				   "O:BAG:BAD:(A;;CC;;;AU)(D;;CC;;;S-1-22-1-7)", "canonical order",
+				   ERR_WSMAN_INVALID_SD));
+	CHECK("namespace: the selector cannot change",
+	      set_refused(&c, NAMESPACE, "Name", "root/other", "selector"));
+	buf_reset(&msg);
+	CHECK("namespace: neither created nor deleted",
+	      config_instance_create(&c, "service/namespace?Name=root/default", &msg) ==
+		      ERR_CONFIG &&
+		  strstr(str(&msg), "cannot be created") &&
+		  config_instance_delete(&c, NAMESPACE, &msg) == ERR_CONFIG &&
+		  strstr(str(&msg), "cannot be deleted") && c.nnamespaces == 1);
+	buf_reset(&msg);
+	CHECK("namespace: one not served is no instance",
+	      config_set(&c, "service/namespace?Name=root/default", "Sddl", DEFAULT_SD, &msg) ==
+		      ERR_CONFIG &&
+		  strstr(str(&msg), "not a WMI namespace this service serves (root/cimv2)") &&
+		  config_instance_check("service/namespace?Name=root/default") == ERR_CONFIG &&
+		  config_instance_check("service/namespace?Name=root\\cimv2") == ERR_OK);
+	text = serialize(&c);
+	CHECK("namespace: stored",
+	      text &&
+		  strstr(text, "Service/Namespace?Name=root/cimv2/Sddl = O:BAG:BAD:(D;;WP;;;"
+			       "S-1-22-1-1005)(A;;CCWP;;;AU)\n") &&
+		  strstr(text, "Service/Namespace?Name=root/cimv2/RequiresEncryption = true\n"));
+	CHECK("namespace: round trip",
+	      text && config_parse(&d, text, strlen(text), &msg) == ERR_OK && d.nnamespaces == 1 &&
+		  d.namespaces[0].requires_encryption &&
+		  strcmp(d.namespaces[0].sddl, c.namespaces[0].sddl) == 0);
+	free(text);
+	config_clear(&d);
+	static const char edited[] = "service/namespace?name=ROOT\\CIMV2/requiresencryption=true\n",
+			  bad_sd[] = "Service/Namespace?Name=root/cimv2/Sddl = D:(A;;CC;;;BA)\n";
+	CHECK("namespace: hand-edited, WMI's spelling",
+	      config_parse(&d, edited, strlen(edited), &msg) == ERR_OK && d.nnamespaces == 1 &&
+		  d.namespaces[0].requires_encryption &&
+		  strcmp(d.namespaces[0].name, "root/cimv2") == 0);
+	config_clear(&d);
+	buf_reset(&msg);
+	CHECK("namespace: a stored malformed Sddl is refused",
+	      config_parse(&d, bad_sd, strlen(bad_sd), &msg) != ERR_OK &&
+		  strstr(str(&msg), "line 1: Sddl") && strstr(str(&msg), "0x8033815C"));
+	CHECK("namespace: a stored one not served is refused",
+	      parse_refused("Service/Namespace?Name=root/x/Sddl = " DEFAULT_SD "\n",
+			    "not a WMI namespace this service serves"));
+	const struct config_pair doc[] = {
+	    {"Name", "ROOT/cimv2"}, {"Sddl", DEFAULT_SD}, {"RequiresEncryption", "false"}};
+	CHECK("namespace: put", put(&c, NAMESPACE, doc, NPAIRS(doc), NULL) == ERR_OK &&
+				    strcmp(c.namespaces[0].sddl, DEFAULT_SD) == 0 &&
+				    !c.namespaces[0].requires_encryption);
+	CHECK("namespace: enumerated",
+	      config_instance_resource(&c, "service/namespace", 0, res, sizeof(res)) == ERR_OK &&
+		  strcmp(res, "Service/Namespace?Name=root/cimv2") == 0 &&
+		  config_instance_resource(&c, "service/namespace", 1, res, sizeof(res)) ==
+		      ERR_NOT_FOUND);
+	config_clear(&c);
+	buf_clear(&msg);
+}
+
 int main(void)
 {
 	test_defaults();
@@ -1716,6 +1818,7 @@ int main(void)
 	test_ntlm_users();
 	test_plugins();
 	test_certmappings();
+	test_namespaces();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
