@@ -8,7 +8,8 @@
  * decided in one place, cim_namespace_allows, by the namespace's security
  * descriptor (SDDL, cim_sd.c) from the configuration.
  *
- * The network process: cim_uri_parse, cim_instance_xml. The host:
+ * The network process: cim_uri_parse, the Enumerate's filters (WQL and
+ * selectors, cim_wql.c), cim_instance_xml, cim_item_xml. The host:
  * cim_namespace_allows, cim_instances, cim_select. Both, and the
  * configuration: the IPC codecs, the namespaces served, cim_sd_parse. */
 #ifndef OPENWINRM_CIM_H
@@ -42,6 +43,9 @@ struct cim_target {
 	char namespace_name[CIM_MAX_NAMESPACE + 1]; /* "root/cimv2" */
 	char class_name[CIM_MAX_NAME + 1];	    /* as the client spelled it */
 	int dmtf;				    /* DMTF's URI: CIM_ classes only */
+	/* A WMI URI's class "*": every class of the namespace, the class
+	 * being a WQL filter's FROM (class_name is empty). */
+	int wildcard;
 };
 
 /* 1 if uri is under either prefix (case-insensitively, as Windows
@@ -50,7 +54,7 @@ int cim_uri_is_cim(const char *uri);
 /* The namespace and class of a CIM resource URI. ERR_WSMAN_UNKNOWN_RESOURCE
  * for one that is not of the form prefix + namespace + "/" + Class
  * (namespace segments and the class: letters, digits and '_'; DMTF's:
- * the class alone), or too long. */
+ * the class alone), or too long. A WMI URI's class may be "*" (wildcard). */
 enum err cim_uri_parse(const char *uri, struct cim_target *out);
 /* 1 if s is a name as classes and properties have them: letters, digits
  * and '_', at least one. */
@@ -149,6 +153,78 @@ struct cim_caller {
  * granting or denying the rights no ACE before it decided. */
 uint32_t cim_sd_rights(const struct cim_sd *sd, const struct cim_caller *who);
 
+/* ---- filters (cim_wql.c): an Enumerate's WQL query or selector set
+ * (MS-WSMV 3.1.4.1.13), compiled by the network process when the request
+ * arrives (a bad one is refused before the host is asked) and applied to
+ * each instance before it is written. ---- */
+#define CIM_DIALECT_WQL "http://schemas.microsoft.com/wbem/wsman/1/WQL"
+/* Limits against hostile queries: past any of them the query is refused
+ * as WMI refuses an invalid one (ERR_WSMAN_CANNOT_PROCESS_FILTER). */
+#define CIM_MAX_WQL 4096	       /* a query's bytes */
+#define CIM_MAX_WQL_LITERAL 512	       /* a string or number literal's bytes */
+#define CIM_MAX_WQL_DEPTH 16	       /* nested parentheses and NOTs */
+#define CIM_MAX_WQL_TERMS 64	       /* comparisons, and names in a select list */
+#define CIM_MAX_WQL_NODES 256	       /* comparisons, ANDs, ORs and NOTs */
+#define CIM_WQL_POOL (2 * CIM_MAX_WQL) /* the names and literals, NUL-terminated */
+
+enum cim_filter_kind {
+	CIM_FILTER_NONE = 0, /* every instance, whole */
+	CIM_FILTER_WQL,	     /* SELECT ... FROM Class [WHERE ...] */
+	CIM_FILTER_SELECTOR, /* DSP0226 Annex E: every selector equals its property */
+};
+
+/* One node of a WHERE clause, in the filter's array; names and literals
+ * are offsets into its pool. */
+struct cim_wql_node {
+	uint8_t kind;	 /* AND, OR, NOT, a comparison, IS [NOT] NULL (cim_wql.c) */
+	uint8_t op;	 /* a comparison's operator */
+	uint8_t literal; /* a comparison's literal: string, number or boolean */
+	uint16_t a, b;	 /* AND, OR: the operands; NOT: a; else a: the property's name */
+	uint16_t value;	 /* a comparison's literal */
+};
+
+/* A compiled filter: plain data, no pointers, so it lives inside the
+ * request it belongs to. */
+struct cim_filter {
+	uint32_t kind;	     /* enum cim_filter_kind */
+	uint16_t class_name; /* WQL: FROM's class */
+	uint16_t nselect;    /* WQL: the select list's names; 0 for SELECT * */
+	uint16_t select[CIM_MAX_WQL_TERMS];
+	uint16_t nnodes; /* 0: no WHERE (every instance) */
+	uint16_t root;
+	struct cim_wql_node nodes[CIM_MAX_WQL_NODES];
+	uint16_t used;
+	char pool[CIM_WQL_POOL];
+};
+
+struct cim_instance;
+
+/* Compiles a WQL data query, NUL-terminated (MS-WMI 2.2.1.1): SELECT *
+ * or a list of properties, FROM a class, an optional WHERE of
+ * comparisons (= <> != < > <= >= LIKE, IS [NOT] NULL) joined by AND, OR,
+ * NOT and parentheses; keywords and names case-insensitive.
+ * ERR_WSMAN_CANNOT_PROCESS_FILTER for anything else or past a limit, with
+ * *why (static text, for the log). */
+enum err cim_wql_parse(const char *text, struct cim_filter *out, const char **why);
+/* Compiles a selector filter (n name/value pairs; MS-WSMV 3.1.4.1.13's
+ * rules: no name twice, no quote in a value). ERR_WSMAN_CANNOT_PROCESS_FILTER
+ * with *why otherwise. */
+enum err cim_selector_filter(const char *const *names, const char *const *values, uint32_t n,
+			     struct cim_filter *out, const char **why);
+/* FROM's class of a WQL filter ("" for other kinds). */
+const char *cim_filter_class(const struct cim_filter *f);
+/* Whether inst passes f (*keep), comparisons typed by the property's type
+ * (numbers as numbers, datetimes as instants, strings case-insensitively,
+ * a NULL property equal to nothing). ERR_WSMAN_CANNOT_PROCESS_FILTER, with
+ * *why, for what WMI refuses once it knows the class: a property the
+ * instance does not have, an operator or a literal its type does not take. */
+enum err cim_filter_match(const struct cim_filter *f, const struct cim_instance *inst, int *keep,
+			  const char **why);
+/* 1 if f is a WQL query with a select list (not SELECT *). */
+int cim_filter_projects(const struct cim_filter *f);
+/* 1 if name is in f's select list (case-insensitively). */
+int cim_filter_keeps(const struct cim_filter *f, const char *name);
+
 /* ---- the typed instances (SHELL_CIM_INSTANCES) ---- */
 
 /* A Get's key: a property's name and the value it must have. */
@@ -187,6 +263,7 @@ struct cim_request {
 	uint32_t optimize;
 	uint32_t max_elements;
 	char enumeration[64 + 1]; /* its context: WSMAN_MAX_CONTEXT */
+	struct cim_filter filter; /* the Enumerate's, compiled */
 };
 
 enum cim_type {
@@ -262,10 +339,21 @@ enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_s
 		    uint32_t nsel, uint32_t *index);
 
 /* ---- the network process: the reply ---- */
+
+/* The property of that name (case-insensitively, as WMI's names), or NULL. */
+const struct cim_property *cim_property(const struct cim_instance *inst, const char *name);
 /* One instance as Windows' WMI plugin writes it: p:<Class> in the
  * class's resource URI's namespace, xsi:type p:<Class>_Type, the
  * properties in alphabetical order, datetimes in cim:Datetime. */
 enum err cim_instance_xml(struct buf *out, const struct cim_target *t, const char *class_name,
 			  const struct cim_instance *inst);
+/* An Enumerate's item for inst under filter f: nothing (*kept 0) when f
+ * drops it, else the instance (cim_instance_xml), or for a WQL select
+ * list what Windows writes for one (MS-WSMV 3.1.4.1.13, <58> <59>): a
+ * w:XmlFragment of the selected properties, unqualified, in alphabetical
+ * order. ERR_WSMAN_CANNOT_PROCESS_FILTER (*why) as cim_filter_match. */
+enum err cim_item_xml(struct buf *out, const struct cim_target *t, const char *class_name,
+		      const struct cim_filter *f, const struct cim_instance *inst, int *kept,
+		      const char **why);
 
 #endif

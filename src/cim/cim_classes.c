@@ -46,14 +46,6 @@ static const struct cim_class *class_find(const char *name, int dmtf, const char
 	return NULL;
 }
 
-static const struct cim_property *property(const struct cim_instance *inst, const char *name)
-{
-	for (uint32_t i = 0; i < inst->nproperties; i++)
-		if (strcasecmp(inst->properties[i].name, name) == 0)
-			return &inst->properties[i];
-	return NULL;
-}
-
 enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
 		    uint32_t nsel, uint32_t *index)
 {
@@ -63,7 +55,7 @@ enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_s
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t matched = 0;
 		for (uint32_t k = 0; k < nsel; k++) {
-			const struct cim_property *p = property(&v[i], sel[k].name);
+			const struct cim_property *p = cim_property(&v[i], sel[k].name);
 			if (!p)
 				return ERR_WSMAN_INVALID_SELECTORS;
 			matched += p->type != CIM_NULL && strcasecmp(p->value, sel[k].value) == 0;

@@ -26,8 +26,8 @@ enum err cim_ipc_request_encode(struct buf *out, const void *request)
 {
 	const struct cim_request *r = request;
 
-	if (r->dmtf > 1 || r->enumerate > 1 || r->is_admin > 1 || r->nselectors > CIM_MAX_SELECTORS ||
-	    r->requires_encryption > 1 || r->encrypted > 1)
+	if (r->dmtf > 1 || r->enumerate > 1 || r->is_admin > 1 ||
+	    r->nselectors > CIM_MAX_SELECTORS || r->requires_encryption > 1 || r->encrypted > 1)
 		return ERR_USAGE;
 	IPC_TRY(buf_put_field(out, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));

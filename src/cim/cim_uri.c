@@ -62,6 +62,11 @@ enum err cim_uri_parse(const char *uri, struct cim_target *out)
 	} else {
 		return ERR_WSMAN_UNKNOWN_RESOURCE;
 	}
+	/* "*", which Microsoft's documentation queries with a WQL filter. */
+	if (!out->dmtf && strcmp(class_name, "*") == 0) {
+		out->wildcard = 1;
+		return ERR_OK;
+	}
 	if (strlen(class_name) > CIM_MAX_NAME || !is_name(class_name, strlen(class_name))) {
 		memset(out, 0, sizeof(*out));
 		return ERR_WSMAN_UNKNOWN_RESOURCE;

@@ -5,10 +5,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
+#include "wsman/wsman.h"
 
 #define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+
+const struct cim_property *cim_property(const struct cim_instance *inst, const char *name)
+{
+	for (uint32_t i = 0; i < inst->nproperties; i++)
+		if (strcasecmp(inst->properties[i].name, name) == 0)
+			return &inst->properties[i];
+	return NULL;
+}
 
 /* Windows lists the properties in ordinal order of their names
  * ("CSName" before "Caption"). */
@@ -18,18 +28,28 @@ static int by_name(const void *a, const void *b)
 		      (*(const struct cim_property *const *)b)->name);
 }
 
-static enum err put_property(struct buf *out, const struct cim_property *p)
+/* A fragment's properties are in alphabetical order, case-insensitively
+ * ("Caption" before "CSName", Windows Server 2008 R2's recorded replies). */
+static int by_name_folded(const void *a, const void *b)
+{
+	return strcasecmp((*(const struct cim_property *const *)a)->name,
+			  (*(const struct cim_property *const *)b)->name);
+}
+
+/* <prefix Name> with the value; a datetime inside <datetime>. */
+static enum err put_property(struct buf *out, const struct cim_property *p, const char *prefix,
+			     const char *datetime)
 {
 	enum err e;
 
 	if (p->type == CIM_NULL)
-		return buf_putf(out, "<p:%s xsi:nil=\"true\"/>", p->name);
-	if ((e = buf_putf(out, "<p:%s>%s", p->name,
-			  p->type == CIM_DATETIME ? "<cim:Datetime>" : "")) != ERR_OK ||
-	    (e = util_xml_escape(out, p->value)) != ERR_OK)
+		return buf_putf(out, "<%s%s xsi:nil=\"true\"/>", prefix, p->name);
+	if ((e = buf_putf(out, "<%s%s>", prefix, p->name)) != ERR_OK ||
+	    (p->type == CIM_DATETIME && (e = buf_putf(out, "<%s>", datetime)) != ERR_OK) ||
+	    (e = util_xml_escape(out, p->value)) != ERR_OK ||
+	    (p->type == CIM_DATETIME && (e = buf_putf(out, "</%s>", datetime)) != ERR_OK))
 		return e;
-	return buf_putf(out, "%s</p:%s>", p->type == CIM_DATETIME ? "</cim:Datetime>" : "",
-			p->name);
+	return buf_putf(out, "</%s%s>", prefix, p->name);
 }
 
 enum err cim_instance_xml(struct buf *out, const struct cim_target *t, const char *class_name,
@@ -55,8 +75,44 @@ enum err cim_instance_xml(struct buf *out, const struct cim_target *t, const cha
 					 class_name)) != ERR_OK)
 		return e;
 	for (uint32_t i = 0; i < n && e == ERR_OK; i++)
-		e = put_property(out, sorted[i]);
+		e = put_property(out, sorted[i], "p:", "cim:Datetime");
 	if (e != ERR_OK)
 		return e;
 	return buf_putf(out, "</p:%s>", class_name);
+}
+
+/* A WQL select list's item, as DSP0227 8.1 renders a CQL projection and
+ * Windows Server 2008 R2 was recorded writing it: the selected properties
+ * in w:XmlFragment, unqualified (MS-WSMV <58>), in alphabetical order
+ * (<59>), a datetime inside an unqualified Datetime. */
+static enum err fragment_xml(struct buf *out, const struct cim_filter *f,
+			     const struct cim_instance *inst)
+{
+	const struct cim_property *kept[CIM_MAX_PROPERTIES];
+	uint32_t n = 0;
+	enum err e;
+
+	for (uint32_t i = 0; i < inst->nproperties && i < CIM_MAX_PROPERTIES; i++)
+		if (cim_filter_keeps(f, inst->properties[i].name))
+			kept[n++] = &inst->properties[i];
+	qsort(kept, n, sizeof(kept[0]), by_name_folded);
+	e = buf_putf(out, "<w:XmlFragment xmlns:xsi=\"" NS_XSI "\" xmlns:w=\"" NS_WSMAN "\">");
+	for (uint32_t i = 0; i < n && e == ERR_OK; i++)
+		e = put_property(out, kept[i], "", "Datetime");
+	if (e != ERR_OK)
+		return e;
+	return buf_putf(out, "</w:XmlFragment>");
+}
+
+enum err cim_item_xml(struct buf *out, const struct cim_target *t, const char *class_name,
+		      const struct cim_filter *f, const struct cim_instance *inst, int *kept,
+		      const char **why)
+{
+	enum err e;
+
+	if ((e = cim_filter_match(f, inst, kept, why)) != ERR_OK || !*kept)
+		return e;
+	if (cim_filter_projects(f))
+		return fragment_xml(out, f, inst);
+	return cim_instance_xml(out, t, class_name, inst);
 }

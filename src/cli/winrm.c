@@ -144,6 +144,9 @@ static void usage(FILE *f)
 	    "  -certificatekey:PATH (its unencrypted PEM key, when in another file)\n"
 	    "  -un[encrypted]  -[use]ssl  -skipCAcheck  -skipCNcheck  -timeout:MS\n"
 	    "  -f[ormat]:#text|xml|pretty  -file:PATH (the request body for create/invoke)\n"
+	    "  -filter:EXPR [-dialect:WQL|Selector|URI]  enumerate only what the filter keeps:\n"
+	    "      WQL (the default): -filter:\"select * from Win32_Process where Name='sshd'\"\n"
+	    "      on wmicimv2/*; Selector: -filter:{KEY=\"VALUE\";...}\n"
 	    "\n"
 	    "The shell strips the quotes of @{Basic=\"true\"}, which winrm accepts; quote the\n"
 	    "whole argument when it holds ';' or spaces:\n"
@@ -588,6 +591,25 @@ static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npo
 		return complain("input was supplied to an operation that does not accept input");
 	if (cmd->verb == V_SET && !input)
 		return complain("no input provided: winrm set URI -r:HOST '@{KEY=\"VALUE\"}'");
+	if ((r->filter || r->dialect) && cmd->verb != V_ENUMERATE)
+		return complain("-filter: and -dialect: go with enumerate");
+	if (r->dialect && !r->filter)
+		return complain("-dialect: needs a -filter:");
+	/* winrm help filters: -dialect:selector -filter:{State="Running"} */
+	if (r->filter && selector_dialect(r->dialect)) {
+		char *hash = malloc(strlen(r->filter) + 2);
+		int bad = !hash || r->filter[0] != '{';
+		if (hash) {
+			hash[0] = '@';
+			strcpy(hash + 1, r->filter);
+		}
+		bad = bad || input_parse(hash, &in) != 0 || in.n == 0;
+		free(hash);
+		if (bad) {
+			free(in.text);
+			return complain("a Selector filter is -filter:{KEY=\"VALUE\";...}");
+		}
+	}
 	if (input && input_parse(input, &in) != 0) {
 		free(in.text);
 		return 1;
@@ -662,6 +684,10 @@ static int remote_switch(const char *a, struct remote *r, int *remote)
 			return complain("-format: is #text, xml or pretty"), -1;
 	} else if (cli_switch(a, "file", "file", &v) && v) {
 		r->file = v;
+	} else if (cli_switch(a, "filter", "filter", &v) && v) {
+		r->filter = v;
+	} else if (cli_switch(a, "dialect", "dialect", &v) && v && *v) {
+		r->dialect = v;
 	} else {
 		return 0;
 	}
@@ -738,7 +764,7 @@ int main(int argc, char **argv)
 	if (strcasecmp(pos[0], "user") == 0) {
 		if (is_remote || remote.session.user || remote.session.auth ||
 		    remote.certificate.file || remote.session.flags || remote.session.timeout_ms ||
-		    remote.file || cmd.https || cmd.quiet)
+		    remote.file || remote.filter || remote.dialect || cmd.https || cmd.quiet)
 			return complain(
 			    "winrm user works on this machine and takes only -p:PASSWORD");
 		return user_main(cmd.dir, pos, npos, remote.session.password);
@@ -767,6 +793,8 @@ int main(int argc, char **argv)
 		return remote_main(&cmd, pos, npos, &remote);
 	if (npos < 2)
 		return complain("the resource URI is missing (e.g. winrm/config)");
+	if (remote.filter || remote.dialect)
+		return complain("-filter: and -dialect: go with enumerate on a service (-r:)");
 	if (!(cmd.resource = config_resource(pos[1])))
 		return complain("unsupported resource URI %s: only winrm/config resources are "
 				"managed locally (use -r: for others)",

@@ -46,10 +46,15 @@ struct remote {
 	struct cli_certificate certificate;
 	enum wsman_text_format format;
 	const char *file; /* -file: the request body instead of @{...} */
+	/* enumerate's -filter: and -dialect: (winrm help filters) */
+	const char *filter, *dialect;
 };
 
+/* 1 if -dialect: names the Selector dialect (alias or URI). */
+int selector_dialect(const char *dialect);
 /* Runs one operation on a remote host (or, for identify, the local
- * service); action is the custom action of invoke. Returns the exit status. */
+ * service); action is the custom action of invoke, in the @{...} input,
+ * or for enumerate a Selector -filter:'s pairs. Returns the exit status. */
 int remote_run(enum verb verb, const char *action, const char *uri, const struct input *in,
 	       const struct remote *r);
 

@@ -198,6 +198,40 @@ static int set(struct winrm_session *s, const struct target *t, const struct inp
 	return rc;
 }
 
+int selector_dialect(const char *dialect)
+{
+	return dialect && (strcasecmp(dialect, "selector") == 0 ||
+			   strcasecmp(dialect, WSMAN_SELECTOR_FILTER) == 0);
+}
+
+/* winrm.vbs' Enumerate: a -filter: is WQL unless -dialect: says otherwise
+ * (aliases WQL, Selector, Association); a Selector filter's pairs come
+ * parsed in sel_in. */
+static enum winrm_result enumerate(struct winrm_session *s, const struct target *t,
+				   const struct remote *r, const struct input *sel_in,
+				   struct shown *sh)
+{
+	const char *dialect = r->dialect ? r->dialect : WINRM_DIALECT_WQL;
+	struct winrm_selector sel[MAX_INPUT_PAIRS];
+
+	if (!r->filter)
+		return winrm_enumerate(s, t->uri, t->sel, t->nsel, show_item, sh);
+	if (selector_dialect(dialect)) {
+		for (size_t i = 0; i < sel_in->n; i++)
+			sel[i] = (struct winrm_selector){
+			    sel_in->pairs[i].key,
+			    sel_in->pairs[i].value ? sel_in->pairs[i].value : ""};
+		return winrm_enumerate_ex(s, t->uri, t->sel, t->nsel, sel, sel_in->n, show_item,
+					  sh);
+	}
+	if (strcasecmp(dialect, "wql") == 0)
+		dialect = WINRM_DIALECT_WQL;
+	else if (strcasecmp(dialect, "association") == 0)
+		dialect = "http://schemas.dmtf.org/wbem/wsman/1/cimbinding/AssociationFilter";
+	return winrm_enumerate_filter(s, t->uri, t->sel, t->nsel, dialect, r->filter, show_item,
+				      sh);
+}
+
 static int operate(struct winrm_session *s, enum verb verb, const char *action,
 		   const struct target *t, const struct input *in, const struct remote *r)
 {
@@ -239,7 +273,7 @@ static int operate(struct winrm_session *s, enum verb verb, const char *action,
 		/* Thousands of items can take a while: the progress line. */
 		if (progress_start("winrm") != 0)
 			complain("cannot start the progress line's thread: going on without it");
-		res = winrm_enumerate(s, t->uri, t->sel, t->nsel, show_item, &sh);
+		res = enumerate(s, t, r, in, &sh);
 		progress_end();
 		break;
 	case V_IDENTIFY:

@@ -14,7 +14,7 @@
 #define ACTION_PULL NS_ENUMERATION "/Pull"
 #define MAX_SELECTORS 16
 #define MAX_CONTEXT 256
-#define MAX_FILTER_TEXT 4096 /* a Selector filter's markup */
+#define MAX_FILTER_TEXT 8192 /* a filter's markup */
 /* Enumerate and Pull rounds before giving up on a service that never ends. */
 #define MAX_PULLS 100000
 
@@ -124,56 +124,25 @@ enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_
 	return winrm_enumerate_ex(s, resource_uri, sel, nsel, NULL, 0, fn, arg);
 }
 
-/* w:Filter of the Selector dialect (DSP0226 8.3.2), escaped into out. */
-static enum winrm_result selector_filter(struct winrm_session *s, struct buf *out,
-					 const struct winrm_selector *filter, size_t nfilter)
-{
-	enum err e =
-	    buf_putf(out, "<w:Filter Dialect=\"" WSMAN_SELECTOR_FILTER "\"><w:SelectorSet>");
-
-	for (size_t i = 0; i < nfilter && e == ERR_OK; i++) {
-		if (!filter[i].name || !filter[i].value)
-			return client_fail(s, WINRM_E_USAGE,
-					   "a filter selector without a name or value");
-		if ((e = wsman_put_text(out, "<w:Selector Name=\"", filter[i].name, "\">")) ==
-		    ERR_OK)
-			e = wsman_put_text(out, "", filter[i].value, "</w:Selector>");
-	}
-	if (e == ERR_OK)
-		e = buf_putf(out, "</w:SelectorSet></w:Filter>");
-	return e == ERR_OK ? WINRM_OK
-			   : client_fail(s, e == ERR_FORMAT ? WINRM_E_USAGE : WINRM_E_NOMEM,
-					 "the filter is not UTF-8 or too long");
-}
-
-enum winrm_result winrm_enumerate_ex(struct winrm_session *s, const char *resource_uri,
-				     const struct winrm_selector *sel, size_t nsel,
-				     const struct winrm_selector *filter, size_t nfilter,
-				     winrm_item_fn *fn, void *arg)
+/* Enumerate (optimized: the first items come with the EnumerateResponse)
+ * with flt, a filter's markup, then Pulls to the end of the sequence. */
+static enum winrm_result enumerate(struct winrm_session *s, const char *resource_uri,
+				   const struct winrm_selector *sel, size_t nsel, struct buf *flt,
+				   winrm_item_fn *fn, void *arg)
 {
 	struct items it = {fn, arg};
 	char context[MAX_CONTEXT], body[MAX_CONTEXT + 256 + MAX_FILTER_TEXT];
 	const char *action = ACTION_ENUMERATE;
-	struct buf flt;
-	enum winrm_result fr = WINRM_OK;
 	int end = 0;
 
 	if (!fn)
 		return client_fail(s, WINRM_E_USAGE, "Enumerate needs an item function");
-	buf_init(&flt, MAX_FILTER_TEXT);
-	if (nfilter && (fr = selector_filter(s, &flt, filter, nfilter)) == WINRM_OK &&
-	    buf_terminate(&flt) != ERR_OK)
-		fr = client_fail(s, WINRM_E_USAGE, "the filter is too long");
-	if (fr != WINRM_OK) {
-		buf_clear(&flt);
-		return fr;
-	}
-	/* Optimized: the first items come with the EnumerateResponse. */
+	if (buf_terminate(flt) != ERR_OK)
+		return client_fail(s, WINRM_E_USAGE, "the filter is too long");
 	snprintf(body, sizeof(body),
 		 "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>%s"
 		 "</n:Enumerate>",
-		 nfilter ? (const char *)buf_ptr(&flt) : "");
-	buf_clear(&flt);
+		 (const char *)buf_ptr(flt));
 	for (int round = 0; round < MAX_PULLS && !end; round++) {
 		struct wsman_request resp;
 		enum winrm_result r = request(s, resource_uri, action, sel, nsel, body, &resp);
@@ -200,4 +169,61 @@ enum winrm_result winrm_enumerate_ex(struct winrm_session *s, const char *resour
 	return end ? WINRM_OK
 		   : client_fail(s, WINRM_E_PROTOCOL, "the enumeration of %s never ended",
 				 resource_uri);
+}
+
+static enum winrm_result filter_failed(struct winrm_session *s, enum err e)
+{
+	return client_fail(s, e == ERR_FORMAT ? WINRM_E_USAGE : WINRM_E_NOMEM,
+			   "the filter is not UTF-8 or too long");
+}
+
+enum winrm_result winrm_enumerate_ex(struct winrm_session *s, const char *resource_uri,
+				     const struct winrm_selector *sel, size_t nsel,
+				     const struct winrm_selector *filter, size_t nfilter,
+				     winrm_item_fn *fn, void *arg)
+{
+	struct buf flt;
+	enum winrm_result r = WINRM_OK;
+	enum err e = ERR_OK;
+
+	buf_init(&flt, MAX_FILTER_TEXT);
+	/* w:Filter of the Selector dialect (DSP0226 8.3.2), escaped. */
+	if (nfilter)
+		e = buf_putf(&flt,
+			     "<w:Filter Dialect=\"" WSMAN_SELECTOR_FILTER "\"><w:SelectorSet>");
+	for (size_t i = 0; i < nfilter && e == ERR_OK && r == WINRM_OK; i++) {
+		if (!filter[i].name || !filter[i].value)
+			r = client_fail(s, WINRM_E_USAGE,
+					"a filter selector without a name or value");
+		else if ((e = wsman_put_text(&flt, "<w:Selector Name=\"", filter[i].name, "\">")) ==
+			 ERR_OK)
+			e = wsman_put_text(&flt, "", filter[i].value, "</w:Selector>");
+	}
+	if (nfilter && e == ERR_OK)
+		e = buf_putf(&flt, "</w:SelectorSet></w:Filter>");
+	if (r == WINRM_OK)
+		r = e == ERR_OK ? enumerate(s, resource_uri, sel, nsel, &flt, fn, arg)
+				: filter_failed(s, e);
+	buf_clear(&flt);
+	return r;
+}
+
+enum winrm_result winrm_enumerate_filter(struct winrm_session *s, const char *resource_uri,
+					 const struct winrm_selector *sel, size_t nsel,
+					 const char *dialect, const char *filter, winrm_item_fn *fn,
+					 void *arg)
+{
+	struct buf flt;
+	enum winrm_result r;
+	enum err e;
+
+	if (!dialect || !*dialect || !filter)
+		return client_fail(s, WINRM_E_USAGE, "a filter needs its dialect and text");
+	buf_init(&flt, MAX_FILTER_TEXT);
+	if ((e = wsman_put_text(&flt, "<w:Filter Dialect=\"", dialect, "\">")) == ERR_OK)
+		e = wsman_put_text(&flt, "", filter, "</w:Filter>");
+	r = e == ERR_OK ? enumerate(s, resource_uri, sel, nsel, &flt, fn, arg)
+			: filter_failed(s, e);
+	buf_clear(&flt);
+	return r;
 }

@@ -161,6 +161,14 @@ enum winrm_result winrm_enumerate_ex(struct winrm_session *s, const char *resour
 				     const struct winrm_selector *sel, size_t nsel,
 				     const struct winrm_selector *filter, size_t nfilter,
 				     winrm_item_fn *fn, void *arg);
+/* The same with a filter of any dialect, its text as given (escaped
+ * here), as Windows' `winrm enumerate -filter: -dialect:` sends it: a WQL
+ * query (WINRM_DIALECT_WQL) for WMI's classes. */
+#define WINRM_DIALECT_WQL "http://schemas.microsoft.com/wbem/wsman/1/WQL"
+enum winrm_result winrm_enumerate_filter(struct winrm_session *s, const char *resource_uri,
+					 const struct winrm_selector *sel, size_t nsel,
+					 const char *dialect, const char *filter, winrm_item_fn *fn,
+					 void *arg);
 /* A custom action (resource_uri/action); the output in *xml. */
 enum winrm_result winrm_invoke(struct winrm_session *s, const char *action,
 			       const char *resource_uri, const struct winrm_selector *sel,

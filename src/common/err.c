@@ -58,6 +58,8 @@ static const struct {
     [ERR_WSMAN_INVALID_SELECTORS] = {ERRC_PROTO, "invalid selectors"},
     [ERR_WSMAN_INVALID_CONTEXT] = {ERRC_PROTO, "unknown or expired enumeration context"},
     [ERR_WSMAN_FILTERING_NOT_SUPPORTED] = {ERRC_PROTO, "enumeration filter not supported"},
+    [ERR_WSMAN_FILTER_DIALECT] = {ERRC_PROTO, "enumeration filter dialect not supported"},
+    [ERR_WSMAN_CANNOT_PROCESS_FILTER] = {ERRC_PROTO, "enumeration filter invalid"},
     [ERR_WSMAN_ENUMERATION_MODE] = {ERRC_PROTO, "unsupported enumeration mode"},
     [ERR_WSMAN_SHELL_DISCONNECTED] = {ERRC_PROTO, "the shell is disconnected"},
     [ERR_WSMAN_STREAM_DISCONNECTED] = {ERRC_PROTO, "the shell was disconnected under the Receive"},

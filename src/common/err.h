@@ -74,6 +74,9 @@ enum err {
 				      */
 	ERR_WSMAN_INVALID_CONTEXT,   /* n:InvalidEnumerationContext: unknown or expired */
 	ERR_WSMAN_FILTERING_NOT_SUPPORTED, /* n:FilteringNotSupported: Enumerate with a filter */
+	ERR_WSMAN_FILTER_DIALECT,	   /* n:FilterDialectRequestedUnavailable */
+	ERR_WSMAN_CANNOT_PROCESS_FILTER,   /* n:CannotProcessFilter: a bad WQL query or selector
+					      filter */
 	ERR_WSMAN_ENUMERATION_MODE, /* w:UnsupportedFeature (EnumerationMode): only objects are
 				       enumerated */
 	/* Disconnected PowerShell shells (MS-PSRP 3.1.5.3.16 to 3.1.5.3.19). */

@@ -12,6 +12,7 @@
  * travel with the request. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "net/net_int.h"
@@ -91,16 +92,22 @@ static void reply_enumerate(struct request *r, const struct cim_target *t,
 {
 	struct cim_request *req = r->op_req;
 	struct net_enumeration *en = gathering(r, got);
+	const char *why = NULL;
 	struct buf xml;
 	enum err e = en ? ERR_OK : ERR_WSMAN_INTERNAL;
 
 	buf_init(&xml, MAX_INSTANCE_XML);
 	for (uint32_t i = 0; i < got->ninstances && e == ERR_OK; i++) {
+		int kept = 0;
 		buf_reset(&xml);
-		if ((e = cim_instance_xml(&xml, t, got->class_name, &got->instances[i])) == ERR_OK)
+		if ((e = cim_item_xml(&xml, t, got->class_name, &req->filter, &got->instances[i],
+				      &kept, &why)) == ERR_OK &&
+		    kept)
 			e = net_enum_add(en, &xml);
 	}
 	buf_clear(&xml);
+	if (why)
+		log_info("enumeration of %s refused for %s: %s", got->class_name, r->id.user, why);
 	if (e == ERR_OK && got->snapshot) {
 		req->snapshot = got->snapshot;
 		req->first = got->first + got->ninstances;
@@ -134,6 +141,10 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 		return;
 	}
 	target_of(req, &t);
+	/* A query of a class WMI does not have is a bad filter (Windows
+	 * Server 2008 R2's recorded reply). */
+	if (status == ERR_WSMAN_WMI_NOT_FOUND && req->filter.kind == CIM_FILTER_WQL)
+		status = ERR_WSMAN_CANNOT_PROCESS_FILTER;
 	if (status != ERR_OK)
 		net_reply_fault(r, status);
 	else if (req->enumerate)
@@ -145,7 +156,7 @@ static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, 
 
 /* A Get or an Enumerate of t: to the user's own host. */
 static void ask_host(struct request *r, const struct cim_target *t, int enumerate,
-		     const struct wsman_enumerate_req *options)
+		     const struct wsman_enumerate_req *options, const struct cim_filter *filter)
 {
 	const struct wsman_header *hdr = &r->ws.hdr;
 	struct net *n = r->conn->net;
@@ -189,16 +200,55 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 		req->optimize = options->optimize != 0;
 		req->max_elements = options->max_elements;
 	}
+	if (filter)
+		req->filter = *filter;
 	if (e == ERR_OK)
 		e = call_host(r, 1);
 	if (e != ERR_OK)
 		net_reply_fault(r, e);
 }
 
+/* The Enumerate's filter, compiled before the host is asked (MS-WSMV
+ * 3.1.4.1.13): WQL names the class (the URI's, "*" or not, is not looked
+ * at: unverified), a selector filter works on the URI's class; a "*" URI
+ * takes nothing else. */
+static enum err filter_of(const struct wsman_enumerate_req *o, struct cim_target *t,
+			  struct cim_filter *f, const char **why)
+{
+	const char *names[WSMAN_MAX_FILTER_SELECTORS], *values[WSMAN_MAX_FILTER_SELECTORS];
+	enum err e;
+
+	memset(f, 0, sizeof(*f));
+	if (!o->filtered)
+		return t->wildcard ? ERR_WSMAN_UNKNOWN_RESOURCE : ERR_OK;
+	if (o->selector) {
+		/* "Selector Filter Dialect can only be used for class-specific
+		 * resource URIs". */
+		if (t->wildcard) {
+			*why = "a selector filter on a * resource URI";
+			return ERR_WSMAN_CANNOT_PROCESS_FILTER;
+		}
+		for (uint32_t i = 0; i < o->nfilter; i++) {
+			names[i] = o->filter[i].name;
+			values[i] = o->filter[i].value;
+		}
+		return cim_selector_filter(names, values, o->nfilter, f, why);
+	}
+	if (strcasecmp(o->dialect, CIM_DIALECT_WQL) != 0)
+		return t->wildcard ? ERR_WSMAN_UNKNOWN_RESOURCE : ERR_WSMAN_FILTER_DIALECT;
+	if ((e = cim_wql_parse(o->text, f, why)) != ERR_OK)
+		return e;
+	snprintf(t->class_name, sizeof(t->class_name), "%s", cim_filter_class(f));
+	t->wildcard = 0;
+	return ERR_OK;
+}
+
 void net_cim_dispatch(struct request *r)
 {
 	const struct wsman_header *hdr = &r->ws.hdr;
 	struct wsman_enumerate_req options;
+	struct cim_filter filter;
+	const char *why = NULL;
 	struct cim_target t;
 	enum err e;
 
@@ -208,18 +258,21 @@ void net_cim_dispatch(struct request *r)
 		return;
 	}
 	if (strcmp(hdr->action, ACTION_GET) == 0) {
-		ask_host(r, &t, 0, NULL);
+		if (t.wildcard)
+			net_reply_fault(r, ERR_WSMAN_UNKNOWN_RESOURCE);
+		else
+			ask_host(r, &t, 0, NULL, NULL);
 	} else if (strcmp(hdr->action, ACTION_ENUMERATE) == 0) {
-		/* Filters (WQL, selectors) come in a later step of issue 16. */
 		if (hdr->nselectors)
 			e = ERR_WSMAN_INVALID_SELECTORS;
-		else if ((e = wsman_enumerate_parse(&r->ws, &options)) == ERR_OK &&
-			 options.filtered)
-			e = ERR_WSMAN_FILTERING_NOT_SUPPORTED;
+		else if ((e = wsman_enumerate_parse(&r->ws, &options)) == ERR_OK)
+			e = filter_of(&options, &t, &filter, &why);
+		if (why)
+			log_info("enumeration filter refused for %s: %s", r->id.user, why);
 		if (e != ERR_OK)
 			net_reply_fault(r, e);
 		else
-			ask_host(r, &t, 1, &options);
+			ask_host(r, &t, 1, &options, &filter);
 	} else if (strcmp(hdr->action, ACTION_PULL) == 0) {
 		net_enum_pull(r, 0);
 	} else if (strcmp(hdr->action, ACTION_RELEASE) == 0) {

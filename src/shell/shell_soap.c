@@ -820,6 +820,8 @@ enum err shell_soap_list_commands_parse(const struct wsman_request *req,
 	memset(out, 0, sizeof(*out));
 	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK)
 		return e;
+	if (en.filtered && !en.selector)
+		return ERR_WSMAN_FILTERING_NOT_SUPPORTED;
 	if (!en.filtered || en.nfilter != 1 || strcasecmp(en.filter[0].name, "ShellId") != 0)
 		return ERR_WSMAN_INVALID_SELECTORS;
 	if (!util_is_guid(en.filter[0].value))

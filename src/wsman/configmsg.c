@@ -128,24 +128,14 @@ static enum err count_of(const xmlNode *n, uint32_t *out)
 	return e;
 }
 
-/* w:Filter Dialect=SelectorFilter: w:SelectorSet/w:Selector Name=".." text. */
+/* The Selector dialect's w:SelectorSet/w:Selector Name=".." text. */
 static enum err selector_filter(const xmlNode *f, struct wsman_enumerate_req *out)
 {
 	xmlNode *set = wsman_xml_first(f);
-	char *dialect;
 	enum err e;
 
-	if ((e = wsman_xml_attr(f, NULL, "Dialect", WSMAN_MAX_HEADER_VALUE, &dialect)) != ERR_OK)
-		return e;
-	e = dialect && strcmp(dialect, WSMAN_SELECTOR_FILTER) == 0
-		? ERR_OK
-		: ERR_WSMAN_FILTERING_NOT_SUPPORTED;
-	free(dialect);
-	if (e != ERR_OK)
-		return e;
 	if (!set || !wsman_xml_is(set, NS_WSMAN, "SelectorSet"))
 		return ERR_WSMAN_INVALID_SELECTORS;
-	out->filtered = 1;
 	for (xmlNode *c = wsman_xml_first(set); c; c = wsman_xml_next(c)) {
 		char *name;
 		if (!wsman_xml_is(c, NS_WSMAN, "Selector") ||
@@ -166,6 +156,41 @@ static enum err selector_filter(const xmlNode *f, struct wsman_enumerate_req *ou
 	return out->nfilter ? ERR_OK : ERR_WSMAN_INVALID_SELECTORS;
 }
 
+/* A filter of another dialect: its character data (a WQL query). */
+static enum err filter_text(const xmlNode *f, struct wsman_enumerate_req *out)
+{
+	char *text;
+	enum err e;
+
+	if ((e = wsman_xml_text(f, WSMAN_MAX_FILTER_TEXT, 1, &text)) != ERR_OK)
+		return e == ERR_WSMAN_ENCODING_LIMIT ? ERR_WSMAN_CANNOT_PROCESS_FILTER : e;
+	memcpy(out->text, text, strlen(text) + 1);
+	free(text);
+	return ERR_OK;
+}
+
+/* w:Filter or n:Filter with its Dialect (MS-WSMV 3.1.4.1.13: "MUST
+ * support the wsman:Filter element and process it exactly the same as if
+ * the wsen:Filter element were present"). */
+static enum err filter(const xmlNode *f, struct wsman_enumerate_req *out)
+{
+	char *dialect;
+	enum err e;
+
+	if (out->filtered)
+		return ERR_WSMAN_SCHEMA;
+	out->filtered = 1;
+	if ((e = wsman_xml_attr(f, NULL, "Dialect", WSMAN_MAX_DIALECT, &dialect)) != ERR_OK)
+		return e == ERR_WSMAN_ENCODING_LIMIT ? ERR_WSMAN_FILTER_DIALECT : e;
+	if (dialect) {
+		memcpy(out->dialect, dialect, strlen(dialect) + 1);
+		free(dialect);
+	}
+	out->selector = strcmp(out->dialect, WSMAN_SELECTOR_FILTER) == 0 ||
+			strcmp(out->dialect, WSMAN_SELECTOR_FILTER_MS) == 0;
+	return out->selector ? selector_filter(f, out) : filter_text(f, out);
+}
+
 enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enumerate_req *out)
 {
 	enum err e;
@@ -181,12 +206,10 @@ enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enu
 		} else if (wsman_xml_is(c, NS_WSMAN, "MaxElements")) {
 			if ((e = count_of(c, &out->max_elements)) != ERR_OK)
 				return e;
-		} else if (wsman_xml_is(c, NS_WSMAN, "Filter") && !out->filtered) {
-			if ((e = selector_filter(c, out)) != ERR_OK)
-				return e;
 		} else if (wsman_xml_is(c, NS_WSMAN, "Filter") ||
 			   wsman_xml_is(c, NS_ENUMERATION, "Filter")) {
-			return ERR_WSMAN_FILTERING_NOT_SUPPORTED;
+			if ((e = filter(c, out)) != ERR_OK)
+				return e;
 		} else if (wsman_xml_is(c, NS_WSMAN, "EnumerationMode")) {
 			return ERR_WSMAN_ENUMERATION_MODE;
 		}

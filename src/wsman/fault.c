@@ -393,6 +393,33 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The data source does not support filtering. Remove the filter from the "
 		      "request and try the request again. ",
 	},
+    /* A dialect the resource does not take: WS-Enumeration's fault for it,
+     * with winerror.h's ERROR_WSMAN_ENUMERATE_FILTER_DIALECT_REQUESTED_UNAVAILABLE
+     * (the wording unverified against a Windows reply). */
+    [ERR_WSMAN_FILTER_DIALECT] =
+	{
+	    .status = 500,
+	    .subcode = "n:FilterDialectRequestedUnavailable",
+	    .code = 2150858777u,
+	    .reason = "The filter dialect (the type of filter, such as WQL or selector) is not "
+		      "supported for this resource. Change the filter dialect or the resource URI "
+		      "and try the request again. ",
+	},
+    /* A WQL query or selector filter refused, as Windows Server 2008 R2 was
+     * recorded answering a query of a class WMI does not have (WinRb's
+     * spec/stubs/responses/soap_fault_v2.xml), two trailing spaces
+     * included; the f:Message is WMI's WBEM_E_INVALID_QUERY text, where
+     * Windows nests WMI's own f:WSManFault and __ExtendedStatus in an
+     * f:ProviderFault of the WMI provider (not written here). */
+    [ERR_WSMAN_CANNOT_PROCESS_FILTER] =
+	{
+	    .status = 500,
+	    .subcode = "n:CannotProcessFilter",
+	    .code = 2150858778u,
+	    .reason = "The data source could not process the filter. The filter might be missing "
+		      "or it might be invalid. Change the filter and try the request again.  ",
+	    .message = "The query was not syntactically valid. ",
+	},
     [ERR_WSMAN_ENUMERATION_MODE] =
 	{
 	    .status = 500,

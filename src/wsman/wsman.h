@@ -143,23 +143,35 @@ void wsman_properties_clear(struct wsman_properties *p);
 	"http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
 #define WSMAN_SELECTOR_FILTER "http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"
+/* The Selector dialect as PowerShell's WSMan cmdlets name it. */
+#define WSMAN_SELECTOR_FILTER_MS "http://schemas.microsoft.com/wbem/wsman/1/wsman/SelectorFilter"
 #define WSMAN_MAX_FILTER_SELECTORS 4
 #define WSMAN_MAX_FILTER_NAME 64
 #define WSMAN_MAX_FILTER_VALUE 256
+#define WSMAN_MAX_DIALECT 256	   /* a Filter's Dialect URI */
+#define WSMAN_MAX_FILTER_TEXT 4096 /* another dialect's filter text (a WQL query) */
 struct wsman_enumerate_req {
 	int optimize;	       /* w:OptimizeEnumeration: the first batch in the reply */
 	uint32_t max_elements; /* w:MaxElements; 0 when absent */
-	/* A w:Filter of the Selector dialect (DSP0226 8.3.2): its selectors. */
+	/* A w:Filter or an n:Filter (MS-WSMV 3.1.4.1.13: the same): its
+	 * Dialect as sent ("" when absent), and for the Selector dialect
+	 * (DSP0226 Annex E; `selector` set) its selectors, for any other its
+	 * text (trimmed). Which dialects a resource takes is its own say. */
 	int filtered;
+	int selector;
+	char dialect[WSMAN_MAX_DIALECT + 1];
+	char text[WSMAN_MAX_FILTER_TEXT + 1];
 	uint32_t nfilter;
 	struct {
 		char name[WSMAN_MAX_FILTER_NAME + 1];
 		char value[WSMAN_MAX_FILTER_VALUE + 1];
 	} filter[WSMAN_MAX_FILTER_SELECTORS];
 };
-/* n:Enumerate. A Selector filter is read into out (a resource that
- * filters nothing refuses it: ERR_WSMAN_FILTERING_NOT_SUPPORTED, as for
- * any other dialect here); a malformed one is ERR_WSMAN_INVALID_SELECTORS.
+/* n:Enumerate. A malformed selector filter is ERR_WSMAN_INVALID_SELECTORS;
+ * a Dialect longer than WSMAN_MAX_DIALECT ERR_WSMAN_FILTER_DIALECT, a
+ * filter text longer than WSMAN_MAX_FILTER_TEXT ERR_WSMAN_CANNOT_PROCESS_FILTER
+ * (the text is the character data directly inside the filter); two
+ * filters ERR_WSMAN_SCHEMA.
  * ERR_WSMAN_ENUMERATION_MODE for w:EnumerationMode (EPRs are not served). */
 enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enumerate_req *out);
 struct wsman_pull_req {

@@ -40,7 +40,9 @@ static void test_uri(void)
 	    WMI "/Win32_OperatingSystem",
 	    WMI "root//cimv2/X",
 	    WMI "root/cimv2/",
-	    WMI "root/cimv2/*",
+	    WMI "root/cimv2/**",
+	    WMI "root/*/X",
+	    DMTF "*",
 	    WMI "root/cimv2/X?Name=y",
 	    WMI "root/cim v2/X",
 	    DMTF "a/CIM_X",
@@ -54,6 +56,9 @@ static void test_uri(void)
 		CHECK(name,
 		      cim_uri_parse(bad[i], &t) == ERR_WSMAN_UNKNOWN_RESOURCE && !*t.class_name);
 	}
+	CHECK("a WMI class of * is the wildcard", cim_uri_parse(WMI "root/cimv2/*", &t) == ERR_OK &&
+						      t.wildcard && !*t.class_name &&
+						      strcmp(t.namespace_name, "root/cimv2") == 0);
 	char long_class[300];
 	snprintf(long_class, sizeof(long_class), WMI "root/cimv2/%0*d", CIM_MAX_NAME + 1, 0);
 	CHECK("class over CIM_MAX_NAME refused",

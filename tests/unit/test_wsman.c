@@ -1606,13 +1606,58 @@ static void test_enumeration(void)
 		  "<p:SessionId xmlns:p=\"urn:p\">uuid:1</p:SessionId></n:Enumerate>",
 		  &en, &pl) == ERR_OK &&
 		  en.optimize && en.max_elements == 32000);
-	CHECK("enumerate: a filter is refused",
+	CHECK("enumerate: a WQL filter's dialect and text",
 	      enumeration_of(
 		  'E',
 		  "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
-		  "<w:Filter Dialect=\"http://schemas.microsoft.com/wbem/wsman/1/WQL\">select * "
-		  "from x</w:Filter></n:Enumerate>",
-		  &en, &pl) == ERR_WSMAN_FILTERING_NOT_SUPPORTED);
+		  "<w:Filter Dialect=\"http://schemas.microsoft.com/wbem/wsman/1/WQL\"> select * "
+		  "from x </w:Filter></n:Enumerate>",
+		  &en, &pl) == ERR_OK &&
+		  en.filtered && !en.selector &&
+		  STREQ(en.dialect, "http://schemas.microsoft.com/wbem/wsman/1/WQL") &&
+		  STREQ(en.text, "select * from x") && en.nfilter == 0);
+	CHECK("enumerate: n:Filter is w:Filter",
+	      enumeration_of('E',
+			     "<n:Enumerate><n:Filter Dialect=\"urn:d\">q</n:Filter></n:Enumerate>",
+			     &en, &pl) == ERR_OK &&
+		  en.filtered && STREQ(en.dialect, "urn:d") && STREQ(en.text, "q"));
+	CHECK("enumerate: a filter without a Dialect",
+	      enumeration_of('E', "<n:Enumerate><w:Filter>q</w:Filter></n:Enumerate>", &en, &pl) ==
+		      ERR_OK &&
+		  en.filtered && STREQ(en.dialect, "") && STREQ(en.text, "q"));
+	CHECK("enumerate: selectors of PowerShell's Selector dialect",
+	      enumeration_of('E',
+			     "<n:Enumerate><w:Filter Dialect=\"" WSMAN_SELECTOR_FILTER_MS "\">"
+			     "<w:SelectorSet><w:Selector Name=\"Name\">sshd</w:Selector>"
+			     "<w:Selector Name=\"State\">Running</w:Selector></w:SelectorSet>"
+			     "</w:Filter></n:Enumerate>",
+			     &en, &pl) == ERR_OK &&
+		  en.selector && en.nfilter == 2 && STREQ(en.filter[1].name, "State") &&
+		  STREQ(en.filter[1].value, "Running"));
+	CHECK("enumerate: a selector filter without a SelectorSet",
+	      enumeration_of('E',
+			     "<n:Enumerate><w:Filter Dialect=\"" WSMAN_SELECTOR_FILTER "\">x"
+			     "</w:Filter></n:Enumerate>",
+			     &en, &pl) == ERR_WSMAN_INVALID_SELECTORS);
+	CHECK("enumerate: two filters",
+	      enumeration_of(
+		  'E', "<n:Enumerate><w:Filter>a</w:Filter><n:Filter>b</n:Filter></n:Enumerate>",
+		  &en, &pl) == ERR_WSMAN_SCHEMA);
+	{
+		static char body[WSMAN_MAX_FILTER_TEXT + 256];
+		int o = snprintf(body, sizeof(body), "<n:Enumerate><w:Filter>");
+		memset(body + o, 'q', WSMAN_MAX_FILTER_TEXT + 1);
+		o += WSMAN_MAX_FILTER_TEXT + 1;
+		snprintf(body + o, sizeof(body) - (size_t)o, "</w:Filter></n:Enumerate>");
+		CHECK("enumerate: a filter past WSMAN_MAX_FILTER_TEXT",
+		      enumeration_of('E', body, &en, &pl) == ERR_WSMAN_CANNOT_PROCESS_FILTER);
+		o = snprintf(body, sizeof(body), "<n:Enumerate><w:Filter Dialect=\"");
+		memset(body + o, 'd', WSMAN_MAX_DIALECT + 1);
+		o += WSMAN_MAX_DIALECT + 1;
+		snprintf(body + o, sizeof(body) - (size_t)o, "\">q</w:Filter></n:Enumerate>");
+		CHECK("enumerate: a Dialect past WSMAN_MAX_DIALECT",
+		      enumeration_of('E', body, &en, &pl) == ERR_WSMAN_FILTER_DIALECT);
+	}
 	CHECK("enumerate: EPR mode is refused",
 	      enumeration_of(
 		  'E',
