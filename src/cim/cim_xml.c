@@ -11,11 +11,17 @@
 #define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
 
 /* Windows lists the properties in ordinal order of their names
- * ("CSName" before "Caption"). */
+ * ("CSName" before "Caption"). An array is its name repeated, one
+ * element each (DSP0230's mapping of a CIM array), so names that tie
+ * keep the order the provider wrote them in: qsort is not stable, the
+ * elements' places in the instance break the tie. */
 static int by_name(const void *a, const void *b)
 {
-	return strcmp((*(const struct cim_property *const *)a)->name,
-		      (*(const struct cim_property *const *)b)->name);
+	const struct cim_property *x = *(const struct cim_property *const *)a;
+	const struct cim_property *y = *(const struct cim_property *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x > y) - (x < y);
 }
 
 static enum err put_property(struct buf *out, const struct cim_property *p)
