@@ -70,7 +70,8 @@ static enum err one_package(struct cim_set *out, const char *info_dir, const str
 	int state = install_state(p->state);
 	struct cim_instance *inst;
 
-	if (!*p->name || !state)
+	/* A key that would not fit a value could not be asked for. */
+	if (!*p->name || !state || strlen(p->name) + 1 + strlen(p->arch) > CIM_MAX_VALUE)
 		return ERR_OK;
 	if (!(inst = cim_set_add(out)))
 		return ERR_WSMAN_INTERNAL;

@@ -422,6 +422,13 @@ static void test_dpkg_parser(void)
 		  strcmp(val(p, "Version"), "9") == 0 &&
 		  strcmp(val(p, "IdentifyingNumber"), "long:all") == 0);
 	cim_set_free(&set);
+	/* A name so long its key would be cut: not listed (found by fuzzing). */
+	n = snprintf(text, 256, "Package: ");
+	memset(text + n, 'n', 300);
+	snprintf(text + n + 300, 256, "\nStatus: install ok installed\nArchitecture: all\n");
+	set = parse(text, dir);
+	CHECK("a name whose key would not fit: left out", set.n == 0);
+	cim_set_free(&set);
 	/* Garbage: no colon, NULs, a lone "Status:" field. */
 	static const char garbage[] = "Package\nStatus:\n:\n\x01\x02:\n\nPackage: x\nStatus: a\n";
 	set = parse(garbage, dir);
