@@ -7,9 +7,11 @@ Basic on; a temporary member of the remote users' group (tests/e2e's
 fixture), whose host makes the instances. Per trial, the rows interleaved
 (so drift in the machine's load hits every row alike):
 
-  processes  with PROCESSES sleeping processes started for the run (so
+  processes  with PROCESSES sleeping processes started for these rows (so
              the class has more than a thousand instances, as a busy
-             server's has), `winrm enumerate wmicimv2/Win32_Process` (a new client
+             server's has; the other rows run without them, since
+             Win32_OperatingSystem counts the processes),
+             `winrm enumerate wmicimv2/Win32_Process` (a new client
              process: TLS, Basic, the Enumerate and its Pulls, the text)
              against `ps -eo ...` printing the same properties; and the
              same Enumerate and Pulls on a kept connection (Python's
@@ -154,7 +156,6 @@ def main():
     svc = h.Service({}, name="cim-bench").start()
     work = tempfile.mkdtemp(prefix="owt-cim-bench-")
     rows, counts = collections.OrderedDict(), collections.defaultdict(list)
-    sleepers = []
 
     def row(name, result):
         secs, n = result
@@ -163,8 +164,6 @@ def main():
 
     get_env = h.envelope(A_GET, resource=WMI + "Win32_OperatingSystem", message_id="uuid:0")
     try:
-        for _ in range(extra):
-            sleepers.append(subprocess.Popen(["sleep", "3600"]))
         for what in (get_env, h.IDENTIFY_ENV):
             r = h.request(svc, what, auth=u)
             if r.status != 200:
@@ -172,9 +171,17 @@ def main():
         out("# cim_enum: %d trials, rates over %d s, %s, load %.1f" % (
             trials, seconds, time.strftime("%Y-%m-%d"), os.getloadavg()[0]))
         for n in range(trials):
-            row("winrm enumerate Win32_Process", winrm_enumerate(h, svc, u, "Win32_Process"))
-            row("ps -eo (the same properties)", local(["ps", "-eo", PS_FORMAT]))
-            row("raw Enumerate/Pull Win32_Process", raw_enumerate(h, svc, u, "Win32_Process"))
+            sleepers = []
+            try:
+                for _ in range(extra):
+                    sleepers.append(subprocess.Popen(["sleep", "3600"]))
+                row("winrm enumerate Win32_Process", winrm_enumerate(h, svc, u, "Win32_Process"))
+                row("ps -eo (the same properties)", local(["ps", "-eo", PS_FORMAT]))
+                row("raw Enumerate/Pull Win32_Process", raw_enumerate(h, svc, u, "Win32_Process"))
+            finally:
+                for p in sleepers:
+                    p.kill()
+                    p.wait(timeout=10)
             row("winrm enumerate Win32_Product", winrm_enumerate(h, svc, u, "Win32_Product"))
             row("dpkg-query -W (the same fields)", local(["dpkg-query", "-W", "-f=" + DPKG_FORMAT]))
             row("raw Enumerate/Pull Win32_Product", raw_enumerate(h, svc, u, "Win32_Product"))
@@ -194,9 +201,6 @@ def main():
             ("Get / Identify, 8 conn", "rate: Get Win32_OperatingSystem, 8 conn", "rate: Identify, 8 conn"),
         ])
     finally:
-        for p in sleepers:
-            p.kill()
-            p.wait(timeout=10)
         svc.stop()
         subprocess.run(["rm", "-rf", work])
 
