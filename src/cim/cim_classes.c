@@ -1,6 +1,7 @@
-/* cim_classes: the classes served, one row each (their providers are in
- * cim_os.c, cim_process.c), the namespace's check before a provider runs,
- * and the answers kept until the network process has taken their pages.
+/* cim_classes: the classes served, one row each (their providers, one
+ * file per kind of thing, are listed in cim_int.h), the namespace's check
+ * before a provider runs, and the answers kept until the network process
+ * has taken their pages.
  * This runs in the connecting user's host, so the providers read what
  * that user may read, as a WMI provider impersonates its caller. */
 #include "cim/cim_int.h"
