@@ -40,7 +40,8 @@ import sys
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import bench_harness
+
 # The service and the measured client run on one core, the storm's clients
 # on the other (the build machines have two).
 SERVICE_CPU, STORM_CPU = 0, 1
@@ -122,13 +123,7 @@ def trial(h, mode, storm, got):
 def main():
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     storm = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    if os.geteuid() != 0:
-        raise SystemExit("logon_storm: run as root (it creates users and a service)")
-    os.environ.pop("OWT_RUN_DIR", None)
-    os.environ["OWT_BUILD"] = os.path.join(REPO, "build")
-    sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-    import harness as h
-    h.fixture()
+    h = bench_harness.harness("logon_storm")
     os.sched_setaffinity(0, {SERVICE_CPU})  # inherited by every service started
     rows = collections.OrderedDict((m, []) for m in ("idle", "one", "many"))
     got = {m: collections.Counter() for m in rows}

@@ -1,6 +1,7 @@
-/* cim_classes: the classes served, one row each (their providers are in
- * cim_os.c, cim_process.c), the namespace's check before a provider runs,
- * and the answers kept until the network process has taken their pages.
+/* cim_classes: the classes served, one row each (their providers, one
+ * file per kind of thing, are listed in cim_int.h), the namespace's check
+ * before a provider runs, and the answers kept until the network process
+ * has taken their pages.
  * This runs in the connecting user's host, so the providers read what
  * that user may read, as a WMI provider impersonates its caller. */
 #include "cim/cim_int.h"
@@ -23,12 +24,20 @@
  * its Win32_ instances, as WMI does). */
 static const struct cim_class {
 	const char *name;
-	const char *cim_name;
+	const char *cim_name; /* NULL: none (the class is WMI's alone) */
 	enum err (*fill)(struct cim_set *out);
 } classes[] = {
     {"Win32_OperatingSystem", "CIM_OperatingSystem", cim_operating_system},
     {"Win32_ComputerSystem", "CIM_ComputerSystem", cim_computer_system},
     {"Win32_Process", "CIM_Process", cim_processes},
+    {"Win32_LogicalDisk", "CIM_LogicalDisk", cim_logical_disks},
+    {"Win32_NetworkAdapter", "CIM_NetworkAdapter", cim_network_adapters},
+    /* A CIM_Setting, which WMI does not answer for it: no DMTF name. */
+    {"Win32_NetworkAdapterConfiguration", NULL, cim_network_configurations},
+    {"Win32_Product", "CIM_Product", cim_products},
+    /* Win32_Account's, whose parent is no DMTF account class. */
+    {"Win32_UserAccount", NULL, cim_user_accounts},
+    {"Win32_Group", NULL, cim_groups},
 };
 
 static const struct cim_class *class_find(const char *name, int dmtf, const char **spelling)
@@ -38,7 +47,7 @@ static const struct cim_class *class_find(const char *name, int dmtf, const char
 			*spelling = classes[i].name;
 			return &classes[i];
 		}
-		if (strcasecmp(name, classes[i].cim_name) == 0) {
+		if (classes[i].cim_name && strcasecmp(name, classes[i].cim_name) == 0) {
 			*spelling = classes[i].cim_name;
 			return &classes[i];
 		}

@@ -26,6 +26,10 @@ void cim_prop(struct cim_instance *inst, const char *name, enum cim_type type, c
     __attribute__((format(printf, 4, 5)));
 /* A string property from a source that may be missing: nil when it is. */
 void cim_prop_text(struct cim_instance *inst, const char *name, const char *value);
+/* An array of strings: the name repeated, one element each, in order
+ * (cim_instance_xml keeps them so); nil when there are none, as WMI
+ * writes an empty array. */
+void cim_prop_strings(struct cim_instance *inst, const char *name, const char *const *v, size_t n);
 /* xs:dateTime in local time with its offset, as Windows writes WMI's
  * datetimes ("Z" at offset zero). */
 void cim_prop_datetime(struct cim_instance *inst, const char *name, time_t t);
@@ -36,6 +40,10 @@ void cim_read_line(const char *path, char *out, size_t cap);
  * "MemTotal:", /proc/stat's "btime"); 0 if absent. */
 unsigned long long cim_keyed_number(const char *path, const char *key);
 
+/* This machine's short name (its DNS host name's first label), which
+ * CSName, SystemName and local accounts' Domain are. */
+void cim_host_name(char *out, size_t cap);
+
 /* Win32_OperatingSystem's Name, which other classes' OSName repeat:
  * Windows' is "Caption|WindowsDirectory|boot partition". */
 void cim_os_name(char *out, size_t cap);
@@ -44,5 +52,16 @@ void cim_os_name(char *out, size_t cap);
 enum err cim_operating_system(struct cim_set *out);
 enum err cim_computer_system(struct cim_set *out);
 enum err cim_processes(struct cim_set *out);
+enum err cim_logical_disks(struct cim_set *out);
+enum err cim_network_adapters(struct cim_set *out);
+enum err cim_network_configurations(struct cim_set *out);
+enum err cim_products(struct cim_set *out);
+enum err cim_user_accounts(struct cim_set *out);
+enum err cim_groups(struct cim_set *out);
+
+/* Win32_Product's instances from a dpkg status file (deb822 stanzas; a
+ * field's line longer than 4 KiB is cut, input past 512 MiB ignored),
+ * InstallDate from the file lists in info_dir. */
+enum err cim_dpkg_packages(FILE *status, const char *info_dir, struct cim_set *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 struct cim_instance *cim_set_add(struct cim_set *s)
 {
@@ -102,4 +103,22 @@ unsigned long long cim_keyed_number(const char *path, const char *key)
 		}
 	fclose(f);
 	return v;
+}
+
+void cim_prop_strings(struct cim_instance *inst, const char *name, const char *const *v, size_t n)
+{
+	if (n == 0)
+		cim_prop_text(inst, name, NULL);
+	for (size_t i = 0; i < n; i++)
+		cim_prop(inst, name, CIM_STRING, "%s", v[i]);
+}
+
+void cim_host_name(char *out, size_t cap)
+{
+	struct utsname u;
+
+	if (uname(&u) != 0)
+		snprintf(u.nodename, sizeof(u.nodename), "localhost");
+	u.nodename[strcspn(u.nodename, ".")] = 0;
+	snprintf(out, cap, "%s", u.nodename);
 }

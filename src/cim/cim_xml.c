@@ -20,20 +20,21 @@ const struct cim_property *cim_property(const struct cim_instance *inst, const c
 	return NULL;
 }
 
-/* Windows lists the properties in ordinal order of their names
- * ("CSName" before "Caption"). */
+/* Windows lists the properties in alphabetical order of their names,
+ * case-insensitively: "Caption" before "CSName" and "Started" before
+ * "StartMode" in the protocol reference's Win32_Service and in Windows
+ * Server 2008 R2's recorded Win32_OperatingSystem, instances and select
+ * lists' fragments alike. An array is its name repeated, one element each
+ * (DSP0230's mapping of a CIM array), so names that tie keep the order
+ * the provider wrote them in: qsort is not stable, the elements' places
+ * in the instance break the tie. */
 static int by_name(const void *a, const void *b)
 {
-	return strcmp((*(const struct cim_property *const *)a)->name,
-		      (*(const struct cim_property *const *)b)->name);
-}
+	const struct cim_property *x = *(const struct cim_property *const *)a;
+	const struct cim_property *y = *(const struct cim_property *const *)b;
+	int c = strcasecmp(x->name, y->name);
 
-/* A fragment's properties are in alphabetical order, case-insensitively
- * ("Caption" before "CSName", Windows Server 2008 R2's recorded replies). */
-static int by_name_folded(const void *a, const void *b)
-{
-	return strcasecmp((*(const struct cim_property *const *)a)->name,
-			  (*(const struct cim_property *const *)b)->name);
+	return c ? c : (x > y) - (x < y);
 }
 
 /* <prefix Name> with the value; a datetime inside <datetime>. */
@@ -95,7 +96,7 @@ static enum err fragment_xml(struct buf *out, const struct cim_filter *f,
 	for (uint32_t i = 0; i < inst->nproperties && i < CIM_MAX_PROPERTIES; i++)
 		if (cim_filter_keeps(f, inst->properties[i].name))
 			kept[n++] = &inst->properties[i];
-	qsort(kept, n, sizeof(kept[0]), by_name_folded);
+	qsort(kept, n, sizeof(kept[0]), by_name);
 	e = buf_putf(out, "<w:XmlFragment xmlns:xsi=\"" NS_XSI "\" xmlns:w=\"" NS_WSMAN "\">");
 	for (uint32_t i = 0; i < n && e == ERR_OK; i++)
 		e = put_property(out, kept[i], "", "Datetime");

@@ -138,9 +138,19 @@ void net_enum_serve(struct request *r, struct net_enumeration *en, int enumerate
 		e = enumerate ? wsman_reply_enumerate(&body, &r->ws, en->context, optimized, items,
 						      count, end)
 			      : wsman_reply_pull(&body, &r->ws, en->context, items, count, end);
+		/* Past the reply's own buffer (ERR_LIMIT: a class of thousands of
+		 * large instances under MaxBatchItems' 32000) halves the batch;
+		 * past the envelope, the share of it that fits, the items' sizes
+		 * taken as even, and one fewer each time until it fits (each try
+		 * renders the batch again). */
+		if (e == ERR_LIMIT && count > 1) {
+			count /= 2;
+			continue;
+		}
 		if (e != ERR_OK || buf_len(&body) <= wsman_max_envelope(&r->ws) || count <= 1)
 			break;
-		count--;
+		uint64_t share = (uint64_t)count * wsman_max_envelope(&r->ws) / buf_len(&body);
+		count = share >= 1 && share < count ? (uint32_t)share : count - 1;
 	}
 	ok = e == ERR_OK && buf_len(&body) <= wsman_max_envelope(&r->ws);
 	if (ok)

@@ -188,7 +188,7 @@ def test_winrm_processes():
 def test_pywinrm_raw_get_shape():
     """pywinrm's Protocol.send_message with a Get of Win32_OperatingSystem:
     the instance in Windows' shape (p: in the class URI's namespace,
-    xsi:type, ordinal order, cim:Datetime)."""
+    xsi:type, alphabetical order, cim:Datetime)."""
     import xmltodict  # noqa: F401 (pywinrm's own dependency; the envelope is ours)
     svc = h.service()
     p = h.protocol(svc, h.user("a"))
@@ -198,7 +198,7 @@ def test_pywinrm_raw_get_shape():
     h.eq(inst.tag, "{%sWin32_OperatingSystem}Win32_OperatingSystem" % WMI, "the instance element")
     h.eq(inst.get("{%s}type" % XSI), "p:Win32_OperatingSystem_Type", "xsi:type")
     names = [c.tag.split("}")[1] for c in inst]
-    h.eq(names, sorted(names), "properties in ordinal order")
+    h.eq(names, sorted(names, key=str.lower), "properties in alphabetical order, case-insensitively (Caption before CSName)")
     h.check({"BuildNumber", "CSName", "Caption", "LastBootUpTime", "LocalDateTime", "Version"} <= set(names),
             "the slice's properties: %s" % names)
     boot = inst.find("{%sWin32_OperatingSystem}LastBootUpTime/{%s}Datetime" % (WMI, CIM))

@@ -338,9 +338,9 @@ static void test_select_and_xml(void)
 	CHECK("root element and namespace",
 	      strncmp(x, "<p:Win32_Thing xmlns:p=\"" WMI "root/cimv2/Win32_Thing\"", 60) == 0);
 	CHECK("xsi:type", strstr(x, "xsi:type=\"p:Win32_Thing_Type\" xml:lang=\"en-US\">") != NULL);
-	CHECK("ordinal order: CSName, Caption, InstallDate, Name",
-	      strstr(x, "<p:CSName") < strstr(x, "<p:Caption") &&
-		  strstr(x, "<p:Caption") < strstr(x, "<p:InstallDate") &&
+	CHECK("alphabetical order, case-insensitively: Caption, CSName, InstallDate, Name",
+	      strstr(x, "<p:Caption") < strstr(x, "<p:CSName") &&
+		  strstr(x, "<p:CSName") < strstr(x, "<p:InstallDate") &&
 		  strstr(x, "<p:InstallDate") < strstr(x, "<p:Name"));
 	CHECK("escaped", strstr(x, "<p:Caption>a &lt;b&gt; &amp; &quot;c&quot;</p:Caption>") ||
 			     strstr(x, "<p:Caption>a &lt;b&gt; &amp; \"c\"</p:Caption>"));
