@@ -64,6 +64,7 @@ static const struct {
     [ERR_WSMAN_DISK_FULL] = {ERRC_INTERNAL, "no space left on the disk"},
     [ERR_WSMAN_WMI_NOT_FOUND] = {ERRC_PROTO, "no such WMI namespace or class"},
     [ERR_WSMAN_WMI_ACCESS_DENIED] = {ERRC_DENIED, "WMI namespace access denied"},
+    [ERR_WSMAN_WMI_INVALID_PARAMETER] = {ERRC_PROTO, "invalid WMI method parameter"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

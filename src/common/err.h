@@ -80,10 +80,11 @@ enum err {
 	ERR_WSMAN_STREAM_DISCONNECTED, /* a Receive pending when the shell was disconnected */
 	ERR_WSMAN_SHELL_IN_USE,	       /* Connect/Reconnect to a shell another client holds */
 	/* Management data (cim/). */
-	ERR_WSMAN_WMI_NOT_FOUND,     /* no such namespace or class served */
-	ERR_WSMAN_WMI_ACCESS_DENIED, /* DENIED: the namespace refuses the caller (0x80070005) */
-	ERR_WSMAN_DISK_FULL,	     /* a configuration change could not be saved: no space left */
-	ERR_WSMAN_INTERNAL,	     /* w:InternalError, anything else on our side */
+	ERR_WSMAN_WMI_NOT_FOUND,	 /* no such namespace or class served */
+	ERR_WSMAN_WMI_ACCESS_DENIED,	 /* DENIED: the namespace refuses the caller (0x80070005) */
+	ERR_WSMAN_WMI_INVALID_PARAMETER, /* a method's parameter it does not take, or mistyped */
+	ERR_WSMAN_DISK_FULL, /* a configuration change could not be saved: no space left */
+	ERR_WSMAN_INTERNAL,  /* w:InternalError, anything else on our side */
 
 	ERR_COUNT
 };
