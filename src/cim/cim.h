@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -76,6 +77,7 @@ enum cim_right {
 /* What reading a namespace over the network takes (every access here is
  * remote); a method call adds CIM_EXECUTE_METHODS. */
 #define CIM_READ_REMOTELY (CIM_ENABLE_ACCOUNT | CIM_REMOTE_ENABLE)
+#define CIM_INVOKE_REMOTELY (CIM_READ_REMOTELY | CIM_EXECUTE_METHODS)
 
 /* The namespaces served (root/cimv2), in their canonical spelling: i-th,
  * NULL past the last. */
@@ -227,6 +229,21 @@ int cim_filter_keeps(const struct cim_filter *f, const char *name);
 
 /* ---- the typed instances (SHELL_CIM_INSTANCES) ---- */
 
+/* What the network process forwards with every request for the
+ * namespace's check (cim_namespace_allows): the verified token's verdict,
+ * the group whose members are the remote users, the peer (for the log),
+ * and from the configuration in force the namespace's descriptor
+ * (Service/Namespace?Name=.../Sddl) and RequiresEncryption, with whether
+ * this request came encrypted (HTTPS, or sealed with its logon's context). */
+struct cim_access {
+	uint32_t is_admin;
+	char remote_users_group[CIM_MAX_GROUP_NAME + 1];
+	char client_ip[CIM_MAX_CLIENT_IP + 1];
+	char sddl[CIM_MAX_SDDL + 1];
+	uint32_t requires_encryption;
+	uint32_t encrypted;
+};
+
 /* A Get's key: a property's name and the value it must have. */
 struct cim_selector {
 	char name[CIM_MAX_NAME + 1];
@@ -246,18 +263,7 @@ struct cim_request {
 	 * the first page named, from instance first on. */
 	uint32_t snapshot;
 	uint32_t first;
-	/* Filled by the network process: the verified token's verdict, the
-	 * group whose members may read remotely, and the peer, for the log. */
-	uint32_t is_admin;
-	char remote_users_group[CIM_MAX_GROUP_NAME + 1];
-	char client_ip[CIM_MAX_CLIENT_IP + 1];
-	/* ... and from the configuration in force, the namespace's
-	 * descriptor (Service/Namespace?Name=.../Sddl) and RequiresEncryption,
-	 * with whether this request came encrypted (HTTPS, or sealed with its
-	 * logon's context). */
-	char sddl[CIM_MAX_SDDL + 1];
-	uint32_t requires_encryption;
-	uint32_t encrypted;
+	struct cim_access access;
 	/* The network process alone, never sent: what the Enumerate asked,
 	 * and the enumeration its pages are gathered in. */
 	uint32_t optimize;
@@ -305,8 +311,9 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply);
 
 /* ---- the host: the check and the classes ---- */
 
-/* May the caller of req (this process: its uid and groups, the token's
- * verdict req forwards) have rights on req's namespace? The one check of
+/* May the caller (this process: its uid and groups; the token's verdict
+ * and the namespace's security access forwards) have rights on the
+ * namespace (class_name: for the log)? The one check of
  * namespace security, for reading (CIM_READ_REMOTELY) and for methods
  * (| CIM_EXECUTE_METHODS). ERR_WSMAN_WMI_NOT_FOUND for a namespace not
  * served; ERR_WSMAN_WMI_UNENCRYPTED when the namespace requires
@@ -314,7 +321,8 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply);
  * AllowUnencrypted says; ERR_WSMAN_WMI_ACCESS_DENIED when the descriptor
  * does not grant every right asked (or does not parse). Each refusal is
  * logged with the user, the source, the namespace and the right or reason. */
-enum err cim_namespace_allows(const struct cim_request *req, uint32_t rights);
+enum err cim_namespace_allows(const char *namespace_name, const char *class_name,
+			      const struct cim_access *access, uint32_t rights);
 
 /* A host's answers whose later pages are still to be taken. */
 struct cim_snapshots;
@@ -338,6 +346,100 @@ enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
 enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
 		    uint32_t nsel, uint32_t *index);
 
+/* ---- methods (SHELL_CIM_INVOKE): WS-Management's custom actions
+ * (DSP0226 9, DSP0227 11, MS-WSMV 3.1.4.1.32): the action is the class's
+ * resource URI + "/" + the method, the body <p:Method_INPUT> in the
+ * class URI's namespace with one element per input parameter; the reply
+ * <p:Method_OUTPUT> with the output parameters and ReturnValue. ---- */
+
+#define CIM_MAX_PARAMETERS 8 /* a method's input or output parameters */
+/* What a method may wait for its child (an init script's action):
+ * Windows' service control manager waits 30 s for a service's answer. */
+#define CIM_METHOD_TIMEOUT_MS 30000
+
+struct cim_invoke_request {
+	char namespace_name[CIM_MAX_NAMESPACE + 1];
+	char class_name[CIM_MAX_NAME + 1];
+	uint32_t dmtf;
+	char method[CIM_MAX_NAME + 1]; /* as the action spelled it */
+	/* The instance's keys (none for a method of the class, Create). */
+	uint32_t nselectors;
+	struct cim_selector selectors[CIM_MAX_SELECTORS];
+	/* The input parameters as the body gave them: each a name and its
+	 * text (CIM_STRING) or xsi:nil (CIM_NULL); the method's own table,
+	 * in the host, says what type each must be. */
+	uint32_t nparameters;
+	struct cim_property parameters[CIM_MAX_PARAMETERS];
+	/* How long the method may take before it answers ReturnValue 7
+	 * (CIM_METHOD_TIMEOUT_MS at most, less under a shorter
+	 * OperationTimeout), so the host answers before the network
+	 * process gives up on it. */
+	uint32_t timeout_ms;
+	struct cim_access access;
+};
+
+struct cim_invoke_reply {
+	char class_name[CIM_MAX_NAME + 1]; /* the class's own spelling */
+	char method[CIM_MAX_NAME + 1];	   /* the method's own spelling */
+	/* The output parameters (CIM_MAX_PARAMETERS at most), ReturnValue
+	 * among them, written as an instance's properties. */
+	struct cim_instance output;
+};
+
+enum err cim_ipc_invoke_encode(struct buf *out, const void *request);
+enum err cim_ipc_invoke_decode(struct buf *in, void *request);
+enum err cim_ipc_invoke_reply_encode(struct buf *out, const void *reply);
+enum err cim_ipc_invoke_reply_decode(struct buf *in, void *reply);
+
+/* The network process: the selectors of a request as keys (at most
+ * CIM_MAX_SELECTORS, each a name as cim_is_name admits within
+ * CIM_MAX_NAME and a value within CIM_MAX_VALUE; w:InvalidSelectors
+ * otherwise: a key no property could have is no key of the class). */
+struct wsman_request;
+enum err cim_selectors_parse(const struct wsman_request *ws, struct cim_selector *out, uint32_t *n);
+/* The network process: the method and its input from an Invoke on the
+ * class t (wsman_parse's request). The action must be the resource URI
+ * + "/" + a name (a:ActionNotSupported otherwise); the body, when there
+ * is one, the element {resource URI}<Method>_INPUT (case-insensitively,
+ * as Windows matches URIs; w:SchemaValidationError otherwise) whose
+ * children are the parameters: each once, a name of at most
+ * CIM_MAX_NAME, text of at most CIM_MAX_VALUE or xsi:nil, no child
+ * elements (embedded objects are not taken), at most CIM_MAX_PARAMETERS
+ * (ERR_WSMAN_WMI_INVALID_PARAMETER otherwise). The selectors as
+ * cim_selectors_parse reads them. Fills the request's class, method,
+ * selectors and parameters only. */
+enum err cim_invoke_parse(const struct wsman_request *ws, const struct cim_target *t,
+			  struct cim_invoke_request *out);
+
+/* The host: a method of a class, as the caller. Execute Methods on the
+ * namespace (with Enable Account and Remote Enable) is required
+ * (ERR_WSMAN_WMI_ACCESS_DENIED, logged); an unknown class is
+ * ERR_WSMAN_WMI_NOT_FOUND, an unknown method ERR_WSMAN_ACTION_NOT_SUPPORTED,
+ * a parameter the method does not take or of the wrong type
+ * ERR_WSMAN_WMI_INVALID_PARAMETER, a method of an instance without its
+ * key ERR_WSMAN_INVALID_SELECTORS and one of no instance
+ * ERR_WSMAN_NO_INSTANCE. What the operating system refuses the caller is
+ * a ReturnValue, as WMI's providers answer (2: access denied).
+ *
+ * Most methods answer at once (ERR_OK, out filled). One whose work goes
+ * on in a child (an init script's start or stop) sets *pending and
+ * returns ERR_OK with out filled but for ReturnValue: the caller waits
+ * for pending->pid (at most pending->timeout_ms; then it kills the
+ * child's process group) and calls cim_pending_finish. */
+struct cim_pending {
+	pid_t pid; /* 0: nothing pending, out is whole */
+	uint32_t timeout_ms;
+	/* Sets out's ReturnValue from the child's end: status as waitpid
+	 * gives it, or timed_out. */
+	void (*finish)(struct cim_invoke_reply *out, int status, int timed_out);
+	/* The call, for the one log line cim_pending_finish writes. */
+	char what[512];
+};
+enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_reply *out,
+		    struct cim_pending *pending);
+void cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out, int status,
+			int timed_out);
+
 /* ---- the network process: the reply ---- */
 
 /* The property of that name (case-insensitively, as WMI's names), or NULL. */
@@ -355,5 +457,10 @@ enum err cim_instance_xml(struct buf *out, const struct cim_target *t, const cha
 enum err cim_item_xml(struct buf *out, const struct cim_target *t, const char *class_name,
 		      const struct cim_filter *f, const struct cim_instance *inst, int *kept,
 		      const char **why);
+
+/* A method's answer as Windows writes it: <p:Method_OUTPUT> in the class
+ * URI's namespace (no xsi:type), the output parameters in ordinal order. */
+enum err cim_output_xml(struct buf *out, const struct cim_target *t,
+			const struct cim_invoke_reply *reply);
 
 #endif

@@ -80,15 +80,15 @@ const char *cim_right_name(enum cim_right right)
 }
 
 /* This process as a caller: gids holds its groups. */
-static void caller_of_process(const struct cim_request *req, uint32_t gids[MAX_GROUPS + 1],
+static void caller_of_process(const struct cim_access *access, uint32_t gids[MAX_GROUPS + 1],
 			      struct cim_caller *who)
 {
-	struct group *g = *req->remote_users_group ? getgrnam(req->remote_users_group) : NULL;
+	struct group *g = *access->remote_users_group ? getgrnam(access->remote_users_group) : NULL;
 	gid_t groups[MAX_GROUPS];
 	int n = getgroups(MAX_GROUPS, groups);
 
 	who->uid = (uint32_t)geteuid();
-	who->is_admin = req->is_admin != 0;
+	who->is_admin = access->is_admin != 0;
 	who->remote_user = 0;
 	who->gids = gids;
 	who->ngids = 0;
@@ -100,43 +100,46 @@ static void caller_of_process(const struct cim_request *req, uint32_t gids[MAX_G
 }
 
 /* The refusal's log line: who, from where, which namespace, and why. */
-static void refused(const struct cim_request *req, const char *why)
+static void refused(const char *namespace_name, const char *class_name,
+		    const struct cim_access *access, const char *why)
 {
 	struct passwd *pw = getpwuid(geteuid());
 
 	log_warnx("WMI access denied: user %s from %s on namespace %s (class %s): %s",
-		  pw ? pw->pw_name : "?", req->client_ip, req->namespace_name, req->class_name,
-		  why);
+		  pw ? pw->pw_name : "?", access->client_ip, namespace_name, class_name, why);
 }
 
-enum err cim_namespace_allows(const struct cim_request *req, uint32_t rights)
+enum err cim_namespace_allows(const char *namespace_name, const char *class_name,
+			      const struct cim_access *access, uint32_t rights)
 {
 	uint32_t gids[MAX_GROUPS + 1], granted, missing;
 	struct cim_caller who;
 	struct cim_sd sd;
 	char why[64];
 
-	if (!cim_namespace_served(req->namespace_name))
+	if (!cim_namespace_served(namespace_name))
 		return ERR_WSMAN_WMI_NOT_FOUND;
 	/* The seed: "no data is returned unless you use packet privacy";
 	 * HTTPS and a sealed message are that here, AllowUnencrypted or not. */
-	if (req->requires_encryption && !req->encrypted) {
-		refused(req, "the namespace requires encryption (RequiresEncryption) and the "
-			     "request came unencrypted");
+	if (access->requires_encryption && !access->encrypted) {
+		refused(namespace_name, class_name, access,
+			"the namespace requires encryption (RequiresEncryption) and the "
+			"request came unencrypted");
 		return ERR_WSMAN_WMI_UNENCRYPTED;
 	}
 	/* The configuration checked it: only a broken invariant fails here. */
-	if (cim_sd_parse(req->sddl, &sd)) {
-		refused(req, "its security descriptor does not parse");
+	if (cim_sd_parse(access->sddl, &sd)) {
+		refused(namespace_name, class_name, access,
+			"its security descriptor does not parse");
 		return ERR_WSMAN_WMI_ACCESS_DENIED;
 	}
-	caller_of_process(req, gids, &who);
+	caller_of_process(access, gids, &who);
 	granted = cim_sd_rights(&sd, &who);
 	if ((missing = rights & ~granted)) {
 		/* The lowest right missing, Enable Account before Remote Enable. */
 		snprintf(why, sizeof(why), "no %s",
 			 cim_right_name((enum cim_right)(missing & -missing)));
-		refused(req, why);
+		refused(namespace_name, class_name, access, why);
 		return ERR_WSMAN_WMI_ACCESS_DENIED;
 	}
 	return ERR_OK;

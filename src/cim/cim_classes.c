@@ -6,6 +6,7 @@
  * that user may read, as a WMI provider impersonates its caller. */
 #include "cim/cim_int.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +39,17 @@ static const struct cim_class {
     /* Win32_Account's, whose parent is no DMTF account class. */
     {"Win32_UserAccount", NULL, cim_user_accounts},
     {"Win32_Group", NULL, cim_groups},
+    {"Win32_Service", "CIM_Service", cim_services},
+};
+
+/* The classes with methods (by WMI's name): their tables are their
+ * providers'. */
+static const struct {
+	const char *name;
+	const struct cim_methods *methods;
+} class_methods[] = {
+    {"Win32_Process", &cim_process_methods},
+    {"Win32_Service", &cim_service_methods},
 };
 
 static const struct cim_class *class_find(const char *name, int dmtf, const char **spelling)
@@ -53,6 +65,28 @@ static const struct cim_class *class_find(const char *name, int dmtf, const char
 		}
 	}
 	return NULL;
+}
+
+/* The account this host runs as, for the log. */
+static const char *caller_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw ? pw->pw_name : "?";
+}
+
+/* The class a request names, after the namespace's check
+ * (cim_namespace_allows, which logs its refusals): served, and the
+ * caller has the rights wanted. */
+static enum err class_admitted(const char *namespace_name, const char *class_name, int dmtf,
+			       const struct cim_access *access, uint32_t wanted,
+			       const struct cim_class **c, const char **spelling)
+{
+	enum err e = cim_namespace_allows(namespace_name, class_name, access, wanted);
+
+	if (e != ERR_OK)
+		return e;
+	return (*c = class_find(class_name, dmtf, spelling)) ? ERR_OK : ERR_WSMAN_WMI_NOT_FOUND;
 }
 
 enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
@@ -169,10 +203,9 @@ static enum err answer(struct cim_snapshots *s, const struct cim_request *req,
 	struct cim_snapshot *k;
 	enum err e;
 
-	if ((e = cim_namespace_allows(req, CIM_READ_REMOTELY)) != ERR_OK)
+	if ((e = class_admitted(req->namespace_name, req->class_name, req->dmtf != 0, &req->access,
+				CIM_READ_REMOTELY, &c, &spelling)) != ERR_OK)
 		return e;
-	if (!(c = class_find(req->class_name, req->dmtf != 0, &spelling)))
-		return ERR_WSMAN_WMI_NOT_FOUND;
 	if ((e = c->fill(&set)) != ERR_OK) {
 		log_warnx("WMI class %s: its provider failed after %u instances", spelling, set.n);
 		cim_set_free(&set);
@@ -214,4 +247,124 @@ enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
 	}
 	log_warnx("WMI: page %u of an answer no longer kept (%u)", req->first, req->snapshot);
 	return ERR_WSMAN_INVALID_CONTEXT;
+}
+
+/* ---- methods ---- */
+
+static const struct cim_methods *methods_of(const struct cim_class *c)
+{
+	for (size_t i = 0; i < sizeof(class_methods) / sizeof(class_methods[0]); i++)
+		if (strcmp(class_methods[i].name, c->name) == 0)
+			return class_methods[i].methods;
+	return NULL;
+}
+
+static const struct cim_method *method_find(const struct cim_methods *ms, const char *name)
+{
+	for (size_t i = 0; ms && i < ms->n; i++)
+		if (strcasecmp(ms->v[i].name, name) == 0)
+			return &ms->v[i];
+	return NULL;
+}
+
+/* 1 if text is a value of type: a uint32, a boolean, or any string. */
+static int typed_as(const char *text, enum cim_type type)
+{
+	uint64_t v;
+
+	if (type == CIM_NUMBER)
+		return util_parse_u64(text, UINT32_MAX, &v) == ERR_OK;
+	if (type == CIM_BOOLEAN)
+		return strcasecmp(text, "true") == 0 || strcasecmp(text, "false") == 0;
+	return 1;
+}
+
+/* The call of m: its key from the selectors (exactly the class's key for
+ * a method of an instance; a method of the class takes none), and each
+ * parameter given one m declares, of its type. */
+static enum err call_of(const struct cim_methods *ms, const struct cim_method *m,
+			const struct cim_invoke_request *req, struct cim_call *call)
+{
+	memset(call, 0, sizeof(*call));
+	call->timeout_ms = req->timeout_ms;
+	if (m->of_instance &&
+	    (req->nselectors != 1 || strcasecmp(req->selectors[0].name, ms->key) != 0))
+		return ERR_WSMAN_INVALID_SELECTORS;
+	if (m->of_instance)
+		call->key = req->selectors[0].value;
+	for (uint32_t i = 0; i < req->nparameters; i++) {
+		const struct cim_property *p = &req->parameters[i];
+		size_t k = 0;
+		while (k < CIM_MAX_PARAMETERS && m->in[k].name &&
+		       strcasecmp(m->in[k].name, p->name) != 0)
+			k++;
+		if (k == CIM_MAX_PARAMETERS || !m->in[k].name ||
+		    (p->type != CIM_NULL && !typed_as(p->value, m->in[k].type)))
+			return ERR_WSMAN_WMI_INVALID_PARAMETER;
+		call->in[k] = p->type == CIM_NULL ? NULL : p->value;
+	}
+	return ERR_OK;
+}
+
+void cim_return(struct cim_invoke_reply *out, uint32_t value)
+{
+	cim_prop(&out->output, "ReturnValue", CIM_NUMBER, "%u", value);
+}
+
+/* The ReturnValue a reply holds, for the log. */
+static const char *return_value(const struct cim_invoke_reply *out)
+{
+	for (uint32_t i = 0; i < out->output.nproperties; i++)
+		if (strcmp(out->output.properties[i].name, "ReturnValue") == 0)
+			return out->output.properties[i].value;
+	return "?";
+}
+
+enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_reply *out,
+		    struct cim_pending *pending)
+{
+	const struct cim_class *c;
+	const struct cim_methods *ms;
+	const struct cim_method *m;
+	const char *spelling = NULL;
+	struct cim_call call;
+	uint64_t started = util_now_ms(), spent;
+	char key[160]; /* quoted and cut, for the log */
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	memset(pending, 0, sizeof(*pending));
+	if ((e = class_admitted(req->namespace_name, req->class_name, req->dmtf != 0, &req->access,
+				CIM_INVOKE_REMOTELY, &c, &spelling)) != ERR_OK)
+		return e;
+	ms = methods_of(c);
+	if (!(m = method_find(ms, req->method)))
+		return ERR_WSMAN_ACTION_NOT_SUPPORTED;
+	if ((e = call_of(ms, m, req, &call)) != ERR_OK)
+		return e;
+	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
+	snprintf(out->method, sizeof(out->method), "%s", m->name);
+	e = m->run(&call, out, pending);
+	/* One line per call: a method whose child runs is logged when it ends. */
+	log_quote(key, sizeof(key), call.key ? call.key : "", call.key ? strlen(call.key) : 0);
+	snprintf(pending->what, sizeof(pending->what), "%s.%s(%s) by %s from %s", spelling, m->name,
+		 key, caller_name(), req->access.client_ip);
+	if (e != ERR_OK)
+		log_info("WMI method %s: %s", pending->what, err_str(e));
+	else if (!pending->pid)
+		log_info("WMI method %s: ReturnValue %s", pending->what, return_value(out));
+	/* The child has what is left of the caller's time. */
+	spent = util_now_ms() - started;
+	if (pending->pid)
+		pending->timeout_ms =
+		    pending->timeout_ms > spent ? (uint32_t)(pending->timeout_ms - spent) : 0;
+	return e;
+}
+
+void cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out, int status,
+			int timed_out)
+{
+	pending->finish(out, status, timed_out);
+	log_info("WMI method %s: ReturnValue %s%s", pending->what, return_value(out),
+		 timed_out ? " (its process timed out)" : "");
 }

@@ -5,6 +5,7 @@
 #define OPENWINRM_CIM_INT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "cim/cim.h"
@@ -63,5 +64,90 @@ enum err cim_groups(struct cim_set *out);
  * field's line longer than 4 KiB is cut, input past 512 MiB ignored),
  * InstallDate from the file lists in info_dir. */
 enum err cim_dpkg_packages(FILE *status, const char *info_dir, struct cim_set *out);
+enum err cim_services(struct cim_set *out);
+
+/* ---- methods: a table per class, a row and a handler per method ---- */
+
+/* A declared input parameter. */
+struct cim_parameter {
+	const char *name;
+	enum cim_type type; /* CIM_STRING, CIM_NUMBER (a uint32) or CIM_BOOLEAN */
+};
+
+/* What a method's handler gets: the instance's key value (NULL for a
+ * method of the class), and its input parameters in the order of its
+ * row, each checked against its declared type, NULL where absent or nil;
+ * and the time it has (ms) before the client's operation times out. */
+struct cim_call {
+	const char *key;
+	const char *in[CIM_MAX_PARAMETERS];
+	uint32_t timeout_ms;
+};
+
+/* A handler fills out's output parameters, ReturnValue among them
+ * (cim_return), or leaves ReturnValue to pending->finish (cim.h). It
+ * returns an error (a fault) only for what WMI refuses before the
+ * provider acts: ERR_WSMAN_NO_INSTANCE for a key of no instance. */
+typedef enum err cim_method_fn(const struct cim_call *call, struct cim_invoke_reply *out,
+			       struct cim_pending *pending);
+
+struct cim_method {
+	const char *name;
+	int of_instance;			     /* called on an instance, named by its key */
+	struct cim_parameter in[CIM_MAX_PARAMETERS]; /* up to the first without a name */
+	cim_method_fn *run;
+};
+
+/* A class's methods, and the key property its instances are named by. */
+struct cim_methods {
+	const char *key;
+	const struct cim_method *v;
+	size_t n;
+};
+extern const struct cim_methods cim_process_methods;
+extern const struct cim_methods cim_service_methods;
+
+/* Appends ReturnValue, the uint32 every WMI method answers. */
+void cim_return(struct cim_invoke_reply *out, uint32_t value);
+
+/* ---- children: init scripts, created processes (cim_run.c) ---- */
+
+/* Starts argv[0], an absolute path, with argv: its own session and
+ * process group, stdin, stdout and stderr on /dev/null, no other
+ * descriptor, default signals, and the environment `service` gives an
+ * init script (PATH and LANG alone). The pid, or -1 (errno set). */
+pid_t cim_run_start(char *const argv[]);
+/* Waits for the n children, at most timeout_ms for them all: status[i]
+ * as waitpid gives it, or -1 for one still running at the deadline,
+ * whose process group is then killed and which is reaped. */
+void cim_run_wait(const pid_t *pids, int *status, size_t n, uint32_t timeout_ms);
+
+/* The step of a detached start that failed. */
+enum cim_run_stage { CIM_RUN_FORK = 1, CIM_RUN_CHDIR, CIM_RUN_EXEC };
+/* Starts argv (argv[0] looked up in PATH) as a process of its own, not a
+ * child of this one once this returns: its own session, stdio on
+ * /dev/null, no other descriptor, in dir (NULL: the home directory),
+ * with this process's environment. ERR_OK and its pid; else the errno
+ * and the step that failed. */
+enum err cim_run_detached(char *const argv[], const char *dir, pid_t *pid, int *error,
+			  enum cim_run_stage *stage);
+
+/* ---- the providers' insides, for their unit tests ---- */
+
+/* Win32_Service from the System V init scripts under root (root +
+ * "/etc/init.d", the links of root + "/etc/rc2.d"): "" for the system's,
+ * another directory for a test's. */
+enum err cim_services_initd(const char *root, struct cim_set *out);
+/* StartService (start 1) or StopService (0) of the init script name under
+ * root, as cim_method_fn. */
+enum err cim_service_control_initd(const char *root, const char *name, int start,
+				   const struct cim_call *call, struct cim_invoke_reply *out,
+				   struct cim_pending *pending);
+/* CommandLine split into words as a shell without expansions would:
+ * blanks separate, '...' and "..." group, a backslash takes the next
+ * character literally (but inside '...'). Writes at most max - 1
+ * pointers into argv (NULL-terminated) and the words into buf (size
+ * cap); -1 for unbalanced quotes, no word, or too many or too long. */
+int cim_split_command_line(const char *line, char **argv, size_t max, char *buf, size_t cap);
 
 #endif

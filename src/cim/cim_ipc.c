@@ -22,30 +22,101 @@ static enum err get_flag(struct buf *in, uint32_t *out)
 	return *out <= 1 ? ERR_OK : ERR_FORMAT;
 }
 
+/* A Get's or a method's keys: a count, then name and value each. */
+static enum err put_selectors(struct buf *out, const struct cim_selector *v, uint32_t n)
+{
+	if (n > CIM_MAX_SELECTORS)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, n));
+	for (uint32_t i = 0; i < n; i++) {
+		IPC_TRY(buf_put_field(out, v[i].name, sizeof(v[i].name)));
+		IPC_TRY(buf_put_field(out, v[i].value, sizeof(v[i].value)));
+	}
+	return ERR_OK;
+}
+
+static enum err get_selectors(struct buf *in, struct cim_selector *v, uint32_t *n)
+{
+	IPC_TRY(buf_get_u32(in, n));
+	if (*n > CIM_MAX_SELECTORS)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < *n; i++) {
+		IPC_TRY(get_name(in, v[i].name));
+		IPC_TRY(buf_get_field(in, v[i].value, sizeof(v[i].value)));
+	}
+	return ERR_OK;
+}
+
+/* An instance's properties or a method's parameters: a count (at most
+ * max), then name, type and text each. */
+static enum err put_properties(struct buf *out, const struct cim_property *v, uint32_t n,
+			       uint32_t max)
+{
+	if (n > max)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, n));
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i].type >= CIM_TYPE_COUNT)
+			return ERR_USAGE;
+		IPC_TRY(buf_put_field(out, v[i].name, sizeof(v[i].name)));
+		IPC_TRY(buf_put_u32(out, v[i].type));
+		IPC_TRY(buf_put_field(out, v[i].value, sizeof(v[i].value)));
+	}
+	return ERR_OK;
+}
+
+static enum err get_properties(struct buf *in, struct cim_property *v, uint32_t *n, uint32_t max)
+{
+	IPC_TRY(buf_get_u32(in, n));
+	if (*n > max)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < *n; i++) {
+		IPC_TRY(get_name(in, v[i].name));
+		IPC_TRY(buf_get_u32(in, &v[i].type));
+		if (v[i].type >= CIM_TYPE_COUNT)
+			return ERR_FORMAT;
+		IPC_TRY(buf_get_field(in, v[i].value, sizeof(v[i].value)));
+	}
+	return ERR_OK;
+}
+
+/* What every request forwards for the namespace's check. */
+static enum err put_access(struct buf *out, const struct cim_access *a)
+{
+	if (a->is_admin > 1 || a->requires_encryption > 1 || a->encrypted > 1)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, a->is_admin));
+	IPC_TRY(buf_put_field(out, a->remote_users_group, sizeof(a->remote_users_group)));
+	IPC_TRY(buf_put_field(out, a->client_ip, sizeof(a->client_ip)));
+	IPC_TRY(buf_put_field(out, a->sddl, sizeof(a->sddl)));
+	IPC_TRY(buf_put_u32(out, a->requires_encryption));
+	return buf_put_u32(out, a->encrypted);
+}
+
+static enum err get_access(struct buf *in, struct cim_access *a)
+{
+	IPC_TRY(get_flag(in, &a->is_admin));
+	IPC_TRY(buf_get_field(in, a->remote_users_group, sizeof(a->remote_users_group)));
+	IPC_TRY(buf_get_field(in, a->client_ip, sizeof(a->client_ip)));
+	IPC_TRY(buf_get_field(in, a->sddl, sizeof(a->sddl)));
+	IPC_TRY(get_flag(in, &a->requires_encryption));
+	return get_flag(in, &a->encrypted);
+}
+
 enum err cim_ipc_request_encode(struct buf *out, const void *request)
 {
 	const struct cim_request *r = request;
 
-	if (r->dmtf > 1 || r->enumerate > 1 || r->is_admin > 1 ||
-	    r->nselectors > CIM_MAX_SELECTORS || r->requires_encryption > 1 || r->encrypted > 1)
+	if (r->dmtf > 1 || r->enumerate > 1)
 		return ERR_USAGE;
 	IPC_TRY(buf_put_field(out, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
 	IPC_TRY(buf_put_u32(out, r->dmtf));
 	IPC_TRY(buf_put_u32(out, r->enumerate));
-	IPC_TRY(buf_put_u32(out, r->nselectors));
-	for (uint32_t i = 0; i < r->nselectors; i++) {
-		IPC_TRY(buf_put_field(out, r->selectors[i].name, sizeof(r->selectors[i].name)));
-		IPC_TRY(buf_put_field(out, r->selectors[i].value, sizeof(r->selectors[i].value)));
-	}
+	IPC_TRY(put_selectors(out, r->selectors, r->nselectors));
 	IPC_TRY(buf_put_u32(out, r->snapshot));
 	IPC_TRY(buf_put_u32(out, r->first));
-	IPC_TRY(buf_put_u32(out, r->is_admin));
-	IPC_TRY(buf_put_field(out, r->remote_users_group, sizeof(r->remote_users_group)));
-	IPC_TRY(buf_put_field(out, r->client_ip, sizeof(r->client_ip)));
-	IPC_TRY(buf_put_field(out, r->sddl, sizeof(r->sddl)));
-	IPC_TRY(buf_put_u32(out, r->requires_encryption));
-	return buf_put_u32(out, r->encrypted);
+	return put_access(out, &r->access);
 }
 
 enum err cim_ipc_request_decode(struct buf *in, void *request)
@@ -56,21 +127,10 @@ enum err cim_ipc_request_decode(struct buf *in, void *request)
 	IPC_TRY(buf_get_field(in, r->class_name, sizeof(r->class_name)));
 	IPC_TRY(get_flag(in, &r->dmtf));
 	IPC_TRY(get_flag(in, &r->enumerate));
-	IPC_TRY(buf_get_u32(in, &r->nselectors));
-	if (r->nselectors > CIM_MAX_SELECTORS)
-		return ERR_FORMAT;
-	for (uint32_t i = 0; i < r->nselectors; i++) {
-		IPC_TRY(get_name(in, r->selectors[i].name));
-		IPC_TRY(buf_get_field(in, r->selectors[i].value, sizeof(r->selectors[i].value)));
-	}
+	IPC_TRY(get_selectors(in, r->selectors, &r->nselectors));
 	IPC_TRY(buf_get_u32(in, &r->snapshot));
 	IPC_TRY(buf_get_u32(in, &r->first));
-	IPC_TRY(get_flag(in, &r->is_admin));
-	IPC_TRY(buf_get_field(in, r->remote_users_group, sizeof(r->remote_users_group)));
-	IPC_TRY(buf_get_field(in, r->client_ip, sizeof(r->client_ip)));
-	IPC_TRY(buf_get_field(in, r->sddl, sizeof(r->sddl)));
-	IPC_TRY(get_flag(in, &r->requires_encryption));
-	IPC_TRY(get_flag(in, &r->encrypted));
+	IPC_TRY(get_access(in, &r->access));
 	return ipc_body_end(in);
 }
 
@@ -96,17 +156,8 @@ enum err cim_ipc_reply_encode(struct buf *out, const void *reply)
 	IPC_TRY(buf_put_u32(out, r->ninstances));
 	for (uint32_t i = 0; i < r->ninstances; i++) {
 		const struct cim_instance *inst = &r->instances[i];
-		if (inst->nproperties > CIM_MAX_PROPERTIES)
-			return ERR_USAGE;
-		IPC_TRY(buf_put_u32(out, inst->nproperties));
-		for (uint32_t j = 0; j < inst->nproperties; j++) {
-			const struct cim_property *p = &inst->properties[j];
-			if (p->type >= CIM_TYPE_COUNT)
-				return ERR_USAGE;
-			IPC_TRY(buf_put_field(out, p->name, sizeof(p->name)));
-			IPC_TRY(buf_put_u32(out, p->type));
-			IPC_TRY(buf_put_field(out, p->value, sizeof(p->value)));
-		}
+		IPC_TRY(
+		    put_properties(out, inst->properties, inst->nproperties, CIM_MAX_PROPERTIES));
 	}
 	return ERR_OK;
 }
@@ -124,17 +175,65 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply)
 		return ERR_FORMAT;
 	for (uint32_t i = 0; i < r->ninstances; i++) {
 		struct cim_instance *inst = &r->instances[i];
-		IPC_TRY(buf_get_u32(in, &inst->nproperties));
-		if (inst->nproperties > CIM_MAX_PROPERTIES)
-			return ERR_FORMAT;
-		for (uint32_t j = 0; j < inst->nproperties; j++) {
-			struct cim_property *p = &inst->properties[j];
-			IPC_TRY(get_name(in, p->name));
-			IPC_TRY(buf_get_u32(in, &p->type));
-			if (p->type >= CIM_TYPE_COUNT)
-				return ERR_FORMAT;
-			IPC_TRY(buf_get_field(in, p->value, sizeof(p->value)));
-		}
+		IPC_TRY(
+		    get_properties(in, inst->properties, &inst->nproperties, CIM_MAX_PROPERTIES));
 	}
+	return ipc_body_end(in);
+}
+
+/* SHELL_CIM_INVOKE: the class, the method, its keys and parameters, and
+ * what the namespace's check takes, as a Get's. */
+enum err cim_ipc_invoke_encode(struct buf *out, const void *request)
+{
+	const struct cim_invoke_request *r = request;
+
+	if (r->dmtf > 1 || r->timeout_ms > CIM_METHOD_TIMEOUT_MS)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_field(out, r->namespace_name, sizeof(r->namespace_name)));
+	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
+	IPC_TRY(buf_put_u32(out, r->dmtf));
+	IPC_TRY(buf_put_field(out, r->method, sizeof(r->method)));
+	IPC_TRY(put_selectors(out, r->selectors, r->nselectors));
+	IPC_TRY(put_properties(out, r->parameters, r->nparameters, CIM_MAX_PARAMETERS));
+	IPC_TRY(buf_put_u32(out, r->timeout_ms));
+	return put_access(out, &r->access);
+}
+
+enum err cim_ipc_invoke_decode(struct buf *in, void *request)
+{
+	struct cim_invoke_request *r = request;
+
+	IPC_TRY(buf_get_field(in, r->namespace_name, sizeof(r->namespace_name)));
+	IPC_TRY(buf_get_field(in, r->class_name, sizeof(r->class_name)));
+	IPC_TRY(get_flag(in, &r->dmtf));
+	IPC_TRY(get_name(in, r->method));
+	IPC_TRY(get_selectors(in, r->selectors, &r->nselectors));
+	IPC_TRY(get_properties(in, r->parameters, &r->nparameters, CIM_MAX_PARAMETERS));
+	IPC_TRY(buf_get_u32(in, &r->timeout_ms));
+	if (r->timeout_ms > CIM_METHOD_TIMEOUT_MS)
+		return ERR_FORMAT;
+	IPC_TRY(get_access(in, &r->access));
+	return ipc_body_end(in);
+}
+
+/* The method's answer: names that become element names (<Method>_OUTPUT
+ * and the parameters') only as cim_is_name admits them. */
+enum err cim_ipc_invoke_reply_encode(struct buf *out, const void *reply)
+{
+	const struct cim_invoke_reply *r = reply;
+
+	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
+	IPC_TRY(buf_put_field(out, r->method, sizeof(r->method)));
+	return put_properties(out, r->output.properties, r->output.nproperties, CIM_MAX_PARAMETERS);
+}
+
+enum err cim_ipc_invoke_reply_decode(struct buf *in, void *reply)
+{
+	struct cim_invoke_reply *r = reply;
+
+	IPC_TRY(get_name(in, r->class_name));
+	IPC_TRY(get_name(in, r->method));
+	IPC_TRY(
+	    get_properties(in, r->output.properties, &r->output.nproperties, CIM_MAX_PARAMETERS));
 	return ipc_body_end(in);
 }

@@ -1,16 +1,22 @@
 /* cim_process: Win32_Process, one instance per process this user can see
  * in /proc (under hidepid, their own), from /proc/<pid>/stat, cmdline and
  * exe. What the user may not read (another account's executable) is nil,
- * as WMI leaves what its caller may not open. */
+ * as WMI leaves what its caller may not open. Its methods Create and
+ * Terminate act as the caller. */
 #include "cim/cim_int.h"
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "common/util.h"
 
 #define PROC_PATH (sizeof("/proc//cmdline") + NAME_MAX) /* /proc/<pid>/<file> */
 
@@ -139,3 +145,120 @@ enum err cim_processes(struct cim_set *out)
 	closedir(d);
 	return e;
 }
+
+/* ---- methods: Create and Terminate, as the calling user ---- */
+
+/* Win32_Process's return values (WMI's documentation of Create and
+ * Terminate). */
+enum {
+	PROCESS_OK = 0,
+	PROCESS_ACCESS_DENIED = 2,
+	PROCESS_UNKNOWN_FAILURE = 8,
+	PROCESS_PATH_NOT_FOUND = 9,
+	PROCESS_INVALID_PARAMETER = 21,
+};
+
+#define MAX_ARGS 256 /* words of a CommandLine (CIM_MAX_VALUE bytes, so never more) */
+
+int cim_split_command_line(const char *line, char **argv, size_t max, char *buf, size_t cap)
+{
+	size_t argc = 0, used = 0;
+	const char *p = line;
+
+	for (;;) {
+		char quote = 0;
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		if (argc + 1 >= max)
+			return -1;
+		argv[argc++] = buf + used;
+		for (; *p && (quote || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
+			char c = *p;
+			if (quote && c == quote) {
+				quote = 0;
+				continue;
+			}
+			if (!quote && (c == '\'' || c == '"')) {
+				quote = c;
+				continue;
+			}
+			if (c == '\\' && quote != '\'' && p[1])
+				c = *++p;
+			if (used + 1 >= cap)
+				return -1;
+			buf[used++] = c;
+		}
+		if (quote || used + 1 >= cap)
+			return -1;
+		buf[used++] = 0;
+	}
+	argv[argc] = NULL;
+	return argc ? (int)argc : -1;
+}
+
+/* What an errno of a failed start or kill answers. */
+static uint32_t return_of_errno(int error)
+{
+	if (error == ENOENT || error == ENOTDIR)
+		return PROCESS_PATH_NOT_FOUND;
+	if (error == EACCES || error == EPERM)
+		return PROCESS_ACCESS_DENIED;
+	return PROCESS_UNKNOWN_FAILURE;
+}
+
+/* Create(CommandLine, CurrentDirectory): the command line's words run as
+ * the caller, with no shell between (as CreateProcess runs it: a shell is
+ * "sh -c '...'"), detached from the host, which does not wait for it;
+ * ProcessId is its pid. */
+static enum err create(const struct cim_call *call, struct cim_invoke_reply *out,
+		       struct cim_pending *pending)
+{
+	char *argv[MAX_ARGS], words[CIM_MAX_VALUE + 1];
+	enum cim_run_stage stage;
+	int error;
+	pid_t pid;
+
+	(void)pending;
+	if (!call->in[0] ||
+	    cim_split_command_line(call->in[0], argv, MAX_ARGS, words, sizeof(words)) < 0) {
+		cim_return(out, PROCESS_INVALID_PARAMETER);
+		return ERR_OK;
+	}
+	if (cim_run_detached(argv, call->in[1], &pid, &error, &stage) != ERR_OK) {
+		cim_return(out, stage == CIM_RUN_FORK ? PROCESS_UNKNOWN_FAILURE
+						      : return_of_errno(error));
+		return ERR_OK;
+	}
+	cim_prop(&out->output, "ProcessId", CIM_NUMBER, "%d", (int)pid);
+	cim_return(out, PROCESS_OK);
+	return ERR_OK;
+}
+
+/* Terminate(Reason): SIGKILL, as TerminateProcess ends a process at once,
+ * sent as the caller: another account's process answers access denied. */
+static enum err terminate(const struct cim_call *call, struct cim_invoke_reply *out,
+			  struct cim_pending *pending)
+{
+	char path[PROC_PATH];
+	uint64_t pid;
+
+	(void)pending;
+	if (util_parse_u64(call->key, INT32_MAX, &pid) != ERR_OK || pid == 0)
+		return ERR_WSMAN_NO_INSTANCE;
+	snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)pid);
+	/* An instance this user cannot see (hidepid) is none. */
+	if (access(path, F_OK) != 0)
+		return ERR_WSMAN_NO_INSTANCE;
+	cim_return(out, kill((pid_t)pid, SIGKILL) == 0 ? PROCESS_OK : return_of_errno(errno));
+	return ERR_OK;
+}
+
+static const struct cim_method process_methods[] = {
+    {"Create", 0, {{"CommandLine", CIM_STRING}, {"CurrentDirectory", CIM_STRING}}, create},
+    {"Terminate", 1, {{"Reason", CIM_NUMBER}}, terminate},
+};
+
+const struct cim_methods cim_process_methods = {
+    "Handle", process_methods, sizeof(process_methods) / sizeof(process_methods[0])};

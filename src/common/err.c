@@ -68,6 +68,7 @@ static const struct {
     [ERR_WSMAN_WMI_NOT_FOUND] = {ERRC_PROTO, "no such WMI namespace or class"},
     [ERR_WSMAN_WMI_ACCESS_DENIED] = {ERRC_DENIED, "WMI namespace access denied"},
     [ERR_WSMAN_WMI_UNENCRYPTED] = {ERRC_DENIED, "WMI namespace requires an encrypted connection"},
+    [ERR_WSMAN_WMI_INVALID_PARAMETER] = {ERRC_PROTO, "invalid WMI method parameter"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

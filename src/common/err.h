@@ -88,8 +88,9 @@ enum err {
 	ERR_WSMAN_WMI_ACCESS_DENIED, /* DENIED: the namespace's descriptor refuses a right
 					(0x80041003) */
 	ERR_WSMAN_WMI_UNENCRYPTED,   /* DENIED: the namespace requires encryption (0x80070005) */
-	ERR_WSMAN_DISK_FULL,	     /* a configuration change could not be saved: no space left */
-	ERR_WSMAN_INTERNAL,	     /* w:InternalError, anything else on our side */
+	ERR_WSMAN_WMI_INVALID_PARAMETER, /* a method's parameter it does not take, or mistyped */
+	ERR_WSMAN_DISK_FULL, /* a configuration change could not be saved: no space left */
+	ERR_WSMAN_INTERNAL,  /* w:InternalError, anything else on our side */
 
 	ERR_COUNT
 };

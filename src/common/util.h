@@ -67,5 +67,9 @@ void util_tune_malloc(void);
 /* Sets O_NONBLOCK / FD_CLOEXEC. */
 int util_set_nonblock(int fd);
 int util_set_cloexec(int fd);
+/* For a child between fork and exec: every signal's default action and
+ * none blocked (exec keeps ignored signals ignored, and the mask: the
+ * daemon's processes ignore SIGPIPE). Async-signal-safe. */
+void util_default_signals(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include "cim/cim.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "host/cim_calls.h"
 #include "host/delegation.h"
 #include "host/psrp_engine.h"
 #include "host/shell_engine.h"
@@ -40,6 +41,7 @@ struct host {
 	struct delegation *delegation; /* a CredSSP logon's credentials */
 	char *endpoint;		       /* HOST_ENV_ENDPOINT: the one it serves, or NULL */
 	struct cim_snapshots *cim;     /* WMI answers whose pages are being taken */
+	struct cim_calls *cim_calls;   /* WMI methods whose children run */
 	int stopped;
 };
 
@@ -103,6 +105,12 @@ static void psrp_answered(void *arg, uint32_t id, const struct shell_op *op, enu
 			  const void *reply)
 {
 	host_answer(arg, id, op, status, reply);
+}
+
+static void cim_calls_answered(void *arg, uint32_t id, enum err status,
+			       const struct cim_invoke_reply *reply)
+{
+	host_answer(arg, id, shell_op_at(SHELL_CIM_INVOKE), status, reply);
 }
 
 /* An engine ended a shell on its own: the network process counts the
@@ -294,6 +302,13 @@ static enum err run_cim(struct host *h, uint32_t id, void *req, void *reply)
 	return cim_instances(h->cim, req, reply);
 }
 
+/* A WMI method, as the user; one that waits for its child is answered
+ * when the child ends (cim_calls_answered). */
+static enum err run_cim_invoke(struct host *h, uint32_t id, void *req, void *reply)
+{
+	return cim_calls_invoke(h->cim_calls, id, req, reply);
+}
+
 static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
     [SHELL_CMD_CREATE] = run_create,
     [SHELL_CMD_COMMAND] = run_command,
@@ -313,6 +328,7 @@ static host_handler_fn *const handlers[SHELL_OP_COUNT] = {
     [SHELL_LIST_SHELLS] = run_list,
     [SHELL_LIST_COMMANDS] = run_list,
     [SHELL_CIM_INSTANCES] = run_cim,
+    [SHELL_CIM_INVOKE] = run_cim_invoke,
 };
 
 /* IPC_SHELL_REQUEST: a malformed request is answered with its fault, as
@@ -383,6 +399,7 @@ static enum err from_net(void *arg, struct ipc_msg *m)
 		/* Only one of the engines has a request of that id. */
 		shell_engine_cancel(h->eng, m->id);
 		psrp_engine_cancel(h->ps, m->id);
+		cim_calls_cancel(h->cim_calls, m->id);
 		return ipc_body_end(&m->body);
 	}
 	return ERR_FORMAT; /* ipc_recv admits only the types the network process may send us */
@@ -419,11 +436,12 @@ int host_main(int net_fd, uid_t net_uid, pid_t net_pid, int foreground, int debu
 				 &ops, &h);
 	h.eng = shell_engine_new(h.base, engine_answered, engine_shell_ended, &h);
 	h.ps = psrp_engine_new(h.base, psrp_answered, psrp_shell_ended, &h);
+	h.cim_calls = cim_calls_new(h.base, cim_calls_answered, &h);
 	h.delegation =
 	    delegation_new(h.base, getenv(HOST_ENV_KRB5_CONFIG), getenv(HOST_ENV_DELEGATION_KEY));
 	unsetenv(HOST_ENV_KRB5_CONFIG);
 	unsetenv(HOST_ENV_DELEGATION_KEY);
-	if (!h.net || !h.eng || !h.ps || !h.delegation) {
+	if (!h.net || !h.eng || !h.ps || !h.cim_calls || !h.delegation) {
 		log_warnx("host: cannot set up the event loop");
 		if (!h.net)
 			close(net_fd);
@@ -446,6 +464,7 @@ out:
 	/* Every command and pwsh dies with the channel (SIGKILL to each process group). */
 	psrp_engine_free(h.ps);
 	shell_engine_free(h.eng);
+	cim_calls_free(h.cim_calls);
 	ipc_endpoint_free(h.net);
 	if (h.base)
 		event_base_free(h.base);

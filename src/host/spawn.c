@@ -44,19 +44,10 @@ void spawn_inherit(int fd)
 static void __attribute__((noreturn))
 child_exec(const struct spawn_spec *sp, const struct spawn_pipes *p)
 {
-	struct sigaction sa;
-	sigset_t none;
 	int fd[4] = {p->in[0], p->out[1], p->err[1], p->status[1]};
 	int keep = -1;
 
-	/* Exec keeps ignored signals ignored (the host ignores SIGPIPE) and
-	 * keeps the mask: give the child a clean slate. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int i = 1; i < NSIG; i++)
-		(void)sigaction(i, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	util_default_signals();
 	/* Move all four above 2 first, so that placing 0, 1, 2 and then the
 	 * status descriptor never overwrites one still needed. */
 	for (int i = 0; i < 4; i++)

@@ -5,11 +5,14 @@
  * provider makes the instances as the user; their typed answer becomes
  * Windows' GetResponse (the host picks the instance the keys name), or
  * an enumeration, gathered a page (one IPC message) at a time, that
- * net_enum.c serves to the Pulls that follow. The namespace's access
- * check is the host's (cim_namespace_allows), on the groups the user's
- * process really has, with the namespace's security from the
- * configuration in force and whether the request came encrypted, which
- * travel with the request. */
+ * net_enum.c serves to the Pulls that follow. An Invoke (any other
+ * action: the class URI + "/" + a method) has its input read here
+ * (cim_invoke_parse) and the method run in the same host, as the user
+ * (SHELL_CIM_INVOKE). The namespace's access check is the host's
+ * (cim_namespace_allows), on the groups the user's process really has,
+ * with the namespace's security from the configuration in force and
+ * whether the request came encrypted, which travel with the request
+ * (access_of). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,20 +35,24 @@ static void target_of(const struct cim_request *req, struct cim_target *t)
 
 static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e);
 
-/* The request as it stands (a page after the first names where the
- * host's answer goes on) to the user's own host. */
-static enum err call_host(struct request *r, int start_host)
+/* What the request may take: its OperationTimeout, else MaxTimeoutms. */
+static uint64_t timeout_of(const struct request *r)
 {
-	struct net *n = r->conn->net;
-	uint64_t timeout_ms =
-	    r->ws.hdr.operation_timeout_ms ? r->ws.hdr.operation_timeout_ms : n->cfg.max_timeout_ms;
+	return r->ws.hdr.operation_timeout_ms ? r->ws.hdr.operation_timeout_ms
+					      : r->conn->net->cfg.max_timeout_ms;
+}
+
+/* The request as it stands (a page after the first names where the
+ * host's answer goes on) to the user's own host; done takes the answer. */
+static enum err call_host(struct request *r, int start_host, net_host_done_fn *done)
+{
 	struct buf b;
 	enum err e;
 
 	buf_init(&b, IPC_MAX_MSG);
 	if ((e = shell_op_request_encode(&b, r->op, r->op_req)) == ERR_OK)
-		e = net_host_call(r, start_host, "", &b, timeout_ms + NET_HOST_DEADLINE_MARGIN_MS,
-				  answered);
+		e = net_host_call(r, start_host, "", &b,
+				  timeout_of(r) + NET_HOST_DEADLINE_MARGIN_MS, done);
 	else
 		e = ERR_WSMAN_INTERNAL;
 	buf_clear(&b);
@@ -111,7 +118,7 @@ static void reply_enumerate(struct request *r, const struct cim_target *t,
 	if (e == ERR_OK && got->snapshot) {
 		req->snapshot = got->snapshot;
 		req->first = got->first + got->ninstances;
-		e = call_host(r, 0);
+		e = call_host(r, 0, answered);
 	} else if (e == ERR_OK) {
 		net_enum_serve(r, en, 1, req->optimize, req->max_elements);
 	}
@@ -122,47 +129,78 @@ static void reply_enumerate(struct request *r, const struct cim_target *t,
 	}
 }
 
-static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+/* The host's typed answer to r (a new struct of the row's reply), or
+ * NULL when there is none to use: the call failed, the answer is
+ * malformed, or it is a fault; the client has its fault then. */
+static void *host_answer(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
 {
-	const struct cim_request *req = r->op_req;
-	struct cim_reply *got;
-	struct cim_target t;
 	enum err status = ERR_OK;
+	void *got;
 
 	if (!m) {
 		net_reply_fault(r, net_call_failure(e));
-		return;
+		return NULL;
 	}
-	if (!(got = calloc(1, sizeof(*got))) ||
+	if (!(got = calloc(1, r->op->reply_size)) ||
 	    shell_op_reply_decode(&m->body, r->op, &status, got) != ERR_OK) {
 		log_warnx("malformed management data from the host of %s", h->user);
-		free(got);
-		net_reply_fault(r, ERR_WSMAN_INTERNAL);
-		return;
+		status = ERR_WSMAN_INTERNAL;
 	}
-	target_of(req, &t);
+	if (status == ERR_OK)
+		return got;
 	/* A query of a class WMI does not have is a bad filter (Windows
 	 * Server 2008 R2's recorded reply). */
-	if (status == ERR_WSMAN_WMI_NOT_FOUND && req->filter.kind == CIM_FILTER_WQL)
+	if (status == ERR_WSMAN_WMI_NOT_FOUND && r->op == shell_op_at(SHELL_CIM_INSTANCES) &&
+	    ((const struct cim_request *)r->op_req)->filter.kind == CIM_FILTER_WQL)
 		status = ERR_WSMAN_CANNOT_PROCESS_FILTER;
-	if (status != ERR_OK)
-		net_reply_fault(r, status);
-	else if (req->enumerate)
+	free(got);
+	net_reply_fault(r, status);
+	return NULL;
+}
+
+static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+{
+	const struct cim_request *req = r->op_req;
+	struct cim_reply *got = host_answer(r, h, m, e);
+	struct cim_target t;
+
+	if (!got)
+		return;
+	target_of(req, &t);
+	if (req->enumerate)
 		reply_enumerate(r, &t, got);
 	else
 		reply_get(r, &t, got);
 	free(got);
 }
 
+/* What the host's namespace check takes: who asks (the verified
+ * token's verdict, the group whose members are the remote users, the
+ * peer for the log), the namespace's security from the configuration in
+ * force, and whether this request came encrypted. */
+static void access_of(const struct request *r, const char *namespace_name, struct cim_access *a)
+{
+	const struct config *cfg = &r->conn->net->cfg;
+	const char *remote_users = cfg->service.remote_users_group;
+	const struct config_namespace *ns = config_namespace_find(cfg, namespace_name);
+
+	a->is_admin = r->id.is_admin != 0;
+	snprintf(a->remote_users_group, sizeof(a->remote_users_group), "%s",
+		 remote_users ? remote_users : "");
+	snprintf(a->client_ip, sizeof(a->client_ip), "%s", r->conn->peer);
+	if (ns) {
+		snprintf(a->sddl, sizeof(a->sddl), "%s", ns->sddl);
+		a->requires_encryption = ns->requires_encryption != 0;
+	}
+	a->encrypted = r->conn->https || r->seal_reply;
+}
+
 /* A Get or an Enumerate of t: to the user's own host. */
 static void ask_host(struct request *r, const struct cim_target *t, int enumerate,
 		     const struct wsman_enumerate_req *options, const struct cim_filter *filter)
 {
-	const struct wsman_header *hdr = &r->ws.hdr;
-	struct net *n = r->conn->net;
 	struct cim_request *req = calloc(1, sizeof(*req));
-	const struct config_namespace *ns;
-	enum err e = ERR_OK;
+	enum err e;
 
 	if (!req) {
 		net_reply_fault(r, ERR_WSMAN_INTERNAL);
@@ -174,28 +212,8 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	snprintf(req->class_name, sizeof(req->class_name), "%s", t->class_name);
 	req->dmtf = t->dmtf != 0;
 	req->enumerate = enumerate != 0;
-	/* A key no property could have is no key of this class. */
-	for (uint32_t i = 0; i < hdr->nselectors && e == ERR_OK; i++) {
-		const char *name = hdr->selectors[i].name;
-		const char *value = hdr->selectors[i].value ? hdr->selectors[i].value : "";
-		if (i >= CIM_MAX_SELECTORS || !cim_is_name(name) || strlen(name) > CIM_MAX_NAME ||
-		    strlen(value) > CIM_MAX_VALUE) {
-			e = ERR_WSMAN_INVALID_SELECTORS;
-			break;
-		}
-		snprintf(req->selectors[i].name, CIM_MAX_NAME + 1, "%s", name);
-		snprintf(req->selectors[i].value, CIM_MAX_VALUE + 1, "%s", value);
-		req->nselectors = i + 1;
-	}
-	req->is_admin = r->id.is_admin != 0;
-	snprintf(req->remote_users_group, sizeof(req->remote_users_group), "%s",
-		 n->cfg.service.remote_users_group ? n->cfg.service.remote_users_group : "");
-	snprintf(req->client_ip, sizeof(req->client_ip), "%s", r->conn->peer);
-	if ((ns = config_namespace_find(&n->cfg, t->namespace_name))) {
-		snprintf(req->sddl, sizeof(req->sddl), "%s", ns->sddl);
-		req->requires_encryption = ns->requires_encryption != 0;
-	}
-	req->encrypted = r->conn->https || r->seal_reply;
+	e = cim_selectors_parse(&r->ws, req->selectors, &req->nselectors);
+	access_of(r, t->namespace_name, &req->access);
 	if (options) {
 		req->optimize = options->optimize != 0;
 		req->max_elements = options->max_elements;
@@ -203,7 +221,58 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	if (filter)
 		req->filter = *filter;
 	if (e == ERR_OK)
-		e = call_host(r, 1);
+		e = call_host(r, 1, answered);
+	if (e != ERR_OK)
+		net_reply_fault(r, e);
+}
+
+/* The method's answer: <Method>_OUTPUT, under the action + "Response"
+ * (DSP0226 9: a custom action's response). */
+static void invoked(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
+{
+	struct cim_invoke_reply *got = host_answer(r, h, m, e);
+	struct cim_target t;
+	struct buf xml, body, action;
+
+	if (!got)
+		return;
+	buf_init(&xml, MAX_INSTANCE_XML);
+	buf_init(&body, MAX_REPLY);
+	buf_init(&action, WSMAN_MAX_HEADER_VALUE + sizeof("Response"));
+	if ((e = cim_uri_parse(r->ws.hdr.resource_uri, &t)) == ERR_OK &&
+	    (e = cim_output_xml(&xml, &t, got)) == ERR_OK &&
+	    (e = buf_putf(&action, "%sResponse", r->ws.hdr.action)) == ERR_OK &&
+	    (e = buf_terminate(&action)) == ERR_OK)
+		e = wsman_reply_resource(&body, &r->ws, (const char *)buf_ptr(&action),
+					 (const char *)buf_ptr(&xml), buf_len(&xml));
+	net_reply_sized(r, e, &body);
+	buf_clear(&xml);
+	buf_clear(&body);
+	buf_clear(&action);
+	free(got);
+}
+
+/* An Invoke of a method of t: its input read here, the method run in the
+ * user's own host, as the user. */
+static void invoke(struct request *r, const struct cim_target *t)
+{
+	struct cim_invoke_request *req = calloc(1, sizeof(*req));
+	uint64_t timeout_ms = timeout_of(r);
+	enum err e;
+
+	if (!req) {
+		net_reply_fault(r, ERR_WSMAN_INTERNAL);
+		return;
+	}
+	r->op = shell_op_at(SHELL_CIM_INVOKE);
+	r->op_req = req;
+	if ((e = cim_invoke_parse(&r->ws, t, req)) == ERR_OK) {
+		req->timeout_ms =
+		    (uint32_t)(timeout_ms < CIM_METHOD_TIMEOUT_MS ? timeout_ms
+								  : CIM_METHOD_TIMEOUT_MS);
+		access_of(r, t->namespace_name, &req->access);
+		e = call_host(r, 1, invoked);
+	}
 	if (e != ERR_OK)
 		net_reply_fault(r, e);
 }
@@ -278,6 +347,7 @@ void net_cim_dispatch(struct request *r)
 	} else if (strcmp(hdr->action, ACTION_RELEASE) == 0) {
 		net_enum_pull(r, 1);
 	} else {
-		net_reply_fault(r, ERR_WSMAN_ACTION_NOT_SUPPORTED);
+		/* Any other action is a method's, or not supported (cim_invoke_parse). */
+		invoke(r, &t);
 	}
 }

@@ -320,6 +320,16 @@ static const struct shell_op ops[SHELL_OP_COUNT] = {
 	    .encode_reply = cim_ipc_reply_encode,
 	    .decode_reply = cim_ipc_reply_decode,
 	},
+    [SHELL_CIM_INVOKE] =
+	{
+	    .name = "CIM method",
+	    .req_size = sizeof(struct cim_invoke_request),
+	    .reply_size = sizeof(struct cim_invoke_reply),
+	    .encode = cim_ipc_invoke_encode,
+	    .decode = cim_ipc_invoke_decode,
+	    .encode_reply = cim_ipc_invoke_reply_encode,
+	    .decode_reply = cim_ipc_invoke_reply_decode,
+	},
 };
 /* clang-format on */
 

@@ -343,6 +343,9 @@ enum shell_op_id {
 	/* Management data (cim/cim.h): a class's instances, made in the
 	 * user's own host; no resource URI of its own (net_cim.c routes it). */
 	SHELL_CIM_INSTANCES,
+	/* A method of a class (Invoke), run in the user's own host as the
+	 * user; routed by net_cim.c as SHELL_CIM_INSTANCES. */
+	SHELL_CIM_INVOKE,
 	SHELL_OP_COUNT
 };
 

@@ -365,6 +365,18 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .code = 2147942405u,
 	    .reason = TEXT_ACCESS_DENIED,
 	},
+    /* A method's parameter WMI refuses (not the method's, or not of its
+     * type): WBEM_E_INVALID_PARAMETER from the provider, in WMI's words
+     * (the subcode is our choice: not checked against Windows). */
+    [ERR_WSMAN_WMI_INVALID_PARAMETER] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidParameter",
+	    .detail = "InvalidValue",
+	    .code = 2147749896u,
+	    .provider = 1,
+	    .reason = "Invalid parameter ",
+	},
     [ERR_WSMAN_INVALID_SELECTORS] =
 	{
 	    .status = 500,

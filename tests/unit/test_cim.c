@@ -74,24 +74,24 @@ static void test_instances(void)
 {
 	struct cim_request req = {.namespace_name = "root/cimv2",
 				  .class_name = "win32_operatingsystem",
-				  .client_ip = "192.0.2.1",
-				  .sddl = CIM_DEFAULT_SDDL};
+				  .access.client_ip = "192.0.2.1",
+				  .access.sddl = CIM_DEFAULT_SDDL};
 	struct cim_reply *r = calloc(1, sizeof(*r));
 	struct cim_snapshots *s = cim_snapshots_new();
 	struct group *own = getgrgid(getegid());
 
-	snprintf(req.remote_users_group, sizeof(req.remote_users_group), "owt_no_such_group_%d",
-		 (int)getpid());
+	snprintf(req.access.remote_users_group, sizeof(req.access.remote_users_group),
+		 "owt_no_such_group_%d", (int)getpid());
 	CHECK("outside the group: access denied",
 	      cim_instances(s, &req, r) == ERR_WSMAN_WMI_ACCESS_DENIED && r->ninstances == 0);
 	if (own) {
-		snprintf(req.remote_users_group, sizeof(req.remote_users_group), "%s",
+		snprintf(req.access.remote_users_group, sizeof(req.access.remote_users_group), "%s",
 			 own->gr_name);
 		CHECK("in the group: served",
 		      cim_instances(s, &req, r) == ERR_OK && r->ninstances == 1 &&
 			  strcmp(r->class_name, "Win32_OperatingSystem") == 0);
 	}
-	req.is_admin = 1;
+	req.access.is_admin = 1;
 	CHECK("administrator: served", cim_instances(s, &req, r) == ERR_OK && r->ninstances == 1 &&
 					   r->total == 1 && r->snapshot == 0);
 	int has_version = 0;
@@ -127,8 +127,8 @@ static void test_processes(void)
 {
 	struct cim_request req = {.namespace_name = "root/cimv2",
 				  .class_name = "Win32_Process",
-				  .is_admin = 1,
-				  .sddl = CIM_DEFAULT_SDDL,
+				  .access.is_admin = 1,
+				  .access.sddl = CIM_DEFAULT_SDDL,
 				  .enumerate = 1};
 	struct cim_reply *r = calloc(1, sizeof(*r));
 	struct cim_snapshots *s = cim_snapshots_new();
@@ -209,15 +209,15 @@ static void test_ipc(void)
 	struct cim_request req = {.namespace_name = "root/cimv2",
 				  .class_name = "Win32_OperatingSystem",
 				  .dmtf = 1,
-				  .is_admin = 1,
-				  .remote_users_group = "winrm-users",
-				  .client_ip = "192.0.2.1",
+				  .access.is_admin = 1,
+				  .access.remote_users_group = "winrm-users",
+				  .access.client_ip = "192.0.2.1",
 				  .nselectors = 1,
 				  .selectors = {{"Handle", "1 <2>"}},
 				  .snapshot = 7,
 				  .first = 20,
-				  .sddl = CIM_DEFAULT_SDDL,
-				  .requires_encryption = 1,
+				  .access.sddl = CIM_DEFAULT_SDDL,
+				  .access.requires_encryption = 1,
 				  .optimize = 1},
 			   got;
 	struct cim_reply *r = malloc(sizeof(*r)), *back = calloc(1, sizeof(*back));
@@ -228,12 +228,12 @@ static void test_ipc(void)
 	CHECK("request round trip",
 	      cim_ipc_request_encode(&b, &req) == ERR_OK &&
 		  cim_ipc_request_decode(&b, &got) == ERR_OK &&
-		  strcmp(got.class_name, req.class_name) == 0 && got.dmtf && got.is_admin &&
-		  strcmp(got.remote_users_group, "winrm-users") == 0 && !got.enumerate &&
+		  strcmp(got.class_name, req.class_name) == 0 && got.dmtf && got.access.is_admin &&
+		  strcmp(got.access.remote_users_group, "winrm-users") == 0 && !got.enumerate &&
 		  got.nselectors == 1 && strcmp(got.selectors[0].value, "1 <2>") == 0 &&
 		  got.snapshot == 7 && got.first == 20 && !got.optimize &&
-		  strcmp(got.sddl, CIM_DEFAULT_SDDL) == 0 && got.requires_encryption &&
-		  !got.encrypted);
+		  strcmp(got.access.sddl, CIM_DEFAULT_SDDL) == 0 &&
+		  got.access.requires_encryption && !got.access.encrypted);
 	snprintf(req.selectors[0].name, sizeof(req.selectors[0].name), "Han dle");
 	buf_reset(&b);
 	CHECK("a selector that names no property could not be is refused",
@@ -288,10 +288,10 @@ static void test_ipc(void)
 	/* The seeds of fuzz/corpus/shell_ipc are this layout, byte for byte. */
 	struct cim_request seed = {.namespace_name = "root/cimv2",
 				   .class_name = "Win32_OperatingSystem",
-				   .remote_users_group = "winrm-users",
-				   .client_ip = "192.0.2.1",
-				   .sddl = CIM_DEFAULT_SDDL,
-				   .encrypted = 1};
+				   .access.remote_users_group = "winrm-users",
+				   .access.client_ip = "192.0.2.1",
+				   .access.sddl = CIM_DEFAULT_SDDL,
+				   .access.encrypted = 1};
 	uint8_t file[512];
 	FILE *f = fopen("fuzz/corpus/shell_ipc/cim_request", "rb");
 	size_t n = f ? fread(file, 1, sizeof(file), f) : 0;

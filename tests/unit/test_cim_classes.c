@@ -31,8 +31,8 @@
 static struct cim_set all_of(const char *class_name)
 {
 	struct cim_request req = {.namespace_name = "root/cimv2",
-				  .sddl = CIM_DEFAULT_SDDL,
-				  .is_admin = 1,
+				  .access.sddl = CIM_DEFAULT_SDDL,
+				  .access.is_admin = 1,
 				  .enumerate = 1};
 	struct cim_reply *r = calloc(1, sizeof(*r));
 	struct cim_snapshots *s = cim_snapshots_new();
@@ -61,8 +61,8 @@ static enum err get_by(const char *class_name, const char *key, const char *valu
 		       struct cim_instance *out)
 {
 	struct cim_request req = {.namespace_name = "root/cimv2",
-				  .sddl = CIM_DEFAULT_SDDL,
-				  .is_admin = 1,
+				  .access.sddl = CIM_DEFAULT_SDDL,
+				  .access.is_admin = 1,
 				  .nselectors = 1};
 	struct cim_reply *r = calloc(1, sizeof(*r));
 	enum err e;
@@ -523,8 +523,8 @@ static void test_accounts(void)
 	      g && strcmp(val(g, "SIDType"), "4") == 0 && strcmp(val(g, "Domain"), host) == 0);
 	struct cim_request req = {.namespace_name = "root/cimv2",
 				  .class_name = "Win32_UserAccount",
-				  .sddl = CIM_DEFAULT_SDDL,
-				  .is_admin = 1,
+				  .access.sddl = CIM_DEFAULT_SDDL,
+				  .access.is_admin = 1,
 				  .nselectors = 2,
 				  .selectors = {{"Domain", ""}, {"Name", "root"}}};
 	struct cim_reply *r = calloc(1, sizeof(*r));

@@ -178,8 +178,8 @@ static void test_allows(void)
 {
 	struct cim_request req = {.namespace_name = "ROOT\\CIMv2",
 				  .class_name = "Win32_OperatingSystem",
-				  .client_ip = "192.0.2.1",
-				  .sddl = CIM_DEFAULT_SDDL};
+				  .access.client_ip = "192.0.2.1",
+				  .access.sddl = CIM_DEFAULT_SDDL};
 	struct group *own = getgrgid(getegid());
 
 	CHECK("served namespaces",
@@ -188,36 +188,47 @@ static void test_allows(void)
 		  !cim_namespace_find("root/cimv") && !cim_namespace_find("root/cimv22") &&
 		  cim_namespace_at(1) == NULL);
 	CHECK("in no group: denied",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
 	if (own)
-		snprintf(req.remote_users_group, sizeof(req.remote_users_group), "%s",
+		snprintf(req.access.remote_users_group, sizeof(req.access.remote_users_group), "%s",
 			 own->gr_name);
 	CHECK("a remote user reads and may call methods",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY | CIM_EXECUTE_METHODS) == ERR_OK);
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY | CIM_EXECUTE_METHODS) == ERR_OK);
 	CHECK("... but has not Full Write",
-	      cim_namespace_allows(&req, CIM_FULL_WRITE) == ERR_WSMAN_WMI_ACCESS_DENIED);
-	snprintf(req.sddl, sizeof(req.sddl), HEAD "(A;;CC;;;S-1-5-32-580)");
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_FULL_WRITE) == ERR_WSMAN_WMI_ACCESS_DENIED);
+	snprintf(req.access.sddl, sizeof(req.access.sddl), HEAD "(A;;CC;;;S-1-5-32-580)");
 	CHECK("without Remote Enable: denied",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
-	snprintf(req.sddl, sizeof(req.sddl), HEAD "(D;;WP;;;S-1-22-1-%u)(A;;CCWP;;;WD)",
-		 (unsigned)geteuid());
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
+	snprintf(req.access.sddl, sizeof(req.access.sddl),
+		 HEAD "(D;;WP;;;S-1-22-1-%u)(A;;CCWP;;;WD)", (unsigned)geteuid());
 	CHECK("denied by uid",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
-	snprintf(req.sddl, sizeof(req.sddl), HEAD "(A;;CCWP;;;S-1-22-2-%u)", (unsigned)getegid());
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
+	snprintf(req.access.sddl, sizeof(req.access.sddl), HEAD "(A;;CCWP;;;S-1-22-2-%u)",
+		 (unsigned)getegid());
 	CHECK("allowed by the primary group",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_OK);
-	req.requires_encryption = 1;
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_OK);
+	req.access.requires_encryption = 1;
 	CHECK("RequiresEncryption: unencrypted refused",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_WSMAN_WMI_UNENCRYPTED);
-	req.encrypted = 1;
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_WSMAN_WMI_UNENCRYPTED);
+	req.access.encrypted = 1;
 	CHECK("RequiresEncryption: encrypted served",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_OK);
-	snprintf(req.sddl, sizeof(req.sddl), "garbage");
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_OK);
+	snprintf(req.access.sddl, sizeof(req.access.sddl), "garbage");
 	CHECK("a descriptor that does not parse: denied",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_WSMAN_WMI_ACCESS_DENIED);
 	snprintf(req.namespace_name, sizeof(req.namespace_name), "root/default");
 	CHECK("a namespace not served",
-	      cim_namespace_allows(&req, CIM_READ_REMOTELY) == ERR_WSMAN_WMI_NOT_FOUND);
+	      cim_namespace_allows(req.namespace_name, req.class_name, &req.access,
+				   CIM_READ_REMOTELY) == ERR_WSMAN_WMI_NOT_FOUND);
 }
 
 int main(void)
