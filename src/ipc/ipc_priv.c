@@ -882,14 +882,18 @@ enum err ipc_cim_invoke_encode(struct buf *out, const struct ipc_cim_invoke *m)
 	return cim_ipc_invoke_encode(out, &m->call);
 }
 
+static enum err cim_invoke_fields(struct buf *in, struct ipc_cim_invoke *m)
+{
+	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
+	return cim_ipc_invoke_decode(in, &m->call);
+}
+
 enum err ipc_cim_invoke_decode(struct buf *in, struct ipc_cim_invoke *m)
 {
 	enum err e;
 
 	memset(m, 0, sizeof(*m));
-	if ((e = buf_get(in, m->token, IPC_TOKEN_LEN)) == ERR_OK)
-		e = cim_ipc_invoke_decode(in, &m->call);
-	if (e != ERR_OK)
+	if ((e = cim_invoke_fields(in, m)) != ERR_OK)
 		OPENSSL_cleanse(m->token, IPC_TOKEN_LEN);
 	return e;
 }
