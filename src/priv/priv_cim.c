@@ -70,6 +70,19 @@ static void audit(const struct priv_elevated *el, const char *outcome)
 	audit_write(&ev, AUDIT_FROM_PRIV);
 }
 
+/* Frees the slot; a child still running is killed (SIGCHLD reaps it). */
+static void release(struct priv_elevated *el)
+{
+	if (el->ev)
+		event_free(el->ev);
+	if (el->fd >= 0)
+		close(el->fd);
+	if (el->pid > 0)
+		kill(el->pid, SIGKILL);
+	buf_clear(&el->got);
+	memset(el, 0, sizeof(*el));
+}
+
 /* Logs and audits the outcome, answers, and frees the slot. */
 static void finish(struct priv_elevated *el, const struct ipc_cim_invoked *m)
 {
@@ -85,14 +98,7 @@ static void finish(struct priv_elevated *el, const struct ipc_cim_invoked *m)
 		 log_quote(q, sizeof(q), el->what, strlen(el->what)), outcome);
 	audit(el, outcome);
 	answer(el->p, el->id, m);
-	if (el->ev)
-		event_free(el->ev);
-	if (el->fd >= 0)
-		close(el->fd);
-	if (el->pid > 0)
-		kill(el->pid, SIGKILL); /* past its time, or done: reaped by SIGCHLD */
-	buf_clear(&el->got);
-	memset(el, 0, sizeof(*el));
+	release(el);
 }
 
 /* The child: the method, once, as root; its answer on fd, then gone. */
@@ -241,15 +247,7 @@ void priv_cim_invoke(struct priv *p, uint32_t id, struct ipc_cim_invoke *m)
 
 void priv_cim_stop(struct priv *p)
 {
-	for (int i = 0; i < PRIV_MAX_ELEVATED; i++) {
-		struct priv_elevated *el = &p->elevated[i];
-		if (!el->ev)
-			continue;
-		event_free(el->ev);
-		close(el->fd);
-		if (el->pid > 0)
-			kill(el->pid, SIGKILL);
-		buf_clear(&el->got);
-		memset(el, 0, sizeof(*el));
-	}
+	for (int i = 0; i < PRIV_MAX_ELEVATED; i++)
+		if (p->elevated[i].ev)
+			release(&p->elevated[i]);
 }
