@@ -193,6 +193,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	case IPC_CIM_INVOKE: {
+		static struct ipc_cim_invoke m;
+		decoded = ipc_cim_invoke_decode(&in, &m) == ERR_OK;
+		if (decoded && ipc_cim_invoke_encode(&out, &m) != ERR_OK)
+			abort();
+		break;
+	}
+	case IPC_CIM_INVOKED: {
+		static struct ipc_cim_invoked m;
+		decoded = ipc_cim_invoked_decode(&in, &m) == ERR_OK;
+		if (decoded && ipc_cim_invoked_encode(&out, &m) != ERR_OK)
+			abort();
+		break;
+	}
 	default:
 		goto done;
 	}

@@ -63,6 +63,7 @@ static const struct {
     [AUDIT_PS_SESSION_END] = {"powershell_session_end", 0, 0},
     [AUDIT_CONFIG_CHANGE] = {"config_change", 0, 0},
     [AUDIT_REFUSAL] = {"refusal", 142, 0},
+    [AUDIT_ELEVATED_METHOD] = {"elevated_method", 0, 0},
 };
 
 const char *audit_kind_name(uint32_t kind)

@@ -37,6 +37,7 @@ enum audit_kind {
 	AUDIT_PS_SESSION_END = 8,
 	AUDIT_CONFIG_CHANGE = 9,
 	AUDIT_REFUSAL = 10,
+	AUDIT_ELEVATED_METHOD = 11, /* an administrator's WMI method, run as root */
 	AUDIT_KIND_COUNT
 };
 

@@ -439,6 +439,10 @@ enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_repl
 		    struct cim_pending *pending);
 void cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out, int status,
 			int timed_out);
+/* cim_invoke for a process that does nothing else (the privileged part's
+ * child of an administrator's call): waits for the pending child itself,
+ * at most its timeout, and finishes out. */
+enum err cim_invoke_wait(const struct cim_invoke_request *req, struct cim_invoke_reply *out);
 
 /* ---- the network process: the reply ---- */
 

@@ -368,3 +368,16 @@ void cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_rep
 	log_info("WMI method %s: ReturnValue %s%s", pending->what, return_value(out),
 		 timed_out ? " (its process timed out)" : "");
 }
+
+enum err cim_invoke_wait(const struct cim_invoke_request *req, struct cim_invoke_reply *out)
+{
+	struct cim_pending pending;
+	int status;
+	enum err e = cim_invoke(req, out, &pending);
+
+	if (e != ERR_OK || !pending.pid)
+		return e;
+	cim_run_wait(&pending.pid, &status, 1, pending.timeout_ms);
+	cim_pending_finish(&pending, out, status, status == -1);
+	return ERR_OK;
+}

@@ -64,7 +64,10 @@ enum ipc_type {
 	/* acceptor -> priv */
 	IPC_ACCEPTED = 23, /* struct ipc_accepted */
 	/* net -> priv */
-	IPC_AUDIT = 24, /* struct audit_event the network process saw; a notice */
+	IPC_AUDIT = 24,	     /* struct audit_event the network process saw; a notice */
+	IPC_CIM_INVOKE = 25, /* struct ipc_cim_invoke; answered by IPC_CIM_INVOKED */
+	/* priv -> net */
+	IPC_CIM_INVOKED = 26, /* struct ipc_cim_invoked */
 	IPC_TYPE_COUNT
 };
 

@@ -875,3 +875,42 @@ void ipc_config_result_clear(struct ipc_config_result *m)
 	free(m->message);
 	memset(m, 0, sizeof(*m));
 }
+
+enum err ipc_cim_invoke_encode(struct buf *out, const struct ipc_cim_invoke *m)
+{
+	IPC_TRY(buf_put(out, m->token, IPC_TOKEN_LEN));
+	return cim_ipc_invoke_encode(out, &m->call);
+}
+
+static enum err cim_invoke_fields(struct buf *in, struct ipc_cim_invoke *m)
+{
+	IPC_TRY(buf_get(in, m->token, IPC_TOKEN_LEN));
+	return cim_ipc_invoke_decode(in, &m->call);
+}
+
+enum err ipc_cim_invoke_decode(struct buf *in, struct ipc_cim_invoke *m)
+{
+	enum err e;
+
+	memset(m, 0, sizeof(*m));
+	if ((e = cim_invoke_fields(in, m)) != ERR_OK)
+		OPENSSL_cleanse(m->token, IPC_TOKEN_LEN);
+	return e;
+}
+
+enum err ipc_cim_invoked_encode(struct buf *out, const struct ipc_cim_invoked *m)
+{
+	if (m->status >= ERR_COUNT)
+		return ERR_USAGE;
+	IPC_TRY(buf_put_u32(out, m->status));
+	return m->status == ERR_OK ? cim_ipc_invoke_reply_encode(out, &m->reply) : ERR_OK;
+}
+
+enum err ipc_cim_invoked_decode(struct buf *in, struct ipc_cim_invoked *m)
+{
+	memset(m, 0, sizeof(*m));
+	IPC_TRY(buf_get_u32(in, &m->status));
+	if (m->status >= ERR_COUNT)
+		return ERR_FORMAT;
+	return m->status == ERR_OK ? cim_ipc_invoke_reply_decode(in, &m->reply) : ipc_body_end(in);
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "cim/cim.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "ipc/ipc.h"
@@ -309,6 +310,24 @@ struct ipc_config_result {
 	char *message;	 /* why, for the network process's log; "" on success */
 };
 
+/* IPC_CIM_INVOKE, net -> priv: a WMI method for the administrator a
+ * token names, to run as root (docs/design.md, "Administrators acting as
+ * root"). The privileged part acts only if the token is live and its
+ * account an administrator by the configuration in force, and takes the
+ * namespace's security from its own configuration: of call.access only
+ * whether the request came encrypted is the network process's word. */
+struct ipc_cim_invoke {
+	uint8_t token[IPC_TOKEN_LEN];
+	struct cim_invoke_request call; /* as SHELL_CIM_INVOKE carries it */
+};
+
+/* IPC_CIM_INVOKED, priv -> net: ERR_OK and the method's answer, or the
+ * enum err whose fault answers the request (and nothing else). */
+struct ipc_cim_invoked {
+	uint32_t status;
+	struct cim_invoke_reply reply; /* status ERR_OK only */
+};
+
 enum err ipc_auth_password_encode(struct buf *out, const struct ipc_auth_password *m);
 enum err ipc_auth_password_decode(struct buf *in, struct ipc_auth_password *m);
 void ipc_auth_password_clear(struct ipc_auth_password *m);
@@ -371,5 +390,10 @@ void ipc_config_change_clear(struct ipc_config_change *m);
 enum err ipc_config_result_encode(struct buf *out, const struct ipc_config_result *m);
 enum err ipc_config_result_decode(struct buf *in, struct ipc_config_result *m);
 void ipc_config_result_clear(struct ipc_config_result *m);
+
+enum err ipc_cim_invoke_encode(struct buf *out, const struct ipc_cim_invoke *m);
+enum err ipc_cim_invoke_decode(struct buf *in, struct ipc_cim_invoke *m);
+enum err ipc_cim_invoked_encode(struct buf *out, const struct ipc_cim_invoked *m);
+enum err ipc_cim_invoked_decode(struct buf *in, struct ipc_cim_invoked *m);
 
 #endif

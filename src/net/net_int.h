@@ -380,6 +380,11 @@ enum err net_priv_credssp_result(struct ipc_msg *m, enum err e,
 enum err net_priv_config_change(struct request *r, const struct ipc_config_change *change,
 				ipc_answer_fn *answer);
 enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config_result *res);
+/* An administrator's WMI method, to run as root (IPC_CIM_INVOKE), and
+ * its answer (IPC_CIM_INVOKED), read as net_priv_config_result reads. */
+enum err net_priv_cim_invoke(struct request *r, const struct cim_invoke_request *call,
+			     ipc_answer_fn *answer);
+enum err net_priv_cim_invoked(struct ipc_msg *m, enum err e, struct ipc_cim_invoked *res);
 /* HOST_FAILED's reason is the reader's failure; on success *fd is the
  * host's channel, now the caller's. */
 enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], const char *endpoint,

@@ -115,6 +115,28 @@ enum err net_priv_config_result(struct ipc_msg *m, enum err e, struct ipc_config
 	return m ? read_answer(m, ipc_config_result_decode(&m->body, res)) : no_answer(e);
 }
 
+enum err net_priv_cim_invoke(struct request *r, const struct cim_invoke_request *call,
+			     ipc_answer_fn *answer)
+{
+	struct ipc_cim_invoke m;
+	struct buf body;
+	enum err e;
+
+	memcpy(m.token, r->id.token, sizeof(m.token));
+	m.call = *call;
+	buf_init(&body, MAX_BODY);
+	e = send_call(r->conn->net, IPC_CIM_INVOKE, &body, ipc_cim_invoke_encode(&body, &m), answer,
+		      r, &r->call);
+	OPENSSL_cleanse(m.token, sizeof(m.token));
+	return e == ERR_OK ? ERR_OK : ERR_WSMAN_INTERNAL;
+}
+
+enum err net_priv_cim_invoked(struct ipc_msg *m, enum err e, struct ipc_cim_invoked *res)
+{
+	memset(res, 0, sizeof(*res));
+	return m ? read_answer(m, ipc_cim_invoked_decode(&m->body, res)) : no_answer(e);
+}
+
 enum err net_priv_host_open(struct net *n, const uint8_t token[IPC_TOKEN_LEN], const char *endpoint,
 			    const char *peer, const char *scheme, ipc_answer_fn *answer, void *arg,
 			    struct ipc_call **call)

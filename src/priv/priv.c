@@ -290,6 +290,16 @@ static enum err answer_config_change(struct priv *p, struct ipc_msg *msg)
 	return ERR_OK;
 }
 
+static enum err answer_cim_invoke(struct priv *p, struct ipc_msg *msg)
+{
+	struct ipc_cim_invoke m;
+
+	IPC_TRY(ipc_cim_invoke_decode(&msg->body, &m));
+	priv_cim_invoke(p, msg->id, &m);
+	OPENSSL_cleanse(m.token, sizeof(m.token));
+	return ERR_OK;
+}
+
 /* A notice: nothing is answered. */
 static enum err answer_audit(struct priv *p, struct ipc_msg *msg)
 {
@@ -308,6 +318,7 @@ static const struct {
     {IPC_AUTH_GSS, answer_auth_gss},	       {IPC_TOKEN_RENEW, answer_token_renew},
     {IPC_CONFIG_CHANGE, answer_config_change}, {IPC_AUTH_CERT, answer_auth_cert},
     {IPC_AUTH_CREDSSP, answer_auth_credssp},   {IPC_AUDIT, answer_audit},
+    {IPC_CIM_INVOKE, answer_cim_invoke},
 };
 
 static enum err answer_net(void *arg, struct ipc_msg *msg)
@@ -350,6 +361,7 @@ void priv_net_gone(struct priv *p)
 	priv_gss_stop(p);
 	priv_gss_configure(p);
 	priv_credssp_stop(p);
+	priv_cim_stop(p);
 	priv_host_net_gone(p);
 }
 
@@ -767,6 +779,7 @@ static void shutdown_all(struct priv *p)
 	priv_host_stop(p);
 	priv_auth_stop(p);
 	priv_credssp_stop(p);
+	priv_cim_stop(p);
 	priv_gss_stop(p);
 	priv_cert_stop(p);
 	ipc_endpoint_free(p->net);

@@ -152,6 +152,20 @@ struct priv_worker {
 	struct priv_auth_req *req; /* its password already wiped */
 };
 
+/* An administrator's WMI method running as root in a child (priv_cim.c). */
+#define PRIV_MAX_ELEVATED 8 /* at once; more are answered busy */
+struct priv_elevated {
+	struct priv *p;
+	uint32_t id;	  /* the request's, to answer */
+	struct event *ev; /* watches fd, with the deadline; NULL when the slot is free */
+	int fd;		  /* read end of the answer's pipe */
+	pid_t pid;	  /* the child, until it has answered */
+	struct buf got;	  /* the answer so far */
+	char user[IPC_MAX_USER + 1], peer[IPC_MAX_PEER + 1], scheme[IPC_MAX_SCHEME + 1];
+	char method[CIM_MAX_NAME + 1];
+	char what[1024]; /* "root/cimv2/Win32_Service.StopService(Name=x)" */
+};
+
 struct priv_session;
 
 struct priv_socket {
@@ -222,6 +236,7 @@ struct priv {
 
 	struct priv_session *sessions;
 	uint32_t nsessions;
+	struct priv_elevated elevated[PRIV_MAX_ELEVATED];
 
 	int stopping;
 	int exit_status;
@@ -515,6 +530,16 @@ void priv_host_stop(struct priv *p);
 /* IPC_CONFIG_CHANGE: applies m (still the caller's) and answers
  * IPC_CONFIG_RESULT to request id. */
 void priv_config_change(struct priv *p, uint32_t id, const struct ipc_config_change *m);
+
+/* priv_cim.c */
+/* IPC_CIM_INVOKE: runs m's method as root for an administrator's token
+ * and answers IPC_CIM_INVOKED to request id (at once when refused, else
+ * when the child has answered or was killed past its time). */
+void priv_cim_invoke(struct priv *p, uint32_t id, struct ipc_cim_invoke *m);
+/* The network process is gone, or the service stops: the children are
+ * killed and their answers dropped (the next network process reuses
+ * request ids). */
+void priv_cim_stop(struct priv *p);
 
 /* priv_files.c */
 /* ERR_OK if the configuration directory, the files of c the privileged

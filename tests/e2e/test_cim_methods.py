@@ -172,8 +172,8 @@ def test_winrm_invoke_stop_and_start():
         h.eq(code, 0, "winrm invoke StopService (%s)" % err)
         h.eq(output_of(out), ("StopService_OUTPUT", {"ReturnValue": "0"}), "the output:\n%s" % out)
         h.eq(ts.pid(), None, "the daemon is gone")
-        svc.wait_for_log(r"WMI method Win32_Service\.StopService\(%s\) by %s from .*ReturnValue 0"
-                         % (re.escape(ts.name), re.escape(adm.name)), since=mark)
+        svc.wait_for_log(r"elevated method by %s from .*Win32_Service\.StopService\(Name=%s\): ReturnValue 0"
+                         % (re.escape(adm.name), re.escape(ts.name)), since=mark)
         code, out, err = winrm(["invoke", "StopService", "wmicimv2/Win32_Service?Name=" + ts.name] + remote(svc, adm))
         h.eq((code, output_of(out)[1].get("ReturnValue")), (0, "5"), "StopService of a stopped service (%s)" % err)
         code, out, err = winrm(["invoke", "StartService", "wmicimv2/Win32_Service?Name=" + ts.name, "@{}"]
@@ -188,12 +188,13 @@ def test_winrm_invoke_stop_and_start():
         ts.close()
 
 
-def test_stop_of_a_root_service_refused():
+def test_stop_of_a_root_service():
     """A service whose daemon runs as root: a normal user's StopService
     (root/cimv2 grants the remote users Execute Methods) is the script's
-    own refusal, ReturnValue 2 as WMI's access denied; an administrator's
-    too (administrators do not act as root yet: docs/design.md); and the
-    daemon keeps running."""
+    own refusal, ReturnValue 2 as WMI's access denied, and the daemon
+    keeps running; an administrator's runs as root, in the privileged
+    part (docs/design.md, "Administrators acting as root"), stops it, and
+    is in the audit trail."""
     svc = h.service()
     ts = TestService("sys", "root")
     try:
@@ -203,19 +204,24 @@ def test_stop_of_a_root_service_refused():
         h.eq(r.status, 200, "a normal user's StopService is answered (%r)" % r)
         h.eq(r.xml().findtext(".//{%sWin32_Service}ReturnValue" % WMI), "2", "a normal user's ReturnValue")
         h.eq(ts.pid(), daemon, "still running after the normal user's StopService")
+        adm = h.user("adm")
         code, out, err = winrm(["invoke", "StopService", "wmicimv2/Win32_Service?Name=" + ts.name]
-                               + remote(svc, h.user("adm")))
-        h.eq((code, output_of(out)), (0, ("StopService_OUTPUT", {"ReturnValue": "2"})),
-             "an administrator, not root (%s)" % err)
-        h.eq(ts.pid(), daemon, "still running after the administrator's StopService")
+                               + remote(svc, adm))
+        h.eq((code, output_of(out)), (0, ("StopService_OUTPUT", {"ReturnValue": "0"})),
+             "an administrator acts as root (%s)" % err)
+        h.eq(ts.pid(), None, "the daemon is gone after the administrator's StopService")
+        svc.wait_for_log(['"event":"elevated_method"', '"user":"%s"' % adm.name, '"run_as":"root"',
+                          re.escape("Win32_Service.StopService(Name=%s)" % ts.name),
+                          '"reason":"ReturnValue 0"'])
     finally:
         ts.close()
 
 
 def test_process_create_and_terminate():
     """Win32_Process.Create as an administrator starts the command line as
-    that account (ProcessId in the output), Terminate ends it; Terminate
-    of root's process answers 2 and it lives on."""
+    root, administrators acting as root (ProcessId in the output),
+    Terminate ends it; a normal user's Terminate of root's process
+    answers 2 and it lives on."""
     svc = h.service()
     adm = h.user("adm")
     marker = "322.%d" % (uuid.uuid4().int % 100000)
@@ -228,7 +234,7 @@ def test_process_create_and_terminate():
     child = subprocess.Popen(["sleep", "300"])
     try:
         h.check(pid > 0, "a ProcessId: %s" % out)
-        h.eq(os.stat("/proc/%d" % pid).st_uid, adm.uid, "the process runs as the caller")
+        h.eq(os.stat("/proc/%d" % pid).st_uid, 0, "the administrator's process runs as root")
         deadline = time.time() + 5
         while open("/proc/%d/cmdline" % pid).read() != "sleep\0%s\0" % marker and time.time() < deadline:
             time.sleep(0.05)
@@ -247,8 +253,9 @@ def test_process_create_and_terminate():
             time.sleep(0.05)
         h.check(gone, "the process ended")
         code, out, err = winrm(["invoke", "Terminate", "wmicimv2/Win32_Process?Handle=%d" % child.pid]
-                               + remote(svc, adm))
-        h.eq((code, output_of(out)[1].get("ReturnValue")), (0, "2"), "Terminate of root's process (%s)" % err)
+                               + remote(svc, h.user("a")))
+        h.eq((code, output_of(out)[1].get("ReturnValue")), (0, "2"),
+             "a normal user's Terminate of root's process (%s)" % err)
         h.eq(child.poll(), None, "root's process lives on")
     finally:
         child.kill()

@@ -177,6 +177,24 @@ static inline int fixture_admit(struct priv_fixture *f, const char *user,
 	return res.status == IPC_AUTH_OK;
 }
 
+/* A token for nobody, no administrator: admitted as a member of
+ * RemoteUsersGroup under privilege separation (single-user mode admits
+ * only the invoking account, root here), then the settings as they were. */
+static inline int fixture_admit_nobody(struct priv_fixture *f, uint8_t token[IPC_TOKEN_LEN])
+{
+	char *group = f->p->cfg.service.remote_users_group;
+	int ok;
+
+	f->p->privsep = 1;
+	f->p->cfg.service.remote_users_group = "nogroup";
+	f->p->cfg.service.allow_no_login_shells = 1; /* nobody's is nologin */
+	ok = fixture_admit(f, "nobody", token);
+	f->p->cfg.service.allow_no_login_shells = 0;
+	f->p->cfg.service.remote_users_group = group;
+	f->p->privsep = 0;
+	return ok;
+}
+
 /* Ends token's life now. */
 static inline void fixture_expire(struct priv_fixture *f, const uint8_t token[IPC_TOKEN_LEN])
 {

@@ -208,17 +208,18 @@ static void from_net(void)
 		AUDIT_SET(&ev, user, "mallory");
 		enum err e = priv_audit_from_net(&ev);
 		int own = kind == AUDIT_LOGON || kind == AUDIT_LOGON_FAILED ||
-			  kind == AUDIT_HOST_START || kind == AUDIT_CONFIG_CHANGE;
+			  kind == AUDIT_HOST_START || kind == AUDIT_CONFIG_CHANGE ||
+			  kind == AUDIT_ELEVATED_METHOD;
 		accepted += !own && e == ERR_OK;
 		refused += own && e == ERR_FORMAT;
 	}
 	audit_close();
 	read_file(path, text, sizeof(text));
-	CHECK("the network process's kinds are written", accepted == AUDIT_KIND_COUNT - 4);
-	CHECK("a logon, host start or change it claims is refused", refused == 4);
-	CHECK("and none of those is written", !strstr(text, "\"event\":\"logon") &&
-						  !strstr(text, "host_start") &&
-						  !strstr(text, "config_change"));
+	CHECK("the network process's kinds are written", accepted == AUDIT_KIND_COUNT - 5);
+	CHECK("a logon, host start, change or elevated method it claims is refused", refused == 5);
+	CHECK("and none of those is written",
+	      !strstr(text, "\"event\":\"logon") && !strstr(text, "host_start") &&
+		  !strstr(text, "config_change") && !strstr(text, "elevated_method"));
 	CHECK("what it reports is tagged as its word",
 	      has(text, "\"event\":\"shell_start\",\"winrm_event_id\":91,\"origin\":\"network "
 			"process\""));

@@ -86,6 +86,14 @@ static enum err dec_token_renewed(struct buf *in, void *m)
 {
 	return ipc_token_renewed_decode(in, m);
 }
+static enum err dec_cim_invoke(struct buf *in, void *m)
+{
+	return ipc_cim_invoke_decode(in, m);
+}
+static enum err dec_cim_invoked(struct buf *in, void *m)
+{
+	return ipc_cim_invoked_decode(in, m);
+}
 static enum err dec_host_opened(struct buf *in, void *m)
 {
 	return ipc_host_opened_decode(in, m);
@@ -995,6 +1003,109 @@ static void test_audit(void)
 	buf_clear(&b);
 }
 
+/* An administrator's StopService, as the network process sends it. */
+static void cim_invoke_of(struct ipc_cim_invoke *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < IPC_TOKEN_LEN; i++)
+		m->token[i] = (uint8_t)(0x30 + i);
+	snprintf(m->call.namespace_name, sizeof(m->call.namespace_name), "root/cimv2");
+	snprintf(m->call.class_name, sizeof(m->call.class_name), "Win32_Service");
+	snprintf(m->call.method, sizeof(m->call.method), "StopService");
+	m->call.nselectors = 1;
+	snprintf(m->call.selectors[0].name, sizeof(m->call.selectors[0].name), "Name");
+	snprintf(m->call.selectors[0].value, sizeof(m->call.selectors[0].value), "cron");
+	m->call.timeout_ms = CIM_METHOD_TIMEOUT_MS;
+	m->call.access.is_admin = 1;
+	m->call.access.encrypted = 1;
+	snprintf(m->call.access.sddl, sizeof(m->call.access.sddl), "O:NSG:BAD:P(A;;CCDC;;;BA)");
+}
+
+static void test_cim_invoke(void)
+{
+	static struct ipc_cim_invoke m, d;
+	struct buf b;
+
+	cim_invoke_of(&m);
+	buf_init(&b, BODY_MAX);
+	CHECK("cim_invoke encodes", ipc_cim_invoke_encode(&b, &m) == ERR_OK);
+	CHECK("cim_invoke layout: the token first",
+	      buf_len(&b) > IPC_TOKEN_LEN && memcmp(b.data, m.token, IPC_TOKEN_LEN) == 0);
+	CHECK("cim_invoke prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_cim_invoke, NULL, &d));
+	CHECK("cim_invoke round trip",
+	      ipc_cim_invoke_decode(&b, &d) == ERR_OK && memcmp(&d, &m, sizeof(m)) == 0);
+	buf_reset(&b);
+	buf_put(&b, m.token, IPC_TOKEN_LEN);
+	buf_put_u32(&b, 1);
+	memset(&d, 0x55, sizeof(d));
+	CHECK("cim_invoke short body refused and its token wiped",
+	      ipc_cim_invoke_decode(&b, &d) == ERR_FORMAT && d.token[0] == 0);
+	buf_reset(&b);
+	m.call.timeout_ms = CIM_METHOD_TIMEOUT_MS + 1;
+	CHECK("cim_invoke past the methods' bound not encoded",
+	      ipc_cim_invoke_encode(&b, &m) == ERR_USAGE);
+	buf_reset(&b);
+	cim_invoke_of(&m);
+	m.call.access.is_admin = 2;
+	CHECK("cim_invoke flag not 0 or 1 not encoded", ipc_cim_invoke_encode(&b, &m) == ERR_USAGE);
+	buf_clear(&b);
+}
+
+static void test_cim_invoked(void)
+{
+	static struct ipc_cim_invoked m, d;
+	struct buf b;
+	struct buf refusal;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.reply.class_name, sizeof(m.reply.class_name), "Win32_Service");
+	snprintf(m.reply.method, sizeof(m.reply.method), "StopService");
+	m.reply.output.nproperties = 1;
+	snprintf(m.reply.output.properties[0].name, sizeof(m.reply.output.properties[0].name),
+		 "ReturnValue");
+	m.reply.output.properties[0].type = CIM_NUMBER;
+	snprintf(m.reply.output.properties[0].value, sizeof(m.reply.output.properties[0].value),
+		 "0");
+	buf_init(&b, BODY_MAX);
+	CHECK("cim_invoked encodes", ipc_cim_invoked_encode(&b, &m) == ERR_OK);
+	CHECK("cim_invoked prefixes and trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_cim_invoked, NULL, &d));
+	CHECK("cim_invoked round trip",
+	      ipc_cim_invoked_decode(&b, &d) == ERR_OK && memcmp(&d, &m, sizeof(m)) == 0);
+
+	/* A refusal is its status alone. */
+	memset(&m, 0, sizeof(m));
+	m.status = ERR_WSMAN_ACCESS_DENIED;
+	buf_reset(&b);
+	buf_init(&refusal, BODY_MAX);
+	buf_put_u32(&refusal, ERR_WSMAN_ACCESS_DENIED);
+	CHECK("cim_invoked refusal encodes as its status alone",
+	      ipc_cim_invoked_encode(&b, &m) == ERR_OK && buf_len(&b) == buf_len(&refusal) &&
+		  memcmp(b.data, refusal.data, buf_len(&refusal)) == 0);
+	buf_clear(&refusal);
+	CHECK("cim_invoked refusal with a trailer refused",
+	      refuses_prefixes_and_trailer(&b, dec_cim_invoked, NULL, &d));
+	CHECK("cim_invoked refusal round trip",
+	      ipc_cim_invoked_decode(&b, &d) == ERR_OK && d.status == ERR_WSMAN_ACCESS_DENIED);
+	m.status = ERR_COUNT;
+	buf_reset(&b);
+	CHECK("cim_invoked unknown status not encoded",
+	      ipc_cim_invoked_encode(&b, &m) == ERR_USAGE);
+	buf_put_u32(&b, ERR_COUNT);
+	CHECK("cim_invoked unknown status refused", ipc_cim_invoked_decode(&b, &d) == ERR_FORMAT);
+
+	/* Names become XML element names in the network process. */
+	memset(&m, 0, sizeof(m));
+	snprintf(m.reply.class_name, sizeof(m.reply.class_name), "Win32<x>");
+	snprintf(m.reply.method, sizeof(m.reply.method), "StopService");
+	buf_reset(&b);
+	CHECK("cim_invoked class name that is no name refused",
+	      ipc_cim_invoked_encode(&b, &m) == ERR_OK &&
+		  ipc_cim_invoked_decode(&b, &d) == ERR_FORMAT);
+	buf_clear(&b);
+}
+
 int main(void)
 {
 	test_auth_password();
@@ -1012,6 +1123,8 @@ int main(void)
 	test_config_change();
 	test_config_result();
 	test_audit();
+	test_cim_invoke();
+	test_cim_invoked();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -95,18 +95,7 @@ static void test_refusals(struct priv_fixture *f, const uint8_t root[IPC_TOKEN_L
 	      change(f, unknown, IPC_CONFIG_PUT, "service", "", "MaxConnections", "42", &o) &&
 		  o.status == ERR_WSMAN_ACCESS_DENIED &&
 		  strstr(o.why, "unknown or expired token") && o.configs == 0);
-	/* Single-user mode admits only the invoking account (root here):
-	 * nobody gets its token as a member of RemoteUsersGroup, under
-	 * privilege separation. */
-	char *group = f->p->cfg.service.remote_users_group;
-	f->p->privsep = 1;
-	f->p->cfg.service.remote_users_group = "nogroup";
-	f->p->cfg.service.allow_no_login_shells = 1; /* nobody's is nologin */
-	CHECK("nobody admitted as a member of RemoteUsersGroup",
-	      fixture_admit(f, "nobody", nobody));
-	f->p->cfg.service.allow_no_login_shells = 0;
-	f->p->cfg.service.remote_users_group = group;
-	f->p->privsep = 0;
+	CHECK("nobody admitted as a member of RemoteUsersGroup", fixture_admit_nobody(f, nobody));
 	CHECK("refuse an account that is no administrator",
 	      change(f, nobody, IPC_CONFIG_PUT, "service", "", "MaxConnections", "42", &o) &&
 		  o.status == ERR_WSMAN_ACCESS_DENIED && strstr(o.why, "not an administrator") &&
