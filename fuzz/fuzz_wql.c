@@ -2,8 +2,9 @@
  * client sends: the input is a WQL query, or (first byte 0x01) selector
  * pairs "name\0value\0...". What compiles is then matched against two
  * instances, one with a value of every type and one of NULLs, and
- * written as an item: the only refusal is CannotProcessFilter, a WQL
- * filter's class is a name, and a dropped instance writes nothing. */
+ * written as an item (the second with its EPR): the only refusal is
+ * CannotProcessFilter, a WQL filter's class is a name, and a dropped
+ * instance writes nothing. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "cim/cim.h"
 #include "common/buf.h"
+#include "wsman/wsman.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -59,6 +61,7 @@ static enum err selectors(const char *text, size_t size, struct cim_filter *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct cim_instance full, empty;
+	static struct cim_reply page; /* the class and its key, for the EPR */
 	static struct cim_filter f;
 	struct cim_target t = {.namespace_name = "root/cimv2"};
 	char *text = malloc(size + 1);
@@ -81,13 +84,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	snprintf(t.class_name, sizeof(t.class_name), "%s",
 		 e == ERR_OK && f.kind == CIM_FILTER_WQL ? cim_filter_class(&f) : "X");
+	snprintf(page.class_name, sizeof(page.class_name), "%s", t.class_name);
+	page.nkeys = 1;
+	snprintf(page.keys[0], sizeof(page.keys[0]), "Name");
 	buf_init(&out, 64 * 1024);
 	for (int i = 0; i < 2 && e == ERR_OK; i++) {
 		const char *why = NULL;
 		int kept = 0;
 		enum err m;
 		buf_reset(&out);
-		m = cim_item_xml(&out, &t, t.class_name, &f, each[i], &kept, &why);
+		/* The first as an object, the second with its EPR (key Name). */
+		m = cim_item_xml(&out, &t, &page,
+				 i ? WSMAN_ENUM_OBJECTS_AND_EPRS : WSMAN_ENUM_OBJECTS, &f, each[i],
+				 &kept, &why);
 		if ((m != ERR_OK && (m != ERR_WSMAN_CANNOT_PROCESS_FILTER || !why || kept)) ||
 		    (m == ERR_OK && !kept && buf_len(&out) != 0))
 			abort();

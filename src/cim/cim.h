@@ -36,6 +36,7 @@
 #define CIM_PAGE_INSTANCES 10
 #define CIM_MAX_SET_INSTANCES 65536 /* of one class's answer */
 #define CIM_MAX_SELECTORS 8	    /* keys of a Get */
+#define CIM_MAX_KEYS 3		    /* of a class: Win32_Product's three */
 #define CIM_MAX_CLIENT_IP 64	    /* for the refusal's log line */
 #define CIM_MAX_GROUP_NAME 256	    /* RemoteUsersGroup */
 
@@ -268,6 +269,7 @@ struct cim_request {
 	 * and the enumeration its pages are gathered in. */
 	uint32_t optimize;
 	uint32_t max_elements;
+	uint32_t mode;		  /* enum wsman_enumeration_mode: objects, EPRs or both */
 	char enumeration[64 + 1]; /* its context: WSMAN_MAX_CONTEXT */
 	struct cim_filter filter; /* the Enumerate's, compiled */
 };
@@ -297,6 +299,11 @@ struct cim_instance {
  * answer is whole). */
 struct cim_reply {
 	char class_name[CIM_MAX_NAME + 1]; /* the class's own spelling */
+	/* The class's key properties (as WMI's __RELPATH names them; none for
+	 * a singleton), for an enumeration's EPRs: the host knows its
+	 * classes, the network process writes the markup. */
+	uint32_t nkeys;
+	char keys[CIM_MAX_KEYS][CIM_MAX_NAME + 1];
 	uint32_t snapshot;
 	uint32_t total;
 	uint32_t first;
@@ -453,14 +460,20 @@ const struct cim_property *cim_property(const struct cim_instance *inst, const c
  * properties in alphabetical order, datetimes in cim:Datetime. */
 enum err cim_instance_xml(struct buf *out, const struct cim_target *t, const char *class_name,
 			  const struct cim_instance *inst);
-/* An Enumerate's item for inst under filter f: nothing (*kept 0) when f
- * drops it, else the instance (cim_instance_xml), or for a WQL select
- * list what Windows writes for one (MS-WSMV 3.1.4.1.13, <58> <59>): a
- * w:XmlFragment of the selected properties, unqualified, in alphabetical
- * order. ERR_WSMAN_CANNOT_PROCESS_FILTER (*why) as cim_filter_match. */
-enum err cim_item_xml(struct buf *out, const struct cim_target *t, const char *class_name,
-		      const struct cim_filter *f, const struct cim_instance *inst, int *kept,
-		      const char **why);
+/* An Enumerate's item for inst, an instance of page's class, under filter
+ * f: nothing (*kept 0) when f drops it, else as mode (enum
+ * wsman_enumeration_mode) asks: the object, its EPR, or both in a w:Item
+ * (DSP0226 8.7). The object is the instance (cim_instance_xml), or for a
+ * WQL select list what Windows writes for one (MS-WSMV 3.1.4.1.13, <58>
+ * <59>): a w:XmlFragment of the selected properties, unqualified, in
+ * alphabetical order. The EPR is a:EndpointReference: the anonymous
+ * address, the class's resource URI, a selector per key of page's with
+ * the instance's value (none for a singleton), what a Get takes back.
+ * ERR_WSMAN_CANNOT_PROCESS_FILTER (*why) as cim_filter_match;
+ * ERR_WSMAN_INTERNAL for an instance without one of its keys. */
+enum err cim_item_xml(struct buf *out, const struct cim_target *t, const struct cim_reply *page,
+		      uint32_t mode, const struct cim_filter *f, const struct cim_instance *inst,
+		      int *kept, const char **why);
 
 /* A method's answer as Windows writes it: <p:Method_OUTPUT> in the class
  * URI's namespace (no xsi:type), the output parameters in ordinal order. */

@@ -22,24 +22,29 @@
 
 /* The classes served: WMI's name, and DMTF's for the CIM class it
  * derives from (which the DMTF URI addresses, and root/cimv2 answers by
- * its Win32_ instances, as WMI does). */
+ * its Win32_ instances, as WMI does), and the key properties that name an
+ * instance, as WMI's __RELPATH names them (Win32_Process.Handle="4"; the
+ * Win32_ classes redefine CIM's keys), in its alphabetical order: an
+ * enumeration's EPRs carry them, a Get takes them back. */
 static const struct cim_class {
 	const char *name;
-	const char *cim_name; /* NULL: none (the class is WMI's alone) */
+	const char *cim_name;		    /* NULL: none (the class is WMI's alone) */
+	const char *keys[CIM_MAX_KEYS + 1]; /* NULL-terminated; none: a singleton */
 	enum err (*fill)(struct cim_set *out);
 } classes[] = {
-    {"Win32_OperatingSystem", "CIM_OperatingSystem", cim_operating_system},
-    {"Win32_ComputerSystem", "CIM_ComputerSystem", cim_computer_system},
-    {"Win32_Process", "CIM_Process", cim_processes},
-    {"Win32_LogicalDisk", "CIM_LogicalDisk", cim_logical_disks},
-    {"Win32_NetworkAdapter", "CIM_NetworkAdapter", cim_network_adapters},
+    /* A singleton in WMI: Win32_OperatingSystem=@. */
+    {"Win32_OperatingSystem", "CIM_OperatingSystem", {NULL}, cim_operating_system},
+    {"Win32_ComputerSystem", "CIM_ComputerSystem", {"Name"}, cim_computer_system},
+    {"Win32_Process", "CIM_Process", {"Handle"}, cim_processes},
+    {"Win32_LogicalDisk", "CIM_LogicalDisk", {"DeviceID"}, cim_logical_disks},
+    {"Win32_NetworkAdapter", "CIM_NetworkAdapter", {"DeviceID"}, cim_network_adapters},
     /* A CIM_Setting, which WMI does not answer for it: no DMTF name. */
-    {"Win32_NetworkAdapterConfiguration", NULL, cim_network_configurations},
-    {"Win32_Product", "CIM_Product", cim_products},
+    {"Win32_NetworkAdapterConfiguration", NULL, {"Index"}, cim_network_configurations},
+    {"Win32_Product", "CIM_Product", {"IdentifyingNumber", "Name", "Version"}, cim_products},
     /* Win32_Account's, whose parent is no DMTF account class. */
-    {"Win32_UserAccount", NULL, cim_user_accounts},
-    {"Win32_Group", NULL, cim_groups},
-    {"Win32_Service", "CIM_Service", cim_services},
+    {"Win32_UserAccount", NULL, {"Domain", "Name"}, cim_user_accounts},
+    {"Win32_Group", NULL, {"Domain", "Name"}, cim_groups},
+    {"Win32_Service", "CIM_Service", {"Name"}, cim_services},
 };
 
 /* The classes with methods (by WMI's name): their tables are their
@@ -114,6 +119,7 @@ enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_s
 struct cim_snapshot {
 	uint32_t id; /* 0: the slot is free */
 	uint64_t expires_ms;
+	const struct cim_class *c;
 	char class_name[CIM_MAX_NAME + 1];
 	struct cim_set set;
 };
@@ -161,12 +167,20 @@ static struct cim_snapshot *snapshot_slot(struct cim_snapshots *s, uint64_t now)
 	return oldest;
 }
 
+/* The reply's class: as it is spelt, and its keys. */
+static void class_of(const struct cim_class *c, const char *spelling, struct cim_reply *out)
+{
+	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
+	for (out->nkeys = 0; out->nkeys < CIM_MAX_KEYS && c->keys[out->nkeys]; out->nkeys++)
+		snprintf(out->keys[out->nkeys], sizeof(out->keys[0]), "%s", c->keys[out->nkeys]);
+}
+
 /* The page of k from first on; the snapshot goes with its last page. */
 static void page_of(struct cim_snapshot *k, uint32_t first, struct cim_reply *out)
 {
 	uint32_t left = first < k->set.n ? k->set.n - first : 0;
 
-	snprintf(out->class_name, sizeof(out->class_name), "%s", k->class_name);
+	class_of(k->c, k->class_name, out);
 	out->total = k->set.n;
 	out->first = first;
 	out->ninstances = left < CIM_PAGE_INSTANCES ? left : CIM_PAGE_INSTANCES;
@@ -211,7 +225,7 @@ static enum err answer(struct cim_snapshots *s, const struct cim_request *req,
 		cim_set_free(&set);
 		return e;
 	}
-	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
+	class_of(c, spelling, out);
 	if (!req->enumerate) {
 		e = one_instance(req, &set, out);
 		cim_set_free(&set);
@@ -223,6 +237,7 @@ static enum err answer(struct cim_snapshots *s, const struct cim_request *req,
 		s->last_id = 1; /* 0 asks for a new answer */
 	k->id = s->last_id;
 	k->expires_ms = util_now_ms() + SNAPSHOT_LIFETIME_MS;
+	k->c = c;
 	snprintf(k->class_name, sizeof(k->class_name), "%s", spelling);
 	page_of(k, 0, out);
 	return ERR_OK;

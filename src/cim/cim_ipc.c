@@ -147,9 +147,12 @@ enum err cim_ipc_reply_encode(struct buf *out, const void *reply)
 {
 	const struct cim_reply *r = reply;
 
-	if (!page_fits(r))
+	if (!page_fits(r) || r->nkeys > CIM_MAX_KEYS)
 		return ERR_USAGE;
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
+	IPC_TRY(buf_put_u32(out, r->nkeys));
+	for (uint32_t i = 0; i < r->nkeys; i++)
+		IPC_TRY(buf_put_field(out, r->keys[i], sizeof(r->keys[i])));
 	IPC_TRY(buf_put_u32(out, r->snapshot));
 	IPC_TRY(buf_put_u32(out, r->total));
 	IPC_TRY(buf_put_u32(out, r->first));
@@ -167,6 +170,11 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply)
 	struct cim_reply *r = reply;
 
 	IPC_TRY(get_name(in, r->class_name));
+	IPC_TRY(buf_get_u32(in, &r->nkeys));
+	if (r->nkeys > CIM_MAX_KEYS)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < r->nkeys; i++)
+		IPC_TRY(get_name(in, r->keys[i]));
 	IPC_TRY(buf_get_u32(in, &r->snapshot));
 	IPC_TRY(buf_get_u32(in, &r->total));
 	IPC_TRY(buf_get_u32(in, &r->first));

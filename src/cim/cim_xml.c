@@ -54,6 +54,18 @@ static enum err put_property(struct buf *out, const struct cim_property *p, cons
 	return buf_putf(out, "</%s%s>", prefix, p->name);
 }
 
+/* The resource URI of t's class class_name: the one the client used,
+ * Windows' or DMTF's. */
+static void class_uri(const struct cim_target *t, const char *class_name, char *out, size_t len)
+{
+	if (t->dmtf)
+		snprintf(out, len, CIM_DMTF_PREFIX "%s", class_name);
+	else
+		snprintf(out, len, CIM_WMI_PREFIX "%s/%s", t->namespace_name, class_name);
+}
+
+#define MAX_CLASS_URI (sizeof(CIM_WMI_PREFIX) + CIM_MAX_NAMESPACE + 1 + CIM_MAX_NAME)
+
 /* <p:ELEMENT xmlns:p="<class URI>" xmlns:cim=... xmlns:xsi=...[ xsi:type=
  * "p:<Class>_Type"] xml:lang="en-US">, the properties of v[0..n) in
  * ordinal order, and its end: an instance (typed) or a method's output
@@ -63,17 +75,15 @@ static enum err put_element(struct buf *out, const struct cim_target *t, const c
 			    uint32_t n)
 {
 	const struct cim_property *sorted[CIM_MAX_PROPERTIES];
+	char uri[MAX_CLASS_URI];
 	enum err e;
 
 	n = n < CIM_MAX_PROPERTIES ? n : CIM_MAX_PROPERTIES;
 	for (uint32_t i = 0; i < n; i++)
 		sorted[i] = &v[i];
 	qsort(sorted, n, sizeof(sorted[0]), by_name);
-	if (t->dmtf)
-		e = buf_putf(out, "<p:%s xmlns:p=\"" CIM_DMTF_PREFIX "%s\"", element, class_name);
-	else
-		e = buf_putf(out, "<p:%s xmlns:p=\"" CIM_WMI_PREFIX "%s/%s\"", element,
-			     t->namespace_name, class_name);
+	class_uri(t, class_name, uri, sizeof(uri));
+	e = buf_putf(out, "<p:%s xmlns:p=\"%s\"", element, uri);
 	if (e == ERR_OK)
 		e = buf_putf(out, " xmlns:cim=\"" CIM_NS_COMMON "\" xmlns:xsi=\"" NS_XSI "\"");
 	if (e == ERR_OK && typed)
@@ -126,15 +136,45 @@ static enum err fragment_xml(struct buf *out, const struct cim_filter *f,
 	return buf_putf(out, "</w:XmlFragment>");
 }
 
-enum err cim_item_xml(struct buf *out, const struct cim_target *t, const char *class_name,
-		      const struct cim_filter *f, const struct cim_instance *inst, int *kept,
-		      const char **why)
+/* inst's EPR (DSP0226 8.7), as Windows' WMI plugin gives one: the
+ * anonymous address, the class's resource URI, a selector per key. */
+static enum err epr_xml(struct buf *out, const struct cim_target *t, const struct cim_reply *page,
+			const struct cim_instance *inst)
 {
+	const char *names[CIM_MAX_KEYS], *values[CIM_MAX_KEYS];
+	char uri[MAX_CLASS_URI];
+	uint32_t n = page->nkeys < CIM_MAX_KEYS ? page->nkeys : CIM_MAX_KEYS;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cim_property *p = cim_property(inst, page->keys[i]);
+		if (!p)
+			return ERR_WSMAN_INTERNAL;
+		names[i] = page->keys[i];
+		values[i] = p->type == CIM_NULL ? "" : p->value;
+	}
+	class_uri(t, page->class_name, uri, sizeof(uri));
+	return wsman_put_epr(out, "a:EndpointReference", NS_ADDRESSING_ANONYMOUS, uri, names,
+			     values, n);
+}
+
+enum err cim_item_xml(struct buf *out, const struct cim_target *t, const struct cim_reply *page,
+		      uint32_t mode, const struct cim_filter *f, const struct cim_instance *inst,
+		      int *kept, const char **why)
+{
+	int both = mode == WSMAN_ENUM_OBJECTS_AND_EPRS;
 	enum err e;
 
 	if ((e = cim_filter_match(f, inst, kept, why)) != ERR_OK || !*kept)
 		return e;
+	if (mode == WSMAN_ENUM_EPRS)
+		return epr_xml(out, t, page, inst);
+	if (both && (e = buf_putf(out, "<w:Item>")) != ERR_OK)
+		return e;
 	if (cim_filter_projects(f))
-		return fragment_xml(out, f, inst);
-	return cim_instance_xml(out, t, class_name, inst);
+		e = fragment_xml(out, f, inst);
+	else
+		e = cim_instance_xml(out, t, page->class_name, inst);
+	if (e != ERR_OK || !both || (e = epr_xml(out, t, page, inst)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</w:Item>");
 }

@@ -147,6 +147,8 @@ static void usage(FILE *f)
 	    "  -filter:EXPR [-dialect:WQL|Selector|URI]  enumerate only what the filter keeps:\n"
 	    "      WQL (the default): -filter:\"select * from Win32_Process where Name='sshd'\"\n"
 	    "      on wmicimv2/*; Selector: -filter:{KEY=\"VALUE\";...}\n"
+	    "  -returnType:Object|EPR|ObjectAndEPR  enumerate the instances, their EPRs\n"
+	    "      (what a get takes back as selectors) or both\n"
 	    "\n"
 	    "The shell strips the quotes of @{Basic=\"true\"}, which winrm accepts; quote the\n"
 	    "whole argument when it holds ';' or spaces:\n"
@@ -595,6 +597,8 @@ static int remote_main(const struct cmd *cmd, const char *const *pos, size_t npo
 		return complain("-filter: and -dialect: go with enumerate");
 	if (r->dialect && !r->filter)
 		return complain("-dialect: needs a -filter:");
+	if (r->mode_given && cmd->verb != V_ENUMERATE)
+		return complain("-returnType: goes with enumerate");
 	/* winrm help filters: -dialect:selector -filter:{State="Running"} */
 	if (r->filter && selector_dialect(r->dialect)) {
 		char *hash = malloc(strlen(r->filter) + 2);
@@ -688,6 +692,20 @@ static int remote_switch(const char *a, struct remote *r, int *remote)
 		r->filter = v;
 	} else if (cli_switch(a, "dialect", "dialect", &v) && v && *v) {
 		r->dialect = v;
+	} else if (cli_switch(a, "returntype", "returntype", &v) && v) {
+		/* winrm.vbs' words, any case */
+		if (strcasecmp(v, "object") == 0)
+			r->mode = WINRM_ENUM_OBJECTS;
+		else if (strcasecmp(v, "epr") == 0)
+			r->mode = WINRM_ENUM_EPRS;
+		else if (strcasecmp(v, "objectandepr") == 0)
+			r->mode = WINRM_ENUM_OBJECTS_AND_EPRS;
+		else
+			return complain("-returnType:%s is not a valid option (Object, EPR or "
+					"ObjectAndEPR)",
+					v),
+			       -1;
+		r->mode_given = 1;
 	} else {
 		return 0;
 	}
@@ -764,7 +782,8 @@ int main(int argc, char **argv)
 	if (strcasecmp(pos[0], "user") == 0) {
 		if (is_remote || remote.session.user || remote.session.auth ||
 		    remote.certificate.file || remote.session.flags || remote.session.timeout_ms ||
-		    remote.file || remote.filter || remote.dialect || cmd.https || cmd.quiet)
+		    remote.file || remote.filter || remote.dialect || remote.mode_given ||
+		    cmd.https || cmd.quiet)
 			return complain(
 			    "winrm user works on this machine and takes only -p:PASSWORD");
 		return user_main(cmd.dir, pos, npos, remote.session.password);
@@ -795,6 +814,8 @@ int main(int argc, char **argv)
 		return complain("the resource URI is missing (e.g. winrm/config)");
 	if (remote.filter || remote.dialect)
 		return complain("-filter: and -dialect: go with enumerate on a service (-r:)");
+	if (remote.mode_given)
+		return complain("-returnType: goes with enumerate on a service (-r:)");
 	if (!(cmd.resource = config_resource(pos[1])))
 		return complain("unsupported resource URI %s: only winrm/config resources are "
 				"managed locally (use -r: for others)",

@@ -48,6 +48,9 @@ struct remote {
 	const char *file; /* -file: the request body instead of @{...} */
 	/* enumerate's -filter: and -dialect: (winrm help filters) */
 	const char *filter, *dialect;
+	/* enumerate's -returnType:Object|EPR|ObjectAndEPR */
+	enum winrm_enumeration_mode mode;
+	int mode_given;
 };
 
 /* 1 if -dialect: names the Selector dialect (alias or URI). */

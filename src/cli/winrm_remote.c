@@ -214,6 +214,8 @@ static enum winrm_result enumerate(struct winrm_session *s, const struct target 
 	const char *dialect = r->dialect ? r->dialect : WINRM_DIALECT_WQL;
 	struct winrm_selector sel[MAX_INPUT_PAIRS];
 
+	if (winrm_session_set_enumeration_mode(s, r->mode) != WINRM_OK)
+		return WINRM_E_USAGE;
 	if (!r->filter)
 		return winrm_enumerate(s, t->uri, t->sel, t->nsel, show_item, sh);
 	if (selector_dialect(dialect)) {

@@ -58,6 +58,8 @@ struct winrm_session {
 	char *user, *password;
 	enum winrm_auth auth;
 	unsigned flags;
+	/* what the enumerations ask for (winrm_session_set_enumeration_mode) */
+	enum winrm_enumeration_mode enumeration_mode;
 	uint32_t timeout_ms;
 	/* the connection */
 	int fd;

@@ -117,6 +117,22 @@ static enum err item(void *arg, const char *xml)
 	return ERR_OK;
 }
 
+/* w:EnumerationMode as each mode is asked (objects: none). */
+static const char *const mode_element[] = {
+    [WINRM_ENUM_OBJECTS] = "",
+    [WINRM_ENUM_EPRS] = "<w:EnumerationMode>EnumerateEPR</w:EnumerationMode>",
+    [WINRM_ENUM_OBJECTS_AND_EPRS] = "<w:EnumerationMode>EnumerateObjectAndEPR</w:EnumerationMode>",
+};
+
+enum winrm_result winrm_session_set_enumeration_mode(struct winrm_session *s,
+						     enum winrm_enumeration_mode mode)
+{
+	if ((unsigned)mode > WINRM_ENUM_OBJECTS_AND_EPRS)
+		return client_fail(s, WINRM_E_USAGE, "no such enumeration mode");
+	s->enumeration_mode = mode;
+	return WINRM_OK;
+}
+
 enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
 				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn,
 				  void *arg)
@@ -140,9 +156,9 @@ static enum winrm_result enumerate(struct winrm_session *s, const char *resource
 	if (buf_terminate(flt) != ERR_OK)
 		return client_fail(s, WINRM_E_USAGE, "the filter is too long");
 	snprintf(body, sizeof(body),
-		 "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>%s"
+		 "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>%s%s"
 		 "</n:Enumerate>",
-		 (const char *)buf_ptr(flt));
+		 mode_element[s->enumeration_mode], (const char *)buf_ptr(flt));
 	for (int round = 0; round < MAX_PULLS && !end; round++) {
 		struct wsman_request resp;
 		enum winrm_result r = request(s, resource_uri, action, sel, nsel, body, &resp);

@@ -151,6 +151,18 @@ enum winrm_result winrm_create(struct winrm_session *s, const char *resource_uri
 			       char **xml);
 enum winrm_result winrm_delete(struct winrm_session *s, const char *resource_uri,
 			       const struct winrm_selector *sel, size_t nsel);
+/* What an enumeration's items are (DSP0226 8.7, w:EnumerationMode):
+ * the resources, their EPRs (a:EndpointReference), or each resource and
+ * its EPR in a w:Item; winrm.vbs' -ReturnType:Object|EPR|ObjectAndEPR. */
+enum winrm_enumeration_mode {
+	WINRM_ENUM_OBJECTS = 0,
+	WINRM_ENUM_EPRS,
+	WINRM_ENUM_OBJECTS_AND_EPRS,
+};
+/* The enumerations s makes from now on ask for items of mode (objects
+ * until set). (Since LIBWINRM_0.5.) */
+enum winrm_result winrm_session_set_enumeration_mode(struct winrm_session *s,
+						     enum winrm_enumeration_mode mode);
 /* Enumerate and Pull until the end of the sequence, each item to fn. */
 enum winrm_result winrm_enumerate(struct winrm_session *s, const char *resource_uri,
 				  const struct winrm_selector *sel, size_t nsel, winrm_item_fn *fn,

@@ -108,7 +108,7 @@ static void reply_enumerate(struct request *r, const struct cim_target *t,
 	for (uint32_t i = 0; i < got->ninstances && e == ERR_OK; i++) {
 		int kept = 0;
 		buf_reset(&xml);
-		if ((e = cim_item_xml(&xml, t, got->class_name, &req->filter, &got->instances[i],
+		if ((e = cim_item_xml(&xml, t, got, req->mode, &req->filter, &got->instances[i],
 				      &kept, &why)) == ERR_OK &&
 		    kept)
 			e = net_enum_add(en, &xml);
@@ -218,6 +218,7 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 	if (options) {
 		req->optimize = options->optimize != 0;
 		req->max_elements = options->max_elements;
+		req->mode = options->mode;
 	}
 	if (filter)
 		req->filter = *filter;

@@ -278,7 +278,8 @@ static void enumerate(struct request *r, const struct target *t)
 		net_reply_fault(r, ERR_WSMAN_INVALID_SELECTORS);
 		return;
 	}
-	if ((e = wsman_enumerate_parse(&r->ws, &req)) == ERR_OK && req.filtered)
+	if ((e = wsman_enumerate_parse(&r->ws, &req)) == ERR_OK &&
+	    (e = wsman_enumerate_objects_only(&req)) == ERR_OK && req.filtered)
 		e = ERR_WSMAN_FILTERING_NOT_SUPPORTED; /* the listeners are not filtered */
 	if (e == ERR_OK && !(en = net_enum_start(n, r->id.uid)))
 		e = ERR_WSMAN_INTERNAL;

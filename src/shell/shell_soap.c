@@ -802,7 +802,8 @@ enum err shell_soap_list_shells_parse(const struct wsman_request *req,
 
 	(void)ctx;
 	memset(out, 0, sizeof(*out));
-	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK)
+	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK ||
+	    (e = wsman_enumerate_objects_only(&en)) != ERR_OK)
 		return e;
 	return en.filtered ? ERR_WSMAN_FILTERING_NOT_SUPPORTED : ERR_OK;
 }
@@ -818,7 +819,8 @@ enum err shell_soap_list_commands_parse(const struct wsman_request *req,
 
 	(void)ctx;
 	memset(out, 0, sizeof(*out));
-	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK)
+	if ((e = wsman_enumerate_parse(req, &en)) != ERR_OK ||
+	    (e = wsman_enumerate_objects_only(&en)) != ERR_OK)
 		return e;
 	if (en.filtered && !en.selector)
 		return ERR_WSMAN_FILTERING_NOT_SUPPORTED;
@@ -889,8 +891,8 @@ enum err shell_soap_create_reply(struct buf *out, const struct wsman_request *re
 
 	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_TRANSFER "/CreateResponse",
 				req->hdr.message_id)) != ERR_OK ||
-	    (e = wsman_put_resource_created(out, ctx->machine_url, URI_SHELL_CMD, &selector, &id,
-					    1)) != ERR_OK ||
+	    (e = wsman_put_epr(out, "x:ResourceCreated", ctx->machine_url, URI_SHELL_CMD, &selector,
+			       &id, 1)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ShellId", r->shell_id)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:ResourceUri>" URI_SHELL_CMD "</rsp:ResourceUri>")) != ERR_OK ||
@@ -928,8 +930,8 @@ enum err shell_soap_ps_create_reply(struct buf *out, const struct wsman_request 
 
 	if ((e = wsman_put_head(out, WSMAN_REPLY_NS, NS_TRANSFER "/CreateResponse",
 				req->hdr.message_id)) != ERR_OK ||
-	    (e = wsman_put_resource_created(out, ctx->machine_url, resource, &selector, &id, 1)) !=
-		ERR_OK ||
+	    (e = wsman_put_epr(out, "x:ResourceCreated", ctx->machine_url, resource, &selector, &id,
+			       1)) != ERR_OK ||
 	    (e = buf_putf(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\">")) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ShellId", r->shell_id)) != ERR_OK ||
 	    (e = wsman_put_element(out, "rsp:ResourceUri", resource)) != ERR_OK ||

@@ -128,6 +128,30 @@ static enum err count_of(const xmlNode *n, uint32_t *out)
 	return e;
 }
 
+/* w:EnumerationMode's text: EnumerateEPR or EnumerateObjectAndEPR
+ * (DSP0226 8.7; objects are asked for by leaving it out). */
+static enum err mode_of(const xmlNode *n, enum wsman_enumeration_mode *out)
+{
+	char *s;
+	enum err e = wsman_xml_text(n, WSMAN_MAX_HEADER_VALUE, 1, &s);
+
+	if (e != ERR_OK)
+		return e == ERR_WSMAN_ENCODING_LIMIT ? ERR_WSMAN_ENUMERATION_MODE : e;
+	if (strcmp(s, "EnumerateEPR") == 0)
+		*out = WSMAN_ENUM_EPRS;
+	else if (strcmp(s, "EnumerateObjectAndEPR") == 0)
+		*out = WSMAN_ENUM_OBJECTS_AND_EPRS;
+	else
+		e = ERR_WSMAN_ENUMERATION_MODE;
+	free(s);
+	return e;
+}
+
+enum err wsman_enumerate_objects_only(const struct wsman_enumerate_req *o)
+{
+	return o->mode == WSMAN_ENUM_OBJECTS ? ERR_OK : ERR_WSMAN_ENUMERATION_MODE;
+}
+
 /* The Selector dialect's w:SelectorSet/w:Selector Name=".." text. */
 static enum err selector_filter(const xmlNode *f, struct wsman_enumerate_req *out)
 {
@@ -211,7 +235,8 @@ enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enu
 			if ((e = filter(c, out)) != ERR_OK)
 				return e;
 		} else if (wsman_xml_is(c, NS_WSMAN, "EnumerationMode")) {
-			return ERR_WSMAN_ENUMERATION_MODE;
+			if ((e = mode_of(c, &out->mode)) != ERR_OK)
+				return e;
 		}
 	}
 	return ERR_OK;
@@ -280,17 +305,17 @@ enum err wsman_put_element(struct buf *out, const char *tag, const char *value)
 	return buf_putf(out, "</%s>", tag);
 }
 
-enum err wsman_put_resource_created(struct buf *out, const char *machine_url,
-				    const char *resource_uri, const char *const *names,
-				    const char *const *values, uint32_t n)
+enum err wsman_put_epr(struct buf *out, const char *element, const char *address,
+		       const char *resource_uri, const char *const *names,
+		       const char *const *values, uint32_t n)
 {
 	enum err e;
 
-	if ((e = buf_putf(out, "<x:ResourceCreated>")) != ERR_OK ||
-	    (e = wsman_put_element(out, "a:Address", machine_url)) != ERR_OK ||
+	if ((e = buf_putf(out, "<%s>", element)) != ERR_OK ||
+	    (e = wsman_put_element(out, "a:Address", address)) != ERR_OK ||
 	    (e = buf_putf(out, "<a:ReferenceParameters>")) != ERR_OK ||
 	    (e = wsman_put_element(out, "w:ResourceURI", resource_uri)) != ERR_OK ||
-	    (e = buf_putf(out, "<w:SelectorSet>")) != ERR_OK)
+	    (n && (e = buf_putf(out, "<w:SelectorSet>")) != ERR_OK))
 		return e;
 	for (uint32_t i = 0; i < n; i++)
 		if ((e = buf_putf(out, "<w:Selector Name=\"")) != ERR_OK ||
@@ -299,7 +324,9 @@ enum err wsman_put_resource_created(struct buf *out, const char *machine_url,
 		    (e = wsman_put_escaped(out, values[i])) != ERR_OK ||
 		    (e = buf_putf(out, "</w:Selector>")) != ERR_OK)
 			return e;
-	return buf_putf(out, "</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>");
+	if (n && (e = buf_putf(out, "</w:SelectorSet>")) != ERR_OK)
+		return e;
+	return buf_putf(out, "</a:ReferenceParameters></%s>", element);
 }
 
 enum err wsman_reply_resource(struct buf *out, const struct wsman_request *req, const char *action,
@@ -322,8 +349,8 @@ enum err wsman_reply_resource_created(struct buf *out, const struct wsman_reques
 
 	if ((e = wsman_put_head(out, TRANSFER_NS, NS_TRANSFER "/CreateResponse",
 				req->hdr.message_id)) != ERR_OK ||
-	    (e = wsman_put_resource_created(out, machine_url, resource_uri, selector_names,
-					    selector_values, nselectors)) != ERR_OK)
+	    (e = wsman_put_epr(out, "x:ResourceCreated", machine_url, resource_uri, selector_names,
+			       selector_values, nselectors)) != ERR_OK)
 		return e;
 	return buf_putf(out, REPLY_TAIL);
 }

@@ -84,6 +84,31 @@ static enum err attributes(struct buf *out, const xmlNode *n)
 	return ERR_OK;
 }
 
+/* An EPR's selectors, c and the w:Selector siblings after it, on one line
+ * as Windows prints a created listener's: "Selector: Address = *,
+ * Transport = HTTPS". */
+static enum err selector_line(struct buf *out, const xmlNode *c, int depth)
+{
+	const char *sep = "";
+	enum err e;
+
+	if ((e = indent(out, depth)) != ERR_OK || (e = buf_putf(out, "Selector: ")) != ERR_OK)
+		return e;
+	for (const xmlNode *r = c; r && wsman_xml_is(r, NS_WSMAN, "Selector");
+	     r = wsman_xml_next(r)) {
+		char *name = NULL, *v = NULL;
+		if ((e = wsman_xml_attr(r, NULL, "Name", TEXT_MAX_VALUE, &name)) == ERR_OK &&
+		    (e = wsman_xml_text(r, TEXT_MAX_VALUE, 1, &v)) == ERR_OK)
+			e = buf_putf(out, "%s%s = %s", sep, name ? name : "", v);
+		free(name);
+		free(v);
+		if (e != ERR_OK)
+			return e;
+		sep = ", ";
+	}
+	return buf_putf(out, "\n");
+}
+
 /* WsmTxt.xsl: an element with element children is its name then its
  * children one level in; a leaf is "Name = value", or "Name" when empty,
  * "Name = null" when nil; repeated leaves of one name share a line,
@@ -108,8 +133,10 @@ static enum err text_of(struct buf *out, const xmlNode *n, int depth)
 			if (prev && !has_element_children(c) && !has_element_children(prev) &&
 			    xmlStrcmp(prev->name, c->name) == 0)
 				continue;
-			if (has_element_children(c)) {
-				if ((e = text_of(out, c, depth + 1)) != ERR_OK)
+			if (has_element_children(c) || wsman_xml_is(c, NS_WSMAN, "Selector")) {
+				e = has_element_children(c) ? text_of(out, c, depth + 1)
+							    : selector_line(out, c, depth + 1);
+				if (e != ERR_OK)
 					return e;
 				continue;
 			}

@@ -16,6 +16,7 @@
 
 #define NS_SOAP "http://www.w3.org/2003/05/soap-envelope"
 #define NS_WSA "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+#define NS_ADDRESSING_ANONYMOUS NS_WSA "/role/anonymous"
 #define NS_WSMAN "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
 #define NS_WSMV "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
 #define NS_SHELL "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
@@ -150,9 +151,18 @@ void wsman_properties_clear(struct wsman_properties *p);
 #define WSMAN_MAX_FILTER_VALUE 256
 #define WSMAN_MAX_DIALECT 256	   /* a Filter's Dialect URI */
 #define WSMAN_MAX_FILTER_TEXT 4096 /* another dialect's filter text (a WQL query) */
+/* What an enumeration's items are (DSP0226 8.7, w:EnumerationMode): the
+ * resources (no w:EnumerationMode), their EPRs, or each resource and its
+ * EPR in a w:Item. */
+enum wsman_enumeration_mode {
+	WSMAN_ENUM_OBJECTS = 0,
+	WSMAN_ENUM_EPRS,
+	WSMAN_ENUM_OBJECTS_AND_EPRS,
+};
 struct wsman_enumerate_req {
 	int optimize;	       /* w:OptimizeEnumeration: the first batch in the reply */
 	uint32_t max_elements; /* w:MaxElements; 0 when absent */
+	enum wsman_enumeration_mode mode;
 	/* A w:Filter or an n:Filter (MS-WSMV 3.1.4.1.13: the same): its
 	 * Dialect as sent ("" when absent), and for the Selector dialect
 	 * (DSP0226 Annex E; `selector` set) its selectors, for any other its
@@ -172,8 +182,13 @@ struct wsman_enumerate_req {
  * filter text longer than WSMAN_MAX_FILTER_TEXT ERR_WSMAN_CANNOT_PROCESS_FILTER
  * (the text is the character data directly inside the filter); two
  * filters ERR_WSMAN_SCHEMA.
- * ERR_WSMAN_ENUMERATION_MODE for w:EnumerationMode (EPRs are not served). */
+ * ERR_WSMAN_ENUMERATION_MODE for a w:EnumerationMode other than
+ * EnumerateEPR and EnumerateObjectAndEPR; a resource that serves objects
+ * only refuses those with it too (wsman_enumerate_objects_only). */
 enum err wsman_enumerate_parse(const struct wsman_request *req, struct wsman_enumerate_req *out);
+/* ERR_WSMAN_ENUMERATION_MODE unless o asks for the resources themselves:
+ * for what serves no EPRs (winrm/config's collections, the shells). */
+enum err wsman_enumerate_objects_only(const struct wsman_enumerate_req *o);
 struct wsman_pull_req {
 	char context[WSMAN_MAX_CONTEXT + 1];
 	uint32_t max_elements; /* n:MaxElements; 0 when absent (WS-Enumeration: one) */
@@ -186,6 +201,15 @@ enum err wsman_release_parse(const struct wsman_request *req, struct wsman_pull_
 /* GetResponse or PutResponse (action): xml, the resource's element, as the body. */
 enum err wsman_reply_resource(struct buf *out, const struct wsman_request *req, const char *action,
 			      const char *xml, size_t len);
+/* An EPR as element (x:ResourceCreated, DSP0226 7.6, a created
+ * instance's and a shell's, MS-WSMV 3.1.4.5.2; a:EndpointReference, an
+ * enumeration's item, DSP0226 8.7): a:Address, then a:ReferenceParameters
+ * with w:ResourceURI and a w:SelectorSet of the n name/value pairs (none:
+ * no set, a singleton's), escaped. The a: and w: prefixes are the
+ * envelope's. */
+enum err wsman_put_epr(struct buf *out, const char *element, const char *address,
+		       const char *resource_uri, const char *const *names,
+		       const char *const *values, uint32_t n);
 /* CreateResponse: x:ResourceCreated, the EPR of the new instance (DSP0226
  * 7.6, as the shell's). */
 enum err wsman_reply_resource_created(struct buf *out, const struct wsman_request *req,

@@ -13,7 +13,6 @@
 #include "common/err.h"
 #include "wsman/wsman.h"
 
-#define NS_ADDRESSING_ANONYMOUS NS_WSA "/role/anonymous"
 /* The namespaces of Windows' shell replies, as real traces show them
  * (docs/protocol-notes.md, "Reply namespaces"). */
 #define WSMAN_REPLY_NS                                                                             \
@@ -51,13 +50,6 @@ int wsman_bool_parse(const char *s);
 enum err wsman_put_escaped(struct buf *out, const char *s);
 /* <tag>value, escaped</tag>. */
 enum err wsman_put_element(struct buf *out, const char *tag, const char *value);
-/* x:ResourceCreated, the EPR of a created instance (DSP0226 7.6; a shell's,
- * MS-WSMV 3.1.4.5.2):
- * a:Address, then a:ReferenceParameters with w:ResourceURI and a
- * w:SelectorSet of the n name/value pairs. */
-enum err wsman_put_resource_created(struct buf *out, const char *machine_url,
-				    const char *resource_uri, const char *const *names,
-				    const char *const *values, uint32_t n);
 /* Writes `<s:Envelope xml:lang="en-US" NSDECLS><s:Header>` with a:Action,
  * a fresh a:MessageID, the anonymous a:To and, when relates_to is not
  * NULL, a:RelatesTo, then `</s:Header><s:Body>`. */

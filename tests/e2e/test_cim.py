@@ -570,3 +570,145 @@ def test_wildcard_and_dialects_refused():
     code, out, err = winrm(["enumerate", "wmicimv2/*"] + remote(svc, u))
     h.check(code != 0, "winrm enumerate wmicimv2/* without a filter: %d %s %s" % (code, out, err))
     h.assert_serving(svc)
+
+
+WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+ANONYMOUS = WSA + "/role/anonymous"
+SOAP_BODY = "{http://www.w3.org/2003/05/soap-envelope}Body"
+
+
+def mode_env(resource, mode, extra="", optimize=True):
+    """An Enumerate asking for EnumerateEPR or EnumerateObjectAndEPR (DSP0226 8.7)."""
+    opt = "<w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>" if optimize else ""
+    return get_env(resource, action=A_ENUMERATE,
+                   body="<n:Enumerate>%s<w:EnumerationMode>%s</w:EnumerationMode>%s</n:Enumerate>"
+                        % (opt, mode, extra))
+
+
+def epr_of(item):
+    """An EPR item's address, resource URI and selectors (in order)."""
+    h.eq(item.tag, "{%s}EndpointReference" % WSA, "an EPR")
+    params = item.find("{%s}ReferenceParameters" % WSA)
+    h.check(params is not None, "a:ReferenceParameters in the EPR")
+    return (item.findtext("{%s}Address" % WSA), params.findtext("{%s}ResourceURI" % WSMAN_NS),
+            [(s.get("Name"), s.text or "") for s in params.iter("{%s}Selector" % WSMAN_NS)])
+
+
+def get_by_epr(svc, u, epr):
+    """The Get an EPR stands for: its instance's element."""
+    _, uri, selectors = epr
+    r = h.request(svc, get_env(uri, selectors=selectors or None), auth=u)
+    h.eq(r.status, 200, "the Get of the EPR %r (%s)" % (epr, h._short(r.body, 300)))
+    return r.xml().find(SOAP_BODY)[0]
+
+
+def test_enumerate_eprs_round_trip():
+    """EnumerateEPR: each item an EPR (the anonymous address, the class's
+    URI, its keys as selectors, as WMI's __RELPATH names them) that a Get
+    takes back to its instance: two keys (accounts), DMTF's URI
+    (processes), a singleton without selectors (the operating system)."""
+    svc = h.service()
+    u = h.user("a")
+    r = h.request(svc, mode_env(WMI + "Win32_UserAccount", "EnumerateEPR"), auth=u)
+    h.eq(r.status, 200, "EnumerateEPR of Win32_UserAccount (%s)" % h._short(r.body, 300))
+    eprs = [epr_of(i) for i in items_of(r)]
+    root = [e for e in eprs if dict(e[2]).get("Name") == "root"]
+    h.eq(len(root), 1, "root's EPR among %d: %r" % (len(eprs), eprs[:3]))
+    address, uri, selectors = root[0]
+    h.eq((address, uri, [n for n, _ in selectors]), (ANONYMOUS, WMI + "Win32_UserAccount", ["Domain", "Name"]),
+         "root's EPR")
+    h.eq(get_by_epr(svc, u, root[0]).findtext("{%sWin32_UserAccount}Name" % WMI), "root", "the Get of root's EPR")
+
+    r = h.request(svc, mode_env(DMTF + "CIM_Process", "EnumerateEPR"), auth=u)
+    h.eq(r.status, 200, "EnumerateEPR of CIM_Process (%s)" % h._short(r.body, 300))
+    eprs = [epr_of(i) for i in items_of(r)]
+    h.check(eprs and all(e[1] == DMTF + "CIM_Process" and [n for n, _ in e[2]] == ["Handle"] for e in eprs),
+            "DMTF's URI and Handle in each: %r" % eprs[:3])
+    first = eprs[0]
+    h.eq(get_by_epr(svc, u, first).findtext("{%sCIM_Process}Handle" % DMTF), first[2][0][1],
+         "the Get of a process's EPR")
+
+    r = h.request(svc, mode_env(WMI + "Win32_OperatingSystem", "EnumerateEPR"), auth=u)
+    eprs = [epr_of(i) for i in items_of(r)]
+    h.eq([(e[1], e[2]) for e in eprs], [(WMI + "Win32_OperatingSystem", [])], "the singleton's EPR")
+    h.eq(get_by_epr(svc, u, eprs[0]).findtext("{%sWin32_OperatingSystem}Version" % WMI), os.uname().release,
+         "the Get of the singleton's EPR")
+
+
+def test_enumerate_object_and_epr():
+    """EnumerateObjectAndEPR: w:Item with the instance, then its EPR; with
+    a WQL query on wmicimv2/* the EPR names the query's class; Pulls give
+    the same items; a mode that is neither is refused, and so are EPRs of
+    winrm/config's listeners, as before."""
+    svc = h.service()
+    u = h.user("a")
+    r = h.request(svc, mode_env(WMI + "Win32_ComputerSystem", "EnumerateObjectAndEPR"), auth=u)
+    h.eq(r.status, 200, "EnumerateObjectAndEPR (%s)" % h._short(r.body, 300))
+    [item] = items_of(r)
+    h.eq((item.tag, [c.tag for c in item]),
+         ("{%s}Item" % WSMAN_NS, ["{%sWin32_ComputerSystem}Win32_ComputerSystem" % WMI, "{%s}EndpointReference" % WSA]),
+         "w:Item: the instance, then its EPR")
+    name = item[0].findtext("{%sWin32_ComputerSystem}Name" % WMI)
+    epr = epr_of(item[1])
+    h.eq(epr, (ANONYMOUS, WMI + "Win32_ComputerSystem", [("Name", name)]), "the computer's EPR")
+    h.eq(get_by_epr(svc, u, epr).findtext("{%sWin32_ComputerSystem}Name" % WMI), name, "its Get")
+
+    r = h.request(svc, mode_env(WMI + "*", "EnumerateObjectAndEPR",
+                                '<w:Filter Dialect="%s">select Name from Win32_UserAccount where Name = '
+                                "'root'</w:Filter>" % WQL), auth=u)
+    h.eq(r.status, 200, "EnumerateObjectAndEPR with WQL (%s)" % h._short(r.body, 300))
+    [item] = items_of(r)
+    h.eq([c.tag for c in item], ["{%s}XmlFragment" % WSMAN_NS, "{%s}EndpointReference" % WSA],
+         "the select list's fragment, then the EPR")
+    h.eq(epr_of(item[1])[1], WMI + "Win32_UserAccount", "the query's class in the EPR")
+
+    r = h.request(svc, mode_env(WMI + "Win32_ComputerSystem", "EnumerateEPR", optimize=False), auth=u)
+    ctx = r.xml().findtext(".//{%s}EnumerationContext" % ENUM_NS)
+    h.check(r.status == 200 and ctx, "a context: %s" % h._short(r.body, 300))
+    r = h.request(svc, get_env(WMI + "Win32_ComputerSystem", action=A_PULL,
+                               body="<n:Pull><n:EnumerationContext>%s</n:EnumerationContext>"
+                                    "<n:MaxElements>5</n:MaxElements></n:Pull>" % ctx), auth=u)
+    items = r.xml().find(".//{%s}Items" % ENUM_NS)
+    h.check(r.status == 200 and items is not None and len(items) == 1, "pulled: %s" % h._short(r.body, 500))
+    h.eq(epr_of(items[0])[2], [("Name", name)], "the pulled EPR")
+
+    r = h.request(svc, mode_env(WMI + "Win32_ComputerSystem", "EnumerateObjects"), auth=u)
+    h.eq((r.status, r.fault().subcode_local), (500, "UnsupportedFeature"), "an unknown mode (%r)" % r)
+    adm = h.user("adm")
+    r = h.request(svc, mode_env("http://schemas.microsoft.com/wbem/wsman/1/config/listener", "EnumerateEPR"),
+                  auth=adm)
+    h.eq((r.status, r.fault().subcode_local), (500, "UnsupportedFeature"), "the listeners' EPRs (%r)" % r)
+    h.assert_serving(svc)
+
+
+def test_winrm_enumerate_return_types():
+    """`winrm enumerate -returnType:EPR|ObjectAndEPR` (winrm.vbs' switch),
+    printed as Windows' winrm prints an EPR; a get with the printed
+    selector finds the instance."""
+    svc = h.service()
+    u = h.user("a")
+    short = os.uname().nodename.split(".")[0]
+    code, out, err = winrm(["enumerate", "wmicimv2/Win32_ComputerSystem", "-returnType:EPR"] + remote(svc, u))
+    h.eq(code, 0, "winrm enumerate -returnType:EPR (%s)" % err)
+    epr = ("EndpointReference\n"
+           "    Address = http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous\n"
+           "    ReferenceParameters\n"
+           "        ResourceURI = %sWin32_ComputerSystem\n"
+           "        SelectorSet\n"
+           "            Selector: Name = " % WMI)
+    h.check(out.startswith(epr) and out.count("\n") == 6, "the EPR as Windows prints it:\n%s" % out)
+    name = out.splitlines()[5].split(" = ", 1)[1]
+    h.eq(name.lower(), short.lower(), "the computer's name as the selector")
+    code, out, err = winrm(["get", "wmicimv2/Win32_ComputerSystem?Name=" + name] + remote(svc, u))
+    h.eq((code, properties(out).get("Name")), (0, name), "winrm get with the EPR's selector (%s)" % err)
+
+    code, out, err = winrm(["enumerate", "wmicimv2/Win32_UserAccount", "-ReturnType:ObjectAndEPR",
+                            "-filter:select * from Win32_UserAccount where Name='root'"] + remote(svc, u))
+    h.eq(code, 0, "winrm enumerate -ReturnType:ObjectAndEPR (%s)" % err)
+    h.check(re.match(r"Item\n    Win32_UserAccount( \[lang=\"en-US\"\])?\n", out) and "\n    EndpointReference\n" in out and
+            re.search(r"\n                Selector: Domain = [^,\n]+, Name = root\n", out),
+            "the item: the instance, then its EPR:\n%s" % out)
+    code, out, err = winrm(["enumerate", "wmicimv2/Win32_UserAccount", "-returnType:Handles"] + remote(svc, u))
+    h.check(code != 0 and "-returnType:Handles is not a valid option" in err, "a bad -returnType: %s" % err)
+    code, out, err = winrm(["get", "wmicimv2/Win32_OperatingSystem", "-returnType:EPR"] + remote(svc, u))
+    h.check(code != 0 and "goes with enumerate" in err, "-returnType: on a get: %s" % err)

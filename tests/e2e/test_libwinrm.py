@@ -57,6 +57,8 @@ def test_later_functions_carry_the_version_that_added_them():
     h.eq(versions.get("winrm_shell_signal_ahead_ex"), "LIBWINRM_0.4", "winrm_shell_signal_ahead_ex's version")
     h.eq(versions.get("winrm_target_url"), "LIBWINRM_0.5", "winrm_target_url's version")
     h.eq(versions.get("winrm_enumerate_filter"), "LIBWINRM_0.5", "winrm_enumerate_filter's version")
+    h.eq(versions.get("winrm_session_set_enumeration_mode"), "LIBWINRM_0.5",
+         "winrm_session_set_enumeration_mode's version")
     h.eq(versions.get("winrm_session_new"), "LIBWINRM_0", "winrm_session_new's version")
 
 

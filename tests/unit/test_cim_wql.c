@@ -10,6 +10,7 @@
 
 #include "cim/cim.h"
 #include "common/buf.h"
+#include "wsman/wsman.h"
 #include "check.h"
 
 #define REFUSED_AT_PARSE (-2)
@@ -454,6 +455,25 @@ static void test_limits(void)
 	CHECK("a class name past CIM_MAX_NAME refused", match(w) == REFUSED_AT_PARSE);
 }
 
+/* A page of class_name's answer, for cim_item_xml: the class and its keys
+ * (n of them). */
+static const struct cim_reply *page_keyed(const char *class_name, const char *const *keys,
+					  uint32_t n)
+{
+	static struct cim_reply page;
+
+	memset(&page, 0, sizeof(page));
+	snprintf(page.class_name, sizeof(page.class_name), "%s", class_name);
+	for (page.nkeys = 0; page.nkeys < n; page.nkeys++)
+		snprintf(page.keys[page.nkeys], sizeof(page.keys[0]), "%s", keys[page.nkeys]);
+	return &page;
+}
+
+static const struct cim_reply *page_of(const char *class_name)
+{
+	return page_keyed(class_name, NULL, 0);
+}
+
 static void test_select_list_and_items(void)
 {
 	struct cim_filter f;
@@ -472,7 +492,8 @@ static void test_select_list_and_items(void)
 		  strcmp(cim_filter_class(&f), "Win32_OperatingSystem") == 0);
 	buf_init(&out, 64 * 1024);
 	CHECK("fragment written",
-	      cim_item_xml(&out, &t, "Win32_OperatingSystem", &f, &os, &kept, &why) == ERR_OK &&
+	      cim_item_xml(&out, &t, page_of("Win32_OperatingSystem"), WSMAN_ENUM_OBJECTS, &f, &os,
+			   &kept, &why) == ERR_OK &&
 		  kept && buf_terminate(&out) == ERR_OK);
 	CHECK("fragment: unqualified, alphabetical case-insensitively, datetime and nil",
 	      strcmp((const char *)buf_ptr(&out),
@@ -486,7 +507,8 @@ static void test_select_list_and_items(void)
 	CHECK("SELECT *: the instance",
 	      cim_wql_parse("select * from Win32_OperatingSystem", &f, NULL) == ERR_OK &&
 		  !cim_filter_projects(&f) &&
-		  cim_item_xml(&out, &t, "Win32_OperatingSystem", &f, &os, &kept, &why) == ERR_OK &&
+		  cim_item_xml(&out, &t, page_of("Win32_OperatingSystem"), WSMAN_ENUM_OBJECTS, &f,
+			       &os, &kept, &why) == ERR_OK &&
 		  kept && buf_terminate(&out) == ERR_OK &&
 		  strncmp((const char *)buf_ptr(&out), "<p:Win32_OperatingSystem xmlns:p=", 33) ==
 		      0 &&
@@ -495,20 +517,22 @@ static void test_select_list_and_items(void)
 	buf_reset(&out);
 	CHECK("dropped: nothing written",
 	      cim_wql_parse("select Caption from X where OSType = 1", &f, NULL) == ERR_OK &&
-		  cim_item_xml(&out, &t, "X", &f, &os, &kept, &why) == ERR_OK && !kept &&
-		  buf_len(&out) == 0);
+		  cim_item_xml(&out, &t, page_of("X"), WSMAN_ENUM_OBJECTS, &f, &os, &kept, &why) ==
+		      ERR_OK &&
+		  !kept && buf_len(&out) == 0);
 	why = NULL;
 	CHECK("a selected property the class lacks is refused",
 	      cim_wql_parse("select Caption, Nope from X", &f, NULL) == ERR_OK &&
-		  cim_item_xml(&out, &t, "X", &f, &os, &kept, &why) ==
+		  cim_item_xml(&out, &t, page_of("X"), WSMAN_ENUM_OBJECTS, &f, &os, &kept, &why) ==
 		      ERR_WSMAN_CANNOT_PROCESS_FILTER &&
 		  why && !kept);
 
 	memset(&f, 0, sizeof(f));
 	buf_reset(&out);
 	CHECK("no filter: every instance, whole",
-	      cim_item_xml(&out, &t, "X", &f, &os, &kept, NULL) == ERR_OK && kept &&
-		  buf_len(&out) > 0 && strcmp(cim_filter_class(&f), "") == 0);
+	      cim_item_xml(&out, &t, page_of("X"), WSMAN_ENUM_OBJECTS, &f, &os, &kept, NULL) ==
+		      ERR_OK &&
+		  kept && buf_len(&out) > 0 && strcmp(cim_filter_class(&f), "") == 0);
 	buf_clear(&out);
 }
 
@@ -522,6 +546,101 @@ static int select_match(const char *const *names, const char *const *values, uin
 	if (cim_filter_match(&f, &os, &keep, NULL) != ERR_OK)
 		return REFUSED_AT_MATCH;
 	return keep;
+}
+
+#define EPR_HEAD                                                                                   \
+	"<a:EndpointReference><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/"   \
+	"anonymous</a:Address><a:ReferenceParameters><w:ResourceURI>"
+
+/* EnumerateEPR and EnumerateObjectAndEPR items (DSP0226 8.7). */
+static void test_epr_items(void)
+{
+	static const char *const product_keys[] = {"IdentifyingNumber", "Name", "Version"};
+	static const char *const handle[] = {"Handle"};
+	static struct cim_instance product, process;
+	struct cim_target wmi = {.namespace_name = "root/cimv2", .class_name = "Win32_Product"};
+	struct cim_target dmtf = {
+	    .namespace_name = "root/cimv2", .class_name = "CIM_Process", .dmtf = 1};
+	struct cim_filter none = {0}, f;
+	struct buf out;
+	const char *text;
+	int kept = 0;
+
+	/* The keys out of order, and a value to escape. */
+	static const char *const product_properties[][2] = {{"Version", "1.0-1"},
+							    {"Name", "a<b>&\"c'"},
+							    {"IdentifyingNumber", "libc6:amd64"},
+							    {"Caption", "x"}};
+
+	for (size_t i = 0; i < sizeof(product_properties) / sizeof(product_properties[0]); i++)
+		add(&product, product_properties[i][0], CIM_STRING, product_properties[i][1]);
+	add(&process, "Handle", CIM_STRING, "42");
+	add(&process, "Name", CIM_STRING, "sshd");
+	buf_init(&out, 64 * 1024);
+
+	CHECK("EPR: the class URI and its keys in order, escaped",
+	      cim_item_xml(&out, &wmi, page_keyed("Win32_Product", product_keys, 3),
+			   WSMAN_ENUM_EPRS, &none, &product, &kept, NULL) == ERR_OK &&
+		  kept && buf_terminate(&out) == ERR_OK &&
+		  strcmp((const char *)buf_ptr(&out),
+			 EPR_HEAD "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/"
+				  "Win32_Product</w:ResourceURI><w:SelectorSet>"
+				  "<w:Selector Name=\"IdentifyingNumber\">libc6:amd64</w:Selector>"
+				  "<w:Selector Name=\"Name\">a&lt;b&gt;&amp;&quot;c'</w:Selector>"
+				  "<w:Selector Name=\"Version\">1.0-1</w:Selector></w:SelectorSet>"
+				  "</a:ReferenceParameters></a:EndpointReference>") == 0);
+
+	buf_reset(&out);
+	CHECK("EPR: DMTF's URI for a DMTF class",
+	      cim_item_xml(&out, &dmtf, page_keyed("CIM_Process", handle, 1), WSMAN_ENUM_EPRS,
+			   &none, &process, &kept, NULL) == ERR_OK &&
+		  buf_terminate(&out) == ERR_OK &&
+		  strcmp((const char *)buf_ptr(&out),
+			 EPR_HEAD "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_Process"
+				  "</w:ResourceURI><w:SelectorSet><w:Selector Name=\"Handle\">42"
+				  "</w:Selector></w:SelectorSet></a:ReferenceParameters>"
+				  "</a:EndpointReference>") == 0);
+
+	buf_reset(&out);
+	CHECK("EPR: a singleton's has no selectors",
+	      cim_item_xml(&out, &wmi, page_of("Win32_OperatingSystem"), WSMAN_ENUM_EPRS, &none,
+			   &os, &kept, NULL) == ERR_OK &&
+		  buf_terminate(&out) == ERR_OK &&
+		  strcmp((const char *)buf_ptr(&out),
+			 EPR_HEAD "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/"
+				  "Win32_OperatingSystem</w:ResourceURI></a:ReferenceParameters>"
+				  "</a:EndpointReference>") == 0);
+
+	buf_reset(&out);
+	CHECK("object and EPR: w:Item, the instance, then its EPR",
+	      cim_item_xml(&out, &wmi, page_keyed("Win32_Process", handle, 1),
+			   WSMAN_ENUM_OBJECTS_AND_EPRS, &none, &process, &kept, NULL) == ERR_OK &&
+		  buf_terminate(&out) == ERR_OK && (text = (const char *)buf_ptr(&out)) &&
+		  strncmp(text, "<w:Item><p:Win32_Process xmlns:p=", 33) == 0 &&
+		  strstr(text, "</p:Win32_Process>" EPR_HEAD) &&
+		  strstr(text, "<w:Selector Name=\"Handle\">42</w:Selector>") &&
+		  strcmp(text + strlen(text) - 31, "</a:EndpointReference></w:Item>") == 0);
+
+	buf_reset(&out);
+	CHECK("object and EPR with a select list: the fragment, then the EPR",
+	      cim_wql_parse("select Name from Win32_Process", &f, NULL) == ERR_OK &&
+		  cim_item_xml(&out, &wmi, page_keyed("Win32_Process", handle, 1),
+			       WSMAN_ENUM_OBJECTS_AND_EPRS, &f, &process, &kept, NULL) == ERR_OK &&
+		  buf_terminate(&out) == ERR_OK && (text = (const char *)buf_ptr(&out)) &&
+		  strncmp(text, "<w:Item><w:XmlFragment", 22) == 0 &&
+		  strstr(text, "<Name>sshd</Name></w:XmlFragment>" EPR_HEAD));
+
+	buf_reset(&out);
+	CHECK("EPR: a filter still drops",
+	      cim_wql_parse("select * from Win32_Process where Handle = '1'", &f, NULL) == ERR_OK &&
+		  cim_item_xml(&out, &wmi, page_keyed("Win32_Process", handle, 1), WSMAN_ENUM_EPRS,
+			       &f, &process, &kept, NULL) == ERR_OK &&
+		  !kept && buf_len(&out) == 0);
+
+	CHECK("EPR: an instance without its key is the provider's fault",
+	      cim_item_xml(&out, &wmi, page_keyed("Win32_Product", product_keys, 3),
+			   WSMAN_ENUM_EPRS, &none, &process, &kept, NULL) == ERR_WSMAN_INTERNAL);
+	buf_clear(&out);
 }
 
 static void test_selector_filter(void)
@@ -603,6 +722,7 @@ int main(void)
 	test_malformed();
 	test_limits();
 	test_select_list_and_items();
+	test_epr_items();
 	test_selector_filter();
 	test_garbage();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1658,13 +1658,28 @@ static void test_enumeration(void)
 		CHECK("enumerate: a Dialect past WSMAN_MAX_DIALECT",
 		      enumeration_of('E', body, &en, &pl) == ERR_WSMAN_FILTER_DIALECT);
 	}
-	CHECK("enumerate: EPR mode is refused",
+	CHECK("enumerate: EnumerateEPR",
 	      enumeration_of(
 		  'E',
 		  "<n:Enumerate><w:EnumerationMode>EnumerateEPR</w:EnumerationMode></n:Enumerate>",
-		  &en, &pl) == ERR_WSMAN_ENUMERATION_MODE);
+		  &en, &pl) == ERR_OK &&
+		  en.mode == WSMAN_ENUM_EPRS &&
+		  wsman_enumerate_objects_only(&en) == ERR_WSMAN_ENUMERATION_MODE);
+	CHECK("enumerate: EnumerateObjectAndEPR, blanks trimmed",
+	      enumeration_of('E',
+			     "<n:Enumerate><w:EnumerationMode> EnumerateObjectAndEPR "
+			     "</w:EnumerationMode></n:Enumerate>",
+			     &en, &pl) == ERR_OK &&
+		  en.mode == WSMAN_ENUM_OBJECTS_AND_EPRS);
+	CHECK("enumerate: another mode is refused",
+	      enumeration_of('E',
+			     "<n:Enumerate><w:EnumerationMode>EnumerateObjects</w:EnumerationMode>"
+			     "</n:Enumerate>",
+			     &en, &pl) == ERR_WSMAN_ENUMERATION_MODE);
 	CHECK("enumerate: plain", enumeration_of('E', "<n:Enumerate/>", &en, &pl) == ERR_OK &&
-				      !en.optimize && en.max_elements == 0);
+				      !en.optimize && en.max_elements == 0 &&
+				      en.mode == WSMAN_ENUM_OBJECTS &&
+				      wsman_enumerate_objects_only(&en) == ERR_OK);
 	CHECK("enumerate: MaxElements 0",
 	      enumeration_of('E', "<n:Enumerate><w:MaxElements>0</w:MaxElements></n:Enumerate>",
 			     &en, &pl) == ERR_WSMAN_SCHEMA);
