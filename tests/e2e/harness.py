@@ -618,31 +618,47 @@ class Service:
             if tty is not None:
                 os.setsid()
                 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        self.proc = subprocess.Popen(argv, stdin=stdin, stdout=log, stderr=log,
-                                     cwd=self.dir, env=dict(os.environ, **self.env),
-                                     preexec_fn=preexec if self.nofile or tty is not None else None)
-        log.close()
-        if tty is not None:
-            os.close(tty)
-        _SERVICES.append(self)
-        run_dir = self.fx.run_dir
-        with open(os.path.join(run_dir, "services.txt"), "a") as f:
-            f.write("%d %d %s\n" % (self.proc.pid, _proc_stat(self.proc.pid)[1], self.log_path))
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        for li in self.listeners:
-            while True:
-                if self.proc.poll() is not None:
-                    raise TestFailure("winrmd exited during start-up with status %s\n%s"
-                                      % (self.proc.returncode, self.log_tail()))
-                try:
-                    socket.create_connection((li.host, li.port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise TestFailure("winrmd did not listen on %s within %.0fs\n%s"
-                                          % (li.url(), STARTUP_TIMEOUT, self.log_tail()))
-                    time.sleep(0.05)
+        # Ready as systemd knows it (Type=notify): READY=1 comes once the
+        # configuration is in force, the audit file open and the sockets
+        # listening, where a connection already succeeds a moment before.
+        notify_path = os.path.join(self.dir, "notify")
+        if os.path.exists(notify_path):
+            os.unlink(notify_path)
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            notify.bind(notify_path)
+            env = dict(os.environ, NOTIFY_SOCKET=notify_path, **self.env)
+            self.proc = subprocess.Popen(argv, stdin=stdin, stdout=log, stderr=log,
+                                         cwd=self.dir, env=env,
+                                         preexec_fn=preexec if self.nofile or tty is not None else None)
+            log.close()
+            if tty is not None:
+                os.close(tty)
+            _SERVICES.append(self)
+            run_dir = self.fx.run_dir
+            with open(os.path.join(run_dir, "services.txt"), "a") as f:
+                f.write("%d %d %s\n" % (self.proc.pid, _proc_stat(self.proc.pid)[1], self.log_path))
+            self._wait_ready(notify, time.monotonic() + STARTUP_TIMEOUT)
+        finally:
+            # Later notices (RELOADING=1, STOPPING=1) find no socket and are dropped.
+            notify.close()
+            os.unlink(notify_path)
         return self
+
+    def _wait_ready(self, notify, deadline):
+        notify.settimeout(0.05)
+        while True:
+            if self.proc.poll() is not None:
+                raise TestFailure("winrmd exited during start-up with status %s\n%s"
+                                  % (self.proc.returncode, self.log_tail()))
+            try:
+                if b"READY=1" in notify.recv(4096).split(b"\n"):
+                    return
+            except socket.timeout:
+                pass
+            if time.monotonic() > deadline:
+                raise TestFailure("winrmd was not ready (READY=1) within %.0fs\n%s"
+                                  % (STARTUP_TIMEOUT, self.log_tail()))
 
     @property
     def pid(self):
