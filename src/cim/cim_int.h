@@ -143,6 +143,12 @@ enum err cim_services_initd(const char *root, struct cim_set *out);
 enum err cim_service_control_initd(const char *root, const char *name, int start,
 				   const struct cim_call *call, struct cim_invoke_reply *out,
 				   struct cim_pending *pending);
+/* ChangeStartMode of the init script name under root to mode ("Auto",
+ * "Manual" or "Disabled"; NULL for a parameter that names none), with
+ * root + "/usr/sbin/update-rc.d", as cim_method_fn. */
+enum err cim_service_start_mode_initd(const char *root, const char *name, const char *mode,
+				      const struct cim_call *call, struct cim_invoke_reply *out,
+				      struct cim_pending *pending);
 /* CommandLine split into words as a shell without expansions would:
  * blanks separate, '...' and "..." group, a backslash takes the next
  * character literally (but inside '...'). Writes at most max - 1

@@ -1,10 +1,11 @@
-/* cim_service: Win32_Service (CIM_Service) and its methods StartService
- * and StopService, from the service manager this machine has: systemd
+/* cim_service: Win32_Service (CIM_Service) and its methods StartService,
+ * StopService and ChangeStartMode, from the service manager this machine
+ * has: systemd
  * over D-Bus (sd-bus) where it is PID 1 (sd_booted), else Debian's
  * System V init scripts (/etc/init.d, as `service` runs them: their
  * status action's exit code for the state, LSB's 0 running and 1 to 3
  * stopped; the links of runlevel 2, Debian's default, for the start
- * mode). Everything runs as the caller: the bus's policy (polkit) and the
+ * mode, changed with update-rc.d). Everything runs as the caller: the bus's policy (polkit) and the
  * scripts' own checks decide what the caller may do, as a WMI provider
  * impersonates its client. The scripts run bounded in time: an
  * enumeration waits LIST_TIMEOUT_MS for all their statuses together, a
@@ -35,17 +36,20 @@
 #define STATUS_TIMEOUT_MS 2000 /* one script's status, before a method */
 #define LIST_TIMEOUT_MS 4000   /* every script's status, for an enumeration */
 #define HEADER_BYTES 8192      /* of a script read for its LSB header */
+#define UPDATE_RC_D "/usr/sbin/update-rc.d"
 
-/* Win32_Service's StartService and StopService return values (WMI's
- * documentation of the class). */
+/* Win32_Service's methods' return values (WMI's documentation of the
+ * class). */
 enum {
 	SERVICE_OK = 0,
+	SERVICE_NOT_SUPPORTED = 1,
 	SERVICE_ACCESS_DENIED = 2,
 	SERVICE_CANNOT_ACCEPT_CONTROL = 5,
 	SERVICE_REQUEST_TIMEOUT = 7,
 	SERVICE_UNKNOWN_FAILURE = 8,
 	SERVICE_ALREADY_RUNNING = 10,
 	SERVICE_DISABLED = 14,
+	SERVICE_INVALID_PARAMETER = 21,
 };
 
 enum service_state { STATE_UNKNOWN, STATE_RUNNING, STATE_STOPPED, STATE_STARTING, STATE_STOPPING };
@@ -58,6 +62,7 @@ struct service {
 	char display[CIM_MAX_VALUE + 1];
 	char description[CIM_MAX_VALUE + 1];
 	char path[CIM_MAX_VALUE + 1];
+	char default_start[64]; /* the LSB header's runlevels */
 	const char *start_mode; /* "Auto", "Manual", "Disabled" */
 	enum service_state state;
 	long pid;
@@ -156,14 +161,18 @@ static int script_path(const char *root, const char *name, char *out, size_t cap
 	       stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0;
 }
 
-/* The LSB header's Short-Description and Description (their first line). */
+/* The LSB header's Short-Description, Description (their first line) and
+ * Default-Start. */
 static void lsb_header(const char *path, struct service *s)
 {
 	static const struct {
 		const char *key;
-		size_t offset;
-	} keys[] = {{"# Short-Description:", offsetof(struct service, display)},
-		    {"# Description:", offsetof(struct service, description)}};
+		size_t offset, size;
+	} keys[] = {
+	    {"# Short-Description:", offsetof(struct service, display), sizeof(s->display)},
+	    {"# Description:", offsetof(struct service, description), sizeof(s->description)},
+	    {"# Default-Start:", offsetof(struct service, default_start), sizeof(s->default_start)},
+	};
 	char line[CIM_MAX_VALUE + 64];
 	size_t read = 0;
 	int inside = 0;
@@ -184,7 +193,7 @@ static void lsb_header(const char *path, struct service *s)
 			if (strncmp(line, keys[i].key, n) != 0 || *to)
 				continue;
 			v += strspn(v, " \t");
-			snprintf(to, CIM_MAX_VALUE + 1, "%s", v);
+			snprintf(to, keys[i].size, "%s", v);
 		}
 	}
 	fclose(f);
@@ -326,6 +335,19 @@ static void script_finished(struct cim_invoke_reply *out, int status, int timed_
 	cim_return(out, rv);
 }
 
+/* argv in a child the host waits for, its end the method's answer. */
+static void run_pending(char *const argv[], const struct cim_call *call,
+			struct cim_invoke_reply *out, struct cim_pending *pending)
+{
+	if ((pending->pid = cim_run_start(argv)) <= 0) {
+		pending->pid = 0;
+		cim_return(out, SERVICE_UNKNOWN_FAILURE);
+	} else {
+		pending->timeout_ms = call->timeout_ms;
+		pending->finish = script_finished;
+	}
+}
+
 enum err cim_service_control_initd(const char *root, const char *name, int start,
 				   const struct cim_call *call, struct cim_invoke_reply *out,
 				   struct cim_pending *pending)
@@ -344,13 +366,65 @@ enum err cim_service_control_initd(const char *root, const char *name, int start
 		cim_return(out, SERVICE_CANNOT_ACCEPT_CONTROL);
 	else if (start && strcmp(s.start_mode, "Disabled") == 0)
 		cim_return(out, SERVICE_DISABLED);
-	else if ((pending->pid = cim_run_start(argv)) <= 0) {
-		pending->pid = 0;
-		cim_return(out, SERVICE_UNKNOWN_FAILURE);
-	} else {
-		pending->timeout_ms = call->timeout_ms;
-		pending->finish = script_finished;
+	else
+		run_pending(argv, call, out, pending);
+	return ERR_OK;
+}
+
+/* update-rc.d's action that takes a script from one start mode to
+ * another: none (or 0 links) is Manual, S links Auto, K links Disabled. */
+static const char *update_rc_d_action(const char *from, const char *to)
+{
+	if (strcmp(to, "Manual") == 0)
+		return "remove";
+	if (strcmp(from, "Manual") == 0)
+		return strcmp(to, "Auto") == 0 ? "defaults" : "defaults-disabled";
+	return strcmp(to, "Auto") == 0 ? "enable" : "disable";
+}
+
+enum err cim_service_start_mode_initd(const char *root, const char *name, const char *mode,
+				      const struct cim_call *call, struct cim_invoke_reply *out,
+				      struct cim_pending *pending)
+{
+	struct service s = {0};
+	char path[PATH_MAX], tool[PATH_MAX], force[] = "-f", *argv[5] = {tool}, **arg = argv + 1;
+	const char *action;
+
+	if (!script_path(root, name, path, sizeof(path)))
+		return ERR_WSMAN_NO_INSTANCE;
+	script_service(root, name, path, &s);
+	if (!mode) {
+		cim_return(out, SERVICE_INVALID_PARAMETER);
+		return ERR_OK;
 	}
+	if (strcmp(s.start_mode, mode) == 0) {
+		cim_return(out, SERVICE_OK);
+		return ERR_OK;
+	}
+	/* Links come from the header's runlevels: without them a script
+	 * can be neither started at boot nor disabled there. */
+	if (strcmp(mode, "Manual") != 0 && !s.default_start[strspn(s.default_start, " \t")]) {
+		log_info("WMI Win32_Service: ChangeStartMode(%s) of %s: its LSB header names no "
+			 "Default-Start runlevels",
+			 mode, name);
+		cim_return(out, SERVICE_NOT_SUPPORTED);
+		return ERR_OK;
+	}
+	/* The system's own check, made first: update-rc.d run by a user who
+	 * may not write the links says nothing and succeeds at "defaults". */
+	snprintf(tool, sizeof(tool), "%s/etc/rc2.d", root);
+	if (access(tool, W_OK) != 0) {
+		cim_return(out, SERVICE_ACCESS_DENIED);
+		return ERR_OK;
+	}
+	action = update_rc_d_action(s.start_mode, mode);
+	snprintf(tool, sizeof(tool), "%s%s", root, UPDATE_RC_D);
+	if (strcmp(action, "remove") == 0)
+		*arg++ = force; /* the script stays: its links go */
+	*arg++ = s.name;
+	*arg++ = (char *)action;
+	*arg = NULL;
+	run_pending(argv, call, out, pending);
 	return ERR_OK;
 }
 
@@ -417,22 +491,31 @@ static void exec_start(sd_bus *bus, const char *unit_path, char *out, size_t cap
 	sd_bus_error_free(&err);
 }
 
+/* A unit's start mode (GetUnitFileState); Manual when systemd does not say. */
+static const char *unit_start_mode_now(sd_bus *bus, const char *unit)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	const char *state, *mode = "Manual";
+
+	if (sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnitFileState",
+			       &err, &m, "s", unit) >= 0 &&
+	    sd_bus_message_read(m, "s", &state) > 0)
+		mode = start_mode_of_unit_file(state);
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&err);
+	return mode;
+}
+
 /* What systemd says of a unit beyond ListUnits': start mode, pid, exit
  * status, command line. */
 static void unit_details(sd_bus *bus, const char *unit, const char *unit_path, struct service *s)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL;
-	const char *state;
 	uint32_t pid = 0;
 	int32_t code = 0;
 
-	if (sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnitFileState",
-			       &err, &m, "s", unit) >= 0 &&
-	    sd_bus_message_read(m, "s", &state) > 0)
-		s->start_mode = start_mode_of_unit_file(state);
-	sd_bus_message_unref(m);
-	sd_bus_error_free(&err);
+	s->start_mode = unit_start_mode_now(bus, unit);
 	if (sd_bus_get_property_trivial(bus, SYSTEMD_DEST, unit_path, SYSTEMD_SERVICE, "MainPID",
 					&err, 'u', &pid) >= 0)
 		s->pid = (long)pid;
@@ -533,37 +616,91 @@ static char *unit_property(sd_bus *bus, const char *unit_path, const char *name)
 	return value;
 }
 
+/* The return value of a manager's call that answered r and err: the
+ * bus's policy (polkit) refuses a caller who may not. */
+static uint32_t call_result(int r, const sd_bus_error *err, const char *method, const char *unit)
+{
+	uint32_t rv = SERVICE_UNKNOWN_FAILURE;
+
+	if (r >= 0)
+		return SERVICE_OK;
+	if (sd_bus_error_has_names(err, SD_BUS_ERROR_ACCESS_DENIED,
+				   SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+		rv = SERVICE_ACCESS_DENIED;
+	else if (r == -ETIMEDOUT ||
+		 sd_bus_error_has_names(err, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_NO_REPLY))
+		rv = SERVICE_REQUEST_TIMEOUT;
+	log_info("WMI Win32_Service: %s of %s: %s", method, unit,
+		 err->name ? err->name : strerror(-r));
+	return rv;
+}
+
 /* StartUnit or StopUnit in mode "replace", as `systemctl start` asks:
  * the job is queued and the call answers, as the service control manager
- * answers a control. The bus's policy refuses a caller who may not. */
+ * answers a control. */
 static uint32_t unit_control(sd_bus *bus, const char *unit, int start)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
-	uint32_t rv = SERVICE_OK;
-	int r =
-	    sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-			       start ? "StartUnit" : "StopUnit", &err, &m, "ss", unit, "replace");
+	const char *method = start ? "StartUnit" : "StopUnit";
+	int r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method, &err,
+				   &m, "ss", unit, "replace");
+	uint32_t rv = call_result(r, &err, method, unit);
 
-	if (r < 0) {
-		if (sd_bus_error_has_names(&err, SD_BUS_ERROR_ACCESS_DENIED,
-					   SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-			rv = SERVICE_ACCESS_DENIED;
-		else if (r == -ETIMEDOUT ||
-			 sd_bus_error_has_names(&err, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_NO_REPLY))
-			rv = SERVICE_REQUEST_TIMEOUT;
-		else
-			rv = SERVICE_UNKNOWN_FAILURE;
-		log_info("WMI Win32_Service: %s of %s: %s", start ? "StartUnit" : "StopUnit", unit,
-			 err.name ? err.name : strerror(-r));
-	}
 	sd_bus_message_unref(m);
 	sd_bus_error_free(&err);
 	return rv;
 }
 
-static enum err systemd_control(const char *name, int start, const struct cim_call *call,
-				struct cim_invoke_reply *out)
+/* A unit-file call on the unit alone, persistent (runtime false), and
+ * with force false where the method takes it. */
+static uint32_t unit_file_call(sd_bus *bus, const char *method, const char *unit, int takes_force)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	int r = takes_force ? sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+						 method, &err, &m, "asbb", 1, unit, 0, 0)
+			    : sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+						 method, &err, &m, "asb", 1, unit, 0);
+	uint32_t rv = call_result(r, &err, method, unit);
+
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&err);
+	return rv;
+}
+
+/* What `systemctl enable`, `disable` and `mask` do: Auto is enabled,
+ * Manual neither enabled nor masked, Disabled masked (it cannot start);
+ * then the manager reloads, as systemctl has it do. */
+static uint32_t unit_start_mode(sd_bus *bus, const char *unit, const char *from, const char *to)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	uint32_t rv = SERVICE_OK;
+	int r;
+
+	if (strcmp(from, to) == 0)
+		return SERVICE_OK;
+	if (strcmp(from, "Disabled") == 0)
+		rv = unit_file_call(bus, "UnmaskUnitFiles", unit, 0);
+	if (rv == SERVICE_OK && strcmp(to, "Auto") == 0)
+		rv = unit_file_call(bus, "EnableUnitFiles", unit, 1);
+	else if (rv == SERVICE_OK && strcmp(to, "Manual") == 0 && strcmp(from, "Auto") == 0)
+		rv = unit_file_call(bus, "DisableUnitFiles", unit, 0);
+	else if (rv == SERVICE_OK && strcmp(to, "Disabled") == 0)
+		rv = unit_file_call(bus, "MaskUnitFiles", unit, 1);
+	if (rv == SERVICE_OK) {
+		r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Reload",
+				       &err, NULL, NULL);
+		rv = call_result(r, &err, "Reload", unit);
+	}
+	sd_bus_error_free(&err);
+	return rv;
+}
+
+/* StartService (start 1) or StopService (0) of a unit; or, with
+ * changes_mode, ChangeStartMode to mode (NULL: not a mode WMI has). */
+static enum err systemd_control(const char *name, int start, int changes_mode, const char *mode,
+				const struct cim_call *call, struct cim_invoke_reply *out)
 {
 	sd_bus *bus;
 	char unit[256], *unit_path, *load = NULL, *active = NULL;
@@ -586,7 +723,12 @@ static enum err systemd_control(const char *name, int start, const struct cim_ca
 	} else {
 		/* As the service control manager answers a control it cannot take. */
 		state = state_of_active(active);
-		if (start && state == STATE_RUNNING)
+		if (changes_mode && !mode)
+			cim_return(out, SERVICE_INVALID_PARAMETER);
+		else if (changes_mode)
+			cim_return(
+			    out, unit_start_mode(bus, unit, unit_start_mode_now(bus, unit), mode));
+		else if (start && state == STATE_RUNNING)
 			cim_return(out, SERVICE_ALREADY_RUNNING);
 		else if (!start && state == STATE_STOPPED)
 			cim_return(out, SERVICE_CANNOT_ACCEPT_CONTROL);
@@ -613,7 +755,7 @@ static enum err control(const struct cim_call *call, struct cim_invoke_reply *ou
 			struct cim_pending *pending, int start)
 {
 	if (sd_booted() > 0)
-		return systemd_control(call->key, start, call, out);
+		return systemd_control(call->key, start, 0, NULL, call, out);
 	return cim_service_control_initd("", call->key, start, call, out, pending);
 }
 
@@ -629,9 +771,33 @@ static enum err stop_service(const struct cim_call *call, struct cim_invoke_repl
 	return control(call, out, pending, 0);
 }
 
+/* ChangeStartMode's StartMode as WMI names the modes, and as the class's
+ * StartMode property says them; Boot and System are for drivers only. */
+static const char *start_mode_named(const char *name)
+{
+	static const char *const modes[][2] = {
+	    {"Automatic", "Auto"}, {"Manual", "Manual"}, {"Disabled", "Disabled"}};
+
+	for (size_t i = 0; name && i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcasecmp(name, modes[i][0]) == 0)
+			return modes[i][1];
+	return NULL;
+}
+
+static enum err change_start_mode(const struct cim_call *call, struct cim_invoke_reply *out,
+				  struct cim_pending *pending)
+{
+	const char *mode = start_mode_named(call->in[0]);
+
+	if (sd_booted() > 0)
+		return systemd_control(call->key, 0, 1, mode, call, out);
+	return cim_service_start_mode_initd("", call->key, mode, call, out, pending);
+}
+
 static const struct cim_method service_methods[] = {
     {"StartService", 1, {{0}}, start_service},
     {"StopService", 1, {{0}}, stop_service},
+    {"ChangeStartMode", 1, {{"StartMode", CIM_STRING}}, change_start_mode},
 };
 
 const struct cim_methods cim_service_methods = {

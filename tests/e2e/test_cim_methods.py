@@ -25,8 +25,8 @@ SCRIPT = """#!/bin/sh
 # Provides:          %(name)s
 # Required-Start:
 # Required-Stop:
-# Default-Start:
-# Default-Stop:
+# Default-Start:    %(start)s
+# Default-Stop:     %(stop)s
 # Short-Description: openwinrm test service %(name)s
 # Description:       A sleeping daemon the end-to-end tests start and stop
 ### END INIT INFO
@@ -54,9 +54,10 @@ exit 0
 
 class TestService:
     """An init script of the test's, its daemon running as owner; gone
-    (daemon killed, files removed) on close."""
+    (daemon killed, files and rc.d links removed) on close. runlevels:
+    its header's Default-Start (Default-Stop the others), none by default."""
 
-    def __init__(self, tag, owner):
+    def __init__(self, tag, owner, runlevels=""):
         self.name = "owt_%s_%s" % (h.fixture().suffix, tag)
         self.owner = owner
         self.dir = "/tmp/%s" % self.name
@@ -66,7 +67,8 @@ class TestService:
         pw = pwd.getpwnam(owner)
         os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         with open(self.script, "w") as f:
-            f.write(SCRIPT % {"name": self.name, "owner": owner, "dir": self.dir, "marker": self.marker})
+            f.write(SCRIPT % {"name": self.name, "owner": owner, "dir": self.dir, "marker": self.marker,
+                              "start": runlevels, "stop": "0 1 6" if runlevels else ""})
         os.chmod(self.script, 0o755)
 
     def run(self, action):
@@ -85,7 +87,14 @@ class TestService:
             return None
         return pid if state != "Z" else None
 
+    def links(self):
+        """The rc.d links to the script: ['rc2.d/S01name', ...]."""
+        return sorted("%s/%s" % (d, f) for d in os.listdir("/etc") if re.match(r"rc[0-6S]\.d$", d)
+                      for f in os.listdir(os.path.join("/etc", d)) if f[3:] == self.name)
+
     def close(self):
+        for link in self.links():
+            os.unlink(os.path.join("/etc", link))
         pid = self.pid()
         if pid:
             try:
@@ -213,6 +222,58 @@ def test_stop_of_a_root_service():
         svc.wait_for_log(['"event":"elevated_method"', '"user":"%s"' % adm.name, '"run_as":"root"',
                           re.escape("Win32_Service.StopService(Name=%s)" % ts.name),
                           '"reason":"ReturnValue 0"'])
+    finally:
+        ts.close()
+
+
+def test_change_start_mode():
+    """ChangeStartMode, update-rc.d's work: a normal user's answers 2 and
+    changes nothing; an administrator's (as root) takes the service to
+    Automatic (S links), Disabled (K links; StartService then answers
+    14) and Manual (no links), each read back as StartMode; a mode that is
+    not a service's answers 21."""
+    svc = h.service()
+    adm = h.user("adm")
+    ts = TestService("mode", "root", runlevels="2 3 4 5")
+
+    def start_mode():
+        code, out, err = winrm(["get", "wmicimv2/Win32_Service?Name=" + ts.name] + remote(svc, adm))
+        h.eq(code, 0, "winrm get (%s)" % err)
+        return properties(out).get("StartMode")
+
+    def change(mode, user=adm):
+        code, out, err = winrm(["invoke", "ChangeStartMode", "wmicimv2/Win32_Service?Name=" + ts.name,
+                                '@{StartMode="%s"}' % mode] + remote(svc, user))
+        h.eq(code, 0, "winrm invoke ChangeStartMode %s (%s)" % (mode, err))
+        element, values = output_of(out)
+        h.eq(element, "ChangeStartMode_OUTPUT", "the output:\n%s" % out)
+        return values.get("ReturnValue")
+
+    try:
+        h.eq(start_mode(), "Manual", "no links: Manual")
+        r = h.request(svc, invoke_env("Win32_Service", "ChangeStartMode", [("Name", ts.name)],
+                                      body='<p:ChangeStartMode_INPUT xmlns:p="%sWin32_Service">'
+                                      '<p:StartMode>Automatic</p:StartMode></p:ChangeStartMode_INPUT>' % WMI),
+                      auth=h.user("a"))
+        h.eq(r.status, 200, "a normal user's ChangeStartMode is answered (%r)" % r)
+        h.eq(r.xml().findtext(".//{%sWin32_Service}ReturnValue" % WMI), "2", "a normal user's ReturnValue")
+        h.eq((start_mode(), ts.links()), ("Manual", []), "nothing changed by the normal user")
+        mark = svc.log_mark()
+        h.eq(change("Automatic"), "0", "to Automatic")
+        h.eq(start_mode(), "Auto", "then StartMode")
+        h.check(any(re.match(r"rc2\.d/S\d\d", link) for link in ts.links()), "an S link in rc2.d: %s" % ts.links())
+        svc.wait_for_log(r"elevated method by %s from .*Win32_Service\.ChangeStartMode\(Name=%s\): ReturnValue 0"
+                         % (re.escape(adm.name), re.escape(ts.name)), since=mark)
+        h.eq(change("disabled"), "0", "to Disabled (the name in any case, as WMI takes it)")
+        h.eq(start_mode(), "Disabled", "then StartMode")
+        h.check(not any(re.match(r"rc[2-5]\.d/S", link) for link in ts.links()), "no S link: %s" % ts.links())
+        code, out, err = winrm(["invoke", "StartService", "wmicimv2/Win32_Service?Name=" + ts.name] + remote(svc, adm))
+        h.eq((code, output_of(out)[1].get("ReturnValue")), (0, "14"), "StartService of a disabled service (%s)" % err)
+        h.eq(ts.pid(), None, "not started")
+        h.eq(change("Manual"), "0", "to Manual")
+        h.eq((start_mode(), ts.links()), ("Manual", []), "then StartMode, and no links")
+        h.eq(change("Boot"), "21", "Boot, a driver's mode")
+        h.eq(start_mode(), "Manual", "unchanged")
     finally:
         ts.close()
 

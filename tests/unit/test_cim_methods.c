@@ -457,6 +457,7 @@ static void script(const char *name, const char *description)
 
 	snprintf(text, sizeof(text),
 		 "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: %s\n"
+		 "# Default-Start: 2 3 4 5\n"
 		 "# Short-Description: %s\n# Description: What the unit tests start and stop\n"
 		 "#  (a second line)\n### END INIT INFO\n"
 		 "S=%s/%s.state\n"
@@ -516,6 +517,70 @@ static const char *control(const char *name, int start, struct cim_invoke_reply 
 	return output(out, "ReturnValue");
 }
 
+/* ChangeStartMode of name to mode: its ReturnValue, and in args the
+ * arguments update-rc.d (the test's, which records them) was run with,
+ * "" if it was not. */
+static const char *start_mode(const char *name, const char *mode, char *args, size_t cap,
+			      struct cim_invoke_reply *out)
+{
+	struct cim_call c = {.key = name, .timeout_ms = 5000};
+	struct cim_pending pending = {0};
+	char path[256];
+	int status;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/update-rc.d.args", root);
+	unlink(path);
+	if (cim_service_start_mode_initd(root, name, mode, &c, out, &pending) != ERR_OK)
+		return "fault";
+	if (pending.pid) {
+		cim_run_wait(&pending.pid, &status, 1, pending.timeout_ms);
+		cim_pending_finish(&pending, out, status, status == -1);
+	}
+	cim_read_line(path, args, cap);
+	return output(out, "ReturnValue");
+}
+
+/* What ChangeStartMode asks of update-rc.d, from each mode to each. */
+static void test_start_modes(struct cim_invoke_reply *out)
+{
+	char args[256], text[512];
+
+	snprintf(text, sizeof(text),
+		 "#!/bin/sh\necho \"$*\" > %s/update-rc.d.args\n[ ! -f %s/update-rc.d.fails ]\n",
+		 root, root);
+	write_file("usr/sbin/update-rc.d", text, 0755);
+	write_file("etc/init.d/owt_bare",
+		   "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: owt_bare\n### END INIT INFO\n"
+		   "exit 3\n",
+		   0755);
+	static const struct {
+		const char *what, *name, *mode, *return_value, *args;
+	} cases[] = {
+	    {"Manual to Auto: defaults", "owt_manual", "Auto", "0", "owt_manual defaults"},
+	    {"Manual to Disabled", "owt_manual", "Disabled", "0", "owt_manual defaults-disabled"},
+	    {"Auto to Disabled: disable", "owt_auto", "Disabled", "0", "owt_auto disable"},
+	    {"Auto to Manual: the links go, the script stays", "owt_auto", "Manual", "0",
+	     "-f owt_auto remove"},
+	    {"Disabled to Auto: enable", "owt_off", "Auto", "0", "owt_off enable"},
+	    {"the mode it has: 0, nothing run", "owt_off", "Disabled", "0", ""},
+	    {"not a mode of a service: 21, nothing run", "owt_auto", NULL, "21", ""},
+	    {"no Default-Start: 1 (Not Supported)", "owt_bare", "Auto", "1", ""},
+	    {"no Default-Start, to Manual: 0", "owt_bare", "Manual", "0", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(cases[i].what,
+		      strcmp(start_mode(cases[i].name, cases[i].mode, args, sizeof(args), out),
+			     cases[i].return_value) == 0 &&
+			  strcmp(args, cases[i].args) == 0);
+	CHECK("no such service: a fault, first",
+	      strcmp(start_mode("owt_none", NULL, args, sizeof(args), out), "fault") == 0 &&
+		  strcmp(start_mode("../owt_auto", "Auto", args, sizeof(args), out), "fault") == 0);
+	write_file("update-rc.d.fails", "", 0644);
+	CHECK("update-rc.d fails (as root): 8",
+	      strcmp(start_mode("owt_auto", "Manual", args, sizeof(args), out), "8") == 0);
+}
+
 static void test_services(void)
 {
 	struct cim_set set = {0};
@@ -533,6 +598,10 @@ static void test_services(void)
 	snprintf(path, sizeof(path), "%s/etc/rc2.d", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/run", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/usr", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/usr/sbin", root);
 	mkdir(path, 0755);
 	script("owt_auto", "An automatic test service");
 	script("owt_manual", "A manual test service");
@@ -621,6 +690,7 @@ static void test_services(void)
 		cim_pending_finish(&pending, out, 0, 1);
 	}
 	CHECK("a script past its time answers 7", strcmp(output(out, "ReturnValue"), "7") == 0);
+	test_start_modes(out);
 
 	cim_set_free(&set);
 	free(out);
