@@ -43,12 +43,18 @@ static void pretty_name(char *out, size_t cap)
 		snprintf(out, cap, "Linux");
 }
 
+/* Windows' Name is "Caption|WindowsDirectory|boot partition". */
+static void os_name_of(const char *caption, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s|/|", caption);
+}
+
 void cim_os_name(char *out, size_t cap)
 {
 	char caption[CIM_MAX_VALUE + 1];
 
 	pretty_name(caption, sizeof(caption));
-	snprintf(out, cap, "%s|/|", caption);
+	os_name_of(caption, out, cap);
 }
 
 static unsigned count_processes(void)
@@ -86,16 +92,17 @@ static const char *system_type(const struct utsname *u)
 enum err cim_operating_system(struct cim_set *out)
 {
 	struct cim_instance *inst = cim_set_add(out);
-	char caption[CIM_MAX_VALUE + 1], name[CIM_MAX_VALUE + 1];
+	char caption[CIM_MAX_VALUE + 1], name[CIM_MAX_VALUE + 4], host[CIM_MAX_VALUE + 1];
 	struct utsname u;
 	time_t boot = (time_t)cim_keyed_number("/proc/stat", "btime");
 
 	if (!inst || uname(&u) != 0)
 		return ERR_WSMAN_INTERNAL;
 	pretty_name(caption, sizeof(caption));
+	cim_host_name(host, sizeof(host));
 	cim_prop(inst, "BuildNumber", CIM_STRING, "%s", u.version);
 	cim_prop(inst, "CSCreationClassName", CIM_STRING, "Win32_ComputerSystem");
-	cim_prop(inst, "CSName", CIM_STRING, "%s", u.nodename);
+	cim_prop(inst, "CSName", CIM_STRING, "%s", host);
 	cim_prop(inst, "Caption", CIM_STRING, "%s", caption);
 	cim_prop(inst, "CreationClassName", CIM_STRING, "Win32_OperatingSystem");
 	cim_prop(inst, "FreePhysicalMemory", CIM_NUMBER, "%llu",
@@ -105,7 +112,7 @@ enum err cim_operating_system(struct cim_set *out)
 	else
 		cim_prop_text(inst, "LastBootUpTime", NULL);
 	cim_prop_datetime(inst, "LocalDateTime", time(NULL));
-	cim_os_name(name, sizeof(name));
+	os_name_of(caption, name, sizeof(name));
 	cim_prop(inst, "Name", CIM_STRING, "%s", name);
 	cim_prop(inst, "NumberOfProcesses", CIM_NUMBER, "%u", count_processes());
 	cim_prop(inst, "OSArchitecture", CIM_STRING, "%s", architecture(&u));
@@ -160,7 +167,8 @@ static void domain_of(const struct utsname *u, char *out, size_t cap)
 enum err cim_computer_system(struct cim_set *out)
 {
 	struct cim_instance *inst = cim_set_add(out);
-	char domain[CIM_MAX_VALUE + 1], vendor[CIM_MAX_VALUE + 1], model[CIM_MAX_VALUE + 1];
+	char domain[CIM_MAX_VALUE + 1], vendor[CIM_MAX_VALUE + 1], model[CIM_MAX_VALUE + 1],
+	    host[CIM_MAX_VALUE + 1];
 	struct utsname u;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -169,14 +177,14 @@ enum err cim_computer_system(struct cim_set *out)
 	domain_of(&u, domain, sizeof(domain));
 	cim_read_line("/sys/class/dmi/id/sys_vendor", vendor, sizeof(vendor));
 	cim_read_line("/sys/class/dmi/id/product_name", model, sizeof(model));
-	u.nodename[strcspn(u.nodename, ".")] = 0;
-	cim_prop(inst, "Caption", CIM_STRING, "%s", u.nodename);
+	cim_host_name(host, sizeof(host));
+	cim_prop(inst, "Caption", CIM_STRING, "%s", host);
 	cim_prop(inst, "CreationClassName", CIM_STRING, "Win32_ComputerSystem");
-	cim_prop(inst, "DNSHostName", CIM_STRING, "%s", u.nodename);
+	cim_prop(inst, "DNSHostName", CIM_STRING, "%s", host);
 	cim_prop(inst, "Domain", CIM_STRING, "%s", domain);
 	cim_prop_text(inst, "Manufacturer", vendor);
 	cim_prop_text(inst, "Model", model);
-	cim_prop(inst, "Name", CIM_STRING, "%s", u.nodename);
+	cim_prop(inst, "Name", CIM_STRING, "%s", host);
 	cim_prop(inst, "NumberOfLogicalProcessors", CIM_NUMBER, "%ld", cpus > 0 ? cpus : 1);
 	cim_prop(inst, "NumberOfProcessors", CIM_NUMBER, "%u", count_packages());
 	cim_prop(inst, "SystemType", CIM_STRING, "%s", system_type(&u));

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -117,19 +116,18 @@ static void one_process(struct cim_instance *inst, const char *pid, const struct
 
 enum err cim_processes(struct cim_set *out)
 {
-	char os_name[CIM_MAX_VALUE + 1];
-	struct utsname u;
+	char os_name[CIM_MAX_VALUE + 1], host[CIM_MAX_VALUE + 1];
 	struct dirent *de;
 	time_t boot = (time_t)cim_keyed_number("/proc/stat", "btime");
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	enum err e = ERR_OK;
 	DIR *d;
 
-	if (uname(&u) != 0 || !(d = opendir("/proc")))
+	if (!(d = opendir("/proc")))
 		return ERR_WSMAN_INTERNAL;
 	if (hz <= 0)
 		hz = 100;
-	u.nodename[strcspn(u.nodename, ".")] = 0;
+	cim_host_name(host, sizeof(host));
 	cim_os_name(os_name, sizeof(os_name));
 	while ((de = readdir(d))) {
 		struct proc_stat st;
@@ -140,7 +138,7 @@ enum err cim_processes(struct cim_set *out)
 			e = ERR_WSMAN_INTERNAL;
 			break;
 		}
-		one_process(inst, de->d_name, &st, u.nodename, os_name, boot, hz, page);
+		one_process(inst, de->d_name, &st, host, os_name, boot, hz, page);
 	}
 	closedir(d);
 	return e;

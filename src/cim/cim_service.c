@@ -21,7 +21,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,11 +96,9 @@ static int by_name(const void *a, const void *b)
 /* The instances, by name as Windows lists them. */
 static enum err emit(struct services *s, struct cim_set *out)
 {
-	struct utsname u;
+	char host[CIM_MAX_VALUE + 1];
 
-	if (uname(&u) != 0)
-		return ERR_WSMAN_INTERNAL;
-	u.nodename[strcspn(u.nodename, ".")] = 0;
+	cim_host_name(host, sizeof(host));
 	if (s->n)
 		qsort(s->v, s->n, sizeof(s->v[0]), by_name);
 	for (size_t i = 0; i < s->n; i++) {
@@ -127,7 +124,7 @@ static enum err emit(struct services *s, struct cim_set *out)
 		cim_prop(inst, "Status", CIM_STRING, "%s",
 			 v->state == STATE_UNKNOWN ? "Unknown" : "OK");
 		cim_prop(inst, "SystemCreationClassName", CIM_STRING, "Win32_ComputerSystem");
-		cim_prop(inst, "SystemName", CIM_STRING, "%s", u.nodename);
+		cim_prop(inst, "SystemName", CIM_STRING, "%s", host);
 	}
 	return ERR_OK;
 }
