@@ -71,7 +71,7 @@ enum err cim_user_accounts(struct cim_set *out)
 
 	cim_host_name(host, sizeof(host));
 	setpwent();
-	while (e == ERR_OK && (pw = getpwent())) {
+	while ((pw = getpwent())) {
 		struct cim_instance *inst = cim_set_add(out);
 		if (!inst) {
 			e = ERR_WSMAN_INTERNAL;
@@ -100,7 +100,7 @@ enum err cim_groups(struct cim_set *out)
 
 	cim_host_name(host, sizeof(host));
 	setgrent();
-	while (e == ERR_OK && (gr = getgrent())) {
+	while ((gr = getgrent())) {
 		struct cim_instance *inst = cim_set_add(out);
 		if (!inst) {
 			e = ERR_WSMAN_INTERNAL;
