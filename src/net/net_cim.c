@@ -162,11 +162,19 @@ static void *host_answer(struct request *r, struct user_host *h, struct ipc_msg 
 static void answered(struct request *r, struct user_host *h, struct ipc_msg *m, enum err e)
 {
 	const struct cim_request *req = r->op_req;
+	/* The pages gathered so far, if this is a later page: they go with
+	 * it if it failed (r is gone then). */
+	struct net_enumeration *en = req->enumerate && *req->enumeration
+					 ? net_enum_find(r->conn->net, req->enumeration, r->id.uid)
+					 : NULL;
 	struct cim_reply *got = host_answer(r, h, m, e);
 	struct cim_target t;
 
-	if (!got)
+	if (!got) {
+		if (en)
+			net_enum_free(en);
 		return;
+	}
 	target_of(req, &t);
 	if (req->enumerate)
 		reply_enumerate(r, &t, got);
