@@ -53,6 +53,7 @@ static const struct {
 	const char *name;
 	const struct cim_methods *methods;
 } class_methods[] = {
+    {"Win32_OperatingSystem", &cim_os_methods},
     {"Win32_Process", &cim_process_methods},
     {"Win32_Service", &cim_service_methods},
 };

@@ -104,6 +104,7 @@ struct cim_methods {
 	const struct cim_method *v;
 	size_t n;
 };
+extern const struct cim_methods cim_os_methods;
 extern const struct cim_methods cim_process_methods;
 extern const struct cim_methods cim_service_methods;
 
@@ -117,6 +118,13 @@ void cim_return(struct cim_invoke_reply *out, uint32_t value);
  * descriptor, default signals, and the environment `service` gives an
  * init script (PATH and LANG alone). The pid, or -1 (errno set). */
 pid_t cim_run_start(char *const argv[]);
+/* A method's work as a child, argv as cim_run_start takes it, that the
+ * host waits for at most the call's time: pending filled, finish to give
+ * the ReturnValue from its end; a child that cannot start answers
+ * failure at once. */
+void cim_run_pending(char *const argv[], const struct cim_call *call,
+		     void (*finish)(struct cim_invoke_reply *out, int status, int timed_out),
+		     uint32_t failure, struct cim_invoke_reply *out, struct cim_pending *pending);
 /* Waits for the n children, at most timeout_ms for them all: status[i]
  * as waitpid gives it, or -1 for one still running at the deadline,
  * whose process group is then killed and which is reaped. */

@@ -1,6 +1,6 @@
-/* cim_os: the machine as a whole: Win32_OperatingSystem and
- * Win32_ComputerSystem, singletons, from os-release, uname, /proc and
- * /sys/class/dmi/id. */
+/* cim_os: the machine as a whole: Win32_OperatingSystem (with its
+ * methods Reboot and Shutdown) and Win32_ComputerSystem, singletons,
+ * from os-release, uname, /proc and /sys/class/dmi/id. */
 #include "cim/cim_int.h"
 
 #include <ctype.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* os-release's PRETTY_NAME, unquoted (/etc, else /usr/lib, as os-release(5) says). */
@@ -192,3 +193,70 @@ enum err cim_computer_system(struct cim_set *out)
 		 cim_keyed_number("/proc/meminfo", "MemTotal:") * 1024);
 	return ERR_OK;
 }
+
+/* ---- Reboot and Shutdown ---- */
+
+/* What they answer: 0, or a Win32 error code (WMI's documentation of
+ * the methods: "any other number indicates an error"). */
+enum {
+	POWER_OK = 0,
+	POWER_GEN_FAILURE = 31,		 /* ERROR_GEN_FAILURE */
+	POWER_TIMEOUT = 1460,		 /* ERROR_TIMEOUT */
+	POWER_PRIVILEGE_NOT_HELD = 1314, /* ERROR_PRIVILEGE_NOT_HELD */
+};
+
+/* shutdown(8)'s end: a caller who is not root was refused what Windows
+ * refuses a caller without SeShutdownPrivilege. */
+static void power_finished(struct cim_invoke_reply *out, int status, int timed_out)
+{
+	uint32_t rv = POWER_GEN_FAILURE;
+
+	if (timed_out)
+		rv = POWER_TIMEOUT;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rv = POWER_OK;
+	else if (geteuid() != 0)
+		rv = POWER_PRIVILEGE_NOT_HELD;
+	cim_return(out, rv);
+}
+
+/* The machine's own shutdown(8), as the caller, as an administrator
+ * would type it: systemd's (systemctl: the manager, logind for a caller
+ * who is not root, /run/initctl where systemd is not running) or
+ * sysvinit's. It answers once the system has the request, as Windows'
+ * methods answer before the machine goes down. */
+static enum err power(const struct cim_call *call, struct cim_invoke_reply *out,
+		      struct cim_pending *pending, const char *how)
+{
+	char name[CIM_MAX_VALUE + 4], tool[] = "/sbin/shutdown", now[] = "now",
+				      *argv[] = {tool, (char *)how, now, NULL};
+
+	cim_os_name(name, sizeof(name));
+	if (strcmp(call->key, name) != 0)
+		return ERR_WSMAN_NO_INSTANCE;
+	cim_run_pending(argv, call, power_finished, POWER_GEN_FAILURE, out, pending);
+	return ERR_OK;
+}
+
+static enum err reboot(const struct cim_call *call, struct cim_invoke_reply *out,
+		       struct cim_pending *pending)
+{
+	return power(call, out, pending, "-r");
+}
+
+/* Windows' Shutdown leaves the machine safe to power off, and powers it
+ * off where it can: shutdown -h (poweroff, unless sysvinit's INIT_HALT
+ * says halt). */
+static enum err shutdown_os(const struct cim_call *call, struct cim_invoke_reply *out,
+			    struct cim_pending *pending)
+{
+	return power(call, out, pending, "-h");
+}
+
+static const struct cim_method os_methods[] = {
+    {"Reboot", 1, {{0}}, reboot},
+    {"Shutdown", 1, {{0}}, shutdown_os},
+};
+
+const struct cim_methods cim_os_methods = {"Name", os_methods,
+					   sizeof(os_methods) / sizeof(os_methods[0])};

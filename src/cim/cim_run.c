@@ -55,6 +55,19 @@ pid_t cim_run_start(char *const argv[])
 	return pid;
 }
 
+void cim_run_pending(char *const argv[], const struct cim_call *call,
+		     void (*finish)(struct cim_invoke_reply *out, int status, int timed_out),
+		     uint32_t failure, struct cim_invoke_reply *out, struct cim_pending *pending)
+{
+	if ((pending->pid = cim_run_start(argv)) <= 0) {
+		pending->pid = 0;
+		cim_return(out, failure);
+	} else {
+		pending->timeout_ms = call->timeout_ms;
+		pending->finish = finish;
+	}
+}
+
 void cim_run_wait(const pid_t *pids, int *status, size_t n, uint32_t timeout_ms)
 {
 	uint64_t deadline = util_now_ms() + timeout_ms;

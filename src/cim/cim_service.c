@@ -332,19 +332,6 @@ static void script_finished(struct cim_invoke_reply *out, int status, int timed_
 	cim_return(out, rv);
 }
 
-/* argv in a child the host waits for, its end the method's answer. */
-static void run_pending(char *const argv[], const struct cim_call *call,
-			struct cim_invoke_reply *out, struct cim_pending *pending)
-{
-	if ((pending->pid = cim_run_start(argv)) <= 0) {
-		pending->pid = 0;
-		cim_return(out, SERVICE_UNKNOWN_FAILURE);
-	} else {
-		pending->timeout_ms = call->timeout_ms;
-		pending->finish = script_finished;
-	}
-}
-
 enum err cim_service_control_initd(const char *root, const char *name, int start,
 				   const struct cim_call *call, struct cim_invoke_reply *out,
 				   struct cim_pending *pending)
@@ -364,7 +351,7 @@ enum err cim_service_control_initd(const char *root, const char *name, int start
 	else if (start && strcmp(s.start_mode, "Disabled") == 0)
 		cim_return(out, SERVICE_DISABLED);
 	else
-		run_pending(argv, call, out, pending);
+		cim_run_pending(argv, call, script_finished, SERVICE_UNKNOWN_FAILURE, out, pending);
 	return ERR_OK;
 }
 
@@ -421,7 +408,7 @@ enum err cim_service_start_mode_initd(const char *root, const char *name, const 
 	*arg++ = s.name;
 	*arg++ = (char *)action;
 	*arg = NULL;
-	run_pending(argv, call, out, pending);
+	cim_run_pending(argv, call, script_finished, SERVICE_UNKNOWN_FAILURE, out, pending);
 	return ERR_OK;
 }
 

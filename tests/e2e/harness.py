@@ -521,13 +521,15 @@ class Service:
     with, which its processes cannot raise. terminal: started in a session of its
     own with a pseudo-terminal as controlling terminal and stdin, as from
     an administrator's shell (self.pty, the master side, is closed at
-    stop). exe: the winrmd to start, if not the run's copy (winrmd_path)."""
+    stop). exe: the winrmd to start, if not the run's copy (winrmd_path).
+    wrap: an argv that execs the rest in place (a Namespaces' nsenter)."""
 
     def __init__(self, settings=None, https=True, http=False, ipv6=False, name=None, env=None,
-                 debug=False, pam_service=None, nofile=None, terminal=False, exe=None):
+                 debug=False, pam_service=None, nofile=None, terminal=False, exe=None, wrap=None):
         fx = fixture()
         self.fx = fx
         self.exe = exe
+        self.wrap = list(wrap or [])
         self.terminal = terminal
         self.pty = None
         self.env = dict(env or {})
@@ -601,7 +603,7 @@ class Service:
 
     # -- lifecycle
     def start(self):
-        argv = [self.exe or winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
+        argv = self.wrap + [self.exe or winrmd_path(), "--config-dir", self.conf_dir, "--foreground", "--user", SERVICE_ACCOUNT]
         if self.debug or os.environ.get("OWT_DEBUG"):
             argv.append("--debug")
         if self.pam_service:

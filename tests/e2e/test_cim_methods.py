@@ -8,7 +8,9 @@ winrm would; bad input gets Windows' faults and the service goes on."""
 import os
 import pwd
 import re
+import select
 import shutil
+import struct
 import subprocess
 import time
 import uuid
@@ -276,6 +278,68 @@ def test_change_start_mode():
         h.eq(start_mode(), "Manual", "unchanged")
     finally:
         ts.close()
+
+
+def _initctl_request(fifo, limit=10.0):
+    """The next request init is sent on its FIFO (sysvinit's initreq.h:
+    384 bytes, magic 0x03091969, command, runlevel) as (command,
+    runlevel), or None if none comes within limit seconds."""
+    data, deadline = b"", time.monotonic() + limit
+    while len(data) < 384 and time.monotonic() < deadline:
+        if select.select([fifo], [], [], 0.1)[0]:
+            data += os.read(fifo, 384 - len(data))
+    if len(data) < 384:
+        return None
+    magic, command, runlevel = struct.unpack_from("<iii", data)
+    h.eq(magic, 0x03091969, "the initreq's magic")
+    return command, chr(runlevel)
+
+
+def test_reboot_and_shutdown():
+    """Win32_OperatingSystem's Reboot and Shutdown run the machine's own
+    shutdown(8) as the caller. The service runs in a mount namespace of
+    the test's whose /run is empty but for /run/initctl, a FIFO the test
+    reads as init would: there systemd's shutdown (systemctl), finding
+    neither systemd nor the bus, asks init over /run/initctl, sysvinit's
+    protocol, and nothing reaches the real machine's init. A normal
+    user's Reboot answers 1314 (ERROR_PRIVILEGE_NOT_HELD) and asks
+    nothing; an administrator's (as root) asks runlevel 6, Shutdown
+    runlevel 0; an instance that is not this machine is a fault."""
+    ns = h.Namespaces(["--mount"], 900)
+    fifo = svc = None
+    try:
+        subprocess.run(ns.nsenter(["mnt"]) + ["sh", "-ec", "mount -t tmpfs -o mode=0755 owt-run /run; "
+                                              "mkfifo -m 600 /run/initctl"], check=True, timeout=30)
+        fifo = os.open("/proc/%d/root/run/initctl" % ns.holder.pid, os.O_RDONLY | os.O_NONBLOCK)
+        svc = h.service(wrap=ns.nsenter(["mnt"]))
+        adm = h.user("adm")
+        code, out, err = winrm(["get", "wmicimv2/Win32_OperatingSystem"] + remote(svc, adm))
+        h.eq(code, 0, "winrm get (%s)" % err)
+        name = properties(out)["Name"]
+
+        r = h.request(svc, invoke_env("Win32_OperatingSystem", "Reboot", [("Name", name)]), auth=h.user("a"))
+        h.eq(r.status, 200, "a normal user's Reboot is answered (%r)" % r)
+        h.eq(r.xml().findtext(".//{%sWin32_OperatingSystem}ReturnValue" % WMI), "1314",
+             "a normal user's ReturnValue")
+        h.eq(_initctl_request(fifo, 1.0), None, "init was asked nothing")
+
+        for method, runlevel in (("Reboot", "6"), ("Shutdown", "0")):
+            code, out, err = winrm(["invoke", method, "wmicimv2/Win32_OperatingSystem?Name=" + name]
+                                   + remote(svc, adm))
+            h.eq((code, output_of(out)), (0, ("%s_OUTPUT" % method, {"ReturnValue": "0"})),
+                 "an administrator's %s (%s)" % (method, err))
+            h.eq(_initctl_request(fifo), (1, runlevel), "init asked for runlevel %s (INIT_CMD_RUNLVL)" % runlevel)
+        svc.wait_for_log(['"event":"elevated_method"', '"user":"%s"' % adm.name,
+                          re.escape("Win32_OperatingSystem.Shutdown(Name=%s)" % name), '"reason":"ReturnValue 0"'])
+
+        r = h.request(svc, invoke_env("Win32_OperatingSystem", "Reboot", [("Name", "another|/|")]), auth=adm)
+        h.eq((r.status, r.fault().subcode_local), (500, "InvalidSelectors"), "another machine's Reboot (%r)" % r)
+    finally:
+        if fifo is not None:
+            os.close(fifo)
+        if svc:
+            svc.stop()
+        ns.close()
 
 
 def test_process_create_and_terminate():
