@@ -295,18 +295,22 @@ static int typed_as(const char *text, enum cim_type type)
 	return 1;
 }
 
-/* The call of m: its key from the selectors (exactly the class's key for
- * a method of an instance; a method of the class takes none), and each
- * parameter given one m declares, of its type. */
-static enum err call_of(const struct cim_methods *ms, const struct cim_method *m,
-			const struct cim_invoke_request *req, struct cim_call *call)
+/* The call of m on class c: its key from the selectors (exactly the
+ * methods' key for a method of an instance, or none for a singleton's
+ * one instance, as its Get and EPR name it; a method of the class takes
+ * none), and each parameter given one m declares, of its type. */
+static enum err call_of(const struct cim_class *c, const struct cim_methods *ms,
+			const struct cim_method *m, const struct cim_invoke_request *req,
+			struct cim_call *call)
 {
+	int the_singleton = !c->keys[0] && req->nselectors == 0;
+
 	memset(call, 0, sizeof(*call));
 	call->timeout_ms = req->timeout_ms;
-	if (m->of_instance &&
+	if (m->of_instance && !the_singleton &&
 	    (req->nselectors != 1 || strcasecmp(req->selectors[0].name, ms->key) != 0))
 		return ERR_WSMAN_INVALID_SELECTORS;
-	if (m->of_instance)
+	if (m->of_instance && !the_singleton)
 		call->key = req->selectors[0].value;
 	for (uint32_t i = 0; i < req->nparameters; i++) {
 		const struct cim_property *p = &req->parameters[i];
@@ -356,7 +360,7 @@ enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_repl
 	ms = methods_of(c);
 	if (!(m = method_find(ms, req->method)))
 		return ERR_WSMAN_ACTION_NOT_SUPPORTED;
-	if ((e = call_of(ms, m, req, &call)) != ERR_OK)
+	if ((e = call_of(c, ms, m, req, &call)) != ERR_OK)
 		return e;
 	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
 	snprintf(out->method, sizeof(out->method), "%s", m->name);

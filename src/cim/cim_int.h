@@ -75,9 +75,9 @@ struct cim_parameter {
 };
 
 /* What a method's handler gets: the instance's key value (NULL for a
- * method of the class), and its input parameters in the order of its
- * row, each checked against its declared type, NULL where absent or nil;
- * and the time it has (ms) before the client's operation times out. */
+ * method of the class, and for a singleton's called without it), and its input parameters in the
+ * order of its row, each checked against its declared type, NULL where absent or nil; and the time
+ * it has (ms) before the client's operation times out. */
 struct cim_call {
 	const char *key;
 	const char *in[CIM_MAX_PARAMETERS];

@@ -232,7 +232,7 @@ static enum err power(const struct cim_call *call, struct cim_invoke_reply *out,
 				      *argv[] = {tool, (char *)how, now, NULL};
 
 	cim_os_name(name, sizeof(name));
-	if (strcmp(call->key, name) != 0)
+	if (call->key && strcmp(call->key, name) != 0)
 		return ERR_WSMAN_NO_INSTANCE;
 	cim_run_pending(argv, call, power_finished, POWER_GEN_FAILURE, out, pending);
 	return ERR_OK;
@@ -253,6 +253,8 @@ static enum err shutdown_os(const struct cim_call *call, struct cim_invoke_reply
 	return power(call, out, pending, "-h");
 }
 
+/* Of the one instance: named by its Name, or by nothing, as the
+ * singleton's Get and EPR name it. */
 static const struct cim_method os_methods[] = {
     {"Reboot", 1, {{0}}, reboot},
     {"Shutdown", 1, {{0}}, shutdown_os},

@@ -304,7 +304,8 @@ def test_reboot_and_shutdown():
     protocol, and nothing reaches the real machine's init. A normal
     user's Reboot answers 1314 (ERROR_PRIVILEGE_NOT_HELD) and asks
     nothing; an administrator's (as root) asks runlevel 6, Shutdown
-    runlevel 0; an instance that is not this machine is a fault."""
+    runlevel 0 (the singleton named by its Name, or by nothing); an
+    instance that is not this machine is a fault."""
     ns = h.Namespaces(["--mount"], 900)
     fifo = svc = None
     try:
@@ -323,14 +324,15 @@ def test_reboot_and_shutdown():
              "a normal user's ReturnValue")
         h.eq(_initctl_request(fifo, 1.0), None, "init was asked nothing")
 
-        for method, runlevel in (("Reboot", "6"), ("Shutdown", "0")):
-            code, out, err = winrm(["invoke", method, "wmicimv2/Win32_OperatingSystem?Name=" + name]
-                                   + remote(svc, adm))
+        # Named by its key, or by nothing, as the singleton's Get and EPR name it.
+        for method, uri, runlevel in (("Reboot", "wmicimv2/Win32_OperatingSystem?Name=" + name, "6"),
+                                      ("Shutdown", "wmicimv2/Win32_OperatingSystem", "0")):
+            code, out, err = winrm(["invoke", method, uri] + remote(svc, adm))
             h.eq((code, output_of(out)), (0, ("%s_OUTPUT" % method, {"ReturnValue": "0"})),
                  "an administrator's %s (%s)" % (method, err))
             h.eq(_initctl_request(fifo), (1, runlevel), "init asked for runlevel %s (INIT_CMD_RUNLVL)" % runlevel)
         svc.wait_for_log(['"event":"elevated_method"', '"user":"%s"' % adm.name,
-                          re.escape("Win32_OperatingSystem.Shutdown(Name=%s)" % name), '"reason":"ReturnValue 0"'])
+                          re.escape("Win32_OperatingSystem.Reboot(Name=%s)" % name), '"reason":"ReturnValue 0"'])
 
         r = h.request(svc, invoke_env("Win32_OperatingSystem", "Reboot", [("Name", "another|/|")]), auth=adm)
         h.eq((r.status, r.fault().subcode_local), (500, "InvalidSelectors"), "another machine's Reboot (%r)" % r)
