@@ -348,8 +348,8 @@ enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
 /* The instance of v[0..n) a Get's selectors name (every selector a
  * property of it, equal case-insensitively); no selectors: the
  * singleton's. ERR_WSMAN_INVALID_SELECTORS for a selector naming no
- * property or none for a class of many instances, ERR_WSMAN_NO_INSTANCE
- * when none matches. */
+ * property, ERR_WSMAN_WMI_SINGLETON for none among many instances,
+ * ERR_WSMAN_NO_INSTANCE when none matches. */
 enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
 		    uint32_t nsel, uint32_t *index);
 

@@ -98,9 +98,8 @@ static enum err class_admitted(const char *namespace_name, const char *class_nam
 enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_selector *sel,
 		    uint32_t nsel, uint32_t *index)
 {
-	/* Only a singleton is got without its keys (w:InsufficientSelectors). */
 	if (nsel == 0 && n > 1)
-		return ERR_WSMAN_INVALID_SELECTORS;
+		return ERR_WSMAN_WMI_SINGLETON;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t matched = 0;
 		for (uint32_t k = 0; k < nsel; k++) {

@@ -11,8 +11,6 @@
 #include "common/util.h"
 #include "wsman/wsman.h"
 
-#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
-
 const struct cim_property *cim_property(const struct cim_instance *inst, const char *name)
 {
 	for (uint32_t i = 0; i < inst->nproperties; i++)

@@ -69,6 +69,7 @@ static const struct {
     [ERR_WSMAN_WMI_ACCESS_DENIED] = {ERRC_DENIED, "WMI namespace access denied"},
     [ERR_WSMAN_WMI_UNENCRYPTED] = {ERRC_DENIED, "WMI namespace requires an encrypted connection"},
     [ERR_WSMAN_WMI_INVALID_PARAMETER] = {ERRC_PROTO, "invalid WMI method parameter"},
+    [ERR_WSMAN_WMI_SINGLETON] = {ERRC_PROTO, "no keys for a class that is not a singleton"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

@@ -89,6 +89,7 @@ enum err {
 					(0x80041003) */
 	ERR_WSMAN_WMI_UNENCRYPTED,   /* DENIED: the namespace requires encryption (0x80070005) */
 	ERR_WSMAN_WMI_INVALID_PARAMETER, /* a method's parameter it does not take, or mistyped */
+	ERR_WSMAN_WMI_SINGLETON,	 /* a Get without keys of a class that is not a singleton */
 	ERR_WSMAN_DISK_FULL, /* a configuration change could not be saved: no space left */
 	ERR_WSMAN_INTERNAL,  /* w:InternalError, anything else on our side */
 

@@ -12,8 +12,6 @@
 #include "common/util.h"
 #include "wsman/wsman_xml.h"
 
-#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
-
 /* The envelopes of Windows' GetResponse and of its enumeration replies. */
 #define TRANSFER_NS                                                                                \
 	"xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_WSA "\" xmlns:x=\"" NS_TRANSFER                    \

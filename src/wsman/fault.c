@@ -40,6 +40,26 @@ struct fault_def {
 	int provider;	     /* f:Message wraps the text in f:ProviderFault */
 	const char *reason;  /* s:Reason/s:Text */
 	const char *message; /* f:Message when it differs from reason */
+	/* WMI's own errors: the detail is p:MSFT_WmiError, as the WMI plug-in
+	 * of Windows since Server 2012 writes it, with the MI result
+	 * (CIMStatusCode) and PowerShell's ErrorCategory; code is its
+	 * error_Code. */
+	struct {
+		int is;
+		uint32_t cim_status, category;
+	} wmi;
+};
+
+/* The MI results and error categories WMI's errors carry. */
+enum {
+	MI_RESULT_ACCESS_DENIED = 2,
+	MI_RESULT_INVALID_PARAMETER = 4,
+	MI_RESULT_SERVER_LIMITS_EXCEEDED = 27,
+};
+enum {
+	CATEGORY_INVALID_ARGUMENT = 5,
+	CATEGORY_PERMISSION_DENIED = 18,
+	CATEGORY_QUOTA_EXCEEDED = 30,
 };
 
 /* HTTP-level refusals have only a status: their body is empty. */
@@ -203,6 +223,10 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The WS-Management service cannot process the request. The service is "
 		      "configured to not accept any remote shell requests. ",
 	},
+    /* As WinRb's recording of a Windows reply (wmi_error_v2.xml) has it:
+     * p:MSFT_WmiError, not f:WSManFault. Its Message names the limit
+     * ("a maximum number of 30 concurrent shells"); ours is the reason's
+     * words, the limit being in the configuration the client can read. */
     [ERR_WSMAN_QUOTA_SHELLS] =
 	{
 	    .status = 500,
@@ -211,6 +235,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .reason = "The WS-Management service cannot process the request. The maximum "
 		      "number of concurrent shells for this user has been exceeded. Close "
 		      "existing shells or raise the quota for this user. ",
+	    .wmi = {1, MI_RESULT_SERVER_LIMITS_EXCEEDED, CATEGORY_QUOTA_EXCEEDED},
 	},
     [ERR_WSMAN_QUOTA_PROCESSES] =
 	{
@@ -357,6 +382,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .subcode = "w:AccessDenied",
 	    .code = 2147749891u,
 	    .reason = "Access denied ",
+	    .wmi = {1, MI_RESULT_ACCESS_DENIED, CATEGORY_PERMISSION_DENIED},
 	},
     [ERR_WSMAN_WMI_UNENCRYPTED] =
 	{
@@ -364,6 +390,7 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .subcode = "w:AccessDenied",
 	    .code = 2147942405u,
 	    .reason = TEXT_ACCESS_DENIED,
+	    .wmi = {1, MI_RESULT_ACCESS_DENIED, CATEGORY_PERMISSION_DENIED},
 	},
     /* A method's parameter WMI refuses (not the method's, or not of its
      * type): WBEM_E_INVALID_PARAMETER from the provider, in WMI's words
@@ -374,8 +401,25 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .subcode = "w:InvalidParameter",
 	    .detail = "InvalidValue",
 	    .code = 2147749896u,
-	    .provider = 1,
 	    .reason = "Invalid parameter ",
+	    .wmi = {1, MI_RESULT_INVALID_PARAMETER, CATEGORY_INVALID_ARGUMENT},
+	},
+    /* A Get without keys of a class of many instances: ERROR_WSMAN_INVALID_URI_WMI_SINGLETON
+     * in Windows' words, which a client may take as its cue to enumerate
+     * instead (a WMI library over pywinrm does, reading MSFT_WmiError's
+     * error_Code); the MI result and category are our choice. */
+    [ERR_WSMAN_WMI_SINGLETON] =
+	{
+	    .status = 500,
+	    .subcode = "w:InvalidSelectors",
+	    .detail = "InsufficientSelectors",
+	    .code = 2150859002u,
+	    .reason = "The WinRM client cannot process the request. The resource URI is not "
+		      "valid: it does not contain keys, but the class selected is not a "
+		      "singleton. To access an instance which is not a singleton, keys must be "
+		      "provided. Use the following command to get more information in how to "
+		      "construct a resource URI: \"winrm help uris\". ",
+	    .wmi = {1, MI_RESULT_INVALID_PARAMETER, CATEGORY_INVALID_ARGUMENT},
 	},
     [ERR_WSMAN_INVALID_SELECTORS] =
 	{
@@ -513,6 +557,46 @@ static enum err put_code(struct buf *out, const struct fault_def *f)
 	    f->receiver ? "s:Receiver" : "s:Sender", f->subcode);
 }
 
+/* p:MSFT_WmiError's properties in the order Windows writes them (its
+ * instance's, alphabetical): nil where WMI sets nothing. */
+static enum err put_wmi_error(struct buf *out, const struct fault_def *f)
+{
+	const char *text = f->message ? f->message : f->reason;
+	enum err e;
+
+	if ((e = buf_putf(
+		 out,
+		 "<p:MSFT_WmiError b:IsCIM_Error=\"true\" xmlns:b=\"" NS_CIMBINDING
+		 "\" xmlns:p=\"" NS_MSFT_WMI_ERROR "\" xmlns:cim=\"" NS_CIM_COMMON
+		 "\" xmlns:xsi=\"" NS_XSI "\" xsi:type=\"p:MSFT_WmiError_Type\">"
+		 "<p:CIMStatusCode xsi:type=\"cim:cimUnsignedInt\">%" PRIu32 "</p:CIMStatusCode>"
+		 "<p:CIMStatusCodeDescription xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>"
+		 "<p:ErrorSource xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>"
+		 "<p:ErrorSourceFormat xsi:type=\"cim:cimUnsignedShort\">0</p:ErrorSourceFormat>"
+		 "<p:ErrorType xsi:type=\"cim:cimUnsignedShort\">0</p:ErrorType>"
+		 "<p:Message xsi:type=\"cim:cimString\">",
+		 f->wmi.cim_status)) != ERR_OK ||
+	    (e = wsman_put_escaped(out, text)) != ERR_OK ||
+	    (e = buf_putf(
+		 out,
+		 "</p:Message><p:MessageID xsi:type=\"cim:cimString\">HRESULT 0x%08" PRIx32
+		 "</p:MessageID>"
+		 "<p:OtherErrorSourceFormat xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>"
+		 "<p:OtherErrorType xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>"
+		 "<p:OwningEntity xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>"
+		 "<p:PerceivedSeverity xsi:type=\"cim:cimUnsignedShort\">0</p:PerceivedSeverity>"
+		 "<p:ProbableCause xsi:type=\"cim:cimUnsignedShort\">0</p:ProbableCause>"
+		 "<p:ProbableCauseDescription xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>"
+		 "<p:error_Category xsi:type=\"cim:cimUnsignedInt\">%" PRIu32 "</p:error_Category>"
+		 "<p:error_Code xsi:type=\"cim:cimUnsignedInt\">%" PRIu32 "</p:error_Code>"
+		 "<p:error_Type xsi:type=\"cim:cimString\">HRESULT</p:error_Type>"
+		 "<p:error_WindowsErrorMessage xsi:type=\"cim:cimString\">",
+		 f->code, f->wmi.category, f->code)) != ERR_OK ||
+	    (e = wsman_put_escaped(out, text)) != ERR_OK)
+		return e;
+	return buf_putf(out, "</p:error_WindowsErrorMessage></p:MSFT_WmiError>");
+}
+
 static enum err put_detail(struct buf *out, const struct fault_def *f, const char *machine)
 {
 	enum err e;
@@ -520,6 +604,8 @@ static enum err put_detail(struct buf *out, const struct fault_def *f, const cha
 	if (f->detail && (e = buf_putf(out, "<w:FaultDetail>" DETAIL_PREFIX "%s</w:FaultDetail>",
 				       f->detail)) != ERR_OK)
 		return e;
+	if (f->wmi.is)
+		return put_wmi_error(out, f);
 	if ((e = buf_putf(out, "<f:WSManFault xmlns:f=\"" NS_WSMANFAULT "\" Code=\"%" PRIu32 "\"",
 			  f->code)) != ERR_OK)
 		return e;

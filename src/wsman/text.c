@@ -15,7 +15,6 @@
 #define TEXT_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 #define TEXT_MAX_DEPTH 32
 #define TEXT_MAX_VALUE 65536
-#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
 
 static enum err parse(const char *xml, size_t len, xmlDocPtr *doc, xmlNode **root)
 {

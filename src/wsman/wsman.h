@@ -24,6 +24,10 @@
 #define NS_IDENTITY "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
 #define NS_ENUMERATION "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 #define NS_WSMANFAULT "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+#define NS_CIMBINDING "http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd"
+#define NS_CIM_COMMON "http://schemas.dmtf.org/wbem/wscim/1/common"
+#define NS_MSFT_WMI_ERROR "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/MSFT_WmiError"
 
 #define URI_SHELL_CMD "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 #define ACTION_CREATE NS_TRANSFER "/Create"

@@ -165,9 +165,17 @@ static void all_text(const xmlNode *n, struct buf *out)
 	}
 }
 
+static void fault_code(const char *text, struct wsman_client_fault *f)
+{
+	uint64_t code;
+
+	if (util_parse_u64(text, UINT32_MAX, &code) == ERR_OK)
+		f->code = (uint32_t)code;
+}
+
 enum err wsman_client_fault(const struct wsman_request *resp, struct wsman_client_fault *f)
 {
-	xmlNode *fault = resp->body, *n;
+	xmlNode *fault = resp->body, *detail, *n;
 	char *v = NULL;
 	struct buf msg;
 
@@ -183,16 +191,23 @@ enum err wsman_client_fault(const struct wsman_request *resp, struct wsman_clien
 			snprintf(f->subcode, sizeof(f->subcode), "%s", colon ? colon + 1 : sub);
 		}
 	}
-	n = wsman_xml_child(wsman_xml_child(fault, NS_SOAP, "Detail"), NS_WSMANFAULT, "WSManFault");
-	if (n && wsman_xml_attr(n, NULL, "Code", 32, &v) == ERR_OK && v) {
-		uint64_t code;
-		if (util_parse_u64(v, UINT32_MAX, &code) == ERR_OK)
-			f->code = (uint32_t)code;
-		free(v);
-	}
+	detail = wsman_xml_child(fault, NS_SOAP, "Detail");
 	buf_init(&msg, sizeof(f->message) - 1);
-	if (n && (n = wsman_xml_child(n, NS_WSMANFAULT, "Message")))
-		all_text(n, &msg);
+	if ((n = wsman_xml_child(detail, NS_WSMANFAULT, "WSManFault"))) {
+		if (wsman_xml_attr(n, NULL, "Code", 32, &v) == ERR_OK && v)
+			fault_code(v, f);
+		free(v);
+		if ((n = wsman_xml_child(n, NS_WSMANFAULT, "Message")))
+			all_text(n, &msg);
+	} else if ((n = wsman_xml_child(detail, NS_MSFT_WMI_ERROR, "MSFT_WmiError"))) {
+		/* WMI's own error, as Windows' WMI plug-in writes it. */
+		char code[16];
+		xmlNode *c = wsman_xml_child(n, NS_MSFT_WMI_ERROR, "error_Code");
+		if (c && wsman_xml_text_into(c, code, sizeof(code)) == ERR_OK)
+			fault_code(code, f);
+		if ((n = wsman_xml_child(n, NS_MSFT_WMI_ERROR, "Message")))
+			all_text(n, &msg);
+	}
 	if (buf_len(&msg) == 0 &&
 	    (n = wsman_xml_child(wsman_xml_child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text")))
 		all_text(n, &msg);

@@ -268,6 +268,42 @@ def test_unknown_class_and_namespace():
     h.assert_serving(svc)
 
 
+def test_wmi_errors_in_windows_shape():
+    """WMI's own errors come as Windows' WMI plug-in writes them: the
+    detail a p:MSFT_WmiError whose error_Code a client reads. A Get
+    without keys of a class of many instances is
+    ERROR_WSMAN_INVALID_URI_WMI_SINGLETON, which a WMI library over
+    pywinrm takes as its cue to enumerate instead (it looks for
+    wmie:MSFT_WmiError/wmie:error_Code under the fault's detail); our
+    winrm prints its words and code; the service keeps serving."""
+    svc = h.service()
+    u = h.user("a")
+    r = h.request(svc, get_env(WMI + "Win32_Process"), auth=u)
+    f = r.fault()
+    h.eq((r.status, f.subcode_local), (500, "InvalidSelectors"), "a Get of many without keys (%r)" % f)
+    detail = r.xml().find("s:Body/s:Fault/s:Detail", h.NS)
+    h.eq(detail.findtext("wmie:MSFT_WmiError/wmie:error_Code", None, h.NS), "2150859002",
+         "error_Code where the WMI library looks for it: %s" % h._short(r.body, 600))
+    h.check(detail.find("f:WSManFault", h.NS) is None, "no f:WSManFault beside it")
+    props = f.wmi_error
+    h.eq(list(props), ["CIMStatusCode", "CIMStatusCodeDescription", "ErrorSource", "ErrorSourceFormat", "ErrorType",
+                       "Message", "MessageID", "OtherErrorSourceFormat", "OtherErrorType", "OwningEntity",
+                       "PerceivedSeverity", "ProbableCause", "ProbableCauseDescription", "error_Category",
+                       "error_Code", "error_Type", "error_WindowsErrorMessage"],
+         "MSFT_WmiError's properties in the order of a recorded Windows reply")
+    h.eq((props["MessageID"], props["error_Type"], props["CIMStatusCode"]),
+         ("HRESULT 0x803380fa", "HRESULT", "4"), "its HRESULT and MI result")
+    h.check(props["Message"].startswith("The WinRM client cannot process the request. The resource URI is not valid"),
+            "Windows' words: %r" % props["Message"])
+    h.check(detail.find("wmie:MSFT_WmiError", h.NS).get("{http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd}IsCIM_Error")
+            == "true", "b:IsCIM_Error")
+    code, out, err = winrm(["get", "wmicimv2/Win32_Process"] + remote(svc, u))
+    h.check(code != 0 and "2150859002" in err and "not a singleton" in err, "winrm's message: %s" % err)
+    r = h.request(svc, get_env(WMI + "Win32_OperatingSystem"), auth=u)
+    h.eq(r.status, 200, "the singleton is got without keys")
+    h.assert_serving(svc)
+
+
 def test_outsider_refused():
     """A user in neither group gets WinRM's access denied and no data, logged."""
     svc = h.service()

@@ -1652,15 +1652,39 @@ static const char win_bad_timeout[] =
 	"</f:WSManFault>\n</s:Detail>\n</s:Fault>\n"
 	WIN_CLOSE;
 
-/* WinRb's recorded WMI error: no f:WSManFault at all. */
-static const char wmi_error[] =
+/* A fault with neither f:WSManFault nor p:MSFT_WmiError. */
+static const char reason_only[] =
 	WIN_OPEN WIN_FAULT_HEADER
 	"<s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value>"
 	"<s:Subcode><s:Value>w:InvalidParameter</s:Value></s:Subcode></s:Code>"
 	"<s:Reason><s:Text xml:lang=\"en-US\">  The parameter\r\n\tis   incorrect. </s:Text>"
-	"</s:Reason><s:Detail>"
-	"<p:MSFT_WmiError xmlns:p=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/MSFT_WmiError\">"
-	"<p:Message>ignored</p:Message></p:MSFT_WmiError></s:Detail></s:Fault>"
+	"</s:Reason><s:Detail/></s:Fault>"
+	WIN_CLOSE;
+
+/* WinRb's recording of Windows' WMI error (spec/stubs/responses/
+ * wmi_error_v2.xml, some properties left out): p:MSFT_WmiError, no
+ * f:WSManFault. */
+static const char wmi_error[] =
+	WIN_OPEN WIN_FAULT_HEADER
+	"<s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value>"
+	"<s:Subcode><s:Value>w:QuotaLimit</s:Value></s:Subcode></s:Code>"
+	"<s:Reason><s:Text xml:lang=\"en-US\">The WS-Management service cannot process the "
+	"request. The maximum number of concurrent shells for this user has been exceeded. Close "
+	"existing shells or raise the quota for this user. </s:Text></s:Reason><s:Detail>"
+	"<p:MSFT_WmiError b:IsCIM_Error='true' "
+	"xmlns:b='http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd' "
+	"xmlns:cim='http://schemas.dmtf.org/wbem/wscim/1/common' "
+	"xmlns:p='http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/MSFT_WmiError' "
+	"xsi:type='p:MSFT_WmiError_Type' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>\n"
+	"<p:CIMStatusCode xsi:type='cim:cimUnsignedInt'>27</p:CIMStatusCode>\n"
+	"<p:Message xsi:type='cim:cimString'>The WS-Management service cannot process the request. "
+	"This user is allowed a maximum number of 30 concurrent shells, which has been exceeded. "
+	"Close existing shells or raise the quota for this user. </p:Message>\n"
+	"<p:MessageID xsi:type='cim:cimString'>HRESULT 0x803381a5</p:MessageID>\n"
+	"<p:error_Category xsi:type='cim:cimUnsignedInt'>30</p:error_Category>\n"
+	"<p:error_Code xsi:type='cim:cimUnsignedInt'>2150859173</p:error_Code>\n"
+	"<p:error_Type xsi:type='cim:cimString'>HRESULT</p:error_Type>\n"
+	"</p:MSFT_WmiError></s:Detail></s:Fault>"
 	WIN_CLOSE;
 
 /* A reply with the given body. */
@@ -1755,10 +1779,19 @@ static void test_windows_replies(void)
 			 "contains an invalid timeout field in the SOAP header: PT-1S.") == 0);
 	wsman_request_clear(&resp);
 
-	CHECK("fault without WSManFault: s:Reason folded",
-	      parse_str(wmi_error, &resp) == ERR_OK && wsman_client_fault(&resp, &f) == ERR_OK &&
+	CHECK("fault without a detail's code: s:Reason folded",
+	      parse_str(reason_only, &resp) == ERR_OK && wsman_client_fault(&resp, &f) == ERR_OK &&
 		  f.code == 0 && strcmp(f.subcode, "InvalidParameter") == 0 &&
 		  strcmp(f.message, "The parameter is incorrect.") == 0);
+	wsman_request_clear(&resp);
+	CHECK("WMI's error: MSFT_WmiError's error_Code and Message",
+	      parse_str(wmi_error, &resp) == ERR_OK && wsman_client_fault(&resp, &f) == ERR_OK &&
+		  f.code == 2150859173u && strcmp(f.subcode, "QuotaLimit") == 0 &&
+		  strcmp(f.message,
+			 "The WS-Management service cannot process the request. This "
+			 "user is allowed a maximum number of 30 concurrent shells, which "
+			 "has been exceeded. Close existing shells or raise the quota for "
+			 "this user.") == 0);
 	wsman_request_clear(&resp);
 
 	/* A long message is cut at 1023 bytes, still terminated. */
