@@ -89,6 +89,8 @@ enum err {
 					(0x80041003) */
 	ERR_WSMAN_WMI_UNENCRYPTED,   /* DENIED: the namespace requires encryption (0x80070005) */
 	ERR_WSMAN_WMI_INVALID_PARAMETER, /* a method's parameter it does not take, or mistyped */
+	ERR_WSMAN_WMI_READ_ONLY,	 /* a Put changes a read-only property (0x80041023) */
+	ERR_WSMAN_WMI_NOT_CAPABLE,	 /* a Put of a class with nothing writable (0x80041024) */
 	ERR_WSMAN_DISK_FULL, /* a configuration change could not be saved: no space left */
 	ERR_WSMAN_INTERNAL,  /* w:InternalError, anything else on our side */
 

@@ -377,6 +377,31 @@ static const struct fault_def faults[ERR_COUNT] = {
 	    .provider = 1,
 	    .reason = "Invalid parameter ",
 	},
+    /* A Put's refusals by the provider (docs/protocol-notes.md, "WMI
+     * Put"): WMI's own codes and words, wbemcli.h's WBEM_E_READ_ONLY
+     * (0x80041023) for a read-only property changed, and
+     * WBEM_E_PROVIDER_NOT_CAPABLE (0x80041024), what the provider
+     * framework's default PutInstance answers, for a class whose provider
+     * writes nothing; as a provider's fault under w:InternalError (the
+     * subcode is our choice: not checked against Windows). */
+    [ERR_WSMAN_WMI_READ_ONLY] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2147749923u,
+	    .provider = 1,
+	    .reason = "An attempt was made to modify a read-only property. ",
+	},
+    [ERR_WSMAN_WMI_NOT_CAPABLE] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2147749924u,
+	    .provider = 1,
+	    .reason = "Provider is not capable of the attempted operation ",
+	},
     [ERR_WSMAN_INVALID_SELECTORS] =
 	{
 	    .status = 500,
