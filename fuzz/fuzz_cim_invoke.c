@@ -1,9 +1,11 @@
-/* Fuzzes what the network process reads of a WMI method call: an
- * envelope through wsman_parse, then the class URI (cim_uri_parse) and
- * the method, keys and input parameters (cim_invoke_parse). What it
- * admits is a method name, keys and parameters that are names, within
- * their bounds, each parameter once, and it travels to the host: the
- * request encodes, and decodes back to itself. */
+/* Fuzzes what the network process reads of a WMI method call or a Put
+ * of an instance: an envelope through wsman_parse, then the class URI
+ * (cim_uri_parse) and, as net_cim chooses by the action, a Put's keys
+ * and properties (cim_put_parse) or the method, keys and input
+ * parameters (cim_invoke_parse). What it admits is a method name (none
+ * for a Put), keys and parameters that are names, within their bounds,
+ * each parameter once, and it travels to the host: the request encodes,
+ * and decodes back to itself. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,10 @@ static void check(const struct cim_invoke_request *r)
 	struct cim_invoke_request *back = calloc(1, sizeof(*back));
 	struct buf b;
 
-	if (!back || !cim_is_name(r->method) || r->nparameters > CIM_MAX_PARAMETERS ||
-	    r->nselectors > CIM_MAX_SELECTORS)
+	uint32_t max = r->kind == CIM_CALL_PUT ? CIM_MAX_PROPERTIES : CIM_MAX_PARAMETERS;
+
+	if (!back || (r->kind == CIM_CALL_PUT ? *r->method != 0 : !cim_is_name(r->method)) ||
+	    r->nparameters > max || r->nselectors > CIM_MAX_SELECTORS)
 		abort();
 	for (uint32_t i = 0; i < r->nparameters; i++) {
 		if (!cim_is_name(r->parameters[i].name) ||
@@ -52,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ws.hdr.resource_uri && cim_uri_parse(ws.hdr.resource_uri, &t) == ERR_OK &&
 	    (r = calloc(1, sizeof(*r)))) {
-		if (cim_invoke_parse(&ws, &t, r) == ERR_OK)
+		int put = ws.hdr.action && strcmp(ws.hdr.action, ACTION_PUT) == 0;
+		if ((put ? cim_put_parse(&ws, &t, r) : cim_invoke_parse(&ws, &t, r)) == ERR_OK)
 			check(r);
 		free(r);
 	}

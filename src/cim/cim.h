@@ -76,9 +76,12 @@ enum cim_right {
 };
 #define CIM_ALL_RIGHTS 0x6003f
 /* What reading a namespace over the network takes (every access here is
- * remote); a method call adds CIM_EXECUTE_METHODS. */
+ * remote); a method call adds CIM_EXECUTE_METHODS, a Put CIM_PROVIDER_WRITE. */
 #define CIM_READ_REMOTELY (CIM_ENABLE_ACCOUNT | CIM_REMOTE_ENABLE)
 #define CIM_INVOKE_REMOTELY (CIM_READ_REMOTELY | CIM_EXECUTE_METHODS)
+/* A Put's: WMI's PutInstance takes Provider Write ("Allows writing to
+ * classes and instances"), not Execute Methods. */
+#define CIM_PUT_REMOTELY (CIM_READ_REMOTELY | CIM_PROVIDER_WRITE)
 
 /* The namespaces served (root/cimv2), in their canonical spelling: i-th,
  * NULL past the last. */
@@ -364,19 +367,34 @@ enum err cim_select(const struct cim_instance *v, uint32_t n, const struct cim_s
  * Windows' service control manager waits 30 s for a service's answer. */
 #define CIM_METHOD_TIMEOUT_MS 30000
 
+/* What a call asks: both kinds travel as one request (SHELL_CIM_INVOKE,
+ * IPC_CIM_INVOKE), since both change the system as the caller, wait for
+ * a child the same way and, for an administrator, run as root. */
+enum cim_call_kind {
+	CIM_CALL_METHOD = 0, /* a method: method names it, parameters its input */
+	/* WS-Transfer Put of the instance the selectors name: parameters
+	 * are its properties as the body gave them (CIM_MAX_PROPERTIES at
+	 * most), method is empty; the reply's output is the instance as it
+	 * is after the change. */
+	CIM_CALL_PUT = 1,
+};
+
 struct cim_invoke_request {
+	uint32_t kind; /* enum cim_call_kind */
 	char namespace_name[CIM_MAX_NAMESPACE + 1];
 	char class_name[CIM_MAX_NAME + 1];
 	uint32_t dmtf;
-	char method[CIM_MAX_NAME + 1]; /* as the action spelled it */
+	char method[CIM_MAX_NAME + 1]; /* as the action spelled it; "" for a Put */
 	/* The instance's keys (none for a method of the class, Create). */
 	uint32_t nselectors;
 	struct cim_selector selectors[CIM_MAX_SELECTORS];
 	/* The input parameters as the body gave them: each a name and its
 	 * text (CIM_STRING) or xsi:nil (CIM_NULL); the method's own table,
-	 * in the host, says what type each must be. */
+	 * in the host, says what type each must be. A Put's properties
+	 * likewise, checked against the instance and the class's writable
+	 * properties. At most CIM_MAX_PARAMETERS for a method. */
 	uint32_t nparameters;
-	struct cim_property parameters[CIM_MAX_PARAMETERS];
+	struct cim_property parameters[CIM_MAX_PROPERTIES];
 	/* How long the method may take before it answers ReturnValue 7
 	 * (CIM_METHOD_TIMEOUT_MS at most, less under a shorter
 	 * OperationTimeout), so the host answers before the network
@@ -386,10 +404,12 @@ struct cim_invoke_request {
 };
 
 struct cim_invoke_reply {
+	uint32_t kind;			   /* enum cim_call_kind, as asked */
 	char class_name[CIM_MAX_NAME + 1]; /* the class's own spelling */
-	char method[CIM_MAX_NAME + 1];	   /* the method's own spelling */
+	char method[CIM_MAX_NAME + 1];	   /* the method's own spelling; "" for a Put */
 	/* The output parameters (CIM_MAX_PARAMETERS at most), ReturnValue
-	 * among them, written as an instance's properties. */
+	 * among them, written as an instance's properties; a Put's: the
+	 * instance as it is now. */
 	struct cim_instance output;
 };
 
@@ -418,6 +438,19 @@ enum err cim_selectors_parse(const struct wsman_request *ws, struct cim_selector
 enum err cim_invoke_parse(const struct wsman_request *ws, const struct cim_target *t,
 			  struct cim_invoke_request *out);
 
+/* The network process: a Put's instance (WS-Transfer Put, DSP0226 7.5)
+ * on the class t: the selectors as cim_selectors_parse reads them; the
+ * body must be the element {resource URI}<Class> (as a Get's reply
+ * writes it; w:SchemaValidationError otherwise, or for no body, or for
+ * a property whose value is an element: an embedded object or a
+ * cim:Datetime) whose children are properties as a method's parameters
+ * are read (each once, so an array is refused; a name, text of at most
+ * CIM_MAX_VALUE or xsi:nil; at most CIM_MAX_PROPERTIES;
+ * ERR_WSMAN_WMI_INVALID_PARAMETER otherwise). Fills out as a Put
+ * (CIM_CALL_PUT), its class, selectors and properties only. */
+enum err cim_put_parse(const struct wsman_request *ws, const struct cim_target *t,
+		       struct cim_invoke_request *out);
+
 /* The host: a method of a class, as the caller. Execute Methods on the
  * namespace (with Enable Account and Remote Enable) is required
  * (ERR_WSMAN_WMI_ACCESS_DENIED, logged); an unknown class is
@@ -433,19 +466,22 @@ enum err cim_invoke_parse(const struct wsman_request *ws, const struct cim_targe
  * returns ERR_OK with out filled but for ReturnValue: the caller waits
  * for pending->pid (at most pending->timeout_ms; then it kills the
  * child's process group) and calls cim_pending_finish. */
+/* Finishes out from the child's end: status as waitpid gives it, or
+ * timed_out. A method sets its ReturnValue and answers ERR_OK; a Put
+ * answers its fault, or ERR_OK with the instance as it now is. */
+typedef enum err cim_finish_fn(struct cim_invoke_reply *out, int status, int timed_out);
 struct cim_pending {
 	pid_t pid; /* 0: nothing pending, out is whole */
 	uint32_t timeout_ms;
-	/* Sets out's ReturnValue from the child's end: status as waitpid
-	 * gives it, or timed_out. */
-	void (*finish)(struct cim_invoke_reply *out, int status, int timed_out);
+	cim_finish_fn *finish;
 	/* The call, for the one log line cim_pending_finish writes. */
 	char what[512];
 };
 enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_reply *out,
 		    struct cim_pending *pending);
-void cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out, int status,
-			int timed_out);
+/* pending's finish, logged: the call's answer (ERR_OK, or its fault). */
+enum err cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out,
+			    int status, int timed_out);
 /* cim_invoke for a process that does nothing else (the privileged part's
  * child of an administrator's call): waits for the pending child itself,
  * at most its timeout, and finishes out. */

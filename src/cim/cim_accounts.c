@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <shadow.h>
 #include <string.h>
+#include <strings.h>
 
 /* Win32_UserAccount.AccountType's UF_NORMAL_ACCOUNT; SIDType's
  * SidTypeUser, and SidTypeAlias, what Windows' local groups are. */
@@ -32,7 +33,8 @@ static void account(struct cim_instance *inst, const char *host, const char *nam
 }
 
 /* What the shadow database says of a user, where the caller may read it
- * (root may; a user's host usually may not, and then it is nil). Locked
+ * (root may; a user's host usually may not, and then it and the Status
+ * it decides are nil). Locked
  * ("!" before the hash) or past its expiry date is Disabled. */
 static void shadow_state(struct cim_instance *inst, const char *name, int *readable)
 {
@@ -50,7 +52,9 @@ static void shadow_state(struct cim_instance *inst, const char *name, int *reada
 		cim_prop_text(inst, "Disabled", NULL);
 		cim_prop_text(inst, "PasswordExpires", NULL);
 		cim_prop_text(inst, "PasswordRequired", NULL);
-		cim_prop(inst, "Status", CIM_STRING, "OK");
+		/* Unknown as Disabled is: a Put of the instance a caller got
+		 * compares it with root's view, where it is known. */
+		cim_prop_text(inst, "Status", NULL);
 		return;
 	}
 	disabled = sp->sp_pwdp[0] == '!' || (sp->sp_expire > 0 && sp->sp_expire <= today);
@@ -115,3 +119,72 @@ enum err cim_groups(struct cim_set *out)
 	endgrent();
 	return e;
 }
+
+/* ---- Put: Win32_UserAccount's writable properties, set by usermod(8)
+ * as the caller (a user who is not root is refused by it) ---- */
+
+int cim_gecos_with_full_name(const char *gecos, const char *full_name, char *out, size_t cap)
+{
+	const char *rest = strchr(gecos, ',');
+	int n;
+
+	/* ':' would end the passwd field, ',' the full name (usermod checks
+	 * only for ':' and newlines; chfn refuses these too). */
+	for (const unsigned char *c = (const unsigned char *)full_name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == ':' || *c == ',')
+			return -1;
+	n = snprintf(out, cap, "%s%s", full_name, rest ? rest : "");
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* FullName: the GECOS field's first part (-c, the whole field: the rest
+ * as it is). */
+static enum err set_full_name(const struct cim_instance *now, const char *value,
+			      struct cim_command *cmd)
+{
+	const struct cim_property *name = cim_property(now, "Name");
+	struct passwd *pw = name ? getpwnam(name->value) : NULL;
+	char gecos[2 * CIM_MAX_VALUE];
+
+	if (!pw)
+		return ERR_WSMAN_NO_INSTANCE;
+	if (cim_gecos_with_full_name(pw->pw_gecos, value, gecos, sizeof(gecos)) < 0)
+		return ERR_WSMAN_WMI_INVALID_PARAMETER;
+	return cim_command_add(cmd, "-c") == ERR_OK ? cim_command_add(cmd, gecos)
+						    : ERR_WSMAN_INTERNAL;
+}
+
+/* Disabled, as shadow_state reads it back: true is Debian's way to
+ * disable an account, an expiry date in the past (day 1 of 1970); false
+ * clears the expiry date and unlocks a password locked with "!" (where
+ * the caller may read the shadow entry: root). */
+static enum err set_disabled(const struct cim_instance *now, const char *value,
+			     struct cim_command *cmd)
+{
+	const struct cim_property *name = cim_property(now, "Name");
+	struct spwd *sp;
+	enum err e;
+
+	if (!name)
+		return ERR_WSMAN_INTERNAL;
+	if (strcasecmp(value, "true") == 0)
+		return cim_command_add(cmd, "--expiredate") == ERR_OK ? cim_command_add(cmd, "1")
+								      : ERR_WSMAN_INTERNAL;
+	if ((e = cim_command_add(cmd, "--expiredate")) != ERR_OK ||
+	    (e = cim_command_add(cmd, "")) != ERR_OK)
+		return e;
+	sp = getspnam(name->value);
+	return sp && sp->sp_pwdp[0] == '!' ? cim_command_add(cmd, "--unlock") : ERR_OK;
+}
+
+static const struct cim_writable user_writables[] = {
+    {"Disabled", CIM_BOOLEAN, set_disabled},
+    {"FullName", CIM_STRING, set_full_name},
+};
+
+const struct cim_writables cim_user_writables = {
+    "/usr/sbin/usermod",
+    "Name",
+    user_writables,
+    sizeof(user_writables) / sizeof(user_writables[0]),
+};

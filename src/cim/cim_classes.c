@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -56,6 +57,16 @@ static const struct {
     {"Win32_OperatingSystem", &cim_os_methods},
     {"Win32_Process", &cim_process_methods},
     {"Win32_Service", &cim_service_methods},
+};
+
+/* The classes with writable properties (by WMI's name): a Put of any
+ * other is refused as WMI's provider framework refuses a provider's
+ * PutInstance it does not implement (WBEM_E_PROVIDER_NOT_CAPABLE). */
+static const struct {
+	const char *name;
+	const struct cim_writables *writables;
+} class_writables[] = {
+    {"Win32_UserAccount", &cim_user_writables},
 };
 
 static const struct cim_class *class_find(const char *name, int dmtf, const char **spelling)
@@ -339,6 +350,9 @@ static const char *return_value(const struct cim_invoke_reply *out)
 	return "?";
 }
 
+static enum err put(const struct cim_invoke_request *req, struct cim_invoke_reply *out,
+		    struct cim_pending *pending);
+
 enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_reply *out,
 		    struct cim_pending *pending)
 {
@@ -351,6 +365,8 @@ enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_repl
 	char key[160]; /* quoted and cut, for the log */
 	enum err e;
 
+	if (req->kind == CIM_CALL_PUT)
+		return put(req, out, pending);
 	memset(out, 0, sizeof(*out));
 	memset(pending, 0, sizeof(*pending));
 	if ((e = class_admitted(req->namespace_name, req->class_name, req->dmtf != 0, &req->access,
@@ -380,12 +396,34 @@ enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_repl
 	return e;
 }
 
-void cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out, int status,
-			int timed_out)
+/* How a child ended, for the log. */
+static const char *ending(int status, int timed_out, char *out, size_t cap)
 {
-	pending->finish(out, status, timed_out);
-	log_info("WMI method %s: ReturnValue %s%s", pending->what, return_value(out),
-		 timed_out ? " (its process timed out)" : "");
+	if (timed_out)
+		snprintf(out, cap, "timed out");
+	else if (WIFEXITED(status))
+		snprintf(out, cap, "exited %d", WEXITSTATUS(status));
+	else
+		snprintf(out, cap, "was killed by signal %d", WTERMSIG(status));
+	return out;
+}
+
+enum err cim_pending_finish(const struct cim_pending *pending, struct cim_invoke_reply *out,
+			    int status, int timed_out)
+{
+	enum err e = pending->finish(out, status, timed_out);
+
+	char end[64];
+
+	if (out->kind == CIM_CALL_PUT && e == ERR_OK)
+		log_info("WMI Put of %s: done", pending->what);
+	else if (out->kind == CIM_CALL_PUT)
+		log_info("WMI Put of %s: %s (its process %s)", pending->what, err_str(e),
+			 ending(status, timed_out, end, sizeof(end)));
+	else
+		log_info("WMI method %s: ReturnValue %s%s", pending->what, return_value(out),
+			 timed_out ? " (its process timed out)" : "");
+	return e;
 }
 
 enum err cim_invoke_wait(const struct cim_invoke_request *req, struct cim_invoke_reply *out)
@@ -397,6 +435,182 @@ enum err cim_invoke_wait(const struct cim_invoke_request *req, struct cim_invoke
 	if (e != ERR_OK || !pending.pid)
 		return e;
 	cim_run_wait(&pending.pid, &status, 1, pending.timeout_ms);
-	cim_pending_finish(&pending, out, status, status == -1);
-	return ERR_OK;
+	return cim_pending_finish(&pending, out, status, status == -1);
+}
+
+/* ---- Put (WS-Transfer Put of an instance) ---- */
+
+static const struct cim_writables *writables_of(const struct cim_class *c)
+{
+	for (size_t i = 0; i < sizeof(class_writables) / sizeof(class_writables[0]); i++)
+		if (strcmp(class_writables[i].name, c->name) == 0)
+			return class_writables[i].writables;
+	return NULL;
+}
+
+static const struct cim_writable *writable_find(const struct cim_writables *w, const char *name)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (strcasecmp(w->v[i].name, name) == 0)
+			return &w->v[i];
+	return NULL;
+}
+
+/* 1 if the property sent leaves the instance's as it is: the same text
+ * (a boolean's case aside), or nil, which WMI's providers take as a
+ * property not given (their PutInstance sets the non-NULL ones). A
+ * caller's Get may also show nil what the provider run as root reads
+ * (an administrator's Get runs as them, the Put as root: Disabled). */
+static int unchanged(const struct cim_property *now, const struct cim_property *sent)
+{
+	if (sent->type == CIM_NULL)
+		return 1;
+	if (now->type == CIM_NULL)
+		return 0;
+	return now->type == CIM_BOOLEAN ? strcasecmp(now->value, sent->value) == 0
+					: strcmp(now->value, sent->value) == 0;
+}
+
+enum err cim_put_command(const struct cim_writables *w, const struct cim_instance *now,
+			 const struct cim_property *sent, uint32_t nsent, struct cim_command *cmd,
+			 uint32_t *changes)
+{
+	const struct cim_property *to[CIM_MAX_PROPERTIES] = {0};
+	const struct cim_property *key = cim_property(now, w->key);
+	enum err e = ERR_OK;
+
+	memset(cmd, 0, sizeof(*cmd));
+	*changes = 0;
+	for (uint32_t i = 0; i < nsent; i++) {
+		const struct cim_property *p = cim_property(now, sent[i].name);
+		const struct cim_writable *wr;
+		if (!p)
+			return ERR_WSMAN_WMI_INVALID_PARAMETER; /* not the class's */
+		if (unchanged(p, &sent[i]))
+			continue;
+		if (!(wr = writable_find(w, sent[i].name)))
+			return ERR_WSMAN_WMI_READ_ONLY;
+		if (!typed_as(sent[i].value, wr->type))
+			return ERR_WSMAN_WMI_INVALID_PARAMETER;
+		to[wr - w->v] = &sent[i];
+		++*changes;
+	}
+	if (!*changes)
+		return ERR_OK;
+	if (!key || key->type == CIM_NULL)
+		return ERR_WSMAN_INTERNAL; /* the provider names every instance */
+	e = cim_command_add(cmd, w->tool);
+	for (size_t k = 0; k < w->n && e == ERR_OK; k++)
+		if (to[k])
+			e = w->v[k].set(now, to[k]->value, cmd);
+	if (e == ERR_OK && (e = cim_command_add(cmd, "--")) == ERR_OK)
+		e = cim_command_add(cmd, key->value);
+	return e;
+}
+
+/* The instance of class c the selectors name, as the provider gives it
+ * now (cim_select's faults, as a Get's). */
+static enum err instance_now(const struct cim_class *c, const struct cim_selector *sel,
+			     uint32_t nsel, struct cim_instance *out)
+{
+	struct cim_set set = {0};
+	uint32_t index;
+	enum err e = c->fill(&set);
+
+	if (e == ERR_OK && (e = cim_select(set.v, set.n, sel, nsel, &index)) == ERR_OK)
+		*out = set.v[index];
+	cim_set_free(&set);
+	return e;
+}
+
+/* The keys of c with their values in inst, as a Get's selectors. */
+static uint32_t keys_of(const struct cim_class *c, const struct cim_instance *inst,
+			struct cim_selector *sel)
+{
+	uint32_t n = 0;
+
+	for (; n < CIM_MAX_KEYS && c->keys[n]; n++) {
+		const struct cim_property *p = cim_property(inst, c->keys[n]);
+		snprintf(sel[n].name, sizeof(sel[n].name), "%s", c->keys[n]);
+		snprintf(sel[n].value, sizeof(sel[n].value), "%s", p ? p->value : "");
+	}
+	return n;
+}
+
+/* The tool's end: the instance read again, as the Put's answer. What it
+ * refuses a caller who is not root is what the system refuses them:
+ * WMI's access denied. */
+static enum err put_finished(struct cim_invoke_reply *out, int status, int timed_out)
+{
+	const char *spelling;
+	const struct cim_class *c = class_find(out->class_name, 0, &spelling);
+	struct cim_selector sel[CIM_MAX_KEYS];
+
+	if (timed_out)
+		return ERR_WSMAN_TIMED_OUT;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return geteuid() != 0 ? ERR_WSMAN_WMI_ACCESS_DENIED : ERR_WSMAN_INTERNAL;
+	if (!c)
+		return ERR_WSMAN_INTERNAL;
+	return instance_now(c, sel, keys_of(c, &out->output, sel), &out->output);
+}
+
+/* "Win32_UserAccount(Domain=H,Name=u) by caller from ip", the keys
+ * quoted, for the log. */
+static void describe_put(const struct cim_invoke_request *req, const char *spelling, char *out,
+			 size_t cap)
+{
+	char keys[256], quoted[LOG_QUOTE_MAX];
+	size_t n = 0;
+
+	keys[0] = 0;
+	for (uint32_t i = 0; i < req->nselectors && n < sizeof(keys); i++)
+		n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s=%s", i ? "," : "",
+				      req->selectors[i].name, req->selectors[i].value);
+	snprintf(out, cap, "%s(%s) by %s from %s", spelling,
+		 log_quote(quoted, sizeof(quoted), keys, strlen(keys)), caller_name(),
+		 req->access.client_ip);
+}
+
+/* A Put: Provider Write on the namespace (with Enable Account and Remote
+ * Enable), a class with writable properties, the instance the keys name
+ * as a Get finds it; then its class's tool, as the caller, for the
+ * properties that change, in a child the caller waits for as a method's;
+ * none changing answers the instance at once. */
+static enum err put(const struct cim_invoke_request *req, struct cim_invoke_reply *out,
+		    struct cim_pending *pending)
+{
+	const struct cim_class *c;
+	const struct cim_writables *w;
+	const char *spelling = NULL;
+	struct cim_command cmd;
+	uint32_t changes = 0;
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	memset(pending, 0, sizeof(*pending));
+	out->kind = CIM_CALL_PUT;
+	if ((e = class_admitted(req->namespace_name, req->class_name, req->dmtf != 0, &req->access,
+				CIM_PUT_REMOTELY, &c, &spelling)) != ERR_OK)
+		return e;
+	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
+	describe_put(req, spelling, pending->what, sizeof(pending->what));
+	if (!(w = writables_of(c)))
+		e = ERR_WSMAN_WMI_NOT_CAPABLE;
+	else if ((e = instance_now(c, req->selectors, req->nselectors, &out->output)) == ERR_OK)
+		e = cim_put_command(w, &out->output, req->parameters, req->nparameters, &cmd,
+				    &changes);
+	if (e == ERR_OK && changes && (pending->pid = cim_run_start(cmd.argv)) <= 0) {
+		log_warn("WMI Put of %s: cannot start %s", pending->what, w->tool);
+		pending->pid = 0;
+		e = ERR_WSMAN_INTERNAL;
+	}
+	if (pending->pid) {
+		pending->timeout_ms = req->timeout_ms;
+		pending->finish = put_finished;
+	} else {
+		log_info("WMI Put of %s: %s", pending->what,
+			 e != ERR_OK ? err_str(e) : "nothing changes");
+	}
+	return e;
 }

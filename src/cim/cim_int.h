@@ -111,6 +111,58 @@ extern const struct cim_methods cim_service_methods;
 /* Appends ReturnValue, the uint32 every WMI method answers. */
 void cim_return(struct cim_invoke_reply *out, uint32_t value);
 
+/* ---- Put: a table per class of its writable properties, a row and a
+ * setter per property ---- */
+
+/* A command line being built: words copied into words, argv NULL-terminated. */
+#define CIM_MAX_COMMAND_WORDS 16
+struct cim_command {
+	char *argv[CIM_MAX_COMMAND_WORDS + 1];
+	size_t argc;
+	char words[4 * CIM_MAX_VALUE];
+	size_t used;
+};
+/* Appends word; ERR_WSMAN_INTERNAL when the line is full. */
+enum err cim_command_add(struct cim_command *cmd, const char *word);
+
+/* A writable property's setter: the options of its class's tool that
+ * make the property value, for the instance as it is now, appended to
+ * cmd. ERR_WSMAN_WMI_INVALID_PARAMETER for a value the
+ * property cannot take. */
+typedef enum err cim_setter_fn(const struct cim_instance *now, const char *value,
+			       struct cim_command *cmd);
+struct cim_writable {
+	const char *name;
+	enum cim_type type; /* CIM_STRING or CIM_BOOLEAN */
+	cim_setter_fn *set;
+};
+/* A class's writable properties and the tool that changes an instance:
+ * its command line is the tool, the options of each property changed (in
+ * the table's order), "--" and the value of the instance's key property. */
+struct cim_writables {
+	const char *tool; /* an absolute path */
+	const char *key;
+	const struct cim_writable *v;
+	size_t n;
+};
+extern const struct cim_writables cim_user_writables;
+
+/* The command line that makes the instance now what a Put sent
+ * (sent[0..nsent)): a property sent as it is now (the same text, a
+ * boolean's case aside) or nil (not given, as WMI's providers take it)
+ * is left alone; one changed must be a
+ * writable one, of its type (ERR_WSMAN_WMI_READ_ONLY for a property of
+ * the instance that is not; ERR_WSMAN_WMI_INVALID_PARAMETER for one it
+ * does not have or a value of the wrong type). *changes: how many
+ * properties change (0: cmd is empty, nothing to run). */
+enum err cim_put_command(const struct cim_writables *w, const struct cim_instance *now,
+			 const struct cim_property *sent, uint32_t nsent, struct cim_command *cmd,
+			 uint32_t *changes);
+/* GECOS with its first field (the full name) replaced by full_name, the
+ * others (room, phones, other) kept; -1 for a name that cannot be one
+ * (':' ',' or a control character) or too long for out. */
+int cim_gecos_with_full_name(const char *gecos, const char *full_name, char *out, size_t cap);
+
 /* ---- children: init scripts, created processes (cim_run.c) ---- */
 
 /* Starts argv[0], an absolute path, with argv: its own session and
@@ -122,8 +174,7 @@ pid_t cim_run_start(char *const argv[]);
  * host waits for at most the call's time: pending filled, finish to give
  * the ReturnValue from its end; a child that cannot start answers
  * failure at once. */
-void cim_run_pending(char *const argv[], const struct cim_call *call,
-		     void (*finish)(struct cim_invoke_reply *out, int status, int timed_out),
+void cim_run_pending(char *const argv[], const struct cim_call *call, cim_finish_fn *finish,
 		     uint32_t failure, struct cim_invoke_reply *out, struct cim_pending *pending);
 /* Waits for the n children, at most timeout_ms for them all: status[i]
  * as waitpid gives it, or -1 for one still running at the deadline,

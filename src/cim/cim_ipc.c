@@ -189,20 +189,49 @@ enum err cim_ipc_reply_decode(struct buf *in, void *reply)
 	return ipc_body_end(in);
 }
 
-/* SHELL_CIM_INVOKE: the class, the method, its keys and parameters, and
- * what the namespace's check takes, as a Get's. */
+/* A call's parameters: a method's input, or a Put's properties. */
+static uint32_t max_parameters(uint32_t kind)
+{
+	return kind == CIM_CALL_PUT ? CIM_MAX_PROPERTIES : CIM_MAX_PARAMETERS;
+}
+
+/* The kind of call, first. */
+static enum err put_kind(struct buf *out, uint32_t kind)
+{
+	return kind > CIM_CALL_PUT ? ERR_USAGE : buf_put_u32(out, kind);
+}
+
+/* The method a call names: a name for a method, "" for a Put. */
+static enum err put_method(struct buf *out, uint32_t kind, const char *method, size_t size)
+{
+	if ((kind == CIM_CALL_PUT) != (*method == 0))
+		return ERR_USAGE;
+	return buf_put_field(out, method, size);
+}
+
+static enum err get_method(struct buf *in, uint32_t kind, char out[CIM_MAX_NAME + 1])
+{
+	if (kind == CIM_CALL_METHOD)
+		return get_name(in, out);
+	IPC_TRY(buf_get_field(in, out, CIM_MAX_NAME + 1));
+	return *out ? ERR_FORMAT : ERR_OK;
+}
+
+/* SHELL_CIM_INVOKE: the kind of call, the class, the method, its keys
+ * and parameters, and what the namespace's check takes, as a Get's. */
 enum err cim_ipc_invoke_encode(struct buf *out, const void *request)
 {
 	const struct cim_invoke_request *r = request;
 
 	if (r->dmtf > 1 || r->timeout_ms > CIM_METHOD_TIMEOUT_MS)
 		return ERR_USAGE;
+	IPC_TRY(put_kind(out, r->kind));
 	IPC_TRY(buf_put_field(out, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
 	IPC_TRY(buf_put_u32(out, r->dmtf));
-	IPC_TRY(buf_put_field(out, r->method, sizeof(r->method)));
+	IPC_TRY(put_method(out, r->kind, r->method, sizeof(r->method)));
 	IPC_TRY(put_selectors(out, r->selectors, r->nselectors));
-	IPC_TRY(put_properties(out, r->parameters, r->nparameters, CIM_MAX_PARAMETERS));
+	IPC_TRY(put_properties(out, r->parameters, r->nparameters, max_parameters(r->kind)));
 	IPC_TRY(buf_put_u32(out, r->timeout_ms));
 	return put_access(out, &r->access);
 }
@@ -211,12 +240,13 @@ enum err cim_ipc_invoke_decode(struct buf *in, void *request)
 {
 	struct cim_invoke_request *r = request;
 
+	IPC_TRY(get_flag(in, &r->kind));
 	IPC_TRY(buf_get_field(in, r->namespace_name, sizeof(r->namespace_name)));
 	IPC_TRY(buf_get_field(in, r->class_name, sizeof(r->class_name)));
 	IPC_TRY(get_flag(in, &r->dmtf));
-	IPC_TRY(get_name(in, r->method));
+	IPC_TRY(get_method(in, r->kind, r->method));
 	IPC_TRY(get_selectors(in, r->selectors, &r->nselectors));
-	IPC_TRY(get_properties(in, r->parameters, &r->nparameters, CIM_MAX_PARAMETERS));
+	IPC_TRY(get_properties(in, r->parameters, &r->nparameters, max_parameters(r->kind)));
 	IPC_TRY(buf_get_u32(in, &r->timeout_ms));
 	if (r->timeout_ms > CIM_METHOD_TIMEOUT_MS)
 		return ERR_FORMAT;
@@ -224,24 +254,27 @@ enum err cim_ipc_invoke_decode(struct buf *in, void *request)
 	return ipc_body_end(in);
 }
 
-/* The method's answer: names that become element names (<Method>_OUTPUT
- * and the parameters') only as cim_is_name admits them. */
+/* The call's answer: names that become element names (<Method>_OUTPUT
+ * or <Class>, and the properties') only as cim_is_name admits them. */
 enum err cim_ipc_invoke_reply_encode(struct buf *out, const void *reply)
 {
 	const struct cim_invoke_reply *r = reply;
 
+	IPC_TRY(put_kind(out, r->kind));
 	IPC_TRY(buf_put_field(out, r->class_name, sizeof(r->class_name)));
-	IPC_TRY(buf_put_field(out, r->method, sizeof(r->method)));
-	return put_properties(out, r->output.properties, r->output.nproperties, CIM_MAX_PARAMETERS);
+	IPC_TRY(put_method(out, r->kind, r->method, sizeof(r->method)));
+	return put_properties(out, r->output.properties, r->output.nproperties,
+			      max_parameters(r->kind));
 }
 
 enum err cim_ipc_invoke_reply_decode(struct buf *in, void *reply)
 {
 	struct cim_invoke_reply *r = reply;
 
+	IPC_TRY(get_flag(in, &r->kind));
 	IPC_TRY(get_name(in, r->class_name));
-	IPC_TRY(get_name(in, r->method));
-	IPC_TRY(
-	    get_properties(in, r->output.properties, &r->output.nproperties, CIM_MAX_PARAMETERS));
+	IPC_TRY(get_method(in, r->kind, r->method));
+	IPC_TRY(get_properties(in, r->output.properties, &r->output.nproperties,
+			       max_parameters(r->kind)));
 	return ipc_body_end(in);
 }

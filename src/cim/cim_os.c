@@ -207,7 +207,7 @@ enum {
 
 /* shutdown(8)'s end: a caller who is not root was refused what Windows
  * refuses a caller without SeShutdownPrivilege. */
-static void power_finished(struct cim_invoke_reply *out, int status, int timed_out)
+static enum err power_finished(struct cim_invoke_reply *out, int status, int timed_out)
 {
 	uint32_t rv = POWER_GEN_FAILURE;
 
@@ -218,6 +218,7 @@ static void power_finished(struct cim_invoke_reply *out, int status, int timed_o
 	else if (geteuid() != 0)
 		rv = POWER_PRIVILEGE_NOT_HELD;
 	cim_return(out, rv);
+	return ERR_OK;
 }
 
 /* The machine's own shutdown(8), as the caller, as an administrator

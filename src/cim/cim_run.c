@@ -39,6 +39,18 @@ static int child_setup(int null)
 	return 0;
 }
 
+enum err cim_command_add(struct cim_command *cmd, const char *word)
+{
+	size_t n = strlen(word) + 1;
+
+	if (cmd->argc >= CIM_MAX_COMMAND_WORDS || n > sizeof(cmd->words) - cmd->used)
+		return ERR_WSMAN_INTERNAL;
+	cmd->argv[cmd->argc] = memcpy(cmd->words + cmd->used, word, n);
+	cmd->argv[++cmd->argc] = NULL;
+	cmd->used += n;
+	return ERR_OK;
+}
+
 pid_t cim_run_start(char *const argv[])
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -55,8 +67,7 @@ pid_t cim_run_start(char *const argv[])
 	return pid;
 }
 
-void cim_run_pending(char *const argv[], const struct cim_call *call,
-		     void (*finish)(struct cim_invoke_reply *out, int status, int timed_out),
+void cim_run_pending(char *const argv[], const struct cim_call *call, cim_finish_fn *finish,
 		     uint32_t failure, struct cim_invoke_reply *out, struct cim_pending *pending)
 {
 	if ((pending->pid = cim_run_start(argv)) <= 0) {

@@ -319,7 +319,7 @@ enum err cim_services_initd(const char *root, struct cim_set *out)
 /* How a start or stop script ended: LSB's 4 is insufficient privilege;
  * any other failure of a caller that is not root is what the system
  * refused them (a daemon of another account), as WMI's access denied. */
-static void script_finished(struct cim_invoke_reply *out, int status, int timed_out)
+static enum err script_finished(struct cim_invoke_reply *out, int status, int timed_out)
 {
 	uint32_t rv = SERVICE_UNKNOWN_FAILURE;
 
@@ -330,6 +330,7 @@ static void script_finished(struct cim_invoke_reply *out, int status, int timed_
 	else if ((WIFEXITED(status) && WEXITSTATUS(status) == 4) || geteuid() != 0)
 		rv = SERVICE_ACCESS_DENIED;
 	cim_return(out, rv);
+	return ERR_OK;
 }
 
 enum err cim_service_control_initd(const char *root, const char *name, int start,

@@ -153,6 +153,9 @@ static void usage(FILE *f)
 	    "The shell strips the quotes of @{Basic=\"true\"}, which winrm accepts; quote the\n"
 	    "whole argument when it holds ';' or spaces:\n"
 	    "  winrm set winrm/config/service/auth '@{Basic=\"true\";Kerberos=\"true\"}'\n"
+	    "set on a WMI instance gets it, changes the named properties and puts it whole:\n"
+	    "  winrm set wmicimv2/Win32_UserAccount?Domain=HOST+Name=USER '@{FullName=\"A B\"}' "
+	    "-r:HOST\n"
 	    "See winrm(1).\n");
 }
 

@@ -70,6 +70,8 @@ static const struct {
     [ERR_WSMAN_WMI_UNENCRYPTED] = {ERRC_DENIED, "WMI namespace requires an encrypted connection"},
     [ERR_WSMAN_WMI_INVALID_PARAMETER] = {ERRC_PROTO, "invalid WMI method parameter"},
     [ERR_WSMAN_WMI_SINGLETON] = {ERRC_PROTO, "no keys for a class that is not a singleton"},
+    [ERR_WSMAN_WMI_READ_ONLY] = {ERRC_PROTO, "a WMI Put changes a read-only property"},
+    [ERR_WSMAN_WMI_NOT_CAPABLE] = {ERRC_PROTO, "a WMI Put of a class with nothing writable"},
     [ERR_WSMAN_INTERNAL] = {ERRC_INTERNAL, "internal service error"},
 };
 

@@ -90,6 +90,8 @@ enum err {
 	ERR_WSMAN_WMI_UNENCRYPTED,   /* DENIED: the namespace requires encryption (0x80070005) */
 	ERR_WSMAN_WMI_INVALID_PARAMETER, /* a method's parameter it does not take, or mistyped */
 	ERR_WSMAN_WMI_SINGLETON,	 /* a Get without keys of a class that is not a singleton */
+	ERR_WSMAN_WMI_READ_ONLY,	 /* a Put changes a read-only property (0x80041023) */
+	ERR_WSMAN_WMI_NOT_CAPABLE,	 /* a Put of a class with nothing writable (0x80041024) */
 	ERR_WSMAN_DISK_FULL, /* a configuration change could not be saved: no space left */
 	ERR_WSMAN_INTERNAL,  /* w:InternalError, anything else on our side */
 

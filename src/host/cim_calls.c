@@ -32,15 +32,16 @@ struct cim_calls {
 static void done(struct running *r, int status, int timed_out)
 {
 	struct cim_calls *c = r->calls;
+	enum err e;
 
 	for (struct running **p = &c->running; *p; p = &(*p)->next)
 		if (*p == r) {
 			*p = r->next;
 			break;
 		}
-	cim_pending_finish(&r->pending, &r->reply, status, timed_out);
+	e = cim_pending_finish(&r->pending, &r->reply, status, timed_out);
 	if (!r->cancelled)
-		c->answer(c->arg, r->id, ERR_OK, &r->reply);
+		c->answer(c->arg, r->id, e, &r->reply);
 	event_free(r->deadline);
 	free(r);
 }

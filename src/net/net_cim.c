@@ -9,11 +9,11 @@
  * action: the class URI + "/" + a method) has its input read here
  * (cim_invoke_parse) and the method run in the same host, as the user
  * (SHELL_CIM_INVOKE), or, for an administrator, by the privileged part
- * as root (IPC_CIM_INVOKE). The namespace's access check is the host's
- * (cim_namespace_allows), on the groups the user's process really has,
- * with the namespace's security from the configuration in force and
- * whether the request came encrypted, which travel with the request
- * (access_of). */
+ * as root (IPC_CIM_INVOKE); a Put of an instance (cim_put_parse) goes
+ * the same way, as a call of its own kind (CIM_CALL_PUT). The namespace's access check is the
+ * host's (cim_namespace_allows), on the groups the user's process really has, with the namespace's
+ * security from the configuration in force and whether the request came encrypted, which travel
+ * with the request (access_of). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -237,7 +237,9 @@ static void ask_host(struct request *r, const struct cim_target *t, int enumerat
 }
 
 /* The method's answer: <Method>_OUTPUT, under the action + "Response"
- * (DSP0226 9: a custom action's response). */
+ * (DSP0226 9: a custom action's response); a Put's: the instance as it
+ * now is, as a Get's reply writes it, under PutResponse (DSP0226 7.5:
+ * the service "should" return the new representation; Windows does). */
 static void reply_invoke(struct request *r, const struct cim_invoke_reply *got)
 {
 	struct cim_target t;
@@ -248,7 +250,9 @@ static void reply_invoke(struct request *r, const struct cim_invoke_reply *got)
 	buf_init(&body, MAX_REPLY);
 	buf_init(&action, WSMAN_MAX_HEADER_VALUE + sizeof("Response"));
 	if ((e = cim_uri_parse(r->ws.hdr.resource_uri, &t)) == ERR_OK &&
-	    (e = cim_output_xml(&xml, &t, got)) == ERR_OK &&
+	    (e = got->kind == CIM_CALL_PUT
+		     ? cim_instance_xml(&xml, &t, got->class_name, &got->output)
+		     : cim_output_xml(&xml, &t, got)) == ERR_OK &&
 	    (e = buf_putf(&action, "%sResponse", r->ws.hdr.action)) == ERR_OK &&
 	    (e = buf_terminate(&action)) == ERR_OK)
 		e = wsman_reply_resource(&body, &r->ws, (const char *)buf_ptr(&action),
@@ -286,10 +290,13 @@ static void invoked_as_root(void *arg, struct ipc_msg *m, enum err e)
 	free(res);
 }
 
-/* An Invoke of a method of t: its input read here; the method run in the
- * user's own host, as the user, or for an administrator by the
- * privileged part, as root (which checks the token's verdict again). */
-static void invoke(struct request *r, const struct cim_target *t)
+/* An Invoke of a method of t, or a Put of an instance of t (parse reads
+ * which): its input read here; the call run in the user's own host, as
+ * the user, or for an administrator by the privileged part, as root
+ * (which checks the token's verdict again). */
+static void invoke(struct request *r, const struct cim_target *t,
+		   enum err (*parse)(const struct wsman_request *, const struct cim_target *,
+				     struct cim_invoke_request *))
 {
 	struct cim_invoke_request *req = calloc(1, sizeof(*req));
 	uint64_t timeout_ms = timeout_of(r);
@@ -301,7 +308,7 @@ static void invoke(struct request *r, const struct cim_target *t)
 	}
 	r->op = shell_op_at(SHELL_CIM_INVOKE);
 	r->op_req = req;
-	if ((e = cim_invoke_parse(&r->ws, t, req)) == ERR_OK) {
+	if ((e = parse(&r->ws, t, req)) == ERR_OK) {
 		req->timeout_ms =
 		    (uint32_t)(timeout_ms < CIM_METHOD_TIMEOUT_MS ? timeout_ms
 								  : CIM_METHOD_TIMEOUT_MS);
@@ -382,8 +389,13 @@ void net_cim_dispatch(struct request *r)
 		net_enum_pull(r, 0);
 	} else if (strcmp(hdr->action, ACTION_RELEASE) == 0) {
 		net_enum_pull(r, 1);
+	} else if (strcmp(hdr->action, ACTION_PUT) == 0) {
+		if (t.wildcard)
+			net_reply_fault(r, ERR_WSMAN_UNKNOWN_RESOURCE);
+		else
+			invoke(r, &t, cim_put_parse);
 	} else {
 		/* Any other action is a method's, or not supported (cim_invoke_parse). */
-		invoke(r, &t);
+		invoke(r, &t, cim_invoke_parse);
 	}
 }

@@ -1,5 +1,5 @@
-/* priv_cim: privileged part. An administrator's WMI method, run as root
- * (IPC_CIM_INVOKE; docs/design.md, "Administrators acting as root"): on
+/* priv_cim: privileged part. An administrator's WMI method or Put of an
+ * instance, run as root (IPC_CIM_INVOKE; docs/design.md, "Administrators acting as root"): on
  * Windows an administrator's token is elevated, so the providers act with
  * full rights; here the user's host never runs as root, so the network
  * process sends an administrator's Invoke here instead. Nothing of it is
@@ -41,12 +41,19 @@ static void answer(struct priv *p, uint32_t id, const struct ipc_cim_invoked *m)
 	buf_clear(&body);
 }
 
-/* "root/cimv2/Win32_Service.StopService(Name=x)", for the log and the
- * audit trail. */
+/* What the call is: the method, or "Put" (an instance's properties). */
+static const char *call_name(const struct cim_invoke_request *c)
+{
+	return c->kind == CIM_CALL_PUT ? "Put" : c->method;
+}
+
+/* "root/cimv2/Win32_Service.StopService(Name=x)",
+ * "root/cimv2/Win32_UserAccount.Put(Domain=H,Name=u)", for the log and
+ * the audit trail. */
 static void describe(const struct cim_invoke_request *c, char *out, size_t size)
 {
-	size_t n =
-	    (size_t)snprintf(out, size, "%s/%s.%s(", c->namespace_name, c->class_name, c->method);
+	size_t n = (size_t)snprintf(out, size, "%s/%s.%s(", c->namespace_name, c->class_name,
+				    call_name(c));
 
 	for (uint32_t i = 0; i < c->nselectors && n < size; i++)
 		n += (size_t)snprintf(out + n, size - n, "%s%s=%s", i ? "," : "",
@@ -90,7 +97,9 @@ static void finish(struct priv_elevated *el, const struct ipc_cim_invoked *m)
 	    m->status == ERR_OK ? cim_property(&m->reply.output, "ReturnValue") : NULL;
 	char outcome[CIM_MAX_VALUE + 64], q[LOG_QUOTE_MAX];
 
-	if (m->status == ERR_OK)
+	if (m->status == ERR_OK && m->reply.kind == CIM_CALL_PUT)
+		snprintf(outcome, sizeof(outcome), "done");
+	else if (m->status == ERR_OK)
 		snprintf(outcome, sizeof(outcome), "ReturnValue %s", rv ? rv->value : "-");
 	else
 		snprintf(outcome, sizeof(outcome), "refused: %s", err_str((enum err)m->status));
@@ -231,7 +240,7 @@ void priv_cim_invoke(struct priv *p, uint32_t id, struct ipc_cim_invoke *m)
 	snprintf(el->user, sizeof(el->user), "%s", a ? a->name : "-");
 	snprintf(el->peer, sizeof(el->peer), "%s", a ? a->peer : "-");
 	snprintf(el->scheme, sizeof(el->scheme), "%s", a ? a->scheme : "");
-	snprintf(el->method, sizeof(el->method), "%s", m->call.method);
+	snprintf(el->method, sizeof(el->method), "%s", call_name(&m->call));
 	describe(&m->call, el->what, sizeof(el->what));
 	/* A token the network process holds proves a logon; the right to act
 	 * as root is decided now, here. */

@@ -52,12 +52,16 @@ struct fault_def {
 
 /* The MI results and error categories WMI's errors carry. */
 enum {
+	MI_RESULT_FAILED = 1,
 	MI_RESULT_ACCESS_DENIED = 2,
 	MI_RESULT_INVALID_PARAMETER = 4,
+	MI_RESULT_NOT_SUPPORTED = 7,
 	MI_RESULT_SERVER_LIMITS_EXCEEDED = 27,
 };
 enum {
 	CATEGORY_INVALID_ARGUMENT = 5,
+	CATEGORY_INVALID_OPERATION = 7,
+	CATEGORY_NOT_IMPLEMENTED = 11,
 	CATEGORY_PERMISSION_DENIED = 18,
 	CATEGORY_QUOTA_EXCEEDED = 30,
 };
@@ -420,6 +424,31 @@ static const struct fault_def faults[ERR_COUNT] = {
 		      "provided. Use the following command to get more information in how to "
 		      "construct a resource URI: \"winrm help uris\". ",
 	    .wmi = {1, MI_RESULT_INVALID_PARAMETER, CATEGORY_INVALID_ARGUMENT},
+	},
+    /* A Put's refusals by the provider (docs/protocol-notes.md, "WMI
+     * Put"): WMI's own codes and words, wbemcli.h's WBEM_E_READ_ONLY
+     * (0x80041023) for a read-only property changed, and
+     * WBEM_E_PROVIDER_NOT_CAPABLE (0x80041024), what the provider
+     * framework's default PutInstance answers, for a class whose provider
+     * writes nothing; as WMI's errors under w:InternalError (the subcode,
+     * MI result and category are our choice: not checked against Windows). */
+    [ERR_WSMAN_WMI_READ_ONLY] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2147749923u,
+	    .reason = "An attempt was made to modify a read-only property. ",
+	    .wmi = {1, MI_RESULT_FAILED, CATEGORY_INVALID_OPERATION},
+	},
+    [ERR_WSMAN_WMI_NOT_CAPABLE] =
+	{
+	    .status = 500,
+	    .receiver = 1,
+	    .subcode = "w:InternalError",
+	    .code = 2147749924u,
+	    .reason = "Provider is not capable of the attempted operation ",
+	    .wmi = {1, MI_RESULT_NOT_SUPPORTED, CATEGORY_NOT_IMPLEMENTED},
 	},
     [ERR_WSMAN_INVALID_SELECTORS] =
 	{

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cim_calls.h"
 #include "cim/cim_int.h"
 #include "common/buf.h"
 #include "common/util.h"
@@ -29,45 +30,12 @@
 #define WMI CIM_WMI_PREFIX "root/cimv2/"
 #define XSI "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
 
-/* An Invoke envelope as Windows' winrm writes one. */
-static void envelope(struct buf *b, const char *resource, const char *action, const char *selector,
-		     const char *body)
-{
-	buf_reset(b);
-	buf_putf(b,
-		 "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
-		 "xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
-		 "xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header>"
-		 "<a:To>http://localhost:5985/wsman</a:To><w:ResourceURI>%s</w:ResourceURI>"
-		 "<a:Action>%s</a:Action><a:MessageID>uuid:1</a:MessageID>%s%s%s</s:Header>"
-		 "<s:Body>%s</s:Body></s:Envelope>",
-		 resource, action, selector ? "<w:SelectorSet>" : "", selector ? selector : "",
-		 selector ? "</w:SelectorSet>" : "", body);
-}
-
 /* cim_invoke_parse of the envelope; ERR_FORMAT if the envelope itself
  * does not parse. */
 static enum err parse(const char *resource, const char *action, const char *selector,
 		      const char *body, struct cim_invoke_request *out)
 {
-	struct wsman_request ws;
-	struct cim_target t;
-	struct buf b;
-	enum err e;
-
-	buf_init(&b, 1 << 20);
-	envelope(&b, resource, action, selector, body);
-	memset(&ws, 0, sizeof(ws));
-	e = wsman_parse(buf_ptr(&b), buf_len(&b), &ws);
-	if (e == ERR_OK)
-		e = cim_uri_parse(ws.hdr.resource_uri, &t);
-	if (e == ERR_OK)
-		e = cim_invoke_parse(&ws, &t, out);
-	else
-		e = ERR_FORMAT;
-	wsman_request_clear(&ws);
-	buf_clear(&b);
-	return e;
+	return cim_call_parse(cim_invoke_parse, resource, action, selector, body, out);
 }
 
 static void test_parse(void)
