@@ -512,7 +512,97 @@ static void unit_details(sd_bus *bus, const char *unit, const char *unit_path, s
 	exec_start(bus, unit_path, s->path, sizeof(s->path));
 }
 
-/* Every service unit systemd has loaded, but those whose file is gone. */
+/* The object path of a unit, loaded if it was not (a unit never started
+ * is not); NULL for no unit of that name. */
+static char *unit_path_of(sd_bus *bus, const char *unit)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	const char *path = NULL;
+	char *copy = NULL;
+
+	if (sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "LoadUnit", &err,
+			       &m, "s", unit) >= 0 &&
+	    sd_bus_message_read(m, "o", &path) > 0)
+		copy = strdup(path);
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&err);
+	return copy;
+}
+
+/* A property of a unit as a new string ("" when systemd does not say). */
+static char *unit_property(sd_bus *bus, const char *unit_path, const char *name)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	char *value = NULL;
+
+	if (sd_bus_get_property_string(bus, SYSTEMD_DEST, unit_path, SYSTEMD_UNIT, name, &err,
+				       &value) < 0)
+		value = strdup("");
+	sd_bus_error_free(&err);
+	return value;
+}
+
+static int listed(const struct services *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The service unit files systemd has not loaded (installed but never
+ * started, or stopped and let go), as Windows lists every installed
+ * service: loaded to read their description, state and start mode, as
+ * `systemctl status` does. Templates and aliases are no services of
+ * their own. */
+static enum err unloaded_unit_files(sd_bus *bus, struct services *s)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	const char *file, *state;
+	enum err e = ERR_OK;
+	int r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+				   "ListUnitFilesByPatterns", &err, &m, "asas", 0, 1, "*.service");
+
+	if (r < 0 || sd_bus_message_enter_container(m, 'a', "(ss)") < 0) {
+		log_warnx("WMI Win32_Service: systemd's unit files: %s",
+			  err.message ? err.message : strerror(-r));
+		e = ERR_WSMAN_INTERNAL;
+	}
+	while (e == ERR_OK && sd_bus_message_read(m, "(ss)", &file, &state) > 0) {
+		const char *unit = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		size_t n = strlen(unit) - strlen(".service");
+		char name[CIM_MAX_VALUE + 1], *unit_path, *description, *active;
+		struct service *v;
+		if (strlen(unit) <= strlen(".service") || unit[n - 1] == '@' ||
+		    strcmp(state, "alias") == 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)n, unit);
+		if (listed(s, name) || !(unit_path = unit_path_of(bus, unit)))
+			continue;
+		description = unit_property(bus, unit_path, "Description");
+		active = unit_property(bus, unit_path, "ActiveState");
+		if (!description || !active || !(v = service_add(s))) {
+			e = ERR_WSMAN_INTERNAL;
+		} else {
+			snprintf(v->name, sizeof(v->name), "%s", name);
+			snprintf(v->display, sizeof(v->display), "%s",
+				 *description ? description : name);
+			snprintf(v->description, sizeof(v->description), "%s", description);
+			v->state = state_of_active(active);
+			unit_details(bus, unit, unit_path, v);
+		}
+		free(unit_path);
+		free(description);
+		free(active);
+	}
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&err);
+	return e;
+}
+
+/* Every service systemd has, loaded or not, but units whose file is gone. */
 static enum err systemd_services(struct cim_set *out)
 {
 	struct services s = {0};
@@ -552,6 +642,8 @@ static enum err systemd_services(struct cim_set *out)
 		unit_details(bus, unit, unit_path, v);
 	}
 	if (e == ERR_OK)
+		e = unloaded_unit_files(bus, &s);
+	if (e == ERR_OK)
 		e = emit(&s, out);
 	free(s.v);
 	sd_bus_message_unref(m);
@@ -568,37 +660,6 @@ static int is_unit_name(const char *name)
 	return n && n < 256 - sizeof(".service") &&
 	       strspn(name,
 		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@") == n;
-}
-
-/* The object path of a unit, loaded if it was not (a unit never started
- * is not); NULL for no unit of that name. */
-static char *unit_path_of(sd_bus *bus, const char *unit)
-{
-	sd_bus_error err = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL;
-	const char *path = NULL;
-	char *copy = NULL;
-
-	if (sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "LoadUnit", &err,
-			       &m, "s", unit) >= 0 &&
-	    sd_bus_message_read(m, "o", &path) > 0)
-		copy = strdup(path);
-	sd_bus_message_unref(m);
-	sd_bus_error_free(&err);
-	return copy;
-}
-
-/* A property of a unit as a new string ("" when systemd does not say). */
-static char *unit_property(sd_bus *bus, const char *unit_path, const char *name)
-{
-	sd_bus_error err = SD_BUS_ERROR_NULL;
-	char *value = NULL;
-
-	if (sd_bus_get_property_string(bus, SYSTEMD_DEST, unit_path, SYSTEMD_UNIT, name, &err,
-				       &value) < 0)
-		value = strdup("");
-	sd_bus_error_free(&err);
-	return value;
 }
 
 /* The return value of a manager's call that answered r and err: the
