@@ -18,6 +18,11 @@ fixture), whose host makes the instances. Per trial, the rows interleaved
              http.client, 32 instances a message), the service's part alone;
   packages   `winrm enumerate wmicimv2/Win32_Product` against `dpkg-query
              -W` printing the same fields; and the raw Enumerate and Pulls;
+  services   `winrm enumerate wmicimv2/Win32_Service` against the service
+             manager's own listing: `systemctl list-units --type=service
+             --all` where systemd runs, else `service --status-all` (each
+             init script asked its status, as the provider asks them);
+             and the raw Enumerate and Pulls;
   gets       the rate of small Gets (Win32_OperatingSystem: the user's host
              reads /proc, os-release, uname for each) against the rate of
              Identify on the same service, both Basic-authenticated over
@@ -115,6 +120,14 @@ def local(argv):
     return secs, len(lines) - (1 if argv[0] == "ps" else 0)
 
 
+def local_services():
+    """The service manager's own listing: (its row's name, argv)."""
+    if os.path.isdir("/run/systemd/system"):
+        return "systemctl list-units --type=service --all", [
+            "systemctl", "list-units", "--type=service", "--all", "--no-legend", "--plain"]
+    return "service --status-all", ["service", "--status-all"]
+
+
 def wrk_rate(h, svc, u, envelope, connections, seconds, work):
     """Requests per second wrk gets for the envelope (Basic over HTTPS)."""
     script = os.path.join(work, "req.lua")
@@ -162,6 +175,7 @@ def main():
         rows.setdefault(name, []).append(secs)
         counts[name].append(n)
 
+    services_row, services_argv = local_services()
     get_env = h.envelope(A_GET, resource=WMI + "Win32_OperatingSystem", message_id="uuid:0")
     try:
         for what in (get_env, h.IDENTIFY_ENV):
@@ -185,6 +199,9 @@ def main():
             row("winrm enumerate Win32_Product", winrm_enumerate(h, svc, u, "Win32_Product"))
             row("dpkg-query -W (the same fields)", local(["dpkg-query", "-W", "-f=" + DPKG_FORMAT]))
             row("raw Enumerate/Pull Win32_Product", raw_enumerate(h, svc, u, "Win32_Product"))
+            row("winrm enumerate Win32_Service", winrm_enumerate(h, svc, u, "Win32_Service"))
+            row(services_row, local(services_argv))
+            row("raw Enumerate/Pull Win32_Service", raw_enumerate(h, svc, u, "Win32_Service"))
             for c in (1, 8):
                 rows.setdefault("rate: Identify, %d conn" % c, []).append(
                     wrk_rate(h, svc, u, h.IDENTIFY_ENV, c, seconds, work))
@@ -197,6 +214,8 @@ def main():
             ("winrm enumerate / dpkg-query (packages)", "winrm enumerate Win32_Product",
              "dpkg-query -W (the same fields)"),
             ("raw / dpkg-query (packages)", "raw Enumerate/Pull Win32_Product", "dpkg-query -W (the same fields)"),
+            ("winrm enumerate / %s (services)" % services_row, "winrm enumerate Win32_Service", services_row),
+            ("raw / %s (services)" % services_row, "raw Enumerate/Pull Win32_Service", services_row),
             ("Get / Identify, 1 conn", "rate: Get Win32_OperatingSystem, 1 conn", "rate: Identify, 1 conn"),
             ("Get / Identify, 8 conn", "rate: Get Win32_OperatingSystem, 8 conn", "rate: Identify, 8 conn"),
         ])

@@ -448,6 +448,10 @@ WINRM_TABLE = {
     "winrm get winrm/config -r:https://host:5986 -u:admin -a:Basic": Run(
         "quickconfig", answers={"Password for admin": ADMIN_PASSWORD}, expect=r"Basic = true",
         before=[TRUST_QUICKCONFIG_CERT]),
+    "winrm set 'wmicimv2/Win32_UserAccount?Domain=HOST+Name=alice' '@{FullName=\"Alice Liddell\"}' "
+    "-r:https://host:5986 -u:admin -a:Basic": Run(
+        "quickconfig", answers={"Password for admin": ADMIN_PASSWORD}, expect=r"FullName = Alice Liddell",
+        before=[TRUST_QUICKCONFIG_CERT]),
 }
 
 
