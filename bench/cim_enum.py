@@ -125,7 +125,8 @@ def local_services():
     if os.path.isdir("/run/systemd/system"):
         return "systemctl list-units --type=service --all", [
             "systemctl", "list-units", "--type=service", "--all", "--no-legend", "--plain"]
-    return "service --status-all", ["service", "--status-all"]
+    # Some of its lines (a script without a status action) go to stderr.
+    return "service --status-all", ["sh", "-c", "service --status-all 2>&1"]
 
 
 def wrk_rate(h, svc, u, envelope, connections, seconds, work):
