@@ -10,10 +10,11 @@
  * (cim_invoke_parse) and the method run in the same host, as the user
  * (SHELL_CIM_INVOKE), or, for an administrator, by the privileged part
  * as root (IPC_CIM_INVOKE); a Put of an instance (cim_put_parse) goes
- * the same way, as a call of its own kind (CIM_CALL_PUT). The namespace's access check is the
- * host's (cim_namespace_allows), on the groups the user's process really has, with the namespace's
- * security from the configuration in force and whether the request came encrypted, which travel
- * with the request (access_of). */
+ * the same way, as a call of its own kind (CIM_CALL_PUT). The
+ * namespace's access check is the host's (cim_namespace_allows), on the
+ * groups the user's process really has, with the namespace's security
+ * from the configuration in force and whether the request came
+ * encrypted, which travel with the request (access_of). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

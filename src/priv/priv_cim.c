@@ -1,5 +1,6 @@
 /* priv_cim: privileged part. An administrator's WMI method or Put of an
- * instance, run as root (IPC_CIM_INVOKE; docs/design.md, "Administrators acting as root"): on
+ * instance, run as root (IPC_CIM_INVOKE; docs/design.md, "Administrators
+ * acting as root"): on
  * Windows an administrator's token is elevated, so the providers act with
  * full rights; here the user's host never runs as root, so the network
  * process sends an administrator's Invoke here instead. Nothing of it is
