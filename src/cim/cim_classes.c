@@ -32,41 +32,36 @@ static const struct cim_class {
 	const char *cim_name;		    /* NULL: none (the class is WMI's alone) */
 	const char *keys[CIM_MAX_KEYS + 1]; /* NULL-terminated; none: a singleton */
 	enum err (*fill)(struct cim_set *out);
+	/* Its methods and its writable properties, tables of its provider's;
+	 * NULL for none: a Put of a class without writables is refused as
+	 * WMI's provider framework refuses a PutInstance a provider does not
+	 * implement (WBEM_E_PROVIDER_NOT_CAPABLE). */
+	const struct cim_methods *methods;
+	const struct cim_writables *writables;
 } classes[] = {
     /* A singleton in WMI: Win32_OperatingSystem=@. */
-    {"Win32_OperatingSystem", "CIM_OperatingSystem", {NULL}, cim_operating_system},
-    {"Win32_ComputerSystem", "CIM_ComputerSystem", {"Name"}, cim_computer_system},
-    {"Win32_Process", "CIM_Process", {"Handle"}, cim_processes},
-    {"Win32_LogicalDisk", "CIM_LogicalDisk", {"DeviceID"}, cim_logical_disks},
-    {"Win32_NetworkAdapter", "CIM_NetworkAdapter", {"DeviceID"}, cim_network_adapters},
+    {"Win32_OperatingSystem",
+     "CIM_OperatingSystem",
+     {NULL},
+     cim_operating_system,
+     &cim_os_methods,
+     NULL},
+    {"Win32_ComputerSystem", "CIM_ComputerSystem", {"Name"}, cim_computer_system, NULL, NULL},
+    {"Win32_Process", "CIM_Process", {"Handle"}, cim_processes, &cim_process_methods, NULL},
+    {"Win32_LogicalDisk", "CIM_LogicalDisk", {"DeviceID"}, cim_logical_disks, NULL, NULL},
+    {"Win32_NetworkAdapter", "CIM_NetworkAdapter", {"DeviceID"}, cim_network_adapters, NULL, NULL},
     /* A CIM_Setting, which WMI does not answer for it: no DMTF name. */
-    {"Win32_NetworkAdapterConfiguration", NULL, {"Index"}, cim_network_configurations},
-    {"Win32_Product", "CIM_Product", {"IdentifyingNumber", "Name", "Version"}, cim_products},
+    {"Win32_NetworkAdapterConfiguration", NULL, {"Index"}, cim_network_configurations, NULL, NULL},
+    {"Win32_Product",
+     "CIM_Product",
+     {"IdentifyingNumber", "Name", "Version"},
+     cim_products,
+     NULL,
+     NULL},
     /* Win32_Account's, whose parent is no DMTF account class. */
-    {"Win32_UserAccount", NULL, {"Domain", "Name"}, cim_user_accounts},
-    {"Win32_Group", NULL, {"Domain", "Name"}, cim_groups},
-    {"Win32_Service", "CIM_Service", {"Name"}, cim_services},
-};
-
-/* The classes with methods (by WMI's name): their tables are their
- * providers'. */
-static const struct {
-	const char *name;
-	const struct cim_methods *methods;
-} class_methods[] = {
-    {"Win32_OperatingSystem", &cim_os_methods},
-    {"Win32_Process", &cim_process_methods},
-    {"Win32_Service", &cim_service_methods},
-};
-
-/* The classes with writable properties (by WMI's name): a Put of any
- * other is refused as WMI's provider framework refuses a provider's
- * PutInstance it does not implement (WBEM_E_PROVIDER_NOT_CAPABLE). */
-static const struct {
-	const char *name;
-	const struct cim_writables *writables;
-} class_writables[] = {
-    {"Win32_UserAccount", &cim_user_writables},
+    {"Win32_UserAccount", NULL, {"Domain", "Name"}, cim_user_accounts, NULL, &cim_user_writables},
+    {"Win32_Group", NULL, {"Domain", "Name"}, cim_groups, NULL, NULL},
+    {"Win32_Service", "CIM_Service", {"Name"}, cim_services, &cim_service_methods, NULL},
 };
 
 static const struct cim_class *class_find(const char *name, int dmtf, const char **spelling)
@@ -277,14 +272,6 @@ enum err cim_instances(struct cim_snapshots *s, const struct cim_request *req,
 
 /* ---- methods ---- */
 
-static const struct cim_methods *methods_of(const struct cim_class *c)
-{
-	for (size_t i = 0; i < sizeof(class_methods) / sizeof(class_methods[0]); i++)
-		if (strcmp(class_methods[i].name, c->name) == 0)
-			return class_methods[i].methods;
-	return NULL;
-}
-
 static const struct cim_method *method_find(const struct cim_methods *ms, const char *name)
 {
 	for (size_t i = 0; ms && i < ms->n; i++)
@@ -372,7 +359,7 @@ enum err cim_invoke(const struct cim_invoke_request *req, struct cim_invoke_repl
 	if ((e = class_admitted(req->namespace_name, req->class_name, req->dmtf != 0, &req->access,
 				CIM_INVOKE_REMOTELY, &c, &spelling)) != ERR_OK)
 		return e;
-	ms = methods_of(c);
+	ms = c->methods;
 	if (!(m = method_find(ms, req->method)))
 		return ERR_WSMAN_ACTION_NOT_SUPPORTED;
 	if ((e = call_of(c, ms, m, req, &call)) != ERR_OK)
@@ -439,14 +426,6 @@ enum err cim_invoke_wait(const struct cim_invoke_request *req, struct cim_invoke
 }
 
 /* ---- Put (WS-Transfer Put of an instance) ---- */
-
-static const struct cim_writables *writables_of(const struct cim_class *c)
-{
-	for (size_t i = 0; i < sizeof(class_writables) / sizeof(class_writables[0]); i++)
-		if (strcmp(class_writables[i].name, c->name) == 0)
-			return class_writables[i].writables;
-	return NULL;
-}
 
 static const struct cim_writable *writable_find(const struct cim_writables *w, const char *name)
 {
@@ -595,7 +574,7 @@ static enum err put(const struct cim_invoke_request *req, struct cim_invoke_repl
 		return e;
 	snprintf(out->class_name, sizeof(out->class_name), "%s", spelling);
 	describe_put(req, spelling, pending->what, sizeof(pending->what));
-	if (!(w = writables_of(c)))
+	if (!(w = c->writables))
 		e = ERR_WSMAN_WMI_NOT_CAPABLE;
 	else if ((e = instance_now(c, req->selectors, req->nselectors, &out->output)) == ERR_OK)
 		e = cim_put_command(w, &out->output, req->parameters, req->nparameters, &cmd,
